@@ -1,0 +1,69 @@
+#!/bin/sh
+# `make bench`: prints figures, asserts nothing.
+#
+# Ingest: generates a >= 200 MB PubMed XML file from the fixtures (and NLM
+# bulk samples when ../shared/data is present) plus its .gz, then times
+#   zcat alone, litmine ingest (plain and gz, parse + store on one core),
+#   the parser alone, and NCBI EDirect's `xtract -mixed` extracting PMID,
+#   title and abstract (when installed: apt-get install ncbi-entrez-direct).
+# Later stages add their own sections below.
+set -eu
+cd "$(dirname "$0")/.."
+LITMINE=./litmine
+WORK=${BENCH_DIR:-/tmp/litmine-bench}
+MB=${BENCH_MB:-200}
+mkdir -p "$WORK"
+export LITMINE_CONFIG=""
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
+
+templates="tests/fixtures/cli/articles.xml"
+for f in tests/fixtures/pubmed/*.xml ../shared/data/pubmed_eutils/pmparser_bulk_samples/*.xml.gz; do
+    [ -e "$f" ] && templates="$templates $f"
+done
+XML=$WORK/bench.xml
+if [ ! -s "$XML" ] || [ "$(stat -c %s "$XML")" -lt $((MB * 1000000)) ]; then
+    echo "generating ${MB} MB of PubMed XML in $XML ..."
+    # shellcheck disable=SC2086
+    python3 scripts/gen-pubmed.py --mb "$MB" --out "$XML" $templates >/dev/null
+    gzip -1 -c "$XML" >"$XML.gz"
+fi
+bytes=$(stat -c %s "$XML")
+articles=$(grep -c '<PubmedArticle>' "$XML")
+echo "input: $articles articles, $(rate "$bytes" 1) MB uncompressed, $(rate "$(stat -c %s "$XML.gz")" 1) MB gzip"
+echo
+
+t0=$(now); zcat "$XML.gz" >/dev/null; t1=$(now)
+zs=$(elapsed "$t0" "$t1")
+echo "zcat alone:                      $(printf %6.2f "$zs") s  $(rate "$bytes" "$zs") MB/s"
+
+if [ -x build/rel/bench/bench-pubmed ]; then
+    t0=$(now); build/rel/bench/bench-pubmed "$XML" >/dev/null; t1=$(now)
+    s=$(elapsed "$t0" "$t1")
+    echo "parse only (plain, 1 core):      $(printf %6.2f "$s") s  $(rate "$bytes" "$s") MB/s"
+fi
+
+for input in "$XML" "$XML.gz"; do
+    rm -f "$WORK/bench.db" "$WORK/bench.db-wal" "$WORK/bench.db-shm"
+    t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --batch-size 5000 "$input"; t1=$(now)
+    s=$(elapsed "$t0" "$t1")
+    label="ingest $(basename "$input") (parse+store):"
+    printf "%-32s %6.2f s  %s MB/s  %s articles/s\n" "$label" "$s" "$(rate "$bytes" "$s")" \
+        "$(awk -v n="$articles" -v s="$s" 'BEGIN { printf "%.0f", n / s }')"
+done
+t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --force "$XML"; t1=$(now)
+s=$(elapsed "$t0" "$t1")
+printf "%-32s %6.2f s  %s MB/s\n" "re-ingest, all unchanged:" "$s" "$(rate "$bytes" "$s")"
+
+if command -v xtract >/dev/null 2>&1; then
+    t0=$(now)
+    xtract -mixed -input "$XML" -pattern PubmedArticle \
+        -element MedlineCitation/PMID ArticleTitle AbstractText >/dev/null
+    t1=$(now)
+    s=$(elapsed "$t0" "$t1")
+    echo "xtract -mixed (PMID,title,abs):  $(printf %6.2f "$s") s  $(rate "$bytes" "$s") MB/s"
+else
+    echo "xtract: not installed (apt-get install ncbi-entrez-direct) - skipped"
+fi

@@ -1,0 +1,453 @@
+/*
+ * `litmine eval ner|cid|bc2gm|norm` — score predictions against gold
+ * corpora with the official rules implemented in nlp/lm_eval.
+ *
+ *   ner    mention-level strict P/R/F1 per type, then document-level
+ *          concept-id P/R/F1 (the BioCreative V CDR "mention" and "id"
+ *          evaluations)
+ *   cid    document-level relation pairs (BioCreative V CID)
+ *   bc2gm  BioCreative II gene mention with ALTGENE alternatives
+ *   norm   normalization accuracy: the lexicon's id for every gold mention
+ *          (given gold spans and types) against the gold id
+ *
+ * Each mode obtains its predictions through one function, so that a mode
+ * which runs litmine's own pipeline when --pred is absent only has to fill
+ * in that function (see predict_relations).
+ */
+#include "../nlp/lm_eval.h"
+#include "../nlp/lm_lexicon.h"
+#include "lm_cli.h"
+#include "lm_commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
+    "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
+    "                          [--unordered]\n"
+    "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
+    "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
+    "                          [--types T,...] [--namespace NS]\n"
+    "\n"
+    "Scores predictions with the official BioCreative rules:\n"
+    "  ner    strict mention spans (pmid, start, end, type) per type and micro-averaged,\n"
+    "         then document-level concept ids (composites split, -1 ignored)\n"
+    "  cid    document-level relation pairs (pmid, id1, id2) of type R (default CID;\n"
+    "         'all' for every type); --unordered for symmetric relations\n"
+    "  bc2gm  gene mentions in BC2GM offsets, alternatives from ALTGENE count as hits\n"
+    "  norm   fraction of gold mentions whose lexicon id equals the gold id; the\n"
+    "         lexicon is FILE, or built in memory from the annotations of the --train\n"
+    "         corpora (repeatable), or the default models/lexicon.bin; --namespace\n"
+    "         MESH: only accepts ids of that namespace\n"
+    "\n"
+    "Types: Chemical, Disease, Gene (corpus names such as SpecificDisease or\n"
+    "GeneOrGeneProduct are mapped).  --details prints one INFO line per item.\n";
+
+typedef struct eval_args {
+    const char *gold, *pred, *alt, *lexicon, *ns;
+    const char *train[8];
+    int n_train;
+    const char *types[16];
+    size_t n_types;
+    char *types_buf;
+    const char *relation;
+    int unordered;
+    int details;
+} eval_args;
+
+static int split_types(const lm_cli *cli, eval_args *a, const char *list)
+{
+    free(a->types_buf);
+    a->types_buf = strdup(list);
+    a->n_types = 0;
+    if (!a->types_buf)
+        return -1;
+    char *p = a->types_buf;
+    while (*p) {
+        char *q = p + strcspn(p, ",");
+        int last = *q == '\0';
+        *q = '\0';
+        if (*p) {
+            if (a->n_types == sizeof a->types / sizeof a->types[0]) {
+                lm_cli_error(cli, "eval: too many --types");
+                return -1;
+            }
+            a->types[a->n_types++] = p;
+        }
+        if (last)
+            break;
+        p = q + 1;
+    }
+    return 0;
+}
+
+static void print_item(void *ctx, lm_eval_outcome o, const char *item)
+{
+    printf("INFO\t%s\t%s\t%s\n", lm_eval_outcome_str(o), (const char *)ctx, item);
+}
+
+static int load_corpus(const lm_cli *cli, const char *path, lm_pt_corpus *c)
+{
+    lm_error err;
+    lm_status st = lm_pubtator_load(path, c, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
+static int eval_ner(const lm_cli *cli, const eval_args *a)
+{
+    if (!a->gold || !a->pred) {
+        lm_cli_error(cli, "eval ner: --gold and --pred are required");
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    lm_pt_corpus gold = {0}, pred = {0};
+    int rc = load_corpus(cli, a->gold, &gold);
+    if (rc == LM_EXIT_OK)
+        rc = load_corpus(cli, a->pred, &pred);
+    lm_eval_report rep;
+    lm_eval_report_init(&rep);
+    lm_eval_opts o = {0};
+    if (a->n_types) {
+        o.labels = a->types;
+        o.n_labels = a->n_types;
+    }
+    lm_error err;
+    if (rc == LM_EXIT_OK) {
+        o.trace = a->details ? print_item : NULL;
+        o.trace_ctx = (void *)"mention";
+        lm_status st = lm_eval_mentions(&gold, &pred, &o, &rep, &err);
+        if (st == LM_OK)
+            lm_eval_report_print(stdout, "mentions (strict)", &rep);
+        if (st == LM_OK) {
+            printf("\n");
+            o.trace_ctx = (void *)"id";
+            st = lm_eval_concepts(&gold, &pred, &o, &rep, &err);
+        }
+        if (st == LM_OK)
+            lm_eval_report_print(stdout, "concepts (doc-level)", &rep);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "%s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+    }
+    lm_eval_report_free(&rep);
+    lm_pt_corpus_free(&gold);
+    lm_pt_corpus_free(&pred);
+    return rc;
+}
+
+/* Relation predictions when --pred is absent: the pair-extraction stage
+ * will run the whole chain (NER, normalization, pairs) over the gold
+ * documents' text here.  Until it lands this reports a usage error. */
+static int predict_relations(const lm_cli *cli, const lm_pt_corpus *gold, lm_pt_corpus *out)
+{
+    (void)gold;
+    (void)out;
+    lm_cli_error(cli, "eval cid: --pred is required (litmine cannot predict relations yet)");
+    return LM_EXIT_USAGE;
+}
+
+static int eval_cid(const lm_cli *cli, const eval_args *a)
+{
+    if (!a->gold) {
+        lm_cli_error(cli, "eval cid: --gold is required");
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    lm_pt_corpus gold = {0}, pred = {0};
+    int rc = load_corpus(cli, a->gold, &gold);
+    if (rc == LM_EXIT_OK)
+        rc = a->pred ? load_corpus(cli, a->pred, &pred) : predict_relations(cli, &gold, &pred);
+    if (rc == LM_EXIT_OK) {
+        const char *rel = a->relation ? a->relation : "CID";
+        const char *labels[1] = {rel};
+        lm_eval_opts o = {0};
+        if (strcmp(rel, "all") != 0) {
+            o.labels = labels;
+            o.n_labels = 1;
+        }
+        o.unordered_pairs = a->unordered;
+        o.trace = a->details ? print_item : NULL;
+        o.trace_ctx = (void *)"relation";
+        lm_eval_report rep;
+        lm_eval_report_init(&rep);
+        lm_error err;
+        lm_status st = lm_eval_relations(&gold, &pred, &o, &rep, &err);
+        if (st == LM_OK) {
+            lm_eval_report_print(stdout, "relations (doc-level)", &rep);
+        } else {
+            lm_cli_error(cli, "%s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+        lm_eval_report_free(&rep);
+    }
+    lm_pt_corpus_free(&gold);
+    lm_pt_corpus_free(&pred);
+    return rc;
+}
+
+static int eval_bc2gm(const lm_cli *cli, const eval_args *a)
+{
+    if (!a->gold || !a->pred) {
+        lm_cli_error(cli, "eval bc2gm: --gold and --pred are required");
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    lm_eval_gm_set gene, alt, pred;
+    lm_eval_gm_set_init(&gene);
+    lm_eval_gm_set_init(&alt);
+    lm_eval_gm_set_init(&pred);
+    lm_error err;
+    lm_status st = lm_eval_gm_load(a->gold, &gene, &err);
+    if (st == LM_OK && a->alt)
+        st = lm_eval_gm_load(a->alt, &alt, &err);
+    if (st == LM_OK)
+        st = lm_eval_gm_load(a->pred, &pred, &err);
+    lm_eval_row row = {0};
+    if (st == LM_OK) {
+        lm_eval_opts o = {0};
+        o.trace = a->details ? print_item : NULL;
+        o.trace_ctx = (void *)"gene";
+        st = lm_eval_gm_score(&gene, a->alt ? &alt : NULL, &pred, &o, &row, &err);
+    }
+    int rc = LM_EXIT_OK;
+    if (st == LM_OK) {
+        lm_eval_report rep = {&row, 1, row};
+        lm_eval_report_print(stdout, "gene mentions", &rep);
+    } else {
+        lm_cli_error(cli, "%s", err.msg);
+        rc = lm_cli_exit_for(st);
+    }
+    free(row.label);
+    lm_eval_gm_set_free(&gene);
+    lm_eval_gm_set_free(&alt);
+    lm_eval_gm_set_free(&pred);
+    return rc;
+}
+
+/* ---- normalization accuracy ---- */
+
+static void add_part(void *ctx, const char *part, size_t len)
+{
+    lm_buf *b = ctx;
+    if (b->len)
+        lm_buf_append_char(b, '|');
+    lm_buf_append(b, part, len);
+}
+
+/* Canonical comparison form of an id column: prefixes stripped, parts in
+ * written order (gold composites list parts in mention order, and so do
+ * the lexicon's, which come from the same annotations). */
+static void canonical_ids(const char *id, lm_buf *out)
+{
+    lm_buf_reset(out);
+    lm_eval_split_ids(id, add_part, out);
+}
+
+typedef struct norm_row {
+    long n, correct, missing;
+} norm_row;
+
+static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex)
+{
+    lm_error err;
+    lm_status st;
+    if (a->n_train) {
+        lm_lexicon_builder *b = NULL;
+        st = lm_lexicon_builder_init(&b, &err);
+        for (int i = 0; i < a->n_train && st == LM_OK; i++)
+            st = lm_lexicon_import_pubtator(b, a->train[i], NULL, &err);
+        if (st == LM_OK && a->lexicon) {
+            lm_lexicon *base;
+            st = lm_lexicon_load(a->lexicon, &base, &err);
+            if (st == LM_OK) {
+                st = lm_lexicon_builder_add_lexicon(b, base, &err);
+                lm_lexicon_free(base);
+            }
+        }
+        if (st == LM_OK)
+            st = lm_lexicon_builder_finish(b, lex, &err);
+        if (b)
+            lm_lexicon_builder_free(b);
+    } else {
+        lm_buf path;
+        lm_buf_init(&path);
+        st = a->lexicon ? LM_OK : lm_lexicon_default_path(cli->config, &path, &err);
+        if (st == LM_OK)
+            st = lm_lexicon_load(a->lexicon ? a->lexicon : lm_buf_cstr(&path), lex, &err);
+        lm_buf_free(&path);
+    }
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
+static int eval_norm(const lm_cli *cli, const eval_args *a)
+{
+    if (!a->gold) {
+        lm_cli_error(cli, "eval norm: --gold is required");
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    lm_lexicon *lex = NULL;
+    lm_pt_corpus gold = {0};
+    int rc = get_lexicon(cli, a, &lex);
+    if (rc == LM_EXIT_OK)
+        rc = load_corpus(cli, a->gold, &gold);
+    if (rc != LM_EXIT_OK) {
+        lm_lexicon_free(lex);
+        return rc;
+    }
+    static const lm_lex_type types[3] = {LM_LEX_CHEMICAL, LM_LEX_DISEASE, LM_LEX_GENE};
+    norm_row rows[3] = {{0}};
+    lm_buf want, got;
+    lm_buf_init(&want);
+    lm_buf_init(&got);
+    for (size_t d = 0; d < gold.n_docs; d++) {
+        const lm_pt_doc *doc = &gold.docs[d];
+        for (size_t m = 0; m < doc->n_mentions; m++) {
+            const lm_pt_mention *mn = &doc->mentions[m];
+            lm_lex_type t = lm_lex_type_from_name(mn->type);
+            if (t == LM_LEX_ANY)
+                continue;
+            if (a->n_types) {
+                int ok = 0;
+                for (size_t k = 0; k < a->n_types; k++)
+                    ok |= lm_lex_type_from_name(a->types[k]) == t;
+                if (!ok)
+                    continue;
+            }
+            canonical_ids(mn->id, &want);
+            if (want.len == 0)
+                continue;   /* -1: no concept to find */
+            norm_row *r = &rows[t == LM_LEX_CHEMICAL ? 0 : t == LM_LEX_DISEASE ? 1 : 2];
+            r->n++;
+            lm_lexicon_match match;
+            if (!lm_lexicon_lookup_ns(lex, t, a->ns, mn->text, strlen(mn->text), &match, 1)) {
+                r->missing++;
+                if (a->details)
+                    printf("INFO\tMISS\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
+                           lm_buf_cstr(&want));
+                continue;
+            }
+            canonical_ids(match.id, &got);
+            int ok = strcmp(lm_buf_cstr(&got), lm_buf_cstr(&want)) == 0;
+            r->correct += ok;
+            if (a->details && !ok)
+                printf("INFO\tWRONG\t%s\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
+                       lm_buf_cstr(&want), lm_buf_cstr(&got));
+        }
+    }
+    printf("%-22s %7s %7s %7s %9s\n", "normalization", "gold", "correct", "no-id", "accuracy");
+    norm_row all = {0};
+    for (int i = 0; i < 3; i++) {
+        if (!rows[i].n)
+            continue;
+        printf("%-22s %7ld %7ld %7ld %9.4f\n", lm_lex_type_name(types[i]), rows[i].n,
+               rows[i].correct, rows[i].missing, (double)rows[i].correct / (double)rows[i].n);
+        all.n += rows[i].n;
+        all.correct += rows[i].correct;
+        all.missing += rows[i].missing;
+    }
+    printf("%-22s %7ld %7ld %7ld %9.4f\n", "ALL", all.n, all.correct, all.missing,
+           all.n ? (double)all.correct / (double)all.n : 0.0);
+    lm_buf_free(&want);
+    lm_buf_free(&got);
+    lm_lexicon_free(lex);
+    lm_pt_corpus_free(&gold);
+    return LM_EXIT_OK;
+}
+
+int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return LM_EXIT_OK;
+    }
+    if (argc < 2) {
+        lm_cli_error(cli, "eval: which evaluation? (ner, cid, bc2gm, norm)");
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    const char *mode = argv[1];
+    static const struct option options[] = {
+        {"gold", required_argument, NULL, 'g'},   {"pred", required_argument, NULL, 'p'},
+        {"alt", required_argument, NULL, 'a'},    {"types", required_argument, NULL, 't'},
+        {"relation", required_argument, NULL, 'r'}, {"unordered", no_argument, NULL, 'u'},
+        {"lexicon", required_argument, NULL, 'l'}, {"train", required_argument, NULL, 'T'},
+        {"details", no_argument, NULL, 'd'},      {"namespace", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    eval_args a;
+    memset(&a, 0, sizeof a);
+    opterr = 0;
+    optind = 1;
+    int c, rc = LM_EXIT_OK;
+    while (rc == LM_EXIT_OK &&
+           (c = getopt_long(argc - 1, argv + 1, "+h", options, NULL)) != -1) {
+        switch (c) {
+        case 'g': a.gold = optarg; break;
+        case 'p': a.pred = optarg; break;
+        case 'a': a.alt = optarg; break;
+        case 'r': a.relation = optarg; break;
+        case 'u': a.unordered = 1; break;
+        case 'l': a.lexicon = optarg; break;
+        case 'd': a.details = 1; break;
+        case 'n': a.ns = optarg; break;
+        case 'T':
+            if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
+                lm_cli_error(cli, "eval: too many --train corpora");
+                rc = LM_EXIT_USAGE;
+            } else {
+                a.train[a.n_train++] = optarg;
+            }
+            break;
+        case 't':
+            if (split_types(cli, &a, optarg) != 0)
+                rc = LM_EXIT_USAGE;
+            for (size_t i = 0; rc == LM_EXIT_OK && i < a.n_types; i++)
+                if (!lm_eval_canonical_type(a.types[i])) {
+                    lm_cli_error(cli, "eval: unknown type '%s' (Chemical, Disease, Gene)",
+                                 a.types[i]);
+                    rc = LM_EXIT_USAGE;
+                }
+            break;
+        case 'h': fputs(usage, stdout); free(a.types_buf); return LM_EXIT_OK;
+        default:
+            lm_cli_error(cli, "eval: unknown or incomplete option '%s'", argv[optind]);
+            fputs(usage, stderr);
+            rc = LM_EXIT_USAGE;
+        }
+    }
+    if (rc == LM_EXIT_OK && optind + 1 < argc) {
+        lm_cli_error(cli, "eval: unexpected argument '%s'", argv[optind + 1]);
+        fputs(usage, stderr);
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK) {
+        if (strcmp(mode, "ner") == 0)
+            rc = eval_ner(cli, &a);
+        else if (strcmp(mode, "cid") == 0)
+            rc = eval_cid(cli, &a);
+        else if (strcmp(mode, "bc2gm") == 0)
+            rc = eval_bc2gm(cli, &a);
+        else if (strcmp(mode, "norm") == 0)
+            rc = eval_norm(cli, &a);
+        else {
+            lm_cli_error(cli, "eval: unknown evaluation '%s' (ner, cid, bc2gm, norm)", mode);
+            fputs(usage, stderr);
+            rc = LM_EXIT_USAGE;
+        }
+    }
+    free(a.types_buf);
+    return rc;
+}

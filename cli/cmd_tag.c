@@ -1,0 +1,339 @@
+/*
+ * `litmine tag`: named-entity tagging of text read from stdin.
+ *
+ * Input is either PubTator (detected from the first non-empty line,
+ * `PMID|t|...`; existing annotation lines are ignored) or plain text, where
+ * every non-empty line is one document numbered from 1.  Output is PubTator
+ * (title and abstract lines, then `PMID<TAB>start<TAB>end<TAB>text<TAB>type
+ * <TAB>id` with code-point offsets into title + " " + abstract) or JSON Lines
+ * (one object per document with its mentions, same offsets).  The model is
+ * --model FILE, else ner.bin in --model-dir, the config key [models] dir, or
+ * lm_ner_default_model_dir().
+ */
+#define _GNU_SOURCE             /* fopencookie: replay the sniffed first line */
+
+#include "lm_cli.h"
+
+#include "../nlp/lm_ner.h"
+#include "../nlp/lm_pubtator.h"
+#include "../util/lm_buf.h"
+#include "../util/lm_utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: litmine tag [--format pubtator|jsonl] [--model-dir DIR] [--model FILE]\n"
+            "\n"
+            "Tags chemicals, diseases and genes in text read from stdin: PubTator documents\n"
+            "(detected automatically) or plain text, one document per non-empty line.\n"
+            "\n"
+            "  --format F       pubtator (default) or jsonl\n"
+            "  --model-dir DIR  directory holding %s (default: config [models] dir,\n"
+            "                   else %s)\n"
+            "  --model FILE     a specific model file, e.g. models/ner-ncbi.bin\n",
+            LM_NER_DEFAULT_MODEL, lm_ner_default_model_dir());
+}
+
+/* ---- NORMALIZATION HOOK ------------------------------------------------
+ * Concept ids (MeSH for chemicals and diseases, NCBI Gene for genes) are
+ * attached here.  The lexicon module (nlp/lm_lexicon.h) plugs in by
+ * replacing this body with a lookup of (mention text, type) that returns
+ * an id string owned by the lexicon, or NULL when the mention is unknown
+ * (printed as "-" / null).
+ * ------------------------------------------------------------------------ */
+static const char *normalize_mention(void *ctx, const char *text, size_t len, lm_ent_type type)
+{
+    (void)ctx;
+    (void)text;
+    (void)len;
+    (void)type;
+    return NULL;
+}
+
+enum { FMT_PUBTATOR, FMT_JSONL };
+
+typedef struct tagger_ctx {
+    lm_cli *cli;
+    const lm_ner_model *model;
+    lm_ner_scratch *scratch;
+    lm_ner_mentions mentions;
+    lm_utf8_map map;
+    int format;
+    lm_buf out;
+} tagger_ctx;
+
+static void json_str(lm_buf *b, const char *s, size_t n)
+{
+    lm_buf_append_char(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            lm_buf_append_char(b, '\\');
+            lm_buf_append_char(b, (char)c);
+        } else if (c < 0x20) {
+            lm_buf_printf(b, "\\u%04x", c);
+        } else {
+            lm_buf_append_char(b, (char)c);
+        }
+    }
+    lm_buf_append_char(b, '"');
+}
+
+/* Tags one document and prints it.  text = title + " " + abstract. */
+static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const char *abstract,
+                         const char *text, lm_error *err)
+{
+    size_t len = strlen(text);
+    lm_status st = lm_ner_tag(t->model, t->scratch, text, len, &t->mentions, err);
+    if (st == LM_OK)
+        st = lm_utf8_map_build(&t->map, text, len, err);
+    if (st != LM_OK)
+        return st;
+    lm_buf *b = &t->out;
+    lm_buf_reset(b);
+    if (t->format == FMT_PUBTATOR)
+        lm_buf_printf(b, "%s|t|%s\n%s|a|%s\n", id, title, id, abstract);
+    else {
+        lm_buf_append_str(b, "{\"id\":");
+        json_str(b, id, strlen(id));
+        lm_buf_append_str(b, ",\"mentions\":[");
+    }
+    for (size_t i = 0; i < t->mentions.n; i++) {
+        const lm_ner_mention *m = &t->mentions.v[i];
+        size_t cs = lm_utf8_map_to_cp(&t->map, m->start), ce = lm_utf8_map_to_cp(&t->map, m->end);
+        const char *cid = normalize_mention(NULL, text + m->start, m->end - m->start, m->type);
+        if (t->format == FMT_PUBTATOR) {
+            lm_buf_printf(b, "%s\t%zu\t%zu\t%.*s\t%s\t%s\n", id, cs, ce, (int)(m->end - m->start),
+                          text + m->start, lm_ent_type_name(m->type), cid ? cid : "-");
+        } else {
+            lm_buf_printf(b, "%s{\"start\":%zu,\"end\":%zu,\"text\":", i ? "," : "", cs, ce);
+            json_str(b, text + m->start, m->end - m->start);
+            lm_buf_printf(b, ",\"type\":\"%s\",\"score\":%.4f,\"id\":", lm_ent_type_name(m->type),
+                          (double)m->score);
+            if (cid)
+                json_str(b, cid, strlen(cid));
+            else
+                lm_buf_append_str(b, "null");
+            lm_buf_append_char(b, '}');
+        }
+    }
+    lm_buf_append_str(b, t->format == FMT_PUBTATOR ? "\n" : "]}\n");
+    if (fwrite(lm_buf_cstr(b), 1, b->len, stdout) != b->len)
+        return lm_error_set(err, LM_ERR_IO, "writing to stdout failed");
+    return LM_OK;
+}
+
+static lm_status pubtator_cb(void *ctx, const lm_pt_doc *doc, lm_error *err)
+{
+    tagger_ctx *t = ctx;
+    return tag_doc(t, doc->pmid, doc->title ? doc->title : "",
+                   doc->abstract ? doc->abstract : "", doc->text ? doc->text : "", err);
+}
+
+/* Whether line looks like "ID|t|..." */
+static int is_pubtator_line(const char *s)
+{
+    size_t i = 0;
+    while (s[i] && s[i] != '|' && s[i] != '\t' && s[i] != ' ')
+        i++;
+    return i > 0 && s[i] == '|' && (s[i + 1] == 't' || s[i + 1] == 'a') && s[i + 2] == '|';
+}
+
+static lm_status tag_plain(tagger_ctx *t, FILE *in, const lm_buf *first, lm_error *err)
+{
+    lm_status st = LM_OK;
+    char *line = NULL;
+    size_t cap = 0;
+    long doc = 0;
+    lm_buf title, full;
+    lm_buf_init(&title);
+    lm_buf_init(&full);
+    int have_first = first->len > 0;
+    for (;;) {
+        const char *s;
+        size_t n;
+        if (have_first) {
+            s = lm_buf_cstr(first);
+            n = first->len;
+            have_first = 0;
+        } else {
+            ssize_t got = getline(&line, &cap, in);
+            if (got < 0)
+                break;
+            s = line;
+            n = (size_t)got;
+        }
+        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+            n--;
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k == n)
+            continue;
+        /* the line is the title, the abstract is empty: offsets index
+         * line + " ", as in PubTator */
+        lm_buf_reset(&title);
+        lm_buf_reset(&full);
+        if (lm_buf_append(&title, s, n) != LM_OK || lm_buf_append(&full, s, n) != LM_OK
+            || lm_buf_append_char(&full, ' ') != LM_OK) {
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        char id[32];
+        snprintf(id, sizeof id, "%ld", ++doc);
+        st = tag_doc(t, id, lm_buf_cstr(&title), "", lm_buf_cstr(&full), err);
+        if (st != LM_OK)
+            break;
+    }
+    if (st == LM_OK && ferror(in))
+        st = lm_error_set(err, LM_ERR_IO, "reading stdin failed");
+    free(line);
+    lm_buf_free(&title);
+    lm_buf_free(&full);
+    return st;
+}
+
+/* A FILE that first replays the already-read line, then the rest of in. */
+typedef struct replay {
+    lm_buf head;
+    size_t pos;
+    FILE *in;
+} replay;
+
+static ssize_t replay_read(void *c, char *buf, size_t n)
+{
+    replay *r = c;
+    if (r->pos < r->head.len) {
+        size_t k = r->head.len - r->pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, r->head.data + r->pos, k);
+        r->pos += k;
+        return (ssize_t)k;
+    }
+    size_t got = fread(buf, 1, n, r->in);
+    if (got == 0 && ferror(r->in))
+        return -1;
+    return (ssize_t)got;
+}
+
+int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
+{
+    const char *model_dir = NULL, *model_file = NULL;
+    int format = FMT_PUBTATOR;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return LM_EXIT_OK;
+        }
+        if (i + 1 >= argc) {
+            lm_cli_error(cli, "tag: unknown or incomplete option '%s'", a);
+            usage(stderr);
+            return LM_EXIT_USAGE;
+        }
+        if (strcmp(a, "--format") == 0) {
+            const char *v = argv[++i];
+            if (strcmp(v, "pubtator") == 0)
+                format = FMT_PUBTATOR;
+            else if (strcmp(v, "jsonl") == 0)
+                format = FMT_JSONL;
+            else {
+                lm_cli_error(cli, "tag: unknown format '%s' (pubtator, jsonl)", v);
+                return LM_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--model-dir") == 0) {
+            model_dir = argv[++i];
+        } else if (strcmp(a, "--model") == 0) {
+            model_file = argv[++i];
+        } else {
+            lm_cli_error(cli, "tag: unknown option '%s'", a);
+            usage(stderr);
+            return LM_EXIT_USAGE;
+        }
+    }
+    char path[4096];
+    if (!model_file) {
+        if (!model_dir)
+            model_dir = lm_config_get(cli->config, "models", "dir");
+        if (!model_dir)
+            model_dir = lm_ner_default_model_dir();
+        if (snprintf(path, sizeof path, "%s/%s", model_dir, LM_NER_DEFAULT_MODEL)
+            >= (int)sizeof path) {
+            lm_cli_error(cli, "tag: model directory path too long");
+            return LM_EXIT_USAGE;
+        }
+        model_file = path;
+    }
+    lm_error err;
+    tagger_ctx t;
+    memset(&t, 0, sizeof t);
+    t.cli = cli;
+    t.format = format;
+    lm_ner_mentions_init(&t.mentions);
+    lm_utf8_map_init(&t.map);
+    lm_buf_init(&t.out);
+    lm_ner_model *model = NULL;
+    lm_status st = lm_ner_model_load(model_file, &model, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "tag: %s", err.msg);
+        return LM_EXIT_FAILURE;
+    }
+    t.model = model;
+    st = lm_ner_scratch_init(&t.scratch, &err);
+    lm_cli_info(cli, "tag: model %s", model_file);
+
+    /* peek at the first non-empty line to choose the input format */
+    replay r;
+    lm_buf_init(&r.head);
+    r.pos = 0;
+    r.in = stdin;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int pubtator = 0;
+    while (st == LM_OK && (got = getline(&line, &cap, stdin)) >= 0) {
+        size_t k = 0;
+        while (k < (size_t)got && (line[k] == ' ' || line[k] == '\t' || line[k] == '\n'
+                                   || line[k] == '\r'))
+            k++;
+        if (k == (size_t)got)
+            continue;
+        pubtator = is_pubtator_line(line);
+        if (lm_buf_append(&r.head, line, (size_t)got) != LM_OK)
+            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+        break;
+    }
+    free(line);
+    if (st == LM_OK && r.head.len) {
+        if (pubtator) {
+            cookie_io_functions_t io = {replay_read, NULL, NULL, NULL};
+            FILE *f = fopencookie(&r, "r", io);
+            if (!f)
+                st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+            else {
+                st = lm_pubtator_read(f, "stdin", pubtator_cb, &t, &err);
+                fclose(f);
+            }
+        } else {
+            st = tag_plain(&t, stdin, &r.head, &err);
+        }
+    }
+    if (st == LM_OK && fflush(stdout) != 0)
+        st = lm_error_set(&err, LM_ERR_IO, "writing to stdout failed");
+    lm_buf_free(&r.head);
+    lm_buf_free(&t.out);
+    lm_utf8_map_free(&t.map);
+    lm_ner_mentions_free(&t.mentions);
+    lm_ner_scratch_free(t.scratch);
+    lm_ner_model_free(model);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "tag: %s", err.msg);
+        return LM_EXIT_FAILURE;
+    }
+    return LM_EXIT_OK;
+}

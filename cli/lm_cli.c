@@ -1,0 +1,66 @@
+/*
+ * Helpers every command shares: diagnostics on stderr, the mapping from
+ * library status to exit status, and opening the store with the error
+ * reporting users expect.
+ */
+#include "lm_cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
+{
+    (void)cli;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("litmine: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void lm_cli_info(const lm_cli *cli, const char *fmt, ...)
+{
+    if (!cli->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("litmine: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int lm_cli_exit_for(lm_status st)
+{
+    switch (st) {
+    case LM_OK: return LM_EXIT_OK;
+    case LM_ERR_USAGE: return LM_EXIT_USAGE;
+    case LM_ERR_DB:
+    case LM_ERR_CORRUPT:
+    case LM_ERR_BUSY: return LM_EXIT_DB;
+    case LM_ERR_INTERRUPTED: return LM_EXIT_INTERRUPTED;
+    default: return LM_EXIT_FAILURE;
+    }
+}
+
+int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out)
+{
+    lm_error err;
+    lm_store_options opts = {0};
+    opts.readonly = readonly;
+    long timeout;
+    if (lm_config_get_int(cli->config, "store", "busy_timeout_ms", 5000, 0, 3600000,
+                          &timeout, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return LM_EXIT_USAGE;
+    }
+    opts.busy_timeout_ms = (int)timeout;
+    lm_status st = lm_store_open(out, cli->db_path, &opts, &err);
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    lm_cli_error(cli, "%s", err.msg);
+    /* Whatever the reason (missing, not a database, newer schema, locked),
+     * the database is the problem. */
+    return st == LM_ERR_NOMEM ? LM_EXIT_FAILURE : LM_EXIT_DB;
+}

@@ -1,0 +1,50 @@
+/*
+ * lm_cli: what every `litmine <command>` implementation receives.
+ *
+ * cli/main.c parses the global options (--db, --config, --verbose, --quiet)
+ * and the config file, then calls the command's entry point with the
+ * remaining arguments (argv[0] is the command name).  Commands return a
+ * process exit status (see LM_EXIT_*), print data to stdout and diagnostics
+ * to stderr through lm_cli_error()/lm_cli_info().
+ */
+#ifndef LM_CLI_H
+#define LM_CLI_H
+
+#include "../store/lm_store.h"
+#include "../util/lm_config.h"
+#include "../util/lm_error.h"
+
+#include <stdio.h>
+
+/* Exit statuses, documented in README.md. */
+enum {
+    LM_EXIT_OK = 0,
+    LM_EXIT_FAILURE = 1,   /* the command failed (bad input, I/O, network) */
+    LM_EXIT_USAGE = 2,     /* unknown command/flag, bad argument */
+    LM_EXIT_DATA = 3,      /* partial: some input was bad, the rest is stored */
+    LM_EXIT_DB = 4,        /* database cannot be opened / is corrupt / locked */
+    LM_EXIT_INTERRUPTED = 130
+};
+
+typedef struct lm_cli {
+    const char *db_path;       /* --db, config [store] path, or ./litmine.db */
+    lm_config *config;         /* never NULL; empty when no file was found */
+    int verbose;               /* --verbose */
+    int quiet;                 /* --quiet */
+    int stderr_is_tty;
+} lm_cli;
+
+void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void lm_cli_info(const lm_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));   /* only with --verbose */
+/* Maps a library status to an exit status. */
+int lm_cli_exit_for(lm_status st);
+
+/* Opens cli->db_path (read-only when asked), printing the error itself;
+ * returns LM_EXIT_OK or the exit status to return. */
+int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out);
+
+typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * The table of command entry points cli/main.c dispatches to.  Each is
+ * implemented in cli/cmd_<name>.c.
+ */
+#ifndef LM_COMMANDS_H
+#define LM_COMMANDS_H
+
+#include "lm_cli.h"
+
+int lm_cmd_ingest(lm_cli *cli, int argc, char **argv);
+int lm_cmd_stats(lm_cli *cli, int argc, char **argv);
+int lm_cmd_show(lm_cli *cli, int argc, char **argv);
+int lm_cmd_export(lm_cli *cli, int argc, char **argv);
+int lm_cmd_eval(lm_cli *cli, int argc, char **argv);
+int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
+
+/* Commands contributed by later stages are listed here as they land. */
+#define LM_EXTRA_COMMANDS                                                                  \
+    {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},                \
+    {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
+
+#endif

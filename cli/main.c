@@ -1,0 +1,138 @@
+/*
+ * litmine's entry point: global options, configuration, command dispatch.
+ *
+ *     litmine [--db PATH] [--config FILE] [--verbose|--quiet] COMMAND [ARGS]
+ *
+ * The config file is found at --config, else $LITMINE_CONFIG, else
+ * /etc/litmine/litmine.conf (silently absent is fine for the last one, not
+ * for the first two).  Precedence: flags > config file > defaults.  Each
+ * command lives in cli/cmd_<name>.c and returns its exit status.
+ */
+#include "lm_cli.h"
+#include "lm_commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SYSTEM_CONFIG "/etc/litmine/litmine.conf"
+
+static const struct command {
+    const char *name;
+    lm_cmd_fn fn;
+    const char *summary;
+} commands[] = {
+    {"ingest", lm_cmd_ingest, "ingest PubMed XML files (.xml, .xml.gz, - for stdin)"},
+    {"stats", lm_cmd_stats, "row counts per table and the latest ingests"},
+    {"show", lm_cmd_show, "print one stored article"},
+    {"export", lm_cmd_export, "export stored data as CSV, TSV or JSON Lines"},
+    LM_EXTRA_COMMANDS
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: litmine [--db PATH] [--config FILE] [--verbose | --quiet] COMMAND [ARGS]\n"
+            "       litmine --help | --version\n"
+            "\n"
+            "Global options:\n"
+            "  --db PATH       SQLite database (default: config [store] path, else ./litmine.db)\n"
+            "  --config FILE   configuration file (default: $LITMINE_CONFIG, else %s)\n"
+            "  --verbose, -v   more messages on stderr\n"
+            "  --quiet, -q     only errors on stderr\n"
+            "\n"
+            "Commands:\n",
+            SYSTEM_CONFIG);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'litmine COMMAND --help' for a command's options.\n");
+}
+
+static int load_config(lm_cli *cli, const char *flag_path)
+{
+    lm_error err;
+    const char *path = flag_path;
+    int must_exist = 1;
+    if (!path)
+        path = getenv("LITMINE_CONFIG");
+    if (path && !*path)
+        path = NULL;
+    if (!path) {
+        path = SYSTEM_CONFIG;
+        must_exist = 0;
+    }
+    if (!must_exist && access(path, F_OK) != 0)
+        return LM_EXIT_OK;
+    if (lm_config_load(cli->config, path, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return err.code == LM_ERR_PARSE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
+    }
+    return LM_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    lm_cli cli = {0};
+    const char *config_flag = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_usage(stdout);
+            return LM_EXIT_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("litmine %s\n", LM_VERSION);
+            return LM_EXIT_OK;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            cli.verbose = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            cli.quiet = 1;
+        } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+            if (a[2] == 'd')
+                cli.db_path = argv[++i];
+            else
+                config_flag = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            cli.db_path = a + 5;
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            config_flag = a + 9;
+        } else {
+            fprintf(stderr, "litmine: unknown or incomplete option '%s'\n", a);
+            print_usage(stderr);
+            return LM_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return LM_EXIT_USAGE;
+    }
+    if (cli.verbose && cli.quiet) {
+        fprintf(stderr, "litmine: --verbose and --quiet exclude each other\n");
+        return LM_EXIT_USAGE;
+    }
+    const struct command *cmd = NULL;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(argv[i], commands[k].name) == 0)
+            cmd = &commands[k];
+    if (!cmd) {
+        fprintf(stderr, "litmine: unknown command '%s'\n", argv[i]);
+        print_usage(stderr);
+        return LM_EXIT_USAGE;
+    }
+
+    lm_error err;
+    if (lm_config_init(&cli.config, &err) != LM_OK) {
+        lm_cli_error(&cli, "%s", err.msg);
+        return LM_EXIT_FAILURE;
+    }
+    int rc = load_config(&cli, config_flag);
+    if (rc == LM_EXIT_OK) {
+        if (!cli.db_path)
+            cli.db_path = lm_config_get_or(cli.config, "store", "path", "litmine.db");
+        cli.stderr_is_tty = isatty(STDERR_FILENO);
+        rc = cmd->fn(&cli, argc - i, argv + i);
+    }
+    lm_config_free(cli.config);
+    return rc;
+}

@@ -1,0 +1,1452 @@
+/*
+ * Streaming PubMed XML parser on libxml2's SAX2 push interface.
+ *
+ * Design: the document is never held in memory.  Bytes are pushed into
+ * libxml2 as they arrive; our SAX callbacks keep only a small stack of the
+ * "container" elements on the path to the fields we extract
+ * (PubmedArticle/MedlineCitation/Article/Journal/...).  Any element that is
+ * not on such a path (AuthorList, ReferenceList, History, ...) puts the
+ * parser into skip mode until it closes, so the bulk of a PubMed file costs
+ * one depth increment per element and an early return per text node: no
+ * name comparison, no copying.  Text is accumulated only while inside an
+ * element we keep (capture mode); inline markup within it (<i>, <sup>, <b>)
+ * is not looked at, its character data simply flows into the same buffer,
+ * which is why "Ca<sup>2+</sup>" comes out as "Ca2+".  MathML is the one
+ * exception (see math_start).  Whitespace is collapsed and control
+ * characters dropped once, when the element closes.
+ *
+ * Each article is delivered at its closing tag and then freed, so a fault
+ * later in the file never loses articles already seen.  Every failure is
+ * sticky: the first error (libxml2 fatal error, callback refusal, non-PubMed
+ * document) halts libxml2 and is returned by every later call.
+ *
+ * Security: no DTD is loaded, no network access, and only the predefined
+ * entities and character references exist (we install no entity handlers),
+ * so XML_PARSE_NOENT merely decodes "&amp;" in attribute values.
+ */
+#include "lm_pubmed.h"
+
+#include "../util/lm_buf.h"
+#include "../util/lm_md5.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <zlib.h>
+
+/* Elements we recognise.  Everything else is EL_NONE and skipped. */
+enum elem {
+    EL_NONE = 0,
+    EL_PUBMED_ARTICLE_SET,
+    EL_PUBMED_BOOK_ARTICLE_SET,
+    EL_PUBMED_ARTICLE,
+    EL_PUBMED_BOOK_ARTICLE,
+    EL_DELETE_CITATION,
+    EL_MEDLINE_CITATION,
+    EL_BOOK_DOCUMENT,
+    EL_BOOK,
+    EL_PMID,
+    EL_ARTICLE,
+    EL_JOURNAL,
+    EL_JOURNAL_ISSUE,
+    EL_PUB_DATE,
+    EL_YEAR,
+    EL_MONTH,
+    EL_DAY,
+    EL_MEDLINE_DATE,
+    EL_TITLE,
+    EL_ARTICLE_TITLE,
+    EL_VERNACULAR_TITLE,
+    EL_BOOK_TITLE,
+    EL_ABSTRACT,
+    EL_ABSTRACT_TEXT,
+    EL_ELOCATION_ID,
+    EL_LANGUAGE,
+    EL_PUBLICATION_TYPE_LIST,
+    EL_PUBLICATION_TYPE,
+    EL_ARTICLE_DATE,
+    EL_DATE_REVISED,
+    EL_MESH_HEADING_LIST,
+    EL_MESH_HEADING,
+    EL_DESCRIPTOR_NAME,
+    EL_QUALIFIER_NAME,
+    EL_PUBMED_DATA,
+    EL_PUBMED_BOOK_DATA,
+    EL_ARTICLE_ID_LIST,
+    EL_ARTICLE_ID,
+    EL_ERROR,
+    EL_EFETCH_RESULT,
+    EL_FOREIGN_ROOT   /* pseudo: any other root element */
+};
+
+/* What a captured element's text is for. */
+enum target {
+    T_NONE = 0,
+    T_PMID,
+    T_DEL_PMID,
+    T_ARTICLE_TITLE,
+    T_VERN_TITLE,
+    T_BOOK_TITLE,
+    T_ABSTRACT,
+    T_JOURNAL,
+    T_PUB_YEAR,
+    T_MEDLINE_DATE,
+    T_BOOK_YEAR,
+    T_ARTDATE_YEAR,
+    T_REV_YEAR,
+    T_REV_MONTH,
+    T_REV_DAY,
+    T_ELOC_DOI,
+    T_ID_DOI,
+    T_LANGUAGE,
+    T_PUBTYPE,
+    T_DESCRIPTOR,
+    T_ERROR
+};
+
+/* The deepest container path is PubmedArticleSet/PubmedArticle/
+ * MedlineCitation/Article/Journal/JournalIssue/PubDate: 7 levels. */
+#define STACK_MAX 16
+/* Bytes held back to recognise an HTML page before libxml2 sees them. */
+#define SNIFF_MAX 256
+#define READ_CHUNK (256 * 1024)
+#define PROGRESS_EVERY (4u * 1024 * 1024)
+
+enum root_kind { ROOT_UNSEEN, ROOT_SET, ROOT_ERROR, ROOT_EFETCH, ROOT_FOREIGN };
+
+struct lm_pubmed_parser {
+    xmlParserCtxtPtr ctxt;
+    char *source;
+    lm_pubmed_handler handler;
+    lm_pubmed_stats stats;
+
+    lm_status status;      /* sticky first failure */
+    lm_error error;
+    int finished;
+
+    char sniff[SNIFF_MAX];
+    size_t sniff_len;
+    int sniffed;           /* decision made, sniff[] handed to libxml2 */
+    int nonblank;          /* saw a byte other than BOM/whitespace */
+
+    unsigned depth;        /* open elements, root = 1 */
+    unsigned skip_depth;   /* nonzero: inside an ignored subtree */
+    unsigned cap_depth;    /* nonzero: capturing text of that element */
+    unsigned math_depth;   /* nonzero: inside MathML within a capture */
+    unsigned token_depth;  /* nonzero: inside a MathML token (mi, mn, ...) */
+    enum target cap_target;
+    unsigned char stack[STACK_MAX];  /* container ids, stack[d - 1] */
+    enum root_kind root;
+    char root_name[64];
+
+    lm_buf text;           /* captured character data */
+    lm_buf label;          /* Label of the current AbstractText */
+    lm_buf abstract;
+    lm_buf ui;             /* UI attribute of the current element */
+    lm_buf mesh_ui;
+    lm_buf eutils_error;
+
+    /* The article being assembled, plus fallbacks chosen at its end. */
+    int in_article;
+    lm_article art;
+    char *vern_title, *book_title, *eloc_doi, *id_doi, *mesh_name;
+    int pub_year, medline_year, book_year, artdate_year;
+    int rev_year, rev_month, rev_day;
+    int mesh_major;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static lm_status fail(lm_pubmed_parser *p, lm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static lm_status fail(lm_pubmed_parser *p, lm_status code, const char *fmt, ...)
+{
+    if (p->status != LM_OK)
+        return p->status;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[LM_ERROR_MSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lm_error_set(&p->error, code, "%s", msg);
+    p->status = code;
+    if (p->ctxt)
+        xmlStopParser(p->ctxt);
+    return code;
+}
+
+static lm_status fail_nomem(lm_pubmed_parser *p)
+{
+    return fail(p, LM_ERR_NOMEM, "%s: out of memory", p->source);
+}
+
+static lm_status report(const lm_pubmed_parser *p, lm_error *err)
+{
+    if (p->status != LM_OK && err)
+        *err = p->error;
+    return p->status;
+}
+
+/* Maps an element name to its id; names are short and dictionary-interned,
+ * a length switch keeps this to one or two memcmp calls. */
+static enum elem elem_lookup(const xmlChar *xname)
+{
+    const char *name = (const char *)xname;
+    size_t len = strlen(name);
+#define IS(lit) (memcmp(name, lit, sizeof lit - 1) == 0)
+    switch (len) {
+    case 3:
+        if (IS("Day")) return EL_DAY;
+        break;
+    case 4:
+        if (IS("PMID")) return EL_PMID;
+        if (IS("Year")) return EL_YEAR;
+        if (IS("Book")) return EL_BOOK;
+        break;
+    case 5:
+        if (IS("Title")) return EL_TITLE;
+        if (IS("Month")) return EL_MONTH;
+        if (IS("ERROR")) return EL_ERROR;
+        break;
+    case 7:
+        if (IS("Article")) return EL_ARTICLE;
+        if (IS("Journal")) return EL_JOURNAL;
+        if (IS("PubDate")) return EL_PUB_DATE;
+        break;
+    case 8:
+        if (IS("Abstract")) return EL_ABSTRACT;
+        if (IS("Language")) return EL_LANGUAGE;
+        break;
+    case 9:
+        if (IS("ArticleId")) return EL_ARTICLE_ID;
+        if (IS("BookTitle")) return EL_BOOK_TITLE;
+        break;
+    case 10:
+        if (IS("PubmedData")) return EL_PUBMED_DATA;
+        break;
+    case 11:
+        if (IS("ELocationID")) return EL_ELOCATION_ID;
+        if (IS("DateRevised")) return EL_DATE_REVISED;
+        if (IS("MeshHeading")) return EL_MESH_HEADING;
+        if (IS("MedlineDate")) return EL_MEDLINE_DATE;
+        if (IS("ArticleDate")) return EL_ARTICLE_DATE;
+        break;
+    case 12:
+        if (IS("AbstractText")) return EL_ABSTRACT_TEXT;
+        if (IS("ArticleTitle")) return EL_ARTICLE_TITLE;
+        if (IS("JournalIssue")) return EL_JOURNAL_ISSUE;
+        if (IS("BookDocument")) return EL_BOOK_DOCUMENT;
+        if (IS("eFetchResult")) return EL_EFETCH_RESULT;
+        break;
+    case 13:
+        if (IS("PubmedArticle")) return EL_PUBMED_ARTICLE;
+        if (IS("QualifierName")) return EL_QUALIFIER_NAME;
+        if (IS("ArticleIdList")) return EL_ARTICLE_ID_LIST;
+        break;
+    case 14:
+        if (IS("DescriptorName")) return EL_DESCRIPTOR_NAME;
+        if (IS("DeleteCitation")) return EL_DELETE_CITATION;
+        if (IS("PubmedBookData")) return EL_PUBMED_BOOK_DATA;
+        break;
+    case 15:
+        if (IS("MedlineCitation")) return EL_MEDLINE_CITATION;
+        if (IS("MeshHeadingList")) return EL_MESH_HEADING_LIST;
+        if (IS("PublicationType")) return EL_PUBLICATION_TYPE;
+        if (IS("VernacularTitle")) return EL_VERNACULAR_TITLE;
+        break;
+    case 16:
+        if (IS("PubmedArticleSet")) return EL_PUBMED_ARTICLE_SET;
+        break;
+    case 17:
+        if (IS("PubmedBookArticle")) return EL_PUBMED_BOOK_ARTICLE;
+        break;
+    case 19:
+        if (IS("PublicationTypeList")) return EL_PUBLICATION_TYPE_LIST;
+        break;
+    case 20:
+        if (IS("PubmedBookArticleSet")) return EL_PUBMED_BOOK_ARTICLE_SET;
+        break;
+    default:
+        break;
+    }
+#undef IS
+    return EL_NONE;
+}
+
+/* SAX2 hands attributes as (localname, prefix, URI, value, end) quintuples
+ * with unterminated values. */
+static int attr_find(int nb, const xmlChar **attrs, const char *name,
+                     const char **val, size_t *len)
+{
+    for (int i = 0; i < nb; i++) {
+        const xmlChar **a = attrs + 5 * i;
+        if (strcmp((const char *)a[0], name) == 0) {
+            *val = (const char *)a[3];
+            *len = (size_t)(a[4] - a[3]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int attr_equals(int nb, const xmlChar **attrs, const char *name,
+                       const char *want)
+{
+    const char *v;
+    size_t n;
+    return attr_find(nb, attrs, name, &v, &n) && n == strlen(want) &&
+           memcmp(v, want, n) == 0;
+}
+
+/* A byte that text_normalize keeps as is: not whitespace, not a C0
+ * control or DEL, not the lead byte of U+0080..U+00BF (C1 controls and the
+ * no-break space live there). */
+static inline int byte_plain(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f && c != 0xc2;
+}
+
+/* Second byte of C2 xx when U+00xx is a C1 control or the no-break space. */
+static inline int c1_or_nbsp(char next)
+{
+    unsigned char c = (unsigned char)next;
+    return c >= 0x80 && c <= 0xa0;
+}
+
+/* Word-at-a-time byte tests (8 bytes per step).  Each sets the top bit of
+ * the bytes that match; a borrow can also mark the byte just above a true
+ * match, which is harmless here: a false alarm only sends the text down the
+ * exact slow path. */
+#define BYTES_ONES 0x0101010101010101ull
+#define BYTES_HIGH 0x8080808080808080ull
+
+static inline uint64_t bytes_below(uint64_t w, unsigned char c)
+{
+    return (w - BYTES_ONES * c) & ~w & BYTES_HIGH;
+}
+
+static inline uint64_t bytes_equal(uint64_t w, unsigned char c)
+{
+    uint64_t t = w ^ (BYTES_ONES * c);
+    return (t - BYTES_ONES) & ~t & BYTES_HIGH;
+}
+
+/* 1 when s[0..n) is certainly already normal: no leading or trailing
+ * space, single spaces only, nothing to drop.  s[n] must be readable. */
+static int text_is_normal(const char *s, size_t n)
+{
+    if (n == 0)
+        return 1;
+    if (!byte_plain((unsigned char)s[0]) || !byte_plain((unsigned char)s[n - 1]))
+        return 0;
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t sp = bytes_equal(w, ' ');
+        bad |= bytes_below(w, 0x20) | bytes_equal(w, 0x7f) |
+               (sp & (sp >> 8)) | (sp & (sp << 8));
+        /* A double space straddling two words. */
+        bad |= (uint64_t)(s[i + 7] == ' ' && s[i + 8] == ' ');
+        /* C2 also leads common signs (plus-minus, degree, micro): look
+         * closer only when one is present. */
+        if (bytes_equal(w, 0xc2))
+            for (size_t k = i; k < i + 8; k++)
+                bad |= (uint64_t)((unsigned char)s[k] == 0xc2 && c1_or_nbsp(s[k + 1]));
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0xc2 ? c1_or_nbsp(s[i + 1])
+                      : !byte_plain(c) && !(c == ' ' && s[i + 1] != ' '))
+            return 0;
+    }
+    return bad == 0;
+}
+
+/* Collapses whitespace runs (including no-break spaces) to one space, trims
+ * both ends and drops C0/C1 control characters and DEL, in place; s[n] must
+ * be writable.  Returns the new length.  Most captured text is already
+ * normal (compact bulk files) and is only checked, 8 bytes at a time. */
+static size_t text_normalize(char *s, size_t n)
+{
+    if (!s)
+        return 0;
+    if (text_is_normal(s, n))
+        return n;
+    size_t o = 0;
+    int space = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c == 0x7f) {
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+                space = 1;
+            continue;
+        }
+        /* C1 controls U+0080..U+009F are C2 80..C2 9F; U+00A0 (no-break
+         * space, common in MathML <mtext>) is C2 A0 and counts as space. */
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0xa0) {
+            if ((unsigned char)s[i + 1] == 0xa0)
+                space = 1;
+            i++;
+            continue;
+        }
+        if (space && o > 0)
+            s[o++] = ' ';
+        space = 0;
+        s[o++] = (char)c;
+    }
+    s[o] = '\0';
+    return o;
+}
+
+/* A PMID: 1 to 18 decimal digits, nothing else. */
+static int64_t parse_pmid(const char *s, size_t n)
+{
+    if (n == 0 || n > 18)
+        return 0;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Small non-negative integer (year, month, day); -1 when not all digits. */
+static int parse_small(const char *s, size_t n)
+{
+    if (n == 0 || n > 6)
+        return -1;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* A <Year>: exactly four digits, else 0 (unknown). */
+static int parse_year(const char *s, size_t n)
+{
+    int y = n == 4 ? parse_small(s, n) : -1;
+    return y > 0 ? y : 0;
+}
+
+/* First run of exactly four digits, as in MedlineDate "1998 Dec-1999 Jan". */
+static int first_year(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            continue;
+        size_t j = i;
+        while (j < n && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j - i == 4)
+            return parse_small(s + i, 4);
+        i = j;
+    }
+    return 0;
+}
+
+static int parse_month(const char *s, size_t n)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int v = parse_small(s, n);
+    if (v >= 0)
+        return v;
+    if (n < 3)
+        return -1;
+    for (int m = 0; m < 12; m++)
+        if (strncasecmp(s, names + 3 * m, 3) == 0)
+            return m + 1;
+    return -1;
+}
+
+/* Duplicates into *slot unless it is already set (first occurrence wins). */
+static int set_once(char **slot, const char *s, size_t n)
+{
+    if (*slot || n == 0)
+        return 0;
+    *slot = strndup(s, n);
+    return *slot ? 0 : -1;
+}
+
+/* ---- article assembly -------------------------------------------------- */
+
+static void article_reset(lm_pubmed_parser *p)
+{
+    lm_article_free(&p->art);
+    free(p->vern_title);
+    free(p->book_title);
+    free(p->eloc_doi);
+    free(p->id_doi);
+    free(p->mesh_name);
+    p->vern_title = p->book_title = p->eloc_doi = p->id_doi = p->mesh_name = NULL;
+    p->pub_year = p->medline_year = p->book_year = p->artdate_year = 0;
+    p->rev_year = p->rev_month = p->rev_day = 0;
+    p->mesh_major = 0;
+    lm_buf_reset(&p->abstract);
+    lm_buf_reset(&p->mesh_ui);
+    p->in_article = 0;
+}
+
+static void article_begin(lm_pubmed_parser *p, int is_book)
+{
+    article_reset(p);
+    p->in_article = 1;
+    p->art.is_book = is_book;
+}
+
+static void take_into(char **slot, char **from)
+{
+    if (!*slot) {
+        *slot = *from;
+        *from = NULL;
+    }
+}
+
+static void article_end(lm_pubmed_parser *p)
+{
+    lm_article *a = &p->art;
+    if (a->pmid <= 0) {
+        p->stats.skipped++;
+        article_reset(p);
+        return;
+    }
+    take_into(&a->title, &p->vern_title);
+    take_into(&a->title, &p->book_title);
+    take_into(&a->doi, &p->id_doi);
+    take_into(&a->doi, &p->eloc_doi);
+    if (a->is_book)
+        a->year = p->book_year;
+    else
+        a->year = p->pub_year     ? p->pub_year
+                  : p->medline_year ? p->medline_year
+                                    : p->artdate_year;
+    if (p->abstract.len) {
+        a->abstract = lm_buf_take(&p->abstract);
+        if (!a->abstract) {
+            fail_nomem(p);
+            return;
+        }
+    }
+    if (p->rev_year > 0 && p->rev_year <= 9999 && p->rev_month >= 1 &&
+        p->rev_month <= 12 && p->rev_day >= 1 && p->rev_day <= 31) {
+        char d[16];
+        snprintf(d, sizeof d, "%04d-%02d-%02d", p->rev_year, p->rev_month,
+                 p->rev_day);
+        a->date_revised = strdup(d);
+        if (!a->date_revised) {
+            fail_nomem(p);
+            return;
+        }
+    }
+
+    lm_status st = LM_OK;
+    if (p->handler.on_article) {
+        lm_error_clear(&p->error);
+        st = p->handler.on_article(p->handler.ctx, a, &p->error);
+    }
+    if (st != LM_OK) {
+        if (p->error.code != st)
+            lm_error_set(&p->error, st, "%s: article handler stopped the parse "
+                         "at PMID %lld", p->source, (long long)a->pmid);
+        p->status = st;
+        xmlStopParser(p->ctxt);
+    } else if (a->is_book) {
+        p->stats.book_articles++;
+    } else {
+        p->stats.articles++;
+    }
+    article_reset(p);
+}
+
+static void mesh_end(lm_pubmed_parser *p)
+{
+    if (p->mesh_name) {
+        const char *ui = p->mesh_ui.len ? lm_buf_cstr(&p->mesh_ui) : NULL;
+        if (lm_article_add_mesh(&p->art, ui, p->mesh_name, p->mesh_major) != LM_OK)
+            fail_nomem(p);
+    }
+    free(p->mesh_name);
+    p->mesh_name = NULL;
+    lm_buf_reset(&p->mesh_ui);
+    p->mesh_major = 0;
+}
+
+static void abstract_add(lm_pubmed_parser *p, const char *s, size_t n)
+{
+    size_t label_len = text_normalize(p->label.data, p->label.len);
+    p->label.len = label_len;
+    if (n == 0 && label_len == 0)
+        return;
+    int bad = 0;
+    if (p->abstract.len)
+        bad |= lm_buf_append_char(&p->abstract, ' ') != LM_OK;
+    if (label_len) {
+        bad |= lm_buf_append(&p->abstract, p->label.data, label_len) != LM_OK;
+        bad |= lm_buf_append(&p->abstract, n ? ": " : ":", n ? 2 : 1) != LM_OK;
+    }
+    bad |= lm_buf_append(&p->abstract, s, n) != LM_OK;
+    if (bad)
+        fail_nomem(p);
+}
+
+static void delete_pmid(lm_pubmed_parser *p, const char *s, size_t n)
+{
+    int64_t pmid = parse_pmid(s, n);
+    if (pmid <= 0)
+        return;
+    p->stats.deletions++;
+    if (!p->handler.on_delete)
+        return;
+    lm_error_clear(&p->error);
+    lm_status st = p->handler.on_delete(p->handler.ctx, pmid, &p->error);
+    if (st != LM_OK) {
+        if (p->error.code != st)
+            lm_error_set(&p->error, st, "%s: deletion handler stopped the parse "
+                         "at PMID %lld", p->source, (long long)pmid);
+        p->status = st;
+        xmlStopParser(p->ctxt);
+    }
+}
+
+static void capture_end(lm_pubmed_parser *p)
+{
+    size_t n = text_normalize(p->text.data, p->text.len);
+    p->text.len = n;
+    const char *s = lm_buf_cstr(&p->text);
+    lm_article *a = &p->art;
+    int bad = 0;
+    switch (p->cap_target) {
+    case T_PMID:
+        if (a->pmid == 0)
+            a->pmid = parse_pmid(s, n);
+        break;
+    case T_DEL_PMID:
+        delete_pmid(p, s, n);
+        break;
+    case T_ARTICLE_TITLE:
+        bad = set_once(&a->title, s, n);
+        break;
+    case T_VERN_TITLE:
+        bad = set_once(&p->vern_title, s, n);
+        break;
+    case T_BOOK_TITLE:
+        bad = set_once(&p->book_title, s, n);
+        break;
+    case T_ABSTRACT:
+        abstract_add(p, s, n);
+        break;
+    case T_JOURNAL:
+        bad = set_once(&a->journal, s, n);
+        break;
+    case T_PUB_YEAR:
+        if (!p->pub_year)
+            p->pub_year = parse_year(s, n);
+        break;
+    case T_MEDLINE_DATE:
+        if (!p->medline_year)
+            p->medline_year = first_year(s, n);
+        break;
+    case T_BOOK_YEAR:
+        if (!p->book_year)
+            p->book_year = parse_year(s, n);
+        break;
+    case T_ARTDATE_YEAR:
+        if (!p->artdate_year)
+            p->artdate_year = parse_year(s, n);
+        break;
+    case T_REV_YEAR:
+        p->rev_year = parse_small(s, n);
+        break;
+    case T_REV_MONTH:
+        p->rev_month = parse_month(s, n);
+        break;
+    case T_REV_DAY:
+        p->rev_day = parse_small(s, n);
+        break;
+    case T_ELOC_DOI:
+        bad = set_once(&p->eloc_doi, s, n);
+        break;
+    case T_ID_DOI:
+        bad = set_once(&p->id_doi, s, n);
+        break;
+    case T_LANGUAGE:
+        bad = set_once(&a->language, s, n);
+        break;
+    case T_PUBTYPE:
+        if (n)
+            bad = lm_article_add_pubtype(a, p->ui.len ? lm_buf_cstr(&p->ui) : NULL,
+                                         s) != LM_OK;
+        break;
+    case T_DESCRIPTOR:
+        if (n && !p->mesh_name) {
+            p->mesh_name = strndup(s, n);
+            bad = p->mesh_name == NULL;
+        }
+        break;
+    case T_ERROR:
+        if (n) {
+            if (p->eutils_error.len)
+                bad |= lm_buf_append(&p->eutils_error, "; ", 2) != LM_OK;
+            bad |= lm_buf_append(&p->eutils_error, s, n) != LM_OK;
+        }
+        break;
+    case T_NONE:
+        break;
+    }
+    if (bad)
+        fail_nomem(p);
+    p->cap_target = T_NONE;
+}
+
+/* ---- SAX callbacks ------------------------------------------------------ */
+
+static void begin_capture(lm_pubmed_parser *p, unsigned d, enum target t)
+{
+    p->cap_depth = d;
+    p->cap_target = t;
+    p->math_depth = p->token_depth = 0;
+    lm_buf_reset(&p->text);
+}
+
+static int copy_attr(lm_pubmed_parser *p, lm_buf *dst, int nb, const xmlChar **attrs,
+                     const char *name)
+{
+    const char *v;
+    size_t n;
+    lm_buf_reset(dst);
+    if (attr_find(nb, attrs, name, &v, &n) && lm_buf_append(dst, v, n) != LM_OK) {
+        fail_nomem(p);
+        return -1;
+    }
+    return 0;
+}
+
+static void root_start(lm_pubmed_parser *p, const xmlChar *xname)
+{
+    const char *name = (const char *)xname;
+    snprintf(p->root_name, sizeof p->root_name, "%s", name);
+    if (strcasecmp(name, "html") == 0) {
+        fail(p, LM_ERR_FORMAT, "%s: got an HTML page instead of PubMed XML",
+             p->source);
+        return;
+    }
+    enum elem id = elem_lookup(xname);
+    if (id == EL_PUBMED_ARTICLE_SET || id == EL_PUBMED_BOOK_ARTICLE_SET) {
+        p->root = ROOT_SET;
+        p->stack[0] = (unsigned char)id;
+    } else if (id == EL_ERROR) {
+        p->root = ROOT_ERROR;
+        p->stack[0] = EL_ERROR;
+        begin_capture(p, 1, T_ERROR);
+    } else if (id == EL_EFETCH_RESULT) {
+        p->root = ROOT_EFETCH;
+        p->stack[0] = EL_EFETCH_RESULT;
+    } else {
+        /* Maybe an E-utilities error wrapped in another root (eSearchResult
+         * with <ERROR>); decided by its first child. */
+        p->root = ROOT_FOREIGN;
+        p->stack[0] = EL_FOREIGN_ROOT;
+    }
+}
+
+static void root_end(lm_pubmed_parser *p)
+{
+    if (p->eutils_error.len)
+        fail(p, LM_ERR_FORMAT, "%s: NCBI E-utilities error: %s", p->source,
+             lm_buf_cstr(&p->eutils_error));
+    else if (p->root == ROOT_FOREIGN)
+        fail(p, LM_ERR_FORMAT, "%s: not PubMed XML (root element <%s>)", p->source,
+             p->root_name);
+}
+
+/* Presentation MathML is usually pretty-printed: the whitespace between its
+ * elements is layout, not text (MathML 3, section 2.1.7), and
+ * <annotation> repeats the formula as TeX.  So inside <math> only the
+ * content of token elements is kept: <mi>V</mi><mn>2</mn> gives "V2". */
+static int math_is_token(const char *name)
+{
+    if (name[0] != 'm')
+        return 0;
+    return strcmp(name, "mi") == 0 || strcmp(name, "mn") == 0 ||
+           strcmp(name, "mo") == 0 || strcmp(name, "mtext") == 0 ||
+           strcmp(name, "ms") == 0;
+}
+
+static void math_start(lm_pubmed_parser *p, unsigned d, const xmlChar *xname)
+{
+    const char *name = (const char *)xname;
+    if (!p->math_depth) {
+        if (strcmp(name, "math") == 0)
+            p->math_depth = d;
+    } else if (!p->token_depth && math_is_token(name)) {
+        p->token_depth = d;
+    }
+}
+
+static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                      const xmlChar *uri, int nb_namespaces,
+                      const xmlChar **namespaces, int nb_attributes,
+                      int nb_defaulted, const xmlChar **attrs)
+{
+    (void)prefix;
+    (void)uri;
+    (void)nb_namespaces;
+    (void)namespaces;
+    (void)nb_defaulted;
+    lm_pubmed_parser *p = ctx;
+    unsigned d = ++p->depth;
+    if (p->cap_depth) {
+        math_start(p, d, localname);
+        return;
+    }
+    if (p->skip_depth || p->status != LM_OK)
+        return;
+    if (d == 1) {
+        root_start(p, localname);
+        return;
+    }
+    if (d > STACK_MAX) {
+        p->skip_depth = d;
+        return;
+    }
+    enum elem id = elem_lookup(localname);
+    unsigned parent = p->stack[d - 2];
+    unsigned grand = d >= 3 ? p->stack[d - 3] : EL_NONE;
+    int nb = nb_attributes;
+    int container = 0;
+    enum target t = T_NONE;
+
+    if (parent == EL_FOREIGN_ROOT || parent == EL_EFETCH_RESULT) {
+        if (id == EL_ERROR) {
+            begin_capture(p, d, T_ERROR);
+            return;
+        }
+        if (parent == EL_FOREIGN_ROOT && p->eutils_error.len == 0) {
+            fail(p, LM_ERR_FORMAT, "%s: not PubMed XML (root element <%s>)",
+                 p->source, p->root_name);
+            return;
+        }
+        p->skip_depth = d;
+        return;
+    }
+
+    switch (id) {
+    case EL_PUBMED_ARTICLE:
+        if (parent == EL_PUBMED_ARTICLE_SET) {
+            article_begin(p, 0);
+            container = 1;
+        }
+        break;
+    case EL_PUBMED_BOOK_ARTICLE:
+        if (parent == EL_PUBMED_ARTICLE_SET || parent == EL_PUBMED_BOOK_ARTICLE_SET) {
+            article_begin(p, 1);
+            container = 1;
+        }
+        break;
+    case EL_DELETE_CITATION:
+        container = parent == EL_PUBMED_ARTICLE_SET;
+        break;
+    case EL_MEDLINE_CITATION:
+    case EL_PUBMED_DATA:
+        container = parent == EL_PUBMED_ARTICLE;
+        break;
+    case EL_BOOK_DOCUMENT:
+    case EL_PUBMED_BOOK_DATA:
+        container = parent == EL_PUBMED_BOOK_ARTICLE;
+        break;
+    case EL_PMID:
+        if (parent == EL_DELETE_CITATION) {
+            t = T_DEL_PMID;
+        } else if (parent == EL_MEDLINE_CITATION || parent == EL_BOOK_DOCUMENT) {
+            const char *v;
+            size_t n;
+            if (p->art.pmid == 0 && attr_find(nb, attrs, "Version", &v, &n)) {
+                int ver = parse_small(v, n);
+                p->art.version = ver > 0 ? ver : 1;
+            }
+            t = T_PMID;
+        }
+        break;
+    case EL_ARTICLE:
+        container = parent == EL_MEDLINE_CITATION;
+        break;
+    case EL_JOURNAL:
+    case EL_PUBLICATION_TYPE_LIST:
+    case EL_ARTICLE_DATE:
+        container = parent == EL_ARTICLE;
+        break;
+    case EL_JOURNAL_ISSUE:
+        container = parent == EL_JOURNAL;
+        break;
+    case EL_TITLE:
+        if (parent == EL_JOURNAL)
+            t = T_JOURNAL;
+        break;
+    case EL_PUB_DATE:
+        container = parent == EL_JOURNAL_ISSUE || parent == EL_BOOK;
+        break;
+    case EL_YEAR:
+        if (parent == EL_PUB_DATE)
+            t = grand == EL_BOOK ? T_BOOK_YEAR : T_PUB_YEAR;
+        else if (parent == EL_ARTICLE_DATE)
+            t = T_ARTDATE_YEAR;
+        else if (parent == EL_DATE_REVISED)
+            t = T_REV_YEAR;
+        break;
+    case EL_MONTH:
+        if (parent == EL_DATE_REVISED)
+            t = T_REV_MONTH;
+        break;
+    case EL_DAY:
+        if (parent == EL_DATE_REVISED)
+            t = T_REV_DAY;
+        break;
+    case EL_MEDLINE_DATE:
+        if (parent == EL_PUB_DATE && grand == EL_JOURNAL_ISSUE)
+            t = T_MEDLINE_DATE;
+        break;
+    case EL_ARTICLE_TITLE:
+        if (parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT)
+            t = T_ARTICLE_TITLE;
+        break;
+    case EL_VERNACULAR_TITLE:
+        if (parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT)
+            t = T_VERN_TITLE;
+        break;
+    case EL_BOOK:
+        container = parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_BOOK_TITLE:
+        if (parent == EL_BOOK)
+            t = T_BOOK_TITLE;
+        break;
+    case EL_ABSTRACT:
+        container = parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_ABSTRACT_TEXT:
+        if (parent == EL_ABSTRACT) {
+            if (copy_attr(p, &p->label, nb, attrs, "Label") != 0)
+                return;
+            t = T_ABSTRACT;
+        }
+        break;
+    case EL_ELOCATION_ID:
+        if ((parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT) &&
+            attr_equals(nb, attrs, "EIdType", "doi"))
+            t = T_ELOC_DOI;
+        break;
+    case EL_LANGUAGE:
+        if ((parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT) && !p->art.language)
+            t = T_LANGUAGE;
+        break;
+    case EL_PUBLICATION_TYPE:
+        if (parent == EL_PUBLICATION_TYPE_LIST || parent == EL_BOOK_DOCUMENT) {
+            if (copy_attr(p, &p->ui, nb, attrs, "UI") != 0)
+                return;
+            t = T_PUBTYPE;
+        }
+        break;
+    case EL_DATE_REVISED:
+        container = parent == EL_MEDLINE_CITATION || parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_MESH_HEADING_LIST:
+        container = parent == EL_MEDLINE_CITATION;
+        break;
+    case EL_MESH_HEADING:
+        if (parent == EL_MESH_HEADING_LIST) {
+            free(p->mesh_name);
+            p->mesh_name = NULL;
+            lm_buf_reset(&p->mesh_ui);
+            p->mesh_major = 0;
+            container = 1;
+        }
+        break;
+    case EL_DESCRIPTOR_NAME:
+        if (parent == EL_MESH_HEADING) {
+            if (copy_attr(p, &p->mesh_ui, nb, attrs, "UI") != 0)
+                return;
+            if (attr_equals(nb, attrs, "MajorTopicYN", "Y"))
+                p->mesh_major = 1;
+            t = T_DESCRIPTOR;
+        }
+        break;
+    case EL_QUALIFIER_NAME:
+        if (parent == EL_MESH_HEADING && attr_equals(nb, attrs, "MajorTopicYN", "Y"))
+            p->mesh_major = 1;
+        break;
+    case EL_ARTICLE_ID_LIST:
+        container = parent == EL_PUBMED_DATA || parent == EL_PUBMED_BOOK_DATA ||
+                    parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_ARTICLE_ID:
+        if (parent == EL_ARTICLE_ID_LIST && attr_equals(nb, attrs, "IdType", "doi"))
+            t = T_ID_DOI;
+        break;
+    default:
+        break;
+    }
+
+    if (container)
+        p->stack[d - 1] = (unsigned char)id;
+    else if (t != T_NONE)
+        begin_capture(p, d, t);
+    else
+        p->skip_depth = d;
+}
+
+static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                    const xmlChar *uri)
+{
+    (void)localname;
+    (void)prefix;
+    (void)uri;
+    lm_pubmed_parser *p = ctx;
+    unsigned d = p->depth--;
+    if (p->status != LM_OK)
+        return;
+    if (p->skip_depth) {
+        if (d == p->skip_depth)
+            p->skip_depth = 0;
+        return;
+    }
+    if (p->cap_depth) {
+        if (d == p->token_depth)
+            p->token_depth = 0;
+        if (d == p->math_depth)
+            p->math_depth = 0;
+        if (d != p->cap_depth)
+            return;
+        p->cap_depth = 0;
+        capture_end(p);
+        if (d == 1)
+            root_end(p);
+        return;
+    }
+    if (d == 1) {
+        root_end(p);
+        return;
+    }
+    switch (p->stack[d - 1]) {
+    case EL_PUBMED_ARTICLE:
+    case EL_PUBMED_BOOK_ARTICLE:
+        article_end(p);
+        break;
+    case EL_MESH_HEADING:
+        mesh_end(p);
+        break;
+    default:
+        break;
+    }
+}
+
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+    lm_pubmed_parser *p = ctx;
+    if (!p->cap_depth || (p->math_depth && !p->token_depth))
+        return;
+    if (lm_buf_append(&p->text, (const char *)ch, (size_t)len) != LM_OK)
+        fail_nomem(p);
+}
+
+static void sax_error(void *ctx, xmlErrorPtr e)
+{
+    lm_pubmed_parser *p = ctx;
+    if (!e || e->level != XML_ERR_FATAL || p->status != LM_OK)
+        return;
+    /* With no root element libxml2 reports a bare prolog as "Extra
+     * content at the end of the document". */
+    if (e->code == XML_ERR_DOCUMENT_EMPTY ||
+        (e->code == XML_ERR_DOCUMENT_END && p->root == ROOT_UNSEEN)) {
+        fail(p, LM_ERR_PARSE, "%s: empty document", p->source);
+        return;
+    }
+    const char *msg = e->message ? e->message : "malformed XML";
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '\r'))
+        n--;
+    fail(p, LM_ERR_PARSE, "%s:%d: %.*s", p->source, e->line,
+         n > INT_MAX ? INT_MAX : (int)n, msg);
+}
+
+/* ---- pushing bytes --------------------------------------------------------- */
+
+static lm_status ctxt_create(lm_pubmed_parser *p)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = sax_start;
+    sax.endElementNs = sax_end;
+    sax.characters = sax_chars;
+    /* Identical handlers make libxml2 skip its "ignorable blank" test. */
+    sax.ignorableWhitespace = sax_chars;
+    sax.cdataBlock = sax_chars;
+    sax.serror = sax_error;
+    p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+    if (!p->ctxt)
+        return fail_nomem(p);
+    xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOENT);
+    return LM_OK;
+}
+
+static lm_status push(lm_pubmed_parser *p, const char *data, size_t len, int terminate)
+{
+    if (!p->ctxt && ctxt_create(p) != LM_OK)
+        return p->status;
+    do {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+        int last = terminate && (size_t)n == len;
+        xmlParseChunk(p->ctxt, data, n, last);
+        if (p->status != LM_OK)
+            return p->status;
+        if (!p->ctxt->wellFormed) {
+            /* A fatal error that did not reach sax_error. */
+            const xmlError *e = &p->ctxt->lastError;
+            return fail(p, LM_ERR_PARSE, "%s:%d: %s", p->source, e->line,
+                        e->message ? e->message : "malformed XML");
+        }
+        data += n;
+        len -= (size_t)n;
+    } while (len > 0);
+    return LM_OK;
+}
+
+/* Decides from the first bytes whether this is an HTML page.  Returns 1 for
+ * HTML, 0 for not HTML, -1 when more bytes are needed. */
+static int sniff_html(lm_pubmed_parser *p, int at_end)
+{
+    static const char *const marks[] = {"<!doctype html", "<html"};
+    const unsigned char *s = (const unsigned char *)p->sniff;
+    size_t n = p->sniff_len, i = 0;
+    if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        i = 3;
+    else if (n < 3 && n > 0 && s[0] == 0xef && !at_end)
+        return -1;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    if (i == n)
+        return at_end || n == SNIFF_MAX ? 0 : -1;
+    p->nonblank = 1;
+    int maybe = 0;
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        size_t k = strlen(marks[m]), avail = n - i;
+        size_t cmp = avail < k ? avail : k;
+        if (strncasecmp((const char *)s + i, marks[m], cmp) != 0)
+            continue;
+        /* The name must end there: "<htmlish>" is not HTML. */
+        if (avail > k) {
+            unsigned char t = s[i + k];
+            if (t == '>' || t == '/' || t == ' ' || t == '\t' || t == '\n' || t == '\r')
+                return 1;
+            continue;
+        }
+        maybe = 1;
+    }
+    return maybe && !at_end && n < SNIFF_MAX ? -1 : 0;
+}
+
+/* Runs the HTML check on the buffered prefix; once decided, hands the
+ * prefix to libxml2.  *consumed tells how much of data went into sniff[]. */
+static lm_status sniff_feed(lm_pubmed_parser *p, const char *data, size_t len,
+                            size_t *consumed, int at_end)
+{
+    size_t take = SNIFF_MAX - p->sniff_len;
+    if (take > len)
+        take = len;
+    memcpy(p->sniff + p->sniff_len, data, take);
+    p->sniff_len += take;
+    *consumed = take;
+    int html = sniff_html(p, at_end);
+    if (html < 0)
+        return LM_OK;
+    p->sniffed = 1;
+    if (html)
+        return fail(p, LM_ERR_FORMAT, "%s: got an HTML page instead of PubMed XML",
+                    p->source);
+    return push(p, p->sniff, p->sniff_len, 0);
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+lm_status lm_pubmed_parser_init(lm_pubmed_parser **out, const char *source_name,
+                                const lm_pubmed_handler *handler, lm_error *err)
+{
+    *out = NULL;
+    lm_pubmed_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    p->source = strdup(source_name ? source_name : "<input>");
+    if (!p->source) {
+        free(p);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    if (handler)
+        p->handler = *handler;
+    lm_buf_init(&p->text);
+    lm_buf_init(&p->label);
+    lm_buf_init(&p->abstract);
+    lm_buf_init(&p->ui);
+    lm_buf_init(&p->mesh_ui);
+    lm_buf_init(&p->eutils_error);
+    lm_article_init(&p->art);
+    /* Idempotent; makes first use from several threads safe as long as one
+     * parser is created before the threads start. */
+    xmlInitParser();
+    *out = p;
+    return LM_OK;
+}
+
+lm_status lm_pubmed_parser_feed(lm_pubmed_parser *p, const char *data, size_t len,
+                                lm_error *err)
+{
+    if (p->status != LM_OK)
+        return report(p, err);
+    if (p->finished)
+        return lm_error_set(err, LM_ERR_USAGE, "%s: feed after finish", p->source);
+    p->stats.bytes_in += len;
+    p->stats.bytes_xml += len;
+    if (!p->sniffed) {
+        size_t used;
+        if (sniff_feed(p, data, len, &used, 0) != LM_OK || !p->sniffed)
+            return report(p, err);
+        data += used;
+        len -= used;
+    }
+    if (len)
+        push(p, data, len, 0);
+    return report(p, err);
+}
+
+lm_status lm_pubmed_parser_finish(lm_pubmed_parser *p, lm_error *err)
+{
+    if (p->status != LM_OK || p->finished)
+        return report(p, err);
+    p->finished = 1;
+    if (!p->sniffed) {
+        size_t used;
+        if (sniff_feed(p, "", 0, &used, 1) != LM_OK)
+            return report(p, err);
+    }
+    if (!p->nonblank && p->root == ROOT_UNSEEN)
+        fail(p, LM_ERR_PARSE, "%s: empty document", p->source);
+    else if (push(p, NULL, 0, 1) == LM_OK && p->root == ROOT_UNSEEN)
+        fail(p, LM_ERR_PARSE, "%s: empty document", p->source);
+    return report(p, err);
+}
+
+const lm_pubmed_stats *lm_pubmed_parser_stats(const lm_pubmed_parser *p)
+{
+    return &p->stats;
+}
+
+void lm_pubmed_parser_free(lm_pubmed_parser *p)
+{
+    if (!p)
+        return;
+    if (p->ctxt)
+        xmlFreeParserCtxt(p->ctxt);
+    article_reset(p);
+    lm_buf_free(&p->text);
+    lm_buf_free(&p->label);
+    lm_buf_free(&p->abstract);
+    lm_buf_free(&p->ui);
+    lm_buf_free(&p->mesh_ui);
+    lm_buf_free(&p->eutils_error);
+    free(p->source);
+    free(p);
+}
+
+/* ---- whole files -------------------------------------------------------- */
+
+typedef struct file_job {
+    lm_pubmed_parser *parser;
+    const char *name;
+    lm_pubmed_progress_fn progress;
+    void *progress_ctx;
+    uint64_t raw_bytes;
+    uint64_t next_progress;
+} file_job;
+
+static lm_status job_feed(file_job *j, const char *data, size_t len, lm_error *err)
+{
+    lm_status st = lm_pubmed_parser_feed(j->parser, data, len, err);
+    if (st != LM_OK)
+        return st;
+    if (j->progress && j->parser->stats.bytes_xml >= j->next_progress) {
+        lm_pubmed_stats s = j->parser->stats;
+        s.bytes_in = j->raw_bytes;
+        j->progress(j->progress_ctx, &s);
+        j->next_progress = s.bytes_xml + PROGRESS_EVERY;
+    }
+    return LM_OK;
+}
+
+/* Reads up to cap bytes, retrying on EINTR; returns -1 on error. */
+static ssize_t read_some(int fd, char *buf, size_t cap)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n >= 0 || errno != EINTR)
+            return n;
+    }
+}
+
+/* md5 may be NULL: hashing costs about as much as parsing plain XML, so it
+ * is only done when the caller wants the digest. */
+static lm_status parse_fd(file_job *j, int fd, lm_md5 *md5, int *read_all,
+                          lm_error *err)
+{
+    char *in = malloc(READ_CHUNK);
+    char *out = malloc(READ_CHUNK);
+    if (!in || !out) {
+        free(in);
+        free(out);
+        return lm_error_set(err, LM_ERR_NOMEM, "%s: out of memory", j->name);
+    }
+    lm_status st = LM_OK;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    int gzip = -1;          /* -1 undecided (fewer than 2 bytes seen) */
+    int z_ready = 0, member_done = 0;
+    size_t have = 0;        /* bytes held in `in` while undecided */
+
+    for (;;) {
+        ssize_t n = read_some(fd, in + have, READ_CHUNK - have);
+        if (n < 0) {
+            st = lm_error_set(err, LM_ERR_IO, "%s: read failed: %s", j->name,
+                              strerror(errno));
+            break;
+        }
+        if (n == 0) {
+            *read_all = 1;
+            if (gzip < 0 && have > 0) {
+                gzip = 0;   /* one byte can't be gzip */
+                st = job_feed(j, in, have, err);
+                if (st != LM_OK)
+                    break;
+            }
+            if (gzip == 1 && !member_done)
+                st = lm_error_set(err, LM_ERR_PARSE, "%s: truncated gzip data",
+                                  j->name);
+            else
+                st = lm_pubmed_parser_finish(j->parser, err);
+            break;
+        }
+        if (md5)
+            lm_md5_update(md5, in + have, (size_t)n);
+        j->raw_bytes += (uint64_t)n;
+        have += (size_t)n;
+        if (gzip < 0) {
+            if (have < 2)
+                continue;
+            gzip = (unsigned char)in[0] == 0x1f && (unsigned char)in[1] == 0x8b;
+        }
+        size_t len = have;
+        have = 0;
+        if (!gzip) {
+            st = job_feed(j, in, len, err);
+            if (st != LM_OK)
+                break;
+            continue;
+        }
+        if (!z_ready) {
+            if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "%s: zlib init failed", j->name);
+                break;
+            }
+            z_ready = 1;
+        }
+        zs.next_in = (Bytef *)in;
+        zs.avail_in = (uInt)len;
+        while (zs.avail_in > 0 && st == LM_OK) {
+            if (member_done) {
+                /* Concatenated gzip members decompress as one stream. */
+                inflateReset(&zs);
+                member_done = 0;
+            }
+            zs.next_out = (Bytef *)out;
+            zs.avail_out = READ_CHUNK;
+            uInt before = zs.avail_in;
+            int zr = inflate(&zs, Z_NO_FLUSH);
+            size_t produced = READ_CHUNK - zs.avail_out;
+            if (zr == Z_BUF_ERROR && produced == 0 && zs.avail_in == before)
+                break;   /* needs more input */
+            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+                st = lm_error_set(err, zr == Z_MEM_ERROR ? LM_ERR_NOMEM : LM_ERR_PARSE,
+                                  "%s: corrupt gzip data (%s)", j->name,
+                                  zs.msg ? zs.msg : "inflate failed");
+                break;
+            }
+            if (produced)
+                st = job_feed(j, out, produced, err);
+            if (zr == Z_STREAM_END)
+                member_done = 1;
+        }
+        if (st != LM_OK)
+            break;
+    }
+    if (z_ready)
+        inflateEnd(&zs);
+    free(in);
+    free(out);
+    return st;
+}
+
+lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handler,
+                               lm_pubmed_progress_fn progress, void *progress_ctx,
+                               lm_pubmed_stats *stats, char md5_hex[33],
+                               lm_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (md5_hex)
+        md5_hex[0] = '\0';
+
+    int fd = 0;
+    if (!is_stdin) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    file_job j = {.name = name, .progress = progress, .progress_ctx = progress_ctx,
+                  .next_progress = PROGRESS_EVERY};
+    lm_status st = lm_pubmed_parser_init(&j.parser, name, handler, err);
+    if (st != LM_OK) {
+        if (!is_stdin)
+            close(fd);
+        return st;
+    }
+    lm_md5 md5;
+    lm_md5_init(&md5);
+    int read_all = 0;
+    st = parse_fd(&j, fd, md5_hex ? &md5 : NULL, &read_all, err);
+    if (stats) {
+        *stats = j.parser->stats;
+        stats->bytes_in = j.raw_bytes;
+    }
+    if (md5_hex && read_all)
+        lm_md5_final_hex(&md5, md5_hex);
+    lm_pubmed_parser_free(j.parser);
+    if (!is_stdin)
+        close(fd);
+    return st;
+}

@@ -1,0 +1,119 @@
+/*
+ * Rate limiter (see lm_ratelimit.h).  Times are CLOCK_MONOTONIC
+ * nanoseconds so that wall-clock jumps (NTP, DST) neither stall nor
+ * unleash requests.  The mutex only guards the slot reservation; sleeping
+ * happens unlocked so a cancelled waiter never blocks the others.
+ */
+#include "lm_ratelimit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Slots are spaced 1% wider than 1/rate: requests leave on time but arrive
+ * with a little jitter, and the server counts arrivals. */
+#define LM_RATELIMIT_MARGIN 1.01
+
+/* Waits are cut into steps this long so a stop request is noticed fast. */
+#define LM_SLEEP_STEP_NS 50000000LL
+
+struct lm_ratelimit {
+    pthread_mutex_t lock;
+    double rps;
+    int64_t interval_ns;
+    int64_t next_ns;   /* earliest start of the next request */
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+lm_status lm_ratelimit_init(lm_ratelimit **out, double rps, double ceiling,
+                            lm_error *err)
+{
+    *out = NULL;
+    if (!(ceiling > 0))
+        return lm_error_set(err, LM_ERR_USAGE, "rate limit ceiling must be positive");
+    if (!(rps > 0) || rps > ceiling)
+        rps = ceiling;
+    lm_ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    if (pthread_mutex_init(&rl->lock, NULL) != 0) {
+        free(rl);
+        return lm_error_set(err, LM_ERR_NOMEM, "cannot create mutex");
+    }
+    rl->rps = rps;
+    rl->interval_ns = (int64_t)(1e9 * LM_RATELIMIT_MARGIN / rps);
+    rl->next_ns = 0;
+    *out = rl;
+    return LM_OK;
+}
+
+void lm_ratelimit_free(lm_ratelimit *rl)
+{
+    if (!rl)
+        return;
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
+}
+
+double lm_ratelimit_rate(const lm_ratelimit *rl)
+{
+    return rl->rps;
+}
+
+/* Sleeps until the monotonic time `until`, polling stop. */
+static lm_status sleep_until(int64_t until, lm_stop_fn stop, lm_error *err)
+{
+    for (;;) {
+        if (stop && stop())
+            return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted while waiting");
+        int64_t now = now_ns();
+        if (now >= until)
+            return LM_OK;
+        int64_t step = until - now;
+        if (step > LM_SLEEP_STEP_NS)
+            step = LM_SLEEP_STEP_NS;
+        struct timespec ts = {(time_t)(step / 1000000000LL), (long)(step % 1000000000LL)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            if (stop && stop())
+                break;
+        }
+    }
+}
+
+lm_status lm_ratelimit_acquire(lm_ratelimit *rl, lm_stop_fn stop, lm_error *err)
+{
+    pthread_mutex_lock(&rl->lock);
+    int64_t now = now_ns();
+    int64_t slot = rl->next_ns > now ? rl->next_ns : now;
+    rl->next_ns = slot + rl->interval_ns;
+    pthread_mutex_unlock(&rl->lock);
+    return sleep_until(slot, stop, err);
+}
+
+void lm_ratelimit_defer(lm_ratelimit *rl, double seconds)
+{
+    if (!(seconds > 0))
+        return;
+    pthread_mutex_lock(&rl->lock);
+    int64_t until = now_ns() + (int64_t)(seconds * 1e9);
+    if (rl->next_ns < until)
+        rl->next_ns = until;
+    pthread_mutex_unlock(&rl->lock);
+}
+
+lm_status lm_sleep_ms(long ms, lm_stop_fn stop, lm_error *err)
+{
+    if (ms <= 0)
+        return (stop && stop())
+            ? lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted while waiting")
+            : LM_OK;
+    return sleep_until(now_ns() + (int64_t)ms * 1000000LL, stop, err);
+}

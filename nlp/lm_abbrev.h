@@ -1,0 +1,60 @@
+/*
+ * lm_abbrev: abbreviation definitions in running text, after Schwartz &
+ * Hearst (2003), "A simple algorithm for identifying abbreviation
+ * definitions in biomedical text".
+ *
+ * Finds `long form (SF)` and `SF (long form)` pairs inside each sentence
+ * and reports them as byte spans; lm_abbrev_find_uses() then lists the
+ * later whole-token occurrences of every short form, so that a caller that
+ * typed the long form (a disease, a chemical) can give the same type to
+ * each use of the abbreviation.
+ */
+#ifndef LM_ABBREV_H
+#define LM_ABBREV_H
+
+#include "../util/lm_error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lm_abbrev {
+    uint32_t short_start, short_end;   /* byte span of the short form */
+    uint32_t long_start, long_end;     /* byte span of the long form */
+} lm_abbrev;
+
+typedef struct lm_abbrevs {
+    lm_abbrev *v;
+    size_t n;
+    size_t cap;
+} lm_abbrevs;
+
+void lm_abbrevs_init(lm_abbrevs *a);
+void lm_abbrevs_free(lm_abbrevs *a);
+
+/* Replaces out's contents with the definitions found in text[0..len), in
+ * text order. */
+lm_status lm_abbrev_detect(const char *text, size_t len, lm_abbrevs *out, lm_error *err);
+
+typedef struct lm_abbrev_use {
+    uint32_t start, end;   /* byte span of the occurrence */
+    uint32_t pair;         /* index into the lm_abbrevs it was found for */
+} lm_abbrev_use;
+
+typedef struct lm_abbrev_uses {
+    lm_abbrev_use *v;
+    size_t n;
+    size_t cap;
+} lm_abbrev_uses;
+
+void lm_abbrev_uses_init(lm_abbrev_uses *u);
+void lm_abbrev_uses_free(lm_abbrev_uses *u);
+
+/* Replaces out's contents with every occurrence of each pair's short form
+ * after its definition (and before a redefinition of the same short form)
+ * that starts and ends on lm_token boundaries: "HSP" matches in "HSP-70
+ * and HSP." but not in "HSPs" or "HSP70".  Matching is case-sensitive.
+ * Results are sorted by start offset. */
+lm_status lm_abbrev_find_uses(const char *text, size_t len, const lm_abbrevs *pairs,
+                              lm_abbrev_uses *out, lm_error *err);
+
+#endif

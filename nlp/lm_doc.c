@@ -1,0 +1,121 @@
+/*
+ * Ownership helpers for lm_doc.  Arrays grow geometrically: an abstract has
+ * tens of mentions, a few thousand at the extreme.
+ */
+#include "lm_doc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lm_doc_init(lm_doc *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+void lm_doc_free(lm_doc *d)
+{
+    free(d->text);
+    free(d->sentences);
+    for (size_t i = 0; i < d->n_mentions; i++) {
+        free(d->mentions[i].text);
+        free(d->mentions[i].concept_id);
+    }
+    free(d->mentions);
+    for (size_t i = 0; i < d->n_abbrevs; i++) {
+        free(d->abbrevs[i].short_form);
+        free(d->abbrevs[i].long_form);
+    }
+    free(d->abbrevs);
+    lm_doc_init(d);
+}
+
+/* Returns an array (v or a reallocation of it) with room for element n,
+ * or NULL with v untouched when memory runs out. */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz)
+{
+    if (n < *cap)
+        return v;
+    size_t new_cap = *cap ? *cap * 2 : 8;
+    void *p = realloc(v, new_cap * sz);
+    if (p)
+        *cap = new_cap;
+    return p;
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *failed = 1;
+    return d;
+}
+
+lm_status lm_doc_set_text(lm_doc *d, const char *title, const char *abstract,
+                          lm_error *err)
+{
+    size_t tl = title ? strlen(title) : 0, al = abstract ? strlen(abstract) : 0;
+    char *t = malloc(tl + 1 + al + 1);
+    if (!t)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    if (tl)
+        memcpy(t, title, tl);
+    t[tl] = ' ';
+    if (al)
+        memcpy(t + tl + 1, abstract, al);
+    t[tl + 1 + al] = '\0';
+    free(d->text);
+    d->text = t;
+    d->text_len = tl + 1 + al;
+    return LM_OK;
+}
+
+lm_status lm_doc_add_sentence(lm_doc *d, int32_t start, int32_t end, lm_error *err)
+{
+    void *grown = grow(d->sentences, d->n_sentences, &d->cap_sentences, sizeof *d->sentences);
+    if (!grown)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    d->sentences = grown;
+    d->sentences[d->n_sentences++] = (lm_doc_sentence){start, end};
+    return LM_OK;
+}
+
+lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, int type,
+                             const char *text, const char *concept_id, int32_t sentence,
+                             float score, lm_error *err)
+{
+    void *grown = grow(d->mentions, d->n_mentions, &d->cap_mentions, sizeof *d->mentions);
+    if (!grown)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    d->mentions = grown;
+    int failed = 0;
+    lm_doc_mention m = {start, end, type, dup_or_null(text, &failed),
+                        dup_or_null(concept_id, &failed), sentence, score};
+    if (failed) {
+        free(m.text);
+        free(m.concept_id);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    d->mentions[d->n_mentions++] = m;
+    return LM_OK;
+}
+
+lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_form,
+                            int32_t start, int32_t end, lm_error *err)
+{
+    void *grown = grow(d->abbrevs, d->n_abbrevs, &d->cap_abbrevs, sizeof *d->abbrevs);
+    if (!grown)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    d->abbrevs = grown;
+    int failed = 0;
+    lm_doc_abbrev a = {dup_or_null(short_form, &failed), dup_or_null(long_form, &failed),
+                       start, end};
+    if (failed) {
+        free(a.short_form);
+        free(a.long_form);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    d->abbrevs[d->n_abbrevs++] = a;
+    return LM_OK;
+}

@@ -1,0 +1,66 @@
+/*
+ * lm_doc: the NLP annotations of one article, as the stages produce them
+ * and the store keeps them.
+ *
+ * Offsets here are Unicode code-point offsets into text = title + " " +
+ * abstract — the PubTator convention that exports and evaluation use — not
+ * the byte offsets the tokenizer works in; the stage that finds a span
+ * converts it once (lm_utf8) before storing it here.  A doc owns every
+ * string it points to.
+ */
+#ifndef LM_DOC_H
+#define LM_DOC_H
+
+#include "../util/lm_error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lm_doc_sentence {
+    int32_t start;            /* code points, inclusive */
+    int32_t end;              /* exclusive */
+} lm_doc_sentence;
+
+typedef struct lm_doc_mention {
+    int32_t start;
+    int32_t end;
+    int type;                 /* lm_ent_type */
+    char *text;
+    char *concept_id;         /* "MESH:D003920", NULL when not normalised */
+    int32_t sentence;         /* index into sentences, -1 when unknown */
+    float score;
+} lm_doc_mention;
+
+typedef struct lm_doc_abbrev {
+    char *short_form;
+    char *long_form;
+    int32_t start;            /* of the short form's definition */
+    int32_t end;
+} lm_doc_abbrev;
+
+typedef struct lm_doc {
+    char *text;               /* title + " " + abstract */
+    size_t text_len;          /* bytes */
+    lm_doc_sentence *sentences;
+    size_t n_sentences, cap_sentences;
+    lm_doc_mention *mentions;
+    size_t n_mentions, cap_mentions;
+    lm_doc_abbrev *abbrevs;
+    size_t n_abbrevs, cap_abbrevs;
+    unsigned stages_done;     /* bit set of stages that ran successfully */
+} lm_doc;
+
+void lm_doc_init(lm_doc *d);
+void lm_doc_free(lm_doc *d);
+/* Sets text to title + " " + abstract (either may be NULL). */
+lm_status lm_doc_set_text(lm_doc *d, const char *title, const char *abstract,
+                          lm_error *err);
+lm_status lm_doc_add_sentence(lm_doc *d, int32_t start, int32_t end, lm_error *err);
+/* Copies text and concept_id (either may be NULL). */
+lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, int type,
+                             const char *text, const char *concept_id, int32_t sentence,
+                             float score, lm_error *err);
+lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_form,
+                            int32_t start, int32_t end, lm_error *err);
+
+#endif

@@ -1,0 +1,1202 @@
+/*
+ * Lexicon core: name normalization, the builder, the binary file and
+ * lookup.  (The importers live in lm_lexicon_import.c.)
+ *
+ * Representation.  A built lexicon is four flat arrays: concepts (id, name,
+ * types), a sorted array of normalised names (keys), for each key a run of
+ * entries (concept, type, flags, score, count) ordered best first, and one
+ * string blob.  Lookup is a binary search over the keys — no hash table to
+ * rebuild at load time, so loading is reading + inflating + validating the
+ * file, and the structure is naturally read-only and thread-safe.
+ *
+ * The builder collects raw entries (normalised key, concept, source) and
+ * resolves them at finish: duplicates merge (best score, union of flags,
+ * summed counts), then the ambiguity rules apply per (name, type) group:
+ * corpus names keep only their most frequent id, and a gene name that is
+ * somebody's official symbol drops the genes for which it is only a synonym.
+ *
+ * File.  40-byte header — magic "LMLEX\0\r\n", version, flags, raw and
+ * stored payload sizes, CRC-32 of the stored payload and of the header —
+ * then the zlib-deflated payload.  All integers little-endian.  Every
+ * offset and index is validated at load so a file that passes the checksum
+ * but was written by a buggy tool still cannot make lookups read out of
+ * bounds.
+ */
+#include "lm_lexicon.h"
+
+#include "../util/lm_utf8.h"
+#include "lm_eval.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- types ---- */
+
+lm_lex_type lm_lex_type_from_name(const char *name)
+{
+    const char *c = lm_eval_canonical_type(name);
+    if (!c)
+        return LM_LEX_ANY;
+    if (strcmp(c, "Chemical") == 0)
+        return LM_LEX_CHEMICAL;
+    if (strcmp(c, "Disease") == 0)
+        return LM_LEX_DISEASE;
+    return LM_LEX_GENE;
+}
+
+const char *lm_lex_type_name(lm_lex_type t)
+{
+    switch (t) {
+    case LM_LEX_CHEMICAL: return "Chemical";
+    case LM_LEX_DISEASE: return "Disease";
+    case LM_LEX_GENE: return "Gene";
+    default: return "any";
+    }
+}
+
+/* ---- normalization ---- */
+
+static const char *const greek[25] = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma",
+    "tau", "upsilon", "phi", "chi", "psi", "omega"};
+
+/* ASCII spelling of U+00C0..U+00FF ("" = separator). */
+static const char *const latin1[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y"};
+
+/* British -> American spellings, applied inside a token.  Every target is
+ * shorter than its source so the rewrite happens in place. */
+static const struct {
+    const char *from, *to;
+    size_t flen, tlen;
+} spelling[] = {
+#define SP(a, b) {a, b, sizeof a - 1, sizeof b - 1}
+    SP("tumour", "tumor"),
+    SP("behaviour", "behavior"),
+    SP("colour", "color"),
+    SP("aemia", "emia"),
+    SP("haem", "hem"),
+    SP("oedem", "edem"),
+    SP("oesophag", "esophag"),
+    SP("ischaem", "ischem"),
+    SP("oea", "ea"),
+    SP("oestr", "estr"),
+    SP("foet", "fet"),
+    SP("paediatr", "pediatr"),
+    SP("anaesth", "anesth"),
+    SP("sulph", "sulf"),
+    SP("orthopaed", "orthoped"),
+    SP("gynaec", "gynec"),
+    SP("leucocyt", "leukocyt"),
+    SP("aluminium", "aluminum"),
+    SP("caesium", "cesium"),
+    SP("aetiol", "etiol"),
+#undef SP
+};
+
+static const struct {
+    const char *roman, *digit;
+} romans[] = {
+    {"ii", "2"}, {"iii", "3"}, {"iv", "4"}, {"vi", "6"}, {"vii", "7"}, {"viii", "8"}, {"ix", "9"},
+};
+
+typedef struct normw {
+    char *out;
+    size_t cap, n;
+    int overflow;
+    size_t tok;          /* start of the current token in out */
+    char prev[12];       /* previous token, for "type I" */
+} normw;
+
+static void nw_put(normw *w, const char *s, size_t n)
+{
+    if (w->n + n + 1 > w->cap) {
+        w->overflow = 1;
+        return;
+    }
+    memcpy(w->out + w->n, s, n);
+    w->n += n;
+}
+
+static void nw_end_token(normw *w)
+{
+    char *t = w->out + w->tok;
+    size_t n = w->n - w->tok;
+    if (n == 0)
+        return;
+    /* spelling variants */
+    size_t r = 0, o = 0;
+    while (r < n) {
+        size_t k = 0;
+        for (; k < sizeof spelling / sizeof spelling[0]; k++) {
+            size_t fl = spelling[k].flen;
+            if (fl <= n - r && t[r] == spelling[k].from[0] &&
+                memcmp(t + r, spelling[k].from, fl) == 0)
+                break;
+        }
+        if (k < sizeof spelling / sizeof spelling[0]) {
+            memmove(t + o, spelling[k].to, spelling[k].tlen);
+            o += spelling[k].tlen;
+            r += spelling[k].flen;
+        } else {
+            t[o++] = t[r++];
+        }
+    }
+    n = o;
+    /* Roman numerals standing alone */
+    int roman = 0;
+    for (size_t k = 0; k < sizeof romans / sizeof romans[0] && !roman; k++) {
+        if (strlen(romans[k].roman) == n && memcmp(t, romans[k].roman, n) == 0) {
+            t[0] = romans[k].digit[0];
+            n = 1;
+            roman = 1;
+        }
+    }
+    if (!roman && n == 1 && t[0] == 'i') {
+        static const char *const before_one[] = {"type", "class", "grade", "stage", "phase",
+                                                 "factor", "complex"};
+        for (size_t k = 0; k < sizeof before_one / sizeof before_one[0]; k++)
+            if (strcmp(w->prev, before_one[k]) == 0)
+                t[0] = '1';
+    }
+    if (n < sizeof w->prev) {
+        memcpy(w->prev, t, n);
+        w->prev[n] = '\0';
+    } else {
+        w->prev[0] = '\0';
+    }
+    w->n = w->tok + n;
+    w->tok = w->n;
+}
+
+static int is_alnum_ascii(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap)
+{
+    if (!out || cap == 0)
+        return 0;
+    normw w = {out, cap, 0, 0, 0, ""};
+    size_t i = 0;
+    while (i < len && !w.overflow) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x80) {
+            if (is_alnum_ascii(c)) {
+                char l = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                nw_put(&w, &l, 1);
+            } else if (c == '\'' && i + 1 < len && (text[i + 1] == 's' || text[i + 1] == 'S') &&
+                       (i + 2 == len || !is_alnum_ascii((unsigned char)text[i + 2]))) {
+                nw_end_token(&w);
+                i += 2;   /* possessive 's */
+                continue;
+            } else {
+                nw_end_token(&w);
+            }
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n = lm_utf8_decode(text + i, len - i, &cp);
+        if (n == 0) {   /* invalid byte: a separator */
+            nw_end_token(&w);
+            i++;
+            continue;
+        }
+        if (cp >= 0x3B1 && cp <= 0x3C9) {
+            nw_put(&w, greek[cp - 0x3B1], strlen(greek[cp - 0x3B1]));
+        } else if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) {
+            nw_put(&w, greek[cp - 0x391], strlen(greek[cp - 0x391]));
+        } else if (cp == 0xB5) {
+            nw_put(&w, "mu", 2);
+        } else if (cp >= 0xC0 && cp <= 0xFF && latin1[cp - 0xC0][0]) {
+            nw_put(&w, latin1[cp - 0xC0], strlen(latin1[cp - 0xC0]));
+        } else if ((cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+                   (cp >= 0x2000 && cp <= 0x206F) || cp == 0x2212) {
+            /* apostrophes ’ and ′ before a possessive s */
+            if ((cp == 0x2019 || cp == 0x2032) && i + n < len &&
+                (text[i + n] == 's' || text[i + n] == 'S') &&
+                (i + n + 1 == len || !is_alnum_ascii((unsigned char)text[i + n + 1]))) {
+                nw_end_token(&w);
+                i += n + 1;
+                continue;
+            }
+            nw_end_token(&w);
+        } else {
+            nw_put(&w, text + i, n);   /* other scripts: kept as they are */
+        }
+        i += n;
+    }
+    if (!w.overflow)
+        nw_end_token(&w);
+    if (w.overflow || w.n < 2) {
+        out[0] = '\0';
+        return 0;
+    }
+    out[w.n] = '\0';
+    return w.n;
+}
+
+/* ---- ids ---- */
+
+static int all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out)
+{
+    lm_buf_reset(out);
+    if (!id)
+        return -1;
+    int parts = 0;
+    const char *p = id;
+    while (*p) {
+        const char *q = p;
+        while (*q && *q != '|' && *q != '+' && *q != ',' && *q != ';')
+            q++;
+        const char *a = p, *b = q;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        size_t n = (size_t)(b - a);
+        p = *q ? q + 1 : q;
+        if (n == 0 || (n == 2 && a[0] == '-' && a[1] == '1'))
+            continue;
+        if (parts && lm_buf_append_char(out, '|') != LM_OK)
+            return -1;
+        lm_status st;
+        if (n > 5 && strncasecmp(a, "MESH:", 5) == 0)
+            st = lm_buf_printf(out, "MESH:%.*s", (int)(n - 5), a + 5);
+        else if (n > 9 && strncasecmp(a, "NCBIGene:", 9) == 0)
+            st = lm_buf_printf(out, "NCBIGene:%.*s", (int)(n - 9), a + 9);
+        else if (memchr(a, ':', n))
+            st = lm_buf_append(out, a, n);
+        else if (type == LM_LEX_GENE && all_digits(a, n))
+            st = lm_buf_printf(out, "NCBIGene:%.*s", (int)n, a);
+        else if ((a[0] == 'D' || a[0] == 'C') && all_digits(a + 1, n - 1))
+            st = lm_buf_printf(out, "MESH:%.*s", (int)n, a);
+        else
+            st = lm_buf_append(out, a, n);
+        if (st != LM_OK)
+            return -1;
+        parts++;
+    }
+    return parts ? 0 : -1;
+}
+
+/* ---- the built lexicon ---- */
+
+typedef struct lex_concept {
+    uint32_t id_off, name_off, types;
+} lex_concept;
+
+typedef struct lex_entry {
+    uint32_t concept;
+    uint32_t count;
+    uint16_t score;   /* dictionary score in thousandths; 0 = none */
+    uint8_t type;
+    uint8_t flags;
+} lex_entry;
+
+struct lm_lexicon {
+    char *strings;
+    uint32_t strings_len;
+    uint32_t n_concepts, n_keys, n_entries;
+    lex_concept *concepts;
+    uint32_t *key_off;     /* n_keys */
+    uint32_t *first;       /* n_keys + 1 */
+    lex_entry *entries;
+};
+
+void lm_lexicon_free(lm_lexicon *lex)
+{
+    if (!lex)
+        return;
+    free(lex->strings);
+    free(lex->concepts);
+    free(lex->key_off);
+    free(lex->first);
+    free(lex->entries);
+    free(lex);
+}
+
+void lm_lexicon_get_info(const lm_lexicon *lex, lm_lexicon_info *out)
+{
+    out->n_concepts = lex->n_concepts;
+    out->n_names = lex->n_keys;
+    out->n_entries = lex->n_entries;
+}
+
+static double entry_score(const lex_entry *e)
+{
+    if (e->flags & LM_LEX_CORPUS)
+        return LM_LEX_SCORE_CORPUS;
+    return e->score / 1000.0;
+}
+
+/* ---- builder ---- */
+
+typedef struct b_concept {
+    char *id;
+    char *name;
+    int name_preferred;
+    unsigned types;
+} b_concept;
+
+typedef struct b_entry {
+    char *key;
+    uint32_t concept;
+    uint32_t count;
+    uint16_t score;
+    uint8_t type;
+    uint8_t flags;
+} b_entry;
+
+struct lm_lexicon_builder {
+    b_concept *concepts;
+    size_t n_concepts, cap_concepts;
+    uint32_t *slots;   /* open addressing: concept index + 1, 0 = empty */
+    size_t n_slots;
+    b_entry *entries;
+    size_t n_entries, cap_entries;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+lm_status lm_lexicon_builder_init(lm_lexicon_builder **out, lm_error *err)
+{
+    lm_lexicon_builder *b = calloc(1, sizeof *b);
+    if (b) {
+        b->n_slots = 1024;
+        b->slots = calloc(b->n_slots, sizeof *b->slots);
+    }
+    if (!b || !b->slots) {
+        free(b);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    *out = b;
+    return LM_OK;
+}
+
+void lm_lexicon_builder_free(lm_lexicon_builder *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_concepts; i++) {
+        free(b->concepts[i].id);
+        free(b->concepts[i].name);
+    }
+    free(b->concepts);
+    free(b->slots);
+    for (size_t i = 0; i < b->n_entries; i++)
+        free(b->entries[i].key);
+    free(b->entries);
+    free(b);
+}
+
+/* Slot of id: its concept's slot, or the empty slot where it would go. */
+static size_t find_slot(const lm_lexicon_builder *b, const char *id)
+{
+    size_t mask = b->n_slots - 1;
+    size_t i = (size_t)hash_str(id) & mask;
+    while (b->slots[i] && strcmp(b->concepts[b->slots[i] - 1].id, id) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int grow_slots(lm_lexicon_builder *b)
+{
+    size_t n = b->n_slots * 2;
+    uint32_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return -1;
+    free(b->slots);
+    b->slots = s;
+    b->n_slots = n;
+    for (size_t c = 0; c < b->n_concepts; c++)
+        b->slots[find_slot(b, b->concepts[c].id)] = (uint32_t)(c + 1);
+    return 0;
+}
+
+unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const char *id)
+{
+    size_t i = find_slot(b, id);
+    return b->slots[i] ? b->concepts[b->slots[i] - 1].types : 0;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* Index of concept id, created when new; -1 on out-of-memory. */
+static long intern_concept(lm_lexicon_builder *b, const char *id, const char *name,
+                           size_t name_len, int preferred, unsigned type)
+{
+    size_t i = find_slot(b, id);
+    b_concept *c;
+    if (b->slots[i]) {
+        c = &b->concepts[b->slots[i] - 1];
+    } else {
+        if (b->n_concepts >= UINT32_MAX - 1)
+            return -1;
+        if ((b->n_concepts + 1) * 2 > b->n_slots) {
+            if (grow_slots(b) != 0)
+                return -1;
+            i = find_slot(b, id);
+        }
+        if (b->n_concepts == b->cap_concepts) {
+            size_t cap = b->cap_concepts ? b->cap_concepts * 2 : 1024;
+            b_concept *v = realloc(b->concepts, cap * sizeof *v);
+            if (!v)
+                return -1;
+            b->concepts = v;
+            b->cap_concepts = cap;
+        }
+        c = &b->concepts[b->n_concepts];
+        memset(c, 0, sizeof *c);
+        c->id = dup_n(id, strlen(id));
+        if (!c->id)
+            return -1;
+        b->slots[i] = (uint32_t)(++b->n_concepts);
+    }
+    c->types |= type;
+    if (name && name_len && (!c->name || (preferred && !c->name_preferred))) {
+        char *n = dup_n(name, name_len);
+        if (!n)
+            return -1;
+        free(c->name);
+        c->name = n;
+        c->name_preferred = preferred;
+    }
+    return (long)(c - b->concepts);
+}
+
+static lm_status add_key(lm_lexicon_builder *b, lm_lex_type type, const char *key, size_t klen,
+                         uint32_t concept, unsigned flags, double score, unsigned count,
+                         lm_error *err)
+{
+    if (b->n_entries == b->cap_entries) {
+        size_t cap = b->cap_entries ? b->cap_entries * 2 : 4096;
+        b_entry *v = realloc(b->entries, cap * sizeof *v);
+        if (!v)
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        b->entries = v;
+        b->cap_entries = cap;
+    }
+    b_entry *e = &b->entries[b->n_entries];
+    e->key = dup_n(key, klen);
+    if (!e->key)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    e->concept = concept;
+    e->count = count;
+    e->flags = (uint8_t)flags;
+    e->type = (uint8_t)type;
+    if (score < 0)
+        score = 0;
+    if (score > 1)
+        score = 1;
+    /* corpus entries carry no dictionary score of their own */
+    e->score = flags == LM_LEX_CORPUS ? 0 : (uint16_t)(score * 1000.0 + 0.5);
+    b->n_entries++;
+    return LM_OK;
+}
+
+lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const char *id,
+                                 const char *name, size_t name_len, unsigned flags,
+                                 double score, unsigned count, lm_error *err)
+{
+    if (type != LM_LEX_CHEMICAL && type != LM_LEX_DISEASE && type != LM_LEX_GENE)
+        return lm_error_set(err, LM_ERR_USAGE, "lexicon entry needs one entity type");
+    if (!id || !*id)
+        return lm_error_set(err, LM_ERR_USAGE, "lexicon entry without concept id");
+    char key[LM_LEXICON_KEY_MAX];
+    size_t klen = lm_lexicon_normalize(name, name_len, key, sizeof key);
+    if (klen == 0)
+        return LM_OK;
+    long c = intern_concept(b, id, name, name_len, (flags & LM_LEX_PREFERRED) != 0, type);
+    if (c < 0)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    return add_key(b, type, key, klen, (uint32_t)c, flags, score, count, err);
+}
+
+lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon *lex,
+                                         lm_error *err)
+{
+    long *map = malloc((lex->n_concepts ? lex->n_concepts : 1) * sizeof *map);
+    if (!map)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (uint32_t c = 0; c < lex->n_concepts; c++) {
+        const char *name = lex->strings + lex->concepts[c].name_off;
+        map[c] = intern_concept(b, lex->strings + lex->concepts[c].id_off, name, strlen(name),
+                                1, lex->concepts[c].types);
+        if (map[c] < 0) {
+            free(map);
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        }
+    }
+    lm_status st = LM_OK;
+    for (uint32_t k = 0; k < lex->n_keys && st == LM_OK; k++) {
+        const char *key = lex->strings + lex->key_off[k];
+        for (uint32_t e = lex->first[k]; e < lex->first[k + 1] && st == LM_OK; e++) {
+            const lex_entry *x = &lex->entries[e];
+            st = add_key(b, (lm_lex_type)x->type, key, strlen(key), (uint32_t)map[x->concept],
+                         x->flags, x->score / 1000.0, x->count, err);
+            if (st == LM_OK)
+                b->entries[b->n_entries - 1].score = x->score;   /* keep exact */
+        }
+    }
+    free(map);
+    return st;
+}
+
+static int cmp_bentry(const void *pa, const void *pb)
+{
+    const b_entry *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return a->concept < b->concept ? -1 : a->concept > b->concept;
+}
+
+/* Orders ids "naturally": shorter first, so NCBIGene:9 < NCBIGene:10. */
+static int cmp_id(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+/* Ranks entries within one name's run, best first.  The order needs the
+ * concept ids, which qsort's comparator cannot reach without global state,
+ * so runs (a handful of entries) are insertion-sorted with this. */
+static int rank_before(const lm_lexicon_builder *b, const b_entry *x, const b_entry *y)
+{
+    double sx = x->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : x->score / 1000.0;
+    double sy = y->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : y->score / 1000.0;
+    if (sx != sy)
+        return sx > sy;
+    unsigned px = x->flags & (LM_LEX_SYMBOL | LM_LEX_PREFERRED);
+    unsigned py = y->flags & (LM_LEX_SYMBOL | LM_LEX_PREFERRED);
+    if ((px != 0) != (py != 0))
+        return px != 0;
+    if (x->count != y->count)
+        return x->count > y->count;
+    return cmp_id(b->concepts[x->concept].id, b->concepts[y->concept].id) < 0;
+}
+
+typedef struct blob {
+    char *data;
+    size_t len, cap;
+} blob;
+
+/* Appends s with its NUL; returns its offset or -1. */
+static long blob_add(blob *bl, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (bl->len + n > UINT32_MAX)
+        return -1;
+    if (bl->len + n > bl->cap) {
+        size_t cap = bl->cap ? bl->cap : 65536;
+        while (cap < bl->len + n)
+            cap *= 2;
+        char *d = realloc(bl->data, cap);
+        if (!d)
+            return -1;
+        bl->data = d;
+        bl->cap = cap;
+    }
+    memcpy(bl->data + bl->len, s, n);
+    bl->len += n;
+    return (long)(bl->len - n);
+}
+
+lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err)
+{
+    lm_status st = LM_OK;
+    blob bl = {0};
+    lm_lexicon *lex = calloc(1, sizeof *lex);
+    b_entry *ents = NULL;
+    if (!lex)
+        goto nomem;
+    /* Work on a copy of the entry headers: finish must not disturb b. */
+    size_t n = b->n_entries;
+    ents = malloc((n ? n : 1) * sizeof *ents);
+    if (!ents)
+        goto nomem;
+    if (n)
+        memcpy(ents, b->entries, n * sizeof *ents);
+    if (n > 1)
+        qsort(ents, n, sizeof *ents, cmp_bentry);
+
+    /* merge duplicates (same key, type, concept) */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && cmp_bentry(&ents[m - 1], &ents[i]) == 0) {
+            b_entry *d = &ents[m - 1];
+            if (ents[i].score > d->score)
+                d->score = ents[i].score;
+            d->flags |= ents[i].flags;
+            d->count = d->count > UINT32_MAX - ents[i].count ? UINT32_MAX
+                                                              : d->count + ents[i].count;
+        } else {
+            ents[m++] = ents[i];
+        }
+    }
+    n = m;
+
+    /* ambiguity rules per (key, type) group */
+    for (size_t g = 0; g < n;) {
+        size_t h = g;
+        while (h < n && strcmp(ents[h].key, ents[g].key) == 0 && ents[h].type == ents[g].type)
+            h++;
+        size_t best = SIZE_MAX;
+        int symbol = 0;
+        for (size_t i = g; i < h; i++) {
+            if ((ents[i].flags & LM_LEX_CORPUS) &&
+                (best == SIZE_MAX || ents[i].count > ents[best].count ||
+                 (ents[i].count == ents[best].count &&
+                  cmp_id(b->concepts[ents[i].concept].id, b->concepts[ents[best].concept].id) <
+                      0)))
+                best = i;
+            if (ents[i].flags & LM_LEX_SYMBOL)
+                symbol = 1;
+        }
+        for (size_t i = g; i < h; i++) {
+            b_entry *e = &ents[i];
+            if ((e->flags & LM_LEX_CORPUS) && i != best)
+                e->flags &= (uint8_t)~LM_LEX_CORPUS;
+            int dead = e->flags == 0 && e->score == 0;   /* a corpus runner-up only */
+            if (e->type == LM_LEX_GENE && symbol && !(e->flags & (LM_LEX_SYMBOL | LM_LEX_CORPUS)))
+                dead = 1;
+            if (dead)
+                e->key = NULL;   /* marks removal; the string belongs to b */
+        }
+        g = h;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ents[i].key)
+            ents[m++] = ents[i];
+    n = m;
+    if (n > UINT32_MAX - 1)
+        goto nomem;
+
+    /* rank each key's run best first (runs are short: insertion sort) */
+    for (size_t g = 0; g < n;) {
+        size_t h = g;
+        while (h < n && strcmp(ents[h].key, ents[g].key) == 0)
+            h++;
+        for (size_t i = g + 1; i < h; i++) {
+            b_entry x = ents[i];
+            size_t j = i;
+            while (j > g && rank_before(b, &x, &ents[j - 1])) {
+                ents[j] = ents[j - 1];
+                j--;
+            }
+            ents[j] = x;
+        }
+        g = h;
+    }
+
+    /* concepts still referenced, renumbered densely */
+    uint32_t *remap = malloc((b->n_concepts ? b->n_concepts : 1) * sizeof *remap);
+    if (!remap)
+        goto nomem;
+    for (size_t c = 0; c < b->n_concepts; c++)
+        remap[c] = UINT32_MAX;
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (remap[ents[i].concept] == UINT32_MAX)
+            remap[ents[i].concept] = (uint32_t)nc++;
+    lex->concepts = malloc((nc ? nc : 1) * sizeof *lex->concepts);
+    lex->entries = malloc((n ? n : 1) * sizeof *lex->entries);
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(ents[i].key, ents[i - 1].key) != 0)
+            nk++;
+    lex->key_off = malloc((nk ? nk : 1) * sizeof *lex->key_off);
+    lex->first = malloc((nk + 1) * sizeof *lex->first);
+    if (!lex->concepts || !lex->entries || !lex->key_off || !lex->first) {
+        free(remap);
+        goto nomem;
+    }
+    if (blob_add(&bl, "") < 0) {   /* offset 0 = empty string */
+        free(remap);
+        goto nomem;
+    }
+    for (size_t c = 0; c < b->n_concepts; c++) {
+        if (remap[c] == UINT32_MAX)
+            continue;
+        lex_concept *lc = &lex->concepts[remap[c]];
+        long io = blob_add(&bl, b->concepts[c].id);
+        long no = b->concepts[c].name ? blob_add(&bl, b->concepts[c].name) : 0;
+        if (io < 0 || no < 0) {
+            free(remap);
+            goto nomem;
+        }
+        lc->id_off = (uint32_t)io;
+        lc->name_off = (uint32_t)no;
+        lc->types = b->concepts[c].types;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strcmp(ents[i].key, ents[i - 1].key) != 0) {
+            long ko = blob_add(&bl, ents[i].key);
+            if (ko < 0) {
+                free(remap);
+                goto nomem;
+            }
+            lex->key_off[k] = (uint32_t)ko;
+            lex->first[k] = (uint32_t)i;
+            k++;
+        }
+        lex_entry *e = &lex->entries[i];
+        e->concept = remap[ents[i].concept];
+        e->count = ents[i].count;
+        e->score = ents[i].score;
+        e->type = ents[i].type;
+        e->flags = ents[i].flags;
+    }
+    lex->first[nk] = (uint32_t)n;
+    free(remap);
+    lex->n_concepts = (uint32_t)nc;
+    lex->n_keys = (uint32_t)nk;
+    lex->n_entries = (uint32_t)n;
+    lex->strings = bl.data;
+    lex->strings_len = (uint32_t)bl.len;
+    free(ents);
+    *out = lex;
+    return LM_OK;
+nomem:
+    st = lm_error_set(err, LM_ERR_NOMEM, "out of memory building the lexicon");
+    free(ents);
+    free(bl.data);
+    lm_lexicon_free(lex);
+    return st;
+}
+
+/* ---- file ---- */
+
+#define LEX_MAGIC "LMLEX\0\r\n"
+#define LEX_VERSION 1u
+#define LEX_HEADER 40u
+#define LEX_FLAG_DEFLATE 1u
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* Payload: counts, concepts, key offsets, key firsts, entries, strings. */
+static size_t payload_size(const lm_lexicon *lex)
+{
+    return 16 + (size_t)lex->n_concepts * 12 + (size_t)lex->n_keys * 4 +
+           ((size_t)lex->n_keys + 1) * 4 + (size_t)lex->n_entries * 12 + lex->strings_len;
+}
+
+static void payload_write(const lm_lexicon *lex, unsigned char *p)
+{
+    put32(p, lex->n_concepts);
+    put32(p + 4, lex->n_keys);
+    put32(p + 8, lex->n_entries);
+    put32(p + 12, lex->strings_len);
+    p += 16;
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
+        put32(p, lex->concepts[i].id_off);
+        put32(p + 4, lex->concepts[i].name_off);
+        put32(p + 8, lex->concepts[i].types);
+    }
+    for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
+        put32(p, lex->key_off[i]);
+    for (uint32_t i = 0; i <= lex->n_keys; i++, p += 4)
+        put32(p, lex->first[i]);
+    for (uint32_t i = 0; i < lex->n_entries; i++, p += 12) {
+        const lex_entry *e = &lex->entries[i];
+        put32(p, e->concept);
+        put32(p + 4, e->count);
+        p[8] = (unsigned char)(e->score & 0xFF);
+        p[9] = (unsigned char)(e->score >> 8);
+        p[10] = e->type;
+        p[11] = e->flags;
+    }
+    if (lex->strings_len)
+        memcpy(p, lex->strings, lex->strings_len);
+}
+
+lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err)
+{
+    size_t raw_len = payload_size(lex);
+    unsigned char *raw = malloc(raw_len);
+    uLongf zlen = compressBound((uLong)raw_len);
+    unsigned char *z = malloc(LEX_HEADER + zlen);
+    if (!raw || !z) {
+        free(raw);
+        free(z);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory saving the lexicon");
+    }
+    payload_write(lex, raw);
+    int zr = compress2(z + LEX_HEADER, &zlen, raw, (uLong)raw_len, Z_DEFAULT_COMPRESSION);
+    free(raw);
+    if (zr != Z_OK) {
+        free(z);
+        return lm_error_set(err, LM_ERR_NOMEM, "zlib compress failed (%d)", zr);
+    }
+    memcpy(z, LEX_MAGIC, 8);
+    put32(z + 8, LEX_VERSION);
+    put32(z + 12, LEX_FLAG_DEFLATE);
+    put64(z + 16, raw_len);
+    put64(z + 24, zlen);
+    put32(z + 32, (uint32_t)crc32(0L, z + LEX_HEADER, (uInt)zlen));
+    put32(z + 36, (uint32_t)crc32(0L, z, 36));
+
+    lm_buf tmp;
+    lm_buf_init(&tmp);
+    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
+        free(z);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    lm_status st = LM_OK;
+    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
+    if (!f) {
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
+    } else {
+        size_t total = LEX_HEADER + (size_t)zlen;
+        int bad = fwrite(z, 1, total, f) != total;
+        bad |= fflush(f) != 0;
+        bad |= fsync(fileno(f)) != 0;
+        bad |= fclose(f) != 0;
+        if (bad)
+            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
+                              strerror(errno));
+        else if (rename(lm_buf_cstr(&tmp), path) != 0)
+            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+        if (st != LM_OK)
+            remove(lm_buf_cstr(&tmp));
+    }
+    lm_buf_free(&tmp);
+    free(z);
+    return st;
+}
+
+static lm_status corrupt(lm_error *err, const char *path, const char *what)
+{
+    return lm_error_set(err, LM_ERR_CORRUPT, "%s: corrupt lexicon file (%s)", path, what);
+}
+
+/* Checks every index of a decoded payload. */
+static const char *validate(const lm_lexicon *lex)
+{
+    if (lex->strings_len == 0 || lex->strings[lex->strings_len - 1] != '\0')
+        return "string table";
+    for (uint32_t i = 0; i < lex->n_concepts; i++)
+        if (lex->concepts[i].id_off >= lex->strings_len ||
+            lex->concepts[i].name_off >= lex->strings_len)
+            return "concept table";
+    if (lex->first[0] != 0 || lex->first[lex->n_keys] != lex->n_entries)
+        return "key table";
+    for (uint32_t i = 0; i < lex->n_keys; i++) {
+        if (lex->key_off[i] >= lex->strings_len || lex->first[i] >= lex->first[i + 1])
+            return "key table";
+        if (i && strcmp(lex->strings + lex->key_off[i - 1], lex->strings + lex->key_off[i]) >= 0)
+            return "key order";
+    }
+    for (uint32_t i = 0; i < lex->n_entries; i++) {
+        const lex_entry *e = &lex->entries[i];
+        if (e->concept >= lex->n_concepts || e->score > 1000 ||
+            (e->type != LM_LEX_CHEMICAL && e->type != LM_LEX_DISEASE && e->type != LM_LEX_GENE))
+            return "entry table";
+    }
+    return NULL;
+}
+
+lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    unsigned char h[LEX_HEADER];
+    size_t got = fread(h, 1, sizeof h, f);
+    if (got != sizeof h) {
+        int e = ferror(f);
+        fclose(f);
+        return e ? lm_error_set(err, LM_ERR_IO, "%s: read error", path)
+                 : corrupt(err, path, "truncated header");
+    }
+    if (memcmp(h, LEX_MAGIC, 8) != 0) {
+        fclose(f);
+        return corrupt(err, path, "not a litmine lexicon");
+    }
+    if (get32(h + 36) != (uint32_t)crc32(0L, h, 36)) {
+        fclose(f);
+        return corrupt(err, path, "header checksum");
+    }
+    if (get32(h + 8) != LEX_VERSION) {
+        fclose(f);
+        return lm_error_set(err, LM_ERR_CORRUPT, "%s: lexicon version %u, this build reads %u",
+                            path, (unsigned)get32(h + 8), LEX_VERSION);
+    }
+    uint64_t raw_len = get64(h + 16), zlen = get64(h + 24);
+    if (get32(h + 12) != LEX_FLAG_DEFLATE || raw_len < 16 || raw_len > ((uint64_t)1 << 32) ||
+        zlen > ((uint64_t)1 << 32)) {
+        fclose(f);
+        return corrupt(err, path, "header fields");
+    }
+    unsigned char *z = malloc(zlen ? (size_t)zlen : 1);
+    unsigned char *raw = malloc((size_t)raw_len);
+    if (!z || !raw) {
+        fclose(f);
+        free(z);
+        free(raw);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory loading %s", path);
+    }
+    got = fread(z, 1, (size_t)zlen, f);
+    int extra = getc(f) != EOF;
+    int rerr = ferror(f);
+    fclose(f);
+    lm_status st = LM_OK;
+    lm_lexicon *lex = NULL;
+    const char *why = NULL;
+    uLongf rl = (uLongf)raw_len;
+    if (rerr)
+        st = lm_error_set(err, LM_ERR_IO, "%s: read error", path);
+    else if (got != zlen || extra)
+        why = "wrong length";
+    else if (get32(h + 32) != (uint32_t)crc32(0L, z, (uInt)zlen))
+        why = "payload checksum";
+    else if (uncompress(raw, &rl, z, (uLong)zlen) != Z_OK || rl != raw_len)
+        why = "deflate stream";
+    free(z);
+    if (st != LM_OK || why)
+        goto fail;
+
+    lex = calloc(1, sizeof *lex);
+    if (!lex)
+        goto nomem;
+    const unsigned char *p = raw;
+    lex->n_concepts = get32(p);
+    lex->n_keys = get32(p + 4);
+    lex->n_entries = get32(p + 8);
+    lex->strings_len = get32(p + 12);
+    if (lex->n_keys == UINT32_MAX || payload_size(lex) != raw_len) {
+        why = "table sizes";
+        goto fail;
+    }
+    p += 16;
+    lex->concepts = malloc((lex->n_concepts ? lex->n_concepts : 1) * sizeof *lex->concepts);
+    lex->key_off = malloc((lex->n_keys ? lex->n_keys : 1) * sizeof *lex->key_off);
+    lex->first = malloc(((size_t)lex->n_keys + 1) * sizeof *lex->first);
+    lex->entries = malloc((lex->n_entries ? lex->n_entries : 1) * sizeof *lex->entries);
+    lex->strings = malloc(lex->strings_len ? lex->strings_len : 1);
+    if (!lex->concepts || !lex->key_off || !lex->first || !lex->entries || !lex->strings)
+        goto nomem;
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
+        lex->concepts[i].id_off = get32(p);
+        lex->concepts[i].name_off = get32(p + 4);
+        lex->concepts[i].types = get32(p + 8);
+    }
+    for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
+        lex->key_off[i] = get32(p);
+    for (uint32_t i = 0; i <= lex->n_keys; i++, p += 4)
+        lex->first[i] = get32(p);
+    for (uint32_t i = 0; i < lex->n_entries; i++, p += 12) {
+        lex_entry *e = &lex->entries[i];
+        e->concept = get32(p);
+        e->count = get32(p + 4);
+        e->score = (uint16_t)(p[8] | p[9] << 8);
+        e->type = p[10];
+        e->flags = p[11];
+    }
+    if (lex->strings_len)
+        memcpy(lex->strings, p, lex->strings_len);
+    why = validate(lex);
+    if (why)
+        goto fail;
+    free(raw);
+    *out = lex;
+    return LM_OK;
+nomem:
+    st = lm_error_set(err, LM_ERR_NOMEM, "out of memory loading %s", path);
+fail:
+    if (why)
+        st = corrupt(err, path, why);
+    free(raw);
+    lm_lexicon_free(lex);
+    return st;
+}
+
+lm_status lm_lexicon_default_path(const lm_config *cfg, lm_buf *out, lm_error *err)
+{
+    const char *dir = cfg ? lm_config_get_or(cfg, "models", "dir", "models") : "models";
+    lm_buf_reset(out);
+    if (lm_buf_printf(out, "%s/lexicon.bin", *dir ? dir : ".") != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    return LM_OK;
+}
+
+/* ---- lookup ---- */
+
+static long find_key(const lm_lexicon *lex, const char *key)
+{
+    size_t a = 0, b = lex->n_keys;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        int c = strcmp(lex->strings + lex->key_off[m], key);
+        if (c == 0)
+            return (long)m;
+        if (c < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return -1;
+}
+
+/* Does entry e satisfy the type and namespace filters? */
+static int entry_ok(const lm_lexicon *lex, const lex_entry *e, lm_lex_type want, const char *ns)
+{
+    if (want != LM_LEX_ANY && (unsigned)want != e->type)
+        return 0;
+    return !ns || strncmp(lex->strings + lex->concepts[e->concept].id_off, ns, strlen(ns)) == 0;
+}
+
+/* Key index of the first form of key (exact, then singular/plural
+ * variants of the last word) that has an entry of the wanted type. */
+static long find_form(const lm_lexicon *lex, lm_lex_type type, const char *ns, const char *key,
+                      size_t n, int *variant)
+{
+    char v[LM_LEXICON_KEY_MAX + 4];
+    for (int form = 0; form < 6; form++) {
+        const char *k = v;
+        if (form == 0) {
+            k = key;
+        } else if (form == 1 && n > 4 && strcmp(key + n - 3, "ies") == 0) {
+            snprintf(v, sizeof v, "%.*sy", (int)(n - 3), key);
+        } else if (form == 2 && n > 4 && strcmp(key + n - 2, "es") == 0) {
+            snprintf(v, sizeof v, "%.*s", (int)(n - 2), key);
+        } else if (form == 3 && n > 3 && key[n - 1] == 's' && key[n - 2] != 's' &&
+                   key[n - 2] != 'u' && key[n - 2] != 'i') {
+            snprintf(v, sizeof v, "%.*s", (int)(n - 1), key);
+        } else if (form == 4 && n > 2 && key[n - 1] == 'y') {
+            snprintf(v, sizeof v, "%.*sies", (int)(n - 1), key);
+        } else if (form == 5 && n > 2 && key[n - 1] != 's') {
+            snprintf(v, sizeof v, "%ss", key);
+        } else {
+            continue;
+        }
+        long ki = find_key(lex, k);
+        if (ki < 0)
+            continue;
+        for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1]; e++)
+            if (entry_ok(lex, &lex->entries[e], type, ns)) {
+                *variant = form != 0;
+                return ki;
+            }
+    }
+    return -1;
+}
+
+static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, int n_cand,
+                       lm_lexicon_match *out)
+{
+    const lex_concept *c = &lex->concepts[e->concept];
+    out->id = lex->strings + c->id_off;
+    out->name = lex->strings + c->name_off;
+    out->type = (lm_lex_type)e->type;
+    out->score = entry_score(e) * (variant ? 0.9 : 1.0);
+    out->flags = e->flags;
+    out->count = e->count;
+    out->n_candidates = n_cand;
+    out->variant = variant;
+}
+
+size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                            const char *text, size_t len, lm_lexicon_match *out, size_t max)
+{
+    char key[LM_LEXICON_KEY_MAX];
+    size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
+    if (n == 0 || !lex)
+        return 0;
+    if (ns && !*ns)
+        ns = NULL;
+    int variant = 0;
+    long ki = find_form(lex, type, ns, key, n, &variant);
+    if (ki < 0)
+        return 0;
+    size_t got = 0;
+    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1] && got < max; e++) {
+        const lex_entry *x = &lex->entries[e];
+        if (!entry_ok(lex, x, type, ns))
+            continue;
+        int cand = 0;
+        for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
+            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
+        fill_match(lex, x, variant, cand, &out[got++]);
+    }
+    return got;
+}
+
+size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char *text,
+                             size_t len, lm_lexicon_match *out, size_t max)
+{
+    return lm_lexicon_lookup_ns(lex, type, NULL, text, len, out, max);
+}
+
+int lm_lexicon_lookup(const lm_lexicon *lex, lm_lex_type type, const char *text, size_t len,
+                      lm_lexicon_match *out)
+{
+    return lm_lexicon_lookup_ns(lex, type, NULL, text, len, out, 1) == 1;
+}

@@ -1,0 +1,191 @@
+/*
+ * lm_lexicon: concept normalization — entity names to database ids.
+ *
+ * A lexicon maps normalised names to concepts ("MESH:D003920",
+ * "NCBIGene:672", "DRUGBANK:DB00945", composites "MESH:D1|MESH:D2") of a
+ * type (Chemical, Disease, Gene).  It is built once with an
+ * lm_lexicon_builder fed by the importers (NLM MeSH XML, NCBI gene_info,
+ * DrugBank vocabulary CSV, annotated PubTator corpora), saved to a versioned
+ * checksummed binary file (models/lexicon.bin), and loaded read-only by the
+ * pipeline: a loaded lm_lexicon is immutable, so any number of threads may
+ * look names up concurrently without locking.
+ *
+ * Normal form (lm_lexicon_normalize): case-folded, accents folded, Greek
+ * letters spelled out ("α" and "alpha" agree), every space, hyphen and
+ * punctuation mark removed ("TNF-alpha" = "TNF α" = "tnfalpha"), British
+ * spellings mapped to American ("tumour", "anaemia", "oedema"), the Roman
+ * numerals II..IX (and I after type/class/grade/stage/phase/factor) written
+ * as digits, and a possessive "'s" dropped.  Lookup tries the exact normal
+ * form, then singular/plural variants of the last word.
+ *
+ * Ambiguity: several concepts may share a name.  Entries carry a score set
+ * by their source (corpus annotation > preferred name > synonym); a lookup
+ * returns the best-scored concept of the requested type and reports how
+ * many candidates there were.  Gene names that are the official symbol of
+ * some gene drop every gene for which they are only a synonym; names taken
+ * from corpus annotations keep only their most frequent id per type.
+ */
+#ifndef LM_LEXICON_H
+#define LM_LEXICON_H
+
+#include "../util/lm_buf.h"
+#include "../util/lm_config.h"
+#include "../util/lm_error.h"
+#include "lm_pubtator.h"
+
+#include <stddef.h>
+
+/* Entity types, usable as a bit mask; LM_LEX_ANY matches every type. */
+typedef enum lm_lex_type {
+    LM_LEX_ANY = 0,
+    LM_LEX_CHEMICAL = 1,
+    LM_LEX_DISEASE = 2,
+    LM_LEX_GENE = 4
+} lm_lex_type;
+
+/* Type of a corpus type name (via lm_eval_canonical_type); LM_LEX_ANY when
+ * unknown. */
+lm_lex_type lm_lex_type_from_name(const char *name);
+const char *lm_lex_type_name(lm_lex_type t);   /* "Chemical", ..., "any" */
+
+/* Entry flags (the source of a name). */
+enum {
+    LM_LEX_PREFERRED = 1,   /* the concept's preferred name */
+    LM_LEX_SYMBOL = 2,      /* official gene symbol */
+    LM_LEX_SYNONYM = 4,
+    LM_LEX_CORPUS = 8       /* seen annotated in a corpus */
+};
+
+/* Source scores used by the importers (higher wins). */
+#define LM_LEX_SCORE_CORPUS 1.00
+#define LM_LEX_SCORE_NAME 0.95      /* MeSH heading / supplementary name */
+#define LM_LEX_SCORE_SYMBOL 0.90    /* gene symbol */
+#define LM_LEX_SCORE_TERM 0.90      /* MeSH entry term */
+#define LM_LEX_SCORE_FULLNAME 0.85  /* gene full name, DrugBank common name */
+#define LM_LEX_SCORE_VARIANT 0.80   /* derived forms, e.g. un-inverted MeSH */
+#define LM_LEX_SCORE_SYN 0.70       /* gene / drug synonyms */
+
+/* Longest normal form indexed (bytes); longer names are skipped. */
+#define LM_LEXICON_KEY_MAX 256
+
+/* Writes the normal form of text[0..len) into out (NUL-terminated) and
+ * returns its length, or 0 when it is empty, shorter than 2 bytes or does
+ * not fit in cap.  Never allocates. */
+size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap);
+
+/* Writes the namespaced form of a corpus id column: "D003920" and
+ * "MESH:D003920" -> "MESH:D003920"; a Gene's "672" -> "NCBIGene:672";
+ * composites "D1|D2", "D1+D2", "D1,D2" -> "MESH:D1|MESH:D2"; other prefixed
+ * ids ("OMIM:1234") are kept.  Returns 0, or -1 when the id is empty or -1
+ * (no concept). */
+int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out);
+
+/* ---- building ---- */
+
+typedef struct lm_lexicon_builder lm_lexicon_builder;
+typedef struct lm_lexicon lm_lexicon;
+
+lm_status lm_lexicon_builder_init(lm_lexicon_builder **out, lm_error *err);
+void lm_lexicon_builder_free(lm_lexicon_builder *b);
+
+/* Adds name -> concept.  name_for_concept (may be NULL) becomes the
+ * concept's display name when it has none yet (LM_LEX_PREFERRED names
+ * override).  count is the number of annotations behind a corpus entry (1
+ * for dictionaries).  Names whose normal form is empty are ignored. */
+lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const char *id,
+                                 const char *name, size_t name_len, unsigned flags,
+                                 double score, unsigned count, lm_error *err);
+/* Types recorded so far for a concept id (mask of lm_lex_type), 0 if
+ * unknown: lets the MeSH importer type supplementary records by the
+ * headings they map to. */
+unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const char *id);
+/* Copies every entry of an existing lexicon (to extend a saved file). */
+lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon *lex,
+                                         lm_error *err);
+/* Builds the immutable lexicon; b stays valid and may be freed. */
+lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err);
+
+/* ---- importers (lm_lexicon_import.c) ---- */
+
+typedef struct lm_lexicon_import_stats {
+    size_t records;   /* descriptors, genes, drugs, or mentions read */
+    size_t names;     /* names added */
+    size_t skipped;   /* records not imported (wrong type, taxon, no id) */
+} lm_lexicon_import_stats;
+
+/* NLM MeSH descriptor (desc20XX.xml) or supplementary concept (supp20XX.xml)
+ * XML, plain or gzip, streamed.  Descriptors under tree C (diseases,
+ * including C23 signs and symptoms) or F03 (mental disorders) become
+ * Disease, under D Chemical; others are skipped.  Supplementary records are
+ * typed by SCRClass (1 chemical, 2 protocol -> Chemical, 3 rare disease ->
+ * Disease, 4 organism -> skipped) or, without it, Disease when a mapped
+ * heading is a known Disease, else Chemical. */
+lm_status lm_lexicon_import_mesh(lm_lexicon_builder *b, const char *path,
+                                 lm_lexicon_import_stats *stats, lm_error *err);
+/* NCBI gene_info (plain or gzip).  tax_id 0 imports every taxon.  Symbol and
+ * Symbol_from_nomenclature_authority (LM_LEX_SYMBOL), Synonyms, full name
+ * and description; with_designations also adds Other_designations. */
+lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, long tax_id,
+                                      int with_designations, lm_lexicon_import_stats *stats,
+                                      lm_error *err);
+/* DrugBank open vocabulary CSV: Common name and " | "-separated Synonyms
+ * -> DRUGBANK:DBxxxxx, Chemical. */
+lm_status lm_lexicon_import_drugbank(lm_lexicon_builder *b, const char *path,
+                                     lm_lexicon_import_stats *stats, lm_error *err);
+/* The mentions of an annotated corpus: text -> id (qualified), counted so
+ * that each name keeps its most frequent id per type.  Mentions with id -1
+ * or an unknown type are skipped. */
+lm_status lm_lexicon_import_corpus(lm_lexicon_builder *b, const lm_pt_corpus *c,
+                                   lm_lexicon_import_stats *stats, lm_error *err);
+lm_status lm_lexicon_import_pubtator(lm_lexicon_builder *b, const char *path,
+                                     lm_lexicon_import_stats *stats, lm_error *err);
+
+/* ---- files ---- */
+
+/* Writes the lexicon atomically (temporary file + rename).  Format: magic
+ * "LMLEX\0\r\n", version, zlib-compressed payload, CRC-32 of header and
+ * payload. */
+lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err);
+/* LM_ERR_IO when unreadable, LM_ERR_CORRUPT when the magic, version,
+ * checksum or any internal offset is wrong. */
+lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err);
+void lm_lexicon_free(lm_lexicon *lex);
+
+/* The default lexicon file: [models] dir + "/lexicon.bin", else
+ * "models/lexicon.bin".  cfg may be NULL. */
+lm_status lm_lexicon_default_path(const lm_config *cfg, lm_buf *out, lm_error *err);
+
+/* ---- lookup ---- */
+
+typedef struct lm_lexicon_match {
+    const char *id;       /* valid while the lexicon lives */
+    const char *name;     /* the concept's display name */
+    lm_lex_type type;
+    double score;         /* entry score, x0.9 when found through a variant */
+    unsigned flags;
+    unsigned count;       /* corpus annotations behind the entry */
+    int n_candidates;     /* concepts of this type (and namespace) under the name */
+    int variant;          /* 0 exact normal form, 1 singular/plural variant */
+} lm_lexicon_match;
+
+/* Best concept for a mention of the given type (LM_LEX_ANY: any type).
+ * Returns 1 and fills out when found, 0 otherwise. */
+int lm_lexicon_lookup(const lm_lexicon *lex, lm_lex_type type, const char *text, size_t len,
+                      lm_lexicon_match *out);
+/* Every candidate under the first normal form that matches, best first;
+ * returns how many were written (at most max). */
+size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char *text,
+                             size_t len, lm_lexicon_match *out, size_t max);
+/* Like lm_lexicon_lookup_all, restricted to ids starting with ns (e.g.
+ * "MESH:" for BC5CDR, whose evaluation only knows MeSH ids; NULL or "" =
+ * any).  A name found only under other namespaces is then "no match",
+ * which costs a concept-level FN instead of an FN plus an FP. */
+size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                            const char *text, size_t len, lm_lexicon_match *out, size_t max);
+
+typedef struct lm_lexicon_info {
+    size_t n_concepts, n_names, n_entries;
+} lm_lexicon_info;
+void lm_lexicon_get_info(const lm_lexicon *lex, lm_lexicon_info *out);
+
+#endif

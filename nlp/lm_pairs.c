@@ -1,0 +1,1654 @@
+/*
+ * Chemical–disease pair extraction: candidate generation, features,
+ * inference and model files (training lives in lm_pairs_train.c).
+ *
+ * The document is tokenized once (lm_token, byte spans); mentions and
+ * sentences arrive in code points and are mapped to token ranges through
+ * an lm_utf8_map.  Mentions are grouped into concepts by id, so a pair is
+ * described by all its mentions at once: document-level cues (frequency
+ * rank, title presence — in BC5CDR the title's drug and the most frequent
+ * chemical are usually the cause) plus, for every sentence holding both
+ * concepts, the lexical context of the closest mention pair in it.  Words
+ * are kept as they are (lowercased, numbers folded) and also mapped to a
+ * handful of trigger classes (induce / treat / negation / hedge) so that
+ * rare verbs share evidence with common ones.
+ *
+ * Features are strings hashed (FNV-1a) into a 2^bits table; collisions are
+ * tolerated as in any hashed linear model.  The same code path feeds a
+ * callback instead of the hash for lm_pairs_features(), so what tests
+ * inspect is exactly what the model sees.
+ */
+#include "lm_pairs.h"
+
+#include "../util/lm_utf8.h"
+#include "lm_lexicon.h"
+#include "lm_ner.h"
+#include "lm_pairs_impl.h"
+#include "lm_sentence.h"
+#include "lm_token.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- small helpers ---------------------------------------------------- */
+
+const char *lm_pair_label_name(lm_pair_label l)
+{
+    switch (l) {
+    case LM_PAIR_INDUCES: return "induces";
+    case LM_PAIR_TREATS: return "treats";
+    case LM_PAIR_ASSOCIATED: return "associated";
+    default: return "none";
+    }
+}
+
+float pairs_sigmoid(double x)
+{
+    if (x > 30)
+        return 1.0f;
+    if (x < -30)
+        return 0.0f;
+    return (float)(1.0 / (1.0 + exp(-x)));
+}
+
+int pairs_id_equal(const char *a, const char *b)
+{
+    if (strncmp(a, "MESH:", 5) == 0)
+        a += 5;
+    if (strncmp(b, "MESH:", 5) == 0)
+        b += 5;
+    return strcmp(a, b) == 0;
+}
+
+const char *pairs_key(const lm_pairs_scratch *s, size_t off)
+{
+    return s->keys.data + off;
+}
+
+/* Grows *v (element size sz) to hold at least n elements. */
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 16;
+    while (c < n)
+        c *= 2;
+    void *p = realloc(*v, c * sz);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+void lm_pairs_result_init(lm_pairs_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void lm_pairs_result_reset(lm_pairs_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].chem_id);
+        free(r->v[i].chem_text);
+        free(r->v[i].dis_id);
+        free(r->v[i].dis_text);
+    }
+    r->n = 0;
+}
+
+void lm_pairs_result_free(lm_pairs_result *r)
+{
+    lm_pairs_result_reset(r);
+    free(r->v);
+    lm_pairs_result_init(r);
+}
+
+/* ---- scratch ---------------------------------------------------------- */
+
+lm_status lm_pairs_scratch_init(lm_pairs_scratch **out, lm_error *err)
+{
+    lm_pairs_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    lm_utf8_map_init(&s->map);
+    lm_spans_init(&s->tokens);
+    lm_spans_init(&s->sent_spans);
+    lm_buf_init(&s->keys);
+    *out = s;
+    return LM_OK;
+}
+
+void lm_pairs_scratch_free(lm_pairs_scratch *s)
+{
+    if (!s)
+        return;
+    lm_utf8_map_free(&s->map);
+    lm_spans_free(&s->tokens);
+    lm_spans_free(&s->sent_spans);
+    lm_buf_free(&s->keys);
+    free(s->sent_tok);
+    free(s->tok_sent);
+    free(s->sent_section);
+    free(s->mentions);
+    free(s->concepts);
+    free(s->links);
+    free(s->cands);
+    free(s->feats);
+    free(s->uniq);
+    free(s->best);
+    free(s->hs);
+    free(s);
+}
+
+/* ---- words and trigger classes ---------------------------------------- */
+
+#define WORD_MAX 32
+
+/* Normal form of token i: ASCII lowercased, numbers folded to "0" (their
+ * value says nothing about a relation), long words cut. */
+static void token_word(const lm_pairs_scratch *s, const char *text, size_t i,
+                       char out[WORD_MAX])
+{
+    const lm_span *t = &s->tokens.v[i];
+    size_t n = t->end - t->start, k = 0;
+    const char *p = text + t->start;
+    if (n && isdigit((unsigned char)p[0])) {
+        out[0] = '0';
+        out[1] = '\0';
+        return;
+    }
+    for (size_t j = 0; j < n && k + 1 < WORD_MAX; j++)
+        out[k++] = (char)tolower((unsigned char)p[j]);
+    out[k] = '\0';
+}
+
+enum { TRIG_IND = 1, TRIG_TRT = 2, TRIG_NEG = 4, TRIG_HEDGE = 8, TRIG_PAT = 16 };
+
+static int has_prefix(const char *w, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strncmp(w, list[i], strlen(list[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static int word_in(const char *w, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(w, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Trigger classes of a normalised word (a bit set). */
+static int word_trigger(const char *w)
+{
+    static const char *const ind[] = {
+        "induc", "caus", "provok", "elicit", "evok", "develop", "result", "toxic",
+        "secondar", "precipitat", "adverse", "complicat", "exacerbat", "aggravat",
+        "worsen", "trigger", "attribut", "hepatotox", "nephrotox", "cardiotox",
+        "neurotox", "ototox", "produc", "lead", "led", "follow", "occur", "onset",
+        NULL};
+    static const char *const ind_exact[] = {"after", "due", "during", "from", "side",
+                                            "risk", "related", NULL};
+    static const char *const trt[] = {
+        "treat", "therap", "prevent", "protect", "revers", "attenuat", "inhibit",
+        "amelior", "improv", "allevia", "antagon", "block", "reduc", "suppress",
+        "efficac", "effective", "manag", "reliev", "relief", "benefi", "abolish",
+        "counteract", "cure", "control", "decreas", "prophyla", "rescue", "resolv",
+        "lower", "antidot", NULL};
+    static const char *const neg[] = {"no", "not", "without", "neither", "nor",
+                                      "absence", "absent", "lack", "lacked", "failed",
+                                      "none", "never", "unlikely", "unrelated", "nor",
+                                      "cannot", NULL};
+    static const char *const hedge[] = {"may", "might", "could", "possible", "possibly",
+                                        "suggest", "suggests", "suggested", "whether",
+                                        "potential", "potentially", "probably",
+                                        "probable", "likely", "hypothes", NULL};
+    int c = 0;
+    if (has_prefix(w, ind) || word_in(w, ind_exact))
+        c |= TRIG_IND;
+    if (has_prefix(w, trt))
+        c |= TRIG_TRT;
+    if (word_in(w, neg))
+        c |= TRIG_NEG;
+    if (word_in(w, hedge) || strncmp(w, "hypothes", 8) == 0)
+        c |= TRIG_HEDGE;
+    return c;
+}
+
+static const char *const trig_names[] = {"ind", "trt", "neg", "hedge"};
+
+/* ---- sections --------------------------------------------------------- */
+
+enum { SEC_NONE, SEC_TITLE, SEC_BACK, SEC_METH, SEC_RES, SEC_CONC, SEC_CASE, SEC_OTHER };
+static const char *const sec_names[] = {"none", "title", "back", "meth",
+                                        "res",  "conc",  "case", "other"};
+
+static int section_of_heading(const char *h)
+{
+    static const struct {
+        const char *prefix;
+        int sec;
+    } map[] = {{"BACKGROUND", SEC_BACK},  {"INTRODUCTION", SEC_BACK}, {"PURPOSE", SEC_BACK},
+               {"OBJECTIVE", SEC_BACK},   {"AIM", SEC_BACK},          {"CONTEXT", SEC_BACK},
+               {"RATIONALE", SEC_BACK},   {"METHOD", SEC_METH},       {"MATERIAL", SEC_METH},
+               {"DESIGN", SEC_METH},      {"PATIENT", SEC_METH},      {"SETTING", SEC_METH},
+               {"STUDY", SEC_METH},       {"PARTICIPANT", SEC_METH},  {"INTERVENTION", SEC_METH},
+               {"MEASURE", SEC_METH},     {"EXPERIMENT", SEC_METH},   {"RESULT", SEC_RES},
+               {"FINDING", SEC_RES},      {"CONCLUSION", SEC_CONC},   {"INTERPRETATION", SEC_CONC},
+               {"DISCUSSION", SEC_CONC},  {"SUMMARY", SEC_CONC},      {"IMPLICATION", SEC_CONC},
+               {"CASE", SEC_CASE}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strncmp(h, map[i].prefix, strlen(map[i].prefix)) == 0)
+            return map[i].sec;
+    return SEC_OTHER;
+}
+
+/* A structured-abstract heading opens sentence k: up to four uppercase
+ * words then ':'.  Returns its section or SEC_NONE. */
+static int sentence_heading(const lm_pairs_scratch *s, const char *text, size_t k)
+{
+    char head[64];
+    size_t hl = 0, words = 0;
+    for (size_t i = s->sent_tok[k]; i < s->sent_tok[k + 1]; i++) {
+        const lm_span *t = &s->tokens.v[i];
+        size_t n = t->end - t->start;
+        const char *p = text + t->start;
+        if (n == 1 && p[0] == ':')
+            return words ? section_of_heading(head) : SEC_NONE;
+        if (++words > 4 || n < 2)
+            return SEC_NONE;
+        for (size_t j = 0; j < n; j++)
+            if (!isupper((unsigned char)p[j]))
+                return SEC_NONE;
+        if (hl + n + 2 >= sizeof head)
+            return SEC_NONE;
+        if (hl)
+            head[hl++] = ' ';
+        memcpy(head + hl, p, n);
+        hl += n;
+        head[hl] = '\0';
+    }
+    return SEC_NONE;
+}
+
+/* ---- feature emission ------------------------------------------------- */
+
+static uint32_t fnv1a(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    /* final avalanche so that the low bits (the table index) mix well */
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h;
+}
+
+static void emit(lm_pairs_scratch *s, int32_t sent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void emit(lm_pairs_scratch *s, int32_t sent, const char *fmt, ...)
+{
+    char buf[160];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        n = (int)sizeof buf - 1;
+    if (s->sink) {
+        s->sink(s->sink_ctx, buf, sent);
+        return;
+    }
+    if (s->st != LM_OK)
+        return;
+    if (grow((void **)&s->feats, &s->cap_feats, s->n_feats + 1, sizeof *s->feats) != 0) {
+        s->st = LM_ERR_NOMEM;
+        return;
+    }
+    s->feats[s->n_feats++] = (pairs_feat){fnv1a(buf, (size_t)n) & s->mask, sent};
+}
+
+static int bin_freq(uint32_t n)
+{
+    return n <= 3 ? (int)n : n <= 5 ? 4 : n <= 9 ? 5 : 6;
+}
+
+static int bin_small(int n)
+{
+    return n <= 2 ? n : n <= 4 ? 3 : 4;
+}
+
+static int bin_gap(int g)
+{
+    return g <= 0 ? 0 : g <= 1 ? 1 : g <= 2 ? 2 : g <= 4 ? 3 : g <= 7 ? 4 : g <= 12 ? 5
+         : g <= 20 ? 6 : 7;
+}
+
+/* ---- document preparation --------------------------------------------- */
+
+static lm_status nomem(lm_error *err)
+{
+    return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+}
+
+/* Index of the first token ending after byte b. */
+static size_t token_at_or_after(const lm_spans *t, size_t b)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->v[mid].end <= b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static lm_status prepare_sentences(lm_pairs_scratch *s, const lm_doc *doc, lm_error *err)
+{
+    const char *text = doc->text ? doc->text : "";
+    size_t n_sents;
+    lm_status st;
+    if (doc->n_sentences) {
+        n_sents = doc->n_sentences;
+    } else {
+        st = lm_sentence_split(text, doc->text_len, &s->sent_spans, err);
+        if (st != LM_OK)
+            return st;
+        n_sents = s->sent_spans.n;
+    }
+    if (grow((void **)&s->sent_tok, &s->cap_sents, n_sents + 2, sizeof *s->sent_tok) != 0)
+        return nomem(err);
+    if (grow((void **)&s->sent_section, &s->cap_sect, n_sents + 2, sizeof *s->sent_section) != 0)
+        return nomem(err);
+    if (grow((void **)&s->tok_sent, &s->cap_toks, s->tokens.n + 1, sizeof *s->tok_sent) != 0)
+        return nomem(err);
+    s->n_sents = n_sents;
+    /* token i belongs to the last sentence starting at or before it */
+    size_t k = 0;
+    for (size_t i = 0; i < s->tokens.n; i++) {
+        size_t tb = s->tokens.v[i].start;
+        while (k + 1 < n_sents) {
+            size_t nb;
+            if (doc->n_sentences)
+                nb = lm_utf8_map_to_byte(&s->map, (size_t)doc->sentences[k + 1].start);
+            else
+                nb = s->sent_spans.v[k + 1].start;
+            if (nb == SIZE_MAX || nb > tb)
+                break;
+            k++;
+        }
+        s->tok_sent[i] = n_sents ? (int32_t)k : -1;
+    }
+    size_t t = 0;
+    for (size_t j = 0; j <= n_sents; j++) {
+        while (t < s->tokens.n && s->tok_sent[t] < (int32_t)j)
+            t++;
+        s->sent_tok[j] = (uint32_t)(j == n_sents ? s->tokens.n : t);
+    }
+    int cur = SEC_NONE;
+    for (size_t j = 0; j < n_sents; j++) {
+        if (j == 0) {
+            s->sent_section[j] = SEC_TITLE;
+            continue;
+        }
+        int h = sentence_heading(s, text, j);
+        if (h != SEC_NONE)
+            cur = h;
+        s->sent_section[j] = cur;
+    }
+    return LM_OK;
+}
+
+static lm_status add_key(lm_pairs_scratch *s, const char *k, size_t n, size_t *off)
+{
+    *off = s->keys.len;
+    if (lm_buf_append(&s->keys, k, n) != LM_OK || lm_buf_append_char(&s->keys, '\0') != LM_OK)
+        return LM_ERR_NOMEM;
+    return LM_OK;
+}
+
+/* Lowercased text of doc mention m into out (cap bytes). */
+static void mention_lower(const lm_doc *doc, const lm_pairs_scratch *s, const lm_doc_mention *m,
+                          char *out, size_t cap)
+{
+    const char *src = m->text;
+    size_t n = src ? strlen(src) : 0;
+    if (!src) {
+        size_t b0 = lm_utf8_map_to_byte(&s->map, (size_t)m->start);
+        size_t b1 = lm_utf8_map_to_byte(&s->map, (size_t)m->end);
+        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 < b0)
+            b0 = b1 = 0;
+        src = doc->text + b0;
+        n = b1 - b0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++)
+        out[k++] = (char)tolower((unsigned char)src[i]);
+    out[k] = '\0';
+}
+
+static lm_status link_concept(lm_pairs_scratch *s, const lm_doc *doc, int type,
+                              const char *key, size_t key_len, uint32_t pm)
+{
+    size_t ci = s->n_concepts;
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        const pairs_concept *c = &s->concepts[i];
+        const char *k = pairs_key(s, c->key_off);
+        if (c->type == type && strlen(k) == key_len && memcmp(k, key, key_len) == 0) {
+            ci = i;
+            break;
+        }
+    }
+    const pairs_mention *mn = &s->mentions[pm];
+    if (ci == s->n_concepts) {
+        if (grow((void **)&s->concepts, &s->cap_concepts, ci + 1, sizeof *s->concepts) != 0)
+            return LM_ERR_NOMEM;
+        pairs_concept c;
+        memset(&c, 0, sizeof c);
+        c.type = type;
+        if (add_key(s, key, key_len, &c.key_off) != LM_OK)
+            return LM_ERR_NOMEM;
+        char low[256];
+        mention_lower(doc, s, &doc->mentions[mn->doc_index], low, sizeof low);
+        if (add_key(s, low, strlen(low), &c.text_off) != LM_OK)
+            return LM_ERR_NOMEM;
+        c.first_mention = mn->doc_index;
+        c.first_tok = mn->tok_start;
+        s->concepts[s->n_concepts++] = c;
+    }
+    pairs_concept *c = &s->concepts[ci];
+    /* links are appended per mention in order; concepts' link lists are
+     * gathered afterwards (see group_links), so record (concept, mention) */
+    if (grow((void **)&s->links, &s->cap_links, s->n_links + 2, sizeof *s->links) != 0)
+        return LM_ERR_NOMEM;
+    s->links[s->n_links++] = (uint32_t)ci;
+    s->links[s->n_links++] = pm;
+    c->n_mentions++;
+    if (mn->tok_start < c->first_tok)
+        c->first_tok = mn->tok_start;
+    return LM_OK;
+}
+
+static int cmp_link(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Sorts the (concept, mention) link pairs by concept, drops duplicates
+ * (a composite listing the same part twice) and records each concept's
+ * slice; afterwards links[] holds mention indices only. */
+static void group_links(lm_pairs_scratch *s)
+{
+    size_t n = s->n_links / 2;
+    qsort(s->links, n, 2 * sizeof *s->links, cmp_link);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w && s->links[2 * (w - 1)] == s->links[2 * i] &&
+            s->links[2 * (w - 1) + 1] == s->links[2 * i + 1])
+            continue;
+        s->links[2 * w] = s->links[2 * i];
+        s->links[2 * w + 1] = s->links[2 * i + 1];
+        w++;
+    }
+    for (size_t i = 0; i < s->n_concepts; i++)
+        s->concepts[i].n_mentions = s->concepts[i].n_links = 0;
+    for (size_t i = 0; i < w; i++) {
+        pairs_concept *c = &s->concepts[s->links[2 * i]];
+        if (c->n_links == 0)
+            c->link_off = (uint32_t)i;
+        c->n_links++;
+        c->n_mentions++;
+    }
+    for (size_t i = 0; i < w; i++)
+        s->links[i] = s->links[2 * i + 1];
+    s->n_links = w;
+}
+
+/* Whole-word containment: needle occurs in hay delimited by non-alnum. */
+static int word_inside(const char *needle, const char *hay)
+{
+    size_t n = strlen(needle);
+    if (!n || strlen(hay) <= n)
+        return 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) {
+        int left = p == hay || !isalnum((unsigned char)p[-1]);
+        int right = !isalnum((unsigned char)p[n]);
+        if (left && right)
+            return 1;
+    }
+    return 0;
+}
+
+static void concept_stats(lm_pairs_scratch *s)
+{
+    size_t last = s->n_sents ? s->n_sents - 1 : 0;
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        pairs_concept *c = &s->concepts[i];
+        c->in_title = c->in_last = 0;
+        for (uint32_t j = 0; j < c->n_links; j++) {
+            const pairs_mention *m = &s->mentions[s->links[c->link_off + j]];
+            if (m->sent == 0)
+                c->in_title = 1;
+            if (s->n_sents > 1 && m->sent == (int32_t)last)
+                c->in_last = 1;
+        }
+        int rank = 1;
+        for (size_t j = 0; j < s->n_concepts; j++) {
+            const pairs_concept *o = &s->concepts[j];
+            if (j == i || o->type != c->type)
+                continue;
+            if (o->n_mentions > c->n_mentions ||
+                (o->n_mentions == c->n_mentions && o->first_tok < c->first_tok))
+                rank++;
+        }
+        c->rank = rank;
+        c->general = 0;
+        for (size_t j = 0; j < s->n_concepts && !c->general; j++)
+            if (j != i && s->concepts[j].type == c->type &&
+                word_inside(pairs_key(s, c->text_off), pairs_key(s, s->concepts[j].text_off)))
+                c->general = 1;
+    }
+}
+
+static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc, lm_error *err)
+{
+    s->n_mentions = s->n_concepts = s->n_links = 0;
+    lm_buf_reset(&s->keys);
+    for (size_t i = 0; i < doc->n_mentions; i++) {
+        const lm_doc_mention *m = &doc->mentions[i];
+        if (m->type != LM_ENT_CHEMICAL && m->type != LM_ENT_DISEASE)
+            continue;
+        if (m->start < 0 || m->end <= m->start)
+            continue;
+        size_t b0 = lm_utf8_map_to_byte(&s->map, (size_t)m->start);
+        size_t b1 = lm_utf8_map_to_byte(&s->map, (size_t)m->end);
+        if (b0 == SIZE_MAX || b1 == SIZE_MAX)
+            continue;
+        size_t t0 = token_at_or_after(&s->tokens, b0);
+        if (t0 >= s->tokens.n || s->tokens.v[t0].start >= b1)
+            continue;
+        size_t t1 = t0;
+        while (t1 < s->tokens.n && s->tokens.v[t1].start < b1)
+            t1++;
+        if (grow((void **)&s->mentions, &s->cap_mentions, s->n_mentions + 1,
+                 sizeof *s->mentions) != 0)
+            return nomem(err);
+        s->mentions[s->n_mentions++] =
+            (pairs_mention){m->type, s->tok_sent[t0], (uint32_t)t0, (uint32_t)t1, (uint32_t)i};
+    }
+    /* Pass 1: mentions with ids, one concept per id part. */
+    for (size_t pm = 0; pm < s->n_mentions; pm++) {
+        const lm_doc_mention *m = &doc->mentions[s->mentions[pm].doc_index];
+        const char *id = m->concept_id;
+        if (!id)
+            continue;
+        for (const char *p = id; *p;) {
+            size_t n = strcspn(p, "|");
+            if (n && !(n == 2 && p[0] == '-' && p[1] == '1') &&
+                !(n == 7 && strncmp(p, "MESH:-1", 7) == 0))
+                if (link_concept(s, doc, m->type, p, n, (uint32_t)pm) != LM_OK)
+                    return nomem(err);
+            p += n;
+            if (*p)
+                p++;
+        }
+    }
+    /* Pass 2: mentions without an id join a concept whose mention has the
+     * same text (an unnormalised repeat), else get a text key. */
+    size_t n_id_links = s->n_links;
+    char low[256], other[256], key[270];
+    for (size_t pm = 0; pm < s->n_mentions; pm++) {
+        const lm_doc_mention *m = &doc->mentions[s->mentions[pm].doc_index];
+        int has_link = 0;
+        for (size_t l = 1; l < n_id_links && !has_link; l += 2)
+            has_link = s->links[l] == pm;
+        if (has_link)
+            continue;
+        mention_lower(doc, s, m, low, sizeof low);
+        int joined = 0;
+        for (size_t l = 0; l + 1 < n_id_links; l += 2) {
+            const pairs_mention *om = &s->mentions[s->links[l + 1]];
+            if (om->type != m->type)
+                continue;
+            mention_lower(doc, s, &doc->mentions[om->doc_index], other, sizeof other);
+            if (strcmp(low, other) != 0)
+                continue;
+            const char *k = pairs_key(s, s->concepts[s->links[l]].key_off);
+            if (link_concept(s, doc, m->type, k, strlen(k), (uint32_t)pm) != LM_OK)
+                return nomem(err);
+            joined = 1;
+        }
+        if (joined)
+            continue;
+        int kl = snprintf(key, sizeof key, "text:%s", low);
+        if (kl <= 5)
+            continue;
+        if ((size_t)kl >= sizeof key)
+            kl = (int)sizeof key - 1;
+        if (link_concept(s, doc, m->type, key, (size_t)kl, (uint32_t)pm) != LM_OK)
+            return nomem(err);
+    }
+    group_links(s);
+    concept_stats(s);
+    return LM_OK;
+}
+
+/* ---- candidate features ----------------------------------------------- */
+
+static int mention_before(const pairs_mention *a, const pairs_mention *b)
+{
+    return a->tok_start < b->tok_start;
+}
+
+static int mention_gap(const pairs_mention *a, const pairs_mention *b)
+{
+    if (mention_before(a, b))
+        return b->tok_start > a->tok_end ? (int)(b->tok_start - a->tok_end) : 0;
+    return a->tok_start > b->tok_end ? (int)(a->tok_start - b->tok_end) : 0;
+}
+
+#define MAX_BETWEEN 20
+
+/* Features of the closest (chem, dis) mention pair inside sentence k. */
+static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, const pairs_cand *cand,
+                              int32_t k, const pairs_mention *mc, const pairs_mention *md)
+{
+    const char *text = doc->text;
+    int cd = mention_before(mc, md);
+    const pairs_mention *first = cd ? mc : md, *second = cd ? md : mc;
+    const char *ord = cd ? "CD" : "DC";
+    int gap = mention_gap(mc, md);
+    char w[WORD_MAX], w2[WORD_MAX];
+    uint32_t s0 = s->sent_tok[k], s1 = s->sent_tok[k + 1];
+
+    emit(s, k, "td=%d", bin_gap(gap));
+    emit(s, k, "ord=%s", ord);
+    emit(s, k, "ord=%s&td=%d", ord, bin_gap(gap));
+    int trig_between = 0, trig_sent = 0;
+    if (gap <= MAX_BETWEEN) {
+        char phrase[96];
+        size_t pl = 0;
+        for (uint32_t t = first->tok_end; t < second->tok_start; t++) {
+            token_word(s, text, t, w);
+            emit(s, k, "bw=%s", w);
+            emit(s, k, "bw%s=%s", ord, w);
+            trig_between |= word_trigger(w);
+            size_t wl = strlen(w);
+            if (pl + wl + 2 < sizeof phrase) {
+                if (pl)
+                    phrase[pl++] = '_';
+                memcpy(phrase + pl, w, wl);
+                pl += wl;
+            }
+            phrase[pl] = '\0';
+        }
+        if (gap <= 4)
+            emit(s, k, "bs%s=%s", ord, gap ? phrase : "(adjacent)");
+        if (gap >= 1) {
+            token_word(s, text, first->tok_end, w);
+            emit(s, k, "bf%s=%s", ord, w);
+            token_word(s, text, second->tok_start - 1, w);
+            emit(s, k, "bl%s=%s", ord, w);
+        }
+    } else {
+        emit(s, k, "far");
+    }
+    for (uint32_t t = s0; t < s1; t++) {
+        if (t >= first->tok_end && t < second->tok_start)
+            continue;
+        if (t >= first->tok_start && t < first->tok_end)
+            continue;
+        if (t >= second->tok_start && t < second->tok_end)
+            continue;
+        token_word(s, text, t, w);
+        trig_sent |= word_trigger(w);
+    }
+    for (int b = 0; b < 4; b++) {
+        if (trig_between & (1 << b)) {
+            emit(s, k, "tb=%s", trig_names[b]);
+            emit(s, k, "tb%s=%s", ord, trig_names[b]);
+        }
+        if (trig_sent & (1 << b))
+            emit(s, k, "ts=%s", trig_names[b]);
+    }
+    if ((trig_between | trig_sent) & TRIG_NEG)
+        emit(s, k, "neg&tb=%d", trig_between & (TRIG_IND | TRIG_TRT));
+    /* contexts of each mention: "X-induced", "treated with X", "X toxicity" */
+    const struct {
+        const pairs_mention *m;
+        const char *tag;
+    } ctx[2] = {{mc, "c"}, {md, "d"}};
+    for (int i = 0; i < 2; i++) {
+        const pairs_mention *m = ctx[i].m;
+        if (m->tok_start > s0) {
+            token_word(s, text, m->tok_start - 1, w);
+            emit(s, k, "%sL=%s", ctx[i].tag, w);
+            if (m->tok_start > s0 + 1) {
+                token_word(s, text, m->tok_start - 2, w2);
+                emit(s, k, "%sL2=%s_%s", ctx[i].tag, w2, w);
+            }
+        } else {
+            emit(s, k, "%sL=<s>", ctx[i].tag);
+        }
+        if (m->tok_end < s1) {
+            token_word(s, text, m->tok_end, w);
+            emit(s, k, "%sR=%s", ctx[i].tag, w);
+            if (m->tok_end + 1 < s1) {
+                token_word(s, text, m->tok_end + 1, w2);
+                emit(s, k, "%sR2=%s_%s", ctx[i].tag, w, w2);
+                if (strcmp(w, "-") == 0 && (word_trigger(w2) & TRIG_IND))
+                    emit(s, k, "%s-ind%s", ctx[i].tag, ord);
+            }
+        } else {
+            emit(s, k, "%sR=</s>", ctx[i].tag);
+        }
+    }
+    /* other entities in between make a direct relation less likely */
+    int oc = 0, od = 0, nchem = 0;
+    for (size_t i = 0; i < s->n_mentions; i++) {
+        const pairs_mention *m = &s->mentions[i];
+        if (m->sent != k)
+            continue;
+        if (m->type == LM_ENT_CHEMICAL && m != mc)
+            nchem++;
+        if (m == mc || m == md)
+            continue;
+        if (m->tok_start >= first->tok_end && m->tok_end <= second->tok_start) {
+            if (m->type == LM_ENT_CHEMICAL)
+                oc++;
+            else
+                od++;
+        }
+    }
+    emit(s, k, "ocb=%d", oc > 2 ? 2 : oc);
+    emit(s, k, "odb=%d", od > 2 ? 2 : od);
+    emit(s, k, "snc=%d", nchem > 3 ? 3 : nchem);
+    emit(s, k, "sec=%s", sec_names[s->sent_section[k]]);
+    if (k == 0)
+        emit(s, k, "s0&td=%d", bin_gap(gap));
+    if (s->n_sents > 1 && (size_t)k == s->n_sents - 1)
+        emit(s, k, "slast");
+    (void)cand;
+}
+
+/* Trigger classes of the words around a concept's mentions, over every
+ * sentence it appears in (its own tokens excluded). */
+static int concept_sentence_triggers(const lm_pairs_scratch *s, const lm_doc *doc,
+                                     const pairs_concept *c)
+{
+    int trig = 0;
+    int32_t done = -1;
+    char w[WORD_MAX];
+    for (uint32_t j = 0; j < c->n_links; j++) {
+        const pairs_mention *m = &s->mentions[s->links[c->link_off + j]];
+        if (m->sent < 0 || m->sent == done)
+            continue;
+        done = m->sent;
+        for (uint32_t t = s->sent_tok[m->sent]; t < s->sent_tok[m->sent + 1]; t++) {
+            if (t >= m->tok_start && t < m->tok_end)
+                continue;
+            token_word(s, doc->text, t, w);
+            trig |= word_trigger(w);
+        }
+    }
+    return trig;
+}
+
+/* 1 when some sentence holding concept c holds no mention of type other. */
+static int concept_alone(const lm_pairs_scratch *s, const pairs_concept *c, int other)
+{
+    for (uint32_t j = 0; j < c->n_links; j++) {
+        int32_t k = s->mentions[s->links[c->link_off + j]].sent;
+        int found = 0;
+        for (size_t i = 0; i < s->n_mentions && !found; i++)
+            found = s->mentions[i].sent == k && s->mentions[i].type == other;
+        if (!found)
+            return 1;
+    }
+    return 0;
+}
+
+/* Number of distinct concepts of type other sharing a sentence with c. */
+static int sentence_partners(const lm_pairs_scratch *s, const pairs_concept *c, int other)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        const pairs_concept *o = &s->concepts[i];
+        if (o->type != other)
+            continue;
+        int shared = 0;
+        for (uint32_t a = 0; a < c->n_links && !shared; a++)
+            for (uint32_t b = 0; b < o->n_links && !shared; b++)
+                shared = s->mentions[s->links[c->link_off + a]].sent ==
+                         s->mentions[s->links[o->link_off + b]].sent;
+        n += shared;
+    }
+    return n;
+}
+
+static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_cand *cand,
+                               lm_error *err)
+{
+    const pairs_concept *C = &s->concepts[cand->chem], *D = &s->concepts[cand->dis];
+    size_t ns = s->n_sents ? s->n_sents : 1;
+    if (grow((void **)&s->best, &s->cap_best, 3 * ns, sizeof *s->best) != 0)
+        return nomem(err);
+    for (size_t k = 0; k < ns; k++)
+        s->best[3 * k] = -1;
+    int min_sd = 1 << 30;
+    int32_t fb = -1;
+    for (uint32_t i = 0; i < C->n_links; i++) {
+        uint32_t mi = s->links[C->link_off + i];
+        const pairs_mention *mc = &s->mentions[mi];
+        for (uint32_t j = 0; j < D->n_links; j++) {
+            uint32_t mj = s->links[D->link_off + j];
+            const pairs_mention *md = &s->mentions[mj];
+            int sd = abs(mc->sent - md->sent);
+            if (sd < min_sd || (sd == min_sd && md->sent < fb)) {
+                min_sd = sd;
+                fb = md->sent;
+            }
+            if (sd != 0 || mc->sent < 0)
+                continue;
+            int g = mention_gap(mc, md);
+            int32_t *b = &s->best[3 * (size_t)mc->sent];
+            if (b[0] < 0 || g < b[0]) {
+                b[0] = g;
+                b[1] = (int32_t)mi;
+                b[2] = (int32_t)mj;
+            }
+        }
+    }
+    int shared = 0;
+    for (size_t k = 0; k < ns; k++)
+        shared += s->best[3 * k] >= 0;
+    cand->n_shared = shared;
+    cand->fallback_sent = fb;
+
+    /* document level */
+    int co = shared > 3 ? 3 : shared;
+    int cr = C->rank > 4 ? 4 : C->rank, dr = D->rank > 4 ? 4 : D->rank;
+    emit(s, -1, "cf=%d", bin_freq(C->n_mentions));
+    emit(s, -1, "df=%d", bin_freq(D->n_mentions));
+    emit(s, -1, "cr=%d", cr);
+    emit(s, -1, "dr=%d", dr);
+    emit(s, -1, "crdr=%d_%d", cr, dr);
+    emit(s, -1, "ct=%d", C->in_title);
+    emit(s, -1, "dt=%d", D->in_title);
+    emit(s, -1, "ctdt=%d%d", C->in_title, D->in_title);
+    emit(s, -1, "cl=%d&dl=%d", C->in_last, D->in_last);
+    int nc = 0, nd = 0, cfirst = 1, dfirst = 1;
+    uint32_t chem_mentions = 0;
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        const pairs_concept *o = &s->concepts[i];
+        if (o->type == LM_ENT_CHEMICAL) {
+            nc++;
+            chem_mentions += o->n_mentions;
+            if (o->first_tok < C->first_tok)
+                cfirst = 0;
+        } else {
+            nd++;
+            if (o->first_tok < D->first_tok)
+                dfirst = 0;
+        }
+    }
+    emit(s, -1, "cfirst=%d", cfirst);
+    emit(s, -1, "dfirst=%d", dfirst);
+    emit(s, -1, "nc=%d", bin_small(nc));
+    emit(s, -1, "nd=%d", bin_small(nd));
+    int share = chem_mentions ? (int)(5 * C->n_mentions / chem_mentions) : 0;
+    emit(s, -1, "cshare=%d", share > 4 ? 4 : share);
+    emit(s, -1, "co=%d", co);
+    emit(s, -1, "sd=%d", bin_small(min_sd > 100 ? 100 : min_sd));
+    emit(s, -1, "co=%d&cr=%d", co, cr);
+    emit(s, -1, "co=%d&dr=%d", co, dr);
+    emit(s, -1, "co=%d&ctdt=%d%d", co, C->in_title, D->in_title);
+    emit(s, -1, "co=%d&cr=%d&dt=%d", co ? 1 : 0, cr, D->in_title);
+    emit(s, -1, "dgen=%d", D->general);
+    emit(s, -1, "dgen=%d&co=%d", D->general, co ? 1 : 0);
+    emit(s, -1, "cgen=%d", C->general);
+    emit(s, -1, "did=%s", pairs_key(s, D->key_off));
+    emit(s, -1, "cid=%s", pairs_key(s, C->key_off));
+    emit(s, -1, "did=%s&co=%d", pairs_key(s, D->key_off), co ? 1 : 0);
+    emit(s, -1, "pair=%s&%s", pairs_key(s, C->key_off), pairs_key(s, D->key_off));
+    if (strncmp(pairs_key(s, C->key_off), "text:", 5) == 0)
+        emit(s, -1, "cnoid");
+    if (strncmp(pairs_key(s, D->key_off), "text:", 5) == 0)
+        emit(s, -1, "dnoid");
+
+    /* the contexts each concept appears in on its own: a disease listed in a
+     * sentence naming no chemical, among adverse-effect words, is usually
+     * blamed on the document's main chemical */
+    int dtrig = concept_sentence_triggers(s, doc, D), ctrig = concept_sentence_triggers(s, doc, C);
+    int dnochem = concept_alone(s, D, LM_ENT_CHEMICAL);
+    for (int b = 0; b < 4; b++) {
+        if (dtrig & (1 << b)) {
+            emit(s, -1, "dsent=%s", trig_names[b]);
+            emit(s, -1, "dsent=%s&co=%d&cr=%d", trig_names[b], co ? 1 : 0, cr);
+        }
+        if (ctrig & (1 << b))
+            emit(s, -1, "csent=%s", trig_names[b]);
+    }
+    int dp = sentence_partners(s, D, LM_ENT_CHEMICAL), cp = sentence_partners(s, C, LM_ENT_DISEASE);
+    emit(s, -1, "dpart=%d&co=%d", dp > 3 ? 3 : dp, co ? 1 : 0);
+    emit(s, -1, "cpart=%d&co=%d", cp > 4 ? 4 : cp, co ? 1 : 0);
+    emit(s, -1, "dnochem=%d&co=%d&cr=%d", dnochem, co ? 1 : 0, cr);
+    emit(s, -1, "dnochem=%d&ct=%d&co=%d", dnochem, C->in_title, co ? 1 : 0);
+
+    for (size_t k = 0; k < ns; k++) {
+        const int32_t *b = &s->best[3 * k];
+        if (b[0] < 0)
+            continue;
+        sentence_features(s, doc, cand, (int32_t)k, &s->mentions[b[1]], &s->mentions[b[2]]);
+    }
+    if (s->st != LM_OK)
+        return nomem(err);
+    return LM_OK;
+}
+
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err)
+{
+    const char *text = doc->text ? doc->text : "";
+    size_t len = doc->text ? doc->text_len : 0;
+    s->mask = mask;
+    s->st = LM_OK;
+    s->n_feats = s->n_cands = 0;
+    lm_status st = lm_utf8_map_build(&s->map, text, len, err);
+    if (st == LM_OK)
+        st = lm_token_split(text, len, &s->tokens, err);
+    if (st == LM_OK)
+        st = prepare_sentences(s, doc, err);
+    if (st == LM_OK)
+        st = prepare_mentions(s, doc, err);
+    if (st != LM_OK)
+        return st;
+    for (size_t c = 0; c < s->n_concepts; c++) {
+        if (s->concepts[c].type != LM_ENT_CHEMICAL)
+            continue;
+        for (size_t d = 0; d < s->n_concepts; d++) {
+            if (s->concepts[d].type != LM_ENT_DISEASE)
+                continue;
+            if (grow((void **)&s->cands, &s->cap_cands, s->n_cands + 1, sizeof *s->cands) != 0)
+                return nomem(err);
+            pairs_cand *cand = &s->cands[s->n_cands++];
+            memset(cand, 0, sizeof *cand);
+            cand->chem = (uint32_t)c;
+            cand->dis = (uint32_t)d;
+            cand->feat_off = s->n_feats;
+            st = cand_features(s, doc, cand, err);
+            if (st != LM_OK)
+                return st;
+            cand->n_feat = s->n_feats - cand->feat_off;
+        }
+    }
+    return LM_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err)
+{
+    if (grow((void **)&s->uniq, &s->cap_uniq, c->n_feat + 1, sizeof *s->uniq) != 0) {
+        nomem(err);
+        return (size_t)-1;
+    }
+    for (size_t i = 0; i < c->n_feat; i++)
+        s->uniq[i] = s->feats[c->feat_off + i].idx;
+    qsort(s->uniq, c->n_feat, sizeof *s->uniq, cmp_u32);
+    size_t w = 0;
+    for (size_t i = 0; i < c->n_feat; i++)
+        if (w == 0 || s->uniq[w - 1] != s->uniq[i])
+            s->uniq[w++] = s->uniq[i];
+    return w;
+}
+
+/* ---- model ------------------------------------------------------------ */
+
+lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err)
+{
+    if (bits < 8 || bits > 26)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: hash bits %u out of range 8..26", bits);
+    lm_pairs_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return nomem(err);
+    m->bits = bits;
+    m->mask = (1u << bits) - 1;
+    for (int l = 0; l < LM_PAIR_LABEL_COUNT; l++)
+        m->threshold[l] = m->floor[l] = 2.0f;
+    *out = m;
+    return LM_OK;
+}
+
+lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err)
+{
+    if (l <= LM_PAIR_NONE || l >= LM_PAIR_LABEL_COUNT)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: bad label %d", (int)l);
+    if (!m->w[l]) {
+        m->w[l] = calloc((size_t)m->mask + 1, sizeof(float));
+        if (!m->w[l])
+            return nomem(err);
+    }
+    m->has[l] = 1;
+    m->threshold[l] = m->floor[l] = 0.5f;
+    return LM_OK;
+}
+
+void lm_pairs_model_free(lm_pairs_model *m)
+{
+    if (!m)
+        return;
+    for (int l = 0; l < LM_PAIR_LABEL_COUNT; l++)
+        free(m->w[l]);
+    free(m);
+}
+
+float lm_pairs_model_threshold(const lm_pairs_model *m, lm_pair_label l)
+{
+    return l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT ? m->threshold[l] : 2.0f;
+}
+
+void lm_pairs_model_set_threshold(lm_pairs_model *m, lm_pair_label l, float t)
+{
+    if (l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT && m->has[l])
+        m->threshold[l] = t;
+}
+
+float lm_pairs_model_floor(const lm_pairs_model *m, lm_pair_label l)
+{
+    return l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT ? m->floor[l] : 2.0f;
+}
+
+void lm_pairs_model_set_floor(lm_pairs_model *m, lm_pair_label l, float t)
+{
+    if (l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT && m->has[l])
+        m->floor[l] = t;
+}
+
+int lm_pairs_model_has_head(const lm_pairs_model *m, lm_pair_label l)
+{
+    return l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT && m->has[l];
+}
+
+lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err)
+{
+    const char *dir = cfg ? lm_config_get_or(cfg, "models", "dir", "models") : "models";
+    lm_buf_reset(out);
+    if (lm_buf_printf(out, "%s/%s", *dir ? dir : ".", LM_PAIRS_DEFAULT_MODEL) != LM_OK)
+        return nomem(err);
+    return LM_OK;
+}
+
+/* File layout (little-endian):
+ *   0  "LMPAIR\0\n"         8  format version      12 feature version
+ *   16 hash bits            20 payload length      24 compressed length
+ *   28 compressed payload   end-4: CRC-32 of every preceding byte
+ * Payload: n_heads, then per head label, bias, threshold, fallback floor,
+ * nnz and nnz (index, weight) pairs. */
+#define PAIRS_MAGIC "LMPAIR\0\n"
+#define PAIRS_FORMAT 1
+#define PAIRS_HEADER 28
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t f2u(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float u2f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_error *err)
+{
+    size_t raw_len = 4;
+    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+        if (!m->has[l])
+            continue;
+        raw_len += 20;
+        for (size_t i = 0; i <= m->mask; i++)
+            raw_len += m->w[l][i] != 0.0f ? 8 : 0;
+    }
+    if (raw_len > 0xffffffffu)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: model too large");
+    unsigned char *raw = malloc(raw_len);
+    if (!raw)
+        return nomem(err);
+    unsigned char *p = raw + 4;
+    uint32_t heads = 0;
+    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+        if (!m->has[l])
+            continue;
+        heads++;
+        uint32_t nnz = 0;
+        for (size_t i = 0; i <= m->mask; i++)
+            nnz += m->w[l][i] != 0.0f;
+        put32(p, (uint32_t)l);
+        put32(p + 4, f2u(m->bias[l]));
+        put32(p + 8, f2u(m->threshold[l]));
+        put32(p + 12, f2u(m->floor[l]));
+        put32(p + 16, nnz);
+        p += 20;
+        for (size_t i = 0; i <= m->mask; i++) {
+            if (m->w[l][i] == 0.0f)
+                continue;
+            put32(p, (uint32_t)i);
+            put32(p + 4, f2u(m->w[l][i]));
+            p += 8;
+        }
+    }
+    put32(raw, heads);
+    uLongf zlen = compressBound((uLong)raw_len);
+    unsigned char *z = malloc(PAIRS_HEADER + zlen + 4);
+    if (!z) {
+        free(raw);
+        return nomem(err);
+    }
+    int zr = compress2(z + PAIRS_HEADER, &zlen, raw, (uLong)raw_len, 9);
+    free(raw);
+    if (zr != Z_OK) {
+        free(z);
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: zlib compress failed (%d)", zr);
+    }
+    memcpy(z, PAIRS_MAGIC, 8);
+    put32(z + 8, PAIRS_FORMAT);
+    put32(z + 12, PAIRS_FEATURE_VERSION);
+    put32(z + 16, m->bits);
+    put32(z + 20, (uint32_t)raw_len);
+    put32(z + 24, (uint32_t)zlen);
+    size_t total = PAIRS_HEADER + zlen;
+    put32(z + total, (uint32_t)crc32(0L, z, (uInt)total));
+    total += 4;
+
+    lm_buf tmp;
+    lm_buf_init(&tmp);
+    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
+        free(z);
+        return nomem(err);
+    }
+    lm_status st = LM_OK;
+    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
+    if (!f) {
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
+    } else {
+        int bad = fwrite(z, 1, total, f) != total;
+        bad |= fflush(f) != 0;
+        bad |= fclose(f) != 0;
+        if (bad)
+            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
+                              strerror(errno));
+        else if (rename(lm_buf_cstr(&tmp), path) != 0)
+            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+        if (st != LM_OK)
+            remove(lm_buf_cstr(&tmp));
+    }
+    lm_buf_free(&tmp);
+    free(z);
+    return st;
+}
+
+static lm_status read_file(const char *path, unsigned char **out, size_t *len, lm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    lm_buf b;
+    lm_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    lm_status st = LM_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (lm_buf_append(&b, chunk, n) != LM_OK) {
+            st = nomem(err);
+            break;
+        }
+    if (st == LM_OK && ferror(f))
+        st = lm_error_set(err, LM_ERR_IO, "%s: read error", path);
+    fclose(f);
+    if (st != LM_OK) {
+        lm_buf_free(&b);
+        return st;
+    }
+    *len = b.len;
+    *out = (unsigned char *)lm_buf_take(&b);
+    return LM_OK;
+}
+
+lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *err)
+{
+    unsigned char *z = NULL;
+    size_t len = 0;
+    lm_status st = read_file(path, &z, &len, err);
+    if (st != LM_OK)
+        return st;
+    unsigned char *raw = NULL;
+    lm_pairs_model *m = NULL;
+    if (len < PAIRS_HEADER + 4 || memcmp(z, PAIRS_MAGIC, 8) != 0) {
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: not a litmine pairs model", path);
+        goto done;
+    }
+    if (get32(z + len - 4) != (uint32_t)crc32(0L, z, (uInt)(len - 4))) {
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: checksum mismatch", path);
+        goto done;
+    }
+    if (get32(z + 8) != PAIRS_FORMAT || get32(z + 12) != PAIRS_FEATURE_VERSION) {
+        st = lm_error_set(err, LM_ERR_FORMAT,
+                          "%s: model format %u / features %u, this build reads %u / %u "
+                          "(retrain with `litmine train pairs`)",
+                          path, get32(z + 8), get32(z + 12), PAIRS_FORMAT,
+                          PAIRS_FEATURE_VERSION);
+        goto done;
+    }
+    uint32_t bits = get32(z + 16), raw_len = get32(z + 20), zlen = get32(z + 24);
+    if ((size_t)zlen + PAIRS_HEADER + 4 != len || raw_len < 4 || bits < 8 || bits > 26) {
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: inconsistent header", path);
+        goto done;
+    }
+    raw = malloc(raw_len);
+    if (!raw) {
+        st = nomem(err);
+        goto done;
+    }
+    uLongf rl = raw_len;
+    if (uncompress(raw, &rl, z + PAIRS_HEADER, zlen) != Z_OK || rl != raw_len) {
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: payload does not decompress", path);
+        goto done;
+    }
+    st = pairs_model_new(bits, &m, err);
+    if (st != LM_OK)
+        goto done;
+    const unsigned char *p = raw + 4, *end = raw + raw_len;
+    uint32_t heads = get32(raw);
+    for (uint32_t h = 0; h < heads && st == LM_OK; h++) {
+        if (end - p < 20) {
+            st = lm_error_set(err, LM_ERR_CORRUPT, "%s: truncated head", path);
+            break;
+        }
+        uint32_t l = get32(p), nnz = get32(p + 16);
+        if (l == 0 || l >= LM_PAIR_LABEL_COUNT || m->has[l] ||
+            (size_t)(end - p - 20) / 8 < nnz) {
+            st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad head", path);
+            break;
+        }
+        st = pairs_model_add_head(m, (lm_pair_label)l, err);
+        if (st != LM_OK)
+            break;
+        m->bias[l] = u2f(get32(p + 4));
+        m->threshold[l] = u2f(get32(p + 8));
+        m->floor[l] = u2f(get32(p + 12));
+        p += 20;
+        for (uint32_t i = 0; i < nnz; i++, p += 8) {
+            uint32_t idx = get32(p);
+            if (idx > m->mask) {
+                st = lm_error_set(err, LM_ERR_CORRUPT, "%s: weight index out of range", path);
+                break;
+            }
+            m->w[l][idx] = u2f(get32(p + 4));
+        }
+    }
+    if (st == LM_OK && p != end)
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: trailing payload bytes", path);
+done:
+    free(z);
+    free(raw);
+    if (st != LM_OK) {
+        lm_pairs_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LM_OK;
+}
+
+/* ---- inference -------------------------------------------------------- */
+
+static double head_raw(const lm_pairs_model *m, int l, const uint32_t *idx, size_t n)
+{
+    double z = m->bias[l];
+    for (size_t i = 0; i < n; i++)
+        z += m->w[l][idx[i]];
+    return z;
+}
+
+static char *dup_str(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static lm_status push_pair(lm_pairs_result *out, const lm_pair *p, lm_error *err)
+{
+    if (grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0)
+        return nomem(err);
+    out->v[out->n++] = *p;
+    return LM_OK;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const lm_pair *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    int c = strcmp(x->chem_id, y->chem_id);
+    return c ? c : strcmp(x->dis_id, y->dis_id);
+}
+
+/* Labels a document's candidates from their head scores: the first head
+ * (in label order) at or above its threshold wins.  When a head fires on no
+ * candidate of the document, its best candidates still get the label if
+ * they reach the head's fallback floor and PAIRS_FALLBACK_RATIO of the
+ * best score: an abstract that names chemicals and diseases almost always
+ * relates some of them, and a document-wide cut-off misses the abstracts
+ * that say so in an unusual way. */
+static void assign_labels(const lm_pairs_model *m, const float *hs, size_t n, lm_pair_label *lab)
+{
+    for (size_t i = 0; i < n; i++)
+        lab[i] = LM_PAIR_NONE;
+    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+        if (!m->has[l])
+            continue;
+        int fired = 0;
+        float best = 0;
+        for (size_t i = 0; i < n; i++) {
+            float v = hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
+            fired |= v >= m->threshold[l];
+            if (v > best)
+                best = v;
+        }
+        for (size_t i = 0; i < n; i++) {
+            float v = hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
+            int pass = fired ? v >= m->threshold[l]
+                             : v >= m->floor[l] && v >= PAIRS_FALLBACK_RATIO * best;
+            if (pass && lab[i] == LM_PAIR_NONE)
+                lab[i] = (lm_pair_label)l;
+        }
+    }
+}
+
+static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, const lm_doc *doc,
+                         int keep_all, lm_pairs_result *out, lm_error *err)
+{
+    lm_pairs_result_reset(out);
+    lm_pairs_scratch *s = scratch;
+    lm_status st = LM_OK;
+    if (!s && (st = lm_pairs_scratch_init(&s, err)) != LM_OK)
+        return st;
+    st = pairs_prepare(s, doc, m->mask, err);
+    /* labels go into the spare slot 0 of each candidate's score row */
+    if (st == LM_OK && grow((void **)&s->hs, &s->cap_hs, (s->n_cands + 1) * LM_PAIR_LABEL_COUNT,
+                            sizeof *s->hs) != 0)
+        st = nomem(err);
+    for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
+        size_t n = pairs_cand_unique(s, &s->cands[i], err);
+        if (n == (size_t)-1) {
+            st = LM_ERR_NOMEM;
+            break;
+        }
+        float *row = s->hs + i * LM_PAIR_LABEL_COUNT;
+        row[0] = 0;
+        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
+            row[l] = m->has[l] ? pairs_sigmoid(head_raw(m, l, s->uniq, n)) : 0.0f;
+    }
+    lm_pair_label *labels = NULL;
+    if (st == LM_OK && s->n_cands) {
+        labels = malloc(s->n_cands * sizeof *labels);
+        if (!labels)
+            st = nomem(err);
+        else
+            assign_labels(m, s->hs, s->n_cands, labels);
+    }
+    for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
+        const pairs_cand *c = &s->cands[i];
+        lm_pair p;
+        memset(&p, 0, sizeof p);
+        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
+            p.head_score[l] = s->hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
+        p.label = labels[i];
+        if (p.label == LM_PAIR_NONE) {
+            if (!keep_all)
+                continue;
+            p.score = p.head_score[LM_PAIR_INDUCES];
+        } else {
+            p.score = p.head_score[p.label];
+        }
+        /* evidence: the shared sentence whose features add most */
+        int head = p.label != LM_PAIR_NONE ? (int)p.label : LM_PAIR_INDUCES;
+        int32_t best = c->fallback_sent;
+        if (c->n_shared && m->has[head]) {
+            double best_v = -1e300;
+            int32_t cur = -2;
+            double v = 0;
+            for (size_t f = 0; f <= c->n_feat; f++) {
+                const pairs_feat *pf = f < c->n_feat ? &s->feats[c->feat_off + f] : NULL;
+                if (!pf || pf->sent != cur) {
+                    if (cur >= 0 && v > best_v) {
+                        best_v = v;
+                        best = cur;
+                    }
+                    if (!pf)
+                        break;
+                    cur = pf->sent;
+                    v = 0;
+                }
+                v += m->w[head][pf->idx];
+            }
+        }
+        p.sentence = best;
+        p.sent_start = p.sent_end = -1;
+        if (best >= 0 && (size_t)best < doc->n_sentences) {
+            p.sent_start = doc->sentences[best].start;
+            p.sent_end = doc->sentences[best].end;
+        } else if (best >= 0 && (size_t)best < s->sent_spans.n && !doc->n_sentences) {
+            p.sent_start = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[best].start);
+            p.sent_end = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[best].end);
+        }
+        p.same_sentence = c->n_shared > 0;
+        const pairs_concept *C = &s->concepts[c->chem], *D = &s->concepts[c->dis];
+        p.chem_id = dup_str(pairs_key(s, C->key_off));
+        p.dis_id = dup_str(pairs_key(s, D->key_off));
+        p.chem_text = dup_str(doc->mentions[C->first_mention].text);
+        p.dis_text = dup_str(doc->mentions[D->first_mention].text);
+        if (!p.chem_id || !p.dis_id || !p.chem_text || !p.dis_text) {
+            free(p.chem_id);
+            free(p.dis_id);
+            free(p.chem_text);
+            free(p.dis_text);
+            st = nomem(err);
+            break;
+        }
+        if (!doc->mentions[C->first_mention].text || !doc->mentions[D->first_mention].text) {
+            /* mention text not stored in the doc: use the lowercased form */
+            if (!doc->mentions[C->first_mention].text) {
+                free(p.chem_text);
+                p.chem_text = dup_str(pairs_key(s, C->text_off));
+            }
+            if (!doc->mentions[D->first_mention].text) {
+                free(p.dis_text);
+                p.dis_text = dup_str(pairs_key(s, D->text_off));
+            }
+        }
+        st = push_pair(out, &p, err);
+        if (st != LM_OK) {
+            free(p.chem_id);
+            free(p.dis_id);
+            free(p.chem_text);
+            free(p.dis_text);
+        }
+    }
+    free(labels);
+    if (st == LM_OK)
+        qsort(out->v, out->n, sizeof *out->v, cmp_pair);
+    else
+        lm_pairs_result_reset(out);
+    if (!scratch)
+        lm_pairs_scratch_free(s);
+    return st;
+}
+
+lm_status lm_pairs_extract(const lm_pairs_model *m, lm_pairs_scratch *scratch,
+                           const lm_doc *doc, lm_pairs_result *out, lm_error *err)
+{
+    return extract(m, scratch, doc, 0, out, err);
+}
+
+lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratch,
+                               const lm_doc *doc, lm_pairs_result *out, lm_error *err)
+{
+    return extract(m, scratch, doc, 1, out, err);
+}
+
+lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+                            void (*cb)(void *ctx, const char *feat, int32_t sentence),
+                            void *ctx, lm_error *err)
+{
+    lm_pairs_scratch *s;
+    lm_status st = lm_pairs_scratch_init(&s, err);
+    if (st != LM_OK)
+        return st;
+    st = pairs_prepare(s, doc, 0xffffffffu, err);
+    size_t found = s->n_cands;
+    for (size_t i = 0; st == LM_OK && i < s->n_cands; i++)
+        if (strcmp(pairs_key(s, s->concepts[s->cands[i].chem].key_off), chem_id) == 0 &&
+            strcmp(pairs_key(s, s->concepts[s->cands[i].dis].key_off), dis_id) == 0)
+            found = i;
+    if (st == LM_OK && found == s->n_cands)
+        st = lm_error_set(err, LM_ERR_NOTFOUND, "pairs: (%s, %s) is not a candidate", chem_id,
+                          dis_id);
+    if (st == LM_OK) {
+        s->sink = cb;
+        s->sink_ctx = ctx;
+        pairs_cand c = s->cands[found];
+        st = cand_features(s, doc, &c, err);
+    }
+    lm_pairs_scratch_free(s);
+    return st;
+}
+
+/* ---- documents -------------------------------------------------------- */
+
+static lm_status add_split_sentences(lm_doc *out, const char *text, size_t len, int32_t cp0,
+                                     lm_spans *spans, lm_error *err)
+{
+    lm_status st = lm_sentence_split(text, len, spans, err);
+    size_t cp = 0, b = 0;
+    for (size_t i = 0; st == LM_OK && i < spans->n; i++) {
+        /* sentence spans are increasing, so one forward sweep converts them */
+        cp += lm_utf8_count(text + b, spans->v[i].start - b);
+        b = spans->v[i].start;
+        int32_t s0 = cp0 + (int32_t)cp;
+        cp += lm_utf8_count(text + b, spans->v[i].end - b);
+        b = spans->v[i].end;
+        st = lm_doc_add_sentence(out, s0, cp0 + (int32_t)cp, err);
+    }
+    return st;
+}
+
+static int32_t sentence_index(const lm_doc *d, int32_t cp)
+{
+    for (size_t i = 0; i < d->n_sentences; i++)
+        if (cp >= d->sentences[i].start && cp < d->sentences[i].end)
+            return (int32_t)i;
+    return -1;
+}
+
+lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error *err)
+{
+    lm_doc_free(out);
+    const char *title = pt->title ? pt->title : "", *abs = pt->abstract ? pt->abstract : "";
+    lm_status st = lm_doc_set_text(out, title, abs, err);
+    lm_spans spans;
+    lm_spans_init(&spans);
+    size_t tl = strlen(title);
+    if (st == LM_OK)
+        st = add_split_sentences(out, title, tl, 0, &spans, err);
+    if (st == LM_OK)
+        st = add_split_sentences(out, abs, strlen(abs), (int32_t)lm_utf8_count(title, tl) + 1,
+                                 &spans, err);
+    lm_spans_free(&spans);
+    lm_buf id;
+    lm_buf_init(&id);
+    for (size_t i = 0; st == LM_OK && i < pt->n_mentions; i++) {
+        const lm_pt_mention *m = &pt->mentions[i];
+        lm_ent_type t = lm_ent_type_parse(m->type);
+        if (t == LM_ENT_NONE)
+            continue;
+        lm_lex_type lt = t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL
+                       : t == LM_ENT_DISEASE  ? LM_LEX_DISEASE
+                                              : LM_LEX_GENE;
+        int have = lm_lexicon_qualify_id(lt, m->id, &id) == 0;
+        st = lm_doc_add_mention(out, m->start, m->end, (int)t, m->text,
+                                have ? lm_buf_cstr(&id) : NULL, sentence_index(out, m->start),
+                                1.0f, err);
+    }
+    lm_buf_free(&id);
+    if (st != LM_OK)
+        lm_doc_free(out);
+    return st;
+}
+
+lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label label,
+                                      const char *rel_type, lm_pt_doc *pt, lm_error *err)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const lm_pair *p = &r->v[i];
+        if (p->label != label || strncmp(p->chem_id, "text:", 5) == 0 ||
+            strncmp(p->dis_id, "text:", 5) == 0)
+            continue;
+        lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
+        if (!v)
+            return nomem(err);
+        pt->relations = v;
+        const char *a = strncmp(p->chem_id, "MESH:", 5) == 0 ? p->chem_id + 5 : p->chem_id;
+        const char *b = strncmp(p->dis_id, "MESH:", 5) == 0 ? p->dis_id + 5 : p->dis_id;
+        lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
+        if (!rel.type || !rel.id1 || !rel.id2) {
+            free(rel.type);
+            free(rel.id1);
+            free(rel.id2);
+            return nomem(err);
+        }
+        pt->relations[pt->n_relations++] = rel;
+    }
+    return LM_OK;
+}

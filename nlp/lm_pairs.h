@@ -1,0 +1,194 @@
+/*
+ * lm_pairs: chemical–disease relation extraction at the document level.
+ *
+ * For one annotated document (lm_doc: text, sentences, chemical and disease
+ * mentions with concept ids) every (chemical concept, disease concept) pair
+ * is a candidate.  Mentions are grouped by concept id ("MESH:D1|MESH:D2"
+ * counts as each part) or, without an id, by their lowercased text.  Each
+ * candidate is described by hashed sparse features — sentence
+ * co-occurrence, the words between and around the closest mention pair of
+ * every shared sentence, trigger and negation classes, title presence,
+ * frequency ranks, section labels — and scored by one logistic-regression
+ * head per relation label:
+ *
+ *   induces     trained on BioCreative V CDR "CID" relations
+ *   treats      trained on BioRED Negative_Correlation chemical–disease pairs
+ *   associated  trained on any BioRED chemical–disease relation
+ *
+ * A pair gets the first label, in that order, whose head scores at or above
+ * its threshold (stored in the model, tuned for F1 on development data);
+ * pairs that pass none are not reported, except that a document where a
+ * head fires on nothing still gets that head's best candidates when they
+ * reach a lower fallback floor (see lm_pairs_model_floor).  Features of a shared sentence
+ * carry that sentence's index, so the sentence whose features add most to
+ * the winning head's score is returned as the evidence.
+ *
+ * A loaded model is immutable: any number of threads may call
+ * lm_pairs_extract on it at once, each with its own scratch (or NULL, which
+ * allocates one per call).  Model files: magic "LMPAIR", format version,
+ * feature-set version, zlib-compressed sparse weights, CRC-32 of the whole
+ * file; a mismatch is LM_ERR_CORRUPT.
+ */
+#ifndef LM_PAIRS_H
+#define LM_PAIRS_H
+
+#include "../util/lm_config.h"
+#include "../util/lm_buf.h"
+#include "../util/lm_error.h"
+#include "lm_doc.h"
+#include "lm_pubtator.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum lm_pair_label {
+    LM_PAIR_NONE = 0,
+    LM_PAIR_INDUCES,      /* chemical causes / worsens the disease (BC5CDR CID) */
+    LM_PAIR_TREATS,       /* chemical treats / prevents / reverses it */
+    LM_PAIR_ASSOCIATED,   /* some other reported relation */
+    LM_PAIR_LABEL_COUNT
+} lm_pair_label;
+
+/* "none", "induces", "treats", "associated". */
+const char *lm_pair_label_name(lm_pair_label l);
+
+typedef struct lm_pair {
+    char *chem_id;        /* concept id ("MESH:D008012"), or "text:<lowercased>" */
+    char *chem_text;      /* text of the concept's first mention */
+    char *dis_id;
+    char *dis_text;
+    lm_pair_label label;
+    float score;          /* probability of label from its head, in [0,1] */
+    float head_score[LM_PAIR_LABEL_COUNT];   /* every head's probability (0 if absent) */
+    int32_t sentence;     /* evidence sentence index into doc->sentences, -1 if none */
+    int32_t sent_start;   /* its code-point span in doc->text */
+    int32_t sent_end;
+    int same_sentence;    /* 1 when the two concepts share a sentence */
+} lm_pair;
+
+typedef struct lm_pairs_result {
+    lm_pair *v;           /* sorted by decreasing score */
+    size_t n, cap;
+} lm_pairs_result;
+
+void lm_pairs_result_init(lm_pairs_result *r);
+void lm_pairs_result_free(lm_pairs_result *r);
+void lm_pairs_result_reset(lm_pairs_result *r);
+
+typedef struct lm_pairs_model lm_pairs_model;
+typedef struct lm_pairs_scratch lm_pairs_scratch;
+
+#define LM_PAIRS_DEFAULT_MODEL "pairs.bin"
+
+/* LM_ERR_IO when unreadable, LM_ERR_CORRUPT on a bad magic, checksum or
+ * payload, LM_ERR_FORMAT when written by an incompatible version. */
+lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *err);
+/* Atomic (temporary file + rename). */
+lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_error *err);
+void lm_pairs_model_free(lm_pairs_model *m);
+/* [models] dir + "/pairs.bin", else "models/pairs.bin".  cfg may be NULL. */
+lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err);
+
+/* Head thresholds (probabilities); a label without a trained head has
+ * threshold > 1 and never fires. */
+float lm_pairs_model_threshold(const lm_pairs_model *m, lm_pair_label l);
+void lm_pairs_model_set_threshold(lm_pairs_model *m, lm_pair_label l, float t);
+/* Fallback floor: when a head reaches its threshold on no candidate of a
+ * document, the candidates scoring at least the floor and 0.9 x the
+ * document's best score still get its label (a floor >= the threshold
+ * disables this).  Tuned with the threshold for "induces". */
+float lm_pairs_model_floor(const lm_pairs_model *m, lm_pair_label l);
+void lm_pairs_model_set_floor(lm_pairs_model *m, lm_pair_label l, float t);
+int lm_pairs_model_has_head(const lm_pairs_model *m, lm_pair_label l);
+
+lm_status lm_pairs_scratch_init(lm_pairs_scratch **out, lm_error *err);
+void lm_pairs_scratch_free(lm_pairs_scratch *s);
+
+/* Classifies every candidate pair of doc and replaces out's contents with
+ * those that pass a threshold.  scratch may be NULL.  Mention types are
+ * lm_ent_type values (LM_ENT_CHEMICAL, LM_ENT_DISEASE; others ignored).
+ * When doc has no sentences they are split here. */
+lm_status lm_pairs_extract(const lm_pairs_model *m, lm_pairs_scratch *scratch,
+                           const lm_doc *doc, lm_pairs_result *out, lm_error *err);
+
+/* Every candidate, whatever its score (label NONE when none passes): for
+ * threshold tuning, baselines and debugging. */
+lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratch,
+                               const lm_doc *doc, lm_pairs_result *out, lm_error *err);
+
+/* ---- feature inspection (tests, debugging) ---- */
+
+/* Calls cb with the feature strings of candidate (chem_id, dis_id) of doc;
+ * sentence is the sentence a feature came from, -1 for document-level
+ * features.  Returns LM_ERR_NOTFOUND when the pair is not a candidate. */
+lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+                            void (*cb)(void *ctx, const char *feat, int32_t sentence),
+                            void *ctx, lm_error *err);
+
+/* ---- documents from PubTator ---- */
+
+/* Builds a doc from a PubTator document with its gold mentions: text,
+ * sentences (title and abstract split separately, so the title is always
+ * sentence 0), and Chemical/Disease/Gene mentions (other types skipped)
+ * with ids qualified as "MESH:..." (composites "MESH:D1|MESH:D2"; "-1"
+ * becomes NULL).  out must be initialised; it is replaced. */
+lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error *err);
+
+/* Appends the predicted relations of result to pt as PubTator relation
+ * lines of type rel_type (e.g. "CID") for pairs labelled label, with ids
+ * unqualified ("D008012") and composite/text keys skipped where they are
+ * not concept ids. */
+lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label label,
+                                      const char *rel_type, lm_pt_doc *pt, lm_error *err);
+
+/* ---- training (lm_pairs_train.c) ---- */
+
+typedef struct lm_pairs_train_opts {
+    unsigned hash_bits;       /* feature table size 2^bits (default 20) */
+    int epochs;               /* default 15 */
+    double l2;                /* default 0.2, applied when a feature fires */
+    double learning_rate;     /* AdaGrad step, default 0.02 */
+    unsigned seed;            /* example order */
+    int runs;                 /* weights averaged over this many orders (default 5) */
+    int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
+    int verbose;              /* progress lines through log */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+} lm_pairs_train_opts;
+
+void lm_pairs_train_opts_default(lm_pairs_train_opts *o);
+
+/* Corpora: cid_train (BC5CDR-style, CID = induces) is required; biored_train
+ * (may be NULL) trains the treats and associated heads (and induces with
+ * biored_induces).  BioRED documents whose PMID is in cid_dev are skipped so
+ * that the dev figures stay honest.  cid_dev / biored_dev (may be NULL)
+ * tune each head's threshold for F1; without them thresholds are tuned on
+ * the training data. */
+typedef struct lm_pairs_train_data {
+    const lm_pt_corpus *cid_train;
+    const lm_pt_corpus *cid_dev;
+    const lm_pt_corpus *biored_train;
+    const lm_pt_corpus *biored_dev;
+} lm_pairs_train_data;
+
+lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,
+                         lm_pairs_model **out, lm_error *err);
+
+/* Scores a model's "CID" predictions (label induces) on a gold corpus with
+ * its gold entities (the official document-level rules of lm_eval).
+ * threshold < 0 uses the model's labels (threshold and fallback floor);
+ * threshold >= 0 predicts the pairs whose induces score reaches it (no
+ * fallback).  cooccurrence != 0 ignores the model and
+ * predicts every candidate pair (the co-occurrence baseline; same_sentence
+ * restricts it to pairs sharing a sentence). */
+typedef struct lm_pairs_eval_opts {
+    float threshold;
+    int cooccurrence;
+    int same_sentence;
+} lm_pairs_eval_opts;
+
+lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
+                             const lm_pairs_eval_opts *opts, long *tp, long *fp, long *fn,
+                             lm_error *err);
+
+#endif

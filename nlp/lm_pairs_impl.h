@@ -1,0 +1,116 @@
+/*
+ * Internals shared by lm_pairs.c (features, inference, model files) and
+ * lm_pairs_train.c (training, threshold tuning).  Not a public header.
+ *
+ * Feature extraction fills a scratch with the document's concepts and one
+ * candidate per (chemical concept, disease concept) pair; each candidate's
+ * features are hashed indices tagged with the sentence they came from.
+ * A candidate's score uses the *set* of its indices (a feature seen in two
+ * shared sentences counts once: multi-instance union), which training and
+ * inference both compute with pairs_cand_unique().
+ */
+#ifndef LM_PAIRS_IMPL_H
+#define LM_PAIRS_IMPL_H
+
+#include "../util/lm_utf8.h"
+#include "lm_pairs.h"
+#include "lm_token.h"
+
+#include <stdint.h>
+
+/* Bumped whenever the features change: a model trained on other features
+ * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
+#define PAIRS_FEATURE_VERSION 4
+
+/* A fallback pair must score at least this fraction of its document's best. */
+#define PAIRS_FALLBACK_RATIO 0.9f
+
+struct lm_pairs_model {
+    unsigned bits;
+    uint32_t mask;
+    int has[LM_PAIR_LABEL_COUNT];
+    float bias[LM_PAIR_LABEL_COUNT];
+    float threshold[LM_PAIR_LABEL_COUNT];
+    float floor[LM_PAIR_LABEL_COUNT];      /* fallback cut-off, see lm_pairs.h */
+    float *w[LM_PAIR_LABEL_COUNT];   /* dense 2^bits table per head, NULL if absent */
+};
+
+typedef struct pairs_feat {
+    uint32_t idx;
+    int32_t sent;                      /* -1: document-level */
+} pairs_feat;
+
+typedef struct pairs_mention {
+    int type;                          /* LM_ENT_CHEMICAL / LM_ENT_DISEASE */
+    int32_t sent;
+    uint32_t tok_start, tok_end;       /* token range [start, end) */
+    uint32_t doc_index;                /* index into doc->mentions */
+} pairs_mention;
+
+typedef struct pairs_concept {
+    int type;
+    size_t key_off;                    /* into scratch keys buffer */
+    size_t text_off;                   /* lowercased text of the first mention */
+    uint32_t first_mention;            /* doc->mentions index of first mention */
+    uint32_t n_mentions;
+    uint32_t first_tok;
+    int in_title;
+    int in_last;
+    int rank;                          /* 1 = most frequent of its type */
+    int general;                       /* its text is inside another concept's text */
+    uint32_t link_off, n_links;        /* into scratch links: pairs_mention indices */
+} pairs_concept;
+
+typedef struct pairs_cand {
+    uint32_t chem, dis;                /* concept indices */
+    size_t feat_off, n_feat;           /* into scratch feats */
+    int n_shared;                      /* sentences holding both */
+    int32_t fallback_sent;             /* evidence when no shared sentence */
+} pairs_cand;
+
+struct lm_pairs_scratch {
+    lm_utf8_map map;
+    lm_spans tokens;
+    lm_spans sent_spans;               /* bytes, when the doc has no sentences */
+    uint32_t *sent_tok;                /* n_sents + 1 token boundaries */
+    int32_t *tok_sent;
+    int *sent_section;
+    size_t n_sents, cap_sents, cap_sect, cap_toks;
+    pairs_mention *mentions;
+    size_t n_mentions, cap_mentions;
+    pairs_concept *concepts;
+    size_t n_concepts, cap_concepts;
+    uint32_t *links;
+    size_t n_links, cap_links;
+    lm_buf keys;                       /* NUL-separated strings */
+    pairs_cand *cands;
+    size_t n_cands, cap_cands;
+    pairs_feat *feats;
+    size_t n_feats, cap_feats;
+    uint32_t *uniq;
+    size_t cap_uniq;
+    int32_t *best;                     /* per sentence: gap, chem and disease mention */
+    size_t cap_best;
+    float *hs;                         /* head scores, LM_PAIR_LABEL_COUNT per candidate */
+    size_t cap_hs;
+    /* feature sink: hashing (bits) or a callback (inspection) */
+    uint32_t mask;
+    void (*sink)(void *ctx, const char *feat, int32_t sentence);
+    void *sink_ctx;
+    int sink_only_cand;                /* with sink: only this candidate */
+    lm_status st;                      /* first allocation failure while emitting */
+};
+
+/* Builds concepts, candidates and features for doc.  mask is the model's
+ * hash mask. */
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err);
+/* Sorted unique feature indices of candidate c in s->uniq; returns count. */
+size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err);
+const char *pairs_key(const lm_pairs_scratch *s, size_t off);
+/* Compares concept ids ignoring a leading "MESH:" on either side. */
+int pairs_id_equal(const char *a, const char *b);
+float pairs_sigmoid(double x);
+lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err);
+lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err);
+
+#endif

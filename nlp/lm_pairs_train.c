@@ -1,0 +1,579 @@
+/*
+ * Training and evaluation of the pair classifier (see lm_pairs.h).
+ *
+ * Every candidate pair of every training document becomes one example per
+ * head whose label is known there: BC5CDR documents label "induces" (CID)
+ * and say nothing about treatment, BioRED documents label "treats"
+ * (Negative_Correlation) and "associated" (any chemical–disease relation).
+ * An unknown label is left out of that head's training rather than counted
+ * as negative.  Each head is an L2-regularised logistic regression fitted
+ * with AdaGrad; weights are averaged over the epochs, which steadies the
+ * solution on this small data more than a decaying rate did.
+ *
+ * Thresholds: the document-level F1 of a head is a function of the score
+ * cut-off alone once the development candidates are scored, so the cut-off
+ * is chosen by one sweep over them (gold pairs that no candidate covers
+ * count as misses at every threshold).
+ */
+#include "lm_eval.h"
+#include "lm_pairs.h"
+#include "lm_pairs_impl.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lm_pairs_train_opts_default(lm_pairs_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->hash_bits = 20;
+    o->epochs = 15;
+    o->l2 = 0.2;
+    o->learning_rate = 0.02;
+    o->seed = 1;
+    o->runs = 5;
+}
+
+typedef struct example {
+    size_t off, n;                       /* into set idx */
+    uint32_t doc;                        /* document number within its set */
+    int8_t y[LM_PAIR_LABEL_COUNT];       /* 1, 0, or -1 unknown */
+    float p[LM_PAIR_LABEL_COUNT];        /* scores after training */
+} example;
+
+typedef struct exset {
+    example *v;
+    size_t n, cap;
+    uint32_t *idx;
+    size_t n_idx, cap_idx;
+    long gold[LM_PAIR_LABEL_COUNT];      /* gold pairs incl. ones no candidate covers */
+} exset;
+
+static void exset_free(exset *e)
+{
+    free(e->v);
+    free(e->idx);
+    memset(e, 0, sizeof *e);
+}
+
+static void logf_(const lm_pairs_train_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void logf_(const lm_pairs_train_opts *o, const char *fmt, ...)
+{
+    if (!o->log)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    o->log(o->log_ctx, buf);
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < n)
+        c *= 2;
+    void *p = realloc(*v, c * sz);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+static int pmid_in(const lm_pt_corpus *c, const char *pmid)
+{
+    if (!c || !pmid)
+        return 0;
+    for (size_t i = 0; i < c->n_docs; i++)
+        if (c->docs[i].pmid && strcmp(c->docs[i].pmid, pmid) == 0)
+            return 1;
+    return 0;
+}
+
+enum { SRC_CID, SRC_BIORED };
+
+/* Relation label bits of (chem, dis) in a gold document. */
+enum { REL_CID = 1, REL_POS = 2, REL_NEG = 4, REL_ANY = 8 };
+
+static int relation_bits(const lm_pt_doc *d, const char *chem, const char *dis)
+{
+    int bits = 0;
+    for (size_t r = 0; r < d->n_relations; r++) {
+        const lm_pt_relation *rel = &d->relations[r];
+        if (!rel->id1 || !rel->id2 || !rel->type)
+            continue;
+        int fwd = pairs_id_equal(rel->id1, chem) && pairs_id_equal(rel->id2, dis);
+        int rev = pairs_id_equal(rel->id2, chem) && pairs_id_equal(rel->id1, dis);
+        if (strcmp(rel->type, "CID") == 0) {
+            bits |= fwd ? REL_CID : 0;
+            continue;
+        }
+        if (!fwd && !rev)
+            continue;
+        bits |= REL_ANY;
+        if (strcmp(rel->type, "Positive_Correlation") == 0)
+            bits |= REL_POS;
+        else if (strcmp(rel->type, "Negative_Correlation") == 0)
+            bits |= REL_NEG;
+    }
+    return bits;
+}
+
+/* Number of CID relations of a document (distinct pairs). */
+static long count_cid(const lm_pt_doc *d)
+{
+    long n = 0;
+    for (size_t r = 0; r < d->n_relations; r++) {
+        const lm_pt_relation *a = &d->relations[r];
+        if (!a->type || strcmp(a->type, "CID") != 0 || !a->id1 || !a->id2)
+            continue;
+        int dup = 0;
+        for (size_t q = 0; q < r && !dup; q++) {
+            const lm_pt_relation *b = &d->relations[q];
+            dup = b->type && strcmp(b->type, "CID") == 0 && b->id1 && b->id2 &&
+                  pairs_id_equal(a->id1, b->id1) && pairs_id_equal(a->id2, b->id2);
+        }
+        n += !dup;
+    }
+    return n;
+}
+
+static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_pairs_train_opts *o,
+                            const lm_pt_corpus *skip, const lm_pt_corpus *cid_docs,
+                            unsigned mask, lm_error *err)
+{
+    lm_pairs_scratch *s;
+    lm_status st = lm_pairs_scratch_init(&s, err);
+    if (st != LM_OK)
+        return st;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    size_t used = 0;
+    for (size_t d = 0; st == LM_OK && d < c->n_docs; d++) {
+        const lm_pt_doc *pt = &c->docs[d];
+        if (skip && pmid_in(skip, pt->pmid))
+            continue;
+        used++;
+        int induces_known = src == SRC_CID || (o->biored_induces && !pmid_in(cid_docs, pt->pmid));
+        if (src == SRC_CID)
+            e->gold[LM_PAIR_INDUCES] += count_cid(pt);
+        st = lm_pairs_doc_from_pubtator(pt, &doc, err);
+        if (st == LM_OK)
+            st = pairs_prepare(s, &doc, mask, err);
+        for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
+            const pairs_cand *cand = &s->cands[i];
+            size_t n = pairs_cand_unique(s, cand, err);
+            if (n == (size_t)-1) {
+                st = LM_ERR_NOMEM;
+                break;
+            }
+            if (grow((void **)&e->v, &e->cap, e->n + 1, sizeof *e->v) != 0 ||
+                grow((void **)&e->idx, &e->cap_idx, e->n_idx + n, sizeof *e->idx) != 0) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+                break;
+            }
+            example *x = &e->v[e->n++];
+            memset(x, 0, sizeof *x);
+            x->off = e->n_idx;
+            x->n = n;
+            x->doc = (uint32_t)d;
+            memcpy(e->idx + e->n_idx, s->uniq, n * sizeof *s->uniq);
+            e->n_idx += n;
+            int bits = relation_bits(pt, pairs_key(s, s->concepts[cand->chem].key_off),
+                                     pairs_key(s, s->concepts[cand->dis].key_off));
+            for (int l = 0; l < LM_PAIR_LABEL_COUNT; l++)
+                x->y[l] = -1;
+            if (src == SRC_CID) {
+                x->y[LM_PAIR_INDUCES] = (bits & REL_CID) != 0;
+            } else {
+                if (induces_known)
+                    x->y[LM_PAIR_INDUCES] = (bits & REL_POS) != 0;
+                x->y[LM_PAIR_TREATS] = (bits & REL_NEG) != 0;
+                x->y[LM_PAIR_ASSOCIATED] = (bits & REL_ANY) != 0;
+            }
+            for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
+                if (src != SRC_CID || l == LM_PAIR_INDUCES)
+                    e->gold[l] += src != SRC_CID && x->y[l] == 1;
+        }
+    }
+    (void)used;
+    lm_doc_free(&doc);
+    lm_pairs_scratch_free(s);
+    return st;
+}
+
+static uint32_t lcg(uint32_t *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return *state >> 8;
+}
+
+/* Fits head l on the examples of sets[0..n_sets) whose label is known. */
+static lm_status train_head(lm_pairs_model *m, int l, exset *const *sets, size_t n_sets,
+                            const lm_pairs_train_opts *o, lm_error *err)
+{
+    size_t total = 0;
+    for (size_t k = 0; k < n_sets; k++)
+        for (size_t i = 0; i < sets[k]->n; i++)
+            total += sets[k]->v[i].y[l] >= 0;
+    if (total == 0)
+        return LM_OK;
+    lm_status st = pairs_model_add_head(m, (lm_pair_label)l, err);
+    if (st != LM_OK)
+        return st;
+    size_t dim = (size_t)m->mask + 1;
+    float *w = m->w[l];
+    float *g2 = calloc(dim, sizeof *g2);
+    double *avg = calloc(dim, sizeof *avg);
+    example **order = malloc(total * sizeof *order);
+    const uint32_t **idx = malloc(total * sizeof *idx);
+    if (!g2 || !avg || !order || !idx) {
+        free(g2);
+        free(avg);
+        free(order);
+        free(idx);
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    }
+    size_t t = 0;
+    for (size_t k = 0; k < n_sets; k++)
+        for (size_t i = 0; i < sets[k]->n; i++)
+            if (sets[k]->v[i].y[l] >= 0) {
+                order[t] = &sets[k]->v[i];
+                idx[t] = sets[k]->idx + sets[k]->v[i].off;
+                t++;
+            }
+    double b = 0, gb = 0, avg_b = 0;
+    uint32_t rng = o->seed * 2654435761u + (uint32_t)l;
+    const double lr = o->learning_rate, l2 = o->l2;
+    for (int ep = 0; ep < o->epochs; ep++) {
+        for (size_t i = total; i > 1; i--) {
+            size_t j = lcg(&rng) % i;
+            example *tx = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = tx;
+            const uint32_t *ti = idx[i - 1];
+            idx[i - 1] = idx[j];
+            idx[j] = ti;
+        }
+        for (size_t i = 0; i < total; i++) {
+            const example *x = order[i];
+            const uint32_t *f = idx[i];
+            double z = b;
+            for (size_t q = 0; q < x->n; q++)
+                z += w[f[q]];
+            double g = pairs_sigmoid(z) - (double)x->y[l];
+            for (size_t q = 0; q < x->n; q++) {
+                uint32_t k = f[q];
+                double gk = g + l2 * w[k];
+                g2[k] += (float)(gk * gk);
+                w[k] -= (float)(lr * gk / sqrt(g2[k] + 1e-6));
+            }
+            gb += g * g;
+            b -= lr * g / sqrt(gb + 1e-6);
+        }
+        for (size_t k = 0; k < dim; k++)
+            avg[k] += w[k];
+        avg_b += b;
+    }
+    for (size_t k = 0; k < dim; k++)
+        w[k] = (float)(avg[k] / o->epochs);
+    m->bias[l] = (float)(avg_b / o->epochs);
+    free(g2);
+    free(avg);
+    free(order);
+    free(idx);
+    return LM_OK;
+}
+
+static void score_set(const lm_pairs_model *m, exset *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        example *x = &e->v[i];
+        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+            if (!m->has[l]) {
+                x->p[l] = 0;
+                continue;
+            }
+            double z = m->bias[l];
+            for (size_t q = 0; q < x->n; q++)
+                z += m->w[l][e->idx[x->off + q]];
+            x->p[l] = pairs_sigmoid(z);
+        }
+    }
+}
+
+typedef struct scored {
+    float p;
+    int y;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    return x->p > y->p ? -1 : x->p < y->p;
+}
+
+/* Best-F1 threshold of head l on e; fills *f1, *prec, *rec. */
+static float tune_threshold(const exset *e, int l, double *f1, double *prec, double *rec)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        n += e->v[i].y[l] >= 0;
+    *f1 = *prec = *rec = 0;
+    scored *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return 0.5f;
+    size_t k = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].y[l] >= 0)
+            v[k++] = (scored){e->v[i].p[l], e->v[i].y[l]};
+    qsort(v, n, sizeof *v, cmp_scored);
+    long gold = e->gold[l], tp = 0;
+    float thr = 0.5f;
+    for (size_t i = 0; i < n; i++) {
+        tp += v[i].y;
+        if (i + 1 < n && v[i + 1].p == v[i].p)
+            continue;
+        double f = 2.0 * (double)tp / ((double)gold + (double)(i + 1));
+        if (f > *f1) {
+            *f1 = f;
+            *prec = (double)tp / (double)(i + 1);
+            *rec = gold ? (double)tp / (double)gold : 0;
+            thr = i + 1 < n ? (v[i].p + v[i + 1].p) / 2 : v[i].p;
+        }
+    }
+    free(v);
+    return thr;
+}
+
+/* F1 of head l on e with threshold thr and fallback floor fl (see
+ * assign_labels in lm_pairs.c; examples of a document are contiguous). */
+static double f1_with_floor(const exset *e, int l, float thr, float fl)
+{
+    long tp = 0, pred = 0;
+    for (size_t i = 0; i < e->n;) {
+        size_t j = i;
+        int fired = 0;
+        float best = 0;
+        for (; j < e->n && e->v[j].doc == e->v[i].doc; j++) {
+            fired |= e->v[j].p[l] >= thr;
+            if (e->v[j].p[l] > best)
+                best = e->v[j].p[l];
+        }
+        for (size_t k = i; k < j; k++) {
+            float v = e->v[k].p[l];
+            int pass = fired ? v >= thr : v >= fl && v >= PAIRS_FALLBACK_RATIO * best;
+            if (pass && e->v[k].y[l] >= 0) {
+                pred++;
+                tp += e->v[k].y[l];
+            }
+        }
+        i = j;
+    }
+    return pred + e->gold[l] ? 2.0 * (double)tp / (double)(pred + e->gold[l]) : 0;
+}
+
+lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,
+                         lm_pairs_model **out, lm_error *err)
+{
+    lm_pairs_train_opts o;
+    if (opts)
+        o = *opts;
+    else
+        lm_pairs_train_opts_default(&o);
+    if (!data || !data->cid_train)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: a CID training corpus is required");
+    if (o.epochs <= 0)
+        o.epochs = 1;
+    lm_pairs_model *m = NULL;
+    lm_status st = pairs_model_new(o.hash_bits ? o.hash_bits : 20, &m, err);
+    if (st != LM_OK)
+        return st;
+    exset tr_cid = {0}, tr_bio = {0}, dev_cid = {0}, dev_bio = {0};
+    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, err);
+    if (st == LM_OK && data->biored_train)
+        st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->cid_dev,
+                        data->cid_train, m->mask, err);
+    if (st == LM_OK && data->cid_dev)
+        st = add_corpus(&dev_cid, data->cid_dev, SRC_CID, &o, NULL, NULL, m->mask, err);
+    if (st == LM_OK && data->biored_dev)
+        st = add_corpus(&dev_bio, data->biored_dev, SRC_BIORED, &o, data->cid_dev, NULL,
+                        m->mask, err);
+    if (st == LM_OK)
+        logf_(&o, "pairs: %zu BC5CDR + %zu BioRED training candidates", tr_cid.n, tr_bio.n);
+    exset *train_sets[2] = {&tr_cid, &tr_bio};
+    /* Averaging the weights of runs over different example orders (all
+     * linear, so this averages their logits) removes most of the
+     * order-to-order variance of single AdaGrad runs. */
+    lm_pairs_model *run = NULL;
+    int runs = o.runs > 0 ? o.runs : 1;
+    for (int r = 0; st == LM_OK && r < runs; r++) {
+        lm_pairs_train_opts ro = o;
+        ro.seed = o.seed + (unsigned)r * 7919u;
+        st = pairs_model_new(m->bits, &run, err);
+        for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++)
+            st = train_head(run, l, train_sets, 2, &ro, err);
+        for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++) {
+            if (!run->has[l])
+                continue;
+            if (!m->has[l] && (st = pairs_model_add_head(m, (lm_pair_label)l, err)) != LM_OK)
+                break;
+            for (size_t k = 0; k <= m->mask; k++)
+                m->w[l][k] += run->w[l][k] / (float)runs;
+            m->bias[l] += run->bias[l] / (float)runs;
+        }
+        lm_pairs_model_free(run);
+        run = NULL;
+    }
+    if (st == LM_OK) {
+        score_set(m, &tr_cid);
+        score_set(m, &tr_bio);
+        score_set(m, &dev_cid);
+        score_set(m, &dev_bio);
+        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+            if (!m->has[l])
+                continue;
+            /* tune on the development set of the corpus that labels l */
+            const exset *tune = l == LM_PAIR_INDUCES ? (data->cid_dev ? &dev_cid : &tr_cid)
+                                                     : (data->biored_dev ? &dev_bio : &tr_bio);
+            double f1, p, r;
+            m->threshold[l] = tune_threshold(tune, l, &f1, &p, &r);
+            m->floor[l] = m->threshold[l];
+            if (l == LM_PAIR_INDUCES) {
+                /* floors from the threshold down; ties keep the higher one */
+                double best = f1_with_floor(tune, l, m->threshold[l], m->threshold[l]);
+                for (int k = 19; k >= 1; k--) {
+                    float fl = m->threshold[l] * (float)k / 20.0f;
+                    double f = f1_with_floor(tune, l, m->threshold[l], fl);
+                    if (f > best + 1e-9) {
+                        best = f;
+                        m->floor[l] = fl;
+                    }
+                }
+                logf_(&o, "pairs: head induces fallback floor %.3f -> F1 %.4f", m->floor[l],
+                      best);
+            }
+            logf_(&o, "pairs: head %-10s threshold %.3f  %s P %.4f R %.4f F1 %.4f",
+                  lm_pair_label_name((lm_pair_label)l), m->threshold[l],
+                  (l == LM_PAIR_INDUCES ? data->cid_dev : data->biored_dev) ? "dev" : "train",
+                  p, r, f1);
+        }
+    }
+    exset_free(&tr_cid);
+    exset_free(&tr_bio);
+    exset_free(&dev_cid);
+    exset_free(&dev_bio);
+    if (st != LM_OK) {
+        lm_pairs_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LM_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------- */
+
+static lm_status add_relation(lm_pt_doc *pt, const char *a, const char *b, lm_error *err)
+{
+    lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
+    if (!v)
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    pt->relations = v;
+    if (strncmp(a, "MESH:", 5) == 0)
+        a += 5;
+    if (strncmp(b, "MESH:", 5) == 0)
+        b += 5;
+    lm_pt_relation r = {strdup("CID"), strdup(a), strdup(b)};
+    if (!r.type || !r.id1 || !r.id2) {
+        free(r.type);
+        free(r.id1);
+        free(r.id2);
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    }
+    pt->relations[pt->n_relations++] = r;
+    return LM_OK;
+}
+
+lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
+                             const lm_pairs_eval_opts *opts, long *tp, long *fp, long *fn,
+                             lm_error *err)
+{
+    lm_pairs_eval_opts o = {-1.0f, 0, 0};
+    if (opts)
+        o = *opts;
+    if (!o.cooccurrence && !m)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: evaluation needs a model");
+    lm_pt_corpus pred = {0};
+    pred.docs = calloc(gold->n_docs ? gold->n_docs : 1, sizeof *pred.docs);
+    if (!pred.docs)
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    lm_pairs_scratch *s = NULL;
+    lm_status st = lm_pairs_scratch_init(&s, err);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_pairs_result res;
+    lm_pairs_result_init(&res);
+    for (size_t d = 0; st == LM_OK && d < gold->n_docs; d++) {
+        lm_pt_doc *pd = &pred.docs[pred.n_docs++];
+        lm_pt_doc_init(pd);
+        pd->pmid = strdup(gold->docs[d].pmid ? gold->docs[d].pmid : "");
+        if (!pd->pmid) {
+            st = lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+            break;
+        }
+        st = lm_pairs_doc_from_pubtator(&gold->docs[d], &doc, err);
+        if (st != LM_OK)
+            break;
+        if (o.cooccurrence) {
+            st = pairs_prepare(s, &doc, 0xffu, err);
+            for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
+                const pairs_cand *c = &s->cands[i];
+                const char *a = pairs_key(s, s->concepts[c->chem].key_off);
+                const char *b = pairs_key(s, s->concepts[c->dis].key_off);
+                if ((o.same_sentence && !c->n_shared) || strncmp(a, "text:", 5) == 0 ||
+                    strncmp(b, "text:", 5) == 0)
+                    continue;
+                st = add_relation(pd, a, b, err);
+            }
+            continue;
+        }
+        st = lm_pairs_extract_all(m, s, &doc, &res, err);
+        for (size_t i = 0; st == LM_OK && i < res.n; i++) {
+            const lm_pair *p = &res.v[i];
+            int yes = o.threshold >= 0 ? p->head_score[LM_PAIR_INDUCES] >= o.threshold
+                                       : p->label == LM_PAIR_INDUCES;
+            if (!yes || strncmp(p->chem_id, "text:", 5) == 0 ||
+                strncmp(p->dis_id, "text:", 5) == 0)
+                continue;
+            st = add_relation(pd, p->chem_id, p->dis_id, err);
+        }
+    }
+    if (st == LM_OK) {
+        static const char *const labels[1] = {"CID"};
+        lm_eval_opts eo = {0};
+        eo.labels = labels;
+        eo.n_labels = 1;
+        lm_eval_report rep;
+        lm_eval_report_init(&rep);
+        st = lm_eval_relations(gold, &pred, &eo, &rep, err);
+        if (st == LM_OK) {
+            *tp = rep.micro.tp;
+            *fp = rep.micro.fp;
+            *fn = rep.micro.fn;
+        }
+        lm_eval_report_free(&rep);
+    }
+    lm_pairs_result_free(&res);
+    lm_doc_free(&doc);
+    lm_pairs_scratch_free(s);
+    lm_pt_corpus_free(&pred);
+    return st;
+}

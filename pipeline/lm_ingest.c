@@ -1,0 +1,176 @@
+/*
+ * Single-source ingestion: the PubMed parser feeds lm_engine.  The parser
+ * runs on the calling thread and is the pipeline's reader; the article it
+ * hands us lives only during the callback, so it is copied into the
+ * engine, which owns it from then on.  Deletions from update files travel
+ * through the same ordered stream so that a file's effects apply in order.
+ */
+#include "lm_ingest.h"
+
+#include "../util/lm_md5.h"
+#include "lm_engine.h"
+#include "lm_signal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct ingest_ctx {
+    lm_engine *engine;
+    int engine_failed;   /* the engine reported a store error */
+} ingest_ctx;
+
+static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+{
+    ingest_ctx *c = ctx;
+    if (lm_signal_stop_requested())
+        return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
+    lm_article copy;
+    if (lm_article_copy(&copy, a) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_status st = lm_engine_submit(c->engine, &copy, err);
+    if (st != LM_OK)
+        c->engine_failed = 1;
+    return st;
+}
+
+static lm_status on_delete(void *ctx, int64_t pmid, lm_error *err)
+{
+    ingest_ctx *c = ctx;
+    lm_status st = lm_engine_submit_delete(c->engine, pmid, err);
+    if (st != LM_OK)
+        c->engine_failed = 1;
+    return st;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static lm_status md5_of_file(const char *path, char hex[33], lm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lm_error_set(err, LM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    lm_md5 m;
+    lm_md5_init(&m);
+    unsigned char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        lm_md5_update(&m, buf, got);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return lm_error_set(err, LM_ERR_IO, "cannot read %s", path);
+    lm_md5_final_hex(&m, hex);
+    return LM_OK;
+}
+
+/* Sets *already when a completed ingest of the same bytes exists.  The
+ * name+size lookup is free; only a candidate match costs an MD5 pass. */
+static lm_status check_already_ingested(lm_store *store, const char *path,
+                                        const char *source, int64_t size, int *already,
+                                        int *store_failed, lm_error *err)
+{
+    int found = 0;
+    char logged_md5[33] = "";
+    *already = 0;
+    lm_status st = lm_store_ingest_lookup(store, source, size, &found, logged_md5, err);
+    if (st != LM_OK)
+        *store_failed = 1;
+    if (st != LM_OK || !found)
+        return st;
+    char md5[33];
+    st = md5_of_file(path, md5, err);
+    if (st == LM_OK)
+        *already = strcmp(md5, logged_md5) == 0;
+    return st;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+lm_status lm_ingest_file(lm_store *store, const char *path,
+                         const lm_ingest_options *opts, lm_ingest_result *result,
+                         lm_error *err)
+{
+    memset(result, 0, sizeof *result);
+    double started = now_seconds();
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *source = is_stdin ? "stdin" : base_name(path);
+    int64_t size = -1;
+    if (!is_stdin) {
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            return lm_error_set(err, LM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        if (S_ISDIR(sb.st_mode))
+            return lm_error_set(err, LM_ERR_USAGE, "%s is a directory", path);
+        size = (int64_t)sb.st_size;
+        if (!opts->force) {
+            int already;
+            lm_status st = check_already_ingested(store, path, source, size, &already,
+                                                  &result->store_failed, err);
+            if (st != LM_OK)
+                return st;
+            if (already) {
+                result->skipped = 1;
+                return LM_OK;
+            }
+        }
+    }
+
+    int64_t log_id;
+    lm_status st = lm_store_ingest_start(store, source, is_stdin ? "stdin" : "file", size,
+                                         &log_id, err);
+    if (st != LM_OK) {
+        result->store_failed = 1;
+        return st;
+    }
+
+    lm_engine_options eopts = {opts->threads, opts->batch_size, opts->chain, source,
+                               opts->on_warning, opts->warning_ctx};
+    ingest_ctx c = {NULL, 0};
+    st = lm_engine_start(&c.engine, store, &eopts, err);
+    char md5[33] = "";
+    if (st == LM_OK) {
+        lm_pubmed_handler handler = {on_article, on_delete, &c};
+        st = lm_pubmed_parse_file(path, &handler, opts->progress, opts->progress_ctx,
+                                  &result->parse, md5, err);
+        /* Whatever was delivered before a parse fault or a signal is still
+         * written: the engine drains and commits before it stops. */
+        lm_error finish_err;
+        lm_status fst = lm_engine_finish(c.engine, 0, &result->counts, &finish_err);
+        if (fst != LM_OK) {
+            c.engine_failed = 1;
+            if (st == LM_OK || st == LM_ERR_PARSE || st == LM_ERR_FORMAT ||
+                st == LM_ERR_INTERRUPTED) {
+                *err = finish_err;
+                st = fst;
+            }
+        }
+    }
+    if (c.engine_failed || !c.engine)
+        result->store_failed = 1;
+
+    const char *status = st == LM_OK ? "done"
+                         : st == LM_ERR_INTERRUPTED ? "interrupted" : "failed";
+    lm_error log_err;
+    lm_status log_st = lm_store_ingest_finish(store, log_id, status, &result->counts,
+                                              md5[0] ? md5 : NULL,
+                                              st == LM_OK ? NULL : err->msg, &log_err);
+    result->seconds = now_seconds() - started;
+    if (st == LM_OK && log_st != LM_OK) {
+        *err = log_err;
+        result->store_failed = 1;
+        return log_st;
+    }
+    return st;
+}

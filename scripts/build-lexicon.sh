@@ -1,0 +1,29 @@
+#!/bin/sh
+# Builds the committed normalization lexicon models/lexicon.bin from
+# ../shared/data (called by `make train` through scripts/train.sh).
+#
+#   scripts/build-lexicon.sh [LITMINE [DATA_DIR [OUT]]]
+#
+# Sources: the training annotations of BC5CDR, NCBI-disease and BioRED
+# (each name keeps its most frequent id), NCBI gene_info (human) and the
+# DrugBank open vocabulary.  The development sets are left out so that
+# stages tuned on them are measured honestly; LEXICON_WITH_DEV=1 adds them
+# (for a final model).  No MeSH XML is shipped in ../shared/data; users who
+# have desc20XX.xml / supp20XX.xml add them with
+#   litmine lexicon import mesh desc2024.xml supp2024.xml
+set -eu
+
+LITMINE=${1:-./litmine}
+DATA=${2:-../shared/data}
+OUT=${3:-models/lexicon.bin}
+
+if [ ! -d "$DATA" ]; then
+    echo "build-lexicon: $DATA not found; keeping the committed $OUT" >&2
+    exit 0
+fi
+mkdir -p "$(dirname "$OUT")"
+set -- lexicon build --data "$DATA" --out "$OUT"
+if [ "${LEXICON_WITH_DEV:-0}" = 1 ]; then
+    set -- "$@" --with-dev
+fi
+"$LITMINE" "$@"

@@ -1,0 +1,1325 @@
+/*
+ * lm_store: the SQLite database behind litmine.
+ *
+ * Design.  Every SQL statement the program runs is a constant string in this
+ * file, prepared once when the store opens and reused (reset + clear
+ * bindings) for each call; values only ever travel as bound parameters.  The
+ * schema evolves through an ordered list of migration scripts: a database
+ * records in schema_version how many it has applied, and opening it applies
+ * the missing ones, each in its own IMMEDIATE transaction so that two
+ * processes opening a fresh file at the same time cannot both migrate it.
+ * Scripts are never edited once released; a schema change is a new step.
+ *
+ * Before anything is written the file is read once (sqlite_master), so a
+ * file that is not a database is reported without being touched.
+ *
+ * Articles are replaced by DELETE + INSERT rather than UPDATE so that ON
+ * DELETE CASCADE removes everything derived from the old text (sentences,
+ * mentions, ...): derived rows describe character offsets into a title and
+ * abstract that no longer exist.  A 64-bit content hash lets re-ingesting a
+ * file skip identical articles without writing anything.
+ */
+#include "lm_store.h"
+
+#include "../nlp/lm_ner.h"
+
+#include "../util/lm_buf.h"
+
+#include <sqlite3.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- schema ------------------------------------------------------------
+ * Column "end" is quoted everywhere: END is an SQL keyword. */
+
+static const char migration_1[] =
+    "CREATE TABLE schema_version (\n"
+    "    id      INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "    version INTEGER NOT NULL\n"
+    ");\n"
+    "INSERT INTO schema_version (id, version) VALUES (1, 0);\n"
+    "CREATE TABLE articles (\n"
+    "    pmid         INTEGER PRIMARY KEY,\n"
+    "    version      INTEGER NOT NULL,\n"
+    "    title        TEXT NOT NULL DEFAULT '',\n"
+    "    abstract     TEXT NOT NULL DEFAULT '',\n"
+    "    journal      TEXT,\n"
+    "    year         INTEGER,\n"
+    "    doi          TEXT,\n"
+    "    language     TEXT,\n"
+    "    date_revised TEXT,\n"
+    "    is_book      INTEGER NOT NULL DEFAULT 0,\n"
+    "    content_hash INTEGER NOT NULL,\n"
+    "    source       TEXT,\n"
+    "    ingested_at  TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX articles_year ON articles (year);\n"
+    /* WITHOUT ROWID: the (pmid, position) key is the natural clustering,
+     * so rows of one article sit together and no second b-tree is kept. */
+    "CREATE TABLE mesh_headings (\n"
+    "    pmid        INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position    INTEGER NOT NULL,\n"
+    "    ui          TEXT,\n"
+    "    name        TEXT,\n"
+    "    major_topic INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE publication_types (\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position INTEGER NOT NULL,\n"
+    "    ui       TEXT,\n"
+    "    name     TEXT,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE ingest_log (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    source      TEXT NOT NULL,\n"
+    "    kind        TEXT NOT NULL CHECK (kind IN ('file', 'stdin', 'eutils', 'sync')),\n"
+    "    size_bytes  INTEGER,\n"
+    "    md5         TEXT,\n"
+    "    status      TEXT NOT NULL\n"
+    "                CHECK (status IN ('running', 'done', 'failed', 'interrupted')),\n"
+    "    started_at  TEXT NOT NULL,\n"
+    "    finished_at TEXT,\n"
+    "    articles    INTEGER NOT NULL DEFAULT 0,\n"
+    "    inserted    INTEGER NOT NULL DEFAULT 0,\n"
+    "    replaced    INTEGER NOT NULL DEFAULT 0,\n"
+    "    unchanged   INTEGER NOT NULL DEFAULT 0,\n"
+    "    older       INTEGER NOT NULL DEFAULT 0,\n"
+    "    deleted     INTEGER NOT NULL DEFAULT 0,\n"
+    "    failed      INTEGER NOT NULL DEFAULT 0,\n"
+    "    error_text  TEXT\n"
+    ");\n"
+    "CREATE INDEX ingest_log_source ON ingest_log (source, size_bytes);\n"
+    "CREATE TABLE deleted_pmids (\n"
+    "    pmid       INTEGER PRIMARY KEY,\n"
+    "    deleted_at TEXT NOT NULL,\n"
+    "    source     TEXT\n"
+    ");\n";
+
+static const char migration_2[] =
+    "CREATE TABLE sentences (\n"
+    "    pmid    INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    idx     INTEGER NOT NULL,\n"
+    "    start   INTEGER NOT NULL,\n"
+    "    \"end\"   INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (pmid, idx)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE mentions (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    pmid       INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    start      INTEGER NOT NULL,\n"
+    "    \"end\"      INTEGER NOT NULL,\n"
+    "    text       TEXT NOT NULL,\n"
+    "    type       TEXT NOT NULL,\n"
+    "    concept_id TEXT,\n"
+    "    sentence   INTEGER,\n"
+    "    score      REAL,\n"
+    "    model      TEXT\n"
+    ");\n"
+    "CREATE INDEX mentions_pmid ON mentions (pmid);\n"
+    "CREATE INDEX mentions_concept ON mentions (concept_id);\n"
+    "CREATE TABLE abbreviations (\n"
+    "    pmid       INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    short_form TEXT NOT NULL,\n"
+    "    long_form  TEXT NOT NULL,\n"
+    "    start      INTEGER,\n"
+    "    \"end\"      INTEGER\n"
+    ");\n"
+    /* Without it every cascade from articles would scan the whole table. */
+    "CREATE INDEX abbreviations_pmid ON abbreviations (pmid);\n";
+
+/* migrations[i] takes a database from version i to version i + 1. */
+static const char *const migrations[] = {migration_1, migration_2};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Tables reported by lm_store_count_tables, in this order. */
+static const char *const counted_tables[] = {
+    "articles", "mesh_headings", "publication_types", "sentences",
+    "mentions", "abbreviations", "ingest_log", "deleted_pmids"};
+#define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
+
+int lm_store_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+const char *lm_store_migration_sql(int version)
+{
+    if (version < 1 || version > N_MIGRATIONS)
+        return NULL;
+    return migrations[version - 1];
+}
+
+/* ---- prepared statements ---------------------------------------------- */
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ART_META,
+    ST_ART_DELETE,
+    ST_ART_INSERT,
+    ST_MESH_INSERT,
+    ST_PT_INSERT,
+    ST_ART_GET,
+    ST_MESH_GET,
+    ST_PT_GET,
+    ST_DELETED_REPLACE,
+    ST_DELETED_KEEP,
+    ST_INGEST_LOOKUP,
+    ST_INGEST_START,
+    ST_INGEST_FINISH,
+    ST_INGEST_LIST,
+    ST_ART_EACH,
+    ST_INTEGRITY,
+    ST_FK_CHECK,
+    ST_SENT_DELETE,
+    ST_MENT_DELETE,
+    ST_ABBR_DELETE,
+    ST_SENT_INSERT,
+    ST_MENT_INSERT,
+    ST_ABBR_INSERT,
+    ST_COUNT /* must stay last */
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_ART_META] = "SELECT version, content_hash FROM articles WHERE pmid = ?1",
+    [ST_ART_DELETE] = "DELETE FROM articles WHERE pmid = ?1",
+    [ST_ART_INSERT] =
+        "INSERT INTO articles (pmid, version, title, abstract, journal, year, doi,"
+        " language, date_revised, is_book, content_hash, source, ingested_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_MESH_INSERT] = "INSERT INTO mesh_headings (pmid, position, ui, name, major_topic)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_PT_INSERT] = "INSERT INTO publication_types (pmid, position, ui, name)"
+                     " VALUES (?1, ?2, ?3, ?4)",
+    [ST_ART_GET] = "SELECT version, title, abstract, journal, year, doi, language,"
+                   " date_revised, is_book, source, ingested_at"
+                   " FROM articles WHERE pmid = ?1",
+    [ST_MESH_GET] = "SELECT ui, name, major_topic FROM mesh_headings"
+                    " WHERE pmid = ?1 ORDER BY position",
+    [ST_PT_GET] = "SELECT ui, name FROM publication_types WHERE pmid = ?1 ORDER BY position",
+    [ST_DELETED_REPLACE] = "INSERT OR REPLACE INTO deleted_pmids (pmid, deleted_at, source)"
+                           " VALUES (?1, ?2, ?3)",
+    [ST_DELETED_KEEP] = "INSERT OR IGNORE INTO deleted_pmids (pmid, deleted_at, source)"
+                        " VALUES (?1, ?2, ?3)",
+    [ST_INGEST_LOOKUP] = "SELECT md5 FROM ingest_log"
+                         " WHERE source = ?1 AND size_bytes = ?2 AND status = 'done'"
+                         " AND length(md5) = 32 ORDER BY id DESC LIMIT 1",
+    [ST_INGEST_START] = "INSERT INTO ingest_log (source, kind, size_bytes, status, started_at)"
+                        " VALUES (?1, ?2, ?3, 'running', ?4)",
+    [ST_INGEST_FINISH] =
+        "UPDATE ingest_log SET status = ?2, finished_at = ?3,"
+        " articles = coalesce(?4, articles), inserted = coalesce(?5, inserted),"
+        " replaced = coalesce(?6, replaced), unchanged = coalesce(?7, unchanged),"
+        " older = coalesce(?8, older), deleted = coalesce(?9, deleted),"
+        " failed = coalesce(?10, failed), md5 = coalesce(?11, md5), error_text = ?12"
+        " WHERE id = ?1",
+    [ST_INGEST_LIST] = "SELECT id, source, kind, status, md5, started_at, finished_at,"
+                       " articles, inserted, replaced, unchanged, older, deleted, failed,"
+                       " error_text FROM ingest_log ORDER BY id DESC LIMIT ?1",
+    [ST_ART_EACH] = "SELECT pmid, version, title, abstract, journal, year, doi, language,"
+                    " date_revised, is_book FROM articles ORDER BY pmid",
+    [ST_INTEGRITY] = "PRAGMA integrity_check",
+    [ST_FK_CHECK] = "PRAGMA foreign_key_check",
+    [ST_SENT_DELETE] = "DELETE FROM sentences WHERE pmid = ?1",
+    [ST_MENT_DELETE] = "DELETE FROM mentions WHERE pmid = ?1",
+    [ST_ABBR_DELETE] = "DELETE FROM abbreviations WHERE pmid = ?1",
+    [ST_SENT_INSERT] = "INSERT INTO sentences (pmid, idx, start, \"end\") VALUES (?1, ?2, ?3, ?4)",
+    [ST_MENT_INSERT] = "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                       " sentence, score) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_ABBR_INSERT] = "INSERT INTO abbreviations (pmid, short_form, long_form, start, \"end\")"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+struct lm_store {
+    sqlite3 *db;
+    int readonly;
+    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *count_st;   /* built from counted_tables */
+    time_t ts_time;           /* ts_text caches the formatted ts_time */
+    char ts_text[32];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Maps a SQLite result code to an lm_status and message:
+ * "<what we were doing>: <what SQLite said>".  Must be called before the
+ * connection runs anything else, or sqlite3_errmsg() describes that. */
+static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        what[0] = '\0';
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return lm_error_set(err, LM_ERR_BUSY, "%s: database is locked by another process",
+                            what);
+    case SQLITE_FULL:
+        return lm_error_set(err, LM_ERR_IO, "%s: disk full", what);
+    case SQLITE_NOMEM:
+        return lm_error_set(err, LM_ERR_NOMEM, "%s: out of memory", what);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return lm_error_set(err, LM_ERR_CORRUPT, "%s: %s", what,
+                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    default:
+        return lm_error_set(err, LM_ERR_DB, "%s: %s", what,
+                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
+}
+
+/* Resets a statement for reuse.  Its return value repeats the step error,
+ * which the caller has already handled, so it is ignored. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no rows and resets it; the SQLite code is
+ * returned so the caller can word the error.  sqlite3_reset() keeps the
+ * connection's error message, so db_fail() still reports the right one. */
+static int step_once(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+static lm_status need_writable(const lm_store *s, lm_error *err)
+{
+    if (s->readonly)
+        return lm_error_set(err, LM_ERR_USAGE, "database was opened read-only");
+    return LM_OK;
+}
+
+/* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'; cached per second because
+ * put_article asks once per article. */
+static const char *store_now(lm_store *s)
+{
+    time_t now = time(NULL);
+    if (now != s->ts_time || !s->ts_text[0]) {
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) ||
+            strftime(s->ts_text, sizeof s->ts_text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            snprintf(s->ts_text, sizeof s->ts_text, "1970-01-01T00:00:00Z");
+        s->ts_time = now;
+    }
+    return s->ts_text;
+}
+
+/* Binds a C string as text (NULL binds SQL NULL).  The caller's string
+ * outlives the step, so SQLite need not copy it. */
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- opening and migrating ---------------------------------------------- */
+
+/* Runs a one-off query returning a single integer (used only while
+ * opening, before the statement cache exists). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_MISMATCH;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_MISMATCH;   /* expected exactly one row */
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads the applied schema version: 0 for an empty database, an error for a
+ * database that holds someone else's tables. */
+static lm_status read_version(sqlite3 *db, const char *path, int *version, lm_error *err)
+{
+    int64_t n = 0;
+    int rc = query_int(db,
+                       "SELECT count(*) FROM sqlite_master"
+                       " WHERE type = 'table' AND name = 'schema_version'",
+                       &n);
+    if (rc != SQLITE_OK)
+        return db_fail(db, rc, err, "reading schema of %s", path);
+    if (n == 0) {
+        rc = query_int(db, "SELECT count(*) FROM sqlite_master", &n);
+        if (rc != SQLITE_OK)
+            return db_fail(db, rc, err, "reading schema of %s", path);
+        if (n > 0)
+            return lm_error_set(err, LM_ERR_FORMAT,
+                                "%s is a SQLite database but not a litmine database "
+                                "(no schema_version table)", path);
+        *version = 0;
+        return LM_OK;
+    }
+    int64_t v = 0;
+    rc = query_int(db, "SELECT version FROM schema_version", &v);
+    if (rc == SQLITE_MISMATCH || (rc == SQLITE_OK && (v < 0 || v > 1000000)))
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "%s: schema_version table must hold one valid row", path);
+    if (rc != SQLITE_OK)
+        return db_fail(db, rc, err, "reading schema version of %s", path);
+    *version = (int)v;
+    return LM_OK;
+}
+
+/* Applies migration `step` (1-based) in its own IMMEDIATE transaction.  The
+ * version is re-read under the write lock: another process may have applied
+ * the step while we waited for it. */
+static lm_status apply_migration(sqlite3 *db, const char *path, int step, lm_error *err)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(db, rc, err, "migrating %s to schema version %d", path, step);
+    int current = 0;
+    lm_status st = read_version(db, path, &current, err);
+    if (st != LM_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    if (current >= step)
+        rc = SQLITE_OK;
+    else if (current != step - 1)
+        rc = SQLITE_MISMATCH;   /* cannot happen with one writer at a time */
+    else
+        rc = sqlite3_exec(db, migrations[step - 1], NULL, NULL, NULL);
+    if (rc == SQLITE_OK && current < step) {
+        sqlite3_stmt *up = NULL;
+        rc = sqlite3_prepare_v2(db, "UPDATE schema_version SET version = ?1", -1, &up, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(up, 1, step);
+            rc = sqlite3_step(up);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            sqlite3_finalize(up);
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        st = db_fail(db, rc, err, "migrating %s to schema version %d", path, step);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    return LM_OK;
+}
+
+/* Opens the connection, proves the file is a database by reading it, then
+ * (when writable) switches to WAL and brings the schema to `target`. */
+static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy_ms,
+                         int target, lm_error *err)
+{
+    *out = NULL;
+    if (!path || !path[0])
+        return lm_error_set(err, LM_ERR_USAGE, "no database path given");
+    if (readonly && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
+        return lm_error_set(err, LM_ERR_NOTFOUND, "no database at %s", path);
+
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        lm_status st = db ? lm_error_set(err, (rc & 0xff) == SQLITE_NOMEM ? LM_ERR_NOMEM
+                                                                         : LM_ERR_IO,
+                                         "cannot open database %s: %s", path,
+                                         sqlite3_errmsg(db))
+                          : lm_error_set(err, LM_ERR_NOMEM, "cannot open database %s: "
+                                         "out of memory", path);
+        sqlite3_close(db);
+        return st;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, busy_ms > 0 ? busy_ms : 5000);
+
+    /* The first read: SQLite only looks at the file header now, so garbage
+     * is caught here, before any pragma or migration could write to it. */
+    int64_t n = 0;
+    rc = query_int(db, "SELECT count(*) FROM sqlite_master", &n);
+    lm_status st = LM_OK;
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        st = lm_error_set(err, LM_ERR_CORRUPT,
+                          "%s is not a SQLite database (left untouched)", path);
+    else if ((rc & 0xff) == SQLITE_CORRUPT)
+        st = lm_error_set(err, LM_ERR_CORRUPT, "database %s is corrupt: %s", path,
+                          sqlite3_errmsg(db));
+    else if (rc != SQLITE_OK)
+        st = db_fail(db, rc, err, "opening %s", path);
+
+    if (st == LM_OK && !readonly) {
+        /* WAL lets readers (query, export) run while ingest writes, and an
+         * interrupted writer never damages committed data: the WAL holds
+         * whole committed transactions, and an incomplete tail is ignored
+         * on recovery. */
+        sqlite3_stmt *jm = NULL;
+        rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &jm, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(jm);
+        if (rc == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(jm, 0);
+            /* ":memory:" databases (handy in tests) cannot use WAL. */
+            if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0))
+                st = lm_error_set(err, LM_ERR_DB, "%s: cannot enable WAL mode (journal "
+                                  "mode is %s)", path, mode ? mode : "unknown");
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(jm);
+        if (st == LM_OK && rc != SQLITE_OK)
+            st = db_fail(db, rc, err, "enabling WAL mode on %s", path);
+    }
+    if (st == LM_OK) {
+        /* synchronous=NORMAL: in WAL mode SQLite then fsyncs only at
+         * checkpoints, not at every commit.  A crash of litmine itself loses
+         * nothing (committed pages are in the OS cache); a power failure can
+         * lose the most recent commits but never corrupts the file, because
+         * WAL frames are checksummed and replay stops at the first bad one.
+         * For a pipeline that can re-run its last batch that trade is the
+         * right one: commits become several times cheaper. */
+        /* A 64 MiB page cache (default 2 MiB) keeps the hot leaves of the
+         * MeSH index resident during bulk ingest; it is a ceiling, not an
+         * allocation. */
+        rc = sqlite3_exec(db,
+                          "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                          " PRAGMA cache_size = -65536;",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            st = db_fail(db, rc, err, "configuring %s", path);
+    }
+
+    int version = 0;
+    if (st == LM_OK)
+        st = read_version(db, path, &version, err);
+    if (st == LM_OK && version > N_MIGRATIONS)
+        st = lm_error_set(err, LM_ERR_USAGE,
+                          "database schema version %d is newer than this litmine (%d); "
+                          "upgrade litmine", version, N_MIGRATIONS);
+    if (st == LM_OK && readonly) {
+        if (version == 0)
+            st = lm_error_set(err, LM_ERR_NOTFOUND,
+                              "%s has no litmine schema yet (nothing was ingested)", path);
+        else if (version < target)
+            st = lm_error_set(err, LM_ERR_USAGE,
+                              "database schema version %d is older than this litmine (%d); "
+                              "open it once without read-only mode to upgrade it",
+                              version, target);
+    }
+    for (int step = version + 1; st == LM_OK && !readonly && step <= target; step++)
+        st = apply_migration(db, path, step, err);
+
+    if (st != LM_OK) {
+        sqlite3_close(db);
+        return st;
+    }
+    *out = db;
+    return LM_OK;
+}
+
+lm_status lm_store_migrate_path(const char *path, int target_version, lm_error *err)
+{
+    if (target_version < 0 || target_version > N_MIGRATIONS)
+        return lm_error_set(err, LM_ERR_USAGE, "no schema version %d (this litmine knows 0-%d)",
+                            target_version, N_MIGRATIONS);
+    sqlite3 *db = NULL;
+    lm_status st = open_db(&db, path, 0, 0, target_version, err);
+    if (st == LM_OK)
+        sqlite3_close(db);
+    return st;
+}
+
+static lm_status prepare_counts(lm_store *s, lm_error *err)
+{
+    lm_buf sql;
+    lm_buf_init(&sql);
+    lm_status st = lm_buf_append_str(&sql, "SELECT ");
+    for (int i = 0; st == LM_OK && i < N_COUNTED; i++)
+        st = lm_buf_printf(&sql, "%s(SELECT count(*) FROM %s)", i ? ", " : "",
+                           counted_tables[i]);
+    if (st != LM_OK) {
+        lm_buf_free(&sql);
+        return lm_error_set(err, st, "building table count query");
+    }
+    int rc = sqlite3_prepare_v3(s->db, lm_buf_cstr(&sql), -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->count_st, NULL);
+    lm_buf_free(&sql);
+    if (rc != SQLITE_OK)
+        return db_fail(s->db, rc, err, "preparing table count query");
+    return LM_OK;
+}
+
+lm_status lm_store_open(lm_store **out, const char *path, const lm_store_options *opts,
+                        lm_error *err)
+{
+    if (!out)
+        return lm_error_set(err, LM_ERR_USAGE, "lm_store_open: no output handle");
+    *out = NULL;
+    lm_store_options defaults = {0, 0};
+    if (!opts)
+        opts = &defaults;
+    lm_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return lm_error_set(err, LM_ERR_NOMEM, "opening %s: out of memory", path);
+    s->readonly = opts->readonly != 0;
+    lm_status st = open_db(&s->db, path, s->readonly, opts->busy_timeout_ms, N_MIGRATIONS,
+                           err);
+    for (int i = 0; st == LM_OK && i < ST_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->st[i], NULL);
+        if (rc != SQLITE_OK)
+            st = db_fail(s->db, rc, err, "preparing \"%.60s\"", stmt_sql[i]);
+    }
+    if (st == LM_OK)
+        st = prepare_counts(s, err);
+    if (st != LM_OK) {
+        lm_store_close(s);
+        return st;
+    }
+    *out = s;
+    return LM_OK;
+}
+
+void lm_store_close(lm_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_finalize(s->count_st);
+    /* An open transaction is rolled back by the close: only committed
+     * batches survive, as documented. */
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+lm_status lm_store_begin(lm_store *s, lm_error *err)
+{
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    if (!sqlite3_get_autocommit(s->db))
+        return lm_error_set(err, LM_ERR_USAGE, "a transaction is already open");
+    /* IMMEDIATE takes the write lock now, so waiting for another writer
+     * happens here under the busy timeout, not mid-batch. */
+    int rc = step_once(s->st[ST_BEGIN]);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "starting a transaction");
+    return LM_OK;
+}
+
+lm_status lm_store_commit(lm_store *s, lm_error *err)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return lm_error_set(err, LM_ERR_USAGE, "commit without an open transaction");
+    int rc = step_once(s->st[ST_COMMIT]);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "committing");
+    return LM_OK;
+}
+
+lm_status lm_store_rollback(lm_store *s, lm_error *err)
+{
+    /* A no-op without a transaction so that cleanup paths can always call it
+     * (SQLite may already have rolled back after some errors). */
+    if (sqlite3_get_autocommit(s->db))
+        return LM_OK;
+    int rc = step_once(s->st[ST_ROLLBACK]);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "rolling back");
+    return LM_OK;
+}
+
+/* ---- articles ---------------------------------------------------------- */
+
+/* Content hash: FNV-1a's structure (xor, then multiply) applied to 8-byte
+ * little-endian words instead of single bytes, with a final avalanche —
+ * eight times fewer multiplies than byte-wise FNV-1a, which showed up in
+ * profiles of bulk ingest.  Words are assembled byte by byte so the value
+ * does not depend on the host's byte order.  Each string is preceded by a
+ * NULL/present tag and its length so that no two different articles feed
+ * the same word stream (("ab","c") vs ("a","bc")). */
+#define HASH_SEED 0xcbf29ce484222325ULL
+#define HASH_MUL 0x9e3779b97f4a7c15ULL   /* odd: multiplication is a bijection */
+
+static uint64_t hash_word(uint64_t h, uint64_t w)
+{
+    h ^= w;
+    h *= HASH_MUL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t load_le64(const unsigned char *b, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)b[i] << (8 * i);
+    return w;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    if (!s)
+        return hash_word(h, 0);
+    size_t n = strlen(s);
+    h = hash_word(h, ((uint64_t)n << 1) | 1);
+    const unsigned char *b = (const unsigned char *)s;
+    for (; n >= 8; b += 8, n -= 8)
+        h = hash_word(h, load_le64(b, 8));
+    return n ? hash_word(h, load_le64(b, n)) : h;
+}
+
+static uint64_t hash_final(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* Title and abstract hash as '' when NULL because that is how they are
+ * stored: an article read back and put again must be UNCHANGED. */
+static uint64_t article_hash(const lm_article *a)
+{
+    uint64_t h = HASH_SEED;
+    h = hash_str(h, a->title ? a->title : "");
+    h = hash_str(h, a->abstract ? a->abstract : "");
+    h = hash_str(h, a->journal);
+    h = hash_word(h, (uint64_t)(int64_t)a->year);
+    h = hash_str(h, a->doi);
+    h = hash_str(h, a->language);
+    h = hash_str(h, a->date_revised);
+    h = hash_word(h, (uint64_t)(a->is_book != 0));
+    h = hash_word(h, a->n_mesh);
+    for (size_t i = 0; i < a->n_mesh; i++) {
+        h = hash_str(h, a->mesh[i].ui);
+        h = hash_str(h, a->mesh[i].name);
+        h = hash_word(h, (uint64_t)(a->mesh[i].major_topic != 0));
+    }
+    h = hash_word(h, a->n_pubtypes);
+    for (size_t i = 0; i < a->n_pubtypes; i++) {
+        h = hash_str(h, a->pubtypes[i].ui);
+        h = hash_str(h, a->pubtypes[i].name);
+    }
+    return hash_final(h);
+}
+
+/* SQLite integers are signed; the hash keeps its bit pattern. */
+static int64_t hash_to_i64(uint64_t h)
+{
+    int64_t v;
+    memcpy(&v, &h, sizeof v);
+    return v;
+}
+
+/* Writes the article row and its MeSH / publication type rows. */
+static lm_status insert_article(lm_store *s, const lm_article *a, const char *source,
+                                int64_t hash, lm_error *err)
+{
+    long long pmid = (long long)a->pmid;
+    sqlite3_stmt *st = s->st[ST_ART_INSERT];
+    sqlite3_bind_int64(st, 1, a->pmid);
+    sqlite3_bind_int(st, 2, a->version);
+    bind_text(st, 3, a->title ? a->title : "");
+    bind_text(st, 4, a->abstract ? a->abstract : "");
+    bind_text(st, 5, a->journal);
+    if (a->year)
+        sqlite3_bind_int(st, 6, a->year);
+    else
+        sqlite3_bind_null(st, 6);
+    bind_text(st, 7, a->doi);
+    bind_text(st, 8, a->language);
+    bind_text(st, 9, a->date_revised);
+    sqlite3_bind_int(st, 10, a->is_book != 0);
+    sqlite3_bind_int64(st, 11, hash);
+    bind_text(st, 12, source);
+    bind_text(st, 13, store_now(s));
+    int rc = step_once(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "inserting article %lld", pmid);
+
+    st = s->st[ST_MESH_INSERT];
+    for (size_t i = 0; i < a->n_mesh; i++) {
+        sqlite3_bind_int64(st, 1, a->pmid);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        bind_text(st, 3, a->mesh[i].ui);
+        bind_text(st, 4, a->mesh[i].name);
+        sqlite3_bind_int(st, 5, a->mesh[i].major_topic != 0);
+        rc = step_once(st);
+        if (rc != SQLITE_DONE)
+            return db_fail(s->db, rc, err, "inserting MeSH heading of article %lld", pmid);
+    }
+    st = s->st[ST_PT_INSERT];
+    for (size_t i = 0; i < a->n_pubtypes; i++) {
+        sqlite3_bind_int64(st, 1, a->pmid);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        bind_text(st, 3, a->pubtypes[i].ui);
+        bind_text(st, 4, a->pubtypes[i].name);
+        rc = step_once(st);
+        if (rc != SQLITE_DONE)
+            return db_fail(s->db, rc, err, "inserting publication type of article %lld",
+                           pmid);
+    }
+    return LM_OK;
+}
+
+/* Runs a rollback on an error path, where the first error is the one worth
+ * reporting and this one's result adds nothing. */
+static void run_quietly(lm_store *s, enum stmt_id id)
+{
+    step_once(s->st[id]);
+}
+
+lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *source,
+                               lm_put_result *result, lm_error *err)
+{
+    if (!s || !a)
+        return lm_error_set(err, LM_ERR_USAGE, "lm_store_put_article: no store or article");
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    long long pmid = (long long)a->pmid;
+    int64_t hash = hash_to_i64(article_hash(a));
+
+    /* Outside a batch the article gets its own transaction, so that a
+     * failure never leaves an article without its headings. */
+    int own_txn = sqlite3_get_autocommit(s->db);
+    int rc;
+    if (own_txn) {
+        rc = step_once(s->st[ST_BEGIN]);
+        if (rc != SQLITE_DONE)
+            return db_fail(s->db, rc, err, "storing article %lld", pmid);
+    }
+
+    sqlite3_stmt *meta = s->st[ST_ART_META];
+    sqlite3_bind_int64(meta, 1, a->pmid);
+    rc = sqlite3_step(meta);
+    int exists = rc == SQLITE_ROW;
+    int64_t old_version = exists ? sqlite3_column_int64(meta, 0) : 0;
+    int64_t old_hash = exists ? sqlite3_column_int64(meta, 1) : 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        st = db_fail(s->db, rc, err, "looking up article %lld", pmid);
+        stmt_done(meta);
+        goto fail;
+    }
+    stmt_done(meta);
+
+    lm_put_result res;
+    if (exists && a->version < old_version)
+        res = LM_PUT_OLDER;
+    else if (exists && a->version == old_version && hash == old_hash)
+        res = LM_PUT_UNCHANGED;
+    else
+        res = exists ? LM_PUT_REPLACED : LM_PUT_INSERTED;
+
+    /* No savepoint inside the caller's batch: a savepoint makes SQLite copy
+     * every page the article touches into a sub-journal, which measured
+     * as the largest single cost of bulk ingest.  The errors that can
+     * strike midway (I/O, disk full, out of memory) end the batch anyway,
+     * so the caller rolls it back (see lm_store.h). */
+    if (res == LM_PUT_INSERTED || res == LM_PUT_REPLACED) {
+        if (exists) {
+            sqlite3_stmt *del = s->st[ST_ART_DELETE];
+            sqlite3_bind_int64(del, 1, a->pmid);
+            rc = step_once(del);
+            if (rc != SQLITE_DONE)
+                st = db_fail(s->db, rc, err, "replacing article %lld", pmid);
+        }
+        if (st == LM_OK)
+            st = insert_article(s, a, source, hash, err);
+        if (st != LM_OK)
+            goto fail;
+    }
+
+    if (own_txn) {
+        rc = step_once(s->st[ST_COMMIT]);
+        if (rc != SQLITE_DONE) {
+            st = db_fail(s->db, rc, err, "committing article %lld", pmid);
+            goto fail;
+        }
+    }
+    if (result)
+        *result = res;
+    return LM_OK;
+
+fail:
+    if (own_txn && !sqlite3_get_autocommit(s->db))
+        run_quietly(s, ST_ROLLBACK);
+    return st;
+}
+
+lm_status lm_store_delete_article_from(lm_store *s, int64_t pmid, const char *source,
+                                       int *deleted, lm_error *err)
+{
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    int own_txn = sqlite3_get_autocommit(s->db);
+    int rc;
+    if (own_txn) {
+        rc = step_once(s->st[ST_BEGIN]);
+        if (rc != SQLITE_DONE)
+            return db_fail(s->db, rc, err, "deleting article %lld", (long long)pmid);
+    }
+    sqlite3_stmt *del = s->st[ST_ART_DELETE];
+    sqlite3_bind_int64(del, 1, pmid);
+    rc = step_once(del);
+    int existed = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+    if (rc == SQLITE_DONE) {
+        /* A deletion that removed a row records its time; repeating it (the
+         * same update file ingested twice) keeps the first record, so a
+         * re-run changes nothing. */
+        sqlite3_stmt *rec = s->st[existed ? ST_DELETED_REPLACE : ST_DELETED_KEEP];
+        sqlite3_bind_int64(rec, 1, pmid);
+        bind_text(rec, 2, store_now(s));
+        bind_text(rec, 3, source);
+        rc = step_once(rec);
+    }
+    if (rc == SQLITE_DONE && own_txn)
+        rc = step_once(s->st[ST_COMMIT]);
+    if (rc != SQLITE_DONE) {
+        st = db_fail(s->db, rc, err, "deleting article %lld", (long long)pmid);
+        if (own_txn && !sqlite3_get_autocommit(s->db))
+            run_quietly(s, ST_ROLLBACK);
+        return st;
+    }
+    if (deleted)
+        *deleted = existed;
+    return LM_OK;
+}
+
+lm_status lm_store_delete_article(lm_store *s, int64_t pmid, int *deleted, lm_error *err)
+{
+    return lm_store_delete_article_from(s, pmid, NULL, deleted, err);
+}
+
+/* Runs one DELETE ... WHERE pmid = ?1 statement. */
+static int delete_rows_of(lm_store *s, enum stmt_id id, int64_t pmid)
+{
+    sqlite3_bind_int64(s->st[id], 1, pmid);
+    return step_once(s->st[id]);
+}
+
+lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_error *err)
+{
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    if (sqlite3_get_autocommit(s->db))
+        return lm_error_set(err, LM_ERR_USAGE, "lm_store_put_doc needs an open transaction");
+    int rc = delete_rows_of(s, ST_SENT_DELETE, pmid);
+    if (rc == SQLITE_DONE)
+        rc = delete_rows_of(s, ST_MENT_DELETE, pmid);
+    if (rc == SQLITE_DONE)
+        rc = delete_rows_of(s, ST_ABBR_DELETE, pmid);
+    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_sentences; i++) {
+        sqlite3_stmt *q = s->st[ST_SENT_INSERT];
+        sqlite3_bind_int64(q, 1, pmid);
+        sqlite3_bind_int64(q, 2, (int64_t)i);
+        sqlite3_bind_int(q, 3, doc->sentences[i].start);
+        sqlite3_bind_int(q, 4, doc->sentences[i].end);
+        rc = step_once(q);
+    }
+    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_mentions; i++) {
+        const lm_doc_mention *m = &doc->mentions[i];
+        sqlite3_stmt *q = s->st[ST_MENT_INSERT];
+        sqlite3_bind_int64(q, 1, pmid);
+        sqlite3_bind_int(q, 2, m->start);
+        sqlite3_bind_int(q, 3, m->end);
+        bind_text(q, 4, m->text ? m->text : "");
+        bind_text(q, 5, lm_ent_type_name((lm_ent_type)m->type));
+        bind_text(q, 6, m->concept_id);
+        if (m->sentence >= 0)
+            sqlite3_bind_int(q, 7, m->sentence);
+        sqlite3_bind_double(q, 8, (double)m->score);
+        rc = step_once(q);
+    }
+    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_abbrevs; i++) {
+        const lm_doc_abbrev *a = &doc->abbrevs[i];
+        sqlite3_stmt *q = s->st[ST_ABBR_INSERT];
+        sqlite3_bind_int64(q, 1, pmid);
+        bind_text(q, 2, a->short_form ? a->short_form : "");
+        bind_text(q, 3, a->long_form ? a->long_form : "");
+        sqlite3_bind_int(q, 4, a->start);
+        sqlite3_bind_int(q, 5, a->end);
+        rc = step_once(q);
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "writing annotations of article %lld", (long long)pmid);
+    return LM_OK;
+}
+
+/* Copies a column into a heap string; NULL stays NULL.  When empty_is_null,
+ * '' also reads as NULL (title and abstract are stored '' when absent). */
+static lm_status dup_col(sqlite3_stmt *st, int i, int empty_is_null, char **out)
+{
+    const char *v = col_text(st, i);
+    *out = NULL;
+    if (!v || (empty_is_null && !v[0]))
+        return LM_OK;
+    *out = strdup(v);
+    return *out ? LM_OK : LM_ERR_NOMEM;
+}
+
+static lm_status load_lists(lm_store *s, int64_t pmid, lm_article *out, lm_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_MESH_GET];
+    sqlite3_bind_int64(st, 1, pmid);
+    int rc;
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ls = lm_article_add_mesh(out, col_text(st, 0), col_text(st, 1),
+                                 sqlite3_column_int(st, 2));
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = db_fail(s->db, rc, err, "reading MeSH headings of article %lld", (long long)pmid);
+    else if (ls != LM_OK)   /* only lm_article_add_* fails this way: NOMEM */
+        ls = lm_error_set(err, ls, "reading article %lld: out of memory", (long long)pmid);
+    stmt_done(st);
+    if (ls != LM_OK)
+        return ls;
+
+    st = s->st[ST_PT_GET];
+    sqlite3_bind_int64(st, 1, pmid);
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ls = lm_article_add_pubtype(out, col_text(st, 0), col_text(st, 1));
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = db_fail(s->db, rc, err, "reading publication types of article %lld",
+                     (long long)pmid);
+    else if (ls != LM_OK)   /* only lm_article_add_* fails this way: NOMEM */
+        ls = lm_error_set(err, ls, "reading article %lld: out of memory", (long long)pmid);
+    stmt_done(st);
+    return ls;
+}
+
+lm_status lm_store_get_article(lm_store *s, int64_t pmid, lm_article *out, char **source,
+                               char **ingested_at, lm_error *err)
+{
+    if (source)
+        *source = NULL;
+    if (ingested_at)
+        *ingested_at = NULL;
+    lm_article_free(out);
+
+    sqlite3_stmt *st = s->st[ST_ART_GET];
+    sqlite3_bind_int64(st, 1, pmid);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        stmt_done(st);
+        return lm_error_set(err, LM_ERR_NOTFOUND, "article %lld is not in the database",
+                            (long long)pmid);
+    }
+    if (rc != SQLITE_ROW) {
+        lm_status e = db_fail(s->db, rc, err, "reading article %lld", (long long)pmid);
+        stmt_done(st);
+        return e;
+    }
+    out->pmid = pmid;
+    out->version = sqlite3_column_int(st, 0);
+    out->year = sqlite3_column_int(st, 4);   /* NULL reads as 0 */
+    out->is_book = sqlite3_column_int(st, 8);
+    lm_status ls = dup_col(st, 1, 1, &out->title);
+    if (ls == LM_OK)
+        ls = dup_col(st, 2, 1, &out->abstract);
+    if (ls == LM_OK)
+        ls = dup_col(st, 3, 0, &out->journal);
+    if (ls == LM_OK)
+        ls = dup_col(st, 5, 0, &out->doi);
+    if (ls == LM_OK)
+        ls = dup_col(st, 6, 0, &out->language);
+    if (ls == LM_OK)
+        ls = dup_col(st, 7, 0, &out->date_revised);
+    if (ls == LM_OK && source)
+        ls = dup_col(st, 9, 0, source);
+    if (ls == LM_OK && ingested_at)
+        ls = dup_col(st, 10, 0, ingested_at);
+    stmt_done(st);
+    if (ls != LM_OK)
+        ls = lm_error_set(err, ls, "reading article %lld: out of memory", (long long)pmid);
+    else
+        ls = load_lists(s, pmid, out, err);
+    if (ls != LM_OK) {
+        lm_article_free(out);
+        if (source) {
+            free(*source);
+            *source = NULL;
+        }
+        if (ingested_at) {
+            free(*ingested_at);
+            *ingested_at = NULL;
+        }
+    }
+    return ls;
+}
+
+/* ---- ingest log -------------------------------------------------------- */
+
+static int is_md5_hex(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
+              (s[n] >= 'A' && s[n] <= 'F')))
+            return 0;
+    return n == 32;
+}
+
+lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name, int64_t size_bytes,
+                                 int *found, char md5_hex[33], lm_error *err)
+{
+    *found = 0;
+    if (md5_hex)
+        md5_hex[0] = '\0';
+    if (!source_name)
+        return lm_error_set(err, LM_ERR_USAGE, "ingest lookup: no source name");
+    sqlite3_stmt *st = s->st[ST_INGEST_LOOKUP];
+    bind_text(st, 1, source_name);
+    sqlite3_bind_int64(st, 2, size_bytes);
+    int rc = sqlite3_step(st);
+    lm_status ls = LM_OK;
+    if (rc == SQLITE_ROW) {
+        const char *md5 = col_text(st, 0);
+        if (md5 && strlen(md5) == 32) {
+            *found = 1;
+            if (md5_hex)
+                memcpy(md5_hex, md5, 33);
+        }
+    } else if (rc != SQLITE_DONE) {
+        ls = db_fail(s->db, rc, err, "looking up ingest log for %s", source_name);
+    }
+    stmt_done(st);
+    return ls;
+}
+
+lm_status lm_store_ingest_start(lm_store *s, const char *source_name, const char *kind,
+                                int64_t size_bytes, int64_t *id, lm_error *err)
+{
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    if (!source_name)
+        return lm_error_set(err, LM_ERR_USAGE, "ingest log: no source name");
+    if (!kind || (strcmp(kind, "file") != 0 && strcmp(kind, "stdin") != 0 &&
+                  strcmp(kind, "eutils") != 0 && strcmp(kind, "sync") != 0))
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "ingest log: kind must be file, stdin, eutils or sync (got %s)",
+                            kind ? kind : "nothing");
+    sqlite3_stmt *ins = s->st[ST_INGEST_START];
+    bind_text(ins, 1, source_name);
+    bind_text(ins, 2, kind);
+    if (size_bytes >= 0)
+        sqlite3_bind_int64(ins, 3, size_bytes);
+    else
+        sqlite3_bind_null(ins, 3);
+    bind_text(ins, 4, store_now(s));
+    /* In autocommit mode this INSERT is its own transaction, committed at
+     * once; inside lm_store_begin() it joins (and shares the fate of) the
+     * caller's batch. */
+    int rc = step_once(ins);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "recording the start of ingesting %s", source_name);
+    if (id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return LM_OK;
+}
+
+lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
+                                 const lm_ingest_counts *counts, const char *md5_hex,
+                                 const char *error_text, lm_error *err)
+{
+    lm_status st = need_writable(s, err);
+    if (st != LM_OK)
+        return st;
+    if (!status || (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0 &&
+                    strcmp(status, "interrupted") != 0))
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "ingest log: status must be done, failed or interrupted (got %s)",
+                            status ? status : "nothing");
+    if (md5_hex && !is_md5_hex(md5_hex))
+        return lm_error_set(err, LM_ERR_USAGE, "ingest log: \"%s\" is not an MD5 checksum",
+                            md5_hex);
+    char md5_lower[33];
+    if (md5_hex) {
+        for (int i = 0; i < 33; i++)
+            md5_lower[i] = (md5_hex[i] >= 'A' && md5_hex[i] <= 'F')
+                               ? (char)(md5_hex[i] - 'A' + 'a') : md5_hex[i];
+    }
+    sqlite3_stmt *up = s->st[ST_INGEST_FINISH];
+    sqlite3_bind_int64(up, 1, id);
+    bind_text(up, 2, status);
+    bind_text(up, 3, store_now(s));
+    if (counts) {
+        const int64_t v[] = {counts->articles, counts->inserted, counts->replaced,
+                             counts->unchanged, counts->older, counts->deleted,
+                             counts->failed};
+        for (int i = 0; i < 7; i++)
+            sqlite3_bind_int64(up, 4 + i, v[i]);
+    }
+    bind_text(up, 11, md5_hex ? md5_lower : NULL);
+    bind_text(up, 12, error_text);
+    int rc = step_once(up);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "recording the end of ingest %lld", (long long)id);
+    if (sqlite3_changes(s->db) == 0)
+        return lm_error_set(err, LM_ERR_NOTFOUND, "no ingest log entry %lld", (long long)id);
+    return LM_OK;
+}
+
+/* ---- read side --------------------------------------------------------- */
+
+lm_status lm_store_count_tables(lm_store *s,
+                                lm_status (*cb)(void *ctx, const lm_table_count *c),
+                                void *ctx, lm_error *err)
+{
+    sqlite3_stmt *st = s->count_st;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        lm_status e = db_fail(s->db, rc, err, "counting rows");
+        stmt_done(st);
+        return e;
+    }
+    /* Copy first: the callback may use the store, and our row must not be
+     * held open meanwhile. */
+    int64_t rows[N_COUNTED];
+    for (int i = 0; i < N_COUNTED; i++)
+        rows[i] = sqlite3_column_int64(st, i);
+    stmt_done(st);
+    for (int i = 0; i < N_COUNTED; i++) {
+        lm_table_count c = {counted_tables[i], rows[i]};
+        lm_status cs = cb(ctx, &c);
+        if (cs != LM_OK)
+            return cs;
+    }
+    return LM_OK;
+}
+
+lm_status lm_store_list_ingests(lm_store *s, int limit,
+                                lm_status (*cb)(void *ctx, const lm_ingest_row *r),
+                                void *ctx, lm_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_INGEST_LIST];
+    if (sqlite3_stmt_busy(st))
+        return lm_error_set(err, LM_ERR_USAGE, "lm_store_list_ingests called re-entrantly");
+    sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);   /* -1: no limit */
+    int rc;
+    lm_status cs = LM_OK;
+    while (cs == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lm_ingest_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .source = col_text(st, 1),
+            .kind = col_text(st, 2),
+            .status = col_text(st, 3),
+            .md5 = col_text(st, 4),
+            .started_at = col_text(st, 5),
+            .finished_at = col_text(st, 6),
+            .counts = {sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8),
+                       sqlite3_column_int64(st, 9), sqlite3_column_int64(st, 10),
+                       sqlite3_column_int64(st, 11), sqlite3_column_int64(st, 12),
+                       sqlite3_column_int64(st, 13)},
+            .error_text = col_text(st, 14),
+        };
+        cs = cb(ctx, &r);
+    }
+    if (cs == LM_OK && rc != SQLITE_DONE)
+        cs = db_fail(s->db, rc, err, "listing the ingest log");
+    stmt_done(st);
+    return cs;
+}
+
+lm_status lm_store_each_article(lm_store *s, lm_status (*cb)(void *ctx, const lm_article *a),
+                                void *ctx, lm_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_ART_EACH];
+    if (sqlite3_stmt_busy(st))
+        return lm_error_set(err, LM_ERR_USAGE, "lm_store_each_article called re-entrantly");
+    int rc;
+    lm_status cs = LM_OK;
+    while (cs == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* The article borrows SQLite's column buffers (valid until the next
+         * step), which the callback must not free; the casts drop const
+         * only because lm_article's members are not const. */
+        const char *title = col_text(st, 2), *abstract = col_text(st, 3);
+        lm_article a = {
+            .pmid = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int(st, 1),
+            .title = title && title[0] ? (char *)title : NULL,
+            .abstract = abstract && abstract[0] ? (char *)abstract : NULL,
+            .journal = (char *)col_text(st, 4),
+            .year = sqlite3_column_int(st, 5),
+            .doi = (char *)col_text(st, 6),
+            .language = (char *)col_text(st, 7),
+            .date_revised = (char *)col_text(st, 8),
+            .is_book = sqlite3_column_int(st, 9),
+        };
+        cs = cb(ctx, &a);
+    }
+    if (cs == LM_OK && rc != SQLITE_DONE)
+        cs = db_fail(s->db, rc, err, "reading articles");
+    stmt_done(st);
+    return cs;
+}
+
+lm_status lm_store_check(lm_store *s, lm_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_INTEGRITY];
+    int rc = sqlite3_step(st);
+    lm_status ls = LM_OK;
+    if (rc == SQLITE_ROW) {
+        const char *r = col_text(st, 0);
+        if (!r || strcmp(r, "ok") != 0)
+            ls = lm_error_set(err, LM_ERR_CORRUPT, "integrity check failed: %s",
+                              r ? r : "(no detail)");
+    } else {
+        ls = db_fail(s->db, rc, err, "checking database integrity");
+    }
+    stmt_done(st);
+    if (ls != LM_OK)
+        return ls;
+
+    /* Rows: table, rowid (NULL for WITHOUT ROWID tables), parent, fkid. */
+    st = s->st[ST_FK_CHECK];
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *table = col_text(st, 0), *parent = col_text(st, 2);
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            ls = lm_error_set(err, LM_ERR_CORRUPT,
+                              "foreign key check failed: a row of %s refers to a missing "
+                              "row of %s", table ? table : "?", parent ? parent : "?");
+        else
+            ls = lm_error_set(err, LM_ERR_CORRUPT,
+                              "foreign key check failed: %s row %lld refers to a missing "
+                              "row of %s", table ? table : "?",
+                              (long long)sqlite3_column_int64(st, 1), parent ? parent : "?");
+    } else if (rc != SQLITE_DONE) {
+        ls = db_fail(s->db, rc, err, "checking foreign keys");
+    }
+    stmt_done(st);
+    return ls;
+}

@@ -1,0 +1,177 @@
+/*
+ * lm_store: litmine's SQLite database — the user's data.
+ *
+ * Owns the schema, its forward migrations and every SQL statement in the
+ * program (nothing outside store/ writes SQL).  A store handle wraps one
+ * sqlite3 connection and its prepared statements; it is used by one thread
+ * at a time (the pipeline's writer thread).  The database runs in WAL mode
+ * with foreign keys on, so that derived rows (MeSH headings, publication
+ * types, and later sentences, mentions, pairs, vectors) disappear with their
+ * article, and an interrupted run leaves the last committed batch intact.
+ *
+ * Writes happen inside explicit transactions opened with lm_store_begin();
+ * the caller decides the batch size.
+ */
+#ifndef LM_STORE_H
+#define LM_STORE_H
+
+#include "../fetch/lm_article.h"
+#include "../nlp/lm_doc.h"
+#include "../util/lm_error.h"
+
+#include <stdint.h>
+
+typedef struct lm_store lm_store;
+
+/* Current schema version written by this build's migrations. */
+int lm_store_schema_version(void);
+
+/* The SQL script of migration step `version` (1 .. lm_store_schema_version()),
+ * which takes a database from version-1 to version; NULL otherwise.  For
+ * tests and `litmine db schema`-style introspection. */
+const char *lm_store_migration_sql(int version);
+
+/* Creates or migrates the database at path up to target_version (<= the
+ * current version) and closes it; a newer database is refused as by
+ * lm_store_open.  Lets tests build databases of older schema versions. */
+lm_status lm_store_migrate_path(const char *path, int target_version, lm_error *err);
+
+typedef struct lm_store_options {
+    int readonly;            /* open without creating or migrating */
+    int busy_timeout_ms;     /* how long to wait for another writer; 0 = 5000 */
+} lm_store_options;
+
+/* Opens (creating if needed) and migrates the database at path.  A file
+ * that is not a SQLite database, or whose schema is newer than this build
+ * understands, is reported as LM_ERR_CORRUPT / LM_ERR_USAGE, untouched.
+ * A SQLite database holding other tables but no litmine schema is
+ * LM_ERR_FORMAT.  Read-only: a missing file or a database with no schema
+ * is LM_ERR_NOTFOUND, an older schema LM_ERR_USAGE (nothing is migrated).
+ * Another process holding the lock past the busy timeout: LM_ERR_BUSY.
+ * ":memory:" works (without WAL), which tests may find handy. */
+lm_status lm_store_open(lm_store **out, const char *path,
+                        const lm_store_options *opts, lm_error *err);
+void lm_store_close(lm_store *s);
+
+/* begin takes the write lock at once (BEGIN IMMEDIATE), so waiting for
+ * another writer happens there; a second begin is LM_ERR_USAGE.  rollback
+ * without an open transaction is a no-op.  Closing the store with a
+ * transaction open rolls it back. */
+lm_status lm_store_begin(lm_store *s, lm_error *err);
+lm_status lm_store_commit(lm_store *s, lm_error *err);
+lm_status lm_store_rollback(lm_store *s, lm_error *err);
+
+/* What lm_store_put_article did. */
+typedef enum lm_put_result {
+    LM_PUT_INSERTED,   /* new PMID */
+    LM_PUT_REPLACED,   /* same or higher version with different content */
+    LM_PUT_UNCHANGED,  /* same version, identical content: nothing written */
+    LM_PUT_OLDER       /* lower version than stored: ignored */
+} lm_put_result;
+
+/* Inserts or replaces an article with its MeSH headings and publication
+ * types.  Replacing deletes the old row first so that every derived row
+ * goes with it (ON DELETE CASCADE).  source names where it came from
+ * (file name or "eutils:<query>").  Outside a batch the put runs in its
+ * own transaction and is all-or-nothing.  Inside a batch a failed put may
+ * have written part of the article: roll the batch back (the errors that
+ * can strike midway — I/O, disk full, out of memory — end a batch anyway;
+ * per-article savepoints cost more than the whole insert).  NULL
+ * title/abstract are stored as '' and year 0 as NULL. */
+lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *source,
+                               lm_put_result *result, lm_error *err);
+
+/* Deletes a PMID and everything derived from it; *deleted (may be NULL) is
+ * set to 1 when a row existed. */
+lm_status lm_store_delete_article(lm_store *s, int64_t pmid, int *deleted,
+                                  lm_error *err);
+/* The same, recording source (may be NULL) in deleted_pmids.  Every call
+ * records the PMID there; a repeat for an absent PMID keeps the first
+ * record, so re-ingesting an update file changes nothing. */
+lm_status lm_store_delete_article_from(lm_store *s, int64_t pmid, const char *source,
+                                       int *deleted, lm_error *err);
+
+/* Replaces the derived rows of one article (sentences, mentions,
+ * abbreviations) with doc's.  Must run inside lm_store_begin/commit; the
+ * article row must exist. */
+lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_error *err);
+
+/* Loads one article with its MeSH headings and publication types into a
+ * (caller-initialised) article, which is freed first.  LM_ERR_NOTFOUND
+ * when absent.  source and ingested_at (may be NULL) receive heap strings
+ * the caller frees.  An empty stored title/abstract reads back as NULL. */
+lm_status lm_store_get_article(lm_store *s, int64_t pmid, lm_article *out,
+                               char **source, char **ingested_at, lm_error *err);
+
+/* ---- ingest log ---------------------------------------------------------
+ * One row per ingested file or query.  A file is "already ingested" when a
+ * completed row has the same checksum (the MD5 of the raw file bytes). */
+typedef struct lm_ingest_counts {
+    int64_t articles;     /* articles seen in the source */
+    int64_t inserted;
+    int64_t replaced;
+    int64_t unchanged;
+    int64_t older;
+    int64_t deleted;      /* PMIDs deleted by DeleteCitation */
+    int64_t failed;       /* articles a stage could not process */
+} lm_ingest_counts;
+
+/* Looks for a completed ingest of a source with this name and size; when one
+ * exists *md5_hex (33 bytes) receives its checksum and *found = 1. */
+lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name,
+                                 int64_t size_bytes, int *found, char md5_hex[33],
+                                 lm_error *err);
+/* Starts a log row with status 'running'; *id receives its rowid.  Call it
+ * before lm_store_begin(): it then runs in its own transaction, so a
+ * crashed run leaves a visible 'running' row.  Called inside an open
+ * transaction the row joins that transaction (and its rollback).
+ * kind: "file", "stdin", "eutils" or "sync"; size_bytes < 0 = unknown. */
+lm_status lm_store_ingest_start(lm_store *s, const char *source_name,
+                                const char *kind, int64_t size_bytes,
+                                int64_t *id, lm_error *err);
+/* Sets the final status ('done', 'failed', 'interrupted'), counts (NULL
+ * keeps the stored ones), checksum (may be NULL: keeps the stored one) and
+ * error text (may be NULL).  LM_ERR_NOTFOUND for an unknown id. */
+lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
+                                 const lm_ingest_counts *counts,
+                                 const char *md5_hex, const char *error_text,
+                                 lm_error *err);
+
+/* ---- read side ----------------------------------------------------------
+ * Streaming iteration: the callback sees each row, valid during the call;
+ * returning non-LM_OK stops and is returned. */
+typedef struct lm_table_count {
+    const char *table;
+    int64_t rows;
+} lm_table_count;
+
+typedef struct lm_ingest_row {
+    int64_t id;
+    const char *source;
+    const char *kind;
+    const char *status;
+    const char *md5;
+    const char *started_at;
+    const char *finished_at;
+    lm_ingest_counts counts;
+    const char *error_text;
+} lm_ingest_row;
+
+lm_status lm_store_count_tables(lm_store *s,
+                                lm_status (*cb)(void *ctx, const lm_table_count *c),
+                                void *ctx, lm_error *err);
+/* Newest first; limit <= 0 lists all. */
+lm_status lm_store_list_ingests(lm_store *s, int limit,
+                                lm_status (*cb)(void *ctx, const lm_ingest_row *r),
+                                void *ctx, lm_error *err);
+/* All articles in PMID order, without MeSH/pubtypes (export path).  The
+ * article's strings are borrowed from SQLite: do not free or keep them.
+ * The callback may call other lm_store functions except this one. */
+lm_status lm_store_each_article(lm_store *s,
+                                lm_status (*cb)(void *ctx, const lm_article *a),
+                                void *ctx, lm_error *err);
+
+/* PRAGMA integrity_check + foreign_key_check; LM_ERR_CORRUPT on failure. */
+lm_status lm_store_check(lm_store *s, lm_error *err);
+
+#endif

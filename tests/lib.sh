@@ -1,0 +1,71 @@
+# Shell test helpers for the CLI tests (sourced by tests/test-*.sh).
+#
+# Each `check NAME CONDITION-COMMAND...` is one test: it passes when the
+# command exits 0.  `skip NAME WHY` records a skipped test.  `finish` prints
+# the summary line tests/run.sh adds up and exits non-zero on failure.
+# LITMINE points at the binary under test (the sanitizer build in
+# `make check`); every test works in its own scratch directory.
+
+LITMINE=${LITMINE_BIN:-./litmine}
+case $LITMINE in /*) ;; *) LITMINE=$(pwd)/$LITMINE ;; esac
+ROOT=$(pwd)
+FIXTURES=$ROOT/tests/fixtures
+SHARED=""
+for d in "${LITMINE_SHARED_DATA:-}" ../shared/data; do
+    if [ -n "$d" ] && [ -d "$d" ]; then SHARED=$(cd "$d" && pwd); break; fi
+done
+T_NAME=$(basename "$0")
+T_PASSED=0 T_FAILED=0 T_SKIPPED=0
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/litmine-sh-XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+# Sanitizer builds must not turn leaks in child processes into noise.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# Tests never read the machine's configuration.  The default one they get
+# runs only the sentence stage: NER has its own tests, and loading its
+# model in every sanitizer-built CLI call would make the suite crawl.
+printf '[pipeline]\nstages = sentences\n' >"$SCRATCH/default.conf"
+export LITMINE_CONFIG="$SCRATCH/default.conf"
+
+check() {
+    name=$1; shift
+    if "$@"; then
+        T_PASSED=$((T_PASSED + 1)); echo "ok   $name" >&2
+    else
+        T_FAILED=$((T_FAILED + 1)); echo "FAIL $name" >&2
+    fi
+}
+
+skip() {
+    T_SKIPPED=$((T_SKIPPED + 1)); echo "  skip: $1: $2" >&2
+}
+
+# lm ARGS...: runs litmine, saving stdout/stderr/exit status in $SCRATCH.
+lm() {
+    "$LITMINE" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err"
+    LM_RC=$?
+    return 0
+}
+
+rc_is() { [ "$LM_RC" -eq "$1" ] || { echo "    exit status $LM_RC, want $1; stderr:" >&2; sed 's/^/    /' "$SCRATCH/err" >&2; return 1; }; }
+out_has() { grep -q -- "$1" "$SCRATCH/out" || { echo "    stdout lacks: $1" >&2; return 1; }; }
+err_has() { grep -q -- "$1" "$SCRATCH/err" || { echo "    stderr lacks: $1; got:" >&2; sed 's/^/    /' "$SCRATCH/err" >&2; return 1; }; }
+sql() { sqlite3 -batch -noheader "$1" "$2"; }
+sql_is() {
+    got=$(sql "$1" "$2")
+    [ "$got" = "$3" ] || { echo "    $2 = '$got', want '$3'" >&2; return 1; }
+}
+
+finish() {
+    echo "# $T_NAME: $T_PASSED passed, $T_FAILED failed, $T_SKIPPED skipped"
+    [ "$T_FAILED" -eq 0 ]
+}
+
+# ok NAME 'SHELL EXPRESSION': like check, for compound conditions.
+ok() {
+    name=$1; shift
+    if eval "$1"; then
+        T_PASSED=$((T_PASSED + 1)); echo "ok   $name" >&2
+    else
+        T_FAILED=$((T_FAILED + 1)); echo "FAIL $name" >&2
+    fi
+}

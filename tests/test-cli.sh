@@ -1,0 +1,176 @@
+#!/bin/sh
+# CLI tests for ingest / stats / show / export, global options, config,
+# exit codes, and bad input (malformed XML, HTML, missing files, corrupt
+# database).  Fixtures: tests/fixtures/cli/.
+. "$(dirname "$0")/lib.sh"
+F=$FIXTURES/cli
+cd "$SCRATCH" || exit 2
+DB=$SCRATCH/t.db
+
+# --- global options and usage errors ----------------------------------
+lm --help
+ok "help exits 0 and lists commands" 'rc_is 0 && out_has "ingest" && out_has "export"'
+lm --version
+ok "version" 'rc_is 0 && out_has "^litmine [0-9]"'
+lm --bogus stats
+ok "unknown global flag is a usage error" 'rc_is 2 && err_has "unknown or incomplete option"'
+lm frobnicate
+ok "unknown command is a usage error" 'rc_is 2 && err_has "unknown command"'
+lm --db "$DB" ingest --nope "$F/articles.xml"
+ok "unknown ingest flag is a usage error" 'rc_is 2 && err_has "--nope"'
+lm --db "$DB" ingest
+check "ingest without files is a usage error" rc_is 2
+lm --db "$DB" ingest --help
+ok "command help goes to stdout" 'rc_is 0 && out_has "usage: litmine ingest"'
+check "usage errors wrote no database" test ! -e "$DB"
+
+# --- ingest, stats, show ----------------------------------------------
+lm --db "$DB" ingest "$F/articles.xml"
+check "ingest exits 0" rc_is 0
+check "ingest is silent when stderr is not a TTY" test ! -s "$SCRATCH/err"
+check "three articles stored" sql_is "$DB" "select count(*) from articles" 3
+check "title with inline markup" sql_is "$DB" "select title from articles where pmid=31000001" \
+    "BRCA1 loss and PARP inhibitor response in ovarian cancer."
+check "structured abstract with labels and markup" sql_is "$DB" \
+    "select abstract from articles where pmid=31000001" \
+    "BACKGROUND: Homologous recombination repair needs BRCA1. RESULTS: Olaparib reduced growth by 40% (p < 0.05) in Ca2+-free medium."
+check "MedlineDate year" sql_is "$DB" "select year from articles where pmid=31000002" 2018
+check "DOI from ELocationID" sql_is "$DB" "select doi from articles where pmid=31000003" 10.1000/cr.2020.7
+check "title-only article kept with empty abstract" sql_is "$DB" \
+    "select abstract = '' from articles where pmid=31000003" 1
+check "mesh headings with major topic" sql_is "$DB" \
+    "select group_concat(ui || ':' || major_topic, ',') from mesh_headings where pmid=31000001" \
+    "D019313:0,D010051:1"
+check "WAL journal mode" sql_is "$DB" "pragma journal_mode" wal
+check "ingest log row" sql_is "$DB" "select status, articles, inserted from ingest_log" "done|3|3"
+
+lm --db "$DB" stats
+ok "stats counts" 'rc_is 0 && out_has "articles *3" && out_has "articles.xml"'
+lm --db "$DB" show 31000002
+ok "show as text" 'rc_is 0 && out_has "α-synucléine" && out_has "Review"'
+lm --db "$DB" show --json 31000001
+ok "show --json is valid JSON with fields" 'rc_is 0 && python3 -c "
+import json,sys
+a=json.load(open(sys.argv[1]))
+assert a[\"pmid\"]==31000001 and a[\"year\"]==2019 and a[\"doi\"]==\"10.1000/jto.2019.001\"
+assert a[\"mesh\"][1][\"major_topic\"] is True and a[\"language\"]==\"eng\"
+" "$SCRATCH/out"'
+lm --db "$DB" show 4242
+ok "show of a missing PMID fails" 'rc_is 1 && err_has "4242"'
+lm --db "$DB" show abc
+check "show of a non-number is a usage error" rc_is 2
+
+# --- idempotence and versions -----------------------------------------
+sql "$DB" ".dump" >"$SCRATCH/dump1"
+lm --db "$DB" ingest "$F/articles.xml"
+check "same file again is skipped" rc_is 0
+check "skip leaves no new log row" sql_is "$DB" "select count(*) from ingest_log" 1
+lm --db "$DB" ingest --force "$F/articles.xml"
+check "forced re-ingest succeeds" rc_is 0
+check "forced re-ingest finds everything unchanged" sql_is "$DB" \
+    "select unchanged from ingest_log order by id desc limit 1" 3
+sql "$DB" "select * from articles; select * from mesh_headings; select * from publication_types" >"$SCRATCH/rows1"
+lm --db "$DB" ingest --force "$F/articles.xml"
+sql "$DB" "select * from articles; select * from mesh_headings; select * from publication_types" >"$SCRATCH/rows2"
+check "re-ingest leaves identical rows" cmp -s "$SCRATCH/rows1" "$SCRATCH/rows2"
+
+lm --db "$DB" ingest "$F/update.xml"
+check "update file ingests" rc_is 0
+check "higher version replaces" sql_is "$DB" "select version || '|' || abstract from articles where pmid=31000001" \
+    "2|Version two of the abstract."
+check "replaced article's old MeSH rows are gone" sql_is "$DB" \
+    "select count(*) from mesh_headings where pmid=31000001" 0
+check "DeleteCitation deletes" sql_is "$DB" "select count(*) from articles where pmid=31000003" 0
+check "deletion counted once (unknown PMID ignored)" sql_is "$DB" \
+    "select deleted from ingest_log order by id desc limit 1" 1
+lm --db "$DB" ingest "$F/older.xml"
+check "older version is ignored" sql_is "$DB" "select version from articles where pmid=31000001" 2
+
+# --- gzip and stdin -----------------------------------------------------
+gzip -c "$F/articles.xml" >"$SCRATCH/articles.xml.gz"
+lm --db "$SCRATCH/gz.db" ingest "$SCRATCH/articles.xml.gz"
+lm --db "$SCRATCH/plain.db" ingest "$F/articles.xml"
+ok "gzip and plain give the same rows" '
+    [ "$(sqlite3 "$SCRATCH/gz.db" "select pmid,version,title,abstract,journal,year,doi from articles")" = \
+      "$(sqlite3 "$SCRATCH/plain.db" "select pmid,version,title,abstract,journal,year,doi from articles")" ]'
+gzip -c "$F/articles.xml" >"$SCRATCH/no-suffix"
+lm --db "$SCRATCH/magic.db" ingest "$SCRATCH/no-suffix"
+check "gzip detected by content, not name" sql_is "$SCRATCH/magic.db" "select count(*) from articles" 3
+lm --db "$SCRATCH/stdin.db" ingest - <"$F/articles.xml"
+ok "stdin ingest" 'rc_is 0 && [ "$(sqlite3 "$SCRATCH/stdin.db" "select count(*) from articles")" = 3 ]'
+
+# --- bad input ---------------------------------------------------------
+BAD=$SCRATCH/bad.db
+lm --db "$BAD" ingest "$F/bad.xml" "$F/articles.xml"
+check "malformed XML exits 3" rc_is 3
+check "error names file and line" err_has "bad.xml:5"
+check "articles before the fault are stored, later files too" sql_is "$BAD" \
+    "select count(*) from articles where pmid in (32000001, 32000002, 31000001)" 3
+check "broken article not stored" sql_is "$BAD" "select count(*) from articles where pmid=32000003" 0
+check "failed ingest logged" sql_is "$BAD" "select status from ingest_log where source='bad.xml'" failed
+lm --db "$BAD" ingest "$F/page.html"
+ok "HTML page is reported as such" 'rc_is 3 && err_has "HTML"'
+lm --db "$BAD" ingest "$SCRATCH/does-not-exist.xml"
+ok "missing file exits 3 with message" 'rc_is 3 && err_has "does-not-exist.xml"'
+head -c 700 "$SCRATCH/articles.xml.gz" >"$SCRATCH/trunc.xml.gz"
+lm --db "$BAD" ingest "$SCRATCH/trunc.xml.gz"
+ok "truncated gzip exits 3" 'rc_is 3 && err_has "trunc.xml.gz"'
+printf '\377\376garbage' >"$SCRATCH/binary.xml"
+lm --db "$BAD" ingest "$SCRATCH/binary.xml"
+check "binary garbage exits 3" rc_is 3
+check "database intact after bad inputs" sql_is "$BAD" "pragma integrity_check" ok
+
+# --- corrupt database ---------------------------------------------------
+head -c 8192 /dev/urandom >"$SCRATCH/corrupt.db"
+cp "$SCRATCH/corrupt.db" "$SCRATCH/corrupt.orig"
+lm --db "$SCRATCH/corrupt.db" ingest "$F/articles.xml"
+ok "non-database file exits 4" 'rc_is 4 && err_has "corrupt.db"'
+check "non-database file left untouched" cmp -s "$SCRATCH/corrupt.db" "$SCRATCH/corrupt.orig"
+lm --db "$SCRATCH/missing.db" stats
+ok "stats on a missing database fails cleanly" 'rc_is 4 && [ ! -e "$SCRATCH/missing.db" ]'
+
+# --- export ------------------------------------------------------------
+lm --db "$SCRATCH/plain.db" export articles --format csv
+check "CSV export" rc_is 0
+check "CSV round-trips through a strict parser" python3 -c '
+import csv, sqlite3, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), strict=True))
+assert rows[0] == ["pmid","version","title","abstract","journal","year","doi","language","date_revised"], rows[0]
+db = sqlite3.connect(sys.argv[2])
+want = [[str(r[0]), str(r[1]), r[2], r[3], r[4] or "", "" if r[5] is None else str(r[5]), r[6] or "", r[7] or "", r[8] or ""]
+        for r in db.execute("select pmid,version,title,abstract,journal,year,doi,language,date_revised from articles order by pmid")]
+assert rows[1:] == want, (rows[1:], want)
+assert any(chr(34) in f for r in rows for f in r) and any("," in f for r in rows[1:] for f in r)
+' "$SCRATCH/out" "$SCRATCH/plain.db"
+lm --db "$SCRATCH/plain.db" export articles --format jsonl --out "$SCRATCH/a.jsonl"
+ok "JSONL export to --out" 'rc_is 0 && [ ! -s "$SCRATCH/out" ] && [ ! -e "$SCRATCH/a.jsonl.partial" ]'
+check "JSONL lines parse with the documented keys" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(lines) == 3
+assert list(lines[0].keys()) == ["pmid","version","title","abstract","journal","year","doi","language","date_revised"]
+assert lines[1]["title"].startswith("Effets de la \u03b1-synucl") and lines[2]["abstract"] == ""
+' "$SCRATCH/a.jsonl"
+lm --db "$SCRATCH/plain.db" export articles --format tsv
+ok "TSV export has one line per row" 'rc_is 0 && [ "$(wc -l <"$SCRATCH/out")" -eq 4 ] && grep -q "Line one, with a comma" "$SCRATCH/out"'
+lm --db "$SCRATCH/plain.db" export articles --format xml
+check "unknown export format is a usage error" rc_is 2
+lm --db "$SCRATCH/plain.db" export articles --excel --out "$SCRATCH/x.csv"
+ok "--excel writes a BOM" '[ "$(head -c 3 "$SCRATCH/x.csv" | od -An -tx1 | tr -d " ")" = efbbbf ]'
+lm --db "$SCRATCH/plain.db" export articles --out /nonexistent-dir/x.csv
+ok "export to an unwritable place fails" 'rc_is 1 && err_has "nonexistent-dir"'
+
+# --- configuration -----------------------------------------------------
+printf '[store]\npath = %s/from-config.db\nbatch_size = 2\n[pipeline]\nstages = sentences\n' "$SCRATCH" >"$SCRATCH/lm.conf"
+lm --config "$SCRATCH/lm.conf" ingest "$F/articles.xml"
+ok "config [store] path is used" 'rc_is 0 && [ -s "$SCRATCH/from-config.db" ]'
+LITMINE_CONFIG="$SCRATCH/lm.conf" "$LITMINE" stats >"$SCRATCH/out" 2>"$SCRATCH/err"; LM_RC=$?
+ok "LITMINE_CONFIG is read" 'rc_is 0 && out_has "from-config.db"'
+lm --config "$SCRATCH/lm.conf" --db "$SCRATCH/flag.db" ingest "$F/articles.xml"
+ok "--db overrides the config" '[ -s "$SCRATCH/flag.db" ]'
+lm --config "$F/bad.conf" stats
+ok "malformed config is a usage error naming the line" 'rc_is 2 && err_has "bad.conf:3"'
+lm --config "$SCRATCH/nope.conf" stats
+ok "missing --config file fails" 'rc_is 1 && err_has "nope.conf"'
+
+finish

@@ -1,0 +1,273 @@
+/* Tests for pipeline/lm_engine and pipeline/lm_stages: ordering and
+ * determinism for any thread count, stage failures, deletions, reprocess,
+ * backpressure with more articles than the in-flight ring, and a fatal
+ * store error that must not hang the reader. */
+#include "../pipeline/lm_engine.h"
+#include "lm_test.h"
+
+#include <sqlite3.h>
+
+/* A stage that records a mention over the first word of the title and
+ * fails on PMIDs divisible by 97. */
+static lm_status fake_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    (void)cfg;
+    (void)err;
+    *state = NULL;
+    return LM_OK;
+}
+static void fake_free(void *state) { (void)state; }
+static lm_status fake_scratch_init(const void *state, void **scratch, lm_error *err)
+{
+    (void)state;
+    (void)err;
+    *scratch = NULL;
+    return LM_OK;
+}
+static void fake_scratch_free(void *scratch) { (void)scratch; }
+static lm_status fake_process(const void *state, void *scratch, const lm_article *a,
+                              lm_doc *doc, lm_error *err)
+{
+    (void)state;
+    (void)scratch;
+    if (a->pmid % 97 == 0)
+        return lm_error_set(err, LM_ERR_PARSE, "cannot handle this one");
+    int32_t end = (int32_t)strcspn(doc->text, " ");
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", end, doc->text);
+    lm_status st = lm_doc_add_sentence(doc, 0, (int32_t)doc->text_len, err);
+    if (st == LM_OK)
+        st = lm_doc_add_mention(doc, 0, end, 1, word, "MESH:D000001", 0,
+                                (float)(a->pmid % 10) / 10.0f, err);
+    return st;
+}
+static const lm_stage_ops fake_stage = {"fake", fake_init, fake_free, fake_scratch_init,
+                                        fake_scratch_free, fake_process};
+
+static void make_article(lm_article *a, int64_t pmid)
+{
+    char title[64], abstract[128];
+    lm_article_init(a);
+    a->pmid = pmid;
+    snprintf(title, sizeof title, "Word%lld about things", (long long)pmid);
+    snprintf(abstract, sizeof abstract, "Abstract of %lld.", (long long)pmid);
+    a->title = strdup(title);
+    a->abstract = strdup(abstract);
+    lm_article_add_mesh(a, "D006801", "Humans", 0);
+}
+
+static void open_db(const char *name, lm_store **store)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    lm_error err;
+    LM_CHECK(lm_store_open(store, path, NULL, &err) == LM_OK);
+}
+
+/* Ingests n articles (deleting a few) with the given thread count and
+ * returns a dump of the resulting rows. */
+static char *run_with_threads(int threads, int n, const char *name)
+{
+    lm_store *store;
+    open_db(name, &store);
+    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_engine_options opts = {threads, 50, &chain, "test", NULL, NULL};
+    lm_engine *e;
+    lm_error err;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    for (int i = 1; i <= n; i++) {
+        lm_article a;
+        make_article(&a, 1000 + i);
+        LM_CHECK(lm_engine_submit(e, &a, &err) == LM_OK);
+        if (i % 250 == 0)
+            LM_CHECK(lm_engine_submit_delete(e, 1000 + i - 1, &err) == LM_OK);
+    }
+    lm_ingest_counts counts;
+    LM_CHECK(lm_engine_finish(e, 0, &counts, &err) == LM_OK);
+    LM_CHECK_INT(counts.articles, n);
+    LM_CHECK_INT(counts.inserted, n);
+    LM_CHECK_INT(counts.deleted, n / 250);
+    int failing = 0;
+    for (int i = 1; i <= n; i++)
+        failing += (1000 + i) % 97 == 0;
+    LM_CHECK_INT(counts.failed, failing);
+    lm_store_close(store);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db,
+                       "SELECT 'a', pmid, title, '' FROM articles UNION ALL "
+                       "SELECT 'm', pmid, id || ':' || start || ':' || end || ':' || text, "
+                       "score FROM mentions UNION ALL "
+                       "SELECT 's', pmid, idx, end FROM sentences ORDER BY 1, 2, 3",
+                       -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(f, "%s|%s|%s|%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    fclose(f);
+    return mem;
+}
+
+static void test_identical_for_any_thread_count(void)
+{
+    /* More articles than the in-flight ring, so submit must block and
+     * resume (backpressure) in every configuration. */
+    int n = LM_ENGINE_IN_FLIGHT * 3 + 17;
+    char *one = run_with_threads(1, n, "t1.db");
+    char *two = run_with_threads(2, n, "t2.db");
+    char *eight = run_with_threads(8, n, "t8.db");
+    LM_CHECK(one && strlen(one) > 1000);
+    LM_CHECK_STR(one, two);
+    LM_CHECK_STR(one, eight);
+    LM_CHECK(strstr(one, "a|1194|") != NULL);      /* 1194 = 97 * 12 + 30: stored... */
+    LM_CHECK(strstr(one, "m|1164|") == NULL);      /* 1164 = 97 * 12: no mentions */
+    LM_CHECK(strstr(one, "a|1249|") == NULL);      /* deleted */
+    free(one);
+    free(two);
+    free(eight);
+}
+
+static void test_flush_commits(void)
+{
+    lm_store *store;
+    open_db("flush.db", &store);
+    lm_engine_options opts = {2, 1000000, NULL, "test", NULL, NULL};
+    lm_engine *e;
+    lm_error err;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    for (int i = 0; i < 10; i++) {
+        lm_article a;
+        make_article(&a, 500 + i);
+        lm_engine_submit(e, &a, &err);
+    }
+    LM_CHECK(lm_engine_flush(e, &err) == LM_OK);
+    /* A second connection sees the flushed rows: they are committed. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/flush.db", lm_test_tmpdir());
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM articles", -1, &st, NULL);
+    LM_CHECK(sqlite3_step(st) == SQLITE_ROW);
+    LM_CHECK_INT(sqlite3_column_int(st, 0), 10);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    lm_ingest_counts c;
+    lm_engine_counts(e, &c);
+    LM_CHECK_INT(c.inserted, 10);
+    LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
+    lm_store_close(store);
+}
+
+static void test_reprocess_rewrites_derived_rows(void)
+{
+    lm_store *store;
+    open_db("re.db", &store);
+    lm_engine_options plain = {1, 10, NULL, "test", NULL, NULL};
+    lm_engine *e;
+    lm_error err;
+    lm_engine_start(&e, store, &plain, &err);
+    lm_article a;
+    make_article(&a, 4242);
+    lm_engine_submit(e, &a, &err);
+    LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
+
+    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_engine_options staged = {2, 10, &chain, "test", NULL, NULL};
+    LM_CHECK(lm_engine_start(&e, store, &staged, &err) == LM_OK);
+    for (int round = 0; round < 2; round++) {
+        lm_article stored;
+        lm_article_init(&stored);
+        LM_CHECK(lm_store_get_article(store, 4242, &stored, NULL, NULL, &err) == LM_OK);
+        LM_CHECK(lm_engine_submit_reprocess(e, &stored, &err) == LM_OK);
+        LM_CHECK(lm_engine_flush(e, &err) == LM_OK);
+    }
+    lm_ingest_counts c;
+    LM_CHECK(lm_engine_finish(e, 0, &c, &err) == LM_OK);
+    LM_CHECK_INT(c.articles, 2);
+    LM_CHECK_INT(c.inserted, 0);
+    lm_store_close(store);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/re.db", lm_test_tmpdir());
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(*), max(text) FROM mentions WHERE pmid=4242", -1, &st,
+                       NULL);
+    LM_CHECK(sqlite3_step(st) == SQLITE_ROW);
+    LM_CHECK_INT(sqlite3_column_int(st, 0), 1);   /* replaced, not duplicated */
+    LM_CHECK_STR((const char *)sqlite3_column_text(st, 1), "Word4242");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_fatal_store_error_does_not_hang(void)
+{
+    lm_store *store;
+    open_db("fatal.db", &store);
+    /* Another connection holds the write lock: the writer's first
+     * transaction fails after the (short) busy timeout. */
+    lm_store_close(store);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fatal.db", lm_test_tmpdir());
+    lm_store_options so = {0, 50};
+    lm_error err;
+    LM_CHECK(lm_store_open(&store, path, &so, &err) == LM_OK);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+    lm_engine_options opts = {2, 10, NULL, "test", NULL, NULL};
+    lm_engine *e;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    lm_status st = LM_OK;
+    int submitted = 0;
+    for (int i = 0; i < LM_ENGINE_IN_FLIGHT * 2 && st == LM_OK; i++, submitted++) {
+        lm_article a;
+        make_article(&a, 9000 + i);
+        st = lm_engine_submit(e, &a, &err);
+    }
+    lm_status fst = lm_engine_finish(e, 0, NULL, &err);
+    LM_CHECK(fst == LM_ERR_BUSY || fst == LM_ERR_DB);
+    LM_CHECK(strlen(err.msg) > 0);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    lm_store_close(store);
+}
+
+static void test_unknown_stage_rejected(void)
+{
+    lm_config *cfg;
+    lm_error err;
+    lm_config_init(&cfg, &err);
+    lm_stage_chain chain;
+    LM_CHECK(lm_stage_chain_init(&chain, "sentences,bogus", cfg, &err) == LM_ERR_USAGE);
+    LM_CHECK(strstr(err.msg, "bogus") != NULL);
+    LM_CHECK(lm_stage_chain_init(&chain, "sentences,sentences", cfg, &err) == LM_ERR_USAGE);
+    LM_CHECK(lm_stage_chain_init(&chain, "", cfg, &err) == LM_OK && chain.n == 0);
+    LM_CHECK(lm_stage_chain_init(&chain, "sentences", cfg, &err) == LM_OK && chain.n == 1);
+    lm_stage_chain_free(&chain);
+    lm_config_set(cfg, "models", "dir", "/nonexistent", &err);
+    LM_CHECK(lm_stage_chain_init(&chain, "ner", cfg, &err) != LM_OK);
+    LM_CHECK(strstr(err.msg, "/nonexistent") != NULL);
+    lm_config_free(cfg);
+}
+
+int main(void)
+{
+    LM_RUN(test_identical_for_any_thread_count);
+    LM_RUN(test_flush_commits);
+    LM_RUN(test_reprocess_rewrites_derived_rows);
+    LM_RUN(test_fatal_store_error_does_not_hang);
+    LM_RUN(test_unknown_stage_rejected);
+    return LM_DONE();
+}

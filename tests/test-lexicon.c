@@ -1,0 +1,636 @@
+/*
+ * Tests for lm_lexicon: the normal form, id qualification, each importer
+ * on the hand-written fixtures in tests/fixtures/lexicon (exact ids, names,
+ * types, skipped records), the ambiguity rules, save/load round trip,
+ * corruption detection, concurrent read-only lookups, and — when
+ * ../shared/data exists — real lookups against gene_info, DrugBank and the
+ * BC5CDR training annotations.
+ */
+#include "../nlp/lm_lexicon.h"
+#include "lm_test.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIX "tests/fixtures/lexicon/"
+
+static int near(double a, double b)
+{
+    return fabs(a - b) < 1e-9;
+}
+
+static const char *norm(const char *s)
+{
+    static char buf[LM_LEXICON_KEY_MAX];
+    lm_lexicon_normalize(s, strlen(s), buf, sizeof buf);
+    return buf;
+}
+
+static int same_norm(const char *a, const char *b)
+{
+    char x[LM_LEXICON_KEY_MAX], y[LM_LEXICON_KEY_MAX];
+    size_t nx = lm_lexicon_normalize(a, strlen(a), x, sizeof x);
+    size_t ny = lm_lexicon_normalize(b, strlen(b), y, sizeof y);
+    if (nx == 0 || ny == 0 || strcmp(x, y) != 0) {
+        fprintf(stderr, "    '%s' -> '%s'  vs  '%s' -> '%s'\n", a, x, b, y);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_normalize(void)
+{
+    LM_CHECK_STR(norm("TNF-alpha"), "tnfalpha");
+    LM_CHECK(same_norm("TNF-alpha", "TNF \xce\xb1"));        /* α */
+    LM_CHECK(same_norm("TNF-alpha", "tnf\xce\x91"));         /* Α */
+    LM_CHECK(same_norm("TNF-alpha", "Tnf  Alpha"));
+    LM_CHECK(same_norm("\xce\xb2-blocker", "beta blocker"));
+    LM_CHECK(same_norm("IL-2", "IL 2"));
+    LM_CHECK(same_norm("IL-2", "il2"));
+    LM_CHECK(same_norm("Tumour necrosis factor", "tumor necrosis factor"));
+    LM_CHECK(same_norm("anaemia", "Anemia"));
+    LM_CHECK(same_norm("oedema", "edema"));
+    LM_CHECK(same_norm("haemorrhage", "hemorrhage"));
+    LM_CHECK(same_norm("diarrhoea", "diarrhea"));
+    LM_CHECK(same_norm("leukaemia", "leukemia"));
+    LM_CHECK(same_norm("Type II diabetes", "type 2 diabetes"));
+    LM_CHECK(same_norm("type I diabetes", "Type-1 Diabetes"));
+    LM_CHECK(same_norm("Crohn's disease", "Crohn disease"));
+    LM_CHECK(same_norm("Crohn\xe2\x80\x99s disease", "crohn disease"));   /* ’ */
+    LM_CHECK(same_norm("Sj\xc3\xb6gren syndrome", "Sjogren Syndrome"));
+    LM_CHECK(same_norm("5\xe2\x80\x93HT", "5-HT"));                       /* en dash */
+    LM_CHECK(same_norm("Na+/K+-ATPase", "Na K ATPase"));
+    LM_CHECK_STR(norm("\xc2\xb5g"), "mug");
+    /* Things that must stay apart. */
+    char f1[32], f2[32];
+    lm_lexicon_normalize("factor I", 8, f1, sizeof f1);
+    lm_lexicon_normalize("factor II", 9, f2, sizeof f2);
+    LM_CHECK_STR(f1, "factor1");
+    LM_CHECK_STR(f2, "factor2");
+    LM_CHECK_STR(norm("vitamin I"), "vitamini");   /* only after type/class/... */
+    /* Empty and too short. */
+    char out[8];
+    LM_CHECK_INT(lm_lexicon_normalize("", 0, out, sizeof out), 0);
+    LM_CHECK_INT(lm_lexicon_normalize(" - ", 3, out, sizeof out), 0);
+    LM_CHECK_INT(lm_lexicon_normalize("a", 1, out, sizeof out), 0);
+    LM_CHECK_INT(lm_lexicon_normalize("ab", 2, out, sizeof out), 2);
+    LM_CHECK_STR(out, "ab");
+    /* Does not fit: 0, never a truncated key. */
+    LM_CHECK_INT(lm_lexicon_normalize("abcdefghij", 10, out, sizeof out), 0);
+    LM_CHECK_STR(out, "");
+    /* Invalid UTF-8 is a separator, not a crash. */
+    LM_CHECK_STR(norm("ab\xff" "cd"), "abcd");
+}
+
+static void test_qualify_id(void)
+{
+    lm_buf b;
+    lm_buf_init(&b);
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D003920", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D003920");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_CHEMICAL, "mesh:C000002", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "MESH:C000002");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_GENE, "672", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "NCBIGene:672");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D058186|D017093", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D058186|MESH:D017093");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D1+OMIM:1234", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D1|OMIM:1234");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D000001,D000002", &b) == 0);
+    LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D000001|MESH:D000002");
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "-1", &b) == -1);
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "", &b) == -1);
+    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, NULL, &b) == -1);
+    lm_buf_free(&b);
+}
+
+static void test_types(void)
+{
+    LM_CHECK(lm_lex_type_from_name("Chemical") == LM_LEX_CHEMICAL);
+    LM_CHECK(lm_lex_type_from_name("DiseaseOrPhenotypicFeature") == LM_LEX_DISEASE);
+    LM_CHECK(lm_lex_type_from_name("GeneOrGeneProduct") == LM_LEX_GENE);
+    LM_CHECK(lm_lex_type_from_name("SequenceVariant") == LM_LEX_ANY);
+    LM_CHECK_STR(lm_lex_type_name(LM_LEX_GENE), "Gene");
+}
+
+/* Builds a lexicon from every fixture file. */
+static lm_lexicon *fixture_lexicon(lm_lexicon_import_stats st[4])
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    if (lm_lexicon_builder_init(&b, &err) != LM_OK)
+        return NULL;
+    if (lm_lexicon_import_mesh(b, FIX "desc_sample.xml", &st[0], &err) != LM_OK ||
+        lm_lexicon_import_mesh(b, FIX "supp_sample.xml", &st[1], &err) != LM_OK ||
+        lm_lexicon_import_gene_info(b, FIX "gene_info_sample.tsv", 9606, 0, &st[2], &err) !=
+            LM_OK ||
+        lm_lexicon_import_drugbank(b, FIX "drugbank_sample.csv", &st[3], &err) != LM_OK ||
+        lm_lexicon_builder_finish(b, &lex, &err) != LM_OK)
+        fprintf(stderr, "  fixture lexicon: %s\n", err.msg);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
+/* The id of the best match, or "" */
+static const char *best(const lm_lexicon *lex, lm_lex_type t, const char *text)
+{
+    static char id[128];
+    lm_lexicon_match m;
+    id[0] = '\0';
+    if (lm_lexicon_lookup(lex, t, text, strlen(text), &m))
+        snprintf(id, sizeof id, "%s", m.id);
+    return id;
+}
+
+static void test_import_mesh(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    LM_CHECK_INT(st[0].records, 8);
+    LM_CHECK_INT(st[0].skipped, 1);   /* Body Regions (A01) */
+    LM_CHECK_INT(st[1].records, 6);
+    LM_CHECK_INT(st[1].skipped, 1);   /* SCRClass 4 organism */
+
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "Paracetamol", 11, &m) == 1);
+    LM_CHECK_STR(m.id, "MESH:D000082");
+    LM_CHECK_STR(m.name, "Acetaminophen");
+    LM_CHECK(m.type == LM_LEX_CHEMICAL);
+    LM_CHECK(near(m.score, LM_LEX_SCORE_TERM));
+    LM_CHECK(m.variant == 0);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Paracetamol", 11, &m) == 0);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Diabetes Mellitus", 17, &m) == 1);
+    LM_CHECK_STR(m.id, "MESH:D003920");
+    LM_CHECK(near(m.score, LM_LEX_SCORE_NAME) && (m.flags & LM_LEX_PREFERRED));
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "NIDDM"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "type II diabetes mellitus"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "maturity onset diabetes mellitus"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "noninsulin-dependent diabetes mellitus"),
+                 "MESH:D003924");
+    /* F03 mental disorder and C23 symptom are diseases */
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "melancholia"), "MESH:D003866");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "pain"), "MESH:D010146");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "aches and pains") , "");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "Aches & Pains"), "MESH:D010146");
+    /* un-inverted entry term */
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "endogenous depression", 21, &m) == 1);
+    LM_CHECK_STR(m.id, "MESH:D003866");
+    LM_CHECK(near(m.score, LM_LEX_SCORE_VARIANT));
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "high blood pressure"), "MESH:D006973");
+    /* plural variant */
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Hypertensions", 13, &m) == 1);
+    LM_CHECK_STR(m.id, "MESH:D006973");
+    LM_CHECK(m.variant == 1 && near(m.score, LM_LEX_SCORE_NAME * 0.9));
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "depressive disorders"), "MESH:D003866");
+    /* Greek letter as a character reference in the XML */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "TNF alpha"), "MESH:D014409");
+    /* cross-references and qualifiers do not leak in; anatomy skipped */
+    LM_CHECK_STR(best(lex, LM_LEX_ANY, "Analgesics, Non-Narcotic"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_ANY, "blood"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_ANY, "Benzilates"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_ANY, "body regions"), "");
+    /* supplementary records */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "bevonium methyl sulfate"), "MESH:C000002");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "IVA protocol"), "MESH:C064227");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "malignant mesenchymal tumour"), "MESH:C535700");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "familial example type hypertension"),
+                 "MESH:C999002");   /* no SCRClass: mapped to a disease heading */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "examplomycin"), "MESH:C999003");
+    LM_CHECK_STR(best(lex, LM_LEX_ANY, "example virus 1"), "");
+    lm_lexicon_free(lex);
+}
+
+static void test_import_gene_info(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    LM_CHECK_INT(st[2].records, 7);
+    LM_CHECK_INT(st[2].skipped, 1);   /* mouse */
+    lm_lexicon_match m[8];
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_GENE, "BRCA1", 5, m) == 1);
+    LM_CHECK_STR(m[0].id, "NCBIGene:672");
+    LM_CHECK_STR(m[0].name, "BRCA1");
+    LM_CHECK(m[0].flags & LM_LEX_SYMBOL);
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "rnf53"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1 DNA repair associated"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "breast cancer type 1 susceptibility protein"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "tumour protein p53"), "NCBIGene:7157");
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "p53"), "NCBIGene:7157");
+    /* Ambiguity: TP53 is 7157's symbol and 9999's synonym -> 7157 only. */
+    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_GENE, "TP53", 4, m, 8);
+    LM_CHECK_INT(n, 1);
+    LM_CHECK(n == 1 && strcmp(m[0].id, "NCBIGene:7157") == 0 && m[0].n_candidates == 1);
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BAR7"), "NCBIGene:9999");
+    /* A synonym of two genes and nobody's symbol: both kept, lowest id first. */
+    n = lm_lexicon_lookup_all(lex, LM_LEX_GENE, "XYZ9", 4, m, 8);
+    LM_CHECK_INT(n, 2);
+    LM_CHECK(n == 2 && strcmp(m[0].id, "NCBIGene:8888") == 0 &&
+             strcmp(m[1].id, "NCBIGene:8889") == 0 && m[0].n_candidates == 2);
+    /* The same name as gene and as chemical, told apart by type. */
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "TNF-\xce\xb1"), "NCBIGene:7124");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "TNF-\xce\xb1"), "MESH:D014409");
+    n = lm_lexicon_lookup_all(lex, LM_LEX_ANY, "TNF alpha", 9, m, 8);
+    LM_CHECK_INT(n, 2);
+    /* taxon filter */
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "bbl"), "");
+    lm_lexicon_builder *b;
+    lm_lexicon *all = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_gene_info(b, FIX "gene_info_sample.tsv", 0, 1, &st[0], &err) ==
+             LM_OK);
+    LM_CHECK_INT(st[0].skipped, 0);
+    LM_CHECK(lm_lexicon_builder_finish(b, &all, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    LM_CHECK_STR(best(all, LM_LEX_GENE, "bbl"), "NCBIGene:22059");
+    /* with_designations */
+    LM_CHECK_STR(best(all, LM_LEX_GENE, "breast cancer type 1 susceptibility protein"),
+                 "NCBIGene:672");
+    lm_lexicon_free(all);
+    lm_lexicon_free(lex);
+}
+
+static void test_import_drugbank(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    LM_CHECK_INT(st[3].records, 5);
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "Aspirin", 7, &m) == 1);
+    LM_CHECK_STR(m.id, "DRUGBANK:DB00945");
+    LM_CHECK_STR(m.name, "Acetylsalicylic acid");
+    LM_CHECK(near(m.score, LM_LEX_SCORE_SYN));
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "\"Bayer\" aspirin"), "DRUGBANK:DB00945");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "[Leu1, Thr2]-63-desulfohirudin"),
+                 "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lepirudin"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "cetuximab"), "DRUGBANK:DB00002");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "bivalirudinum"), "DRUGBANK:DB00006");
+    /* Records after a quoted field with a newline are intact. */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Tylenol"), "MESH:D000082");   /* MeSH 0.90 */
+    lm_lexicon_match all[4];
+    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "tylenol", 7, all, 4);
+    LM_CHECK_INT(n, 2);
+    LM_CHECK(n == 2 && strcmp(all[1].id, "DRUGBANK:DB00316") == 0);
+    /* namespace filter */
+    n = lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "DRUGBANK:", "tylenol", 7, all, 4);
+    LM_CHECK(n == 1 && strcmp(all[0].id, "DRUGBANK:DB00316") == 0 && all[0].n_candidates == 1);
+    n = lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "tylenol", 7, all, 4);
+    LM_CHECK(n == 1 && strcmp(all[0].id, "MESH:D000082") == 0);
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "aspirin", 7, all, 4), 0);
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "", "aspirin", 7, all, 4), 1);
+    /* "Acetaminophen": MeSH heading (0.95) beats DrugBank common name (0.85) */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "acetaminophen"), "MESH:D000082");
+    lm_lexicon_free(lex);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_import_errors(void)
+{
+    lm_lexicon_builder *b;
+    lm_error err;
+    char p[512];
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_mesh(b, "/nonexistent/desc.xml", NULL, &err) == LM_ERR_IO);
+    snprintf(p, sizeof p, "%s/bad.xml", lm_test_tmpdir());
+    write_file(p, "<DescriptorRecordSet><DescriptorRecord><DescriptorUI>D1</Descr");
+    LM_CHECK(lm_lexicon_import_mesh(b, p, NULL, &err) == LM_ERR_PARSE);
+    write_file(p, "<PubmedArticleSet></PubmedArticleSet>");
+    LM_CHECK(lm_lexicon_import_mesh(b, p, NULL, &err) == LM_ERR_FORMAT);
+    LM_CHECK(lm_lexicon_import_gene_info(b, "/nonexistent/gene_info", 0, 0, NULL, &err) ==
+             LM_ERR_IO);
+    snprintf(p, sizeof p, "%s/bad_gene_info", lm_test_tmpdir());
+    write_file(p, "#tax_id\tGeneID\n9606\t672\tBRCA1\t-\t-\t-\t-\t-\tx\n9606\tabc\tX\n");
+    LM_CHECK(lm_lexicon_import_gene_info(b, p, 0, 0, NULL, &err) == LM_ERR_PARSE);
+    LM_CHECK(strstr(err.msg, ":3:") != NULL);
+    snprintf(p, sizeof p, "%s/bad.csv", lm_test_tmpdir());
+    write_file(p, "DrugBank ID,Common name\nDB1,\"unterminated\n");
+    LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_ERR_PARSE);
+    LM_CHECK(strstr(err.msg, ":2:") != NULL);
+    write_file(p, "ID,Name\nDB1,x\n");
+    LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_ERR_FORMAT);
+    write_file(p, "DrugBank ID,Common name\nDB1,\"x\"y\n");
+    LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_ERR_PARSE);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_ANY, "X:1", "abc", 3, 0, 1, 1, &err) ==
+             LM_ERR_USAGE);
+    lm_lexicon_builder_free(b);
+}
+
+static void test_corpus_rule(void)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/corpus.txt", lm_test_tmpdir());
+    write_file(p, "1|t|Aspirin and aspirin and ASPIRIN.\n"
+                  "1|a|Renal and hepatic failure. Hypertension x.\n"
+                  "1\t0\t7\tAspirin\tChemical\tD001241\n"
+                  "1\t12\t19\taspirin\tChemical\tD001241\n"
+                  "1\t24\t31\tASPIRIN\tChemical\tD000001\n"
+                  "1\t33\t58\tRenal and hepatic failure\tDisease\tD058186|D017093\tx|y\n"
+                  "1\t60\t72\tHypertension\tDisease\tD000002\n"
+                  "1\t73\t74\tx\tDisease\t-1\n"
+                  "\n");
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    lm_lexicon_import_stats st;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_mesh(b, FIX "desc_sample.xml", NULL, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_pubtator(b, p, &st, &err) == LM_OK);
+    LM_CHECK_INT(st.records, 6);
+    LM_CHECK_INT(st.skipped, 1);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    lm_lexicon_match m[4];
+    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "aspirin", 7, m, 4);
+    LM_CHECK_INT(n, 1);   /* the runner-up id (1 of 3) is dropped */
+    LM_CHECK(n == 1 && strcmp(m[0].id, "MESH:D001241") == 0 && m[0].count == 2 &&
+             (m[0].flags & LM_LEX_CORPUS) && near(m[0].score, LM_LEX_SCORE_CORPUS));
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "renal and hepatic failure"),
+                 "MESH:D058186|MESH:D017093");
+    /* corpus annotation outranks the dictionary, which stays second */
+    n = lm_lexicon_lookup_all(lex, LM_LEX_DISEASE, "hypertension", 12, m, 4);
+    LM_CHECK_INT(n, 2);
+    LM_CHECK(n == 2 && strcmp(m[0].id, "MESH:D000002") == 0 &&
+             strcmp(m[1].id, "MESH:D006973") == 0);
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "x"), "");
+    lm_lexicon_free(lex);
+}
+
+static long file_size(const char *path)
+{
+    struct stat s;
+    return stat(path, &s) == 0 ? (long)s.st_size : -1;
+}
+
+static void flip_byte(const char *path, long off)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return;
+    fseek(f, off, SEEK_SET);
+    int c = getc(f);
+    fseek(f, off, SEEK_SET);
+    putc(c ^ 0x40, f);
+    fclose(f);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    int c, ok = a && b;
+    while (ok && (c = getc(a)) != EOF)
+        putc(c, b);
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return ok ? 0 : -1;
+}
+
+static void test_save_load(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/lexicon.bin", lm_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/bad.bin", lm_test_tmpdir());
+    lm_error err;
+    LM_CHECK(lm_lexicon_save(lex, path, &err) == LM_OK);
+    lm_lexicon *back = NULL;
+    LM_CHECK(lm_lexicon_load(path, &back, &err) == LM_OK);
+    if (back) {
+        lm_lexicon_info a, b;
+        lm_lexicon_get_info(lex, &a);
+        lm_lexicon_get_info(back, &b);
+        LM_CHECK(a.n_concepts == b.n_concepts && a.n_names == b.n_names &&
+                 a.n_entries == b.n_entries);
+        LM_CHECK(a.n_entries > 40);
+        LM_CHECK_STR(best(back, LM_LEX_CHEMICAL, "Paracetamol"), "MESH:D000082");
+        LM_CHECK_STR(best(back, LM_LEX_GENE, "TP53"), "NCBIGene:7157");
+        lm_lexicon_match m[4];
+        LM_CHECK_INT(lm_lexicon_lookup_all(back, LM_LEX_GENE, "XYZ9", 4, m, 4), 2);
+        /* extending a saved lexicon keeps everything */
+        lm_lexicon_builder *bld;
+        lm_lexicon *ext = NULL;
+        LM_CHECK(lm_lexicon_builder_init(&bld, &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_add_lexicon(bld, back, &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_add(bld, LM_LEX_CHEMICAL, "MESH:D999999", "newcompound", 11,
+                                        LM_LEX_PREFERRED, 0.95, 1, &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_finish(bld, &ext, &err) == LM_OK);
+        lm_lexicon_builder_free(bld);
+        if (ext) {
+            lm_lexicon_info c;
+            lm_lexicon_get_info(ext, &c);
+            LM_CHECK_INT(c.n_entries, a.n_entries + 1);
+            LM_CHECK_INT(c.n_concepts, a.n_concepts + 1);
+            LM_CHECK_STR(best(ext, LM_LEX_CHEMICAL, "newcompound"), "MESH:D999999");
+            LM_CHECK_STR(best(ext, LM_LEX_DISEASE, "endogenous depression"), "MESH:D003866");
+            LM_CHECK_INT(lm_lexicon_lookup_all(ext, LM_LEX_GENE, "XYZ9", 4, m, 4), 2);
+            lm_lexicon_free(ext);
+        }
+        lm_lexicon_free(back);
+        back = NULL;
+    }
+    /* corruption anywhere is detected */
+    long size = file_size(path);
+    LM_CHECK(size > 40);
+    long offsets[] = {0, 9, 20, 33, 40, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        LM_CHECK(copy_file(path, bad) == 0);
+        flip_byte(bad, offsets[i]);
+        lm_status s = lm_lexicon_load(bad, &back, &err);
+        LM_CHECK_INT(s, LM_ERR_CORRUPT);
+        if (s == LM_OK)
+            lm_lexicon_free(back);
+    }
+    LM_CHECK(copy_file(path, bad) == 0);
+    LM_CHECK(truncate(bad, size - 10) == 0);
+    LM_CHECK_INT(lm_lexicon_load(bad, &back, &err), LM_ERR_CORRUPT);
+    LM_CHECK(truncate(bad, 12) == 0);
+    LM_CHECK_INT(lm_lexicon_load(bad, &back, &err), LM_ERR_CORRUPT);
+    write_file(bad, "not a lexicon at all, just some text of some length\n");
+    LM_CHECK_INT(lm_lexicon_load(bad, &back, &err), LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "bad.bin") != NULL);
+    LM_CHECK_INT(lm_lexicon_load("/nonexistent/lexicon.bin", &back, &err), LM_ERR_IO);
+    /* saving into a missing directory fails cleanly */
+    LM_CHECK_INT(lm_lexicon_save(lex, "/nonexistent/dir/lexicon.bin", &err), LM_ERR_IO);
+    lm_lexicon_free(lex);
+}
+
+static void test_empty_lexicon(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL, *back = NULL;
+    lm_error err;
+    char path[512];
+    snprintf(path, sizeof path, "%s/empty.bin", lm_test_tmpdir());
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    LM_CHECK(lm_lexicon_save(lex, path, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_load(path, &back, &err) == LM_OK);
+    LM_CHECK_STR(best(back, LM_LEX_ANY, "anything"), "");
+    lm_lexicon_free(lex);
+    lm_lexicon_free(back);
+}
+
+static void test_default_path(void)
+{
+    lm_buf b;
+    lm_buf_init(&b);
+    lm_error err;
+    LM_CHECK(lm_lexicon_default_path(NULL, &b, &err) == LM_OK);
+    LM_CHECK_STR(lm_buf_cstr(&b), "models/lexicon.bin");
+    lm_config *cfg;
+    LM_CHECK(lm_config_init(&cfg, &err) == LM_OK);
+    LM_CHECK(lm_config_set(cfg, "models", "dir", "/srv/litmine/models", &err) == LM_OK);
+    LM_CHECK(lm_lexicon_default_path(cfg, &b, &err) == LM_OK);
+    LM_CHECK_STR(lm_buf_cstr(&b), "/srv/litmine/models/lexicon.bin");
+    lm_config_free(cfg);
+    lm_buf_free(&b);
+}
+
+typedef struct thread_arg {
+    const lm_lexicon *lex;
+    int bad;
+} thread_arg;
+
+static void *lookup_thread(void *p)
+{
+    thread_arg *a = p;
+    for (int i = 0; i < 2000; i++) {
+        lm_lexicon_match m;
+        if (!lm_lexicon_lookup(a->lex, LM_LEX_GENE, "TP53", 4, &m) ||
+            strcmp(m.id, "NCBIGene:7157") != 0)
+            a->bad++;
+        if (!lm_lexicon_lookup(a->lex, LM_LEX_CHEMICAL, "paracetamol", 11, &m) ||
+            strcmp(m.id, "MESH:D000082") != 0)
+            a->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    pthread_t t[4];
+    thread_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i].lex = lex;
+        a[i].bad = 0;
+        LM_CHECK(pthread_create(&t[i], NULL, lookup_thread, &a[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        LM_CHECK_INT(a[i].bad, 0);
+    }
+    lm_lexicon_free(lex);
+}
+
+static void test_real_data(void)
+{
+    const char *data = lm_test_shared_data();
+    if (!data)
+        LM_SKIP("../shared/data not found");
+    char gi[512], db[512], tr[512];
+    snprintf(gi, sizeof gi, "%s/lexicons/Homo_sapiens.gene_info.gz", data);
+    snprintf(db, sizeof db, "%s/lexicons/drugbank_vocabulary.csv", data);
+    snprintf(tr, sizeof tr, "%s/bc5cdr/CDR_TrainingSet.PubTator.txt", data);
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    lm_lexicon_import_stats s1, s2, s3;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_gene_info(b, gi, 9606, 0, &s1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_drugbank(b, db, &s2, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_pubtator(b, tr, &s3, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    LM_CHECK_INT(s1.records, 77614);
+    LM_CHECK_INT(s2.records, 17430);
+    LM_CHECK_INT(s3.records, 5203 + 4182);
+    if (!lex)
+        return;
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "tumor protein p53"), "NCBIGene:7157");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Lepirudin"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Cetuximab"), "DRUGBANK:DB00002");
+    /* BC5CDR annotations: corpus ids win over DrugBank for chemicals */
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "hypertension"), "MESH:D006973");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "Depression"), "MESH:D003866");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lidocaine"), "MESH:D008012");
+    lm_lexicon_free(lex);
+}
+
+/* The committed models/lexicon.bin (built by scripts/build-lexicon.sh)
+ * loads, passes its checksum and knows the usual names. */
+static void test_committed_lexicon(void)
+{
+    struct stat sb;
+    if (stat("models/lexicon.bin", &sb) != 0)
+        LM_SKIP("models/lexicon.bin not built");
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    LM_CHECK(lm_lexicon_load("models/lexicon.bin", &lex, &err) == LM_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "  models/lexicon.bin loaded in %.3f s\n", secs);
+    LM_CHECK(secs < 5.0);   /* ~0.1 s optimised; generous for sanitizer builds */
+    if (!lex)
+        return;
+    LM_CHECK(sb.st_size < 20 * 1000 * 1000);
+    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "hypertension"), "MESH:D006973");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lidocaine"), "MESH:D008012");
+    lm_lexicon_free(lex);
+}
+
+int main(void)
+{
+    LM_RUN(test_normalize);
+    LM_RUN(test_qualify_id);
+    LM_RUN(test_types);
+    LM_RUN(test_import_mesh);
+    LM_RUN(test_import_gene_info);
+    LM_RUN(test_import_drugbank);
+    LM_RUN(test_import_errors);
+    LM_RUN(test_corpus_rule);
+    LM_RUN(test_save_load);
+    LM_RUN(test_empty_lexicon);
+    LM_RUN(test_default_path);
+    LM_RUN(test_threads);
+    LM_RUN(test_real_data);
+    LM_RUN(test_committed_lexicon);
+    return LM_DONE();
+}

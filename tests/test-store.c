@@ -1,0 +1,1112 @@
+/*
+ * Tests for store/lm_store: creating and migrating databases (from an empty
+ * file and from a real version-1 database), refusing files it must not
+ * touch (garbage, newer schema, foreign SQLite databases), the put
+ * semantics (inserted / replaced / unchanged / older, with cascades checked
+ * through a second raw sqlite3 connection), round trips of every field,
+ * the ingest log, the read-side iterators, integrity checks, lock
+ * contention, and a throughput figure (printed, not asserted).
+ */
+#include "../store/lm_store.h"
+#include "lm_test.h"
+
+#include <sqlite3.h>
+
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void db_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
+    unlink(buf);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", buf);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", buf);
+    unlink(side);
+}
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        fprintf(stderr, "raw open %s: %s\n", path, sqlite3_errmsg(db));
+        exit(2);
+    }
+    sqlite3_busy_timeout(db, 2000);
+    return db;
+}
+
+static int raw_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "  raw exec failed: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc;
+}
+
+/* First column of the first row as an integer; -999 when there is none. */
+static long long raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -999;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* First column of the first row as text (copied to buf); "" when none. */
+static const char *raw_text(sqlite3 *db, const char *sql, char *buf, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static lm_store *open_or_die(const char *path)
+{
+    lm_store *s = NULL;
+    lm_error err = {0};
+    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
+        fprintf(stderr, "open %s: %s\n", path, err.msg);
+        exit(2);
+    }
+    return s;
+}
+
+static void make_article(lm_article *a, int64_t pmid, int version, const char *abstract)
+{
+    lm_article_init(a);
+    a->pmid = pmid;
+    a->version = version;
+    a->title = strdup("Aspirin and the heart");
+    a->abstract = abstract ? strdup(abstract) : NULL;
+    a->journal = strdup("Lancet");
+    a->year = 2001;
+    a->language = strdup("eng");
+    lm_article_add_mesh(a, "D001241", "Aspirin", 1);
+    lm_article_add_mesh(a, "D006801", "Humans", 0);
+    lm_article_add_pubtype(a, "D016428", "Journal Article");
+}
+
+static int file_bytes(const char *path, char *buf, size_t cap, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    *len = fread(buf, 1, cap, f);
+    fclose(f);
+    return 1;
+}
+
+static int exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* ---- opening and migrations --------------------------------------------- */
+
+static void test_open_create_reopen(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "create.db");
+    LM_CHECK_INT(lm_store_schema_version(), 2);
+    LM_CHECK(lm_store_migration_sql(1) != NULL);
+    LM_CHECK(lm_store_migration_sql(2) != NULL);
+    LM_CHECK(lm_store_migration_sql(0) == NULL);
+    LM_CHECK(lm_store_migration_sql(3) == NULL);
+
+    lm_store *s = NULL;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_OK);
+    lm_store_close(s);
+
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM schema_version"), 1);
+    char buf[64];
+    LM_CHECK_STR(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    /* SQLite's own schema cookie moves with every DDL statement: an
+     * unchanged cookie proves that reopening migrated nothing. */
+    long long cookie = raw_int(db, "PRAGMA schema_version");
+    sqlite3_close(db);
+
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_OK);
+    lm_store_close(s);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "PRAGMA schema_version"), cookie);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 2);
+    sqlite3_close(db);
+
+    /* A missing directory is an I/O error, not a crash. */
+    LM_CHECK_INT(lm_store_open(&s, "/nonexistent-dir/x/y.db", NULL, &err), LM_ERR_IO);
+    LM_CHECK(s == NULL);
+    LM_CHECK(strstr(err.msg, "/nonexistent-dir/x/y.db") != NULL);
+}
+
+static void test_wal_while_open(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "wal.db");
+    lm_store *s = open_or_die(p);
+    lm_article a;
+    make_article(&a, 1, 1, "x");
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_put_article(s, &a, "t", NULL, &err), LM_OK);
+    lm_article_free(&a);
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    LM_CHECK(exists(wal));
+    sqlite3 *db = raw_open(p);
+    char buf[64];
+    LM_CHECK_STR(raw_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    /* A second connection can read while the store is open. */
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles"), 1);
+    sqlite3_close(db);
+    lm_store_close(s);
+}
+
+static void test_migrate_from_empty_file(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "empty.db");
+    FILE *f = fopen(p, "wb");
+    LM_CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    lm_store *s = NULL;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_OK);
+    lm_store_close(s);
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                             "('articles','mesh_headings','publication_types','ingest_log',"
+                             "'deleted_pmids','sentences','mentions','abbreviations')"),
+                 8);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                             "name IN ('articles_year','ingest_log_source',"
+                             "'mentions_pmid','mentions_concept')"),
+                 4);
+    sqlite3_close(db);
+}
+
+static void test_migrate_v1_to_v2(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "v1.db");
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, 1, &err), LM_OK);
+    LM_CHECK_INT(lm_store_migrate_path(p, 7, &err), LM_ERR_USAGE);
+
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sentences'"), 0);
+    /* Data written by a version-1 litmine must survive the upgrade. */
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, content_hash,"
+                              " ingested_at) VALUES (42, 1, 'Old title', 7,"
+                              " '2020-01-01T00:00:00Z');"
+                              "INSERT INTO mesh_headings VALUES (42, 0, 'D1', 'One', 1);"),
+                 SQLITE_OK);
+    sqlite3_close(db);
+
+    /* Opening read-only must not migrate. */
+    lm_store *s = NULL;
+    lm_store_options ro = {.readonly = 1};
+    LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_USAGE);
+    LM_CHECK(strstr(err.msg, "older") != NULL);
+
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_OK);
+    lm_article a;
+    lm_article_init(&a);
+    char *ingested = NULL;
+    LM_CHECK_INT(lm_store_get_article(s, 42, &a, NULL, &ingested, &err), LM_OK);
+    LM_CHECK_STR(a.title, "Old title");
+    LM_CHECK(a.abstract == NULL);
+    LM_CHECK_INT(a.n_mesh, 1);
+    LM_CHECK_STR(ingested, "2020-01-01T00:00:00Z");
+    free(ingested);
+    lm_article_free(&a);
+    lm_store_close(s);
+
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                             "('sentences','mentions','abbreviations')"),
+                 3);
+    sqlite3_close(db);
+
+    /* migrate_path never goes backwards. */
+    LM_CHECK_INT(lm_store_migrate_path(p, 1, &err), LM_OK);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 2);
+    sqlite3_close(db);
+}
+
+static void test_newer_schema_refused(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "newer.db");
+    lm_store_close(open_or_die(p));
+    sqlite3 *db = raw_open(p);
+    raw_exec(db, "UPDATE schema_version SET version = 99");
+    sqlite3_close(db);
+
+    lm_store *s = NULL;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_ERR_USAGE);
+    LM_CHECK(s == NULL);
+    LM_CHECK_STR(err.msg, "database schema version 99 is newer than this litmine (2); "
+                          "upgrade litmine");
+    lm_store_options ro = {.readonly = 1};
+    LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_USAGE);
+    LM_CHECK(strstr(err.msg, "newer") != NULL);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 99);
+    sqlite3_close(db);
+}
+
+static void test_garbage_file_untouched(void)
+{
+    static const char *names[] = {"garbage-long.db", "garbage-short.db"};
+    for (int k = 0; k < 2; k++) {
+        char p[512];
+        db_path(p, sizeof p, names[k]);
+        char want[4096];
+        size_t want_len = 0;
+        if (k == 0)
+            for (int i = 0; i < 40; i++)
+                want_len += (size_t)snprintf(want + want_len, sizeof want - want_len,
+                                             "line %02d: this is not a database at all\n", i);
+        else
+            want_len = (size_t)snprintf(want, sizeof want, "hello\n");
+        FILE *f = fopen(p, "wb");
+        LM_CHECK(f != NULL);
+        if (!f)
+            return;
+        fwrite(want, 1, want_len, f);
+        fclose(f);
+
+        lm_store *s = NULL;
+        lm_error err = {0};
+        LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_ERR_CORRUPT);
+        LM_CHECK(s == NULL);
+        LM_CHECK(strstr(err.msg, "not a SQLite database") != NULL);
+        lm_store_options ro = {.readonly = 1};
+        LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_CORRUPT);
+        LM_CHECK_INT(lm_store_migrate_path(p, 2, &err), LM_ERR_CORRUPT);
+
+        char got[4096];
+        size_t got_len = 0;
+        LM_CHECK(file_bytes(p, got, sizeof got, &got_len));
+        LM_CHECK_INT(got_len, want_len);
+        LM_CHECK(memcmp(got, want, want_len) == 0);
+        char side[600];
+        snprintf(side, sizeof side, "%s-wal", p);
+        LM_CHECK(!exists(side));
+        snprintf(side, sizeof side, "%s-journal", p);
+        LM_CHECK(!exists(side));
+    }
+}
+
+static void test_foreign_sqlite_db(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "foreign.db");
+    sqlite3 *db = raw_open(p);
+    raw_exec(db, "CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)");
+    sqlite3_close(db);
+    lm_store *s = NULL;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "not a litmine database") != NULL);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master"), 1);
+    sqlite3_close(db);
+}
+
+static void test_readonly(void)
+{
+    char p[512];
+    lm_store *s = NULL;
+    lm_error err = {0};
+    lm_store_options ro = {.readonly = 1};
+    db_path(p, sizeof p, "ro-missing.db");
+    LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_NOTFOUND);
+    LM_CHECK(!exists(p));
+
+    db_path(p, sizeof p, "ro-empty.db");
+    FILE *f = fopen(p, "wb");
+    if (f)
+        fclose(f);
+    LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_NOTFOUND);
+    LM_CHECK(strstr(err.msg, "no litmine schema") != NULL);
+
+    db_path(p, sizeof p, "ro.db");
+    s = open_or_die(p);
+    lm_article a;
+    make_article(&a, 5, 1, "abc");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+    lm_store_close(s);
+
+    LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_OK);
+    lm_article b;
+    lm_article_init(&b);
+    LM_CHECK_INT(lm_store_get_article(s, 5, &b, NULL, NULL, &err), LM_OK);
+    LM_CHECK_STR(b.abstract, "abc");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_ingest_start(s, "x", "file", 1, NULL, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_check(s, &err), LM_OK);
+    lm_store_close(s);
+    lm_article_free(&a);
+    lm_article_free(&b);
+}
+
+/* ---- articles ------------------------------------------------------------ */
+
+static void test_put_semantics(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "put.db");
+    lm_store *s = open_or_die(p);
+    sqlite3 *db = raw_open(p);
+    lm_error err = {0};
+    lm_put_result r = LM_PUT_OLDER;
+    lm_article a;
+
+    make_article(&a, 100, 1, "First abstract.");
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_put_article(s, &a, "file1.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_INSERTED);
+    LM_CHECK_INT(lm_store_commit(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_commit(s, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_rollback(s, &err), LM_OK);   /* no-op */
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings WHERE pmid = 100"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM publication_types WHERE pmid = 100"), 1);
+
+    /* Same content again: nothing written, not even ingested_at. */
+    raw_exec(db, "UPDATE articles SET ingested_at = 'sentinel' WHERE pmid = 100");
+    long long changes_before = raw_int(db, "PRAGMA data_version");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "file1.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_UNCHANGED);
+    char buf[128];
+    LM_CHECK_STR(raw_text(db, "SELECT ingested_at FROM articles WHERE pmid = 100", buf,
+                          sizeof buf), "sentinel");
+    /* data_version changes when another connection commits. */
+    LM_CHECK_INT(raw_int(db, "PRAGMA data_version"), changes_before);
+
+    /* A mention derived from the old text must go when the text changes. */
+    LM_CHECK_INT(raw_exec(db, "PRAGMA foreign_keys = ON;"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type)"
+                              " VALUES (100, 0, 7, 'Aspirin', 'Chemical');"
+                              "INSERT INTO sentences VALUES (100, 0, 0, 21);"
+                              "INSERT INTO abbreviations VALUES (100, 'ASA', 'aspirin', 1, 4);"),
+                 SQLITE_OK);
+    free(a.abstract);
+    a.abstract = strdup("Second abstract.");
+    lm_article_add_mesh(&a, "D002318", "Cardiovascular Diseases", 0);
+    LM_CHECK_INT(lm_store_put_article(s, &a, "file2.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_REPLACED);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sentences"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM abbreviations"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings WHERE pmid = 100"), 3);
+    LM_CHECK_STR(raw_text(db, "SELECT source FROM articles WHERE pmid = 100", buf, sizeof buf),
+                 "file2.xml");
+
+    /* A MeSH-only change is a change too. */
+    a.mesh[0].major_topic = 0;
+    LM_CHECK_INT(lm_store_put_article(s, &a, "file3.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_REPLACED);
+    LM_CHECK_INT(raw_int(db, "SELECT major_topic FROM mesh_headings WHERE pmid = 100 AND"
+                             " position = 0"), 0);
+
+    /* A newer version replaces even with identical content. */
+    a.version = 2;
+    LM_CHECK_INT(lm_store_put_article(s, &a, "file4.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_REPLACED);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM articles WHERE pmid = 100"), 2);
+
+    /* An older version is ignored. */
+    a.version = 1;
+    free(a.title);
+    a.title = strdup("Stale title");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "old.xml", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_OLDER);
+    LM_CHECK_STR(raw_text(db, "SELECT title FROM articles WHERE pmid = 100", buf, sizeof buf),
+                 "Aspirin and the heart");
+    LM_CHECK_STR(raw_text(db, "SELECT source FROM articles WHERE pmid = 100", buf, sizeof buf),
+                 "file4.xml");
+
+    /* A batch that is rolled back leaves nothing behind. */
+    lm_article b;
+    make_article(&b, 101, 1, "Rolled back.");
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_put_article(s, &b, "x", &r, &err), LM_OK);
+    LM_CHECK_INT(lm_store_rollback(s, &err), LM_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 101"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings WHERE pmid = 101"), 0);
+
+    /* Closing with an open batch rolls it back too. */
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_put_article(s, &b, "x", &r, &err), LM_OK);
+    lm_store_close(s);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 101"), 0);
+
+    lm_article_free(&a);
+    lm_article_free(&b);
+    sqlite3_close(db);
+}
+
+/* A digest of every user-visible row, to compare whole databases. */
+static long long content_digest(sqlite3 *db)
+{
+    static const char *q[] = {
+        "SELECT * FROM articles ORDER BY pmid",
+        "SELECT * FROM mesh_headings ORDER BY pmid, position",
+        "SELECT * FROM publication_types ORDER BY pmid, position",
+        "SELECT * FROM deleted_pmids ORDER BY pmid",
+    };
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(db, q[k], -1, &st, NULL);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (int i = 0; i < sqlite3_column_count(st); i++) {
+                const unsigned char *t = sqlite3_column_text(st, i);
+                for (; t && *t; t++)
+                    h = (h ^ *t) * 1099511628211ULL;
+                h = (h ^ 0xff) * 1099511628211ULL;
+            }
+        sqlite3_finalize(st);
+    }
+    return (long long)h;
+}
+
+static void test_reingest_is_idempotent(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "idem.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    lm_put_result r;
+    /* Stored before; the "update file" below deletes it. */
+    lm_article gone;
+    make_article(&gone, 9000, 1, "deleted by the update");
+    LM_CHECK_INT(lm_store_put_article(s, &gone, "baseline.xml", &r, &err), LM_OK);
+    lm_article_free(&gone);
+    for (int round = 0; round < 2; round++) {
+        LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+        for (int i = 1; i <= 50; i++) {
+            lm_article a;
+            make_article(&a, i, 1, i % 5 ? "An abstract." : NULL);
+            a.year = i % 7 ? 1990 + i : 0;
+            LM_CHECK_INT(lm_store_put_article(s, &a, "batch.xml", &r, &err), LM_OK);
+            if (round == 1 && r != LM_PUT_UNCHANGED)
+                LM_CHECK_INT(r, LM_PUT_UNCHANGED);
+            lm_article_free(&a);
+        }
+        int deleted = -1;
+        LM_CHECK_INT(lm_store_delete_article_from(s, 9000, "batch.xml", &deleted, &err), LM_OK);
+        LM_CHECK_INT(deleted, round == 0);
+        LM_CHECK_INT(lm_store_delete_article_from(s, 9999, "batch.xml", NULL, &err), LM_OK);
+        LM_CHECK_INT(lm_store_commit(s, &err), LM_OK);
+        static long long first;
+        sqlite3 *db = raw_open(p);
+        long long d = content_digest(db);
+        sqlite3_close(db);
+        if (round == 0)
+            first = d;
+        else
+            LM_CHECK(d == first);
+        if (round == 0)
+            sleep(1);   /* so that any rewritten timestamp would differ */
+    }
+    lm_store_close(s);
+}
+
+static void test_put_failure(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "atomic.db");
+    lm_store *s = open_or_die(p);
+    sqlite3 *db = raw_open(p);
+    raw_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON publication_types"
+                 " WHEN NEW.pmid = 77 BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    lm_error err = {0};
+    lm_put_result r;
+    lm_article a, b;
+    make_article(&a, 77, 1, "fails");
+    make_article(&b, 78, 1, "works");
+
+    /* Inside a batch the error names the article; rolling the batch back
+     * (as documented) leaves nothing of it. */
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_put_article(s, &b, "f", &r, &err), LM_OK);
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &r, &err), LM_ERR_DB);
+    LM_CHECK_STR(err.msg, "inserting publication type of article 77: boom");
+    LM_CHECK_INT(lm_store_rollback(s, &err), LM_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings"), 0);
+
+    /* Outside a batch the put is all-or-nothing by itself, and no
+     * transaction is left open. */
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &r, &err), LM_ERR_DB);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 77"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings WHERE pmid = 77"), 0);
+    LM_CHECK_INT(lm_store_put_article(s, &b, "f", &r, &err), LM_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 78"), 1);
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_commit(s, &err), LM_OK);
+
+    lm_article_free(&a);
+    lm_article_free(&b);
+    sqlite3_close(db);
+    lm_store_close(s);
+}
+
+static void test_delete(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "delete.db");
+    lm_store *s = open_or_die(p);
+    sqlite3 *db = raw_open(p);
+    lm_error err = {0};
+    lm_article a;
+    make_article(&a, 200, 1, "to be deleted");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+    raw_exec(db, "PRAGMA foreign_keys = ON; INSERT INTO mentions (pmid, start, \"end\", text,"
+                 " type) VALUES (200, 0, 3, 'abc', 'Disease')");
+
+    int deleted = -1;
+    LM_CHECK_INT(lm_store_delete_article_from(s, 200, "upd.xml", &deleted, &err), LM_OK);
+    LM_CHECK_INT(deleted, 1);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_headings"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM publication_types"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions"), 0);
+    char buf[64];
+    LM_CHECK_STR(raw_text(db, "SELECT source FROM deleted_pmids WHERE pmid = 200", buf,
+                          sizeof buf), "upd.xml");
+    LM_CHECK_INT(raw_int(db, "SELECT length(deleted_at) FROM deleted_pmids WHERE pmid = 200"),
+                 20);
+
+    deleted = -1;
+    LM_CHECK_INT(lm_store_delete_article(s, 200, &deleted, &err), LM_OK);
+    LM_CHECK_INT(deleted, 0);
+    /* The second, no-op deletion keeps the first record. */
+    LM_CHECK_STR(raw_text(db, "SELECT source FROM deleted_pmids WHERE pmid = 200", buf,
+                          sizeof buf), "upd.xml");
+    LM_CHECK_INT(lm_store_delete_article(s, 201, NULL, &err), LM_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM deleted_pmids"), 2);
+
+    /* put_article does not consult deleted_pmids. */
+    lm_put_result r;
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_INSERTED);
+    lm_article b;
+    lm_article_init(&b);
+    LM_CHECK_INT(lm_store_get_article(s, 201, &b, NULL, NULL, &err), LM_ERR_NOTFOUND);
+    LM_CHECK(strstr(err.msg, "201") != NULL);
+    lm_article_free(&a);
+    sqlite3_close(db);
+    lm_store_close(s);
+}
+
+static void test_get_round_trip(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "roundtrip.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = 9007199254740993LL;   /* beyond double precision */
+    a.version = 3;
+    a.is_book = 1;
+    a.title = strdup("β-Amyloid in Müller glia: 日本語 and 🧬");
+    a.abstract = strdup("BACKGROUND: ≥50% of «cases». METHODS: naïve café; \"quotes\" 'single'");
+    a.journal = strdup("Ærztliche Zeitschrift");
+    a.year = 1875;
+    a.doi = strdup("10.1000/xyz-ü");
+    a.language = strdup("ger");
+    a.date_revised = strdup("2023-02-28");
+    lm_article_add_mesh(&a, "D000001", "Calcimycin", 0);
+    lm_article_add_mesh(&a, "D017628", "Microglia — Ω", 1);
+    lm_article_add_mesh(&a, "D000002", "Temefos", 0);
+    lm_article_add_pubtype(&a, NULL, "Historical Article");
+    lm_article_add_pubtype(&a, "D016428", "Journal Article");
+    lm_put_result r;
+    LM_CHECK_INT(lm_store_put_article(s, &a, "eutils:amyloid", &r, &err), LM_OK);
+
+    lm_article b;
+    lm_article_init(&b);
+    b.title = strdup("to be freed by get");
+    char *source = NULL, *ingested = NULL;
+    LM_CHECK_INT(lm_store_get_article(s, a.pmid, &b, &source, &ingested, &err), LM_OK);
+    LM_CHECK(b.pmid == a.pmid);
+    LM_CHECK_INT(b.version, 3);
+    LM_CHECK_INT(b.is_book, 1);
+    LM_CHECK_STR(b.title, a.title);
+    LM_CHECK_STR(b.abstract, a.abstract);
+    LM_CHECK_STR(b.journal, a.journal);
+    LM_CHECK_INT(b.year, 1875);
+    LM_CHECK_STR(b.doi, a.doi);
+    LM_CHECK_STR(b.language, "ger");
+    LM_CHECK_STR(b.date_revised, "2023-02-28");
+    LM_CHECK_INT(b.n_mesh, 3);
+    if (b.n_mesh == 3) {
+        for (int i = 0; i < 3; i++) {
+            LM_CHECK_STR(b.mesh[i].ui, a.mesh[i].ui);
+            LM_CHECK_STR(b.mesh[i].name, a.mesh[i].name);
+            LM_CHECK_INT(b.mesh[i].major_topic, a.mesh[i].major_topic);
+        }
+    }
+    LM_CHECK_INT(b.n_pubtypes, 2);
+    if (b.n_pubtypes == 2) {
+        LM_CHECK(b.pubtypes[0].ui == NULL);
+        LM_CHECK_STR(b.pubtypes[0].name, "Historical Article");
+        LM_CHECK_STR(b.pubtypes[1].ui, "D016428");
+    }
+    LM_CHECK_STR(source, "eutils:amyloid");
+    LM_CHECK(ingested && strlen(ingested) == 20 && ingested[4] == '-' && ingested[10] == 'T' &&
+             ingested[19] == 'Z');
+    free(source);
+    free(ingested);
+
+    /* What was read back stores as UNCHANGED: the hash sees equal content. */
+    LM_CHECK_INT(lm_store_put_article(s, &b, "other", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_UNCHANGED);
+
+    /* Absent fields: NULL in, NULL (or 0) out. */
+    lm_article c;
+    lm_article_init(&c);
+    c.pmid = 1;
+    LM_CHECK_INT(lm_store_put_article(s, &c, NULL, &r, &err), LM_OK);
+    LM_CHECK_INT(lm_store_get_article(s, 1, &b, &source, NULL, &err), LM_OK);
+    LM_CHECK(b.title == NULL && b.abstract == NULL && b.journal == NULL && b.doi == NULL &&
+             b.language == NULL && b.date_revised == NULL && source == NULL);
+    LM_CHECK_INT(b.year, 0);
+    LM_CHECK_INT(b.version, 1);
+    LM_CHECK_INT(b.n_mesh + b.n_pubtypes, 0);
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 1 AND title = ''"
+                             " AND abstract = '' AND year IS NULL"), 1);
+    sqlite3_close(db);
+    /* '' and NULL title are the same stored content. */
+    c.title = strdup("");
+    LM_CHECK_INT(lm_store_put_article(s, &c, NULL, &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_UNCHANGED);
+
+    lm_article_free(&a);
+    lm_article_free(&b);
+    lm_article_free(&c);
+    lm_store_close(s);
+}
+
+/* ---- ingest log ---------------------------------------------------------- */
+
+struct ingest_seen {
+    int n;
+    long long ids[8];
+    char status[8][16];
+    char md5[8][40];
+    long long inserted[8];
+    char error[8][64];
+};
+
+static lm_status collect_ingest(void *ctx, const lm_ingest_row *r)
+{
+    struct ingest_seen *c = ctx;
+    if (c->n < 8) {
+        c->ids[c->n] = r->id;
+        snprintf(c->status[c->n], sizeof c->status[0], "%s", r->status);
+        snprintf(c->md5[c->n], sizeof c->md5[0], "%s", r->md5 ? r->md5 : "-");
+        snprintf(c->error[c->n], sizeof c->error[0], "%s", r->error_text ? r->error_text : "-");
+        c->inserted[c->n] = r->counts.inserted;
+    }
+    c->n++;
+    return LM_OK;
+}
+
+static void test_ingest_log(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "ingest.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    const char *md5 = "0123456789abcdef0123456789abcdef";
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    int found = -1;
+    char got[33];
+
+    LM_CHECK_INT(lm_store_ingest_start(s, "pubmed25n0001.xml.gz", "file", 1000, &id1, &err),
+                 LM_OK);
+    LM_CHECK(id1 > 0);
+    /* A running (e.g. crashed) ingest is not a completed one. */
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, got, &err),
+                 LM_OK);
+    LM_CHECK_INT(found, 0);
+    lm_ingest_counts c = {.articles = 30, .inserted = 25, .replaced = 2, .unchanged = 1,
+                          .older = 1, .deleted = 4, .failed = 1};
+    LM_CHECK_INT(lm_store_ingest_finish(s, id1, "done", &c, md5, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, got, &err),
+                 LM_OK);
+    LM_CHECK_INT(found, 1);
+    LM_CHECK_STR(got, md5);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 999, &found, got, &err),
+                 LM_OK);
+    LM_CHECK_INT(found, 0);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "other.xml", 1000, &found, got, &err), LM_OK);
+    LM_CHECK_INT(found, 0);
+
+    LM_CHECK_INT(lm_store_ingest_start(s, "-", "stdin", -1, &id2, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_finish(s, id2, "failed", NULL, NULL, "XML parse error line 3",
+                                        &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_start(s, "eutils:aspirin", "eutils", -1, &id3, &err), LM_OK);
+    LM_CHECK(id1 < id2 && id2 < id3);
+
+    /* Argument checking. */
+    LM_CHECK_INT(lm_store_ingest_start(s, "x", "ftp", 1, NULL, &err), LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_ingest_finish(s, id3, "running", NULL, NULL, NULL, &err),
+                 LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_ingest_finish(s, id3, "done", NULL, "not-a-checksum", NULL, &err),
+                 LM_ERR_USAGE);
+    LM_CHECK_INT(lm_store_ingest_finish(s, 12345, "done", NULL, NULL, NULL, &err),
+                 LM_ERR_NOTFOUND);
+
+    /* Inside an open transaction the row shares the transaction's fate. */
+    int64_t id4 = 0;
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_start(s, "rolled", "sync", 5, &id4, &err), LM_OK);
+    LM_CHECK_INT(lm_store_rollback(s, &err), LM_OK);
+
+    struct ingest_seen seen = {0};
+    LM_CHECK_INT(lm_store_list_ingests(s, 0, collect_ingest, &seen, &err), LM_OK);
+    LM_CHECK_INT(seen.n, 3);
+    LM_CHECK_INT(seen.ids[0], id3);
+    LM_CHECK_STR(seen.status[0], "running");
+    LM_CHECK_INT(seen.ids[1], id2);
+    LM_CHECK_STR(seen.status[1], "failed");
+    LM_CHECK_STR(seen.error[1], "XML parse error line 3");
+    LM_CHECK_INT(seen.ids[2], id1);
+    LM_CHECK_STR(seen.status[2], "done");
+    LM_CHECK_STR(seen.md5[2], md5);
+    LM_CHECK_INT(seen.inserted[2], 25);
+
+    struct ingest_seen two = {0};
+    LM_CHECK_INT(lm_store_list_ingests(s, 2, collect_ingest, &two, &err), LM_OK);
+    LM_CHECK_INT(two.n, 2);
+    LM_CHECK_INT(two.ids[0], id3);
+    lm_store_close(s);
+
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT deleted + older + failed FROM ingest_log WHERE id = 1"), 6);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE size_bytes IS NULL"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE finished_at >= started_at"),
+                 2);
+    sqlite3_close(db);
+}
+
+/* ---- read side ----------------------------------------------------------- */
+
+struct counts_seen {
+    int n;
+    char names[16][32];
+    long long rows[16];
+};
+
+static lm_status collect_count(void *ctx, const lm_table_count *c)
+{
+    struct counts_seen *cs = ctx;
+    if (cs->n < 16) {
+        snprintf(cs->names[cs->n], sizeof cs->names[0], "%s", c->table);
+        cs->rows[cs->n] = c->rows;
+    }
+    cs->n++;
+    return LM_OK;
+}
+
+static void test_count_tables(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "count.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    for (int i = 1; i <= 3; i++) {
+        lm_article a;
+        make_article(&a, i, 1, "x");
+        lm_store_put_article(s, &a, "f", NULL, &err);
+        lm_article_free(&a);
+    }
+    lm_store_delete_article(s, 2, NULL, &err);
+    lm_store_ingest_start(s, "f", "file", 10, NULL, &err);
+    sqlite3 *db = raw_open(p);
+    raw_exec(db, "INSERT INTO sentences VALUES (1, 0, 0, 5), (1, 1, 6, 9);");
+    sqlite3_close(db);
+
+    struct counts_seen cs = {0};
+    LM_CHECK_INT(lm_store_count_tables(s, collect_count, &cs, &err), LM_OK);
+    static const char *names[] = {"articles", "mesh_headings", "publication_types",
+                                  "sentences", "mentions", "abbreviations", "ingest_log",
+                                  "deleted_pmids"};
+    static const long long rows[] = {2, 4, 2, 2, 0, 0, 1, 1};
+    LM_CHECK_INT(cs.n, 8);
+    for (int i = 0; i < 8 && i < cs.n; i++) {
+        LM_CHECK_STR(cs.names[i], names[i]);
+        LM_CHECK_INT(cs.rows[i], rows[i]);
+    }
+    lm_store_close(s);
+}
+
+struct each_seen {
+    int n;
+    long long pmids[16];
+    int stop_after;
+    int titles_ok;
+};
+
+static lm_status collect_article(void *ctx, const lm_article *a)
+{
+    struct each_seen *e = ctx;
+    if (e->n < 16)
+        e->pmids[e->n] = a->pmid;
+    if (a->title && strcmp(a->title, "Aspirin and the heart") == 0 && a->n_mesh == 0 &&
+        a->year == 2001)
+        e->titles_ok++;
+    e->n++;
+    return e->stop_after && e->n >= e->stop_after ? LM_ERR_ABORTED : LM_OK;
+}
+
+static void test_each_article(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "each.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    static const int64_t order[] = {500, 3, 77, 1000000, 12};
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    for (size_t i = 0; i < 5; i++) {
+        lm_article a;
+        make_article(&a, order[i], 1, "x");
+        LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+        lm_article_free(&a);
+    }
+    LM_CHECK_INT(lm_store_commit(s, &err), LM_OK);
+
+    struct each_seen e = {0};
+    LM_CHECK_INT(lm_store_each_article(s, collect_article, &e, &err), LM_OK);
+    LM_CHECK_INT(e.n, 5);
+    static const long long want[] = {3, 12, 77, 500, 1000000};
+    for (int i = 0; i < 5; i++)
+        LM_CHECK_INT(e.pmids[i], want[i]);
+    LM_CHECK_INT(e.titles_ok, 5);
+
+    struct each_seen stop = {.stop_after = 2};
+    LM_CHECK_INT(lm_store_each_article(s, collect_article, &stop, &err), LM_ERR_ABORTED);
+    LM_CHECK_INT(stop.n, 2);
+    /* The statement was reset: a new iteration starts from the beginning. */
+    struct each_seen again = {0};
+    LM_CHECK_INT(lm_store_each_article(s, collect_article, &again, &err), LM_OK);
+    LM_CHECK_INT(again.n, 5);
+    lm_store_close(s);
+}
+
+static void test_check(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "check.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    lm_article a;
+    make_article(&a, 1, 1, "x");
+    lm_store_put_article(s, &a, "f", NULL, &err);
+    lm_article_free(&a);
+    LM_CHECK_INT(lm_store_check(s, &err), LM_OK);
+
+    /* An orphan written with foreign keys off must be found. */
+    sqlite3 *db = raw_open(p);
+    raw_exec(db, "PRAGMA foreign_keys = OFF; INSERT INTO mentions (pmid, start, \"end\", text,"
+                 " type) VALUES (404, 0, 1, 'a', 'Chemical');");
+    sqlite3_close(db);
+    LM_CHECK_INT(lm_store_check(s, &err), LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "mentions") != NULL && strstr(err.msg, "articles") != NULL);
+    lm_store_close(s);
+}
+
+static void test_busy(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "busy.db");
+    lm_store_close(open_or_die(p));
+
+    sqlite3 *other = raw_open(p);
+    LM_CHECK_INT(raw_exec(other, "BEGIN IMMEDIATE; INSERT INTO deleted_pmids VALUES "
+                                 "(1, 'x', NULL);"), SQLITE_OK);
+
+    lm_store *s = NULL;
+    lm_error err = {0};
+    lm_store_options o = {.busy_timeout_ms = 100};
+    /* Opening a migrated database needs no write lock. */
+    LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
+    if (!s) {
+        sqlite3_close(other);
+        return;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_ERR_BUSY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    LM_CHECK_STR(err.msg, "starting a transaction: database is locked by another process");
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    LM_CHECK(waited >= 0.05);   /* the busy timeout was honoured */
+
+    lm_article a;
+    make_article(&a, 1, 1, "x");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_ERR_BUSY);
+    LM_CHECK_INT(lm_store_ingest_start(s, "f", "file", 1, NULL, &err), LM_ERR_BUSY);
+    /* Reads still work in WAL mode while another process writes. */
+    struct counts_seen cs = {0};
+    LM_CHECK_INT(lm_store_count_tables(s, collect_count, &cs, &err), LM_OK);
+
+    raw_exec(other, "COMMIT");
+    LM_CHECK_INT(lm_store_begin(s, &err), LM_OK);
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_commit(s, &err), LM_OK);
+    lm_article_free(&a);
+    lm_store_close(s);
+    sqlite3_close(other);
+
+    /* A fresh database that another process holds locked cannot be
+     * migrated: busy, not an obscure failure. */
+    char q[512];
+    db_path(q, sizeof q, "busy-fresh.db");
+    other = raw_open(q);
+    raw_exec(other, "PRAGMA journal_mode = WAL; BEGIN IMMEDIATE;"
+                    " CREATE TABLE schema_version (id INTEGER PRIMARY KEY, version INTEGER);");
+    LM_CHECK_INT(lm_store_open(&s, q, &o, &err), LM_ERR_BUSY);
+    raw_exec(other, "ROLLBACK");
+    sqlite3_close(other);
+}
+
+static void test_memory_db(void)
+{
+    lm_store *s = NULL;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_open(&s, ":memory:", NULL, &err), LM_OK);
+    lm_article a;
+    make_article(&a, 9, 1, "x");
+    lm_put_result r;
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &r, &err), LM_OK);
+    LM_CHECK_INT(r, LM_PUT_INSERTED);
+    lm_article_free(&a);
+    lm_store_close(s);
+}
+
+/* ---- throughput (printed only) ------------------------------------------- */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_throughput(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "perf.db");
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    enum { N = 20000, BATCH = 5000 };
+
+    lm_article a;
+    lm_article_init(&a);
+    char abstract[1100];
+    for (size_t i = 0; i + 1 < sizeof abstract; i++)
+        abstract[i] = "abcdefghij klmnopqrstuvwxyz. "[i % 29];
+    abstract[sizeof abstract - 1] = '\0';
+    a.title = strdup("A study of throughput in biomedical literature databases");
+    a.abstract = strdup(abstract);
+    a.journal = strdup("Journal of Benchmarks");
+    a.language = strdup("eng");
+    a.date_revised = strdup("2024-01-01");
+    a.doi = strdup("10.1234/bench");
+    static const char *mesh[][2] = {
+        {"D006801", "Humans"}, {"D008297", "Male"}, {"D005260", "Female"},
+        {"D000328", "Adult"}, {"D008875", "Middle Aged"}, {"D000368", "Aged"},
+        {"D001241", "Aspirin"}, {"D002318", "Cardiovascular Diseases"},
+        {"D016032", "Randomized Controlled Trials as Topic"}, {"D011379", "Prognosis"}};
+    for (int i = 0; i < 10; i++)
+        lm_article_add_mesh(&a, mesh[i][0], mesh[i][1], i == 6);
+    lm_article_add_pubtype(&a, "D016428", "Journal Article");
+    lm_article_add_pubtype(&a, "D016449", "Randomized Controlled Trial");
+
+    int ok = 1;
+    lm_put_result r;
+    for (int round = 0; round < 2; round++) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < N && ok; i++) {
+            if (i % BATCH == 0)
+                ok &= lm_store_begin(s, &err) == LM_OK;
+            a.pmid = 10000000 + i;
+            a.year = 1950 + i % 75;
+            ok &= lm_store_put_article(s, &a, "bench.xml", &r, &err) == LM_OK;
+            ok &= r == (round == 0 ? LM_PUT_INSERTED : LM_PUT_UNCHANGED);
+            if (i % BATCH == BATCH - 1)
+                ok &= lm_store_commit(s, &err) == LM_OK;
+        }
+        double dt = seconds_since(&t0);
+        fprintf(stderr, "  throughput: %d articles (%s), batches of %d: %.2f s, %.0f "
+                        "articles/s\n", N, round == 0 ? "new" : "unchanged re-put", BATCH, dt,
+                N / dt);
+    }
+    if (!ok)
+        fprintf(stderr, "  throughput run failed: %s\n", err.msg);
+    LM_CHECK(ok);
+    struct counts_seen cs = {0};
+    LM_CHECK_INT(lm_store_count_tables(s, collect_count, &cs, &err), LM_OK);
+    LM_CHECK_INT(cs.rows[0], N);
+    LM_CHECK_INT(cs.rows[1], N * 10);
+    lm_article_free(&a);
+    lm_store_close(s);
+    db_path(p, sizeof p, "perf.db");   /* removes the ~30 MB file */
+}
+
+int main(void)
+{
+    LM_RUN(test_open_create_reopen);
+    LM_RUN(test_wal_while_open);
+    LM_RUN(test_migrate_from_empty_file);
+    LM_RUN(test_migrate_v1_to_v2);
+    LM_RUN(test_newer_schema_refused);
+    LM_RUN(test_garbage_file_untouched);
+    LM_RUN(test_foreign_sqlite_db);
+    LM_RUN(test_readonly);
+    LM_RUN(test_put_semantics);
+    LM_RUN(test_reingest_is_idempotent);
+    LM_RUN(test_put_failure);
+    LM_RUN(test_delete);
+    LM_RUN(test_get_round_trip);
+    LM_RUN(test_ingest_log);
+    LM_RUN(test_count_tables);
+    LM_RUN(test_each_article);
+    LM_RUN(test_check);
+    LM_RUN(test_busy);
+    LM_RUN(test_memory_db);
+    LM_RUN(test_throughput);
+    return LM_DONE();
+}
