@@ -16,6 +16,8 @@
  */
 #include "../nlp/lm_eval.h"
 #include "../nlp/lm_lexicon.h"
+#include "../nlp/lm_ner.h"
+#include "../nlp/lm_pairs.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -23,11 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
     "                          [--unordered]\n"
+    "       litmine eval cid   --gold GOLD.PubTator [--gold-entities] [--pairs-model FILE]\n"
+    "                          [--ner-model FILE] [--lexicon FILE]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
     "                          [--types T,...] [--namespace NS]\n"
@@ -36,7 +41,9 @@ static const char usage[] =
     "  ner    strict mention spans (pmid, start, end, type) per type and micro-averaged,\n"
     "         then document-level concept ids (composites split, -1 ignored)\n"
     "  cid    document-level relation pairs (pmid, id1, id2) of type R (default CID;\n"
-    "         'all' for every type); --unordered for symmetric relations\n"
+    "         'all' for every type); --unordered for symmetric relations.  Without\n"
+    "         --pred litmine predicts them: NER + lexicon + pair classifier on the gold\n"
+    "         text, or the classifier alone on the gold mentions (--gold-entities)\n"
     "  bc2gm  gene mentions in BC2GM offsets, alternatives from ALTGENE count as hits\n"
     "  norm   fraction of gold mentions whose lexicon id equals the gold id; the\n"
     "         lexicon is FILE, or built in memory from the annotations of the --train\n"
@@ -56,6 +63,8 @@ typedef struct eval_args {
     const char *relation;
     int unordered;
     int details;
+    int gold_entities;                   /* cid without --pred: gold mentions */
+    const char *pairs_model, *ner_model;
 } eval_args;
 
 static int split_types(const lm_cli *cli, eval_args *a, const char *list)
@@ -143,15 +152,117 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
     return rc;
 }
 
-/* Relation predictions when --pred is absent: the pair-extraction stage
- * will run the whole chain (NER, normalization, pairs) over the gold
- * documents' text here.  Until it lands this reports a usage error. */
-static int predict_relations(const lm_cli *cli, const lm_pt_corpus *gold, lm_pt_corpus *out)
+static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
+
+/* Relation predictions when --pred is absent: litmine's own chain over the
+ * gold documents' text.  With --gold-entities the pair classifier sees the
+ * gold mentions and ids (the classifier's own figure); otherwise the NER
+ * model tags the text, the lexicon (MeSH ids only, as BC5CDR scores them)
+ * normalises the mentions with abbreviation propagation, then pairs are
+ * classified. */
+static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
+                             lm_pt_corpus *out)
 {
-    (void)gold;
-    (void)out;
-    lm_cli_error(cli, "eval cid: --pred is required (litmine cannot predict relations yet)");
-    return LM_EXIT_USAGE;
+    lm_error err;
+    lm_status st = LM_OK;
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_pairs_model *pm = NULL;
+    lm_ner_model *ner = NULL;
+    lm_lexicon *lex = NULL;
+    int rc = LM_EXIT_OK;
+    if (!a->pairs_model)
+        st = lm_pairs_default_path(cli->config, &path, &err);
+    if (st == LM_OK)
+        st = lm_pairs_model_load(a->pairs_model ? a->pairs_model : lm_buf_cstr(&path), &pm, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s (train one with `litmine train pairs`)", err.msg);
+        rc = lm_cli_exit_for(st);
+    }
+    if (rc == LM_EXIT_OK && !a->gold_entities) {
+        const char *ner_path = a->ner_model;
+        if (!ner_path) {
+            const char *dir = lm_config_get(cli->config, "models", "dir");
+            lm_buf_reset(&path);
+            lm_buf_printf(&path, "%s/%s", dir ? dir : lm_ner_default_model_dir(),
+                          LM_NER_DEFAULT_MODEL);
+            ner_path = lm_buf_cstr(&path);
+        }
+        if (access(ner_path, R_OK) != 0) {
+            lm_cli_error(cli,
+                         "eval cid: no NER model at %s: end-to-end evaluation needs one "
+                         "(`litmine train ner`, or --ner-model FILE); --gold-entities scores "
+                         "the pair classifier on the gold mentions",
+                         ner_path);
+            rc = LM_EXIT_FAILURE;
+        } else if ((st = lm_ner_model_load(ner_path, &ner, &err)) != LM_OK) {
+            lm_cli_error(cli, "eval cid: %s", err.msg);
+            rc = lm_cli_exit_for(st);
+        } else {
+            rc = get_lexicon(cli, a, &lex);
+        }
+    }
+    lm_buf_free(&path);
+    lm_pairs_scratch *ps = NULL;
+    lm_ner_scratch *ns = NULL;
+    if (rc == LM_EXIT_OK) {
+        st = lm_pairs_scratch_init(&ps, &err);
+        if (st == LM_OK && ner)
+            st = lm_ner_scratch_init(&ns, &err);
+        out->docs = st == LM_OK ? calloc(gold->n_docs ? gold->n_docs : 1, sizeof *out->docs)
+                                : NULL;
+        if (st == LM_OK && !out->docs)
+            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+    }
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_pairs_result res;
+    lm_pairs_result_init(&res);
+    lm_ner_mentions mentions;
+    lm_ner_mentions_init(&mentions);
+    for (size_t d = 0; rc == LM_EXIT_OK && st == LM_OK && d < gold->n_docs; d++) {
+        const lm_pt_doc *g = &gold->docs[d];
+        lm_pt_doc *pd = &out->docs[out->n_docs++];
+        lm_pt_doc_init(pd);
+        pd->pmid = strdup(g->pmid ? g->pmid : "");
+        if (!pd->pmid) {
+            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (a->gold_entities) {
+            st = lm_pairs_doc_from_pubtator(g, &doc, &err);
+        } else {
+            lm_pt_doc text_only = *g;   /* shallow: only its text is read */
+            text_only.n_mentions = 0;
+            text_only.n_relations = 0;
+            st = lm_pairs_doc_from_pubtator(&text_only, &doc, &err);
+            if (st == LM_OK)
+                st = lm_ner_tag(ner, ns, doc.text, doc.text_len, &mentions, &err);
+            if (st == LM_OK)
+                st = lm_pairs_doc_add_ner(&doc, &mentions, lex, "MESH:", &err);
+        }
+        if (st == LM_OK)
+            st = lm_pairs_extract(pm, ps, &doc, &res, &err);
+        if (st == LM_OK)
+            st = lm_pairs_result_to_pubtator(&res, LM_PAIR_INDUCES,
+                                             a->relation && strcmp(a->relation, "all") != 0
+                                                 ? a->relation
+                                                 : "CID",
+                                             pd, &err);
+    }
+    if (rc == LM_EXIT_OK && st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        rc = lm_cli_exit_for(st);
+    }
+    lm_ner_mentions_free(&mentions);
+    lm_pairs_result_free(&res);
+    lm_doc_free(&doc);
+    lm_ner_scratch_free(ns);
+    lm_pairs_scratch_free(ps);
+    lm_lexicon_free(lex);
+    lm_ner_model_free(ner);
+    lm_pairs_model_free(pm);
+    return rc;
 }
 
 static int eval_cid(const lm_cli *cli, const eval_args *a)
@@ -164,7 +275,7 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
     lm_pt_corpus gold = {0}, pred = {0};
     int rc = load_corpus(cli, a->gold, &gold);
     if (rc == LM_EXIT_OK)
-        rc = a->pred ? load_corpus(cli, a->pred, &pred) : predict_relations(cli, &gold, &pred);
+        rc = a->pred ? load_corpus(cli, a->pred, &pred) : predict_relations(cli, a, &gold, &pred);
     if (rc == LM_EXIT_OK) {
         const char *rel = a->relation ? a->relation : "CID";
         const char *labels[1] = {rel};
@@ -386,6 +497,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {"lexicon", required_argument, NULL, 'l'}, {"train", required_argument, NULL, 'T'},
         {"details", no_argument, NULL, 'd'},      {"namespace", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
+        {"gold-entities", no_argument, NULL, 'G'}, {"pairs-model", required_argument, NULL, 'P'},
+        {"ner-model", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
@@ -403,6 +516,9 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         case 'l': a.lexicon = optarg; break;
         case 'd': a.details = 1; break;
         case 'n': a.ns = optarg; break;
+        case 'G': a.gold_entities = 1; break;
+        case 'P': a.pairs_model = optarg; break;
+        case 'N': a.ner_model = optarg; break;
         case 'T':
             if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
                 lm_cli_error(cli, "eval: too many --train corpora");

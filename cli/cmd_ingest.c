@@ -1,10 +1,10 @@
 /*
  * `litmine ingest FILE...` — PubMed XML files (.xml, .xml.gz, - for stdin)
- * into the store.  Each file is its own ingest-log entry; a bad file is
- * reported and the remaining files are still ingested, so one corrupt
- * update file cannot hold back a nightly run.  Exit status: 0 all good,
- * 3 some input was bad (everything readable is stored), 4 database
- * trouble, 130 interrupted.
+ * into the store, through the configured NLP stages.  Each file is its own
+ * ingest-log entry; a bad file is reported and the remaining files are
+ * still ingested, so one corrupt update file cannot hold back a nightly
+ * run.  Exit status: 0 all good, 3 some input was bad (everything readable
+ * is stored), 4 database trouble, 130 interrupted.
  */
 #include "../pipeline/lm_ingest.h"
 #include "../pipeline/lm_signal.h"
@@ -51,21 +51,14 @@ static void show_progress(void *ctx, const lm_pubmed_stats *s)
     progress *p = ctx;
     double secs = now_seconds() - p->started;
     double mb = (double)s->bytes_xml / 1e6;
+    uint64_t n = s->articles + s->book_articles;
     if (p->cli->stderr_is_tty) {
-        fprintf(stderr, "\r%s: %" PRIu64 " articles, %.1f MB, %.1f MB/s   ", p->file,
-                s->articles + s->book_articles, mb, secs > 0 ? mb / secs : 0.0);
+        fprintf(stderr, "\r%s: %" PRIu64 " articles, %.1f MB, %.1f MB/s, %.0f articles/s   ",
+                p->file, n, mb, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)n / secs : 0.0);
         p->shown = 1;
     } else {
-        fprintf(stderr, "litmine: %s: %" PRIu64 " articles, %.1f MB\n", p->file,
-                s->articles + s->book_articles, mb);
+        fprintf(stderr, "litmine: %s: %" PRIu64 " articles, %.1f MB\n", p->file, n, mb);
     }
-}
-
-static void print_warning(void *ctx, const char *msg)
-{
-    const lm_cli *cli = ctx;
-    if (!cli->quiet)
-        fprintf(stderr, "litmine: warning: %s\n", msg);
 }
 
 static void report_file(const lm_cli *cli, const char *path, const lm_ingest_result *r)
@@ -80,10 +73,10 @@ static void report_file(const lm_cli *cli, const char *path, const lm_ingest_res
     double mb = (double)r->parse.bytes_xml / 1e6;
     fprintf(stderr,
             "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replaced, %" PRId64
-            " unchanged, %" PRId64 " older version ignored), %" PRId64
-            " deleted, %.1f MB in %.2f s (%.1f MB/s)\n",
-            path, c->articles, c->inserted, c->replaced, c->unchanged, c->older, c->deleted,
-            mb, r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
+            " unchanged, %" PRId64 " older version ignored, %" PRId64
+            " failed a stage), %" PRId64 " deleted, %.1f MB in %.2f s (%.1f MB/s)\n",
+            path, c->articles, c->inserted, c->replaced, c->unchanged, c->older, c->failed,
+            c->deleted, mb, r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
 }
 
 int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
@@ -95,45 +88,25 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         {"stages", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    lm_error err;
-    long batch_size;
-    if (lm_config_get_int(cli->config, "store", "batch_size", 1000, 1, 1000000, &batch_size,
-                          &err) != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        return LM_EXIT_USAGE;
-    }
-    long threads;
-    if (lm_config_get_int(cli->config, "pipeline", "threads", 0, 0, 64, &threads, &err) !=
-        LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        return LM_EXIT_USAGE;
-    }
-    const char *stages = lm_config_get_or(cli->config, "pipeline", "stages", LM_DEFAULT_STAGES);
+    lm_cli_pipeline pipe;
+    int rc = lm_cli_pipeline_defaults(cli, &pipe);
+    if (rc != LM_EXIT_OK)
+        return rc;
     int force = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
         switch (c) {
-        case 'b': {
-            char *end;
-            batch_size = strtol(optarg, &end, 10);
-            if (*end || end == optarg || batch_size < 1 || batch_size > 1000000) {
-                lm_cli_error(cli, "--batch-size: expected 1..1000000, got \"%s\"", optarg);
+        case 'b':
+            if (!lm_cli_parse_long(cli, "--batch-size", optarg, 1, 1000000, &pipe.batch_size))
                 return LM_EXIT_USAGE;
-            }
             break;
-        }
+        case 't':
+            if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &pipe.threads))
+                return LM_EXIT_USAGE;
+            break;
+        case 's': pipe.stages = optarg; break;
         case 'f': force = 1; break;
-        case 't': {
-            char *end;
-            threads = strtol(optarg, &end, 10);
-            if (*end || end == optarg || threads < 1 || threads > 64) {
-                lm_cli_error(cli, "--threads: expected 1..64, got \"%s\"", optarg);
-                return LM_EXIT_USAGE;
-            }
-            break;
-        }
-        case 's': stages = optarg; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
             lm_cli_error(cli, "ingest: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -147,39 +120,35 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
 
-    if (strcmp(stages, "none") == 0)
-        stages = "";
-    /* Models load before the database opens: a missing model is a usage
-     * problem and must not leave an ingest-log row behind. */
+    /* Models load before the database opens: a missing model must not
+     * leave an ingest-log row behind. */
     lm_stage_chain chain;
-    lm_status st = lm_stage_chain_init(&chain, stages, cli->config, &err);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
-    }
+    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
+    if (rc != LM_EXIT_OK)
+        return rc;
     lm_store *store;
-    int open_rc = lm_cli_open_store(cli, 0, &store);
-    if (open_rc != LM_EXIT_OK) {
+    rc = lm_cli_open_store(cli, 0, &store);
+    if (rc != LM_EXIT_OK) {
         lm_stage_chain_free(&chain);
-        return open_rc;
+        return rc;
     }
     lm_signal_install();
 
-    int rc = LM_EXIT_OK;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         progress prog = {cli, path, now_seconds(), 0};
-        lm_ingest_options opts = {.batch_size = (int)batch_size,
+        lm_ingest_options opts = {.batch_size = (int)pipe.batch_size,
                                   .force = force,
-                                  .threads = (int)threads,
+                                  .threads = (int)pipe.threads,
                                   .chain = &chain,
-                                  .on_warning = print_warning,
+                                  .on_warning = lm_cli_print_warning,
                                   .warning_ctx = cli,
                                   .progress_ctx = &prog};
         if (!cli->quiet && (cli->stderr_is_tty || cli->verbose))
             opts.progress = show_progress;
         lm_ingest_result result;
-        st = lm_ingest_file(store, path, &opts, &result, &err);
+        lm_error err;
+        lm_status st = lm_ingest_file(store, path, &opts, &result, &err);
         if (prog.shown)
             fputs("\r\033[K", stderr);
         report_file(cli, path, &result);

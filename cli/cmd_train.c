@@ -98,6 +98,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_OK;
         } else if (strcmp(a, "--final") == 0) {
             o.final = 1;
+        } else if (strcmp(a, "--crf") == 0) {
+            o.crf = 1;
         } else if (strcmp(a, "--aux-ncbi") == 0) {
             o.aux_ncbi = 1;
         } else if (!v) {
@@ -110,6 +112,23 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             out = v, i++;
         } else if (strcmp(a, "--data") == 0) {
             o.data_dir = v, i++;
+        } else if (strcmp(a, "--c2") == 0) {
+            char *end;
+            o.crf_c2 = strtod(v, &end);
+            if (*end || o.crf_c2 <= 0) {
+                lm_cli_error(cli, "train ner: bad --c2 '%s'", v);
+                return LM_EXIT_USAGE;
+            }
+            o.crf = 1;
+            i++;
+        } else if (strcmp(a, "--iter") == 0) {
+            if (parse_int(v, 1, 100000, &n)) {
+                lm_cli_error(cli, "train ner: bad --iter '%s'", v);
+                return LM_EXIT_USAGE;
+            }
+            o.crf_iter = (int)n;
+            o.crf = 1;
+            i++;
         } else if (strcmp(a, "--margin") == 0) {
             char *end;
             o.margin = strtod(v, &end);

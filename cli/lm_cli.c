@@ -7,6 +7,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
 {
@@ -63,4 +65,50 @@ int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out)
     /* Whatever the reason (missing, not a database, newer schema, locked),
      * the database is the problem. */
     return st == LM_ERR_NOMEM ? LM_EXIT_FAILURE : LM_EXIT_DB;
+}
+
+int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,
+                      long max, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || end == arg || v < min || v > max) {
+        lm_cli_error(cli, "%s: expected an integer in %ld..%ld, got \"%s\"", flag, min, max,
+                     arg);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p)
+{
+    lm_error err;
+    p->stages = lm_config_get_or(cli->config, "pipeline", "stages", LM_DEFAULT_STAGES);
+    if (lm_config_get_int(cli->config, "pipeline", "threads", 0, 0, 64, &p->threads, &err) !=
+            LM_OK ||
+        lm_config_get_int(cli->config, "store", "batch_size", 1000, 1, 1000000, &p->batch_size,
+                          &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return LM_EXIT_USAGE;
+    }
+    return LM_EXIT_OK;
+}
+
+int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_chain *chain)
+{
+    lm_error err;
+    const char *stages = p->stages && strcmp(p->stages, "none") != 0 ? p->stages : "";
+    lm_status st = lm_stage_chain_init(chain, stages, cli->config, &err);
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    lm_cli_error(cli, "%s", err.msg);
+    return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
+}
+
+void lm_cli_print_warning(void *ctx, const char *msg)
+{
+    const lm_cli *cli = ctx;
+    if (!cli->quiet)
+        fprintf(stderr, "litmine: warning: %s\n", msg);
 }

@@ -10,6 +10,7 @@
 #ifndef LM_CLI_H
 #define LM_CLI_H
 
+#include "../pipeline/lm_stage.h"
 #include "../store/lm_store.h"
 #include "../util/lm_config.h"
 #include "../util/lm_error.h"
@@ -44,6 +45,25 @@ int lm_cli_exit_for(lm_status st);
 /* Opens cli->db_path (read-only when asked), printing the error itself;
  * returns LM_EXIT_OK or the exit status to return. */
 int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out);
+
+/* Parses a flag's integer argument within [min, max]; prints the error and
+ * returns 0 when invalid. */
+int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,
+                      long max, long *out);
+
+/* Pipeline settings shared by ingest, fetch and sync: --threads and
+ * --stages override [pipeline] threads / stages.  Loads the stage models
+ * into chain; returns LM_EXIT_OK or the exit status to return. */
+typedef struct lm_cli_pipeline {
+    long threads;             /* 0: online CPUs */
+    const char *stages;       /* NULL: config or LM_DEFAULT_STAGES */
+    long batch_size;          /* articles per transaction */
+} lm_cli_pipeline;
+int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p);
+int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p,
+                         struct lm_stage_chain *chain);
+/* Prints per-article warnings from the pipeline (ctx is the lm_cli). */
+void lm_cli_print_warning(void *ctx, const char *msg);
 
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 

@@ -25,6 +25,7 @@
 #include "../util/lm_utf8.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -926,6 +927,294 @@ static lm_status perceptron_train(const fstore *f, const uint8_t *use, int epoch
     return LM_OK;
 }
 
+/* ---- linear-chain CRF, L2-regularized, trained with L-BFGS ---- */
+
+/* Parameter vector layout: emission rows (pw_rows x K), then transitions
+ * ((K+1) x K, last row = start), then end scores (K). */
+typedef struct crf_ctx {
+    const fstore *f;
+    const uint32_t *sents;
+    size_t ns;
+    int K;
+    size_t rows;
+    const pweights *shape;       /* row mapping only */
+    double c2;
+    double *al, *be, *em;        /* per-sentence work, maxlen x K */
+    size_t maxlen;
+} crf_ctx;
+
+static inline double lse2(double a, double b)
+{
+    if (a < b) {
+        double t = a;
+        a = b;
+        b = t;
+    }
+    return b < -1e29 ? a : a + log1p(exp(b - a));
+}
+
+/* Negative log-likelihood + L2 at x; gradient into g. */
+static double crf_eval(crf_ctx *c, const float *x, float *g)
+{
+    const int K = c->K;
+    const fstore *f = c->f;
+    const size_t ne = c->rows * (size_t)K;
+    const float *tr = x + ne, *te = x + ne + (size_t)(K + 1) * K;
+    float *gtr = g + ne, *gte = g + ne + (size_t)(K + 1) * K;
+    size_t nx = ne + (size_t)(K + 1) * K + (size_t)K;
+    memset(g, 0, nx * sizeof *g);
+    double T[(NER_MAX_TAGS + 1) * NER_MAX_TAGS];
+    for (int a = 0; a <= K; a++)
+        for (int b = 0; b < K; b++)
+            T[a * K + b] = ner_tag_allowed(K, a, b) ? tr[a * K + b] : -1e30;
+    double TE[NER_MAX_TAGS];
+    for (int b = 0; b < K; b++)
+        TE[b] = (b == 0 || ner_tag_pos(b) >= 2) ? te[b] : -1e30;
+    double nll = 0;
+    for (size_t si = 0; si < c->ns; si++) {
+        uint32_t sidx = c->sents[si];
+        size_t a0 = f->sent[sidx], n = f->sent[sidx + 1] - a0;
+        if (!n)
+            continue;
+        const uint8_t *gold = f->gold + a0;
+        double *em = c->em, *al = c->al, *be = c->be;
+        for (size_t t = 0; t < n; t++) {
+            double *o = em + t * (size_t)K;
+            for (int k = 0; k < K; k++)
+                o[k] = 0;
+            for (uint32_t j = f->foff[a0 + t]; j < f->foff[a0 + t + 1]; j++) {
+                const float *w = x + pw_row(c->shape, f->feat[j]) * (size_t)K;
+                for (int k = 0; k < K; k++)
+                    o[k] += w[k];
+            }
+        }
+        for (int k = 0; k < K; k++)
+            al[k] = T[K * K + k] + em[k];
+        for (size_t t = 1; t < n; t++)
+            for (int k = 0; k < K; k++) {
+                double m = -1e300, acc = 0;
+                for (int j = 0; j < K; j++) {
+                    double v = al[(t - 1) * K + j] + T[j * K + k];
+                    if (v > m)
+                        m = v;
+                }
+                for (int j = 0; j < K; j++)
+                    acc += exp(al[(t - 1) * K + j] + T[j * K + k] - m);
+                al[t * K + k] = m + log(acc) + em[t * K + k];
+            }
+        for (int k = 0; k < K; k++)
+            be[(n - 1) * K + k] = TE[k];
+        for (size_t t = n - 1; t-- > 0;)
+            for (int j = 0; j < K; j++) {
+                double m = -1e300, acc = 0;
+                for (int k = 0; k < K; k++) {
+                    double v = T[j * K + k] + em[(t + 1) * K + k] + be[(t + 1) * K + k];
+                    if (v > m)
+                        m = v;
+                }
+                for (int k = 0; k < K; k++)
+                    acc += exp(T[j * K + k] + em[(t + 1) * K + k] + be[(t + 1) * K + k] - m);
+                be[t * K + j] = m + log(acc);
+            }
+        double Z = -1e300;
+        for (int k = 0; k < K; k++)
+            Z = lse2(Z, al[(n - 1) * K + k] + TE[k]);
+        /* gold path score */
+        double sg = T[K * K + gold[0]] + TE[gold[n - 1]];
+        for (size_t t = 0; t < n; t++) {
+            sg += em[t * K + gold[t]];
+            if (t)
+                sg += T[gold[t - 1] * K + gold[t]];
+        }
+        nll += Z - sg;
+        /* expectations minus observations */
+        for (size_t t = 0; t < n; t++) {
+            float d[NER_MAX_TAGS];
+            for (int k = 0; k < K; k++)
+                d[k] = (float)exp(al[t * K + k] + be[t * K + k] - Z);
+            d[gold[t]] -= 1.0f;
+            for (uint32_t j = f->foff[a0 + t]; j < f->foff[a0 + t + 1]; j++) {
+                float *gw = g + pw_row(c->shape, f->feat[j]) * (size_t)K;
+                for (int k = 0; k < K; k++)
+                    gw[k] += d[k];
+            }
+            if (t == 0) {
+                for (int k = 0; k < K; k++)
+                    gtr[K * K + k] += d[k];
+            } else {
+                for (int j = 0; j < K; j++)
+                    for (int k = 0; k < K; k++) {
+                        if (T[j * K + k] < -1e29)
+                            continue;
+                        double pe = exp(al[(t - 1) * K + j] + T[j * K + k] + em[t * K + k]
+                                        + be[t * K + k] - Z);
+                        gtr[j * K + k] += (float)pe;
+                    }
+                gtr[gold[t - 1] * K + gold[t]] -= 1.0f;
+            }
+        }
+        for (int k = 0; k < K; k++)
+            gte[k] += (float)exp(al[(n - 1) * K + k] + TE[k] - Z);
+        gte[gold[n - 1]] -= 1.0f;
+    }
+    double reg = 0;
+    for (size_t i = 0; i < nx; i++) {
+        reg += (double)x[i] * x[i];
+        g[i] += (float)(c->c2 * x[i]);
+    }
+    return nll + 0.5 * c->c2 * reg;
+}
+
+static double dotf(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+/* L-BFGS (two-loop recursion, backtracking Armijo line search). */
+static lm_status crf_train(const fstore *f, const uint8_t *use, int max_iter, double c2,
+                           pweights *p, tlog *log, const char *name, lm_error *err)
+{
+    enum { M = 6 };
+    const int K = p->K;
+    crf_ctx c = {0};
+    c.f = f;
+    c.K = K;
+    c.rows = pw_rows(p);
+    c.shape = p;
+    c.c2 = c2;
+    size_t ne = c.rows * (size_t)K, nx = ne + (size_t)(K + 1) * K + (size_t)K;
+    uint32_t *sents = malloc((f->n_sents + 1) * sizeof *sents);
+    size_t ns = 0, maxlen = 1;
+    if (sents)
+        for (size_t d = 0; d < f->n_docs; d++) {
+            if (use && !use[d])
+                continue;
+            for (uint32_t si = f->doc_sent[d]; si < f->doc_sent[d + 1]; si++) {
+                sents[ns++] = si;
+                if (f->sent[si + 1] - f->sent[si] > maxlen)
+                    maxlen = f->sent[si + 1] - f->sent[si];
+            }
+        }
+    c.sents = sents;
+    c.ns = ns;
+    c.al = malloc(maxlen * (size_t)K * sizeof *c.al);
+    c.be = malloc(maxlen * (size_t)K * sizeof *c.be);
+    c.em = malloc(maxlen * (size_t)K * sizeof *c.em);
+    float *x = calloc(nx, sizeof *x), *g = malloc(nx * sizeof *g), *d = malloc(nx * sizeof *d);
+    float *xn = malloc(nx * sizeof *xn), *gn = malloc(nx * sizeof *gn);
+    float *S = malloc((size_t)M * nx * sizeof *S), *Y = malloc((size_t)M * nx * sizeof *Y);
+    double rho[M], alpha[M];
+    lm_status st = LM_OK;
+    if (!sents || !c.al || !c.be || !c.em || !x || !g || !d || !xn || !gn || !S || !Y) {
+        st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory for CRF");
+        goto done;
+    }
+    double fx = crf_eval(&c, x, g);
+    int hist = 0, head = 0;
+    double f_hist[10];
+    for (int it = 0; it < max_iter; it++) {
+        /* d = -H g */
+        memcpy(d, g, nx * sizeof *d);
+        for (int i = 0; i < hist; i++) {
+            int j = (head - 1 - i + M) % M;
+            alpha[j] = rho[j] * dotf(S + (size_t)j * nx, d, nx);
+            float aj = (float)alpha[j];
+            const float *yj = Y + (size_t)j * nx;
+            for (size_t q = 0; q < nx; q++)
+                d[q] -= aj * yj[q];
+        }
+        if (hist) {
+            int j = (head - 1 + M) % M;
+            float gam = (float)(dotf(S + (size_t)j * nx, Y + (size_t)j * nx, nx)
+                                / dotf(Y + (size_t)j * nx, Y + (size_t)j * nx, nx));
+            for (size_t q = 0; q < nx; q++)
+                d[q] *= gam;
+        } else {
+            float sc = (float)(1.0 / sqrt(dotf(g, g, nx) + 1e-30));
+            for (size_t q = 0; q < nx; q++)
+                d[q] *= sc;
+        }
+        for (int i = hist - 1; i >= 0; i--) {
+            int j = (head - 1 - i + M) % M;
+            double b = rho[j] * dotf(Y + (size_t)j * nx, d, nx);
+            float ab = (float)(alpha[j] - b);
+            const float *sj = S + (size_t)j * nx;
+            for (size_t q = 0; q < nx; q++)
+                d[q] += ab * sj[q];
+        }
+        for (size_t q = 0; q < nx; q++)
+            d[q] = -d[q];
+        double gd = dotf(g, d, nx);
+        if (gd >= 0) {                        /* not a descent direction: restart */
+            for (size_t q = 0; q < nx; q++)
+                d[q] = -g[q];
+            gd = dotf(g, d, nx);
+            hist = 0;
+        }
+        double step = 1.0, fn = 0;
+        int ok = 0;
+        for (int ls = 0; ls < 30; ls++) {
+            for (size_t q = 0; q < nx; q++)
+                xn[q] = x[q] + (float)step * d[q];
+            fn = crf_eval(&c, xn, gn);
+            if (fn <= fx + 1e-4 * step * gd) {
+                ok = 1;
+                break;
+            }
+            step *= 0.5;
+        }
+        if (!ok)
+            break;
+        float *sj = S + (size_t)head * nx, *yj = Y + (size_t)head * nx;
+        for (size_t q = 0; q < nx; q++) {
+            sj[q] = xn[q] - x[q];
+            yj[q] = gn[q] - g[q];
+        }
+        double sy = dotf(sj, yj, nx);
+        if (sy > 1e-10) {
+            rho[head] = 1.0 / sy;
+            head = (head + 1) % M;
+            if (hist < M)
+                hist++;
+        }
+        float *t1 = x;
+        x = xn;
+        xn = t1;
+        t1 = g;
+        g = gn;
+        gn = t1;
+        double prev = fx;
+        fx = fn;
+        f_hist[it % 10] = fx;
+        if (log && (it % 25 == 0))
+            logf_(log, "    %s: CRF iteration %d, objective %.1f", name, it, fx);
+        if (it >= 10 && (f_hist[(it + 1) % 10] - fx) / fx < 1e-5)
+            break;
+        (void)prev;
+    }
+    memcpy(p->w, x, ne * sizeof *x);
+    for (int i = 0; i < (K + 1) * K; i++)
+        p->tr[i] = x[ne + (size_t)i];
+    for (int i = 0; i < K; i++)
+        p->te[i] = x[ne + (size_t)(K + 1) * K + (size_t)i];
+done:
+    free(sents);
+    free(c.al);
+    free(c.be);
+    free(c.em);
+    free(x);
+    free(g);
+    free(d);
+    free(xn);
+    free(gn);
+    free(S);
+    free(Y);
+    return st;
+}
+
 /* Tags docs with use[d] set, writing into out[d]. */
 static lm_status perceptron_predict(const fstore *f, const uint8_t *use, const pweights *p,
                                     uint8_t **out, lm_error *err)
@@ -1123,8 +1412,13 @@ static lm_status run_job(trainer *T, job *j, lm_error *err)
             free(use);
             return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory for weights");
         }
-        st = perceptron_train(f, use, T->epochs, T->o->seed + 31u * (unsigned)j->fold,
-                              (float)T->o->margin, &p, err);
+        if (T->o->crf)
+            st = crf_train(f, use, T->o->crf_iter > 0 ? T->o->crf_iter : 150,
+                           T->o->crf_c2 > 0 ? T->o->crf_c2 : 1.0, &p,
+                           j->kind == J_FULL ? &T->log : NULL, tg->name, err);
+        else
+            st = perceptron_train(f, use, T->epochs, T->o->seed + 31u * (unsigned)j->fold,
+                                  (float)T->o->margin, &p, err);
         if (st == LM_OK && j->kind == J_FOLD) {
             for (size_t d = 0; d < f->n_docs; d++)
                 use[d] = !use[d];

@@ -37,6 +37,9 @@ typedef struct lm_ner_train_opts {
     uint32_t feat_off;         /* NER_F_* groups to switch off (ablation) */
     const char *cluster_cache; /* cache file for word clusters, or NULL */
     int n_clusters_fine;       /* 0 = default */
+    int crf;                   /* train CRFs (L-BFGS, L2) instead of perceptrons */
+    int crf_iter;              /* L-BFGS iterations, 0 = default (150) */
+    double crf_c2;             /* L2 strength, 0 = default (1.0) */
     double margin;             /* cost-augmented perceptron: loss per wrong tag */
     int aux_ncbi;              /* stack an NCBI-disease tagger under BC5CDR's */
     unsigned seed;

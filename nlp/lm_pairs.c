@@ -21,6 +21,7 @@
 #include "lm_pairs.h"
 
 #include "../util/lm_utf8.h"
+#include "lm_abbrev.h"
 #include "lm_lexicon.h"
 #include "lm_ner.h"
 #include "lm_pairs_impl.h"
@@ -673,8 +674,8 @@ static int mention_gap(const pairs_mention *a, const pairs_mention *b)
 #define MAX_BETWEEN 20
 
 /* Features of the closest (chem, dis) mention pair inside sentence k. */
-static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, const pairs_cand *cand,
-                              int32_t k, const pairs_mention *mc, const pairs_mention *md)
+static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
+                              const pairs_mention *mc, const pairs_mention *md)
 {
     const char *text = doc->text;
     int cd = mention_before(mc, md);
@@ -791,7 +792,6 @@ static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, const pair
         emit(s, k, "s0&td=%d", bin_gap(gap));
     if (s->n_sents > 1 && (size_t)k == s->n_sents - 1)
         emit(s, k, "slast");
-    (void)cand;
 }
 
 /* Trigger classes of the words around a concept's mentions, over every
@@ -962,7 +962,7 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
         const int32_t *b = &s->best[3 * k];
         if (b[0] < 0)
             continue;
-        sentence_features(s, doc, cand, (int32_t)k, &s->mentions[b[1]], &s->mentions[b[2]]);
+        sentence_features(s, doc, (int32_t)k, &s->mentions[b[1]], &s->mentions[b[2]]);
     }
     if (s->st != LM_OK)
         return nomem(err);
@@ -1651,4 +1651,138 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
         pt->relations[pt->n_relations++] = rel;
     }
     return LM_OK;
+}
+
+/* ---- NER output to a doc ---------------------------------------------- */
+
+static lm_lex_type lex_type_of(lm_ent_type t)
+{
+    return t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL : t == LM_ENT_DISEASE ? LM_LEX_DISEASE
+                                                                         : LM_LEX_GENE;
+}
+
+static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
+                             const char *text, size_t len)
+{
+    lm_lexicon_match m;
+    if (!lex || !lm_lexicon_lookup_ns(lex, lex_type_of(t), ns, text, len, &m, 1))
+        return NULL;
+    return m.id;
+}
+
+typedef struct ner_item {
+    uint32_t start, end;        /* bytes */
+    lm_ent_type type;
+    float score;
+    const char *id;             /* owned by the lexicon, or NULL */
+} ner_item;
+
+lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
+                               const char *ns, lm_error *err)
+{
+    const char *text = doc->text ? doc->text : "";
+    size_t len = doc->text ? doc->text_len : 0;
+    lm_utf8_map map;
+    lm_utf8_map_init(&map);
+    lm_abbrevs ab;
+    lm_abbrevs_init(&ab);
+    lm_abbrev_uses uses;
+    lm_abbrev_uses_init(&uses);
+    ner_item *items = NULL;
+    size_t n = 0, cap = 0;
+    lm_status st = lm_utf8_map_build(&map, text, len, err);
+    if (st == LM_OK && !doc->n_sentences) {
+        lm_spans sp;
+        lm_spans_init(&sp);
+        st = lm_sentence_split(text, len, &sp, err);
+        for (size_t i = 0; st == LM_OK && i < sp.n; i++)
+            st = lm_doc_add_sentence(doc, (int32_t)lm_utf8_map_to_cp(&map, sp.v[i].start),
+                                     (int32_t)lm_utf8_map_to_cp(&map, sp.v[i].end), err);
+        lm_spans_free(&sp);
+    }
+    if (st == LM_OK)
+        st = lm_abbrev_detect(text, len, &ab, err);
+    if (st == LM_OK)
+        st = lm_abbrev_find_uses(text, len, &ab, &uses, err);
+    for (size_t i = 0; st == LM_OK && i < ner->n; i++) {
+        const lm_ner_mention *m = &ner->v[i];
+        if (m->type != LM_ENT_CHEMICAL && m->type != LM_ENT_DISEASE)
+            continue;
+        if (grow((void **)&items, &cap, n + 1, sizeof *items) != 0) {
+            st = nomem(err);
+            break;
+        }
+        items[n++] = (ner_item){m->start, m->end, m->type, m->score,
+                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start)};
+    }
+    /* Abbreviations: a short form inherits the id of its long form (found
+     * as a mention of the same span, else looked up), and uses of a short
+     * form the tagger missed become mentions of the long form's type. */
+    for (size_t a = 0; st == LM_OK && a < ab.n; a++) {
+        const lm_abbrev *d = &ab.v[a];
+        const ner_item *longm = NULL;
+        for (size_t i = 0; i < n && !longm; i++)
+            if (items[i].start <= d->long_start && items[i].end >= d->long_end - 1 &&
+                items[i].end <= d->long_end + 1)
+                longm = &items[i];
+        if (!longm)
+            continue;
+        /* copied out: items may move when it grows below */
+        const char *id = longm->id;
+        lm_ent_type t = longm->type;
+        float lscore = longm->score;
+        if (!id)
+            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start);
+        size_t sl = d->short_end - d->short_start;
+        for (size_t u = 0; u <= uses.n && st == LM_OK; u++) {
+            uint32_t us, ue;
+            if (u == uses.n) {
+                us = d->short_start;
+                ue = d->short_end;
+            } else {
+                if (uses.v[u].pair != a)
+                    continue;
+                us = uses.v[u].start;
+                ue = uses.v[u].end;
+            }
+            if (ue - us != sl)
+                continue;
+            int covered = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (items[i].start < ue && us < items[i].end && items[i].type == t) {
+                    covered = 1;
+                    if (!items[i].id && items[i].start == us && items[i].end == ue)
+                        items[i].id = id;
+                }
+            }
+            if (covered)
+                continue;
+            if (grow((void **)&items, &cap, n + 1, sizeof *items) != 0) {
+                st = nomem(err);
+                break;
+            }
+            items[n++] = (ner_item){us, ue, t, lscore, id};
+        }
+    }
+    char *mt = NULL;
+    for (size_t i = 0; st == LM_OK && i < n; i++) {
+        const ner_item *it = &items[i];
+        free(mt);
+        mt = malloc(it->end - it->start + 1);
+        if (!mt) {
+            st = nomem(err);
+            break;
+        }
+        memcpy(mt, text + it->start, it->end - it->start);
+        mt[it->end - it->start] = '\0';
+        int32_t cs = (int32_t)lm_utf8_map_to_cp(&map, it->start);
+        st = lm_doc_add_mention(doc, cs, (int32_t)lm_utf8_map_to_cp(&map, it->end), (int)it->type,
+                                mt, it->id, sentence_index(doc, cs), it->score, err);
+    }
+    free(mt);
+    free(items);
+    lm_abbrev_uses_free(&uses);
+    lm_abbrevs_free(&ab);
+    lm_utf8_map_free(&map);
+    return st;
 }

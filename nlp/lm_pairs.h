@@ -36,6 +36,8 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_error.h"
 #include "lm_doc.h"
+#include "lm_lexicon.h"
+#include "lm_ner.h"
 #include "lm_pubtator.h"
 
 #include <stddef.h>
@@ -133,6 +135,16 @@ lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *
  * with ids qualified as "MESH:..." (composites "MESH:D1|MESH:D2"; "-1"
  * becomes NULL).  out must be initialised; it is replaced. */
 lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error *err);
+
+/* Adds a tagger's chemical and disease mentions (byte spans into doc->text;
+ * other types skipped) to doc, normalised with lex (may be NULL) restricted
+ * to namespace ns ("MESH:" for BC5CDR; NULL = any).  Abbreviations
+ * (lm_abbrev) propagate: a short form the lexicon does not know takes the
+ * id of its long form's mention, and uses of a short form the tagger missed
+ * become mentions of the long form's type and id.  When doc has no
+ * sentences they are split first, so mentions get sentence numbers. */
+lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
+                               const char *ns, lm_error *err);
 
 /* Appends the predicted relations of result to pt as PubTator relation
  * lines of type rel_type (e.g. "CID") for pairs labelled label, with ids

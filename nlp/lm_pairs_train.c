@@ -156,12 +156,10 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
         return st;
     lm_doc doc;
     lm_doc_init(&doc);
-    size_t used = 0;
     for (size_t d = 0; st == LM_OK && d < c->n_docs; d++) {
         const lm_pt_doc *pt = &c->docs[d];
         if (skip && pmid_in(skip, pt->pmid))
             continue;
-        used++;
         int induces_known = src == SRC_CID || (o->biored_induces && !pmid_in(cid_docs, pt->pmid));
         if (src == SRC_CID)
             e->gold[LM_PAIR_INDUCES] += count_cid(pt);
@@ -204,7 +202,6 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
                     e->gold[l] += src != SRC_CID && x->y[l] == 1;
         }
     }
-    (void)used;
     lm_doc_free(&doc);
     lm_pairs_scratch_free(s);
     return st;
@@ -446,6 +443,10 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
                                                      : (data->biored_dev ? &dev_bio : &tr_bio);
             double f1, p, r;
             m->threshold[l] = tune_threshold(tune, l, &f1, &p, &r);
+            logf_(&o, "pairs: head %-10s threshold %.3f  %s P %.4f R %.4f F1 %.4f",
+                  lm_pair_label_name((lm_pair_label)l), m->threshold[l],
+                  (l == LM_PAIR_INDUCES ? data->cid_dev : data->biored_dev) ? "dev" : "train",
+                  p, r, f1);
             m->floor[l] = m->threshold[l];
             if (l == LM_PAIR_INDUCES) {
                 /* floors from the threshold down; ties keep the higher one */
@@ -458,13 +459,9 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
                         m->floor[l] = fl;
                     }
                 }
-                logf_(&o, "pairs: head induces fallback floor %.3f -> F1 %.4f", m->floor[l],
+                logf_(&o, "pairs: head induces    fallback floor %.3f -> F1 %.4f", m->floor[l],
                       best);
             }
-            logf_(&o, "pairs: head %-10s threshold %.3f  %s P %.4f R %.4f F1 %.4f",
-                  lm_pair_label_name((lm_pair_label)l), m->threshold[l],
-                  (l == LM_PAIR_INDUCES ? data->cid_dev : data->biored_dev) ? "dev" : "train",
-                  p, r, f1);
         }
     }
     exset_free(&tr_cid);

@@ -27,7 +27,7 @@
 #define RING LM_ENGINE_IN_FLIGHT
 #define MAX_THREADS 64
 
-typedef enum item_kind { ITEM_ARTICLE, ITEM_REPROCESS, ITEM_DELETE } item_kind;
+typedef enum item_kind { ITEM_ARTICLE, ITEM_REPROCESS, ITEM_DELETE, ITEM_CALL } item_kind;
 
 typedef struct item {
     item_kind kind;
@@ -36,6 +36,8 @@ typedef struct item {
     int64_t pmid;
     lm_article article;
     lm_doc doc;
+    lm_status (*call)(void *ctx, lm_store *s, lm_error *err);
+    void *call_ctx;
     char warning[LM_ERROR_MSG_MAX + 64];
 } item;
 
@@ -128,7 +130,7 @@ static void *worker_main(void *arg)
         item *it = e->slots[seq % RING];
         pthread_mutex_unlock(&e->mu);
 
-        if (it->kind != ITEM_DELETE && e->chain->n > 0)
+        if ((it->kind == ITEM_ARTICLE || it->kind == ITEM_REPROCESS) && e->chain->n > 0)
             run_stages(w, it);
 
         pthread_mutex_lock(&e->mu);
@@ -185,6 +187,8 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
         e->counts.articles++;
         write_doc = 1;
         break;
+    case ITEM_CALL:
+        return it->call(it->call_ctx, e->store, err);
     }
     if (st == LM_OK && write_doc && e->chain->n > 0 && !it->failed)
         st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, err);
@@ -394,6 +398,18 @@ lm_status lm_engine_submit_delete(lm_engine *e, int64_t pmid, lm_error *err)
     if (!it)
         return LM_ERR_NOMEM;
     it->pmid = pmid;
+    return submit(e, it, err);
+}
+
+lm_status lm_engine_submit_call(lm_engine *e,
+                                lm_status (*fn)(void *ctx, lm_store *s, lm_error *err),
+                                void *ctx, lm_error *err)
+{
+    item *it = new_item(ITEM_CALL, err);
+    if (!it)
+        return LM_ERR_NOMEM;
+    it->call = fn;
+    it->call_ctx = ctx;
     return submit(e, it, err);
 }
 

@@ -46,6 +46,15 @@ lm_status lm_engine_submit(lm_engine *e, lm_article *article, lm_error *err);
 lm_status lm_engine_submit_reprocess(lm_engine *e, lm_article *article, lm_error *err);
 lm_status lm_engine_submit_delete(lm_engine *e, int64_t pmid, lm_error *err);
 
+/* Runs fn on the writer thread, in submission order and inside the same
+ * transaction as the articles around it — e.g. to record a watch's
+ * progress atomically with the batch it describes.  ctx must stay valid
+ * until a later lm_engine_flush() or lm_engine_finish() returns.  An error
+ * from fn is fatal for the engine. */
+lm_status lm_engine_submit_call(lm_engine *e,
+                                lm_status (*fn)(void *ctx, lm_store *s, lm_error *err),
+                                void *ctx, lm_error *err);
+
 /* Waits until everything submitted is written and committed. */
 lm_status lm_engine_flush(lm_engine *e, lm_error *err);
 

@@ -20,6 +20,7 @@
  * file skip identical articles without writing anything.
  */
 #include "lm_store.h"
+#include "lm_store_internal.h"
 
 #include "../nlp/lm_ner.h"
 
@@ -134,14 +135,91 @@ static const char migration_2[] =
     /* Without it every cascade from articles would scan the whole table. */
     "CREATE INDEX abbreviations_pmid ON abbreviations (pmid);\n";
 
+/* Saved E-utilities searches for nightly runs.  done_through is the last
+ * date whose whole window is stored; it only moves forward after a run's
+ * window is committed, so a run that dies is simply repeated. */
+static const char migration_3[] =
+    "CREATE TABLE watches (\n"
+    "    name         TEXT PRIMARY KEY,\n"
+    "    query        TEXT NOT NULL,\n"
+    "    datetype     TEXT NOT NULL DEFAULT 'edat'\n"
+    "                 CHECK (datetype IN ('edat', 'pdat', 'mdat')),\n"
+    "    since        TEXT,\n"
+    "    done_through TEXT,\n"
+    "    created_at   TEXT NOT NULL,\n"
+    "    last_run_at  TEXT,\n"
+    "    last_status  TEXT,\n"
+    "    last_count   INTEGER,\n"
+    "    last_error   TEXT\n"
+    ");\n";
+
+/* Search (store/lm_search.c, store/lm_vectors.c).  search_fts indexes
+ * title and abstract as an external-content FTS5 table over articles, so
+ * the text is stored once.  Ingest only pays for a cheap trigger that queues
+ * new PMIDs in search_pending; `litmine index refresh` (and the end of every
+ * ingest) tokenizes them.  search_indexed records exactly which articles the
+ * FTS index holds, because an external-content 'delete' must be given the
+ * very text that was indexed and must never be issued for a row that was
+ * not: the delete trigger runs it only for indexed rows, while OLD still
+ * holds that text.  embed_models versions the embedding models; vectors
+ * records which model made each vector (format: 0 float32, 1 float16,
+ * 2 int8 with a float32 scale in front). */
+static const char migration_4[] =
+    "CREATE VIRTUAL TABLE search_fts USING fts5(\n"
+    "    title, abstract, content='articles', content_rowid='pmid',\n"
+    "    tokenize='porter unicode61 remove_diacritics 2'\n"
+    ");\n"
+    "CREATE TABLE search_indexed (pmid INTEGER PRIMARY KEY);\n"
+    "CREATE TABLE search_pending (pmid INTEGER PRIMARY KEY);\n"
+    "INSERT INTO search_pending (pmid) SELECT pmid FROM articles;\n"
+    "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN\n"
+    "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
+    "END;\n"
+    "CREATE TRIGGER search_articles_ad AFTER DELETE ON articles\n"
+    "WHEN EXISTS (SELECT 1 FROM search_indexed WHERE pmid = OLD.pmid) BEGIN\n"
+    "    INSERT INTO search_fts (search_fts, rowid, title, abstract)\n"
+    "        VALUES ('delete', OLD.pmid, OLD.title, OLD.abstract);\n"
+    "    DELETE FROM search_indexed WHERE pmid = OLD.pmid;\n"
+    "END;\n"
+    "CREATE TRIGGER search_articles_au AFTER UPDATE OF pmid, title, abstract ON articles\n"
+    "BEGIN\n"
+    "    INSERT INTO search_fts (search_fts, rowid, title, abstract)\n"
+    "        SELECT 'delete', OLD.pmid, OLD.title, OLD.abstract\n"
+    "        WHERE EXISTS (SELECT 1 FROM search_indexed WHERE pmid = OLD.pmid);\n"
+    "    DELETE FROM search_indexed WHERE pmid = OLD.pmid;\n"
+    "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
+    "END;\n"
+    "CREATE TABLE embed_models (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    kind        TEXT NOT NULL,\n"
+    "    dim         INTEGER NOT NULL CHECK (dim > 0),\n"
+    "    state       TEXT NOT NULL DEFAULT 'ready'\n"
+    "                CHECK (state IN ('building', 'ready', 'retired')),\n"
+    "    created_at  TEXT NOT NULL,\n"
+    "    n_docs      INTEGER,\n"
+    "    fit_seconds REAL,\n"
+    "    params      TEXT,\n"
+    "    data        BLOB,\n"
+    "    file        TEXT\n"
+    ");\n"
+    "CREATE TABLE vectors (\n"
+    "    model_id INTEGER NOT NULL REFERENCES embed_models (id) ON DELETE CASCADE,\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    format   INTEGER NOT NULL CHECK (format IN (0, 1, 2)),\n"
+    "    vec      BLOB NOT NULL,\n"
+    "    PRIMARY KEY (model_id, pmid)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX vectors_pmid ON vectors (pmid);\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
-static const char *const migrations[] = {migration_1, migration_2};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
 static const char *const counted_tables[] = {
     "articles", "mesh_headings", "publication_types", "sentences",
-    "mentions", "abbreviations", "ingest_log", "deleted_pmids"};
+    "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches",
+    "search_indexed", "search_pending", "embed_models", "vectors"};
 #define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
 
 int lm_store_schema_version(void)
@@ -248,6 +326,7 @@ struct lm_store {
     sqlite3_stmt *count_st;   /* built from counted_tables */
     time_t ts_time;           /* ts_text caches the formatted ts_time */
     char ts_text[32];
+    sqlite3_stmt *slots[LM_STORE_SLOTS];   /* other store/ modules' statements */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -612,6 +691,8 @@ void lm_store_close(lm_store *s)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_finalize(s->count_st);
+    for (int i = 0; i < LM_STORE_SLOTS; i++)
+        sqlite3_finalize(s->slots[i]);
     /* An open transaction is rolled back by the close: only committed
      * batches survive, as documented. */
     sqlite3_close(s->db);
@@ -1322,4 +1403,52 @@ lm_status lm_store_check(lm_store *s, lm_error *err)
     }
     stmt_done(st);
     return ls;
+}
+
+/* ---- for the other store/ modules (lm_store_internal.h) ----------------- */
+
+sqlite3 *lm_store_sqlite(lm_store *s)
+{
+    return s->db;
+}
+
+int lm_store_is_readonly(const lm_store *s)
+{
+    return s->readonly;
+}
+
+sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *err)
+{
+    if (slot < 0 || slot >= LM_STORE_SLOTS) {
+        lm_error_set(err, LM_ERR_USAGE, "statement slot %d out of range", slot);
+        return NULL;
+    }
+    if (!s->slots[slot]) {
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->slots[slot],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            db_fail(s->db, rc, err, "preparing \"%.60s\"", sql);
+            return NULL;
+        }
+    } else {
+        stmt_done(s->slots[slot]);
+    }
+    return s->slots[slot];
+}
+
+lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        what[0] = '\0';
+    return db_fail(s->db, rc, err, "%s", what);
+}
+
+const char *lm_store_now(lm_store *s)
+{
+    return store_now(s);
 }

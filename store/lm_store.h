@@ -171,6 +171,36 @@ lm_status lm_store_each_article(lm_store *s,
                                 lm_status (*cb)(void *ctx, const lm_article *a),
                                 void *ctx, lm_error *err);
 
+/* ---- watches (saved E-utilities searches, store/lm_store_watch.c) -------
+ * Dates are "YYYY/MM/DD".  done_through is the last day whose whole window
+ * is stored; a watch's next run starts the day after it. */
+typedef struct lm_watch {
+    const char *name;
+    const char *query;
+    const char *datetype;      /* edat, pdat or mdat */
+    const char *since;         /* first day of the first window; NULL: default */
+    const char *done_through;  /* NULL until a window completed */
+    const char *created_at;
+    const char *last_run_at;
+    const char *last_status;   /* done, failed, interrupted; NULL: never run */
+    int64_t last_count;
+    const char *last_error;
+} lm_watch;
+
+/* LM_ERR_USAGE when the name exists or an argument is invalid. */
+lm_status lm_store_watch_add(lm_store *s, const char *name, const char *query,
+                             const char *datetype, const char *since, lm_error *err);
+/* LM_ERR_NOTFOUND when there is no such watch. */
+lm_status lm_store_watch_remove(lm_store *s, const char *name, lm_error *err);
+/* Every watch in name order; strings valid during the callback. */
+lm_status lm_store_watch_each(lm_store *s, lm_status (*cb)(void *ctx, const lm_watch *w),
+                              void *ctx, lm_error *err);
+/* Moves done_through forward (never backward). */
+lm_status lm_store_watch_set_done(lm_store *s, const char *name, const char *done_through,
+                                  lm_error *err);
+lm_status lm_store_watch_record_run(lm_store *s, const char *name, const char *status,
+                                    int64_t count, const char *error_text, lm_error *err);
+
 /* PRAGMA integrity_check + foreign_key_check; LM_ERR_CORRUPT on failure. */
 lm_status lm_store_check(lm_store *s, lm_error *err);
 

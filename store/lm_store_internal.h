@@ -1,0 +1,36 @@
+/*
+ * lm_store_internal: what store/ modules other than lm_store.c (watches,
+ * search, vectors) need from the core — the connection, error wording,
+ * the clock, and a cache of prepared statements.
+ *
+ * Each module owns its SQL text and a fixed range of statement slots below;
+ * the core prepares a slot's statement on first use, keeps it for the life
+ * of the connection and finalizes it at close.  Not for use outside store/.
+ */
+#ifndef LM_STORE_INTERNAL_H
+#define LM_STORE_INTERNAL_H
+
+#include "lm_store.h"
+
+#include <sqlite3.h>
+
+enum {
+    LM_STORE_SLOT_WATCH = 0,     /* 16 slots: lm_store_watch.c */
+    LM_STORE_SLOT_SEARCH = 16,   /* 32 slots: search */
+    LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
+    LM_STORE_SLOTS = 64
+};
+
+sqlite3 *lm_store_sqlite(lm_store *s);
+int lm_store_is_readonly(const lm_store *s);
+/* The prepared statement of a slot, reset and unbound; NULL on failure
+ * (err says why). */
+sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *err);
+/* Maps a SQLite result code to an lm_status with "<what>: <sqlite message>"
+ * (busy → LM_ERR_BUSY, full → LM_ERR_IO "disk full", corrupt → LM_ERR_CORRUPT). */
+lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
+const char *lm_store_now(lm_store *s);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * lm_vectors: embedding models and document vectors in the store, and
+ * brute-force inner-product search over them.
+ *
+ * The store keeps every embedding model it has fitted in embed_models (id,
+ * kind, dim, state, the model bytes) and one vector per (model, article) in
+ * vectors, as a BLOB in one of three encodings: float32, float16, or int8
+ * with a per-vector float32 scale.  Nothing here knows what made a vector:
+ * any dimension from any embedder is stored and searched the same way, so
+ * a transformer encoder can plug in later beside the built-in LSA model.
+ *
+ * Search loads all vectors of one model once per process into a contiguous
+ * row-major float32 matrix (lm_vec_matrix) and scores a query with one
+ * OpenBLAS sgemv (many queries: one sgemm), keeping the best k with a
+ * min-heap.  At 256 dimensions a million vectors is a 1 GiB matrix and one
+ * scan; that is fast enough on one core for the sizes litmine targets, and
+ * exact, so no approximate index needs tuning or rebuilding.
+ */
+#ifndef LM_VECTORS_H
+#define LM_VECTORS_H
+
+#include "lm_store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- encodings ---------------------------------------------------------- */
+
+typedef enum lm_vec_format {
+    LM_VEC_F32 = 0,
+    LM_VEC_F16 = 1,
+    LM_VEC_I8 = 2    /* float32 scale, then dim int8 values: v[i] = scale * q[i] */
+} lm_vec_format;
+
+/* "f32", "f16", "i8"; parse returns -1 for anything else. */
+const char *lm_vec_format_name(lm_vec_format f);
+int lm_vec_format_parse(const char *name);
+
+/* Bytes of an encoded vector. */
+size_t lm_vec_encoded_size(lm_vec_format f, int dim);
+/* Encodes v[0..dim) into out (lm_vec_encoded_size bytes), little-endian
+ * whatever the host. */
+void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out);
+/* Decodes; LM_ERR_CORRUPT when len does not match dim. */
+lm_status lm_vec_decode(lm_vec_format f, const unsigned char *blob, size_t len, int dim,
+                        float *out, lm_error *err);
+
+/* ---- models ------------------------------------------------------------- */
+
+typedef struct lm_vec_model_info {
+    int64_t id;
+    char kind[32];          /* e.g. "lsa" */
+    int dim;
+    char state[16];         /* "building", "ready", "retired" */
+    char created_at[32];
+    int64_t n_docs;         /* articles the model was fitted on */
+    double fit_seconds;
+    int64_t n_vectors;      /* vectors stored for it (filled by _list/_get) */
+    size_t data_bytes;
+} lm_vec_model_info;
+
+/* Adds a model in state 'building'; *id receives its id. */
+lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *data,
+                           size_t len, int64_t n_docs, double fit_seconds,
+                           const char *params, int64_t *id, lm_error *err);
+/* Marks id 'ready' and every older ready model 'retired' (their vectors
+ * are deleted: the current model is the only one queries use). */
+lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err);
+/* Deletes a model and its vectors. */
+lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err);
+/* The newest 'ready' model: *found = 0 when there is none.  data/len (may
+ * be NULL) receive a heap copy of the model bytes the caller frees. */
+lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data,
+                               size_t *len, int *found, lm_error *err);
+/* Every model, newest first. */
+lm_status lm_vec_model_list(lm_store *s,
+                            lm_status (*cb)(void *ctx, const lm_vec_model_info *m),
+                            void *ctx, lm_error *err);
+
+/* ---- vectors ------------------------------------------------------------ */
+
+/* Stores (replacing) the vector of pmid made by model_id. */
+lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format f,
+                     const float *v, int dim, lm_error *err);
+/* Reads it back decoded; LM_ERR_NOTFOUND when absent. */
+lm_status lm_vec_get(lm_store *s, int64_t model_id, int64_t pmid, float *out, int dim,
+                     lm_error *err);
+/* Articles with no vector of model_id yet, in PMID order; the strings are
+ * borrowed for the call.  The callback must not use the store (collect,
+ * then write). */
+lm_status lm_vec_each_missing(lm_store *s, int64_t model_id,
+                              lm_status (*cb)(void *ctx, int64_t pmid, const char *title,
+                                              const char *abstract),
+                              void *ctx, lm_error *err);
+lm_status lm_vec_count(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
+
+/* ---- the in-memory matrix and search -------------------------------------- */
+
+typedef struct lm_vec_matrix {
+    int dim;
+    size_t n;          /* rows */
+    size_t cap;
+    float *data;       /* n x dim, row-major */
+    int64_t *pmids;    /* row -> pmid, ascending when loaded from the store */
+    int16_t *years;    /* row -> publication year (0 unknown), when loaded */
+} lm_vec_matrix;
+
+void lm_vec_matrix_init(lm_vec_matrix *m);
+void lm_vec_matrix_free(lm_vec_matrix *m);
+/* Appends one row (years may be 0). */
+lm_status lm_vec_matrix_push(lm_vec_matrix *m, int64_t pmid, int year, const float *v,
+                             int dim, lm_error *err);
+/* Loads every vector of model_id (with the article's year). */
+lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
+                             lm_error *err);
+/* Row index of pmid (binary search; rows must be in PMID order), or -1. */
+long lm_vec_matrix_find(const lm_vec_matrix *m, int64_t pmid);
+
+typedef struct lm_vec_hit {
+    int64_t pmid;
+    float score;
+    size_t row;
+} lm_vec_hit;
+
+/* The k rows with the largest inner product with q (dim floats), best
+ * first; *n_out = min(k, rows).  min_year > 0 keeps rows whose year is at
+ * least min_year.  scratch (may be NULL) is m->n floats reused between
+ * calls to avoid an allocation per query. */
+lm_status lm_vec_search(const lm_vec_matrix *m, const float *q, size_t k, int min_year,
+                        float *scratch, lm_vec_hit *out, size_t *n_out, lm_error *err);
+/* nq queries at once (nq x dim, row-major) with one sgemm: out is nq x k,
+ * n_out[i] the hits of query i.  For evaluation and batch jobs. */
+lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq, size_t k,
+                              lm_vec_hit *out, size_t *n_out, lm_error *err);
+
+/* The k largest of scores[0..n) as (index, score), best first; ties by
+ * lower index.  The heap used by the searches; exposed for tests. */
+size_t lm_vec_topk(const float *scores, size_t n, size_t k, lm_vec_hit *out);
+
+#endif

@@ -1,0 +1,132 @@
+#!/bin/sh
+# CLI tests for `litmine fetch` and `litmine watch` against the local
+# E-utilities stand-in (tests/eutils_server.py on 127.0.0.1, random port,
+# bounded lifetime).  The client's own behaviour (slicing, retries, rate
+# limits) is tested in tests/test-eutils.c; here: the commands, the store
+# they fill, watches and their resume marker, and that the API key never
+# leaks.
+. "$(dirname "$0")/lib.sh"
+cd "$SCRATCH" || exit 2
+
+python3 "$ROOT/tests/eutils_server.py" --timeout 300 >"$SCRATCH/server.out" 2>"$SCRATCH/server.err" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+i=0
+while [ ! -s "$SCRATCH/server.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PORT=$(head -n 1 "$SCRATCH/server.out")
+BASE=http://127.0.0.1:$PORT
+control() { python3 -c '
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
+    headers={"Content-Type": "application/json"}), timeout=10).read()' "$BASE/$1" "$2"; }
+server_log() { python3 -c '
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$BASE/log"; }
+
+cat >"$SCRATCH/f.conf" <<CONF
+[store]
+path = $SCRATCH/f.db
+[pipeline]
+stages = sentences
+[eutils]
+base_url = $BASE/
+email = tests@example.org
+max_rps = 10
+CONF
+export LITMINE_CONFIG="$SCRATCH/f.conf"
+DB=$SCRATCH/f.db
+
+lm fetch
+check "fetch without a mode is a usage error" rc_is 2
+lm fetch --query asthma --pmids 1
+check "two modes are a usage error" rc_is 2
+lm fetch --pmids 12,abc
+check "bad PMID list is a usage error" rc_is 2
+
+lm fetch --query asthma
+check "fetch --query exits 0" rc_is 0
+check "all 1234 records stored" sql_is "$DB" "select count(*) from articles where pmid between 30000000 and 30001233" 1234
+check "fetched articles are parsed fully" sql_is "$DB" \
+    "select title from articles where pmid = 30000005" "Study 30000005 of asthma: β-adrenergic signalling & outcomes"
+check "sentence stage ran on fetched articles" sql_is "$DB" \
+    "select count(distinct pmid) >= 1234 from sentences" 1
+check "ingest log row for the query" sql_is "$DB" \
+    "select kind || '|' || status || '|' || articles from ingest_log where source = 'eutils:asthma'" "eutils|done|1234"
+server_log >"$SCRATCH/log1"
+check "tool and email on every request" python3 -c '
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+assert reqs and all(r["params"].get("tool") == "litmine" and r["params"].get("email") == "tests@example.org" for r in reqs)
+assert sum(1 for r in reqs if r["path"].endswith("efetch.fcgi")) == 3, "1234 records in 3 batches of 500"
+assert all(r["ua"].startswith("litmine/") for r in reqs)
+' "$SCRATCH/log1"
+
+lm fetch --query asthma
+check "re-fetch stores nothing twice" sql_is "$DB" \
+    "select unchanged from ingest_log where source = 'eutils:asthma' order by id desc limit 1" 1234
+
+lm fetch --query malaria --max 120
+check "--max stops early" sql_is "$DB" "select count(*) from articles where pmid between 32000000 and 32000299" 120
+
+printf '30000001\n# comment\n32000200\n89999999\n' >"$SCRATCH/ids.txt"
+lm fetch --pmid-file "$SCRATCH/ids.txt"
+check "fetch by PMID file" sql_is "$DB" "select count(*) from articles where pmid in (32000200, 89999999)" 2
+
+lm fetch --query nosuchtermxyz
+ok "zero hits with PhraseNotFound is a warning, not an error" 'rc_is 0 && err_has "PhraseNotFound"'
+
+# --- faults and secrets -------------------------------------------------
+control reset '{}'
+control control '{"html_next": 5, "target": "esearch"}'
+NCBI_API_KEY=SECRETKEY123 "$LITMINE" fetch --query malaria >"$SCRATCH/out" 2>"$SCRATCH/err"; LM_RC=$?
+ok "HTML instead of XML fails" 'rc_is 1 && err_has "HTML"'
+check "api key not in the error message" sh -c '! grep -q SECRETKEY123 "$1"' _ "$SCRATCH/err"
+server_log >"$SCRATCH/log2"
+check "api key was sent to the server" grep -q '"api_key": "SECRETKEY123"' "$SCRATCH/log2"
+check "api key not stored in the database" sh -c '! sqlite3 "$1" .dump | grep -q SECRETKEY123' _ "$DB"
+
+control reset '{}'
+control control '{"error_body_next": 1, "target": "esearch"}'
+lm fetch --query malaria
+ok "NCBI <ERROR> body is an error" 'rc_is 1 && [ -s "$SCRATCH/err" ]'
+
+# --- watches ------------------------------------------------------------
+lm watch add w-asthma --query asthma --since 2021/03/01
+check "watch add" rc_is 0
+lm watch add w-asthma --query other
+ok "duplicate watch name refused" 'rc_is 2 && err_has "exists"'
+lm watch add "bad name" --query x
+check "invalid watch name refused" rc_is 2
+lm watch add w-bad --query x --since 2021-3-1
+check "invalid --since refused" rc_is 2
+lm watch add w-malaria --query malaria --since 2022/05/01
+lm watch list
+ok "watch list shows both" 'rc_is 0 && out_has "w-asthma" && out_has "w-malaria"'
+
+control reset '{}'
+control control '{"fail_next": [400], "target": "efetch"}'
+lm fetch --watches
+check "a failed watch run exits 1" rc_is 1
+check "a failed window does not move its marker" sql_is "$DB" \
+    "select coalesce(done_through, 'none') from watches where name = 'w-asthma'" none
+check "the other watch still ran" sql_is "$DB" \
+    "select last_status from watches where name = 'w-malaria'" done
+
+control reset '{}'
+lm fetch --watches
+check "watch run exits 0" rc_is 0
+YESTERDAY=$(TZ=UTC date -d '@'$(( $(date +%s) - 5*3600 - 86400 )) +%Y/%m/%d)
+check "marker moves to yesterday (US Eastern)" sql_is "$DB" \
+    "select done_through from watches where name = 'w-asthma'" "$YESTERDAY"
+check "watch run recorded" sql_is "$DB" \
+    "select last_status || '|' || last_count from watches where name = 'w-asthma'" "done|1234"
+control reset '{}'
+lm fetch --watches
+server_log >"$SCRATCH/log3"
+check "an up-to-date watch makes no request" sh -c '[ ! -s "$1" ]' _ "$SCRATCH/log3"
+lm watch remove w-malaria
+check "watch remove" sql_is "$DB" "select count(*) from watches" 1
+lm watch remove w-malaria
+check "removing a missing watch fails" rc_is 1
+
+finish

@@ -1,0 +1,608 @@
+/*
+ * Tests for nlp/lm_pairs: candidate generation and features on a
+ * hand-written document, a tiny model trained on inline documents, model
+ * file round trip and corruption, NER-output normalisation with
+ * abbreviation propagation, concurrent extraction on a shared model, and —
+ * with ../shared/data and models/pairs.bin — the BC5CDR dev CID score with
+ * gold entities.
+ *
+ * Documents are written in a small markup, "[C:D001:aspirin]" for a
+ * Chemical mention with id D001 and "[D:-1:pain]" for a Disease without
+ * one, which the helper turns into PubTator lines with exact offsets.
+ */
+#include "../nlp/lm_lexicon.h"
+#include "../nlp/lm_pairs.h"
+#include "lm_test.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+
+/* ---- fixtures --------------------------------------------------------- */
+
+/* Appends the text of tpl with markup removed to out and the mention lines
+ * to ann; offset is the code-point position of tpl's start in the doc. */
+static void render(const char *pmid, const char *tpl, int offset, lm_buf *out, lm_buf *ann)
+{
+    int pos = offset;
+    for (const char *p = tpl; *p;) {
+        if (p[0] == '[' && (p[1] == 'C' || p[1] == 'D') && p[2] == ':') {
+            const char *id = p + 3, *idend = strchr(id, ':');
+            const char *txt = idend + 1, *txtend = strchr(txt, ']');
+            int n = (int)(txtend - txt);
+            lm_buf_append(out, txt, (size_t)n);
+            lm_buf_printf(ann, "%s\t%d\t%d\t%.*s\t%s\t%.*s\n", pmid, pos, pos + n, n, txt,
+                          p[1] == 'C' ? "Chemical" : "Disease", (int)(idend - id), id);
+            pos += n;
+            p = txtend + 1;
+        } else {
+            lm_buf_append_char(out, *p++);
+            pos++;
+        }
+    }
+}
+
+/* Appends one PubTator document; rels is "TYPE id1 id2;TYPE id1 id2". */
+static void add_doc(lm_buf *file, const char *pmid, const char *title, const char *abstract,
+                    const char *rels)
+{
+    lm_buf t, a, ann;
+    lm_buf_init(&t);
+    lm_buf_init(&a);
+    lm_buf_init(&ann);
+    render(pmid, title, 0, &t, &ann);
+    render(pmid, abstract, (int)t.len + 1, &a, &ann);
+    lm_buf_printf(file, "%s|t|%s\n%s|a|%s\n%s", pmid, lm_buf_cstr(&t), pmid, lm_buf_cstr(&a),
+                  lm_buf_cstr(&ann));
+    for (const char *r = rels; r && *r;) {
+        char type[32], id1[32], id2[32];
+        int used = 0;
+        if (sscanf(r, "%31s %31s %31[^;]%n", type, id1, id2, &used) != 3)
+            break;
+        lm_buf_printf(file, "%s\t%s\t%s\t%s\n", pmid, type, id1, id2);
+        r += used;
+        if (*r == ';')
+            r++;
+    }
+    lm_buf_append_char(file, '\n');
+    lm_buf_free(&t);
+    lm_buf_free(&a);
+    lm_buf_free(&ann);
+}
+
+static int load_text(const char *name, const lm_buf *text, lm_pt_corpus *c)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(lm_buf_cstr(text), f);
+    fclose(f);
+    lm_error err;
+    if (lm_pubtator_load(path, c, &err) != LM_OK) {
+        fprintf(stderr, "  load %s: %s\n", path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *hand_title = "[C:D008012:Lidocaine]-induced [D:D006323:cardiac asystole].";
+static const char *hand_abstract =
+    "BACKGROUND: Intravenous [C:D008012:lidocaine] was given to a 67-year-old man. "
+    "RESULTS: He developed [D:D012640:seizures] and no [D:D007022|D001145:hypotension or "
+    "arrhythmia]. The [D:D012640:seizures] were treated with [C:D003975:diazepam]. "
+    "[C:-1:Compound X] was not given.";
+
+/* ---- features --------------------------------------------------------- */
+
+typedef struct feat_log {
+    char items[256][96];
+    int sent[256];
+    int n;
+} feat_log;
+
+static void collect(void *ctx, const char *feat, int32_t sentence)
+{
+    feat_log *l = ctx;
+    if (l->n < 256) {
+        snprintf(l->items[l->n], sizeof l->items[0], "%s", feat);
+        l->sent[l->n++] = sentence;
+    }
+}
+
+/* Sentence of feature f, -2 when absent. */
+static int feat_sentence(const feat_log *l, const char *f)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], f) == 0)
+            return l->sent[i];
+    return -2;
+}
+
+static void test_doc_from_pubtator(void)
+{
+    lm_buf file;
+    lm_buf_init(&file);
+    add_doc(&file, "1", hand_title, hand_abstract, "CID D008012 D006323");
+    lm_pt_corpus c = {0};
+    LM_CHECK(load_text("hand.txt", &file, &c) == 0);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_error err;
+    LM_CHECK(c.n_docs == 1 && lm_pairs_doc_from_pubtator(&c.docs[0], &doc, &err) == LM_OK);
+    /* title is sentence 0 on its own; the abstract's four sentences follow */
+    LM_CHECK_INT(doc.n_sentences, 5);
+    LM_CHECK_INT(doc.sentences[0].start, 0);
+    LM_CHECK_INT(doc.sentences[0].end, (int)strlen(c.docs[0].title));
+    LM_CHECK_INT(doc.n_mentions, 8);
+    LM_CHECK_STR(doc.mentions[0].concept_id, "MESH:D008012");
+    LM_CHECK_INT(doc.mentions[0].type, LM_ENT_CHEMICAL);
+    LM_CHECK_INT(doc.mentions[0].sentence, 0);
+    LM_CHECK_STR(doc.mentions[4].concept_id, "MESH:D007022|MESH:D001145");
+    LM_CHECK(doc.mentions[7].concept_id == NULL);
+    LM_CHECK_INT(doc.mentions[5].sentence, 3);
+    lm_doc_free(&doc);
+    lm_pt_corpus_free(&c);
+    lm_buf_free(&file);
+}
+
+static void test_features_handwritten(void)
+{
+    lm_buf file;
+    lm_buf_init(&file);
+    add_doc(&file, "1", hand_title, hand_abstract, "CID D008012 D006323");
+    lm_pt_corpus c = {0};
+    LM_CHECK(load_text("hand.txt", &file, &c) == 0);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_error err;
+    LM_CHECK(lm_pairs_doc_from_pubtator(&c.docs[0], &doc, &err) == LM_OK);
+
+    static feat_log l;
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+             LM_OK);
+    /* "Lidocaine-induced cardiac asystole": the pattern, in the title */
+    LM_CHECK_INT(feat_sentence(&l, "bsCD=-_induced"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "c-indCD"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "tbCD=ind"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "sec=title"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "ct=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dt=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "co=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "cr=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "cfirst=1"), -1);
+
+    /* lidocaine and seizures: no shared sentence, one apart */
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D012640", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "sd=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dsent=ind"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dsent=neg"), -1);
+
+    /* diazepam treats seizures: the treatment cue between, in sentence 3 */
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D003975", "MESH:D012640", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "tbDC=trt"), 3);
+    LM_CHECK_INT(feat_sentence(&l, "bsDC=were_treated_with"), 3);
+    LM_CHECK_INT(feat_sentence(&l, "sec=res"), 3);
+    LM_CHECK_INT(feat_sentence(&l, "cr=2"), -1);
+
+    /* composite ids expand to each part; a mention without id gets a text key */
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dsent=neg"), -1);   /* "no hypotension or arrhythmia" */
+    LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D007022", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK(lm_pairs_features(&doc, "text:compound x", "MESH:D012640", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D999999", collect, &l, &err) ==
+             LM_ERR_NOTFOUND);
+    lm_doc_free(&doc);
+    lm_pt_corpus_free(&c);
+    lm_buf_free(&file);
+}
+
+/* ---- a tiny model ----------------------------------------------------- */
+
+static const char *chems[] = {"D001", "aspirin", "D002", "cisplatin", "D003", "heparin",
+                              "D004", "lithium", "D005", "cocaine",   "D006", "haloperidol"};
+static const char *diss[] = {"D101", "nephrotoxicity", "D102", "seizures", "D103", "thrombosis",
+                             "D104", "tremor",         "D105", "psychosis", "D106", "hepatitis"};
+
+/* Document i: chemical a induces disease b (title pattern, stated again in
+ * the abstract) while chemical c treats disease d; BioRED-style documents
+ * state the treatment as a Negative_Correlation. */
+static void tiny_doc(lm_buf *file, int i, int biored)
+{
+    int a = i % 6, b = (i / 6 + i) % 6, c = (a + 1 + i % 5) % 6, d = (b + 1 + i % 4) % 6;
+    if (c == a)
+        c = (c + 1) % 6;
+    if (d == b)
+        d = (d + 1) % 6;
+    char pmid[16], title[256], abs[512], rels[128];
+    snprintf(pmid, sizeof pmid, "%d", 1000 + i + (biored ? 500 : 0));
+    snprintf(title, sizeof title, "[C:%s:%s]-induced [D:%s:%s] in rats.", chems[2 * a],
+             chems[2 * a + 1], diss[2 * b], diss[2 * b + 1]);
+    snprintf(abs, sizeof abs,
+             "Rats given [C:%s:%s] developed [D:%s:%s] after two weeks. "
+             "[D:%s:%s] was successfully treated with [C:%s:%s]. Doses were recorded.",
+             chems[2 * a], chems[2 * a + 1], diss[2 * b], diss[2 * b + 1], diss[2 * d],
+             diss[2 * d + 1], chems[2 * c], chems[2 * c + 1]);
+    if (biored)
+        snprintf(rels, sizeof rels, "Positive_Correlation %s %s;Negative_Correlation %s %s",
+                 chems[2 * a], diss[2 * b], diss[2 * d], chems[2 * c]);
+    else
+        snprintf(rels, sizeof rels, "CID %s %s", chems[2 * a], diss[2 * b]);
+    add_doc(file, pmid, title, abs, rels);
+}
+
+static lm_pairs_model *train_tiny(void)
+{
+    lm_buf tr, bio;
+    lm_buf_init(&tr);
+    lm_buf_init(&bio);
+    for (int i = 0; i < 36; i++) {
+        tiny_doc(&tr, i, 0);
+        tiny_doc(&bio, i, 1);
+    }
+    lm_pt_corpus ctr = {0}, cbio = {0};
+    lm_pairs_model *m = NULL;
+    if (load_text("tiny-train.txt", &tr, &ctr) == 0 && load_text("tiny-bio.txt", &bio, &cbio) == 0) {
+        lm_pairs_train_opts o;
+        lm_pairs_train_opts_default(&o);
+        o.hash_bits = 16;
+        o.runs = 2;
+        o.learning_rate = 0.1;
+        o.l2 = 0.01;
+        lm_pairs_train_data d = {&ctr, NULL, &cbio, NULL};
+        lm_error err;
+        if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
+            fprintf(stderr, "  train: %s\n", err.msg);
+            m = NULL;
+        }
+    }
+    lm_pt_corpus_free(&ctr);
+    lm_pt_corpus_free(&cbio);
+    lm_buf_free(&tr);
+    lm_buf_free(&bio);
+    return m;
+}
+
+static const char *probe_title = "[C:D003:Heparin]-induced [D:D104:tremor] in rats.";
+static const char *probe_abstract =
+    "Rats given [C:D003:heparin] developed [D:D104:tremor] after two weeks. "
+    "[D:D101:Nephrotoxicity] was successfully treated with [C:D006:haloperidol]. "
+    "Doses were recorded.";
+
+static int probe_doc(lm_doc *doc)
+{
+    lm_buf file;
+    lm_buf_init(&file);
+    add_doc(&file, "9", probe_title, probe_abstract, NULL);
+    lm_pt_corpus c = {0};
+    int rc = load_text("probe.txt", &file, &c);
+    lm_error err;
+    if (rc == 0 && lm_pairs_doc_from_pubtator(&c.docs[0], doc, &err) != LM_OK)
+        rc = -1;
+    lm_pt_corpus_free(&c);
+    lm_buf_free(&file);
+    return rc;
+}
+
+static const lm_pair *find_pair(const lm_pairs_result *r, const char *chem, const char *dis)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->v[i].chem_id, chem) == 0 && strcmp(r->v[i].dis_id, dis) == 0)
+            return &r->v[i];
+    return NULL;
+}
+
+static void test_train_tiny(void)
+{
+    lm_pairs_model *m = train_tiny();
+    LM_CHECK(m != NULL);
+    if (!m)
+        return;
+    LM_CHECK(lm_pairs_model_has_head(m, LM_PAIR_INDUCES));
+    LM_CHECK(lm_pairs_model_has_head(m, LM_PAIR_TREATS));
+    LM_CHECK(lm_pairs_model_has_head(m, LM_PAIR_ASSOCIATED));
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(probe_doc(&doc) == 0);
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    lm_error err;
+    LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+    const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
+    LM_CHECK(ind != NULL);
+    if (ind) {
+        LM_CHECK_INT(ind->label, LM_PAIR_INDUCES);
+        LM_CHECK(ind->score >= lm_pairs_model_threshold(m, LM_PAIR_INDUCES));
+        LM_CHECK(ind->score <= 1.0f);
+        LM_CHECK_STR(ind->chem_text, "Heparin");
+        LM_CHECK_STR(ind->dis_text, "tremor");
+        LM_CHECK(ind->same_sentence);
+        /* evidence: the title or the abstract's first sentence */
+        LM_CHECK(ind->sentence == 0 || ind->sentence == 1);
+        if (ind->sentence >= 0) {
+            LM_CHECK_INT(ind->sent_start, doc.sentences[ind->sentence].start);
+            LM_CHECK_INT(ind->sent_end, doc.sentences[ind->sentence].end);
+        }
+    }
+    const lm_pair *trt = find_pair(&r, "MESH:D006", "MESH:D101");
+    LM_CHECK(trt != NULL);
+    if (trt) {
+        LM_CHECK_INT(trt->label, LM_PAIR_TREATS);
+        LM_CHECK(trt->head_score[LM_PAIR_INDUCES] < lm_pairs_model_threshold(m, LM_PAIR_INDUCES));
+        LM_CHECK_INT(trt->sentence, 2);
+    }
+    /* unrelated pairs are not reported */
+    LM_CHECK(find_pair(&r, "MESH:D006", "MESH:D104") == NULL);
+    LM_CHECK(find_pair(&r, "MESH:D003", "MESH:D101") == NULL);
+
+    /* extract_all lists every candidate, sorted by score */
+    lm_pairs_result all;
+    lm_pairs_result_init(&all);
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &all, &err) == LM_OK);
+    LM_CHECK_INT(all.n, 4);
+    for (size_t i = 1; i < all.n; i++)
+        LM_CHECK(all.v[i - 1].score >= all.v[i].score);
+
+    /* CID output: induces pairs only, ids without the MESH: prefix */
+    lm_pt_doc pt;
+    lm_pt_doc_init(&pt);
+    LM_CHECK(lm_pairs_result_to_pubtator(&r, LM_PAIR_INDUCES, "CID", &pt, &err) == LM_OK);
+    LM_CHECK_INT(pt.n_relations, 1);
+    if (pt.n_relations == 1) {
+        LM_CHECK_STR(pt.relations[0].type, "CID");
+        LM_CHECK_STR(pt.relations[0].id1, "D003");
+        LM_CHECK_STR(pt.relations[0].id2, "D104");
+    }
+    lm_pt_doc_free(&pt);
+    lm_pairs_result_free(&all);
+    lm_pairs_result_free(&r);
+    lm_doc_free(&doc);
+    lm_pairs_model_free(m);
+}
+
+static void test_model_roundtrip_and_corruption(void)
+{
+    lm_pairs_model *m = train_tiny();
+    LM_CHECK(m != NULL);
+    if (!m)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/pairs.bin", lm_test_tmpdir());
+    lm_error err;
+    LM_CHECK(lm_pairs_model_save(m, path, &err) == LM_OK);
+    lm_pairs_model *m2 = NULL;
+    LM_CHECK(lm_pairs_model_load(path, &m2, &err) == LM_OK);
+    if (!m2) {
+        lm_pairs_model_free(m);
+        return;
+    }
+    for (int l = LM_PAIR_INDUCES; l < LM_PAIR_LABEL_COUNT; l++) {
+        LM_CHECK(lm_pairs_model_threshold(m, (lm_pair_label)l) ==
+                 lm_pairs_model_threshold(m2, (lm_pair_label)l));
+        LM_CHECK(lm_pairs_model_floor(m, (lm_pair_label)l) ==
+                 lm_pairs_model_floor(m2, (lm_pair_label)l));
+    }
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(probe_doc(&doc) == 0);
+    lm_pairs_result a, b;
+    lm_pairs_result_init(&a);
+    lm_pairs_result_init(&b);
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &a, &err) == LM_OK);
+    LM_CHECK(lm_pairs_extract_all(m2, NULL, &doc, &b, &err) == LM_OK);
+    LM_CHECK_INT(a.n, b.n);
+    for (size_t i = 0; i < a.n && i < b.n; i++) {
+        LM_CHECK_STR(a.v[i].chem_id, b.v[i].chem_id);
+        LM_CHECK_STR(a.v[i].dis_id, b.v[i].dis_id);
+        LM_CHECK_INT(a.v[i].label, b.v[i].label);
+        LM_CHECK(memcmp(a.v[i].head_score, b.v[i].head_score, sizeof a.v[i].head_score) == 0);
+        LM_CHECK_INT(a.v[i].sentence, b.v[i].sentence);
+    }
+    lm_pairs_result_free(&a);
+    lm_pairs_result_free(&b);
+    lm_doc_free(&doc);
+    lm_pairs_model_free(m2);
+
+    /* read the file, then damage copies of it in several ways */
+    FILE *f = fopen(path, "rb");
+    LM_CHECK(f != NULL);
+    static unsigned char buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    LM_CHECK(n > 40 && n < sizeof buf);
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.bin", lm_test_tmpdir());
+    struct {
+        size_t at;       /* byte to flip, or SIZE_MAX to truncate */
+        lm_status want;
+    } cases[] = {{n / 2, LM_ERR_CORRUPT}, {0, LM_ERR_CORRUPT}, {n - 1, LM_ERR_CORRUPT},
+                 {SIZE_MAX, LM_ERR_CORRUPT}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        FILE *g = fopen(bad, "wb");
+        LM_CHECK(g != NULL);
+        if (!g)
+            continue;
+        if (cases[k].at == SIZE_MAX) {
+            fwrite(buf, 1, n - 10, g);
+        } else {
+            buf[cases[k].at] ^= 0x5a;
+            fwrite(buf, 1, n, g);
+            buf[cases[k].at] ^= 0x5a;
+        }
+        fclose(g);
+        lm_pairs_model *x = NULL;
+        LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), cases[k].want);
+        LM_CHECK(x == NULL);
+    }
+    snprintf(bad, sizeof bad, "%s/missing.bin", lm_test_tmpdir());
+    lm_pairs_model *x = NULL;
+    LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), LM_ERR_IO);
+    lm_pairs_model_free(m);
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+typedef struct thread_job {
+    const lm_pairs_model *m;
+    const lm_doc *doc;
+    float sum;
+    int ok;
+} thread_job;
+
+static void *run_job(void *arg)
+{
+    thread_job *j = arg;
+    lm_pairs_scratch *s = NULL;
+    lm_error err;
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    j->ok = lm_pairs_scratch_init(&s, &err) == LM_OK;
+    for (int k = 0; j->ok && k < 50; k++) {
+        j->ok = lm_pairs_extract_all(j->m, s, j->doc, &r, &err) == LM_OK;
+        j->sum = 0;
+        for (size_t i = 0; i < r.n; i++)
+            j->sum += r.v[i].score;
+    }
+    lm_pairs_result_free(&r);
+    lm_pairs_scratch_free(s);
+    return NULL;
+}
+
+static void test_threads_share_model(void)
+{
+    lm_pairs_model *m = train_tiny();
+    LM_CHECK(m != NULL);
+    if (!m)
+        return;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(probe_doc(&doc) == 0);
+    thread_job jobs[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (thread_job){m, &doc, 0, 0};
+        LM_CHECK(pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        LM_CHECK(jobs[i].ok);
+        LM_CHECK(jobs[i].sum == jobs[0].sum);
+    }
+    LM_CHECK(jobs[0].sum > 0);
+    lm_doc_free(&doc);
+    lm_pairs_model_free(m);
+}
+
+/* ---- NER output ------------------------------------------------------- */
+
+static void test_doc_add_ner(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    const char *entries[][3] = {{"Chemical", "MESH:D004317", "doxorubicin"},
+                                {"Disease", "MESH:D066126", "cardiotoxicity"},
+                                {"Chemical", "DRUGBANK:DB00997", "adriamycin"}};
+    for (size_t i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
+                                        entries[i][2], strlen(entries[i][2]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+
+    const char *text = "Doxorubicin (DOX) causes cardiotoxicity. DOX and adriamycin were tested.";
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(lm_doc_set_text(&doc, text, NULL, &err) == LM_OK);
+    doc.text_len = strlen(text);   /* no abstract: drop the joining space */
+    lm_ner_mentions ner;
+    lm_ner_mentions_init(&ner);
+    lm_ner_mention items[] = {{0, 11, LM_ENT_CHEMICAL, 0.9f},
+                              {13, 16, LM_ENT_CHEMICAL, 0.8f},
+                              {25, 39, LM_ENT_DISEASE, 0.9f},
+                              {49, 59, LM_ENT_CHEMICAL, 0.7f}};
+    ner.v = items;
+    ner.n = ner.cap = 4;
+    LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
+    LM_CHECK_INT(doc.n_sentences, 2);
+    /* four tagged mentions plus the untagged second use of DOX */
+    LM_CHECK_INT(doc.n_mentions, 5);
+    if (doc.n_mentions == 5) {
+        LM_CHECK_STR(doc.mentions[0].concept_id, "MESH:D004317");
+        LM_CHECK_STR(doc.mentions[1].text, "DOX");
+        LM_CHECK_STR(doc.mentions[1].concept_id, "MESH:D004317");   /* via its long form */
+        LM_CHECK_STR(doc.mentions[2].concept_id, "MESH:D066126");
+        LM_CHECK(doc.mentions[3].concept_id == NULL);   /* only a DrugBank id: not MeSH */
+        LM_CHECK_STR(doc.mentions[4].text, "DOX");
+        LM_CHECK_INT(doc.mentions[4].start, 41);
+        LM_CHECK_INT(doc.mentions[4].type, LM_ENT_CHEMICAL);
+        LM_CHECK_STR(doc.mentions[4].concept_id, "MESH:D004317");
+        LM_CHECK_INT(doc.mentions[4].sentence, 1);
+    }
+    lm_doc_free(&doc);
+    lm_lexicon_free(lex);
+}
+
+/* ---- the committed model on BC5CDR dev -------------------------------- */
+
+/* Measured when the model was trained (gold entities, official CID
+ * scoring): F1 0.63; the floor leaves room for retraining noise. */
+#define DEV_F1_FLOOR 0.60
+
+static void test_bc5cdr_dev(void)
+{
+    const char *data = lm_test_shared_data();
+    if (!data)
+        LM_SKIP("../shared/data not found");
+    lm_pairs_model *m = NULL;
+    lm_error err;
+    if (lm_pairs_model_load("models/pairs.bin", &m, &err) != LM_OK)
+        LM_SKIP("models/pairs.bin not found (run scripts/train-pairs.sh)");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bc5cdr/CDR_DevelopmentSet.PubTator.txt", data);
+    lm_pt_corpus dev = {0};
+    LM_CHECK(lm_pubtator_load(path, &dev, &err) == LM_OK);
+    long tp = 0, fp = 0, fn = 0;
+    LM_CHECK(lm_pairs_eval_gold(m, &dev, NULL, &tp, &fp, &fn, &err) == LM_OK);
+    double p = tp + fp ? (double)tp / (double)(tp + fp) : 0;
+    double r = tp + fn ? (double)tp / (double)(tp + fn) : 0;
+    double f = p + r > 0 ? 2 * p * r / (p + r) : 0;
+    fprintf(stderr, "  dev CID (gold entities): P %.4f R %.4f F1 %.4f (TP %ld FP %ld FN %ld)\n",
+            p, r, f, tp, fp, fn);
+    LM_CHECK_INT(tp + fn, 1012);   /* every gold relation is counted */
+    LM_CHECK(f >= DEV_F1_FLOOR);
+    /* the baseline from the same candidates is far below */
+    lm_pairs_eval_opts co = {-1.0f, 1, 0};
+    long ctp = 0, cfp = 0, cfn = 0;
+    LM_CHECK(lm_pairs_eval_gold(NULL, &dev, &co, &ctp, &cfp, &cfn, &err) == LM_OK);
+    LM_CHECK_INT(ctp, 1012);   /* candidates cover every gold pair */
+    LM_CHECK(cfp > 4 * fp);
+    lm_pt_corpus_free(&dev);
+    lm_pairs_model_free(m);
+}
+
+int main(void)
+{
+    LM_RUN(test_doc_from_pubtator);
+    LM_RUN(test_features_handwritten);
+    LM_RUN(test_train_tiny);
+    LM_RUN(test_model_roundtrip_and_corruption);
+    LM_RUN(test_threads_share_model);
+    LM_RUN(test_doc_add_ner);
+    LM_RUN(test_bc5cdr_dev);
+    return LM_DONE();
+}
