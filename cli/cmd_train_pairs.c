@@ -26,7 +26,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: litmine train pairs [--data DIR] [--out FILE] [--no-biored]\n"
-            "                           [--biored-induces] [--epochs N] [--bits N]\n"
+            "                           [--biored-induces] [--no-stack] [--epochs N]\n"
+            "                           [--bits N]\n"
             "                           [--l2 X] [--lr X] [--seed N] [--runs N]\n"
             "\n"
             "Trains the chemical-disease relation classifier on BC5CDR train (CID =\n"
@@ -38,6 +39,7 @@ static void usage(FILE *out)
             "  --out FILE         model file (default models/%s)\n"
             "  --no-biored        BC5CDR only (no treats/associated heads)\n"
             "  --biored-induces   also train induces on BioRED Positive_Correlation\n"
+            "  --no-stack         no second stage (document-level rescoring of induces)\n"
             "  --epochs N         passes over the data (default 15)\n"
             "  --runs N           average the weights of N shuffled runs (default 5)\n"
             "  --bits N           feature hash table size 2^N (default 20)\n"
@@ -112,6 +114,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             biored = 0;
         } else if (strcmp(a, "--biored-induces") == 0) {
             o.biored_induces = 1;
+        } else if (strcmp(a, "--no-stack") == 0) {
+            o.stack = 0;
         } else if (!v) {
             lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", a);
             usage(stderr);

@@ -156,7 +156,6 @@ struct lm_pubmed_parser {
     lm_buf eutils_error;
 
     /* The article being assembled, plus fallbacks chosen at its end. */
-    int in_article;
     lm_article art;
     char *vern_title, *book_title, *eloc_doi, *id_doi, *mesh_name;
     int pub_year, medline_year, book_year, artdate_year;
@@ -501,13 +500,11 @@ static void article_reset(lm_pubmed_parser *p)
     p->mesh_major = 0;
     lm_buf_reset(&p->abstract);
     lm_buf_reset(&p->mesh_ui);
-    p->in_article = 0;
 }
 
 static void article_begin(lm_pubmed_parser *p, int is_book)
 {
     article_reset(p);
-    p->in_article = 1;
     p->art.is_book = is_book;
 }
 

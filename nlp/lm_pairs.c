@@ -148,6 +148,7 @@ void lm_pairs_scratch_free(lm_pairs_scratch *s)
     free(s->uniq);
     free(s->best);
     free(s->hs);
+    free(s->z2);
     free(s);
 }
 
@@ -673,8 +674,9 @@ static int mention_gap(const pairs_mention *a, const pairs_mention *b)
 
 #define MAX_BETWEEN 20
 
-/* Features of the closest (chem, dis) mention pair inside sentence k. */
-static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
+/* Features of the closest (chem, dis) mention pair inside sentence k;
+ * returns the trigger classes found between the two. */
+static int sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
                               const pairs_mention *mc, const pairs_mention *md)
 {
     const char *text = doc->text;
@@ -792,6 +794,7 @@ static void sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
         emit(s, k, "s0&td=%d", bin_gap(gap));
     if (s->n_sents > 1 && (size_t)k == s->n_sents - 1)
         emit(s, k, "slast");
+    return trig_between | (gap > MAX_BETWEEN ? TRIG_PAT : 0);
 }
 
 /* Trigger classes of the words around a concept's mentions, over every
@@ -958,11 +961,18 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     emit(s, -1, "dnochem=%d&co=%d&cr=%d", dnochem, co ? 1 : 0, cr);
     emit(s, -1, "dnochem=%d&ct=%d&co=%d", dnochem, C->in_title, co ? 1 : 0);
 
+    int n_ind = 0, n_trt = 0;
     for (size_t k = 0; k < ns; k++) {
         const int32_t *b = &s->best[3 * k];
         if (b[0] < 0)
             continue;
-        sentence_features(s, doc, (int32_t)k, &s->mentions[b[1]], &s->mentions[b[2]]);
+        int tb = sentence_features(s, doc, (int32_t)k, &s->mentions[b[1]], &s->mentions[b[2]]);
+        n_ind += (tb & (TRIG_IND | TRIG_PAT)) == TRIG_IND;
+        n_trt += (tb & (TRIG_TRT | TRIG_PAT)) == TRIG_TRT;
+    }
+    if (shared) {
+        emit(s, -1, "nind=%d&ntrt=%d", n_ind > 2 ? 2 : n_ind, n_trt > 2 ? 2 : n_trt);
+        emit(s, -1, "nind=%d&co=%d", n_ind > 2 ? 2 : n_ind, co);
     }
     if (s->st != LM_OK)
         return nomem(err);
@@ -1029,6 +1039,75 @@ size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err
     return w;
 }
 
+/* ---- stack features --------------------------------------------------- */
+
+static int bin_rank(size_t r)
+{
+    return r <= 3 ? (int)r : r <= 5 ? 4 : 5;
+}
+
+static uint32_t hash_str(const char *buf, uint32_t mask)
+{
+    return fnv1a(buf, strlen(buf)) & mask;
+}
+
+size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_t *dis, size_t n,
+                            size_t i, uint32_t mask, uint32_t *out)
+{
+    float v = p1[i], best = 0;
+    size_t rank = 1, rank_d = 1, rank_c = 1, above = 0, chems_d = 0, dis_c = 0;
+    float best_other_d = 0;
+    for (size_t j = 0; j < n; j++) {
+        float u = p1[j];
+        if (u > best)
+            best = u;
+        above += u >= 0.3f;
+        int beats = u > v || (u == v && j < i);
+        if (j == i)
+            continue;
+        rank += beats;
+        if (dis[j] == dis[i]) {
+            rank_d += beats;
+            chems_d++;
+            if (u > best_other_d)
+                best_other_d = u;
+        }
+        if (chem[j] == chem[i]) {
+            rank_c += beats;
+            dis_c++;
+        }
+    }
+    int dec = (int)(v * 10);
+    if (dec > 9)
+        dec = 9;
+    int rel = best > 0 ? (int)(5 * v / best) : 0;
+    if (rel > 4)
+        rel = 4;
+    int other = (int)(best_other_d * 5);
+    if (other > 4)
+        other = 4;
+    char buf[64];
+    size_t k = 0;
+#define STACK_FEAT(...)                                                                      \
+    do {                                                                                     \
+        snprintf(buf, sizeof buf, __VA_ARGS__);                                              \
+        out[k++] = hash_str(buf, mask);                                                      \
+    } while (0)
+    STACK_FEAT("S:p=%d", dec);
+    STACK_FEAT("S:r=%d", bin_rank(rank));
+    STACK_FEAT("S:rd=%d", bin_rank(rank_d));
+    STACK_FEAT("S:rc=%d", bin_rank(rank_c));
+    STACK_FEAT("S:rel=%d", rel);
+    STACK_FEAT("S:above=%d", bin_rank(above));
+    STACK_FEAT("S:p=%d&rd=%d", dec, bin_rank(rank_d));
+    STACK_FEAT("S:p=%d&rel=%d", dec, rel);
+    STACK_FEAT("S:other=%d&p=%d", other, dec / 2);
+    STACK_FEAT("S:nd=%d&rd=%d", bin_rank(chems_d + 1), bin_rank(rank_d));
+    STACK_FEAT("S:nc=%d&rc=%d", bin_rank(dis_c + 1), bin_rank(rank_c));
+#undef STACK_FEAT
+    return k;
+}
+
 /* ---- model ------------------------------------------------------------ */
 
 lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err)
@@ -1040,7 +1119,7 @@ lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err)
         return nomem(err);
     m->bits = bits;
     m->mask = (1u << bits) - 1;
-    for (int l = 0; l < LM_PAIR_LABEL_COUNT; l++)
+    for (int l = 0; l < PAIRS_HEADS; l++)
         m->threshold[l] = m->floor[l] = 2.0f;
     *out = m;
     return LM_OK;
@@ -1048,8 +1127,8 @@ lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err)
 
 lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err)
 {
-    if (l <= LM_PAIR_NONE || l >= LM_PAIR_LABEL_COUNT)
-        return lm_error_set(err, LM_ERR_USAGE, "pairs: bad label %d", (int)l);
+    if ((int)l <= LM_PAIR_NONE || (int)l >= PAIRS_HEADS)
+        return lm_error_set(err, LM_ERR_USAGE, "pairs: bad head %d", (int)l);
     if (!m->w[l]) {
         m->w[l] = calloc((size_t)m->mask + 1, sizeof(float));
         if (!m->w[l])
@@ -1064,7 +1143,7 @@ void lm_pairs_model_free(lm_pairs_model *m)
 {
     if (!m)
         return;
-    for (int l = 0; l < LM_PAIR_LABEL_COUNT; l++)
+    for (int l = 0; l < PAIRS_HEADS; l++)
         free(m->w[l]);
     free(m);
 }
@@ -1145,7 +1224,7 @@ static float u2f(uint32_t u)
 lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_error *err)
 {
     size_t raw_len = 4;
-    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+    for (int l = 1; l < PAIRS_HEADS; l++) {
         if (!m->has[l])
             continue;
         raw_len += 20;
@@ -1159,7 +1238,7 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         return nomem(err);
     unsigned char *p = raw + 4;
     uint32_t heads = 0;
-    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+    for (int l = 1; l < PAIRS_HEADS; l++) {
         if (!m->has[l])
             continue;
         heads++;
@@ -1308,7 +1387,7 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
             break;
         }
         uint32_t l = get32(p), nnz = get32(p + 16);
-        if (l == 0 || l >= LM_PAIR_LABEL_COUNT || m->has[l] ||
+        if (l == 0 || l >= PAIRS_HEADS || m->has[l] ||
             (size_t)(end - p - 20) / 8 < nnz) {
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad head", path);
             break;
@@ -1419,6 +1498,8 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
     if (st == LM_OK && grow((void **)&s->hs, &s->cap_hs, (s->n_cands + 1) * LM_PAIR_LABEL_COUNT,
                             sizeof *s->hs) != 0)
         st = nomem(err);
+    if (st == LM_OK && grow((void **)&s->z2, &s->cap_z2, s->n_cands + 1, sizeof *s->z2) != 0)
+        st = nomem(err);
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
         size_t n = pairs_cand_unique(s, &s->cands[i], err);
         if (n == (size_t)-1) {
@@ -1429,6 +1510,32 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
         row[0] = 0;
         for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
             row[l] = m->has[l] ? pairs_sigmoid(head_raw(m, l, s->uniq, n)) : 0.0f;
+        s->z2[i] = m->has[PAIRS_STACK] ? head_raw(m, PAIRS_STACK, s->uniq, n) : 0.0;
+    }
+    if (st == LM_OK && m->has[PAIRS_STACK] && m->has[LM_PAIR_INDUCES]) {
+        /* second stage: every first-stage score is needed before any is
+         * replaced, so the features read a copy */
+        float *p1 = malloc((s->n_cands + 1) * sizeof *p1);
+        uint32_t *cd = malloc((2 * s->n_cands + 1) * sizeof *cd);
+        if (!p1 || !cd) {
+            st = nomem(err);
+        } else {
+            for (size_t i = 0; i < s->n_cands; i++) {
+                p1[i] = s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES];
+                cd[i] = s->cands[i].chem;
+                cd[s->n_cands + i] = s->cands[i].dis;
+            }
+            for (size_t i = 0; i < s->n_cands; i++) {
+                uint32_t f[PAIRS_STACK_MAX];
+                size_t k = pairs_stack_features(p1, cd, cd + s->n_cands, s->n_cands, i, m->mask, f);
+                double z = s->z2[i];
+                for (size_t q = 0; q < k; q++)
+                    z += m->w[PAIRS_STACK][f[q]];
+                s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES] = pairs_sigmoid(z);
+            }
+        }
+        free(p1);
+        free(cd);
     }
     lm_pair_label *labels = NULL;
     if (st == LM_OK && s->n_cands) {
@@ -1454,6 +1561,8 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
         }
         /* evidence: the shared sentence whose features add most */
         int head = p.label != LM_PAIR_NONE ? (int)p.label : LM_PAIR_INDUCES;
+        if (head == LM_PAIR_INDUCES && m->has[PAIRS_STACK])
+            head = PAIRS_STACK;
         int32_t best = c->fallback_sent;
         if (c->n_shared && m->has[head]) {
             double best_v = -1e300;

@@ -162,6 +162,7 @@ typedef struct lm_pairs_train_opts {
     double learning_rate;     /* AdaGrad step, default 0.02 */
     unsigned seed;            /* example order */
     int runs;                 /* weights averaged over this many orders (default 5) */
+    int stack;                /* second-stage induces head (default 1) */
     int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
     int verbose;              /* progress lines through log */
     void (*log)(void *ctx, const char *line);

@@ -20,19 +20,30 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 4
+#define PAIRS_FEATURE_VERSION 5
 
 /* A fallback pair must score at least this fraction of its document's best. */
 #define PAIRS_FALLBACK_RATIO 0.9f
 
+/* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
+ * head.  When present it rescores every candidate from its first-stage
+ * features plus features of the first-stage scores of the whole document
+ * (the pair's rank among the document's candidates, among the chemicals
+ * of its disease, ...): whether a chemical is *the* cause in an abstract
+ * depends on its competitors.  It is trained on out-of-fold first-stage
+ * scores so that it learns from realistic, not memorised, inputs. */
+#define PAIRS_STACK LM_PAIR_LABEL_COUNT
+#define PAIRS_HEADS (LM_PAIR_LABEL_COUNT + 1)
+#define PAIRS_STACK_MAX 16              /* stack features per candidate */
+
 struct lm_pairs_model {
     unsigned bits;
     uint32_t mask;
-    int has[LM_PAIR_LABEL_COUNT];
-    float bias[LM_PAIR_LABEL_COUNT];
-    float threshold[LM_PAIR_LABEL_COUNT];
-    float floor[LM_PAIR_LABEL_COUNT];      /* fallback cut-off, see lm_pairs.h */
-    float *w[LM_PAIR_LABEL_COUNT];   /* dense 2^bits table per head, NULL if absent */
+    int has[PAIRS_HEADS];
+    float bias[PAIRS_HEADS];
+    float threshold[PAIRS_HEADS];
+    float floor[PAIRS_HEADS];          /* fallback cut-off, see lm_pairs.h */
+    float *w[PAIRS_HEADS];             /* dense 2^bits table per head, NULL if absent */
 };
 
 typedef struct pairs_feat {
@@ -93,6 +104,8 @@ struct lm_pairs_scratch {
     size_t cap_best;
     float *hs;                         /* head scores, LM_PAIR_LABEL_COUNT per candidate */
     size_t cap_hs;
+    double *z2;                        /* second-stage logits before stack features */
+    size_t cap_z2;
     /* feature sink: hashing (bits) or a callback (inspection) */
     uint32_t mask;
     void (*sink)(void *ctx, const char *feat, int32_t sentence);
@@ -110,6 +123,11 @@ const char *pairs_key(const lm_pairs_scratch *s, size_t off);
 /* Compares concept ids ignoring a leading "MESH:" on either side. */
 int pairs_id_equal(const char *a, const char *b);
 float pairs_sigmoid(double x);
+/* Stack features of candidate i of a document whose n candidates have
+ * first-stage induces scores p1 and concept numbers chem/dis; writes up to
+ * PAIRS_STACK_MAX hashed indices to out and returns how many. */
+size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_t *dis, size_t n,
+                            size_t i, uint32_t mask, uint32_t *out);
 lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err);
 lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err);
 

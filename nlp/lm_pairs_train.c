@@ -34,11 +34,13 @@ void lm_pairs_train_opts_default(lm_pairs_train_opts *o)
     o->learning_rate = 0.02;
     o->seed = 1;
     o->runs = 5;
+    o->stack = 1;
 }
 
 typedef struct example {
     size_t off, n;                       /* into set idx */
     uint32_t doc;                        /* document number within its set */
+    uint32_t chem, dis;                  /* concept numbers within the document */
     int8_t y[LM_PAIR_LABEL_COUNT];       /* 1, 0, or -1 unknown */
     float p[LM_PAIR_LABEL_COUNT];        /* scores after training */
 } example;
@@ -183,6 +185,8 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
             x->off = e->n_idx;
             x->n = n;
             x->doc = (uint32_t)d;
+            x->chem = cand->chem;
+            x->dis = cand->dis;
             memcpy(e->idx + e->n_idx, s->uniq, n * sizeof *s->uniq);
             e->n_idx += n;
             int bits = relation_bits(pt, pairs_key(s, s->concepts[cand->chem].key_off),
@@ -213,21 +217,35 @@ static uint32_t lcg(uint32_t *state)
     return *state >> 8;
 }
 
-/* Fits head l on the examples of sets[0..n_sets) whose label is known. */
-static lm_status train_head(lm_pairs_model *m, int l, exset *const *sets, size_t n_sets,
-                            const lm_pairs_train_opts *o, lm_error *err)
+/* Which examples a fit uses: all (k_folds 0), or all but fold `fold` of
+ * k_folds (by document number). */
+typedef struct fold_sel {
+    int k_folds, fold;
+} fold_sel;
+
+static int selected(const fold_sel *f, const example *x, int ylab)
 {
+    return x->y[ylab] >= 0 && (!f->k_folds || (int)(x->doc % (uint32_t)f->k_folds) != f->fold);
+}
+
+/* Fits head `head` of m on the examples of sets[0..n_sets) with a known
+ * label y[ylab]. */
+static lm_status train_head(lm_pairs_model *m, int head, int ylab, exset *const *sets,
+                            size_t n_sets, const fold_sel *fs, const lm_pairs_train_opts *o,
+                            lm_error *err)
+{
+    int l = ylab;
     size_t total = 0;
     for (size_t k = 0; k < n_sets; k++)
         for (size_t i = 0; i < sets[k]->n; i++)
-            total += sets[k]->v[i].y[l] >= 0;
+            total += selected(fs, &sets[k]->v[i], l);
     if (total == 0)
         return LM_OK;
-    lm_status st = pairs_model_add_head(m, (lm_pair_label)l, err);
+    lm_status st = pairs_model_add_head(m, (lm_pair_label)head, err);
     if (st != LM_OK)
         return st;
     size_t dim = (size_t)m->mask + 1;
-    float *w = m->w[l];
+    float *w = m->w[head];
     float *g2 = calloc(dim, sizeof *g2);
     double *avg = calloc(dim, sizeof *avg);
     example **order = malloc(total * sizeof *order);
@@ -242,13 +260,13 @@ static lm_status train_head(lm_pairs_model *m, int l, exset *const *sets, size_t
     size_t t = 0;
     for (size_t k = 0; k < n_sets; k++)
         for (size_t i = 0; i < sets[k]->n; i++)
-            if (sets[k]->v[i].y[l] >= 0) {
+            if (selected(fs, &sets[k]->v[i], l)) {
                 order[t] = &sets[k]->v[i];
                 idx[t] = sets[k]->idx + sets[k]->v[i].off;
                 t++;
             }
     double b = 0, gb = 0, avg_b = 0;
-    uint32_t rng = o->seed * 2654435761u + (uint32_t)l;
+    uint32_t rng = o->seed * 2654435761u + (uint32_t)head;
     const double lr = o->learning_rate, l2 = o->l2;
     for (int ep = 0; ep < o->epochs; ep++) {
         for (size_t i = total; i > 1; i--) {
@@ -282,12 +300,148 @@ static lm_status train_head(lm_pairs_model *m, int l, exset *const *sets, size_t
     }
     for (size_t k = 0; k < dim; k++)
         w[k] = (float)(avg[k] / o->epochs);
-    m->bias[l] = (float)(avg_b / o->epochs);
+    m->bias[head] = (float)(avg_b / o->epochs);
     free(g2);
     free(avg);
     free(order);
     free(idx);
     return LM_OK;
+}
+
+/* Averaging the weights of runs over different example orders (all
+ * linear, so this averages their logits) removes most of the
+ * order-to-order variance of single AdaGrad runs. */
+static lm_status train_avg(lm_pairs_model *m, int head, int ylab, exset *const *sets,
+                           size_t n_sets, const fold_sel *fs, const lm_pairs_train_opts *o,
+                           lm_error *err)
+{
+    int runs = o->runs > 0 ? o->runs : 1;
+    lm_status st = LM_OK;
+    for (int r = 0; st == LM_OK && r < runs; r++) {
+        lm_pairs_train_opts ro = *o;
+        ro.seed = o->seed + (unsigned)r * 7919u;
+        lm_pairs_model *run = NULL;
+        st = pairs_model_new(m->bits, &run, err);
+        if (st == LM_OK)
+            st = train_head(run, head, ylab, sets, n_sets, fs, &ro, err);
+        if (st == LM_OK && run->has[head]) {
+            if (!m->has[head])
+                st = pairs_model_add_head(m, (lm_pair_label)head, err);
+            for (size_t k = 0; st == LM_OK && k <= m->mask; k++)
+                m->w[head][k] += run->w[head][k] / (float)runs;
+            m->bias[head] += run->bias[head] / (float)runs;
+        }
+        lm_pairs_model_free(run);
+    }
+    return st;
+}
+
+static double example_logit(const lm_pairs_model *m, int head, const exset *e, const example *x)
+{
+    double z = m->bias[head];
+    for (size_t q = 0; q < x->n; q++)
+        z += m->w[head][e->idx[x->off + q]];
+    return z;
+}
+
+/* out = e with each example's features extended by its stack features,
+ * computed from p1 (one first-stage score per example of e). */
+static lm_status stack_exset(const exset *e, const float *p1, uint32_t mask, exset *out,
+                             lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->gold, e->gold, sizeof out->gold);
+    uint32_t *chem = malloc((e->n + 1) * sizeof *chem), *dis = malloc((e->n + 1) * sizeof *dis);
+    out->v = malloc((e->n + 1) * sizeof *out->v);
+    out->cap = e->n + 1;
+    out->cap_idx = e->n_idx + e->n * PAIRS_STACK_MAX + 1;
+    out->idx = malloc(out->cap_idx * sizeof *out->idx);
+    if (!chem || !dis || !out->v || !out->idx) {
+        free(chem);
+        free(dis);
+        exset_free(out);
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        chem[i] = e->v[i].chem;
+        dis[i] = e->v[i].dis;
+    }
+    for (size_t i = 0; i < e->n;) {
+        size_t j = i;
+        while (j < e->n && e->v[j].doc == e->v[i].doc)
+            j++;
+        for (size_t k = i; k < j; k++) {
+            example x = e->v[k];
+            memcpy(out->idx + out->n_idx, e->idx + x.off, x.n * sizeof *out->idx);
+            size_t added = pairs_stack_features(p1 + i, chem + i, dis + i, j - i, k - i, mask,
+                                                out->idx + out->n_idx + x.n);
+            x.off = out->n_idx;
+            x.n += added;
+            out->n_idx += x.n;
+            out->v[out->n++] = x;
+        }
+        i = j;
+    }
+    free(chem);
+    free(dis);
+    return LM_OK;
+}
+
+/* Replaces the induces scores of e by the second stage's, given the first
+ * stage's scores already in e. */
+static lm_status rescore_stacked(const lm_pairs_model *m, exset *e, lm_error *err)
+{
+    float *p1 = malloc((e->n + 1) * sizeof *p1);
+    if (!p1)
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    for (size_t i = 0; i < e->n; i++)
+        p1[i] = e->v[i].p[LM_PAIR_INDUCES];
+    exset st2;
+    lm_status st = stack_exset(e, p1, m->mask, &st2, err);
+    for (size_t i = 0; st == LM_OK && i < e->n; i++)
+        e->v[i].p[LM_PAIR_INDUCES] = pairs_sigmoid(example_logit(m, PAIRS_STACK, &st2, &st2.v[i]));
+    if (st == LM_OK)
+        exset_free(&st2);
+    free(p1);
+    return st;
+}
+
+/* The second stage: out-of-fold first-stage scores on the BC5CDR training
+ * documents, their stack features, and a fit of PAIRS_STACK on them. */
+#define STACK_FOLDS 5
+
+static lm_status train_stack(lm_pairs_model *m, exset *tr_cid, exset *const *sets, size_t n_sets,
+                             const lm_pairs_train_opts *o, lm_error *err)
+{
+    float *oof = malloc((tr_cid->n + 1) * sizeof *oof);
+    if (!oof)
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    lm_status st = LM_OK;
+    for (int f = 0; st == LM_OK && f < STACK_FOLDS; f++) {
+        lm_pairs_model *fm = NULL;
+        fold_sel fs = {STACK_FOLDS, f};
+        st = pairs_model_new(m->bits, &fm, err);
+        if (st == LM_OK)
+            st = train_avg(fm, LM_PAIR_INDUCES, LM_PAIR_INDUCES, sets, n_sets, &fs, o, err);
+        for (size_t i = 0; st == LM_OK && i < tr_cid->n; i++)
+            if ((int)(tr_cid->v[i].doc % STACK_FOLDS) == f)
+                oof[i] = fm->has[LM_PAIR_INDUCES]
+                             ? pairs_sigmoid(example_logit(fm, LM_PAIR_INDUCES, tr_cid,
+                                                           &tr_cid->v[i]))
+                             : 0.0f;
+        lm_pairs_model_free(fm);
+    }
+    exset st2;
+    if (st == LM_OK)
+        st = stack_exset(tr_cid, oof, m->mask, &st2, err);
+    if (st == LM_OK) {
+        exset *one[1] = {&st2};
+        fold_sel all = {0, 0};
+        st = train_avg(m, PAIRS_STACK, LM_PAIR_INDUCES, one, 1, &all, o, err);
+        exset_free(&st2);
+    }
+    free(oof);
+    return st;
 }
 
 static void score_set(const lm_pairs_model *m, exset *e)
@@ -407,34 +561,23 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     if (st == LM_OK)
         logf_(&o, "pairs: %zu BC5CDR + %zu BioRED training candidates", tr_cid.n, tr_bio.n);
     exset *train_sets[2] = {&tr_cid, &tr_bio};
-    /* Averaging the weights of runs over different example orders (all
-     * linear, so this averages their logits) removes most of the
-     * order-to-order variance of single AdaGrad runs. */
-    lm_pairs_model *run = NULL;
-    int runs = o.runs > 0 ? o.runs : 1;
-    for (int r = 0; st == LM_OK && r < runs; r++) {
-        lm_pairs_train_opts ro = o;
-        ro.seed = o.seed + (unsigned)r * 7919u;
-        st = pairs_model_new(m->bits, &run, err);
-        for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++)
-            st = train_head(run, l, train_sets, 2, &ro, err);
-        for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++) {
-            if (!run->has[l])
-                continue;
-            if (!m->has[l] && (st = pairs_model_add_head(m, (lm_pair_label)l, err)) != LM_OK)
-                break;
-            for (size_t k = 0; k <= m->mask; k++)
-                m->w[l][k] += run->w[l][k] / (float)runs;
-            m->bias[l] += run->bias[l] / (float)runs;
-        }
-        lm_pairs_model_free(run);
-        run = NULL;
-    }
+    fold_sel all = {0, 0};
+    for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++)
+        st = train_avg(m, l, l, train_sets, 2, &all, &o, err);
+    if (st == LM_OK && o.stack && m->has[LM_PAIR_INDUCES])
+        st = train_stack(m, &tr_cid, train_sets, 2, &o, err);
     if (st == LM_OK) {
         score_set(m, &tr_cid);
         score_set(m, &tr_bio);
         score_set(m, &dev_cid);
         score_set(m, &dev_bio);
+        if (m->has[PAIRS_STACK]) {
+            st = rescore_stacked(m, &tr_cid, err);
+            if (st == LM_OK)
+                st = rescore_stacked(m, &dev_cid, err);
+        }
+    }
+    if (st == LM_OK) {
         for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
             if (!m->has[l])
                 continue;

@@ -128,8 +128,8 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
     }
 
     int64_t log_id;
-    lm_status st = lm_store_ingest_start(store, source, is_stdin ? "stdin" : "file", size,
-                                         &log_id, err);
+    const char *kind = is_stdin ? "stdin" : opts->kind ? opts->kind : "file";
+    lm_status st = lm_store_ingest_start(store, source, kind, size, &log_id, err);
     if (st != LM_OK) {
         result->store_failed = 1;
         return st;

@@ -19,6 +19,7 @@
 typedef struct lm_ingest_options {
     int batch_size;            /* articles per transaction; <= 0 → 1000 */
     int force;                 /* re-ingest files already in the log */
+    const char *kind;          /* ingest-log kind: NULL → "file" ("stdin" for -) */
     int threads;               /* pipeline workers; <= 0 → online CPUs */
     const lm_stage_chain *chain;  /* NLP stages to run; NULL → store only */
     void (*on_warning)(void *ctx, const char *msg);  /* per failed article */

@@ -137,6 +137,12 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
                                  const char *md5_hex, const char *error_text,
                                  lm_error *err);
 
+/* *found = 1 when a completed ingest of a source with this name exists
+ * (store/lm_store_log.c).  `sync` uses it to skip files before
+ * downloading them. */
+lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
+                               lm_error *err);
+
 /* ---- read side ----------------------------------------------------------
  * Streaming iteration: the callback sees each row, valid during the call;
  * returning non-LM_OK stops and is returned. */

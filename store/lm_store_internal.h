@@ -15,7 +15,8 @@
 #include <sqlite3.h>
 
 enum {
-    LM_STORE_SLOT_WATCH = 0,     /* 16 slots: lm_store_watch.c */
+    LM_STORE_SLOT_WATCH = 0,     /* 8 slots: lm_store_watch.c */
+    LM_STORE_SLOT_LOG = 8,       /* 8 slots: lm_store_log.c */
     LM_STORE_SLOT_SEARCH = 16,   /* 32 slots: search */
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOTS = 64

@@ -129,4 +129,39 @@ check "watch remove" sql_is "$DB" "select count(*) from watches" 1
 lm watch remove w-malaria
 check "removing a missing watch fails" rc_is 1
 
+# --- sync (bulk files) --------------------------------------------------
+printf '[sync]\nbase_url = %s/pubmed/\nspool_dir = %s/spool\nmax_tries = 2\n' "$BASE" "$SCRATCH" >>"$SCRATCH/f.conf"
+control reset '{}'
+lm sync --updates
+check "sync stops at the file whose MD5 does not match" rc_is 1
+check "the error names that file" err_has "pubmed99n0003.xml.gz"
+check "files before it are ingested in numeric order" sql_is "$DB" \
+    "select group_concat(source, ',') from (select source from ingest_log where kind = 'sync' and status = 'done' order by id)" \
+    "pubmed98n0999.xml.gz,pubmed99n0001.xml.gz,pubmed99n0002.xml.gz"
+check "their articles are stored" sql_is "$DB" \
+    "select count(*) from articles where pmid between 40000000 and 40100119" 360
+check "ingested files leave the spool, the corrupt one leaves nothing" sh -c '[ -z "$(ls -A "$1")" ]' _ "$SCRATCH/spool"
+control reset '{}'
+lm sync --updates
+server_log >"$SCRATCH/log4"
+check "a rerun downloads only what is not ingested yet" python3 -c '
+import json, sys
+gets = [json.loads(l)["path"] for l in open(sys.argv[1])]
+files = [p for p in gets if p.endswith(".xml.gz")]
+assert files == ["/pubmed/updatefiles/pubmed99n0003.xml.gz"], files
+' "$SCRATCH/log4"
+
+mkdir -p "$SCRATCH/mirror/baseline" "$SCRATCH/mirror/updatefiles"
+gzip -c "$FIXTURES/cli/articles.xml" >"$SCRATCH/mirror/baseline/pubmed26n0001.xml.gz"
+gzip -c "$FIXTURES/cli/update.xml" >"$SCRATCH/mirror/updatefiles/pubmed26n0002.xml.gz"
+for f in "$SCRATCH"/mirror/*/*.gz; do
+    echo "MD5($(basename "$f"))= $(md5sum "$f" | cut -d' ' -f1)" >"$f.md5"
+done
+printf '[sync]\nbase_url = file://%s/mirror\n[pipeline]\nstages = sentences\n' "$SCRATCH" >"$SCRATCH/m.conf"
+lm --config "$SCRATCH/m.conf" --db "$SCRATCH/mirror.db" sync --spool "$SCRATCH/spool2" --keep
+check "file:// mirror syncs" rc_is 0
+check "baseline and update applied in order" sql_is "$SCRATCH/mirror.db" \
+    "select version || '|' || (select count(*) from articles) from articles where pmid = 31000001" "2|2"
+check "--keep keeps the downloads" test -s "$SCRATCH/spool2/pubmed26n0002.xml.gz"
+
 finish

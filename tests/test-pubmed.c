@@ -820,6 +820,7 @@ static void test_progress_and_stats(void)
     LM_CHECK(c.in_order);
     collect_free(&c);
     free(doc);
+    unlink(path);
 }
 
 static void test_io_and_usage_errors(void)

@@ -1,0 +1,242 @@
+/*
+ * `litmine sync [--baseline] [--updates]` — keeps a local PubMed mirror
+ * current from NLM's bulk files.
+ *
+ * For each directory (baseline/, then updatefiles/) the files are listed,
+ * and every pubmedYYnNNNN.xml.gz not yet in the ingest log is downloaded
+ * into the spool (verified against its .md5, renamed into place only when
+ * complete), ingested in numeric order through the pipeline, and removed
+ * from the spool.  Order matters — update files replace versions and
+ * delete citations — so the first file that fails stops the sync; the next
+ * run starts again from it.
+ */
+#include "../fetch/lm_download.h"
+#include "../fetch/lm_http.h"
+#include "../pipeline/lm_ingest.h"
+#include "../pipeline/lm_signal.h"
+#include "../util/lm_buf.h"
+#include "lm_cli.h"
+#include "lm_commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_SYNC_URL "https://ftp.ncbi.nlm.nih.gov/pubmed/"
+
+static const char usage[] =
+    "usage: litmine sync [--baseline] [--updates] [--spool DIR] [--keep] [options]\n"
+    "\n"
+    "Downloads NLM's PubMed bulk files that are not ingested yet (baseline/ and\n"
+    "updatefiles/ under [sync] base_url, default " DEFAULT_SYNC_URL "),\n"
+    "verifies each against its .md5 and ingests them in numeric order.  Without\n"
+    "--baseline or --updates, both.\n"
+    "\n"
+    "  --spool DIR     download directory (default [sync] spool_dir, else\n"
+    "                  litmine-spool beside the database)\n"
+    "  --keep          keep downloaded files after ingesting them\n"
+    "  --threads N, --stages LIST, --batch-size N   as for `litmine ingest`\n";
+
+typedef struct sync_ctx {
+    lm_cli *cli;
+    lm_store *store;
+    lm_http *http;
+    const char *spool;
+    int keep;
+    lm_stage_chain *chain;
+    const lm_cli_pipeline *pipe;
+    int64_t files_done;
+} sync_ctx;
+
+/* Sync of one directory; returns an exit status. */
+static int sync_dir(sync_ctx *c, const char *base, const char *dir)
+{
+    lm_error err;
+    lm_buf url;
+    lm_buf_init(&url);
+    lm_buf_printf(&url, "%s%s%s/", base, base[strlen(base) - 1] == '/' ? "" : "/", dir);
+    lm_download_list list;
+    memset(&list, 0, sizeof list);
+    lm_status st = lm_download_list_dir(c->http, lm_buf_cstr(&url), &list, &err);
+    if (st != LM_OK) {
+        lm_cli_error(c->cli, "listing %s: %s", lm_buf_cstr(&url), err.msg);
+        lm_buf_free(&url);
+        return st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED : LM_EXIT_FAILURE;
+    }
+    int rc = LM_EXIT_OK;
+    size_t dir_len = url.len;
+    for (size_t i = 0; i < list.n && rc == LM_EXIT_OK; i++) {
+        const char *name = list.names[i];
+        int done = 0;
+        if (lm_store_ingest_done(c->store, name, &done, &err) != LM_OK) {
+            lm_cli_error(c->cli, "%s", err.msg);
+            rc = LM_EXIT_DB;
+            break;
+        }
+        if (done)
+            continue;
+        url.len = dir_len;
+        url.data[dir_len] = '\0';
+        lm_buf_append_str(&url, name);
+        lm_cli_info(c->cli, "downloading %s", lm_buf_cstr(&url));
+        lm_download_result dl;
+        memset(&dl, 0, sizeof dl);
+        st = lm_download_file(c->http, lm_buf_cstr(&url), c->spool, NULL, &dl, &err);
+        if (st != LM_OK) {
+            lm_cli_error(c->cli, "%s: %s", name, err.msg);
+            rc = st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED : LM_EXIT_FAILURE;
+            lm_download_result_free(&dl);
+            break;
+        }
+        lm_ingest_options opts = {.batch_size = (int)c->pipe->batch_size,
+                                  .force = 0,
+                                  .kind = "sync",
+                                  .threads = (int)c->pipe->threads,
+                                  .chain = c->chain,
+                                  .on_warning = lm_cli_print_warning,
+                                  .warning_ctx = c->cli};
+        lm_ingest_result res;
+        st = lm_ingest_file(c->store, dl.path, &opts, &res, &err);
+        if (st == LM_OK) {
+            c->files_done++;
+            if (!c->cli->quiet && (c->cli->verbose || c->cli->stderr_is_tty))
+                fprintf(stderr,
+                        "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64
+                        " replaced), %" PRId64 " deleted\n",
+                        name, res.counts.articles, res.counts.inserted, res.counts.replaced,
+                        res.counts.deleted);
+            if (!c->keep)
+                unlink(dl.path);
+        } else {
+            lm_cli_error(c->cli, "%s", err.msg);
+            rc = st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED
+                 : res.store_failed       ? lm_cli_exit_for(st)
+                                          : LM_EXIT_DATA;
+        }
+        lm_download_result_free(&dl);
+    }
+    lm_download_list_free(&list);
+    lm_buf_free(&url);
+    return rc;
+}
+
+/* The spool: --spool, [sync] spool_dir, or litmine-spool beside the db. */
+static int make_spool(const lm_cli *cli, const char *flag, lm_buf *out)
+{
+    const char *dir = flag ? flag : lm_config_get(cli->config, "sync", "spool_dir");
+    if (dir) {
+        lm_buf_append_str(out, dir);
+    } else {
+        const char *slash = strrchr(cli->db_path, '/');
+        if (slash)
+            lm_buf_append(out, cli->db_path, (size_t)(slash - cli->db_path + 1));
+        lm_buf_append_str(out, "litmine-spool");
+    }
+    if (mkdir(lm_buf_cstr(out), 0755) != 0 && errno != EEXIST) {
+        lm_cli_error(cli, "cannot create spool directory %s: %s", lm_buf_cstr(out),
+                     strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"baseline", no_argument, NULL, 'B'},      {"updates", no_argument, NULL, 'U'},
+        {"spool", required_argument, NULL, 'S'},   {"keep", no_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'}, {"stages", required_argument, NULL, 's'},
+        {"batch-size", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    lm_cli_pipeline pipe;
+    int rc = lm_cli_pipeline_defaults(cli, &pipe);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    int baseline = 0, updates = 0, keep = 0;
+    const char *spool_flag = NULL;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'B': baseline = 1; break;
+        case 'U': updates = 1; break;
+        case 'S': spool_flag = optarg; break;
+        case 'k': keep = 1; break;
+        case 't':
+            if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &pipe.threads))
+                return LM_EXIT_USAGE;
+            break;
+        case 's': pipe.stages = optarg; break;
+        case 'b':
+            if (!lm_cli_parse_long(cli, "--batch-size", optarg, 1, 1000000, &pipe.batch_size))
+                return LM_EXIT_USAGE;
+            break;
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        default:
+            lm_cli_error(cli, "sync: unknown or incomplete option '%s'", argv[optind - 1]);
+            fputs(usage, stderr);
+            return LM_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "sync: unexpected argument '%s'", argv[optind]);
+        return LM_EXIT_USAGE;
+    }
+    if (!baseline && !updates)
+        baseline = updates = 1;
+
+    lm_buf spool;
+    lm_buf_init(&spool);
+    if (!make_spool(cli, spool_flag, &spool)) {
+        lm_buf_free(&spool);
+        return LM_EXIT_FAILURE;
+    }
+    lm_error err;
+    lm_http_config hcfg = {0};
+    long tries;
+    if (lm_config_get_int(cli->config, "sync", "max_tries", 5, 1, 100, &tries, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        lm_buf_free(&spool);
+        return LM_EXIT_USAGE;
+    }
+    hcfg.max_tries = (int)tries;
+    hcfg.stop = lm_signal_stop_requested;
+    lm_http *http;
+    if (lm_http_init(&http, &hcfg, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        lm_buf_free(&spool);
+        return LM_EXIT_FAILURE;
+    }
+    lm_stage_chain chain;
+    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
+    lm_store *store = NULL;
+    if (rc == LM_EXIT_OK) {
+        rc = lm_cli_open_store(cli, 0, &store);
+        if (rc != LM_EXIT_OK)
+            lm_stage_chain_free(&chain);
+    }
+    if (rc != LM_EXIT_OK) {
+        lm_http_free(http);
+        lm_buf_free(&spool);
+        return rc;
+    }
+    lm_signal_install();
+    const char *base = lm_config_get_or(cli->config, "sync", "base_url", DEFAULT_SYNC_URL);
+    sync_ctx ctx = {cli, store, http, lm_buf_cstr(&spool), keep, &chain, &pipe, 0};
+    if (baseline)
+        rc = sync_dir(&ctx, base, "baseline");
+    if (updates && rc == LM_EXIT_OK)
+        rc = sync_dir(&ctx, base, "updatefiles");
+    if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
+        fprintf(stderr, "sync: %" PRId64 " new files ingested\n", ctx.files_done);
+    lm_store_close(store);
+    lm_stage_chain_free(&chain);
+    lm_http_free(http);
+    lm_buf_free(&spool);
+    return rc;
+}

@@ -1,0 +1,926 @@
+/*
+ * lm_embed: LSA by randomized SVD of a TF-IDF matrix (see lm_embed.h).
+ *
+ * Fitting keeps each document as a list of (feature hash, count) pairs and
+ * a document-frequency table, then builds the CSR matrix of the kept
+ * vocabulary once.  The randomized SVD only ever multiplies the sparse
+ * matrix (or its transpose) by a tall dense block, so its cost is a few
+ * passes of nnz * (dim + oversample) multiply-adds plus QR of n x l
+ * blocks; the exact eigen-decomposition is of an l x l Gram matrix.
+ *
+ * LAPACK comes from OpenBLAS through the reference Fortran interface
+ * (<lapack.h>): litmine links libopenblas, which exports sgeqrf_, sorgqr_
+ * and dsyevd_, but not the LAPACKE C wrappers.
+ */
+#include "lm_embed.h"
+
+#include "lm_query.h"
+
+#include <cblas.h>
+#include <lapack.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define MAGIC "LMEMBED1"
+#define FORMAT_VERSION 1u
+#define FLAG_BIGRAMS 1u
+#define HASH_SEED_WORD 0x6c6d5f776f7264ULL   /* "lm_word" */
+#define HASH_SEED_PAIR 0x6c6d5f70616972ULL   /* "lm_pair" */
+
+/* ---- a small open-addressing map: 64-bit key -> uint32 ------------------ */
+
+typedef struct u64map {
+    uint64_t *keys;   /* 0 = empty (a real hash of 0 is remapped to 1) */
+    uint32_t *vals;
+    size_t cap, n;    /* cap is a power of two */
+} u64map;
+
+static uint64_t fix_key(uint64_t k)
+{
+    return k ? k : 1;
+}
+
+static void u64map_free(u64map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static int u64map_init(u64map *m, size_t want)
+{
+    size_t cap = 16;
+    while (cap < want * 2)
+        cap *= 2;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->vals = calloc(cap, sizeof *m->vals);
+    m->cap = cap;
+    m->n = 0;
+    if (!m->keys || !m->vals) {
+        u64map_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t slot_of(uint64_t k, size_t cap)
+{
+    return (size_t)(k ^ (k >> 32)) & (cap - 1);
+}
+
+/* Pointer to the value of k, inserting 0 when absent; NULL on NOMEM. */
+static uint32_t *u64map_get_or_add(u64map *m, uint64_t k)
+{
+    k = fix_key(k);
+    if ((m->n + 1) * 2 > m->cap) {
+        u64map bigger;
+        if (u64map_init(&bigger, m->cap) != 0)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = slot_of(m->keys[i], bigger.cap);
+                while (bigger.keys[j])
+                    j = (j + 1) & (bigger.cap - 1);
+                bigger.keys[j] = m->keys[i];
+                bigger.vals[j] = m->vals[i];
+            }
+        bigger.n = m->n;
+        u64map_free(m);
+        *m = bigger;
+    }
+    size_t j = slot_of(k, m->cap);
+    while (m->keys[j] && m->keys[j] != k)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->keys[j]) {
+        m->keys[j] = k;
+        m->vals[j] = 0;
+        m->n++;
+    }
+    return &m->vals[j];
+}
+
+static const uint32_t *u64map_find(const u64map *m, uint64_t k)
+{
+    if (!m->cap)
+        return NULL;
+    k = fix_key(k);
+    size_t j = slot_of(k, m->cap);
+    while (m->keys[j]) {
+        if (m->keys[j] == k)
+            return &m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+/* ---- features ----------------------------------------------------------- */
+
+struct lm_embed_scratch {
+    lm_words words;
+    u64map counts;        /* feature -> count in the current text */
+    uint64_t *feat;       /* distinct features of the current text */
+    uint32_t *tf;
+    size_t n_feat, cap_feat;
+    float *w;             /* weights of the current text's known features */
+    uint32_t *idx;
+};
+
+lm_status lm_embed_scratch_init(lm_embed_scratch **out, lm_error *err)
+{
+    lm_embed_scratch *s = calloc(1, sizeof *s);
+    if (!s || u64map_init(&s->counts, 512) != 0) {
+        free(s);
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
+    }
+    lm_words_init(&s->words);
+    *out = s;
+    return LM_OK;
+}
+
+void lm_embed_scratch_free(lm_embed_scratch *s)
+{
+    if (!s)
+        return;
+    lm_words_free(&s->words);
+    u64map_free(&s->counts);
+    free(s->feat);
+    free(s->tf);
+    free(s->w);
+    free(s->idx);
+    free(s);
+}
+
+/* A word worth a feature: not a stopword, not a bare number, 2+ bytes. */
+static int content_word(const lm_word *w)
+{
+    return w->len >= 2 && w->has_alpha && !lm_query_is_stopword(w->norm, w->len);
+}
+
+lm_status lm_embed_features(const char *text, size_t len, int bigrams, lm_embed_scratch *s,
+                            void (*cb)(void *ctx, uint64_t feature), void *ctx,
+                            lm_error *err)
+{
+    lm_status st = lm_words_split(text, len, &s->words, err);
+    if (st != LM_OK)
+        return st;
+    uint64_t prev = 0;
+    int have_prev = 0;
+    for (size_t i = 0; i < s->words.n; i++) {
+        const lm_word *w = &s->words.v[i];
+        if (!content_word(w)) {
+            have_prev = 0;
+            continue;
+        }
+        char stem[LM_QUERY_WORD_MAX + 1];
+        size_t sl = lm_query_stem(w->norm, w->len, stem, sizeof stem);
+        uint64_t h = lm_query_hash(stem, sl, HASH_SEED_WORD);
+        cb(ctx, h);
+        if (bigrams && have_prev)
+            cb(ctx, lm_query_hash((const char *)&h, sizeof h, HASH_SEED_PAIR ^ prev));
+        prev = h;
+        have_prev = 1;
+    }
+    return LM_OK;
+}
+
+typedef struct count_ctx {
+    lm_embed_scratch *s;
+    int failed;
+} count_ctx;
+
+static void count_feature(void *ctx, uint64_t f)
+{
+    count_ctx *c = ctx;
+    uint32_t *v = u64map_get_or_add(&c->s->counts, f);
+    if (!v) {
+        c->failed = 1;
+        return;
+    }
+    (*v)++;
+}
+
+/* Fills s->feat/s->tf with the distinct features of text and their counts. */
+static lm_status text_counts(lm_embed_scratch *s, const char *text, size_t len, int bigrams,
+                             lm_error *err)
+{
+    /* Clearing a sparse map: only the touched slots. */
+    for (size_t i = 0; i < s->n_feat; i++) {
+        uint64_t k = fix_key(s->feat[i]);
+        size_t j = slot_of(k, s->counts.cap);
+        while (s->counts.keys[j] && s->counts.keys[j] != k)
+            j = (j + 1) & (s->counts.cap - 1);
+        (void)j;
+    }
+    if (s->counts.n) {
+        memset(s->counts.keys, 0, s->counts.cap * sizeof *s->counts.keys);
+        s->counts.n = 0;
+    }
+    s->n_feat = 0;
+    count_ctx c = {s, 0};
+    lm_status st = lm_embed_features(text, len, bigrams, s, count_feature, &c, err);
+    if (st != LM_OK)
+        return st;
+    if (c.failed)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
+    if (s->counts.n > s->cap_feat) {
+        size_t nc = s->counts.n * 2;
+        uint64_t *f = realloc(s->feat, nc * sizeof *f);
+        if (f)
+            s->feat = f;
+        uint32_t *t = f ? realloc(s->tf, nc * sizeof *t) : NULL;
+        if (t)
+            s->tf = t;
+        float *w = t ? realloc(s->w, nc * sizeof *w) : NULL;
+        if (w)
+            s->w = w;
+        uint32_t *ix = w ? realloc(s->idx, nc * sizeof *ix) : NULL;
+        if (ix)
+            s->idx = ix;
+        if (!ix)
+            return lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
+        s->cap_feat = nc;
+    }
+    for (size_t i = 0; i < s->counts.cap; i++)
+        if (s->counts.keys[i]) {
+            s->feat[s->n_feat] = s->counts.keys[i];
+            s->tf[s->n_feat] = s->counts.vals[i];
+            s->n_feat++;
+        }
+    return LM_OK;
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+struct lm_embed_model {
+    int dim;
+    uint32_t flags;
+    size_t n;            /* vocabulary size */
+    int64_t n_docs;
+    double sigma_exp;
+    int min_df;
+    double max_df;
+    uint64_t *keys;      /* feature hash per vocabulary entry */
+    float *idf;
+    float *proj;         /* n x dim */
+    u64map index;        /* feature hash -> vocabulary entry */
+};
+
+void lm_embed_model_free(lm_embed_model *m)
+{
+    if (!m)
+        return;
+    free(m->keys);
+    free(m->idf);
+    free(m->proj);
+    u64map_free(&m->index);
+    free(m);
+}
+
+int lm_embed_model_dim(const lm_embed_model *m)
+{
+    return m->dim;
+}
+
+size_t lm_embed_model_vocab(const lm_embed_model *m)
+{
+    return m->n;
+}
+
+int64_t lm_embed_model_docs(const lm_embed_model *m)
+{
+    return m->n_docs;
+}
+
+static lm_status build_index(lm_embed_model *m, lm_error *err)
+{
+    if (u64map_init(&m->index, m->n + 1) != 0)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding model: out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        uint32_t *v = u64map_get_or_add(&m->index, m->keys[i]);
+        if (!v)
+            return lm_error_set(err, LM_ERR_NOMEM, "embedding model: out of memory");
+        *v = (uint32_t)i;
+    }
+    return LM_OK;
+}
+
+lm_status lm_embed_model_params(const lm_embed_model *m, lm_buf *out, lm_error *err)
+{
+    lm_status st = lm_buf_printf(out,
+                                 "{\"kind\":\"%s\",\"dim\":%d,\"vocab\":%zu,\"docs\":%lld,"
+                                 "\"bigrams\":%s,\"min_df\":%d,\"max_df\":%g,"
+                                 "\"sigma_exp\":%g}",
+                                 LM_EMBED_KIND, m->dim, m->n, (long long)m->n_docs,
+                                 (m->flags & FLAG_BIGRAMS) ? "true" : "false", m->min_df,
+                                 m->max_df, m->sigma_exp);
+    return st == LM_OK ? LM_OK : lm_error_set(err, st, "describing the model: out of memory");
+}
+
+/* ---- embedding ---------------------------------------------------------- */
+
+lm_status lm_embed_text(const lm_embed_model *m, lm_embed_scratch *s, const char *text,
+                        size_t len, float *out, lm_error *err)
+{
+    memset(out, 0, (size_t)m->dim * sizeof *out);
+    lm_status st = text_counts(s, text ? text : "", text ? len : 0,
+                               (m->flags & FLAG_BIGRAMS) != 0, err);
+    if (st != LM_OK)
+        return st;
+    size_t k = 0;
+    double norm = 0;
+    for (size_t i = 0; i < s->n_feat; i++) {
+        const uint32_t *ix = u64map_find(&m->index, s->feat[i]);
+        if (!ix)
+            continue;
+        float w = (1.0f + logf((float)s->tf[i])) * m->idf[*ix];
+        s->w[k] = w;
+        s->idx[k] = *ix;
+        norm += (double)w * w;
+        k++;
+    }
+    if (k == 0)
+        return LM_OK;
+    float inv = (float)(1.0 / sqrt(norm));
+    for (size_t i = 0; i < k; i++)
+        cblas_saxpy(m->dim, s->w[i] * inv, m->proj + (size_t)s->idx[i] * m->dim, 1, out, 1);
+    float n2 = cblas_snrm2(m->dim, out, 1);
+    if (n2 > 0)
+        cblas_sscal(m->dim, 1.0f / n2, out, 1);
+    return LM_OK;
+}
+
+lm_status lm_embed_article(const lm_embed_model *m, lm_embed_scratch *s, const char *title,
+                           const char *abstract, float *out, lm_error *err)
+{
+    lm_buf b;
+    lm_buf_init(&b);
+    lm_status st = lm_buf_append_str(&b, title ? title : "");
+    if (st == LM_OK)
+        st = lm_buf_append_char(&b, ' ');
+    if (st == LM_OK)
+        st = lm_buf_append_str(&b, abstract ? abstract : "");
+    if (st != LM_OK)
+        st = lm_error_set(err, st, "embedding: out of memory");
+    else
+        st = lm_embed_text(m, s, lm_buf_cstr(&b), b.len, out, err);
+    lm_buf_free(&b);
+    return st;
+}
+
+/* ---- serialisation ------------------------------------------------------ */
+
+static lm_status put_u32(lm_buf *b, uint32_t v)
+{
+    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    return lm_buf_append(b, (const char *)x, 4);
+}
+
+static lm_status put_u64(lm_buf *b, uint64_t v)
+{
+    lm_status st = put_u32(b, (uint32_t)v);
+    return st == LM_OK ? put_u32(b, (uint32_t)(v >> 32)) : st;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static lm_status put_f32s(lm_buf *b, const float *v, size_t n)
+{
+    lm_status st = lm_buf_reserve(b, 4 * n);
+    for (size_t i = 0; st == LM_OK && i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        st = put_u32(b, u);
+    }
+    return st;
+}
+
+static void get_f32s(const unsigned char *p, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get_u32(p + 4 * i);
+        memcpy(&v[i], &u, 4);
+    }
+}
+
+#define HEADER_BYTES (8 + 4 * 5 + 8 + 8 + 8)
+
+lm_status lm_embed_model_save(const lm_embed_model *m, lm_buf *out, lm_error *err)
+{
+    size_t start = out->len;
+    uint64_t se, md;
+    memcpy(&se, &m->sigma_exp, 8);
+    memcpy(&md, &m->max_df, 8);
+    lm_status st = lm_buf_append(out, MAGIC, 8);
+    if (st == LM_OK)
+        st = put_u32(out, FORMAT_VERSION);
+    if (st == LM_OK)
+        st = put_u32(out, (uint32_t)m->dim);
+    if (st == LM_OK)
+        st = put_u32(out, (uint32_t)m->n);
+    if (st == LM_OK)
+        st = put_u32(out, m->flags);
+    if (st == LM_OK)
+        st = put_u32(out, (uint32_t)m->min_df);
+    if (st == LM_OK)
+        st = put_u64(out, (uint64_t)m->n_docs);
+    if (st == LM_OK)
+        st = put_u64(out, se);
+    if (st == LM_OK)
+        st = put_u64(out, md);
+    if (st == LM_OK)
+        st = lm_buf_reserve(out, m->n * (12 + 4 * (size_t)m->dim) + 4);
+    for (size_t i = 0; st == LM_OK && i < m->n; i++)
+        st = put_u64(out, m->keys[i]);
+    if (st == LM_OK)
+        st = put_f32s(out, m->idf, m->n);
+    if (st == LM_OK)
+        st = put_f32s(out, m->proj, m->n * (size_t)m->dim);
+    if (st == LM_OK) {
+        uLong crc = crc32(0L, (const Bytef *)out->data + start, (uInt)(out->len - start));
+        st = put_u32(out, (uint32_t)crc);
+    }
+    if (st != LM_OK)
+        return lm_error_set(err, st, "saving the embedding model: out of memory");
+    return LM_OK;
+}
+
+lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out,
+                              lm_error *err)
+{
+    *out = NULL;
+    const unsigned char *p = data;
+    if (!p || len < HEADER_BYTES + 4 || memcmp(p, MAGIC, 8) != 0)
+        return lm_error_set(err, LM_ERR_CORRUPT, "not a litmine embedding model");
+    if (get_u32(p + 8) != FORMAT_VERSION)
+        return lm_error_set(err, LM_ERR_CORRUPT, "embedding model format %u is not supported",
+                            get_u32(p + 8));
+    uint32_t dim = get_u32(p + 12), n = get_u32(p + 16);
+    if (dim == 0 || dim > 65536 ||
+        (uint64_t)n * (12 + 4 * (uint64_t)dim) + HEADER_BYTES + 4 != (uint64_t)len)
+        return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: sizes do not match");
+    uLong crc = crc32(0L, (const Bytef *)p, (uInt)(len - 4));
+    if ((uint32_t)crc != get_u32(p + len - 4))
+        return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: checksum mismatch");
+    lm_embed_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");
+    m->dim = (int)dim;
+    m->n = n;
+    m->flags = get_u32(p + 20);
+    m->min_df = (int)get_u32(p + 24);
+    m->n_docs = (int64_t)get_u64(p + 28);
+    uint64_t se = get_u64(p + 36), md = get_u64(p + 44);
+    memcpy(&m->sigma_exp, &se, 8);
+    memcpy(&m->max_df, &md, 8);
+    m->keys = malloc((n ? n : 1) * sizeof *m->keys);
+    m->idf = malloc((n ? n : 1) * sizeof *m->idf);
+    m->proj = malloc(((size_t)n * dim ? (size_t)n * dim : 1) * sizeof *m->proj);
+    if (!m->keys || !m->idf || !m->proj) {
+        lm_embed_model_free(m);
+        return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");
+    }
+    const unsigned char *q = p + HEADER_BYTES;
+    for (size_t i = 0; i < n; i++)
+        m->keys[i] = get_u64(q + 8 * i);
+    q += 8 * (size_t)n;
+    get_f32s(q, m->idf, n);
+    q += 4 * (size_t)n;
+    get_f32s(q, m->proj, (size_t)n * dim);
+    lm_status st = build_index(m, err);
+    if (st != LM_OK) {
+        lm_embed_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LM_OK;
+}
+
+/* ---- fitting ------------------------------------------------------------ */
+
+struct lm_embed_fitter {
+    lm_embed_fit_options o;
+    lm_embed_scratch *s;
+    u64map df;
+    size_t n_docs;
+    size_t *doc_off;      /* n_docs + 1 offsets into feat/tf */
+    size_t cap_docs;
+    uint64_t *feat;
+    uint16_t *tf;
+    size_t n_pairs, cap_pairs;
+};
+
+lm_status lm_embed_fitter_init(lm_embed_fitter **out, const lm_embed_fit_options *opts,
+                               lm_error *err)
+{
+    lm_embed_fitter *f = calloc(1, sizeof *f);
+    if (!f)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    if (opts)
+        f->o = *opts;
+    if (f->o.dim <= 0)
+        f->o.dim = LM_EMBED_DEFAULT_DIM;
+    if (f->o.max_vocab <= 0)
+        f->o.max_vocab = 100000;
+    if (f->o.min_df <= 0)
+        f->o.min_df = 2;
+    if (f->o.max_df <= 0 || f->o.max_df > 1)
+        f->o.max_df = 0.5;
+    if (f->o.power_iters <= 0)
+        f->o.power_iters = 3;
+    if (f->o.oversample <= 0)
+        f->o.oversample = 16;
+    if (!f->o.seed)
+        f->o.seed = 0x9e3779b97f4a7c15ULL;
+    lm_status st = lm_embed_scratch_init(&f->s, err);
+    if (st == LM_OK && u64map_init(&f->df, 1 << 16) != 0)
+        st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    if (st != LM_OK) {
+        lm_embed_fitter_free(f);
+        return st;
+    }
+    *out = f;
+    return LM_OK;
+}
+
+void lm_embed_fitter_free(lm_embed_fitter *f)
+{
+    if (!f)
+        return;
+    lm_embed_scratch_free(f->s);
+    u64map_free(&f->df);
+    free(f->doc_off);
+    free(f->feat);
+    free(f->tf);
+    free(f);
+}
+
+size_t lm_embed_fitter_count(const lm_embed_fitter *f)
+{
+    return f->n_docs;
+}
+
+lm_status lm_embed_fitter_add(lm_embed_fitter *f, const char *text, size_t len, lm_error *err)
+{
+    lm_status st = text_counts(f->s, text ? text : "", text ? len : 0, !f->o.no_bigrams, err);
+    if (st != LM_OK)
+        return st;
+    lm_embed_scratch *s = f->s;
+    if (f->n_docs + 2 > f->cap_docs) {
+        size_t nc = f->cap_docs ? 2 * f->cap_docs : 1024;
+        size_t *d = realloc(f->doc_off, nc * sizeof *d);
+        if (!d)
+            return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+        f->doc_off = d;
+        f->cap_docs = nc;
+        if (f->n_docs == 0)
+            f->doc_off[0] = 0;
+    }
+    if (f->n_pairs + s->n_feat > f->cap_pairs) {
+        size_t nc = f->cap_pairs ? 2 * f->cap_pairs : 65536;
+        while (nc < f->n_pairs + s->n_feat)
+            nc *= 2;
+        uint64_t *ft = realloc(f->feat, nc * sizeof *ft);
+        if (ft)
+            f->feat = ft;
+        uint16_t *t = ft ? realloc(f->tf, nc * sizeof *t) : NULL;
+        if (t)
+            f->tf = t;
+        if (!t)
+            return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+        f->cap_pairs = nc;
+    }
+    for (size_t i = 0; i < s->n_feat; i++) {
+        uint32_t *d = u64map_get_or_add(&f->df, s->feat[i]);
+        if (!d)
+            return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+        (*d)++;
+        f->feat[f->n_pairs] = s->feat[i];
+        f->tf[f->n_pairs] = (uint16_t)(s->tf[i] > 65535 ? 65535 : s->tf[i]);
+        f->n_pairs++;
+    }
+    f->doc_off[++f->n_docs] = f->n_pairs;
+    return LM_OK;
+}
+
+typedef struct vocab_entry {
+    uint64_t key;
+    uint32_t df;
+} vocab_entry;
+
+static int cmp_vocab(const void *a, const void *b)
+{
+    const vocab_entry *x = a, *y = b;
+    if (x->df != y->df)
+        return x->df < y->df ? 1 : -1;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+/* Sparse matrix, compressed rows. */
+typedef struct csr {
+    size_t rows, cols;
+    size_t *ptr;
+    uint32_t *col;
+    float *val;
+} csr;
+
+static void csr_free(csr *a)
+{
+    free(a->ptr);
+    free(a->col);
+    free(a->val);
+}
+
+/* Y (rows x l) = A X, X is cols x l. */
+static void csr_mul(const csr *a, const float *x, int l, float *y)
+{
+    for (size_t i = 0; i < a->rows; i++) {
+        float *restrict yr = y + i * (size_t)l;
+        memset(yr, 0, (size_t)l * sizeof *yr);
+        for (size_t p = a->ptr[i]; p < a->ptr[i + 1]; p++) {
+            const float *restrict xr = x + (size_t)a->col[p] * l;
+            float v = a->val[p];
+            for (int c = 0; c < l; c++)
+                yr[c] += v * xr[c];
+        }
+    }
+}
+
+/* Z (cols x l) = A^T Y, Y is rows x l. */
+static void csr_mul_t(const csr *a, const float *y, int l, float *z)
+{
+    memset(z, 0, a->cols * (size_t)l * sizeof *z);
+    for (size_t i = 0; i < a->rows; i++) {
+        const float *restrict yr = y + i * (size_t)l;
+        for (size_t p = a->ptr[i]; p < a->ptr[i + 1]; p++) {
+            float *restrict zr = z + (size_t)a->col[p] * l;
+            float v = a->val[p];
+            for (int c = 0; c < l; c++)
+                zr[c] += v * yr[c];
+        }
+    }
+}
+
+/* Replaces the rows x l row-major block y by an orthonormal basis of its
+ * column space (Householder QR).  tmp holds rows * l floats. */
+static int orthonormalize(float *y, size_t rows, int l, float *tmp)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (int c = 0; c < l; c++)
+            tmp[(size_t)c * rows + i] = y[i * (size_t)l + c];
+    lapack_int m = (lapack_int)rows, n = l, info = 0, lwork = -1;
+    float *tau = malloc((size_t)l * sizeof *tau), wq = 0;
+    if (!tau)
+        return -1;
+    LAPACK_sgeqrf(&m, &n, tmp, &m, tau, &wq, &lwork, &info);
+    lwork = (lapack_int)wq + 1;
+    float wq2 = 0;
+    lapack_int lw2 = -1;
+    LAPACK_sorgqr(&m, &n, &n, tmp, &m, tau, &wq2, &lw2, &info);
+    if ((lapack_int)wq2 + 1 > lwork)
+        lwork = (lapack_int)wq2 + 1;
+    float *work = malloc((size_t)lwork * sizeof *work);
+    if (!work) {
+        free(tau);
+        return -1;
+    }
+    LAPACK_sgeqrf(&m, &n, tmp, &m, tau, work, &lwork, &info);
+    if (info == 0)
+        LAPACK_sorgqr(&m, &n, &n, tmp, &m, tau, work, &lwork, &info);
+    free(work);
+    free(tau);
+    if (info != 0)
+        return -1;
+    for (size_t i = 0; i < rows; i++)
+        for (int c = 0; c < l; c++)
+            y[i * (size_t)l + c] = tmp[(size_t)c * rows + i];
+    return 0;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static float gaussian(uint64_t *s)
+{
+    double u1 = ((double)(xorshift(s) >> 11) + 1.0) / 9007199254740993.0;
+    double u2 = (double)(xorshift(s) >> 11) / 9007199254740992.0;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+/* Builds the TF-IDF matrix of the kept vocabulary. */
+static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, csr *a, lm_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->rows = f->n_docs;
+    a->cols = m->n;
+    size_t nnz = 0;
+    for (size_t p = 0; p < f->n_pairs; p++)
+        if (u64map_find(&m->index, f->feat[p]))
+            nnz++;
+    a->ptr = malloc((a->rows + 1) * sizeof *a->ptr);
+    a->col = malloc((nnz ? nnz : 1) * sizeof *a->col);
+    a->val = malloc((nnz ? nnz : 1) * sizeof *a->val);
+    if (!a->ptr || !a->col || !a->val)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    size_t k = 0;
+    for (size_t d = 0; d < f->n_docs; d++) {
+        a->ptr[d] = k;
+        double norm = 0;
+        for (size_t p = f->doc_off[d]; p < f->doc_off[d + 1]; p++) {
+            const uint32_t *ix = u64map_find(&m->index, f->feat[p]);
+            if (!ix)
+                continue;
+            float v = (1.0f + logf((float)f->tf[p])) * m->idf[*ix];
+            a->col[k] = *ix;
+            a->val[k] = v;
+            norm += (double)v * v;
+            k++;
+        }
+        if (norm > 0)
+            for (size_t p = a->ptr[d]; p < k; p++)
+                a->val[p] = (float)(a->val[p] / sqrt(norm));
+    }
+    a->ptr[f->n_docs] = k;
+    return LM_OK;
+}
+
+static lm_status choose_vocab(lm_embed_fitter *f, lm_embed_model *m, lm_error *err)
+{
+    size_t n_cand = 0;
+    double max_df = f->o.max_df * (double)f->n_docs;
+    vocab_entry *cand = malloc((f->df.n ? f->df.n : 1) * sizeof *cand);
+    if (!cand)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    for (size_t i = 0; i < f->df.cap; i++) {
+        uint32_t df = f->df.vals[i];
+        if (f->df.keys[i] && df >= (uint32_t)f->o.min_df && (double)df <= max_df)
+            cand[n_cand++] = (vocab_entry){f->df.keys[i], df};
+    }
+    qsort(cand, n_cand, sizeof *cand, cmp_vocab);
+    if (n_cand > (size_t)f->o.max_vocab)
+        n_cand = (size_t)f->o.max_vocab;
+    if (n_cand < 2) {
+        free(cand);
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "embedding fit: too few words occur in %d or more of the %zu "
+                            "documents", f->o.min_df, f->n_docs);
+    }
+    m->n = n_cand;
+    m->keys = malloc(n_cand * sizeof *m->keys);
+    m->idf = malloc(n_cand * sizeof *m->idf);
+    if (!m->keys || !m->idf) {
+        free(cand);
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    }
+    for (size_t i = 0; i < n_cand; i++) {
+        m->keys[i] = cand[i].key;
+        m->idf[i] = (float)(log((1.0 + (double)f->n_docs) / (1.0 + cand[i].df)) + 1.0);
+    }
+    free(cand);
+    return build_index(m, err);
+}
+
+/* Randomized SVD of a: fills m->proj (cols x m->dim). */
+static lm_status fit_projection(const lm_embed_fitter *f, lm_embed_model *m, const csr *a,
+                                lm_error *err)
+{
+    size_t rows = a->rows, cols = a->cols;
+    size_t lim = rows < cols ? rows : cols;
+    int k = m->dim;
+    if ((size_t)k > lim)
+        k = (int)lim;
+    int l = k + f->o.oversample;
+    if ((size_t)l > lim)
+        l = (int)lim;
+    m->dim = k;
+    size_t big = rows > cols ? rows : cols;
+    float *omega = malloc(cols * (size_t)l * sizeof *omega);
+    float *y = malloc(rows * (size_t)l * sizeof *y);
+    float *z = malloc(cols * (size_t)l * sizeof *z);
+    float *tmp = malloc(big * (size_t)l * sizeof *tmp);
+    float *g = malloc((size_t)l * l * sizeof *g);
+    double *gd = malloc((size_t)l * l * sizeof *gd), *ev = malloc((size_t)l * sizeof *ev);
+    float *t = malloc((size_t)l * k * sizeof *t);
+    lm_status st = LM_OK;
+    if (!omega || !y || !z || !tmp || !g || !gd || !ev || !t) {
+        st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+        goto done;
+    }
+    uint64_t seed = f->o.seed;
+    for (size_t i = 0; i < cols * (size_t)l; i++)
+        omega[i] = gaussian(&seed);
+    csr_mul(a, omega, l, y);
+    if (orthonormalize(y, rows, l, tmp) != 0)
+        goto lapack_fail;
+    for (int it = 0; it < f->o.power_iters; it++) {
+        csr_mul_t(a, y, l, z);
+        if (orthonormalize(z, cols, l, tmp) != 0)
+            goto lapack_fail;
+        csr_mul(a, z, l, y);
+        if (orthonormalize(y, rows, l, tmp) != 0)
+            goto lapack_fail;
+    }
+    /* B^T = A^T Q (cols x l); its Gram B B^T = U S^2 U^T. */
+    csr_mul_t(a, y, l, z);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, (int)cols, 1.0f, z, l, z, l,
+                0.0f, g, l);
+    for (size_t i = 0; i < (size_t)l * l; i++)
+        gd[i] = g[i];
+    {
+        lapack_int n = l, info = 0, lwork = -1, liwork = -1, iwq = 0;
+        double wq = 0;
+        char jobz = 'V', uplo = 'U';
+        LAPACK_dsyevd(&jobz, &uplo, &n, gd, &n, ev, &wq, &lwork, &iwq, &liwork, &info);
+        lwork = (lapack_int)wq + 1;
+        liwork = iwq + 1;
+        double *work = malloc((size_t)lwork * sizeof *work);
+        lapack_int *iwork = malloc((size_t)liwork * sizeof *iwork);
+        if (!work || !iwork) {
+            free(work);
+            free(iwork);
+            st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+            goto done;
+        }
+        LAPACK_dsyevd(&jobz, &uplo, &n, gd, &n, ev, work, &lwork, iwork, &liwork, &info);
+        free(work);
+        free(iwork);
+        if (info != 0)
+            goto lapack_fail;
+    }
+    /* Column-major eigenvectors in gd, eigenvalues ascending: the top k
+     * are the last k.  T = U_k diag(sigma^(e-1)), then P = B^T T. */
+    for (int c = 0; c < k; c++) {
+        int src = l - 1 - c;
+        double lam = ev[src] > 1e-20 ? ev[src] : 1e-20;
+        double sigma = sqrt(lam);
+        double scale = pow(sigma, m->sigma_exp - 1.0);
+        for (int r = 0; r < l; r++)
+            t[(size_t)r * k + c] = (float)(gd[(size_t)src * l + r] * scale);
+    }
+    m->proj = malloc(cols * (size_t)k * sizeof *m->proj);
+    if (!m->proj) {
+        st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+        goto done;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cols, k, l, 1.0f, z, l, t, k,
+                0.0f, m->proj, k);
+    goto done;
+lapack_fail:
+    st = lm_error_set(err, LM_ERR_USAGE, "embedding fit: LAPACK failed (degenerate data?)");
+done:
+    free(omega);
+    free(y);
+    free(z);
+    free(tmp);
+    free(g);
+    free(gd);
+    free(ev);
+    free(t);
+    return st;
+}
+
+lm_status lm_embed_fitter_finish(lm_embed_fitter *f, lm_embed_model **out, lm_error *err)
+{
+    *out = NULL;
+    if (f->n_docs < 2)
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "embedding fit: need at least 2 documents (have %zu)", f->n_docs);
+    lm_embed_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
+    m->dim = f->o.dim;
+    m->flags = f->o.no_bigrams ? 0 : FLAG_BIGRAMS;
+    m->n_docs = (int64_t)f->n_docs;
+    m->sigma_exp = f->o.sigma_exp;
+    m->min_df = f->o.min_df;
+    m->max_df = f->o.max_df;
+    csr a;
+    memset(&a, 0, sizeof a);
+    lm_status st = choose_vocab(f, m, err);
+    if (st == LM_OK)
+        st = build_matrix(f, m, &a, err);
+    if (st == LM_OK)
+        st = fit_projection(f, m, &a, err);
+    csr_free(&a);
+    if (st != LM_OK) {
+        lm_embed_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LM_OK;
+}

@@ -1,0 +1,455 @@
+/*
+ * lm_query: words, stopwords, stemming, safe FTS5 expressions, metrics.
+ *
+ * The word splitter is deliberately simpler than nlp/lm_token: search and
+ * the embedding model want comparable units on both sides (query and
+ * document), not linguistically exact tokens, and they run over every
+ * abstract at several thousand documents per second per core.  It mirrors
+ * what SQLite's unicode61 tokenizer does (runs of letters and digits) so a
+ * word of ours is a token to FTS5, except that Greek letters are spelled
+ * out, which the biomedical literature does interchangeably.
+ */
+#include "lm_query.h"
+
+#include "../util/lm_utf8.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+void lm_words_init(lm_words *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+void lm_words_free(lm_words *w)
+{
+    free(w->v);
+    lm_words_init(w);
+}
+
+static const char *const greek_names[] = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi",
+    "rho", "sigma", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"};
+
+/* Spelled-out name of a Greek letter (either case), or NULL. */
+static const char *greek_name(uint32_t cp)
+{
+    if (cp >= 0x3b1 && cp <= 0x3c9)
+        return greek_names[cp - 0x3b1];
+    if (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2)
+        return greek_names[cp - 0x391];
+    if (cp == 0xb5)   /* micro sign, as in µM */
+        return "mu";
+    return NULL;
+}
+
+/* Letters and digits of the scripts abstracts use; everything non-ASCII
+ * that is not obviously punctuation or a symbol counts as a letter. */
+static int is_word_cp(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    if (cp == 0xb5)
+        return 1;
+    if (cp < 0xc0 || cp == 0xd7 || cp == 0xf7)
+        return 0;
+    if (cp >= 0x2000 && cp <= 0x2bff)   /* punctuation, arrows, math operators */
+        return 0;
+    if (cp >= 0x3000 && cp <= 0x303f)
+        return 0;
+    if (cp == 0xfeff || cp == LM_UTF8_REPLACEMENT)
+        return 0;
+    return 1;
+}
+
+/* Accent folding for the Latin-1 and Latin Extended-A letters that occur
+ * in author-written abstracts (é -> e), as unicode61's remove_diacritics. */
+static char fold_latin(uint32_t cp)
+{
+    static const char l1[] = "aaaaaaaceeeeiiiidnooooo/ouuuuyty"; /* U+00E0..U+00FF */
+    if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+        cp += 0x20;
+    if (cp >= 0xe0 && cp <= 0xff && cp != 0xf7 && cp != 0xe6 && cp != 0xf0 && cp != 0xfe &&
+        cp != 0xdf)
+        return l1[cp - 0xe0];
+    if (cp >= 0x100 && cp <= 0x17f) {
+        static const char ea[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjjjkkk"
+                                 "llllllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuu"
+                                 "wwyyyzzzzzzs";
+        size_t i = cp - 0x100;
+        if (i < sizeof ea - 1)
+            return ea[i];
+    }
+    return 0;
+}
+
+static lm_status words_push(lm_words *w, lm_error *err)
+{
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? 2 * w->cap : 64;
+        lm_word *nv = realloc(w->v, nc * sizeof *nv);
+        if (!nv)
+            return lm_error_set(err, LM_ERR_NOMEM, "splitting words: out of memory");
+        w->v = nv;
+        w->cap = nc;
+    }
+    memset(&w->v[w->n], 0, sizeof w->v[w->n]);
+    return LM_OK;
+}
+
+static void word_add(lm_word *wd, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && wd->len < LM_QUERY_WORD_MAX; i++)
+        wd->norm[wd->len++] = s[i];
+    wd->norm[wd->len] = '\0';
+}
+
+lm_status lm_words_split(const char *text, size_t len, lm_words *w, lm_error *err)
+{
+    w->n = 0;
+    size_t i = 0;
+    lm_word *cur = NULL;
+    while (i < len) {
+        unsigned char c = (unsigned char)text[i];
+        uint32_t cp;
+        size_t n;
+        if (c < 0x80) {
+            cp = c;
+            n = 1;
+        } else {
+            n = lm_utf8_decode(text + i, len - i, &cp);
+            if (n == 0) {
+                cp = LM_UTF8_REPLACEMENT;
+                n = 1;
+            }
+        }
+        if (!is_word_cp(cp)) {
+            cur = NULL;
+            i += n;
+            continue;
+        }
+        if (!cur) {
+            lm_status st = words_push(w, err);
+            if (st != LM_OK)
+                return st;
+            cur = &w->v[w->n++];
+            cur->start = (uint32_t)i;
+        }
+        cur->end = (uint32_t)(i + n);
+        if (cp < 0x80) {
+            char ch = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+            word_add(cur, &ch, 1);
+            if (ch >= '0' && ch <= '9')
+                cur->has_digit = 1;
+            else
+                cur->has_alpha = 1;
+        } else {
+            const char *g = greek_name(cp);
+            char f = g ? 0 : fold_latin(cp);
+            if (g)
+                word_add(cur, g, strlen(g));
+            else if (f)
+                word_add(cur, &f, 1);
+            else
+                word_add(cur, text + i, n);
+            cur->has_alpha = 1;
+        }
+        i += n;
+    }
+    return LM_OK;
+}
+
+/* ---- stopwords ---------------------------------------------------------- */
+
+static const char *const stopwords[] = {
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and",
+    "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+    "both", "but", "by", "can", "could", "did", "do", "does", "doing", "done", "down",
+    "during", "each", "either", "et", "etc", "few", "for", "from", "further", "had", "has",
+    "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i",
+    "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "might", "more",
+    "most", "much", "must", "my", "no", "nor", "not", "of", "off", "on", "once", "only",
+    "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so",
+    "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there",
+    "these", "they", "this", "those", "through", "thus", "to", "too", "under", "until",
+    "up", "upon", "us", "very", "via", "was", "we", "were", "what", "when", "where",
+    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within",
+    "without", "would", "yet", "you", "your", "yours"};
+
+int lm_query_is_stopword(const char *norm, size_t len)
+{
+    size_t lo = 0, hi = sizeof stopwords / sizeof stopwords[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *s = stopwords[mid];
+        size_t sl = strlen(s);
+        int c = strncmp(s, norm, sl < len ? sl : len);
+        if (c == 0)
+            c = sl < len ? -1 : sl > len ? 1 : 0;
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* ---- stemming ----------------------------------------------------------- */
+
+static int is_vowel(char c)
+{
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+static int ends(const char *s, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n >= k && memcmp(s + n - k, suf, k) == 0;
+}
+
+static int has_vowel(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (is_vowel(s[i]))
+            return 1;
+    return 0;
+}
+
+size_t lm_query_stem(const char *norm, size_t len, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(out, norm, n);
+    out[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (!(out[i] >= 'a' && out[i] <= 'z'))
+            return n;   /* digits or non-ASCII: identifiers, keep whole */
+    if (n <= 3)
+        return n;
+    if (ends(out, n, "sses"))
+        n -= 2;
+    else if (ends(out, n, "ies") && n > 4)
+        n -= 2, out[n - 1] = 'i';
+    else if (out[n - 1] == 's' && !ends(out, n, "ss") && !ends(out, n, "us") &&
+             !ends(out, n, "is") && n > 4)
+        n -= 1;
+    if (ends(out, n, "ied") && n > 4)
+        n -= 2, out[n - 1] = 'i';
+    else if ((ends(out, n, "ing") && n >= 6 && has_vowel(out, n - 3)) ||
+             (ends(out, n, "ed") && n >= 5 && has_vowel(out, n - 2))) {
+        n -= out[n - 1] == 'g' ? 3 : 2;
+        if (n >= 2 && out[n - 1] == out[n - 2] && !is_vowel(out[n - 1]) && out[n - 1] != 'l' &&
+            out[n - 1] != 's' && out[n - 1] != 'z')
+            n--;
+    }
+    if (ends(out, n, "ational") && n > 8)
+        n -= 4;   /* -> "at" */
+    else if (ends(out, n, "tion") && n > 6)
+        n -= 3;   /* activation -> activat */
+    else if (ends(out, n, "ly") && n > 5)
+        n -= 2;
+    if (n > 4 && out[n - 1] == 'e')
+        n--;
+    if (n > 3 && out[n - 1] == 'y')
+        out[n - 1] = 'i';
+    out[n] = '\0';
+    return n;
+}
+
+uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+/* ---- FTS5 expressions --------------------------------------------------- */
+
+lm_status lm_query_fts_quote(lm_buf *out, const char *s, size_t len)
+{
+    lm_status st = lm_buf_append_char(out, '"');
+    for (size_t i = 0; st == LM_OK && i < len; i++) {
+        char c = s[i];
+        if (c == '"')
+            st = lm_buf_append(out, "\"\"", 2);
+        else
+            st = lm_buf_append_char(out, (unsigned char)c < 0x20 ? ' ' : c);
+    }
+    if (st == LM_OK)
+        st = lm_buf_append_char(out, '"');
+    return st;
+}
+
+void lm_qterms_init(lm_qterms *q)
+{
+    memset(q, 0, sizeof *q);
+    lm_words_init(&q->words);
+}
+
+void lm_qterms_free(lm_qterms *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        free(q->v[i].text);
+    free(q->v);
+    lm_words_free(&q->words);
+    memset(q, 0, sizeof *q);
+}
+
+lm_status lm_qterms_add(lm_qterms *q, const char *text, size_t len, lm_qterm_kind kind,
+                        float weight, int group, size_t *idx, lm_error *err)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (strlen(q->v[i].text) == len && memcmp(q->v[i].text, text, len) == 0) {
+            if (weight > q->v[i].weight)
+                q->v[i].weight = weight;
+            if (idx)
+                *idx = i;
+            return LM_OK;
+        }
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? 2 * q->cap : 16;
+        lm_qterm *nv = realloc(q->v, nc * sizeof *nv);
+        if (!nv)
+            return lm_error_set(err, LM_ERR_NOMEM, "parsing the query: out of memory");
+        q->v = nv;
+        q->cap = nc;
+    }
+    char *t = malloc(len + 1);
+    if (!t)
+        return lm_error_set(err, LM_ERR_NOMEM, "parsing the query: out of memory");
+    memcpy(t, text, len);
+    t[len] = '\0';
+    q->v[q->n] = (lm_qterm){t, kind, weight, group};
+    if (idx)
+        *idx = q->n;
+    q->n++;
+    return LM_OK;
+}
+
+lm_status lm_query_parse(const char *text, const lm_query_options *opts, lm_qterms *q,
+                         lm_error *err)
+{
+    lm_query_options o = {0};
+    if (opts)
+        o = *opts;
+    if (o.phrase_weight <= 0)
+        o.phrase_weight = 0.3f;
+    for (size_t i = 0; i < q->n; i++)
+        free(q->v[i].text);
+    q->n = 0;
+    if (!text)
+        text = "";
+    lm_status st = lm_words_split(text, strlen(text), &q->words, err);
+    if (st != LM_OK)
+        return st;
+    size_t kept = 0;
+    for (size_t i = 0; i < q->words.n; i++)
+        if (!lm_query_is_stopword(q->words.v[i].norm, q->words.v[i].len))
+            kept++;
+    int keep_all = o.keep_stopwords || kept == 0;
+    int group = 0;
+    const lm_word *prev = NULL;
+    for (size_t i = 0; st == LM_OK && i < q->words.n; i++) {
+        const lm_word *w = &q->words.v[i];
+        if (!keep_all && lm_query_is_stopword(w->norm, w->len)) {
+            prev = NULL;
+            continue;
+        }
+        st = lm_qterms_add(q, w->norm, w->len, LM_QTERM_WORD, 1.0f, group++, NULL, err);
+        if (st == LM_OK && o.phrases && prev) {
+            char pair[2 * LM_QUERY_WORD_MAX + 2];
+            int n = snprintf(pair, sizeof pair, "%s %s", prev->norm, w->norm);
+            st = lm_qterms_add(q, pair, (size_t)n, LM_QTERM_PHRASE, o.phrase_weight, group++,
+                               NULL, err);
+        }
+        prev = w;
+    }
+    return st;
+}
+
+lm_status lm_query_fts_expr(const lm_qterms *q, lm_buf *out, lm_error *err)
+{
+    lm_buf_reset(out);
+    lm_status st = LM_OK;
+    for (size_t i = 0; st == LM_OK && i < q->n; i++) {
+        if (i)
+            st = lm_buf_append_str(out, " OR ");
+        if (st == LM_OK)
+            st = lm_query_fts_quote(out, q->v[i].text, strlen(q->v[i].text));
+    }
+    if (st != LM_OK)
+        return lm_error_set(err, st, "building the search expression: out of memory");
+    return LM_OK;
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+static int grade_of(int64_t doc, const lm_qrel *qrels, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (qrels[i].doc == doc)
+            return qrels[i].grade;
+    return 0;
+}
+
+static int cmp_grade_desc(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x < y) - (x > y);
+}
+
+double lm_metric_ndcg(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
+                      size_t n_qrels, size_t k)
+{
+    double dcg = 0, idcg = 0;
+    for (size_t i = 0; i < n_ranked && i < k; i++) {
+        int g = grade_of(ranked[i], qrels, n_qrels);
+        if (g > 0)
+            dcg += g / log2((double)i + 2.0);
+    }
+    int *grades = malloc((n_qrels ? n_qrels : 1) * sizeof *grades);
+    if (!grades)
+        return 0;
+    size_t ng = 0;
+    for (size_t i = 0; i < n_qrels; i++)
+        if (qrels[i].grade > 0)
+            grades[ng++] = qrels[i].grade;
+    qsort(grades, ng, sizeof *grades, cmp_grade_desc);
+    for (size_t i = 0; i < ng && i < k; i++)
+        idcg += grades[i] / log2((double)i + 2.0);
+    free(grades);
+    return idcg > 0 ? dcg / idcg : 0;
+}
+
+double lm_metric_recall(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
+                        size_t n_qrels, size_t k)
+{
+    size_t rel = 0, hit = 0;
+    for (size_t i = 0; i < n_qrels; i++)
+        if (qrels[i].grade > 0)
+            rel++;
+    for (size_t i = 0; i < n_ranked && i < k; i++)
+        if (grade_of(ranked[i], qrels, n_qrels) > 0)
+            hit++;
+    return rel ? (double)hit / (double)rel : 0;
+}
+
+double lm_metric_mrr(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
+                     size_t n_qrels, size_t k)
+{
+    for (size_t i = 0; i < n_ranked && i < k; i++)
+        if (grade_of(ranked[i], qrels, n_qrels) > 0)
+            return 1.0 / (double)(i + 1);
+    return 0;
+}
