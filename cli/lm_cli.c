@@ -10,14 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
+/* Writes one diagnostic line.  Under systemd the journal reads a "<N>"
+ * syslog priority prefix (3 error, 4 warning, 5 notice, 6 info) instead of
+ * our "litmine: " tag, which journald adds by itself. */
+static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
 {
-    (void)cli;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("litmine: ", stderr);
+    if (cli->journald)
+        fprintf(stderr, "<%d>", priority);
+    else
+        fputs("litmine: ", stderr);
+    if (priority == 4 && !cli->journald)
+        fputs("warning: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+}
+
+void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(cli, 3, fmt, ap);
     va_end(ap);
 }
 
@@ -27,9 +39,26 @@ void lm_cli_info(const lm_cli *cli, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("litmine: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    emit(cli, 6, fmt, ap);
+    va_end(ap);
+}
+
+void lm_cli_notice(const lm_cli *cli, const char *fmt, ...)
+{
+    if (cli->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    emit(cli, 5, fmt, ap);
+    va_end(ap);
+}
+
+static void warn(const lm_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const lm_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(cli, 4, fmt, ap);
     va_end(ap);
 }
 
@@ -110,5 +139,5 @@ void lm_cli_print_warning(void *ctx, const char *msg)
 {
     const lm_cli *cli = ctx;
     if (!cli->quiet)
-        fprintf(stderr, "litmine: warning: %s\n", msg);
+        warn(cli, "%s", msg);
 }

@@ -33,12 +33,16 @@ typedef struct lm_cli {
     int verbose;               /* --verbose */
     int quiet;                 /* --quiet */
     int stderr_is_tty;
+    int journald;              /* stderr is the systemd journal: "<N>" prefixes */
 } lm_cli;
 
 void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void lm_cli_info(const lm_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));   /* only with --verbose */
+/* Always shown unless --quiet: run summaries for the journal. */
+void lm_cli_notice(const lm_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Maps a library status to an exit status. */
 int lm_cli_exit_for(lm_status st);
 

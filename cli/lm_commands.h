@@ -15,6 +15,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv);
 int lm_cmd_fetch(lm_cli *cli, int argc, char **argv);
 int lm_cmd_watch(lm_cli *cli, int argc, char **argv);
 int lm_cmd_sync(lm_cli *cli, int argc, char **argv);
+int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv);
+int lm_cmd_run(lm_cli *cli, int argc, char **argv);
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
 
 /* Commands contributed by later stages are listed here as they land. */
@@ -22,6 +24,8 @@ int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
     {"fetch", lm_cmd_fetch, "fetch PubMed records from NCBI E-utilities"},                    \
     {"watch", lm_cmd_watch, "saved PubMed searches for nightly fetches"},                      \
     {"sync", lm_cmd_sync, "mirror NLM's PubMed baseline and update files"},                    \
+    {"reprocess", lm_cmd_reprocess, "rerun NLP stages over stored articles"},                  \
+    {"run", lm_cmd_run, "the nightly job: watches, sync, index maintenance"},                   \
     {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},                \
     {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
 

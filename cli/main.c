@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SYSTEM_CONFIG "/etc/litmine/litmine.conf"
@@ -47,6 +48,19 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'litmine COMMAND --help' for a command's options.\n");
+}
+
+/* systemd sets JOURNAL_STREAM to "device:inode" of the journal socket it
+ * connected stderr to; compare so that a redirected stderr is not taken
+ * for the journal. */
+static int stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 static int load_config(lm_cli *cli, const char *flag_path)
@@ -131,6 +145,7 @@ int main(int argc, char **argv)
         if (!cli.db_path)
             cli.db_path = lm_config_get_or(cli.config, "store", "path", "litmine.db");
         cli.stderr_is_tty = isatty(STDERR_FILENO);
+        cli.journald = stderr_is_journal();
         rc = cmd->fn(&cli, argc - i, argv + i);
     }
     lm_config_free(cli.config);

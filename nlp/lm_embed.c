@@ -205,14 +205,8 @@ static void count_feature(void *ctx, uint64_t f)
 static lm_status text_counts(lm_embed_scratch *s, const char *text, size_t len, int bigrams,
                              lm_error *err)
 {
-    /* Clearing a sparse map: only the touched slots. */
-    for (size_t i = 0; i < s->n_feat; i++) {
-        uint64_t k = fix_key(s->feat[i]);
-        size_t j = slot_of(k, s->counts.cap);
-        while (s->counts.keys[j] && s->counts.keys[j] != k)
-            j = (j + 1) & (s->counts.cap - 1);
-        (void)j;
-    }
+    /* The map grows to the largest text seen (a few thousand slots), so
+     * clearing it whole per text is cheap. */
     if (s->counts.n) {
         memset(s->counts.keys, 0, s->counts.cap * sizeof *s->counts.keys);
         s->counts.n = 0;
@@ -316,6 +310,14 @@ lm_status lm_embed_model_params(const lm_embed_model *m, lm_buf *out, lm_error *
                                  (m->flags & FLAG_BIGRAMS) ? "true" : "false", m->min_df,
                                  m->max_df, m->sigma_exp);
     return st == LM_OK ? LM_OK : lm_error_set(err, st, "describing the model: out of memory");
+}
+
+float lm_embed_word_idf(const lm_embed_model *m, const char *norm, size_t len)
+{
+    char stem[LM_QUERY_WORD_MAX + 1];
+    size_t sl = lm_query_stem(norm, len, stem, sizeof stem);
+    const uint32_t *ix = u64map_find(&m->index, lm_query_hash(stem, sl, HASH_SEED_WORD));
+    return ix ? m->idf[*ix] : 0.0f;
 }
 
 /* ---- embedding ---------------------------------------------------------- */
@@ -485,7 +487,7 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     memcpy(&m->max_df, &md, 8);
     m->keys = malloc((n ? n : 1) * sizeof *m->keys);
     m->idf = malloc((n ? n : 1) * sizeof *m->idf);
-    m->proj = malloc(((size_t)n * dim ? (size_t)n * dim : 1) * sizeof *m->proj);
+    m->proj = malloc(((size_t)n * dim + 1) * sizeof *m->proj);
     if (!m->keys || !m->idf || !m->proj) {
         lm_embed_model_free(m);
         return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");

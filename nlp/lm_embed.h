@@ -75,6 +75,9 @@ void lm_embed_model_free(lm_embed_model *m);
 int lm_embed_model_dim(const lm_embed_model *m);
 size_t lm_embed_model_vocab(const lm_embed_model *m);
 int64_t lm_embed_model_docs(const lm_embed_model *m);   /* fitted on */
+/* IDF of a word (a normal form from lm_words_split) in the fitted corpus,
+ * 0 when it is not in the vocabulary.  Query expansion uses it. */
+float lm_embed_word_idf(const lm_embed_model *m, const char *norm, size_t len);
 /* A JSON object describing the fit (dim, vocab, options) for the store. */
 lm_status lm_embed_model_params(const lm_embed_model *m, lm_buf *out, lm_error *err);
 

@@ -7,6 +7,13 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t hangup;
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    hangup = 1;
+}
 
 static void on_stop_signal(int sig)
 {
@@ -23,6 +30,20 @@ void lm_signal_install(void)
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup;
+    memset(&hup, 0, sizeof hup);
+    hup.sa_handler = on_hangup;
+    sigemptyset(&hup.sa_mask);
+    hup.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &hup, NULL);
+}
+
+int lm_signal_take_hangup(void)
+{
+    if (!hangup)
+        return 0;
+    hangup = 0;
+    return 1;
 }
 
 int lm_signal_stop_requested(void)

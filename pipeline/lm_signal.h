@@ -13,6 +13,9 @@
 
 void lm_signal_install(void);
 int lm_signal_stop_requested(void);
+/* 1 once after each SIGHUP (installed by lm_signal_install): the nightly
+ * run reloads its configuration between steps. */
+int lm_signal_take_hangup(void);
 /* For tests: forget a previous request. */
 void lm_signal_reset(void);
 

@@ -143,6 +143,16 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
 lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
                                lm_error *err);
 
+/* Sums of the ingest-log rows started at or after since (a timestamp as
+ * stored, 'YYYY-MM-DDTHH:MM:SSZ'); *runs receives their number. */
+lm_status lm_store_ingest_totals_since(lm_store *s, const char *since, lm_ingest_counts *out,
+                                       int64_t *runs, lm_error *err);
+/* Housekeeping after a nightly run: PRAGMA optimize and a WAL checkpoint
+ * that truncates the log file. */
+lm_status lm_store_maintain(lm_store *s, lm_error *err);
+/* The current time as the store writes timestamps. */
+const char *lm_store_timestamp(lm_store *s);
+
 /* ---- read side ----------------------------------------------------------
  * Streaming iteration: the callback sees each row, valid during the call;
  * returning non-LM_OK stops and is returned. */
@@ -206,6 +216,16 @@ lm_status lm_store_watch_set_done(lm_store *s, const char *name, const char *don
                                   lm_error *err);
 lm_status lm_store_watch_record_run(lm_store *s, const char *name, const char *status,
                                     int64_t count, const char *error_text, lm_error *err);
+
+/* Articles ingested at or after since ("YYYY-MM-DD" or a full timestamp;
+ * NULL: all), in PMID order, title and abstract only (what the NLP stages
+ * read).  store/lm_store_scan.c. */
+lm_status lm_store_each_article_since(lm_store *s, const char *since,
+                                      lm_status (*cb)(void *ctx, const lm_article *a),
+                                      void *ctx, lm_error *err);
+/* Number of articles lm_store_each_article_since would visit. */
+lm_status lm_store_count_articles_since(lm_store *s, const char *since, int64_t *n,
+                                        lm_error *err);
 
 /* PRAGMA integrity_check + foreign_key_check; LM_ERR_CORRUPT on failure. */
 lm_status lm_store_check(lm_store *s, lm_error *err);

@@ -16,7 +16,8 @@
 
 enum {
     LM_STORE_SLOT_WATCH = 0,     /* 8 slots: lm_store_watch.c */
-    LM_STORE_SLOT_LOG = 8,       /* 8 slots: lm_store_log.c */
+    LM_STORE_SLOT_LOG = 8,       /* 4 slots: lm_store_log.c */
+    LM_STORE_SLOT_SCAN = 12,     /* 4 slots: lm_store_scan.c */
     LM_STORE_SLOT_SEARCH = 16,   /* 32 slots: search */
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOTS = 64

@@ -21,3 +21,51 @@ lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
     *found = rc == SQLITE_ROW;
     return LM_OK;
 }
+
+enum { SLOT_TOTALS = LM_STORE_SLOT_LOG + 1 };
+
+lm_status lm_store_ingest_totals_since(lm_store *s, const char *since, lm_ingest_counts *out,
+                                       int64_t *runs, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_TOTALS,
+        "SELECT count(*), total(articles), total(inserted), total(replaced), total(unchanged),"
+        " total(older), total(deleted), total(failed) FROM ingest_log WHERE started_at >= ?1",
+        err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *runs = sqlite3_column_int64(st, 0);
+        out->articles = sqlite3_column_int64(st, 1);
+        out->inserted = sqlite3_column_int64(st, 2);
+        out->replaced = sqlite3_column_int64(st, 3);
+        out->unchanged = sqlite3_column_int64(st, 4);
+        out->older = sqlite3_column_int64(st, 5);
+        out->deleted = sqlite3_column_int64(st, 6);
+        out->failed = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return lm_store_fail(s, rc, err, "reading the ingest log");
+    return LM_OK;
+}
+
+lm_status lm_store_maintain(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s), "PRAGMA optimize", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "optimizing the database");
+    rc = sqlite3_wal_checkpoint_v2(lm_store_sqlite(s), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                                   NULL);
+    /* Busy means a reader holds the log; the next run will checkpoint. */
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+        return lm_store_fail(s, rc, err, "checkpointing the write-ahead log");
+    return LM_OK;
+}
+
+const char *lm_store_timestamp(lm_store *s)
+{
+    return lm_store_now(s);
+}

@@ -436,21 +436,22 @@ lm_status lm_vec_get(lm_store *s, int64_t model_id, int64_t pmid, float *out, in
     return ls;
 }
 
-lm_status lm_vec_each_missing(lm_store *s, int64_t model_id,
+lm_status lm_vec_each_missing(lm_store *s, int64_t model_id, int64_t after_pmid, int limit,
                               lm_status (*cb)(void *ctx, int64_t pmid, const char *title,
                                               const char *abstract),
                               void *ctx, lm_error *err)
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SL_VEC_MISSING,
-        "SELECT a.pmid, a.title, a.abstract FROM articles a WHERE NOT EXISTS"
-        " (SELECT 1 FROM vectors v WHERE v.model_id = ?1 AND v.pmid = a.pmid) ORDER BY a.pmid",
+        "SELECT a.pmid, a.title, a.abstract FROM articles a WHERE a.pmid > ?2 AND NOT EXISTS"
+        " (SELECT 1 FROM vectors v WHERE v.model_id = ?1 AND v.pmid = a.pmid)"
+        " ORDER BY a.pmid LIMIT ?3",
         err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    if (sqlite3_stmt_busy(st))
-        return lm_error_set(err, LM_ERR_USAGE, "lm_vec_each_missing called re-entrantly");
     sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_int64(st, 2, after_pmid);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
     int rc;
     lm_status ls = LM_OK;
     while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)

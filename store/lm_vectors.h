@@ -85,10 +85,11 @@ lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format 
 /* Reads it back decoded; LM_ERR_NOTFOUND when absent. */
 lm_status lm_vec_get(lm_store *s, int64_t model_id, int64_t pmid, float *out, int dim,
                      lm_error *err);
-/* Articles with no vector of model_id yet, in PMID order; the strings are
- * borrowed for the call.  The callback must not use the store (collect,
- * then write). */
-lm_status lm_vec_each_missing(lm_store *s, int64_t model_id,
+/* Up to limit articles with PMID > after_pmid and no vector of model_id
+ * yet, in PMID order (limit <= 0: all); the strings are borrowed for the
+ * call.  The callback must not use the store: collect a batch, write it,
+ * then ask for the next one after its last PMID. */
+lm_status lm_vec_each_missing(lm_store *s, int64_t model_id, int64_t after_pmid, int limit,
                               lm_status (*cb)(void *ctx, int64_t pmid, const char *title,
                                               const char *abstract),
                               void *ctx, lm_error *err);

@@ -160,6 +160,27 @@ ok "--excel writes a BOM" '[ "$(head -c 3 "$SCRATCH/x.csv" | od -An -tx1 | tr -d
 lm --db "$SCRATCH/plain.db" export articles --out /nonexistent-dir/x.csv
 ok "export to an unwritable place fails" 'rc_is 1 && err_has "nonexistent-dir"'
 
+# --- reprocess ------------------------------------------------------------
+RP=$SCRATCH/rp.db
+lm --db "$RP" ingest --stages none "$F/articles.xml"
+check "--stages none stores no annotations" sql_is "$RP" "select count(*) from sentences" 0
+lm --db "$RP" reprocess --stages sentences --since 2999-01-01
+check "reprocess --since in the future touches nothing" sql_is "$RP" "select count(*) from sentences" 0
+lm --db "$RP" reprocess --stages sentences
+check "reprocess adds the stage's rows" sql_is "$RP" "select count(distinct pmid) from sentences" 3
+sql "$RP" "select * from sentences order by pmid, idx" >"$SCRATCH/s1"
+lm --db "$RP" reprocess --stages sentences --threads 1
+sql "$RP" "select * from sentences order by pmid, idx" >"$SCRATCH/s2"
+check "reprocessing again replaces rather than duplicates" cmp -s "$SCRATCH/s1" "$SCRATCH/s2"
+check "sentence offsets are code points into title + abstract" sql_is "$RP" \
+    "select start || '-' || \"end\" from sentences where pmid = 31000002 and idx = 0" "0-59"
+lm --db "$RP" reprocess --stages bogus
+ok "unknown stage is a usage error" 'rc_is 2 && err_has "bogus"'
+lm --db "$RP" reprocess --since yesterday
+check "bad --since is a usage error" rc_is 2
+lm --db "$RP" ingest --stages sentences,sentences "$F/articles.xml"
+check "a stage listed twice is a usage error" rc_is 2
+
 # --- configuration -----------------------------------------------------
 printf '[store]\npath = %s/from-config.db\nbatch_size = 2\n[pipeline]\nstages = sentences\n' "$SCRATCH" >"$SCRATCH/lm.conf"
 lm --config "$SCRATCH/lm.conf" ingest "$F/articles.xml"

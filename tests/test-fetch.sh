@@ -129,6 +129,29 @@ check "watch remove" sql_is "$DB" "select count(*) from watches" 1
 lm watch remove w-malaria
 check "removing a missing watch fails" rc_is 1
 
+# --- the nightly run ------------------------------------------------------
+lm watch add w-flood --query flood --since 2023/06/15
+lm run
+ok "a run whose watch cannot be fetched fails and says why" \
+    'rc_is 1 && err_has "more than the 9999" && err_has "run failed"'
+lm watch remove w-flood
+lm watch add w-malaria2 --query malaria --since 2022/05/01
+lm run
+ok "run exits 0 and prints a summary" 'rc_is 0 && err_has "run done: 1 sources, 300 articles (0 new, 0 updated, 300 unchanged)"'
+lm run
+ok "a second run finds nothing new" 'rc_is 0 && err_has "run done: 0 sources"'
+flock "$DB.lock" sleep 3 &
+LOCKER=$!
+sleep 0.5
+lm run
+ok "a second concurrent run is refused" 'rc_is 4 && err_has "another litmine run"'
+wait $LOCKER
+"$LITMINE" run --no-watches 2>"$SCRATCH/journal.err"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$SCRATCH/journal.err") "$LITMINE" run --no-watches 2>"$SCRATCH/journal.err"
+check "under journald lines carry syslog priorities" grep -q '^<5>run done' "$SCRATCH/journal.err"
+lm run --sync sometimes
+check "invalid --sync is a usage error" rc_is 2
+
 # --- sync (bulk files) --------------------------------------------------
 printf '[sync]\nbase_url = %s/pubmed/\nspool_dir = %s/spool\nmax_tries = 2\n' "$BASE" "$SCRATCH" >>"$SCRATCH/f.conf"
 control reset '{}'

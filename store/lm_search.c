@@ -1,0 +1,1732 @@
+/*
+ * lm_search: FTS5 maintenance, the BM25F ranking function, hybrid fusion,
+ * concept boosts and hit explanations (see lm_search.h).
+ *
+ * Why a ranking function of our own: FTS5's built-in bm25() fixes k1 and
+ * b and weighs every phrase of the expression alike.  Registering an
+ * auxiliary function (the FTS5 extension API, on this process's
+ * connection only — nothing is stored in the database, so other
+ * connections and the sqlite3 shell are unaffected) lets litmine tune the
+ * BM25F parameters per field and give each query term its own weight, so
+ * that phrase, synonym and feedback terms add evidence without drowning
+ * the words the user typed.  Parameters travel as one BLOB argument.
+ *
+ * Fusion: the lexical score divided by the query's best lexical score
+ * (so it lies in [0, 1] whatever the query length) plus dense_weight times
+ * the cosine.  Every candidate gets both signals: a lexical candidate's
+ * cosine is read from the in-memory matrix, a dense-only candidate has
+ * lexical 0.  A plain reciprocal-rank fusion was measured worse (a weak
+ * dense list then moves documents as much as a strong lexical one).
+ */
+#include "lm_search.h"
+#include "lm_store_internal.h"
+
+#include "../nlp/lm_lexicon.h"
+#include "../nlp/lm_ner.h"
+#include "../nlp/lm_sentence.h"
+#include "../util/lm_utf8.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum {
+    SL_PENDING_BOUND = LM_STORE_SLOT_SEARCH,
+    SL_PENDING_DROPPED,
+    SL_FTS_ADD,
+    SL_INDEXED_ADD,
+    SL_PENDING_DELETE,
+    SL_COUNT_ARTICLES,
+    SL_COUNT_INDEXED,
+    SL_COUNT_PENDING,
+    SL_LEXICAL,
+    SL_LEXICAL_SINCE,
+    SL_MENTION_TYPE,
+    SL_CONCEPT_DOCS,
+    SL_ARTICLE_TEXT,
+    SL_SENTENCES,
+    SL_CONCEPT_SPANS,
+    SL_PAIRS_EXISTS,
+    SL_PAIRS,
+    SL_MISSING_COUNT,
+    SL_SAMPLE
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static lm_status stmt_err(lm_error *err)
+{
+    return err && err->code != LM_OK ? err->code : LM_ERR_DB;
+}
+
+/* Runs a statement of a slot that returns nothing, with up to one int64
+ * parameter (bound when nparam > 0). */
+static lm_status exec_slot(lm_store *s, int slot, const char *sql, int nparam, int64_t p1,
+                           const char *what, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    if (!st)
+        return stmt_err(err);
+    if (nparam > 0)
+        sqlite3_bind_int64(st, 1, p1);
+    int rc = sqlite3_step(st);
+    lm_status ls = LM_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ls = lm_store_fail(s, rc, err, "%s", what);
+    sqlite3_reset(st);
+    return ls;
+}
+
+static lm_status query_count(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
+                             lm_error *err)
+{
+    *out = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    if (!st)
+        return stmt_err(err);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, p1);
+    int rc = sqlite3_step(st);
+    lm_status ls = LM_OK;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "counting search index rows");
+    sqlite3_reset(st);
+    return ls;
+}
+
+/* ---- FTS maintenance ----------------------------------------------------- */
+
+static lm_status refresh_fts(lm_store *s, const lm_search_refresh_options *o,
+                             lm_search_refresh_stats *stats, lm_error *err)
+{
+    double t0 = now_s();
+    int batch = o->batch > 0 ? o->batch : 5000;
+    int64_t total = 0, done = 0;
+    lm_status ls = query_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
+                               &total, err);
+    while (ls == LM_OK) {
+        /* The batch ends at the batch-th pending PMID (or the last). */
+        sqlite3_stmt *st = lm_store_stmt(
+            s, SL_PENDING_BOUND,
+            "SELECT max(pmid) FROM (SELECT pmid FROM search_pending ORDER BY pmid LIMIT ?1)",
+            err);
+        if (!st)
+            return stmt_err(err);
+        sqlite3_bind_int(st, 1, batch);
+        int rc = sqlite3_step(st);
+        int empty = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+        int64_t bound = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (rc != SQLITE_ROW)
+            ls = lm_store_fail(s, rc, err, "reading the search queue");
+        sqlite3_reset(st);
+        if (ls != LM_OK || empty)
+            break;
+        ls = lm_store_begin(s, err);
+        if (ls != LM_OK)
+            break;
+        int64_t dropped = 0;
+        ls = query_count(s, SL_PENDING_DROPPED,
+                         "SELECT count(*) FROM search_pending p WHERE p.pmid <= ?1 AND"
+                         " NOT EXISTS (SELECT 1 FROM articles a WHERE a.pmid = p.pmid)",
+                         bound, &dropped, err);
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_FTS_ADD,
+                           "INSERT INTO search_fts (rowid, title, abstract)"
+                           " SELECT a.pmid, a.title, a.abstract FROM search_pending p"
+                           " JOIN articles a ON a.pmid = p.pmid WHERE p.pmid <= ?1 AND"
+                           " NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.pmid = p.pmid)",
+                           1, bound, "adding articles to the search index", err);
+        int64_t added = ls == LM_OK ? sqlite3_changes(lm_store_sqlite(s)) : 0;
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_INDEXED_ADD,
+                           "INSERT OR IGNORE INTO search_indexed (pmid) SELECT p.pmid"
+                           " FROM search_pending p JOIN articles a ON a.pmid = p.pmid"
+                           " WHERE p.pmid <= ?1",
+                           1, bound, "recording indexed articles", err);
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_PENDING_DELETE, "DELETE FROM search_pending WHERE pmid <= ?1",
+                           1, bound, "emptying the search queue", err);
+        int64_t batch_rows = ls == LM_OK ? sqlite3_changes(lm_store_sqlite(s)) : 0;
+        if (ls == LM_OK)
+            ls = lm_store_commit(s, err);
+        if (ls != LM_OK) {
+            lm_store_rollback(s, NULL);
+            break;
+        }
+        stats->fts_added += added;
+        stats->pending_dropped += dropped;
+        done += batch_rows;
+        if (o->progress)
+            o->progress(o->progress_ctx, "fts", done, total);
+    }
+    stats->fts_seconds += now_s() - t0;
+    return ls;
+}
+
+typedef struct embed_batch {
+    const lm_embed_model *m;
+    lm_embed_scratch *scratch;
+    float *vecs;              /* batch x dim */
+    int64_t *pmids;
+    size_t n, cap;
+    lm_buf text;
+    lm_error *err;
+} embed_batch;
+
+static lm_status embed_one(void *ctx, int64_t pmid, const char *title, const char *abstract)
+{
+    embed_batch *b = ctx;
+    if (b->n >= b->cap)
+        return LM_ERR_ABORTED;
+    lm_buf_reset(&b->text);
+    if (lm_buf_append_str(&b->text, title ? title : "") != LM_OK ||
+        lm_buf_append_char(&b->text, ' ') != LM_OK ||
+        lm_buf_append_str(&b->text, abstract ? abstract : "") != LM_OK)
+        return lm_error_set(b->err, LM_ERR_NOMEM, "embedding: out of memory");
+    int dim = lm_embed_model_dim(b->m);
+    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len,
+                                 b->vecs + b->n * (size_t)dim, b->err);
+    if (st == LM_OK)
+        b->pmids[b->n++] = pmid;
+    return st;
+}
+
+/* Embeds every article without a vector of model_id. */
+static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t model_id,
+                                 const lm_search_refresh_options *o,
+                                 lm_search_refresh_stats *stats, lm_error *err)
+{
+    double t0 = now_s();
+    int dim = lm_embed_model_dim(m);
+    embed_batch b = {m, NULL, NULL, NULL, 0, (size_t)(o->batch > 0 ? o->batch : 5000),
+                     {0}, err};
+    lm_buf_init(&b.text);
+    int64_t total = 0;
+    lm_status ls = query_count(s, SL_MISSING_COUNT,
+                               "SELECT count(*) FROM articles a WHERE NOT EXISTS"
+                               " (SELECT 1 FROM vectors v WHERE v.model_id = ?1"
+                               " AND v.pmid = a.pmid)",
+                               model_id, &total, err);
+    if (ls == LM_OK)
+        ls = lm_embed_scratch_init(&b.scratch, err);
+    b.vecs = malloc(b.cap * (size_t)dim * sizeof *b.vecs);
+    b.pmids = malloc(b.cap * sizeof *b.pmids);
+    if (ls == LM_OK && (!b.vecs || !b.pmids))
+        ls = lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
+    int64_t after = 0, done = 0;
+    while (ls == LM_OK) {
+        b.n = 0;
+        ls = lm_vec_each_missing(s, model_id, after, (int)b.cap, embed_one, &b, err);
+        if (ls != LM_OK || b.n == 0)
+            break;
+        ls = lm_store_begin(s, err);
+        for (size_t i = 0; ls == LM_OK && i < b.n; i++)
+            ls = lm_vec_put(s, model_id, b.pmids[i], o->format, b.vecs + i * (size_t)dim, dim,
+                            err);
+        if (ls == LM_OK)
+            ls = lm_store_commit(s, err);
+        if (ls != LM_OK) {
+            lm_store_rollback(s, NULL);
+            break;
+        }
+        after = b.pmids[b.n - 1];
+        done += (int64_t)b.n;
+        stats->embedded += (int64_t)b.n;
+        if (o->progress)
+            o->progress(o->progress_ctx, "embed", done, total);
+    }
+    lm_embed_scratch_free(b.scratch);
+    free(b.vecs);
+    free(b.pmids);
+    lm_buf_free(&b.text);
+    stats->embed_seconds += now_s() - t0;
+    return ls;
+}
+
+lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
+                            lm_search_refresh_stats *stats, lm_error *err)
+{
+    lm_search_refresh_options o = {0};
+    if (opts)
+        o = *opts;
+    lm_search_refresh_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (lm_store_is_readonly(s))
+        return lm_error_set(err, LM_ERR_USAGE, "database was opened read-only");
+    lm_status ls = refresh_fts(s, &o, stats, err);
+    if (ls != LM_OK || o.skip_vectors)
+        return ls;
+    lm_vec_model_info info;
+    void *data = NULL;
+    size_t len = 0;
+    int found = 0;
+    ls = lm_vec_model_current(s, &info, &data, &len, &found, err);
+    if (ls != LM_OK || !found) {
+        free(data);
+        return ls;
+    }
+    if (strcmp(info.kind, LM_EMBED_KIND) != 0) {
+        free(data);   /* another embedder's vectors: it refreshes them itself */
+        return LM_OK;
+    }
+    lm_embed_model *m = NULL;
+    ls = lm_embed_model_load(data, len, &m, err);
+    free(data);
+    stats->model_id = info.id;
+    if (ls == LM_OK)
+        ls = refresh_vectors(s, m, info.id, &o, stats, err);
+    lm_embed_model_free(m);
+    return ls;
+}
+
+typedef struct fit_ctx {
+    lm_embed_fitter *f;
+    lm_buf text;
+    int64_t last;
+    size_t seen;
+    size_t stride;            /* keep every stride-th article */
+    lm_error *err;
+} fit_ctx;
+
+static lm_status fit_one(void *ctx, const lm_article *a)
+{
+    fit_ctx *c = ctx;
+    c->last = a->pmid;
+    if (c->seen++ % c->stride != 0)
+        return LM_OK;
+    lm_buf_reset(&c->text);
+    if (lm_buf_append_str(&c->text, a->title ? a->title : "") != LM_OK ||
+        lm_buf_append_char(&c->text, ' ') != LM_OK ||
+        lm_buf_append_str(&c->text, a->abstract ? a->abstract : "") != LM_OK)
+        return lm_error_set(c->err, LM_ERR_NOMEM, "fitting: out of memory");
+    return lm_embed_fitter_add(c->f, lm_buf_cstr(&c->text), c->text.len, c->err);
+}
+
+lm_status lm_search_build(lm_store *s, const lm_search_build_options *opts,
+                          lm_search_build_stats *stats, lm_error *err)
+{
+    lm_search_build_options o;
+    memset(&o, 0, sizeof o);
+    if (opts)
+        o = *opts;
+    lm_search_build_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (lm_store_is_readonly(s))
+        return lm_error_set(err, LM_ERR_USAGE, "database was opened read-only");
+    size_t max_docs = o.max_fit_docs ? o.max_fit_docs : 200000;
+    int64_t n_articles = 0;
+    lm_status ls = query_count(s, SL_COUNT_ARTICLES, "SELECT count(*) FROM articles", 0,
+                               &n_articles, err);
+    if (ls != LM_OK)
+        return ls;
+    if (n_articles < 2)
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "the database holds %lld article(s); an embedding model needs "
+                            "at least 2 (ingest some first)", (long long)n_articles);
+    double t0 = now_s();
+    fit_ctx c = {NULL, {0}, 0, 0, 1, err};
+    c.stride = (size_t)n_articles > max_docs ? ((size_t)n_articles + max_docs - 1) / max_docs : 1;
+    lm_buf_init(&c.text);
+    ls = lm_embed_fitter_init(&c.f, &o.fit, err);
+    if (ls == LM_OK)
+        ls = lm_store_each_article(s, fit_one, &c, err);
+    double t1 = now_s();
+    lm_embed_model *m = NULL;
+    if (ls == LM_OK)
+        ls = lm_embed_fitter_finish(c.f, &m, err);
+    double t2 = now_s();
+    stats->fit_docs = c.f ? (int64_t)lm_embed_fitter_count(c.f) : 0;
+    lm_embed_fitter_free(c.f);
+    lm_buf_free(&c.text);
+    stats->read_seconds = t1 - t0;
+    stats->fit_seconds = t2 - t1;
+    lm_buf blob, params;
+    lm_buf_init(&blob);
+    lm_buf_init(&params);
+    if (ls == LM_OK)
+        ls = lm_embed_model_save(m, &blob, err);
+    if (ls == LM_OK)
+        ls = lm_embed_model_params(m, &params, err);
+    int64_t id = 0;
+    if (ls == LM_OK)
+        ls = lm_vec_model_add(s, LM_EMBED_KIND, lm_embed_model_dim(m), blob.data, blob.len,
+                              stats->fit_docs, stats->fit_seconds, lm_buf_cstr(&params), &id,
+                              err);
+    lm_buf_free(&blob);
+    lm_buf_free(&params);
+    if (ls == LM_OK) {
+        stats->model_id = id;
+        stats->dim = lm_embed_model_dim(m);
+        stats->vocab = lm_embed_model_vocab(m);
+        ls = refresh_fts(s, &o.refresh, &stats->refresh, err);
+    }
+    if (ls == LM_OK)
+        ls = refresh_vectors(s, m, id, &o.refresh, &stats->refresh, err);
+    if (ls == LM_OK) {
+        ls = lm_store_begin(s, err);
+        if (ls == LM_OK)
+            ls = lm_vec_model_activate(s, id, err);
+        if (ls == LM_OK)
+            ls = lm_store_commit(s, err);
+        if (ls != LM_OK)
+            lm_store_rollback(s, NULL);
+        stats->refresh.model_id = id;
+    } else if (id) {
+        lm_error ignored;
+        lm_vec_model_delete(s, id, &ignored);   /* a half-built model is useless */
+    }
+    lm_embed_model_free(m);
+    return ls;
+}
+
+lm_status lm_search_rebuild_fts(lm_store *s, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    lm_status ls = lm_store_begin(s, err);
+    if (ls != LM_OK)
+        return ls;
+    int rc = sqlite3_exec(db,
+                          "INSERT INTO search_fts (search_fts) VALUES ('rebuild');"
+                          "DELETE FROM search_indexed;"
+                          "INSERT INTO search_indexed (pmid) SELECT pmid FROM articles;"
+                          "DELETE FROM search_pending;",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        ls = lm_store_fail(s, rc, err, "rebuilding the search index");
+        lm_store_rollback(s, NULL);
+        return ls;
+    }
+    return lm_store_commit(s, err);
+}
+
+lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    lm_status ls = query_count(s, SL_COUNT_ARTICLES, "SELECT count(*) FROM articles", 0,
+                               &out->articles, err);
+    if (ls == LM_OK)
+        ls = query_count(s, SL_COUNT_INDEXED, "SELECT count(*) FROM search_indexed", 0,
+                         &out->fts_indexed, err);
+    if (ls == LM_OK)
+        ls = query_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
+                         &out->fts_pending, err);
+    int found = 0;
+    if (ls == LM_OK)
+        ls = lm_vec_model_current(s, &out->model, NULL, NULL, &found, err);
+    out->has_model = found;
+    if (ls == LM_OK && found)
+        ls = query_count(s, SL_MISSING_COUNT,
+                         "SELECT count(*) FROM articles a WHERE NOT EXISTS"
+                         " (SELECT 1 FROM vectors v WHERE v.model_id = ?1"
+                         " AND v.pmid = a.pmid)",
+                         out->model.id, &out->missing_vectors, err);
+    return ls;
+}
+
+lm_status lm_search_check(lm_store *s, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    /* rank = 1 also compares the index with the content table, which
+     * only holds when nothing is pending; without pending rows every
+     * article must be indexed. */
+    int64_t pending = 0, indexed = 0, articles = 0, stray = 0;
+    lm_status ls = query_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
+                               &pending, err);
+    if (ls == LM_OK)
+        ls = query_count(s, SL_COUNT_INDEXED, "SELECT count(*) FROM search_indexed", 0,
+                         &indexed, err);
+    if (ls == LM_OK)
+        ls = query_count(s, SL_COUNT_ARTICLES, "SELECT count(*) FROM articles", 0, &articles,
+                         err);
+    if (ls != LM_OK)
+        return ls;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM search_indexed i WHERE NOT EXISTS"
+                                " (SELECT 1 FROM articles a WHERE a.pmid = i.pmid)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stray = sqlite3_column_int64(st, 0), rc = SQLITE_OK;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "checking the search index");
+    if (stray)
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "search index: %lld indexed article(s) no longer exist",
+                            (long long)stray);
+    if (pending == 0 && indexed != articles)
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "search index holds %lld of %lld articles with nothing pending",
+                            (long long)indexed, (long long)articles);
+    const char *sql = pending == 0
+                          ? "INSERT INTO search_fts (search_fts, rank) VALUES"
+                            " ('integrity-check', 1)"
+                          : "INSERT INTO search_fts (search_fts) VALUES ('integrity-check')";
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_error_set(err, LM_ERR_CORRUPT, "search index integrity check failed: %s",
+                            sqlite3_errmsg(db));
+    return LM_OK;
+}
+
+lm_status lm_search_set_fts_mode(lm_store *s, lm_fts_mode mode, lm_error *err)
+{
+    const char *sql =
+        mode == LM_FTS_IMMEDIATE
+            ? "DROP TRIGGER IF EXISTS search_articles_ai;"
+              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
+              " INSERT INTO search_fts (rowid, title, abstract)"
+              " VALUES (NEW.pmid, NEW.title, NEW.abstract);"
+              " INSERT OR IGNORE INTO search_indexed (pmid) VALUES (NEW.pmid);"
+              " END;"
+            : "DROP TRIGGER IF EXISTS search_articles_ai;"
+              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
+              " INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);"
+              " END;";
+    int rc = sqlite3_exec(lm_store_sqlite(s), sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "switching FTS maintenance mode");
+    return LM_OK;
+}
+
+/* ---- the ranking function ------------------------------------------------- */
+
+/* BLOB layout of the parameters: k1, b_title, b_abstract, w_title,
+ * w_abstract, then one weight per phrase of the expression. */
+#define BM25_FIXED 5
+
+typedef struct bm25_cache {
+    int n;
+    double avg[2];
+    double *idf;
+} bm25_cache;
+
+static void bm25_cache_free(void *p)
+{
+    bm25_cache *c = p;
+    if (c) {
+        free(c->idf);
+        free(c);
+    }
+}
+
+static int count_hit(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud)
+{
+    (void)api;
+    (void)fts;
+    (*(sqlite3_int64 *)ud)++;
+    return SQLITE_OK;
+}
+
+static bm25_cache *bm25_prepare(const Fts5ExtensionApi *api, Fts5Context *fts, int *rc)
+{
+    bm25_cache *c = api->xGetAuxdata(fts, 0);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c) {
+        *rc = SQLITE_NOMEM;
+        return NULL;
+    }
+    c->n = api->xPhraseCount(fts);
+    c->idf = calloc((size_t)(c->n > 0 ? c->n : 1), sizeof *c->idf);
+    sqlite3_int64 rows = 0, tot[2] = {0, 0};
+    *rc = c->idf ? api->xRowCount(fts, &rows) : SQLITE_NOMEM;
+    for (int col = 0; *rc == SQLITE_OK && col < 2; col++)
+        *rc = api->xColumnTotalSize(fts, col, &tot[col]);
+    for (int i = 0; *rc == SQLITE_OK && i < c->n; i++) {
+        sqlite3_int64 hits = 0;
+        *rc = api->xQueryPhrase(fts, i, &hits, count_hit);
+        /* Lucene's IDF: never negative, so a very common term adds a
+         * little instead of subtracting. */
+        c->idf[i] = log(1.0 + ((double)rows - (double)hits + 0.5) / ((double)hits + 0.5));
+    }
+    for (int col = 0; col < 2; col++)
+        c->avg[col] = rows > 0 && tot[col] > 0 ? (double)tot[col] / (double)rows : 1.0;
+    if (*rc == SQLITE_OK)
+        *rc = api->xSetAuxdata(fts, c, bm25_cache_free);
+    else
+        bm25_cache_free(c);
+    return *rc == SQLITE_OK ? c : NULL;
+}
+
+static float param_at(const unsigned char *blob, int nbytes, int i, float dflt)
+{
+    if ((i + 1) * 4 > nbytes)
+        return dflt;
+    float v;
+    memcpy(&v, blob + 4 * i, 4);
+    return v;
+}
+
+static void bm25_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                    int nval, sqlite3_value **vals)
+{
+    const unsigned char *p = nval > 0 ? sqlite3_value_blob(vals[0]) : NULL;
+    int np = nval > 0 ? sqlite3_value_bytes(vals[0]) : 0;
+    int rc = SQLITE_OK;
+    bm25_cache *c = bm25_prepare(api, fts, &rc);
+    if (!c) {
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    float k1 = param_at(p, np, 0, 1.2f);
+    float b[2] = {param_at(p, np, 1, 0.75f), param_at(p, np, 2, 0.75f)};
+    float w[2] = {param_at(p, np, 3, 1.0f), param_at(p, np, 4, 1.0f)};
+    double stack_tf[2 * 64];
+    double *tf = c->n <= 64 ? stack_tf : calloc((size_t)c->n * 2, sizeof *tf);
+    if (!tf) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    memset(tf, 0, (size_t)c->n * 2 * sizeof *tf);
+    int ninst = 0;
+    rc = api->xInstCount(fts, &ninst);
+    for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
+        int ip = 0, ic = 0, io = 0;
+        rc = api->xInst(fts, i, &ip, &ic, &io);
+        if (rc == SQLITE_OK && ip >= 0 && ip < c->n && ic >= 0 && ic < 2)
+            tf[2 * ip + ic] += 1.0;
+    }
+    int len[2] = {0, 0};
+    for (int col = 0; rc == SQLITE_OK && col < 2; col++)
+        rc = api->xColumnSize(fts, col, &len[col]);
+    double norm[2];
+    for (int col = 0; col < 2; col++)
+        norm[col] = 1.0 - b[col] + b[col] * (double)len[col] / c->avg[col];
+    double score = 0;
+    for (int i = 0; rc == SQLITE_OK && i < c->n; i++) {
+        double t = w[0] * tf[2 * i] / norm[0] + w[1] * tf[2 * i + 1] / norm[1];
+        if (t <= 0)
+            continue;
+        score += param_at(p, np, BM25_FIXED + i, 1.0f) * c->idf[i] * t * (k1 + 1.0) / (t + k1);
+    }
+    if (tf != stack_tf)
+        free(tf);
+    if (rc != SQLITE_OK)
+        sqlite3_result_error_code(ctx, rc);
+    else
+        sqlite3_result_double(ctx, score);
+}
+
+static lm_status register_bm25(lm_store *s, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (!api || api->iVersion < 2)
+        return lm_error_set(err, LM_ERR_DB, "this SQLite has no usable FTS5 extension API");
+    rc = api->xCreateFunction(api, "lm_bm25", NULL, bm25_fn, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "registering the search ranking function");
+    return LM_OK;
+}
+
+/* ---- parameters and names -------------------------------------------------- */
+
+const char *lm_search_mode_name(lm_search_mode m)
+{
+    switch (m) {
+    case LM_SEARCH_HYBRID: return "hybrid";
+    case LM_SEARCH_LEXICAL: return "lexical";
+    case LM_SEARCH_DENSE: return "dense";
+    }
+    return "?";
+}
+
+int lm_search_mode_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "hybrid") == 0)
+        return LM_SEARCH_HYBRID;
+    if (strcmp(name, "lexical") == 0)
+        return LM_SEARCH_LEXICAL;
+    if (strcmp(name, "dense") == 0)
+        return LM_SEARCH_DENSE;
+    return -1;
+}
+
+void lm_search_params_default(lm_search_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->k1 = 1.2f;
+    p->b_title = 0.75f;
+    p->b_abstract = 0.75f;
+    p->w_title = 1.0f;
+    p->w_abstract = 1.0f;
+    p->phrases = 0;
+    p->phrase_weight = 0.3f;
+    p->lex_candidates = 1000;
+    p->dense_candidates = 200;
+    p->dense_weight = 0.3f;
+    p->concept_weight = 0.1f;
+    p->prf_docs = 0;
+    p->prf_terms = 0;
+    p->prf_weight = 0.3f;
+    p->synonyms = 0;
+    p->synonym_weight = 0.5f;
+}
+
+/* ---- the searcher ------------------------------------------------------------- */
+
+struct lm_searcher {
+    lm_store *s;
+    lm_embed_model *model;
+    lm_embed_scratch *scratch;
+    int64_t model_id;
+    lm_vec_matrix mat;
+    float *scores;            /* mat.n floats for lm_vec_search */
+    float *qvec;
+    lm_lexicon *lex;
+    lm_ner_model *ner;
+    lm_ner_scratch *ner_scratch;
+    lm_ner_mentions ments;
+    lm_buf fts;
+    lm_buf blob;
+    int pairs_state;          /* -1 unknown, 0 no usable table, 1 yes */
+};
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void lm_searcher_config_default(lm_searcher_config *out, const lm_config *cfg, char *lex_buf,
+                                size_t lex_cap, char *ner_buf, size_t ner_cap)
+{
+    memset(out, 0, sizeof *out);
+    const char *dir = lm_config_get_or(cfg, "models", "dir", lm_ner_default_model_dir());
+    const char *lex = lm_config_get(cfg, "models", "lexicon");
+    const char *ner = lm_config_get(cfg, "models", "ner");
+    snprintf(lex_buf, lex_cap, "%s", lex ? lex : "");
+    if (!lex)
+        snprintf(lex_buf, lex_cap, "%s/lexicon.bin", dir);
+    snprintf(ner_buf, ner_cap, "%s", ner ? ner : "");
+    if (!ner)
+        snprintf(ner_buf, ner_cap, "%s/%s", dir, LM_NER_DEFAULT_MODEL);
+    out->lexicon_path = file_exists(lex_buf) ? lex_buf : NULL;
+    out->ner_path = file_exists(ner_buf) ? ner_buf : NULL;
+}
+
+void lm_searcher_close(lm_searcher *srch)
+{
+    if (!srch)
+        return;
+    lm_embed_model_free(srch->model);
+    lm_embed_scratch_free(srch->scratch);
+    lm_vec_matrix_free(&srch->mat);
+    free(srch->scores);
+    free(srch->qvec);
+    lm_lexicon_free(srch->lex);
+    lm_ner_model_free(srch->ner);
+    lm_ner_scratch_free(srch->ner_scratch);
+    lm_ner_mentions_free(&srch->ments);
+    lm_buf_free(&srch->fts);
+    lm_buf_free(&srch->blob);
+    free(srch);
+}
+
+lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_searcher **out,
+                           lm_error *err)
+{
+    *out = NULL;
+    lm_searcher_config c = {0};
+    if (cfg)
+        c = *cfg;
+    lm_searcher *srch = calloc(1, sizeof *srch);
+    if (!srch)
+        return lm_error_set(err, LM_ERR_NOMEM, "opening the search index: out of memory");
+    srch->s = s;
+    srch->pairs_state = -1;
+    lm_vec_matrix_init(&srch->mat);
+    lm_ner_mentions_init(&srch->ments);
+    lm_buf_init(&srch->fts);
+    lm_buf_init(&srch->blob);
+    lm_status ls = register_bm25(s, err);
+    if (ls == LM_OK && !c.no_vectors) {
+        lm_vec_model_info info;
+        void *data = NULL;
+        size_t len = 0;
+        int found = 0;
+        ls = lm_vec_model_current(s, &info, &data, &len, &found, err);
+        if (ls == LM_OK && found && strcmp(info.kind, LM_EMBED_KIND) == 0) {
+            ls = lm_embed_model_load(data, len, &srch->model, err);
+            if (ls == LM_OK)
+                ls = lm_embed_scratch_init(&srch->scratch, err);
+            if (ls == LM_OK)
+                ls = lm_vec_matrix_load(s, info.id, info.dim, &srch->mat, err);
+            srch->model_id = info.id;
+            if (ls == LM_OK) {
+                srch->scores = malloc((srch->mat.n + 1) * sizeof *srch->scores);
+                srch->qvec = malloc((size_t)info.dim * sizeof *srch->qvec);
+                if (!srch->scores || !srch->qvec)
+                    ls = lm_error_set(err, LM_ERR_NOMEM, "loading vectors: out of memory");
+            }
+        }
+        free(data);
+    }
+    if (ls == LM_OK && c.lexicon_path)
+        ls = lm_lexicon_load(c.lexicon_path, &srch->lex, err);
+    if (ls == LM_OK && c.ner_path) {
+        ls = lm_ner_model_load(c.ner_path, &srch->ner, err);
+        if (ls == LM_OK)
+            ls = lm_ner_scratch_init(&srch->ner_scratch, err);
+    }
+    if (ls != LM_OK) {
+        lm_searcher_close(srch);
+        return ls;
+    }
+    *out = srch;
+    return LM_OK;
+}
+
+int lm_searcher_has_vectors(const lm_searcher *srch)
+{
+    return srch->model && srch->mat.n > 0;
+}
+
+size_t lm_searcher_vectors(const lm_searcher *srch)
+{
+    return srch->mat.n;
+}
+
+void lm_search_results_init(lm_search_results *r)
+{
+    memset(r, 0, sizeof *r);
+    lm_qterms_init(&r->terms);
+}
+
+static void clear_concepts(lm_search_results *r)
+{
+    for (size_t i = 0; i < r->n_concepts; i++) {
+        free(r->concepts[i].id);
+        free(r->concepts[i].name);
+    }
+    r->n_concepts = 0;
+}
+
+void lm_search_results_free(lm_search_results *r)
+{
+    clear_concepts(r);
+    free(r->concepts);
+    free(r->hits);
+    free(r->fts_query);
+    lm_qterms_free(&r->terms);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- query analysis ------------------------------------------------------------ */
+
+static lm_status add_concept(lm_search_results *r, const char *id, const char *name, int type,
+                             uint32_t start, uint32_t end, lm_error *err)
+{
+    for (size_t i = 0; i < r->n_concepts; i++)
+        if (strcmp(r->concepts[i].id, id) == 0)
+            return LM_OK;
+    if (r->n_concepts == r->cap_concepts) {
+        size_t nc = r->cap_concepts ? 2 * r->cap_concepts : 8;
+        lm_search_concept *nv = realloc(r->concepts, nc * sizeof *nv);
+        if (!nv)
+            return lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+        r->concepts = nv;
+        r->cap_concepts = nc;
+    }
+    lm_search_concept *c = &r->concepts[r->n_concepts];
+    c->id = strdup(id);
+    c->name = strdup(name ? name : "");
+    c->type = type;
+    c->start = start;
+    c->end = end;
+    if (!c->id || !c->name) {
+        free(c->id);
+        free(c->name);
+        return lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+    }
+    r->n_concepts++;
+    return LM_OK;
+}
+
+static int lex_to_ent(lm_lex_type t)
+{
+    switch (t) {
+    case LM_LEX_CHEMICAL: return LM_ENT_CHEMICAL;
+    case LM_LEX_DISEASE: return LM_ENT_DISEASE;
+    case LM_LEX_GENE: return LM_ENT_GENE;
+    default: return LM_ENT_NONE;
+    }
+}
+
+static lm_lex_type ent_to_lex(int t)
+{
+    switch (t) {
+    case LM_ENT_CHEMICAL: return LM_LEX_CHEMICAL;
+    case LM_ENT_DISEASE: return LM_LEX_DISEASE;
+    case LM_ENT_GENE: return LM_LEX_GENE;
+    default: return LM_LEX_ANY;
+    }
+}
+
+/* Concepts of the query: NER mentions normalised with the lexicon when a
+ * model is loaded, else the longest lexicon names over the query words
+ * (single words only when they look like names: 4+ letters or an
+ * identifier with digits, and not a stopword). */
+static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_results *r,
+                               lm_error *err)
+{
+    clear_concepts(r);
+    if (!srch->lex)
+        return LM_OK;
+    size_t len = strlen(text);
+    lm_status st = LM_OK;
+    if (srch->ner) {
+        st = lm_ner_tag(srch->ner, srch->ner_scratch, text, len, &srch->ments, err);
+        for (size_t i = 0; st == LM_OK && i < srch->ments.n; i++) {
+            const lm_ner_mention *m = &srch->ments.v[i];
+            lm_lexicon_match match;
+            if (lm_lexicon_lookup(srch->lex, ent_to_lex(m->type), text + m->start,
+                                  m->end - m->start, &match))
+                st = add_concept(r, match.id, match.name, (int)m->type, m->start, m->end, err);
+        }
+        return st;
+    }
+    const lm_words *w = &r->terms.words;
+    for (size_t i = 0; st == LM_OK && i < w->n;) {
+        size_t best = 0;
+        lm_lexicon_match bm;
+        for (size_t n = w->n - i < 6 ? w->n - i : 6; n >= 1; n--) {
+            const lm_word *a = &w->v[i], *z = &w->v[i + n - 1];
+            if (n == 1 && (lm_query_is_stopword(a->norm, a->len) ||
+                           (a->len < 4 && !a->has_digit)))
+                continue;
+            if (lm_query_is_stopword(a->norm, a->len) || lm_query_is_stopword(z->norm, z->len))
+                continue;
+            lm_lexicon_match m;
+            if (lm_lexicon_lookup(srch->lex, LM_LEX_ANY, text + a->start, z->end - a->start,
+                                  &m) &&
+                m.score >= 0.8) {
+                best = n;
+                bm = m;
+                break;
+            }
+        }
+        if (best) {
+            st = add_concept(r, bm.id, bm.name, lex_to_ent(bm.type), w->v[i].start,
+                             w->v[i + best - 1].end, err);
+            i += best;
+        } else {
+            i++;
+        }
+    }
+    return st;
+}
+
+/* Greek letters typed as symbols are their own FTS5 tokens ("α"), while
+ * the query words spell them out: search both ways. */
+static lm_status add_greek_alternatives(const char *text, lm_qterms *q, lm_error *err)
+{
+    static const char *const names[] = {"alpha", "beta", "gamma", "delta", "kappa"};
+    static const char *const symbols[] = {"α", "β", "γ", "δ", "κ"};
+    lm_status st = LM_OK;
+    size_t n_words = q->words.n;
+    for (size_t i = 0; st == LM_OK && i < n_words; i++) {
+        const lm_word *w = &q->words.v[i];
+        int ascii = 1;
+        for (uint32_t j = w->start; j < w->end; j++)
+            if ((unsigned char)text[j] >= 0x80)
+                ascii = 0;
+        if (!ascii) {
+            /* The raw word (FTS5 folds its case and accents itself). */
+            st = lm_qterms_add(q, text + w->start, w->end - w->start, LM_QTERM_SYNONYM, 1.0f,
+                               -1, NULL, err);
+            continue;
+        }
+        for (size_t g = 0; st == LM_OK && g < sizeof names / sizeof names[0]; g++)
+            if (strcmp(w->norm, names[g]) == 0)
+                st = lm_qterms_add(q, symbols[g], strlen(symbols[g]), LM_QTERM_SYNONYM, 1.0f,
+                                   -1, NULL, err);
+    }
+    return st;
+}
+
+/* ---- candidates ------------------------------------------------------------------ */
+
+typedef struct cand {
+    int64_t pmid;
+    double lex, dense, score;
+    int lex_rank, dense_rank, concepts;
+} cand;
+
+typedef struct cands {
+    cand *v;
+    size_t n, cap;
+} cands;
+
+static lm_status cands_push(cands *c, int64_t pmid, lm_error *err)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 256;
+        cand *nv = realloc(c->v, nc * sizeof *nv);
+        if (!nv)
+            return lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+        c->v = nv;
+        c->cap = nc;
+    }
+    memset(&c->v[c->n], 0, sizeof c->v[c->n]);
+    c->v[c->n++].pmid = pmid;
+    return LM_OK;
+}
+
+static int cmp_cand_pmid(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    return (x->pmid > y->pmid) - (x->pmid < y->pmid);
+}
+
+static int cmp_cand_score(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return (x->pmid > y->pmid) - (x->pmid < y->pmid);
+}
+
+static lm_status params_blob(lm_searcher *srch, const lm_search_params *p, const lm_qterms *q,
+                             lm_error *err)
+{
+    lm_buf_reset(&srch->blob);
+    float fixed[BM25_FIXED] = {p->k1, p->b_title, p->b_abstract, p->w_title, p->w_abstract};
+    lm_status st = lm_buf_append(&srch->blob, (const char *)fixed, sizeof fixed);
+    for (size_t i = 0; st == LM_OK && i < q->n; i++)
+        st = lm_buf_append(&srch->blob, (const char *)&q->v[i].weight, sizeof(float));
+    return st == LM_OK ? LM_OK : lm_error_set(err, st, "search: out of memory");
+}
+
+/* The lexical candidates: (pmid, BM25F) best first. */
+static lm_status run_lexical(lm_searcher *srch, const lm_search_params *p, const lm_qterms *q,
+                             int since, int limit, cands *out, lm_error *err)
+{
+    out->n = 0;
+    if (q->n == 0)
+        return LM_OK;
+    lm_status st = lm_query_fts_expr(q, &srch->fts, err);
+    if (st == LM_OK)
+        st = params_blob(srch, p, q, err);
+    if (st != LM_OK)
+        return st;
+    sqlite3_stmt *stmt =
+        since > 0
+            ? lm_store_stmt(srch->s, SL_LEXICAL_SINCE,
+                            "SELECT rowid, s FROM (SELECT rowid, lm_bm25(search_fts, ?2) AS s"
+                            " FROM search_fts WHERE search_fts MATCH ?1) AS r WHERE EXISTS"
+                            " (SELECT 1 FROM articles a WHERE a.pmid = r.rowid"
+                            " AND a.year >= ?4) ORDER BY s DESC, rowid LIMIT ?3",
+                            err)
+            : lm_store_stmt(srch->s, SL_LEXICAL,
+                            "SELECT rowid, lm_bm25(search_fts, ?2) AS s FROM search_fts"
+                            " WHERE search_fts MATCH ?1 ORDER BY s DESC, rowid LIMIT ?3",
+                            err);
+    if (!stmt)
+        return stmt_err(err);
+    sqlite3_bind_text(stmt, 1, lm_buf_cstr(&srch->fts), (int)srch->fts.len, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, srch->blob.data, (int)srch->blob.len, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 3, limit);
+    if (since > 0)
+        sqlite3_bind_int(stmt, 4, since);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        st = cands_push(out, sqlite3_column_int64(stmt, 0), err);
+        if (st != LM_OK)
+            break;
+        out->v[out->n - 1].lex = sqlite3_column_double(stmt, 1);
+        out->v[out->n - 1].lex_rank = (int)out->n;
+    }
+    if (st == LM_OK && rc != SQLITE_DONE)
+        st = lm_store_fail(srch->s, rc, err, "searching the full-text index");
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return st;
+}
+
+/* Pseudo-relevance feedback: the words that weigh most (tf * idf, idf
+ * from the embedding model's vocabulary) in the top documents join the
+ * query with a lower weight. */
+typedef struct prf_term {
+    char norm[LM_QUERY_WORD_MAX + 1];
+    char stem[LM_QUERY_WORD_MAX + 1];
+    double w;
+} prf_term;
+
+static int cmp_prf(const void *a, const void *b)
+{
+    const prf_term *x = a, *y = b;
+    if (x->w != y->w)
+        return x->w < y->w ? 1 : -1;
+    return strcmp(x->stem, y->stem);
+}
+
+static lm_status add_feedback(lm_searcher *srch, const lm_search_params *p, const cands *lex,
+                              lm_qterms *q, lm_error *err)
+{
+    if (!srch->model || p->prf_docs <= 0 || p->prf_terms <= 0 || lex->n == 0)
+        return LM_OK;
+    prf_term *terms = NULL;
+    size_t n = 0, cap = 0;
+    lm_words words;
+    lm_words_init(&words);
+    lm_status st = LM_OK;
+    size_t ndocs = lex->n < (size_t)p->prf_docs ? lex->n : (size_t)p->prf_docs;
+    for (size_t d = 0; st == LM_OK && d < ndocs; d++) {
+        sqlite3_stmt *a = lm_store_stmt(srch->s, SL_ARTICLE_TEXT,
+                                        "SELECT title, abstract, year, journal FROM articles"
+                                        " WHERE pmid = ?1",
+                                        err);
+        if (!a)
+            st = stmt_err(err);
+        if (st != LM_OK)
+            break;
+        sqlite3_bind_int64(a, 1, lex->v[d].pmid);
+        if (sqlite3_step(a) == SQLITE_ROW) {
+            lm_buf t;
+            lm_buf_init(&t);
+            const char *ti = (const char *)sqlite3_column_text(a, 0);
+            const char *ab = (const char *)sqlite3_column_text(a, 1);
+            if (lm_buf_append_str(&t, ti ? ti : "") != LM_OK || lm_buf_append_char(&t, ' ') ||
+                lm_buf_append_str(&t, ab ? ab : ""))
+                st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+            if (st == LM_OK)
+                st = lm_words_split(lm_buf_cstr(&t), t.len, &words, err);
+            lm_buf_free(&t);
+            double doc_w = lex->v[d].lex / (lex->v[0].lex > 0 ? lex->v[0].lex : 1);
+            for (size_t i = 0; st == LM_OK && i < words.n; i++) {
+                const lm_word *w = &words.v[i];
+                if (w->len < 3 || !w->has_alpha || lm_query_is_stopword(w->norm, w->len))
+                    continue;
+                char stem[LM_QUERY_WORD_MAX + 1];
+                lm_query_stem(w->norm, w->len, stem, sizeof stem);
+                size_t j = 0;
+                while (j < n && strcmp(terms[j].stem, stem) != 0)
+                    j++;
+                if (j == n) {
+                    if (n == cap) {
+                        size_t nc = cap ? 2 * cap : 256;
+                        prf_term *nv = realloc(terms, nc * sizeof *nv);
+                        if (!nv) {
+                            st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+                            break;
+                        }
+                        terms = nv;
+                        cap = nc;
+                    }
+                    memcpy(terms[n].norm, w->norm, (size_t)w->len + 1);
+                    memcpy(terms[n].stem, stem, strlen(stem) + 1);
+                    terms[n].w = 0;
+                    n++;
+                }
+                terms[j].w += doc_w;
+            }
+        }
+        sqlite3_reset(a);
+    }
+    for (size_t j = 0; j < n; j++)
+        terms[j].w *= lm_embed_word_idf(srch->model, terms[j].norm, strlen(terms[j].norm));
+    qsort(terms, n, sizeof *terms, cmp_prf);
+    size_t added = 0;
+    double top = n ? terms[0].w : 1;
+    for (size_t j = 0; st == LM_OK && j < n && added < (size_t)p->prf_terms; j++) {
+        int known = 0;
+        for (size_t k = 0; k < q->n; k++) {
+            char qs[LM_QUERY_WORD_MAX + 1];
+            lm_query_stem(q->v[k].text, strlen(q->v[k].text), qs, sizeof qs);
+            if (strcmp(qs, terms[j].stem) == 0)
+                known = 1;
+        }
+        if (known || terms[j].w <= 0)
+            continue;
+        st = lm_qterms_add(q, terms[j].norm, strlen(terms[j].norm), LM_QTERM_SYNONYM,
+                           (float)(p->prf_weight * terms[j].w / top), -1, NULL, err);
+        added++;
+    }
+    free(terms);
+    lm_words_free(&words);
+    return st;
+}
+
+static int has_type(lm_searcher *srch, int64_t pmid, unsigned types, lm_error *err)
+{
+    for (int t = LM_ENT_CHEMICAL; t < LM_ENT_COUNT; t++) {
+        if (!(types & (1u << t)))
+            continue;
+        sqlite3_stmt *st = lm_store_stmt(srch->s, SL_MENTION_TYPE,
+                                         "SELECT 1 FROM mentions WHERE pmid = ?1 AND type = ?2"
+                                         " LIMIT 1",
+                                         err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, pmid);
+        sqlite3_bind_text(st, 2, lm_ent_type_name((lm_ent_type)t), -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return 1;
+        if (rc != SQLITE_DONE) {
+            lm_store_fail(srch->s, rc, err, "filtering by entity type");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Counts, per candidate, the query concepts its mentions carry. */
+static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, unsigned types,
+                                cands *c, lm_error *err)
+{
+    lm_status st = LM_OK;
+    int64_t *docs = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t k = 0; st == LM_OK && k < r->n_concepts; k++) {
+        if (types && !(types & (1u << r->concepts[k].type)))
+            continue;
+        sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_DOCS,
+                                        "SELECT DISTINCT pmid FROM mentions WHERE concept_id = ?1",
+                                        err);
+        if (!q)
+            return stmt_err(err);
+        sqlite3_bind_text(q, 1, r->concepts[k].id, -1, SQLITE_STATIC);
+        n = 0;
+        int rc;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (n == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                int64_t *nv = realloc(docs, nc * sizeof *nv);
+                if (!nv) {
+                    st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+                    break;
+                }
+                docs = nv;
+                cap = nc;
+            }
+            docs[n++] = sqlite3_column_int64(q, 0);
+        }
+        if (st == LM_OK && rc != SQLITE_DONE)
+            st = lm_store_fail(srch->s, rc, err, "looking up concept mentions");
+        sqlite3_reset(q);
+        qsort(docs, n, sizeof *docs, cmp_i64);
+        for (size_t i = 0; st == LM_OK && i < c->n; i++)
+            if (n && bsearch(&c->v[i].pmid, docs, n, sizeof *docs, cmp_i64))
+                c->v[i].concepts++;
+    }
+    free(docs);
+    return st;
+}
+
+static double ms_since(double t0)
+{
+    return (now_s() - t0) * 1000.0;
+}
+
+lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search_options *opts,
+                            lm_search_results *out, lm_error *err)
+{
+    double t_start = now_s();
+    lm_search_options o = {0};
+    if (opts)
+        o = *opts;
+    lm_search_params p;
+    if (o.params)
+        p = *o.params;
+    else
+        lm_search_params_default(&p);
+    size_t k = o.k > 0 ? (size_t)o.k : 10;
+    out->n = 0;
+    free(out->fts_query);
+    out->fts_query = NULL;
+    out->embed_ms = out->lexical_ms = out->dense_ms = 0;
+    if (!text)
+        text = "";
+    lm_search_mode mode = o.mode;
+    if (mode != LM_SEARCH_LEXICAL && !lm_searcher_has_vectors(srch)) {
+        if (mode == LM_SEARCH_DENSE)
+            return lm_error_set(err, LM_ERR_USAGE,
+                                "no vectors: run `litmine index build` first");
+        mode = LM_SEARCH_LEXICAL;
+    }
+    out->mode_used = mode;
+
+    lm_query_options qo = {0, p.phrases, p.phrase_weight};
+    lm_status st = lm_query_parse(text, &qo, &out->terms, err);
+    if (st == LM_OK)
+        st = add_greek_alternatives(text, &out->terms, err);
+    if (st == LM_OK)
+        st = find_concepts(srch, text, out, err);
+    for (size_t i = 0; st == LM_OK && p.synonyms && i < out->n_concepts; i++) {
+        lm_words nw;
+        lm_words_init(&nw);
+        const char *name = out->concepts[i].name;
+        st = lm_words_split(name, strlen(name), &nw, err);
+        lm_buf phrase;
+        lm_buf_init(&phrase);
+        for (size_t j = 0; st == LM_OK && j < nw.n; j++)
+            if (lm_buf_printf(&phrase, "%s%s", j ? " " : "", nw.v[j].norm) != LM_OK)
+                st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+        if (st == LM_OK && phrase.len)
+            st = lm_qterms_add(&out->terms, lm_buf_cstr(&phrase), phrase.len, LM_QTERM_SYNONYM,
+                               p.synonym_weight, -1, NULL, err);
+        lm_buf_free(&phrase);
+        lm_words_free(&nw);
+    }
+    if (st != LM_OK)
+        return st;
+
+    cands lex = {0}, dense = {0}, all = {0};
+    double t0 = now_s();
+    int want_lex = mode != LM_SEARCH_DENSE;
+    int lex_limit = p.lex_candidates > 0 ? p.lex_candidates : 1000;
+    if ((size_t)lex_limit < k)
+        lex_limit = (int)k;
+    if (want_lex) {
+        st = run_lexical(srch, &p, &out->terms, o.since_year, lex_limit, &lex, err);
+        if (st == LM_OK && p.prf_docs > 0 && p.prf_terms > 0 && lex.n > 0) {
+            size_t before = out->terms.n;
+            st = add_feedback(srch, &p, &lex, &out->terms, err);
+            if (st == LM_OK && out->terms.n > before)
+                st = run_lexical(srch, &p, &out->terms, o.since_year, lex_limit, &lex, err);
+        }
+    }
+    out->lexical_ms = ms_since(t0);
+    if (st == LM_OK && want_lex) {
+        out->fts_query = strdup(lm_buf_cstr(&srch->fts));
+        if (!out->fts_query)
+            st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+    }
+
+    int use_dense = mode != LM_SEARCH_LEXICAL;
+    if (st == LM_OK && use_dense) {
+        t0 = now_s();
+        st = lm_embed_text(srch->model, srch->scratch, text, strlen(text), srch->qvec, err);
+        out->embed_ms = ms_since(t0);
+        t0 = now_s();
+        size_t dk = p.dense_candidates > 0 ? (size_t)p.dense_candidates : 200;
+        if (mode == LM_SEARCH_DENSE && dk < k)
+            dk = k;
+        lm_vec_hit *vh = st == LM_OK ? malloc(dk * sizeof *vh) : NULL;
+        size_t nh = 0;
+        if (st == LM_OK && !vh)
+            st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+        if (st == LM_OK)
+            st = lm_vec_search(&srch->mat, srch->qvec, dk, o.since_year, srch->scores, vh, &nh,
+                               err);
+        for (size_t i = 0; st == LM_OK && i < nh; i++) {
+            st = cands_push(&dense, vh[i].pmid, err);
+            if (st == LM_OK) {
+                dense.v[dense.n - 1].dense = vh[i].score;
+                dense.v[dense.n - 1].dense_rank = (int)i + 1;
+            }
+        }
+        free(vh);
+        out->dense_ms = ms_since(t0);
+    }
+
+    /* Union by PMID; every candidate gets both scores. */
+    for (size_t i = 0; st == LM_OK && i < lex.n + dense.n; i++) {
+        const cand *src = i < lex.n ? &lex.v[i] : &dense.v[i - lex.n];
+        st = cands_push(&all, src->pmid, err);
+        if (st == LM_OK)
+            all.v[all.n - 1] = *src;
+    }
+    if (st == LM_OK) {
+        qsort(all.v, all.n, sizeof *all.v, cmp_cand_pmid);
+        size_t w = 0;
+        for (size_t i = 0; i < all.n; i++) {
+            if (w > 0 && all.v[w - 1].pmid == all.v[i].pmid) {
+                cand *d = &all.v[w - 1];
+                if (all.v[i].lex_rank) {
+                    d->lex = all.v[i].lex;
+                    d->lex_rank = all.v[i].lex_rank;
+                }
+                if (all.v[i].dense_rank) {
+                    d->dense = all.v[i].dense;
+                    d->dense_rank = all.v[i].dense_rank;
+                }
+            } else {
+                all.v[w++] = all.v[i];
+            }
+        }
+        all.n = w;
+    }
+    if (st == LM_OK && use_dense)
+        for (size_t i = 0; i < all.n; i++) {
+            if (all.v[i].dense_rank)
+                continue;
+            long row = lm_vec_matrix_find(&srch->mat, all.v[i].pmid);
+            if (row >= 0)
+                all.v[i].dense = cblas_sdot(srch->mat.dim, srch->qvec, 1,
+                                            srch->mat.data + (size_t)row * srch->mat.dim, 1);
+        }
+    if (st == LM_OK && out->n_concepts)
+        st = count_concepts(srch, out, o.types, &all, err);
+    if (st == LM_OK) {
+        double best = 0;
+        for (size_t i = 0; i < all.n; i++)
+            if (all.v[i].lex > best)
+                best = all.v[i].lex;
+        for (size_t i = 0; i < all.n; i++) {
+            cand *c = &all.v[i];
+            double nc = out->n_concepts ? (double)c->concepts / (double)out->n_concepts : 0;
+            double l = best > 0 ? c->lex / best : 0;
+            switch (mode) {
+            case LM_SEARCH_LEXICAL: c->score = l + p.concept_weight * nc; break;
+            case LM_SEARCH_DENSE: c->score = c->dense + p.concept_weight * nc; break;
+            case LM_SEARCH_HYBRID:
+                c->score = l + p.dense_weight * c->dense + p.concept_weight * nc;
+                break;
+            }
+        }
+        qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);
+    }
+    for (size_t i = 0; st == LM_OK && i < all.n && out->n < k; i++) {
+        if (o.types) {
+            int h = has_type(srch, all.v[i].pmid, o.types, err);
+            if (h < 0)
+                st = stmt_err(err);
+            if (h <= 0)
+                continue;
+        }
+        if (out->n == out->cap) {
+            size_t nc = out->cap ? 2 * out->cap : 16;
+            lm_search_hit *nv = realloc(out->hits, nc * sizeof *nv);
+            if (!nv) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+                break;
+            }
+            out->hits = nv;
+            out->cap = nc;
+        }
+        const cand *c = &all.v[i];
+        out->hits[out->n++] = (lm_search_hit){c->pmid,     c->score,    c->lex, c->dense,
+                                              c->concepts, c->lex_rank, c->dense_rank};
+    }
+    free(lex.v);
+    free(dense.v);
+    free(all.v);
+    out->total_ms = ms_since(t_start);
+    return st;
+}
+
+/* ---- explanations ---------------------------------------------------------------- */
+
+void lm_search_explanation_free(lm_search_explanation *e)
+{
+    free(e->title);
+    free(e->journal);
+    free(e->sentence);
+    free(e->marks);
+    for (size_t i = 0; i < e->n_pairs; i++) {
+        free(e->pairs[i].chemical);
+        free(e->pairs[i].disease);
+        free(e->pairs[i].relation);
+    }
+    free(e->pairs);
+    memset(e, 0, sizeof *e);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? strdup(v) : NULL;
+}
+
+/* The table other stages may add later; looked up once per searcher. */
+static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanation *e)
+{
+    lm_error ignored;
+    if (srch->pairs_state < 0) {
+        int64_t n = 0;
+        srch->pairs_state = 0;
+        if (query_count(srch->s, SL_PAIRS_EXISTS,
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'pairs'",
+                        0, &n, &ignored) == LM_OK &&
+            n > 0)
+            srch->pairs_state = 1;
+    }
+    if (srch->pairs_state != 1)
+        return LM_OK;
+    sqlite3_stmt *st = lm_store_stmt(srch->s, SL_PAIRS,
+                                     "SELECT chem_text, dis_text, label, score FROM pairs"
+                                     " WHERE pmid = ?1 ORDER BY score DESC LIMIT 5",
+                                     &ignored);
+    if (!st) {
+        srch->pairs_state = 0;   /* a different layout: skip silently */
+        return LM_OK;
+    }
+    sqlite3_bind_int64(st, 1, pmid);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        lm_search_pair *nv = realloc(e->pairs, (e->n_pairs + 1) * sizeof *nv);
+        if (!nv)
+            break;
+        e->pairs = nv;
+        lm_search_pair *pr = &e->pairs[e->n_pairs++];
+        pr->chemical = dup_col(st, 0);
+        pr->disease = dup_col(st, 1);
+        pr->relation = dup_col(st, 2);
+        pr->score = sqlite3_column_double(st, 3);
+    }
+    sqlite3_reset(st);
+    return LM_OK;
+}
+
+typedef struct mark_list {
+    lm_search_span *v;
+    size_t n, cap;
+} mark_list;
+
+static int mark_push(mark_list *m, uint32_t a, uint32_t b)
+{
+    if (m->n == m->cap) {
+        size_t nc = m->cap ? 2 * m->cap : 16;
+        lm_search_span *nv = realloc(m->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        m->v = nv;
+        m->cap = nc;
+    }
+    m->v[m->n++] = (lm_search_span){a, b};
+    return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const lm_search_span *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->end < y->end) - (x->end > y->end);
+}
+
+lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, size_t hit,
+                              lm_search_explanation *e, lm_error *err)
+{
+    memset(e, 0, sizeof *e);
+    if (hit >= r->n)
+        return lm_error_set(err, LM_ERR_USAGE, "no hit %zu", hit);
+    int64_t pmid = r->hits[hit].pmid;
+    e->pmid = pmid;
+    sqlite3_stmt *a = lm_store_stmt(srch->s, SL_ARTICLE_TEXT,
+                                    "SELECT title, abstract, year, journal FROM articles"
+                                    " WHERE pmid = ?1",
+                                    err);
+    if (!a)
+        return stmt_err(err);
+    sqlite3_bind_int64(a, 1, pmid);
+    int rc = sqlite3_step(a);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(a);
+        return rc == SQLITE_DONE
+                   ? lm_error_set(err, LM_ERR_NOTFOUND, "article %lld is gone", (long long)pmid)
+                   : lm_store_fail(srch->s, rc, err, "reading article %lld", (long long)pmid);
+    }
+    lm_buf text;
+    lm_buf_init(&text);
+    const char *ti = (const char *)sqlite3_column_text(a, 0);
+    const char *ab = (const char *)sqlite3_column_text(a, 1);
+    size_t title_len = ti ? strlen(ti) : 0;
+    lm_status st = LM_OK;
+    if (lm_buf_append_str(&text, ti ? ti : "") != LM_OK || lm_buf_append_char(&text, ' ') ||
+        lm_buf_append_str(&text, ab ? ab : ""))
+        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+    e->title = ti ? strdup(ti) : strdup("");
+    e->year = sqlite3_column_int(a, 2);
+    e->journal = dup_col(a, 3);
+    sqlite3_reset(a);
+    if (st == LM_OK && !e->title)
+        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+
+    /* Sentence spans: stored (code points) or split now (bytes). */
+    lm_spans sents;
+    lm_spans_init(&sents);
+    lm_utf8_map map;
+    lm_utf8_map_init(&map);
+    if (st == LM_OK)
+        st = lm_utf8_map_build(&map, lm_buf_cstr(&text), text.len, err);
+    if (st == LM_OK) {
+        sqlite3_stmt *q = lm_store_stmt(srch->s, SL_SENTENCES,
+                                        "SELECT start, \"end\" FROM sentences WHERE pmid = ?1"
+                                        " ORDER BY idx",
+                                        err);
+        if (!q)
+            st = stmt_err(err);
+        else {
+            sqlite3_bind_int64(q, 1, pmid);
+            while (st == LM_OK && sqlite3_step(q) == SQLITE_ROW) {
+                size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
+                size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
+                if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && b1 <= text.len)
+                    st = lm_spans_push(&sents, (uint32_t)b0, (uint32_t)b1);
+            }
+            sqlite3_reset(q);
+        }
+    }
+    if (st == LM_OK && sents.n == 0)
+        st = lm_sentence_split(lm_buf_cstr(&text), text.len, &sents, err);
+
+    /* Concept mention spans (bytes) of the query's concepts. */
+    mark_list cm = {0};
+    for (size_t k = 0; st == LM_OK && k < r->n_concepts; k++) {
+        sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_SPANS,
+                                        "SELECT start, \"end\" FROM mentions WHERE pmid = ?1"
+                                        " AND concept_id = ?2",
+                                        err);
+        if (!q) {
+            st = stmt_err(err);
+            break;
+        }
+        sqlite3_bind_int64(q, 1, pmid);
+        sqlite3_bind_text(q, 2, r->concepts[k].id, -1, SQLITE_STATIC);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
+            size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
+            if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && mark_push(&cm, (uint32_t)b0,
+                                                                       (uint32_t)b1) != 0)
+                st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        }
+        sqlite3_reset(q);
+    }
+
+    /* Query stems (words typed and expansions). */
+    size_t nq = r->terms.n;
+    char(*qstems)[LM_QUERY_WORD_MAX + 1] = calloc(nq ? nq : 1, sizeof *qstems);
+    float *qw = calloc(nq ? nq : 1, sizeof *qw);
+    if (st == LM_OK && (!qstems || !qw))
+        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+    size_t nqs = 0;
+    for (size_t i = 0; st == LM_OK && i < nq; i++) {
+        if (r->terms.v[i].kind == LM_QTERM_PHRASE || strchr(r->terms.v[i].text, ' '))
+            continue;
+        lm_query_stem(r->terms.v[i].text, strlen(r->terms.v[i].text), qstems[nqs],
+                      sizeof qstems[nqs]);
+        float idf = srch->model ? lm_embed_word_idf(srch->model, r->terms.v[i].text,
+                                                    strlen(r->terms.v[i].text))
+                                : 1.0f;
+        qw[nqs++] = r->terms.v[i].weight * (idf > 0 ? idf : 1.0f);
+    }
+
+    /* Best sentence: most distinct query stems (weighted) and concepts;
+     * the title only when no abstract sentence matches. */
+    lm_words words;
+    lm_words_init(&words);
+    double best = -1;
+    size_t best_i = 0;
+    unsigned char *seen = calloc(nqs ? nqs : 1, 1);
+    if (st == LM_OK && !seen)
+        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+    for (size_t si = 0; st == LM_OK && si < sents.n; si++) {
+        uint32_t s0 = sents.v[si].start, s1 = sents.v[si].end;
+        st = lm_words_split(text.data + s0, s1 - s0, &words, err);
+        memset(seen, 0, nqs ? nqs : 1);
+        double sc = 0;
+        for (size_t wi = 0; st == LM_OK && wi < words.n; wi++) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            lm_query_stem(words.v[wi].norm, words.v[wi].len, stem, sizeof stem);
+            for (size_t q = 0; q < nqs; q++)
+                if (!seen[q] && strcmp(stem, qstems[q]) == 0) {
+                    seen[q] = 1;
+                    sc += qw[q];
+                }
+        }
+        for (size_t c = 0; c < cm.n; c++)
+            if (cm.v[c].start >= s0 && cm.v[c].end <= s1)
+                sc += 1.0;
+        if (s1 <= title_len && sents.n > 1)
+            sc *= 0.5;   /* the title is printed anyway */
+        if (sc > best) {
+            best = sc;
+            best_i = si;
+        }
+    }
+    if (st == LM_OK && sents.n > 0) {
+        uint32_t s0 = sents.v[best_i].start, s1 = sents.v[best_i].end;
+        e->sentence = dup_n(text.data + s0, s1 - s0);
+        if (!e->sentence)
+            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        mark_list ml = {0};
+        if (st == LM_OK)
+            st = lm_words_split(e->sentence, s1 - s0, &words, err);
+        for (size_t wi = 0; st == LM_OK && wi < words.n; wi++) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            lm_query_stem(words.v[wi].norm, words.v[wi].len, stem, sizeof stem);
+            for (size_t q = 0; q < nqs; q++)
+                if (strcmp(stem, qstems[q]) == 0) {
+                    if (mark_push(&ml, words.v[wi].start, words.v[wi].end) != 0)
+                        st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                    break;
+                }
+        }
+        for (size_t c = 0; st == LM_OK && c < cm.n; c++)
+            if (cm.v[c].start >= s0 && cm.v[c].end <= s1 &&
+                mark_push(&ml, cm.v[c].start - s0, cm.v[c].end - s0) != 0)
+                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        /* Sorted and merged, so a printer can walk them once. */
+        qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);
+        size_t w = 0;
+        for (size_t i = 0; i < ml.n; i++) {
+            if (w && ml.v[i].start <= ml.v[w - 1].end) {
+                if (ml.v[i].end > ml.v[w - 1].end)
+                    ml.v[w - 1].end = ml.v[i].end;
+            } else {
+                ml.v[w++] = ml.v[i];
+            }
+        }
+        e->marks = ml.v;
+        e->n_marks = w;
+    }
+    if (st == LM_OK)
+        st = load_pairs(srch, pmid, e);
+    free(seen);
+    free(qstems);
+    free(qw);
+    free(cm.v);
+    lm_words_free(&words);
+    lm_spans_free(&sents);
+    lm_utf8_map_free(&map);
+    lm_buf_free(&text);
+    if (st != LM_OK)
+        lm_search_explanation_free(e);
+    return st;
+}
