@@ -189,6 +189,8 @@ LITMINE_CONFIG="$SCRATCH/lm.conf" "$LITMINE" stats >"$SCRATCH/out" 2>"$SCRATCH/e
 ok "LITMINE_CONFIG is read" 'rc_is 0 && out_has "from-config.db"'
 lm --config "$SCRATCH/lm.conf" --db "$SCRATCH/flag.db" ingest "$F/articles.xml"
 ok "--db overrides the config" '[ -s "$SCRATCH/flag.db" ]'
+lm --config "$ROOT/etc/litmine.conf" --db "$SCRATCH/example-conf.db" ingest --stages none "$F/articles.xml"
+check "the shipped example config is valid" rc_is 0
 lm --config "$F/bad.conf" stats
 ok "malformed config is a usage error naming the line" 'rc_is 2 && err_has "bad.conf:3"'
 lm --config "$SCRATCH/nope.conf" stats

@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <zlib.h>
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -456,6 +457,27 @@ static void test_model_roundtrip_and_corruption(void)
         lm_pairs_model *x = NULL;
         LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), cases[k].want);
         LM_CHECK(x == NULL);
+    }
+    /* a well-formed file from another feature-set version: refused, not
+     * mis-scored (bytes 12..15 hold it; the CRC is recomputed) */
+    {
+        buf[12] ^= 0x40;
+        uLong crc = crc32(0L, buf, (uInt)(n - 4));
+        unsigned char save[4];
+        memcpy(save, buf + n - 4, 4);
+        for (int i = 0; i < 4; i++)
+            buf[n - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+        FILE *g = fopen(bad, "wb");
+        LM_CHECK(g != NULL);
+        if (g) {
+            fwrite(buf, 1, n, g);
+            fclose(g);
+            lm_pairs_model *x = NULL;
+            LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), LM_ERR_FORMAT);
+            LM_CHECK(strstr(err.msg, "retrain") != NULL);
+        }
+        buf[12] ^= 0x40;
+        memcpy(buf + n - 4, save, 4);
     }
     snprintf(bad, sizeof bad, "%s/missing.bin", lm_test_tmpdir());
     lm_pairs_model *x = NULL;
