@@ -139,6 +139,7 @@ void lm_pairs_scratch_free(lm_pairs_scratch *s)
     lm_buf_free(&s->keys);
     free(s->sent_tok);
     free(s->tok_sent);
+    free(s->tok_trig);
     free(s->sent_section);
     free(s->mentions);
     free(s->concepts);
@@ -698,7 +699,7 @@ static int sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
             token_word(s, text, t, w);
             emit(s, k, "bw=%s", w);
             emit(s, k, "bw%s=%s", ord, w);
-            trig_between |= word_trigger(w);
+            trig_between |= s->tok_trig[t];
             size_t wl = strlen(w);
             if (pl + wl + 2 < sizeof phrase) {
                 if (pl)
@@ -726,8 +727,7 @@ static int sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
             continue;
         if (t >= second->tok_start && t < second->tok_end)
             continue;
-        token_word(s, text, t, w);
-        trig_sent |= word_trigger(w);
+        trig_sent |= s->tok_trig[t];
     }
     for (int b = 0; b < 4; b++) {
         if (trig_between & (1 << b)) {
@@ -799,23 +799,18 @@ static int sentence_features(lm_pairs_scratch *s, const lm_doc *doc, int32_t k,
 
 /* Trigger classes of the words around a concept's mentions, over every
  * sentence it appears in (its own tokens excluded). */
-static int concept_sentence_triggers(const lm_pairs_scratch *s, const lm_doc *doc,
-                                     const pairs_concept *c)
+static int concept_sentence_triggers(const lm_pairs_scratch *s, const pairs_concept *c)
 {
     int trig = 0;
     int32_t done = -1;
-    char w[WORD_MAX];
     for (uint32_t j = 0; j < c->n_links; j++) {
         const pairs_mention *m = &s->mentions[s->links[c->link_off + j]];
         if (m->sent < 0 || m->sent == done)
             continue;
         done = m->sent;
-        for (uint32_t t = s->sent_tok[m->sent]; t < s->sent_tok[m->sent + 1]; t++) {
-            if (t >= m->tok_start && t < m->tok_end)
-                continue;
-            token_word(s, doc->text, t, w);
-            trig |= word_trigger(w);
-        }
+        for (uint32_t t = s->sent_tok[m->sent]; t < s->sent_tok[m->sent + 1]; t++)
+            if (t < m->tok_start || t >= m->tok_end)
+                trig |= s->tok_trig[t];
     }
     return trig;
 }
@@ -945,8 +940,7 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     /* the contexts each concept appears in on its own: a disease listed in a
      * sentence naming no chemical, among adverse-effect words, is usually
      * blamed on the document's main chemical */
-    int dtrig = concept_sentence_triggers(s, doc, D), ctrig = concept_sentence_triggers(s, doc, C);
-    int dnochem = concept_alone(s, D, LM_ENT_CHEMICAL);
+    int dtrig = D->trig, ctrig = C->trig, dnochem = D->alone;
     for (int b = 0; b < 4; b++) {
         if (dtrig & (1 << b)) {
             emit(s, -1, "dsent=%s", trig_names[b]);
@@ -955,7 +949,7 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
         if (ctrig & (1 << b))
             emit(s, -1, "csent=%s", trig_names[b]);
     }
-    int dp = sentence_partners(s, D, LM_ENT_CHEMICAL), cp = sentence_partners(s, C, LM_ENT_DISEASE);
+    int dp = D->partners, cp = C->partners;
     emit(s, -1, "dpart=%d&co=%d", dp > 3 ? 3 : dp, co ? 1 : 0);
     emit(s, -1, "cpart=%d&co=%d", cp > 4 ? 4 : cp, co ? 1 : 0);
     emit(s, -1, "dnochem=%d&co=%d&cr=%d", dnochem, co ? 1 : 0, cr);
@@ -991,10 +985,25 @@ lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, l
         st = lm_token_split(text, len, &s->tokens, err);
     if (st == LM_OK)
         st = prepare_sentences(s, doc, err);
+    if (st == LM_OK &&
+        grow((void **)&s->tok_trig, &s->cap_trig, s->tokens.n + 1, sizeof *s->tok_trig) != 0)
+        st = nomem(err);
+    for (size_t t = 0; st == LM_OK && t < s->tokens.n; t++) {
+        char w[WORD_MAX];
+        token_word(s, text, t, w);
+        s->tok_trig[t] = (unsigned char)word_trigger(w);
+    }
     if (st == LM_OK)
         st = prepare_mentions(s, doc, err);
     if (st != LM_OK)
         return st;
+    for (size_t c = 0; c < s->n_concepts; c++) {
+        pairs_concept *pc = &s->concepts[c];
+        int other = pc->type == LM_ENT_CHEMICAL ? LM_ENT_DISEASE : LM_ENT_CHEMICAL;
+        pc->trig = concept_sentence_triggers(s, pc);
+        pc->alone = concept_alone(s, pc, other);
+        pc->partners = sentence_partners(s, pc, other);
+    }
     for (size_t c = 0; c < s->n_concepts; c++) {
         if (s->concepts[c].type != LM_ENT_CHEMICAL)
             continue;

@@ -70,6 +70,9 @@ typedef struct pairs_concept {
     int rank;                          /* 1 = most frequent of its type */
     int general;                       /* its text is inside another concept's text */
     uint32_t link_off, n_links;        /* into scratch links: pairs_mention indices */
+    int trig;                          /* trigger classes around its mentions */
+    int alone;                         /* in a sentence with no concept of the other type */
+    int partners;                      /* other-type concepts sharing a sentence with it */
 } pairs_concept;
 
 typedef struct pairs_cand {
@@ -85,8 +88,9 @@ struct lm_pairs_scratch {
     lm_spans sent_spans;               /* bytes, when the doc has no sentences */
     uint32_t *sent_tok;                /* n_sents + 1 token boundaries */
     int32_t *tok_sent;
+    unsigned char *tok_trig;           /* trigger classes of each token's word */
     int *sent_section;
-    size_t n_sents, cap_sents, cap_sect, cap_toks;
+    size_t n_sents, cap_sents, cap_sect, cap_toks, cap_trig;
     pairs_mention *mentions;
     size_t n_mentions, cap_mentions;
     pairs_concept *concepts;
