@@ -45,15 +45,23 @@ if [ -x build/rel/bench/bench-pubmed ]; then
     echo "parse only (plain, 1 core):      $(printf %6.2f "$s") s  $(rate "$bytes" "$s") MB/s"
 fi
 
+# Parse + store only (--stages none).  The parser and the SQLite writer are
+# separate threads; "1 core" pins both to one CPU with taskset.
+ONE_CORE=""
+command -v taskset >/dev/null 2>&1 && ONE_CORE="taskset -c 0"
 for input in "$XML" "$XML.gz"; do
-    rm -f "$WORK/bench.db" "$WORK/bench.db-wal" "$WORK/bench.db-shm"
-    t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --batch-size 5000 "$input"; t1=$(now)
-    s=$(elapsed "$t0" "$t1")
-    label="ingest $(basename "$input") (parse+store):"
-    printf "%-32s %6.2f s  %s MB/s  %s articles/s\n" "$label" "$s" "$(rate "$bytes" "$s")" \
-        "$(awk -v n="$articles" -v s="$s" 'BEGIN { printf "%.0f", n / s }')"
+    for cores in 1 all; do
+        [ "$cores" = 1 ] && [ -z "$ONE_CORE" ] && continue
+        pin=""; [ "$cores" = 1 ] && pin=$ONE_CORE
+        rm -f "$WORK/bench.db" "$WORK/bench.db-wal" "$WORK/bench.db-shm"
+        t0=$(now); $pin $LITMINE --db "$WORK/bench.db" ingest --stages none --batch-size 5000 "$input"; t1=$(now)
+        s=$(elapsed "$t0" "$t1")
+        label="ingest $(basename "$input") ($cores core):"
+        printf "%-32s %6.2f s  %s MB/s  %s articles/s\n" "$label" "$s" "$(rate "$bytes" "$s")" \
+            "$(awk -v n="$articles" -v s="$s" 'BEGIN { printf "%.0f", n / s }')"
+    done
 done
-t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --force "$XML"; t1=$(now)
+t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --stages none --force "$XML"; t1=$(now)
 s=$(elapsed "$t0" "$t1")
 printf "%-32s %6.2f s  %s MB/s\n" "re-ingest, all unchanged:" "$s" "$(rate "$bytes" "$s")"
 
@@ -66,4 +74,35 @@ if command -v xtract >/dev/null 2>&1; then
     echo "xtract -mixed (PMID,title,abs):  $(printf %6.2f "$s") s  $(rate "$bytes" "$s") MB/s"
 else
     echo "xtract: not installed (apt-get install ncbi-entrez-direct) - skipped"
+fi
+
+# ---- pipeline: the full stage chain on >= 20,000 real-looking abstracts ----
+# Articles/s and peak RSS for 1 and 2 worker threads, and where the time
+# goes (per-stage shares from `ingest --verbose`).  Needs models/ner.bin.
+echo
+ABS=$WORK/abstracts.xml
+[ -s "$ABS" ] || python3 scripts/gen-abstracts.py --articles "${BENCH_ABSTRACTS:-20000}" --out "$ABS" >/dev/null
+n_abs=$(grep -c '<PubmedArticle>' "$ABS")
+if [ ! -s models/ner.bin ]; then
+    echo "pipeline: models/ner.bin missing (make train) - skipped"
+else
+    for threads in 1 2; do
+        rm -f "$WORK/pipe.db" "$WORK/pipe.db-wal" "$WORK/pipe.db-shm"
+        python3 - "$LITMINE" "$WORK/pipe.db" "$ABS" "$threads" "$n_abs" <<'PY'
+import resource, subprocess, sys, time
+litmine, db, xml, threads, n = sys.argv[1:6]
+t0 = time.monotonic()
+p = subprocess.run([litmine, "--db", db, "--verbose", "ingest", "--threads", threads,
+                    "--stages", "sentences,ner", xml], capture_output=True, text=True)
+secs = time.monotonic() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+if p.returncode:
+    sys.exit("pipeline bench failed: " + p.stderr)
+shares = [l for l in p.stderr.splitlines() if "time per stage" in l]
+print(f"pipeline, {threads} thread(s): {int(n)} abstracts in {secs:.1f} s = "
+      f"{int(n) / secs:.0f} abstracts/s, peak RSS {rss:.0f} MB")
+if shares:
+    print("   " + shares[0].replace("litmine: ", ""))
+PY
+    done
 fi

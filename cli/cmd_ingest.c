@@ -6,6 +6,7 @@
  * run.  Exit status: 0 all good, 3 some input was bad (everything readable
  * is stored), 4 database trouble, 130 interrupted.
  */
+#include "../pipeline/lm_engine.h"
 #include "../pipeline/lm_ingest.h"
 #include "../pipeline/lm_signal.h"
 #include "lm_cli.h"
@@ -79,6 +80,25 @@ static void report_file(const lm_cli *cli, const char *path, const lm_ingest_res
             c->deleted, mb, r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
 }
 
+/* With --verbose: where the time went, for tuning the stage chain. */
+static void report_timing(const lm_cli *cli, const lm_stage_chain *chain,
+                          const lm_engine_timing *t)
+{
+    if (!cli->verbose)
+        return;
+    double total = t->write_seconds;
+    for (int i = 0; i < chain->n; i++)
+        total += t->stage_seconds[i];
+    if (total <= 0)
+        return;
+    fprintf(stderr, "litmine: time per stage (all workers):");
+    for (int i = 0; i < chain->n; i++)
+        fprintf(stderr, " %s %.2f s (%.0f%%),", chain->ops[i]->name, t->stage_seconds[i],
+                100.0 * t->stage_seconds[i] / total);
+    fprintf(stderr, " store %.2f s (%.0f%%)\n", t->write_seconds,
+            100.0 * t->write_seconds / total);
+}
+
 int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -134,6 +154,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     }
     lm_signal_install();
 
+    lm_engine_timing timing;
+    memset(&timing, 0, sizeof timing);
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         progress prog = {cli, path, now_seconds(), 0};
@@ -143,6 +165,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
                                   .chain = &chain,
                                   .on_warning = lm_cli_print_warning,
                                   .warning_ctx = cli,
+                                  .timing = &timing,
                                   .progress_ctx = &prog};
         if (!cli->quiet && (cli->stderr_is_tty || cli->verbose))
             opts.progress = show_progress;
@@ -166,6 +189,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         /* Bad input: keep going with the other files. */
         rc = LM_EXIT_DATA;
     }
+    report_timing(cli, &chain, &timing);
     lm_store_close(store);
     lm_stage_chain_free(&chain);
     return rc;

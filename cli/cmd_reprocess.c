@@ -134,8 +134,12 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     lm_error err;
     scan_ctx sc = {cli, NULL, 0, 0, now_seconds()};
     lm_status st = lm_store_count_articles_since(reader, since, &sc.total, &err);
-    lm_engine_options eopts = {(int)pipe.threads, (int)pipe.batch_size, &chain, "reprocess",
-                               lm_cli_print_warning, cli};
+    lm_engine_options eopts = {.threads = (int)pipe.threads,
+                               .batch_size = (int)pipe.batch_size,
+                               .chain = &chain,
+                               .source = "reprocess",
+                               .on_warning = lm_cli_print_warning,
+                               .warning_ctx = cli};
     if (st == LM_OK)
         st = lm_engine_start(&sc.engine, store, &eopts, &err);
     if (st == LM_OK) {

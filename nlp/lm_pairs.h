@@ -15,19 +15,24 @@
  *   treats      trained on BioRED Negative_Correlation chemical–disease pairs
  *   associated  trained on any BioRED chemical–disease relation
  *
+ * The induces head has a second stage that rescores each pair knowing the
+ * first-stage scores of its competitors in the document (its rank overall,
+ * among the chemicals of its disease and the diseases of its chemical).
  * A pair gets the first label, in that order, whose head scores at or above
  * its threshold (stored in the model, tuned for F1 on development data);
  * pairs that pass none are not reported, except that a document where a
  * head fires on nothing still gets that head's best candidates when they
- * reach a lower fallback floor (see lm_pairs_model_floor).  Features of a shared sentence
- * carry that sentence's index, so the sentence whose features add most to
- * the winning head's score is returned as the evidence.
+ * reach a lower fallback floor (see lm_pairs_model_floor).  Features of a
+ * shared sentence carry that sentence's index, so the sentence whose
+ * features add most to the winning head's score is returned as the
+ * evidence.
  *
  * A loaded model is immutable: any number of threads may call
  * lm_pairs_extract on it at once, each with its own scratch (or NULL, which
  * allocates one per call).  Model files: magic "LMPAIR", format version,
  * feature-set version, zlib-compressed sparse weights, CRC-32 of the whole
- * file; a mismatch is LM_ERR_CORRUPT.
+ * file; a bad magic or checksum is LM_ERR_CORRUPT, another format or
+ * feature-set version LM_ERR_FORMAT (retrain).
  */
 #ifndef LM_PAIRS_H
 #define LM_PAIRS_H
@@ -107,9 +112,11 @@ lm_status lm_pairs_scratch_init(lm_pairs_scratch **out, lm_error *err);
 void lm_pairs_scratch_free(lm_pairs_scratch *s);
 
 /* Classifies every candidate pair of doc and replaces out's contents with
- * those that pass a threshold.  scratch may be NULL.  Mention types are
+ * those that get a label.  scratch may be NULL.  Mention types are
  * lm_ent_type values (LM_ENT_CHEMICAL, LM_ENT_DISEASE; others ignored).
- * When doc has no sentences they are split here. */
+ * Sentence 0 is taken to be the title (as lm_pairs_doc_from_pubtator
+ * guarantees); when doc has no sentences they are split here, and evidence
+ * offsets refer to those. */
 lm_status lm_pairs_extract(const lm_pairs_model *m, lm_pairs_scratch *scratch,
                            const lm_doc *doc, lm_pairs_result *out, lm_error *err);
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RING LM_ENGINE_IN_FLIGHT
@@ -45,6 +46,7 @@ typedef struct worker {
     struct lm_engine *engine;
     pthread_t thread;
     void *scratch[LM_STAGE_MAX];
+    double stage_seconds[LM_STAGE_MAX];   /* this worker's, read after join */
 } worker;
 
 struct lm_engine {
@@ -73,6 +75,7 @@ struct lm_engine {
     lm_ingest_counts counts;
     int in_transaction;
     int in_batch;
+    double write_seconds;         /* writer thread only */
 
     worker *workers;
     int n_workers;
@@ -89,14 +92,23 @@ static void item_free(item *it)
 
 /* ---- workers ---------------------------------------------------------- */
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void run_stages(worker *w, item *it)
 {
     const lm_stage_chain *chain = w->engine->chain;
     lm_error err;
     lm_status st = lm_doc_set_text(&it->doc, it->article.title, it->article.abstract, &err);
     for (int i = 0; st == LM_OK && i < chain->n; i++) {
+        double t0 = now_seconds();
         st = chain->ops[i]->process(chain->state[i], w->scratch[i], &it->article, &it->doc,
                                     &err);
+        w->stage_seconds[i] += now_seconds() - t0;
         if (st == LM_OK)
             it->doc.stages_done |= 1u << i;
         else
@@ -247,7 +259,10 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (e->fatal == LM_OK) {
             lm_error err;
-            if (write_item(e, it, &err) != LM_OK) {
+            double t0 = now_seconds();
+            lm_status wst = write_item(e, it, &err);
+            e->write_seconds += now_seconds() - t0;
+            if (wst != LM_OK) {
                 pthread_mutex_lock(&e->mu);
                 set_fatal(e, &err);
                 pthread_mutex_unlock(&e->mu);
@@ -462,6 +477,12 @@ lm_status lm_engine_finish(lm_engine *e, int abandon, lm_ingest_counts *counts,
         *err = e->fatal_err;
     if (counts)
         *counts = e->counts;
+    if (e->opts.timing) {
+        for (int i = 0; i < e->n_workers; i++)
+            for (int s = 0; s < e->chain->n; s++)
+                e->opts.timing->stage_seconds[s] += e->workers[i].stage_seconds[s];
+        e->opts.timing->write_seconds += e->write_seconds;
+    }
     free_workers(e);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->can_submit);

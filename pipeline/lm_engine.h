@@ -33,7 +33,15 @@ typedef struct lm_engine_options {
      * called from the writer thread.  May be NULL. */
     void (*on_warning)(void *ctx, const char *msg);
     void *warning_ctx;
+    /* When set, lm_engine_finish() adds the time spent in each stage
+     * (summed over workers, seconds) and in the writer. */
+    struct lm_engine_timing *timing;
 } lm_engine_options;
+
+typedef struct lm_engine_timing {
+    double stage_seconds[LM_STAGE_MAX];
+    double write_seconds;
+} lm_engine_timing;
 
 lm_status lm_engine_start(lm_engine **out, lm_store *store, const lm_engine_options *opts,
                           lm_error *err);

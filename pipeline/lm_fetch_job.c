@@ -93,8 +93,12 @@ static lm_status run_job(lm_store *store, lm_eutils *client, const job_target *t
     }
 
     job j = {NULL, opts, watch_name, "", 0};
-    lm_engine_options eopts = {opts->threads, opts->batch_size, opts->chain,
-                               lm_buf_cstr(&source), opts->on_warning, opts->warning_ctx};
+    lm_engine_options eopts = {.threads = opts->threads,
+                               .batch_size = opts->batch_size,
+                               .chain = opts->chain,
+                               .source = lm_buf_cstr(&source),
+                               .on_warning = opts->on_warning,
+                               .warning_ctx = opts->warning_ctx};
     st = lm_engine_start(&j.engine, store, &eopts, err);
     if (st == LM_OK) {
         lm_pubmed_handler handler = {on_article, NULL, &j};

@@ -135,8 +135,13 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
         return st;
     }
 
-    lm_engine_options eopts = {opts->threads, opts->batch_size, opts->chain, source,
-                               opts->on_warning, opts->warning_ctx};
+    lm_engine_options eopts = {.threads = opts->threads,
+                               .batch_size = opts->batch_size,
+                               .chain = opts->chain,
+                               .source = source,
+                               .on_warning = opts->on_warning,
+                               .warning_ctx = opts->warning_ctx,
+                               .timing = opts->timing};
     ingest_ctx c = {NULL, 0};
     st = lm_engine_start(&c.engine, store, &eopts, err);
     char md5[33] = "";

@@ -24,6 +24,7 @@ typedef struct lm_ingest_options {
     const lm_stage_chain *chain;  /* NLP stages to run; NULL → store only */
     void (*on_warning)(void *ctx, const char *msg);  /* per failed article */
     void *warning_ctx;
+    struct lm_engine_timing *timing;   /* stage times are added here; may be NULL */
     /* Called every few MB with parser stats; may be NULL. */
     lm_pubmed_progress_fn progress;
     void *progress_ctx;

@@ -14,6 +14,7 @@ import argparse
 import gzip
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 ARTICLE = re.compile(rb"<PubmedArticle>.*?</PubmedArticle>", re.S)
 PMID = re.compile(rb'(<MedlineCitation[^>]*>\s*<PMID Version="\d+">)\d+(</PMID>)')
@@ -24,6 +25,15 @@ def read(path):
     with open(path, "rb") as f:
         data = f.read()
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def well_formed(article):
+    """Fixtures include deliberately broken articles; keep only good ones."""
+    try:
+        ET.fromstring(article)
+        return True
+    except ET.ParseError:
+        return False
 
 
 def main():
@@ -37,7 +47,7 @@ def main():
     templates = []
     for path in args.templates:
         templates += [m.group(0) for m in ARTICLE.finditer(read(path))]
-    templates = [t for t in templates if PMID.search(t)]
+    templates = [t for t in templates if PMID.search(t) and well_formed(t)]
     if not templates:
         sys.exit("gen-pubmed: no PubmedArticle templates found")
     limit_bytes = int(args.mb * 1e6) if args.mb else None

@@ -52,7 +52,7 @@ enum {
     SL_PAIRS_EXISTS,
     SL_PAIRS,
     SL_MISSING_COUNT,
-    SL_SAMPLE
+    SL_BASELINE
 };
 
 static double now_s(void)
@@ -1437,6 +1437,42 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
     free(dense.v);
     free(all.v);
     out->total_ms = ms_since(t_start);
+    return st;
+}
+
+lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_t *pmids,
+                                 size_t *n, lm_error *err)
+{
+    *n = 0;
+    lm_qterms q;
+    lm_qterms_init(&q);
+    lm_query_options qo = {1, 0, 0};
+    lm_buf expr;
+    lm_buf_init(&expr);
+    lm_status st = lm_query_parse(text, &qo, &q, err);
+    if (st == LM_OK)
+        st = lm_query_fts_expr(&q, &expr, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == LM_OK && q.n > 0) {
+        stmt = lm_store_stmt(s, SL_BASELINE,
+                             "SELECT rowid FROM search_fts WHERE search_fts MATCH ?1"
+                             " ORDER BY bm25(search_fts) LIMIT ?2",
+                             err);
+        if (!stmt)
+            st = stmt_err(err);
+    }
+    if (stmt) {
+        sqlite3_bind_text(stmt, 1, lm_buf_cstr(&expr), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, (int64_t)k);
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && *n < k)
+            pmids[(*n)++] = sqlite3_column_int64(stmt, 0);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+            st = lm_store_fail(s, rc, err, "searching the full-text index");
+        sqlite3_reset(stmt);
+    }
+    lm_buf_free(&expr);
+    lm_qterms_free(&q);
     return st;
 }
 

@@ -207,6 +207,12 @@ void lm_search_results_free(lm_search_results *r);
 lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search_options *opts,
                             lm_search_results *out, lm_error *err);
 
+/* The reference ranking the tuned one is compared with: FTS5's built-in
+ * bm25() (k1 1.2, b 0.75, equal column weights) over every word of the
+ * text, quoted and ORed.  Writes up to k PMIDs, best first. */
+lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_t *pmids,
+                                 size_t *n, lm_error *err);
+
 /* ---- explaining a hit ----------------------------------------------------- */
 
 typedef struct lm_search_span {

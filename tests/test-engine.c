@@ -71,7 +71,7 @@ static char *run_with_threads(int threads, int n, const char *name)
     lm_store *store;
     open_db(name, &store);
     lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
-    lm_engine_options opts = {threads, 50, &chain, "test", NULL, NULL};
+    lm_engine_options opts = {.threads = threads, .batch_size = 50, .chain = &chain, .source = "test"};
     lm_engine *e;
     lm_error err;
     LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
@@ -139,7 +139,7 @@ static void test_flush_commits(void)
 {
     lm_store *store;
     open_db("flush.db", &store);
-    lm_engine_options opts = {2, 1000000, NULL, "test", NULL, NULL};
+    lm_engine_options opts = {.threads = 2, .batch_size = 1000000, .source = "test"};
     lm_engine *e;
     lm_error err;
     LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
@@ -171,7 +171,7 @@ static void test_reprocess_rewrites_derived_rows(void)
 {
     lm_store *store;
     open_db("re.db", &store);
-    lm_engine_options plain = {1, 10, NULL, "test", NULL, NULL};
+    lm_engine_options plain = {.threads = 1, .batch_size = 10, .source = "test"};
     lm_engine *e;
     lm_error err;
     lm_engine_start(&e, store, &plain, &err);
@@ -181,7 +181,7 @@ static void test_reprocess_rewrites_derived_rows(void)
     LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
 
     lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
-    lm_engine_options staged = {2, 10, &chain, "test", NULL, NULL};
+    lm_engine_options staged = {.threads = 2, .batch_size = 10, .chain = &chain, .source = "test"};
     LM_CHECK(lm_engine_start(&e, store, &staged, &err) == LM_OK);
     for (int round = 0; round < 2; round++) {
         lm_article stored;
@@ -226,7 +226,7 @@ static void test_fatal_store_error_does_not_hang(void)
     sqlite3_open(path, &db);
     sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
-    lm_engine_options opts = {2, 10, NULL, "test", NULL, NULL};
+    lm_engine_options opts = {.threads = 2, .batch_size = 10, .source = "test"};
     lm_engine *e;
     LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
     lm_status st = LM_OK;
