@@ -616,6 +616,8 @@ static int set_param(const char *kv, lm_search_params *p, lm_embed_fit_options *
         {"prf_weight", &p->prf_weight, NULL},
         {"synonyms", NULL, &p->synonyms},
         {"synonym_weight", &p->synonym_weight, NULL},
+        {"dense_prf_docs", NULL, &p->dense_prf_docs},
+        {"dense_prf_weight", &p->dense_prf_weight, NULL},
         {"min_df", NULL, &fit->min_df},
         {"max_vocab", NULL, &fit->max_vocab},
         {"power_iters", NULL, &fit->power_iters},

@@ -360,7 +360,8 @@ lm_status lm_abbrev_find_uses(const char *text, size_t len, const lm_abbrevs *pa
             out->n++;
         }
     }
-    qsort(out->v, out->n, sizeof *out->v, cmp_use);
+    if (out->n)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(out->v, out->n, sizeof *out->v, cmp_use);
 done:
     free(starts);
     free(ends);

@@ -26,6 +26,13 @@ void lm_doc_free(lm_doc *d)
         free(d->abbrevs[i].long_form);
     }
     free(d->abbrevs);
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        free(d->pairs[i].chem_id);
+        free(d->pairs[i].chem_text);
+        free(d->pairs[i].dis_id);
+        free(d->pairs[i].dis_text);
+    }
+    free(d->pairs);
     lm_doc_init(d);
 }
 
@@ -118,4 +125,44 @@ lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_
     }
     d->abbrevs[d->n_abbrevs++] = a;
     return LM_OK;
+}
+
+lm_status lm_doc_add_pair(lm_doc *d, const char *chem_id, const char *chem_text,
+                          const char *dis_id, const char *dis_text, const char *relation,
+                          float score, int32_t sentence, int32_t evidence_start,
+                          int32_t evidence_end, lm_error *err)
+{
+    void *grown = grow(d->pairs, d->n_pairs, &d->cap_pairs, sizeof *d->pairs);
+    if (!grown)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    d->pairs = grown;
+    int failed = 0;
+    lm_doc_pair p = {dup_or_null(chem_id, &failed), dup_or_null(chem_text, &failed),
+                     dup_or_null(dis_id, &failed),  dup_or_null(dis_text, &failed),
+                     relation, score, sentence, evidence_start, evidence_end};
+    if (failed) {
+        free(p.chem_id);
+        free(p.chem_text);
+        free(p.dis_id);
+        free(p.dis_text);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    d->pairs[d->n_pairs++] = p;
+    return LM_OK;
+}
+
+static int cmp_mention(const void *a, const void *b)
+{
+    const lm_doc_mention *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return (x->type > y->type) - (x->type < y->type);
+}
+
+void lm_doc_sort_mentions(lm_doc *d)
+{
+    if (d->n_mentions > 1)
+        qsort(d->mentions, d->n_mentions, sizeof *d->mentions, cmp_mention);
 }

@@ -38,6 +38,18 @@ typedef struct lm_doc_abbrev {
     int32_t end;
 } lm_doc_abbrev;
 
+typedef struct lm_doc_pair {
+    char *chem_id;            /* "MESH:D008012", or "text:<lowercased>" */
+    char *chem_text;
+    char *dis_id;
+    char *dis_text;
+    const char *relation;     /* "induces", "treats", "associated" (static) */
+    float score;
+    int32_t sentence;         /* evidence sentence, -1 when none */
+    int32_t evidence_start;   /* code points */
+    int32_t evidence_end;
+} lm_doc_pair;
+
 typedef struct lm_doc {
     char *text;               /* title + " " + abstract */
     size_t text_len;          /* bytes */
@@ -47,6 +59,8 @@ typedef struct lm_doc {
     size_t n_mentions, cap_mentions;
     lm_doc_abbrev *abbrevs;
     size_t n_abbrevs, cap_abbrevs;
+    lm_doc_pair *pairs;
+    size_t n_pairs, cap_pairs;
     unsigned stages_done;     /* bit set of stages that ran successfully */
 } lm_doc;
 
@@ -62,5 +76,14 @@ lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, int type,
                              float score, lm_error *err);
 lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_form,
                             int32_t start, int32_t end, lm_error *err);
+
+/* Copies the strings; relation must be a static string. */
+lm_status lm_doc_add_pair(lm_doc *d, const char *chem_id, const char *chem_text,
+                          const char *dis_id, const char *dis_text, const char *relation,
+                          float score, int32_t sentence, int32_t evidence_start,
+                          int32_t evidence_end, lm_error *err);
+/* Sorts mentions by (start, end, type): stages that add mentions in
+ * several passes call it so the stored order never depends on how. */
+void lm_doc_sort_mentions(lm_doc *d);
 
 #endif

@@ -939,21 +939,13 @@ typedef struct crf_ctx {
     size_t rows;
     const pweights *shape;       /* row mapping only */
     double c2;
-    double *al, *be, *em;        /* per-sentence work, maxlen x K */
+    double *al, *be, *em, *sc;   /* per-sentence work, maxlen x K (sc: maxlen) */
     size_t maxlen;
 } crf_ctx;
 
-static inline double lse2(double a, double b)
-{
-    if (a < b) {
-        double t = a;
-        a = b;
-        b = t;
-    }
-    return b < -1e29 ? a : a + log1p(exp(b - a));
-}
-
-/* Negative log-likelihood + L2 at x; gradient into g. */
+/* Negative log-likelihood + L2 at x; gradient into g.  Forward-backward
+ * runs in probability space with per-token rescaling (Rabiner): one exp
+ * per tag and token instead of one per transition. */
 static double crf_eval(crf_ctx *c, const float *x, float *g)
 {
     const int K = c->K;
@@ -963,13 +955,13 @@ static double crf_eval(crf_ctx *c, const float *x, float *g)
     float *gtr = g + ne, *gte = g + ne + (size_t)(K + 1) * K;
     size_t nx = ne + (size_t)(K + 1) * K + (size_t)K;
     memset(g, 0, nx * sizeof *g);
-    double T[(NER_MAX_TAGS + 1) * NER_MAX_TAGS];
+    double ET[(NER_MAX_TAGS + 1) * NER_MAX_TAGS], ETE[NER_MAX_TAGS];
     for (int a = 0; a <= K; a++)
         for (int b = 0; b < K; b++)
-            T[a * K + b] = ner_tag_allowed(K, a, b) ? tr[a * K + b] : -1e30;
-    double TE[NER_MAX_TAGS];
+            ET[a * K + b] = ner_tag_allowed(K, a, b) ? exp(tr[a * K + b]) : 0.0;
     for (int b = 0; b < K; b++)
-        TE[b] = (b == 0 || ner_tag_pos(b) >= 2) ? te[b] : -1e30;
+        ETE[b] = (b == 0 || ner_tag_pos(b) >= 2) ? exp(te[b]) : 0.0;
+    double Gtr[(NER_MAX_TAGS + 1) * NER_MAX_TAGS] = {0}, Gte[NER_MAX_TAGS] = {0};
     double nll = 0;
     for (size_t si = 0; si < c->ns; si++) {
         uint32_t sidx = c->sents[si];
@@ -977,61 +969,82 @@ static double crf_eval(crf_ctx *c, const float *x, float *g)
         if (!n)
             continue;
         const uint8_t *gold = f->gold + a0;
-        double *em = c->em, *al = c->al, *be = c->be;
+        double *em = c->em, *al = c->al, *be = c->be, *sc = c->sc;
+        /* emissions, then e = exp(em - max) in place; sc[t] = scale */
+        double logz = 0, sg = 0;
         for (size_t t = 0; t < n; t++) {
             double *o = em + t * (size_t)K;
-            for (int k = 0; k < K; k++)
-                o[k] = 0;
+            float acc[NER_MAX_TAGS] = {0};
             for (uint32_t j = f->foff[a0 + t]; j < f->foff[a0 + t + 1]; j++) {
                 const float *w = x + pw_row(c->shape, f->feat[j]) * (size_t)K;
                 for (int k = 0; k < K; k++)
-                    o[k] += w[k];
+                    acc[k] += w[k];
             }
+            double mx = acc[0];
+            for (int k = 1; k < K; k++)
+                if (acc[k] > mx)
+                    mx = acc[k];
+            sg += acc[gold[t]];
+            for (int k = 0; k < K; k++)
+                o[k] = exp(acc[k] - mx);
+            logz += mx;
         }
-        for (int k = 0; k < K; k++)
-            al[k] = T[K * K + k] + em[k];
+        sg += tr[K * K + gold[0]] + te[gold[n - 1]];
         for (size_t t = 1; t < n; t++)
-            for (int k = 0; k < K; k++) {
-                double m = -1e300, acc = 0;
-                for (int j = 0; j < K; j++) {
-                    double v = al[(t - 1) * K + j] + T[j * K + k];
-                    if (v > m)
-                        m = v;
-                }
-                for (int j = 0; j < K; j++)
-                    acc += exp(al[(t - 1) * K + j] + T[j * K + k] - m);
-                al[t * K + k] = m + log(acc) + em[t * K + k];
-            }
-        for (int k = 0; k < K; k++)
-            be[(n - 1) * K + k] = TE[k];
-        for (size_t t = n - 1; t-- > 0;)
-            for (int j = 0; j < K; j++) {
-                double m = -1e300, acc = 0;
-                for (int k = 0; k < K; k++) {
-                    double v = T[j * K + k] + em[(t + 1) * K + k] + be[(t + 1) * K + k];
-                    if (v > m)
-                        m = v;
-                }
-                for (int k = 0; k < K; k++)
-                    acc += exp(T[j * K + k] + em[(t + 1) * K + k] + be[(t + 1) * K + k] - m);
-                be[t * K + j] = m + log(acc);
-            }
-        double Z = -1e300;
-        for (int k = 0; k < K; k++)
-            Z = lse2(Z, al[(n - 1) * K + k] + TE[k]);
-        /* gold path score */
-        double sg = T[K * K + gold[0]] + TE[gold[n - 1]];
+            sg += tr[gold[t - 1] * K + gold[t]];
+        /* forward */
         for (size_t t = 0; t < n; t++) {
-            sg += em[t * K + gold[t]];
-            if (t)
-                sg += T[gold[t - 1] * K + gold[t]];
+            double *at = al + t * (size_t)K, tot = 0;
+            const double *e = em + t * (size_t)K;
+            for (int k = 0; k < K; k++) {
+                double v;
+                if (t == 0)
+                    v = ET[K * K + k];
+                else {
+                    v = 0;
+                    const double *ap = al + (t - 1) * (size_t)K;
+                    for (int j = 0; j < K; j++)
+                        v += ap[j] * ET[j * K + k];
+                }
+                at[k] = v * e[k];
+                tot += at[k];
+            }
+            if (tot <= 0)
+                tot = 1e-300;
+            sc[t] = tot;
+            for (int k = 0; k < K; k++)
+                at[k] /= tot;
+            logz += log(tot);
         }
-        nll += Z - sg;
+        double zend = 0;
+        for (int k = 0; k < K; k++)
+            zend += al[(n - 1) * K + k] * ETE[k];
+        if (zend <= 0)
+            zend = 1e-300;
+        logz += log(zend);
+        nll += logz - sg;
+        /* backward */
+        for (int k = 0; k < K; k++)
+            be[(n - 1) * K + k] = ETE[k];
+        for (size_t t = n - 1; t-- > 0;) {
+            const double *bn = be + (t + 1) * (size_t)K, *e = em + (t + 1) * (size_t)K;
+            double tmp[NER_MAX_TAGS];
+            for (int k = 0; k < K; k++)
+                tmp[k] = e[k] * bn[k];
+            for (int j = 0; j < K; j++) {
+                double v = 0;
+                for (int k = 0; k < K; k++)
+                    v += ET[j * K + k] * tmp[k];
+                be[t * K + j] = v / sc[t + 1];
+            }
+        }
         /* expectations minus observations */
+        double iz = 1.0 / zend;
         for (size_t t = 0; t < n; t++) {
             float d[NER_MAX_TAGS];
+            const double *at = al + t * (size_t)K, *bt = be + t * (size_t)K;
             for (int k = 0; k < K; k++)
-                d[k] = (float)exp(al[t * K + k] + be[t * K + k] - Z);
+                d[k] = (float)(at[k] * bt[k] * iz);
             d[gold[t]] -= 1.0f;
             for (uint32_t j = f->foff[a0 + t]; j < f->foff[a0 + t + 1]; j++) {
                 float *gw = g + pw_row(c->shape, f->feat[j]) * (size_t)K;
@@ -1040,23 +1053,27 @@ static double crf_eval(crf_ctx *c, const float *x, float *g)
             }
             if (t == 0) {
                 for (int k = 0; k < K; k++)
-                    gtr[K * K + k] += d[k];
+                    Gtr[K * K + k] += at[k] * bt[k] * iz;
+                Gtr[K * K + gold[0]] -= 1;
             } else {
-                for (int j = 0; j < K; j++)
-                    for (int k = 0; k < K; k++) {
-                        if (T[j * K + k] < -1e29)
-                            continue;
-                        double pe = exp(al[(t - 1) * K + j] + T[j * K + k] + em[t * K + k]
-                                        + be[t * K + k] - Z);
-                        gtr[j * K + k] += (float)pe;
-                    }
-                gtr[gold[t - 1] * K + gold[t]] -= 1.0f;
+                const double *ap = al + (t - 1) * (size_t)K, *e = em + t * (size_t)K;
+                double q = iz / sc[t];
+                for (int k = 0; k < K; k++) {
+                    double ek = e[k] * bt[k] * q;
+                    for (int j = 0; j < K; j++)
+                        Gtr[j * K + k] += ap[j] * ET[j * K + k] * ek;
+                }
+                Gtr[gold[t - 1] * K + gold[t]] -= 1;
             }
         }
         for (int k = 0; k < K; k++)
-            gte[k] += (float)exp(al[(n - 1) * K + k] + TE[k] - Z);
-        gte[gold[n - 1]] -= 1.0f;
+            Gte[k] += al[(n - 1) * K + k] * ETE[k] * iz;
+        Gte[gold[n - 1]] -= 1;
     }
+    for (int i = 0; i < (K + 1) * K; i++)
+        gtr[i] += (float)Gtr[i];
+    for (int i = 0; i < K; i++)
+        gte[i] += (float)Gte[i];
     double reg = 0;
     for (size_t i = 0; i < nx; i++) {
         reg += (double)x[i] * x[i];
@@ -1103,12 +1120,13 @@ static lm_status crf_train(const fstore *f, const uint8_t *use, int max_iter, do
     c.al = malloc(maxlen * (size_t)K * sizeof *c.al);
     c.be = malloc(maxlen * (size_t)K * sizeof *c.be);
     c.em = malloc(maxlen * (size_t)K * sizeof *c.em);
+    c.sc = malloc(maxlen * sizeof *c.sc);
     float *x = calloc(nx, sizeof *x), *g = malloc(nx * sizeof *g), *d = malloc(nx * sizeof *d);
     float *xn = malloc(nx * sizeof *xn), *gn = malloc(nx * sizeof *gn);
     float *S = malloc((size_t)M * nx * sizeof *S), *Y = malloc((size_t)M * nx * sizeof *Y);
     double rho[M], alpha[M];
     lm_status st = LM_OK;
-    if (!sents || !c.al || !c.be || !c.em || !x || !g || !d || !xn || !gn || !S || !Y) {
+    if (!sents || !c.al || !c.be || !c.em || !c.sc || !x || !g || !d || !xn || !gn || !S || !Y) {
         st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory for CRF");
         goto done;
     }
@@ -1205,6 +1223,7 @@ done:
     free(c.al);
     free(c.be);
     free(c.em);
+    free(c.sc);
     free(x);
     free(g);
     free(d);

@@ -1820,7 +1820,16 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
     }
     if (st == LM_OK)
         st = lm_abbrev_detect(text, len, &ab, err);
-    if (st == LM_OK)
+    /* lm_abbrev_find_uses sorts its output even when empty, which UBSan
+     * rejects for a NULL array: give it storage up front */
+    if (st == LM_OK && !uses.v) {
+        uses.v = malloc(4 * sizeof *uses.v);
+        if (!uses.v)
+            st = nomem(err);
+        else
+            uses.cap = 4;
+    }
+    if (st == LM_OK && ab.n)
         st = lm_abbrev_find_uses(text, len, &ab, &uses, err);
     for (size_t i = 0; st == LM_OK && i < ner->n; i++) {
         const lm_ner_mention *m = &ner->v[i];

@@ -4,15 +4,18 @@
  * code-point offsets the store keeps, once, through an lm_utf8_map kept in
  * the worker's scratch.
  *
- *   sentences  sentence spans (lm_sentence)
- *   ner        mentions (lm_ner) with their sentence index, and
- *              abbreviation definitions (lm_abbrev)
- *
- * Stage order matters only in that ner uses the sentences stage's spans to
- * number mentions' sentences when it ran before it (else -1).
+ *   sentences  sentence spans (lm_sentence); the title is always
+ *              sentence 0, split apart from the abstract
+ *   ner        mentions (lm_ner), normalised to concept ids with the
+ *              lexicon (lm_lexicon; abbreviations propagate ids and types),
+ *              with their sentence index, and abbreviation definitions
+ *   pairs      chemical–disease relations (lm_pairs) with their evidence
+ *              sentence; needs ner before it
  */
 #include "../nlp/lm_abbrev.h"
+#include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
+#include "../nlp/lm_pairs.h"
 #include "../nlp/lm_sentence.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_utf8.h"
@@ -63,18 +66,34 @@ static void sentences_scratch_free(void *scratch)
     free(s);
 }
 
+/* Splits text[from..to) and adds its sentences to doc. */
+static lm_status add_sentences(sentence_scratch *s, lm_doc *doc, size_t from, size_t to,
+                               lm_error *err)
+{
+    lm_status st = lm_sentence_split(doc->text + from, to - from, &s->spans, err);
+    for (size_t i = 0; st == LM_OK && i < s->spans.n; i++)
+        st = lm_doc_add_sentence(doc,
+                                 (int32_t)lm_utf8_map_to_cp(&s->map, from + s->spans.v[i].start),
+                                 (int32_t)lm_utf8_map_to_cp(&s->map, from + s->spans.v[i].end),
+                                 err);
+    return st;
+}
+
 static lm_status sentences_process(const void *state, void *scratch, const lm_article *a,
                                    lm_doc *doc, lm_error *err)
 {
     (void)state;
-    (void)a;
     sentence_scratch *s = scratch;
-    lm_status st = lm_sentence_split(doc->text, doc->text_len, &s->spans, err);
-    if (st == LM_OK)
-        st = lm_utf8_map_build(&s->map, doc->text, doc->text_len, err);
-    for (size_t i = 0; st == LM_OK && i < s->spans.n; i++)
-        st = lm_doc_add_sentence(doc, (int32_t)lm_utf8_map_to_cp(&s->map, s->spans.v[i].start),
-                                 (int32_t)lm_utf8_map_to_cp(&s->map, s->spans.v[i].end), err);
+    /* A title is one sentence even without a final period, and never runs
+     * into the abstract: relation features rely on sentence 0 being it. */
+    size_t title_len = a->title ? strlen(a->title) : 0;
+    if (title_len > doc->text_len)
+        title_len = doc->text_len;
+    lm_status st = lm_utf8_map_build(&s->map, doc->text, doc->text_len, err);
+    if (st == LM_OK && title_len)
+        st = add_sentences(s, doc, 0, title_len, err);
+    if (st == LM_OK && title_len < doc->text_len)
+        st = add_sentences(s, doc, title_len, doc->text_len, err);
     return st;
 }
 
@@ -84,6 +103,11 @@ static const lm_stage_ops sentences_stage = {
 
 /* ---- ner -------------------------------------------------------------- */
 
+typedef struct ner_state {
+    lm_ner_model *model;
+    lm_lexicon *lexicon;   /* NULL: mentions keep their type without an id */
+} ner_state;
+
 typedef struct ner_scratch {
     lm_ner_scratch *tagger;
     lm_ner_mentions mentions;
@@ -92,36 +116,58 @@ typedef struct ner_scratch {
     lm_buf text;
 } ner_scratch;
 
-/* The model file: [models] ner, else <[models] dir>/ner.bin. */
-static lm_status ner_model_path(const lm_config *cfg, lm_buf *path, lm_error *err)
+/* A model file: [models] <key>, else <[models] dir>/<file>. */
+static lm_status model_path(const lm_config *cfg, const char *key, const char *file,
+                            lm_buf *path, lm_error *err)
 {
-    const char *file = lm_config_get(cfg, "models", "ner");
-    lm_status st = file ? lm_buf_append_str(path, file)
-                        : lm_buf_printf(path, "%s/%s",
-                                        lm_config_get_or(cfg, "models", "dir",
-                                                         lm_ner_default_model_dir()),
-                                        LM_NER_DEFAULT_MODEL);
+    const char *explicit_path = lm_config_get(cfg, "models", key);
+    lm_status st = explicit_path
+                       ? lm_buf_append_str(path, explicit_path)
+                       : lm_buf_printf(path, "%s/%s",
+                                       lm_config_get_or(cfg, "models", "dir",
+                                                        lm_ner_default_model_dir()),
+                                       file);
     return st == LM_OK ? LM_OK : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-}
-
-static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
-{
-    lm_buf path;
-    lm_buf_init(&path);
-    lm_status st = ner_model_path(cfg, &path, err);
-    lm_ner_model *model = NULL;
-    if (st == LM_OK)
-        st = lm_ner_model_load(lm_buf_cstr(&path), &model, err);
-    if (st == LM_ERR_IO)
-        lm_error_wrap(err, "NER model (set [models] dir or run `make train`)");
-    lm_buf_free(&path);
-    *state = model;
-    return st;
 }
 
 static void ner_free(void *state)
 {
-    lm_ner_model_free(state);
+    ner_state *ns = state;
+    if (!ns)
+        return;
+    lm_ner_model_free(ns->model);
+    lm_lexicon_free(ns->lexicon);
+    free(ns);
+}
+
+static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    ner_state *ns = calloc(1, sizeof *ns);
+    if (!ns)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_status st = model_path(cfg, "ner", LM_NER_DEFAULT_MODEL, &path, err);
+    if (st == LM_OK)
+        st = lm_ner_model_load(lm_buf_cstr(&path), &ns->model, err);
+    if (st == LM_ERR_IO)
+        lm_error_wrap(err, "NER model (set [models] dir or run `make train`)");
+    if (st == LM_OK) {
+        lm_buf_reset(&path);
+        st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);
+    }
+    if (st == LM_OK) {
+        st = lm_lexicon_load(lm_buf_cstr(&path), &ns->lexicon, err);
+        if (st == LM_ERR_IO)
+            lm_error_wrap(err, "lexicon (set [models] dir or run `make train`)");
+    }
+    lm_buf_free(&path);
+    if (st != LM_OK) {
+        ner_free(ns);
+        return st;
+    }
+    *state = ns;
+    return LM_OK;
 }
 
 static lm_status ner_scratch_init(const void *state, void **scratch, lm_error *err)
@@ -180,25 +226,33 @@ static lm_status span_text(ner_scratch *s, const char *text, uint32_t start, uin
     return LM_OK;
 }
 
-static lm_status ner_process(const void *state, void *scratch, const lm_article *a,
-                             lm_doc *doc, lm_error *err)
+/* Genes: the lexicon's NCBI Gene id for the mention's name, if any. */
+static lm_status add_genes(const ner_state *ns, ner_scratch *s, lm_doc *doc, lm_error *err)
 {
-    (void)a;
-    ner_scratch *s = scratch;
-    lm_status st = lm_ner_tag(state, s->tagger, doc->text, doc->text_len, &s->mentions, err);
-    if (st == LM_OK)
-        st = lm_utf8_map_build(&s->map, doc->text, doc->text_len, err);
+    lm_status st = LM_OK;
     for (size_t i = 0; st == LM_OK && i < s->mentions.n; i++) {
         const lm_ner_mention *m = &s->mentions.v[i];
-        int32_t start = (int32_t)lm_utf8_map_to_cp(&s->map, m->start);
-        int32_t end = (int32_t)lm_utf8_map_to_cp(&s->map, m->end);
+        if (m->type != LM_ENT_GENE)
+            continue;
         st = span_text(s, doc->text, m->start, m->end, err);
-        if (st == LM_OK)
-            st = lm_doc_add_mention(doc, start, end, (int)m->type, lm_buf_cstr(&s->text), NULL,
-                                    sentence_of(doc, start), m->score, err);
+        if (st != LM_OK)
+            break;
+        lm_lexicon_match match;
+        const char *id = NULL;
+        if (ns->lexicon && lm_lexicon_lookup(ns->lexicon, LM_LEX_GENE, lm_buf_cstr(&s->text),
+                                             s->text.len, &match))
+            id = match.id;
+        int32_t start = (int32_t)lm_utf8_map_to_cp(&s->map, m->start);
+        st = lm_doc_add_mention(doc, start, (int32_t)lm_utf8_map_to_cp(&s->map, m->end),
+                                (int)m->type, lm_buf_cstr(&s->text), id, sentence_of(doc, start),
+                                m->score, err);
     }
-    if (st == LM_OK)
-        st = lm_abbrev_detect(doc->text, doc->text_len, &s->abbrevs, err);
+    return st;
+}
+
+static lm_status add_abbreviations(ner_scratch *s, lm_doc *doc, lm_error *err)
+{
+    lm_status st = lm_abbrev_detect(doc->text, doc->text_len, &s->abbrevs, err);
     for (size_t i = 0; st == LM_OK && i < s->abbrevs.n; i++) {
         const lm_abbrev *ab = &s->abbrevs.v[i];
         st = span_text(s, doc->text, ab->long_start, ab->long_end, err);
@@ -215,16 +269,113 @@ static lm_status ner_process(const void *state, void *scratch, const lm_article 
     return st;
 }
 
+static lm_status ner_process(const void *state, void *scratch, const lm_article *a,
+                             lm_doc *doc, lm_error *err)
+{
+    (void)a;
+    const ner_state *ns = state;
+    ner_scratch *s = scratch;
+    lm_status st = lm_ner_tag(ns->model, s->tagger, doc->text, doc->text_len, &s->mentions, err);
+    if (st == LM_OK)
+        st = lm_utf8_map_build(&s->map, doc->text, doc->text_len, err);
+    /* Chemicals and diseases: normalised, abbreviations propagated. */
+    if (st == LM_OK)
+        st = lm_pairs_doc_add_ner(doc, &s->mentions, ns->lexicon, NULL, err);
+    if (st == LM_OK)
+        st = add_genes(ns, s, doc, err);
+    if (st == LM_OK)
+        lm_doc_sort_mentions(doc);
+    if (st == LM_OK)
+        st = add_abbreviations(s, doc, err);
+    return st;
+}
+
 static const lm_stage_ops ner_stage = {"ner", ner_init, ner_free, ner_scratch_init,
                                        ner_scratch_free, ner_process};
 
+/* ---- pairs ------------------------------------------------------------ */
+
+static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_pairs_model *model = NULL;
+    lm_status st = model_path(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &path, err);
+    if (st == LM_OK)
+        st = lm_pairs_model_load(lm_buf_cstr(&path), &model, err);
+    if (st == LM_ERR_IO)
+        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
+    lm_buf_free(&path);
+    if (st != LM_OK)
+        return st;
+    /* The fallback that gives every abstract its best pair suits the
+     * BC5CDR benchmark, where each abstract has a relation; in general
+     * PubMed it would invent one.  Report only pairs above threshold. */
+    for (int l = LM_PAIR_INDUCES; l < LM_PAIR_LABEL_COUNT; l++)
+        lm_pairs_model_set_floor(model, (lm_pair_label)l, 2.0f);
+    *state = model;
+    return LM_OK;
+}
+
+static void pairs_free(void *state)
+{
+    lm_pairs_model_free(state);
+}
+
+typedef struct pairs_scratch {
+    lm_pairs_scratch *scratch;
+    lm_pairs_result result;
+} pairs_scratch;
+
+static lm_status pairs_scratch_init(const void *state, void **scratch, lm_error *err)
+{
+    (void)state;
+    pairs_scratch *p = calloc(1, sizeof *p);
+    if (!p)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_status st = lm_pairs_scratch_init(&p->scratch, err);
+    if (st != LM_OK) {
+        free(p);
+        return st;
+    }
+    lm_pairs_result_init(&p->result);
+    *scratch = p;
+    return LM_OK;
+}
+
+static void pairs_scratch_free(void *scratch)
+{
+    pairs_scratch *p = scratch;
+    lm_pairs_scratch_free(p->scratch);
+    lm_pairs_result_free(&p->result);
+    free(p);
+}
+
+static lm_status pairs_process(const void *state, void *scratch, const lm_article *a,
+                               lm_doc *doc, lm_error *err)
+{
+    (void)a;
+    pairs_scratch *p = scratch;
+    lm_status st = lm_pairs_extract(state, p->scratch, doc, &p->result, err);
+    for (size_t i = 0; st == LM_OK && i < p->result.n; i++) {
+        const lm_pair *r = &p->result.v[i];
+        st = lm_doc_add_pair(doc, r->chem_id, r->chem_text, r->dis_id, r->dis_text,
+                             lm_pair_label_name(r->label), r->score, r->sentence, r->sent_start,
+                             r->sent_end, err);
+    }
+    return st;
+}
+
+static const lm_stage_ops pairs_stage = {"pairs", pairs_init, pairs_free, pairs_scratch_init,
+                                         pairs_scratch_free, pairs_process};
+
 /* ---- the chain -------------------------------------------------------- */
 
-static const lm_stage_ops *const known_stages[] = {&sentences_stage, &ner_stage};
+static const lm_stage_ops *const known_stages[] = {&sentences_stage, &ner_stage, &pairs_stage};
 
 const char *lm_stage_known(void)
 {
-    return "sentences,ner";
+    return "sentences,ner,pairs";
 }
 
 void lm_stage_chain_free(lm_stage_chain *chain)
@@ -255,11 +406,18 @@ lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
             return lm_error_set(err, LM_ERR_USAGE, "unknown stage \"%.*s\" (known: %s)",
                                 (int)len, p, lm_stage_known());
         }
-        for (int i = 0; i < chain->n; i++)
+        int has_ner = 0;
+        for (int i = 0; i < chain->n; i++) {
+            has_ner |= chain->ops[i] == &ner_stage;
             if (chain->ops[i] == ops) {
                 lm_stage_chain_free(chain);
                 return lm_error_set(err, LM_ERR_USAGE, "stage \"%s\" listed twice", ops->name);
             }
+        }
+        if (ops == &pairs_stage && !has_ner) {
+            lm_stage_chain_free(chain);
+            return lm_error_set(err, LM_ERR_USAGE, "stage \"pairs\" needs \"ner\" before it");
+        }
         if (chain->n == LM_STAGE_MAX) {
             lm_stage_chain_free(chain);
             return lm_error_set(err, LM_ERR_USAGE, "too many stages");

@@ -675,17 +675,19 @@ void lm_search_params_default(lm_search_params *p)
     p->b_abstract = 0.75f;
     p->w_title = 1.0f;
     p->w_abstract = 1.0f;
-    p->phrases = 0;
+    p->phrases = 1;
     p->phrase_weight = 0.3f;
     p->lex_candidates = 1000;
     p->dense_candidates = 200;
-    p->dense_weight = 0.3f;
+    p->dense_weight = 0.35f;
     p->concept_weight = 0.1f;
     p->prf_docs = 0;
     p->prf_terms = 0;
     p->prf_weight = 0.3f;
     p->synonyms = 0;
     p->synonym_weight = 0.5f;
+    p->dense_prf_docs = 1;
+    p->dense_prf_weight = 1.0f;
 }
 
 /* ---- the searcher ------------------------------------------------------------- */
@@ -1332,6 +1334,21 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
         t0 = now_s();
         st = lm_embed_text(srch->model, srch->scratch, text, strlen(text), srch->qvec, err);
         out->embed_ms = ms_since(t0);
+        if (st == LM_OK && p.dense_prf_docs > 0 && lex.n > 0) {
+            /* The top lexical hits pull the query vector toward their
+             * neighbourhood, where the dense signal is most reliable. */
+            size_t m = lex.n < (size_t)p.dense_prf_docs ? lex.n : (size_t)p.dense_prf_docs;
+            int dim = srch->mat.dim;
+            for (size_t i = 0; i < m; i++) {
+                long row = lm_vec_matrix_find(&srch->mat, lex.v[i].pmid);
+                if (row >= 0)
+                    cblas_saxpy(dim, p.dense_prf_weight / (float)m,
+                                srch->mat.data + (size_t)row * dim, 1, srch->qvec, 1);
+            }
+            float nrm = cblas_snrm2(dim, srch->qvec, 1);
+            if (nrm > 0)
+                cblas_sscal(dim, 1.0f / nrm, srch->qvec, 1);
+        }
         t0 = now_s();
         size_t dk = p.dense_candidates > 0 ? (size_t)p.dense_candidates : 200;
         if (mode == LM_SEARCH_DENSE && dk < k)
@@ -1639,8 +1656,21 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
             sqlite3_reset(q);
         }
     }
-    if (st == LM_OK && sents.n == 0)
-        st = lm_sentence_split(lm_buf_cstr(&text), text.len, &sents, err);
+    if (st == LM_OK && sents.n == 0) {
+        /* Titles often lack a final period: split the title and the
+         * abstract separately so the first sentence does not swallow it. */
+        lm_spans abs_sents;
+        lm_spans_init(&abs_sents);
+        if (title_len > 0)
+            st = lm_spans_push(&sents, 0, (uint32_t)title_len);
+        if (st == LM_OK && text.len > title_len + 1)
+            st = lm_sentence_split(text.data + title_len + 1, text.len - title_len - 1,
+                                   &abs_sents, err);
+        for (size_t i = 0; st == LM_OK && i < abs_sents.n; i++)
+            st = lm_spans_push(&sents, abs_sents.v[i].start + (uint32_t)title_len + 1,
+                               abs_sents.v[i].end + (uint32_t)title_len + 1);
+        lm_spans_free(&abs_sents);
+    }
 
     /* Concept mention spans (bytes) of the query's concepts. */
     mark_list cm = {0};

@@ -136,6 +136,9 @@ typedef struct lm_search_params {
     float prf_weight;         /* their weight relative to typed words */
     int synonyms;             /* expand query concepts with lexicon names */
     float synonym_weight;
+    int dense_prf_docs;       /* query vector += mean vector of the top
+                                 lexical hits (Rocchio in embedding space) */
+    float dense_prf_weight;
 } lm_search_params;
 
 void lm_search_params_default(lm_search_params *p);

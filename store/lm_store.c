@@ -211,15 +211,37 @@ static const char migration_4[] =
     ") WITHOUT ROWID;\n"
     "CREATE INDEX vectors_pmid ON vectors (pmid);\n";
 
+/* Chemical–disease relations, one row per (article, chemical concept,
+ * disease concept), indexed both ways for "what treats X" / "what does Y
+ * cause" queries.  Evidence offsets are code points into title + " " +
+ * abstract. */
+static const char migration_5[] =
+    "CREATE TABLE pairs (\n"
+    "    pmid           INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    chemical_id    TEXT NOT NULL,\n"
+    "    chemical_text  TEXT,\n"
+    "    disease_id     TEXT NOT NULL,\n"
+    "    disease_text   TEXT,\n"
+    "    relation       TEXT NOT NULL,\n"
+    "    score          REAL NOT NULL,\n"
+    "    sentence       INTEGER,\n"
+    "    evidence_start INTEGER,\n"
+    "    evidence_end   INTEGER,\n"
+    "    PRIMARY KEY (pmid, chemical_id, disease_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX pairs_chemical ON pairs (chemical_id);\n"
+    "CREATE INDEX pairs_disease ON pairs (disease_id);\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
 static const char *const counted_tables[] = {
     "articles", "mesh_headings", "publication_types", "sentences",
     "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches",
-    "search_indexed", "search_pending", "embed_models", "vectors"};
+    "search_indexed", "search_pending", "embed_models", "vectors", "pairs"};
 #define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
 
 int lm_store_schema_version(void)
@@ -263,6 +285,8 @@ enum stmt_id {
     ST_SENT_INSERT,
     ST_MENT_INSERT,
     ST_ABBR_INSERT,
+    ST_PAIR_DELETE,
+    ST_PAIR_INSERT,
     ST_COUNT /* must stay last */
 };
 
@@ -315,6 +339,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SENT_INSERT] = "INSERT INTO sentences (pmid, idx, start, \"end\") VALUES (?1, ?2, ?3, ?4)",
     [ST_MENT_INSERT] = "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
                        " sentence, score) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_PAIR_DELETE] = "DELETE FROM pairs WHERE pmid = ?1",
+    [ST_PAIR_INSERT] = "INSERT OR REPLACE INTO pairs (pmid, chemical_id, chemical_text, disease_id,"
+                       " disease_text, relation, score, sentence, evidence_start, evidence_end)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_ABBR_INSERT] = "INSERT INTO abbreviations (pmid, short_form, long_form, start, \"end\")"
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -1021,6 +1049,8 @@ lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_erro
         rc = delete_rows_of(s, ST_MENT_DELETE, pmid);
     if (rc == SQLITE_DONE)
         rc = delete_rows_of(s, ST_ABBR_DELETE, pmid);
+    if (rc == SQLITE_DONE)
+        rc = delete_rows_of(s, ST_PAIR_DELETE, pmid);
     for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_sentences; i++) {
         sqlite3_stmt *q = s->st[ST_SENT_INSERT];
         sqlite3_bind_int64(q, 1, pmid);
@@ -1051,6 +1081,23 @@ lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_erro
         bind_text(q, 3, a->long_form ? a->long_form : "");
         sqlite3_bind_int(q, 4, a->start);
         sqlite3_bind_int(q, 5, a->end);
+        rc = step_once(q);
+    }
+    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_pairs; i++) {
+        const lm_doc_pair *p = &doc->pairs[i];
+        sqlite3_stmt *q = s->st[ST_PAIR_INSERT];
+        sqlite3_bind_int64(q, 1, pmid);
+        bind_text(q, 2, p->chem_id ? p->chem_id : "");
+        bind_text(q, 3, p->chem_text);
+        bind_text(q, 4, p->dis_id ? p->dis_id : "");
+        bind_text(q, 5, p->dis_text);
+        bind_text(q, 6, p->relation ? p->relation : "associated");
+        sqlite3_bind_double(q, 7, (double)p->score);
+        if (p->sentence >= 0) {
+            sqlite3_bind_int(q, 8, p->sentence);
+            sqlite3_bind_int(q, 9, p->evidence_start);
+            sqlite3_bind_int(q, 10, p->evidence_end);
+        }
         rc = step_once(q);
     }
     if (rc != SQLITE_DONE)

@@ -587,6 +587,23 @@ static void test_doc_add_ner(void)
         LM_CHECK_INT(doc.mentions[4].sentence, 1);
     }
     lm_doc_free(&doc);
+
+    /* no abbreviation at all, and a mention the lexicon does not know */
+    const char *plain = "Cardiotoxicity after foo-123.";
+    lm_doc_init(&doc);
+    LM_CHECK(lm_doc_set_text(&doc, plain, NULL, &err) == LM_OK);
+    doc.text_len = strlen(plain);
+    lm_ner_mention two[] = {{0, 14, LM_ENT_DISEASE, 0.9f}, {21, 28, LM_ENT_CHEMICAL, 0.9f}};
+    ner.v = two;
+    ner.n = ner.cap = 2;
+    LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
+    LM_CHECK_INT(doc.n_mentions, 2);
+    if (doc.n_mentions == 2) {
+        LM_CHECK_STR(doc.mentions[0].concept_id, "MESH:D066126");
+        LM_CHECK(doc.mentions[1].concept_id == NULL);
+        LM_CHECK_STR(doc.mentions[1].text, "foo-123");
+    }
+    lm_doc_free(&doc);
     lm_lexicon_free(lex);
 }
 

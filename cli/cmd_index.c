@@ -1,0 +1,169 @@
+/*
+ * `litmine index build|refresh|info|check` — the search index.
+ *
+ *   build    fits a new embedding model on the stored articles (a sample
+ *            of at most --max-fit-docs), embeds every article with it and
+ *            makes it current; queries keep using the previous model until
+ *            the new one is complete.  Also brings the full-text index up
+ *            to date.  Run it once after the first ingest, then whenever
+ *            the collection has changed a lot (nightly is cheap enough).
+ *   refresh  indexes what was ingested since (full text) and embeds new
+ *            articles with the current model; ingest and the nightly run
+ *            call it.
+ *   info     what the index holds.
+ *   check    verifies the full-text index against the articles.
+ */
+#include "../store/lm_search.h"
+#include "lm_cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lm_cmd_index(lm_cli *cli, int argc, char **argv);
+
+static const char usage[] =
+    "usage: litmine index build [--dim N] [--max-fit-docs N] [--vec-format f32|f16|i8]\n"
+    "       litmine index refresh [--vec-format f32|f16|i8]\n"
+    "       litmine index info\n"
+    "       litmine index check\n"
+    "\n"
+    "  build    fit the embedding model on the stored articles (LSA, --dim\n"
+    "           dimensions, default 256), embed every article, make it current;\n"
+    "           also indexes new articles for full-text search\n"
+    "  refresh  index new articles for full-text search and embed those without\n"
+    "           a vector of the current model (ingest runs it automatically)\n"
+    "  info     articles, indexed/pending counts, current model\n"
+    "  check    verify the full-text index against the stored articles\n";
+
+static void progress(void *ctx, const char *phase, int64_t done, int64_t total)
+{
+    const lm_cli *cli = ctx;
+    if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
+        return;
+    fprintf(stderr, "\r%s: %lld/%lld%s", strcmp(phase, "fts") == 0 ? "full-text" : "embed",
+            (long long)done, (long long)total, done >= total ? "\n" : "");
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int lm_cmd_index(lm_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? LM_EXIT_USAGE : LM_EXIT_OK;
+    }
+    const char *sub = argv[1];
+    int is_build = strcmp(sub, "build") == 0, is_refresh = strcmp(sub, "refresh") == 0;
+    int is_info = strcmp(sub, "info") == 0, is_check = strcmp(sub, "check") == 0;
+    if (!is_build && !is_refresh && !is_info && !is_check) {
+        lm_cli_error(cli, "index: unknown subcommand '%s'", sub);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
+    }
+    long dim = 0, max_docs = 0;
+    lm_vec_format format = LM_VEC_F32;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return LM_EXIT_OK;
+        } else if (is_build && strcmp(a, "--dim") == 0 && v) {
+            bad = parse_long(v, 2, 4096, &dim);
+            i++;
+        } else if (is_build && strcmp(a, "--max-fit-docs") == 0 && v) {
+            bad = parse_long(v, 2, 100000000, &max_docs);
+            i++;
+        } else if ((is_build || is_refresh) && strcmp(a, "--vec-format") == 0 && v) {
+            int f = lm_vec_format_parse(v);
+            bad = f < 0;
+            format = (lm_vec_format)(f < 0 ? 0 : f);
+            i++;
+        } else {
+            lm_cli_error(cli, "index %s: unknown or incomplete option '%s'", sub, a);
+            fputs(usage, stderr);
+            return LM_EXIT_USAGE;
+        }
+        if (bad) {
+            lm_cli_error(cli, "index %s: bad value '%s' for %s", sub, v, a);
+            return LM_EXIT_USAGE;
+        }
+    }
+    lm_store *store = NULL;
+    int rc = lm_cli_open_store(cli, is_info, &store);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    lm_error err = {0};
+    lm_status st = LM_OK;
+    if (is_build) {
+        lm_search_build_options o;
+        memset(&o, 0, sizeof o);
+        o.fit.dim = (int)dim;
+        o.max_fit_docs = (size_t)max_docs;
+        o.refresh.format = format;
+        o.refresh.progress = progress;
+        o.refresh.progress_ctx = cli;
+        lm_search_build_stats bs;
+        st = lm_search_build(store, &o, &bs, &err);
+        if (st == LM_OK && !cli->quiet)
+            fprintf(stderr,
+                    "model %lld: %s, %d dimensions, %zu features, fitted on %lld articles "
+                    "in %.1f s (reading %.1f s); %lld vectors in %.1f s; %lld articles "
+                    "added to full text in %.1f s\n",
+                    (long long)bs.model_id, LM_EMBED_KIND, bs.dim, bs.vocab,
+                    (long long)bs.fit_docs, bs.fit_seconds, bs.read_seconds,
+                    (long long)bs.refresh.embedded, bs.refresh.embed_seconds,
+                    (long long)bs.refresh.fts_added, bs.refresh.fts_seconds);
+    } else if (is_refresh) {
+        lm_search_refresh_options o = {0};
+        o.format = format;
+        o.progress = progress;
+        o.progress_ctx = cli;
+        lm_search_refresh_stats rs;
+        st = lm_search_refresh(store, &o, &rs, &err);
+        if (st == LM_OK)
+            lm_cli_info(cli, "full text: %lld added (%.2f s); vectors: %lld embedded (%.2f s)",
+                        (long long)rs.fts_added, rs.fts_seconds, (long long)rs.embedded,
+                        rs.embed_seconds);
+    } else if (is_info) {
+        lm_search_info info;
+        st = lm_search_get_info(store, &info, &err);
+        if (st == LM_OK) {
+            printf("articles             %lld\n", (long long)info.articles);
+            printf("full-text indexed    %lld\n", (long long)info.fts_indexed);
+            printf("full-text pending    %lld\n", (long long)info.fts_pending);
+            if (info.has_model) {
+                printf("model                %lld (%s, %d dimensions, created %s)\n",
+                       (long long)info.model.id, info.model.kind, info.model.dim,
+                       info.model.created_at);
+                printf("model fitted on      %lld articles in %.1f s\n",
+                       (long long)info.model.n_docs, info.model.fit_seconds);
+                printf("vectors              %lld\n", (long long)info.model.n_vectors);
+                printf("vectors missing      %lld\n", (long long)info.missing_vectors);
+            } else {
+                printf("model                none (run `litmine index build`)\n");
+            }
+        }
+    } else {
+        st = lm_search_check(store, &err);
+        if (st == LM_OK)
+            puts("search index: ok");
+    }
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        rc = lm_cli_exit_for(st);
+    }
+    lm_store_close(store);
+    return rc;
+}
