@@ -90,7 +90,7 @@ static int combine(int rc, int step_rc)
     return rc != LM_EXIT_OK ? rc : step_rc;
 }
 
-static int summarize(lm_cli *cli, const char *started_at, double started, int rc)
+static int summarize(lm_cli *cli, int64_t last_log_id, double started, int rc)
 {
     lm_store *store;
     int open_rc = lm_cli_open_store(cli, 0, &store);
@@ -104,7 +104,7 @@ static int summarize(lm_cli *cli, const char *started_at, double started, int rc
     }
     lm_ingest_counts c = {0};
     int64_t runs = 0;
-    if (lm_store_ingest_totals_since(store, started_at, &c, &runs, &err) != LM_OK)
+    if (lm_store_ingest_totals_after(store, last_log_id, &c, &runs, &err) != LM_OK)
         lm_cli_error(cli, "%s", err.msg);
     lm_cli_notice(cli,
                   "run %s: %" PRId64 " sources, %" PRId64 " articles (%" PRId64 " new, %" PRId64
@@ -162,7 +162,7 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_DB;
     lm_signal_install();
     double started = now_seconds();
-    char started_at[32];
+    int64_t last_log_id = 0;
     {
         lm_store *store;
         int open_rc = lm_cli_open_store(cli, 0, &store);
@@ -170,8 +170,14 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
             close(lock);
             return open_rc;
         }
-        snprintf(started_at, sizeof started_at, "%s", lm_store_timestamp(store));
+        lm_error err;
+        lm_status st = lm_store_ingest_last_id(store, &last_log_id, &err);
         lm_store_close(store);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "%s", err.msg);
+            close(lock);
+            return lm_cli_exit_for(st);
+        }
     }
     lm_cli_notice(cli, "run started: watches %s, sync %s", watches, sync);
 
@@ -187,7 +193,7 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
         optind = 0;
         rc = combine(rc, lm_cmd_sync(cli, sync_args[1] ? 2 : 1, sync_args));
     }
-    rc = summarize(cli, started_at, started, rc);
+    rc = summarize(cli, last_log_id, started, rc);
     close(lock);
     return rc;
 }

@@ -100,6 +100,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             o.final = 1;
         } else if (strcmp(a, "--crf") == 0) {
             o.crf = 1;
+        } else if (strcmp(a, "--sgd") == 0) {
+            o.crf = 2;
         } else if (strcmp(a, "--aux-ncbi") == 0) {
             o.aux_ncbi = 1;
         } else if (!v) {
@@ -119,7 +121,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
                 lm_cli_error(cli, "train ner: bad --c2 '%s'", v);
                 return LM_EXIT_USAGE;
             }
-            o.crf = 1;
+            if (!o.crf)
+                o.crf = 1;
             i++;
         } else if (strcmp(a, "--iter") == 0) {
             if (parse_int(v, 1, 100000, &n)) {

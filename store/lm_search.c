@@ -1153,7 +1153,8 @@ static lm_status add_feedback(lm_searcher *srch, const lm_search_params *p, cons
     }
     for (size_t j = 0; j < n; j++)
         terms[j].w *= lm_embed_word_idf(srch->model, terms[j].norm, strlen(terms[j].norm));
-    qsort(terms, n, sizeof *terms, cmp_prf);
+    if (n > 0)
+        qsort(terms, n, sizeof *terms, cmp_prf);
     size_t added = 0;
     double top = n ? terms[0].w : 1;
     for (size_t j = 0; st == LM_OK && j < n && added < (size_t)p->prf_terms; j++) {
@@ -1240,7 +1241,8 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
         if (st == LM_OK && rc != SQLITE_DONE)
             st = lm_store_fail(srch->s, rc, err, "looking up concept mentions");
         sqlite3_reset(q);
-        qsort(docs, n, sizeof *docs, cmp_i64);
+        if (n > 0)
+            qsort(docs, n, sizeof *docs, cmp_i64);
         for (size_t i = 0; st == LM_OK && i < c->n; i++)
             if (n && bsearch(&c->v[i].pmid, docs, n, sizeof *docs, cmp_i64))
                 c->v[i].concepts++;
@@ -1357,7 +1359,9 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
         size_t nh = 0;
         if (st == LM_OK && !vh)
             st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
-        if (st == LM_OK)
+        /* A query with no known feature embeds as zero: it has no
+         * neighbours, rather than every article tied at 0. */
+        if (st == LM_OK && cblas_snrm2(srch->mat.dim, srch->qvec, 1) > 0)
             st = lm_vec_search(&srch->mat, srch->qvec, dk, o.since_year, srch->scores, vh, &nh,
                                err);
         for (size_t i = 0; st == LM_OK && i < nh; i++) {
@@ -1378,7 +1382,7 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
         if (st == LM_OK)
             all.v[all.n - 1] = *src;
     }
-    if (st == LM_OK) {
+    if (st == LM_OK && all.n > 0) {
         qsort(all.v, all.n, sizeof *all.v, cmp_cand_pmid);
         size_t w = 0;
         for (size_t i = 0; i < all.n; i++) {
@@ -1426,7 +1430,8 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
                 break;
             }
         }
-        qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);
+        if (all.n > 0)
+            qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);
     }
     for (size_t i = 0; st == LM_OK && i < all.n && out->n < k; i++) {
         if (o.types) {
@@ -1769,7 +1774,8 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
                 mark_push(&ml, cm.v[c].start - s0, cm.v[c].end - s0) != 0)
                 st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         /* Sorted and merged, so a printer can walk them once. */
-        qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);
+        if (ml.n > 0)
+            qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);
         size_t w = 0;
         for (size_t i = 0; i < ml.n; i++) {
             if (w && ml.v[i].start <= ml.v[w - 1].end) {

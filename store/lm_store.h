@@ -143,15 +143,16 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
 lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
                                lm_error *err);
 
-/* Sums of the ingest-log rows started at or after since (a timestamp as
- * stored, 'YYYY-MM-DDTHH:MM:SSZ'); *runs receives their number. */
-lm_status lm_store_ingest_totals_since(lm_store *s, const char *since, lm_ingest_counts *out,
+/* The id of the newest ingest-log row (0 when empty): a run notes it at
+ * its start and sums the rows after it at the end. */
+lm_status lm_store_ingest_last_id(lm_store *s, int64_t *id, lm_error *err);
+/* Sums of the ingest-log rows with an id above after_id; *runs receives
+ * their number. */
+lm_status lm_store_ingest_totals_after(lm_store *s, int64_t after_id, lm_ingest_counts *out,
                                        int64_t *runs, lm_error *err);
 /* Housekeeping after a nightly run: PRAGMA optimize and a WAL checkpoint
  * that truncates the log file. */
 lm_status lm_store_maintain(lm_store *s, lm_error *err);
-/* The current time as the store writes timestamps. */
-const char *lm_store_timestamp(lm_store *s);
 
 /* ---- read side ----------------------------------------------------------
  * Streaming iteration: the callback sees each row, valid during the call;

@@ -22,19 +22,34 @@ lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
     return LM_OK;
 }
 
-enum { SLOT_TOTALS = LM_STORE_SLOT_LOG + 1 };
+enum { SLOT_TOTALS = LM_STORE_SLOT_LOG + 1, SLOT_LAST_ID };
 
-lm_status lm_store_ingest_totals_since(lm_store *s, const char *since, lm_ingest_counts *out,
+lm_status lm_store_ingest_last_id(lm_store *s, int64_t *id, lm_error *err)
+{
+    sqlite3_stmt *st =
+        lm_store_stmt(s, SLOT_LAST_ID, "SELECT coalesce(max(id), 0) FROM ingest_log", err);
+    if (!st)
+        return err->code;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return lm_store_fail(s, rc, err, "reading the ingest log");
+    return LM_OK;
+}
+
+lm_status lm_store_ingest_totals_after(lm_store *s, int64_t after_id, lm_ingest_counts *out,
                                        int64_t *runs, lm_error *err)
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_TOTALS,
         "SELECT count(*), total(articles), total(inserted), total(replaced), total(unchanged),"
-        " total(older), total(deleted), total(failed) FROM ingest_log WHERE started_at >= ?1",
+        " total(older), total(deleted), total(failed) FROM ingest_log WHERE id > ?1",
         err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 1, after_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *runs = sqlite3_column_int64(st, 0);
@@ -63,9 +78,4 @@ lm_status lm_store_maintain(lm_store *s, lm_error *err)
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
         return lm_store_fail(s, rc, err, "checkpointing the write-ahead log");
     return LM_OK;
-}
-
-const char *lm_store_timestamp(lm_store *s)
-{
-    return lm_store_now(s);
 }

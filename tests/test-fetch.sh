@@ -140,9 +140,10 @@ lm run
 ok "run exits 0 and prints a summary" 'rc_is 0 && err_has "run done: 1 sources, 300 articles (0 new, 0 updated, 300 unchanged)"'
 lm run
 ok "a second run finds nothing new" 'rc_is 0 && err_has "run done: 0 sources"'
-flock "$DB.lock" sleep 3 &
+flock "$DB.lock" sleep 2 &
 LOCKER=$!
-sleep 0.5
+i=0   # until the background flock holds the lock
+while flock -n "$DB.lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 lm run
 ok "a second concurrent run is refused" 'rc_is 4 && err_has "another litmine run"'
 wait $LOCKER

@@ -1,0 +1,362 @@
+/*
+ * Tests for store/lm_search and the query side of nlp/lm_query: safe FTS5
+ * expressions from hostile input, full-text index consistency through
+ * inserts, replacements and deletions (deferred and immediate modes),
+ * retrieval metrics on a hand-computed example, an end-to-end hybrid
+ * search with explanations, and (outside sanitizer builds, with
+ * ../shared/data and LITMINE_SLOW_TESTS=1) the SciFact dev floor.
+ */
+#include "../store/lm_search.h"
+#include "lm_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static lm_store *open_store(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    lm_store *s = NULL;
+    lm_error err = {0};
+    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static void put(lm_store *s, int64_t pmid, int version, int year, const char *title,
+                const char *abstract)
+{
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = pmid;
+    a.version = version;
+    a.year = year;
+    a.title = (char *)title;
+    a.abstract = (char *)abstract;
+    lm_error err = {0};
+    lm_put_result r;
+    LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
+}
+
+/* PMIDs of a lexical search, or -1 on error. */
+static long search(lm_searcher *srch, const char *text, int64_t *out, size_t max)
+{
+    lm_search_results r;
+    lm_search_results_init(&r);
+    lm_search_options o = {LM_SEARCH_LEXICAL, (int)max, 0, 0, NULL};
+    lm_error err = {0};
+    long n = -1;
+    if (lm_searcher_query(srch, text, &o, &r, &err) == LM_OK) {
+        n = (long)r.n;
+        for (size_t i = 0; i < r.n; i++)
+            out[i] = r.hits[i].pmid;
+    } else {
+        fprintf(stderr, "  query \"%s\": %s\n", text, err.msg);
+    }
+    lm_search_results_free(&r);
+    return n;
+}
+
+static void test_fts_expr(void)
+{
+    lm_qterms q;
+    lm_qterms_init(&q);
+    lm_buf b;
+    lm_buf_init(&b);
+    lm_error err = {0};
+    LM_CHECK(lm_query_parse("BRCA1 and the \"repair\"", NULL, &q, &err) == LM_OK);
+    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK);
+    LM_CHECK_STR(lm_buf_cstr(&b), "\"brca1\" OR \"repair\"");
+    lm_query_options po = {0, 1, 0.25f};
+    LM_CHECK(lm_query_parse("DNA repair, BRCA1", &po, &q, &err) == LM_OK);
+    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK);
+    LM_CHECK_STR(lm_buf_cstr(&b), "\"dna\" OR \"repair\" OR \"dna repair\" OR \"brca1\" OR "
+                                  "\"repair brca1\"");
+    LM_CHECK(q.n == 5 && fabsf(q.v[2].weight - 0.25f) < 1e-6f && q.v[2].kind == LM_QTERM_PHRASE);
+    /* Only stopwords: kept rather than an empty query. */
+    LM_CHECK(lm_query_parse("to be or not", NULL, &q, &err) == LM_OK && q.n == 4);
+    LM_CHECK(lm_query_parse("\"-:*()", NULL, &q, &err) == LM_OK && q.n == 0);
+    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK && b.len == 0);
+    lm_buf_reset(&b);
+    LM_CHECK(lm_query_fts_quote(&b, "a\"b", 3) == LM_OK);
+    LM_CHECK_STR(lm_buf_cstr(&b), "\"a\"\"b\"");
+    lm_buf_free(&b);
+    lm_qterms_free(&q);
+
+    /* Hostile input never reaches FTS5 as syntax. */
+    lm_store *s = open_store("safe.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    put(s, 1, 1, 2020, "NEAR and OR in titles", "AND NOT: p53* (mdm2) \"quoted\" - minus");
+    lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
+    LM_CHECK(lm_search_refresh(s, &ro, NULL, NULL) == LM_OK);
+    lm_searcher *srch = NULL;
+    lm_error e2 = {0};
+    LM_CHECK(lm_searcher_open(s, NULL, &srch, &e2) == LM_OK);
+    const char *hostile[] = {
+        "\"unbalanced", "a\"b\"c", "-p53", "p53-", "title:p53", "p53*", "*", "NEAR(p53 mdm2)",
+        "NEAR", "(mdm2", "mdm2)", "AND", "OR OR", "NOT p53", "p53 AND NOT", "^p53", "{title}: x",
+        "+ - : * ( ) \" ' ;", "'; DROP TABLE articles; --", "", "   ", "\xff\xfe broken utf8",
+        "α-synuclein β2"};
+    int64_t ids[8];
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
+        LM_CHECK(search(srch, hostile[i], ids, 8) >= 0);
+    LM_CHECK(search(srch, "NOT p53", ids, 8) == 1 && ids[0] == 1);
+    LM_CHECK(search(srch, "mdm2)", ids, 8) == 1);
+    LM_CHECK(search(srch, "absent words only", ids, 8) == 0);
+    lm_searcher_close(srch);
+    lm_error e3 = {0};
+    LM_CHECK(lm_search_check(s, &e3) == LM_OK);
+    lm_store_close(s);
+}
+
+static void consistency(lm_fts_mode mode)
+{
+    lm_store *s = open_store(mode == LM_FTS_IMMEDIATE ? "imm.db" : "def.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_search_set_fts_mode(s, mode, &err) == LM_OK);
+    put(s, 10, 1, 2019, "Olaparib in ovarian cancer", "PARP inhibition and BRCA1.");
+    put(s, 11, 1, 2020, "Metformin and glucose", "Diabetes outcomes.");
+    put(s, 12, 1, 2021, "Statins", "Cholesterol lowering.");
+    lm_search_info info;
+    LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
+    LM_CHECK_INT(info.articles, 3);
+    LM_CHECK_INT(info.fts_pending, mode == LM_FTS_IMMEDIATE ? 0 : 3);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    lm_search_refresh_stats rs;
+    lm_search_refresh_options ro = {1, LM_VEC_F32, 2, NULL, NULL};   /* batches of 2 */
+    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK_INT(rs.fts_added, mode == LM_FTS_IMMEDIATE ? 0 : 3);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+
+    lm_searcher *srch = NULL;
+    LM_CHECK(lm_searcher_open(s, NULL, &srch, &err) == LM_OK);
+    int64_t ids[8];
+    LM_CHECK(search(srch, "olaparib", ids, 8) == 1 && ids[0] == 10);
+
+    /* A new version replaces the text: the old words stop matching at
+     * once, the new ones after the refresh. */
+    put(s, 10, 2, 2019, "Niraparib in ovarian cancer", "PARP inhibition.");
+    LM_CHECK(search(srch, "olaparib", ids, 8) == 0);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK(search(srch, "niraparib", ids, 8) == 1 && ids[0] == 10);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+
+    /* Deleting an indexed article, and one deleted before it was indexed. */
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, 11, &deleted, &err) == LM_OK && deleted);
+    LM_CHECK(search(srch, "metformin", ids, 8) == 0);
+    put(s, 13, 1, 2022, "Aspirin", "Platelets.");
+    LM_CHECK(lm_store_delete_article(s, 13, &deleted, &err) == LM_OK && deleted);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK_INT(rs.pending_dropped, mode == LM_FTS_IMMEDIATE ? 0 : 1);
+    LM_CHECK(search(srch, "aspirin", ids, 8) == 0);
+    LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
+    LM_CHECK(info.articles == 2 && info.fts_indexed == 2 && info.fts_pending == 0);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    /* A full rebuild agrees. */
+    LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    LM_CHECK(search(srch, "statins", ids, 8) == 1 && ids[0] == 12);
+    lm_searcher_close(srch);
+    lm_store_close(s);
+}
+
+static void test_fts_consistency_deferred(void)
+{
+    consistency(LM_FTS_DEFERRED);
+}
+
+static void test_fts_consistency_immediate(void)
+{
+    consistency(LM_FTS_IMMEDIATE);
+}
+
+static void test_metrics(void)
+{
+    /* Ranking d1 d2 d3 d4; relevant d2, d4, d9 (grade 1).
+     * DCG@10 = 1/log2(3) + 1/log2(5) = 0.630930 + 0.430677 = 1.061606
+     * IDCG@10 = 1 + 1/log2(3) + 1/log2(4) = 2.130930
+     * nDCG@10 = 0.498190; Recall@100 = 2/3; MRR@10 = 1/2. */
+    int64_t ranked[] = {1, 2, 3, 4};
+    lm_qrel rel[] = {{2, 1}, {4, 1}, {9, 1}};
+    LM_CHECK(fabs(lm_metric_ndcg(ranked, 4, rel, 3, 10) - 0.498190) < 1e-6);
+    LM_CHECK(fabs(lm_metric_recall(ranked, 4, rel, 3, 100) - 2.0 / 3.0) < 1e-12);
+    LM_CHECK(fabs(lm_metric_mrr(ranked, 4, rel, 3, 10) - 0.5) < 1e-12);
+    /* Cut-offs: within the top 1 nothing is relevant. */
+    LM_CHECK(lm_metric_ndcg(ranked, 4, rel, 3, 1) == 0.0);
+    LM_CHECK(lm_metric_mrr(ranked, 4, rel, 3, 1) == 0.0);
+    LM_CHECK(fabs(lm_metric_recall(ranked, 4, rel, 3, 2) - 1.0 / 3.0) < 1e-12);
+    /* Graded: d1 grade 2, d3 grade 1, ranking d3 d1.
+     * DCG = 1 + 2/log2(3) = 2.261860; IDCG = 2 + 1/log2(3) = 2.630930. */
+    int64_t r2[] = {3, 1};
+    lm_qrel g2[] = {{1, 2}, {3, 1}};
+    LM_CHECK(fabs(lm_metric_ndcg(r2, 2, g2, 2, 10) - 2.261860 / 2.630930) < 1e-6);
+    /* Perfect ranking and nothing relevant. */
+    int64_t r3[] = {2, 4, 9};
+    LM_CHECK(fabs(lm_metric_ndcg(r3, 3, rel, 3, 10) - 1.0) < 1e-12);
+    lm_qrel none[] = {{5, 0}};
+    LM_CHECK(lm_metric_ndcg(r3, 3, none, 1, 10) == 0.0 && lm_metric_recall(r3, 3, none, 1, 10) == 0);
+}
+
+static const char *topics[][2] = {
+    {"Insulin resistance in type 2 diabetes",
+     "Insulin signalling and glucose uptake are impaired in diabetes. Metformin lowers glucose."},
+    {"Glucose control with metformin",
+     "Metformin improves glycemic control in diabetes. Insulin doses fell."},
+    {"Chemotherapy for metastatic breast cancer",
+     "Tumor response to chemotherapy was measured. Breast cancer metastasis shrank."},
+    {"Radiotherapy of lung carcinoma",
+     "Carcinoma of the lung responded to radiotherapy. Tumor growth slowed."},
+};
+
+static void test_hybrid_end_to_end(void)
+{
+    lm_store *s = open_store("hybrid.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    for (int i = 0; i < 40; i++)
+        put(s, 100 + i, 1, 2000 + i % 20, topics[i % 4][0], topics[i % 4][1]);
+    lm_error err = {0};
+    lm_search_build_options bo;
+    memset(&bo, 0, sizeof bo);
+    bo.fit.dim = 4;
+    bo.refresh.format = LM_VEC_I8;
+    lm_search_build_stats bs;
+    LM_CHECK(lm_search_build(s, &bo, &bs, &err) == LM_OK);
+    LM_CHECK(bs.model_id > 0 && bs.dim == 4 && bs.fit_docs == 40);
+    LM_CHECK_INT(bs.refresh.embedded, 40);
+    LM_CHECK_INT(bs.refresh.fts_added, 40);
+    lm_search_info info;
+    LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
+    LM_CHECK(info.has_model && info.model.n_vectors == 40 && info.missing_vectors == 0);
+
+    /* New articles get vectors of the current model at refresh. */
+    put(s, 200, 1, 2023, "Metformin and insulin in diabetes", "Glucose fell.");
+    lm_search_refresh_stats rs;
+    LM_CHECK(lm_search_refresh(s, NULL, &rs, &err) == LM_OK);
+    LM_CHECK(rs.embedded == 1 && rs.fts_added == 1 && rs.model_id == bs.model_id);
+
+    /* A second build replaces the model; the old one's vectors go. */
+    lm_search_build_stats bs2;
+    LM_CHECK(lm_search_build(s, &bo, &bs2, &err) == LM_OK);
+    LM_CHECK(bs2.model_id > bs.model_id);
+    int64_t n_old = -1;
+    LM_CHECK(lm_vec_count(s, bs.model_id, &n_old, &err) == LM_OK && n_old == 0);
+
+    lm_searcher *srch = NULL;
+    LM_CHECK(lm_searcher_open(s, NULL, &srch, &err) == LM_OK);
+    if (!srch) {
+        lm_store_close(s);
+        return;
+    }
+    LM_CHECK(lm_searcher_has_vectors(srch) && lm_searcher_vectors(srch) == 41);
+    lm_search_results r;
+    lm_search_results_init(&r);
+    lm_search_options od0 = {LM_SEARCH_DENSE, 3, 0, 0, NULL};
+    for (int mode = LM_SEARCH_HYBRID; mode <= LM_SEARCH_DENSE; mode++) {
+        lm_search_options o = {(lm_search_mode)mode, 5, 0, 0, NULL};
+        LM_CHECK(lm_searcher_query(srch, "glycemic control with metformin", &o, &r, &err) ==
+                 LM_OK);
+        LM_CHECK_INT(r.n, 5);
+        int ok = r.n == 5;
+        for (size_t i = 0; i < r.n; i++)   /* topics 0 and 1, and 200 */
+            ok &= r.hits[i].pmid == 200 || (r.hits[i].pmid - 100) % 4 <= 1;
+        if (!ok)
+            for (size_t i = 0; i < r.n; i++)
+                fprintf(stderr, "  mode %d hit %lld %.3f\n", mode, (long long)r.hits[i].pmid,
+                        r.hits[i].score);
+        LM_CHECK(ok);
+        LM_CHECK(r.mode_used == (lm_search_mode)mode);
+    }
+    /* Words in over half of the articles are not features: such a query
+     * embeds as zero and has no dense neighbours. */
+    LM_CHECK(lm_searcher_query(srch, "diabetes", &od0, &r, &err) == LM_OK && r.n == 0);
+    /* Dense finds the topic without a shared word. */
+    lm_search_options od = {LM_SEARCH_DENSE, 3, 0, 0, NULL};
+    LM_CHECK(lm_searcher_query(srch, "carcinoma radiotherapy", &od, &r, &err) == LM_OK);
+    LM_CHECK(r.n == 3 && (r.hits[0].pmid - 100) % 4 >= 2);
+    /* --since */
+    lm_search_options os = {LM_SEARCH_HYBRID, 50, 2015, 0, NULL};
+    LM_CHECK(lm_searcher_query(srch, "chemotherapy tumor", &os, &r, &err) == LM_OK);
+    int since_ok = r.n > 0;
+    for (size_t i = 0; i < r.n; i++)
+        since_ok &= r.hits[i].pmid == 200 || (r.hits[i].pmid - 100) % 20 >= 15;
+    LM_CHECK(since_ok);
+    /* --type needs mentions: none stored, so nothing qualifies. */
+    lm_search_options ot = {LM_SEARCH_HYBRID, 5, 0, 1u << 1, NULL};
+    LM_CHECK(lm_searcher_query(srch, "chemotherapy", &ot, &r, &err) == LM_OK && r.n == 0);
+
+    /* Explanation: the best sentence, with the query words marked. */
+    lm_search_options oe = {LM_SEARCH_LEXICAL, 1, 0, 0, NULL};
+    LM_CHECK(lm_searcher_query(srch, "tumor chemotherapy response", &oe, &r, &err) == LM_OK);
+    lm_search_explanation e;
+    LM_CHECK(r.n == 1 && lm_searcher_explain(srch, &r, 0, &e, &err) == LM_OK);
+    if (r.n == 1) {
+        LM_CHECK_STR(e.sentence, "Tumor response to chemotherapy was measured.");
+        LM_CHECK_STR(e.title, "Chemotherapy for metastatic breast cancer");
+        LM_CHECK_INT(e.n_marks, 3);
+        LM_CHECK(e.n_marks == 3 && e.marks[0].start == 0 && e.marks[0].end == 5 &&
+                 e.marks[1].start == 6 && e.marks[2].start == 18 && e.marks[2].end == 30);
+        LM_CHECK(e.year >= 2000 && e.n_pairs == 0);
+        lm_search_explanation_free(&e);
+    }
+    LM_CHECK(lm_searcher_explain(srch, &r, 5, &e, &err) == LM_ERR_USAGE);
+    lm_search_results_free(&r);
+    lm_searcher_close(srch);
+    lm_store_close(s);
+}
+
+/* The SciFact dev floor runs the real binary on the real benchmark; too
+ * slow under sanitizers, so it runs in `make bench` and here only when
+ * asked (LITMINE_SLOW_TESTS=1) in an optimised build. */
+static void test_scifact_floor(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    LM_SKIP("SciFact floor: sanitizer build (runs in make bench)");
+#else
+    const char *data = lm_test_shared_data();
+    if (!data)
+        LM_SKIP("../shared/data not present");
+    if (!getenv("LITMINE_SLOW_TESTS"))
+        LM_SKIP("SciFact floor: set LITMINE_SLOW_TESTS=1 (runs in make bench)");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "LITMINE_CONFIG= ./litmine eval search --corpus %s/scifact/corpus.jsonl.gz"
+             " --queries %s/scifact/queries.dev.jsonl --qrels %s/scifact/qrels.dev.tsv",
+             data, data, data);
+    FILE *p = popen(cmd, "r");
+    LM_CHECK(p != NULL);
+    if (!p)
+        return;
+    char line[256];
+    double ndcg = -1;
+    while (fgets(line, sizeof line, p))
+        if (strncmp(line, "nDCG@10 ", 8) == 0)
+            ndcg = strtod(line + 8, NULL);
+    pclose(p);
+    fprintf(stderr, "  SciFact dev nDCG@10 %.4f\n", ndcg);
+    LM_CHECK(ndcg >= 0.715);
+#endif
+}
+
+int main(void)
+{
+    LM_RUN(test_fts_expr);
+    LM_RUN(test_fts_consistency_deferred);
+    LM_RUN(test_fts_consistency_immediate);
+    LM_RUN(test_metrics);
+    LM_RUN(test_hybrid_end_to_end);
+    LM_RUN(test_scifact_floor);
+    return LM_DONE();
+}
