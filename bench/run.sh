@@ -106,3 +106,23 @@ if shares:
 PY
     done
 fi
+
+# --- search: dense latency curve, ingest with deferred vs immediate FTS
+# maintenance, model fit time, embedding throughput, query latency at
+# BENCH_SEARCH_DOCS synthetic abstracts (default 100000), and SciFact dev
+# quality per mode with the plain-FTS5 baseline.
+echo
+echo "search:"
+if [ -x build/rel/bench/bench-search ]; then
+    OPENBLAS_NUM_THREADS=1 build/rel/bench/bench-search vectors
+    OPENBLAS_NUM_THREADS=1 build/rel/bench/bench-search store "$WORK" "${BENCH_SEARCH_DOCS:-100000}"
+    rm -f "$WORK"/bench-imm.db* "$WORK"/bench-search.db*
+fi
+SF=../shared/data/scifact
+if [ -d "$SF" ] && $LITMINE eval search --help >/dev/null 2>&1; then
+    echo "SciFact dev (150 queries):"
+    $LITMINE eval search --corpus "$SF/corpus.jsonl.gz" --queries "$SF/queries.dev.jsonl" \
+        --qrels "$SF/qrels.dev.tsv" --mode all | sed 's/^/  /'
+else
+    echo "SciFact eval: skipped (no ../shared/data/scifact or eval search not built)"
+fi

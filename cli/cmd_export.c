@@ -1,13 +1,17 @@
 /*
- * `litmine export articles --format csv|tsv|jsonl [--out FILE] [--excel]`
+ * `litmine export articles|mentions|concepts|pairs` — stored data for
+ * spreadsheets, R/pandas and the field's tools.
  *
- * Streams rows from the store through lm_rows, so memory stays flat for any
- * database size.  With --out the rows go to FILE.partial first and the file
- * is renamed into place only after the last row is written and flushed: a
- * failed export (disk full, Ctrl-C) never leaves a truncated FILE that a
- * script could mistake for a complete one.  Column order is part of the
- * interface (README.md) and only ever grows at the end.
+ * Rows stream from the store through lm_rows (CSV per RFC 4180, TSV, JSON
+ * Lines) or, for mentions, as PubTator documents; memory stays flat for any
+ * database size.  With --out the rows go to FILE.partial first and the
+ * file is renamed into place only after the last row is written and
+ * flushed, so a failed export (disk full, Ctrl-C) never leaves a truncated
+ * FILE that a script could take for a complete one.  Column order is part
+ * of the interface (README.md) and only ever grows at the end.
  */
+#include "../nlp/lm_query.h"
+#include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_rows.h"
 #include "lm_cli.h"
@@ -15,28 +19,56 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: litmine export articles [--format csv|tsv|jsonl] [--out FILE] [--excel]\n"
+    "usage: litmine export articles|mentions|concepts|pairs [--format csv|tsv|jsonl|pubtator]\n"
+    "                      [--type Chemical|Disease|Gene] [--concept ID] [--since YYYY-MM-DD]\n"
+    "                      [--query TEXT] [--min-score X] [--out FILE] [--excel]\n"
     "\n"
-    "  --format F   csv (RFC 4180, default), tsv or jsonl\n"
-    "  --out FILE   write to FILE (atomically) instead of stdout\n"
-    "  --excel      start CSV output with a UTF-8 byte-order mark for Excel\n"
+    "  --format F     csv (RFC 4180, default), tsv, jsonl; pubtator for mentions\n"
+    "  --type T       mentions/concepts of this type; articles mentioning one\n"
+    "  --concept ID   this concept, e.g. MESH:D003920 (pairs: as chemical or disease)\n"
+    "  --since DATE   articles ingested on or after DATE\n"
+    "  --query TEXT   articles whose title/abstract contain every word of TEXT\n"
+    "  --min-score X  mentions/pairs scoring at least X (0..1)\n"
+    "  --out FILE     write to FILE (atomically) instead of stdout\n"
+    "  --excel        start CSV output with a UTF-8 byte-order mark for Excel\n"
     "\n"
-    "articles columns: pmid, version, title, abstract, journal, year, doi,\n"
-    "                  language, date_revised\n";
+    "Columns:\n"
+    "  articles  pmid, version, title, abstract, journal, year, doi, language, date_revised\n"
+    "  mentions  pmid, start, end, text, type, concept_id, sentence, score\n"
+    "  concepts  concept_id, type, name, mentions, articles, first_year, last_year\n"
+    "  pairs     pmid, chemical_id, chemical_text, disease_id, disease_text, relation,\n"
+    "            score, evidence_start, evidence_end, evidence\n"
+    "Offsets are character (code point) offsets into title + \" \" + abstract.\n";
 
 static const char *const article_columns[] = {"pmid",  "version", "title",
                                               "abstract", "journal", "year",
                                               "doi",   "language", "date_revised"};
+static const char *const mention_columns[] = {"pmid", "start",      "end",      "text",
+                                              "type", "concept_id", "sentence", "score"};
+static const char *const concept_columns[] = {"concept_id", "type",       "name",     "mentions",
+                                              "articles",   "first_year", "last_year"};
+static const char *const pair_columns[] = {"pmid",         "chemical_id", "chemical_text",
+                                           "disease_id",   "disease_text", "relation",
+                                           "score",        "evidence_start", "evidence_end",
+                                           "evidence"};
 
 typedef struct export_ctx {
     lm_rows rows;
     lm_error *err;
+    /* PubTator output */
+    FILE *out;
+    lm_store *store;
+    int64_t current_pmid;
 } export_ctx;
+
+#define N_COLS(a) (sizeof a / sizeof a[0])
 
 static lm_status write_article(void *ctx, const lm_article *a)
 {
@@ -56,29 +88,180 @@ static lm_status write_article(void *ctx, const lm_article *a)
     return st;
 }
 
+static lm_status write_mention(void *ctx, const lm_mention_row *m)
+{
+    export_ctx *x = ctx;
+    lm_rows *r = &x->rows;
+    lm_error *err = x->err;
+    lm_status st = lm_rows_int(r, m->pmid, err);
+    if (st == LM_OK) st = lm_rows_int(r, m->start, err);
+    if (st == LM_OK) st = lm_rows_int(r, m->end, err);
+    if (st == LM_OK) st = lm_rows_text(r, m->text, err);
+    if (st == LM_OK) st = lm_rows_text(r, m->type, err);
+    if (st == LM_OK) st = lm_rows_text(r, m->concept_id, err);
+    if (st == LM_OK) st = m->sentence >= 0 ? lm_rows_int(r, m->sentence, err) : lm_rows_null(r, err);
+    if (st == LM_OK) st = lm_rows_real(r, m->score, err);
+    if (st == LM_OK) st = lm_rows_end(r, err);
+    return st;
+}
+
+/* PubTator: the document's title and abstract lines before its first
+ * mention, a blank line between documents. */
+static lm_status write_pubtator_mention(void *ctx, const lm_mention_row *m)
+{
+    export_ctx *x = ctx;
+    if (m->pmid != x->current_pmid) {
+        lm_article a;
+        lm_article_init(&a);
+        lm_status st = lm_store_get_article(x->store, m->pmid, &a, NULL, NULL, x->err);
+        if (st != LM_OK)
+            return st;
+        fprintf(x->out, "%s%" PRId64 "|t|%s\n%" PRId64 "|a|%s\n", x->current_pmid ? "\n" : "",
+                a.pmid, a.title ? a.title : "", a.pmid, a.abstract ? a.abstract : "");
+        lm_article_free(&a);
+        x->current_pmid = m->pmid;
+    }
+    fprintf(x->out, "%" PRId64 "\t%d\t%d\t%s\t%s\t%s\n", m->pmid, m->start, m->end, m->text,
+            m->type, m->concept_id ? m->concept_id : "");
+    if (ferror(x->out))
+        return lm_error_set(x->err, LM_ERR_IO, "write failed: %s", strerror(errno));
+    return LM_OK;
+}
+
+static lm_status write_concept(void *ctx, const lm_concept_row *c)
+{
+    export_ctx *x = ctx;
+    lm_rows *r = &x->rows;
+    lm_error *err = x->err;
+    lm_status st = lm_rows_text(r, c->concept_id, err);
+    if (st == LM_OK) st = lm_rows_text(r, c->type, err);
+    if (st == LM_OK) st = lm_rows_text(r, c->name, err);
+    if (st == LM_OK) st = lm_rows_int(r, c->mentions, err);
+    if (st == LM_OK) st = lm_rows_int(r, c->articles, err);
+    if (st == LM_OK) st = c->first_year ? lm_rows_int(r, c->first_year, err) : lm_rows_null(r, err);
+    if (st == LM_OK) st = c->last_year ? lm_rows_int(r, c->last_year, err) : lm_rows_null(r, err);
+    if (st == LM_OK) st = lm_rows_end(r, err);
+    return st;
+}
+
+static lm_status write_pair(void *ctx, const lm_pair_row *p)
+{
+    export_ctx *x = ctx;
+    lm_rows *r = &x->rows;
+    lm_error *err = x->err;
+    int has_ev = p->evidence_start >= 0;
+    lm_status st = lm_rows_int(r, p->pmid, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->chemical_id, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->chemical_text, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->disease_id, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->disease_text, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->relation, err);
+    if (st == LM_OK) st = lm_rows_real(r, p->score, err);
+    if (st == LM_OK) st = has_ev ? lm_rows_int(r, p->evidence_start, err) : lm_rows_null(r, err);
+    if (st == LM_OK) st = has_ev ? lm_rows_int(r, p->evidence_end, err) : lm_rows_null(r, err);
+    if (st == LM_OK) st = lm_rows_text(r, p->evidence, err);
+    if (st == LM_OK) st = lm_rows_end(r, err);
+    return st;
+}
+
+/* Every word of the user's text as a quoted FTS5 string, all required:
+ * no input can form FTS5 syntax (lm_query_fts_quote). */
+static lm_status match_all_words(const char *text, lm_buf *out, lm_error *err)
+{
+    lm_words words;
+    lm_words_init(&words);
+    lm_status st = lm_words_split(text, strlen(text), &words, err);
+    for (size_t i = 0; st == LM_OK && i < words.n; i++) {
+        if (out->len)
+            lm_buf_append_str(out, " AND ");
+        st = lm_query_fts_quote(out, words.v[i].norm, words.v[i].len);
+    }
+    lm_words_free(&words);
+    if (st == LM_OK && out->len == 0)
+        st = lm_error_set(err, LM_ERR_USAGE, "--query: no words in \"%s\"", text);
+    return st;
+}
+
+typedef enum table { T_ARTICLES, T_MENTIONS, T_CONCEPTS, T_PAIRS } table;
+
+static int parse_table(const char *name, table *t)
+{
+    static const char *const names[] = {"articles", "mentions", "concepts", "pairs"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *t = (table)i;
+            return 1;
+        }
+    return 0;
+}
+
+static lm_status run_export(lm_store *store, table t, const lm_export_filter *f, int pubtator,
+                            export_ctx *x, lm_error *err)
+{
+    switch (t) {
+    case T_ARTICLES: return lm_store_export_articles(store, f, write_article, x, err);
+    case T_MENTIONS:
+        return lm_store_export_mentions(store, f, pubtator ? write_pubtator_mention : write_mention,
+                                        x, err);
+    case T_CONCEPTS: return lm_store_export_concepts(store, f, write_concept, x, err);
+    case T_PAIRS: return lm_store_export_pairs(store, f, write_pair, x, err);
+    }
+    return LM_ERR_USAGE;
+}
+
 int lm_cmd_export(lm_cli *cli, int argc, char **argv)
 {
-    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
-                                            {"out", required_argument, NULL, 'o'},
-                                            {"excel", no_argument, NULL, 'x'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+        {"excel", no_argument, NULL, 'x'},        {"type", required_argument, NULL, 't'},
+        {"concept", required_argument, NULL, 'c'}, {"since", required_argument, NULL, 's'},
+        {"query", required_argument, NULL, 'q'},  {"min-score", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     lm_error err;
     lm_rows_format format = LM_ROWS_CSV;
-    const char *out_path = NULL;
-    int excel = 0;
+    int pubtator = 0, excel = 0;
+    const char *out_path = NULL, *query = NULL;
+    lm_export_filter f = {0};
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (lm_rows_parse_format(optarg, &format, &err) != LM_OK) {
+            if (strcmp(optarg, "pubtator") == 0) {
+                pubtator = 1;
+            } else if (lm_rows_parse_format(optarg, &format, &err) != LM_OK) {
                 lm_cli_error(cli, "%s", err.msg);
                 return LM_EXIT_USAGE;
             }
             break;
         case 'o': out_path = optarg; break;
         case 'x': excel = 1; break;
+        case 't':
+            if (strcmp(optarg, "Chemical") && strcmp(optarg, "Disease") && strcmp(optarg, "Gene")) {
+                lm_cli_error(cli, "--type: expected Chemical, Disease or Gene, got \"%s\"", optarg);
+                return LM_EXIT_USAGE;
+            }
+            f.type = optarg;
+            break;
+        case 'c': f.concept = optarg; break;
+        case 's':
+            if (strlen(optarg) < 10 || optarg[4] != '-' || optarg[7] != '-') {
+                lm_cli_error(cli, "--since: expected YYYY-MM-DD, got \"%s\"", optarg);
+                return LM_EXIT_USAGE;
+            }
+            f.since = optarg;
+            break;
+        case 'q': query = optarg; break;
+        case 'm': {
+            char *end;
+            f.min_score = strtod(optarg, &end);
+            if (*end || end == optarg || f.min_score < 0 || f.min_score > 1) {
+                lm_cli_error(cli, "--min-score: expected a number in 0..1, got \"%s\"", optarg);
+                return LM_EXIT_USAGE;
+            }
+            f.has_min_score = 1;
+            break;
+        }
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
             lm_cli_error(cli, "export: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -86,59 +269,77 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        lm_cli_error(cli, "export: expected one of: articles");
+    table t;
+    if (optind != argc - 1 || !parse_table(argv[optind], &t)) {
+        lm_cli_error(cli, "export: expected one of articles, mentions, concepts, pairs");
         fputs(usage, stderr);
         return LM_EXIT_USAGE;
     }
-    if (strcmp(argv[optind], "articles") != 0) {
-        lm_cli_error(cli, "export: unknown table '%s' (expected: articles)", argv[optind]);
+    if (pubtator && t != T_MENTIONS) {
+        lm_cli_error(cli, "export: --format pubtator is for mentions");
         return LM_EXIT_USAGE;
+    }
+    if ((t == T_PAIRS && f.type) || (t == T_ARTICLES && f.has_min_score)) {
+        lm_cli_error(cli, "export %s: %s does not apply", argv[optind],
+                     t == T_PAIRS ? "--type" : "--min-score");
+        return LM_EXIT_USAGE;
+    }
+    lm_buf match;
+    lm_buf_init(&match);
+    if (query) {
+        if (match_all_words(query, &match, &err) != LM_OK) {
+            lm_cli_error(cli, "%s", err.msg);
+            lm_buf_free(&match);
+            return LM_EXIT_USAGE;
+        }
+        f.fts_match = lm_buf_cstr(&match);
     }
 
     lm_store *store;
-    int open_rc = lm_cli_open_store(cli, 1, &store);
-    if (open_rc != LM_EXIT_OK)
-        return open_rc;
-    lm_status st;
-
+    int rc = lm_cli_open_store(cli, 1, &store);
+    if (rc != LM_EXIT_OK) {
+        lm_buf_free(&match);
+        return rc;
+    }
     FILE *out = stdout;
     lm_buf partial;
     lm_buf_init(&partial);
+    lm_status st = LM_OK;
     if (out_path) {
-        if (lm_buf_printf(&partial, "%s.partial", out_path) != LM_OK) {
-            lm_store_close(store);
-            lm_cli_error(cli, "out of memory");
-            return LM_EXIT_FAILURE;
-        }
+        lm_buf_printf(&partial, "%s.partial", out_path);
         out = fopen(lm_buf_cstr(&partial), "wb");
-        if (!out) {
-            lm_cli_error(cli, "cannot create %s: %s", lm_buf_cstr(&partial), strerror(errno));
-            lm_buf_free(&partial);
-            lm_store_close(store);
-            return LM_EXIT_FAILURE;
-        }
-    }
-
-    export_ctx x = {.err = &err};
-    st = lm_rows_init(&x.rows, out, format, article_columns,
-                      sizeof article_columns / sizeof article_columns[0], excel, &err);
-    if (st == LM_OK)
-        st = lm_store_each_article(store, write_article, &x, &err);
-    if (st == LM_OK && fflush(out) != 0)
-        st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
-    if (out_path) {
-        if (fclose(out) != 0 && st == LM_OK)
-            st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
-        if (st == LM_OK && rename(lm_buf_cstr(&partial), out_path) != 0)
-            st = lm_error_set(&err, LM_ERR_IO, "cannot rename to %s: %s", out_path,
+        if (!out)
+            st = lm_error_set(&err, LM_ERR_IO, "cannot create %s: %s", lm_buf_cstr(&partial),
                               strerror(errno));
-        if (st != LM_OK)
-            unlink(lm_buf_cstr(&partial));
+    }
+    if (st == LM_OK) {
+        export_ctx x = {.err = &err, .out = out, .store = store};
+        static const char *const *const columns[] = {article_columns, mention_columns,
+                                                      concept_columns, pair_columns};
+        static const size_t n_columns[] = {N_COLS(article_columns), N_COLS(mention_columns),
+                                           N_COLS(concept_columns), N_COLS(pair_columns)};
+        if (!pubtator)
+            st = lm_rows_init(&x.rows, out, format, columns[t], n_columns[t], excel, &err);
+        if (st == LM_OK)
+            st = run_export(store, t, &f, pubtator, &x, &err);
+        if (st == LM_OK && pubtator && x.current_pmid)
+            fputc('\n', out);
+        if (st == LM_OK && fflush(out) != 0)
+            st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
+        if (out_path) {
+            if (fclose(out) != 0 && st == LM_OK)
+                st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
+            if (st == LM_OK && rename(lm_buf_cstr(&partial), out_path) != 0)
+                st = lm_error_set(&err, LM_ERR_IO, "cannot rename to %s: %s", out_path,
+                                  strerror(errno));
+            if (st != LM_OK)
+                unlink(lm_buf_cstr(&partial));
+        }
     }
     if (st != LM_OK)
         lm_cli_error(cli, "export: %s", err.msg);
     lm_buf_free(&partial);
+    lm_buf_free(&match);
     lm_store_close(store);
     return lm_cli_exit_for(st);
 }

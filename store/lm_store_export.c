@@ -1,0 +1,218 @@
+/*
+ * Export queries.  Each filter is a bound parameter that disables itself
+ * when NULL ("?1 IS NULL OR ..."), so one prepared statement per entity
+ * serves every combination of filters.
+ */
+#include "lm_store_export.h"
+#include "lm_store_internal.h"
+
+enum {
+    SLOT_MENTIONS = LM_STORE_SLOT_EXPORT,
+    SLOT_PAIRS,
+    SLOT_CONCEPTS,
+    SLOT_ARTICLES
+};
+
+/* Shared WHERE terms over an article alias "a"; parameters ?3 (since) and
+ * ?5 (FTS match). */
+#define ARTICLE_FILTERS                                                                   \
+    " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
+    " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))"
+
+static void bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
+{
+    if (f->type)
+        sqlite3_bind_text(st, 1, f->type, -1, SQLITE_TRANSIENT);
+    if (f->concept)
+        sqlite3_bind_text(st, 2, f->concept, -1, SQLITE_TRANSIENT);
+    if (f->since)
+        sqlite3_bind_text(st, 3, f->since, -1, SQLITE_TRANSIENT);
+    if (f->has_min_score)
+        sqlite3_bind_double(st, 4, f->min_score);
+    if (f->fts_match)
+        sqlite3_bind_text(st, 5, f->fts_match, -1, SQLITE_TRANSIENT);
+}
+
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static int int_or(sqlite3_stmt *st, int i, int fallback)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
+}
+
+/* Steps st to the end, calling row(st) for each row; shared loop. */
+static lm_status each_row(lm_store *s, sqlite3_stmt *st, const char *what,
+                          lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                          lm_error *err)
+{
+    int rc;
+    lm_status cs = LM_OK;
+    while (cs == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cs = row(st, ctx);
+    if (cs == LM_OK && rc != SQLITE_DONE)
+        cs = lm_store_fail(s, rc, err, "reading %s", what);
+    sqlite3_reset(st);
+    return cs;
+}
+
+typedef struct mention_cb {
+    lm_status (*cb)(void *ctx, const lm_mention_row *r);
+    void *ctx;
+} mention_cb;
+
+static lm_status mention_row(sqlite3_stmt *st, void *ctx)
+{
+    mention_cb *m = ctx;
+    lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                        sqlite3_column_int(st, 2),   text_col(st, 3),
+                        text_col(st, 4),             text_col(st, 5),
+                        int_or(st, 6, -1),           sqlite3_column_double(st, 7)};
+    return m->cb(m->ctx, &r);
+}
+
+lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
+                                   lm_status (*cb)(void *ctx, const lm_mention_row *r),
+                                   void *ctx, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_MENTIONS,
+        "SELECT m.pmid, m.start, m.\"end\", m.text, m.type, m.concept_id, m.sentence,"
+        " coalesce(m.score, 0) FROM mentions m JOIN articles a ON a.pmid = m.pmid"
+        " WHERE (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"
+        " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS
+        " ORDER BY m.pmid, m.start, m.\"end\", m.type",
+        err);
+    if (!st)
+        return err->code;
+    bind_filter(st, f);
+    mention_cb m = {cb, ctx};
+    return each_row(s, st, "mentions", mention_row, &m, err);
+}
+
+typedef struct pair_cb {
+    lm_status (*cb)(void *ctx, const lm_pair_row *r);
+    void *ctx;
+} pair_cb;
+
+static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+{
+    pair_cb *p = ctx;
+    lm_pair_row r = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
+                     text_col(st, 3),             text_col(st, 4),       text_col(st, 5),
+                     sqlite3_column_double(st, 6), int_or(st, 7, -1),    int_or(st, 8, -1),
+                     text_col(st, 9)};
+    return p->cb(p->ctx, &r);
+}
+
+lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
+                                lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
+                                lm_error *err)
+{
+    /* substr() counts characters, which is exactly the code-point
+     * convention of the stored offsets. */
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_PAIRS,
+        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
+        " p.relation, p.score, p.evidence_start, p.evidence_end,"
+        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
+        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
+        "         p.evidence_end - p.evidence_start) END"
+        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+        " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
+        " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
+        " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id",
+        err);
+    if (!st)
+        return err->code;
+    bind_filter(st, f);
+    pair_cb p = {cb, ctx};
+    return each_row(s, st, "pairs", pair_row, &p, err);
+}
+
+typedef struct concept_cb {
+    lm_status (*cb)(void *ctx, const lm_concept_row *r);
+    void *ctx;
+} concept_cb;
+
+static lm_status concept_row(sqlite3_stmt *st, void *ctx)
+{
+    concept_cb *c = ctx;
+    lm_concept_row r = {text_col(st, 0),           text_col(st, 1),   text_col(st, 2),
+                        sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+                        int_or(st, 5, 0),           int_or(st, 6, 0)};
+    return c->cb(c->ctx, &r);
+}
+
+lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
+                                   lm_status (*cb)(void *ctx, const lm_concept_row *r),
+                                   void *ctx, lm_error *err)
+{
+    /* The name is the most frequent mention text of the concept (ties:
+     * the alphabetically first), picked in a correlated subquery. */
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_CONCEPTS,
+        "WITH sel AS (SELECT m.concept_id, m.type, m.text, m.pmid, a.year"
+        "  FROM mentions m JOIN articles a ON a.pmid = m.pmid"
+        "  WHERE m.concept_id IS NOT NULL AND (?1 IS NULL OR m.type = ?1)"
+        "  AND (?2 IS NULL OR m.concept_id = ?2) AND (?4 IS NULL OR m.score >= ?4)"
+        ARTICLE_FILTERS ")"
+        " SELECT concept_id, type,"
+        "  (SELECT text FROM sel s2 WHERE s2.concept_id = sel.concept_id AND s2.type = sel.type"
+        "   GROUP BY text ORDER BY count(*) DESC, text LIMIT 1),"
+        "  count(*), count(DISTINCT pmid), min(year), max(year)"
+        " FROM sel GROUP BY concept_id, type ORDER BY count(*) DESC, concept_id, type",
+        err);
+    if (!st)
+        return err->code;
+    bind_filter(st, f);
+    concept_cb c = {cb, ctx};
+    return each_row(s, st, "concepts", concept_row, &c, err);
+}
+
+typedef struct article_cb {
+    lm_status (*cb)(void *ctx, const lm_article *a);
+    void *ctx;
+} article_cb;
+
+static lm_status article_row(sqlite3_stmt *st, void *ctx)
+{
+    article_cb *c = ctx;
+    const char *title = text_col(st, 2), *abstract = text_col(st, 3);
+    lm_article a;
+    lm_article_init(&a);
+    /* Borrowed column buffers: the casts only drop const. */
+    a.pmid = sqlite3_column_int64(st, 0);
+    a.version = sqlite3_column_int(st, 1);
+    a.title = title && title[0] ? (char *)title : NULL;
+    a.abstract = abstract && abstract[0] ? (char *)abstract : NULL;
+    a.journal = (char *)text_col(st, 4);
+    a.year = int_or(st, 5, 0);
+    a.doi = (char *)text_col(st, 6);
+    a.language = (char *)text_col(st, 7);
+    a.date_revised = (char *)text_col(st, 8);
+    a.is_book = sqlite3_column_int(st, 9);
+    return c->cb(c->ctx, &a);
+}
+
+lm_status lm_store_export_articles(lm_store *s, const lm_export_filter *f,
+                                   lm_status (*cb)(void *ctx, const lm_article *a), void *ctx,
+                                   lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_ARTICLES,
+        "SELECT a.pmid, a.version, a.title, a.abstract, a.journal, a.year, a.doi, a.language,"
+        " a.date_revised, a.is_book FROM articles a"
+        " WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM mentions m"
+        "  WHERE m.pmid = a.pmid AND m.type = ?1))"
+        " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM mentions m"
+        "  WHERE m.pmid = a.pmid AND m.concept_id = ?2))" ARTICLE_FILTERS " ORDER BY a.pmid",
+        err);
+    if (!st)
+        return err->code;
+    bind_filter(st, f);
+    article_cb c = {cb, ctx};
+    return each_row(s, st, "articles", article_row, &c, err);
+}
