@@ -36,6 +36,7 @@ static const char usage[] =
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
     "                          [--types T,...] [--namespace NS]\n"
+    "       litmine eval search --corpus C.jsonl[.gz] --queries Q.jsonl --qrels Q.tsv [--mode M]\n"
     "\n"
     "Scores predictions with the official BioCreative rules:\n"
     "  ner    strict mention spans (pmid, start, end, type) per type and micro-averaged,\n"
@@ -485,11 +486,13 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_OK;
     }
     if (argc < 2) {
-        lm_cli_error(cli, "eval: which evaluation? (ner, cid, bc2gm, norm)");
+        lm_cli_error(cli, "eval: which evaluation? (ner, cid, bc2gm, norm, search)");
         fputs(usage, stderr);
         return LM_EXIT_USAGE;
     }
     const char *mode = argv[1];
+    if (strcmp(mode, "search") == 0)
+        return lm_cmd_eval_search(cli, argc - 1, argv + 1);
     static const struct option options[] = {
         {"gold", required_argument, NULL, 'g'},   {"pred", required_argument, NULL, 'p'},
         {"alt", required_argument, NULL, 'a'},    {"types", required_argument, NULL, 't'},

@@ -437,6 +437,11 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
                                           : LM_EXIT_FAILURE;
         }
     }
+    if (rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
+        int irc = lm_cli_refresh_index(cli, store);
+        if (rc == LM_EXIT_OK)
+            rc = irc;
+    }
     lm_store_close(store);
     lm_stage_chain_free(&chain);
     lm_eutils_free(client);

@@ -31,7 +31,8 @@ static const char usage[] =
     "  --threads N     pipeline worker threads (default: [pipeline] threads, all CPUs)\n"
     "  --stages LIST   comma-separated stages, or none (default: [pipeline] stages,\n"
     "                  " LM_DEFAULT_STAGES ")\n"
-    "  --force         ingest files even if the same bytes were ingested before\n";
+    "  --force         ingest files even if the same bytes were ingested before\n"
+    "  --no-index      leave the search index to `litmine index refresh`\n";
 
 typedef struct progress {
     const lm_cli *cli;
@@ -106,13 +107,14 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 't'},
         {"stages", required_argument, NULL, 's'},
+        {"no-index", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lm_cli_pipeline pipe;
     int rc = lm_cli_pipeline_defaults(cli, &pipe);
     if (rc != LM_EXIT_OK)
         return rc;
-    int force = 0;
+    int force = 0, refresh_index = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
@@ -127,6 +129,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
             break;
         case 's': pipe.stages = optarg; break;
         case 'f': force = 1; break;
+        case 'I': refresh_index = 0; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
             lm_cli_error(cli, "ingest: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -190,6 +193,12 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         rc = LM_EXIT_DATA;
     }
     report_timing(cli, &chain, &timing);
+    /* Whatever was stored (even before a bad file) becomes searchable. */
+    if (refresh_index && rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
+        int irc = lm_cli_refresh_index(cli, store);
+        if (rc == LM_EXIT_OK)
+            rc = irc;
+    }
     lm_store_close(store);
     lm_stage_chain_free(&chain);
     return rc;

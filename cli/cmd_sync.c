@@ -234,6 +234,11 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         rc = sync_dir(&ctx, base, "updatefiles");
     if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
         fprintf(stderr, "sync: %" PRId64 " new files ingested\n", ctx.files_done);
+    if (ctx.files_done && rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
+        int irc = lm_cli_refresh_index(cli, store);
+        if (rc == LM_EXIT_OK)
+            rc = irc;
+    }
     lm_store_close(store);
     lm_stage_chain_free(&chain);
     lm_http_free(http);

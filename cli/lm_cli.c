@@ -5,6 +5,8 @@
  */
 #include "lm_cli.h"
 
+#include "../store/lm_search.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +142,20 @@ void lm_cli_print_warning(void *ctx, const char *msg)
     const lm_cli *cli = ctx;
     if (!cli->quiet)
         warn(cli, "%s", msg);
+}
+
+int lm_cli_refresh_index(const lm_cli *cli, lm_store *store)
+{
+    lm_error err;
+    lm_search_refresh_stats stats;
+    lm_status st = lm_search_refresh(store, NULL, &stats, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "search index: %s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    if (stats.fts_added || stats.embedded)
+        lm_cli_info(cli, "search index: %lld articles indexed, %lld embedded (%.1f s)",
+                    (long long)stats.fts_added, (long long)stats.embedded,
+                    stats.fts_seconds + stats.embed_seconds);
+    return LM_EXIT_OK;
 }

@@ -66,6 +66,11 @@ typedef struct lm_cli_pipeline {
 int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p);
 int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p,
                          struct lm_stage_chain *chain);
+/* Brings the search index (full text, and vectors when an embedding model
+ * exists) up to date after new articles were stored; returns LM_EXIT_OK or
+ * the exit status to return.  Must not run inside a transaction. */
+int lm_cli_refresh_index(const lm_cli *cli, lm_store *store);
+
 /* Prints per-article warnings from the pipeline (ctx is the lm_cli). */
 void lm_cli_print_warning(void *ctx, const char *msg);
 

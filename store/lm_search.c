@@ -49,7 +49,6 @@ enum {
     SL_ARTICLE_TEXT,
     SL_SENTENCES,
     SL_CONCEPT_SPANS,
-    SL_PAIRS_EXISTS,
     SL_PAIRS,
     SL_MISSING_COUNT,
     SL_BASELINE
@@ -706,7 +705,6 @@ struct lm_searcher {
     lm_ner_mentions ments;
     lm_buf fts;
     lm_buf blob;
-    int pairs_state;          /* -1 unknown, 0 no usable table, 1 yes */
 };
 
 static int file_exists(const char *p)
@@ -761,7 +759,6 @@ lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_search
     if (!srch)
         return lm_error_set(err, LM_ERR_NOMEM, "opening the search index: out of memory");
     srch->s = s;
-    srch->pairs_state = -1;
     lm_vec_matrix_init(&srch->mat);
     lm_ner_mentions_init(&srch->ments);
     lm_buf_init(&srch->fts);
@@ -1534,27 +1531,13 @@ static char *dup_col(sqlite3_stmt *st, int i)
 /* The table other stages may add later; looked up once per searcher. */
 static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanation *e)
 {
-    lm_error ignored;
-    if (srch->pairs_state < 0) {
-        int64_t n = 0;
-        srch->pairs_state = 0;
-        if (query_count(srch->s, SL_PAIRS_EXISTS,
-                        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                        " AND name = 'pairs'",
-                        0, &n, &ignored) == LM_OK &&
-            n > 0)
-            srch->pairs_state = 1;
-    }
-    if (srch->pairs_state != 1)
-        return LM_OK;
+    lm_error err;
     sqlite3_stmt *st = lm_store_stmt(srch->s, SL_PAIRS,
-                                     "SELECT chem_text, dis_text, label, score FROM pairs"
+                                     "SELECT chemical_text, disease_text, relation, score FROM pairs"
                                      " WHERE pmid = ?1 ORDER BY score DESC LIMIT 5",
-                                     &ignored);
-    if (!st) {
-        srch->pairs_state = 0;   /* a different layout: skip silently */
-        return LM_OK;
-    }
+                                     &err);
+    if (!st)
+        return err.code;
     sqlite3_bind_int64(st, 1, pmid);
     while (sqlite3_step(st) == SQLITE_ROW) {
         lm_search_pair *nv = realloc(e->pairs, (e->n_pairs + 1) * sizeof *nv);
