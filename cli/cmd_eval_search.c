@@ -752,7 +752,13 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     if (st == LM_OK && (info.articles == 0 || !info.has_model)) {
         if (info.articles == 0)
             rc = ingest_corpus(cli, store, corpus, &ids, &n_docs);
-        if (rc == LM_EXIT_OK) {
+        if (rc == LM_EXIT_OK && !all && mode == LM_SEARCH_LEXICAL) {
+            /* Full text only: no embedding model needed. */
+            lm_search_refresh_options ro;
+            memset(&ro, 0, sizeof ro);
+            ro.skip_vectors = 1;
+            st = lm_search_refresh(store, &ro, NULL, &err);
+        } else if (rc == LM_EXIT_OK) {
             lm_search_build_options bo;
             memset(&bo, 0, sizeof bo);
             bo.fit = fit;
