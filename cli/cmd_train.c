@@ -102,6 +102,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             o.crf = 1;
         } else if (strcmp(a, "--sgd") == 0) {
             o.crf = 2;
+        } else if (strcmp(a, "--ncbi-in-cdr") == 0) {
+            o.ncbi_in_cdr = 1;
         } else if (strcmp(a, "--aux-ncbi") == 0) {
             o.aux_ncbi = 1;
         } else if (!v) {

@@ -91,6 +91,7 @@ typedef struct tdoc {
     uint32_t n_sent;
     tgold *gold;
     uint32_t n_gold, gold_cap;
+    unsigned unlabeled;        /* bit set of entity types not annotated here */
 } tdoc;
 
 typedef struct tcorpus {
@@ -556,6 +557,8 @@ typedef struct fstore {
     uint32_t *feat;
     size_t n_feat, feat_cap;
     uint8_t *gold;             /* n_tok */
+    uint32_t *allow;           /* n_tok tag masks when some docs are partially
+                                  annotated, else NULL */
     size_t n_tok;
 } fstore;
 
@@ -567,6 +570,7 @@ static void fstore_free(fstore *f)
     free(f->foff);
     free(f->feat);
     free(f->gold);
+    free(f->allow);
     memset(f, 0, sizeof *f);
 }
 
@@ -696,6 +700,25 @@ static lm_status fstore_build(const lm_ner_model *m, int ti, const tcorpus *c, i
                 f->feat[f->n_feat++] = s->xf[s->xoff[t] + k] | NER_XFEAT;
         }
         gold_tags(d, &m->tg[ti], f->gold + gt);
+        /* partially annotated document: tokens outside known mentions may
+         * carry any tag of the types it does not annotate */
+        uint32_t free_tags = 0;
+        for (int k = 0; k < m->tg[ti].n_types; k++)
+            if (d->unlabeled & (1u << m->tg[ti].types[k]))
+                for (int pos = 0; pos < 4; pos++)
+                    free_tags |= 1u << ner_tag_make(k, pos);
+        if (free_tags && !f->allow) {
+            f->allow = malloc((ntok + 1) * sizeof *f->allow);
+            if (!f->allow) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
+                break;
+            }
+            for (size_t t = 0; t < gt; t++)
+                f->allow[t] = 1u << f->gold[t];
+        }
+        if (f->allow)
+            for (size_t t = 0; t < d->n_tok; t++)
+                f->allow[gt + t] = f->gold[gt + t] ? 1u << f->gold[gt + t] : 1u | free_tags;
         gt += d->n_tok;
     }
     if (st == LM_OK) {
@@ -802,9 +825,9 @@ static void pw_tagger_view(const pweights *p, ner_tagger *t)
 }
 
 typedef struct decbuf {
-    float *em, *vit;
+    float *em, *vit, *cem;
     int *bp;
-    uint8_t *tags;
+    uint8_t *tags, *gtags;
     size_t cap;
 } decbuf;
 
@@ -815,22 +838,28 @@ static int decbuf_reserve(decbuf *b, size_t n, int K)
     size_t cap = 2 * n * (size_t)K + 64;
     free(b->em);
     free(b->vit);
+    free(b->cem);
     free(b->bp);
     free(b->tags);
+    free(b->gtags);
     b->em = malloc(cap * sizeof *b->em);
     b->vit = malloc(cap * sizeof *b->vit);
+    b->cem = malloc(cap * sizeof *b->cem);
     b->bp = malloc(cap * sizeof *b->bp);
     b->tags = malloc(cap);
+    b->gtags = malloc(cap);
     b->cap = cap;
-    return b->em && b->vit && b->bp && b->tags ? 0 : -1;
+    return b->em && b->vit && b->cem && b->bp && b->tags && b->gtags ? 0 : -1;
 }
 
 static void decbuf_free(decbuf *b)
 {
     free(b->em);
     free(b->vit);
+    free(b->cem);
     free(b->bp);
     free(b->tags);
+    free(b->gtags);
     memset(b, 0, sizeof *b);
 }
 
@@ -882,6 +911,20 @@ static lm_status perceptron_train(const fstore *f, const uint8_t *use, int epoch
                 continue;
             pw_emissions(p, f, a, b, db.em);
             const uint8_t *g = f->gold + a;
+            int partial = 0;
+            if (f->allow)
+                for (size_t t = 0; t < n && !partial; t++)
+                    partial = (f->allow[a + t] & (f->allow[a + t] - 1)) != 0;
+            if (partial) {
+                /* target: the best labelling consistent with what is known */
+                for (size_t t = 0; t < n; t++)
+                    for (int k = 0; k < K; k++)
+                        db.cem[t * (size_t)K + (size_t)k] =
+                            (f->allow[a + t] >> k) & 1 ? db.em[t * (size_t)K + (size_t)k] : -1e30f;
+                pw_tagger_view(p, &view);
+                ner_viterbi(&view, db.cem, n, db.bp, db.vit, db.gtags);
+                g = db.gtags;
+            }
             if (margin > 0)              /* cost-augmented: Hamming loss */
                 for (size_t t = 0; t < n; t++)
                     for (int k = 0; k < K; k++)
@@ -2032,6 +2075,16 @@ static lm_status load_corpora(trainer *T, uint32_t need, lm_error *err)
             st = load_pubtator(&T->corp[c], p[c], dev ? NULL : &ex, err);
         if (st == LM_OK && T->o->final && (c == C_CDR || c == C_NCBI || c == C_BIORED))
             st = load_pubtator(&T->corp[c], p[c + 1], NULL, err);
+        if (st == LM_OK && c == C_CDR && T->o->ncbi_in_cdr) {
+            /* NCBI-disease as partially annotated BC5CDR data: its
+             * diseases are known, its chemicals are not */
+            size_t first = T->corp[c].n;
+            st = load_pubtator(&T->corp[c], p[C_NCBI], T->o->final ? NULL : &ex, err);
+            if (st == LM_OK && T->o->final)
+                st = load_pubtator(&T->corp[c], p[C_NCBI_DEV], NULL, err);
+            for (size_t i = first; i < T->corp[c].n; i++)
+                T->corp[c].d[i].unlabeled = 1u << LM_ENT_CHEMICAL;
+        }
         if (st != LM_OK)
             lm_error_wrap(err, "%s", p[c]);
     }
@@ -2198,6 +2251,10 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
         return lm_error_set(err, LM_ERR_USAGE, "ner train: unknown recipe '%s' (main, ncbi)",
                             opts->recipe);
     }
+    if (opts->ncbi_in_cdr)           /* its docs are training data now: no self-lexicon */
+        for (int i = 0; i < T->n_ts; i++)
+            if (T->ts[i].corpus == C_CDR)
+                T->ts[i].lex_mask &= ~LB(L_NCBI_DIS);
     lm_status st = ner_model_new(&T->m, err);
     if (st == LM_OK) {
         T->m->feat_flags = NER_F_DEFAULT & ~opts->feat_off;

@@ -41,7 +41,8 @@ typedef struct lm_ner_train_opts {
     int crf_iter;              /* L-BFGS iterations, 0 = default (150) */
     double crf_c2;             /* L2 strength, 0 = default (1.0) */
     double margin;             /* cost-augmented perceptron: loss per wrong tag */
-    int aux_ncbi;              /* stack an NCBI-disease tagger under BC5CDR's */
+    int aux_ncbi;
+    int ncbi_in_cdr;           /* NCBI-disease docs as partially labeled BC5CDR data */              /* stack an NCBI-disease tagger under BC5CDR's */
     unsigned seed;
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;

@@ -181,6 +181,40 @@ check "bad --since is a usage error" rc_is 2
 lm --db "$RP" ingest --stages sentences,sentences "$F/articles.xml"
 check "a stage listed twice is a usage error" rc_is 2
 
+# --- real NCBI data (../shared/data) -------------------------------------
+if [ -n "$SHARED" ]; then
+    B=$SHARED/pubmed_eutils/pmparser_bulk_samples
+    R=$SCRATCH/real.db
+    # An article that update file 26n1335 deletes, stored beforehand.
+    python3 "$ROOT/scripts/gen-pubmed.py" --articles 1 --start-pmid 41618748 \
+        --out "$SCRATCH/doomed.xml" "$F/articles.xml" >/dev/null
+    lm --db "$R" ingest --stages none "$SCRATCH/doomed.xml" "$B/pubmed20n1015.xml.gz" \
+        "$B/pubmed20n1016.xml.gz" "$B/pubmed26n1334.xml.gz" "$B/pubmed26n1335.xml.gz"
+    check "NLM bulk samples ingest" rc_is 0
+    check "117 articles, 3 repeated inside 20n1015: 114 distinct" sql_is "$R" \
+        "select sum(articles) || '|' || (select count(*) - 0 from articles where pmid <> 41618748) from ingest_log where source like 'pubmed2%'" "117|114"
+    check "DeleteCitation of 26n1335 removed the stored article" sql_is "$R" \
+        "select count(*) || '|' || (select deleted from ingest_log where source = 'pubmed26n1335.xml.gz') from articles where pmid = 41618748" "0|1"
+    check "all 268 deletions recorded" sql_is "$R" "select count(*) from deleted_pmids" 268
+    check "ingest log MD5 equals NLM's published .md5" sh -c \
+        '[ "$(sqlite3 "$1" "select md5 from ingest_log where source = '"'"'pubmed26n1334.xml.gz'"'"'")" = "$(grep -o "[0-9a-f]\{32\}" "$2")" ]' \
+        _ "$R" "$B/pubmed26n1334.xml.gz.md5"
+    check "structured abstract of a real record" sql_is "$R" \
+        "select substr(abstract, 1, 50) from articles where pmid = 26228458" \
+        "BACKGROUND: Although migration and urbanization ha"
+    check "DOI from ArticleIdList, not from references" sql_is "$R" \
+        "select doi from articles where pmid = 26228458" "10.1038/ijo.2015.140"
+    E=$SHARED/pubmed_eutils
+    lm --db "$R" ingest --stages none "$E/biopython/pubmed1.xml" "$E/biopython/pubmed4.xml" \
+        "$E/eutils_json_samples/efetch.pubmedbook.xml" "$E/eutils_json_samples/efetch.pubmed.xml"
+    check "EFetch responses ingest" rc_is 0
+    check "book articles are stored and flagged" sql_is "$R" "select count(*) > 0 from articles where is_book = 1" 1
+    lm --db "$R" ingest "$E/biopython/pubmed3.html"
+    ok "NCBI's HTML error page is reported as such" 'rc_is 3 && err_has "HTML"'
+else
+    skip "real NCBI data" "../shared/data not present"
+fi
+
 # --- configuration -----------------------------------------------------
 printf '[store]\npath = %s/from-config.db\nbatch_size = 2\n[pipeline]\nstages = sentences\n' "$SCRATCH" >"$SCRATCH/lm.conf"
 lm --config "$SCRATCH/lm.conf" ingest "$F/articles.xml"
