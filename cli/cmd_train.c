@@ -153,7 +153,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--epochs") == 0
                    || strcmp(a, "--bits") == 0 || strcmp(a, "--folds") == 0
                    || strcmp(a, "--stages") == 0 || strcmp(a, "--seed") == 0
-                   || strcmp(a, "--clusters") == 0) {
+                   || strcmp(a, "--clusters") == 0 || strcmp(a, "--cluster-min") == 0
+                   || strcmp(a, "--cluster-dim") == 0) {
             long lo = strcmp(a, "--bits") == 0 ? 10 : strcmp(a, "--seed") == 0 ? 0 : 1;
             long hi = strcmp(a, "--bits") == 0 ? 24 : strcmp(a, "--stages") == 0 ? 2
                       : strcmp(a, "--clusters") == 0 ? 8192 : strcmp(a, "--seed") == 0 ? INT_MAX
@@ -173,6 +174,10 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
                 o.folds = (int)n;
             else if (a[3] == 't')
                 o.stages = (int)n;
+            else if (strcmp(a, "--cluster-min") == 0)
+                o.cluster_min_count = (int)n;
+            else if (strcmp(a, "--cluster-dim") == 0)
+                o.cluster_dim = (int)n;
             else if (a[2] == 'c')
                 o.n_clusters_fine = (int)n;
             else

@@ -22,11 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_COUNT 3
-#define MAX_VOCAB 100000
+#define MAX_VOCAB 150000
 #define N_CONTEXT 3000
-#define DIM 100
-#define RANK 128            /* range-finder width (DIM + oversampling) */
 
 typedef struct csr {
     size_t rows, cols;
@@ -255,9 +252,10 @@ static int cmp_wc(const void *a, const void *b)
 }
 
 lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int k_fine,
-                             unsigned seed, int threads, lm_error *err)
+                             int min_count, int dim, unsigned seed, lm_error *err)
 {
-    (void)threads;
+    const int DIM = dim, RANK = dim + 28;
+    const uint64_t MIN_COUNT = (uint64_t)(min_count > 0 ? min_count : 3);
     lm_spans sp;
     lm_spans_init(&sp);
     lm_status st = lm_token_split(text, len, &sp, err);

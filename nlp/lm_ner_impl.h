@@ -257,7 +257,7 @@ uint64_t ner_word_key(const char *p, size_t n);
 /* Word clusters (lm_ner_cluster.c): learns model->clusters from text
  * (documents separated by newlines); k_fine = finest cluster count. */
 lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int k_fine,
-                             unsigned seed, int threads, lm_error *err);
+                             int min_count, int dim, unsigned seed, lm_error *err);
 lm_status ner_clusters_save(const lm_ner_model *m, const char *path, lm_error *err);
 lm_status ner_clusters_load(lm_ner_model *m, const char *path, lm_error *err);
 

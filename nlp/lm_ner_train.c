@@ -2183,8 +2183,8 @@ static lm_status build_clusters(trainer *T, lm_error *err)
     if (st == LM_OK) {
         double t0 = now_s();
         int k = o->n_clusters_fine ? o->n_clusters_fine : 1024;
-        st = ner_clusters_learn(T->m, text.data, text.len, k, o->seed,
-                                o->threads > 0 ? o->threads : 2, err);
+        st = ner_clusters_learn(T->m, text.data, text.len, k, o->cluster_min_count,
+                                o->cluster_dim > 0 ? o->cluster_dim : 100, o->seed, err);
         if (st == LM_OK)
             logf_(&T->log, "clusters: %zu words from %zu MB of text (%.1fs)", T->m->clusters.n,
                   text.len >> 20, now_s() - t0);

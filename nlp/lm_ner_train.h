@@ -36,7 +36,9 @@ typedef struct lm_ner_train_opts {
     int stages;                /* 1 = no stacked second stage, 0 = default (2) */
     uint32_t feat_off;         /* NER_F_* groups to switch off (ablation) */
     const char *cluster_cache; /* cache file for word clusters, or NULL */
-    int n_clusters_fine;       /* 0 = default */
+    int n_clusters_fine;       /* 0 = default (1024) */
+    int cluster_min_count;     /* 0 = default (3) */
+    int cluster_dim;           /* 0 = default (100) */
     int crf;                   /* train CRFs (L-BFGS, L2) instead of perceptrons */
     int crf_iter;              /* L-BFGS iterations, 0 = default (150) */
     double crf_c2;             /* L2 strength, 0 = default (1.0) */

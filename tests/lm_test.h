@@ -13,10 +13,12 @@
 #ifndef LM_TEST_H
 #define LM_TEST_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int lm_test_passed, lm_test_failed, lm_test_skipped;
 static int lm_test_checks, lm_test_check_failures, lm_test_skip_flag;
@@ -97,19 +99,55 @@ static inline const char *lm_test_shared_data(void)
     return NULL;
 }
 
+static char lm_test_dir[256];
+
+/* rm -rf for the scratch tree (plain files and directories only). */
+static inline void lm_test_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            size_t n = strlen(path) + strlen(e->d_name) + 2;
+            char *child = malloc(n);
+            if (!child)
+                break;
+            snprintf(child, n, "%s/%s", path, e->d_name);
+            lm_test_remove_tree(child);
+            free(child);
+        }
+        if (d)
+            closedir(d);
+    }
+    remove(path);
+}
+
+/* Removes the scratch directory at exit (set LM_TEST_KEEP=1 to keep it). */
+static inline void lm_test_cleanup(void)
+{
+    if (lm_test_dir[0] && !getenv("LM_TEST_KEEP"))
+        lm_test_remove_tree(lm_test_dir);
+}
+
 /* A fresh scratch directory for this test binary under $TMPDIR. */
 static inline const char *lm_test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!lm_test_dir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/litmine-test-XXXXXX", base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
+        snprintf(lm_test_dir, sizeof lm_test_dir, "%s/litmine-test-XXXXXX",
+                 base ? base : "/tmp");
+        if (!mkdtemp(lm_test_dir)) {
             perror("mkdtemp");
             exit(2);
         }
+        atexit(lm_test_cleanup);
     }
-    return dir;
+    return lm_test_dir;
 }
 
 #endif
