@@ -471,7 +471,7 @@ lm_status ner_doc_prepare(const lm_ner_model *m, lm_ner_scratch *s, const char *
                     for (int l = 0; l < m->n_lex; l++)
                         if (*v & (1u << l))
                             longest[l] = j + 1;
-                    if (!(*v & 0x8000u))
+                    if (!(*v & NER_GAZ_PREFIX))
                         break;
                 }
                 for (int l = 0; l < m->n_lex; l++) {
@@ -516,7 +516,7 @@ lm_status ner_gaz_add(lm_ner_model *m, int lex, const char *entry, size_t len,
         for (size_t k = 0; k < n; k++)
             lw[k] = (p[k] >= 'A' && p[k] <= 'Z') ? (char)(p[k] + 32) : p[k];
         h = ner_mix(h, ner_hash_bytes(SEED_LW, lw, n));
-        uint64_t v = i + 1 < tmp->n ? 0x8000u : (1u << lex);
+        uint64_t v = i + 1 < tmp->n ? NER_GAZ_PREFIX : (1u << lex);
         if (ner_map_put(&m->gaz, ner_key(h), v, 1) != LM_OK)
             return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
     }
@@ -720,7 +720,7 @@ lm_status ner_doc_extra(const lm_ner_model *m, int ti, lm_ner_scratch *s, lm_err
                     uint64_t h = SEED_GAZ;
                     for (size_t j = t; j < e; j++) {
                         h = ner_mix(h, s->tok[j].hlw);
-                        uint64_t v = j + 1 < e ? 0x8000u : (1u << k);
+                        uint64_t v = j + 1 < e ? NER_GAZ_PREFIX : (1u << k);
                         if (ner_map_put(&s->docmap, ner_key(h), v, 1) != LM_OK)
                             return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
                     }
@@ -746,7 +746,7 @@ lm_status ner_doc_extra(const lm_ner_model *m, int ti, lm_ner_scratch *s, lm_err
                             for (int k = 0; k < ut->n_types; k++)
                                 if (*v & (1u << k))
                                     longest[k] = j + 1;
-                            if (!(*v & 0x8000u))
+                            if (!(*v & NER_GAZ_PREFIX))
                                 break;
                         }
                         for (int k = 0; k < ut->n_types; k++) {
@@ -796,10 +796,11 @@ lm_status ner_doc_extra(const lm_ner_model *m, int ti, lm_ner_scratch *s, lm_err
         for (int l = 0; l < m->n_lex; l++) {
             if (!(tg->lex_mask & (1u << l)))
                 continue;
-            uint8_t pos = s->gazpos[t * NER_MAX_LEX + l];
+            int src = s->lex_remap[l];
+            uint8_t pos = s->gazpos[t * NER_MAX_LEX + src];
             if (!pos)
                 continue;
-            uint8_t gl = s->gazlen[t * NER_MAX_LEX + l];
+            uint8_t gl = s->gazlen[t * NER_MAX_LEX + src];
             if (push_x(s, f2(T_GAZ, (uint64_t)l, pos))
                 || push_x(s, f3(T_GAZLEN, (uint64_t)l, pos, gl > 6 ? 6 : gl))
                 || push_x(s, f3(T_GAZCTX, (uint64_t)l, pos, s->tok[t].hss)))

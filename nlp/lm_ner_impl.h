@@ -20,7 +20,8 @@
 #define NER_MAX_TAGGERS 8
 #define NER_MAX_TYPES 6          /* entity types of one tagger */
 #define NER_MAX_UP 3             /* upstream taggers feeding one tagger */
-#define NER_MAX_LEX 15           /* gazetteer lexicons (bit 15 = prefix) */
+#define NER_MAX_LEX 31           /* gazetteer lexicons (bit 31 = prefix) */
+#define NER_GAZ_PREFIX 0x80000000u
 #define NER_MAX_TAGS (1 + 4 * NER_MAX_TYPES)
 #define NER_GAZ_MAXLEN 12        /* tokens in one gazetteer entry */
 #define NER_NCLUS 3              /* cluster granularities */
@@ -127,8 +128,8 @@ struct lm_ner_model {
     int16_t *base_w;           /* (1 << base_bits) x KW; NULL until packed */
     /* word -> clusters; value packs NER_NCLUS uint16 ids (0 = none) */
     ner_map clusters;
-    /* gazetteer: hash of a lowercase token sequence -> lexicon bits, bit 15
-     * set when the sequence is a proper prefix of some entry */
+    /* gazetteer: hash of a lowercase token sequence -> lexicon bits,
+     * NER_GAZ_PREFIX set when the sequence is a proper prefix of an entry */
     ner_map gaz;
     int n_lex;
     char lex_name[NER_MAX_LEX][24];
@@ -192,6 +193,8 @@ struct lm_ner_scratch {
     float *alpha, *beta;       /* n x K */
     int *bp;                   /* n x K */
     size_t dec_cap;
+    uint8_t lex_remap[NER_MAX_LEX]; /* lexicon whose matches stand for lexicon l
+                                       (training: a fold's self-lexicon) */
     uint8_t *gazpos;           /* n x NER_MAX_LEX: 1 B, 2 I, 3 L, 4 U, 0 none */
     uint8_t *gazlen;           /* n x NER_MAX_LEX match length */
     size_t gaz_cap, gazlen_cap;

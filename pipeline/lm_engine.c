@@ -69,6 +69,11 @@ struct lm_engine {
     uint64_t committed_seq;       /* every seq below is committed */
     int stopping;
     int abandon;
+    /* Who sleeps on which condition: a signal nobody waits for still costs
+     * a futex call per article, which dominated store-only ingestion. */
+    int idle_workers;
+    int writer_waiting;
+    int submitter_waiting;
 
     lm_status fatal;
     lm_error fatal_err;
@@ -132,8 +137,20 @@ static void *worker_main(void *arg)
     lm_engine *e = w->engine;
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (e->next_work == e->next_seq && !e->stopping && !e->abandon)
+        for (;;) {
+            /* Items that need no stage (deletions, calls, a store-only
+             * chain) were marked done at submit: step over them — the
+             * writer may even have written and freed them already. */
+            if (e->next_work < e->next_write)
+                e->next_work = e->next_write;
+            while (e->next_work < e->next_seq && e->slots[e->next_work % RING]->done)
+                e->next_work++;
+            if (e->next_work < e->next_seq || e->stopping || e->abandon)
+                break;
+            e->idle_workers++;
             pthread_cond_wait(&e->work_ready, &e->mu);
+            e->idle_workers--;
+        }
         if (e->abandon || (e->stopping && e->next_work == e->next_seq)) {
             pthread_mutex_unlock(&e->mu);
             return NULL;
@@ -142,12 +159,11 @@ static void *worker_main(void *arg)
         item *it = e->slots[seq % RING];
         pthread_mutex_unlock(&e->mu);
 
-        if ((it->kind == ITEM_ARTICLE || it->kind == ITEM_REPROCESS) && e->chain->n > 0)
-            run_stages(w, it);
+        run_stages(w, it);
 
         pthread_mutex_lock(&e->mu);
         it->done = 1;
-        if (seq == e->next_write)
+        if (seq == e->next_write && e->writer_waiting)
             pthread_cond_signal(&e->result_ready);
         pthread_mutex_unlock(&e->mu);
     }
@@ -253,7 +269,9 @@ static void *writer_main(void *arg)
                     break;
                 continue;
             }
+            e->writer_waiting = 1;
             pthread_cond_wait(&e->result_ready, &e->mu);
+            e->writer_waiting = 0;
             continue;
         }
         pthread_mutex_unlock(&e->mu);
@@ -268,13 +286,12 @@ static void *writer_main(void *arg)
                 pthread_mutex_unlock(&e->mu);
             }
         }
+        item_free(it);
         pthread_mutex_lock(&e->mu);
         e->slots[e->next_write % RING] = NULL;
         e->next_write++;
-        pthread_cond_broadcast(&e->can_submit);
-        pthread_mutex_unlock(&e->mu);
-        item_free(it);
-        pthread_mutex_lock(&e->mu);
+        if (e->submitter_waiting)
+            pthread_cond_broadcast(&e->can_submit);
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
@@ -356,9 +373,14 @@ lm_status lm_engine_start(lm_engine **out, lm_store *store, const lm_engine_opti
 
 static lm_status submit(lm_engine *e, item *it, lm_error *err)
 {
+    /* Nothing for the workers to do: the writer can take it as is. */
+    it->done = !((it->kind == ITEM_ARTICLE || it->kind == ITEM_REPROCESS) && e->chain->n > 0);
     pthread_mutex_lock(&e->mu);
-    while (e->next_seq - e->next_write >= RING && e->fatal == LM_OK)
+    while (e->next_seq - e->next_write >= RING && e->fatal == LM_OK) {
+        e->submitter_waiting++;
         pthread_cond_wait(&e->can_submit, &e->mu);
+        e->submitter_waiting--;
+    }
     if (e->fatal != LM_OK) {
         *err = e->fatal_err;
         lm_status st = e->fatal;
@@ -368,7 +390,10 @@ static lm_status submit(lm_engine *e, item *it, lm_error *err)
     }
     e->slots[e->next_seq % RING] = it;
     e->next_seq++;
-    pthread_cond_signal(&e->work_ready);
+    if (!it->done && e->idle_workers)
+        pthread_cond_signal(&e->work_ready);
+    else if (it->done && e->writer_waiting && e->next_seq - 1 == e->next_write)
+        pthread_cond_signal(&e->result_ready);
     pthread_mutex_unlock(&e->mu);
     return LM_OK;
 }
