@@ -27,6 +27,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -DLM_VERSION='"$(VERSION)"' $(
 ALL_LIBS   = $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 
 MODULE_DIRS := util fetch nlp store pipeline
 LIB_SRC   := $(sort $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)))
@@ -42,6 +43,9 @@ endef
 REL_LIB  := build/rel/liblitmine.a
 ASAN_LIB := build/asan/liblitmine.a
 TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
+# The threaded modules' tests also run under ThreadSanitizer.
+TSAN_LIB := build/tsan/liblitmine.a
+TSAN_TESTS := build/tsan/tests/test-engine
 BENCH_BINS := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench train asan install uninstall clean deps test-bins
@@ -57,6 +61,18 @@ build/rel/%.o: %.c
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+build/tsan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+$(TSAN_LIB): $(call objs,tsan,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 $< $(TSAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
 $(REL_LIB): $(call objs,rel,$(LIB_SRC))
 	@rm -f $@
@@ -82,13 +98,14 @@ build/rel/bench/%: bench/%.c $(REL_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(REL_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
-test-bins: $(TEST_BINS) litmine-asan litmine
+test-bins: $(TEST_BINS) $(TSAN_TESTS) litmine-asan litmine
 
-# The suite runs against the sanitizer build: unit tests are linked with
-# ASan/UBSan and the CLI tests drive ./litmine-asan.
+# The suite runs against the sanitizer builds: unit tests are linked with
+# ASan/UBSan (the pipeline engine's also with TSan), and the CLI tests drive
+# ./litmine-asan.
 check: deps
 	$(MAKE) test-bins
-	LITMINE_BIN=./litmine-asan tests/run.sh $(TEST_BINS)
+	TSAN_OPTIONS=halt_on_error=1 LITMINE_BIN=./litmine-asan tests/run.sh $(TEST_BINS) $(TSAN_TESTS)
 
 demo: deps
 	$(MAKE) litmine

@@ -237,18 +237,29 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
     return LM_EXIT_OK;
 }
 
+/* In cli/cmd_train_pairs.c. */
+int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv);
+
+static void usage_top(FILE *out)
+{
+    fprintf(out, "usage: litmine train ner [OPTIONS]     named-entity tagger (see train ner --help)\n"
+                 "       litmine train pairs [OPTIONS]   chemical-disease pair classifier\n");
+}
+
 int lm_cmd_train(lm_cli *cli, int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
+        usage_top(stdout);
         return LM_EXIT_OK;
     }
     if (argc >= 2 && strcmp(argv[1], "ner") == 0)
         return train_ner(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "pairs") == 0)
+        return lm_cmd_train_pairs(cli, argc - 1, argv + 1);
     if (argc < 2)
-        lm_cli_error(cli, "train: which model? (ner)");
+        lm_cli_error(cli, "train: which model? (ner, pairs)");
     else
-        lm_cli_error(cli, "train: unknown model '%s' (ner)", argv[1]);
-    usage(stderr);
+        lm_cli_error(cli, "train: unknown model '%s' (ner, pairs)", argv[1]);
+    usage_top(stderr);
     return LM_EXIT_USAGE;
 }

@@ -383,7 +383,7 @@ lm_status lm_ner_model_save(const lm_ner_model *m, const char *path, lm_error *e
         snprintf(name, sizeof name, "%s", m->lex_name[i]);
         bad = wb_put(&b, name, sizeof name);
     }
-    bad = bad || wb_map(&b, &m->clusters, 6) || wb_map(&b, &m->gaz, 4)
+    bad = bad || wb_map(&b, &m->clusters, 2 * NER_NCLUS) || wb_map(&b, &m->gaz, 4)
           || wb_u32(&b, (uint32_t)m->base_bits) || wb_u32(&b, (uint32_t)m->KW)
           || wb_i16s(&b, m->base_w, ((size_t)1 << m->base_bits) * (size_t)m->KW)
           || wb_u32(&b, (uint32_t)m->n_taggers);
@@ -655,7 +655,7 @@ lm_status lm_ner_model_load(const char *path, lm_ner_model **out, lm_error *err)
         }
     }
     if (!rc)
-        rc = rb_map(&r, &m->clusters, 6);
+        rc = rb_map(&r, &m->clusters, 2 * NER_NCLUS);
     if (!rc)
         rc = rb_map(&r, &m->gaz, 4);
     if (!rc) {
@@ -704,8 +704,6 @@ lm_status lm_ner_scratch_init(lm_ner_scratch **out, lm_error *err)
     lm_spans_init(&s->tokens);
     lm_spans_init(&s->sents);
     ner_map_init(&s->docmap);
-    for (int l = 0; l < NER_MAX_LEX; l++)
-        s->lex_remap[l] = (uint8_t)l;
     lm_abbrevs_init(&s->abv);
     lm_abbrev_uses_init(&s->abu);
     *out = s;

@@ -796,11 +796,10 @@ lm_status ner_doc_extra(const lm_ner_model *m, int ti, lm_ner_scratch *s, lm_err
         for (int l = 0; l < m->n_lex; l++) {
             if (!(tg->lex_mask & (1u << l)))
                 continue;
-            int src = s->lex_remap[l];
-            uint8_t pos = s->gazpos[t * NER_MAX_LEX + src];
+            uint8_t pos = s->gazpos[t * NER_MAX_LEX + l];
             if (!pos)
                 continue;
-            uint8_t gl = s->gazlen[t * NER_MAX_LEX + src];
+            uint8_t gl = s->gazlen[t * NER_MAX_LEX + l];
             if (push_x(s, f2(T_GAZ, (uint64_t)l, pos))
                 || push_x(s, f3(T_GAZLEN, (uint64_t)l, pos, gl > 6 ? 6 : gl))
                 || push_x(s, f3(T_GAZCTX, (uint64_t)l, pos, s->tok[t].hss)))

@@ -24,7 +24,7 @@
 #define NER_GAZ_PREFIX 0x80000000u
 #define NER_MAX_TAGS (1 + 4 * NER_MAX_TYPES)
 #define NER_GAZ_MAXLEN 12        /* tokens in one gazetteer entry */
-#define NER_NCLUS 3              /* cluster granularities */
+#define NER_NCLUS 3              /* clusterings: K, K/4, K/16 */
 
 /* Feature groups, switchable for ablation at training time; stored in the
  * model so inference computes exactly what training saw. */
@@ -193,8 +193,6 @@ struct lm_ner_scratch {
     float *alpha, *beta;       /* n x K */
     int *bp;                   /* n x K */
     size_t dec_cap;
-    uint8_t lex_remap[NER_MAX_LEX]; /* lexicon whose matches stand for lexicon l
-                                       (training: a fold's self-lexicon) */
     uint8_t *gazpos;           /* n x NER_MAX_LEX: 1 B, 2 I, 3 L, 4 U, 0 none */
     uint8_t *gazlen;           /* n x NER_MAX_LEX match length */
     size_t gaz_cap, gazlen_cap;

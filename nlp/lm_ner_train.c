@@ -387,8 +387,22 @@ static lm_status load_bc2gm(tcorpus *c, const char *dir, lm_error *err)
 
 enum { L_DRUGBANK, L_GENE_SYM, L_GENE_NAME, L_CDR_CHEM, L_CDR_DIS, L_NCBI_DIS, L_BC2GM, L_N };
 
-static const char *const lex_names[L_N] = {"drugbank", "gene-symbol", "gene-name", "cdr-chemical",
-                                           "cdr-disease", "ncbi-disease", "bc2gm-gene"};
+static const char *const lex_names[L_N] = {"drugbank", "gene-symbol", "gene-name",
+                                           "cdr-chemical", "cdr-disease", "ncbi-disease",
+                                           "bc2gm-gene"};
+
+/* Lexicons made from a corpus's annotations, for taggers of other corpora
+ * (never for the tagger trained on that corpus: it would learn to trust a
+ * feature that fires on every training mention). */
+static const struct {
+    int lex, corpus;
+    lm_ent_type type;
+} corpus_lex[] = {
+    {L_CDR_CHEM, 0 /* C_CDR */, LM_ENT_CHEMICAL},
+    {L_CDR_DIS, 0 /* C_CDR */, LM_ENT_DISEASE},
+    {L_NCBI_DIS, 2 /* C_NCBI */, LM_ENT_DISEASE},
+    {L_BC2GM, 6 /* C_BC2GM */, LM_ENT_GENE},
+};
 
 static lm_status gaz_add_str(lm_ner_model *m, int lex, const char *s, size_t n, lm_spans *tmp,
                              lm_error *err)
@@ -532,7 +546,7 @@ static lm_status lex_gene_info(lm_ner_model *m, const char *path, lm_spans *tmp,
 static lm_status lex_corpus(lm_ner_model *m, int lex, const tcorpus *c, lm_ent_type type,
                             lm_spans *tmp, lm_error *err)
 {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
         for (uint32_t k = 0; k < c->d[i].n_gold; k++) {
             const tgold *g = &c->d[i].gold[k];
             if (g->type != type)
@@ -541,6 +555,7 @@ static lm_status lex_corpus(lm_ner_model *m, int lex, const tcorpus *c, lm_ent_t
             if (st != LM_OK)
                 return st;
         }
+    }
     return LM_OK;
 }
 
@@ -1720,25 +1735,39 @@ static lm_status run_job(trainer *T, job *j, lm_error *err)
     return st;
 }
 
+static size_t job_cost(const trainer *T, const job *j)
+{
+    const tcorpus *c = &T->corp[j->kind == J_DIRECT ? j->corpus : T->ts[j->tagger].corpus];
+    size_t tokens = 0;
+    for (size_t i = 0; i < c->n; i++)
+        tokens += c->d[i].n_tok;
+    return j->kind == J_FULL || j->kind == J_FOLD ? tokens * 4 : tokens;
+}
+
 static void *worker(void *arg)
 {
     trainer *T = arg;
     pthread_mutex_lock(&T->mu);
     for (;;) {
+        /* longest job first: the biggest corpus's jobs start the critical path */
         int pick = -1, remaining = 0;
+        size_t best = 0;
         for (int i = 0; i < T->n_jobs; i++) {
             job *j = &T->jobs[i];
             if (j->state == 2)
                 continue;
             remaining++;
-            if (j->state != 0 || pick >= 0)
+            if (j->state != 0)
                 continue;
             int ready = 1;
             for (int k = 0; k < j->n_deps; k++)
                 if (T->jobs[j->deps[k]].state != 2)
                     ready = 0;
-            if (ready)
+            size_t cost = job_cost(T, j);
+            if (ready && (pick < 0 || cost > best)) {
                 pick = i;
+                best = cost;
+            }
         }
         if (!remaining || T->failed)
             break;
@@ -2098,6 +2127,7 @@ static lm_status build_lexicons(trainer *T, lm_error *err)
     m->n_lex = L_N;
     for (int i = 0; i < L_N; i++)
         snprintf(m->lex_name[i], sizeof m->lex_name[i], "%s", lex_names[i]);
+
     if (m->feat_flags & NER_F_GAZ) {
         lm_spans tmp;
         lm_spans_init(&tmp);
@@ -2108,14 +2138,11 @@ static lm_status build_lexicons(trainer *T, lm_error *err)
             snprintf(p, sizeof p, "%s/lexicons/Homo_sapiens.gene_info.gz", T->o->data_dir);
             st = lex_gene_info(m, p, &tmp, err);
         }
-        if (st == LM_OK && T->corp[C_CDR].n)
-            st = lex_corpus(m, L_CDR_CHEM, &T->corp[C_CDR], LM_ENT_CHEMICAL, &tmp, err);
-        if (st == LM_OK && T->corp[C_CDR].n)
-            st = lex_corpus(m, L_CDR_DIS, &T->corp[C_CDR], LM_ENT_DISEASE, &tmp, err);
-        if (st == LM_OK && T->corp[C_NCBI].n)
-            st = lex_corpus(m, L_NCBI_DIS, &T->corp[C_NCBI], LM_ENT_DISEASE, &tmp, err);
-        if (st == LM_OK && T->corp[C_BC2GM].n)
-            st = lex_corpus(m, L_BC2GM, &T->corp[C_BC2GM], LM_ENT_GENE, &tmp, err);
+        for (size_t i = 0; i < sizeof corpus_lex / sizeof corpus_lex[0] && st == LM_OK; i++) {
+            const tcorpus *c = &T->corp[corpus_lex[i].corpus];
+            if (c->n)
+                st = lex_corpus(m, corpus_lex[i].lex, c, corpus_lex[i].type, &tmp, err);
+        }
         lm_spans_free(&tmp);
         if (st != LM_OK)
             return st;
@@ -2266,7 +2293,19 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
         for (int c = 0; c < C_N; c++)
             if (T->corp[c].n)
                 logf_(&T->log, "corpus %s: %zu docs", T->corp[c].name, T->corp[c].n);
-        st = build_lexicons(T, err);
+        for (int c = 0; c < C_N && st == LM_OK; c++) {
+            size_t n = T->corp[c].n;
+            T->fold_of[c] = malloc(n + 1);
+            if (!T->fold_of[c]) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                break;
+            }
+            uint64_t rs = 0x1234567ULL + opts->seed + (uint64_t)c;
+            for (size_t d = 0; d < n; d++)
+                T->fold_of[c][d] = (uint8_t)(rng_next(&rs) % (uint64_t)T->folds);
+        }
+        if (st == LM_OK)
+            st = build_lexicons(T, err);
     }
     if (st == LM_OK)
         st = build_clusters(T, err);
@@ -2283,22 +2322,12 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
             t->emit = sp->emit;
         }
     }
-    for (int c = 0; c < C_N && st == LM_OK; c++) {
-        size_t n = T->corp[c].n;
-        T->fold_of[c] = malloc(n + 1);
-        if (!T->fold_of[c]) {
-            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-            break;
-        }
-        uint64_t rs = 0x1234567ULL + opts->seed + (uint64_t)c;
-        for (size_t d = 0; d < n; d++)
-            T->fold_of[c][d] = (uint8_t)(rng_next(&rs) % (uint64_t)T->folds);
-    }
     if (st == LM_OK) {
         logf_(&T->log, "training %d taggers, %d epochs, %d folds, %d threads", T->n_ts,
               T->epochs, T->folds, default_threads(opts));
         st = plan_and_run(T, default_threads(opts), err);
     }
+
     for (int i = 0; i < T->n_ts && st == LM_OK; i++)
         st = ner_tagger_quantize(&T->m->tg[i], err);
     if (st == LM_OK)

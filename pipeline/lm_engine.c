@@ -77,7 +77,8 @@ struct lm_engine {
 
     lm_status fatal;
     lm_error fatal_err;
-    lm_ingest_counts counts;
+    lm_ingest_counts counts;          /* published copy, under mu */
+    lm_ingest_counts writer_counts;   /* the writer's own, lock-free */
     int in_transaction;
     int in_batch;
     double write_seconds;         /* writer thread only */
@@ -194,7 +195,7 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
     case ITEM_DELETE: {
         int deleted = 0;
         st = lm_store_delete_article(e->store, it->pmid, &deleted, err);
-        e->counts.deleted += deleted;
+        e->writer_counts.deleted += deleted;
         break;
     }
     case ITEM_ARTICLE: {
@@ -202,17 +203,17 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
         st = lm_store_put_article(e->store, &it->article, e->opts.source, &r, err);
         if (st != LM_OK)
             break;
-        e->counts.articles++;
+        e->writer_counts.articles++;
         switch (r) {
-        case LM_PUT_INSERTED: e->counts.inserted++; write_doc = 1; break;
-        case LM_PUT_REPLACED: e->counts.replaced++; write_doc = 1; break;
-        case LM_PUT_UNCHANGED: e->counts.unchanged++; break;
-        case LM_PUT_OLDER: e->counts.older++; break;
+        case LM_PUT_INSERTED: e->writer_counts.inserted++; write_doc = 1; break;
+        case LM_PUT_REPLACED: e->writer_counts.replaced++; write_doc = 1; break;
+        case LM_PUT_UNCHANGED: e->writer_counts.unchanged++; break;
+        case LM_PUT_OLDER: e->writer_counts.older++; break;
         }
         break;
     }
     case ITEM_REPROCESS:
-        e->counts.articles++;
+        e->writer_counts.articles++;
         write_doc = 1;
         break;
     case ITEM_CALL:
@@ -221,7 +222,7 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
     if (st == LM_OK && write_doc && e->chain->n > 0 && !it->failed)
         st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, err);
     if (st == LM_OK && it->failed) {
-        e->counts.failed++;
+        e->writer_counts.failed++;
         if (e->opts.on_warning)
             e->opts.on_warning(e->opts.warning_ctx, it->warning);
     }
@@ -286,12 +287,18 @@ static void *writer_main(void *arg)
                 pthread_mutex_unlock(&e->mu);
             }
         }
-        item_free(it);
+        /* Detach the item and publish the counts under the lock; free it
+         * after: a worker stepping over done items reads slots[] from
+         * next_write on, so it must never see a freed item there. */
         pthread_mutex_lock(&e->mu);
         e->slots[e->next_write % RING] = NULL;
         e->next_write++;
+        e->counts = e->writer_counts;
         if (e->submitter_waiting)
             pthread_cond_broadcast(&e->can_submit);
+        pthread_mutex_unlock(&e->mu);
+        item_free(it);
+        pthread_mutex_lock(&e->mu);
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
@@ -501,7 +508,7 @@ lm_status lm_engine_finish(lm_engine *e, int abandon, lm_ingest_counts *counts,
     if (st != LM_OK)
         *err = e->fatal_err;
     if (counts)
-        *counts = e->counts;
+        *counts = e->writer_counts;   /* the writer has exited */
     if (e->opts.timing) {
         for (int i = 0; i < e->n_workers; i++)
             for (int s = 0; s < e->chain->n; s++)

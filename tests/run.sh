@@ -41,7 +41,9 @@ run_one() {
 }
 
 for bin in "$@"; do
-    run_one "$(basename "$bin")" "$bin"
+    name=$(basename "$bin")
+    case $bin in */tsan/*) name="$name (tsan)" ;; esac
+    run_one "$name" "$bin"
 done
 for script in tests/test-*.sh; do
     [ -e "$script" ] || continue
