@@ -579,8 +579,7 @@ lm_status ner_doc_abbrevs(lm_ner_scratch *s, lm_error *err)
     st = lm_abbrev_find_uses(s->text, s->text_len, &s->abv, &s->abu, err);
     if (st != LM_OK)
         return st;
-    uint32_t first = (uint32_t)s->n_abbr;
-    /* index of each pair's definition entry, or UINT32_MAX */
+    /* index of each pair's definition entry, or UINT64_MAX */
     if (GROW(s->tmp64, s->tmp64_cap, s->abv.n + 1))
         return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
     for (size_t i = 0; i < s->abv.n; i++) {
@@ -606,7 +605,6 @@ lm_status ner_doc_abbrevs(lm_ner_scratch *s, lm_error *err)
         if (st != LM_OK)
             return st;
     }
-    (void)first;
     return LM_OK;
 }
 

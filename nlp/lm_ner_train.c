@@ -91,7 +91,6 @@ typedef struct tdoc {
     uint32_t n_sent;
     tgold *gold;
     uint32_t n_gold, gold_cap;
-    unsigned unlabeled;        /* bit set of entity types not annotated here */
 } tdoc;
 
 typedef struct tcorpus {
@@ -321,7 +320,6 @@ static lm_status load_bc2gm(tcorpus *c, const char *dir, lm_error *err)
     lm_spans_init(&sn);
     ner_map ids;
     ner_map_init(&ids);
-    size_t first = c->n;
     for (char *line = in; st == LM_OK && line < in + n_in;) {
         char *nl = memchr(line, '\n', (size_t)(in + n_in - line));
         char *end = nl ? nl : in + n_in;
@@ -373,7 +371,6 @@ static lm_status load_bc2gm(tcorpus *c, const char *dir, lm_error *err)
         }
         line = end + 1;
     }
-    (void)first;
     free(nw);
     ner_map_free(&ids);
     lm_spans_free(&tk);
@@ -572,8 +569,6 @@ typedef struct fstore {
     uint32_t *feat;
     size_t n_feat, feat_cap;
     uint8_t *gold;             /* n_tok */
-    uint32_t *allow;           /* n_tok tag masks when some docs are partially
-                                  annotated, else NULL */
     size_t n_tok;
 } fstore;
 
@@ -585,7 +580,6 @@ static void fstore_free(fstore *f)
     free(f->foff);
     free(f->feat);
     free(f->gold);
-    free(f->allow);
     memset(f, 0, sizeof *f);
 }
 
@@ -715,25 +709,6 @@ static lm_status fstore_build(const lm_ner_model *m, int ti, const tcorpus *c, i
                 f->feat[f->n_feat++] = s->xf[s->xoff[t] + k] | NER_XFEAT;
         }
         gold_tags(d, &m->tg[ti], f->gold + gt);
-        /* partially annotated document: tokens outside known mentions may
-         * carry any tag of the types it does not annotate */
-        uint32_t free_tags = 0;
-        for (int k = 0; k < m->tg[ti].n_types; k++)
-            if (d->unlabeled & (1u << m->tg[ti].types[k]))
-                for (int pos = 0; pos < 4; pos++)
-                    free_tags |= 1u << ner_tag_make(k, pos);
-        if (free_tags && !f->allow) {
-            f->allow = malloc((ntok + 1) * sizeof *f->allow);
-            if (!f->allow) {
-                st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
-                break;
-            }
-            for (size_t t = 0; t < gt; t++)
-                f->allow[t] = 1u << f->gold[t];
-        }
-        if (f->allow)
-            for (size_t t = 0; t < d->n_tok; t++)
-                f->allow[gt + t] = f->gold[gt + t] ? 1u << f->gold[gt + t] : 1u | free_tags;
         gt += d->n_tok;
     }
     if (st == LM_OK) {
@@ -840,9 +815,9 @@ static void pw_tagger_view(const pweights *p, ner_tagger *t)
 }
 
 typedef struct decbuf {
-    float *em, *vit, *cem;
+    float *em, *vit;
     int *bp;
-    uint8_t *tags, *gtags;
+    uint8_t *tags;
     size_t cap;
 } decbuf;
 
@@ -853,28 +828,22 @@ static int decbuf_reserve(decbuf *b, size_t n, int K)
     size_t cap = 2 * n * (size_t)K + 64;
     free(b->em);
     free(b->vit);
-    free(b->cem);
     free(b->bp);
     free(b->tags);
-    free(b->gtags);
     b->em = malloc(cap * sizeof *b->em);
     b->vit = malloc(cap * sizeof *b->vit);
-    b->cem = malloc(cap * sizeof *b->cem);
     b->bp = malloc(cap * sizeof *b->bp);
     b->tags = malloc(cap);
-    b->gtags = malloc(cap);
     b->cap = cap;
-    return b->em && b->vit && b->cem && b->bp && b->tags && b->gtags ? 0 : -1;
+    return b->em && b->vit && b->bp && b->tags ? 0 : -1;
 }
 
 static void decbuf_free(decbuf *b)
 {
     free(b->em);
     free(b->vit);
-    free(b->cem);
     free(b->bp);
     free(b->tags);
-    free(b->gtags);
     memset(b, 0, sizeof *b);
 }
 
@@ -888,7 +857,7 @@ static uint64_t rng_next(uint64_t *s)
 
 /* Trains on the sentences of docs with use[d] set. */
 static lm_status perceptron_train(const fstore *f, const uint8_t *use, int epochs, unsigned seed,
-                                  float margin, pweights *p, lm_error *err)
+                                  pweights *p, lm_error *err)
 {
     size_t ns = 0, maxlen = 1;
     uint32_t *order = malloc((f->n_sents + 1) * sizeof *order);
@@ -926,25 +895,6 @@ static lm_status perceptron_train(const fstore *f, const uint8_t *use, int epoch
                 continue;
             pw_emissions(p, f, a, b, db.em);
             const uint8_t *g = f->gold + a;
-            int partial = 0;
-            if (f->allow)
-                for (size_t t = 0; t < n && !partial; t++)
-                    partial = (f->allow[a + t] & (f->allow[a + t] - 1)) != 0;
-            if (partial) {
-                /* target: the best labelling consistent with what is known */
-                for (size_t t = 0; t < n; t++)
-                    for (int k = 0; k < K; k++)
-                        db.cem[t * (size_t)K + (size_t)k] =
-                            (f->allow[a + t] >> k) & 1 ? db.em[t * (size_t)K + (size_t)k] : -1e30f;
-                pw_tagger_view(p, &view);
-                ner_viterbi(&view, db.cem, n, db.bp, db.vit, db.gtags);
-                g = db.gtags;
-            }
-            if (margin > 0)              /* cost-augmented: Hamming loss */
-                for (size_t t = 0; t < n; t++)
-                    for (int k = 0; k < K; k++)
-                        if (k != g[t])
-                            db.em[t * (size_t)K + (size_t)k] += margin;
             pw_tagger_view(p, &view);
             ner_viterbi(&view, db.em, n, db.bp, db.vit, db.tags);
             int wrong = 0;
@@ -1289,14 +1239,12 @@ static lm_status crf_train(const fstore *f, const uint8_t *use, int max_iter, do
         t1 = g;
         g = gn;
         gn = t1;
-        double prev = fx;
         fx = fn;
         f_hist[it % 10] = fx;
         if (log && (it % 25 == 0))
             logf_(log, "    %s: CRF iteration %d, objective %.1f", name, it, fx);
         if (it >= 10 && (f_hist[(it + 1) % 10] - fx) / fx < 1e-5)
             break;
-        (void)prev;
     }
     memcpy(p->w, x, ne * sizeof *x);
     for (int i = 0; i < (K + 1) * K; i++)
@@ -1317,176 +1265,6 @@ done:
     free(gn);
     free(S);
     free(Y);
-    return st;
-}
-
-/* CRF trained by SGD (Bottou): the L2 term is applied through a global
- * scale s (w = s v) so each step only touches the sentence's features;
- * eta_t = eta0 / (1 + lambda eta0 t), eta0 picked by trying a few values
- * on a sample.  An order of magnitude faster than L-BFGS here. */
-static double sgd_pass(crf_ctx *c, const uint32_t *order, size_t n_order, float *v, double *s,
-                       float *tr, float *te, double eta0, double lambda, size_t *t_step,
-                       int update)
-{
-    const int K = c->K;
-    const fstore *f = c->f;
-    double ET[(NER_MAX_TAGS + 1) * NER_MAX_TAGS], ETE[NER_MAX_TAGS];
-    double nll = 0;
-    size_t nv = c->rows * (size_t)K;
-    for (size_t oi = 0; oi < n_order; oi++) {
-        uint32_t sidx = order[oi];
-        size_t a0 = f->sent[sidx], n = f->sent[sidx + 1] - a0;
-        if (!n)
-            continue;
-        double Gtr[(NER_MAX_TAGS + 1) * NER_MAX_TAGS] = {0}, Gte[NER_MAX_TAGS] = {0};
-        crf_trans_exp(K, tr, te, ET, ETE);
-        crf_emit(c, v, *s, a0, n);
-        nll += crf_fb(c, f->gold + a0, n, tr, te, ET, ETE, c->dn, Gtr, Gte);
-        if (!update)
-            continue;
-        double eta = eta0 / (1.0 + lambda * eta0 * (double)*t_step);
-        *s *= 1.0 - eta * lambda;
-        float step = (float)(eta / *s);
-        for (size_t t = 0; t < n; t++) {
-            const float *d = c->dn + t * (size_t)K;
-            for (uint32_t j = f->foff[a0 + t]; j < f->foff[a0 + t + 1]; j++) {
-                float *w = v + pw_row(c->shape, f->feat[j]) * (size_t)K;
-                for (int k = 0; k < K; k++)
-                    w[k] -= step * d[k];
-            }
-        }
-        for (int i = 0; i < (K + 1) * K; i++)
-            tr[i] -= (float)(eta * (Gtr[i] + lambda * tr[i]));
-        for (int i = 0; i < K; i++)
-            te[i] -= (float)(eta * (Gte[i] + lambda * te[i]));
-        if (*s < 1e-4) {
-            for (size_t i = 0; i < nv; i++)
-                v[i] = (float)(v[i] * *s);
-            *s = 1;
-        }
-        (*t_step)++;
-    }
-    return nll;
-}
-
-static double sq_norm(const float *v, size_t n, double s)
-{
-    double r = 0;
-    for (size_t i = 0; i < n; i++)
-        r += (double)v[i] * v[i];
-    return r * s * s;
-}
-
-static lm_status crf_sgd_train(const fstore *f, const uint8_t *use, int epochs, double c2,
-                               unsigned seed, pweights *p, tlog *log, const char *name,
-                               lm_error *err)
-{
-    const int K = p->K;
-    crf_ctx c = {0};
-    c.f = f;
-    c.K = K;
-    c.rows = pw_rows(p);
-    c.shape = p;
-    size_t nv = c.rows * (size_t)K;
-    uint32_t *order = malloc((f->n_sents + 1) * sizeof *order);
-    size_t ns = 0, maxlen = 1;
-    if (order)
-        for (size_t d = 0; d < f->n_docs; d++) {
-            if (use && !use[d])
-                continue;
-            for (uint32_t si = f->doc_sent[d]; si < f->doc_sent[d + 1]; si++) {
-                if (f->sent[si + 1] == f->sent[si])
-                    continue;
-                order[ns++] = si;
-                if (f->sent[si + 1] - f->sent[si] > maxlen)
-                    maxlen = f->sent[si + 1] - f->sent[si];
-            }
-        }
-    c.al = malloc(maxlen * (size_t)K * sizeof *c.al);
-    c.be = malloc(maxlen * (size_t)K * sizeof *c.be);
-    c.em = malloc(maxlen * (size_t)K * sizeof *c.em);
-    c.sc = malloc(maxlen * sizeof *c.sc);
-    c.dn = malloc(maxlen * (size_t)K * sizeof *c.dn);
-    lm_status st = LM_OK;
-    if (!order || !c.al || !c.be || !c.em || !c.sc || !c.dn || !ns) {
-        if (ns)
-            st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory for CRF");
-        goto done;
-    }
-    uint64_t rs = 0x2545F4914F6CDD1DULL ^ seed;
-    for (size_t i = ns; i > 1; i--) {
-        size_t j = (size_t)(rng_next(&rs) % i);
-        uint32_t x = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = x;
-    }
-    double lambda = c2 / (double)ns;
-    /* pick eta0 on a sample: one pass each, lowest regularized cost wins */
-    size_t nsmp = ns < 1000 ? ns : 1000;
-    static const double etas[] = {1.0, 0.3, 0.1, 0.03, 0.01};
-    double best_eta = 0.1, best_cost = 1e300;
-    for (size_t e = 0; e < sizeof etas / sizeof etas[0]; e++) {
-        memset(p->w, 0, nv * sizeof *p->w);
-        memset(p->tr, 0, sizeof p->tr);
-        memset(p->te, 0, sizeof p->te);
-        double sc = 1;
-        size_t ts = 0;
-        sgd_pass(&c, order, nsmp, p->w, &sc, p->tr, p->te, etas[e], lambda, &ts, 1);
-        double cost = sgd_pass(&c, order, nsmp, p->w, &sc, p->tr, p->te, 0, lambda, &ts, 0)
-                      + 0.5 * lambda * (double)nsmp * sq_norm(p->w, nv, sc);
-        if (cost == cost && cost < best_cost) {
-            best_cost = cost;
-            best_eta = etas[e];
-        }
-    }
-    memset(p->w, 0, nv * sizeof *p->w);
-    memset(p->tr, 0, sizeof p->tr);
-    memset(p->te, 0, sizeof p->te);
-    double sc = 1;
-    size_t ts = 0;
-    /* the result averages the weights at the end of each epoch of the
-     * second half: cheap, and smooths SGD's last-iterate noise */
-    int first_avg = epochs / 2, n_avg = 0;
-    float avg_tr[(NER_MAX_TAGS + 1) * NER_MAX_TAGS] = {0}, avg_te[NER_MAX_TAGS] = {0};
-    for (int ep = 0; ep < epochs; ep++) {
-        for (size_t i = ns; i > 1; i--) {
-            size_t j = (size_t)(rng_next(&rs) % i);
-            uint32_t x = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = x;
-        }
-        double nll = sgd_pass(&c, order, ns, p->w, &sc, p->tr, p->te, best_eta, lambda, &ts, 1);
-        if (log && (ep % 5 == 0 || ep == epochs - 1))
-            logf_(log, "    %s: SGD epoch %d (eta0 %g), loss %.1f", name, ep, best_eta, nll);
-        if (ep >= first_avg && p->a) {
-            for (size_t i = 0; i < nv; i++)
-                p->a[i] += (float)(p->w[i] * sc);
-            for (int i = 0; i < (K + 1) * K; i++)
-                avg_tr[i] += p->tr[i];
-            for (int i = 0; i < K; i++)
-                avg_te[i] += p->te[i];
-            n_avg++;
-        }
-    }
-    if (n_avg) {
-        float inv = 1.0f / (float)n_avg;
-        for (size_t i = 0; i < nv; i++)
-            p->w[i] = p->a[i] * inv;
-        for (int i = 0; i < (K + 1) * K; i++)
-            p->tr[i] = avg_tr[i] * inv;
-        for (int i = 0; i < K; i++)
-            p->te[i] = avg_te[i] * inv;
-    } else {
-        for (size_t i = 0; i < nv; i++)
-            p->w[i] = (float)(p->w[i] * sc);
-    }
-done:
-    free(order);
-    free(c.al);
-    free(c.be);
-    free(c.em);
-    free(c.sc);
-    free(c.dn);
     return st;
 }
 
@@ -1529,7 +1307,6 @@ typedef struct tspec {
     int up[NER_MAX_UP];
     int n_up;
     int emit;
-    int bits;
 } tspec;
 
 typedef struct devspec {
@@ -1540,36 +1317,27 @@ typedef struct devspec {
 #define LB(x) (1u << (x))
 #define LEX_GENES (LB(L_GENE_SYM) | LB(L_GENE_NAME))
 
-static int recipe_build(const char *name, int stages, int aux_ncbi, tspec *ts, int *n_ts,
-                        devspec *dv, int *n_dv, uint32_t *corpora)
+static int recipe_build(const char *name, int stages, tspec *ts, int *n_ts, devspec *dv,
+                        int *n_dv, uint32_t *corpora)
 {
     int n = 0;
     if (strcmp(name, "main") == 0) {
         uint32_t cdlex = LB(L_DRUGBANK) | LEX_GENES | LB(L_NCBI_DIS);
         uint32_t glex = LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS) | LB(L_NCBI_DIS);
-        /* a disease tagger trained on NCBI-disease, whose guidelines BC5CDR
-         * followed, feeds the BC5CDR taggers: twice the disease data */
-        int nc = -1;
-        if (aux_ncbi) {
-            nc = n;
-            ts[n++] = (tspec){"ncbi-aux", C_NCBI, {LM_ENT_DISEASE}, 1,
-                              LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS), {0}, 0,
-                              0, 20};
-        }
         int cd1 = n;
-        ts[n++] = (tspec){"cdr1", C_CDR, {LM_ENT_CHEMICAL, LM_ENT_DISEASE}, 2, cdlex, {nc},
-                          nc >= 0, stages < 2, 20};
+        ts[n++] = (tspec){"cdr1", C_CDR, {LM_ENT_CHEMICAL, LM_ENT_DISEASE}, 2, cdlex, {0}, 0,
+                          stages < 2};
         if (stages >= 2)
-            ts[n++] = (tspec){"cdr2", C_CDR, {LM_ENT_CHEMICAL, LM_ENT_DISEASE}, 2, cdlex,
-                              {cd1, nc}, nc >= 0 ? 2 : 1, 1, 20};
+            ts[n++] = (tspec){"cdr2", C_CDR, {LM_ENT_CHEMICAL, LM_ENT_DISEASE}, 2, cdlex, {cd1},
+                              1, 1};
         int gm = n;
-        ts[n++] = (tspec){"bc2gm", C_BC2GM, {LM_ENT_GENE}, 1, glex, {0}, 0, 0, 21};
+        ts[n++] = (tspec){"bc2gm", C_BC2GM, {LM_ENT_GENE}, 1, glex, {0}, 0, 0};
         int g1 = n;
         ts[n++] = (tspec){"biored1", C_BIORED, {LM_ENT_GENE}, 1, glex | LB(L_BC2GM), {gm}, 1,
-                          stages < 2, 20};
+                          stages < 2};
         if (stages >= 2)
             ts[n++] = (tspec){"biored2", C_BIORED, {LM_ENT_GENE}, 1, glex | LB(L_BC2GM),
-                              {g1, gm}, 2, 1, 20};
+                              {g1, gm}, 2, 1};
         dv[0] = (devspec){C_CDR_DEV, LM_ENT_CHEMICAL};
         dv[1] = (devspec){C_CDR_DEV, LM_ENT_DISEASE};
         dv[2] = (devspec){C_BIORED_DEV, LM_ENT_GENE};
@@ -1578,9 +1346,9 @@ static int recipe_build(const char *name, int stages, int aux_ncbi, tspec *ts, i
                    | LB(C_BC2GM);
     } else if (strcmp(name, "ncbi") == 0) {
         uint32_t lex = LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS);
-        ts[n++] = (tspec){"ncbi1", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 0, stages < 2, 20};
+        ts[n++] = (tspec){"ncbi1", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 0, stages < 2};
         if (stages >= 2)
-            ts[n++] = (tspec){"ncbi2", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 1, 1, 20};
+            ts[n++] = (tspec){"ncbi2", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 1, 1};
         dv[0] = (devspec){C_NCBI_DEV, LM_ENT_DISEASE};
         *n_dv = 1;
         *corpora = LB(C_NCBI) | LB(C_NCBI_DEV) | LB(C_CDR);
@@ -1687,17 +1455,13 @@ static lm_status run_job(trainer *T, job *j, lm_error *err)
             free(use);
             return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory for weights");
         }
-        if (T->o->crf == 2)
-            st = crf_sgd_train(f, use, T->epochs, T->o->crf_c2 > 0 ? T->o->crf_c2 : 1.0,
-                               T->o->seed + 31u * (unsigned)j->fold, &p,
-                               j->kind == J_FULL ? &T->log : NULL, tg->name, err);
-        else if (T->o->crf)
-            st = crf_train(f, use, T->o->crf_iter > 0 ? T->o->crf_iter : 150,
+        if (T->o->perceptron)
+            st = perceptron_train(f, use, T->epochs, T->o->seed + 31u * (unsigned)j->fold, &p,
+                                  err);
+        else
+            st = crf_train(f, use, T->o->crf_iter > 0 ? T->o->crf_iter : 100,
                            T->o->crf_c2 > 0 ? T->o->crf_c2 : 1.0, &p,
                            j->kind == J_FULL ? &T->log : NULL, tg->name, err);
-        else
-            st = perceptron_train(f, use, T->epochs, T->o->seed + 31u * (unsigned)j->fold,
-                                  (float)T->o->margin, &p, err);
         if (st == LM_OK && j->kind == J_FOLD) {
             for (size_t d = 0; d < f->n_docs; d++)
                 use[d] = !use[d];
@@ -2104,16 +1868,6 @@ static lm_status load_corpora(trainer *T, uint32_t need, lm_error *err)
             st = load_pubtator(&T->corp[c], p[c], dev ? NULL : &ex, err);
         if (st == LM_OK && T->o->final && (c == C_CDR || c == C_NCBI || c == C_BIORED))
             st = load_pubtator(&T->corp[c], p[c + 1], NULL, err);
-        if (st == LM_OK && c == C_CDR && T->o->ncbi_in_cdr) {
-            /* NCBI-disease as partially annotated BC5CDR data: its
-             * diseases are known, its chemicals are not */
-            size_t first = T->corp[c].n;
-            st = load_pubtator(&T->corp[c], p[C_NCBI], T->o->final ? NULL : &ex, err);
-            if (st == LM_OK && T->o->final)
-                st = load_pubtator(&T->corp[c], p[C_NCBI_DEV], NULL, err);
-            for (size_t i = first; i < T->corp[c].n; i++)
-                T->corp[c].d[i].unlabeled = 1u << LM_ENT_CHEMICAL;
-        }
         if (st != LM_OK)
             lm_error_wrap(err, "%s", p[c]);
     }
@@ -2271,17 +2025,13 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
     devspec dv[8];
     int n_dv = 0;
     uint32_t need = 0;
-    if (recipe_build(opts->recipe ? opts->recipe : "main", stages, opts->aux_ncbi, T->ts,
-                     &T->n_ts, dv, &n_dv, &need)) {
+    if (recipe_build(opts->recipe ? opts->recipe : "main", stages, T->ts, &T->n_ts, dv, &n_dv,
+                     &need)) {
         trainer_free(T);
         free(T);
         return lm_error_set(err, LM_ERR_USAGE, "ner train: unknown recipe '%s' (main, ncbi)",
                             opts->recipe);
     }
-    if (opts->ncbi_in_cdr)           /* its docs are training data now: no self-lexicon */
-        for (int i = 0; i < T->n_ts; i++)
-            if (T->ts[i].corpus == C_CDR)
-                T->ts[i].lex_mask &= ~LB(L_NCBI_DIS);
     lm_status st = ner_model_new(&T->m, err);
     if (st == LM_OK) {
         T->m->feat_flags = NER_F_DEFAULT & ~opts->feat_off;
@@ -2311,7 +2061,7 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
         st = build_clusters(T, err);
     for (int i = 0; i < T->n_ts && st == LM_OK; i++) {
         const tspec *sp = &T->ts[i];
-        int bits = opts->bits > 0 ? opts->bits : 20;
+        int bits = opts->bits > 0 ? opts->bits : 18;
         st = ner_tagger_add(T->m, sp->name, sp->types, sp->n_types, bits, 16, err);
         if (st == LM_OK) {
             ner_tagger *t = &T->m->tg[i];
@@ -2401,7 +2151,7 @@ lm_status lm_ner_train_docs(const lm_ner_train_doc *docs, size_t n_docs,
         if (!nt)
             st = lm_error_set(err, LM_ERR_USAGE, "ner train: no gold mentions");
         else {
-            T->ts[0] = (tspec){"memory", C_CDR, {0}, nt, 0, {0}, 0, 1, 0};
+            T->ts[0] = (tspec){"memory", C_CDR, {0}, nt, 0, {0}, 0, 1};
             T->n_ts = 1;
             st = ner_tagger_add(T->m, "memory", ty, nt, opts->bits > 0 ? opts->bits : 18, 12,
                                 err);

@@ -1,0 +1,58 @@
+#!/bin/sh
+# `make train`: regenerates every committed model from ../shared/data.
+#
+#   scripts/train.sh [LITMINE [DATA_DIR]]
+#
+#   models/lexicon.bin   normalization lexicon       (scripts/build-lexicon.sh)
+#   models/ner.bin       Chemical + Disease (BC5CDR) and Gene (BioRED, BC2GM)
+#   models/ner-ncbi.bin  Disease (NCBI-disease guidelines)
+#   models/pairs.bin     chemical-disease pair classifier (scripts/train-pairs.sh)
+#
+# The shipped NER models are trained on train + dev (--final): the dev
+# figures they would print are not held out.  NER_DEV=1 first trains
+# train-only models into a scratch directory and prints their held-out dev
+# figures (adds ~15 minutes on two cores).  Training is deterministic for a
+# given seed and thread count.
+set -eu
+
+LITMINE=${1:-./litmine}
+DATA=${2:-../shared/data}
+
+if [ ! -d "$DATA" ] || [ ! -f "$DATA/bc5cdr/CDR_TrainingSet.PubTator.txt" ]; then
+    echo "train: $DATA not found (or incomplete): the models are trained from the shared" >&2
+    echo "train: corpora (BC5CDR, NCBI-disease, BioRED, BC2GM, lexicons, SciFact text)." >&2
+    echo "train: Check out ../shared next to this repository, or pass DATA_DIR." >&2
+    exit 1
+fi
+if [ ! -x "$LITMINE" ]; then
+    echo "train: $LITMINE not found (run make first)" >&2
+    exit 1
+fi
+mkdir -p models
+
+start=$(date +%s)
+if [ -x scripts/build-lexicon.sh ]; then
+    scripts/build-lexicon.sh "$LITMINE" "$DATA" models/lexicon.bin
+fi
+
+# word clusters are learned once and shared by the NER trainings below
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+if [ "${NER_DEV:-0}" = 1 ]; then
+    echo "== NER dev figures (trained on train only, strict mention match)"
+    "$LITMINE" train ner --data "$DATA" --recipe main --out "$scratch/ner.bin" \
+        --cluster-cache "$scratch/clusters.bin"
+    "$LITMINE" train ner --data "$DATA" --recipe ncbi --out "$scratch/ner-ncbi.bin" \
+        --cluster-cache "$scratch/clusters.bin"
+fi
+
+echo "== NER models (train + dev)"
+"$LITMINE" train ner --data "$DATA" --recipe main --final --out models/ner.bin \
+    --cluster-cache "$scratch/clusters.bin"
+"$LITMINE" train ner --data "$DATA" --recipe ncbi --final --out models/ner-ncbi.bin \
+    --cluster-cache "$scratch/clusters.bin"
+
+if [ -x scripts/train-pairs.sh ]; then
+    scripts/train-pairs.sh "$LITMINE" "$DATA" models/pairs.bin
+fi
+echo "train: done in $(( $(date +%s) - start )) s"
