@@ -285,7 +285,11 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
     }
     t.model = model;
     st = lm_ner_scratch_init(&t.scratch, &err);
-    lm_cli_info(cli, "tag: model %s", model_file);
+    if (cli->verbose) {
+        char desc[2048];
+        lm_ner_model_describe(model, desc, sizeof desc);
+        lm_cli_info(cli, "tag: model %s\n%s", model_file, desc);
+    }
 
     /* peek at the first non-empty line to choose the input format */
     replay r;

@@ -7,8 +7,11 @@
  *     u32 crc32(stored payload)  stored payload (zlib when flags & 1)
  *
  * The payload lists the feature flags, lexicon names, cluster and
- * gazetteer entries (64-bit hash keys: no strings are kept) and each
- * tagger's header, transitions and int16 weight table.  The checksum is
+ * gazetteer entries (64-bit hash keys: no strings are kept), the shared
+ * int16 base-feature table (one row per hashed feature holding every
+ * tagger's weights, so a feature costs one memory access for the whole
+ * stack), and each tagger's header, transitions and small int16 table for
+ * its own gazetteer/stacking features.  The checksum is
  * verified before anything is parsed, and every length is checked against
  * what remains, so a flipped or missing byte is reported as corruption
  * instead of producing a silently different tagger.  Hash maps are rebuilt
@@ -360,7 +363,7 @@ static int wb_tagger(wbuf *b, const ner_tagger *t)
         if (wb_u32(b, i < t->n_up ? (uint32_t)t->up[i] : 0))
             return -1;
     if (wb_u32(b, (uint32_t)t->emit) || wb_f32(b, t->scale) || wb_f32(b, t->xscale)
-        || wb_f32(b, t->score_a) || wb_f32(b, t->score_b) || wb_f32(b, t->o_bias))
+        || wb_f32(b, t->score_a) || wb_f32(b, t->score_b))
         return -1;
     for (int i = 0; i < (t->K + 1) * t->K; i++)
         if (wb_f32(b, t->trans[i]))
@@ -556,7 +559,6 @@ static int rb_tagger(rbuf *r, ner_tagger *t, int index, const lm_ner_model *m)
     t->xscale = rb_f32(r);
     t->score_a = rb_f32(r);
     t->score_b = rb_f32(r);
-    t->o_bias = rb_f32(r);
     for (int i = 0; i < (t->K + 1) * t->K; i++)
         t->trans[i] = rb_f32(r);
     for (int i = 0; i < t->K; i++)
@@ -814,7 +816,6 @@ void ner_emissions(const lm_ner_model *m, const ner_tagger *t, const lm_ner_scra
             const int32_t *be = s->bem + i * (size_t)m->KW + t->base_off;
             for (int k = 0; k < K; k++)
                 o[k] = (float)be[k] * t->scale + (float)acc[k] * t->xscale;
-            o[0] -= t->o_bias;
         }
     }
 }

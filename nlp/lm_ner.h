@@ -1,13 +1,15 @@
 /*
  * lm_ner: the trained named-entity tagger (Chemical, Disease, Gene).
  *
- * A model file holds one or more linear-chain taggers (BILOU tags, hashed
- * sparse features, int16 weights, Viterbi decoding) plus the resources their
- * features need: word clusters learned from unlabeled abstracts and
- * token-sequence gazetteers compiled from lexicons.  Taggers run in order;
- * a later tagger sees the output of earlier ones as features (document-level
- * consistency, abbreviation propagation, a tagger trained on another corpus),
- * so one file carries a whole stacked pipeline.
+ * A model file holds one or more linear-chain CRF taggers (BILOU tags,
+ * hashed sparse features, int16 weights, Viterbi decoding) plus the
+ * resources their features need: word clusters learned from unlabeled
+ * abstracts and token-sequence gazetteers compiled from lexicons.  Taggers
+ * run in order; a later tagger sees the output of earlier ones as features
+ * (document-level consistency, abbreviation propagation, a tagger trained on
+ * another corpus), so one file carries a whole stacked pipeline.  The
+ * shipped models/ner.bin tags Chemical and Disease (BC5CDR guidelines) and
+ * Gene (BioRED); models/ner-ncbi.bin tags Disease (NCBI-disease).
  *
  * A loaded model is immutable and may be shared by any number of threads;
  * each thread brings its own lm_ner_scratch (all per-call memory lives

@@ -107,8 +107,6 @@ typedef struct ner_tagger {
     float scale;               /* base weight = int16 * scale */
     float xscale;              /* extra weight = x16 * xscale */
     float score_a, score_b;    /* mention score = logistic(a * margin + b) */
-    float o_bias;              /* subtracted from the O tag's score: trades
-                                  precision for recall */
     int16_t *w16;              /* base rows x K until packed into the model */
     int16_t *x16;              /* extra rows x K */
     float *wf;                 /* training: base rows then extra rows, x K */

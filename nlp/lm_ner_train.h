@@ -2,18 +2,21 @@
  * lm_ner_train: training the NER taggers of lm_ner.h.
  *
  * Taggers are linear-chain CRFs (L2-regularized, L-BFGS) over the hashed
- * features of lm_ner_feat.c; averaged perceptrons are the fast option.  A recipe names the stack of taggers a model file holds and
- * the corpus each is trained on; a tagger that feeds a later one trained on
- * the same corpus is also trained k times on k-1 folds (jackknife) so that
- * the later tagger learns from realistic, held-out upstream output rather
- * than from an upstream that has memorised its training data.  Independent
- * training runs (folds, taggers of unrelated corpora) run on a small thread
- * pool.
+ * features of lm_ner_feat.c; averaged perceptrons are the fast option.  A
+ * recipe names the stack of taggers a model file holds and the corpus each
+ * is trained on; a tagger that feeds a later one trained on the same corpus
+ * is also trained k times on k-1 folds (jackknife) so that the later tagger
+ * learns from realistic, held-out upstream output rather than from an
+ * upstream that has memorised its training data.  Independent training runs
+ * (folds, taggers of unrelated corpora) run on a small thread pool, longest
+ * first.
  *
- * Recipes over ../shared/data (see lm_ner_train_corpus):
- *   "main"  Chemical + Disease from BC5CDR, Gene from BioRED with a BC2GM
- *           tagger stacked under it                       -> models/ner.bin
- *   "ncbi"  Disease from NCBI-disease                     -> models/ner-ncbi.bin
+ * Recipes over ../shared/data:
+ *   "main"  Chemical + Disease from BC5CDR (two stages), Gene from BioRED
+ *           (two stages) with a BC2GM gene tagger stacked under it: BC2GM's
+ *           guidelines differ (longer spans), so its output is a feature,
+ *           not an answer                                 -> models/ner.bin
+ *   "ncbi"  Disease from NCBI-disease (two stages)        -> models/ner-ncbi.bin
  * Library code does not print: progress and the dev report go through the
  * log callback.
  */

@@ -476,10 +476,10 @@ static void test_dev_sets(void)
      * against regressions (a broken feature, a format bug), not measure
      * generalisation; `litmine train ner` reports held-out dev figures. */
     static const dev_case cases[] = {
-        {"models/ner.bin", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", LM_ENT_CHEMICAL, 0.95},
-        {"models/ner.bin", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", LM_ENT_DISEASE, 0.90},
-        {"models/ner.bin", "biored/Dev.PubTator", LM_ENT_GENE, 0.90},
-        {"models/ner-ncbi.bin", "ncbi_disease/NCBIdevelopset_corpus.txt", LM_ENT_DISEASE, 0.90},
+        {"models/ner.bin", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", LM_ENT_CHEMICAL, 0.97},
+        {"models/ner.bin", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", LM_ENT_DISEASE, 0.97},
+        {"models/ner.bin", "biored/Dev.PubTator", LM_ENT_GENE, 0.96},
+        {"models/ner-ncbi.bin", "ncbi_disease/NCBIdevelopset_corpus.txt", LM_ENT_DISEASE, 0.97},
     };
     size_t max_docs = SANITIZED ? 60 : 100000;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
