@@ -15,6 +15,7 @@
  */
 #include "../nlp/lm_query.h"
 #include "../store/lm_search.h"
+#include "../util/lm_sort.h"
 #include "lm_cli.h"
 
 #include <errno.h>
@@ -558,7 +559,7 @@ static int run_mode(const lm_cli *cli, lm_searcher *srch, lm_store *store, eval_
         judged++;
     }
     if (judged) {
-        qsort(lat, judged, sizeof *lat, cmp_double);
+        lm_qsort(lat, judged, sizeof *lat, cmp_double);
         out->ndcg = ndcg / (double)judged;
         out->recall = recall / (double)judged;
         out->mrr = mrr / (double)judged;

@@ -9,15 +9,20 @@
  * (one object per document with its mentions, same offsets).  The model is
  * --model FILE, else ner.bin in --model-dir, the config key [models] dir, or
  * lm_ner_default_model_dir().
+ *
+ * Documents go through the pipeline's own sentences and ner stages, so a
+ * mention printed here — its span, type, concept id from the lexicon and
+ * abbreviation propagation — is exactly what ingestion stores.
  */
 #define _GNU_SOURCE             /* fopencookie: replay the sniffed first line */
 
 #include "lm_cli.h"
 
+#include "../nlp/lm_doc.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pubtator.h"
+#include "../pipeline/lm_stage.h"
 #include "../util/lm_buf.h"
-#include "../util/lm_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,30 +43,12 @@ static void usage(FILE *out)
             LM_NER_DEFAULT_MODEL, lm_ner_default_model_dir());
 }
 
-/* ---- NORMALIZATION HOOK ------------------------------------------------
- * Concept ids (MeSH for chemicals and diseases, NCBI Gene for genes) are
- * attached here.  The lexicon module (nlp/lm_lexicon.h) plugs in by
- * replacing this body with a lookup of (mention text, type) that returns
- * an id string owned by the lexicon, or NULL when the mention is unknown
- * (printed as "-" / null).
- * ------------------------------------------------------------------------ */
-static const char *normalize_mention(void *ctx, const char *text, size_t len, lm_ent_type type)
-{
-    (void)ctx;
-    (void)text;
-    (void)len;
-    (void)type;
-    return NULL;
-}
-
 enum { FMT_PUBTATOR, FMT_JSONL };
 
 typedef struct tagger_ctx {
     lm_cli *cli;
-    const lm_ner_model *model;
-    lm_ner_scratch *scratch;
-    lm_ner_mentions mentions;
-    lm_utf8_map map;
+    lm_stage_chain chain;
+    void *scratch[LM_STAGE_MAX];
     int format;
     lm_buf out;
 } tagger_ctx;
@@ -87,12 +74,20 @@ static void json_str(lm_buf *b, const char *s, size_t n)
 static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const char *abstract,
                          const char *text, lm_error *err)
 {
-    size_t len = strlen(text);
-    lm_status st = lm_ner_tag(t->model, t->scratch, text, len, &t->mentions, err);
-    if (st == LM_OK)
-        st = lm_utf8_map_build(&t->map, text, len, err);
-    if (st != LM_OK)
+    (void)text;
+    lm_article a;
+    lm_article_init(&a);
+    a.title = (char *)title;   /* read-only use; the casts only drop const */
+    a.abstract = (char *)abstract;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_status st = lm_doc_set_text(&doc, title, abstract, err);
+    for (int i = 0; st == LM_OK && i < t->chain.n; i++)
+        st = t->chain.ops[i]->process(t->chain.state[i], t->scratch[i], &a, &doc, err);
+    if (st != LM_OK) {
+        lm_doc_free(&doc);
         return st;
+    }
     lm_buf *b = &t->out;
     lm_buf_reset(b);
     if (t->format == FMT_PUBTATOR)
@@ -102,26 +97,26 @@ static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const
         json_str(b, id, strlen(id));
         lm_buf_append_str(b, ",\"mentions\":[");
     }
-    for (size_t i = 0; i < t->mentions.n; i++) {
-        const lm_ner_mention *m = &t->mentions.v[i];
-        size_t cs = lm_utf8_map_to_cp(&t->map, m->start), ce = lm_utf8_map_to_cp(&t->map, m->end);
-        const char *cid = normalize_mention(NULL, text + m->start, m->end - m->start, m->type);
+    for (size_t i = 0; i < doc.n_mentions; i++) {
+        const lm_doc_mention *m = &doc.mentions[i];
+        const char *type = lm_ent_type_name((lm_ent_type)m->type);
         if (t->format == FMT_PUBTATOR) {
-            lm_buf_printf(b, "%s\t%zu\t%zu\t%.*s\t%s\t%s\n", id, cs, ce, (int)(m->end - m->start),
-                          text + m->start, lm_ent_type_name(m->type), cid ? cid : "-");
+            lm_buf_printf(b, "%s\t%d\t%d\t%s\t%s\t%s\n", id, m->start, m->end, m->text, type,
+                          m->concept_id ? m->concept_id : "-");
         } else {
-            lm_buf_printf(b, "%s{\"start\":%zu,\"end\":%zu,\"text\":", i ? "," : "", cs, ce);
-            json_str(b, text + m->start, m->end - m->start);
-            lm_buf_printf(b, ",\"type\":\"%s\",\"score\":%.4f,\"id\":", lm_ent_type_name(m->type),
-                          (double)m->score);
-            if (cid)
-                json_str(b, cid, strlen(cid));
+            lm_buf_printf(b, "%s{\"start\":%d,\"end\":%d,\"text\":", i ? "," : "", m->start,
+                          m->end);
+            json_str(b, m->text, strlen(m->text));
+            lm_buf_printf(b, ",\"type\":\"%s\",\"score\":%.4f,\"id\":", type, (double)m->score);
+            if (m->concept_id)
+                json_str(b, m->concept_id, strlen(m->concept_id));
             else
                 lm_buf_append_str(b, "null");
             lm_buf_append_char(b, '}');
         }
     }
     lm_buf_append_str(b, t->format == FMT_PUBTATOR ? "\n" : "]}\n");
+    lm_doc_free(&doc);
     if (fwrite(lm_buf_cstr(b), 1, b->len, stdout) != b->len)
         return lm_error_set(err, LM_ERR_IO, "writing to stdout failed");
     return LM_OK;
@@ -256,40 +251,25 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
-    char path[4096];
-    if (!model_file) {
-        if (!model_dir)
-            model_dir = lm_config_get(cli->config, "models", "dir");
-        if (!model_dir)
-            model_dir = lm_ner_default_model_dir();
-        if (snprintf(path, sizeof path, "%s/%s", model_dir, LM_NER_DEFAULT_MODEL)
-            >= (int)sizeof path) {
-            lm_cli_error(cli, "tag: model directory path too long");
-            return LM_EXIT_USAGE;
-        }
-        model_file = path;
-    }
     lm_error err;
+    lm_status st = LM_OK;
+    if (model_file)
+        st = lm_config_set(cli->config, "models", "ner", model_file, &err);
+    else if (model_dir)
+        st = lm_config_set(cli->config, "models", "dir", model_dir, &err);
     tagger_ctx t;
     memset(&t, 0, sizeof t);
     t.cli = cli;
     t.format = format;
-    lm_ner_mentions_init(&t.mentions);
-    lm_utf8_map_init(&t.map);
     lm_buf_init(&t.out);
-    lm_ner_model *model = NULL;
-    lm_status st = lm_ner_model_load(model_file, &model, &err);
+    if (st == LM_OK)
+        st = lm_stage_chain_init(&t.chain, "sentences,ner", cli->config, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "tag: %s", err.msg);
-        return LM_EXIT_FAILURE;
+        return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
     }
-    t.model = model;
-    st = lm_ner_scratch_init(&t.scratch, &err);
-    if (cli->verbose) {
-        char desc[2048];
-        lm_ner_model_describe(model, desc, sizeof desc);
-        lm_cli_info(cli, "tag: model %s\n%s", model_file, desc);
-    }
+    for (int i = 0; st == LM_OK && i < t.chain.n; i++)
+        st = t.chain.ops[i]->scratch_init(t.chain.state[i], &t.scratch[i], &err);
 
     /* peek at the first non-empty line to choose the input format */
     replay r;
@@ -331,10 +311,10 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
         st = lm_error_set(&err, LM_ERR_IO, "writing to stdout failed");
     lm_buf_free(&r.head);
     lm_buf_free(&t.out);
-    lm_utf8_map_free(&t.map);
-    lm_ner_mentions_free(&t.mentions);
-    lm_ner_scratch_free(t.scratch);
-    lm_ner_model_free(model);
+    for (int i = 0; i < t.chain.n; i++)
+        if (t.scratch[i])
+            t.chain.ops[i]->scratch_free(t.scratch[i]);
+    lm_stage_chain_free(&t.chain);
     if (st != LM_OK) {
         lm_cli_error(cli, "tag: %s", err.msg);
         return LM_EXIT_FAILURE;

@@ -8,6 +8,7 @@
  * fsync'ed before the rename and the directory after it: a power cut
  * leaves either the old state or the verified file, never a torn one.
  */
+#include "../util/lm_sort.h"
 #include "lm_download.h"
 
 #include "../util/lm_buf.h"
@@ -534,7 +535,7 @@ lm_status lm_download_list_dir(lm_http *http, const char *dir_url, lm_download_l
         return st;
     }
     if (l.n > 1)
-        qsort(l.names, l.n, sizeof *l.names, compare_bulk);
+        lm_qsort(l.names, l.n, sizeof *l.names, compare_bulk);
     out->names = l.names;
     out->n = l.n;
     return LM_OK;

@@ -17,6 +17,7 @@
  * word holding that last match.  Matching is on bytes, so a non-ASCII
  * letter matches only itself, and bytes >= 0x80 count as alphanumeric.
  */
+#include "../util/lm_sort.h"
 #include "lm_abbrev.h"
 
 #include "lm_sentence.h"
@@ -360,8 +361,8 @@ lm_status lm_abbrev_find_uses(const char *text, size_t len, const lm_abbrevs *pa
             out->n++;
         }
     }
-    if (out->n)   /* qsort(NULL, 0, ...) is undefined behaviour */
-        qsort(out->v, out->n, sizeof *out->v, cmp_use);
+    if (out->n)   /* lm_qsort(NULL, 0, ...) is undefined behaviour */
+        lm_qsort(out->v, out->n, sizeof *out->v, cmp_use);
 done:
     free(starts);
     free(ends);

@@ -2,6 +2,7 @@
  * Ownership helpers for lm_doc.  Arrays grow geometrically: an abstract has
  * tens of mentions, a few thousand at the extreme.
  */
+#include "../util/lm_sort.h"
 #include "lm_doc.h"
 
 #include <stdlib.h>
@@ -164,5 +165,5 @@ static int cmp_mention(const void *a, const void *b)
 void lm_doc_sort_mentions(lm_doc *d)
 {
     if (d->n_mentions > 1)
-        qsort(d->mentions, d->n_mentions, sizeof *d->mentions, cmp_mention);
+        lm_qsort(d->mentions, d->n_mentions, sizeof *d->mentions, cmp_mention);
 }

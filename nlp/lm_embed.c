@@ -12,6 +12,7 @@
  * (<lapack.h>): litmine links libopenblas, which exports sgeqrf_, sorgqr_
  * and dsyevd_, but not the LAPACKE C wrappers.
  */
+#include "../util/lm_sort.h"
 #include "lm_embed.h"
 
 #include "lm_query.h"
@@ -785,7 +786,7 @@ static lm_status choose_vocab(lm_embed_fitter *f, lm_embed_model *m, lm_error *e
         if (f->df.keys[i] && df >= (uint32_t)f->o.min_df && (double)df <= max_df)
             cand[n_cand++] = (vocab_entry){f->df.keys[i], df};
     }
-    qsort(cand, n_cand, sizeof *cand, cmp_vocab);
+    lm_qsort(cand, n_cand, sizeof *cand, cmp_vocab);
     if (n_cand > (size_t)f->o.max_vocab)
         n_cand = (size_t)f->o.max_vocab;
     if (n_cand < 2) {

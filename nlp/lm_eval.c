@@ -14,6 +14,7 @@
  * TP count is per gold gene (a prediction may validate several genes) and
  * whose FP count is per prediction.
  */
+#include "../util/lm_sort.h"
 #include "lm_eval.h"
 
 #include "../util/lm_buf.h"
@@ -131,7 +132,7 @@ static int cmp_row(const void *a, const void *b)
 static lm_status report_finish(lm_eval_report *r, lm_error *err)
 {
     if (r->n_rows > 1)
-        qsort(r->rows, r->n_rows, sizeof *r->rows, cmp_row);
+        lm_qsort(r->rows, r->n_rows, sizeof *r->rows, cmp_row);
     memset(&r->micro, 0, sizeof r->micro);
     r->micro.label = dup_n("ALL", 3);
     if (!r->micro.label)
@@ -201,7 +202,7 @@ static void keyvec_sort_unique(keyvec *k)
 {
     if (k->n < 2)
         return;
-    qsort(k->v, k->n, sizeof *k->v, cmp_str);
+    lm_qsort(k->v, k->n, sizeof *k->v, cmp_str);
     size_t w = 1;
     for (size_t i = 1; i < k->n; i++) {
         if (strcmp(k->v[i], k->v[w - 1]) == 0)
@@ -611,7 +612,7 @@ static int gm_view_init(gm_view *w, const lm_eval_gm_set *s)
     for (size_t i = 0; i < w->n; i++)
         w->v[i] = &s->items[i];
     if (w->n > 1)
-        qsort(w->v, w->n, sizeof *w->v, cmp_gm);
+        lm_qsort(w->v, w->n, sizeof *w->v, cmp_gm);
     return 0;
 }
 

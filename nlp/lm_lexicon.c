@@ -22,6 +22,7 @@
  * but was written by a buggy tool still cannot make lookups read out of
  * bounds.
  */
+#include "../util/lm_sort.h"
 #include "lm_lexicon.h"
 
 #include "../util/lm_utf8.h"
@@ -661,7 +662,7 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
     if (n)
         memcpy(ents, b->entries, n * sizeof *ents);
     if (n > 1)
-        qsort(ents, n, sizeof *ents, cmp_bentry);
+        lm_qsort(ents, n, sizeof *ents, cmp_bentry);
 
     /* merge duplicates (same key, type, concept) */
     size_t m = 0;

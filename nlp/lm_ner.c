@@ -22,6 +22,7 @@
  * lower the best labelling that disagrees with the mention's tokens
  * scores, scaled per tagger.
  */
+#include "../util/lm_sort.h"
 #include "lm_ner_impl.h"
 
 #include "lm_sentence.h"
@@ -1052,7 +1053,7 @@ lm_status lm_ner_tag_tokens(const lm_ner_model *m, lm_ner_scratch *s, const char
             return st;
     }
     if (out->n > 1) {
-        qsort(out->v, out->n, sizeof *out->v, cmp_mention);
+        lm_qsort(out->v, out->n, sizeof *out->v, cmp_mention);
         /* two taggers emitting the same span and type: keep the surer one */
         size_t w = 0;
         for (size_t i = 0; i < out->n; i++) {

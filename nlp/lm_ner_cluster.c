@@ -13,6 +13,7 @@
  * granularities (K, K/4, K/16) gives the ids.  Words are keyed like the
  * feature extractor keys them (ner_word_key: lower case, digits -> 0).
  */
+#include "../util/lm_sort.h"
 #include "lm_ner_impl.h"
 
 #include <cblas.h>
@@ -292,7 +293,7 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
     for (size_t i = 0; i <= vocab.mask; i++)
         if (vocab.keys[i])
             words[nw++] = (wc){vocab.keys[i], vocab.vals[i]};
-    qsort(words, nw, sizeof *words, cmp_wc);
+    lm_qsort(words, nw, sizeof *words, cmp_wc);
     size_t V = 0;
     while (V < nw && V < MAX_VOCAB && words[V].count >= MIN_COUNT)
         V++;
@@ -328,7 +329,7 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
             pairs[np++] = (uint64_t)tid[i] << 32 | (uint64_t)((size_t)o * C + (size_t)tid[j]);
         }
     }
-    qsort(pairs, np, sizeof *pairs, cmp_u64);
+    lm_qsort(pairs, np, sizeof *pairs, cmp_u64);
     A.rows = V;
     A.cols = 4 * C;
     A.ptr = calloc(V + 1, sizeof *A.ptr);

@@ -18,6 +18,7 @@
  * chemical and disease labels are never used for the BC5CDR tagger: BioRED
  * overlaps the held-out BC5CDR test set too.
  */
+#include "../util/lm_sort.h"
 #include "lm_ner_train.h"
 #include "lm_ner_impl.h"
 
@@ -1664,7 +1665,7 @@ static int cmp_pair(const void *a, const void *b)
 
 static size_t uniq_pairs(uint32_t *v, size_t n)
 {
-    qsort(v, n, 2 * sizeof *v, cmp_pair);
+    lm_qsort(v, n, 2 * sizeof *v, cmp_pair);
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
         if (!w || v[2 * (w - 1)] != v[2 * i] || v[2 * (w - 1) + 1] != v[2 * i + 1]) {

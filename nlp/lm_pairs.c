@@ -18,6 +18,7 @@
  * callback instead of the hash for lm_pairs_features(), so what tests
  * inspect is exactly what the model sees.
  */
+#include "../util/lm_sort.h"
 #include "lm_pairs.h"
 
 #include "../util/lm_utf8.h"
@@ -506,7 +507,7 @@ static int cmp_link(const void *a, const void *b)
 static void group_links(lm_pairs_scratch *s)
 {
     size_t n = s->n_links / 2;
-    qsort(s->links, n, 2 * sizeof *s->links, cmp_link);
+    lm_qsort(s->links, n, 2 * sizeof *s->links, cmp_link);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w && s->links[2 * (w - 1)] == s->links[2 * i] &&
@@ -1040,7 +1041,7 @@ size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err
     }
     for (size_t i = 0; i < c->n_feat; i++)
         s->uniq[i] = s->feats[c->feat_off + i].idx;
-    qsort(s->uniq, c->n_feat, sizeof *s->uniq, cmp_u32);
+    lm_qsort(s->uniq, c->n_feat, sizeof *s->uniq, cmp_u32);
     size_t w = 0;
     for (size_t i = 0; i < c->n_feat; i++)
         if (w == 0 || s->uniq[w - 1] != s->uniq[i])
@@ -1636,7 +1637,7 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
     }
     free(labels);
     if (st == LM_OK)
-        qsort(out->v, out->n, sizeof *out->v, cmp_pair);
+        lm_qsort(out->v, out->n, sizeof *out->v, cmp_pair);
     else
         lm_pairs_result_reset(out);
     if (!scratch)

@@ -15,6 +15,7 @@
  * is chosen by one sweep over them (gold pairs that no candidate covers
  * count as misses at every threshold).
  */
+#include "../util/lm_sort.h"
 #include "lm_eval.h"
 #include "lm_pairs.h"
 #include "lm_pairs_impl.h"
@@ -486,7 +487,7 @@ static float tune_threshold(const exset *e, int l, double *f1, double *prec, dou
     for (size_t i = 0; i < e->n; i++)
         if (e->v[i].y[l] >= 0)
             v[k++] = (scored){e->v[i].p[l], e->v[i].y[l]};
-    qsort(v, n, sizeof *v, cmp_scored);
+    lm_qsort(v, n, sizeof *v, cmp_scored);
     long gold = e->gold[l], tp = 0;
     float thr = 0.5f;
     for (size_t i = 0; i < n; i++) {

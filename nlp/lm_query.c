@@ -9,6 +9,7 @@
  * word of ours is a token to FTS5, except that Greek letters are spelled
  * out, which the biomedical literature does interchangeably.
  */
+#include "../util/lm_sort.h"
 #include "lm_query.h"
 
 #include "../util/lm_utf8.h"
@@ -425,7 +426,7 @@ double lm_metric_ndcg(const int64_t *ranked, size_t n_ranked, const lm_qrel *qre
     for (size_t i = 0; i < n_qrels; i++)
         if (qrels[i].grade > 0)
             grades[ng++] = qrels[i].grade;
-    qsort(grades, ng, sizeof *grades, cmp_grade_desc);
+    lm_qsort(grades, ng, sizeof *grades, cmp_grade_desc);
     for (size_t i = 0; i < ng && i < k; i++)
         idcg += grades[i] / log2((double)i + 2.0);
     free(grades);

@@ -18,6 +18,7 @@
  * lexical 0.  A plain reciprocal-rank fusion was measured worse (a weak
  * dense list then moves documents as much as a strong lexical one).
  */
+#include "../util/lm_sort.h"
 #include "lm_search.h"
 #include "lm_store_internal.h"
 
@@ -1151,7 +1152,7 @@ static lm_status add_feedback(lm_searcher *srch, const lm_search_params *p, cons
     for (size_t j = 0; j < n; j++)
         terms[j].w *= lm_embed_word_idf(srch->model, terms[j].norm, strlen(terms[j].norm));
     if (n > 0)
-        qsort(terms, n, sizeof *terms, cmp_prf);
+        lm_qsort(terms, n, sizeof *terms, cmp_prf);
     size_t added = 0;
     double top = n ? terms[0].w : 1;
     for (size_t j = 0; st == LM_OK && j < n && added < (size_t)p->prf_terms; j++) {
@@ -1239,7 +1240,7 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
             st = lm_store_fail(srch->s, rc, err, "looking up concept mentions");
         sqlite3_reset(q);
         if (n > 0)
-            qsort(docs, n, sizeof *docs, cmp_i64);
+            lm_qsort(docs, n, sizeof *docs, cmp_i64);
         for (size_t i = 0; st == LM_OK && i < c->n; i++)
             if (n && bsearch(&c->v[i].pmid, docs, n, sizeof *docs, cmp_i64))
                 c->v[i].concepts++;
@@ -1380,7 +1381,7 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             all.v[all.n - 1] = *src;
     }
     if (st == LM_OK && all.n > 0) {
-        qsort(all.v, all.n, sizeof *all.v, cmp_cand_pmid);
+        lm_qsort(all.v, all.n, sizeof *all.v, cmp_cand_pmid);
         size_t w = 0;
         for (size_t i = 0; i < all.n; i++) {
             if (w > 0 && all.v[w - 1].pmid == all.v[i].pmid) {
@@ -1428,7 +1429,7 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             }
         }
         if (all.n > 0)
-            qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);
+            lm_qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);
     }
     for (size_t i = 0; st == LM_OK && i < all.n && out->n < k; i++) {
         if (o.types) {
@@ -1758,7 +1759,7 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
                 st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         /* Sorted and merged, so a printer can walk them once. */
         if (ml.n > 0)
-            qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);
+            lm_qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);
         size_t w = 0;
         for (size_t i = 0; i < ml.n; i++) {
             if (w && ml.v[i].start <= ml.v[w - 1].end) {
