@@ -23,7 +23,8 @@ CSTD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT       ?= -O2 -g
 CFLAGS    ?=
 LDFLAGS   ?=
-ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -DLM_VERSION='"$(VERSION)"' $(CFLAGS)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -DLM_VERSION='"$(VERSION)"' \
+             -DLM_MODELS_DIR='"$(PREFIX)/share/litmine/models"' $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -76,6 +76,15 @@ else
     echo "xtract: not installed (apt-get install ncbi-entrez-direct) - skipped"
 fi
 
+# ---- NLP: sentence splitter agreement, tagger speed -----------------------
+echo
+if [ -x build/rel/bench/sentence-agreement ] && [ -f ../shared/data/scifact/corpus.jsonl.gz ]; then
+    build/rel/bench/sentence-agreement ../shared/data/scifact/corpus.jsonl.gz | tail -n 3
+fi
+if [ -x build/rel/bench/bench-ner ] && [ -s models/ner.bin ]; then
+    build/rel/bench/bench-ner | tail -n 4
+fi
+
 # ---- pipeline: the full stage chain on >= 20,000 real-looking abstracts ----
 # Articles/s and peak RSS for 1 and 2 worker threads, and where the time
 # goes (per-stage shares from `ingest --verbose`).  Needs models/ner.bin.
@@ -93,7 +102,7 @@ import resource, subprocess, sys, time
 litmine, db, xml, threads, n = sys.argv[1:6]
 t0 = time.monotonic()
 p = subprocess.run([litmine, "--db", db, "--verbose", "ingest", "--threads", threads,
-                    "--stages", "sentences,ner", xml], capture_output=True, text=True)
+                    "--stages", "sentences,ner,pairs", "--no-index", xml], capture_output=True, text=True)
 secs = time.monotonic() - t0
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 if p.returncode:

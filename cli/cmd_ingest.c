@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char usage[] =
@@ -38,6 +39,7 @@ typedef struct progress {
     const lm_cli *cli;
     const char *file;
     double started;
+    int64_t file_bytes;   /* for the ETA; -1 for stdin */
     int shown;
 } progress;
 
@@ -55,8 +57,14 @@ static void show_progress(void *ctx, const lm_pubmed_stats *s)
     double mb = (double)s->bytes_xml / 1e6;
     uint64_t n = s->articles + s->book_articles;
     if (p->cli->stderr_is_tty) {
-        fprintf(stderr, "\r%s: %" PRIu64 " articles, %.1f MB, %.1f MB/s, %.0f articles/s   ",
-                p->file, n, mb, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)n / secs : 0.0);
+        /* The ETA compares raw bytes read (compressed for .gz) with the
+         * file's size, so it holds for gzip input too. */
+        char eta[32] = "";
+        if (p->file_bytes > 0 && s->bytes_in > 0 && secs > 1)
+            snprintf(eta, sizeof eta, ", ETA %.0f s",
+                     secs * (double)(p->file_bytes - (int64_t)s->bytes_in) / (double)s->bytes_in);
+        fprintf(stderr, "\r%s: %" PRIu64 " articles, %.1f MB, %.1f MB/s, %.0f articles/s%s   ",
+                p->file, n, mb, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)n / secs : 0.0, eta);
         p->shown = 1;
     } else {
         fprintf(stderr, "litmine: %s: %" PRIu64 " articles, %.1f MB\n", p->file, n, mb);
@@ -161,7 +169,10 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     memset(&timing, 0, sizeof timing);
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
-        progress prog = {cli, path, now_seconds(), 0};
+        struct stat sb;
+        progress prog = {cli, path, now_seconds(),
+                         strcmp(path, "-") != 0 && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1,
+                         0};
         lm_ingest_options opts = {.batch_size = (int)pipe.batch_size,
                                   .force = force,
                                   .threads = (int)pipe.threads,
