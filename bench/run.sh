@@ -54,14 +54,14 @@ for input in "$XML" "$XML.gz"; do
         [ "$cores" = 1 ] && [ -z "$ONE_CORE" ] && continue
         pin=""; [ "$cores" = 1 ] && pin=$ONE_CORE
         rm -f "$WORK/bench.db" "$WORK/bench.db-wal" "$WORK/bench.db-shm"
-        t0=$(now); $pin $LITMINE --db "$WORK/bench.db" ingest --stages none --batch-size 5000 "$input"; t1=$(now)
+        t0=$(now); $pin $LITMINE --db "$WORK/bench.db" ingest --stages none --no-index --batch-size 5000 "$input"; t1=$(now)
         s=$(elapsed "$t0" "$t1")
         label="ingest $(basename "$input") ($cores core):"
         printf "%-32s %6.2f s  %s MB/s  %s articles/s\n" "$label" "$s" "$(rate "$bytes" "$s")" \
             "$(awk -v n="$articles" -v s="$s" 'BEGIN { printf "%.0f", n / s }')"
     done
 done
-t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --stages none --force "$XML"; t1=$(now)
+t0=$(now); $LITMINE --db "$WORK/bench.db" ingest --stages none --no-index --force "$XML"; t1=$(now)
 s=$(elapsed "$t0" "$t1")
 printf "%-32s %6.2f s  %s MB/s\n" "re-ingest, all unchanged:" "$s" "$(rate "$bytes" "$s")"
 
