@@ -125,7 +125,7 @@ static lm_lexicon *fixture_lexicon(lm_lexicon_import_stats st[4])
         return NULL;
     if (lm_lexicon_import_mesh(b, FIX "desc_sample.xml", &st[0], &err) != LM_OK ||
         lm_lexicon_import_mesh(b, FIX "supp_sample.xml", &st[1], &err) != LM_OK ||
-        lm_lexicon_import_gene_info(b, FIX "gene_info_sample.tsv", 9606, 0, &st[2], &err) !=
+        lm_lexicon_import_gene_info(b, FIX "human_genes_sample.tsv", 9606, 0, &st[2], &err) !=
             LM_OK ||
         lm_lexicon_import_drugbank(b, FIX "drugbank_sample.csv", &st[3], &err) != LM_OK ||
         lm_lexicon_builder_finish(b, &lex, &err) != LM_OK)
@@ -246,7 +246,7 @@ static void test_import_gene_info(void)
     lm_lexicon *all = NULL;
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_import_gene_info(b, FIX "gene_info_sample.tsv", 0, 1, &st[0], &err) ==
+    LM_CHECK(lm_lexicon_import_gene_info(b, FIX "human_genes_sample.tsv", 0, 1, &st[0], &err) ==
              LM_OK);
     LM_CHECK_INT(st[0].skipped, 0);
     LM_CHECK(lm_lexicon_builder_finish(b, &all, &err) == LM_OK);
