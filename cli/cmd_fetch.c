@@ -403,13 +403,8 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     lm_stage_chain chain;
-    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
     lm_store *store = NULL;
-    if (rc == LM_EXIT_OK) {
-        rc = lm_cli_open_store(cli, 0, &store);
-        if (rc != LM_EXIT_OK)
-            lm_stage_chain_free(&chain);
-    }
+    rc = lm_cli_pipeline_open(cli, &pipe, &chain, &store);
     if (rc != LM_EXIT_OK) {
         lm_eutils_free(client);
         free(pmids);

@@ -151,18 +151,11 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
 
-    /* Models load before the database opens: a missing model must not
-     * leave an ingest-log row behind. */
     lm_stage_chain chain;
-    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
+    lm_store *store;
+    rc = lm_cli_pipeline_open(cli, &pipe, &chain, &store);
     if (rc != LM_EXIT_OK)
         return rc;
-    lm_store *store;
-    rc = lm_cli_open_store(cli, 0, &store);
-    if (rc != LM_EXIT_OK) {
-        lm_stage_chain_free(&chain);
-        return rc;
-    }
     lm_signal_install();
 
     lm_engine_timing timing;

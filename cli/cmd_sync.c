@@ -213,13 +213,8 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_FAILURE;
     }
     lm_stage_chain chain;
-    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
     lm_store *store = NULL;
-    if (rc == LM_EXIT_OK) {
-        rc = lm_cli_open_store(cli, 0, &store);
-        if (rc != LM_EXIT_OK)
-            lm_stage_chain_free(&chain);
-    }
+    rc = lm_cli_pipeline_open(cli, &pipe, &chain, &store);
     if (rc != LM_EXIT_OK) {
         lm_http_free(http);
         lm_buf_free(&spool);

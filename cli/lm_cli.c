@@ -137,6 +137,18 @@ int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_c
     return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
 }
 
+int lm_cli_pipeline_open(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_chain *chain,
+                         lm_store **store)
+{
+    int rc = lm_cli_pipeline_load(cli, p, chain);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    rc = lm_cli_open_store(cli, 0, store);
+    if (rc != LM_EXIT_OK)
+        lm_stage_chain_free(chain);
+    return rc;
+}
+
 void lm_cli_print_warning(void *ctx, const char *msg)
 {
     const lm_cli *cli = ctx;

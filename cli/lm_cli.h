@@ -71,6 +71,12 @@ int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p,
  * the exit status to return.  Must not run inside a transaction. */
 int lm_cli_refresh_index(const lm_cli *cli, lm_store *store);
 
+/* Loads the stage models, then opens the database for writing — models
+ * first, so a missing model leaves no trace in the database.  On failure
+ * nothing is left open; returns LM_EXIT_OK or the exit status. */
+int lm_cli_pipeline_open(const lm_cli *cli, const lm_cli_pipeline *p,
+                         struct lm_stage_chain *chain, lm_store **store);
+
 /* Prints per-article warnings from the pipeline (ctx is the lm_cli). */
 void lm_cli_print_warning(void *ctx, const char *msg);
 
