@@ -30,6 +30,7 @@
 #include "../util/lm_md5.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1305,6 +1306,43 @@ static ssize_t read_some(int fd, char *buf, size_t cap)
     }
 }
 
+/* The file's MD5 is computed on a helper thread, one chunk at a time, while
+ * the parser works on the same (read-only) chunk: hashing plain XML costs
+ * about half as much as parsing it, and this takes it off the critical
+ * path.  The chunk buffer is only refilled after the hash of the previous
+ * chunk has been joined. */
+typedef struct md5_chunk {
+    lm_md5 *md5;
+    const char *data;
+    size_t len;
+    pthread_t thread;
+    int running;
+} md5_chunk;
+
+static void *md5_chunk_main(void *arg)
+{
+    md5_chunk *c = arg;
+    lm_md5_update(c->md5, c->data, c->len);
+    return NULL;
+}
+
+static void md5_chunk_start(md5_chunk *c, lm_md5 *md5, const char *data, size_t len)
+{
+    c->md5 = md5;
+    c->data = data;
+    c->len = len;
+    c->running = pthread_create(&c->thread, NULL, md5_chunk_main, c) == 0;
+    if (!c->running)
+        lm_md5_update(md5, data, len);   /* no thread to spare: hash inline */
+}
+
+static void md5_chunk_join(md5_chunk *c)
+{
+    if (c->running)
+        pthread_join(c->thread, NULL);
+    c->running = 0;
+}
+
 /* md5 may be NULL: hashing costs about as much as parsing plain XML, so it
  * is only done when the caller wants the digest. */
 static lm_status parse_fd(file_job *j, int fd, lm_md5 *md5, int *read_all,
@@ -1323,8 +1361,10 @@ static lm_status parse_fd(file_job *j, int fd, lm_md5 *md5, int *read_all,
     int gzip = -1;          /* -1 undecided (fewer than 2 bytes seen) */
     int z_ready = 0, member_done = 0;
     size_t have = 0;        /* bytes held in `in` while undecided */
+    md5_chunk hashing = {0};
 
     for (;;) {
+        md5_chunk_join(&hashing);   /* `in` is about to be overwritten */
         ssize_t n = read_some(fd, in + have, READ_CHUNK - have);
         if (n < 0) {
             st = lm_error_set(err, LM_ERR_IO, "%s: read failed: %s", j->name,
@@ -1347,7 +1387,7 @@ static lm_status parse_fd(file_job *j, int fd, lm_md5 *md5, int *read_all,
             break;
         }
         if (md5)
-            lm_md5_update(md5, in + have, (size_t)n);
+            md5_chunk_start(&hashing, md5, in + have, (size_t)n);
         j->raw_bytes += (uint64_t)n;
         have += (size_t)n;
         if (gzip < 0) {
@@ -1399,6 +1439,7 @@ static lm_status parse_fd(file_job *j, int fd, lm_md5 *md5, int *read_all,
         if (st != LM_OK)
             break;
     }
+    md5_chunk_join(&hashing);
     if (z_ready)
         inflateEnd(&zs);
     free(in);
