@@ -46,7 +46,7 @@ ASAN_LIB := build/asan/liblitmine.a
 TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 # The threaded modules' tests also run under ThreadSanitizer.
 TSAN_LIB := build/tsan/liblitmine.a
-TSAN_TESTS := build/tsan/tests/test-engine
+TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed
 BENCH_BINS := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench train asan install uninstall clean deps test-bins
