@@ -104,12 +104,14 @@ test-bins: $(TEST_BINS) $(TSAN_TESTS) litmine-asan litmine
 # The suite runs against the sanitizer builds: unit tests are linked with
 # ASan/UBSan (the pipeline engine's also with TSan), and the CLI tests drive
 # ./litmine-asan.
+JOBS := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) test-bins
+	$(MAKE) -j$(JOBS) test-bins
 	TSAN_OPTIONS=halt_on_error=1 LITMINE_BIN=./litmine-asan tests/run.sh $(TEST_BINS) $(TSAN_TESTS)
 
 demo: deps
-	$(MAKE) litmine
+	$(MAKE) -j$(JOBS) litmine
 	scripts/demo.sh ./litmine
 
 bench: litmine $(BENCH_BINS)
