@@ -150,11 +150,23 @@ wait $LOCKER
 "$LITMINE" run --no-watches 2>"$SCRATCH/journal.err"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$SCRATCH/journal.err") "$LITMINE" run --no-watches 2>"$SCRATCH/journal.err"
 check "under journald lines carry syslog priorities" grep -q '^<5>run done' "$SCRATCH/journal.err"
+# SIGHUP during a step: the configuration is read again before the next.
+# (The bulk-file host is the stand-in too: tests never leave loopback.)
+printf '[sync]\nbase_url = %s/pubmed/\nspool_dir = %s/spool\nmax_tries = 2\n' "$BASE" "$SCRATCH" >>"$SCRATCH/f.conf"
+control reset '{}'
+lm watch add w-slow --query malaria --since 2022/05/01
+control control '{"slow_next": 1, "slow_ms": 2500, "target": "esearch"}'
+"$LITMINE" run --sync updates >"$SCRATCH/out" 2>"$SCRATCH/err" &
+RUNNER=$!
+sleep 1
+kill -HUP $RUNNER
+wait $RUNNER
+check "SIGHUP reloads the configuration between steps" grep -q "configuration reloaded from" "$SCRATCH/err"
+lm watch remove w-slow
 lm run --sync sometimes
 check "invalid --sync is a usage error" rc_is 2
 
 # --- sync (bulk files) --------------------------------------------------
-printf '[sync]\nbase_url = %s/pubmed/\nspool_dir = %s/spool\nmax_tries = 2\n' "$BASE" "$SCRATCH" >>"$SCRATCH/f.conf"
 control reset '{}'
 lm sync --updates
 check "sync stops at the file whose MD5 does not match" rc_is 1
