@@ -69,15 +69,19 @@ static void reload_config_if_asked(lm_cli *cli)
 {
     if (!lm_signal_take_hangup() || !lm_config_path(cli->config))
         return;
-    lm_config *fresh;
+    lm_config *fresh = NULL;
     lm_error err;
     if (lm_config_init(&fresh, &err) == LM_OK &&
-        lm_config_load(fresh, lm_config_path(cli->config), &err) == LM_OK) {
-        /* The database path stays: it may come from --db. */
+        lm_config_load(fresh, lm_config_path(cli->config), &err) == LM_OK &&
+        /* The database path stays (it may come from --db); db_path points
+         * into the old config, so it moves to the new one first. */
+        lm_config_set(fresh, "store", "path", cli->db_path, &err) == LM_OK) {
         lm_config_free(cli->config);
         cli->config = fresh;
+        cli->db_path = lm_config_get(fresh, "store", "path");
         lm_cli_notice(cli, "configuration reloaded from %s", lm_config_path(fresh));
     } else {
+        lm_config_free(fresh);
         lm_cli_error(cli, "keeping the old configuration: %s", err.msg);
     }
 }

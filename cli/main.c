@@ -144,9 +144,16 @@ int main(int argc, char **argv)
     if (rc == LM_EXIT_OK) {
         if (!cli.db_path)
             cli.db_path = lm_config_get_or(cli.config, "store", "path", "litmine.db");
-        cli.stderr_is_tty = isatty(STDERR_FILENO);
-        cli.journald = stderr_is_journal();
-        rc = cmd->fn(&cli, argc - i, argv + i);
+        /* Stages that read the store (embed) find it here, --db included. */
+        if (lm_config_set(cli.config, "store", "path", cli.db_path, &err) != LM_OK) {
+            lm_cli_error(&cli, "%s", err.msg);
+            rc = LM_EXIT_FAILURE;
+        } else {
+            cli.db_path = lm_config_get(cli.config, "store", "path");
+            cli.stderr_is_tty = isatty(STDERR_FILENO);
+            cli.journald = stderr_is_journal();
+            rc = cmd->fn(&cli, argc - i, argv + i);
+        }
     }
     lm_config_free(cli.config);
     return rc;

@@ -34,6 +34,7 @@ void lm_doc_free(lm_doc *d)
         free(d->pairs[i].dis_text);
     }
     free(d->pairs);
+    free(d->vector);
     lm_doc_init(d);
 }
 

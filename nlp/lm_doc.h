@@ -61,6 +61,9 @@ typedef struct lm_doc {
     size_t n_abbrevs, cap_abbrevs;
     lm_doc_pair *pairs;
     size_t n_pairs, cap_pairs;
+    float *vector;            /* embedding, NULL when not computed */
+    int vector_dim;
+    int64_t vector_model;     /* id of the embedding model that made it */
     unsigned stages_done;     /* bit set of stages that ran successfully */
 } lm_doc;
 

@@ -18,6 +18,8 @@
  */
 #include "lm_engine.h"
 
+#include "../store/lm_vectors.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +223,9 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
     }
     if (st == LM_OK && write_doc && e->chain->n > 0 && !it->failed)
         st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, err);
+    if (st == LM_OK && write_doc && it->doc.vector && !it->failed)
+        st = lm_vec_put(e->store, it->doc.vector_model, it->article.pmid, LM_VEC_F32,
+                        it->doc.vector, it->doc.vector_dim, err);
     if (st == LM_OK && it->failed) {
         e->writer_counts.failed++;
         if (e->opts.on_warning)

@@ -28,7 +28,7 @@ typedef struct lm_stage_ops {
 #define LM_STAGE_MAX 8
 
 /* The chain ingest runs when [pipeline] stages is not set. */
-#define LM_DEFAULT_STAGES "sentences,ner,pairs"
+#define LM_DEFAULT_STAGES "sentences,ner,pairs,embed"
 
 typedef struct lm_stage_chain {
     const lm_stage_ops *ops[LM_STAGE_MAX];

@@ -11,8 +11,13 @@
  *              with their sentence index, and abbreviation definitions
  *   pairs      chemical–disease relations (lm_pairs) with their evidence
  *              sentence; needs ner before it
+ *   embed      the article's vector from the store's current embedding
+ *              model (lm_embed; `litmine index build` fits one); a no-op
+ *              until a model exists
  */
 #include "../nlp/lm_abbrev.h"
+#include "../nlp/lm_embed.h"
+#include "../store/lm_vectors.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"
@@ -369,13 +374,104 @@ static lm_status pairs_process(const void *state, void *scratch, const lm_articl
 static const lm_stage_ops pairs_stage = {"pairs", pairs_init, pairs_free, pairs_scratch_init,
                                          pairs_scratch_free, pairs_process};
 
+/* ---- embed ------------------------------------------------------------ */
+
+typedef struct embed_state {
+    lm_embed_model *model;   /* NULL: no model fitted yet */
+    int64_t model_id;
+    int dim;
+} embed_state;
+
+static void embed_free(void *state)
+{
+    embed_state *es = state;
+    if (es)
+        lm_embed_model_free(es->model);
+    free(es);
+}
+
+/* Loads the current model from the database the command works on (the
+ * CLI records it as [store] path); a database without one, or not created
+ * yet, leaves the stage idle and `litmine index build` does the work. */
+static lm_status embed_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    embed_state *es = calloc(1, sizeof *es);
+    if (!es)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    *state = es;
+    lm_store_options ro = {.readonly = 1};
+    lm_store *store;
+    lm_error open_err;
+    if (lm_store_open(&store, lm_config_get_or(cfg, "store", "path", "litmine.db"), &ro,
+                      &open_err) != LM_OK)
+        return LM_OK;
+    lm_vec_model_info info;
+    void *blob = NULL;
+    size_t len = 0;
+    int found = 0;
+    lm_status st = lm_vec_model_current(store, &info, &blob, &len, &found, err);
+    lm_store_close(store);
+    if (st == LM_OK && found) {
+        st = lm_embed_model_load(blob, len, &es->model, err);
+        es->model_id = info.id;
+        es->dim = es->model ? lm_embed_model_dim(es->model) : 0;
+    }
+    free(blob);
+    if (st != LM_OK) {
+        embed_free(es);
+        *state = NULL;
+    }
+    return st;
+}
+
+static lm_status embed_scratch_init(const void *state, void **scratch, lm_error *err)
+{
+    (void)state;
+    lm_embed_scratch *s;
+    lm_status st = lm_embed_scratch_init(&s, err);
+    if (st == LM_OK)
+        *scratch = s;
+    return st;
+}
+
+static void embed_scratch_free(void *scratch)
+{
+    lm_embed_scratch_free(scratch);
+}
+
+static lm_status embed_process(const void *state, void *scratch, const lm_article *a,
+                               lm_doc *doc, lm_error *err)
+{
+    const embed_state *es = state;
+    if (!es->model)
+        return LM_OK;
+    float *v = malloc((size_t)es->dim * sizeof *v);
+    if (!v)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_status st = lm_embed_article(es->model, scratch, a->title ? a->title : "",
+                                    a->abstract ? a->abstract : "", v, err);
+    if (st != LM_OK) {
+        free(v);
+        return st;
+    }
+    free(doc->vector);
+    doc->vector = v;
+    doc->vector_dim = es->dim;
+    doc->vector_model = es->model_id;
+    return LM_OK;
+}
+
+static const lm_stage_ops embed_stage = {"embed", embed_init, embed_free, embed_scratch_init,
+                                         embed_scratch_free, embed_process};
+
 /* ---- the chain -------------------------------------------------------- */
 
-static const lm_stage_ops *const known_stages[] = {&sentences_stage, &ner_stage, &pairs_stage};
+static const lm_stage_ops *const known_stages[] = {&sentences_stage, &ner_stage, &pairs_stage,
+                                                   &embed_stage};
 
 const char *lm_stage_known(void)
 {
-    return "sentences,ner,pairs";
+    return "sentences,ner,pairs,embed";
 }
 
 void lm_stage_chain_free(lm_stage_chain *chain)

@@ -51,6 +51,12 @@ lm --db "$DB" index build
 check "index build" rc_is 0
 check "every article has a vector of the current model" sql_is "$DB" \
     "select count(*) from vectors v join embed_models m on m.id = v.model_id where m.state = 'ready'" 60
+python3 "$ROOT/scripts/gen-pubmed.py" --articles 5 --start-pmid 71000000 --out "$SCRATCH/more.xml" \
+    "$SCRATCH/corpus.xml" >/dev/null
+lm --db "$DB" ingest --stages sentences,embed --no-index "$SCRATCH/more.xml"
+check "the embed stage gives new articles a vector of the current model" sql_is "$DB" \
+    "select count(*) from vectors v join embed_models m on m.id = v.model_id
+     where m.state = 'ready' and v.pmid >= 71000000" 5
 lm --db "$DB" query --json -k 5 "BRCA1 repair"
 check "hybrid query ranks the BRCA1 abstracts first" python3 -c '
 import json, sys
