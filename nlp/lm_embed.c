@@ -12,6 +12,7 @@
  * (<lapack.h>): litmine links libopenblas, which exports sgeqrf_, sorgqr_
  * and dsyevd_, but not the LAPACKE C wrappers.
  */
+#include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "lm_embed.h"
 
@@ -387,14 +388,9 @@ static lm_status put_u64(lm_buf *b, uint64_t v)
     return st == LM_OK ? put_u32(b, (uint32_t)(v >> 32)) : st;
 }
 
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t get_u64(const unsigned char *p)
 {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+    return (uint64_t)lm_le32_get(p) | (uint64_t)lm_le32_get(p + 4) << 32;
 }
 
 static lm_status put_f32s(lm_buf *b, const float *v, size_t n)
@@ -411,7 +407,7 @@ static lm_status put_f32s(lm_buf *b, const float *v, size_t n)
 static void get_f32s(const unsigned char *p, float *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint32_t u = get_u32(p + 4 * i);
+        uint32_t u = lm_le32_get(p + 4 * i);
         memcpy(&v[i], &u, 4);
     }
 }
@@ -465,23 +461,23 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     const unsigned char *p = data;
     if (!p || len < HEADER_BYTES + 4 || memcmp(p, MAGIC, 8) != 0)
         return lm_error_set(err, LM_ERR_CORRUPT, "not a litmine embedding model");
-    if (get_u32(p + 8) != FORMAT_VERSION)
+    if (lm_le32_get(p + 8) != FORMAT_VERSION)
         return lm_error_set(err, LM_ERR_CORRUPT, "embedding model format %u is not supported",
-                            get_u32(p + 8));
-    uint32_t dim = get_u32(p + 12), n = get_u32(p + 16);
+                            lm_le32_get(p + 8));
+    uint32_t dim = lm_le32_get(p + 12), n = lm_le32_get(p + 16);
     if (dim == 0 || dim > 65536 ||
         (uint64_t)n * (12 + 4 * (uint64_t)dim) + HEADER_BYTES + 4 != (uint64_t)len)
         return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: sizes do not match");
     uLong crc = crc32(0L, (const Bytef *)p, (uInt)(len - 4));
-    if ((uint32_t)crc != get_u32(p + len - 4))
+    if ((uint32_t)crc != lm_le32_get(p + len - 4))
         return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: checksum mismatch");
     lm_embed_model *m = calloc(1, sizeof *m);
     if (!m)
         return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");
     m->dim = (int)dim;
     m->n = n;
-    m->flags = get_u32(p + 20);
-    m->min_df = (int)get_u32(p + 24);
+    m->flags = lm_le32_get(p + 20);
+    m->min_df = (int)lm_le32_get(p + 24);
     m->n_docs = (int64_t)get_u64(p + 28);
     uint64_t se = get_u64(p + 36), md = get_u64(p + 44);
     memcpy(&m->sigma_exp, &se, 8);

@@ -22,6 +22,7 @@
  * but was written by a buggy tool still cannot make lookups read out of
  * bounds.
  */
+#include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "lm_lexicon.h"
 
@@ -818,28 +819,15 @@ nomem:
 #define LEX_HEADER 40u
 #define LEX_FLAG_DEFLATE 1u
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void put64(unsigned char *p, uint64_t v)
 {
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
+    lm_le32_put(p, (uint32_t)v);
+    lm_le32_put(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint64_t get64(const unsigned char *p)
 {
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+    return (uint64_t)lm_le32_get(p) | (uint64_t)lm_le32_get(p + 4) << 32;
 }
 
 /* Payload: counts, concepts, key offsets, key firsts, entries, strings. */
@@ -851,24 +839,24 @@ static size_t payload_size(const lm_lexicon *lex)
 
 static void payload_write(const lm_lexicon *lex, unsigned char *p)
 {
-    put32(p, lex->n_concepts);
-    put32(p + 4, lex->n_keys);
-    put32(p + 8, lex->n_entries);
-    put32(p + 12, lex->strings_len);
+    lm_le32_put(p, lex->n_concepts);
+    lm_le32_put(p + 4, lex->n_keys);
+    lm_le32_put(p + 8, lex->n_entries);
+    lm_le32_put(p + 12, lex->strings_len);
     p += 16;
     for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
-        put32(p, lex->concepts[i].id_off);
-        put32(p + 4, lex->concepts[i].name_off);
-        put32(p + 8, lex->concepts[i].types);
+        lm_le32_put(p, lex->concepts[i].id_off);
+        lm_le32_put(p + 4, lex->concepts[i].name_off);
+        lm_le32_put(p + 8, lex->concepts[i].types);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
-        put32(p, lex->key_off[i]);
+        lm_le32_put(p, lex->key_off[i]);
     for (uint32_t i = 0; i <= lex->n_keys; i++, p += 4)
-        put32(p, lex->first[i]);
+        lm_le32_put(p, lex->first[i]);
     for (uint32_t i = 0; i < lex->n_entries; i++, p += 12) {
         const lex_entry *e = &lex->entries[i];
-        put32(p, e->concept);
-        put32(p + 4, e->count);
+        lm_le32_put(p, e->concept);
+        lm_le32_put(p + 4, e->count);
         p[8] = (unsigned char)(e->score & 0xFF);
         p[9] = (unsigned char)(e->score >> 8);
         p[10] = e->type;
@@ -897,12 +885,12 @@ lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err
         return lm_error_set(err, LM_ERR_NOMEM, "zlib compress failed (%d)", zr);
     }
     memcpy(z, LEX_MAGIC, 8);
-    put32(z + 8, LEX_VERSION);
-    put32(z + 12, LEX_FLAG_DEFLATE);
+    lm_le32_put(z + 8, LEX_VERSION);
+    lm_le32_put(z + 12, LEX_FLAG_DEFLATE);
     put64(z + 16, raw_len);
     put64(z + 24, zlen);
-    put32(z + 32, (uint32_t)crc32(0L, z + LEX_HEADER, (uInt)zlen));
-    put32(z + 36, (uint32_t)crc32(0L, z, 36));
+    lm_le32_put(z + 32, (uint32_t)crc32(0L, z + LEX_HEADER, (uInt)zlen));
+    lm_le32_put(z + 36, (uint32_t)crc32(0L, z, 36));
 
     lm_buf tmp;
     lm_buf_init(&tmp);
@@ -981,17 +969,17 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
         fclose(f);
         return corrupt(err, path, "not a litmine lexicon");
     }
-    if (get32(h + 36) != (uint32_t)crc32(0L, h, 36)) {
+    if (lm_le32_get(h + 36) != (uint32_t)crc32(0L, h, 36)) {
         fclose(f);
         return corrupt(err, path, "header checksum");
     }
-    if (get32(h + 8) != LEX_VERSION) {
+    if (lm_le32_get(h + 8) != LEX_VERSION) {
         fclose(f);
         return lm_error_set(err, LM_ERR_CORRUPT, "%s: lexicon version %u, this build reads %u",
-                            path, (unsigned)get32(h + 8), LEX_VERSION);
+                            path, (unsigned)lm_le32_get(h + 8), LEX_VERSION);
     }
     uint64_t raw_len = get64(h + 16), zlen = get64(h + 24);
-    if (get32(h + 12) != LEX_FLAG_DEFLATE || raw_len < 16 || raw_len > ((uint64_t)1 << 32) ||
+    if (lm_le32_get(h + 12) != LEX_FLAG_DEFLATE || raw_len < 16 || raw_len > ((uint64_t)1 << 32) ||
         zlen > ((uint64_t)1 << 32)) {
         fclose(f);
         return corrupt(err, path, "header fields");
@@ -1016,7 +1004,7 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
         st = lm_error_set(err, LM_ERR_IO, "%s: read error", path);
     else if (got != zlen || extra)
         why = "wrong length";
-    else if (get32(h + 32) != (uint32_t)crc32(0L, z, (uInt)zlen))
+    else if (lm_le32_get(h + 32) != (uint32_t)crc32(0L, z, (uInt)zlen))
         why = "payload checksum";
     else if (uncompress(raw, &rl, z, (uLong)zlen) != Z_OK || rl != raw_len)
         why = "deflate stream";
@@ -1028,10 +1016,10 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
     if (!lex)
         goto nomem;
     const unsigned char *p = raw;
-    lex->n_concepts = get32(p);
-    lex->n_keys = get32(p + 4);
-    lex->n_entries = get32(p + 8);
-    lex->strings_len = get32(p + 12);
+    lex->n_concepts = lm_le32_get(p);
+    lex->n_keys = lm_le32_get(p + 4);
+    lex->n_entries = lm_le32_get(p + 8);
+    lex->strings_len = lm_le32_get(p + 12);
     if (lex->n_keys == UINT32_MAX || payload_size(lex) != raw_len) {
         why = "table sizes";
         goto fail;
@@ -1045,18 +1033,18 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
     if (!lex->concepts || !lex->key_off || !lex->first || !lex->entries || !lex->strings)
         goto nomem;
     for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
-        lex->concepts[i].id_off = get32(p);
-        lex->concepts[i].name_off = get32(p + 4);
-        lex->concepts[i].types = get32(p + 8);
+        lex->concepts[i].id_off = lm_le32_get(p);
+        lex->concepts[i].name_off = lm_le32_get(p + 4);
+        lex->concepts[i].types = lm_le32_get(p + 8);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
-        lex->key_off[i] = get32(p);
+        lex->key_off[i] = lm_le32_get(p);
     for (uint32_t i = 0; i <= lex->n_keys; i++, p += 4)
-        lex->first[i] = get32(p);
+        lex->first[i] = lm_le32_get(p);
     for (uint32_t i = 0; i < lex->n_entries; i++, p += 12) {
         lex_entry *e = &lex->entries[i];
-        e->concept = get32(p);
-        e->count = get32(p + 4);
+        e->concept = lm_le32_get(p);
+        e->count = lm_le32_get(p + 4);
         e->score = (uint16_t)(p[8] | p[9] << 8);
         e->type = p[10];
         e->flags = p[11];

@@ -18,6 +18,7 @@
  * callback instead of the hash for lm_pairs_features(), so what tests
  * inspect is exactly what the model sees.
  */
+#include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "lm_pairs.h"
 
@@ -1204,19 +1205,6 @@ lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err
 #define PAIRS_FORMAT 1
 #define PAIRS_HEADER 28
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint32_t f2u(float f)
 {
     uint32_t u;
@@ -1255,21 +1243,21 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         uint32_t nnz = 0;
         for (size_t i = 0; i <= m->mask; i++)
             nnz += m->w[l][i] != 0.0f;
-        put32(p, (uint32_t)l);
-        put32(p + 4, f2u(m->bias[l]));
-        put32(p + 8, f2u(m->threshold[l]));
-        put32(p + 12, f2u(m->floor[l]));
-        put32(p + 16, nnz);
+        lm_le32_put(p, (uint32_t)l);
+        lm_le32_put(p + 4, f2u(m->bias[l]));
+        lm_le32_put(p + 8, f2u(m->threshold[l]));
+        lm_le32_put(p + 12, f2u(m->floor[l]));
+        lm_le32_put(p + 16, nnz);
         p += 20;
         for (size_t i = 0; i <= m->mask; i++) {
             if (m->w[l][i] == 0.0f)
                 continue;
-            put32(p, (uint32_t)i);
-            put32(p + 4, f2u(m->w[l][i]));
+            lm_le32_put(p, (uint32_t)i);
+            lm_le32_put(p + 4, f2u(m->w[l][i]));
             p += 8;
         }
     }
-    put32(raw, heads);
+    lm_le32_put(raw, heads);
     uLongf zlen = compressBound((uLong)raw_len);
     unsigned char *z = malloc(PAIRS_HEADER + zlen + 4);
     if (!z) {
@@ -1283,13 +1271,13 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         return lm_error_set(err, LM_ERR_NOMEM, "pairs: zlib compress failed (%d)", zr);
     }
     memcpy(z, PAIRS_MAGIC, 8);
-    put32(z + 8, PAIRS_FORMAT);
-    put32(z + 12, PAIRS_FEATURE_VERSION);
-    put32(z + 16, m->bits);
-    put32(z + 20, (uint32_t)raw_len);
-    put32(z + 24, (uint32_t)zlen);
+    lm_le32_put(z + 8, PAIRS_FORMAT);
+    lm_le32_put(z + 12, PAIRS_FEATURE_VERSION);
+    lm_le32_put(z + 16, m->bits);
+    lm_le32_put(z + 20, (uint32_t)raw_len);
+    lm_le32_put(z + 24, (uint32_t)zlen);
     size_t total = PAIRS_HEADER + zlen;
-    put32(z + total, (uint32_t)crc32(0L, z, (uInt)total));
+    lm_le32_put(z + total, (uint32_t)crc32(0L, z, (uInt)total));
     total += 4;
 
     lm_buf tmp;
@@ -1359,19 +1347,19 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
         st = lm_error_set(err, LM_ERR_CORRUPT, "%s: not a litmine pairs model", path);
         goto done;
     }
-    if (get32(z + len - 4) != (uint32_t)crc32(0L, z, (uInt)(len - 4))) {
+    if (lm_le32_get(z + len - 4) != (uint32_t)crc32(0L, z, (uInt)(len - 4))) {
         st = lm_error_set(err, LM_ERR_CORRUPT, "%s: checksum mismatch", path);
         goto done;
     }
-    if (get32(z + 8) != PAIRS_FORMAT || get32(z + 12) != PAIRS_FEATURE_VERSION) {
+    if (lm_le32_get(z + 8) != PAIRS_FORMAT || lm_le32_get(z + 12) != PAIRS_FEATURE_VERSION) {
         st = lm_error_set(err, LM_ERR_FORMAT,
                           "%s: model format %u / features %u, this build reads %u / %u "
                           "(retrain with `litmine train pairs`)",
-                          path, get32(z + 8), get32(z + 12), PAIRS_FORMAT,
+                          path, lm_le32_get(z + 8), lm_le32_get(z + 12), PAIRS_FORMAT,
                           PAIRS_FEATURE_VERSION);
         goto done;
     }
-    uint32_t bits = get32(z + 16), raw_len = get32(z + 20), zlen = get32(z + 24);
+    uint32_t bits = lm_le32_get(z + 16), raw_len = lm_le32_get(z + 20), zlen = lm_le32_get(z + 24);
     if ((size_t)zlen + PAIRS_HEADER + 4 != len || raw_len < 4 || bits < 8 || bits > 26) {
         st = lm_error_set(err, LM_ERR_CORRUPT, "%s: inconsistent header", path);
         goto done;
@@ -1390,13 +1378,13 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
     if (st != LM_OK)
         goto done;
     const unsigned char *p = raw + 4, *end = raw + raw_len;
-    uint32_t heads = get32(raw);
+    uint32_t heads = lm_le32_get(raw);
     for (uint32_t h = 0; h < heads && st == LM_OK; h++) {
         if (end - p < 20) {
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: truncated head", path);
             break;
         }
-        uint32_t l = get32(p), nnz = get32(p + 16);
+        uint32_t l = lm_le32_get(p), nnz = lm_le32_get(p + 16);
         if (l == 0 || l >= PAIRS_HEADS || m->has[l] ||
             (size_t)(end - p - 20) / 8 < nnz) {
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad head", path);
@@ -1405,17 +1393,17 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
         st = pairs_model_add_head(m, (lm_pair_label)l, err);
         if (st != LM_OK)
             break;
-        m->bias[l] = u2f(get32(p + 4));
-        m->threshold[l] = u2f(get32(p + 8));
-        m->floor[l] = u2f(get32(p + 12));
+        m->bias[l] = u2f(lm_le32_get(p + 4));
+        m->threshold[l] = u2f(lm_le32_get(p + 8));
+        m->floor[l] = u2f(lm_le32_get(p + 12));
         p += 20;
         for (uint32_t i = 0; i < nnz; i++, p += 8) {
-            uint32_t idx = get32(p);
+            uint32_t idx = lm_le32_get(p);
             if (idx > m->mask) {
                 st = lm_error_set(err, LM_ERR_CORRUPT, "%s: weight index out of range", path);
                 break;
             }
-            m->w[l][idx] = u2f(get32(p + 4));
+            m->w[l][idx] = u2f(lm_le32_get(p + 4));
         }
     }
     if (st == LM_OK && p != end)

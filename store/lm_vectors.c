@@ -11,6 +11,7 @@
  * kept hit, each score is compared once with it, so a scan of n scores
  * costs n + (hits that enter) * log k.
  */
+#include "../util/lm_le.h"
 #include "lm_vectors.h"
 #include "lm_store_internal.h"
 
@@ -85,19 +86,6 @@ static float u2f(uint32_t u)
     return f;
 }
 
-static void put_le32(unsigned char *p, uint32_t u)
-{
-    p[0] = (unsigned char)u;
-    p[1] = (unsigned char)(u >> 8);
-    p[2] = (unsigned char)(u >> 16);
-    p[3] = (unsigned char)(u >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* IEEE half precision, round to nearest even; overflow saturates to inf,
  * tiny values become subnormals or zero. */
 static uint16_t f32_to_f16(float f)
@@ -145,7 +133,7 @@ void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out)
     switch (f) {
     case LM_VEC_F32:
         for (int i = 0; i < dim; i++)
-            put_le32(out + 4 * i, f2u(v[i]));
+            lm_le32_put(out + 4 * i, f2u(v[i]));
         break;
     case LM_VEC_F16:
         for (int i = 0; i < dim; i++) {
@@ -160,7 +148,7 @@ void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out)
             if (fabsf(v[i]) > amax)
                 amax = fabsf(v[i]);
         float scale = amax > 0 ? amax / 127.0f : 1.0f;
-        put_le32(out, f2u(scale));
+        lm_le32_put(out, f2u(scale));
         for (int i = 0; i < dim; i++) {
             long q = lrintf(v[i] / scale);
             q = q > 127 ? 127 : q < -127 ? -127 : q;
@@ -181,14 +169,14 @@ lm_status lm_vec_decode(lm_vec_format f, const unsigned char *blob, size_t len, 
     switch (f) {
     case LM_VEC_F32:
         for (int i = 0; i < dim; i++)
-            out[i] = u2f(get_le32(blob + 4 * i));
+            out[i] = u2f(lm_le32_get(blob + 4 * i));
         break;
     case LM_VEC_F16:
         for (int i = 0; i < dim; i++)
             out[i] = f16_to_f32((uint16_t)(blob[2 * i] | blob[2 * i + 1] << 8));
         break;
     case LM_VEC_I8: {
-        float scale = u2f(get_le32(blob));
+        float scale = u2f(lm_le32_get(blob));
         for (int i = 0; i < dim; i++)
             out[i] = scale * (float)(int8_t)blob[4 + i];
         break;
