@@ -46,17 +46,6 @@ static void progress(void *ctx, const char *phase, int64_t done, int64_t total)
             (long long)done, (long long)total, done >= total ? "\n" : "");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int lm_cmd_index(lm_cli *cli, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -80,10 +69,10 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
             fputs(usage, stdout);
             return LM_EXIT_OK;
         } else if (is_build && strcmp(a, "--dim") == 0 && v) {
-            bad = parse_long(v, 2, 4096, &dim);
+            bad = !lm_cli_to_long(v, 2, 4096, &dim);
             i++;
         } else if (is_build && strcmp(a, "--max-fit-docs") == 0 && v) {
-            bad = parse_long(v, 2, 100000000, &max_docs);
+            bad = !lm_cli_to_long(v, 2, 100000000, &max_docs);
             i++;
         } else if ((is_build || is_refresh) && strcmp(a, "--vec-format") == 0 && v) {
             int f = lm_vec_format_parse(v);

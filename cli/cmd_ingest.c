@@ -6,6 +6,7 @@
  * run.  Exit status: 0 all good, 3 some input was bad (everything readable
  * is stored), 4 database trouble, 130 interrupted.
  */
+#include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
 #include "../pipeline/lm_ingest.h"
 #include "../pipeline/lm_signal.h"
@@ -43,17 +44,10 @@ typedef struct progress {
     int shown;
 } progress;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show_progress(void *ctx, const lm_pubmed_stats *s)
 {
     progress *p = ctx;
-    double secs = now_seconds() - p->started;
+    double secs = lm_now_seconds() - p->started;
     double mb = (double)s->bytes_xml / 1e6;
     uint64_t n = s->articles + s->book_articles;
     if (p->cli->stderr_is_tty) {
@@ -163,7 +157,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         struct stat sb;
-        progress prog = {cli, path, now_seconds(),
+        progress prog = {cli, path, lm_now_seconds(),
                          strcmp(path, "-") != 0 && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1,
                          0};
         lm_ingest_options opts = {.batch_size = (int)pipe.batch_size,

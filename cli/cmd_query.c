@@ -45,17 +45,6 @@ static const char usage[] =
     "Run `litmine index build` once to enable dense and hybrid search; without\n"
     "vectors hybrid falls back to lexical.\n";
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Writes s[0..len) with the marked spans in bold. */
 static void print_marked(const char *s, const lm_search_span *marks, size_t n, int color)
 {
@@ -190,10 +179,10 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if ((strcmp(a, "-k") == 0 || strcmp(a, "--k") == 0) && v) {
-            bad = parse_int(v, 1, 1000, &k) != 0;
+            bad = !lm_cli_to_long(v, 1, 1000, &k);
             i++;
         } else if (strcmp(a, "--since") == 0 && v) {
-            bad = parse_int(v, 1, 9999, &since) != 0;
+            bad = !lm_cli_to_long(v, 1, 9999, &since);
             i++;
         } else if (strcmp(a, "--type") == 0 && v) {
             lm_ent_type t = lm_ent_type_parse(v);

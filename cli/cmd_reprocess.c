@@ -3,6 +3,7 @@
  * over stored articles, e.g. after a model update, without refetching.
  * The stored annotations of each article are replaced as a whole.
  */
+#include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
 #include "../pipeline/lm_signal.h"
 #include "lm_cli.h"
@@ -29,18 +30,11 @@ typedef struct scan_ctx {
     double started;
 } scan_ctx;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show_progress(scan_ctx *c, int final)
 {
     if (c->cli->quiet || !c->cli->stderr_is_tty)
         return;
-    double secs = now_seconds() - c->started;
+    double secs = lm_now_seconds() - c->started;
     double rate = secs > 0 ? (double)c->submitted / secs : 0;
     double eta = rate > 0 ? (double)(c->total - c->submitted) / rate : 0;
     int width = 30, filled = c->total ? (int)(width * c->submitted / c->total) : width;
@@ -132,7 +126,7 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     lm_signal_install();
 
     lm_error err;
-    scan_ctx sc = {cli, NULL, 0, 0, now_seconds()};
+    scan_ctx sc = {cli, NULL, 0, 0, lm_now_seconds()};
     lm_status st = lm_store_count_articles_since(reader, since, &sc.total, &err);
     lm_engine_options eopts = {.threads = (int)pipe.threads,
                                .batch_size = (int)pipe.batch_size,
@@ -158,7 +152,7 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
         show_progress(&sc, 1);
         if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
             fprintf(stderr, "reprocess: %" PRId64 " articles, %" PRId64 " failed a stage, %.1f s\n",
-                    counts.articles, counts.failed, now_seconds() - sc.started);
+                    counts.articles, counts.failed, lm_now_seconds() - sc.started);
     }
     if (st != LM_OK)
         lm_cli_error(cli, "reprocess: %s", err.msg);

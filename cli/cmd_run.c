@@ -13,6 +13,7 @@
  * reloads the configuration before the next step.  The last line is a
  * summary for the journal.
  */
+#include "../util/lm_clock.h"
 #include "../pipeline/lm_signal.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
@@ -35,13 +36,6 @@ static const char usage[] =
     "NLM's bulk files, runs the NLP stages on what arrived, then maintains the\n"
     "database.  Settings: [run] watches, sync, lock_file.  Exit status 0 when\n"
     "every step worked (or was stopped by SIGINT/SIGTERM after committing).\n";
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Takes the run lock; returns the descriptor or -1 (message printed). */
 static int take_lock(const lm_cli *cli)
@@ -115,7 +109,7 @@ static int summarize(lm_cli *cli, int64_t last_log_id, double started, int rc)
                   " updated, %" PRId64 " unchanged), %" PRId64 " deleted, %" PRId64
                   " failed a stage, %.1f s%s",
                   rc == LM_EXIT_OK ? "done" : "failed", runs, c.articles, c.inserted,
-                  c.replaced, c.unchanged, c.deleted, c.failed, now_seconds() - started,
+                  c.replaced, c.unchanged, c.deleted, c.failed, lm_now_seconds() - started,
                   lm_signal_stop_requested() ? " (stopped by signal)" : "");
     lm_store_close(store);
     return rc;
@@ -165,7 +159,7 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
     if (lock < 0)
         return LM_EXIT_DB;
     lm_signal_install();
-    double started = now_seconds();
+    double started = lm_now_seconds();
     int64_t last_log_id = 0;
     {
         lm_store *store;

@@ -56,17 +56,6 @@ static void log_cb(void *ctx, const char *msg)
         fprintf(stderr, "litmine train: %s\n", msg);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_groups(const char *s, uint32_t *off)
 {
     static const struct {
@@ -125,7 +114,7 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             }
             i++;
         } else if (strcmp(a, "--iter") == 0) {
-            if (parse_int(v, 1, 100000, &n)) {
+            if (!lm_cli_to_long(v, 1, 100000, &n)) {
                 lm_cli_error(cli, "train ner: bad --iter '%s'", v);
                 return LM_EXIT_USAGE;
             }
@@ -148,7 +137,7 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             long hi = strcmp(a, "--bits") == 0 ? 24 : strcmp(a, "--stages") == 0 ? 2
                       : strcmp(a, "--clusters") == 0 ? 8192 : strcmp(a, "--seed") == 0 ? INT_MAX
                       : 1000;
-            if (parse_int(v, lo, hi, &n)) {
+            if (!lm_cli_to_long(v, lo, hi, &n)) {
                 lm_cli_error(cli, "train ner: %s wants an integer in [%ld, %ld], got '%s'", a, lo,
                              hi, v);
                 return LM_EXIT_USAGE;

@@ -47,17 +47,6 @@ static void usage(FILE *out)
             LM_PAIRS_DEFAULT_MODEL);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_double(const char *s, double *out)
 {
     char *end;
@@ -128,7 +117,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
                    strcmp(a, "--seed") == 0 || strcmp(a, "--runs") == 0) {
             long lo = strcmp(a, "--bits") == 0 ? 10 : strcmp(a, "--seed") == 0 ? 0 : 1;
             long hi = strcmp(a, "--bits") == 0 ? 24 : strcmp(a, "--seed") == 0 ? INT_MAX : 1000;
-            if (parse_long(v, lo, hi, &n)) {
+            if (!lm_cli_to_long(v, lo, hi, &n)) {
                 lm_cli_error(cli, "train pairs: %s wants an integer in [%ld, %ld], got '%s'", a,
                              lo, hi, v);
                 return LM_EXIT_USAGE;

@@ -7,6 +7,7 @@
 
 #include "../store/lm_search.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,18 +99,24 @@ int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out)
     return st == LM_ERR_NOMEM ? LM_EXIT_FAILURE : LM_EXIT_DB;
 }
 
+int lm_cli_to_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,
                       long max, long *out)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*end || end == arg || v < min || v > max) {
-        lm_cli_error(cli, "%s: expected an integer in %ld..%ld, got \"%s\"", flag, min, max,
-                     arg);
-        return 0;
-    }
-    *out = v;
-    return 1;
+    if (lm_cli_to_long(arg, min, max, out))
+        return 1;
+    lm_cli_error(cli, "%s: expected an integer in %ld..%ld, got \"%s\"", flag, min, max, arg);
+    return 0;
 }
 
 int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p)

@@ -50,6 +50,10 @@ int lm_cli_exit_for(lm_status st);
  * returns LM_EXIT_OK or the exit status to return. */
 int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out);
 
+/* Parses a whole decimal integer within [min, max]: 1 when valid, else 0
+ * (nothing printed). */
+int lm_cli_to_long(const char *s, long min, long max, long *out);
+
 /* Parses a flag's integer argument within [min, max]; prints the error and
  * returns 0 when invalid. */
 int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,

@@ -12,6 +12,7 @@
  * (<lapack.h>): litmine links libopenblas, which exports sgeqrf_, sorgqr_
  * and dsyevd_, but not the LAPACKE C wrappers.
  */
+#include "../util/lm_rand.h"
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "lm_embed.h"
@@ -718,21 +719,6 @@ static int orthonormalize(float *y, size_t rows, int l, float *tmp)
     return 0;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static float gaussian(uint64_t *s)
-{
-    double u1 = ((double)(xorshift(s) >> 11) + 1.0) / 9007199254740993.0;
-    double u2 = (double)(xorshift(s) >> 11) / 9007199254740992.0;
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
-
 /* Builds the TF-IDF matrix of the kept vocabulary. */
 static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, csr *a, lm_error *err)
 {
@@ -838,7 +824,7 @@ static lm_status fit_projection(const lm_embed_fitter *f, lm_embed_model *m, con
     }
     uint64_t seed = f->o.seed;
     for (size_t i = 0; i < cols * (size_t)l; i++)
-        omega[i] = gaussian(&seed);
+        omega[i] = lm_rand_gauss(&seed);
     csr_mul(a, omega, l, y);
     if (orthonormalize(y, rows, l, tmp) != 0)
         goto lapack_fail;

@@ -13,6 +13,7 @@
  * granularities (K, K/4, K/16) gives the ids.  Words are keyed like the
  * feature extractor keys them (ner_word_key: lower case, digits -> 0).
  */
+#include "../util/lm_rand.h"
 #include "../util/lm_sort.h"
 #include "lm_ner_impl.h"
 
@@ -154,21 +155,6 @@ static int orthonormalize(float *y, size_t n, int L)
     return 0;
 }
 
-static uint64_t rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static float gauss(uint64_t *s)
-{
-    double u1 = ((double)(rng(s) >> 11) + 1) / 9007199254740993.0;
-    double u2 = (double)(rng(s) >> 11) / 9007199254740992.0;
-    return (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
-}
-
 /* Spherical k-means over unit rows of x (n x d); assignments to out. */
 static int kmeans(const float *x, size_t n, int d, int K, int iters, uint64_t seed,
                   uint16_t *out)
@@ -184,7 +170,7 @@ static int kmeans(const float *x, size_t n, int d, int K, int iters, uint64_t se
     /* start from K distinct rows spread over the frequency ranking */
     uint64_t rs = seed | 1;
     for (int k = 0; k < K; k++) {
-        size_t r = (size_t)(rng(&rs) % n);
+        size_t r = (size_t)(lm_rand_next(&rs) % n);
         memcpy(c + (size_t)k * d, x + r * (size_t)d, (size_t)d * sizeof *c);
     }
     for (size_t i = 0; i < n; i++)
@@ -216,7 +202,7 @@ static int kmeans(const float *x, size_t n, int d, int K, int iters, uint64_t se
             for (int j = 0; j < d; j++)
                 nn += acc[(size_t)k * d + j] * acc[(size_t)k * d + j];
             if (nn <= 0) {                            /* empty: reseed */
-                size_t r = (size_t)(rng(&rs) % n);
+                size_t r = (size_t)(lm_rand_next(&rs) % n);
                 memcpy(c + (size_t)k * d, x + r * (size_t)d, (size_t)d * sizeof *c);
                 continue;
             }
@@ -385,7 +371,7 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
     }
     uint64_t rs = 0x5DEECE66DULL ^ seed;
     for (size_t i = 0; i < A.cols * (size_t)L; i++)
-        Z[i] = gauss(&rs);
+        Z[i] = lm_rand_gauss(&rs);
     csr_mul(&A, Z, Y, L);
     for (int q = 0; q < 2; q++) {
         if (orthonormalize(Y, V, L)) {

@@ -16,6 +16,7 @@
  * writer stops writing but keeps draining the ring so that submitters and
  * workers never block forever, and every later call returns the error.
  */
+#include "../util/lm_clock.h"
 #include "lm_engine.h"
 
 #include "../store/lm_vectors.h"
@@ -100,23 +101,16 @@ static void item_free(item *it)
 
 /* ---- workers ---------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void run_stages(worker *w, item *it)
 {
     const lm_stage_chain *chain = w->engine->chain;
     lm_error err;
     lm_status st = lm_doc_set_text(&it->doc, it->article.title, it->article.abstract, &err);
     for (int i = 0; st == LM_OK && i < chain->n; i++) {
-        double t0 = now_seconds();
+        double t0 = lm_now_seconds();
         st = chain->ops[i]->process(chain->state[i], w->scratch[i], &it->article, &it->doc,
                                     &err);
-        w->stage_seconds[i] += now_seconds() - t0;
+        w->stage_seconds[i] += lm_now_seconds() - t0;
         if (st == LM_OK)
             it->doc.stages_done |= 1u << i;
         else
@@ -283,9 +277,9 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&e->mu);
         if (e->fatal == LM_OK) {
             lm_error err;
-            double t0 = now_seconds();
+            double t0 = lm_now_seconds();
             lm_status wst = write_item(e, it, &err);
-            e->write_seconds += now_seconds() - t0;
+            e->write_seconds += lm_now_seconds() - t0;
             if (wst != LM_OK) {
                 pthread_mutex_lock(&e->mu);
                 set_fatal(e, &err);

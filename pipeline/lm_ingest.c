@@ -5,6 +5,7 @@
  * engine, which owns it from then on.  Deletions from update files travel
  * through the same ordered stream so that a file's effects apply in order.
  */
+#include "../util/lm_clock.h"
 #include "lm_ingest.h"
 
 #include "../util/lm_md5.h"
@@ -91,19 +92,12 @@ static lm_status check_already_ingested(lm_store *store, const char *path,
     return st;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 lm_status lm_ingest_file(lm_store *store, const char *path,
                          const lm_ingest_options *opts, lm_ingest_result *result,
                          lm_error *err)
 {
     memset(result, 0, sizeof *result);
-    double started = now_seconds();
+    double started = lm_now_seconds();
     int is_stdin = strcmp(path, "-") == 0;
     const char *source = is_stdin ? "stdin" : base_name(path);
     int64_t size = -1;
@@ -171,7 +165,7 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
     lm_status log_st = lm_store_ingest_finish(store, log_id, status, &result->counts,
                                               md5[0] ? md5 : NULL,
                                               st == LM_OK ? NULL : err->msg, &log_err);
-    result->seconds = now_seconds() - started;
+    result->seconds = lm_now_seconds() - started;
     if (st == LM_OK && log_st != LM_OK) {
         *err = log_err;
         result->store_failed = 1;
