@@ -41,7 +41,7 @@ static const char usage[] =
     "them for lexical, dense, hybrid and a plain-FTS5 baseline (prefixed).\n"
     "--set tunes a ranking parameter: k1, b_title, b_abstract, w_title,\n"
     "w_abstract, phrases, phrase_weight, dense_weight, concept_weight, prf_docs,\n"
-    "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates,\n"
+    "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates, phrase_depth,\n"
     "dense_candidates; or a fit option: sigma_exp, min_df, max_vocab, bigrams.\n";
 
 /* ---- minimal JSON reading for BEIR lines -------------------------------- */
@@ -609,6 +609,7 @@ static int set_param(const char *kv, lm_search_params *p, lm_embed_fit_options *
         {"phrases", NULL, &p->phrases},
         {"phrase_weight", &p->phrase_weight, NULL},
         {"lex_candidates", NULL, &p->lex_candidates},
+        {"phrase_depth", NULL, &p->phrase_depth},
         {"dense_candidates", NULL, &p->dense_candidates},
         {"dense_weight", &p->dense_weight, NULL},
         {"concept_weight", &p->concept_weight, NULL},

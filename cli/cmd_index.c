@@ -122,9 +122,11 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         lm_search_refresh_stats rs;
         st = lm_search_refresh(store, &o, &rs, &err);
         if (st == LM_OK)
-            lm_cli_info(cli, "full text: %lld added (%.2f s); vectors: %lld embedded (%.2f s)",
-                        (long long)rs.fts_added, rs.fts_seconds, (long long)rs.embedded,
-                        rs.embed_seconds);
+            lm_cli_info(cli,
+                        "full text: %lld added, lexical index: %lld added (%.2f s);"
+                        " vectors: %lld embedded (%.2f s)",
+                        (long long)rs.fts_added, (long long)rs.lex_added, rs.fts_seconds,
+                        (long long)rs.embedded, rs.embed_seconds);
     } else if (is_info) {
         lm_search_info info;
         st = lm_search_get_info(store, &info, &err);
@@ -132,6 +134,10 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
             printf("articles             %lld\n", (long long)info.articles);
             printf("full-text indexed    %lld\n", (long long)info.fts_indexed);
             printf("full-text pending    %lld\n", (long long)info.fts_pending);
+            printf("lexical index        %lld articles, %lld stems, %lld segment(s),"
+                   " %lld dead article postings\n",
+                   (long long)info.lex_docs, (long long)info.lex_terms,
+                   (long long)info.lex_segments, (long long)info.lex_dead);
             if (info.has_model) {
                 printf("model                %lld (%s, %d dimensions, created %s)\n",
                        (long long)info.model.id, info.model.kind, info.model.dim,

@@ -221,17 +221,24 @@ static int has_vowel(const char *s, size_t n)
     return 0;
 }
 
+/* Copies norm into out (cut to cap - 1 bytes) and says whether it is a
+ * plain lowercase word a stemmer may touch: words with digits or
+ * non-ASCII letters are identifiers and stay whole. */
+static int stem_prepare(const char *norm, size_t len, char *out, size_t cap, size_t *n)
+{
+    *n = len < cap - 1 ? len : cap - 1;
+    memcpy(out, norm, *n);
+    out[*n] = '\0';
+    for (size_t i = 0; i < *n; i++)
+        if (!(out[i] >= 'a' && out[i] <= 'z'))
+            return 0;
+    return 1;
+}
+
 size_t lm_query_stem(const char *norm, size_t len, char *out, size_t cap)
 {
-    if (cap == 0)
-        return 0;
-    size_t n = len < cap - 1 ? len : cap - 1;
-    memcpy(out, norm, n);
-    out[n] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if (!(out[i] >= 'a' && out[i] <= 'z'))
-            return n;   /* digits or non-ASCII: identifiers, keep whole */
-    if (n <= 3)
+    size_t n = 0;
+    if (cap == 0 || !stem_prepare(norm, len, out, cap, &n) || n <= 3)
         return n;
     if (ends(out, n, "sses"))
         n -= 2;
@@ -261,6 +268,201 @@ size_t lm_query_stem(const char *norm, size_t len, char *out, size_t cap)
         out[n - 1] = 'i';
     out[n] = '\0';
     return n;
+}
+
+/* ---- Porter's stemmer ---------------------------------------------------- */
+
+/* The word being stemmed: w[0..n), written from M. F. Porter's 1980
+ * description ("An algorithm for suffix stripping"), with its two
+ * later amendments (-bli -> -ble, -logi -> -log). */
+typedef struct pword {
+    char *w;
+    size_t n;
+} pword;
+
+/* Porter's consonant: not a vowel, and y only after a vowel. */
+static int p_cons(const pword *p, size_t i)
+{
+    switch (p->w[i]) {
+    case 'a': case 'e': case 'i': case 'o': case 'u': return 0;
+    case 'y': return i == 0 ? 1 : !p_cons(p, i - 1);
+    default: return 1;
+    }
+}
+
+/* m: the number of vowel-consonant sequences in w[0..j). */
+static int p_measure(const pword *p, size_t j)
+{
+    int m = 0;
+    size_t i = 0;
+    while (i < j && p_cons(p, i))
+        i++;
+    while (i < j) {
+        while (i < j && !p_cons(p, i))
+            i++;
+        if (i >= j)
+            break;
+        while (i < j && p_cons(p, i))
+            i++;
+        m++;
+    }
+    return m;
+}
+
+static int p_has_vowel(const pword *p, size_t j)
+{
+    for (size_t i = 0; i < j; i++)
+        if (!p_cons(p, i))
+            return 1;
+    return 0;
+}
+
+/* w[0..j) ends in a double consonant. */
+static int p_double(const pword *p, size_t j)
+{
+    return j >= 2 && p->w[j - 1] == p->w[j - 2] && p_cons(p, j - 1);
+}
+
+/* w[0..j) ends consonant-vowel-consonant, the last not w, x or y. */
+static int p_cvc(const pword *p, size_t j)
+{
+    if (j < 3 || !p_cons(p, j - 1) || p_cons(p, j - 2) || !p_cons(p, j - 3))
+        return 0;
+    char c = p->w[j - 1];
+    return c != 'w' && c != 'x' && c != 'y';
+}
+
+static int p_ends(const pword *p, const char *suf, size_t *stem)
+{
+    size_t k = strlen(suf);
+    /* The last letter first: it rules out nearly every suffix. */
+    if (p->n < k || p->w[p->n - 1] != suf[k - 1] || memcmp(p->w + p->n - k, suf, k) != 0)
+        return 0;
+    *stem = p->n - k;
+    return 1;
+}
+
+/* Replaces the suffix after stem with rep. */
+static void p_set(pword *p, size_t stem, const char *rep)
+{
+    size_t k = strlen(rep);
+    memcpy(p->w + stem, rep, k);
+    p->n = stem + k;
+}
+
+typedef struct p_rule {
+    const char *suffix, *replacement;
+} p_rule;
+
+/* The first rule whose suffix matches applies when the stem's measure
+ * exceeds min_m; later rules are not tried either way. */
+static void p_rules(pword *p, const p_rule *rules, size_t n, int min_m)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t stem;
+        if (p_ends(p, rules[i].suffix, &stem)) {
+            if (p_measure(p, stem) > min_m)
+                p_set(p, stem, rules[i].replacement);
+            return;
+        }
+    }
+}
+
+static void p_step1(pword *p)
+{
+    size_t stem;
+    if (p_ends(p, "sses", &stem) || p_ends(p, "ies", &stem))
+        p->n -= 2;
+    else if (!p_ends(p, "ss", &stem) && p_ends(p, "s", &stem))
+        p->n -= 1;
+    int cut = 0;
+    if (p_ends(p, "eed", &stem)) {
+        if (p_measure(p, stem) > 0)
+            p->n -= 1;
+    } else if (p_ends(p, "ed", &stem) && p_has_vowel(p, stem)) {
+        p->n = stem, cut = 1;
+    } else if (p_ends(p, "ing", &stem) && p_has_vowel(p, stem)) {
+        p->n = stem, cut = 1;
+    }
+    if (cut) {
+        if (p_ends(p, "at", &stem) || p_ends(p, "bl", &stem) || p_ends(p, "iz", &stem)) {
+            p->w[p->n++] = 'e';
+        } else if (p_double(p, p->n)) {
+            char c = p->w[p->n - 1];
+            if (c != 'l' && c != 's' && c != 'z')
+                p->n--;
+        } else if (p_measure(p, p->n) == 1 && p_cvc(p, p->n)) {
+            p->w[p->n++] = 'e';
+        }
+    }
+    if (p_ends(p, "y", &stem) && p_has_vowel(p, stem))
+        p->w[p->n - 1] = 'i';
+}
+
+static const p_rule p_step2[] = {
+    {"ational", "ate"}, {"tional", "tion"}, {"enci", "ence"},   {"anci", "ance"},
+    {"izer", "ize"},    {"bli", "ble"},     {"alli", "al"},     {"entli", "ent"},
+    {"eli", "e"},       {"ousli", "ous"},   {"ization", "ize"}, {"ation", "ate"},
+    {"ator", "ate"},    {"alism", "al"},    {"iveness", "ive"}, {"fulness", "ful"},
+    {"ousness", "ous"}, {"aliti", "al"},    {"iviti", "ive"},   {"biliti", "ble"},
+    {"logi", "log"},
+};
+
+static const p_rule p_step3[] = {
+    {"icate", "ic"}, {"ative", ""}, {"alize", "al"}, {"iciti", "ic"},
+    {"ical", "ic"},  {"ful", ""},   {"ness", ""},
+};
+
+static void p_step4(pword *p)
+{
+    static const char *const suffixes[] = {
+        "al",  "ance", "ence", "er",  "ic",  "able", "ible", "ant", "ement", "ment",
+        "ent", "ion",  "ou",   "ism", "ate", "iti",  "ous",  "ive", "ize",
+    };
+    /* Longest match first, as Porter's table is ordered by the letter
+     * before last; "ement" before "ment" before "ent" matters. */
+    size_t best = 0, best_stem = 0;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t stem, k = strlen(suffixes[i]);
+        if (k > best && p_ends(p, suffixes[i], &stem)) {
+            if (strcmp(suffixes[i], "ion") == 0 &&
+                !(stem > 0 && (p->w[stem - 1] == 's' || p->w[stem - 1] == 't')))
+                continue;
+            best = k;
+            best_stem = stem;
+        }
+    }
+    if (best && p_measure(p, best_stem) > 1)
+        p->n = best_stem;
+}
+
+static void p_step5(pword *p)
+{
+    size_t stem;
+    if (p_ends(p, "e", &stem)) {
+        int m = p_measure(p, stem);
+        if (m > 1 || (m == 1 && !p_cvc(p, stem)))
+            p->n = stem;
+    }
+    if (p->n > 1 && p->w[p->n - 1] == 'l' && p_double(p, p->n) && p_measure(p, p->n) > 1)
+        p->n--;
+}
+
+size_t lm_query_porter(const char *norm, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0 || !stem_prepare(norm, len, out, cap, &n) || n <= 2)
+        return n;
+    /* Steps only shorten the word or grow it by one letter after cutting
+     * at least two, so out never overflows. */
+    pword p = {out, n};
+    p_step1(&p);
+    p_rules(&p, p_step2, sizeof p_step2 / sizeof p_step2[0], 0);
+    p_rules(&p, p_step3, sizeof p_step3 / sizeof p_step3[0], 0);
+    p_step4(&p);
+    p_step5(&p);
+    out[p.n] = '\0';
+    return p.n;
 }
 
 uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed)

@@ -55,6 +55,13 @@ int lm_query_is_stopword(const char *norm, size_t len);
  * Conservative: words with digits and words of 3 letters or fewer are kept. */
 size_t lm_query_stem(const char *norm, size_t len, char *out, size_t cap);
 
+/* Porter's stemmer (1980, with its -bli/-logi amendments) on a normal
+ * form, the stemmer of the lexical index: stronger conflation than
+ * lm_query_stem (activation, active, activity -> activ).  Words with
+ * digits or non-ASCII letters and words of 2 letters or fewer are kept.
+ * Never changes the first byte.  Same output conventions as above. */
+size_t lm_query_porter(const char *norm, size_t len, char *out, size_t cap);
+
 /* 64-bit FNV-1a of bytes (feature hashing, vocabulary keys). */
 uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed);
 

@@ -2,11 +2,11 @@
  * lm_search: finding articles for a few words or a claim.
  *
  * Three signals, combined by default:
- *   lexical  SQLite FTS5 over title + abstract (porter stemming, unicode61,
- *            diacritics folded), scored by litmine's own BM25F ranking
- *            function registered on the connection: per-field length
- *            normalisation and weights, tunable k1, and a weight per query
- *            term (phrases and expansions count less than the words typed);
+ *   lexical  BM25F over title + abstract from litmine's own inverted index
+ *            (lm_lexindex: Porter stems, per-field length normalisation
+ *            and weights, tunable k1, a weight per query term — phrases
+ *            and expansions count less than the words typed; phrases are
+ *            scored on the best candidates);
  *   dense    inner product between the query's embedding and every stored
  *            article vector of the current model (lm_vectors);
  *   concepts entities recognised in the query (lexicon, plus the NER
@@ -19,9 +19,10 @@
  *
  * Index maintenance.  Inserting an article only queues its PMID
  * (search_pending, a trigger); lm_search_refresh tokenizes the queue into
- * FTS5 and embeds articles that have no vector of the current model.
- * Replacing or deleting an indexed article removes it from FTS5 at once
- * (trigger), so the index never returns an article that is gone.
+ * FTS5 and the lexical index and embeds articles that have no vector of
+ * the current model.  Replacing or deleting an indexed article removes it
+ * from both indexes at once (triggers), so search never returns an
+ * article that is gone.
  *
  * A searcher loads everything a query needs once (vector matrix, embedding
  * model, lexicon, NER model) and answers many queries; it uses the store's
@@ -43,6 +44,7 @@
 
 typedef struct lm_search_refresh_stats {
     int64_t fts_added;        /* articles tokenized into FTS5 */
+    int64_t lex_added;        /* articles written to the lexical index */
     int64_t pending_dropped;  /* queued PMIDs whose article was gone */
     int64_t embedded;         /* vectors written */
     int64_t model_id;         /* model used (0: none yet) */
@@ -58,7 +60,8 @@ typedef struct lm_search_refresh_options {
     void *progress_ctx;
 } lm_search_refresh_options;
 
-/* Brings FTS5 and the vectors of the current model up to date.  Runs its
+/* Brings FTS5, the lexical index and the vectors of the current model up
+ * to date.  Runs its
  * own transactions (must not be called inside one). */
 lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
                             lm_search_refresh_stats *stats, lm_error *err);
@@ -85,13 +88,15 @@ typedef struct lm_search_build_stats {
 lm_status lm_search_build(lm_store *s, const lm_search_build_options *opts,
                           lm_search_build_stats *stats, lm_error *err);
 
-/* Drops and rebuilds the whole FTS5 index from articles. */
+/* Drops and rebuilds the whole search index (FTS5 and the lexical index)
+ * from articles; runs its own transactions. */
 lm_status lm_search_rebuild_fts(lm_store *s, lm_error *err);
 
 typedef struct lm_search_info {
     int64_t articles;
     int64_t fts_indexed;
     int64_t fts_pending;
+    int64_t lex_docs, lex_segments, lex_dead, lex_terms;   /* lexical index */
     int has_model;
     lm_vec_model_info model;  /* the current model when has_model */
     int64_t missing_vectors;  /* articles without a vector of it */
@@ -128,6 +133,7 @@ typedef struct lm_search_params {
     int phrases;              /* add adjacent query word pairs as phrases */
     float phrase_weight;
     int lex_candidates;       /* lexical hits fused (default 1000) */
+    int phrase_depth;         /* lexical hits rescored with phrase evidence */
     int dense_candidates;     /* dense hits fused (default 200) */
     float dense_weight;       /* hybrid: weight of the dense cosine */
     float concept_weight;     /* boost per query concept an article mentions */
@@ -166,8 +172,8 @@ void lm_searcher_config_default(lm_searcher_config *out, const lm_config *cfg,
 
 typedef struct lm_searcher lm_searcher;
 
-/* Registers the ranking function on the store's connection and loads the
- * current embedding model and its vectors (when there is one). */
+/* Loads the current embedding model and its vectors (when there is one),
+ * the lexicon and the NER model. */
 lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_searcher **out,
                            lm_error *err);
 void lm_searcher_close(lm_searcher *srch);

@@ -232,9 +232,56 @@ static const char migration_5[] =
     "CREATE INDEX pairs_chemical ON pairs (chemical_id);\n"
     "CREATE INDEX pairs_disease ON pairs (disease_id);\n";
 
+/* The lexical index (store/lm_lexindex.c): segments of per-stem posting
+ * lists, the segment holding each article's current postings, and the
+ * postings made dead by a later version or a deletion (readers skip them,
+ * merges drop them).  Postings are keyed (segment, term) so that a new
+ * segment is appended at the end of the b-tree; queries find a term's
+ * rows through the small term index.  The triggers keep it exact whatever path changes an
+ * article; re-queueing every article lets the next refresh build it. */
+static const char migration_6[] =
+    "CREATE TABLE lex_segments (\n"
+    "    id           INTEGER PRIMARY KEY,\n"
+    "    n_docs       INTEGER NOT NULL,\n"
+    "    len_title    INTEGER NOT NULL,\n"
+    "    len_abstract INTEGER NOT NULL,\n"
+    "    created_at   TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE lex_postings (\n"
+    "    segment INTEGER NOT NULL,\n"
+    "    term    TEXT NOT NULL,\n"
+    "    df      INTEGER NOT NULL,\n"
+    "    data    BLOB NOT NULL,\n"
+    "    PRIMARY KEY (segment, term)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX lex_postings_term ON lex_postings (term);\n"
+    "CREATE TABLE lex_docs (\n"
+    "    pmid         INTEGER PRIMARY KEY,\n"
+    "    segment      INTEGER NOT NULL,\n"
+    "    len_title    INTEGER NOT NULL,\n"
+    "    len_abstract INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX lex_docs_segment ON lex_docs (segment);\n"
+    "CREATE TABLE lex_dead (\n"
+    "    segment INTEGER NOT NULL,\n"
+    "    pmid    INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (segment, pmid)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TRIGGER lex_docs_ad AFTER DELETE ON lex_docs BEGIN\n"
+    "    INSERT OR IGNORE INTO lex_dead (segment, pmid) VALUES (OLD.segment, OLD.pmid);\n"
+    "END;\n"
+    "CREATE TRIGGER lex_articles_ad AFTER DELETE ON articles BEGIN\n"
+    "    DELETE FROM lex_docs WHERE pmid = OLD.pmid;\n"
+    "END;\n"
+    "CREATE TRIGGER lex_articles_au AFTER UPDATE OF pmid, title, abstract ON articles BEGIN\n"
+    "    DELETE FROM lex_docs WHERE pmid = OLD.pmid;\n"
+    "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
+    "END;\n"
+    "INSERT OR IGNORE INTO search_pending (pmid) SELECT pmid FROM articles;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5};
+                                         migration_5, migration_6};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */

@@ -21,7 +21,8 @@ enum {
     LM_STORE_SLOT_SEARCH = 16,   /* 32 slots: search */
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOT_EXPORT = 64,   /* 8 slots: lm_store_export.c */
-    LM_STORE_SLOTS = 72
+    LM_STORE_SLOT_LEXINDEX = 72, /* 16 slots: lm_lexindex.c */
+    LM_STORE_SLOTS = 88
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);

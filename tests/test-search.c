@@ -128,12 +128,16 @@ static void consistency(lm_fts_mode mode)
     lm_search_info info;
     LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
     LM_CHECK_INT(info.articles, 3);
-    LM_CHECK_INT(info.fts_pending, mode == LM_FTS_IMMEDIATE ? 0 : 3);
+    /* Immediate mode indexes FTS5 in the trigger; the lexical index
+     * always waits for a refresh. */
+    LM_CHECK_INT(info.fts_pending, 3);
+    LM_CHECK_INT(info.fts_indexed, mode == LM_FTS_IMMEDIATE ? 3 : 0);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
     lm_search_refresh_stats rs;
     lm_search_refresh_options ro = {1, LM_VEC_F32, 2, NULL, NULL};   /* batches of 2 */
     LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
     LM_CHECK_INT(rs.fts_added, mode == LM_FTS_IMMEDIATE ? 0 : 3);
+    LM_CHECK_INT(rs.lex_added, 3);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
 
     lm_searcher *srch = NULL;
@@ -158,7 +162,7 @@ static void consistency(lm_fts_mode mode)
     LM_CHECK(lm_store_delete_article(s, 13, &deleted, &err) == LM_OK && deleted);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
     LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
-    LM_CHECK_INT(rs.pending_dropped, mode == LM_FTS_IMMEDIATE ? 0 : 1);
+    LM_CHECK_INT(rs.pending_dropped, 1);
     LM_CHECK(search(srch, "aspirin", ids, 8) == 0);
     LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
     LM_CHECK(info.articles == 2 && info.fts_indexed == 2 && info.fts_pending == 0);

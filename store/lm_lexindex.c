@@ -1,0 +1,1440 @@
+/*
+ * lm_lexindex: the inverted index behind lexical ranking (see lm_lexindex.h).
+ *
+ * Layout: log-structured segments, as in Lucene.  Each refresh batch of the
+ * search queue becomes one segment: per stem, one lex_postings row whose
+ * BLOB holds the segment's postings as varints — PMID delta, title tf,
+ * abstract tf, title length, abstract length.  Lengths ride along so that
+ * scoring never looks a document up.  lex_docs names the segment holding
+ * each article's current postings; when an article is replaced or deleted
+ * a trigger removes its lex_docs row and another records (segment, PMID)
+ * in lex_dead, so readers skip those postings until a merge drops them.
+ * Merging the smallest segments whenever there are more than
+ * LM_LEXINDEX_MAX_SEGMENTS bounds the rows read per query word.
+ *
+ * Collection statistics (article count, average field lengths, document
+ * frequencies) come from the segment rows and count dead postings until
+ * the next merge — the same approximation Lucene makes; it moves scores
+ * by a hair and never changes which articles match.
+ */
+#include "lm_lexindex.h"
+#include "lm_store_internal.h"
+
+#include "../util/lm_buf.h"
+#include "../util/lm_sort.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    SL_SEG_ADD = LM_STORE_SLOT_LEXINDEX,
+    SL_SEG_STATS,
+    SL_DOC_DELETE,
+    SL_DOC_ADD,
+    SL_POSTING_ADD,
+    SL_TERM_DF,
+    SL_TERM_POSTINGS,
+    SL_COLLECTION,
+    SL_DEAD_ALL,
+    SL_TEXT,
+    SL_SEGMENTS
+};
+
+/* ---- varints ------------------------------------------------------------ */
+
+/* Reads one varint; returns the position after it, or NULL when the
+ * bytes end first or the value would not fit.  One- and two-byte values
+ * (nearly all: gaps, counts, lengths) take the short path. */
+static inline const unsigned char *get_varint(const unsigned char *p,
+                                              const unsigned char *end, uint64_t *v)
+{
+    if (end - p >= 2) {
+        if (!(p[0] & 0x80)) {
+            *v = p[0];
+            return p + 1;
+        }
+        if (!(p[1] & 0x80)) {
+            *v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+            return p + 2;
+        }
+    }
+    uint64_t x = 0;
+    for (int shift = 0; p < end && shift < 64; shift += 7) {
+        unsigned char c = *p++;
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = x;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+typedef struct posting {
+    int64_t pmid;
+    uint32_t tf_title, tf_abstract, len_title, len_abstract;
+} posting;
+
+/* Decodes the posting after out (out->pmid == INT64_MIN before the first).
+ * 1 on success, 0 at the end, -1 on malformed bytes. */
+static inline int next_posting(const unsigned char **pp, const unsigned char *end, posting *out)
+{
+    if (*pp >= end)
+        return 0;
+    uint64_t v[5];
+    const unsigned char *p = *pp;
+    for (int i = 0; i < 5; i++) {
+        p = get_varint(p, end, &v[i]);
+        if (!p || v[i] > (i == 0 ? (uint64_t)INT64_MAX : (uint64_t)UINT32_MAX))
+            return -1;
+    }
+    if (v[0] == 0 && out->pmid != INT64_MIN)
+        return -1;   /* PMIDs strictly increase */
+    out->pmid = out->pmid == INT64_MIN ? (int64_t)v[0] : out->pmid + (int64_t)v[0];
+    out->tf_title = (uint32_t)v[1];
+    out->tf_abstract = (uint32_t)v[2];
+    out->len_title = (uint32_t)v[3];
+    out->len_abstract = (uint32_t)v[4];
+    *pp = p;
+    return 1;
+}
+
+static size_t encode_varint(unsigned char *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (unsigned char)(0x80 | (v & 0x7f));
+        v >>= 7;
+    }
+    out[n++] = (unsigned char)v;
+    return n;
+}
+
+/* The first posting of a list stores its PMID whole, later ones the gap. */
+static lm_status put_posting(lm_buf *b, int64_t prev, const posting *x)
+{
+    unsigned char tmp[50];
+    size_t n = encode_varint(tmp, (uint64_t)(prev == INT64_MIN ? x->pmid : x->pmid - prev));
+    n += encode_varint(tmp + n, x->tf_title);
+    n += encode_varint(tmp + n, x->tf_abstract);
+    n += encode_varint(tmp + n, x->len_title);
+    n += encode_varint(tmp + n, x->len_abstract);
+    return lm_buf_append(b, (const char *)tmp, n);
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    return lm_query_hash(s, n, 0x9e3779b97f4a7c15ULL);
+}
+
+static lm_status nomem(lm_error *err)
+{
+    return lm_error_set(err, LM_ERR_NOMEM, "lexical index: out of memory");
+}
+
+static lm_status stmt_err(lm_error *err)
+{
+    return err && err->code != LM_OK ? err->code : LM_ERR_DB;
+}
+
+/* ---- the writer ----------------------------------------------------------- */
+
+typedef struct wterm {
+    size_t key;               /* offset of the NUL-terminated stem in keys */
+    size_t key_len;
+    const char *key_ptr;      /* set once the keys stop growing (flush) */
+    uint32_t df;
+    uint32_t doc_seen;        /* last document (1-based) that touched it */
+    uint32_t tf[2];           /* in that document: title, abstract */
+    int64_t last_pmid;
+    lm_buf postings;
+} wterm;
+
+typedef struct wform {
+    size_t off;               /* in forms */
+    uint32_t len, term;
+} wform;
+
+typedef struct wdoc {
+    int64_t pmid;
+    uint32_t len[2];
+} wdoc;
+
+struct lm_lexindex_writer {
+    lm_buf keys;
+    wterm *terms;
+    size_t n_terms, cap_terms;
+    uint32_t *slots;          /* open addressing: term index + 1, 0 empty */
+    size_t n_slots;
+    wdoc *docs;
+    size_t n_docs, cap_docs;
+    uint32_t *touched;
+    size_t n_touched, cap_touched;
+    lm_words words;
+    /* Normal form -> term: a segment's words repeat, so each distinct
+     * form is stemmed once (stemming was half of the indexing time). */
+    lm_buf forms;
+    wform *form_slots;        /* open addressing; term == UINT32_MAX empty */
+    size_t n_form_slots, n_forms;
+};
+
+lm_status lm_lexindex_writer_init(lm_lexindex_writer **out, lm_error *err)
+{
+    lm_lexindex_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return nomem(err);
+    lm_buf_init(&w->keys);
+    lm_buf_init(&w->forms);
+    lm_words_init(&w->words);
+    *out = w;
+    return LM_OK;
+}
+
+static void writer_clear(lm_lexindex_writer *w)
+{
+    for (size_t i = 0; i < w->n_terms; i++)
+        lm_buf_free(&w->terms[i].postings);
+    w->n_terms = 0;
+    w->n_docs = 0;
+    lm_buf_reset(&w->keys);
+    if (w->slots)
+        memset(w->slots, 0, w->n_slots * sizeof *w->slots);
+    lm_buf_reset(&w->forms);
+    for (size_t i = 0; i < w->n_form_slots; i++)
+        w->form_slots[i].term = UINT32_MAX;
+    w->n_forms = 0;
+}
+
+void lm_lexindex_writer_free(lm_lexindex_writer *w)
+{
+    if (!w)
+        return;
+    writer_clear(w);
+    free(w->terms);
+    free(w->slots);
+    free(w->docs);
+    free(w->touched);
+    free(w->form_slots);
+    lm_buf_free(&w->forms);
+    lm_buf_free(&w->keys);
+    lm_words_free(&w->words);
+    free(w);
+}
+
+static lm_status grow_slots(lm_lexindex_writer *w)
+{
+    size_t n = w->n_slots ? 2 * w->n_slots : 4096;
+    uint32_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return LM_ERR_NOMEM;
+    for (size_t i = 0; i < w->n_terms; i++) {
+        size_t h = (size_t)hash_bytes(w->keys.data + w->terms[i].key, w->terms[i].key_len) &
+                   (n - 1);
+        while (s[h])
+            h = (h + 1) & (n - 1);
+        s[h] = (uint32_t)i + 1;
+    }
+    free(w->slots);
+    w->slots = s;
+    w->n_slots = n;
+    return LM_OK;
+}
+
+/* The index of stem's term, added when new; (size_t)-1 when out of memory. */
+static size_t term_of(lm_lexindex_writer *w, const char *stem, size_t len)
+{
+    if (2 * (w->n_terms + 1) > w->n_slots && grow_slots(w) != LM_OK)
+        return (size_t)-1;
+    size_t mask = w->n_slots - 1;
+    size_t h = (size_t)hash_bytes(stem, len) & mask;
+    for (; w->slots[h]; h = (h + 1) & mask) {
+        const wterm *t = &w->terms[w->slots[h] - 1];
+        if (t->key_len == len && memcmp(w->keys.data + t->key, stem, len) == 0)
+            return w->slots[h] - 1;
+    }
+    if (w->n_terms == w->cap_terms) {
+        size_t nc = w->cap_terms ? 2 * w->cap_terms : 4096;
+        wterm *nt = realloc(w->terms, nc * sizeof *nt);
+        if (!nt)
+            return (size_t)-1;
+        w->terms = nt;
+        w->cap_terms = nc;
+    }
+    size_t off = w->keys.len;
+    if (lm_buf_append(&w->keys, stem, len) != LM_OK || lm_buf_append_char(&w->keys, '\0'))
+        return (size_t)-1;
+    wterm *t = &w->terms[w->n_terms];
+    memset(t, 0, sizeof *t);
+    t->key = off;
+    t->key_len = len;
+    t->last_pmid = INT64_MIN;
+    lm_buf_init(&t->postings);
+    w->slots[h] = (uint32_t)w->n_terms + 1;
+    return w->n_terms++;
+}
+
+static lm_status grow_forms(lm_lexindex_writer *w)
+{
+    size_t n = w->n_form_slots ? 2 * w->n_form_slots : 4096;
+    wform *f = malloc(n * sizeof *f);
+    if (!f)
+        return LM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        f[i].term = UINT32_MAX;
+    for (size_t i = 0; i < w->n_form_slots; i++) {
+        if (w->form_slots[i].term == UINT32_MAX)
+            continue;
+        size_t h = (size_t)hash_bytes(w->forms.data + w->form_slots[i].off,
+                                      w->form_slots[i].len) & (n - 1);
+        while (f[h].term != UINT32_MAX)
+            h = (h + 1) & (n - 1);
+        f[h] = w->form_slots[i];
+    }
+    free(w->form_slots);
+    w->form_slots = f;
+    w->n_form_slots = n;
+    return LM_OK;
+}
+
+/* The term of a word's normal form (stemmed on first sight). */
+static size_t term_of_form(lm_lexindex_writer *w, const char *norm, size_t len)
+{
+    if (2 * (w->n_forms + 1) > w->n_form_slots && grow_forms(w) != LM_OK)
+        return (size_t)-1;
+    size_t mask = w->n_form_slots - 1;
+    size_t h = (size_t)hash_bytes(norm, len) & mask;
+    for (; w->form_slots[h].term != UINT32_MAX; h = (h + 1) & mask) {
+        const wform *f = &w->form_slots[h];
+        if (f->len == len && memcmp(w->forms.data + f->off, norm, len) == 0)
+            return f->term;
+    }
+    char stem[LM_QUERY_WORD_MAX + 1];
+    size_t n = lm_query_porter(norm, len, stem, sizeof stem);
+    size_t ti = term_of(w, stem, n);
+    size_t off = w->forms.len;
+    if (ti == (size_t)-1 || lm_buf_append(&w->forms, norm, len) != LM_OK)
+        return (size_t)-1;
+    w->form_slots[h] = (wform){off, (uint32_t)len, (uint32_t)ti};
+    w->n_forms++;
+    return ti;
+}
+
+static lm_status add_field(lm_lexindex_writer *w, const char *text, int field, uint32_t doc,
+                           uint32_t *len, lm_error *err)
+{
+    lm_status st = lm_words_split(text ? text : "", text ? strlen(text) : 0, &w->words, err);
+    if (st != LM_OK)
+        return st;
+    *len = (uint32_t)w->words.n;
+    for (size_t i = 0; i < w->words.n; i++) {
+        size_t ti = term_of_form(w, w->words.v[i].norm, w->words.v[i].len);
+        if (ti == (size_t)-1)
+            return nomem(err);
+        wterm *t = &w->terms[ti];
+        if (t->doc_seen != doc) {
+            t->doc_seen = doc;
+            t->tf[0] = t->tf[1] = 0;
+            if (w->n_touched == w->cap_touched) {
+                size_t nc = w->cap_touched ? 2 * w->cap_touched : 1024;
+                uint32_t *nv = realloc(w->touched, nc * sizeof *nv);
+                if (!nv)
+                    return nomem(err);
+                w->touched = nv;
+                w->cap_touched = nc;
+            }
+            w->touched[w->n_touched++] = (uint32_t)ti;
+        }
+        t->tf[field]++;
+    }
+    return LM_OK;
+}
+
+lm_status lm_lexindex_writer_add(lm_lexindex_writer *w, int64_t pmid, const char *title,
+                                 const char *abstract, lm_error *err)
+{
+    if (w->n_docs > 0 && pmid <= w->docs[w->n_docs - 1].pmid)
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "lexical index: PMID %lld added out of order", (long long)pmid);
+    if (w->n_docs == UINT32_MAX - 1)
+        return lm_error_set(err, LM_ERR_USAGE, "lexical index: segment too large");
+    if (w->n_docs == w->cap_docs) {
+        size_t nc = w->cap_docs ? 2 * w->cap_docs : 1024;
+        wdoc *nd = realloc(w->docs, nc * sizeof *nd);
+        if (!nd)
+            return nomem(err);
+        w->docs = nd;
+        w->cap_docs = nc;
+    }
+    uint32_t doc = (uint32_t)w->n_docs + 1;
+    wdoc *d = &w->docs[w->n_docs];
+    d->pmid = pmid;
+    w->n_touched = 0;
+    lm_status st = add_field(w, title, 0, doc, &d->len[0], err);
+    if (st == LM_OK)
+        st = add_field(w, abstract, 1, doc, &d->len[1], err);
+    for (size_t i = 0; st == LM_OK && i < w->n_touched; i++) {
+        wterm *t = &w->terms[w->touched[i]];
+        posting x = {pmid, t->tf[0], t->tf[1], d->len[0], d->len[1]};
+        st = put_posting(&t->postings, t->last_pmid, &x);
+        t->last_pmid = pmid;
+        t->df++;
+    }
+    if (st == LM_ERR_NOMEM)
+        return nomem(err);
+    if (st == LM_OK)
+        w->n_docs++;
+    return st;
+}
+
+static int cmp_term_key(const void *a, const void *b)
+{
+    const wterm *x = a, *y = b;
+    return strcmp(x->key_ptr, y->key_ptr);
+}
+
+static lm_status step_done(lm_store *s, sqlite3_stmt *st, const char *what, lm_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "%s", what);
+}
+
+/* Sets the segment's article count and field length totals from lex_docs. */
+static lm_status segment_update_stats(lm_store *s, int64_t seg, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SL_SEG_STATS,
+        "UPDATE lex_segments SET (n_docs, len_title, len_abstract) ="
+        " (SELECT count(*), coalesce(sum(len_title), 0), coalesce(sum(len_abstract), 0)"
+        " FROM lex_docs WHERE segment = ?1) WHERE id = ?1",
+        err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_int64(st, 1, seg);
+    return step_done(s, st, "updating a lexical index segment", err);
+}
+
+static lm_status segment_add(lm_store *s, int64_t *seg, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_SEG_ADD,
+                                     "INSERT INTO lex_segments (n_docs, len_title, len_abstract,"
+                                     " created_at) VALUES (0, 0, 0, ?1)",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, lm_store_now(s), -1, SQLITE_TRANSIENT);
+    lm_status ls = step_done(s, st, "adding a lexical index segment", err);
+    *seg = sqlite3_last_insert_rowid(lm_store_sqlite(s));
+    return ls;
+}
+
+static lm_status postings_add(lm_store *s, const char *term, int64_t seg, int64_t df,
+                              const lm_buf *data, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_POSTING_ADD,
+                                     "INSERT INTO lex_postings (term, segment, df, data)"
+                                     " VALUES (?1, ?2, ?3, ?4)",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, term, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seg);
+    sqlite3_bind_int64(st, 3, df);
+    sqlite3_bind_blob(st, 4, data->data, (int)data->len, SQLITE_STATIC);
+    return step_done(s, st, "writing the lexical index", err);
+}
+
+lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error *err)
+{
+    if (w->n_docs == 0) {
+        writer_clear(w);
+        return LM_OK;
+    }
+    int64_t seg = 0;
+    lm_status ls = segment_add(s, &seg, err);
+    for (size_t i = 0; ls == LM_OK && i < w->n_docs; i++) {
+        /* Deleting first lets the trigger mark the old postings dead. */
+        sqlite3_stmt *del = lm_store_stmt(s, SL_DOC_DELETE,
+                                          "DELETE FROM lex_docs WHERE pmid = ?1", err);
+        if (!del) {
+            ls = stmt_err(err);
+            break;
+        }
+        sqlite3_bind_int64(del, 1, w->docs[i].pmid);
+        ls = step_done(s, del, "updating the lexical index", err);
+        sqlite3_stmt *add = ls == LM_OK ? lm_store_stmt(s, SL_DOC_ADD,
+                                                        "INSERT INTO lex_docs (pmid, segment,"
+                                                        " len_title, len_abstract)"
+                                                        " VALUES (?1, ?2, ?3, ?4)",
+                                                        err)
+                                        : NULL;
+        if (ls == LM_OK && !add)
+            ls = stmt_err(err);
+        if (ls != LM_OK)
+            break;
+        sqlite3_bind_int64(add, 1, w->docs[i].pmid);
+        sqlite3_bind_int64(add, 2, seg);
+        sqlite3_bind_int64(add, 3, w->docs[i].len[0]);
+        sqlite3_bind_int64(add, 4, w->docs[i].len[1]);
+        ls = step_done(s, add, "updating the lexical index", err);
+    }
+    /* Key order keeps the b-tree appends local. */
+    for (size_t i = 0; i < w->n_terms; i++)
+        w->terms[i].key_ptr = w->keys.data + w->terms[i].key;
+    if (ls == LM_OK)
+        lm_qsort(w->terms, w->n_terms, sizeof *w->terms, cmp_term_key);
+    for (size_t i = 0; ls == LM_OK && i < w->n_terms; i++)
+        ls = postings_add(s, w->terms[i].key_ptr, seg, w->terms[i].df,
+                          &w->terms[i].postings, err);
+    if (ls == LM_OK)
+        ls = segment_update_stats(s, seg, err);
+    writer_clear(w);
+    return ls;
+}
+
+/* ---- dead postings ------------------------------------------------------- */
+
+typedef struct dead_key {
+    int64_t segment, pmid;
+} dead_key;
+
+typedef struct dead_set {
+    dead_key *v;              /* open addressing; pmid == INT64_MIN is empty */
+    size_t cap, n;
+} dead_set;
+
+static size_t dead_hash(int64_t seg, int64_t pmid, size_t mask)
+{
+    uint64_t h = (uint64_t)pmid * 0x9e3779b97f4a7c15ULL ^ (uint64_t)seg * 0xc2b2ae3d27d4eb4fULL;
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+static int dead_has(const dead_set *d, int64_t seg, int64_t pmid)
+{
+    if (d->n == 0)
+        return 0;
+    size_t mask = d->cap - 1;
+    for (size_t h = dead_hash(seg, pmid, mask); d->v[h].pmid != INT64_MIN; h = (h + 1) & mask)
+        if (d->v[h].pmid == pmid && d->v[h].segment == seg)
+            return 1;
+    return 0;
+}
+
+static lm_status dead_add(dead_set *d, int64_t seg, int64_t pmid)
+{
+    if (2 * (d->n + 1) > d->cap) {
+        size_t nc = d->cap ? 2 * d->cap : 256;
+        dead_key *nv = malloc(nc * sizeof *nv);
+        if (!nv)
+            return LM_ERR_NOMEM;
+        for (size_t i = 0; i < nc; i++)
+            nv[i].pmid = INT64_MIN;
+        for (size_t i = 0; i < d->cap; i++) {
+            if (d->v[i].pmid == INT64_MIN)
+                continue;
+            size_t h = dead_hash(d->v[i].segment, d->v[i].pmid, nc - 1);
+            while (nv[h].pmid != INT64_MIN)
+                h = (h + 1) & (nc - 1);
+            nv[h] = d->v[i];
+        }
+        free(d->v);
+        d->v = nv;
+        d->cap = nc;
+    }
+    size_t mask = d->cap - 1;
+    size_t h = dead_hash(seg, pmid, mask);
+    for (; d->v[h].pmid != INT64_MIN; h = (h + 1) & mask)
+        if (d->v[h].pmid == pmid && d->v[h].segment == seg)
+            return LM_OK;
+    d->v[h] = (dead_key){seg, pmid};
+    d->n++;
+    return LM_OK;
+}
+
+static lm_status dead_load(lm_store *s, dead_set *d, lm_error *err)
+{
+    if (d->v)
+        for (size_t i = 0; i < d->cap; i++)
+            d->v[i].pmid = INT64_MIN;
+    d->n = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, SL_DEAD_ALL, "SELECT segment, pmid FROM lex_dead", err);
+    if (!st)
+        return stmt_err(err);
+    int rc;
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (dead_add(d, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)) != LM_OK)
+            ls = nomem(err);
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the lexical index");
+    sqlite3_reset(st);
+    return ls;
+}
+
+/* ---- merging ---------------------------------------------------------- */
+
+typedef struct seg_info {
+    int64_t id, n_docs;
+} seg_info;
+
+static int cmp_seg_size(const void *a, const void *b)
+{
+    const seg_info *x = a, *y = b;
+    if (x->n_docs != y->n_docs)
+        return x->n_docs < y->n_docs ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_posting_pmid(const void *a, const void *b)
+{
+    const posting *x = a, *y = b;
+    return (x->pmid > y->pmid) - (x->pmid < y->pmid);
+}
+
+typedef struct seg_cursor {
+    sqlite3_stmt *st;
+    int64_t id;
+    int live;                 /* st is on a row */
+} seg_cursor;
+
+static lm_status cursor_step(lm_store *s, seg_cursor *c, lm_error *err)
+{
+    int rc = sqlite3_step(c->st);
+    c->live = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return lm_store_fail(s, rc, err, "reading the lexical index");
+    return LM_OK;
+}
+
+static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    dead_set dead = {0};
+    seg_cursor *cur = calloc(nv, sizeof *cur);
+    posting *buf = NULL;
+    size_t nbuf = 0, capbuf = 0;
+    lm_buf out, term;
+    lm_buf_init(&out);
+    lm_buf_init(&term);
+    int64_t seg = 0;
+    lm_status ls = cur ? dead_load(s, &dead, err) : nomem(err);
+    if (ls == LM_OK)
+        ls = segment_add(s, &seg, err);
+    for (size_t i = 0; ls == LM_OK && i < nv; i++) {
+        cur[i].id = victims[i].id;
+        int rc = sqlite3_prepare_v2(db,
+                                    "SELECT term, data FROM lex_postings WHERE segment = ?1"
+                                    " ORDER BY term",
+                                    -1, &cur[i].st, NULL);
+        if (rc != SQLITE_OK) {
+            ls = lm_store_fail(s, rc, err, "merging the lexical index");
+            break;
+        }
+        sqlite3_bind_int64(cur[i].st, 1, cur[i].id);
+        ls = cursor_step(s, &cur[i], err);
+    }
+    while (ls == LM_OK) {
+        /* The smallest term among the cursors, then all its lists. */
+        const char *min = NULL;
+        for (size_t i = 0; i < nv; i++) {
+            const char *t = cur[i].live ? (const char *)sqlite3_column_text(cur[i].st, 0) : NULL;
+            if (t && (!min || strcmp(t, min) < 0))
+                min = t;
+        }
+        if (!min)
+            break;
+        lm_buf_reset(&term);
+        if (lm_buf_append_str(&term, min) != LM_OK) {
+            ls = nomem(err);
+            break;
+        }
+        nbuf = 0;
+        for (size_t i = 0; ls == LM_OK && i < nv; i++) {
+            if (!cur[i].live || strcmp((const char *)sqlite3_column_text(cur[i].st, 0),
+                                       lm_buf_cstr(&term)) != 0)
+                continue;
+            const unsigned char *p = sqlite3_column_blob(cur[i].st, 1);
+            const unsigned char *end = p + sqlite3_column_bytes(cur[i].st, 1);
+            posting x = {INT64_MIN, 0, 0, 0, 0};
+            int r;
+            while ((r = next_posting(&p, end, &x)) == 1) {
+                if (dead_has(&dead, cur[i].id, x.pmid))
+                    continue;
+                if (nbuf == capbuf) {
+                    size_t nc = capbuf ? 2 * capbuf : 4096;
+                    posting *nb = realloc(buf, nc * sizeof *nb);
+                    if (!nb) {
+                        ls = nomem(err);
+                        break;
+                    }
+                    buf = nb;
+                    capbuf = nc;
+                }
+                buf[nbuf++] = x;
+            }
+            if (ls == LM_OK && r < 0)
+                ls = lm_error_set(err, LM_ERR_CORRUPT,
+                                  "lexical index: malformed postings of \"%s\" in segment %lld",
+                                  lm_buf_cstr(&term), (long long)cur[i].id);
+            if (ls == LM_OK)
+                ls = cursor_step(s, &cur[i], err);
+        }
+        if (ls != LM_OK || nbuf == 0)
+            continue;
+        lm_qsort(buf, nbuf, sizeof *buf, cmp_posting_pmid);
+        lm_buf_reset(&out);
+        int64_t prev = INT64_MIN;
+        for (size_t j = 0; ls == LM_OK && j < nbuf; j++) {
+            if (put_posting(&out, prev, &buf[j]) != LM_OK)
+                ls = nomem(err);
+            prev = buf[j].pmid;
+        }
+        if (ls == LM_OK)
+            ls = postings_add(s, lm_buf_cstr(&term), seg, (int64_t)nbuf, &out, err);
+    }
+    for (size_t i = 0; cur && i < nv; i++)
+        sqlite3_finalize(cur[i].st);
+    static const char *const moves[] = {
+        "UPDATE lex_docs SET segment = ?2 WHERE segment = ?1",
+        "DELETE FROM lex_postings WHERE segment = ?1",
+        "DELETE FROM lex_dead WHERE segment = ?1",
+        "DELETE FROM lex_segments WHERE id = ?1",
+    };
+    for (size_t i = 0; ls == LM_OK && i < nv; i++)
+        for (size_t m = 0; ls == LM_OK && m < sizeof moves / sizeof moves[0]; m++) {
+            sqlite3_stmt *st = NULL;
+            int rc = sqlite3_prepare_v2(db, moves[m], -1, &st, NULL);
+            if (rc == SQLITE_OK) {
+                sqlite3_bind_int64(st, 1, victims[i].id);
+                if (m == 0)
+                    sqlite3_bind_int64(st, 2, seg);
+                rc = sqlite3_step(st);
+            }
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE)
+                ls = lm_store_fail(s, rc, err, "merging the lexical index");
+        }
+    if (ls == LM_OK)
+        ls = segment_update_stats(s, seg, err);
+    free(cur);
+    free(buf);
+    free(dead.v);
+    lm_buf_free(&out);
+    lm_buf_free(&term);
+    return ls;
+}
+
+lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err)
+{
+    if (merged)
+        *merged = 0;
+    seg_info *segs = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, SL_SEGMENTS, "SELECT id, n_docs FROM lex_segments", err);
+    if (!st)
+        return stmt_err(err);
+    int rc;
+    lm_status ls = LM_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            seg_info *nv = realloc(segs, nc * sizeof *nv);
+            if (!nv) {
+                ls = nomem(err);
+                break;
+            }
+            segs = nv;
+            cap = nc;
+        }
+        segs[n++] = (seg_info){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the lexical index");
+    sqlite3_reset(st);
+    /* Merging the smallest half at a time (rather than two) keeps the
+     * total rewritten per article logarithmic in the index size. */
+    size_t victims = 0;
+    if (max_segments <= 1)
+        victims = n > 1 ? n : 0;
+    else if (n > (size_t)max_segments)
+        victims = n - (size_t)max_segments / 2;
+    if (ls == LM_OK && victims >= 2) {
+        lm_qsort(segs, n, sizeof *segs, cmp_seg_size);
+        ls = lm_store_begin(s, err);
+        if (ls == LM_OK)
+            ls = merge_segments(s, segs, victims, err);
+        if (ls == LM_OK)
+            ls = lm_store_commit(s, err);
+        else
+            lm_store_rollback(s, NULL);
+        if (ls == LM_OK && merged)
+            *merged = (int)victims;
+    }
+    free(segs);
+    return ls;
+}
+
+lm_status lm_lexindex_reset(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s),
+                          "DELETE FROM lex_postings; DELETE FROM lex_docs;"
+                          " DELETE FROM lex_dead; DELETE FROM lex_segments;"
+                          " INSERT OR IGNORE INTO search_pending (pmid)"
+                          " SELECT pmid FROM articles;",
+                          NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LM_OK : lm_store_fail(s, rc, err, "resetting the lexical index");
+}
+
+static lm_status count_sql(lm_store *s, const char *sql, int64_t *out, lm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? LM_OK : lm_store_fail(s, rc, err, "reading the lexical index");
+}
+
+lm_status lm_lexindex_get_info(lm_store *s, lm_lexindex_info *out, lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    lm_status ls = count_sql(s, "SELECT count(*) FROM lex_segments", &out->segments, err);
+    if (ls == LM_OK)
+        ls = count_sql(s, "SELECT count(*) FROM lex_docs", &out->docs, err);
+    if (ls == LM_OK)
+        ls = count_sql(s, "SELECT count(*) FROM lex_dead", &out->dead, err);
+    if (ls == LM_OK)
+        ls = count_sql(s, "SELECT count(DISTINCT term) FROM lex_postings", &out->terms, err);
+    return ls;
+}
+
+lm_status lm_lexindex_check(lm_store *s, lm_error *err)
+{
+    int64_t stray = 0;
+    lm_status ls = count_sql(s,
+                             "SELECT count(*) FROM lex_docs d WHERE NOT EXISTS"
+                             " (SELECT 1 FROM articles a WHERE a.pmid = d.pmid)"
+                             " OR NOT EXISTS (SELECT 1 FROM lex_segments g"
+                             " WHERE g.id = d.segment)",
+                             &stray, err);
+    if (ls != LM_OK)
+        return ls;
+    if (stray)
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "lexical index: %lld indexed article(s) no longer exist",
+                            (long long)stray);
+    dead_set dead = {0};
+    ls = dead_load(s, &dead, err);
+    sqlite3_stmt *st = NULL, *doc = NULL;
+    int rc = SQLITE_OK;
+    if (ls == LM_OK)
+        rc = sqlite3_prepare_v2(lm_store_sqlite(s),
+                                "SELECT term, segment, df, data FROM lex_postings", -1, &st, NULL);
+    if (ls == LM_OK && rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(lm_store_sqlite(s),
+                                "SELECT 1 FROM lex_docs WHERE pmid = ?1 AND segment = ?2", -1,
+                                &doc, NULL);
+    if (ls == LM_OK && rc != SQLITE_OK)
+        ls = lm_store_fail(s, rc, err, "checking the lexical index");
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *term = (const char *)sqlite3_column_text(st, 0);
+        int64_t seg = sqlite3_column_int64(st, 1), df = sqlite3_column_int64(st, 2), n = 0;
+        const unsigned char *p = sqlite3_column_blob(st, 3);
+        const unsigned char *end = p + sqlite3_column_bytes(st, 3);
+        posting x = {INT64_MIN, 0, 0, 0, 0};
+        int r;
+        while (ls == LM_OK && (r = next_posting(&p, end, &x)) == 1) {
+            n++;
+            if (x.tf_title + x.tf_abstract == 0 || x.tf_title > x.len_title ||
+                x.tf_abstract > x.len_abstract)
+                ls = lm_error_set(err, LM_ERR_CORRUPT,
+                                  "lexical index: impossible counts for \"%s\" in article %lld",
+                                  term, (long long)x.pmid);
+            else if (!dead_has(&dead, seg, x.pmid)) {
+                sqlite3_bind_int64(doc, 1, x.pmid);
+                sqlite3_bind_int64(doc, 2, seg);
+                int found = sqlite3_step(doc) == SQLITE_ROW;
+                sqlite3_reset(doc);
+                if (!found)
+                    ls = lm_error_set(err, LM_ERR_CORRUPT,
+                                      "lexical index: article %lld in segment %lld is neither"
+                                      " live nor dead",
+                                      (long long)x.pmid, (long long)seg);
+            }
+        }
+        if (ls == LM_OK && (r < 0 || n != df))
+            ls = lm_error_set(err, LM_ERR_CORRUPT,
+                              "lexical index: malformed postings of \"%s\" in segment %lld",
+                              term ? term : "", (long long)seg);
+    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "checking the lexical index");
+    sqlite3_finalize(st);
+    sqlite3_finalize(doc);
+    free(dead.v);
+    return ls;
+}
+
+/* ---- ranking ---------------------------------------------------------- */
+
+/* Evaluation is document at a time: within a segment, the posting lists
+ * of the query's words are walked together in PMID order and each
+ * article's score is summed from the lists positioned on it.  Every read
+ * is sequential — a hash table of accumulators, the obvious alternative,
+ * misses the cache on nearly every posting once it outgrows L2. */
+
+typedef struct tcursor {
+    int64_t seg;
+    size_t off, len;          /* the list's bytes in reader->blobs */
+    const unsigned char *p, *end;
+    posting cur;
+    double w;                 /* query weight x idf */
+    int live;
+} tcursor;
+
+typedef struct phrase {
+    uint64_t stems[8];        /* hashes of the stemmed words */
+    size_t n;
+    double weight, idf;
+} phrase;
+
+struct lm_lexindex_reader {
+    lm_buf blobs;             /* copies of the query's posting lists */
+    tcursor *cur;
+    size_t n_cur, cap_cur;
+    lm_lexindex_hit *all;     /* every scored article */
+    size_t n_all, cap_all;
+    lm_lexindex_hit *hits;
+    size_t hits_cap;
+    dead_set dead;
+    double *inv_norm[2];      /* 1 / BM25 length norm by field length */
+    size_t norm_len[2];
+    phrase *phrases;
+    size_t n_phrases, cap_phrases;
+    lm_words words;
+    uint64_t *text_stems;
+    size_t cap_text_stems;
+    unsigned char first_bytes[256];   /* first bytes of phrase words */
+};
+
+lm_status lm_lexindex_reader_init(lm_lexindex_reader **out, lm_error *err)
+{
+    lm_lexindex_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return nomem(err);
+    lm_buf_init(&r->blobs);
+    lm_words_init(&r->words);
+    *out = r;
+    return LM_OK;
+}
+
+void lm_lexindex_reader_free(lm_lexindex_reader *r)
+{
+    if (!r)
+        return;
+    lm_buf_free(&r->blobs);
+    free(r->cur);
+    free(r->all);
+    free(r->hits);
+    free(r->dead.v);
+    free(r->inv_norm[0]);
+    free(r->inv_norm[1]);
+    free(r->phrases);
+    free(r->text_stems);
+    lm_words_free(&r->words);
+    free(r);
+}
+
+typedef struct collection {
+    double n_docs, avg_len[2];
+} collection;
+
+static lm_status collection_stats(lm_store *s, collection *c, int64_t n_dead, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_COLLECTION,
+                                     "SELECT coalesce(sum(n_docs), 0), coalesce(sum(len_title), 0),"
+                                     " coalesce(sum(len_abstract), 0) FROM lex_segments",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    int rc = sqlite3_step(st);
+    double docs = 0, lt = 0, la = 0;
+    if (rc == SQLITE_ROW) {
+        docs = (double)sqlite3_column_int64(st, 0);
+        lt = (double)sqlite3_column_int64(st, 1);
+        la = (double)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return lm_store_fail(s, rc, err, "reading the lexical index");
+    c->n_docs = docs - (double)n_dead > 1 ? docs - (double)n_dead : 1;
+    c->avg_len[0] = docs > 0 && lt > 0 ? lt / docs : 1;
+    c->avg_len[1] = docs > 0 && la > 0 ? la / docs : 1;
+    return LM_OK;
+}
+
+static lm_status term_df(lm_store *s, const char *stem, int64_t *df, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_TERM_DF,
+                                     "SELECT coalesce(sum(df), 0) FROM lex_postings"
+                                     " WHERE term = ?1",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *df = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "reading the lexical index");
+}
+
+static double idf_of(const collection *c, int64_t df)
+{
+    /* Lucene's IDF: never negative, so a very common word adds a little
+     * instead of subtracting. */
+    return log(1.0 + (c->n_docs - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+/* Field lengths up to this get their norm from a table. */
+#define NORM_TABLE 4096
+
+static double field_norm(const lm_lexindex_params *p, const collection *c, int f, double len)
+{
+    double b = f == 0 ? p->b_title : p->b_abstract;
+    double w = f == 0 ? p->w_title : p->w_abstract;
+    return w / (1.0 - b + b * len / c->avg_len[f]);
+}
+
+static lm_status norms_prepare(lm_lexindex_reader *r, const lm_lexindex_params *p,
+                               const collection *c)
+{
+    for (int f = 0; f < 2; f++) {
+        if (!r->inv_norm[f]) {
+            r->inv_norm[f] = malloc(NORM_TABLE * sizeof *r->inv_norm[f]);
+            if (!r->inv_norm[f])
+                return LM_ERR_NOMEM;
+        }
+        for (size_t len = 0; len < NORM_TABLE; len++)
+            r->inv_norm[f][len] = field_norm(p, c, f, (double)len);
+    }
+    return LM_OK;
+}
+
+static inline double norm_of(const lm_lexindex_reader *r, const lm_lexindex_params *p,
+                             const collection *c, int f, uint32_t len)
+{
+    return len < NORM_TABLE ? r->inv_norm[f][len] : field_norm(p, c, f, (double)len);
+}
+
+/* BM25F: per-field tf scaled by weight and length norm, then saturated. */
+static inline double bm25f(const lm_lexindex_reader *r, const lm_lexindex_params *p,
+                           const collection *c, uint32_t tf_t, uint32_t tf_a, uint32_t len_t,
+                           uint32_t len_a)
+{
+    double t = 0;
+    if (tf_t)
+        t += tf_t * norm_of(r, p, c, 0, len_t);
+    if (tf_a)
+        t += tf_a * norm_of(r, p, c, 1, len_a);
+    return t > 0 ? t * (p->k1 + 1.0) / (t + p->k1) : 0;
+}
+
+static lm_status cursor_push(lm_lexindex_reader *r, int64_t seg, const void *data, size_t len,
+                             double w)
+{
+    if (r->n_cur == r->cap_cur) {
+        size_t nc = r->cap_cur ? 2 * r->cap_cur : 32;
+        tcursor *nv = realloc(r->cur, nc * sizeof *nv);
+        if (!nv)
+            return LM_ERR_NOMEM;
+        r->cur = nv;
+        r->cap_cur = nc;
+    }
+    tcursor *c = &r->cur[r->n_cur++];
+    memset(c, 0, sizeof *c);
+    c->seg = seg;
+    c->off = r->blobs.len;
+    c->len = len;
+    c->w = w;
+    return len ? lm_buf_append(&r->blobs, data, len) : LM_OK;
+}
+
+/* Copies the posting lists of one word (every segment) into the reader. */
+static lm_status load_term(lm_lexindex_reader *r, lm_store *s, const char *stem, double w,
+                           lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_TERM_POSTINGS,
+                                     "SELECT segment, data FROM lex_postings WHERE term = ?1",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
+    int rc;
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cursor_push(r, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                        (size_t)sqlite3_column_bytes(st, 1), w) != LM_OK)
+            ls = nomem(err);
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the lexical index");
+    sqlite3_reset(st);
+    return ls;
+}
+
+static int cmp_cursor_seg(const void *a, const void *b)
+{
+    const tcursor *x = a, *y = b;
+    return (x->seg > y->seg) - (x->seg < y->seg);
+}
+
+static lm_status cursor_next(tcursor *c)
+{
+    int k = next_posting(&c->p, c->end, &c->cur);
+    c->live = k == 1;
+    return k < 0 ? LM_ERR_CORRUPT : LM_OK;
+}
+
+static lm_status all_push(lm_lexindex_reader *r, int64_t pmid, double score)
+{
+    if (r->n_all == r->cap_all) {
+        size_t nc = r->cap_all ? 2 * r->cap_all : 4096;
+        lm_lexindex_hit *nv = realloc(r->all, nc * sizeof *nv);
+        if (!nv)
+            return LM_ERR_NOMEM;
+        r->all = nv;
+        r->cap_all = nc;
+    }
+    r->all[r->n_all++] = (lm_lexindex_hit){pmid, score};
+    return LM_OK;
+}
+
+/* Walks the cursors cur[0..n) of one segment together. */
+static lm_status score_segment(lm_lexindex_reader *r, const lm_lexindex_params *p,
+                               const collection *c, tcursor *cur, size_t n, lm_error *err)
+{
+    int64_t seg = cur[0].seg;
+    for (size_t i = 0; i < n; i++) {
+        cur[i].p = (const unsigned char *)r->blobs.data + cur[i].off;
+        cur[i].end = cur[i].p + cur[i].len;
+        cur[i].cur.pmid = INT64_MIN;
+        if (cursor_next(&cur[i]) != LM_OK)
+            return lm_error_set(err, LM_ERR_CORRUPT,
+                                "lexical index: malformed postings in segment %lld",
+                                (long long)seg);
+    }
+    for (;;) {
+        int64_t pmid = INT64_MAX;
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cur[i].live && cur[i].cur.pmid <= pmid) {
+                pmid = cur[i].cur.pmid;
+                any = 1;
+            }
+        if (!any)
+            return LM_OK;
+        double score = 0;
+        for (size_t i = 0; i < n; i++) {
+            tcursor *t = &cur[i];
+            if (!t->live || t->cur.pmid != pmid)
+                continue;
+            score += t->w * bm25f(r, p, c, t->cur.tf_title, t->cur.tf_abstract,
+                                  t->cur.len_title, t->cur.len_abstract);
+            if (cursor_next(t) != LM_OK)
+                return lm_error_set(err, LM_ERR_CORRUPT,
+                                    "lexical index: malformed postings in segment %lld",
+                                    (long long)seg);
+        }
+        if (r->dead.n && dead_has(&r->dead, seg, pmid))
+            continue;
+        if (all_push(r, pmid, score) != LM_OK)
+            return nomem(err);
+    }
+}
+
+static int hit_better(const lm_lexindex_hit *a, const lm_lexindex_hit *b)
+{
+    return a->score > b->score || (a->score == b->score && a->pmid < b->pmid);
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const lm_lexindex_hit *x = a, *y = b;
+    return hit_better(x, y) ? -1 : hit_better(y, x) ? 1 : 0;
+}
+
+/* Min-heap on "better": the root is the worst hit kept. */
+static void heap_down(lm_lexindex_hit *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && hit_better(&h[m], &h[l]))
+            m = l;
+        if (l + 1 < n && hit_better(&h[m], &h[l + 1]))
+            m = l + 1;
+        if (m == i)
+            return;
+        lm_lexindex_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(lm_lexindex_hit *h, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!hit_better(&h[parent], &h[i]))
+            return;
+        lm_lexindex_hit t = h[i];
+        h[i] = h[parent];
+        h[parent] = t;
+        i = parent;
+    }
+}
+
+/* The best `limit` scored articles that pass keep, best first. */
+static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_filter keep,
+                             void *keep_ctx, size_t *n, lm_error *err)
+{
+    *n = 0;
+    if (limit > r->hits_cap) {
+        lm_lexindex_hit *nv = realloc(r->hits, limit * sizeof *nv);
+        if (!nv)
+            return nomem(err);
+        r->hits = nv;
+        r->hits_cap = limit;
+    }
+    if (!keep) {
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_all; i++) {
+            if (k < limit) {
+                r->hits[k] = r->all[i];
+                heap_up(r->hits, k++);
+            } else if (hit_better(&r->all[i], &r->hits[0])) {
+                r->hits[0] = r->all[i];
+                heap_down(r->hits, k, 0);
+            }
+        }
+        lm_qsort(r->hits, k, sizeof *r->hits, cmp_hit);
+        *n = k;
+        return LM_OK;
+    }
+    /* Filtered: everything sorted, then kept in order until full. */
+    lm_qsort(r->all, r->n_all, sizeof *r->all, cmp_hit);
+    size_t w = 0;
+    for (size_t i = 0; i < r->n_all && w < limit; i++) {
+        int v = keep(keep_ctx, r->all[i].pmid, err);
+        if (v < 0)
+            return stmt_err(err);
+        if (v)
+            r->hits[w++] = r->all[i];
+    }
+    *n = w;
+    return LM_OK;
+}
+
+/* Stem hash of a word, or 0 when its first byte starts no phrase word
+ * (stemming only strips suffixes, so it never changes the first byte). */
+static uint64_t stem_hash(const lm_lexindex_reader *r, const lm_word *wd)
+{
+    if (wd->len == 0 || !r->first_bytes[(unsigned char)wd->norm[0]])
+        return 0;
+    char stem[LM_QUERY_WORD_MAX + 1];
+    size_t n = lm_query_porter(wd->norm, wd->len, stem, sizeof stem);
+    return hash_bytes(stem, n);
+}
+
+/* Occurrences of ph among the words of one field. */
+static uint32_t count_phrase(const phrase *ph, const uint64_t *stems, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i + ph->n <= n; i++) {
+        size_t j = 0;
+        while (j < ph->n && stems[i + j] == ph->stems[j])
+            j++;
+        c += j == ph->n;
+    }
+    return c;
+}
+
+static lm_status field_stems(lm_lexindex_reader *r, const char *text, size_t off, size_t *n,
+                             lm_error *err)
+{
+    lm_status st = lm_words_split(text ? text : "", text ? strlen(text) : 0, &r->words, err);
+    if (st != LM_OK)
+        return st;
+    if (off + r->words.n > r->cap_text_stems) {
+        size_t nc = 2 * (off + r->words.n) + 64;
+        uint64_t *nv = realloc(r->text_stems, nc * sizeof *nv);
+        if (!nv)
+            return nomem(err);
+        r->text_stems = nv;
+        r->cap_text_stems = nc;
+    }
+    for (size_t i = 0; i < r->words.n; i++)
+        r->text_stems[off + i] = stem_hash(r, &r->words.v[i]);
+    *n = r->words.n;
+    return LM_OK;
+}
+
+/* Adds phrase evidence to the first `depth` hits, from their text. */
+static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_lexindex_params *p,
+                                 const collection *c, size_t depth, lm_error *err)
+{
+    lm_status ls = LM_OK;
+    for (size_t i = 0; ls == LM_OK && i < depth; i++) {
+        sqlite3_stmt *st = lm_store_stmt(s, SL_TEXT,
+                                         "SELECT title, abstract FROM articles WHERE pmid = ?1",
+                                         err);
+        if (!st)
+            return stmt_err(err);
+        sqlite3_bind_int64(st, 1, r->hits[i].pmid);
+        int rc = sqlite3_step(st);
+        size_t nt = 0, na = 0;
+        if (rc == SQLITE_ROW) {
+            ls = field_stems(r, (const char *)sqlite3_column_text(st, 0), 0, &nt, err);
+            if (ls == LM_OK)
+                ls = field_stems(r, (const char *)sqlite3_column_text(st, 1), nt, &na, err);
+        } else if (rc != SQLITE_DONE) {
+            ls = lm_store_fail(s, rc, err, "reading article text");
+        }
+        sqlite3_reset(st);
+        for (size_t j = 0; ls == LM_OK && rc == SQLITE_ROW && j < r->n_phrases; j++) {
+            const phrase *ph = &r->phrases[j];
+            uint32_t ct = count_phrase(ph, r->text_stems, nt);
+            uint32_t ca = count_phrase(ph, r->text_stems + nt, na);
+            if (ct + ca)
+                r->hits[i].score += ph->weight * ph->idf *
+                                    bm25f(r, p, c, ct, ca, (uint32_t)nt, (uint32_t)na);
+        }
+    }
+    if (ls == LM_OK)
+        lm_qsort(r->hits, depth, sizeof *r->hits, cmp_hit);
+    return ls;
+}
+
+typedef struct uterm {
+    char stem[LM_QUERY_WORD_MAX + 1];
+    double weight;
+} uterm;
+
+/* Splits q into one-word terms (merged by stem) and phrases (merged by
+ * their stems; idf of their rarest word). */
+static lm_status plan_query(lm_lexindex_reader *r, lm_store *s, const collection *c,
+                            const lm_qterms *q, uterm *u, size_t *nu, lm_error *err)
+{
+    lm_words qw;
+    lm_words_init(&qw);
+    lm_status ls = LM_OK;
+    *nu = 0;
+    r->n_phrases = 0;
+    memset(r->first_bytes, 0, sizeof r->first_bytes);
+    for (size_t i = 0; ls == LM_OK && i < q->n; i++) {
+        ls = lm_words_split(q->v[i].text, strlen(q->v[i].text), &qw, err);
+        if (ls != LM_OK || qw.n == 0)
+            continue;
+        if (qw.n == 1) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            lm_query_porter(qw.v[0].norm, qw.v[0].len, stem, sizeof stem);
+            size_t j = 0;
+            while (j < *nu && strcmp(u[j].stem, stem) != 0)
+                j++;
+            if (j == *nu) {
+                memcpy(u[j].stem, stem, strlen(stem) + 1);
+                u[j].weight = q->v[i].weight;
+                ++*nu;
+            } else if (q->v[i].weight > u[j].weight) {
+                u[j].weight = q->v[i].weight;
+            }
+            continue;
+        }
+        phrase ph = {{0}, qw.n < 8 ? qw.n : 8, q->v[i].weight, 0};
+        for (size_t k = 0; ls == LM_OK && k < ph.n; k++) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            size_t sn = lm_query_porter(qw.v[k].norm, qw.v[k].len, stem, sizeof stem);
+            ph.stems[k] = hash_bytes(stem, sn);
+            int64_t df = 0;
+            ls = term_df(s, stem, &df, err);
+            if (ls == LM_OK && idf_of(c, df) > ph.idf)
+                ph.idf = idf_of(c, df);
+        }
+        if (ls != LM_OK)
+            break;
+        size_t j = 0;
+        while (j < r->n_phrases && (r->phrases[j].n != ph.n ||
+                                    memcmp(r->phrases[j].stems, ph.stems,
+                                           ph.n * sizeof ph.stems[0]) != 0))
+            j++;
+        if (j < r->n_phrases) {
+            if (ph.weight > r->phrases[j].weight)
+                r->phrases[j].weight = ph.weight;
+            continue;
+        }
+        if (r->n_phrases == r->cap_phrases) {
+            size_t nc = r->cap_phrases ? 2 * r->cap_phrases : 16;
+            phrase *nv = realloc(r->phrases, nc * sizeof *nv);
+            if (!nv) {
+                ls = nomem(err);
+                break;
+            }
+            r->phrases = nv;
+            r->cap_phrases = nc;
+        }
+        r->phrases[r->n_phrases++] = ph;
+        for (size_t k = 0; k < ph.n; k++)
+            r->first_bytes[(unsigned char)qw.v[k].norm[0]] = 1;
+    }
+    lm_words_free(&qw);
+    return ls;
+}
+
+lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexindex_params *p,
+                             const lm_qterms *q, size_t limit, lm_lexindex_filter keep,
+                             void *keep_ctx, const lm_lexindex_hit **hits, size_t *n,
+                             lm_error *err)
+{
+    *hits = r->hits;
+    *n = 0;
+    r->n_cur = r->n_all = 0;
+    lm_buf_reset(&r->blobs);
+    if (q->n == 0 || limit == 0)
+        return LM_OK;
+    uterm *u = calloc(q->n, sizeof *u);
+    size_t nu = 0;
+    collection c = {0};
+    lm_status ls = u ? dead_load(s, &r->dead, err) : nomem(err);
+    if (ls == LM_OK)
+        ls = collection_stats(s, &c, (int64_t)r->dead.n, err);
+    if (ls == LM_OK && norms_prepare(r, p, &c) != LM_OK)
+        ls = nomem(err);
+    if (ls == LM_OK)
+        ls = plan_query(r, s, &c, q, u, &nu, err);
+    for (size_t i = 0; ls == LM_OK && i < nu; i++) {
+        int64_t df = 0;
+        ls = term_df(s, u[i].stem, &df, err);
+        if (ls == LM_OK && df > 0)
+            ls = load_term(r, s, u[i].stem, u[i].weight * idf_of(&c, df), err);
+    }
+    if (ls == LM_OK)
+        lm_qsort(r->cur, r->n_cur, sizeof *r->cur, cmp_cursor_seg);
+    for (size_t i = 0; ls == LM_OK && i < r->n_cur;) {
+        size_t j = i + 1;
+        while (j < r->n_cur && r->cur[j].seg == r->cur[i].seg)
+            j++;
+        ls = score_segment(r, p, &c, r->cur + i, j - i, err);
+        i = j;
+    }
+    if (ls == LM_OK)
+        ls = select_hits(r, limit, keep, keep_ctx, n, err);
+    if (ls == LM_OK && r->n_phrases > 0 && *n > 0)
+        ls = rescore_phrases(r, s, p, &c, *n < p->phrase_depth ? *n : p->phrase_depth, err);
+    if (ls != LM_OK)
+        *n = 0;
+    *hits = r->hits;
+    free(u);
+    return ls;
+}

@@ -1,0 +1,280 @@
+/*
+ * Tests for store/lm_lexindex (and Porter's stemmer in nlp/lm_query):
+ * BM25F scores against a hand computation, stems shared by index and
+ * query, replaced and deleted articles never returned, merges that keep
+ * the answers and drop dead postings, phrase rescoring, filters, and
+ * damaged posting lists reported as corruption.
+ */
+#include "../store/lm_lexindex.h"
+#include "../store/lm_search.h"
+#include "../store/lm_store_internal.h"
+#include "lm_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static lm_store *open_store(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    lm_store *s = NULL;
+    lm_error err = {0};
+    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static void put(lm_store *s, int64_t pmid, int version, const char *title, const char *abstract)
+{
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = pmid;
+    a.version = version;
+    a.year = 2000 + (int)pmid;
+    a.title = (char *)title;
+    a.abstract = (char *)abstract;
+    lm_error err = {0};
+    lm_put_result r;
+    LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
+}
+
+static void refresh(lm_store *s, int batch)
+{
+    lm_search_refresh_options o = {0};
+    o.skip_vectors = 1;
+    o.batch = batch;
+    lm_error err = {0};
+    LM_CHECK(lm_search_refresh(s, &o, NULL, &err) == LM_OK);
+}
+
+static const lm_lexindex_params params = {1.2f, 0.75f, 0.75f, 1.0f, 1.0f, 100};
+
+/* Searches text (phrases of adjacent words when phrases is set); fills
+ * pmids/scores, returns the hit count or -1 on error (err kept). */
+static long run(lm_lexindex_reader *r, lm_store *s, const char *text, int phrases,
+                lm_lexindex_filter keep, int64_t *pmids, double *scores, size_t max,
+                lm_error *err)
+{
+    lm_qterms q;
+    lm_qterms_init(&q);
+    lm_query_options qo = {0, phrases, 0.5f};
+    long out = -1;
+    if (lm_query_parse(text, &qo, &q, err) == LM_OK) {
+        const lm_lexindex_hit *hits = NULL;
+        size_t n = 0;
+        if (lm_lexindex_search(r, s, &params, &q, max, keep, NULL, &hits, &n, err) == LM_OK) {
+            for (size_t i = 0; i < n; i++) {
+                if (pmids)
+                    pmids[i] = hits[i].pmid;
+                if (scores)
+                    scores[i] = hits[i].score;
+            }
+            out = (long)n;
+        }
+    }
+    lm_qterms_free(&q);
+    return out;
+}
+
+static void test_porter(void)
+{
+    static const char *const cases[][2] = {
+        {"caresses", "caress"}, {"ponies", "poni"},       {"agreed", "agre"},
+        {"hopping", "hop"},     {"filing", "file"},       {"happy", "happi"},
+        {"relational", "relat"}, {"conditional", "condit"}, {"digitizer", "digit"},
+        {"callousness", "callous"}, {"triplicate", "triplic"}, {"revival", "reviv"},
+        {"adjustment", "adjust"}, {"adoption", "adopt"},  {"controll", "control"},
+        {"generalizations", "gener"}, {"activation", "activ"}, {"activity", "activ"},
+        {"il6", "il6"},         {"as", "as"},             {"\xc3\xa9tudes", "\xc3\xa9tudes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[LM_QUERY_WORD_MAX + 1];
+        size_t n = lm_query_porter(cases[i][0], strlen(cases[i][0]), out, sizeof out);
+        LM_CHECK_STR(out, cases[i][1]);
+        LM_CHECK(n == strlen(cases[i][1]));
+    }
+    char small[4];
+    LM_CHECK(lm_query_porter("activation", 10, small, sizeof small) == 3);
+    LM_CHECK(small[0] == 'a' && small[3] == '\0');
+}
+
+static double bm25_by_hand(double tf_t, double len_t, double avg_t, double tf_a, double len_a,
+                           double avg_a, double df, double n_docs)
+{
+    double idf = log(1.0 + (n_docs - df + 0.5) / (df + 0.5));
+    double t = tf_t / (0.25 + 0.75 * len_t / avg_t) + tf_a / (0.25 + 0.75 * len_a / avg_a);
+    double k1 = (double)1.2f;   /* the parameter is a float */
+    return idf * t * (k1 + 1) / (t + k1);
+}
+
+static void test_scores_by_hand(void)
+{
+    lm_store *s = open_store("lex-scores.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    put(s, 1, 1, "Aspirin trial", "aspirin reduces pain");
+    put(s, 2, 1, "Pain", "ibuprofen and pain and fever");
+    put(s, 3, 1, "Other", "nothing here");
+    refresh(s, 0);
+    lm_lexindex_reader *r = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t ids[8];
+    double sc[8];
+    double avg_t = 4.0 / 3, avg_a = 10.0 / 3;
+    LM_CHECK(run(r, s, "aspirin", 0, NULL, ids, sc, 8, &err) == 1);
+    LM_CHECK(ids[0] == 1);
+    LM_CHECK(fabs(sc[0] - bm25_by_hand(1, 2, avg_t, 1, 3, avg_a, 1, 3)) < 1e-9);
+    /* Both fields of article 2 hold "pain", one field of article 1. */
+    LM_CHECK(run(r, s, "pain", 0, NULL, ids, sc, 8, &err) == 2);
+    LM_CHECK(ids[0] == 2 && ids[1] == 1);
+    LM_CHECK(fabs(sc[0] - bm25_by_hand(1, 1, avg_t, 1, 5, avg_a, 2, 3)) < 1e-9);
+    LM_CHECK(fabs(sc[1] - bm25_by_hand(0, 2, avg_t, 1, 3, avg_a, 2, 3)) < 1e-9);
+    /* Two words add up; limit keeps the best. */
+    LM_CHECK(run(r, s, "aspirin pain", 0, NULL, ids, sc, 1, &err) == 1 && ids[0] == 1);
+    /* Stems meet: "trials" finds "trial", "reduced" finds "reduces". */
+    LM_CHECK(run(r, s, "trials reduced", 0, NULL, ids, sc, 8, &err) == 1 && ids[0] == 1);
+    LM_CHECK(run(r, s, "unknownword", 0, NULL, ids, sc, 8, &err) == 0);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
+static void test_replace_delete_merge(void)
+{
+    lm_store *s = open_store("lex-merge.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    const char *words[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"};
+    char title[64], abstract[128];
+    for (int i = 1; i <= 12; i++) {
+        snprintf(title, sizeof title, "common %s", words[i % 6]);
+        snprintf(abstract, sizeof abstract, "marker%d common text about %s", i, words[i % 6]);
+        put(s, i, 1, title, abstract);
+    }
+    /* One article per batch: merges keep the segment count bounded. */
+    refresh(s, 1);
+    lm_lexindex_info info;
+    lm_error err = {0};
+    LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK);
+    LM_CHECK(info.docs == 12 && info.segments >= 1 &&
+             info.segments <= LM_LEXINDEX_MAX_SEGMENTS);
+    lm_lexindex_reader *r = NULL;
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t ids[16];
+    LM_CHECK(run(r, s, "common", 0, NULL, ids, NULL, 16, &err) == 12);
+
+    /* A new version: its old words stop matching at once, the new ones
+     * after the refresh. */
+    put(s, 5, 2, "Replaced", "entirely different words");
+    LM_CHECK(run(r, s, "marker5", 0, NULL, ids, NULL, 16, &err) == 0);
+    LM_CHECK(run(r, s, "entirely", 0, NULL, ids, NULL, 16, &err) == 0);
+    refresh(s, 0);
+    LM_CHECK(run(r, s, "entirely", 0, NULL, ids, NULL, 16, &err) == 1 && ids[0] == 5);
+    LM_CHECK(run(r, s, "common", 0, NULL, ids, NULL, 16, &err) == 11);
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, 7, &deleted, &err) == LM_OK && deleted);
+    LM_CHECK(run(r, s, "marker7", 0, NULL, ids, NULL, 16, &err) == 0);
+    LM_CHECK(run(r, s, "common", 0, NULL, ids, NULL, 16, &err) == 10);
+    LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK && info.dead >= 2);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    int64_t before[16];
+    long nb = run(r, s, "gamma marker3 text", 0, NULL, before, NULL, 16, &err);
+    LM_CHECK(nb > 0);
+
+    /* A full merge drops the dead postings and keeps the answers. */
+    int merged = 0;
+    LM_CHECK(lm_lexindex_merge(s, 1, &merged, &err) == LM_OK && merged >= 2);
+    LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK);
+    LM_CHECK(info.segments == 1 && info.dead == 0 && info.docs == 11);
+    LM_CHECK(run(r, s, "gamma marker3 text", 0, NULL, ids, NULL, 16, &err) == nb);
+    LM_CHECK(ids[0] == before[0]);
+    LM_CHECK(run(r, s, "common", 0, NULL, ids, NULL, 16, &err) == 10);
+    LM_CHECK(run(r, s, "marker7", 0, NULL, ids, NULL, 16, &err) == 0);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    /* Nothing to merge: a no-op. */
+    LM_CHECK(lm_lexindex_merge(s, 1, &merged, &err) == LM_OK && merged == 0);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
+static int drop_first(void *ctx, int64_t pmid, lm_error *err)
+{
+    (void)ctx;
+    (void)err;
+    return pmid != 1;
+}
+
+static void test_phrases_and_filter(void)
+{
+    lm_store *s = open_store("lex-phrase.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    /* The same words; only article 2 has them adjacent. */
+    put(s, 1, 1, "Cancer of the breast", "breast tissue and cancer risk");
+    put(s, 2, 1, "Breast cancer", "tissue and risk");
+    refresh(s, 0);
+    lm_lexindex_reader *r = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t ids[4];
+    double sc[4], sc_phrase[4];
+    LM_CHECK(run(r, s, "breast cancer", 0, NULL, ids, sc, 4, &err) == 2);
+    LM_CHECK(ids[0] == 1);   /* more occurrences without the phrase */
+    LM_CHECK(run(r, s, "breast cancer", 1, NULL, ids, sc_phrase, 4, &err) == 2);
+    LM_CHECK(ids[0] == 2);
+    LM_CHECK(run(r, s, "breast cancer", 1, drop_first, ids, NULL, 4, &err) == 1 && ids[0] == 2);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
+static void test_errors(void)
+{
+    lm_error err = {0};
+    lm_lexindex_writer *w = NULL;
+    LM_CHECK(lm_lexindex_writer_init(&w, &err) == LM_OK);
+    LM_CHECK(lm_lexindex_writer_add(w, 10, "a", "b", &err) == LM_OK);
+    LM_CHECK(lm_lexindex_writer_add(w, 10, "a", "b", &err) == LM_ERR_USAGE);
+    LM_CHECK(strstr(err.msg, "out of order") != NULL);
+    lm_lexindex_writer_free(w);
+
+    lm_store *s = open_store("lex-corrupt.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    put(s, 1, 1, "Statins", "statins lower cholesterol");
+    put(s, 2, 1, "Statins again", "statins and more statins");
+    refresh(s, 0);
+    /* A posting list cut short, as a damaged page would leave it. */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "UPDATE lex_postings SET data = x'02ff' WHERE term = 'statin'", NULL,
+                          NULL, NULL) == SQLITE_OK);
+    lm_lexindex_reader *r = NULL;
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    LM_CHECK(run(r, s, "statins", 0, NULL, NULL, NULL, 4, &err) == -1);
+    LM_CHECK(err.code == LM_ERR_CORRUPT && strstr(err.msg, "malformed") != NULL);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_CORRUPT);
+    /* Rebuilding the search index repairs it. */
+    LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    int64_t ids[4];
+    LM_CHECK(run(r, s, "statins", 0, NULL, ids, NULL, 4, &err) == 2 && ids[0] == 2);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
+int main(void)
+{
+    LM_RUN(test_porter);
+    LM_RUN(test_scores_by_hand);
+    LM_RUN(test_replace_delete_merge);
+    LM_RUN(test_phrases_and_filter);
+    LM_RUN(test_errors);
+    return LM_DONE();
+}
