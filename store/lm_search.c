@@ -22,6 +22,7 @@
 #include "lm_lexindex.h"
 #include "lm_search.h"
 #include "lm_store_internal.h"
+#include "lm_vec_cache.h"
 
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
@@ -300,6 +301,18 @@ static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t m
     return ls;
 }
 
+/* Rewrites the vector cache file when the vectors changed, so that the
+ * next `litmine query` maps it even if its user cannot write there. */
+static lm_status refresh_vector_cache(lm_store *s, lm_error *err)
+{
+    lm_vec_cache c;
+    int found = 0;
+    lm_status ls = lm_vec_cache_open(s, NULL, &c, &found, err);
+    if (ls == LM_OK && found)
+        lm_vec_cache_close(&c);
+    return ls;
+}
+
 lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
                             lm_search_refresh_stats *stats, lm_error *err)
 {
@@ -323,12 +336,12 @@ lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
     ls = lm_vec_model_current(s, &info, NULL, NULL, &found, err);
     /* Another embedder's vectors are refreshed by that embedder. */
     if (ls != LM_OK || !found || strcmp(info.kind, LM_EMBED_KIND) != 0)
-        return ls;
+        return ls == LM_OK ? refresh_vector_cache(s, err) : ls;
     stats->model_id = info.id;
     /* The model can be 100 MB: read it only when some vector is missing. */
     ls = query_count(s, SL_MISSING_COUNT, MISSING_VECTORS_SQL, info.id, &missing, err);
     if (ls != LM_OK || missing <= 0)
-        return ls;
+        return ls == LM_OK ? refresh_vector_cache(s, err) : ls;
     ls = lm_vec_model_current(s, &info, &data, &len, &found, err);
     lm_embed_model *m = NULL;
     if (ls == LM_OK)
@@ -337,7 +350,7 @@ lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
     if (ls == LM_OK)
         ls = refresh_vectors(s, m, info.id, &o, stats, err);
     lm_embed_model_free(m);
-    return ls;
+    return ls == LM_OK ? refresh_vector_cache(s, err) : ls;
 }
 
 typedef struct fit_ctx {
@@ -631,7 +644,7 @@ struct lm_searcher {
     lm_embed_model *model;
     lm_embed_scratch *scratch;
     int64_t model_id;
-    lm_vec_matrix mat;
+    lm_vec_cache vc;          /* current model and its vectors (mat) */
     float *scores;            /* mat.n floats for lm_vec_search */
     float *qvec;
     lm_lexicon *lex;
@@ -671,7 +684,7 @@ void lm_searcher_close(lm_searcher *srch)
         return;
     lm_embed_model_free(srch->model);
     lm_embed_scratch_free(srch->scratch);
-    lm_vec_matrix_free(&srch->mat);
+    lm_vec_cache_close(&srch->vc);
     free(srch->scores);
     free(srch->qvec);
     lm_lexicon_free(srch->lex);
@@ -694,31 +707,24 @@ lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_search
     if (!srch)
         return lm_error_set(err, LM_ERR_NOMEM, "opening the search index: out of memory");
     srch->s = s;
-    lm_vec_matrix_init(&srch->mat);
     lm_ner_mentions_init(&srch->ments);
     lm_buf_init(&srch->fts);
     lm_status ls = lm_lexindex_reader_init(&srch->lexindex, err);
     if (ls == LM_OK && !c.no_vectors) {
-        lm_vec_model_info info;
-        void *data = NULL;
-        size_t len = 0;
         int found = 0;
-        ls = lm_vec_model_current(s, &info, &data, &len, &found, err);
-        if (ls == LM_OK && found && strcmp(info.kind, LM_EMBED_KIND) == 0) {
-            ls = lm_embed_model_load(data, len, &srch->model, err);
+        ls = lm_vec_cache_open(s, NULL, &srch->vc, &found, err);
+        if (ls == LM_OK && found && strcmp(srch->vc.info.kind, LM_EMBED_KIND) == 0) {
+            ls = lm_embed_model_load(srch->vc.model, srch->vc.model_len, &srch->model, err);
             if (ls == LM_OK)
                 ls = lm_embed_scratch_init(&srch->scratch, err);
-            if (ls == LM_OK)
-                ls = lm_vec_matrix_load(s, info.id, info.dim, &srch->mat, err);
-            srch->model_id = info.id;
+            srch->model_id = srch->vc.info.id;
             if (ls == LM_OK) {
-                srch->scores = malloc((srch->mat.n + 1) * sizeof *srch->scores);
-                srch->qvec = malloc((size_t)info.dim * sizeof *srch->qvec);
+                srch->scores = malloc((srch->vc.mat.n + 1) * sizeof *srch->scores);
+                srch->qvec = malloc((size_t)srch->vc.info.dim * sizeof *srch->qvec);
                 if (!srch->scores || !srch->qvec)
                     ls = lm_error_set(err, LM_ERR_NOMEM, "loading vectors: out of memory");
             }
         }
-        free(data);
     }
     if (ls == LM_OK && c.lexicon_path)
         ls = lm_lexicon_load(c.lexicon_path, &srch->lex, err);
@@ -737,12 +743,12 @@ lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_search
 
 int lm_searcher_has_vectors(const lm_searcher *srch)
 {
-    return srch->model && srch->mat.n > 0;
+    return srch->model && srch->vc.mat.n > 0;
 }
 
 size_t lm_searcher_vectors(const lm_searcher *srch)
 {
-    return srch->mat.n;
+    return srch->vc.mat.n;
 }
 
 void lm_search_results_init(lm_search_results *r)
@@ -1265,12 +1271,12 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             /* The top lexical hits pull the query vector toward their
              * neighbourhood, where the dense signal is most reliable. */
             size_t m = lex.n < (size_t)p.dense_prf_docs ? lex.n : (size_t)p.dense_prf_docs;
-            int dim = srch->mat.dim;
+            int dim = srch->vc.mat.dim;
             for (size_t i = 0; i < m; i++) {
-                long row = lm_vec_matrix_find(&srch->mat, lex.v[i].pmid);
+                long row = lm_vec_matrix_find(&srch->vc.mat, lex.v[i].pmid);
                 if (row >= 0)
                     cblas_saxpy(dim, p.dense_prf_weight / (float)m,
-                                srch->mat.data + (size_t)row * dim, 1, srch->qvec, 1);
+                                srch->vc.mat.data + (size_t)row * dim, 1, srch->qvec, 1);
             }
             float nrm = cblas_snrm2(dim, srch->qvec, 1);
             if (nrm > 0)
@@ -1286,8 +1292,8 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
         /* A query with no known feature embeds as zero: it has no
          * neighbours, rather than every article tied at 0. */
-        if (st == LM_OK && cblas_snrm2(srch->mat.dim, srch->qvec, 1) > 0)
-            st = lm_vec_search(&srch->mat, srch->qvec, dk, o.since_year, srch->scores, vh, &nh,
+        if (st == LM_OK && cblas_snrm2(srch->vc.mat.dim, srch->qvec, 1) > 0)
+            st = lm_vec_search(&srch->vc.mat, srch->qvec, dk, o.since_year, srch->scores, vh, &nh,
                                err);
         for (size_t i = 0; st == LM_OK && i < nh; i++) {
             st = cands_push(&dense, vh[i].pmid, err);
@@ -1331,10 +1337,10 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
         for (size_t i = 0; i < all.n; i++) {
             if (all.v[i].dense_rank)
                 continue;
-            long row = lm_vec_matrix_find(&srch->mat, all.v[i].pmid);
+            long row = lm_vec_matrix_find(&srch->vc.mat, all.v[i].pmid);
             if (row >= 0)
-                all.v[i].dense = cblas_sdot(srch->mat.dim, srch->qvec, 1,
-                                            srch->mat.data + (size_t)row * srch->mat.dim, 1);
+                all.v[i].dense = cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
+                                            srch->vc.mat.data + (size_t)row * srch->vc.mat.dim, 1);
         }
     if (st == LM_OK && out->n_concepts)
         st = count_concepts(srch, out, o.types, &all, err);

@@ -279,9 +279,35 @@ static const char migration_6[] =
     "END;\n"
     "INSERT OR IGNORE INTO search_pending (pmid) SELECT pmid FROM articles;\n";
 
+/* A generation per embedding model that moves whenever one of its
+ * vectors is inserted, updated or deleted: the vector cache file
+ * (store/lm_vec_cache.c) is valid while its generation matches.  A new
+ * model's counter starts at a random value, so that a cache file left by
+ * another database with the same model id never matches. */
+static const char migration_7[] =
+    "CREATE TABLE vector_generations (\n"
+    "    model_id   INTEGER PRIMARY KEY,\n"
+    "    generation INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TRIGGER vectors_generation_ai AFTER INSERT ON vectors BEGIN\n"
+    "    INSERT INTO vector_generations (model_id, generation)\n"
+    "        VALUES (NEW.model_id, abs(random() % 1000000000000))\n"
+    "        ON CONFLICT (model_id) DO UPDATE SET generation = generation + 1;\n"
+    "END;\n"
+    "CREATE TRIGGER vectors_generation_au AFTER UPDATE ON vectors BEGIN\n"
+    "    UPDATE vector_generations SET generation = generation + 1\n"
+    "        WHERE model_id IN (OLD.model_id, NEW.model_id);\n"
+    "END;\n"
+    "CREATE TRIGGER vectors_generation_ad AFTER DELETE ON vectors BEGIN\n"
+    "    UPDATE vector_generations SET generation = generation + 1\n"
+    "        WHERE model_id = OLD.model_id;\n"
+    "END;\n"
+    "INSERT INTO vector_generations (model_id, generation)\n"
+    "    SELECT id, abs(random() % 1000000000000) FROM embed_models;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6};
+                                         migration_5, migration_6, migration_7};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */

@@ -33,6 +33,7 @@ enum {
     SL_VEC_COUNT,
     SL_VEC_LOAD,
     SL_VEC_YEARS,
+    SL_VEC_GENERATION,
     SL_VEC_DROP_RETIRED,
     SL_VEC_COUNT_ALL
 };
@@ -548,6 +549,23 @@ static lm_status load_years(lm_vec_matrix *m, lm_store *s, lm_error *err)
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? LM_OK : lm_store_fail(s, rc, err, "loading publication years");
+}
+
+lm_status lm_vec_generation(lm_store *s, int64_t model_id, int64_t *gen, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_VEC_GENERATION,
+                                     "SELECT generation FROM vector_generations"
+                                     " WHERE model_id = ?1",
+                                     err);
+    if (!st)
+        return err ? err->code : LM_ERR_DB;
+    sqlite3_bind_int64(st, 1, model_id);
+    int rc = sqlite3_step(st);
+    *gen = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? LM_OK
+               : lm_store_fail(s, rc, err, "reading the vectors' generation");
 }
 
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,

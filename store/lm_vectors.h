@@ -94,6 +94,9 @@ lm_status lm_vec_each_missing(lm_store *s, int64_t model_id, int64_t after_pmid,
                                               const char *abstract),
                               void *ctx, lm_error *err);
 lm_status lm_vec_count(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
+/* A number that changes whenever a vector of model_id is inserted,
+ * updated or deleted (0 before its first vector). */
+lm_status lm_vec_generation(lm_store *s, int64_t model_id, int64_t *gen, lm_error *err);
 
 /* ---- the in-memory matrix and search -------------------------------------- */
 

@@ -1,0 +1,244 @@
+/*
+ * lm_vec_cache: the mapped copy of the current model and its vectors (see
+ * lm_vec_cache.h).
+ *
+ * File layout, native byte order (a byte-order mark and the type sizes are
+ * checked: the file is a per-machine cache, never exchanged):
+ *
+ *   header  (HEADER_BYTES, CRC-32 over everything before its crc field)
+ *   pmids   n x int64, ascending
+ *   years   n x int16
+ *   vectors n x dim x float, row-major   (64-byte aligned)
+ *   model   model_len bytes              (checked by lm_embed_model_load)
+ *
+ * The data read from the store and the generation it is compared with come
+ * from one read transaction, so a writer committing meanwhile can only
+ * make the file look stale, never make a stale file look fresh.
+ */
+#include "lm_vec_cache.h"
+#include "lm_store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAGIC "LMVECCH1"
+#define FORMAT_VERSION 1u
+#define BYTE_ORDER_MARK 0x01020304u
+#define HEADER_BYTES 256
+
+typedef struct file_header {
+    char magic[8];
+    uint32_t version, byte_order, sizes;   /* sizes: float, int64, int16 */
+    uint32_t dim;
+    int64_t model_id, generation;
+    uint64_t n, model_len;
+    uint64_t off_pmids, off_years, off_data, off_model, file_len;
+    char created_at[32];
+    uint32_t crc;
+} file_header;
+
+_Static_assert(sizeof(file_header) <= HEADER_BYTES, "cache header too large");
+
+static uint32_t type_sizes(void)
+{
+    return (uint32_t)(sizeof(float) | sizeof(int64_t) << 8 | sizeof(int16_t) << 16);
+}
+
+static uint64_t align64(uint64_t x)
+{
+    return (x + 63) & ~(uint64_t)63;
+}
+
+static uint32_t header_crc(const file_header *h)
+{
+    return (uint32_t)crc32(0L, (const Bytef *)h, (uInt)offsetof(file_header, crc));
+}
+
+/* The layout for n rows of dim floats and a model of model_len bytes. */
+static void layout(file_header *h)
+{
+    h->off_pmids = HEADER_BYTES;
+    h->off_years = h->off_pmids + h->n * sizeof(int64_t);
+    h->off_data = align64(h->off_years + h->n * sizeof(int16_t));
+    h->off_model = h->off_data + h->n * (uint64_t)h->dim * sizeof(float);
+    h->file_len = h->off_model + h->model_len;
+}
+
+char *lm_vec_cache_path(lm_store *s)
+{
+    const char *db = sqlite3_db_filename(lm_store_sqlite(s), "main");
+    if (!db || !*db)
+        return NULL;
+    size_t n = strlen(db);
+    char *p = malloc(n + sizeof ".vectors");
+    if (p) {
+        memcpy(p, db, n);
+        memcpy(p + n, ".vectors", sizeof ".vectors");
+    }
+    return p;
+}
+
+void lm_vec_cache_close(lm_vec_cache *c)
+{
+    if (!c)
+        return;
+    if (c->map) {
+        munmap(c->map, c->map_len);
+        lm_vec_matrix_init(&c->mat);   /* its arrays were in the mapping */
+    } else {
+        lm_vec_matrix_free(&c->mat);
+    }
+    free(c->model_heap);
+    memset(c, 0, sizeof *c);
+}
+
+/* Maps path when it holds exactly this model and generation; 0 otherwise
+ * (missing, stale, damaged: all mean "read the store"). */
+static int map_file(const char *path, const lm_vec_model_info *info, int64_t generation,
+                    lm_vec_cache *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    void *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size >= HEADER_BYTES)
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    file_header h;
+    memcpy(&h, map, sizeof h);
+    file_header want = h;
+    layout(&want);
+    int ok = memcmp(h.magic, MAGIC, 8) == 0 && h.version == FORMAT_VERSION &&
+             h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
+             h.crc == header_crc(&h) && h.model_id == info->id && h.dim == (uint32_t)info->dim &&
+             h.generation == generation &&
+             strncmp(h.created_at, info->created_at, sizeof h.created_at) == 0 &&
+             h.n < ((uint64_t)1 << 40) && h.model_len < ((uint64_t)1 << 40) &&
+             want.off_data == h.off_data && want.off_model == h.off_model &&
+             want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
+    if (!ok) {
+        munmap(map, (size_t)st.st_size);
+        return 0;
+    }
+    unsigned char *base = map;
+    out->map = map;
+    out->map_len = (size_t)st.st_size;
+    out->mat.dim = (int)h.dim;
+    out->mat.n = (size_t)h.n;
+    out->mat.cap = 0;
+    out->mat.pmids = (int64_t *)(void *)(base + h.off_pmids);
+    out->mat.years = (int16_t *)(void *)(base + h.off_years);
+    out->mat.data = (float *)(void *)(base + h.off_data);
+    out->model = base + h.off_model;
+    out->model_len = (size_t)h.model_len;
+    out->from_file = 1;
+    return 1;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Best effort: a cache that cannot be written is only a slower start. */
+static void write_file(const char *path, const lm_vec_cache *c, int64_t generation)
+{
+    file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = FORMAT_VERSION;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.sizes = type_sizes();
+    h.dim = (uint32_t)c->mat.dim;
+    h.model_id = c->info.id;
+    h.generation = generation;
+    h.n = c->mat.n;
+    h.model_len = c->model_len;
+    snprintf(h.created_at, sizeof h.created_at, "%s", c->info.created_at);
+    layout(&h);
+    h.crc = header_crc(&h);
+
+    size_t tn = strlen(path) + 32;
+    char *tmp = malloc(tn);
+    if (!tmp)
+        return;
+    snprintf(tmp, tn, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        free(tmp);
+        return;
+    }
+    static const char zeros[HEADER_BYTES];
+    unsigned char head[HEADER_BYTES];
+    memset(head, 0, sizeof head);
+    memcpy(head, &h, sizeof h);
+    uint64_t pos = h.off_years + h.n * sizeof(int16_t);
+    int bad = write_all(fd, head, sizeof head) ||
+              write_all(fd, c->mat.pmids, c->mat.n * sizeof(int64_t)) ||
+              write_all(fd, c->mat.years, c->mat.n * sizeof(int16_t)) ||
+              write_all(fd, zeros, (size_t)(h.off_data - pos)) ||
+              write_all(fd, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float)) ||
+              write_all(fd, c->model, c->model_len);
+    if (close(fd) != 0)
+        bad = 1;
+    if (bad || rename(tmp, path) != 0)
+        unlink(tmp);
+    free(tmp);
+}
+
+lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, int *found,
+                            lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    lm_vec_matrix_init(&out->mat);
+    *found = 0;
+    char *own_path = path ? NULL : lm_vec_cache_path(s);
+    if (!path)
+        path = own_path;
+    sqlite3 *db = lm_store_sqlite(s);
+    /* One read transaction: the generation and the data agree. */
+    int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
+                                                   SQLITE_OK;
+    int64_t generation = 0;
+    lm_status ls = lm_vec_model_current(s, &out->info, NULL, NULL, found, err);
+    if (ls == LM_OK && *found)
+        ls = lm_vec_generation(s, out->info.id, &generation, err);
+    if (ls == LM_OK && *found && !(path && map_file(path, &out->info, generation, out))) {
+        void *data = NULL;
+        size_t len = 0;
+        ls = lm_vec_model_current(s, &out->info, &data, &len, found, err);
+        out->model_heap = data;
+        out->model = data;
+        out->model_len = len;
+        if (ls == LM_OK && *found)
+            ls = lm_vec_matrix_load(s, out->info.id, out->info.dim, &out->mat, err);
+        if (ls == LM_OK && *found && path)
+            write_file(path, out, generation);
+    }
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(own_path);
+    if (ls != LM_OK || !*found)
+        lm_vec_cache_close(out);
+    return ls;
+}

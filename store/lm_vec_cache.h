@@ -1,0 +1,49 @@
+/*
+ * lm_vec_cache: the current embedding model and its vector matrix, read
+ * from a cache file beside the database and memory-mapped.
+ *
+ * Every `litmine query` is a new process, and reading the model (100 MB
+ * at 100,000 features) and 100,000 vectors of 1 KB out of SQLite takes two
+ * seconds there — far more than the search.  The cache file holds both,
+ * laid out as the searcher uses them, so a process maps it and starts at
+ * once; the page cache shares it between processes.
+ *
+ * The file is only a copy.  Its header names the model (id, creation time,
+ * dimension) and the vectors' generation, a counter that triggers move on
+ * every insert, update or delete of a vector of that model (starting from a
+ * random value, so that another database's file never matches).  When any
+ * of these differ, or the file is damaged or missing, the data is read from
+ * the store and the file rewritten (a temporary file renamed over it; when
+ * the directory is not writable, the process simply does without).
+ */
+#ifndef LM_VEC_CACHE_H
+#define LM_VEC_CACHE_H
+
+#include "lm_store.h"
+#include "lm_vectors.h"
+
+#include <stddef.h>
+
+typedef struct lm_vec_cache {
+    lm_vec_model_info info;   /* the current model */
+    const void *model;        /* its bytes (lm_embed_model_load) */
+    size_t model_len;
+    lm_vec_matrix mat;        /* its vectors, PMID order, with years */
+    int from_file;            /* 1: mapped from the cache file */
+    /* owned: the mapping, or heap copies */
+    void *map;
+    size_t map_len;
+    void *model_heap;
+} lm_vec_cache;
+
+/* The cache file of a database: "<database>.vectors" (NULL for an
+ * in-memory database).  The caller frees it. */
+char *lm_vec_cache_path(lm_store *s);
+
+/* Opens the current model and its vectors; *found = 0 (and nothing to
+ * close) when the store has no model.  path NULL: lm_vec_cache_path. */
+lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, int *found,
+                            lm_error *err);
+void lm_vec_cache_close(lm_vec_cache *c);
+
+#endif

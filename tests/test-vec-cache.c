@@ -1,0 +1,185 @@
+/*
+ * Tests for store/lm_vec_cache: the first open reads the store and writes
+ * the file, the next maps it with the same contents; any change to the
+ * model's vectors, a damaged or foreign file, or an unwritable place falls
+ * back to the store and still gives the right data.
+ */
+#include "../store/lm_store_internal.h"
+#include "../store/lm_vec_cache.h"
+#include "lm_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static lm_store *open_store(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    unlink(path);
+    lm_store *s = NULL;
+    lm_error err = {0};
+    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static void put_article(lm_store *s, int64_t pmid, int year)
+{
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = pmid;
+    a.version = 1;
+    a.year = year;
+    a.title = (char *)"title";
+    a.abstract = (char *)"abstract";
+    lm_error err = {0};
+    lm_put_result r;
+    LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
+}
+
+/* A store with a current model of dim 4 and vectors for PMIDs 1..3. */
+static lm_store *model_store(const char *name, int64_t *model_id)
+{
+    lm_store *s = open_store(name);
+    if (!s)
+        return NULL;
+    lm_error err = {0};
+    for (int p = 1; p <= 3; p++)
+        put_article(s, p, 2000 + p);
+    LM_CHECK(lm_vec_model_add(s, "test", 4, "model-bytes", 11, 3, 0.1, "{}", model_id, &err) ==
+             LM_OK);
+    for (int p = 1; p <= 3; p++) {
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, *model_id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_model_activate(s, *model_id, &err) == LM_OK);
+    return s;
+}
+
+static void check_contents(const lm_vec_cache *c, float first_of_2)
+{
+    LM_CHECK(c->model_len == 11 && memcmp(c->model, "model-bytes", 11) == 0);
+    LM_CHECK_INT(c->mat.n, 3);
+    LM_CHECK_INT(c->mat.dim, 4);
+    if (c->mat.n != 3)
+        return;
+    LM_CHECK(c->mat.pmids[0] == 1 && c->mat.pmids[2] == 3);
+    LM_CHECK(c->mat.years[0] == 2001 && c->mat.years[2] == 2003);
+    LM_CHECK(c->mat.data[4] == first_of_2 && c->mat.data[11] == 0.75f);
+}
+
+static void test_write_then_map(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store("vc.db", &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    LM_CHECK(path && strstr(path, "vc.db.vectors"));
+    unlink(path);
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(!c.from_file && c.info.id == id);
+    check_contents(&c, 2.0f);
+    lm_vec_cache_close(&c);
+    LM_CHECK(access(path, R_OK) == 0);
+
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(c.from_file);
+    check_contents(&c, 2.0f);
+    lm_vec_cache_close(&c);
+
+    /* A changed vector moves the generation: the file is stale. */
+    float v[4] = {9.0f, 0.5f, -1.0f, 0.5f};
+    LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_F32, v, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(!c.from_file);
+    check_contents(&c, 9.0f);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && c.from_file);
+    check_contents(&c, 9.0f);
+    lm_vec_cache_close(&c);
+
+    /* A deleted article takes its vector with it. */
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, 3, &deleted, &err) == LM_OK && deleted);
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    LM_CHECK_INT(c.mat.n, 2);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
+static void test_damaged_foreign_unwritable(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store("vc2.db", &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    unlink(path);
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    lm_vec_cache_close(&c);
+
+    /* A flipped header byte, then a cut file: both read from the store. */
+    FILE *f = fopen(path, "r+b");
+    LM_CHECK(f != NULL);
+    if (f) {
+        fseek(f, 40, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+    }
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    check_contents(&c, 2.0f);
+    lm_vec_cache_close(&c);
+    LM_CHECK(truncate(path, 300) == 0);
+    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    check_contents(&c, 2.0f);
+    lm_vec_cache_close(&c);
+
+    /* Another database's file for the same model id never matches. */
+    int64_t id3 = 0;
+    lm_store *other = model_store("vc3.db", &id3);
+    LM_CHECK(other != NULL && id3 == id);
+    if (other) {
+        LM_CHECK(lm_vec_cache_open(other, path, &c, &found, &err) == LM_OK && !c.from_file);
+        lm_vec_cache_close(&c);
+        lm_store_close(other);
+    }
+
+    /* Nowhere to write: still works, every time from the store. */
+    const char *nowhere = "/nonexistent-litmine-dir/x.vectors";
+    for (int i = 0; i < 2; i++) {
+        LM_CHECK(lm_vec_cache_open(s, nowhere, &c, &found, &err) == LM_OK && !c.from_file);
+        check_contents(&c, 2.0f);
+        lm_vec_cache_close(&c);
+    }
+    free(path);
+    lm_store_close(s);
+
+    /* No model: nothing found, nothing to close. */
+    lm_store *empty = open_store("vc4.db");
+    LM_CHECK(empty != NULL);
+    if (empty) {
+        LM_CHECK(lm_vec_cache_open(empty, NULL, &c, &found, &err) == LM_OK && !found);
+        lm_store_close(empty);
+    }
+}
+
+int main(void)
+{
+    LM_RUN(test_write_then_map);
+    LM_RUN(test_damaged_foreign_unwritable);
+    return LM_DONE();
+}
