@@ -5,10 +5,14 @@
  *   ner    mention-level strict P/R/F1 per type, then document-level
  *          concept-id P/R/F1 (the BioCreative V CDR "mention" and "id"
  *          evaluations)
- *   cid    document-level relation pairs (BioCreative V CID)
+ *   cid    document-level relation pairs (BioCreative V CID); without --pred
+ *          from litmine's chain, which --gold-entities and --gold-spans cut
+ *          short so that the end-to-end loss can be split between NER,
+ *          normalization and the pair classifier
  *   bc2gm  BioCreative II gene mention with ALTGENE alternatives
  *   norm   normalization accuracy: the lexicon's id for every gold mention
- *          (given gold spans and types) against the gold id
+ *          (given gold spans and types, looked up as the pipeline does with
+ *          lm_lexicon_lookup_mention) against the gold id
  *
  * Each mode obtains its predictions through one function, so that a mode
  * which runs litmine's own pipeline when --pred is absent only has to fill
@@ -18,9 +22,11 @@
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"
+#include "../util/lm_utf8.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +38,8 @@ static const char usage[] =
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
     "                          [--unordered]\n"
     "       litmine eval cid   --gold GOLD.PubTator [--gold-entities] [--pairs-model FILE]\n"
-    "                          [--ner-model FILE] [--lexicon FILE]\n"
+    "                          [--gold-spans] [--ner-model FILE] [--lexicon FILE]\n"
+    "                          [--save-pred FILE]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
     "                          [--types T,...] [--namespace NS]\n"
@@ -44,12 +51,14 @@ static const char usage[] =
     "  cid    document-level relation pairs (pmid, id1, id2) of type R (default CID;\n"
     "         'all' for every type); --unordered for symmetric relations.  Without\n"
     "         --pred litmine predicts them: NER + lexicon + pair classifier on the gold\n"
-    "         text, or the classifier alone on the gold mentions (--gold-entities)\n"
+    "         text, or the classifier alone on the gold mentions (--gold-entities),\n"
+    "         or lexicon + classifier on the gold spans (--gold-spans: no NER errors);\n"
+    "         --save-pred writes those predictions (mentions with ids, relations)\n"
     "  bc2gm  gene mentions in BC2GM offsets, alternatives from ALTGENE count as hits\n"
-    "  norm   fraction of gold mentions whose lexicon id equals the gold id; the\n"
-    "         lexicon is FILE, or built in memory from the annotations of the --train\n"
-    "         corpora (repeatable), or the default models/lexicon.bin; --namespace\n"
-    "         MESH: only accepts ids of that namespace\n"
+    "  norm   fraction of gold mentions whose lexicon id (looked up as the pipeline\n"
+    "         does) equals the gold id; the lexicon is FILE, or built in memory from\n"
+    "         the annotations of the --train corpora (repeatable), or the default\n"
+    "         models/lexicon.bin; --namespace MESH: only accepts ids of that namespace\n"
     "\n"
     "Types: Chemical, Disease, Gene (corpus names such as SpecificDisease or\n"
     "GeneOrGeneProduct are mapped).  --details prints one INFO line per item.\n";
@@ -65,7 +74,9 @@ typedef struct eval_args {
     int unordered;
     int details;
     int gold_entities;                   /* cid without --pred: gold mentions */
+    int gold_spans;                      /* ... gold spans, lexicon ids */
     const char *pairs_model, *ner_model;
+    const char *save_pred;               /* cid: predicted mentions + relations out */
 } eval_args;
 
 static int split_types(const lm_cli *cli, eval_args *a, const char *list)
@@ -155,6 +166,77 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
 
 static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
 
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Copies the text and the chemical/disease mentions litmine used (with
+ * their unqualified ids) into pd, so that --save-pred shows where an
+ * end-to-end pair was lost: a missed mention or a wrong or missing id. */
+static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc *pd, lm_error *err)
+{
+    pd->title = dup_or_null(g->title ? g->title : "");
+    pd->abstract = dup_or_null(g->abstract ? g->abstract : "");
+    pd->mentions = calloc(doc->n_mentions ? doc->n_mentions : 1, sizeof *pd->mentions);
+    if (!pd->title || !pd->abstract || !pd->mentions)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < doc->n_mentions; i++) {
+        const lm_doc_mention *m = &doc->mentions[i];
+        if (m->type != LM_ENT_CHEMICAL && m->type != LM_ENT_DISEASE)
+            continue;
+        const char *id = m->concept_id;
+        if (id && strncmp(id, "MESH:", 5) == 0)
+            id += 5;
+        lm_pt_mention *o = &pd->mentions[pd->n_mentions++];
+        o->start = m->start;
+        o->end = m->end;
+        o->text = dup_or_null(m->text ? m->text : "");
+        o->type = dup_or_null(m->type == LM_ENT_CHEMICAL ? "Chemical" : "Disease");
+        o->id = dup_or_null(id ? id : "-1");
+        if (!o->text || !o->type || !o->id)
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    return LM_OK;
+}
+
+/* The gold Chemical and Disease spans of g as tagger output (byte offsets
+ * into doc->text), for --gold-spans. */
+static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_mentions *out,
+                             lm_error *err)
+{
+    lm_utf8_map map;
+    lm_utf8_map_init(&map);
+    lm_status st = lm_utf8_map_build(&map, doc->text, doc->text_len, err);
+    out->n = 0;
+    for (size_t i = 0; st == LM_OK && i < g->n_mentions; i++) {
+        const lm_pt_mention *m = &g->mentions[i];
+        lm_lex_type t = lm_lex_type_from_name(m->type);
+        if ((t != LM_LEX_CHEMICAL && t != LM_LEX_DISEASE) || m->start < 0 || m->end <= m->start)
+            continue;
+        size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
+        size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
+        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 <= b0)
+            continue;
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 64;
+            lm_ner_mention *v = realloc(out->v, cap * sizeof *v);
+            if (!v) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                break;
+            }
+            out->v = v;
+            out->cap = cap;
+        }
+        out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1,
+                                            t == LM_LEX_CHEMICAL ? LM_ENT_CHEMICAL
+                                                                 : LM_ENT_DISEASE,
+                                            1.0f};
+    }
+    lm_utf8_map_free(&map);
+    return st;
+}
+
 /* Relation predictions when --pred is absent: litmine's own chain over the
  * gold documents' text.  With --gold-entities the pair classifier sees the
  * gold mentions and ids (the classifier's own figure); otherwise the NER
@@ -180,7 +262,9 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
         lm_cli_error(cli, "eval cid: %s (train one with `litmine train pairs`)", err.msg);
         rc = lm_cli_exit_for(st);
     }
-    if (rc == LM_EXIT_OK && !a->gold_entities) {
+    if (rc == LM_EXIT_OK && !a->gold_entities && a->gold_spans) {
+        rc = get_lexicon(cli, a, &lex);
+    } else if (rc == LM_EXIT_OK && !a->gold_entities) {
         const char *ner_path = a->ner_model;
         if (!ner_path) {
             const char *dir = lm_config_get(cli->config, "models", "dir");
@@ -238,10 +322,13 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
             text_only.n_relations = 0;
             st = lm_pairs_doc_from_pubtator(&text_only, &doc, &err);
             if (st == LM_OK)
-                st = lm_ner_tag(ner, ns, doc.text, doc.text_len, &mentions, &err);
+                st = a->gold_spans ? gold_as_ner(g, &doc, &mentions, &err)
+                                   : lm_ner_tag(ner, ns, doc.text, doc.text_len, &mentions, &err);
             if (st == LM_OK)
                 st = lm_pairs_doc_add_ner(&doc, &mentions, lex, "MESH:", &err);
         }
+        if (st == LM_OK && a->save_pred)
+            st = copy_mentions(&doc, g, pd, &err);
         if (st == LM_OK)
             st = lm_pairs_extract(pm, ps, &doc, &res, &err);
         if (st == LM_OK)
@@ -266,6 +353,26 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
     return rc;
 }
 
+static int save_corpus(const lm_cli *cli, const char *path, const lm_pt_corpus *c)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        lm_cli_error(cli, "eval cid: %s: %s", path, strerror(errno));
+        return LM_EXIT_FAILURE;
+    }
+    lm_error err;
+    lm_status st = LM_OK;
+    for (size_t d = 0; d < c->n_docs && st == LM_OK; d++)
+        st = lm_pubtator_write(f, &c->docs[d], &err);
+    if (fclose(f) != 0 && st == LM_OK)
+        st = lm_error_set(&err, LM_ERR_IO, "%s: write failed", path);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
 static int eval_cid(const lm_cli *cli, const eval_args *a)
 {
     if (!a->gold) {
@@ -277,6 +384,8 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
     int rc = load_corpus(cli, a->gold, &gold);
     if (rc == LM_EXIT_OK)
         rc = a->pred ? load_corpus(cli, a->pred, &pred) : predict_relations(cli, a, &gold, &pred);
+    if (rc == LM_EXIT_OK && a->save_pred && !a->pred)
+        rc = save_corpus(cli, a->save_pred, &pred);
     if (rc == LM_EXIT_OK) {
         const char *rel = a->relation ? a->relation : "CID";
         const char *labels[1] = {rel};
@@ -444,7 +553,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             norm_row *r = &rows[t == LM_LEX_CHEMICAL ? 0 : t == LM_LEX_DISEASE ? 1 : 2];
             r->n++;
             lm_lexicon_match match;
-            if (!lm_lexicon_lookup_ns(lex, t, a->ns, mn->text, strlen(mn->text), &match, 1)) {
+            if (!lm_lexicon_lookup_mention(lex, t, a->ns, mn->text, strlen(mn->text), &match,
+                                           1)) {
                 r->missing++;
                 if (a->details)
                     printf("INFO\tMISS\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
@@ -501,7 +611,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {"details", no_argument, NULL, 'd'},      {"namespace", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"gold-entities", no_argument, NULL, 'G'}, {"pairs-model", required_argument, NULL, 'P'},
-        {"ner-model", required_argument, NULL, 'N'},
+        {"ner-model", required_argument, NULL, 'N'}, {"save-pred", required_argument, NULL, 'S'},
+        {"gold-spans", no_argument, NULL, 'W'},
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
@@ -522,6 +633,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         case 'G': a.gold_entities = 1; break;
         case 'P': a.pairs_model = optarg; break;
         case 'N': a.ner_model = optarg; break;
+        case 'S': a.save_pred = optarg; break;
+        case 'W': a.gold_spans = 1; break;
         case 'T':
             if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
                 lm_cli_error(cli, "eval: too many --train corpora");

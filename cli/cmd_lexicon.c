@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: litmine lexicon import KIND FILE... [--lexicon PATH] [--tax N|all] [--designations]\n"
@@ -37,7 +38,10 @@ static const char usage[] =
     "              (annotated corpus: each name keeps its most frequent id)\n"
     "build         rebuild the default lexicon from DIR (default ../shared/data):\n"
     "              BC5CDR, NCBI-disease and BioRED training annotations, human\n"
-    "              gene_info and DrugBank; --with-dev adds the development sets\n"
+    "              gene_info and DrugBank (BC5CDR's ids win disagreements; DrugBank\n"
+    "              synonyms reach the MeSH id annotated for their drug); --with-dev\n"
+    "              adds the development sets (without it their documents are also\n"
+    "              left out of the training sets that re-annotate them)\n"
     "lookup        print every candidate concept for each TEXT (--type Chemical,\n"
     "              Disease or Gene restricts the type, --namespace MESH: the ids)\n"
     "info          print the lexicon's size\n";
@@ -107,8 +111,85 @@ static int finish_and_save(const lm_cli *cli, lm_lexicon_builder *b, const char 
     return LM_EXIT_OK;
 }
 
+/* PMIDs left out of the corpora imported by build: the development sets'
+ * documents, which BioRED's training set partly re-annotates. */
+typedef struct pmid_set {
+    char **v;
+    size_t n, cap;
+} pmid_set;
+
+static void pmid_set_free(pmid_set *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static lm_status pmid_set_add_corpus(pmid_set *p, const char *path, lm_error *err)
+{
+    lm_pt_corpus c = {0};
+    lm_status st = lm_pubtator_load(path, &c, err);
+    for (size_t d = 0; st == LM_OK && d < c.n_docs; d++) {
+        if (!c.docs[d].pmid)
+            continue;
+        if (p->n == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 1024;
+            char **v = realloc(p->v, cap * sizeof *v);
+            if (!v) {
+                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                break;
+            }
+            p->v = v;
+            p->cap = cap;
+        }
+        p->v[p->n] = strdup(c.docs[d].pmid);
+        if (!p->v[p->n])
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        else
+            p->n++;
+    }
+    lm_pt_corpus_free(&c);
+    if (st == LM_OK && p->n > 1)
+        qsort(p->v, p->n, sizeof *p->v, cmp_str);
+    return st;
+}
+
+static int pmid_set_has(const pmid_set *p, const char *pmid)
+{
+    return pmid && p->n && bsearch(&pmid, p->v, p->n, sizeof *p->v, cmp_str) != NULL;
+}
+
+/* Imports an annotated corpus without the documents in skip. */
+static lm_status import_corpus_file(lm_lexicon_builder *b, const char *file, unsigned weight,
+                                    const pmid_set *skip, lm_lexicon_import_stats *s,
+                                    lm_error *err)
+{
+    lm_pt_corpus c = {0};
+    lm_status st = lm_pubtator_load(file, &c, err);
+    if (st != LM_OK)
+        return st;
+    lm_pt_corpus kept = {calloc(c.n_docs ? c.n_docs : 1, sizeof *kept.docs), 0};
+    if (!kept.docs) {
+        lm_pt_corpus_free(&c);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    for (size_t d = 0; d < c.n_docs; d++)   /* shallow copies: c owns the documents */
+        if (!skip || !pmid_set_has(skip, c.docs[d].pmid))
+            kept.docs[kept.n_docs++] = c.docs[d];
+    st = lm_lexicon_import_corpus_weighted(b, &kept, weight, s, err);
+    free(kept.docs);
+    lm_pt_corpus_free(&c);
+    return st;
+}
+
 static int import_one(const lm_cli *cli, lm_lexicon_builder *b, const char *kind,
-                      const char *file, const lex_args *a)
+                      const char *file, const lex_args *a, const pmid_set *skip)
 {
     lm_error err;
     lm_lexicon_import_stats s;
@@ -121,7 +202,10 @@ static int import_one(const lm_cli *cli, lm_lexicon_builder *b, const char *kind
     else if (strcmp(kind, "drugbank") == 0)
         st = lm_lexicon_import_drugbank(b, file, &s, &err);
     else
-        st = lm_lexicon_import_pubtator(b, file, &s, &err);
+        st = import_corpus_file(b, file,
+                                strcmp(kind, "pubtator-main") == 0 ? LM_LEX_MAIN_CORPUS_WEIGHT
+                                                                   : 1,
+                                skip, &s, &err);
     if (st != LM_OK)
         return fail(cli, st, &err);
     print_stats(cli, kind, file, &s, now() - t0);
@@ -168,7 +252,7 @@ static int cmd_import(const lm_cli *cli, const lex_args *a, int n, char **rest)
         }
     }
     for (int i = 1; i < n && rc == LM_EXIT_OK; i++)
-        rc = import_one(cli, b, kind, rest[i], a);
+        rc = import_one(cli, b, kind, rest[i], a, NULL);
     if (rc == LM_EXIT_OK)
         rc = finish_and_save(cli, b, lm_buf_cstr(&path));
     lm_lexicon_builder_free(b);
@@ -182,8 +266,8 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
         const char *kind, *file;
         int dev;
     } sources[] = {
-        {"pubtator", "bc5cdr/CDR_TrainingSet.PubTator.txt", 0},
-        {"pubtator", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", 1},
+        {"pubtator-main", "bc5cdr/CDR_TrainingSet.PubTator.txt", 0},
+        {"pubtator-main", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", 1},
         {"pubtator", "ncbi_disease/NCBItrainset_corpus.txt", 0},
         {"pubtator", "ncbi_disease/NCBIdevelopset_corpus.txt", 1},
         {"pubtator", "biored/Train.PubTator", 0},
@@ -210,6 +294,18 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
             rc = fail(cli, st, &err);
     }
     double t0 = now();
+    pmid_set dev = {0};
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == LM_EXIT_OK; i++) {
+        if (!sources[i].dev || a->with_dev)
+            continue;
+        lm_buf_reset(&file);
+        lm_status st = lm_buf_printf(&file, "%s/%s", dir, sources[i].file);
+        /* a data directory without a dev set has nothing to hold out */
+        if (st == LM_OK && access(lm_buf_cstr(&file), R_OK) == 0)
+            st = pmid_set_add_corpus(&dev, lm_buf_cstr(&file), &err);
+        if (st != LM_OK)
+            rc = fail(cli, st, &err);
+    }
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == LM_EXIT_OK; i++) {
         if (sources[i].dev && !a->with_dev)
             continue;
@@ -218,7 +314,15 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
             rc = LM_EXIT_FAILURE;
             break;
         }
-        rc = import_one(cli, b, sources[i].kind, lm_buf_cstr(&file), a);
+        rc = import_one(cli, b, sources[i].kind, lm_buf_cstr(&file), a, &dev);
+    }
+    pmid_set_free(&dev);
+    /* DrugBank synonyms reach the MeSH ids the corpora give their drugs */
+    if (rc == LM_EXIT_OK) {
+        lm_status st = lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
+                                                 LM_LEX_SCORE_VARIANT, &err);
+        if (st != LM_OK)
+            rc = fail(cli, st, &err);
     }
     if (rc == LM_EXIT_OK)
         rc = finish_and_save(cli, b, lm_buf_cstr(&out));

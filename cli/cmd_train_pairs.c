@@ -8,9 +8,20 @@
  * and "associated" heads (unless --no-biored); thresholds are tuned on the
  * BC5CDR and BioRED dev sets.  Progress goes to stderr, the report to
  * stdout.
+ *
+ * End to end the classifier meets concepts the lexicon left without an id
+ * (the normal case for drugs no training corpus annotates: no MeSH file is
+ * shipped), so unless --no-lexicon-ids the BC5CDR training documents are
+ * also fed as the lexicon sees them: each fold of 5 is normalised by a
+ * lexicon built as `litmine lexicon build` does from everything but that
+ * fold (and the dev sets' documents).  That raised end-to-end dev F1 by
+ * about one point (0.431 -> 0.442; +0.5 to +1.2 at equal thresholds, over
+ * three seeds) at an unchanged gold-entity F1.  --tune-on-train keeps the
+ * BC5CDR dev set out of the induces threshold too.
  */
 #include "lm_cli.h"
 
+#include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
 #include "../nlp/lm_pubtator.h"
 
@@ -26,7 +37,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: litmine train pairs [--data DIR] [--out FILE] [--no-biored]\n"
-            "                           [--biored-induces] [--no-stack] [--epochs N]\n"
+            "                           [--biored-induces] [--no-stack] [--no-lexicon-ids]\n"
+            "                           [--tune-on-train] [--epochs N]\n"
             "                           [--bits N]\n"
             "                           [--l2 X] [--lr X] [--seed N] [--runs N]\n"
             "\n"
@@ -40,6 +52,10 @@ static void usage(FILE *out)
             "  --no-biored        BC5CDR only (no treats/associated heads)\n"
             "  --biored-induces   also train induces on BioRED Positive_Correlation\n"
             "  --no-stack         no second stage (document-level rescoring of induces)\n"
+            "  --no-lexicon-ids   train induces on the gold ids only, not also on the ids\n"
+            "                     a held-out lexicon gives the training spans\n"
+            "  --tune-on-train    induces threshold from out-of-fold scores on the training\n"
+            "                     documents, not from the dev set (which then stays unseen)\n"
             "  --epochs N         passes over the data (default 15)\n"
             "  --runs N           average the weights of N shuffled runs (default 5)\n"
             "  --bits N           feature hash table size 2^N (default 20)\n"
@@ -86,12 +102,92 @@ static int load(const lm_cli *cli, const char *dir, const char *file, lm_pt_corp
     return LM_EXIT_OK;
 }
 
+#define LEXICON_FOLDS 5
+
+/* The documents of c outside fold `fold` (-1: none left out) and not in any
+ * skip corpus, as a shallow corpus: c keeps owning them. */
+static lm_status select_docs(const lm_pt_corpus *c, int fold, const lm_pt_corpus *const *skip,
+                             size_t n_skip, lm_pt_corpus *out, lm_error *err)
+{
+    out->n_docs = 0;
+    out->docs = calloc(c->n_docs ? c->n_docs : 1, sizeof *out->docs);
+    if (!out->docs)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < c->n_docs; d++) {
+        if (fold >= 0 && (int)(d % LEXICON_FOLDS) == fold)
+            continue;
+        int held_out = 0;
+        for (size_t k = 0; k < n_skip && !held_out; k++)
+            for (size_t e = 0; skip[k] && e < skip[k]->n_docs && !held_out; e++)
+                held_out = c->docs[d].pmid && skip[k]->docs[e].pmid &&
+                           strcmp(c->docs[d].pmid, skip[k]->docs[e].pmid) == 0;
+        if (!held_out)
+            out->docs[out->n_docs++] = c->docs[d];
+    }
+    return LM_OK;
+}
+
+/* The lexicon `litmine lexicon build` makes (without genes), from BC5CDR
+ * train without fold `fold` and the other corpora without the dev sets'
+ * documents. */
+static lm_status fold_lexicon(const char *data, const lm_pt_corpus *cid_tr, int fold,
+                              const lm_pt_corpus *ncbi_tr, const lm_pt_corpus *bio_tr,
+                              const lm_pt_corpus *const *dev, size_t n_dev, lm_lexicon **out,
+                              lm_error *err)
+{
+    lm_lexicon_builder *b = NULL;
+    lm_status st = lm_lexicon_builder_init(&b, err);
+    const lm_pt_corpus *src[3] = {cid_tr, ncbi_tr, bio_tr};
+    for (int i = 0; i < 3 && st == LM_OK; i++) {
+        lm_pt_corpus part = {0};
+        st = select_docs(src[i], i == 0 ? fold : -1, dev, n_dev, &part, err);
+        if (st == LM_OK)
+            st = lm_lexicon_import_corpus_weighted(
+                b, &part, i == 0 ? LM_LEX_MAIN_CORPUS_WEIGHT : 1, NULL, err);
+        free(part.docs);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lexicons/drugbank_vocabulary.csv", data);
+    if (st == LM_OK)
+        st = lm_lexicon_import_drugbank(b, path, NULL, err);
+    if (st == LM_OK)
+        st = lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
+                                       LM_LEX_SCORE_VARIANT, err);
+    if (st == LM_OK)
+        st = lm_lexicon_builder_finish(b, out, err);
+    lm_lexicon_builder_free(b);
+    return st;
+}
+
+/* cid_tr's documents, each fold normalised by a lexicon built without it. */
+static lm_status lexicon_ids(const char *data, const lm_pt_corpus *cid_tr,
+                             const lm_pt_corpus *ncbi_tr, const lm_pt_corpus *bio_tr,
+                             const lm_pt_corpus *const *dev, size_t n_dev, lm_pt_corpus *out,
+                             lm_error *err)
+{
+    out->n_docs = cid_tr->n_docs;
+    out->docs = calloc(cid_tr->n_docs ? cid_tr->n_docs : 1, sizeof *out->docs);
+    if (!out->docs)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < out->n_docs; d++)
+        lm_pt_doc_init(&out->docs[d]);
+    lm_status st = LM_OK;
+    for (int f = 0; f < LEXICON_FOLDS && st == LM_OK; f++) {
+        lm_lexicon *lex = NULL;
+        st = fold_lexicon(data, cid_tr, f, ncbi_tr, bio_tr, dev, n_dev, &lex, err);
+        for (size_t d = (size_t)f; st == LM_OK && d < cid_tr->n_docs; d += LEXICON_FOLDS)
+            st = lm_pairs_renormalize(&cid_tr->docs[d], lex, "MESH:", &out->docs[d], err);
+        lm_lexicon_free(lex);
+    }
+    return st;
+}
+
 int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
 {
     lm_pairs_train_opts o;
     lm_pairs_train_opts_default(&o);
     const char *data = "../shared/data", *out = NULL;
-    int biored = 1;
+    int biored = 1, lex_ids = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -105,6 +201,10 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             o.biored_induces = 1;
         } else if (strcmp(a, "--no-stack") == 0) {
             o.stack = 0;
+        } else if (strcmp(a, "--no-lexicon-ids") == 0) {
+            lex_ids = 0;
+        } else if (strcmp(a, "--tune-on-train") == 0) {
+            o.tune_on_train = 1;
         } else if (!v) {
             lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", a);
             usage(stderr);
@@ -159,6 +259,32 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         rc = load(cli, data, "biored/Train.PubTator", &bio_tr);
     if (rc == LM_EXIT_OK && biored)
         rc = load(cli, data, "biored/Dev.PubTator", &bio_dev);
+    lm_pt_corpus cid_lex = {0};
+    if (rc == LM_EXIT_OK && lex_ids) {
+        lm_pt_corpus ncbi_tr = {0}, ncbi_dev = {0}, bio_tr2 = {0}, bio_dev2 = {0};
+        rc = load(cli, data, "ncbi_disease/NCBItrainset_corpus.txt", &ncbi_tr);
+        if (rc == LM_EXIT_OK)
+            rc = load(cli, data, "ncbi_disease/NCBIdevelopset_corpus.txt", &ncbi_dev);
+        if (rc == LM_EXIT_OK && !biored)
+            rc = load(cli, data, "biored/Train.PubTator", &bio_tr2);
+        if (rc == LM_EXIT_OK && !biored)
+            rc = load(cli, data, "biored/Dev.PubTator", &bio_dev2);
+        if (rc == LM_EXIT_OK) {
+            const lm_pt_corpus *dev[3] = {&cid_dev, &ncbi_dev, biored ? &bio_dev : &bio_dev2};
+            lm_error err;
+            log_line(cli, "pairs: normalising the training spans with held-out lexicons");
+            lm_status st = lexicon_ids(data, &cid_tr, &ncbi_tr, biored ? &bio_tr : &bio_tr2,
+                                       dev, 3, &cid_lex, &err);
+            if (st != LM_OK) {
+                lm_cli_error(cli, "train pairs: %s", err.msg);
+                rc = lm_cli_exit_for(st);
+            }
+        }
+        lm_pt_corpus_free(&ncbi_tr);
+        lm_pt_corpus_free(&ncbi_dev);
+        lm_pt_corpus_free(&bio_tr2);
+        lm_pt_corpus_free(&bio_dev2);
+    }
 
     lm_pairs_model *m = NULL;
     lm_error err;
@@ -166,7 +292,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_buf_init(&path);
     if (rc == LM_EXIT_OK) {
         lm_pairs_train_data d = {&cid_tr, &cid_dev, biored ? &bio_tr : NULL,
-                                 biored ? &bio_dev : NULL};
+                                 biored ? &bio_dev : NULL, lex_ids ? &cid_lex : NULL};
         lm_status st = lm_pairs_train(&d, &o, &m, &err);
         if (st == LM_OK && !out)
             st = lm_pairs_default_path(cli->config, &path, &err);
@@ -198,6 +324,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     }
     lm_buf_free(&path);
     lm_pairs_model_free(m);
+    lm_pt_corpus_free(&cid_lex);
     lm_pt_corpus_free(&cid_tr);
     lm_pt_corpus_free(&cid_dev);
     lm_pt_corpus_free(&bio_tr);

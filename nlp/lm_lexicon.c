@@ -14,6 +14,11 @@
  * summed counts), then the ambiguity rules apply per (name, type) group:
  * corpus names keep only their most frequent id, and a gene name that is
  * somebody's official symbol drops the genes for which it is only a synonym.
+ * Before finish, a bridge may copy one vocabulary's names onto another's ids
+ * through the names they share (DrugBank synonyms onto MeSH ids).
+ *
+ * Mention lookup (lm_lexicon_lookup_mention) adds word-level rewrites on
+ * top of the key search, for text known to be one tagged mention.
  *
  * File.  40-byte header — magic "LMLEX\0\r\n", version, flags, raw and
  * stored payload sizes, CRC-32 of the stored payload and of the header —
@@ -592,6 +597,76 @@ static int cmp_bentry(const void *pa, const void *pb)
     if (a->type != b->type)
         return a->type < b->type ? -1 : 1;
     return a->concept < b->concept ? -1 : a->concept > b->concept;
+}
+
+/* Shortest name that may bridge two vocabularies. */
+#define BRIDGE_MIN_KEY 5
+
+static int has_ns(const char *id, const char *ns)
+{
+    return strncmp(id, ns, strlen(ns)) == 0;
+}
+
+lm_status lm_lexicon_builder_bridge(lm_lexicon_builder *b, lm_lex_type type, const char *from_ns,
+                                    const char *to_ns, double score, lm_error *err)
+{
+    size_t n = b->n_entries;
+    b_entry *ents = malloc((n ? n : 1) * sizeof *ents);
+    /* per concept: the bridged concept + 1 (0 none, UINT32_MAX conflict) */
+    uint32_t *to = calloc(b->n_concepts ? b->n_concepts : 1, sizeof *to);
+    if (!ents || !to) {
+        free(ents);
+        free(to);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    if (n)
+        memcpy(ents, b->entries, n * sizeof *ents);
+    if (n > 1)
+        lm_qsort(ents, n, sizeof *ents, cmp_bentry);
+    for (size_t g = 0; g < n;) {
+        size_t h = g;
+        while (h < n && strcmp(ents[h].key, ents[g].key) == 0 && ents[h].type == ents[g].type)
+            h++;
+        /* "cp", "tg": short names mean too many things to bridge */
+        if (ents[g].type == (uint8_t)type && strlen(ents[g].key) >= BRIDGE_MIN_KEY) {
+            /* the name's corpus id in to_ns: the most annotated one */
+            size_t best = SIZE_MAX;
+            uint32_t best_count = 0;
+            for (size_t i = g; i < h; i++) {
+                if (!(ents[i].flags & LM_LEX_CORPUS) ||
+                    !has_ns(b->concepts[ents[i].concept].id, to_ns))
+                    continue;
+                /* duplicates of one concept are adjacent: sum their counts */
+                uint32_t c = 0;
+                for (size_t j = i; j < h && ents[j].concept == ents[i].concept; j++)
+                    if (ents[j].flags & LM_LEX_CORPUS)
+                        c += ents[j].count;
+                if (best == SIZE_MAX || c > best_count) {
+                    best = i;
+                    best_count = c;
+                }
+            }
+            for (size_t i = g; best != SIZE_MAX && i < h; i++) {
+                uint32_t f = ents[i].concept;
+                if (!has_ns(b->concepts[f].id, from_ns))
+                    continue;
+                uint32_t want = ents[best].concept + 1;
+                to[f] = to[f] == 0 || to[f] == want ? want : UINT32_MAX;
+            }
+        }
+        g = h;
+    }
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < n && st == LM_OK; i++) {
+        uint32_t t = to[ents[i].concept];
+        if (ents[i].type != (uint8_t)type || t == 0 || t == UINT32_MAX)
+            continue;
+        st = add_key(b, type, ents[i].key, strlen(ents[i].key), t - 1, LM_LEX_SYNONYM, score, 1,
+                     err);
+    }
+    free(ents);
+    free(to);
+    return st;
 }
 
 /* Orders ids "naturally": shorter first, so NCBIGene:9 < NCBIGene:10. */
@@ -1188,4 +1263,163 @@ int lm_lexicon_lookup(const lm_lexicon *lex, lm_lex_type type, const char *text,
                       lm_lexicon_match *out)
 {
     return lm_lexicon_lookup_ns(lex, type, NULL, text, len, out, 1) == 1;
+}
+
+/* ---- mention lookup: word-level rewrites ---- */
+
+/* Words dropped from a chemical's name when the rest is known: salt and
+ * formulation words ("netilmicin sulfate" is annotated as netilmicin). */
+static const char *const salt_words[] = {
+    "hydrochloride", "hcl", "dihydrochloride", "sulfate", "sulphate", "sodium", "potassium",
+    "maleate", "mesylate", "citrate", "tartrate", "fumarate", "succinate", "besylate",
+    "bromide", "hydrobromide", "acetate", "phosphate", "nitrate", "calcium", "magnesium",
+    "disodium", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "salt", "salts",
+    "base", "injection", "tablets", "oral", "intravenous", "iv", NULL};
+
+/* One-word synonyms (mostly organ adjectives and nouns) swapped in a
+ * disease name; each pair is tried both ways. */
+static const char *const word_syn[][2] = {
+    {"cardiac", "heart"},     {"myocardial", "cardiac"}, {"myocardial", "heart"},
+    {"renal", "kidney"},      {"hepatic", "liver"},      {"muscular", "muscle"},
+    {"neuronal", "neuron"},   {"pulmonary", "lung"},     {"gastric", "stomach"},
+    {"cerebral", "brain"},    {"ocular", "eye"},         {"visual", "vision"},
+    {"auditory", "hearing"},  {"cutaneous", "skin"},
+    {"dermal", "skin"},       {"bone", "osseous"},       {"vascular", "vessel"},
+    {"tumors", "neoplasms"},  {"tumor", "neoplasm"},     {"cancer", "neoplasm"},
+    {"cancers", "neoplasms"}, {"carcinoma", "cancer"},   {"seizure", "convulsion"},
+    {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
+};
+
+#define MW_MAX 24
+
+typedef struct mwords {
+    const char *s[MW_MAX];
+    size_t n[MW_MAX];
+    size_t count;
+} mwords;
+
+static int word_is(const char *w, size_t n, const char *lit)
+{
+    return strlen(lit) == n && strncasecmp(w, lit, n) == 0;
+}
+
+static int word_in_list(const char *w, size_t n, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (word_is(w, n, list[i]))
+            return 1;
+    return 0;
+}
+
+/* Splits text into words at spaces and commas.  Returns 0 when the text
+ * has too many words. */
+static int split_words(const char *text, size_t len, mwords *w)
+{
+    w->count = 0;
+    size_t i = 0;
+    while (i < len) {
+        if (text[i] == ' ' || text[i] == ',' || text[i] == '\t') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && text[j] != ' ' && text[j] != ',' && text[j] != '\t')
+            j++;
+        if (w->count == MW_MAX)
+            return 0;
+        w->s[w->count] = text + i;
+        w->n[w->count] = j - i;
+        w->count++;
+        i = j;
+    }
+    return 1;
+}
+
+/* Writes the words of w space-separated, word rep replaced by rep_with
+ * (none when rep >= count). */
+static size_t join_words(const mwords *w, size_t rep, const char *rep_with, char *out,
+                         size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < w->count; i++) {
+        const char *s = i == rep ? rep_with : w->s[i];
+        size_t n = i == rep ? strlen(rep_with) : w->n[i];
+        if (o + n + 2 > cap)
+            return 0;
+        if (o)
+            out[o++] = ' ';
+        memcpy(out + o, s, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static long find_text(const lm_lexicon *lex, lm_lex_type type, const char *ns, const char *text,
+                      size_t len)
+{
+    char key[LM_LEXICON_KEY_MAX];
+    size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
+    int variant;
+    return n ? find_form(lex, type, ns, key, n, &variant) : -1;
+}
+
+/* Key index of the first rewrite of text that the lexicon knows, -1 if
+ * none: for chemicals, salt and formulation words dropped; for diseases,
+ * one organ word swapped for its synonym. */
+static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                         const char *text, size_t len)
+{
+    mwords w;
+    char buf[LM_LEXICON_KEY_MAX];
+    if (!split_words(text, len, &w) || w.count == 0)
+        return -1;
+    long ki;
+    size_t n;
+    if (type != LM_LEX_DISEASE) {
+        mwords k = {.count = 0};
+        for (size_t i = 0; i < w.count; i++)
+            if (!word_in_list(w.s[i], w.n[i], salt_words)) {
+                k.s[k.count] = w.s[i];
+                k.n[k.count++] = w.n[i];
+            }
+        if (k.count && k.count < w.count &&
+            (n = join_words(&k, SIZE_MAX, NULL, buf, sizeof buf)) &&
+            (ki = find_text(lex, type, ns, buf, n)) >= 0)
+            return ki;
+    }
+    if (type == LM_LEX_CHEMICAL)
+        return -1;
+    for (size_t i = 0; i < w.count; i++)
+        for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
+            for (int dir = 0; dir < 2; dir++)
+                if (word_is(w.s[i], w.n[i], word_syn[s][dir]) &&
+                    (n = join_words(&w, i, word_syn[s][!dir], buf, sizeof buf)) &&
+                    (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                    return ki;
+    return -1;
+}
+
+size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                                 const char *text, size_t len, lm_lexicon_match *out,
+                                 size_t max)
+{
+    size_t got = lm_lexicon_lookup_ns(lex, type, ns, text, len, out, max);
+    if (got || !lex || max == 0)
+        return got;
+    if (ns && !*ns)
+        ns = NULL;
+    long ki = find_rewrite(lex, type, ns, text, len);
+    if (ki < 0)
+        return 0;
+    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1] && got < max; e++) {
+        const lex_entry *x = &lex->entries[e];
+        if (!entry_ok(lex, x, type, ns))
+            continue;
+        int cand = 0;
+        for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
+            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
+        fill_match(lex, x, 2, cand, &out[got++]);
+    }
+    return got;
 }

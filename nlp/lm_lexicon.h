@@ -16,7 +16,8 @@
  * spellings mapped to American ("tumour", "anaemia", "oedema"), the Roman
  * numerals II..IX (and I after type/class/grade/stage/phase/factor) written
  * as digits, and a possessive "'s" dropped.  Lookup tries the exact normal
- * form, then singular/plural variants of the last word.
+ * form, then singular/plural variants of the last word; the lookup for a
+ * tagged mention then also tries a few word-level rewrites.
  *
  * Ambiguity: several concepts may share a name.  Entries carry a score set
  * by their source (corpus annotation > preferred name > synonym); a lookup
@@ -102,6 +103,14 @@ unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const cha
 /* Copies every entry of an existing lexicon (to extend a saved file). */
 lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon *lex,
                                          lm_error *err);
+/* Bridges two vocabularies of one type through shared names: every name of
+ * a concept whose id starts with from_ns ("DRUGBANK:") is added to the
+ * concept of to_ns ("MESH:") that corpus annotations give one of its names,
+ * when all its annotated names agree, as a synonym of the given score.  So
+ * DrugBank's synonyms of a drug reach the MeSH id the training corpora use
+ * for one of them, which matters where only MeSH ids are scored. */
+lm_status lm_lexicon_builder_bridge(lm_lexicon_builder *b, lm_lex_type type, const char *from_ns,
+                                    const char *to_ns, double score, lm_error *err);
 /* Builds the immutable lexicon; b stays valid and may be freed. */
 lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err);
 
@@ -139,6 +148,14 @@ lm_status lm_lexicon_import_corpus(lm_lexicon_builder *b, const lm_pt_corpus *c,
                                    lm_lexicon_import_stats *stats, lm_error *err);
 lm_status lm_lexicon_import_pubtator(lm_lexicon_builder *b, const char *path,
                                      lm_lexicon_import_stats *stats, lm_error *err);
+/* lm_lexicon_import_corpus with every annotation counted weight times: the
+ * corpus whose ids are scored (BC5CDR, MeSH as of its release; weight
+ * LM_LEX_MAIN_CORPUS_WEIGHT) then wins a name that other corpora annotate
+ * with a newer or different id. */
+#define LM_LEX_MAIN_CORPUS_WEIGHT 100
+lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_corpus *c,
+                                            unsigned weight, lm_lexicon_import_stats *stats,
+                                            lm_error *err);
 
 /* ---- files ---- */
 
@@ -165,7 +182,8 @@ typedef struct lm_lexicon_match {
     unsigned flags;
     unsigned count;       /* corpus annotations behind the entry */
     int n_candidates;     /* concepts of this type (and namespace) under the name */
-    int variant;          /* 0 exact normal form, 1 singular/plural variant */
+    int variant;          /* 0 exact normal form, 1 singular/plural variant,
+                             2 word-level rewrite (lm_lexicon_lookup_mention) */
 } lm_lexicon_match;
 
 /* Best concept for a mention of the given type (LM_LEX_ANY: any type).
@@ -182,6 +200,18 @@ size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char
  * which costs a concept-level FN instead of an FN plus an FP. */
 size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
                             const char *text, size_t len, lm_lexicon_match *out, size_t max);
+
+/* Lookup for a tagged mention: lm_lexicon_lookup_ns, and when that finds
+ * nothing, word-level rewrites of the text, first known one wins: for
+ * chemicals, salt and formulation words dropped ("bupropion HCl",
+ * "netilmicin sulfate"); for diseases, one word swapped for its synonym
+ * ("cardiac failure" = "heart failure", "muscle rigidity" = "muscular
+ * rigidity").  Matches through a rewrite have variant 2.  Free-text search
+ * should keep to lm_lexicon_lookup: the rewrites assume the text is one
+ * mention. */
+size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                                 const char *text, size_t len, lm_lexicon_match *out,
+                                 size_t max);
 
 typedef struct lm_lexicon_info {
     size_t n_concepts, n_names, n_entries;

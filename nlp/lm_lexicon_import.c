@@ -386,7 +386,20 @@ static int is_blank_value(const char *s, size_t n)
     return n == 0 || (n == 1 && s[0] == '-');
 }
 
-/* Adds every |-separated part of s[0..n). */
+/* "(-)-bupivacaine" is levobupivacaine, but its normal form drops the sign
+ * and would equal bupivacaine's: such synonyms are left out. */
+static int optical_prefix(const char *s, size_t n)
+{
+    static const char *const signs[] = {"(-)", "(+)", "(\xc2\xb1)", "(+/-)", "(+-)", "(-/+)"};
+    for (size_t i = 0; i < sizeof signs / sizeof signs[0]; i++) {
+        size_t k = strlen(signs[i]);
+        if (n > k && memcmp(s, signs[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds every |-separated part of s[0..n), except optical isomers' names. */
 static lm_status add_parts(lm_lexicon_builder *b, lm_lex_type type, const char *id,
                            const char *s, size_t n, unsigned flags, double score,
                            lm_lexicon_import_stats *stats, lm_error *err)
@@ -401,7 +414,7 @@ static lm_status add_parts(lm_lexicon_builder *b, lm_lex_type type, const char *
             a++;
         while (z > a && s[z - 1] == ' ')
             z--;
-        if (!is_blank_value(s + a, z - a)) {
+        if (!is_blank_value(s + a, z - a) && !optical_prefix(s + a, z - a)) {
             lm_status st = lm_lexicon_builder_add(b, type, id, s + a, z - a, flags, score, 1, err);
             if (st != LM_OK)
                 return st;
@@ -700,6 +713,13 @@ lm_status lm_lexicon_import_drugbank(lm_lexicon_builder *b, const char *path,
 lm_status lm_lexicon_import_corpus(lm_lexicon_builder *b, const lm_pt_corpus *c,
                                    lm_lexicon_import_stats *stats, lm_error *err)
 {
+    return lm_lexicon_import_corpus_weighted(b, c, 1, stats, err);
+}
+
+lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_corpus *c,
+                                            unsigned weight, lm_lexicon_import_stats *stats,
+                                            lm_error *err)
+{
     lm_lexicon_import_stats dummy;
     if (!stats)
         stats = &dummy;
@@ -718,7 +738,8 @@ lm_status lm_lexicon_import_corpus(lm_lexicon_builder *b, const lm_pt_corpus *c,
                 continue;
             }
             st = lm_lexicon_builder_add(b, t, lm_buf_cstr(&id), mn->text, strlen(mn->text),
-                                        LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1, err);
+                                        LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, weight ? weight : 1,
+                                        err);
             stats->names++;
         }
     }

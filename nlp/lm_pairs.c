@@ -1772,7 +1772,7 @@ static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *n
                              const char *text, size_t len)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_ns(lex, lex_type_of(t), ns, text, len, &m, 1))
+    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text, len, &m, 1))
         return NULL;
     return m.id;
 }
@@ -1831,8 +1831,10 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
         items[n++] = (ner_item){m->start, m->end, m->type, m->score,
                                 lookup_id(lex, m->type, ns, text + m->start, m->end - m->start)};
     }
-    /* Abbreviations: a short form inherits the id of its long form (found
-     * as a mention of the same span, else looked up), and uses of a short
+    /* Abbreviations: a short form takes the id of its long form (found as
+     * a mention of the same span, else looked up) — the document's own
+     * definition beats the lexicon's reading of a short form ("CP" is
+     * cyclophosphamide here, captopril elsewhere) — and uses of a short
      * form the tagger missed become mentions of the long form's type. */
     for (size_t a = 0; st == LM_OK && a < ab.n; a++) {
         const lm_abbrev *d = &ab.v[a];
@@ -1867,7 +1869,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             for (size_t i = 0; i < n; i++) {
                 if (items[i].start < ue && us < items[i].end && items[i].type == t) {
                     covered = 1;
-                    if (!items[i].id && items[i].start == us && items[i].end == ue)
+                    if ((!items[i].id || id) && items[i].start == us && items[i].end == ue)
                         items[i].id = id;
                 }
             }
@@ -1900,5 +1902,94 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
     lm_abbrev_uses_free(&uses);
     lm_abbrevs_free(&ab);
     lm_utf8_map_free(&map);
+    return st;
+}
+
+/* ---- gold spans, lexicon ids ------------------------------------------ */
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static lm_status copy_relations(const lm_pt_doc *from, lm_pt_doc *to, lm_error *err)
+{
+    if (!from->n_relations)
+        return LM_OK;
+    to->relations = calloc(from->n_relations, sizeof *to->relations);
+    if (!to->relations)
+        return nomem(err);
+    for (size_t i = 0; i < from->n_relations; i++) {
+        const lm_pt_relation *r = &from->relations[i];
+        lm_pt_relation *o = &to->relations[to->n_relations++];
+        o->type = dup_or_empty(r->type);
+        o->id1 = dup_or_empty(r->id1);
+        o->id2 = dup_or_empty(r->id2);
+        if (!o->type || !o->id1 || !o->id2)
+            return nomem(err);
+    }
+    return LM_OK;
+}
+
+lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, const char *ns,
+                               lm_pt_doc *out, lm_error *err)
+{
+    lm_pt_doc_init(out);
+    lm_pt_doc text_only = *gold;   /* shallow: only its text is read */
+    text_only.n_mentions = 0;
+    text_only.n_relations = 0;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_ner_mentions spans;
+    lm_ner_mentions_init(&spans);
+    lm_utf8_map map;
+    lm_utf8_map_init(&map);
+    lm_status st = lm_pairs_doc_from_pubtator(&text_only, &doc, err);
+    if (st == LM_OK)
+        st = lm_utf8_map_build(&map, doc.text, doc.text_len, err);
+    for (size_t i = 0; st == LM_OK && i < gold->n_mentions; i++) {
+        const lm_pt_mention *m = &gold->mentions[i];
+        lm_ent_type t = lm_ent_type_parse(m->type);
+        if ((t != LM_ENT_CHEMICAL && t != LM_ENT_DISEASE) || m->start < 0 || m->end <= m->start)
+            continue;
+        size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
+        size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
+        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 <= b0)
+            continue;
+        if (grow((void **)&spans.v, &spans.cap, spans.n + 1, sizeof *spans.v) != 0) {
+            st = nomem(err);
+            break;
+        }
+        spans.v[spans.n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
+    }
+    if (st == LM_OK)
+        st = lm_pairs_doc_add_ner(&doc, &spans, lex, ns, err);
+    if (st == LM_OK) {
+        out->pmid = dup_or_empty(gold->pmid);
+        out->title = dup_or_empty(gold->title);
+        out->abstract = dup_or_empty(gold->abstract);
+        out->text = dup_or_empty(gold->text);
+        out->mentions = calloc(doc.n_mentions ? doc.n_mentions : 1, sizeof *out->mentions);
+        if (!out->pmid || !out->title || !out->abstract || !out->text || !out->mentions)
+            st = nomem(err);
+    }
+    for (size_t i = 0; st == LM_OK && i < doc.n_mentions; i++) {
+        const lm_doc_mention *m = &doc.mentions[i];
+        lm_pt_mention *o = &out->mentions[out->n_mentions++];
+        o->start = m->start;
+        o->end = m->end;
+        o->text = dup_or_empty(m->text);
+        o->type = dup_or_empty(m->type == LM_ENT_CHEMICAL ? "Chemical" : "Disease");
+        o->id = dup_or_empty(m->concept_id ? m->concept_id : "-1");
+        if (!o->text || !o->type || !o->id)
+            st = nomem(err);
+    }
+    if (st == LM_OK)
+        st = copy_relations(gold, out, err);
+    if (st != LM_OK)
+        lm_pt_doc_free(out);
+    lm_ner_mentions_free(&spans);
+    lm_utf8_map_free(&map);
+    lm_doc_free(&doc);
     return st;
 }

@@ -145,13 +145,23 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
 
 /* Adds a tagger's chemical and disease mentions (byte spans into doc->text;
  * other types skipped) to doc, normalised with lex (may be NULL) restricted
- * to namespace ns ("MESH:" for BC5CDR; NULL = any).  Abbreviations
- * (lm_abbrev) propagate: a short form the lexicon does not know takes the
- * id of its long form's mention, and uses of a short form the tagger missed
- * become mentions of the long form's type and id.  When doc has no
+ * to namespace ns ("MESH:" for BC5CDR; NULL = any) through
+ * lm_lexicon_lookup_mention.  Abbreviations (lm_abbrev) propagate: a short
+ * form takes the id of its long form's mention when that has one (else
+ * keeps the lexicon's), and uses of a short form the tagger missed become
+ * mentions of the long form's type and id.  When doc has no
  * sentences they are split first, so mentions get sentence numbers. */
 lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
                                const char *ns, lm_error *err);
+
+/* The document gold as the pipeline would see it with a perfect tagger:
+ * its Chemical and Disease spans normalised by lm_pairs_doc_add_ner with lex
+ * and ns (ids "MESH:...", "-1" when none; abbreviation uses the spans miss
+ * added), other mentions dropped, text and relations copied.  Used to train
+ * the pair classifier on the ids it meets end to end, and by `litmine eval
+ * cid --gold-spans`.  out is initialised here; lm_pt_doc_free releases it. */
+lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, const char *ns,
+                               lm_pt_doc *out, lm_error *err);
 
 /* Appends the predicted relations of result to pt as PubTator relation
  * lines of type rel_type (e.g. "CID") for pairs labelled label, with ids
@@ -171,6 +181,8 @@ typedef struct lm_pairs_train_opts {
     int runs;                 /* weights averaged over this many orders (default 5) */
     int stack;                /* second-stage induces head (default 1) */
     int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
+    int tune_on_train;        /* induces threshold and floor from out-of-fold scores
+                                 on cid_train, not cid_dev */
     int verbose;              /* progress lines through log */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
@@ -189,6 +201,11 @@ typedef struct lm_pairs_train_data {
     const lm_pt_corpus *cid_dev;
     const lm_pt_corpus *biored_train;
     const lm_pt_corpus *biored_dev;
+    /* Optional: cid_train's documents again, in the same order, with the
+     * ids a lexicon that never saw them gives their spans
+     * (lm_pairs_renormalize); "induces" also learns from them, so that it
+     * fits the concepts left without an id end to end. */
+    const lm_pt_corpus *cid_train_lexicon;
 } lm_pairs_train_data;
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,

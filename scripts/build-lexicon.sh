@@ -5,10 +5,13 @@
 #   scripts/build-lexicon.sh [LITMINE [DATA_DIR [OUT]]]
 #
 # Sources: the training annotations of BC5CDR, NCBI-disease and BioRED
-# (each name keeps its most frequent id), NCBI gene_info (human) and the
-# DrugBank open vocabulary.  The development sets are left out so that
-# stages tuned on them are measured honestly; LEXICON_WITH_DEV=1 adds them
-# (for a final model).  No MeSH XML is shipped in ../shared/data; users who
+# (each name keeps its most frequent id, BC5CDR's counting most), NCBI
+# gene_info (human) and the DrugBank open vocabulary (whose synonyms also
+# reach the MeSH id the corpora give one of the drug's names).  The
+# development sets are left out, and so are their documents where another
+# corpus's training set re-annotates them (BioRED holds BC5CDR dev
+# abstracts), so that stages tuned on them are measured honestly;
+# LEXICON_WITH_DEV=1 adds them (for a final model).  No MeSH XML is shipped in ../shared/data; users who
 # have desc20XX.xml / supp20XX.xml add them with
 #   litmine lexicon import mesh desc2024.xml supp2024.xml
 set -eu

@@ -6,9 +6,13 @@
 #
 #   scripts/train-pairs.sh [LITMINE [DATA_DIR [OUT]]]
 #
-# Corpora: BC5CDR train (CID -> "induces"), BioRED train ("treats" from
+# Corpora: BC5CDR train (CID -> "induces"; also as the lexicon sees it, each
+# fold normalised by a lexicon built without it, so the classifier fits the
+# concepts left without a MeSH id end to end), BioRED train ("treats" from
 # Negative_Correlation, "associated" from any chemical-disease relation);
-# thresholds are tuned on the BC5CDR and BioRED dev sets.  BioRED's
+# thresholds are tuned on the BC5CDR and BioRED dev sets (`litmine train
+# pairs --tune-on-train` tunes "induces" on training folds instead, with the
+# same end-to-end dev F1).  BioRED's
 # Positive_Correlation pairs are not added to "induces" by default: BioRED
 # re-annotates abstracts that BC5CDR also holds, possibly from its test set
 # (PAIRS_BIORED_INDUCES=1 adds them; +0.5-1 F1 on dev).  Training is

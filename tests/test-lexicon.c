@@ -1,8 +1,9 @@
 /*
  * Tests for lm_lexicon: the normal form, id qualification, each importer
  * on the hand-written fixtures in tests/fixtures/lexicon (exact ids, names,
- * types, skipped records), the ambiguity rules, save/load round trip,
- * corruption detection, concurrent read-only lookups, and — when
+ * types, skipped records), the ambiguity rules, mention lookup with
+ * word-level rewrites, DrugBank-to-MeSH bridging, weighted corpora,
+ * save/load round trip, corruption detection, concurrent read-only lookups, and — when
  * ../shared/data exists — real lookups against gene_info, DrugBank and the
  * BC5CDR training annotations.
  */
@@ -378,6 +379,161 @@ static void test_corpus_rule(void)
     lm_lexicon_free(lex);
 }
 
+/* The best id of lm_lexicon_lookup_mention restricted to ns, or "" */
+static const char *mention_id(const lm_lexicon *lex, lm_lex_type t, const char *ns,
+                              const char *text, int *variant)
+{
+    static char id[128];
+    lm_lexicon_match m;
+    id[0] = '\0';
+    if (lm_lexicon_lookup_mention(lex, t, ns, text, strlen(text), &m, 1) == 1) {
+        snprintf(id, sizeof id, "%s", m.id);
+        if (variant)
+            *variant = m.variant;
+    }
+    return id;
+}
+
+static void test_lookup_mention(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        lm_lex_type t;
+        const char *id, *name;
+    } names[] = {
+        {LM_LEX_DISEASE, "MESH:D006333", "heart failure"},
+        {LM_LEX_DISEASE, "MESH:D009127", "muscular rigidity"},
+        {LM_LEX_DISEASE, "MESH:D012640", "convulsions"},
+        {LM_LEX_CHEMICAL, "MESH:D016642", "bupropion"},
+        {LM_LEX_CHEMICAL, "MESH:D012965", "sodium chloride"},
+        {LM_LEX_CHEMICAL, "DRUGBANK:DB00363", "clozapine"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
+                                        strlen(names[i].name), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    int v = -1;
+    /* exact forms come first, with their own variant number */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, "MESH:", "Heart failures", &v), "MESH:D006333");
+    LM_CHECK_INT(v, 1);
+    /* one word swapped for its synonym, both ways */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, "MESH:", "cardiac failure", &v),
+                 "MESH:D006333");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "muscle rigidity", NULL), "MESH:D009127");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "seizures", NULL), "MESH:D012640");
+    /* salt words dropped from chemicals only, never down to nothing */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium chloride", &v), "MESH:D012965");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "bupropion HCl", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "cardiac failure", NULL), "");
+    /* rewrites keep to the namespace */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "clozapine maleate", NULL),
+                 "DRUGBANK:DB00363");
+    /* plain lookups are untouched */
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "cardiac failure", 15, &m) == 0);
+    lm_lexicon_free(lex);
+}
+
+static void test_bridge(void)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/bridge.csv", lm_test_tmpdir());
+    write_file(p, "DrugBank ID,Accession Numbers,Common name,CAS,UNII,Synonyms,Standard InChI Key\n"
+                  "DB00599,,Thiopental,,,Thiopentone | Pentothal,\n"
+                  "DB01197,,Captopril,,,CP | Captoprilum,\n"
+                  "DB01002,,Levobupivacaine,,,(-)-bupivacaine | (S)-bupivacaine,\n"
+                  "DB00001,,Mixtum,,,alphaname | betaname,\n");
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+    } corpus[] = {
+        {"MESH:D013874", "thiopentone"},
+        {"MESH:D003520", "CP"},          /* cyclophosphamide: too short to bridge */
+        {"MESH:D002045", "bupivacaine"},
+        {"MESH:D000001", "alphaname"},   /* two ids for one drug: no bridge */
+        {"MESH:D000002", "betaname"},
+    };
+    for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, corpus[i].id, corpus[i].name,
+                                        strlen(corpus[i].name), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
+                                       LM_LEX_SCORE_VARIANT, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    lm_lexicon_match m[4];
+    /* DrugBank's other names of the drug reach the corpus's MeSH id */
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "Pentothal", 9, m, 4), 1);
+    LM_CHECK_STR(m[0].id, "MESH:D013874");
+    LM_CHECK(near(m[0].score, LM_LEX_SCORE_VARIANT) && !(m[0].flags & LM_LEX_CORPUS));
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "thiopental", NULL), "MESH:D013874");
+    /* without a namespace DrugBank's own id still comes first */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopental"), "DRUGBANK:DB00599");
+    /* the corpus keeps its own reading of a bridged name */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopentone"), "MESH:D013874");
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "captopril", 9, m, 4), 0);
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "mixtum", 6, m, 4), 0);
+    /* "(-)-bupivacaine" is not imported: its normal form is bupivacaine's */
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "levobupivacaine", 15, m,
+                                      4),
+                 0);
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "bupivacaine", 11, m, 4), 1);
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "S-bupivacaine"), "DRUGBANK:DB01002");
+    lm_lexicon_free(lex);
+}
+
+static void test_weighted_corpus(void)
+{
+    char main_c[512], other[512];
+    snprintf(main_c, sizeof main_c, "%s/main.txt", lm_test_tmpdir());
+    snprintf(other, sizeof other, "%s/other.txt", lm_test_tmpdir());
+    write_file(main_c, "1|t|sorafenib\n1|a|x\n1\t0\t9\tsorafenib\tChemical\tC471405\n\n");
+    write_file(other, "2|t|sorafenib sorafenib sorafenib\n2|a|x\n"
+                      "2\t0\t9\tsorafenib\tChemical\tD000077157\n"
+                      "2\t10\t19\tsorafenib\tChemical\tD000077157\n"
+                      "2\t20\t29\tsorafenib\tChemical\tD000077157\n\n");
+    for (int weighted = 0; weighted < 2; weighted++) {
+        lm_lexicon_builder *b;
+        lm_lexicon *lex = NULL;
+        lm_error err;
+        lm_lexicon_import_stats st;
+        LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+        lm_pt_corpus c = {0};
+        LM_CHECK(lm_pubtator_load(main_c, &c, &err) == LM_OK);
+        LM_CHECK(lm_lexicon_import_corpus_weighted(b, &c, weighted ? LM_LEX_MAIN_CORPUS_WEIGHT : 1,
+                                                   &st, &err) == LM_OK);
+        lm_pt_corpus_free(&c);
+        LM_CHECK_INT(st.names, 1);
+        LM_CHECK(lm_lexicon_import_pubtator(b, other, NULL, &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+        lm_lexicon_builder_free(b);
+        if (!lex)
+            continue;
+        LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Sorafenib"),
+                     weighted ? "MESH:C471405" : "MESH:D000077157");
+        lm_lexicon_free(lex);
+    }
+}
+
 static long file_size(const char *path)
 {
     struct stat s;
@@ -626,6 +782,9 @@ int main(void)
     LM_RUN(test_import_drugbank);
     LM_RUN(test_import_errors);
     LM_RUN(test_corpus_rule);
+    LM_RUN(test_lookup_mention);
+    LM_RUN(test_bridge);
+    LM_RUN(test_weighted_corpus);
     LM_RUN(test_save_load);
     LM_RUN(test_empty_lexicon);
     LM_RUN(test_default_path);

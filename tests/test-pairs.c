@@ -1,7 +1,8 @@
 /*
  * Tests for nlp/lm_pairs: candidate generation and features on a
  * hand-written document, a tiny model trained on inline documents, model
- * file round trip and corruption, NER-output normalisation with
+ * file round trip and corruption, training on lexicon-id twins with a
+ * threshold tuned on training folds, NER-output normalisation with
  * abbreviation propagation, concurrent extraction on a shared model, and —
  * with ../shared/data and models/pairs.bin — the BC5CDR dev CID score with
  * gold entities.
@@ -261,7 +262,7 @@ static lm_pairs_model *train_tiny(void)
         o.runs = 2;
         o.learning_rate = 0.1;
         o.l2 = 0.01;
-        lm_pairs_train_data d = {&ctr, NULL, &cbio, NULL};
+        lm_pairs_train_data d = {&ctr, NULL, &cbio, NULL, NULL};
         lm_error err;
         if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
             fprintf(stderr, "  train: %s\n", err.msg);
@@ -381,6 +382,94 @@ static void test_train_tiny(void)
     lm_pairs_result_free(&r);
     lm_doc_free(&doc);
     lm_pairs_model_free(m);
+}
+
+/* Training with the lexicon-id twins of the documents and a threshold
+ * tuned on training folds: lm_pairs_renormalize keeps text and relations,
+ * gives each span the lexicon's id (or -1), and the model still finds the
+ * probe's induced tremor. */
+static void test_train_lexicon_ids(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    for (int i = 0; i < 6; i++) {
+        char id[32];
+        if (i != 3) {   /* lithium stays unknown */
+            snprintf(id, sizeof id, "MESH:%s", chems[2 * i]);
+            LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, id, chems[2 * i + 1],
+                                            strlen(chems[2 * i + 1]), LM_LEX_CORPUS,
+                                            LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+        }
+        snprintf(id, sizeof id, "MESH:%s", diss[2 * i]);
+        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, id, diss[2 * i + 1],
+                                        strlen(diss[2 * i + 1]), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    }
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    lm_buf tr;
+    lm_buf_init(&tr);
+    for (int i = 0; i < 36; i++)
+        tiny_doc(&tr, i, 0);
+    lm_pt_corpus ctr = {0}, clex = {0};
+    LM_CHECK(load_text("tiny-lex.txt", &tr, &ctr) == 0);
+    clex.docs = calloc(ctr.n_docs + 1, sizeof *clex.docs);
+    LM_CHECK(clex.docs != NULL);
+    int unknown = 0, known = 0;
+    for (size_t d = 0; clex.docs && d < ctr.n_docs; d++) {
+        lm_pt_doc *o = &clex.docs[clex.n_docs++];
+        LM_CHECK(lm_pairs_renormalize(&ctr.docs[d], lex, "MESH:", o, &err) == LM_OK);
+        LM_CHECK_STR(o->pmid, ctr.docs[d].pmid);
+        LM_CHECK_INT(o->n_mentions, ctr.docs[d].n_mentions);
+        LM_CHECK_INT(o->n_relations, ctr.docs[d].n_relations);
+        for (size_t i = 0; i < o->n_mentions && i < ctr.docs[d].n_mentions; i++) {
+            const lm_pt_mention *g = &ctr.docs[d].mentions[i], *x = &o->mentions[i];
+            LM_CHECK(x->start == g->start && x->end == g->end);
+            if (strcmp(g->text, "lithium") == 0) {
+                LM_CHECK_STR(x->id, "-1");
+                unknown++;
+            } else {
+                char want[32];
+                snprintf(want, sizeof want, "MESH:%s", g->id);
+                LM_CHECK_STR(x->id, want);
+                known++;
+            }
+        }
+    }
+    LM_CHECK(unknown > 0 && known > unknown);
+    lm_pairs_model *m = NULL;
+    lm_pairs_train_opts o;
+    lm_pairs_train_opts_default(&o);
+    o.hash_bits = 16;
+    o.runs = 2;
+    o.learning_rate = 0.1;
+    o.l2 = 0.01;
+    o.tune_on_train = 1;
+    lm_pairs_train_data data = {&ctr, NULL, NULL, NULL, &clex};
+    LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
+    if (m) {
+        float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
+        LM_CHECK(t > 0.0f && t < 1.0f);
+        lm_doc doc;
+        lm_doc_init(&doc);
+        LM_CHECK(probe_doc(&doc) == 0);
+        lm_pairs_result r;
+        lm_pairs_result_init(&r);
+        LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+        const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
+        LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
+        lm_pairs_result_free(&r);
+        lm_doc_free(&doc);
+        lm_pairs_model_free(m);
+    }
+    lm_pt_corpus_free(&clex);
+    lm_pt_corpus_free(&ctr);
+    lm_buf_free(&tr);
+    lm_lexicon_free(lex);
 }
 
 static void test_model_roundtrip_and_corruption(void)
@@ -546,10 +635,13 @@ static void test_doc_add_ner(void)
     lm_error err;
     lm_lexicon_builder *b = NULL;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    /* "DOX" read as another drug by the lexicon: the text's own definition
+     * wins */
     const char *entries[][3] = {{"Chemical", "MESH:D004317", "doxorubicin"},
                                 {"Disease", "MESH:D066126", "cardiotoxicity"},
-                                {"Chemical", "DRUGBANK:DB00997", "adriamycin"}};
-    for (size_t i = 0; i < 3; i++)
+                                {"Chemical", "DRUGBANK:DB00997", "adriamycin"},
+                                {"Chemical", "MESH:D004318", "DOX"}};
+    for (size_t i = 0; i < 4; i++)
         LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_PREFERRED,
                                         LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
@@ -588,20 +680,25 @@ static void test_doc_add_ner(void)
     }
     lm_doc_free(&doc);
 
-    /* no abbreviation at all, and a mention the lexicon does not know */
-    const char *plain = "Cardiotoxicity after foo-123.";
+    /* no abbreviation at all, a mention the lexicon does not know, and one
+     * it knows through a rewrite (salt word dropped) */
+    const char *plain = "Cardiotoxicity after foo-123 and doxorubicin hydrochloride.";
     lm_doc_init(&doc);
     LM_CHECK(lm_doc_set_text(&doc, plain, NULL, &err) == LM_OK);
     doc.text_len = strlen(plain);
-    lm_ner_mention two[] = {{0, 14, LM_ENT_DISEASE, 0.9f}, {21, 28, LM_ENT_CHEMICAL, 0.9f}};
-    ner.v = two;
-    ner.n = ner.cap = 2;
+    lm_ner_mention three[] = {{0, 14, LM_ENT_DISEASE, 0.9f},
+                              {21, 28, LM_ENT_CHEMICAL, 0.9f},
+                              {33, 58, LM_ENT_CHEMICAL, 0.9f}};
+    ner.v = three;
+    ner.n = ner.cap = 3;
     LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
-    LM_CHECK_INT(doc.n_mentions, 2);
-    if (doc.n_mentions == 2) {
+    LM_CHECK_INT(doc.n_mentions, 3);
+    if (doc.n_mentions == 3) {
         LM_CHECK_STR(doc.mentions[0].concept_id, "MESH:D066126");
         LM_CHECK(doc.mentions[1].concept_id == NULL);
         LM_CHECK_STR(doc.mentions[1].text, "foo-123");
+        LM_CHECK_STR(doc.mentions[2].text, "doxorubicin hydrochloride");
+        LM_CHECK_STR(doc.mentions[2].concept_id, "MESH:D004317");
     }
     lm_doc_free(&doc);
     lm_lexicon_free(lex);
@@ -610,7 +707,7 @@ static void test_doc_add_ner(void)
 /* ---- the committed model on BC5CDR dev -------------------------------- */
 
 /* Measured when the model was trained (gold entities, official CID
- * scoring): F1 0.642; the floor leaves room for retraining noise. */
+ * scoring): F1 0.640; the floor leaves room for retraining noise. */
 #define DEV_F1_FLOOR 0.62
 
 static void test_bc5cdr_dev(void)
@@ -650,6 +747,7 @@ int main(void)
     LM_RUN(test_doc_from_pubtator);
     LM_RUN(test_features_handwritten);
     LM_RUN(test_train_tiny);
+    LM_RUN(test_train_lexicon_ids);
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
     LM_RUN(test_doc_add_ner);
