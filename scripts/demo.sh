@@ -8,7 +8,7 @@ set -eu
 LITMINE=${1:-./litmine}
 DB=${LITMINE_DEMO_DB:-litmine-demo.db}
 export LITMINE_CONFIG=""
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.vectors"
 
 inputs="tests/fixtures/cli/articles.xml tests/fixtures/pubmed/articles.xml"
 if [ -d ../shared/data/pubmed_eutils/pmparser_bulk_samples ]; then
