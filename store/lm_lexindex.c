@@ -10,12 +10,15 @@
  * a trigger removes its lex_docs row and another records (segment, PMID)
  * in lex_dead, so readers skip those postings until a merge drops them.
  * Merging the smallest segments whenever there are more than
- * LM_LEXINDEX_MAX_SEGMENTS bounds the rows read per query word.
+ * LM_LEXINDEX_MAX_SEGMENTS bounds the rows read per query word; a segment
+ * more than a fifth dead is rewritten whatever its size, which bounds the
+ * dead set every query loads.
  *
  * Collection statistics (article count, average field lengths, document
  * frequencies) come from the segment rows and count dead postings until
- * the next merge — the same approximation Lucene makes; it moves scores
- * by a hair and never changes which articles match.
+ * their segment is rewritten (at most a fifth of it) — the approximation
+ * Lucene makes; it moves scores a little and never changes which articles
+ * match.
  */
 #include "lm_lexindex.h"
 #include "lm_store_internal.h"
@@ -62,6 +65,8 @@ static inline const unsigned char *get_varint(const unsigned char *p,
     uint64_t x = 0;
     for (int shift = 0; p < end && shift < 64; shift += 7) {
         unsigned char c = *p++;
+        if (shift == 63 && c > 1)
+            return NULL;   /* a tenth byte holds one bit at most */
         x |= (uint64_t)(c & 0x7f) << shift;
         if (!(c & 0x80)) {
             *v = x;
@@ -89,8 +94,8 @@ static inline int next_posting(const unsigned char **pp, const unsigned char *en
         if (!p || v[i] > (i == 0 ? (uint64_t)INT64_MAX : (uint64_t)UINT32_MAX))
             return -1;
     }
-    if (v[0] == 0 && out->pmid != INT64_MIN)
-        return -1;   /* PMIDs strictly increase */
+    if (out->pmid != INT64_MIN && (v[0] == 0 || v[0] > (uint64_t)(INT64_MAX - out->pmid)))
+        return -1;   /* PMIDs strictly increase, and fit */
     out->pmid = out->pmid == INT64_MIN ? (int64_t)v[0] : out->pmid + (int64_t)v[0];
     out->tf_title = (uint32_t)v[1];
     out->tf_abstract = (uint32_t)v[2];
@@ -575,7 +580,7 @@ static lm_status dead_load(lm_store *s, dead_set *d, lm_error *err)
 /* ---- merging ---------------------------------------------------------- */
 
 typedef struct seg_info {
-    int64_t id, n_docs;
+    int64_t id, n_docs, n_dead;
 } seg_info;
 
 static int cmp_seg_size(const void *a, const void *b)
@@ -725,18 +730,53 @@ static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv,
     return ls;
 }
 
+/* Segments with more dead postings than this fraction of their articles
+ * are rewritten even when they are large, so that the dead set readers
+ * load stays small and collection statistics stay close. */
+#define DEAD_SHARE_REWRITE 0.2
+
+/* The victims come first in segs; returns how many. */
+static size_t choose_victims(seg_info *segs, size_t n, int max_segments)
+{
+    lm_qsort(segs, n, sizeof *segs, cmp_seg_size);
+    size_t k = 0;
+    if (max_segments <= 1)
+        k = n;
+    else if (n > (size_t)max_segments)
+        /* The smallest half at a time (rather than two) keeps the total
+         * rewritten per article logarithmic in the index size. */
+        k = n - (size_t)max_segments / 2;
+    for (size_t i = k; i < n; i++)
+        if ((double)segs[i].n_dead > DEAD_SHARE_REWRITE * (double)segs[i].n_docs) {
+            seg_info t = segs[k];
+            segs[k++] = segs[i];
+            segs[i] = t;
+        }
+    /* One segment is worth rewriting only to drop its dead postings. */
+    if (k == 1 && segs[0].n_dead == 0)
+        k = 0;
+    return k;
+}
+
 lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err)
 {
     if (merged)
         *merged = 0;
+    /* The list is read inside the write transaction: a concurrent merge
+     * cannot have taken the victims away meanwhile. */
+    lm_status ls = lm_store_begin(s, err);
+    if (ls != LM_OK)
+        return ls;
     seg_info *segs = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st = lm_store_stmt(s, SL_SEGMENTS, "SELECT id, n_docs FROM lex_segments", err);
+    sqlite3_stmt *st = lm_store_stmt(s, SL_SEGMENTS,
+                                     "SELECT g.id, g.n_docs, (SELECT count(*) FROM lex_dead d"
+                                     " WHERE d.segment = g.id) FROM lex_segments g",
+                                     err);
+    int rc = SQLITE_DONE;
     if (!st)
-        return stmt_err(err);
-    int rc;
-    lm_status ls = LM_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ls = stmt_err(err);
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             size_t nc = cap ? 2 * cap : 16;
             seg_info *nv = realloc(segs, nc * sizeof *nv);
@@ -747,30 +787,22 @@ lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error
             segs = nv;
             cap = nc;
         }
-        segs[n++] = (seg_info){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+        segs[n++] = (seg_info){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                               sqlite3_column_int64(st, 2)};
     }
     if (ls == LM_OK && rc != SQLITE_DONE)
         ls = lm_store_fail(s, rc, err, "reading the lexical index");
-    sqlite3_reset(st);
-    /* Merging the smallest half at a time (rather than two) keeps the
-     * total rewritten per article logarithmic in the index size. */
-    size_t victims = 0;
-    if (max_segments <= 1)
-        victims = n > 1 ? n : 0;
-    else if (n > (size_t)max_segments)
-        victims = n - (size_t)max_segments / 2;
-    if (ls == LM_OK && victims >= 2) {
-        lm_qsort(segs, n, sizeof *segs, cmp_seg_size);
-        ls = lm_store_begin(s, err);
-        if (ls == LM_OK)
-            ls = merge_segments(s, segs, victims, err);
-        if (ls == LM_OK)
-            ls = lm_store_commit(s, err);
-        else
-            lm_store_rollback(s, NULL);
-        if (ls == LM_OK && merged)
-            *merged = (int)victims;
-    }
+    if (st)
+        sqlite3_reset(st);
+    size_t victims = ls == LM_OK ? choose_victims(segs, n, max_segments) : 0;
+    if (victims > 0)
+        ls = merge_segments(s, segs, victims, err);
+    if (ls == LM_OK)
+        ls = lm_store_commit(s, err);
+    else
+        lm_store_rollback(s, NULL);
+    if (ls == LM_OK && merged)
+        *merged = (int)victims;
     free(segs);
     return ls;
 }
@@ -826,6 +858,18 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
         return lm_error_set(err, LM_ERR_CORRUPT,
                             "lexical index: %lld indexed article(s) no longer exist",
                             (long long)stray);
+    /* With nothing queued, every article must be indexed. */
+    int64_t missing = 0;
+    ls = count_sql(s,
+                   "SELECT (SELECT count(*) FROM articles) - (SELECT count(*) FROM lex_docs)"
+                   " - (SELECT count(*) FROM search_pending)",
+                   &missing, err);
+    if (ls == LM_OK && missing > 0)
+        ls = lm_error_set(err, LM_ERR_CORRUPT,
+                          "lexical index: %lld article(s) neither indexed nor queued",
+                          (long long)missing);
+    if (ls != LM_OK)
+        return ls;
     dead_set dead = {0};
     ls = dead_load(s, &dead, err);
     sqlite3_stmt *st = NULL, *doc = NULL;
@@ -856,9 +900,11 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
             else if (!dead_has(&dead, seg, x.pmid)) {
                 sqlite3_bind_int64(doc, 1, x.pmid);
                 sqlite3_bind_int64(doc, 2, seg);
-                int found = sqlite3_step(doc) == SQLITE_ROW;
+                int drc = sqlite3_step(doc);
                 sqlite3_reset(doc);
-                if (!found)
+                if (drc != SQLITE_ROW && drc != SQLITE_DONE)
+                    ls = lm_store_fail(s, drc, err, "checking the lexical index");
+                else if (drc == SQLITE_DONE)
                     ls = lm_error_set(err, LM_ERR_CORRUPT,
                                       "lexical index: article %lld in segment %lld is neither"
                                       " live nor dead",
@@ -1406,6 +1452,13 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
     uterm *u = calloc(q->n, sizeof *u);
     size_t nu = 0;
     collection c = {0};
+    /* One read transaction: in WAL mode each statement would otherwise
+     * see its own snapshot, and a refresh committed between reading the
+     * dead set and the postings could return an article twice or one
+     * already deleted. */
+    sqlite3 *db = lm_store_sqlite(s);
+    int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
+                                                   SQLITE_OK;
     lm_status ls = u ? dead_load(s, &r->dead, err) : nomem(err);
     if (ls == LM_OK)
         ls = collection_stats(s, &c, (int64_t)r->dead.n, err);
@@ -1432,6 +1485,8 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
         ls = select_hits(r, limit, keep, keep_ctx, n, err);
     if (ls == LM_OK && r->n_phrases > 0 && *n > 0)
         ls = rescore_phrases(r, s, p, &c, *n < p->phrase_depth ? *n : p->phrase_depth, err);
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (ls != LM_OK)
         *n = 0;
     *hits = r->hits;

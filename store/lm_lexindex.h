@@ -16,7 +16,9 @@
  * computed from the text of the best candidates only.
  *
  * The writer side runs inside the caller's transaction; merges run their
- * own.  The reader uses the store's connection (one thread at a time).
+ * own.  The reader uses the store's connection (one thread at a time) and
+ * reads in one transaction, so a concurrent refresh is seen whole or not
+ * at all.
  */
 #ifndef LM_LEXINDEX_H
 #define LM_LEXINDEX_H
@@ -38,7 +40,8 @@ typedef struct lm_lexindex_writer lm_lexindex_writer;
 lm_status lm_lexindex_writer_init(lm_lexindex_writer **out, lm_error *err);
 void lm_lexindex_writer_free(lm_lexindex_writer *w);
 /* Tokenizes one article into the pending segment.  PMIDs must increase
- * from one call to the next (LM_ERR_USAGE otherwise). */
+ * from one call to the next (LM_ERR_USAGE otherwise).  After any error
+ * the writer holds a partial article: free it, do not flush it. */
 lm_status lm_lexindex_writer_add(lm_lexindex_writer *w, int64_t pmid, const char *title,
                                  const char *abstract, lm_error *err);
 /* Writes the added articles as one new segment, inside the caller's
@@ -47,8 +50,9 @@ lm_status lm_lexindex_writer_add(lm_lexindex_writer *w, int64_t pmid, const char
 lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error *err);
 
 /* With more than max_segments segments, merges the smallest into one
- * (all of them when max_segments <= 1), dropping dead postings.  Runs its
- * own transaction.  *merged (may be NULL) gets the number merged. */
+ * (all of them when max_segments <= 1), dropping dead postings; a segment
+ * more than a fifth dead is rewritten too, whatever its size.  Runs its
+ * own transaction.  *merged (may be NULL) gets the number rewritten. */
 lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err);
 
 /* Empties the index and queues every article for the next refresh

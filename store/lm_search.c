@@ -134,7 +134,8 @@ static lm_status refresh_lexindex(lm_store *s, lm_lexindex_writer *w, int64_t bo
         ls = lm_lexindex_writer_add(w, sqlite3_column_int64(st, 0),
                                     (const char *)sqlite3_column_text(st, 1),
                                     (const char *)sqlite3_column_text(st, 2), err);
-        ++*added;
+        if (ls == LM_OK)
+            ++*added;
     }
     if (ls == LM_OK && rc != SQLITE_DONE)
         ls = lm_store_fail(s, rc, err, "reading the search queue");
@@ -307,7 +308,7 @@ static lm_status refresh_vector_cache(lm_store *s, lm_error *err)
 {
     lm_vec_cache c;
     int found = 0;
-    lm_status ls = lm_vec_cache_open(s, NULL, &c, &found, err);
+    lm_status ls = lm_vec_cache_open(s, NULL, LM_EMBED_KIND, &c, &found, err);
     if (ls == LM_OK && found)
         lm_vec_cache_close(&c);
     return ls;
@@ -712,9 +713,10 @@ lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_search
     lm_status ls = lm_lexindex_reader_init(&srch->lexindex, err);
     if (ls == LM_OK && !c.no_vectors) {
         int found = 0;
-        ls = lm_vec_cache_open(s, NULL, &srch->vc, &found, err);
-        if (ls == LM_OK && found && strcmp(srch->vc.info.kind, LM_EMBED_KIND) == 0) {
+        ls = lm_vec_cache_open(s, NULL, LM_EMBED_KIND, &srch->vc, &found, err);
+        if (ls == LM_OK && found) {
             ls = lm_embed_model_load(srch->vc.model, srch->vc.model_len, &srch->model, err);
+            lm_vec_cache_drop_model(&srch->vc);
             if (ls == LM_OK)
                 ls = lm_embed_scratch_init(&srch->scratch, err);
             srch->model_id = srch->vc.info.id;
@@ -877,34 +879,6 @@ static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_re
         } else {
             i++;
         }
-    }
-    return st;
-}
-
-/* Greek letters typed as symbols are their own FTS5 tokens ("α"), while
- * the query words spell them out: search both ways. */
-static lm_status add_greek_alternatives(const char *text, lm_qterms *q, lm_error *err)
-{
-    static const char *const names[] = {"alpha", "beta", "gamma", "delta", "kappa"};
-    static const char *const symbols[] = {"α", "β", "γ", "δ", "κ"};
-    lm_status st = LM_OK;
-    size_t n_words = q->words.n;
-    for (size_t i = 0; st == LM_OK && i < n_words; i++) {
-        const lm_word *w = &q->words.v[i];
-        int ascii = 1;
-        for (uint32_t j = w->start; j < w->end; j++)
-            if ((unsigned char)text[j] >= 0x80)
-                ascii = 0;
-        if (!ascii) {
-            /* The raw word (FTS5 folds its case and accents itself). */
-            st = lm_qterms_add(q, text + w->start, w->end - w->start, LM_QTERM_SYNONYM, 1.0f,
-                               -1, NULL, err);
-            continue;
-        }
-        for (size_t g = 0; st == LM_OK && g < sizeof names / sizeof names[0]; g++)
-            if (strcmp(w->norm, names[g]) == 0)
-                st = lm_qterms_add(q, symbols[g], strlen(symbols[g]), LM_QTERM_SYNONYM, 1.0f,
-                                   -1, NULL, err);
     }
     return st;
 }
@@ -1217,8 +1191,6 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
 
     lm_query_options qo = {0, p.phrases, p.phrase_weight};
     lm_status st = lm_query_parse(text, &qo, &out->terms, err);
-    if (st == LM_OK)
-        st = add_greek_alternatives(text, &out->terms, err);
     if (st == LM_OK)
         st = find_concepts(srch, text, out, err);
     for (size_t i = 0; st == LM_OK && p.synonyms && i < out->n_concepts; i++) {

@@ -281,9 +281,10 @@ static const char migration_6[] =
 
 /* A generation per embedding model that moves whenever one of its
  * vectors is inserted, updated or deleted: the vector cache file
- * (store/lm_vec_cache.c) is valid while its generation matches.  A new
- * model's counter starts at a random value, so that a cache file left by
- * another database with the same model id never matches. */
+ * (store/lm_vec_cache.c) is valid while its generation matches.  Counters
+ * start at a random value and move by random steps, so that a cache file
+ * left by another database with the same model id, or by this database
+ * before a backup was restored, practically never matches. */
 static const char migration_7[] =
     "CREATE TABLE vector_generations (\n"
     "    model_id   INTEGER PRIMARY KEY,\n"
@@ -292,14 +293,14 @@ static const char migration_7[] =
     "CREATE TRIGGER vectors_generation_ai AFTER INSERT ON vectors BEGIN\n"
     "    INSERT INTO vector_generations (model_id, generation)\n"
     "        VALUES (NEW.model_id, abs(random() % 1000000000000))\n"
-    "        ON CONFLICT (model_id) DO UPDATE SET generation = generation + 1;\n"
+    "        ON CONFLICT (model_id) DO UPDATE SET generation = generation + 1 + abs(random() % 1000000);\n"
     "END;\n"
     "CREATE TRIGGER vectors_generation_au AFTER UPDATE ON vectors BEGIN\n"
-    "    UPDATE vector_generations SET generation = generation + 1\n"
+    "    UPDATE vector_generations SET generation = generation + 1 + abs(random() % 1000000)\n"
     "        WHERE model_id IN (OLD.model_id, NEW.model_id);\n"
     "END;\n"
     "CREATE TRIGGER vectors_generation_ad AFTER DELETE ON vectors BEGIN\n"
-    "    UPDATE vector_generations SET generation = generation + 1\n"
+    "    UPDATE vector_generations SET generation = generation + 1 + abs(random() % 1000000)\n"
     "        WHERE model_id = OLD.model_id;\n"
     "END;\n"
     "INSERT INTO vector_generations (model_id, generation)\n"

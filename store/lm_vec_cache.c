@@ -13,7 +13,10 @@
  *
  * The data read from the store and the generation it is compared with come
  * from one read transaction, so a writer committing meanwhile can only
- * make the file look stale, never make a stale file look fresh.
+ * make the file look stale, never make a stale file look fresh.  Only the
+ * header carries a checksum (the model has its own, checked at load);
+ * vector pages damaged on disk after a complete, fsync'ed write would go
+ * unnoticed, as they would in the database itself.
  */
 #include "lm_vec_cache.h"
 #include "lm_store_internal.h"
@@ -85,6 +88,14 @@ char *lm_vec_cache_path(lm_store *s)
     return p;
 }
 
+void lm_vec_cache_drop_model(lm_vec_cache *c)
+{
+    free(c->model_heap);
+    c->model_heap = NULL;
+    c->model = NULL;
+    c->model_len = 0;
+}
+
 void lm_vec_cache_close(lm_vec_cache *c)
 {
     if (!c)
@@ -119,6 +130,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t gen
     file_header want = h;
     layout(&want);
     int ok = memcmp(h.magic, MAGIC, 8) == 0 && h.version == FORMAT_VERSION &&
+             want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
              h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
              h.crc == header_crc(&h) && h.model_id == info->id && h.dim == (uint32_t)info->dim &&
              h.generation == generation &&
@@ -178,16 +190,18 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     layout(&h);
     h.crc = header_crc(&h);
 
-    size_t tn = strlen(path) + 32;
+    size_t tn = strlen(path) + sizeof ".tmp.XXXXXX";
     char *tmp = malloc(tn);
     if (!tmp)
         return;
-    snprintf(tmp, tn, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, tn, "%s.tmp.XXXXXX", path);
+    /* A unique name: two writers never share a half-written file. */
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         free(tmp);
         return;
     }
+    fchmod(fd, 0644);
     static const char zeros[HEADER_BYTES];
     unsigned char head[HEADER_BYTES];
     memset(head, 0, sizeof head);
@@ -199,6 +213,10 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
               write_all(fd, zeros, (size_t)(h.off_data - pos)) ||
               write_all(fd, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float)) ||
               write_all(fd, c->model, c->model_len);
+    /* On disk before the rename, or a crash could leave a valid header
+     * over unwritten pages. */
+    if (!bad && fsync(fd) != 0)
+        bad = 1;
     if (close(fd) != 0)
         bad = 1;
     if (bad || rename(tmp, path) != 0)
@@ -206,8 +224,8 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     free(tmp);
 }
 
-lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, int *found,
-                            lm_error *err)
+lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
+                            int *found, lm_error *err)
 {
     memset(out, 0, sizeof *out);
     lm_vec_matrix_init(&out->mat);
@@ -221,6 +239,8 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, in
                                                    SQLITE_OK;
     int64_t generation = 0;
     lm_status ls = lm_vec_model_current(s, &out->info, NULL, NULL, found, err);
+    if (ls == LM_OK && *found && kind && strcmp(out->info.kind, kind) != 0)
+        *found = 0;
     if (ls == LM_OK && *found)
         ls = lm_vec_generation(s, out->info.id, &generation, err);
     if (ls == LM_OK && *found && !(path && map_file(path, &out->info, generation, out))) {
@@ -232,7 +252,9 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, in
         out->model_len = len;
         if (ls == LM_OK && *found)
             ls = lm_vec_matrix_load(s, out->info.id, out->info.dim, &out->mat, err);
-        if (ls == LM_OK && *found && path)
+        /* Inside the caller's transaction the data may yet roll back:
+         * only a committed state is worth a file. */
+        if (ls == LM_OK && *found && path && began)
             write_file(path, out, generation);
     }
     if (began)

@@ -10,8 +10,9 @@
  *
  * The file is only a copy.  Its header names the model (id, creation time,
  * dimension) and the vectors' generation, a counter that triggers move on
- * every insert, update or delete of a vector of that model (starting from a
- * random value, so that another database's file never matches).  When any
+ * every insert, update or delete of a vector of that model (by random
+ * steps from a random start, so that another database's file, or one left
+ * before a backup was restored, never matches).  When any
  * of these differ, or the file is damaged or missing, the data is read from
  * the store and the file rewritten (a temporary file renamed over it; when
  * the directory is not writable, the process simply does without).
@@ -41,9 +42,14 @@ typedef struct lm_vec_cache {
 char *lm_vec_cache_path(lm_store *s);
 
 /* Opens the current model and its vectors; *found = 0 (and nothing to
- * close) when the store has no model.  path NULL: lm_vec_cache_path. */
-lm_status lm_vec_cache_open(lm_store *s, const char *path, lm_vec_cache *out, int *found,
-                            lm_error *err);
+ * close) when the store has no model, or kind (NULL: any) is not its
+ * kind.  path NULL: lm_vec_cache_path.  The file is written only when the
+ * call is not inside a transaction of the caller. */
+lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
+                            int *found, lm_error *err);
+/* Releases the model bytes once they are parsed (a heap copy is 100 MB at
+ * 100k features; a mapped one costs nothing but is released too). */
+void lm_vec_cache_drop_model(lm_vec_cache *c);
 void lm_vec_cache_close(lm_vec_cache *c);
 
 #endif

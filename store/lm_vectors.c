@@ -34,6 +34,7 @@ enum {
     SL_VEC_LOAD,
     SL_VEC_YEARS,
     SL_VEC_GENERATION,
+    SL_MODEL_CURRENT_INFO,
     SL_VEC_DROP_RETIRED,
     SL_VEC_COUNT_ALL
 };
@@ -289,10 +290,17 @@ lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data
         *data = NULL;
     if (len)
         *len = 0;
-    sqlite3_stmt *st = lm_store_stmt(s, SL_MODEL_CURRENT,
-                                     "SELECT " MODEL_COLS ", data FROM embed_models"
-                                     " WHERE state = 'ready' ORDER BY id DESC LIMIT 1",
-                                     err);
+    /* Without data the blob (100 MB at 100k features) is left unread:
+     * producing a row reads every column it names, overflow pages too. */
+    sqlite3_stmt *st =
+        data ? lm_store_stmt(s, SL_MODEL_CURRENT,
+                             "SELECT " MODEL_COLS ", data FROM embed_models"
+                             " WHERE state = 'ready' ORDER BY id DESC LIMIT 1",
+                             err)
+             : lm_store_stmt(s, SL_MODEL_CURRENT_INFO,
+                             "SELECT " MODEL_COLS " FROM embed_models"
+                             " WHERE state = 'ready' ORDER BY id DESC LIMIT 1",
+                             err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
     int rc = sqlite3_step(st);

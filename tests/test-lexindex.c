@@ -260,11 +260,117 @@ static void test_errors(void)
     LM_CHECK(run(r, s, "statins", 0, NULL, NULL, NULL, 4, &err) == -1);
     LM_CHECK(err.code == LM_ERR_CORRUPT && strstr(err.msg, "malformed") != NULL);
     LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_CORRUPT);
+    /* A gap that would overflow a PMID is damage too, not arithmetic. */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "UPDATE lex_postings SET data = x'feffffffffffffff7f0101010101"
+                          "0a01010101' WHERE term = 'statin'",
+                          NULL, NULL, NULL) == SQLITE_OK);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_CORRUPT);
+    /* An article missing with nothing queued. */
+    LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM lex_docs WHERE pmid = 1", NULL, NULL,
+                          NULL) == SQLITE_OK);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM lex_dead", NULL, NULL, NULL) ==
+             SQLITE_OK);
+    LM_CHECK(lm_lexindex_check(s, &err) != LM_OK);
     /* Rebuilding the search index repairs it. */
     LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
     LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
     int64_t ids[4];
     LM_CHECK(run(r, s, "statins", 0, NULL, ids, NULL, 4, &err) == 2 && ids[0] == 2);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
+/* A refresh committed by another connection while a search runs (from
+ * inside the search, between its statements) must be seen whole or not at
+ * all: without one read snapshot, the old dead set meets the new segment
+ * and the replaced article comes back twice. */
+static lm_store *race_writer;
+static int race_fired;
+
+static int race_hook(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type;
+    (void)ctx;
+    (void)x;
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    if (race_fired || !sql || !strstr(sql, "FROM lex_segments"))
+        return 0;
+    race_fired = 1;
+    put(race_writer, 1, 2, "Aspirin again", "aspirin new version");
+    refresh(race_writer, 0);
+    return 0;
+}
+
+static void test_concurrent_refresh(void)
+{
+    race_writer = open_store("lex-race.db");
+    LM_CHECK(race_writer != NULL);
+    if (!race_writer)
+        return;
+    /* Ten articles: one replaced leaves its segment a tenth dead, so it
+     * is not rewritten and the dead posting stays to be skipped. */
+    for (int i = 1; i <= 10; i++)
+        put(race_writer, i, 1, "Aspirin", "aspirin trial");
+    refresh(race_writer, 0);
+    lm_store *reader = open_store("lex-race.db");
+    LM_CHECK(reader != NULL);
+    if (!reader) {
+        lm_store_close(race_writer);
+        return;
+    }
+    race_fired = 0;
+    sqlite3_trace_v2(lm_store_sqlite(reader), SQLITE_TRACE_STMT, race_hook, NULL);
+    lm_lexindex_reader *r = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t ids[16];
+    for (int pass = 0; pass < 2; pass++) {
+        long n = run(r, reader, "aspirin", 0, NULL, ids, NULL, 16, &err);
+        LM_CHECK(pass == 1 || race_fired);
+        LM_CHECK_INT(n, 10);
+        for (long i = 0; i < n; i++)
+            for (long j = i + 1; j < n; j++)
+                LM_CHECK(ids[i] != ids[j]);
+    }
+    sqlite3_trace_v2(lm_store_sqlite(reader), 0, NULL, NULL);
+    lm_lexindex_reader_free(r);
+    lm_store_close(reader);
+    lm_store_close(race_writer);
+}
+
+/* A large segment whose articles are replaced one by one is rewritten once
+ * a fifth of it is dead, so dead postings do not pile up forever. */
+static void test_dead_share_rewrite(void)
+{
+    lm_store *s = open_store("lex-dead.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char text[64];
+    for (int i = 1; i <= 10; i++) {
+        snprintf(text, sizeof text, "word%d shared", i);
+        put(s, i, 1, "Title", text);
+    }
+    refresh(s, 0);
+    lm_lexindex_info info;
+    lm_error err = {0};
+    for (int i = 1; i <= 3; i++) {
+        snprintf(text, sizeof text, "replaced%d shared", i);
+        put(s, i, 2, "Title", text);
+        refresh(s, 0);
+        LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK);
+        /* 1 and 2 of 10 dead are kept; the third crosses a fifth. */
+        LM_CHECK_INT(info.dead, i < 3 ? i : 0);
+    }
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    lm_lexindex_reader *r = NULL;
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t ids[16];
+    LM_CHECK(run(r, s, "shared", 0, NULL, ids, NULL, 16, &err) == 10);
+    LM_CHECK(run(r, s, "word2", 0, NULL, ids, NULL, 16, &err) == 0);
+    LM_CHECK(run(r, s, "replaced2", 0, NULL, ids, NULL, 16, &err) == 1 && ids[0] == 2);
     lm_lexindex_reader_free(r);
     lm_store_close(s);
 }
@@ -276,5 +382,7 @@ int main(void)
     LM_RUN(test_replace_delete_merge);
     LM_RUN(test_phrases_and_filter);
     LM_RUN(test_errors);
+    LM_RUN(test_concurrent_refresh);
+    LM_RUN(test_dead_share_rewrite);
     return LM_DONE();
 }

@@ -85,13 +85,13 @@ static void test_write_then_map(void)
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
     LM_CHECK(!c.from_file && c.info.id == id);
     check_contents(&c, 2.0f);
     lm_vec_cache_close(&c);
     LM_CHECK(access(path, R_OK) == 0);
 
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
     LM_CHECK(c.from_file);
     check_contents(&c, 2.0f);
     lm_vec_cache_close(&c);
@@ -99,18 +99,18 @@ static void test_write_then_map(void)
     /* A changed vector moves the generation: the file is stale. */
     float v[4] = {9.0f, 0.5f, -1.0f, 0.5f};
     LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_F32, v, 4, &err) == LM_OK);
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
     LM_CHECK(!c.from_file);
     check_contents(&c, 9.0f);
     lm_vec_cache_close(&c);
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && c.from_file);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && c.from_file);
     check_contents(&c, 9.0f);
     lm_vec_cache_close(&c);
 
     /* A deleted article takes its vector with it. */
     int deleted = 0;
     LM_CHECK(lm_store_delete_article(s, 3, &deleted, &err) == LM_OK && deleted);
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     LM_CHECK_INT(c.mat.n, 2);
     lm_vec_cache_close(&c);
     free(path);
@@ -129,7 +129,7 @@ static void test_damaged_foreign_unwritable(void)
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     lm_vec_cache_close(&c);
 
     /* A flipped header byte, then a cut file: both read from the store. */
@@ -140,11 +140,11 @@ static void test_damaged_foreign_unwritable(void)
         fputc(0x5a, f);
         fclose(f);
     }
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     check_contents(&c, 2.0f);
     lm_vec_cache_close(&c);
     LM_CHECK(truncate(path, 300) == 0);
-    LM_CHECK(lm_vec_cache_open(s, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     check_contents(&c, 2.0f);
     lm_vec_cache_close(&c);
 
@@ -153,7 +153,7 @@ static void test_damaged_foreign_unwritable(void)
     lm_store *other = model_store("vc3.db", &id3);
     LM_CHECK(other != NULL && id3 == id);
     if (other) {
-        LM_CHECK(lm_vec_cache_open(other, path, &c, &found, &err) == LM_OK && !c.from_file);
+        LM_CHECK(lm_vec_cache_open(other, path, NULL, &c, &found, &err) == LM_OK && !c.from_file);
         lm_vec_cache_close(&c);
         lm_store_close(other);
     }
@@ -161,10 +161,37 @@ static void test_damaged_foreign_unwritable(void)
     /* Nowhere to write: still works, every time from the store. */
     const char *nowhere = "/nonexistent-litmine-dir/x.vectors";
     for (int i = 0; i < 2; i++) {
-        LM_CHECK(lm_vec_cache_open(s, nowhere, &c, &found, &err) == LM_OK && !c.from_file);
+        LM_CHECK(lm_vec_cache_open(s, nowhere, NULL, &c, &found, &err) == LM_OK && !c.from_file);
         check_contents(&c, 2.0f);
         lm_vec_cache_close(&c);
     }
+    /* Another kind than asked for: nothing found. */
+    LM_CHECK(lm_vec_cache_open(s, NULL, "lsa", &c, &found, &err) == LM_OK && !found);
+
+    /* Inside the caller's transaction nothing is written: it may roll back. */
+    unlink(path);
+    LM_CHECK(lm_store_begin(s, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    check_contents(&c, 2.0f);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_store_rollback(s, &err) == LM_OK);
+    LM_CHECK(access(path, F_OK) != 0);
+
+    /* A new current model: the old file is not its. */
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
+    lm_vec_cache_close(&c);
+    int64_t id2 = 0;
+    LM_CHECK(lm_vec_model_add(s, "test", 4, "other-model", 11, 3, 0.1, "{}", &id2, &err) ==
+             LM_OK);
+    float v[4] = {1, 1, 1, 1};
+    LM_CHECK(lm_vec_put(s, id2, 1, LM_VEC_F32, v, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_model_activate(s, id2, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(!c.from_file && c.info.id == id2 && c.mat.n == 1);
+    LM_CHECK(c.model_len == 11 && memcmp(c.model, "other-model", 11) == 0);
+    lm_vec_cache_drop_model(&c);
+    LM_CHECK(c.model == NULL && c.mat.n == 1);
+    lm_vec_cache_close(&c);
     free(path);
     lm_store_close(s);
 
@@ -172,7 +199,7 @@ static void test_damaged_foreign_unwritable(void)
     lm_store *empty = open_store("vc4.db");
     LM_CHECK(empty != NULL);
     if (empty) {
-        LM_CHECK(lm_vec_cache_open(empty, NULL, &c, &found, &err) == LM_OK && !found);
+        LM_CHECK(lm_vec_cache_open(empty, NULL, NULL, &c, &found, &err) == LM_OK && !found);
         lm_store_close(empty);
     }
 }
