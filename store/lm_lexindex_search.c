@@ -1,0 +1,583 @@
+/*
+ * lm_lexindex_search: ranking with the lexical index (see lm_lexindex.h):
+ * BM25F over the posting lists of the query's words, document at a time,
+ * then phrase evidence from the text of the best candidates.
+ */
+#include "lm_lexindex_impl.h"
+
+#include "../util/lm_buf.h"
+#include "../util/lm_sort.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- ranking ---------------------------------------------------------- */
+
+/* Evaluation is document at a time: within a segment, the posting lists
+ * of the query's words are walked together in PMID order and each
+ * article's score is summed from the lists positioned on it.  Every read
+ * is sequential — a hash table of accumulators, the obvious alternative,
+ * misses the cache on nearly every posting once it outgrows L2. */
+
+typedef struct tcursor {
+    int64_t seg;
+    size_t off, len;          /* the list's bytes in reader->blobs */
+    const unsigned char *p, *end;
+    posting cur;
+    double w;                 /* query weight x idf */
+    int live;
+} tcursor;
+
+typedef struct phrase {
+    uint64_t stems[8];        /* hashes of the stemmed words */
+    size_t n;
+    double weight, idf;
+} phrase;
+
+struct lm_lexindex_reader {
+    lm_buf blobs;             /* copies of the query's posting lists */
+    tcursor *cur;
+    size_t n_cur, cap_cur;
+    lm_lexindex_hit *all;     /* every scored article */
+    size_t n_all, cap_all;
+    lm_lexindex_hit *hits;
+    size_t hits_cap;
+    dead_set dead;
+    double *inv_norm[2];      /* 1 / BM25 length norm by field length */
+    size_t norm_len[2];
+    phrase *phrases;
+    size_t n_phrases, cap_phrases;
+    lm_words words;
+    uint64_t *text_stems;
+    size_t cap_text_stems;
+    unsigned char first_bytes[256];   /* first bytes of phrase words */
+};
+
+lm_status lm_lexindex_reader_init(lm_lexindex_reader **out, lm_error *err)
+{
+    lm_lexindex_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return nomem(err);
+    lm_buf_init(&r->blobs);
+    lm_words_init(&r->words);
+    *out = r;
+    return LM_OK;
+}
+
+void lm_lexindex_reader_free(lm_lexindex_reader *r)
+{
+    if (!r)
+        return;
+    lm_buf_free(&r->blobs);
+    free(r->cur);
+    free(r->all);
+    free(r->hits);
+    free(r->dead.v);
+    free(r->inv_norm[0]);
+    free(r->inv_norm[1]);
+    free(r->phrases);
+    free(r->text_stems);
+    lm_words_free(&r->words);
+    free(r);
+}
+
+typedef struct collection {
+    double n_docs, avg_len[2];
+} collection;
+
+static lm_status collection_stats(lm_store *s, collection *c, int64_t n_dead, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_COLLECTION,
+                                     "SELECT coalesce(sum(n_docs), 0), coalesce(sum(len_title), 0),"
+                                     " coalesce(sum(len_abstract), 0) FROM lex_segments",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    int rc = sqlite3_step(st);
+    double docs = 0, lt = 0, la = 0;
+    if (rc == SQLITE_ROW) {
+        docs = (double)sqlite3_column_int64(st, 0);
+        lt = (double)sqlite3_column_int64(st, 1);
+        la = (double)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return lm_store_fail(s, rc, err, "reading the lexical index");
+    c->n_docs = docs - (double)n_dead > 1 ? docs - (double)n_dead : 1;
+    c->avg_len[0] = docs > 0 && lt > 0 ? lt / docs : 1;
+    c->avg_len[1] = docs > 0 && la > 0 ? la / docs : 1;
+    return LM_OK;
+}
+
+static lm_status term_df(lm_store *s, const char *stem, int64_t *df, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_TERM_DF,
+                                     "SELECT coalesce(sum(df), 0) FROM lex_postings"
+                                     " WHERE term = ?1",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *df = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "reading the lexical index");
+}
+
+static double idf_of(const collection *c, int64_t df)
+{
+    /* Lucene's IDF: never negative, so a very common word adds a little
+     * instead of subtracting. */
+    return log(1.0 + (c->n_docs - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+/* Field lengths up to this get their norm from a table. */
+#define NORM_TABLE 4096
+
+static double field_norm(const lm_lexindex_params *p, const collection *c, int f, double len)
+{
+    double b = f == 0 ? p->b_title : p->b_abstract;
+    double w = f == 0 ? p->w_title : p->w_abstract;
+    return w / (1.0 - b + b * len / c->avg_len[f]);
+}
+
+static lm_status norms_prepare(lm_lexindex_reader *r, const lm_lexindex_params *p,
+                               const collection *c)
+{
+    for (int f = 0; f < 2; f++) {
+        if (!r->inv_norm[f]) {
+            r->inv_norm[f] = malloc(NORM_TABLE * sizeof *r->inv_norm[f]);
+            if (!r->inv_norm[f])
+                return LM_ERR_NOMEM;
+        }
+        for (size_t len = 0; len < NORM_TABLE; len++)
+            r->inv_norm[f][len] = field_norm(p, c, f, (double)len);
+    }
+    return LM_OK;
+}
+
+static inline double norm_of(const lm_lexindex_reader *r, const lm_lexindex_params *p,
+                             const collection *c, int f, uint32_t len)
+{
+    return len < NORM_TABLE ? r->inv_norm[f][len] : field_norm(p, c, f, (double)len);
+}
+
+/* BM25F: per-field tf scaled by weight and length norm, then saturated. */
+static inline double bm25f(const lm_lexindex_reader *r, const lm_lexindex_params *p,
+                           const collection *c, uint32_t tf_t, uint32_t tf_a, uint32_t len_t,
+                           uint32_t len_a)
+{
+    double t = 0;
+    if (tf_t)
+        t += tf_t * norm_of(r, p, c, 0, len_t);
+    if (tf_a)
+        t += tf_a * norm_of(r, p, c, 1, len_a);
+    return t > 0 ? t * (p->k1 + 1.0) / (t + p->k1) : 0;
+}
+
+static lm_status cursor_push(lm_lexindex_reader *r, int64_t seg, const void *data, size_t len,
+                             double w)
+{
+    if (r->n_cur == r->cap_cur) {
+        size_t nc = r->cap_cur ? 2 * r->cap_cur : 32;
+        tcursor *nv = realloc(r->cur, nc * sizeof *nv);
+        if (!nv)
+            return LM_ERR_NOMEM;
+        r->cur = nv;
+        r->cap_cur = nc;
+    }
+    tcursor *c = &r->cur[r->n_cur++];
+    memset(c, 0, sizeof *c);
+    c->seg = seg;
+    c->off = r->blobs.len;
+    c->len = len;
+    c->w = w;
+    return len ? lm_buf_append(&r->blobs, data, len) : LM_OK;
+}
+
+/* Copies the posting lists of one word (every segment) into the reader. */
+static lm_status load_term(lm_lexindex_reader *r, lm_store *s, const char *stem, double w,
+                           lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_TERM_POSTINGS,
+                                     "SELECT segment, data FROM lex_postings WHERE term = ?1",
+                                     err);
+    if (!st)
+        return stmt_err(err);
+    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
+    int rc;
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cursor_push(r, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                        (size_t)sqlite3_column_bytes(st, 1), w) != LM_OK)
+            ls = nomem(err);
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the lexical index");
+    sqlite3_reset(st);
+    return ls;
+}
+
+static int cmp_cursor_seg(const void *a, const void *b)
+{
+    const tcursor *x = a, *y = b;
+    return (x->seg > y->seg) - (x->seg < y->seg);
+}
+
+static lm_status cursor_next(tcursor *c)
+{
+    int k = next_posting(&c->p, c->end, &c->cur);
+    c->live = k == 1;
+    return k < 0 ? LM_ERR_CORRUPT : LM_OK;
+}
+
+static lm_status all_push(lm_lexindex_reader *r, int64_t pmid, double score)
+{
+    if (r->n_all == r->cap_all) {
+        size_t nc = r->cap_all ? 2 * r->cap_all : 4096;
+        lm_lexindex_hit *nv = realloc(r->all, nc * sizeof *nv);
+        if (!nv)
+            return LM_ERR_NOMEM;
+        r->all = nv;
+        r->cap_all = nc;
+    }
+    r->all[r->n_all++] = (lm_lexindex_hit){pmid, score};
+    return LM_OK;
+}
+
+/* Walks the cursors cur[0..n) of one segment together. */
+static lm_status score_segment(lm_lexindex_reader *r, const lm_lexindex_params *p,
+                               const collection *c, tcursor *cur, size_t n, lm_error *err)
+{
+    int64_t seg = cur[0].seg;
+    for (size_t i = 0; i < n; i++) {
+        cur[i].p = (const unsigned char *)r->blobs.data + cur[i].off;
+        cur[i].end = cur[i].p + cur[i].len;
+        cur[i].cur.pmid = INT64_MIN;
+        if (cursor_next(&cur[i]) != LM_OK)
+            return lm_error_set(err, LM_ERR_CORRUPT,
+                                "lexical index: malformed postings in segment %lld",
+                                (long long)seg);
+    }
+    for (;;) {
+        int64_t pmid = INT64_MAX;
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cur[i].live && cur[i].cur.pmid <= pmid) {
+                pmid = cur[i].cur.pmid;
+                any = 1;
+            }
+        if (!any)
+            return LM_OK;
+        double score = 0;
+        for (size_t i = 0; i < n; i++) {
+            tcursor *t = &cur[i];
+            if (!t->live || t->cur.pmid != pmid)
+                continue;
+            score += t->w * bm25f(r, p, c, t->cur.tf_title, t->cur.tf_abstract,
+                                  t->cur.len_title, t->cur.len_abstract);
+            if (cursor_next(t) != LM_OK)
+                return lm_error_set(err, LM_ERR_CORRUPT,
+                                    "lexical index: malformed postings in segment %lld",
+                                    (long long)seg);
+        }
+        if (r->dead.n && dead_has(&r->dead, seg, pmid))
+            continue;
+        if (all_push(r, pmid, score) != LM_OK)
+            return nomem(err);
+    }
+}
+
+static int hit_better(const lm_lexindex_hit *a, const lm_lexindex_hit *b)
+{
+    return a->score > b->score || (a->score == b->score && a->pmid < b->pmid);
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const lm_lexindex_hit *x = a, *y = b;
+    return hit_better(x, y) ? -1 : hit_better(y, x) ? 1 : 0;
+}
+
+/* Min-heap on "better": the root is the worst hit kept. */
+static void heap_down(lm_lexindex_hit *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && hit_better(&h[m], &h[l]))
+            m = l;
+        if (l + 1 < n && hit_better(&h[m], &h[l + 1]))
+            m = l + 1;
+        if (m == i)
+            return;
+        lm_lexindex_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(lm_lexindex_hit *h, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!hit_better(&h[parent], &h[i]))
+            return;
+        lm_lexindex_hit t = h[i];
+        h[i] = h[parent];
+        h[parent] = t;
+        i = parent;
+    }
+}
+
+/* The best `limit` scored articles that pass keep, best first. */
+static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_filter keep,
+                             void *keep_ctx, size_t *n, lm_error *err)
+{
+    *n = 0;
+    if (limit > r->hits_cap) {
+        lm_lexindex_hit *nv = realloc(r->hits, limit * sizeof *nv);
+        if (!nv)
+            return nomem(err);
+        r->hits = nv;
+        r->hits_cap = limit;
+    }
+    if (!keep) {
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_all; i++) {
+            if (k < limit) {
+                r->hits[k] = r->all[i];
+                heap_up(r->hits, k++);
+            } else if (hit_better(&r->all[i], &r->hits[0])) {
+                r->hits[0] = r->all[i];
+                heap_down(r->hits, k, 0);
+            }
+        }
+        lm_qsort(r->hits, k, sizeof *r->hits, cmp_hit);
+        *n = k;
+        return LM_OK;
+    }
+    /* Filtered: everything sorted, then kept in order until full. */
+    lm_qsort(r->all, r->n_all, sizeof *r->all, cmp_hit);
+    size_t w = 0;
+    for (size_t i = 0; i < r->n_all && w < limit; i++) {
+        int v = keep(keep_ctx, r->all[i].pmid, err);
+        if (v < 0)
+            return stmt_err(err);
+        if (v)
+            r->hits[w++] = r->all[i];
+    }
+    *n = w;
+    return LM_OK;
+}
+
+/* Stem hash of a word, or 0 when its first byte starts no phrase word
+ * (stemming only strips suffixes, so it never changes the first byte). */
+static uint64_t stem_hash(const lm_lexindex_reader *r, const lm_word *wd)
+{
+    if (wd->len == 0 || !r->first_bytes[(unsigned char)wd->norm[0]])
+        return 0;
+    char stem[LM_QUERY_WORD_MAX + 1];
+    size_t n = lm_query_porter(wd->norm, wd->len, stem, sizeof stem);
+    return hash_bytes(stem, n);
+}
+
+/* Occurrences of ph among the words of one field. */
+static uint32_t count_phrase(const phrase *ph, const uint64_t *stems, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i + ph->n <= n; i++) {
+        size_t j = 0;
+        while (j < ph->n && stems[i + j] == ph->stems[j])
+            j++;
+        c += j == ph->n;
+    }
+    return c;
+}
+
+static lm_status field_stems(lm_lexindex_reader *r, const char *text, size_t off, size_t *n,
+                             lm_error *err)
+{
+    lm_status st = lm_words_split(text ? text : "", text ? strlen(text) : 0, &r->words, err);
+    if (st != LM_OK)
+        return st;
+    if (off + r->words.n > r->cap_text_stems) {
+        size_t nc = 2 * (off + r->words.n) + 64;
+        uint64_t *nv = realloc(r->text_stems, nc * sizeof *nv);
+        if (!nv)
+            return nomem(err);
+        r->text_stems = nv;
+        r->cap_text_stems = nc;
+    }
+    for (size_t i = 0; i < r->words.n; i++)
+        r->text_stems[off + i] = stem_hash(r, &r->words.v[i]);
+    *n = r->words.n;
+    return LM_OK;
+}
+
+/* Adds phrase evidence to the first `depth` hits, from their text. */
+static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_lexindex_params *p,
+                                 const collection *c, size_t depth, lm_error *err)
+{
+    lm_status ls = LM_OK;
+    for (size_t i = 0; ls == LM_OK && i < depth; i++) {
+        sqlite3_stmt *st = lm_store_stmt(s, SL_TEXT,
+                                         "SELECT title, abstract FROM articles WHERE pmid = ?1",
+                                         err);
+        if (!st)
+            return stmt_err(err);
+        sqlite3_bind_int64(st, 1, r->hits[i].pmid);
+        int rc = sqlite3_step(st);
+        size_t nt = 0, na = 0;
+        if (rc == SQLITE_ROW) {
+            ls = field_stems(r, (const char *)sqlite3_column_text(st, 0), 0, &nt, err);
+            if (ls == LM_OK)
+                ls = field_stems(r, (const char *)sqlite3_column_text(st, 1), nt, &na, err);
+        } else if (rc != SQLITE_DONE) {
+            ls = lm_store_fail(s, rc, err, "reading article text");
+        }
+        sqlite3_reset(st);
+        for (size_t j = 0; ls == LM_OK && rc == SQLITE_ROW && j < r->n_phrases; j++) {
+            const phrase *ph = &r->phrases[j];
+            uint32_t ct = count_phrase(ph, r->text_stems, nt);
+            uint32_t ca = count_phrase(ph, r->text_stems + nt, na);
+            if (ct + ca)
+                r->hits[i].score += ph->weight * ph->idf *
+                                    bm25f(r, p, c, ct, ca, (uint32_t)nt, (uint32_t)na);
+        }
+    }
+    if (ls == LM_OK)
+        lm_qsort(r->hits, depth, sizeof *r->hits, cmp_hit);
+    return ls;
+}
+
+typedef struct uterm {
+    char stem[LM_QUERY_WORD_MAX + 1];
+    double weight;
+} uterm;
+
+/* Splits q into one-word terms (merged by stem) and phrases (merged by
+ * their stems; idf of their rarest word). */
+static lm_status plan_query(lm_lexindex_reader *r, lm_store *s, const collection *c,
+                            const lm_qterms *q, uterm *u, size_t *nu, lm_error *err)
+{
+    lm_words qw;
+    lm_words_init(&qw);
+    lm_status ls = LM_OK;
+    *nu = 0;
+    r->n_phrases = 0;
+    memset(r->first_bytes, 0, sizeof r->first_bytes);
+    for (size_t i = 0; ls == LM_OK && i < q->n; i++) {
+        ls = lm_words_split(q->v[i].text, strlen(q->v[i].text), &qw, err);
+        if (ls != LM_OK || qw.n == 0)
+            continue;
+        if (qw.n == 1) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            lm_query_porter(qw.v[0].norm, qw.v[0].len, stem, sizeof stem);
+            size_t j = 0;
+            while (j < *nu && strcmp(u[j].stem, stem) != 0)
+                j++;
+            if (j == *nu) {
+                memcpy(u[j].stem, stem, strlen(stem) + 1);
+                u[j].weight = q->v[i].weight;
+                ++*nu;
+            } else if (q->v[i].weight > u[j].weight) {
+                u[j].weight = q->v[i].weight;
+            }
+            continue;
+        }
+        phrase ph = {{0}, qw.n < 8 ? qw.n : 8, q->v[i].weight, 0};
+        for (size_t k = 0; ls == LM_OK && k < ph.n; k++) {
+            char stem[LM_QUERY_WORD_MAX + 1];
+            size_t sn = lm_query_porter(qw.v[k].norm, qw.v[k].len, stem, sizeof stem);
+            ph.stems[k] = hash_bytes(stem, sn);
+            int64_t df = 0;
+            ls = term_df(s, stem, &df, err);
+            if (ls == LM_OK && idf_of(c, df) > ph.idf)
+                ph.idf = idf_of(c, df);
+        }
+        if (ls != LM_OK)
+            break;
+        size_t j = 0;
+        while (j < r->n_phrases && (r->phrases[j].n != ph.n ||
+                                    memcmp(r->phrases[j].stems, ph.stems,
+                                           ph.n * sizeof ph.stems[0]) != 0))
+            j++;
+        if (j < r->n_phrases) {
+            if (ph.weight > r->phrases[j].weight)
+                r->phrases[j].weight = ph.weight;
+            continue;
+        }
+        if (r->n_phrases == r->cap_phrases) {
+            size_t nc = r->cap_phrases ? 2 * r->cap_phrases : 16;
+            phrase *nv = realloc(r->phrases, nc * sizeof *nv);
+            if (!nv) {
+                ls = nomem(err);
+                break;
+            }
+            r->phrases = nv;
+            r->cap_phrases = nc;
+        }
+        r->phrases[r->n_phrases++] = ph;
+        for (size_t k = 0; k < ph.n; k++)
+            r->first_bytes[(unsigned char)qw.v[k].norm[0]] = 1;
+    }
+    lm_words_free(&qw);
+    return ls;
+}
+
+lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexindex_params *p,
+                             const lm_qterms *q, size_t limit, lm_lexindex_filter keep,
+                             void *keep_ctx, const lm_lexindex_hit **hits, size_t *n,
+                             lm_error *err)
+{
+    *hits = r->hits;
+    *n = 0;
+    r->n_cur = r->n_all = 0;
+    lm_buf_reset(&r->blobs);
+    if (q->n == 0 || limit == 0)
+        return LM_OK;
+    uterm *u = calloc(q->n, sizeof *u);
+    size_t nu = 0;
+    collection c = {0};
+    /* One read transaction: in WAL mode each statement would otherwise
+     * see its own snapshot, and a refresh committed between reading the
+     * dead set and the postings could return an article twice or one
+     * already deleted. */
+    sqlite3 *db = lm_store_sqlite(s);
+    int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
+                                                   SQLITE_OK;
+    lm_status ls = u ? lm_lexindex_dead_load(s, &r->dead, err) : nomem(err);
+    if (ls == LM_OK)
+        ls = collection_stats(s, &c, (int64_t)r->dead.n, err);
+    if (ls == LM_OK && norms_prepare(r, p, &c) != LM_OK)
+        ls = nomem(err);
+    if (ls == LM_OK)
+        ls = plan_query(r, s, &c, q, u, &nu, err);
+    for (size_t i = 0; ls == LM_OK && i < nu; i++) {
+        int64_t df = 0;
+        ls = term_df(s, u[i].stem, &df, err);
+        if (ls == LM_OK && df > 0)
+            ls = load_term(r, s, u[i].stem, u[i].weight * idf_of(&c, df), err);
+    }
+    if (ls == LM_OK)
+        lm_qsort(r->cur, r->n_cur, sizeof *r->cur, cmp_cursor_seg);
+    for (size_t i = 0; ls == LM_OK && i < r->n_cur;) {
+        size_t j = i + 1;
+        while (j < r->n_cur && r->cur[j].seg == r->cur[i].seg)
+            j++;
+        ls = score_segment(r, p, &c, r->cur + i, j - i, err);
+        i = j;
+    }
+    if (ls == LM_OK)
+        ls = select_hits(r, limit, keep, keep_ctx, n, err);
+    if (ls == LM_OK && r->n_phrases > 0 && *n > 0)
+        ls = rescore_phrases(r, s, p, &c, *n < p->phrase_depth ? *n : p->phrase_depth, err);
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (ls != LM_OK)
+        *n = 0;
+    *hits = r->hits;
+    free(u);
+    return ls;
+}
