@@ -741,6 +741,9 @@ void lm_ner_scratch_free(lm_ner_scratch *s)
     free(s->tmp64);
     free(s->abbr);
     free(s->abtok);
+    free(s->pcover);
+    free(s->pend);
+    free(s->pscore);
     lm_abbrevs_free(&s->abv);
     lm_abbrev_uses_free(&s->abu);
     free(s);
@@ -1067,7 +1070,7 @@ lm_status lm_ner_tag_tokens(const lm_ner_model *m, lm_ner_scratch *s, const char
         }
         out->n = w;
     }
-    return LM_OK;
+    return ner_doc_post(m, s, out, err);
 }
 
 lm_status lm_ner_tag(const lm_ner_model *m, lm_ner_scratch *s, const char *text, size_t len,

@@ -7,7 +7,10 @@
  * abstracts and token-sequence gazetteers compiled from lexicons.  Taggers
  * run in order; a later tagger sees the output of earlier ones as features
  * (document-level consistency, abbreviation propagation, a tagger trained on
- * another corpus), so one file carries a whole stacked pipeline.  The
+ * another corpus), so one file carries a whole stacked pipeline.  A
+ * document-level pass then makes Chemical and Disease mentions consistent
+ * across the abstract (abbreviations typed like their long forms, every
+ * occurrence of a mention's words tagged; lm_ner_post.c).  The
  * shipped models/ner.bin tags Chemical and Disease (BC5CDR guidelines) and
  * Gene (BioRED); models/ner-ncbi.bin tags Disease (NCBI-disease).
  *

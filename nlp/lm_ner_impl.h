@@ -37,7 +37,8 @@ enum {
     NER_F_ABBR = 1u << 5,     /* abbreviation features */
     NER_F_NGRAM5 = 1u << 6,   /* character 5-grams too */
     NER_F_CTXSUF = 1u << 7,   /* neighbours' suffixes */
-    NER_F_DEFAULT = 0xBF
+    NER_F_POST = 1u << 8,     /* document-level post-processing (lm_ner_post.c) */
+    NER_F_DEFAULT = 0x1BF
 };
 
 /* ---- hashing ---- */
@@ -205,6 +206,10 @@ struct lm_ner_scratch {
     lm_abbrev_uses abu;
     uint32_t *abtok;           /* n: defining abbr entry of a short-form token */
     size_t abtok_cap;
+    uint8_t *pcover;           /* post-processing (lm_ner_post.c): n flags */
+    uint32_t *pend;            /* n mention ends */
+    float *pscore;             /* n mention scores */
+    size_t pcover_cap;
 };
 
 typedef struct ner_abbr {
@@ -244,6 +249,10 @@ void ner_viterbi(const ner_tagger *t, const float *em, size_t n, int *bp, float 
 /* Appends tagger ti's mentions (types mapped to lm_ent_type) to out. */
 lm_status ner_doc_mentions(const lm_ner_model *m, int ti, const lm_ner_scratch *s,
                            lm_ner_mentions *out, lm_error *err);
+/* Document-level post-processing of the sorted mentions of a tagged
+ * document (lm_ner_post.c); keeps out sorted. */
+lm_status ner_doc_post(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_mentions *out,
+                       lm_error *err);
 /* Finds abbreviation definitions in the document (token ranges). */
 lm_status ner_doc_abbrevs(lm_ner_scratch *s, lm_error *err);
 

@@ -2149,7 +2149,8 @@ lm_status lm_ner_train_docs(const lm_ner_train_doc *docs, size_t n_docs,
     lm_spans_free(&sn);
     if (st == LM_OK) {
         T->m->feat_flags = (NER_F_DEFAULT & ~opts->feat_off)
-                           & ~(uint32_t)(NER_F_CLUSTER | NER_F_GAZ | NER_F_DOC | NER_F_ABBR);
+                           & ~(uint32_t)(NER_F_CLUSTER | NER_F_GAZ | NER_F_DOC | NER_F_ABBR
+                                         | NER_F_POST);
         lm_ent_type ty[NER_MAX_TYPES];
         int nt = 0;
         for (int t = LM_ENT_CHEMICAL; t < LM_ENT_COUNT; t++)

@@ -45,7 +45,7 @@ typedef struct lm_ner_train_opts {
     int perceptron;            /* averaged perceptrons instead of CRFs: ~10x
                                   faster to train, ~0.5 F1 lower */
     int crf_iter;              /* L-BFGS iterations, 0 = default (100) */
-    double crf_c2;             /* L2 strength, 0 = default (1.0) */              /* stack an NCBI-disease tagger under BC5CDR's */
+    double crf_c2;             /* L2 strength, 0 = default (1.0) */
     unsigned seed;
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
