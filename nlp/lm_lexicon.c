@@ -363,10 +363,17 @@ static double entry_score(const lex_entry *e)
 
 typedef struct b_concept {
     char *id;
-    char *name;
+    char *name;               /* shown name: preferred, else best of names */
     int name_preferred;
+    struct b_name *names;     /* other names with their annotation counts */
+    size_t n_names, cap_names;
     unsigned types;
 } b_concept;
+
+typedef struct b_name {
+    char *text;
+    unsigned long count;
+} b_name;
 
 typedef struct b_entry {
     char *key;
@@ -416,8 +423,13 @@ void lm_lexicon_builder_free(lm_lexicon_builder *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->n_concepts; i++) {
-        free(b->concepts[i].id);
-        free(b->concepts[i].name);
+        b_concept *c = &b->concepts[i];
+        free(c->id);
+        if (c->name_preferred)
+            free(c->name);
+        for (size_t j = 0; j < c->n_names; j++)
+            free(c->names[j].text);
+        free(c->names);
     }
     free(b->concepts);
     free(b->slots);
@@ -469,7 +481,7 @@ static char *dup_n(const char *s, size_t n)
 
 /* Index of concept id, created when new; -1 on out-of-memory. */
 static long intern_concept(lm_lexicon_builder *b, const char *id, const char *name,
-                           size_t name_len, int preferred, unsigned type)
+                           size_t name_len, int preferred, unsigned count, unsigned type)
 {
     size_t i = find_slot(b, id);
     b_concept *c;
@@ -499,13 +511,41 @@ static long intern_concept(lm_lexicon_builder *b, const char *id, const char *na
         b->slots[i] = (uint32_t)(++b->n_concepts);
     }
     c->types |= type;
-    if (name && name_len && (!c->name || (preferred && !c->name_preferred))) {
+    if (name && name_len && preferred && !c->name_preferred) {
         char *n = dup_n(name, name_len);
         if (!n)
             return -1;
-        free(c->name);
-        c->name = n;
-        c->name_preferred = preferred;
+        c->name = n;   /* the old one, if any, was borrowed from names */
+        c->name_preferred = 1;
+    } else if (name && name_len && !preferred && !c->name_preferred) {
+        /* Counted per spelling: the most annotated one is shown, not
+         * whichever came first ("obesity", not "childhood-onset obesity"). */
+        size_t j = 0;
+        while (j < c->n_names &&
+               !(strncmp(c->names[j].text, name, name_len) == 0 && !c->names[j].text[name_len]))
+            j++;
+        if (j == c->n_names) {
+            if (c->n_names == c->cap_names) {
+                size_t cap = c->cap_names ? 2 * c->cap_names : 2;
+                b_name *v = realloc(c->names, cap * sizeof *v);
+                if (!v)
+                    return -1;
+                c->names = v;
+                c->cap_names = cap;
+            }
+            c->names[j].text = dup_n(name, name_len);
+            if (!c->names[j].text)
+                return -1;
+            c->names[j].count = 0;
+            c->n_names++;
+        }
+        c->names[j].count += count ? count : 1;
+        unsigned long best = 0;
+        for (size_t k = 0; k < c->n_names; k++)
+            if (c->names[k].count > best) {
+                best = c->names[k].count;
+                c->name = c->names[k].text;   /* borrowed from names */
+            }
     }
     return (long)(c - b->concepts);
 }
@@ -552,7 +592,8 @@ lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const 
     size_t klen = lm_lexicon_normalize(name, name_len, key, sizeof key);
     if (klen == 0)
         return LM_OK;
-    long c = intern_concept(b, id, name, name_len, (flags & LM_LEX_PREFERRED) != 0, type);
+    long c = intern_concept(b, id, name, name_len, (flags & LM_LEX_PREFERRED) != 0, count,
+                            type);
     if (c < 0)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     return add_key(b, type, key, klen, (uint32_t)c, flags, score, count, err);
@@ -567,7 +608,7 @@ lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon
     for (uint32_t c = 0; c < lex->n_concepts; c++) {
         const char *name = lex->strings + lex->concepts[c].name_off;
         map[c] = intern_concept(b, lex->strings + lex->concepts[c].id_off, name, strlen(name),
-                                1, lex->concepts[c].types);
+                                1, 0, lex->concepts[c].types);
         if (map[c] < 0) {
             free(map);
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");

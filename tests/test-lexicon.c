@@ -772,6 +772,37 @@ static void test_committed_lexicon(void)
     lm_lexicon_free(lex);
 }
 
+/* The shown name of a concept: a preferred name when one is given, else
+ * the spelling annotated most often (not the first one seen). */
+static void test_display_name(void)
+{
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    if (!b)
+        return;
+    const char *names[] = {"childhood-onset obesity", "obesity", "Obesity", "obesity"};
+    for (size_t i = 0; i < 4; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D009765", names[i],
+                                        strlen(names[i]), LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1,
+                                        &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "paracetamol", 11,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 5, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "Acetaminophen", 13,
+                                    LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "APAP", 4,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 50, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "childhood-onset obesity", 23, &m) == 1);
+    LM_CHECK_STR(m.name, "obesity");
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "APAP", 4, &m) == 1);
+    LM_CHECK_STR(m.name, "Acetaminophen");
+    lm_lexicon_free(lex);
+}
+
 int main(void)
 {
     LM_RUN(test_normalize);
@@ -785,6 +816,7 @@ int main(void)
     LM_RUN(test_lookup_mention);
     LM_RUN(test_bridge);
     LM_RUN(test_weighted_corpus);
+    LM_RUN(test_display_name);
     LM_RUN(test_save_load);
     LM_RUN(test_empty_lexicon);
     LM_RUN(test_default_path);
