@@ -665,6 +665,13 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         fputs(usage, stderr);
         rc = LM_EXIT_USAGE;
     }
+    if (rc == LM_EXIT_OK && ((a.gold_spans && a.gold_entities) || (a.save_pred && a.pred))) {
+        lm_cli_error(cli, "eval: %s",
+                     a.gold_spans && a.gold_entities
+                         ? "--gold-spans and --gold-entities exclude each other"
+                         : "--save-pred writes litmine's predictions: not with --pred");
+        rc = LM_EXIT_USAGE;
+    }
     if (rc == LM_EXIT_OK) {
         if (strcmp(mode, "ner") == 0)
             rc = eval_ner(cli, &a);

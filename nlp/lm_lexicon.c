@@ -373,7 +373,25 @@ typedef struct b_concept {
 typedef struct b_name {
     char *text;
     unsigned long count;
+    int abbrev;               /* looks like a short form: "ALL", "5-FU" */
 } b_name;
+
+/* Abstracts repeat a short form far more often than its long form, so the
+ * most annotated spelling is often "ALL" for acute lymphoblastic
+ * leukemia: spellings whose letters are mostly capitals are shown only
+ * when there is nothing else. */
+static int looks_abbreviated(const char *s, size_t n)
+{
+    size_t letters = 0, upper = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            letters++;
+        if (c >= 'A' && c <= 'Z')
+            upper++;
+    }
+    return letters > 0 && upper >= 2 && 2 * upper >= letters;
+}
 
 typedef struct b_entry {
     char *key;
@@ -537,15 +555,20 @@ static long intern_concept(lm_lexicon_builder *b, const char *id, const char *na
             if (!c->names[j].text)
                 return -1;
             c->names[j].count = 0;
+            c->names[j].abbrev = looks_abbreviated(name, name_len);
             c->n_names++;
         }
         c->names[j].count += count ? count : 1;
         unsigned long best = 0;
-        for (size_t k = 0; k < c->n_names; k++)
-            if (c->names[k].count > best) {
-                best = c->names[k].count;
-                c->name = c->names[k].text;   /* borrowed from names */
+        int best_abbrev = 1;
+        for (size_t k = 0; k < c->n_names; k++) {
+            const b_name *x = &c->names[k];
+            if ((best_abbrev && !x->abbrev) || (x->abbrev == best_abbrev && x->count > best)) {
+                best = x->count;
+                best_abbrev = x->abbrev;
+                c->name = x->text;   /* borrowed from names */
             }
+        }
     }
     return (long)(c - b->concepts);
 }
@@ -1317,6 +1340,11 @@ static const char *const salt_words[] = {
     "disodium", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "salt", "salts",
     "base", "injection", "tablets", "oral", "intravenous", "iv", NULL};
 
+/* Metal words among them are dropped only after the drug's name:
+ * "warfarin sodium" is warfarin, "sodium fluoride" is its own compound. */
+static const char *const metal_words[] = {"sodium", "potassium", "calcium", "magnesium",
+                                          "disodium", NULL};
+
 /* One-word synonyms (mostly organ adjectives and nouns) swapped in a
  * disease name; each pair is tried both ways. */
 static const char *const word_syn[][2] = {
@@ -1417,10 +1445,11 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
         return -1;
     long ki;
     size_t n;
-    if (type != LM_LEX_DISEASE) {
+    if (type == LM_LEX_CHEMICAL) {
         mwords k = {.count = 0};
         for (size_t i = 0; i < w.count; i++)
-            if (!word_in_list(w.s[i], w.n[i], salt_words)) {
+            if (!word_in_list(w.s[i], w.n[i], salt_words) ||
+                (i == 0 && word_in_list(w.s[i], w.n[i], metal_words))) {
                 k.s[k.count] = w.s[i];
                 k.n[k.count++] = w.n[i];
             }
@@ -1429,7 +1458,8 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
             (ki = find_text(lex, type, ns, buf, n)) >= 0)
             return ki;
     }
-    if (type == LM_LEX_CHEMICAL)
+    /* Only chemicals and diseases: a gene's name is not rewritten. */
+    if (type != LM_LEX_DISEASE)
         return -1;
     for (size_t i = 0; i < w.count; i++)
         for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)

@@ -120,13 +120,31 @@ static lm_status abbreviations(lm_ner_scratch *s, lm_ner_mentions *out, lm_ent_t
                 if (st != LM_OK)
                     return st;
             }
-        } else if (is_free(s, def->l0, def->l1) && s->pend[x->s0] == x->s1) {
-            uint32_t b0 = s->tok[x->s0].start, b1 = s->tok[x->s1 - 1].end;
-            for (size_t i = 0; i < out->n; i++)
-                if (out->v[i].type == type && out->v[i].start == b0 && out->v[i].end == b1) {
-                    out->v[i].type = LM_ENT_NONE;
-                    dropped = 1;
-                }
+        } else if (is_free(s, def->l0, def->l1)) {
+            /* Every mention with the short form's words goes, not only
+             * those the abbreviation finder located (a use before the
+             * definition would otherwise survive, and step 3 would copy
+             * it back everywhere). */
+            uint64_t hs = 0;
+            for (size_t j = x->s0; j < x->s1; j++)
+                hs = ner_mix(hs, s->tok[j].hlw);
+            for (size_t t = 0; t < s->n; t++) {
+                size_t e = s->pend[t];
+                if (e != t + (x->s1 - x->s0))
+                    continue;
+                uint64_t h = 0;
+                for (size_t j = t; j < e; j++)
+                    h = ner_mix(h, s->tok[j].hlw);
+                if (h != hs)
+                    continue;
+                uint32_t b0 = s->tok[t].start, b1 = s->tok[e - 1].end;
+                for (size_t i = 0; i < out->n; i++)
+                    if (out->v[i].type == type && out->v[i].start == b0 &&
+                        out->v[i].end == b1) {
+                        out->v[i].type = LM_ENT_NONE;
+                        dropped = 1;
+                    }
+            }
         }
     }
     if (dropped) {
@@ -194,13 +212,10 @@ static lm_status recurrences(lm_ner_scratch *s, lm_ner_mentions *out, lm_ent_typ
                 if (!(*v & 1))
                     break;
             }
+            /* Matching whole tokens is matching whole words: the tokenizer
+             * never leaves two word tokens side by side ("HSP70" and
+             * "painful" are one token each). */
             if (!e || !is_free(s, i, e))
-                continue;
-            /* whole words only: "HSP" not in "HSP70", "pain" not in "painful" */
-            if ((i > a && !(s->tok[i].flags & NER_TF_SPB)
-                 && !(s->tok[i - 1].flags & NER_TF_PUNCT))
-                || (e < b && !(s->tok[e - 1].flags & NER_TF_SPA)
-                    && !(s->tok[e].flags & NER_TF_PUNCT)))
                 continue;
             lm_status st = add(s, out, i, e, type, sc, err);
             if (st != LM_OK)

@@ -1838,7 +1838,12 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
      * form the tagger missed become mentions of the long form's type. */
     for (size_t a = 0; st == LM_OK && a < ab.n; a++) {
         const lm_abbrev *d = &ab.v[a];
+        /* The mention of exactly the long form, else one that starts
+         * before it and ends within a character of it. */
         const ner_item *longm = NULL;
+        for (size_t i = 0; i < n && !longm; i++)
+            if (items[i].start == d->long_start && items[i].end == d->long_end)
+                longm = &items[i];
         for (size_t i = 0; i < n && !longm; i++)
             if (items[i].start <= d->long_start && items[i].end >= d->long_end - 1 &&
                 items[i].end <= d->long_end + 1)

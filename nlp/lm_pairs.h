@@ -202,7 +202,7 @@ typedef struct lm_pairs_train_data {
     const lm_pt_corpus *biored_train;
     const lm_pt_corpus *biored_dev;
     /* Optional: cid_train's documents again, in the same order, with the
-     * ids a lexicon that never saw them gives their spans
+     * ids a lexicon built without their BC5CDR annotations gives their spans
      * (lm_pairs_renormalize); "induces" also learns from them, so that it
      * fits the concepts left without an id end to end. */
     const lm_pt_corpus *cid_train_lexicon;

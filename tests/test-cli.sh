@@ -20,6 +20,10 @@ lm --db "$DB" ingest --nope "$F/articles.xml"
 ok "unknown ingest flag is a usage error" 'rc_is 2 && err_has "--nope"'
 lm --db "$DB" ingest
 check "ingest without files is a usage error" rc_is 2
+lm eval cid --gold "$F/articles.xml" --gold-spans --gold-entities
+ok "eval cid: --gold-spans with --gold-entities is a usage error" 'rc_is 2 && err_has "exclude each other"'
+lm eval cid --gold "$F/articles.xml" --pred "$F/articles.xml" --save-pred x.txt
+ok "eval cid: --save-pred with --pred is a usage error" 'rc_is 2 && err_has "not with --pred"' 
 lm --db "$DB" ingest --help
 ok "command help goes to stdout" 'rc_is 0 && out_has "usage: litmine ingest"'
 check "usage errors wrote no database" test ! -e "$DB"

@@ -410,6 +410,9 @@ static void test_lookup_mention(void)
         {LM_LEX_CHEMICAL, "MESH:D016642", "bupropion"},
         {LM_LEX_CHEMICAL, "MESH:D012965", "sodium chloride"},
         {LM_LEX_CHEMICAL, "DRUGBANK:DB00363", "clozapine"},
+        {LM_LEX_CHEMICAL, "MESH:D005459", "fluoride"},
+        {LM_LEX_CHEMICAL, "MESH:D014859", "warfarin"},
+        {LM_LEX_GENE, "NCBIGene:3855", "kidney injury molecule 1"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -437,6 +440,13 @@ static void test_lookup_mention(void)
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "bupropion HCl", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "cardiac failure", NULL), "");
+    /* a metal word goes only after the drug: sodium fluoride is a compound */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "warfarin sodium", NULL), "MESH:D014859");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium fluoride", NULL), "");
+    /* genes are not rewritten */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "renal injury molecule 1", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "kidney injury molecule 1", NULL),
+                 "NCBIGene:3855");
     /* rewrites keep to the namespace */
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "clozapine maleate", NULL),
@@ -793,6 +803,12 @@ static void test_display_name(void)
                                     LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
     LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "APAP", 4,
                                     LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 50, &err) == LM_OK);
+    /* A short form annotated more often still gives way to the long one. */
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D054198", "ALL", 3, LM_LEX_CORPUS,
+                                    LM_LEX_SCORE_CORPUS, 30, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D054198",
+                                    "acute lymphoblastic leukemia", 28, LM_LEX_CORPUS,
+                                    LM_LEX_SCORE_CORPUS, 2, &err) == LM_OK);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
     lm_lexicon_builder_free(b);
     lm_lexicon_match m;
@@ -800,6 +816,8 @@ static void test_display_name(void)
     LM_CHECK_STR(m.name, "obesity");
     LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "APAP", 4, &m) == 1);
     LM_CHECK_STR(m.name, "Acetaminophen");
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "ALL", 3, &m) == 1);
+    LM_CHECK_STR(m.name, "acute lymphoblastic leukemia");
     lm_lexicon_free(lex);
 }
 

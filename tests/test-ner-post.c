@@ -3,7 +3,7 @@
  * (nlp/lm_ner_post.c): given a document and the taggers' mentions, the
  * pass must type abbreviations like their long forms, drop abbreviations
  * whose long form carries no mention, tag recurrences of a mention's words
- * (whole words only, never over a mention of the same type), leave genes
+ * (whole tokens, never over a mention of the same type), leave genes
  * alone, give what it adds the score of what it copied, and do nothing for
  * models trained without it.
  */
@@ -120,6 +120,22 @@ static void test_abbreviation_without_long_form_dropped(void)
     const char *in[] = {"CM/Disease", "asthma/Disease"};
     post(ON, text, in, 2, buf, sizeof buf);
     LM_CHECK_STR(buf, "asthma/Disease");
+    /* A use before the definition goes too, and is not copied back. */
+    const char *text2 = "CM were given. Two contrast media (CM) were compared. CM helped.";
+    const char *in2[] = {"CM/Disease"};
+    post(ON, text2, in2, 1, buf, sizeof buf);
+    LM_CHECK_STR(buf, "");
+}
+
+static void test_unicode_separators(void)
+{
+    char buf[512];
+    /* An en dash or a no-break space separates words like '-' and ' '. */
+    const char *text = "Cocaine toxicity. Then cocaine\xe2\x80\x93" "induced and "
+                       "cocaine\xc2\xa0" "again.";
+    const char *in[] = {"Cocaine/Chemical"};
+    post(ON, text, in, 1, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Cocaine/Chemical cocaine/Chemical cocaine/Chemical");
 }
 
 static void test_recurrences(void)
@@ -155,6 +171,7 @@ int main(void)
     LM_RUN(test_abbreviation_takes_long_form_type);
     LM_RUN(test_abbreviation_without_long_form_dropped);
     LM_RUN(test_recurrences);
+    LM_RUN(test_unicode_separators);
     LM_RUN(test_off_without_flag);
     return LM_DONE();
 }
