@@ -52,8 +52,16 @@ check "full-chain ingest, 1 thread" test $? -eq 0
 check "full-chain ingest, 3 threads" test $? -eq 0
 dump "$SCRATCH/t1.db" >"$SCRATCH/d1"
 dump "$SCRATCH/t3.db" >"$SCRATCH/d3"
-check "mentions were found and normalised" sql_is "$SCRATCH/t1.db" \
-    "select count(*) > 10 and count(concept_id) > 5 from mentions" 1
+# The fixtures alone hold few entities (BRCA1, H2O2, calcium); the bulk
+# sample adds hundreds.
+if [ -n "$SHARED" ]; then
+    check "mentions were found and normalised" sql_is "$SCRATCH/t1.db" \
+        "select count(*) > 10 and count(concept_id) > 5 from mentions" 1
+else
+    check "mentions were found and normalised" sql_is "$SCRATCH/t1.db" \
+        "select count(*) >= 5 and count(concept_id) = count(*)
+                and sum(concept_id = 'NCBIGene:672') >= 1 from mentions" 1
+fi
 check "identical annotations for 1 and 3 threads" cmp -s "$SCRATCH/d1" "$SCRATCH/d3"
 check "stored mention offsets reproduce the text" sql_is "$SCRATCH/t1.db" \
     "select count(*) from mentions m join articles a on a.pmid = m.pmid
