@@ -1020,7 +1020,7 @@ lm_status ner_doc_mentions(const lm_ner_model *m, int ti, const lm_ner_scratch *
     return LM_OK;
 }
 
-static int cmp_mention(const void *a, const void *b)
+int ner_mention_cmp(const void *a, const void *b)
 {
     const lm_ner_mention *x = a, *y = b;
     if (x->start != y->start)
@@ -1056,7 +1056,7 @@ lm_status lm_ner_tag_tokens(const lm_ner_model *m, lm_ner_scratch *s, const char
             return st;
     }
     if (out->n > 1) {
-        lm_qsort(out->v, out->n, sizeof *out->v, cmp_mention);
+        lm_qsort(out->v, out->n, sizeof *out->v, ner_mention_cmp);
         /* two taggers emitting the same span and type: keep the surer one */
         size_t w = 0;
         for (size_t i = 0; i < out->n; i++) {

@@ -526,7 +526,7 @@ lm_status ner_gaz_add(lm_ner_model *m, int lex, const char *entry, size_t len,
 /* ---- abbreviations ---- */
 
 /* Index of the first token starting at or after byte b (binary search). */
-static size_t tok_at_or_after(const lm_ner_scratch *s, size_t b)
+size_t ner_tok_at_or_after(const lm_ner_scratch *s, size_t b)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
@@ -542,7 +542,7 @@ static size_t tok_at_or_after(const lm_ner_scratch *s, size_t b)
 /* Token range [t0, t1) exactly covering bytes [b0, b1), or 0. */
 static int tok_range(const lm_ner_scratch *s, size_t b0, size_t b1, uint32_t *t0, uint32_t *t1)
 {
-    size_t a = tok_at_or_after(s, b0), b = a;
+    size_t a = ner_tok_at_or_after(s, b0), b = a;
     if (a >= s->n || s->tok[a].start != b0)
         return 0;
     while (b < s->n && s->tok[b].end < b1)

@@ -251,6 +251,10 @@ lm_status ner_doc_mentions(const lm_ner_model *m, int ti, const lm_ner_scratch *
                            lm_ner_mentions *out, lm_error *err);
 /* Document-level post-processing of the sorted mentions of a tagged
  * document (lm_ner_post.c); keeps out sorted. */
+/* Mention order: start, then end, then type (qsort comparator). */
+int ner_mention_cmp(const void *a, const void *b);
+/* Index of the first token of s starting at or after byte b. */
+size_t ner_tok_at_or_after(const lm_ner_scratch *s, size_t b);
 lm_status ner_doc_post(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_mentions *out,
                        lm_error *err);
 /* Finds abbreviation definitions in the document (token ranges). */

@@ -28,15 +28,8 @@
 /* Token index starting exactly at byte b, or SIZE_MAX. */
 static size_t tok_starting(const lm_ner_scratch *s, uint32_t b)
 {
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->tok[mid].start < b)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->n && s->tok[lo].start == b ? lo : SIZE_MAX;
+    size_t t = ner_tok_at_or_after(s, b);
+    return t < s->n && s->tok[t].start == b ? t : SIZE_MAX;
 }
 
 /* One past the token ending exactly at byte b, searching from token t0;
@@ -226,16 +219,6 @@ static lm_status recurrences(lm_ner_scratch *s, lm_ner_mentions *out, lm_ent_typ
     return LM_OK;
 }
 
-static int cmp_mention(const void *a, const void *b)
-{
-    const lm_ner_mention *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    if (x->end != y->end)
-        return x->end < y->end ? -1 : 1;
-    return (int)x->type - (int)y->type;
-}
-
 lm_status ner_doc_post(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_mentions *out,
                        lm_error *err)
 {
@@ -265,6 +248,6 @@ lm_status ner_doc_post(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_mentions
             st = recurrences(s, out, types[k], err);
     }
     if (st == LM_OK)
-        lm_qsort(out->v, out->n, sizeof *out->v, cmp_mention);
+        lm_qsort(out->v, out->n, sizeof *out->v, ner_mention_cmp);
     return st;
 }
