@@ -35,8 +35,7 @@ enum {
     SL_VEC_YEARS,
     SL_VEC_GENERATION,
     SL_MODEL_CURRENT_INFO,
-    SL_VEC_DROP_RETIRED,
-    SL_VEC_COUNT_ALL
+    SL_VEC_DROP_RETIRED
 };
 
 /* ---- encodings ---------------------------------------------------------- */
