@@ -97,20 +97,7 @@ static lm_status exec_slot(lm_store *s, int slot, const char *sql, int nparam, i
 static lm_status query_count(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
                              lm_error *err)
 {
-    *out = 0;
-    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
-    if (!st)
-        return stmt_err(err);
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, p1);
-    int rc = sqlite3_step(st);
-    lm_status ls = LM_OK;
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE)
-        ls = lm_store_fail(s, rc, err, "counting search index rows");
-    sqlite3_reset(st);
-    return ls;
+    return lm_store_query_int(s, slot, sql, p1, out, "counting search index rows", err);
 }
 
 /* ---- FTS maintenance ----------------------------------------------------- */

@@ -1557,6 +1557,22 @@ sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *er
     return s->slots[slot];
 }
 
+lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
+                             const char *what, lm_error *err)
+{
+    *out = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    if (!st)
+        return err && err->code != LM_OK ? err->code : LM_ERR_DB;
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, p1);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LM_OK : lm_store_fail(s, rc, err, "%s", what);
+}
+
 lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
 {
     char what[256];

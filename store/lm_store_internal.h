@@ -30,6 +30,10 @@ int lm_store_is_readonly(const lm_store *s);
 /* The prepared statement of a slot, reset and unbound; NULL on failure
  * (err says why). */
 sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *err);
+/* Runs the slot's statement, which yields one integer (a count), with
+ * ?1 bound to p1 when it has a parameter; *out = 0 without a row. */
+lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
+                             const char *what, lm_error *err);
 /* Maps a SQLite result code to an lm_status with "<what>: <sqlite message>"
  * (busy → LM_ERR_BUSY, full → LM_ERR_IO "disk full", corrupt → LM_ERR_CORRUPT). */
 lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)

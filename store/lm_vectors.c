@@ -462,23 +462,11 @@ lm_status lm_vec_each_missing(lm_store *s, int64_t model_id, int64_t after_pmid,
 
 lm_status lm_vec_count(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
 {
-    *n = 0;
-    sqlite3_stmt *st = lm_store_stmt(s, SL_VEC_COUNT,
-                                     /* the small index, not the table's 1 KB rows */
-                                     "SELECT count(*) FROM vectors INDEXED BY vectors_pmid"
-                                     " WHERE model_id = ?1",
-                                     err);
-    if (!st)
-        return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, model_id);
-    int rc = sqlite3_step(st);
-    lm_status ls = LM_OK;
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    else
-        ls = lm_store_fail(s, rc, err, "counting vectors");
-    sqlite3_reset(st);
-    return ls;
+    /* the small index, not the table's 1 KB rows */
+    return lm_store_query_int(s, SL_VEC_COUNT,
+                              "SELECT count(*) FROM vectors INDEXED BY vectors_pmid"
+                              " WHERE model_id = ?1",
+                              model_id, n, "counting vectors", err);
 }
 
 /* ---- matrix ------------------------------------------------------------- */
@@ -560,19 +548,9 @@ static lm_status load_years(lm_vec_matrix *m, lm_store *s, lm_error *err)
 
 lm_status lm_vec_generation(lm_store *s, int64_t model_id, int64_t *gen, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(s, SL_VEC_GENERATION,
-                                     "SELECT generation FROM vector_generations"
-                                     " WHERE model_id = ?1",
-                                     err);
-    if (!st)
-        return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, model_id);
-    int rc = sqlite3_step(st);
-    *gen = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE
-               ? LM_OK
-               : lm_store_fail(s, rc, err, "reading the vectors' generation");
+    return lm_store_query_int(s, SL_VEC_GENERATION,
+                              "SELECT generation FROM vector_generations WHERE model_id = ?1",
+                              model_id, gen, "reading the vectors' generation", err);
 }
 
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
