@@ -13,7 +13,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
-PKGS      := libcurl libxml-2.0 sqlite3 openblas zlib
+PKGS      := libcurl libxml-2.0 sqlite3 openblas zlib libxxhash
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

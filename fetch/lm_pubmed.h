@@ -17,6 +17,7 @@
 #define LM_PUBMED_H
 
 #include "lm_article.h"
+#include "../util/lm_digest.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,14 +58,15 @@ void lm_pubmed_parser_free(lm_pubmed_parser *p);
 typedef void (*lm_pubmed_progress_fn)(void *ctx, const lm_pubmed_stats *stats);
 
 /* Parses a whole file ("-" = stdin), gzip or plain.  stats may be NULL.
- * md5_hex (33 bytes, may be NULL) receives the MD5 of the raw file bytes,
- * which for NLM files equals the published .md5; it is "" when the file was
- * not read to its end (XML error or a callback stopped the parse).  A gzip
+ * digest (may be NULL) receives the XXH3-128 of the raw file bytes and, for
+ * gzip files, their MD5 (for NLM files equal to the published .md5); both
+ * are "" when the file was not read to its end (XML error or a callback
+ * stopped the parse).  A gzip
  * stream that ends early fails with LM_ERR_PARSE "<path>: truncated gzip
  * data" after every article before the cut has been delivered. */
 lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handler,
                                lm_pubmed_progress_fn progress, void *progress_ctx,
-                               lm_pubmed_stats *stats, char md5_hex[33],
+                               lm_pubmed_stats *stats, lm_file_digest *digest,
                                lm_error *err);
 
 #endif

@@ -30,6 +30,13 @@
 
 #define RING LM_ENGINE_IN_FLIGHT
 #define MAX_THREADS 64
+/* Items that need no stage are ready at submit.  Waking the writer for
+ * each of them made one core ping-pong between the parser and the writer,
+ * two context switches per article; the writer now wakes once this many
+ * are waiting (or on flush, finish, or a worker finishing the item it
+ * waits for).  Less than RING, so a full ring always wakes it. */
+#define WRITER_WAKE_BATCH 64
+_Static_assert(WRITER_WAKE_BATCH < RING, "a full ring must wake the writer");
 
 typedef enum item_kind { ITEM_ARTICLE, ITEM_REPROCESS, ITEM_DELETE, ITEM_CALL } item_kind;
 
@@ -398,7 +405,8 @@ static lm_status submit(lm_engine *e, item *it, lm_error *err)
     e->next_seq++;
     if (!it->done && e->idle_workers)
         pthread_cond_signal(&e->work_ready);
-    else if (it->done && e->writer_waiting && e->next_seq - 1 == e->next_write)
+    if (e->writer_waiting && e->slots[e->next_write % RING]->done &&
+        e->next_seq - e->next_write >= WRITER_WAKE_BATCH)
         pthread_cond_signal(&e->result_ready);
     pthread_mutex_unlock(&e->mu);
     return LM_OK;

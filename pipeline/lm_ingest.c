@@ -8,7 +8,7 @@
 #include "../util/lm_clock.h"
 #include "lm_ingest.h"
 
-#include "../util/lm_md5.h"
+#include "../util/lm_digest.h"
 #include "lm_engine.h"
 #include "lm_signal.h"
 
@@ -52,43 +52,28 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-static lm_status md5_of_file(const char *path, char hex[33], lm_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lm_error_set(err, LM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    lm_md5 m;
-    lm_md5_init(&m);
-    unsigned char buf[1 << 16];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        lm_md5_update(&m, buf, got);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return lm_error_set(err, LM_ERR_IO, "cannot read %s", path);
-    lm_md5_final_hex(&m, hex);
-    return LM_OK;
-}
-
 /* Sets *already when a completed ingest of the same bytes exists.  The
- * name+size lookup is free; only a candidate match costs an MD5 pass. */
+ * name+size lookup is free; only a candidate match costs a pass over the
+ * file, with the algorithm the logged row has (XXH3-128, or MD5 for rows
+ * logged before litmine switched). */
 static lm_status check_already_ingested(lm_store *store, const char *path,
                                         const char *source, int64_t size, int *already,
                                         int *store_failed, lm_error *err)
 {
     int found = 0;
-    char logged_md5[33] = "";
+    lm_file_digest logged;
     *already = 0;
-    lm_status st = lm_store_ingest_lookup(store, source, size, &found, logged_md5, err);
+    lm_status st = lm_store_ingest_lookup(store, source, size, &found, &logged, err);
     if (st != LM_OK)
         *store_failed = 1;
     if (st != LM_OK || !found)
         return st;
-    char md5[33];
-    st = md5_of_file(path, md5, err);
+    lm_file_digest now;
+    int use_xxh = logged.xxh128[0] != '\0';
+    st = lm_digest_file(path, use_xxh ? LM_DIGEST_XXH128 : LM_DIGEST_MD5, &now, err);
     if (st == LM_OK)
-        *already = strcmp(md5, logged_md5) == 0;
+        *already = use_xxh ? strcmp(now.xxh128, logged.xxh128) == 0
+                           : strcmp(now.md5, logged.md5) == 0;
     return st;
 }
 
@@ -138,11 +123,11 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
                                .timing = opts->timing};
     ingest_ctx c = {NULL, 0};
     st = lm_engine_start(&c.engine, store, &eopts, err);
-    char md5[33] = "";
+    lm_file_digest digest = {"", ""};
     if (st == LM_OK) {
         lm_pubmed_handler handler = {on_article, on_delete, &c};
         st = lm_pubmed_parse_file(path, &handler, opts->progress, opts->progress_ctx,
-                                  &result->parse, md5, err);
+                                  &result->parse, &digest, err);
         /* Whatever was delivered before a parse fault or a signal is still
          * written: the engine drains and commits before it stops. */
         lm_error finish_err;
@@ -163,7 +148,7 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
                          : st == LM_ERR_INTERRUPTED ? "interrupted" : "failed";
     lm_error log_err;
     lm_status log_st = lm_store_ingest_finish(store, log_id, status, &result->counts,
-                                              md5[0] ? md5 : NULL,
+                                              &digest,
                                               st == LM_OK ? NULL : err->msg, &log_err);
     result->seconds = lm_now_seconds() - started;
     if (st == LM_OK && log_st != LM_OK) {

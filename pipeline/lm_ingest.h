@@ -6,8 +6,9 @@
  * chain on worker threads, one writer thread) and is written in
  * transactions of batch_size articles, so a crash or Ctrl-C
  * loses at most the open batch and a rerun resumes: articles already
- * stored compare equal and are skipped without a write.  A file whose MD5
- * matches a completed ingest is skipped entirely unless forced.
+ * stored compare equal and are skipped without a write.  A file whose name,
+ * size and checksum (util/lm_digest.h) match a completed ingest is skipped
+ * entirely unless forced.
  */
 #ifndef LM_INGEST_H
 #define LM_INGEST_H

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev libcurl4-openssl-dev libxml2-dev \
-libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev python3"
+libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev libxxhash-dev python3"
 
 missing=""
 for p in $PACKAGES; do

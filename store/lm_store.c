@@ -306,9 +306,13 @@ static const char migration_7[] =
     "INSERT INTO vector_generations (model_id, generation)\n"
     "    SELECT id, abs(random() % 1000000000000) FROM embed_models;\n";
 
+/* The re-ingest guard moves from MD5 to XXH3-128 (util/lm_digest.h);
+ * rows logged before keep their MD5 and are still matched by it. */
+static const char migration_8[] = "ALTER TABLE ingest_log ADD COLUMN xxh128 TEXT;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
@@ -388,9 +392,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                            " VALUES (?1, ?2, ?3)",
     [ST_DELETED_KEEP] = "INSERT OR IGNORE INTO deleted_pmids (pmid, deleted_at, source)"
                         " VALUES (?1, ?2, ?3)",
-    [ST_INGEST_LOOKUP] = "SELECT md5 FROM ingest_log"
+    [ST_INGEST_LOOKUP] = "SELECT xxh128, md5 FROM ingest_log"
                          " WHERE source = ?1 AND size_bytes = ?2 AND status = 'done'"
-                         " AND length(md5) = 32 ORDER BY id DESC LIMIT 1",
+                         " AND (length(xxh128) = 32 OR length(md5) = 32)"
+                         " ORDER BY id DESC LIMIT 1",
     [ST_INGEST_START] = "INSERT INTO ingest_log (source, kind, size_bytes, status, started_at)"
                         " VALUES (?1, ?2, ?3, 'running', ?4)",
     [ST_INGEST_FINISH] =
@@ -398,11 +403,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         " articles = coalesce(?4, articles), inserted = coalesce(?5, inserted),"
         " replaced = coalesce(?6, replaced), unchanged = coalesce(?7, unchanged),"
         " older = coalesce(?8, older), deleted = coalesce(?9, deleted),"
-        " failed = coalesce(?10, failed), md5 = coalesce(?11, md5), error_text = ?12"
+        " failed = coalesce(?10, failed), md5 = coalesce(?11, md5), error_text = ?12,"
+        " xxh128 = coalesce(?13, xxh128)"
         " WHERE id = ?1",
     [ST_INGEST_LIST] = "SELECT id, source, kind, status, md5, started_at, finished_at,"
                        " articles, inserted, replaced, unchanged, older, deleted, failed,"
-                       " error_text FROM ingest_log ORDER BY id DESC LIMIT ?1",
+                       " error_text, xxh128 FROM ingest_log ORDER BY id DESC LIMIT ?1",
     [ST_ART_EACH] = "SELECT pmid, version, title, abstract, journal, year, doi, language,"
                     " date_revised, is_book FROM articles ORDER BY pmid",
     [ST_INTEGRITY] = "PRAGMA integrity_check",
@@ -1283,22 +1289,23 @@ lm_status lm_store_get_article(lm_store *s, int64_t pmid, lm_article *out, char 
 
 /* ---- ingest log -------------------------------------------------------- */
 
-static int is_md5_hex(const char *s)
+static void copy_hex32(char dst[33], const char *src)
 {
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
-              (s[n] >= 'A' && s[n] <= 'F')))
-            return 0;
-    return n == 32;
+    dst[0] = '\0';
+    if (src && lm_digest_is_hex32(src)) {
+        for (int i = 0; i < 33; i++)
+            dst[i] = (src[i] >= 'A' && src[i] <= 'F') ? (char)(src[i] - 'A' + 'a') : src[i];
+    }
 }
 
 lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name, int64_t size_bytes,
-                                 int *found, char md5_hex[33], lm_error *err)
+                                 int *found, lm_file_digest *logged, lm_error *err)
 {
     *found = 0;
-    if (md5_hex)
-        md5_hex[0] = '\0';
+    if (logged) {
+        logged->xxh128[0] = '\0';
+        logged->md5[0] = '\0';
+    }
     if (!source_name)
         return lm_error_set(err, LM_ERR_USAGE, "ingest lookup: no source name");
     sqlite3_stmt *st = s->st[ST_INGEST_LOOKUP];
@@ -1307,11 +1314,13 @@ lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name, int64_t s
     int rc = sqlite3_step(st);
     lm_status ls = LM_OK;
     if (rc == SQLITE_ROW) {
-        const char *md5 = col_text(st, 0);
-        if (md5 && strlen(md5) == 32) {
+        lm_file_digest d;
+        copy_hex32(d.xxh128, col_text(st, 0));
+        copy_hex32(d.md5, col_text(st, 1));
+        if (d.xxh128[0] || d.md5[0]) {
             *found = 1;
-            if (md5_hex)
-                memcpy(md5_hex, md5, 33);
+            if (logged)
+                *logged = d;
         }
     } else if (rc != SQLITE_DONE) {
         ls = db_fail(s->db, rc, err, "looking up ingest log for %s", source_name);
@@ -1353,7 +1362,7 @@ lm_status lm_store_ingest_start(lm_store *s, const char *source_name, const char
 }
 
 lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
-                                 const lm_ingest_counts *counts, const char *md5_hex,
+                                 const lm_ingest_counts *counts, const lm_file_digest *digest,
                                  const char *error_text, lm_error *err)
 {
     lm_status st = need_writable(s, err);
@@ -1364,14 +1373,15 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
         return lm_error_set(err, LM_ERR_USAGE,
                             "ingest log: status must be done, failed or interrupted (got %s)",
                             status ? status : "nothing");
-    if (md5_hex && !is_md5_hex(md5_hex))
-        return lm_error_set(err, LM_ERR_USAGE, "ingest log: \"%s\" is not an MD5 checksum",
-                            md5_hex);
-    char md5_lower[33];
-    if (md5_hex) {
-        for (int i = 0; i < 33; i++)
-            md5_lower[i] = (md5_hex[i] >= 'A' && md5_hex[i] <= 'F')
-                               ? (char)(md5_hex[i] - 'A' + 'a') : md5_hex[i];
+    char xxh128[33] = "", md5[33] = "";
+    if (digest) {
+        /* "" = not computed; anything else must be a digest. */
+        if ((digest->xxh128[0] && !lm_digest_is_hex32(digest->xxh128)) ||
+            (digest->md5[0] && !lm_digest_is_hex32(digest->md5)))
+            return lm_error_set(err, LM_ERR_USAGE,
+                                "ingest log: a checksum is not 32 hex digits");
+        copy_hex32(xxh128, digest->xxh128);
+        copy_hex32(md5, digest->md5);
     }
     sqlite3_stmt *up = s->st[ST_INGEST_FINISH];
     sqlite3_bind_int64(up, 1, id);
@@ -1384,8 +1394,9 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
         for (int i = 0; i < 7; i++)
             sqlite3_bind_int64(up, 4 + i, v[i]);
     }
-    bind_text(up, 11, md5_hex ? md5_lower : NULL);
+    bind_text(up, 11, md5[0] ? md5 : NULL);
     bind_text(up, 12, error_text);
+    bind_text(up, 13, xxh128[0] ? xxh128 : NULL);
     int rc = step_once(up);
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "recording the end of ingest %lld", (long long)id);
@@ -1446,6 +1457,7 @@ lm_status lm_store_list_ingests(lm_store *s, int limit,
                        sqlite3_column_int64(st, 11), sqlite3_column_int64(st, 12),
                        sqlite3_column_int64(st, 13)},
             .error_text = col_text(st, 14),
+            .xxh128 = col_text(st, 15),
         };
         cs = cb(ctx, &r);
     }

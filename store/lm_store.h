@@ -17,6 +17,7 @@
 
 #include "../fetch/lm_article.h"
 #include "../nlp/lm_doc.h"
+#include "../util/lm_digest.h"
 #include "../util/lm_error.h"
 
 #include <stdint.h>
@@ -116,10 +117,11 @@ typedef struct lm_ingest_counts {
     int64_t failed;       /* articles a stage could not process */
 } lm_ingest_counts;
 
-/* Looks for a completed ingest of a source with this name and size; when one
- * exists *md5_hex (33 bytes) receives its checksum and *found = 1. */
+/* Looks for a completed ingest of a source with this name and size that
+ * logged a checksum; when one exists *found = 1 and *logged (may be NULL)
+ * receives its digests (an older row may have only an MD5). */
 lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name,
-                                 int64_t size_bytes, int *found, char md5_hex[33],
+                                 int64_t size_bytes, int *found, lm_file_digest *logged,
                                  lm_error *err);
 /* Starts a log row with status 'running'; *id receives its rowid.  Call it
  * before lm_store_begin(): it then runs in its own transaction, so a
@@ -130,11 +132,11 @@ lm_status lm_store_ingest_start(lm_store *s, const char *source_name,
                                 const char *kind, int64_t size_bytes,
                                 int64_t *id, lm_error *err);
 /* Sets the final status ('done', 'failed', 'interrupted'), counts (NULL
- * keeps the stored ones), checksum (may be NULL: keeps the stored one) and
- * error text (may be NULL).  LM_ERR_NOTFOUND for an unknown id. */
+ * keeps the stored ones), checksums (NULL or "" fields keep the stored
+ * ones) and error text (may be NULL).  LM_ERR_NOTFOUND for an unknown id. */
 lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
                                  const lm_ingest_counts *counts,
-                                 const char *md5_hex, const char *error_text,
+                                 const lm_file_digest *digest, const char *error_text,
                                  lm_error *err);
 
 /* *found = 1 when a completed ingest of a source with this name exists
@@ -167,7 +169,8 @@ typedef struct lm_ingest_row {
     const char *source;
     const char *kind;
     const char *status;
-    const char *md5;
+    const char *md5;          /* NULL unless a gzip file or an old row */
+    const char *xxh128;
     const char *started_at;
     const char *finished_at;
     lm_ingest_counts counts;

@@ -65,12 +65,31 @@ lm --db "$DB" show abc
 check "show of a non-number is a usage error" rc_is 2
 
 # --- idempotence and versions -----------------------------------------
-sql "$DB" ".dump" >"$SCRATCH/dump1"
 lm --db "$DB" ingest "$F/articles.xml"
 check "same file again is skipped" rc_is 0
 check "skip leaves no new log row" sql_is "$DB" "select count(*) from ingest_log" 1
+# xxhsum -H2 tests/fixtures/cli/articles.xml; plain XML gets no MD5.
+check "log holds the file's XXH3-128" sql_is "$DB" "select xxh128 || '|' || (md5 is null) from ingest_log" \
+    "d794f025b8183ffcee35ab2cb86f4576|1"
+# A row logged before the switch to XXH3-128 has only an MD5: still matched.
+sql "$DB" "update ingest_log set xxh128 = null, md5 = '$(md5sum <"$F/articles.xml" | cut -c1-32)'"
+lm --db "$DB" ingest "$F/articles.xml"
+check "a row with only an MD5 still skips the same file" sql_is "$DB" "select count(*) from ingest_log" 1
+sql "$DB" "update ingest_log set md5 = '00000000000000000000000000000000'"
+lm --db "$DB" ingest "$F/articles.xml"
+check "a different MD5 means different bytes: ingested" sql_is "$DB" \
+    "select count(*) || '|' || max(xxh128) from ingest_log" "2|d794f025b8183ffcee35ab2cb86f4576"
+# Same name, same size, one byte changed: not the same file.
+mkdir -p "$SCRATCH/edited"
+sed 's/BRCA1 loss/BRCA2 loss/' "$F/articles.xml" >"$SCRATCH/edited/articles.xml"
+lm --db "$DB" ingest "$SCRATCH/edited/articles.xml"
+check "an edited file of the same name and size is ingested" sql_is "$DB" \
+    "select count(*) || '|' || (select replaced from ingest_log order by id desc limit 1) from ingest_log" "3|1"
 lm --db "$DB" ingest --force "$F/articles.xml"
 check "forced re-ingest succeeds" rc_is 0
+check "forced re-ingest puts the original back" sql_is "$DB" \
+    "select replaced || '|' || unchanged from ingest_log order by id desc limit 1" "1|2"
+lm --db "$DB" ingest --force "$F/articles.xml"
 check "forced re-ingest finds everything unchanged" sql_is "$DB" \
     "select unchanged from ingest_log order by id desc limit 1" 3
 sql "$DB" "select * from articles; select * from mesh_headings; select * from publication_types" >"$SCRATCH/rows1"
@@ -93,6 +112,8 @@ check "older version is ignored" sql_is "$DB" "select version from articles wher
 # --- gzip and stdin -----------------------------------------------------
 gzip -c "$F/articles.xml" >"$SCRATCH/articles.xml.gz"
 lm --db "$SCRATCH/gz.db" ingest "$SCRATCH/articles.xml.gz"
+check "a gzip file's log row has the MD5 of its bytes, as NLM's .md5" sql_is "$SCRATCH/gz.db" \
+    "select md5 from ingest_log" "$(md5sum <"$SCRATCH/articles.xml.gz" | cut -c1-32)"
 lm --db "$SCRATCH/plain.db" ingest "$F/articles.xml"
 ok "gzip and plain give the same rows" '
     [ "$(sqlite3 "$SCRATCH/gz.db" "select pmid,version,title,abstract,journal,year,doi from articles")" = \

@@ -16,6 +16,7 @@
  */
 #include "../fetch/lm_pubmed.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_digest.h"
 #include "../util/lm_md5.h"
 #include "lm_test.h"
 
@@ -25,6 +26,7 @@
 #include <zlib.h>
 
 #define FIX "tests/fixtures/pubmed/"
+#define ARTICLES_XXH128 "ee89893d86db456e90d9f9eb91619641"
 #define MAX_KEEP 64
 
 /* ---- collecting what the parser delivers ------------------------------ */
@@ -125,10 +127,10 @@ static lm_pubmed_handler handler_for(collect *c)
 }
 
 static lm_status parse_path(const char *path, collect *c, lm_pubmed_stats *st,
-                            char md5[33], lm_error *err)
+                            lm_file_digest *digest, lm_error *err)
 {
     lm_pubmed_handler h = handler_for(c);
-    return lm_pubmed_parse_file(path, &h, on_progress, c, st, md5, err);
+    return lm_pubmed_parse_file(path, &h, on_progress, c, st, digest, err);
 }
 
 /* Feeds a memory buffer in pieces of `step` bytes (0 = all at once). */
@@ -273,8 +275,8 @@ static void test_structured_abstract_and_markup(void)
     collect_init(&c);
     lm_error err = {0};
     lm_pubmed_stats st;
-    char md5[33];
-    lm_status s = parse_path(FIX "articles.xml", &c, &st, md5, &err);
+    lm_file_digest d;
+    lm_status s = parse_path(FIX "articles.xml", &c, &st, &d, &err);
     LM_CHECK_INT(s, LM_OK);
     LM_CHECK_INT(c.n, 3);
     LM_CHECK_INT(st.articles, 3);
@@ -318,9 +320,9 @@ static void test_structured_abstract_and_markup(void)
         LM_CHECK_STR(a->pubtypes[1].ui, "D013485");
         LM_CHECK_STR(a->pubtypes[1].name, "Research Support, Non-U.S. Gov't");
     }
-    char want[33];
-    md5_of_file(FIX "articles.xml", want);
-    LM_CHECK_STR(md5, want);
+    /* xxhsum -H2 tests/fixtures/pubmed/articles.xml; no MD5 for plain XML. */
+    LM_CHECK_STR(d.xxh128, ARTICLES_XXH128);
+    LM_CHECK_STR(d.md5, "");
     collect_free(&c);
 }
 
@@ -491,8 +493,8 @@ static void test_malformed_after_good_articles(void)
     collect_init(&c);
     lm_error err = {0};
     lm_pubmed_stats st;
-    char md5[33] = "x";
-    lm_status s = parse_path(FIX "malformed.xml", &c, &st, md5, &err);
+    lm_file_digest d = {"x", "x"};
+    lm_status s = parse_path(FIX "malformed.xml", &c, &st, &d, &err);
     LM_CHECK_INT(s, LM_ERR_PARSE);
     LM_CHECK_INT(err.code, LM_ERR_PARSE);
     /* Both complete articles were delivered before the fault. */
@@ -507,7 +509,8 @@ static void test_malformed_after_good_articles(void)
     LM_CHECK(strncmp(err.msg, FIX "malformed.xml:24: ", strlen(FIX "malformed.xml:24: ")) == 0);
     LM_CHECK(strstr(err.msg, "ArticleTitle") != NULL);
     LM_CHECK(err.msg[strlen(err.msg) - 1] != '\n');
-    LM_CHECK_STR(md5, "");   /* file not read to the end */
+    LM_CHECK_STR(d.xxh128, "");   /* file not read to the end */
+    LM_CHECK_STR(d.md5, "");
     collect_free(&c);
 }
 
@@ -613,11 +616,12 @@ static void test_empty_input(void)
 
     const char *path = tmp_path("empty.xml");
     LM_CHECK_INT(write_file(path, "", 0), 0);
-    char md5[33];
+    lm_file_digest d;
     lm_pubmed_stats st;
-    LM_CHECK_INT(parse_path(path, &c, &st, md5, &err), LM_ERR_PARSE);
+    LM_CHECK_INT(parse_path(path, &c, &st, &d, &err), LM_ERR_PARSE);
     LM_CHECK(strstr(err.msg, "empty document") != NULL);
-    LM_CHECK_STR(md5, "d41d8cd98f00b204e9800998ecf8427e");
+    LM_CHECK_STR(d.xxh128, "99aa06d3014798d86001c324468d497f");   /* XXH3-128 of nothing */
+    LM_CHECK_STR(d.md5, "");
     LM_CHECK_INT(st.bytes_in, 0);
 
     /* An empty but valid set is fine. */
@@ -679,8 +683,8 @@ static void test_gzip_files(void)
     collect_init(&c);
     lm_error err = {0};
     lm_pubmed_stats st;
-    char md5[33], want[33];
-    LM_CHECK_INT(parse_path(gz, &c, &st, md5, &err), LM_OK);
+    lm_file_digest d, want;
+    LM_CHECK_INT(parse_path(gz, &c, &st, &d, &err), LM_OK);
     LM_CHECK_INT(c.n, 3);
     if (c.n == 3) {
         LM_CHECK_INT(c.arts[0].pmid, 31000001);
@@ -690,8 +694,13 @@ static void test_gzip_files(void)
     LM_CHECK(stat(gz, &sb) == 0);
     LM_CHECK_INT(st.bytes_in, sb.st_size);
     LM_CHECK_INT(st.bytes_xml, len);
-    md5_of_file(gz, want);
-    LM_CHECK_STR(md5, want);   /* MD5 of the compressed bytes */
+    /* Both digests are of the compressed bytes, as NLM's .md5 is. */
+    LM_CHECK_INT(lm_digest_file(gz, LM_DIGEST_XXH128 | LM_DIGEST_MD5, &want, &err), LM_OK);
+    LM_CHECK_STR(d.md5, want.md5);
+    LM_CHECK_STR(d.xxh128, want.xxh128);
+    char md5[33];
+    md5_of_file(gz, md5);
+    LM_CHECK_STR(d.md5, md5);
     collect_free(&c);
 
     /* Concatenated members (as `cat a.gz b.gz` makes) are one stream. */
@@ -730,8 +739,8 @@ static void test_truncated_gzip(void)
     const char *cut = tmp_path("cut.xml.gz");
     LM_CHECK_INT(write_file(cut, gzdata, gzlen / 2), 0);
     collect_init(&c);
-    char md5[33];
-    lm_status s = parse_path(cut, &c, &st, md5, &err);
+    lm_file_digest d;
+    lm_status s = parse_path(cut, &c, &st, &d, &err);
     LM_CHECK_INT(s, LM_ERR_PARSE);
     char want[600];
     snprintf(want, sizeof want, "%s: truncated gzip data", cut);
@@ -741,10 +750,11 @@ static void test_truncated_gzip(void)
     LM_CHECK(c.in_order);
     LM_CHECK(c.n == 0 || c.arts[0].pmid == 7000000);
     LM_CHECK_INT(st.articles, c.n);
-    /* The file was read to its end, so its MD5 is known. */
+    /* The file was read to its end, so its digests are known. */
     char file_md5[33];
     md5_of_file(cut, file_md5);
-    LM_CHECK_STR(md5, file_md5);
+    LM_CHECK_STR(d.md5, file_md5);
+    LM_CHECK_INT(strlen(d.xxh128), 32);
     collect_free(&c);
 
     /* Only the gzip header survives. */
@@ -777,11 +787,11 @@ static void test_stdin(void)
     collect c;
     collect_init(&c);
     lm_error err = {0};
-    char md5[33], want[33];
-    LM_CHECK_INT(parse_path("-", &c, NULL, md5, &err), LM_OK);
+    lm_file_digest d;
+    LM_CHECK_INT(parse_path("-", &c, NULL, &d, &err), LM_OK);
     LM_CHECK_INT(c.n, 3);
-    md5_of_file(FIX "articles.xml", want);
-    LM_CHECK_STR(md5, want);
+    LM_CHECK_STR(d.xxh128, ARTICLES_XXH128);
+    LM_CHECK_STR(d.md5, "");
     collect_free(&c);
 
     fd = open(FIX "malformed.xml", O_RDONLY);
@@ -807,10 +817,11 @@ static void test_progress_and_stats(void)
     collect_init(&c);
     lm_error err = {0};
     lm_pubmed_stats st;
-    char md5[33], want[33];
-    LM_CHECK_INT(parse_path(path, &c, &st, md5, &err), LM_OK);
-    md5_of_file(path, want);
-    LM_CHECK_STR(md5, want);   /* hashed across many 256 KB reads */
+    lm_file_digest d, want;
+    LM_CHECK_INT(parse_path(path, &c, &st, &d, &err), LM_OK);
+    /* Hashed across many 256 KB reads, equal to one pass over the file. */
+    LM_CHECK_INT(lm_digest_file(path, LM_DIGEST_XXH128, &want, &err), LM_OK);
+    LM_CHECK_STR(d.xxh128, want.xxh128);
     LM_CHECK_INT(c.n, 16000);
     LM_CHECK_INT(st.articles, 16000);
     LM_CHECK_INT(st.bytes_in, len);
@@ -1322,10 +1333,10 @@ static void test_shared_md5_matches_published(void)
         collect c;
         collect_init(&c);
         lm_error err = {0};
-        char md5[33];
-        LM_CHECK_INT(parse_path(shared_file(rel), &c, NULL, md5, &err), LM_OK);
+        lm_file_digest d;
+        LM_CHECK_INT(parse_path(shared_file(rel), &c, NULL, &d, &err), LM_OK);
         LM_CHECK_INT(strlen(want), 32);
-        LM_CHECK_STR(md5, want);
+        LM_CHECK_STR(d.md5, want);
         collect_free(&c);
         free(published);
     }
@@ -1333,10 +1344,10 @@ static void test_shared_md5_matches_published(void)
     collect c;
     collect_init(&c);
     lm_error err = {0};
-    char md5[33];
+    lm_file_digest d;
     LM_CHECK_INT(parse_path(shared_file("pmparser_bulk_samples/pubmed20n1016.xml.gz"), &c,
-                            NULL, md5, &err), LM_OK);
-    LM_CHECK_STR(md5, "172c419989004902fa52df9e632de33a");
+                            NULL, &d, &err), LM_OK);
+    LM_CHECK_STR(d.md5, "172c419989004902fa52df9e632de33a");
     collect_free(&c);
 }
 

@@ -726,6 +726,7 @@ struct ingest_seen {
     long long ids[8];
     char status[8][16];
     char md5[8][40];
+    char xxh128[8][40];
     long long inserted[8];
     char error[8][64];
 };
@@ -737,6 +738,7 @@ static lm_status collect_ingest(void *ctx, const lm_ingest_row *r)
         c->ids[c->n] = r->id;
         snprintf(c->status[c->n], sizeof c->status[0], "%s", r->status);
         snprintf(c->md5[c->n], sizeof c->md5[0], "%s", r->md5 ? r->md5 : "-");
+        snprintf(c->xxh128[c->n], sizeof c->xxh128[0], "%s", r->xxh128 ? r->xxh128 : "-");
         snprintf(c->error[c->n], sizeof c->error[0], "%s", r->error_text ? r->error_text : "-");
         c->inserted[c->n] = r->counts.inserted;
     }
@@ -750,30 +752,48 @@ static void test_ingest_log(void)
     db_path(p, sizeof p, "ingest.db");
     lm_store *s = open_or_die(p);
     lm_error err = {0};
-    const char *md5 = "0123456789abcdef0123456789abcdef";
+    /* Upper case in, lower case stored. */
+    const lm_file_digest digest = {"FEDCBA9876543210fedcba9876543210",
+                                   "0123456789abcdef0123456789ABCDEF"};
     int64_t id1 = 0, id2 = 0, id3 = 0;
     int found = -1;
-    char got[33];
+    lm_file_digest got;
 
     LM_CHECK_INT(lm_store_ingest_start(s, "pubmed25n0001.xml.gz", "file", 1000, &id1, &err),
                  LM_OK);
     LM_CHECK(id1 > 0);
     /* A running (e.g. crashed) ingest is not a completed one. */
-    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, got, &err),
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, &got, &err),
                  LM_OK);
     LM_CHECK_INT(found, 0);
     lm_ingest_counts c = {.articles = 30, .inserted = 25, .replaced = 2, .unchanged = 1,
                           .older = 1, .deleted = 4, .failed = 1};
-    LM_CHECK_INT(lm_store_ingest_finish(s, id1, "done", &c, md5, NULL, &err), LM_OK);
-    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, got, &err),
+    LM_CHECK_INT(lm_store_ingest_finish(s, id1, "done", &c, &digest, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 1000, &found, &got, &err),
                  LM_OK);
     LM_CHECK_INT(found, 1);
-    LM_CHECK_STR(got, md5);
-    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 999, &found, got, &err),
+    LM_CHECK_STR(got.xxh128, "fedcba9876543210fedcba9876543210");
+    LM_CHECK_STR(got.md5, "0123456789abcdef0123456789abcdef");
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "pubmed25n0001.xml.gz", 999, &found, &got, &err),
                  LM_OK);
     LM_CHECK_INT(found, 0);
-    LM_CHECK_INT(lm_store_ingest_lookup(s, "other.xml", 1000, &found, got, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "other.xml", 1000, &found, NULL, &err), LM_OK);
     LM_CHECK_INT(found, 0);
+
+    /* A plain file logs only XXH3-128; a row from before the switch only an
+     * MD5.  Either is found, and an empty field is not a digest. */
+    int64_t idp = 0, ido = 0;
+    const lm_file_digest plain = {"00112233445566778899aabbccddeeff", ""};
+    LM_CHECK_INT(lm_store_ingest_start(s, "plain.xml", "file", 77, &idp, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_finish(s, idp, "done", NULL, &plain, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "plain.xml", 77, &found, &got, &err), LM_OK);
+    LM_CHECK_INT(found, 1);
+    LM_CHECK_STR(got.xxh128, plain.xxh128);
+    LM_CHECK_STR(got.md5, "");
+    LM_CHECK_INT(lm_store_ingest_start(s, "old.xml", "file", 5, &ido, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_finish(s, ido, "done", NULL, NULL, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "old.xml", 5, &found, &got, &err), LM_OK);
+    LM_CHECK_INT(found, 0);   /* no checksum logged: nothing to match */
 
     LM_CHECK_INT(lm_store_ingest_start(s, "-", "stdin", -1, &id2, &err), LM_OK);
     LM_CHECK_INT(lm_store_ingest_finish(s, id2, "failed", NULL, NULL, "XML parse error line 3",
@@ -785,7 +805,11 @@ static void test_ingest_log(void)
     LM_CHECK_INT(lm_store_ingest_start(s, "x", "ftp", 1, NULL, &err), LM_ERR_USAGE);
     LM_CHECK_INT(lm_store_ingest_finish(s, id3, "running", NULL, NULL, NULL, &err),
                  LM_ERR_USAGE);
-    LM_CHECK_INT(lm_store_ingest_finish(s, id3, "done", NULL, "not-a-checksum", NULL, &err),
+    const lm_file_digest bad = {"not-a-checksum", ""};
+    LM_CHECK_INT(lm_store_ingest_finish(s, id3, "done", NULL, &bad, NULL, &err),
+                 LM_ERR_USAGE);
+    const lm_file_digest bad_md5 = {"", "0123456789abcdef0123456789abcdeg"};
+    LM_CHECK_INT(lm_store_ingest_finish(s, id3, "done", NULL, &bad_md5, NULL, &err),
                  LM_ERR_USAGE);
     LM_CHECK_INT(lm_store_ingest_finish(s, 12345, "done", NULL, NULL, NULL, &err),
                  LM_ERR_NOTFOUND);
@@ -798,16 +822,21 @@ static void test_ingest_log(void)
 
     struct ingest_seen seen = {0};
     LM_CHECK_INT(lm_store_list_ingests(s, 0, collect_ingest, &seen, &err), LM_OK);
-    LM_CHECK_INT(seen.n, 3);
+    LM_CHECK_INT(seen.n, 5);
     LM_CHECK_INT(seen.ids[0], id3);
     LM_CHECK_STR(seen.status[0], "running");
     LM_CHECK_INT(seen.ids[1], id2);
     LM_CHECK_STR(seen.status[1], "failed");
     LM_CHECK_STR(seen.error[1], "XML parse error line 3");
-    LM_CHECK_INT(seen.ids[2], id1);
-    LM_CHECK_STR(seen.status[2], "done");
-    LM_CHECK_STR(seen.md5[2], md5);
-    LM_CHECK_INT(seen.inserted[2], 25);
+    LM_CHECK_INT(seen.ids[2], ido);
+    LM_CHECK_INT(seen.ids[3], idp);
+    LM_CHECK_STR(seen.md5[3], "-");
+    LM_CHECK_STR(seen.xxh128[3], plain.xxh128);
+    LM_CHECK_INT(seen.ids[4], id1);
+    LM_CHECK_STR(seen.status[4], "done");
+    LM_CHECK_STR(seen.md5[4], "0123456789abcdef0123456789abcdef");
+    LM_CHECK_STR(seen.xxh128[4], "fedcba9876543210fedcba9876543210");
+    LM_CHECK_INT(seen.inserted[4], 25);
 
     struct ingest_seen two = {0};
     LM_CHECK_INT(lm_store_list_ingests(s, 2, collect_ingest, &two, &err), LM_OK);
@@ -819,7 +848,7 @@ static void test_ingest_log(void)
     LM_CHECK_INT(raw_int(db, "SELECT deleted + older + failed FROM ingest_log WHERE id = 1"), 6);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE size_bytes IS NULL"), 2);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE finished_at >= started_at"),
-                 2);
+                 4);
     sqlite3_close(db);
 }
 
