@@ -52,11 +52,6 @@ void lm_digest_xxh128_hex(const lm_digest_xxh128 *h, char hex[33])
     hex[32] = '\0';
 }
 
-void lm_digest_xxh128_reset(lm_digest_xxh128 *h)
-{
-    XXH3_128bits_reset(h->state);
-}
-
 void lm_digest_xxh128_free(lm_digest_xxh128 *h)
 {
     if (!h)

@@ -28,10 +28,8 @@ typedef struct lm_digest_xxh128 lm_digest_xxh128;
 
 lm_status lm_digest_xxh128_init(lm_digest_xxh128 **out, lm_error *err);
 void lm_digest_xxh128_update(lm_digest_xxh128 *h, const void *data, size_t len);
-/* Writes 32 lowercase hex digits plus NUL; the state can be reused after
- * lm_digest_xxh128_reset. */
+/* Writes 32 lowercase hex digits plus NUL; more input may follow. */
 void lm_digest_xxh128_hex(const lm_digest_xxh128 *h, char hex[33]);
-void lm_digest_xxh128_reset(lm_digest_xxh128 *h);
 void lm_digest_xxh128_free(lm_digest_xxh128 *h);
 
 enum { LM_DIGEST_XXH128 = 1, LM_DIGEST_MD5 = 2 };
