@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     (void)err;
     /* Touch the article so the work cannot be optimised away. */

@@ -79,29 +79,3 @@ lm_status lm_article_add_pubtype(lm_article *a, const char *ui, const char *name
     a->pubtypes[a->n_pubtypes++] = p;
     return LM_OK;
 }
-
-lm_status lm_article_copy(lm_article *dst, const lm_article *src)
-{
-    lm_article_init(dst);
-    int failed = 0;
-    dst->pmid = src->pmid;
-    dst->version = src->version;
-    dst->is_book = src->is_book;
-    dst->year = src->year;
-    dst->title = dup_or_null(src->title, &failed);
-    dst->abstract = dup_or_null(src->abstract, &failed);
-    dst->journal = dup_or_null(src->journal, &failed);
-    dst->doi = dup_or_null(src->doi, &failed);
-    dst->language = dup_or_null(src->language, &failed);
-    dst->date_revised = dup_or_null(src->date_revised, &failed);
-    for (size_t i = 0; !failed && i < src->n_mesh; i++)
-        failed = lm_article_add_mesh(dst, src->mesh[i].ui, src->mesh[i].name,
-                                     src->mesh[i].major_topic) != LM_OK;
-    for (size_t i = 0; !failed && i < src->n_pubtypes; i++)
-        failed = lm_article_add_pubtype(dst, src->pubtypes[i].ui, src->pubtypes[i].name) != LM_OK;
-    if (failed) {
-        lm_article_free(dst);
-        return LM_ERR_NOMEM;
-    }
-    return LM_OK;
-}

@@ -49,7 +49,5 @@ void lm_article_free(lm_article *a);   /* frees members, re-initialises */
 lm_status lm_article_add_mesh(lm_article *a, const char *ui, const char *name,
                               int major_topic);
 lm_status lm_article_add_pubtype(lm_article *a, const char *ui, const char *name);
-/* Deep copy into dst (initialised or freed by the caller). */
-lm_status lm_article_copy(lm_article *dst, const lm_article *src);
 
 #endif

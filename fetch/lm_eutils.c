@@ -958,7 +958,7 @@ static lm_status fetch_write(void *ctx, const char *data, size_t len, lm_error *
     return body_write_capped(&((fetch_sink *)ctx)->body, FETCH_BODY_MAX, data, len, err);
 }
 
-static lm_status count_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status count_article(void *ctx, lm_article *a, lm_error *err)
 {
     (void)a, (void)err;
     ((fetch_sink *)ctx)->n_articles++;
@@ -1024,7 +1024,7 @@ typedef struct deliver_ctx {
     size_t seen;        /* articles in the response, duplicates included */
 } deliver_ctx;
 
-static lm_status deliver_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status deliver_article(void *ctx, lm_article *a, lm_error *err)
 {
     deliver_ctx *d = ctx;
     d->seen++;

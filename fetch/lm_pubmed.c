@@ -555,6 +555,9 @@ static void article_end(lm_pubmed_parser *p)
         }
     }
 
+    /* The handler may move the article out, leaving it initialised. */
+    int64_t pmid = a->pmid;
+    int is_book = a->is_book;
     lm_status st = LM_OK;
     if (p->handler.on_article) {
         lm_error_clear(&p->error);
@@ -563,10 +566,10 @@ static void article_end(lm_pubmed_parser *p)
     if (st != LM_OK) {
         if (p->error.code != st)
             lm_error_set(&p->error, st, "%s: article handler stopped the parse "
-                         "at PMID %lld", p->source, (long long)a->pmid);
+                         "at PMID %lld", p->source, (long long)pmid);
         p->status = st;
         xmlStopParser(p->ctxt);
-    } else if (a->is_book) {
+    } else if (is_book) {
         p->stats.book_articles++;
     } else {
         p->stats.articles++;

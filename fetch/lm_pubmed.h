@@ -24,9 +24,11 @@
 
 typedef struct lm_pubmed_handler {
     /* Called once per complete PubmedArticle / PubmedBookArticle.  The
-     * article is only valid during the call.  Returning non-LM_OK stops
-     * parsing and the parse call returns that status (err as filled). */
-    lm_status (*on_article)(void *ctx, const lm_article *article, lm_error *err);
+     * article belongs to the parser and is freed after the call; a handler
+     * that keeps it moves it out (`*mine = *article; lm_article_init(article)`),
+     * which saves the ingest a deep copy per article.  Returning non-LM_OK
+     * stops parsing and the parse call returns that status (err as filled). */
+    lm_status (*on_article)(void *ctx, lm_article *article, lm_error *err);
     /* Called once per PMID listed in a DeleteCitation block.  May be NULL. */
     lm_status (*on_delete)(void *ctx, int64_t pmid, lm_error *err);
     void *ctx;

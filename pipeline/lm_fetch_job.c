@@ -20,13 +20,10 @@ typedef struct job {
     int engine_failed;
 } job;
 
-static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     job *j = ctx;
-    lm_article copy;
-    if (lm_article_copy(&copy, a) != LM_OK)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    lm_status st = lm_engine_submit(j->engine, &copy, err);
+    lm_status st = lm_engine_submit(j->engine, a, err);   /* moves it */
     if (st != LM_OK)
         j->engine_failed = 1;
     return st;

@@ -1,8 +1,8 @@
 /*
  * Single-source ingestion: the PubMed parser feeds lm_engine.  The parser
- * runs on the calling thread and is the pipeline's reader; the article it
- * hands us lives only during the callback, so it is copied into the
- * engine, which owns it from then on.  Deletions from update files travel
+ * runs on the calling thread and is the pipeline's reader; each article
+ * it hands us is moved (not copied) into the engine, which owns it from
+ * then on.  Deletions from update files travel
  * through the same ordered stream so that a file's effects apply in order.
  */
 #include "../util/lm_clock.h"
@@ -23,15 +23,12 @@ typedef struct ingest_ctx {
     int engine_failed;   /* the engine reported a store error */
 } ingest_ctx;
 
-static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     ingest_ctx *c = ctx;
     if (lm_signal_stop_requested())
         return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
-    lm_article copy;
-    if (lm_article_copy(&copy, a) != LM_OK)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    lm_status st = lm_engine_submit(c->engine, &copy, err);
+    lm_status st = lm_engine_submit(c->engine, a, err);   /* moves it */
     if (st != LM_OK)
         c->engine_failed = 1;
     return st;

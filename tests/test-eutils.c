@@ -341,7 +341,7 @@ typedef struct collector {
     char prev_slice[11];
 } collector;
 
-static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     (void)err;
     collector *c = ctx;

@@ -45,43 +45,23 @@ typedef struct collect {
     int progress_monotonic;
 } collect;
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void article_copy(lm_article *dst, const lm_article *src)
-{
-    lm_article_init(dst);
-    dst->pmid = src->pmid;
-    dst->version = src->version;
-    dst->is_book = src->is_book;
-    dst->year = src->year;
-    dst->title = dup_or_null(src->title);
-    dst->abstract = dup_or_null(src->abstract);
-    dst->journal = dup_or_null(src->journal);
-    dst->doi = dup_or_null(src->doi);
-    dst->language = dup_or_null(src->language);
-    dst->date_revised = dup_or_null(src->date_revised);
-    for (size_t i = 0; i < src->n_mesh; i++)
-        lm_article_add_mesh(dst, src->mesh[i].ui, src->mesh[i].name,
-                            src->mesh[i].major_topic);
-    for (size_t i = 0; i < src->n_pubtypes; i++)
-        lm_article_add_pubtype(dst, src->pubtypes[i].ui, src->pubtypes[i].name);
-}
-
-static lm_status on_article(void *ctx, const lm_article *a, lm_error *err)
+/* Keeps the article by moving it out, as the ingest does: the parser must
+ * then neither free nor read what it handed over. */
+static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     collect *c = ctx;
-    if (c->n < MAX_KEEP)
-        article_copy(&c->arts[c->n], a);
+    int64_t pmid = a->pmid;
+    if (c->n < MAX_KEEP) {
+        c->arts[c->n] = *a;
+        lm_article_init(a);
+    }
     c->n++;
-    if (a->pmid <= c->last_pmid)
+    if (pmid <= c->last_pmid)
         c->in_order = 0;
-    c->last_pmid = a->pmid;
+    c->last_pmid = pmid;
     if (c->stop_at && c->n == c->stop_at)
         return lm_error_set(err, LM_ERR_ABORTED, "test stops at PMID %lld",
-                            (long long)a->pmid);
+                            (long long)pmid);
     return LM_OK;
 }
 
