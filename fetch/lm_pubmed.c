@@ -1347,7 +1347,7 @@ static void md5_chunk_join(md5_chunk *c)
 }
 
 /* xxh and md5 may be NULL (no digest wanted).  The MD5 is only computed
- * for gzip input: on plain XML it would cost a third of the parse. */
+ * for gzip input: on plain XML it would cost half as much as the parse. */
 static lm_status parse_fd(file_job *j, int fd, lm_digest_xxh128 *xxh, lm_md5 *md5,
                           int *gzip_seen, int *read_all, lm_error *err)
 {

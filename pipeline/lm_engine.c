@@ -34,8 +34,11 @@
  * each of them made one core ping-pong between the parser and the writer,
  * two context switches per article; the writer now wakes once this many
  * are waiting (or on flush, finish, or a worker finishing the item it
- * waits for).  Less than RING, so a full ring always wakes it. */
+ * waits for).  Less than RING, so a full ring always wakes it.  A reader
+ * that stalls with fewer pending (a slow pipe, the network) must not hold
+ * them back, so the writer also looks every WRITER_WAKE_MS. */
 #define WRITER_WAKE_BATCH 64
+#define WRITER_WAKE_MS 50
 _Static_assert(WRITER_WAKE_BATCH < RING, "a full ring must wake the writer");
 
 typedef enum item_kind { ITEM_ARTICLE, ITEM_REPROCESS, ITEM_DELETE, ITEM_CALL } item_kind;
@@ -276,8 +279,15 @@ static void *writer_main(void *arg)
                     break;
                 continue;
             }
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += WRITER_WAKE_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
             e->writer_waiting = 1;
-            pthread_cond_wait(&e->result_ready, &e->mu);
+            pthread_cond_timedwait(&e->result_ready, &e->mu, &until);
             e->writer_waiting = 0;
             continue;
         }
@@ -360,7 +370,11 @@ lm_status lm_engine_start(lm_engine **out, lm_store *store, const lm_engine_opti
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->can_submit, NULL);
     pthread_cond_init(&e->work_ready, NULL);
-    pthread_cond_init(&e->result_ready, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->result_ready, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pthread_cond_init(&e->flushed, NULL);
 
     int started = 0;

@@ -6,6 +6,7 @@
 #include "lm_test.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 /* A stage that records a mention over the first word of the title and
  * fails on PMIDs divisible by 97. */
@@ -167,6 +168,50 @@ static void test_flush_commits(void)
     lm_store_close(store);
 }
 
+static int committed_rows(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    sqlite3 *db;
+    int rows = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM articles", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            rows = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return rows;
+}
+
+/* A reader that stalls (a slow pipe, the network) after fewer articles
+ * than the writer's wake-up batch: with a batch size of 1 they must still
+ * be committed while it waits, not when it resumes. */
+static void test_stalled_reader_still_commits(void)
+{
+    lm_store *store;
+    open_db("stall.db", &store);
+    lm_engine_options opts = {.threads = 1, .batch_size = 1, .source = "test"};
+    lm_engine *e;
+    lm_error err;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    usleep(100000);   /* let the writer go idle, as while a parser starts */
+    for (int i = 0; i < 10; i++) {
+        lm_article a;
+        make_article(&a, 700 + i);
+        LM_CHECK(lm_engine_submit(e, &a, &err) == LM_OK);
+    }
+    /* Bounded wait for a condition, not a timing assertion: 10 s is 200
+     * times the writer's wake-up period. */
+    int rows = 0;
+    for (int waited = 0; waited < 1000 && (rows = committed_rows("stall.db")) < 10; waited++)
+        usleep(10000);
+    LM_CHECK_INT(rows, 10);
+    LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
+    lm_store_close(store);
+}
+
 static void test_reprocess_rewrites_derived_rows(void)
 {
     lm_store *store;
@@ -266,6 +311,7 @@ int main(void)
 {
     LM_RUN(test_identical_for_any_thread_count);
     LM_RUN(test_flush_commits);
+    LM_RUN(test_stalled_reader_still_commits);
     LM_RUN(test_reprocess_rewrites_derived_rows);
     LM_RUN(test_fatal_store_error_does_not_hang);
     LM_RUN(test_unknown_stage_rejected);

@@ -780,9 +780,9 @@ static void test_ingest_log(void)
     LM_CHECK_INT(lm_store_ingest_lookup(s, "other.xml", 1000, &found, NULL, &err), LM_OK);
     LM_CHECK_INT(found, 0);
 
-    /* A plain file logs only XXH3-128; a row from before the switch only an
-     * MD5.  Either is found, and an empty field is not a digest. */
-    int64_t idp = 0, ido = 0;
+    /* A plain file logs only XXH3-128, a row from before the switch only an
+     * MD5: either is found.  A row with no checksum has nothing to match. */
+    int64_t idp = 0, ido = 0, idn = 0;
     const lm_file_digest plain = {"00112233445566778899aabbccddeeff", ""};
     LM_CHECK_INT(lm_store_ingest_start(s, "plain.xml", "file", 77, &idp, &err), LM_OK);
     LM_CHECK_INT(lm_store_ingest_finish(s, idp, "done", NULL, &plain, NULL, &err), LM_OK);
@@ -790,10 +790,17 @@ static void test_ingest_log(void)
     LM_CHECK_INT(found, 1);
     LM_CHECK_STR(got.xxh128, plain.xxh128);
     LM_CHECK_STR(got.md5, "");
+    const lm_file_digest old = {"", "ffeeddccbbaa99887766554433221100"};
     LM_CHECK_INT(lm_store_ingest_start(s, "old.xml", "file", 5, &ido, &err), LM_OK);
-    LM_CHECK_INT(lm_store_ingest_finish(s, ido, "done", NULL, NULL, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_finish(s, ido, "done", NULL, &old, NULL, &err), LM_OK);
     LM_CHECK_INT(lm_store_ingest_lookup(s, "old.xml", 5, &found, &got, &err), LM_OK);
-    LM_CHECK_INT(found, 0);   /* no checksum logged: nothing to match */
+    LM_CHECK_INT(found, 1);
+    LM_CHECK_STR(got.xxh128, "");
+    LM_CHECK_STR(got.md5, old.md5);
+    LM_CHECK_INT(lm_store_ingest_start(s, "none.xml", "file", 6, &idn, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_finish(s, idn, "done", NULL, NULL, NULL, &err), LM_OK);
+    LM_CHECK_INT(lm_store_ingest_lookup(s, "none.xml", 6, &found, &got, &err), LM_OK);
+    LM_CHECK_INT(found, 0);
 
     LM_CHECK_INT(lm_store_ingest_start(s, "-", "stdin", -1, &id2, &err), LM_OK);
     LM_CHECK_INT(lm_store_ingest_finish(s, id2, "failed", NULL, NULL, "XML parse error line 3",
@@ -822,21 +829,22 @@ static void test_ingest_log(void)
 
     struct ingest_seen seen = {0};
     LM_CHECK_INT(lm_store_list_ingests(s, 0, collect_ingest, &seen, &err), LM_OK);
-    LM_CHECK_INT(seen.n, 5);
+    LM_CHECK_INT(seen.n, 6);
     LM_CHECK_INT(seen.ids[0], id3);
     LM_CHECK_STR(seen.status[0], "running");
     LM_CHECK_INT(seen.ids[1], id2);
     LM_CHECK_STR(seen.status[1], "failed");
     LM_CHECK_STR(seen.error[1], "XML parse error line 3");
-    LM_CHECK_INT(seen.ids[2], ido);
-    LM_CHECK_INT(seen.ids[3], idp);
-    LM_CHECK_STR(seen.md5[3], "-");
-    LM_CHECK_STR(seen.xxh128[3], plain.xxh128);
-    LM_CHECK_INT(seen.ids[4], id1);
-    LM_CHECK_STR(seen.status[4], "done");
-    LM_CHECK_STR(seen.md5[4], "0123456789abcdef0123456789abcdef");
-    LM_CHECK_STR(seen.xxh128[4], "fedcba9876543210fedcba9876543210");
-    LM_CHECK_INT(seen.inserted[4], 25);
+    LM_CHECK_INT(seen.ids[2], idn);
+    LM_CHECK_INT(seen.ids[3], ido);
+    LM_CHECK_INT(seen.ids[4], idp);
+    LM_CHECK_STR(seen.md5[4], "-");
+    LM_CHECK_STR(seen.xxh128[4], plain.xxh128);
+    LM_CHECK_INT(seen.ids[5], id1);
+    LM_CHECK_STR(seen.status[5], "done");
+    LM_CHECK_STR(seen.md5[5], "0123456789abcdef0123456789abcdef");
+    LM_CHECK_STR(seen.xxh128[5], "fedcba9876543210fedcba9876543210");
+    LM_CHECK_INT(seen.inserted[5], 25);
 
     struct ingest_seen two = {0};
     LM_CHECK_INT(lm_store_list_ingests(s, 2, collect_ingest, &two, &err), LM_OK);
@@ -848,7 +856,7 @@ static void test_ingest_log(void)
     LM_CHECK_INT(raw_int(db, "SELECT deleted + older + failed FROM ingest_log WHERE id = 1"), 6);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE size_bytes IS NULL"), 2);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM ingest_log WHERE finished_at >= started_at"),
-                 4);
+                 5);
     sqlite3_close(db);
 }
 
