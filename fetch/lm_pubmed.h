@@ -25,8 +25,9 @@
 typedef struct lm_pubmed_handler {
     /* Called once per complete PubmedArticle / PubmedBookArticle.  The
      * article belongs to the parser and is freed after the call; a handler
-     * that keeps it moves it out (`*mine = *article; lm_article_init(article)`),
-     * which saves the ingest a deep copy per article.  Returning non-LM_OK
+     * that keeps it moves it out (*mine = *article, then
+     * lm_article_init(article)), which saves the ingest a deep copy per
+     * article.  Returning non-LM_OK
      * stops parsing and the parse call returns that status (err as filled). */
     lm_status (*on_article)(void *ctx, lm_article *article, lm_error *err);
     /* Called once per PMID listed in a DeleteCitation block.  May be NULL. */
@@ -63,9 +64,9 @@ typedef void (*lm_pubmed_progress_fn)(void *ctx, const lm_pubmed_stats *stats);
  * digest (may be NULL) receives the XXH3-128 of the raw file bytes and, for
  * gzip files, their MD5 (for NLM files equal to the published .md5); both
  * are "" when the file was not read to its end (XML error or a callback
- * stopped the parse).  A gzip
- * stream that ends early fails with LM_ERR_PARSE "<path>: truncated gzip
- * data" after every article before the cut has been delivered. */
+ * stopped the parse).  A gzip stream that ends early fails with
+ * LM_ERR_PARSE "<path>: truncated gzip data" after every article before
+ * the cut has been delivered. */
 lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handler,
                                lm_pubmed_progress_fn progress, void *progress_ctx,
                                lm_pubmed_stats *stats, lm_file_digest *digest,

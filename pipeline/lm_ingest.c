@@ -2,8 +2,8 @@
  * Single-source ingestion: the PubMed parser feeds lm_engine.  The parser
  * runs on the calling thread and is the pipeline's reader; each article
  * it hands us is moved (not copied) into the engine, which owns it from
- * then on.  Deletions from update files travel
- * through the same ordered stream so that a file's effects apply in order.
+ * then on.  Deletions from update files travel through the same ordered
+ * stream so that a file's effects apply in order.
  */
 #include "../util/lm_clock.h"
 #include "lm_ingest.h"
