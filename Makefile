@@ -71,7 +71,7 @@ $(TSAN_LIB): $(call objs,tsan,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h
+build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h tests/lm_test_store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 $< $(TSAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
@@ -91,7 +91,7 @@ litmine-asan: $(call objs,asan,$(CLI_SRC)) $(ASAN_LIB)
 
 asan: litmine-asan
 
-build/asan/tests/%: tests/%.c $(ASAN_LIB) tests/lm_test.h
+build/asan/tests/%: tests/%.c $(ASAN_LIB) tests/lm_test.h tests/lm_test_store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $< $(ASAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 

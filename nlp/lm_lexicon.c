@@ -1291,6 +1291,24 @@ static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, i
     out->variant = variant;
 }
 
+/* The entries of form ki that pass the type/namespace filter; each
+ * match counts the candidates of its own type, its ambiguity. */
+static size_t matches_of_form(const lm_lexicon *lex, long ki, lm_lex_type type, const char *ns,
+                              int variant, lm_lexicon_match *out, size_t max)
+{
+    size_t got = 0;
+    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1] && got < max; e++) {
+        const lex_entry *x = &lex->entries[e];
+        if (!entry_ok(lex, x, type, ns))
+            continue;
+        int cand = 0;
+        for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
+            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
+        fill_match(lex, x, variant, cand, &out[got++]);
+    }
+    return got;
+}
+
 size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
                             const char *text, size_t len, lm_lexicon_match *out, size_t max)
 {
@@ -1304,17 +1322,7 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char 
     long ki = find_form(lex, type, ns, key, n, &variant);
     if (ki < 0)
         return 0;
-    size_t got = 0;
-    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1] && got < max; e++) {
-        const lex_entry *x = &lex->entries[e];
-        if (!entry_ok(lex, x, type, ns))
-            continue;
-        int cand = 0;
-        for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
-            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
-        fill_match(lex, x, variant, cand, &out[got++]);
-    }
-    return got;
+    return matches_of_form(lex, ki, type, ns, variant, out, max);
 }
 
 size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char *text,
@@ -1483,14 +1491,5 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const 
     long ki = find_rewrite(lex, type, ns, text, len);
     if (ki < 0)
         return 0;
-    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1] && got < max; e++) {
-        const lex_entry *x = &lex->entries[e];
-        if (!entry_ok(lex, x, type, ns))
-            continue;
-        int cand = 0;
-        for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
-            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
-        fill_match(lex, x, 2, cand, &out[got++]);
-    }
-    return got;
+    return matches_of_form(lex, ki, type, ns, 2, out, max);
 }

@@ -8,24 +8,11 @@
 #include "../store/lm_lexindex.h"
 #include "../store/lm_search.h"
 #include "../store/lm_store_internal.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static lm_store *open_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
-    lm_store *s = NULL;
-    lm_error err = {0};
-    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return NULL;
-    }
-    return s;
-}
 
 static void put(lm_store *s, int64_t pmid, int version, const char *title, const char *abstract)
 {
@@ -112,7 +99,7 @@ static double bm25_by_hand(double tf_t, double len_t, double avg_t, double tf_a,
 
 static void test_scores_by_hand(void)
 {
-    lm_store *s = open_store("lex-scores.db");
+    lm_store *s = lm_test_open_store("lex-scores.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -146,7 +133,7 @@ static void test_scores_by_hand(void)
 
 static void test_replace_delete_merge(void)
 {
-    lm_store *s = open_store("lex-merge.db");
+    lm_store *s = lm_test_open_store("lex-merge.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -212,7 +199,7 @@ static int drop_first(void *ctx, int64_t pmid, lm_error *err)
 
 static void test_phrases_and_filter(void)
 {
-    lm_store *s = open_store("lex-phrase.db");
+    lm_store *s = lm_test_open_store("lex-phrase.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -244,7 +231,7 @@ static void test_errors(void)
     LM_CHECK(strstr(err.msg, "out of order") != NULL);
     lm_lexindex_writer_free(w);
 
-    lm_store *s = open_store("lex-corrupt.db");
+    lm_store *s = lm_test_open_store("lex-corrupt.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -305,7 +292,7 @@ static int race_hook(unsigned type, void *ctx, void *p, void *x)
 
 static void test_concurrent_refresh(void)
 {
-    race_writer = open_store("lex-race.db");
+    race_writer = lm_test_open_store("lex-race.db");
     LM_CHECK(race_writer != NULL);
     if (!race_writer)
         return;
@@ -314,7 +301,7 @@ static void test_concurrent_refresh(void)
     for (int i = 1; i <= 10; i++)
         put(race_writer, i, 1, "Aspirin", "aspirin trial");
     refresh(race_writer, 0);
-    lm_store *reader = open_store("lex-race.db");
+    lm_store *reader = lm_test_open_store("lex-race.db");
     LM_CHECK(reader != NULL);
     if (!reader) {
         lm_store_close(race_writer);
@@ -344,7 +331,7 @@ static void test_concurrent_refresh(void)
  * a fifth of it is dead, so dead postings do not pile up forever. */
 static void test_dead_share_rewrite(void)
 {
-    lm_store *s = open_store("lex-dead.db");
+    lm_store *s = lm_test_open_store("lex-dead.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;

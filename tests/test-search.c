@@ -7,24 +7,11 @@
  * ../shared/data and LITMINE_SLOW_TESTS=1) the SciFact dev floor.
  */
 #include "../store/lm_search.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static lm_store *open_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
-    lm_store *s = NULL;
-    lm_error err = {0};
-    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return NULL;
-    }
-    return s;
-}
 
 static void put(lm_store *s, int64_t pmid, int version, int year, const char *title,
                 const char *abstract)
@@ -87,7 +74,7 @@ static void test_fts_expr(void)
     lm_qterms_free(&q);
 
     /* Hostile input never reaches FTS5 as syntax. */
-    lm_store *s = open_store("safe.db");
+    lm_store *s = lm_test_open_store("safe.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -116,7 +103,7 @@ static void test_fts_expr(void)
 
 static void consistency(lm_fts_mode mode)
 {
-    lm_store *s = open_store(mode == LM_FTS_IMMEDIATE ? "imm.db" : "def.db");
+    lm_store *s = lm_test_open_store(mode == LM_FTS_IMMEDIATE ? "imm.db" : "def.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -225,7 +212,7 @@ static const char *topics[][2] = {
 
 static void test_hybrid_end_to_end(void)
 {
-    lm_store *s = open_store("hybrid.db");
+    lm_store *s = lm_test_open_store("hybrid.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;

@@ -6,26 +6,12 @@
  */
 #include "../store/lm_store_internal.h"
 #include "../store/lm_vec_cache.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static lm_store *open_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
-    unlink(path);
-    lm_store *s = NULL;
-    lm_error err = {0};
-    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return NULL;
-    }
-    return s;
-}
 
 static void put_article(lm_store *s, int64_t pmid, int year)
 {
@@ -44,7 +30,7 @@ static void put_article(lm_store *s, int64_t pmid, int year)
 /* A store with a current model of dim 4 and vectors for PMIDs 1..3. */
 static lm_store *model_store(const char *name, int64_t *model_id)
 {
-    lm_store *s = open_store(name);
+    lm_store *s = lm_test_open_store(name);
     if (!s)
         return NULL;
     lm_error err = {0};
@@ -196,7 +182,7 @@ static void test_damaged_foreign_unwritable(void)
     lm_store_close(s);
 
     /* No model: nothing found, nothing to close. */
-    lm_store *empty = open_store("vc4.db");
+    lm_store *empty = lm_test_open_store("vc4.db");
     LM_CHECK(empty != NULL);
     if (empty) {
         LM_CHECK(lm_vec_cache_open(empty, NULL, NULL, &c, &found, &err) == LM_OK && !found);

@@ -4,7 +4,7 @@
  * sgemv/sgemm searches against plain dot products.
  */
 #include "../store/lm_vectors.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -154,19 +154,6 @@ static void test_search_matrix(void)
     lm_vec_matrix_free(&m);
 }
 
-static lm_store *open_store(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
-    lm_store *s = NULL;
-    lm_error err = {0};
-    if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
-        fprintf(stderr, "open: %s\n", err.msg);
-        return NULL;
-    }
-    return s;
-}
-
 static void put_article(lm_store *s, int64_t pmid, int year, const char *title)
 {
     lm_article a;
@@ -183,7 +170,7 @@ static void put_article(lm_store *s, int64_t pmid, int year, const char *title)
 
 static void test_store_roundtrip_and_versions(void)
 {
-    lm_store *s = open_store("vec.db");
+    lm_store *s = lm_test_open_store("vec.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
