@@ -117,18 +117,12 @@ static void run_stages(worker *w, item *it)
 {
     const lm_stage_chain *chain = w->engine->chain;
     lm_error err;
-    lm_status st = lm_doc_set_text(&it->doc, it->article.title, it->article.abstract, &err);
-    for (int i = 0; st == LM_OK && i < chain->n; i++) {
-        double t0 = lm_now_seconds();
-        st = chain->ops[i]->process(chain->state[i], w->scratch[i], &it->article, &it->doc,
-                                    &err);
-        w->stage_seconds[i] += lm_now_seconds() - t0;
-        if (st == LM_OK)
-            it->doc.stages_done |= 1u << i;
-        else
-            snprintf(it->warning, sizeof it->warning, "PMID %lld: stage %s: %s",
-                     (long long)it->article.pmid, chain->ops[i]->name, err.msg);
-    }
+    int failed = -1;
+    lm_status st = lm_stage_chain_run(chain, w->scratch, &it->article, &it->doc,
+                                      w->stage_seconds, &failed, &err);
+    if (st != LM_OK && failed >= 0)
+        snprintf(it->warning, sizeof it->warning, "PMID %lld: stage %s: %s",
+                 (long long)it->article.pmid, chain->ops[failed]->name, err.msg);
     if (st != LM_OK) {
         if (!it->warning[0])
             snprintf(it->warning, sizeof it->warning, "PMID %lld: %s",

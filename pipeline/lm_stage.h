@@ -52,6 +52,21 @@ void lm_stage_chain_free(lm_stage_chain *chain);
 /* Names of all stages this build knows, comma-separated, in chain order. */
 const char *lm_stage_known(void);
 
+/* Longest text (title + " " + abstract, bytes) the stages see at once;
+ * longer ones are processed in windows (pipeline/lm_chain_run.c). */
+#define LM_STAGE_WINDOW (64u * 1024)
+
+/* Runs the chain over one article: sets doc's text, runs each stage in
+ * order with its scratch[i], a text over LM_STAGE_WINDOW in windows, so
+ * the memory and time a stage takes stay bounded whatever the article.
+ * doc may hold stored inputs (reprocess) and receives the results; bit i
+ * of doc->stages_done is set when stage i ran.  seconds (may be NULL)
+ * gets each stage's time added; on failure *failed_stage (may be NULL) is
+ * the stage that failed. */
+lm_status lm_stage_chain_run(const lm_stage_chain *chain, void *const *scratch,
+                             const lm_article *a, lm_doc *doc, double *seconds,
+                             int *failed_stage, lm_error *err);
+
 /* The doc parts the chain's stages produce. */
 unsigned lm_stage_chain_produces(const lm_stage_chain *chain);
 /* The parts some stage of the chain reads that no earlier stage of it

@@ -465,8 +465,8 @@ static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ..
     case SQLITE_LOCKED:
         return lm_error_set(err, LM_ERR_BUSY, "%s: database is locked by another process",
                             what);
-    case SQLITE_FULL:
-        return lm_error_set(err, LM_ERR_IO, "%s: disk full", what);
+    case SQLITE_FULL:   /* a database problem: exit status 4, as documented */
+        return lm_error_set(err, LM_ERR_DB, "%s: disk full", what);
     case SQLITE_NOMEM:
         return lm_error_set(err, LM_ERR_NOMEM, "%s: out of memory", what);
     case SQLITE_TOOBIG:
