@@ -41,7 +41,7 @@ static const char usage[] =
 
 typedef struct progress {
     const lm_cli *cli;
-    const char *file;
+    const char *file;     /* printable (lm_cli_printable) */
     double started;
     int64_t file_bytes;   /* for the ETA; -1 for stdin */
     int shown;
@@ -72,6 +72,8 @@ static void report_file(const lm_cli *cli, const char *path, const lm_ingest_res
 {
     if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
         return;
+    char shown[1024];
+    path = lm_cli_printable(path, shown, sizeof shown);
     if (r->skipped) {
         fprintf(stderr, "%s: already ingested (use --force to ingest again)\n", path);
         return;
@@ -167,7 +169,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         struct stat sb;
-        progress prog = {cli, path, lm_now_seconds(),
+        char shown[1024];
+        progress prog = {cli, lm_cli_printable(path, shown, sizeof shown), lm_now_seconds(),
                          strcmp(path, "-") != 0 && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1,
                          0};
         lm_ingest_options opts = {.batch_size = (int)pipe.batch_size,

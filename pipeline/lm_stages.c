@@ -454,6 +454,8 @@ static lm_status embed_process(const void *state, void *scratch, const lm_articl
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_status st = lm_embed_article(es->model, scratch, a->title ? a->title : "",
                                     a->abstract ? a->abstract : "", v, err);
+    if (st == LM_OK && !lm_vec_all_finite(v, es->dim))
+        st = lm_error_set(err, LM_ERR_FORMAT, "the embedding has non-finite values");
     if (st != LM_OK) {
         free(v);
         return st;

@@ -235,9 +235,12 @@ static lm_status embed_one(void *ctx, int64_t pmid, const char *title, const cha
         lm_buf_append_str(&b->text, abstract ? abstract : "") != LM_OK)
         return lm_error_set(b->err, LM_ERR_NOMEM, "embedding: out of memory");
     int dim = lm_embed_model_dim(b->m);
-    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len,
-                                 b->vecs + b->n * (size_t)dim, b->err);
-    if (st == LM_OK)
+    float *v = b->vecs + b->n * (size_t)dim;
+    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len, v,
+                                 b->err);
+    /* A non-finite vector (a damaged model) is not stored: the article
+     * stays without one rather than scoring NaN. */
+    if (st == LM_OK && lm_vec_all_finite(v, dim))
         b->pmids[b->n++] = pmid;
     return st;
 }
@@ -1304,9 +1307,11 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             if (all.v[i].dense_rank)
                 continue;
             long row = lm_vec_matrix_find(&srch->vc.mat, all.v[i].pmid);
-            if (row >= 0)
-                all.v[i].dense = cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
-                                            srch->vc.mat.data + (size_t)row * srch->vc.mat.dim, 1);
+            float d = row < 0 ? 0.0f
+                              : cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
+                                           srch->vc.mat.data + (size_t)row * srch->vc.mat.dim,
+                                           1);
+            all.v[i].dense = isfinite(d) ? d : 0.0f;   /* never a NaN score */
         }
     if (st == LM_OK && out->n_concepts)
         st = count_concepts(srch, out, o.types, &all, err);

@@ -377,11 +377,22 @@ lm_status lm_vec_model_list(lm_store *s,
 
 /* ---- vectors ------------------------------------------------------------ */
 
+int lm_vec_all_finite(const float *v, int dim)
+{
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
 lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format f,
                      const float *v, int dim, lm_error *err)
 {
     if (dim <= 0 || dim > 65536)
         return lm_error_set(err, LM_ERR_USAGE, "vector dimension %d out of range", dim);
+    if (!lm_vec_all_finite(v, dim))
+        return lm_error_set(err, LM_ERR_FORMAT, "the vector of article %lld has non-finite "
+                            "values", (long long)pmid);
     unsigned char stackbuf[4096];
     size_t n = lm_vec_encoded_size(f, dim);
     unsigned char *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
@@ -589,6 +600,10 @@ lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matr
             lm_error_wrap(err, "vector of article %lld", (long long)sqlite3_column_int64(st, 0));
             break;
         }
+        /* A NaN or infinity would score as one in every search: such a
+         * vector (a damaged row) is left out, as if missing. */
+        if (!lm_vec_all_finite(row, dim))
+            continue;
         out->pmids[out->n] = sqlite3_column_int64(st, 0);
         out->years[out->n] = 0;
         out->n++;
@@ -662,7 +677,7 @@ typedef struct topk {
 
 static void topk_offer(topk *t, size_t row, float score)
 {
-    if (t->k == 0 || score != score)   /* NaN never ranks */
+    if (t->k == 0 || !isfinite(score))   /* NaN or infinity never ranks */
         return;
     lm_vec_hit c = {0, score, row};
     if (t->n < t->k) {

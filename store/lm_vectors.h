@@ -79,7 +79,11 @@ lm_status lm_vec_model_list(lm_store *s,
 
 /* ---- vectors ------------------------------------------------------------ */
 
-/* Stores (replacing) the vector of pmid made by model_id. */
+/* 1 when every component of v[0..dim) is finite (no NaN, no infinity). */
+int lm_vec_all_finite(const float *v, int dim);
+
+/* Stores (replacing) the vector of pmid made by model_id; a vector with a
+ * non-finite value is refused (LM_ERR_FORMAT): it would score NaN. */
 lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format f,
                      const float *v, int dim, lm_error *err);
 /* Reads it back decoded; LM_ERR_NOTFOUND when absent. */
@@ -114,7 +118,8 @@ void lm_vec_matrix_free(lm_vec_matrix *m);
 /* Appends one row (years may be 0). */
 lm_status lm_vec_matrix_push(lm_vec_matrix *m, int64_t pmid, int year, const float *v,
                              int dim, lm_error *err);
-/* Loads every vector of model_id (with the article's year). */
+/* Loads every vector of model_id (with the article's year); a stored
+ * vector with a non-finite value is left out. */
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
                              lm_error *err);
 /* Row index of pmid (binary search; rows must be in PMID order), or -1. */
