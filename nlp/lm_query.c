@@ -526,7 +526,8 @@ lm_status lm_query_fts_all_words(const char *text, lm_buf *out, lm_error *err)
          * and our normal form (alpha): the index holds whichever the
          * article wrote. */
         int typed = slen != w->len || memcmp(surface, w->norm, slen) != 0;
-        int named = greek_symbol(w->norm, w->len, symbol);
+        int named = greek_symbol(w->norm, w->len, symbol) &&
+                    !(slen == 2 && memcmp(surface, symbol, 2) == 0);
         if (out->len)
             st = lm_buf_append_str(out, " AND ");
         if (st == LM_OK && (typed || named))

@@ -193,28 +193,26 @@ lm_status lm_stage_chain_run(const lm_stage_chain *chain, void *const *scratch,
     for (size_t from = 0; st == LM_OK && from < len;) {
         size_t to = window_end(text, len, from);
         /* The first window is the title and what follows it; the others
-         * are plain text, which a doc puts after a space. */
+         * are abstract text.  A window's doc text is exactly its slice of
+         * the whole, so its offsets only shift by where it starts. */
         lm_article part;
         lm_article_init(&part);
         part.pmid = a->pmid;
         part.version = a->version;
-        char *piece = NULL;
         int32_t shift = cp_from;
         if (from == 0 && to > tl) {
             part.title = tl ? strndup(text, tl) : NULL;
-            piece = strndup(text + tl + 1, to - tl - 1);
+            part.abstract = strndup(text + tl + 1, to - tl - 1);
         } else {
-            piece = strndup(text + from, to - from);
-            shift = cp_from - 1;
+            part.abstract = strndup(text + from, to - from);
         }
-        part.abstract = piece;
         lm_doc sub;
         lm_doc_init(&sub);
+        sub.text = strndup(text + from, to - from);
+        sub.text_len = to - from;
         int32_t cp_to = cp_from + (int32_t)lm_utf8_count(text + from, to - from);
-        if (!piece || (tl && from == 0 && to > tl && !part.title))
+        if (!part.abstract || !sub.text || (tl && from == 0 && to > tl && !part.title))
             st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-        if (st == LM_OK)
-            st = lm_doc_set_text(&sub, part.title, part.abstract, err);
         /* Sentence numbers continue those merged so far, or, when the
          * sentences are stored input, those of the input. */
         int32_t first_input = 0;

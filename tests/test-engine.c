@@ -4,6 +4,7 @@
  * store error that must not hang the reader. */
 #include "../pipeline/lm_engine.h"
 #include "../store/lm_store_internal.h"
+#include "../util/lm_buf.h"
 #include "lm_test.h"
 
 #include <sqlite3.h>
@@ -447,6 +448,74 @@ static void test_oversized_article_is_rejected(void)
     LM_CHECK_INT(count_rows("toobig.db", "mesh_headings", 7004), 1);
 }
 
+/* Adds one pair per document, scored by where its text starts. */
+static lm_status pair_process(const void *state, void *scratch, const lm_article *a,
+                              lm_doc *doc, lm_error *err)
+{
+    (void)state;
+    (void)scratch;
+    float score = a->title ? 0.1f : 0.5f;
+    return lm_doc_add_pair(doc, "MESH:C", "c", "MESH:D", "d", "induces", score, 0, 0, 1, err);
+}
+static const lm_stage_ops pair_stage = {"pair",          fake_init,        fake_free,
+                                        fake_scratch_init, fake_scratch_free, pair_process,
+                                        LM_DOC_PAIRS,      LM_DOC_MENTIONS};
+
+/* A text over LM_STAGE_WINDOW goes through the stages window by window;
+ * the results land where they belong in the whole text. */
+static void test_long_text_in_windows(void)
+{
+    lm_buf abs;
+    lm_buf_init(&abs);
+    for (int i = 0; abs.len < 3 * LM_STAGE_WINDOW; i++)
+        lm_buf_printf(&abs, "Word%d is here. ", i);
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = 1;
+    a.title = strdup("Title words");
+    a.abstract = lm_buf_take(&abs);
+    lm_stage_chain chain = {{&fake_stage, &pair_stage}, {NULL, NULL}, 2};
+    void *scratch[2] = {NULL, NULL};
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_error err;
+    int failed = -1;
+    double seconds[2] = {0, 0};
+    LM_CHECK(lm_stage_chain_run(&chain, scratch, &a, &doc, seconds, &failed, &err) == LM_OK);
+    LM_CHECK(doc.n_sentences >= 4 && doc.n_sentences <= 7);
+    LM_CHECK_INT(doc.n_mentions, doc.n_sentences);
+    LM_CHECK_INT(doc.stages_done, 3);
+    /* Windows tile the text; each mention is the first word of its own
+     * window, at the right offsets; the title opens the first. */
+    LM_CHECK_INT(doc.sentences[0].start, 0);
+    LM_CHECK(doc.n_mentions > 0 && strcmp(doc.mentions[0].text, "Title") == 0);
+    for (size_t i = 0; i < doc.n_sentences; i++) {
+        const lm_doc_mention *m = &doc.mentions[i];
+        LM_CHECK(strncmp(doc.text + m->start, m->text, strlen(m->text)) == 0);
+        LM_CHECK_INT(m->sentence, (long long)i);
+        LM_CHECK(doc.sentences[i].end - doc.sentences[i].start <= (int32_t)LM_STAGE_WINDOW + 1);
+        if (i > 0) {
+            LM_CHECK(doc.sentences[i].start >= doc.sentences[i - 1].end);
+            /* Cut after a sentence: each later window starts with a word. */
+            LM_CHECK(strncmp(doc.text + m->start, "Word", 4) == 0);
+        }
+    }
+    LM_CHECK((size_t)doc.sentences[doc.n_sentences - 1].end >= doc.text_len - 2);
+    /* One pair for the article: the best-scored of the windows. */
+    LM_CHECK_INT(doc.n_pairs, 1);
+    LM_CHECK(doc.n_pairs == 1 && doc.pairs[0].score == 0.5f);
+    lm_doc_free(&doc);
+
+    /* Short texts are processed whole, as before windows existed. */
+    free(a.abstract);
+    a.abstract = strdup("Short one.");
+    LM_CHECK(lm_stage_chain_run(&chain, scratch, &a, &doc, NULL, NULL, &err) == LM_OK);
+    LM_CHECK_INT(doc.n_sentences, 1);
+    LM_CHECK(doc.n_pairs == 1 && doc.pairs[0].score == 0.1f);
+    lm_doc_free(&doc);
+    lm_article_free(&a);
+}
+
 static void test_unknown_stage_rejected(void)
 {
     lm_config *cfg;
@@ -475,6 +544,7 @@ int main(void)
     LM_RUN(test_counts_after_fatal_error_are_committed_ones);
     LM_RUN(test_reprocess_replaces_only_its_parts);
     LM_RUN(test_oversized_article_is_rejected);
+    LM_RUN(test_long_text_in_windows);
     LM_RUN(test_unknown_stage_rejected);
     return LM_DONE();
 }
