@@ -689,7 +689,7 @@ static void abstract_add(lm_pubmed_parser *p, const char *s, size_t n)
     p->label.len = label_len;
     if (n == 0 && label_len == 0)
         return;
-    size_t add = 1 + label_len + 2 + n;
+    size_t add = (p->abstract.len ? 1 : 0) + (label_len ? label_len + 2 : 0) + n;
     if (p->abstract.len + add > LM_PUBMED_FIELD_MAX) {
         article_reject(p, "abstract");
         return;

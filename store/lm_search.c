@@ -393,6 +393,10 @@ lm_status lm_search_build(lm_store *s, const lm_search_build_options *opts,
         return lm_error_set(err, LM_ERR_USAGE,
                             "the database holds %lld article(s); an embedding model needs "
                             "at least 2 (ingest some first)", (long long)n_articles);
+    /* What a killed build left: a model that never became current. */
+    ls = lm_vec_model_drop_unfinished(s, err);
+    if (ls != LM_OK)
+        return ls;
     double t0 = now_s();
     fit_ctx c = {NULL, {0}, 0, 0, 1, err};
     c.stride = (size_t)n_articles > max_docs ? ((size_t)n_articles + max_docs - 1) / max_docs : 1;

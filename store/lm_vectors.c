@@ -268,6 +268,14 @@ lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err)
                   "deleting an embedding model", err);
 }
 
+lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s), "DELETE FROM embed_models WHERE state = 'building'",
+                          NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LM_OK
+                           : lm_store_fail(s, rc, err, "removing an interrupted model build");
+}
+
 static void read_info(sqlite3_stmt *st, lm_vec_model_info *m)
 {
     memset(m, 0, sizeof *m);

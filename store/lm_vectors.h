@@ -68,6 +68,9 @@ lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *d
 lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err);
 /* Deletes a model and its vectors. */
 lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err);
+/* Deletes the models left 'building' (with their vectors) by a build
+ * that was killed: the next build starts from a clean slate. */
+lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err);
 /* The newest 'ready' model: *found = 0 when there is none.  data/len (may
  * be NULL) receive a heap copy of the model bytes the caller frees. */
 lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data,
