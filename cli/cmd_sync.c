@@ -106,11 +106,13 @@ static int sync_dir(sync_ctx *c, const char *base, const char *dir)
         if (st == LM_OK) {
             c->files_done++;
             c->rejected += res.counts.rejected;
+            char shown[512];
             if (!c->cli->quiet && (c->cli->verbose || c->cli->stderr_is_tty))
                 fprintf(stderr,
                         "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64
                         " replaced), %" PRId64 " deleted\n",
-                        name, res.counts.articles, res.counts.inserted, res.counts.replaced,
+                        lm_cli_printable(name, shown, sizeof shown), res.counts.articles,
+                        res.counts.inserted, res.counts.replaced,
                         res.counts.deleted);
             if (!c->keep)
                 unlink(dl.path);

@@ -94,8 +94,9 @@ static int load_config(lm_cli *cli, const char *flag_path)
     return LM_EXIT_OK;
 }
 
-/* Flushes and closes stdout; a failure (now or in an earlier write, which
- * the stream remembers) makes rc a failure unless it is one already. */
+/* Flushes and closes stdout.  A failure (now, or an earlier write the
+ * stream remembers) turns success or partial success into a failure, said
+ * here; a command that failed already has said why. */
 static int finish_stdout(int rc)
 {
     int failed = ferror(stdout);
@@ -108,11 +109,11 @@ static int finish_stdout(int rc)
         failed = 1;
         saved = errno;
     }
-    if (!failed)
+    if (!failed || (rc != LM_EXIT_OK && rc != LM_EXIT_DATA))
         return rc;
     fprintf(stderr, "litmine: cannot write to standard output: %s\n",
             saved ? strerror(saved) : "write error");
-    return rc == LM_EXIT_OK ? LM_EXIT_FAILURE : rc;
+    return LM_EXIT_FAILURE;
 }
 
 static int run(int argc, char **argv)
