@@ -488,6 +488,17 @@ void lm_stage_chain_free(lm_stage_chain *chain)
     chain->n = 0;
 }
 
+/* The next name of a list separated by commas or spaces, starting at *p:
+ * its first byte (NULL at the end) and its length in *len; *p moves past
+ * it. */
+static const char *next_name(const char **p, size_t *len)
+{
+    const char *s = *p + strspn(*p, ", ");
+    *len = strcspn(s, ", ");
+    *p = s + *len;
+    return *len ? s : NULL;
+}
+
 /* The known stage called p[0..len), or NULL. */
 static const lm_stage_ops *stage_named(const char *p, size_t len)
 {
@@ -527,20 +538,15 @@ lm_status lm_stage_rerun_list(const char *names, unsigned stored, char *out, cha
 {
     enum { N_KNOWN = sizeof known_stages / sizeof known_stages[0] };
     int chosen[N_KNOWN] = {0};
-    const char *p = names ? names : "";
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (!len)
-            break;
-        const lm_stage_ops *ops = stage_named(p, len);
+    const char *p = names ? names : "", *name;
+    size_t len;
+    while ((name = next_name(&p, &len)) != NULL) {
+        const lm_stage_ops *ops = stage_named(name, len);
         if (!ops)
             return lm_error_set(err, LM_ERR_USAGE, "unknown stage \"%.*s\" (known: %s)",
-                                (int)len, p, lm_stage_known());
+                                (int)len, name, lm_stage_known());
         for (size_t k = 0; k < N_KNOWN; k++)
             chosen[k] |= known_stages[k] == ops;
-        p += len;
     }
     /* Known stages are in chain order, so one pass sees every producer
      * before the stages that read its output. */
@@ -569,18 +575,14 @@ static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_c
                             int stored_inputs, lm_error *err)
 {
     memset(chain, 0, sizeof *chain);
-    const char *p = names ? names : "";
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (!len)
-            break;
-        const lm_stage_ops *ops = stage_named(p, len);
+    const char *p = names ? names : "", *name;
+    size_t len;
+    while ((name = next_name(&p, &len)) != NULL) {
+        const lm_stage_ops *ops = stage_named(name, len);
         if (!ops) {
             lm_stage_chain_free(chain);
             return lm_error_set(err, LM_ERR_USAGE, "unknown stage \"%.*s\" (known: %s)",
-                                (int)len, p, lm_stage_known());
+                                (int)len, name, lm_stage_known());
         }
         int has_ner = 0;
         for (int i = 0; i < chain->n; i++) {
@@ -612,7 +614,6 @@ static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_c
             return st;
         }
         chain->ops[chain->n++] = ops;
-        p += len;
     }
     return LM_OK;
 }

@@ -70,42 +70,36 @@ lm_status lm_store_count_articles_since(lm_store *s, const char *since, int64_t 
     return LM_OK;
 }
 
-static lm_status load_sentences(lm_store *s, int64_t pmid, lm_doc *doc, lm_error *err)
+/* Adds one row of a stored part to doc. */
+typedef lm_status (*row_fn)(sqlite3_stmt *st, lm_doc *doc, lm_error *err);
+
+static lm_status add_sentence_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_SENTENCES, "SELECT start, \"end\" FROM sentences WHERE pmid = ?1 ORDER BY idx",
-        err);
-    if (!st)
-        return err->code;
-    int rc = lm_bind_step(st, sqlite3_bind_int64(st, 1, pmid));
-    lm_status ls = LM_OK;
-    for (; ls == LM_OK && rc == SQLITE_ROW; rc = sqlite3_step(st))
-        ls = lm_doc_add_sentence(doc, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), err);
-    if (ls == LM_OK && rc != SQLITE_DONE)
-        ls = lm_store_fail(s, rc, err, "reading the sentences of article %lld", (long long)pmid);
-    sqlite3_reset(st);
-    return ls;
+    return lm_doc_add_sentence(doc, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), err);
 }
 
-static lm_status load_mentions(lm_store *s, int64_t pmid, lm_doc *doc, lm_error *err)
+static lm_status add_mention_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(s, SLOT_MENTIONS,
-                                     "SELECT start, \"end\", type, text, concept_id,"
-                                     " coalesce(sentence, -1), coalesce(score, 0)"
-                                     " FROM mentions WHERE pmid = ?1 ORDER BY id",
-                                     err);
+    return lm_doc_add_mention(doc, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                              (int)lm_ent_type_parse((const char *)sqlite3_column_text(st, 2)),
+                              (const char *)sqlite3_column_text(st, 3),
+                              (const char *)sqlite3_column_text(st, 4), sqlite3_column_int(st, 5),
+                              (float)sqlite3_column_double(st, 6), err);
+}
+
+/* Runs the slot's query for one article and adds each row to doc. */
+static lm_status load_rows(lm_store *s, int slot, const char *sql, int64_t pmid, row_fn add,
+                           lm_doc *doc, const char *what, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
     if (!st)
         return err->code;
     int rc = lm_bind_step(st, sqlite3_bind_int64(st, 1, pmid));
     lm_status ls = LM_OK;
     for (; ls == LM_OK && rc == SQLITE_ROW; rc = sqlite3_step(st))
-        ls = lm_doc_add_mention(
-            doc, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-            (int)lm_ent_type_parse((const char *)sqlite3_column_text(st, 2)),
-            (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
-            sqlite3_column_int(st, 5), (float)sqlite3_column_double(st, 6), err);
+        ls = add(st, doc, err);
     if (ls == LM_OK && rc != SQLITE_DONE)
-        ls = lm_store_fail(s, rc, err, "reading the mentions of article %lld", (long long)pmid);
+        ls = lm_store_fail(s, rc, err, "reading the %s of article %lld", what, (long long)pmid);
     sqlite3_reset(st);
     return ls;
 }
@@ -116,12 +110,17 @@ lm_status lm_store_get_doc(lm_store *s, int64_t pmid, unsigned parts, lm_doc *do
     lm_status ls = LM_OK;
     *found = 0;
     if (parts & LM_DOC_SENTENCES) {
-        ls = load_sentences(s, pmid, doc, err);
+        ls = load_rows(s, SLOT_SENTENCES,
+                       "SELECT start, \"end\" FROM sentences WHERE pmid = ?1 ORDER BY idx", pmid,
+                       add_sentence_row, doc, "sentences", err);
         if (doc->n_sentences)
             *found |= LM_DOC_SENTENCES;
     }
     if (ls == LM_OK && (parts & LM_DOC_MENTIONS)) {
-        ls = load_mentions(s, pmid, doc, err);
+        ls = load_rows(s, SLOT_MENTIONS,
+                       "SELECT start, \"end\", type, text, concept_id, coalesce(sentence, -1),"
+                       " coalesce(score, 0) FROM mentions WHERE pmid = ?1 ORDER BY id",
+                       pmid, add_mention_row, doc, "mentions", err);
         if (doc->n_mentions)
             *found |= LM_DOC_MENTIONS;
     }

@@ -12,12 +12,12 @@ N=20000
 python3 "$ROOT/scripts/gen-pubmed.py" --articles $N --out big.xml \
     "$FIXTURES/cli/articles.xml" >/dev/null
 
-# Waits until the database holds at least $2 articles (max ~60 s).
-wait_for_rows() {
+# Waits until the query $2 on database $1 yields at least $3 (max ~60 s).
+wait_for() {
     i=0
     while [ $i -lt 600 ]; do
-        n=$(sqlite3 "$1" "select count(*) from articles" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$2" ] && return 0
+        n=$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge "$3" ] && return 0
         sleep 0.1; i=$((i + 1))
     done
     return 1
@@ -27,7 +27,7 @@ for sig in KILL INT; do
     DB=$SCRATCH/crash-$sig.db
     "$LITMINE" --db "$DB" ingest --batch-size 200 big.xml 2>"$SCRATCH/err-$sig" &
     pid=$!
-    if ! wait_for_rows "$DB" 1000; then
+    if ! wait_for "$DB" "select count(*) from articles" 1000; then
         kill -9 $pid 2>/dev/null
         check "SIG$sig: ingest made progress" false
         continue
@@ -54,16 +54,6 @@ for sig in KILL INT; do
         "select unchanged from ingest_log where status='done'" "$partial"
 done
 
-# Waits until the query $2 on database $1 yields at least $3 (max ~60 s).
-wait_for() {
-    i=0
-    while [ $i -lt 600 ]; do
-        n=$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$3" ] && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 # Kills "$@" (run in the background) with SIGKILL once wait_for $1 $2 $3.
 kill_when() {
     db=$1 query=$2 least=$3; shift 3

@@ -104,20 +104,34 @@ static void test_write_then_map(void)
     lm_store_close(s);
 }
 
-static void test_damaged_foreign_unwritable(void)
+/* model_store() whose cache file was just written from the store; *path
+ * receives the file's name (the caller frees it). */
+static lm_store *store_with_cache(const char *name, int64_t *id, char **path)
 {
-    int64_t id = 0;
-    lm_store *s = model_store("vc2.db", &id);
+    lm_store *s = model_store(name, id);
     LM_CHECK(s != NULL);
     if (!s)
-        return;
-    char *path = lm_vec_cache_path(s);
-    unlink(path);
+        return NULL;
+    *path = lm_vec_cache_path(s);
+    unlink(*path);
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
     LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     lm_vec_cache_close(&c);
+    return s;
+}
+
+static void test_damaged_foreign_unwritable(void)
+{
+    int64_t id = 0;
+    char *path = NULL;
+    lm_store *s = store_with_cache("vc2.db", &id, &path);
+    if (!s)
+        return;
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
 
     /* A flipped header byte, then a cut file: both read from the store. */
     FILE *f = fopen(path, "r+b");
@@ -211,17 +225,13 @@ static void flip_byte(const char *path, long from_end)
 static void test_damaged_payload_is_rewritten(void)
 {
     int64_t id = 0;
-    lm_store *s = model_store("vc5.db", &id);
-    LM_CHECK(s != NULL);
+    char *path = NULL;
+    lm_store *s = store_with_cache("vc5.db", &id, &path);
     if (!s)
         return;
-    char *path = lm_vec_cache_path(s);
-    unlink(path);
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    lm_vec_cache_close(&c);
     /* The model's bytes end the file; the vectors come just before. */
     long offsets[] = {3, 11 + 4};
     for (size_t i = 0; i < 2; i++) {
