@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     lm_pubmed_stats st = {0};
     for (long r = 0; r < repeat; r++) {
         uint64_t sum = 0;
-        lm_pubmed_handler h = {on_article, NULL, &sum};
+        lm_pubmed_handler h = {on_article, NULL, &sum, NULL};
         lm_error err = {0};
         double t0 = now_seconds();
         lm_status s = lm_pubmed_parse_file(argv[1], &h, NULL, NULL, &st, NULL, &err);

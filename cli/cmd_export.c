@@ -35,9 +35,12 @@ static const char usage[] =
     "  --concept ID   this concept, e.g. MESH:D003920 (pairs: as chemical or disease)\n"
     "  --since DATE   articles ingested on or after DATE\n"
     "  --query TEXT   articles whose title/abstract contain every word of TEXT\n"
+    "                 (Greek letters match as symbols or names, accents are folded)\n"
     "  --min-score X  mentions/pairs scoring at least X (0..1)\n"
     "  --out FILE     write to FILE (atomically) instead of stdout\n"
-    "  --excel        start CSV output with a UTF-8 byte-order mark for Excel\n"
+    "  --excel        CSV for Excel: a UTF-8 byte-order mark, and text starting with\n"
+    "                 = + - @ TAB or CR prefixed with ' so Excel never runs it as a\n"
+    "                 formula (plain CSV keeps every text exactly as stored)\n"
     "\n"
     "Columns:\n"
     "  articles  pmid, version, title, abstract, journal, year, doi, language, date_revised\n"
@@ -166,22 +169,6 @@ static lm_status write_pair(void *ctx, const lm_pair_row *p)
 
 /* Every word of the user's text as a quoted FTS5 string, all required:
  * no input can form FTS5 syntax (lm_query_fts_quote). */
-static lm_status match_all_words(const char *text, lm_buf *out, lm_error *err)
-{
-    lm_words words;
-    lm_words_init(&words);
-    lm_status st = lm_words_split(text, strlen(text), &words, err);
-    for (size_t i = 0; st == LM_OK && i < words.n; i++) {
-        if (out->len)
-            lm_buf_append_str(out, " AND ");
-        st = lm_query_fts_quote(out, words.v[i].norm, words.v[i].len);
-    }
-    lm_words_free(&words);
-    if (st == LM_OK && out->len == 0)
-        st = lm_error_set(err, LM_ERR_USAGE, "--query: no words in \"%s\"", text);
-    return st;
-}
-
 typedef enum table { T_ARTICLES, T_MENTIONS, T_CONCEPTS, T_PAIRS } table;
 
 static int parse_table(const char *name, table *t)
@@ -287,8 +274,8 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     lm_buf match;
     lm_buf_init(&match);
     if (query) {
-        if (match_all_words(query, &match, &err) != LM_OK) {
-            lm_cli_error(cli, "%s", err.msg);
+        if (lm_query_fts_all_words(query, &match, &err) != LM_OK) {
+            lm_cli_error(cli, "--query: %s", err.msg);
             lm_buf_free(&match);
             return LM_EXIT_USAGE;
         }

@@ -74,7 +74,7 @@ static void report(const lm_cli *cli, const char *what, const lm_fetch_job_resul
     if (cli->stderr_is_tty && !cli->quiet)
         fputs("\r\033[K", stderr);
     if (r->warnings && !cli->quiet)
-        fprintf(stderr, "litmine: NCBI: %s\n", r->warnings);
+        lm_cli_notice(cli, "NCBI: %s", r->warnings);
     if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
         return;
     const lm_ingest_counts *c = &r->counts;
@@ -424,6 +424,8 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
                                                   &err);
         report(cli, a.query ? "fetch" : "fetch by PMID", &res);
         free(res.warnings);
+        if (res.counts.rejected > 0)
+            rc = LM_EXIT_DATA;   /* each reported; the rest is stored */
         if (st != LM_OK) {
             lm_cli_error(cli, "%s", err.msg);
             rc = st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED

@@ -3,8 +3,10 @@
  * into the store, through the configured NLP stages.  Each file is its own
  * ingest-log entry; a bad file is reported and the remaining files are
  * still ingested, so one corrupt update file cannot hold back a nightly
- * run.  Exit status: 0 all good, 3 some input was bad (everything readable
- * is stored), 4 database trouble, 130 interrupted.
+ * run.  Exit status: 0 all good, 3 some input was bad (a bad file, or bad
+ * articles in a good one: everything readable is stored), 4 database
+ * trouble (disk full included: no index refresh follows), 130
+ * interrupted.
  */
 #include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
@@ -34,11 +36,12 @@ static const char usage[] =
     "  --stages LIST   comma-separated stages, or none (default: [pipeline] stages,\n"
     "                  " LM_DEFAULT_STAGES ")\n"
     "  --force         ingest files even if the same bytes were ingested before\n"
-    "  --no-index      leave the search index to `litmine index refresh`\n";
+    "  --no-index      leave the search index to `litmine index refresh`\n"
+    "  --fifo-timeout S  seconds a named pipe may wait for its writer (default 30)\n";
 
 typedef struct progress {
     const lm_cli *cli;
-    const char *file;
+    const char *file;     /* printable (lm_cli_printable) */
     double started;
     int64_t file_bytes;   /* for the ETA; -1 for stdin */
     int shown;
@@ -69,6 +72,8 @@ static void report_file(const lm_cli *cli, const char *path, const lm_ingest_res
 {
     if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
         return;
+    char shown[1024];
+    path = lm_cli_printable(path, shown, sizeof shown);
     if (r->skipped) {
         fprintf(stderr, "%s: already ingested (use --force to ingest again)\n", path);
         return;
@@ -78,9 +83,10 @@ static void report_file(const lm_cli *cli, const char *path, const lm_ingest_res
     fprintf(stderr,
             "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replaced, %" PRId64
             " unchanged, %" PRId64 " older version ignored, %" PRId64
-            " failed a stage), %" PRId64 " deleted, %.1f MB in %.2f s (%.1f MB/s)\n",
+            " failed a stage), %" PRId64 " rejected as bad input, %" PRId64
+            " deleted, %.1f MB in %.2f s (%.1f MB/s)\n",
             path, c->articles, c->inserted, c->replaced, c->unchanged, c->older, c->failed,
-            c->deleted, mb, r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
+            c->rejected, c->deleted, mb, r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
 }
 
 /* With --verbose: where the time went, for tuning the stage chain. */
@@ -110,6 +116,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"stages", required_argument, NULL, 's'},
         {"no-index", no_argument, NULL, 'I'},
+        {"fifo-timeout", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lm_cli_pipeline pipe;
@@ -117,6 +124,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     if (rc != LM_EXIT_OK)
         return rc;
     int force = 0, refresh_index = 1;
+    long fifo_timeout = LM_PUBMED_FIFO_WAIT_MS / 1000;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
@@ -132,6 +140,10 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         case 's': pipe.stages = optarg; break;
         case 'f': force = 1; break;
         case 'I': refresh_index = 0; break;
+        case 'F':
+            if (!lm_cli_parse_long(cli, "--fifo-timeout", optarg, 1, 86400, &fifo_timeout))
+                return LM_EXIT_USAGE;
+            break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
             lm_cli_error(cli, "ingest: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -157,7 +169,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         struct stat sb;
-        progress prog = {cli, path, lm_now_seconds(),
+        char shown[1024];
+        progress prog = {cli, lm_cli_printable(path, shown, sizeof shown), lm_now_seconds(),
                          strcmp(path, "-") != 0 && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1,
                          0};
         lm_ingest_options opts = {.batch_size = (int)pipe.batch_size,
@@ -167,7 +180,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
                                   .on_warning = lm_cli_print_warning,
                                   .warning_ctx = cli,
                                   .timing = &timing,
-                                  .progress_ctx = &prog};
+                                  .progress_ctx = &prog,
+                                  .fifo_wait_ms = (int)fifo_timeout * 1000};
         if (!cli->quiet && (cli->stderr_is_tty || cli->verbose))
             opts.progress = show_progress;
         lm_ingest_result result;
@@ -176,6 +190,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         if (prog.shown)
             fputs("\r\033[K", stderr);
         report_file(cli, path, &result);
+        if (result.counts.rejected > 0 && rc == LM_EXIT_OK)
+            rc = LM_EXIT_DATA;   /* bad articles: reported, the rest stored */
         if (st == LM_OK)
             continue;
         lm_cli_error(cli, "%s", err.msg);

@@ -84,8 +84,9 @@ static void print_stats(const lm_cli *cli, const char *what, const char *path,
 {
     if (cli->quiet)
         return;
-    fprintf(stderr, "%s %s: %zu records, %zu names, %zu skipped (%.1f s)\n", what, path,
-            s->records, s->names, s->skipped, secs);
+    char shown[1024];
+    fprintf(stderr, "%s %s: %zu records, %zu names, %zu skipped (%.1f s)\n", what,
+            lm_cli_printable(path, shown, sizeof shown), s->records, s->names, s->skipped, secs);
 }
 
 static int finish_and_save(const lm_cli *cli, lm_lexicon_builder *b, const char *path)
@@ -104,8 +105,10 @@ static int finish_and_save(const lm_cli *cli, lm_lexicon_builder *b, const char 
     if (!cli->quiet) {
         struct stat s;
         long size = stat(path, &s) == 0 ? (long)s.st_size : -1;
-        fprintf(stderr, "%s: %zu names, %zu concepts, %zu entries, %.1f MB\n", path,
-                info.n_names, info.n_concepts, info.n_entries, (double)size / 1e6);
+        char shown[1024];
+        fprintf(stderr, "%s: %zu names, %zu concepts, %zu entries, %.1f MB\n",
+                lm_cli_printable(path, shown, sizeof shown), info.n_names, info.n_concepts,
+                info.n_entries, (double)size / 1e6);
     }
     lm_lexicon_free(lex);
     return LM_EXIT_OK;

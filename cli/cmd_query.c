@@ -22,6 +22,7 @@
 #include "lm_cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,15 @@ static void json_str(const char *k, const char *v, int *first)
         fputs("null", stdout);
 }
 
+/* JSON has no NaN or infinity: such a number is written null. */
+static void json_number(double v)
+{
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        fputs("null", stdout);
+}
+
 static void print_hit_json(const lm_search_hit *h, size_t rank, const lm_search_explanation *e)
 {
     int first = 1;
@@ -94,11 +104,11 @@ static void print_hit_json(const lm_search_hit *h, size_t rank, const lm_search_
     json_str("title", e->title, &first);
     json_str("journal", e->journal, &first);
     json_key("score", &first);
-    printf("%.6g", h->score);
+    json_number(h->score);
     json_key("lexical", &first);
-    printf("%.6g", h->lexical);
+    json_number(h->lexical);
     json_key("dense", &first);
-    printf("%.6g", h->dense);
+    json_number(h->dense);
     json_key("concepts_matched", &first);
     printf("%d", h->concepts);
     json_str("sentence", e->sentence, &first);
@@ -119,7 +129,8 @@ static void print_hit_json(const lm_search_hit *h, size_t rank, const lm_search_
         json_str("disease", e->pairs[i].disease, &f2);
         json_str("relation", e->pairs[i].relation, &f2);
         json_key("score", &f2);
-        printf("%.4g}", e->pairs[i].score);
+        json_number(e->pairs[i].score);
+        putchar('}');
     }
     fputs("]}", stdout);
 }

@@ -1,10 +1,21 @@
 /*
  * `litmine reprocess [--stages LIST] [--since DATE]` — reruns NLP stages
  * over stored articles, e.g. after a model update, without refetching.
- * The stored annotations of each article are replaced as a whole.
+ *
+ * Only what is recomputed is replaced: each stage owns some of an
+ * article's derived rows (sentences; mentions and abbreviations; pairs;
+ * its vector) and a rerun rewrites those of the stages it runs, never the
+ * others.  A stage that reads what a rerun stage replaces is rerun too
+ * when it has stored output, since that was computed from the old rows
+ * (ner reads the sentences, pairs read the mentions): `--stages ner` also
+ * reruns pairs.
+ * What a rerun stage reads from a stage that is not rerun comes from the
+ * store, so `--stages pairs` classifies the stored mentions.  The list of
+ * stages and of what they replace is printed before anything starts.
  */
 #include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
+#include "../store/lm_vectors.h"
 #include "../pipeline/lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -18,13 +29,22 @@
 static const char usage[] =
     "usage: litmine reprocess [--stages LIST] [--since YYYY-MM-DD] [--threads N]\n"
     "\n"
-    "Runs the NLP stages again over stored articles (all, or those ingested on\n"
-    "or after --since) and replaces their sentences, mentions and other\n"
-    "annotations.  Default stages: [pipeline] stages, else " LM_DEFAULT_STAGES ".\n";
+    "Runs NLP stages again over stored articles (all, or those ingested on or\n"
+    "after --since) and replaces what they compute, and nothing else: sentences\n"
+    "(sentences), mentions and abbreviations (ner), pairs (pairs), vectors\n"
+    "(embed).  Stages whose stored output is computed from what is replaced run\n"
+    "too (ner after sentences, pairs after ner); what a stage reads from a stage\n"
+    "not rerun is taken from the database.  The stages and what they replace\n"
+    "are listed on stderr before it starts.  Default stages: [pipeline] stages,\n"
+    "else " LM_DEFAULT_STAGES ".\n";
 
 typedef struct scan_ctx {
     const lm_cli *cli;
     lm_engine *engine;
+    lm_store *reader;     /* the scan's snapshot, also for stored inputs */
+    unsigned produces;    /* doc parts the chain recomputes */
+    unsigned inputs;      /* parts it reads from the store */
+    lm_error *err;        /* why the callback stopped the scan */
     int64_t total;
     int64_t submitted;
     double started;
@@ -48,9 +68,24 @@ static void show_progress(scan_ctx *c, int final)
 static lm_status submit_article(void *ctx, const lm_article *a)
 {
     scan_ctx *c = ctx;
-    lm_error err;
+    lm_error *err = c->err;
     if (lm_signal_stop_requested())
-        return LM_ERR_INTERRUPTED;
+        return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
+    lm_doc stored;
+    lm_doc_init(&stored);
+    unsigned found = 0, replace = c->produces;
+    if (c->inputs) {
+        lm_status st = lm_store_get_doc(c->reader, a->pmid, c->inputs, &stored, &found, err);
+        if (st != LM_OK) {
+            lm_doc_free(&stored);
+            return st;
+        }
+    }
+    /* Without stored sentences ner splits the text itself and numbers its
+     * mentions' sentences by that split: keep it with them (nothing
+     * stored is replaced). */
+    if ((c->inputs & LM_DOC_SENTENCES) && !(found & LM_DOC_SENTENCES))
+        replace |= LM_DOC_SENTENCES;
     lm_article copy;
     lm_article_init(&copy);
     copy.pmid = a->pmid;
@@ -59,12 +94,81 @@ static lm_status submit_article(void *ctx, const lm_article *a)
     copy.abstract = a->abstract ? strdup(a->abstract) : NULL;
     if ((a->title && !copy.title) || (a->abstract && !copy.abstract)) {
         lm_article_free(&copy);
-        return LM_ERR_NOMEM;
+        lm_doc_free(&stored);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
-    lm_status st = lm_engine_submit_reprocess(c->engine, &copy, &err);
+    lm_status st = lm_engine_submit_reprocess(c->engine, &copy, &stored, replace, err);
     if (++c->submitted % 1000 == 0)
         show_progress(c, 0);
     return st;
+}
+
+/* Joins words as "a, b and c" into out (cap bytes). */
+static void join_words(const char *const *words, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+                 words[i]);
+    }
+}
+
+/* "mentions, abbreviations and pairs" for a set of doc parts. */
+static void describe_parts(unsigned parts, char *out, size_t cap)
+{
+    const char *words[5];
+    size_t n = 0;
+    if (parts & LM_DOC_SENTENCES)
+        words[n++] = "sentences";
+    if (parts & LM_DOC_MENTIONS) {
+        words[n++] = "mentions";
+        words[n++] = "abbreviations";
+    }
+    if (parts & LM_DOC_PAIRS)
+        words[n++] = "pairs";
+    if (parts & LM_DOC_VECTOR)
+        words[n++] = "vectors";
+    join_words(words, n, out, cap);
+}
+
+/* "ner and pairs" for "ner,pairs" (stage names have no spaces). */
+static void describe_list(const char *list, char *out, size_t cap)
+{
+    char copy[128];
+    const char *words[LM_STAGE_MAX];
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%s", list);
+    for (char *save = NULL, *w = strtok_r(copy, ",", &save); w && n < LM_STAGE_MAX;
+         w = strtok_r(NULL, ",", &save))
+        words[n++] = w;
+    join_words(words, n, out, cap);
+}
+
+/* Says, before anything is written, what the rerun replaces and keeps. */
+static void announce(const lm_cli *cli, lm_store *reader, const char *list, const char *added,
+                     unsigned produces, int64_t total)
+{
+    char stages[128], replaced[128], kept[128];
+    describe_list(list, stages, sizeof stages);
+    describe_parts(produces, replaced, sizeof replaced);
+    describe_parts(LM_DOC_ALL & ~produces, kept, sizeof kept);
+    lm_cli_notice(cli, "reprocess: running %s over %" PRId64 " articles: replaces their %s%s%s",
+                  stages, total, replaced, kept[0] ? "; keeps their " : "", kept);
+    if (added[0]) {
+        describe_list(added, stages, sizeof stages);
+        lm_cli_notice(cli, "reprocess: %s %s too: %s stored output is computed from what is "
+                      "replaced", stages, strchr(added, ',') ? "run" : "runs",
+                      strchr(added, ',') ? "their" : "its");
+    }
+    if (produces & LM_DOC_VECTOR) {
+        lm_vec_model_info info;
+        int found = 0;
+        lm_error err;
+        if (lm_vec_model_current(reader, &info, NULL, NULL, &found, &err) == LM_OK && !found)
+            lm_cli_notice(cli, "reprocess: no embedding model yet (`litmine index build` fits "
+                          "one): embed leaves the vectors as they are");
+    }
 }
 
 int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
@@ -104,11 +208,14 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "--since: expected YYYY-MM-DD, got \"%s\"", since);
         return LM_EXIT_USAGE;
     }
-    lm_stage_chain chain;
-    rc = lm_cli_pipeline_load(cli, &pipe, &chain);
-    if (rc != LM_EXIT_OK)
-        return rc;
-    if (chain.n == 0) {
+    char list[128], added[128];
+    lm_error err;
+    const char *names = pipe.stages && strcmp(pipe.stages, "none") != 0 ? pipe.stages : "";
+    if (lm_stage_rerun_list(names, 0, list, NULL, sizeof list, &err) != LM_OK) {
+        lm_cli_error(cli, "reprocess: %s", err.msg);
+        return LM_EXIT_USAGE;
+    }
+    if (!list[0]) {
         lm_cli_error(cli, "reprocess: no stages to run");
         return LM_EXIT_USAGE;
     }
@@ -119,15 +226,42 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
         if (rc != LM_EXIT_OK)
             lm_store_close(store);
     }
-    if (rc != LM_EXIT_OK) {
-        lm_stage_chain_free(&chain);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    /* Stages that read what is replaced join only where they have stored
+     * output that would go stale. */
+    unsigned stored = 0;
+    lm_status cst = lm_store_stored_parts(reader, since, &stored, &err);
+    rc = lm_cli_exit_for(cst);
+    if (cst == LM_OK) {
+        cst = lm_stage_rerun_list(names, stored, list, added, sizeof list, &err);
+        rc = cst == LM_OK ? LM_EXIT_OK : LM_EXIT_USAGE;
+    }
+    lm_stage_chain chain = {0};
+    if (cst == LM_OK) {
+        cst = lm_stage_chain_init_rerun(&chain, list, cli->config, &err);
+        rc = cst == LM_OK ? LM_EXIT_OK : cst == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
+    }
+    if (cst != LM_OK) {
+        lm_cli_error(cli, "reprocess: %s", err.msg);
+        lm_store_close(reader);
+        lm_store_close(store);
         return rc;
     }
     lm_signal_install();
 
-    lm_error err;
-    scan_ctx sc = {cli, NULL, 0, 0, lm_now_seconds()};
+    scan_ctx sc = {cli,
+                   NULL,
+                   reader,
+                   lm_stage_chain_produces(&chain),
+                   lm_stage_chain_inputs(&chain),
+                   &err,
+                   0,
+                   0,
+                   lm_now_seconds()};
     lm_status st = lm_store_count_articles_since(reader, since, &sc.total, &err);
+    if (st == LM_OK)
+        announce(cli, reader, list, added, sc.produces, sc.total);
     lm_engine_options eopts = {.threads = (int)pipe.threads,
                                .batch_size = (int)pipe.batch_size,
                                .chain = &chain,
@@ -138,10 +272,6 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
         st = lm_engine_start(&sc.engine, store, &eopts, &err);
     if (st == LM_OK) {
         st = lm_store_each_article_since(reader, since, submit_article, &sc, &err);
-        if (st == LM_ERR_INTERRUPTED)
-            lm_error_set(&err, LM_ERR_INTERRUPTED, "interrupted by signal");
-        else if (st == LM_ERR_NOMEM)
-            lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
         lm_ingest_counts counts;
         lm_error ferr;
         lm_status fst = lm_engine_finish(sc.engine, 0, &counts, &ferr);

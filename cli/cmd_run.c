@@ -107,9 +107,10 @@ static int summarize(lm_cli *cli, int64_t last_log_id, double started, int rc)
     lm_cli_notice(cli,
                   "run %s: %" PRId64 " sources, %" PRId64 " articles (%" PRId64 " new, %" PRId64
                   " updated, %" PRId64 " unchanged), %" PRId64 " deleted, %" PRId64
-                  " failed a stage, %.1f s%s",
+                  " failed a stage, %" PRId64 " rejected as bad input, %.1f s%s",
                   rc == LM_EXIT_OK ? "done" : "failed", runs, c.articles, c.inserted,
-                  c.replaced, c.unchanged, c.deleted, c.failed, lm_now_seconds() - started,
+                  c.replaced, c.unchanged, c.deleted, c.failed, c.rejected,
+                  lm_now_seconds() - started,
                   lm_signal_stop_requested() ? " (stopped by signal)" : "");
     lm_store_close(store);
     return rc;

@@ -23,14 +23,17 @@ static lm_status print_count(void *ctx, const lm_table_count *c)
     return LM_OK;
 }
 
+/* Sources are file names and error texts quote them: printed escaped. */
 static lm_status print_ingest(void *ctx, const lm_ingest_row *r)
 {
     (void)ctx;
+    char source[1024], error[4096];
     printf("  %-5" PRId64 " %-12s %-20s %-24s %8" PRId64 " articles  %6" PRId64
-           " new  %6" PRId64 " replaced  %5" PRId64 " deleted  %s\n",
-           r->id, r->status, r->started_at ? r->started_at : "-", r->source,
-           r->counts.articles, r->counts.inserted, r->counts.replaced, r->counts.deleted,
-           r->error_text ? r->error_text : "");
+           " new  %6" PRId64 " replaced  %5" PRId64 " deleted  %5" PRId64 " rejected  %s\n",
+           r->id, r->status, r->started_at ? r->started_at : "-",
+           lm_cli_printable(r->source, source, sizeof source), r->counts.articles,
+           r->counts.inserted, r->counts.replaced, r->counts.deleted, r->counts.rejected,
+           lm_cli_printable(r->error_text ? r->error_text : "", error, sizeof error));
     return LM_OK;
 }
 
@@ -70,7 +73,9 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
         return open_rc;
     lm_status st;
     lm_error err;
-    printf("database: %s (schema version %d)\n", cli->db_path, lm_store_schema_version());
+    char shown[1024];
+    printf("database: %s (schema version %d)\n", lm_cli_printable(cli->db_path, shown, sizeof shown),
+           lm_store_schema_version());
     printf("tables:\n");
     st = lm_store_count_tables(store, print_count, NULL, &err);
     if (st == LM_OK && last > 0) {

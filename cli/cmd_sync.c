@@ -51,6 +51,7 @@ typedef struct sync_ctx {
     lm_stage_chain *chain;
     const lm_cli_pipeline *pipe;
     int64_t files_done;
+    int64_t rejected;     /* bad articles skipped in the files ingested */
 } sync_ctx;
 
 /* Sync of one directory; returns an exit status. */
@@ -104,11 +105,14 @@ static int sync_dir(sync_ctx *c, const char *base, const char *dir)
         st = lm_ingest_file(c->store, dl.path, &opts, &res, &err);
         if (st == LM_OK) {
             c->files_done++;
+            c->rejected += res.counts.rejected;
+            char shown[512];
             if (!c->cli->quiet && (c->cli->verbose || c->cli->stderr_is_tty))
                 fprintf(stderr,
                         "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64
                         " replaced), %" PRId64 " deleted\n",
-                        name, res.counts.articles, res.counts.inserted, res.counts.replaced,
+                        lm_cli_printable(name, shown, sizeof shown), res.counts.articles,
+                        res.counts.inserted, res.counts.replaced,
                         res.counts.deleted);
             if (!c->keep)
                 unlink(dl.path);
@@ -222,13 +226,15 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
     }
     lm_signal_install();
     const char *base = lm_config_get_or(cli->config, "sync", "base_url", DEFAULT_SYNC_URL);
-    sync_ctx ctx = {cli, store, http, lm_buf_cstr(&spool), keep, &chain, &pipe, 0};
+    sync_ctx ctx = {cli, store, http, lm_buf_cstr(&spool), keep, &chain, &pipe, 0, 0};
     if (baseline)
         rc = sync_dir(&ctx, base, "baseline");
     if (updates && rc == LM_EXIT_OK)
         rc = sync_dir(&ctx, base, "updatefiles");
     if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
         fprintf(stderr, "sync: %" PRId64 " new files ingested\n", ctx.files_done);
+    if (ctx.rejected && rc == LM_EXIT_OK)
+        rc = LM_EXIT_DATA;   /* reported article by article; the rest is stored */
     if (ctx.files_done && rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
         int irc = lm_cli_refresh_index(cli, store);
         if (rc == LM_EXIT_OK)

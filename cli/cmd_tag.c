@@ -81,9 +81,7 @@ static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const
     a.abstract = (char *)abstract;
     lm_doc doc;
     lm_doc_init(&doc);
-    lm_status st = lm_doc_set_text(&doc, title, abstract, err);
-    for (int i = 0; st == LM_OK && i < t->chain.n; i++)
-        st = t->chain.ops[i]->process(t->chain.state[i], t->scratch[i], &a, &doc, err);
+    lm_status st = lm_stage_chain_run(&t->chain, t->scratch, &a, &doc, NULL, NULL, err);
     if (st != LM_OK) {
         lm_doc_free(&doc);
         return st;

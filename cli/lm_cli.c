@@ -6,6 +6,7 @@
 #include "lm_cli.h"
 
 #include "../store/lm_search.h"
+#include "../util/lm_utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,18 +14,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *lm_cli_printable(const char *s, char *out, size_t cap)
+{
+    size_t o = 0, n = strlen(s);
+    for (size_t i = 0; i < n && o + 8 < cap;) {
+        uint32_t cp;
+        size_t len = lm_utf8_decode(s + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            unsigned c = len == 0 ? (unsigned char)s[i] : cp;
+            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+            if (named)
+                o += (size_t)snprintf(out + o, cap - o, "%s", named);
+            else if (len == 0 || c < 0x80)
+                o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+            else
+                o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+            i += len ? len : 1;
+            continue;
+        }
+        memcpy(out + o, s + i, len);
+        o += len;
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Writes one diagnostic line.  Under systemd the journal reads a "<N>"
  * syslog priority prefix (3 error, 4 warning, 5 notice, 6 info) instead of
- * our "litmine: " tag, which journald adds by itself. */
+ * our "litmine: " tag, which journald adds by itself.  The message is one
+ * line whatever it quotes: a file name or a remote server's text with a
+ * newline or a terminal escape is printed escaped, so it can neither forge
+ * a log line nor drive the terminal. */
 static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
 {
+    char msg[2 * LM_ERROR_MSG_MAX], shown[8 * LM_ERROR_MSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     if (cli->journald)
         fprintf(stderr, "<%d>", priority);
     else
         fputs("litmine: ", stderr);
     if (priority == 4 && !cli->journald)
         fputs("warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    fputs(lm_cli_printable(msg, shown, sizeof shown), stderr);
     fputc('\n', stderr);
 }
 
@@ -161,6 +193,15 @@ void lm_cli_print_warning(void *ctx, const char *msg)
     const lm_cli *cli = ctx;
     if (!cli->quiet)
         warn(cli, "%s", msg);
+}
+
+void lm_cli_xml_message(void *ctx, int is_warning, const char *msg)
+{
+    const lm_cli *cli = ctx;
+    if (is_warning)
+        lm_cli_print_warning(ctx, msg);
+    else
+        lm_cli_error(cli, "%s", msg);
 }
 
 int lm_cli_refresh_index(const lm_cli *cli, lm_store *store)

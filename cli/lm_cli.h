@@ -83,6 +83,15 @@ int lm_cli_pipeline_open(const lm_cli *cli, const lm_cli_pipeline *p,
 
 /* Prints per-article warnings from the pipeline (ctx is the lm_cli). */
 void lm_cli_print_warning(void *ctx, const char *msg);
+/* Receives libxml2's own messages (fetch/lm_xmlmsg.h; ctx is the lm_cli):
+ * printed as litmine's errors and warnings, with their priority. */
+void lm_cli_xml_message(void *ctx, int is_warning, const char *msg);
+
+/* Copies s into out (cap bytes) with what a terminal or a log would act
+ * on escaped: control characters as \n, \r, \t, \xNN or \uNNNN, bytes
+ * that are not UTF-8 as \xNN.  Every diagnostic goes through it; use it
+ * for names printed to stderr directly.  Returns out. */
+const char *lm_cli_printable(const char *s, char *out, size_t cap);
 
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 

@@ -7,10 +7,19 @@
  * /etc/litmine/litmine.conf (silently absent is fine for the last one, not
  * for the first two).  Precedence: flags > config file > defaults.  Each
  * command lives in cli/cmd_<name>.c and returns its exit status.
+ *
+ * Whatever the command, its output is checked here once more when it
+ * ends: stdout is flushed and closed, and a write that failed (a full
+ * disk, /dev/full, a closed pipe's EPIPE) turns a success into exit
+ * status 1 with a message, so no command can report success for output
+ * that was lost.
  */
 #include "lm_cli.h"
 #include "lm_commands.h"
 
+#include "../fetch/lm_xmlmsg.h"
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +94,29 @@ static int load_config(lm_cli *cli, const char *flag_path)
     return LM_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* Flushes and closes stdout.  A failure (now, or an earlier write the
+ * stream remembers) turns success or partial success into a failure, said
+ * here; a command that failed already has said why. */
+static int finish_stdout(int rc)
+{
+    int failed = ferror(stdout);
+    int saved = errno;
+    if (fflush(stdout) != 0) {
+        failed = 1;
+        saved = errno;
+    }
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    if (!failed || (rc != LM_EXIT_OK && rc != LM_EXIT_DATA))
+        return rc;
+    fprintf(stderr, "litmine: cannot write to standard output: %s\n",
+            saved ? strerror(saved) : "write error");
+    return LM_EXIT_FAILURE;
+}
+
+static int run(int argc, char **argv)
 {
     lm_cli cli = {0};
     const char *config_flag = NULL;
@@ -112,7 +143,9 @@ int main(int argc, char **argv)
         } else if (strncmp(a, "--config=", 9) == 0) {
             config_flag = a + 9;
         } else {
-            fprintf(stderr, "litmine: unknown or incomplete option '%s'\n", a);
+            char shown[512];
+            fprintf(stderr, "litmine: unknown or incomplete option '%s'\n",
+                    lm_cli_printable(a, shown, sizeof shown));
             print_usage(stderr);
             return LM_EXIT_USAGE;
         }
@@ -130,11 +163,14 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], commands[k].name) == 0)
             cmd = &commands[k];
     if (!cmd) {
-        fprintf(stderr, "litmine: unknown command '%s'\n", argv[i]);
+        char shown[512];
+        fprintf(stderr, "litmine: unknown command '%s'\n",
+                lm_cli_printable(argv[i], shown, sizeof shown));
         print_usage(stderr);
         return LM_EXIT_USAGE;
     }
 
+    lm_xmlmsg_route(lm_cli_xml_message, &cli);
     lm_error err;
     if (lm_config_init(&cli.config, &err) != LM_OK) {
         lm_cli_error(&cli, "%s", err.msg);
@@ -155,6 +191,12 @@ int main(int argc, char **argv)
             rc = cmd->fn(&cli, argc - i, argv + i);
         }
     }
+    lm_xmlmsg_route(NULL, NULL);   /* cli is about to go */
     lm_config_free(cli.config);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return finish_stdout(run(argc, argv));
 }

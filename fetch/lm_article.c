@@ -1,6 +1,8 @@
 /*
- * Ownership helpers for lm_article.  Lists grow one element at a time: an
- * article has a few dozen MeSH headings at most, so simplicity wins.
+ * Ownership helpers for lm_article.  Lists grow geometrically: a real
+ * article has a few dozen MeSH headings, but a hostile one may have tens
+ * of thousands before the parser's cap stops it, and growing one element
+ * at a time would copy the list each time.
  */
 #include "lm_article.h"
 
@@ -34,6 +36,19 @@ void lm_article_free(lm_article *a)
     lm_article_init(a);
 }
 
+/* Returns v, or a reallocation of it, with room for element n (cap
+ * elements of sz held); NULL with v untouched when memory runs out. */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = n ? 2 * n : 4;
+    void *p = realloc(v, nc * sz);
+    if (p)
+        *cap = nc;
+    return p;
+}
+
 static char *dup_or_null(const char *s, int *failed)
 {
     if (!s)
@@ -47,7 +62,7 @@ static char *dup_or_null(const char *s, int *failed)
 lm_status lm_article_add_mesh(lm_article *a, const char *ui, const char *name,
                               int major_topic)
 {
-    lm_mesh_heading *grown = realloc(a->mesh, (a->n_mesh + 1) * sizeof *grown);
+    lm_mesh_heading *grown = grow(a->mesh, a->n_mesh, &a->cap_mesh, sizeof *grown);
     if (!grown)
         return LM_ERR_NOMEM;
     a->mesh = grown;
@@ -65,7 +80,7 @@ lm_status lm_article_add_mesh(lm_article *a, const char *ui, const char *name,
 
 lm_status lm_article_add_pubtype(lm_article *a, const char *ui, const char *name)
 {
-    lm_pubtype *grown = realloc(a->pubtypes, (a->n_pubtypes + 1) * sizeof *grown);
+    lm_pubtype *grown = grow(a->pubtypes, a->n_pubtypes, &a->cap_pubtypes, sizeof *grown);
     if (!grown)
         return LM_ERR_NOMEM;
     a->pubtypes = grown;

@@ -38,9 +38,9 @@ typedef struct lm_article {
     char *language;       /* first Language element, e.g. "eng" */
     char *date_revised;   /* "YYYY-MM-DD" */
     lm_mesh_heading *mesh;
-    size_t n_mesh;
+    size_t n_mesh, cap_mesh;
     lm_pubtype *pubtypes;
-    size_t n_pubtypes;
+    size_t n_pubtypes, cap_pubtypes;
 } lm_article;
 
 void lm_article_init(lm_article *a);

@@ -23,6 +23,11 @@
  * Security: no DTD is loaded, no network access, and only the predefined
  * entities and character references exist (we install no entity handlers),
  * so XML_PARSE_NOENT merely decodes "&amp;" in attribute values.
+ *
+ * Bounded memory: captured text stops growing at LM_PUBMED_FIELD_MAX and
+ * what an article keeps is counted against LM_PUBMED_ARTICLE_MAX; an
+ * article over either is marked bad at once (nothing more of it is
+ * kept) and reported at its closing tag instead of being delivered.
  */
 #include "lm_pubmed.h"
 
@@ -34,13 +39,16 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <zlib.h>
@@ -118,6 +126,12 @@ enum target {
 /* The deepest container path is PubmedArticleSet/PubmedArticle/
  * MedlineCitation/Article/Journal/JournalIssue/PubDate: 7 levels. */
 #define STACK_MAX 16
+/* What a list entry (MeSH heading, publication type) costs the article
+ * beyond its text, for LM_PUBMED_ARTICLE_MAX. */
+#define ENTRY_COST 64
+/* Longest E-utilities error message kept. */
+#define EUTILS_ERROR_MAX 4096
+
 /* Bytes held back to recognise an HTML page before libxml2 sees them. */
 #define SNIFF_MAX 256
 #define READ_CHUNK (256 * 1024)
@@ -146,6 +160,7 @@ struct lm_pubmed_parser {
     unsigned math_depth;   /* nonzero: inside MathML within a capture */
     unsigned token_depth;  /* nonzero: inside a MathML token (mi, mn, ...) */
     enum target cap_target;
+    int cap_over;          /* the capture passed LM_PUBMED_FIELD_MAX */
     unsigned char stack[STACK_MAX];  /* container ids, stack[d - 1] */
     enum root_kind root;
     char root_name[64];
@@ -163,6 +178,15 @@ struct lm_pubmed_parser {
     int pub_year, medline_year, book_year, artdate_year;
     int rev_year, rev_month, rev_day;
     int mesh_major;
+
+    /* Bad-article bookkeeping: why the article being assembled will be
+     * skipped (empty: it will not), where it starts, the bytes it keeps,
+     * and its PMID element's text as written (for the report). */
+    int in_article;
+    const char *reject;
+    unsigned long art_line;
+    size_t art_bytes;
+    char pmid_text[24];
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -500,6 +524,10 @@ static void article_reset(lm_pubmed_parser *p)
     p->pub_year = p->medline_year = p->book_year = p->artdate_year = 0;
     p->rev_year = p->rev_month = p->rev_day = 0;
     p->mesh_major = 0;
+    p->in_article = 0;
+    p->reject = NULL;
+    p->art_bytes = 0;
+    p->pmid_text[0] = '\0';
     lm_buf_reset(&p->abstract);
     lm_buf_reset(&p->mesh_ui);
 }
@@ -508,6 +536,58 @@ static void article_begin(lm_pubmed_parser *p, int is_book)
 {
     article_reset(p);
     p->art.is_book = is_book;
+    p->in_article = 1;
+    p->art_line = (unsigned long)xmlSAX2GetLineNumber(p->ctxt);
+}
+
+/* Marks the article being assembled as bad (the first reason stays). */
+static void article_reject(lm_pubmed_parser *p, const char *why)
+{
+    if (p->in_article && !p->reject)
+        p->reject = why;
+}
+
+/* Counts n more bytes kept for the article; 0 when it is over its cap
+ * (and now marked bad), so the caller keeps nothing more. */
+static int article_keep(lm_pubmed_parser *p, size_t n)
+{
+    if (!p->in_article)
+        return 1;
+    p->art_bytes += n;
+    if (p->art_bytes <= LM_PUBMED_ARTICLE_MAX && !p->reject)
+        return 1;
+    article_reject(p, "text in total");
+    return 0;
+}
+
+/* Copies s[0..n) into out[cap] as printable ASCII (others become '?'),
+ * cut with "..." when longer. */
+static void printable(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 4 < cap; i++)
+        out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (o + 4 >= cap && n > o)
+        memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+}
+
+/* Reports a skipped article or deletion entry and counts it. */
+static void report_reject(lm_pubmed_parser *p, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report_reject(lm_pubmed_parser *p, unsigned long line, const char *fmt, ...)
+{
+    p->stats.rejected++;
+    if (!p->handler.on_reject)
+        return;
+    char what[256], msg[LM_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof msg, "%s:%lu: %s", p->source, line, what);
+    p->handler.on_reject(p->handler.ctx, msg);
 }
 
 static void take_into(char **slot, char **from)
@@ -522,7 +602,19 @@ static void article_end(lm_pubmed_parser *p)
 {
     lm_article *a = &p->art;
     if (a->pmid <= 0) {
-        p->stats.skipped++;
+        if (p->pmid_text[0])
+            report_reject(p, p->art_line, "article with an invalid PMID \"%s\" not stored",
+                          p->pmid_text);
+        else
+            report_reject(p, p->art_line, "article without a PMID not stored");
+        article_reset(p);
+        return;
+    }
+    if (p->reject) {
+        report_reject(p, p->art_line,
+                      "PMID %lld not stored: its %s is longer than litmine's limit (%u bytes "
+                      "per field, %u per article)",
+                      (long long)a->pmid, p->reject, LM_PUBMED_FIELD_MAX, LM_PUBMED_ARTICLE_MAX);
         article_reset(p);
         return;
     }
@@ -579,7 +671,8 @@ static void article_end(lm_pubmed_parser *p)
 
 static void mesh_end(lm_pubmed_parser *p)
 {
-    if (p->mesh_name) {
+    if (p->mesh_name &&
+        article_keep(p, strlen(p->mesh_name) + p->mesh_ui.len + ENTRY_COST)) {
         const char *ui = p->mesh_ui.len ? lm_buf_cstr(&p->mesh_ui) : NULL;
         if (lm_article_add_mesh(&p->art, ui, p->mesh_name, p->mesh_major) != LM_OK)
             fail_nomem(p);
@@ -596,6 +689,13 @@ static void abstract_add(lm_pubmed_parser *p, const char *s, size_t n)
     p->label.len = label_len;
     if (n == 0 && label_len == 0)
         return;
+    size_t add = (p->abstract.len ? 1 : 0) + (label_len ? label_len + 2 : 0) + n;
+    if (p->abstract.len + add > LM_PUBMED_FIELD_MAX) {
+        article_reject(p, "abstract");
+        return;
+    }
+    if (!article_keep(p, add))
+        return;
     int bad = 0;
     if (p->abstract.len)
         bad |= lm_buf_append_char(&p->abstract, ' ') != LM_OK;
@@ -611,8 +711,13 @@ static void abstract_add(lm_pubmed_parser *p, const char *s, size_t n)
 static void delete_pmid(lm_pubmed_parser *p, const char *s, size_t n)
 {
     int64_t pmid = parse_pmid(s, n);
-    if (pmid <= 0)
+    if (pmid <= 0) {
+        char shown[sizeof p->pmid_text];
+        printable(shown, sizeof shown, s, n);
+        report_reject(p, (unsigned long)xmlSAX2GetLineNumber(p->ctxt),
+                      "deletion of an invalid PMID \"%s\" ignored", shown);
         return;
+    }
     p->stats.deletions++;
     if (!p->handler.on_delete)
         return;
@@ -627,6 +732,41 @@ static void delete_pmid(lm_pubmed_parser *p, const char *s, size_t n)
     }
 }
 
+/* What a capture is, for the report of an article over the cap. */
+static const char *target_name(enum target t)
+{
+    switch (t) {
+    case T_PMID: return "PMID";
+    case T_ARTICLE_TITLE: return "title";
+    case T_VERN_TITLE: return "vernacular title";
+    case T_BOOK_TITLE: return "book title";
+    case T_ABSTRACT: return "abstract";
+    case T_JOURNAL: return "journal name";
+    case T_DESCRIPTOR: return "MeSH heading";
+    case T_PUBTYPE: return "publication type";
+    case T_ELOC_DOI:
+    case T_ID_DOI: return "DOI";
+    default: return "text";
+    }
+}
+
+/* Whether a capture's text counts against the article's cap: the fields
+ * it keeps (first occurrence of each single field, every list entry). */
+static size_t kept_bytes(const lm_pubmed_parser *p, size_t n)
+{
+    switch (p->cap_target) {
+    case T_ARTICLE_TITLE: return p->art.title ? 0 : n;
+    case T_VERN_TITLE: return p->vern_title ? 0 : n;
+    case T_BOOK_TITLE: return p->book_title ? 0 : n;
+    case T_JOURNAL: return p->art.journal ? 0 : n;
+    case T_ELOC_DOI: return p->eloc_doi ? 0 : n;
+    case T_ID_DOI: return p->id_doi ? 0 : n;
+    case T_LANGUAGE: return p->art.language ? 0 : n;
+    case T_PUBTYPE: return n ? n + p->ui.len + ENTRY_COST : 0;
+    default: return 0;   /* abstract and MeSH: counted where they are kept */
+    }
+}
+
 static void capture_end(lm_pubmed_parser *p)
 {
     size_t n = text_normalize(p->text.data, p->text.len);
@@ -634,6 +774,24 @@ static void capture_end(lm_pubmed_parser *p)
     const char *s = lm_buf_cstr(&p->text);
     lm_article *a = &p->art;
     int bad = 0;
+    if (p->cap_target == T_PMID && !a->pmid && !p->pmid_text[0])
+        printable(p->pmid_text, sizeof p->pmid_text, s, n);
+    if (p->cap_over && p->cap_target != T_ERROR) {
+        /* A cut field is never stored: the article is bad input. */
+        if (p->cap_target == T_DEL_PMID)
+            delete_pmid(p, s, n);
+        article_reject(p, target_name(p->cap_target));
+        p->cap_target = T_NONE;
+        return;
+    }
+    if (p->in_article && (p->reject || !article_keep(p, kept_bytes(p, n)))) {
+        /* A bad article keeps nothing more, but its PMID is still read
+         * for the report. */
+        if (p->cap_target == T_PMID && a->pmid == 0)
+            a->pmid = parse_pmid(s, n);
+        p->cap_target = T_NONE;
+        return;
+    }
     switch (p->cap_target) {
     case T_PMID:
         if (a->pmid == 0)
@@ -703,7 +861,7 @@ static void capture_end(lm_pubmed_parser *p)
         }
         break;
     case T_ERROR:
-        if (n) {
+        if (n && p->eutils_error.len < EUTILS_ERROR_MAX) {
             if (p->eutils_error.len)
                 bad |= lm_buf_append(&p->eutils_error, "; ", 2) != LM_OK;
             bad |= lm_buf_append(&p->eutils_error, s, n) != LM_OK;
@@ -723,6 +881,7 @@ static void begin_capture(lm_pubmed_parser *p, unsigned d, enum target t)
 {
     p->cap_depth = d;
     p->cap_target = t;
+    p->cap_over = 0;
     p->math_depth = p->token_depth = 0;
     lm_buf_reset(&p->text);
 }
@@ -1061,8 +1220,12 @@ static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 static void sax_chars(void *ctx, const xmlChar *ch, int len)
 {
     lm_pubmed_parser *p = ctx;
-    if (!p->cap_depth || (p->math_depth && !p->token_depth))
+    if (!p->cap_depth || (p->math_depth && !p->token_depth) || p->cap_over)
         return;
+    if (p->text.len + (size_t)len > LM_PUBMED_FIELD_MAX) {
+        p->cap_over = 1;   /* keeps what it has; nothing more of it is kept */
+        return;
+    }
     if (lm_buf_append(&p->text, (const char *)ch, (size_t)len) != LM_OK)
         fail_nomem(p);
 }
@@ -1104,7 +1267,10 @@ static lm_status ctxt_create(lm_pubmed_parser *p)
     p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
     if (!p->ctxt)
         return fail_nomem(p);
-    xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOENT);
+    /* No XML_PARSE_HUGE: libxml2's own limits (10 MB for a token it holds
+     * whole) keep a hostile attribute or name from growing without bound;
+     * text content streams through sax_chars, which caps it itself. */
+    xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_NOENT);
     return LM_OK;
 }
 
@@ -1115,9 +1281,16 @@ static lm_status push(lm_pubmed_parser *p, const char *data, size_t len, int ter
     do {
         int n = len > (1u << 30) ? (1 << 30) : (int)len;
         int last = terminate && (size_t)n == len;
-        xmlParseChunk(p->ctxt, data, n, last);
+        int rc = xmlParseChunk(p->ctxt, data, n, last);
         if (p->status != LM_OK)
             return p->status;
+        /* libxml2 halts on bytes its declared encoding cannot convert
+         * (returning XML_ERR_INVALID_ENCODING, or -1 when the input
+         * buffer's converter failed) without a fatal error in the
+         * context: the rest would be lost in silence. */
+        if (rc == XML_ERR_INVALID_ENCODING || rc < 0)
+            return fail(p, LM_ERR_PARSE, "%s:%d: bytes that are not in the document's "
+                        "declared encoding", p->source, xmlSAX2GetLineNumber(p->ctxt));
         if (!p->ctxt->wellFormed) {
             /* A fatal error that did not reach sax_error. */
             const xmlError *e = &p->ctxt->lastError;
@@ -1431,14 +1604,17 @@ static lm_status parse_fd(file_job *j, int fd, lm_digest_xxh128 *xxh, lm_md5 *md
             size_t produced = READ_CHUNK - zs.avail_out;
             if (zr == Z_BUF_ERROR && produced == 0 && zs.avail_in == before)
                 break;   /* needs more input */
-            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+            /* What was inflated before a fault is delivered first: a bad
+             * CRC is only found at the end of a member, after its last
+             * chunk, whose articles must not be lost. */
+            if (produced)
+                st = job_feed(j, out, produced, err);
+            if (st == LM_OK && zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
                 st = lm_error_set(err, zr == Z_MEM_ERROR ? LM_ERR_NOMEM : LM_ERR_PARSE,
                                   "%s: corrupt gzip data (%s)", j->name,
                                   zs.msg ? zs.msg : "inflate failed");
                 break;
             }
-            if (produced)
-                st = job_feed(j, out, produced, err);
             if (zr == Z_STREAM_END)
                 member_done = 1;
         }
@@ -1453,39 +1629,75 @@ static lm_status parse_fd(file_job *j, int fd, lm_digest_xxh128 *xxh, lm_md5 *md
     return st;
 }
 
-lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handler,
-                               lm_pubmed_progress_fn progress, void *progress_ctx,
-                               lm_pubmed_stats *stats, lm_file_digest *digest,
-                               lm_error *err)
+/* Waits, in slices so that stop() is asked often, until a writer has
+ * opened the FIFO fd (data or its end are then readable). */
+static lm_status wait_for_writer(int fd, const char *name, int wait_ms, int (*stop)(void),
+                                 lm_error *err)
 {
-    int is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
+    for (int waited = 0;;) {
+        if (stop && stop())
+            return lm_error_set(err, LM_ERR_INTERRUPTED,
+                                "%s: interrupted while waiting for a writer", name);
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int slice = wait_ms - waited < 200 ? wait_ms - waited : 200;
+        int n = poll(&pfd, 1, slice > 0 ? slice : 0);
+        if (n > 0)
+            return LM_OK;
+        if (n < 0 && errno != EINTR)
+            return lm_error_set(err, LM_ERR_IO, "%s: %s", name, strerror(errno));
+        if (n == 0 && (waited += slice) >= wait_ms)
+            return lm_error_set(err, LM_ERR_IO,
+                                "%s: no writer opened this named pipe within %d s", name,
+                                (wait_ms + 999) / 1000);
+    }
+}
+
+lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, int (*stop)(void), int *fd,
+                         lm_error *err)
+{
+    if (strcmp(path, "-") == 0) {
+        *fd = STDIN_FILENO;
+        return LM_OK;
+    }
+    /* Non-blocking, so that opening a named pipe nobody writes to cannot
+     * hang: the wait for its writer is bounded below. */
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    lm_status st = LM_OK;
+    if (fstat(*fd, &sb) != 0)
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    else if (S_ISFIFO(sb.st_mode))
+        st = wait_for_writer(*fd, path, fifo_wait_ms, stop, err);
+    int flags = fcntl(*fd, F_GETFL);
+    if (st == LM_OK && (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    if (st != LM_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return st;
+}
+
+lm_status lm_pubmed_parse_fd(int fd, const char *name, const lm_pubmed_handler *handler,
+                             lm_pubmed_progress_fn progress, void *progress_ctx,
+                             lm_pubmed_stats *stats, lm_file_digest *digest, lm_error *err)
+{
     if (stats)
         memset(stats, 0, sizeof *stats);
     if (digest) {
         digest->xxh128[0] = '\0';
         digest->md5[0] = '\0';
     }
-
-    int fd = 0;
-    if (!is_stdin) {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-    }
     file_job j = {.name = name, .progress = progress, .progress_ctx = progress_ctx,
                   .next_progress = PROGRESS_EVERY};
     lm_status st = lm_pubmed_parser_init(&j.parser, name, handler, err);
-    if (st != LM_OK) {
-        if (!is_stdin)
-            close(fd);
+    if (st != LM_OK)
         return st;
-    }
     lm_digest_xxh128 *xxh = NULL;
     if (digest && (st = lm_digest_xxh128_init(&xxh, err)) != LM_OK) {
         lm_pubmed_parser_free(j.parser);
-        if (!is_stdin)
-            close(fd);
         return st;
     }
     lm_md5 md5;
@@ -1503,6 +1715,27 @@ lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handle
     }
     lm_digest_xxh128_free(xxh);
     lm_pubmed_parser_free(j.parser);
+    return st;
+}
+
+lm_status lm_pubmed_parse_file(const char *path, const lm_pubmed_handler *handler,
+                               lm_pubmed_progress_fn progress, void *progress_ctx,
+                               lm_pubmed_stats *stats, lm_file_digest *digest,
+                               lm_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (digest) {
+        digest->xxh128[0] = '\0';
+        digest->md5[0] = '\0';
+    }
+    int fd;
+    lm_status st = lm_pubmed_open(path, LM_PUBMED_FIFO_WAIT_MS, NULL, &fd, err);
+    if (st != LM_OK)
+        return st;
+    st = lm_pubmed_parse_fd(fd, is_stdin ? "<stdin>" : path, handler, progress, progress_ctx,
+                            stats, digest, err);
     if (!is_stdin)
         close(fd);
     return st;

@@ -50,6 +50,17 @@ typedef struct lm_doc_pair {
     int32_t evidence_end;
 } lm_doc_pair;
 
+/* The parts of a doc, each produced by one stage and kept in its own
+ * table(s): a rerun replaces the parts it recomputes and no other
+ * (lm_store_put_doc). */
+enum lm_doc_part {
+    LM_DOC_SENTENCES = 1u << 0,   /* sentences */
+    LM_DOC_MENTIONS = 1u << 1,    /* mentions and abbreviations */
+    LM_DOC_PAIRS = 1u << 2,       /* pairs */
+    LM_DOC_VECTOR = 1u << 3,      /* the embedding vector */
+    LM_DOC_ALL = 0xfu
+};
+
 typedef struct lm_doc {
     char *text;               /* title + " " + abstract */
     size_t text_len;          /* bytes */

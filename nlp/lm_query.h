@@ -69,6 +69,14 @@ uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed);
  * (and control bytes replaced by spaces). */
 lm_status lm_query_fts_quote(lm_buf *out, const char *s, size_t len);
 
+/* Writes an FTS5 expression matching the texts that contain every word
+ * of text (AND), each word in all the spellings the full-text index may
+ * hold for it: the normal form, the word as typed, and for a Greek
+ * letter's name its symbol — so "α-synucléine" finds "α-synucléine",
+ * "alpha-synucleine" and "α-synucleine" alike.  LM_ERR_USAGE when text
+ * has no word. */
+lm_status lm_query_fts_all_words(const char *text, lm_buf *out, lm_error *err);
+
 /* ---- the parsed query ------------------------------------------------- */
 
 typedef enum lm_qterm_kind {

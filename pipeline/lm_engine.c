@@ -48,6 +48,7 @@ typedef struct item {
     int done;
     int failed;
     int64_t pmid;
+    unsigned replace;     /* doc parts written over the stored ones */
     lm_article article;
     lm_doc doc;
     lm_status (*call)(void *ctx, lm_store *s, lm_error *err);
@@ -92,6 +93,7 @@ struct lm_engine {
     lm_error fatal_err;
     lm_ingest_counts counts;          /* published copy, under mu */
     lm_ingest_counts writer_counts;   /* the writer's own, lock-free */
+    lm_ingest_counts committed_counts; /* writer_counts at the last commit */
     int in_transaction;
     int in_batch;
     double write_seconds;         /* writer thread only */
@@ -115,18 +117,12 @@ static void run_stages(worker *w, item *it)
 {
     const lm_stage_chain *chain = w->engine->chain;
     lm_error err;
-    lm_status st = lm_doc_set_text(&it->doc, it->article.title, it->article.abstract, &err);
-    for (int i = 0; st == LM_OK && i < chain->n; i++) {
-        double t0 = lm_now_seconds();
-        st = chain->ops[i]->process(chain->state[i], w->scratch[i], &it->article, &it->doc,
-                                    &err);
-        w->stage_seconds[i] += lm_now_seconds() - t0;
-        if (st == LM_OK)
-            it->doc.stages_done |= 1u << i;
-        else
-            snprintf(it->warning, sizeof it->warning, "PMID %lld: stage %s: %s",
-                     (long long)it->article.pmid, chain->ops[i]->name, err.msg);
-    }
+    int failed = -1;
+    lm_status st = lm_stage_chain_run(chain, w->scratch, &it->article, &it->doc,
+                                      w->stage_seconds, &failed, &err);
+    if (st != LM_OK && failed >= 0)
+        snprintf(it->warning, sizeof it->warning, "PMID %lld: stage %s: %s",
+                 (long long)it->article.pmid, chain->ops[failed]->name, err.msg);
     if (st != LM_OK) {
         if (!it->warning[0])
             snprintf(it->warning, sizeof it->warning, "PMID %lld: %s",
@@ -184,7 +180,24 @@ static lm_status commit_open(lm_engine *e, lm_error *err)
         return LM_OK;
     e->in_transaction = 0;
     e->in_batch = 0;
-    return lm_store_commit(e->store, err);
+    lm_status st = lm_store_commit(e->store, err);
+    if (st == LM_OK)
+        e->committed_counts = e->writer_counts;
+    return st;
+}
+
+/* An article the store refused as it is (a value over SQLite's length
+ * limit) is bad input, not a database failure: it is reported and
+ * counted, nothing of it was written, and the batch goes on. */
+static void reject_article(lm_engine *e, const item *it, const lm_error *why)
+{
+    e->writer_counts.rejected++;
+    if (e->opts.on_warning) {
+        char msg[LM_ERROR_MSG_MAX + 64];
+        snprintf(msg, sizeof msg, "PMID %lld not stored: %s", (long long)it->article.pmid,
+                 why->msg);
+        e->opts.on_warning(e->opts.warning_ctx, msg);
+    }
 }
 
 static lm_status write_item(lm_engine *e, item *it, lm_error *err)
@@ -207,6 +220,10 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
     case ITEM_ARTICLE: {
         lm_put_result r;
         st = lm_store_put_article(e->store, &it->article, e->opts.source, &r, err);
+        if (st == LM_ERR_FORMAT) {
+            reject_article(e, it, err);
+            return LM_OK;
+        }
         if (st != LM_OK)
             break;
         e->writer_counts.articles++;
@@ -225,9 +242,11 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
     case ITEM_CALL:
         return it->call(it->call_ctx, e->store, err);
     }
-    if (st == LM_OK && write_doc && e->chain->n > 0 && !it->failed)
-        st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, err);
-    if (st == LM_OK && write_doc && it->doc.vector && !it->failed)
+    unsigned rows = it->replace & ~(unsigned)LM_DOC_VECTOR;
+    if (st == LM_OK && write_doc && rows && e->chain->n > 0 && !it->failed)
+        st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, rows, err);
+    if (st == LM_OK && write_doc && it->doc.vector && (it->replace & LM_DOC_VECTOR) &&
+        !it->failed)
         st = lm_vec_put(e->store, it->doc.vector_model, it->article.pmid, LM_VEC_F32,
                         it->doc.vector, it->doc.vector_dim, err);
     if (st == LM_OK && it->failed) {
@@ -247,6 +266,8 @@ static void set_fatal(lm_engine *e, const lm_error *err)
         return;
     e->fatal = err->code;
     e->fatal_err = *err;
+    /* What the rollback undoes was never stored: count only what is. */
+    e->writer_counts = e->committed_counts;
     lm_error ignored;
     if (e->in_transaction)
         lm_store_rollback(e->store, &ignored);
@@ -439,25 +460,38 @@ static item *new_item(item_kind kind, lm_error *err)
     return it;
 }
 
-static lm_status submit_article(lm_engine *e, item_kind kind, lm_article *a, lm_error *err)
+static lm_status submit_article(lm_engine *e, item_kind kind, lm_article *a, lm_doc *stored,
+                                unsigned replace, lm_error *err)
 {
     item *it = new_item(kind, err);
-    if (!it)
+    if (!it) {
+        lm_article_free(a);
+        if (stored)
+            lm_doc_free(stored);
         return LM_ERR_NOMEM;
+    }
     it->article = *a;   /* move: the item owns the strings now */
     it->pmid = a->pmid;
+    it->replace = replace;
     lm_article_init(a);
+    if (stored) {
+        it->doc = *stored;
+        lm_doc_init(stored);
+    }
     return submit(e, it, err);
 }
 
 lm_status lm_engine_submit(lm_engine *e, lm_article *article, lm_error *err)
 {
-    return submit_article(e, ITEM_ARTICLE, article, err);
+    /* A new or replaced article has no derived rows left (they go with
+     * the old row): it gets all the chain produces. */
+    return submit_article(e, ITEM_ARTICLE, article, NULL, LM_DOC_ALL, err);
 }
 
-lm_status lm_engine_submit_reprocess(lm_engine *e, lm_article *article, lm_error *err)
+lm_status lm_engine_submit_reprocess(lm_engine *e, lm_article *article, lm_doc *stored,
+                                     unsigned replace, lm_error *err)
 {
-    return submit_article(e, ITEM_REPROCESS, article, err);
+    return submit_article(e, ITEM_REPROCESS, article, stored, replace, err);
 }
 
 lm_status lm_engine_submit_delete(lm_engine *e, int64_t pmid, lm_error *err)

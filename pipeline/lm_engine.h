@@ -13,6 +13,10 @@
  * whatever the input size.
  *
  * While an engine runs, its writer thread is the only user of the store.
+ * An article the store refuses as it is (a value over SQLite's length
+ * limit) is reported, counted as rejected and skipped; any other store
+ * error is fatal: the open batch is rolled back and the counts are those
+ * of the last commit.
  */
 #ifndef LM_ENGINE_H
 #define LM_ENGINE_H
@@ -49,9 +53,14 @@ lm_status lm_engine_start(lm_engine **out, lm_store *store, const lm_engine_opti
 /* Hands an article to the pipeline; the engine takes ownership of its
  * contents (the caller's struct is re-initialised). */
 lm_status lm_engine_submit(lm_engine *e, lm_article *article, lm_error *err);
-/* Annotates an article already stored: only its derived rows are
- * rewritten (reprocessing after a model update). */
-lm_status lm_engine_submit_reprocess(lm_engine *e, lm_article *article, lm_error *err);
+/* Annotates an article already stored (reprocessing after a model
+ * update): the chain starts from stored (may be NULL; moved in), which
+ * holds the stored parts its stages read but do not produce, and the
+ * parts in replace (enum lm_doc_part) are written over the stored ones;
+ * every other derived row stays as it is.  An article a stage fails on
+ * keeps all its stored rows. */
+lm_status lm_engine_submit_reprocess(lm_engine *e, lm_article *article, lm_doc *stored,
+                                     unsigned replace, lm_error *err);
 lm_status lm_engine_submit_delete(lm_engine *e, int64_t pmid, lm_error *err);
 
 /* Runs fn on the writer thread, in submission order and inside the same

@@ -18,7 +18,16 @@ typedef struct job {
     const char *watch_name;
     char done_through[16];      /* the marker the pending call will write */
     int engine_failed;
+    int64_t rejected;           /* bad articles the parser skipped */
 } job;
+
+static void on_reject(void *ctx, const char *msg)
+{
+    job *j = ctx;
+    j->rejected++;
+    if (j->opts->on_warning)
+        j->opts->on_warning(j->opts->warning_ctx, msg);
+}
 
 static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
@@ -89,7 +98,7 @@ static lm_status run_job(lm_store *store, lm_eutils *client, const job_target *t
         return st;
     }
 
-    job j = {NULL, opts, watch_name, "", 0};
+    job j = {NULL, opts, watch_name, "", 0, 0};
     lm_engine_options eopts = {.threads = opts->threads,
                                .batch_size = opts->batch_size,
                                .chain = opts->chain,
@@ -98,7 +107,7 @@ static lm_status run_job(lm_store *store, lm_eutils *client, const job_target *t
                                .warning_ctx = opts->warning_ctx};
     st = lm_engine_start(&j.engine, store, &eopts, err);
     if (st == LM_OK) {
-        lm_pubmed_handler handler = {on_article, NULL, &j};
+        lm_pubmed_handler handler = {on_article, NULL, &j, on_reject};
         lm_eutils_fetch_opts fopts = {t->max_records, 0, on_batch, &j};
         lm_eutils_fetch_result fres;
         memset(&fres, 0, sizeof fres);
@@ -116,6 +125,7 @@ static lm_status run_job(lm_store *store, lm_eutils *client, const job_target *t
         lm_eutils_fetch_result_free(&fres);
         lm_error finish_err;
         lm_status fst = lm_engine_finish(j.engine, 0, &result->counts, &finish_err);
+        result->counts.rejected += j.rejected;
         if (fst != LM_OK) {
             j.engine_failed = 1;
             if (st == LM_OK) {

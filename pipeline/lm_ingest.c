@@ -17,11 +17,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct ingest_ctx {
     lm_engine *engine;
     int engine_failed;   /* the engine reported a store error */
+    const lm_ingest_options *opts;
 } ingest_ctx;
+
+/* A bad article the parser skipped: reported like a failed one. */
+static void on_reject(void *ctx, const char *msg)
+{
+    ingest_ctx *c = ctx;
+    if (c->opts->on_warning)
+        c->opts->on_warning(c->opts->warning_ctx, msg);
+}
 
 static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
@@ -89,8 +99,10 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
             return lm_error_set(err, LM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
         if (S_ISDIR(sb.st_mode))
             return lm_error_set(err, LM_ERR_USAGE, "%s is a directory", path);
-        size = (int64_t)sb.st_size;
-        if (!opts->force) {
+        size = S_ISREG(sb.st_mode) ? (int64_t)sb.st_size : -1;
+        /* Only a regular file can be compared with a logged one: a pipe's
+         * bytes can be read once. */
+        if (!opts->force && S_ISREG(sb.st_mode)) {
             int already;
             lm_status st = check_already_ingested(store, path, source, size, &already,
                                                   &result->store_failed, err);
@@ -103,11 +115,21 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
         }
     }
 
+    /* Opened before the pipeline starts, so that waiting for the writer
+     * of a named pipe can watch for a stop signal. */
+    int fd;
+    lm_status st = lm_pubmed_open(path, opts->fifo_wait_ms > 0 ? opts->fifo_wait_ms
+                                                               : LM_PUBMED_FIFO_WAIT_MS,
+                                  lm_signal_stop_requested, &fd, err);
+    if (st != LM_OK)
+        return st;
     int64_t log_id;
     const char *kind = is_stdin ? "stdin" : opts->kind ? opts->kind : "file";
-    lm_status st = lm_store_ingest_start(store, source, kind, size, &log_id, err);
+    st = lm_store_ingest_start(store, source, kind, size, &log_id, err);
     if (st != LM_OK) {
         result->store_failed = 1;
+        if (!is_stdin)
+            close(fd);
         return st;
     }
 
@@ -118,17 +140,18 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
                                .on_warning = opts->on_warning,
                                .warning_ctx = opts->warning_ctx,
                                .timing = opts->timing};
-    ingest_ctx c = {NULL, 0};
+    ingest_ctx c = {NULL, 0, opts};
     st = lm_engine_start(&c.engine, store, &eopts, err);
     lm_file_digest digest = {"", ""};
     if (st == LM_OK) {
-        lm_pubmed_handler handler = {on_article, on_delete, &c};
-        st = lm_pubmed_parse_file(path, &handler, opts->progress, opts->progress_ctx,
-                                  &result->parse, &digest, err);
+        lm_pubmed_handler handler = {on_article, on_delete, &c, on_reject};
+        st = lm_pubmed_parse_fd(fd, is_stdin ? "<stdin>" : path, &handler, opts->progress,
+                                opts->progress_ctx, &result->parse, &digest, err);
         /* Whatever was delivered before a parse fault or a signal is still
          * written: the engine drains and commits before it stops. */
         lm_error finish_err;
         lm_status fst = lm_engine_finish(c.engine, 0, &result->counts, &finish_err);
+        result->counts.rejected += (int64_t)result->parse.rejected;
         if (fst != LM_OK) {
             c.engine_failed = 1;
             if (st == LM_OK || st == LM_ERR_PARSE || st == LM_ERR_FORMAT ||
@@ -138,6 +161,8 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
             }
         }
     }
+    if (!is_stdin)
+        close(fd);
     if (c.engine_failed || !c.engine)
         result->store_failed = 1;
 

@@ -23,12 +23,17 @@ typedef struct lm_ingest_options {
     const char *kind;          /* ingest-log kind: NULL → "file" ("stdin" for -) */
     int threads;               /* pipeline workers; <= 0 → online CPUs */
     const lm_stage_chain *chain;  /* NLP stages to run; NULL → store only */
-    void (*on_warning)(void *ctx, const char *msg);  /* per failed article */
+    /* Per failed or rejected article (a stage failed; the parser or the
+     * store refused it), with its PMID. */
+    void (*on_warning)(void *ctx, const char *msg);
     void *warning_ctx;
     struct lm_engine_timing *timing;   /* stage times are added here; may be NULL */
     /* Called every few MB with parser stats; may be NULL. */
     lm_pubmed_progress_fn progress;
     void *progress_ctx;
+    /* How long a named pipe may wait for its writer; <= 0 →
+     * LM_PUBMED_FIFO_WAIT_MS. */
+    int fifo_wait_ms;
 } lm_ingest_options;
 
 typedef struct lm_ingest_result {
@@ -39,7 +44,10 @@ typedef struct lm_ingest_result {
     double seconds;
 } lm_ingest_result;
 
-/* Ingests path ("-" = stdin).  On a parse error the articles before the
+/* Ingests path ("-" = stdin).  Bad articles the parser or the store
+ * refuses are skipped, reported through on_warning and counted in
+ * counts.rejected; the rest of the file goes on and the result is LM_OK.
+ * On a parse error the articles before the
  * fault are committed, the log row is marked 'failed', and the parse error
  * is returned.  On a stop signal the open batch is committed, the row is
  * marked 'interrupted' and LM_ERR_INTERRUPTED returned. */

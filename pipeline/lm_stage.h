@@ -23,6 +23,8 @@ typedef struct lm_stage_ops {
     void (*scratch_free)(void *scratch);
     lm_status (*process)(const void *state, void *scratch, const lm_article *article,
                          lm_doc *doc, lm_error *err);
+    unsigned produces;   /* the lm_doc parts it adds (enum lm_doc_part) */
+    unsigned needs;      /* the parts it reads, from an earlier stage or the store */
 } lm_stage_ops;
 
 #define LM_STAGE_MAX 8
@@ -40,9 +42,45 @@ typedef struct lm_stage_chain {
  * loading each stage's model.  An empty list gives an empty chain. */
 lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
                               const lm_config *cfg, lm_error *err);
+/* The same for a rerun over stored articles: what a stage reads and no
+ * earlier stage of the chain produces comes from the store, so "pairs"
+ * may run without "ner". */
+lm_status lm_stage_chain_init_rerun(lm_stage_chain *chain, const char *names,
+                                    const lm_config *cfg, lm_error *err);
 void lm_stage_chain_free(lm_stage_chain *chain);
 
 /* Names of all stages this build knows, comma-separated, in chain order. */
 const char *lm_stage_known(void);
+
+/* Longest text (title + " " + abstract, bytes) the stages see at once;
+ * longer ones are processed in windows (pipeline/lm_chain_run.c). */
+#define LM_STAGE_WINDOW (64u * 1024)
+
+/* Runs the chain over one article: sets doc's text, runs each stage in
+ * order with its scratch[i], a text over LM_STAGE_WINDOW in windows, so
+ * the memory and time a stage takes stay bounded whatever the article.
+ * doc may hold stored inputs (reprocess) and receives the results; bit i
+ * of doc->stages_done is set when stage i ran.  seconds (may be NULL)
+ * gets each stage's time added; on failure *failed_stage (may be NULL) is
+ * the stage that failed. */
+lm_status lm_stage_chain_run(const lm_stage_chain *chain, void *const *scratch,
+                             const lm_article *a, lm_doc *doc, double *seconds,
+                             int *failed_stage, lm_error *err);
+
+/* The doc parts the chain's stages produce. */
+unsigned lm_stage_chain_produces(const lm_stage_chain *chain);
+/* The parts some stage of the chain reads that no earlier stage of it
+ * produces: a rerun over stored articles loads them from the store. */
+unsigned lm_stage_chain_inputs(const lm_stage_chain *chain);
+
+/* For a rerun over stored articles (`litmine reprocess`): the stages of
+ * names plus every stage that reads what one of them produces and has
+ * output in the store (stored, a set of doc parts), since that output was
+ * computed from what is being replaced (ner reads sentences, pairs read
+ * mentions and sentences).  Writes the list in chain order to out (a
+ * buffer of cap bytes) and, when added is not NULL, the added stages to
+ * added (same size).  LM_ERR_USAGE for an unknown name. */
+lm_status lm_stage_rerun_list(const char *names, unsigned stored, char *out, char *added,
+                              size_t cap, lm_error *err);
 
 #endif

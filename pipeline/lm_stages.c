@@ -104,7 +104,7 @@ static lm_status sentences_process(const void *state, void *scratch, const lm_ar
 
 static const lm_stage_ops sentences_stage = {
     "sentences", sentences_init, sentences_free, sentences_scratch_init,
-    sentences_scratch_free, sentences_process};
+    sentences_scratch_free, sentences_process, LM_DOC_SENTENCES, 0};
 
 /* ---- ner -------------------------------------------------------------- */
 
@@ -295,8 +295,11 @@ static lm_status ner_process(const void *state, void *scratch, const lm_article 
     return st;
 }
 
-static const lm_stage_ops ner_stage = {"ner", ner_init, ner_free, ner_scratch_init,
-                                       ner_scratch_free, ner_process};
+/* Mentions record their sentence index: ner reads the sentences (and
+ * splits the text itself when there are none). */
+static const lm_stage_ops ner_stage = {"ner",           ner_init,        ner_free,
+                                       ner_scratch_init, ner_scratch_free, ner_process,
+                                       LM_DOC_MENTIONS,  LM_DOC_SENTENCES};
 
 /* ---- pairs ------------------------------------------------------------ */
 
@@ -371,8 +374,9 @@ static lm_status pairs_process(const void *state, void *scratch, const lm_articl
     return st;
 }
 
-static const lm_stage_ops pairs_stage = {"pairs", pairs_init, pairs_free, pairs_scratch_init,
-                                         pairs_scratch_free, pairs_process};
+static const lm_stage_ops pairs_stage = {
+    "pairs",        pairs_init, pairs_free, pairs_scratch_init, pairs_scratch_free, pairs_process,
+    LM_DOC_PAIRS, LM_DOC_MENTIONS | LM_DOC_SENTENCES};
 
 /* ---- embed ------------------------------------------------------------ */
 
@@ -450,6 +454,8 @@ static lm_status embed_process(const void *state, void *scratch, const lm_articl
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_status st = lm_embed_article(es->model, scratch, a->title ? a->title : "",
                                     a->abstract ? a->abstract : "", v, err);
+    if (st == LM_OK && !lm_vec_all_finite(v, es->dim))
+        st = lm_error_set(err, LM_ERR_FORMAT, "the embedding has non-finite values");
     if (st != LM_OK) {
         free(v);
         return st;
@@ -461,8 +467,9 @@ static lm_status embed_process(const void *state, void *scratch, const lm_articl
     return LM_OK;
 }
 
-static const lm_stage_ops embed_stage = {"embed", embed_init, embed_free, embed_scratch_init,
-                                         embed_scratch_free, embed_process};
+static const lm_stage_ops embed_stage = {"embed",           embed_init,       embed_free,
+                                         embed_scratch_init, embed_scratch_free, embed_process,
+                                         LM_DOC_VECTOR,     0};
 
 /* ---- the chain -------------------------------------------------------- */
 
@@ -481,26 +488,101 @@ void lm_stage_chain_free(lm_stage_chain *chain)
     chain->n = 0;
 }
 
-lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
-                              const lm_config *cfg, lm_error *err)
+/* The next name of a list separated by commas or spaces, starting at *p:
+ * its first byte (NULL at the end) and its length in *len; *p moves past
+ * it. */
+static const char *next_name(const char **p, size_t *len)
+{
+    const char *s = *p + strspn(*p, ", ");
+    *len = strcspn(s, ", ");
+    *p = s + *len;
+    return *len ? s : NULL;
+}
+
+/* The known stage called p[0..len), or NULL. */
+static const lm_stage_ops *stage_named(const char *p, size_t len)
+{
+    for (size_t k = 0; k < sizeof known_stages / sizeof known_stages[0]; k++)
+        if (strlen(known_stages[k]->name) == len && strncmp(known_stages[k]->name, p, len) == 0)
+            return known_stages[k];
+    return NULL;
+}
+
+unsigned lm_stage_chain_produces(const lm_stage_chain *chain)
+{
+    unsigned parts = 0;
+    for (int i = 0; i < chain->n; i++)
+        parts |= chain->ops[i]->produces;
+    return parts;
+}
+
+unsigned lm_stage_chain_inputs(const lm_stage_chain *chain)
+{
+    unsigned made = 0, inputs = 0;
+    for (int i = 0; i < chain->n; i++) {
+        inputs |= chain->ops[i]->needs & ~made;
+        made |= chain->ops[i]->produces;
+    }
+    return inputs;
+}
+
+/* Appends name to a comma-separated list in buf[cap]. */
+static void list_add(char *buf, size_t cap, const char *name)
+{
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%s%s", n ? "," : "", name);
+}
+
+lm_status lm_stage_rerun_list(const char *names, unsigned stored, char *out, char *added,
+                              size_t cap, lm_error *err)
+{
+    enum { N_KNOWN = sizeof known_stages / sizeof known_stages[0] };
+    int chosen[N_KNOWN] = {0};
+    const char *p = names ? names : "", *name;
+    size_t len;
+    while ((name = next_name(&p, &len)) != NULL) {
+        const lm_stage_ops *ops = stage_named(name, len);
+        if (!ops)
+            return lm_error_set(err, LM_ERR_USAGE, "unknown stage \"%.*s\" (known: %s)",
+                                (int)len, name, lm_stage_known());
+        for (size_t k = 0; k < N_KNOWN; k++)
+            chosen[k] |= known_stages[k] == ops;
+    }
+    /* Known stages are in chain order, so one pass sees every producer
+     * before the stages that read its output. */
+    unsigned replaced = 0;
+    out[0] = '\0';
+    if (added)
+        added[0] = '\0';
+    for (size_t k = 0; k < N_KNOWN; k++) {
+        if (!chosen[k] && (known_stages[k]->needs & replaced) &&
+            (known_stages[k]->produces & stored)) {
+            chosen[k] = 1;
+            if (added)
+                list_add(added, cap, known_stages[k]->name);
+        }
+        if (chosen[k]) {
+            replaced |= known_stages[k]->produces;
+            list_add(out, cap, known_stages[k]->name);
+        }
+    }
+    return LM_OK;
+}
+
+/* stored_inputs: what a stage reads may come from the store rather than
+ * an earlier stage of the chain (a rerun over stored articles). */
+static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_config *cfg,
+                            int stored_inputs, lm_error *err)
 {
     memset(chain, 0, sizeof *chain);
-    const char *p = names ? names : "";
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (!len)
-            break;
-        const lm_stage_ops *ops = NULL;
-        for (size_t k = 0; k < sizeof known_stages / sizeof known_stages[0]; k++)
-            if (strlen(known_stages[k]->name) == len &&
-                strncmp(known_stages[k]->name, p, len) == 0)
-                ops = known_stages[k];
+    const char *p = names ? names : "", *name;
+    size_t len;
+    while ((name = next_name(&p, &len)) != NULL) {
+        const lm_stage_ops *ops = stage_named(name, len);
         if (!ops) {
             lm_stage_chain_free(chain);
             return lm_error_set(err, LM_ERR_USAGE, "unknown stage \"%.*s\" (known: %s)",
-                                (int)len, p, lm_stage_known());
+                                (int)len, name, lm_stage_known());
         }
         int has_ner = 0;
         for (int i = 0; i < chain->n; i++) {
@@ -510,9 +592,17 @@ lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
                 return lm_error_set(err, LM_ERR_USAGE, "stage \"%s\" listed twice", ops->name);
             }
         }
-        if (ops == &pairs_stage && !has_ner) {
+        if (ops == &pairs_stage && !has_ner && !stored_inputs) {
             lm_stage_chain_free(chain);
             return lm_error_set(err, LM_ERR_USAGE, "stage \"pairs\" needs \"ner\" before it");
+        }
+        if (ops == &ner_stage && stored_inputs) {
+            for (int i = 0; i < chain->n; i++)
+                if (chain->ops[i] == &pairs_stage) {
+                    lm_stage_chain_free(chain);
+                    return lm_error_set(err, LM_ERR_USAGE,
+                                        "stage \"pairs\" needs \"ner\" before it");
+                }
         }
         if (chain->n == LM_STAGE_MAX) {
             lm_stage_chain_free(chain);
@@ -524,7 +614,18 @@ lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
             return st;
         }
         chain->ops[chain->n++] = ops;
-        p += len;
     }
     return LM_OK;
+}
+
+lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
+                              const lm_config *cfg, lm_error *err)
+{
+    return chain_init(chain, names, cfg, 0, err);
+}
+
+lm_status lm_stage_chain_init_rerun(lm_stage_chain *chain, const char *names,
+                                    const lm_config *cfg, lm_error *err)
+{
+    return chain_init(chain, names, cfg, 1, err);
 }

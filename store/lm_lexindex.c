@@ -309,9 +309,11 @@ static int cmp_term_key(const void *a, const void *b)
     return strcmp(x->key_ptr, y->key_ptr);
 }
 
-static lm_status step_done(lm_store *s, sqlite3_stmt *st, const char *what, lm_error *err)
+/* Steps st unless one of its binds failed (brc, see lm_bind_*). */
+static lm_status step_done(lm_store *s, sqlite3_stmt *st, int brc, const char *what,
+                           lm_error *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = lm_bind_step(st, brc);
     sqlite3_reset(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "%s", what);
 }
@@ -327,8 +329,8 @@ static lm_status segment_update_stats(lm_store *s, int64_t seg, lm_error *err)
         err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_int64(st, 1, seg);
-    return step_done(s, st, "updating a lexical index segment", err);
+    return step_done(s, st, sqlite3_bind_int64(st, 1, seg), "updating a lexical index segment",
+                     err);
 }
 
 static lm_status segment_add(lm_store *s, int64_t *seg, lm_error *err)
@@ -339,8 +341,9 @@ static lm_status segment_add(lm_store *s, int64_t *seg, lm_error *err)
                                      err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_text(st, 1, lm_store_now(s), -1, SQLITE_TRANSIENT);
-    lm_status ls = step_done(s, st, "adding a lexical index segment", err);
+    int brc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, lm_store_now(s), &brc);
+    lm_status ls = step_done(s, st, brc, "adding a lexical index segment", err);
     *seg = sqlite3_last_insert_rowid(lm_store_sqlite(s));
     return ls;
 }
@@ -354,11 +357,12 @@ static lm_status postings_add(lm_store *s, const char *term, int64_t seg, int64_
                                      err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_text(st, 1, term, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seg);
-    sqlite3_bind_int64(st, 3, df);
-    sqlite3_bind_blob(st, 4, data->data, (int)data->len, SQLITE_STATIC);
-    return step_done(s, st, "writing the lexical index", err);
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, term, &brc);
+    lm_bind_int64(st, 2, seg, &brc);
+    lm_bind_int64(st, 3, df, &brc);
+    lm_bind_blob(st, 4, data->data, data->len, &brc);
+    return step_done(s, st, brc, "writing the lexical index", err);
 }
 
 lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error *err)
@@ -377,8 +381,8 @@ lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error 
             ls = stmt_err(err);
             break;
         }
-        sqlite3_bind_int64(del, 1, w->docs[i].pmid);
-        ls = step_done(s, del, "updating the lexical index", err);
+        ls = step_done(s, del, sqlite3_bind_int64(del, 1, w->docs[i].pmid),
+                       "updating the lexical index", err);
         sqlite3_stmt *add = ls == LM_OK ? lm_store_stmt(s, SL_DOC_ADD,
                                                         "INSERT INTO lex_docs (pmid, segment,"
                                                         " len_title, len_abstract)"
@@ -389,11 +393,12 @@ lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error 
             ls = stmt_err(err);
         if (ls != LM_OK)
             break;
-        sqlite3_bind_int64(add, 1, w->docs[i].pmid);
-        sqlite3_bind_int64(add, 2, seg);
-        sqlite3_bind_int64(add, 3, w->docs[i].len[0]);
-        sqlite3_bind_int64(add, 4, w->docs[i].len[1]);
-        ls = step_done(s, add, "updating the lexical index", err);
+        int brc = SQLITE_OK;
+        lm_bind_int64(add, 1, w->docs[i].pmid, &brc);
+        lm_bind_int64(add, 2, seg, &brc);
+        lm_bind_int64(add, 3, w->docs[i].len[0], &brc);
+        lm_bind_int64(add, 4, w->docs[i].len[1], &brc);
+        ls = step_done(s, add, brc, "updating the lexical index", err);
     }
     /* Key order keeps the b-tree appends local. */
     for (size_t i = 0; i < w->n_terms; i++)
@@ -519,7 +524,11 @@ static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv,
             ls = lm_store_fail(s, rc, err, "merging the lexical index");
             break;
         }
-        sqlite3_bind_int64(cur[i].st, 1, cur[i].id);
+        rc = sqlite3_bind_int64(cur[i].st, 1, cur[i].id);
+        if (rc != SQLITE_OK) {
+            ls = lm_store_fail(s, rc, err, "merging the lexical index");
+            break;
+        }
         ls = cursor_step(s, &cur[i], err);
     }
     while (ls == LM_OK) {
@@ -594,10 +603,10 @@ static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv,
             sqlite3_stmt *st = NULL;
             int rc = sqlite3_prepare_v2(db, moves[m], -1, &st, NULL);
             if (rc == SQLITE_OK) {
-                sqlite3_bind_int64(st, 1, victims[i].id);
+                lm_bind_int64(st, 1, victims[i].id, &rc);
                 if (m == 0)
-                    sqlite3_bind_int64(st, 2, seg);
-                rc = sqlite3_step(st);
+                    lm_bind_int64(st, 2, seg, &rc);
+                rc = lm_bind_step(st, rc);
             }
             sqlite3_finalize(st);
             if (rc != SQLITE_DONE)
@@ -781,9 +790,10 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
                                   "lexical index: impossible counts for \"%s\" in article %lld",
                                   term, (long long)x.pmid);
             else if (!dead_has(&dead, seg, x.pmid)) {
-                sqlite3_bind_int64(doc, 1, x.pmid);
-                sqlite3_bind_int64(doc, 2, seg);
-                int drc = sqlite3_step(doc);
+                int brc = SQLITE_OK;
+                lm_bind_int64(doc, 1, x.pmid, &brc);
+                lm_bind_int64(doc, 2, seg, &brc);
+                int drc = lm_bind_step(doc, brc);
                 sqlite3_reset(doc);
                 if (drc != SQLITE_ROW && drc != SQLITE_DONE)
                     ls = lm_store_fail(s, drc, err, "checking the lexical index");

@@ -118,8 +118,9 @@ static lm_status term_df(lm_store *s, const char *stem, int64_t *df, lm_error *e
                                      err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, stem, &brc);
+    int rc = lm_bind_step(st, brc);
     *df = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "reading the lexical index");
@@ -205,10 +206,11 @@ static lm_status load_term(lm_lexindex_reader *r, lm_store *s, const char *stem,
                                      err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_text(st, 1, stem, -1, SQLITE_STATIC);
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, stem, &brc);
     int rc;
     lm_status ls = LM_OK;
-    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
         if (cursor_push(r, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
                         (size_t)sqlite3_column_bytes(st, 1), w) != LM_OK)
             ls = nomem(err);
@@ -426,8 +428,9 @@ static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_le
                                          err);
         if (!st)
             return stmt_err(err);
-        sqlite3_bind_int64(st, 1, r->hits[i].pmid);
-        int rc = sqlite3_step(st);
+        int brc = SQLITE_OK;
+        lm_bind_int64(st, 1, r->hits[i].pmid, &brc);
+        int rc = lm_bind_step(st, brc);
         size_t nt = 0, na = 0;
         if (rc == SQLITE_ROW) {
             ls = field_stems(r, (const char *)sqlite3_column_text(st, 0), 0, &nt, err);

@@ -84,9 +84,10 @@ static lm_status exec_slot(lm_store *s, int slot, const char *sql, int nparam, i
     sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
     if (!st)
         return stmt_err(err);
+    int brc = SQLITE_OK;
     if (nparam > 0)
-        sqlite3_bind_int64(st, 1, p1);
-    int rc = sqlite3_step(st);
+        lm_bind_int64(st, 1, p1, &brc);
+    int rc = lm_bind_step(st, brc);
     lm_status ls = LM_OK;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         ls = lm_store_fail(s, rc, err, "%s", what);
@@ -114,10 +115,11 @@ static lm_status refresh_lexindex(lm_store *s, lm_lexindex_writer *w, int64_t bo
                                      err);
     if (!st)
         return stmt_err(err);
-    sqlite3_bind_int64(st, 1, bound);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, bound, &brc);
     int rc;
     lm_status ls = LM_OK;
-    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         ls = lm_lexindex_writer_add(w, sqlite3_column_int64(st, 0),
                                     (const char *)sqlite3_column_text(st, 1),
                                     (const char *)sqlite3_column_text(st, 2), err);
@@ -153,8 +155,9 @@ static lm_status refresh_fts(lm_store *s, const lm_search_refresh_options *o,
             ls = stmt_err(err);
             break;
         }
-        sqlite3_bind_int(st, 1, batch);
-        int rc = sqlite3_step(st);
+        int brc = SQLITE_OK;
+        lm_bind_int(st, 1, batch, &brc);
+        int rc = lm_bind_step(st, brc);
         int empty = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
         int64_t bound = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
         if (rc != SQLITE_ROW)
@@ -232,9 +235,12 @@ static lm_status embed_one(void *ctx, int64_t pmid, const char *title, const cha
         lm_buf_append_str(&b->text, abstract ? abstract : "") != LM_OK)
         return lm_error_set(b->err, LM_ERR_NOMEM, "embedding: out of memory");
     int dim = lm_embed_model_dim(b->m);
-    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len,
-                                 b->vecs + b->n * (size_t)dim, b->err);
-    if (st == LM_OK)
+    float *v = b->vecs + b->n * (size_t)dim;
+    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len, v,
+                                 b->err);
+    /* A non-finite vector (a damaged model) is not stored: the article
+     * stays without one rather than scoring NaN. */
+    if (st == LM_OK && lm_vec_all_finite(v, dim))
         b->pmids[b->n++] = pmid;
     return st;
 }
@@ -387,6 +393,10 @@ lm_status lm_search_build(lm_store *s, const lm_search_build_options *opts,
         return lm_error_set(err, LM_ERR_USAGE,
                             "the database holds %lld article(s); an embedding model needs "
                             "at least 2 (ingest some first)", (long long)n_articles);
+    /* What a killed build left: a model that never became current. */
+    ls = lm_vec_model_drop_unfinished(s, err);
+    if (ls != LM_OK)
+        return ls;
     double t0 = now_s();
     fit_ctx c = {NULL, {0}, 0, 0, 1, err};
     c.stride = (size_t)n_articles > max_docs ? ((size_t)n_articles + max_docs - 1) / max_docs : 1;
@@ -924,8 +934,9 @@ static int keep_since(void *ctx, int64_t pmid, lm_error *err)
                                      err);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, pmid);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &brc);
+    int rc = lm_bind_step(st, brc);
     int keep = rc == SQLITE_ROW && sqlite3_column_int(st, 0) >= c->since;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -1000,8 +1011,9 @@ static lm_status add_feedback(lm_searcher *srch, const lm_search_params *p, cons
             st = stmt_err(err);
         if (st != LM_OK)
             break;
-        sqlite3_bind_int64(a, 1, lex->v[d].pmid);
-        if (sqlite3_step(a) == SQLITE_ROW) {
+        int brc = SQLITE_OK;
+        lm_bind_int64(a, 1, lex->v[d].pmid, &brc);
+        if (lm_bind_step(a, brc) == SQLITE_ROW) {
             lm_buf t;
             lm_buf_init(&t);
             const char *ti = (const char *)sqlite3_column_text(a, 0);
@@ -1079,9 +1091,10 @@ static int has_type(lm_searcher *srch, int64_t pmid, unsigned types, lm_error *e
                                          err);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, pmid);
-        sqlite3_bind_text(st, 2, lm_ent_type_name((lm_ent_type)t), -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
+        int brc = SQLITE_OK;
+        lm_bind_int64(st, 1, pmid, &brc);
+        lm_bind_text(st, 2, lm_ent_type_name((lm_ent_type)t), &brc);
+        int rc = lm_bind_step(st, brc);
         sqlite3_reset(st);
         if (rc == SQLITE_ROW)
             return 1;
@@ -1114,10 +1127,11 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
                                         err);
         if (!q)
             return stmt_err(err);
-        sqlite3_bind_text(q, 1, r->concepts[k].id, -1, SQLITE_STATIC);
+        int brc = SQLITE_OK;
+        lm_bind_text(q, 1, r->concepts[k].id, &brc);
         n = 0;
         int rc;
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        while ((rc = lm_bind_step(q, brc)) == SQLITE_ROW) {
             if (n == cap) {
                 size_t nc = cap ? 2 * cap : 256;
                 int64_t *nv = realloc(docs, nc * sizeof *nv);
@@ -1297,9 +1311,11 @@ lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search
             if (all.v[i].dense_rank)
                 continue;
             long row = lm_vec_matrix_find(&srch->vc.mat, all.v[i].pmid);
-            if (row >= 0)
-                all.v[i].dense = cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
-                                            srch->vc.mat.data + (size_t)row * srch->vc.mat.dim, 1);
+            float d = row < 0 ? 0.0f
+                              : cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
+                                           srch->vc.mat.data + (size_t)row * srch->vc.mat.dim,
+                                           1);
+            all.v[i].dense = isfinite(d) ? d : 0.0f;   /* never a NaN score */
         }
     if (st == LM_OK && out->n_concepts)
         st = count_concepts(srch, out, o.types, &all, err);
@@ -1374,10 +1390,11 @@ lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_
             st = stmt_err(err);
     }
     if (stmt) {
-        sqlite3_bind_text(stmt, 1, lm_buf_cstr(&expr), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, (int64_t)k);
+        int brc = SQLITE_OK;
+        lm_bind_text(stmt, 1, lm_buf_cstr(&expr), &brc);
+        lm_bind_int64(stmt, 2, (int64_t)k, &brc);
         int rc;
-        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && *n < k)
+        while ((rc = lm_bind_step(stmt, brc)) == SQLITE_ROW && *n < k)
             pmids[(*n)++] = sqlite3_column_int64(stmt, 0);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
             st = lm_store_fail(s, rc, err, "searching the full-text index");
@@ -1431,8 +1448,9 @@ static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanati
                                      &err);
     if (!st)
         return err.code;
-    sqlite3_bind_int64(st, 1, pmid);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &brc);
+    while (lm_bind_step(st, brc) == SQLITE_ROW) {
         lm_search_pair *nv = realloc(e->pairs, (e->n_pairs + 1) * sizeof *nv);
         if (!nv)
             break;
@@ -1488,8 +1506,9 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
                                     err);
     if (!a)
         return stmt_err(err);
-    sqlite3_bind_int64(a, 1, pmid);
-    int rc = sqlite3_step(a);
+    int brc = SQLITE_OK;
+    lm_bind_int64(a, 1, pmid, &brc);
+    int rc = lm_bind_step(a, brc);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(a);
         return rc == SQLITE_DONE
@@ -1527,8 +1546,8 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         if (!q)
             st = stmt_err(err);
         else {
-            sqlite3_bind_int64(q, 1, pmid);
-            while (st == LM_OK && sqlite3_step(q) == SQLITE_ROW) {
+            brc = sqlite3_bind_int64(q, 1, pmid);
+            while (st == LM_OK && lm_bind_step(q, brc) == SQLITE_ROW) {
                 size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
                 size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
                 if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && b1 <= text.len)
@@ -1564,9 +1583,10 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
             st = stmt_err(err);
             break;
         }
-        sqlite3_bind_int64(q, 1, pmid);
-        sqlite3_bind_text(q, 2, r->concepts[k].id, -1, SQLITE_STATIC);
-        while (sqlite3_step(q) == SQLITE_ROW) {
+        brc = SQLITE_OK;
+        lm_bind_int64(q, 1, pmid, &brc);
+        lm_bind_text(q, 2, r->concepts[k].id, &brc);
+        while (lm_bind_step(q, brc) == SQLITE_ROW) {
             size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
             size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
             if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && mark_push(&cm, (uint32_t)b0,

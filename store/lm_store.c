@@ -310,9 +310,15 @@ static const char migration_7[] =
  * rows logged before keep their MD5 and are still matched by it. */
 static const char migration_8[] = "ALTER TABLE ingest_log ADD COLUMN xxh128 TEXT;\n";
 
+/* Bad articles a source held and litmine did not store (an invalid PMID,
+ * a field over the parser's cap) are counted, not dropped silently. */
+static const char migration_9[] =
+    "ALTER TABLE ingest_log ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7, migration_8};
+                                         migration_5, migration_6, migration_7, migration_8,
+                                         migration_9};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
@@ -404,11 +410,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " replaced = coalesce(?6, replaced), unchanged = coalesce(?7, unchanged),"
         " older = coalesce(?8, older), deleted = coalesce(?9, deleted),"
         " failed = coalesce(?10, failed), md5 = coalesce(?11, md5), error_text = ?12,"
-        " xxh128 = coalesce(?13, xxh128)"
+        " xxh128 = coalesce(?13, xxh128), rejected = coalesce(?14, rejected)"
         " WHERE id = ?1",
     [ST_INGEST_LIST] = "SELECT id, source, kind, status, md5, started_at, finished_at,"
                        " articles, inserted, replaced, unchanged, older, deleted, failed,"
-                       " error_text, xxh128 FROM ingest_log ORDER BY id DESC LIMIT ?1",
+                       " error_text, xxh128, rejected FROM ingest_log ORDER BY id DESC LIMIT ?1",
     [ST_ART_EACH] = "SELECT pmid, version, title, abstract, journal, year, doi, language,"
                     " date_revised, is_book FROM articles ORDER BY pmid",
     [ST_INTEGRITY] = "PRAGMA integrity_check",
@@ -459,10 +465,14 @@ static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ..
     case SQLITE_LOCKED:
         return lm_error_set(err, LM_ERR_BUSY, "%s: database is locked by another process",
                             what);
-    case SQLITE_FULL:
-        return lm_error_set(err, LM_ERR_IO, "%s: disk full", what);
+    case SQLITE_FULL:   /* a database problem: exit status 4, as documented */
+        return lm_error_set(err, LM_ERR_DB, "%s: disk full", what);
     case SQLITE_NOMEM:
         return lm_error_set(err, LM_ERR_NOMEM, "%s: out of memory", what);
+    case SQLITE_TOOBIG:
+        return lm_error_set(err, LM_ERR_FORMAT, "%s: a value is larger than the database "
+                            "accepts (%d bytes)", what,
+                            db ? sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1) : 0);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return lm_error_set(err, LM_ERR_CORRUPT, "%s: %s", what,
@@ -513,11 +523,15 @@ static const char *store_now(lm_store *s)
     return s->ts_text;
 }
 
-/* Binds a C string as text (NULL binds SQL NULL).  The caller's string
- * outlives the step, so SQLite need not copy it. */
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+/* step_once for a statement whose binds left brc (lm_bind_*): a failed
+ * bind is returned without running the statement. */
+static int step_bound(sqlite3_stmt *st, int brc)
 {
-    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    if (brc != SQLITE_OK) {
+        stmt_done(st);
+        return brc;
+    }
+    return step_once(st);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -603,8 +617,9 @@ static lm_status apply_migration(sqlite3 *db, const char *path, int step, lm_err
         sqlite3_stmt *up = NULL;
         rc = sqlite3_prepare_v2(db, "UPDATE schema_version SET version = ?1", -1, &up, NULL);
         if (rc == SQLITE_OK) {
-            sqlite3_bind_int(up, 1, step);
-            rc = sqlite3_step(up);
+            rc = sqlite3_bind_int(up, 1, step);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(up);
             rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
             sqlite3_finalize(up);
         }
@@ -935,48 +950,91 @@ static lm_status insert_article(lm_store *s, const lm_article *a, const char *so
 {
     long long pmid = (long long)a->pmid;
     sqlite3_stmt *st = s->st[ST_ART_INSERT];
-    sqlite3_bind_int64(st, 1, a->pmid);
-    sqlite3_bind_int(st, 2, a->version);
-    bind_text(st, 3, a->title ? a->title : "");
-    bind_text(st, 4, a->abstract ? a->abstract : "");
-    bind_text(st, 5, a->journal);
+    int rc = SQLITE_OK;
+    lm_bind_int64(st, 1, a->pmid, &rc);
+    lm_bind_int(st, 2, a->version, &rc);
+    lm_bind_text(st, 3, a->title ? a->title : "", &rc);
+    lm_bind_text(st, 4, a->abstract ? a->abstract : "", &rc);
+    lm_bind_text(st, 5, a->journal, &rc);
     if (a->year)
-        sqlite3_bind_int(st, 6, a->year);
+        lm_bind_int(st, 6, a->year, &rc);
     else
-        sqlite3_bind_null(st, 6);
-    bind_text(st, 7, a->doi);
-    bind_text(st, 8, a->language);
-    bind_text(st, 9, a->date_revised);
-    sqlite3_bind_int(st, 10, a->is_book != 0);
-    sqlite3_bind_int64(st, 11, hash);
-    bind_text(st, 12, source);
-    bind_text(st, 13, store_now(s));
-    int rc = step_once(st);
+        lm_bind_null(st, 6, &rc);
+    lm_bind_text(st, 7, a->doi, &rc);
+    lm_bind_text(st, 8, a->language, &rc);
+    lm_bind_text(st, 9, a->date_revised, &rc);
+    lm_bind_int(st, 10, a->is_book != 0, &rc);
+    lm_bind_int64(st, 11, hash, &rc);
+    lm_bind_text(st, 12, source, &rc);
+    lm_bind_text(st, 13, store_now(s), &rc);
+    rc = step_bound(st, rc);
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "inserting article %lld", pmid);
 
     st = s->st[ST_MESH_INSERT];
     for (size_t i = 0; i < a->n_mesh; i++) {
-        sqlite3_bind_int64(st, 1, a->pmid);
-        sqlite3_bind_int64(st, 2, (int64_t)i);
-        bind_text(st, 3, a->mesh[i].ui);
-        bind_text(st, 4, a->mesh[i].name);
-        sqlite3_bind_int(st, 5, a->mesh[i].major_topic != 0);
-        rc = step_once(st);
+        rc = SQLITE_OK;
+        lm_bind_int64(st, 1, a->pmid, &rc);
+        lm_bind_int64(st, 2, (int64_t)i, &rc);
+        lm_bind_text(st, 3, a->mesh[i].ui, &rc);
+        lm_bind_text(st, 4, a->mesh[i].name, &rc);
+        lm_bind_int(st, 5, a->mesh[i].major_topic != 0, &rc);
+        rc = step_bound(st, rc);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting MeSH heading of article %lld", pmid);
     }
     st = s->st[ST_PT_INSERT];
     for (size_t i = 0; i < a->n_pubtypes; i++) {
-        sqlite3_bind_int64(st, 1, a->pmid);
-        sqlite3_bind_int64(st, 2, (int64_t)i);
-        bind_text(st, 3, a->pubtypes[i].ui);
-        bind_text(st, 4, a->pubtypes[i].name);
-        rc = step_once(st);
+        rc = SQLITE_OK;
+        lm_bind_int64(st, 1, a->pmid, &rc);
+        lm_bind_int64(st, 2, (int64_t)i, &rc);
+        lm_bind_text(st, 3, a->pubtypes[i].ui, &rc);
+        lm_bind_text(st, 4, a->pubtypes[i].name, &rc);
+        rc = step_bound(st, rc);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting publication type of article %lld",
                            pmid);
     }
+    return LM_OK;
+}
+
+/* Checks, before anything is written, that every value of the article
+ * fits SQLite's length limit (a row, too, must fit it): an article that
+ * does not is refused whole, as LM_ERR_FORMAT, so that a refusal midway
+ * can never leave a replaced article deleted or half written. */
+static lm_status article_fits(lm_store *s, const lm_article *a, const char *source,
+                              lm_error *err)
+{
+    size_t limit = (size_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
+    const char *const fields[] = {a->title, a->abstract, a->journal, a->doi,
+                                  a->language, a->date_revised, source};
+    const char *const names[] = {"title", "abstract", "journal", "DOI",
+                                 "language", "revision date", "source name"};
+    size_t row = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        size_t n = fields[i] ? strlen(fields[i]) : 0;
+        if (n > limit)
+            return lm_error_set(err, LM_ERR_FORMAT,
+                                "article %lld: its %s (%zu bytes) is longer than the "
+                                "database accepts (%zu)", (long long)a->pmid, names[i], n,
+                                limit);
+        row += n;
+    }
+    for (size_t i = 0; i < a->n_mesh; i++)
+        if ((a->mesh[i].ui ? strlen(a->mesh[i].ui) : 0) +
+                (a->mesh[i].name ? strlen(a->mesh[i].name) : 0) > limit)
+            return lm_error_set(err, LM_ERR_FORMAT, "article %lld: a MeSH heading is longer "
+                                "than the database accepts", (long long)a->pmid);
+    for (size_t i = 0; i < a->n_pubtypes; i++)
+        if ((a->pubtypes[i].ui ? strlen(a->pubtypes[i].ui) : 0) +
+                (a->pubtypes[i].name ? strlen(a->pubtypes[i].name) : 0) > limit)
+            return lm_error_set(err, LM_ERR_FORMAT, "article %lld: a publication type is "
+                                "longer than the database accepts", (long long)a->pmid);
+    /* The other columns of the row take well under a kilobyte. */
+    if (row > limit - (limit < 1024 ? limit : 1024))
+        return lm_error_set(err, LM_ERR_FORMAT,
+                            "article %lld (%zu bytes of text) is larger than the database "
+                            "accepts (%zu)", (long long)a->pmid, row, limit);
     return LM_OK;
 }
 
@@ -996,6 +1054,9 @@ lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *sou
     if (st != LM_OK)
         return st;
     long long pmid = (long long)a->pmid;
+    st = article_fits(s, a, source, err);
+    if (st != LM_OK)
+        return st;
     int64_t hash = hash_to_i64(article_hash(a));
 
     /* Outside a batch the article gets its own transaction, so that a
@@ -1009,8 +1070,7 @@ lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *sou
     }
 
     sqlite3_stmt *meta = s->st[ST_ART_META];
-    sqlite3_bind_int64(meta, 1, a->pmid);
-    rc = sqlite3_step(meta);
+    rc = lm_bind_step(meta, sqlite3_bind_int64(meta, 1, a->pmid));
     int exists = rc == SQLITE_ROW;
     int64_t old_version = exists ? sqlite3_column_int64(meta, 0) : 0;
     int64_t old_hash = exists ? sqlite3_column_int64(meta, 1) : 0;
@@ -1037,8 +1097,7 @@ lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *sou
     if (res == LM_PUT_INSERTED || res == LM_PUT_REPLACED) {
         if (exists) {
             sqlite3_stmt *del = s->st[ST_ART_DELETE];
-            sqlite3_bind_int64(del, 1, a->pmid);
-            rc = step_once(del);
+            rc = step_bound(del, sqlite3_bind_int64(del, 1, a->pmid));
             if (rc != SQLITE_DONE)
                 st = db_fail(s->db, rc, err, "replacing article %lld", pmid);
         }
@@ -1079,18 +1138,18 @@ lm_status lm_store_delete_article_from(lm_store *s, int64_t pmid, const char *so
             return db_fail(s->db, rc, err, "deleting article %lld", (long long)pmid);
     }
     sqlite3_stmt *del = s->st[ST_ART_DELETE];
-    sqlite3_bind_int64(del, 1, pmid);
-    rc = step_once(del);
+    rc = step_bound(del, sqlite3_bind_int64(del, 1, pmid));
     int existed = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
     if (rc == SQLITE_DONE) {
         /* A deletion that removed a row records its time; repeating it (the
          * same update file ingested twice) keeps the first record, so a
          * re-run changes nothing. */
         sqlite3_stmt *rec = s->st[existed ? ST_DELETED_REPLACE : ST_DELETED_KEEP];
-        sqlite3_bind_int64(rec, 1, pmid);
-        bind_text(rec, 2, store_now(s));
-        bind_text(rec, 3, source);
-        rc = step_once(rec);
+        rc = SQLITE_OK;
+        lm_bind_int64(rec, 1, pmid, &rc);
+        lm_bind_text(rec, 2, store_now(s), &rc);
+        lm_bind_text(rec, 3, source, &rc);
+        rc = step_bound(rec, rc);
     }
     if (rc == SQLITE_DONE && own_txn)
         rc = step_once(s->st[ST_COMMIT]);
@@ -1113,72 +1172,82 @@ lm_status lm_store_delete_article(lm_store *s, int64_t pmid, int *deleted, lm_er
 /* Runs one DELETE ... WHERE pmid = ?1 statement. */
 static int delete_rows_of(lm_store *s, enum stmt_id id, int64_t pmid)
 {
-    sqlite3_bind_int64(s->st[id], 1, pmid);
-    return step_once(s->st[id]);
+    return step_bound(s->st[id], sqlite3_bind_int64(s->st[id], 1, pmid));
 }
 
-lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_error *err)
+lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, unsigned parts,
+                           lm_error *err)
 {
     lm_status st = need_writable(s, err);
     if (st != LM_OK)
         return st;
     if (sqlite3_get_autocommit(s->db))
         return lm_error_set(err, LM_ERR_USAGE, "lm_store_put_doc needs an open transaction");
-    int rc = delete_rows_of(s, ST_SENT_DELETE, pmid);
-    if (rc == SQLITE_DONE)
+    int rc = SQLITE_DONE;
+    if (parts & LM_DOC_SENTENCES)
+        rc = delete_rows_of(s, ST_SENT_DELETE, pmid);
+    if (rc == SQLITE_DONE && (parts & LM_DOC_MENTIONS))
         rc = delete_rows_of(s, ST_MENT_DELETE, pmid);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE && (parts & LM_DOC_MENTIONS))
         rc = delete_rows_of(s, ST_ABBR_DELETE, pmid);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE && (parts & LM_DOC_PAIRS))
         rc = delete_rows_of(s, ST_PAIR_DELETE, pmid);
-    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_sentences; i++) {
+    size_t n_sentences = parts & LM_DOC_SENTENCES ? doc->n_sentences : 0;
+    size_t n_mentions = parts & LM_DOC_MENTIONS ? doc->n_mentions : 0;
+    size_t n_abbrevs = parts & LM_DOC_MENTIONS ? doc->n_abbrevs : 0;
+    size_t n_pairs = parts & LM_DOC_PAIRS ? doc->n_pairs : 0;
+    for (size_t i = 0; rc == SQLITE_DONE && i < n_sentences; i++) {
         sqlite3_stmt *q = s->st[ST_SENT_INSERT];
-        sqlite3_bind_int64(q, 1, pmid);
-        sqlite3_bind_int64(q, 2, (int64_t)i);
-        sqlite3_bind_int(q, 3, doc->sentences[i].start);
-        sqlite3_bind_int(q, 4, doc->sentences[i].end);
-        rc = step_once(q);
+        rc = SQLITE_OK;
+        lm_bind_int64(q, 1, pmid, &rc);
+        lm_bind_int64(q, 2, (int64_t)i, &rc);
+        lm_bind_int(q, 3, doc->sentences[i].start, &rc);
+        lm_bind_int(q, 4, doc->sentences[i].end, &rc);
+        rc = step_bound(q, rc);
     }
-    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_mentions; i++) {
+    for (size_t i = 0; rc == SQLITE_DONE && i < n_mentions; i++) {
         const lm_doc_mention *m = &doc->mentions[i];
         sqlite3_stmt *q = s->st[ST_MENT_INSERT];
-        sqlite3_bind_int64(q, 1, pmid);
-        sqlite3_bind_int(q, 2, m->start);
-        sqlite3_bind_int(q, 3, m->end);
-        bind_text(q, 4, m->text ? m->text : "");
-        bind_text(q, 5, lm_ent_type_name((lm_ent_type)m->type));
-        bind_text(q, 6, m->concept_id);
+        rc = SQLITE_OK;
+        lm_bind_int64(q, 1, pmid, &rc);
+        lm_bind_int(q, 2, m->start, &rc);
+        lm_bind_int(q, 3, m->end, &rc);
+        lm_bind_text(q, 4, m->text ? m->text : "", &rc);
+        lm_bind_text(q, 5, lm_ent_type_name((lm_ent_type)m->type), &rc);
+        lm_bind_text(q, 6, m->concept_id, &rc);
         if (m->sentence >= 0)
-            sqlite3_bind_int(q, 7, m->sentence);
-        sqlite3_bind_double(q, 8, (double)m->score);
-        rc = step_once(q);
+            lm_bind_int(q, 7, m->sentence, &rc);
+        lm_bind_double(q, 8, (double)m->score, &rc);
+        rc = step_bound(q, rc);
     }
-    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_abbrevs; i++) {
+    for (size_t i = 0; rc == SQLITE_DONE && i < n_abbrevs; i++) {
         const lm_doc_abbrev *a = &doc->abbrevs[i];
         sqlite3_stmt *q = s->st[ST_ABBR_INSERT];
-        sqlite3_bind_int64(q, 1, pmid);
-        bind_text(q, 2, a->short_form ? a->short_form : "");
-        bind_text(q, 3, a->long_form ? a->long_form : "");
-        sqlite3_bind_int(q, 4, a->start);
-        sqlite3_bind_int(q, 5, a->end);
-        rc = step_once(q);
+        rc = SQLITE_OK;
+        lm_bind_int64(q, 1, pmid, &rc);
+        lm_bind_text(q, 2, a->short_form ? a->short_form : "", &rc);
+        lm_bind_text(q, 3, a->long_form ? a->long_form : "", &rc);
+        lm_bind_int(q, 4, a->start, &rc);
+        lm_bind_int(q, 5, a->end, &rc);
+        rc = step_bound(q, rc);
     }
-    for (size_t i = 0; rc == SQLITE_DONE && i < doc->n_pairs; i++) {
+    for (size_t i = 0; rc == SQLITE_DONE && i < n_pairs; i++) {
         const lm_doc_pair *p = &doc->pairs[i];
         sqlite3_stmt *q = s->st[ST_PAIR_INSERT];
-        sqlite3_bind_int64(q, 1, pmid);
-        bind_text(q, 2, p->chem_id ? p->chem_id : "");
-        bind_text(q, 3, p->chem_text);
-        bind_text(q, 4, p->dis_id ? p->dis_id : "");
-        bind_text(q, 5, p->dis_text);
-        bind_text(q, 6, p->relation ? p->relation : "associated");
-        sqlite3_bind_double(q, 7, (double)p->score);
+        rc = SQLITE_OK;
+        lm_bind_int64(q, 1, pmid, &rc);
+        lm_bind_text(q, 2, p->chem_id ? p->chem_id : "", &rc);
+        lm_bind_text(q, 3, p->chem_text, &rc);
+        lm_bind_text(q, 4, p->dis_id ? p->dis_id : "", &rc);
+        lm_bind_text(q, 5, p->dis_text, &rc);
+        lm_bind_text(q, 6, p->relation ? p->relation : "associated", &rc);
+        lm_bind_double(q, 7, (double)p->score, &rc);
         if (p->sentence >= 0) {
-            sqlite3_bind_int(q, 8, p->sentence);
-            sqlite3_bind_int(q, 9, p->evidence_start);
-            sqlite3_bind_int(q, 10, p->evidence_end);
+            lm_bind_int(q, 8, p->sentence, &rc);
+            lm_bind_int(q, 9, p->evidence_start, &rc);
+            lm_bind_int(q, 10, p->evidence_end, &rc);
         }
-        rc = step_once(q);
+        rc = step_bound(q, rc);
     }
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "writing annotations of article %lld", (long long)pmid);
@@ -1200,10 +1269,10 @@ static lm_status dup_col(sqlite3_stmt *st, int i, int empty_is_null, char **out)
 static lm_status load_lists(lm_store *s, int64_t pmid, lm_article *out, lm_error *err)
 {
     sqlite3_stmt *st = s->st[ST_MESH_GET];
-    sqlite3_bind_int64(st, 1, pmid);
+    int brc = sqlite3_bind_int64(st, 1, pmid);
     int rc;
     lm_status ls = LM_OK;
-    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
         ls = lm_article_add_mesh(out, col_text(st, 0), col_text(st, 1),
                                  sqlite3_column_int(st, 2));
     if (ls == LM_OK && rc != SQLITE_DONE)
@@ -1215,8 +1284,8 @@ static lm_status load_lists(lm_store *s, int64_t pmid, lm_article *out, lm_error
         return ls;
 
     st = s->st[ST_PT_GET];
-    sqlite3_bind_int64(st, 1, pmid);
-    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    brc = sqlite3_bind_int64(st, 1, pmid);
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
         ls = lm_article_add_pubtype(out, col_text(st, 0), col_text(st, 1));
     if (ls == LM_OK && rc != SQLITE_DONE)
         ls = db_fail(s->db, rc, err, "reading publication types of article %lld",
@@ -1237,8 +1306,7 @@ lm_status lm_store_get_article(lm_store *s, int64_t pmid, lm_article *out, char 
     lm_article_free(out);
 
     sqlite3_stmt *st = s->st[ST_ART_GET];
-    sqlite3_bind_int64(st, 1, pmid);
-    int rc = sqlite3_step(st);
+    int rc = lm_bind_step(st, sqlite3_bind_int64(st, 1, pmid));
     if (rc == SQLITE_DONE) {
         stmt_done(st);
         return lm_error_set(err, LM_ERR_NOTFOUND, "article %lld is not in the database",
@@ -1309,9 +1377,10 @@ lm_status lm_store_ingest_lookup(lm_store *s, const char *source_name, int64_t s
     if (!source_name)
         return lm_error_set(err, LM_ERR_USAGE, "ingest lookup: no source name");
     sqlite3_stmt *st = s->st[ST_INGEST_LOOKUP];
-    bind_text(st, 1, source_name);
-    sqlite3_bind_int64(st, 2, size_bytes);
-    int rc = sqlite3_step(st);
+    int rc = SQLITE_OK;
+    lm_bind_text(st, 1, source_name, &rc);
+    lm_bind_int64(st, 2, size_bytes, &rc);
+    rc = lm_bind_step(st, rc);
     lm_status ls = LM_OK;
     if (rc == SQLITE_ROW) {
         lm_file_digest d;
@@ -1343,17 +1412,18 @@ lm_status lm_store_ingest_start(lm_store *s, const char *source_name, const char
                             "ingest log: kind must be file, stdin, eutils or sync (got %s)",
                             kind ? kind : "nothing");
     sqlite3_stmt *ins = s->st[ST_INGEST_START];
-    bind_text(ins, 1, source_name);
-    bind_text(ins, 2, kind);
+    int rc = SQLITE_OK;
+    lm_bind_text(ins, 1, source_name, &rc);
+    lm_bind_text(ins, 2, kind, &rc);
     if (size_bytes >= 0)
-        sqlite3_bind_int64(ins, 3, size_bytes);
+        lm_bind_int64(ins, 3, size_bytes, &rc);
     else
-        sqlite3_bind_null(ins, 3);
-    bind_text(ins, 4, store_now(s));
+        lm_bind_null(ins, 3, &rc);
+    lm_bind_text(ins, 4, store_now(s), &rc);
     /* In autocommit mode this INSERT is its own transaction, committed at
      * once; inside lm_store_begin() it joins (and shares the fate of) the
      * caller's batch. */
-    int rc = step_once(ins);
+    rc = step_bound(ins, rc);
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "recording the start of ingesting %s", source_name);
     if (id)
@@ -1384,20 +1454,22 @@ lm_status lm_store_ingest_finish(lm_store *s, int64_t id, const char *status,
         copy_hex32(md5, digest->md5);
     }
     sqlite3_stmt *up = s->st[ST_INGEST_FINISH];
-    sqlite3_bind_int64(up, 1, id);
-    bind_text(up, 2, status);
-    bind_text(up, 3, store_now(s));
+    int rc = SQLITE_OK;
+    lm_bind_int64(up, 1, id, &rc);
+    lm_bind_text(up, 2, status, &rc);
+    lm_bind_text(up, 3, store_now(s), &rc);
     if (counts) {
         const int64_t v[] = {counts->articles, counts->inserted, counts->replaced,
                              counts->unchanged, counts->older, counts->deleted,
                              counts->failed};
         for (int i = 0; i < 7; i++)
-            sqlite3_bind_int64(up, 4 + i, v[i]);
+            lm_bind_int64(up, 4 + i, v[i], &rc);
+        lm_bind_int64(up, 14, counts->rejected, &rc);
     }
-    bind_text(up, 11, md5[0] ? md5 : NULL);
-    bind_text(up, 12, error_text);
-    bind_text(up, 13, xxh128[0] ? xxh128 : NULL);
-    int rc = step_once(up);
+    lm_bind_text(up, 11, md5[0] ? md5 : NULL, &rc);
+    lm_bind_text(up, 12, error_text, &rc);
+    lm_bind_text(up, 13, xxh128[0] ? xxh128 : NULL, &rc);
+    rc = step_bound(up, rc);
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "recording the end of ingest %lld", (long long)id);
     if (sqlite3_changes(s->db) == 0)
@@ -1440,10 +1512,10 @@ lm_status lm_store_list_ingests(lm_store *s, int limit,
     sqlite3_stmt *st = s->st[ST_INGEST_LIST];
     if (sqlite3_stmt_busy(st))
         return lm_error_set(err, LM_ERR_USAGE, "lm_store_list_ingests called re-entrantly");
-    sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);   /* -1: no limit */
+    int brc = sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);   /* -1: no limit */
     int rc;
     lm_status cs = LM_OK;
-    while (cs == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         lm_ingest_row r = {
             .id = sqlite3_column_int64(st, 0),
             .source = col_text(st, 1),
@@ -1455,7 +1527,7 @@ lm_status lm_store_list_ingests(lm_store *s, int limit,
             .counts = {sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8),
                        sqlite3_column_int64(st, 9), sqlite3_column_int64(st, 10),
                        sqlite3_column_int64(st, 11), sqlite3_column_int64(st, 12),
-                       sqlite3_column_int64(st, 13)},
+                       sqlite3_column_int64(st, 13), sqlite3_column_int64(st, 16)},
             .error_text = col_text(st, 14),
             .xxh128 = col_text(st, 15),
         };
@@ -1576,9 +1648,10 @@ lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1,
     sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
     if (!st)
         return err && err->code != LM_OK ? err->code : LM_ERR_DB;
+    int rc = SQLITE_OK;
     if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, p1);
-    int rc = sqlite3_step(st);
+        lm_bind_int64(st, 1, p1, &rc);
+    rc = lm_bind_step(st, rc);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);

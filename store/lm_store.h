@@ -78,7 +78,10 @@ typedef enum lm_put_result {
  * have written part of the article: roll the batch back (the errors that
  * can strike midway — I/O, disk full, out of memory — end a batch anyway;
  * per-article savepoints cost more than the whole insert).  NULL
- * title/abstract are stored as '' and year 0 as NULL. */
+ * title/abstract are stored as '' and year 0 as NULL.  An article with a
+ * value over SQLite's length limit is refused before anything is written
+ * (LM_ERR_FORMAT): the stored version, if any, stays, and the batch may
+ * go on. */
 lm_status lm_store_put_article(lm_store *s, const lm_article *a, const char *source,
                                lm_put_result *result, lm_error *err);
 
@@ -92,10 +95,23 @@ lm_status lm_store_delete_article(lm_store *s, int64_t pmid, int *deleted,
 lm_status lm_store_delete_article_from(lm_store *s, int64_t pmid, const char *source,
                                        int *deleted, lm_error *err);
 
-/* Replaces the derived rows of one article (sentences, mentions,
- * abbreviations) with doc's.  Must run inside lm_store_begin/commit; the
- * article row must exist. */
-lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, lm_error *err);
+/* Replaces the given parts (enum lm_doc_part: sentences; mentions with
+ * abbreviations; pairs) of one article's derived rows with doc's and
+ * leaves the others as they are (the vector is lm_vec_put's).  Must run
+ * inside lm_store_begin/commit; the article row must exist. */
+lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, unsigned parts,
+                           lm_error *err);
+
+/* Loads the stored parts (LM_DOC_SENTENCES, LM_DOC_MENTIONS: mentions
+ * only, without abbreviations) of one article into doc, which must not
+ * hold them yet: the inputs a rerun stage reads from stages that are not
+ * rerun (store/lm_store_scan.c).  *found receives the parts that had at
+ * least one row. */
+lm_status lm_store_get_doc(lm_store *s, int64_t pmid, unsigned parts, lm_doc *doc,
+                           unsigned *found, lm_error *err);
+/* The doc parts some article ingested at or after since (NULL: any) has
+ * rows of. */
+lm_status lm_store_stored_parts(lm_store *s, const char *since, unsigned *parts, lm_error *err);
 
 /* Loads one article with its MeSH headings and publication types into a
  * (caller-initialised) article, which is freed first.  LM_ERR_NOTFOUND
@@ -115,6 +131,8 @@ typedef struct lm_ingest_counts {
     int64_t older;
     int64_t deleted;      /* PMIDs deleted by DeleteCitation */
     int64_t failed;       /* articles a stage could not process */
+    int64_t rejected;     /* bad articles not stored: invalid PMID, a field over
+                             the parser's cap, a value the database refuses */
 } lm_ingest_counts;
 
 /* Looks for a completed ingest of a source with this name and size that

@@ -19,18 +19,21 @@ enum {
     " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
     " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))"
 
-static void bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
+/* Returns the first failed bind's code, or SQLITE_OK. */
+static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
 {
+    int brc = SQLITE_OK;
     if (f->type)
-        sqlite3_bind_text(st, 1, f->type, -1, SQLITE_TRANSIENT);
+        lm_bind_text_copy(st, 1, f->type, &brc);
     if (f->concept)
-        sqlite3_bind_text(st, 2, f->concept, -1, SQLITE_TRANSIENT);
+        lm_bind_text_copy(st, 2, f->concept, &brc);
     if (f->since)
-        sqlite3_bind_text(st, 3, f->since, -1, SQLITE_TRANSIENT);
+        lm_bind_text_copy(st, 3, f->since, &brc);
     if (f->has_min_score)
-        sqlite3_bind_double(st, 4, f->min_score);
+        lm_bind_double(st, 4, f->min_score, &brc);
     if (f->fts_match)
-        sqlite3_bind_text(st, 5, f->fts_match, -1, SQLITE_TRANSIENT);
+        lm_bind_text_copy(st, 5, f->fts_match, &brc);
+    return brc;
 }
 
 static const char *text_col(sqlite3_stmt *st, int i)
@@ -43,14 +46,17 @@ static int int_or(sqlite3_stmt *st, int i, int fallback)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
 }
 
-/* Steps st to the end, calling row(st) for each row; shared loop. */
-static lm_status each_row(lm_store *s, sqlite3_stmt *st, const char *what,
+/* Binds the filter, steps st to the end, calling row(st) for each row;
+ * shared loop. */
+static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter *f,
+                          const char *what,
                           lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
                           lm_error *err)
 {
+    int brc = bind_filter(st, f);
     int rc;
     lm_status cs = LM_OK;
-    while (cs == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
         cs = row(st, ctx);
     if (cs == LM_OK && rc != SQLITE_DONE)
         cs = lm_store_fail(s, rc, err, "reading %s", what);
@@ -87,9 +93,8 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
         err);
     if (!st)
         return err->code;
-    bind_filter(st, f);
     mention_cb m = {cb, ctx};
-    return each_row(s, st, "mentions", mention_row, &m, err);
+    return each_row(s, st, f, "mentions", mention_row, &m, err);
 }
 
 typedef struct pair_cb {
@@ -127,9 +132,8 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
         err);
     if (!st)
         return err->code;
-    bind_filter(st, f);
     pair_cb p = {cb, ctx};
-    return each_row(s, st, "pairs", pair_row, &p, err);
+    return each_row(s, st, f, "pairs", pair_row, &p, err);
 }
 
 typedef struct concept_cb {
@@ -167,9 +171,8 @@ lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
         err);
     if (!st)
         return err->code;
-    bind_filter(st, f);
     concept_cb c = {cb, ctx};
-    return each_row(s, st, "concepts", concept_row, &c, err);
+    return each_row(s, st, f, "concepts", concept_row, &c, err);
 }
 
 typedef struct article_cb {
@@ -212,7 +215,6 @@ lm_status lm_store_export_articles(lm_store *s, const lm_export_filter *f,
         err);
     if (!st)
         return err->code;
-    bind_filter(st, f);
     article_cb c = {cb, ctx};
-    return each_row(s, st, "articles", article_row, &c, err);
+    return each_row(s, st, f, "articles", article_row, &c, err);
 }

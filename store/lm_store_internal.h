@@ -35,9 +35,65 @@ sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *er
 lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
                              const char *what, lm_error *err);
 /* Maps a SQLite result code to an lm_status with "<what>: <sqlite message>"
- * (busy → LM_ERR_BUSY, full → LM_ERR_IO "disk full", corrupt → LM_ERR_CORRUPT). */
+ * (busy → LM_ERR_BUSY, full → LM_ERR_DB "disk full", corrupt → LM_ERR_CORRUPT,
+ * too big → LM_ERR_FORMAT). */
 lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Checked binds.  Each binds only while *rc is SQLITE_OK and leaves its
+ * result there, so a run of binds keeps the first failure (SQLITE_TOOBIG
+ * for a value over SQLite's length limit, SQLITE_NOMEM, SQLITE_RANGE)
+ * and lm_bind_step() reports it instead of running the statement with
+ * that parameter left NULL.  Text binds take NULL as SQL NULL and do not
+ * copy: the caller's string outlives the step. */
+static inline void lm_bind_int64(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int64(st, i, v);
+}
+
+static inline void lm_bind_int(sqlite3_stmt *st, int i, int v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int(st, i, v);
+}
+
+static inline void lm_bind_double(sqlite3_stmt *st, int i, double v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_double(st, i, v);
+}
+
+static inline void lm_bind_null(sqlite3_stmt *st, int i, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_null(st, i);
+}
+
+static inline void lm_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* The same, with a copy: for a string that dies before the step. */
+static inline void lm_bind_text_copy(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+static inline void lm_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_blob64(st, i, v, (sqlite3_uint64)n, SQLITE_STATIC);
+}
+
+/* Steps st when every bind succeeded; else returns the bind's code. */
+static inline int lm_bind_step(sqlite3_stmt *st, int rc)
+{
+    return rc == SQLITE_OK ? sqlite3_step(st) : rc;
+}
+
 /* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
 const char *lm_store_now(lm_store *s);
 

@@ -13,8 +13,9 @@ lm_status lm_store_ingest_done(lm_store *s, const char *source_name, int *found,
         err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, source_name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    int rc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, source_name, &rc);
+    rc = lm_bind_step(st, rc);
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return lm_store_fail(s, rc, err, "reading the ingest log");
@@ -45,12 +46,12 @@ lm_status lm_store_ingest_totals_after(lm_store *s, int64_t after_id, lm_ingest_
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_TOTALS,
         "SELECT count(*), total(articles), total(inserted), total(replaced), total(unchanged),"
-        " total(older), total(deleted), total(failed) FROM ingest_log WHERE id > ?1",
+        " total(older), total(deleted), total(failed), total(rejected) FROM ingest_log"
+        " WHERE id > ?1",
         err);
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, after_id);
-    int rc = sqlite3_step(st);
+    int rc = lm_bind_step(st, sqlite3_bind_int64(st, 1, after_id));
     if (rc == SQLITE_ROW) {
         *runs = sqlite3_column_int64(st, 0);
         out->articles = sqlite3_column_int64(st, 1);
@@ -60,6 +61,7 @@ lm_status lm_store_ingest_totals_after(lm_store *s, int64_t after_id, lm_ingest_
         out->older = sqlite3_column_int64(st, 5);
         out->deleted = sqlite3_column_int64(st, 6);
         out->failed = sqlite3_column_int64(st, 7);
+        out->rejected = sqlite3_column_int64(st, 8);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)

@@ -71,13 +71,14 @@ lm_status lm_store_watch_add(lm_store *s, const char *name, const char *query,
                                      err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, query, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, datetype, -1, SQLITE_TRANSIENT);
+    int brc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, name, &brc);
+    lm_bind_text_copy(st, 2, query, &brc);
+    lm_bind_text_copy(st, 3, datetype, &brc);
     if (since)
-        sqlite3_bind_text(st, 4, since, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, lm_store_now(s), -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+        lm_bind_text_copy(st, 4, since, &brc);
+    lm_bind_text_copy(st, 5, lm_store_now(s), &brc);
+    int rc = lm_bind_step(st, brc);
     sqlite3_reset(st);
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return lm_error_set(err, LM_ERR_USAGE, "a watch named %s exists already", name);
@@ -91,8 +92,9 @@ lm_status lm_store_watch_remove(lm_store *s, const char *name, lm_error *err)
     sqlite3_stmt *st = lm_store_stmt(s, SLOT_REMOVE, "DELETE FROM watches WHERE name = ?1", err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, name, &brc);
+    int rc = lm_bind_step(st, brc);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return lm_store_fail(s, rc, err, "removing watch %s", name);
@@ -140,9 +142,10 @@ lm_status lm_store_watch_set_done(lm_store *s, const char *name, const char *don
         err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, done_through, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, name, &brc);
+    lm_bind_text_copy(st, 2, done_through, &brc);
+    int rc = lm_bind_step(st, brc);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return lm_store_fail(s, rc, err, "updating watch %s", name);
@@ -159,13 +162,14 @@ lm_status lm_store_watch_record_run(lm_store *s, const char *name, const char *s
         err);
     if (!st)
         return err->code;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, lm_store_now(s), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, count);
+    int brc = SQLITE_OK;
+    lm_bind_text_copy(st, 1, name, &brc);
+    lm_bind_text_copy(st, 2, lm_store_now(s), &brc);
+    lm_bind_text_copy(st, 3, status, &brc);
+    lm_bind_int64(st, 4, count, &brc);
     if (error_text)
-        sqlite3_bind_text(st, 5, error_text, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+        lm_bind_text_copy(st, 5, error_text, &brc);
+    int rc = lm_bind_step(st, brc);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return lm_store_fail(s, rc, err, "updating watch %s", name);

@@ -207,16 +207,17 @@ lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *d
         err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, dim);
-    sqlite3_bind_text(st, 3, lm_store_now(s), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, n_docs);
-    sqlite3_bind_double(st, 5, fit_seconds);
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, kind, &brc);
+    lm_bind_int(st, 2, dim, &brc);
+    lm_bind_text_copy(st, 3, lm_store_now(s), &brc);
+    lm_bind_int64(st, 4, n_docs, &brc);
+    lm_bind_double(st, 5, fit_seconds, &brc);
     if (params)
-        sqlite3_bind_text(st, 6, params, -1, SQLITE_STATIC);
+        lm_bind_text(st, 6, params, &brc);
     if (data)
-        sqlite3_bind_blob64(st, 7, data, len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+        lm_bind_blob(st, 7, data, len, &brc);
+    int rc = lm_bind_step(st, brc);
     lm_status ls = LM_OK;
     if (rc != SQLITE_DONE)
         ls = lm_store_fail(s, rc, err, "storing the %s embedding model", kind);
@@ -233,8 +234,9 @@ static lm_status run_id(lm_store *s, int slot, const char *sql, int64_t id, cons
     sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, id, &brc);
+    int rc = lm_bind_step(st, brc);
     lm_status ls = LM_OK;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         ls = lm_store_fail(s, rc, err, "%s", what);
@@ -264,6 +266,14 @@ lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err)
 {
     return run_id(s, SL_MODEL_DELETE, "DELETE FROM embed_models WHERE id = ?1", id,
                   "deleting an embedding model", err);
+}
+
+lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s), "DELETE FROM embed_models WHERE state = 'building'",
+                          NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LM_OK
+                           : lm_store_fail(s, rc, err, "removing an interrupted model build");
 }
 
 static void read_info(sqlite3_stmt *st, lm_vec_model_info *m)
@@ -375,11 +385,22 @@ lm_status lm_vec_model_list(lm_store *s,
 
 /* ---- vectors ------------------------------------------------------------ */
 
+int lm_vec_all_finite(const float *v, int dim)
+{
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
 lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format f,
                      const float *v, int dim, lm_error *err)
 {
     if (dim <= 0 || dim > 65536)
         return lm_error_set(err, LM_ERR_USAGE, "vector dimension %d out of range", dim);
+    if (!lm_vec_all_finite(v, dim))
+        return lm_error_set(err, LM_ERR_FORMAT, "the vector of article %lld has non-finite "
+                            "values", (long long)pmid);
     unsigned char stackbuf[4096];
     size_t n = lm_vec_encoded_size(f, dim);
     unsigned char *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
@@ -394,11 +415,12 @@ lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format 
     if (!st) {
         ls = err ? err->code : LM_ERR_DB;
     } else {
-        sqlite3_bind_int64(st, 1, model_id);
-        sqlite3_bind_int64(st, 2, pmid);
-        sqlite3_bind_int(st, 3, (int)f);
-        sqlite3_bind_blob(st, 4, buf, (int)n, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
+        int brc = SQLITE_OK;
+        lm_bind_int64(st, 1, model_id, &brc);
+        lm_bind_int64(st, 2, pmid, &brc);
+        lm_bind_int(st, 3, (int)f, &brc);
+        lm_bind_blob(st, 4, buf, n, &brc);
+        int rc = lm_bind_step(st, brc);
         if (rc != SQLITE_DONE)
             ls = lm_store_fail(s, rc, err, "storing the vector of article %lld",
                                (long long)pmid);
@@ -417,9 +439,10 @@ lm_status lm_vec_get(lm_store *s, int64_t model_id, int64_t pmid, float *out, in
         s, SL_VEC_GET, "SELECT format, vec FROM vectors WHERE model_id = ?1 AND pmid = ?2", err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, model_id);
-    sqlite3_bind_int64(st, 2, pmid);
-    int rc = sqlite3_step(st);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, model_id, &brc);
+    lm_bind_int64(st, 2, pmid, &brc);
+    int rc = lm_bind_step(st, brc);
     lm_status ls;
     if (rc == SQLITE_ROW)
         ls = lm_vec_decode((lm_vec_format)sqlite3_column_int(st, 0), sqlite3_column_blob(st, 1),
@@ -446,12 +469,13 @@ lm_status lm_vec_each_missing(lm_store *s, int64_t model_id, int64_t after_pmid,
         err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, model_id);
-    sqlite3_bind_int64(st, 2, after_pmid);
-    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, model_id, &brc);
+    lm_bind_int64(st, 2, after_pmid, &brc);
+    lm_bind_int(st, 3, limit > 0 ? limit : -1, &brc);
     int rc;
     lm_status ls = LM_OK;
-    while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
         ls = cb(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
                 (const char *)sqlite3_column_text(st, 2));
     if (ls == LM_OK && rc != SQLITE_DONE)
@@ -570,9 +594,10 @@ lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matr
                                      err);
     if (!st)
         return err ? err->code : LM_ERR_DB;
-    sqlite3_bind_int64(st, 1, model_id);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, model_id, &brc);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         ls = matrix_reserve(out, out->n + 1, err);
         if (ls != LM_OK)
             break;
@@ -583,6 +608,10 @@ lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matr
             lm_error_wrap(err, "vector of article %lld", (long long)sqlite3_column_int64(st, 0));
             break;
         }
+        /* A NaN or infinity would score as one in every search: such a
+         * vector (a damaged row) is left out, as if missing. */
+        if (!lm_vec_all_finite(row, dim))
+            continue;
         out->pmids[out->n] = sqlite3_column_int64(st, 0);
         out->years[out->n] = 0;
         out->n++;
@@ -656,7 +685,7 @@ typedef struct topk {
 
 static void topk_offer(topk *t, size_t row, float score)
 {
-    if (t->k == 0 || score != score)   /* NaN never ranks */
+    if (t->k == 0 || !isfinite(score))   /* NaN or infinity never ranks */
         return;
     lm_vec_hit c = {0, score, row};
     if (t->n < t->k) {

@@ -68,6 +68,9 @@ lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *d
 lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err);
 /* Deletes a model and its vectors. */
 lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err);
+/* Deletes the models left 'building' (with their vectors) by a build
+ * that was killed: the next build starts from a clean slate. */
+lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err);
 /* The newest 'ready' model: *found = 0 when there is none.  data/len (may
  * be NULL) receive a heap copy of the model bytes the caller frees. */
 lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data,
@@ -79,7 +82,11 @@ lm_status lm_vec_model_list(lm_store *s,
 
 /* ---- vectors ------------------------------------------------------------ */
 
-/* Stores (replacing) the vector of pmid made by model_id. */
+/* 1 when every component of v[0..dim) is finite (no NaN, no infinity). */
+int lm_vec_all_finite(const float *v, int dim);
+
+/* Stores (replacing) the vector of pmid made by model_id; a vector with a
+ * non-finite value is refused (LM_ERR_FORMAT): it would score NaN. */
 lm_status lm_vec_put(lm_store *s, int64_t model_id, int64_t pmid, lm_vec_format f,
                      const float *v, int dim, lm_error *err);
 /* Reads it back decoded; LM_ERR_NOTFOUND when absent. */
@@ -114,7 +121,8 @@ void lm_vec_matrix_free(lm_vec_matrix *m);
 /* Appends one row (years may be 0). */
 lm_status lm_vec_matrix_push(lm_vec_matrix *m, int64_t pmid, int year, const float *v,
                              int dim, lm_error *err);
-/* Loads every vector of model_id (with the article's year). */
+/* Loads every vector of model_id (with the article's year); a stored
+ * vector with a non-finite value is left out. */
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
                              lm_error *err);
 /* Row index of pmid (binary search; rows must be in PMID order), or -1. */

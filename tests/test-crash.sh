@@ -3,19 +3,21 @@
 # file, check the database opens, passes integrity_check, and that a rerun
 # completes with every article exactly once.  Then the same with SIGINT,
 # which must commit the open batch, log the ingest as interrupted and exit
-# 130.
+# 130.  Then kill -9 during `reprocess` and during `index build`: the
+# database passes its checks and a rerun gives what a run never
+# interrupted gives.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
 N=20000
 python3 "$ROOT/scripts/gen-pubmed.py" --articles $N --out big.xml \
     "$FIXTURES/cli/articles.xml" >/dev/null
 
-# Waits until the database holds at least $2 articles (max ~60 s).
-wait_for_rows() {
+# Waits until the query $2 on database $1 yields at least $3 (max ~60 s).
+wait_for() {
     i=0
     while [ $i -lt 600 ]; do
-        n=$(sqlite3 "$1" "select count(*) from articles" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$2" ] && return 0
+        n=$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge "$3" ] && return 0
         sleep 0.1; i=$((i + 1))
     done
     return 1
@@ -25,7 +27,7 @@ for sig in KILL INT; do
     DB=$SCRATCH/crash-$sig.db
     "$LITMINE" --db "$DB" ingest --batch-size 200 big.xml 2>"$SCRATCH/err-$sig" &
     pid=$!
-    if ! wait_for_rows "$DB" 1000; then
+    if ! wait_for "$DB" "select count(*) from articles" 1000; then
         kill -9 $pid 2>/dev/null
         check "SIG$sig: ingest made progress" false
         continue
@@ -51,4 +53,62 @@ for sig in KILL INT; do
     check "SIG$sig: rerun skipped what was already stored" sql_is "$DB" \
         "select unchanged from ingest_log where status='done'" "$partial"
 done
+
+# Kills "$@" (run in the background) with SIGKILL once wait_for $1 $2 $3.
+kill_when() {
+    db=$1 query=$2 least=$3; shift 3
+    "$@" 2>>"$SCRATCH/err-trial" &
+    pid=$!
+    if ! wait_for "$db" "$query" "$least"; then
+        kill -9 $pid 2>/dev/null
+        wait $pid
+        return 1
+    fi
+    kill -9 $pid
+    wait $pid
+    [ $? -eq 137 ]
+}
+consistent() {
+    [ "$(sqlite3 "$1" "pragma integrity_check")" = ok ] &&
+        [ -z "$(sqlite3 "$1" "pragma foreign_key_check")" ]
+}
+
+# --- kill -9 during reprocess ---------------------------------------------
+printf '[pipeline]\nstages = sentences\n[store]\nbatch_size = 200\n' >"$SCRATCH/rp.conf"
+export LITMINE_CONFIG="$SCRATCH/rp.conf"
+"$LITMINE" --db clean.db ingest --stages none --no-index big.xml 2>>"$SCRATCH/err-trial"
+sqlite3 clean.db "vacuum into 'rp.db'"
+"$LITMINE" --db clean.db reprocess --stages sentences 2>>"$SCRATCH/err-trial"
+check "reprocess: a clean run" test $? -eq 0
+check "reprocess: killed with SIGKILL part-way" kill_when rp.db \
+    "select count(distinct pmid) from sentences" 1000 "$LITMINE" --db rp.db reprocess --stages sentences
+partial=$(sqlite3 rp.db "select count(distinct pmid) from sentences")
+check "reprocess: stopped part-way ($partial of $N)" test "$partial" -lt $N
+check "reprocess: integrity and foreign keys hold after the kill" consistent rp.db
+"$LITMINE" --db rp.db reprocess --stages sentences 2>>"$SCRATCH/err-trial"
+check "reprocess: the rerun completes" test $? -eq 0
+sqlite3 clean.db "select * from sentences order by pmid, idx" >clean.sentences
+sqlite3 rp.db "select * from sentences order by pmid, idx" >rp.sentences
+check "reprocess: the rerun gives what the clean run gave" cmp -s clean.sentences rp.sentences
+
+# --- kill -9 during index build -------------------------------------------
+sqlite3 clean.db "vacuum into 'ib.db'"
+"$LITMINE" --db clean.db index build 2>>"$SCRATCH/err-trial"
+check "index build: a clean run" test $? -eq 0
+check "index build: killed with SIGKILL part-way" kill_when ib.db \
+    "select count(*) from vectors" 1 "$LITMINE" --db ib.db index build
+check "index build: the kill left the model unfinished" sql_is ib.db \
+    "select count(*) from embed_models where state = 'ready'" 0
+check "index build: integrity and foreign keys hold after the kill" consistent ib.db
+"$LITMINE" --db ib.db index build 2>>"$SCRATCH/err-trial"
+check "index build: the rerun completes" test $? -eq 0
+for db in clean ib; do
+    sqlite3 $db.db "select state, count(*) from embed_models group by state" >$db.models
+    sqlite3 $db.db "select v.pmid, hex(v.vec) from vectors v join embed_models m
+                    on m.id = v.model_id and m.state = 'ready' order by v.pmid" >$db.vectors
+done
+check "index build: the rerun leaves one model, nothing half-built" cmp -s clean.models ib.models
+check "index build: the rerun's vectors are the clean run's" cmp -s clean.vectors ib.vectors
+"$LITMINE" --db ib.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+check "index build: index check passes after the rerun" test $? -eq 0
 finish

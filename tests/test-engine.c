@@ -3,6 +3,8 @@
  * backpressure with more articles than the in-flight ring, and a fatal
  * store error that must not hang the reader. */
 #include "../pipeline/lm_engine.h"
+#include "../store/lm_store_internal.h"
+#include "../util/lm_buf.h"
 #include "lm_test.h"
 
 #include <sqlite3.h>
@@ -42,8 +44,14 @@ static lm_status fake_process(const void *state, void *scratch, const lm_article
                                 (float)(a->pmid % 10) / 10.0f, err);
     return st;
 }
-static const lm_stage_ops fake_stage = {"fake", fake_init, fake_free, fake_scratch_init,
-                                        fake_scratch_free, fake_process};
+static const lm_stage_ops fake_stage = {"fake",
+                                        fake_init,
+                                        fake_free,
+                                        fake_scratch_init,
+                                        fake_scratch_free,
+                                        fake_process,
+                                        LM_DOC_SENTENCES | LM_DOC_MENTIONS,
+                                        0};
 
 static void make_article(lm_article *a, int64_t pmid)
 {
@@ -224,7 +232,7 @@ static void test_reprocess_rewrites_derived_rows(void)
         lm_article stored;
         lm_article_init(&stored);
         LM_CHECK(lm_store_get_article(store, 4242, &stored, NULL, NULL, &err) == LM_OK);
-        LM_CHECK(lm_engine_submit_reprocess(e, &stored, &err) == LM_OK);
+        LM_CHECK(lm_engine_submit_reprocess(e, &stored, NULL, LM_DOC_ALL, &err) == LM_OK);
         LM_CHECK(lm_engine_flush(e, &err) == LM_OK);
     }
     lm_ingest_counts c;
@@ -273,12 +281,239 @@ static void test_fatal_store_error_does_not_hang(void)
         make_article(&a, 9000 + i);
         st = lm_engine_submit(e, &a, &err);
     }
-    lm_status fst = lm_engine_finish(e, 0, NULL, &err);
+    lm_ingest_counts counts;
+    lm_status fst = lm_engine_finish(e, 0, &counts, &err);
     LM_CHECK(fst == LM_ERR_BUSY || fst == LM_ERR_DB);
+    /* Nothing was committed, so nothing is counted as stored. */
+    LM_CHECK_INT(counts.inserted, 0);
+    LM_CHECK_INT(counts.articles, 0);
     LM_CHECK(strlen(err.msg) > 0);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(db);
     lm_store_close(store);
+}
+
+/* Rows of one table for one PMID, counted on a separate connection. */
+static int count_rows(const char *name, const char *table, int64_t pmid)
+{
+    char path[512], sql[128];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE pmid = %lld", table,
+             (long long)pmid);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+    sqlite3_open(path, &db);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void count_warning(void *ctx, const char *msg)
+{
+    (void)msg;
+    ++*(int *)ctx;
+}
+
+static lm_status fail_call(void *ctx, lm_store *s, lm_error *err)
+{
+    (void)ctx;
+    (void)s;
+    return lm_error_set(err, LM_ERR_DB, "the call failed");
+}
+
+/* After a fatal error the open batch is rolled back: the counts say what
+ * was committed, not what was written and undone. */
+static void test_counts_after_fatal_error_are_committed_ones(void)
+{
+    lm_store *store;
+    open_db("fatal-counts.db", &store);
+    lm_error err;
+    lm_engine_options opts = {.threads = 1, .batch_size = 3, .source = "t"};
+    lm_engine *e;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    for (int i = 1; i <= 5; i++) {
+        lm_article a;
+        make_article(&a, 8000 + i);
+        LM_CHECK(lm_engine_submit(e, &a, &err) == LM_OK);
+    }
+    LM_CHECK(lm_engine_submit_call(e, fail_call, NULL, &err) == LM_OK);
+    lm_ingest_counts c;
+    LM_CHECK(lm_engine_finish(e, 0, &c, &err) == LM_ERR_DB);
+    LM_CHECK_INT(c.inserted, 3);
+    LM_CHECK_INT(c.articles, 3);
+    lm_store_close(store);
+    LM_CHECK_INT(count_rows("fatal-counts.db", "articles", 8003), 1);
+    LM_CHECK_INT(count_rows("fatal-counts.db", "articles", 8004), 0);
+}
+
+/* A rerun writes only the parts it is given: here the mentions, while
+ * the stored sentences and pairs stay. */
+static void test_reprocess_replaces_only_its_parts(void)
+{
+    lm_store *store;
+    open_db("parts.db", &store);
+    lm_error err;
+    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_engine_options opts = {.threads = 1, .batch_size = 10, .chain = &chain, .source = "t"};
+    lm_engine *e;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    lm_article a;
+    make_article(&a, 5151);
+    LM_CHECK(lm_engine_submit(e, &a, &err) == LM_OK);
+    LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
+    lm_doc pairs;
+    lm_doc_init(&pairs);
+    LM_CHECK(lm_doc_add_pair(&pairs, "MESH:D1", "x", "MESH:D2", "y", "induces", 0.9f, 0, 0, 5,
+                             &err) == LM_OK);
+    LM_CHECK(lm_store_begin(store, &err) == LM_OK);
+    LM_CHECK(lm_store_put_doc(store, 5151, &pairs, LM_DOC_PAIRS, &err) == LM_OK);
+    LM_CHECK(lm_store_commit(store, &err) == LM_OK);
+    lm_doc_free(&pairs);
+    LM_CHECK_INT(count_rows("parts.db", "sentences", 5151), 1);
+    LM_CHECK_INT(count_rows("parts.db", "mentions", 5151), 1);
+    LM_CHECK_INT(count_rows("parts.db", "pairs", 5151), 1);
+
+    /* The stored sentence comes in as input; the stage adds one more,
+     * which is not written: only mentions are replaced. */
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    lm_doc stored;
+    lm_doc_init(&stored);
+    unsigned found = 0;
+    LM_CHECK(lm_store_get_doc(store, 5151, LM_DOC_SENTENCES | LM_DOC_MENTIONS, &stored, &found,
+                              &err) == LM_OK);
+    LM_CHECK_INT(found, LM_DOC_SENTENCES | LM_DOC_MENTIONS);
+    LM_CHECK_INT(stored.n_sentences, 1);
+    LM_CHECK(stored.n_mentions == 1 && stored.mentions[0].concept_id &&
+             strcmp(stored.mentions[0].concept_id, "MESH:D000001") == 0);
+    lm_doc_free(&stored);
+    LM_CHECK(lm_store_get_doc(store, 5151, LM_DOC_SENTENCES, &stored, &found, &err) == LM_OK);
+    LM_CHECK(lm_store_get_article(store, 5151, &a, NULL, NULL, &err) == LM_OK);
+    LM_CHECK(lm_engine_submit_reprocess(e, &a, &stored, LM_DOC_MENTIONS, &err) == LM_OK);
+    lm_ingest_counts c;
+    LM_CHECK(lm_engine_finish(e, 0, &c, &err) == LM_OK);
+    LM_CHECK_INT(c.articles, 1);
+    LM_CHECK_INT(count_rows("parts.db", "sentences", 5151), 1);
+    LM_CHECK_INT(count_rows("parts.db", "mentions", 5151), 1);
+    LM_CHECK_INT(count_rows("parts.db", "pairs", 5151), 1);
+    lm_store_close(store);
+}
+
+/* An article with a value over SQLite's length limit is bad input: it is
+ * reported and counted, nothing of it is written, and the articles around
+ * it in the same batch are stored. */
+static void test_oversized_article_is_rejected(void)
+{
+    lm_store *store;
+    open_db("toobig.db", &store);
+    sqlite3_limit(lm_store_sqlite(store), SQLITE_LIMIT_LENGTH, 4096);
+    lm_error err;
+    int warnings = 0;
+    lm_engine_options opts = {.threads = 1,
+                              .batch_size = 100,
+                              .source = "t",
+                              .on_warning = count_warning,
+                              .warning_ctx = &warnings};
+    lm_engine *e;
+    LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
+    lm_article v1;
+    make_article(&v1, 7004);
+    LM_CHECK(lm_engine_submit(e, &v1, &err) == LM_OK);
+    for (int i = 1; i <= 4; i++) {
+        lm_article a;
+        make_article(&a, 7000 + i);
+        a.version = 2;   /* 7004: a new version of the article above */
+        if (i == 2 || i == 4) {
+            free(a.abstract);
+            a.abstract = malloc(10000);
+            memset(a.abstract, 'x', 9999);
+            a.abstract[9999] = '\0';
+        }
+        LM_CHECK(lm_engine_submit(e, &a, &err) == LM_OK);
+    }
+    lm_ingest_counts c;
+    LM_CHECK(lm_engine_finish(e, 0, &c, &err) == LM_OK);
+    LM_CHECK_INT(c.inserted, 3);
+    LM_CHECK_INT(c.rejected, 2);
+    LM_CHECK_INT(warnings, 2);
+    lm_store_close(store);
+    LM_CHECK_INT(count_rows("toobig.db", "articles", 7001), 1);
+    LM_CHECK_INT(count_rows("toobig.db", "articles", 7002), 0);
+    LM_CHECK_INT(count_rows("toobig.db", "mesh_headings", 7002), 0);
+    LM_CHECK_INT(count_rows("toobig.db", "articles", 7003), 1);
+    /* The refused new version left the stored one whole. */
+    LM_CHECK_INT(count_rows("toobig.db", "articles", 7004), 1);
+    LM_CHECK_INT(count_rows("toobig.db", "mesh_headings", 7004), 1);
+}
+
+/* Adds one pair per document, scored by where its text starts. */
+static lm_status pair_process(const void *state, void *scratch, const lm_article *a,
+                              lm_doc *doc, lm_error *err)
+{
+    (void)state;
+    (void)scratch;
+    float score = a->title ? 0.1f : 0.5f;
+    return lm_doc_add_pair(doc, "MESH:C", "c", "MESH:D", "d", "induces", score, 0, 0, 1, err);
+}
+static const lm_stage_ops pair_stage = {"pair",          fake_init,        fake_free,
+                                        fake_scratch_init, fake_scratch_free, pair_process,
+                                        LM_DOC_PAIRS,      LM_DOC_MENTIONS};
+
+/* A text over LM_STAGE_WINDOW goes through the stages window by window;
+ * the results land where they belong in the whole text. */
+static void test_long_text_in_windows(void)
+{
+    lm_buf abs;
+    lm_buf_init(&abs);
+    for (int i = 0; abs.len < 3 * LM_STAGE_WINDOW; i++)
+        lm_buf_printf(&abs, "Word%d is here. ", i);
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = 1;
+    a.title = strdup("Title words");
+    a.abstract = lm_buf_take(&abs);
+    lm_stage_chain chain = {{&fake_stage, &pair_stage}, {NULL, NULL}, 2};
+    void *scratch[2] = {NULL, NULL};
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_error err;
+    int failed = -1;
+    double seconds[2] = {0, 0};
+    LM_CHECK(lm_stage_chain_run(&chain, scratch, &a, &doc, seconds, &failed, &err) == LM_OK);
+    LM_CHECK(doc.n_sentences >= 4 && doc.n_sentences <= 7);
+    LM_CHECK_INT(doc.n_mentions, doc.n_sentences);
+    LM_CHECK_INT(doc.stages_done, 3);
+    /* Windows tile the text; each mention is the first word of its own
+     * window, at the right offsets; the title opens the first. */
+    LM_CHECK_INT(doc.sentences[0].start, 0);
+    LM_CHECK(doc.n_mentions > 0 && strcmp(doc.mentions[0].text, "Title") == 0);
+    for (size_t i = 0; i < doc.n_sentences; i++) {
+        const lm_doc_mention *m = &doc.mentions[i];
+        LM_CHECK(strncmp(doc.text + m->start, m->text, strlen(m->text)) == 0);
+        LM_CHECK_INT(m->sentence, (long long)i);
+        LM_CHECK(doc.sentences[i].end - doc.sentences[i].start <= (int32_t)LM_STAGE_WINDOW + 1);
+        if (i > 0) {
+            LM_CHECK(doc.sentences[i].start >= doc.sentences[i - 1].end);
+            /* Cut after a sentence: each later window starts with a word. */
+            LM_CHECK(strncmp(doc.text + m->start, "Word", 4) == 0);
+        }
+    }
+    LM_CHECK((size_t)doc.sentences[doc.n_sentences - 1].end >= doc.text_len - 2);
+    /* One pair for the article: the best-scored of the windows. */
+    LM_CHECK_INT(doc.n_pairs, 1);
+    LM_CHECK(doc.n_pairs == 1 && doc.pairs[0].score == 0.5f);
+    lm_doc_free(&doc);
+
+    /* Short texts are processed whole, as before windows existed. */
+    free(a.abstract);
+    a.abstract = strdup("Short one.");
+    LM_CHECK(lm_stage_chain_run(&chain, scratch, &a, &doc, NULL, NULL, &err) == LM_OK);
+    LM_CHECK_INT(doc.n_sentences, 1);
+    LM_CHECK(doc.n_pairs == 1 && doc.pairs[0].score == 0.1f);
+    lm_doc_free(&doc);
+    lm_article_free(&a);
 }
 
 static void test_unknown_stage_rejected(void)
@@ -306,6 +541,10 @@ int main(void)
     LM_RUN(test_stalled_reader_still_commits);
     LM_RUN(test_reprocess_rewrites_derived_rows);
     LM_RUN(test_fatal_store_error_does_not_hang);
+    LM_RUN(test_counts_after_fatal_error_are_committed_ones);
+    LM_RUN(test_reprocess_replaces_only_its_parts);
+    LM_RUN(test_oversized_article_is_rejected);
+    LM_RUN(test_long_text_in_windows);
     LM_RUN(test_unknown_stage_rejected);
     return LM_DONE();
 }

@@ -4,6 +4,8 @@
 #include "../util/lm_rows.h"
 #include "lm_test.h"
 
+#include <math.h>
+
 static const char *const cols[] = {"id", "text", "score"};
 
 static char *render(lm_rows_format fmt, int bom)
@@ -34,6 +36,59 @@ static void test_csv_quoting(void)
     s = render(LM_ROWS_CSV, 1);
     LM_CHECK(memcmp(s, "\xEF\xBB\xBFid,", 6) == 0);
     free(s);
+}
+
+/* Under --excel a text cell that Excel would run as a formula starts with
+ * an apostrophe; plain CSV keeps the text as stored; numbers are never
+ * touched. */
+static void test_csv_formula_injection(void)
+{
+    static const char *const cells[] = {"=HYPERLINK(\"http://x\")", "+1", "-2 mg", "@SUM(A1)",
+                                        "\tx", "\rx", "a=b"};
+    for (int excel = 0; excel < 2; excel++) {
+        char *mem = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&mem, &len);
+        lm_rows r;
+        lm_error err;
+        static const char *const one[] = {"v"};
+        lm_rows_init(&r, f, LM_ROWS_CSV, one, 1, excel, &err);
+        for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+            lm_rows_text(&r, cells[i], &err);
+            lm_rows_end(&r, &err);
+        }
+        lm_rows_real(&r, -0.5, &err);
+        lm_rows_end(&r, &err);
+        fclose(f);
+        if (excel)
+            LM_CHECK_STR(mem, "\xEF\xBB\xBFv\r\n\"'=HYPERLINK(\"\"http://x\"\")\"\r\n'+1\r\n"
+                              "'-2 mg\r\n'@SUM(A1)\r\n'\tx\r\n\"'\rx\"\r\na=b\r\n-0.5\r\n");
+        else
+            LM_CHECK_STR(mem, "v\r\n\"=HYPERLINK(\"\"http://x\"\")\"\r\n+1\r\n-2 mg\r\n"
+                              "@SUM(A1)\r\n\tx\r\n\"\rx\"\r\na=b\r\n-0.5\r\n");
+        free(mem);
+    }
+}
+
+static void test_non_finite_numbers(void)
+{
+    for (int fmt = 0; fmt < 3; fmt++) {
+        char *mem = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&mem, &len);
+        lm_rows r;
+        lm_error err;
+        static const char *const two[] = {"a", "b"};
+        lm_rows_init(&r, f, (lm_rows_format)fmt, two, 2, 0, &err);
+        lm_rows_real(&r, NAN, &err);
+        lm_rows_real(&r, -INFINITY, &err);
+        LM_CHECK(lm_rows_end(&r, &err) == LM_OK);
+        fclose(f);
+        static const char *const want[] = {"a,b\r\n,\r\n", "a\tb\n\t\n",
+                                           "{\"a\":null,\"b\":null}\n"};
+        LM_CHECK_STR(mem, want[fmt]);
+        free(mem);
+    }
 }
 
 static void test_tsv_escaping(void)
@@ -117,6 +172,8 @@ static void test_buf_and_error(void)
 int main(void)
 {
     LM_RUN(test_csv_quoting);
+    LM_RUN(test_csv_formula_injection);
+    LM_RUN(test_non_finite_numbers);
     LM_RUN(test_tsv_escaping);
     LM_RUN(test_jsonl);
     LM_RUN(test_cell_count_enforced);

@@ -8,6 +8,7 @@
 #include "../store/lm_vec_cache.h"
 #include "lm_test_store.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,20 +104,34 @@ static void test_write_then_map(void)
     lm_store_close(s);
 }
 
-static void test_damaged_foreign_unwritable(void)
+/* model_store() whose cache file was just written from the store; *path
+ * receives the file's name (the caller frees it). */
+static lm_store *store_with_cache(const char *name, int64_t *id, char **path)
 {
-    int64_t id = 0;
-    lm_store *s = model_store("vc2.db", &id);
+    lm_store *s = model_store(name, id);
     LM_CHECK(s != NULL);
     if (!s)
-        return;
-    char *path = lm_vec_cache_path(s);
-    unlink(path);
+        return NULL;
+    *path = lm_vec_cache_path(s);
+    unlink(*path);
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
     LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     lm_vec_cache_close(&c);
+    return s;
+}
+
+static void test_damaged_foreign_unwritable(void)
+{
+    int64_t id = 0;
+    char *path = NULL;
+    lm_store *s = store_with_cache("vc2.db", &id, &path);
+    if (!s)
+        return;
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
 
     /* A flipped header byte, then a cut file: both read from the store. */
     FILE *f = fopen(path, "r+b");
@@ -190,9 +205,87 @@ static void test_damaged_foreign_unwritable(void)
     }
 }
 
+/* Flips one byte at offset `from_end` bytes before the end of path. */
+static void flip_byte(const char *path, long from_end)
+{
+    FILE *f = fopen(path, "r+b");
+    LM_CHECK(f != NULL);
+    if (!f)
+        return;
+    fseek(f, -from_end, SEEK_END);
+    int c = fgetc(f);
+    fseek(f, -from_end, SEEK_END);
+    fputc(c ^ 0x5a, f);
+    fclose(f);
+}
+
+/* A byte damaged in the payload (the model, then a vector) behind an
+ * intact header: the data comes from the store and the file is written
+ * again, so the next open maps a good one. */
+static void test_damaged_payload_is_rewritten(void)
+{
+    int64_t id = 0;
+    char *path = NULL;
+    lm_store *s = store_with_cache("vc5.db", &id, &path);
+    if (!s)
+        return;
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
+    /* The model's bytes end the file; the vectors come just before. */
+    long offsets[] = {3, 11 + 4};
+    for (size_t i = 0; i < 2; i++) {
+        flip_byte(path, offsets[i]);
+        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+        LM_CHECK(!c.from_file);
+        check_contents(&c, 2.0f);
+        lm_vec_cache_close(&c);
+        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && c.from_file);
+        check_contents(&c, 2.0f);
+        lm_vec_cache_close(&c);
+    }
+    free(path);
+    lm_store_close(s);
+}
+
+/* A vector with a NaN or an infinity is refused on the way in, and one
+ * already stored (a damaged row) is left out on the way out. */
+static void test_nonfinite_vectors(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store("vc6.db", &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    float bad[4] = {1.0f, NAN, 0.0f, 0.0f};
+    LM_CHECK_INT(lm_vec_put(s, id, 2, LM_VEC_F32, bad, 4, &err), LM_ERR_FORMAT);
+    bad[1] = INFINITY;
+    LM_CHECK_INT(lm_vec_put(s, id, 2, LM_VEC_F32, bad, 4, &err), LM_ERR_FORMAT);
+    /* float32 NaN written into the stored blob of PMID 2, second value. */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "UPDATE vectors SET vec = substr(vec, 1, 4) || x'0000c07f' ||"
+                          " substr(vec, 9) WHERE pmid = 2",
+                          NULL, NULL, NULL) == SQLITE_OK);
+    lm_vec_matrix m;
+    lm_vec_matrix_init(&m);
+    LM_CHECK(lm_vec_matrix_load(s, id, 4, &m, &err) == LM_OK);
+    LM_CHECK_INT(m.n, 2);
+    LM_CHECK(m.n == 2 && m.pmids[0] == 1 && m.pmids[1] == 3);
+    float q[4] = {1, 1, 1, 1};
+    lm_vec_hit hits[3];
+    size_t n = 0;
+    LM_CHECK(lm_vec_search(&m, q, 3, 0, NULL, hits, &n, &err) == LM_OK);
+    LM_CHECK_INT(n, 2);
+    lm_vec_matrix_free(&m);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_write_then_map);
     LM_RUN(test_damaged_foreign_unwritable);
+    LM_RUN(test_damaged_payload_is_rewritten);
+    LM_RUN(test_nonfinite_vectors);
     return LM_DONE();
 }

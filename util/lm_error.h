@@ -16,10 +16,10 @@
 typedef enum lm_status {
     LM_OK = 0,
     LM_ERR_NOMEM,       /* allocation failed */
-    LM_ERR_IO,          /* read/write/open failed, disk full */
+    LM_ERR_IO,          /* read/write/open failed, a file's disk full */
     LM_ERR_PARSE,       /* malformed input: XML, gzip, config, PubTator */
     LM_ERR_FORMAT,      /* well-formed but not what we expected (HTML page) */
-    LM_ERR_DB,          /* SQLite error */
+    LM_ERR_DB,          /* SQLite error, the database's disk full */
     LM_ERR_CORRUPT,     /* database or model file fails its integrity check */
     LM_ERR_USAGE,       /* bad argument from the caller / user */
     LM_ERR_NOTFOUND,    /* requested item does not exist */

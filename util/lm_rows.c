@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 lm_status lm_rows_parse_format(const char *name, lm_rows_format *out, lm_error *err)
@@ -43,13 +44,23 @@ int lm_json_write_string(FILE *out, const char *s)
     return putc('"', out) == EOF ? -1 : 0;
 }
 
-static void write_csv_field(FILE *out, const char *s)
+/* Excel runs a cell starting with one of these as a formula (OWASP's
+ * list for CSV injection). */
+static int formula_like(const char *s)
 {
+    return s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+}
+
+static void write_csv_field(FILE *out, const char *s, int defuse)
+{
+    const char *prefix = defuse && formula_like(s) ? "'" : "";
     if (!strpbrk(s, ",\"\r\n")) {
+        fputs(prefix, out);
         fputs(s, out);
         return;
     }
     putc('"', out);
+    fputs(prefix, out);
     for (; *s; s++) {
         if (*s == '"')
             putc('"', out);
@@ -80,7 +91,7 @@ static lm_status check_output(lm_rows *r, lm_error *err)
 }
 
 lm_status lm_rows_init(lm_rows *r, FILE *out, lm_rows_format format,
-                       const char *const *columns, size_t n_columns, int excel_bom,
+                       const char *const *columns, size_t n_columns, int excel,
                        lm_error *err)
 {
     r->out = out;
@@ -88,15 +99,16 @@ lm_status lm_rows_init(lm_rows *r, FILE *out, lm_rows_format format,
     r->columns = columns;
     r->n_columns = n_columns;
     r->cell = 0;
+    r->excel = excel && format == LM_ROWS_CSV;
     if (format == LM_ROWS_JSONL)
         return LM_OK;
-    if (format == LM_ROWS_CSV && excel_bom)
+    if (r->excel)
         fputs("\xEF\xBB\xBF", out);
     for (size_t i = 0; i < n_columns; i++) {
         if (i)
             putc(format == LM_ROWS_CSV ? ',' : '\t', out);
         if (format == LM_ROWS_CSV)
-            write_csv_field(out, columns[i]);
+            write_csv_field(out, columns[i], 0);
         else
             write_tsv_field(out, columns[i]);
     }
@@ -128,7 +140,7 @@ lm_status lm_rows_text(lm_rows *r, const char *s, lm_error *err)
     if (st != LM_OK)
         return st;
     switch (r->format) {
-    case LM_ROWS_CSV: write_csv_field(r->out, s); break;
+    case LM_ROWS_CSV: write_csv_field(r->out, s, r->excel); break;
     case LM_ROWS_TSV: write_tsv_field(r->out, s); break;
     case LM_ROWS_JSONL: lm_json_write_string(r->out, s); break;
     }
@@ -146,6 +158,10 @@ lm_status lm_rows_int(lm_rows *r, int64_t v, lm_error *err)
 
 lm_status lm_rows_real(lm_rows *r, double v, lm_error *err)
 {
+    /* No format has a spelling for NaN or infinity that its readers
+     * agree on (JSON has none): such a value is written as missing. */
+    if (!isfinite(v))
+        return lm_rows_null(r, err);
     lm_status st = begin_cell(r, err);
     if (st != LM_OK)
         return st;

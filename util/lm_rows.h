@@ -10,7 +10,10 @@
  *
  *   CSV   header row, CRLF line ends as RFC 4180 prescribes, a field is
  *         quoted when it holds a comma, quote, CR or LF (quotes doubled);
- *         optional UTF-8 BOM for Excel.
+ *         text is written as it is stored.  For Excel (excel): a UTF-8
+ *         BOM, and a text field starting with = + - @ TAB or CR gets a
+ *         leading apostrophe, so that Excel shows it as text instead of
+ *         running it as a formula (CSV injection); numbers are unchanged.
  *   TSV   header row, LF line ends; tab, CR, LF and backslash inside a field
  *         are written as \t \r \n \\ (the convention of PostgreSQL and
  *         R's read.delim with allowEscapes) so each row stays one line.
@@ -38,18 +41,20 @@ typedef struct lm_rows {
     const char *const *columns;
     size_t n_columns;
     size_t cell;          /* cells written in the current row */
+    int excel;            /* CSV for Excel: BOM, formula-like text defused */
 } lm_rows;
 
 /* Parses "csv", "tsv", "jsonl"; LM_ERR_USAGE otherwise. */
 lm_status lm_rows_parse_format(const char *name, lm_rows_format *out, lm_error *err);
 
-/* Writes the BOM (when excel_bom and CSV) and the header (CSV/TSV). */
+/* Writes the BOM (when excel and CSV) and the header (CSV/TSV). */
 lm_status lm_rows_init(lm_rows *r, FILE *out, lm_rows_format format,
-                       const char *const *columns, size_t n_columns, int excel_bom,
+                       const char *const *columns, size_t n_columns, int excel,
                        lm_error *err);
 lm_status lm_rows_text(lm_rows *r, const char *s, lm_error *err);   /* NULL → empty / null */
 lm_status lm_rows_int(lm_rows *r, int64_t v, lm_error *err);
 lm_status lm_rows_null(lm_rows *r, lm_error *err);
+/* A NaN or infinity is written as a missing value (empty, JSON null). */
 lm_status lm_rows_real(lm_rows *r, double v, lm_error *err);
 lm_status lm_rows_end(lm_rows *r, lm_error *err);
 

@@ -1,0 +1,255 @@
+#!/bin/sh
+# Hostile and clumsy input, through the CLI: every case is one that once
+# lost data, leaked, hung or blew up memory.  Oversized articles (a 1 GiB
+# abstract in a small .gz) are bad input and the rest of the run goes on;
+# memory stays bounded (peak RSS measured, and a ulimit -v ceiling with the
+# optimised build); invalid PMIDs are reported and counted; a bad gzip CRC
+# keeps what came before it; a named pipe without a writer gives up; file
+# names with control characters and libxml2's own messages come out as
+# escaped litmine diagnostics; a full stdout or a full disk is an error; a
+# damaged vector cache is repaired; NaN never reaches JSON; CSV for Excel
+# defuses formulas; Greek letters and accents match in export --query.
+. "$(dirname "$0")/lib.sh"
+cd "$SCRATCH" || exit 2
+A="$FIXTURES/cli/articles.xml"
+
+# An article with a PMID and an abstract given as shell text.
+article() {
+    printf '<PubmedArticle><MedlineCitation><PMID Version="1">%s</PMID><Article>' "$1"
+    printf '<ArticleTitle>Title %s.</ArticleTitle><Abstract><AbstractText>%s' "$1" "$2"
+    printf '</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n'
+}
+# peak_kb CMD...: runs CMD, prints its peak resident size in kB; the
+# command's exit status goes to $SCRATCH/peak_rc.
+peak_kb() {
+    python3 -c '
+import resource, subprocess, sys
+rc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w")).returncode
+open(sys.argv[1] + ".rc", "w").write(str(rc))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$SCRATCH/peak_err" "$@"
+}
+
+# --- a 1 GiB abstract in a small .gz, then a good second file ------------
+python3 - <<'EOF'
+import zlib
+c = zlib.compressobj(1, zlib.DEFLATED, 31)
+with open("huge.xml.gz", "wb") as f:
+    def w(b): f.write(c.compress(b))
+    art = lambda p: ('<PubmedArticle><MedlineCitation><PMID Version="1">%d</PMID><Article>'
+                     '<ArticleTitle>Title %d.</ArticleTitle></Article></MedlineCitation>'
+                     '</PubmedArticle>\n' % (p, p)).encode()
+    w(b'<?xml version="1.0"?>\n<PubmedArticleSet>\n' + art(1))
+    w(b'<PubmedArticle><MedlineCitation><PMID Version="1">2</PMID><Article>'
+      b'<ArticleTitle>Huge.</ArticleTitle><Abstract><AbstractText>')
+    chunk = b"lorem ipsum dolor sit amet " * (1 << 16)
+    for _ in range((1 << 30) // len(chunk) + 1):
+        w(chunk)
+    w(b'</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n' + art(3) +
+      b'</PubmedArticleSet>\n')
+    f.write(c.flush())
+EOF
+{ echo '<PubmedArticleSet>'; article 4 "Fine."; article 5 "Fine too."; echo '</PubmedArticleSet>'; } >second.xml
+lm --db huge.db --verbose ingest huge.xml.gz second.xml
+check "oversized article: exit 3 (bad input, the rest stored)" rc_is 3
+check "oversized article: reported with its PMID and the cap" err_has \
+    "huge.xml.gz:4: PMID 2 not stored: its abstract is longer than litmine's limit"
+check "oversized article: the good articles and the second file are stored" sql_is huge.db \
+    "select group_concat(pmid) from (select pmid from articles order by pmid)" "1,3,4,5"
+check "oversized article: the summary counts what was stored" err_has \
+    "huge.xml.gz: 2 articles (2 new, .* 1 rejected as bad input"
+check "oversized article: counted in the ingest log" sql_is huge.db \
+    "select group_concat(status || ':' || inserted || ':' || rejected) from ingest_log" \
+    "done:2:1,done:2:0"
+
+# --- memory stays bounded -------------------------------------------------
+REL=$ROOT/litmine
+if [ ! -x "$REL" ] || [ ! -s "$ROOT/models/ner.bin" ]; then
+    skip "memory bounds" "needs the optimised ./litmine and models/ner.bin"
+else
+    printf '[models]\ndir = %s/models\n' "$ROOT" >ner.conf
+    python3 - <<'EOF'
+import html, re
+words = ("Cocaine induced myocardial infarction and seizures in rats treated with "
+         "haloperidol; lithium toxicity caused renal failure. ").split()
+text = " ".join(words[i % len(words)] for i in range(1 << 18))[:1000000]
+small = " ".join(words)
+def doc(pmid, abstract):
+    return ('<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>%d</PMID><Article>'
+            '<ArticleTitle>T.</ArticleTitle><Abstract><AbstractText>%s</AbstractText>'
+            '</Abstract></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>\n'
+            % (pmid, html.escape(text if abstract else small)))
+open("abs1m.xml", "w").write(doc(9, True))
+open("small.xml", "w").write(doc(8, False))
+EOF
+    export LITMINE_CONFIG="$SCRATCH/ner.conf"
+    base=$(peak_kb "$REL" --db m1.db ingest --no-index --threads 1 --stages sentences,ner \
+        small.xml)
+    big=$(peak_kb "$REL" --db m2.db ingest --no-index --threads 1 --stages sentences,ner \
+        abs1m.xml)
+    ok "a 1 MiB abstract through NER stays within 48 MB of a small one ($base kB, $big kB)" \
+        '[ "$(cat "$SCRATCH/peak_err.rc")" = 0 ] && [ $((big - base)) -lt 49152 ]'
+    check "the 1 MiB abstract is annotated to its end" sql_is m2.db \
+        "select max(\"end\") > 999000 from mentions" 1
+    huge=$(peak_kb "$REL" --db m3.db ingest --no-index --stages none huge.xml.gz)
+    ok "a 1 GiB abstract costs the parser less than 32 MB ($huge kB)" \
+        '[ "$(cat "$SCRATCH/peak_err.rc")" = 3 ] && [ "$huge" -lt 32768 ]'
+    # A hard ceiling, as an operator would set with ulimit -v.
+    (ulimit -v 700000 && "$REL" --db m4.db ingest --no-index --stages sentences,ner \
+        huge.xml.gz abs1m.xml second.xml) >/dev/null 2>"$SCRATCH/err"
+    rc=$?
+    ok "under ulimit -v 700 MB: the 1 GiB file and the 1 MiB abstract go through" \
+        '[ $rc -eq 3 ] && [ "$(sql m4.db "select count(*) from articles")" = 5 ]'
+    export LITMINE_CONFIG="$SCRATCH/default.conf"
+fi
+
+# --- invalid PMIDs --------------------------------------------------------
+{ echo '<PubmedArticleSet>'
+  for p in 11 0 -5 abc 12345678901234567890 12; do article "$p" "Text."; done
+  echo '</PubmedArticleSet>'; } >pmids.xml
+lm --db pmids.db ingest pmids.xml
+check "invalid PMIDs: exit 3" rc_is 3
+check "invalid PMIDs: each reported with what it said" sh -c '
+    for p in "\"0\"" "\"-5\"" "\"abc\"" "\"12345678901234567890\""; do
+        grep -q "pmids.xml:[0-9]*: article with an invalid PMID $p not stored" "$1" || exit 1
+    done' _ "$SCRATCH/err"
+check "invalid PMIDs: counted, the valid ones stored" sql_is pmids.db \
+    "select (select group_concat(pmid) from articles) || ' ' || rejected from ingest_log" "11,12 4"
+
+# --- a gzip member with a bad CRC -----------------------------------------
+gzip -c "$A" >crc.xml.gz
+python3 -c '
+import sys
+b = bytearray(open("crc.xml.gz", "rb").read()); b[-8] ^= 0x55
+open("crc.xml.gz", "wb").write(b)'
+lm --db crc.db ingest crc.xml.gz
+ok "bad gzip CRC: error reported, exit 3" 'rc_is 3 && err_has "incorrect data check"'
+check "bad gzip CRC: the articles inflated before it are stored" sql_is crc.db \
+    "select count(*) from articles" 3
+
+# --- a named pipe nobody writes to ----------------------------------------
+mkfifo pipe.xml
+start=$(date +%s)
+lm --db fifo.db ingest --fifo-timeout 1 pipe.xml "$A"
+ok "FIFO without a writer: reported, the other file ingested, exit 3" \
+    'rc_is 3 && err_has "no writer opened this named pipe within 1 s" &&
+     [ "$(sql fifo.db "select count(*) from articles")" = 3 ] && [ $(( $(date +%s) - start )) -lt 10 ]'
+"$LITMINE" --db fifo.db ingest pipe.xml 2>"$SCRATCH/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+check "FIFO wait ends at Ctrl-C with exit 130" test $? -eq 130
+# The writer gives up too, so that no version of litmine can leave it
+# blocked behind this script.
+(sleep 1; timeout 30 sh -c 'cat "$1" >pipe.xml' _ "$FIXTURES/pubmed/articles.xml") &
+lm --db fifo.db ingest --fifo-timeout 20 pipe.xml
+check "FIFO whose writer comes later is read" sql_is fifo.db \
+    "select count(*) from ingest_log where source = 'pipe.xml' and status = 'done'" 1
+
+# --- names and messages reach the terminal escaped ------------------------
+badname=$(printf 'evil\nname\033[31m.xml')
+printf '<PubmedArticleSet><PubmedArticle>' >"$badname"
+lm --db names.db ingest "$badname"
+ok "a file name with a newline and an escape is printed escaped" \
+    'rc_is 3 && err_has "evil\\\\nname\\\\x1b\[31m.xml" && [ "$(wc -l <"$SCRATCH/err")" -eq 1 ] &&
+     ! grep -q "$(printf "\033")" "$SCRATCH/err"'
+printf '<?xml version="1.0" encoding="Shift_JIS"?><PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID></MedlineCitation></PubmedArticle><PubmedArticle><MedlineCitation><PMID>2</PMID><Article><ArticleTitle>\200\377\376\201</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>' >sjis.xml
+lm --db enc.db ingest sjis.xml
+check "undecodable bytes: an error, exit 3, not a silent stop" rc_is 3
+ok "libxml2's own messages come out as litmine diagnostics" \
+    'err_has "libxml2: input conversion failed" && ! grep -qv "^litmine: " "$SCRATCH/err"'
+: >journal.out
+JOURNAL_STREAM=$(stat -c '%d:%i' journal.out) \
+    "$LITMINE" --db enc.db ingest --force sjis.xml 2>>journal.out
+ok "under the journal they carry a priority" 'grep -q "^<3>libxml2: " journal.out'
+
+# --- stdout that cannot be written ----------------------------------------
+if [ -w /dev/full ]; then
+    printf '[models]\ndir = %s/models\n[pipeline]\nstages = sentences\n' "$ROOT" >lexicon.conf
+    lm --db out.db ingest "$A"
+    lm --db out.db watch add w --query "x[ti]"
+    for cmd in "stats" "show 31000001" "index info" "watch list" "lexicon info" \
+        "lexicon lookup aspirin" "--help" "--version" "ingest --help" "export articles" \
+        "query --json aspirin"; do
+        # shellcheck disable=SC2086
+        LITMINE_CONFIG=$SCRATCH/lexicon.conf "$LITMINE" --db out.db $cmd >/dev/full 2>"$SCRATCH/err"
+        rc=$?
+        ok "$cmd > /dev/full: non-zero exit with a message" \
+            '[ $rc -ne 0 ] && grep -q "No space left on device" "$SCRATCH/err"'
+    done
+else
+    skip "/dev/full" "not available"
+fi
+
+# --- a full disk -------------------------------------------------------------
+python3 "$ROOT/scripts/gen-pubmed.py" --articles 3000 --out many.xml "$A" >/dev/null
+mkdir -p tiny
+if unshare -r -m true 2>/dev/null; then
+    unshare -r -m sh -c '
+        mount -t tmpfs -o size=1m tmpfs tiny || exit 99
+        "$1" --db tiny/d.db --verbose ingest --stages none --batch-size 100 many.xml 2>err.full
+        echo $? >rc.full
+        sqlite3 tiny/d.db "pragma integrity_check" >check.full 2>&1' _ "$LITMINE"
+    if [ -s rc.full ]; then
+        ok "disk full: exit 4 (a database problem, as documented)" '[ "$(cat rc.full)" = 4 ]'
+        ok "disk full: said so, and no index refresh after it" \
+            'grep -q "disk full" err.full && ! grep -q "search index" err.full'
+        ok "disk full: the committed batches are intact" '[ "$(cat check.full)" = ok ]'
+    else
+        skip "disk full" "cannot mount a small tmpfs here"
+    fi
+else
+    skip "disk full" "unshare -r -m is not permitted here"
+fi
+
+# --- CSV for Excel, and the text query ------------------------------------
+{ echo '<PubmedArticleSet>'
+  article 21 "x" | sed 's/Title 21\./=HYPERLINK("http:\/\/evil")/'
+  article 22 "α-synucléine aggregates in neurons."
+  article 23 "Alpha-synuclein in Parkinson disease."
+  article 24 "Beta-synuclein differs."
+  echo '</PubmedArticleSet>'; } >text.xml
+lm --db text.db ingest text.xml
+lm --db text.db export articles --excel
+ok "export --excel defuses a formula" 'out_has "^21,1,\"'"'"'=HYPERLINK("'
+lm --db text.db export articles
+ok "plain CSV keeps the text as stored" 'out_has "^21,1,\"=HYPERLINK("'
+for q in "α-synucléine" "alpha-synuclein" "Α-SYNUCLEIN"; do
+    lm --db text.db export articles --query "$q" --format tsv
+    ok "export --query '$q' finds both spellings" \
+        'rc_is 0 && [ "$(cut -f1 "$SCRATCH/out" | tail -n +2 | tr "\n" " ")" = "22 23 " ]'
+done
+
+# --- the vector cache and non-finite scores --------------------------------
+python3 "$ROOT/scripts/gen-pubmed.py" --articles 40 --out vec.xml "$A" \
+    "$FIXTURES/pubmed/articles.xml" >/dev/null
+lm --db vec.db ingest vec.xml
+lm --db vec.db index build
+check "index build for the cache tests" rc_is 0
+lm --db vec.db query "BRCA1 repair"
+cp vec.db.vectors good.vectors
+python3 -c '
+b = bytearray(open("vec.db.vectors", "rb").read()); b[-100] ^= 0x5a
+open("vec.db.vectors", "wb").write(b)'
+lm --db vec.db query --json "BRCA1 repair"
+check "a damaged cache: query still answers from SQLite" rc_is 0
+check "a damaged cache: the query rewrites it" cmp -s vec.db.vectors good.vectors
+cp good.vectors vec.db.vectors
+python3 -c '
+b = bytearray(open("vec.db.vectors", "rb").read()); b[-100] ^= 0x5a
+open("vec.db.vectors", "wb").write(b)'
+lm --db vec.db index refresh
+check "a damaged cache: index refresh rewrites it" cmp -s vec.db.vectors good.vectors
+# A NaN in the stored vector of an article the query matches (its first
+# value, or the scale of an int8 vector; half precision 0x7e00).
+sql vec.db "update vectors set vec = case format when 1 then x'007e' || substr(vec, 3)
+            else x'0000c07f' || substr(vec, 5) end where pmid = 50000000"
+for mode in dense hybrid; do
+    lm --db vec.db query --json --mode $mode "BRCA1 repair"
+    ok "NaN in a stored vector: --mode $mode prints valid JSON without nan" \
+        'rc_is 0 && ! grep -qi "nan" "$SCRATCH/out" && python3 -c "
+import json, sys
+def bad(x): raise ValueError(x)
+json.loads(open(sys.argv[1]).read(), parse_constant=bad)" "$SCRATCH/out"'
+done
+finish
