@@ -17,6 +17,8 @@
  * syslog priority prefix (3 error, 4 warning, 5 notice, 6 info) instead of
  * our "litmine: " tag, which journald adds by itself. */
 static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
 {
     if (cli->journald)
         fprintf(stderr, "<%d>", priority);
