@@ -1023,16 +1023,16 @@ static lm_status count_article(void *ctx, lm_article *a, lm_error *err)
     return LM_OK;
 }
 
-static lm_status parse_body(const lm_buf *body, const char *source,
+static lm_status parse_body(const char *body, size_t len, const char *source,
                             const lm_pubmed_handler *handler, lm_error *err)
 {
     lm_pubmed_parser *p;
     lm_status st = lm_pubmed_parser_init(&p, source, handler, err);
     if (st != LM_OK)
         return st;
-    for (size_t off = 0; off < body->len && st == LM_OK; off += FEED_CHUNK) {
-        size_t n = body->len - off < FEED_CHUNK ? body->len - off : FEED_CHUNK;
-        st = lm_pubmed_parser_feed(p, body->data + off, n, err);
+    for (size_t off = 0; off < len && st == LM_OK; off += FEED_CHUNK) {
+        size_t n = len - off < FEED_CHUNK ? len - off : FEED_CHUNK;
+        st = lm_pubmed_parser_feed(p, body + off, n, err);
     }
     if (st == LM_OK)
         st = lm_pubmed_parser_finish(p, err);
@@ -1041,18 +1041,16 @@ static lm_status parse_body(const lm_buf *body, const char *source,
 }
 
 /* The checking pass: only a complete PubmedArticleSet is accepted. */
-static lm_status fetch_end(void *ctx, lm_error *err)
+static lm_status check_fetch(fetch_sink *f, const char *s, size_t len, lm_error *err)
 {
-    fetch_sink *f = ctx;
-    const char *s = f->body.data ? f->body.data : "";
     char root[64];
-    body_kind kind = sniff_body(s, f->body.len, root, sizeof root);
+    body_kind kind = sniff_body(s, len, root, sizeof root);
     if (kind != BODY_XML ||
         (strcmp(root, "PubmedArticleSet") != 0 && strcmp(root, "PubmedBookArticleSet") != 0))
-        return reject_body(kind, s, f->body.len, root, "PubMed", &f->ncbi_error, err);
+        return reject_body(kind, s, len, root, "PubMed", &f->ncbi_error, err);
     f->n_articles = 0;
     lm_pubmed_handler counter = {.on_article = count_article, .ctx = f};
-    lm_status st = parse_body(&f->body, "EFetch response", &counter, err);
+    lm_status st = parse_body(s, len, "EFetch response", &counter, err);
     /* Malformed XML may be a cut-off transfer, worth a retry; a document
      * the parser refuses (one declaring entities) is not. */
     if (st != LM_OK)
@@ -1062,6 +1060,25 @@ static lm_status fetch_end(void *ctx, lm_error *err)
                             "EFetch returned no articles where %lld were expected",
                             (long long)f->expect_min);
     return LM_OK;
+}
+
+static lm_status fetch_end(void *ctx, lm_error *err)
+{
+    fetch_sink *f = ctx;
+    return check_fetch(f, f->body.data ? f->body.data : "", f->body.len, err);
+}
+
+lm_status lm_eutils_parse_fetch(const char *xml, size_t len, const lm_pubmed_handler *handler,
+                                lm_error *err)
+{
+    fetch_sink f = {0};
+    lm_status st = check_fetch(&f, xml, len, err);
+    if (st != LM_OK && f.ncbi_error) {
+        if (err)
+            err->code = LM_ERR_NET;
+        return LM_ERR_NET;
+    }
+    return st == LM_OK ? parse_body(xml, len, "EFetch response", handler, err) : st;
 }
 
 typedef struct fetch_state {
@@ -1159,7 +1176,7 @@ static lm_status run_batch(fetch_state *s, const lm_buf *form, int force_post,
     if (st == LM_OK) {
         s->c->fetches++;
         lm_pubmed_handler wrap = {.on_article = deliver_article, .ctx = d};
-        st = parse_body(&f.body, "EFetch response", &wrap, err);
+        st = parse_body(f.body.data, f.body.len, "EFetch response", &wrap, err);
     }
     lm_buf_free(&f.body);
     return st;

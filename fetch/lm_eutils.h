@@ -140,6 +140,13 @@ lm_status lm_eutils_search(lm_eutils *c, const char *query, const lm_eutils_date
 lm_status lm_eutils_parse_search(const char *xml, size_t len, lm_eutils_search_result *out,
                                  lm_error *err);
 
+/* Checks one EFetch response held in memory as a fetch does before
+ * delivering anything (an HTML page or another document: LM_ERR_FORMAT;
+ * an NCBI <ERROR>: LM_ERR_NET; malformed or truncated XML: LM_ERR_PARSE),
+ * then hands its articles to handler. */
+lm_status lm_eutils_parse_fetch(const char *xml, size_t len, const lm_pubmed_handler *handler,
+                                lm_error *err);
+
 typedef struct lm_eutils_batch {
     size_t index;               /* 0-based, across the whole call */
     size_t n_articles;          /* articles delivered in this batch */
