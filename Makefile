@@ -71,6 +71,12 @@ all: litmine
 deps:
 	@scripts/install-deps.sh
 
+# Each tree's library: build/TREE/liblitmine.a from that tree's objects.
+.SECONDEXPANSION:
+build/%/liblitmine.a: $$(call objs,$$*,$$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
 build/rel/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -91,21 +97,9 @@ build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -O1 -MMD -MP -c $< -o $@
 
-$(TSAN_LIB): $(call objs,tsan,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
-
 build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h tests/lm_test_store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 $< $(TSAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
-
-$(REL_LIB): $(call objs,rel,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(ASAN_LIB): $(call objs,asan,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
 
 litmine: $(call objs,rel,$(CLI_SRC)) $(REL_LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@
@@ -114,14 +108,6 @@ litmine-asan: $(call objs,asan,$(CLI_SRC)) $(ASAN_LIB)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@
 
 asan: litmine-asan
-
-$(CLANG_LIB): $(call objs,clang,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(FUZZ_LIB): $(call objs,fuzz,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
 
 litmine-clang: $(call objs,clang,$(CLI_SRC)) $(CLANG_LIB)
 	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@

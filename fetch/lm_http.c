@@ -49,7 +49,7 @@ struct lm_http {
     uint64_t rng;
     double deadline;           /* monotonic seconds; 0 when the request has none */
 
-    /* Per-attempt state, reset by start_attempt(). */
+    /* Per-request state (one hop of an attempt), reset by start_hop(). */
     const lm_http_sink *sink;
     int is_http;
     int headers_done;

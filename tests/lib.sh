@@ -70,6 +70,18 @@ ok() {
     fi
 }
 
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds
+# (status 0) or SECONDS have passed (status 1).
+wait_until() {
+    limit=$(($1 * 10)); shift
+    n=0
+    while [ $n -lt $limit ]; do
+        "$@" && return 0
+        sleep 0.1; n=$((n + 1))
+    done
+    return 1
+}
+
 # ---- the E-utilities stand-in and bulk-file mirrors ------------------------
 
 # eutils_server_start [SECONDS]: starts tests/eutils_server.py on 127.0.0.1

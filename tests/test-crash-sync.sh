@@ -20,15 +20,9 @@ done
 printf '[sync]\nbase_url = file://%s/mirror/\nmax_tries = 2\n[pipeline]\nstages = sentences\n' \
     "$SCRATCH" >"$SCRATCH/sync.conf"
 
-# Waits until the database holds at least $2 articles (max ~60 s).
-wait_for_rows() {
-    i=0
-    while [ $i -lt 600 ]; do
-        n=$(sqlite3 "$1" "select count(*) from articles" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$2" ] && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
+# has_articles DB N: the database (being written) holds N articles or more.
+has_articles() {
+    [ "$(sqlite3 "$1" "select count(*) from articles" 2>/dev/null || echo 0)" -ge "$2" ]
 }
 
 # sync_cmd DB TAG: the sync (exec'd, so that `sync_cmd ... &` leaves $! the
@@ -42,7 +36,7 @@ for at in 1000 11000; do
     DB=$SCRATCH/sync-$at.db
     sync_cmd "$DB" "$at" 2>"$SCRATCH/err-$at" &
     pid=$!
-    if ! wait_for_rows "$DB" $at; then
+    if ! wait_until 60 has_articles "$DB" $at; then
         kill -9 $pid 2>/dev/null
         check "kill at $at: sync made progress" false
         continue
