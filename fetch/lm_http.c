@@ -642,9 +642,8 @@ static attempt_result run_attempt(lm_http *h, const char *method, const char *ur
     for (int hop = 0;; hop++) {
         if (hop > 0) {
             start_hop(h);
-            lm_status st;
             if (h->cfg.limiter &&
-                (st = lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err)) != LM_OK) {
+                lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err) != LM_OK) {
                 free(hop_url);
                 return ATTEMPT_FATAL;
             }
