@@ -18,10 +18,12 @@
 #include "../../store/lm_vec_cache.h"
 #include "lm_fuzz.h"
 
+#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 
 static lm_store *store;
+static char dir[] = "/tmp/litmine-fuzz-vc-XXXXXX";
 static char *cache_path;
 static unsigned char *good;   /* the valid cache file */
 static size_t good_len;
@@ -37,12 +39,30 @@ static void die(const char *what, const lm_error *err)
     exit(1);
 }
 
+/* libFuzzer ends with exit(): the store and its files go with it. */
+static void remove_dir(void)
+{
+    lm_store_close(store);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[256];
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char dir[] = "/tmp/litmine-fuzz-vc-XXXXXX";
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
+    atexit(remove_dir);
     char path[128];
     snprintf(path, sizeof path, "%s/f.db", dir);
     lm_error err;
