@@ -2,7 +2,9 @@
 # scripts/install-deps.sh provide every library, found through pkg-config.
 #
 #   make            build ./litmine (optimised)
-#   make check      install missing packages, build with ASan+UBSan, run all tests
+#   make check      install missing packages, build with ASan+UBSan (gcc and clang),
+#                   run all tests under both, and each fuzzer for CHECK_FUZZ_SECONDS
+#   make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 300)
 #   make demo       install missing packages, build, run the main job on sample data
 #   make bench      benchmarks (figures printed, nothing asserted)
 #   make train      retrain the committed models from ../shared/data
@@ -29,14 +31,24 @@ ALL_LIBS   = $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+# clang is the second compiler: its UBSan sees what gcc's misses (pointer
+# arithmetic on NULL, for one), and it brings libFuzzer.
+CLANG     ?= clang
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 300
+CHECK_FUZZ_SECONDS ?= 20
 
 MODULE_DIRS := util fetch nlp store pipeline
 LIB_SRC   := $(sort $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
-# Two build trees share the sources: build/rel (optimised) and build/asan.
+# The build trees share the sources: build/rel (optimised), build/asan
+# (gcc, ASan+UBSan), build/tsan, build/clang (clang, ASan+UBSan) and
+# build/fuzz (clang, coverage for libFuzzer).
 define objs
 $(patsubst %.c,build/$(1)/%.o,$(2))
 endef
@@ -48,12 +60,22 @@ TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 TSAN_LIB := build/tsan/liblitmine.a
 TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed
 BENCH_BINS := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
+CLANG_LIB := build/clang/liblitmine.a
+CLANG_TESTS := $(patsubst tests/%.c,build/clang/tests/%,$(TEST_SRC))
+FUZZ_LIB  := build/fuzz/liblitmine.a
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all check demo bench train asan install uninstall clean deps test-bins
+.PHONY: all check demo bench train asan install uninstall clean deps test-bins fuzz
 all: litmine
 
 deps:
 	@scripts/install-deps.sh
+
+# Each tree's library: build/TREE/liblitmine.a from that tree's objects.
+.SECONDEXPANSION:
+build/%/liblitmine.a: $$(call objs,$$*,$$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
 
 build/rel/%.o: %.c
 	@mkdir -p $(@D)
@@ -67,21 +89,17 @@ build/tsan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 -MMD -MP -c $< -o $@
 
-$(TSAN_LIB): $(call objs,tsan,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
+build/clang/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -O1 -MMD -MP -c $< -o $@
 
 build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h tests/lm_test_store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 $< $(TSAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
-
-$(REL_LIB): $(call objs,rel,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(ASAN_LIB): $(call objs,asan,$(LIB_SRC))
-	@rm -f $@
-	ar rcs $@ $^
 
 litmine: $(call objs,rel,$(CLI_SRC)) $(REL_LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@
@@ -91,6 +109,20 @@ litmine-asan: $(call objs,asan,$(CLI_SRC)) $(ASAN_LIB)
 
 asan: litmine-asan
 
+litmine-clang: $(call objs,clang,$(CLI_SRC)) $(CLANG_LIB)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@
+
+build/clang/tests/%: tests/%.c $(CLANG_LIB) tests/lm_test.h tests/lm_test_store.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $< $(CLANG_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
+
+# The harnesses find the committed models through LM_FUZZ_MODELS.
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -DLM_FUZZ_MODELS='"$(CURDIR)/models"' \
+	    -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined -O1 $< $(FUZZ_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
+
 build/asan/tests/%: tests/%.c $(ASAN_LIB) tests/lm_test.h tests/lm_test_store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $< $(ASAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
@@ -99,16 +131,23 @@ build/rel/bench/%: bench/%.c $(REL_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(REL_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
-test-bins: $(TEST_BINS) $(TSAN_TESTS) litmine-asan litmine
+test-bins: $(TEST_BINS) $(TSAN_TESTS) $(CLANG_TESTS) $(FUZZ_BINS) litmine-asan litmine-clang litmine
 
-# The suite runs against the sanitizer builds: unit tests are linked with
-# ASan/UBSan (the pipeline engine's also with TSan), and the CLI tests drive
-# ./litmine-asan.
+# The suite runs against the sanitizer builds of both compilers: unit tests
+# linked with ASan/UBSan by gcc and by clang (the pipeline engine's also
+# with TSan), the CLI tests driving ./litmine-asan and ./litmine-clang, then
+# every fuzzer for CHECK_FUZZ_SECONDS on its committed corpus.
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 
 check: deps
 	$(MAKE) -j$(JOBS) test-bins
-	TSAN_OPTIONS=halt_on_error=1 LITMINE_BIN=./litmine-asan tests/run.sh $(TEST_BINS) $(TSAN_TESTS)
+	TSAN_OPTIONS=halt_on_error=1 LITMINE_BINS="./litmine-asan ./litmine-clang" \
+	    FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_BINS="$(FUZZ_BINS)" \
+	    tests/run.sh $(TEST_BINS) $(TSAN_TESTS) $(CLANG_TESTS)
+
+fuzz: deps
+	$(MAKE) -j$(JOBS) $(FUZZ_BINS)
+	for f in $(FUZZ_BINS); do tests/fuzz/run-one.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 demo: deps
 	$(MAKE) -j$(JOBS) litmine
@@ -138,6 +177,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/litmine
 
 clean:
-	rm -rf build litmine litmine-asan
+	rm -rf build litmine litmine-asan litmine-clang
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -292,12 +293,17 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     lm_buf partial;
     lm_buf_init(&partial);
     lm_status st = LM_OK;
+    /* A device or pipe (/dev/null, a FIFO a reader waits on) is written
+     * directly: renaming a .partial file over it would replace it. */
+    struct stat sb;
+    int direct = out_path && stat(out_path, &sb) == 0 && !S_ISREG(sb.st_mode);
     if (out_path) {
-        lm_buf_printf(&partial, "%s.partial", out_path);
-        out = fopen(lm_buf_cstr(&partial), "wb");
+        if (!direct)
+            lm_buf_printf(&partial, "%s.partial", out_path);
+        const char *target = direct ? out_path : lm_buf_cstr(&partial);
+        out = fopen(target, "wb");
         if (!out)
-            st = lm_error_set(&err, LM_ERR_IO, "cannot create %s: %s", lm_buf_cstr(&partial),
-                              strerror(errno));
+            st = lm_error_set(&err, LM_ERR_IO, "cannot create %s: %s", target, strerror(errno));
     }
     if (st == LM_OK) {
         export_ctx x = {.err = &err, .out = out, .store = store};
@@ -316,10 +322,10 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         if (out_path) {
             if (fclose(out) != 0 && st == LM_OK)
                 st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
-            if (st == LM_OK && rename(lm_buf_cstr(&partial), out_path) != 0)
+            if (!direct && st == LM_OK && rename(lm_buf_cstr(&partial), out_path) != 0)
                 st = lm_error_set(&err, LM_ERR_IO, "cannot rename to %s: %s", out_path,
                                   strerror(errno));
-            if (st != LM_OK)
+            if (!direct && st != LM_OK)
                 unlink(lm_buf_cstr(&partial));
         }
     }

@@ -48,7 +48,7 @@ static const char usage[] =
     "  --threads N, --stages LIST   pipeline settings, as for `litmine ingest`\n"
     "\n"
     "Settings in [eutils]: base_url, email, tool, api_key (or $NCBI_API_KEY),\n"
-    "max_rps, timeout_s, max_tries, batch_size.\n";
+    "max_rps, timeout_s, max_tries, deadline_s, max_response_mb, batch_size.\n";
 
 typedef struct fetch_args {
     const char *query;

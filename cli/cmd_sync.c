@@ -209,6 +209,19 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     hcfg.max_tries = (int)tries;
+    /* A bulk file is ~50 MB; the bounds stop a broken or hostile mirror
+     * from filling the disk or holding the nightly run for hours. */
+    long deadline_s, max_mb;
+    if (lm_config_get_int(cli->config, "sync", "deadline_s", 3600, 1, 7 * 86400, &deadline_s,
+                          &err) != LM_OK ||
+        lm_config_get_int(cli->config, "sync", "max_file_mb", 1024, 1, 1 << 20, &max_mb,
+                          &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        lm_buf_free(&spool);
+        return LM_EXIT_USAGE;
+    }
+    hcfg.deadline_s = deadline_s;
+    hcfg.max_body_bytes = (int64_t)max_mb << 20;
     hcfg.stop = lm_signal_stop_requested;
     lm_http *http;
     if (lm_http_init(&http, &hcfg, &err) != LM_OK) {

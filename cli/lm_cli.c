@@ -47,6 +47,8 @@ const char *lm_cli_printable(const char *s, char *out, size_t cap)
  * newline or a terminal escape is printed escaped, so it can neither forge
  * a log line nor drive the terminal. */
 static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(const lm_cli *cli, int priority, const char *fmt, va_list ap)
 {
     char msg[2 * LM_ERROR_MSG_MAX], shown[8 * LM_ERROR_MSG_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -32,8 +32,10 @@
 #include <strings.h>
 #include <time.h>
 
-#define SEARCH_BODY_MAX ((size_t)64 << 20)
-#define FETCH_BODY_MAX ((size_t)1 << 31)
+/* A page of 9,999 IDs is about 250 KB. */
+#define SEARCH_BODY_MAX ((size_t)16 << 20)
+#define DEFAULT_DEADLINE_S 600
+#define DEFAULT_MAX_RESPONSE_MB 256
 #define GET_URL_MAX 2000
 #define WARNINGS_MAX 4000
 #define FEED_CHUNK ((size_t)1 << 20)
@@ -82,6 +84,12 @@ lm_status lm_eutils_config_from(lm_eutils_config *cfg, const lm_config *conf, lm
         if ((st = lm_config_get_int(conf, "eutils", "max_tries", 0, 1, 100, &v, err)))
             return st;
         cfg->max_tries = (int)v;
+        if ((st = lm_config_get_int(conf, "eutils", "deadline_s", 0, 1, 7 * 86400, &v, err)))
+            return st;
+        cfg->deadline_s = v;
+        if ((st = lm_config_get_int(conf, "eutils", "max_response_mb", 0, 1, 65536, &v, err)))
+            return st;
+        cfg->max_response_mb = v;
         if ((st = lm_config_get_int(conf, "eutils", "batch_size", 0, 1, LM_EUTILS_MAX_BATCH,
                                     &v, err)))
             return st;
@@ -170,10 +178,15 @@ lm_status lm_eutils_init(lm_eutils **out, const lm_eutils_config *cfg, lm_error 
     lm_http_config hc = {
         .timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 300,
         .max_tries = cfg->max_tries,
+        .deadline_s = cfg->deadline_s > 0 ? cfg->deadline_s : DEFAULT_DEADLINE_S,
+        .max_body_bytes = (int64_t)(cfg->max_response_mb > 0 ? cfg->max_response_mb
+                                                             : DEFAULT_MAX_RESPONSE_MB)
+                          << 20,
         .backoff_base_ms = cfg->backoff_base_ms,
         .backoff_max_ms = cfg->backoff_max_ms,
         .retry_after_max_s = cfg->retry_after_max_s,
         .secret = c->api_key,
+        .contact = c->email,
         .limiter = c->limiter,
         .stop = cfg->stop,
     };
@@ -701,6 +714,59 @@ static lm_status collect_list(const xmlNode *list, int warning_list, lm_buf *w)
     return LM_OK;
 }
 
+/* SAX entityDecl hook of the ESearch parse: NCBI's documents declare no
+ * entity, and expanding nested ones is how a 1 KB document asks for
+ * gigabytes ("billion laughs").  Stopping at the first declaration means
+ * nothing declared is ever expanded, whatever libxml2's own limits. */
+static void refuse_entity_decl(void *ctx, const xmlChar *name, int type,
+                               const xmlChar *public_id, const xmlChar *system_id,
+                               xmlChar *content)
+{
+    (void)name, (void)type, (void)public_id, (void)system_id, (void)content;
+    xmlParserCtxtPtr ctxt = ctx;
+    *(int *)ctxt->_private = 1;
+    xmlStopParser(ctxt);
+}
+
+/* Parses an ESearch body into a tree: no network, no DTD, no entity
+ * declarations, and libxml2's default size limits (no XML_PARSE_HUGE). */
+static lm_status read_search_doc(const char *xml, size_t len, xmlDoc **out, lm_error *err)
+{
+    *out = NULL;
+    if (len > INT_MAX)
+        return lm_error_set(err, LM_ERR_FORMAT, "ESearch response too large");
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    int entities = 0;
+    ctxt->_private = &entities;
+    ctxt->sax->entityDecl = refuse_entity_decl;
+    xmlDoc *doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "esearch.xml", NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    lm_status st = LM_OK;
+    if (entities) {
+        st = lm_error_set(err, LM_ERR_FORMAT,
+                          "ESearch response declares XML entities; refused (a document that "
+                          "expands entities can exhaust memory)");
+    } else if (!doc) {
+        const xmlError *e = &ctxt->lastError;
+        char msg[200] = "";
+        if (e->message) {
+            size_t o = 0;
+            append_text(msg, sizeof msg, &o, e->message, strlen(e->message));
+        }
+        st = lm_error_set(err, LM_ERR_PARSE, "malformed or truncated ESearch XML%s%s",
+                          msg[0] ? ": " : "", msg);
+    }
+    if (st != LM_OK && doc) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    *out = doc;
+    return st;
+}
+
 static lm_status parse_search(const char *xml, size_t len, lm_eutils_search_result *out,
                               int *ncbi_error, lm_error *err)
 {
@@ -709,21 +775,10 @@ static lm_status parse_search(const char *xml, size_t len, lm_eutils_search_resu
     body_kind kind = sniff_body(xml, len, root, sizeof root);
     if (kind != BODY_XML || strcmp(root, "eSearchResult") != 0)
         return reject_body(kind, xml, len, root, "ESearch", ncbi_error, err);
-    if (len > INT_MAX)
-        return lm_error_set(err, LM_ERR_FORMAT, "ESearch response too large");
-    xmlDoc *doc = xmlReadMemory(xml, (int)len, "esearch.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_HUGE);
-    if (!doc) {
-        const xmlError *e = xmlGetLastError();
-        char msg[200] = "";
-        if (e && e->message) {
-            size_t o = 0;
-            append_text(msg, sizeof msg, &o, e->message, strlen(e->message));
-        }
-        return lm_error_set(err, LM_ERR_PARSE, "malformed or truncated ESearch XML%s%s",
-                            msg[0] ? ": " : "", msg);
-    }
+    xmlDoc *doc;
+    lm_status rst = read_search_doc(xml, len, &doc, err);
+    if (rst != LM_OK)
+        return rst;
     lm_status st = LM_OK;
     int have_count = 0;
     size_t ids_cap = 0;
@@ -955,7 +1010,10 @@ typedef struct fetch_sink {
 
 static lm_status fetch_write(void *ctx, const char *data, size_t len, lm_error *err)
 {
-    return body_write_capped(&((fetch_sink *)ctx)->body, FETCH_BODY_MAX, data, len, err);
+    /* lm_http bounds the body (max_response_mb). */
+    if (lm_buf_append(&((fetch_sink *)ctx)->body, data, len) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory buffering a response");
+    return LM_OK;
 }
 
 static lm_status count_article(void *ctx, lm_article *a, lm_error *err)
@@ -965,16 +1023,16 @@ static lm_status count_article(void *ctx, lm_article *a, lm_error *err)
     return LM_OK;
 }
 
-static lm_status parse_body(const lm_buf *body, const char *source,
+static lm_status parse_body(const char *body, size_t len, const char *source,
                             const lm_pubmed_handler *handler, lm_error *err)
 {
     lm_pubmed_parser *p;
     lm_status st = lm_pubmed_parser_init(&p, source, handler, err);
     if (st != LM_OK)
         return st;
-    for (size_t off = 0; off < body->len && st == LM_OK; off += FEED_CHUNK) {
-        size_t n = body->len - off < FEED_CHUNK ? body->len - off : FEED_CHUNK;
-        st = lm_pubmed_parser_feed(p, body->data + off, n, err);
+    for (size_t off = 0; off < len && st == LM_OK; off += FEED_CHUNK) {
+        size_t n = len - off < FEED_CHUNK ? len - off : FEED_CHUNK;
+        st = lm_pubmed_parser_feed(p, body + off, n, err);
     }
     if (st == LM_OK)
         st = lm_pubmed_parser_finish(p, err);
@@ -983,25 +1041,44 @@ static lm_status parse_body(const lm_buf *body, const char *source,
 }
 
 /* The checking pass: only a complete PubmedArticleSet is accepted. */
-static lm_status fetch_end(void *ctx, lm_error *err)
+static lm_status check_fetch(fetch_sink *f, const char *s, size_t len, lm_error *err)
 {
-    fetch_sink *f = ctx;
-    const char *s = f->body.data ? f->body.data : "";
     char root[64];
-    body_kind kind = sniff_body(s, f->body.len, root, sizeof root);
+    body_kind kind = sniff_body(s, len, root, sizeof root);
     if (kind != BODY_XML ||
         (strcmp(root, "PubmedArticleSet") != 0 && strcmp(root, "PubmedBookArticleSet") != 0))
-        return reject_body(kind, s, f->body.len, root, "PubMed", &f->ncbi_error, err);
+        return reject_body(kind, s, len, root, "PubMed", &f->ncbi_error, err);
     f->n_articles = 0;
     lm_pubmed_handler counter = {.on_article = count_article, .ctx = f};
-    lm_status st = parse_body(&f->body, "EFetch response", &counter, err);
+    lm_status st = parse_body(s, len, "EFetch response", &counter, err);
+    /* Malformed XML may be a cut-off transfer, worth a retry; a document
+     * the parser refuses (one declaring entities) is not. */
     if (st != LM_OK)
-        return st == LM_ERR_NOMEM ? st : LM_ERR_PARSE;
+        return st == LM_ERR_NOMEM || st == LM_ERR_FORMAT ? st : LM_ERR_PARSE;
     if (f->n_articles == 0 && f->expect_min > 0)
         return lm_error_set(err, LM_ERR_PARSE,
                             "EFetch returned no articles where %lld were expected",
                             (long long)f->expect_min);
     return LM_OK;
+}
+
+static lm_status fetch_end(void *ctx, lm_error *err)
+{
+    fetch_sink *f = ctx;
+    return check_fetch(f, f->body.data ? f->body.data : "", f->body.len, err);
+}
+
+lm_status lm_eutils_parse_fetch(const char *xml, size_t len, const lm_pubmed_handler *handler,
+                                lm_error *err)
+{
+    fetch_sink f = {0};
+    lm_status st = check_fetch(&f, xml, len, err);
+    if (st != LM_OK && f.ncbi_error) {
+        if (err)
+            err->code = LM_ERR_NET;
+        return LM_ERR_NET;
+    }
+    return st == LM_OK ? parse_body(xml, len, "EFetch response", handler, err) : st;
 }
 
 typedef struct fetch_state {
@@ -1052,6 +1129,15 @@ static lm_status deliver_article(void *ctx, lm_article *a, lm_error *err)
     return LM_OK;
 }
 
+/* A bad article (over the parser's size caps, a PMID that is no number) is
+ * passed on to the caller, who reports and counts it like one in a file. */
+static void deliver_reject(void *ctx, const char *msg)
+{
+    const lm_pubmed_handler *h = ((deliver_ctx *)ctx)->s->handler;
+    if (h->on_reject)
+        h->on_reject(h->ctx, msg);
+}
+
 static lm_status note(fetch_state *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -1098,8 +1184,9 @@ static lm_status run_batch(fetch_state *s, const lm_buf *form, int force_post,
     }
     if (st == LM_OK) {
         s->c->fetches++;
-        lm_pubmed_handler wrap = {.on_article = deliver_article, .ctx = d};
-        st = parse_body(&f.body, "EFetch response", &wrap, err);
+        lm_pubmed_handler wrap = {.on_article = deliver_article, .on_reject = deliver_reject,
+                                  .ctx = d};
+        st = parse_body(f.body.data, f.body.len, "EFetch response", &wrap, err);
     }
     lm_buf_free(&f.body);
     return st;

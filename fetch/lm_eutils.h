@@ -28,8 +28,15 @@
  * slice_maxdate as "complete through"; after a crash restart from there
  * (re-delivered articles are idempotent upserts for the store).
  *
- * Every request carries tool, email and (when configured) api_key.  The
- * key is never put in a message: errors quote URLs as `api_key=***`.
+ * Every request carries tool, email and (when configured) api_key.
+ * Neither the key nor the email is ever put in a message: errors quote
+ * URLs as `api_key=***&email=***`.
+ *
+ * Hostile answers are bounded: a response above max_response_mb fails at
+ * once, each request ends by its deadline_s whatever the retries, redirects
+ * follow lm_http's policy (same host, GET only), and an ESearch document
+ * declaring entities (the "billion laughs" expansion) is refused before
+ * anything is expanded.
  * A client is not thread-safe (one curl handle); clients in several
  * threads may share one lm_ratelimit through the config.
  */
@@ -61,6 +68,8 @@ typedef struct lm_eutils_config {
     double max_rps;           /* 0: 3/s, 10/s with a key; larger values are lowered */
     long timeout_s;           /* per attempt; 0: 300 */
     int max_tries;            /* attempts per request; 0: 5 */
+    long deadline_s;          /* per request, all attempts and waits; 0: 600 */
+    long max_response_mb;     /* larger responses fail at once; 0: 256 */
     long batch_size;          /* EFetch records per request; 0: 500; <= 10000 */
     long backoff_base_ms;     /* first retry delay; 0: 1000 */
     long backoff_max_ms;      /* 0: 60000 */
@@ -70,7 +79,8 @@ typedef struct lm_eutils_config {
 } lm_eutils_config;
 
 /* Fills cfg (zeroed first) from the [eutils] section: base_url, tool,
- * email, api_key, max_rps, timeout_s, max_tries, batch_size.  The
+ * email, api_key, max_rps, timeout_s, max_tries, deadline_s, max_response_mb,
+ * batch_size.  The
  * environment variable NCBI_API_KEY, when set and non-empty, overrides
  * api_key (so the key need be in neither the file nor a command line).
  * Strings point into conf / the environment: keep them alive until
@@ -129,6 +139,13 @@ lm_status lm_eutils_search(lm_eutils *c, const char *query, const lm_eutils_date
  * with the body).  Truncated/malformed XML: LM_ERR_PARSE. */
 lm_status lm_eutils_parse_search(const char *xml, size_t len, lm_eutils_search_result *out,
                                  lm_error *err);
+
+/* Checks one EFetch response held in memory as a fetch does before
+ * delivering anything (an HTML page or another document: LM_ERR_FORMAT;
+ * an NCBI <ERROR>: LM_ERR_NET; malformed or truncated XML: LM_ERR_PARSE),
+ * then hands its articles to handler. */
+lm_status lm_eutils_parse_fetch(const char *xml, size_t len, const lm_pubmed_handler *handler,
+                                lm_error *err);
 
 typedef struct lm_eutils_batch {
     size_t index;               /* 0-based, across the whole call */

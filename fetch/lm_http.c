@@ -7,11 +7,20 @@
  * what makes reusing one handle worthwhile.  Headers are watched for
  * Retry-After, Content-Type and Content-Range; the body of a non-2xx
  * response is kept (up to 4 KB) only to quote the server's message.
+ *
+ * Redirects are followed here, not by libcurl: CURLOPT_FOLLOWLOCATION has
+ * no notion of "same host only", and with 307/308 it re-sends a POST body
+ * wherever the server points.  Each hop is a request of its own (a
+ * rate-limiter token, a fresh configuration) whose target is checked
+ * against the policy in lm_http.h first.
  */
 #include "lm_http.h"
 
+#include "../util/lm_clock.h"
+
 #include <ctype.h>
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +33,7 @@
 #endif
 
 #define ERRBODY_MAX 4096
+#define MAX_REDIRECTS 5
 #define URL_IN_MSG_MAX 160
 #define SERVER_MSG_MAX 240
 
@@ -32,16 +42,20 @@ struct lm_http {
     struct curl_slist *req_headers;
     char *user_agent;
     char *secret;
+    char *contact;
     lm_http_config cfg;
     lm_http_stats stats;
     long last_status;
     uint64_t rng;
+    double deadline;           /* monotonic seconds; 0 when the request has none */
 
-    /* Per-attempt state, reset by start_attempt(). */
+    /* Per-request state (one hop of an attempt), reset by start_hop(). */
     const lm_http_sink *sink;
     int is_http;
     int headers_done;
     int sink_failed;
+    int too_big;               /* the body passed cfg.max_body_bytes */
+    int64_t body_bytes;        /* 2xx body bytes of this attempt */
     lm_error sink_err;
     lm_buf errbody;
     long retry_after_s;        /* -1 when the response had none */
@@ -86,14 +100,19 @@ void lm_http_redact(char *msg, size_t cap, const char *secret)
     size_t slen = secret ? strlen(secret) : 0;
     size_t o = 0;
     const char *p = msg;
+    static const char *const params[] = {"api_key=", "email="};
     while (*p && o + 1 < cap) {
-        if (strncmp(p, "api_key=", 8) == 0) {
-            const char *rep = "api_key=***";
-            for (const char *r = rep; *r && o + 1 < cap; r++)
+        size_t pl = 0;
+        for (size_t i = 0; i < sizeof params / sizeof params[0] && !pl; i++)
+            if (strncmp(p, params[i], strlen(params[i])) == 0)
+                pl = strlen(params[i]);
+        if (pl) {
+            for (size_t i = 0; i < pl && o + 1 < cap; i++)
+                out[o++] = p[i];
+            for (const char *r = "***"; *r && o + 1 < cap; r++)
                 out[o++] = *r;
-            p += 8;
-            while (*p && *p != '&' && *p != '"' && *p != '\'' && *p != ' ' &&
-                   *p != '\t' && *p != '\n' && *p != ')' && *p != '>' && *p != '<')
+            p += pl;
+            while (*p && !strchr("&\"' \t\n)><:;,", *p))
                 p++;
             continue;
         }
@@ -110,11 +129,19 @@ void lm_http_redact(char *msg, size_t cap, const char *secret)
     free(out);
 }
 
+/* Masks everything the client was told to keep out of messages. */
+static void redact_all(const lm_http *h, char *msg, size_t cap)
+{
+    lm_http_redact(msg, cap, h->secret);
+    if (h->contact)
+        lm_http_redact(msg, cap, h->contact);
+}
+
 /* A URL fit for a message: redacted and shortened. */
 static void url_for_msg(const lm_http *h, const char *url, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", url);
-    lm_http_redact(buf, cap, h->secret);
+    redact_all(h, buf, cap);
     if (strlen(buf) > URL_IN_MSG_MAX && cap > URL_IN_MSG_MAX + 4)
         memcpy(buf + URL_IN_MSG_MAX, "...", 4);
 }
@@ -257,6 +284,11 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
         }
         return len;
     }
+    if (h->cfg.max_body_bytes > 0 && (int64_t)len > h->cfg.max_body_bytes - h->body_bytes) {
+        h->too_big = 1;
+        return 0;
+    }
+    h->body_bytes += (int64_t)len;
     lm_status st = LM_OK;
     if (!h->headers_done)
         st = call_headers(h);
@@ -375,14 +407,17 @@ lm_status lm_http_init(lm_http **out, const lm_http_config *cfg, lm_error *err)
         h->cfg.retry_after_max_s = 300;
     h->user_agent = strdup(h->cfg.user_agent ? h->cfg.user_agent : "litmine/" LM_VERSION);
     h->secret = dup_or_null(h->cfg.secret && h->cfg.secret[0] ? h->cfg.secret : NULL);
+    h->contact = dup_or_null(h->cfg.contact && h->cfg.contact[0] ? h->cfg.contact : NULL);
     h->cfg.user_agent = h->user_agent;
     h->cfg.secret = h->secret;
+    h->cfg.contact = h->contact;
     h->curl = curl_easy_init();
     /* An empty Expect: stops curl waiting for "100 Continue" on POSTs. */
     h->req_headers = curl_slist_append(NULL, "Expect:");
     lm_buf_init(&h->errbody);
     if (!h->user_agent || (cfg && cfg->secret && cfg->secret[0] && !h->secret) ||
-        !h->curl || !h->req_headers) {
+        (cfg && cfg->contact && cfg->contact[0] && !h->contact) || !h->curl ||
+        !h->req_headers) {
         lm_http_free(h);
         return lm_error_set(err, LM_ERR_NOMEM, "cannot create HTTP client");
     }
@@ -412,6 +447,7 @@ void lm_http_free(lm_http *h)
             *p++ = '\0';
     }
     free(h->secret);
+    free(h->contact);
     free(h);
 }
 
@@ -452,6 +488,16 @@ static int curl_code_retryable(CURLcode rc)
     }
 }
 
+/* Milliseconds left before the request's deadline (LONG_MAX: none; may be
+ * <= 0 when it has passed). */
+static long deadline_left_ms(const lm_http *h)
+{
+    if (h->deadline <= 0)
+        return LONG_MAX;
+    double left = (h->deadline - lm_now_seconds()) * 1000.0;
+    return left > (double)LONG_MAX ? LONG_MAX : (long)left;
+}
+
 static void configure(lm_http *h, const char *url, const char *form, int64_t resume_from)
 {
     CURL *c = h->curl;
@@ -460,15 +506,20 @@ static void configure(lm_http *h, const char *url, const char *form, int64_t res
     curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->cfg.connect_timeout_s);
-    if (h->cfg.timeout_s > 0)
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, h->cfg.timeout_s);
+    long timeout_ms = h->cfg.timeout_s > 0 ? h->cfg.timeout_s * 1000 : 0;
+    long left = deadline_left_ms(h);
+    if (left != LONG_MAX && (timeout_ms == 0 || left < timeout_ms))
+        timeout_ms = left > 1 ? left : 1;
+    if (timeout_ms > 0)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->cfg.low_speed_time_s);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    /* Redirects are ours to judge (follow_redirect). */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (h->cfg.max_body_bytes > 0)   /* an announced Content-Length fails at once */
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->cfg.max_body_bytes);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps,file");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #endif
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->req_headers);
@@ -499,6 +550,73 @@ static void configure(lm_http *h, const char *url, const char *form, int64_t res
         curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
 }
 
+/* Scheme, host and port of a URL, lowercased by libcurl's parser; 0 when
+ * it cannot be parsed. */
+typedef struct url_origin {
+    char scheme[16];
+    char host[256];
+    long port;
+} url_origin;
+
+static int url_origin_of(const char *url, url_origin *o)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return 0;
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+             strlen(scheme) < sizeof o->scheme && strlen(host) < sizeof o->host;
+    if (ok) {
+        snprintf(o->scheme, sizeof o->scheme, "%s", scheme);
+        snprintf(o->host, sizeof o->host, "%s", host);
+        for (char *c = o->scheme; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        for (char *c = o->host; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        o->port = strtol(port, NULL, 10);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+const char *lm_http_redirect_refusal(const char *from, const char *to, int is_post)
+{
+    if (is_post)
+        return "a request body is never re-sent";
+    url_origin a, b;
+    if (!url_origin_of(from, &a) || !url_origin_of(to, &b))
+        return "not a URL litmine can check";
+    if (strcmp(a.host, b.host) != 0)
+        return "it leads to another host";
+    if (strcmp(a.scheme, b.scheme) == 0)
+        return a.port == b.port ? NULL : "it leads to another port";
+    if (strcmp(a.scheme, "http") == 0 && strcmp(b.scheme, "https") == 0)
+        return a.port == 80 && b.port == 443 ? NULL : "it leads to another port";
+    return strcmp(b.scheme, "http") == 0 ? "it leads from https to plain http"
+                                         : "it changes the protocol";
+}
+
+static void start_hop(lm_http *h)
+{
+    h->headers_done = 0;
+    h->sink_failed = 0;
+    h->too_big = 0;
+    h->body_bytes = 0;
+    lm_error_clear(&h->sink_err);
+    lm_buf_reset(&h->errbody);
+    h->retry_after_s = -1;
+    h->range_start = -1;
+    h->content_type[0] = '\0';
+    h->curl_msg[0] = '\0';
+    h->last_status = 0;
+}
+
 static attempt_result run_attempt(lm_http *h, const char *method, const char *url,
                                   const char *form, const lm_http_sink *sink,
                                   lm_error *err)
@@ -507,34 +625,76 @@ static attempt_result run_attempt(lm_http *h, const char *method, const char *ur
     url_for_msg(h, url, where, sizeof where);
 
     h->sink = sink;
-    h->headers_done = 0;
-    h->sink_failed = 0;
-    lm_error_clear(&h->sink_err);
-    lm_buf_reset(&h->errbody);
-    h->retry_after_s = -1;
-    h->range_start = -1;
-    h->content_type[0] = '\0';
-    h->curl_msg[0] = '\0';
-    h->last_status = 0;
-    h->is_http = starts_with_ci(url, "http://") || starts_with_ci(url, "https://");
-
+    start_hop(h);
     int64_t resume_from = 0;
     if (sink && sink->begin) {
         lm_status st = sink->begin(sink->ctx, &resume_from, &h->sink_err);
         if (st != LM_OK) {
-            lm_error_set(err, st, "%s", h->sink_err.msg);
+            lm_error_set(err, st, "%s %s: %s", method, where, h->sink_err.msg);
             return ATTEMPT_FATAL;
         }
     }
-    configure(h, url, form, resume_from);
-    h->stats.requests++;
-    CURLcode rc = curl_easy_perform(h->curl);
+    /* hop_url: the URL this hop asks for; it owns a copy after a redirect. */
+    char *hop_url = NULL;
+    const char *target = url;
+    CURLcode rc;
     long code = 0;
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-    h->last_status = code;
+    for (int hop = 0;; hop++) {
+        if (hop > 0) {
+            start_hop(h);
+            if (h->cfg.limiter &&
+                lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err) != LM_OK) {
+                free(hop_url);
+                return ATTEMPT_FATAL;
+            }
+        }
+        h->is_http = starts_with_ci(target, "http://") || starts_with_ci(target, "https://");
+        configure(h, target, form, resume_from);
+        h->stats.requests++;
+        rc = curl_easy_perform(h->curl);
+        code = 0;
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+        h->last_status = code;
+        if (rc != CURLE_OK || !h->is_http || code < 300 || code > 399)
+            break;
+        char *next = NULL;
+        curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &next);
+        if (!next) {
+            lm_error_set(err, LM_ERR_NET, "%s %s: HTTP %ld without a Location", method,
+                         where, code);
+            free(hop_url);
+            return ATTEMPT_FATAL;
+        }
+        char to[URL_IN_MSG_MAX + 8];
+        url_for_msg(h, next, to, sizeof to);
+        const char *why = lm_http_redirect_refusal(target, next, form != NULL);
+        if (!why && hop >= MAX_REDIRECTS)
+            why = "too many redirects";
+        if (why) {
+            lm_error_set(err, LM_ERR_NET,
+                         "%s %s: HTTP %ld redirect to %s not followed: %s (redirect policy: "
+                         "GET only, same host, https never to http)",
+                         method, where, code, to, why);
+            free(hop_url);
+            return ATTEMPT_FATAL;
+        }
+        char *copy = strdup(next);   /* next belongs to the handle */
+        free(hop_url);
+        if (!(hop_url = copy)) {
+            lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+            return ATTEMPT_FATAL;
+        }
+        target = hop_url;
+    }
+    free(hop_url);
 
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
         lm_error_set(err, LM_ERR_INTERRUPTED, "%s %s: interrupted", method, where);
+        return ATTEMPT_FATAL;
+    }
+    if (h->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        lm_error_set(err, LM_ERR_FORMAT, "%s %s: response larger than the %lld MB limit",
+                     method, where, (long long)(h->cfg.max_body_bytes >> 20));
         return ATTEMPT_FATAL;
     }
     if (h->sink_failed) {
@@ -573,8 +733,10 @@ static lm_status request(lm_http *h, const char *method, const char *url, const 
     lm_error last;
     lm_error_clear(&last);
     lm_status st = LM_OK;
+    h->deadline = h->cfg.deadline_s > 0 ? lm_now_seconds() + (double)h->cfg.deadline_s : 0;
     long delay_ms = h->cfg.backoff_base_ms;
-    for (int attempt = 1; attempt <= h->cfg.max_tries; attempt++) {
+    int attempt;
+    for (attempt = 1; attempt <= h->cfg.max_tries; attempt++) {
         if (attempt > 1) {
             h->stats.retries++;
             if ((st = lm_sleep_ms(delay_ms, h->cfg.stop, err)) != LM_OK)
@@ -583,6 +745,8 @@ static lm_status request(lm_http *h, const char *method, const char *url, const 
         if (h->cfg.limiter &&
             (st = lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err)) != LM_OK)
             goto fail;
+        if (attempt > 1 && deadline_left_ms(h) <= 0)
+            break;
         attempt_result r = run_attempt(h, method, url, form, sink, &last);
         if (r == ATTEMPT_OK)
             return LM_OK;
@@ -609,16 +773,28 @@ static lm_status request(lm_http *h, const char *method, const char *url, const 
             if (h->cfg.limiter)
                 lm_ratelimit_defer(h->cfg.limiter, (double)ra);
         }
+        /* No point waiting for an attempt that could not finish in time. */
+        if (attempt < h->cfg.max_tries && delay_ms >= deadline_left_ms(h)) {
+            attempt++;
+            break;
+        }
     }
-    lm_error_set(err, last.code, "%s (gave up after %d tr%s)", last.msg, h->cfg.max_tries,
-                 h->cfg.max_tries == 1 ? "y" : "ies");
+    int tries = attempt - 1;
+    if (tries < h->cfg.max_tries)
+        lm_error_set(err, last.code, "%s (gave up after %d tr%s: the request's %ld s deadline "
+                     "leaves no time for another)", last.msg, tries, tries == 1 ? "y" : "ies",
+                     h->cfg.deadline_s);
+    else
+        lm_error_set(err, last.code, "%s (gave up after %d tr%s)", last.msg, tries,
+                     tries == 1 ? "y" : "ies");
     h->stats.failures++;
-    lm_http_redact(err ? err->msg : NULL, err ? sizeof err->msg : 0, h->secret);
+    if (err)
+        redact_all(h, err->msg, sizeof err->msg);
     return last.code;
 fail:
     h->stats.failures++;
     if (err)
-        lm_http_redact(err->msg, sizeof err->msg, h->secret);
+        redact_all(h, err->msg, sizeof err->msg);
     return st;
 }
 

@@ -13,9 +13,23 @@
  * gave it; this is what lets the E-utilities client guarantee that callers
  * never see half a batch.
  *
- * Secrets: a client may be given one secret (the NCBI API key).  Every
- * message it produces is passed through lm_http_redact(), so neither the
- * key nor an `api_key=` URL parameter ever reaches an lm_error.
+ * Secrets: a client may be given the NCBI API key and the contact email.
+ * Every message it produces is passed through lm_http_redact(), so neither
+ * they nor an `api_key=` / `email=` URL parameter ever reaches an lm_error.
+ *
+ * Redirect policy: a redirect is followed only by a GET, only to the same
+ * host and port with the same scheme (or from http to https on the
+ * default ports, an upgrade), at most 5 times.  A POST is never
+ * redirected: its body holds the API key, the email and the PMIDs, and
+ * re-sending it is the caller's decision, not the server's.  A refused
+ * redirect fails the request at once (LM_ERR_NET, not retried) naming
+ * where it pointed.
+ *
+ * Bounds: every attempt has a timeout, every request a deadline that
+ * covers all its attempts and the waits between them, and a body larger
+ * than max_body_bytes fails the request at once (LM_ERR_FORMAT, not
+ * retried) — counted after decompression, so a compressed bomb is cut
+ * off too.
  *
  * file:// and ftp:// URLs work too (used by `litmine sync`); for them the
  * status is 0 / the FTP reply code and only transport errors are retried.
@@ -41,7 +55,10 @@ typedef struct lm_http_config {
     long backoff_base_ms;     /* delay before the 2nd attempt, doubled after; 0: 1000 */
     long backoff_max_ms;      /* cap on that delay; 0: 60000 */
     long retry_after_max_s;   /* cap on an honoured Retry-After; 0: 300 */
+    long deadline_s;          /* whole request: all attempts and waits; 0: none */
+    int64_t max_body_bytes;   /* larger response bodies fail the request; 0: none */
     const char *secret;       /* masked as "***" in messages; copied; may be NULL */
+    const char *contact;      /* masked too (the email sent to NCBI); copied; may be NULL */
     lm_ratelimit *limiter;    /* one token per attempt; borrowed; may be NULL */
     lm_stop_fn stop;          /* polled during waits and transfers; may be NULL */
 } lm_http_config;
@@ -92,12 +109,18 @@ lm_status lm_http_get_buf(lm_http *h, const char *url, size_t max_bytes, lm_buf 
 long lm_http_last_status(const lm_http *h);
 const lm_http_stats *lm_http_get_stats(const lm_http *h);
 
+/* The redirect policy above: NULL when a request to `from` may follow a
+ * redirect to `to`, else the reason it may not ("it leads to another
+ * host").  is_post: the request has a body. */
+const char *lm_http_redirect_refusal(const char *from, const char *to, int is_post);
+
 /* Appends s percent-encoded for a query string (RFC 3986 unreserved kept). */
 lm_status lm_http_escape(lm_buf *out, const char *s);
 
-/* In place: every "api_key=VALUE" becomes "api_key=***" and every
- * occurrence of secret (when non-empty) becomes "***".  msg is a
- * NUL-terminated string in a buffer of cap bytes. */
+/* In place: every "api_key=VALUE" becomes "api_key=***", every
+ * "email=VALUE" "email=***", and every occurrence of secret (when
+ * non-empty) "***".  msg is a NUL-terminated string in a buffer of cap
+ * bytes. */
 void lm_http_redact(char *msg, size_t cap, const char *secret);
 
 #endif

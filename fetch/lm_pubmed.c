@@ -21,8 +21,12 @@
  * document) halts libxml2 and is returned by every later call.
  *
  * Security: no DTD is loaded, no network access, and only the predefined
- * entities and character references exist (we install no entity handlers),
- * so XML_PARSE_NOENT merely decodes "&amp;" in attribute values.
+ * entities and character references exist (we install no getEntity
+ * handler, so XML_PARSE_NOENT merely decodes "&amp;" in attribute values).
+ * A document that declares entities — NLM's never do; a "billion laughs"
+ * response does — is refused at the first declaration (LM_ERR_FORMAT, not
+ * worth a retry), and the placeholder document libxml2 builds to hold such
+ * declarations in SAX mode is freed with the parser.
  *
  * Bounded memory: captured text stops growing at LM_PUBMED_FIELD_MAX and
  * what an article keeps is counted against LM_PUBMED_ARTICLE_MAX; an
@@ -1250,6 +1254,16 @@ static void sax_error(void *ctx, xmlErrorPtr e)
          n > INT_MAX ? INT_MAX : (int)n, msg);
 }
 
+static void sax_entity_decl(void *ctx, const xmlChar *name, int type,
+                            const xmlChar *public_id, const xmlChar *system_id,
+                            xmlChar *content)
+{
+    (void)name, (void)type, (void)public_id, (void)system_id, (void)content;
+    lm_pubmed_parser *p = ctx;
+    fail(p, LM_ERR_FORMAT, "%s:%d: the document declares XML entities; refused", p->source,
+         xmlSAX2GetLineNumber(p->ctxt));
+}
+
 /* ---- pushing bytes --------------------------------------------------------- */
 
 static lm_status ctxt_create(lm_pubmed_parser *p)
@@ -1264,6 +1278,7 @@ static lm_status ctxt_create(lm_pubmed_parser *p)
     sax.ignorableWhitespace = sax_chars;
     sax.cdataBlock = sax_chars;
     sax.serror = sax_error;
+    sax.entityDecl = sax_entity_decl;
     p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
     if (!p->ctxt)
         return fail_nomem(p);
@@ -1297,7 +1312,8 @@ static lm_status push(lm_pubmed_parser *p, const char *data, size_t len, int ter
             return fail(p, LM_ERR_PARSE, "%s:%d: %s", p->source, e->line,
                         e->message ? e->message : "malformed XML");
         }
-        data += n;
+        if (n > 0)   /* finish() pushes (NULL, 0): NULL + 0 is undefined */
+            data += n;
         len -= (size_t)n;
     } while (len > 0);
     return LM_OK;
@@ -1435,8 +1451,13 @@ void lm_pubmed_parser_free(lm_pubmed_parser *p)
 {
     if (!p)
         return;
-    if (p->ctxt)
+    if (p->ctxt) {
+        /* Not freed by xmlFreeParserCtxt: the document libxml2 creates in
+         * SAX mode to hold a DOCTYPE's entity declarations. */
+        if (p->ctxt->myDoc)
+            xmlFreeDoc(p->ctxt->myDoc);
         xmlFreeParserCtxt(p->ctxt);
+    }
     article_reset(p);
     lm_buf_free(&p->text);
     lm_buf_free(&p->label);

@@ -794,8 +794,11 @@ void ner_emissions(const lm_ner_model *m, const ner_tagger *t, const lm_ner_scra
     const uint32_t xmask = (uint32_t)((1u << t->xbits) - 1);
     for (size_t i = a; i < b; i++) {
         float *o = out + (i - a) * (size_t)K;
-        const uint32_t *bf = s->bf + s->boff[i], *xf = s->xf + s->xoff[i];
         size_t nb = s->boff[i + 1] - s->boff[i], nx = s->xoff[i + 1] - s->xoff[i];
+        /* A tagger without features of a kind leaves that array NULL, and
+         * an offset applied to NULL is undefined even when it is 0. */
+        const uint32_t *bf = nb ? s->bf + s->boff[i] : NULL;
+        const uint32_t *xf = nx ? s->xf + s->xoff[i] : NULL;
         if (t->wf) {
             const float *xw = t->wf + ((size_t)1 << t->bits) * (size_t)K;
             for (int k = 0; k < K; k++)

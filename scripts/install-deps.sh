@@ -4,8 +4,12 @@
 # `make demo`; safe to run by hand.  Uses sudo when not root.
 set -eu
 
+# clang and its runtime libraries (on Debian 12, clang-14 and
+# libclang-rt-14-dev): the second compiler of `make check` and libFuzzer;
+# strace and systemd (systemd-analyze): the unit's sandbox check.
 PACKAGES="gcc make pkg-config libc6-dev libcurl4-openssl-dev libxml2-dev \
-libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev libxxhash-dev python3"
+libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev libxxhash-dev python3 \
+clang libclang-rt-dev strace systemd"
 
 missing=""
 for p in $PACKAGES; do

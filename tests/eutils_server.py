@@ -27,6 +27,19 @@ Endpoints
          "emptyset_next": 1, "target": "efetch"}
         Faults apply in that order, each to one request whose path matches
         the regular expression "target" (default: any logged request).
+        Hostile answers (tests/test-hostile-net.sh), options beside them:
+        "laughs_next"    a "billion laughs" document (fixtures/eutils/
+                         e*_laughs.xml): under 1 KB, its entity a9 expands to
+                         10^9 x "lollollollol", 12 GB
+        "redirect_next"  "redirect_code" (default 307) with Location:
+                         "redirect_to" + the request's path and query
+        "huge_next"      a PubmedArticleSet padded to "huge_mb" MB (default
+                         256), streamed; "huge_length": send Content-Length;
+                         "huge_gzip": gzip-encoded (a small compressed body)
+        "badpmid_next"   an EFetch answer whose first article's PMID is not a
+                         number ("<n>x"): a bad article among good ones
+        "stall_next"     headers, then a byte every "stall_ms" ms (default
+                         1000) for "stall_s" seconds (default 60)
   POST /reset                 forgets the log and queued faults
   GET  /log                   one JSON object per line for every request seen
         (control endpoints excluded): t (monotonic seconds), method, path,
@@ -46,6 +59,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -238,6 +252,7 @@ class Handler(BaseHTTPRequestHandler):
                     lines = "".join(json.dumps(e, sort_keys=True) + "\n" for e in st.log)
                 return self.send_body(200, lines.encode(), "application/x-ndjson")
             entry = {"t": time.monotonic(), "method": self.command, "path": path,
+                     "host": self.headers.get("Host"),
                      "params": params, "range": self.headers.get("Range"),
                      "ua": self.headers.get("User-Agent"), "fault": None}
             with st.lock:
@@ -262,8 +277,9 @@ class Handler(BaseHTTPRequestHandler):
                     new.append({"kind": str(code), "code": int(code), "retry_after": ra})
             elif key.endswith("_next"):
                 kind = key[:-5]
+                opts = {k: v for k, v in spec.items() if not k.endswith("_next")}
                 for _ in range(int(value)):
-                    new.append({"kind": kind, "slow_ms": spec.get("slow_ms", 3000)})
+                    new.append(dict(opts, kind=kind, slow_ms=spec.get("slow_ms", 3000)))
         for f in new:
             f["target"] = target
         with st.lock:
@@ -309,7 +325,55 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "html":
             self.send_body(200, read_fixture("error_page.html"), "text/html; charset=utf-8")
             return True
+        if kind == "laughs":
+            name = "efetch_laughs.xml" if "efetch" in path else "esearch_laughs.xml"
+            self.send_body(200, read_fixture(name))
+            return True
+        if kind == "redirect":
+            self.send_body(int(fault.get("redirect_code", 307)), b"moved\n", "text/plain",
+                           {"Location": fault["redirect_to"] + self.path})
+            return True
+        if kind == "huge":
+            self.huge(fault)
+            return True
+        if kind == "stall":
+            self.stall(fault)
+            return True
         return False   # truncate / cutxml / emptyset shape the normal answer
+
+    def huge(self, fault):
+        total = int(fault.get("huge_mb", 256)) << 20
+        head = b'<?xml version="1.0" ?>\n<PubmedArticleSet>\n<!-- '
+        pad = b"x" * (1 << 16)
+        gz = fault.get("huge_gzip")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=UTF-8")
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+        elif fault.get("huge_length"):
+            self.send_header("Content-Length", str(total))
+        self.end_headers()
+        self.close_connection = True
+        comp = zlib.compressobj(9, zlib.DEFLATED, 31) if gz else None
+        sent = 0
+        while sent < total:
+            chunk = head if sent == 0 else pad
+            sent += len(chunk)
+            self.wfile.write(comp.compress(chunk) if comp else chunk)
+        if comp:
+            self.wfile.write(comp.flush())
+
+    def stall(self, fault):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=UTF-8")
+        self.end_headers()
+        self.close_connection = True
+        end = time.monotonic() + float(fault.get("stall_s", 60))
+        self.wfile.write(b'<?xml version="1.0" ?>\n')
+        while time.monotonic() < end:
+            time.sleep(float(fault.get("stall_ms", 1000)) / 1000.0)
+            self.wfile.write(b" ")
+            self.wfile.flush()
 
     def deliver(self, body, ctype, fault, headers=None, code=200):
         kind = fault["kind"] if fault else None
@@ -416,7 +480,11 @@ class Handler(BaseHTTPRequestHandler):
                 "eFetchResult",
                 "Cannot retrieve history data: retstart cannot be larger than 9999")
         page = pmids[retstart: min(retstart + retmax, WINDOW)]
-        return article_set([st.corpus.record(i) for i in page])
+        body = article_set([st.corpus.record(i) for i in page])
+        if fault and fault["kind"] == "badpmid":
+            body = re.sub(rb'<PMID Version="1">([0-9]+)</PMID>', rb'<PMID Version="1">\1x</PMID>',
+                          body, count=1)
+        return body
 
     def ranged(self, data, ctype, fault):
         rng = self.headers.get("Range")

@@ -69,3 +69,48 @@ ok() {
         T_FAILED=$((T_FAILED + 1)); echo "FAIL $name" >&2
     fi
 }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds
+# (status 0) or SECONDS have passed (status 1).
+wait_until() {
+    limit=$(($1 * 10)); shift
+    n=0
+    while [ $n -lt $limit ]; do
+        "$@" && return 0
+        sleep 0.1; n=$((n + 1))
+    done
+    return 1
+}
+
+# ---- the E-utilities stand-in and bulk-file mirrors ------------------------
+
+# eutils_server_start [SECONDS]: starts tests/eutils_server.py on 127.0.0.1
+# (a random port; it exits after SECONDS, default 300, or with this shell)
+# and sets SERVER (its pid) and BASE (http://127.0.0.1:PORT).
+eutils_server_start() {
+    python3 "$ROOT/tests/eutils_server.py" --timeout "${1:-300}" \
+        >"$SCRATCH/server.out" 2>"$SCRATCH/server.err" &
+    SERVER=$!
+    trap 'kill $SERVER 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+    i=0
+    while [ ! -s "$SCRATCH/server.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    BASE=http://127.0.0.1:$(head -n 1 "$SCRATCH/server.out")
+}
+
+# control ENDPOINT JSON: POSTs to the stand-in's /control or /reset.
+control() { python3 -c '
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
+    headers={"Content-Type": "application/json"}), timeout=10).read()' "$BASE/$1" "$2"; }
+
+# server_log: the stand-in's request log, one JSON object per line.
+server_log() { python3 -c '
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$BASE/log"; }
+
+# mirror_file XML DEST.xml.gz: puts XML, gzipped, into a bulk-file mirror
+# with its NLM-style .md5 beside it.
+mirror_file() {
+    gzip -c "$1" >"$2"
+    echo "MD5($(basename "$2"))= $(md5sum "$2" | cut -d' ' -f1)" >"$2.md5"
+}

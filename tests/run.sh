@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs every test program given as arguments, then every tests/test-*.sh
-# script, and adds up the "# NAME: N passed, N failed, N skipped" line each
-# prints.  A program that crashes or exits non-zero without such a line
-# counts as one failure.  The last line is the total, in the form CI reads:
+# script once per litmine binary in $LITMINE_BINS (default $LITMINE_BIN),
+# then every fuzzer in $FUZZ_BINS for $FUZZ_SECONDS, and adds up the
+# "# NAME: N passed, N failed, N skipped" line each prints.  A program that
+# crashes or exits non-zero without such a line counts as one failure.  The
+# last line is the total, in the form CI reads:
 #     N passed, N failed, N skipped
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -40,14 +42,27 @@ run_one() {
     fi
 }
 
+# The build a program or binary comes from, for the report.
+flavour() {
+    case $1 in
+        */tsan/*) echo " (tsan)" ;;
+        */clang/*|*-clang) echo " (clang)" ;;
+    esac
+}
+
 for bin in "$@"; do
-    name=$(basename "$bin")
-    case $bin in */tsan/*) name="$name (tsan)" ;; esac
-    run_one "$name" "$bin"
+    run_one "$(basename "$bin")$(flavour "$bin")" "$bin"
 done
-for script in tests/test-*.sh; do
-    [ -e "$script" ] || continue
-    run_one "$(basename "$script")" sh "$script"
+for lm in ${LITMINE_BINS:-${LITMINE_BIN:-./litmine}}; do
+    LITMINE_BIN=$lm
+    export LITMINE_BIN
+    for script in tests/test-*.sh; do
+        [ -e "$script" ] || continue
+        run_one "$(basename "$script")$(flavour "$lm")" sh "$script"
+    done
+done
+for fz in ${FUZZ_BINS:-}; do
+    run_one "$(basename "$fz") (${FUZZ_SECONDS:-20} s)" sh tests/fuzz/run-one.sh "$fz" "${FUZZ_SECONDS:-20}"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -121,7 +121,7 @@ static void server_reset(void)
 
 typedef struct log_entry {
     double t;
-    char *method, *path, *fault, *range, *ua;
+    char *method, *path, *fault, *range, *ua, *host;
     char *params;   /* the JSON object text */
 } log_entry;
 
@@ -184,6 +184,7 @@ static void log_free(req_log *l)
         free(l->e[i].fault);
         free(l->e[i].range);
         free(l->e[i].ua);
+        free(l->e[i].host);
         free(l->e[i].params);
     }
     free(l->e);
@@ -245,6 +246,7 @@ static req_log log_fetch(void)
         e->fault = json_get(p, "fault");
         e->range = json_get(p, "range");
         e->ua = json_get(p, "ua");
+        e->host = json_get(p, "host");
         p = nl ? nl + 1 : NULL;
     }
     lm_buf_free(&raw);
@@ -534,6 +536,11 @@ static void test_redact(void)
     char small[8] = "api_key";   /* no '=': untouched */
     lm_http_redact(small, sizeof small, "");
     LM_CHECK_STR(small, "api_key");
+    /* The contact email is masked like the key, and the message after the
+     * URL survives. */
+    char msg3[256] = "GET http://h/e.fcgi?tool=t&email=dev%40example.org: HTTP 400 for dev@example.org";
+    lm_http_redact(msg3, sizeof msg3, "dev@example.org");
+    LM_CHECK_STR(msg3, "GET http://h/e.fcgi?tool=t&email=***: HTTP 400 for ***");
 
     lm_buf b;
     lm_buf_init(&b);
@@ -1307,6 +1314,239 @@ static void test_interrupt(void)
     lm_eutils_free(c);
 }
 
+/* ---- hostile servers ------------------------------------------------------ */
+
+static void test_redirect_policy(void)
+{
+    const char *e = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/esearch.fcgi?term=x";
+    LM_CHECK(lm_http_redirect_refusal(e, "https://eutils.ncbi.nlm.nih.gov/other?x", 0) == NULL);
+    LM_CHECK(lm_http_redirect_refusal(e, "https://EUTILS.ncbi.nlm.nih.gov:443/x", 0) == NULL);
+    LM_CHECK(lm_http_redirect_refusal("http://eutils.ncbi.nlm.nih.gov/x",
+                                      "https://eutils.ncbi.nlm.nih.gov/x", 0) == NULL);
+    LM_CHECK(lm_http_redirect_refusal("ftp://ftp.ncbi.nlm.nih.gov/pubmed/a",
+                                      "ftp://ftp.ncbi.nlm.nih.gov/pubmed/b", 0) == NULL);
+    const char *why;
+    LM_CHECK((why = lm_http_redirect_refusal(e, "https://evil.example/x", 0)) &&
+             strstr(why, "another host"));
+    LM_CHECK((why = lm_http_redirect_refusal(e, "http://eutils.ncbi.nlm.nih.gov/x", 0)) &&
+             strstr(why, "plain http"));
+    LM_CHECK((why = lm_http_redirect_refusal(e, "https://eutils.ncbi.nlm.nih.gov:8443/", 0)) &&
+             strstr(why, "another port"));
+    LM_CHECK((why = lm_http_redirect_refusal("http://h:8080/x", "https://h:8443/x", 0)) &&
+             strstr(why, "another port"));
+    LM_CHECK((why = lm_http_redirect_refusal(e, "ftp://eutils.ncbi.nlm.nih.gov/x", 0)) &&
+             strstr(why, "protocol"));
+    LM_CHECK((why = lm_http_redirect_refusal(e, "file:///etc/passwd", 0)) != NULL);
+    LM_CHECK((why = lm_http_redirect_refusal(e, e, 1)) && strstr(why, "never re-sent"));
+    LM_CHECK(lm_http_redirect_refusal(e, "not a url", 0) != NULL);
+}
+
+/* One request through a client with the given bounds; the error in err. */
+static lm_status hostile_get(const char *control, const char *path, const char *form,
+                             const lm_http_config *cfg, lm_buf *body, lm_error *err)
+{
+    server_reset();
+    if (control)
+        ctl_post("/control", control);
+    lm_http *h = NULL;
+    if (lm_http_init(&h, cfg, err) != LM_OK)
+        return err->code;
+    char url[256];
+    server_url(url, sizeof url, path);
+    lm_status st;
+    if (form) {
+        lm_http_sink sink = {0};
+        st = lm_http_post(h, url, form, &sink, err);
+    } else {
+        st = lm_http_get_buf(h, url, (size_t)1 << 30, body, err);
+    }
+    lm_http_free(h);
+    return st;
+}
+
+static void test_redirects(void)
+{
+    NEED_SERVER();
+    lm_http_config cfg = {.max_tries = 3, .backoff_base_ms = 10, .timeout_s = 20,
+                          .secret = KEY, .contact = "dev@example.org"};
+    lm_buf body;
+    lm_buf_init(&body);
+    lm_error err;
+    char spec[256], other[64];
+    const char *q = "/entrez/eutils/esearch.fcgi?db=pubmed&term=asthma&retmax=0&api_key=" KEY
+                    "&email=dev%40example.org";
+
+    /* Same host: followed (a redirect is one more request, not a retry). */
+    snprintf(spec, sizeof spec, "{\"redirect_next\": 1, \"redirect_code\": 302, "
+             "\"redirect_to\": \"http://127.0.0.1:%d\"}", server_port);
+    LM_CHECK_INT(hostile_get(spec, q, NULL, &cfg, &body, &err), LM_OK);
+    LM_CHECK(strstr(lm_buf_cstr(&body), "<Count>1234</Count>") != NULL);
+    req_log l = log_fetch();
+    LM_CHECK_INT(l.n, 2);
+    log_free(&l);
+
+    /* Another host name for the same machine: refused, never contacted,
+     * neither key nor email in the message. */
+    snprintf(other, sizeof other, "http://localhost:%d", server_port);
+    int codes[] = {301, 302, 307, 308};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        snprintf(spec, sizeof spec, "{\"redirect_next\": 1, \"redirect_code\": %d, "
+                 "\"redirect_to\": \"%s\"}", codes[i], other);
+        LM_CHECK_INT(hostile_get(spec, q, NULL, &cfg, &body, &err), LM_ERR_NET);
+        LM_CHECK(strstr(err.msg, "not followed: it leads to another host") != NULL);
+        LM_CHECK(strstr(err.msg, "localhost") != NULL);
+        LM_CHECK(strstr(err.msg, KEY) == NULL && strstr(err.msg, "example.org") == NULL);
+        l = log_fetch();
+        LM_CHECK_INT(l.n, 1);   /* not retried, and localhost never asked */
+        for (size_t k = 0; k < l.n; k++)
+            LM_CHECK(l.e[k].host && strncmp(l.e[k].host, "127.0.0.1:", 10) == 0);
+        log_free(&l);
+    }
+
+    /* A POST (key, email, PMIDs in the body) is not re-sent anywhere, not
+     * even to the same host. */
+    snprintf(spec, sizeof spec, "{\"redirect_next\": 1, \"redirect_code\": 307, "
+             "\"redirect_to\": \"http://127.0.0.1:%d\"}", server_port);
+    LM_CHECK_INT(hostile_get(spec, "/entrez/eutils/efetch.fcgi", "db=pubmed&id=1&api_key=" KEY,
+                             &cfg, &body, &err), LM_ERR_NET);
+    LM_CHECK(strstr(err.msg, "a request body is never re-sent") != NULL);
+    l = log_fetch();
+    LM_CHECK_INT(l.n, 1);
+    log_free(&l);
+
+    /* Another port, and https elsewhere: refused. */
+    snprintf(spec, sizeof spec, "{\"redirect_next\": 1, \"redirect_code\": 302, "
+             "\"redirect_to\": \"https://127.0.0.1:%d\"}", server_port + 1);
+    LM_CHECK_INT(hostile_get(spec, q, NULL, &cfg, &body, &err), LM_ERR_NET);
+    LM_CHECK(strstr(err.msg, "not followed") != NULL);
+
+    /* A redirect loop on the same host ends. */
+    snprintf(spec, sizeof spec, "{\"redirect_next\": 10, \"redirect_code\": 302, "
+             "\"redirect_to\": \"http://127.0.0.1:%d\"}", server_port);
+    LM_CHECK_INT(hostile_get(spec, q, NULL, &cfg, &body, &err), LM_ERR_NET);
+    LM_CHECK(strstr(err.msg, "too many redirects") != NULL);
+    lm_buf_free(&body);
+}
+
+static void test_billion_laughs(void)
+{
+    /* The parser alone: refused before anything is expanded. */
+    lm_buf b;
+    lm_buf_init(&b);
+    LM_CHECK_INT(read_file("tests/fixtures/eutils/esearch_laughs.xml", &b), LM_OK);
+    lm_eutils_search_result r;
+    lm_eutils_search_result_init(&r);
+    lm_error err;
+    LM_CHECK_INT(lm_eutils_parse_search(lm_buf_cstr(&b), b.len, &r, &err), LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "declares XML entities") != NULL);
+    LM_CHECK(r.query_translation == NULL);
+    lm_buf_free(&b);
+
+    /* Through the client: one request each, no retry, nothing delivered. */
+    NEED_SERVER();
+    collector col = {0};
+    lm_eutils_stats stats;
+    LM_CHECK_INT(fetch_with_faults("{\"laughs_next\": 1, \"target\": \"esearch\"}", 0, 0,
+                                   &col, &stats, &err), LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "declares XML entities") != NULL);
+    LM_CHECK_INT(stats.requests, 1);
+    LM_CHECK_INT(fetch_with_faults("{\"laughs_next\": 1, \"target\": \"efetch\"}", 0, 0,
+                                   &col, &stats, &err), LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "declares XML entities") != NULL);
+    LM_CHECK_INT(stats.requests, 2);   /* the ESearch and the refused EFetch */
+    LM_CHECK_INT(col.n, 0);
+    collector_free(&col);
+}
+
+static void test_response_cap(void)
+{
+    NEED_SERVER();
+    lm_http_config cfg = {.max_tries = 3, .backoff_base_ms = 10, .timeout_s = 20,
+                          .max_body_bytes = 1 << 20};
+    lm_buf body;
+    lm_buf_init(&body);
+    lm_error err;
+    const char *specs[] = {
+        "{\"huge_next\": 1, \"huge_mb\": 64}",                          /* no length */
+        "{\"huge_next\": 1, \"huge_mb\": 64, \"huge_length\": true}",   /* announced */
+        "{\"huge_next\": 1, \"huge_mb\": 256, \"huge_gzip\": true}",    /* compressed */
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        LM_CHECK_INT(hostile_get(specs[i], "/entrez/eutils/efetch.fcgi?id=1", NULL, &cfg, &body,
+                                 &err), LM_ERR_FORMAT);
+        LM_CHECK(strstr(err.msg, "larger than the 1 MB limit") != NULL);
+        LM_CHECK(body.len <= (size_t)1 << 20);
+        req_log l = log_fetch();
+        LM_CHECK_INT(l.n, 1);   /* not worth a retry */
+        log_free(&l);
+    }
+    /* Under the cap, a body passes. */
+    LM_CHECK_INT(hostile_get(NULL, "/entrez/eutils/efetch.fcgi?id=1", NULL, &cfg, &body, &err),
+                 LM_OK);
+    LM_CHECK(strstr(lm_buf_cstr(&body), "<PMID Version=\"1\">1</PMID>") != NULL);
+    lm_buf_free(&body);
+
+    /* The E-utilities client takes its cap from [eutils] max_response_mb. */
+    lm_eutils_config ec = {.base_url = base_url, .max_response_mb = 1, .max_tries = 3,
+                           .backoff_base_ms = 10};
+    lm_eutils *c = NULL;
+    LM_CHECK_INT(lm_eutils_init(&c, &ec, &err), LM_OK);
+    server_reset();
+    ctl_post("/control", "{\"huge_next\": 1, \"huge_mb\": 64, \"target\": \"efetch\"}");
+    collector col = {0};
+    lm_pubmed_handler h = handler_for(&col);
+    int64_t ids[] = {1, 2};
+    LM_CHECK_INT(lm_eutils_fetch_ids(c, ids, 2, NULL, &h, NULL, &err), LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "larger than the 1 MB limit") != NULL);
+    LM_CHECK_INT(col.n, 0);
+    collector_free(&col);
+    lm_eutils_free(c);
+}
+
+static void test_deadline(void)
+{
+    NEED_SERVER();
+    /* Ten tries of a 1 s timeout against a server that stalls every
+     * answer: the 3 s deadline ends it after about three. */
+    lm_http_config cfg = {.max_tries = 10, .backoff_base_ms = 10, .backoff_max_ms = 20,
+                          .timeout_s = 1, .deadline_s = 3};
+    lm_buf body;
+    lm_buf_init(&body);
+    lm_error err;
+    LM_CHECK_INT(hostile_get("{\"slow_next\": 10, \"slow_ms\": 1500}",
+                             "/entrez/eutils/efetch.fcgi?id=1", NULL, &cfg, &body, &err),
+                 LM_ERR_NET);
+    LM_CHECK(strstr(err.msg, "3 s deadline") != NULL);
+    req_log l = log_fetch();
+    LM_CHECK(l.n >= 2 && l.n <= 4);
+    log_free(&l);
+    /* A transfer that trickles a byte a second is cut by the deadline too,
+     * even though it never stalls long enough for the low-speed limit. */
+    cfg.timeout_s = 0;
+    cfg.max_tries = 2;
+    cfg.deadline_s = 2;
+    LM_CHECK_INT(hostile_get("{\"stall_next\": 2, \"stall_ms\": 300, \"stall_s\": 30}",
+                             "/entrez/eutils/efetch.fcgi?id=1", NULL, &cfg, &body, &err),
+                 LM_ERR_NET);
+    LM_CHECK(strstr(err.msg, "deadline") != NULL);
+    l = log_fetch();
+    LM_CHECK_INT(l.n, 1);
+    log_free(&l);
+    lm_buf_free(&body);
+
+    lm_config *conf;
+    lm_config_init(&conf, NULL);
+    lm_config_load_string(conf, "t.conf", "[eutils]\ndeadline_s = 0\n", NULL);
+    lm_eutils_config ec;
+    LM_CHECK_INT(lm_eutils_config_from(&ec, conf, &err), LM_ERR_USAGE);
+    lm_config_load_string(conf, "t.conf", "[eutils]\ndeadline_s = 900\nmax_response_mb = 64\n",
+                          NULL);
+    LM_CHECK_INT(lm_eutils_config_from(&ec, conf, &err), LM_OK);
+    LM_CHECK_INT(ec.deadline_s, 900);
+    LM_CHECK_INT(ec.max_response_mb, 64);
+    lm_config_free(conf);
+}
+
 /* ---- downloads ---------------------------------------------------------- */
 
 static lm_http *dl_client(void)
@@ -1566,6 +1806,11 @@ int main(void)
     LM_RUN(test_rate_without_key);
     LM_RUN(test_rate_with_key);
     LM_RUN(test_interrupt);
+    LM_RUN(test_redirect_policy);
+    LM_RUN(test_redirects);
+    LM_RUN(test_billion_laughs);
+    LM_RUN(test_response_cap);
+    LM_RUN(test_deadline);
     LM_RUN(test_download_http);
     LM_RUN(test_download_file_url);
     LM_RUN(test_download_real_sample);

@@ -137,6 +137,16 @@ import resource, subprocess, sys
 subprocess.run([sys.argv[1], "--db", sys.argv[2], "export", "mentions", "--out", "/dev/null"], check=True)
 print(int(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
 PY
+# --out naming a pipe or device writes to it: renaming a .partial file over
+# it would replace it (as root, /dev/null itself).
+mkfifo "$SCRATCH/pipe"
+cat "$SCRATCH/pipe" >"$SCRATCH/piped.csv" &
+reader=$!
+lm --db "$DB" export mentions --out "$SCRATCH/pipe"
+[ "$LM_RC" -eq 0 ] || : >"$SCRATCH/pipe"   # a failed export never opened it
+wait $reader
+check "--out to a FIFO writes through it and leaves it a FIFO" \
+    sh -c '[ -p "$1/pipe" ] && [ ! -e "$1/pipe.partial" ] && [ "$(wc -l <"$1/piped.csv")" -gt 200000 ]' _ "$SCRATCH"
 check "a 200,000-row export runs in bounded memory ($(cat "$SCRATCH/rss") MB peak)" \
     sh -c '[ "$(cat "$1")" -lt 300 ]' _ "$SCRATCH/rss"
 finish

@@ -8,20 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
 
-python3 "$ROOT/tests/eutils_server.py" --timeout 300 >"$SCRATCH/server.out" 2>"$SCRATCH/server.err" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$SCRATCH"' EXIT
-i=0
-while [ ! -s "$SCRATCH/server.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(head -n 1 "$SCRATCH/server.out")
-BASE=http://127.0.0.1:$PORT
-control() { python3 -c '
-import sys, urllib.request
-urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
-    headers={"Content-Type": "application/json"}), timeout=10).read()' "$BASE/$1" "$2"; }
-server_log() { python3 -c '
-import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$BASE/log"; }
+eutils_server_start 300
 
 cat >"$SCRATCH/f.conf" <<CONF
 [store]
@@ -188,11 +175,8 @@ assert files == ["/pubmed/updatefiles/pubmed99n0003.xml.gz"], files
 ' "$SCRATCH/log4"
 
 mkdir -p "$SCRATCH/mirror/baseline" "$SCRATCH/mirror/updatefiles"
-gzip -c "$FIXTURES/cli/articles.xml" >"$SCRATCH/mirror/baseline/pubmed26n0001.xml.gz"
-gzip -c "$FIXTURES/cli/update.xml" >"$SCRATCH/mirror/updatefiles/pubmed26n0002.xml.gz"
-for f in "$SCRATCH"/mirror/*/*.gz; do
-    echo "MD5($(basename "$f"))= $(md5sum "$f" | cut -d' ' -f1)" >"$f.md5"
-done
+mirror_file "$FIXTURES/cli/articles.xml" "$SCRATCH/mirror/baseline/pubmed26n0001.xml.gz"
+mirror_file "$FIXTURES/cli/update.xml" "$SCRATCH/mirror/updatefiles/pubmed26n0002.xml.gz"
 printf '[sync]\nbase_url = file://%s/mirror\n[pipeline]\nstages = sentences\n' "$SCRATCH" >"$SCRATCH/m.conf"
 lm --config "$SCRATCH/m.conf" --db "$SCRATCH/mirror.db" sync --spool "$SCRATCH/spool2" --keep
 check "file:// mirror syncs" rc_is 0

@@ -697,8 +697,8 @@ static void test_html_page(void)
         "\xef\xbb\xbf  \r\n<!doctype HTML><html><body><p>Service unavailable<br></body>",
         "<HTML>\n<BODY>unclosed <p> tags everywhere",
         /* Well-formed XHTML behind an XML declaration: caught at the root. */
-        "<?xml version=\"1.0\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
-        "<body/></html>",
+        ("<?xml version=\"1.0\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
+         "<body/></html>"),
     };
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
         lm_error_clear(&err);
