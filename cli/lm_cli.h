@@ -84,6 +84,14 @@ int lm_cli_pipeline_open(const lm_cli *cli, const lm_cli_pipeline *p,
 /* Prints per-article warnings from the pipeline (ctx is the lm_cli). */
 void lm_cli_print_warning(void *ctx, const char *msg);
 
+/* The lexicon the ner stage uses ([models] lexicon, else [models] dir /
+ * lexicon.bin), for concepts' display names; NULL when there is none (a
+ * damaged one is reported as a warning).  Free with lm_lexicon_free. */
+struct lm_lexicon *lm_cli_load_names(const lm_cli *cli);
+/* The display name of concept id in lex, else fallback. */
+const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
+                                const char *fallback);
+
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
 #endif

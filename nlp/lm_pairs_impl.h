@@ -22,9 +22,6 @@
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
 #define PAIRS_FEATURE_VERSION 5
 
-/* A fallback pair must score at least this fraction of its document's best. */
-#define PAIRS_FALLBACK_RATIO 0.9f
-
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage
  * features plus features of the first-stage scores of the whole document
@@ -41,8 +38,8 @@ struct lm_pairs_model {
     uint32_t mask;
     int has[PAIRS_HEADS];
     float bias[PAIRS_HEADS];
-    float threshold[PAIRS_HEADS];
-    float floor[PAIRS_HEADS];          /* fallback cut-off, see lm_pairs.h */
+    float threshold[PAIRS_HEADS];      /* on the calibrated probability */
+    float cal_a[PAIRS_HEADS], cal_b[PAIRS_HEADS];   /* p = sigmoid(a * logit + b) */
     float *w[PAIRS_HEADS];             /* dense 2^bits table per head, NULL if absent */
 };
 
@@ -79,7 +76,6 @@ typedef struct pairs_cand {
     uint32_t chem, dis;                /* concept indices */
     size_t feat_off, n_feat;           /* into scratch feats */
     int n_shared;                      /* sentences holding both */
-    int32_t fallback_sent;             /* evidence when no shared sentence */
 } pairs_cand;
 
 struct lm_pairs_scratch {
@@ -132,6 +128,8 @@ float pairs_sigmoid(double x);
  * PAIRS_STACK_MAX hashed indices to out and returns how many. */
 size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_t *dis, size_t n,
                             size_t i, uint32_t mask, uint32_t *out);
+/* A head's calibrated probability from its raw logit. */
+float pairs_calibrate(const lm_pairs_model *m, int head, double logit);
 lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err);
 lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err);
 
