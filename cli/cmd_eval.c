@@ -45,9 +45,9 @@ static const char usage[] =
     "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
     "                          [--unordered]\n"
-    "       litmine eval cid   --gold GOLD.PubTator [--via-ingest | --gold-entities |\n"
-    "                          --gold-spans] [--ner-model FILE] [--lexicon FILE]\n"
-    "                          [--pairs-model FILE] [--save-pred FILE]\n"
+    "       litmine eval cid   --gold GOLD.PubTator [--via-ingest [--keep-db FILE] |\n"
+    "                          --gold-entities | --gold-spans] [--ner-model FILE]\n"
+    "                          [--lexicon FILE] [--pairs-model FILE] [--save-pred FILE]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
     "                          [--types T,...] [--namespace NS]\n"
@@ -60,8 +60,9 @@ static const char usage[] =
     "         'all' for every type); --unordered for symmetric relations.  Without\n"
     "         --pred litmine predicts them: the ingest pipeline's stages on the gold\n"
     "         text (pairs labelled induces), or --via-ingest: the documents ingested\n"
-    "         as PubMed XML into a temporary database and its exported pairs (the\n"
-    "         same figure), or the classifier alone on the gold mentions\n"
+    "         as PubMed XML into a temporary database (--keep-db FILE: into FILE,\n"
+    "         kept) and its exported pairs (the same figure), or the classifier\n"
+    "         alone on the gold mentions\n"
     "         (--gold-entities), or on the gold spans normalised (--gold-spans: no\n"
     "         NER errors); --save-pred writes the predictions (mentions, relations)\n"
     "  bc2gm  gene mentions in BC2GM offsets, alternatives from ALTGENE count as hits\n"
@@ -87,6 +88,7 @@ typedef struct eval_args {
     int gold_entities;                   /* cid without --pred: gold mentions */
     int gold_spans;                      /* ... gold spans, lexicon ids */
     int via_ingest;                      /* ... ingest into a temporary database */
+    const char *keep_db;                 /* ... or into this one, kept */
     const char *pairs_model, *ner_model;
     const char *save_pred;               /* cid: predicted mentions + relations out */
 } eval_args;
@@ -510,8 +512,9 @@ static lm_status copy_text(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error
 
 /* --via-ingest: as a user meets it.  The gold documents are written as
  * PubMed XML into a temporary directory, ingested into a new database there
- * through the real pipeline (lm_ingest_file, worker threads and all), and
- * the pairs `litmine export pairs` would print are the predictions. */
+ * (or into --keep-db FILE, which stays for `litmine export`) through the
+ * real pipeline (lm_ingest_file, worker threads and all), and the pairs
+ * `litmine export pairs` would print are the predictions. */
 static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
                               lm_pt_corpus *out)
 {
@@ -520,9 +523,10 @@ static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt
         lm_cli_error(cli, "eval cid: temporary directory: %s", strerror(errno));
         return LM_EXIT_FAILURE;
     }
-    char xml[sizeof dir + 32], db[sizeof dir + 32];
+    char xml[sizeof dir + 32], tmp_db[sizeof dir + 32];
     snprintf(xml, sizeof xml, "%s/corpus.xml", dir);
-    snprintf(db, sizeof db, "%s/eval.db", dir);
+    snprintf(tmp_db, sizeof tmp_db, "%s/eval.db", dir);
+    const char *db = a->keep_db ? a->keep_db : tmp_db;
     lm_error err;
     pmid_index *index = NULL;
     lm_status st = init_pred(gold, out, &err);
@@ -546,6 +550,10 @@ static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt
     if (rc == LM_EXIT_OK && (rc = load_chain(cli, a, &chain)) == LM_EXIT_OK)
         have_chain = 1;
     lm_store *store = NULL;
+    if (rc == LM_EXIT_OK && a->keep_db && access(a->keep_db, F_OK) == 0) {
+        lm_cli_error(cli, "eval cid: --keep-db %s exists: give a new file", a->keep_db);
+        rc = LM_EXIT_USAGE;
+    }
     if (rc == LM_EXIT_OK && (st = lm_store_open(&store, db, NULL, &err)) != LM_OK) {
         lm_cli_error(cli, "eval cid: %s", err.msg);
         rc = lm_cli_exit_for(st);
@@ -602,17 +610,23 @@ static int predict_from_gold(const lm_cli *cli, const eval_args *a, const lm_pt_
     lm_pairs_model *pm = NULL;
     lm_lexicon *lex = NULL;
     int rc = LM_EXIT_OK;
-    if (!a->pairs_model)
+    const char *pairs = a->pairs_model ? a->pairs_model
+                                       : lm_config_get(cli->config, "models", "pairs");
+    if (!pairs)
         st = lm_pairs_default_path(cli->config, &path, &err);
     if (st == LM_OK)
-        st = lm_pairs_model_load(a->pairs_model ? a->pairs_model : lm_buf_cstr(&path), &pm, &err);
+        st = lm_pairs_model_load(pairs ? pairs : lm_buf_cstr(&path), &pm, &err);
     lm_buf_free(&path);
     if (st != LM_OK) {
         lm_cli_error(cli, "eval cid: %s (train one with `litmine train pairs`)", err.msg);
         rc = lm_cli_exit_for(st);
     }
-    if (rc == LM_EXIT_OK && a->gold_spans)
+    /* the lexicon normalises the gold spans, and gives the classifier the
+     * concepts' MeSH trees as the pipeline does */
+    if (rc == LM_EXIT_OK)
         rc = get_lexicon(cli, a, &lex);
+    if (rc == LM_EXIT_OK)
+        lm_pairs_model_use_lexicon(pm, lex);
     lm_pairs_scratch *ps = NULL;
     if (rc == LM_EXIT_OK && (st = lm_pairs_scratch_init(&ps, &err)) == LM_OK)
         st = init_pred(gold, out, &err);
@@ -814,9 +828,10 @@ static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex)
     } else {
         lm_buf path;
         lm_buf_init(&path);
-        st = a->lexicon ? LM_OK : lm_lexicon_default_path(cli->config, &path, &err);
+        const char *file = a->lexicon ? a->lexicon : lm_config_get(cli->config, "models", "lexicon");
+        st = file ? LM_OK : lm_lexicon_default_path(cli->config, &path, &err);
         if (st == LM_OK)
-            st = lm_lexicon_load(a->lexicon ? a->lexicon : lm_buf_cstr(&path), lex, &err);
+            st = lm_lexicon_load(file ? file : lm_buf_cstr(&path), lex, &err);
         lm_buf_free(&path);
     }
     if (st != LM_OK) {
@@ -955,6 +970,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {"gold-entities", no_argument, NULL, 'G'}, {"pairs-model", required_argument, NULL, 'P'},
         {"ner-model", required_argument, NULL, 'N'}, {"save-pred", required_argument, NULL, 'S'},
         {"gold-spans", no_argument, NULL, 'W'},   {"via-ingest", no_argument, NULL, 'V'},
+        {"keep-db", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
@@ -978,6 +994,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         case 'S': a.save_pred = optarg; break;
         case 'W': a.gold_spans = 1; break;
         case 'V': a.via_ingest = 1; break;
+        case 'K': a.keep_db = optarg; break;
         case 'T':
             if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
                 lm_cli_error(cli, "eval: too many --train corpora");
@@ -1006,6 +1023,10 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
     if (rc == LM_EXIT_OK && optind + 1 < argc) {
         lm_cli_error(cli, "eval: unexpected argument '%s'", argv[optind + 1]);
         fputs(usage, stderr);
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && a.keep_db && !a.via_ingest) {
+        lm_cli_error(cli, "eval: --keep-db is for --via-ingest");
         rc = LM_EXIT_USAGE;
     }
     if (rc == LM_EXIT_OK && (a.gold_spans + a.gold_entities + a.via_ingest > 1 ||

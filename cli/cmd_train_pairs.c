@@ -187,6 +187,32 @@ static lm_status fold_lexicon(const char *data, const lm_pt_corpus *cid_tr, int 
     return st;
 }
 
+/* The MeSH tree numbers of the pair classifier's features: a lexicon of
+ * the MeSH files under DATA/lexicons/mesh (empty without them).  The
+ * pipeline reads the same trees from its lexicon. */
+static lm_status mesh_trees(const char *data, lm_lexicon **out, lm_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/lexicons/mesh", data);
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    lm_lexicon_builder *b = NULL;
+    lm_status st = lm_lexicon_builder_init(&b, err);
+    if (st == LM_OK)
+        st = lm_lexicon_find_mesh(dir, &desc, &supp, err);
+    if (st == LM_OK && desc.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&desc), NULL, err);
+    if (st == LM_OK && supp.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&supp), NULL, err);
+    if (st == LM_OK)
+        st = lm_lexicon_builder_finish(b, out, err);
+    lm_lexicon_builder_free(b);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
+    return st;
+}
+
 /* cid_tr's documents, each fold normalised by a lexicon built without it. */
 static lm_status lexicon_ids(const char *data, const lm_pt_corpus *cid_tr,
                              const lm_pt_corpus *ncbi_tr, const lm_pt_corpus *bio_tr,
@@ -326,10 +352,20 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_error err;
     lm_buf path;
     lm_buf_init(&path);
+    lm_lexicon *trees = NULL;
+    if (rc == LM_EXIT_OK) {
+        lm_status st = mesh_trees(data, &trees, &err);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "train pairs: %s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+    }
     if (rc == LM_EXIT_OK) {
         lm_pairs_train_data d = {&cid_tr, biored ? &bio_tr : NULL, final ? NULL : &cid_dev,
-                                 lex_ids ? &cid_lex : NULL};
+                                 lex_ids ? &cid_lex : NULL, trees};
         lm_status st = lm_pairs_train(&d, &o, &m, &err);
+        if (st == LM_OK)
+            lm_pairs_model_use_lexicon(m, trees);
         if (st == LM_OK && !out)
             st = lm_pairs_default_path(cli->config, &path, &err);
         if (st == LM_OK)
@@ -363,6 +399,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     }
     lm_buf_free(&path);
     lm_pairs_model_free(m);
+    lm_lexicon_free(trees);
     lm_pt_corpus_free(&cid_lex);
     lm_pt_corpus_free(&cid_tr);
     lm_pt_corpus_free(&cid_dev);

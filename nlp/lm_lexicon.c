@@ -312,7 +312,7 @@ int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out)
 /* ---- the built lexicon ---- */
 
 typedef struct lex_concept {
-    uint32_t id_off, name_off, types, classes, xref_off;
+    uint32_t id_off, name_off, types, classes, xref_off, trees_off;
 } lex_concept;
 
 typedef struct lex_entry {
@@ -366,6 +366,7 @@ typedef struct b_concept {
     char *name;               /* shown name: preferred, else best of names */
     int name_preferred;       /* name is owned (a vocabulary's name) */
     unsigned classes;         /* MeSH tree classes, 0 unknown */
+    char *trees;              /* MeSH tree numbers, '|'-joined, NULL if none */
     char *xref;               /* '|'-joined merged ids, NULL if none */
     struct b_name *names;     /* other names with their annotation counts */
     size_t n_names, cap_names;
@@ -446,6 +447,7 @@ void lm_lexicon_builder_free(lm_lexicon_builder *b)
         b_concept *c = &b->concepts[i];
         free(c->id);
         free(c->xref);
+        free(c->trees);
         if (c->name_preferred)
             free(c->name);
         for (size_t j = 0; j < c->n_names; j++)
@@ -577,12 +579,17 @@ static long intern_concept(lm_lexicon_builder *b, const char *id, const char *na
 }
 
 lm_status lm_lexicon_builder_set_classes(lm_lexicon_builder *b, const char *id,
-                                         unsigned classes, lm_error *err)
+                                         unsigned classes, const char *trees, lm_error *err)
 {
     long c = intern_concept(b, id, NULL, 0, 0, 0, 0);
-    if (c < 0)
+    char *t = c >= 0 && trees && trees[0] ? dup_n(trees, strlen(trees)) : NULL;
+    if (c < 0 || (trees && trees[0] && !t))
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     b->concepts[c].classes |= classes;
+    if (t) {
+        free(b->concepts[c].trees);
+        b->concepts[c].trees = t;
+    }
     return LM_OK;
 }
 
@@ -693,7 +700,13 @@ lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon
             free(map);
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         }
-        b->concepts[map[c]].classes |= lex->concepts[c].classes;
+        b_concept *bc = &b->concepts[map[c]];
+        bc->classes |= lex->concepts[c].classes;
+        const char *trees = lex->strings + lex->concepts[c].trees_off;
+        if (trees[0] && !bc->trees && !(bc->trees = dup_n(trees, strlen(trees)))) {
+            free(map);
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        }
     }
     lm_status st = LM_OK;
     for (uint32_t k = 0; k < lex->n_keys && st == LM_OK; k++) {
@@ -1054,7 +1067,8 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         long io = blob_add(&bl, bc->id);
         long no = bc->name ? blob_add(&bl, bc->name) : 0;
         long xo = bc->xref ? blob_add(&bl, bc->xref) : 0;
-        if (io < 0 || no < 0 || xo < 0) {
+        long to = bc->trees ? blob_add(&bl, bc->trees) : 0;
+        if (io < 0 || no < 0 || xo < 0 || to < 0) {
             free(remap);
             free(types);
             goto nomem;
@@ -1062,6 +1076,7 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         lc->id_off = (uint32_t)io;
         lc->name_off = (uint32_t)no;
         lc->xref_off = (uint32_t)xo;
+        lc->trees_off = (uint32_t)to;
         lc->types = types[c];
         lc->classes = bc->classes;
     }
@@ -1124,7 +1139,7 @@ static uint64_t get64(const unsigned char *p)
 /* Payload: counts, concepts, key offsets, key firsts, entries, strings. */
 static size_t payload_size(const lm_lexicon *lex)
 {
-    return 16 + (size_t)lex->n_concepts * 20 + (size_t)lex->n_keys * 4 +
+    return 16 + (size_t)lex->n_concepts * 24 + (size_t)lex->n_keys * 4 +
            ((size_t)lex->n_keys + 1) * 4 + (size_t)lex->n_entries * 12 + lex->strings_len;
 }
 
@@ -1135,12 +1150,13 @@ static void payload_write(const lm_lexicon *lex, unsigned char *p)
     lm_le32_put(p + 8, lex->n_entries);
     lm_le32_put(p + 12, lex->strings_len);
     p += 16;
-    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 20) {
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lm_le32_put(p, lex->concepts[i].id_off);
         lm_le32_put(p + 4, lex->concepts[i].name_off);
         lm_le32_put(p + 8, lex->concepts[i].types);
         lm_le32_put(p + 12, lex->concepts[i].classes);
         lm_le32_put(p + 16, lex->concepts[i].xref_off);
+        lm_le32_put(p + 20, lex->concepts[i].trees_off);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
         lm_le32_put(p, lex->key_off[i]);
@@ -1227,7 +1243,8 @@ static const char *validate(const lm_lexicon *lex)
     for (uint32_t i = 0; i < lex->n_concepts; i++) {
         if (lex->concepts[i].id_off >= lex->strings_len ||
             lex->concepts[i].name_off >= lex->strings_len ||
-            lex->concepts[i].xref_off >= lex->strings_len)
+            lex->concepts[i].xref_off >= lex->strings_len ||
+            lex->concepts[i].trees_off >= lex->strings_len)
             return "concept table";
         if (i && strcmp(lex->strings + lex->concepts[i - 1].id_off,
                         lex->strings + lex->concepts[i].id_off) >= 0)
@@ -1330,12 +1347,13 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
     lex->strings = malloc(lex->strings_len ? lex->strings_len : 1);
     if (!lex->concepts || !lex->key_off || !lex->first || !lex->entries || !lex->strings)
         goto nomem;
-    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 20) {
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lex->concepts[i].id_off = lm_le32_get(p);
         lex->concepts[i].name_off = lm_le32_get(p + 4);
         lex->concepts[i].types = lm_le32_get(p + 8);
         lex->concepts[i].classes = lm_le32_get(p + 12);
         lex->concepts[i].xref_off = lm_le32_get(p + 16);
+        lex->concepts[i].trees_off = lm_le32_get(p + 20);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
         lex->key_off[i] = lm_le32_get(p);
@@ -1389,6 +1407,7 @@ int lm_lexicon_get_concept(const lm_lexicon *lex, const char *id, lm_lexicon_con
             out->id = lex->strings + c->id_off;
             out->name = lex->strings + c->name_off;
             out->xref = lex->strings + c->xref_off;
+            out->trees = lex->strings + c->trees_off;
             out->types = c->types;
             out->classes = c->classes;
             return 1;

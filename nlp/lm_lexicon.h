@@ -114,11 +114,13 @@ lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const 
  * unknown: lets the MeSH importer type supplementary records by the
  * headings they map to. */
 unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const char *id);
-/* Records MeSH tree classes (LM_MESH_*, ORed in) for a concept id, which
- * need not have names: the type gating of lm_lexicon_builder_finish uses
- * them for every entry of that id. */
+/* Records MeSH tree classes (LM_MESH_*, ORed in) and tree numbers
+ * ('|'-joined, may be NULL) for a concept id, which need not have names:
+ * the type gating of lm_lexicon_builder_finish uses the classes for every
+ * entry of that id; the tree numbers tell the pair classifier which
+ * concepts are broader than others. */
 lm_status lm_lexicon_builder_set_classes(lm_lexicon_builder *b, const char *id,
-                                         unsigned classes, lm_error *err);
+                                         unsigned classes, const char *trees, lm_error *err);
 /* Sets a concept's display name (over any name seen so far, and over
  * later preferred names): a gene's "SYMBOL (full name)". */
 lm_status lm_lexicon_builder_set_name(lm_lexicon_builder *b, const char *id, const char *name,
@@ -257,10 +259,11 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const 
                                  size_t max);
 
 /* A concept by id ("MESH:D003920"): its display name, types (mask of
- * lm_lex_type), MeSH classes and cross-references.  Returns 1 when the
+ * lm_lex_type), MeSH classes and tree numbers, and cross-references.  Returns 1 when the
  * lexicon knows the id, 0 otherwise (out untouched). */
 typedef struct lm_lexicon_concept {
     const char *id, *name, *xref;
+    const char *trees;    /* MeSH tree numbers, '|'-joined, "" if none */
     unsigned types, classes;
 } lm_lexicon_concept;
 int lm_lexicon_get_concept(const lm_lexicon *lex, const char *id, lm_lexicon_concept *out);

@@ -99,8 +99,14 @@ static lm_status mesh_record(void *ctx, const lm_mesh_record *r, lm_error *err)
         mi->stats->skipped++;
         return LM_OK;
     }
+    lm_buf_reset(&mi->variant);
+    for (size_t i = 0; i < r->n_trees; i++)
+        if ((i && lm_buf_append_char(&mi->variant, '|') != LM_OK) ||
+            lm_buf_append_str(&mi->variant, r->trees[i]) != LM_OK)
+            return nomem(err);
     lm_status st = classes ? lm_lexicon_builder_set_classes(mi->b, lm_buf_cstr(&mi->id),
-                                                            classes, err)
+                                                            classes, lm_buf_cstr(&mi->variant),
+                                                            err)
                            : LM_OK;
     if (st == LM_OK && !types)
         mi->stats->skipped++;

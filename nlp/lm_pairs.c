@@ -548,6 +548,23 @@ static int word_inside(const char *needle, const char *hay)
     return 0;
 }
 
+/* Is one of the '|'-joined tree numbers of a a proper ancestor of one of
+ * b's ("C10.597" of "C10.597.742")? */
+static int tree_above(const char *a, const char *b)
+{
+    for (const char *p = a; *p;) {
+        size_t n = strcspn(p, "|");
+        for (const char *q = b; *q;) {
+            size_t m = strcspn(q, "|");
+            if (m > n && q[n] == '.' && strncmp(p, q, n) == 0)
+                return 1;
+            q += m + (q[m] == '|');
+        }
+        p += n + (p[n] == '|');
+    }
+    return 0;
+}
+
 static void concept_stats(lm_pairs_scratch *s)
 {
     size_t last = s->n_sents ? s->n_sents - 1 : 0;
@@ -576,10 +593,19 @@ static void concept_stats(lm_pairs_scratch *s)
             if (j != i && s->concepts[j].type == c->type &&
                 word_inside(pairs_key(s, c->text_off), pairs_key(s, s->concepts[j].text_off)))
                 c->general = 1;
+        c->broader = c->narrower = 0;
+        for (size_t j = 0; j < s->n_concepts && c->trees[0]; j++) {
+            const pairs_concept *o = &s->concepts[j];
+            if (j == i || o->type != c->type || !o->trees[0])
+                continue;
+            c->broader |= tree_above(c->trees, o->trees);
+            c->narrower |= tree_above(o->trees, c->trees);
+        }
     }
 }
 
-static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc, lm_error *err)
+static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc,
+                                  const lm_lexicon *lex, lm_error *err)
 {
     s->n_mentions = s->n_concepts = s->n_links = 0;
     lm_buf_reset(&s->keys);
@@ -658,6 +684,11 @@ static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc, lm_err
             return nomem(err);
     }
     group_links(s);
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        lm_lexicon_concept lc;
+        const char *cid = pairs_key(s, s->concepts[i].key_off);
+        s->concepts[i].trees = lex && lm_lexicon_get_concept(lex, cid, &lc) ? lc.trees : "";
+    }
     concept_stats(s);
     return LM_OK;
 }
@@ -927,6 +958,31 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     emit(s, -1, "dgen=%d", D->general);
     emit(s, -1, "dgen=%d&co=%d", D->general, co ? 1 : 0);
     emit(s, -1, "cgen=%d", C->general);
+    /* MeSH: a disease broader than another of the abstract is seldom the
+     * one a relation names; the branches say what kind of thing each is */
+    emit(s, -1, "dbroad=%d&co=%d", D->broader, co ? 1 : 0);
+    emit(s, -1, "dnarrow=%d", D->narrower);
+    emit(s, -1, "cbroad=%d&cnarrow=%d", C->broader, C->narrower);
+    for (int side = 0; side < 2; side++) {
+        const char *t = side ? D->trees : C->trees;
+        char top[3][4];   /* the distinct branches ("C10", "C23") seen so far */
+        int n_top = 0;
+        for (const char *p = t; *p && n_top < 3;) {
+            size_t n = strcspn(p, "|");
+            char cur[4];
+            snprintf(cur, sizeof cur, "%.*s", (int)(n < 3 ? n : 3), p);
+            int seen = 0;
+            for (int k = 0; k < n_top; k++)
+                seen |= strcmp(top[k], cur) == 0;
+            if (!seen) {
+                memcpy(top[n_top++], cur, sizeof cur);
+                emit(s, -1, "%ctop=%s", side ? 'd' : 'c', cur);
+                emit(s, -1, "%ctop=%s&co=%d", side ? 'd' : 'c', cur, co ? 1 : 0);
+            }
+            p += n + (p[n] == '|');
+        }
+    }
+
     emit(s, -1, "did=%s", pairs_key(s, D->key_off));
     emit(s, -1, "cid=%s", pairs_key(s, C->key_off));
     emit(s, -1, "did=%s&co=%d", pairs_key(s, D->key_off), co ? 1 : 0);
@@ -972,7 +1028,8 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     return LM_OK;
 }
 
-lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err)
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
+                        const lm_lexicon *lex, lm_error *err)
 {
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
@@ -993,7 +1050,7 @@ lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, l
         s->tok_trig[t] = (unsigned char)word_trigger(w);
     }
     if (st == LM_OK)
-        st = prepare_mentions(s, doc, err);
+        st = prepare_mentions(s, doc, lex, err);
     if (st != LM_OK)
         return st;
     for (size_t c = 0; c < s->n_concepts; c++) {
@@ -1169,6 +1226,11 @@ void lm_pairs_model_set_threshold(lm_pairs_model *m, lm_pair_label l, float t)
 {
     if (l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT && m->has[l])
         m->threshold[l] = t;
+}
+
+void lm_pairs_model_use_lexicon(lm_pairs_model *m, const lm_lexicon *lex)
+{
+    m->lex = lex;
 }
 
 float pairs_calibrate(const lm_pairs_model *m, int head, double logit)
@@ -1572,7 +1634,7 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
     lm_status st = LM_OK;
     if (!s && (st = lm_pairs_scratch_init(&s, err)) != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, m->mask, err);
+    st = pairs_prepare(s, doc, m->mask, m->lex, err);
     /* calibrated probabilities per head; slot 0 is unused */
     if (st == LM_OK && grow((void **)&s->hs, &s->cap_hs, (s->n_cands + 1) * LM_PAIR_LABEL_COUNT,
                             sizeof *s->hs) != 0)
@@ -1679,7 +1741,8 @@ lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratc
     return extract(m, scratch, doc, 1, out, err);
 }
 
-lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char *chem_id,
+                            const char *dis_id,
                             void (*cb)(void *ctx, const char *feat, int32_t sentence),
                             void *ctx, lm_error *err)
 {
@@ -1687,7 +1750,7 @@ lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *
     lm_status st = lm_pairs_scratch_init(&s, err);
     if (st != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, 0xffffffffu, err);
+    st = pairs_prepare(s, doc, 0xffffffffu, lex, err);
     size_t found = s->n_cands;
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++)
         if (strcmp(pairs_key(s, s->concepts[s->cands[i].chem].key_off), chem_id) == 0 &&

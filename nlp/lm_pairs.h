@@ -107,6 +107,12 @@ void lm_pairs_model_free(lm_pairs_model *m);
 /* [models] dir + "/pairs.bin", else "models/pairs.bin".  cfg may be NULL. */
 lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err);
 
+/* Where the model finds the concepts' MeSH tree numbers, from which it
+ * learns that a disease is broader than another of the abstract (the
+ * annotators of BC5CDR relate the most specific one); the pipeline gives it
+ * the ner stage's lexicon.  lex must outlive the model's use; NULL: none. */
+void lm_pairs_model_use_lexicon(lm_pairs_model *m, const lm_lexicon *lex);
+
 /* Head thresholds (calibrated probabilities); a label without a trained
  * head has threshold > 1 and never fires. */
 float lm_pairs_model_threshold(const lm_pairs_model *m, lm_pair_label l);
@@ -132,10 +138,12 @@ lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratc
 
 /* ---- feature inspection (tests, debugging) ---- */
 
-/* Calls cb with the feature strings of candidate (chem_id, dis_id) of doc;
- * sentence is the sentence a feature came from, -1 for document-level
- * features.  Returns LM_ERR_NOTFOUND when the pair is not a candidate. */
-lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+/* Calls cb with the feature strings of candidate (chem_id, dis_id) of doc
+ * (MeSH trees from lex, may be NULL); sentence is the sentence a feature
+ * came from, -1 for document-level features.  Returns LM_ERR_NOTFOUND when
+ * the pair is not a candidate. */
+lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char *chem_id,
+                            const char *dis_id,
                             void (*cb)(void *ctx, const char *feat, int32_t sentence),
                             void *ctx, lm_error *err);
 
@@ -209,6 +217,9 @@ typedef struct lm_pairs_train_data {
      * (lm_pairs_renormalize); "induces" also learns from them, so that it
      * fits the concepts left without an id end to end. */
     const lm_pt_corpus *cid_train_lexicon;
+    /* Optional: the concepts' MeSH tree numbers (lm_pairs_model_use_lexicon);
+     * the trained model does not keep it. */
+    const lm_lexicon *lexicon;
 } lm_pairs_train_data;
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,

@@ -20,7 +20,7 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 5
+#define PAIRS_FEATURE_VERSION 6
 
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage
@@ -41,6 +41,7 @@ struct lm_pairs_model {
     float threshold[PAIRS_HEADS];      /* on the calibrated probability */
     float cal_a[PAIRS_HEADS], cal_b[PAIRS_HEADS];   /* p = sigmoid(a * logit + b) */
     float *w[PAIRS_HEADS];             /* dense 2^bits table per head, NULL if absent */
+    const lm_lexicon *lex;             /* concepts' MeSH trees (not owned), may be NULL */
 };
 
 typedef struct pairs_feat {
@@ -70,6 +71,9 @@ typedef struct pairs_concept {
     int trig;                          /* trigger classes around its mentions */
     int alone;                         /* in a sentence with no concept of the other type */
     int partners;                      /* other-type concepts sharing a sentence with it */
+    const char *trees;                 /* MeSH tree numbers ('|'-joined), "" unknown */
+    int broader;                       /* a concept of its type in the doc is under it */
+    int narrower;                      /* it is under a concept of its type in the doc */
 } pairs_concept;
 
 typedef struct pairs_cand {
@@ -115,8 +119,9 @@ struct lm_pairs_scratch {
 };
 
 /* Builds concepts, candidates and features for doc.  mask is the model's
- * hash mask. */
-lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err);
+ * hash mask; lex (may be NULL) gives the concepts' MeSH tree numbers. */
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
+                        const lm_lexicon *lex, lm_error *err);
 /* Sorted unique feature indices of candidate c in s->uniq; returns count. */
 size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err);
 const char *pairs_key(const lm_pairs_scratch *s, size_t off);

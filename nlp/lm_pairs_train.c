@@ -156,7 +156,7 @@ static long count_cid(const lm_pt_doc *d)
 
 static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_pairs_train_opts *o,
                             const lm_pt_corpus *skip, const lm_pt_corpus *cid_docs,
-                            unsigned mask, lm_error *err)
+                            unsigned mask, const lm_lexicon *lex, lm_error *err)
 {
     lm_pairs_scratch *s;
     lm_status st = lm_pairs_scratch_init(&s, err);
@@ -173,7 +173,7 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
             e->gold[LM_PAIR_INDUCES] += count_cid(pt);
         st = lm_pairs_doc_from_pubtator(pt, &doc, err);
         if (st == LM_OK)
-            st = pairs_prepare(s, &doc, mask, err);
+            st = pairs_prepare(s, &doc, mask, lex, err);
         for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
             const pairs_cand *cand = &s->cands[i];
             size_t n = pairs_cand_unique(s, cand, err);
@@ -669,12 +669,14 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     if (st != LM_OK)
         return st;
     exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0};
-    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, err);
+    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, data->lexicon,
+                    err);
     if (st == LM_OK && data->cid_train_lexicon)
-        st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask, err);
+        st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask,
+                        data->lexicon, err);
     if (st == LM_OK && data->biored_train)
         st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->held_out,
-                        data->cid_train, m->mask, err);
+                        data->cid_train, m->mask, data->lexicon, err);
     if (st == LM_OK)
         logf_(&o, "pairs: %zu BC5CDR (+ %zu with lexicon ids) + %zu BioRED training candidates",
               tr_cid.n, tr_lex.n, tr_bio.n);
@@ -773,7 +775,7 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
         if (st != LM_OK)
             break;
         if (o.cooccurrence) {
-            st = pairs_prepare(s, &doc, 0xffu, err);
+            st = pairs_prepare(s, &doc, 0xffu, NULL, err);
             for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
                 const pairs_cand *c = &s->cands[i];
                 const char *a = pairs_key(s, s->concepts[c->chem].key_off);

@@ -302,26 +302,49 @@ static const lm_stage_ops ner_stage = {"ner", ner_init, ner_free, ner_scratch_in
 
 /* ---- pairs ------------------------------------------------------------ */
 
-static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
-{
-    lm_buf path;
-    lm_buf_init(&path);
-    lm_pairs_model *model = NULL;
-    lm_status st = model_path(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &path, err);
-    if (st == LM_OK)
-        st = lm_pairs_model_load(lm_buf_cstr(&path), &model, err);
-    if (st == LM_ERR_IO)
-        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
-    lm_buf_free(&path);
-    if (st != LM_OK)
-        return st;
-    *state = model;
-    return LM_OK;
-}
+/* The pair model, and the lexicon the ner stage normalises with, for the
+ * concepts' MeSH tree numbers. */
+typedef struct pairs_state {
+    lm_pairs_model *model;
+    lm_lexicon *lexicon;
+} pairs_state;
 
 static void pairs_free(void *state)
 {
-    lm_pairs_model_free(state);
+    pairs_state *ps = state;
+    if (!ps)
+        return;
+    lm_pairs_model_free(ps->model);
+    lm_lexicon_free(ps->lexicon);
+    free(ps);
+}
+
+static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    pairs_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_status st = model_path(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &path, err);
+    if (st == LM_OK)
+        st = lm_pairs_model_load(lm_buf_cstr(&path), &ps->model, err);
+    if (st == LM_ERR_IO)
+        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
+    if (st == LM_OK) {
+        lm_buf_reset(&path);
+        st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);
+    }
+    if (st == LM_OK)
+        st = lm_lexicon_load(lm_buf_cstr(&path), &ps->lexicon, err);
+    lm_buf_free(&path);
+    if (st != LM_OK) {
+        pairs_free(ps);
+        return st;
+    }
+    lm_pairs_model_use_lexicon(ps->model, ps->lexicon);
+    *state = ps;
+    return LM_OK;
 }
 
 typedef struct pairs_scratch {
@@ -360,7 +383,8 @@ static lm_status pairs_process(const void *state, void *scratch, const lm_articl
 {
     (void)a;
     pairs_scratch *p = scratch;
-    lm_status st = lm_pairs_extract_all(state, p->scratch, doc, &p->result, err);
+    const pairs_state *ps = state;
+    lm_status st = lm_pairs_extract_all(ps->model, p->scratch, doc, &p->result, err);
     for (size_t i = 0; st == LM_OK && i < p->result.n; i++) {
         const lm_pair *r = &p->result.v[i];
         const char *relation =

@@ -162,7 +162,7 @@ static void test_features_handwritten(void)
 
     static feat_log l;
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
              LM_OK);
     /* "Lidocaine-induced cardiac asystole": the pattern, in the title */
     LM_CHECK_INT(feat_sentence(&l, "bsCD=-_induced"), 0);
@@ -177,7 +177,7 @@ static void test_features_handwritten(void)
 
     /* lidocaine and seizures: no shared sentence, one apart */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
     LM_CHECK_INT(feat_sentence(&l, "sd=1"), -1);
@@ -186,7 +186,7 @@ static void test_features_handwritten(void)
 
     /* diazepam treats seizures: the treatment cue between, in sentence 3 */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D003975", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D003975", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "tbDC=trt"), 3);
     LM_CHECK_INT(feat_sentence(&l, "bsDC=were_treated_with"), 3);
@@ -195,16 +195,56 @@ static void test_features_handwritten(void)
 
     /* composite ids expand to each part; a mention without id gets a text key */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "dsent=neg"), -1);   /* "no hypotension or arrhythmia" */
     LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D007022", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D007022", collect, &l, &err) ==
              LM_OK);
-    LM_CHECK(lm_pairs_features(&doc, "text:compound x", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "text:compound x", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D999999", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D999999", collect, &l, &err) ==
              LM_ERR_NOTFOUND);
+
+    /* MeSH trees: a disease broader than another of the abstract, and the
+     * branches of both concepts */
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
+                                            &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
+                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
+                                            &err) == LM_OK);
+    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
+                               {"MESH:D008012", "lidocaine"}};
+    for (int i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_LEX_DISEASE : LM_LEX_CHEMICAL, names[i][0],
+                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dbroad=1&co=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C14"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "ctop=D02"), -1);
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dbroad=0&co=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C23&co=1"), -1);
+    /* without a lexicon: no branches */
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C14"), -2);
+    lm_lexicon_free(lex);
     lm_doc_free(&doc);
     lm_pt_corpus_free(&c);
     lm_buf_free(&file);
@@ -262,7 +302,7 @@ static lm_pairs_model *train_tiny(void)
         o.runs = 2;
         o.learning_rate = 0.1;
         o.l2 = 0.01;
-        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL};
+        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL};
         lm_error err;
         if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
             fprintf(stderr, "  train: %s\n", err.msg);
@@ -476,7 +516,7 @@ static void test_train_lexicon_ids(void)
     o.runs = 2;
     o.learning_rate = 0.1;
     o.l2 = 0.01;
-    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex};
+    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL};
     LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
     if (m) {
         float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
