@@ -46,8 +46,9 @@ static const char usage[] =
     "              a MeSH chemical becomes its cross-reference); --with-dev adds the\n"
     "              development sets (without it their documents are also left out\n"
     "              of the training sets that re-annotate them)\n"
-    "lookup        print every candidate concept for each TEXT (--type Chemical,\n"
-    "              Disease or Gene restricts the type, --namespace MESH: the ids)\n"
+    "lookup        print every candidate concept for each TEXT with its display\n"
+    "              name and cross-references (--type Chemical, Disease or Gene\n"
+    "              restricts the type, --namespace MESH: the ids)\n"
     "info          print the lexicon's size\n";
 
 typedef struct lex_args {
@@ -441,9 +442,10 @@ static int cmd_lookup(const lm_cli *cli, const lex_args *a, int n, char **texts)
                 size_t nl = strlen(note);
                 snprintf(note + nl, sizeof note - nl, ", %u annotations", m[k].count);
             }
-            printf("  %-8s %-22s %.3f  %s  [%s; %d candidate%s]\n", lm_lex_type_name(m[k].type),
-                   m[k].id, m[k].score, m[k].name, note, m[k].n_candidates,
-                   m[k].n_candidates == 1 ? "" : "s");
+            printf("  %-8s %-22s %.3f  %s  [%s; %d candidate%s]%s%s\n",
+                   lm_lex_type_name(m[k].type), m[k].id, m[k].score, m[k].name, note,
+                   m[k].n_candidates, m[k].n_candidates == 1 ? "" : "s",
+                   m[k].xref[0] ? "  also " : "", m[k].xref);
         }
     }
     lm_lexicon_free(lex);

@@ -165,17 +165,8 @@ static lm_status fold_lexicon(const char *data, const lm_pt_corpus *cid_tr, int 
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/lexicons/mesh", data);
-    lm_buf desc, supp;
-    lm_buf_init(&desc);
-    lm_buf_init(&supp);
     if (st == LM_OK)
-        st = lm_lexicon_find_mesh(path, &desc, &supp, err);
-    if (st == LM_OK && desc.len)
-        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&desc), NULL, err);
-    if (st == LM_OK && supp.len)
-        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&supp), NULL, err);
-    lm_buf_free(&desc);
-    lm_buf_free(&supp);
+        st = lm_lexicon_import_mesh_dir(b, path, err);
     snprintf(path, sizeof path, "%s/lexicons/drugbank_vocabulary.csv", data);
     if (st == LM_OK)
         st = lm_lexicon_import_drugbank(b, path, NULL, err);
@@ -194,22 +185,13 @@ static lm_status mesh_trees(const char *data, lm_lexicon **out, lm_error *err)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/lexicons/mesh", data);
-    lm_buf desc, supp;
-    lm_buf_init(&desc);
-    lm_buf_init(&supp);
     lm_lexicon_builder *b = NULL;
     lm_status st = lm_lexicon_builder_init(&b, err);
     if (st == LM_OK)
-        st = lm_lexicon_find_mesh(dir, &desc, &supp, err);
-    if (st == LM_OK && desc.len)
-        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&desc), NULL, err);
-    if (st == LM_OK && supp.len)
-        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&supp), NULL, err);
+        st = lm_lexicon_import_mesh_dir(b, dir, err);
     if (st == LM_OK)
         st = lm_lexicon_builder_finish(b, out, err);
     lm_lexicon_builder_free(b);
-    lm_buf_free(&desc);
-    lm_buf_free(&supp);
     return st;
 }
 

@@ -194,6 +194,9 @@ lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_c
  * supp20XX.xml[.gz] by name, "" for a missing one.  Returns LM_OK even when
  * the directory does not exist. */
 lm_status lm_lexicon_find_mesh(const char *dir, lm_buf *desc, lm_buf *supp, lm_error *err);
+/* Imports the MeSH files lm_lexicon_find_mesh finds in dir (descriptors
+ * first); none is not an error. */
+lm_status lm_lexicon_import_mesh_dir(lm_lexicon_builder *b, const char *dir, lm_error *err);
 
 /* ---- files ---- */
 

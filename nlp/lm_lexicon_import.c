@@ -179,6 +179,21 @@ lm_status lm_lexicon_find_mesh(const char *dir, lm_buf *desc, lm_buf *supp, lm_e
     return st;
 }
 
+lm_status lm_lexicon_import_mesh_dir(lm_lexicon_builder *b, const char *dir, lm_error *err)
+{
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    lm_status st = lm_lexicon_find_mesh(dir, &desc, &supp, err);
+    if (st == LM_OK && desc.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&desc), NULL, err);
+    if (st == LM_OK && supp.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&supp), NULL, err);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
+    return st;
+}
+
 /* ---- gene_info ---- */
 
 /* Reads one line (without its newline) from a gz stream; 0 at EOF. */

@@ -29,15 +29,16 @@ mkdir -p "$WORK"
 DEV=$DATA/bc5cdr/CDR_DevelopmentSet.PubTator.txt
 
 [ -s "$WORK/lexicon.bin" ] || "$LITMINE" lexicon build --data "$DATA" --out "$WORK/lexicon.bin"
-for recipe in main ncbi; do
-    out=$WORK/ner.bin
-    [ "$recipe" = ncbi ] && out=$WORK/ner-ncbi.bin
-    if [ ! -s "$out" ]; then
-        echo "== NER $recipe, trained on train only (strict mentions on dev)"
-        "$LITMINE" train ner --data "$DATA" --recipe "$recipe" --out "$out" \
-            --cluster-cache "$WORK/clusters.bin"
-    fi
-done
+if [ ! -s "$WORK/ner.bin" ]; then
+    echo "== NER main, trained on train only (strict mentions on dev)"
+    "$LITMINE" train ner --data "$DATA" --recipe main --out "$WORK/ner.bin" \
+        --cluster-cache "$WORK/clusters.bin"
+fi
+if [ ! -s "$WORK/ner-ncbi.bin" ]; then
+    echo "== NER ncbi, trained on train only (strict mentions on dev)"
+    "$LITMINE" train ner --data "$DATA" --recipe ncbi --out "$WORK/ner-ncbi.bin" \
+        --cluster-cache "$WORK/clusters.bin"
+fi
 if [ ! -s "$WORK/pairs.bin" ]; then
     echo "== pair classifier, trained on train only (gold entities on dev)"
     "$LITMINE" train pairs --data "$DATA" --out "$WORK/pairs.bin"
