@@ -88,4 +88,14 @@ assert rows and all(r["relation"] in ("induces", "treats", "associated") for r i
 done
 lm eval cid --gold "$FIXTURES/cid/small.pubtator" --via-ingest --pred "$SCRATCH/pred.pubtator"
 check "--via-ingest and --pred exclude each other" rc_is 2
+lm eval cid --gold "$FIXTURES/cid/small.pubtator" --keep-db "$SCRATCH/k.db"
+check "--keep-db is for --via-ingest" rc_is 2
+# --keep-db leaves the database for `export`: the same pairs as above
+lm eval cid --gold "$FIXTURES/cid/small.pubtator" --via-ingest --keep-db "$SCRATCH/k.db"
+check "eval cid --via-ingest --keep-db" rc_is 0
+lm --db "$SCRATCH/k.db" export pairs --all-candidates --format tsv
+check "the kept database exports its pairs, co-occurrences included" \
+    sh -c 'grep -q "	cooccurs	" "$1" && grep -q "	induces	" "$1"' _ "$SCRATCH/out"
+lm eval cid --gold "$FIXTURES/cid/small.pubtator" --via-ingest --keep-db "$SCRATCH/k.db"
+check "--keep-db never writes into an existing file" rc_is 2
 finish
