@@ -207,6 +207,99 @@ static void test_import_mesh(void)
     lm_lexicon_free(lex);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* The MeSH reader on NLM's layout: records in file order, the heading,
+ * terms of every concept, tree numbers summarised as classes; a
+ * supplementary record's class from its SCRClass and its headings without
+ * the major-topic star. */
+typedef struct mesh_seen {
+    char ui[8][16];
+    unsigned classes[8];
+    size_t n_terms[8], n_trees[8];
+    char heading[8][16];
+    int n;
+} mesh_seen;
+
+static lm_status see_record(void *ctx, const lm_mesh_record *r, lm_error *err)
+{
+    (void)err;
+    mesh_seen *m = ctx;
+    if (m->n < 8) {
+        snprintf(m->ui[m->n], sizeof m->ui[0], "%s", r->ui);
+        m->classes[m->n] = r->classes;
+        m->n_terms[m->n] = r->n_terms;
+        m->n_trees[m->n] = r->n_trees;
+        snprintf(m->heading[m->n], sizeof m->heading[0], "%s",
+                 r->n_headings ? r->headings[0] : "");
+        m->n++;
+    }
+    return LM_OK;
+}
+
+static void test_mesh_reader(void)
+{
+    LM_CHECK_INT(lm_mesh_tree_class("C23.888.592.612"), LM_MESH_SYMPTOM);
+    LM_CHECK_INT(lm_mesh_tree_class("C10.597"), LM_MESH_DISEASE);
+    LM_CHECK_INT(lm_mesh_tree_class("F03.600"), LM_MESH_MENTAL);
+    LM_CHECK_INT(lm_mesh_tree_class("F02.830"), LM_MESH_OTHER);
+    LM_CHECK_INT(lm_mesh_tree_class("D12.644"), LM_MESH_PROTEIN);
+    LM_CHECK_INT(lm_mesh_tree_class("D27.505"), LM_MESH_ACTION);
+    LM_CHECK_INT(lm_mesh_tree_class("D02.065"), LM_MESH_CHEMICAL);
+    LM_CHECK_INT(lm_mesh_tree_class("A01"), LM_MESH_ANATOMY);
+    mesh_seen d = {.n = 0}, sp = {.n = 0};
+    lm_error err;
+    LM_CHECK(lm_mesh_read(FIX "desc_sample.xml", see_record, &d, &err) == LM_OK);
+    LM_CHECK(lm_mesh_read(FIX "supp_sample.xml", see_record, &sp, &err) == LM_OK);
+    LM_CHECK_INT(d.n, 8);
+    LM_CHECK_STR(d.ui[1], "D003924");
+    LM_CHECK_INT(d.n_terms[1], 4);   /* both concepts' terms */
+    LM_CHECK_INT(d.n_trees[1], 2);
+    /* pain: C10 (disease), C23 (sign), F02 (other) */
+    for (int i = 0; i < d.n; i++)
+        if (strcmp(d.ui[i], "D010146") == 0)
+            LM_CHECK_INT(d.classes[i], LM_MESH_DISEASE | LM_MESH_SYMPTOM | LM_MESH_OTHER);
+    LM_CHECK_INT(sp.n, 6);
+    LM_CHECK_INT(sp.classes[0], LM_MESH_SUPP_CHEMICAL);
+    LM_CHECK_STR(sp.heading[0], "D001561");
+    LM_CHECK_INT(sp.classes[1], LM_MESH_SUPP_CHEMICAL);   /* protocol */
+    LM_CHECK_INT(sp.classes[2], LM_MESH_SUPP_DISEASE);
+    LM_CHECK_INT(sp.classes[3], 0);                       /* no SCRClass */
+    LM_CHECK_INT(sp.classes[5], LM_MESH_SUPP_ORGANISM);
+    /* an unreadable file is an I/O error */
+    LM_CHECK(lm_mesh_read("/nonexistent/desc.xml", see_record, &d, &err) == LM_ERR_IO);
+
+    /* the newest desc and supp files of a directory, by name */
+    char dir[512], p[600];
+    snprintf(dir, sizeof dir, "%s/meshdir", lm_test_tmpdir());
+    mkdir(dir, 0700);
+    const char *files[] = {"desc2020.xml", "desc2021.xml.gz", "supp2021.xml", "desc.txt",
+                           "supp2019.xml.gz"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        write_file(p, "x");
+    }
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    LM_CHECK(lm_lexicon_find_mesh(dir, &desc, &supp, &err) == LM_OK);
+    snprintf(p, sizeof p, "%s/desc2021.xml.gz", dir);
+    LM_CHECK_STR(lm_buf_cstr(&desc), p);
+    snprintf(p, sizeof p, "%s/supp2021.xml", dir);
+    LM_CHECK_STR(lm_buf_cstr(&supp), p);
+    LM_CHECK(lm_lexicon_find_mesh("/nonexistent", &desc, &supp, &err) == LM_OK);
+    LM_CHECK(desc.len == 0 && supp.len == 0);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
+}
+
 static void test_import_gene_info(void)
 {
     lm_lexicon_import_stats st[4];
@@ -298,14 +391,6 @@ static void test_import_drugbank(void)
     lm_lexicon_free(lex);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 static void test_import_errors(void)
 {
@@ -927,6 +1012,7 @@ int main(void)
     LM_RUN(test_qualify_id);
     LM_RUN(test_types);
     LM_RUN(test_import_mesh);
+    LM_RUN(test_mesh_reader);
     LM_RUN(test_import_gene_info);
     LM_RUN(test_import_drugbank);
     LM_RUN(test_import_errors);
