@@ -298,28 +298,13 @@ static int load_chain(const lm_cli *cli, const eval_args *a, lm_stage_chain *cha
     return LM_EXIT_OK;
 }
 
-/* pd gets one relation line (rel_type, unqualified ids) per predicted pair
- * labelled induces whose concepts have ids (a text: key is no concept). */
+/* A predicted pair labelled induces becomes a relation line of pd. */
 static lm_status add_cid(lm_pt_doc *pd, const char *rel_type, const char *relation,
                          const char *chem, const char *dis, lm_error *err)
 {
-    if (!relation || strcmp(relation, "induces") != 0 || !chem || !dis ||
-        strncmp(chem, "text:", 5) == 0 || strncmp(dis, "text:", 5) == 0)
+    if (!relation || strcmp(relation, "induces") != 0 || !chem || !dis)
         return LM_OK;
-    lm_pt_relation *v = realloc(pd->relations, (pd->n_relations + 1) * sizeof *v);
-    if (!v)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    pd->relations = v;
-    lm_pt_relation r = {strdup(rel_type), strdup(strncmp(chem, "MESH:", 5) ? chem : chem + 5),
-                        strdup(strncmp(dis, "MESH:", 5) ? dis : dis + 5)};
-    if (!r.type || !r.id1 || !r.id2) {
-        free(r.type);
-        free(r.id1);
-        free(r.id2);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
-    pd->relations[pd->n_relations++] = r;
-    return LM_OK;
+    return lm_pairs_add_relation(pd, rel_type, chem, dis, err);
 }
 
 static const char *cid_label(const eval_args *a)

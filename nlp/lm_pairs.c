@@ -1831,30 +1831,36 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
     return st;
 }
 
+lm_status lm_pairs_add_relation(lm_pt_doc *pt, const char *rel_type, const char *chem_id,
+                                const char *dis_id, lm_error *err)
+{
+    if (strncmp(chem_id, "text:", 5) == 0 || strncmp(dis_id, "text:", 5) == 0)
+        return LM_OK;
+    lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
+    if (!v)
+        return nomem(err);
+    pt->relations = v;
+    const char *a = strncmp(chem_id, "MESH:", 5) == 0 ? chem_id + 5 : chem_id;
+    const char *b = strncmp(dis_id, "MESH:", 5) == 0 ? dis_id + 5 : dis_id;
+    lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
+    if (!rel.type || !rel.id1 || !rel.id2) {
+        free(rel.type);
+        free(rel.id1);
+        free(rel.id2);
+        return nomem(err);
+    }
+    pt->relations[pt->n_relations++] = rel;
+    return LM_OK;
+}
+
 lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label label,
                                       const char *rel_type, lm_pt_doc *pt, lm_error *err)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const lm_pair *p = &r->v[i];
-        if (p->label != label || strncmp(p->chem_id, "text:", 5) == 0 ||
-            strncmp(p->dis_id, "text:", 5) == 0)
-            continue;
-        lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
-        if (!v)
-            return nomem(err);
-        pt->relations = v;
-        const char *a = strncmp(p->chem_id, "MESH:", 5) == 0 ? p->chem_id + 5 : p->chem_id;
-        const char *b = strncmp(p->dis_id, "MESH:", 5) == 0 ? p->dis_id + 5 : p->dis_id;
-        lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
-        if (!rel.type || !rel.id1 || !rel.id2) {
-            free(rel.type);
-            free(rel.id1);
-            free(rel.id2);
-            return nomem(err);
-        }
-        pt->relations[pt->n_relations++] = rel;
-    }
-    return LM_OK;
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < r->n && st == LM_OK; i++)
+        if (r->v[i].label == label)
+            st = lm_pairs_add_relation(pt, rel_type, r->v[i].chem_id, r->v[i].dis_id, err);
+    return st;
 }
 
 /* ---- NER output to a doc ---------------------------------------------- */

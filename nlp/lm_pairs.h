@@ -176,6 +176,12 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
 lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, const char *ns,
                                lm_pt_doc *out, lm_error *err);
 
+/* Appends the relation line (rel_type, chem_id, dis_id) to pt with the ids
+ * written as BC5CDR writes them ("MESH:" dropped); nothing when either id
+ * is a text: key (a concept without an id matches no gold id). */
+lm_status lm_pairs_add_relation(lm_pt_doc *pt, const char *rel_type, const char *chem_id,
+                                const char *dis_id, lm_error *err);
+
 /* Appends the predicted relations of result to pt as PubTator relation
  * lines of type rel_type (e.g. "CID") for pairs labelled label, with ids
  * unqualified ("D008012") and composite/text keys skipped where they are

@@ -723,27 +723,6 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
 
 /* ---- evaluation ------------------------------------------------------- */
 
-static lm_status add_relation(lm_pt_doc *pt, const char *a, const char *b, lm_error *err)
-{
-    lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
-    if (!v)
-        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
-    pt->relations = v;
-    if (strncmp(a, "MESH:", 5) == 0)
-        a += 5;
-    if (strncmp(b, "MESH:", 5) == 0)
-        b += 5;
-    lm_pt_relation r = {strdup("CID"), strdup(a), strdup(b)};
-    if (!r.type || !r.id1 || !r.id2) {
-        free(r.type);
-        free(r.id1);
-        free(r.id2);
-        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
-    }
-    pt->relations[pt->n_relations++] = r;
-    return LM_OK;
-}
-
 lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
                              const lm_pairs_eval_opts *opts, long *tp, long *fp, long *fn,
                              lm_error *err)
@@ -780,10 +759,8 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
                 const pairs_cand *c = &s->cands[i];
                 const char *a = pairs_key(s, s->concepts[c->chem].key_off);
                 const char *b = pairs_key(s, s->concepts[c->dis].key_off);
-                if ((o.same_sentence && !c->n_shared) || strncmp(a, "text:", 5) == 0 ||
-                    strncmp(b, "text:", 5) == 0)
-                    continue;
-                st = add_relation(pd, a, b, err);
+                if (!o.same_sentence || c->n_shared)
+                    st = lm_pairs_add_relation(pd, "CID", a, b, err);
             }
             continue;
         }
@@ -792,10 +769,8 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
             const lm_pair *p = &res.v[i];
             int yes = o.threshold >= 0 ? p->head_score[LM_PAIR_INDUCES] >= o.threshold
                                        : p->label == LM_PAIR_INDUCES;
-            if (!yes || strncmp(p->chem_id, "text:", 5) == 0 ||
-                strncmp(p->dis_id, "text:", 5) == 0)
-                continue;
-            st = add_relation(pd, p->chem_id, p->dis_id, err);
+            if (yes)
+                st = lm_pairs_add_relation(pd, "CID", p->chem_id, p->dis_id, err);
         }
     }
     if (st == LM_OK) {
