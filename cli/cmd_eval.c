@@ -6,22 +6,30 @@
  *          concept-id P/R/F1 (the BioCreative V CDR "mention" and "id"
  *          evaluations)
  *   cid    document-level relation pairs (BioCreative V CID); without --pred
- *          from litmine's chain, which --gold-entities and --gold-spans cut
- *          short so that the end-to-end loss can be split between NER,
- *          normalization and the pair classifier
+ *          from litmine's own pipeline: the ingest stages run on each gold
+ *          document (or, with --via-ingest, the documents are ingested as
+ *          PubMed XML into a temporary database and the exported pairs
+ *          scored), so the figure is the decision `export pairs` ships;
+ *          --gold-entities and --gold-spans cut the chain short so that the
+ *          end-to-end loss can be split between NER, normalization and the
+ *          pair classifier
  *   bc2gm  BioCreative II gene mention with ALTGENE alternatives
- *   norm   normalization accuracy: the lexicon's id for every gold mention
- *          (given gold spans and types, looked up as the pipeline does with
- *          lm_lexicon_lookup_mention) against the gold id
+ *   norm   normalization accuracy: the id the ner stage's normalization gives
+ *          every gold Chemical and Disease span, in its document (so that
+ *          abbreviations defined there count), against the gold id
  *
  * Each mode obtains its predictions through one function, so that a mode
  * which runs litmine's own pipeline when --pred is absent only has to fill
  * in that function (see predict_relations).
  */
+#include "../fetch/lm_pubmed.h"
 #include "../nlp/lm_eval.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"
+#include "../pipeline/lm_ingest.h"
+#include "../pipeline/lm_stage.h"
+#include "../store/lm_store_export.h"
 #include "../util/lm_utf8.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -37,9 +45,9 @@ static const char usage[] =
     "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
     "                          [--unordered]\n"
-    "       litmine eval cid   --gold GOLD.PubTator [--gold-entities] [--pairs-model FILE]\n"
-    "                          [--gold-spans] [--ner-model FILE] [--lexicon FILE]\n"
-    "                          [--save-pred FILE]\n"
+    "       litmine eval cid   --gold GOLD.PubTator [--via-ingest [--keep-db FILE] |\n"
+    "                          --gold-entities | --gold-spans] [--ner-model FILE]\n"
+    "                          [--lexicon FILE] [--pairs-model FILE] [--save-pred FILE]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
     "                          [--types T,...] [--namespace NS]\n"
@@ -50,13 +58,17 @@ static const char usage[] =
     "         then document-level concept ids (composites split, -1 ignored)\n"
     "  cid    document-level relation pairs (pmid, id1, id2) of type R (default CID;\n"
     "         'all' for every type); --unordered for symmetric relations.  Without\n"
-    "         --pred litmine predicts them: NER + lexicon + pair classifier on the gold\n"
-    "         text, or the classifier alone on the gold mentions (--gold-entities),\n"
-    "         or lexicon + classifier on the gold spans (--gold-spans: no NER errors);\n"
-    "         --save-pred writes those predictions (mentions with ids, relations)\n"
+    "         --pred litmine predicts them: the ingest pipeline's stages on the gold\n"
+    "         text (pairs labelled induces), or --via-ingest: the documents ingested\n"
+    "         as PubMed XML into a temporary database (--keep-db FILE: into FILE,\n"
+    "         kept) and its exported pairs (the same figure), or the classifier\n"
+    "         alone on the gold mentions\n"
+    "         (--gold-entities), or on the gold spans normalised (--gold-spans: no\n"
+    "         NER errors); --save-pred writes the predictions (mentions, relations)\n"
     "  bc2gm  gene mentions in BC2GM offsets, alternatives from ALTGENE count as hits\n"
-    "  norm   fraction of gold mentions whose lexicon id (looked up as the pipeline\n"
-    "         does) equals the gold id; the lexicon is FILE, or built in memory from\n"
+    "  norm   fraction of gold mentions whose id (normalised as the pipeline does,\n"
+    "         abbreviations of the document included) equals the gold id; the\n"
+    "         lexicon is FILE, or built in memory from\n"
     "         the annotations of the --train corpora (repeatable), or the default\n"
     "         models/lexicon.bin; --namespace MESH: only accepts ids of that namespace\n"
     "\n"
@@ -75,6 +87,8 @@ typedef struct eval_args {
     int details;
     int gold_entities;                   /* cid without --pred: gold mentions */
     int gold_spans;                      /* ... gold spans, lexicon ids */
+    int via_ingest;                      /* ... ingest into a temporary database */
+    const char *keep_db;                 /* ... or into this one, kept */
     const char *pairs_model, *ner_model;
     const char *save_pred;               /* cid: predicted mentions + relations out */
 } eval_args;
@@ -237,13 +251,341 @@ static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_menti
     return st;
 }
 
-/* Relation predictions when --pred is absent: litmine's own chain over the
- * gold documents' text.  With --gold-entities the pair classifier sees the
- * gold mentions and ids (the classifier's own figure); otherwise the NER
- * model tags the text, the lexicon (MeSH ids only, as BC5CDR scores them)
- * normalises the mentions with abbreviation propagation, then pairs are
- * classified. */
-static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
+/* The configuration the pipeline's stages read their models from: the
+ * user's [models] settings with --ner-model, --lexicon and --pairs-model
+ * over them. */
+static int stage_config(const lm_cli *cli, const eval_args *a, lm_config **out)
+{
+    static const char *const keys[3] = {"ner", "lexicon", "pairs"};
+    const char *flags[3] = {a->ner_model, a->lexicon, a->pairs_model};
+    lm_error err;
+    lm_status st = lm_config_init(out, &err);
+    if (st == LM_OK)
+        st = lm_config_set(*out, "models", "dir",
+                           lm_config_get_or(cli->config, "models", "dir",
+                                            lm_ner_default_model_dir()),
+                           &err);
+    for (int i = 0; i < 3 && st == LM_OK; i++) {
+        const char *v = flags[i] ? flags[i] : lm_config_get(cli->config, "models", keys[i]);
+        if (v)
+            st = lm_config_set(*out, "models", keys[i], v, &err);
+    }
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        lm_config_free(*out);
+        *out = NULL;
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
+/* The chain a user's ingest runs, without embeddings. */
+#define CID_STAGES "sentences,ner,pairs"
+
+static int load_chain(const lm_cli *cli, const eval_args *a, lm_stage_chain *chain)
+{
+    lm_config *cfg = NULL;
+    int rc = stage_config(cli, a, &cfg);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    lm_error err;
+    lm_status st = lm_stage_chain_init(chain, CID_STAGES, cfg, &err);
+    lm_config_free(cfg);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
+/* A predicted pair labelled induces becomes a relation line of pd. */
+static lm_status add_cid(lm_pt_doc *pd, const char *rel_type, const char *relation,
+                         const char *chem, const char *dis, lm_error *err)
+{
+    if (!relation || strcmp(relation, "induces") != 0 || !chem || !dis)
+        return LM_OK;
+    return lm_pairs_add_relation(pd, rel_type, chem, dis, err);
+}
+
+static const char *cid_label(const eval_args *a)
+{
+    return a->relation && strcmp(a->relation, "all") != 0 ? a->relation : "CID";
+}
+
+/* out gets one document per gold document, with its PMID. */
+static lm_status init_pred(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error *err)
+{
+    out->docs = calloc(gold->n_docs ? gold->n_docs : 1, sizeof *out->docs);
+    if (!out->docs)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < gold->n_docs; d++) {
+        lm_pt_doc *pd = &out->docs[out->n_docs++];
+        lm_pt_doc_init(pd);
+        pd->pmid = strdup(gold->docs[d].pmid ? gold->docs[d].pmid : "");
+        if (!pd->pmid)
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    return LM_OK;
+}
+
+typedef struct pmid_index {
+    int64_t pmid;
+    size_t doc;
+} pmid_index;
+
+static int cmp_pmid_index(const void *x, const void *y)
+{
+    const pmid_index *a = x, *b = y;
+    return a->pmid < b->pmid ? -1 : a->pmid > b->pmid;
+}
+
+/* The gold documents by PMID. */
+static lm_status index_pmids(const lm_pt_corpus *gold, pmid_index **out, lm_error *err)
+{
+    pmid_index *index = calloc(gold->n_docs ? gold->n_docs : 1, sizeof *index);
+    if (!index)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < gold->n_docs; d++)
+        index[d] = (pmid_index){gold->docs[d].pmid ? strtoll(gold->docs[d].pmid, NULL, 10) : 0,
+                                d};
+    if (gold->n_docs > 1)
+        qsort(index, gold->n_docs, sizeof *index, cmp_pmid_index);
+    *out = index;
+    return LM_OK;
+}
+
+typedef struct ingest_pred {
+    const eval_args *a;
+    const lm_pt_corpus *gold;
+    lm_pt_corpus *out;
+    pmid_index *index;
+    size_t n;
+    lm_error *err;
+    /* predict_pipeline only: the stages and their scratch */
+    const lm_stage_chain *chain;
+    void **scratch;
+    lm_doc doc;
+} ingest_pred;
+
+static size_t pred_index(const ingest_pred *ip, int64_t pmid)
+{
+    pmid_index key = {pmid, 0};
+    const pmid_index *hit = bsearch(&key, ip->index, ip->n, sizeof key, cmp_pmid_index);
+    return hit ? hit->doc : SIZE_MAX;
+}
+
+static lm_pt_doc *pred_doc(const ingest_pred *ip, int64_t pmid)
+{
+    size_t d = pred_index(ip, pmid);
+    return d == SIZE_MAX ? NULL : &ip->out->docs[d];
+}
+
+/* One article from the parser: the stages, as an ingest worker runs them. */
+static lm_status pipeline_article(void *ctx, lm_article *art, lm_error *err)
+{
+    ingest_pred *ip = ctx;
+    size_t d = pred_index(ip, art->pmid);
+    if (d == SIZE_MAX)
+        return LM_OK;
+    lm_doc_free(&ip->doc);
+    lm_status st = lm_doc_set_text(&ip->doc, art->title, art->abstract, err);
+    for (int i = 0; st == LM_OK && i < ip->chain->n; i++)
+        st = ip->chain->ops[i]->process(ip->chain->state[i], ip->scratch[i], art, &ip->doc,
+                                        err);
+    if (st == LM_OK && ip->a->save_pred)
+        st = copy_mentions(&ip->doc, &ip->gold->docs[d], &ip->out->docs[d], err);
+    for (size_t i = 0; st == LM_OK && i < ip->doc.n_pairs; i++)
+        st = add_cid(&ip->out->docs[d], cid_label(ip->a), ip->doc.pairs[i].relation,
+                     ip->doc.pairs[i].chem_id, ip->doc.pairs[i].dis_id, err);
+    return st;
+}
+
+/* End to end, as ingest does it: the gold documents are written as PubMed
+ * XML and read back by the PubMed parser (so the stages see the text an
+ * ingest gives them), the pipeline's sentences, ner and pairs stages
+ * (their code, models and thresholds) run on each article, and the pairs
+ * they label induces are the predictions. */
+static int predict_pipeline(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
+                            lm_pt_corpus *out)
+{
+    lm_stage_chain chain;
+    int rc = load_chain(cli, a, &chain);
+    if (rc != LM_EXIT_OK)
+        return rc;
+    lm_error err;
+    void *scratch[LM_STAGE_MAX] = {0};
+    ingest_pred ip = {a, gold, out, NULL, gold->n_docs, &err, &chain, scratch, {0}};
+    lm_doc_init(&ip.doc);
+    lm_status st = init_pred(gold, out, &err);
+    if (st == LM_OK)
+        st = index_pmids(gold, &ip.index, &err);
+    for (int i = 0; st == LM_OK && i < chain.n; i++)
+        st = chain.ops[i]->scratch_init(chain.state[i], &scratch[i], &err);
+    char *xml = NULL;
+    size_t xml_len = 0;
+    FILE *mem = st == LM_OK ? open_memstream(&xml, &xml_len) : NULL;
+    if (st == LM_OK && !mem)
+        st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+    if (mem) {
+        st = lm_pubtator_write_pubmed(mem, gold, &err);
+        if (fclose(mem) != 0 && st == LM_OK)
+            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+    }
+    lm_pubmed_parser *parser = NULL;
+    lm_pubmed_handler h = {.on_article = pipeline_article, .ctx = &ip};
+    if (st == LM_OK)
+        st = lm_pubmed_parser_init(&parser, "eval corpus", &h, &err);
+    if (st == LM_OK)
+        st = lm_pubmed_parser_feed(parser, xml, xml_len, &err);
+    if (st == LM_OK)
+        st = lm_pubmed_parser_finish(parser, &err);
+    lm_pubmed_parser_free(parser);
+    free(xml);
+    free(ip.index);
+    lm_doc_free(&ip.doc);
+    for (int i = 0; i < chain.n; i++)
+        if (scratch[i])
+            chain.ops[i]->scratch_free(scratch[i]);
+    lm_stage_chain_free(&chain);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
+}
+
+static lm_status ingested_pair(void *ctx, const lm_pair_row *r)
+{
+    const ingest_pred *ip = ctx;
+    lm_pt_doc *pd = pred_doc(ip, r->pmid);
+    return pd ? add_cid(pd, cid_label(ip->a), r->relation, r->chemical_id, r->disease_id,
+                        ip->err)
+              : LM_OK;
+}
+
+static lm_status ingested_mention(void *ctx, const lm_mention_row *r)
+{
+    const ingest_pred *ip = ctx;
+    lm_pt_doc *pd = pred_doc(ip, r->pmid);
+    if (!pd || (strcmp(r->type, "Chemical") != 0 && strcmp(r->type, "Disease") != 0))
+        return LM_OK;
+    lm_pt_mention *v = realloc(pd->mentions, (pd->n_mentions + 1) * sizeof *v);
+    if (!v)
+        return lm_error_set(ip->err, LM_ERR_NOMEM, "out of memory");
+    pd->mentions = v;
+    const char *id = r->concept_id ? r->concept_id : "-1";
+    lm_pt_mention m = {r->start, r->end, strdup(r->text), strdup(r->type),
+                       strdup(strncmp(id, "MESH:", 5) ? id : id + 5)};
+    pd->mentions[pd->n_mentions++] = m;
+    if (!m.text || !m.type || !m.id)
+        return lm_error_set(ip->err, LM_ERR_NOMEM, "out of memory");
+    return LM_OK;
+}
+
+/* Copies the gold titles and abstracts into the predictions (--save-pred
+ * shows the text the mentions point into). */
+static lm_status copy_text(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error *err)
+{
+    for (size_t d = 0; d < gold->n_docs; d++) {
+        out->docs[d].title = dup_or_null(gold->docs[d].title ? gold->docs[d].title : "");
+        out->docs[d].abstract = dup_or_null(gold->docs[d].abstract ? gold->docs[d].abstract : "");
+        if (!out->docs[d].title || !out->docs[d].abstract)
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    return LM_OK;
+}
+
+/* --via-ingest: as a user meets it.  The gold documents are written as
+ * PubMed XML into a temporary directory, ingested into a new database there
+ * (or into --keep-db FILE, which stays for `litmine export`) through the
+ * real pipeline (lm_ingest_file, worker threads and all), and the pairs
+ * `litmine export pairs` would print are the predictions. */
+static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
+                              lm_pt_corpus *out)
+{
+    char dir[] = "/tmp/litmine-eval-XXXXXX";
+    if (!mkdtemp(dir)) {
+        lm_cli_error(cli, "eval cid: temporary directory: %s", strerror(errno));
+        return LM_EXIT_FAILURE;
+    }
+    char xml[sizeof dir + 32], tmp_db[sizeof dir + 32];
+    snprintf(xml, sizeof xml, "%s/corpus.xml", dir);
+    snprintf(tmp_db, sizeof tmp_db, "%s/eval.db", dir);
+    const char *db = a->keep_db ? a->keep_db : tmp_db;
+    lm_error err;
+    pmid_index *index = NULL;
+    lm_status st = init_pred(gold, out, &err);
+    if (st == LM_OK)
+        st = index_pmids(gold, &index, &err);
+    if (st == LM_OK) {
+        FILE *f = fopen(xml, "w");
+        if (!f) {
+            st = lm_error_set(&err, LM_ERR_IO, "%s: %s", xml, strerror(errno));
+        } else {
+            st = lm_pubtator_write_pubmed(f, gold, &err);
+            if (fclose(f) != 0 && st == LM_OK)
+                st = lm_error_set(&err, LM_ERR_IO, "%s: write failed", xml);
+        }
+    }
+    int rc = st == LM_OK ? LM_EXIT_OK : LM_EXIT_FAILURE;
+    if (rc != LM_EXIT_OK)
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+    lm_stage_chain chain;
+    int have_chain = 0;
+    if (rc == LM_EXIT_OK && (rc = load_chain(cli, a, &chain)) == LM_EXIT_OK)
+        have_chain = 1;
+    lm_store *store = NULL;
+    if (rc == LM_EXIT_OK && a->keep_db && access(a->keep_db, F_OK) == 0) {
+        lm_cli_error(cli, "eval cid: --keep-db %s exists: give a new file", a->keep_db);
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && (st = lm_store_open(&store, db, NULL, &err)) != LM_OK) {
+        lm_cli_error(cli, "eval cid: %s", err.msg);
+        rc = lm_cli_exit_for(st);
+    }
+    if (rc == LM_EXIT_OK) {
+        lm_ingest_options opts = {.chain = &chain,
+                                  .on_warning = lm_cli_print_warning,
+                                  .warning_ctx = (void *)cli};
+        lm_ingest_result res;
+        st = lm_ingest_file(store, xml, &opts, &res, &err);
+        if (st == LM_OK && res.counts.failed)
+            st = lm_error_set(&err, LM_ERR_FORMAT, "%lld articles failed in the pipeline",
+                              (long long)res.counts.failed);
+        ingest_pred ip = {a, gold, out, index, gold->n_docs, &err, NULL, NULL, {0}};
+        lm_export_filter f;
+        memset(&f, 0, sizeof f);
+        if (st == LM_OK)
+            st = lm_store_export_pairs(store, &f, ingested_pair, &ip, &err);
+        if (st == LM_OK && a->save_pred)
+            st = copy_text(gold, out, &err);
+        if (st == LM_OK && a->save_pred)
+            st = lm_store_export_mentions(store, &f, ingested_mention, &ip, &err);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "eval cid: %s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+    }
+    lm_store_close(store);
+    if (have_chain)
+        lm_stage_chain_free(&chain);
+    free(index);
+    /* the database, its WAL and the XML: nothing else was written there */
+    static const char *const files[] = {"corpus.xml", "eval.db", "eval.db-wal", "eval.db-shm",
+                                        "eval.db.lock"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p[sizeof dir + 32];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    return rc;
+}
+
+/* --gold-entities and --gold-spans cut the chain short, to split the end
+ * to end loss: the pair classifier's decision on the gold mentions with
+ * their ids, or on the gold spans normalised as the ner stage does it. */
+static int predict_from_gold(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
                              lm_pt_corpus *out)
 {
     lm_error err;
@@ -251,54 +593,28 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
     lm_buf path;
     lm_buf_init(&path);
     lm_pairs_model *pm = NULL;
-    lm_ner_model *ner = NULL;
     lm_lexicon *lex = NULL;
     int rc = LM_EXIT_OK;
-    if (!a->pairs_model)
+    const char *pairs = a->pairs_model ? a->pairs_model
+                                       : lm_config_get(cli->config, "models", "pairs");
+    if (!pairs)
         st = lm_pairs_default_path(cli->config, &path, &err);
     if (st == LM_OK)
-        st = lm_pairs_model_load(a->pairs_model ? a->pairs_model : lm_buf_cstr(&path), &pm, &err);
+        st = lm_pairs_model_load(pairs ? pairs : lm_buf_cstr(&path), &pm, &err);
+    lm_buf_free(&path);
     if (st != LM_OK) {
         lm_cli_error(cli, "eval cid: %s (train one with `litmine train pairs`)", err.msg);
         rc = lm_cli_exit_for(st);
     }
-    if (rc == LM_EXIT_OK && !a->gold_entities && a->gold_spans) {
+    /* the lexicon normalises the gold spans, and gives the classifier the
+     * concepts' MeSH trees as the pipeline does */
+    if (rc == LM_EXIT_OK)
         rc = get_lexicon(cli, a, &lex);
-    } else if (rc == LM_EXIT_OK && !a->gold_entities) {
-        const char *ner_path = a->ner_model;
-        if (!ner_path) {
-            const char *dir = lm_config_get(cli->config, "models", "dir");
-            lm_buf_reset(&path);
-            lm_buf_printf(&path, "%s/%s", dir ? dir : lm_ner_default_model_dir(),
-                          LM_NER_DEFAULT_MODEL);
-            ner_path = lm_buf_cstr(&path);
-        }
-        if (access(ner_path, R_OK) != 0) {
-            lm_cli_error(cli,
-                         "eval cid: no NER model at %s: end-to-end evaluation needs one "
-                         "(`litmine train ner`, or --ner-model FILE); --gold-entities scores "
-                         "the pair classifier on the gold mentions",
-                         ner_path);
-            rc = LM_EXIT_FAILURE;
-        } else if ((st = lm_ner_model_load(ner_path, &ner, &err)) != LM_OK) {
-            lm_cli_error(cli, "eval cid: %s", err.msg);
-            rc = lm_cli_exit_for(st);
-        } else {
-            rc = get_lexicon(cli, a, &lex);
-        }
-    }
-    lm_buf_free(&path);
+    if (rc == LM_EXIT_OK)
+        lm_pairs_model_use_lexicon(pm, lex);
     lm_pairs_scratch *ps = NULL;
-    lm_ner_scratch *ns = NULL;
-    if (rc == LM_EXIT_OK) {
-        st = lm_pairs_scratch_init(&ps, &err);
-        if (st == LM_OK && ner)
-            st = lm_ner_scratch_init(&ns, &err);
-        out->docs = st == LM_OK ? calloc(gold->n_docs ? gold->n_docs : 1, sizeof *out->docs)
-                                : NULL;
-        if (st == LM_OK && !out->docs)
-            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
-    }
+    if (rc == LM_EXIT_OK && (st = lm_pairs_scratch_init(&ps, &err)) == LM_OK)
+        st = init_pred(gold, out, &err);
     lm_doc doc;
     lm_doc_init(&doc);
     lm_pairs_result res;
@@ -307,13 +623,7 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
     lm_ner_mentions_init(&mentions);
     for (size_t d = 0; rc == LM_EXIT_OK && st == LM_OK && d < gold->n_docs; d++) {
         const lm_pt_doc *g = &gold->docs[d];
-        lm_pt_doc *pd = &out->docs[out->n_docs++];
-        lm_pt_doc_init(pd);
-        pd->pmid = strdup(g->pmid ? g->pmid : "");
-        if (!pd->pmid) {
-            st = lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
-            break;
-        }
+        lm_pt_doc *pd = &out->docs[d];
         if (a->gold_entities) {
             st = lm_pairs_doc_from_pubtator(g, &doc, &err);
         } else {
@@ -322,21 +632,16 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
             text_only.n_relations = 0;
             st = lm_pairs_doc_from_pubtator(&text_only, &doc, &err);
             if (st == LM_OK)
-                st = a->gold_spans ? gold_as_ner(g, &doc, &mentions, &err)
-                                   : lm_ner_tag(ner, ns, doc.text, doc.text_len, &mentions, &err);
+                st = gold_as_ner(g, &doc, &mentions, &err);
             if (st == LM_OK)
-                st = lm_pairs_doc_add_ner(&doc, &mentions, lex, "MESH:", &err);
+                st = lm_pairs_doc_add_ner(&doc, &mentions, lex, NULL, &err);
         }
         if (st == LM_OK && a->save_pred)
             st = copy_mentions(&doc, g, pd, &err);
         if (st == LM_OK)
             st = lm_pairs_extract(pm, ps, &doc, &res, &err);
         if (st == LM_OK)
-            st = lm_pairs_result_to_pubtator(&res, LM_PAIR_INDUCES,
-                                             a->relation && strcmp(a->relation, "all") != 0
-                                                 ? a->relation
-                                                 : "CID",
-                                             pd, &err);
+            st = lm_pairs_result_to_pubtator(&res, LM_PAIR_INDUCES, cid_label(a), pd, &err);
     }
     if (rc == LM_EXIT_OK && st != LM_OK) {
         lm_cli_error(cli, "eval cid: %s", err.msg);
@@ -345,12 +650,20 @@ static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_
     lm_ner_mentions_free(&mentions);
     lm_pairs_result_free(&res);
     lm_doc_free(&doc);
-    lm_ner_scratch_free(ns);
     lm_pairs_scratch_free(ps);
     lm_lexicon_free(lex);
-    lm_ner_model_free(ner);
     lm_pairs_model_free(pm);
     return rc;
+}
+
+static int predict_relations(const lm_cli *cli, const eval_args *a, const lm_pt_corpus *gold,
+                             lm_pt_corpus *out)
+{
+    if (a->gold_entities || a->gold_spans)
+        return predict_from_gold(cli, a, gold, out);
+    if (a->via_ingest)
+        return predict_via_ingest(cli, a, gold, out);
+    return predict_pipeline(cli, a, gold, out);
 }
 
 static int save_corpus(const lm_cli *cli, const char *path, const lm_pt_corpus *c)
@@ -500,9 +813,10 @@ static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex)
     } else {
         lm_buf path;
         lm_buf_init(&path);
-        st = a->lexicon ? LM_OK : lm_lexicon_default_path(cli->config, &path, &err);
+        const char *file = a->lexicon ? a->lexicon : lm_config_get(cli->config, "models", "lexicon");
+        st = file ? LM_OK : lm_lexicon_default_path(cli->config, &path, &err);
         if (st == LM_OK)
-            st = lm_lexicon_load(a->lexicon ? a->lexicon : lm_buf_cstr(&path), lex, &err);
+            st = lm_lexicon_load(file ? file : lm_buf_cstr(&path), lex, &err);
         lm_buf_free(&path);
     }
     if (st != LM_OK) {
@@ -533,9 +847,17 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
     lm_buf want, got;
     lm_buf_init(&want);
     lm_buf_init(&got);
-    for (size_t d = 0; d < gold.n_docs; d++) {
+    lm_pt_doc norm;
+    lm_pt_doc_init(&norm);
+    lm_error err;
+    lm_status st = LM_OK;
+    for (size_t d = 0; st == LM_OK && d < gold.n_docs; d++) {
         const lm_pt_doc *doc = &gold.docs[d];
-        for (size_t m = 0; m < doc->n_mentions; m++) {
+        /* chemicals and diseases as the ner stage normalises them: in
+         * their document, abbreviations taking their long forms' ids */
+        lm_pt_doc_free(&norm);
+        st = lm_pairs_renormalize(doc, lex, a->ns, &norm, &err);
+        for (size_t m = 0; st == LM_OK && m < doc->n_mentions; m++) {
             const lm_pt_mention *mn = &doc->mentions[m];
             lm_lex_type t = lm_lex_type_from_name(mn->type);
             if (t == LM_LEX_ANY)
@@ -552,22 +874,42 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
                 continue;   /* -1: no concept to find */
             norm_row *r = &rows[t == LM_LEX_CHEMICAL ? 0 : t == LM_LEX_DISEASE ? 1 : 2];
             r->n++;
+            const char *id = NULL;
             lm_lexicon_match match;
-            if (!lm_lexicon_lookup_mention(lex, t, a->ns, mn->text, strlen(mn->text), &match,
-                                           1)) {
+            if (t == LM_LEX_GENE) {
+                /* genes: the stage's plain lookup */
+                if (lm_lexicon_lookup_ns(lex, t, a->ns, mn->text, strlen(mn->text), &match, 1))
+                    id = match.id;
+            } else {
+                for (size_t k = 0; k < norm.n_mentions && !id; k++)
+                    if (norm.mentions[k].start == mn->start && norm.mentions[k].end == mn->end &&
+                        lm_lex_type_from_name(norm.mentions[k].type) == t &&
+                        strcmp(norm.mentions[k].id, "-1") != 0)
+                        id = norm.mentions[k].id;
+            }
+            if (!id) {
                 r->missing++;
                 if (a->details)
                     printf("INFO\tMISS\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
                            lm_buf_cstr(&want));
                 continue;
             }
-            canonical_ids(match.id, &got);
+            canonical_ids(id, &got);
             int ok = strcmp(lm_buf_cstr(&got), lm_buf_cstr(&want)) == 0;
             r->correct += ok;
             if (a->details && !ok)
                 printf("INFO\tWRONG\t%s\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
                        lm_buf_cstr(&want), lm_buf_cstr(&got));
         }
+    }
+    lm_pt_doc_free(&norm);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "eval norm: %s", err.msg);
+        lm_buf_free(&want);
+        lm_buf_free(&got);
+        lm_lexicon_free(lex);
+        lm_pt_corpus_free(&gold);
+        return lm_cli_exit_for(st);
     }
     printf("%-22s %7s %7s %7s %9s\n", "normalization", "gold", "correct", "no-id", "accuracy");
     norm_row all = {0};
@@ -612,7 +954,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"gold-entities", no_argument, NULL, 'G'}, {"pairs-model", required_argument, NULL, 'P'},
         {"ner-model", required_argument, NULL, 'N'}, {"save-pred", required_argument, NULL, 'S'},
-        {"gold-spans", no_argument, NULL, 'W'},
+        {"gold-spans", no_argument, NULL, 'W'},   {"via-ingest", no_argument, NULL, 'V'},
+        {"keep-db", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
@@ -635,6 +978,8 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         case 'N': a.ner_model = optarg; break;
         case 'S': a.save_pred = optarg; break;
         case 'W': a.gold_spans = 1; break;
+        case 'V': a.via_ingest = 1; break;
+        case 'K': a.keep_db = optarg; break;
         case 'T':
             if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
                 lm_cli_error(cli, "eval: too many --train corpora");
@@ -665,11 +1010,17 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         fputs(usage, stderr);
         rc = LM_EXIT_USAGE;
     }
-    if (rc == LM_EXIT_OK && ((a.gold_spans && a.gold_entities) || (a.save_pred && a.pred))) {
+    if (rc == LM_EXIT_OK && a.keep_db && !a.via_ingest) {
+        lm_cli_error(cli, "eval: --keep-db is for --via-ingest");
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && (a.gold_spans + a.gold_entities + a.via_ingest > 1 ||
+                             ((a.save_pred || a.via_ingest) && a.pred))) {
         lm_cli_error(cli, "eval: %s",
-                     a.gold_spans && a.gold_entities
-                         ? "--gold-spans and --gold-entities exclude each other"
-                         : "--save-pred writes litmine's predictions: not with --pred");
+                     a.gold_spans + a.gold_entities + a.via_ingest > 1
+                         ? "--via-ingest, --gold-spans and --gold-entities exclude each other"
+                         : "--save-pred and --via-ingest are litmine's predictions: not with "
+                           "--pred");
         rc = LM_EXIT_USAGE;
     }
     if (rc == LM_EXIT_OK) {

@@ -9,7 +9,13 @@
  * flushed, so a failed export (disk full, Ctrl-C) never leaves a truncated
  * FILE that a script could take for a complete one.  Column order is part
  * of the interface (README.md) and only ever grows at the end.
+ *
+ * Concepts are named as the lexicon names them (MeSH heading, gene symbol
+ * and name, DrugBank name), not by how an abstract spelled them; pairs are
+ * the pipeline's decisions, and the candidates it left as co-occurrences
+ * only with --all-candidates.
  */
+#include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_query.h"
 #include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
@@ -29,7 +35,8 @@
 static const char usage[] =
     "usage: litmine export articles|mentions|concepts|pairs [--format csv|tsv|jsonl|pubtator]\n"
     "                      [--type Chemical|Disease|Gene] [--concept ID] [--since YYYY-MM-DD]\n"
-    "                      [--query TEXT] [--min-score X] [--out FILE] [--excel]\n"
+    "                      [--query TEXT] [--min-score X] [--all-candidates] [--out FILE]\n"
+    "                      [--excel]\n"
     "\n"
     "  --format F     csv (RFC 4180, default), tsv, jsonl; pubtator for mentions\n"
     "  --type T       mentions/concepts of this type; articles mentioning one\n"
@@ -38,6 +45,8 @@ static const char usage[] =
     "  --query TEXT   articles whose title/abstract contain every word of TEXT\n"
     "                 (Greek letters match as symbols or names, accents are folded)\n"
     "  --min-score X  mentions/pairs scoring at least X (0..1)\n"
+    "  --all-candidates  pairs: also the candidates no relation was found for\n"
+    "                 (relation cooccurs)\n"
     "  --out FILE     write to FILE (atomically) instead of stdout\n"
     "  --excel        CSV for Excel: a UTF-8 byte-order mark, and text starting with\n"
     "                 = + - @ TAB or CR prefixed with ' so Excel never runs it as a\n"
@@ -48,7 +57,8 @@ static const char usage[] =
     "  mentions  pmid, start, end, text, type, concept_id, sentence, score\n"
     "  concepts  concept_id, type, name, mentions, articles, first_year, last_year\n"
     "  pairs     pmid, chemical_id, chemical_text, disease_id, disease_text, relation,\n"
-    "            score, evidence_start, evidence_end, evidence\n"
+    "            score, evidence_start, evidence_end, evidence, chemical_name,\n"
+    "            disease_name\n"
     "Offsets are character (code point) offsets into title + \" \" + abstract.\n";
 
 static const char *const article_columns[] = {"pmid",  "version", "title",
@@ -61,7 +71,7 @@ static const char *const concept_columns[] = {"concept_id", "type",       "name"
 static const char *const pair_columns[] = {"pmid",         "chemical_id", "chemical_text",
                                            "disease_id",   "disease_text", "relation",
                                            "score",        "evidence_start", "evidence_end",
-                                           "evidence"};
+                                           "evidence",     "chemical_name", "disease_name"};
 
 typedef struct export_ctx {
     lm_rows rows;
@@ -70,6 +80,7 @@ typedef struct export_ctx {
     FILE *out;
     lm_store *store;
     int64_t current_pmid;
+    const lm_lexicon *names;   /* concept display names, may be NULL */
 } export_ctx;
 
 #define N_COLS(a) (sizeof a / sizeof a[0])
@@ -139,7 +150,7 @@ static lm_status write_concept(void *ctx, const lm_concept_row *c)
     lm_error *err = x->err;
     lm_status st = lm_rows_text(r, c->concept_id, err);
     if (st == LM_OK) st = lm_rows_text(r, c->type, err);
-    if (st == LM_OK) st = lm_rows_text(r, c->name, err);
+    if (st == LM_OK) st = lm_rows_text(r, lm_cli_concept_name(x->names, c->concept_id, c->name), err);
     if (st == LM_OK) st = lm_rows_int(r, c->mentions, err);
     if (st == LM_OK) st = lm_rows_int(r, c->articles, err);
     if (st == LM_OK) st = c->first_year ? lm_rows_int(r, c->first_year, err) : lm_rows_null(r, err);
@@ -164,6 +175,8 @@ static lm_status write_pair(void *ctx, const lm_pair_row *p)
     if (st == LM_OK) st = has_ev ? lm_rows_int(r, p->evidence_start, err) : lm_rows_null(r, err);
     if (st == LM_OK) st = has_ev ? lm_rows_int(r, p->evidence_end, err) : lm_rows_null(r, err);
     if (st == LM_OK) st = lm_rows_text(r, p->evidence, err);
+    if (st == LM_OK) st = lm_rows_text(r, lm_cli_concept_name(x->names, p->chemical_id, NULL), err);
+    if (st == LM_OK) st = lm_rows_text(r, lm_cli_concept_name(x->names, p->disease_id, NULL), err);
     if (st == LM_OK) st = lm_rows_end(r, err);
     return st;
 }
@@ -204,6 +217,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         {"excel", no_argument, NULL, 'x'},        {"type", required_argument, NULL, 't'},
         {"concept", required_argument, NULL, 'c'}, {"since", required_argument, NULL, 's'},
         {"query", required_argument, NULL, 'q'},  {"min-score", required_argument, NULL, 'm'},
+        {"all-candidates", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     lm_error err;
     lm_rows_format format = LM_ROWS_CSV;
@@ -240,6 +254,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
             f.since = optarg;
             break;
         case 'q': query = optarg; break;
+        case 'A': f.all_candidates = 1; break;
         case 'm': {
             char *end;
             f.min_score = strtod(optarg, &end);
@@ -267,9 +282,12 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "export: --format pubtator is for mentions");
         return LM_EXIT_USAGE;
     }
-    if ((t == T_PAIRS && f.type) || (t == T_ARTICLES && f.has_min_score)) {
+    if ((t == T_PAIRS && f.type) || (t == T_ARTICLES && f.has_min_score) ||
+        (t != T_PAIRS && f.all_candidates)) {
         lm_cli_error(cli, "export %s: %s does not apply", argv[optind],
-                     t == T_PAIRS ? "--type" : "--min-score");
+                     t == T_PAIRS       ? "--type"
+                     : f.all_candidates ? "--all-candidates"
+                                        : "--min-score");
         return LM_EXIT_USAGE;
     }
     lm_buf match;
@@ -290,6 +308,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         return rc;
     }
     FILE *out = stdout;
+    lm_lexicon *names = NULL;
     lm_buf partial;
     lm_buf_init(&partial);
     lm_status st = LM_OK;
@@ -307,6 +326,8 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     }
     if (st == LM_OK) {
         export_ctx x = {.err = &err, .out = out, .store = store};
+        if (t == T_CONCEPTS || t == T_PAIRS)
+            x.names = names = lm_cli_load_names(cli);
         static const char *const *const columns[] = {article_columns, mention_columns,
                                                       concept_columns, pair_columns};
         static const size_t n_columns[] = {N_COLS(article_columns), N_COLS(mention_columns),
@@ -333,6 +354,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "export: %s", err.msg);
     lm_buf_free(&partial);
     lm_buf_free(&match);
+    lm_lexicon_free(names);
     lm_store_close(store);
     return lm_cli_exit_for(st);
 }

@@ -24,6 +24,7 @@
 static const char usage[] =
     "usage: litmine lexicon import KIND FILE... [--lexicon PATH] [--tax N|all] [--designations]\n"
     "       litmine lexicon build [--data DIR] [--out PATH] [--with-dev] [--tax N|all]\n"
+    "                             [--mesh FILE]...\n"
     "       litmine lexicon lookup [--lexicon PATH] [--type TYPE] [--namespace NS] TEXT...\n"
     "       litmine lexicon info [--lexicon PATH]\n"
     "\n"
@@ -35,19 +36,25 @@ static const char usage[] =
     "              descriptors first), gene_info (NCBI, .gz ok; --tax selects the\n"
     "              taxon, default 9606, 'all' for every one; --designations adds\n"
     "              Other_designations), drugbank (open vocabulary CSV) or pubtator\n"
-    "              (annotated corpus: each name keeps its most frequent id)\n"
+    "              (annotated corpus: each name keeps its most frequent id).\n"
+    "              DrugBank drugs that are MeSH chemicals then merge into them.\n"
     "build         rebuild the default lexicon from DIR (default ../shared/data):\n"
-    "              BC5CDR, NCBI-disease and BioRED training annotations, human\n"
-    "              gene_info and DrugBank (BC5CDR's ids win disagreements; DrugBank\n"
-    "              synonyms reach the MeSH id annotated for their drug); --with-dev\n"
-    "              adds the development sets (without it their documents are also\n"
-    "              left out of the training sets that re-annotate them)\n"
-    "lookup        print every candidate concept for each TEXT (--type Chemical,\n"
-    "              Disease or Gene restricts the type, --namespace MESH: the ids)\n"
+    "              BC5CDR, NCBI-disease and BioRED training annotations, MeSH\n"
+    "              (the newest desc20XX.xml[.gz] and supp20XX.xml[.gz] in\n"
+    "              DIR/lexicons/mesh, or the --mesh FILEs), human gene_info and\n"
+    "              DrugBank (BC5CDR's ids win disagreements; a DrugBank drug that is\n"
+    "              a MeSH chemical becomes its cross-reference); --with-dev adds the\n"
+    "              development sets (without it their documents are also left out\n"
+    "              of the training sets that re-annotate them)\n"
+    "lookup        print every candidate concept for each TEXT with its display\n"
+    "              name and cross-references (--type Chemical, Disease or Gene\n"
+    "              restricts the type, --namespace MESH: the ids)\n"
     "info          print the lexicon's size\n";
 
 typedef struct lex_args {
     const char *lexicon, *data, *out, *type, *ns;
+    const char *mesh[4];
+    int n_mesh;
     long tax;
     int designations, with_dev;
 } lex_args;
@@ -89,11 +96,19 @@ static void print_stats(const lm_cli *cli, const char *what, const char *path,
             lm_cli_printable(path, shown, sizeof shown), s->records, s->names, s->skipped, secs);
 }
 
+/* Merges DrugBank drugs into the MeSH chemicals they are, then builds and
+ * writes the lexicon. */
 static int finish_and_save(const lm_cli *cli, lm_lexicon_builder *b, const char *path)
 {
     lm_error err;
     lm_lexicon *lex = NULL;
-    lm_status st = lm_lexicon_builder_finish(b, &lex, &err);
+    size_t merged = 0;
+    lm_status st = lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
+                                                  &merged, &err);
+    if (st == LM_OK && merged)
+        lm_cli_info(cli, "%zu DrugBank drugs merged into MeSH chemicals", merged);
+    if (st == LM_OK)
+        st = lm_lexicon_builder_finish(b, &lex, &err);
     if (st == LM_OK)
         st = lm_lexicon_save(lex, path, &err);
     if (st != LM_OK) {
@@ -263,6 +278,41 @@ static int cmd_import(const lm_cli *cli, const lex_args *a, int n, char **rest)
     return rc;
 }
 
+/* The --mesh files, else the newest desc and supp files of
+ * DIR/lexicons/mesh (descriptors first: supplementary records are typed by
+ * the headings they map to). */
+static int import_mesh_files(const lm_cli *cli, lm_lexicon_builder *b, const lex_args *a,
+                             const char *dir)
+{
+    for (int i = 0; i < a->n_mesh; i++) {
+        int rc = import_one(cli, b, "mesh", a->mesh[i], a, NULL);
+        if (rc != LM_EXIT_OK)
+            return rc;
+    }
+    if (a->n_mesh)
+        return LM_EXIT_OK;
+    lm_buf mdir, desc, supp;
+    lm_buf_init(&mdir);
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    lm_error err;
+    lm_status st = lm_buf_printf(&mdir, "%s/lexicons/mesh", dir) == LM_OK
+                       ? lm_lexicon_find_mesh(lm_buf_cstr(&mdir), &desc, &supp, &err)
+                       : lm_error_set(&err, LM_ERR_NOMEM, "out of memory");
+    int rc = st == LM_OK ? LM_EXIT_OK : fail(cli, st, &err);
+    if (rc == LM_EXIT_OK && !desc.len)
+        lm_cli_notice(cli, "warning: no MeSH descriptors (desc20XX.xml) in %s: the lexicon will miss "
+                         "most MeSH names", lm_buf_cstr(&mdir));
+    if (rc == LM_EXIT_OK && desc.len)
+        rc = import_one(cli, b, "mesh", lm_buf_cstr(&desc), a, NULL);
+    if (rc == LM_EXIT_OK && supp.len)
+        rc = import_one(cli, b, "mesh", lm_buf_cstr(&supp), a, NULL);
+    lm_buf_free(&mdir);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
+    return rc;
+}
+
 static int cmd_build(const lm_cli *cli, const lex_args *a)
 {
     static const struct {
@@ -275,6 +325,7 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
         {"pubtator", "ncbi_disease/NCBIdevelopset_corpus.txt", 1},
         {"pubtator", "biored/Train.PubTator", 0},
         {"pubtator", "biored/Dev.PubTator", 1},
+        {"mesh", NULL, 0},   /* the MeSH files, found below */
         {"gene_info", "lexicons/Homo_sapiens.gene_info.gz", 0},
         {"drugbank", "lexicons/drugbank_vocabulary.csv", 0},
     };
@@ -299,7 +350,7 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
     double t0 = now();
     pmid_set dev = {0};
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == LM_EXIT_OK; i++) {
-        if (!sources[i].dev || a->with_dev)
+        if (!sources[i].dev || a->with_dev || !sources[i].file)
             continue;
         lm_buf_reset(&file);
         lm_status st = lm_buf_printf(&file, "%s/%s", dir, sources[i].file);
@@ -312,6 +363,10 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == LM_EXIT_OK; i++) {
         if (sources[i].dev && !a->with_dev)
             continue;
+        if (!sources[i].file) {
+            rc = import_mesh_files(cli, b, a, dir);
+            continue;
+        }
         lm_buf_reset(&file);
         if (lm_buf_printf(&file, "%s/%s", dir, sources[i].file) != LM_OK) {
             rc = LM_EXIT_FAILURE;
@@ -320,13 +375,6 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
         rc = import_one(cli, b, sources[i].kind, lm_buf_cstr(&file), a, &dev);
     }
     pmid_set_free(&dev);
-    /* DrugBank synonyms reach the MeSH ids the corpora give their drugs */
-    if (rc == LM_EXIT_OK) {
-        lm_status st = lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
-                                                 LM_LEX_SCORE_VARIANT, &err);
-        if (st != LM_OK)
-            rc = fail(cli, st, &err);
-    }
     if (rc == LM_EXIT_OK)
         rc = finish_and_save(cli, b, lm_buf_cstr(&out));
     if (rc == LM_EXIT_OK && !cli->quiet)
@@ -397,9 +445,10 @@ static int cmd_lookup(const lm_cli *cli, const lex_args *a, int n, char **texts)
                 size_t nl = strlen(note);
                 snprintf(note + nl, sizeof note - nl, ", %u annotations", m[k].count);
             }
-            printf("  %-8s %-22s %.3f  %s  [%s; %d candidate%s]\n", lm_lex_type_name(m[k].type),
-                   m[k].id, m[k].score, m[k].name, note, m[k].n_candidates,
-                   m[k].n_candidates == 1 ? "" : "s");
+            printf("  %-8s %-22s %.3f  %s  [%s; %d candidate%s]%s%s\n",
+                   lm_lex_type_name(m[k].type), m[k].id, m[k].score, m[k].name, note,
+                   m[k].n_candidates, m[k].n_candidates == 1 ? "" : "s",
+                   m[k].xref[0] ? "  also " : "", m[k].xref);
         }
     }
     lm_lexicon_free(lex);
@@ -437,6 +486,7 @@ int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv)
         {"out", required_argument, NULL, 'o'},     {"type", required_argument, NULL, 't'},
         {"tax", required_argument, NULL, 'x'},     {"designations", no_argument, NULL, 'g'},
         {"with-dev", no_argument, NULL, 'w'},      {"namespace", required_argument, NULL, 'n'},
+        {"mesh", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lex_args a;
@@ -455,6 +505,13 @@ int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv)
         case 'g': a.designations = 1; break;
         case 'w': a.with_dev = 1; break;
         case 'n': a.ns = optarg; break;
+        case 'm':
+            if (a.n_mesh == (int)(sizeof a.mesh / sizeof a.mesh[0])) {
+                lm_cli_error(cli, "lexicon: too many --mesh files");
+                return LM_EXIT_USAGE;
+            }
+            a.mesh[a.n_mesh++] = optarg;
+            break;
         case 'x':
             if (strcmp(optarg, "all") == 0) {
                 a.tax = 0;

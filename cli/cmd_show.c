@@ -1,7 +1,11 @@
 /*
  * `litmine show PMID [--json]` — one stored article, as readable text or
- * as a JSON object whose keys match the JSONL export.
+ * as a JSON object whose keys match the JSONL export, with the
+ * chemical–disease relations the pipeline found in it (the rows `export
+ * pairs` gives, concepts shown by their lexicon names).
  */
+#include "../nlp/lm_lexicon.h"
+#include "../store/lm_store_export.h"
 #include "../util/lm_rows.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -11,11 +15,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char usage[] =
     "usage: litmine show [--json] PMID\n"
     "\n"
-    "Prints a stored article with its MeSH headings and publication types.\n";
+    "Prints a stored article with its MeSH headings, publication types and the\n"
+    "chemical-disease relations found in it.\n";
 
 static void print_text(const lm_article *a, const char *source, const char *ingested_at)
 {
@@ -43,6 +49,62 @@ static void print_text(const lm_article *a, const char *source, const char *inge
     printf("\n%s\n", a->abstract && a->abstract[0] ? a->abstract : "(no abstract)");
 }
 
+/* The article's relations, gathered from the pairs export. */
+typedef struct relations {
+    lm_pair_row *v;
+    size_t n;
+} relations;
+
+static char *dup_opt(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static lm_status keep_pair(void *ctx, const lm_pair_row *r)
+{
+    relations *rel = ctx;
+    lm_pair_row *v = realloc(rel->v, (rel->n + 1) * sizeof *v);
+    if (!v)
+        return LM_ERR_NOMEM;
+    rel->v = v;
+    lm_pair_row c = *r;
+    c.chemical_id = dup_opt(r->chemical_id);
+    c.chemical_text = dup_opt(r->chemical_text);
+    c.disease_id = dup_opt(r->disease_id);
+    c.disease_text = dup_opt(r->disease_text);
+    c.relation = dup_opt(r->relation);
+    c.evidence = dup_opt(r->evidence);
+    rel->v[rel->n++] = c;
+    return LM_OK;
+}
+
+static void relations_free(relations *rel)
+{
+    for (size_t i = 0; i < rel->n; i++) {
+        free((char *)rel->v[i].chemical_id);
+        free((char *)rel->v[i].chemical_text);
+        free((char *)rel->v[i].disease_id);
+        free((char *)rel->v[i].disease_text);
+        free((char *)rel->v[i].relation);
+        free((char *)rel->v[i].evidence);
+    }
+    free(rel->v);
+}
+
+static void print_relations_text(const relations *rel, const lm_lexicon *names)
+{
+    for (size_t i = 0; i < rel->n; i++) {
+        const lm_pair_row *r = &rel->v[i];
+        printf("%s%s %s %s (%.2f)\n", i ? "            " : "Relations:  ",
+               lm_cli_concept_name(names, r->chemical_id, r->chemical_text), r->relation,
+               lm_cli_concept_name(names, r->disease_id, r->disease_text), r->score);
+        printf("              %s -> %s", r->chemical_id, r->disease_id);
+        if (r->evidence)
+            printf(": \"%s\"", r->evidence);
+        putchar('\n');
+    }
+}
+
 static void json_field(const char *key, const char *value, int *first)
 {
     printf("%s\"%s\":", *first ? "{" : ",", key);
@@ -53,7 +115,8 @@ static void json_field(const char *key, const char *value, int *first)
         fputs("null", stdout);
 }
 
-static void print_json(const lm_article *a, const char *source, const char *ingested_at)
+static void print_json(const lm_article *a, const char *source, const char *ingested_at,
+                       const relations *rel, const lm_lexicon *names)
 {
     int first = 1;
     printf("{\"pmid\":%" PRId64 ",\"version\":%d", a->pmid, a->version);
@@ -90,7 +153,22 @@ static void print_json(const lm_article *a, const char *source, const char *inge
     putchar(']');
     json_field("source", source, &first);
     json_field("ingested_at", ingested_at, &first);
-    puts("}");
+    fputs(",\"pairs\":[", stdout);
+    for (size_t i = 0; i < rel->n; i++) {
+        const lm_pair_row *r = &rel->v[i];
+        int f = 1;
+        if (i)
+            putchar(',');
+        json_field("chemical_id", r->chemical_id, &f);
+        json_field("chemical", lm_cli_concept_name(names, r->chemical_id, r->chemical_text), &f);
+        json_field("disease_id", r->disease_id, &f);
+        json_field("disease", lm_cli_concept_name(names, r->disease_id, r->disease_text), &f);
+        json_field("relation", r->relation, &f);
+        printf(",\"score\":%.4g", r->score);
+        json_field("evidence", r->evidence, &f);
+        putchar('}');
+    }
+    puts("]}");
 }
 
 int lm_cmd_show(lm_cli *cli, int argc, char **argv)
@@ -136,16 +214,34 @@ int lm_cmd_show(lm_cli *cli, int argc, char **argv)
     char *source = NULL, *ingested_at = NULL;
     lm_error err;
     st = lm_store_get_article(store, pmid, &a, &source, &ingested_at, &err);
+    relations rel = {NULL, 0};
+    lm_lexicon *names = NULL;
     if (st == LM_OK) {
-        if (json)
-            print_json(&a, source, ingested_at);
-        else
+        lm_export_filter f;
+        memset(&f, 0, sizeof f);
+        f.pmid = pmid;
+        st = lm_store_export_pairs(store, &f, keep_pair, &rel, &err);
+        if (st == LM_ERR_NOMEM)
+            lm_error_set(&err, st, "out of memory");
+    }
+    if (st == LM_OK && rel.n)
+        names = lm_cli_load_names(cli);
+    if (st == LM_OK) {
+        if (json) {
+            print_json(&a, source, ingested_at, &rel, names);
+        } else {
             print_text(&a, source, ingested_at);
+            if (rel.n)
+                putchar('\n');
+            print_relations_text(&rel, names);
+        }
     } else {
         lm_cli_error(cli, "%s", err.msg);
     }
     free(source);
     free(ingested_at);
+    relations_free(&rel);
+    lm_lexicon_free(names);
     lm_article_free(&a);
     lm_store_close(store);
     return lm_cli_exit_for(st);

@@ -5,9 +5,10 @@
  * by the same candidate generator.
  *
  * Corpora: BC5CDR train (CID = "induces"), BioRED train for the "treats"
- * and "associated" heads (unless --no-biored); thresholds are tuned on the
- * BC5CDR and BioRED dev sets.  Progress goes to stderr, the report to
- * stdout.
+ * and "associated" heads (unless --no-biored); calibration and thresholds
+ * come from out-of-fold scores of the training documents, so the dev sets
+ * are only measured (with --final they are trained on too, and nothing is
+ * measured).  Progress goes to stderr, the report to stdout.
  *
  * End to end the classifier meets concepts the lexicon left without an id
  * (the normal case for drugs no training corpus annotates: no MeSH file is
@@ -16,8 +17,7 @@
  * lexicon built as `litmine lexicon build` does from everything but that
  * fold (and the dev sets' documents).  That raised end-to-end dev F1 by
  * about one point (0.431 -> 0.442; +0.5 to +1.2 at equal thresholds, over
- * three seeds) at an unchanged gold-entity F1.  --tune-on-train keeps the
- * BC5CDR dev set out of the induces threshold too.
+ * three seeds) at an unchanged gold-entity F1.
  */
 #include "lm_cli.h"
 
@@ -36,26 +36,26 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv);
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: litmine train pairs [--data DIR] [--out FILE] [--no-biored]\n"
+            "usage: litmine train pairs [--data DIR] [--out FILE] [--final] [--no-biored]\n"
             "                           [--biored-induces] [--no-stack] [--no-lexicon-ids]\n"
-            "                           [--tune-on-train] [--epochs N]\n"
-            "                           [--bits N]\n"
+            "                           [--epochs N] [--bits N]\n"
             "                           [--l2 X] [--lr X] [--seed N] [--runs N]\n"
             "\n"
             "Trains the chemical-disease relation classifier on BC5CDR train (CID =\n"
-            "induces) and BioRED train (treats, associated), tunes thresholds on the dev\n"
-            "sets and prints BC5CDR dev CID precision/recall/F1 with gold entities, with\n"
-            "the co-occurrence baselines.\n"
+            "induces) and BioRED train (treats, associated), calibrates each head and\n"
+            "sets its threshold on out-of-fold training scores, and prints BC5CDR dev CID\n"
+            "precision/recall/F1 with gold entities, with the co-occurrence baselines.\n"
             "\n"
             "  --data DIR         corpora directory (default ../shared/data)\n"
             "  --out FILE         model file (default models/%s)\n"
+            "  --final            also train on the dev sets (the shipped model; no dev\n"
+            "                     figures)\n"
             "  --no-biored        BC5CDR only (no treats/associated heads)\n"
             "  --biored-induces   also train induces on BioRED Positive_Correlation\n"
             "  --no-stack         no second stage (document-level rescoring of induces)\n"
             "  --no-lexicon-ids   train induces on the gold ids only, not also on the ids\n"
             "                     a held-out lexicon gives the training spans\n"
-            "  --tune-on-train    induces threshold from out-of-fold scores on the training\n"
-            "                     documents, not from the dev set (which then stays unseen)\n"
+
             "  --epochs N         passes over the data (default 15)\n"
             "  --runs N           average the weights of N shuffled runs (default 5)\n"
             "  --bits N           feature hash table size 2^N (default 20)\n"
@@ -100,6 +100,20 @@ static int load(const lm_cli *cli, const char *dir, const char *file, lm_pt_corp
         return lm_cli_exit_for(st);
     }
     return LM_EXIT_OK;
+}
+
+/* Moves every document of from to the end of to (from is left empty);
+ * -1 on out-of-memory. */
+static int append_corpus(lm_pt_corpus *to, lm_pt_corpus *from)
+{
+    lm_pt_doc *v = realloc(to->docs, (to->n_docs + from->n_docs + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    memcpy(v + to->n_docs, from->docs, from->n_docs * sizeof *v);
+    to->docs = v;
+    to->n_docs += from->n_docs;
+    from->n_docs = 0;
+    return 0;
 }
 
 #define LEXICON_FOLDS 5
@@ -150,12 +164,31 @@ static lm_status fold_lexicon(const char *data, const lm_pt_corpus *cid_tr, int 
         free(part.docs);
     }
     char path[4096];
+    snprintf(path, sizeof path, "%s/lexicons/mesh", data);
+    if (st == LM_OK)
+        st = lm_lexicon_import_mesh_dir(b, path, err);
     snprintf(path, sizeof path, "%s/lexicons/drugbank_vocabulary.csv", data);
     if (st == LM_OK)
         st = lm_lexicon_import_drugbank(b, path, NULL, err);
     if (st == LM_OK)
-        st = lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
-                                       LM_LEX_SCORE_VARIANT, err);
+        st = lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:", NULL, err);
+    if (st == LM_OK)
+        st = lm_lexicon_builder_finish(b, out, err);
+    lm_lexicon_builder_free(b);
+    return st;
+}
+
+/* The MeSH tree numbers of the pair classifier's features: a lexicon of
+ * the MeSH files under DATA/lexicons/mesh (empty without them).  The
+ * pipeline reads the same trees from its lexicon. */
+static lm_status mesh_trees(const char *data, lm_lexicon **out, lm_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/lexicons/mesh", data);
+    lm_lexicon_builder *b = NULL;
+    lm_status st = lm_lexicon_builder_init(&b, err);
+    if (st == LM_OK)
+        st = lm_lexicon_import_mesh_dir(b, dir, err);
     if (st == LM_OK)
         st = lm_lexicon_builder_finish(b, out, err);
     lm_lexicon_builder_free(b);
@@ -179,7 +212,7 @@ static lm_status lexicon_ids(const char *data, const lm_pt_corpus *cid_tr,
         lm_lexicon *lex = NULL;
         st = fold_lexicon(data, cid_tr, f, ncbi_tr, bio_tr, dev, n_dev, &lex, err);
         for (size_t d = (size_t)f; st == LM_OK && d < cid_tr->n_docs; d += LEXICON_FOLDS)
-            st = lm_pairs_renormalize(&cid_tr->docs[d], lex, "MESH:", &out->docs[d], err);
+            st = lm_pairs_renormalize(&cid_tr->docs[d], lex, NULL, &out->docs[d], err);
         lm_lexicon_free(lex);
     }
     return st;
@@ -190,7 +223,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_pairs_train_opts o;
     lm_pairs_train_opts_default(&o);
     const char *data = "../shared/data", *out = NULL;
-    int biored = 1, lex_ids = 1;
+    int biored = 1, lex_ids = 1, final = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -206,8 +239,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             o.stack = 0;
         } else if (strcmp(a, "--no-lexicon-ids") == 0) {
             lex_ids = 0;
-        } else if (strcmp(a, "--tune-on-train") == 0) {
-            o.tune_on_train = 1;
+        } else if (strcmp(a, "--final") == 0) {
+            final = 1;
         } else if (!v) {
             lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", a);
             usage(stderr);
@@ -262,6 +295,12 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         rc = load(cli, data, "biored/Train.PubTator", &bio_tr);
     if (rc == LM_EXIT_OK && biored)
         rc = load(cli, data, "biored/Dev.PubTator", &bio_dev);
+    /* --final: the dev sets join the training sets and nothing is held out */
+    if (rc == LM_EXIT_OK && final &&
+        (append_corpus(&cid_tr, &cid_dev) != 0 || append_corpus(&bio_tr, &bio_dev) != 0)) {
+        lm_cli_error(cli, "train pairs: out of memory");
+        rc = LM_EXIT_FAILURE;
+    }
     lm_pt_corpus cid_lex = {0};
     if (rc == LM_EXIT_OK && lex_ids) {
         lm_pt_corpus ncbi_tr = {0}, ncbi_dev = {0}, bio_tr2 = {0}, bio_dev2 = {0};
@@ -272,12 +311,14 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             rc = load(cli, data, "biored/Train.PubTator", &bio_tr2);
         if (rc == LM_EXIT_OK && !biored)
             rc = load(cli, data, "biored/Dev.PubTator", &bio_dev2);
+        if (rc == LM_EXIT_OK && final)
+            rc = append_corpus(&ncbi_tr, &ncbi_dev) == 0 ? LM_EXIT_OK : LM_EXIT_FAILURE;
         if (rc == LM_EXIT_OK) {
             const lm_pt_corpus *dev[3] = {&cid_dev, &ncbi_dev, biored ? &bio_dev : &bio_dev2};
             lm_error err;
             log_line(cli, "pairs: normalising the training spans with held-out lexicons");
             lm_status st = lexicon_ids(data, &cid_tr, &ncbi_tr, biored ? &bio_tr : &bio_tr2,
-                                       dev, 3, &cid_lex, &err);
+                                       dev, final ? 0 : 3, &cid_lex, &err);
             if (st != LM_OK) {
                 lm_cli_error(cli, "train pairs: %s", err.msg);
                 rc = lm_cli_exit_for(st);
@@ -293,10 +334,20 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_error err;
     lm_buf path;
     lm_buf_init(&path);
+    lm_lexicon *trees = NULL;
     if (rc == LM_EXIT_OK) {
-        lm_pairs_train_data d = {&cid_tr, &cid_dev, biored ? &bio_tr : NULL,
-                                 biored ? &bio_dev : NULL, lex_ids ? &cid_lex : NULL};
+        lm_status st = mesh_trees(data, &trees, &err);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "train pairs: %s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+    }
+    if (rc == LM_EXIT_OK) {
+        lm_pairs_train_data d = {&cid_tr, biored ? &bio_tr : NULL, final ? NULL : &cid_dev,
+                                 lex_ids ? &cid_lex : NULL, trees};
         lm_status st = lm_pairs_train(&d, &o, &m, &err);
+        if (st == LM_OK)
+            lm_pairs_model_use_lexicon(m, trees);
         if (st == LM_OK && !out)
             st = lm_pairs_default_path(cli->config, &path, &err);
         if (st == LM_OK)
@@ -304,21 +355,24 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         if (st == LM_OK)
             log_line(cli, out ? out : lm_buf_cstr(&path));
         long tp = 0, fp = 0, fn = 0;
-        if (st == LM_OK) {
+        if (st == LM_OK && final) {
+            lm_pairs_model_free(m);
+            m = NULL;
+        } else if (st == LM_OK) {
             printf("BC5CDR dev, CID, gold entities       P      R      F1     TP     FP     FN\n");
             st = lm_pairs_eval_gold(m, &cid_dev, NULL, &tp, &fp, &fn, &err);
         }
-        if (st == LM_OK) {
+        if (st == LM_OK && !final) {
             print_row("pair classifier", tp, fp, fn);
             lm_pairs_eval_opts eo = {-1.0f, 1, 0};
             st = lm_pairs_eval_gold(NULL, &cid_dev, &eo, &tp, &fp, &fn, &err);
         }
-        if (st == LM_OK) {
+        if (st == LM_OK && !final) {
             print_row("co-occurrence (document)", tp, fp, fn);
             lm_pairs_eval_opts eo = {-1.0f, 1, 1};
             st = lm_pairs_eval_gold(NULL, &cid_dev, &eo, &tp, &fp, &fn, &err);
         }
-        if (st == LM_OK)
+        if (st == LM_OK && !final)
             print_row("co-occurrence (same sentence)", tp, fp, fn);
         if (st != LM_OK) {
             lm_cli_error(cli, "train pairs: %s", err.msg);
@@ -327,6 +381,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     }
     lm_buf_free(&path);
     lm_pairs_model_free(m);
+    lm_lexicon_free(trees);
     lm_pt_corpus_free(&cid_lex);
     lm_pt_corpus_free(&cid_tr);
     lm_pt_corpus_free(&cid_dev);

@@ -5,6 +5,8 @@
  */
 #include "lm_cli.h"
 
+#include "../nlp/lm_lexicon.h"
+#include "../nlp/lm_ner.h"
 #include "../store/lm_search.h"
 #include "../util/lm_utf8.h"
 
@@ -220,4 +222,31 @@ int lm_cli_refresh_index(const lm_cli *cli, lm_store *store)
                     (long long)stats.fts_added, (long long)stats.embedded,
                     stats.fts_seconds + stats.embed_seconds);
     return LM_EXIT_OK;
+}
+
+lm_lexicon *lm_cli_load_names(const lm_cli *cli)
+{
+    lm_buf path;
+    lm_buf_init(&path);
+    const char *explicit_path = lm_config_get(cli->config, "models", "lexicon");
+    lm_status st = explicit_path
+                       ? lm_buf_append_str(&path, explicit_path)
+                       : lm_buf_printf(&path, "%s/lexicon.bin",
+                                       lm_config_get_or(cli->config, "models", "dir",
+                                                        lm_ner_default_model_dir()));
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    if (st == LM_OK && (st = lm_lexicon_load(lm_buf_cstr(&path), &lex, &err)) != LM_OK &&
+        st != LM_ERR_IO)
+        warn(cli, "concept names: %s", err.msg);
+    lm_buf_free(&path);
+    return st == LM_OK ? lex : NULL;
+}
+
+const char *lm_cli_concept_name(const lm_lexicon *lex, const char *id, const char *fallback)
+{
+    lm_lexicon_concept c;
+    if (lex && id && lm_lexicon_get_concept(lex, id, &c) && c.name[0])
+        return c.name;
+    return fallback;
 }

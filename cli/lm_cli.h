@@ -93,6 +93,14 @@ void lm_cli_xml_message(void *ctx, int is_warning, const char *msg);
  * for names printed to stderr directly.  Returns out. */
 const char *lm_cli_printable(const char *s, char *out, size_t cap);
 
+/* The lexicon the ner stage uses ([models] lexicon, else [models] dir /
+ * lexicon.bin), for concepts' display names; NULL when there is none (a
+ * damaged one is reported as a warning).  Free with lm_lexicon_free. */
+struct lm_lexicon *lm_cli_load_names(const lm_cli *cli);
+/* The display name of concept id in lex, else fallback. */
+const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
+                                const char *fallback);
+
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
 #endif

@@ -54,6 +54,8 @@ static void on_structured(void *ctx, xmlErrorPtr e)
     deliver(e->level == XML_ERR_WARNING, line);
 }
 
+static void on_generic(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void on_generic(void *ctx, const char *fmt, ...)
 {
     (void)ctx;

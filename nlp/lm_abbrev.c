@@ -2,12 +2,14 @@
  * Schwartz & Hearst abbreviation detection.
  *
  * Per sentence (lm_sentence), every balanced parenthesis is a candidate.
- * If its content is a plausible short form (2-10 characters, at most two
- * words, first character alphanumeric, some letter) the long form is
+ * If its content (or its part before ", ", "; ", ": " or a number, as in
+ * "(DEN: 10 mg/kg)") is a plausible short form (2-10 characters, at most
+ * two words, first character alphanumeric, some letter) the long form is
  * searched in the words before the '('; otherwise, if the content is
  * longer, the word before the '(' is tried as the short form and the
  * content as the long form.  The long-form candidate is limited to
- * min(|SF| + 5, 2 |SF|) words.
+ * min(|SF| + 5, 2 |SF|) words.  A one-letter short form ("testosterone
+ * (T)") is accepted only as the initial of the one word before it.
  *
  * The long form is found by the paper's backwards match: walk the short
  * form from its last character to its first, and for each alphanumeric
@@ -235,16 +237,37 @@ static lm_status try_paren(const char *t, size_t s0, size_t open, size_t close, 
     trim(t, &ia, &ib);
     if (ia >= ib)
         return LM_OK;
-    /* "(SF, remark)" / "(SF; remark)": the short form is the first part */
+    /* "(SF, remark)", "(SF; remark)", "(SF: 10 mg/kg)": the short form is
+     * the first part; "(SF 100 mg/kg)": the word before a number */
     size_t sa = ia, sb = ib;
     for (size_t i = ia; i + 1 < ib; i++)
-        if ((t[i] == ',' || t[i] == ';') && t[i + 1] == ' ') {
+        if ((t[i] == ',' || t[i] == ';' || t[i] == ':') && t[i + 1] == ' ') {
             sb = i;
             break;
         }
+    if (sb == ib) {
+        size_t w = ia;
+        while (w < ib && !is_space((unsigned char)t[w]))
+            w++;
+        if (w + 1 < ib && t[w + 1] >= '0' && t[w + 1] <= '9')
+            sb = w;
+    }
     trim(t, &sa, &sb);
     size_t lb = open;
     trim(t, &s0, &lb);
+    if (sb == sa + 1 && t[sa] >= 'A' && t[sa] <= 'Z') {
+        /* "testosterone (T)": a one-letter short form only for the single
+         * word before it, which it must begin */
+        size_t wa = lb;
+        while (wa > s0 && !is_space((unsigned char)t[wa - 1]))
+            wa--;
+        int word = lb - wa >= 4;
+        for (size_t i = wa; i < lb && word; i++)
+            word = is_letter((unsigned char)t[i]) || t[i] == '-';
+        if (word && lower((unsigned char)t[wa]) == lower((unsigned char)t[sa]))
+            return push_pair(out, sa, sb, wa, lb, err);
+        return LM_OK;
+    }
     if (sa < sb && valid_short_form(t, sa, sb)) {
         size_t sc = count_chars(t, sa, sb);
         size_t max_words = sc + 5 < 2 * sc ? sc + 5 : 2 * sc;

@@ -312,7 +312,7 @@ int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out)
 /* ---- the built lexicon ---- */
 
 typedef struct lex_concept {
-    uint32_t id_off, name_off, types;
+    uint32_t id_off, name_off, types, classes, xref_off, trees_off;
 } lex_concept;
 
 typedef struct lex_entry {
@@ -364,7 +364,10 @@ static double entry_score(const lex_entry *e)
 typedef struct b_concept {
     char *id;
     char *name;               /* shown name: preferred, else best of names */
-    int name_preferred;
+    int name_preferred;       /* name is owned (a vocabulary's name) */
+    unsigned classes;         /* MeSH tree classes, 0 unknown */
+    char *trees;              /* MeSH tree numbers, '|'-joined, NULL if none */
+    char *xref;               /* '|'-joined merged ids, NULL if none */
     struct b_name *names;     /* other names with their annotation counts */
     size_t n_names, cap_names;
     unsigned types;
@@ -443,6 +446,8 @@ void lm_lexicon_builder_free(lm_lexicon_builder *b)
     for (size_t i = 0; i < b->n_concepts; i++) {
         b_concept *c = &b->concepts[i];
         free(c->id);
+        free(c->xref);
+        free(c->trees);
         if (c->name_preferred)
             free(c->name);
         for (size_t j = 0; j < c->n_names; j++)
@@ -573,6 +578,36 @@ static long intern_concept(lm_lexicon_builder *b, const char *id, const char *na
     return (long)(c - b->concepts);
 }
 
+lm_status lm_lexicon_builder_set_classes(lm_lexicon_builder *b, const char *id,
+                                         unsigned classes, const char *trees, lm_error *err)
+{
+    long c = intern_concept(b, id, NULL, 0, 0, 0, 0);
+    char *t = c >= 0 && trees && trees[0] ? dup_n(trees, strlen(trees)) : NULL;
+    if (c < 0 || (trees && trees[0] && !t))
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    b->concepts[c].classes |= classes;
+    if (t) {
+        free(b->concepts[c].trees);
+        b->concepts[c].trees = t;
+    }
+    return LM_OK;
+}
+
+lm_status lm_lexicon_builder_set_name(lm_lexicon_builder *b, const char *id, const char *name,
+                                      lm_error *err)
+{
+    long ci = intern_concept(b, id, NULL, 0, 0, 0, 0);
+    char *n = ci < 0 ? NULL : dup_n(name, strlen(name));
+    if (!n)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    b_concept *c = &b->concepts[ci];
+    if (c->name_preferred)
+        free(c->name);
+    c->name = n;
+    c->name_preferred = 1;
+    return LM_OK;
+}
+
 static lm_status add_key(lm_lexicon_builder *b, lm_lex_type type, const char *key, size_t klen,
                          uint32_t concept, unsigned flags, double score, unsigned count,
                          lm_error *err)
@@ -622,6 +657,34 @@ lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const 
     return add_key(b, type, key, klen, (uint32_t)c, flags, score, count, err);
 }
 
+/* Appends the '|'-separated ids of x to c's cross-references, skipping
+ * those it has; -1 on out-of-memory. */
+static int add_xref(b_concept *c, const char *x)
+{
+    for (const char *p = x; *p;) {
+        size_t n = strcspn(p, "|");
+        int have = 0;
+        for (const char *q = c->xref; q && *q && !have;) {
+            size_t m = strcspn(q, "|");
+            have = m == n && strncmp(p, q, n) == 0;
+            q += m + (q[m] == '|');
+        }
+        if (n && !have) {
+            size_t old = c->xref ? strlen(c->xref) : 0;
+            char *v = realloc(c->xref, old + n + 2);
+            if (!v)
+                return -1;
+            if (old)
+                v[old++] = '|';
+            memcpy(v + old, p, n);
+            v[old + n] = '\0';
+            c->xref = v;
+        }
+        p += n + (p[n] == '|');
+    }
+    return 0;
+}
+
 lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon *lex,
                                          lm_error *err)
 {
@@ -632,7 +695,15 @@ lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon
         const char *name = lex->strings + lex->concepts[c].name_off;
         map[c] = intern_concept(b, lex->strings + lex->concepts[c].id_off, name, strlen(name),
                                 1, 0, lex->concepts[c].types);
-        if (map[c] < 0) {
+        if (map[c] < 0 ||
+            add_xref(&b->concepts[map[c]], lex->strings + lex->concepts[c].xref_off) != 0) {
+            free(map);
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        }
+        b_concept *bc = &b->concepts[map[c]];
+        bc->classes |= lex->concepts[c].classes;
+        const char *trees = lex->strings + lex->concepts[c].trees_off;
+        if (trees[0] && !bc->trees && !(bc->trees = dup_n(trees, strlen(trees)))) {
             free(map);
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         }
@@ -663,24 +734,35 @@ static int cmp_bentry(const void *pa, const void *pb)
     return a->concept < b->concept ? -1 : a->concept > b->concept;
 }
 
-/* Shortest name that may bridge two vocabularies. */
-#define BRIDGE_MIN_KEY 5
+/* Shortest name that may link two vocabularies other than as a preferred
+ * name: "cp", "tg" mean too many things. */
+#define LINK_MIN_KEY 5
 
 static int has_ns(const char *id, const char *ns)
 {
     return strncmp(id, ns, strlen(ns)) == 0;
 }
 
-lm_status lm_lexicon_builder_bridge(lm_lexicon_builder *b, lm_lex_type type, const char *from_ns,
-                                    const char *to_ns, double score, lm_error *err)
+/* A vote for a link: the target concept + 1, 0 none, UINT32_MAX a tie. */
+static void vote(uint32_t *slot, uint32_t target)
 {
-    size_t n = b->n_entries;
+    uint32_t want = target + 1;
+    *slot = *slot == 0 || *slot == want ? want : UINT32_MAX;
+}
+
+lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_lex_type type,
+                                         const char *from_ns, const char *to_ns, size_t *merged,
+                                         lm_error *err)
+{
+    size_t n = b->n_entries, nc = b->n_concepts;
+    if (merged)
+        *merged = 0;
     b_entry *ents = malloc((n ? n : 1) * sizeof *ents);
-    /* per concept: the bridged concept + 1 (0 none, UINT32_MAX conflict) */
-    uint32_t *to = calloc(b->n_concepts ? b->n_concepts : 1, sizeof *to);
-    if (!ents || !to) {
+    /* per concept, three levels of evidence: preferred name, corpus, synonym */
+    uint32_t *lv = calloc(3 * (nc ? nc : 1), sizeof *lv);
+    if (!ents || !lv) {
         free(ents);
-        free(to);
+        free(lv);
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
     if (n)
@@ -691,45 +773,83 @@ lm_status lm_lexicon_builder_bridge(lm_lexicon_builder *b, lm_lex_type type, con
         size_t h = g;
         while (h < n && strcmp(ents[h].key, ents[g].key) == 0 && ents[h].type == ents[g].type)
             h++;
-        /* "cp", "tg": short names mean too many things to bridge */
-        if (ents[g].type == (uint8_t)type && strlen(ents[g].key) >= BRIDGE_MIN_KEY) {
-            /* the name's corpus id in to_ns: the most annotated one */
-            size_t best = SIZE_MAX;
-            uint32_t best_count = 0;
-            for (size_t i = g; i < h; i++) {
-                if (!(ents[i].flags & LM_LEX_CORPUS) ||
-                    !has_ns(b->concepts[ents[i].concept].id, to_ns))
-                    continue;
+        if (ents[g].type != (uint8_t)type) {
+            g = h;
+            continue;
+        }
+        int long_key = strlen(ents[g].key) >= LINK_MIN_KEY;
+        /* the name's dictionary concept in to_ns (exactly one, else none)
+         * and its most annotated corpus concept in to_ns */
+        uint32_t dict = UINT32_MAX, corpus = UINT32_MAX, corpus_count = 0;
+        int n_dict = 0;
+        for (size_t i = g; i < h; i++) {
+            uint32_t c = ents[i].concept;
+            if (!has_ns(b->concepts[c].id, to_ns))
+                continue;
+            /* a group's entries are sorted by concept: count distinct ones */
+            if ((ents[i].flags & (LM_LEX_PREFERRED | LM_LEX_SYNONYM)) && c != dict) {
+                n_dict++;
+                dict = c;
+            }
+            if (ents[i].flags & LM_LEX_CORPUS) {
                 /* duplicates of one concept are adjacent: sum their counts */
-                uint32_t c = 0;
-                for (size_t j = i; j < h && ents[j].concept == ents[i].concept; j++)
+                uint32_t cnt = 0;
+                for (size_t j = i; j < h && ents[j].concept == c; j++)
                     if (ents[j].flags & LM_LEX_CORPUS)
-                        c += ents[j].count;
-                if (best == SIZE_MAX || c > best_count) {
-                    best = i;
-                    best_count = c;
+                        cnt += ents[j].count;
+                if (corpus == UINT32_MAX || cnt > corpus_count) {
+                    corpus = c;
+                    corpus_count = cnt;
                 }
             }
-            for (size_t i = g; best != SIZE_MAX && i < h; i++) {
-                uint32_t f = ents[i].concept;
-                if (!has_ns(b->concepts[f].id, from_ns))
-                    continue;
-                uint32_t want = ents[best].concept + 1;
-                to[f] = to[f] == 0 || to[f] == want ? want : UINT32_MAX;
-            }
+        }
+        for (size_t i = g; i < h; i++) {
+            uint32_t f = ents[i].concept;
+            if (!has_ns(b->concepts[f].id, from_ns))
+                continue;
+            if (n_dict == 1 && (ents[i].flags & LM_LEX_PREFERRED))
+                vote(&lv[3 * f], dict);
+            if (long_key && corpus != UINT32_MAX)
+                vote(&lv[3 * f + 1], corpus);
+            if (long_key && n_dict == 1)
+                vote(&lv[3 * f + 2], dict);
+            else if (long_key && n_dict > 1)
+                lv[3 * f + 2] = UINT32_MAX;
         }
         g = h;
     }
-    lm_status st = LM_OK;
-    for (size_t i = 0; i < n && st == LM_OK; i++) {
-        uint32_t t = to[ents[i].concept];
-        if (ents[i].type != (uint8_t)type || t == 0 || t == UINT32_MAX)
-            continue;
-        st = add_key(b, type, ents[i].key, strlen(ents[i].key), t - 1, LM_LEX_SYNONYM, score, 1,
-                     err);
-    }
     free(ents);
-    free(to);
+    /* the link of each concept: the first level with one clear target */
+    lm_status st = LM_OK;
+    for (size_t f = 0; f < nc && st == LM_OK; f++) {
+        uint32_t t = 0;
+        for (int k = 0; k < 3 && !t; k++)
+            if (lv[3 * f + k] && lv[3 * f + k] != UINT32_MAX)
+                t = lv[3 * f + k];
+        lv[3 * f] = t;   /* level 0 now holds the decision */
+        if (!t)
+            continue;
+        b_concept *to = &b->concepts[t - 1], *from = &b->concepts[f];
+        if (add_xref(to, from->id) != 0) {
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (!to->name_preferred && from->name_preferred && from->name &&
+            lm_lexicon_builder_set_name(b, to->id, from->name, err) != LM_OK)
+            st = LM_ERR_NOMEM;
+        if (merged)
+            (*merged)++;
+    }
+    for (size_t i = 0; i < b->n_entries && st == LM_OK; i++) {
+        b_entry *e = &b->entries[i];
+        uint32_t t = lv[3 * e->concept];
+        if (!t)
+            continue;
+        e->concept = t - 1;
+        if (e->flags & LM_LEX_PREFERRED)
+            e->flags = (uint8_t)((e->flags & ~LM_LEX_PREFERRED) | LM_LEX_SYNONYM);
+    }
+    free(lv);
     return st;
 }
 
@@ -786,6 +906,29 @@ static long blob_add(blob *bl, const char *s)
     return (long)(bl->len - n);
 }
 
+/* Type gating: may concept c name a mention of this type? */
+static int type_allowed(const b_concept *c, unsigned type)
+{
+    if (type == LM_LEX_GENE)
+        return 1;
+    if (strncmp(c->id, "NCBIGene:", 9) == 0)
+        return 0;
+    if (!c->classes)
+        return 1;   /* not a MeSH id, or MeSH not imported: nothing to check */
+    return (c->classes &
+            (type == LM_LEX_DISEASE ? LM_MESH_DISEASE_CLASSES : LM_MESH_CHEMICAL_CLASSES)) != 0;
+}
+
+typedef struct id_ref {
+    const char *id;
+    uint32_t concept;
+} id_ref;
+
+static int cmp_id_ref(const void *a, const void *b)
+{
+    return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
+}
+
 lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err)
 {
     lm_status st = LM_OK;
@@ -828,6 +971,8 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         size_t best = SIZE_MAX;
         int symbol = 0;
         for (size_t i = g; i < h; i++) {
+            if (!type_allowed(&b->concepts[ents[i].concept], ents[i].type))
+                continue;
             if ((ents[i].flags & LM_LEX_CORPUS) &&
                 (best == SIZE_MAX || ents[i].count > ents[best].count ||
                  (ents[i].count == ents[best].count &&
@@ -843,6 +988,8 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
                 e->flags &= (uint8_t)~LM_LEX_CORPUS;
             int dead = e->flags == 0 && e->score == 0;   /* a corpus runner-up only */
             if (e->type == LM_LEX_GENE && symbol && !(e->flags & (LM_LEX_SYMBOL | LM_LEX_CORPUS)))
+                dead = 1;
+            if (!type_allowed(&b->concepts[e->concept], e->type))
                 dead = 1;
             if (dead)
                 e->key = NULL;   /* marks removal; the string belongs to b */
@@ -874,16 +1021,30 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         g = h;
     }
 
-    /* concepts still referenced, renumbered densely */
+    /* concepts still referenced, renumbered densely in id order (which
+     * lm_lexicon_get_concept searches), with the types their entries have */
     uint32_t *remap = malloc((b->n_concepts ? b->n_concepts : 1) * sizeof *remap);
-    if (!remap)
+    unsigned *types = calloc(b->n_concepts ? b->n_concepts : 1, sizeof *types);
+    id_ref *order = malloc((b->n_concepts ? b->n_concepts : 1) * sizeof *order);
+    if (!remap || !types || !order) {
+        free(remap);
+        free(types);
+        free(order);
         goto nomem;
-    for (size_t c = 0; c < b->n_concepts; c++)
-        remap[c] = UINT32_MAX;
-    size_t nc = 0;
+    }
     for (size_t i = 0; i < n; i++)
-        if (remap[ents[i].concept] == UINT32_MAX)
-            remap[ents[i].concept] = (uint32_t)nc++;
+        types[ents[i].concept] |= ents[i].type;
+    size_t nc = 0;
+    for (size_t c = 0; c < b->n_concepts; c++) {
+        remap[c] = UINT32_MAX;
+        if (types[c])
+            order[nc++] = (id_ref){b->concepts[c].id, (uint32_t)c};
+    }
+    if (nc > 1)
+        lm_qsort(order, nc, sizeof *order, cmp_id_ref);
+    for (size_t i = 0; i < nc; i++)
+        remap[order[i].concept] = (uint32_t)i;
+    free(order);
     lex->concepts = malloc((nc ? nc : 1) * sizeof *lex->concepts);
     lex->entries = malloc((n ? n : 1) * sizeof *lex->entries);
     size_t nk = 0;
@@ -892,28 +1053,34 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
             nk++;
     lex->key_off = malloc((nk ? nk : 1) * sizeof *lex->key_off);
     lex->first = malloc((nk + 1) * sizeof *lex->first);
-    if (!lex->concepts || !lex->entries || !lex->key_off || !lex->first) {
+    if (!lex->concepts || !lex->entries || !lex->key_off || !lex->first ||
+        blob_add(&bl, "") < 0) {   /* offset 0 = empty string */
         free(remap);
-        goto nomem;
-    }
-    if (blob_add(&bl, "") < 0) {   /* offset 0 = empty string */
-        free(remap);
+        free(types);
         goto nomem;
     }
     for (size_t c = 0; c < b->n_concepts; c++) {
         if (remap[c] == UINT32_MAX)
             continue;
         lex_concept *lc = &lex->concepts[remap[c]];
-        long io = blob_add(&bl, b->concepts[c].id);
-        long no = b->concepts[c].name ? blob_add(&bl, b->concepts[c].name) : 0;
-        if (io < 0 || no < 0) {
+        const b_concept *bc = &b->concepts[c];
+        long io = blob_add(&bl, bc->id);
+        long no = bc->name ? blob_add(&bl, bc->name) : 0;
+        long xo = bc->xref ? blob_add(&bl, bc->xref) : 0;
+        long to = bc->trees ? blob_add(&bl, bc->trees) : 0;
+        if (io < 0 || no < 0 || xo < 0 || to < 0) {
             free(remap);
+            free(types);
             goto nomem;
         }
         lc->id_off = (uint32_t)io;
         lc->name_off = (uint32_t)no;
-        lc->types = b->concepts[c].types;
+        lc->xref_off = (uint32_t)xo;
+        lc->trees_off = (uint32_t)to;
+        lc->types = types[c];
+        lc->classes = bc->classes;
     }
+    free(types);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || strcmp(ents[i].key, ents[i - 1].key) != 0) {
@@ -954,7 +1121,7 @@ nomem:
 /* ---- file ---- */
 
 #define LEX_MAGIC "LMLEX\0\r\n"
-#define LEX_VERSION 1u
+#define LEX_VERSION 2u
 #define LEX_HEADER 40u
 #define LEX_FLAG_DEFLATE 1u
 
@@ -972,7 +1139,7 @@ static uint64_t get64(const unsigned char *p)
 /* Payload: counts, concepts, key offsets, key firsts, entries, strings. */
 static size_t payload_size(const lm_lexicon *lex)
 {
-    return 16 + (size_t)lex->n_concepts * 12 + (size_t)lex->n_keys * 4 +
+    return 16 + (size_t)lex->n_concepts * 24 + (size_t)lex->n_keys * 4 +
            ((size_t)lex->n_keys + 1) * 4 + (size_t)lex->n_entries * 12 + lex->strings_len;
 }
 
@@ -983,10 +1150,13 @@ static void payload_write(const lm_lexicon *lex, unsigned char *p)
     lm_le32_put(p + 8, lex->n_entries);
     lm_le32_put(p + 12, lex->strings_len);
     p += 16;
-    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lm_le32_put(p, lex->concepts[i].id_off);
         lm_le32_put(p + 4, lex->concepts[i].name_off);
         lm_le32_put(p + 8, lex->concepts[i].types);
+        lm_le32_put(p + 12, lex->concepts[i].classes);
+        lm_le32_put(p + 16, lex->concepts[i].xref_off);
+        lm_le32_put(p + 20, lex->concepts[i].trees_off);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
         lm_le32_put(p, lex->key_off[i]);
@@ -1070,10 +1240,16 @@ static const char *validate(const lm_lexicon *lex)
 {
     if (lex->strings_len == 0 || lex->strings[lex->strings_len - 1] != '\0')
         return "string table";
-    for (uint32_t i = 0; i < lex->n_concepts; i++)
+    for (uint32_t i = 0; i < lex->n_concepts; i++) {
         if (lex->concepts[i].id_off >= lex->strings_len ||
-            lex->concepts[i].name_off >= lex->strings_len)
+            lex->concepts[i].name_off >= lex->strings_len ||
+            lex->concepts[i].xref_off >= lex->strings_len ||
+            lex->concepts[i].trees_off >= lex->strings_len)
             return "concept table";
+        if (i && strcmp(lex->strings + lex->concepts[i - 1].id_off,
+                        lex->strings + lex->concepts[i].id_off) >= 0)
+            return "concept order";
+    }
     if (lex->first[0] != 0 || lex->first[lex->n_keys] != lex->n_entries)
         return "key table";
     for (uint32_t i = 0; i < lex->n_keys; i++) {
@@ -1171,10 +1347,13 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
     lex->strings = malloc(lex->strings_len ? lex->strings_len : 1);
     if (!lex->concepts || !lex->key_off || !lex->first || !lex->entries || !lex->strings)
         goto nomem;
-    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 12) {
+    for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lex->concepts[i].id_off = lm_le32_get(p);
         lex->concepts[i].name_off = lm_le32_get(p + 4);
         lex->concepts[i].types = lm_le32_get(p + 8);
+        lex->concepts[i].classes = lm_le32_get(p + 12);
+        lex->concepts[i].xref_off = lm_le32_get(p + 16);
+        lex->concepts[i].trees_off = lm_le32_get(p + 20);
     }
     for (uint32_t i = 0; i < lex->n_keys; i++, p += 4)
         lex->key_off[i] = lm_le32_get(p);
@@ -1216,6 +1395,30 @@ lm_status lm_lexicon_default_path(const lm_config *cfg, lm_buf *out, lm_error *e
 }
 
 /* ---- lookup ---- */
+
+int lm_lexicon_get_concept(const lm_lexicon *lex, const char *id, lm_lexicon_concept *out)
+{
+    size_t a = 0, b = lex && id ? lex->n_concepts : 0;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        const lex_concept *c = &lex->concepts[m];
+        int cmp = strcmp(lex->strings + c->id_off, id);
+        if (cmp == 0) {
+            out->id = lex->strings + c->id_off;
+            out->name = lex->strings + c->name_off;
+            out->xref = lex->strings + c->xref_off;
+            out->trees = lex->strings + c->trees_off;
+            out->types = c->types;
+            out->classes = c->classes;
+            return 1;
+        }
+        if (cmp < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return 0;
+}
 
 static long find_key(const lm_lexicon *lex, const char *key)
 {
@@ -1283,8 +1486,10 @@ static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, i
     const lex_concept *c = &lex->concepts[e->concept];
     out->id = lex->strings + c->id_off;
     out->name = lex->strings + c->name_off;
+    out->xref = lex->strings + c->xref_off;
+    out->classes = c->classes;
     out->type = (lm_lex_type)e->type;
-    out->score = entry_score(e) * (variant ? 0.9 : 1.0);
+    out->score = entry_score(e) * (variant == 0 ? 1.0 : variant == 3 ? 0.8 : 0.9);
     out->flags = e->flags;
     out->count = e->count;
     out->n_candidates = n_cand;
@@ -1441,14 +1646,135 @@ static long find_text(const lm_lexicon *lex, lm_lex_type type, const char *ns, c
     return n ? find_form(lex, type, ns, key, n, &variant) : -1;
 }
 
+/* A disease named by an adjective or a patient noun is found under its
+ * noun: (ending, replacement) for the last word, first known one wins
+ * ("dyskinetic" -> dyskinesia, "parkinsonian" -> parkinsonism,
+ * "cataleptic" -> catalepsy, "edematous" -> edema, "migraineurs" ->
+ * migraine). */
+static const char *const head_morph[][2] = {
+    {"etic", "esia"}, {"ic", "ia"},   {"ic", "y"},       {"ic", "e"},    {"ian", "ism"},
+    {"otic", "osis"},
+    {"ptic", "psy"}, {"atous", "a"},  {"al", ""},        {"ful", ""},    {"oid", "osis"},
+    {"ive", "ion"},  {"urs", ""},     {"ics", "ia"},
+};
+
+/* Modifiers of extent, course and severity that a vocabulary leaves out
+ * of most names ("bilateral optic neuropathy" is optic neuropathy). */
+static const char *const disease_modifiers[] = {
+    "acute",     "chronic",    "severe",     "mild",       "moderate",    "bilateral",
+    "unilateral", "progressive", "transient", "recurrent",  "persistent",  "marked",
+    "significant", "fatal",     "possible",   "clinical",   "overt",       "subclinical",
+    "drug-induced", "generalized", "focal",   "diffuse",    "experimental", "reversible",
+    "irreversible", "sudden",   "isolated",   "prolonged",  NULL};
+
+/* Key index of text with its last word rewritten by head_morph, -1 if none
+ * is known. */
+static long find_head_morph(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                            const mwords *w)
+{
+    char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
+    size_t last = w->count - 1, wn = w->n[last];
+    for (size_t k = 0; k < sizeof head_morph / sizeof head_morph[0]; k++) {
+        size_t fl = strlen(head_morph[k][0]), tl = strlen(head_morph[k][1]);
+        if (wn < fl + 3 || wn - fl + tl >= sizeof word ||
+            strncasecmp(w->s[last] + wn - fl, head_morph[k][0], fl) != 0)
+            continue;
+        memcpy(word, w->s[last], wn - fl);
+        memcpy(word + wn - fl, head_morph[k][1], tl + 1);
+        size_t n = join_words(w, last, word, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
+/* "5-hydroxyindoleacetic acid" is filed as hydroxyindoleacetic acid:
+ * length of a leading locant ("5-", "3',5'-", "2,4-"), 0 if none. */
+static size_t locant_prefix(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '\'' || s[i] == ','))
+        i++;
+    return i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-' ? i + 1 : 0;
+}
+
+/* Damerau (optimal string alignment) distance of a and b when it is at
+ * most 1, else 2. */
+static int within_one_edit(const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na > nb + 1 || nb > na + 1)
+        return 2;
+    size_t i = 0;
+    while (i < na && i < nb && a[i] == b[i])
+        i++;
+    if (i == na && i == nb)
+        return 0;
+    if (na == nb) {
+        if (strcmp(a + i + 1, b + i + 1) == 0)
+            return 1;   /* substitution */
+        return i + 1 < na && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+                       strcmp(a + i + 2, b + i + 2) == 0
+                   ? 1   /* transposition */
+                   : 2;
+    }
+    return strcmp(na > nb ? a + i + 1 : a + i, na > nb ? b + i : b + i + 1) == 0 ? 1 : 2;
+}
+
+/* Misspellings ("amphotercin", "tobramycn"): the key index of a known
+ * name one edit away, searched among the names sorted next to the text's
+ * normal form (they share its beginning); only for normal forms of 8 or
+ * more letters with the first three kept, and none of the edits touching a
+ * digit ("5-HT1A" is not "5-HT2A").  -1 when there is none or several. */
+static long find_misspelling(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+                             const char *text, size_t len)
+{
+    char key[LM_LEXICON_KEY_MAX];
+    size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
+    if (n < 8)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] >= '0' && key[i] <= '9')
+            return -1;
+    size_t a = 0, b = lex->n_keys;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    long found = -1;
+    size_t lo = a > 16 ? a - 16 : 0, hi = a + 16 < lex->n_keys ? a + 16 : lex->n_keys;
+    for (size_t k = lo; k < hi; k++) {
+        const char *c = lex->strings + lex->key_off[k];
+        size_t cn = strlen(c);
+        if (strncmp(c, key, 3) != 0 || within_one_edit(key, n, c, cn) != 1)
+            continue;
+        int typed = 0;
+        for (uint32_t e = lex->first[k]; e < lex->first[k + 1] && !typed; e++)
+            typed = entry_ok(lex, &lex->entries[e], type, ns);
+        if (!typed)
+            continue;
+        if (found >= 0)
+            return -1;   /* two names one edit away: no guess */
+        found = (long)k;
+    }
+    return found;
+}
+
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
- * none: for chemicals, salt and formulation words dropped; for diseases,
- * one organ word swapped for its synonym. */
+ * none.  Chemicals: salt and formulation words dropped, then a leading
+ * locant.  Diseases: one organ word swapped for its synonym, then the head
+ * word's noun form, then leading modifiers of course or severity dropped
+ * (with the noun form again).  Both: at last a misspelling one edit away
+ * (variant 3). */
 static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns,
-                         const char *text, size_t len)
+                         const char *text, size_t len, int *variant)
 {
     mwords w;
     char buf[LM_LEXICON_KEY_MAX];
+    *variant = 2;
     if (!split_words(text, len, &w) || w.count == 0)
         return -1;
     long ki;
@@ -1465,18 +1791,43 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
             (n = join_words(&k, SIZE_MAX, NULL, buf, sizeof buf)) &&
             (ki = find_text(lex, type, ns, buf, n)) >= 0)
             return ki;
+        size_t lp = locant_prefix(w.s[0], w.n[0]);
+        if (lp) {
+            mwords k2 = w;
+            k2.s[0] += lp;
+            k2.n[0] -= lp;
+            if ((n = join_words(&k2, SIZE_MAX, NULL, buf, sizeof buf)) &&
+                (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                return ki;
+        }
     }
     /* Only chemicals and diseases: a gene's name is not rewritten. */
-    if (type != LM_LEX_DISEASE)
+    if (type != LM_LEX_DISEASE && type != LM_LEX_CHEMICAL)
         return -1;
-    for (size_t i = 0; i < w.count; i++)
-        for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
-            for (int dir = 0; dir < 2; dir++)
-                if (word_is(w.s[i], w.n[i], word_syn[s][dir]) &&
-                    (n = join_words(&w, i, word_syn[s][!dir], buf, sizeof buf)) &&
-                    (ki = find_text(lex, type, ns, buf, n)) >= 0)
-                    return ki;
-    return -1;
+    if (type == LM_LEX_DISEASE) {
+        for (size_t i = 0; i < w.count; i++)
+            for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
+                for (int dir = 0; dir < 2; dir++)
+                    if (word_is(w.s[i], w.n[i], word_syn[s][dir]) &&
+                        (n = join_words(&w, i, word_syn[s][!dir], buf, sizeof buf)) &&
+                        (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                        return ki;
+        if ((ki = find_head_morph(lex, type, ns, &w)) >= 0)
+            return ki;
+        mwords rest = w;
+        while (rest.count > 1 && word_in_list(rest.s[0], rest.n[0], disease_modifiers)) {
+            memmove(rest.s, rest.s + 1, (rest.count - 1) * sizeof rest.s[0]);
+            memmove(rest.n, rest.n + 1, (rest.count - 1) * sizeof rest.n[0]);
+            rest.count--;
+            if ((n = join_words(&rest, SIZE_MAX, NULL, buf, sizeof buf)) &&
+                (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                return ki;
+            if ((ki = find_head_morph(lex, type, ns, &rest)) >= 0)
+                return ki;
+        }
+    }
+    *variant = 3;
+    return find_misspelling(lex, type, ns, text, len);
 }
 
 size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
@@ -1488,8 +1839,9 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const 
         return got;
     if (ns && !*ns)
         ns = NULL;
-    long ki = find_rewrite(lex, type, ns, text, len);
+    int variant;
+    long ki = find_rewrite(lex, type, ns, text, len, &variant);
     if (ki < 0)
         return 0;
-    return matches_of_form(lex, ki, type, ns, 2, out, max);
+    return matches_of_form(lex, ki, type, ns, variant, out, max);
 }

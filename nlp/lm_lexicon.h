@@ -25,6 +25,19 @@
  * many candidates there were.  Gene names that are the official symbol of
  * some gene drop every gene for which they are only a synonym; names taken
  * from corpus annotations keep only their most frequent id per type.
+ *
+ * Concepts.  Each concept has a display name — its MeSH heading, a gene's
+ * symbol and full name, a DrugBank drug's name; only a concept no
+ * vocabulary names shows its most often annotated spelling — its MeSH tree
+ * classes (lm_mesh.h) when MeSH was imported, and cross-references: a
+ * DrugBank drug that is a MeSH chemical is merged into the MeSH concept
+ * (lm_lexicon_builder_merge_xrefs), so one drug is one concept, with
+ * "DRUGBANK:DB00316" kept as its cross-reference.  Type gating: when a MeSH
+ * id's tree classes are known, it names a Disease only under C or F03 (or
+ * a rare-disease supplementary record) and a Chemical only under D (or a
+ * chemical supplementary record); a Gene id never names either.  Entries
+ * that break this, whatever their source, are dropped when the lexicon is
+ * built.
  */
 #ifndef LM_LEXICON_H
 #define LM_LEXICON_H
@@ -32,6 +45,7 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_config.h"
 #include "../util/lm_error.h"
+#include "lm_mesh.h"
 #include "lm_pubtator.h"
 
 #include <stddef.h>
@@ -100,17 +114,35 @@ lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const 
  * unknown: lets the MeSH importer type supplementary records by the
  * headings they map to. */
 unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const char *id);
+/* Records MeSH tree classes (LM_MESH_*, ORed in) and tree numbers
+ * ('|'-joined, may be NULL) for a concept id, which need not have names:
+ * the type gating of lm_lexicon_builder_finish uses the classes for every
+ * entry of that id; the tree numbers tell the pair classifier which
+ * concepts are broader than others. */
+lm_status lm_lexicon_builder_set_classes(lm_lexicon_builder *b, const char *id,
+                                         unsigned classes, const char *trees, lm_error *err);
+/* Sets a concept's display name (over any name seen so far, and over
+ * later preferred names): a gene's "SYMBOL (full name)". */
+lm_status lm_lexicon_builder_set_name(lm_lexicon_builder *b, const char *id, const char *name,
+                                      lm_error *err);
 /* Copies every entry of an existing lexicon (to extend a saved file). */
 lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon *lex,
                                          lm_error *err);
-/* Bridges two vocabularies of one type through shared names: every name of
- * a concept whose id starts with from_ns ("DRUGBANK:") is added to the
- * concept of to_ns ("MESH:") that corpus annotations give one of its names,
- * when all its annotated names agree, as a synonym of the given score.  So
- * DrugBank's synonyms of a drug reach the MeSH id the training corpora use
- * for one of them, which matters where only MeSH ids are scored. */
-lm_status lm_lexicon_builder_bridge(lm_lexicon_builder *b, lm_lex_type type, const char *from_ns,
-                                    const char *to_ns, double score, lm_error *err);
+/* Merges each concept of type whose id starts with from_ns ("DRUGBANK:")
+ * into the concept of to_ns ("MESH:") it is the same thing as, found
+ * through shared names, first evidence first: its preferred name is a
+ * to_ns dictionary name (a MeSH heading or entry term) of exactly one
+ * concept; else corpus annotations give its names one to_ns id (the most
+ * annotated, when they all agree); else its synonyms are dictionary names
+ * of exactly one to_ns concept.  Names shorter than 5 characters only count
+ * as preferred names.  Every name of a merged concept becomes a synonym of
+ * the target, whose display name it keeps (or takes, when the target has
+ * none from a vocabulary), and the merged id becomes the target's
+ * cross-reference.  Returns the number merged through *merged (may be
+ * NULL). */
+lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_lex_type type,
+                                         const char *from_ns, const char *to_ns, size_t *merged,
+                                         lm_error *err);
 /* Builds the immutable lexicon; b stays valid and may be freed. */
 lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err);
 
@@ -123,12 +155,13 @@ typedef struct lm_lexicon_import_stats {
 } lm_lexicon_import_stats;
 
 /* NLM MeSH descriptor (desc20XX.xml) or supplementary concept (supp20XX.xml)
- * XML, plain or gzip, streamed.  Descriptors under tree C (diseases,
- * including C23 signs and symptoms) or F03 (mental disorders) become
- * Disease, under D Chemical; others are skipped.  Supplementary records are
- * typed by SCRClass (1 chemical, 2 protocol -> Chemical, 3 rare disease ->
- * Disease, 4 organism -> skipped) or, without it, Disease when a mapped
- * heading is a known Disease, else Chemical. */
+ * XML, plain or gzip, streamed (lm_mesh_read).  Descriptors under tree C
+ * (diseases, including C23 signs and symptoms) or F03 (mental disorders)
+ * become Disease, under D Chemical; others are skipped as names but their
+ * tree classes are kept for type gating.  The heading is the display name.
+ * Supplementary records are typed by SCRClass (1 chemical, 2 protocol ->
+ * Chemical, 3 rare disease -> Disease, 4 organism -> skipped) or, without
+ * it, Disease when a mapped heading is a known Disease, else Chemical. */
 lm_status lm_lexicon_import_mesh(lm_lexicon_builder *b, const char *path,
                                  lm_lexicon_import_stats *stats, lm_error *err);
 /* NCBI gene_info (plain or gzip).  tax_id 0 imports every taxon.  Symbol and
@@ -157,6 +190,14 @@ lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_c
                                             unsigned weight, lm_lexicon_import_stats *stats,
                                             lm_error *err);
 
+/* The MeSH files of a directory: the last (newest) desc20XX.xml[.gz] and
+ * supp20XX.xml[.gz] by name, "" for a missing one.  Returns LM_OK even when
+ * the directory does not exist. */
+lm_status lm_lexicon_find_mesh(const char *dir, lm_buf *desc, lm_buf *supp, lm_error *err);
+/* Imports the MeSH files lm_lexicon_find_mesh finds in dir (descriptors
+ * first); none is not an error. */
+lm_status lm_lexicon_import_mesh_dir(lm_lexicon_builder *b, const char *dir, lm_error *err);
+
 /* ---- files ---- */
 
 /* Writes the lexicon atomically (temporary file + rename).  Format: magic
@@ -177,13 +218,17 @@ lm_status lm_lexicon_default_path(const lm_config *cfg, lm_buf *out, lm_error *e
 typedef struct lm_lexicon_match {
     const char *id;       /* valid while the lexicon lives */
     const char *name;     /* the concept's display name */
+    const char *xref;     /* cross-references ("DRUGBANK:DB00316"), "" if none */
+    unsigned classes;     /* MeSH tree classes (LM_MESH_*), 0 when unknown */
     lm_lex_type type;
-    double score;         /* entry score, x0.9 when found through a variant */
+    double score;         /* entry score, x0.9 when found through a variant or
+                             rewrite, x0.8 through a misspelling */
     unsigned flags;
     unsigned count;       /* corpus annotations behind the entry */
     int n_candidates;     /* concepts of this type (and namespace) under the name */
     int variant;          /* 0 exact normal form, 1 singular/plural variant,
-                             2 word-level rewrite (lm_lexicon_lookup_mention) */
+                             2 word-level rewrite, 3 a misspelling one edit
+                             away (both lm_lexicon_lookup_mention) */
 } lm_lexicon_match;
 
 /* Best concept for a mention of the given type (LM_LEX_ANY: any type).
@@ -204,14 +249,27 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char 
 /* Lookup for a tagged mention: lm_lexicon_lookup_ns, and when that finds
  * nothing, word-level rewrites of the text, first known one wins: for
  * chemicals, salt and formulation words dropped ("bupropion HCl",
- * "netilmicin sulfate"); for diseases, one word swapped for its synonym
- * ("cardiac failure" = "heart failure", "muscle rigidity" = "muscular
- * rigidity").  Matches through a rewrite have variant 2.  Free-text search
- * should keep to lm_lexicon_lookup: the rewrites assume the text is one
- * mention. */
+ * "netilmicin sulfate") and a leading locant ("5-hydroxyindoleacetic
+ * acid"); for diseases, one word swapped for its synonym ("cardiac
+ * failure" = "heart failure"), the head word's noun form ("dyskinetic",
+ * "parkinsonian"), leading modifiers of course or severity dropped
+ * ("bilateral optic neuropathy"); for both, at last, one known name a
+ * single edit away ("amphotercin").  Matches through a rewrite have variant
+ * 2, through a misspelling 3.  Free-text search should keep to
+ * lm_lexicon_lookup: the rewrites assume the text is one mention. */
 size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
                                  const char *text, size_t len, lm_lexicon_match *out,
                                  size_t max);
+
+/* A concept by id ("MESH:D003920"): its display name, types (mask of
+ * lm_lex_type), MeSH classes and tree numbers, and cross-references.  Returns 1 when the
+ * lexicon knows the id, 0 otherwise (out untouched). */
+typedef struct lm_lexicon_concept {
+    const char *id, *name, *xref;
+    const char *trees;    /* MeSH tree numbers, '|'-joined, "" if none */
+    unsigned types, classes;
+} lm_lexicon_concept;
+int lm_lexicon_get_concept(const lm_lexicon *lex, const char *id, lm_lexicon_concept *out);
 
 typedef struct lm_lexicon_info {
     size_t n_concepts, n_names, n_entries;

@@ -2,13 +2,11 @@
  * Lexicon importers: NLM MeSH XML, NCBI gene_info, DrugBank vocabulary CSV
  * and annotated PubTator corpora, all feeding an lm_lexicon_builder.
  *
- * MeSH files are hundreds of megabytes, so they are streamed with libxml2's
- * xmlTextReader and each record is handled as soon as it closes.  Elements
- * are recognised by their path below the record (DescriptorRecord/
- * DescriptorName/String and not, say, the DescriptorName/String inside a
- * PharmacologicalAction reference), which is what keeps cross-references
- * from leaking foreign names into a record.  libxml2 errors go to a handler
- * that keeps the first message, so nothing is printed.
+ * MeSH records arrive one at a time from lm_mesh_read (a streaming
+ * reader: the files are hundreds of megabytes); each becomes names of its
+ * type, and its tree classes are recorded even when it names nothing a
+ * mention could be (anatomy), so that type gating knows every MeSH id.
+ * Genes get "SYMBOL (full name)" as their display name.
  *
  * gene_info is read through zlib's gzread interface, which also reads
  * uncompressed files; the DrugBank CSV through a small RFC 4180 state
@@ -18,13 +16,13 @@
 
 #include "../util/lm_buf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <libxml/xmlreader.h>
 #include <zlib.h>
 
 static lm_status nomem(lm_error *err)
@@ -32,77 +30,13 @@ static lm_status nomem(lm_error *err)
     return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
 }
 
-/* ---- a small list of owned strings ---- */
-
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-} strlist;
-
-static void strlist_clear(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    l->n = 0;
-}
-
-static void strlist_free(strlist *l)
-{
-    strlist_clear(l);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static int strlist_add(strlist *l, const char *s)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (!p)
-        return -1;
-    memcpy(p, s, n + 1);
-    l->v[l->n++] = p;
-    return 0;
-}
-
 /* ---- MeSH ---- */
 
-typedef struct mesh_ctx {
+typedef struct mesh_import {
     lm_lexicon_builder *b;
     lm_lexicon_import_stats *stats;
-    int depth;
-    lm_buf path;          /* element path below the root, '/'-joined */
-    size_t path_len[32];  /* path length before each depth's element */
-    lm_buf text;
-    int kind;             /* 1 descriptor, 2 supplementary, 0 outside */
-    lm_buf ui, name;
-    strlist terms, trees, headings;
-    int scr_class;
-    char xml_error[256];
-} mesh_ctx;
-
-#if LIBXML_VERSION >= 21200
-static void mesh_on_error(void *arg, const xmlError *e)
-#else
-static void mesh_on_error(void *arg, xmlErrorPtr e)
-#endif
-{
-    mesh_ctx *c = arg;
-    if (c->xml_error[0] || !e)
-        return;
-    snprintf(c->xml_error, sizeof c->xml_error, "line %d: %s", e->line,
-             e->message ? e->message : "XML error");
-    size_t n = strlen(c->xml_error);
-    while (n && (c->xml_error[n - 1] == '\n' || c->xml_error[n - 1] == ' '))
-        c->xml_error[--n] = '\0';
-}
+    lm_buf id, variant;
+} mesh_import;
 
 /* "Diabetes Mellitus, Type 2" -> "Type 2 Diabetes Mellitus" (one comma
  * only: MeSH inverts the head noun this way). */
@@ -115,166 +49,78 @@ static int uninvert(const char *s, lm_buf *out)
     return lm_buf_printf(out, "%s %.*s", c + 2, (int)(c - s), s) == LM_OK;
 }
 
-static lm_status mesh_add(mesh_ctx *c, lm_lex_type type, const char *id, const char *name,
-                          unsigned flags, double score, lm_error *err)
+static lm_status mesh_add(mesh_import *mi, lm_lex_type type, const char *name, unsigned flags,
+                          double score, lm_error *err)
 {
-    lm_status st = lm_lexicon_builder_add(c->b, type, id, name, strlen(name), flags, score, 1,
+    const char *id = lm_buf_cstr(&mi->id);
+    lm_status st = lm_lexicon_builder_add(mi->b, type, id, name, strlen(name), flags, score, 1,
                                           err);
     if (st == LM_OK)
-        c->stats->names++;
-    lm_buf v;
-    lm_buf_init(&v);
-    if (st == LM_OK && uninvert(name, &v)) {
-        st = lm_lexicon_builder_add(c->b, type, id, lm_buf_cstr(&v), v.len, LM_LEX_SYNONYM,
-                                    LM_LEX_SCORE_VARIANT, 1, err);
+        mi->stats->names++;
+    if (st == LM_OK && uninvert(name, &mi->variant)) {
+        st = lm_lexicon_builder_add(mi->b, type, id, lm_buf_cstr(&mi->variant), mi->variant.len,
+                                    LM_LEX_SYNONYM, LM_LEX_SCORE_VARIANT, 1, err);
         if (st == LM_OK)
-            c->stats->names++;
+            mi->stats->names++;
     }
-    lm_buf_free(&v);
     return st;
 }
 
-static lm_status mesh_emit(mesh_ctx *c, lm_error *err)
+static lm_status mesh_record(void *ctx, const lm_mesh_record *r, lm_error *err)
 {
-    c->stats->records++;
-    unsigned types = 0;
-    if (c->kind == 1) {
-        for (size_t i = 0; i < c->trees.n; i++) {
-            const char *t = c->trees.v[i];
-            if (t[0] == 'C' || strncmp(t, "F03", 3) == 0)
-                types |= LM_LEX_DISEASE;
-            else if (t[0] == 'D')
-                types |= LM_LEX_CHEMICAL;
-        }
-    } else if (c->scr_class == 1 || c->scr_class == 2) {
-        types = LM_LEX_CHEMICAL;
-    } else if (c->scr_class == 3) {
-        types = LM_LEX_DISEASE;
-    } else if (c->scr_class == 0) {
-        types = LM_LEX_CHEMICAL;
-        for (size_t i = 0; i < c->headings.n; i++) {
-            lm_buf id;
-            lm_buf_init(&id);
-            const char *h = c->headings.v[i];
-            if (*h == '*')
-                h++;
-            if (lm_buf_printf(&id, "MESH:%s", h) != LM_OK) {
-                lm_buf_free(&id);
+    mesh_import *mi = ctx;
+    mi->stats->records++;
+    lm_buf_reset(&mi->id);
+    if (lm_buf_printf(&mi->id, "MESH:%s", r->ui) != LM_OK)
+        return nomem(err);
+    unsigned classes = r->classes;
+    if (r->supplementary && r->scr_class == 0) {
+        /* no SCRClass: a disease when it maps to a known disease heading */
+        classes = LM_MESH_SUPP_CHEMICAL;
+        lm_buf h;
+        lm_buf_init(&h);
+        for (size_t i = 0; i < r->n_headings; i++) {
+            lm_buf_reset(&h);
+            if (lm_buf_printf(&h, "MESH:%s", r->headings[i]) != LM_OK) {
+                lm_buf_free(&h);
                 return nomem(err);
             }
-            if (lm_lexicon_builder_concept_types(c->b, lm_buf_cstr(&id)) & LM_LEX_DISEASE)
-                types = LM_LEX_DISEASE;
-            lm_buf_free(&id);
+            if (lm_lexicon_builder_concept_types(mi->b, lm_buf_cstr(&h)) & LM_LEX_DISEASE)
+                classes = LM_MESH_SUPP_DISEASE;
         }
+        lm_buf_free(&h);
     }
-    if (!types || c->ui.len == 0) {
-        c->stats->skipped++;
+    unsigned types = 0;
+    if (classes & LM_MESH_DISEASE_CLASSES)
+        types |= LM_LEX_DISEASE;
+    if (classes & LM_MESH_CHEMICAL_CLASSES)
+        types |= LM_LEX_CHEMICAL;
+    if (!r->ui[0]) {
+        mi->stats->skipped++;
         return LM_OK;
     }
-    lm_buf id;
-    lm_buf_init(&id);
-    if (lm_buf_printf(&id, "MESH:%s", lm_buf_cstr(&c->ui)) != LM_OK)
-        return nomem(err);
-    lm_status st = LM_OK;
+    lm_buf_reset(&mi->variant);
+    for (size_t i = 0; i < r->n_trees; i++)
+        if ((i && lm_buf_append_char(&mi->variant, '|') != LM_OK) ||
+            lm_buf_append_str(&mi->variant, r->trees[i]) != LM_OK)
+            return nomem(err);
+    lm_status st = classes ? lm_lexicon_builder_set_classes(mi->b, lm_buf_cstr(&mi->id),
+                                                            classes, lm_buf_cstr(&mi->variant),
+                                                            err)
+                           : LM_OK;
+    if (st == LM_OK && !types)
+        mi->stats->skipped++;
     for (unsigned t = LM_LEX_CHEMICAL; t <= LM_LEX_GENE && st == LM_OK; t <<= 1) {
         if (!(types & t))
             continue;
-        if (c->name.len)
-            st = mesh_add(c, (lm_lex_type)t, lm_buf_cstr(&id), lm_buf_cstr(&c->name),
-                          LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, err);
-        for (size_t i = 0; i < c->terms.n && st == LM_OK; i++)
-            if (strcmp(c->terms.v[i], lm_buf_cstr(&c->name)) != 0)
-                st = mesh_add(c, (lm_lex_type)t, lm_buf_cstr(&id), c->terms.v[i],
-                              LM_LEX_SYNONYM, LM_LEX_SCORE_TERM, err);
+        if (r->name[0])
+            st = mesh_add(mi, (lm_lex_type)t, r->name, LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, err);
+        for (size_t i = 0; i < r->n_terms && st == LM_OK; i++)
+            if (strcmp(r->terms[i], r->name) != 0)
+                st = mesh_add(mi, (lm_lex_type)t, r->terms[i], LM_LEX_SYNONYM,
+                              LM_LEX_SCORE_TERM, err);
     }
-    lm_buf_free(&id);
     return st;
-}
-
-static void mesh_reset_record(mesh_ctx *c)
-{
-    lm_buf_reset(&c->ui);
-    lm_buf_reset(&c->name);
-    strlist_clear(&c->terms);
-    strlist_clear(&c->trees);
-    strlist_clear(&c->headings);
-    c->scr_class = 0;
-}
-
-static const char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* An element closes: file its text by path. */
-static lm_status mesh_end(mesh_ctx *c, lm_error *err)
-{
-    const char *p = lm_buf_cstr(&c->path);
-    const char *t = trim(c->text.data ? c->text.data : (char[]){""});
-    int bad = 0;
-    if (c->kind == 1) {
-        if (strcmp(p, "DescriptorRecord/DescriptorUI") == 0)
-            bad = lm_buf_append_str(&c->ui, t) != LM_OK;
-        else if (strcmp(p, "DescriptorRecord/DescriptorName/String") == 0)
-            bad = lm_buf_append_str(&c->name, t) != LM_OK;
-        else if (strcmp(p, "DescriptorRecord/TreeNumberList/TreeNumber") == 0)
-            bad = strlist_add(&c->trees, t) != 0;
-        else if (strcmp(p, "DescriptorRecord/ConceptList/Concept/TermList/Term/String") == 0)
-            bad = strlist_add(&c->terms, t) != 0;
-        else if (strcmp(p, "DescriptorRecord") == 0)
-            return mesh_emit(c, err);
-    } else if (c->kind == 2) {
-        if (strcmp(p, "SupplementalRecord/SupplementalRecordUI") == 0)
-            bad = lm_buf_append_str(&c->ui, t) != LM_OK;
-        else if (strcmp(p, "SupplementalRecord/SupplementalRecordName/String") == 0)
-            bad = lm_buf_append_str(&c->name, t) != LM_OK;
-        else if (strcmp(p, "SupplementalRecord/ConceptList/Concept/TermList/Term/String") == 0)
-            bad = strlist_add(&c->terms, t) != 0;
-        else if (strcmp(p, "SupplementalRecord/HeadingMappedToList/HeadingMappedTo/"
-                           "DescriptorReferredTo/DescriptorUI") == 0)
-            bad = strlist_add(&c->headings, t) != 0;
-        else if (strcmp(p, "SupplementalRecord") == 0)
-            return mesh_emit(c, err);
-    }
-    return bad ? nomem(err) : LM_OK;
-}
-
-static lm_status mesh_start(mesh_ctx *c, xmlTextReaderPtr r, const char *name, lm_error *err)
-{
-    if (c->depth == 0) {
-        if (strcmp(name, "DescriptorRecordSet") != 0 && strcmp(name, "SupplementalRecordSet") != 0)
-            return lm_error_set(err, LM_ERR_FORMAT,
-                                "root element <%s>: not a MeSH descriptor or supplementary "
-                                "record file",
-                                name);
-        return LM_OK;
-    }
-    if (c->depth == 1) {
-        mesh_reset_record(c);
-        c->kind = strcmp(name, "DescriptorRecord") == 0     ? 1
-                  : strcmp(name, "SupplementalRecord") == 0 ? 2
-                                                            : 0;
-        if (c->kind == 2) {
-            xmlChar *cls = xmlTextReaderGetAttribute(r, BAD_CAST "SCRClass");
-            if (cls) {
-                char *end;
-                long v = strtol((const char *)cls, &end, 10);
-                c->scr_class = (*end == '\0' && v >= 1 && v <= 9) ? (int)v : 9;
-                xmlFree(cls);
-            }
-        }
-    }
-    if (c->depth > 1 && lm_buf_append_char(&c->path, '/') != LM_OK)
-        return nomem(err);
-    if (lm_buf_append_str(&c->path, name) != LM_OK)
-        return nomem(err);
-    lm_buf_reset(&c->text);
-    return LM_OK;
 }
 
 lm_status lm_lexicon_import_mesh(lm_lexicon_builder *b, const char *path,
@@ -284,74 +130,67 @@ lm_status lm_lexicon_import_mesh(lm_lexicon_builder *b, const char *path,
     if (!stats)
         stats = &dummy;
     memset(stats, 0, sizeof *stats);
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-    fclose(probe);
-    mesh_ctx c;
-    memset(&c, 0, sizeof c);
-    c.b = b;
-    c.stats = stats;
-    lm_buf_init(&c.path);
-    lm_buf_init(&c.text);
-    lm_buf_init(&c.ui);
-    lm_buf_init(&c.name);
-    /* No DTD loading and no network: the DOCTYPE's URL is never fetched. */
-    xmlTextReaderPtr r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
-    if (!r)
-        return lm_error_set(err, LM_ERR_IO, "%s: cannot open for XML reading", path);
-    xmlTextReaderSetStructuredErrorHandler(r, mesh_on_error, &c);
+    mesh_import mi = {b, stats, {0}, {0}};
+    lm_buf_init(&mi.id);
+    lm_buf_init(&mi.variant);
+    lm_status st = lm_mesh_read(path, mesh_record, &mi, err);
+    lm_buf_free(&mi.id);
+    lm_buf_free(&mi.variant);
+    return st;
+}
+
+/* Picks the greater name of the two (NLM's names sort by year). */
+static lm_status keep_last(lm_buf *best, const char *dir, const char *name, lm_error *err)
+{
+    const char *cur = strrchr(lm_buf_cstr(best), '/');
+    if (best->len && strcmp(cur ? cur + 1 : lm_buf_cstr(best), name) >= 0)
+        return LM_OK;
+    lm_buf_reset(best);
+    if (lm_buf_printf(best, "%s/%s", dir, name) != LM_OK)
+        return nomem(err);
+    return LM_OK;
+}
+
+static int mesh_file_name(const char *name, const char *prefix)
+{
+    size_t n = strlen(name), k = strlen(prefix);
+    if (n <= k + 4 || strncmp(name, prefix, k) != 0)
+        return 0;
+    return (n > 4 && strcmp(name + n - 4, ".xml") == 0) ||
+           (n > 7 && strcmp(name + n - 7, ".xml.gz") == 0);
+}
+
+lm_status lm_lexicon_find_mesh(const char *dir, lm_buf *desc, lm_buf *supp, lm_error *err)
+{
+    lm_buf_reset(desc);
+    lm_buf_reset(supp);
+    DIR *d = opendir(dir);
+    if (!d)
+        return LM_OK;
     lm_status st = LM_OK;
-    int rc;
-    int saw_root = 0;
-    while (st == LM_OK && (rc = xmlTextReaderRead(r)) == 1) {
-        int type = xmlTextReaderNodeType(r);
-        if (type == XML_READER_TYPE_ELEMENT) {
-            const char *name = (const char *)xmlTextReaderConstLocalName(r);
-            int depth = xmlTextReaderDepth(r);
-            if (depth < 0 || depth >= (int)(sizeof c.path_len / sizeof c.path_len[0]))
-                continue;   /* deeper than any element we read */
-            c.depth = depth;
-            c.path_len[depth] = c.path.len;
-            saw_root = 1;
-            st = mesh_start(&c, r, name ? name : "", err);
-            if (st == LM_OK && xmlTextReaderIsEmptyElement(r)) {
-                if (depth > 0)
-                    st = mesh_end(&c, err);
-                c.path.len = c.path_len[depth];
-                if (c.path.data)
-                    c.path.data[c.path.len] = '\0';
-            }
-        } else if (type == XML_READER_TYPE_END_ELEMENT) {
-            int depth = xmlTextReaderDepth(r);
-            if (depth < 0 || depth >= (int)(sizeof c.path_len / sizeof c.path_len[0]))
-                continue;
-            if (depth > 0)
-                st = mesh_end(&c, err);
-            c.path.len = c.path_len[depth];
-            if (c.path.data)
-                c.path.data[c.path.len] = '\0';
-            lm_buf_reset(&c.text);
-        } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
-                   type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
-            const char *v = (const char *)xmlTextReaderConstValue(r);
-            if (v && lm_buf_append_str(&c.text, v) != LM_OK)
-                st = nomem(err);
-        }
+    struct dirent *e;
+    while (st == LM_OK && (e = readdir(d)) != NULL) {
+        if (mesh_file_name(e->d_name, "desc"))
+            st = keep_last(desc, dir, e->d_name, err);
+        else if (mesh_file_name(e->d_name, "supp"))
+            st = keep_last(supp, dir, e->d_name, err);
     }
-    if (st == LM_OK && (rc < 0 || c.xml_error[0]))
-        st = lm_error_set(err, LM_ERR_PARSE, "%s: %s", path,
-                          c.xml_error[0] ? c.xml_error : "XML parse error");
-    if (st == LM_OK && !saw_root)
-        st = lm_error_set(err, LM_ERR_PARSE, "%s: empty XML document", path);
-    xmlFreeTextReader(r);
-    lm_buf_free(&c.path);
-    lm_buf_free(&c.text);
-    lm_buf_free(&c.ui);
-    lm_buf_free(&c.name);
-    strlist_free(&c.terms);
-    strlist_free(&c.trees);
-    strlist_free(&c.headings);
+    closedir(d);
+    return st;
+}
+
+lm_status lm_lexicon_import_mesh_dir(lm_lexicon_builder *b, const char *dir, lm_error *err)
+{
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    lm_status st = lm_lexicon_find_mesh(dir, &desc, &supp, err);
+    if (st == LM_OK && desc.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&desc), NULL, err);
+    if (st == LM_OK && supp.len)
+        st = lm_lexicon_import_mesh(b, lm_buf_cstr(&supp), NULL, err);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
     return st;
 }
 
@@ -437,9 +276,10 @@ lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, l
     if (!g)
         return lm_error_set(err, LM_ERR_IO, "%s: %s", path,
                             errno ? strerror(errno) : "cannot open");
-    lm_buf line, id;
+    lm_buf line, id, shown;
     lm_buf_init(&line);
     lm_buf_init(&id);
+    lm_buf_init(&shown);
     lm_status st = LM_OK;
     int oom = 0;
     long lineno = 0;
@@ -489,6 +329,17 @@ lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, l
                                         LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL, 1,
                                         err);
             stats->names++;
+            /* shown as "SNCA (synuclein alpha)": the symbol alone ("LIGHT",
+             * "PD") reads like any capitalised word */
+            const char *full = nf > 11 && !is_blank_value(f[11], fl[11]) ? f[11] : f[8];
+            size_t full_len = full == f[8] ? fl[8] : fl[11];
+            if (st == LM_OK && !is_blank_value(full, full_len)) {
+                lm_buf_reset(&shown);
+                st = lm_buf_printf(&shown, "%.*s (%.*s)", (int)fl[2], f[2], (int)full_len,
+                                   full) == LM_OK
+                         ? lm_lexicon_builder_set_name(b, gid, lm_buf_cstr(&shown), err)
+                         : nomem(err);
+            }
         }
         if (st == LM_OK && nf > 10 && !is_blank_value(f[10], fl[10]))
             st = add_parts(b, LM_LEX_GENE, gid, f[10], fl[10], LM_LEX_SYMBOL,
@@ -522,6 +373,7 @@ lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, l
     gzclose(g);
     lm_buf_free(&line);
     lm_buf_free(&id);
+    lm_buf_free(&shown);
     return st;
 }
 

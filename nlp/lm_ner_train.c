@@ -22,6 +22,8 @@
 #include "lm_ner_train.h"
 #include "lm_ner_impl.h"
 
+#include "lm_lexicon.h"
+#include "lm_mesh.h"
 #include "lm_pubtator.h"
 #include "lm_sentence.h"
 #include "../util/lm_utf8.h"
@@ -384,11 +386,19 @@ static lm_status load_bc2gm(tcorpus *c, const char *dir, lm_error *err)
 
 /* ---- lexicons ---- */
 
-enum { L_DRUGBANK, L_GENE_SYM, L_GENE_NAME, L_CDR_CHEM, L_CDR_DIS, L_NCBI_DIS, L_BC2GM, L_N };
+enum {
+    L_DRUGBANK, L_GENE_SYM, L_GENE_NAME, L_CDR_CHEM, L_CDR_DIS, L_NCBI_DIS, L_BC2GM,
+    /* MeSH names by tree class (lm_mesh.h): a name's branch says what it is
+     * ("flank pain" is a C23 sign, "flank" alone anatomy) */
+    L_MESH_DIS, L_MESH_SYMPTOM, L_MESH_MENTAL, L_MESH_CHEM, L_MESH_PROTEIN, L_MESH_ACTION,
+    L_MESH_ANATOMY, L_MESH_ORGANISM, L_MESH_OTHER, L_N
+};
 
-static const char *const lex_names[L_N] = {"drugbank", "gene-symbol", "gene-name",
-                                           "cdr-chemical", "cdr-disease", "ncbi-disease",
-                                           "bc2gm-gene"};
+static const char *const lex_names[L_N] = {
+    "drugbank",     "gene-symbol",  "gene-name",   "cdr-chemical", "cdr-disease",
+    "ncbi-disease", "bc2gm-gene",   "mesh-C",      "mesh-C23",     "mesh-F03",
+    "mesh-D",       "mesh-D12",     "mesh-D27",    "mesh-A",       "mesh-B",
+    "mesh-other"};
 
 /* Lexicons made from a corpus's annotations, for taggers of other corpora
  * (never for the tagger trained on that corpus: it would learn to trust a
@@ -538,6 +548,57 @@ static lm_status lex_gene_info(lm_ner_model *m, const char *path, lm_spans *tmp,
         line = end + 1;
     }
     free(buf);
+    return st;
+}
+
+/* MeSH names into the lexicon of each of their record's tree classes
+ * (supplementary records count as chemicals or diseases). */
+typedef struct mesh_gaz {
+    lm_ner_model *m;
+    lm_spans *tmp;
+} mesh_gaz;
+
+static lm_status mesh_gaz_record(void *ctx, const lm_mesh_record *r, lm_error *err)
+{
+    static const struct {
+        unsigned cls;
+        int lex;
+    } map[] = {{LM_MESH_DISEASE | LM_MESH_SUPP_DISEASE, L_MESH_DIS},
+               {LM_MESH_SYMPTOM, L_MESH_SYMPTOM},
+               {LM_MESH_MENTAL, L_MESH_MENTAL},
+               {LM_MESH_CHEMICAL | LM_MESH_SUPP_CHEMICAL, L_MESH_CHEM},
+               {LM_MESH_PROTEIN, L_MESH_PROTEIN},
+               {LM_MESH_ACTION, L_MESH_ACTION},
+               {LM_MESH_ANATOMY, L_MESH_ANATOMY},
+               {LM_MESH_ORGANISM | LM_MESH_SUPP_ORGANISM, L_MESH_ORGANISM},
+               {LM_MESH_OTHER, L_MESH_OTHER}};
+    mesh_gaz *g = ctx;
+    unsigned cls = r->classes ? r->classes : LM_MESH_SUPP_CHEMICAL;
+    lm_status st = LM_OK;
+    for (size_t k = 0; k < sizeof map / sizeof map[0] && st == LM_OK; k++) {
+        if (!(cls & map[k].cls))
+            continue;
+        st = gaz_add_str(g->m, map[k].lex, r->name, strlen(r->name), g->tmp, err);
+        for (size_t i = 0; i < r->n_terms && st == LM_OK; i++)
+            st = gaz_add_str(g->m, map[k].lex, r->terms[i], strlen(r->terms[i]), g->tmp, err);
+    }
+    return st;
+}
+
+/* The newest MeSH descriptors and supplementary records in dir, if any. */
+static lm_status lex_mesh(lm_ner_model *m, const char *dir, lm_spans *tmp, lm_error *err)
+{
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    mesh_gaz g = {m, tmp};
+    lm_status st = lm_lexicon_find_mesh(dir, &desc, &supp, err);
+    if (st == LM_OK && desc.len)
+        st = lm_mesh_read(lm_buf_cstr(&desc), mesh_gaz_record, &g, err);
+    if (st == LM_OK && supp.len)
+        st = lm_mesh_read(lm_buf_cstr(&supp), mesh_gaz_record, &g, err);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
     return st;
 }
 
@@ -1318,13 +1379,17 @@ typedef struct devspec {
 
 #define LB(x) (1u << (x))
 #define LEX_GENES (LB(L_GENE_SYM) | LB(L_GENE_NAME))
+#define LEX_MESH                                                                     \
+    (LB(L_MESH_DIS) | LB(L_MESH_SYMPTOM) | LB(L_MESH_MENTAL) | LB(L_MESH_CHEM) |      \
+     LB(L_MESH_PROTEIN) | LB(L_MESH_ACTION) | LB(L_MESH_ANATOMY) | LB(L_MESH_ORGANISM) | \
+     LB(L_MESH_OTHER))
 
 static int recipe_build(const char *name, int stages, tspec *ts, int *n_ts, devspec *dv,
                         int *n_dv, uint32_t *corpora)
 {
     int n = 0;
     if (strcmp(name, "main") == 0) {
-        uint32_t cdlex = LB(L_DRUGBANK) | LEX_GENES | LB(L_NCBI_DIS);
+        uint32_t cdlex = LB(L_DRUGBANK) | LEX_GENES | LB(L_NCBI_DIS) | LEX_MESH;
         uint32_t glex = LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS) | LB(L_NCBI_DIS);
         int cd1 = n;
         ts[n++] = (tspec){"cdr1", C_CDR, {LM_ENT_CHEMICAL, LM_ENT_DISEASE}, 2, cdlex, {0}, 0,
@@ -1347,7 +1412,7 @@ static int recipe_build(const char *name, int stages, tspec *ts, int *n_ts, devs
         *corpora = LB(C_CDR) | LB(C_CDR_DEV) | LB(C_NCBI) | LB(C_BIORED) | LB(C_BIORED_DEV)
                    | LB(C_BC2GM);
     } else if (strcmp(name, "ncbi") == 0) {
-        uint32_t lex = LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS);
+        uint32_t lex = LB(L_DRUGBANK) | LEX_GENES | LB(L_CDR_CHEM) | LB(L_CDR_DIS) | LEX_MESH;
         ts[n++] = (tspec){"ncbi1", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 0, stages < 2};
         if (stages >= 2)
             ts[n++] = (tspec){"ncbi2", C_NCBI, {LM_ENT_DISEASE}, 1, lex, {0}, 1, 1};
@@ -1893,6 +1958,10 @@ static lm_status build_lexicons(trainer *T, lm_error *err)
         if (st == LM_OK) {
             snprintf(p, sizeof p, "%s/lexicons/Homo_sapiens.gene_info.gz", T->o->data_dir);
             st = lex_gene_info(m, p, &tmp, err);
+        }
+        if (st == LM_OK) {
+            snprintf(p, sizeof p, "%s/lexicons/mesh", T->o->data_dir);
+            st = lex_mesh(m, p, &tmp, err);
         }
         for (size_t i = 0; i < sizeof corpus_lex / sizeof corpus_lex[0] && st == LM_OK; i++) {
             const tcorpus *c = &T->corp[corpus_lex[i].corpus];

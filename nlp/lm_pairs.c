@@ -32,6 +32,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <strings.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -547,6 +548,23 @@ static int word_inside(const char *needle, const char *hay)
     return 0;
 }
 
+/* Is one of the '|'-joined tree numbers of a a proper ancestor of one of
+ * b's ("C10.597" of "C10.597.742")? */
+static int tree_above(const char *a, const char *b)
+{
+    for (const char *p = a; *p;) {
+        size_t n = strcspn(p, "|");
+        for (const char *q = b; *q;) {
+            size_t m = strcspn(q, "|");
+            if (m > n && q[n] == '.' && strncmp(p, q, n) == 0)
+                return 1;
+            q += m + (q[m] == '|');
+        }
+        p += n + (p[n] == '|');
+    }
+    return 0;
+}
+
 static void concept_stats(lm_pairs_scratch *s)
 {
     size_t last = s->n_sents ? s->n_sents - 1 : 0;
@@ -575,10 +593,19 @@ static void concept_stats(lm_pairs_scratch *s)
             if (j != i && s->concepts[j].type == c->type &&
                 word_inside(pairs_key(s, c->text_off), pairs_key(s, s->concepts[j].text_off)))
                 c->general = 1;
+        c->broader = c->narrower = 0;
+        for (size_t j = 0; j < s->n_concepts && c->trees[0]; j++) {
+            const pairs_concept *o = &s->concepts[j];
+            if (j == i || o->type != c->type || !o->trees[0])
+                continue;
+            c->broader |= tree_above(c->trees, o->trees);
+            c->narrower |= tree_above(o->trees, c->trees);
+        }
     }
 }
 
-static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc, lm_error *err)
+static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc,
+                                  const lm_lexicon *lex, lm_error *err)
 {
     s->n_mentions = s->n_concepts = s->n_links = 0;
     lm_buf_reset(&s->keys);
@@ -657,6 +684,11 @@ static lm_status prepare_mentions(lm_pairs_scratch *s, const lm_doc *doc, lm_err
             return nomem(err);
     }
     group_links(s);
+    for (size_t i = 0; i < s->n_concepts; i++) {
+        lm_lexicon_concept lc;
+        const char *cid = pairs_key(s, s->concepts[i].key_off);
+        s->concepts[i].trees = lex && lm_lexicon_get_concept(lex, cid, &lc) ? lc.trees : "";
+    }
     concept_stats(s);
     return LM_OK;
 }
@@ -859,7 +891,6 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     for (size_t k = 0; k < ns; k++)
         s->best[3 * k] = -1;
     int min_sd = 1 << 30;
-    int32_t fb = -1;
     for (uint32_t i = 0; i < C->n_links; i++) {
         uint32_t mi = s->links[C->link_off + i];
         const pairs_mention *mc = &s->mentions[mi];
@@ -867,10 +898,8 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
             uint32_t mj = s->links[D->link_off + j];
             const pairs_mention *md = &s->mentions[mj];
             int sd = abs(mc->sent - md->sent);
-            if (sd < min_sd || (sd == min_sd && md->sent < fb)) {
+            if (sd < min_sd)
                 min_sd = sd;
-                fb = md->sent;
-            }
             if (sd != 0 || mc->sent < 0)
                 continue;
             int g = mention_gap(mc, md);
@@ -886,7 +915,6 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     for (size_t k = 0; k < ns; k++)
         shared += s->best[3 * k] >= 0;
     cand->n_shared = shared;
-    cand->fallback_sent = fb;
 
     /* document level */
     int co = shared > 3 ? 3 : shared;
@@ -930,6 +958,31 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     emit(s, -1, "dgen=%d", D->general);
     emit(s, -1, "dgen=%d&co=%d", D->general, co ? 1 : 0);
     emit(s, -1, "cgen=%d", C->general);
+    /* MeSH: a disease broader than another of the abstract is seldom the
+     * one a relation names; the branches say what kind of thing each is */
+    emit(s, -1, "dbroad=%d&co=%d", D->broader, co ? 1 : 0);
+    emit(s, -1, "dnarrow=%d", D->narrower);
+    emit(s, -1, "cbroad=%d&cnarrow=%d", C->broader, C->narrower);
+    for (int side = 0; side < 2; side++) {
+        const char *t = side ? D->trees : C->trees;
+        char top[3][4];   /* the distinct branches ("C10", "C23") seen so far */
+        int n_top = 0;
+        for (const char *p = t; *p && n_top < 3;) {
+            size_t n = strcspn(p, "|");
+            char cur[4];
+            snprintf(cur, sizeof cur, "%.*s", (int)(n < 3 ? n : 3), p);
+            int seen = 0;
+            for (int k = 0; k < n_top; k++)
+                seen |= strcmp(top[k], cur) == 0;
+            if (!seen) {
+                memcpy(top[n_top++], cur, sizeof cur);
+                emit(s, -1, "%ctop=%s", side ? 'd' : 'c', cur);
+                emit(s, -1, "%ctop=%s&co=%d", side ? 'd' : 'c', cur, co ? 1 : 0);
+            }
+            p += n + (p[n] == '|');
+        }
+    }
+
     emit(s, -1, "did=%s", pairs_key(s, D->key_off));
     emit(s, -1, "cid=%s", pairs_key(s, C->key_off));
     emit(s, -1, "did=%s&co=%d", pairs_key(s, D->key_off), co ? 1 : 0);
@@ -975,7 +1028,8 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     return LM_OK;
 }
 
-lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err)
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
+                        const lm_lexicon *lex, lm_error *err)
 {
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
@@ -996,7 +1050,7 @@ lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, l
         s->tok_trig[t] = (unsigned char)word_trigger(w);
     }
     if (st == LM_OK)
-        st = prepare_mentions(s, doc, err);
+        st = prepare_mentions(s, doc, lex, err);
     if (st != LM_OK)
         return st;
     for (size_t c = 0; c < s->n_concepts; c++) {
@@ -1130,8 +1184,10 @@ lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err)
         return nomem(err);
     m->bits = bits;
     m->mask = (1u << bits) - 1;
-    for (int l = 0; l < PAIRS_HEADS; l++)
-        m->threshold[l] = m->floor[l] = 2.0f;
+    for (int l = 0; l < PAIRS_HEADS; l++) {
+        m->threshold[l] = 2.0f;
+        m->cal_a[l] = 1.0f;
+    }
     *out = m;
     return LM_OK;
 }
@@ -1146,7 +1202,9 @@ lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err
             return nomem(err);
     }
     m->has[l] = 1;
-    m->threshold[l] = m->floor[l] = 0.5f;
+    m->threshold[l] = 0.5f;
+    m->cal_a[l] = 1.0f;
+    m->cal_b[l] = 0.0f;
     return LM_OK;
 }
 
@@ -1170,15 +1228,14 @@ void lm_pairs_model_set_threshold(lm_pairs_model *m, lm_pair_label l, float t)
         m->threshold[l] = t;
 }
 
-float lm_pairs_model_floor(const lm_pairs_model *m, lm_pair_label l)
+void lm_pairs_model_use_lexicon(lm_pairs_model *m, const lm_lexicon *lex)
 {
-    return l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT ? m->floor[l] : 2.0f;
+    m->lex = lex;
 }
 
-void lm_pairs_model_set_floor(lm_pairs_model *m, lm_pair_label l, float t)
+float pairs_calibrate(const lm_pairs_model *m, int head, double logit)
 {
-    if (l > LM_PAIR_NONE && l < LM_PAIR_LABEL_COUNT && m->has[l])
-        m->floor[l] = t;
+    return pairs_sigmoid((double)m->cal_a[head] * logit + (double)m->cal_b[head]);
 }
 
 int lm_pairs_model_has_head(const lm_pairs_model *m, lm_pair_label l)
@@ -1199,10 +1256,11 @@ lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err
  *   0  "LMPAIR\0\n"         8  format version      12 feature version
  *   16 hash bits            20 payload length      24 compressed length
  *   28 compressed payload   end-4: CRC-32 of every preceding byte
- * Payload: n_heads, then per head label, bias, threshold, fallback floor,
- * nnz and nnz (index, weight) pairs. */
+ * Payload: n_heads, then per head label, bias, threshold, calibration a
+ * and b, nnz and nnz (index, weight) pairs. */
 #define PAIRS_MAGIC "LMPAIR\0\n"
-#define PAIRS_FORMAT 1
+#define PAIRS_FORMAT 2
+#define PAIRS_HEAD_BYTES 24
 #define PAIRS_HEADER 28
 
 static uint32_t f2u(float f)
@@ -1225,7 +1283,7 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
     for (int l = 1; l < PAIRS_HEADS; l++) {
         if (!m->has[l])
             continue;
-        raw_len += 20;
+        raw_len += PAIRS_HEAD_BYTES;
         for (size_t i = 0; i <= m->mask; i++)
             raw_len += m->w[l][i] != 0.0f ? 8 : 0;
     }
@@ -1246,9 +1304,10 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         lm_le32_put(p, (uint32_t)l);
         lm_le32_put(p + 4, f2u(m->bias[l]));
         lm_le32_put(p + 8, f2u(m->threshold[l]));
-        lm_le32_put(p + 12, f2u(m->floor[l]));
-        lm_le32_put(p + 16, nnz);
-        p += 20;
+        lm_le32_put(p + 12, f2u(m->cal_a[l]));
+        lm_le32_put(p + 16, f2u(m->cal_b[l]));
+        lm_le32_put(p + 20, nnz);
+        p += PAIRS_HEAD_BYTES;
         for (size_t i = 0; i <= m->mask; i++) {
             if (m->w[l][i] == 0.0f)
                 continue;
@@ -1380,13 +1439,13 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
     const unsigned char *p = raw + 4, *end = raw + raw_len;
     uint32_t heads = lm_le32_get(raw);
     for (uint32_t h = 0; h < heads && st == LM_OK; h++) {
-        if (end - p < 20) {
+        if (end - p < PAIRS_HEAD_BYTES) {
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: truncated head", path);
             break;
         }
-        uint32_t l = lm_le32_get(p), nnz = lm_le32_get(p + 16);
+        uint32_t l = lm_le32_get(p), nnz = lm_le32_get(p + 20);
         if (l == 0 || l >= PAIRS_HEADS || m->has[l] ||
-            (size_t)(end - p - 20) / 8 < nnz) {
+            (size_t)(end - p - PAIRS_HEAD_BYTES) / 8 < nnz) {
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad head", path);
             break;
         }
@@ -1395,8 +1454,9 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
             break;
         m->bias[l] = u2f(lm_le32_get(p + 4));
         m->threshold[l] = u2f(lm_le32_get(p + 8));
-        m->floor[l] = u2f(lm_le32_get(p + 12));
-        p += 20;
+        m->cal_a[l] = u2f(lm_le32_get(p + 12));
+        m->cal_b[l] = u2f(lm_le32_get(p + 16));
+        p += PAIRS_HEAD_BYTES;
         for (uint32_t i = 0; i < nnz; i++, p += 8) {
             uint32_t idx = lm_le32_get(p);
             if (idx > m->mask) {
@@ -1451,36 +1511,119 @@ static int cmp_pair(const void *a, const void *b)
     return c ? c : strcmp(x->dis_id, y->dis_id);
 }
 
-/* Labels a document's candidates from their head scores: the first head
- * (in label order) at or above its threshold wins.  When a head fires on no
- * candidate of the document, its best candidates still get the label if
- * they reach the head's fallback floor and PAIRS_FALLBACK_RATIO of the
- * best score: an abstract that names chemicals and diseases almost always
- * relates some of them, and a document-wide cut-off misses the abstracts
- * that say so in an unusual way. */
-static void assign_labels(const lm_pairs_model *m, const float *hs, size_t n, lm_pair_label *lab)
+/* The decision: the first head (in label order) whose calibrated
+ * probability reaches its threshold labels the pair; none, a
+ * co-occurrence. */
+static lm_pair_label decide(const lm_pairs_model *m, const float *row)
 {
-    for (size_t i = 0; i < n; i++)
-        lab[i] = LM_PAIR_NONE;
-    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
-        if (!m->has[l])
-            continue;
-        int fired = 0;
-        float best = 0;
-        for (size_t i = 0; i < n; i++) {
-            float v = hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
-            fired |= v >= m->threshold[l];
-            if (v > best)
-                best = v;
+    for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
+        if (m->has[l] && row[l] >= m->threshold[l])
+            return (lm_pair_label)l;
+    return LM_PAIR_NONE;
+}
+
+/* Sum of head `head`'s weights over the features candidate c draws from
+ * each shared sentence: the best sentence and its sum through the
+ * pointers (-1 and -inf when c shares none).  A sentence's features are
+ * emitted together (sentence_features), so they are contiguous. */
+static void best_shared_sentence(const lm_pairs_model *m, int head, const lm_pairs_scratch *s,
+                                 const pairs_cand *c, int32_t *best, double *best_v)
+{
+    *best = -1;
+    *best_v = -1e300;
+    if (!c->n_shared || !m->has[head])
+        return;
+    int32_t cur = -2;
+    double v = 0;
+    for (size_t f = 0; f <= c->n_feat; f++) {
+        const pairs_feat *pf = f < c->n_feat ? &s->feats[c->feat_off + f] : NULL;
+        if (!pf || pf->sent != cur) {
+            if (cur >= 0 && v > *best_v) {
+                *best_v = v;
+                *best = cur;
+            }
+            if (!pf)
+                break;
+            cur = pf->sent;
+            v = 0;
         }
-        for (size_t i = 0; i < n; i++) {
-            float v = hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
-            int pass = fired ? v >= m->threshold[l]
-                             : v >= m->floor[l] && v >= PAIRS_FALLBACK_RATIO * best;
-            if (pass && lab[i] == LM_PAIR_NONE)
-                lab[i] = (lm_pair_label)l;
+        v += m->w[head][pf->idx];
+    }
+}
+
+/* The nearest sentences naming the chemical and the disease of c in
+ * different sentences (the earliest such pair at the smallest distance);
+ * both -1 when every mention of one shares a sentence with the other's. */
+static void nearest_apart(const lm_pairs_scratch *s, const pairs_cand *c, int32_t *cs,
+                          int32_t *ds)
+{
+    const pairs_concept *C = &s->concepts[c->chem], *D = &s->concepts[c->dis];
+    int best = 1 << 30;
+    *cs = *ds = -1;
+    for (uint32_t i = 0; i < C->n_links; i++) {
+        int32_t a = s->mentions[s->links[C->link_off + i]].sent;
+        for (uint32_t j = 0; j < D->n_links; j++) {
+            int32_t b = s->mentions[s->links[D->link_off + j]].sent;
+            int d = abs(a - b);
+            if (a < 0 || b < 0 || d == 0)
+                continue;
+            int first = a < b ? a : b;
+            if (d < best || (d == best && first < (*cs < *ds ? *cs : *ds))) {
+                best = d;
+                *cs = a;
+                *ds = b;
+            }
         }
     }
+}
+
+/* Code-point span of sentences [a, b] of the document (as prepared). */
+static void sentence_span(const lm_pairs_scratch *s, const lm_doc *doc, int32_t a, int32_t b,
+                          int32_t *start, int32_t *end)
+{
+    *start = *end = -1;
+    if (a < 0 || b < a)
+        return;
+    if (doc->n_sentences) {
+        if ((size_t)b >= doc->n_sentences)
+            return;
+        *start = doc->sentences[a].start;
+        *end = doc->sentences[b].end;
+    } else if ((size_t)b < s->sent_spans.n) {
+        *start = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[a].start);
+        *end = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[b].end);
+    }
+}
+
+/* Evidence of a pair: the shared sentence that speaks most for its label
+ * (the head's weights over that sentence's features sum above zero); else
+ * the nearest sentences naming each concept — both when adjacent, else the
+ * one where the label's effect is usually stated (the chemical's for
+ * treats, the disease's otherwise); else, when the concepts only ever meet
+ * in sentences that do not speak for the label, the best of those. */
+static void pair_evidence(const lm_pairs_model *m, const lm_pairs_scratch *s, const lm_doc *doc,
+                          const pairs_cand *c, lm_pair_label label, lm_pair *p)
+{
+    int head = label != LM_PAIR_NONE ? (int)label : LM_PAIR_INDUCES;
+    if (head == LM_PAIR_INDUCES && m->has[PAIRS_STACK])
+        head = PAIRS_STACK;
+    int32_t shared, a, b;
+    double v;
+    best_shared_sentence(m, head, s, c, &shared, &v);
+    nearest_apart(s, c, &a, &b);
+    if (shared >= 0 && (v > 0 || a < 0)) {
+        a = b = shared;
+    } else if (a >= 0 && abs(a - b) > 1) {
+        a = b = label == LM_PAIR_TREATS ? a : b;
+    } else if (a > b) {
+        int32_t t = a;
+        a = b;
+        b = t;
+    }
+    p->sentence = a;
+    sentence_span(s, doc, a, b, &p->sent_start, &p->sent_end);
+    if (p->sent_start < 0)
+        p->sentence = -1;
 }
 
 static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, const lm_doc *doc,
@@ -1491,13 +1634,15 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
     lm_status st = LM_OK;
     if (!s && (st = lm_pairs_scratch_init(&s, err)) != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, m->mask, err);
-    /* labels go into the spare slot 0 of each candidate's score row */
+    st = pairs_prepare(s, doc, m->mask, m->lex, err);
+    /* calibrated probabilities per head; slot 0 is unused */
     if (st == LM_OK && grow((void **)&s->hs, &s->cap_hs, (s->n_cands + 1) * LM_PAIR_LABEL_COUNT,
                             sizeof *s->hs) != 0)
         st = nomem(err);
     if (st == LM_OK && grow((void **)&s->z2, &s->cap_z2, s->n_cands + 1, sizeof *s->z2) != 0)
         st = nomem(err);
+    /* the first stage's raw induces probabilities feed the second stage,
+     * as in training; they go in the spare slot 0 */
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
         size_t n = pairs_cand_unique(s, &s->cands[i], err);
         if (n == (size_t)-1) {
@@ -1505,9 +1650,12 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
             break;
         }
         float *row = s->hs + i * LM_PAIR_LABEL_COUNT;
-        row[0] = 0;
-        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
-            row[l] = m->has[l] ? pairs_sigmoid(head_raw(m, l, s->uniq, n)) : 0.0f;
+        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
+            double z = m->has[l] ? head_raw(m, l, s->uniq, n) : 0.0;
+            row[l] = m->has[l] ? pairs_calibrate(m, l, z) : 0.0f;
+            if (l == LM_PAIR_INDUCES)
+                row[0] = pairs_sigmoid(z);
+        }
         s->z2[i] = m->has[PAIRS_STACK] ? head_raw(m, PAIRS_STACK, s->uniq, n) : 0.0;
     }
     if (st == LM_OK && m->has[PAIRS_STACK] && m->has[LM_PAIR_INDUCES]) {
@@ -1519,7 +1667,7 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
             st = nomem(err);
         } else {
             for (size_t i = 0; i < s->n_cands; i++) {
-                p1[i] = s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES];
+                p1[i] = s->hs[i * LM_PAIR_LABEL_COUNT];
                 cd[i] = s->cands[i].chem;
                 cd[s->n_cands + i] = s->cands[i].dis;
             }
@@ -1529,101 +1677,49 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
                 double z = s->z2[i];
                 for (size_t q = 0; q < k; q++)
                     z += m->w[PAIRS_STACK][f[q]];
-                s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES] = pairs_sigmoid(z);
+                s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES] =
+                    pairs_calibrate(m, PAIRS_STACK, z);
             }
         }
         free(p1);
         free(cd);
     }
-    lm_pair_label *labels = NULL;
-    if (st == LM_OK && s->n_cands) {
-        labels = malloc(s->n_cands * sizeof *labels);
-        if (!labels)
-            st = nomem(err);
-        else
-            assign_labels(m, s->hs, s->n_cands, labels);
-    }
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
         const pairs_cand *c = &s->cands[i];
+        const float *row = s->hs + i * LM_PAIR_LABEL_COUNT;
         lm_pair p;
         memset(&p, 0, sizeof p);
         for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
-            p.head_score[l] = s->hs[i * LM_PAIR_LABEL_COUNT + (size_t)l];
-        p.label = labels[i];
-        if (p.label == LM_PAIR_NONE) {
-            if (!keep_all)
-                continue;
-            p.score = p.head_score[LM_PAIR_INDUCES];
+            p.head_score[l] = row[l];
+        p.label = decide(m, row);
+        if (p.label == LM_PAIR_NONE && !keep_all)
+            continue;
+        if (p.label != LM_PAIR_NONE) {
+            p.score = row[p.label];
         } else {
-            p.score = p.head_score[p.label];
+            for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++)
+                if (row[l] > p.score)
+                    p.score = row[l];
         }
-        /* evidence: the shared sentence whose features add most */
-        int head = p.label != LM_PAIR_NONE ? (int)p.label : LM_PAIR_INDUCES;
-        if (head == LM_PAIR_INDUCES && m->has[PAIRS_STACK])
-            head = PAIRS_STACK;
-        int32_t best = c->fallback_sent;
-        if (c->n_shared && m->has[head]) {
-            double best_v = -1e300;
-            int32_t cur = -2;
-            double v = 0;
-            for (size_t f = 0; f <= c->n_feat; f++) {
-                const pairs_feat *pf = f < c->n_feat ? &s->feats[c->feat_off + f] : NULL;
-                if (!pf || pf->sent != cur) {
-                    if (cur >= 0 && v > best_v) {
-                        best_v = v;
-                        best = cur;
-                    }
-                    if (!pf)
-                        break;
-                    cur = pf->sent;
-                    v = 0;
-                }
-                v += m->w[head][pf->idx];
-            }
-        }
-        p.sentence = best;
-        p.sent_start = p.sent_end = -1;
-        if (best >= 0 && (size_t)best < doc->n_sentences) {
-            p.sent_start = doc->sentences[best].start;
-            p.sent_end = doc->sentences[best].end;
-        } else if (best >= 0 && (size_t)best < s->sent_spans.n && !doc->n_sentences) {
-            p.sent_start = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[best].start);
-            p.sent_end = (int32_t)lm_utf8_map_to_cp(&s->map, s->sent_spans.v[best].end);
-        }
+        pair_evidence(m, s, doc, c, p.label, &p);
         p.same_sentence = c->n_shared > 0;
         const pairs_concept *C = &s->concepts[c->chem], *D = &s->concepts[c->dis];
         p.chem_id = dup_str(pairs_key(s, C->key_off));
         p.dis_id = dup_str(pairs_key(s, D->key_off));
-        p.chem_text = dup_str(doc->mentions[C->first_mention].text);
-        p.dis_text = dup_str(doc->mentions[D->first_mention].text);
-        if (!p.chem_id || !p.dis_id || !p.chem_text || !p.dis_text) {
+        /* mention text not stored in the doc: the lowercased form */
+        const char *ct = doc->mentions[C->first_mention].text;
+        const char *dt = doc->mentions[D->first_mention].text;
+        p.chem_text = dup_str(ct ? ct : pairs_key(s, C->text_off));
+        p.dis_text = dup_str(dt ? dt : pairs_key(s, D->text_off));
+        if (!p.chem_id || !p.dis_id || !p.chem_text || !p.dis_text ||
+            push_pair(out, &p, err) != LM_OK) {
             free(p.chem_id);
             free(p.dis_id);
             free(p.chem_text);
             free(p.dis_text);
             st = nomem(err);
-            break;
-        }
-        if (!doc->mentions[C->first_mention].text || !doc->mentions[D->first_mention].text) {
-            /* mention text not stored in the doc: use the lowercased form */
-            if (!doc->mentions[C->first_mention].text) {
-                free(p.chem_text);
-                p.chem_text = dup_str(pairs_key(s, C->text_off));
-            }
-            if (!doc->mentions[D->first_mention].text) {
-                free(p.dis_text);
-                p.dis_text = dup_str(pairs_key(s, D->text_off));
-            }
-        }
-        st = push_pair(out, &p, err);
-        if (st != LM_OK) {
-            free(p.chem_id);
-            free(p.dis_id);
-            free(p.chem_text);
-            free(p.dis_text);
         }
     }
-    free(labels);
     if (st == LM_OK)
         lm_qsort(out->v, out->n, sizeof *out->v, cmp_pair);
     else
@@ -1645,7 +1741,8 @@ lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratc
     return extract(m, scratch, doc, 1, out, err);
 }
 
-lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char *chem_id,
+                            const char *dis_id,
                             void (*cb)(void *ctx, const char *feat, int32_t sentence),
                             void *ctx, lm_error *err)
 {
@@ -1653,7 +1750,7 @@ lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *
     lm_status st = lm_pairs_scratch_init(&s, err);
     if (st != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, 0xffffffffu, err);
+    st = pairs_prepare(s, doc, 0xffffffffu, lex, err);
     size_t found = s->n_cands;
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++)
         if (strcmp(pairs_key(s, s->concepts[s->cands[i].chem].key_off), chem_id) == 0 &&
@@ -1734,30 +1831,36 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
     return st;
 }
 
+lm_status lm_pairs_add_relation(lm_pt_doc *pt, const char *rel_type, const char *chem_id,
+                                const char *dis_id, lm_error *err)
+{
+    if (strncmp(chem_id, "text:", 5) == 0 || strncmp(dis_id, "text:", 5) == 0)
+        return LM_OK;
+    lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
+    if (!v)
+        return nomem(err);
+    pt->relations = v;
+    const char *a = strncmp(chem_id, "MESH:", 5) == 0 ? chem_id + 5 : chem_id;
+    const char *b = strncmp(dis_id, "MESH:", 5) == 0 ? dis_id + 5 : dis_id;
+    lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
+    if (!rel.type || !rel.id1 || !rel.id2) {
+        free(rel.type);
+        free(rel.id1);
+        free(rel.id2);
+        return nomem(err);
+    }
+    pt->relations[pt->n_relations++] = rel;
+    return LM_OK;
+}
+
 lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label label,
                                       const char *rel_type, lm_pt_doc *pt, lm_error *err)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const lm_pair *p = &r->v[i];
-        if (p->label != label || strncmp(p->chem_id, "text:", 5) == 0 ||
-            strncmp(p->dis_id, "text:", 5) == 0)
-            continue;
-        lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
-        if (!v)
-            return nomem(err);
-        pt->relations = v;
-        const char *a = strncmp(p->chem_id, "MESH:", 5) == 0 ? p->chem_id + 5 : p->chem_id;
-        const char *b = strncmp(p->dis_id, "MESH:", 5) == 0 ? p->dis_id + 5 : p->dis_id;
-        lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
-        if (!rel.type || !rel.id1 || !rel.id2) {
-            free(rel.type);
-            free(rel.id1);
-            free(rel.id2);
-            return nomem(err);
-        }
-        pt->relations[pt->n_relations++] = rel;
-    }
-    return LM_OK;
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < r->n && st == LM_OK; i++)
+        if (r->v[i].label == label)
+            st = lm_pairs_add_relation(pt, rel_type, r->v[i].chem_id, r->v[i].dis_id, err);
+    return st;
 }
 
 /* ---- NER output to a doc ---------------------------------------------- */
@@ -1777,12 +1880,80 @@ static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *n
     return m.id;
 }
 
+/* Does name share a specific word with text (4+ letters, compared on their
+ * first 5, so "disorders" meets "disorder")?  Words that name a kind of
+ * thing rather than the thing do not count. */
+static int shares_word(const char *name, const char *text, size_t len)
+{
+    static const char *const generic[] = {"disea", "disor", "syndr", "injur", "defic",
+                                          "chron", "acute", "induc", "recep", "facto",
+                                          "prote", "cells", "acid", NULL};
+    for (size_t i = 0; name[i];) {
+        while (name[i] && !isalpha((unsigned char)name[i]))
+            i++;
+        size_t a = i;
+        while (isalpha((unsigned char)name[i]))
+            i++;
+        size_t n = i - a;
+        if (n < 4)
+            continue;
+        size_t k = n < 5 ? n : 5;
+        int skip = 0;
+        for (size_t g = 0; generic[g] && !skip; g++)
+            skip = strlen(generic[g]) == k && strncasecmp(name + a, generic[g], k) == 0;
+        if (skip)
+            continue;
+        for (size_t j = 0; j + k <= len; j++)
+            if ((j == 0 || !isalpha((unsigned char)text[j - 1])) &&
+                strncasecmp(text + j, name + a, k) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* The id of a short form whose long form the lexicon does not know: the
+ * lexicon's reading of the short form alone, only when its concept's name
+ * shares a word with the long form ("PTLD" for "posttransplant
+ * lymphoproliferative disorder" is lymphoproliferative disorders; "AAP"
+ * for "aminoantipyrine" is not acetaminophen). */
+static const char *short_form_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
+                                 const char *text, const lm_abbrev *d)
+{
+    lm_lexicon_match m;
+    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text + d->short_start,
+                                           d->short_end - d->short_start, &m, 1))
+        return NULL;
+    return shares_word(m.name, text + d->long_start, d->long_end - d->long_start) ? m.id : NULL;
+}
+
 typedef struct ner_item {
     uint32_t start, end;        /* bytes */
     lm_ent_type type;
     float score;
     const char *id;             /* owned by the lexicon, or NULL */
 } ner_item;
+
+/* The mention of an abbreviation's long form: the one of exactly its
+ * span, else one starting at or before it and ending within a character
+ * of its end, else the longest one inside it that ends there — the head
+ * of "ribavirin-induced hemolytic anemia (RIHA)" is the disease. */
+static const ner_item *long_form_mention(const ner_item *items, size_t n, const lm_abbrev *d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].start == d->long_start && items[i].end == d->long_end)
+            return &items[i];
+    for (size_t i = 0; i < n; i++)
+        if (items[i].start <= d->long_start && items[i].end >= d->long_end - 1 &&
+            items[i].end <= d->long_end + 1)
+            return &items[i];
+    const ner_item *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].start > d->long_start && items[i].start < d->long_end &&
+            items[i].end >= d->long_end - 1 && items[i].end <= d->long_end + 1 &&
+            (!best || items[i].start < best->start))
+            best = &items[i];
+    return best;
+}
 
 lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
                                const char *ns, lm_error *err)
@@ -1831,31 +2002,39 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
         items[n++] = (ner_item){m->start, m->end, m->type, m->score,
                                 lookup_id(lex, m->type, ns, text + m->start, m->end - m->start)};
     }
-    /* Abbreviations: a short form takes the id of its long form (found as
-     * a mention of the same span, else looked up) — the document's own
-     * definition beats the lexicon's reading of a short form ("CP" is
-     * cyclophosphamide here, captopril elsewhere) — and uses of a short
-     * form the tagger missed become mentions of the long form's type. */
+    /* Abbreviations: a short form defined in the document takes the id of
+     * its long form — the mention of the long form, else the lexicon's
+     * reading of the long form's text — and never a reading of the short
+     * form alone that the long form does not support ("AAP" defined as
+     * aminoantipyrine is not acetaminophen here; "CP" is cyclophosphamide
+     * in one abstract, captopril in another; see short_form_id).  Uses of
+     * a short form the tagger missed become mentions of the long form's
+     * type. */
     for (size_t a = 0; st == LM_OK && a < ab.n; a++) {
         const lm_abbrev *d = &ab.v[a];
-        /* The mention of exactly the long form, else one that starts
-         * before it and ends within a character of it. */
-        const ner_item *longm = NULL;
-        for (size_t i = 0; i < n && !longm; i++)
-            if (items[i].start == d->long_start && items[i].end == d->long_end)
-                longm = &items[i];
-        for (size_t i = 0; i < n && !longm; i++)
-            if (items[i].start <= d->long_start && items[i].end >= d->long_end - 1 &&
-                items[i].end <= d->long_end + 1)
-                longm = &items[i];
-        if (!longm)
-            continue;
-        /* copied out: items may move when it grows below */
-        const char *id = longm->id;
-        lm_ent_type t = longm->type;
-        float lscore = longm->score;
+        const ner_item *longm = long_form_mention(items, n, d);
+        lm_ent_type t = LM_ENT_NONE;
+        float lscore = 0;
+        const char *id = NULL;
+        if (longm) {
+            /* copied out: items may move when it grows below */
+            t = longm->type;
+            lscore = longm->score;
+            id = longm->id;
+        } else {
+            /* the long form untagged: the short form's own tag types it */
+            for (size_t i = 0; i < n && t == LM_ENT_NONE; i++)
+                if (items[i].start == d->short_start && items[i].end == d->short_end) {
+                    t = items[i].type;
+                    lscore = items[i].score;
+                }
+            if (t == LM_ENT_NONE)
+                continue;
+        }
         if (!id)
             id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start);
+        if (!id)
+            id = short_form_id(lex, t, ns, text, d);
         size_t sl = d->short_end - d->short_start;
         for (size_t u = 0; u <= uses.n && st == LM_OK; u++) {
             uint32_t us, ue;
@@ -1874,7 +2053,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             for (size_t i = 0; i < n; i++) {
                 if (items[i].start < ue && us < items[i].end && items[i].type == t) {
                     covered = 1;
-                    if ((!items[i].id || id) && items[i].start == us && items[i].end == ue)
+                    if (items[i].start == us && items[i].end == ue)
                         items[i].id = id;
                 }
             }

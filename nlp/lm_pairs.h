@@ -18,14 +18,20 @@
  * The induces head has a second stage that rescores each pair knowing the
  * first-stage scores of its competitors in the document (its rank overall,
  * among the chemicals of its disease and the diseases of its chemical).
- * A pair gets the first label, in that order, whose head scores at or above
- * its threshold (stored in the model, tuned for F1 on development data);
- * pairs that pass none are not reported, except that a document where a
- * head fires on nothing still gets that head's best candidates when they
- * reach a lower fallback floor (see lm_pairs_model_floor).  Features of a
- * shared sentence carry that sentence's index, so the sentence whose
- * features add most to the winning head's score is returned as the
- * evidence.
+ * Each head's logit is mapped to a calibrated probability (Platt scaling
+ * fitted on out-of-fold scores of its training documents), and a pair gets
+ * the first label, in that order, whose probability reaches the head's
+ * threshold (stored in the model, tuned for F1 on the same out-of-fold
+ * scores); every other candidate is only a co-occurrence
+ * (LM_PAIR_NONE).  This is the one decision: the pipeline stores it, the
+ * exports and queries show it and `litmine eval cid` scores it.
+ *
+ * Evidence: features of a shared sentence carry that sentence's index, so
+ * the shared sentence whose features speak most for the decided label is
+ * the evidence; when no shared sentence speaks for it (the decision rests
+ * on document-level cues, or the two concepts never share a sentence) the
+ * evidence is the nearest sentences naming each, spanning both when they
+ * are adjacent.
  *
  * A loaded model is immutable: any number of threads may call
  * lm_pairs_extract on it at once, each with its own scratch (or NULL, which
@@ -59,16 +65,21 @@ typedef enum lm_pair_label {
 /* "none", "induces", "treats", "associated". */
 const char *lm_pair_label_name(lm_pair_label l);
 
+/* The relation stored for a candidate no head labels: the two concepts
+ * only co-occur in the abstract. */
+#define LM_PAIR_COOCCURS "cooccurs"
+
 typedef struct lm_pair {
     char *chem_id;        /* concept id ("MESH:D008012"), or "text:<lowercased>" */
     char *chem_text;      /* text of the concept's first mention */
     char *dis_id;
     char *dis_text;
     lm_pair_label label;
-    float score;          /* probability of label from its head, in [0,1] */
+    float score;          /* calibrated probability of label; for LM_PAIR_NONE the
+                             highest probability any head gives the pair */
     float head_score[LM_PAIR_LABEL_COUNT];   /* every head's probability (0 if absent) */
-    int32_t sentence;     /* evidence sentence index into doc->sentences, -1 if none */
-    int32_t sent_start;   /* its code-point span in doc->text */
+    int32_t sentence;     /* first evidence sentence (index into doc->sentences), -1 if none */
+    int32_t sent_start;   /* code-point span of the evidence sentence(s) in doc->text */
     int32_t sent_end;
     int same_sentence;    /* 1 when the two concepts share a sentence */
 } lm_pair;
@@ -96,23 +107,23 @@ void lm_pairs_model_free(lm_pairs_model *m);
 /* [models] dir + "/pairs.bin", else "models/pairs.bin".  cfg may be NULL. */
 lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err);
 
-/* Head thresholds (probabilities); a label without a trained head has
- * threshold > 1 and never fires. */
+/* Where the model finds the concepts' MeSH tree numbers, from which it
+ * learns that a disease is broader than another of the abstract (the
+ * annotators of BC5CDR relate the most specific one); the pipeline gives it
+ * the ner stage's lexicon.  lex must outlive the model's use; NULL: none. */
+void lm_pairs_model_use_lexicon(lm_pairs_model *m, const lm_lexicon *lex);
+
+/* Head thresholds (calibrated probabilities); a label without a trained
+ * head has threshold > 1 and never fires. */
 float lm_pairs_model_threshold(const lm_pairs_model *m, lm_pair_label l);
 void lm_pairs_model_set_threshold(lm_pairs_model *m, lm_pair_label l, float t);
-/* Fallback floor: when a head reaches its threshold on no candidate of a
- * document, the candidates scoring at least the floor and 0.9 x the
- * document's best score still get its label (a floor >= the threshold
- * disables this).  Tuned with the threshold for "induces". */
-float lm_pairs_model_floor(const lm_pairs_model *m, lm_pair_label l);
-void lm_pairs_model_set_floor(lm_pairs_model *m, lm_pair_label l, float t);
 int lm_pairs_model_has_head(const lm_pairs_model *m, lm_pair_label l);
 
 lm_status lm_pairs_scratch_init(lm_pairs_scratch **out, lm_error *err);
 void lm_pairs_scratch_free(lm_pairs_scratch *s);
 
 /* Classifies every candidate pair of doc and replaces out's contents with
- * those that get a label.  scratch may be NULL.  Mention types are
+ * those that get a label (sorted by decreasing score).  scratch may be NULL.  Mention types are
  * lm_ent_type values (LM_ENT_CHEMICAL, LM_ENT_DISEASE; others ignored).
  * Sentence 0 is taken to be the title (as lm_pairs_doc_from_pubtator
  * guarantees); when doc has no sentences they are split here, and evidence
@@ -120,17 +131,19 @@ void lm_pairs_scratch_free(lm_pairs_scratch *s);
 lm_status lm_pairs_extract(const lm_pairs_model *m, lm_pairs_scratch *scratch,
                            const lm_doc *doc, lm_pairs_result *out, lm_error *err);
 
-/* Every candidate, whatever its score (label NONE when none passes): for
- * threshold tuning, baselines and debugging. */
+/* Every candidate, whatever its score (label NONE when none passes): what
+ * the pipeline stores, the co-occurrences included. */
 lm_status lm_pairs_extract_all(const lm_pairs_model *m, lm_pairs_scratch *scratch,
                                const lm_doc *doc, lm_pairs_result *out, lm_error *err);
 
 /* ---- feature inspection (tests, debugging) ---- */
 
-/* Calls cb with the feature strings of candidate (chem_id, dis_id) of doc;
- * sentence is the sentence a feature came from, -1 for document-level
- * features.  Returns LM_ERR_NOTFOUND when the pair is not a candidate. */
-lm_status lm_pairs_features(const lm_doc *doc, const char *chem_id, const char *dis_id,
+/* Calls cb with the feature strings of candidate (chem_id, dis_id) of doc
+ * (MeSH trees from lex, may be NULL); sentence is the sentence a feature
+ * came from, -1 for document-level features.  Returns LM_ERR_NOTFOUND when
+ * the pair is not a candidate. */
+lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char *chem_id,
+                            const char *dis_id,
                             void (*cb)(void *ctx, const char *feat, int32_t sentence),
                             void *ctx, lm_error *err);
 
@@ -163,6 +176,12 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
 lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, const char *ns,
                                lm_pt_doc *out, lm_error *err);
 
+/* Appends the relation line (rel_type, chem_id, dis_id) to pt with the ids
+ * written as BC5CDR writes them ("MESH:" dropped); nothing when either id
+ * is a text: key (a concept without an id matches no gold id). */
+lm_status lm_pairs_add_relation(lm_pt_doc *pt, const char *rel_type, const char *chem_id,
+                                const char *dis_id, lm_error *err);
+
 /* Appends the predicted relations of result to pt as PubTator relation
  * lines of type rel_type (e.g. "CID") for pairs labelled label, with ids
  * unqualified ("D008012") and composite/text keys skipped where they are
@@ -181,8 +200,6 @@ typedef struct lm_pairs_train_opts {
     int runs;                 /* weights averaged over this many orders (default 5) */
     int stack;                /* second-stage induces head (default 1) */
     int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
-    int tune_on_train;        /* induces threshold and floor from out-of-fold scores
-                                 on cid_train, not cid_dev */
     int verbose;              /* progress lines through log */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
@@ -192,20 +209,23 @@ void lm_pairs_train_opts_default(lm_pairs_train_opts *o);
 
 /* Corpora: cid_train (BC5CDR-style, CID = induces) is required; biored_train
  * (may be NULL) trains the treats and associated heads (and induces with
- * biored_induces).  BioRED documents whose PMID is in cid_dev are skipped so
- * that the dev figures stay honest.  cid_dev / biored_dev (may be NULL)
- * tune each head's threshold for F1; without them thresholds are tuned on
- * the training data. */
+ * biored_induces).  BioRED documents whose PMID is in held_out (may be
+ * NULL: the BC5CDR documents being evaluated) are skipped so that the
+ * figures measured on them stay honest.  Calibration and thresholds come
+ * from out-of-fold scores of the training documents (5 folds), so no
+ * development document is needed. */
 typedef struct lm_pairs_train_data {
     const lm_pt_corpus *cid_train;
-    const lm_pt_corpus *cid_dev;
     const lm_pt_corpus *biored_train;
-    const lm_pt_corpus *biored_dev;
+    const lm_pt_corpus *held_out;
     /* Optional: cid_train's documents again, in the same order, with the
      * ids a lexicon built without their BC5CDR annotations gives their spans
      * (lm_pairs_renormalize); "induces" also learns from them, so that it
      * fits the concepts left without an id end to end. */
     const lm_pt_corpus *cid_train_lexicon;
+    /* Optional: the concepts' MeSH tree numbers (lm_pairs_model_use_lexicon);
+     * the trained model does not keep it. */
+    const lm_lexicon *lexicon;
 } lm_pairs_train_data;
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,
@@ -213,9 +233,8 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
 
 /* Scores a model's "CID" predictions (label induces) on a gold corpus with
  * its gold entities (the official document-level rules of lm_eval).
- * threshold < 0 uses the model's labels (threshold and fallback floor);
- * threshold >= 0 predicts the pairs whose induces score reaches it (no
- * fallback).  cooccurrence != 0 ignores the model and
+ * threshold < 0 uses the model's labels; threshold >= 0 predicts the pairs
+ * whose induces probability reaches it.  cooccurrence != 0 ignores the model and
  * predicts every candidate pair (the co-occurrence baseline; same_sentence
  * restricts it to pairs sharing a sentence). */
 typedef struct lm_pairs_eval_opts {

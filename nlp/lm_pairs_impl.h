@@ -20,10 +20,7 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 5
-
-/* A fallback pair must score at least this fraction of its document's best. */
-#define PAIRS_FALLBACK_RATIO 0.9f
+#define PAIRS_FEATURE_VERSION 6
 
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage
@@ -41,9 +38,10 @@ struct lm_pairs_model {
     uint32_t mask;
     int has[PAIRS_HEADS];
     float bias[PAIRS_HEADS];
-    float threshold[PAIRS_HEADS];
-    float floor[PAIRS_HEADS];          /* fallback cut-off, see lm_pairs.h */
+    float threshold[PAIRS_HEADS];      /* on the calibrated probability */
+    float cal_a[PAIRS_HEADS], cal_b[PAIRS_HEADS];   /* p = sigmoid(a * logit + b) */
     float *w[PAIRS_HEADS];             /* dense 2^bits table per head, NULL if absent */
+    const lm_lexicon *lex;             /* concepts' MeSH trees (not owned), may be NULL */
 };
 
 typedef struct pairs_feat {
@@ -73,13 +71,15 @@ typedef struct pairs_concept {
     int trig;                          /* trigger classes around its mentions */
     int alone;                         /* in a sentence with no concept of the other type */
     int partners;                      /* other-type concepts sharing a sentence with it */
+    const char *trees;                 /* MeSH tree numbers ('|'-joined), "" unknown */
+    int broader;                       /* a concept of its type in the doc is under it */
+    int narrower;                      /* it is under a concept of its type in the doc */
 } pairs_concept;
 
 typedef struct pairs_cand {
     uint32_t chem, dis;                /* concept indices */
     size_t feat_off, n_feat;           /* into scratch feats */
     int n_shared;                      /* sentences holding both */
-    int32_t fallback_sent;             /* evidence when no shared sentence */
 } pairs_cand;
 
 struct lm_pairs_scratch {
@@ -119,8 +119,9 @@ struct lm_pairs_scratch {
 };
 
 /* Builds concepts, candidates and features for doc.  mask is the model's
- * hash mask. */
-lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask, lm_error *err);
+ * hash mask; lex (may be NULL) gives the concepts' MeSH tree numbers. */
+lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
+                        const lm_lexicon *lex, lm_error *err);
 /* Sorted unique feature indices of candidate c in s->uniq; returns count. */
 size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err);
 const char *pairs_key(const lm_pairs_scratch *s, size_t off);
@@ -132,6 +133,8 @@ float pairs_sigmoid(double x);
  * PAIRS_STACK_MAX hashed indices to out and returns how many. */
 size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_t *dis, size_t n,
                             size_t i, uint32_t mask, uint32_t *out);
+/* A head's calibrated probability from its raw logit. */
+float pairs_calibrate(const lm_pairs_model *m, int head, double logit);
 lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err);
 lm_status pairs_model_add_head(lm_pairs_model *m, lm_pair_label l, lm_error *err);
 

@@ -10,12 +10,15 @@
  * with AdaGrad; weights are averaged over the epochs, which steadies the
  * solution on this small data more than a decaying rate did.
  *
- * Thresholds: the document-level F1 of a head is a function of the score
- * cut-off alone once the development candidates are scored, so the cut-off
- * is chosen by one sweep over them (gold pairs that no candidate covers
- * count as misses at every threshold).  With tune_on_train the induces
- * cut-off is swept over out-of-fold scores of the training documents
- * instead, and the dev set stays unseen.
+ * Calibration and thresholds: every head also scores its training
+ * documents out of fold (5 folds by document; for the stacked induces head
+ * the second stage is refitted per fold on inner out-of-fold first-stage
+ * scores, so no score comes from a model that saw its document).  A
+ * logistic fit of those logits (Platt scaling) makes the head's output a
+ * probability, and the document-level F1 is then a function of the
+ * probability cut-off alone, chosen by one sweep (gold pairs that no
+ * candidate covers count as misses at every threshold).  No development
+ * document is used, so the dev figures measured afterwards are held out.
  */
 #include "../util/lm_sort.h"
 #include "lm_eval.h"
@@ -153,7 +156,7 @@ static long count_cid(const lm_pt_doc *d)
 
 static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_pairs_train_opts *o,
                             const lm_pt_corpus *skip, const lm_pt_corpus *cid_docs,
-                            unsigned mask, lm_error *err)
+                            unsigned mask, const lm_lexicon *lex, lm_error *err)
 {
     lm_pairs_scratch *s;
     lm_status st = lm_pairs_scratch_init(&s, err);
@@ -170,7 +173,7 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
             e->gold[LM_PAIR_INDUCES] += count_cid(pt);
         st = lm_pairs_doc_from_pubtator(pt, &doc, err);
         if (st == LM_OK)
-            st = pairs_prepare(s, &doc, mask, err);
+            st = pairs_prepare(s, &doc, mask, lex, err);
         for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
             const pairs_cand *cand = &s->cands[i];
             size_t n = pairs_cand_unique(s, cand, err);
@@ -395,33 +398,15 @@ static lm_status stack_exset(const exset *e, const float *p1, uint32_t mask, exs
     return LM_OK;
 }
 
-/* Replaces the induces scores of e by the second stage's, given the first
- * stage's scores already in e. */
-static lm_status rescore_stacked(const lm_pairs_model *m, exset *e, lm_error *err)
-{
-    float *p1 = malloc((e->n + 1) * sizeof *p1);
-    if (!p1)
-        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
-    for (size_t i = 0; i < e->n; i++)
-        p1[i] = e->v[i].p[LM_PAIR_INDUCES];
-    exset st2;
-    lm_status st = stack_exset(e, p1, m->mask, &st2, err);
-    for (size_t i = 0; st == LM_OK && i < e->n; i++)
-        e->v[i].p[LM_PAIR_INDUCES] = pairs_sigmoid(example_logit(m, PAIRS_STACK, &st2, &st2.v[i]));
-    if (st == LM_OK)
-        exset_free(&st2);
-    free(p1);
-    return st;
-}
-
 #define STACK_FOLDS 5
 
-/* Out-of-fold first-stage induces scores of target: per fold, a model
+/* Out-of-fold first-stage scores of head l on target: per fold, a model
  * fitted on sets without that fold's documents scores that fold's examples
  * (a document and its lexicon-id twin share a number, hence a fold).  out
- * gets one score per example. */
-static lm_status oof_scores(unsigned bits, exset *const *sets, size_t n_sets, const exset *target,
-                            float **out, const lm_pairs_train_opts *o, lm_error *err)
+ * gets one probability per example. */
+static lm_status oof_scores(unsigned bits, int l, exset *const *sets, size_t n_sets,
+                            const exset *target, float **out, const lm_pairs_train_opts *o,
+                            lm_error *err)
 {
     float *v = malloc((target->n + 1) * sizeof *v);
     if (!v)
@@ -432,13 +417,11 @@ static lm_status oof_scores(unsigned bits, exset *const *sets, size_t n_sets, co
         fold_sel fs = {STACK_FOLDS, f, -1};
         st = pairs_model_new(bits, &fm, err);
         if (st == LM_OK)
-            st = train_avg(fm, LM_PAIR_INDUCES, LM_PAIR_INDUCES, sets, n_sets, &fs, o, err);
+            st = train_avg(fm, l, l, sets, n_sets, &fs, o, err);
         for (size_t i = 0; st == LM_OK && i < target->n; i++)
             if ((int)(target->v[i].doc % STACK_FOLDS) == f)
-                v[i] = fm->has[LM_PAIR_INDUCES]
-                           ? pairs_sigmoid(example_logit(fm, LM_PAIR_INDUCES, target,
-                                                         &target->v[i]))
-                           : 0.0f;
+                v[i] = fm->has[l] ? pairs_sigmoid(example_logit(fm, l, target, &target->v[i]))
+                                  : 0.0f;
         lm_pairs_model_free(fm);
     }
     if (st != LM_OK) {
@@ -527,23 +510,6 @@ static lm_status set_oof_scores(const lm_pairs_model *m, exset *const *sets, siz
     return st;
 }
 
-static void score_set(const lm_pairs_model *m, exset *e)
-{
-    for (size_t i = 0; i < e->n; i++) {
-        example *x = &e->v[i];
-        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
-            if (!m->has[l]) {
-                x->p[l] = 0;
-                continue;
-            }
-            double z = m->bias[l];
-            for (size_t q = 0; q < x->n; q++)
-                z += m->w[l][e->idx[x->off + q]];
-            x->p[l] = pairs_sigmoid(z);
-        }
-    }
-}
-
 typedef struct scored {
     float p;
     int y;
@@ -555,7 +521,10 @@ static int cmp_scored(const void *a, const void *b)
     return x->p > y->p ? -1 : x->p < y->p;
 }
 
-/* Best-F1 threshold of head l on e; fills *f1, *prec, *rec. */
+/* F1-best threshold of head l on e; fills *f1, *prec, *rec.  Near its
+ * maximum the F1 curve is flat, so its arg max moves with any change of
+ * the training data: the threshold is the middle one of the cuts within
+ * half a point of the best F1. */
 static float tune_threshold(const exset *e, int l, double *f1, double *prec, double *rec)
 {
     size_t n = 0;
@@ -563,56 +532,124 @@ static float tune_threshold(const exset *e, int l, double *f1, double *prec, dou
         n += e->v[i].y[l] >= 0;
     *f1 = *prec = *rec = 0;
     scored *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v)
+    double *f = malloc((n ? n : 1) * sizeof *f);
+    if (!v || !f) {
+        free(v);
+        free(f);
         return 0.5f;
+    }
     size_t k = 0;
     for (size_t i = 0; i < e->n; i++)
         if (e->v[i].y[l] >= 0)
             v[k++] = (scored){e->v[i].p[l], e->v[i].y[l]};
     lm_qsort(v, n, sizeof *v, cmp_scored);
     long gold = e->gold[l], tp = 0;
-    float thr = 0.5f;
+    double best = 0;
     for (size_t i = 0; i < n; i++) {
         tp += v[i].y;
-        if (i + 1 < n && v[i + 1].p == v[i].p)
-            continue;
-        double f = 2.0 * (double)tp / ((double)gold + (double)(i + 1));
-        if (f > *f1) {
-            *f1 = f;
+        /* a cut between ties is no cut: it scores as the last of them */
+        f[i] = i + 1 < n && v[i + 1].p == v[i].p
+                   ? -1
+                   : 2.0 * (double)tp / ((double)gold + (double)(i + 1));
+        if (f[i] > best)
+            best = f[i];
+    }
+    size_t near = 0, pick = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        near += f[i] >= best - 0.005;
+    tp = 0;
+    for (size_t i = 0, seen = 0; i < n && pick == SIZE_MAX; i++) {
+        tp += v[i].y;
+        if (f[i] >= best - 0.005 && seen++ == near / 2) {
+            pick = i;
+            *f1 = f[i];
             *prec = (double)tp / (double)(i + 1);
             *rec = gold ? (double)tp / (double)gold : 0;
-            thr = i + 1 < n ? (v[i].p + v[i + 1].p) / 2 : v[i].p;
         }
     }
+    float thr = 0.5f;
+    if (pick != SIZE_MAX)
+        thr = pick + 1 < n ? (v[pick].p + v[pick + 1].p) / 2 : v[pick].p;
     free(v);
+    free(f);
     return thr;
 }
 
-/* F1 of head l on e with threshold thr and fallback floor fl (see
- * assign_labels in lm_pairs.c; examples of a document are contiguous). */
-static double f1_with_floor(const exset *e, int l, float thr, float fl)
+static double logit_of(float p)
 {
-    long tp = 0, pred = 0;
-    for (size_t i = 0; i < e->n;) {
-        size_t j = i;
-        int fired = 0;
-        float best = 0;
-        for (; j < e->n && e->v[j].doc == e->v[i].doc; j++) {
-            fired |= e->v[j].p[l] >= thr;
-            if (e->v[j].p[l] > best)
-                best = e->v[j].p[l];
-        }
-        for (size_t k = i; k < j; k++) {
-            float v = e->v[k].p[l];
-            int pass = fired ? v >= thr : v >= fl && v >= PAIRS_FALLBACK_RATIO * best;
-            if (pass && e->v[k].y[l] >= 0) {
-                pred++;
-                tp += e->v[k].y[l];
-            }
-        }
-        i = j;
+    double q = p < 1e-7f ? 1e-7 : p > 1 - 1e-7f ? 1 - 1e-7 : (double)p;
+    return log(q / (1 - q));
+}
+
+/* Platt scaling: a, b minimising the log loss of sigmoid(a x + b) against
+ * the labels y (with Platt's smoothed targets, so that separable data
+ * does not drive a to infinity), by Newton's method. */
+static void platt_fit(const double *x, const int8_t *y, size_t n, float *a_out, float *b_out)
+{
+    double np = 0, nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        np += y[i] == 1;
+        nn += y[i] == 0;
     }
-    return pred + e->gold[l] ? 2.0 * (double)tp / (double)(pred + e->gold[l]) : 0;
+    double tp = (np + 1) / (np + 2), tn = 1 / (nn + 2);
+    double a = 1, b = 0;
+    for (int it = 0; it < 100; it++) {
+        double ga = 0, gb = 0, haa = 1e-9, hab = 0, hbb = 1e-9;
+        for (size_t i = 0; i < n; i++) {
+            double t = y[i] == 1 ? tp : tn;
+            double p = 1 / (1 + exp(-(a * x[i] + b)));
+            double d = p - t, w = p * (1 - p);
+            ga += d * x[i];
+            gb += d;
+            haa += w * x[i] * x[i];
+            hab += w * x[i];
+            hbb += w;
+        }
+        double det = haa * hbb - hab * hab;
+        if (det <= 0)
+            break;
+        double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if (fabs(da) < 1e-9 && fabs(db) < 1e-9)
+            break;
+    }
+    *a_out = (float)a;
+    *b_out = (float)b;
+}
+
+/* Fits the calibration of model head `head` (which scores label l) on the
+ * out-of-fold probabilities p[l] of e, replaces them by calibrated ones and
+ * sets the label's threshold for the best out-of-fold F1. */
+static lm_status calibrate_head(lm_pairs_model *m, int head, int l, exset *e,
+                                const lm_pairs_train_opts *o, lm_error *err)
+{
+    double *x = malloc((e->n + 1) * sizeof *x);
+    int8_t *y = malloc(e->n + 1);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].y[l] >= 0) {
+            x[n] = logit_of(e->v[i].p[l]);
+            y[n++] = e->v[i].y[l];
+        }
+    platt_fit(x, y, n, &m->cal_a[head], &m->cal_b[head]);
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].y[l] >= 0)
+            e->v[i].p[l] = pairs_calibrate(m, head, logit_of(e->v[i].p[l]));
+    free(x);
+    free(y);
+    double f1, p, r;
+    m->threshold[l] = tune_threshold(e, l, &f1, &p, &r);
+    logf_(o, "pairs: head %-10s calibration %.3f x %+.3f, threshold %.3f: out-of-fold P %.4f "
+             "R %.4f F1 %.4f",
+          lm_pair_label_name((lm_pair_label)l), m->cal_a[head], m->cal_b[head],
+          m->threshold[l], p, r, f1);
+    return LM_OK;
 }
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,
@@ -631,91 +668,51 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     lm_status st = pairs_model_new(o.hash_bits ? o.hash_bits : 20, &m, err);
     if (st != LM_OK)
         return st;
-    exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0}, dev_cid = {0}, dev_bio = {0};
-    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, err);
+    exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0};
+    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, data->lexicon,
+                    err);
     if (st == LM_OK && data->cid_train_lexicon)
-        st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask, err);
+        st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask,
+                        data->lexicon, err);
     if (st == LM_OK && data->biored_train)
-        st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->cid_dev,
-                        data->cid_train, m->mask, err);
-    if (st == LM_OK && data->cid_dev)
-        st = add_corpus(&dev_cid, data->cid_dev, SRC_CID, &o, NULL, NULL, m->mask, err);
-    if (st == LM_OK && data->biored_dev)
-        st = add_corpus(&dev_bio, data->biored_dev, SRC_BIORED, &o, data->cid_dev, NULL,
-                        m->mask, err);
+        st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->held_out,
+                        data->cid_train, m->mask, data->lexicon, err);
     if (st == LM_OK)
         logf_(&o, "pairs: %zu BC5CDR (+ %zu with lexicon ids) + %zu BioRED training candidates",
               tr_cid.n, tr_lex.n, tr_bio.n);
     /* tr_lex's documents are numbered like their tr_cid twins, so the
-     * stacking folds hold out both together */
+     * folds hold out both together */
     exset *train_sets[3] = {&tr_cid, &tr_bio, &tr_lex};
     fold_sel all = {0, 0, -1};
     for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++)
         st = train_avg(m, l, l, train_sets, 3, &all, &o, err);
-    /* out-of-fold scores: the second stage's input, and the tuning set */
+    /* out-of-fold induces scores: the second stage's input, then (through
+     * set_oof_scores) the calibration set */
     float *oof = NULL;
-    if (st == LM_OK && m->has[LM_PAIR_INDUCES] && (o.stack || o.tune_on_train))
-        st = oof_scores(m->bits, train_sets, 3, &tr_cid, &oof, &o, err);
+    if (st == LM_OK && m->has[LM_PAIR_INDUCES])
+        st = oof_scores(m->bits, LM_PAIR_INDUCES, train_sets, 3, &tr_cid, &oof, &o, err);
     if (st == LM_OK && o.stack && m->has[LM_PAIR_INDUCES])
         st = train_stack(m, &tr_cid, oof, &o, err);
-    if (st == LM_OK) {
-        score_set(m, &tr_cid);
-        score_set(m, &tr_bio);
-        score_set(m, &dev_cid);
-        score_set(m, &dev_bio);
-        if (m->has[PAIRS_STACK]) {
-            st = rescore_stacked(m, &tr_cid, err);
-            if (st == LM_OK)
-                st = rescore_stacked(m, &dev_cid, err);
-        }
-    }
-    /* Tuned out of fold on the gold ids: on the lexicon-id twins (the end
-     * to end view) the cut-off came out higher and dev F1 end to end lower,
-     * 0.435 against 0.442, the figure dev tuning also reaches. */
-    int oof_tune = st == LM_OK && o.tune_on_train && oof;
-    if (oof_tune)
+    if (st == LM_OK && oof)
         st = set_oof_scores(m, train_sets, 3, &tr_cid, oof, &o, err);
     free(oof);
-    if (st == LM_OK) {
-        for (int l = 1; l < LM_PAIR_LABEL_COUNT; l++) {
-            if (!m->has[l])
-                continue;
-            /* tune on the development set of the corpus that labels l */
-            const exset *tune = l == LM_PAIR_INDUCES ? (data->cid_dev ? &dev_cid : &tr_cid)
-                                                     : (data->biored_dev ? &dev_bio : &tr_bio);
-            const char *on = (l == LM_PAIR_INDUCES ? data->cid_dev : data->biored_dev)
-                                 ? "dev"
-                                 : "train";
-            if (l == LM_PAIR_INDUCES && oof_tune) {
-                tune = &tr_cid;
-                on = "train folds";
-            }
-            double f1, p, r;
-            m->threshold[l] = tune_threshold(tune, l, &f1, &p, &r);
-            logf_(&o, "pairs: head %-10s threshold %.3f  %s P %.4f R %.4f F1 %.4f",
-                  lm_pair_label_name((lm_pair_label)l), m->threshold[l], on, p, r, f1);
-            m->floor[l] = m->threshold[l];
-            if (l == LM_PAIR_INDUCES) {
-                /* floors from the threshold down; ties keep the higher one */
-                double best = f1_with_floor(tune, l, m->threshold[l], m->threshold[l]);
-                for (int k = 19; k >= 1; k--) {
-                    float fl = m->threshold[l] * (float)k / 20.0f;
-                    double f = f1_with_floor(tune, l, m->threshold[l], fl);
-                    if (f > best + 1e-9) {
-                        best = f;
-                        m->floor[l] = fl;
-                    }
-                }
-                logf_(&o, "pairs: head induces    fallback floor %.3f -> F1 %.4f", m->floor[l],
-                      best);
-            }
-        }
+    if (st == LM_OK && m->has[LM_PAIR_INDUCES])
+        st = calibrate_head(m, m->has[PAIRS_STACK] ? PAIRS_STACK : LM_PAIR_INDUCES,
+                            LM_PAIR_INDUCES, &tr_cid, &o, err);
+    for (int l = LM_PAIR_TREATS; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++) {
+        if (!m->has[l])
+            continue;
+        float *p = NULL;
+        st = oof_scores(m->bits, l, train_sets, 3, &tr_bio, &p, &o, err);
+        for (size_t i = 0; st == LM_OK && i < tr_bio.n; i++)
+            tr_bio.v[i].p[l] = p[i];
+        free(p);
+        if (st == LM_OK)
+            st = calibrate_head(m, l, l, &tr_bio, &o, err);
     }
     exset_free(&tr_cid);
     exset_free(&tr_bio);
     exset_free(&tr_lex);
-    exset_free(&dev_cid);
-    exset_free(&dev_bio);
     if (st != LM_OK) {
         lm_pairs_model_free(m);
         return st;
@@ -725,27 +722,6 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
 }
 
 /* ---- evaluation ------------------------------------------------------- */
-
-static lm_status add_relation(lm_pt_doc *pt, const char *a, const char *b, lm_error *err)
-{
-    lm_pt_relation *v = realloc(pt->relations, (pt->n_relations + 1) * sizeof *v);
-    if (!v)
-        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
-    pt->relations = v;
-    if (strncmp(a, "MESH:", 5) == 0)
-        a += 5;
-    if (strncmp(b, "MESH:", 5) == 0)
-        b += 5;
-    lm_pt_relation r = {strdup("CID"), strdup(a), strdup(b)};
-    if (!r.type || !r.id1 || !r.id2) {
-        free(r.type);
-        free(r.id1);
-        free(r.id2);
-        return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
-    }
-    pt->relations[pt->n_relations++] = r;
-    return LM_OK;
-}
 
 lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
                              const lm_pairs_eval_opts *opts, long *tp, long *fp, long *fn,
@@ -778,15 +754,13 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
         if (st != LM_OK)
             break;
         if (o.cooccurrence) {
-            st = pairs_prepare(s, &doc, 0xffu, err);
+            st = pairs_prepare(s, &doc, 0xffu, NULL, err);
             for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
                 const pairs_cand *c = &s->cands[i];
                 const char *a = pairs_key(s, s->concepts[c->chem].key_off);
                 const char *b = pairs_key(s, s->concepts[c->dis].key_off);
-                if ((o.same_sentence && !c->n_shared) || strncmp(a, "text:", 5) == 0 ||
-                    strncmp(b, "text:", 5) == 0)
-                    continue;
-                st = add_relation(pd, a, b, err);
+                if (!o.same_sentence || c->n_shared)
+                    st = lm_pairs_add_relation(pd, "CID", a, b, err);
             }
             continue;
         }
@@ -795,10 +769,8 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
             const lm_pair *p = &res.v[i];
             int yes = o.threshold >= 0 ? p->head_score[LM_PAIR_INDUCES] >= o.threshold
                                        : p->label == LM_PAIR_INDUCES;
-            if (!yes || strncmp(p->chem_id, "text:", 5) == 0 ||
-                strncmp(p->dis_id, "text:", 5) == 0)
-                continue;
-            st = add_relation(pd, p->chem_id, p->dis_id, err);
+            if (yes)
+                st = lm_pairs_add_relation(pd, "CID", p->chem_id, p->dis_id, err);
         }
     }
     if (st == LM_OK) {

@@ -477,3 +477,50 @@ lm_status lm_pubtator_write(FILE *f, const lm_pt_doc *doc, lm_error *err)
         return lm_error_set(err, LM_ERR_IO, "pubtator write: %s: write failed", pmid);
     return LM_OK;
 }
+
+/* XML character data: the markup characters escaped, and the control
+ * characters XML 1.0 forbids written as spaces (one byte for one, so
+ * offsets hold). */
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '&')
+            fputs("&amp;", f);
+        else if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '>')
+            fputs("&gt;", f);
+        else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            fputc(' ', f);
+        else
+            fputc(c, f);
+    }
+}
+
+lm_status lm_pubtator_write_pubmed(FILE *f, const lm_pt_corpus *c, lm_error *err)
+{
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PubmedArticleSet>\n", f);
+    for (size_t d = 0; d < c->n_docs; d++) {
+        const lm_pt_doc *doc = &c->docs[d];
+        const char *pmid = doc->pmid ? doc->pmid : "";
+        if (!pmid[0] || !is_number(pmid, strlen(pmid)))
+            return lm_error_set(err, LM_ERR_USAGE, "PubMed XML: PMID \"%s\" is not a number",
+                                pmid);
+        fprintf(f, "<PubmedArticle><MedlineCitation Status=\"MEDLINE\" Owner=\"NLM\">"
+                   "<PMID Version=\"1\">%s</PMID><Article><ArticleTitle>",
+                pmid);
+        xml_text(f, doc->title ? doc->title : "");
+        fputs("</ArticleTitle>", f);
+        if (doc->abstract && doc->abstract[0]) {
+            fputs("<Abstract><AbstractText>", f);
+            xml_text(f, doc->abstract);
+            fputs("</AbstractText></Abstract>", f);
+        }
+        fputs("</Article></MedlineCitation></PubmedArticle>\n", f);
+    }
+    fputs("</PubmedArticleSet>\n", f);
+    if (ferror(f))
+        return lm_error_set(err, LM_ERR_IO, "PubMed XML: write failed");
+    return LM_OK;
+}

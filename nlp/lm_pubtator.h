@@ -66,4 +66,12 @@ void lm_pt_corpus_free(lm_pt_corpus *c);
  * a blank line). */
 lm_status lm_pubtator_write(FILE *f, const lm_pt_doc *doc, lm_error *err);
 
+/* Writes the documents' text as a PubMed XML PubmedArticleSet (one
+ * PubmedArticle per document: PMID, ArticleTitle, one AbstractText), so
+ * that a corpus can go through `litmine ingest` as a user's abstracts do;
+ * the PubMed parser reads title and abstract back as written, but for runs
+ * of whitespace, which it collapses in every article.  PMIDs must be
+ * numeric. */
+lm_status lm_pubtator_write_pubmed(FILE *f, const lm_pt_corpus *c, lm_error *err);
+
 #endif

@@ -10,7 +10,9 @@
  *              lexicon (lm_lexicon; abbreviations propagate ids and types),
  *              with their sentence index, and abbreviation definitions
  *   pairs      chemical–disease relations (lm_pairs) with their evidence
- *              sentence; needs ner before it
+ *              sentence(s): every candidate pair, with the model's decision
+ *              (induces, treats, associated) or "cooccurs"; needs ner
+ *              before it
  *   embed      the article's vector from the store's current embedding
  *              model (lm_embed; `litmine index build` fits one); a no-op
  *              until a model exists
@@ -303,31 +305,49 @@ static const lm_stage_ops ner_stage = {"ner",           ner_init,        ner_fre
 
 /* ---- pairs ------------------------------------------------------------ */
 
-static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
-{
-    lm_buf path;
-    lm_buf_init(&path);
-    lm_pairs_model *model = NULL;
-    lm_status st = model_path(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &path, err);
-    if (st == LM_OK)
-        st = lm_pairs_model_load(lm_buf_cstr(&path), &model, err);
-    if (st == LM_ERR_IO)
-        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
-    lm_buf_free(&path);
-    if (st != LM_OK)
-        return st;
-    /* The fallback that gives every abstract its best pair suits the
-     * BC5CDR benchmark, where each abstract has a relation; in general
-     * PubMed it would invent one.  Report only pairs above threshold. */
-    for (int l = LM_PAIR_INDUCES; l < LM_PAIR_LABEL_COUNT; l++)
-        lm_pairs_model_set_floor(model, (lm_pair_label)l, 2.0f);
-    *state = model;
-    return LM_OK;
-}
+/* The pair model, and the lexicon the ner stage normalises with, for the
+ * concepts' MeSH tree numbers. */
+typedef struct pairs_state {
+    lm_pairs_model *model;
+    lm_lexicon *lexicon;
+} pairs_state;
 
 static void pairs_free(void *state)
 {
-    lm_pairs_model_free(state);
+    pairs_state *ps = state;
+    if (!ps)
+        return;
+    lm_pairs_model_free(ps->model);
+    lm_lexicon_free(ps->lexicon);
+    free(ps);
+}
+
+static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
+{
+    pairs_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_status st = model_path(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &path, err);
+    if (st == LM_OK)
+        st = lm_pairs_model_load(lm_buf_cstr(&path), &ps->model, err);
+    if (st == LM_ERR_IO)
+        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
+    if (st == LM_OK) {
+        lm_buf_reset(&path);
+        st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);
+    }
+    if (st == LM_OK)
+        st = lm_lexicon_load(lm_buf_cstr(&path), &ps->lexicon, err);
+    lm_buf_free(&path);
+    if (st != LM_OK) {
+        pairs_free(ps);
+        return st;
+    }
+    lm_pairs_model_use_lexicon(ps->model, ps->lexicon);
+    *state = ps;
+    return LM_OK;
 }
 
 typedef struct pairs_scratch {
@@ -359,17 +379,21 @@ static void pairs_scratch_free(void *scratch)
     free(p);
 }
 
+/* Every candidate pair is stored: the model's decision as its relation,
+ * and "cooccurs" for the rest, which exports leave out unless asked. */
 static lm_status pairs_process(const void *state, void *scratch, const lm_article *a,
                                lm_doc *doc, lm_error *err)
 {
     (void)a;
     pairs_scratch *p = scratch;
-    lm_status st = lm_pairs_extract(state, p->scratch, doc, &p->result, err);
+    const pairs_state *ps = state;
+    lm_status st = lm_pairs_extract_all(ps->model, p->scratch, doc, &p->result, err);
     for (size_t i = 0; st == LM_OK && i < p->result.n; i++) {
         const lm_pair *r = &p->result.v[i];
-        st = lm_doc_add_pair(doc, r->chem_id, r->chem_text, r->dis_id, r->dis_text,
-                             lm_pair_label_name(r->label), r->score, r->sentence, r->sent_start,
-                             r->sent_end, err);
+        const char *relation =
+            r->label != LM_PAIR_NONE ? lm_pair_label_name(r->label) : LM_PAIR_COOCCURS;
+        st = lm_doc_add_pair(doc, r->chem_id, r->chem_text, r->dis_id, r->dis_text, relation,
+                             r->score, r->sentence, r->sent_start, r->sent_end, err);
     }
     return st;
 }

@@ -1,18 +1,16 @@
 #!/bin/sh
 # Retrains the chemical-disease pair classifier models/pairs.bin from
-# ../shared/data (called by `make train` through scripts/train.sh) and
-# prints its BC5CDR dev figures with gold entities next to the
-# co-occurrence baselines.
+# ../shared/data (called by `make train` through scripts/train.sh).
 #
 #   scripts/train-pairs.sh [LITMINE [DATA_DIR [OUT]]]
 #
 # Corpora: BC5CDR train (CID -> "induces"; also as the lexicon sees it, each
-# fold normalised by a lexicon built without it, so the classifier fits the
-# concepts left without a MeSH id end to end), BioRED train ("treats" from
+# fold normalised by a lexicon built without it, so that the classifier
+# fits what end-to-end candidates look like), BioRED train ("treats" from
 # Negative_Correlation, "associated" from any chemical-disease relation);
-# thresholds are tuned on the BC5CDR and BioRED dev sets (`litmine train
-# pairs --tune-on-train` tunes "induces" on training folds instead, with the
-# same end-to-end dev F1).  BioRED's
+# calibration and thresholds come from out-of-fold training scores.  PAIRS_FINAL=1 trains on train + dev (the
+# shipped model); otherwise the BC5CDR dev figures with gold entities are
+# printed next to the co-occurrence baselines.  BioRED's
 # Positive_Correlation pairs are not added to "induces" by default: BioRED
 # re-annotates abstracts that BC5CDR also holds, possibly from its test set
 # (PAIRS_BIORED_INDUCES=1 adds them; +0.5-1 F1 on dev).  Training is
@@ -31,5 +29,8 @@ mkdir -p "$(dirname "$OUT")"
 set -- train pairs --data "$DATA" --out "$OUT"
 if [ "${PAIRS_BIORED_INDUCES:-0}" = 1 ]; then
     set -- "$@" --biored-induces
+fi
+if [ "${PAIRS_FINAL:-0}" = 1 ]; then
+    set -- "$@" --final
 fi
 "$LITMINE" "$@"

@@ -826,10 +826,36 @@ static lm_lex_type ent_to_lex(int t)
     }
 }
 
-/* Concepts of the query: NER mentions normalised with the lexicon when a
- * model is loaded, else the longest lexicon names over the query words
- * (single words only when they look like names: 4+ letters or an
- * identifier with digits, and not a stopword). */
+/* Longest lexicon name starting at query word i (at most 6 words; a single
+ * word only when it looks like a name: 4+ letters or an identifier with
+ * digits, and not a stopword; no name starts or ends with a stopword).
+ * Returns its length in words, 0 when none. */
+static size_t lexicon_name_at(const lm_searcher *srch, const char *text, const lm_words *w,
+                              size_t i, lm_lexicon_match *out)
+{
+    for (size_t n = w->n - i < 6 ? w->n - i : 6; n >= 1; n--) {
+        const lm_word *a = &w->v[i], *z = &w->v[i + n - 1];
+        if (n == 1 && (lm_query_is_stopword(a->norm, a->len) || (a->len < 4 && !a->has_digit)))
+            continue;
+        if (lm_query_is_stopword(a->norm, a->len) || lm_query_is_stopword(z->norm, z->len))
+            continue;
+        if (lm_lexicon_lookup(srch->lex, LM_LEX_ANY, text + a->start, z->end - a->start, out) &&
+            out->score >= 0.8)
+            return n;
+    }
+    return 0;
+}
+
+/* Queries of at most this many words are also read against the lexicon. */
+#define SHORT_QUERY_WORDS 6
+
+/* Concepts of the query.  Names are compared in the lexicon's normal form,
+ * so case, possessives and hyphens do not matter ("Parkinson's disease",
+ * "parkinson-disease").  The tagger's mentions come first, normalised as
+ * the pipeline does; in a short query the lexicon's longest names are
+ * read too, and win over a tagged mention they contain ("Parkinson
+ * disease" over a tagged "Parkinson") — a few words often lack the context
+ * the tagger needs.  Without a tagger the lexicon alone is read. */
 static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_results *r,
                                lm_error *err)
 {
@@ -843,39 +869,48 @@ static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_re
         for (size_t i = 0; st == LM_OK && i < srch->ments.n; i++) {
             const lm_ner_mention *m = &srch->ments.v[i];
             lm_lexicon_match match;
-            if (lm_lexicon_lookup(srch->lex, ent_to_lex(m->type), text + m->start,
-                                  m->end - m->start, &match))
+            if (lm_lexicon_lookup_mention(srch->lex, ent_to_lex(m->type), NULL, text + m->start,
+                                          m->end - m->start, &match, 1))
                 st = add_concept(r, match.id, match.name, (int)m->type, m->start, m->end, err);
         }
-        return st;
     }
     const lm_words *w = &r->terms.words;
+    size_t content = 0;
+    for (size_t i = 0; i < w->n; i++)
+        content += !lm_query_is_stopword(w->v[i].norm, w->v[i].len);
+    if (st != LM_OK || (srch->ner && content > SHORT_QUERY_WORDS))
+        return st;
     for (size_t i = 0; st == LM_OK && i < w->n;) {
-        size_t best = 0;
         lm_lexicon_match bm;
-        for (size_t n = w->n - i < 6 ? w->n - i : 6; n >= 1; n--) {
-            const lm_word *a = &w->v[i], *z = &w->v[i + n - 1];
-            if (n == 1 && (lm_query_is_stopword(a->norm, a->len) ||
-                           (a->len < 4 && !a->has_digit)))
-                continue;
-            if (lm_query_is_stopword(a->norm, a->len) || lm_query_is_stopword(z->norm, z->len))
-                continue;
-            lm_lexicon_match m;
-            if (lm_lexicon_lookup(srch->lex, LM_LEX_ANY, text + a->start, z->end - a->start,
-                                  &m) &&
-                m.score >= 0.8) {
-                best = n;
-                bm = m;
-                break;
-            }
-        }
-        if (best) {
-            st = add_concept(r, bm.id, bm.name, lex_to_ent(bm.type), w->v[i].start,
-                             w->v[i + best - 1].end, err);
-            i += best;
-        } else {
+        size_t n = lexicon_name_at(srch, text, w, i, &bm);
+        if (!n) {
             i++;
+            continue;
         }
+        uint32_t s0 = w->v[i].start, s1 = w->v[i + n - 1].end;
+        /* a tagged concept overlapping the name: kept when the name does not
+         * contain it, else replaced */
+        int keep_tagged = 0;
+        for (size_t k = 0; k < r->n_concepts; k++) {
+            const lm_search_concept *c = &r->concepts[k];
+            if (c->start < s1 && s0 < c->end)
+                keep_tagged |= !(s0 <= c->start && c->end <= s1 && s1 - s0 > c->end - c->start);
+        }
+        if (!keep_tagged) {
+            for (size_t k = 0; k < r->n_concepts;) {
+                lm_search_concept *c = &r->concepts[k];
+                if (c->start < s1 && s0 < c->end) {
+                    free(c->id);
+                    free(c->name);
+                    memmove(c, c + 1, (r->n_concepts - k - 1) * sizeof *c);
+                    r->n_concepts--;
+                } else {
+                    k++;
+                }
+            }
+            st = add_concept(r, bm.id, bm.name, lex_to_ent(bm.type), s0, s1, err);
+        }
+        i += n;
     }
     return st;
 }
@@ -1438,13 +1473,26 @@ static char *dup_col(sqlite3_stmt *st, int i)
     return v ? strdup(v) : NULL;
 }
 
-/* The table other stages may add later; looked up once per searcher. */
+/* A concept's display name from the lexicon, else the text of its mention
+ * (a concept without an id, or no lexicon loaded). */
+static char *concept_name(const lm_searcher *srch, sqlite3_stmt *st, int id_col, int text_col)
+{
+    lm_lexicon_concept c;
+    const char *id = (const char *)sqlite3_column_text(st, id_col);
+    if (srch->lex && id && lm_lexicon_get_concept(srch->lex, id, &c) && c.name[0])
+        return strdup(c.name);
+    return dup_col(st, text_col);
+}
+
+/* The article's relations, as the pairs stage decided them (candidates it
+ * left as mere co-occurrences are not shown). */
 static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanation *e)
 {
     lm_error err;
     sqlite3_stmt *st = lm_store_stmt(srch->s, SL_PAIRS,
-                                     "SELECT chemical_text, disease_text, relation, score FROM pairs"
-                                     " WHERE pmid = ?1 ORDER BY score DESC LIMIT 5",
+                                     "SELECT chemical_id, chemical_text, disease_id, disease_text,"
+                                     " relation, score FROM pairs WHERE pmid = ?1"
+                                     " AND relation <> 'cooccurs' ORDER BY score DESC LIMIT 5",
                                      &err);
     if (!st)
         return err.code;
@@ -1456,10 +1504,10 @@ static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanati
             break;
         e->pairs = nv;
         lm_search_pair *pr = &e->pairs[e->n_pairs++];
-        pr->chemical = dup_col(st, 0);
-        pr->disease = dup_col(st, 1);
-        pr->relation = dup_col(st, 2);
-        pr->score = sqlite3_column_double(st, 3);
+        pr->chemical = concept_name(srch, st, 0, 1);
+        pr->disease = concept_name(srch, st, 2, 3);
+        pr->relation = dup_col(st, 4);
+        pr->score = sqlite3_column_double(st, 5);
     }
     sqlite3_reset(st);
     return LM_OK;

@@ -17,7 +17,8 @@ enum {
  * ?5 (FTS match). */
 #define ARTICLE_FILTERS                                                                   \
     " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
-    " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))"
+    " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))" \
+    " AND (?6 IS NULL OR a.pmid = ?6)"
 
 /* Returns the first failed bind's code, or SQLITE_OK. */
 static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
@@ -33,6 +34,11 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
         lm_bind_double(st, 4, f->min_score, &brc);
     if (f->fts_match)
         lm_bind_text_copy(st, 5, f->fts_match, &brc);
+    if (f->pmid > 0)
+        lm_bind_int64(st, 6, f->pmid, &brc);
+    /* only the pairs statement has ?7 */
+    if (f->all_candidates && sqlite3_bind_parameter_count(st) >= 7)
+        lm_bind_int(st, 7, 1, &brc);
     return brc;
 }
 
@@ -60,7 +66,9 @@ static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter 
         cs = row(st, ctx);
     if (cs == LM_OK && rc != SQLITE_DONE)
         cs = lm_store_fail(s, rc, err, "reading %s", what);
+    /* statements are cached: the next call binds its own filter */
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return cs;
 }
 
@@ -127,6 +135,7 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
         "         p.evidence_end - p.evidence_start) END"
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
         " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
+        " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
         " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
         " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id",
         err);

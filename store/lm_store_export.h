@@ -17,6 +17,9 @@ typedef struct lm_export_filter {
     const char *fts_match;    /* an FTS5 MATCH expression over title+abstract */
     double min_score;         /* rows scoring below are skipped */
     int has_min_score;
+    int64_t pmid;             /* this article only (0: all) */
+    int all_candidates;       /* pairs: also the candidates only co-occurring
+                                 (relation "cooccurs"), left out by default */
 } lm_export_filter;
 
 typedef struct lm_mention_row {
@@ -46,7 +49,8 @@ typedef struct lm_concept_row {
 lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
                                    void *ctx, lm_error *err);
-/* Pairs in (pmid, score descending) order; type unused. */
+/* Pairs in (pmid, score descending) order; type unused.  Relations only
+ * (induces, treats, associated) unless f->all_candidates. */
 lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
                                 lm_error *err);

@@ -58,6 +58,22 @@ static void test_classic(void)
                 "TNF-\xCE\xB1=Tumor necrosis factor-\xCE\xB1");
 }
 
+/* Short forms followed by a remark or a dose, and one-letter short forms
+ * only as the initial of the single word before them. */
+static void test_remarks_and_letters(void)
+{
+    CHECK_PAIRS("Rats received diethylnitrosamine (DEN: 10 mg/kg/day).", "DEN=diethylnitrosamine");
+    CHECK_PAIRS("Rats received diethylnitrosamine (DEN; 10 mg/kg/day).", "DEN=diethylnitrosamine");
+    CHECK_PAIRS("Pups got parachlorophenylalanine (PCPA 100 mg/kg) daily.",
+                "PCPA=parachlorophenylalanine");
+    CHECK_PAIRS("Serum testosterone (T) fell.", "T=testosterone");
+    /* not the initial, not one word, or a list marker: nothing */
+    CHECK_PAIRS("Serum potassium (K) fell.", "");
+    CHECK_PAIRS("Serum free testosterone level (T) fell.", "");
+    CHECK_PAIRS("Two groups were compared (A) and (B).", "");
+    CHECK_PAIRS("The dose was adjusted (a) twice.", "");
+}
+
 static void test_reversed(void)
 {
     CHECK_PAIRS("Serum TNF (tumor necrosis factor) was high.", "TNF=tumor necrosis factor");
@@ -194,6 +210,7 @@ int main(void)
 {
     LM_RUN(test_classic);
     LM_RUN(test_reversed);
+    LM_RUN(test_remarks_and_letters);
     LM_RUN(test_negative);
     LM_RUN(test_multiple);
     LM_RUN(test_uses);

@@ -22,7 +22,8 @@ text', 'Chemical', 'MESH:C531550', 0, 0.40);
 INSERT INTO pairs (pmid, chemical_id, chemical_text, disease_id, disease_text, relation, score,
                    sentence, evidence_start, evidence_end) VALUES
  (31000001, 'MESH:C531550', 'Olaparib', 'MESH:D010051', 'ovarian cancer', 'treats', 0.81, 2, 115, 186),
- (31000002, 'MESH:D000001', 'x, "y"', 'MESH:D000002', 'z', 'induces', 0.30, 0, 0, 59);
+ (31000002, 'MESH:D000001', 'x, "y"', 'MESH:D000002', 'z', 'induces', 0.30, 0, 0, 59),
+ (31000002, 'MESH:D000082', 'APAP', 'MESH:D006973', 'HTN', 'cooccurs', 0.12, 0, 0, 59);
 UPDATE articles SET ingested_at = '2020-01-01T00:00:00Z' WHERE pmid = 31000003;
 INSERT INTO search_fts (search_fts) VALUES ('rebuild');
 SQL
@@ -93,7 +94,11 @@ lm --db "$DB" export pairs --format pubtator
 check "PubTator is only for mentions" rc_is 2
 
 export_rows pairs
-check "pairs header" csv_check 'rows[0] == ["pmid","chemical_id","chemical_text","disease_id","disease_text","relation","score","evidence_start","evidence_end","evidence"]'
+check "pairs header" csv_check 'rows[0] == ["pmid","chemical_id","chemical_text","disease_id","disease_text","relation","score","evidence_start","evidence_end","evidence","chemical_name","disease_name"]'
+check "pairs: candidates left as co-occurrences are not exported by default" \
+    csv_check 'len(rows) == 3 and all(r[5] != "cooccurs" for r in rows[1:])'
+check "pairs: no lexicon, no concept names" csv_check 'all(r[10] == "" and r[11] == "" for r in rows[1:])'
+
 check "pairs: evidence is the code-point span of title + abstract" python3 -c '
 import csv, sqlite3, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), strict=True))[1:]
@@ -109,6 +114,27 @@ export_rows pairs --min-score 0.5
 check "pairs --min-score" csv_check 'len(rows) == 2'
 lm --db "$DB" export pairs --type Gene
 check "--type does not apply to pairs" rc_is 2
+export_rows pairs --all-candidates
+check "pairs --all-candidates adds the co-occurrences" \
+    csv_check 'len(rows) == 4 and rows[3][5] == "cooccurs" and rows[3][6] == "0.12"'
+lm --db "$DB" export mentions --all-candidates
+check "--all-candidates is for pairs" rc_is 2
+# Concept names come from the lexicon the ner stage uses: MeSH headings.
+"$LITMINE" lexicon import mesh "$FIXTURES/lexicon/desc_sample.xml" --lexicon "$SCRATCH/lex.bin" 2>/dev/null
+printf '[pipeline]\nstages = sentences\n[models]\nlexicon = %s/lex.bin\n' "$SCRATCH" >"$SCRATCH/names.conf"
+LITMINE_CONFIG="$SCRATCH/names.conf" export_rows pairs --all-candidates
+check "pairs: chemical_name and disease_name are the MeSH headings" \
+    csv_check 'rows[3][1:5] == ["MESH:D000082","APAP","MESH:D006973","HTN"] and rows[3][10:] == ["Acetaminophen","Hypertension"]'
+LITMINE_CONFIG="$SCRATCH/names.conf" lm --db "$DB" show 31000002
+ok "show lists the relations, not the co-occurrences" \
+    'rc_is 0 && out_has "^Relations:  x, \"y\" induces z (0.30)" && ! out_has cooccurs'
+LITMINE_CONFIG="$SCRATCH/names.conf" lm --db "$DB" show --json 31000001
+check "show --json has the article's relations with names" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [(p["chemical_id"], p["chemical"], p["relation"]) for p in d["pairs"]] == [("MESH:C531550", "Olaparib", "treats")], d["pairs"]
+assert d["pairs"][0]["evidence"] == (d["title"] + " " + d["abstract"])[115:186], d["pairs"]
+' "$SCRATCH/out"
 
 export_rows concepts
 check "concepts header" csv_check 'rows[0] == ["concept_id","type","name","mentions","articles","first_year","last_year"]'

@@ -207,6 +207,99 @@ static void test_import_mesh(void)
     lm_lexicon_free(lex);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* The MeSH reader on NLM's layout: records in file order, the heading,
+ * terms of every concept, tree numbers summarised as classes; a
+ * supplementary record's class from its SCRClass and its headings without
+ * the major-topic star. */
+typedef struct mesh_seen {
+    char ui[8][16];
+    unsigned classes[8];
+    size_t n_terms[8], n_trees[8];
+    char heading[8][16];
+    int n;
+} mesh_seen;
+
+static lm_status see_record(void *ctx, const lm_mesh_record *r, lm_error *err)
+{
+    (void)err;
+    mesh_seen *m = ctx;
+    if (m->n < 8) {
+        snprintf(m->ui[m->n], sizeof m->ui[0], "%s", r->ui);
+        m->classes[m->n] = r->classes;
+        m->n_terms[m->n] = r->n_terms;
+        m->n_trees[m->n] = r->n_trees;
+        snprintf(m->heading[m->n], sizeof m->heading[0], "%s",
+                 r->n_headings ? r->headings[0] : "");
+        m->n++;
+    }
+    return LM_OK;
+}
+
+static void test_mesh_reader(void)
+{
+    LM_CHECK_INT(lm_mesh_tree_class("C23.888.592.612"), LM_MESH_SYMPTOM);
+    LM_CHECK_INT(lm_mesh_tree_class("C10.597"), LM_MESH_DISEASE);
+    LM_CHECK_INT(lm_mesh_tree_class("F03.600"), LM_MESH_MENTAL);
+    LM_CHECK_INT(lm_mesh_tree_class("F02.830"), LM_MESH_OTHER);
+    LM_CHECK_INT(lm_mesh_tree_class("D12.644"), LM_MESH_PROTEIN);
+    LM_CHECK_INT(lm_mesh_tree_class("D27.505"), LM_MESH_ACTION);
+    LM_CHECK_INT(lm_mesh_tree_class("D02.065"), LM_MESH_CHEMICAL);
+    LM_CHECK_INT(lm_mesh_tree_class("A01"), LM_MESH_ANATOMY);
+    mesh_seen d = {.n = 0}, sp = {.n = 0};
+    lm_error err;
+    LM_CHECK(lm_mesh_read(FIX "desc_sample.xml", see_record, &d, &err) == LM_OK);
+    LM_CHECK(lm_mesh_read(FIX "supp_sample.xml", see_record, &sp, &err) == LM_OK);
+    LM_CHECK_INT(d.n, 8);
+    LM_CHECK_STR(d.ui[1], "D003924");
+    LM_CHECK_INT(d.n_terms[1], 4);   /* both concepts' terms */
+    LM_CHECK_INT(d.n_trees[1], 2);
+    /* pain: C10 (disease), C23 (sign), F02 (other) */
+    for (int i = 0; i < d.n; i++)
+        if (strcmp(d.ui[i], "D010146") == 0)
+            LM_CHECK_INT(d.classes[i], LM_MESH_DISEASE | LM_MESH_SYMPTOM | LM_MESH_OTHER);
+    LM_CHECK_INT(sp.n, 6);
+    LM_CHECK_INT(sp.classes[0], LM_MESH_SUPP_CHEMICAL);
+    LM_CHECK_STR(sp.heading[0], "D001561");
+    LM_CHECK_INT(sp.classes[1], LM_MESH_SUPP_CHEMICAL);   /* protocol */
+    LM_CHECK_INT(sp.classes[2], LM_MESH_SUPP_DISEASE);
+    LM_CHECK_INT(sp.classes[3], 0);                       /* no SCRClass */
+    LM_CHECK_INT(sp.classes[5], LM_MESH_SUPP_ORGANISM);
+    /* an unreadable file is an I/O error */
+    LM_CHECK(lm_mesh_read("/nonexistent/desc.xml", see_record, &d, &err) == LM_ERR_IO);
+
+    /* the newest desc and supp files of a directory, by name */
+    char dir[512], p[600];
+    snprintf(dir, sizeof dir, "%s/meshdir", lm_test_tmpdir());
+    mkdir(dir, 0700);
+    const char *files[] = {"desc2020.xml", "desc2021.xml.gz", "supp2021.xml", "desc.txt",
+                           "supp2019.xml.gz"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        write_file(p, "x");
+    }
+    lm_buf desc, supp;
+    lm_buf_init(&desc);
+    lm_buf_init(&supp);
+    LM_CHECK(lm_lexicon_find_mesh(dir, &desc, &supp, &err) == LM_OK);
+    snprintf(p, sizeof p, "%s/desc2021.xml.gz", dir);
+    LM_CHECK_STR(lm_buf_cstr(&desc), p);
+    snprintf(p, sizeof p, "%s/supp2021.xml", dir);
+    LM_CHECK_STR(lm_buf_cstr(&supp), p);
+    LM_CHECK(lm_lexicon_find_mesh("/nonexistent", &desc, &supp, &err) == LM_OK);
+    LM_CHECK(desc.len == 0 && supp.len == 0);
+    lm_buf_free(&desc);
+    lm_buf_free(&supp);
+}
+
 static void test_import_gene_info(void)
 {
     lm_lexicon_import_stats st[4];
@@ -219,7 +312,8 @@ static void test_import_gene_info(void)
     lm_lexicon_match m[8];
     LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_GENE, "BRCA1", 5, m) == 1);
     LM_CHECK_STR(m[0].id, "NCBIGene:672");
-    LM_CHECK_STR(m[0].name, "BRCA1");
+    /* a gene is shown by its symbol and full name, not the symbol alone */
+    LM_CHECK_STR(m[0].name, "BRCA1 (BRCA1 DNA repair associated)");
     LM_CHECK(m[0].flags & LM_LEX_SYMBOL);
     LM_CHECK_STR(best(lex, LM_LEX_GENE, "rnf53"), "NCBIGene:672");
     LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1 DNA repair associated"), "NCBIGene:672");
@@ -297,14 +391,6 @@ static void test_import_drugbank(void)
     lm_lexicon_free(lex);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 static void test_import_errors(void)
 {
@@ -413,6 +499,15 @@ static void test_lookup_mention(void)
         {LM_LEX_CHEMICAL, "MESH:D005459", "fluoride"},
         {LM_LEX_CHEMICAL, "MESH:D014859", "warfarin"},
         {LM_LEX_GENE, "NCBIGene:3855", "kidney injury molecule 1"},
+        {LM_LEX_DISEASE, "MESH:D004409", "dyskinesia"},
+        {LM_LEX_DISEASE, "MESH:D010302", "parkinsonism"},
+        {LM_LEX_DISEASE, "MESH:D002375", "catalepsy"},
+        {LM_LEX_DISEASE, "MESH:D004487", "edema"},
+        {LM_LEX_DISEASE, "MESH:D009901", "optic neuritis"},
+        {LM_LEX_CHEMICAL, "MESH:D006897", "hydroxyindoleacetic acid"},
+        {LM_LEX_CHEMICAL, "MESH:D014031", "tobramycin"},
+        {LM_LEX_CHEMICAL, "MESH:D011433", "propranolol"},
+        {LM_LEX_CHEMICAL, "MESH:D011434", "propanolol-x"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -447,6 +542,34 @@ static void test_lookup_mention(void)
     LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "renal injury molecule 1", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "kidney injury molecule 1", NULL),
                  "NCBIGene:3855");
+    /* a disease named by an adjective is found under its noun */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "dyskinetic", &v), "MESH:D004409");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "parkinsonian", NULL), "MESH:D010302");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "cataleptic", NULL), "MESH:D002375");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "edematous", NULL), "MESH:D004487");
+    /* leading modifiers of course and severity dropped, others kept */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "bilateral optic neuritis", NULL),
+                 "MESH:D009901");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "acute severe optic neuritis", NULL),
+                 "MESH:D009901");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "toxic optic neuritis", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "dyskinetic", NULL), "");
+    /* a chemical's leading locant */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
+                 "MESH:D006897");
+    LM_CHECK_INT(v, 2);
+    /* one edit away: a misspelling, unless the name is short, the edit
+     * touches a digit or two names are that close */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycn", &v), "MESH:D014031");
+    LM_CHECK_INT(v, 3);
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramicyn", NULL), "");   /* two edits */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycine", NULL), "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "dyskinesai", NULL), "MESH:D004409");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycim", NULL), "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "warfari", NULL), "");   /* 7 letters */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "propranololx", NULL), "");   /* two */
+    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "xobramycin", NULL), "");   /* first letters */
     /* rewrites keep to the namespace */
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "clozapine maleate", NULL),
@@ -457,11 +580,14 @@ static void test_lookup_mention(void)
     lm_lexicon_free(lex);
 }
 
-static void test_bridge(void)
+/* DrugBank drugs merge into the MeSH chemicals they are: one drug, one
+ * concept, with the DrugBank id as its cross-reference. */
+static void test_merge_xrefs(void)
 {
     char p[512];
-    snprintf(p, sizeof p, "%s/bridge.csv", lm_test_tmpdir());
+    snprintf(p, sizeof p, "%s/merge.csv", lm_test_tmpdir());
     write_file(p, "DrugBank ID,Accession Numbers,Common name,CAS,UNII,Synonyms,Standard InChI Key\n"
+                  "DB00316,,Acetaminophen,,,Tylenol | Paracetamolum,\n"
                   "DB00599,,Thiopental,,,Thiopentone | Pentothal,\n"
                   "DB01197,,Captopril,,,CP | Captoprilum,\n"
                   "DB01002,,Levobupivacaine,,,(-)-bupivacaine | (S)-bupivacaine,\n"
@@ -474,40 +600,99 @@ static void test_bridge(void)
         const char *id, *name;
     } corpus[] = {
         {"MESH:D013874", "thiopentone"},
-        {"MESH:D003520", "CP"},          /* cyclophosphamide: too short to bridge */
+        {"MESH:D003520", "CP"},          /* cyclophosphamide: too short to link */
         {"MESH:D002045", "bupivacaine"},
-        {"MESH:D000001", "alphaname"},   /* two ids for one drug: no bridge */
+        {"MESH:D000001", "alphaname"},   /* two ids for one drug: no link */
         {"MESH:D000002", "betaname"},
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, corpus[i].id, corpus[i].name,
                                         strlen(corpus[i].name), LM_LEX_CORPUS,
                                         LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_mesh(b, FIX "desc_sample.xml", NULL, &err) == LM_OK);
     LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_bridge(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
-                                       LM_LEX_SCORE_VARIANT, &err) == LM_OK);
+    size_t merged = 0;
+    LM_CHECK(lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:", &merged,
+                                            &err) == LM_OK);
+    LM_CHECK_INT(merged, 2);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
     lm_lexicon_builder_free(b);
     if (!lex)
         return;
     lm_lexicon_match m[4];
-    /* DrugBank's other names of the drug reach the corpus's MeSH id */
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "Pentothal", 9, m, 4), 1);
-    LM_CHECK_STR(m[0].id, "MESH:D013874");
-    LM_CHECK(near(m[0].score, LM_LEX_SCORE_VARIANT) && !(m[0].flags & LM_LEX_CORPUS));
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "thiopental", NULL), "MESH:D013874");
-    /* without a namespace DrugBank's own id still comes first */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopental"), "DRUGBANK:DB00599");
-    /* the corpus keeps its own reading of a bridged name */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopentone"), "MESH:D013874");
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "captopril", 9, m, 4), 0);
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "mixtum", 6, m, 4), 0);
-    /* "(-)-bupivacaine" is not imported: its normal form is bupivacaine's */
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "levobupivacaine", 15, m,
-                                      4),
-                 0);
+    /* through the MeSH heading: DrugBank's names are the MeSH concept's */
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "Tylenol", 7, m, 4), 1);
+    LM_CHECK_STR(m[0].id, "MESH:D000082");
+    LM_CHECK_STR(m[0].name, "Acetaminophen");
+    LM_CHECK_STR(m[0].xref, "DRUGBANK:DB00316");
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "acetaminophen", 13, m, 4), 1);
+    lm_lexicon_concept c;
+    LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D000082", &c) == 1);
+    LM_CHECK_STR(c.xref, "DRUGBANK:DB00316");
+    LM_CHECK(lm_lexicon_get_concept(lex, "DRUGBANK:DB00316", &c) == 0);
+    /* through corpus annotations: the drug takes the annotated id, and its
+     * DrugBank name is its display name (no MeSH record names it) */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Pentothal"), "MESH:D013874");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopental"), "MESH:D013874");
+    LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D013874", &c) == 1);
+    LM_CHECK_STR(c.name, "Thiopental");
+    LM_CHECK_STR(c.xref, "DRUGBANK:DB00599");
+    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "thiopentone", 11, m) == 1 &&
+             (m[0].flags & LM_LEX_CORPUS));
+    /* short names, conflicting ids and optical isomers link nothing */
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "captopril"), "DRUGBANK:DB01197");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "mixtum"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "levobupivacaine"), "DRUGBANK:DB01002");
     LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "bupivacaine", 11, m, 4), 1);
     LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "S-bupivacaine"), "DRUGBANK:DB01002");
+    lm_lexicon_free(lex);
+}
+
+/* Tree numbers gate types: whatever a corpus says, a Disease id must be
+ * under C or F03 and a Chemical one under D; a gene id names neither. */
+static void test_type_gating(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        lm_lex_type type;
+        const char *id, *name;
+    } corpus[] = {
+        {LM_LEX_DISEASE, "MESH:D000082", "tylenol poisoning"},   /* D tree */
+        {LM_LEX_CHEMICAL, "MESH:D003920", "sugar disease"},      /* C tree */
+        {LM_LEX_DISEASE, "MESH:D001829", "body regions"},        /* A tree */
+        {LM_LEX_DISEASE, "NCBIGene:672", "brca1 deficiency"},
+        {LM_LEX_CHEMICAL, "NCBIGene:3630", "insulin"},
+        {LM_LEX_DISEASE, "MESH:D999999", "unknown to MeSH"},     /* no tree: kept */
+        {LM_LEX_DISEASE, "OMIM:114480", "breast cancer"},
+        {LM_LEX_DISEASE, "MESH:D010146", "aches"},               /* C23 */
+    };
+    for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, corpus[i].type, corpus[i].id, corpus[i].name,
+                                        strlen(corpus[i].name), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_import_mesh(b, FIX "desc_sample.xml", NULL, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "tylenol poisoning"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "sugar disease"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "body regions"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "brca1 deficiency"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "insulin"), "");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "unknown to MeSH"), "MESH:D999999");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "breast cancer"), "OMIM:114480");
+    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "aches"), "MESH:D010146");
+    /* the concepts keep their classes and only their allowed types */
+    lm_lexicon_concept c;
+    LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D000082", &c) == 1);
+    LM_CHECK(c.types == LM_LEX_CHEMICAL && (c.classes & LM_MESH_CHEMICAL));
+    LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D010146", &c) == 1);
+    LM_CHECK(c.types == LM_LEX_DISEASE && (c.classes & LM_MESH_SYMPTOM));
+    LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D001829", &c) == 0);   /* names nothing */
     lm_lexicon_free(lex);
 }
 
@@ -827,12 +1012,14 @@ int main(void)
     LM_RUN(test_qualify_id);
     LM_RUN(test_types);
     LM_RUN(test_import_mesh);
+    LM_RUN(test_mesh_reader);
     LM_RUN(test_import_gene_info);
     LM_RUN(test_import_drugbank);
     LM_RUN(test_import_errors);
     LM_RUN(test_corpus_rule);
     LM_RUN(test_lookup_mention);
-    LM_RUN(test_bridge);
+    LM_RUN(test_merge_xrefs);
+    LM_RUN(test_type_gating);
     LM_RUN(test_weighted_corpus);
     LM_RUN(test_display_name);
     LM_RUN(test_save_load);

@@ -127,6 +127,24 @@ static void test_abbreviation_without_long_form_dropped(void)
     LM_CHECK_STR(buf, "");
 }
 
+/* A disease's words that begin a gene's name name the gene. */
+static void test_disease_inside_gene_name(void)
+{
+    char buf[512];
+    const char *text = "Certolizumab, a tumour necrosis factor inhibitor, eased the tumour.";
+    const char *in[] = {"tumour necrosis factor inhibitor/Gene", "tumour necrosis/Disease",
+                        "Certolizumab/Chemical"};
+    post(ON, text, in, 3, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Certolizumab/Chemical tumour necrosis factor inhibitor/Gene");
+    /* the same span as a gene, or a disease the gene does not begin with,
+     * stays */
+    const char *text2 = "Insulin resistance and insulin receptor variants in diabetes.";
+    const char *in2[] = {"Insulin resistance/Disease", "Insulin resistance/Gene",
+                         "diabetes/Disease"};
+    post(ON, text2, in2, 3, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Insulin resistance/Disease Insulin resistance/Gene diabetes/Disease");
+}
+
 static void test_unicode_separators(void)
 {
     char buf[512];
@@ -172,6 +190,7 @@ int main(void)
     LM_RUN(test_abbreviation_without_long_form_dropped);
     LM_RUN(test_recurrences);
     LM_RUN(test_unicode_separators);
+    LM_RUN(test_disease_inside_gene_name);
     LM_RUN(test_off_without_flag);
     return LM_DONE();
 }

@@ -162,7 +162,7 @@ static void test_features_handwritten(void)
 
     static feat_log l;
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
              LM_OK);
     /* "Lidocaine-induced cardiac asystole": the pattern, in the title */
     LM_CHECK_INT(feat_sentence(&l, "bsCD=-_induced"), 0);
@@ -177,7 +177,7 @@ static void test_features_handwritten(void)
 
     /* lidocaine and seizures: no shared sentence, one apart */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
     LM_CHECK_INT(feat_sentence(&l, "sd=1"), -1);
@@ -186,7 +186,7 @@ static void test_features_handwritten(void)
 
     /* diazepam treats seizures: the treatment cue between, in sentence 3 */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D003975", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D003975", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "tbDC=trt"), 3);
     LM_CHECK_INT(feat_sentence(&l, "bsDC=were_treated_with"), 3);
@@ -195,16 +195,56 @@ static void test_features_handwritten(void)
 
     /* composite ids expand to each part; a mention without id gets a text key */
     memset(&l, 0, sizeof l);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "dsent=neg"), -1);   /* "no hypotension or arrhythmia" */
     LM_CHECK_INT(feat_sentence(&l, "co=0"), -1);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D007022", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D007022", collect, &l, &err) ==
              LM_OK);
-    LM_CHECK(lm_pairs_features(&doc, "text:compound x", "MESH:D012640", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "text:compound x", "MESH:D012640", collect, &l, &err) ==
              LM_OK);
-    LM_CHECK(lm_pairs_features(&doc, "MESH:D008012", "MESH:D999999", collect, &l, &err) ==
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D999999", collect, &l, &err) ==
              LM_ERR_NOTFOUND);
+
+    /* MeSH trees: a disease broader than another of the abstract, and the
+     * branches of both concepts */
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
+                                            &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
+                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
+                                            &err) == LM_OK);
+    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
+                               {"MESH:D008012", "lidocaine"}};
+    for (int i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_LEX_DISEASE : LM_LEX_CHEMICAL, names[i][0],
+                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dbroad=1&co=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C14"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "ctop=D02"), -1);
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dbroad=0&co=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=1"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C23&co=1"), -1);
+    /* without a lexicon: no branches */
+    memset(&l, 0, sizeof l);
+    LM_CHECK(lm_pairs_features(&doc, NULL, "MESH:D008012", "MESH:D006323", collect, &l, &err) ==
+             LM_OK);
+    LM_CHECK_INT(feat_sentence(&l, "dnarrow=0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "dtop=C14"), -2);
+    lm_lexicon_free(lex);
     lm_doc_free(&doc);
     lm_pt_corpus_free(&c);
     lm_buf_free(&file);
@@ -262,7 +302,7 @@ static lm_pairs_model *train_tiny(void)
         o.runs = 2;
         o.learning_rate = 0.1;
         o.l2 = 0.01;
-        lm_pairs_train_data d = {&ctr, NULL, &cbio, NULL, NULL};
+        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL};
         lm_error err;
         if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
             fprintf(stderr, "  train: %s\n", err.msg);
@@ -366,6 +406,34 @@ static void test_train_tiny(void)
     LM_CHECK_INT(all.n, 4);
     for (size_t i = 1; i < all.n; i++)
         LM_CHECK(all.v[i - 1].score >= all.v[i].score);
+    /* one decision: the first head at its threshold labels a pair, and a
+     * pair no head reaches stays a co-occurrence scored by its best head */
+    for (size_t i = 0; i < all.n; i++) {
+        const lm_pair *x = &all.v[i];
+        lm_pair_label want = LM_PAIR_NONE;
+        float best = 0;
+        for (int l = LM_PAIR_INDUCES; l < LM_PAIR_LABEL_COUNT; l++) {
+            LM_CHECK(x->head_score[l] >= 0.0f && x->head_score[l] <= 1.0f);
+            if (want == LM_PAIR_NONE && x->head_score[l] >= lm_pairs_model_threshold(m, l))
+                want = (lm_pair_label)l;
+            if (x->head_score[l] > best)
+                best = x->head_score[l];
+        }
+        LM_CHECK_INT(x->label, want);
+        LM_CHECK(x->score == (want != LM_PAIR_NONE ? x->head_score[want] : best));
+        /* lm_pairs_extract returns exactly the labelled ones */
+        const lm_pair *y = find_pair(&r, x->chem_id, x->dis_id);
+        LM_CHECK((y != NULL) == (want != LM_PAIR_NONE));
+    }
+    /* evidence of concepts that never share a sentence: the nearest
+     * sentences naming each, both when adjacent */
+    const lm_pair *apart = find_pair(&all, "MESH:D006", "MESH:D104");
+    LM_CHECK(apart != NULL && !apart->same_sentence);
+    if (apart) {
+        LM_CHECK_INT(apart->sentence, 1);
+        LM_CHECK_INT(apart->sent_start, doc.sentences[1].start);
+        LM_CHECK_INT(apart->sent_end, doc.sentences[2].end);
+    }
 
     /* CID output: induces pairs only, ids without the MESH: prefix */
     lm_pt_doc pt;
@@ -448,8 +516,7 @@ static void test_train_lexicon_ids(void)
     o.runs = 2;
     o.learning_rate = 0.1;
     o.l2 = 0.01;
-    o.tune_on_train = 1;
-    lm_pairs_train_data data = {&ctr, NULL, NULL, NULL, &clex};
+    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL};
     LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
     if (m) {
         float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
@@ -491,8 +558,7 @@ static void test_model_roundtrip_and_corruption(void)
     for (int l = LM_PAIR_INDUCES; l < LM_PAIR_LABEL_COUNT; l++) {
         LM_CHECK(lm_pairs_model_threshold(m, (lm_pair_label)l) ==
                  lm_pairs_model_threshold(m2, (lm_pair_label)l));
-        LM_CHECK(lm_pairs_model_floor(m, (lm_pair_label)l) ==
-                 lm_pairs_model_floor(m2, (lm_pair_label)l));
+
     }
     lm_doc doc;
     lm_doc_init(&doc);
@@ -704,6 +770,96 @@ static void test_doc_add_ner(void)
     lm_lexicon_free(lex);
 }
 
+/* Tags text (one sentence run, no abstract) with the given mentions and
+ * normalises them with lex as the ner stage does. */
+static void normalise(lm_doc *doc, const char *text, lm_ner_mention *items, size_t n,
+                      const lm_lexicon *lex)
+{
+    lm_error err;
+    lm_doc_init(doc);
+    LM_CHECK(lm_doc_set_text(doc, text, NULL, &err) == LM_OK);
+    doc->text_len = strlen(text);
+    lm_ner_mentions ner = {items, n, n};
+    LM_CHECK(lm_pairs_doc_add_ner(doc, &ner, lex, NULL, &err) == LM_OK);
+}
+
+static const char *id_of(const lm_doc *doc, const char *text, int32_t start)
+{
+    for (size_t i = 0; i < doc->n_mentions; i++)
+        if (strcmp(doc->mentions[i].text, text) == 0 && doc->mentions[i].start == start)
+            return doc->mentions[i].concept_id ? doc->mentions[i].concept_id : "";
+    return "(no mention)";
+}
+
+/* A short form defined in the abstract takes its long form's concept,
+ * whatever the lexicon says about the short form alone. */
+static void test_abbreviations_win(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    const char *entries[][3] = {{"Chemical", "MESH:D000082", "acetaminophen"},
+                                {"Chemical", "MESH:D000082", "AAP"},
+                                {"Chemical", "MESH:D000644", "aminoantipyrine"},
+                                {"Disease", "MESH:D000743", "hemolytic anemia"},
+                                {"Disease", "MESH:D008232", "lymphoproliferative disorders"},
+                                {"Disease", "MESH:D008232", "PTLD"},
+                                {"Disease", "MESH:D010300", "PD"}};
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
+                                        entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    lm_doc doc;
+
+    /* the long form is tagged: its id, not acetaminophen's */
+    const char *t1 = "Rats received aminoantipyrine (AAP). AAP was cleared fast.";
+    lm_ner_mention m1[] = {{14, 29, LM_ENT_CHEMICAL, 0.9f}, {31, 34, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t1, m1, 2, lex);
+    LM_CHECK_STR(id_of(&doc, "AAP", 31), "MESH:D000644");
+    LM_CHECK_STR(id_of(&doc, "AAP", 37), "MESH:D000644");   /* a use the tagger missed */
+    lm_doc_free(&doc);
+
+    /* the long form untagged: looked up from the text; unknown there, the
+     * short form gets no id rather than the lexicon's other reading */
+    lm_ner_mention m2[] = {{31, 34, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t1, m2, 1, lex);
+    LM_CHECK_STR(id_of(&doc, "AAP", 31), "MESH:D000644");
+    lm_doc_free(&doc);
+    const char *t3 = "Rats received aminoalkylpyridine (AAP) daily.";
+    lm_ner_mention m3[] = {{34, 37, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t3, m3, 1, lex);
+    LM_CHECK_STR(id_of(&doc, "AAP", 34), "");
+    lm_doc_free(&doc);
+
+    /* a long form the lexicon cannot read keeps the short form's reading
+     * when that concept's name shares a word with it; "PD" defined as
+     * panic disorder is not Parkinson disease */
+    const char *t4 = "After posttransplant lymphoproliferative disorder (PTLD) and panic "
+                     "disorder (PD), PTLD and PD recurred.";
+    lm_ner_mention m4[] = {{6, 49, LM_ENT_DISEASE, 0.9f},
+                           {51, 55, LM_ENT_DISEASE, 0.9f},
+                           {61, 75, LM_ENT_DISEASE, 0.9f},
+                           {77, 79, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t4, m4, 4, lex);
+    LM_CHECK_STR(id_of(&doc, "PTLD", 51), "MESH:D008232");
+    LM_CHECK_STR(id_of(&doc, "PTLD", 82), "MESH:D008232");
+    LM_CHECK_STR(id_of(&doc, "PD", 77), "");
+    LM_CHECK_STR(id_of(&doc, "PD", 91), "");
+    lm_doc_free(&doc);
+
+    /* the long form's mention is its head: "ribavirin-induced hemolytic
+     * anemia (RIHA)" is the anemia */
+    const char *t5 = "We saw ribavirin-induced hemolytic anemia (RIHA) twice.";
+    lm_ner_mention m5[] = {{7, 16, LM_ENT_CHEMICAL, 0.9f}, {25, 41, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t5, m5, 2, lex);
+    LM_CHECK_STR(id_of(&doc, "RIHA", 43), "MESH:D000743");
+    lm_doc_free(&doc);
+    lm_lexicon_free(lex);
+}
+
 /* ---- the committed model on BC5CDR dev -------------------------------- */
 
 /* Measured when the model was trained (gold entities, official CID
@@ -751,6 +907,7 @@ int main(void)
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
     LM_RUN(test_doc_add_ner);
+    LM_RUN(test_abbreviations_win);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();
 }

@@ -66,4 +66,17 @@ check "identical annotations for 1 and 3 threads" cmp -s "$SCRATCH/d1" "$SCRATCH
 check "stored mention offsets reproduce the text" sql_is "$SCRATCH/t1.db" \
     "select count(*) from mentions m join articles a on a.pmid = m.pmid
      where substr(a.title || ' ' || a.abstract, m.start + 1, m.\"end\" - m.start) <> m.text" 0
+
+# Query concepts: case, possessives and hyphens do not matter, and a short
+# query is read against the lexicon when the tagger finds nothing in it.
+for q in "Parkinson's disease" "Parkinson disease" "parkinson-disease" "PARKINSON DISEASE" \
+         "parkinson disease" "Parkinson’s disease and levodopa"; do
+    lm --db "$SCRATCH/t1.db" query --json "$q"
+    check "query concepts of \"$q\": Parkinson disease, by its MeSH heading" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = {c["id"]: c["name"] for c in d["concepts"]}
+assert ids.get("MESH:D010300") == "parkinson disease", d["concepts"]
+' "$SCRATCH/out"
+done
 finish

@@ -8,6 +8,7 @@
  */
 #include "lm_test.h"
 
+#include "../fetch/lm_pubmed.h"
 #include "../nlp/lm_pubtator.h"
 #include "../util/lm_utf8.h"
 
@@ -382,6 +383,68 @@ static void test_bc5cdr_spans(void)
     lm_pt_corpus_free(&c);
 }
 
+/* A corpus written as PubMed XML reads back through litmine's PubMed
+ * parser with title + " " + abstract as PubTator has it (markup
+ * characters, non-ASCII, an empty abstract), whitespace runs collapsed as
+ * the parser does for every article. */
+typedef struct xml_docs {
+    lm_article v[4];
+    size_t n;
+} xml_docs;
+
+static lm_status keep_article(void *ctx, lm_article *a, lm_error *err)
+{
+    (void)err;
+    xml_docs *d = ctx;
+    if (d->n < 4) {
+        d->v[d->n++] = *a;
+        lm_article_init(a);
+    }
+    return LM_OK;
+}
+
+static void test_write_pubmed(void)
+{
+    const char *p = write_fixture("xml.pubtator",
+                                  "11|t|Ca<2+> & Mg>1: \"effects\" of α-blockers\n"
+                                  "11|a|Déjà vu  with  double spaces <i>not markup</i>.\n"
+                                  "\n"
+                                  "12|t|Title only.\n"
+                                  "12|a|\n"
+                                  "\n");
+    lm_pt_corpus c = {0};
+    lm_error err;
+    LM_CHECK(lm_pubtator_load(p, &c, &err) == LM_OK);
+    char xml[512];
+    snprintf(xml, sizeof xml, "%s/corpus.xml", lm_test_tmpdir());
+    FILE *f = fopen(xml, "w");
+    LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_OK);
+    if (f)
+        fclose(f);
+    xml_docs d = {.n = 0};
+    lm_pubmed_handler h = {.on_article = keep_article, .ctx = &d};
+    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+    LM_CHECK_INT(d.n, 2);
+    for (size_t i = 0; i < d.n && i < c.n_docs; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s %s", d.v[i].title ? d.v[i].title : "",
+                 d.v[i].abstract ? d.v[i].abstract : "");
+        LM_CHECK_STR(text, i == 0 ? "Ca<2+> & Mg>1: \"effects\" of \xce\xb1-blockers "
+                                    "D\xc3\xa9j\xc3\xa0 vu with double spaces <i>not markup</i>."
+                              : "Title only. ");
+        LM_CHECK_INT(d.v[i].pmid, 11 + (long long)i);
+        lm_article_free(&d.v[i]);
+    }
+    /* a PMID that is not a number cannot be written */
+    free(c.docs[1].pmid);
+    c.docs[1].pmid = strdup("PMC12");
+    f = fopen(xml, "w");
+    LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_ERR_USAGE);
+    if (f)
+        fclose(f);
+    lm_pt_corpus_free(&c);
+}
+
 static void test_roundtrip_real(void)
 {
     const char *data = lm_test_shared_data();
@@ -405,6 +468,7 @@ int main(void)
     LM_RUN(test_write_errors);
     LM_RUN(test_real_corpora);
     LM_RUN(test_bc5cdr_spans);
+    LM_RUN(test_write_pubmed);
     LM_RUN(test_roundtrip_real);
     return LM_DONE();
 }
