@@ -30,7 +30,7 @@ ALL_LIBS   = $(PKG_LIBS) -lpthread -lm
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 
-MODULE_DIRS := util fetch nlp store pipeline
+MODULE_DIRS := util fetch nlp nlp/encoder store pipeline
 LIB_SRC   := $(sort $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))

@@ -89,13 +89,13 @@ static void test_canonical_order(void)
     /* a + circumflex(230) + dot below(220) + b + acute(230) + dot below(220) */
     uint32_t s[6] = {'a', 0x302, 0x323, 'b', 0x301, 0x323};
     uint32_t aux[6] = {0, 1, 2, 3, 4, 5};
-    lm_uc_canonical_order(s, aux, 6);
+    lm_uc_canonical_order(s, aux, NULL, 6);
     LM_CHECK(s[0] == 'a' && s[1] == 0x323 && s[2] == 0x302);
     LM_CHECK(s[3] == 'b' && s[4] == 0x323 && s[5] == 0x301);
     LM_CHECK(aux[1] == 2 && aux[2] == 1 && aux[4] == 5 && aux[5] == 4);
     /* equal classes keep their order */
     uint32_t t[3] = {'x', 0x301, 0x300};
-    lm_uc_canonical_order(t, NULL, 3);
+    lm_uc_canonical_order(t, NULL, NULL, 3);
     LM_CHECK(t[1] == 0x301 && t[2] == 0x300);
 }
 

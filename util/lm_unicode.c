@@ -137,7 +137,14 @@ unsigned lm_uc_ccc(uint32_t cp)
     return 0;
 }
 
-void lm_uc_canonical_order(uint32_t *cps, uint32_t *aux, size_t n)
+static void swap_u32(uint32_t *a, size_t j)
+{
+    uint32_t t = a[j];
+    a[j] = a[j - 1];
+    a[j - 1] = t;
+}
+
+void lm_uc_canonical_order(uint32_t *cps, uint32_t *aux1, uint32_t *aux2, size_t n)
 {
     /* Insertion sort inside each run of non-starters: runs are short
      * (a few marks), and insertion sort is stable. */
@@ -150,14 +157,11 @@ void lm_uc_canonical_order(uint32_t *cps, uint32_t *aux, size_t n)
             unsigned p = lm_uc_ccc(cps[j - 1]);
             if (p == 0 || p <= c)
                 break;
-            uint32_t t = cps[j];
-            cps[j] = cps[j - 1];
-            cps[j - 1] = t;
-            if (aux) {
-                t = aux[j];
-                aux[j] = aux[j - 1];
-                aux[j - 1] = t;
-            }
+            swap_u32(cps, j);
+            if (aux1)
+                swap_u32(aux1, j);
+            if (aux2)
+                swap_u32(aux2, j);
             j--;
         }
     }

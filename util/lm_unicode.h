@@ -61,7 +61,8 @@ unsigned lm_uc_ccc(uint32_t cp);
 
 /* Canonical ordering (Unicode 3.11, D109): a stable sort of every run of
  * characters with a non-zero combining class by that class, in place.
- * aux (may be NULL) holds per-character data moved along, e.g. offsets. */
-void lm_uc_canonical_order(uint32_t *cps, uint32_t *aux, size_t n);
+ * aux1 and aux2 (each may be NULL) hold per-character data moved along,
+ * e.g. offsets. */
+void lm_uc_canonical_order(uint32_t *cps, uint32_t *aux1, uint32_t *aux2, size_t n);
 
 #endif
