@@ -395,6 +395,7 @@ def large(out_dir):
     labels = ["O", "B-Chemical", "I-Chemical", "B-Disease", "I-Disease"]
     cfg = bert_cfg("BertForTokenClassification", 768, 12, 3072, "gelu", labels, max_pos=512)
     cfg["vocab_size"] = len(vocab)
+    cfg["num_hidden_layers"] = 12
     model = ref.Model(cfg).eval()
     with torch.no_grad():
         for name, p in model.named_parameters():

@@ -197,7 +197,7 @@ static double check_hidden(fixture *f)
 {
     const lm_json_value *inputs = lm_json_get(lm_json_root(f->expected), "inputs");
     int n = (int)lm_json_count(inputs);
-    int32_t ids[4096];
+    static int32_t ids[4096];
     int lens[64];
     int t = 0;
     for (int i = 0; i < n; i++) {
@@ -392,6 +392,269 @@ static void test_roberta_ner_f16(void) { run_fixture("roberta-ner-f16"); }
 static void test_roberta_cls_bf16(void) { run_fixture("roberta-cls-bf16"); }
 static void test_distilbert_unaligned(void) { run_fixture("distilbert-cased-unaligned"); }
 
+/* ---- what fails to load, and why ------------------------------------------ */
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A copy of the bert-uncased-ner fixture in a scratch directory (files
+ * linked) whose config.json has `from` replaced by `to`; drop (may be
+ * NULL) is a file left out. */
+static const char *variant(const char *tag, const char *from, const char *to, const char *drop)
+{
+    static char dir[512];
+    char src[512], path[600], target[700];
+    snprintf(dir, sizeof dir, "%s/%s", lm_test_tmpdir(), tag);
+    mkdir(dir, 0755);
+    if (!realpath("tests/fixtures/encoder/bert-uncased-ner", src))
+        return NULL;
+    static const char *files[] = {"vocab.txt", "model.safetensors", "tokenizer_config.json"};
+    for (size_t i = 0; i < 3; i++) {
+        if (drop && strcmp(drop, files[i]) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        snprintf(target, sizeof target, "%s/%s", src, files[i]);
+        if (symlink(target, path) != 0)
+            return NULL;
+    }
+    snprintf(path, sizeof path, "%s/config.json", src);
+    char *cfg = read_text(path);
+    char *at = cfg ? strstr(cfg, from) : NULL;
+    if (!at)
+        return NULL;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%.*s%s%s", (int)(at - cfg), cfg, to, at + strlen(from));
+    fclose(f);
+    return dir;
+}
+
+static void expect_load_error(const char *tag, const char *from, const char *to, const char *drop,
+                              const char *fragment)
+{
+    const char *dir = variant(tag, from, to, drop);
+    LM_CHECK(dir != NULL);
+    if (!dir)
+        return;
+    lm_encoder *enc = NULL;
+    lm_error err;
+    lm_error_clear(&err);
+    LM_CHECK(lm_encoder_load(&enc, dir, NULL, &err) != LM_OK);
+    LM_CHECK(enc == NULL);
+    if (!strstr(err.msg, fragment)) {
+        fprintf(stderr, "    %s: \"%s\" lacks \"%s\"\n", tag, err.msg, fragment);
+        LM_CHECK(0);
+    }
+}
+
+static void test_load_errors(void)
+{
+    expect_load_error("electra", "\"bert\"", "\"electra\"", NULL, "model_type \"electra\" is not supported");
+    expect_load_error("relpos", "\"absolute\"", "\"relative_key\"", NULL, "position_embedding_type \"relative_key\"");
+    expect_load_error("act", "\"gelu\"", "\"mish\"", NULL, "hidden activation \"mish\"");
+    expect_load_error("decoder", "\"model_type\"", "\"is_decoder\": true, \"model_type\"", NULL, "decoder");
+    expect_load_error("heads", "\"num_attention_heads\": 4", "\"num_attention_heads\": 5", NULL,
+                      "5 attention heads do not divide hidden size 24");
+    expect_load_error("hidden", "\"hidden_size\": 24", "\"hidden_size\": 32", NULL,
+                      "has shape [187, 24], the config implies [187, 32]");
+    expect_load_error("vocabsize", "\"vocab_size\": 187", "\"vocab_size\": 100", NULL, "187 ids");
+    expect_load_error("labels", "\"4\": \"I-Disease\"", "\"7\": \"I-Disease\"", NULL, "id2label");
+    expect_load_error("nolabels", "\"id2label\"", "\"id2label_\"", NULL, "without id2label");
+    expect_load_error("layers", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3", NULL,
+                      "no tensor \"bert.encoder.layer.2.attention.self.query.weight\"");
+    expect_load_error("big", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 100000", NULL,
+                      "\"num_hidden_layers\" must be an integer in [1, 256]");
+    expect_load_error("novocab", "\"gelu\"", "\"gelu\"", "vocab.txt", "no vocab.txt");
+    expect_load_error("noweights", "\"gelu\"", "\"gelu\"", "model.safetensors", "no model.safetensors");
+    expect_load_error("badjson", "\"gelu\",", "\"gelu\",,", NULL, "JSON line");
+    lm_encoder *enc = NULL;
+    lm_error err;
+    LM_CHECK(lm_encoder_load(&enc, "/nonexistent-dir", NULL, &err) == LM_ERR_NOTFOUND);
+    LM_CHECK(strstr(err.msg, "config.json") != NULL);
+}
+
+static const char *write_tmp(const char *name, const char *content)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    fputs(content, f);
+    fclose(f);
+    return path;
+}
+
+/* Vocabulary and merges files: lookups, CRLF lines, duplicate tokens,
+ * and the errors for broken files. */
+static void test_tokenizer_files(void)
+{
+    lm_vocab *v = NULL;
+    lm_error err;
+    LM_CHECK(lm_vocab_load_txt(&v, write_tmp("v.txt", "[UNK]\r\nab\n##c\nab\n"), &err) == LM_OK);
+    LM_CHECK_INT(lm_vocab_find(v, "[UNK]", 5), 0);
+    LM_CHECK_INT(lm_vocab_find(v, "ab", 2), 3);        /* a later duplicate takes over */
+    LM_CHECK_INT(lm_vocab_find_cont(v, "c", 1), 2);
+    LM_CHECK_INT(lm_vocab_find(v, "c", 1), -1);
+    LM_CHECK_STR(lm_vocab_token(v, 2), "##c");
+    LM_CHECK(lm_vocab_token(v, 9) == NULL);
+    LM_CHECK_INT(lm_vocab_size(v), 4);
+    LM_CHECK_INT(lm_vocab_max_len(v), 5);
+    lm_vocab_free(v);
+    LM_CHECK(lm_vocab_load_txt(&v, write_tmp("e.txt", ""), &err) == LM_ERR_FORMAT);
+    LM_CHECK(lm_vocab_load_txt(&v, "/nonexistent/vocab.txt", &err) == LM_ERR_NOTFOUND);
+    LM_CHECK(lm_vocab_load_json(&v, write_tmp("v1.json", "{\"a\": 0, \"b\": 0}"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "used twice") != NULL);
+    LM_CHECK(lm_vocab_load_json(&v, write_tmp("v2.json", "{\"a\": \"x\"}"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(lm_vocab_load_json(&v, write_tmp("v3.json", "{\"a\": 99999999}"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(lm_vocab_load_json(&v, write_tmp("v4.json", "[]"), &err) == LM_ERR_FORMAT);
+    /* BPE: a vocabulary without the byte alphabet is refused */
+    LM_CHECK(lm_vocab_load_json(&v, write_tmp("v5.json", "{\"a\": 0, \"b\": 1}"), &err) == LM_OK);
+    lm_bpe *b = NULL;
+    LM_CHECK(lm_bpe_load(&b, v, write_tmp("m.txt", "a b\n"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "byte-level") != NULL);
+    lm_vocab_free(v);
+    /* the roberta fixture's vocabulary with broken merges */
+    LM_CHECK(lm_vocab_load_json(&v, "tests/fixtures/encoder/roberta-ner-f16/vocab.json", &err) == LM_OK);
+    LM_CHECK(lm_bpe_load(&b, v, write_tmp("m1.txt", "#version: 0.2\nzz qq\n"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(strstr(err.msg, "missing from vocab.json") != NULL);
+    LM_CHECK(lm_bpe_load(&b, v, write_tmp("m2.txt", "a b c\n"), &err) == LM_ERR_FORMAT);
+    LM_CHECK(lm_bpe_load(&b, v, write_tmp("m3.txt", "#version: 0.2\n"), &err) == LM_OK);
+    LM_CHECK_INT(lm_bpe_merges(b), 0);
+    /* no merges: every byte is a token */
+    lm_tokseq seq;
+    lm_tokseq_init(&seq);
+    lm_bpe_config cfg = {0, 1};
+    LM_CHECK(lm_bpe_encode(b, &cfg, "h\xc3\xa9", 3, &seq, &err) == LM_OK);
+    LM_CHECK_INT(seq.n, 3);
+    /* both pieces of the two-byte character span the whole character */
+    LM_CHECK(seq.start[1] == 1 && seq.end[1] == 3 && seq.start[2] == 1 && seq.end[2] == 3);
+    lm_tokseq_free(&seq);
+    lm_bpe_free(b);
+    lm_vocab_free(v);
+}
+
+/* Using a model for what it cannot do is a usage error, not a crash. */
+static void test_wrong_task(void)
+{
+    fixture f;
+    LM_CHECK(open_fixture("bert-cased-cls", &f));
+    lm_encoder_mentions m;
+    lm_encoder_mentions_init(&m);
+    lm_error err;
+    LM_CHECK(lm_encoder_tag(f.enc, f.ws, "x", 1, LM_ENC_AGG_SIMPLE, &m, &err) == LM_ERR_USAGE);
+    close_fixture(&f);
+    LM_CHECK(open_fixture("bert-st-bf16", &f));
+    const char *t = "x";
+    size_t l = 1;
+    float out[8];
+    LM_CHECK(lm_encoder_classify(f.enc, f.ws, &t, &l, 1, out, &err) == LM_ERR_USAGE);
+    const float *logits;
+    LM_CHECK(lm_encoder_head_logits(f.enc, f.ws, &logits, &err) == LM_ERR_USAGE);
+    /* forward input checks */
+    int32_t ids[3] = {2, 100000, 3};
+    int lens[1] = {3};
+    const float *hidden;
+    LM_CHECK(lm_encoder_forward(f.enc, f.ws, ids, lens, 1, &hidden, &err) == LM_ERR_USAGE);
+    lens[0] = 0;
+    LM_CHECK(lm_encoder_forward(f.enc, f.ws, ids, lens, 1, &hidden, &err) == LM_ERR_USAGE);
+    lens[0] = 40;
+    LM_CHECK(lm_encoder_forward(f.enc, f.ws, ids, lens, 1, &hidden, &err) == LM_ERR_USAGE);
+    close_fixture(&f);
+}
+
+/* Options: a shorter window and stride change tagging windows but not
+ * which mentions a short text gets; the content id is stable. */
+static void test_options_and_id(void)
+{
+    lm_encoder *a, *b;
+    lm_error err;
+    lm_encoder_options opt = {.max_length = 12, .stride = 3, .batch_tokens = 16};
+    LM_CHECK(lm_encoder_load(&a, "tests/fixtures/encoder/bert-uncased-ner", NULL, &err) == LM_OK);
+    LM_CHECK(lm_encoder_load(&b, "tests/fixtures/encoder/bert-uncased-ner", &opt, &err) == LM_OK);
+    LM_CHECK_INT(lm_encoder_get_info(b)->max_length, 12);
+    char ha[65], hb[65];
+    LM_CHECK(lm_encoder_content_id(a, ha, &err) == LM_OK);
+    LM_CHECK(lm_encoder_content_id(b, hb, &err) == LM_OK);
+    LM_CHECK_STR(ha, hb);
+    LM_CHECK_INT(strlen(ha), 64);
+    lm_encoder_ws *wa, *wb;
+    LM_CHECK(lm_encoder_ws_init(&wa, a, &err) == LM_OK);
+    LM_CHECK(lm_encoder_ws_init(&wb, b, &err) == LM_OK);
+    /* a long text through 4-token windows still tags every token once */
+    const char *text = "aspirin reduced the risk of colorectal cancer in patients treated with "
+                       "ibuprofen and the dose of acid in cells";
+    lm_encoder_mentions m1, m2;
+    lm_encoder_mentions_init(&m1);
+    lm_encoder_mentions_init(&m2);
+    LM_CHECK(lm_encoder_tag(a, wa, text, strlen(text), LM_ENC_AGG_FIRST, &m1, &err) == LM_OK);
+    LM_CHECK(lm_encoder_tag(b, wb, text, strlen(text), LM_ENC_AGG_FIRST, &m2, &err) == LM_OK);
+    LM_CHECK(m1.n > 0 && m2.n > 0);
+    for (size_t i = 1; i < m2.n; i++)
+        LM_CHECK(m2.items[i].start >= m2.items[i - 1].end);
+    /* embeddings through 16-token passes equal those of one big pass */
+    const char *texts[3] = {text, "cancer", ""};
+    size_t lens[3] = {strlen(text), 6, 0};
+    float va[3 * 24], vb[3 * 24];
+    LM_CHECK(lm_encoder_embed(a, wa, texts, lens, 3, LM_ENC_POOL_MEAN, va, &err) == LM_OK);
+    lm_encoder *c;
+    LM_CHECK(lm_encoder_load(&c, "tests/fixtures/encoder/bert-uncased-ner", &(lm_encoder_options){.batch_tokens = 8}, &err) == LM_OK);
+    lm_encoder_ws *wc;
+    LM_CHECK(lm_encoder_ws_init(&wc, c, &err) == LM_OK);
+    LM_CHECK(lm_encoder_embed(c, wc, texts, lens, 3, LM_ENC_POOL_MEAN, vb, &err) == LM_OK);
+    LM_CHECK(memcmp(va, vb, sizeof va) == 0);
+    lm_encoder_mentions_free(&m1);
+    lm_encoder_mentions_free(&m2);
+    lm_encoder_ws_free(wa);
+    lm_encoder_ws_free(wb);
+    lm_encoder_ws_free(wc);
+    lm_encoder_free(a);
+    lm_encoder_free(b);
+    lm_encoder_free(c);
+}
+
+/* A BERT-base shaped model (12 layers, hidden 768, 12 heads, 3072)
+ * generated at test time when the system Python has torch. */
+static void test_bert_base_shape(void)
+{
+    if (getenv("LITMINE_TEST_NO_TORCH") ||
+        system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0)
+        LM_SKIP("/usr/bin/python3 has no torch (apt-get install python3-torch)");
+    char dir[512], cmd[1024];
+    snprintf(dir, sizeof dir, "%s/bert-base", lm_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/gen-encoder-fixtures.py --large %s", dir);
+    LM_CHECK(system(cmd) == 0);
+    lm_encoder *enc;
+    lm_error err;
+    if (lm_encoder_load(&enc, dir, NULL, &err) != LM_OK) {
+        fprintf(stderr, "  %s\n", err.msg);
+        LM_CHECK(0);
+        return;
+    }
+    const lm_encoder_info *info = lm_encoder_get_info(enc);
+    LM_CHECK_INT(info->n_layers, 12);
+    LM_CHECK_INT(info->hidden, 768);
+    fixture f = {.enc = enc};
+    char path[600];
+    snprintf(path, sizeof path, "%s/expected.json", dir);
+    LM_CHECK(lm_json_parse_file(&f.expected, path, NULL, &err) == LM_OK);
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    LM_CHECK(lm_safetensors_open(&f.tensors, path, &err) == LM_OK);
+    LM_CHECK(lm_encoder_ws_init(&f.ws, enc, &err) == LM_OK);
+    if (f.expected && f.tensors && f.ws) {
+        double d = check_hidden(&f);
+        fprintf(stderr, "  bert-base shape (12 x 768, F32): max abs error hidden/logits %.2e\n", d);
+    }
+    close_fixture(&f);
+}
+
 int main(void)
 {
     LM_RUN(test_bert_uncased_ner);
@@ -400,5 +663,10 @@ int main(void)
     LM_RUN(test_roberta_ner_f16);
     LM_RUN(test_roberta_cls_bf16);
     LM_RUN(test_distilbert_unaligned);
+    LM_RUN(test_tokenizer_files);
+    LM_RUN(test_load_errors);
+    LM_RUN(test_wrong_task);
+    LM_RUN(test_options_and_id);
+    LM_RUN(test_bert_base_shape);
     return LM_DONE();
 }
