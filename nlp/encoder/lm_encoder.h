@@ -101,6 +101,10 @@ lm_status lm_encoder_load(lm_encoder **out, const char *dir, const lm_encoder_op
 void lm_encoder_free(lm_encoder *enc);
 const lm_encoder_info *lm_encoder_get_info(const lm_encoder *enc);
 
+/* Whether a config.json describes a model litmine can run (model_type,
+ * dimensions, activation, position embeddings), without loading it. */
+lm_status lm_encoder_check_config(const char *config_path, lm_error *err);
+
 /* SHA-256 over the files that determine the model's outputs (config,
  * tokenizer files, pooling files, weights): a content id for tagging
  * stored vectors.  Reads the whole weights file (about a second for

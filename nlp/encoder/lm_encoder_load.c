@@ -870,6 +870,25 @@ lm_status lm_encoder_load(lm_encoder **out, const char *dir, const lm_encoder_op
     return LM_OK;
 }
 
+lm_status lm_encoder_check_config(const char *path, lm_error *err)
+{
+    lm_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return nomem(err);
+    lm_json *doc;
+    lm_json_limits lim = {.max_bytes = CONFIG_MAX_BYTES};
+    lm_status st = lm_json_parse_file(&doc, path, &lim, err);
+    if (st == LM_OK) {
+        if (lm_json_type_of(lm_json_root(doc)) != LM_JSON_OBJECT)
+            st = lm_error_set(err, LM_ERR_FORMAT, "%s: not a JSON object", path);
+        else
+            st = parse_config(e, lm_json_root(doc), path, err);
+        lm_json_free(doc);
+    }
+    lm_encoder_free(e);
+    return st;
+}
+
 lm_status lm_encoder_content_id(const lm_encoder *e, char hex[65], lm_error *err)
 {
     /* SHA-256 of the concatenated per-file digests, in load order. */
