@@ -23,6 +23,7 @@
 #include "lm_test.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #define TOL 1e-4
 
@@ -620,6 +621,58 @@ static void test_options_and_id(void)
     lm_encoder_free(c);
 }
 
+/* Two threads sharing one encoder, each with its own workspace, get
+ * exactly the vectors one thread gets. */
+typedef struct thread_job {
+    const lm_encoder *enc;
+    const char **texts;
+    size_t *lens;
+    size_t n;
+    float *out;
+    lm_status st;
+} thread_job;
+
+static void *embed_thread(void *p)
+{
+    thread_job *j = p;
+    lm_encoder_ws *ws;
+    lm_error err;
+    j->st = lm_encoder_ws_init(&ws, j->enc, &err);
+    for (int rep = 0; rep < 5 && j->st == LM_OK; rep++)
+        j->st = lm_encoder_embed(j->enc, ws, j->texts, j->lens, j->n, LM_ENC_POOL_MEAN, j->out, &err);
+    lm_encoder_ws_free(ws);
+    return NULL;
+}
+
+static void test_threads_agree(void)
+{
+    fixture f;
+    LM_CHECK(open_fixture("roberta-ner-f16", &f));
+    int n = text_count(&f);
+    const char *texts[64];
+    size_t lens[64];
+    for (int i = 0; i < n; i++)
+        texts[i] = text_at(&f, i, &lens[i]);
+    size_t m = (size_t)n * (size_t)lm_encoder_get_info(f.enc)->hidden;
+    float *one = malloc(m * sizeof *one), *a = malloc(m * sizeof *a), *b = malloc(m * sizeof *b);
+    lm_error err;
+    LM_CHECK(lm_encoder_embed(f.enc, f.ws, texts, lens, (size_t)n, LM_ENC_POOL_MEAN, one, &err) == LM_OK);
+    thread_job ja = {f.enc, texts, lens, (size_t)n, a, LM_OK}, jb = ja;
+    jb.out = b;
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, embed_thread, &ja);
+    pthread_create(&tb, NULL, embed_thread, &jb);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    LM_CHECK(ja.st == LM_OK && jb.st == LM_OK);
+    LM_CHECK(memcmp(one, a, m * sizeof *a) == 0);
+    LM_CHECK(memcmp(one, b, m * sizeof *b) == 0);
+    free(one);
+    free(a);
+    free(b);
+    close_fixture(&f);
+}
+
 /* A BERT-base shaped model (12 layers, hidden 768, 12 heads, 3072)
  * generated at test time when the system Python has torch. */
 static void test_bert_base_shape(void)
@@ -667,6 +720,7 @@ int main(void)
     LM_RUN(test_load_errors);
     LM_RUN(test_wrong_task);
     LM_RUN(test_options_and_id);
+    LM_RUN(test_threads_agree);
     LM_RUN(test_bert_base_shape);
     return LM_DONE();
 }
