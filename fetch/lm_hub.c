@@ -237,24 +237,20 @@ static lm_status part_write(void *ctx, const char *data, size_t len, lm_error *e
     return LM_OK;
 }
 
-static lm_status part_end(void *ctx, lm_error *err)
-{
-    part_sink *s = ctx;
-    int bad = fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0;
-    bad |= fclose(s->fp) != 0;
-    s->fp = NULL;
-    return bad ? lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno)) : LM_OK;
-}
-
+/* One GET into the .part.  The part is made durable here, once the
+ * transfer is complete (a failure to do so is not worth a retry). */
 static lm_status get_part(lm_http *http, const char *url, part_sink *s, lm_error *err)
 {
     lm_http_sink sink = {.begin = part_begin, .headers = part_headers, .write = part_write,
-                         .end = part_end, .header = part_header, .ctx = s};
+                         .header = part_header, .ctx = s};
     lm_status st = lm_http_get(http, url, &sink, err);
-    if (s->fp) {
-        fclose(s->fp);
-        s->fp = NULL;
-    }
+    if (!s->fp)
+        return st;
+    int bad = st == LM_OK && (fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0);
+    bad |= fclose(s->fp) != 0;
+    s->fp = NULL;
+    if (st == LM_OK && bad)
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
     return st;
 }
 

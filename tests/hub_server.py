@@ -40,9 +40,12 @@ import json
 import os
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+sys.dont_write_bytecode = True   # no .pyc beside the tests
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eutils_server import Server, watchdog  # noqa: E402  (same lifetime rules)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures", "encoder")
@@ -264,23 +267,6 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass   # dropped connections are the point of some tests
-
-
-def watchdog(timeout):
-    parent = os.getppid()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.getppid() != parent:
-            os._exit(0)
-        time.sleep(0.2)
-    os._exit(0)
 
 
 def main():

@@ -261,47 +261,46 @@ static double check_hidden(fixture *f)
     return worst;
 }
 
-static double check_pooled(fixture *f)
+/* The fixture's texts; returns their count. */
+static int all_texts(const fixture *f, const char **texts, size_t *lens)
 {
     int n = text_count(f);
-    const char *texts[64];
-    size_t lens[64];
     for (int i = 0; i < n; i++)
         texts[i] = text_at(f, i, &lens[i]);
-    const lm_encoder_info *info = lm_encoder_get_info(f->enc);
-    size_t m = (size_t)n * (size_t)info->hidden;
+    return n;
+}
+
+/* Max error of lm_encoder_embed with pooling against tensor name. */
+static double pooled_diff(fixture *f, lm_encoder_pooling pooling, const char *name)
+{
+    const char *texts[64];
+    size_t lens[64];
+    int n = all_texts(f, texts, lens);
+    size_t m = (size_t)n * (size_t)lm_encoder_get_info(f->enc)->hidden;
     float *out = malloc(m * sizeof *out);
     lm_error err;
-    double worst = 0, d;
-    if (info->normalize) {
-        /* the model's default: mean, then L2 normalisation */
-        LM_CHECK(lm_encoder_embed(f->enc, f->ws, texts, lens, (size_t)n, LM_ENC_POOL_DEFAULT, out, &err) == LM_OK);
-        d = max_diff(f, "pooled_default", out, m);
-        LM_CHECK(d >= 0 && d <= TOL);
-        worst = d;
-    } else {
-        LM_CHECK(lm_encoder_embed(f->enc, f->ws, texts, lens, (size_t)n, LM_ENC_POOL_MEAN, out, &err) == LM_OK);
-        d = max_diff(f, "pooled_mean", out, m);
-        LM_CHECK(d >= 0 && d <= TOL);
-        worst = d;
-        LM_CHECK(lm_encoder_embed(f->enc, f->ws, texts, lens, (size_t)n, LM_ENC_POOL_CLS, out, &err) == LM_OK);
-        d = max_diff(f, "pooled_cls", out, m);
-        LM_CHECK(d >= 0 && d <= TOL);
-        worst = d > worst ? d : worst;
-    }
+    LM_CHECK(lm_encoder_embed(f->enc, f->ws, texts, lens, (size_t)n, pooling, out, &err) == LM_OK);
+    double d = max_diff(f, name, out, m);
+    LM_CHECK(d >= 0 && d <= TOL);
     free(out);
-    return worst;
+    return d;
+}
+
+static double check_pooled(fixture *f)
+{
+    if (lm_encoder_get_info(f->enc)->normalize)   /* the default: mean, L2-normalised */
+        return pooled_diff(f, LM_ENC_POOL_DEFAULT, "pooled_default");
+    double a = pooled_diff(f, LM_ENC_POOL_MEAN, "pooled_mean");
+    double b = pooled_diff(f, LM_ENC_POOL_CLS, "pooled_cls");
+    return a > b ? a : b;
 }
 
 static double check_sequence_head(fixture *f)
 {
-    int n = text_count(f);
     const char *texts[64];
     size_t lens[64];
-    for (int i = 0; i < n; i++)
-        texts[i] = text_at(f, i, &lens[i]);
-    const lm_encoder_info *info = lm_encoder_get_info(f->enc);
-    size_t m = (size_t)n * (size_t)info->n_labels;
+    int n = all_texts(f, texts, lens);
+    size_t m = (size_t)n * (size_t)lm_encoder_get_info(f->enc)->n_labels;
     float *out = malloc(m * sizeof *out);
     lm_error err;
     LM_CHECK(lm_encoder_classify(f->enc, f->ws, texts, lens, (size_t)n, out, &err) == LM_OK);
@@ -648,11 +647,9 @@ static void test_threads_agree(void)
 {
     fixture f;
     LM_CHECK(open_fixture("roberta-ner-f16", &f));
-    int n = text_count(&f);
     const char *texts[64];
     size_t lens[64];
-    for (int i = 0; i < n; i++)
-        texts[i] = text_at(&f, i, &lens[i]);
+    int n = all_texts(&f, texts, lens);
     size_t m = (size_t)n * (size_t)lm_encoder_get_info(f.enc)->hidden;
     float *one = malloc(m * sizeof *one), *a = malloc(m * sizeof *a), *b = malloc(m * sizeof *b);
     lm_error err;
