@@ -204,7 +204,40 @@ static void *run_worker(void *p)
 }
 
 /* The same sgemm calls as one forward pass's linear layers and attention,
- * timed on their own: OpenBLAS's rate for exactly these shapes. */
+ * timed on their own: OpenBLAS's rate for exactly these shapes.  With
+ * several workers, as many threads run it at once, so that both figures
+ * see the same contention. */
+typedef struct plain_job {
+    const shape *s;
+    int batch, seq;
+    double rate;
+} plain_job;
+
+static double plain_sgemm_rate(const shape *s, int batch, int seq);
+
+static void *plain_thread(void *p)
+{
+    plain_job *j = p;
+    j->rate = plain_sgemm_rate(j->s, j->batch, j->seq);
+    return NULL;
+}
+
+static double plain_rate_threads(const shape *s, int batch, int seq, int n)
+{
+    plain_job jobs[64];
+    pthread_t tid[64];
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (plain_job){s, batch, seq, 0};
+        pthread_create(&tid[i], NULL, plain_thread, &jobs[i]);
+    }
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(tid[i], NULL);
+        sum += jobs[i].rate;
+    }
+    return sum / n;
+}
+
 static double plain_sgemm_rate(const shape *s, int batch, int seq)
 {
     int t = batch * seq, h = s->hidden, d = h / s->heads;
@@ -217,7 +250,7 @@ static double plain_sgemm_rate(const shape *s, int batch, int seq)
     size_t amax = (size_t)t * (size_t)(s->inter > 3 * h ? s->inter : 3 * h);
     float *a = malloc(amax * sizeof *a), *b = malloc(amax * sizeof *b), *c = malloc(amax * sizeof *c);
     for (size_t i = 0; i < amax; i++)
-        a[i] = b[i] = c[i] = rnd();
+        a[i] = b[i] = c[i] = (float)(i % 13) * 0.01f - 0.06f;
     double flops = 0, secs = 0;
     for (int rep = 0; rep < 3; rep++) {
         for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
@@ -335,7 +368,7 @@ int main(int argc, char **argv)
            gemm_f / gemm_s / 1e9 * workers, 100.0 * gemm_s / fwd_s);
     if (!blas_mode || threads == 1) {
         lm_encoder_set_blas_threads(1);
-        double plain = plain_sgemm_rate(s, batch, seq);
+        double plain = plain_rate_threads(s, batch, seq, workers);
         printf(", plain sgemm on the same shapes %.1f GFLOP/s per thread: %.0f%%",
                plain, 100.0 * (gemm_f / gemm_s / 1e9) / plain);
     }

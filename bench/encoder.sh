@@ -45,9 +45,9 @@ if [ -x "$ENC" ]; then
             grep -F " $lm tokens/s" "$TIMES/enc_line" | head -n 1 | sed 's/^/  /'
             if [ -s "$TIMES/enc_t" ]; then
                 tm=$(sort -n "$TIMES/enc_t" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-                awk -v a="$lm" -v b="$tm" -v s="$1" -v c="$2x$3" -v n="$threads" 'BEGIN {
+                awk -v a="$lm" -v b="$tm" -v s="$1" -v c="$2x$3" -v n="$threads" -v r="$ROUNDS" 'BEGIN {
                     printf "  torch   %-9s batch %s, %d thread%s: %8.1f tokens/s -> litmine %.2fx PyTorch (medians of %d)\n",
-                        s, c, n, n > 1 ? "s" : "", b, a / b, '"$ROUNDS"' }'
+                        s, c, n, (n > 1 ? "s" : ""), b, a / b, r }'
             fi
         done
         $ENC --shape "$1" --batch "$2" --seq "$3" --threads 2 --mode blas --seconds "$ESECS" | sed 's/^/  /'
