@@ -541,6 +541,51 @@ static void test_tokenizer_files(void)
     lm_vocab_free(v);
 }
 
+/* Random bytes (invalid UTF-8 included) through both tokenizers: spans
+ * stay inside the text, ordered, on character boundaries of the decoder. */
+static void test_tokenizers_on_noise(void)
+{
+    fixture fw, fb;
+    LM_CHECK(open_fixture("bert-uncased-ner", &fw));
+    LM_CHECK(open_fixture("roberta-ner-f16", &fb));
+    lm_tokseq seq;
+    lm_tokseq_init(&seq);
+    uint32_t rng = 7;
+    char text[300];
+    int bad = 0;
+    static const char pool[] = "ab \t\n.-'\xc3\xa9\xce\xb1\xe4\xb8\xad\xf0\x9f\x92\x8a\x80\xff\xc3\x07";
+    for (int round = 0; round < 3000; round++) {
+        rng = rng * 1664525u + 1013904223u;
+        size_t len = (rng >> 8) % sizeof text;
+        for (size_t i = 0; i < len; i++) {
+            rng = rng * 1664525u + 1013904223u;
+            text[i] = (rng >> 24) & 1 ? (char)(rng >> 16) : pool[(rng >> 8) % (sizeof pool - 1)];
+        }
+        lm_error err;
+        for (int k = 0; k < 3; k++) {
+            lm_status st;
+            if (k == 0) {
+                st = lm_wordpiece_encode(fw.enc->vocab, &fw.enc->wp, text, len, &seq, &err);
+            } else {
+                lm_bpe_config cfg = {k == 2, 1};
+                st = lm_bpe_encode(fb.enc->bpe, &cfg, text, len, &seq, &err);
+            }
+            if (st != LM_OK) {
+                bad++;
+                continue;
+            }
+            for (size_t i = 0; i < seq.n; i++)
+                if (seq.start[i] > seq.end[i] || seq.end[i] > len ||
+                    (i > 0 && seq.start[i] < seq.start[i - 1]))
+                    bad++;
+        }
+    }
+    LM_CHECK_INT(bad, 0);
+    lm_tokseq_free(&seq);
+    close_fixture(&fw);
+    close_fixture(&fb);
+}
+
 /* Using a model for what it cannot do is a usage error, not a crash. */
 static void test_wrong_task(void)
 {
@@ -714,6 +759,7 @@ int main(void)
     LM_RUN(test_roberta_cls_bf16);
     LM_RUN(test_distilbert_unaligned);
     LM_RUN(test_tokenizer_files);
+    LM_RUN(test_tokenizers_on_noise);
     LM_RUN(test_load_errors);
     LM_RUN(test_wrong_task);
     LM_RUN(test_options_and_id);
