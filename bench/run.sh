@@ -162,3 +162,8 @@ if [ -d "$SF" ] && $LITMINE eval search --help >/dev/null 2>&1; then
 else
     echo "SciFact eval: skipped (no ../shared/data/scifact or eval search not built)"
 fi
+
+
+# ---- encoder: transformer forward passes vs PyTorch (bench/encoder.sh) ----
+echo
+sh bench/encoder.sh

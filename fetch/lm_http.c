@@ -341,6 +341,24 @@ static void parse_header_value(lm_http *h, const char *name, const char *v, size
     }
 }
 
+/* Passes one header to the sink's header callback; 0 aborts the transfer. */
+static int sink_header(lm_http *h, const char *name, const char *v, size_t n)
+{
+    if (!h->sink || !h->sink->header || h->sink_failed)
+        return 1;
+    char val[256];
+    if (n >= sizeof val)
+        n = sizeof val - 1;
+    memcpy(val, v, n);
+    val[n] = '\0';
+    lm_status st = h->sink->header(h->sink->ctx, name, val, &h->sink_err);
+    if (st == LM_OK)
+        return 1;
+    h->sink_failed = 1;
+    h->sink_err.code = st;
+    return 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
     lm_http *h = userdata;
@@ -351,7 +369,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
         h->retry_after_s = -1;
         h->range_start = -1;
         h->content_type[0] = '\0';
-        return len;
+        const char *sp = memchr(data, ' ', len);
+        size_t code_len = 0;
+        while (sp && sp + 1 + code_len < data + len && isdigit((unsigned char)sp[1 + code_len]))
+            code_len++;
+        return sp && !sink_header(h, ":status", sp + 1, code_len) ? 0 : len;
     }
     const char *colon = memchr(data, ':', len);
     if (!colon)
@@ -368,7 +390,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
         e--;
     parse_header_value(h, name, v, (size_t)(e - v));
-    return len;
+    return sink_header(h, name, v, (size_t)(e - v)) ? len : 0;
 }
 
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,

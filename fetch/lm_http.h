@@ -83,6 +83,12 @@ typedef struct lm_http_sink {
     /* The transfer completed; the sink may still reject the body. */
     lm_status (*end)(void *ctx, lm_error *err);
     void *ctx;
+    /* Every header of every response, redirects included, in order; a
+     * new response starts with name ":status" and value "CODE".  Values
+     * are trimmed and cut at 255 bytes.  For headers the client does not
+     * interpret itself (the Hugging Face hub's X-Linked-Etag sits on its
+     * redirect). */
+    lm_status (*header)(void *ctx, const char *name, const char *value, lm_error *err);
 } lm_http_sink;
 
 typedef struct lm_http_stats {

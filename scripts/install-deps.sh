@@ -11,6 +11,14 @@ PACKAGES="gcc make pkg-config libc6-dev libcurl4-openssl-dev libxml2-dev \
 libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev libxxhash-dev python3 \
 clang libclang-rt-dev strace systemd"
 
+# PyTorch (about 1 GB installed) only on request: it regenerates the encoder
+# parity fixtures, runs the BERT-base shaped parity test (skipped without
+# it) and the PyTorch side of `make bench`; the committed fixtures make the
+# rest of `make check` independent of it.
+if [ "${LITMINE_DEPS_TORCH:-0}" = 1 ]; then
+    PACKAGES="$PACKAGES python3-torch python3-numpy python3-regex"
+fi
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -1,0 +1,385 @@
+/*
+ * bench-encoder: forward-pass speed of nlp/encoder on real model shapes
+ * with random weights (prints figures, asserts nothing).
+ *
+ *   bench-encoder [--shape bert-base|minilm-l6] [--batch B] [--seq L]
+ *                 [--threads N] [--mode workers|blas] [--seconds S] [--dir D]
+ *
+ * Writes a random F32 model directory of the shape (BERT-base: 12 layers,
+ * hidden 768, 12 heads, 3072; MiniLM-L6: 6 layers, 384, 12 heads, 1536;
+ * vocabulary 30522) unless D already holds one, then runs batches of B
+ * sequences of L random tokens for about S seconds and prints tokens/s.
+ * Threads: "workers" runs N threads, each with its own workspace and
+ * single-threaded OpenBLAS (how the pipeline's worker pool uses it);
+ * "blas" runs one thread with N OpenBLAS threads.
+ *
+ * It also reports the GEMM part: the GFLOP/s achieved inside the forward
+ * pass's sgemm calls, next to a plain sgemm loop over the same shapes
+ * (the linear layers' M x N x K on the same batch), so the two can be
+ * compared as "fraction of OpenBLAS's sgemm rate".
+ */
+#include "../nlp/encoder/lm_encoder.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct shape {
+    const char *name;
+    int layers, hidden, heads, inter, vocab;
+} shape;
+
+static const shape shapes[] = {
+    {"bert-base", 12, 768, 12, 3072, 30522},
+    {"minilm-l6", 6, 384, 12, 1536, 30522},
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static float rnd(void)
+{
+    /* xorshift64* -> roughly normal by summing four uniforms, sd ~0.02 */
+    float s = 0;
+    for (int i = 0; i < 4; i++) {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        s += (float)((rng * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 24) - 0.5f;
+    }
+    return s * 0.035f;
+}
+
+typedef struct tensor_spec {
+    char name[96];
+    int d0, d1;   /* d1 0: vector */
+    int kind;     /* 0 random, 1 ones, 2 zeros */
+} tensor_spec;
+
+static int add(tensor_spec *t, int n, const char *name, int d0, int d1, int kind)
+{
+    snprintf(t[n].name, sizeof t[n].name, "%s", name);
+    t[n].d0 = d0;
+    t[n].d1 = d1;
+    t[n].kind = kind;
+    return n + 1;
+}
+
+/* A random BERT model directory (F32), as the hub would lay it out. */
+static int write_model(const char *dir, const shape *s)
+{
+    char path[600];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    fprintf(f,
+            "{\"model_type\": \"bert\", \"architectures\": [\"BertModel\"], \"hidden_size\": %d,"
+            " \"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"intermediate_size\": %d,"
+            " \"hidden_act\": \"gelu\", \"max_position_embeddings\": 512, \"type_vocab_size\": 2,"
+            " \"vocab_size\": %d, \"layer_norm_eps\": 1e-12}\n",
+            s->hidden, s->layers, s->heads, s->inter, s->vocab);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    f = fopen(path, "w");
+    fprintf(f, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+    for (int i = 5; i < s->vocab; i++)
+        fprintf(f, "w%d\n", i);
+    fclose(f);
+    int h = s->hidden, n = 0;
+    tensor_spec *t = calloc(8 + 16 * (size_t)s->layers, sizeof *t);
+    n = add(t, n, "embeddings.word_embeddings.weight", s->vocab, h, 0);
+    n = add(t, n, "embeddings.position_embeddings.weight", 512, h, 0);
+    n = add(t, n, "embeddings.token_type_embeddings.weight", 2, h, 0);
+    n = add(t, n, "embeddings.LayerNorm.weight", h, 0, 1);
+    n = add(t, n, "embeddings.LayerNorm.bias", h, 0, 2);
+    static const char *lin[] = {"attention.self.query", "attention.self.key", "attention.self.value",
+                                "attention.output.dense", "intermediate.dense", "output.dense"};
+    for (int l = 0; l < s->layers; l++) {
+        char nm[96];
+        for (int k = 0; k < 6; k++) {
+            int out = k == 4 ? s->inter : h, in = k == 5 ? s->inter : h;
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, lin[k]);
+            n = add(t, n, nm, out, in, 0);
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, lin[k]);
+            n = add(t, n, nm, out, 0, 0);
+        }
+        static const char *ln[] = {"attention.output.LayerNorm", "output.LayerNorm"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, ln[k]);
+            n = add(t, n, nm, h, 0, 1);
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, ln[k]);
+            n = add(t, n, nm, h, 0, 2);
+        }
+    }
+    /* header */
+    size_t cap = 256 * (size_t)n, len = 0;
+    char *hdr = malloc(cap);
+    uint64_t off = 0;
+    len += (size_t)snprintf(hdr + len, cap - len, "{");
+    for (int i = 0; i < n; i++) {
+        uint64_t bytes = 4ull * (uint64_t)t[i].d0 * (uint64_t)(t[i].d1 ? t[i].d1 : 1);
+        if (t[i].d1)
+            len += (size_t)snprintf(hdr + len, cap - len,
+                                    "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%llu,%llu]}",
+                                    i ? "," : "", t[i].name, t[i].d0, t[i].d1,
+                                    (unsigned long long)off, (unsigned long long)(off + bytes));
+        else
+            len += (size_t)snprintf(hdr + len, cap - len,
+                                    "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%llu,%llu]}",
+                                    i ? "," : "", t[i].name, t[i].d0, (unsigned long long)off,
+                                    (unsigned long long)(off + bytes));
+        off += bytes;
+    }
+    len += (size_t)snprintf(hdr + len, cap - len, "}");
+    while (len % 8)
+        hdr[len++] = ' ';
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    f = fopen(path, "wb");
+    uint64_t hl = len;
+    fwrite(&hl, 8, 1, f);
+    fwrite(hdr, 1, len, f);
+    float *buf = malloc(sizeof(float) * 4096);
+    for (int i = 0; i < n; i++) {
+        size_t count = (size_t)t[i].d0 * (size_t)(t[i].d1 ? t[i].d1 : 1);
+        for (size_t done = 0; done < count;) {
+            size_t k = count - done < 4096 ? count - done : 4096;
+            for (size_t j = 0; j < k; j++)
+                buf[j] = t[i].kind == 0 ? rnd() : t[i].kind == 1 ? 1.0f : 0.0f;
+            fwrite(buf, sizeof(float), k, f);
+            done += k;
+        }
+    }
+    int ok = fclose(f) == 0;
+    free(buf);
+    free(hdr);
+    free(t);
+    return ok;
+}
+
+typedef struct worker {
+    const lm_encoder *enc;
+    lm_encoder_ws *ws;
+    int batch, seq, vocab;
+    double seconds;
+    long tokens;
+    double elapsed;
+    int32_t *ids;
+    int *lens;
+    lm_encoder_stats stats;
+} worker;
+
+static void *run_worker(void *p)
+{
+    worker *w = p;
+    lm_error err;
+    const float *hidden;
+    /* one warm-up pass (page faults, OpenBLAS buffers) */
+    lm_encoder_forward(w->enc, w->ws, w->ids, w->lens, w->batch, &hidden, &err);
+    lm_encoder_ws_stats(w->ws, &w->stats, 1);
+    double t0 = now_s();
+    do {
+        if (lm_encoder_forward(w->enc, w->ws, w->ids, w->lens, w->batch, &hidden, &err) != LM_OK) {
+            fprintf(stderr, "bench-encoder: %s\n", err.msg);
+            exit(1);
+        }
+        w->tokens += (long)w->batch * w->seq;
+        w->elapsed = now_s() - t0;
+    } while (w->elapsed < w->seconds);
+    lm_encoder_ws_stats(w->ws, &w->stats, 0);
+    return NULL;
+}
+
+/* The same sgemm calls as one forward pass's linear layers and attention,
+ * timed on their own: OpenBLAS's rate for exactly these shapes.  With
+ * several workers, as many threads run it at once, so that both figures
+ * see the same contention. */
+typedef struct plain_job {
+    const shape *s;
+    int batch, seq;
+    double rate;
+} plain_job;
+
+static double plain_sgemm_rate(const shape *s, int batch, int seq);
+
+static void *plain_thread(void *p)
+{
+    plain_job *j = p;
+    j->rate = plain_sgemm_rate(j->s, j->batch, j->seq);
+    return NULL;
+}
+
+static double plain_rate_threads(const shape *s, int batch, int seq, int n)
+{
+    plain_job jobs[64];
+    pthread_t tid[64];
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (plain_job){s, batch, seq, 0};
+        pthread_create(&tid[i], NULL, plain_thread, &jobs[i]);
+    }
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(tid[i], NULL);
+        sum += jobs[i].rate;
+    }
+    return sum / n;
+}
+
+static double plain_sgemm_rate(const shape *s, int batch, int seq)
+{
+    int t = batch * seq, h = s->hidden, d = h / s->heads;
+    struct {
+        int m, n, k, transb, count;
+    } calls[] = {
+        {t, 3 * h, h, 1, 1}, {t, h, h, 1, 1}, {t, s->inter, h, 1, 1}, {t, h, s->inter, 1, 1},
+        {seq, seq, d, 1, batch * s->heads}, {seq, d, seq, 0, batch * s->heads},
+    };
+    size_t amax = (size_t)t * (size_t)(s->inter > 3 * h ? s->inter : 3 * h);
+    float *a = malloc(amax * sizeof *a), *b = malloc(amax * sizeof *b), *c = malloc(amax * sizeof *c);
+    for (size_t i = 0; i < amax; i++)
+        a[i] = b[i] = c[i] = (float)(i % 13) * 0.01f - 0.06f;
+    double flops = 0, secs = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
+            double t0 = now_s();
+            for (int r = 0; r < calls[k].count; r++) {
+                int m = calls[k].m, n = calls[k].n, kk = calls[k].k;
+                /* attention GEMMs read strided views of a [T x 3H] matrix */
+                int lda = k >= 4 ? 3 * h : kk, ldb = calls[k].transb ? (k >= 4 ? 3 * h : kk) : 3 * h;
+                int ldc = k == 5 ? h : n;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, calls[k].transb ? CblasTrans : CblasNoTrans,
+                            m, n, kk, 1.0f, a, k == 5 ? seq : lda, b, ldb, 1.0f, c, ldc);
+            }
+            if (rep > 0) {
+                secs += now_s() - t0;
+                flops += 2.0 * calls[k].m * calls[k].n * calls[k].k * calls[k].count;
+            }
+        }
+    }
+    free(a);
+    free(b);
+    free(c);
+    return flops / secs / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    const shape *s = &shapes[0];
+    int batch = 8, seq = 128, threads = 1, blas_mode = 0;
+    double seconds = 10;
+    const char *dir = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--shape") == 0) {
+            s = NULL;
+            for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+                if (strcmp(argv[i + 1], shapes[k].name) == 0)
+                    s = &shapes[k];
+            if (!s) {
+                fprintf(stderr, "bench-encoder: unknown shape %s\n", argv[i + 1]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--batch") == 0) {
+            batch = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--seq") == 0) {
+            seq = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--threads") == 0) {
+            threads = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--mode") == 0) {
+            blas_mode = strcmp(argv[i + 1], "blas") == 0;
+        } else if (strcmp(argv[i], "--seconds") == 0) {
+            seconds = atof(argv[i + 1]);
+        } else if (strcmp(argv[i], "--dir") == 0) {
+            dir = argv[i + 1];
+        } else {
+            fprintf(stderr, "bench-encoder: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (batch < 1 || seq < 3 || seq > 512 || threads < 1 || threads > 64) {
+        fprintf(stderr, "bench-encoder: bad batch, sequence length or threads\n");
+        return 2;
+    }
+    char dir_buf[512];
+    if (!dir) {
+        snprintf(dir_buf, sizeof dir_buf, "/tmp/litmine-bench/encoder-%s", s->name);
+        dir = dir_buf;
+        mkdir("/tmp/litmine-bench", 0755);
+    }
+    char cfg[600];
+    snprintf(cfg, sizeof cfg, "%s/model.safetensors", dir);
+    struct stat sb;
+    if (stat(cfg, &sb) != 0 && !write_model(dir, s)) {
+        fprintf(stderr, "bench-encoder: cannot write %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    lm_encoder *enc;
+    lm_error err;
+    lm_encoder_options opt = {.batch_tokens = batch * seq};
+    if (lm_encoder_load(&enc, dir, &opt, &err) != LM_OK) {
+        fprintf(stderr, "bench-encoder: %s\n", err.msg);
+        return 1;
+    }
+    int workers = blas_mode ? 1 : threads;
+    lm_encoder_set_blas_threads(blas_mode ? threads : 1);
+    worker *w = calloc((size_t)workers, sizeof *w);
+    pthread_t *tid = calloc((size_t)workers, sizeof *tid);
+    for (int i = 0; i < workers; i++) {
+        w[i] = (worker){.enc = enc, .batch = batch, .seq = seq, .vocab = s->vocab,
+                        .seconds = seconds};
+        if (lm_encoder_ws_init(&w[i].ws, enc, &err) != LM_OK) {
+            fprintf(stderr, "bench-encoder: %s\n", err.msg);
+            return 1;
+        }
+        w[i].ids = malloc((size_t)batch * (size_t)seq * sizeof *w[i].ids);
+        w[i].lens = malloc((size_t)batch * sizeof *w[i].lens);
+        for (int b = 0; b < batch; b++) {
+            w[i].lens[b] = seq;
+            for (int k = 0; k < seq; k++)
+                w[i].ids[b * seq + k] = k == 0 ? 2 : k == seq - 1 ? 3 : 5 + (int)((b * 7919 + k * 104729 + i) % (s->vocab - 5));
+        }
+    }
+    for (int i = 0; i < workers; i++)
+        pthread_create(&tid[i], NULL, run_worker, &w[i]);
+    double tokens_per_s = 0, gemm_s = 0, gemm_f = 0, fwd_s = 0;
+    for (int i = 0; i < workers; i++) {
+        pthread_join(tid[i], NULL);
+        tokens_per_s += w[i].tokens / w[i].elapsed;
+        gemm_s += w[i].stats.gemm_seconds;
+        gemm_f += w[i].stats.gemm_flops;
+        fwd_s += w[i].stats.total_seconds;
+    }
+    printf("litmine %-9s batch %dx%d, %d thread%s (%s): %8.1f tokens/s; GEMMs %.1f GFLOP/s "
+           "(%.0f%% of the pass)",
+           s->name, batch, seq, threads, threads > 1 ? "s" : "",
+           blas_mode ? "OpenBLAS threads" : "worker threads", tokens_per_s,
+           gemm_f / gemm_s / 1e9 * workers, 100.0 * gemm_s / fwd_s);
+    if (!blas_mode || threads == 1) {
+        lm_encoder_set_blas_threads(1);
+        double plain = plain_rate_threads(s, batch, seq, workers);
+        printf(", plain sgemm on the same shapes %.1f GFLOP/s per thread: %.0f%%",
+               plain, 100.0 * (gemm_f / gemm_s / 1e9) / plain);
+    }
+    printf("\n");
+    for (int i = 0; i < workers; i++) {
+        lm_encoder_ws_free(w[i].ws);
+        free(w[i].ids);
+        free(w[i].lens);
+    }
+    free(w);
+    free(tid);
+    lm_encoder_free(enc);
+    return 0;
+}

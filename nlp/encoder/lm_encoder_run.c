@@ -1,0 +1,491 @@
+/*
+ * The forward pass (see lm_encoder_impl.h for the weight layout).
+ *
+ * Sequences are packed, not padded: the T tokens of a batch are T rows of
+ * every activation matrix, so each Linear layer is one sgemm over T rows
+ * and no work is spent on padding.  Attention runs per sequence and head
+ * on strided views of the fused QKV output (ld = 3H): S = Q K^T scaled
+ * (one sgemm), a row softmax (no mask: a sequence attends only to its own
+ * rows), then P V written straight into the head's columns of the context
+ * matrix (ld = H) — no transposes, no copies.  Biases and residuals are
+ * written into the output first and the sgemm accumulates onto them
+ * (beta = 1), which saves a pass over the activations.
+ *
+ * The element-wise kernels (LayerNorm, GELU, softmax) are written over
+ * 8-float GCC vectors with a polynomial exp and erf of our own, because
+ * at -O2 without -ffast-math the compiler vectorises neither libm calls
+ * nor float reductions; on x86-64 they are also compiled for AVX2 and
+ * picked at run time (target_clones).  Accuracy: exp within 2 ulp, erf
+ * within 1.5e-7 absolute (Abramowitz & Stegun 7.1.26), far below the
+ * rounding differences of the matrix products.
+ */
+#include "lm_encoder_impl.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* clang (14) refuses calls that pass 32-byte vectors between an AVX clone
+ * and the non-AVX helpers (an ABI error, not a warning), so clang builds,
+ * used for its sanitizers and libFuzzer, take the portable path only. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define KERNEL
+#endif
+
+/* 8-float vectors passed between static inline helpers: the ABI note GCC
+ * gives for them without -mavx concerns calls across objects, which these
+ * never are. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- vector helpers ------------------------------------------------------ */
+
+static inline v8f v8_load(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v8_store(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v8f v8_splat(float x)
+{
+    return (v8f){x, x, x, x, x, x, x, x};
+}
+
+static inline v8f v8_select(v8i mask, v8f a, v8f b)
+{
+    v8i ai, bi;
+    memcpy(&ai, &a, sizeof ai);
+    memcpy(&bi, &b, sizeof bi);
+    v8i r = (mask & ai) | (~mask & bi);
+    v8f f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+static inline v8f v8_min(v8f a, v8f b)
+{
+    return v8_select(a < b, a, b);
+}
+
+static inline v8f v8_max(v8f a, v8f b)
+{
+    return v8_select(a > b, a, b);
+}
+
+static inline float v8_sum(v8f v)
+{
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+static inline float v8_hmax(v8f v)
+{
+    float m = v[0];
+    for (int i = 1; i < 8; i++)
+        m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+/* e^x: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial to
+ * degree 7 (truncation error < 6e-9 relative), 2^n put into the exponent
+ * bits.  Inputs are clamped to the float range. */
+static inline v8f v8_exp(v8f x)
+{
+    x = v8_min(v8_max(x, v8_splat(-87.3f)), v8_splat(88.0f));
+    const v8f magic = v8_splat(12582912.0f);   /* 1.5 * 2^23: rounds to an integer */
+    v8f t = x * v8_splat(1.44269504088896341f) + magic;
+    v8f n = t - magic;
+    v8f r = x - n * v8_splat(0.693145751953125f);   /* ln 2, high bits */
+    r = r - n * v8_splat(1.428606765330187e-06f);    /* ln 2, low bits */
+    v8f p = v8_splat(1.0f / 5040.0f);
+    p = p * r + v8_splat(1.0f / 720.0f);
+    p = p * r + v8_splat(1.0f / 120.0f);
+    p = p * r + v8_splat(1.0f / 24.0f);
+    p = p * r + v8_splat(1.0f / 6.0f);
+    p = p * r + v8_splat(0.5f);
+    p = p * r + v8_splat(1.0f);
+    p = p * r + v8_splat(1.0f);
+    v8i ti;
+    memcpy(&ti, &t, sizeof ti);
+    v8i ni = ti - (v8i){0x4B400000, 0x4B400000, 0x4B400000, 0x4B400000, 0x4B400000, 0x4B400000,
+                        0x4B400000, 0x4B400000};   /* bits of magic: ti - that = n */
+    v8i scale = (ni + 127) << 23;
+    v8f s;
+    memcpy(&s, &scale, sizeof s);
+    return p * s;
+}
+
+/* erf, Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry. */
+static inline v8f v8_erf(v8f x)
+{
+    v8f ax = v8_select(x < v8_splat(0.0f), -x, x);
+    v8f t = v8_splat(1.0f) / (v8_splat(1.0f) + v8_splat(0.3275911f) * ax);
+    v8f p = v8_splat(1.061405429f);
+    p = p * t + v8_splat(-1.453152027f);
+    p = p * t + v8_splat(1.421413741f);
+    p = p * t + v8_splat(-0.284496736f);
+    p = p * t + v8_splat(0.254829592f);
+    v8f y = v8_splat(1.0f) - p * t * v8_exp(-ax * ax);
+    return v8_select(x < v8_splat(0.0f), -y, y);
+}
+
+static inline v8f v8_tanh(v8f x)
+{
+    x = v8_min(v8_max(x, v8_splat(-10.0f)), v8_splat(10.0f));
+    return v8_splat(1.0f) - v8_splat(2.0f) / (v8_exp(x + x) + v8_splat(1.0f));
+}
+
+/* ---- element-wise kernels -------------------------------------------------- */
+
+KERNEL static void act_inplace(enc_act act, float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f v = v8_load(x + i), y;
+        switch (act) {
+        case ACT_GELU:
+            y = v8_splat(0.5f) * v * (v8_splat(1.0f) + v8_erf(v * v8_splat(0.70710678118654752f)));
+            break;
+        case ACT_GELU_TANH:
+            y = v8_splat(0.5f) * v *
+                (v8_splat(1.0f) +
+                 v8_tanh(v8_splat(0.79788456080286536f) * (v + v8_splat(0.044715f) * v * v * v)));
+            break;
+        case ACT_QUICK_GELU:
+            y = v / (v8_splat(1.0f) + v8_exp(v8_splat(-1.702f) * v));
+            break;
+        case ACT_RELU:
+            y = v8_max(v, v8_splat(0.0f));
+            break;
+        default: /* ACT_SILU */
+            y = v / (v8_splat(1.0f) + v8_exp(-v));
+            break;
+        }
+        v8_store(x + i, y);
+    }
+    for (; i < n; i++) {
+        float v = x[i];
+        switch (act) {
+        case ACT_GELU:
+            x[i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+            break;
+        case ACT_GELU_TANH:
+            x[i] = 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+            break;
+        case ACT_QUICK_GELU:
+            x[i] = v / (1.0f + expf(-1.702f * v));
+            break;
+        case ACT_RELU:
+            x[i] = v > 0 ? v : 0;
+            break;
+        default:
+            x[i] = v / (1.0f + expf(-v));
+            break;
+        }
+    }
+}
+
+/* y = LayerNorm(x) * g + b over rows of n (y may be x). */
+KERNEL static void layernorm_rows(const float *x, float *y, size_t rows, size_t n,
+                                  const float *g, const float *b, float eps)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        v8f acc = v8_splat(0.0f);
+        float tail = 0.0f;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            acc += v8_load(xr + i);
+        for (; i < n; i++)
+            tail += xr[i];
+        float mean = (v8_sum(acc) + tail) / (float)n;
+        v8f m = v8_splat(mean);
+        acc = v8_splat(0.0f);
+        tail = 0.0f;
+        for (i = 0; i + 8 <= n; i += 8) {
+            v8f d = v8_load(xr + i) - m;
+            acc += d * d;
+        }
+        for (; i < n; i++)
+            tail += (xr[i] - mean) * (xr[i] - mean);
+        float inv = 1.0f / sqrtf((v8_sum(acc) + tail) / (float)n + eps);
+        v8f vi = v8_splat(inv);
+        for (i = 0; i + 8 <= n; i += 8)
+            v8_store(yr + i, (v8_load(xr + i) - m) * vi * v8_load(g + i) + v8_load(b + i));
+        for (; i < n; i++)
+            yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+    }
+}
+
+KERNEL static void softmax_row(float *x, int n)
+{
+    int i = 0;
+    v8f vm = v8_splat(-INFINITY);
+    for (; i + 8 <= n; i += 8)
+        vm = v8_max(vm, v8_load(x + i));
+    float m = v8_hmax(vm);
+    for (; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    v8f acc = v8_splat(0.0f);
+    v8f mv = v8_splat(m);
+    float tail = 0.0f;
+    for (i = 0; i + 8 <= n; i += 8) {
+        v8f e = v8_exp(v8_load(x + i) - mv);
+        v8_store(x + i, e);
+        acc += e;
+    }
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        tail += x[i];
+    }
+    float inv = 1.0f / (v8_sum(acc) + tail);
+    v8f vi = v8_splat(inv);
+    for (i = 0; i + 8 <= n; i += 8)
+        v8_store(x + i, v8_load(x + i) * vi);
+    for (; i < n; i++)
+        x[i] *= inv;
+}
+
+void enc_softmax_row(float *x, int n)
+{
+    softmax_row(x, n);
+}
+
+/* Every row of y (rows x n) = b, or = r + b when r is given. */
+KERNEL static void fill_rows(float *y, const float *r, const float *b, size_t rows, size_t n)
+{
+    for (size_t k = 0; k < rows; k++) {
+        float *yk = y + k * n;
+        if (r) {
+            const float *rk = r + k * n;
+            for (size_t i = 0; i < n; i++)
+                yk[i] = rk[i] + b[i];
+        } else {
+            memcpy(yk, b, n * sizeof *yk);
+        }
+    }
+}
+
+/* ---- matrix products ---------------------------------------------------------- */
+
+static void gemm(lm_encoder_ws *ws, int trans_b, int m, int n, int k, float alpha,
+                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    double t0 = now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
+                a, lda, b, ldb, beta, c, ldc);
+    ws->stats.gemm_seconds += now_s() - t0;
+    ws->stats.gemm_flops += 2.0 * m * n * k;
+}
+
+/* y (T x out) = x (T x in) W^T + b [+ residual r] */
+static void linear(lm_encoder_ws *ws, const enc_linear *l, const float *x, int t, float *y,
+                   const float *r)
+{
+    fill_rows(y, r, l->b, (size_t)t, (size_t)l->out);
+    gemm(ws, 1, t, l->out, l->in, 1.0f, x, l->in, l->w, l->in, 1.0f, y, l->out);
+}
+
+/* ---- workspace ------------------------------------------------------------------ */
+
+static int grow(void **p, size_t n, size_t sz)
+{
+    void *q = realloc(*p, n * sz);
+    if (!q)
+        return 0;
+    *p = q;
+    return 1;
+}
+
+lm_status enc_ws_reserve(lm_encoder_ws *ws, int tokens, int seqs, lm_error *err)
+{
+    const lm_encoder *e = ws->enc;
+    const lm_encoder_info *in = &e->info;
+    if (tokens > ws->cap_tokens) {
+        size_t t = (size_t)tokens, h = (size_t)in->hidden;
+        size_t labels = in->n_labels > 0 ? (size_t)in->n_labels : 1;
+        if (!grow((void **)&ws->x, t * h, sizeof(float)) ||
+            !grow((void **)&ws->tmp, t * h, sizeof(float)) ||
+            !grow((void **)&ws->ctx, t * h, sizeof(float)) ||
+            !grow((void **)&ws->qkv, t * 3 * h, sizeof(float)) ||
+            !grow((void **)&ws->ffn, t * (size_t)in->intermediate, sizeof(float)) ||
+            !grow((void **)&ws->logits, t * labels, sizeof(float)) ||
+            !grow((void **)&ws->pooled, t * h, sizeof(float)))
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory for the encoder workspace");
+        ws->cap_tokens = tokens;
+    }
+    if (seqs > ws->cap_seqs) {
+        if (!grow((void **)&ws->seq_start, (size_t)seqs, sizeof(int)) ||
+            !grow((void **)&ws->seq_len, (size_t)seqs, sizeof(int)))
+            return lm_error_set(err, LM_ERR_NOMEM, "out of memory for the encoder workspace");
+        ws->cap_seqs = seqs;
+    }
+    return LM_OK;
+}
+
+lm_status lm_encoder_ws_init(lm_encoder_ws **out, const lm_encoder *enc, lm_error *err)
+{
+    *out = NULL;
+    lm_encoder_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    ws->enc = enc;
+    lm_tokseq_init(&ws->tok);
+    int l = enc->info.max_length;
+    ws->scores = malloc((size_t)l * (size_t)l * sizeof *ws->scores);
+    ws->cap_len = l;
+    lm_status st = ws->scores ? enc_ws_reserve(ws, enc->batch_tokens, 64, err)
+                              : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    if (st != LM_OK) {
+        lm_encoder_ws_free(ws);
+        return st;
+    }
+    *out = ws;
+    return LM_OK;
+}
+
+void lm_encoder_ws_free(lm_encoder_ws *ws)
+{
+    if (!ws)
+        return;
+    free(ws->x);
+    free(ws->tmp);
+    free(ws->ctx);
+    free(ws->qkv);
+    free(ws->ffn);
+    free(ws->scores);
+    free(ws->logits);
+    free(ws->pooled);
+    free(ws->seq_start);
+    free(ws->seq_len);
+    lm_tokseq_free(&ws->tok);
+    free(ws->in_ids);
+    free(ws->in_start);
+    free(ws->in_end);
+    free(ws->batch_ids);
+    free(ws->batch_text);
+    free(ws->tag_prob);
+    free(ws->tag_ctx);
+    free(ws->ents);
+    free(ws);
+}
+
+void lm_encoder_ws_stats(lm_encoder_ws *ws, lm_encoder_stats *out, int reset)
+{
+    *out = ws->stats;
+    if (reset)
+        memset(&ws->stats, 0, sizeof ws->stats);
+}
+
+/* ---- the pass ---------------------------------------------------------------------- */
+
+static void embed_tokens(const lm_encoder *e, lm_encoder_ws *ws, const int32_t *ids)
+{
+    const lm_encoder_info *in = &e->info;
+    size_t h = (size_t)in->hidden;
+    for (int s = 0; s < ws->n_seqs; s++) {
+        for (int p = 0; p < ws->seq_len[s]; p++) {
+            size_t row = (size_t)(ws->seq_start[s] + p);
+            const float *w = e->word_emb + (size_t)ids[row] * h;
+            const float *pe = e->pos_emb + (size_t)(p + e->pos_offset) * h;
+            float *x = ws->x + row * h;
+            if (e->type_emb) {
+                const float *te = e->type_emb;   /* one segment: type 0 */
+                for (size_t i = 0; i < h; i++)
+                    x[i] = w[i] + pe[i] + te[i];
+            } else {
+                for (size_t i = 0; i < h; i++)
+                    x[i] = w[i] + pe[i];
+            }
+        }
+    }
+    layernorm_rows(ws->x, ws->x, (size_t)ws->n_tokens, h, e->emb_ln_g, e->emb_ln_b, e->eps);
+}
+
+static void attention(const lm_encoder *e, lm_encoder_ws *ws)
+{
+    int h = e->info.hidden, d = e->head_dim, h3 = 3 * h;
+    float scale = 1.0f / sqrtf((float)d);
+    for (int s = 0; s < ws->n_seqs; s++) {
+        int l = ws->seq_len[s];
+        const float *q = ws->qkv + (size_t)ws->seq_start[s] * (size_t)h3;
+        float *ctx = ws->ctx + (size_t)ws->seq_start[s] * (size_t)h;
+        for (int head = 0; head < e->info.n_heads; head++) {
+            const float *qh = q + head * d, *kh = q + h + head * d, *vh = q + 2 * h + head * d;
+            gemm(ws, 1, l, l, d, scale, qh, h3, kh, h3, 0.0f, ws->scores, l);
+            for (int r = 0; r < l; r++)
+                softmax_row(ws->scores + (size_t)r * (size_t)l, l);
+            gemm(ws, 0, l, d, l, 1.0f, ws->scores, l, vh, h3, 0.0f, ctx + head * d, h);
+        }
+    }
+}
+
+void enc_forward(const lm_encoder *e, lm_encoder_ws *ws, const int32_t *ids, const int *lens,
+                 int n_seqs)
+{
+    double t0 = now_s();
+    int t = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        ws->seq_start[s] = t;
+        ws->seq_len[s] = lens[s];
+        t += lens[s];
+    }
+    ws->n_seqs = n_seqs;
+    ws->n_tokens = t;
+    size_t h = (size_t)e->info.hidden;
+    embed_tokens(e, ws, ids);
+    for (int i = 0; i < e->info.n_layers; i++) {
+        const enc_layer *L = &e->layers[i];
+        linear(ws, &L->qkv, ws->x, t, ws->qkv, NULL);
+        attention(e, ws);
+        linear(ws, &L->attn_out, ws->ctx, t, ws->tmp, ws->x);
+        layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln1_g, L->ln1_b, e->eps);
+        linear(ws, &L->ffn_in, ws->x, t, ws->ffn, NULL);
+        act_inplace(e->act, ws->ffn, (size_t)t * (size_t)e->info.intermediate);
+        linear(ws, &L->ffn_out, ws->ffn, t, ws->tmp, ws->x);
+        layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln2_g, L->ln2_b, e->eps);
+    }
+    ws->stats.tokens += (uint64_t)t;
+    ws->stats.total_seconds += now_s() - t0;
+}
+
+/* Head logits for the last pass into ws->logits. */
+void enc_head_forward(const lm_encoder *e, lm_encoder_ws *ws)
+{
+    int h = e->info.hidden;
+    if (e->info.head == LM_ENC_HEAD_TOKEN) {
+        linear(ws, &e->classifier, ws->x, ws->n_tokens, ws->logits, NULL);
+        return;
+    }
+    if (e->info.head != LM_ENC_HEAD_SEQUENCE)
+        return;
+    /* first token of every sequence -> pre-classifier -> classifier */
+    for (int s = 0; s < ws->n_seqs; s++)
+        memcpy(ws->ctx + (size_t)s * (size_t)h, ws->x + (size_t)ws->seq_start[s] * (size_t)h,
+               (size_t)h * sizeof(float));
+    linear(ws, &e->pre, ws->ctx, ws->n_seqs, ws->pooled, NULL);
+    size_t n = (size_t)ws->n_seqs * (size_t)h;
+    for (size_t i = 0; i < n; i++)
+        ws->pooled[i] = e->pre_act == 1 ? tanhf(ws->pooled[i])
+                                        : (ws->pooled[i] > 0 ? ws->pooled[i] : 0.0f);
+    linear(ws, &e->classifier, ws->pooled, ws->n_seqs, ws->logits, NULL);
+}

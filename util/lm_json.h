@@ -1,0 +1,98 @@
+/*
+ * lm_json: a strict, bounded JSON reader (RFC 8259).
+ *
+ * Parses a whole document into a read-only tree that the caller walks with
+ * the accessors below; the document owns every node and string, so one
+ * lm_json_free() releases all.  Meant for files litmine does not control
+ * (model configs, safetensors headers, hub API answers), so it is strict
+ * and bounded rather than forgiving:
+ *   - exactly one value, surrounded only by JSON whitespace; no comments,
+ *     trailing commas, single quotes, NaN/Infinity, leading zeros or BOM;
+ *   - strings must be valid UTF-8 without raw control characters; \u
+ *     escapes must form valid code points (paired surrogates only);
+ *   - duplicate keys in one object are an error (a hostile file cannot
+ *     make two readers see different values);
+ *   - nesting depth and input size are capped (lm_json_limits), and node
+ *     memory is linear in the input, so no input can exhaust the stack or
+ *     blow up memory.
+ * Errors are LM_ERR_PARSE with line:column; LM_ERR_NOMEM when memory runs
+ * out.  Numbers keep their double value and, when the literal is an
+ * integer that fits, its exact int64 value (safetensors offsets need more
+ * than a double's 53 bits only in theory, but exactness is cheap).
+ *
+ * Nodes live in one array with sibling links: iteration is O(1) per step,
+ * lm_json_get() is a linear scan (objects here have tens of keys; walk big
+ * ones such as a 50k-entry vocabulary with lm_json_first/lm_json_next).
+ */
+#ifndef LM_JSON_H
+#define LM_JSON_H
+
+#include "lm_error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum lm_json_type {
+    LM_JSON_NULL,
+    LM_JSON_FALSE,
+    LM_JSON_TRUE,
+    LM_JSON_NUMBER,
+    LM_JSON_STRING,
+    LM_JSON_ARRAY,
+    LM_JSON_OBJECT
+} lm_json_type;
+
+typedef struct lm_json lm_json;             /* a parsed document */
+typedef struct lm_json_value lm_json_value; /* one node, owned by its document */
+
+typedef struct lm_json_limits {
+    size_t max_depth;   /* nested arrays/objects; 0: 128 */
+    size_t max_bytes;   /* input size; 0: 64 MiB */
+} lm_json_limits;
+
+/* Parses text[0..len) (need not be NUL-terminated).  lim may be NULL for
+ * the defaults.  name (may be NULL) prefixes error messages, e.g. a path. */
+lm_status lm_json_parse(lm_json **out, const char *text, size_t len, const lm_json_limits *lim,
+                        const char *name, lm_error *err);
+/* Reads and parses a whole file; files above the size limit fail before
+ * being read. */
+lm_status lm_json_parse_file(lm_json **out, const char *path, const lm_json_limits *lim,
+                             lm_error *err);
+void lm_json_free(lm_json *doc);
+
+const lm_json_value *lm_json_root(const lm_json *doc);
+
+lm_json_type lm_json_type_of(const lm_json_value *v);
+/* "null", "boolean", "number", "string", "array", "object". */
+const char *lm_json_type_name(lm_json_type t);
+
+/* Containers.  On a value of another type (or NULL) these return 0/NULL. */
+size_t lm_json_count(const lm_json_value *v);
+const lm_json_value *lm_json_first(const lm_json_value *v);
+const lm_json_value *lm_json_next(const lm_json_value *v);
+/* The i-th element or member, O(i). */
+const lm_json_value *lm_json_at(const lm_json_value *v, size_t i);
+/* The member named key of an object, or NULL. */
+const lm_json_value *lm_json_get(const lm_json_value *obj, const char *key);
+/* The key of an object member (as returned by first/next/at on an
+ * object), else NULL.  *len (may be NULL) gets its length in bytes; keys
+ * may contain U+0000 written as \u0000. */
+const char *lm_json_key(const lm_json_value *member, size_t *len);
+
+/* Scalars.  Each returns 1 and stores the value when v has that type (and,
+ * for int64, is an integer literal within range), else 0. */
+int lm_json_bool(const lm_json_value *v, int *out);
+int lm_json_double(const lm_json_value *v, double *out);
+int lm_json_int64(const lm_json_value *v, int64_t *out);
+/* NUL-terminated UTF-8; *len (may be NULL) gets the length in bytes. */
+const char *lm_json_str(const lm_json_value *v, size_t *len);
+
+/* Convenience lookups on an object: the member's value when present and
+ * of the right type, else def. */
+const char *lm_json_get_str(const lm_json_value *obj, const char *key, const char *def);
+int64_t lm_json_get_int(const lm_json_value *obj, const char *key, int64_t def);
+double lm_json_get_double(const lm_json_value *obj, const char *key, double def);
+/* 1/0 for true/false, def when absent, null or not a boolean. */
+int lm_json_get_bool(const lm_json_value *obj, const char *key, int def);
+
+#endif
