@@ -18,7 +18,7 @@
 
 #include "lm_cli.h"
 
-#include "../nlp/lm_doc.h"
+#include "../util/lm_doc.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pubtator.h"
 #include "../pipeline/lm_stage.h"

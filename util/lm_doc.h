@@ -11,7 +11,7 @@
 #ifndef LM_DOC_H
 #define LM_DOC_H
 
-#include "../util/lm_error.h"
+#include "lm_error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * Ownership helpers for lm_doc.  Arrays grow geometrically: an abstract has
  * tens of mentions, a few thousand at the extreme.
  */
-#include "../util/lm_sort.h"
+#include "lm_sort.h"
 #include "lm_doc.h"
 
 #include <stdlib.h>
