@@ -97,7 +97,7 @@ static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const
     }
     for (size_t i = 0; i < doc.n_mentions; i++) {
         const lm_doc_mention *m = &doc.mentions[i];
-        const char *type = lm_ent_type_name((lm_ent_type)m->type);
+        const char *type = lm_ent_type_name(m->type);
         if (t->format == FMT_PUBTATOR) {
             lm_buf_printf(b, "%s\t%d\t%d\t%s\t%s\t%s\n", id, m->start, m->end, m->text, type,
                           m->concept_id ? m->concept_id : "-");

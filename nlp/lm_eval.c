@@ -18,6 +18,7 @@
 #include "lm_eval.h"
 
 #include "../util/lm_buf.h"
+#include "../util/lm_doc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -29,28 +30,8 @@
 
 const char *lm_eval_canonical_type(const char *type)
 {
-    static const struct {
-        const char *name, *canon;
-    } map[] = {
-        {"Chemical", "Chemical"},
-        {"ChemicalEntity", "Chemical"},
-        {"Drug", "Chemical"},
-        {"Disease", "Disease"},
-        {"DiseaseOrPhenotypicFeature", "Disease"},
-        {"SpecificDisease", "Disease"},
-        {"Modifier", "Disease"},
-        {"DiseaseClass", "Disease"},
-        {"CompositeMention", "Disease"},
-        {"Gene", "Gene"},
-        {"GeneOrGeneProduct", "Gene"},
-        {"Protein", "Gene"},
-    };
-    if (!type)
-        return NULL;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcasecmp(type, map[i].name) == 0)
-            return map[i].canon;
-    return NULL;
+    lm_ent_type t = lm_ent_type_from_label(type);
+    return t == LM_ENT_NONE ? NULL : lm_ent_type_name(t);
 }
 
 /* The label an entity type is scored under: its canonical name, or the

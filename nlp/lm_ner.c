@@ -46,36 +46,6 @@
 
 /* ---- small public helpers ---- */
 
-const char *lm_ent_type_name(lm_ent_type t)
-{
-    switch (t) {
-    case LM_ENT_CHEMICAL: return "Chemical";
-    case LM_ENT_DISEASE: return "Disease";
-    case LM_ENT_GENE: return "Gene";
-    default: return "None";
-    }
-}
-
-lm_ent_type lm_ent_type_parse(const char *name)
-{
-    static const struct {
-        const char *name;
-        lm_ent_type t;
-    } map[] = {
-        {"Chemical", LM_ENT_CHEMICAL}, {"ChemicalEntity", LM_ENT_CHEMICAL},
-        {"Disease", LM_ENT_DISEASE}, {"DiseaseOrPhenotypicFeature", LM_ENT_DISEASE},
-        {"SpecificDisease", LM_ENT_DISEASE}, {"DiseaseClass", LM_ENT_DISEASE},
-        {"Modifier", LM_ENT_DISEASE}, {"CompositeMention", LM_ENT_DISEASE},
-        {"Gene", LM_ENT_GENE}, {"GeneOrGeneProduct", LM_ENT_GENE},
-    };
-    if (!name)
-        return LM_ENT_NONE;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(name, map[i].name) == 0)
-            return map[i].t;
-    return LM_ENT_NONE;
-}
-
 void lm_ner_mentions_init(lm_ner_mentions *m)
 {
     m->v = NULL;

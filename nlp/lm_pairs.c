@@ -1817,11 +1817,8 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
         lm_ent_type t = lm_ent_type_parse(m->type);
         if (t == LM_ENT_NONE)
             continue;
-        lm_lex_type lt = t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL
-                       : t == LM_ENT_DISEASE  ? LM_LEX_DISEASE
-                                              : LM_LEX_GENE;
-        int have = lm_lexicon_qualify_id(lt, m->id, &id) == 0;
-        st = lm_doc_add_mention(out, m->start, m->end, (int)t, m->text,
+        int have = lm_lexicon_qualify_id(t, m->id, &id) == 0;
+        st = lm_doc_add_mention(out, m->start, m->end, t, m->text,
                                 have ? lm_buf_cstr(&id) : NULL, sentence_index(out, m->start),
                                 1.0f, err);
     }
@@ -1865,17 +1862,11 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
 
 /* ---- NER output to a doc ---------------------------------------------- */
 
-static lm_lex_type lex_type_of(lm_ent_type t)
-{
-    return t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL : t == LM_ENT_DISEASE ? LM_LEX_DISEASE
-                                                                         : LM_LEX_GENE;
-}
-
 static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
                              const char *text, size_t len)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text, len, &m, 1))
+    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
         return NULL;
     return m.id;
 }
@@ -1920,7 +1911,7 @@ static const char *short_form_id(const lm_lexicon *lex, lm_ent_type t, const cha
                                  const char *text, const lm_abbrev *d)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text + d->short_start,
+    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text + d->short_start,
                                            d->short_end - d->short_start, &m, 1))
         return NULL;
     return shares_word(m.name, text + d->long_start, d->long_end - d->long_start) ? m.id : NULL;

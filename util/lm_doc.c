@@ -1,12 +1,67 @@
 /*
- * Ownership helpers for lm_doc.  Arrays grow geometrically: an abstract has
- * tens of mentions, a few thousand at the extreme.
+ * Ownership helpers for lm_doc, and the entity-type names.  Arrays grow
+ * geometrically: an abstract has tens of mentions, a few thousand at the
+ * extreme.
  */
 #include "lm_sort.h"
 #include "lm_doc.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* ---- entity types ---- */
+
+const char *lm_ent_type_name(lm_ent_type t)
+{
+    switch (t) {
+    case LM_ENT_CHEMICAL: return "Chemical";
+    case LM_ENT_DISEASE: return "Disease";
+    case LM_ENT_GENE: return "Gene";
+    default: return "None";
+    }
+}
+
+/* Every spelling of a type litmine reads.  The loose ones (any case, Drug,
+ * Protein) are only for labels people write, not for stored rows. */
+static const struct {
+    const char *name;
+    lm_ent_type t;
+    int loose;
+} type_names[] = {
+    {"Chemical", LM_ENT_CHEMICAL, 0},
+    {"ChemicalEntity", LM_ENT_CHEMICAL, 0},
+    {"Drug", LM_ENT_CHEMICAL, 1},
+    {"Disease", LM_ENT_DISEASE, 0},
+    {"DiseaseOrPhenotypicFeature", LM_ENT_DISEASE, 0},
+    {"SpecificDisease", LM_ENT_DISEASE, 0},
+    {"Modifier", LM_ENT_DISEASE, 0},
+    {"DiseaseClass", LM_ENT_DISEASE, 0},
+    {"CompositeMention", LM_ENT_DISEASE, 0},
+    {"Gene", LM_ENT_GENE, 0},
+    {"GeneOrGeneProduct", LM_ENT_GENE, 0},
+    {"Protein", LM_ENT_GENE, 1},
+};
+
+lm_ent_type lm_ent_type_parse(const char *name)
+{
+    if (!name)
+        return LM_ENT_NONE;
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (!type_names[i].loose && strcmp(name, type_names[i].name) == 0)
+            return type_names[i].t;
+    return LM_ENT_NONE;
+}
+
+lm_ent_type lm_ent_type_from_label(const char *label)
+{
+    if (!label)
+        return LM_ENT_NONE;
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (strcasecmp(label, type_names[i].name) == 0)
+            return type_names[i].t;
+    return LM_ENT_NONE;
+}
 
 void lm_doc_init(lm_doc *d)
 {
@@ -90,7 +145,7 @@ lm_status lm_doc_add_sentence(lm_doc *d, int32_t start, int32_t end, lm_error *e
     return LM_OK;
 }
 
-lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, int type,
+lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, lm_ent_type type,
                              const char *text, const char *concept_id, int32_t sentence,
                              float score, lm_error *err)
 {
