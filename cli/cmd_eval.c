@@ -180,18 +180,13 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
 
 static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* Copies the text and the chemical/disease mentions litmine used (with
  * their unqualified ids) into pd, so that --save-pred shows where an
  * end-to-end pair was lost: a missed mention or a wrong or missing id. */
 static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc *pd, lm_error *err)
 {
-    pd->title = dup_or_null(g->title ? g->title : "");
-    pd->abstract = dup_or_null(g->abstract ? g->abstract : "");
+    pd->title = strdup(g->title ? g->title : "");
+    pd->abstract = strdup(g->abstract ? g->abstract : "");
     pd->mentions = calloc(doc->n_mentions ? doc->n_mentions : 1, sizeof *pd->mentions);
     if (!pd->title || !pd->abstract || !pd->mentions)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
@@ -205,9 +200,9 @@ static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc 
         lm_pt_mention *o = &pd->mentions[pd->n_mentions++];
         o->start = m->start;
         o->end = m->end;
-        o->text = dup_or_null(m->text ? m->text : "");
-        o->type = dup_or_null(lm_ent_type_name(m->type));
-        o->id = dup_or_null(id ? id : "-1");
+        o->text = strdup(m->text ? m->text : "");
+        o->type = strdup(lm_ent_type_name(m->type));
+        o->id = strdup(id ? id : "-1");
         if (!o->text || !o->type || !o->id)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
@@ -484,8 +479,8 @@ static lm_status ingested_mention(void *ctx, const lm_mention_row *r)
 static lm_status copy_text(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error *err)
 {
     for (size_t d = 0; d < gold->n_docs; d++) {
-        out->docs[d].title = dup_or_null(gold->docs[d].title ? gold->docs[d].title : "");
-        out->docs[d].abstract = dup_or_null(gold->docs[d].abstract ? gold->docs[d].abstract : "");
+        out->docs[d].title = strdup(gold->docs[d].title ? gold->docs[d].title : "");
+        out->docs[d].abstract = strdup(gold->docs[d].abstract ? gold->docs[d].abstract : "");
         if (!out->docs[d].title || !out->docs[d].abstract)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
@@ -912,7 +907,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
     for (int i = 0; i < 3; i++) {
         if (!rows[i].n)
             continue;
-        printf("%-22s %7ld %7ld %7ld %9.4f\n", lm_ent_type_name((lm_ent_type)(LM_ENT_CHEMICAL + i)), rows[i].n,
+        printf("%-22s %7ld %7ld %7ld %9.4f\n",
+               lm_ent_type_name((lm_ent_type)(LM_ENT_CHEMICAL + i)), rows[i].n,
                rows[i].correct, rows[i].missing, (double)rows[i].correct / (double)rows[i].n);
         all.n += rows[i].n;
         all.correct += rows[i].correct;

@@ -76,16 +76,6 @@ const char *lm_eval_outcome_str(lm_eval_outcome o)
     }
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* Row for label[0..len), created when absent.  NULL on out-of-memory. */
 static lm_eval_row *report_row(lm_eval_report *r, const char *label, size_t len)
 {
@@ -98,7 +88,7 @@ static lm_eval_row *report_row(lm_eval_report *r, const char *label, size_t len)
     r->rows = rows;
     lm_eval_row *row = &rows[r->n_rows];
     memset(row, 0, sizeof *row);
-    row->label = dup_n(label, len);
+    row->label = lm_strndup(label, len);
     if (!row->label)
         return NULL;
     r->n_rows++;
@@ -115,7 +105,7 @@ static lm_status report_finish(lm_eval_report *r, lm_error *err)
     if (r->n_rows > 1)
         lm_qsort(r->rows, r->n_rows, sizeof *r->rows, cmp_row);
     memset(&r->micro, 0, sizeof r->micro);
-    r->micro.label = dup_n("ALL", 3);
+    r->micro.label = lm_strndup("ALL", 3);
     if (!r->micro.label)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -473,8 +463,8 @@ lm_status lm_eval_gm_add(lm_eval_gm_set *s, const char *sid, int start, int end,
         s->cap = cap;
     }
     lm_eval_gm_mention *m = &s->items[s->n];
-    m->sid = dup_n(sid, strlen(sid));
-    m->text = dup_n(text ? text : "", text ? strlen(text) : 0);
+    m->sid = lm_strndup(sid, strlen(sid));
+    m->text = lm_strndup(text ? text : "", text ? strlen(text) : 0);
     if (!m->sid || !m->text) {
         free(m->sid);
         free(m->text);
@@ -654,7 +644,7 @@ lm_status lm_eval_gm_score(const lm_eval_gm_set *gene, const lm_eval_gm_set *alt
     }
     free(out->label);
     memset(out, 0, sizeof *out);
-    out->label = dup_n("Gene", 4);
+    out->label = lm_strndup("Gene", 4);
     if (!out->label) {
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         goto done;

@@ -29,6 +29,7 @@
  */
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_lexicon.h"
 
 #include "../util/lm_utf8.h"
@@ -469,12 +470,7 @@ unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const cha
 
 static char *dup_n(const char *s, size_t n)
 {
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
+    return lm_strndup(s, n);
 }
 
 /* Index of concept id, created when new; -1 on out-of-memory. */
@@ -1195,31 +1191,7 @@ lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err
     lm_le32_put(z + 32, (uint32_t)crc32(0L, z + LEX_HEADER, (uInt)zlen));
     lm_le32_put(z + 36, (uint32_t)crc32(0L, z, 36));
 
-    lm_buf tmp;
-    lm_buf_init(&tmp);
-    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
-        free(z);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
-    lm_status st = LM_OK;
-    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
-    if (!f) {
-        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
-    } else {
-        size_t total = LEX_HEADER + (size_t)zlen;
-        int bad = fwrite(z, 1, total, f) != total;
-        bad |= fflush(f) != 0;
-        bad |= fsync(fileno(f)) != 0;
-        bad |= fclose(f) != 0;
-        if (bad)
-            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
-                              strerror(errno));
-        else if (rename(lm_buf_cstr(&tmp), path) != 0)
-            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-        if (st != LM_OK)
-            remove(lm_buf_cstr(&tmp));
-    }
-    lm_buf_free(&tmp);
+    lm_status st = lm_file_write_atomic(path, z, LEX_HEADER + (size_t)zlen, err);
     free(z);
     return st;
 }

@@ -27,7 +27,7 @@
 
 static lm_status nomem(lm_error *err)
 {
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    return lm_error_nomem(err, NULL);
 }
 
 /* ---- MeSH ---- */

@@ -23,6 +23,7 @@
  * scores, scaled per tagger.
  */
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_ner_impl.h"
 
 #include "lm_sentence.h"
@@ -391,29 +392,11 @@ lm_status lm_ner_model_save(const lm_ner_model *m, const char *path, lm_error *e
     memcpy(z, h.p, NER_HEADER);
     free(h.p);
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(z);
-        return lm_error_set(err, LM_ERR_USAGE, "model file %s: path too long", path);
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(z);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: %s", tmp, strerror(errno));
-    }
-    size_t total = NER_HEADER + zcap;
-    int wr = fwrite(z, 1, total, f) == total;
+    lm_status st = lm_file_write_atomic(path, z, NER_HEADER + zcap, err);
     free(z);
-    if (fclose(f) != 0 || !wr) {
-        remove(tmp);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: write failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: %s", path, strerror(e));
-    }
-    return LM_OK;
+    if (st != LM_OK)
+        lm_error_wrap(err, "model file %s", path);
+    return st;
 }
 
 typedef struct rbuf {

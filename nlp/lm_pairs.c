@@ -20,6 +20,7 @@
  */
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_pairs.h"
 
 #include "../util/lm_utf8.h"
@@ -79,17 +80,7 @@ const char *pairs_key(const lm_pairs_scratch *s, size_t off)
 /* Grows *v (element size sz) to hold at least n elements. */
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 16;
-    while (c < n)
-        c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
+    return lm_vec_grow(v, cap, n, sz) == LM_OK ? 0 : -1;
 }
 
 /* ---- results ---------------------------------------------------------- */
@@ -352,7 +343,7 @@ static int bin_gap(int g)
 
 static lm_status nomem(lm_error *err)
 {
-    return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    return lm_error_nomem(err, "in the pairs stage");
 }
 
 /* Index of the first token ending after byte b. */
@@ -1339,29 +1330,7 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
     lm_le32_put(z + total, (uint32_t)crc32(0L, z, (uInt)total));
     total += 4;
 
-    lm_buf tmp;
-    lm_buf_init(&tmp);
-    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
-        free(z);
-        return nomem(err);
-    }
-    lm_status st = LM_OK;
-    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
-    if (!f) {
-        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
-    } else {
-        int bad = fwrite(z, 1, total, f) != total;
-        bad |= fflush(f) != 0;
-        bad |= fclose(f) != 0;
-        if (bad)
-            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
-                              strerror(errno));
-        else if (rename(lm_buf_cstr(&tmp), path) != 0)
-            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-        if (st != LM_OK)
-            remove(lm_buf_cstr(&tmp));
-    }
-    lm_buf_free(&tmp);
+    lm_status st = lm_file_write_atomic(path, z, total, err);
     free(z);
     return st;
 }

@@ -83,17 +83,7 @@ static void logf_(const lm_pairs_train_opts *o, const char *fmt, ...)
 
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
+    return lm_vec_grow(v, cap, n, sz) == LM_OK ? 0 : -1;
 }
 
 static int pmid_in(const lm_pt_corpus *c, const char *pmid)

@@ -3,8 +3,10 @@
  * geometrically: an abstract has tens of mentions, a few thousand at the
  * extreme.
  */
-#include "lm_sort.h"
 #include "lm_doc.h"
+
+#include "lm_buf.h"
+#include "lm_sort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,36 +95,13 @@ void lm_doc_free(lm_doc *d)
     lm_doc_init(d);
 }
 
-/* Returns an array (v or a reallocation of it) with room for element n,
- * or NULL with v untouched when memory runs out. */
-static void *grow(void *v, size_t n, size_t *cap, size_t sz)
-{
-    if (n < *cap)
-        return v;
-    size_t new_cap = *cap ? *cap * 2 : 8;
-    void *p = realloc(v, new_cap * sz);
-    if (p)
-        *cap = new_cap;
-    return p;
-}
-
-static char *dup_or_null(const char *s, int *failed)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *failed = 1;
-    return d;
-}
-
 lm_status lm_doc_set_text(lm_doc *d, const char *title, const char *abstract,
                           lm_error *err)
 {
     size_t tl = title ? strlen(title) : 0, al = abstract ? strlen(abstract) : 0;
     char *t = malloc(tl + 1 + al + 1);
     if (!t)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        return lm_error_nomem(err, NULL);
     if (tl)
         memcpy(t, title, tl);
     t[tl] = ' ';
@@ -137,10 +116,9 @@ lm_status lm_doc_set_text(lm_doc *d, const char *title, const char *abstract,
 
 lm_status lm_doc_add_sentence(lm_doc *d, int32_t start, int32_t end, lm_error *err)
 {
-    void *grown = grow(d->sentences, d->n_sentences, &d->cap_sentences, sizeof *d->sentences);
-    if (!grown)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    d->sentences = grown;
+    if (lm_vec_grow((void **)&d->sentences, &d->cap_sentences, d->n_sentences + 1,
+                    sizeof *d->sentences) != LM_OK)
+        return lm_error_nomem(err, NULL);
     d->sentences[d->n_sentences++] = (lm_doc_sentence){start, end};
     return LM_OK;
 }
@@ -149,17 +127,16 @@ lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, lm_ent_type 
                              const char *text, const char *concept_id, int32_t sentence,
                              float score, lm_error *err)
 {
-    void *grown = grow(d->mentions, d->n_mentions, &d->cap_mentions, sizeof *d->mentions);
-    if (!grown)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    d->mentions = grown;
+    if (lm_vec_grow((void **)&d->mentions, &d->cap_mentions, d->n_mentions + 1,
+                    sizeof *d->mentions) != LM_OK)
+        return lm_error_nomem(err, NULL);
     int failed = 0;
-    lm_doc_mention m = {start, end, type, dup_or_null(text, &failed),
-                        dup_or_null(concept_id, &failed), sentence, score};
+    lm_doc_mention m = {start, end, type, lm_strdup_opt(text, &failed),
+                        lm_strdup_opt(concept_id, &failed), sentence, score};
     if (failed) {
         free(m.text);
         free(m.concept_id);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        return lm_error_nomem(err, NULL);
     }
     d->mentions[d->n_mentions++] = m;
     return LM_OK;
@@ -168,17 +145,16 @@ lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, lm_ent_type 
 lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_form,
                             int32_t start, int32_t end, lm_error *err)
 {
-    void *grown = grow(d->abbrevs, d->n_abbrevs, &d->cap_abbrevs, sizeof *d->abbrevs);
-    if (!grown)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    d->abbrevs = grown;
+    if (lm_vec_grow((void **)&d->abbrevs, &d->cap_abbrevs, d->n_abbrevs + 1,
+                    sizeof *d->abbrevs) != LM_OK)
+        return lm_error_nomem(err, NULL);
     int failed = 0;
-    lm_doc_abbrev a = {dup_or_null(short_form, &failed), dup_or_null(long_form, &failed),
+    lm_doc_abbrev a = {lm_strdup_opt(short_form, &failed), lm_strdup_opt(long_form, &failed),
                        start, end};
     if (failed) {
         free(a.short_form);
         free(a.long_form);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        return lm_error_nomem(err, NULL);
     }
     d->abbrevs[d->n_abbrevs++] = a;
     return LM_OK;
@@ -189,20 +165,19 @@ lm_status lm_doc_add_pair(lm_doc *d, const char *chem_id, const char *chem_text,
                           float score, int32_t sentence, int32_t evidence_start,
                           int32_t evidence_end, lm_error *err)
 {
-    void *grown = grow(d->pairs, d->n_pairs, &d->cap_pairs, sizeof *d->pairs);
-    if (!grown)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    d->pairs = grown;
+    if (lm_vec_grow((void **)&d->pairs, &d->cap_pairs, d->n_pairs + 1,
+                    sizeof *d->pairs) != LM_OK)
+        return lm_error_nomem(err, NULL);
     int failed = 0;
-    lm_doc_pair p = {dup_or_null(chem_id, &failed), dup_or_null(chem_text, &failed),
-                     dup_or_null(dis_id, &failed),  dup_or_null(dis_text, &failed),
+    lm_doc_pair p = {lm_strdup_opt(chem_id, &failed), lm_strdup_opt(chem_text, &failed),
+                     lm_strdup_opt(dis_id, &failed),  lm_strdup_opt(dis_text, &failed),
                      relation, score, sentence, evidence_start, evidence_end};
     if (failed) {
         free(p.chem_id);
         free(p.chem_text);
         free(p.dis_id);
         free(p.dis_text);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        return lm_error_nomem(err, NULL);
     }
     d->pairs[d->n_pairs++] = p;
     return LM_OK;
