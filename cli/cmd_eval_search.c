@@ -14,7 +14,7 @@
  * data; see lm_search_params).
  */
 #include "../nlp/lm_query.h"
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 #include "../util/lm_json.h"
 #include "../util/lm_sort.h"
 #include "lm_cli.h"

@@ -16,7 +16,7 @@
  * The database is opened read-only, so queries run while ingest writes.
  */
 #include "../nlp/lm_ner.h"
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 #include "../util/lm_json.h"
 #include "../util/lm_utf8.h"
 #include "lm_cli.h"

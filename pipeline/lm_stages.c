@@ -19,7 +19,7 @@
  */
 #include "../nlp/lm_abbrev.h"
 #include "../nlp/lm_embed.h"
-#include "../store/lm_vectors.h"
+#include "../store/search/lm_vectors.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"

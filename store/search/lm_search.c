@@ -18,16 +18,16 @@
  * lexical 0.  A plain reciprocal-rank fusion was measured worse (a weak
  * dense list then moves documents as much as a strong lexical one).
  */
-#include "../util/lm_sort.h"
+#include "../../util/lm_sort.h"
 #include "lm_lexindex.h"
 #include "lm_search.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
 #include "lm_vec_cache.h"
 
-#include "../nlp/lm_lexicon.h"
-#include "../nlp/lm_ner.h"
-#include "../nlp/lm_sentence.h"
-#include "../util/lm_utf8.h"
+#include "../../nlp/lm_lexicon.h"
+#include "../../nlp/lm_ner.h"
+#include "../../nlp/lm_sentence.h"
+#include "../../util/lm_utf8.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -22,9 +22,9 @@
  * model in the file can never make every query fail.
  */
 #include "lm_vec_cache.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
 
-#include "../util/lm_file.h"
+#include "../../util/lm_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
