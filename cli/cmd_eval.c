@@ -23,7 +23,7 @@
  * in that function (see predict_relations).
  */
 #include "../fetch/lm_pubmed.h"
-#include "../nlp/lm_eval.h"
+#include "../nlp/eval/lm_eval.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"

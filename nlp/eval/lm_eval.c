@@ -14,11 +14,11 @@
  * TP count is per gold gene (a prediction may validate several genes) and
  * whose FP count is per prediction.
  */
-#include "../util/lm_sort.h"
+#include "../../util/lm_sort.h"
 #include "lm_eval.h"
 
-#include "../util/lm_buf.h"
-#include "../util/lm_doc.h"
+#include "../../util/lm_buf.h"
+#include "../../util/lm_doc.h"
 
 #include <errno.h>
 #include <limits.h>

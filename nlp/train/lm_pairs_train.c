@@ -20,10 +20,10 @@
  * candidate covers count as misses at every threshold).  No development
  * document is used, so the dev figures measured afterwards are held out.
  */
-#include "../util/lm_sort.h"
-#include "lm_eval.h"
-#include "lm_pairs.h"
-#include "lm_pairs_impl.h"
+#include "../../util/lm_sort.h"
+#include "../eval/lm_eval.h"
+#include "../lm_pairs.h"
+#include "../lm_pairs_impl.h"
 
 #include <math.h>
 #include <stdarg.h>

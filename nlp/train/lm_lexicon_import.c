@@ -12,9 +12,9 @@
  * uncompressed files; the DrugBank CSV through a small RFC 4180 state
  * machine (quoted fields may hold commas, doubled quotes and newlines).
  */
-#include "lm_lexicon.h"
+#include "../lm_lexicon.h"
 
-#include "../util/lm_buf.h"
+#include "../../util/lm_buf.h"
 
 #include <dirent.h>
 #include <errno.h>
