@@ -329,7 +329,7 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
         {"gene_info", "lexicons/Homo_sapiens.gene_info.gz", 0},
         {"drugbank", "lexicons/drugbank_vocabulary.csv", 0},
     };
-    const char *dir = a->data ? a->data : "../shared/data";
+    const char *dir = a->data ? a->data : LM_CLI_DEFAULT_DATA;
     lm_buf out, file;
     lm_buf_init(&out);
     lm_buf_init(&file);

@@ -83,6 +83,7 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
 {
     lm_ner_train_opts o;
     lm_ner_train_opts_init(&o);
+    o.data_dir = LM_CLI_DEFAULT_DATA;
     const char *out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -222,7 +222,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
 {
     lm_pairs_train_opts o;
     lm_pairs_train_opts_default(&o);
-    const char *data = "../shared/data", *out = NULL;
+    const char *data = LM_CLI_DEFAULT_DATA, *out = NULL;
     int biored = 1, lex_ids = 1, final = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

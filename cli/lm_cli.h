@@ -101,6 +101,11 @@ struct lm_lexicon *lm_cli_load_names(const lm_cli *cli);
 const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
                                 const char *fallback);
 
+/* Where `train`, `lexicon build` and `eval` look for the corpora when
+ * --data is not given: the development checkout's shared data folder.  The
+ * library takes the directory as an argument and has no default. */
+#define LM_CLI_DEFAULT_DATA "../shared/data"
+
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
 #endif

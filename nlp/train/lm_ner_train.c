@@ -44,7 +44,6 @@
 void lm_ner_train_opts_init(lm_ner_train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->data_dir = "../shared/data";
     o->recipe = "main";
     o->seed = 12345;
 }
@@ -2081,6 +2080,8 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
                               lm_ner_report *report, lm_error *err)
 {
     *out = NULL;
+    if (!opts->data_dir)
+        return lm_error_set(err, LM_ERR_USAGE, "ner train: no corpus directory given");
     double t_start = now_s();
     trainer *T = calloc(1, sizeof *T);
     if (!T)

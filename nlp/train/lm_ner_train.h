@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 typedef struct lm_ner_train_opts {
-    const char *data_dir;      /* ../shared/data */
+    const char *data_dir;      /* the corpora (the CLI's --data); required by recipes */
     const char *recipe;        /* "main" (default) or "ncbi" */
     int final;                 /* also train on the dev sets (no dev report) */
     int threads;               /* 0 = number of online CPUs, at most 8 */
