@@ -13,6 +13,8 @@
  * pseudo-words, each document mixing two of 50 topics, so the full-text
  * index and the embedding see realistic term statistics.
  */
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../store/search/lm_search.h"
 
 #include <math.h>
@@ -199,7 +201,7 @@ static int bench_store(const char *dir, int n)
         return 1;
     lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
     lm_search_refresh_stats st;
-    if (lm_search_refresh(s, &ro, &st, &err) != LM_OK) {
+    if (lm_index_refresh(s, &ro, &st, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -209,10 +211,10 @@ static int bench_store(const char *dir, int n)
     printf("  deferred refresh (tokenize):      %7.2f s  %8.0f articles/s\n", st.fts_seconds,
            n / st.fts_seconds);
 
-    lm_search_build_options bo;
+    lm_index_build_options bo;
     memset(&bo, 0, sizeof bo);
-    lm_search_build_stats bs;
-    if (lm_search_build(s, &bo, &bs, &err) != LM_OK) {
+    lm_index_build_stats bs;
+    if (lm_index_build(s, &bo, &bs, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -251,17 +253,17 @@ static int bench_store(const char *dir, int n)
     lm_embed_model_free(m);
 
     double t0 = now_s();
-    lm_searcher *srch = NULL;
-    if (lm_searcher_open(s, NULL, &srch, &err) != LM_OK) {
+    lm_search_session *srch = NULL;
+    if (lm_search_session_open(s, NULL, &srch, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("  searcher open, from SQLite (%zu vectors + model): %7.2f s\n",
-           lm_searcher_vectors(srch), now_s() - t0);
+           lm_search_session_vectors(srch), now_s() - t0);
     /* The first open wrote the cache file; a new process maps it. */
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     t0 = now_s();
-    if (lm_searcher_open(s, NULL, &srch, &err) != LM_OK) {
+    if (lm_search_session_open(s, NULL, &srch, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -275,7 +277,7 @@ static int bench_store(const char *dir, int n)
             make_text(qt, sizeof qt, 4 + q % 6, q % TOPICS, q % TOPICS);
             lm_search_options o = {(lm_search_mode)mode, 10, 0, 0, NULL};
             t0 = now_s();
-            if (lm_searcher_query(srch, qt, &o, &r, &err) != LM_OK) {
+            if (lm_search_session_query(srch, qt, &o, &r, &err) != LM_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
@@ -286,7 +288,7 @@ static int bench_store(const char *dir, int n)
                lm_search_mode_name((lm_search_mode)mode), median(lat, 50), median(emb_ms, 50));
     }
     lm_search_results_free(&r);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(s);
     return 0;
 }

@@ -13,8 +13,9 @@
  * --set NAME=VALUE overrides one ranking parameter (for tuning on dev
  * data; see lm_search_params).
  */
-#include "../nlp/lm_query.h"
-#include "../store/search/lm_search.h"
+#include "../nlp/eval/lm_metrics.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../util/lm_json.h"
 #include "../util/lm_sort.h"
 #include "lm_cli.h"
@@ -349,7 +350,7 @@ typedef struct eval_scores {
 } eval_scores;
 
 /* mode < 0: the plain FTS5 baseline. */
-static int run_mode(const lm_cli *cli, lm_searcher *srch, lm_store *store, eval_set *qs,
+static int run_mode(const lm_cli *cli, lm_search_session *srch, lm_store *store, eval_set *qs,
                     int mode, const lm_search_params *params, int details, eval_scores *out)
 {
     lm_search_results r;
@@ -377,7 +378,7 @@ static int run_mode(const lm_cli *cli, lm_searcher *srch, lm_store *store, eval_
             st = lm_search_fts_baseline(store, q->text, 100, ranked, &nr, &err);
         } else {
             lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
-            st = lm_searcher_query(srch, q->text, &o, &r, &err);
+            st = lm_search_session_query(srch, q->text, &o, &r, &err);
             for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
                 ranked[nr++] = r.hits[j].pmid;
         }
@@ -576,7 +577,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     eval_set qs = {0};
     id_map ids = {0};
     lm_store *store = NULL;
-    lm_searcher *srch = NULL;
+    lm_search_session *srch = NULL;
     lm_error err = {0};
     int rc = LM_EXIT_OK;
     lm_status st = lm_store_open(&store, dbpath, NULL, &err);
@@ -598,14 +599,14 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
             lm_search_refresh_options ro;
             memset(&ro, 0, sizeof ro);
             ro.skip_vectors = 1;
-            st = lm_search_refresh(store, &ro, NULL, &err);
+            st = lm_index_refresh(store, &ro, NULL, &err);
         } else if (rc == LM_EXIT_OK) {
-            lm_search_build_options bo;
+            lm_index_build_options bo;
             memset(&bo, 0, sizeof bo);
             bo.fit = fit;
             bo.refresh.format = format;
-            lm_search_build_stats bs;
-            st = lm_search_build(store, &bo, &bs, &err);
+            lm_index_build_stats bs;
+            st = lm_index_build(store, &bo, &bs, &err);
             if (st == LM_OK)
                 lm_cli_info(cli, "model %lld: %d dims, %zu features, fitted on %lld docs in "
                             "%.2f s; embedded %lld in %.2f s",
@@ -645,9 +646,9 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
         goto done;
     }
     char lexp[1024], nerp[1024];
-    lm_searcher_config sc;
-    lm_searcher_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
-    st = lm_searcher_open(store, &sc, &srch, &err);
+    lm_search_session_config sc;
+    lm_search_session_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
+    st = lm_search_session_open(store, &sc, &srch, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
         rc = lm_cli_exit_for(st);
@@ -673,7 +674,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     }
 
 done:
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(store);
     eval_set_free(&qs);
     id_map_free(&ids);

@@ -16,7 +16,7 @@
  * only with --all-candidates.
  */
 #include "../nlp/lm_lexicon.h"
-#include "../nlp/lm_query.h"
+#include "../store/search/lm_fts.h"
 #include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_file.h"
@@ -183,7 +183,7 @@ static lm_status write_pair(void *ctx, const lm_pair_row *p)
 }
 
 /* Every word of the user's text as a quoted FTS5 string, all required:
- * no input can form FTS5 syntax (lm_query_fts_quote). */
+ * no input can form FTS5 syntax (lm_fts_quote). */
 typedef enum table { T_ARTICLES, T_MENTIONS, T_CONCEPTS, T_PAIRS } table;
 
 static int parse_table(const char *name, table *t)
@@ -294,7 +294,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     lm_buf match;
     lm_buf_init(&match);
     if (query) {
-        if (lm_query_fts_all_words(query, &match, &err) != LM_OK) {
+        if (lm_fts_all_words(query, &match, &err) != LM_OK) {
             lm_cli_error(cli, "--query: %s", err.msg);
             lm_buf_free(&match);
             return LM_EXIT_USAGE;

@@ -13,7 +13,8 @@
  *   info     what the index holds.
  *   check    verifies the full-text index against the articles.
  */
-#include "../store/search/lm_search.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "lm_cli.h"
 
 #include <errno.h>
@@ -96,15 +97,15 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
     lm_error err = {0};
     lm_status st = LM_OK;
     if (is_build) {
-        lm_search_build_options o;
+        lm_index_build_options o;
         memset(&o, 0, sizeof o);
         o.fit.dim = (int)dim;
         o.max_fit_docs = (size_t)max_docs;
         o.refresh.format = format;
         o.refresh.progress = progress;
         o.refresh.progress_ctx = cli;
-        lm_search_build_stats bs;
-        st = lm_search_build(store, &o, &bs, &err);
+        lm_index_build_stats bs;
+        st = lm_index_build(store, &o, &bs, &err);
         if (st == LM_OK && !cli->quiet)
             fprintf(stderr,
                     "model %lld: %s, %d dimensions, %zu features, fitted on %lld articles "
@@ -120,7 +121,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         o.progress = progress;
         o.progress_ctx = cli;
         lm_search_refresh_stats rs;
-        st = lm_search_refresh(store, &o, &rs, &err);
+        st = lm_index_refresh(store, &o, &rs, &err);
         if (st == LM_OK)
             lm_cli_info(cli,
                         "full text: %lld added, lexical index: %lld added (%.2f s);"

@@ -16,7 +16,8 @@
  * The database is opened read-only, so queries run while ingest writes.
  */
 #include "../nlp/lm_ner.h"
-#include "../store/search/lm_search.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../util/lm_json.h"
 #include "../util/lm_utf8.h"
 #include "lm_cli.h"
@@ -213,20 +214,20 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "note: %lld article(s) are not indexed yet; run `litmine index "
                      "refresh`", (long long)info.fts_pending);
     char lexp[1024], nerp[1024];
-    lm_searcher_config sc;
-    lm_searcher_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
+    lm_search_session_config sc;
+    lm_search_session_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
     sc.no_vectors = mode == LM_SEARCH_LEXICAL;
-    lm_searcher *srch = NULL;
+    lm_search_session *srch = NULL;
     if (st == LM_OK)
-        st = lm_searcher_open(store, &sc, &srch, &err);
-    if (st == LM_OK && mode == LM_SEARCH_HYBRID && !lm_searcher_has_vectors(srch) &&
+        st = lm_search_session_open(store, &sc, &srch, &err);
+    if (st == LM_OK && mode == LM_SEARCH_HYBRID && !lm_search_session_has_vectors(srch) &&
         !cli->quiet)
         lm_cli_info(cli, "no vectors yet (run `litmine index build`): lexical search only");
     lm_search_results r;
     lm_search_results_init(&r);
     lm_search_options o = {mode, (int)k, (int)since, types, NULL};
     if (st == LM_OK)
-        st = lm_searcher_query(srch, lm_buf_cstr(&text), &o, &r, &err);
+        st = lm_search_session_query(srch, lm_buf_cstr(&text), &o, &r, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
         rc = lm_cli_exit_for(st);
@@ -263,7 +264,7 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
     }
     for (size_t i = 0; i < r.n; i++) {
         lm_search_explanation e;
-        st = lm_searcher_explain(srch, &r, i, &e, &err);
+        st = lm_search_session_explain(srch, &r, i, &e, &err);
         if (st != LM_OK) {
             lm_cli_error(cli, "%s", err.msg);
             rc = lm_cli_exit_for(st);
@@ -289,7 +290,7 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
     }
 done:
     lm_search_results_free(&r);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(store);
     lm_buf_free(&text);
     return rc;

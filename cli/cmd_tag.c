@@ -91,7 +91,8 @@ static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const
             lm_json_member_int(&w, "end", m->end);
             lm_json_member_str(&w, "text", m->text);
             lm_json_member_str(&w, "type", lm_ent_type_name(m->type));
-            lm_json_member_double(&w, "score", m->score, 4);
+            lm_json_write_key(&w, "score");
+            lm_json_write_fixed(&w, m->score, 4);
             lm_json_member_str(&w, "id", m->concept_id);
             lm_json_end_object(&w);
         }

@@ -7,7 +7,8 @@
 
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
-#include "../store/search/lm_search.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../util/lm_utf8.h"
 
 #include <errno.h>
@@ -212,7 +213,7 @@ int lm_cli_refresh_index(const lm_cli *cli, lm_store *store)
 {
     lm_error err;
     lm_search_refresh_stats stats;
-    lm_status st = lm_search_refresh(store, NULL, &stats, &err);
+    lm_status st = lm_index_refresh(store, NULL, &stats, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "search index: %s", err.msg);
         return lm_cli_exit_for(st);

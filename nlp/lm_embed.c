@@ -3,26 +3,21 @@
  *
  * Fitting keeps each document as a list of (feature hash, count) pairs and
  * a document-frequency table, then builds the CSR matrix of the kept
- * vocabulary once.  The randomized SVD only ever multiplies the sparse
- * matrix (or its transpose) by a tall dense block, so its cost is a few
- * passes of nnz * (dim + oversample) multiply-adds plus QR of n x l
+ * vocabulary once.  The randomized SVD (lm_rsvd) only ever multiplies the
+ * sparse matrix (or its transpose) by a tall dense block, so its cost is a
+ * few passes of nnz * (dim + oversample) multiply-adds plus QR of n x l
  * blocks; the exact eigen-decomposition is of an l x l Gram matrix.
- *
- * LAPACK comes from OpenBLAS through the reference Fortran interface
- * (<lapack.h>): litmine links libopenblas, which exports sgeqrf_, sorgqr_
- * and dsyevd_, but not the LAPACKE C wrappers.
  */
-#include "../util/lm_rand.h"
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "lm_embed.h"
+#include "lm_rsvd.h"
 
 #include "../util/lm_map.h"
 
-#include "lm_query.h"
+#include "../util/lm_words.h"
 
 #include <cblas.h>
-#include <lapack.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +71,7 @@ void lm_embed_scratch_free(lm_embed_scratch *s)
 /* A word worth a feature: not a stopword, not a bare number, 2+ bytes. */
 static int content_word(const lm_word *w)
 {
-    return w->len >= 2 && w->has_alpha && !lm_query_is_stopword(w->norm, w->len);
+    return w->len >= 2 && w->has_alpha && !lm_words_is_stopword(w->norm, w->len);
 }
 
 lm_status lm_embed_features(const char *text, size_t len, int bigrams, lm_embed_scratch *s,
@@ -94,12 +89,12 @@ lm_status lm_embed_features(const char *text, size_t len, int bigrams, lm_embed_
             have_prev = 0;
             continue;
         }
-        char stem[LM_QUERY_WORD_MAX + 1];
-        size_t sl = lm_query_stem(w->norm, w->len, stem, sizeof stem);
-        uint64_t h = lm_query_hash(stem, sl, HASH_SEED_WORD);
+        char stem[LM_WORD_MAX + 1];
+        size_t sl = lm_words_stem(w->norm, w->len, stem, sizeof stem);
+        uint64_t h = lm_words_hash(stem, sl, HASH_SEED_WORD);
         cb(ctx, h);
         if (bigrams && have_prev)
-            cb(ctx, lm_query_hash((const char *)&h, sizeof h, HASH_SEED_PAIR ^ prev));
+            cb(ctx, lm_words_hash((const char *)&h, sizeof h, HASH_SEED_PAIR ^ prev));
         prev = h;
         have_prev = 1;
     }
@@ -231,9 +226,9 @@ lm_status lm_embed_model_params(const lm_embed_model *m, lm_buf *out, lm_error *
 
 float lm_embed_word_idf(const lm_embed_model *m, const char *norm, size_t len)
 {
-    char stem[LM_QUERY_WORD_MAX + 1];
-    size_t sl = lm_query_stem(norm, len, stem, sizeof stem);
-    const uint64_t *ix = lm_map_get(&m->index, lm_map_key(lm_query_hash(stem, sl, HASH_SEED_WORD)));
+    char stem[LM_WORD_MAX + 1];
+    size_t sl = lm_words_stem(norm, len, stem, sizeof stem);
+    const uint64_t *ix = lm_map_get(&m->index, lm_map_key(lm_words_hash(stem, sl, HASH_SEED_WORD)));
     return ix ? m->idf[*ix] : 0.0f;
 }
 
@@ -540,101 +535,8 @@ static int cmp_vocab(const void *a, const void *b)
     return (x->key > y->key) - (x->key < y->key);
 }
 
-/* Sparse matrix, compressed rows. */
-typedef struct csr {
-    size_t rows, cols;
-    size_t *ptr;
-    uint32_t *col;
-    float *val;
-} csr;
-
-static void csr_free(csr *a)
-{
-    free(a->ptr);
-    free(a->col);
-    free(a->val);
-}
-
-/* dst[0..l) += v * src[0..l).  Eight independent lanes per step let the
- * compiler's straight-line (SLP) vectoriser use SIMD at the -O2 the
- * project builds with; a plain loop stays scalar. */
-static void axpy8(float *restrict dst, const float *restrict src, float v, int l)
-{
-    int c = 0;
-    for (; c + 8 <= l; c += 8) {
-        dst[c] += v * src[c];
-        dst[c + 1] += v * src[c + 1];
-        dst[c + 2] += v * src[c + 2];
-        dst[c + 3] += v * src[c + 3];
-        dst[c + 4] += v * src[c + 4];
-        dst[c + 5] += v * src[c + 5];
-        dst[c + 6] += v * src[c + 6];
-        dst[c + 7] += v * src[c + 7];
-    }
-    for (; c < l; c++)
-        dst[c] += v * src[c];
-}
-
-/* Y (rows x l) = A X, X is cols x l. */
-static void csr_mul(const csr *a, const float *x, int l, float *y)
-{
-    for (size_t i = 0; i < a->rows; i++) {
-        float *yr = y + i * (size_t)l;
-        memset(yr, 0, (size_t)l * sizeof *yr);
-        for (size_t p = a->ptr[i]; p < a->ptr[i + 1]; p++)
-            axpy8(yr, x + (size_t)a->col[p] * l, a->val[p], l);
-    }
-}
-
-/* Z (cols x l) = A^T Y, Y is rows x l. */
-static void csr_mul_t(const csr *a, const float *y, int l, float *z)
-{
-    memset(z, 0, a->cols * (size_t)l * sizeof *z);
-    for (size_t i = 0; i < a->rows; i++) {
-        const float *yr = y + i * (size_t)l;
-        for (size_t p = a->ptr[i]; p < a->ptr[i + 1]; p++)
-            axpy8(z + (size_t)a->col[p] * l, yr, a->val[p], l);
-    }
-}
-
-/* Replaces the rows x l row-major block y by an orthonormal basis of its
- * column space (Householder QR).  tmp holds rows * l floats. */
-static int orthonormalize(float *y, size_t rows, int l, float *tmp)
-{
-    for (size_t i = 0; i < rows; i++)
-        for (int c = 0; c < l; c++)
-            tmp[(size_t)c * rows + i] = y[i * (size_t)l + c];
-    lapack_int m = (lapack_int)rows, n = l, info = 0, lwork = -1;
-    float *tau = malloc((size_t)l * sizeof *tau), wq = 0;
-    if (!tau)
-        return -1;
-    LAPACK_sgeqrf(&m, &n, tmp, &m, tau, &wq, &lwork, &info);
-    lwork = (lapack_int)wq + 1;
-    float wq2 = 0;
-    lapack_int lw2 = -1;
-    LAPACK_sorgqr(&m, &n, &n, tmp, &m, tau, &wq2, &lw2, &info);
-    if ((lapack_int)wq2 + 1 > lwork)
-        lwork = (lapack_int)wq2 + 1;
-    float *work = malloc((size_t)lwork * sizeof *work);
-    if (!work) {
-        free(tau);
-        return -1;
-    }
-    LAPACK_sgeqrf(&m, &n, tmp, &m, tau, work, &lwork, &info);
-    if (info == 0)
-        LAPACK_sorgqr(&m, &n, &n, tmp, &m, tau, work, &lwork, &info);
-    free(work);
-    free(tau);
-    if (info != 0)
-        return -1;
-    for (size_t i = 0; i < rows; i++)
-        for (int c = 0; c < l; c++)
-            y[i * (size_t)l + c] = tmp[(size_t)c * rows + i];
-    return 0;
-}
-
 /* Builds the TF-IDF matrix of the kept vocabulary. */
-static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, csr *a, lm_error *err)
+static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, lm_csr *a, lm_error *err)
 {
     memset(a, 0, sizeof *a);
     a->rows = f->n_docs;
@@ -706,8 +608,10 @@ static lm_status choose_vocab(lm_embed_fitter *f, lm_embed_model *m, lm_error *e
     return build_index(m, err);
 }
 
-/* Randomized SVD of a: fills m->proj (cols x m->dim). */
-static lm_status fit_projection(const lm_embed_fitter *f, lm_embed_model *m, const csr *a,
+/* Randomized SVD of a: fills m->proj (cols x m->dim) = Z U_k
+ * diag(sigma^(e-1)), so that a document's TF-IDF row times proj is its
+ * left singular coordinates scaled by sigma^e. */
+static lm_status fit_projection(const lm_embed_fitter *f, lm_embed_model *m, const lm_csr *a,
                                 lm_error *err)
 {
     size_t rows = a->rows, cols = a->cols;
@@ -718,94 +622,38 @@ static lm_status fit_projection(const lm_embed_fitter *f, lm_embed_model *m, con
     int l = k + f->o.oversample;
     if ((size_t)l > lim)
         l = (int)lim;
-    /* Rounded down to a multiple of 8 (the oversampling absorbs it) so
-     * axpy8 runs without a scalar tail. */
+    /* Rounded down to a multiple of 8 (the oversampling absorbs it) so the
+     * sparse products run without a scalar tail. */
     if (l > k + 8 && l % 8)
         l -= l % 8;
     m->dim = k;
-    size_t big = rows > cols ? rows : cols;
-    float *omega = malloc(cols * (size_t)l * sizeof *omega);
-    float *y = malloc(rows * (size_t)l * sizeof *y);
-    float *z = malloc(cols * (size_t)l * sizeof *z);
-    float *tmp = malloc(big * (size_t)l * sizeof *tmp);
-    float *g = malloc((size_t)l * l * sizeof *g);
-    double *gd = malloc((size_t)l * l * sizeof *gd), *ev = malloc((size_t)l * sizeof *ev);
-    float *t = malloc((size_t)l * k * sizeof *t);
-    lm_status st = LM_OK;
-    if (!omega || !y || !z || !tmp || !g || !gd || !ev || !t) {
-        st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
-        goto done;
+    lm_rsvd r;
+    lm_status st = lm_rsvd_run(a, l, f->o.power_iters, f->o.seed, &r, err);
+    float *t = st == LM_OK ? malloc((size_t)l * k * sizeof *t) : NULL;
+    if (st == LM_OK && !t)
+        st = lm_error_nomem(err, "fitting the embedding");
+    if (st != LM_OK) {
+        lm_rsvd_free(&r);
+        return lm_error_wrap(err, "embedding fit");
     }
-    uint64_t seed = f->o.seed;
-    for (size_t i = 0; i < cols * (size_t)l; i++)
-        omega[i] = lm_rand_gauss(&seed);
-    csr_mul(a, omega, l, y);
-    if (orthonormalize(y, rows, l, tmp) != 0)
-        goto lapack_fail;
-    for (int it = 0; it < f->o.power_iters; it++) {
-        csr_mul_t(a, y, l, z);
-        if (orthonormalize(z, cols, l, tmp) != 0)
-            goto lapack_fail;
-        csr_mul(a, z, l, y);
-        if (orthonormalize(y, rows, l, tmp) != 0)
-            goto lapack_fail;
-    }
-    /* B^T = A^T Q (cols x l); its Gram B B^T = U S^2 U^T. */
-    csr_mul_t(a, y, l, z);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, (int)cols, 1.0f, z, l, z, l,
-                0.0f, g, l);
-    for (size_t i = 0; i < (size_t)l * l; i++)
-        gd[i] = g[i];
-    {
-        lapack_int n = l, info = 0, lwork = -1, liwork = -1, iwq = 0;
-        double wq = 0;
-        char jobz = 'V', uplo = 'U';
-        LAPACK_dsyevd(&jobz, &uplo, &n, gd, &n, ev, &wq, &lwork, &iwq, &liwork, &info);
-        lwork = (lapack_int)wq + 1;
-        liwork = iwq + 1;
-        double *work = malloc((size_t)lwork * sizeof *work);
-        lapack_int *iwork = malloc((size_t)liwork * sizeof *iwork);
-        if (!work || !iwork) {
-            free(work);
-            free(iwork);
-            st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
-            goto done;
-        }
-        LAPACK_dsyevd(&jobz, &uplo, &n, gd, &n, ev, work, &lwork, iwork, &liwork, &info);
-        free(work);
-        free(iwork);
-        if (info != 0)
-            goto lapack_fail;
-    }
-    /* Column-major eigenvectors in gd, eigenvalues ascending: the top k
-     * are the last k.  T = U_k diag(sigma^(e-1)), then P = B^T T. */
+    /* Eigenvalues ascend: the top k are the last k.  T = U_k
+     * diag(sigma^(e-1)), then P = Z T. */
     for (int c = 0; c < k; c++) {
         int src = l - 1 - c;
-        double lam = ev[src] > 1e-20 ? ev[src] : 1e-20;
+        double lam = r.vals[src] > 1e-20 ? r.vals[src] : 1e-20;
         double sigma = sqrt(lam);
         double scale = pow(sigma, m->sigma_exp - 1.0);
-        for (int r = 0; r < l; r++)
-            t[(size_t)r * k + c] = (float)(gd[(size_t)src * l + r] * scale);
+        for (int row = 0; row < l; row++)
+            t[(size_t)row * k + c] = (float)(r.vecs[(size_t)src * l + row] * scale);
     }
     m->proj = malloc(cols * (size_t)k * sizeof *m->proj);
-    if (!m->proj) {
+    if (!m->proj)
         st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
-        goto done;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cols, k, l, 1.0f, z, l, t, k,
-                0.0f, m->proj, k);
-    goto done;
-lapack_fail:
-    st = lm_error_set(err, LM_ERR_USAGE, "embedding fit: LAPACK failed (degenerate data?)");
-done:
-    free(omega);
-    free(y);
-    free(z);
-    free(tmp);
-    free(g);
-    free(gd);
-    free(ev);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cols, k, l, 1.0f, r.z, l,
+                    t, k, 0.0f, m->proj, k);
     free(t);
+    lm_rsvd_free(&r);
     return st;
 }
 
@@ -824,14 +672,14 @@ lm_status lm_embed_fitter_finish(lm_embed_fitter *f, lm_embed_model **out, lm_er
     m->sigma_exp = f->o.sigma_exp;
     m->min_df = f->o.min_df;
     m->max_df = f->o.max_df;
-    csr a;
+    lm_csr a;
     memset(&a, 0, sizeof a);
     lm_status st = choose_vocab(f, m, err);
     if (st == LM_OK)
         st = build_matrix(f, m, &a, err);
     if (st == LM_OK)
         st = fit_projection(f, m, &a, err);
-    csr_free(&a);
+    lm_csr_free(&a);
     if (st != LM_OK) {
         lm_embed_model_free(m);
         return st;

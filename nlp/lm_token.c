@@ -22,35 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void lm_spans_init(lm_spans *s)
-{
-    s->v = NULL;
-    s->n = 0;
-    s->cap = 0;
-}
-
-void lm_spans_free(lm_spans *s)
-{
-    free(s->v);
-    lm_spans_init(s);
-}
-
-lm_status lm_spans_push(lm_spans *s, uint32_t start, uint32_t end)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        lm_span *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return LM_ERR_NOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n].start = start;
-    s->v[s->n].end = end;
-    s->n++;
-    return LM_OK;
-}
-
 enum { C_SPACE = 0, C_WORD = 1, C_DIGIT = 2, C_PUNCT = 3, C_HIGH = 4 };
 
 /* Class of each ASCII byte as a digit character holding the C_ value:

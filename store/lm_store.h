@@ -53,6 +53,8 @@ typedef struct lm_store_options {
 lm_status lm_store_open(lm_store **out, const char *path,
                         const lm_store_options *opts, lm_error *err);
 void lm_store_close(lm_store *s);
+/* Whether the store was opened read-only. */
+int lm_store_is_readonly(const lm_store *s);
 
 /* begin takes the write lock at once (BEGIN IMMEDIATE), so waiting for
  * another writer happens there; a second begin is LM_ERR_USAGE.  rollback

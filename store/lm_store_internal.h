@@ -26,7 +26,6 @@ enum {
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
-int lm_store_is_readonly(const lm_store *s);
 /* The prepared statement of a slot, reset and unbound; NULL on failure
  * (err says why). */
 sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *err);
@@ -45,6 +44,12 @@ lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...
  * and lm_bind_step() reports it instead of running the statement with
  * that parameter left NULL.  Text binds take NULL as SQL NULL and do not
  * copy: the caller's string outlives the step. */
+/* The status of a failed lm_store_stmt (its error is in err). */
+static inline lm_status lm_store_stmt_err(lm_error *err)
+{
+    return err && err->code != LM_OK ? err->code : LM_ERR_DB;
+}
+
 static inline void lm_bind_int64(sqlite3_stmt *st, int i, int64_t v, int *rc)
 {
     if (*rc == SQLITE_OK)

@@ -5,7 +5,7 @@
  * save/load round trip and corruption, error paths.
  */
 #include "../nlp/lm_embed.h"
-#include "../nlp/lm_query.h"
+#include "../util/lm_words.h"
 #include "lm_test.h"
 
 #include <math.h>
@@ -28,24 +28,24 @@ static void test_words(void)
     LM_CHECK(lm_words_split("", 0, &w, &err) == LM_OK && w.n == 0);
     lm_words_free(&w);
 
-    LM_CHECK(lm_query_is_stopword("the", 3));
-    LM_CHECK(lm_query_is_stopword("a", 1));
-    LM_CHECK(lm_query_is_stopword("yours", 5));
-    LM_CHECK(!lm_query_is_stopword("brca1", 5));
-    LM_CHECK(!lm_query_is_stopword("th", 2));
+    LM_CHECK(lm_words_is_stopword("the", 3));
+    LM_CHECK(lm_words_is_stopword("a", 1));
+    LM_CHECK(lm_words_is_stopword("yours", 5));
+    LM_CHECK(!lm_words_is_stopword("brca1", 5));
+    LM_CHECK(!lm_words_is_stopword("th", 2));
 
     char out[64];
-    lm_query_stem("studies", 7, out, sizeof out);
+    lm_words_stem("studies", 7, out, sizeof out);
     LM_CHECK_STR(out, "studi");
-    lm_query_stem("study", 5, out, sizeof out);
+    lm_words_stem("study", 5, out, sizeof out);
     LM_CHECK_STR(out, "studi");
-    lm_query_stem("activation", 10, out, sizeof out);
+    lm_words_stem("activation", 10, out, sizeof out);
     char act[64];
-    lm_query_stem("activated", 9, act, sizeof act);
+    lm_words_stem("activated", 9, act, sizeof act);
     LM_CHECK_STR(out, act);
-    lm_query_stem("cells", 5, out, sizeof out);
+    lm_words_stem("cells", 5, out, sizeof out);
     LM_CHECK_STR(out, "cell");
-    lm_query_stem("brca1", 5, out, sizeof out);
+    lm_words_stem("brca1", 5, out, sizeof out);
     LM_CHECK_STR(out, "brca1");
 }
 

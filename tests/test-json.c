@@ -321,19 +321,20 @@ static void test_writer(void)
     lm_json_end_object(&w);
     lm_json_write_bool(&w, 1);
     lm_json_write_strn(&w, "xyz", 2);
+    lm_json_write_fixed(&w, 0.5, 3);
     lm_json_end_array(&w);
     lm_json_end_object(&w);
     fclose(f);
     LM_CHECK_STR(text, "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\",\"null\":null,"
                        "\"big\":12345678901234,\"pi\":3.142,\"nan\":null,\"inf\":null,"
-                       "\"list\":[[],{},true,\"xy\"]}");
+                       "\"list\":[[],{},true,\"xy\",0.500]}");
     lm_error err;
     lm_json *doc = NULL;
     LM_CHECK(lm_json_parse(&doc, text, len, NULL, "w", &err) == LM_OK);
     const lm_json_value *r = lm_json_root(doc);
     LM_CHECK_STR(lm_json_get_str(r, "s", NULL), "a\"b\\c\n\t\x01\xc3\xa9");
     LM_CHECK_INT(lm_json_get_int(r, "big", 0), 12345678901234LL);
-    LM_CHECK_INT(lm_json_count(lm_json_get(r, "list")), 4);
+    LM_CHECK_INT(lm_json_count(lm_json_get(r, "list")), 5);
     lm_json_free(doc);
     free(text);
 

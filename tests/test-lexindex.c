@@ -6,6 +6,8 @@
  * damaged posting lists reported as corruption.
  */
 #include "../store/search/lm_lexindex.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../store/search/lm_search.h"
 #include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
@@ -34,7 +36,7 @@ static void refresh(lm_store *s, int batch)
     o.skip_vectors = 1;
     o.batch = batch;
     lm_error err = {0};
-    LM_CHECK(lm_search_refresh(s, &o, NULL, &err) == LM_OK);
+    LM_CHECK(lm_index_refresh(s, &o, NULL, &err) == LM_OK);
 }
 
 static const lm_lexindex_params params = {1.2f, 0.75f, 0.75f, 1.0f, 1.0f, 100};
@@ -47,9 +49,9 @@ static long run(lm_lexindex_reader *r, lm_store *s, const char *text, int phrase
 {
     lm_qterms q;
     lm_qterms_init(&q);
-    lm_query_options qo = {0, phrases, 0.5f};
+    lm_qterms_options qo = {0, phrases, 0.5f};
     long out = -1;
-    if (lm_query_parse(text, &qo, &q, err) == LM_OK) {
+    if (lm_qterms_parse(text, &qo, &q, err) == LM_OK) {
         const lm_lexindex_hit *hits = NULL;
         size_t n = 0;
         if (lm_lexindex_search(r, s, &params, &q, max, keep, NULL, &hits, &n, err) == LM_OK) {
@@ -78,13 +80,13 @@ static void test_porter(void)
         {"il6", "il6"},         {"as", "as"},             {"\xc3\xa9tudes", "\xc3\xa9tudes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char out[LM_QUERY_WORD_MAX + 1];
-        size_t n = lm_query_porter(cases[i][0], strlen(cases[i][0]), out, sizeof out);
+        char out[LM_WORD_MAX + 1];
+        size_t n = lm_words_porter(cases[i][0], strlen(cases[i][0]), out, sizeof out);
         LM_CHECK_STR(out, cases[i][1]);
         LM_CHECK(n == strlen(cases[i][1]));
     }
     char small[4];
-    LM_CHECK(lm_query_porter("activation", 10, small, sizeof small) == 3);
+    LM_CHECK(lm_words_porter("activation", 10, small, sizeof small) == 3);
     LM_CHECK(small[0] == 'a' && small[3] == '\0');
 }
 

@@ -6,6 +6,10 @@
  * search with explanations, and (outside sanitizer builds, with
  * ../shared/data and LITMINE_SLOW_TESTS=1) the SciFact dev floor.
  */
+#include "../nlp/eval/lm_metrics.h"
+#include "../store/search/lm_fts.h"
+#include "../pipeline/lm_index.h"
+#include "../pipeline/lm_search_session.h"
 #include "../store/search/lm_search.h"
 #include "lm_test_store.h"
 
@@ -29,14 +33,14 @@ static void put(lm_store *s, int64_t pmid, int version, int year, const char *ti
 }
 
 /* PMIDs of a lexical search, or -1 on error. */
-static long search(lm_searcher *srch, const char *text, int64_t *out, size_t max)
+static long search(lm_search_session *srch, const char *text, int64_t *out, size_t max)
 {
     lm_search_results r;
     lm_search_results_init(&r);
     lm_search_options o = {LM_SEARCH_LEXICAL, (int)max, 0, 0, NULL};
     lm_error err = {0};
     long n = -1;
-    if (lm_searcher_query(srch, text, &o, &r, &err) == LM_OK) {
+    if (lm_search_session_query(srch, text, &o, &r, &err) == LM_OK) {
         n = (long)r.n;
         for (size_t i = 0; i < r.n; i++)
             out[i] = r.hits[i].pmid;
@@ -54,33 +58,33 @@ static void test_fts_expr(void)
     lm_buf b;
     lm_buf_init(&b);
     lm_error err = {0};
-    LM_CHECK(lm_query_parse("BRCA1 and the \"repair\"", NULL, &q, &err) == LM_OK);
-    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK);
+    LM_CHECK(lm_qterms_parse("BRCA1 and the \"repair\"", NULL, &q, &err) == LM_OK);
+    LM_CHECK(lm_fts_expr(&q, &b, &err) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b), "\"brca1\" OR \"repair\"");
-    lm_query_options po = {0, 1, 0.25f};
-    LM_CHECK(lm_query_parse("DNA repair, BRCA1", &po, &q, &err) == LM_OK);
-    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK);
+    lm_qterms_options po = {0, 1, 0.25f};
+    LM_CHECK(lm_qterms_parse("DNA repair, BRCA1", &po, &q, &err) == LM_OK);
+    LM_CHECK(lm_fts_expr(&q, &b, &err) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b), "\"dna\" OR \"repair\" OR \"dna repair\" OR \"brca1\" OR "
                                   "\"repair brca1\"");
     LM_CHECK(q.n == 5 && fabsf(q.v[2].weight - 0.25f) < 1e-6f && q.v[2].kind == LM_QTERM_PHRASE);
     /* Only stopwords: kept rather than an empty query. */
-    LM_CHECK(lm_query_parse("to be or not", NULL, &q, &err) == LM_OK && q.n == 4);
-    LM_CHECK(lm_query_parse("\"-:*()", NULL, &q, &err) == LM_OK && q.n == 0);
-    LM_CHECK(lm_query_fts_expr(&q, &b, &err) == LM_OK && b.len == 0);
+    LM_CHECK(lm_qterms_parse("to be or not", NULL, &q, &err) == LM_OK && q.n == 4);
+    LM_CHECK(lm_qterms_parse("\"-:*()", NULL, &q, &err) == LM_OK && q.n == 0);
+    LM_CHECK(lm_fts_expr(&q, &b, &err) == LM_OK && b.len == 0);
     lm_buf_reset(&b);
-    LM_CHECK(lm_query_fts_quote(&b, "a\"b", 3) == LM_OK);
+    LM_CHECK(lm_fts_quote(&b, "a\"b", 3) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b), "\"a\"\"b\"");
     /* Every word in every spelling the index may hold: the normal form,
      * the word as typed, the symbol of a Greek letter's name. */
     lm_buf_reset(&b);
-    LM_CHECK(lm_query_fts_all_words("α-synucléine", &b, &err) == LM_OK);
+    LM_CHECK(lm_fts_all_words("α-synucléine", &b, &err) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b),
                  "(\"alpha\" OR \"α\") AND (\"synucleine\" OR \"synucléine\")");
     lm_buf_reset(&b);
-    LM_CHECK(lm_query_fts_all_words("Alpha \"x", &b, &err) == LM_OK);
+    LM_CHECK(lm_fts_all_words("Alpha \"x", &b, &err) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b), "(\"alpha\" OR \"Alpha\" OR \"α\") AND \"x\"");
     lm_buf_reset(&b);
-    LM_CHECK(lm_query_fts_all_words("-:*", &b, &err) == LM_ERR_USAGE);
+    LM_CHECK(lm_fts_all_words("-:*", &b, &err) == LM_ERR_USAGE);
     lm_buf_free(&b);
     lm_qterms_free(&q);
 
@@ -91,10 +95,10 @@ static void test_fts_expr(void)
         return;
     put(s, 1, 1, 2020, "NEAR and OR in titles", "AND NOT: p53* (mdm2) \"quoted\" - minus");
     lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
-    LM_CHECK(lm_search_refresh(s, &ro, NULL, NULL) == LM_OK);
-    lm_searcher *srch = NULL;
+    LM_CHECK(lm_index_refresh(s, &ro, NULL, NULL) == LM_OK);
+    lm_search_session *srch = NULL;
     lm_error e2 = {0};
-    LM_CHECK(lm_searcher_open(s, NULL, &srch, &e2) == LM_OK);
+    LM_CHECK(lm_search_session_open(s, NULL, &srch, &e2) == LM_OK);
     const char *hostile[] = {
         "\"unbalanced", "a\"b\"c", "-p53", "p53-", "title:p53", "p53*", "*", "NEAR(p53 mdm2)",
         "NEAR", "(mdm2", "mdm2)", "AND", "OR OR", "NOT p53", "p53 AND NOT", "^p53", "{title}: x",
@@ -106,7 +110,7 @@ static void test_fts_expr(void)
     LM_CHECK(search(srch, "NOT p53", ids, 8) == 1 && ids[0] == 1);
     LM_CHECK(search(srch, "mdm2)", ids, 8) == 1);
     LM_CHECK(search(srch, "absent words only", ids, 8) == 0);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_error e3 = {0};
     LM_CHECK(lm_search_check(s, &e3) == LM_OK);
     lm_store_close(s);
@@ -133,13 +137,13 @@ static void consistency(lm_fts_mode mode)
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
     lm_search_refresh_stats rs;
     lm_search_refresh_options ro = {1, LM_VEC_F32, 2, NULL, NULL};   /* batches of 2 */
-    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK(lm_index_refresh(s, &ro, &rs, &err) == LM_OK);
     LM_CHECK_INT(rs.fts_added, mode == LM_FTS_IMMEDIATE ? 0 : 3);
     LM_CHECK_INT(rs.lex_added, 3);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
 
-    lm_searcher *srch = NULL;
-    LM_CHECK(lm_searcher_open(s, NULL, &srch, &err) == LM_OK);
+    lm_search_session *srch = NULL;
+    LM_CHECK(lm_search_session_open(s, NULL, &srch, &err) == LM_OK);
     int64_t ids[8];
     LM_CHECK(search(srch, "olaparib", ids, 8) == 1 && ids[0] == 10);
 
@@ -148,7 +152,7 @@ static void consistency(lm_fts_mode mode)
     put(s, 10, 2, 2019, "Niraparib in ovarian cancer", "PARP inhibition.");
     LM_CHECK(search(srch, "olaparib", ids, 8) == 0);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
-    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK(lm_index_refresh(s, &ro, &rs, &err) == LM_OK);
     LM_CHECK(search(srch, "niraparib", ids, 8) == 1 && ids[0] == 10);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
 
@@ -159,7 +163,7 @@ static void consistency(lm_fts_mode mode)
     put(s, 13, 1, 2022, "Aspirin", "Platelets.");
     LM_CHECK(lm_store_delete_article(s, 13, &deleted, &err) == LM_OK && deleted);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
-    LM_CHECK(lm_search_refresh(s, &ro, &rs, &err) == LM_OK);
+    LM_CHECK(lm_index_refresh(s, &ro, &rs, &err) == LM_OK);
     LM_CHECK_INT(rs.pending_dropped, 1);
     LM_CHECK(search(srch, "aspirin", ids, 8) == 0);
     LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
@@ -169,7 +173,7 @@ static void consistency(lm_fts_mode mode)
     LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
     LM_CHECK(search(srch, "statins", ids, 8) == 1 && ids[0] == 12);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(s);
 }
 
@@ -230,12 +234,12 @@ static void test_hybrid_end_to_end(void)
     for (int i = 0; i < 40; i++)
         put(s, 100 + i, 1, 2000 + i % 20, topics[i % 4][0], topics[i % 4][1]);
     lm_error err = {0};
-    lm_search_build_options bo;
+    lm_index_build_options bo;
     memset(&bo, 0, sizeof bo);
     bo.fit.dim = 4;
     bo.refresh.format = LM_VEC_I8;
-    lm_search_build_stats bs;
-    LM_CHECK(lm_search_build(s, &bo, &bs, &err) == LM_OK);
+    lm_index_build_stats bs;
+    LM_CHECK(lm_index_build(s, &bo, &bs, &err) == LM_OK);
     LM_CHECK(bs.model_id > 0 && bs.dim == 4 && bs.fit_docs == 40);
     LM_CHECK_INT(bs.refresh.embedded, 40);
     LM_CHECK_INT(bs.refresh.fts_added, 40);
@@ -246,29 +250,29 @@ static void test_hybrid_end_to_end(void)
     /* New articles get vectors of the current model at refresh. */
     put(s, 200, 1, 2023, "Metformin and insulin in diabetes", "Glucose fell.");
     lm_search_refresh_stats rs;
-    LM_CHECK(lm_search_refresh(s, NULL, &rs, &err) == LM_OK);
+    LM_CHECK(lm_index_refresh(s, NULL, &rs, &err) == LM_OK);
     LM_CHECK(rs.embedded == 1 && rs.fts_added == 1 && rs.model_id == bs.model_id);
 
     /* A second build replaces the model; the old one's vectors go. */
-    lm_search_build_stats bs2;
-    LM_CHECK(lm_search_build(s, &bo, &bs2, &err) == LM_OK);
+    lm_index_build_stats bs2;
+    LM_CHECK(lm_index_build(s, &bo, &bs2, &err) == LM_OK);
     LM_CHECK(bs2.model_id > bs.model_id);
     int64_t n_old = -1;
     LM_CHECK(lm_vec_count(s, bs.model_id, &n_old, &err) == LM_OK && n_old == 0);
 
-    lm_searcher *srch = NULL;
-    LM_CHECK(lm_searcher_open(s, NULL, &srch, &err) == LM_OK);
+    lm_search_session *srch = NULL;
+    LM_CHECK(lm_search_session_open(s, NULL, &srch, &err) == LM_OK);
     if (!srch) {
         lm_store_close(s);
         return;
     }
-    LM_CHECK(lm_searcher_has_vectors(srch) && lm_searcher_vectors(srch) == 41);
+    LM_CHECK(lm_search_session_has_vectors(srch) && lm_search_session_vectors(srch) == 41);
     lm_search_results r;
     lm_search_results_init(&r);
     lm_search_options od0 = {LM_SEARCH_DENSE, 3, 0, 0, NULL};
     for (int mode = LM_SEARCH_HYBRID; mode <= LM_SEARCH_DENSE; mode++) {
         lm_search_options o = {(lm_search_mode)mode, 5, 0, 0, NULL};
-        LM_CHECK(lm_searcher_query(srch, "glycemic control with metformin", &o, &r, &err) ==
+        LM_CHECK(lm_search_session_query(srch, "glycemic control with metformin", &o, &r, &err) ==
                  LM_OK);
         LM_CHECK_INT(r.n, 5);
         int ok = r.n == 5;
@@ -283,27 +287,27 @@ static void test_hybrid_end_to_end(void)
     }
     /* Words in over half of the articles are not features: such a query
      * embeds as zero and has no dense neighbours. */
-    LM_CHECK(lm_searcher_query(srch, "diabetes", &od0, &r, &err) == LM_OK && r.n == 0);
+    LM_CHECK(lm_search_session_query(srch, "diabetes", &od0, &r, &err) == LM_OK && r.n == 0);
     /* Dense finds the topic without a shared word. */
     lm_search_options od = {LM_SEARCH_DENSE, 3, 0, 0, NULL};
-    LM_CHECK(lm_searcher_query(srch, "carcinoma radiotherapy", &od, &r, &err) == LM_OK);
+    LM_CHECK(lm_search_session_query(srch, "carcinoma radiotherapy", &od, &r, &err) == LM_OK);
     LM_CHECK(r.n == 3 && (r.hits[0].pmid - 100) % 4 >= 2);
     /* --since */
     lm_search_options os = {LM_SEARCH_HYBRID, 50, 2015, 0, NULL};
-    LM_CHECK(lm_searcher_query(srch, "chemotherapy tumor", &os, &r, &err) == LM_OK);
+    LM_CHECK(lm_search_session_query(srch, "chemotherapy tumor", &os, &r, &err) == LM_OK);
     int since_ok = r.n > 0;
     for (size_t i = 0; i < r.n; i++)
         since_ok &= r.hits[i].pmid == 200 || (r.hits[i].pmid - 100) % 20 >= 15;
     LM_CHECK(since_ok);
     /* --type needs mentions: none stored, so nothing qualifies. */
     lm_search_options ot = {LM_SEARCH_HYBRID, 5, 0, 1u << 1, NULL};
-    LM_CHECK(lm_searcher_query(srch, "chemotherapy", &ot, &r, &err) == LM_OK && r.n == 0);
+    LM_CHECK(lm_search_session_query(srch, "chemotherapy", &ot, &r, &err) == LM_OK && r.n == 0);
 
     /* Explanation: the best sentence, with the query words marked. */
     lm_search_options oe = {LM_SEARCH_LEXICAL, 1, 0, 0, NULL};
-    LM_CHECK(lm_searcher_query(srch, "tumor chemotherapy response", &oe, &r, &err) == LM_OK);
+    LM_CHECK(lm_search_session_query(srch, "tumor chemotherapy response", &oe, &r, &err) == LM_OK);
     lm_search_explanation e;
-    LM_CHECK(r.n == 1 && lm_searcher_explain(srch, &r, 0, &e, &err) == LM_OK);
+    LM_CHECK(r.n == 1 && lm_search_session_explain(srch, &r, 0, &e, &err) == LM_OK);
     if (r.n == 1) {
         LM_CHECK_STR(e.sentence, "Tumor response to chemotherapy was measured.");
         LM_CHECK_STR(e.title, "Chemotherapy for metastatic breast cancer");
@@ -313,9 +317,9 @@ static void test_hybrid_end_to_end(void)
         LM_CHECK(e.year >= 2000 && e.n_pairs == 0);
         lm_search_explanation_free(&e);
     }
-    LM_CHECK(lm_searcher_explain(srch, &r, 5, &e, &err) == LM_ERR_USAGE);
+    LM_CHECK(lm_search_session_explain(srch, &r, 5, &e, &err) == LM_ERR_USAGE);
     lm_search_results_free(&r);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(s);
 }
 

@@ -1,7 +1,7 @@
 /*
- * Ownership helpers for lm_doc, and the entity-type names.  Arrays grow
- * geometrically: an abstract has tens of mentions, a few thousand at the
- * extreme.
+ * Ownership helpers for lm_doc and lm_spans, and the entity-type names.
+ * Arrays grow geometrically: an abstract has tens of mentions, a few
+ * thousand at the extreme.
  */
 #include "lm_doc.h"
 
@@ -11,6 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* ---- byte spans ---- */
+
+void lm_spans_init(lm_spans *s)
+{
+    s->v = NULL;
+    s->n = 0;
+    s->cap = 0;
+}
+
+void lm_spans_free(lm_spans *s)
+{
+    free(s->v);
+    lm_spans_init(s);
+}
+
+lm_status lm_spans_push(lm_spans *s, uint32_t start, uint32_t end)
+{
+    if (lm_vec_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != LM_OK)
+        return LM_ERR_NOMEM;
+    s->v[s->n++] = (lm_span){start, end};
+    return LM_OK;
+}
 
 /* ---- entity types ---- */
 

@@ -44,6 +44,24 @@ lm_ent_type lm_ent_type_parse(const char *name);
  * accepted.  LM_ENT_NONE otherwise. */
 lm_ent_type lm_ent_type_from_label(const char *label);
 
+/* A list of byte ranges [start, end) into some text: tokens, sentences,
+ * highlights — what the nlp/ functions find before the stages convert
+ * them to the code-point offsets below. */
+typedef struct lm_span {
+    uint32_t start;   /* byte offset, inclusive */
+    uint32_t end;     /* byte offset, exclusive */
+} lm_span;
+
+typedef struct lm_spans {
+    lm_span *v;
+    size_t n;
+    size_t cap;
+} lm_spans;
+
+void lm_spans_init(lm_spans *s);
+void lm_spans_free(lm_spans *s);
+lm_status lm_spans_push(lm_spans *s, uint32_t start, uint32_t end);
+
 typedef struct lm_doc_sentence {
     int32_t start;            /* code points, inclusive */
     int32_t end;              /* exclusive */

@@ -141,6 +141,8 @@ void lm_json_write_strn(lm_json_writer *w, const char *s, size_t n);
 void lm_json_write_int(lm_json_writer *w, int64_t v);
 /* With sig significant digits ("%.*g"); NaN and infinities as null. */
 void lm_json_write_double(lm_json_writer *w, double v, int sig);
+/* With a fixed number of decimals ("%.*f"); NaN and infinities as null. */
+void lm_json_write_fixed(lm_json_writer *w, double v, int decimals);
 void lm_json_write_bool(lm_json_writer *w, int v);
 void lm_json_write_null(lm_json_writer *w);
 /* A key and its value in one call. */

@@ -137,6 +137,16 @@ void lm_json_write_double(lm_json_writer *w, double v, int sig)
     fprintf(w->out, "%.*g", sig, v);
 }
 
+void lm_json_write_fixed(lm_json_writer *w, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        lm_json_write_null(w);
+        return;
+    }
+    before_value(w);
+    fprintf(w->out, "%.*f", decimals, v);
+}
+
 void lm_json_write_bool(lm_json_writer *w, int v)
 {
     before_value(w);

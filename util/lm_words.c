@@ -1,5 +1,5 @@
 /*
- * lm_query: words, stopwords, stemming, safe FTS5 expressions, metrics.
+ * lm_words: words, stopwords, stemming, Greek letters and hashing.
  *
  * The word splitter is deliberately simpler than nlp/lm_token: search and
  * the embedding model want comparable units on both sides (query and
@@ -9,10 +9,9 @@
  * word of ours is a token to FTS5, except that Greek letters are spelled
  * out, which the biomedical literature does interchangeably.
  */
-#include "../util/lm_sort.h"
-#include "lm_query.h"
+#include "lm_words.h"
 
-#include "../util/lm_utf8.h"
+#include "lm_utf8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -103,7 +102,7 @@ static lm_status words_push(lm_words *w, lm_error *err)
 
 static void word_add(lm_word *wd, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && wd->len < LM_QUERY_WORD_MAX; i++)
+    for (size_t i = 0; i < n && wd->len < LM_WORD_MAX; i++)
         wd->norm[wd->len++] = s[i];
     wd->norm[wd->len] = '\0';
 }
@@ -180,7 +179,7 @@ static const char *const stopwords[] = {
     "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within",
     "without", "would", "yet", "you", "your", "yours"};
 
-int lm_query_is_stopword(const char *norm, size_t len)
+int lm_words_is_stopword(const char *norm, size_t len)
 {
     size_t lo = 0, hi = sizeof stopwords / sizeof stopwords[0];
     while (lo < hi) {
@@ -235,7 +234,7 @@ static int stem_prepare(const char *norm, size_t len, char *out, size_t cap, siz
     return 1;
 }
 
-size_t lm_query_stem(const char *norm, size_t len, char *out, size_t cap)
+size_t lm_words_stem(const char *norm, size_t len, char *out, size_t cap)
 {
     size_t n = 0;
     if (cap == 0 || !stem_prepare(norm, len, out, cap, &n) || n <= 3)
@@ -448,7 +447,7 @@ static void p_step5(pword *p)
         p->n--;
 }
 
-size_t lm_query_porter(const char *norm, size_t len, char *out, size_t cap)
+size_t lm_words_porter(const char *norm, size_t len, char *out, size_t cap)
 {
     size_t n = 0;
     if (cap == 0 || !stem_prepare(norm, len, out, cap, &n) || n <= 2)
@@ -465,7 +464,7 @@ size_t lm_query_porter(const char *norm, size_t len, char *out, size_t cap)
     return p.n;
 }
 
-uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed)
+uint64_t lm_words_hash(const char *s, size_t len, uint64_t seed)
 {
     uint64_t h = 0xcbf29ce484222325ULL ^ seed;
     for (size_t i = 0; i < len; i++) {
@@ -477,26 +476,11 @@ uint64_t lm_query_hash(const char *s, size_t len, uint64_t seed)
     return h ^ (h >> 29);
 }
 
-/* ---- FTS5 expressions --------------------------------------------------- */
-
-lm_status lm_query_fts_quote(lm_buf *out, const char *s, size_t len)
-{
-    lm_status st = lm_buf_append_char(out, '"');
-    for (size_t i = 0; st == LM_OK && i < len; i++) {
-        char c = s[i];
-        if (c == '"')
-            st = lm_buf_append(out, "\"\"", 2);
-        else
-            st = lm_buf_append_char(out, (unsigned char)c < 0x20 ? ' ' : c);
-    }
-    if (st == LM_OK)
-        st = lm_buf_append_char(out, '"');
-    return st;
-}
+/* ---- Greek letters ------------------------------------------------------ */
 
 /* The Greek letter a spelled-out name stands for ("alpha" -> "α"), as
  * UTF-8 in out[3]; 0 when norm is no such name. */
-static int greek_symbol(const char *norm, size_t len, char out[3])
+int lm_words_greek_symbol(const char *norm, size_t len, char out[3])
 {
     for (size_t i = 0; i < sizeof greek_names / sizeof greek_names[0]; i++) {
         uint32_t cp = 0x3b1 + (uint32_t)i;
@@ -509,211 +493,5 @@ static int greek_symbol(const char *norm, size_t len, char out[3])
             return 1;
         }
     }
-    return 0;
-}
-
-lm_status lm_query_fts_all_words(const char *text, lm_buf *out, lm_error *err)
-{
-    lm_words words;
-    lm_words_init(&words);
-    lm_status st = lm_words_split(text, strlen(text), &words, err);
-    for (size_t i = 0; st == LM_OK && i < words.n; i++) {
-        const lm_word *w = &words.v[i];
-        const char *surface = text + w->start;
-        size_t slen = w->end - w->start;
-        char symbol[3];
-        /* What FTS5's tokenizer makes of the text as typed (α stays α)
-         * and our normal form (alpha): the index holds whichever the
-         * article wrote. */
-        int typed = slen != w->len || memcmp(surface, w->norm, slen) != 0;
-        int named = greek_symbol(w->norm, w->len, symbol) &&
-                    !(slen == 2 && memcmp(surface, symbol, 2) == 0);
-        if (out->len)
-            st = lm_buf_append_str(out, " AND ");
-        if (st == LM_OK && (typed || named))
-            st = lm_buf_append_char(out, '(');
-        if (st == LM_OK)
-            st = lm_query_fts_quote(out, w->norm, w->len);
-        if (st == LM_OK && typed) {
-            st = lm_buf_append_str(out, " OR ");
-            if (st == LM_OK)
-                st = lm_query_fts_quote(out, surface, slen);
-        }
-        if (st == LM_OK && named) {
-            st = lm_buf_append_str(out, " OR ");
-            if (st == LM_OK)
-                st = lm_query_fts_quote(out, symbol, 2);
-        }
-        if (st == LM_OK && (typed || named))
-            st = lm_buf_append_char(out, ')');
-        if (st != LM_OK)
-            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
-    lm_words_free(&words);
-    if (st == LM_OK && out->len == 0)
-        st = lm_error_set(err, LM_ERR_USAGE, "no words in \"%s\"", text);
-    return st;
-}
-
-void lm_qterms_init(lm_qterms *q)
-{
-    memset(q, 0, sizeof *q);
-    lm_words_init(&q->words);
-}
-
-void lm_qterms_free(lm_qterms *q)
-{
-    for (size_t i = 0; i < q->n; i++)
-        free(q->v[i].text);
-    free(q->v);
-    lm_words_free(&q->words);
-    memset(q, 0, sizeof *q);
-}
-
-lm_status lm_qterms_add(lm_qterms *q, const char *text, size_t len, lm_qterm_kind kind,
-                        float weight, int group, size_t *idx, lm_error *err)
-{
-    for (size_t i = 0; i < q->n; i++)
-        if (strlen(q->v[i].text) == len && memcmp(q->v[i].text, text, len) == 0) {
-            if (weight > q->v[i].weight)
-                q->v[i].weight = weight;
-            if (idx)
-                *idx = i;
-            return LM_OK;
-        }
-    if (q->n == q->cap) {
-        size_t nc = q->cap ? 2 * q->cap : 16;
-        lm_qterm *nv = realloc(q->v, nc * sizeof *nv);
-        if (!nv)
-            return lm_error_set(err, LM_ERR_NOMEM, "parsing the query: out of memory");
-        q->v = nv;
-        q->cap = nc;
-    }
-    char *t = malloc(len + 1);
-    if (!t)
-        return lm_error_set(err, LM_ERR_NOMEM, "parsing the query: out of memory");
-    memcpy(t, text, len);
-    t[len] = '\0';
-    q->v[q->n] = (lm_qterm){t, kind, weight, group};
-    if (idx)
-        *idx = q->n;
-    q->n++;
-    return LM_OK;
-}
-
-lm_status lm_query_parse(const char *text, const lm_query_options *opts, lm_qterms *q,
-                         lm_error *err)
-{
-    lm_query_options o = {0};
-    if (opts)
-        o = *opts;
-    if (o.phrase_weight <= 0)
-        o.phrase_weight = 0.3f;
-    for (size_t i = 0; i < q->n; i++)
-        free(q->v[i].text);
-    q->n = 0;
-    if (!text)
-        text = "";
-    lm_status st = lm_words_split(text, strlen(text), &q->words, err);
-    if (st != LM_OK)
-        return st;
-    size_t kept = 0;
-    for (size_t i = 0; i < q->words.n; i++)
-        if (!lm_query_is_stopword(q->words.v[i].norm, q->words.v[i].len))
-            kept++;
-    int keep_all = o.keep_stopwords || kept == 0;
-    int group = 0;
-    const lm_word *prev = NULL;
-    for (size_t i = 0; st == LM_OK && i < q->words.n; i++) {
-        const lm_word *w = &q->words.v[i];
-        if (!keep_all && lm_query_is_stopword(w->norm, w->len)) {
-            prev = NULL;
-            continue;
-        }
-        st = lm_qterms_add(q, w->norm, w->len, LM_QTERM_WORD, 1.0f, group++, NULL, err);
-        if (st == LM_OK && o.phrases && prev) {
-            char pair[2 * LM_QUERY_WORD_MAX + 2];
-            int n = snprintf(pair, sizeof pair, "%s %s", prev->norm, w->norm);
-            st = lm_qterms_add(q, pair, (size_t)n, LM_QTERM_PHRASE, o.phrase_weight, group++,
-                               NULL, err);
-        }
-        prev = w;
-    }
-    return st;
-}
-
-lm_status lm_query_fts_expr(const lm_qterms *q, lm_buf *out, lm_error *err)
-{
-    lm_buf_reset(out);
-    lm_status st = LM_OK;
-    for (size_t i = 0; st == LM_OK && i < q->n; i++) {
-        if (i)
-            st = lm_buf_append_str(out, " OR ");
-        if (st == LM_OK)
-            st = lm_query_fts_quote(out, q->v[i].text, strlen(q->v[i].text));
-    }
-    if (st != LM_OK)
-        return lm_error_set(err, st, "building the search expression: out of memory");
-    return LM_OK;
-}
-
-/* ---- metrics ------------------------------------------------------------ */
-
-static int grade_of(int64_t doc, const lm_qrel *qrels, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (qrels[i].doc == doc)
-            return qrels[i].grade;
-    return 0;
-}
-
-static int cmp_grade_desc(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x < y) - (x > y);
-}
-
-double lm_metric_ndcg(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
-                      size_t n_qrels, size_t k)
-{
-    double dcg = 0, idcg = 0;
-    for (size_t i = 0; i < n_ranked && i < k; i++) {
-        int g = grade_of(ranked[i], qrels, n_qrels);
-        if (g > 0)
-            dcg += g / log2((double)i + 2.0);
-    }
-    int *grades = malloc((n_qrels ? n_qrels : 1) * sizeof *grades);
-    if (!grades)
-        return 0;
-    size_t ng = 0;
-    for (size_t i = 0; i < n_qrels; i++)
-        if (qrels[i].grade > 0)
-            grades[ng++] = qrels[i].grade;
-    lm_qsort(grades, ng, sizeof *grades, cmp_grade_desc);
-    for (size_t i = 0; i < ng && i < k; i++)
-        idcg += grades[i] / log2((double)i + 2.0);
-    free(grades);
-    return idcg > 0 ? dcg / idcg : 0;
-}
-
-double lm_metric_recall(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
-                        size_t n_qrels, size_t k)
-{
-    size_t rel = 0, hit = 0;
-    for (size_t i = 0; i < n_qrels; i++)
-        if (qrels[i].grade > 0)
-            rel++;
-    for (size_t i = 0; i < n_ranked && i < k; i++)
-        if (grade_of(ranked[i], qrels, n_qrels) > 0)
-            hit++;
-    return rel ? (double)hit / (double)rel : 0;
-}
-
-double lm_metric_mrr(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
-                     size_t n_qrels, size_t k)
-{
-    for (size_t i = 0; i < n_ranked && i < k; i++)
-        if (grade_of(ranked[i], qrels, n_qrels) > 0)
-            return 1.0 / (double)(i + 1);
     return 0;
 }

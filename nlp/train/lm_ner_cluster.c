@@ -7,15 +7,15 @@
  * spectral method is simpler and fast here: each word is described by its
  * neighbours (positions -2, -1, +1, +2 among the 3000 most frequent words),
  * counts become positive PMI (context distribution smoothed with exponent
- * 0.75), a randomized SVD (range finder with two power iterations; the only
- * dense factorizations are of L x L Gram matrices, done by Jacobi rotations)
- * reduces them to 100 dimensions, and spherical k-means at three
+ * 0.75), a randomized SVD (nlp/lm_rsvd: range finder with two power
+ * iterations) reduces them to 100 dimensions, and spherical k-means at three
  * granularities (K, K/4, K/16) gives the ids.  Words are keyed like the
  * feature extractor keys them (ner_word_key: lower case, digits -> 0).
  */
 #include "../../util/lm_rand.h"
 #include "../../util/lm_sort.h"
 #include "../lm_ner_impl.h"
+#include "../lm_rsvd.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -26,134 +26,6 @@
 
 #define MAX_VOCAB 150000
 #define N_CONTEXT 3000
-
-typedef struct csr {
-    size_t rows, cols;
-    size_t *ptr;
-    uint32_t *col;
-    float *val;
-} csr;
-
-static void csr_free(csr *a)
-{
-    free(a->ptr);
-    free(a->col);
-    free(a->val);
-}
-
-/* Y (rows x L) = A X (cols x L) */
-static void csr_mul(const csr *a, const float *x, float *y, int L)
-{
-    memset(y, 0, a->rows * (size_t)L * sizeof *y);
-    for (size_t i = 0; i < a->rows; i++) {
-        float *yi = y + i * (size_t)L;
-        for (size_t k = a->ptr[i]; k < a->ptr[i + 1]; k++) {
-            const float *xj = x + (size_t)a->col[k] * (size_t)L;
-            float v = a->val[k];
-            for (int l = 0; l < L; l++)
-                yi[l] += v * xj[l];
-        }
-    }
-}
-
-/* Z (cols x L) = A^T Y (rows x L) */
-static void csr_mul_t(const csr *a, const float *y, float *z, int L)
-{
-    memset(z, 0, a->cols * (size_t)L * sizeof *z);
-    for (size_t i = 0; i < a->rows; i++) {
-        const float *yi = y + i * (size_t)L;
-        for (size_t k = a->ptr[i]; k < a->ptr[i + 1]; k++) {
-            float *zj = z + (size_t)a->col[k] * (size_t)L;
-            float v = a->val[k];
-            for (int l = 0; l < L; l++)
-                zj[l] += v * yi[l];
-        }
-    }
-}
-
-/* Eigen-decomposition of the symmetric n x n matrix a (destroyed) by cyclic
- * Jacobi rotations: eigenvalues to w, eigenvectors to the columns of v. */
-static void jacobi_eigen(double *a, int n, double *w, double *v)
-{
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            v[i * n + j] = i == j;
-    for (int sweep = 0; sweep < 60; sweep++) {
-        double off = 0;
-        for (int p = 0; p < n; p++)
-            for (int q = p + 1; q < n; q++)
-                off += a[p * n + q] * a[p * n + q];
-        if (off < 1e-22)
-            break;
-        for (int p = 0; p < n; p++)
-            for (int q = p + 1; q < n; q++) {
-                double apq = a[p * n + q];
-                if (fabs(apq) < 1e-300)
-                    continue;
-                double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-                double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
-                double c = 1 / sqrt(t * t + 1), s = t * c;
-                for (int k = 0; k < n; k++) {
-                    double akp = a[k * n + p], akq = a[k * n + q];
-                    a[k * n + p] = c * akp - s * akq;
-                    a[k * n + q] = s * akp + c * akq;
-                }
-                for (int k = 0; k < n; k++) {
-                    double apk = a[p * n + k], aqk = a[q * n + k];
-                    a[p * n + k] = c * apk - s * aqk;
-                    a[q * n + k] = s * apk + c * aqk;
-                }
-                for (int k = 0; k < n; k++) {
-                    double vkp = v[k * n + p], vkq = v[k * n + q];
-                    v[k * n + p] = c * vkp - s * vkq;
-                    v[k * n + q] = s * vkp + c * vkq;
-                }
-            }
-    }
-    for (int i = 0; i < n; i++)
-        w[i] = a[i * n + i];
-}
-
-/* Gram matrix G = Y^T Y (L x L, double) of Y (n x L). */
-static void gram(const float *y, size_t n, int L, double *g)
-{
-    float *gf = malloc((size_t)L * (size_t)L * sizeof *gf);
-    if (!gf) {
-        memset(g, 0, (size_t)L * (size_t)L * sizeof *g);
-        return;
-    }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, L, (int)n, 1.0f, y, L, y, L, 0.0f,
-                gf, L);
-    for (int i = 0; i < L * L; i++)
-        g[i] = gf[i];
-    free(gf);
-}
-
-/* Y <- Y W diag(1/sqrt(lambda)) : orthonormal columns spanning Y. */
-static int orthonormalize(float *y, size_t n, int L)
-{
-    double *g = malloc((size_t)L * L * sizeof *g), *v = malloc((size_t)L * L * sizeof *v);
-    double *w = malloc((size_t)L * sizeof *w);
-    float *t = malloc((size_t)L * L * sizeof *t), *y2 = malloc(n * (size_t)L * sizeof *y2);
-    if (!g || !v || !w || !t || !y2) {
-        free(g), free(v), free(w), free(t), free(y2);
-        return -1;
-    }
-    gram(y, n, L, g);
-    jacobi_eigen(g, L, w, v);
-    double wmax = 0;
-    for (int i = 0; i < L; i++)
-        if (w[i] > wmax)
-            wmax = w[i];
-    for (int i = 0; i < L; i++)
-        for (int j = 0; j < L; j++)
-            t[i * L + j] = w[j] > wmax * 1e-10 ? (float)(v[i * L + j] / sqrt(w[j])) : 0.0f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, L, L, 1.0f, y, L, t, L, 0.0f,
-                y2, L);
-    memcpy(y, y2, n * (size_t)L * sizeof *y);
-    free(g), free(v), free(w), free(t), free(y2);
-    return 0;
-}
 
 /* Spherical k-means over unit rows of x (n x d); assignments to out. */
 static int kmeans(const float *x, size_t n, int d, int K, int iters, uint64_t seed,
@@ -255,8 +127,8 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
     ner_map_init(&vocab);
     wc *words = NULL;
     uint64_t *pairs = NULL;
-    csr A = {0};
-    float *Y = NULL, *Z = NULL, *X = NULL;
+    lm_csr A = {0};
+    float *X = NULL;
     uint16_t *cl[NER_NCLUS] = {0};
     if (!tid || !keys) {
         st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
@@ -360,68 +232,33 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
     free(rowsum);
     free(colsum);
 
-    /* randomized range finder with power iterations */
+    /* randomized SVD: X = Q U[:, top] diag(sigma^0.5), sigma = sqrt(lambda) */
+    lm_rsvd r;
+    memset(&r, 0, sizeof r);
     const int L = RANK;
-    Y = malloc(V * (size_t)L * sizeof *Y);
-    Z = malloc(A.cols * (size_t)L * sizeof *Z);
     X = malloc(V * (size_t)DIM * sizeof *X);
-    if (!Y || !Z || !X) {
+    float *t = malloc((size_t)L * DIM * sizeof *t);
+    if (!X || !t) {
+        free(t);
         st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
         goto done;
     }
-    uint64_t rs = 0x5DEECE66DULL ^ seed;
-    for (size_t i = 0; i < A.cols * (size_t)L; i++)
-        Z[i] = lm_rand_gauss(&rs);
-    csr_mul(&A, Z, Y, L);
-    for (int q = 0; q < 2; q++) {
-        if (orthonormalize(Y, V, L)) {
-            st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
-            goto done;
-        }
-        csr_mul_t(&A, Y, Z, L);
-        if (orthonormalize(Z, A.cols, L)) {
-            st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
-            goto done;
-        }
-        csr_mul(&A, Z, Y, L);
-    }
-    if (orthonormalize(Y, V, L)) {
-        st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
+    st = lm_rsvd_run(&A, L, 2, 0x5DEECE66DULL ^ seed, &r, err);
+    if (st != LM_OK) {
+        free(t);
+        lm_rsvd_free(&r);
+        lm_error_wrap(err, "clusters");
         goto done;
     }
-    /* B^T = A^T Q; eigen of B B^T gives the rotation to singular vectors */
-    csr_mul_t(&A, Y, Z, L);
-    {
-        double *g = malloc((size_t)L * L * sizeof *g), *v = malloc((size_t)L * L * sizeof *v);
-        double *w = malloc((size_t)L * sizeof *w);
-        float *t = malloc((size_t)L * DIM * sizeof *t);
-        int *ord = malloc((size_t)L * sizeof *ord);
-        if (!g || !v || !w || !t || !ord) {
-            free(g), free(v), free(w), free(t), free(ord);
-            st = lm_error_set(err, LM_ERR_NOMEM, "clusters: out of memory");
-            goto done;
+    for (int i = 0; i < L; i++)       /* eigenvalues ascend: the top is last */
+        for (int j = 0; j < DIM; j++) {
+            double lam = r.vals[L - 1 - j] > 0 ? r.vals[L - 1 - j] : 0;
+            t[i * DIM + j] = (float)(r.vecs[(size_t)(L - 1 - j) * L + i] * pow(lam, 0.25));
         }
-        gram(Z, A.cols, L, g);
-        jacobi_eigen(g, L, w, v);
-        for (int i = 0; i < L; i++)
-            ord[i] = i;
-        for (int i = 0; i < L; i++)            /* selection sort, descending */
-            for (int j = i + 1; j < L; j++)
-                if (w[ord[j]] > w[ord[i]]) {
-                    int x = ord[i];
-                    ord[i] = ord[j];
-                    ord[j] = x;
-                }
-        /* X = Q W[:, top] diag(sigma^0.5), sigma = sqrt(lambda) */
-        for (int i = 0; i < L; i++)
-            for (int j = 0; j < DIM; j++) {
-                double lam = w[ord[j]] > 0 ? w[ord[j]] : 0;
-                t[i * DIM + j] = (float)(v[i * L + ord[j]] * pow(lam, 0.25));
-            }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)V, DIM, L, 1.0f, Y, L, t,
-                    DIM, 0.0f, X, DIM);
-        free(g), free(v), free(w), free(t), free(ord);
-    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)V, DIM, L, 1.0f, r.q, L, t, DIM,
+                0.0f, X, DIM);
+    free(t);
+    lm_rsvd_free(&r);
     for (size_t i = 0; i < V; i++) {
         double nn = 0;
         for (int j = 0; j < DIM; j++)
@@ -455,10 +292,8 @@ lm_status ner_clusters_learn(lm_ner_model *m, const char *text, size_t len, int 
 done:
     for (int g = 0; g < NER_NCLUS; g++)
         free(cl[g]);
-    free(Y);
-    free(Z);
     free(X);
-    csr_free(&A);
+    lm_csr_free(&A);
     free(pairs);
     free(words);
     ner_map_free(&vocab);

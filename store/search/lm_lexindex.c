@@ -225,8 +225,8 @@ static size_t term_of_form(lm_lexindex_writer *w, const char *norm, size_t len)
         if (f->len == len && memcmp(w->forms.data + f->off, norm, len) == 0)
             return f->term;
     }
-    char stem[LM_QUERY_WORD_MAX + 1];
-    size_t n = lm_query_porter(norm, len, stem, sizeof stem);
+    char stem[LM_WORD_MAX + 1];
+    size_t n = lm_words_porter(norm, len, stem, sizeof stem);
     size_t ti = term_of(w, stem, n);
     size_t off = w->forms.len;
     if (ti == (size_t)-1 || lm_buf_append(&w->forms, norm, len) != LM_OK)
@@ -328,7 +328,7 @@ static lm_status segment_update_stats(lm_store *s, int64_t seg, lm_error *err)
         " FROM lex_docs WHERE segment = ?1) WHERE id = ?1",
         err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     return step_done(s, st, sqlite3_bind_int64(st, 1, seg), "updating a lexical index segment",
                      err);
 }
@@ -340,7 +340,7 @@ static lm_status segment_add(lm_store *s, int64_t *seg, lm_error *err)
                                      " created_at) VALUES (0, 0, 0, ?1)",
                                      err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int brc = SQLITE_OK;
     lm_bind_text_copy(st, 1, lm_store_now(s), &brc);
     lm_status ls = step_done(s, st, brc, "adding a lexical index segment", err);
@@ -356,7 +356,7 @@ static lm_status postings_add(lm_store *s, const char *term, int64_t seg, int64_
                                      " VALUES (?1, ?2, ?3, ?4)",
                                      err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int brc = SQLITE_OK;
     lm_bind_text(st, 1, term, &brc);
     lm_bind_int64(st, 2, seg, &brc);
@@ -378,7 +378,7 @@ lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error 
         sqlite3_stmt *del = lm_store_stmt(s, SL_DOC_DELETE,
                                           "DELETE FROM lex_docs WHERE pmid = ?1", err);
         if (!del) {
-            ls = stmt_err(err);
+            ls = lm_store_stmt_err(err);
             break;
         }
         ls = step_done(s, del, sqlite3_bind_int64(del, 1, w->docs[i].pmid),
@@ -390,7 +390,7 @@ lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error 
                                                         err)
                                         : NULL;
         if (ls == LM_OK && !add)
-            ls = stmt_err(err);
+            ls = lm_store_stmt_err(err);
         if (ls != LM_OK)
             break;
         int brc = SQLITE_OK;
@@ -453,7 +453,7 @@ lm_status lm_lexindex_dead_load(lm_store *s, dead_set *d, lm_error *err)
     d->n = 0;
     sqlite3_stmt *st = lm_store_stmt(s, SL_DEAD_ALL, "SELECT segment, pmid FROM lex_dead", err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int rc;
     lm_status ls = LM_OK;
     while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -667,7 +667,7 @@ lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error
                                      err);
     int rc = SQLITE_DONE;
     if (!st)
-        ls = stmt_err(err);
+        ls = lm_store_stmt_err(err);
     while (ls == LM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             size_t nc = cap ? 2 * cap : 16;

@@ -23,7 +23,7 @@
 #ifndef LM_LEXINDEX_H
 #define LM_LEXINDEX_H
 
-#include "../../nlp/lm_query.h"
+#include "../../util/lm_qterms.h"
 #include "../../util/lm_error.h"
 #include "../lm_store.h"
 

@@ -89,17 +89,12 @@ static inline int next_posting(const unsigned char **pp, const unsigned char *en
 
 static inline uint64_t hash_bytes(const char *s, size_t n)
 {
-    return lm_query_hash(s, n, 0x9e3779b97f4a7c15ULL);
+    return lm_words_hash(s, n, 0x9e3779b97f4a7c15ULL);
 }
 
 static inline lm_status nomem(lm_error *err)
 {
     return lm_error_set(err, LM_ERR_NOMEM, "lexical index: out of memory");
-}
-
-static inline lm_status stmt_err(lm_error *err)
-{
-    return err && err->code != LM_OK ? err->code : LM_ERR_DB;
 }
 
 /* ---- dead postings ------------------------------------------------------- */

@@ -93,7 +93,7 @@ static lm_status collection_stats(lm_store *s, collection *c, int64_t n_dead, lm
                                      " coalesce(sum(len_abstract), 0) FROM lex_segments",
                                      err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int rc = sqlite3_step(st);
     double docs = 0, lt = 0, la = 0;
     if (rc == SQLITE_ROW) {
@@ -117,7 +117,7 @@ static lm_status term_df(lm_store *s, const char *stem, int64_t *df, lm_error *e
                                      " WHERE term = ?1",
                                      err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int brc = SQLITE_OK;
     lm_bind_text(st, 1, stem, &brc);
     int rc = lm_bind_step(st, brc);
@@ -205,7 +205,7 @@ static lm_status load_term(lm_lexindex_reader *r, lm_store *s, const char *stem,
                                      "SELECT segment, data FROM lex_postings WHERE term = ?1",
                                      err);
     if (!st)
-        return stmt_err(err);
+        return lm_store_stmt_err(err);
     int brc = SQLITE_OK;
     lm_bind_text(st, 1, stem, &brc);
     int rc;
@@ -365,7 +365,7 @@ static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_fi
     for (size_t i = 0; i < r->n_all && w < limit; i++) {
         int v = keep(keep_ctx, r->all[i].pmid, err);
         if (v < 0)
-            return stmt_err(err);
+            return lm_store_stmt_err(err);
         if (v)
             r->hits[w++] = r->all[i];
     }
@@ -379,8 +379,8 @@ static uint64_t stem_hash(const lm_lexindex_reader *r, const lm_word *wd)
 {
     if (wd->len == 0 || !r->first_bytes[(unsigned char)wd->norm[0]])
         return 0;
-    char stem[LM_QUERY_WORD_MAX + 1];
-    size_t n = lm_query_porter(wd->norm, wd->len, stem, sizeof stem);
+    char stem[LM_WORD_MAX + 1];
+    size_t n = lm_words_porter(wd->norm, wd->len, stem, sizeof stem);
     return hash_bytes(stem, n);
 }
 
@@ -427,7 +427,7 @@ static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_le
                                          "SELECT title, abstract FROM articles WHERE pmid = ?1",
                                          err);
         if (!st)
-            return stmt_err(err);
+            return lm_store_stmt_err(err);
         int brc = SQLITE_OK;
         lm_bind_int64(st, 1, r->hits[i].pmid, &brc);
         int rc = lm_bind_step(st, brc);
@@ -455,7 +455,7 @@ static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_le
 }
 
 typedef struct uterm {
-    char stem[LM_QUERY_WORD_MAX + 1];
+    char stem[LM_WORD_MAX + 1];
     double weight;
 } uterm;
 
@@ -475,8 +475,8 @@ static lm_status plan_query(lm_lexindex_reader *r, lm_store *s, const collection
         if (ls != LM_OK || qw.n == 0)
             continue;
         if (qw.n == 1) {
-            char stem[LM_QUERY_WORD_MAX + 1];
-            lm_query_porter(qw.v[0].norm, qw.v[0].len, stem, sizeof stem);
+            char stem[LM_WORD_MAX + 1];
+            lm_words_porter(qw.v[0].norm, qw.v[0].len, stem, sizeof stem);
             size_t j = 0;
             while (j < *nu && strcmp(u[j].stem, stem) != 0)
                 j++;
@@ -491,8 +491,8 @@ static lm_status plan_query(lm_lexindex_reader *r, lm_store *s, const collection
         }
         phrase ph = {{0}, qw.n < 8 ? qw.n : 8, q->v[i].weight, 0};
         for (size_t k = 0; ls == LM_OK && k < ph.n; k++) {
-            char stem[LM_QUERY_WORD_MAX + 1];
-            size_t sn = lm_query_porter(qw.v[k].norm, qw.v[k].len, stem, sizeof stem);
+            char stem[LM_WORD_MAX + 1];
+            size_t sn = lm_words_porter(qw.v[k].norm, qw.v[k].len, stem, sizeof stem);
             ph.stems[k] = hash_bytes(stem, sn);
             int64_t df = 0;
             ls = term_df(s, stem, &df, err);

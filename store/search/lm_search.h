@@ -1,5 +1,5 @@
 /*
- * lm_search: finding articles for a few words or a claim.
+ * lm_search: finding articles for an analysed query.
  *
  * Three signals, combined by default:
  *   lexical  BM25F over title + abstract from litmine's own inverted index
@@ -9,31 +9,37 @@
  *            scored on the best candidates);
  *   dense    inner product between the query's embedding and every stored
  *            article vector of the current model (lm_vectors);
- *   concepts entities recognised in the query (lexicon, plus the NER
- *            model when present) boost articles whose stored mentions
- *            carry the same concept id.
+ *   concepts entities recognised in the query boost articles whose stored
+ *            mentions carry the same concept id.
  * Hybrid scoring is a weighted sum of the lexical score scaled by the
  * best lexical score of the query and the dense cosine, over the union of
  * both candidate lists, every candidate scored on both signals; the
- * weights were tuned on SciFact dev (see README).
+ * weights were tuned on SciFact dev.
+ *
+ * Search ranks; it does not read language.  The query arrives analysed
+ * (util/lm_qterms.h: terms, concepts, embedding) from the query analyzer
+ * in nlp/ (nlp/lm_query.h), and what search needs of text analysis later
+ * — a word's weight for feedback, splitting a hit into sentences, a
+ * concept's display name — comes through lm_search_text_ops, which the
+ * analyzer supplies.  This folder never loads a lexicon or a model and
+ * never tags text; its SQL stays in store/.  pipeline/lm_search_session.h
+ * puts analyzer and searcher together for callers that start from text.
  *
  * Index maintenance.  Inserting an article only queues its PMID
- * (search_pending, a trigger); lm_search_refresh tokenizes the queue into
- * FTS5 and the lexical index and embeds articles that have no vector of
- * the current model.  Replacing or deleting an indexed article removes it
- * from both indexes at once (triggers), so search never returns an
- * article that is gone.
+ * (search_pending, a trigger); lm_search_refresh_text tokenizes the queue
+ * into FTS5 and the lexical index (embedding the articles is
+ * pipeline/lm_index.h's).  Replacing or deleting an indexed article
+ * removes it from both indexes at once (triggers), so search never
+ * returns an article that is gone.
  *
- * A searcher loads everything a query needs once (vector matrix, embedding
- * model, lexicon, NER model) and answers many queries; it uses the store's
- * connection, so one thread at a time.
+ * A searcher loads the dense index once (the vector cache) and answers
+ * many queries; it uses the store's connection, so one thread at a time.
  */
 #ifndef LM_SEARCH_H
 #define LM_SEARCH_H
 
-#include "../../nlp/lm_embed.h"
-#include "../../nlp/lm_query.h"
-#include "../../util/lm_config.h"
+#include "../../util/lm_doc.h"
+#include "../../util/lm_qterms.h"
 #include "../lm_store.h"
 #include "lm_vectors.h"
 
@@ -52,7 +58,7 @@ typedef struct lm_search_refresh_stats {
 } lm_search_refresh_stats;
 
 typedef struct lm_search_refresh_options {
-    int skip_vectors;         /* FTS only */
+    int skip_vectors;         /* full text only (pipeline/lm_index.h) */
     lm_vec_format format;     /* vector encoding; default LM_VEC_F32 */
     int batch;                /* articles per transaction; 0 = 5000 */
     /* Progress after each batch; may be NULL. */
@@ -60,33 +66,14 @@ typedef struct lm_search_refresh_options {
     void *progress_ctx;
 } lm_search_refresh_options;
 
-/* Brings FTS5, the lexical index and the vectors of the current model up
- * to date.  Runs its
- * own transactions (must not be called inside one). */
-lm_status lm_search_refresh(lm_store *s, const lm_search_refresh_options *opts,
-                            lm_search_refresh_stats *stats, lm_error *err);
+/* Tokenizes the queued articles into FTS5 and the lexical index, adding
+ * to stats' text counts, then merges small segments.  Runs its own
+ * transactions (must not be called inside one). */
+lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *opts,
+                                 lm_search_refresh_stats *stats, lm_error *err);
 
-typedef struct lm_search_build_options {
-    lm_embed_fit_options fit;
-    size_t max_fit_docs;      /* sample at most this many articles; 0 = 200000 */
-    lm_search_refresh_options refresh;
-} lm_search_build_options;
-
-typedef struct lm_search_build_stats {
-    int64_t model_id;
-    int64_t fit_docs;
-    size_t vocab;
-    int dim;
-    double read_seconds, fit_seconds;
-    lm_search_refresh_stats refresh;
-} lm_search_build_stats;
-
-/* Fits a new embedding model on (a sample of) the stored articles, stores
- * it, embeds every article with it, then makes it current and drops the
- * old model's vectors — queries keep working on the old model meanwhile.
- * Also refreshes FTS5. */
-lm_status lm_search_build(lm_store *s, const lm_search_build_options *opts,
-                          lm_search_build_stats *stats, lm_error *err);
+/* Articles without a vector of model model_id. */
+lm_status lm_search_count_missing(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
 
 /* Drops and rebuilds the whole search index (FTS5 and the lexical index)
  * from articles; runs its own transactions. */
@@ -110,7 +97,7 @@ lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err);
 lm_status lm_search_check(lm_store *s, lm_error *err);
 
 /* How inserts reach FTS5.  DEFERRED (the default): queued, tokenized by
- * lm_search_refresh.  IMMEDIATE: tokenized by the insert trigger inside
+ * lm_search_refresh_text.  IMMEDIATE: tokenized by the insert trigger inside
  * the writer's transaction (measured slower for bulk ingest; see bench). */
 typedef enum lm_fts_mode { LM_FTS_DEFERRED = 0, LM_FTS_IMMEDIATE = 1 } lm_fts_mode;
 lm_status lm_search_set_fts_mode(lm_store *s, lm_fts_mode mode, lm_error *err);
@@ -158,37 +145,48 @@ typedef struct lm_search_options {
     const lm_search_params *params;   /* NULL = defaults */
 } lm_search_options;
 
-typedef struct lm_searcher_config {
-    const char *lexicon_path; /* NULL = none */
-    const char *ner_path;     /* NULL = none */
-    int no_vectors;           /* do not load the dense index */
-} lm_searcher_config;
+/* What search asks of text analysis once the query is analysed; the
+ * query analyzer supplies these (lm_query_analyzer_text_ops), and any
+ * member may be NULL. */
+typedef struct lm_search_text_ops {
+    void *ctx;
+    /* The weight of a word in normal form (the embedding model's idf; 0
+     * when unknown).  NULL: every word weighs 1 and pseudo-relevance
+     * feedback is off. */
+    float (*word_weight)(void *ctx, const char *norm, size_t len);
+    /* Sentence byte spans of text[0..len) into out (emptied first), for an
+     * article stored without sentences.  NULL: the text is one sentence. */
+    lm_status (*split_sentences)(void *ctx, const char *text, size_t len, lm_spans *out,
+                                 lm_error *err);
+    /* A concept's display name, NULL when unknown. */
+    const char *(*concept_name)(void *ctx, const char *id);
+} lm_search_text_ops;
 
-/* Fills cfg from [models] in the config file: lexicon and NER model when
- * their files exist (paths point into cfg's strings or static ones). */
-void lm_searcher_config_default(lm_searcher_config *out, const lm_config *cfg,
-                                char *lex_buf, size_t lex_cap, char *ner_buf,
-                                size_t ner_cap);
+typedef struct lm_searcher_config {
+    int no_vectors;           /* do not load the dense index */
+    const char *kind;         /* embedding kind the vectors must come from; NULL: any */
+} lm_searcher_config;
 
 typedef struct lm_searcher lm_searcher;
 
-/* Loads the current embedding model and its vectors (when there is one),
- * the lexicon and the NER model. */
-lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg, lm_searcher **out,
-                           lm_error *err);
+/* Loads the current embedding model's vectors (when there is one); ops
+ * (copied; may be NULL) serve feedback and explanations. */
+lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg,
+                           const lm_search_text_ops *ops, lm_searcher **out, lm_error *err);
 void lm_searcher_close(lm_searcher *srch);
+/* Sets the text operations after opening (the analyzer is often made
+ * from what the searcher loaded). */
+void lm_searcher_set_text_ops(lm_searcher *srch, const lm_search_text_ops *ops);
+/* The bytes of the embedding model the vectors were made with, as stored
+ * (NULL and 0 without vectors), for the query analyzer to load; valid
+ * until lm_searcher_drop_model or close. */
+const void *lm_searcher_model(const lm_searcher *srch, size_t *len);
+/* Releases those bytes (100 MB at 100k features on the heap). */
+void lm_searcher_drop_model(lm_searcher *srch);
 /* Whether a dense index is loaded (dense and hybrid need one; without it
  * hybrid falls back to lexical). */
 int lm_searcher_has_vectors(const lm_searcher *srch);
 size_t lm_searcher_vectors(const lm_searcher *srch);
-
-/* A concept recognised in the query. */
-typedef struct lm_search_concept {
-    char *id;                 /* "MESH:D001943" */
-    char *name;               /* display name from the lexicon */
-    int type;                 /* lm_ent_type */
-    uint32_t start, end;      /* byte span in the query text */
-} lm_search_concept;
 
 typedef struct lm_search_hit {
     int64_t pmid;
@@ -202,8 +200,8 @@ typedef struct lm_search_hit {
 typedef struct lm_search_results {
     lm_search_hit *hits;
     size_t n, cap;
-    lm_qterms terms;          /* the analysed query (incl. expansions) */
-    lm_search_concept *concepts;
+    lm_qterms terms;          /* the query's terms, feedback terms added */
+    lm_qconcept *concepts;    /* the query's concepts (a copy) */
     size_t n_concepts, cap_concepts;
     char *fts_query;          /* the FTS5 expression that ran */
     double embed_ms, lexical_ms, dense_ms, total_ms;
@@ -213,8 +211,12 @@ typedef struct lm_search_results {
 void lm_search_results_init(lm_search_results *r);
 void lm_search_results_free(lm_search_results *r);
 
-lm_status lm_searcher_query(lm_searcher *srch, const char *text, const lm_search_options *opts,
-                            lm_search_results *out, lm_error *err);
+/* Ranks the articles for an analysed query.  Dense and hybrid use
+ * q->vector, which must have the dimension of the loaded vectors; without
+ * vectors (or without q->vector) hybrid runs lexical and dense fails. */
+lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
+                            const lm_search_options *opts, lm_search_results *out,
+                            lm_error *err);
 
 /* The reference ranking the tuned one is compared with: FTS5's built-in
  * bm25() (k1 1.2, b 0.75, equal column weights) over every word of the

@@ -265,3 +265,13 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         lm_vec_cache_close(out);
     return ls;
 }
+
+lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
+{
+    lm_vec_cache c;
+    int found = 0;
+    lm_status ls = lm_vec_cache_open(s, NULL, kind, &c, &found, err);
+    if (ls == LM_OK && found)
+        lm_vec_cache_close(&c);
+    return ls;
+}

@@ -51,5 +51,9 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
  * 100k features; a mapped one costs nothing but is released too). */
 void lm_vec_cache_drop_model(lm_vec_cache *c);
 void lm_vec_cache_close(lm_vec_cache *c);
+/* Rewrites the cache file when the vectors of kind's current model
+ * changed, so that the next `litmine query` maps it even if its user
+ * cannot write there. */
+lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err);
 
 #endif

@@ -14,7 +14,8 @@
  * opening must succeed (a bad file means "read the store") or fail with a
  * message, and a query must not crash.
  */
-#include "../../store/search/lm_search.h"
+#include "../../pipeline/lm_index.h"
+#include "../../pipeline/lm_search_session.h"
 #include "../../store/search/lm_vec_cache.h"
 #include "lm_fuzz.h"
 
@@ -85,19 +86,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         if (lm_store_put_article(store, &a, "fuzz", &r, &err) != LM_OK)
             die("put article", &err);
     }
-    lm_search_build_options bo;
+    lm_index_build_options bo;
     memset(&bo, 0, sizeof bo);
     bo.fit.dim = 8;
     bo.fit.min_df = 1;
     bo.fit.max_df = 1.0;
-    if (lm_search_build(store, &bo, NULL, &err) != LM_OK)
+    if (lm_index_build(store, &bo, NULL, &err) != LM_OK)
         die("index build", &err);
     cache_path = lm_vec_cache_path(store);
-    lm_searcher_config sc = {0};
-    lm_searcher *srch = NULL;
-    if (!cache_path || lm_searcher_open(store, &sc, &srch, &err) != LM_OK)
+    lm_search_session_config sc = {0};
+    lm_search_session *srch = NULL;
+    if (!cache_path || lm_search_session_open(store, &sc, &srch, &err) != LM_OK)
         die("searcher", &err);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     FILE *f = fopen(cache_path, "rb");
     if (!f)
         die("no cache file written", NULL);
@@ -136,10 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(file);
 
-    lm_searcher_config sc = {0};
-    lm_searcher *srch;
+    lm_search_session_config sc = {0};
+    lm_search_session *srch;
     lm_error err;
-    if (lm_searcher_open(store, &sc, &srch, &err) != LM_OK) {
+    if (lm_search_session_open(store, &sc, &srch, &err) != LM_OK) {
         LM_FUZZ_ASSERT(err.msg[0] != '\0');
         return 0;
     }
@@ -148,10 +149,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lm_search_options o = {.mode = modes[i], .k = 5};
         lm_search_results r;
         lm_search_results_init(&r);
-        if (lm_searcher_query(srch, "kinase receptor in tumour", &o, &r, &err) == LM_OK)
+        if (lm_search_session_query(srch, "kinase receptor in tumour", &o, &r, &err) == LM_OK)
             LM_FUZZ_ASSERT(r.n <= 5);
         lm_search_results_free(&r);
     }
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     return 0;
 }

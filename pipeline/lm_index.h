@@ -1,0 +1,45 @@
+/*
+ * lm_index: keeping the search index whole — full text and embeddings —
+ * as `litmine index build|refresh` and the end of every ingest need it.
+ *
+ * A workflow over the store's search subsystem (store/search/) and the
+ * built-in embedder (nlp/lm_embed): the store tokenizes queued articles
+ * into its text indexes; this module reads the current embedding model,
+ * embeds the articles that lack a vector of it and stores the vectors, or
+ * fits a new model.  Both run their own transactions.
+ */
+#ifndef LM_INDEX_H
+#define LM_INDEX_H
+
+#include "../nlp/lm_embed.h"
+#include "../store/search/lm_search.h"
+
+/* Brings FTS5, the lexical index and the vectors of the current model up
+ * to date, then the vector cache file. */
+lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
+                           lm_search_refresh_stats *stats, lm_error *err);
+
+typedef struct lm_index_build_options {
+    lm_embed_fit_options fit;
+    size_t max_fit_docs;      /* sample at most this many articles; 0 = 200000 */
+    lm_search_refresh_options refresh;
+} lm_index_build_options;
+
+typedef struct lm_index_build_stats {
+    int64_t model_id;
+    int64_t fit_docs;
+    size_t vocab;
+    int dim;
+    double read_seconds, fit_seconds;
+    lm_search_refresh_stats refresh;
+} lm_index_build_stats;
+
+/* Fits a new embedding model on (a sample of) the stored articles, stores
+ * it, embeds every article with it, then makes it current and drops the
+ * old model's vectors — queries keep working on the old model meanwhile.
+ * Also refreshes the text indexes and leaves the lexical index in one
+ * segment. */
+lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
+                         lm_index_build_stats *stats, lm_error *err);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * Search sessions (see lm_search_session.h).
+ */
+#include "lm_search_session.h"
+
+#include "../nlp/lm_embed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lm_search_session {
+    lm_query_analyzer *analyzer;
+    lm_searcher *searcher;
+    lm_query_analysis query;  /* reused from query to query */
+};
+
+void lm_search_session_config_default(lm_search_session_config *out, const lm_config *cfg,
+                                      char *lex_buf, size_t lex_cap, char *ner_buf,
+                                      size_t ner_cap)
+{
+    lm_query_analyzer_config ac;
+    lm_query_analyzer_config_default(&ac, cfg, lex_buf, lex_cap, ner_buf, ner_cap);
+    memset(out, 0, sizeof *out);
+    out->lexicon_path = ac.lexicon_path;
+    out->ner_path = ac.ner_path;
+}
+
+void lm_search_session_close(lm_search_session *ss)
+{
+    if (!ss)
+        return;
+    lm_searcher_close(ss->searcher);
+    lm_query_analyzer_close(ss->analyzer);
+    lm_query_analysis_free(&ss->query);
+    free(ss);
+}
+
+lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cfg,
+                                 lm_search_session **out, lm_error *err)
+{
+    *out = NULL;
+    lm_search_session_config c = {0};
+    if (cfg)
+        c = *cfg;
+    lm_search_session *ss = calloc(1, sizeof *ss);
+    if (!ss)
+        return lm_error_nomem(err, "opening the search index");
+    lm_query_analysis_init(&ss->query);
+    lm_searcher_config sc = {c.no_vectors, LM_EMBED_KIND};
+    lm_status st = lm_searcher_open(s, &sc, NULL, &ss->searcher, err);
+    size_t len = 0;
+    const void *model = st == LM_OK ? lm_searcher_model(ss->searcher, &len) : NULL;
+    lm_query_analyzer_config ac = {c.lexicon_path, c.ner_path};
+    if (st == LM_OK)
+        st = lm_query_analyzer_open(&ac, &ss->analyzer, err);
+    if (st == LM_OK && model)
+        st = lm_query_analyzer_set_embedding(ss->analyzer, model, len, err);
+    if (st == LM_OK) {
+        lm_searcher_drop_model(ss->searcher);
+        lm_search_text_ops ops = {ss->analyzer, NULL, lm_query_split_sentences,
+                                  lm_query_concept_name};
+        if (lm_query_analyzer_has_embedding(ss->analyzer))
+            ops.word_weight = lm_query_word_weight;
+        lm_searcher_set_text_ops(ss->searcher, &ops);
+    }
+    if (st != LM_OK) {
+        lm_search_session_close(ss);
+        return st;
+    }
+    *out = ss;
+    return LM_OK;
+}
+
+int lm_search_session_has_vectors(const lm_search_session *ss)
+{
+    return lm_searcher_has_vectors(ss->searcher) &&
+           lm_query_analyzer_has_embedding(ss->analyzer);
+}
+
+size_t lm_search_session_vectors(const lm_search_session *ss)
+{
+    return lm_searcher_vectors(ss->searcher);
+}
+
+lm_status lm_search_session_query(lm_search_session *ss, const char *text,
+                                  const lm_search_options *opts, lm_search_results *out,
+                                  lm_error *err)
+{
+    lm_search_params p;
+    if (opts && opts->params)
+        p = *opts->params;
+    else
+        lm_search_params_default(&p);
+    lm_search_mode mode = opts ? opts->mode : LM_SEARCH_HYBRID;
+    lm_query_analyze_options ao = {p.phrases, p.phrase_weight, p.synonyms, p.synonym_weight,
+                                   mode != LM_SEARCH_LEXICAL &&
+                                       lm_search_session_has_vectors(ss)};
+    lm_status st = lm_query_analyze(ss->analyzer, text, &ao, &ss->query, err);
+    if (st == LM_OK)
+        st = lm_searcher_query(ss->searcher, &ss->query, opts, out, err);
+    return st;
+}
+
+lm_status lm_search_session_explain(lm_search_session *ss, const lm_search_results *r,
+                                    size_t hit, lm_search_explanation *out, lm_error *err)
+{
+    return lm_searcher_explain(ss->searcher, r, hit, out, err);
+}

@@ -1,0 +1,49 @@
+/*
+ * lm_search_session: search from text — the query analyzer (nlp/lm_query)
+ * and the searcher (store/search/lm_search) put together, as `litmine
+ * query`, `eval search` and the benchmarks use them.
+ *
+ * Opening loads the lexicon and NER model for the analyzer and the vector
+ * cache for the searcher, then hands the embedding model the vectors were
+ * made with to the analyzer, so a query is embedded by the same model as
+ * the articles.  A query is analysed (terms, concepts, vector) and ranked;
+ * an explanation reads the hit back with the analyzer's sentence splitter
+ * and concept names.  One thread at a time (the store's connection).
+ */
+#ifndef LM_SEARCH_SESSION_H
+#define LM_SEARCH_SESSION_H
+
+#include "../nlp/lm_query.h"
+#include "../store/search/lm_search.h"
+#include "../util/lm_config.h"
+
+typedef struct lm_search_session_config {
+    const char *lexicon_path; /* NULL = none */
+    const char *ner_path;     /* NULL = none */
+    int no_vectors;           /* do not load the dense index */
+} lm_search_session_config;
+
+/* Fills cfg from [models] in the config file: lexicon and NER model when
+ * their files exist (paths point into the buffers or cfg's strings). */
+void lm_search_session_config_default(lm_search_session_config *out, const lm_config *cfg,
+                                      char *lex_buf, size_t lex_cap, char *ner_buf,
+                                      size_t ner_cap);
+
+typedef struct lm_search_session lm_search_session;
+
+lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cfg,
+                                 lm_search_session **out, lm_error *err);
+void lm_search_session_close(lm_search_session *ss);
+/* Whether a dense index is loaded (see lm_searcher_has_vectors). */
+int lm_search_session_has_vectors(const lm_search_session *ss);
+size_t lm_search_session_vectors(const lm_search_session *ss);
+
+/* Analyses text with opts' parameters (phrases, synonyms) and ranks it. */
+lm_status lm_search_session_query(lm_search_session *ss, const char *text,
+                                  const lm_search_options *opts, lm_search_results *out,
+                                  lm_error *err);
+/* lm_searcher_explain for hit number hit of r. */
+lm_status lm_search_session_explain(lm_search_session *ss, const lm_search_results *r,
+                                    size_t hit, lm_search_explanation *out, lm_error *err);
+
+#endif

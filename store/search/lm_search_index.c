@@ -1,0 +1,287 @@
+/*
+ * Search index maintenance: the queue of new articles tokenized into FTS5
+ * and the lexical index, full rebuilds, counts and the consistency check
+ * (see lm_search.h).  Embedding the articles is pipeline/lm_index.c's.
+ */
+#include "lm_search_impl.h"
+
+#include "../../util/lm_clock.h"
+#include "lm_lexindex.h"
+
+#include <string.h>
+
+/* Articles without a vector of model ?1.  Counted from two indexes
+ * (every vector's article exists: foreign key with cascade): a NOT EXISTS
+ * scan would read every article row, text included, at each refresh. */
+#define MISSING_VECTORS_SQL                                                                    \
+    "SELECT (SELECT count(*) FROM articles)"                                                  \
+    " - (SELECT count(*) FROM vectors INDEXED BY vectors_pmid WHERE model_id = ?1)"
+
+/* Runs a statement of a slot that returns nothing, with up to one int64
+ * parameter (bound when nparam > 0). */
+static lm_status exec_slot(lm_store *s, int slot, const char *sql, int nparam, int64_t p1,
+                           const char *what, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    if (!st)
+        return lm_store_stmt_err(err);
+    int brc = SQLITE_OK;
+    if (nparam > 0)
+        lm_bind_int64(st, 1, p1, &brc);
+    int rc = lm_bind_step(st, brc);
+    lm_status ls = LM_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ls = lm_store_fail(s, rc, err, "%s", what);
+    sqlite3_reset(st);
+    return ls;
+}
+
+/* ---- FTS maintenance ----------------------------------------------------- */
+
+/* Tokenizes the queued articles up to bound into the lexical index (one
+ * segment), inside the caller's transaction. */
+static lm_status refresh_lexindex(lm_store *s, lm_lexindex_writer *w, int64_t bound,
+                                  int64_t *added, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SL_LEX_PENDING,
+                                     "SELECT a.pmid, a.title, a.abstract FROM search_pending p"
+                                     " JOIN articles a ON a.pmid = p.pmid WHERE p.pmid <= ?1"
+                                     " ORDER BY p.pmid",
+                                     err);
+    if (!st)
+        return lm_store_stmt_err(err);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, bound, &brc);
+    int rc;
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
+        ls = lm_lexindex_writer_add(w, sqlite3_column_int64(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2), err);
+        if (ls == LM_OK)
+            ++*added;
+    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the search queue");
+    sqlite3_reset(st);
+    if (ls == LM_OK)
+        ls = lm_lexindex_writer_flush(w, s, err);
+    return ls;
+}
+
+lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *opts,
+                                 lm_search_refresh_stats *stats, lm_error *err)
+{
+    lm_search_refresh_options defaults = {0};
+    const lm_search_refresh_options *o = opts ? opts : &defaults;
+    double t0 = lm_now_seconds();
+    int batch = o->batch > 0 ? o->batch : 5000;
+    int64_t total = 0, done = 0;
+    lm_lexindex_writer *w = NULL;
+    lm_status ls = lm_lexindex_writer_init(&w, err);
+    if (ls == LM_OK)
+        ls = lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0, &total,
+                             err);
+    while (ls == LM_OK) {
+        /* The batch ends at the batch-th pending PMID (or the last). */
+        sqlite3_stmt *st = lm_store_stmt(
+            s, SL_PENDING_BOUND,
+            "SELECT max(pmid) FROM (SELECT pmid FROM search_pending ORDER BY pmid LIMIT ?1)",
+            err);
+        if (!st) {
+            ls = lm_store_stmt_err(err);
+            break;
+        }
+        int brc = SQLITE_OK;
+        lm_bind_int(st, 1, batch, &brc);
+        int rc = lm_bind_step(st, brc);
+        int empty = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+        int64_t bound = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (rc != SQLITE_ROW)
+            ls = lm_store_fail(s, rc, err, "reading the search queue");
+        sqlite3_reset(st);
+        if (ls != LM_OK || empty)
+            break;
+        ls = lm_store_begin(s, err);
+        if (ls != LM_OK)
+            break;
+        int64_t dropped = 0, lex_added = 0;
+        ls = lm_search_count(s, SL_PENDING_DROPPED,
+                             "SELECT count(*) FROM search_pending p WHERE p.pmid <= ?1 AND"
+                             " NOT EXISTS (SELECT 1 FROM articles a WHERE a.pmid = p.pmid)",
+                             bound, &dropped, err);
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_FTS_ADD,
+                           "INSERT INTO search_fts (rowid, title, abstract)"
+                           " SELECT a.pmid, a.title, a.abstract FROM search_pending p"
+                           " JOIN articles a ON a.pmid = p.pmid WHERE p.pmid <= ?1 AND"
+                           " NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.pmid = p.pmid)",
+                           1, bound, "adding articles to the search index", err);
+        int64_t added = ls == LM_OK ? sqlite3_changes(lm_store_sqlite(s)) : 0;
+        if (ls == LM_OK)
+            ls = refresh_lexindex(s, w, bound, &lex_added, err);
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_INDEXED_ADD,
+                           "INSERT OR IGNORE INTO search_indexed (pmid) SELECT p.pmid"
+                           " FROM search_pending p JOIN articles a ON a.pmid = p.pmid"
+                           " WHERE p.pmid <= ?1",
+                           1, bound, "recording indexed articles", err);
+        if (ls == LM_OK)
+            ls = exec_slot(s, SL_PENDING_DELETE, "DELETE FROM search_pending WHERE pmid <= ?1",
+                           1, bound, "emptying the search queue", err);
+        int64_t batch_rows = ls == LM_OK ? sqlite3_changes(lm_store_sqlite(s)) : 0;
+        if (ls == LM_OK)
+            ls = lm_store_commit(s, err);
+        if (ls != LM_OK) {
+            lm_store_rollback(s, NULL);
+            break;
+        }
+        stats->fts_added += added;
+        stats->lex_added += lex_added;
+        stats->pending_dropped += dropped;
+        done += batch_rows;
+        if (o->progress)
+            o->progress(o->progress_ctx, "fts", done, total);
+    }
+    lm_lexindex_writer_free(w);
+    /* One merge at the end rewrites less than one per batch. */
+    if (ls == LM_OK)
+        ls = lm_lexindex_merge(s, LM_LEXINDEX_MAX_SEGMENTS, NULL, err);
+    stats->fts_seconds += lm_now_seconds() - t0;
+    return ls;
+}
+
+lm_status lm_search_count_missing(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
+{
+    return lm_search_count(s, SL_MISSING_COUNT, MISSING_VECTORS_SQL, model_id, n, err);
+}
+
+lm_status lm_search_rebuild_fts(lm_store *s, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    lm_status ls = lm_store_begin(s, err);
+    if (ls != LM_OK)
+        return ls;
+    int rc = sqlite3_exec(db,
+                          "INSERT INTO search_fts (search_fts) VALUES ('rebuild');"
+                          "DELETE FROM search_indexed;"
+                          "INSERT INTO search_indexed (pmid) SELECT pmid FROM articles;"
+                          "DELETE FROM search_pending;",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        ls = lm_store_fail(s, rc, err, "rebuilding the search index");
+    /* The lexical index is rebuilt by a refresh of every article (FTS5
+     * skips them: they are indexed). */
+    if (ls == LM_OK)
+        ls = lm_lexindex_reset(s, err);
+    if (ls != LM_OK) {
+        lm_store_rollback(s, NULL);
+        return ls;
+    }
+    ls = lm_store_commit(s, err);
+    lm_search_refresh_options o = {0};
+    lm_search_refresh_stats stats = {0};
+    if (ls == LM_OK)
+        ls = lm_search_refresh_text(s, &o, &stats, err);
+    if (ls == LM_OK)
+        ls = lm_lexindex_merge(s, 1, NULL, err);
+    return ls;
+}
+
+lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    lm_status ls = lm_search_count(s, SL_COUNT_ARTICLES, "SELECT count(*) FROM articles", 0,
+                                   &out->articles, err);
+    if (ls == LM_OK)
+        ls = lm_search_count(s, SL_COUNT_INDEXED, "SELECT count(*) FROM search_indexed", 0,
+                             &out->fts_indexed, err);
+    if (ls == LM_OK)
+        ls = lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
+                             &out->fts_pending, err);
+    lm_lexindex_info li;
+    if (ls == LM_OK)
+        ls = lm_lexindex_get_info(s, &li, err);
+    if (ls == LM_OK) {
+        out->lex_docs = li.docs;
+        out->lex_segments = li.segments;
+        out->lex_dead = li.dead;
+        out->lex_terms = li.terms;
+    }
+    int found = 0;
+    if (ls == LM_OK)
+        ls = lm_vec_model_current(s, &out->model, NULL, NULL, &found, err);
+    out->has_model = found;
+    if (ls == LM_OK && found)
+        ls = lm_search_count(s, SL_MISSING_COUNT,
+                             MISSING_VECTORS_SQL,
+                             out->model.id, &out->missing_vectors, err);
+    return ls;
+}
+
+lm_status lm_search_check(lm_store *s, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    /* rank = 1 also compares the index with the content table, which
+     * only holds when nothing is pending; without pending rows every
+     * article must be indexed. */
+    int64_t pending = 0, indexed = 0, articles = 0, stray = 0;
+    lm_status ls = lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
+                                   &pending, err);
+    if (ls == LM_OK)
+        ls = lm_search_count(s, SL_COUNT_INDEXED, "SELECT count(*) FROM search_indexed", 0,
+                             &indexed, err);
+    if (ls == LM_OK)
+        ls = lm_search_count(s, SL_COUNT_ARTICLES, "SELECT count(*) FROM articles", 0, &articles,
+                             err);
+    if (ls != LM_OK)
+        return ls;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM search_indexed i WHERE NOT EXISTS"
+                                " (SELECT 1 FROM articles a WHERE a.pmid = i.pmid)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stray = sqlite3_column_int64(st, 0), rc = SQLITE_OK;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "checking the search index");
+    if (stray)
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "search index: %lld indexed article(s) no longer exist",
+                            (long long)stray);
+    if (pending == 0 && indexed != articles)
+        return lm_error_set(err, LM_ERR_CORRUPT,
+                            "search index holds %lld of %lld articles with nothing pending",
+                            (long long)indexed, (long long)articles);
+    const char *sql = pending == 0
+                          ? "INSERT INTO search_fts (search_fts, rank) VALUES"
+                            " ('integrity-check', 1)"
+                          : "INSERT INTO search_fts (search_fts) VALUES ('integrity-check')";
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_error_set(err, LM_ERR_CORRUPT, "search index integrity check failed: %s",
+                            sqlite3_errmsg(db));
+    return lm_lexindex_check(s, err);
+}
+
+lm_status lm_search_set_fts_mode(lm_store *s, lm_fts_mode mode, lm_error *err)
+{
+    const char *sql =
+        mode == LM_FTS_IMMEDIATE
+            ? "DROP TRIGGER IF EXISTS search_articles_ai;"
+              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
+              " INSERT INTO search_fts (rowid, title, abstract)"
+              " VALUES (NEW.pmid, NEW.title, NEW.abstract);"
+              " INSERT OR IGNORE INTO search_indexed (pmid) VALUES (NEW.pmid);"
+              " INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);"
+              " END;"
+            : "DROP TRIGGER IF EXISTS search_articles_ai;"
+              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
+              " INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);"
+              " END;";
+    int rc = sqlite3_exec(lm_store_sqlite(s), sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "switching FTS maintenance mode");
+    return LM_OK;
+}
