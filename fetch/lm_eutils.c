@@ -1,6 +1,10 @@
 /*
  * E-utilities client (see lm_eutils.h).
  *
+ * LONG-FILE: one client's state (rate limiter, retries, deadlines, the
+ * EFetch slicing) is shared by every request path; to split esearch from
+ * efetch once the concurrent fetch/ work (issue 16) has merged.
+ *
  * Responses are buffered whole: ESearch answers are small, and an EFetch
  * batch must be complete before any of it is delivered.  The buffered
  * EFetch body is parsed twice — once while the HTTP layer can still call

@@ -1,6 +1,9 @@
 /*
  * Streaming PubMed XML parser on libxml2's SAX2 push interface.
  *
+ * LONG-FILE: one SAX state machine; to split (state machine vs field
+ * capture) once issue 16's parser work has merged.
+ *
  * Design: the document is never held in memory.  Bytes are pushed into
  * libxml2 as they arrive; our SAX callbacks keep only a small stack of the
  * "container" elements on the path to the fields we extract

@@ -2,6 +2,9 @@
  * Lexicon core: name normalization, the builder, the binary file and
  * lookup.  (The importers live in lm_lexicon_import.c.)
  *
+ * LONG-FILE: frozen while issue 12's NLP work is open; to split
+ * (normalisation, builder, file format, lookup) after it merges.
+ *
  * Representation.  A built lexicon is four flat arrays: concepts (id, name,
  * types), a sorted array of normalised names (keys), for each key a run of
  * entries (concept, type, flags, score, count) ordered best first, and one

@@ -2,6 +2,9 @@
  * Chemical–disease pair extraction: candidate generation, features,
  * inference and model files (training lives in lm_pairs_train.c).
  *
+ * LONG-FILE: frozen while issue 12's NLP work is open; to split
+ * (candidates, features, model file) after it merges.
+ *
  * The document is tokenized once (lm_token, byte spans); mentions and
  * sentences arrive in code points and are mapped to token ranges through
  * an lm_utf8_map.  Mentions are grouped into concepts by id, so a pair is

@@ -1,6 +1,10 @@
 /*
  * lm_store: the SQLite database behind litmine.
  *
+ * LONG-FILE: every statement of the store in one place by design (see
+ * below); to split schema/migrations from article writes once the
+ * concurrent store work has merged.
+ *
  * Design.  Every SQL statement the program runs is a constant string in this
  * file, prepared once when the store opens and reused (reset + clear
  * bindings) for each call; values only ever travel as bound parameters.  The

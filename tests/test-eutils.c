@@ -1,6 +1,8 @@
 /*
  * Tests for fetch/lm_ratelimit, lm_http, lm_eutils and lm_download.
  *
+ * LONG-FILE: one test file per module group, sharing one stand-in server.
+ *
  * Network tests run against tests/eutils_server.py, a stand-in for NCBI
  * started here on 127.0.0.1 (port read from its first stdout line) and
  * killed at the end; it also dies by itself with its parent or after 120 s.

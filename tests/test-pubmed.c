@@ -1,6 +1,8 @@
 /*
  * Tests for fetch/lm_pubmed: the streaming PubMed XML parser.
  *
+ * LONG-FILE: one test file per module; each case is a short fixture check.
+ *
  * Hand-written fixtures in tests/fixtures/pubmed/ pin exact field values:
  * structured abstracts with labels, inline markup and MathML, non-ASCII and
  * character references, versioned PMIDs, book articles, DeleteCitation

@@ -1,6 +1,9 @@
 /*
  * NER training: corpora and lexicons in, a stacked tagger model out.
  *
+ * LONG-FILE: frozen while issue 12's NLP work is open; to split
+ * (corpora, feature store, optimiser, recipes) after it merges.
+ *
  * Documents are tokenized and sentence-split exactly as at inference; gold
  * mentions become BILOU tags on tokens.  Each tagger's features are
  * computed once into a flat store (ner_doc_prepare + ner_doc_extra, the
