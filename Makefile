@@ -39,7 +39,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS ?= 20
 
-MODULE_DIRS := util fetch nlp nlp/encoder store pipeline
+MODULE_DIRS := util fetch nlp nlp/encoder nlp/train nlp/eval store store/search pipeline
 LIB_SRC   := $(sort $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))

@@ -13,7 +13,7 @@
  * pseudo-words, each document mixing two of 50 topics, so the full-text
  * index and the embedding see realistic term statistics.
  */
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 
 #include <math.h>
 #include <stdio.h>

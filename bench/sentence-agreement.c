@@ -12,12 +12,12 @@
  *
  * Usage: sentence-agreement [corpus.jsonl.gz] [-v]   (-v prints disagreements)
  *
- * The JSON reader is deliberately minimal: it walks one object per line,
- * decodes the "text" string and the "sentences" array of strings, and skips
- * every other value.
+ * Each line is one JSON object read with util/lm_json: the "text" string
+ * and the "sentences" array of strings are used.
  */
 #include "../nlp/lm_sentence.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_json.h"
 #include "../util/lm_utf8.h"
 
 #include <stdint.h>
@@ -26,204 +26,36 @@
 #include <string.h>
 #include <zlib.h>
 
-typedef struct jp {
-    const char *p, *end;
-} jp;
-
-static void skip_ws(jp *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-        j->p++;
-}
-
-static int hex4(const char *p, uint32_t *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = (c >= '0' && c <= '9') ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return 0;
-        *v = *v * 16 + (uint32_t)d;
-    }
-    return 1;
-}
-
-/* Parses a JSON string at j->p into out (when non-NULL).  0 on error. */
-static int parse_string(jp *j, lm_buf *out)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return 0;
-    j->p++;
-    while (j->p < j->end) {
-        char c = *j->p++;
-        if (c == '"')
-            return 1;
-        if (c != '\\') {
-            if (out && lm_buf_append_char(out, c) != LM_OK)
-                return 0;
-            continue;
-        }
-        if (j->p >= j->end)
-            return 0;
-        char e = *j->p++;
-        char ch = 0;
-        switch (e) {
-        case '"': ch = '"'; break;
-        case '\\': ch = '\\'; break;
-        case '/': ch = '/'; break;
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
-        case 'u': {
-            uint32_t v, lo;
-            if (j->end - j->p < 4 || !hex4(j->p, &v))
-                return 0;
-            j->p += 4;
-            if (v >= 0xD800 && v <= 0xDBFF && j->end - j->p >= 6 && j->p[0] == '\\'
-                && j->p[1] == 'u' && hex4(j->p + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-                j->p += 6;
-            }
-            char u[4];
-            size_t n = lm_utf8_encode(v, u);
-            if (n == 0)
-                n = lm_utf8_encode(LM_UTF8_REPLACEMENT, u);   /* lone surrogate */
-            if (out && lm_buf_append(out, u, n) != LM_OK)
-                return 0;
-            continue;
-        }
-        default:
-            return 0;
-        }
-        if (out && lm_buf_append_char(out, ch) != LM_OK)
-            return 0;
-    }
-    return 0;
-}
-
-static int skip_value(jp *j, int depth)
-{
-    skip_ws(j);
-    if (j->p >= j->end || depth > 64)
-        return 0;
-    char c = *j->p;
-    if (c == '"')
-        return parse_string(j, NULL);
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        j->p++;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return 1;
-        }
-        for (;;) {
-            if (c == '{') {
-                skip_ws(j);
-                if (!parse_string(j, NULL))
-                    return 0;
-                skip_ws(j);
-                if (j->p >= j->end || *j->p++ != ':')
-                    return 0;
-            }
-            if (!skip_value(j, depth + 1))
-                return 0;
-            skip_ws(j);
-            if (j->p >= j->end)
-                return 0;
-            if (*j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (*j->p == close) {
-                j->p++;
-                return 1;
-            }
-            return 0;
-        }
-    }
-    /* number, true, false, null */
-    const char *s = j->p;
-    while (j->p < j->end && !strchr(",]} \t\r\n", *j->p))
-        j->p++;
-    return j->p > s;
-}
-
 typedef struct record {
     lm_buf text;
     lm_buf sents;        /* sentences, each NUL-terminated, back to back */
     size_t n_sents;
 } record;
 
+/* Reads the "text" string and the "sentences" array of one JSON line. */
 static int parse_record(const char *line, size_t n, record *r)
 {
-    jp j = {line, line + n};
-    lm_buf key;
-    lm_buf_init(&key);
     lm_buf_reset(&r->text);
     lm_buf_reset(&r->sents);
     r->n_sents = 0;
-    int ok = 0;
-    skip_ws(&j);
-    if (j.p >= j.end || *j.p++ != '{')
-        goto out;
-    for (;;) {
-        skip_ws(&j);
-        lm_buf_reset(&key);
-        if (!parse_string(&j, &key))
-            goto out;
-        skip_ws(&j);
-        if (j.p >= j.end || *j.p++ != ':')
-            goto out;
-        skip_ws(&j);
-        if (!strcmp(lm_buf_cstr(&key), "text")) {
-            if (!parse_string(&j, &r->text))
-                goto out;
-        } else if (!strcmp(lm_buf_cstr(&key), "sentences")) {
-            if (j.p >= j.end || *j.p++ != '[')
-                goto out;
-            skip_ws(&j);
-            if (j.p < j.end && *j.p == ']') {
-                j.p++;
-            } else {
-                for (;;) {
-                    skip_ws(&j);
-                    if (!parse_string(&j, &r->sents) || lm_buf_append(&r->sents, "", 1) != LM_OK)
-                        goto out;
-                    r->n_sents++;
-                    skip_ws(&j);
-                    if (j.p < j.end && *j.p == ',') {
-                        j.p++;
-                        continue;
-                    }
-                    if (j.p < j.end && *j.p == ']') {
-                        j.p++;
-                        break;
-                    }
-                    goto out;
-                }
-            }
-        } else if (!skip_value(&j, 0)) {
-            goto out;
-        }
-        skip_ws(&j);
-        if (j.p < j.end && *j.p == ',') {
-            j.p++;
-            continue;
-        }
-        if (j.p < j.end && *j.p == '}') {
-            ok = 1;
-            break;
-        }
-        goto out;
+    lm_json *doc = NULL;
+    lm_error err;
+    if (lm_json_parse(&doc, line, n, NULL, NULL, &err) != LM_OK)
+        return 0;
+    const lm_json_value *root = lm_json_root(doc);
+    size_t tn = 0;
+    const char *text = lm_json_str(lm_json_get(root, "text"), &tn);
+    int ok = text && lm_buf_append(&r->text, text, tn) == LM_OK;
+    const lm_json_value *sents = lm_json_get(root, "sentences");
+    ok &= lm_json_type_of(sents) == LM_JSON_ARRAY;
+    for (const lm_json_value *v = lm_json_first(sents); ok && v; v = lm_json_next(v)) {
+        size_t sn = 0;
+        const char *sv = lm_json_str(v, &sn);
+        ok = sv && lm_buf_append(&r->sents, sv, sn) == LM_OK &&
+             lm_buf_append(&r->sents, "", 1) == LM_OK;
+        r->n_sents++;
     }
-out:
-    lm_buf_free(&key);
+    lm_json_free(doc);
     return ok;
 }
 

@@ -23,7 +23,7 @@
  * in that function (see predict_relations).
  */
 #include "../fetch/lm_pubmed.h"
-#include "../nlp/lm_eval.h"
+#include "../nlp/eval/lm_eval.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"
@@ -180,18 +180,13 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
 
 static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* Copies the text and the chemical/disease mentions litmine used (with
  * their unqualified ids) into pd, so that --save-pred shows where an
  * end-to-end pair was lost: a missed mention or a wrong or missing id. */
 static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc *pd, lm_error *err)
 {
-    pd->title = dup_or_null(g->title ? g->title : "");
-    pd->abstract = dup_or_null(g->abstract ? g->abstract : "");
+    pd->title = strdup(g->title ? g->title : "");
+    pd->abstract = strdup(g->abstract ? g->abstract : "");
     pd->mentions = calloc(doc->n_mentions ? doc->n_mentions : 1, sizeof *pd->mentions);
     if (!pd->title || !pd->abstract || !pd->mentions)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
@@ -205,9 +200,9 @@ static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc 
         lm_pt_mention *o = &pd->mentions[pd->n_mentions++];
         o->start = m->start;
         o->end = m->end;
-        o->text = dup_or_null(m->text ? m->text : "");
-        o->type = dup_or_null(m->type == LM_ENT_CHEMICAL ? "Chemical" : "Disease");
-        o->id = dup_or_null(id ? id : "-1");
+        o->text = strdup(m->text ? m->text : "");
+        o->type = strdup(lm_ent_type_name(m->type));
+        o->id = strdup(id ? id : "-1");
         if (!o->text || !o->type || !o->id)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
@@ -225,8 +220,8 @@ static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_menti
     out->n = 0;
     for (size_t i = 0; st == LM_OK && i < g->n_mentions; i++) {
         const lm_pt_mention *m = &g->mentions[i];
-        lm_lex_type t = lm_lex_type_from_name(m->type);
-        if ((t != LM_LEX_CHEMICAL && t != LM_LEX_DISEASE) || m->start < 0 || m->end <= m->start)
+        lm_ent_type t = lm_ent_type_from_label(m->type);
+        if ((t != LM_ENT_CHEMICAL && t != LM_ENT_DISEASE) || m->start < 0 || m->end <= m->start)
             continue;
         size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
         size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
@@ -242,10 +237,7 @@ static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_menti
             out->v = v;
             out->cap = cap;
         }
-        out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1,
-                                            t == LM_LEX_CHEMICAL ? LM_ENT_CHEMICAL
-                                                                 : LM_ENT_DISEASE,
-                                            1.0f};
+        out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
     }
     lm_utf8_map_free(&map);
     return st;
@@ -487,8 +479,8 @@ static lm_status ingested_mention(void *ctx, const lm_mention_row *r)
 static lm_status copy_text(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error *err)
 {
     for (size_t d = 0; d < gold->n_docs; d++) {
-        out->docs[d].title = dup_or_null(gold->docs[d].title ? gold->docs[d].title : "");
-        out->docs[d].abstract = dup_or_null(gold->docs[d].abstract ? gold->docs[d].abstract : "");
+        out->docs[d].title = strdup(gold->docs[d].title ? gold->docs[d].title : "");
+        out->docs[d].abstract = strdup(gold->docs[d].abstract ? gold->docs[d].abstract : "");
         if (!out->docs[d].title || !out->docs[d].abstract)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
@@ -842,7 +834,6 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
         lm_lexicon_free(lex);
         return rc;
     }
-    static const lm_lex_type types[3] = {LM_LEX_CHEMICAL, LM_LEX_DISEASE, LM_LEX_GENE};
     norm_row rows[3] = {{0}};
     lm_buf want, got;
     lm_buf_init(&want);
@@ -859,31 +850,31 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
         st = lm_pairs_renormalize(doc, lex, a->ns, &norm, &err);
         for (size_t m = 0; st == LM_OK && m < doc->n_mentions; m++) {
             const lm_pt_mention *mn = &doc->mentions[m];
-            lm_lex_type t = lm_lex_type_from_name(mn->type);
-            if (t == LM_LEX_ANY)
+            lm_ent_type t = lm_ent_type_from_label(mn->type);
+            if (t == LM_ENT_ANY)
                 continue;
             if (a->n_types) {
                 int ok = 0;
                 for (size_t k = 0; k < a->n_types; k++)
-                    ok |= lm_lex_type_from_name(a->types[k]) == t;
+                    ok |= lm_ent_type_from_label(a->types[k]) == t;
                 if (!ok)
                     continue;
             }
             canonical_ids(mn->id, &want);
             if (want.len == 0)
                 continue;   /* -1: no concept to find */
-            norm_row *r = &rows[t == LM_LEX_CHEMICAL ? 0 : t == LM_LEX_DISEASE ? 1 : 2];
+            norm_row *r = &rows[t - LM_ENT_CHEMICAL];
             r->n++;
             const char *id = NULL;
             lm_lexicon_match match;
-            if (t == LM_LEX_GENE) {
+            if (t == LM_ENT_GENE) {
                 /* genes: the stage's plain lookup */
                 if (lm_lexicon_lookup_ns(lex, t, a->ns, mn->text, strlen(mn->text), &match, 1))
                     id = match.id;
             } else {
                 for (size_t k = 0; k < norm.n_mentions && !id; k++)
                     if (norm.mentions[k].start == mn->start && norm.mentions[k].end == mn->end &&
-                        lm_lex_type_from_name(norm.mentions[k].type) == t &&
+                        lm_ent_type_from_label(norm.mentions[k].type) == t &&
                         strcmp(norm.mentions[k].id, "-1") != 0)
                         id = norm.mentions[k].id;
             }
@@ -916,7 +907,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
     for (int i = 0; i < 3; i++) {
         if (!rows[i].n)
             continue;
-        printf("%-22s %7ld %7ld %7ld %9.4f\n", lm_lex_type_name(types[i]), rows[i].n,
+        printf("%-22s %7ld %7ld %7ld %9.4f\n",
+               lm_ent_type_name((lm_ent_type)(LM_ENT_CHEMICAL + i)), rows[i].n,
                rows[i].correct, rows[i].missing, (double)rows[i].correct / (double)rows[i].n);
         all.n += rows[i].n;
         all.correct += rows[i].correct;

@@ -14,7 +14,8 @@
  * data; see lm_search_params).
  */
 #include "../nlp/lm_query.h"
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
+#include "../util/lm_json.h"
 #include "../util/lm_sort.h"
 #include "lm_cli.h"
 
@@ -44,196 +45,34 @@ static const char usage[] =
     "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates, phrase_depth,\n"
     "dense_candidates; or a fit option: sigma_exp, min_df, max_vocab, bigrams.\n";
 
-/* ---- minimal JSON reading for BEIR lines -------------------------------- */
+/* ---- BEIR lines ------------------------------------------------------------ */
 
-static const char *skip_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-        p++;
-    return p;
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int read_hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + (unsigned)h;
-    }
-    *out = v;
-    return 0;
-}
-
-static void put_utf8(lm_buf *b, unsigned cp)
-{
-    char o[4];
-    int n;
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xc0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        o[0] = (char)(0xf0 | cp >> 18);
-        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    lm_buf_append(b, o, (size_t)n);
-}
-
-/* Parses a JSON string at p (at the opening quote) into out (may be NULL
- * to skip); returns the position after it, or NULL when malformed. */
-static const char *parse_string(const char *p, lm_buf *out)
-{
-    if (*p != '"')
-        return NULL;
-    p++;
-    while (*p && *p != '"') {
-        if (*p != '\\') {
-            if (out)
-                lm_buf_append_char(out, *p);
-            p++;
-            continue;
-        }
-        p++;
-        char c = *p++;
-        unsigned cp = 0;
-        switch (c) {
-        case 'n': cp = '\n'; break;
-        case 't': cp = '\t'; break;
-        case 'r': cp = '\r'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case '/': cp = '/'; break;
-        case '\\': cp = '\\'; break;
-        case '"': cp = '"'; break;
-        case 'u':
-            if (read_hex4(p, &cp) != 0)
-                return NULL;
-            p += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && p[0] == '\\' && p[1] == 'u') {
-                unsigned lo;
-                if (read_hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-            }
-            if (cp >= 0xd800 && cp < 0xe000)
-                cp = 0xfffd;
-            break;
-        default: return NULL;
-        }
-        if (out)
-            put_utf8(out, cp);
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-/* Skips any JSON value. */
-static const char *skip_value(const char *p)
-{
-    p = skip_ws(p);
-    if (*p == '"')
-        return parse_string(p, NULL);
-    if (*p == '{' || *p == '[') {
-        char open = *p, close = open == '{' ? '}' : ']';
-        p = skip_ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (open == '{') {
-                p = parse_string(skip_ws(p), NULL);
-                if (!p)
-                    return NULL;
-                p = skip_ws(p);
-                if (*p++ != ':')
-                    return NULL;
-            }
-            p = skip_value(p);
-            if (!p)
-                return NULL;
-            p = skip_ws(p);
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            return *p == close ? p + 1 : NULL;
-        }
-    }
-    while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n')
-        p++;
-    return p;
-}
-
-/* Reads the string members _id, title and text of one JSON object line;
- * numbers given as _id are accepted too. */
-static int parse_beir_line(const char *line, lm_buf *id, lm_buf *title, lm_buf *text)
+/* Reads the members _id (a string, or an integer), title and text of one
+ * JSON object line; -1 when it is not one. */
+static int parse_beir_line(const lm_buf *line, lm_buf *id, lm_buf *title, lm_buf *text)
 {
     lm_buf_reset(id);
     lm_buf_reset(title);
     lm_buf_reset(text);
-    lm_buf key;
-    lm_buf_init(&key);
-    const char *p = skip_ws(line);
-    int ok = *p == '{';
-    p++;
-    while (ok) {
-        p = skip_ws(p);
-        if (*p == '}')
-            break;
-        lm_buf_reset(&key);
-        p = parse_string(p, &key);
-        if (!p)
-            break;
-        p = skip_ws(p);
-        if (*p++ != ':') {
-            ok = 0;
-            break;
-        }
-        p = skip_ws(p);
-        const char *k = lm_buf_cstr(&key);
-        lm_buf *dst = strcmp(k, "_id") == 0     ? id
-                      : strcmp(k, "title") == 0 ? title
-                      : strcmp(k, "text") == 0  ? text
-                                                : NULL;
-        if (dst && *p == '"') {
-            p = parse_string(p, dst);
-        } else if (dst == id) {
-            const char *q = skip_value(p);
-            if (q)
-                lm_buf_append(id, p, (size_t)(q - p));
-            p = q;
-        } else {
-            p = skip_value(p);
-        }
-        if (!p) {
-            ok = 0;
-            break;
-        }
-        p = skip_ws(p);
-        if (*p == ',')
-            p++;
-    }
-    lm_buf_free(&key);
-    return ok && p && id->len > 0 ? 0 : -1;
+    lm_json *doc = NULL;
+    lm_error err;
+    if (lm_json_parse(&doc, line->data, line->len, NULL, NULL, &err) != LM_OK)
+        return -1;
+    const lm_json_value *root = lm_json_root(doc), *v = lm_json_get(root, "_id");
+    int64_t num;
+    size_t n;
+    const char *sv = lm_json_str(v, &n);
+    int ok = lm_json_type_of(root) == LM_JSON_OBJECT;
+    if (sv)
+        ok &= lm_buf_append(id, sv, n) == LM_OK;
+    else if (lm_json_int64(v, &num))
+        ok &= lm_buf_printf(id, "%lld", (long long)num) == LM_OK;
+    if ((sv = lm_json_str(lm_json_get(root, "title"), &n)) != NULL)
+        ok &= lm_buf_append(title, sv, n) == LM_OK;
+    if ((sv = lm_json_str(lm_json_get(root, "text"), &n)) != NULL)
+        ok &= lm_buf_append(text, sv, n) == LM_OK;
+    lm_json_free(doc);
+    return ok && id->len > 0 ? 0 : -1;
 }
 
 /* Reads one line of a (possibly gzip) file into b; 0 at EOF. */
@@ -356,7 +195,7 @@ static int load_queries(const lm_cli *cli, const char *path, eval_set *s)
         lineno++;
         if (line.len <= 1)
             continue;
-        if (parse_beir_line(lm_buf_cstr(&line), &id, &title, &text) != 0) {
+        if (parse_beir_line(&line, &id, &title, &text) != 0) {
             lm_cli_error(cli, "%s:%zu: not a BEIR query line", path, lineno);
             rc = -1;
             break;
@@ -460,7 +299,7 @@ static int ingest_corpus(const lm_cli *cli, lm_store *store, const char *path, i
         lineno++;
         if (line.len <= 1)
             continue;
-        if (parse_beir_line(lm_buf_cstr(&line), &id, &title, &text) != 0) {
+        if (parse_beir_line(&line, &id, &title, &text) != 0) {
             lm_cli_error(cli, "%s:%zu: not a BEIR corpus line", path, lineno);
             rc = LM_EXIT_FAILURE;
             break;
@@ -783,7 +622,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
         lm_buf_init(&title);
         lm_buf_init(&text);
         while (f && read_line(f, &line))
-            if (line.len > 1 && parse_beir_line(lm_buf_cstr(&line), &id, &title, &text) == 0)
+            if (line.len > 1 && parse_beir_line(&line, &id, &title, &text) == 0)
                 map_id(&ids, lm_buf_cstr(&id), 1);
         if (f)
             gzclose(f);

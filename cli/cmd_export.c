@@ -19,6 +19,7 @@
 #include "../nlp/lm_query.h"
 #include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_file.h"
 #include "../util/lm_rows.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -309,20 +310,20 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     }
     FILE *out = stdout;
     lm_lexicon *names = NULL;
-    lm_buf partial;
-    lm_buf_init(&partial);
+    lm_file_atomic file = {0};
     lm_status st = LM_OK;
     /* A device or pipe (/dev/null, a FIFO a reader waits on) is written
-     * directly: renaming a .partial file over it would replace it. */
+     * directly: renaming a finished file over it would replace it. */
     struct stat sb;
     int direct = out_path && stat(out_path, &sb) == 0 && !S_ISREG(sb.st_mode);
-    if (out_path) {
-        if (!direct)
-            lm_buf_printf(&partial, "%s.partial", out_path);
-        const char *target = direct ? out_path : lm_buf_cstr(&partial);
-        out = fopen(target, "wb");
+    if (out_path && direct) {
+        out = fopen(out_path, "wb");
         if (!out)
-            st = lm_error_set(&err, LM_ERR_IO, "cannot create %s: %s", target, strerror(errno));
+            st = lm_error_set(&err, LM_ERR_IO, "cannot create %s: %s", out_path,
+                              strerror(errno));
+    } else if (out_path) {
+        st = lm_file_atomic_begin(&file, out_path, &err);
+        out = file.f;
     }
     if (st == LM_OK) {
         export_ctx x = {.err = &err, .out = out, .store = store};
@@ -340,19 +341,15 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
             fputc('\n', out);
         if (st == LM_OK && fflush(out) != 0)
             st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
-        if (out_path) {
-            if (fclose(out) != 0 && st == LM_OK)
-                st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
-            if (!direct && st == LM_OK && rename(lm_buf_cstr(&partial), out_path) != 0)
-                st = lm_error_set(&err, LM_ERR_IO, "cannot rename to %s: %s", out_path,
-                                  strerror(errno));
-            if (!direct && st != LM_OK)
-                unlink(lm_buf_cstr(&partial));
-        }
+        if (out_path && direct && fclose(out) != 0 && st == LM_OK)
+            st = lm_error_set(&err, LM_ERR_IO, "write failed: %s", strerror(errno));
+        else if (out_path && !direct && st == LM_OK)
+            st = lm_file_atomic_commit(&file, &err);
     }
+    if (file.f)
+        lm_file_atomic_abort(&file);   /* a failed export leaves no file behind */
     if (st != LM_OK)
         lm_cli_error(cli, "export: %s", err.msg);
-    lm_buf_free(&partial);
     lm_buf_free(&match);
     lm_lexicon_free(names);
     lm_store_close(store);

@@ -15,6 +15,7 @@
 #include "../pipeline/lm_fetch_job.h"
 #include "../pipeline/lm_signal.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_date.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -159,30 +160,10 @@ static char *read_file(const lm_cli *cli, const char *path)
     return lm_buf_take(&b);
 }
 
-/* "YYYY/MM/DD" of the day `days_back` days before today in US Eastern
- * standard time (UTC-5; during daylight time this lags by an hour, which
- * only delays a day's fetch, never cuts it short). */
-static void eastern_day(int days_back, char out[16])
-{
-    time_t t = time(NULL) - 5 * 3600 - (time_t)days_back * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y/%m/%d", &tm);
-}
-
-/* The day after d ("YYYY/MM/DD"). */
-static void next_day(const char *d, char out[16])
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = atoi(d) - 1900;
-    tm.tm_mon = atoi(d + 5) - 1;
-    tm.tm_mday = atoi(d + 8) + 1;
-    tm.tm_hour = 12;
-    time_t t = timegm(&tm);
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%Y/%m/%d", &tm);
-}
+/* US Eastern standard time (UTC-5), NCBI's clock for dates; during
+ * daylight time this lags by an hour, which only delays a day's fetch,
+ * never cuts it short. */
+#define EASTERN_UTC_OFFSET (-5L * 3600)
 
 typedef struct watch_copy {
     char *name, *query, *datetype, *since, *done_through;
@@ -241,17 +222,24 @@ static int run_watches(lm_cli *cli, lm_store *store, lm_eutils *client,
         return LM_EXIT_USAGE;
     }
     int rc = LM_EXIT_OK;
-    char maxdate[16];
-    eastern_day(1, maxdate);
+    char maxdate[LM_DATE_TEXT];
+    int64_t today = lm_date_today_at(EASTERN_UTC_OFFSET);
+    lm_date_format(today - 1, '/', maxdate);
     for (size_t i = 0; i < list.n && rc != LM_EXIT_INTERRUPTED; i++) {
         watch_copy *w = &list.v[i];
         char mindate[16];
+        int64_t done;
+        if (w->done_through && lm_date_parse(w->done_through, 0, &done, &err) != LM_OK) {
+            lm_cli_error(cli, "watch %s: its marker: %s", w->name, err.msg);
+            rc = LM_EXIT_FAILURE;
+            continue;
+        }
         if (w->done_through)
-            next_day(w->done_through, mindate);
+            lm_date_format(done + 1, '/', mindate);
         else if (w->since)
             snprintf(mindate, sizeof mindate, "%s", w->since);
         else
-            eastern_day((int)first_days, mindate);
+            lm_date_format(today - first_days, '/', mindate);
         if (strcmp(mindate, maxdate) > 0) {
             lm_cli_info(cli, "watch %s: up to date through %s", w->name, w->done_through);
             continue;

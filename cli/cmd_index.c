@@ -13,7 +13,7 @@
  *   info     what the index holds.
  *   check    verifies the full-text index against the articles.
  */
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 #include "lm_cli.h"
 
 #include <errno.h>

@@ -103,7 +103,7 @@ static int finish_and_save(const lm_cli *cli, lm_lexicon_builder *b, const char 
     lm_error err;
     lm_lexicon *lex = NULL;
     size_t merged = 0;
-    lm_status st = lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:",
+    lm_status st = lm_lexicon_builder_merge_xrefs(b, LM_ENT_CHEMICAL, "DRUGBANK:", "MESH:",
                                                   &merged, &err);
     if (st == LM_OK && merged)
         lm_cli_info(cli, "%zu DrugBank drugs merged into MeSH chemicals", merged);
@@ -418,8 +418,8 @@ static int cmd_lookup(const lm_cli *cli, const lex_args *a, int n, char **texts)
         fputs(usage, stderr);
         return LM_EXIT_USAGE;
     }
-    lm_lex_type type = LM_LEX_ANY;
-    if (a->type && (type = lm_lex_type_from_name(a->type)) == LM_LEX_ANY) {
+    lm_ent_type type = LM_ENT_ANY;
+    if (a->type && (type = lm_ent_type_from_label(a->type)) == LM_ENT_ANY) {
         lm_cli_error(cli, "lexicon lookup: unknown --type '%s' (Chemical, Disease, Gene)",
                      a->type);
         return LM_EXIT_USAGE;
@@ -446,7 +446,7 @@ static int cmd_lookup(const lm_cli *cli, const lex_args *a, int n, char **texts)
                 snprintf(note + nl, sizeof note - nl, ", %u annotations", m[k].count);
             }
             printf("  %-8s %-22s %.3f  %s  [%s; %d candidate%s]%s%s\n",
-                   lm_lex_type_name(m[k].type), m[k].id, m[k].score, m[k].name, note,
+                   lm_ent_type_name(m[k].type), m[k].id, m[k].score, m[k].name, note,
                    m[k].n_candidates, m[k].n_candidates == 1 ? "" : "s",
                    m[k].xref[0] ? "  also " : "", m[k].xref);
         }

@@ -17,6 +17,7 @@
 #include "../nlp/encoder/lm_encoder.h"
 #include "../pipeline/lm_signal.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -195,19 +196,21 @@ static int cmd_info(lm_cli *cli, const char *dir)
 
 #define EMBED_BATCH 64
 
-static int print_vectors(const float *v, size_t n, int dim, lm_buf *out)
+/* One JSON array per text.  A non-finite value means a broken model: 0. */
+static int print_vectors(const float *v, size_t n, int dim)
 {
+    lm_json_writer w;
+    lm_json_writer_init(&w, stdout);
     for (size_t i = 0; i < n; i++) {
-        lm_buf_reset(out);
-        lm_buf_append_char(out, '[');
-        for (int j = 0; j < dim; j++) {
-            float x = v[i * (size_t)dim + (size_t)j];
-            if (!isfinite(x))
+        for (int j = 0; j < dim; j++)
+            if (!isfinite(v[i * (size_t)dim + (size_t)j]))
                 return 0;
-            lm_buf_printf(out, "%s%.9g", j ? "," : "", (double)x);
-        }
-        lm_buf_append_str(out, "]\n");
-        if (fwrite(out->data, 1, out->len, stdout) != out->len)
+        lm_json_begin_array(&w);
+        for (int j = 0; j < dim; j++)
+            lm_json_write_double(&w, v[i * (size_t)dim + (size_t)j], 9);
+        lm_json_end_array(&w);
+        putchar('\n');
+        if (ferror(stdout))
             return 0;
     }
     return 1;
@@ -234,8 +237,6 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
     char *lines[EMBED_BATCH] = {0};
     size_t caps[EMBED_BATCH] = {0}, lens[EMBED_BATCH];
     float *vecs = malloc(EMBED_BATCH * (size_t)dim * sizeof *vecs);
-    lm_buf out;
-    lm_buf_init(&out);
     int rc = vecs ? LM_EXIT_OK : LM_EXIT_FAILURE;
     for (int eof = 0; rc == LM_EXIT_OK && !eof;) {
         size_t n = 0;
@@ -260,7 +261,7 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
         if (lm_encoder_embed(enc, ws, (const char *const *)lines, lens, n, pooling, vecs, &err) != LM_OK) {
             lm_cli_error(cli, "model embed: %s", err.msg);
             rc = model_exit(err.code);
-        } else if (!print_vectors(vecs, n, dim, &out)) {
+        } else if (!print_vectors(vecs, n, dim)) {
             lm_cli_error(cli, "model embed: writing stdout failed");
             rc = LM_EXIT_FAILURE;
         }
@@ -272,7 +273,6 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
     for (int i = 0; i < EMBED_BATCH; i++)
         free(lines[i]);
     free(vecs);
-    lm_buf_free(&out);
     lm_encoder_ws_free(ws);
     lm_encoder_free(enc);
     return rc;

@@ -16,13 +16,12 @@
  * The database is opened read-only, so queries run while ingest writes.
  */
 #include "../nlp/lm_ner.h"
-#include "../store/lm_search.h"
-#include "../util/lm_rows.h"
+#include "../store/search/lm_search.h"
+#include "../util/lm_json.h"
 #include "../util/lm_utf8.h"
 #include "lm_cli.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,75 +63,46 @@ static void print_marked(const char *s, const lm_search_span *marks, size_t n, i
     fwrite(s + pos, 1, len - pos, stdout);
 }
 
-static void json_key(const char *k, int *first)
+static void print_hit_json(lm_json_writer *w, const lm_search_hit *h, size_t rank,
+                           const lm_search_explanation *e)
 {
-    printf("%s\"%s\":", *first ? "" : ",", k);
-    *first = 0;
-}
-
-static void json_str(const char *k, const char *v, int *first)
-{
-    json_key(k, first);
-    if (v)
-        lm_json_write_string(stdout, v);
-    else
-        fputs("null", stdout);
-}
-
-/* JSON has no NaN or infinity: such a number is written null. */
-static void json_number(double v)
-{
-    if (isfinite(v))
-        printf("%.6g", v);
-    else
-        fputs("null", stdout);
-}
-
-static void print_hit_json(const lm_search_hit *h, size_t rank, const lm_search_explanation *e)
-{
-    int first = 1;
-    putchar('{');
-    json_key("rank", &first);
-    printf("%zu", rank);
-    json_key("pmid", &first);
-    printf("%lld", (long long)h->pmid);
-    json_key("year", &first);
+    lm_json_begin_object(w);
+    lm_json_member_int(w, "rank", (int64_t)rank);
+    lm_json_member_int(w, "pmid", h->pmid);
+    lm_json_write_key(w, "year");
     if (e->year)
-        printf("%d", e->year);
+        lm_json_write_int(w, e->year);
     else
-        fputs("null", stdout);
-    json_str("title", e->title, &first);
-    json_str("journal", e->journal, &first);
-    json_key("score", &first);
-    json_number(h->score);
-    json_key("lexical", &first);
-    json_number(h->lexical);
-    json_key("dense", &first);
-    json_number(h->dense);
-    json_key("concepts_matched", &first);
-    printf("%d", h->concepts);
-    json_str("sentence", e->sentence, &first);
-    json_key("highlights", &first);
-    putchar('[');
+        lm_json_write_null(w);
+    lm_json_member_str(w, "title", e->title);
+    lm_json_member_str(w, "journal", e->journal);
+    lm_json_member_double(w, "score", h->score, 6);
+    lm_json_member_double(w, "lexical", h->lexical, 6);
+    lm_json_member_double(w, "dense", h->dense, 6);
+    lm_json_member_int(w, "concepts_matched", h->concepts);
+    lm_json_member_str(w, "sentence", e->sentence);
+    lm_json_write_key(w, "highlights");
+    lm_json_begin_array(w);
     size_t slen = e->sentence ? strlen(e->sentence) : 0;
-    for (size_t i = 0; i < e->n_marks; i++)
-        printf("%s[%zu,%zu]", i ? "," : "",
-               lm_utf8_byte_to_cp(e->sentence, slen, e->marks[i].start),
-               lm_utf8_byte_to_cp(e->sentence, slen, e->marks[i].end));
-    putchar(']');
-    json_key("pairs", &first);
-    putchar('[');
-    for (size_t i = 0; i < e->n_pairs; i++) {
-        int f2 = 1;
-        printf("%s{", i ? "," : "");
-        json_str("chemical", e->pairs[i].chemical, &f2);
-        json_str("disease", e->pairs[i].disease, &f2);
-        json_str("relation", e->pairs[i].relation, &f2);
-        json_key("score", &f2);
-        json_number(e->pairs[i].score);
-        putchar('}');
+    for (size_t i = 0; i < e->n_marks; i++) {
+        lm_json_begin_array(w);
+        lm_json_write_int(w, (int64_t)lm_utf8_byte_to_cp(e->sentence, slen, e->marks[i].start));
+        lm_json_write_int(w, (int64_t)lm_utf8_byte_to_cp(e->sentence, slen, e->marks[i].end));
+        lm_json_end_array(w);
     }
-    fputs("]}", stdout);
+    lm_json_end_array(w);
+    lm_json_write_key(w, "pairs");
+    lm_json_begin_array(w);
+    for (size_t i = 0; i < e->n_pairs; i++) {
+        lm_json_begin_object(w);
+        lm_json_member_str(w, "chemical", e->pairs[i].chemical);
+        lm_json_member_str(w, "disease", e->pairs[i].disease);
+        lm_json_member_str(w, "relation", e->pairs[i].relation);
+        lm_json_member_double(w, "score", e->pairs[i].score, 6);
+        lm_json_end_object(w);
+    }
+    lm_json_end_array(w);
+    lm_json_end_object(w);
 }
 
 static void print_hit_text(const lm_search_hit *h, size_t rank, const lm_search_explanation *e,
@@ -262,29 +232,28 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         rc = lm_cli_exit_for(st);
         goto done;
     }
+    lm_json_writer w;
+    lm_json_writer_init(&w, stdout);
     if (json) {
-        int first = 1;
-        putchar('{');
-        json_str("query", lm_buf_cstr(&text), &first);
-        json_str("mode", lm_search_mode_name(r.mode_used), &first);
-        json_str("fts_query", r.fts_query, &first);
-        json_key("concepts", &first);
-        putchar('[');
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "query", lm_buf_cstr(&text));
+        lm_json_member_str(&w, "mode", lm_search_mode_name(r.mode_used));
+        lm_json_member_str(&w, "fts_query", r.fts_query);
+        lm_json_write_key(&w, "concepts");
+        lm_json_begin_array(&w);
         for (size_t i = 0; i < r.n_concepts; i++) {
-            int f2 = 1;
-            printf("%s{", i ? "," : "");
-            json_str("id", r.concepts[i].id, &f2);
-            json_str("name", r.concepts[i].name, &f2);
-            json_str("type", lm_ent_type_name((lm_ent_type)r.concepts[i].type), &f2);
-            char *span = strndup(lm_buf_cstr(&text) + r.concepts[i].start,
-                                 r.concepts[i].end - r.concepts[i].start);
-            json_str("text", span, &f2);
-            free(span);
-            putchar('}');
+            lm_json_begin_object(&w);
+            lm_json_member_str(&w, "id", r.concepts[i].id);
+            lm_json_member_str(&w, "name", r.concepts[i].name);
+            lm_json_member_str(&w, "type", lm_ent_type_name((lm_ent_type)r.concepts[i].type));
+            lm_json_write_key(&w, "text");
+            lm_json_write_strn(&w, lm_buf_cstr(&text) + r.concepts[i].start,
+                               r.concepts[i].end - r.concepts[i].start);
+            lm_json_end_object(&w);
         }
-        putchar(']');
-        json_key("results", &first);
-        putchar('[');
+        lm_json_end_array(&w);
+        lm_json_write_key(&w, "results");
+        lm_json_begin_array(&w);
     } else if (r.n_concepts && !cli->quiet) {
         fputs("concepts:", stdout);
         for (size_t i = 0; i < r.n_concepts; i++)
@@ -301,16 +270,17 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
             break;
         }
         if (json) {
-            if (i)
-                putchar(',');
-            print_hit_json(&r.hits[i], i + 1, &e);
+            print_hit_json(&w, &r.hits[i], i + 1, &e);
         } else {
             print_hit_text(&r.hits[i], i + 1, &e, color);
         }
         lm_search_explanation_free(&e);
     }
-    if (json)
-        fputs("]}\n", stdout);
+    if (json) {
+        lm_json_end_array(&w);
+        lm_json_end_object(&w);
+        putchar('\n');
+    }
     else if (r.n == 0 && rc == LM_EXIT_OK)
         puts("no matching articles");
     if (fflush(stdout) != 0 && rc == LM_EXIT_OK) {

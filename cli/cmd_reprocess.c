@@ -15,7 +15,7 @@
  */
 #include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
-#include "../store/lm_vectors.h"
+#include "../store/search/lm_vectors.h"
 #include "../pipeline/lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"

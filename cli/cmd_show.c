@@ -105,70 +105,68 @@ static void print_relations_text(const relations *rel, const lm_lexicon *names)
     }
 }
 
-static void json_field(const char *key, const char *value, int *first)
-{
-    printf("%s\"%s\":", *first ? "{" : ",", key);
-    *first = 0;
-    if (value)
-        lm_json_write_string(stdout, value);
-    else
-        fputs("null", stdout);
-}
-
 static void print_json(const lm_article *a, const char *source, const char *ingested_at,
                        const relations *rel, const lm_lexicon *names)
 {
-    int first = 1;
-    printf("{\"pmid\":%" PRId64 ",\"version\":%d", a->pmid, a->version);
-    first = 0;
-    json_field("title", a->title ? a->title : "", &first);
-    json_field("abstract", a->abstract ? a->abstract : "", &first);
-    json_field("journal", a->journal, &first);
+    lm_json_writer w;
+    lm_json_writer_init(&w, stdout);
+    lm_json_begin_object(&w);
+    lm_json_member_int(&w, "pmid", a->pmid);
+    lm_json_member_int(&w, "version", a->version);
+    lm_json_member_str(&w, "title", a->title ? a->title : "");
+    lm_json_member_str(&w, "abstract", a->abstract ? a->abstract : "");
+    lm_json_member_str(&w, "journal", a->journal);
+    lm_json_write_key(&w, "year");
     if (a->year)
-        printf(",\"year\":%d", a->year);
+        lm_json_write_int(&w, a->year);
     else
-        fputs(",\"year\":null", stdout);
-    json_field("doi", a->doi, &first);
-    json_field("language", a->language, &first);
-    json_field("date_revised", a->date_revised, &first);
-    printf(",\"is_book\":%s", a->is_book ? "true" : "false");
-    fputs(",\"mesh\":[", stdout);
+        lm_json_write_null(&w);
+    lm_json_member_str(&w, "doi", a->doi);
+    lm_json_member_str(&w, "language", a->language);
+    lm_json_member_str(&w, "date_revised", a->date_revised);
+    lm_json_write_key(&w, "is_book");
+    lm_json_write_bool(&w, a->is_book);
+    lm_json_write_key(&w, "mesh");
+    lm_json_begin_array(&w);
     for (size_t i = 0; i < a->n_mesh; i++) {
-        int f = 1;
-        if (i)
-            putchar(',');
-        json_field("ui", a->mesh[i].ui, &f);
-        json_field("name", a->mesh[i].name, &f);
-        printf(",\"major_topic\":%s}", a->mesh[i].major_topic ? "true" : "false");
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "ui", a->mesh[i].ui);
+        lm_json_member_str(&w, "name", a->mesh[i].name);
+        lm_json_write_key(&w, "major_topic");
+        lm_json_write_bool(&w, a->mesh[i].major_topic);
+        lm_json_end_object(&w);
     }
-    fputs("],\"publication_types\":[", stdout);
+    lm_json_end_array(&w);
+    lm_json_write_key(&w, "publication_types");
+    lm_json_begin_array(&w);
     for (size_t i = 0; i < a->n_pubtypes; i++) {
-        int f = 1;
-        if (i)
-            putchar(',');
-        json_field("ui", a->pubtypes[i].ui, &f);
-        json_field("name", a->pubtypes[i].name, &f);
-        putchar('}');
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "ui", a->pubtypes[i].ui);
+        lm_json_member_str(&w, "name", a->pubtypes[i].name);
+        lm_json_end_object(&w);
     }
-    putchar(']');
-    json_field("source", source, &first);
-    json_field("ingested_at", ingested_at, &first);
-    fputs(",\"pairs\":[", stdout);
+    lm_json_end_array(&w);
+    lm_json_member_str(&w, "source", source);
+    lm_json_member_str(&w, "ingested_at", ingested_at);
+    lm_json_write_key(&w, "pairs");
+    lm_json_begin_array(&w);
     for (size_t i = 0; i < rel->n; i++) {
         const lm_pair_row *r = &rel->v[i];
-        int f = 1;
-        if (i)
-            putchar(',');
-        json_field("chemical_id", r->chemical_id, &f);
-        json_field("chemical", lm_cli_concept_name(names, r->chemical_id, r->chemical_text), &f);
-        json_field("disease_id", r->disease_id, &f);
-        json_field("disease", lm_cli_concept_name(names, r->disease_id, r->disease_text), &f);
-        json_field("relation", r->relation, &f);
-        printf(",\"score\":%.4g", r->score);
-        json_field("evidence", r->evidence, &f);
-        putchar('}');
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "chemical_id", r->chemical_id);
+        lm_json_member_str(&w, "chemical",
+                           lm_cli_concept_name(names, r->chemical_id, r->chemical_text));
+        lm_json_member_str(&w, "disease_id", r->disease_id);
+        lm_json_member_str(&w, "disease",
+                           lm_cli_concept_name(names, r->disease_id, r->disease_text));
+        lm_json_member_str(&w, "relation", r->relation);
+        lm_json_member_double(&w, "score", r->score, 4);
+        lm_json_member_str(&w, "evidence", r->evidence);
+        lm_json_end_object(&w);
     }
-    puts("]}");
+    lm_json_end_array(&w);
+    lm_json_end_object(&w);
+    putchar('\n');
 }
 
 int lm_cmd_show(lm_cli *cli, int argc, char **argv)

@@ -18,11 +18,12 @@
 
 #include "lm_cli.h"
 
-#include "../nlp/lm_doc.h"
+#include "../util/lm_doc.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pubtator.h"
 #include "../pipeline/lm_stage.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,25 +51,7 @@ typedef struct tagger_ctx {
     lm_stage_chain chain;
     void *scratch[LM_STAGE_MAX];
     int format;
-    lm_buf out;
 } tagger_ctx;
-
-static void json_str(lm_buf *b, const char *s, size_t n)
-{
-    lm_buf_append_char(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            lm_buf_append_char(b, '\\');
-            lm_buf_append_char(b, (char)c);
-        } else if (c < 0x20) {
-            lm_buf_printf(b, "\\u%04x", c);
-        } else {
-            lm_buf_append_char(b, (char)c);
-        }
-    }
-    lm_buf_append_char(b, '"');
-}
 
 /* Tags one document and prints it.  text = title + " " + abstract. */
 static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const char *abstract,
@@ -86,36 +69,38 @@ static lm_status tag_doc(tagger_ctx *t, const char *id, const char *title, const
         lm_doc_free(&doc);
         return st;
     }
-    lm_buf *b = &t->out;
-    lm_buf_reset(b);
-    if (t->format == FMT_PUBTATOR)
-        lm_buf_printf(b, "%s|t|%s\n%s|a|%s\n", id, title, id, abstract);
-    else {
-        lm_buf_append_str(b, "{\"id\":");
-        json_str(b, id, strlen(id));
-        lm_buf_append_str(b, ",\"mentions\":[");
-    }
-    for (size_t i = 0; i < doc.n_mentions; i++) {
-        const lm_doc_mention *m = &doc.mentions[i];
-        const char *type = lm_ent_type_name((lm_ent_type)m->type);
-        if (t->format == FMT_PUBTATOR) {
-            lm_buf_printf(b, "%s\t%d\t%d\t%s\t%s\t%s\n", id, m->start, m->end, m->text, type,
-                          m->concept_id ? m->concept_id : "-");
-        } else {
-            lm_buf_printf(b, "%s{\"start\":%d,\"end\":%d,\"text\":", i ? "," : "", m->start,
-                          m->end);
-            json_str(b, m->text, strlen(m->text));
-            lm_buf_printf(b, ",\"type\":\"%s\",\"score\":%.4f,\"id\":", type, (double)m->score);
-            if (m->concept_id)
-                json_str(b, m->concept_id, strlen(m->concept_id));
-            else
-                lm_buf_append_str(b, "null");
-            lm_buf_append_char(b, '}');
+    if (t->format == FMT_PUBTATOR) {
+        printf("%s|t|%s\n%s|a|%s\n", id, title, id, abstract);
+        for (size_t i = 0; i < doc.n_mentions; i++) {
+            const lm_doc_mention *m = &doc.mentions[i];
+            printf("%s\t%d\t%d\t%s\t%s\t%s\n", id, m->start, m->end, m->text,
+                   lm_ent_type_name(m->type), m->concept_id ? m->concept_id : "-");
         }
+        putchar('\n');
+    } else {
+        lm_json_writer w;
+        lm_json_writer_init(&w, stdout);
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "id", id);
+        lm_json_write_key(&w, "mentions");
+        lm_json_begin_array(&w);
+        for (size_t i = 0; i < doc.n_mentions; i++) {
+            const lm_doc_mention *m = &doc.mentions[i];
+            lm_json_begin_object(&w);
+            lm_json_member_int(&w, "start", m->start);
+            lm_json_member_int(&w, "end", m->end);
+            lm_json_member_str(&w, "text", m->text);
+            lm_json_member_str(&w, "type", lm_ent_type_name(m->type));
+            lm_json_member_double(&w, "score", m->score, 4);
+            lm_json_member_str(&w, "id", m->concept_id);
+            lm_json_end_object(&w);
+        }
+        lm_json_end_array(&w);
+        lm_json_end_object(&w);
+        putchar('\n');
     }
-    lm_buf_append_str(b, t->format == FMT_PUBTATOR ? "\n" : "]}\n");
     lm_doc_free(&doc);
-    if (fwrite(lm_buf_cstr(b), 1, b->len, stdout) != b->len)
+    if (ferror(stdout))
         return lm_error_set(err, LM_ERR_IO, "writing to stdout failed");
     return LM_OK;
 }
@@ -259,7 +244,6 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
     memset(&t, 0, sizeof t);
     t.cli = cli;
     t.format = format;
-    lm_buf_init(&t.out);
     if (st == LM_OK)
         st = lm_stage_chain_init(&t.chain, "sentences,ner", cli->config, &err);
     if (st != LM_OK) {
@@ -308,7 +292,6 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
     if (st == LM_OK && fflush(stdout) != 0)
         st = lm_error_set(&err, LM_ERR_IO, "writing to stdout failed");
     lm_buf_free(&r.head);
-    lm_buf_free(&t.out);
     for (int i = 0; i < t.chain.n; i++)
         if (t.scratch[i])
             t.chain.ops[i]->scratch_free(t.scratch[i]);

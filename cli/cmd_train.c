@@ -6,7 +6,7 @@
 #include "lm_cli.h"
 
 #include "../nlp/lm_ner.h"
-#include "../nlp/lm_ner_train.h"
+#include "../nlp/train/lm_ner_train.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -171,7 +171,7 @@ static lm_status fold_lexicon(const char *data, const lm_pt_corpus *cid_tr, int 
     if (st == LM_OK)
         st = lm_lexicon_import_drugbank(b, path, NULL, err);
     if (st == LM_OK)
-        st = lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:", NULL, err);
+        st = lm_lexicon_builder_merge_xrefs(b, LM_ENT_CHEMICAL, "DRUGBANK:", "MESH:", NULL, err);
     if (st == LM_OK)
         st = lm_lexicon_builder_finish(b, out, err);
     lm_lexicon_builder_free(b);

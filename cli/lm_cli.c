@@ -7,7 +7,7 @@
 
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 #include "../util/lm_utf8.h"
 
 #include <errno.h>

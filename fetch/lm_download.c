@@ -12,6 +12,7 @@
 #include "lm_download.h"
 
 #include "../util/lm_buf.h"
+#include "../util/lm_file.h"
 #include "../util/lm_md5.h"
 
 #include <ctype.h>
@@ -151,15 +152,6 @@ static lm_status md5_of_file(const char *path, lm_md5 *m, int64_t *size, lm_erro
     int bad = ferror(fp);
     fclose(fp);
     return bad ? lm_error_set(err, LM_ERR_IO, "%s: read error", path) : LM_OK;
-}
-
-static void fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
 }
 
 /* ---- the download sink -------------------------------------------------- */
@@ -319,8 +311,9 @@ lm_status lm_download_file(lm_http *http, const char *url, const char *spool_dir
         char have[33];
         if (md5_of_file(lm_buf_cstr(&part), &m, &size, err) == LM_OK) {
             lm_md5_final_hex(&m, have);
-            if (strcmp(have, want) == 0 && rename(lm_buf_cstr(&part), lm_buf_cstr(&final)) == 0) {
-                fsync_dir(spool_dir);
+            lm_error ignored;
+            if (strcmp(have, want) == 0 &&
+                lm_file_publish(lm_buf_cstr(&part), lm_buf_cstr(&final), &ignored) == LM_OK) {
                 res->resumed = 1;
                 res->bytes = size;
                 memcpy(res->md5, have, 33);
@@ -356,11 +349,8 @@ lm_status lm_download_file(lm_http *http, const char *url, const char *spool_dir
                           name, got, want);
         goto out;
     }
-    if (rename(lm_buf_cstr(&part), lm_buf_cstr(&final)) != 0) {
-        st = lm_error_set(err, LM_ERR_IO, "rename %s: %s", lm_buf_cstr(&part), strerror(errno));
+    if ((st = lm_file_publish(lm_buf_cstr(&part), lm_buf_cstr(&final), err)) != LM_OK)
         goto out;
-    }
-    fsync_dir(spool_dir);
     res->bytes = s.have;
     memcpy(res->md5, got, 33);
 done:

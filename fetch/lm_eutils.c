@@ -18,6 +18,8 @@
 #include "lm_eutils.h"
 
 #include "../util/lm_buf.h"
+#include "../util/lm_date.h"
+#include "../util/lm_map.h"
 #include "lm_http.h"
 
 #include <ctype.h>
@@ -236,126 +238,27 @@ static const char *datetype_name(lm_eutils_datetype t)
     return "edat";
 }
 
-/* ---- dates ---------------------------------------------------------------
- * Day numbers count from 0001-01-01 (proleptic Gregorian), enough to halve
- * a range and print it back. */
-
-static int is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
-
-static int64_t days_before_year(int y)
-{
-    int64_t p = y - 1;
-    return p * 365 + p / 4 - p / 100 + p / 400;
-}
-
-static int64_t day_number(int y, int m, int d)
-{
-    int64_t n = days_before_year(y);
-    for (int i = 1; i < m; i++)
-        n += days_in_month(y, i);
-    return n + d - 1;
-}
-
-static void day_to_date(int64_t n, int *y, int *m, int *d)
-{
-    int year = (int)(n / 366) + 1;   /* an underestimate; walk forward */
-    while (days_before_year(year + 1) <= n)
-        year++;
-    n -= days_before_year(year);
-    int month = 1;
-    while (n >= days_in_month(year, month))
-        n -= days_in_month(year, month++);
-    *y = year;
-    *m = month;
-    *d = (int)n + 1;
-}
-
-static void format_day(int64_t n, char out[11])
-{
-    int y, m, d;
-    day_to_date(n, &y, &m, &d);
-    unsigned uy = (unsigned)y % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
-    snprintf(out, 11, "%04u/%02u/%02u", uy, um, ud);
-}
-
-static int64_t today_day(void)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    return day_number(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-/* Reads up to maxd digits; returns the count read. */
-static int read_digits(const char **p, int maxd, int *value)
-{
-    int n = 0, v = 0;
-    while (n < maxd && isdigit((unsigned char)**p)) {
-        v = v * 10 + (**p - '0');
-        (*p)++;
-        n++;
-    }
-    *value = v;
-    return n;
-}
-
-/* "YYYY", "YYYY/MM", "YYYY/MM/DD" ('-' or '.' also separate).  A partial
- * date means its first day (is_max 0) or its last (is_max 1). */
-static lm_status parse_day(const char *s, int is_max, int64_t *out, lm_error *err)
-{
-    const char *p = s;
-    int y, m = is_max ? 12 : 1, d = 0;
-    if (read_digits(&p, 4, &y) != 4 || y < 1)
-        goto bad;
-    if (*p == '/' || *p == '-' || *p == '.') {
-        p++;
-        if (read_digits(&p, 2, &m) == 0 || m < 1 || m > 12)
-            goto bad;
-        if (*p == '/' || *p == '-' || *p == '.') {
-            p++;
-            if (read_digits(&p, 2, &d) == 0)
-                goto bad;
-        }
-    }
-    if (*p)
-        goto bad;
-    if (d == 0)
-        d = is_max ? days_in_month(y, m) : 1;
-    if (d < 1 || d > days_in_month(y, m))
-        goto bad;
-    *out = day_number(y, m, d);
-    return LM_OK;
-bad:
-    return lm_error_set(err, LM_ERR_USAGE,
-                        "bad date \"%.40s\": expected YYYY, YYYY/MM or YYYY/MM/DD", s);
-}
+/* ---- dates ---------------------------------------------------------------- */
 
 /* The explicit day range of a date filter; open ends become 1700-01-01 and
  * tomorrow (UTC, so NCBI's US date is covered whatever the time zone). */
 static lm_status explicit_range(const lm_eutils_dates *d, int64_t *lo, int64_t *hi,
                                 lm_error *err)
 {
-    int64_t today = today_day();
+    int64_t today = lm_date_today_at(0);
     lm_status st;
     *hi = today + 1;
     if (d && d->reldate > 0) {
         *lo = today - d->reldate;
         return LM_OK;
     }
-    if ((st = parse_day(OPEN_MINDATE, 0, lo, err)) != LM_OK)
+    if ((st = lm_date_parse(OPEN_MINDATE, 0, lo, err)) != LM_OK)
         return st;
-    if (d && d->mindate && d->mindate[0] && (st = parse_day(d->mindate, 0, lo, err)) != LM_OK)
+    if (d && d->mindate && d->mindate[0] &&
+        (st = lm_date_parse(d->mindate, 0, lo, err)) != LM_OK)
         return st;
-    if (d && d->maxdate && d->maxdate[0] && (st = parse_day(d->maxdate, 1, hi, err)) != LM_OK)
+    if (d && d->maxdate && d->maxdate[0] &&
+        (st = lm_date_parse(d->maxdate, 1, hi, err)) != LM_OK)
         return st;
     if (*lo > *hi)
         return lm_error_set(err, LM_ERR_USAGE, "mindate is after maxdate");
@@ -414,9 +317,9 @@ static lm_status add_dates(lm_buf *b, const lm_eutils_dates *d, lm_error *err)
         int64_t lo, hi;
         if ((st = explicit_range(d, &lo, &hi, err)) != LM_OK)
             return st;
-        char smin[11], smax[11];
-        format_day(lo, smin);
-        format_day(hi, smax);
+        char smin[LM_DATE_TEXT], smax[LM_DATE_TEXT];
+        lm_date_format(lo, '/', smin);
+        lm_date_format(hi, '/', smax);
         st = add_param(b, "datetype", datetype_name(d->datetype));
         if (st == LM_OK)
             st = add_param(b, "mindate", smin);
@@ -952,51 +855,11 @@ lm_status lm_eutils_search(lm_eutils *c, const char *query, const lm_eutils_date
     return st;
 }
 
-/* ---- a set of PMIDs (open addressing, 0 = empty slot) --------------------- */
+/* ---- a set of PMIDs -------------------------------------------------------- */
 
-typedef struct pmid_set {
-    int64_t *slots;
-    size_t cap;   /* power of two, or 0 */
-    size_t n;
-} pmid_set;
-
-static size_t pmid_hash(int64_t v, size_t cap)
+static lm_status pmid_set_add(lm_map *s, int64_t v, int *added)
 {
-    uint64_t x = (uint64_t)v * 0x9E3779B97F4A7C15ULL;
-    return (size_t)(x ^ (x >> 29)) & (cap - 1);
-}
-
-static lm_status pmid_set_add(pmid_set *s, int64_t v, int *added)
-{
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 1024;
-        int64_t *slots = calloc(nc, sizeof *slots);
-        if (!slots)
-            return LM_ERR_NOMEM;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slots[i])
-                continue;
-            size_t h = pmid_hash(s->slots[i], nc);
-            while (slots[h])
-                h = (h + 1) & (nc - 1);
-            slots[h] = s->slots[i];
-        }
-        free(s->slots);
-        s->slots = slots;
-        s->cap = nc;
-    }
-    size_t h = pmid_hash(v, s->cap);
-    while (s->slots[h]) {
-        if (s->slots[h] == v) {
-            *added = 0;
-            return LM_OK;
-        }
-        h = (h + 1) & (s->cap - 1);
-    }
-    s->slots[h] = v;
-    s->n++;
-    *added = 1;
-    return LM_OK;
+    return lm_map_upsert(s, (uint64_t)v, added) ? LM_OK : LM_ERR_NOMEM;
 }
 
 /* ---- EFetch ------------------------------------------------------------- */
@@ -1088,7 +951,7 @@ typedef struct fetch_state {
     const lm_pubmed_handler *handler;
     lm_eutils_fetch_opts opts;
     lm_eutils_fetch_result *res;
-    pmid_set seen;
+    lm_map seen;              /* PMIDs delivered so far */
     lm_buf warnings;
     int64_t cum;     /* records of the result that lie before the current slice */
     int done;        /* max_records reached */
@@ -1275,9 +1138,9 @@ static lm_status fetch_history(fetch_state *s, const lm_eutils_search_result *sr
 static lm_status search_range(fetch_state *s, int64_t lo, int64_t hi,
                               lm_eutils_search_result *r, lm_error *err)
 {
-    char smin[11], smax[11];
-    format_day(lo, smin);
-    format_day(hi, smax);
+    char smin[LM_DATE_TEXT], smax[LM_DATE_TEXT];
+    lm_date_format(lo, '/', smin);
+    lm_date_format(hi, '/', smax);
     lm_eutils_dates d = {.mindate = smin, .maxdate = smax, .datetype = s->datetype};
     lm_status st = lm_eutils_search(s->c, s->query, &d, 0, 0, r, err);
     s->res->searches++;
@@ -1291,9 +1154,9 @@ static lm_status search_range(fetch_state *s, int64_t lo, int64_t hi,
 static lm_status fetch_range(fetch_state *s, int64_t lo, int64_t hi,
                              const lm_eutils_search_result *known, lm_error *err)
 {
-    char smin[11], smax[11];
-    format_day(lo, smin);
-    format_day(hi, smax);
+    char smin[LM_DATE_TEXT], smax[LM_DATE_TEXT];
+    lm_date_format(lo, '/', smin);
+    lm_date_format(hi, '/', smax);
     if (known->count <= LM_EUTILS_WINDOW)
         return fetch_history(s, known, smin, smax, err);
     if (s->opts.start_offset >= s->cum + known->count) {
@@ -1351,7 +1214,7 @@ static lm_status fetch_end_call(fetch_state *s, lm_status st)
     if (s->warnings.len)
         s->res->warnings = lm_buf_take(&s->warnings);
     lm_buf_free(&s->warnings);
-    free(s->seen.slots);
+    lm_map_free(&s->seen);
     return st;
 }
 
@@ -1427,7 +1290,8 @@ lm_status lm_eutils_fetch_ids(lm_eutils *c, const int64_t *pmids, size_t n,
     lm_status st = fetch_begin(&s, c, opts, handler, res, err);
     int64_t *uniq = NULL;
     size_t nu = 0;
-    pmid_set input = {0};
+    lm_map input;
+    lm_map_init(&input);
     if (st == LM_OK && n > 0 && !(uniq = malloc(n * sizeof *uniq)))
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n && st == LM_OK; i++) {
@@ -1439,7 +1303,7 @@ lm_status lm_eutils_fetch_ids(lm_eutils *c, const int64_t *pmids, size_t n,
         else if (added)
             uniq[nu++] = pmids[i];
     }
-    free(input.slots);
+    lm_map_free(&input);
     res->count = (int64_t)nu;
     res->slices = nu > 0;
     lm_buf ids;

@@ -82,11 +82,6 @@ static int starts_with_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 void lm_http_redact(char *msg, size_t cap, const char *secret)
 {
     if (!msg || cap == 0)
@@ -428,8 +423,10 @@ lm_status lm_http_init(lm_http **out, const lm_http_config *cfg, lm_error *err)
     if (h->cfg.retry_after_max_s <= 0)
         h->cfg.retry_after_max_s = 300;
     h->user_agent = strdup(h->cfg.user_agent ? h->cfg.user_agent : "litmine/" LM_VERSION);
-    h->secret = dup_or_null(h->cfg.secret && h->cfg.secret[0] ? h->cfg.secret : NULL);
-    h->contact = dup_or_null(h->cfg.contact && h->cfg.contact[0] ? h->cfg.contact : NULL);
+    h->secret = lm_strdup_opt(h->cfg.secret && h->cfg.secret[0] ? h->cfg.secret : NULL,
+                              NULL);
+    h->contact = lm_strdup_opt(h->cfg.contact && h->cfg.contact[0] ? h->cfg.contact : NULL,
+                               NULL);
     h->cfg.user_agent = h->user_agent;
     h->cfg.secret = h->secret;
     h->cfg.contact = h->contact;

@@ -11,6 +11,7 @@
 #include "lm_hub.h"
 
 #include "../util/lm_buf.h"
+#include "../util/lm_file.h"
 #include "../util/lm_json.h"
 #include "../util/lm_sha256.h"
 
@@ -97,22 +98,6 @@ static void normalise_etag(const char *v, char out[65])
     out[64] = '\0';
     if (!is_hex(out, 64))
         out[0] = '\0';
-}
-
-static void fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
 }
 
 static lm_status make_dirs(const char *path, lm_error *err)
@@ -361,9 +346,9 @@ static lm_status fetch_one(hub_ctx *h, const char *commit, lm_hub_file *f, lm_er
     f->resumed = s.resumed && !s.fresh;
     if (st != LM_OK)
         return st;   /* a network error leaves the .part for the next run */
-    if (rename(lm_buf_cstr(&h->part), lm_buf_cstr(&h->final)) != 0)
-        return lm_error_set(err, LM_ERR_IO, "rename %s: %s", lm_buf_cstr(&h->part), strerror(errno));
-    fsync_dir_of(lm_buf_cstr(&h->final));
+    st = lm_file_publish(lm_buf_cstr(&h->part), lm_buf_cstr(&h->final), err);
+    if (st != LM_OK)
+        return st;
     if (h->opt && h->opt->progress)
         h->opt->progress(h->opt->ctx, f, 1);
     return LM_OK;
@@ -470,34 +455,36 @@ static void previous_commit(const char *dest, char out[65])
 
 static lm_status write_source(hub_ctx *h, const char *rev, const lm_hub_result *res, lm_error *err)
 {
-    /* names, revision and commit are validated: no JSON escaping needed */
-    lm_buf b;
-    lm_buf_init(&b);
-    lm_buf_printf(&b, "{\n  \"hub\": \"%s\",\n  \"name\": \"%s\",\n  \"revision\": \"%s\",\n"
-                      "  \"commit\": \"%s\",\n  \"files\": [",
-                  h->base, h->name, rev, res->commit);
-    for (size_t i = 0; i < res->n_files; i++)
-        lm_buf_printf(&b, "%s\n    {\"name\": \"%s\", \"size\": %lld, \"sha256\": \"%s\"}",
-                      i ? "," : "", res->files[i].name, (long long)res->files[i].size,
-                      res->files[i].sha256);
-    lm_status st = lm_buf_append_str(&b, "\n  ]\n}\n");
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/%s", h->dest, SOURCE_FILE);
-    snprintf(tmp, sizeof tmp, "%s.part", path);
-    FILE *f = st == LM_OK ? fopen(tmp, "w") : NULL;
-    if (!f) {
-        lm_buf_free(&b);
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", tmp, strerror(errno));
+    lm_buf path;
+    lm_buf_init(&path);
+    if (lm_buf_printf(&path, "%s/%s", h->dest, SOURCE_FILE) != LM_OK)
+        return lm_error_nomem(err, NULL);
+    lm_file_atomic out;
+    lm_status st = lm_file_atomic_begin(&out, lm_buf_cstr(&path), err);
+    lm_buf_free(&path);
+    if (st != LM_OK)
+        return st;
+    lm_json_writer w;
+    lm_json_writer_init(&w, out.f);
+    w.spaced = 1;
+    lm_json_begin_object(&w);
+    lm_json_member_str(&w, "hub", h->base);
+    lm_json_member_str(&w, "name", h->name);
+    lm_json_member_str(&w, "revision", rev);
+    lm_json_member_str(&w, "commit", res->commit);
+    lm_json_write_key(&w, "files");
+    lm_json_begin_array(&w);
+    for (size_t i = 0; i < res->n_files; i++) {
+        lm_json_begin_object(&w);
+        lm_json_member_str(&w, "name", res->files[i].name);
+        lm_json_member_int(&w, "size", res->files[i].size);
+        lm_json_member_str(&w, "sha256", res->files[i].sha256);
+        lm_json_end_object(&w);
     }
-    int bad = fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    lm_buf_free(&b);
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-    }
-    fsync_dir_of(path);
-    return LM_OK;
+    lm_json_end_array(&w);
+    lm_json_end_object(&w);
+    fputc('\n', out.f);
+    return lm_file_atomic_commit(&out, err);
 }
 
 lm_status lm_hub_fetch(lm_http *http, const char *name, const char *dest, const lm_hub_options *opt,

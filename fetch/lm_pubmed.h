@@ -27,7 +27,7 @@
 #ifndef LM_PUBMED_H
 #define LM_PUBMED_H
 
-#include "lm_article.h"
+#include "../util/lm_article.h"
 #include "../util/lm_digest.h"
 
 #include <stddef.h>

@@ -17,6 +17,8 @@
 #include "../util/lm_sort.h"
 #include "lm_embed.h"
 
+#include "../util/lm_map.h"
+
 #include "lm_query.h"
 
 #include <cblas.h>
@@ -32,97 +34,11 @@
 #define HASH_SEED_WORD 0x6c6d5f776f7264ULL   /* "lm_word" */
 #define HASH_SEED_PAIR 0x6c6d5f70616972ULL   /* "lm_pair" */
 
-/* ---- a small open-addressing map: 64-bit key -> uint32 ------------------ */
-
-typedef struct u64map {
-    uint64_t *keys;   /* 0 = empty (a real hash of 0 is remapped to 1) */
-    uint32_t *vals;
-    size_t cap, n;    /* cap is a power of two */
-} u64map;
-
-static uint64_t fix_key(uint64_t k)
-{
-    return k ? k : 1;
-}
-
-static void u64map_free(u64map *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static int u64map_init(u64map *m, size_t want)
-{
-    size_t cap = 16;
-    while (cap < want * 2)
-        cap *= 2;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->vals = calloc(cap, sizeof *m->vals);
-    m->cap = cap;
-    m->n = 0;
-    if (!m->keys || !m->vals) {
-        u64map_free(m);
-        return -1;
-    }
-    return 0;
-}
-
-static size_t slot_of(uint64_t k, size_t cap)
-{
-    return (size_t)(k ^ (k >> 32)) & (cap - 1);
-}
-
-/* Pointer to the value of k, inserting 0 when absent; NULL on NOMEM. */
-static uint32_t *u64map_get_or_add(u64map *m, uint64_t k)
-{
-    k = fix_key(k);
-    if ((m->n + 1) * 2 > m->cap) {
-        u64map bigger;
-        if (u64map_init(&bigger, m->cap) != 0)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i]) {
-                size_t j = slot_of(m->keys[i], bigger.cap);
-                while (bigger.keys[j])
-                    j = (j + 1) & (bigger.cap - 1);
-                bigger.keys[j] = m->keys[i];
-                bigger.vals[j] = m->vals[i];
-            }
-        bigger.n = m->n;
-        u64map_free(m);
-        *m = bigger;
-    }
-    size_t j = slot_of(k, m->cap);
-    while (m->keys[j] && m->keys[j] != k)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->keys[j]) {
-        m->keys[j] = k;
-        m->vals[j] = 0;
-        m->n++;
-    }
-    return &m->vals[j];
-}
-
-static const uint32_t *u64map_find(const u64map *m, uint64_t k)
-{
-    if (!m->cap)
-        return NULL;
-    k = fix_key(k);
-    size_t j = slot_of(k, m->cap);
-    while (m->keys[j]) {
-        if (m->keys[j] == k)
-            return &m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return NULL;
-}
-
 /* ---- features ----------------------------------------------------------- */
 
 struct lm_embed_scratch {
     lm_words words;
-    u64map counts;        /* feature -> count in the current text */
+    lm_map counts;        /* feature -> count in the current text */
     uint64_t *feat;       /* distinct features of the current text */
     uint32_t *tf;
     size_t n_feat, cap_feat;
@@ -133,7 +49,9 @@ struct lm_embed_scratch {
 lm_status lm_embed_scratch_init(lm_embed_scratch **out, lm_error *err)
 {
     lm_embed_scratch *s = calloc(1, sizeof *s);
-    if (!s || u64map_init(&s->counts, 512) != 0) {
+    if (s)
+        lm_map_init(&s->counts);
+    if (!s || lm_map_reserve(&s->counts, 512) != LM_OK) {
         free(s);
         return lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
     }
@@ -147,7 +65,7 @@ void lm_embed_scratch_free(lm_embed_scratch *s)
     if (!s)
         return;
     lm_words_free(&s->words);
-    u64map_free(&s->counts);
+    lm_map_free(&s->counts);
     free(s->feat);
     free(s->tf);
     free(s->w);
@@ -196,7 +114,7 @@ typedef struct count_ctx {
 static void count_feature(void *ctx, uint64_t f)
 {
     count_ctx *c = ctx;
-    uint32_t *v = u64map_get_or_add(&c->s->counts, f);
+    uint64_t *v = lm_map_upsert(&c->s->counts, lm_map_key(f), NULL);
     if (!v) {
         c->failed = 1;
         return;
@@ -210,10 +128,8 @@ static lm_status text_counts(lm_embed_scratch *s, const char *text, size_t len, 
 {
     /* The map grows to the largest text seen (a few thousand slots), so
      * clearing it whole per text is cheap. */
-    if (s->counts.n) {
-        memset(s->counts.keys, 0, s->counts.cap * sizeof *s->counts.keys);
-        s->counts.n = 0;
-    }
+    if (s->counts.n)
+        lm_map_clear(&s->counts);
     s->n_feat = 0;
     count_ctx c = {s, 0};
     lm_status st = lm_embed_features(text, len, bigrams, s, count_feature, &c, err);
@@ -242,7 +158,7 @@ static lm_status text_counts(lm_embed_scratch *s, const char *text, size_t len, 
     for (size_t i = 0; i < s->counts.cap; i++)
         if (s->counts.keys[i]) {
             s->feat[s->n_feat] = s->counts.keys[i];
-            s->tf[s->n_feat] = s->counts.vals[i];
+            s->tf[s->n_feat] = (uint32_t)s->counts.vals[i];
             s->n_feat++;
         }
     return LM_OK;
@@ -261,7 +177,7 @@ struct lm_embed_model {
     uint64_t *keys;      /* feature hash per vocabulary entry */
     float *idf;
     float *proj;         /* n x dim */
-    u64map index;        /* feature hash -> vocabulary entry */
+    lm_map index;        /* feature hash -> vocabulary entry */
 };
 
 void lm_embed_model_free(lm_embed_model *m)
@@ -271,7 +187,7 @@ void lm_embed_model_free(lm_embed_model *m)
     free(m->keys);
     free(m->idf);
     free(m->proj);
-    u64map_free(&m->index);
+    lm_map_free(&m->index);
     free(m);
 }
 
@@ -292,14 +208,12 @@ int64_t lm_embed_model_docs(const lm_embed_model *m)
 
 static lm_status build_index(lm_embed_model *m, lm_error *err)
 {
-    if (u64map_init(&m->index, m->n + 1) != 0)
+    lm_map_init(&m->index);
+    if (lm_map_reserve(&m->index, m->n + 1) != LM_OK)
         return lm_error_set(err, LM_ERR_NOMEM, "embedding model: out of memory");
-    for (size_t i = 0; i < m->n; i++) {
-        uint32_t *v = u64map_get_or_add(&m->index, m->keys[i]);
-        if (!v)
+    for (size_t i = 0; i < m->n; i++)
+        if (lm_map_put(&m->index, lm_map_key(m->keys[i]), i) != LM_OK)
             return lm_error_set(err, LM_ERR_NOMEM, "embedding model: out of memory");
-        *v = (uint32_t)i;
-    }
     return LM_OK;
 }
 
@@ -319,7 +233,7 @@ float lm_embed_word_idf(const lm_embed_model *m, const char *norm, size_t len)
 {
     char stem[LM_QUERY_WORD_MAX + 1];
     size_t sl = lm_query_stem(norm, len, stem, sizeof stem);
-    const uint32_t *ix = u64map_find(&m->index, lm_query_hash(stem, sl, HASH_SEED_WORD));
+    const uint64_t *ix = lm_map_get(&m->index, lm_map_key(lm_query_hash(stem, sl, HASH_SEED_WORD)));
     return ix ? m->idf[*ix] : 0.0f;
 }
 
@@ -336,7 +250,7 @@ lm_status lm_embed_text(const lm_embed_model *m, lm_embed_scratch *s, const char
     size_t k = 0;
     double norm = 0;
     for (size_t i = 0; i < s->n_feat; i++) {
-        const uint32_t *ix = u64map_find(&m->index, s->feat[i]);
+        const uint64_t *ix = lm_map_get(&m->index, lm_map_key(s->feat[i]));
         if (!ix)
             continue;
         float w = (1.0f + logf((float)s->tf[i])) * m->idf[*ix];
@@ -511,7 +425,7 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
 struct lm_embed_fitter {
     lm_embed_fit_options o;
     lm_embed_scratch *s;
-    u64map df;
+    lm_map df;
     size_t n_docs;
     size_t *doc_off;      /* n_docs + 1 offsets into feat/tf */
     size_t cap_docs;
@@ -543,7 +457,7 @@ lm_status lm_embed_fitter_init(lm_embed_fitter **out, const lm_embed_fit_options
     if (!f->o.seed)
         f->o.seed = 0x9e3779b97f4a7c15ULL;
     lm_status st = lm_embed_scratch_init(&f->s, err);
-    if (st == LM_OK && u64map_init(&f->df, 1 << 16) != 0)
+    if (st == LM_OK && lm_map_reserve(&f->df, 1 << 16) != LM_OK)
         st = lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
     if (st != LM_OK) {
         lm_embed_fitter_free(f);
@@ -558,7 +472,7 @@ void lm_embed_fitter_free(lm_embed_fitter *f)
     if (!f)
         return;
     lm_embed_scratch_free(f->s);
-    u64map_free(&f->df);
+    lm_map_free(&f->df);
     free(f->doc_off);
     free(f->feat);
     free(f->tf);
@@ -601,7 +515,7 @@ lm_status lm_embed_fitter_add(lm_embed_fitter *f, const char *text, size_t len, 
         f->cap_pairs = nc;
     }
     for (size_t i = 0; i < s->n_feat; i++) {
-        uint32_t *d = u64map_get_or_add(&f->df, s->feat[i]);
+        uint64_t *d = lm_map_upsert(&f->df, lm_map_key(s->feat[i]), NULL);
         if (!d)
             return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
         (*d)++;
@@ -727,7 +641,7 @@ static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, csr *a, lm_
     a->cols = m->n;
     size_t nnz = 0;
     for (size_t p = 0; p < f->n_pairs; p++)
-        if (u64map_find(&m->index, f->feat[p]))
+        if (lm_map_get(&m->index, lm_map_key(f->feat[p])))
             nnz++;
     a->ptr = malloc((a->rows + 1) * sizeof *a->ptr);
     a->col = malloc((nnz ? nnz : 1) * sizeof *a->col);
@@ -739,7 +653,7 @@ static lm_status build_matrix(lm_embed_fitter *f, lm_embed_model *m, csr *a, lm_
         a->ptr[d] = k;
         double norm = 0;
         for (size_t p = f->doc_off[d]; p < f->doc_off[d + 1]; p++) {
-            const uint32_t *ix = u64map_find(&m->index, f->feat[p]);
+            const uint64_t *ix = lm_map_get(&m->index, lm_map_key(f->feat[p]));
             if (!ix)
                 continue;
             float v = (1.0f + logf((float)f->tf[p])) * m->idf[*ix];
@@ -764,7 +678,7 @@ static lm_status choose_vocab(lm_embed_fitter *f, lm_embed_model *m, lm_error *e
     if (!cand)
         return lm_error_set(err, LM_ERR_NOMEM, "embedding fit: out of memory");
     for (size_t i = 0; i < f->df.cap; i++) {
-        uint32_t df = f->df.vals[i];
+        uint32_t df = (uint32_t)f->df.vals[i];
         if (f->df.keys[i] && df >= (uint32_t)f->o.min_df && (double)df <= max_df)
             cand[n_cand++] = (vocab_entry){f->df.keys[i], df};
     }

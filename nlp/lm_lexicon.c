@@ -29,10 +29,10 @@
  */
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_lexicon.h"
 
 #include "../util/lm_utf8.h"
-#include "lm_eval.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -42,30 +42,6 @@
 #include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
-
-/* ---- types ---- */
-
-lm_lex_type lm_lex_type_from_name(const char *name)
-{
-    const char *c = lm_eval_canonical_type(name);
-    if (!c)
-        return LM_LEX_ANY;
-    if (strcmp(c, "Chemical") == 0)
-        return LM_LEX_CHEMICAL;
-    if (strcmp(c, "Disease") == 0)
-        return LM_LEX_DISEASE;
-    return LM_LEX_GENE;
-}
-
-const char *lm_lex_type_name(lm_lex_type t)
-{
-    switch (t) {
-    case LM_LEX_CHEMICAL: return "Chemical";
-    case LM_LEX_DISEASE: return "Disease";
-    case LM_LEX_GENE: return "Gene";
-    default: return "any";
-    }
-}
 
 /* ---- normalization ---- */
 
@@ -267,7 +243,7 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out)
+int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out)
 {
     lm_buf_reset(out);
     if (!id)
@@ -296,7 +272,7 @@ int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out)
             st = lm_buf_printf(out, "NCBIGene:%.*s", (int)(n - 9), a + 9);
         else if (memchr(a, ':', n))
             st = lm_buf_append(out, a, n);
-        else if (type == LM_LEX_GENE && all_digits(a, n))
+        else if (type == LM_ENT_GENE && all_digits(a, n))
             st = lm_buf_printf(out, "NCBIGene:%.*s", (int)n, a);
         else if ((a[0] == 'D' || a[0] == 'C') && all_digits(a + 1, n - 1))
             st = lm_buf_printf(out, "MESH:%.*s", (int)n, a);
@@ -494,12 +470,7 @@ unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const cha
 
 static char *dup_n(const char *s, size_t n)
 {
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
+    return lm_strndup(s, n);
 }
 
 /* Index of concept id, created when new; -1 on out-of-memory. */
@@ -608,7 +579,7 @@ lm_status lm_lexicon_builder_set_name(lm_lexicon_builder *b, const char *id, con
     return LM_OK;
 }
 
-static lm_status add_key(lm_lexicon_builder *b, lm_lex_type type, const char *key, size_t klen,
+static lm_status add_key(lm_lexicon_builder *b, lm_ent_type type, const char *key, size_t klen,
                          uint32_t concept, unsigned flags, double score, unsigned count,
                          lm_error *err)
 {
@@ -638,11 +609,11 @@ static lm_status add_key(lm_lexicon_builder *b, lm_lex_type type, const char *ke
     return LM_OK;
 }
 
-lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const char *id,
+lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_ent_type type, const char *id,
                                  const char *name, size_t name_len, unsigned flags,
                                  double score, unsigned count, lm_error *err)
 {
-    if (type != LM_LEX_CHEMICAL && type != LM_LEX_DISEASE && type != LM_LEX_GENE)
+    if (type != LM_ENT_CHEMICAL && type != LM_ENT_DISEASE && type != LM_ENT_GENE)
         return lm_error_set(err, LM_ERR_USAGE, "lexicon entry needs one entity type");
     if (!id || !*id)
         return lm_error_set(err, LM_ERR_USAGE, "lexicon entry without concept id");
@@ -651,7 +622,7 @@ lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const 
     if (klen == 0)
         return LM_OK;
     long c = intern_concept(b, id, name, name_len, (flags & LM_LEX_PREFERRED) != 0, count,
-                            type);
+                            LM_ENT_BIT(type));
     if (c < 0)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     return add_key(b, type, key, klen, (uint32_t)c, flags, score, count, err);
@@ -713,7 +684,7 @@ lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon
         const char *key = lex->strings + lex->key_off[k];
         for (uint32_t e = lex->first[k]; e < lex->first[k + 1] && st == LM_OK; e++) {
             const lex_entry *x = &lex->entries[e];
-            st = add_key(b, (lm_lex_type)x->type, key, strlen(key), (uint32_t)map[x->concept],
+            st = add_key(b, (lm_ent_type)x->type, key, strlen(key), (uint32_t)map[x->concept],
                          x->flags, x->score / 1000.0, x->count, err);
             if (st == LM_OK)
                 b->entries[b->n_entries - 1].score = x->score;   /* keep exact */
@@ -750,7 +721,7 @@ static void vote(uint32_t *slot, uint32_t target)
     *slot = *slot == 0 || *slot == want ? want : UINT32_MAX;
 }
 
-lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_lex_type type,
+lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_ent_type type,
                                          const char *from_ns, const char *to_ns, size_t *merged,
                                          lm_error *err)
 {
@@ -909,14 +880,14 @@ static long blob_add(blob *bl, const char *s)
 /* Type gating: may concept c name a mention of this type? */
 static int type_allowed(const b_concept *c, unsigned type)
 {
-    if (type == LM_LEX_GENE)
+    if (type == LM_ENT_GENE)
         return 1;
     if (strncmp(c->id, "NCBIGene:", 9) == 0)
         return 0;
     if (!c->classes)
         return 1;   /* not a MeSH id, or MeSH not imported: nothing to check */
     return (c->classes &
-            (type == LM_LEX_DISEASE ? LM_MESH_DISEASE_CLASSES : LM_MESH_CHEMICAL_CLASSES)) != 0;
+            (type == LM_ENT_DISEASE ? LM_MESH_DISEASE_CLASSES : LM_MESH_CHEMICAL_CLASSES)) != 0;
 }
 
 typedef struct id_ref {
@@ -987,7 +958,7 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
             if ((e->flags & LM_LEX_CORPUS) && i != best)
                 e->flags &= (uint8_t)~LM_LEX_CORPUS;
             int dead = e->flags == 0 && e->score == 0;   /* a corpus runner-up only */
-            if (e->type == LM_LEX_GENE && symbol && !(e->flags & (LM_LEX_SYMBOL | LM_LEX_CORPUS)))
+            if (e->type == LM_ENT_GENE && symbol && !(e->flags & (LM_LEX_SYMBOL | LM_LEX_CORPUS)))
                 dead = 1;
             if (!type_allowed(&b->concepts[e->concept], e->type))
                 dead = 1;
@@ -1033,7 +1004,7 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         goto nomem;
     }
     for (size_t i = 0; i < n; i++)
-        types[ents[i].concept] |= ents[i].type;
+        types[ents[i].concept] |= LM_ENT_BIT(ents[i].type);
     size_t nc = 0;
     for (size_t c = 0; c < b->n_concepts; c++) {
         remap[c] = UINT32_MAX;
@@ -1142,6 +1113,25 @@ static size_t payload_size(const lm_lexicon *lex)
     return 16 + (size_t)lex->n_concepts * 24 + (size_t)lex->n_keys * 4 +
            ((size_t)lex->n_keys + 1) * 4 + (size_t)lex->n_entries * 12 + lex->strings_len;
 }
+/* The file keeps entity types as the bits 1 Chemical, 2 Disease, 4 Gene
+ * (concept type sets, and one bit per entry); in memory they are
+ * lm_ent_type values and LM_ENT_BIT masks. */
+static unsigned file_types(unsigned mask)
+{
+    return mask >> 1;
+}
+
+static unsigned mem_types(unsigned bits)
+{
+    return bits << 1;
+}
+
+static uint8_t entry_type(unsigned bit)
+{
+    return (uint8_t)(bit == 1 ? LM_ENT_CHEMICAL : bit == 2 ? LM_ENT_DISEASE
+                     : bit == 4 ? LM_ENT_GENE : LM_ENT_NONE);
+}
+
 
 static void payload_write(const lm_lexicon *lex, unsigned char *p)
 {
@@ -1153,7 +1143,7 @@ static void payload_write(const lm_lexicon *lex, unsigned char *p)
     for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lm_le32_put(p, lex->concepts[i].id_off);
         lm_le32_put(p + 4, lex->concepts[i].name_off);
-        lm_le32_put(p + 8, lex->concepts[i].types);
+        lm_le32_put(p + 8, file_types(lex->concepts[i].types));
         lm_le32_put(p + 12, lex->concepts[i].classes);
         lm_le32_put(p + 16, lex->concepts[i].xref_off);
         lm_le32_put(p + 20, lex->concepts[i].trees_off);
@@ -1168,7 +1158,7 @@ static void payload_write(const lm_lexicon *lex, unsigned char *p)
         lm_le32_put(p + 4, e->count);
         p[8] = (unsigned char)(e->score & 0xFF);
         p[9] = (unsigned char)(e->score >> 8);
-        p[10] = e->type;
+        p[10] = (unsigned char)file_types(LM_ENT_BIT(e->type));
         p[11] = e->flags;
     }
     if (lex->strings_len)
@@ -1201,31 +1191,7 @@ lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err
     lm_le32_put(z + 32, (uint32_t)crc32(0L, z + LEX_HEADER, (uInt)zlen));
     lm_le32_put(z + 36, (uint32_t)crc32(0L, z, 36));
 
-    lm_buf tmp;
-    lm_buf_init(&tmp);
-    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
-        free(z);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
-    lm_status st = LM_OK;
-    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
-    if (!f) {
-        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
-    } else {
-        size_t total = LEX_HEADER + (size_t)zlen;
-        int bad = fwrite(z, 1, total, f) != total;
-        bad |= fflush(f) != 0;
-        bad |= fsync(fileno(f)) != 0;
-        bad |= fclose(f) != 0;
-        if (bad)
-            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
-                              strerror(errno));
-        else if (rename(lm_buf_cstr(&tmp), path) != 0)
-            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-        if (st != LM_OK)
-            remove(lm_buf_cstr(&tmp));
-    }
-    lm_buf_free(&tmp);
+    lm_status st = lm_file_write_atomic(path, z, LEX_HEADER + (size_t)zlen, err);
     free(z);
     return st;
 }
@@ -1261,7 +1227,7 @@ static const char *validate(const lm_lexicon *lex)
     for (uint32_t i = 0; i < lex->n_entries; i++) {
         const lex_entry *e = &lex->entries[i];
         if (e->concept >= lex->n_concepts || e->score > 1000 ||
-            (e->type != LM_LEX_CHEMICAL && e->type != LM_LEX_DISEASE && e->type != LM_LEX_GENE))
+            (e->type != LM_ENT_CHEMICAL && e->type != LM_ENT_DISEASE && e->type != LM_ENT_GENE))
             return "entry table";
     }
     return NULL;
@@ -1350,7 +1316,7 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
     for (uint32_t i = 0; i < lex->n_concepts; i++, p += 24) {
         lex->concepts[i].id_off = lm_le32_get(p);
         lex->concepts[i].name_off = lm_le32_get(p + 4);
-        lex->concepts[i].types = lm_le32_get(p + 8);
+        lex->concepts[i].types = mem_types(lm_le32_get(p + 8));
         lex->concepts[i].classes = lm_le32_get(p + 12);
         lex->concepts[i].xref_off = lm_le32_get(p + 16);
         lex->concepts[i].trees_off = lm_le32_get(p + 20);
@@ -1364,7 +1330,7 @@ lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
         e->concept = lm_le32_get(p);
         e->count = lm_le32_get(p + 4);
         e->score = (uint16_t)(p[8] | p[9] << 8);
-        e->type = p[10];
+        e->type = entry_type(p[10]);
         e->flags = p[11];
     }
     if (lex->strings_len)
@@ -1437,16 +1403,16 @@ static long find_key(const lm_lexicon *lex, const char *key)
 }
 
 /* Does entry e satisfy the type and namespace filters? */
-static int entry_ok(const lm_lexicon *lex, const lex_entry *e, lm_lex_type want, const char *ns)
+static int entry_ok(const lm_lexicon *lex, const lex_entry *e, lm_ent_type want, const char *ns)
 {
-    if (want != LM_LEX_ANY && (unsigned)want != e->type)
+    if (want != LM_ENT_ANY && (unsigned)want != e->type)
         return 0;
     return !ns || strncmp(lex->strings + lex->concepts[e->concept].id_off, ns, strlen(ns)) == 0;
 }
 
 /* Key index of the first form of key (exact, then singular/plural
  * variants of the last word) that has an entry of the wanted type. */
-static long find_form(const lm_lexicon *lex, lm_lex_type type, const char *ns, const char *key,
+static long find_form(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *key,
                       size_t n, int *variant)
 {
     char v[LM_LEXICON_KEY_MAX + 4];
@@ -1488,7 +1454,7 @@ static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, i
     out->name = lex->strings + c->name_off;
     out->xref = lex->strings + c->xref_off;
     out->classes = c->classes;
-    out->type = (lm_lex_type)e->type;
+    out->type = (lm_ent_type)e->type;
     out->score = entry_score(e) * (variant == 0 ? 1.0 : variant == 3 ? 0.8 : 0.9);
     out->flags = e->flags;
     out->count = e->count;
@@ -1498,7 +1464,7 @@ static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, i
 
 /* The entries of form ki that pass the type/namespace filter; each
  * match counts the candidates of its own type, its ambiguity. */
-static size_t matches_of_form(const lm_lexicon *lex, long ki, lm_lex_type type, const char *ns,
+static size_t matches_of_form(const lm_lexicon *lex, long ki, lm_ent_type type, const char *ns,
                               int variant, lm_lexicon_match *out, size_t max)
 {
     size_t got = 0;
@@ -1508,13 +1474,13 @@ static size_t matches_of_form(const lm_lexicon *lex, long ki, lm_lex_type type, 
             continue;
         int cand = 0;
         for (uint32_t f = lex->first[ki]; f < lex->first[ki + 1]; f++)
-            cand += entry_ok(lex, &lex->entries[f], (lm_lex_type)x->type, ns);
+            cand += entry_ok(lex, &lex->entries[f], (lm_ent_type)x->type, ns);
         fill_match(lex, x, variant, cand, &out[got++]);
     }
     return got;
 }
 
-size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                             const char *text, size_t len, lm_lexicon_match *out, size_t max)
 {
     char key[LM_LEXICON_KEY_MAX];
@@ -1530,13 +1496,13 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char 
     return matches_of_form(lex, ki, type, ns, variant, out, max);
 }
 
-size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char *text,
+size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_ent_type type, const char *text,
                              size_t len, lm_lexicon_match *out, size_t max)
 {
     return lm_lexicon_lookup_ns(lex, type, NULL, text, len, out, max);
 }
 
-int lm_lexicon_lookup(const lm_lexicon *lex, lm_lex_type type, const char *text, size_t len,
+int lm_lexicon_lookup(const lm_lexicon *lex, lm_ent_type type, const char *text, size_t len,
                       lm_lexicon_match *out)
 {
     return lm_lexicon_lookup_ns(lex, type, NULL, text, len, out, 1) == 1;
@@ -1637,7 +1603,7 @@ static size_t join_words(const mwords *w, size_t rep, const char *rep_with, char
     return o;
 }
 
-static long find_text(const lm_lexicon *lex, lm_lex_type type, const char *ns, const char *text,
+static long find_text(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *text,
                       size_t len)
 {
     char key[LM_LEXICON_KEY_MAX];
@@ -1669,7 +1635,7 @@ static const char *const disease_modifiers[] = {
 
 /* Key index of text with its last word rewritten by head_morph, -1 if none
  * is known. */
-static long find_head_morph(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+static long find_head_morph(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                             const mwords *w)
 {
     char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
@@ -1726,7 +1692,7 @@ static int within_one_edit(const char *a, size_t na, const char *b, size_t nb)
  * normal form (they share its beginning); only for normal forms of 8 or
  * more letters with the first three kept, and none of the edits touching a
  * digit ("5-HT1A" is not "5-HT2A").  -1 when there is none or several. */
-static long find_misspelling(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                              const char *text, size_t len)
 {
     char key[LM_LEXICON_KEY_MAX];
@@ -1769,7 +1735,7 @@ static long find_misspelling(const lm_lexicon *lex, lm_lex_type type, const char
  * word's noun form, then leading modifiers of course or severity dropped
  * (with the noun form again).  Both: at last a misspelling one edit away
  * (variant 3). */
-static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                          const char *text, size_t len, int *variant)
 {
     mwords w;
@@ -1779,7 +1745,7 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
         return -1;
     long ki;
     size_t n;
-    if (type == LM_LEX_CHEMICAL) {
+    if (type == LM_ENT_CHEMICAL) {
         mwords k = {.count = 0};
         for (size_t i = 0; i < w.count; i++)
             if (!word_in_list(w.s[i], w.n[i], salt_words) ||
@@ -1802,9 +1768,9 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
         }
     }
     /* Only chemicals and diseases: a gene's name is not rewritten. */
-    if (type != LM_LEX_DISEASE && type != LM_LEX_CHEMICAL)
+    if (type != LM_ENT_DISEASE && type != LM_ENT_CHEMICAL)
         return -1;
-    if (type == LM_LEX_DISEASE) {
+    if (type == LM_ENT_DISEASE) {
         for (size_t i = 0; i < w.count; i++)
             for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
                 for (int dir = 0; dir < 2; dir++)
@@ -1830,7 +1796,7 @@ static long find_rewrite(const lm_lexicon *lex, lm_lex_type type, const char *ns
     return find_misspelling(lex, type, ns, text, len);
 }
 
-size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                  const char *text, size_t len, lm_lexicon_match *out,
                                  size_t max)
 {

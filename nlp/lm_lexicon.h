@@ -44,24 +44,15 @@
 
 #include "../util/lm_buf.h"
 #include "../util/lm_config.h"
+#include "../util/lm_doc.h"
 #include "../util/lm_error.h"
 #include "lm_mesh.h"
 #include "lm_pubtator.h"
 
 #include <stddef.h>
 
-/* Entity types, usable as a bit mask; LM_LEX_ANY matches every type. */
-typedef enum lm_lex_type {
-    LM_LEX_ANY = 0,
-    LM_LEX_CHEMICAL = 1,
-    LM_LEX_DISEASE = 2,
-    LM_LEX_GENE = 4
-} lm_lex_type;
-
-/* Type of a corpus type name (via lm_eval_canonical_type); LM_LEX_ANY when
- * unknown. */
-lm_lex_type lm_lex_type_from_name(const char *name);
-const char *lm_lex_type_name(lm_lex_type t);   /* "Chemical", ..., "any" */
+/* Entity types are lm_ent_type (util/lm_doc.h); LM_ENT_ANY in a lookup
+ * matches every type, and sets of types are masks of LM_ENT_BIT(type). */
 
 /* Entry flags (the source of a name). */
 enum {
@@ -93,7 +84,7 @@ size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap)
  * composites "D1|D2", "D1+D2", "D1,D2" -> "MESH:D1|MESH:D2"; other prefixed
  * ids ("OMIM:1234") are kept.  Returns 0, or -1 when the id is empty or -1
  * (no concept). */
-int lm_lexicon_qualify_id(lm_lex_type type, const char *id, lm_buf *out);
+int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out);
 
 /* ---- building ---- */
 
@@ -107,10 +98,10 @@ void lm_lexicon_builder_free(lm_lexicon_builder *b);
  * concept's display name when it has none yet (LM_LEX_PREFERRED names
  * override).  count is the number of annotations behind a corpus entry (1
  * for dictionaries).  Names whose normal form is empty are ignored. */
-lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_lex_type type, const char *id,
+lm_status lm_lexicon_builder_add(lm_lexicon_builder *b, lm_ent_type type, const char *id,
                                  const char *name, size_t name_len, unsigned flags,
                                  double score, unsigned count, lm_error *err);
-/* Types recorded so far for a concept id (mask of lm_lex_type), 0 if
+/* Types recorded so far for a concept id (mask of LM_ENT_BIT), 0 if
  * unknown: lets the MeSH importer type supplementary records by the
  * headings they map to. */
 unsigned lm_lexicon_builder_concept_types(const lm_lexicon_builder *b, const char *id);
@@ -140,7 +131,7 @@ lm_status lm_lexicon_builder_add_lexicon(lm_lexicon_builder *b, const lm_lexicon
  * none from a vocabulary), and the merged id becomes the target's
  * cross-reference.  Returns the number merged through *merged (may be
  * NULL). */
-lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_lex_type type,
+lm_status lm_lexicon_builder_merge_xrefs(lm_lexicon_builder *b, lm_ent_type type,
                                          const char *from_ns, const char *to_ns, size_t *merged,
                                          lm_error *err);
 /* Builds the immutable lexicon; b stays valid and may be freed. */
@@ -220,7 +211,7 @@ typedef struct lm_lexicon_match {
     const char *name;     /* the concept's display name */
     const char *xref;     /* cross-references ("DRUGBANK:DB00316"), "" if none */
     unsigned classes;     /* MeSH tree classes (LM_MESH_*), 0 when unknown */
-    lm_lex_type type;
+    lm_ent_type type;
     double score;         /* entry score, x0.9 when found through a variant or
                              rewrite, x0.8 through a misspelling */
     unsigned flags;
@@ -231,19 +222,19 @@ typedef struct lm_lexicon_match {
                              away (both lm_lexicon_lookup_mention) */
 } lm_lexicon_match;
 
-/* Best concept for a mention of the given type (LM_LEX_ANY: any type).
+/* Best concept for a mention of the given type (LM_ENT_ANY: any type).
  * Returns 1 and fills out when found, 0 otherwise. */
-int lm_lexicon_lookup(const lm_lexicon *lex, lm_lex_type type, const char *text, size_t len,
+int lm_lexicon_lookup(const lm_lexicon *lex, lm_ent_type type, const char *text, size_t len,
                       lm_lexicon_match *out);
 /* Every candidate under the first normal form that matches, best first;
  * returns how many were written (at most max). */
-size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_lex_type type, const char *text,
+size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_ent_type type, const char *text,
                              size_t len, lm_lexicon_match *out, size_t max);
 /* Like lm_lexicon_lookup_all, restricted to ids starting with ns (e.g.
  * "MESH:" for BC5CDR, whose evaluation only knows MeSH ids; NULL or "" =
  * any).  A name found only under other namespaces is then "no match",
  * which costs a concept-level FN instead of an FN plus an FP. */
-size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                             const char *text, size_t len, lm_lexicon_match *out, size_t max);
 
 /* Lookup for a tagged mention: lm_lexicon_lookup_ns, and when that finds
@@ -257,12 +248,12 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_lex_type type, const char 
  * single edit away ("amphotercin").  Matches through a rewrite have variant
  * 2, through a misspelling 3.  Free-text search should keep to
  * lm_lexicon_lookup: the rewrites assume the text is one mention. */
-size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_lex_type type, const char *ns,
+size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                  const char *text, size_t len, lm_lexicon_match *out,
                                  size_t max);
 
 /* A concept by id ("MESH:D003920"): its display name, types (mask of
- * lm_lex_type), MeSH classes and tree numbers, and cross-references.  Returns 1 when the
+ * LM_ENT_BIT), MeSH classes and tree numbers, and cross-references.  Returns 1 when the
  * lexicon knows the id, 0 otherwise (out untouched). */
 typedef struct lm_lexicon_concept {
     const char *id, *name, *xref;

@@ -39,7 +39,7 @@ unsigned lm_mesh_tree_class(const char *t)
 
 static lm_status nomem(lm_error *err)
 {
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    return lm_error_nomem(err, NULL);
 }
 
 /* ---- a small list of owned strings ---- */

@@ -23,6 +23,7 @@
  * scores, scaled per tagger.
  */
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_ner_impl.h"
 
 #include "lm_sentence.h"
@@ -45,36 +46,6 @@
 #define NER_HEADER 36
 
 /* ---- small public helpers ---- */
-
-const char *lm_ent_type_name(lm_ent_type t)
-{
-    switch (t) {
-    case LM_ENT_CHEMICAL: return "Chemical";
-    case LM_ENT_DISEASE: return "Disease";
-    case LM_ENT_GENE: return "Gene";
-    default: return "None";
-    }
-}
-
-lm_ent_type lm_ent_type_parse(const char *name)
-{
-    static const struct {
-        const char *name;
-        lm_ent_type t;
-    } map[] = {
-        {"Chemical", LM_ENT_CHEMICAL}, {"ChemicalEntity", LM_ENT_CHEMICAL},
-        {"Disease", LM_ENT_DISEASE}, {"DiseaseOrPhenotypicFeature", LM_ENT_DISEASE},
-        {"SpecificDisease", LM_ENT_DISEASE}, {"DiseaseClass", LM_ENT_DISEASE},
-        {"Modifier", LM_ENT_DISEASE}, {"CompositeMention", LM_ENT_DISEASE},
-        {"Gene", LM_ENT_GENE}, {"GeneOrGeneProduct", LM_ENT_GENE},
-    };
-    if (!name)
-        return LM_ENT_NONE;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(name, map[i].name) == 0)
-            return map[i].t;
-    return LM_ENT_NONE;
-}
 
 void lm_ner_mentions_init(lm_ner_mentions *m)
 {
@@ -421,29 +392,11 @@ lm_status lm_ner_model_save(const lm_ner_model *m, const char *path, lm_error *e
     memcpy(z, h.p, NER_HEADER);
     free(h.p);
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(z);
-        return lm_error_set(err, LM_ERR_USAGE, "model file %s: path too long", path);
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(z);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: %s", tmp, strerror(errno));
-    }
-    size_t total = NER_HEADER + zcap;
-    int wr = fwrite(z, 1, total, f) == total;
+    lm_status st = lm_file_write_atomic(path, z, NER_HEADER + zcap, err);
     free(z);
-    if (fclose(f) != 0 || !wr) {
-        remove(tmp);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: write failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return lm_error_set(err, LM_ERR_IO, "model file %s: %s", path, strerror(e));
-    }
-    return LM_OK;
+    if (st != LM_OK)
+        lm_error_wrap(err, "model file %s", path);
+    return st;
 }
 
 typedef struct rbuf {

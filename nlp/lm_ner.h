@@ -24,26 +24,12 @@
 #ifndef LM_NER_H
 #define LM_NER_H
 
+#include "../util/lm_doc.h"
 #include "../util/lm_error.h"
 #include "lm_token.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum lm_ent_type {
-    LM_ENT_NONE = 0,
-    LM_ENT_CHEMICAL,
-    LM_ENT_DISEASE,
-    LM_ENT_GENE,
-    LM_ENT_COUNT
-} lm_ent_type;
-
-/* "Chemical", "Disease", "Gene" ("None" for LM_ENT_NONE). */
-const char *lm_ent_type_name(lm_ent_type t);
-/* Parses the names above and the corpus variants (ChemicalEntity,
- * DiseaseOrPhenotypicFeature, GeneOrGeneProduct, SpecificDisease,
- * DiseaseClass, Modifier, CompositeMention); LM_ENT_NONE otherwise. */
-lm_ent_type lm_ent_type_parse(const char *name);
 
 typedef struct lm_ner_mention {
     uint32_t start;     /* byte offset into the tagged text, inclusive */

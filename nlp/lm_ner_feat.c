@@ -11,6 +11,7 @@
  * long form (or short form) was tagged as.  Training calls exactly these
  * functions, so training and inference cannot drift apart.
  */
+#include "../util/lm_buf.h"
 #include "lm_ner_impl.h"
 
 #include "lm_abbrev.h"
@@ -155,17 +156,7 @@ static inline uint32_t f3(uint64_t t, uint64_t a, uint64_t b, uint64_t c)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
+    return lm_vec_grow(p, cap, need, elem) == LM_OK ? 0 : -1;
 }
 
 #define GROW(ptr, capv, need) grow((void **)&(ptr), &(capv), (need), sizeof *(ptr))

@@ -20,6 +20,7 @@
  */
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
+#include "../util/lm_file.h"
 #include "lm_pairs.h"
 
 #include "../util/lm_utf8.h"
@@ -79,17 +80,7 @@ const char *pairs_key(const lm_pairs_scratch *s, size_t off)
 /* Grows *v (element size sz) to hold at least n elements. */
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 16;
-    while (c < n)
-        c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
+    return lm_vec_grow(v, cap, n, sz) == LM_OK ? 0 : -1;
 }
 
 /* ---- results ---------------------------------------------------------- */
@@ -352,7 +343,7 @@ static int bin_gap(int g)
 
 static lm_status nomem(lm_error *err)
 {
-    return lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
+    return lm_error_nomem(err, "in the pairs stage");
 }
 
 /* Index of the first token ending after byte b. */
@@ -1339,29 +1330,7 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
     lm_le32_put(z + total, (uint32_t)crc32(0L, z, (uInt)total));
     total += 4;
 
-    lm_buf tmp;
-    lm_buf_init(&tmp);
-    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != LM_OK) {
-        free(z);
-        return nomem(err);
-    }
-    lm_status st = LM_OK;
-    FILE *f = fopen(lm_buf_cstr(&tmp), "wb");
-    if (!f) {
-        st = lm_error_set(err, LM_ERR_IO, "%s: %s", lm_buf_cstr(&tmp), strerror(errno));
-    } else {
-        int bad = fwrite(z, 1, total, f) != total;
-        bad |= fflush(f) != 0;
-        bad |= fclose(f) != 0;
-        if (bad)
-            st = lm_error_set(err, LM_ERR_IO, "%s: write failed: %s", lm_buf_cstr(&tmp),
-                              strerror(errno));
-        else if (rename(lm_buf_cstr(&tmp), path) != 0)
-            st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-        if (st != LM_OK)
-            remove(lm_buf_cstr(&tmp));
-    }
-    lm_buf_free(&tmp);
+    lm_status st = lm_file_write_atomic(path, z, total, err);
     free(z);
     return st;
 }
@@ -1817,11 +1786,8 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
         lm_ent_type t = lm_ent_type_parse(m->type);
         if (t == LM_ENT_NONE)
             continue;
-        lm_lex_type lt = t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL
-                       : t == LM_ENT_DISEASE  ? LM_LEX_DISEASE
-                                              : LM_LEX_GENE;
-        int have = lm_lexicon_qualify_id(lt, m->id, &id) == 0;
-        st = lm_doc_add_mention(out, m->start, m->end, (int)t, m->text,
+        int have = lm_lexicon_qualify_id(t, m->id, &id) == 0;
+        st = lm_doc_add_mention(out, m->start, m->end, t, m->text,
                                 have ? lm_buf_cstr(&id) : NULL, sentence_index(out, m->start),
                                 1.0f, err);
     }
@@ -1865,17 +1831,11 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
 
 /* ---- NER output to a doc ---------------------------------------------- */
 
-static lm_lex_type lex_type_of(lm_ent_type t)
-{
-    return t == LM_ENT_CHEMICAL ? LM_LEX_CHEMICAL : t == LM_ENT_DISEASE ? LM_LEX_DISEASE
-                                                                         : LM_LEX_GENE;
-}
-
 static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
                              const char *text, size_t len)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text, len, &m, 1))
+    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
         return NULL;
     return m.id;
 }
@@ -1920,7 +1880,7 @@ static const char *short_form_id(const lm_lexicon *lex, lm_ent_type t, const cha
                                  const char *text, const lm_abbrev *d)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, lex_type_of(t), ns, text + d->short_start,
+    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text + d->short_start,
                                            d->short_end - d->short_start, &m, 1))
         return NULL;
     return shares_word(m.name, text + d->long_start, d->long_end - d->long_start) ? m.id : NULL;

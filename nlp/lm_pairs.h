@@ -46,7 +46,7 @@
 #include "../util/lm_config.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_error.h"
-#include "lm_doc.h"
+#include "../util/lm_doc.h"
 #include "lm_lexicon.h"
 #include "lm_ner.h"
 #include "lm_pubtator.h"

@@ -47,16 +47,6 @@ void lm_pt_doc_free(lm_pt_doc *d)
     lm_pt_doc_init(d);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* Parses a whole field as a non-negative int; 0 on failure. */
 static int parse_offset(const char *s, size_t n, int *out)
 {
@@ -138,9 +128,9 @@ static lm_status text_line(reader *r, const char *line, size_t len, size_t bar,
                                 r->name, r->lineno, r->doc.pmid);
         if (bar == 0)
             return lm_error_set(err, LM_ERR_PARSE, "%s:%zu: empty PMID", r->name, r->lineno);
-        r->doc.pmid = dup_n(line, bar);
-        r->doc.title = dup_n(body, body_n);
-        r->doc.abstract = dup_n("", 0);
+        r->doc.pmid = lm_strndup(line, bar);
+        r->doc.title = lm_strndup(body, body_n);
+        r->doc.abstract = lm_strndup("", 0);
         r->open = 1;
         if (!r->doc.pmid || !r->doc.title || !r->doc.abstract)
             return nomem(r, err);
@@ -156,7 +146,7 @@ static lm_status text_line(reader *r, const char *line, size_t len, size_t bar,
     if (r->doc.n_mentions || r->doc.n_relations)
         return lm_error_set(err, LM_ERR_PARSE, "%s:%zu: abstract line after annotations",
                             r->name, r->lineno);
-    char *abs = dup_n(body, body_n);
+    char *abs = lm_strndup(body, body_n);
     if (!abs)
         return nomem(r, err);
     free(r->doc.abstract);
@@ -206,9 +196,9 @@ static lm_status mention_line(reader *r, const field *f, size_t nf, lm_error *er
     lm_pt_mention *m = &r->doc.mentions[r->doc.n_mentions];
     m->start = start;
     m->end = end;
-    m->text = dup_n(f[3].s, tn);
-    m->type = dup_n(f[4].s, f[4].n);
-    m->id = nf >= 6 ? dup_n(f[5].s, f[5].n) : NULL;
+    m->text = lm_strndup(f[3].s, tn);
+    m->type = lm_strndup(f[4].s, f[4].n);
+    m->id = nf >= 6 ? lm_strndup(f[5].s, f[5].n) : NULL;
     r->doc.n_mentions++;   /* counted even on failure so doc_free releases it */
     if (!m->text || !m->type || (nf >= 6 && !m->id))
         return nomem(r, err);
@@ -229,9 +219,9 @@ static lm_status relation_line(reader *r, const field *f, size_t nf, lm_error *e
         r->cap_relations = cap;
     }
     lm_pt_relation *rel = &r->doc.relations[r->doc.n_relations];
-    rel->type = dup_n(f[1].s, f[1].n);
-    rel->id1 = dup_n(f[2].s, f[2].n);
-    rel->id2 = dup_n(f[3].s, f[3].n);
+    rel->type = lm_strndup(f[1].s, f[1].n);
+    rel->id1 = lm_strndup(f[2].s, f[2].n);
+    rel->id2 = lm_strndup(f[3].s, f[3].n);
     r->doc.n_relations++;
     if (!rel->type || !rel->id1 || !rel->id2)
         return nomem(r, err);

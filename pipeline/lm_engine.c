@@ -19,7 +19,7 @@
 #include "../util/lm_clock.h"
 #include "lm_engine.h"
 
-#include "../store/lm_vectors.h"
+#include "../store/search/lm_vectors.h"
 
 #include <pthread.h>
 #include <stdio.h>

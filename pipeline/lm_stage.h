@@ -11,8 +11,8 @@
 #ifndef LM_STAGE_H
 #define LM_STAGE_H
 
-#include "../fetch/lm_article.h"
-#include "../nlp/lm_doc.h"
+#include "../util/lm_article.h"
+#include "../util/lm_doc.h"
 #include "../util/lm_config.h"
 
 typedef struct lm_stage_ops {

@@ -19,7 +19,7 @@
  */
 #include "../nlp/lm_abbrev.h"
 #include "../nlp/lm_embed.h"
-#include "../store/lm_vectors.h"
+#include "../store/search/lm_vectors.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../nlp/lm_pairs.h"
@@ -246,12 +246,12 @@ static lm_status add_genes(const ner_state *ns, ner_scratch *s, lm_doc *doc, lm_
             break;
         lm_lexicon_match match;
         const char *id = NULL;
-        if (ns->lexicon && lm_lexicon_lookup(ns->lexicon, LM_LEX_GENE, lm_buf_cstr(&s->text),
+        if (ns->lexicon && lm_lexicon_lookup(ns->lexicon, LM_ENT_GENE, lm_buf_cstr(&s->text),
                                              s->text.len, &match))
             id = match.id;
         int32_t start = (int32_t)lm_utf8_map_to_cp(&s->map, m->start);
         st = lm_doc_add_mention(doc, start, (int32_t)lm_utf8_map_to_cp(&s->map, m->end),
-                                (int)m->type, lm_buf_cstr(&s->text), id, sentence_of(doc, start),
+                                m->type, lm_buf_cstr(&s->text), id, sentence_of(doc, start),
                                 m->score, err);
     }
     return st;

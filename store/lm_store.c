@@ -22,7 +22,6 @@
 #include "lm_store.h"
 #include "lm_store_internal.h"
 
-#include "../nlp/lm_ner.h"
 
 #include "../util/lm_buf.h"
 
@@ -1213,7 +1212,7 @@ lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, unsigne
         lm_bind_int(q, 2, m->start, &rc);
         lm_bind_int(q, 3, m->end, &rc);
         lm_bind_text(q, 4, m->text ? m->text : "", &rc);
-        lm_bind_text(q, 5, lm_ent_type_name((lm_ent_type)m->type), &rc);
+        lm_bind_text(q, 5, lm_ent_type_name(m->type), &rc);
         lm_bind_text(q, 6, m->concept_id, &rc);
         if (m->sentence >= 0)
             lm_bind_int(q, 7, m->sentence, &rc);

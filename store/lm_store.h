@@ -15,8 +15,8 @@
 #ifndef LM_STORE_H
 #define LM_STORE_H
 
-#include "../fetch/lm_article.h"
-#include "../nlp/lm_doc.h"
+#include "../util/lm_article.h"
+#include "../util/lm_doc.h"
 #include "../util/lm_digest.h"
 #include "../util/lm_error.h"
 

@@ -9,7 +9,6 @@
  */
 #include "lm_store_internal.h"
 
-#include "../nlp/lm_ner.h"
 
 #include <stdio.h>
 
@@ -81,7 +80,7 @@ static lm_status add_sentence_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
 static lm_status add_mention_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
 {
     return lm_doc_add_mention(doc, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-                              (int)lm_ent_type_parse((const char *)sqlite3_column_text(st, 2)),
+                              lm_ent_type_parse((const char *)sqlite3_column_text(st, 2)),
                               (const char *)sqlite3_column_text(st, 3),
                               (const char *)sqlite3_column_text(st, 4), sqlite3_column_int(st, 5),
                               (float)sqlite3_column_double(st, 6), err);

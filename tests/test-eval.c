@@ -5,7 +5,7 @@
  * the official BioCreative V figures on eval_sample and BC2GM sanity checks
  * on the real training files.
  */
-#include "../nlp/lm_eval.h"
+#include "../nlp/eval/lm_eval.h"
 #include "lm_test.h"
 
 #include <math.h>

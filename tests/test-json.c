@@ -5,6 +5,8 @@
  * the depth and size limits, duplicate keys in small and large objects,
  * and a mutation run: thousands of corrupted variants of a real config
  * must each parse or fail cleanly (the sanitizers watch for the rest).
+ * The writer: commas and nesting, escapes, non-finite numbers as null,
+ * and its output read back by the reader.
  */
 #include "../util/lm_buf.h"
 #include "../util/lm_json.h"
@@ -293,6 +295,68 @@ static void test_mutations(void)
     LM_CHECK_INT(other, 0);
 }
 
+/* What a writer produced, as a string (memstream). */
+static void test_writer(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    LM_CHECK(f != NULL);
+    if (!f)
+        return;
+    lm_json_writer w;
+    lm_json_writer_init(&w, f);
+    lm_json_begin_object(&w);
+    lm_json_member_str(&w, "s", "a\"b\\c\n\t\x01\xc3\xa9");
+    lm_json_member_str(&w, "null", NULL);
+    lm_json_member_int(&w, "big", 12345678901234LL);
+    lm_json_member_double(&w, "pi", 3.14159265, 4);
+    lm_json_member_double(&w, "nan", NAN, 6);
+    lm_json_member_double(&w, "inf", -INFINITY, 6);
+    lm_json_write_key(&w, "list");
+    lm_json_begin_array(&w);
+    lm_json_begin_array(&w);
+    lm_json_end_array(&w);
+    lm_json_begin_object(&w);
+    lm_json_end_object(&w);
+    lm_json_write_bool(&w, 1);
+    lm_json_write_strn(&w, "xyz", 2);
+    lm_json_end_array(&w);
+    lm_json_end_object(&w);
+    fclose(f);
+    LM_CHECK_STR(text, "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\",\"null\":null,"
+                       "\"big\":12345678901234,\"pi\":3.142,\"nan\":null,\"inf\":null,"
+                       "\"list\":[[],{},true,\"xy\"]}");
+    lm_error err;
+    lm_json *doc = NULL;
+    LM_CHECK(lm_json_parse(&doc, text, len, NULL, "w", &err) == LM_OK);
+    const lm_json_value *r = lm_json_root(doc);
+    LM_CHECK_STR(lm_json_get_str(r, "s", NULL), "a\"b\\c\n\t\x01\xc3\xa9");
+    LM_CHECK_INT(lm_json_get_int(r, "big", 0), 12345678901234LL);
+    LM_CHECK_INT(lm_json_count(lm_json_get(r, "list")), 4);
+    lm_json_free(doc);
+    free(text);
+
+    /* spaced, for files people read */
+    f = open_memstream(&text, &len);
+    LM_CHECK(f != NULL);
+    if (!f)
+        return;
+    lm_json_writer_init(&w, f);
+    w.spaced = 1;
+    lm_json_begin_object(&w);
+    lm_json_member_str(&w, "a", "b");
+    lm_json_write_key(&w, "c");
+    lm_json_begin_array(&w);
+    lm_json_write_int(&w, 1);
+    lm_json_write_int(&w, 2);
+    lm_json_end_array(&w);
+    lm_json_end_object(&w);
+    fclose(f);
+    LM_CHECK_STR(text, "{\"a\": \"b\", \"c\": [1, 2]}");
+    free(text);
+}
+
 int main(void)
 {
     LM_RUN(test_values_and_accessors);
@@ -303,5 +367,6 @@ int main(void)
     LM_RUN(test_limits);
     LM_RUN(test_parse_file);
     LM_RUN(test_mutations);
+    LM_RUN(test_writer);
     return LM_DONE();
 }

@@ -89,31 +89,31 @@ static void test_qualify_id(void)
 {
     lm_buf b;
     lm_buf_init(&b);
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D003920", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "D003920", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D003920");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_CHEMICAL, "mesh:C000002", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_CHEMICAL, "mesh:C000002", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "MESH:C000002");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_GENE, "672", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_GENE, "672", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "NCBIGene:672");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D058186|D017093", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "D058186|D017093", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D058186|MESH:D017093");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D1+OMIM:1234", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "D1+OMIM:1234", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D1|OMIM:1234");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "D000001,D000002", &b) == 0);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "D000001,D000002", &b) == 0);
     LM_CHECK_STR(lm_buf_cstr(&b), "MESH:D000001|MESH:D000002");
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "-1", &b) == -1);
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, "", &b) == -1);
-    LM_CHECK(lm_lexicon_qualify_id(LM_LEX_DISEASE, NULL, &b) == -1);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "-1", &b) == -1);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, "", &b) == -1);
+    LM_CHECK(lm_lexicon_qualify_id(LM_ENT_DISEASE, NULL, &b) == -1);
     lm_buf_free(&b);
 }
 
 static void test_types(void)
 {
-    LM_CHECK(lm_lex_type_from_name("Chemical") == LM_LEX_CHEMICAL);
-    LM_CHECK(lm_lex_type_from_name("DiseaseOrPhenotypicFeature") == LM_LEX_DISEASE);
-    LM_CHECK(lm_lex_type_from_name("GeneOrGeneProduct") == LM_LEX_GENE);
-    LM_CHECK(lm_lex_type_from_name("SequenceVariant") == LM_LEX_ANY);
-    LM_CHECK_STR(lm_lex_type_name(LM_LEX_GENE), "Gene");
+    LM_CHECK(lm_ent_type_from_label("Chemical") == LM_ENT_CHEMICAL);
+    LM_CHECK(lm_ent_type_from_label("DiseaseOrPhenotypicFeature") == LM_ENT_DISEASE);
+    LM_CHECK(lm_ent_type_from_label("GeneOrGeneProduct") == LM_ENT_GENE);
+    LM_CHECK(lm_ent_type_from_label("SequenceVariant") == LM_ENT_ANY);
+    LM_CHECK_STR(lm_ent_type_name(LM_ENT_GENE), "Gene");
 }
 
 /* Builds a lexicon from every fixture file. */
@@ -136,7 +136,7 @@ static lm_lexicon *fixture_lexicon(lm_lexicon_import_stats st[4])
 }
 
 /* The id of the best match, or "" */
-static const char *best(const lm_lexicon *lex, lm_lex_type t, const char *text)
+static const char *best(const lm_lexicon *lex, lm_ent_type t, const char *text)
 {
     static char id[128];
     lm_lexicon_match m;
@@ -159,51 +159,51 @@ static void test_import_mesh(void)
     LM_CHECK_INT(st[1].skipped, 1);   /* SCRClass 4 organism */
 
     lm_lexicon_match m;
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "Paracetamol", 11, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "Paracetamol", 11, &m) == 1);
     LM_CHECK_STR(m.id, "MESH:D000082");
     LM_CHECK_STR(m.name, "Acetaminophen");
-    LM_CHECK(m.type == LM_LEX_CHEMICAL);
+    LM_CHECK(m.type == LM_ENT_CHEMICAL);
     LM_CHECK(near(m.score, LM_LEX_SCORE_TERM));
     LM_CHECK(m.variant == 0);
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Paracetamol", 11, &m) == 0);
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Diabetes Mellitus", 17, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "Paracetamol", 11, &m) == 0);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "Diabetes Mellitus", 17, &m) == 1);
     LM_CHECK_STR(m.id, "MESH:D003920");
     LM_CHECK(near(m.score, LM_LEX_SCORE_NAME) && (m.flags & LM_LEX_PREFERRED));
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "NIDDM"), "MESH:D003924");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "type II diabetes mellitus"), "MESH:D003924");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "maturity onset diabetes mellitus"), "MESH:D003924");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "noninsulin-dependent diabetes mellitus"),
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "NIDDM"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "type II diabetes mellitus"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "maturity onset diabetes mellitus"), "MESH:D003924");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "noninsulin-dependent diabetes mellitus"),
                  "MESH:D003924");
     /* F03 mental disorder and C23 symptom are diseases */
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "melancholia"), "MESH:D003866");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "pain"), "MESH:D010146");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "aches and pains") , "");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "Aches & Pains"), "MESH:D010146");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "melancholia"), "MESH:D003866");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "pain"), "MESH:D010146");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "aches and pains") , "");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "Aches & Pains"), "MESH:D010146");
     /* un-inverted entry term */
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "endogenous depression", 21, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "endogenous depression", 21, &m) == 1);
     LM_CHECK_STR(m.id, "MESH:D003866");
     LM_CHECK(near(m.score, LM_LEX_SCORE_VARIANT));
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "high blood pressure"), "MESH:D006973");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "high blood pressure"), "MESH:D006973");
     /* plural variant */
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "Hypertensions", 13, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "Hypertensions", 13, &m) == 1);
     LM_CHECK_STR(m.id, "MESH:D006973");
     LM_CHECK(m.variant == 1 && near(m.score, LM_LEX_SCORE_NAME * 0.9));
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "depressive disorders"), "MESH:D003866");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "depressive disorders"), "MESH:D003866");
     /* Greek letter as a character reference in the XML */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "TNF alpha"), "MESH:D014409");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "TNF alpha"), "MESH:D014409");
     /* cross-references and qualifiers do not leak in; anatomy skipped */
-    LM_CHECK_STR(best(lex, LM_LEX_ANY, "Analgesics, Non-Narcotic"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_ANY, "blood"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_ANY, "Benzilates"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_ANY, "body regions"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_ANY, "Analgesics, Non-Narcotic"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_ANY, "blood"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_ANY, "Benzilates"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_ANY, "body regions"), "");
     /* supplementary records */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "bevonium methyl sulfate"), "MESH:C000002");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "IVA protocol"), "MESH:C064227");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "malignant mesenchymal tumour"), "MESH:C535700");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "familial example type hypertension"),
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "bevonium methyl sulfate"), "MESH:C000002");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "IVA protocol"), "MESH:C064227");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "malignant mesenchymal tumour"), "MESH:C535700");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "familial example type hypertension"),
                  "MESH:C999002");   /* no SCRClass: mapped to a disease heading */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "examplomycin"), "MESH:C999003");
-    LM_CHECK_STR(best(lex, LM_LEX_ANY, "example virus 1"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "examplomycin"), "MESH:C999003");
+    LM_CHECK_STR(best(lex, LM_ENT_ANY, "example virus 1"), "");
     lm_lexicon_free(lex);
 }
 
@@ -310,33 +310,33 @@ static void test_import_gene_info(void)
     LM_CHECK_INT(st[2].records, 7);
     LM_CHECK_INT(st[2].skipped, 1);   /* mouse */
     lm_lexicon_match m[8];
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_GENE, "BRCA1", 5, m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_GENE, "BRCA1", 5, m) == 1);
     LM_CHECK_STR(m[0].id, "NCBIGene:672");
     /* a gene is shown by its symbol and full name, not the symbol alone */
     LM_CHECK_STR(m[0].name, "BRCA1 (BRCA1 DNA repair associated)");
     LM_CHECK(m[0].flags & LM_LEX_SYMBOL);
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "rnf53"), "NCBIGene:672");
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1 DNA repair associated"), "NCBIGene:672");
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "breast cancer type 1 susceptibility protein"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "tumour protein p53"), "NCBIGene:7157");
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "p53"), "NCBIGene:7157");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "rnf53"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "BRCA1 DNA repair associated"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "breast cancer type 1 susceptibility protein"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "tumour protein p53"), "NCBIGene:7157");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "p53"), "NCBIGene:7157");
     /* Ambiguity: TP53 is 7157's symbol and 9999's synonym -> 7157 only. */
-    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_GENE, "TP53", 4, m, 8);
+    size_t n = lm_lexicon_lookup_all(lex, LM_ENT_GENE, "TP53", 4, m, 8);
     LM_CHECK_INT(n, 1);
     LM_CHECK(n == 1 && strcmp(m[0].id, "NCBIGene:7157") == 0 && m[0].n_candidates == 1);
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BAR7"), "NCBIGene:9999");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "BAR7"), "NCBIGene:9999");
     /* A synonym of two genes and nobody's symbol: both kept, lowest id first. */
-    n = lm_lexicon_lookup_all(lex, LM_LEX_GENE, "XYZ9", 4, m, 8);
+    n = lm_lexicon_lookup_all(lex, LM_ENT_GENE, "XYZ9", 4, m, 8);
     LM_CHECK_INT(n, 2);
     LM_CHECK(n == 2 && strcmp(m[0].id, "NCBIGene:8888") == 0 &&
              strcmp(m[1].id, "NCBIGene:8889") == 0 && m[0].n_candidates == 2);
     /* The same name as gene and as chemical, told apart by type. */
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "TNF-\xce\xb1"), "NCBIGene:7124");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "TNF-\xce\xb1"), "MESH:D014409");
-    n = lm_lexicon_lookup_all(lex, LM_LEX_ANY, "TNF alpha", 9, m, 8);
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "TNF-\xce\xb1"), "NCBIGene:7124");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "TNF-\xce\xb1"), "MESH:D014409");
+    n = lm_lexicon_lookup_all(lex, LM_ENT_ANY, "TNF alpha", 9, m, 8);
     LM_CHECK_INT(n, 2);
     /* taxon filter */
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "bbl"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "bbl"), "");
     lm_lexicon_builder *b;
     lm_lexicon *all = NULL;
     lm_error err;
@@ -346,9 +346,9 @@ static void test_import_gene_info(void)
     LM_CHECK_INT(st[0].skipped, 0);
     LM_CHECK(lm_lexicon_builder_finish(b, &all, &err) == LM_OK);
     lm_lexicon_builder_free(b);
-    LM_CHECK_STR(best(all, LM_LEX_GENE, "bbl"), "NCBIGene:22059");
+    LM_CHECK_STR(best(all, LM_ENT_GENE, "bbl"), "NCBIGene:22059");
     /* with_designations */
-    LM_CHECK_STR(best(all, LM_LEX_GENE, "breast cancer type 1 susceptibility protein"),
+    LM_CHECK_STR(best(all, LM_ENT_GENE, "breast cancer type 1 susceptibility protein"),
                  "NCBIGene:672");
     lm_lexicon_free(all);
     lm_lexicon_free(lex);
@@ -363,31 +363,31 @@ static void test_import_drugbank(void)
         return;
     LM_CHECK_INT(st[3].records, 5);
     lm_lexicon_match m;
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "Aspirin", 7, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "Aspirin", 7, &m) == 1);
     LM_CHECK_STR(m.id, "DRUGBANK:DB00945");
     LM_CHECK_STR(m.name, "Acetylsalicylic acid");
     LM_CHECK(near(m.score, LM_LEX_SCORE_SYN));
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "\"Bayer\" aspirin"), "DRUGBANK:DB00945");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "[Leu1, Thr2]-63-desulfohirudin"),
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "\"Bayer\" aspirin"), "DRUGBANK:DB00945");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "[Leu1, Thr2]-63-desulfohirudin"),
                  "DRUGBANK:DB00001");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lepirudin"), "DRUGBANK:DB00001");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "cetuximab"), "DRUGBANK:DB00002");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "bivalirudinum"), "DRUGBANK:DB00006");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "lepirudin"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "cetuximab"), "DRUGBANK:DB00002");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "bivalirudinum"), "DRUGBANK:DB00006");
     /* Records after a quoted field with a newline are intact. */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Tylenol"), "MESH:D000082");   /* MeSH 0.90 */
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "Tylenol"), "MESH:D000082");   /* MeSH 0.90 */
     lm_lexicon_match all[4];
-    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "tylenol", 7, all, 4);
+    size_t n = lm_lexicon_lookup_all(lex, LM_ENT_CHEMICAL, "tylenol", 7, all, 4);
     LM_CHECK_INT(n, 2);
     LM_CHECK(n == 2 && strcmp(all[1].id, "DRUGBANK:DB00316") == 0);
     /* namespace filter */
-    n = lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "DRUGBANK:", "tylenol", 7, all, 4);
+    n = lm_lexicon_lookup_ns(lex, LM_ENT_CHEMICAL, "DRUGBANK:", "tylenol", 7, all, 4);
     LM_CHECK(n == 1 && strcmp(all[0].id, "DRUGBANK:DB00316") == 0 && all[0].n_candidates == 1);
-    n = lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "tylenol", 7, all, 4);
+    n = lm_lexicon_lookup_ns(lex, LM_ENT_CHEMICAL, "MESH:", "tylenol", 7, all, 4);
     LM_CHECK(n == 1 && strcmp(all[0].id, "MESH:D000082") == 0);
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "MESH:", "aspirin", 7, all, 4), 0);
-    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_LEX_CHEMICAL, "", "aspirin", 7, all, 4), 1);
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_ENT_CHEMICAL, "MESH:", "aspirin", 7, all, 4), 0);
+    LM_CHECK_INT(lm_lexicon_lookup_ns(lex, LM_ENT_CHEMICAL, "", "aspirin", 7, all, 4), 1);
     /* "Acetaminophen": MeSH heading (0.95) beats DrugBank common name (0.85) */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "acetaminophen"), "MESH:D000082");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "acetaminophen"), "MESH:D000082");
     lm_lexicon_free(lex);
 }
 
@@ -418,7 +418,7 @@ static void test_import_errors(void)
     LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_ERR_FORMAT);
     write_file(p, "DrugBank ID,Common name\nDB1,\"x\"y\n");
     LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_ERR_PARSE);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_ANY, "X:1", "abc", 3, 0, 1, 1, &err) ==
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_ANY, "X:1", "abc", 3, 0, 1, 1, &err) ==
              LM_ERR_USAGE);
     lm_lexicon_builder_free(b);
 }
@@ -450,23 +450,23 @@ static void test_corpus_rule(void)
     if (!lex)
         return;
     lm_lexicon_match m[4];
-    size_t n = lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "aspirin", 7, m, 4);
+    size_t n = lm_lexicon_lookup_all(lex, LM_ENT_CHEMICAL, "aspirin", 7, m, 4);
     LM_CHECK_INT(n, 1);   /* the runner-up id (1 of 3) is dropped */
     LM_CHECK(n == 1 && strcmp(m[0].id, "MESH:D001241") == 0 && m[0].count == 2 &&
              (m[0].flags & LM_LEX_CORPUS) && near(m[0].score, LM_LEX_SCORE_CORPUS));
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "renal and hepatic failure"),
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "renal and hepatic failure"),
                  "MESH:D058186|MESH:D017093");
     /* corpus annotation outranks the dictionary, which stays second */
-    n = lm_lexicon_lookup_all(lex, LM_LEX_DISEASE, "hypertension", 12, m, 4);
+    n = lm_lexicon_lookup_all(lex, LM_ENT_DISEASE, "hypertension", 12, m, 4);
     LM_CHECK_INT(n, 2);
     LM_CHECK(n == 2 && strcmp(m[0].id, "MESH:D000002") == 0 &&
              strcmp(m[1].id, "MESH:D006973") == 0);
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "x"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "x"), "");
     lm_lexicon_free(lex);
 }
 
 /* The best id of lm_lexicon_lookup_mention restricted to ns, or "" */
-static const char *mention_id(const lm_lexicon *lex, lm_lex_type t, const char *ns,
+static const char *mention_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
                               const char *text, int *variant)
 {
     static char id[128];
@@ -487,27 +487,27 @@ static void test_lookup_mention(void)
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
     static const struct {
-        lm_lex_type t;
+        lm_ent_type t;
         const char *id, *name;
     } names[] = {
-        {LM_LEX_DISEASE, "MESH:D006333", "heart failure"},
-        {LM_LEX_DISEASE, "MESH:D009127", "muscular rigidity"},
-        {LM_LEX_DISEASE, "MESH:D012640", "convulsions"},
-        {LM_LEX_CHEMICAL, "MESH:D016642", "bupropion"},
-        {LM_LEX_CHEMICAL, "MESH:D012965", "sodium chloride"},
-        {LM_LEX_CHEMICAL, "DRUGBANK:DB00363", "clozapine"},
-        {LM_LEX_CHEMICAL, "MESH:D005459", "fluoride"},
-        {LM_LEX_CHEMICAL, "MESH:D014859", "warfarin"},
-        {LM_LEX_GENE, "NCBIGene:3855", "kidney injury molecule 1"},
-        {LM_LEX_DISEASE, "MESH:D004409", "dyskinesia"},
-        {LM_LEX_DISEASE, "MESH:D010302", "parkinsonism"},
-        {LM_LEX_DISEASE, "MESH:D002375", "catalepsy"},
-        {LM_LEX_DISEASE, "MESH:D004487", "edema"},
-        {LM_LEX_DISEASE, "MESH:D009901", "optic neuritis"},
-        {LM_LEX_CHEMICAL, "MESH:D006897", "hydroxyindoleacetic acid"},
-        {LM_LEX_CHEMICAL, "MESH:D014031", "tobramycin"},
-        {LM_LEX_CHEMICAL, "MESH:D011433", "propranolol"},
-        {LM_LEX_CHEMICAL, "MESH:D011434", "propanolol-x"},
+        {LM_ENT_DISEASE, "MESH:D006333", "heart failure"},
+        {LM_ENT_DISEASE, "MESH:D009127", "muscular rigidity"},
+        {LM_ENT_DISEASE, "MESH:D012640", "convulsions"},
+        {LM_ENT_CHEMICAL, "MESH:D016642", "bupropion"},
+        {LM_ENT_CHEMICAL, "MESH:D012965", "sodium chloride"},
+        {LM_ENT_CHEMICAL, "DRUGBANK:DB00363", "clozapine"},
+        {LM_ENT_CHEMICAL, "MESH:D005459", "fluoride"},
+        {LM_ENT_CHEMICAL, "MESH:D014859", "warfarin"},
+        {LM_ENT_GENE, "NCBIGene:3855", "kidney injury molecule 1"},
+        {LM_ENT_DISEASE, "MESH:D004409", "dyskinesia"},
+        {LM_ENT_DISEASE, "MESH:D010302", "parkinsonism"},
+        {LM_ENT_DISEASE, "MESH:D002375", "catalepsy"},
+        {LM_ENT_DISEASE, "MESH:D004487", "edema"},
+        {LM_ENT_DISEASE, "MESH:D009901", "optic neuritis"},
+        {LM_ENT_CHEMICAL, "MESH:D006897", "hydroxyindoleacetic acid"},
+        {LM_ENT_CHEMICAL, "MESH:D014031", "tobramycin"},
+        {LM_ENT_CHEMICAL, "MESH:D011433", "propranolol"},
+        {LM_ENT_CHEMICAL, "MESH:D011434", "propanolol-x"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -519,64 +519,64 @@ static void test_lookup_mention(void)
         return;
     int v = -1;
     /* exact forms come first, with their own variant number */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, "MESH:", "Heart failures", &v), "MESH:D006333");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, "MESH:", "Heart failures", &v), "MESH:D006333");
     LM_CHECK_INT(v, 1);
     /* one word swapped for its synonym, both ways */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, "MESH:", "cardiac failure", &v),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, "MESH:", "cardiac failure", &v),
                  "MESH:D006333");
     LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "muscle rigidity", NULL), "MESH:D009127");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "seizures", NULL), "MESH:D012640");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "muscle rigidity", NULL), "MESH:D009127");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "seizures", NULL), "MESH:D012640");
     /* salt words dropped from chemicals only, never down to nothing */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
     LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium chloride", &v), "MESH:D012965");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "sodium chloride", &v), "MESH:D012965");
     LM_CHECK_INT(v, 0);
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "bupropion HCl", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "cardiac failure", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "sodium", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "bupropion HCl", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "cardiac failure", NULL), "");
     /* a metal word goes only after the drug: sodium fluoride is a compound */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "warfarin sodium", NULL), "MESH:D014859");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "sodium fluoride", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "warfarin sodium", NULL), "MESH:D014859");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "sodium fluoride", NULL), "");
     /* genes are not rewritten */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "renal injury molecule 1", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_GENE, NULL, "kidney injury molecule 1", NULL),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_GENE, NULL, "renal injury molecule 1", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_GENE, NULL, "kidney injury molecule 1", NULL),
                  "NCBIGene:3855");
     /* a disease named by an adjective is found under its noun */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "dyskinetic", &v), "MESH:D004409");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "dyskinetic", &v), "MESH:D004409");
     LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "parkinsonian", NULL), "MESH:D010302");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "cataleptic", NULL), "MESH:D002375");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "edematous", NULL), "MESH:D004487");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "parkinsonian", NULL), "MESH:D010302");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cataleptic", NULL), "MESH:D002375");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "edematous", NULL), "MESH:D004487");
     /* leading modifiers of course and severity dropped, others kept */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "bilateral optic neuritis", NULL),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "bilateral optic neuritis", NULL),
                  "MESH:D009901");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "acute severe optic neuritis", NULL),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "acute severe optic neuritis", NULL),
                  "MESH:D009901");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "toxic optic neuritis", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "dyskinetic", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "toxic optic neuritis", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "dyskinetic", NULL), "");
     /* a chemical's leading locant */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
                  "MESH:D006897");
     LM_CHECK_INT(v, 2);
     /* one edit away: a misspelling, unless the name is short, the edit
      * touches a digit or two names are that close */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycn", &v), "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "tobramycn", &v), "MESH:D014031");
     LM_CHECK_INT(v, 3);
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramicyn", NULL), "");   /* two edits */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycine", NULL), "MESH:D014031");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_DISEASE, NULL, "dyskinesai", NULL), "MESH:D004409");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "tobramycim", NULL), "MESH:D014031");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "warfari", NULL), "");   /* 7 letters */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "propranololx", NULL), "");   /* two */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "xobramycin", NULL), "");   /* first letters */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "tobramicyn", NULL), "");   /* two edits */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "tobramycine", NULL), "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "dyskinesai", NULL), "MESH:D004409");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "tobramycim", NULL), "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "warfari", NULL), "");   /* 7 letters */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "propranololx", NULL), "");   /* two */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "xobramycin", NULL), "");   /* first letters */
     /* rewrites keep to the namespace */
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_LEX_CHEMICAL, NULL, "clozapine maleate", NULL),
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "clozapine maleate", NULL),
                  "DRUGBANK:DB00363");
     /* plain lookups are untouched */
     lm_lexicon_match m;
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "cardiac failure", 15, &m) == 0);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "cardiac failure", 15, &m) == 0);
     lm_lexicon_free(lex);
 }
 
@@ -606,13 +606,13 @@ static void test_merge_xrefs(void)
         {"MESH:D000002", "betaname"},
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, corpus[i].id, corpus[i].name,
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, corpus[i].id, corpus[i].name,
                                         strlen(corpus[i].name), LM_LEX_CORPUS,
                                         LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
     LM_CHECK(lm_lexicon_import_mesh(b, FIX "desc_sample.xml", NULL, &err) == LM_OK);
     LM_CHECK(lm_lexicon_import_drugbank(b, p, NULL, &err) == LM_OK);
     size_t merged = 0;
-    LM_CHECK(lm_lexicon_builder_merge_xrefs(b, LM_LEX_CHEMICAL, "DRUGBANK:", "MESH:", &merged,
+    LM_CHECK(lm_lexicon_builder_merge_xrefs(b, LM_ENT_CHEMICAL, "DRUGBANK:", "MESH:", &merged,
                                             &err) == LM_OK);
     LM_CHECK_INT(merged, 2);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
@@ -621,30 +621,30 @@ static void test_merge_xrefs(void)
         return;
     lm_lexicon_match m[4];
     /* through the MeSH heading: DrugBank's names are the MeSH concept's */
-    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "Tylenol", 7, m, 4), 1);
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_ENT_CHEMICAL, "Tylenol", 7, m, 4), 1);
     LM_CHECK_STR(m[0].id, "MESH:D000082");
     LM_CHECK_STR(m[0].name, "Acetaminophen");
     LM_CHECK_STR(m[0].xref, "DRUGBANK:DB00316");
-    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "acetaminophen", 13, m, 4), 1);
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_ENT_CHEMICAL, "acetaminophen", 13, m, 4), 1);
     lm_lexicon_concept c;
     LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D000082", &c) == 1);
     LM_CHECK_STR(c.xref, "DRUGBANK:DB00316");
     LM_CHECK(lm_lexicon_get_concept(lex, "DRUGBANK:DB00316", &c) == 0);
     /* through corpus annotations: the drug takes the annotated id, and its
      * DrugBank name is its display name (no MeSH record names it) */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Pentothal"), "MESH:D013874");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "thiopental"), "MESH:D013874");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "Pentothal"), "MESH:D013874");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "thiopental"), "MESH:D013874");
     LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D013874", &c) == 1);
     LM_CHECK_STR(c.name, "Thiopental");
     LM_CHECK_STR(c.xref, "DRUGBANK:DB00599");
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "thiopentone", 11, m) == 1 &&
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "thiopentone", 11, m) == 1 &&
              (m[0].flags & LM_LEX_CORPUS));
     /* short names, conflicting ids and optical isomers link nothing */
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "captopril"), "DRUGBANK:DB01197");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "mixtum"), "DRUGBANK:DB00001");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "levobupivacaine"), "DRUGBANK:DB01002");
-    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_LEX_CHEMICAL, "bupivacaine", 11, m, 4), 1);
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "S-bupivacaine"), "DRUGBANK:DB01002");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "captopril"), "DRUGBANK:DB01197");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "mixtum"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "levobupivacaine"), "DRUGBANK:DB01002");
+    LM_CHECK_INT(lm_lexicon_lookup_all(lex, LM_ENT_CHEMICAL, "bupivacaine", 11, m, 4), 1);
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "S-bupivacaine"), "DRUGBANK:DB01002");
     lm_lexicon_free(lex);
 }
 
@@ -657,17 +657,17 @@ static void test_type_gating(void)
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
     static const struct {
-        lm_lex_type type;
+        lm_ent_type type;
         const char *id, *name;
     } corpus[] = {
-        {LM_LEX_DISEASE, "MESH:D000082", "tylenol poisoning"},   /* D tree */
-        {LM_LEX_CHEMICAL, "MESH:D003920", "sugar disease"},      /* C tree */
-        {LM_LEX_DISEASE, "MESH:D001829", "body regions"},        /* A tree */
-        {LM_LEX_DISEASE, "NCBIGene:672", "brca1 deficiency"},
-        {LM_LEX_CHEMICAL, "NCBIGene:3630", "insulin"},
-        {LM_LEX_DISEASE, "MESH:D999999", "unknown to MeSH"},     /* no tree: kept */
-        {LM_LEX_DISEASE, "OMIM:114480", "breast cancer"},
-        {LM_LEX_DISEASE, "MESH:D010146", "aches"},               /* C23 */
+        {LM_ENT_DISEASE, "MESH:D000082", "tylenol poisoning"},   /* D tree */
+        {LM_ENT_CHEMICAL, "MESH:D003920", "sugar disease"},      /* C tree */
+        {LM_ENT_DISEASE, "MESH:D001829", "body regions"},        /* A tree */
+        {LM_ENT_DISEASE, "NCBIGene:672", "brca1 deficiency"},
+        {LM_ENT_CHEMICAL, "NCBIGene:3630", "insulin"},
+        {LM_ENT_DISEASE, "MESH:D999999", "unknown to MeSH"},     /* no tree: kept */
+        {LM_ENT_DISEASE, "OMIM:114480", "breast cancer"},
+        {LM_ENT_DISEASE, "MESH:D010146", "aches"},               /* C23 */
     };
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, corpus[i].type, corpus[i].id, corpus[i].name,
@@ -678,20 +678,20 @@ static void test_type_gating(void)
     lm_lexicon_builder_free(b);
     if (!lex)
         return;
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "tylenol poisoning"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "sugar disease"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "body regions"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "brca1 deficiency"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "insulin"), "");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "unknown to MeSH"), "MESH:D999999");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "breast cancer"), "OMIM:114480");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "aches"), "MESH:D010146");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "tylenol poisoning"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "sugar disease"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "body regions"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "brca1 deficiency"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "insulin"), "");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "unknown to MeSH"), "MESH:D999999");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "breast cancer"), "OMIM:114480");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "aches"), "MESH:D010146");
     /* the concepts keep their classes and only their allowed types */
     lm_lexicon_concept c;
     LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D000082", &c) == 1);
-    LM_CHECK(c.types == LM_LEX_CHEMICAL && (c.classes & LM_MESH_CHEMICAL));
+    LM_CHECK(c.types == LM_ENT_BIT(LM_ENT_CHEMICAL) && (c.classes & LM_MESH_CHEMICAL));
     LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D010146", &c) == 1);
-    LM_CHECK(c.types == LM_LEX_DISEASE && (c.classes & LM_MESH_SYMPTOM));
+    LM_CHECK(c.types == LM_ENT_BIT(LM_ENT_DISEASE) && (c.classes & LM_MESH_SYMPTOM));
     LM_CHECK(lm_lexicon_get_concept(lex, "MESH:D001829", &c) == 0);   /* names nothing */
     lm_lexicon_free(lex);
 }
@@ -723,7 +723,7 @@ static void test_weighted_corpus(void)
         lm_lexicon_builder_free(b);
         if (!lex)
             continue;
-        LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Sorafenib"),
+        LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "Sorafenib"),
                      weighted ? "MESH:C471405" : "MESH:D000077157");
         lm_lexicon_free(lex);
     }
@@ -781,16 +781,16 @@ static void test_save_load(void)
         LM_CHECK(a.n_concepts == b.n_concepts && a.n_names == b.n_names &&
                  a.n_entries == b.n_entries);
         LM_CHECK(a.n_entries > 40);
-        LM_CHECK_STR(best(back, LM_LEX_CHEMICAL, "Paracetamol"), "MESH:D000082");
-        LM_CHECK_STR(best(back, LM_LEX_GENE, "TP53"), "NCBIGene:7157");
+        LM_CHECK_STR(best(back, LM_ENT_CHEMICAL, "Paracetamol"), "MESH:D000082");
+        LM_CHECK_STR(best(back, LM_ENT_GENE, "TP53"), "NCBIGene:7157");
         lm_lexicon_match m[4];
-        LM_CHECK_INT(lm_lexicon_lookup_all(back, LM_LEX_GENE, "XYZ9", 4, m, 4), 2);
+        LM_CHECK_INT(lm_lexicon_lookup_all(back, LM_ENT_GENE, "XYZ9", 4, m, 4), 2);
         /* extending a saved lexicon keeps everything */
         lm_lexicon_builder *bld;
         lm_lexicon *ext = NULL;
         LM_CHECK(lm_lexicon_builder_init(&bld, &err) == LM_OK);
         LM_CHECK(lm_lexicon_builder_add_lexicon(bld, back, &err) == LM_OK);
-        LM_CHECK(lm_lexicon_builder_add(bld, LM_LEX_CHEMICAL, "MESH:D999999", "newcompound", 11,
+        LM_CHECK(lm_lexicon_builder_add(bld, LM_ENT_CHEMICAL, "MESH:D999999", "newcompound", 11,
                                         LM_LEX_PREFERRED, 0.95, 1, &err) == LM_OK);
         LM_CHECK(lm_lexicon_builder_finish(bld, &ext, &err) == LM_OK);
         lm_lexicon_builder_free(bld);
@@ -799,9 +799,9 @@ static void test_save_load(void)
             lm_lexicon_get_info(ext, &c);
             LM_CHECK_INT(c.n_entries, a.n_entries + 1);
             LM_CHECK_INT(c.n_concepts, a.n_concepts + 1);
-            LM_CHECK_STR(best(ext, LM_LEX_CHEMICAL, "newcompound"), "MESH:D999999");
-            LM_CHECK_STR(best(ext, LM_LEX_DISEASE, "endogenous depression"), "MESH:D003866");
-            LM_CHECK_INT(lm_lexicon_lookup_all(ext, LM_LEX_GENE, "XYZ9", 4, m, 4), 2);
+            LM_CHECK_STR(best(ext, LM_ENT_CHEMICAL, "newcompound"), "MESH:D999999");
+            LM_CHECK_STR(best(ext, LM_ENT_DISEASE, "endogenous depression"), "MESH:D003866");
+            LM_CHECK_INT(lm_lexicon_lookup_all(ext, LM_ENT_GENE, "XYZ9", 4, m, 4), 2);
             lm_lexicon_free(ext);
         }
         lm_lexicon_free(back);
@@ -845,7 +845,7 @@ static void test_empty_lexicon(void)
     lm_lexicon_builder_free(b);
     LM_CHECK(lm_lexicon_save(lex, path, &err) == LM_OK);
     LM_CHECK(lm_lexicon_load(path, &back, &err) == LM_OK);
-    LM_CHECK_STR(best(back, LM_LEX_ANY, "anything"), "");
+    LM_CHECK_STR(best(back, LM_ENT_ANY, "anything"), "");
     lm_lexicon_free(lex);
     lm_lexicon_free(back);
 }
@@ -876,10 +876,10 @@ static void *lookup_thread(void *p)
     thread_arg *a = p;
     for (int i = 0; i < 2000; i++) {
         lm_lexicon_match m;
-        if (!lm_lexicon_lookup(a->lex, LM_LEX_GENE, "TP53", 4, &m) ||
+        if (!lm_lexicon_lookup(a->lex, LM_ENT_GENE, "TP53", 4, &m) ||
             strcmp(m.id, "NCBIGene:7157") != 0)
             a->bad++;
-        if (!lm_lexicon_lookup(a->lex, LM_LEX_CHEMICAL, "paracetamol", 11, &m) ||
+        if (!lm_lexicon_lookup(a->lex, LM_ENT_CHEMICAL, "paracetamol", 11, &m) ||
             strcmp(m.id, "MESH:D000082") != 0)
             a->bad++;
     }
@@ -931,14 +931,14 @@ static void test_real_data(void)
     LM_CHECK_INT(s3.records, 5203 + 4182);
     if (!lex)
         return;
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1"), "NCBIGene:672");
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "tumor protein p53"), "NCBIGene:7157");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Lepirudin"), "DRUGBANK:DB00001");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "Cetuximab"), "DRUGBANK:DB00002");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "BRCA1"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "tumor protein p53"), "NCBIGene:7157");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "Lepirudin"), "DRUGBANK:DB00001");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "Cetuximab"), "DRUGBANK:DB00002");
     /* BC5CDR annotations: corpus ids win over DrugBank for chemicals */
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "hypertension"), "MESH:D006973");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "Depression"), "MESH:D003866");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lidocaine"), "MESH:D008012");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "hypertension"), "MESH:D006973");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "Depression"), "MESH:D003866");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "lidocaine"), "MESH:D008012");
     lm_lexicon_free(lex);
 }
 
@@ -961,9 +961,9 @@ static void test_committed_lexicon(void)
     if (!lex)
         return;
     LM_CHECK(sb.st_size < 20 * 1000 * 1000);
-    LM_CHECK_STR(best(lex, LM_LEX_GENE, "BRCA1"), "NCBIGene:672");
-    LM_CHECK_STR(best(lex, LM_LEX_DISEASE, "hypertension"), "MESH:D006973");
-    LM_CHECK_STR(best(lex, LM_LEX_CHEMICAL, "lidocaine"), "MESH:D008012");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "BRCA1"), "NCBIGene:672");
+    LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "hypertension"), "MESH:D006973");
+    LM_CHECK_STR(best(lex, LM_ENT_CHEMICAL, "lidocaine"), "MESH:D008012");
     lm_lexicon_free(lex);
 }
 
@@ -979,29 +979,29 @@ static void test_display_name(void)
         return;
     const char *names[] = {"childhood-onset obesity", "obesity", "Obesity", "obesity"};
     for (size_t i = 0; i < 4; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D009765", names[i],
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, "MESH:D009765", names[i],
                                         strlen(names[i]), LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1,
                                         &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "paracetamol", 11,
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000082", "paracetamol", 11,
                                     LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 5, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "Acetaminophen", 13,
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000082", "Acetaminophen", 13,
                                     LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, "MESH:D000082", "APAP", 4,
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000082", "APAP", 4,
                                     LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 50, &err) == LM_OK);
     /* A short form annotated more often still gives way to the long one. */
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D054198", "ALL", 3, LM_LEX_CORPUS,
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, "MESH:D054198", "ALL", 3, LM_LEX_CORPUS,
                                     LM_LEX_SCORE_CORPUS, 30, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, "MESH:D054198",
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, "MESH:D054198",
                                     "acute lymphoblastic leukemia", 28, LM_LEX_CORPUS,
                                     LM_LEX_SCORE_CORPUS, 2, &err) == LM_OK);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
     lm_lexicon_builder_free(b);
     lm_lexicon_match m;
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "childhood-onset obesity", 23, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "childhood-onset obesity", 23, &m) == 1);
     LM_CHECK_STR(m.name, "obesity");
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_CHEMICAL, "APAP", 4, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "APAP", 4, &m) == 1);
     LM_CHECK_STR(m.name, "Acetaminophen");
-    LM_CHECK(lm_lexicon_lookup(lex, LM_LEX_DISEASE, "ALL", 3, &m) == 1);
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_DISEASE, "ALL", 3, &m) == 1);
     LM_CHECK_STR(m.name, "acute lymphoblastic leukemia");
     lm_lexicon_free(lex);
 }

@@ -5,8 +5,8 @@
  * the answers and drop dead postings, phrase rescoring, filters, and
  * damaged posting lists reported as corruption.
  */
-#include "../store/lm_lexindex.h"
-#include "../store/lm_search.h"
+#include "../store/search/lm_lexindex.h"
+#include "../store/search/lm_search.h"
 #include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
 

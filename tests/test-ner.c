@@ -7,7 +7,7 @@
  * below what was measured, so a regression fails here.
  */
 #include "../nlp/lm_ner.h"
-#include "../nlp/lm_ner_train.h"
+#include "../nlp/train/lm_ner_train.h"
 #include "../nlp/lm_pubtator.h"
 #include "../util/lm_utf8.h"
 #include "lm_test.h"

@@ -220,7 +220,7 @@ static void test_features_handwritten(void)
     const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
                                {"MESH:D008012", "lidocaine"}};
     for (int i = 0; i < 3; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_LEX_DISEASE : LM_LEX_CHEMICAL, names[i][0],
+        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_ENT_DISEASE : LM_ENT_CHEMICAL, names[i][0],
                                         names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
                                         LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
@@ -465,12 +465,12 @@ static void test_train_lexicon_ids(void)
         char id[32];
         if (i != 3) {   /* lithium stays unknown */
             snprintf(id, sizeof id, "MESH:%s", chems[2 * i]);
-            LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, id, chems[2 * i + 1],
+            LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, id, chems[2 * i + 1],
                                             strlen(chems[2 * i + 1]), LM_LEX_CORPUS,
                                             LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
         }
         snprintf(id, sizeof id, "MESH:%s", diss[2 * i]);
-        LM_CHECK(lm_lexicon_builder_add(b, LM_LEX_DISEASE, id, diss[2 * i + 1],
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, id, diss[2 * i + 1],
                                         strlen(diss[2 * i + 1]), LM_LEX_CORPUS,
                                         LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
     }
@@ -708,7 +708,7 @@ static void test_doc_add_ner(void)
                                 {"Chemical", "DRUGBANK:DB00997", "adriamycin"},
                                 {"Chemical", "MESH:D004318", "DOX"}};
     for (size_t i = 0; i < 4; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
+        LM_CHECK(lm_lexicon_builder_add(b, lm_ent_type_from_label(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_PREFERRED,
                                         LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
     lm_lexicon *lex = NULL;
@@ -806,7 +806,7 @@ static void test_abbreviations_win(void)
                                 {"Disease", "MESH:D008232", "PTLD"},
                                 {"Disease", "MESH:D010300", "PD"}};
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
+        LM_CHECK(lm_lexicon_builder_add(b, lm_ent_type_from_label(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
                                         LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
     lm_lexicon *lex = NULL;

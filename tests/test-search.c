@@ -6,7 +6,7 @@
  * search with explanations, and (outside sanitizer builds, with
  * ../shared/data and LITMINE_SLOW_TESTS=1) the SciFact dev floor.
  */
-#include "../store/lm_search.h"
+#include "../store/search/lm_search.h"
 #include "lm_test_store.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
  * back to the store and still gives the right data.
  */
 #include "../store/lm_store_internal.h"
-#include "../store/lm_vec_cache.h"
+#include "../store/search/lm_vec_cache.h"
 #include "lm_test_store.h"
 
 #include <math.h>

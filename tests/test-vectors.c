@@ -3,7 +3,7 @@
  * dimensions, model versioning, top-k against a naive sort, and the
  * sgemv/sgemm searches against plain dot products.
  */
-#include "../store/lm_vectors.h"
+#include "../store/search/lm_vectors.h"
 #include "lm_test_store.h"
 
 #include <math.h>

@@ -1,6 +1,7 @@
 /*
- * Growable buffer.  The capacity always includes room for the terminating
- * NUL so that lm_buf_cstr() is O(1) and data can be handed to C APIs as is.
+ * Growable buffer, growable arrays, string copies.  A buffer's capacity
+ * always includes room for the terminating NUL so that lm_buf_cstr() is
+ * O(1) and data can be handed to C APIs as is.
  */
 #include "lm_buf.h"
 
@@ -98,4 +99,45 @@ char *lm_buf_take(lm_buf *b)
         p = calloc(1, 1);
     lm_buf_init(b);
     return p;
+}
+
+lm_status lm_vec_grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return LM_OK;
+    size_t c = *cap ? *cap : 8;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return LM_ERR_NOMEM;
+        c *= 2;
+    }
+    if (elem && c > SIZE_MAX / elem)
+        return LM_ERR_NOMEM;
+    void *p = realloc(*v, c * elem);
+    if (!p)
+        return LM_ERR_NOMEM;
+    *v = p;
+    *cap = c;
+    return LM_OK;
+}
+
+char *lm_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *lm_strdup_opt(const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d && failed)
+        *failed = 1;
+    return d;
 }

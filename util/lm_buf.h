@@ -1,9 +1,12 @@
 /*
- * lm_buf: a growable byte buffer, always NUL-terminated.
+ * lm_buf: a growable byte buffer, always NUL-terminated, and the two other
+ * memory helpers every module needs: growing a typed array and copying a
+ * string.
  *
- * Used wherever text is accumulated piecewise (XML character data, CSV
- * fields, SQL-free string building).  Growth is geometric; a failed
- * allocation leaves the buffer unchanged and returns LM_ERR_NOMEM.
+ * A buffer is used wherever text is accumulated piecewise (XML character
+ * data, CSV fields, SQL-free string building).  Growth is geometric; a
+ * failed allocation leaves the buffer (or array) unchanged and returns
+ * LM_ERR_NOMEM.
  */
 #ifndef LM_BUF_H
 #define LM_BUF_H
@@ -30,5 +33,18 @@ lm_status lm_buf_printf(lm_buf *b, const char *fmt, ...)
 const char *lm_buf_cstr(const lm_buf *b);
 /* Hands the heap string to the caller (who frees it) and resets b. */
 char *lm_buf_take(lm_buf *b);
+
+/* Makes room for need elements of elem bytes in the array *v, whose
+ * capacity is *cap elements: the capacity doubles (from at least 8) until
+ * it holds need.  LM_ERR_NOMEM leaves *v and *cap as they were.  Typical
+ * use, before appending element n:
+ *     if (lm_vec_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v) != LM_OK) */
+lm_status lm_vec_grow(void **v, size_t *cap, size_t need, size_t elem);
+
+/* A NUL-terminated copy of the n bytes at s; NULL when memory runs out. */
+char *lm_strndup(const char *s, size_t n);
+/* A copy of s, or NULL when s is NULL; when memory runs out, NULL and
+ * *failed set to 1 (failed may be NULL). */
+char *lm_strdup_opt(const char *s, int *failed);
 
 #endif

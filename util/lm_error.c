@@ -30,6 +30,12 @@ lm_status lm_error_set(lm_error *err, lm_status code, const char *fmt, ...)
     return code;
 }
 
+lm_status lm_error_nomem(lm_error *err, const char *doing)
+{
+    return doing ? lm_error_set(err, LM_ERR_NOMEM, "out of memory %s", doing)
+                 : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+}
+
 lm_status lm_error_wrap(lm_error *err, const char *fmt, ...)
 {
     if (!err)

@@ -45,6 +45,10 @@ lm_status lm_error_set(lm_error *err, lm_status code, const char *fmt, ...)
 lm_status lm_error_wrap(lm_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* LM_ERR_NOMEM with "out of memory", followed by " <doing>" when doing is
+ * not NULL ("out of memory loading the model"). */
+lm_status lm_error_nomem(lm_error *err, const char *doing);
+
 void lm_error_clear(lm_error *err);
 
 /* Short constant name of a status, e.g. "parse error". */

@@ -1,7 +1,8 @@
 /*
- * lm_json: a strict, bounded JSON reader (RFC 8259).
+ * lm_json: litmine's JSON, both ways — a strict, bounded reader (RFC 8259)
+ * and a streaming writer that every command printing JSON uses.
  *
- * Parses a whole document into a read-only tree that the caller walks with
+ * Reading.  Parses a whole document into a read-only tree that the caller walks with
  * the accessors below; the document owns every node and string, so one
  * lm_json_free() releases all.  Meant for files litmine does not control
  * (model configs, safetensors headers, hub API answers), so it is strict
@@ -31,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum lm_json_type {
     LM_JSON_NULL,
@@ -94,5 +96,60 @@ int64_t lm_json_get_int(const lm_json_value *obj, const char *key, int64_t def);
 double lm_json_get_double(const lm_json_value *obj, const char *key, double def);
 /* 1/0 for true/false, def when absent, null or not a boolean. */
 int lm_json_get_bool(const lm_json_value *obj, const char *key, int def);
+
+/* ---- writing ------------------------------------------------------------
+ *
+ * A streaming writer to a FILE*: values go out as they are given, so an
+ * output of any size takes constant memory.  The writer places the commas
+ * and colons; the caller names the structure:
+ *
+ *     lm_json_writer w;
+ *     lm_json_writer_init(&w, stdout);
+ *     lm_json_begin_object(&w);
+ *     lm_json_member_str(&w, "title", title);      // NULL is written null
+ *     lm_json_write_key(&w, "scores");
+ *     lm_json_begin_array(&w);
+ *     lm_json_write_double(&w, 0.5, 6);            // NaN, inf: null
+ *     lm_json_end_array(&w);
+ *     lm_json_end_object(&w);
+ *
+ * Strings are written as given (valid UTF-8 is the caller's business;
+ * bytes >= 0x80 pass through) with '"', '\\' and control characters
+ * escaped.  Numbers that are not finite have no JSON spelling and are
+ * written null.  Write errors stay in the FILE (ferror), which the caller
+ * checks once at the end. */
+
+#define LM_JSON_WRITER_DEPTH 64
+
+typedef struct lm_json_writer {
+    FILE *out;
+    int depth;                /* open containers */
+    uint64_t has_items;       /* bit d: the container at depth d has a value */
+    int after_key;            /* a key was written: its value is next */
+    int spaced;               /* ", " and ": " rather than "," and ":" */
+} lm_json_writer;
+
+/* A compact writer; set w->spaced for files people read. */
+void lm_json_writer_init(lm_json_writer *w, FILE *out);
+void lm_json_begin_object(lm_json_writer *w);
+void lm_json_end_object(lm_json_writer *w);
+void lm_json_begin_array(lm_json_writer *w);
+void lm_json_end_array(lm_json_writer *w);
+void lm_json_write_key(lm_json_writer *w, const char *key);
+void lm_json_write_str(lm_json_writer *w, const char *s);   /* NULL: null */
+void lm_json_write_strn(lm_json_writer *w, const char *s, size_t n);
+void lm_json_write_int(lm_json_writer *w, int64_t v);
+/* With sig significant digits ("%.*g"); NaN and infinities as null. */
+void lm_json_write_double(lm_json_writer *w, double v, int sig);
+void lm_json_write_bool(lm_json_writer *w, int v);
+void lm_json_write_null(lm_json_writer *w);
+/* A key and its value in one call. */
+void lm_json_member_str(lm_json_writer *w, const char *key, const char *s);
+void lm_json_member_int(lm_json_writer *w, const char *key, int64_t v);
+void lm_json_member_double(lm_json_writer *w, const char *key, double v, int sig);
+
+/* Writes s (NULL as "") as a JSON string literal, quotes included; the
+ * writer's own primitive.  Returns -1 when the stream failed. */
+int lm_json_write_string(FILE *out, const char *s);
 
 #endif

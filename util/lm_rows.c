@@ -5,6 +5,8 @@
  */
 #include "lm_rows.h"
 
+#include "lm_json.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -22,26 +24,6 @@ lm_status lm_rows_parse_format(const char *name, lm_rows_format *out, lm_error *
         return lm_error_set(err, LM_ERR_USAGE,
                             "unknown format \"%s\" (expected csv, tsv or jsonl)", name);
     return LM_OK;
-}
-
-int lm_json_write_string(FILE *out, const char *s)
-{
-    putc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                putc(*p, out);
-        }
-    }
-    return putc('"', out) == EOF ? -1 : 0;
 }
 
 /* Excel runs a cell starting with one of these as a formula (OWASP's
@@ -100,6 +82,7 @@ lm_status lm_rows_init(lm_rows *r, FILE *out, lm_rows_format format,
     r->n_columns = n_columns;
     r->cell = 0;
     r->excel = excel && format == LM_ROWS_CSV;
+    lm_json_writer_init(&r->json, out);
     if (format == LM_ROWS_JSONL)
         return LM_OK;
     if (r->excel)
@@ -122,9 +105,9 @@ static lm_status begin_cell(lm_rows *r, lm_error *err)
     if (r->cell >= r->n_columns)
         return lm_error_set(err, LM_ERR_USAGE, "row has more than %zu cells", r->n_columns);
     if (r->format == LM_ROWS_JSONL) {
-        putc(r->cell ? ',' : '{', r->out);
-        lm_json_write_string(r->out, r->columns[r->cell]);
-        putc(':', r->out);
+        if (r->cell == 0)
+            lm_json_begin_object(&r->json);
+        lm_json_write_key(&r->json, r->columns[r->cell]);
     } else if (r->cell) {
         putc(r->format == LM_ROWS_CSV ? ',' : '\t', r->out);
     }
@@ -142,7 +125,7 @@ lm_status lm_rows_text(lm_rows *r, const char *s, lm_error *err)
     switch (r->format) {
     case LM_ROWS_CSV: write_csv_field(r->out, s, r->excel); break;
     case LM_ROWS_TSV: write_tsv_field(r->out, s); break;
-    case LM_ROWS_JSONL: lm_json_write_string(r->out, s); break;
+    case LM_ROWS_JSONL: lm_json_write_str(&r->json, s); break;
     }
     return LM_OK;
 }
@@ -152,7 +135,10 @@ lm_status lm_rows_int(lm_rows *r, int64_t v, lm_error *err)
     lm_status st = begin_cell(r, err);
     if (st != LM_OK)
         return st;
-    fprintf(r->out, "%" PRId64, v);
+    if (r->format == LM_ROWS_JSONL)
+        lm_json_write_int(&r->json, v);
+    else
+        fprintf(r->out, "%" PRId64, v);
     return LM_OK;
 }
 
@@ -165,7 +151,10 @@ lm_status lm_rows_real(lm_rows *r, double v, lm_error *err)
     lm_status st = begin_cell(r, err);
     if (st != LM_OK)
         return st;
-    fprintf(r->out, "%.6g", v);
+    if (r->format == LM_ROWS_JSONL)
+        lm_json_write_double(&r->json, v, 6);
+    else
+        fprintf(r->out, "%.6g", v);
     return LM_OK;
 }
 
@@ -175,7 +164,7 @@ lm_status lm_rows_null(lm_rows *r, lm_error *err)
     if (st != LM_OK)
         return st;
     if (r->format == LM_ROWS_JSONL)
-        fputs("null", r->out);
+        lm_json_write_null(&r->json);
     return LM_OK;
 }
 
@@ -188,7 +177,10 @@ lm_status lm_rows_end(lm_rows *r, lm_error *err)
     switch (r->format) {
     case LM_ROWS_CSV: fputs("\r\n", r->out); break;
     case LM_ROWS_TSV: putc('\n', r->out); break;
-    case LM_ROWS_JSONL: fputs("}\n", r->out); break;
+    case LM_ROWS_JSONL:
+        lm_json_end_object(&r->json);
+        putc('\n', r->out);
+        break;
     }
     return check_output(r, err);
 }

@@ -24,6 +24,7 @@
 #define LM_ROWS_H
 
 #include "lm_error.h"
+#include "lm_json.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ typedef struct lm_rows {
     size_t n_columns;
     size_t cell;          /* cells written in the current row */
     int excel;            /* CSV for Excel: BOM, formula-like text defused */
+    lm_json_writer json;  /* JSONL */
 } lm_rows;
 
 /* Parses "csv", "tsv", "jsonl"; LM_ERR_USAGE otherwise. */
@@ -57,9 +59,5 @@ lm_status lm_rows_null(lm_rows *r, lm_error *err);
 /* A NaN or infinity is written as a missing value (empty, JSON null). */
 lm_status lm_rows_real(lm_rows *r, double v, lm_error *err);
 lm_status lm_rows_end(lm_rows *r, lm_error *err);
-
-/* Writes s as a JSON string literal (with quotes).  Bytes >= 0x80 are
- * copied as is (the input is valid UTF-8); control characters escaped. */
-int lm_json_write_string(FILE *out, const char *s);
 
 #endif

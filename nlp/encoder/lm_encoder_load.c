@@ -60,11 +60,6 @@ static char *own_str(lm_encoder *e, const char *s)
     return own(e, strdup(s ? s : ""));
 }
 
-static lm_status nomem(lm_error *err)
-{
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory loading the model");
-}
-
 void lm_encoder_free(lm_encoder *e)
 {
     if (!e)
@@ -116,7 +111,7 @@ static lm_status read_json(lm_encoder *e, const char *dir, const char *name, int
     *doc = NULL;
     char *path = path_in(e, dir, name);
     if (!path)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     if (!file_exists(path)) {
         if (!required)
             return LM_OK;
@@ -171,7 +166,7 @@ static lm_status parse_act(lm_encoder *e, const char *act, const char *file, lm_
         if (strcmp(act, acts[i].name) == 0) {
             e->act = acts[i].act;
             e->info.hidden_act = own_str(e, act);
-            return e->info.hidden_act ? LM_OK : nomem(err);
+            return e->info.hidden_act ? LM_OK : lm_error_nomem(err, "loading the model");
         }
     }
     return lm_error_set(err, LM_ERR_FORMAT,
@@ -202,7 +197,7 @@ static lm_status parse_config(lm_encoder *e, const lm_json_value *c, const char 
     const lm_json_value *arch = lm_json_get(c, "architectures");
     in->architecture = own_str(e, lm_json_str(lm_json_at(arch, 0), NULL));
     if (!in->model_type || !in->architecture)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     if (lm_json_get_bool(c, "is_decoder", 0) || lm_json_get_bool(c, "add_cross_attention", 0))
         return lm_error_set(err, LM_ERR_FORMAT,
                             "%s: decoder configurations (is_decoder, add_cross_attention) are not "
@@ -274,7 +269,7 @@ static lm_status parse_labels(lm_encoder *e, const lm_json_value *c, const char 
         return lm_error_set(err, LM_ERR_FORMAT, "%s: %zu labels is too many", file, n);
     e->labels = own(e, calloc(n, sizeof *e->labels));
     if (!e->labels)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     for (const lm_json_value *m = lm_json_first(map); m; m = lm_json_next(m)) {
         const char *key = lm_json_key(m, NULL);
         char *end;
@@ -287,7 +282,7 @@ static lm_status parse_labels(lm_encoder *e, const lm_json_value *c, const char 
         if (e->labels[id])
             return lm_error_set(err, LM_ERR_FORMAT, "%s: label id %ld given twice", file, id);
         if (!(e->labels[id] = own_str(e, name)))
-            return nomem(err);
+            return lm_error_nomem(err, "loading the model");
     }
     e->info.n_labels = (int)n;
     e->info.labels = (const char *const *)e->labels;
@@ -298,7 +293,7 @@ static lm_status parse_labels(lm_encoder *e, const lm_json_value *c, const char 
     e->label_kind = own(e, calloc(n, sizeof *e->label_kind));
     e->label_group = own(e, calloc(n, sizeof *e->label_group));
     if (!e->groups || !e->label_kind || !e->label_group)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     for (size_t i = 0; i < n; i++) {
         const char *l = e->labels[i];
         label_kind k = LK_INSIDE;
@@ -318,7 +313,7 @@ static lm_status parse_labels(lm_encoder *e, const lm_json_value *c, const char 
                 e->label_group[i] = j;
         if (e->label_group[i] < 0) {
             if (!(e->groups[e->info.n_groups] = own_str(e, g)))
-                return nomem(err);
+                return lm_error_nomem(err, "loading the model");
             e->label_group[i] = e->info.n_groups++;
         }
     }
@@ -362,7 +357,7 @@ static lm_status load_tokenizer(lm_encoder *e, const char *dir, lm_error *err)
     if (st == LM_OK && e->family == FAM_ROBERTA) {
         char *vj = path_in(e, dir, "vocab.json"), *mg = path_in(e, dir, "merges.txt");
         if (!vj || !mg) {
-            st = nomem(err);
+            st = lm_error_nomem(err, "loading the model");
         } else if (!file_exists(vj) || !file_exists(mg)) {
             st = lm_error_set(err, LM_ERR_NOTFOUND,
                               "%s: a RoBERTa model needs vocab.json and merges.txt (litmine does "
@@ -384,7 +379,7 @@ static lm_status load_tokenizer(lm_encoder *e, const char *dir, lm_error *err)
     } else if (st == LM_OK) {
         char *vt = path_in(e, dir, "vocab.txt");
         if (!vt) {
-            st = nomem(err);
+            st = lm_error_nomem(err, "loading the model");
         } else if (!file_exists(vt)) {
             st = lm_error_set(err, LM_ERR_NOTFOUND,
                               "%s: no vocab.txt (litmine reads WordPiece vocabularies from "
@@ -561,7 +556,7 @@ static lm_status tensor(loader *ld, const char *name, int d0, int d1, const floa
     }
     float *f = own(e, malloc((size_t)t->n_elems * sizeof *f));
     if (!f)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     e->info.heap_weight_bytes += t->n_elems * sizeof *f;
     lm_status st = lm_safetensors_read_f32(t, f, err);
     *out = f;
@@ -594,7 +589,7 @@ static lm_status fused_qkv(loader *ld, const char *q, const char *k, const char 
     float *w = own(ld->e, malloc(3 * hh * sizeof *w));
     float *b = own(ld->e, malloc(3 * (size_t)h * sizeof *b));
     if (!w || !b)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     for (int i = 0; i < 3; i++) {
         memcpy(w + i * hh, parts[i].w, hh * sizeof *w);
         memcpy(b + (size_t)i * (size_t)h, parts[i].b, (size_t)h * sizeof *b);
@@ -610,7 +605,7 @@ static lm_status sinusoidal(lm_encoder *e, const float **out, lm_error *err)
     int n = e->info.max_positions, d = e->info.hidden;
     float *p = own(e, malloc((size_t)n * (size_t)d * sizeof *p));
     if (!p)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     for (int pos = 0; pos < n; pos++)
         for (int j = 0; j < d; j++) {
             double angle = pos / pow(10000.0, 2.0 * (j / 2) / d);
@@ -774,7 +769,7 @@ static lm_status load_weights(lm_encoder *e, const char *dir, int sinusoidal_pos
 {
     char *path = path_in(e, dir, "model.safetensors");
     if (!path)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     if (!file_exists(path)) {
         char *bin = path_in(e, dir, "pytorch_model.bin");
         if (bin && file_exists(bin))
@@ -793,7 +788,7 @@ static lm_status load_weights(lm_encoder *e, const char *dir, int sinusoidal_pos
     e->info.weights_file_bytes = lm_safetensors_file_size(e->st);
     e->layers = own(e, calloc((size_t)e->info.n_layers, sizeof *e->layers));
     if (!e->layers)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     loader ld = {.e = e, .prefix = ""};
     /* task models nest the encoder under the family's prefix */
     char probe[128];
@@ -819,11 +814,11 @@ lm_status lm_encoder_load(lm_encoder **out, const char *dir, const lm_encoder_op
     *out = NULL;
     lm_encoder *e = calloc(1, sizeof *e);
     if (!e)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     e->info.dir = own_str(e, dir);
     if (!e->info.dir) {
         lm_encoder_free(e);
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     }
     lm_json *cfg_doc = NULL;
     lm_status st = read_json(e, dir, "config.json", 1, &cfg_doc, err);
@@ -874,7 +869,7 @@ lm_status lm_encoder_check_config(const char *path, lm_error *err)
 {
     lm_encoder *e = calloc(1, sizeof *e);
     if (!e)
-        return nomem(err);
+        return lm_error_nomem(err, "loading the model");
     lm_json *doc;
     lm_json_limits lim = {.max_bytes = CONFIG_MAX_BYTES};
     lm_status st = lm_json_parse_file(&doc, path, &lim, err);

@@ -34,26 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return 1;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * sz);
-    if (!q)
-        return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
-static lm_status nomem(lm_error *err)
-{
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory running the encoder");
-}
-
 /* ---- tokens ------------------------------------------------------------------ */
 
 static lm_status tokenize_text(const lm_encoder *e, lm_encoder_ws *ws, const char *text,
@@ -71,10 +51,10 @@ static lm_status build_input(const lm_encoder *e, lm_encoder_ws *ws, size_t from
     size_t cap = ws->in_cap, need = n + 2;
     if (need > cap) {
         size_t c1 = cap, c2 = cap;
-        if (!grow((void **)&ws->in_ids, &cap, need, sizeof *ws->in_ids) ||
-            !grow((void **)&ws->in_start, &c1, need, sizeof *ws->in_start) ||
-            !grow((void **)&ws->in_end, &c2, need, sizeof *ws->in_end))
-            return nomem(err);
+        if (lm_vec_grow((void **)&ws->in_ids, &cap, need, sizeof *ws->in_ids) != LM_OK ||
+            lm_vec_grow((void **)&ws->in_start, &c1, need, sizeof *ws->in_start) != LM_OK ||
+            lm_vec_grow((void **)&ws->in_end, &c2, need, sizeof *ws->in_end) != LM_OK)
+            return lm_error_nomem(err, "running the encoder");
         ws->in_cap = cap;
     }
     ws->in_ids[0] = e->cls_id;
@@ -166,15 +146,16 @@ static lm_status run_batches(const lm_encoder *e, lm_encoder_ws *ws, const char 
     tok_len = malloc((n ? n : 1) * sizeof *tok_len);
     order = malloc((n ? n : 1) * sizeof *order);
     if (!tok_off || !tok_len || !order) {
-        st = nomem(err);
+        st = lm_error_nomem(err, "running the encoder");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
         lm_encoder_input in;
         if ((st = lm_encoder_tokenize(e, ws, texts[i], lens[i], max_len, &in, err)) != LM_OK)
             goto done;
-        if (!grow((void **)&ws->batch_ids, &ids_cap, used + in.n, sizeof *ws->batch_ids)) {
-            st = nomem(err);
+        if (lm_vec_grow((void **)&ws->batch_ids, &ids_cap, used + in.n,
+                        sizeof *ws->batch_ids) != LM_OK) {
+            st = lm_error_nomem(err, "running the encoder");
             goto done;
         }
         ws->batch_cap = ids_cap;
@@ -200,10 +181,11 @@ static lm_status run_batches(const lm_encoder *e, lm_encoder_ws *ws, const char 
         size_t tokens = 0, seqs = 0;
         while (i + seqs < n && tokens + tok_len[order[i + seqs]] <= (size_t)ws->cap_tokens)
             tokens += tok_len[order[i + seqs++]];
-        if (!grow((void **)&pass_ids, &cap_ids, tokens, sizeof *pass_ids) ||
-            !grow((void **)&pass_lens, &cap_lens, seqs, sizeof *pass_lens) ||
-            !grow((void **)&ws->batch_text, &ws->batch_text_cap, seqs, sizeof *ws->batch_text)) {
-            st = nomem(err);
+        if (lm_vec_grow((void **)&pass_ids, &cap_ids, tokens, sizeof *pass_ids) != LM_OK ||
+            lm_vec_grow((void **)&pass_lens, &cap_lens, seqs, sizeof *pass_lens) != LM_OK ||
+            lm_vec_grow((void **)&ws->batch_text, &ws->batch_text_cap, seqs,
+                        sizeof *ws->batch_text) != LM_OK) {
+            st = lm_error_nomem(err, "running the encoder");
             break;
         }
         size_t at = 0;
@@ -322,8 +304,8 @@ void lm_encoder_mentions_free(lm_encoder_mentions *m)
 static lm_status add_mention(lm_encoder_mentions *m, uint32_t start, uint32_t end, int group,
                              float score, lm_error *err)
 {
-    if (!grow((void **)&m->items, &m->cap, m->n + 1, sizeof *m->items))
-        return nomem(err);
+    if (lm_vec_grow((void **)&m->items, &m->cap, m->n + 1, sizeof *m->items) != LM_OK)
+        return lm_error_nomem(err, "running the encoder");
     m->items[m->n++] = (lm_encoder_mention){start, end, group, score};
     return LM_OK;
 }
@@ -365,9 +347,9 @@ static lm_status score_tokens(const lm_encoder *e, lm_encoder_ws *ws, lm_error *
 {
     size_t n = ws->tok.n, nl = (size_t)e->info.n_labels;
     size_t cap = ws->tag_cap, cap2 = ws->tag_cap;
-    if (!grow((void **)&ws->tag_prob, &cap, n * nl, sizeof *ws->tag_prob) ||
-        !grow((void **)&ws->tag_ctx, &cap2, n, sizeof *ws->tag_ctx))
-        return nomem(err);
+    if (lm_vec_grow((void **)&ws->tag_prob, &cap, n * nl, sizeof *ws->tag_prob) != LM_OK ||
+        lm_vec_grow((void **)&ws->tag_ctx, &cap2, n, sizeof *ws->tag_ctx) != LM_OK)
+        return lm_error_nomem(err, "running the encoder");
     ws->tag_cap = cap < cap2 ? cap : cap2;
     for (size_t i = 0; i < n; i++)
         ws->tag_ctx[i] = -1;
@@ -389,10 +371,10 @@ static lm_status score_tokens(const lm_encoder *e, lm_encoder_ws *ws, lm_error *
             size_t len = stop - w + 2;
             if (tokens + len > (size_t)ws->cap_tokens)
                 break;
-            if (!grow((void **)&ids, &ids_cap, tokens + len, sizeof *ids)) {
+            if (lm_vec_grow((void **)&ids, &ids_cap, tokens + len, sizeof *ids) != LM_OK) {
                 ws->batch_ids = ids;
                 ws->batch_cap = ids_cap;
-                return nomem(err);
+                return lm_error_nomem(err, "running the encoder");
             }
             ids[tokens] = e->cls_id;
             memcpy(ids + tokens + 1, ws->tok.ids + w, (stop - w) * sizeof *ids);
@@ -442,8 +424,8 @@ lm_status lm_encoder_tag(const lm_encoder *e, lm_encoder_ws *ws, const char *tex
     if ((st = score_tokens(e, ws, err)) != LM_OK)
         return st;
     int nl = e->info.n_labels;
-    if (!grow((void **)&ws->ents, &ws->ents_cap, n, sizeof *ws->ents))
-        return nomem(err);
+    if (lm_vec_grow((void **)&ws->ents, &ws->ents_cap, n, sizeof *ws->ents) != LM_OK)
+        return lm_error_nomem(err, "running the encoder");
     /* entities: tokens, or words labelled by their first token */
     size_t ne = 0;
     for (size_t i = 0; i < n; i++) {

@@ -33,11 +33,6 @@ struct lm_vocab {
     size_t max_len;
 };
 
-static lm_status nomem(lm_error *err)
-{
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory loading a vocabulary");
-}
-
 static size_t probe_start(const char *s, size_t n, size_t cap)
 {
     return (size_t)XXH3_64bits(s, n) & (cap - 1);
@@ -109,11 +104,11 @@ static lm_status add_token(lm_vocab *v, int64_t id, const char *s, size_t n, lm_
             cap *= 2;
         uint32_t *off = realloc(v->tok_off, cap * sizeof *off);
         if (!off)
-            return nomem(err);
+            return lm_error_nomem(err, "loading a vocabulary");
         v->tok_off = off;
         uint32_t *len = realloc(v->tok_len, cap * sizeof *len);
         if (!len)
-            return nomem(err);
+            return lm_error_nomem(err, "loading a vocabulary");
         v->tok_len = len;
         for (size_t i = v->ids_cap; i < cap; i++)
             v->tok_off[i] = NO_TOKEN;
@@ -129,7 +124,7 @@ static lm_status add_token(lm_vocab *v, int64_t id, const char *s, size_t n, lm_
             cap *= 2;
         char *b = realloc(v->blob, cap);
         if (!b)
-            return nomem(err);
+            return lm_error_nomem(err, "loading a vocabulary");
         v->blob = b;
         v->blob_cap = cap;
     }
@@ -178,7 +173,7 @@ static lm_status build_tables(lm_vocab *v, int later_wins, const char *path, lm_
     v->table = malloc(cap * sizeof *v->table);
     v->cont = malloc(cap * sizeof *v->cont);
     if (!v->table || !v->cont)
-        return nomem(err);
+        return lm_error_nomem(err, "loading a vocabulary");
     memset(v->table, 0xFF, cap * sizeof *v->table);
     memset(v->cont, 0xFF, cap * sizeof *v->cont);
     v->table_cap = cap;
@@ -204,7 +199,7 @@ lm_status lm_vocab_load_txt(lm_vocab **out, const char *path, lm_error *err)
     lm_vocab *v = calloc(1, sizeof *v);
     if (!v) {
         fclose(f);
-        return nomem(err);
+        return lm_error_nomem(err, "loading a vocabulary");
     }
     char *line = NULL;
     size_t cap = 0;
@@ -247,7 +242,7 @@ lm_status lm_vocab_load_json(lm_vocab **out, const char *path, lm_error *err)
     lm_vocab *v = calloc(1, sizeof *v);
     if (!v) {
         lm_json_free(doc);
-        return nomem(err);
+        return lm_error_nomem(err, "loading a vocabulary");
     }
     if (lm_json_type_of(root) != LM_JSON_OBJECT || lm_json_count(root) == 0)
         st = lm_error_set(err, LM_ERR_FORMAT, "%s: not a JSON object of token ids", path);

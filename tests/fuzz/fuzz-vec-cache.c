@@ -14,8 +14,8 @@
  * opening must succeed (a bad file means "read the store") or fail with a
  * message, and a query must not crash.
  */
-#include "../../store/lm_search.h"
-#include "../../store/lm_vec_cache.h"
+#include "../../store/search/lm_search.h"
+#include "../../store/search/lm_vec_cache.h"
 #include "lm_fuzz.h"
 
 #include <dirent.h>

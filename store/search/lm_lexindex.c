@@ -24,8 +24,8 @@
  */
 #include "lm_lexindex_impl.h"
 
-#include "../util/lm_buf.h"
-#include "../util/lm_sort.h"
+#include "../../util/lm_buf.h"
+#include "../../util/lm_sort.h"
 
 #include <math.h>
 #include <stdlib.h>

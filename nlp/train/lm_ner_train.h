@@ -23,7 +23,7 @@
 #ifndef LM_NER_TRAIN_H
 #define LM_NER_TRAIN_H
 
-#include "lm_ner.h"
+#include "../lm_ner.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -14,10 +14,11 @@
  * TP count is per gold gene (a prediction may validate several genes) and
  * whose FP count is per prediction.
  */
-#include "../util/lm_sort.h"
+#include "../../util/lm_sort.h"
 #include "lm_eval.h"
 
-#include "../util/lm_buf.h"
+#include "../../util/lm_buf.h"
+#include "../../util/lm_doc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -29,28 +30,8 @@
 
 const char *lm_eval_canonical_type(const char *type)
 {
-    static const struct {
-        const char *name, *canon;
-    } map[] = {
-        {"Chemical", "Chemical"},
-        {"ChemicalEntity", "Chemical"},
-        {"Drug", "Chemical"},
-        {"Disease", "Disease"},
-        {"DiseaseOrPhenotypicFeature", "Disease"},
-        {"SpecificDisease", "Disease"},
-        {"Modifier", "Disease"},
-        {"DiseaseClass", "Disease"},
-        {"CompositeMention", "Disease"},
-        {"Gene", "Gene"},
-        {"GeneOrGeneProduct", "Gene"},
-        {"Protein", "Gene"},
-    };
-    if (!type)
-        return NULL;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcasecmp(type, map[i].name) == 0)
-            return map[i].canon;
-    return NULL;
+    lm_ent_type t = lm_ent_type_from_label(type);
+    return t == LM_ENT_NONE ? NULL : lm_ent_type_name(t);
 }
 
 /* The label an entity type is scored under: its canonical name, or the
@@ -95,16 +76,6 @@ const char *lm_eval_outcome_str(lm_eval_outcome o)
     }
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* Row for label[0..len), created when absent.  NULL on out-of-memory. */
 static lm_eval_row *report_row(lm_eval_report *r, const char *label, size_t len)
 {
@@ -117,7 +88,7 @@ static lm_eval_row *report_row(lm_eval_report *r, const char *label, size_t len)
     r->rows = rows;
     lm_eval_row *row = &rows[r->n_rows];
     memset(row, 0, sizeof *row);
-    row->label = dup_n(label, len);
+    row->label = lm_strndup(label, len);
     if (!row->label)
         return NULL;
     r->n_rows++;
@@ -134,7 +105,7 @@ static lm_status report_finish(lm_eval_report *r, lm_error *err)
     if (r->n_rows > 1)
         lm_qsort(r->rows, r->n_rows, sizeof *r->rows, cmp_row);
     memset(&r->micro, 0, sizeof r->micro);
-    r->micro.label = dup_n("ALL", 3);
+    r->micro.label = lm_strndup("ALL", 3);
     if (!r->micro.label)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -492,8 +463,8 @@ lm_status lm_eval_gm_add(lm_eval_gm_set *s, const char *sid, int start, int end,
         s->cap = cap;
     }
     lm_eval_gm_mention *m = &s->items[s->n];
-    m->sid = dup_n(sid, strlen(sid));
-    m->text = dup_n(text ? text : "", text ? strlen(text) : 0);
+    m->sid = lm_strndup(sid, strlen(sid));
+    m->text = lm_strndup(text ? text : "", text ? strlen(text) : 0);
     if (!m->sid || !m->text) {
         free(m->sid);
         free(m->text);
@@ -673,7 +644,7 @@ lm_status lm_eval_gm_score(const lm_eval_gm_set *gene, const lm_eval_gm_set *alt
     }
     free(out->label);
     memset(out, 0, sizeof *out);
-    out->label = dup_n("Gene", 4);
+    out->label = lm_strndup("Gene", 4);
     if (!out->label) {
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         goto done;

@@ -20,10 +20,10 @@
  * candidate covers count as misses at every threshold).  No development
  * document is used, so the dev figures measured afterwards are held out.
  */
-#include "../util/lm_sort.h"
-#include "lm_eval.h"
-#include "lm_pairs.h"
-#include "lm_pairs_impl.h"
+#include "../../util/lm_sort.h"
+#include "../eval/lm_eval.h"
+#include "../lm_pairs.h"
+#include "../lm_pairs_impl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -83,17 +83,7 @@ static void logf_(const lm_pairs_train_opts *o, const char *fmt, ...)
 
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    void *p = realloc(*v, c * sz);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
+    return lm_vec_grow(v, cap, n, sz) == LM_OK ? 0 : -1;
 }
 
 static int pmid_in(const lm_pt_corpus *c, const char *pmid)

@@ -6,6 +6,8 @@
  */
 #include "lm_article.h"
 
+#include "lm_buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,38 +38,13 @@ void lm_article_free(lm_article *a)
     lm_article_init(a);
 }
 
-/* Returns v, or a reallocation of it, with room for element n (cap
- * elements of sz held); NULL with v untouched when memory runs out. */
-static void *grow(void *v, size_t n, size_t *cap, size_t sz)
-{
-    if (n < *cap)
-        return v;
-    size_t nc = n ? 2 * n : 4;
-    void *p = realloc(v, nc * sz);
-    if (p)
-        *cap = nc;
-    return p;
-}
-
-static char *dup_or_null(const char *s, int *failed)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *failed = 1;
-    return d;
-}
-
 lm_status lm_article_add_mesh(lm_article *a, const char *ui, const char *name,
                               int major_topic)
 {
-    lm_mesh_heading *grown = grow(a->mesh, a->n_mesh, &a->cap_mesh, sizeof *grown);
-    if (!grown)
+    if (lm_vec_grow((void **)&a->mesh, &a->cap_mesh, a->n_mesh + 1, sizeof *a->mesh) != LM_OK)
         return LM_ERR_NOMEM;
-    a->mesh = grown;
     int failed = 0;
-    lm_mesh_heading h = {dup_or_null(ui, &failed), dup_or_null(name, &failed),
+    lm_mesh_heading h = {lm_strdup_opt(ui, &failed), lm_strdup_opt(name, &failed),
                          major_topic};
     if (failed) {
         free(h.ui);
@@ -80,12 +57,11 @@ lm_status lm_article_add_mesh(lm_article *a, const char *ui, const char *name,
 
 lm_status lm_article_add_pubtype(lm_article *a, const char *ui, const char *name)
 {
-    lm_pubtype *grown = grow(a->pubtypes, a->n_pubtypes, &a->cap_pubtypes, sizeof *grown);
-    if (!grown)
+    if (lm_vec_grow((void **)&a->pubtypes, &a->cap_pubtypes, a->n_pubtypes + 1,
+                    sizeof *a->pubtypes) != LM_OK)
         return LM_ERR_NOMEM;
-    a->pubtypes = grown;
     int failed = 0;
-    lm_pubtype p = {dup_or_null(ui, &failed), dup_or_null(name, &failed)};
+    lm_pubtype p = {lm_strdup_opt(ui, &failed), lm_strdup_opt(name, &failed)};
     if (failed) {
         free(p.ui);
         free(p.name);

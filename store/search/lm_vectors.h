@@ -19,7 +19,7 @@
 #ifndef LM_VECTORS_H
 #define LM_VECTORS_H
 
-#include "lm_store.h"
+#include "../lm_store.h"
 
 #include <stddef.h>
 #include <stdint.h>

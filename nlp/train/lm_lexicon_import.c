@@ -12,9 +12,9 @@
  * uncompressed files; the DrugBank CSV through a small RFC 4180 state
  * machine (quoted fields may hold commas, doubled quotes and newlines).
  */
-#include "lm_lexicon.h"
+#include "../lm_lexicon.h"
 
-#include "../util/lm_buf.h"
+#include "../../util/lm_buf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 
 static lm_status nomem(lm_error *err)
 {
-    return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    return lm_error_nomem(err, NULL);
 }
 
 /* ---- MeSH ---- */
@@ -49,7 +49,7 @@ static int uninvert(const char *s, lm_buf *out)
     return lm_buf_printf(out, "%s %.*s", c + 2, (int)(c - s), s) == LM_OK;
 }
 
-static lm_status mesh_add(mesh_import *mi, lm_lex_type type, const char *name, unsigned flags,
+static lm_status mesh_add(mesh_import *mi, lm_ent_type type, const char *name, unsigned flags,
                           double score, lm_error *err)
 {
     const char *id = lm_buf_cstr(&mi->id);
@@ -85,16 +85,17 @@ static lm_status mesh_record(void *ctx, const lm_mesh_record *r, lm_error *err)
                 lm_buf_free(&h);
                 return nomem(err);
             }
-            if (lm_lexicon_builder_concept_types(mi->b, lm_buf_cstr(&h)) & LM_LEX_DISEASE)
+            if (lm_lexicon_builder_concept_types(mi->b, lm_buf_cstr(&h)) &
+                LM_ENT_BIT(LM_ENT_DISEASE))
                 classes = LM_MESH_SUPP_DISEASE;
         }
         lm_buf_free(&h);
     }
     unsigned types = 0;
     if (classes & LM_MESH_DISEASE_CLASSES)
-        types |= LM_LEX_DISEASE;
+        types |= LM_ENT_BIT(LM_ENT_DISEASE);
     if (classes & LM_MESH_CHEMICAL_CLASSES)
-        types |= LM_LEX_CHEMICAL;
+        types |= LM_ENT_BIT(LM_ENT_CHEMICAL);
     if (!r->ui[0]) {
         mi->stats->skipped++;
         return LM_OK;
@@ -110,14 +111,14 @@ static lm_status mesh_record(void *ctx, const lm_mesh_record *r, lm_error *err)
                            : LM_OK;
     if (st == LM_OK && !types)
         mi->stats->skipped++;
-    for (unsigned t = LM_LEX_CHEMICAL; t <= LM_LEX_GENE && st == LM_OK; t <<= 1) {
-        if (!(types & t))
+    for (unsigned t = LM_ENT_CHEMICAL; t <= LM_ENT_GENE && st == LM_OK; t++) {
+        if (!(types & LM_ENT_BIT(t)))
             continue;
         if (r->name[0])
-            st = mesh_add(mi, (lm_lex_type)t, r->name, LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, err);
+            st = mesh_add(mi, (lm_ent_type)t, r->name, LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, err);
         for (size_t i = 0; i < r->n_terms && st == LM_OK; i++)
             if (strcmp(r->terms[i], r->name) != 0)
-                st = mesh_add(mi, (lm_lex_type)t, r->terms[i], LM_LEX_SYNONYM,
+                st = mesh_add(mi, (lm_ent_type)t, r->terms[i], LM_LEX_SYNONYM,
                               LM_LEX_SCORE_TERM, err);
     }
     return st;
@@ -239,7 +240,7 @@ static int optical_prefix(const char *s, size_t n)
 }
 
 /* Adds every |-separated part of s[0..n), except optical isomers' names. */
-static lm_status add_parts(lm_lexicon_builder *b, lm_lex_type type, const char *id,
+static lm_status add_parts(lm_lexicon_builder *b, lm_ent_type type, const char *id,
                            const char *s, size_t n, unsigned flags, double score,
                            lm_lexicon_import_stats *stats, lm_error *err)
 {
@@ -325,7 +326,7 @@ lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, l
         }
         const char *gid = lm_buf_cstr(&id);
         if (!is_blank_value(f[2], fl[2])) {
-            st = lm_lexicon_builder_add(b, LM_LEX_GENE, gid, f[2], fl[2],
+            st = lm_lexicon_builder_add(b, LM_ENT_GENE, gid, f[2], fl[2],
                                         LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL, 1,
                                         err);
             stats->names++;
@@ -342,23 +343,23 @@ lm_status lm_lexicon_import_gene_info(lm_lexicon_builder *b, const char *path, l
             }
         }
         if (st == LM_OK && nf > 10 && !is_blank_value(f[10], fl[10]))
-            st = add_parts(b, LM_LEX_GENE, gid, f[10], fl[10], LM_LEX_SYMBOL,
+            st = add_parts(b, LM_ENT_GENE, gid, f[10], fl[10], LM_LEX_SYMBOL,
                            LM_LEX_SCORE_SYMBOL, stats, err);
         if (st == LM_OK)
-            st = add_parts(b, LM_LEX_GENE, gid, f[4], fl[4], LM_LEX_SYNONYM, LM_LEX_SCORE_SYN,
+            st = add_parts(b, LM_ENT_GENE, gid, f[4], fl[4], LM_LEX_SYNONYM, LM_LEX_SCORE_SYN,
                            stats, err);
         if (st == LM_OK && nf > 11 && !is_blank_value(f[11], fl[11])) {
-            st = lm_lexicon_builder_add(b, LM_LEX_GENE, gid, f[11], fl[11], 0,
+            st = lm_lexicon_builder_add(b, LM_ENT_GENE, gid, f[11], fl[11], 0,
                                         LM_LEX_SCORE_FULLNAME, 1, err);
             stats->names++;
         }
         if (st == LM_OK && !is_blank_value(f[8], fl[8])) {
-            st = lm_lexicon_builder_add(b, LM_LEX_GENE, gid, f[8], fl[8], 0,
+            st = lm_lexicon_builder_add(b, LM_ENT_GENE, gid, f[8], fl[8], 0,
                                         LM_LEX_SCORE_FULLNAME, 1, err);
             stats->names++;
         }
         if (st == LM_OK && with_designations && nf > 13)
-            st = add_parts(b, LM_LEX_GENE, gid, f[13], fl[13], LM_LEX_SYNONYM,
+            st = add_parts(b, LM_ENT_GENE, gid, f[13], fl[13], LM_LEX_SYNONYM,
                            LM_LEX_SCORE_SYN, stats, err);
     }
     if (st == LM_OK && oom)
@@ -542,12 +543,12 @@ lm_status lm_lexicon_import_drugbank(lm_lexicon_builder *b, const char *path,
         }
         const lm_buf *nm = &row.f[col_name];
         if (nm->len) {
-            st = lm_lexicon_builder_add(b, LM_LEX_CHEMICAL, lm_buf_cstr(&id), nm->data, nm->len,
+            st = lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, lm_buf_cstr(&id), nm->data, nm->len,
                                         LM_LEX_PREFERRED, LM_LEX_SCORE_FULLNAME, 1, err);
             stats->names++;
         }
         if (st == LM_OK && col_syn >= 0 && (size_t)col_syn < row.n)
-            st = add_parts(b, LM_LEX_CHEMICAL, lm_buf_cstr(&id), lm_buf_cstr(&row.f[col_syn]),
+            st = add_parts(b, LM_ENT_CHEMICAL, lm_buf_cstr(&id), lm_buf_cstr(&row.f[col_syn]),
                            row.f[col_syn].len, LM_LEX_SYNONYM, LM_LEX_SCORE_SYN, stats, err);
     }
     if (st == LM_OK && got < 0)
@@ -584,8 +585,8 @@ lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_c
         for (size_t m = 0; m < doc->n_mentions && st == LM_OK; m++) {
             const lm_pt_mention *mn = &doc->mentions[m];
             stats->records++;
-            lm_lex_type t = lm_lex_type_from_name(mn->type);
-            if (t == LM_LEX_ANY || !mn->text || lm_lexicon_qualify_id(t, mn->id, &id) != 0) {
+            lm_ent_type t = lm_ent_type_from_label(mn->type);
+            if (t == LM_ENT_ANY || !mn->text || lm_lexicon_qualify_id(t, mn->id, &id) != 0) {
                 stats->skipped++;
                 continue;
             }

@@ -11,9 +11,9 @@
  * kept hit, each score is compared once with it, so a scan of n scores
  * costs n + (hits that enter) * log k.
  */
-#include "../util/lm_le.h"
+#include "../../util/lm_le.h"
 #include "lm_vectors.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -18,15 +18,15 @@
  * chemical and disease labels are never used for the BC5CDR tagger: BioRED
  * overlaps the held-out BC5CDR test set too.
  */
-#include "../util/lm_sort.h"
+#include "../../util/lm_sort.h"
 #include "lm_ner_train.h"
-#include "lm_ner_impl.h"
+#include "../lm_ner_impl.h"
 
-#include "lm_lexicon.h"
-#include "lm_mesh.h"
-#include "lm_pubtator.h"
-#include "lm_sentence.h"
-#include "../util/lm_utf8.h"
+#include "../lm_lexicon.h"
+#include "../lm_mesh.h"
+#include "../lm_pubtator.h"
+#include "../lm_sentence.h"
+#include "../../util/lm_utf8.h"
 
 #include <errno.h>
 #include <math.h>

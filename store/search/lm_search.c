@@ -18,16 +18,16 @@
  * lexical 0.  A plain reciprocal-rank fusion was measured worse (a weak
  * dense list then moves documents as much as a strong lexical one).
  */
-#include "../util/lm_sort.h"
+#include "../../util/lm_sort.h"
 #include "lm_lexindex.h"
 #include "lm_search.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
 #include "lm_vec_cache.h"
 
-#include "../nlp/lm_lexicon.h"
-#include "../nlp/lm_ner.h"
-#include "../nlp/lm_sentence.h"
-#include "../util/lm_utf8.h"
+#include "../../nlp/lm_lexicon.h"
+#include "../../nlp/lm_ner.h"
+#include "../../nlp/lm_sentence.h"
+#include "../../util/lm_utf8.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -806,26 +806,6 @@ static lm_status add_concept(lm_search_results *r, const char *id, const char *n
     return LM_OK;
 }
 
-static int lex_to_ent(lm_lex_type t)
-{
-    switch (t) {
-    case LM_LEX_CHEMICAL: return LM_ENT_CHEMICAL;
-    case LM_LEX_DISEASE: return LM_ENT_DISEASE;
-    case LM_LEX_GENE: return LM_ENT_GENE;
-    default: return LM_ENT_NONE;
-    }
-}
-
-static lm_lex_type ent_to_lex(int t)
-{
-    switch (t) {
-    case LM_ENT_CHEMICAL: return LM_LEX_CHEMICAL;
-    case LM_ENT_DISEASE: return LM_LEX_DISEASE;
-    case LM_ENT_GENE: return LM_LEX_GENE;
-    default: return LM_LEX_ANY;
-    }
-}
-
 /* Longest lexicon name starting at query word i (at most 6 words; a single
  * word only when it looks like a name: 4+ letters or an identifier with
  * digits, and not a stopword; no name starts or ends with a stopword).
@@ -839,7 +819,7 @@ static size_t lexicon_name_at(const lm_searcher *srch, const char *text, const l
             continue;
         if (lm_query_is_stopword(a->norm, a->len) || lm_query_is_stopword(z->norm, z->len))
             continue;
-        if (lm_lexicon_lookup(srch->lex, LM_LEX_ANY, text + a->start, z->end - a->start, out) &&
+        if (lm_lexicon_lookup(srch->lex, LM_ENT_ANY, text + a->start, z->end - a->start, out) &&
             out->score >= 0.8)
             return n;
     }
@@ -869,7 +849,7 @@ static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_re
         for (size_t i = 0; st == LM_OK && i < srch->ments.n; i++) {
             const lm_ner_mention *m = &srch->ments.v[i];
             lm_lexicon_match match;
-            if (lm_lexicon_lookup_mention(srch->lex, ent_to_lex(m->type), NULL, text + m->start,
+            if (lm_lexicon_lookup_mention(srch->lex, m->type, NULL, text + m->start,
                                           m->end - m->start, &match, 1))
                 st = add_concept(r, match.id, match.name, (int)m->type, m->start, m->end, err);
         }
@@ -908,7 +888,7 @@ static lm_status find_concepts(lm_searcher *srch, const char *text, lm_search_re
                     k++;
                 }
             }
-            st = add_concept(r, bm.id, bm.name, lex_to_ent(bm.type), s0, s1, err);
+            st = add_concept(r, bm.id, bm.name, bm.type, s0, s1, err);
         }
         i += n;
     }

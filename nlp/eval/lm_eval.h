@@ -29,8 +29,8 @@
 #ifndef LM_EVAL_H
 #define LM_EVAL_H
 
-#include "../util/lm_error.h"
-#include "lm_pubtator.h"
+#include "../../util/lm_error.h"
+#include "../lm_pubtator.h"
 
 #include <stddef.h>
 #include <stdio.h>

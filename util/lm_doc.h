@@ -11,10 +11,38 @@
 #ifndef LM_DOC_H
 #define LM_DOC_H
 
-#include "../util/lm_error.h"
+#include "lm_error.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The entity types litmine recognises: the one enum every layer uses (the
+ * tagger's output, stored mentions, lexicon entries, query filters).  The
+ * values are part of the NER model file format; do not renumber. */
+typedef enum lm_ent_type {
+    LM_ENT_NONE = 0,
+    LM_ENT_CHEMICAL,
+    LM_ENT_DISEASE,
+    LM_ENT_GENE,
+    LM_ENT_COUNT
+} lm_ent_type;
+
+/* In a filter (a lexicon lookup, say), "no type" means any type. */
+#define LM_ENT_ANY LM_ENT_NONE
+/* A set of types is a bit mask of LM_ENT_BIT(type). */
+#define LM_ENT_BIT(t) (1u << (unsigned)(t))
+
+/* "Chemical", "Disease", "Gene" ("None" for LM_ENT_NONE). */
+const char *lm_ent_type_name(lm_ent_type t);
+/* Parses the names above and the corpus variants, exactly as written
+ * (ChemicalEntity, DiseaseOrPhenotypicFeature, GeneOrGeneProduct,
+ * SpecificDisease, DiseaseClass, Modifier, CompositeMention): what stored
+ * rows and training corpora hold.  LM_ENT_NONE otherwise. */
+lm_ent_type lm_ent_type_parse(const char *name);
+/* Like lm_ent_type_parse, for a label a person or an evaluation kit wrote:
+ * case does not matter, and the looser labels Drug and Protein are
+ * accepted.  LM_ENT_NONE otherwise. */
+lm_ent_type lm_ent_type_from_label(const char *label);
 
 typedef struct lm_doc_sentence {
     int32_t start;            /* code points, inclusive */
@@ -85,7 +113,7 @@ lm_status lm_doc_set_text(lm_doc *d, const char *title, const char *abstract,
                           lm_error *err);
 lm_status lm_doc_add_sentence(lm_doc *d, int32_t start, int32_t end, lm_error *err);
 /* Copies text and concept_id (either may be NULL). */
-lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, int type,
+lm_status lm_doc_add_mention(lm_doc *d, int32_t start, int32_t end, lm_ent_type type,
                              const char *text, const char *concept_id, int32_t sentence,
                              float score, lm_error *err);
 lm_status lm_doc_add_abbrev(lm_doc *d, const char *short_form, const char *long_form,

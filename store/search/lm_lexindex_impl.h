@@ -8,7 +8,7 @@
 #define LM_LEXINDEX_IMPL_H
 
 #include "lm_lexindex.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
 
 #include <stdint.h>
 

@@ -22,7 +22,9 @@
  * model in the file can never make every query fail.
  */
 #include "lm_vec_cache.h"
-#include "lm_store_internal.h"
+#include "../lm_store_internal.h"
+
+#include "../../util/lm_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,19 +167,9 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t gen
     return 1;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+static int put(FILE *f, const void *p, size_t n)
 {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return n && fwrite(p, 1, n, f) != n ? -1 : 0;
 }
 
 /* Best effort: a cache that cannot be written is only a slower start. */
@@ -212,36 +204,25 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     XXH3_freeState(xs);
     h.crc = header_crc(&h);
 
-    size_t tn = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = malloc(tn);
-    if (!tmp)
+    /* A temporary file renamed over the cache when complete and on disk:
+     * a crash never leaves a valid header over unwritten pages. */
+    lm_file_atomic a;
+    lm_error ignored;
+    if (lm_file_atomic_begin(&a, path, &ignored) != LM_OK)
         return;
-    snprintf(tmp, tn, "%s.tmp.XXXXXX", path);
-    /* A unique name: two writers never share a half-written file. */
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return;
-    }
-    fchmod(fd, 0644);
     unsigned char head[HEADER_BYTES];
     memset(head, 0, sizeof head);
     memcpy(head, &h, sizeof h);
-    int bad = write_all(fd, head, sizeof head) ||
-              write_all(fd, c->mat.pmids, c->mat.n * sizeof(int64_t)) ||
-              write_all(fd, c->mat.years, c->mat.n * sizeof(int16_t)) ||
-              write_all(fd, zeros, (size_t)(h.off_data - pos)) ||
-              write_all(fd, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float)) ||
-              write_all(fd, c->model, c->model_len);
-    /* On disk before the rename, or a crash could leave a valid header
-     * over unwritten pages. */
-    if (!bad && fsync(fd) != 0)
-        bad = 1;
-    if (close(fd) != 0)
-        bad = 1;
-    if (bad || rename(tmp, path) != 0)
-        unlink(tmp);
-    free(tmp);
+    int bad = put(a.f, head, sizeof head) ||
+              put(a.f, c->mat.pmids, c->mat.n * sizeof(int64_t)) ||
+              put(a.f, c->mat.years, c->mat.n * sizeof(int16_t)) ||
+              put(a.f, zeros, (size_t)(h.off_data - pos)) ||
+              put(a.f, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float)) ||
+              put(a.f, c->model, c->model_len);
+    if (bad)
+        lm_file_atomic_abort(&a);
+    else
+        lm_file_atomic_commit(&a, &ignored);
 }
 
 lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,

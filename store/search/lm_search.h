@@ -31,10 +31,10 @@
 #ifndef LM_SEARCH_H
 #define LM_SEARCH_H
 
-#include "../nlp/lm_embed.h"
-#include "../nlp/lm_query.h"
-#include "../util/lm_config.h"
-#include "lm_store.h"
+#include "../../nlp/lm_embed.h"
+#include "../../nlp/lm_query.h"
+#include "../../util/lm_config.h"
+#include "../lm_store.h"
 #include "lm_vectors.h"
 
 #include <stddef.h>

@@ -13,9 +13,9 @@
  * granularities (K, K/4, K/16) gives the ids.  Words are keyed like the
  * feature extractor keys them (ner_word_key: lower case, digits -> 0).
  */
-#include "../util/lm_rand.h"
-#include "../util/lm_sort.h"
-#include "lm_ner_impl.h"
+#include "../../util/lm_rand.h"
+#include "../../util/lm_sort.h"
+#include "../lm_ner_impl.h"
 
 #include <cblas.h>
 #include <errno.h>

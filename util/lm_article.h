@@ -10,7 +10,7 @@
 #ifndef LM_ARTICLE_H
 #define LM_ARTICLE_H
 
-#include "../util/lm_error.h"
+#include "lm_error.h"
 
 #include <stddef.h>
 #include <stdint.h>

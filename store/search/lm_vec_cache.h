@@ -20,7 +20,7 @@
 #ifndef LM_VEC_CACHE_H
 #define LM_VEC_CACHE_H
 
-#include "lm_store.h"
+#include "../lm_store.h"
 #include "lm_vectors.h"
 
 #include <stddef.h>

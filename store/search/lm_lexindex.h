@@ -23,9 +23,9 @@
 #ifndef LM_LEXINDEX_H
 #define LM_LEXINDEX_H
 
-#include "../nlp/lm_query.h"
-#include "../util/lm_error.h"
-#include "lm_store.h"
+#include "../../nlp/lm_query.h"
+#include "../../util/lm_error.h"
+#include "../lm_store.h"
 
 #include <stddef.h>
 #include <stdint.h>
