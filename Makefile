@@ -161,8 +161,10 @@ train: litmine
 
 install: litmine
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/litmine/models \
-	    $(DESTDIR)/etc/litmine $(DESTDIR)$(PREFIX)/lib/systemd/system
+	    $(DESTDIR)/etc/litmine $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 litmine $(DESTDIR)$(PREFIX)/bin/litmine
+	install -m 0644 docs/litmine.1 $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1
 	install -m 0644 etc/litmine.conf $(DESTDIR)/etc/litmine/litmine.conf.example
 	for f in systemd/*; do \
 	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$f > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$f); \
@@ -172,6 +174,7 @@ install: litmine
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/litmine $(DESTDIR)/etc/litmine/litmine.conf.example
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.service \
 	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer
 	rm -rf $(DESTDIR)$(PREFIX)/share/litmine
