@@ -1,6 +1,6 @@
 /*
- * The table of command entry points cli/main.c dispatches to.  Each is
- * implemented in cli/cmd_<name>.c.
+ * The command entry points; cli/main.c holds the one table that names
+ * them.  Each is implemented in cli/cmd_<name>.c.
  */
 #ifndef LM_COMMANDS_H
 #define LM_COMMANDS_H
@@ -25,20 +25,5 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv);
 int lm_cmd_train(lm_cli *cli, int argc, char **argv);
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
 int lm_cmd_model(lm_cli *cli, int argc, char **argv);
-
-/* Commands contributed by later stages are listed here as they land. */
-#define LM_EXTRA_COMMANDS                                                                  \
-    {"query", lm_cmd_query, "search stored abstracts: litmine query \"BRCA1 repair\""},         \
-    {"index", lm_cmd_index, "build or refresh the search index and embeddings"},               \
-    {"fetch", lm_cmd_fetch, "fetch PubMed records from NCBI E-utilities"},                    \
-    {"watch", lm_cmd_watch, "saved PubMed searches for nightly fetches"},                      \
-    {"sync", lm_cmd_sync, "mirror NLM's PubMed baseline and update files"},                    \
-    {"reprocess", lm_cmd_reprocess, "rerun NLP stages over stored articles"},                  \
-    {"run", lm_cmd_run, "the nightly job: watches, sync, index maintenance"},                   \
-    {"tag", lm_cmd_tag, "tag chemicals, diseases and genes in text or PubTator"},             \
-    {"train", lm_cmd_train, "train the NER and pair models from the corpora"},                  \
-    {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},                \
-    {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},          \
-    {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
 
 #endif

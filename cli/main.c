@@ -37,7 +37,18 @@ static const struct command {
     {"stats", lm_cmd_stats, "row counts per table and the latest ingests"},
     {"show", lm_cmd_show, "print one stored article"},
     {"export", lm_cmd_export, "export stored data as CSV, TSV or JSON Lines"},
-    LM_EXTRA_COMMANDS
+    {"query", lm_cmd_query, "search stored abstracts: litmine query \"BRCA1 repair\""},
+    {"index", lm_cmd_index, "build or refresh the search index and embeddings"},
+    {"fetch", lm_cmd_fetch, "fetch PubMed records from NCBI E-utilities"},
+    {"watch", lm_cmd_watch, "saved PubMed searches for nightly fetches"},
+    {"sync", lm_cmd_sync, "mirror NLM's PubMed baseline and update files"},
+    {"reprocess", lm_cmd_reprocess, "rerun NLP stages over stored articles"},
+    {"run", lm_cmd_run, "the nightly job: watches, sync, index maintenance"},
+    {"tag", lm_cmd_tag, "tag chemicals, diseases and genes in text or PubTator"},
+    {"train", lm_cmd_train, "train the NER and pair models from the corpora"},
+    {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},
+    {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
+    {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
 };
 
 static void print_usage(FILE *out)
