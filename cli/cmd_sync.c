@@ -1,19 +1,12 @@
 /*
  * `litmine sync [--baseline] [--updates]` — keeps a local PubMed mirror
- * current from NLM's bulk files.
- *
- * For each directory (baseline/, then updatefiles/) the files are listed,
- * and every pubmedYYnNNNN.xml.gz not yet in the ingest log is downloaded
- * into the spool (verified against its .md5, renamed into place only when
- * complete), ingested in numeric order through the pipeline, and removed
- * from the spool.  Order matters — update files replace versions and
- * delete citations — so the first file that fails stops the sync; the next
- * run starts again from it.
+ * current from NLM's bulk files: options, the HTTP client and the stage
+ * chain from the configuration, then pipeline/lm_sync.h does the work,
+ * and the search index is refreshed when files arrived.
  */
-#include "../fetch/lm_download.h"
 #include "../fetch/lm_http.h"
-#include "../pipeline/lm_ingest.h"
 #include "../pipeline/lm_signal.h"
+#include "../pipeline/lm_sync.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -42,91 +35,36 @@ static const char usage[] =
     "  --keep          keep downloaded files after ingesting them\n"
     "  --threads N, --stages LIST, --batch-size N   as for `litmine ingest`\n";
 
-typedef struct sync_ctx {
-    lm_cli *cli;
-    lm_store *store;
-    lm_http *http;
-    const char *spool;
-    int keep;
-    lm_stage_chain *chain;
-    const lm_cli_pipeline *pipe;
-    int64_t files_done;
-    int64_t rejected;     /* bad articles skipped in the files ingested */
-} sync_ctx;
-
-/* Sync of one directory; returns an exit status. */
-static int sync_dir(sync_ctx *c, const char *base, const char *dir)
+/* Progress lines, as `litmine ingest` prints them. */
+static void on_download(void *ctx, const char *url)
 {
-    lm_error err;
-    lm_buf url;
-    lm_buf_init(&url);
-    lm_buf_printf(&url, "%s%s%s/", base, base[strlen(base) - 1] == '/' ? "" : "/", dir);
-    lm_download_list list;
-    memset(&list, 0, sizeof list);
-    lm_status st = lm_download_list_dir(c->http, lm_buf_cstr(&url), &list, &err);
-    if (st != LM_OK) {
-        lm_cli_error(c->cli, "listing %s: %s", lm_buf_cstr(&url), err.msg);
-        lm_buf_free(&url);
-        return st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED : LM_EXIT_FAILURE;
+    lm_cli_info(ctx, "downloading %s", url);
+}
+
+static void on_ingested(void *ctx, const char *name, const lm_ingest_result *res)
+{
+    const lm_cli *cli = ctx;
+    char shown[512];
+    if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
+        fprintf(stderr,
+                "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replaced), %" PRId64
+                " deleted\n",
+                lm_cli_printable(name, shown, sizeof shown), res->counts.articles,
+                res->counts.inserted, res->counts.replaced, res->counts.deleted);
+}
+
+/* The exit status of a sync that stopped at r->failed with st. */
+static int sync_exit(lm_status st, const lm_sync_result *r)
+{
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    if (st == LM_ERR_INTERRUPTED)
+        return LM_EXIT_INTERRUPTED;
+    switch (r->failed) {
+    case LM_SYNC_LOG: return LM_EXIT_DB;
+    case LM_SYNC_INGEST: return r->store_failed ? lm_cli_exit_for(st) : LM_EXIT_DATA;
+    default: return LM_EXIT_FAILURE;
     }
-    int rc = LM_EXIT_OK;
-    size_t dir_len = url.len;
-    for (size_t i = 0; i < list.n && rc == LM_EXIT_OK; i++) {
-        const char *name = list.names[i];
-        int done = 0;
-        if (lm_store_ingest_done(c->store, name, &done, &err) != LM_OK) {
-            lm_cli_error(c->cli, "%s", err.msg);
-            rc = LM_EXIT_DB;
-            break;
-        }
-        if (done)
-            continue;
-        url.len = dir_len;
-        url.data[dir_len] = '\0';
-        lm_buf_append_str(&url, name);
-        lm_cli_info(c->cli, "downloading %s", lm_buf_cstr(&url));
-        lm_download_result dl;
-        memset(&dl, 0, sizeof dl);
-        st = lm_download_file(c->http, lm_buf_cstr(&url), c->spool, NULL, &dl, &err);
-        if (st != LM_OK) {
-            lm_cli_error(c->cli, "%s: %s", name, err.msg);
-            rc = st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED : LM_EXIT_FAILURE;
-            lm_download_result_free(&dl);
-            break;
-        }
-        lm_ingest_options opts = {.batch_size = (int)c->pipe->batch_size,
-                                  .force = 0,
-                                  .kind = "sync",
-                                  .threads = (int)c->pipe->threads,
-                                  .chain = c->chain,
-                                  .on_warning = lm_cli_print_warning,
-                                  .warning_ctx = c->cli};
-        lm_ingest_result res;
-        st = lm_ingest_file(c->store, dl.path, &opts, &res, &err);
-        if (st == LM_OK) {
-            c->files_done++;
-            c->rejected += res.counts.rejected;
-            char shown[512];
-            if (!c->cli->quiet && (c->cli->verbose || c->cli->stderr_is_tty))
-                fprintf(stderr,
-                        "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64
-                        " replaced), %" PRId64 " deleted\n",
-                        lm_cli_printable(name, shown, sizeof shown), res.counts.articles,
-                        res.counts.inserted, res.counts.replaced,
-                        res.counts.deleted);
-            if (!c->keep)
-                unlink(dl.path);
-        } else {
-            lm_cli_error(c->cli, "%s", err.msg);
-            rc = st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED
-                 : res.store_failed       ? lm_cli_exit_for(st)
-                                          : LM_EXIT_DATA;
-        }
-        lm_download_result_free(&dl);
-    }
-    lm_download_list_free(&list);
-    lm_buf_free(&url);
-    return rc;
 }
 
 /* The spool: --spool, [sync] spool_dir, or litmine-spool beside the db. */
@@ -238,17 +176,31 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         return rc;
     }
     lm_signal_install();
-    const char *base = lm_config_get_or(cli->config, "sync", "base_url", DEFAULT_SYNC_URL);
-    sync_ctx ctx = {cli, store, http, lm_buf_cstr(&spool), keep, &chain, &pipe, 0, 0};
-    if (baseline)
-        rc = sync_dir(&ctx, base, "baseline");
-    if (updates && rc == LM_EXIT_OK)
-        rc = sync_dir(&ctx, base, "updatefiles");
+    lm_sync_options so = {
+        .base_url = lm_config_get_or(cli->config, "sync", "base_url", DEFAULT_SYNC_URL),
+        .baseline = baseline,
+        .updates = updates,
+        .spool = lm_buf_cstr(&spool),
+        .keep = keep,
+        .ingest = {.batch_size = (int)pipe.batch_size,
+                   .threads = (int)pipe.threads,
+                   .chain = &chain,
+                   .on_warning = lm_cli_print_warning,
+                   .warning_ctx = cli},
+        .on_download = on_download,
+        .on_ingested = on_ingested,
+        .ctx = cli,
+    };
+    lm_sync_result res;
+    lm_status st = lm_sync_run(store, http, &so, &res, &err);
+    if (st != LM_OK)
+        lm_cli_error(cli, "%s", err.msg);
+    rc = sync_exit(st, &res);
     if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
-        fprintf(stderr, "sync: %" PRId64 " new files ingested\n", ctx.files_done);
-    if (ctx.rejected && rc == LM_EXIT_OK)
+        fprintf(stderr, "sync: %" PRId64 " new files ingested\n", res.files_done);
+    if (res.rejected && rc == LM_EXIT_OK)
         rc = LM_EXIT_DATA;   /* reported article by article; the rest is stored */
-    if (ctx.files_done && rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
+    if (res.files_done && rc != LM_EXIT_DB && rc != LM_EXIT_INTERRUPTED) {
         int irc = lm_cli_refresh_index(cli, store);
         if (rc == LM_EXIT_OK)
             rc = irc;
