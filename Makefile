@@ -97,7 +97,7 @@ build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -O1 -MMD -MP -c $< -o $@
 
-build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h tests/lm_test_store.h
+build/tsan/tests/%: tests/%.c $(TSAN_LIB) tests/lm_test.h tests/lm_test_store.h tests/lm_test_server.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -O1 $< $(TSAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
@@ -112,7 +112,7 @@ asan: litmine-asan
 litmine-clang: $(call objs,clang,$(CLI_SRC)) $(CLANG_LIB)
 	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDFLAGS) $(ALL_LIBS) -o $@
 
-build/clang/tests/%: tests/%.c $(CLANG_LIB) tests/lm_test.h tests/lm_test_store.h
+build/clang/tests/%: tests/%.c $(CLANG_LIB) tests/lm_test.h tests/lm_test_store.h tests/lm_test_server.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $< $(CLANG_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
@@ -123,7 +123,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB)
 	    -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=undefined -O1 $< $(FUZZ_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 
-build/asan/tests/%: tests/%.c $(ASAN_LIB) tests/lm_test.h tests/lm_test_store.h
+build/asan/tests/%: tests/%.c $(ASAN_LIB) tests/lm_test.h tests/lm_test_store.h tests/lm_test_server.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $< $(ASAN_LIB) $(LDFLAGS) $(ALL_LIBS) -o $@
 

@@ -7,15 +7,14 @@
  *   litmine fetch --watches
  *
  * --watches runs every saved search over the days since its last complete
- * window, up to yesterday in US Eastern time (NCBI's clock): a day is only
- * fetched once it is over, so a window, once stored, never gains records
- * and the marker can safely move past it.
+ * window (pipeline/lm_watch_run.h); the fetches themselves are
+ * pipeline/lm_fetch_job.h's.  This file parses options and prints.
  */
 #include "../fetch/lm_eutils.h"
 #include "../pipeline/lm_fetch_job.h"
 #include "../pipeline/lm_signal.h"
+#include "../pipeline/lm_watch_run.h"
 #include "../util/lm_buf.h"
-#include "../util/lm_date.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -160,119 +159,66 @@ static char *read_file(const lm_cli *cli, const char *path)
     return lm_buf_take(&b);
 }
 
-/* US Eastern standard time (UTC-5), NCBI's clock for dates; during
- * daylight time this lags by an hour, which only delays a day's fetch,
- * never cuts it short. */
-#define EASTERN_UTC_OFFSET (-5L * 3600)
+typedef struct watch_ctx {
+    lm_cli *cli;
+    int rc;
+    int reported;             /* a watch's outcome was printed */
+} watch_ctx;
 
-typedef struct watch_copy {
-    char *name, *query, *datetype, *since, *done_through;
-} watch_copy;
-
-typedef struct watch_list {
-    watch_copy *v;
-    size_t n;
-} watch_list;
-
-static lm_status collect_watch(void *ctx, const lm_watch *w)
+static void on_watch_start(void *ctx, const lm_watch_outcome *o)
 {
-    watch_list *l = ctx;
-    watch_copy *grown = realloc(l->v, (l->n + 1) * sizeof *grown);
-    if (!grown)
-        return LM_ERR_NOMEM;
-    l->v = grown;
-    watch_copy *c = &l->v[l->n++];
-    c->name = strdup(w->name);
-    c->query = strdup(w->query);
-    c->datetype = strdup(w->datetype);
-    c->since = w->since ? strdup(w->since) : NULL;
-    c->done_through = w->done_through ? strdup(w->done_through) : NULL;
-    return c->name && c->query && c->datetype ? LM_OK : LM_ERR_NOMEM;
+    watch_ctx *w = ctx;
+    lm_cli_info(w->cli, "watch %s: %s to %s", o->name, o->mindate, o->maxdate);
 }
 
-static void free_watches(watch_list *l)
+static void on_watch_done(void *ctx, const lm_watch_outcome *o)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].name);
-        free(l->v[i].query);
-        free(l->v[i].datetype);
-        free(l->v[i].since);
-        free(l->v[i].done_through);
+    watch_ctx *w = ctx;
+    w->reported = 1;
+    if (o->res) {
+        char what[128];
+        snprintf(what, sizeof what, "watch %s (%s to %s)", o->name, o->mindate, o->maxdate);
+        report(w->cli, what, o->res);
     }
-    free(l->v);
+    if (o->status == LM_OK) {
+        if (o->up_to_date)
+            lm_cli_info(w->cli, "watch %s: up to date through %s", o->name, o->done_through);
+        return;
+    }
+    lm_cli_error(w->cli, "watch %s: %s", o->name, o->err->msg);
+    if (o->status == LM_ERR_INTERRUPTED)
+        w->rc = LM_EXIT_INTERRUPTED;
+    else if (o->res && o->res->store_failed)
+        w->rc = lm_cli_exit_for(o->status);
+    else
+        w->rc = LM_EXIT_FAILURE;   /* the other watches go on */
 }
 
 static int run_watches(lm_cli *cli, lm_store *store, lm_eutils *client,
                        const lm_fetch_job_options *jopts)
 {
     lm_error err;
-    watch_list list = {NULL, 0};
-    if (lm_store_watch_each(store, collect_watch, &list, &err) != LM_OK) {
-        lm_cli_error(cli, "%s", err.code == LM_ERR_NOMEM ? "out of memory" : err.msg);
-        free_watches(&list);
-        return LM_EXIT_DB;
-    }
-    if (list.n == 0 && !cli->quiet)
-        fprintf(stderr, "litmine: no watches (add one with `litmine watch add`)\n");
     long first_days;
     if (lm_config_get_int(cli->config, "eutils", "watch_first_days", 30, 1, 36500, &first_days,
                           &err) != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
-        free_watches(&list);
         return LM_EXIT_USAGE;
     }
-    int rc = LM_EXIT_OK;
-    char maxdate[LM_DATE_TEXT];
-    int64_t today = lm_date_today_at(EASTERN_UTC_OFFSET);
-    lm_date_format(today - 1, '/', maxdate);
-    for (size_t i = 0; i < list.n && rc != LM_EXIT_INTERRUPTED; i++) {
-        watch_copy *w = &list.v[i];
-        char mindate[16];
-        int64_t done;
-        if (w->done_through && lm_date_parse(w->done_through, 0, &done, &err) != LM_OK) {
-            lm_cli_error(cli, "watch %s: its marker: %s", w->name, err.msg);
-            rc = LM_EXIT_FAILURE;
-            continue;
-        }
-        if (w->done_through)
-            lm_date_format(done + 1, '/', mindate);
-        else if (w->since)
-            snprintf(mindate, sizeof mindate, "%s", w->since);
-        else
-            lm_date_format(today - first_days, '/', mindate);
-        if (strcmp(mindate, maxdate) > 0) {
-            lm_cli_info(cli, "watch %s: up to date through %s", w->name, w->done_through);
-            continue;
-        }
-        lm_eutils_dates dates = {mindate, maxdate, LM_EUTILS_EDAT, 0};
-        lm_eutils_datetype_parse(w->datetype, &dates.datetype, &err);
-        lm_cli_info(cli, "watch %s: %s to %s", w->name, mindate, maxdate);
-        lm_fetch_job_result res;
-        lm_status st = lm_fetch_job_query(store, client, w->query, &dates, 0, w->name, jopts,
-                                          &res, &err);
-        char what[128];
-        snprintf(what, sizeof what, "watch %s (%s to %s)", w->name, mindate, maxdate);
-        report(cli, what, &res);
-        const char *status = st == LM_OK ? "done"
-                             : st == LM_ERR_INTERRUPTED ? "interrupted" : "failed";
-        lm_error rec_err;
-        lm_store_watch_record_run(store, w->name, status, res.counts.articles,
-                                  st == LM_OK ? NULL : err.msg, &rec_err);
-        free(res.warnings);
-        if (st == LM_OK)
-            continue;
-        lm_cli_error(cli, "watch %s: %s", w->name, err.msg);
-        if (st == LM_ERR_INTERRUPTED)
-            rc = LM_EXIT_INTERRUPTED;
-        else if (res.store_failed)
-            rc = lm_cli_exit_for(st);
-        else
-            rc = LM_EXIT_FAILURE;   /* go on with the other watches */
-        if (res.store_failed)
-            break;
+    watch_ctx wc = {cli, LM_EXIT_OK, 0};
+    lm_watch_run_options o = {.job = *jopts,
+                              .first_days = (int)first_days,
+                              .on_start = on_watch_start,
+                              .on_done = on_watch_done,
+                              .ctx = &wc};
+    lm_watch_run_result res;
+    lm_status st = lm_watch_run_all(store, client, &o, &res, &err);
+    if (st != LM_OK && !wc.reported) {
+        lm_cli_error(cli, "%s", err.msg);
+        return LM_EXIT_DB;
     }
-    free_watches(&list);
-    return rc;
+    if (res.watches == 0 && !cli->quiet)
+        fprintf(stderr, "litmine: no watches (add one with `litmine watch add`)\n");
+    return wc.rc;
 }
 
 static int parse_args(lm_cli *cli, int argc, char **argv, fetch_args *a, lm_cli_pipeline *pipe)
