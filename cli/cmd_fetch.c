@@ -13,9 +13,9 @@
 #include "../fetch/lm_eutils.h"
 #include "../pipeline/lm_fetch_job.h"
 #include "../pipeline/lm_signal.h"
-#include "../pipeline/lm_watch_run.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
+#include "lm_cli_progress.h"
 #include "lm_commands.h"
 
 #include <ctype.h>
@@ -59,31 +59,6 @@ typedef struct fetch_args {
     int watches;
     long efetch_batch;
 } fetch_args;
-
-static void on_batch(void *ctx, const lm_eutils_batch *b)
-{
-    const lm_cli *cli = ctx;
-    if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
-        return;
-    fprintf(stderr, "%sfetched %" PRId64 " of %" PRId64 " records%s", cli->stderr_is_tty ? "\r" : "",
-            b->delivered, b->expected, cli->stderr_is_tty ? "   " : "\n");
-}
-
-static void report(const lm_cli *cli, const char *what, const lm_fetch_job_result *r)
-{
-    if (cli->stderr_is_tty && !cli->quiet)
-        fputs("\r\033[K", stderr);
-    if (r->warnings && !cli->quiet)
-        lm_cli_notice(cli, "NCBI: %s", r->warnings);
-    if (cli->quiet || !(cli->verbose || cli->stderr_is_tty))
-        return;
-    const lm_ingest_counts *c = &r->counts;
-    fprintf(stderr,
-            "%s: %" PRId64 " matched, %" PRId64 " stored (%" PRId64 " new, %" PRId64
-            " replaced, %" PRId64 " unchanged)%s\n",
-            what, r->matched, c->articles, c->inserted, c->replaced, c->unchanged,
-            r->missing ? ", some PMIDs not found" : "");
-}
 
 /* Parses "1,2, 3" or a file of one PMID per line ('#' comments allowed). */
 static int parse_pmids(const lm_cli *cli, const char *text, const char *name, int64_t **out,
@@ -159,41 +134,6 @@ static char *read_file(const lm_cli *cli, const char *path)
     return lm_buf_take(&b);
 }
 
-typedef struct watch_ctx {
-    lm_cli *cli;
-    int rc;
-    int reported;             /* a watch's outcome was printed */
-} watch_ctx;
-
-static void on_watch_start(void *ctx, const lm_watch_outcome *o)
-{
-    watch_ctx *w = ctx;
-    lm_cli_info(w->cli, "watch %s: %s to %s", o->name, o->mindate, o->maxdate);
-}
-
-static void on_watch_done(void *ctx, const lm_watch_outcome *o)
-{
-    watch_ctx *w = ctx;
-    w->reported = 1;
-    if (o->res) {
-        char what[128];
-        snprintf(what, sizeof what, "watch %s (%s to %s)", o->name, o->mindate, o->maxdate);
-        report(w->cli, what, o->res);
-    }
-    if (o->status == LM_OK) {
-        if (o->up_to_date)
-            lm_cli_info(w->cli, "watch %s: up to date through %s", o->name, o->done_through);
-        return;
-    }
-    lm_cli_error(w->cli, "watch %s: %s", o->name, o->err->msg);
-    if (o->status == LM_ERR_INTERRUPTED)
-        w->rc = LM_EXIT_INTERRUPTED;
-    else if (o->res && o->res->store_failed)
-        w->rc = lm_cli_exit_for(o->status);
-    else
-        w->rc = LM_EXIT_FAILURE;   /* the other watches go on */
-}
-
 static int run_watches(lm_cli *cli, lm_store *store, lm_eutils *client,
                        const lm_fetch_job_options *jopts)
 {
@@ -204,21 +144,18 @@ static int run_watches(lm_cli *cli, lm_store *store, lm_eutils *client,
         lm_cli_error(cli, "%s", err.msg);
         return LM_EXIT_USAGE;
     }
-    watch_ctx wc = {cli, LM_EXIT_OK, 0};
     lm_watch_run_options o = {.job = *jopts,
                               .first_days = (int)first_days,
-                              .on_start = on_watch_start,
-                              .on_done = on_watch_done,
-                              .ctx = &wc};
+                              .on_start = lm_cli_on_watch_start,
+                              .on_done = lm_cli_on_watch_done,
+                              .ctx = cli};
     lm_watch_run_result res;
     lm_status st = lm_watch_run_all(store, client, &o, &res, &err);
-    if (st != LM_OK && !wc.reported) {
-        lm_cli_error(cli, "%s", err.msg);
-        return LM_EXIT_DB;
-    }
-    if (res.watches == 0 && !cli->quiet)
+    if (st != LM_OK && st != LM_ERR_INTERRUPTED && !res.store_failed)
+        lm_cli_error(cli, "%s", err.msg);   /* the watches could not be listed */
+    if (res.watches == 0 && st == LM_OK && !cli->quiet)
         fprintf(stderr, "litmine: no watches (add one with `litmine watch add`)\n");
-    return wc.rc;
+    return lm_cli_watch_exit(st, &res);
 }
 
 static int parse_args(lm_cli *cli, int argc, char **argv, fetch_args *a, lm_cli_pipeline *pipe)
@@ -347,7 +284,7 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
     lm_signal_install();
 
     lm_fetch_job_options jopts = {(int)pipe.threads, (int)pipe.batch_size, &chain,
-                                  lm_cli_print_warning, cli, on_batch, cli};
+                                  lm_cli_print_warning, cli, lm_cli_on_batch, cli};
     if (a.watches) {
         rc = run_watches(cli, store, client, &jopts);
     } else {
@@ -356,7 +293,7 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
                                                     NULL, &jopts, &res, &err)
                                : lm_fetch_job_ids(store, client, pmids, n_pmids, &jopts, &res,
                                                   &err);
-        report(cli, a.query ? "fetch" : "fetch by PMID", &res);
+        lm_cli_report_fetch(cli, a.query ? "fetch" : "fetch by PMID", &res);
         free(res.warnings);
         if (res.counts.rejected > 0)
             rc = LM_EXIT_DATA;   /* each reported; the rest is stored */

@@ -5,7 +5,9 @@
  *   2. NLM bulk-file sync          ([run] sync = no|updates|baseline|all, default no)
  *   3. index maintenance           (PRAGMA optimize, WAL checkpoint)
  *
- * The NLP stages run inside steps 1 and 2, as articles arrive.  A lock
+ * The job itself is pipeline/lm_nightly.h's; this file parses options,
+ * takes the lock, reloads the configuration on SIGHUP between steps and
+ * prints.  The NLP stages run inside steps 1 and 2, as articles arrive.  A lock
  * file (flock) keeps two runs from overlapping — a slow night must not be
  * joined by the next one.  SIGINT/SIGTERM finish the article batches in
  * flight, commit and end the run with status 0: a stop asked for by the
@@ -13,10 +15,11 @@
  * reloads the configuration before the next step.  The last line is a
  * summary for the journal.
  */
-#include "../util/lm_clock.h"
+#include "../pipeline/lm_nightly.h"
 #include "../pipeline/lm_signal.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
+#include "lm_cli_progress.h"
 #include "lm_commands.h"
 
 #include <errno.h>
@@ -88,31 +91,64 @@ static int combine(int rc, int step_rc)
     return rc != LM_EXIT_OK ? rc : step_rc;
 }
 
-static int summarize(lm_cli *cli, int64_t last_log_id, double started, int rc)
+static const lm_config *before_step(void *ctx, const char *step)
 {
-    lm_store *store;
-    int open_rc = lm_cli_open_store(cli, 0, &store);
-    if (open_rc != LM_EXIT_OK)
-        return combine(rc, open_rc);
-    lm_error err;
-    lm_status st = lm_store_maintain(store, &err);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        rc = combine(rc, lm_cli_exit_for(st));
+    (void)step;
+    lm_cli *cli = ctx;
+    reload_config_if_asked(cli);
+    return cli->config;
+}
+
+/* A step's setup failure or the index refresh after it, as exit statuses. */
+static int step_exit(const lm_cli *cli, const lm_nightly_step_status *s, int rc)
+{
+    if (s->setup) {
+        lm_cli_error(cli, "%s", s->msg);
+        return s->st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
     }
-    lm_ingest_counts c = {0};
-    int64_t runs = 0;
-    if (lm_store_ingest_totals_after(store, last_log_id, &c, &runs, &err) != LM_OK)
-        lm_cli_error(cli, "%s", err.msg);
-    lm_cli_notice(cli,
-                  "run %s: %" PRId64 " sources, %" PRId64 " articles (%" PRId64 " new, %" PRId64
-                  " updated, %" PRId64 " unchanged), %" PRId64 " deleted, %" PRId64
-                  " failed a stage, %" PRId64 " rejected as bad input, %.1f s%s",
-                  rc == LM_EXIT_OK ? "done" : "failed", runs, c.articles, c.inserted,
-                  c.replaced, c.unchanged, c.deleted, c.failed, c.rejected,
-                  lm_now_seconds() - started,
-                  lm_signal_stop_requested() ? " (stopped by signal)" : "");
-    lm_store_close(store);
+    if (s->index_st != LM_OK) {
+        lm_cli_error(cli, "search index: %s", s->index_msg);
+        if (rc == LM_EXIT_OK)
+            rc = lm_cli_exit_for(s->index_st);
+    }
+    return rc;
+}
+
+/* The exit status of the run, with the messages the summary holds. */
+static int run_exit(const lm_cli *cli, const lm_nightly_summary *sum)
+{
+    int rc = LM_EXIT_OK;
+    if (sum->watches.ran) {
+        const lm_watch_run_result *w = &sum->watch_result;
+        int wrc = LM_EXIT_OK;
+        if (!sum->watches.setup) {
+            if (sum->watches.st != LM_OK && sum->watches.st != LM_ERR_INTERRUPTED &&
+                !w->store_failed)
+                lm_cli_error(cli, "%s", sum->watches.msg);
+            if (w->watches == 0 && sum->watches.st == LM_OK && !cli->quiet)
+                fprintf(stderr, "litmine: no watches (add one with `litmine watch add`)\n");
+            wrc = lm_cli_watch_exit(sum->watches.st, w);
+        }
+        rc = combine(rc, step_exit(cli, &sum->watches, wrc));
+    }
+    if (sum->sync.ran) {
+        const lm_sync_result *r = &sum->sync_result;
+        int src = LM_EXIT_OK;
+        if (!sum->sync.setup) {
+            if (sum->sync.st != LM_OK)
+                lm_cli_error(cli, "%s", sum->sync.msg);
+            src = lm_cli_sync_exit(sum->sync.st, r);
+            if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
+                fprintf(stderr, "sync: %" PRId64 " new files ingested\n", r->files_done);
+            if (r->rejected && src == LM_EXIT_OK)
+                src = LM_EXIT_DATA;   /* reported article by article */
+        }
+        rc = combine(rc, step_exit(cli, &sum->sync, src));
+    }
+    if (sum->maintain_st != LM_OK) {
+        lm_cli_error(cli, "%s", sum->maintain_msg);
+        rc = combine(rc, lm_cli_exit_for(sum->maintain_st));
+    }
     return rc;
 }
 
@@ -141,58 +177,75 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "run: unexpected argument '%s'", argv[optind]);
         return LM_EXIT_USAGE;
     }
-    char *sync_args[3] = {"sync", NULL, NULL};
-    if (strcmp(sync, "updates") == 0)
-        sync_args[1] = "--updates";
-    else if (strcmp(sync, "baseline") == 0)
-        sync_args[1] = "--baseline";
-    else if (strcmp(sync, "all") != 0 && strcmp(sync, "no") != 0) {
+    /* A SIGHUP reload frees the strings of the old configuration. */
+    lm_buf db_path;
+    lm_buf_init(&db_path);
+    lm_buf_append_str(&db_path, cli->db_path);
+    lm_nightly_steps steps = {
+        .db_path = lm_buf_cstr(&db_path),
+        .before_step = before_step,
+        .stop = lm_signal_stop_requested,
+        .on_warning = lm_cli_print_warning,
+        .on_batch = lm_cli_on_batch,
+        .on_watch_start = lm_cli_on_watch_start,
+        .on_watch_done = lm_cli_on_watch_done,
+        .on_download = lm_cli_on_download,
+        .on_ingested = lm_cli_on_file_ingested,
+        .ctx = cli,
+    };
+    if (strcmp(sync, "updates") == 0 || strcmp(sync, "all") == 0)
+        steps.sync_updates = 1;
+    if (strcmp(sync, "baseline") == 0 || strcmp(sync, "all") == 0)
+        steps.sync_baseline = 1;
+    if (!steps.sync_updates && !steps.sync_baseline && strcmp(sync, "no") != 0) {
         lm_cli_error(cli, "run: sync must be no, updates, baseline or all, got \"%s\"", sync);
+        lm_buf_free(&db_path);
         return LM_EXIT_USAGE;
     }
     if (strcmp(watches, "yes") != 0 && strcmp(watches, "no") != 0) {
         lm_cli_error(cli, "run: [run] watches must be yes or no, got \"%s\"", watches);
+        lm_buf_free(&db_path);
         return LM_EXIT_USAGE;
     }
-    int do_watches = strcmp(watches, "yes") == 0, do_sync = strcmp(sync, "no") != 0;
+    steps.watches = strcmp(watches, "yes") == 0;
 
     int lock = take_lock(cli);
-    if (lock < 0)
+    if (lock < 0) {
+        lm_buf_free(&db_path);
         return LM_EXIT_DB;
+    }
     lm_signal_install();
-    double started = lm_now_seconds();
-    int64_t last_log_id = 0;
-    {
-        lm_store *store;
-        int open_rc = lm_cli_open_store(cli, 0, &store);
-        if (open_rc != LM_EXIT_OK) {
-            close(lock);
-            return open_rc;
-        }
-        lm_error err;
-        lm_status st = lm_store_ingest_last_id(store, &last_log_id, &err);
-        lm_store_close(store);
-        if (st != LM_OK) {
-            lm_cli_error(cli, "%s", err.msg);
-            close(lock);
-            return lm_cli_exit_for(st);
-        }
+    lm_store *store;
+    int rc = lm_cli_open_store(cli, 0, &store);
+    if (rc != LM_EXIT_OK) {
+        close(lock);
+        lm_buf_free(&db_path);
+        return rc;
     }
     lm_cli_notice(cli, "run started: watches %s, sync %s", watches, sync);
-
-    int rc = LM_EXIT_OK;
-    if (do_watches && !lm_signal_stop_requested()) {
-        reload_config_if_asked(cli);
-        optind = 0;   /* each command parses its own argv with getopt */
-        char *fetch_args[] = {"fetch", "--watches", NULL};
-        rc = combine(rc, lm_cmd_fetch(cli, 2, fetch_args));
+    lm_nightly_summary sum;
+    lm_error err;
+    lm_status st = lm_nightly_run(store, cli->config, &steps, &sum, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        lm_store_close(store);
+        close(lock);
+        lm_buf_free(&db_path);
+        return lm_cli_exit_for(st);
     }
-    if (do_sync && !lm_signal_stop_requested()) {
-        reload_config_if_asked(cli);
-        optind = 0;
-        rc = combine(rc, lm_cmd_sync(cli, sync_args[1] ? 2 : 1, sync_args));
-    }
-    rc = summarize(cli, last_log_id, started, rc);
+    rc = run_exit(cli, &sum);
+    if (sum.runs < 0)
+        lm_cli_error(cli, "run: the ingest log could not be read for the summary");
+    const lm_ingest_counts *t = &sum.counts;
+    lm_cli_notice(cli,
+                  "run %s: %" PRId64 " sources, %" PRId64 " articles (%" PRId64 " new, %" PRId64
+                  " updated, %" PRId64 " unchanged), %" PRId64 " deleted, %" PRId64
+                  " failed a stage, %" PRId64 " rejected as bad input, %.1f s%s",
+                  rc == LM_EXIT_OK ? "done" : "failed", sum.runs < 0 ? 0 : sum.runs,
+                  t->articles, t->inserted, t->replaced, t->unchanged, t->deleted, t->failed,
+                  t->rejected, sum.seconds, sum.stopped ? " (stopped by signal)" : "");
+    lm_store_close(store);
     close(lock);
+    lm_buf_free(&db_path);
     return rc;
 }

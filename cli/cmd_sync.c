@@ -6,9 +6,9 @@
  */
 #include "../fetch/lm_http.h"
 #include "../pipeline/lm_signal.h"
-#include "../pipeline/lm_sync.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
+#include "lm_cli_progress.h"
 #include "lm_commands.h"
 
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_SYNC_URL "https://ftp.ncbi.nlm.nih.gov/pubmed/"
+#define DEFAULT_SYNC_URL LM_SYNC_DEFAULT_URL
 
 static const char usage[] =
     "usage: litmine sync [--baseline] [--updates] [--spool DIR] [--keep] [options]\n"
@@ -34,58 +34,6 @@ static const char usage[] =
     "                  litmine-spool beside the database)\n"
     "  --keep          keep downloaded files after ingesting them\n"
     "  --threads N, --stages LIST, --batch-size N   as for `litmine ingest`\n";
-
-/* Progress lines, as `litmine ingest` prints them. */
-static void on_download(void *ctx, const char *url)
-{
-    lm_cli_info(ctx, "downloading %s", url);
-}
-
-static void on_ingested(void *ctx, const char *name, const lm_ingest_result *res)
-{
-    const lm_cli *cli = ctx;
-    char shown[512];
-    if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
-        fprintf(stderr,
-                "%s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replaced), %" PRId64
-                " deleted\n",
-                lm_cli_printable(name, shown, sizeof shown), res->counts.articles,
-                res->counts.inserted, res->counts.replaced, res->counts.deleted);
-}
-
-/* The exit status of a sync that stopped at r->failed with st. */
-static int sync_exit(lm_status st, const lm_sync_result *r)
-{
-    if (st == LM_OK)
-        return LM_EXIT_OK;
-    if (st == LM_ERR_INTERRUPTED)
-        return LM_EXIT_INTERRUPTED;
-    switch (r->failed) {
-    case LM_SYNC_LOG: return LM_EXIT_DB;
-    case LM_SYNC_INGEST: return r->store_failed ? lm_cli_exit_for(st) : LM_EXIT_DATA;
-    default: return LM_EXIT_FAILURE;
-    }
-}
-
-/* The spool: --spool, [sync] spool_dir, or litmine-spool beside the db. */
-static int make_spool(const lm_cli *cli, const char *flag, lm_buf *out)
-{
-    const char *dir = flag ? flag : lm_config_get(cli->config, "sync", "spool_dir");
-    if (dir) {
-        lm_buf_append_str(out, dir);
-    } else {
-        const char *slash = strrchr(cli->db_path, '/');
-        if (slash)
-            lm_buf_append(out, cli->db_path, (size_t)(slash - cli->db_path + 1));
-        lm_buf_append_str(out, "litmine-spool");
-    }
-    if (mkdir(lm_buf_cstr(out), 0755) != 0 && errno != EEXIST) {
-        lm_cli_error(cli, "cannot create spool directory %s: %s", lm_buf_cstr(out),
-                     strerror(errno));
-        return 0;
-    }
-    return 1;
-}
 
 int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
 {
@@ -134,32 +82,18 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
 
     lm_buf spool;
     lm_buf_init(&spool);
-    if (!make_spool(cli, spool_flag, &spool)) {
+    lm_error err;
+    lm_http_config hcfg;
+    lm_status cst = lm_sync_http_config(cli->config, &hcfg, &err);
+    if (cst != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return LM_EXIT_USAGE;
+    }
+    if (lm_sync_spool(cli->config, cli->db_path, spool_flag, &spool, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
         lm_buf_free(&spool);
         return LM_EXIT_FAILURE;
     }
-    lm_error err;
-    lm_http_config hcfg = {0};
-    long tries;
-    if (lm_config_get_int(cli->config, "sync", "max_tries", 5, 1, 100, &tries, &err) != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        lm_buf_free(&spool);
-        return LM_EXIT_USAGE;
-    }
-    hcfg.max_tries = (int)tries;
-    /* A bulk file is ~50 MB; the bounds stop a broken or hostile mirror
-     * from filling the disk or holding the nightly run for hours. */
-    long deadline_s, max_mb;
-    if (lm_config_get_int(cli->config, "sync", "deadline_s", 3600, 1, 7 * 86400, &deadline_s,
-                          &err) != LM_OK ||
-        lm_config_get_int(cli->config, "sync", "max_file_mb", 1024, 1, 1 << 20, &max_mb,
-                          &err) != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        lm_buf_free(&spool);
-        return LM_EXIT_USAGE;
-    }
-    hcfg.deadline_s = deadline_s;
-    hcfg.max_body_bytes = (int64_t)max_mb << 20;
     hcfg.stop = lm_signal_stop_requested;
     lm_http *http;
     if (lm_http_init(&http, &hcfg, &err) != LM_OK) {
@@ -187,15 +121,15 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
                    .chain = &chain,
                    .on_warning = lm_cli_print_warning,
                    .warning_ctx = cli},
-        .on_download = on_download,
-        .on_ingested = on_ingested,
+        .on_download = lm_cli_on_download,
+        .on_ingested = lm_cli_on_file_ingested,
         .ctx = cli,
     };
     lm_sync_result res;
     lm_status st = lm_sync_run(store, http, &so, &res, &err);
     if (st != LM_OK)
         lm_cli_error(cli, "%s", err.msg);
-    rc = sync_exit(st, &res);
+    rc = lm_cli_sync_exit(st, &res);
     if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
         fprintf(stderr, "sync: %" PRId64 " new files ingested\n", res.files_done);
     if (res.rejected && rc == LM_EXIT_OK)

@@ -7,7 +7,9 @@
 #include "../fetch/lm_download.h"
 #include "../util/lm_buf.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static lm_status sync_dir(lm_store *store, lm_http *http, const lm_sync_options *o,
@@ -86,4 +88,39 @@ lm_status lm_sync_run(lm_store *store, lm_http *http, const lm_sync_options *opt
     if (opts->updates && st == LM_OK)
         st = sync_dir(store, http, opts, "updatefiles", out, err);
     return st;
+}
+
+lm_status lm_sync_http_config(const lm_config *cfg, lm_http_config *out, lm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    long tries, deadline_s, max_mb;
+    lm_status st = lm_config_get_int(cfg, "sync", "max_tries", 5, 1, 100, &tries, err);
+    if (st == LM_OK)
+        st = lm_config_get_int(cfg, "sync", "deadline_s", 3600, 1, 7 * 86400, &deadline_s, err);
+    if (st == LM_OK)
+        st = lm_config_get_int(cfg, "sync", "max_file_mb", 1024, 1, 1 << 20, &max_mb, err);
+    if (st != LM_OK)
+        return st;
+    out->max_tries = (int)tries;
+    out->deadline_s = deadline_s;
+    out->max_body_bytes = (int64_t)max_mb << 20;
+    return LM_OK;
+}
+
+lm_status lm_sync_spool(const lm_config *cfg, const char *db_path, const char *flag, lm_buf *out,
+                        lm_error *err)
+{
+    const char *dir = flag ? flag : lm_config_get(cfg, "sync", "spool_dir");
+    if (dir) {
+        lm_buf_append_str(out, dir);
+    } else {
+        const char *slash = strrchr(db_path, '/');
+        if (slash)
+            lm_buf_append(out, db_path, (size_t)(slash - db_path + 1));
+        lm_buf_append_str(out, "litmine-spool");
+    }
+    if (mkdir(lm_buf_cstr(out), 0755) != 0 && errno != EEXIST)
+        return lm_error_set(err, LM_ERR_IO, "cannot create spool directory %s: %s",
+                            lm_buf_cstr(out), strerror(errno));
+    return LM_OK;
 }

@@ -16,7 +16,11 @@
 #define LM_SYNC_H
 
 #include "../fetch/lm_http.h"
+#include "../util/lm_buf.h"
+#include "../util/lm_config.h"
 #include "lm_ingest.h"
+
+#define LM_SYNC_DEFAULT_URL "https://ftp.ncbi.nlm.nih.gov/pubmed/"
 
 typedef struct lm_sync_options {
     const char *base_url;     /* holds baseline/ and updatefiles/ */
@@ -51,5 +55,16 @@ typedef struct lm_sync_result {
  * ingest asked to stop). */
 lm_status lm_sync_run(lm_store *store, lm_http *http, const lm_sync_options *opts,
                       lm_sync_result *out, lm_error *err);
+
+/* The HTTP settings of a sync from [sync] max_tries, deadline_s and
+ * max_file_mb (a bulk file is ~50 MB; the bounds stop a broken or hostile
+ * mirror from filling the disk or holding the nightly run for hours).
+ * LM_ERR_USAGE for a bad value. */
+lm_status lm_sync_http_config(const lm_config *cfg, lm_http_config *out, lm_error *err);
+
+/* The spool directory into out: flag, else [sync] spool_dir, else
+ * litmine-spool beside the database at db_path; created when missing. */
+lm_status lm_sync_spool(const lm_config *cfg, const char *db_path, const char *flag, lm_buf *out,
+                        lm_error *err);
 
 #endif

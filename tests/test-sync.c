@@ -1,12 +1,16 @@
 /*
- * Tests for pipeline/lm_sync: the bulk-file sync, run in C against a
- * file:// mirror made here (gzipped files with NLM-style .md5 files beside
- * them) — listing, the ingest log's skip, the spool's cleanup, the order
- * of directories and the stop at the first bad file.
+ * Tests for pipeline/lm_sync and pipeline/lm_nightly, in C without the
+ * binary.  The sync runs against a file:// mirror made here (gzipped files
+ * with NLM-style .md5 files beside them): listing, the ingest log's skip,
+ * the spool's cleanup, the order of directories and the stop at the first
+ * bad file.  The nightly run goes through its steps — watches against the
+ * stand-in E-utilities server, the sync from such a mirror — and its
+ * summary counts what this run logged.
  */
-#include "../pipeline/lm_sync.h"
+#include "../pipeline/lm_nightly.h"
 #include "../util/lm_md5.h"
 #include "lm_test.h"
+#include "lm_test_server.h"
 #include "lm_test_store.h"
 
 #include <dirent.h>
@@ -15,7 +19,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-static char base_url[600];
+static char mirror_base[600];
 static char mirror[512];
 
 /* Writes dir/name (gzip) holding articles first..first+n-1, and its .md5
@@ -73,7 +77,7 @@ static void make_mirror(const char *name)
     mkdir(sub, 0755);
     snprintf(sub, sizeof sub, "%s/spool", mirror);
     mkdir(sub, 0755);
-    snprintf(base_url, sizeof base_url, "file://%s", mirror);
+    snprintf(mirror_base, sizeof mirror_base, "file://%s", mirror);
 }
 
 static size_t files_in(const char *dir)
@@ -123,7 +127,7 @@ static lm_http *make_http(void)
 static lm_sync_options options(seen *s, char *spool, size_t cap)
 {
     snprintf(spool, cap, "%s/spool", mirror);
-    lm_sync_options o = {.base_url = base_url,
+    lm_sync_options o = {.base_url = mirror_base,
                          .baseline = 1,
                          .updates = 1,
                          .spool = spool,
@@ -207,7 +211,7 @@ static void test_stops_at_first_bad_file(void)
     LM_CHECK(!done);
 
     /* A directory that cannot be listed names its URL. */
-    snprintf(base_url, sizeof base_url, "file://%s/absent", mirror);
+    snprintf(mirror_base, sizeof mirror_base, "file://%s/absent", mirror);
     LM_CHECK(lm_sync_run(store, http, &o, &r, &err) != LM_OK);
     LM_CHECK_INT(r.failed, LM_SYNC_LIST);
     LM_CHECK(strstr(err.msg, "listing file://") != NULL);
@@ -219,9 +223,80 @@ static void test_stops_at_first_bad_file(void)
     lm_store_close(store);
 }
 
+static int steps_seen;
+
+static const lm_config *count_step(void *ctx, const char *step)
+{
+    (void)ctx;
+    (void)step;
+    steps_seen++;
+    return NULL;
+}
+
+static int set(lm_config *cfg, const char *section, const char *key, const char *value)
+{
+    lm_error err;
+    return lm_config_set(cfg, section, key, value, &err) == LM_OK;
+}
+
+static void test_nightly_run_steps(void)
+{
+    if (!server_start())
+        LM_SKIP("no stand-in server (python3 missing?)");
+    make_mirror("m3");
+    LM_CHECK(put_file("updatefiles", "pubmed99n0001.xml.gz", 5000, 2, 0));
+    lm_store *store = lm_test_open_store("m3.db");
+    lm_config *cfg = NULL;
+    lm_error err = {0};
+    LM_CHECK(store && lm_config_init(&cfg, &err) == LM_OK);
+    if (!store || !cfg)
+        return;
+    char spool[700];
+    snprintf(spool, sizeof spool, "%s/spool", mirror);
+    LM_CHECK(set(cfg, "eutils", "base_url", base_url) && set(cfg, "eutils", "max_tries", "1") &&
+             set(cfg, "sync", "base_url", mirror_base) && set(cfg, "sync", "spool_dir", spool) &&
+             set(cfg, "pipeline", "stages", "sentences") && set(cfg, "pipeline", "threads", "1"));
+    LM_CHECK_INT(lm_store_watch_add(store, "w-malaria", "malaria", "edat", "2022/05/01", &err),
+                 LM_OK);
+    lm_nightly_steps steps = {.watches = 1, .sync_updates = 1, .before_step = count_step};
+    lm_nightly_summary sum;
+    steps_seen = 0;
+    LM_CHECK_INT(lm_nightly_run(store, cfg, &steps, &sum, &err), LM_OK);
+    LM_CHECK_INT(steps_seen, 2);
+    LM_CHECK(sum.watches.ran && sum.sync.ran);
+    LM_CHECK_INT(sum.watches.st, LM_OK);
+    LM_CHECK_INT(sum.watch_result.counts.articles, 300);
+    LM_CHECK_INT(sum.sync.st, LM_OK);
+    LM_CHECK_INT(sum.sync_result.files_done, 1);
+    LM_CHECK_INT(sum.watches.index_st, LM_OK);
+    LM_CHECK_INT(sum.maintain_st, LM_OK);
+    LM_CHECK_INT(sum.runs, 2);                 /* one watch fetch, one bulk file */
+    LM_CHECK_INT(sum.counts.articles, 302);
+
+    /* Again, the sync alone: nothing new, and the summary counts only this run. */
+    steps.watches = 0;
+    LM_CHECK_INT(lm_nightly_run(store, cfg, &steps, &sum, &err), LM_OK);
+    LM_CHECK(!sum.watches.ran);
+    LM_CHECK_INT(sum.sync_result.files_done, 0);
+    LM_CHECK_INT(sum.runs, 0);
+
+    /* A bad setting fails its step before any work; the other step runs. */
+    LM_CHECK(set(cfg, "sync", "max_tries", "0"));
+    steps.watches = 1;
+    LM_CHECK_INT(lm_nightly_run(store, cfg, &steps, &sum, &err), LM_OK);
+    LM_CHECK(sum.sync.setup);
+    LM_CHECK_INT(sum.sync.st, LM_ERR_USAGE);
+    LM_CHECK(strstr(sum.sync.msg, "max_tries") != NULL);
+    LM_CHECK_INT(sum.watches.st, LM_OK);
+    LM_CHECK_INT(sum.watch_result.up_to_date + sum.watch_result.ran, 1);
+    lm_config_free(cfg);
+    lm_store_close(store);
+}
+
 int main(void)
 {
     LM_RUN(test_sync_then_nothing_new);
     LM_RUN(test_stops_at_first_bad_file);
+    LM_RUN(test_nightly_run_steps);
     return LM_DONE();
 }
