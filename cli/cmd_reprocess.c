@@ -240,6 +240,8 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     lm_stage_chain chain = {0};
     if (cst == LM_OK) {
         cst = lm_stage_chain_init_rerun(&chain, list, cli->config, &err);
+        if (cst == LM_OK && (cst = lm_stage_chain_attach(&chain, store, &err)) != LM_OK)
+            lm_stage_chain_free(&chain);
         rc = cst == LM_OK ? LM_EXIT_OK : cst == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
     }
     if (cst != LM_OK) {

@@ -188,9 +188,20 @@ int lm_cli_pipeline_open(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_c
     if (rc != LM_EXIT_OK)
         return rc;
     rc = lm_cli_open_store(cli, 0, store);
-    if (rc != LM_EXIT_OK)
+    if (rc != LM_EXIT_OK) {
         lm_stage_chain_free(chain);
-    return rc;
+        return rc;
+    }
+    lm_error err;
+    lm_status st = lm_stage_chain_attach(chain, *store, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        lm_store_close(*store);
+        *store = NULL;
+        lm_stage_chain_free(chain);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
 }
 
 void lm_cli_print_warning(void *ctx, const char *msg)

@@ -189,18 +189,13 @@ static int run(int argc, char **argv)
     }
     int rc = load_config(&cli, config_flag);
     if (rc == LM_EXIT_OK) {
+        /* The commands open the database themselves and hand it to what
+         * needs it (stages get it through lm_stage_chain_attach). */
         if (!cli.db_path)
             cli.db_path = lm_config_get_or(cli.config, "store", "path", "litmine.db");
-        /* Stages that read the store (embed) find it here, --db included. */
-        if (lm_config_set(cli.config, "store", "path", cli.db_path, &err) != LM_OK) {
-            lm_cli_error(&cli, "%s", err.msg);
-            rc = LM_EXIT_FAILURE;
-        } else {
-            cli.db_path = lm_config_get(cli.config, "store", "path");
-            cli.stderr_is_tty = isatty(STDERR_FILENO);
-            cli.journald = stderr_is_journal();
-            rc = cmd->fn(&cli, argc - i, argv + i);
-        }
+        cli.stderr_is_tty = isatty(STDERR_FILENO);
+        cli.journald = stderr_is_journal();
+        rc = cmd->fn(&cli, argc - i, argv + i);
     }
     lm_xmlmsg_route(NULL, NULL);   /* cli is about to go */
     lm_config_free(cli.config);

@@ -11,9 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The pipeline settings of [pipeline] and [store]. */
-static lm_status load_chain(const lm_config *cfg, lm_stage_chain *chain, int *threads,
-                            int *batch, lm_error *err)
+/* The stage chain of [pipeline] stages attached to store, and the
+ * settings of [pipeline] threads and [store] batch_size. */
+static lm_status load_chain(const lm_config *cfg, lm_store *store, lm_stage_chain *chain,
+                            int *threads, int *batch, lm_error *err)
 {
     long t, b;
     lm_status st = lm_config_get_int(cfg, "pipeline", "threads", 0, 0, 64, &t, err);
@@ -24,7 +25,13 @@ static lm_status load_chain(const lm_config *cfg, lm_stage_chain *chain, int *th
     *threads = (int)t;
     *batch = (int)b;
     const char *stages = lm_config_get_or(cfg, "pipeline", "stages", LM_DEFAULT_STAGES);
-    return lm_stage_chain_init(chain, strcmp(stages, "none") != 0 ? stages : "", cfg, err);
+    st = lm_stage_chain_init(chain, strcmp(stages, "none") != 0 ? stages : "", cfg, err);
+    if (st == LM_OK) {
+        st = lm_stage_chain_attach(chain, store, err);
+        if (st != LM_OK)
+            lm_stage_chain_free(chain);
+    }
+    return st;
 }
 
 static void fail(lm_nightly_step_status *s, lm_status st, int setup, const lm_error *err)
@@ -68,7 +75,7 @@ static void run_watches(lm_store *store, const lm_config *cfg, const lm_nightly_
     }
     lm_stage_chain chain;
     int threads = 0, batch = 0;
-    st = load_chain(cfg, &chain, &threads, &batch, &err);
+    st = load_chain(cfg, store, &chain, &threads, &batch, &err);
     if (st != LM_OK) {
         fail(s, st, 1, &err);
         lm_eutils_free(client);
@@ -118,7 +125,7 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
     }
     lm_stage_chain chain;
     int threads = 0, batch = 0;
-    st = load_chain(cfg, &chain, &threads, &batch, &err);
+    st = load_chain(cfg, store, &chain, &threads, &batch, &err);
     if (st != LM_OK) {
         fail(s, st, 1, &err);
         lm_http_free(http);

@@ -15,6 +15,8 @@
 #include "../util/lm_doc.h"
 #include "../util/lm_config.h"
 
+struct lm_store;
+
 typedef struct lm_stage_ops {
     const char *name;
     lm_status (*init)(void **state, const lm_config *cfg, lm_error *err);
@@ -25,6 +27,11 @@ typedef struct lm_stage_ops {
                          lm_doc *doc, lm_error *err);
     unsigned produces;   /* the lm_doc parts it adds (enum lm_doc_part) */
     unsigned needs;      /* the parts it reads, from an earlier stage or the store */
+    /* Reads what the stage needs from the database the chain will write
+     * to (embed: the current embedding model), before any article; NULL
+     * when the stage needs nothing from it.  A stage never attached
+     * works without (embed stays idle). */
+    lm_status (*attach)(void *state, struct lm_store *store, lm_error *err);
 } lm_stage_ops;
 
 #define LM_STAGE_MAX 8
@@ -48,6 +55,10 @@ lm_status lm_stage_chain_init(lm_stage_chain *chain, const char *names,
 lm_status lm_stage_chain_init_rerun(lm_stage_chain *chain, const char *names,
                                     const lm_config *cfg, lm_error *err);
 void lm_stage_chain_free(lm_stage_chain *chain);
+/* Gives every stage of the chain the store it will run against (see
+ * lm_stage_ops.attach), on the caller's thread before the run: stages get
+ * the database through this argument, never by opening one themselves. */
+lm_status lm_stage_chain_attach(lm_stage_chain *chain, struct lm_store *store, lm_error *err);
 
 /* Names of all stages this build knows, comma-separated, in chain order. */
 const char *lm_stage_known(void);

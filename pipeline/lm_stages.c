@@ -106,7 +106,7 @@ static lm_status sentences_process(const void *state, void *scratch, const lm_ar
 
 static const lm_stage_ops sentences_stage = {
     "sentences", sentences_init, sentences_free, sentences_scratch_init,
-    sentences_scratch_free, sentences_process, LM_DOC_SENTENCES, 0};
+    sentences_scratch_free, sentences_process, LM_DOC_SENTENCES, 0, NULL};
 
 /* ---- ner -------------------------------------------------------------- */
 
@@ -301,7 +301,7 @@ static lm_status ner_process(const void *state, void *scratch, const lm_article 
  * splits the text itself when there are none). */
 static const lm_stage_ops ner_stage = {"ner",           ner_init,        ner_free,
                                        ner_scratch_init, ner_scratch_free, ner_process,
-                                       LM_DOC_MENTIONS,  LM_DOC_SENTENCES};
+                                       LM_DOC_MENTIONS,  LM_DOC_SENTENCES, NULL};
 
 /* ---- pairs ------------------------------------------------------------ */
 
@@ -400,7 +400,7 @@ static lm_status pairs_process(const void *state, void *scratch, const lm_articl
 
 static const lm_stage_ops pairs_stage = {
     "pairs",        pairs_init, pairs_free, pairs_scratch_init, pairs_scratch_free, pairs_process,
-    LM_DOC_PAIRS, LM_DOC_MENTIONS | LM_DOC_SENTENCES};
+    LM_DOC_PAIRS, LM_DOC_MENTIONS | LM_DOC_SENTENCES, NULL};
 
 /* ---- embed ------------------------------------------------------------ */
 
@@ -418,37 +418,38 @@ static void embed_free(void *state)
     free(es);
 }
 
-/* Loads the current model from the database the command works on (the
- * CLI records it as [store] path); a database without one, or not created
- * yet, leaves the stage idle and `litmine index build` does the work. */
+/* The model comes later, from the store the chain writes to (embed_attach):
+ * until then, or when that database has none yet, the stage stays idle
+ * and `litmine index build` does the work. */
 static lm_status embed_init(void **state, const lm_config *cfg, lm_error *err)
 {
+    (void)cfg;
     embed_state *es = calloc(1, sizeof *es);
     if (!es)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     *state = es;
-    lm_store_options ro = {.readonly = 1};
-    lm_store *store;
-    lm_error open_err;
-    if (lm_store_open(&store, lm_config_get_or(cfg, "store", "path", "litmine.db"), &ro,
-                      &open_err) != LM_OK)
-        return LM_OK;
+    return LM_OK;
+}
+
+static lm_status embed_attach(void *state, lm_store *store, lm_error *err)
+{
+    embed_state *es = state;
     lm_vec_model_info info;
     void *blob = NULL;
     size_t len = 0;
     int found = 0;
     lm_status st = lm_vec_model_current(store, &info, &blob, &len, &found, err);
-    lm_store_close(store);
     if (st == LM_OK && found) {
-        st = lm_embed_model_load(blob, len, &es->model, err);
-        es->model_id = info.id;
-        es->dim = es->model ? lm_embed_model_dim(es->model) : 0;
+        lm_embed_model *m = NULL;
+        st = lm_embed_model_load(blob, len, &m, err);
+        if (st == LM_OK) {
+            lm_embed_model_free(es->model);
+            es->model = m;
+            es->model_id = info.id;
+            es->dim = lm_embed_model_dim(m);
+        }
     }
     free(blob);
-    if (st != LM_OK) {
-        embed_free(es);
-        *state = NULL;
-    }
     return st;
 }
 
@@ -493,7 +494,7 @@ static lm_status embed_process(const void *state, void *scratch, const lm_articl
 
 static const lm_stage_ops embed_stage = {"embed",           embed_init,       embed_free,
                                          embed_scratch_init, embed_scratch_free, embed_process,
-                                         LM_DOC_VECTOR,     0};
+                                         LM_DOC_VECTOR,     0,                embed_attach};
 
 /* ---- the chain -------------------------------------------------------- */
 
@@ -503,6 +504,18 @@ static const lm_stage_ops *const known_stages[] = {&sentences_stage, &ner_stage,
 const char *lm_stage_known(void)
 {
     return "sentences,ner,pairs,embed";
+}
+
+lm_status lm_stage_chain_attach(lm_stage_chain *chain, lm_store *store, lm_error *err)
+{
+    for (int i = 0; i < chain->n; i++) {
+        if (!chain->ops[i]->attach)
+            continue;
+        lm_status st = chain->ops[i]->attach(chain->state[i], store, err);
+        if (st != LM_OK)
+            return lm_error_wrap(err, "%s stage", chain->ops[i]->name);
+    }
+    return LM_OK;
 }
 
 void lm_stage_chain_free(lm_stage_chain *chain)

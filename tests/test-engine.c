@@ -51,7 +51,8 @@ static const lm_stage_ops fake_stage = {"fake",
                                         fake_scratch_free,
                                         fake_process,
                                         LM_DOC_SENTENCES | LM_DOC_MENTIONS,
-                                        0};
+                                        0,
+                                        NULL};
 
 static void make_article(lm_article *a, int64_t pmid)
 {
@@ -459,7 +460,7 @@ static lm_status pair_process(const void *state, void *scratch, const lm_article
 }
 static const lm_stage_ops pair_stage = {"pair",          fake_init,        fake_free,
                                         fake_scratch_init, fake_scratch_free, pair_process,
-                                        LM_DOC_PAIRS,      LM_DOC_MENTIONS};
+                                        LM_DOC_PAIRS,      LM_DOC_MENTIONS,  NULL};
 
 /* A text over LM_STAGE_WINDOW goes through the stages window by window;
  * the results land where they belong in the whole text. */

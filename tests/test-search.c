@@ -10,6 +10,7 @@
 #include "../store/search/lm_fts.h"
 #include "../pipeline/lm_index.h"
 #include "../pipeline/lm_search_session.h"
+#include "../pipeline/lm_stage.h"
 #include "../store/search/lm_search.h"
 #include "lm_test_store.h"
 
@@ -246,6 +247,37 @@ static void test_hybrid_end_to_end(void)
     lm_search_info info;
     LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
     LM_CHECK(info.has_model && info.model.n_vectors == 40 && info.missing_vectors == 0);
+
+    /* The embed stage gets the current model from the store it is
+     * attached to (it opens no database itself): idle before, the model's
+     * vectors after. */
+    {
+        lm_config *cfg = NULL;
+        lm_stage_chain chain = {0};
+        LM_CHECK(lm_config_init(&cfg, &err) == LM_OK);
+        LM_CHECK(cfg && lm_stage_chain_init(&chain, "embed", cfg, &err) == LM_OK && chain.n == 1);
+        void *scratch = NULL;
+        LM_CHECK(chain.n == 1 && chain.ops[0]->scratch_init(chain.state[0], &scratch, &err) == LM_OK);
+        char title[] = "Metformin and insulin in diabetes", abstract[] = "Glucose fell.";
+        lm_article a;
+        memset(&a, 0, sizeof a);
+        a.pmid = 300;
+        a.title = title;
+        a.abstract = abstract;
+        lm_doc d;
+        lm_doc_init(&d);
+        if (scratch) {
+            LM_CHECK(chain.ops[0]->process(chain.state[0], scratch, &a, &d, &err) == LM_OK);
+            LM_CHECK(d.vector == NULL);
+            LM_CHECK(lm_stage_chain_attach(&chain, s, &err) == LM_OK);
+            LM_CHECK(chain.ops[0]->process(chain.state[0], scratch, &a, &d, &err) == LM_OK);
+            LM_CHECK(d.vector != NULL && d.vector_dim == 4 && d.vector_model == bs.model_id);
+            chain.ops[0]->scratch_free(scratch);
+        }
+        lm_doc_free(&d);
+        lm_stage_chain_free(&chain);
+        lm_config_free(cfg);
+    }
 
     /* New articles get vectors of the current model at refresh. */
     put(s, 200, 1, 2023, "Metformin and insulin in diabetes", "Glucose fell.");
