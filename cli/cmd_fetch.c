@@ -12,7 +12,7 @@
  */
 #include "../fetch/lm_eutils.h"
 #include "../pipeline/lm_fetch_job.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
 #include "lm_cli_progress.h"
@@ -266,7 +266,7 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
     }
     if (a.efetch_batch)
         ecfg.batch_size = a.efetch_batch;
-    ecfg.stop = lm_signal_stop_requested;
+    ecfg.cancel = lm_signal_token();
     lm_eutils *client;
     if (lm_eutils_init(&client, &ecfg, &err) != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
@@ -284,7 +284,8 @@ int lm_cmd_fetch(lm_cli *cli, int argc, char **argv)
     lm_signal_install();
 
     lm_fetch_job_options jopts = {(int)pipe.threads, (int)pipe.batch_size, &chain,
-                                  lm_cli_print_warning, cli, lm_cli_on_batch, cli};
+                                  lm_cli_print_warning, cli, lm_cli_on_batch, cli,
+                                  lm_signal_token()};
     if (a.watches) {
         rc = run_watches(cli, store, client, &jopts);
     } else {

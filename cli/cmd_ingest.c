@@ -11,7 +11,7 @@
 #include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
 #include "../pipeline/lm_ingest.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -179,6 +179,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
                                   .chain = &chain,
                                   .on_warning = lm_cli_print_warning,
                                   .warning_ctx = cli,
+                                  .cancel = lm_signal_token(),
                                   .timing = &timing,
                                   .progress_ctx = &prog,
                                   .fifo_wait_ms = (int)fifo_timeout * 1000};

@@ -15,7 +15,7 @@
 
 #include "../fetch/lm_hub.h"
 #include "../nlp/encoder/lm_encoder.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_json.h"
 
@@ -103,7 +103,7 @@ static int cmd_fetch(lm_cli *cli, const char *name, const char *dest, const char
         return LM_EXIT_USAGE;
     }
     lm_http_config hcfg = {.max_tries = (int)tries, .backoff_base_ms = backoff,
-                           .stop = lm_signal_stop_requested};
+                           .cancel = lm_signal_token()};
     lm_http *http;
     if (lm_http_init(&http, &hcfg, &err) != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);

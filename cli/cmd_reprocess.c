@@ -16,7 +16,7 @@
 #include "../util/lm_clock.h"
 #include "../pipeline/lm_engine.h"
 #include "../store/search/lm_vectors.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -69,7 +69,7 @@ static lm_status submit_article(void *ctx, const lm_article *a)
 {
     scan_ctx *c = ctx;
     lm_error *err = c->err;
-    if (lm_signal_stop_requested())
+    if (lm_cancel_requested(lm_signal_token()))
         return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
     lm_doc stored;
     lm_doc_init(&stored);

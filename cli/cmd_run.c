@@ -16,7 +16,7 @@
  * summary for the journal.
  */
 #include "../pipeline/lm_nightly.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
 #include "lm_cli_progress.h"
@@ -184,7 +184,7 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
     lm_nightly_steps steps = {
         .db_path = lm_buf_cstr(&db_path),
         .before_step = before_step,
-        .stop = lm_signal_stop_requested,
+        .cancel = lm_signal_token(),
         .on_warning = lm_cli_print_warning,
         .on_batch = lm_cli_on_batch,
         .on_watch_start = lm_cli_on_watch_start,

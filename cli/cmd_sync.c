@@ -5,7 +5,7 @@
  * and the search index is refreshed when files arrived.
  */
 #include "../fetch/lm_http.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "../util/lm_buf.h"
 #include "lm_cli.h"
 #include "lm_cli_progress.h"
@@ -94,7 +94,7 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         lm_buf_free(&spool);
         return LM_EXIT_FAILURE;
     }
-    hcfg.stop = lm_signal_stop_requested;
+    hcfg.cancel = lm_signal_token();
     lm_http *http;
     if (lm_http_init(&http, &hcfg, &err) != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
@@ -120,7 +120,8 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
                    .threads = (int)pipe.threads,
                    .chain = &chain,
                    .on_warning = lm_cli_print_warning,
-                   .warning_ctx = cli},
+                   .warning_ctx = cli,
+                   .cancel = lm_signal_token()},
         .on_download = lm_cli_on_download,
         .on_ingested = lm_cli_on_file_ingested,
         .ctx = cli,

@@ -56,7 +56,7 @@ struct lm_eutils {
     lm_ratelimit *own_limiter;
     lm_ratelimit *limiter;
     lm_http *http;
-    lm_stop_fn stop;
+    const lm_cancel *cancel;
     uint64_t searches;
     uint64_t fetches;
 };
@@ -170,7 +170,7 @@ lm_status lm_eutils_init(lm_eutils **out, const lm_eutils_config *cfg, lm_error 
     if (bl == 0 || base[bl - 1] != '/')
         memcpy(c->base_url + bl, "/", 2);
     c->batch_size = cfg->batch_size > 0 ? cfg->batch_size : 500;
-    c->stop = cfg->stop;
+    c->cancel = cfg->cancel;
     lm_status st;
     if (cfg->limiter) {
         c->limiter = cfg->limiter;
@@ -194,7 +194,7 @@ lm_status lm_eutils_init(lm_eutils **out, const lm_eutils_config *cfg, lm_error 
         .secret = c->api_key,
         .contact = c->email,
         .limiter = c->limiter,
-        .stop = cfg->stop,
+        .cancel = cfg->cancel,
     };
     if ((st = lm_http_init(&c->http, &hc, err)) != LM_OK) {
         lm_eutils_free(c);
@@ -1020,7 +1020,7 @@ static lm_status note(fetch_state *s, const char *fmt, ...)
 
 static lm_status check_stop(const fetch_state *s, lm_error *err)
 {
-    if (s->c->stop && s->c->stop())
+    if (lm_cancel_requested(s->c->cancel))
         return lm_error_set(err, LM_ERR_INTERRUPTED,
                             "interrupted after %lld articles; delivered batches are complete",
                             (long long)s->res->delivered);

@@ -75,7 +75,7 @@ typedef struct lm_eutils_config {
     long backoff_max_ms;      /* 0: 60000 */
     long retry_after_max_s;   /* 0: 300 */
     lm_ratelimit *limiter;    /* shared limiter, or NULL for the client's own */
-    lm_stop_fn stop;          /* e.g. lm_signal_stop_requested; may be NULL */
+    const lm_cancel *cancel;  /* polled between requests and batches; may be NULL */
 } lm_eutils_config;
 
 /* Fills cfg (zeroed first) from the [eutils] section: base_url, tool,

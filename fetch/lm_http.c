@@ -393,7 +393,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     lm_http *h = userdata;
-    return h->cfg.stop && h->cfg.stop() ? 1 : 0;
+    return lm_cancel_requested(h->cfg.cancel) ? 1 : 0;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -547,7 +547,7 @@ static void configure(lm_http *h, const char *url, const char *form, int64_t res
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->curl_msg);
-    if (h->cfg.stop) {
+    if (h->cfg.cancel) {
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
@@ -662,7 +662,7 @@ static attempt_result run_attempt(lm_http *h, const char *method, const char *ur
         if (hop > 0) {
             start_hop(h);
             if (h->cfg.limiter &&
-                lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err) != LM_OK) {
+                lm_ratelimit_acquire(h->cfg.limiter, h->cfg.cancel, err) != LM_OK) {
                 free(hop_url);
                 return ATTEMPT_FATAL;
             }
@@ -758,11 +758,11 @@ static lm_status request(lm_http *h, const char *method, const char *url, const 
     for (attempt = 1; attempt <= h->cfg.max_tries; attempt++) {
         if (attempt > 1) {
             h->stats.retries++;
-            if ((st = lm_sleep_ms(delay_ms, h->cfg.stop, err)) != LM_OK)
+            if ((st = lm_sleep_ms(delay_ms, h->cfg.cancel, err)) != LM_OK)
                 goto fail;
         }
         if (h->cfg.limiter &&
-            (st = lm_ratelimit_acquire(h->cfg.limiter, h->cfg.stop, err)) != LM_OK)
+            (st = lm_ratelimit_acquire(h->cfg.limiter, h->cfg.cancel, err)) != LM_OK)
             goto fail;
         if (attempt > 1 && deadline_left_ms(h) <= 0)
             break;

@@ -60,7 +60,7 @@ typedef struct lm_http_config {
     const char *secret;       /* masked as "***" in messages; copied; may be NULL */
     const char *contact;      /* masked too (the email sent to NCBI); copied; may be NULL */
     lm_ratelimit *limiter;    /* one token per attempt; borrowed; may be NULL */
-    lm_stop_fn stop;          /* polled during waits and transfers; may be NULL */
+    const lm_cancel *cancel;  /* polled during waits and transfers; may be NULL */
 } lm_http_config;
 
 typedef struct lm_http_response {

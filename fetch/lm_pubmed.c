@@ -1653,13 +1653,13 @@ static lm_status parse_fd(file_job *j, int fd, lm_digest_xxh128 *xxh, lm_md5 *md
     return st;
 }
 
-/* Waits, in slices so that stop() is asked often, until a writer has
+/* Waits, in slices so that cancel is polled often, until a writer has
  * opened the FIFO fd (data or its end are then readable). */
-static lm_status wait_for_writer(int fd, const char *name, int wait_ms, int (*stop)(void),
+static lm_status wait_for_writer(int fd, const char *name, int wait_ms, const lm_cancel *cancel,
                                  lm_error *err)
 {
     for (int waited = 0;;) {
-        if (stop && stop())
+        if (lm_cancel_requested(cancel))
             return lm_error_set(err, LM_ERR_INTERRUPTED,
                                 "%s: interrupted while waiting for a writer", name);
         struct pollfd pfd = {fd, POLLIN, 0};
@@ -1676,7 +1676,7 @@ static lm_status wait_for_writer(int fd, const char *name, int wait_ms, int (*st
     }
 }
 
-lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, int (*stop)(void), int *fd,
+lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, const lm_cancel *cancel, int *fd,
                          lm_error *err)
 {
     if (strcmp(path, "-") == 0) {
@@ -1693,7 +1693,7 @@ lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, int (*stop)(void), 
     if (fstat(*fd, &sb) != 0)
         st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
     else if (S_ISFIFO(sb.st_mode))
-        st = wait_for_writer(*fd, path, fifo_wait_ms, stop, err);
+        st = wait_for_writer(*fd, path, fifo_wait_ms, cancel, err);
     int flags = fcntl(*fd, F_GETFL);
     if (st == LM_OK && (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
         st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));

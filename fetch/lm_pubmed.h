@@ -28,6 +28,7 @@
 #define LM_PUBMED_H
 
 #include "../util/lm_article.h"
+#include "../util/lm_cancel.h"
 #include "../util/lm_digest.h"
 
 #include <stddef.h>
@@ -88,9 +89,9 @@ typedef void (*lm_pubmed_progress_fn)(void *ctx, const lm_pubmed_stats *stats);
 /* Opens an input for lm_pubmed_parse_fd: "-" is stdin (not to be closed),
  * anything else is opened read-only.  A named pipe is opened without
  * blocking and given fifo_wait_ms for a writer to open it (LM_ERR_IO when
- * none does; LM_ERR_INTERRUPTED as soon as stop, which may be NULL,
- * returns nonzero), so a pipe nobody writes to cannot hang the caller. */
-lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, int (*stop)(void), int *fd,
+ * none does; LM_ERR_INTERRUPTED as soon as cancel, which may be NULL,
+ * is set), so a pipe nobody writes to cannot hang the caller. */
+lm_status lm_pubmed_open(const char *path, int fifo_wait_ms, const lm_cancel *cancel, int *fd,
                          lm_error *err);
 /* lm_pubmed_parse_file on an open descriptor, named name in messages. */
 lm_status lm_pubmed_parse_fd(int fd, const char *name, const lm_pubmed_handler *handler,

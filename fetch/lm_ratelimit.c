@@ -68,11 +68,11 @@ double lm_ratelimit_rate(const lm_ratelimit *rl)
     return rl->rps;
 }
 
-/* Sleeps until the monotonic time `until`, polling stop. */
-static lm_status sleep_until(int64_t until, lm_stop_fn stop, lm_error *err)
+/* Sleeps until the monotonic time `until`, polling cancel. */
+static lm_status sleep_until(int64_t until, const lm_cancel *cancel, lm_error *err)
 {
     for (;;) {
-        if (stop && stop())
+        if (lm_cancel_requested(cancel))
             return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted while waiting");
         int64_t now = now_ns();
         if (now >= until)
@@ -82,20 +82,20 @@ static lm_status sleep_until(int64_t until, lm_stop_fn stop, lm_error *err)
             step = LM_SLEEP_STEP_NS;
         struct timespec ts = {(time_t)(step / 1000000000LL), (long)(step % 1000000000LL)};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-            if (stop && stop())
+            if (lm_cancel_requested(cancel))
                 break;
         }
     }
 }
 
-lm_status lm_ratelimit_acquire(lm_ratelimit *rl, lm_stop_fn stop, lm_error *err)
+lm_status lm_ratelimit_acquire(lm_ratelimit *rl, const lm_cancel *cancel, lm_error *err)
 {
     pthread_mutex_lock(&rl->lock);
     int64_t now = now_ns();
     int64_t slot = rl->next_ns > now ? rl->next_ns : now;
     rl->next_ns = slot + rl->interval_ns;
     pthread_mutex_unlock(&rl->lock);
-    return sleep_until(slot, stop, err);
+    return sleep_until(slot, cancel, err);
 }
 
 void lm_ratelimit_defer(lm_ratelimit *rl, double seconds)
@@ -109,11 +109,11 @@ void lm_ratelimit_defer(lm_ratelimit *rl, double seconds)
     pthread_mutex_unlock(&rl->lock);
 }
 
-lm_status lm_sleep_ms(long ms, lm_stop_fn stop, lm_error *err)
+lm_status lm_sleep_ms(long ms, const lm_cancel *cancel, lm_error *err)
 {
     if (ms <= 0)
-        return (stop && stop())
+        return lm_cancel_requested(cancel)
             ? lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted while waiting")
             : LM_OK;
-    return sleep_until(now_ns() + (int64_t)ms * 1000000LL, stop, err);
+    return sleep_until(now_ns() + (int64_t)ms * 1000000LL, cancel, err);
 }

@@ -13,13 +13,10 @@
 #ifndef LM_RATELIMIT_H
 #define LM_RATELIMIT_H
 
+#include "../util/lm_cancel.h"
 #include "../util/lm_error.h"
 
 typedef struct lm_ratelimit lm_ratelimit;
-
-/* Polled while waiting; returns nonzero to give up (e.g. the CLI passes
- * lm_signal_stop_requested).  May be NULL everywhere it is accepted. */
-typedef int (*lm_stop_fn)(void);
 
 /* rps <= 0 means "the ceiling"; rps above the ceiling is lowered to it.
  * ceiling must be > 0. */
@@ -31,15 +28,15 @@ void lm_ratelimit_free(lm_ratelimit *rl);
 double lm_ratelimit_rate(const lm_ratelimit *rl);
 
 /* Blocks until the caller may start one request.  Thread-safe.  Returns
- * LM_ERR_INTERRUPTED when stop() turns nonzero while waiting. */
-lm_status lm_ratelimit_acquire(lm_ratelimit *rl, lm_stop_fn stop, lm_error *err);
+ * LM_ERR_INTERRUPTED when cancel (may be NULL) is set while waiting. */
+lm_status lm_ratelimit_acquire(lm_ratelimit *rl, const lm_cancel *cancel, lm_error *err);
 
 /* Pushes the next free slot at least `seconds` into the future, so that a
  * server's Retry-After slows every thread, not just the one that saw it. */
 void lm_ratelimit_defer(lm_ratelimit *rl, double seconds);
 
-/* Sleeps for ms milliseconds in short steps, polling stop (may be NULL).
- * Returns LM_ERR_INTERRUPTED if stopped.  Shared by the HTTP retry loop. */
-lm_status lm_sleep_ms(long ms, lm_stop_fn stop, lm_error *err);
+/* Sleeps for ms milliseconds in short steps, polling cancel (may be NULL).
+ * Returns LM_ERR_INTERRUPTED if cancelled.  Shared by the HTTP retry loop. */
+lm_status lm_sleep_ms(long ms, const lm_cancel *cancel, lm_error *err);
 
 #endif

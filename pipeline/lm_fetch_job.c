@@ -6,7 +6,6 @@
 
 #include "../util/lm_buf.h"
 #include "lm_engine.h"
-#include "lm_signal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +64,7 @@ static lm_status on_batch(void *ctx, const lm_eutils_batch *b, lm_error *err)
     lm_status st = commit_batch(j, b->slice_done ? b->slice_maxdate : NULL, err);
     if (st == LM_OK && j->opts->on_batch)
         j->opts->on_batch(j->opts->batch_ctx, b);
-    if (st == LM_OK && lm_signal_stop_requested())
+    if (st == LM_OK && lm_cancel_requested(j->opts->cancel))
         st = lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
     return st;
 }

@@ -24,6 +24,7 @@ typedef struct lm_fetch_job_options {
     /* Called after each committed EFetch batch; may be NULL. */
     void (*on_batch)(void *ctx, const lm_eutils_batch *batch);
     void *batch_ctx;
+    const lm_cancel *cancel;          /* checked after each committed batch; may be NULL */
 } lm_fetch_job_options;
 
 typedef struct lm_fetch_job_result {

@@ -10,7 +10,6 @@
 
 #include "../util/lm_digest.h"
 #include "lm_engine.h"
-#include "lm_signal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +35,7 @@ static void on_reject(void *ctx, const char *msg)
 static lm_status on_article(void *ctx, lm_article *a, lm_error *err)
 {
     ingest_ctx *c = ctx;
-    if (lm_signal_stop_requested())
+    if (lm_cancel_requested(c->opts->cancel))
         return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
     lm_status st = lm_engine_submit(c->engine, a, err);   /* moves it */
     if (st != LM_OK)
@@ -120,7 +119,7 @@ lm_status lm_ingest_file(lm_store *store, const char *path,
     int fd;
     lm_status st = lm_pubmed_open(path, opts->fifo_wait_ms > 0 ? opts->fifo_wait_ms
                                                                : LM_PUBMED_FIFO_WAIT_MS,
-                                  lm_signal_stop_requested, &fd, err);
+                                  opts->cancel, &fd, err);
     if (st != LM_OK)
         return st;
     int64_t log_id;

@@ -27,6 +27,7 @@ typedef struct lm_ingest_options {
      * store refused it), with its PMID. */
     void (*on_warning)(void *ctx, const char *msg);
     void *warning_ctx;
+    const lm_cancel *cancel;   /* stops the read after the batch in flight; may be NULL */
     struct lm_engine_timing *timing;   /* stage times are added here; may be NULL */
     /* Called every few MB with parser stats; may be NULL. */
     lm_pubmed_progress_fn progress;

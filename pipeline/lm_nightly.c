@@ -66,7 +66,7 @@ static void run_watches(lm_store *store, const lm_config *cfg, const lm_nightly_
         fail(s, st, 1, &err);
         return;
     }
-    ecfg.stop = p->stop;
+    ecfg.cancel = p->cancel;
     lm_eutils *client;
     st = lm_eutils_init(&client, &ecfg, &err);
     if (st != LM_OK) {
@@ -82,7 +82,7 @@ static void run_watches(lm_store *store, const lm_config *cfg, const lm_nightly_
         return;
     }
     lm_watch_run_options o = {
-        .job = {threads, batch, &chain, p->on_warning, p->ctx, p->on_batch, p->ctx},
+        .job = {threads, batch, &chain, p->on_warning, p->ctx, p->on_batch, p->ctx, p->cancel},
         .first_days = (int)first_days,
         .on_start = p->on_watch_start,
         .on_done = p->on_watch_done,
@@ -115,7 +115,7 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
         lm_buf_free(&spool);
         return;
     }
-    hcfg.stop = p->stop;
+    hcfg.cancel = p->cancel;
     lm_http *http;
     st = lm_http_init(&http, &hcfg, &err);
     if (st != LM_OK) {
@@ -141,7 +141,8 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
                    .threads = threads,
                    .chain = &chain,
                    .on_warning = p->on_warning,
-                   .warning_ctx = p->ctx},
+                   .warning_ctx = p->ctx,
+                   .cancel = p->cancel},
         .on_download = p->on_download,
         .on_ingested = p->on_ingested,
         .ctx = p->ctx,
@@ -159,7 +160,7 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
 
 static int stopped(const lm_nightly_steps *p)
 {
-    return p->stop && p->stop();
+    return lm_cancel_requested(p->cancel);
 }
 
 lm_status lm_nightly_run(lm_store *store, const lm_config *cfg, const lm_nightly_steps *p,

@@ -11,7 +11,7 @@
  *
  * The NLP stages run inside steps 1 and 2, as articles arrive; each step
  * builds its stage chain and clients from the configuration it is given
- * (before_step may hand a reloaded one).  A stop asked for (steps->stop)
+ * (before_step may hand a reloaded one).  A cancellation (steps->cancel)
  * ends the run after the work in flight is committed.  Each step's status
  * is in the summary; nothing here prints.  The caller holds the run lock.
  */
@@ -30,7 +30,7 @@ typedef struct lm_nightly_steps {
      * with, e.g. reloaded after SIGHUP; NULL keeps the current one.  May be
      * NULL. */
     const lm_config *(*before_step)(void *ctx, const char *step);
-    lm_stop_fn stop;          /* polled by fetches and downloads; may be NULL */
+    const lm_cancel *cancel;  /* polled by fetches, downloads and ingests; may be NULL */
     /* Progress, as the watch and sync workflows report it; any may be NULL. */
     void (*on_warning)(void *ctx, const char *msg);
     void (*on_batch)(void *ctx, const lm_eutils_batch *b);
@@ -61,7 +61,7 @@ typedef struct lm_nightly_summary {
     int64_t runs;             /* ingests logged by this run (files, fetches) */
     lm_ingest_counts counts;  /* their totals */
     double seconds;
-    int stopped;              /* a stop was asked for */
+    int stopped;              /* cancelled */
 } lm_nightly_summary;
 
 /* Runs the steps over store with cfg.  Returns LM_OK when the run could

@@ -385,10 +385,7 @@ static void *rl_worker(void *arg)
     return NULL;
 }
 
-static int always_stop(void)
-{
-    return 1;
-}
+static lm_cancel always_stop = {1};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -439,7 +436,7 @@ static void test_ratelimit(void)
     lm_ratelimit_defer(rl, 5);
     double t0 = mono_now();
     lm_error err;
-    LM_CHECK_INT(lm_ratelimit_acquire(rl, always_stop, &err), LM_ERR_INTERRUPTED);
+    LM_CHECK_INT(lm_ratelimit_acquire(rl, &always_stop, &err), LM_ERR_INTERRUPTED);
     LM_CHECK(mono_now() - t0 < 0.5);
     lm_ratelimit_free(rl);
 }
@@ -1201,15 +1198,11 @@ static void test_rate_with_key(void)
     lm_eutils_free(c);
 }
 
-static int stop_flag;
-static int stop_now(void)
-{
-    return stop_flag;
-}
+static lm_cancel stop_token;
 
 static lm_status stop_after_batch(void *ctx, const lm_eutils_batch *b, lm_error *err)
 {
-    stop_flag = 1;
+    lm_cancel_request(&stop_token);
     return on_batch(ctx, b, err);
 }
 
@@ -1218,19 +1211,19 @@ static void test_interrupt(void)
     NEED_SERVER();
     lm_eutils_config cfg = {.base_url = base_url, .tool = "litmine-test",
                             .email = "dev@example.org", .api_key = KEY, .batch_size = 500,
-                            .stop = stop_now};
+                            .cancel = &stop_token};
     lm_eutils *c;
     LM_CHECK_INT(lm_eutils_init(&c, &cfg, NULL), LM_OK);
     collector col = {0};
     lm_pubmed_handler h = handler_for(&col);
     lm_eutils_fetch_opts o = {.on_batch = stop_after_batch, .batch_ctx = &col};
-    stop_flag = 0;
+    lm_cancel_reset(&stop_token);
     lm_error err;
     LM_CHECK_INT(lm_eutils_fetch_query(c, "asthma", NULL, &o, &h, NULL, &err),
                  LM_ERR_INTERRUPTED);
     LM_CHECK_INT(col.n, 500);   /* the committed batch, nothing after it */
     LM_CHECK_INT(col.batches, 1);
-    stop_flag = 0;
+    lm_cancel_reset(&stop_token);
     collector_free(&col);
     lm_eutils_free(c);
 }

@@ -599,10 +599,7 @@ static void test_undecodable_bytes(void)
 
 /* A named pipe nobody opens for writing gives up after the wait, or at
  * once when asked to stop; one whose writer comes in time is read. */
-static int stop_now(void)
-{
-    return 1;
-}
+static lm_cancel stop_now = {1};
 
 static void test_fifo_without_writer(void)
 {
@@ -614,7 +611,7 @@ static void test_fifo_without_writer(void)
     LM_CHECK_INT(lm_pubmed_open(path, 300, NULL, &fd, &err), LM_ERR_IO);
     LM_CHECK(strstr(err.msg, "no writer") != NULL);
     LM_CHECK_INT(fd, -1);
-    LM_CHECK_INT(lm_pubmed_open(path, 60000, stop_now, &fd, &err), LM_ERR_INTERRUPTED);
+    LM_CHECK_INT(lm_pubmed_open(path, 60000, &stop_now, &fd, &err), LM_ERR_INTERRUPTED);
     pid_t child = fork();
     if (child == 0) {
         int w = open(path, O_WRONLY);

@@ -181,6 +181,15 @@ static void test_sync_then_nothing_new(void)
     LM_CHECK_INT(lm_sync_run(store, http, &o, &r, &err), LM_OK);
     LM_CHECK_INT(r.files_done, 1);
     LM_CHECK_INT(files_in(spool), 1);
+
+    /* A cancelled token stops the ingest: nothing of the file is logged. */
+    LM_CHECK(put_file("updatefiles", "pubmed99n0005.xml.gz", 5000, 3, 0));
+    lm_cancel cancel = {1};
+    o.ingest.cancel = &cancel;
+    LM_CHECK_INT(lm_sync_run(store, http, &o, &r, &err), LM_ERR_INTERRUPTED);
+    LM_CHECK_INT(r.files_done, 0);
+    LM_CHECK_INT(lm_store_ingest_done(store, "pubmed99n0005.xml.gz", &done, &err), LM_OK);
+    LM_CHECK(!done);
     lm_http_free(http);
     lm_store_close(store);
 }
@@ -289,6 +298,14 @@ static void test_nightly_run_steps(void)
     LM_CHECK(strstr(sum.sync.msg, "max_tries") != NULL);
     LM_CHECK_INT(sum.watches.st, LM_OK);
     LM_CHECK_INT(sum.watch_result.up_to_date + sum.watch_result.ran, 1);
+
+    /* Cancelled before it starts: no step runs, and the summary says so. */
+    lm_cancel cancel = {1};
+    steps.cancel = &cancel;
+    steps_seen = 0;
+    LM_CHECK_INT(lm_nightly_run(store, cfg, &steps, &sum, &err), LM_OK);
+    LM_CHECK(sum.stopped && !sum.watches.ran && !sum.sync.ran);
+    LM_CHECK_INT(steps_seen, 0);
     lm_config_free(cfg);
     lm_store_close(store);
 }

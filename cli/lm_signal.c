@@ -1,12 +1,13 @@
 /*
- * Signal flag.  SA_RESETHAND makes the second SIGINT/SIGTERM fatal.
+ * Signal handlers (see lm_signal.h).  SA_RESETHAND makes the second
+ * SIGINT/SIGTERM fatal.
  */
 #include "lm_signal.h"
 
 #include <signal.h>
 #include <string.h>
 
-static volatile sig_atomic_t stop_requested;
+static lm_cancel token;
 static volatile sig_atomic_t hangup;
 
 static void on_hangup(int sig)
@@ -18,7 +19,7 @@ static void on_hangup(int sig)
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    lm_cancel_request(&token);
 }
 
 void lm_signal_install(void)
@@ -38,20 +39,15 @@ void lm_signal_install(void)
     sigaction(SIGHUP, &hup, NULL);
 }
 
+lm_cancel *lm_signal_token(void)
+{
+    return &token;
+}
+
 int lm_signal_take_hangup(void)
 {
     if (!hangup)
         return 0;
     hangup = 0;
     return 1;
-}
-
-int lm_signal_stop_requested(void)
-{
-    return stop_requested != 0;
-}
-
-void lm_signal_reset(void)
-{
-    stop_requested = 0;
 }
