@@ -57,29 +57,23 @@ static void run_watches(lm_store *store, const lm_config *cfg, const lm_nightly_
     s->ran = 1;
     lm_error err;
     lm_eutils_config ecfg;
-    long first_days;
+    lm_eutils *client = NULL;
+    lm_stage_chain chain = {0};
+    long first_days = 0;
+    int threads = 0, batch = 0;
     lm_status st = lm_eutils_config_from(&ecfg, cfg, &err);
     if (st == LM_OK)
         st = lm_config_get_int(cfg, "eutils", "watch_first_days", 30, 1, 36500, &first_days,
                                &err);
-    if (st != LM_OK) {
-        fail(s, st, 1, &err);
-        return;
+    if (st == LM_OK) {
+        ecfg.cancel = p->cancel;
+        st = lm_eutils_init(&client, &ecfg, &err);
     }
-    ecfg.cancel = p->cancel;
-    lm_eutils *client;
-    st = lm_eutils_init(&client, &ecfg, &err);
+    if (st == LM_OK)
+        st = load_chain(cfg, store, &chain, &threads, &batch, &err);
     if (st != LM_OK) {
         fail(s, st, 1, &err);
-        return;
-    }
-    lm_stage_chain chain;
-    int threads = 0, batch = 0;
-    st = load_chain(cfg, store, &chain, &threads, &batch, &err);
-    if (st != LM_OK) {
-        fail(s, st, 1, &err);
-        lm_eutils_free(client);
-        return;
+        goto done;
     }
     lm_watch_run_options o = {
         .job = {threads, batch, &chain, p->on_warning, p->ctx, p->on_batch, p->ctx, p->cancel},
@@ -91,9 +85,12 @@ static void run_watches(lm_store *store, const lm_config *cfg, const lm_nightly_
     st = lm_watch_run_all(store, client, &o, &out->watch_result, &err);
     if (st != LM_OK)
         fail(s, st, 0, &err);
+    /* Not after a stop or a database failure, nor when the watches could
+     * not even be listed. */
     if (st != LM_ERR_INTERRUPTED && !out->watch_result.store_failed &&
         !(st != LM_OK && out->watch_result.ran == 0 && out->watch_result.failed == 0))
         refresh_index(store, s);
+done:
     lm_stage_chain_free(&chain);
     lm_eutils_free(client);
 }
@@ -105,32 +102,23 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
     s->ran = 1;
     lm_error err;
     lm_http_config hcfg;
+    lm_http *http = NULL;
+    lm_stage_chain chain = {0};
+    int threads = 0, batch = 0;
     lm_buf spool;
     lm_buf_init(&spool);
     lm_status st = lm_sync_http_config(cfg, &hcfg, &err);
     if (st == LM_OK)
         st = lm_sync_spool(cfg, p->db_path ? p->db_path : "", NULL, &spool, &err);
-    if (st != LM_OK) {
-        fail(s, st, 1, &err);
-        lm_buf_free(&spool);
-        return;
+    if (st == LM_OK) {
+        hcfg.cancel = p->cancel;
+        st = lm_http_init(&http, &hcfg, &err);
     }
-    hcfg.cancel = p->cancel;
-    lm_http *http;
-    st = lm_http_init(&http, &hcfg, &err);
+    if (st == LM_OK)
+        st = load_chain(cfg, store, &chain, &threads, &batch, &err);
     if (st != LM_OK) {
         fail(s, st, 1, &err);
-        lm_buf_free(&spool);
-        return;
-    }
-    lm_stage_chain chain;
-    int threads = 0, batch = 0;
-    st = load_chain(cfg, store, &chain, &threads, &batch, &err);
-    if (st != LM_OK) {
-        fail(s, st, 1, &err);
-        lm_http_free(http);
-        lm_buf_free(&spool);
-        return;
+        goto done;
     }
     lm_sync_options so = {
         .base_url = lm_config_get_or(cfg, "sync", "base_url", LM_SYNC_DEFAULT_URL),
@@ -153,6 +141,7 @@ static void run_sync(lm_store *store, const lm_config *cfg, const lm_nightly_ste
     if (out->sync_result.files_done && st != LM_ERR_INTERRUPTED &&
         out->sync_result.failed != LM_SYNC_LOG && !out->sync_result.store_failed)
         refresh_index(store, s);
+done:
     lm_stage_chain_free(&chain);
     lm_http_free(http);
     lm_buf_free(&spool);
