@@ -8,7 +8,7 @@
  * file is renamed into place only after the last row is written and
  * flushed, so a failed export (disk full, Ctrl-C) never leaves a truncated
  * FILE that a script could take for a complete one.  Column order is part
- * of the interface (README.md) and only ever grows at the end.
+ * of the interface (docs/usage.md) and only ever grows at the end.
  *
  * Concepts are named as the lexicon names them (MeSH heading, gene symbol
  * and name, DrugBank name), not by how an abstract spelled them; pairs are

@@ -5,7 +5,7 @@
  * Text output, per hit: rank, score, PMID, year, title; then the sentence
  * with the most query evidence, the query's words and concepts in bold on
  * a terminal; then the article's drug-disease pairs when a pairs table
- * exists.  --json prints one object (documented in README.md):
+ * exists.  --json prints one object (documented in docs/search.md):
  *
  *   {"query": ..., "mode": ..., "fts_query": ..., "concepts": [...],
  *    "results": [{"rank", "pmid", "year", "title", "journal", "score",
@@ -42,7 +42,7 @@ static const char usage[] =
     "                stage); query concepts of other types are not boosted\n"
     "  --mode M      hybrid (default: full-text BM25F + embedding + concepts),\n"
     "                lexical (full text only) or dense (embedding only)\n"
-    "  --json        one JSON object with every result (see README)\n"
+    "  --json        one JSON object with every result (see docs/search.md)\n"
     "Run `litmine index build` once to enable dense and hybrid search; without\n"
     "vectors hybrid falls back to lexical.\n";
 

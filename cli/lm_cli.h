@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-/* Exit statuses, documented in README.md. */
+/* Exit statuses, documented in docs/usage.md (Exit status). */
 enum {
     LM_EXIT_OK = 0,
     LM_EXIT_FAILURE = 1,   /* the command failed (bad input, I/O, network) */

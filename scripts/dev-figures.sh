@@ -1,5 +1,5 @@
 #!/bin/sh
-# The held-out development figures of README.md's NLP section, measured as
+# The held-out development figures of docs/nlp.md, measured as
 # a user meets them.  Every model is trained without the development sets
 # (NER on train only, the lexicon without the dev documents, the pair
 # classifier on train with out-of-fold thresholds), then BC5CDR dev is
