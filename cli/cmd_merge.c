@@ -39,6 +39,13 @@ static void print_shard(void *ctx, int index, int n, const char *name, const lm_
 {
     (void)ctx;
     char shown[1024];
+    if (c->skipped) {
+        printf("shard %d/%d %s: already merged (every file it holds is in the target's "
+               "ingest log), skipped\n",
+               index + 1, n, lm_cli_printable(name, shown, sizeof shown));
+        fflush(stdout);
+        return;
+    }
     printf("shard %d/%d %s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replacing a stored "
            "version, %" PRId64 " unchanged, %" PRId64 " older version ignored), %" PRId64
            " deleted, %" PRId64 " ingest-log rows\n",

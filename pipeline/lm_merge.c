@@ -35,6 +35,7 @@ static void add_counts(lm_merge_counts *to, const lm_merge_counts *c)
     to->older += c->older;
     to->deleted += c->deleted;
     to->log_rows += c->log_rows;
+    to->skipped += c->skipped;
 }
 
 /* Opens every shard read-only and runs every check. */

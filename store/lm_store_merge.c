@@ -554,9 +554,61 @@ static lm_status copy_table(merge_run *m, const char *table, int or_ignore, int6
     return st;
 }
 
+/* *merged = 1 when the shard logged completed files and the target logged
+ * every one of them (same name, size and checksum) as completed. */
+static lm_status merged_before(lm_store *target, lm_store *shard, const char *shard_name,
+                               int *merged, lm_error *err)
+{
+    sqlite3_stmt *q, *t;
+    *merged = 0;
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(shard),
+                                "SELECT source, size_bytes, xxh128, md5 FROM ingest_log"
+                                " WHERE status = 'done'",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(shard, rc, err, "%s: reading the ingest log", shard_name);
+    rc = sqlite3_prepare_v2(lm_store_sqlite(target),
+                            "SELECT 1 FROM ingest_log WHERE status = 'done' AND source = ?1"
+                            " AND size_bytes IS ?2 AND xxh128 IS ?3 AND md5 IS ?4",
+                            -1, &t, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return lm_store_fail(target, rc, err, "reading the ingest log");
+    }
+    int files = 0, found = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        files++;
+        sqlite3_reset(t);
+        int trc = SQLITE_OK;
+        for (int i = 0; trc == SQLITE_OK && i < 4; i++)
+            trc = sqlite3_bind_value(t, i + 1, sqlite3_column_value(q, i));
+        if (trc == SQLITE_OK)
+            trc = sqlite3_step(t);
+        if (trc == SQLITE_ROW) {
+            found++;
+        } else if (trc != SQLITE_DONE) {
+            rc = trc;
+            break;
+        }
+    }
+    lm_status st = LM_OK;
+    if (rc != SQLITE_DONE)
+        st = lm_store_fail(target, rc, err, "%s: comparing ingest logs", shard_name);
+    sqlite3_finalize(q);
+    sqlite3_finalize(t);
+    *merged = st == LM_OK && files > 0 && found == files;
+    return st;
+}
+
 lm_status lm_store_merge_shard(lm_store *target, lm_store *shard, const char *shard_name,
                                lm_merge_counts *c, lm_error *err)
 {
+    int merged = 0;
+    lm_status mst = merged_before(target, shard, shard_name, &merged, err);
+    if (mst != LM_OK || merged) {
+        c->skipped += merged;
+        return mst;
+    }
     merge_run m;
     memset(&m, 0, sizeof m);
     m.target = target;

@@ -72,9 +72,13 @@ typedef struct lm_merge_counts {
     int64_t older;       /* the target holds a higher version: the shard's is ignored */
     int64_t deleted;     /* stored articles removed by the shard's DeleteCitations */
     int64_t log_rows;    /* ingest-log rows added */
+    int64_t skipped;     /* shards skipped: every file they hold is in the target's
+                            ingest log already (as ingest skips such files) */
 } lm_merge_counts;
 
-/* Applies shard onto target; must run inside lm_store_begin/commit on the
+/* Applies shard onto target, unless every file in the shard's ingest log
+ * is in the target's with the same name, size and checksum (merged
+ * before: c->skipped is then 1); must run inside lm_store_begin/commit on the
  * target.  Counts are added to *c.  On error roll the transaction back. */
 lm_status lm_store_merge_shard(lm_store *target, lm_store *shard, const char *shard_name,
                                lm_merge_counts *c, lm_error *err);
