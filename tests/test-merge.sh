@@ -155,6 +155,9 @@ else
     check "snakemake: one shard per group of 2 files" test -s wf.db.shards/shard-00002.db
     exports wf.db wf
     check "snakemake: merged exports equal the sequential ingest's" same_exports seq wf
+    snakemake -s "$ROOT/workflow/Snakefile" --profile "$ROOT/workflow/profiles/slurm" -n \
+        --config files="$C/articles.xml" db="$SCRATCH/profile.db" >profile.log 2>&1
+    check "the example Slurm profile is valid (dry run)" test $? -eq 0
 fi
 
 # NLM's bulk-file samples (baseline and update files), in file order.
