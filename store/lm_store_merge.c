@@ -221,6 +221,21 @@ lm_status lm_store_merge_check(lm_store *target, lm_store *shard, const char *sh
 
 /* ---- copying rows ----------------------------------------------------- */
 
+/* Runs w with its first n parameters bound to the current row of from's
+ * first n columns; returns the step's result code (SQLITE_DONE, SQLITE_ROW)
+ * or the failed bind's.  w is reset afterwards. */
+static int step_with_row(sqlite3_stmt *w, sqlite3_stmt *from, int n)
+{
+    sqlite3_reset(w);
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < n; i++)
+        rc = sqlite3_bind_value(w, i + 1, sqlite3_column_value(from, i));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(w);
+    sqlite3_reset(w);
+    return rc;
+}
+
 /* A table's rows from the shard into the target, all of them or those of
  * one PMID. */
 typedef struct copier {
@@ -345,12 +360,7 @@ static lm_status copier_run(copier *c, lm_store *target, lm_store *shard, const 
     int rc;
     int64_t n = 0;
     while ((rc = sqlite3_step(c->read)) == SQLITE_ROW) {
-        int wrc = SQLITE_OK;
-        for (int i = 0; wrc == SQLITE_OK && i < c->n_cols; i++)
-            wrc = sqlite3_bind_value(c->write, i + 1, sqlite3_column_value(c->read, i));
-        if (wrc == SQLITE_OK)
-            wrc = sqlite3_step(c->write);
-        sqlite3_reset(c->write);
+        int wrc = step_with_row(c->write, c->read, c->n_cols);
         if (wrc != SQLITE_DONE) {
             sqlite3_reset(c->read);
             return lm_store_fail(target, wrc, err, "merging %s (article %lld)", table,
@@ -456,18 +466,28 @@ static lm_status remove_article(merge_run *m, int64_t pmid, lm_error *err)
                                              (long long)pmid);
 }
 
+/* Prepares sql on the shard (what names it in an error). */
+static lm_status shard_query(merge_run *m, const char *sql, const char *what, sqlite3_stmt **q,
+                             lm_error *err)
+{
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(m->shard), sql, -1, q, NULL);
+    return rc == SQLITE_OK ? LM_OK
+                           : lm_store_fail(m->shard, rc, err, "%s: reading %s", m->shard_name,
+                                           what);
+}
+
 /* The shard's DeleteCitations, applied as the ingest that recorded them
  * did (lm_store_delete_article_from): a deletion that removed an article
  * replaces the record, one of an absent PMID keeps the first. */
 static lm_status merge_deletions(merge_run *m, lm_error *err)
 {
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(lm_store_sqlite(m->shard),
-                                "SELECT pmid, deleted_at, source FROM deleted_pmids ORDER BY pmid",
-                                -1, &q, NULL);
-    if (rc != SQLITE_OK)
-        return lm_store_fail(m->shard, rc, err, "%s: reading deletions", m->shard_name);
-    lm_status st = LM_OK;
+    lm_status st = shard_query(
+        m, "SELECT pmid, deleted_at, source FROM deleted_pmids ORDER BY pmid", "deletions", &q,
+        err);
+    if (st != LM_OK)
+        return st;
+    int rc;
     while (st == LM_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t pmid = sqlite3_column_int64(q, 0), version, hash;
         int found;
@@ -478,14 +498,7 @@ static lm_status merge_deletions(merge_run *m, lm_error *err)
         }
         if (st != LM_OK)
             break;
-        sqlite3_stmt *w = found ? m->deletion_replace : m->deletion_keep;
-        sqlite3_reset(w);
-        int wrc = SQLITE_OK;
-        for (int i = 0; wrc == SQLITE_OK && i < 3; i++)
-            wrc = sqlite3_bind_value(w, i + 1, sqlite3_column_value(q, i));
-        if (wrc == SQLITE_OK)
-            wrc = sqlite3_step(w);
-        sqlite3_reset(w);
+        int wrc = step_with_row(found ? m->deletion_replace : m->deletion_keep, q, 3);
         if (wrc != SQLITE_DONE)
             st = lm_store_fail(m->target, wrc, err, "recording the deletion of %lld",
                                (long long)pmid);
@@ -500,12 +513,11 @@ static lm_status merge_deletions(merge_run *m, lm_error *err)
 static lm_status merge_articles(merge_run *m, lm_error *err)
 {
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(lm_store_sqlite(m->shard),
-                                "SELECT pmid, version, content_hash FROM articles ORDER BY pmid",
-                                -1, &q, NULL);
-    if (rc != SQLITE_OK)
-        return lm_store_fail(m->shard, rc, err, "%s: reading articles", m->shard_name);
-    lm_status st = LM_OK;
+    lm_status st = shard_query(
+        m, "SELECT pmid, version, content_hash FROM articles ORDER BY pmid", "articles", &q, err);
+    if (st != LM_OK)
+        return st;
+    int rc;
     while (st == LM_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t pmid = sqlite3_column_int64(q, 0);
         int64_t version = sqlite3_column_int64(q, 1), hash = sqlite3_column_int64(q, 2);
@@ -578,12 +590,7 @@ static lm_status merged_before(lm_store *target, lm_store *shard, const char *sh
     int files = 0, found = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         files++;
-        sqlite3_reset(t);
-        int trc = SQLITE_OK;
-        for (int i = 0; trc == SQLITE_OK && i < 4; i++)
-            trc = sqlite3_bind_value(t, i + 1, sqlite3_column_value(q, i));
-        if (trc == SQLITE_OK)
-            trc = sqlite3_step(t);
+        int trc = step_with_row(t, q, 4);
         if (trc == SQLITE_ROW) {
             found++;
         } else if (trc != SQLITE_DONE) {
