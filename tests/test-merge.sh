@@ -43,6 +43,9 @@ same_exports() {
 lm --db seq.db ingest --threads 2 $FILES
 check "sequential ingest of the fixtures" rc_is 3
 exports seq.db seq
+check "ingest records the models of sentences, ner and pairs" sql_is seq.db \
+    "select group_concat(stage, ',') from (select stage from stage_models order by stage)" \
+    "ner,pairs,sentences"
 
 lm --db s1.db ingest --no-index $C/articles.xml $C/update.xml
 check "shard 1 ingested" rc_is 0
