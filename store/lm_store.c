@@ -318,10 +318,24 @@ static const char migration_8[] = "ALTER TABLE ingest_log ADD COLUMN xxh128 TEXT
 static const char migration_9[] =
     "ALTER TABLE ingest_log ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Which models made the stored annotations: one row per (stage, model)
+ * that ever wrote rows here, the model named by the digests of its files
+ * (pipeline/lm_stages.c).  Two rows for one stage mean the database mixes
+ * the output of two models.  `litmine merge` refuses shards whose models
+ * differ from the target's, since their rows would not be what one ingest
+ * of the same files gives. */
+static const char migration_10[] =
+    "CREATE TABLE stage_models (\n"
+    "    stage      TEXT NOT NULL,\n"
+    "    model      TEXT NOT NULL,\n"
+    "    first_used TEXT NOT NULL,\n"
+    "    PRIMARY KEY (stage, model)\n"
+    ") WITHOUT ROWID;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9};
+                                         migration_9, migration_10};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
