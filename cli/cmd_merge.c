@@ -9,7 +9,7 @@
  * database trouble, 130 interrupted (nothing written).
  */
 #include "../pipeline/lm_merge.h"
-#include "../pipeline/lm_signal.h"
+#include "lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -107,7 +107,8 @@ int lm_cmd_merge(lm_cli *cli, int argc, char **argv)
     lm_merge_options opts = {.dry_run = dry_run,
                              .on_shard = print_shard,
                              .before_commit = print_total,
-                             .ctx = &report};
+                             .ctx = &report,
+                             .cancel = lm_signal_token()};
     lm_merge_counts total;
     lm_error err;
     lm_status st = lm_merge_shards(store, into, (const char *const *)(argv + optind),

@@ -6,7 +6,6 @@
  */
 #include "lm_merge.h"
 
-#include "lm_signal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +89,7 @@ lm_status lm_merge_shards(lm_store *target, const char *target_path, const char 
         lm_merge_counts c;
         memset(&c, 0, sizeof c);
         st = lm_store_merge_shard(target, stores[i], shards[i], &c, err);
-        if (st == LM_OK && lm_signal_stop_requested())
+        if (st == LM_OK && lm_cancel_requested(opts->cancel))
             st = lm_error_set(err, LM_ERR_INTERRUPTED,
                               "interrupted by signal: nothing was merged");
         if (st == LM_OK) {

@@ -17,6 +17,7 @@
 #define LM_MERGE_H
 
 #include "../store/lm_store_merge.h"
+#include "../util/lm_cancel.h"
 
 typedef struct lm_merge_options {
     int dry_run;   /* do everything, then roll back */
@@ -26,6 +27,7 @@ typedef struct lm_merge_options {
      * rollback), with the totals; may be NULL. */
     void (*before_commit)(void *ctx, const lm_merge_counts *total);
     void *ctx;
+    const lm_cancel *cancel; /* polled between shards; may be NULL */
 } lm_merge_options;
 
 /* Merges shards[0..n) (paths, in file order) into target (open for
