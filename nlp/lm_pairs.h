@@ -162,7 +162,11 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
  * lm_lexicon_lookup_mention.  Abbreviations (lm_abbrev) propagate: a short
  * form takes the id of its long form's mention when that has one (else
  * keeps the lexicon's), and uses of a short form the tagger missed become
- * mentions of the long form's type and id.  When doc has no
+ * mentions of the long form's type and id.  A short form the document
+ * uses without defining it ("ALF" when only "ATT-ALF" is defined) takes
+ * the id of the mention of its type whose word initials it spells (or,
+ * when the lexicon cannot read it, that it abbreviates by the detector's
+ * looser match), if all such mentions agree.  When doc has no
  * sentences they are split first, so mentions get sentence numbers. */
 lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
                                const char *ns, lm_error *err);

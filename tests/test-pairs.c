@@ -804,7 +804,9 @@ static void test_abbreviations_win(void)
                                 {"Disease", "MESH:D000743", "hemolytic anemia"},
                                 {"Disease", "MESH:D008232", "lymphoproliferative disorders"},
                                 {"Disease", "MESH:D008232", "PTLD"},
-                                {"Disease", "MESH:D010300", "PD"}};
+                                {"Disease", "MESH:D010300", "PD"},
+                                {"Disease", "MESH:D017114", "acute liver failure"},
+                                {"Disease", "MESH:D005355", "acute lung fibrosis"}};
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, lm_lex_type_from_name(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
@@ -856,6 +858,32 @@ static void test_abbreviations_win(void)
     lm_ner_mention m5[] = {{7, 16, LM_ENT_CHEMICAL, 0.9f}, {25, 41, LM_ENT_DISEASE, 0.9f}};
     normalise(&doc, t5, m5, 2, lex);
     LM_CHECK_STR(id_of(&doc, "RIHA", 43), "MESH:D000743");
+    lm_doc_free(&doc);
+
+    /* a short form used without a definition takes the concept of the
+     * mention whose words it abbreviates ("ALF" is only defined inside
+     * "ATT-ALF"), when every such mention agrees; otherwise the lexicon's
+     * reading of the short form stands */
+    const char *t6 = "Drug-induced acute liver failure (ATT-ALF) and hemolytic anemia; "
+                     "ALF was fatal and HA rare.";
+    lm_ner_mention m6[] = {{13, 32, LM_ENT_DISEASE, 0.9f},
+                           {47, 63, LM_ENT_DISEASE, 0.9f},
+                           {65, 68, LM_ENT_DISEASE, 0.9f},
+                           {83, 85, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t6, m6, 4, lex);
+    LM_CHECK_STR(id_of(&doc, "ALF", 65), "MESH:D017114");
+    LM_CHECK_STR(id_of(&doc, "HA", 83), "MESH:D000743");
+    lm_doc_free(&doc);
+    const char *t7 = "Acute liver failure and acute lung fibrosis; ALF was fatal. "
+                     "Panic disorder came with PD.";
+    lm_ner_mention m7[] = {{0, 19, LM_ENT_DISEASE, 0.9f},
+                           {24, 43, LM_ENT_DISEASE, 0.9f},
+                           {45, 48, LM_ENT_DISEASE, 0.9f},
+                           {60, 74, LM_ENT_DISEASE, 0.9f},
+                           {85, 87, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t7, m7, 5, lex);
+    LM_CHECK_STR(id_of(&doc, "ALF", 45), "");               /* two readings: none */
+    LM_CHECK_STR(id_of(&doc, "PD", 85), "MESH:D010300");    /* panic disorder unknown */
     lm_doc_free(&doc);
     lm_lexicon_free(lex);
 }
