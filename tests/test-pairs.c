@@ -13,6 +13,7 @@
  */
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
+#include "../nlp/lm_pairs_impl.h"
 #include "lm_test.h"
 
 #include <pthread.h>
@@ -302,7 +303,7 @@ static lm_pairs_model *train_tiny(void)
         o.runs = 2;
         o.learning_rate = 0.1;
         o.l2 = 0.01;
-        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL};
+        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL, NULL};
         lm_error err;
         if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
             fprintf(stderr, "  train: %s\n", err.msg);
@@ -456,6 +457,13 @@ static void test_train_tiny(void)
  * tuned on training folds: lm_pairs_renormalize keeps text and relations,
  * gives each span the lexicon's id (or -1), and the model still finds the
  * probe's induced tremor. */
+static void append_line(void *ctx, const char *line)
+{
+    char *log = ctx;
+    size_t n = strlen(log);
+    snprintf(log + n, 4096 - n, "%s\n", line);
+}
+
 static void test_train_lexicon_ids(void)
 {
     lm_error err;
@@ -516,7 +524,7 @@ static void test_train_lexicon_ids(void)
     o.runs = 2;
     o.learning_rate = 0.1;
     o.l2 = 0.01;
-    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL};
+    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL, NULL};
     LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
     if (m) {
         float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
@@ -533,10 +541,65 @@ static void test_train_lexicon_ids(void)
         lm_doc_free(&doc);
         lm_pairs_model_free(m);
     }
+    /* with the documents as a tagger found them too (here: missing every
+     * lithium, as if it had tagged nothing there), calibrated on those */
+    lm_pt_corpus ctag = {0};
+    ctag.docs = calloc(clex.n_docs + 1, sizeof *ctag.docs);
+    LM_CHECK(ctag.docs != NULL);
+    for (size_t d = 0; ctag.docs && d < clex.n_docs; d++) {
+        lm_pt_doc twin = ctr.docs[d];
+        lm_pt_mention kept[16];
+        twin.n_mentions = 0;
+        twin.mentions = kept;
+        for (size_t i = 0; i < ctr.docs[d].n_mentions && twin.n_mentions < 16; i++)
+            if (strcmp(ctr.docs[d].mentions[i].text, "lithium") != 0)
+                kept[twin.n_mentions++] = ctr.docs[d].mentions[i];
+        LM_CHECK(lm_pairs_renormalize(&twin, lex, "MESH:", &ctag.docs[ctag.n_docs++], &err) ==
+                 LM_OK);
+    }
+    lm_pairs_train_data tagged = {&ctr, NULL, NULL, &clex, NULL, &ctag};
+    m = NULL;
+    char log[4096] = "";
+    o.log = append_line;
+    o.log_ctx = log;
+    LM_CHECK(lm_pairs_train(&tagged, &o, &m, &err) == LM_OK);
+    /* the tagged twins were learnt from, and the threshold tuned on them */
+    LM_CHECK(strstr(log, "+ 0 as tagged") == NULL && strstr(log, " as tagged)") != NULL);
+    LM_CHECK(strstr(log, "out-of-fold as tagged:") != NULL);
+    if (m) {
+        float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
+        LM_CHECK(t > 0.0f && t < 1.0f);
+        lm_doc doc;
+        lm_doc_init(&doc);
+        LM_CHECK(probe_doc(&doc) == 0);
+        lm_pairs_result r;
+        lm_pairs_result_init(&r);
+        LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+        const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
+        LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
+        lm_pairs_result_free(&r);
+        lm_doc_free(&doc);
+        lm_pairs_model_free(m);
+    }
+    lm_pt_corpus_free(&ctag);
     lm_pt_corpus_free(&clex);
     lm_pt_corpus_free(&ctr);
     lm_buf_free(&tr);
     lm_lexicon_free(lex);
+}
+
+/* The induces threshold sits at the precise end of the F1 plateau: the
+ * highest cut within the slack of the best F1, not its middle or arg max. */
+static void test_precise_cut(void)
+{
+    /* from the highest threshold down; -1: a cut between tied scores */
+    const double f[8] = {0.30, 0.488, -1, 0.492, 0.497, 0.500, 0.49, 0.40};
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.01), 3);
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.0), 5);
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.15), 1);
+    LM_CHECK_INT(pairs_precise_cut(f, 0, 0.01), 0);
+    const double none[2] = {-1, -1};
+    LM_CHECK_INT(pairs_precise_cut(none, 2, 0.01), 2);
 }
 
 static void test_model_roundtrip_and_corruption(void)
@@ -935,6 +998,7 @@ int main(void)
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
     LM_RUN(test_doc_add_ner);
+    LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();
