@@ -1950,10 +1950,6 @@ static int looks_short_form(const char *text, uint32_t a, uint32_t b)
     return upper >= 2;
 }
 
-/* A short form the abstract uses without defining it ("ALF" after "acute
- * liver failure (ATT-ALF)", "TG" for transplant glomerulopathy) takes the
- * concept of the mention of its type whose words it abbreviates — only
- * when every such mention agrees on the concept. */
 /* Are the letters of the short form text[a..b) the initials of the words
  * of text[la..lb) (split at spaces and hyphens), in order and all of them?
  * "ALF" of "acute liver failure", "TG" of "transplant glomerulopathy". */
@@ -1976,6 +1972,10 @@ static int word_initials(const char *text, uint32_t a, uint32_t b, uint32_t la, 
     return s == b || (s + 1 == b && text[s] == 's');   /* "TNSs" */
 }
 
+/* A short form the abstract uses without defining it ("ALF" after "acute
+ * liver failure (ATT-ALF)", "TG" for transplant glomerulopathy) takes the
+ * concept of the mention of its type whose words it abbreviates — only
+ * when every such mention agrees on the concept. */
 static void undefined_short_forms(const char *text, ner_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -457,6 +457,28 @@ static void test_train_tiny(void)
  * tuned on training folds: lm_pairs_renormalize keeps text and relations,
  * gives each span the lexicon's id (or -1), and the model still finds the
  * probe's induced tremor. */
+/* A model trained on the lithium corpus: a threshold strictly inside (0, 1),
+ * and the probe's heparin-tremor pair labelled induces.  Frees m. */
+static void check_probe_induces(lm_pairs_model *m)
+{
+    if (!m)
+        return;
+    float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
+    LM_CHECK(t > 0.0f && t < 1.0f);
+    lm_error err;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(probe_doc(&doc) == 0);
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+    const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
+    LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
+    lm_pairs_result_free(&r);
+    lm_doc_free(&doc);
+    lm_pairs_model_free(m);
+}
+
 static void append_line(void *ctx, const char *line)
 {
     char *log = ctx;
@@ -526,21 +548,7 @@ static void test_train_lexicon_ids(void)
     o.l2 = 0.01;
     lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL, NULL};
     LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
-    if (m) {
-        float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
-        LM_CHECK(t > 0.0f && t < 1.0f);
-        lm_doc doc;
-        lm_doc_init(&doc);
-        LM_CHECK(probe_doc(&doc) == 0);
-        lm_pairs_result r;
-        lm_pairs_result_init(&r);
-        LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
-        const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
-        LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
-        lm_pairs_result_free(&r);
-        lm_doc_free(&doc);
-        lm_pairs_model_free(m);
-    }
+    check_probe_induces(m);
     /* with the documents as a tagger found them too (here: missing every
      * lithium, as if it had tagged nothing there), calibrated on those */
     lm_pt_corpus ctag = {0};
@@ -566,21 +574,7 @@ static void test_train_lexicon_ids(void)
     /* the tagged twins were learnt from, and the threshold tuned on them */
     LM_CHECK(strstr(log, "+ 0 as tagged") == NULL && strstr(log, " as tagged)") != NULL);
     LM_CHECK(strstr(log, "out-of-fold as tagged:") != NULL);
-    if (m) {
-        float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
-        LM_CHECK(t > 0.0f && t < 1.0f);
-        lm_doc doc;
-        lm_doc_init(&doc);
-        LM_CHECK(probe_doc(&doc) == 0);
-        lm_pairs_result r;
-        lm_pairs_result_init(&r);
-        LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
-        const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
-        LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
-        lm_pairs_result_free(&r);
-        lm_doc_free(&doc);
-        lm_pairs_model_free(m);
-    }
+    check_probe_induces(m);
     lm_pt_corpus_free(&ctag);
     lm_pt_corpus_free(&clex);
     lm_pt_corpus_free(&ctr);
