@@ -16,7 +16,9 @@
  *   bc2gm  BioCreative II gene mention with ALTGENE alternatives
  *   norm   normalization accuracy: the id the ner stage's normalization gives
  *          every gold Chemical and Disease span, in its document (so that
- *          abbreviations defined there count), against the gold id
+ *          abbreviations defined there count), against the gold id; the
+ *          mentions with MeSH descriptor ids alone also on their own rows
+ *          when supplementary ids are among the gold
  *
  * Each mode obtains its predictions through one function, so that a mode
  * which runs litmine's own pipeline when --pred is absent only has to fill
@@ -34,6 +36,7 @@
 #include "lm_cli.h"
 #include "lm_commands.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -70,7 +73,9 @@ static const char usage[] =
     "         abbreviations of the document included) equals the gold id; the\n"
     "         lexicon is FILE, or built in memory from\n"
     "         the annotations of the --train corpora (repeatable), or the default\n"
-    "         models/lexicon.bin; --namespace MESH: only accepts ids of that namespace\n"
+    "         models/lexicon.bin; --namespace MESH: only accepts ids of that namespace;\n"
+    "         when some gold ids are MeSH supplementary records, the mentions with\n"
+    "         descriptor ids alone are scored again on their own rows\n"
     "\n"
     "Types: Chemical, Disease, Gene (corpus names such as SpecificDisease or\n"
     "GeneOrGeneProduct are mapped).  --details prints one INFO line per item.\n";
@@ -781,6 +786,25 @@ typedef struct norm_row {
     long n, correct, missing;
 } norm_row;
 
+/* Are all the parts of a canonical id column MeSH descriptor ids
+ * ("D" and digits)?  Supplementary concept ids ("C" and digits) need
+ * NLM's supp file, which a lexicon may lack. */
+static int descriptor_ids(const char *ids)
+{
+    for (const char *p = ids; *p;) {
+        if (*p != 'D' || !isdigit((unsigned char)p[1]))
+            return 0;
+        p++;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (*p == '|')
+            p++;
+        else if (*p)
+            return 0;
+    }
+    return *ids != 0;
+}
+
 static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex)
 {
     lm_error err;
@@ -834,7 +858,7 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
         lm_lexicon_free(lex);
         return rc;
     }
-    norm_row rows[3] = {{0}};
+    norm_row rows[3] = {{0}}, desc[3] = {{0}};
     lm_buf want, got;
     lm_buf_init(&want);
     lm_buf_init(&got);
@@ -863,8 +887,12 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             canonical_ids(mn->id, &want);
             if (want.len == 0)
                 continue;   /* -1: no concept to find */
-            norm_row *r = &rows[t - LM_ENT_CHEMICAL];
+            int ti = t - LM_ENT_CHEMICAL;
+            norm_row *r = &rows[ti];
+            norm_row *dr = ti < 2 && descriptor_ids(lm_buf_cstr(&want)) ? &desc[ti] : NULL;
             r->n++;
+            if (dr)
+                dr->n++;
             const char *id = NULL;
             lm_lexicon_match match;
             if (t == LM_ENT_GENE) {
@@ -880,6 +908,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             }
             if (!id) {
                 r->missing++;
+                if (dr)
+                    dr->missing++;
                 if (a->details)
                     printf("INFO\tMISS\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
                            lm_buf_cstr(&want));
@@ -888,6 +918,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             canonical_ids(id, &got);
             int ok = strcmp(lm_buf_cstr(&got), lm_buf_cstr(&want)) == 0;
             r->correct += ok;
+            if (dr)
+                dr->correct += ok;
             if (a->details && !ok)
                 printf("INFO\tWRONG\t%s\t%s\t%s\t%s\t%s\n", doc->pmid, mn->type, mn->text,
                        lm_buf_cstr(&want), lm_buf_cstr(&got));
@@ -916,6 +948,16 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
     }
     printf("%-22s %7ld %7ld %7ld %9.4f\n", "ALL", all.n, all.correct, all.missing,
            all.n ? (double)all.correct / (double)all.n : 0.0);
+    /* the gold mentions with MeSH descriptor ids alone, when others (MeSH
+     * supplementary records) are among them: what a lexicon without the
+     * supp file can reach */
+    for (int i = 0; i < 2; i++)
+        if (desc[i].n && desc[i].n < rows[i].n) {
+            char name[32];
+            snprintf(name, sizeof name, "%s, descriptors", lm_ent_type_name((lm_ent_type)(LM_ENT_CHEMICAL + i)));
+            printf("%-22s %7ld %7ld %7ld %9.4f\n", name, desc[i].n, desc[i].correct,
+                   desc[i].missing, (double)desc[i].correct / (double)desc[i].n);
+        }
     lm_buf_free(&want);
     lm_buf_free(&got);
     lm_lexicon_free(lex);

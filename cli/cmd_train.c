@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "                         [--epochs N] [--bits N] [--folds N] [--stages 1|2]\n"
             "                         [--no GROUP,...] [--cluster-cache FILE] [--clusters K]\n"
             "                         [--cluster-min N] [--cluster-dim N] [--seed N]\n"
+            "                         [--jackknife-out FILE]\n"
             "\n"
             "Trains a named-entity tagger from the annotated corpora and prints strict\n"
             "mention-level precision/recall/F1 on the dev sets (trained on train only).\n"
@@ -46,7 +47,10 @@ static void usage(FILE *out)
             "  --clusters K         finest word-cluster count (default 1024)\n"
             "  --cluster-min N      words seen fewer times get no cluster (default 3)\n"
             "  --cluster-dim N      SVD dimensions behind the clusters (default 100)\n"
-            "  --seed N             random seed\n");
+            "  --seed N             random seed\n"
+            "  --jackknife-out FILE write the Chemical/Disease tagger's out-of-fold mentions\n"
+            "                       of the BC5CDR training documents (recipe main) as\n"
+            "                       PubTator, for train pairs --ner-twins\n");
 }
 
 static void log_cb(void *ctx, const char *msg)
@@ -123,6 +127,8 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
             i++;
         } else if (strcmp(a, "--cluster-cache") == 0) {
             o.cluster_cache = v, i++;
+        } else if (strcmp(a, "--jackknife-out") == 0) {
+            o.jackknife_out = v, i++;
         } else if (strcmp(a, "--no") == 0) {
             if (parse_groups(v, &o.feat_off)) {
                 lm_cli_error(cli, "train ner: unknown feature group in '%s'", v);
@@ -170,6 +176,10 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
     }
     if (strcmp(o.recipe, "main") != 0 && strcmp(o.recipe, "ncbi") != 0) {
         lm_cli_error(cli, "train ner: unknown recipe '%s' (main, ncbi)", o.recipe);
+        return LM_EXIT_USAGE;
+    }
+    if (o.jackknife_out && strcmp(o.recipe, "main") != 0) {
+        lm_cli_error(cli, "train ner: --jackknife-out needs --recipe main (the BC5CDR tagger)");
         return LM_EXIT_USAGE;
     }
     struct stat st;

@@ -38,6 +38,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: litmine train pairs [--data DIR] [--out FILE] [--final] [--no-biored]\n"
             "                           [--biored-induces] [--no-stack] [--no-lexicon-ids]\n"
+            "                           [--ner-twins FILE]\n"
             "                           [--epochs N] [--bits N]\n"
             "                           [--l2 X] [--lr X] [--seed N] [--runs N]\n"
             "\n"
@@ -55,6 +56,9 @@ static void usage(FILE *out)
             "  --no-stack         no second stage (document-level rescoring of induces)\n"
             "  --no-lexicon-ids   train induces on the gold ids only, not also on the ids\n"
             "                     a held-out lexicon gives the training spans\n"
+            "  --ner-twins FILE   also train induces on the training documents' mentions\n"
+            "                     as a tagger that did not see them found them (FILE from\n"
+            "                     train ner --jackknife-out), and calibrate it on those\n"
 
             "  --epochs N         passes over the data (default 15)\n"
             "  --runs N           average the weights of N shuffled runs (default 5)\n"
@@ -195,24 +199,56 @@ static lm_status mesh_trees(const char *data, lm_lexicon **out, lm_error *err)
     return st;
 }
 
-/* cid_tr's documents, each fold normalised by a lexicon built without it. */
+static lm_status corpus_alloc(lm_pt_corpus *c, size_t n, lm_error *err)
+{
+    c->docs = calloc(n ? n : 1, sizeof *c->docs);
+    if (!c->docs)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    c->n_docs = n;
+    for (size_t d = 0; d < n; d++)
+        lm_pt_doc_init(&c->docs[d]);
+    return LM_OK;
+}
+
+/* The document of c with that PMID, NULL if none. */
+static const lm_pt_doc *find_doc(const lm_pt_corpus *c, const char *pmid)
+{
+    for (size_t d = 0; c && pmid && d < c->n_docs; d++)
+        if (c->docs[d].pmid && strcmp(c->docs[d].pmid, pmid) == 0)
+            return &c->docs[d];
+    return NULL;
+}
+
+/* cid_tr's documents, each fold normalised by a lexicon built without it;
+ * with tagged (may be NULL: the tagger's out-of-fold mentions of the same
+ * documents, by PMID), also the tagged mentions so normalised, with the
+ * gold text and relations (out_ner). */
 static lm_status lexicon_ids(const char *data, const lm_pt_corpus *cid_tr,
                              const lm_pt_corpus *ncbi_tr, const lm_pt_corpus *bio_tr,
-                             const lm_pt_corpus *const *dev, size_t n_dev, lm_pt_corpus *out,
-                             lm_error *err)
+                             const lm_pt_corpus *const *dev, size_t n_dev,
+                             const lm_pt_corpus *tagged, lm_pt_corpus *out,
+                             lm_pt_corpus *out_ner, lm_error *err)
 {
-    out->docs = calloc(cid_tr->n_docs ? cid_tr->n_docs : 1, sizeof *out->docs);
-    if (!out->docs)
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    out->n_docs = cid_tr->n_docs;
-    for (size_t d = 0; d < out->n_docs; d++)
-        lm_pt_doc_init(&out->docs[d]);
-    lm_status st = LM_OK;
+    lm_status st = corpus_alloc(out, cid_tr->n_docs, err);
+    if (st == LM_OK && tagged)
+        st = corpus_alloc(out_ner, cid_tr->n_docs, err);
     for (int f = 0; f < LEXICON_FOLDS && st == LM_OK; f++) {
         lm_lexicon *lex = NULL;
         st = fold_lexicon(data, cid_tr, f, ncbi_tr, bio_tr, dev, n_dev, &lex, err);
-        for (size_t d = (size_t)f; st == LM_OK && d < cid_tr->n_docs; d += LEXICON_FOLDS)
-            st = lm_pairs_renormalize(&cid_tr->docs[d], lex, NULL, &out->docs[d], err);
+        for (size_t d = (size_t)f; st == LM_OK && d < cid_tr->n_docs; d += LEXICON_FOLDS) {
+            const lm_pt_doc *gold = &cid_tr->docs[d];
+            st = lm_pairs_renormalize(gold, lex, NULL, &out->docs[d], err);
+            if (st != LM_OK || !tagged)
+                continue;
+            /* the tagger's training left out the documents another corpus's
+             * dev set holds: their twins stay empty (no candidate, no gold) */
+            const lm_pt_doc *t = find_doc(tagged, gold->pmid);
+            lm_pt_doc twin = *gold;   /* shallow: the gold text, the tagger's mentions */
+            twin.mentions = t ? t->mentions : NULL;
+            twin.n_mentions = t ? t->n_mentions : 0;
+            twin.n_relations = t ? twin.n_relations : 0;
+            st = lm_pairs_renormalize(&twin, lex, NULL, &out_ner->docs[d], err);
+        }
         lm_lexicon_free(lex);
     }
     return st;
@@ -224,6 +260,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_pairs_train_opts_default(&o);
     const char *data = LM_CLI_DEFAULT_DATA, *out = NULL;
     int biored = 1, lex_ids = 1, final = 0;
+    const char *ner_twins = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -249,6 +286,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             data = v, i++;
         } else if (strcmp(a, "--out") == 0) {
             out = v, i++;
+        } else if (strcmp(a, "--ner-twins") == 0) {
+            ner_twins = v, i++;
         } else if (strcmp(a, "--epochs") == 0 || strcmp(a, "--bits") == 0 ||
                    strcmp(a, "--seed") == 0 || strcmp(a, "--runs") == 0) {
             long lo = strcmp(a, "--bits") == 0 ? 10 : strcmp(a, "--seed") == 0 ? 0 : 1;
@@ -301,7 +340,19 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "train pairs: out of memory");
         rc = LM_EXIT_FAILURE;
     }
-    lm_pt_corpus cid_lex = {0};
+    lm_pt_corpus cid_lex = {0}, cid_ner = {0}, tagged = {0};
+    if (rc == LM_EXIT_OK && ner_twins && !lex_ids) {
+        lm_cli_error(cli, "train pairs: --ner-twins needs the lexicon ids (no --no-lexicon-ids)");
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && ner_twins) {
+        lm_error err;
+        lm_status st = lm_pubtator_load(ner_twins, &tagged, &err);
+        if (st != LM_OK) {
+            lm_cli_error(cli, "train pairs: %s", err.msg);
+            rc = lm_cli_exit_for(st);
+        }
+    }
     if (rc == LM_EXIT_OK && lex_ids) {
         lm_pt_corpus ncbi_tr = {0}, ncbi_dev = {0}, bio_tr2 = {0}, bio_dev2 = {0};
         rc = load(cli, data, "ncbi_disease/NCBItrainset_corpus.txt", &ncbi_tr);
@@ -318,7 +369,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
             lm_error err;
             log_line(cli, "pairs: normalising the training spans with held-out lexicons");
             lm_status st = lexicon_ids(data, &cid_tr, &ncbi_tr, biored ? &bio_tr : &bio_tr2,
-                                       dev, final ? 0 : 3, &cid_lex, &err);
+                                       dev, final ? 0 : 3, ner_twins ? &tagged : NULL, &cid_lex,
+                                       &cid_ner, &err);
             if (st != LM_OK) {
                 lm_cli_error(cli, "train pairs: %s", err.msg);
                 rc = lm_cli_exit_for(st);
@@ -344,7 +396,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     }
     if (rc == LM_EXIT_OK) {
         lm_pairs_train_data d = {&cid_tr, biored ? &bio_tr : NULL, final ? NULL : &cid_dev,
-                                 lex_ids ? &cid_lex : NULL, trees};
+                                 lex_ids ? &cid_lex : NULL, trees, ner_twins ? &cid_ner : NULL};
         lm_status st = lm_pairs_train(&d, &o, &m, &err);
         if (st == LM_OK)
             lm_pairs_model_use_lexicon(m, trees);
@@ -383,6 +435,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     lm_pairs_model_free(m);
     lm_lexicon_free(trees);
     lm_pt_corpus_free(&cid_lex);
+    lm_pt_corpus_free(&cid_ner);
+    lm_pt_corpus_free(&tagged);
     lm_pt_corpus_free(&cid_tr);
     lm_pt_corpus_free(&cid_dev);
     lm_pt_corpus_free(&bio_tr);

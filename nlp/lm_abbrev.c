@@ -172,6 +172,20 @@ static int best_long_form(const char *t, size_t sa, size_t sb, size_t la, size_t
     return 1;
 }
 
+int lm_abbrev_initials_match(const char *text, size_t short_start, size_t short_end,
+                             size_t long_start, size_t long_end)
+{
+    size_t start;
+    if (short_end <= short_start || long_end <= long_start || !is_alnum((unsigned char)text[short_start]))
+        return 0;
+    size_t sc = count_chars(text, short_start, short_end);
+    size_t max_words = sc + 5 < 2 * sc ? sc + 5 : 2 * sc;
+    return long_end - long_start > short_end - short_start &&
+           count_words(text, long_start, long_end) <= max_words &&
+           best_long_form(text, short_start, short_end, long_start, long_end, &start) &&
+           start == long_start;
+}
+
 /* Final checks of the paper on a found pair. */
 static int accept_pair(const char *t, size_t sa, size_t sb, size_t la, size_t lb)
 {

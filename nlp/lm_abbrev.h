@@ -57,4 +57,12 @@ void lm_abbrev_uses_free(lm_abbrev_uses *u);
 lm_status lm_abbrev_find_uses(const char *text, size_t len, const lm_abbrevs *pairs,
                               lm_abbrev_uses *out, lm_error *err);
 
+/* Could text[short_start..short_end) abbreviate text[long_start..long_end)
+ * by the backwards match of the detector, the long form taken whole (its
+ * first word holds the short form's first character) and within the
+ * detector's word limit?  For a short form an abstract uses without
+ * defining it ("ALF" after "acute liver failure (ATT-ALF)"). */
+int lm_abbrev_initials_match(const char *text, size_t short_start, size_t short_end,
+                             size_t long_start, size_t long_end);
+
 #endif

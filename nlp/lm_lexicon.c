@@ -1636,6 +1636,67 @@ static const char *const disease_modifiers[] = {
     "drug-induced", "generalized", "focal",   "diffuse",    "experimental", "reversible",
     "irreversible", "sudden",   "isolated",   "prolonged",  NULL};
 
+/* A disease described as harm to an organ or system ("retinal toxicity",
+ * "hepatic impairment", "cranial nerve dysfunction") is annotated as that
+ * organ's diseases: the words naming the harm, and the organ's noun as
+ * MeSH files its diseases ("<organ> diseases" / "<organ> disorders"). */
+static const char *const harm_words[] = {
+    "toxicity",     "damage",       "injury",      "injuries",    "dysfunction",
+    "dysfunctions", "impairment",   "impairments", "complication", "complications",
+    "abnormality",  "abnormalities", "disorder",   "disorders",   "disturbance",
+    "disturbances", "lesion",       "lesions",     "deficit",     "deficits",
+    "alteration",   "alterations",  "problems",    "insult",      "defects",
+    NULL};
+
+static const char *const organ_nouns[][2] = {
+    {"hepatic", "liver"},          {"renal", "kidney"},
+    {"cardiac", "heart"},          {"pulmonary", "lung"},
+    {"cerebral", "brain"},         {"gastric", "stomach"},
+    {"neurological", "nervous system"}, {"neurologic", "nervous system"},
+    {"neural", "nervous system"},  {"haematological", "hematologic"},
+    {"hematological", "hematologic"}, {"haematologic", "hematologic"},
+    {"auditory", "hearing"},       {"visual", "vision"},
+    {"ocular", "eye"},             {"cerebellum", "cerebellar"},
+    {"cord", "spinal cord"},       {"bladder", "urinary bladder"},
+    {"cutaneous", "skin"},         {"dermal", "skin"},
+    {"muscular", "muscular"},      {"skeletal", "bone"},
+    {"thyroidal", "thyroid"},      {"pancreatic", "pancreatic"},
+    {"valvular heart", "heart valve"}, {"intracranial vascular", "cerebrovascular"},
+};
+
+static long find_organ_harm(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                            const mwords *w)
+{
+    if (w->count < 2 || !word_in_list(w->s[w->count - 1], w->n[w->count - 1], harm_words))
+        return -1;
+    mwords organ = *w;
+    organ.count--;
+    char phrase[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX + 16];
+    size_t pn = join_words(&organ, SIZE_MAX, NULL, phrase, sizeof phrase);
+    if (!pn)
+        return -1;
+    static const char *const kinds[] = {" diseases", " disorders"};
+    for (int pass = 0; pass < 2; pass++) {
+        const char *o = phrase;
+        if (pass == 1) {
+            o = NULL;
+            for (size_t k = 0; k < sizeof organ_nouns / sizeof organ_nouns[0] && !o; k++)
+                if (strcasecmp(phrase, organ_nouns[k][0]) == 0)
+                    o = organ_nouns[k][1];
+            if (!o)
+                break;
+        }
+        for (size_t k = 0; k < 2; k++) {
+            int n = snprintf(buf, sizeof buf, "%s%s", o, kinds[k]);
+            long ki = n > 0 && (size_t)n < sizeof buf ? find_text(lex, type, ns, buf, (size_t)n)
+                                                       : -1;
+            if (ki >= 0)
+                return ki;
+        }
+    }
+    return -1;
+}
+
 /* Key index of text with its last word rewritten by head_morph, -1 if none
  * is known. */
 static long find_head_morph(const lm_lexicon *lex, lm_ent_type type, const char *ns,
@@ -1732,6 +1793,114 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
     return found;
 }
 
+/* Chemical elements by symbol, for mentions written as a symbol, an ion
+ * or a simple formula ("K", "Ca2+", "CaCl(2)", "CO2"), which no vocabulary
+ * lists; anion: the name of the element as the second part of a binary
+ * compound ("chloride"), NULL when it does not take that place. */
+static const struct {
+    const char *sym, *name, *anion;
+} elements[] = {
+    {"H", "hydrogen", "hydride"},  {"Li", "lithium", NULL},    {"B", "boron", NULL},
+    {"C", "carbon", "carbide"},    {"N", "nitrogen", "nitride"}, {"O", "oxygen", "oxide"},
+    {"F", "fluorine", "fluoride"}, {"Na", "sodium", NULL},     {"Mg", "magnesium", NULL},
+    {"Al", "aluminum", NULL},      {"Si", "silicon", NULL},    {"P", "phosphorus", "phosphide"},
+    {"S", "sulfur", "sulfide"},    {"Cl", "chlorine", "chloride"}, {"K", "potassium", NULL},
+    {"Ca", "calcium", NULL},       {"Cr", "chromium", NULL},   {"Mn", "manganese", NULL},
+    {"Fe", "iron", NULL},          {"Co", "cobalt", NULL},     {"Ni", "nickel", NULL},
+    {"Cu", "copper", NULL},        {"Zn", "zinc", NULL},       {"As", "arsenic", NULL},
+    {"Se", "selenium", "selenide"}, {"Br", "bromine", "bromide"}, {"Sr", "strontium", NULL},
+    {"Ag", "silver", NULL},        {"Cd", "cadmium", NULL},    {"Sn", "tin", NULL},
+    {"I", "iodine", "iodide"},     {"Cs", "cesium", NULL},     {"Ba", "barium", NULL},
+    {"Gd", "gadolinium", NULL},    {"Pt", "platinum", NULL},   {"Au", "gold", NULL},
+    {"Hg", "mercury", NULL},       {"Tl", "thallium", NULL},   {"Pb", "lead", NULL},
+    {"Bi", "bismuth", NULL},
+};
+
+/* Formulas whose names are not built from their parts. */
+static const char *const formula_names[][2] = {
+    {"H2O", "water"}, {"H2O2", "hydrogen peroxide"}, {"O2", "oxygen"},
+    {"N2O", "nitrous oxide"}, {"NO", "nitric oxide"}, {"O3", "ozone"},
+    {"O2-", "superoxides"}, {"O2(-)", "superoxides"}, {"O2.-", "superoxides"},
+};
+
+/* Reads an element symbol at s (case-sensitive) and a count after it
+ * ("2", "(2)"); returns the bytes read, 0 when none. */
+static size_t read_element(const char *s, size_t n, int *el, int *count)
+{
+    size_t best = 0;
+    for (size_t k = 0; k < sizeof elements / sizeof elements[0]; k++) {
+        size_t l = strlen(elements[k].sym);
+        if (l <= n && l > best && memcmp(s, elements[k].sym, l) == 0 &&
+            !(l == 1 && n > 1 && s[1] >= 'a' && s[1] <= 'z')) {
+            best = l;
+            *el = (int)k;
+        }
+    }
+    if (!best)
+        return 0;
+    size_t i = best, open = i < n && s[i] == '(';
+    size_t d = i + open;
+    *count = 0;
+    while (d < n && s[d] >= '0' && s[d] <= '9' && *count < 100)
+        *count = *count * 10 + (s[d++] - '0');
+    if (d > i + open && (!open || (d < n && s[d] == ')')))
+        i = d + open;
+    else
+        *count = 1;
+    return i;
+}
+
+/* The lexicon's entry for a symbol, ion or binary formula: "K", "Ca2+",
+ * "Ca(2+)" -> the element; "CaCl2", "CaCl(2)" -> "calcium chloride";
+ * "CO2", "CCl4" -> "carbon dioxide", "carbon tetrachloride"; a few
+ * formulas by their names ("H2O").  A lone one-letter symbol counts only
+ * for potassium ("K"): "C", "P" or "T" alone are abbreviations. */
+static long find_formula(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                         const char *text, size_t len)
+{
+    for (size_t k = 0; k < sizeof formula_names / sizeof formula_names[0]; k++)
+        if (strlen(formula_names[k][0]) == len && memcmp(text, formula_names[k][0], len) == 0)
+            return find_text(lex, type, ns, formula_names[k][1], strlen(formula_names[k][1]));
+    /* a charge: "(2+)", "(+)", "2+", "+" */
+    if (len >= 3 && text[len - 1] == ')' && (text[len - 2] == '+' || text[len - 2] == '-')) {
+        size_t k = len - 2;
+        while (k > 0 && text[k - 1] >= '0' && text[k - 1] <= '9')
+            k--;
+        if (k > 0 && text[k - 1] == '(')
+            len = k - 1;
+    } else if (len >= 2 && (text[len - 1] == '+' || text[len - 1] == '-')) {
+        len--;
+        while (len > 1 && text[len - 1] >= '0' && text[len - 1] <= '9')
+            len--;
+    }
+    if (!len || len > 12)
+        return -1;
+    int e1, c1, e2 = -1, c2 = 0;
+    size_t a = read_element(text, len, &e1, &c1);
+    if (!a)
+        return -1;
+    size_t b = a < len ? read_element(text + a, len - a, &e2, &c2) : 0;
+    if (a + b != len || (!b && c1 != 1) || (b && (c1 != 1 || !elements[e2].anion)))
+        return -1;
+    if (!b) {
+        if (strlen(elements[e1].sym) == 1 && strcmp(elements[e1].sym, "K") != 0)
+            return -1;
+        return find_text(lex, type, ns, elements[e1].name, strlen(elements[e1].name));
+    }
+    static const char *const mult[] = {"", "", "di", "tri", "tetra", "penta", "hexa"};
+    char buf[64];
+    for (int prefixed = 0; prefixed < 2; prefixed++) {
+        if (prefixed && (c2 < 2 || c2 > 6))
+            break;
+        int n = snprintf(buf, sizeof buf, "%s %s%s", elements[e1].name,
+                         prefixed ? mult[c2] : "", elements[e2].anion);
+        long ki = n > 0 && (size_t)n < sizeof buf ? find_text(lex, type, ns, buf, (size_t)n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
  * none.  Chemicals: salt and formulation words dropped, then a leading
  * locant.  Diseases: one organ word swapped for its synonym, then the head
@@ -1759,6 +1928,8 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
         if (k.count && k.count < w.count &&
             (n = join_words(&k, SIZE_MAX, NULL, buf, sizeof buf)) &&
             (ki = find_text(lex, type, ns, buf, n)) >= 0)
+            return ki;
+        if (w.count == 1 && (ki = find_formula(lex, type, ns, text, len)) >= 0)
             return ki;
         size_t lp = locant_prefix(w.s[0], w.n[0]);
         if (lp) {
@@ -1794,6 +1965,8 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
             if ((ki = find_head_morph(lex, type, ns, &rest)) >= 0)
                 return ki;
         }
+        if ((ki = find_organ_harm(lex, type, ns, &rest)) >= 0)
+            return ki;
     }
     *variant = 3;
     return find_misspelling(lex, type, ns, text, len);

@@ -240,11 +240,14 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char 
 /* Lookup for a tagged mention: lm_lexicon_lookup_ns, and when that finds
  * nothing, word-level rewrites of the text, first known one wins: for
  * chemicals, salt and formulation words dropped ("bupropion HCl",
- * "netilmicin sulfate") and a leading locant ("5-hydroxyindoleacetic
- * acid"); for diseases, one word swapped for its synonym ("cardiac
- * failure" = "heart failure"), the head word's noun form ("dyskinetic",
- * "parkinsonian"), leading modifiers of course or severity dropped
- * ("bilateral optic neuropathy"); for both, at last, one known name a
+ * "netilmicin sulfate"), an element symbol, ion or simple formula read as
+ * its name ("K", "Ca(2+)", "CaCl2" = calcium chloride, "CCl4", "H2O") and
+ * a leading locant ("5-hydroxyindoleacetic acid"); for diseases, one word
+ * swapped for its synonym ("cardiac failure" = "heart failure"), the head
+ * word's noun form ("dyskinetic", "parkinsonian"), leading modifiers of
+ * course or severity dropped ("bilateral optic neuropathy"), harm to an
+ * organ read as the organ's diseases ("retinal toxicity", "hepatic
+ * impairment" = liver diseases); for both, at last, one known name a
  * single edit away ("amphotercin").  Matches through a rewrite have variant
  * 2, through a misspelling 3.  Free-text search should keep to
  * lm_lexicon_lookup: the rewrites assume the text is one mention. */

@@ -1894,7 +1894,82 @@ typedef struct ner_item {
     lm_ent_type type;
     float score;
     const char *id;             /* owned by the lexicon, or NULL */
+    int defined;                /* a defined short form or a use of one */
 } ner_item;
+
+/* Does the mention text[a..b) look like an abbreviation: one word of 2-10
+ * characters, at least two of them capitals ("ALF", "TNSs", "CCl4")? */
+static int looks_short_form(const char *text, uint32_t a, uint32_t b)
+{
+    if (b - a < 2 || b - a > 10)
+        return 0;
+    int upper = 0;
+    for (uint32_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == ' ' || c >= 0x80)
+            return 0;
+        upper += c >= 'A' && c <= 'Z';
+    }
+    return upper >= 2;
+}
+
+/* Are the letters of the short form text[a..b) the initials of the words
+ * of text[la..lb) (split at spaces and hyphens), in order and all of them?
+ * "ALF" of "acute liver failure", "TG" of "transplant glomerulopathy". */
+static int word_initials(const char *text, uint32_t a, uint32_t b, uint32_t la, uint32_t lb)
+{
+    uint32_t s = a;
+    for (uint32_t i = la; i < lb; i++) {
+        unsigned char c = (unsigned char)text[i];
+        int starts = isalnum(c) && (i == la || text[i - 1] == ' ' || text[i - 1] == '-');
+        if (!starts)
+            continue;
+        while (s < b && !isalpha((unsigned char)text[s]))
+            s++;
+        if (s == b || tolower((unsigned char)text[s]) != tolower(c))
+            return 0;
+        s++;
+    }
+    while (s < b && !isalpha((unsigned char)text[s]))
+        s++;
+    return s == b || (s + 1 == b && text[s] == 's');   /* "TNSs" */
+}
+
+/* A short form the abstract uses without defining it ("ALF" after "acute
+ * liver failure (ATT-ALF)", "TG" for transplant glomerulopathy) takes the
+ * concept of the mention of its type whose words it abbreviates — only
+ * when every such mention agrees on the concept. */
+static void undefined_short_forms(const char *text, ner_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ner_item *it = &items[i];
+        if (it->defined || !looks_short_form(text, it->start, it->end))
+            continue;
+        /* the words' initials first, then (for a form the lexicon cannot
+         * read) the detector's looser match */
+        for (int loose = 0; loose < (it->id ? 1 : 2); loose++) {
+            const char *id = NULL;
+            int conflict = 0;
+            for (size_t j = 0; j < n && !conflict; j++) {
+                const ner_item *lf = &items[j];
+                if (j == i || lf->type != it->type || !lf->id || lf->end - lf->start <= it->end - it->start)
+                    continue;
+                if (!(loose ? lm_abbrev_initials_match(text, it->start, it->end, lf->start, lf->end)
+                            : word_initials(text, it->start, it->end, lf->start, lf->end)))
+                    continue;
+                if (id && strcmp(id, lf->id) != 0)
+                    conflict = 1;
+                id = lf->id;
+            }
+            if (conflict)
+                break;
+            if (id) {
+                it->id = id;
+                break;
+            }
+        }
+    }
+}
 
 /* The mention of an abbreviation's long form: the one of exactly its
  * span, else one starting at or before it and ending within a character
@@ -1963,7 +2038,8 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             break;
         }
         items[n++] = (ner_item){m->start, m->end, m->type, m->score,
-                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start)};
+                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start),
+                                0};
     }
     /* Abbreviations: a short form defined in the document takes the id of
      * its long form — the mention of the long form, else the lexicon's
@@ -2016,8 +2092,10 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             for (size_t i = 0; i < n; i++) {
                 if (items[i].start < ue && us < items[i].end && items[i].type == t) {
                     covered = 1;
-                    if (items[i].start == us && items[i].end == ue)
+                    if (items[i].start == us && items[i].end == ue) {
                         items[i].id = id;
+                        items[i].defined = 1;
+                    }
                 }
             }
             if (covered)
@@ -2026,9 +2104,11 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                 st = nomem(err);
                 break;
             }
-            items[n++] = (ner_item){us, ue, t, lscore, id};
+            items[n++] = (ner_item){us, ue, t, lscore, id, 1};
         }
     }
+    if (st == LM_OK)
+        undefined_short_forms(text, items, n);
     char *mt = NULL;
     for (size_t i = 0; st == LM_OK && i < n; i++) {
         const ner_item *it = &items[i];

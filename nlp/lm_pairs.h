@@ -22,7 +22,8 @@
  * fitted on out-of-fold scores of its training documents), and a pair gets
  * the first label, in that order, whose probability reaches the head's
  * threshold (stored in the model, tuned for F1 on the same out-of-fold
- * scores); every other candidate is only a co-occurrence
+ * scores; for induces, the precise end of the F1 plateau); every other
+ * candidate is only a co-occurrence
  * (LM_PAIR_NONE).  This is the one decision: the pipeline stores it, the
  * exports and queries show it and `litmine eval cid` scores it.
  *
@@ -162,7 +163,11 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
  * lm_lexicon_lookup_mention.  Abbreviations (lm_abbrev) propagate: a short
  * form takes the id of its long form's mention when that has one (else
  * keeps the lexicon's), and uses of a short form the tagger missed become
- * mentions of the long form's type and id.  When doc has no
+ * mentions of the long form's type and id.  A short form the document
+ * uses without defining it ("ALF" when only "ATT-ALF" is defined) takes
+ * the id of the mention of its type whose word initials it spells (or,
+ * when the lexicon cannot read it, that it abbreviates by the detector's
+ * looser match), if all such mentions agree.  When doc has no
  * sentences they are split first, so mentions get sentence numbers. */
 lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm_lexicon *lex,
                                const char *ns, lm_error *err);
@@ -226,6 +231,14 @@ typedef struct lm_pairs_train_data {
     /* Optional: the concepts' MeSH tree numbers (lm_pairs_model_use_lexicon);
      * the trained model does not keep it. */
     const lm_lexicon *lexicon;
+    /* Optional: cid_train's documents again, in the same order, with the
+     * mentions a tagger trained without them finds (`train ner
+     * --jackknife-out`), normalised like cid_train_lexicon: what end to end
+     * candidates look like, spurious mentions included.  "induces" also
+     * learns from them, and its calibration and threshold come from their
+     * out-of-fold scores, so that a probability means what it means end to
+     * end. */
+    const lm_pt_corpus *cid_train_ner;
 } lm_pairs_train_data;
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,

@@ -133,6 +133,10 @@ float pairs_sigmoid(double x);
  * PAIRS_STACK_MAX hashed indices to out and returns how many. */
 size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_t *dis, size_t n,
                             size_t i, uint32_t mask, uint32_t *out);
+/* Of n cuts, from the highest threshold down, with F1 f[k] (negative: no
+ * cut), the first whose F1 is within slack of the best (n when there is
+ * none): on the flat top of the curve, its precise end. */
+size_t pairs_precise_cut(const double *f, size_t n, double slack);
 /* A head's calibrated probability from its raw logit. */
 float pairs_calibrate(const lm_pairs_model *m, int head, double logit);
 lm_status pairs_model_new(unsigned bits, lm_pairs_model **out, lm_error *err);

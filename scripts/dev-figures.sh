@@ -2,9 +2,10 @@
 # The held-out development figures of docs/nlp.md, measured as
 # a user meets them.  Every model is trained without the development sets
 # (NER on train only, the lexicon without the dev documents, the pair
-# classifier on train with out-of-fold thresholds), then BC5CDR dev is
-# ingested as PubMed XML through the full chain and its exported pairs
-# are scored.
+# classifier on train, calibrated and thresholded out of fold on the
+# training documents as the NER training's jackknife tagged them), then
+# BC5CDR dev is ingested as PubMed XML through the full chain and its
+# exported pairs are scored.
 #
 #   scripts/dev-figures.sh [LITMINE [DATA_DIR [WORK_DIR]]]
 #
@@ -29,10 +30,10 @@ mkdir -p "$WORK"
 DEV=$DATA/bc5cdr/CDR_DevelopmentSet.PubTator.txt
 
 [ -s "$WORK/lexicon.bin" ] || "$LITMINE" lexicon build --data "$DATA" --out "$WORK/lexicon.bin"
-if [ ! -s "$WORK/ner.bin" ]; then
+if [ ! -s "$WORK/ner.bin" ] || [ ! -s "$WORK/jk-train.pubtator" ]; then
     echo "== NER main, trained on train only (strict mentions on dev)"
     "$LITMINE" train ner --data "$DATA" --recipe main --out "$WORK/ner.bin" \
-        --cluster-cache "$WORK/clusters.bin"
+        --cluster-cache "$WORK/clusters.bin" --jackknife-out "$WORK/jk-train.pubtator"
 fi
 if [ ! -s "$WORK/ner-ncbi.bin" ]; then
     echo "== NER ncbi, trained on train only (strict mentions on dev)"
@@ -41,7 +42,8 @@ if [ ! -s "$WORK/ner-ncbi.bin" ]; then
 fi
 if [ ! -s "$WORK/pairs.bin" ]; then
     echo "== pair classifier, trained on train only (gold entities on dev)"
-    "$LITMINE" train pairs --data "$DATA" --out "$WORK/pairs.bin"
+    "$LITMINE" train pairs --data "$DATA" --ner-twins "$WORK/jk-train.pubtator" \
+        --out "$WORK/pairs.bin"
 fi
 
 echo "== normalization of the gold Chemical and Disease mentions of BC5CDR dev"

@@ -8,7 +8,10 @@
 # fold normalised by a lexicon built without it, so that the classifier
 # fits what end-to-end candidates look like), BioRED train ("treats" from
 # Negative_Correlation, "associated" from any chemical-disease relation);
-# calibration and thresholds come from out-of-fold training scores.  PAIRS_FINAL=1 trains on train + dev (the
+# calibration and thresholds come from out-of-fold training scores
+# (PAIRS_NER_TWINS=FILE, from `train ner --jackknife-out`: "induces" also
+# learns from the BC5CDR documents as the tagger found them, and is
+# calibrated and thresholded on those).  PAIRS_FINAL=1 trains on train + dev (the
 # shipped model); otherwise the BC5CDR dev figures with gold entities are
 # printed next to the co-occurrence baselines.  BioRED's
 # Positive_Correlation pairs are not added to "induces" by default: BioRED
@@ -32,5 +35,8 @@ if [ "${PAIRS_BIORED_INDUCES:-0}" = 1 ]; then
 fi
 if [ "${PAIRS_FINAL:-0}" = 1 ]; then
     set -- "$@" --final
+fi
+if [ -n "${PAIRS_NER_TWINS:-}" ]; then
+    set -- "$@" --ner-twins "$PAIRS_NER_TWINS"
 fi
 "$LITMINE" "$@"

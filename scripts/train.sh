@@ -45,12 +45,15 @@ if [ "${NER_DEV:-0}" = 1 ]; then
 fi
 
 echo "== NER models (train + dev)"
+# the out-of-fold tags of the BC5CDR documents are what the pair
+# classifier learns end-to-end candidates and its calibration from
 "$LITMINE" train ner --data "$DATA" --recipe main --final --out models/ner.bin \
-    --cluster-cache "$scratch/clusters.bin"
+    --cluster-cache "$scratch/clusters.bin" --jackknife-out "$scratch/jk.pubtator"
 "$LITMINE" train ner --data "$DATA" --recipe ncbi --final --out models/ner-ncbi.bin \
     --cluster-cache "$scratch/clusters.bin"
 
 if [ -x scripts/train-pairs.sh ]; then
-    PAIRS_FINAL=1 scripts/train-pairs.sh "$LITMINE" "$DATA" models/pairs.bin
+    PAIRS_FINAL=1 PAIRS_NER_TWINS="$scratch/jk.pubtator" \
+        scripts/train-pairs.sh "$LITMINE" "$DATA" models/pairs.bin
 fi
 echo "train: done in $(( $(date +%s) - start )) s"

@@ -150,6 +150,28 @@ static void test_uses(void)
     lm_abbrev_uses_free(&u);
 }
 
+/* A short form used without a definition, matched against a candidate
+ * long form elsewhere in the text. */
+static void test_initials_match(void)
+{
+    const char *s = "acute liver failure; ALF; acute renal failure; AVRT; atrioventricular "
+                    "reentrant tachycardia; A";
+#define AT(str) (size_t)(strstr(s, str) - s)
+#define SPAN(str) AT(str), AT(str) + strlen(str)
+    LM_CHECK(lm_abbrev_initials_match(s, SPAN("ALF"), SPAN("acute liver failure")));
+    /* the first letter must begin the long form, every letter be found */
+    LM_CHECK(!lm_abbrev_initials_match(s, SPAN("ALF"), AT("liver"), AT("liver") + 13));
+    LM_CHECK(lm_abbrev_initials_match(s, SPAN("ALF"), SPAN("acute renal failure")));
+    LM_CHECK(lm_abbrev_initials_match(s, SPAN("AVRT"),
+                                      SPAN("atrioventricular reentrant tachycardia")));
+    LM_CHECK(!lm_abbrev_initials_match(s, SPAN("AVRT"), SPAN("acute liver failure")));
+    /* a long form no longer than the short form, or of too many words */
+    LM_CHECK(!lm_abbrev_initials_match(s, SPAN("ALF"), SPAN("ALF")));
+    LM_CHECK(!lm_abbrev_initials_match(s, AT("A"), AT("A") + 1, 0, strlen(s)));
+#undef SPAN
+#undef AT
+}
+
 /* On BC5CDR train: when a detected long form is exactly an annotated
  * mention, the short form should be annotated too, with the same type. */
 static void test_bc5cdr(void)
@@ -214,6 +236,7 @@ int main(void)
     LM_RUN(test_negative);
     LM_RUN(test_multiple);
     LM_RUN(test_uses);
+    LM_RUN(test_initials_match);
     LM_RUN(test_bc5cdr);
     return LM_DONE();
 }

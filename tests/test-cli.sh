@@ -24,6 +24,15 @@ lm eval cid --gold "$F/articles.xml" --gold-spans --gold-entities
 ok "eval cid: --gold-spans with --gold-entities is a usage error" 'rc_is 2 && err_has "exclude each other"'
 lm eval cid --gold "$F/articles.xml" --pred "$F/articles.xml" --save-pred x.txt
 ok "eval cid: --save-pred with --pred is a usage error" 'rc_is 2 && err_has "not with --pred"' 
+lm train ner --recipe ncbi --jackknife-out jk.pubtator --data "$SCRATCH"
+ok "train ner: --jackknife-out only with the main recipe" \
+    'rc_is 2 && err_has "needs --recipe main" && test ! -e jk.pubtator'
+printf '1|t|Aspirin caused headache.\n1|a|Fooxamide did too.\n1\t0\t7\tAspirin\tChemical\tD001241\n1\t15\t23\theadache\tDisease\tD006261\n1\t25\t34\tFooxamide\tChemical\tC000001\n\n' >norm-gold.txt
+printf '2|t|Headache after aspirin.\n2|a|None.\n2\t0\t8\tHeadache\tDisease\tD006261\n2\t15\t22\taspirin\tChemical\tD001241\n\n' >norm-train.txt
+lm eval norm --gold norm-gold.txt --train norm-train.txt
+ok "eval norm: accuracy per type, and descriptor ids alone when supplementary ids are gold" \
+    'rc_is 0 && out_has "^Chemical  *2  *1  *1  *0.5000" && out_has "^Disease  *1  *1  *0  *1.0000" &&
+     out_has "^Chemical, descriptors  *1  *1  *0  *1.0000" && ! out_has "Disease, descriptors"'
 lm --db "$DB" ingest --help
 ok "command help goes to stdout" 'rc_is 0 && out_has "usage: litmine ingest"'
 check "usage errors wrote no database" test ! -e "$DB"

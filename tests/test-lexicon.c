@@ -508,6 +508,16 @@ static void test_lookup_mention(void)
         {LM_ENT_CHEMICAL, "MESH:D014031", "tobramycin"},
         {LM_ENT_CHEMICAL, "MESH:D011433", "propranolol"},
         {LM_ENT_CHEMICAL, "MESH:D011434", "propanolol-x"},
+        {LM_ENT_DISEASE, "MESH:D012164", "retinal diseases"},
+        {LM_ENT_DISEASE, "MESH:D008107", "liver diseases"},
+        {LM_ENT_DISEASE, "MESH:D006311", "hearing disorders"},
+        {LM_ENT_CHEMICAL, "MESH:D011188", "potassium"},
+        {LM_ENT_CHEMICAL, "MESH:D002118", "calcium"},
+        {LM_ENT_CHEMICAL, "MESH:D002122", "calcium chloride"},
+        {LM_ENT_CHEMICAL, "MESH:D002251", "carbon tetrachloride"},
+        {LM_ENT_CHEMICAL, "MESH:D014867", "water"},
+        {LM_ENT_CHEMICAL, "MESH:D013481", "superoxides"},
+        {LM_ENT_CHEMICAL, "MESH:D010100", "oxygen"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -570,6 +580,34 @@ static void test_lookup_mention(void)
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "warfari", NULL), "");   /* 7 letters */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "propranololx", NULL), "");   /* two */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "xobramycin", NULL), "");   /* first letters */
+    /* harm to an organ is annotated as the organ's diseases */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "retinal toxicity", &v), "MESH:D012164");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "hepatic impairment", NULL),
+                 "MESH:D008107");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "liver damage", NULL), "MESH:D008107");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "auditory dysfunction", NULL),
+                 "MESH:D006311");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "retinal", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "retinal detachment", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "retinal toxicity", NULL), "");
+    /* symbols, ions and simple formulas of chemicals; case matters, and a
+     * lone one-letter symbol other than K is an abbreviation */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "K", &v), "MESH:D011188");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "K+", NULL), "MESH:D011188");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "Ca(2+)", NULL), "MESH:D002118");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "Ca2+", NULL), "MESH:D002118");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "CaCl(2)", NULL), "MESH:D002122");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "CaCl2", NULL), "MESH:D002122");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "CCl4", NULL), "MESH:D002251");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "H2O", NULL), "MESH:D014867");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "O2-", NULL), "MESH:D013481");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "O2", NULL), "MESH:D010100");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "O", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "CA", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "Ca2Cl", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "Ca2+", NULL), "");
     /* rewrites keep to the namespace */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "clozapine maleate", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "clozapine maleate", NULL),

@@ -13,6 +13,7 @@
  */
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
+#include "../nlp/lm_pairs_impl.h"
 #include "lm_test.h"
 
 #include <pthread.h>
@@ -302,7 +303,7 @@ static lm_pairs_model *train_tiny(void)
         o.runs = 2;
         o.learning_rate = 0.1;
         o.l2 = 0.01;
-        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL};
+        lm_pairs_train_data d = {&ctr, &cbio, NULL, NULL, NULL, NULL};
         lm_error err;
         if (lm_pairs_train(&d, &o, &m, &err) != LM_OK) {
             fprintf(stderr, "  train: %s\n", err.msg);
@@ -456,6 +457,35 @@ static void test_train_tiny(void)
  * tuned on training folds: lm_pairs_renormalize keeps text and relations,
  * gives each span the lexicon's id (or -1), and the model still finds the
  * probe's induced tremor. */
+/* A model trained on the lithium corpus: a threshold strictly inside (0, 1),
+ * and the probe's heparin-tremor pair labelled induces.  Frees m. */
+static void check_probe_induces(lm_pairs_model *m)
+{
+    if (!m)
+        return;
+    float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
+    LM_CHECK(t > 0.0f && t < 1.0f);
+    lm_error err;
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(probe_doc(&doc) == 0);
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+    const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
+    LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
+    lm_pairs_result_free(&r);
+    lm_doc_free(&doc);
+    lm_pairs_model_free(m);
+}
+
+static void append_line(void *ctx, const char *line)
+{
+    char *log = ctx;
+    size_t n = strlen(log);
+    snprintf(log + n, 4096 - n, "%s\n", line);
+}
+
 static void test_train_lexicon_ids(void)
 {
     lm_error err;
@@ -516,27 +546,54 @@ static void test_train_lexicon_ids(void)
     o.runs = 2;
     o.learning_rate = 0.1;
     o.l2 = 0.01;
-    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL};
+    lm_pairs_train_data data = {&ctr, NULL, NULL, &clex, NULL, NULL};
     LM_CHECK(lm_pairs_train(&data, &o, &m, &err) == LM_OK);
-    if (m) {
-        float t = lm_pairs_model_threshold(m, LM_PAIR_INDUCES);
-        LM_CHECK(t > 0.0f && t < 1.0f);
-        lm_doc doc;
-        lm_doc_init(&doc);
-        LM_CHECK(probe_doc(&doc) == 0);
-        lm_pairs_result r;
-        lm_pairs_result_init(&r);
-        LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
-        const lm_pair *ind = find_pair(&r, "MESH:D003", "MESH:D104");
-        LM_CHECK(ind != NULL && ind->label == LM_PAIR_INDUCES);
-        lm_pairs_result_free(&r);
-        lm_doc_free(&doc);
-        lm_pairs_model_free(m);
+    check_probe_induces(m);
+    /* with the documents as a tagger found them too (here: missing every
+     * lithium, as if it had tagged nothing there), calibrated on those */
+    lm_pt_corpus ctag = {0};
+    ctag.docs = calloc(clex.n_docs + 1, sizeof *ctag.docs);
+    LM_CHECK(ctag.docs != NULL);
+    for (size_t d = 0; ctag.docs && d < clex.n_docs; d++) {
+        lm_pt_doc twin = ctr.docs[d];
+        lm_pt_mention kept[16];
+        twin.n_mentions = 0;
+        twin.mentions = kept;
+        for (size_t i = 0; i < ctr.docs[d].n_mentions && twin.n_mentions < 16; i++)
+            if (strcmp(ctr.docs[d].mentions[i].text, "lithium") != 0)
+                kept[twin.n_mentions++] = ctr.docs[d].mentions[i];
+        LM_CHECK(lm_pairs_renormalize(&twin, lex, "MESH:", &ctag.docs[ctag.n_docs++], &err) ==
+                 LM_OK);
     }
+    lm_pairs_train_data tagged = {&ctr, NULL, NULL, &clex, NULL, &ctag};
+    m = NULL;
+    char log[4096] = "";
+    o.log = append_line;
+    o.log_ctx = log;
+    LM_CHECK(lm_pairs_train(&tagged, &o, &m, &err) == LM_OK);
+    /* the tagged twins were learnt from, and the threshold tuned on them */
+    LM_CHECK(strstr(log, "+ 0 as tagged") == NULL && strstr(log, " as tagged)") != NULL);
+    LM_CHECK(strstr(log, "out-of-fold as tagged:") != NULL);
+    check_probe_induces(m);
+    lm_pt_corpus_free(&ctag);
     lm_pt_corpus_free(&clex);
     lm_pt_corpus_free(&ctr);
     lm_buf_free(&tr);
     lm_lexicon_free(lex);
+}
+
+/* The induces threshold sits at the precise end of the F1 plateau: the
+ * highest cut within the slack of the best F1, not its middle or arg max. */
+static void test_precise_cut(void)
+{
+    /* from the highest threshold down; -1: a cut between tied scores */
+    const double f[8] = {0.30, 0.488, -1, 0.492, 0.497, 0.500, 0.49, 0.40};
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.01), 3);
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.0), 5);
+    LM_CHECK_INT(pairs_precise_cut(f, 8, 0.15), 1);
+    LM_CHECK_INT(pairs_precise_cut(f, 0, 0.01), 0);
+    const double none[2] = {-1, -1};
+    LM_CHECK_INT(pairs_precise_cut(none, 2, 0.01), 2);
 }
 
 static void test_model_roundtrip_and_corruption(void)
@@ -804,7 +861,9 @@ static void test_abbreviations_win(void)
                                 {"Disease", "MESH:D000743", "hemolytic anemia"},
                                 {"Disease", "MESH:D008232", "lymphoproliferative disorders"},
                                 {"Disease", "MESH:D008232", "PTLD"},
-                                {"Disease", "MESH:D010300", "PD"}};
+                                {"Disease", "MESH:D010300", "PD"},
+                                {"Disease", "MESH:D017114", "acute liver failure"},
+                                {"Disease", "MESH:D005355", "acute lung fibrosis"}};
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, lm_ent_type_from_label(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
@@ -857,6 +916,32 @@ static void test_abbreviations_win(void)
     normalise(&doc, t5, m5, 2, lex);
     LM_CHECK_STR(id_of(&doc, "RIHA", 43), "MESH:D000743");
     lm_doc_free(&doc);
+
+    /* a short form used without a definition takes the concept of the
+     * mention whose words it abbreviates ("ALF" is only defined inside
+     * "ATT-ALF"), when every such mention agrees; otherwise the lexicon's
+     * reading of the short form stands */
+    const char *t6 = "Drug-induced acute liver failure (ATT-ALF) and hemolytic anemia; "
+                     "ALF was fatal and HA rare.";
+    lm_ner_mention m6[] = {{13, 32, LM_ENT_DISEASE, 0.9f},
+                           {47, 63, LM_ENT_DISEASE, 0.9f},
+                           {65, 68, LM_ENT_DISEASE, 0.9f},
+                           {83, 85, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t6, m6, 4, lex);
+    LM_CHECK_STR(id_of(&doc, "ALF", 65), "MESH:D017114");
+    LM_CHECK_STR(id_of(&doc, "HA", 83), "MESH:D000743");
+    lm_doc_free(&doc);
+    const char *t7 = "Acute liver failure and acute lung fibrosis; ALF was fatal. "
+                     "Panic disorder came with PD.";
+    lm_ner_mention m7[] = {{0, 19, LM_ENT_DISEASE, 0.9f},
+                           {24, 43, LM_ENT_DISEASE, 0.9f},
+                           {45, 48, LM_ENT_DISEASE, 0.9f},
+                           {60, 74, LM_ENT_DISEASE, 0.9f},
+                           {85, 87, LM_ENT_DISEASE, 0.9f}};
+    normalise(&doc, t7, m7, 5, lex);
+    LM_CHECK_STR(id_of(&doc, "ALF", 45), "");               /* two readings: none */
+    LM_CHECK_STR(id_of(&doc, "PD", 85), "MESH:D010300");    /* panic disorder unknown */
+    lm_doc_free(&doc);
     lm_lexicon_free(lex);
 }
 
@@ -907,6 +992,7 @@ int main(void)
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
     LM_RUN(test_doc_add_ner);
+    LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();

@@ -1657,6 +1657,12 @@ static lm_status plan_and_run(trainer *T, int threads, lm_error *err)
                         T->need_direct[u] |= 1u << c2;
                 }
     }
+    /* jackknife_out: the last BC5CDR tagger's out-of-fold tags too */
+    for (int i = T->n_ts - 1; i >= 0 && T->o->jackknife_out; i--)
+        if (T->ts[i].corpus == C_CDR) {
+            T->need_jk[i] = 1;
+            break;
+        }
     int feat_job[NER_MAX_TAGGERS], full_job[NER_MAX_TAGGERS], jk_last[NER_MAX_TAGGERS];
     int fold_jobs[NER_MAX_TAGGERS][16];
     int direct_job[NER_MAX_TAGGERS * C_N];
@@ -2079,6 +2085,111 @@ static void trainer_free(trainer *T)
     pthread_mutex_destroy(&T->log.mu);
 }
 
+/* Writes the out-of-fold tags of the last tagger of the BC5CDR training
+ * corpus as PubTator mentions, after the document-level pass the tagger's
+ * output goes through (see jackknife_out). */
+static lm_status write_jackknife(const trainer *T, const char *path, lm_error *err)
+{
+    int ti = -1;
+    for (int i = 0; i < T->n_ts; i++)
+        if (T->ts[i].corpus == C_CDR && T->need_jk[i])
+            ti = i;
+    if (ti < 0)
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "ner train: the recipe has no jackknifed BC5CDR tagger");
+    const ner_tagger *tg = &T->m->tg[ti];
+    const tcorpus *c = &T->corp[C_CDR];
+    const utags *u = &T->up[ti][C_CDR];
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", tmp, strerror(errno));
+    lm_utf8_map um;
+    lm_utf8_map_init(&um);
+    lm_ner_scratch *sc = NULL;
+    lm_ner_mentions ms;
+    lm_ner_mentions_init(&ms);
+    lm_pt_doc pd;
+    lm_status st = lm_ner_scratch_init(&sc, err);
+    for (size_t d = 0; d < c->n && st == LM_OK; d++) {
+        const tdoc *doc = &c->d[d];
+        ms.n = 0;
+        for (uint32_t i = 0; st == LM_OK && i < doc->n_tok;) {
+            int tag = u->doc[d][i], pos = ner_tag_pos(tag);
+            if (pos != 0 && pos != 3) {
+                i++;
+                continue;
+            }
+            uint32_t e = i + 1;
+            if (pos == 0) {
+                while (e < doc->n_tok && ner_tag_pos(u->doc[d][e]) == 1)
+                    e++;
+                if (e < doc->n_tok && ner_tag_pos(u->doc[d][e]) == 2)
+                    e++;
+            }
+            if (ms.n == ms.cap) {
+                size_t cap = ms.cap ? 2 * ms.cap : 32;
+                lm_ner_mention *v = realloc(ms.v, cap * sizeof *v);
+                if (!v) {
+                    st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
+                    break;
+                }
+                ms.v = v;
+                ms.cap = cap;
+            }
+            ms.v[ms.n++] = (lm_ner_mention){doc->tok[i].start, doc->tok[e - 1].end,
+                                            tg->types[ner_tag_type(tag)], 1.0f};
+            i = e;
+        }
+        if (st == LM_OK)
+            st = ner_doc_prepare(T->m, sc, doc->text, doc->len, doc->tok, doc->n_tok, doc->sent,
+                                 doc->n_sent, err);
+        if (st == LM_OK)
+            st = ner_doc_post(T->m, sc, &ms, err);
+        if (st == LM_OK)
+            st = lm_utf8_map_build(&um, doc->text, doc->len, err);
+        lm_pt_mention *pm = st == LM_OK ? calloc(ms.n + 1, sizeof *pm) : NULL;
+        if (st == LM_OK && !pm)
+            st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
+        size_t n = 0;
+        for (size_t k = 0; st == LM_OK && k < ms.n; k++) {
+            const lm_ner_mention *x = &ms.v[k];
+            if (x->type != LM_ENT_CHEMICAL && x->type != LM_ENT_DISEASE)
+                continue;
+            pm[n].start = (int)lm_utf8_map_to_cp(&um, x->start);
+            pm[n].end = (int)lm_utf8_map_to_cp(&um, x->end);
+            pm[n].text = dupn(doc->text + x->start, x->end - x->start);
+            pm[n].type = (char *)(x->type == LM_ENT_CHEMICAL ? "Chemical" : "Disease");
+            pm[n].id = (char *)"-1";
+            if (!pm[n++].text)
+                st = lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
+        }
+        if (st == LM_OK) {
+            memset(&pd, 0, sizeof pd);
+            pd.pmid = doc->id;
+            pd.title = doc->text;
+            pd.abstract = (char *)"";
+            pd.mentions = pm;
+            pd.n_mentions = n;
+            st = lm_pubtator_write(f, &pd, err);
+        }
+        for (size_t k = 0; pm && k < n; k++)
+            free(pm[k].text);
+        free(pm);
+    }
+    lm_ner_mentions_free(&ms);
+    lm_ner_scratch_free(sc);
+    lm_utf8_map_free(&um);
+    if (fclose(f) != 0 && st == LM_OK)
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", tmp, strerror(errno));
+    if (st == LM_OK && rename(tmp, path) != 0)
+        st = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    if (st != LM_OK)
+        remove(tmp);
+    return st;
+}
+
 lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
                               lm_ner_report *report, lm_error *err)
 {
@@ -2162,6 +2273,8 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
         st = ner_tagger_quantize(&T->m->tg[i], err);
     if (st == LM_OK)
         st = ner_model_pack(T->m, err);
+    if (st == LM_OK && opts->jackknife_out)
+        st = write_jackknife(T, opts->jackknife_out, err);
     if (st == LM_OK && report) {
         memset(report, 0, sizeof *report);
         if (!opts->final) {

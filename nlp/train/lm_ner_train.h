@@ -47,6 +47,13 @@ typedef struct lm_ner_train_opts {
     int crf_iter;              /* L-BFGS iterations, 0 = default (100) */
     double crf_c2;             /* L2 strength, 0 = default (1.0) */
     unsigned seed;
+    /* When set (recipe main), the out-of-fold mentions of the BC5CDR
+     * training documents by the last Chemical/Disease tagger (the one whose
+     * tags the model outputs; each document tagged by the fold model that
+     * did not see it) are written there as PubTator: what the pair
+     * classifier meets end to end, without the documents' own annotations
+     * (ids "-1", the whole text as the title). */
+    const char *jackknife_out;
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
 } lm_ner_train_opts;

@@ -17,8 +17,13 @@
  * logistic fit of those logits (Platt scaling) makes the head's output a
  * probability, and the document-level F1 is then a function of the
  * probability cut-off alone, chosen by one sweep (gold pairs that no
- * candidate covers count as misses at every threshold).  No development
- * document is used, so the dev figures measured afterwards are held out.
+ * candidate covers count as misses at every threshold).  With the
+ * documents as the tagger found them (cid_train_ner, from the NER
+ * training's jackknife), "induces" is calibrated and thresholded on
+ * those: end-to-end candidates, spurious and missed mentions included, so
+ * that its probability means what it says in the pipeline's output.  No
+ * development document is used, so the dev figures measured afterwards
+ * are held out.
  */
 #include "../../util/lm_sort.h"
 #include "../eval/lm_eval.h"
@@ -445,18 +450,25 @@ static lm_status train_stack(lm_pairs_model *m, exset *tr_cid, const float *oof,
  * does but without that fold — on inner out-of-fold scores of the other
  * folds — so no score comes from a model that saw its document. */
 static lm_status set_oof_scores(const lm_pairs_model *m, exset *const *sets, size_t n_sets,
-                                exset *tr_cid, const float *oof, const lm_pairs_train_opts *o,
+                                exset *tr_cid, const float *oof, exset *tr_ner,
+                                const float *oof_ner, const lm_pairs_train_opts *o,
                                 lm_error *err)
 {
     if (!m->has[PAIRS_STACK]) {
         for (size_t i = 0; i < tr_cid->n; i++)
             tr_cid->v[i].p[LM_PAIR_INDUCES] = oof[i];
+        for (size_t i = 0; tr_ner && i < tr_ner->n; i++)
+            tr_ner->v[i].p[LM_PAIR_INDUCES] = oof_ner[i];
         return LM_OK;
     }
-    exset outer;
+    exset outer, outer_ner = {0};
     lm_status st = stack_exset(tr_cid, oof, m->mask, &outer, err);
-    if (st != LM_OK)
+    if (st == LM_OK && tr_ner)
+        st = stack_exset(tr_ner, oof_ner, m->mask, &outer_ner, err);
+    if (st != LM_OK) {
+        exset_free(&outer);
         return st;
+    }
     float *inner = calloc(tr_cid->n + 1, sizeof *inner);
     if (!inner)
         st = lm_error_set(err, LM_ERR_NOMEM, "pairs: out of memory");
@@ -492,10 +504,18 @@ static lm_status set_oof_scores(const lm_pairs_model *m, exset *const *sets, siz
                     sm->has[PAIRS_STACK]
                         ? pairs_sigmoid(example_logit(sm, PAIRS_STACK, &outer, &outer.v[i]))
                         : oof[i];
+        for (size_t i = 0; st == LM_OK && i < outer_ner.n; i++)
+            if ((int)(outer_ner.v[i].doc % STACK_FOLDS) == f)
+                tr_ner->v[i].p[LM_PAIR_INDUCES] =
+                    sm->has[PAIRS_STACK]
+                        ? pairs_sigmoid(example_logit(sm, PAIRS_STACK, &outer_ner,
+                                                      &outer_ner.v[i]))
+                        : oof_ner[i];
         lm_pairs_model_free(sm);
         exset_free(&st2);
     }
     exset_free(&outer);
+    exset_free(&outer_ner);
     free(inner);
     return st;
 }
@@ -511,11 +531,27 @@ static int cmp_scored(const void *a, const void *b)
     return x->p > y->p ? -1 : x->p < y->p;
 }
 
+size_t pairs_precise_cut(const double *f, size_t n, double slack)
+{
+    double best = 0;
+    for (size_t k = 0; k < n; k++)
+        if (f[k] > best)
+            best = f[k];
+    for (size_t k = 0; k < n; k++)
+        if (f[k] >= 0 && f[k] >= best - slack)
+            return k;
+    return n;
+}
+
 /* F1-best threshold of head l on e; fills *f1, *prec, *rec.  Near its
  * maximum the F1 curve is flat, so its arg max moves with any change of
  * the training data: the threshold is the middle one of the cuts within
- * half a point of the best F1. */
-static float tune_threshold(const exset *e, int l, double *f1, double *prec, double *rec)
+ * half a point of the best F1, or with precise, the highest cut within
+ * one point of it (pairs_precise_cut) — for "induces", whose every wrong
+ * row costs a curator a reading where a missed one costs a little
+ * recall. */
+static float tune_threshold(const exset *e, int l, int precise, double *f1, double *prec,
+                            double *rec)
 {
     size_t n = 0;
     for (size_t i = 0; i < e->n; i++)
@@ -544,13 +580,13 @@ static float tune_threshold(const exset *e, int l, double *f1, double *prec, dou
         if (f[i] > best)
             best = f[i];
     }
-    size_t near = 0, pick = SIZE_MAX;
+    size_t near = 0, pick = SIZE_MAX, first = precise ? pairs_precise_cut(f, n, 0.01) : n;
     for (size_t i = 0; i < n; i++)
         near += f[i] >= best - 0.005;
     tp = 0;
     for (size_t i = 0, seen = 0; i < n && pick == SIZE_MAX; i++) {
         tp += v[i].y;
-        if (f[i] >= best - 0.005 && seen++ == near / 2) {
+        if (precise ? i == first : f[i] >= best - 0.005 && seen++ == near / 2) {
             pick = i;
             *f1 = f[i];
             *prec = (double)tp / (double)(i + 1);
@@ -610,7 +646,7 @@ static void platt_fit(const double *x, const int8_t *y, size_t n, float *a_out, 
 
 /* Fits the calibration of model head `head` (which scores label l) on the
  * out-of-fold probabilities p[l] of e, replaces them by calibrated ones and
- * sets the label's threshold for the best out-of-fold F1. */
+ * sets the label's threshold from the out-of-fold F1 (tune_threshold). */
 static lm_status calibrate_head(lm_pairs_model *m, int head, int l, exset *e,
                                 const lm_pairs_train_opts *o, lm_error *err)
 {
@@ -634,12 +670,30 @@ static lm_status calibrate_head(lm_pairs_model *m, int head, int l, exset *e,
     free(x);
     free(y);
     double f1, p, r;
-    m->threshold[l] = tune_threshold(e, l, &f1, &p, &r);
+    m->threshold[l] = tune_threshold(e, l, l == LM_PAIR_INDUCES, &f1, &p, &r);
     logf_(o, "pairs: head %-10s calibration %.3f x %+.3f, threshold %.3f: out-of-fold P %.4f "
              "R %.4f F1 %.4f",
           lm_pair_label_name((lm_pair_label)l), m->cal_a[head], m->cal_b[head],
           m->threshold[l], p, r, f1);
     return LM_OK;
+}
+
+/* Logs the out-of-fold P/R/F1 of the induces decision on e (calibrated
+ * out-of-fold probabilities in p[]). */
+static void report_oof(const lm_pairs_model *m, const exset *e, const char *what,
+                       const lm_pairs_train_opts *o)
+{
+    long tp = 0, fp = 0, gold = e->gold[LM_PAIR_INDUCES];
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].y[LM_PAIR_INDUCES] >= 0 &&
+            e->v[i].p[LM_PAIR_INDUCES] >= m->threshold[LM_PAIR_INDUCES]) {
+            tp += e->v[i].y[LM_PAIR_INDUCES] == 1;
+            fp += e->v[i].y[LM_PAIR_INDUCES] == 0;
+        }
+    double p = tp + fp ? (double)tp / (double)(tp + fp) : 0;
+    double r = gold ? (double)tp / (double)gold : 0;
+    logf_(o, "pairs: head induces    out-of-fold %s: P %.4f R %.4f F1 %.4f", what, p, r,
+          p + r > 0 ? 2 * p * r / (p + r) : 0);
 }
 
 lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_opts *opts,
@@ -658,42 +712,61 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     lm_status st = pairs_model_new(o.hash_bits ? o.hash_bits : 20, &m, err);
     if (st != LM_OK)
         return st;
-    exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0};
+    exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0}, tr_ner = {0};
     st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, data->lexicon,
                     err);
     if (st == LM_OK && data->cid_train_lexicon)
         st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask,
                         data->lexicon, err);
+    if (st == LM_OK && data->cid_train_ner)
+        st = add_corpus(&tr_ner, data->cid_train_ner, SRC_CID, &o, NULL, NULL, m->mask,
+                        data->lexicon, err);
     if (st == LM_OK && data->biored_train)
         st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->held_out,
                         data->cid_train, m->mask, data->lexicon, err);
     if (st == LM_OK)
-        logf_(&o, "pairs: %zu BC5CDR (+ %zu with lexicon ids) + %zu BioRED training candidates",
-              tr_cid.n, tr_lex.n, tr_bio.n);
-    /* tr_lex's documents are numbered like their tr_cid twins, so the
-     * folds hold out both together */
-    exset *train_sets[3] = {&tr_cid, &tr_bio, &tr_lex};
+        logf_(&o, "pairs: %zu BC5CDR (+ %zu with lexicon ids, + %zu as tagged) + %zu BioRED "
+                  "training candidates",
+              tr_cid.n, tr_lex.n, tr_ner.n, tr_bio.n);
+    /* tr_lex's and tr_ner's documents are numbered like their tr_cid
+     * twins, so the folds hold out all three together */
+    exset *train_sets[4] = {&tr_cid, &tr_bio, &tr_lex, &tr_ner};
+    size_t n_train_sets = 4;
     fold_sel all = {0, 0, -1};
     for (int l = 1; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++)
-        st = train_avg(m, l, l, train_sets, 3, &all, &o, err);
+        st = train_avg(m, l, l, train_sets, n_train_sets, &all, &o, err);
     /* out-of-fold induces scores: the second stage's input, then (through
      * set_oof_scores) the calibration set */
-    float *oof = NULL;
+    float *oof = NULL, *oof_ner = NULL;
+    exset *cal = tr_ner.n ? &tr_ner : &tr_cid;
     if (st == LM_OK && m->has[LM_PAIR_INDUCES])
-        st = oof_scores(m->bits, LM_PAIR_INDUCES, train_sets, 3, &tr_cid, &oof, &o, err);
+        st = oof_scores(m->bits, LM_PAIR_INDUCES, train_sets, n_train_sets, &tr_cid, &oof, &o, err);
+    if (st == LM_OK && m->has[LM_PAIR_INDUCES] && tr_ner.n)
+        st = oof_scores(m->bits, LM_PAIR_INDUCES, train_sets, n_train_sets, &tr_ner, &oof_ner, &o, err);
     if (st == LM_OK && o.stack && m->has[LM_PAIR_INDUCES])
         st = train_stack(m, &tr_cid, oof, &o, err);
     if (st == LM_OK && oof)
-        st = set_oof_scores(m, train_sets, 3, &tr_cid, oof, &o, err);
+        st = set_oof_scores(m, train_sets, n_train_sets, &tr_cid, oof, tr_ner.n ? &tr_ner : NULL, oof_ner,
+                            &o, err);
     free(oof);
+    free(oof_ner);
     if (st == LM_OK && m->has[LM_PAIR_INDUCES])
         st = calibrate_head(m, m->has[PAIRS_STACK] ? PAIRS_STACK : LM_PAIR_INDUCES,
-                            LM_PAIR_INDUCES, &tr_cid, &o, err);
+                            LM_PAIR_INDUCES, cal, &o, err);
+    if (st == LM_OK && m->has[LM_PAIR_INDUCES] && cal != &tr_cid) {
+        int head = m->has[PAIRS_STACK] ? PAIRS_STACK : LM_PAIR_INDUCES;
+        for (size_t i = 0; i < tr_cid.n; i++)
+            tr_cid.v[i].p[LM_PAIR_INDUCES] =
+                pairs_calibrate(m, head, logit_of(tr_cid.v[i].p[LM_PAIR_INDUCES]));
+        report_oof(m, &tr_cid, "with gold ids", &o);
+    }
+    if (st == LM_OK && m->has[LM_PAIR_INDUCES])
+        report_oof(m, cal, cal == &tr_cid ? "with gold ids" : "as tagged", &o);
     for (int l = LM_PAIR_TREATS; st == LM_OK && l < LM_PAIR_LABEL_COUNT; l++) {
         if (!m->has[l])
             continue;
         float *p = NULL;
-        st = oof_scores(m->bits, l, train_sets, 3, &tr_bio, &p, &o, err);
+        st = oof_scores(m->bits, l, train_sets, n_train_sets, &tr_bio, &p, &o, err);
         for (size_t i = 0; st == LM_OK && i < tr_bio.n; i++)
             tr_bio.v[i].p[l] = p[i];
         free(p);
@@ -703,6 +776,7 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     exset_free(&tr_cid);
     exset_free(&tr_bio);
     exset_free(&tr_lex);
+    exset_free(&tr_ner);
     if (st != LM_OK) {
         lm_pairs_model_free(m);
         return st;
