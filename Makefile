@@ -170,7 +170,7 @@ install: litmine
 	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$f > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$f); \
 	    chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$f); done
 	if ls models/*.bin >/dev/null 2>&1; then \
-	    install -m 0644 models/*.bin $(DESTDIR)$(PREFIX)/share/litmine/models/; fi
+	    install -m 0644 models/*.bin models/MANIFEST $(DESTDIR)$(PREFIX)/share/litmine/models/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/litmine $(DESTDIR)/etc/litmine/litmine.conf.example

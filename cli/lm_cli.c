@@ -8,6 +8,7 @@
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../store/search/lm_search.h"
+#include "../util/lm_sha256.h"
 #include "../util/lm_utf8.h"
 
 #include <errno.h>
@@ -177,6 +178,8 @@ int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_c
     if (st == LM_OK)
         return LM_EXIT_OK;
     lm_cli_error(cli, "%s", err.msg);
+    if (st == LM_ERR_IO)
+        lm_cli_models_hint(cli);
     return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
 }
 
@@ -249,4 +252,96 @@ const char *lm_cli_concept_name(const lm_lexicon *lex, const char *id, const cha
     if (lex && id && lm_lexicon_get_concept(lex, id, &c) && c.name[0])
         return c.name;
     return fallback;
+}
+
+int lm_cli_find_models(lm_cli *cli)
+{
+    lm_error err;
+    lm_status st = lm_models_find(&cli->models, cli->models_flag, getenv("LITMINE_MODELS"),
+                                  lm_config_get(cli->config, "models", "dir"), NULL, &err);
+    const char *dir = st == LM_OK ? lm_models_dir(&cli->models) : NULL;
+    if (st == LM_OK && dir)
+        st = lm_config_set(cli->config, "models", "dir", dir, &err);
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    lm_cli_error(cli, "%s", err.msg);
+    return LM_EXIT_FAILURE;
+}
+
+void lm_cli_models_hint(const lm_cli *cli)
+{
+    char looked[2048];
+    lm_models_describe(&cli->models, looked, sizeof looked);
+    const char *dir = lm_models_dir(&cli->models);
+    if (dir && cli->models.tried[cli->models.chosen].origin[0] != 'b' &&
+        cli->models.tried[cli->models.chosen].origin[0] != 'i')
+        lm_cli_error(cli, "models: using %s (from %s); fix or remove that setting to search "
+                     "the default places", dir, cli->models.tried[cli->models.chosen].origin);
+    else
+        lm_cli_error(cli, "models: no directory with ner.bin found; looked in %s. Pass --models DIR, "
+                     "set LITMINE_MODELS or [models] dir, or reinstall (make install copies "
+                     "models/ to PREFIX/share/litmine/models)", looked);
+}
+
+/* The training date models/MANIFEST gives a file with this digest. */
+static int manifest_date(const char *dir, const char *file, const char *hex, char date[16])
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/MANIFEST", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512], name[256], digest[80], when[32];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        if (sscanf(line, "%255s %79s %31s", name, digest, when) == 3 &&
+            strcmp(name, file) == 0 && strcmp(digest, hex) == 0) {
+            snprintf(date, 16, "%.15s", when);
+            found = 1;
+        }
+    fclose(f);
+    return found;
+}
+
+static int file_sha256(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    lm_sha256 h;
+    lm_sha256_init(&h);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        lm_sha256_update(&h, buf, n);
+    int ok = !ferror(f);
+    fclose(f);
+    lm_sha256_final_hex(&h, hex);
+    return ok;
+}
+
+int lm_cli_print_version(const lm_cli *cli)
+{
+    static const char *const files[] = {"ner.bin", "ner-ncbi.bin", "lexicon.bin", "pairs.bin"};
+    printf("litmine %s\n", LM_VERSION);
+    printf("database schema version %d\n", lm_store_schema_version());
+    const char *dir = lm_models_dir(&cli->models);
+    if (!dir) {
+        char looked[2048];
+        lm_models_describe(&cli->models, looked, sizeof looked);
+        printf("models: none found (looked in %s)\n", looked);
+        return LM_EXIT_OK;
+    }
+    printf("models: %s (%s)\n", dir, cli->models.tried[cli->models.chosen].origin);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096], hex[65], date[16];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (!file_sha256(path, hex)) {
+            printf("  %-13s missing\n", files[i]);
+            continue;
+        }
+        printf("  %-13s id %.12s  trained %s\n", files[i], hex,
+               manifest_date(dir, files[i], hex, date) ? date : "unknown (not in MANIFEST)");
+    }
+    return LM_EXIT_OK;
 }

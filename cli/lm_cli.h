@@ -14,6 +14,7 @@
 #include "../store/lm_store.h"
 #include "../util/lm_config.h"
 #include "../util/lm_error.h"
+#include "../util/lm_models.h"
 
 #include <stdio.h>
 
@@ -34,6 +35,8 @@ typedef struct lm_cli {
     int quiet;                 /* --quiet */
     int stderr_is_tty;
     int journald;              /* stderr is the systemd journal: "<N>" prefixes */
+    const char *models_flag;   /* --models */
+    lm_models_search models;   /* where the models directory was looked for */
 } lm_cli;
 
 void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
@@ -100,6 +103,16 @@ struct lm_lexicon *lm_cli_load_names(const lm_cli *cli);
 /* The display name of concept id in lex, else fallback. */
 const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
                                 const char *fallback);
+
+/* Finds the models directory (util/lm_models.h) and makes it [models]
+ * dir for every stage; returns LM_EXIT_OK or the exit status. */
+int lm_cli_find_models(lm_cli *cli);
+/* After a model failed to load with LM_ERR_IO: says where litmine looked
+ * and what to do. */
+void lm_cli_models_hint(const lm_cli *cli);
+/* `litmine --version`: the program, the database schema it writes, and
+ * each model's id (SHA-256 prefix) and training date (models/MANIFEST). */
+int lm_cli_print_version(const lm_cli *cli);
 
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
