@@ -345,3 +345,8 @@ int lm_cli_print_version(const lm_cli *cli)
     }
     return LM_EXIT_OK;
 }
+
+const char *lm_cli_concept_namer(void *ctx, const char *id)
+{
+    return lm_cli_concept_name(ctx, id, NULL);
+}

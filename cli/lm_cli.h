@@ -114,6 +114,10 @@ void lm_cli_models_hint(const lm_cli *cli);
  * each model's id (SHA-256 prefix) and training date (models/MANIFEST). */
 int lm_cli_print_version(const lm_cli *cli);
 
+/* lm_cli_concept_name as a pipeline/lm_annotated.h namer (ctx: the
+ * lexicon); NULL when the lexicon does not know the id. */
+const char *lm_cli_concept_namer(void *ctx, const char *id);
+
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
 #endif

@@ -6,6 +6,8 @@
 #include "lm_store_export.h"
 #include "lm_store_internal.h"
 
+#include "../util/lm_buf.h"
+
 enum {
     SLOT_MENTIONS = LM_STORE_SLOT_EXPORT,
     SLOT_PAIRS,
@@ -18,7 +20,7 @@ enum {
 #define ARTICLE_FILTERS                                                                   \
     " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
     " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))" \
-    " AND (?6 IS NULL OR a.pmid = ?6)"
+    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"
 
 /* Returns the first failed bind's code, or SQLITE_OK. */
 static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
@@ -34,8 +36,22 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
         lm_bind_double(st, 4, f->min_score, &brc);
     if (f->fts_match)
         lm_bind_text_copy(st, 5, f->fts_match, &brc);
-    if (f->pmid > 0)
-        lm_bind_int64(st, 6, f->pmid, &brc);
+    /* The PMIDs travel as one JSON array, whatever their number. */
+    if (f->pmid > 0 || f->pmids) {
+        lm_buf json;
+        lm_buf_init(&json);
+        int ok = lm_buf_append_str(&json, "[") == LM_OK;
+        if (f->pmid > 0)
+            ok = ok && lm_buf_printf(&json, "%lld", (long long)f->pmid) == LM_OK;
+        for (size_t i = 0; ok && f->pmids && i < f->n_pmids; i++)
+            ok = lm_buf_printf(&json, "%s%lld", i || f->pmid > 0 ? "," : "",
+                               (long long)f->pmids[i]) == LM_OK;
+        ok = ok && lm_buf_append_str(&json, "]") == LM_OK;
+        if (!ok && brc == SQLITE_OK)
+            brc = SQLITE_NOMEM;
+        lm_bind_text_copy(st, 6, lm_buf_cstr(&json), &brc);
+        lm_buf_free(&json);
+    }
     /* only the pairs statement has ?7 */
     if (f->all_candidates && sqlite3_bind_parameter_count(st) >= 7)
         lm_bind_int(st, 7, 1, &brc);

@@ -18,6 +18,8 @@ typedef struct lm_export_filter {
     double min_score;         /* rows scoring below are skipped */
     int has_min_score;
     int64_t pmid;             /* this article only (0: all) */
+    const int64_t *pmids;     /* with pmid: only these articles (NULL: all; */
+    size_t n_pmids;           /*   an empty list matches none) */
     int all_candidates;       /* pairs: also the candidates only co-occurring
                                  (relation "cooccurs"), left out by default */
 } lm_export_filter;

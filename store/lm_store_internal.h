@@ -22,10 +22,18 @@ enum {
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOT_EXPORT = 64,   /* 8 slots: lm_store_export.c */
     LM_STORE_SLOT_LEXINDEX = 72, /* 16 slots: lm_lexindex.c */
-    LM_STORE_SLOTS = 88
+    LM_STORE_SLOT_DOC = 88,      /* 4 slots: lm_store_scan.c (stored pairs) */
+    LM_STORE_SLOT_BIBLIO = 92,   /* 16 slots: lm_store_biblio.c */
+    LM_STORE_SLOTS = 108
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
+/* The bibliographic lists of an article (authors with affiliations,
+ * keywords, grants, references, MeSH qualifiers, chemicals; migration 10),
+ * written with the article row and read back with it
+ * (store/lm_store_biblio.c). */
+lm_status lm_store_biblio_put(lm_store *s, const lm_article *a, lm_error *err);
+lm_status lm_store_biblio_get(lm_store *s, int64_t pmid, lm_article *out, lm_error *err);
 int lm_store_is_readonly(const lm_store *s);
 /* The prepared statement of a slot, reset and unbound; NULL on failure
  * (err says why). */

@@ -11,8 +11,10 @@
 
 
 #include <stdio.h>
+#include <string.h>
 
 enum { SLOT_EACH_SINCE = LM_STORE_SLOT_SCAN, SLOT_COUNT_SINCE, SLOT_SENTENCES, SLOT_MENTIONS };
+enum { SLOT_PAIRS = LM_STORE_SLOT_DOC };
 
 /* ingested_at is 'YYYY-MM-DDTHH:MM:SSZ': a plain date compares correctly
  * against it as text ('2026-01-05' < '2026-01-05T...'). */
@@ -86,6 +88,30 @@ static lm_status add_mention_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
                               (float)sqlite3_column_double(st, 6), err);
 }
 
+/* lm_doc_pair keeps its relation as a static string. */
+static const char *static_relation(const char *r)
+{
+    static const char *const known[] = {"induces", "treats", "associated", "cooccurs"};
+    for (size_t i = 0; r && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(r, known[i]) == 0)
+            return known[i];
+    return "associated";
+}
+
+static lm_status add_pair_row(sqlite3_stmt *st, lm_doc *doc, lm_error *err)
+{
+    int has_ev = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    return lm_doc_add_pair(doc, (const char *)sqlite3_column_text(st, 0),
+                           (const char *)sqlite3_column_text(st, 1),
+                           (const char *)sqlite3_column_text(st, 2),
+                           (const char *)sqlite3_column_text(st, 3),
+                           static_relation((const char *)sqlite3_column_text(st, 4)),
+                           (float)sqlite3_column_double(st, 5),
+                           sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6),
+                           has_ev ? sqlite3_column_int(st, 7) : -1,
+                           has_ev ? sqlite3_column_int(st, 8) : -1, err);
+}
+
 /* Runs the slot's query for one article and adds each row to doc. */
 static lm_status load_rows(lm_store *s, int slot, const char *sql, int64_t pmid, row_fn add,
                            lm_doc *doc, const char *what, lm_error *err)
@@ -122,6 +148,15 @@ lm_status lm_store_get_doc(lm_store *s, int64_t pmid, unsigned parts, lm_doc *do
                        pmid, add_mention_row, doc, "mentions", err);
         if (doc->n_mentions)
             *found |= LM_DOC_MENTIONS;
+    }
+    if (ls == LM_OK && (parts & LM_DOC_PAIRS)) {
+        ls = load_rows(s, SLOT_PAIRS,
+                       "SELECT chemical_id, chemical_text, disease_id, disease_text, relation,"
+                       " score, sentence, evidence_start, evidence_end FROM pairs"
+                       " WHERE pmid = ?1 ORDER BY score DESC, chemical_id, disease_id",
+                       pmid, add_pair_row, doc, "pairs", err);
+        if (doc->n_pairs)
+            *found |= LM_DOC_PAIRS;
     }
     return ls;
 }
