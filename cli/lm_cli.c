@@ -8,6 +8,7 @@
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
 #include "../store/search/lm_search.h"
+#include "../util/lm_date.h"
 #include "../util/lm_sha256.h"
 #include "../util/lm_utf8.h"
 
@@ -349,4 +350,94 @@ int lm_cli_print_version(const lm_cli *cli)
 const char *lm_cli_concept_namer(void *ctx, const char *id)
 {
     return lm_cli_concept_name(ctx, id, NULL);
+}
+
+int lm_cli_parse_date(const lm_cli *cli, const char *flag, const char *arg, char sep,
+                      char out[11])
+{
+    lm_error err;
+    int64_t days;
+    if (lm_date_parse(arg, 0, &days, &err) != LM_OK) {
+        lm_cli_error(cli, "%s: expected a date YYYY-MM-DD or YYYY/MM/DD, got \"%s\"", flag, arg);
+        return 0;
+    }
+    lm_date_format(days, sep, out);
+    return 1;
+}
+
+const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *arg)
+{
+    lm_ent_type t = lm_ent_type_from_label(arg);
+    if (t == LM_ENT_NONE) {
+        lm_cli_error(cli, "%s: expected Chemical, Disease or Gene (any case), got \"%s\"", flag,
+                     arg);
+        return NULL;
+    }
+    return lm_ent_type_name(t);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        lm_cli_error(cli, "--pmids: cannot open %s: %s", path, strerror(errno));
+        return 0;
+    }
+    int64_t *v = NULL;
+    size_t len = 0, cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t line_cap = 0;
+    int ok = 1;
+    while (ok && getline(&line, &line_cap, f) >= 0) {
+        lineno++;
+        char *s = line + strspn(line, " \t");
+        s[strcspn(s, "#\r\n")] = '\0';
+        size_t k = strlen(s);
+        while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+            s[--k] = '\0';
+        if (!*s)
+            continue;
+        long pmid;
+        if (!lm_cli_to_long(s, 1, 999999999999L, &pmid)) {
+            lm_cli_error(cli, "--pmids: %s:%zu: \"%s\" is not a PMID", path, lineno, s);
+            ok = 0;
+        } else if (len == cap) {
+            cap = cap ? 2 * cap : 256;
+            int64_t *grown = realloc(v, cap * sizeof *v);
+            if (!grown) {
+                lm_cli_error(cli, "--pmids: out of memory");
+                ok = 0;
+            } else {
+                v = grown;
+            }
+        }
+        if (ok)
+            v[len++] = pmid;
+    }
+    if (ok && ferror(f)) {
+        lm_cli_error(cli, "--pmids: reading %s: %s", path, strerror(errno));
+        ok = 0;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (!ok) {
+        free(v);
+        return 0;
+    }
+    if (len)
+        qsort(v, len, sizeof *v, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!u || v[u - 1] != v[i])
+            v[u++] = v[i];
+    *pmids = v;
+    *n = u;
+    return 1;
 }

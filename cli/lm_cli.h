@@ -104,6 +104,20 @@ struct lm_lexicon *lm_cli_load_names(const lm_cli *cli);
 const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
                                 const char *fallback);
 
+/* One date syntax everywhere: YYYY-MM-DD or YYYY/MM/DD (also YYYY or
+ * YYYY-MM for the first day); writes "YYYY-MM-DD" (sep '-') or
+ * "YYYY/MM/DD" (sep '/') into out[11].  Prints the error and returns 0
+ * when invalid. */
+int lm_cli_parse_date(const lm_cli *cli, const char *flag, const char *arg, char sep,
+                      char out[11]);
+/* An entity type in any case (chemical, DISEASE, Gene; also Drug and
+ * Protein): its canonical name, or NULL after printing the error. */
+const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *arg);
+/* Reads a PMID list: one per line ('-' for stdin), blank lines and
+ * '#' comments ignored; sorted, duplicates removed.  Prints the error and
+ * returns 0 on failure. */
+int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n);
+
 /* Finds the models directory (util/lm_models.h) and makes it [models]
  * dir for every stage; returns LM_EXIT_OK or the exit status. */
 int lm_cli_find_models(lm_cli *cli);

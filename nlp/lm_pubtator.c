@@ -13,6 +13,8 @@
  */
 #include "lm_pubtator.h"
 
+#include "eval/lm_bioc.h"
+
 #include "../util/lm_buf.h"
 #include "../util/lm_utf8.h"
 
@@ -391,6 +393,10 @@ static lm_status take_doc(void *ctx, lm_pt_doc *doc, lm_error *err)
 
 lm_status lm_pubtator_load(const char *path, lm_pt_corpus *out, lm_error *err)
 {
+    /* BioC (XML or JSON) loads into the same corpus, so every reader of
+     * corpora (eval, train, lexicon import) takes both formats. */
+    if (lm_bioc_sniff(path))
+        return lm_bioc_load(path, out, err);
     out->docs = NULL;
     out->n_docs = 0;
     FILE *f = fopen(path, "r");

@@ -59,6 +59,8 @@ typedef struct lm_pt_corpus {
     size_t n_docs;
 } lm_pt_corpus;
 
+/* Also reads BioC XML and JSON (nlp/eval/lm_bioc.h), recognised by their
+ * first byte ('<', '{' or '['). */
 lm_status lm_pubtator_load(const char *path, lm_pt_corpus *out, lm_error *err);
 void lm_pt_corpus_free(lm_pt_corpus *c);
 

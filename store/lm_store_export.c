@@ -20,7 +20,8 @@ enum {
 #define ARTICLE_FILTERS                                                                   \
     " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
     " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))" \
-    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"
+    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"                    \
+    " AND (?8 IS NULL OR a.year >= ?8) AND (?9 IS NULL OR a.year <= ?9)"
 
 /* Returns the first failed bind's code, or SQLITE_OK. */
 static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
@@ -52,9 +53,13 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
         lm_bind_text_copy(st, 6, lm_buf_cstr(&json), &brc);
         lm_buf_free(&json);
     }
-    /* only the pairs statement has ?7 */
-    if (f->all_candidates && sqlite3_bind_parameter_count(st) >= 7)
+    /* only the pairs statement uses ?7 */
+    if (f->all_candidates)
         lm_bind_int(st, 7, 1, &brc);
+    if (f->year_from)
+        lm_bind_int(st, 8, f->year_from, &brc);
+    if (f->year_to)
+        lm_bind_int(st, 9, f->year_to, &brc);
     return brc;
 }
 
