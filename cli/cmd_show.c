@@ -71,41 +71,56 @@ static void print_marked(const lm_doc *d, size_t from, size_t to, const size_t *
     putchar('\n');
 }
 
-/* Authors on one line each as "Last FM", with the numbers of their
- * affiliations, which NLM repeats per author and are printed once. */
+/* Authors as "Last FM" in lines of about 90 columns, each with the
+ * numbers of its affiliations when there is more than one, which NLM
+ * repeats per author and are printed once below. */
 static void print_authors(const lm_article *a)
 {
     const char **affs = NULL;
     size_t n_affs = 0;
-    for (size_t i = 0; i < a->n_authors; i++) {
-        const lm_author *au = &a->authors[i];
-        printf("%s", i ? "            " : "Authors:    ");
-        if (au->collective)
-            printf("%s", au->collective);
-        else
-            printf("%s%s%s", au->last_name ? au->last_name : "", au->initials ? " " : "",
-                   au->initials ? au->initials : "");
-        for (size_t k = 0; k < au->n_affiliations; k++) {
+    for (size_t i = 0; i < a->n_authors; i++)
+        for (size_t k = 0; k < a->authors[i].n_affiliations; k++) {
+            const char *aff = a->authors[i].affiliations[k];
             size_t j = 0;
-            while (j < n_affs && strcmp(affs[j], au->affiliations[k]) != 0)
+            while (j < n_affs && strcmp(affs[j], aff) != 0)
                 j++;
             if (j == n_affs) {
                 const char **grown = realloc(affs, (n_affs + 1) * sizeof *affs);
                 if (!grown)
-                    break;
+                    continue;
                 affs = grown;
-                affs[n_affs++] = au->affiliations[k];
+                affs[n_affs++] = aff;
             }
-            printf("%s%zu", k ? "," : " [", j + 1);
-            if (k + 1 == au->n_affiliations)
-                putchar(']');
         }
-        if (au->orcid)
-            printf(" ORCID %s", au->orcid);
-        putchar('\n');
+    int col = 0;
+    for (size_t i = 0; i < a->n_authors; i++) {
+        const lm_author *au = &a->authors[i];
+        char name[512];
+        int n = au->collective ? snprintf(name, sizeof name, "%s", au->collective)
+                               : snprintf(name, sizeof name, "%s%s%s",
+                                          au->last_name ? au->last_name : "",
+                                          au->initials ? " " : "", au->initials ? au->initials : "");
+        for (size_t k = 0; n_affs > 1 && k < au->n_affiliations && n < (int)sizeof name - 16; k++) {
+            size_t j = 0;
+            while (j < n_affs && strcmp(affs[j], au->affiliations[k]) != 0)
+                j++;
+            n += snprintf(name + n, sizeof name - (size_t)n, "%s%zu", k ? "," : " [", j + 1);
+            if (k + 1 == au->n_affiliations)
+                n += snprintf(name + n, sizeof name - (size_t)n, "]");
+        }
+        if (au->orcid && n < (int)sizeof name - 40)
+            snprintf(name + n, sizeof name - (size_t)n, " (ORCID %s)", au->orcid);
+        if (i == 0)
+            col = printf("Authors:    %s", name);
+        else if (col + 2 + (int)strlen(name) > 90)
+            col = printf(",\n            %s", name) - 2;
+        else
+            col += printf(", %s", name);
     }
+    if (a->n_authors)
+        putchar('\n');
     for (size_t j = 0; j < n_affs; j++)
-        printf("%s%zu. %s\n", j ? "            " : "Affiliations: ", j + 1, affs[j]);
+        printf("%s%zu. %s\n", j ? "            " : "Affiliation ", j + 1, affs[j]);
     free(affs);
 }
 
