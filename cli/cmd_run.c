@@ -4,6 +4,7 @@
  *   1. saved E-utilities watches   ([run] watches = yes|no, default yes)
  *   2. NLM bulk-file sync          ([run] sync = no|updates|baseline|all, default no)
  *   3. index maintenance           (PRAGMA optimize, WAL checkpoint)
+ *   4. concept-watch reports        (cli/cmd_watch.c, pipeline/lm_watch_concept.h)
  *
  * The NLP stages run inside steps 1 and 2, as articles arrive.  A lock
  * file (flock) keeps two runs from overlapping — a slow night must not be
@@ -100,6 +101,8 @@ static int summarize(lm_cli *cli, int64_t last_log_id, double started, int rc)
         lm_cli_error(cli, "%s", err.msg);
         rc = combine(rc, lm_cli_exit_for(st));
     }
+    if (!lm_signal_stop_requested())
+        rc = combine(rc, lm_cli_report_concept_watches(cli, store, NULL));
     lm_ingest_counts c = {0};
     int64_t runs = 0;
     if (lm_store_ingest_totals_after(store, last_log_id, &c, &runs, &err) != LM_OK)

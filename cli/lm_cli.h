@@ -132,6 +132,11 @@ int lm_cli_print_version(const lm_cli *cli);
  * lexicon); NULL when the lexicon does not know the id. */
 const char *lm_cli_concept_namer(void *ctx, const char *id);
 
+/* Writes the concept-watch reports into dir (NULL: [watch] report_dir,
+ * else reports/ beside the database) with a journal line per watch
+ * (cli/cmd_watch.c); returns the exit status. */
+int lm_cli_report_concept_watches(const lm_cli *cli, lm_store *store, const char *dir);
+
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 
 #endif

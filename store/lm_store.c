@@ -386,16 +386,32 @@ static const char migration_10[] =
     "    PRIMARY KEY (pmid, position)\n"
     ") WITHOUT ROWID;\n";
 
+/* Concept watches (store/lm_store_concept_watch.c): alerts on a concept,
+ * or a pair of concepts, in what each run stores.  reported_through is the
+ * ingested_at of the newest article a report has covered. */
+static const char migration_11[] =
+    "CREATE TABLE concept_watches (\n"
+    "    name             TEXT PRIMARY KEY,\n"
+    "    concept_id       TEXT NOT NULL,\n"
+    "    pair_with        TEXT,\n"
+    "    relation         TEXT,\n"
+    "    created_at       TEXT NOT NULL,\n"
+    "    reported_through TEXT,\n"
+    "    last_report_at   TEXT,\n"
+    "    last_articles    INTEGER NOT NULL DEFAULT 0,\n"
+    "    last_pairs       INTEGER NOT NULL DEFAULT 0\n"
+    ");\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
 static const char *const counted_tables[] = {
     "articles", "mesh_headings", "publication_types", "sentences",
-    "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches",
+    "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches", "concept_watches",
     "search_indexed", "search_pending", "embed_models", "vectors", "pairs"};
 #define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
 

@@ -24,10 +24,13 @@ enum {
     LM_STORE_SLOT_LEXINDEX = 72, /* 16 slots: lm_lexindex.c */
     LM_STORE_SLOT_DOC = 88,      /* 4 slots: lm_store_scan.c (stored pairs) */
     LM_STORE_SLOT_BIBLIO = 92,   /* 16 slots: lm_store_biblio.c */
-    LM_STORE_SLOTS = 108
+    LM_STORE_SLOT_CWATCH = 108,  /* 8 slots: lm_store_concept_watch.c */
+    LM_STORE_SLOTS = 116
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
+/* A watch name: 1-64 letters, digits, '-', '_' or '.' (lm_store_watch.c). */
+int lm_store_watch_name_ok(const char *name);
 /* The bibliographic lists of an article (authors with affiliations,
  * keywords, grants, references, MeSH qualifiers, chemicals; migration 10),
  * written with the article row and read back with it
