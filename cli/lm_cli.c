@@ -441,3 +441,68 @@ int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size
     *n = u;
     return 1;
 }
+
+/* Every configuration key litmine reads (etc/litmine.conf documents each). */
+static const char *const known_keys[] = {
+    "store.path", "store.batch_size", "store.busy_timeout_ms",
+    "pipeline.stages", "pipeline.threads",
+    "models.dir", "models.ner", "models.lexicon", "models.pairs",
+    "eutils.api_key", "eutils.base_url", "eutils.batch_size", "eutils.deadline_s",
+    "eutils.email", "eutils.max_response_mb", "eutils.max_rps", "eutils.max_tries",
+    "eutils.timeout_s", "eutils.tool", "eutils.watch_first_days",
+    "sync.base_url", "sync.deadline_s", "sync.max_file_mb", "sync.max_tries", "sync.spool_dir",
+    "run.lock_file", "run.sync", "run.watches",
+    "model.backoff_ms", "model.hub_url", "model.max_tries",
+    "watch.report_dir",
+    NULL};
+
+/* Levenshtein distance, capped: enough to suggest "email" for "emial". */
+static int distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    int d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1;   /* a transposition */
+        }
+    return d[la][lb];
+}
+
+static void warn_unknown(void *ctx, const char *file, int line, const char *section,
+                         const char *key)
+{
+    const lm_cli *cli = ctx;
+    const char *best = NULL;
+    int best_d = 3;
+    char full[160];
+    snprintf(full, sizeof full, "%s.%s", section, key);
+    for (size_t i = 0; known_keys[i]; i++) {
+        int dd = distance(full, known_keys[i]);
+        if (dd < best_d) {
+            best_d = dd;
+            best = known_keys[i];
+        }
+    }
+    if (best)
+        warn(cli, "%s:%d: unknown setting [%s] %s (did you mean [%.*s] %s?)", file, line, section,
+             key, (int)(strchr(best, '.') - best), best, strchr(best, '.') + 1);
+    else
+        warn(cli, "%s:%d: unknown setting [%s] %s (ignored)", file, line, section, key);
+}
+
+void lm_cli_check_config(const lm_cli *cli)
+{
+    if (!cli->quiet)
+        lm_config_each_unknown(cli->config, known_keys, warn_unknown, (void *)cli);
+}

@@ -118,6 +118,9 @@ const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *a
  * returns 0 on failure. */
 int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n);
 
+/* Warns (file:line) about every setting litmine does not know. */
+void lm_cli_check_config(const lm_cli *cli);
+
 /* Finds the models directory (util/lm_models.h) and makes it [models]
  * dir for every stage; returns LM_EXIT_OK or the exit status. */
 int lm_cli_find_models(lm_cli *cli);

@@ -257,6 +257,7 @@ static int run(int argc, char **argv)
             cli.db_path = lm_config_get(cli.config, "store", "path");
             cli.stderr_is_tty = isatty(STDERR_FILENO);
             cli.journald = stderr_is_journal();
+            lm_cli_check_config(&cli);
             rc = lm_cli_find_models(&cli);
             if (rc == LM_EXIT_OK)
                 rc = want_version ? lm_cli_print_version(&cli) : cmd->fn(&cli, argc - i, argv + i);

@@ -84,7 +84,7 @@ lm watch add w-asthma --query other
 ok "duplicate watch name refused" 'rc_is 2 && err_has "exists"'
 lm watch add "bad name" --query x
 check "invalid watch name refused" rc_is 2
-lm watch add w-bad --query x --since 2021-3-1
+lm watch add w-bad --query x --since 2021-13-01
 check "invalid --since refused" rc_is 2
 lm watch add w-malaria --query malaria --since 2022/05/01
 lm watch list
