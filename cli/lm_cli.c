@@ -506,3 +506,30 @@ void lm_cli_check_config(const lm_cli *cli)
     if (!cli->quiet)
         lm_config_each_unknown(cli->config, known_keys, warn_unknown, (void *)cli);
 }
+
+int lm_cli_load_credentials(lm_cli *cli)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    const char *env = getenv("NCBI_API_KEY");
+    if (!dir || !*dir || (env && *env) || lm_config_get(cli->config, "eutils", "api_key"))
+        return LM_EXIT_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/api_key", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return LM_EXIT_OK;   /* the service passes no key: run without */
+    char key[256] = "";
+    int ok = fgets(key, sizeof key, f) != NULL;
+    fclose(f);
+    key[strcspn(key, "\r\n")] = '\0';
+    lm_error err;
+    if (ok && key[0] && lm_config_set(cli->config, "eutils", "api_key", key, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        ok = -1;
+    }
+    /* The key lives on in the configuration only. */
+    volatile char *p = key;
+    for (size_t i = 0; i < sizeof key; i++)
+        p[i] = 0;
+    return ok < 0 ? LM_EXIT_FAILURE : LM_EXIT_OK;
+}

@@ -118,6 +118,10 @@ const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *a
  * returns 0 on failure. */
 int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n);
 
+/* Under systemd's LoadCredential=api_key:FILE, takes the NCBI API key from
+ * $CREDENTIALS_DIRECTORY/api_key unless NCBI_API_KEY or [eutils] api_key
+ * gives one. */
+int lm_cli_load_credentials(lm_cli *cli);
 /* Warns (file:line) about every setting litmine does not know. */
 void lm_cli_check_config(const lm_cli *cli);
 

@@ -258,7 +258,9 @@ static int run(int argc, char **argv)
             cli.stderr_is_tty = isatty(STDERR_FILENO);
             cli.journald = stderr_is_journal();
             lm_cli_check_config(&cli);
-            rc = lm_cli_find_models(&cli);
+            rc = lm_cli_load_credentials(&cli);
+            if (rc == LM_EXIT_OK)
+                rc = lm_cli_find_models(&cli);
             if (rc == LM_EXIT_OK)
                 rc = want_version ? lm_cli_print_version(&cli) : cmd->fn(&cli, argc - i, argv + i);
         }

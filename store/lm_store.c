@@ -783,6 +783,14 @@ static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy
         sqlite3_finalize(jm);
         if (st == LM_OK && rc != SQLITE_OK)
             st = db_fail(db, rc, err, "enabling WAL mode on %s", path);
+        /* The -wal and -shm files stay when the writer closes, so that a
+         * user who may only read the database (the nightly service's
+         * group-readable state directory) can open it: a reader without
+         * write access to the directory cannot create them.  The nightly
+         * checkpoint truncates the WAL to nothing. */
+        int persist = 1;
+        if (st == LM_OK)
+            sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     }
     if (st == LM_OK) {
         /* synchronous=NORMAL: in WAL mode SQLite then fsyncs only at
