@@ -152,22 +152,39 @@ static void print_record(const lm_annotated *an)
                    a->mesh[i].qualifiers[k].name);
         putchar('\n');
     }
-    for (size_t i = 0; i < a->n_chemicals; i++)
+    for (size_t i = 0; i < a->n_chemicals; i++) {
+        /* Registry number "0": NLM's way of saying there is none. */
+        const char *rn = a->chemicals[i].registry_number;
+        int has_rn = rn && strcmp(rn, "0") != 0;
         printf("%s%s (%s%s%s)\n", i ? "            " : "Chemicals:  ", a->chemicals[i].name,
-               a->chemicals[i].ui ? a->chemicals[i].ui : "-",
-               a->chemicals[i].registry_number ? ", " : "",
-               a->chemicals[i].registry_number ? a->chemicals[i].registry_number : "");
+               a->chemicals[i].ui ? a->chemicals[i].ui : "-", has_rn ? ", " : "", has_rn ? rn : "");
+    }
     for (size_t i = 0; i < a->n_keywords; i++)
         printf("%s%s%s\n", i ? "            " : "Keywords:   ", a->keywords[i].major ? "*" : "",
                a->keywords[i].keyword);
     for (size_t i = 0; i < a->n_grants; i++) {
         const lm_grant *g = &a->grants[i];
-        printf("%s%s%s%s%s%s\n", i ? "            " : "Grants:     ", g->grant_id ? g->grant_id : "-",
-               g->agency ? " (" : "", g->agency ? g->agency : "", g->country ? ", " : "",
-               g->country ? g->country : "");
+        printf("%s%s%s%s%s%s%s\n", i ? "            " : "Grants:     ", g->grant_id ? g->grant_id : "-",
+               g->agency ? " (" : "", g->agency ? g->agency : "", g->agency && g->country ? ", " : "",
+               g->agency && g->country ? g->country : "", g->agency ? ")" : "");
     }
-    if (a->n_references)
-        printf("References: %zu (export articles --format jsonl lists them)\n", a->n_references);
+    /* Notices (errata, retractions, comments) matter to a reader; the
+     * cited works are only counted. */
+    size_t cited = 0, notices = 0;
+    for (size_t i = 0; i < a->n_references; i++) {
+        const lm_reference *r = &a->references[i];
+        if (strcmp(r->kind, "Cites") == 0) {
+            cited++;
+            continue;
+        }
+        printf("%s%s: %s", notices++ ? "            " : "Notices:    ", r->kind,
+               r->citation ? r->citation : "-");
+        if (r->pmid > 0)
+            printf(" (PMID %" PRId64 ")", r->pmid);
+        putchar('\n');
+    }
+    if (cited)
+        printf("References: %zu cited works (show --json lists them)\n", cited);
     printf("Source:     %s, ingested %s\n", an->source ? an->source : "-",
            an->ingested_at ? an->ingested_at : "-");
 }

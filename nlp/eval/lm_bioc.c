@@ -6,7 +6,7 @@
  * valid UTF-8 without control characters, which the PubMed parser and
  * lm_doc guarantee), the JSON writer is util/lm_json's.  The XML reader
  * builds a libxml2 tree — corpora are a few megabytes — with network and
- * DTD loading off and entities left unexpanded.
+ * DTD loading off, and refuses a document that declares entities.
  */
 #include "lm_bioc.h"
 
@@ -663,7 +663,12 @@ static lm_status load_xml(const char *path, lm_pt_corpus *out, lm_error *err)
     }
     lm_status st = LM_OK;
     const xmlNode *root = xmlDocGetRootElement(x);
-    if (!root || !is_elem(root, "collection"))
+    /* Entity declarations are how a hostile file multiplies itself
+     * ("billion laughs"); BioC has no use for them. */
+    if (x->intSubset && x->intSubset->entities)
+        st = lm_error_set(err, LM_ERR_FORMAT, "%s: declares XML entities, which BioC never needs",
+                          path);
+    else if (!root || !is_elem(root, "collection"))
         st = lm_error_set(err, LM_ERR_FORMAT, "%s: not BioC (the root element is not <collection>)",
                           path);
     for (const xmlNode *n = root ? root->children : NULL; st == LM_OK && n; n = n->next)

@@ -21,7 +21,7 @@
  * become relation lines — entity1/entity2 infons when present (BioRED),
  * else the identifiers of the annotations their nodes point at.
  * Annotations with several locations are taken at their first.  The XML
- * reader loads no DTD and expands no entities.
+ * reader loads no DTD and refuses a document that declares entities.
  */
 #ifndef LM_BIOC_H
 #define LM_BIOC_H
