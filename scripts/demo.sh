@@ -13,7 +13,8 @@ export LITMINE_CONFIG=""
 rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.vectors"
 
 inputs="scripts/demo/pubmed-sample.xml.gz"
-if [ -d ../shared/data/pubmed_eutils/pmparser_bulk_samples ]; then
+# LITMINE_DEMO_NO_SHARED=1 shows what a fresh clone shows (tests use it).
+if [ -z "${LITMINE_DEMO_NO_SHARED:-}" ] && [ -d ../shared/data/pubmed_eutils/pmparser_bulk_samples ]; then
     inputs="$inputs $(ls ../shared/data/pubmed_eutils/pmparser_bulk_samples/*.xml.gz | sort)"
 fi
 
