@@ -18,13 +18,7 @@ enum {
     SLOT_REF_PUT,
     SLOT_QUAL_PUT,
     SLOT_CHEM_PUT,
-    SLOT_AUTHOR_GET,
-    SLOT_AFFIL_GET,
-    SLOT_KEYWORD_GET,
-    SLOT_GRANT_GET,
-    SLOT_REF_GET,
-    SLOT_QUAL_GET,
-    SLOT_CHEM_GET
+    SLOT_GET_FIRST   /* 7 slots: one per list read back */
 };
 
 /* Binds texts[0..n) to ?3.. after (pmid, position) and runs the insert. */
@@ -135,10 +129,9 @@ static char *dup(sqlite3_stmt *st, int i, int *bad)
     return c;
 }
 
-typedef lm_status (*row_fn)(sqlite3_stmt *st, lm_article *out);
-
-static lm_status author_row(sqlite3_stmt *st, lm_article *out)
+static lm_status author_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     lm_author *au;
     if (lm_article_add_author(out, &au) != LM_OK)
         return LM_ERR_NOMEM;
@@ -151,22 +144,25 @@ static lm_status author_row(sqlite3_stmt *st, lm_article *out)
     return bad ? LM_ERR_NOMEM : LM_OK;
 }
 
-static lm_status affiliation_row(sqlite3_stmt *st, lm_article *out)
+static lm_status affiliation_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     int64_t author = sqlite3_column_int64(st, 0);
     if (author < 0 || (size_t)author >= out->n_authors || !col(st, 1))
         return LM_OK;
     return lm_author_add_affiliation(&out->authors[author], col(st, 1));
 }
 
-static lm_status keyword_row(sqlite3_stmt *st, lm_article *out)
+static lm_status keyword_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     return col(st, 0) ? lm_article_add_keyword(out, col(st, 0), sqlite3_column_int(st, 1))
                       : LM_OK;
 }
 
-static lm_status grant_row(sqlite3_stmt *st, lm_article *out)
+static lm_status grant_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     lm_grant *g;
     if (lm_article_add_grant(out, &g) != LM_OK)
         return LM_ERR_NOMEM;
@@ -178,8 +174,9 @@ static lm_status grant_row(sqlite3_stmt *st, lm_article *out)
     return bad ? LM_ERR_NOMEM : LM_OK;
 }
 
-static lm_status reference_row(sqlite3_stmt *st, lm_article *out)
+static lm_status reference_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     lm_reference *r;
     if (lm_article_add_reference(out, col(st, 0), &r) != LM_OK)
         return LM_ERR_NOMEM;
@@ -191,8 +188,9 @@ static lm_status reference_row(sqlite3_stmt *st, lm_article *out)
     return bad ? LM_ERR_NOMEM : LM_OK;
 }
 
-static lm_status qualifier_row(sqlite3_stmt *st, lm_article *out)
+static lm_status qualifier_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     int64_t heading = sqlite3_column_int64(st, 0);
     if (heading < 0 || (size_t)heading >= out->n_mesh)
         return LM_OK;
@@ -205,63 +203,41 @@ static lm_status qualifier_row(sqlite3_stmt *st, lm_article *out)
     return st2;
 }
 
-static lm_status chemical_row(sqlite3_stmt *st, lm_article *out)
+static lm_status chemical_row(sqlite3_stmt *st, void *ctx)
 {
+    lm_article *out = ctx;
     return col(st, 1) ? lm_article_add_chemical(out, col(st, 0), col(st, 1), col(st, 2)) : LM_OK;
-}
-
-static lm_status get_rows(lm_store *s, int slot, const char *sql, int64_t pmid, row_fn fn,
-                          lm_article *out, const char *what, lm_error *err)
-{
-    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
-    if (!st)
-        return err->code;
-    int rc = lm_bind_step(st, sqlite3_bind_int64(st, 1, pmid));
-    lm_status ls = LM_OK;
-    for (; ls == LM_OK && rc == SQLITE_ROW; rc = sqlite3_step(st))
-        ls = fn(st, out);
-    if (ls != LM_OK)
-        ls = lm_error_set(err, ls, "reading article %lld: out of memory", (long long)pmid);
-    else if (rc != SQLITE_DONE)
-        ls = lm_store_fail(s, rc, err, "reading the %s of article %lld", what, (long long)pmid);
-    sqlite3_reset(st);
-    return ls;
 }
 
 lm_status lm_store_biblio_get(lm_store *s, int64_t pmid, lm_article *out, lm_error *err)
 {
-    lm_status st = get_rows(s, SLOT_AUTHOR_GET,
-                            "SELECT last_name, fore_name, initials, collective_name, orcid"
-                            " FROM authors WHERE pmid = ?1 ORDER BY position",
-                            pmid, author_row, out, "authors", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_AFFIL_GET,
-                      "SELECT author, affiliation FROM author_affiliations WHERE pmid = ?1"
-                      " ORDER BY author, position",
-                      pmid, affiliation_row, out, "affiliations", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_KEYWORD_GET,
-                      "SELECT keyword, major FROM keywords WHERE pmid = ?1 ORDER BY position",
-                      pmid, keyword_row, out, "keywords", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_GRANT_GET,
-                      "SELECT grant_id, acronym, agency, country FROM grants WHERE pmid = ?1"
-                      " ORDER BY position",
-                      pmid, grant_row, out, "grants", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_REF_GET,
-                      "SELECT kind, citation, ref_pmid, doi, pmcid FROM article_references"
-                      " WHERE pmid = ?1 ORDER BY position",
-                      pmid, reference_row, out, "references", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_QUAL_GET,
-                      "SELECT heading, ui, name, major_topic FROM mesh_qualifiers"
-                      " WHERE pmid = ?1 ORDER BY heading, position",
-                      pmid, qualifier_row, out, "MeSH qualifiers", err);
-    if (st == LM_OK)
-        st = get_rows(s, SLOT_CHEM_GET,
-                      "SELECT ui, name, registry_number FROM chemicals WHERE pmid = ?1"
-                      " ORDER BY position",
-                      pmid, chemical_row, out, "chemicals", err);
+    static const struct {
+        const char *sql, *what;
+        lm_status (*row)(sqlite3_stmt *st, void *ctx);
+    } lists[] = {
+        {"SELECT last_name, fore_name, initials, collective_name, orcid FROM authors"
+         " WHERE pmid = ?1 ORDER BY position", "authors", author_row},
+        {"SELECT author, affiliation FROM author_affiliations WHERE pmid = ?1"
+         " ORDER BY author, position", "affiliations", affiliation_row},
+        {"SELECT keyword, major FROM keywords WHERE pmid = ?1 ORDER BY position", "keywords",
+         keyword_row},
+        {"SELECT grant_id, acronym, agency, country FROM grants WHERE pmid = ?1"
+         " ORDER BY position", "grants", grant_row},
+        {"SELECT kind, citation, ref_pmid, doi, pmcid FROM article_references"
+         " WHERE pmid = ?1 ORDER BY position", "references", reference_row},
+        {"SELECT heading, ui, name, major_topic FROM mesh_qualifiers WHERE pmid = ?1"
+         " ORDER BY heading, position", "MeSH qualifiers", qualifier_row},
+        {"SELECT ui, name, registry_number FROM chemicals WHERE pmid = ?1 ORDER BY position",
+         "chemicals", chemical_row},
+    };
+    lm_status st = LM_OK;
+    for (size_t i = 0; st == LM_OK && i < sizeof lists / sizeof lists[0]; i++) {
+        lm_error_clear(err);
+        st = lm_store_each_row_of(s, SLOT_GET_FIRST + (int)i, lists[i].sql, pmid, lists[i].row,
+                                  out, lists[i].what, err);
+        /* The row functions fail only when memory runs out, unsaid. */
+        if (st != LM_OK && err->code == LM_OK)
+            st = lm_error_set(err, st, "reading article %lld: out of memory", (long long)pmid);
+    }
     return st;
 }

@@ -220,12 +220,7 @@ lm_status lm_store_concept_watch_pairs(lm_store *s, const lm_concept_watch *w,
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
-        " p.relation, p.score, p.evidence_start, p.evidence_end,"
-        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
-        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
-        "         p.evidence_end - p.evidence_start) END"
-        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+        LM_STORE_PAIR_COLUMNS
         " WHERE (p.chemical_id = ?1 OR p.disease_id = ?1) AND" WINDOW
         " AND (?4 IS NULL OR p.chemical_id = ?4 OR p.disease_id = ?4)"
         " AND (?5 IS NULL AND p.relation <> 'cooccurs' OR p.relation = ?5)"
@@ -240,11 +235,8 @@ lm_status lm_store_concept_watch_pairs(lm_store *s, const lm_concept_watch *w,
     lm_status ls = LM_OK;
     while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         brc = SQLITE_OK;
-        int has_ev = sqlite3_column_type(st, 7) != SQLITE_NULL;
-        lm_pair_row r = {sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
-                         col(st, 4), col(st, 5), sqlite3_column_double(st, 6),
-                         has_ev ? sqlite3_column_int(st, 7) : -1,
-                         has_ev ? sqlite3_column_int(st, 8) : -1, col(st, 9)};
+        lm_pair_row r;
+        lm_store_pair_row(st, &r);
         ls = cb(ctx, &r);
     }
     if (ls == LM_OK && rc != SQLITE_DONE)

@@ -131,13 +131,20 @@ typedef struct pair_cb {
     void *ctx;
 } pair_cb;
 
-static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+void lm_store_pair_row(sqlite3_stmt *st, lm_pair_row *r)
 {
-    pair_cb *p = ctx;
-    lm_pair_row r = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
+    lm_pair_row v = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
                      text_col(st, 3),             text_col(st, 4),       text_col(st, 5),
                      sqlite3_column_double(st, 6), int_or(st, 7, -1),    int_or(st, 8, -1),
                      text_col(st, 9)};
+    *r = v;
+}
+
+static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+{
+    pair_cb *p = ctx;
+    lm_pair_row r;
+    lm_store_pair_row(st, &r);
     return p->cb(p->ctx, &r);
 }
 
@@ -149,12 +156,7 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
      * convention of the stored offsets. */
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
-        " p.relation, p.score, p.evidence_start, p.evidence_end,"
-        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
-        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
-        "         p.evidence_end - p.evidence_start) END"
-        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+        LM_STORE_PAIR_COLUMNS
         " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
         " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
         " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS

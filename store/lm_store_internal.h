@@ -29,6 +29,24 @@ enum {
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
+/* Runs the slot's query, whose ?1 is the PMID, and calls row(st, ctx) for
+ * each result row until one fails; what names the rows in an error
+ * (lm_store_scan.c). */
+lm_status lm_store_each_row_of(lm_store *s, int slot, const char *sql, int64_t pmid,
+                               lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                               const char *what, lm_error *err);
+/* The pairs export's columns, read the same way by every pair query:
+ * LM_STORE_PAIR_COLUMNS selects them from "pairs p JOIN articles a", and
+ * lm_store_pair_row fills a row from them (lm_store_export.c). */
+#define LM_STORE_PAIR_COLUMNS                                                          \
+    "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"     \
+    " p.relation, p.score, p.evidence_start, p.evidence_end,"                          \
+    " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"                               \
+    "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"                     \
+    "         p.evidence_end - p.evidence_start) END"                                   \
+    " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+struct lm_pair_row;
+void lm_store_pair_row(sqlite3_stmt *st, struct lm_pair_row *r);
 /* A watch name: 1-64 letters, digits, '-', '_' or '.' (lm_store_watch.c). */
 int lm_store_watch_name_ok(const char *name);
 /* The bibliographic lists of an article (authors with affiliations,
