@@ -51,6 +51,20 @@ check "the error lists where litmine looked and what to do" sh -c \
     'grep -q "looked in $1/nomodels/models (beside the executable)" "$2" && grep -q "install prefix" "$2" && grep -q -- "--models DIR" "$2" && ! grep -q "make train" "$2"' _ "$SCRATCH" err
 check "a missing model leaves no database" test ! -e nm.db
 
+# ---- bash completion, from the binary's own --help -------------------------
+complete_words() {   # complete_words WORDS...: the completions of the last word
+    bash -c '. "$1/scripts/litmine.bash-completion"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _litmine; echo "${COMPREPLY[*]}"' \
+        _ "$ROOT" "$LITMINE" "$@"
+}
+if command -v bash >/dev/null 2>&1; then
+    check "completion: commands" sh -c '[ "$1" = export ]' _ "$(complete_words exp)"
+    check "completion: a command's options" sh -c '[ "$1" = --pubtator3-ids ]' _ "$(complete_words export --pu)"
+    check "completion: subcommands" sh -c '[ "$1" = "remove report" ]' _ "$(complete_words watch re)"
+    check "completion: fixed values" sh -c '[ "$1" = "bioc-xml bioc-json" ]' _ "$(complete_words export --format bi)"
+else
+    skip "bash completion" "bash not installed"
+fi
+
 # ---- global options anywhere, the per-user configuration ------------------
 DB=$SCRATCH/u.db
 lm ingest --stages none "$F/cli/articles.xml" "$F/pubmed/biblio.xml" --db "$DB"
