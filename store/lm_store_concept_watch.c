@@ -2,8 +2,9 @@
  * Concept watches (lm_store_concept_watch.h).  A watch remembers the
  * ingested_at of the newest article its last report covered; a report
  * lists the articles stored after that mark, up to the newest article
- * when the report began, so an article stored while a report is written
- * is left for the next one instead of being missed.
+ * stored before the second the report began: ingested_at counts seconds,
+ * so an article stored in that second, or while the report is written,
+ * is left for the next report instead of being missed or told twice.
  */
 #include "lm_store_concept_watch.h"
 #include "lm_store_internal.h"
@@ -29,10 +30,13 @@ static int valid_id(const char *id)
 
 lm_status lm_store_newest_ingest(lm_store *s, char out[32], lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(s, SLOT_NEWEST, "SELECT max(ingested_at) FROM articles", err);
+    /* Only seconds that are over: an article stored later in the current
+     * second gets the same ingested_at and would fall behind the mark. */
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_NEWEST, "SELECT max(ingested_at) FROM articles WHERE ingested_at < ?1", err);
     if (!st)
         return err->code;
-    int rc = sqlite3_step(st);
+    int rc = lm_bind_step(st, sqlite3_bind_text(st, 1, lm_store_now(s), -1, SQLITE_TRANSIENT));
     const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     snprintf(out, 32, "%s", v ? v : "");
     sqlite3_reset(st);

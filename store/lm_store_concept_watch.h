@@ -37,7 +37,8 @@ lm_status lm_store_concept_watch_each(lm_store *s,
 /* Records a report: the new reported_through mark and its counts. */
 lm_status lm_store_concept_watch_mark(lm_store *s, const char *name, const char *through,
                                       int64_t articles, int64_t pairs, lm_error *err);
-/* The newest ingested_at in the database ("" when it is empty). */
+/* The newest ingested_at in the database before the current second ("" when
+ * there is none). */
 lm_status lm_store_newest_ingest(lm_store *s, char out[32], lm_error *err);
 
 /* What a report lists: the articles ingested after `after` and up to

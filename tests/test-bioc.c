@@ -161,6 +161,26 @@ static void test_rebased_passages_and_nodes(void)
     remove(saved);
 }
 
+/* The trainers ask for X.PubTator; a corpus that comes as X.BioC.XML only
+ * is read in its place. */
+static void test_bioc_sibling(void)
+{
+    char xml[256], pt[256];
+    snprintf(xml, sizeof xml, "%s", tmp_path("Dev.BioC.XML"));
+    snprintf(pt, sizeof pt, "%s", tmp_path("Dev.PubTator"));
+    write_file(xml, "<collection><document><id>9</id><passage><offset>0</offset>"
+                    "<text>Aspirin.</text></passage></document></collection>");
+    lm_pt_corpus c;
+    lm_error err = {0};
+    LM_CHECK_INT(lm_pubtator_load(pt, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n_docs, 1);
+    if (c.n_docs == 1)
+        LM_CHECK_STR(c.docs[0].pmid, "9");
+    lm_pt_corpus_free(&c);
+    remove(xml);
+    LM_CHECK_INT(lm_pubtator_load(pt, &c, &err), LM_ERR_IO);   /* neither: the PubTator error */
+}
+
 static void test_bad_files(void)
 {
     const char *cases[][2] = {
@@ -219,6 +239,7 @@ int main(void)
     LM_RUN(test_json_round_trip);
     LM_RUN(test_pubtator3_ids);
     LM_RUN(test_rebased_passages_and_nodes);
+    LM_RUN(test_bioc_sibling);
     LM_RUN(test_bad_files);
     LM_RUN(test_biored_dev);
     return LM_DONE();

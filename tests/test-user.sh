@@ -267,6 +267,7 @@ INSERT INTO pairs (pmid, chemical_id, chemical_text, disease_id, disease_text, r
                    sentence, evidence_start, evidence_end) VALUES
  (39000001, 'MESH:D002945', 'Cisplatin', 'MESH:D007674', 'nephrotoxicity', 'induces', 0.8, 0, 0, 45);
 SQL
+sleep 1   # a report covers the seconds that are over
 lm --db "$W" watch report --dir "$SCRATCH/reports"
 ok "watch report: a journal line per watch" 'rc_is 0 && err_has "watch nephro (MESH:D002945 + MESH:D007674): 1 new articles, 1 pairs -> " && err_has "watch MESH-D002945 (MESH:D002945): 2 new articles, 1 pairs"'
 check "the report is CSV with one row per article and pair" python3 -c '
