@@ -50,6 +50,8 @@ check "a missing model fails with exit 1" test $? -eq 1
 check "the error lists where litmine looked and what to do" sh -c \
     'grep -q "looked in $1/nomodels/models (beside the executable)" "$2" && grep -q "install prefix" "$2" && grep -q -- "--models DIR" "$2" && ! grep -q "make train" "$2"' _ "$SCRATCH" err
 check "a missing model leaves no database" test ! -e nm.db
+echo aspirin | ./nomodels/litmine tag >out 2>err
+check "tag says where it looked for the model too" sh -c '[ $1 -eq 1 ] && grep -q "looked in" err' _ $?
 
 # ---- bash completion, from the binary's own --help -------------------------
 complete_words() {   # complete_words WORDS...: the completions of the last word
