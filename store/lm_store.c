@@ -412,7 +412,8 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
 static const char *const counted_tables[] = {
     "articles", "mesh_headings", "publication_types", "sentences",
     "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches", "concept_watches",
-    "search_indexed", "search_pending", "embed_models", "vectors", "pairs"};
+    "search_indexed", "search_pending", "embed_models", "vectors", "pairs", "authors",
+    "keywords", "grants", "article_references", "chemicals"};
 #define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
 
 int lm_store_schema_version(void)
