@@ -13,8 +13,6 @@
  */
 #include "lm_pubtator.h"
 
-#include "eval/lm_bioc.h"
-
 #include "../util/lm_buf.h"
 #include "../util/lm_utf8.h"
 
@@ -22,7 +20,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void lm_pt_doc_init(lm_pt_doc *d)
 {
@@ -392,36 +389,8 @@ static lm_status take_doc(void *ctx, lm_pt_doc *doc, lm_error *err)
     return LM_OK;
 }
 
-/* For ".../X.PubTator" (or ".PubTator.txt"), the first existing of
- * X.BioC.XML, X.BioC.xml, X.BioC.JSON, X.BioC.json into out. */
-static int bioc_sibling(const char *path, char *out, size_t cap)
-{
-    static const char *const suffixes[] = {".PubTator.txt", ".PubTator"};
-    static const char *const bioc[] = {".BioC.XML", ".BioC.xml", ".BioC.JSON", ".BioC.json"};
-    size_t n = strlen(path);
-    for (size_t i = 0; i < 2; i++) {
-        size_t k = strlen(suffixes[i]);
-        if (n <= k || strcmp(path + n - k, suffixes[i]) != 0)
-            continue;
-        for (size_t j = 0; j < 4; j++)
-            if ((size_t)snprintf(out, cap, "%.*s%s", (int)(n - k), path, bioc[j]) < cap &&
-                access(out, R_OK) == 0)
-                return 1;
-    }
-    return 0;
-}
-
 lm_status lm_pubtator_load(const char *path, lm_pt_corpus *out, lm_error *err)
 {
-    /* BioC (XML or JSON) loads into the same corpus, so every reader of
-     * corpora (eval, train, lexicon import) takes both formats. */
-    if (lm_bioc_sniff(path))
-        return lm_bioc_load(path, out, err);
-    /* A corpus released in BioC only (BioRED's Dev.BioC.XML beside no
-     * Dev.PubTator): the trainers ask for X.PubTator, read X.BioC.XML. */
-    char sibling[4096];
-    if (access(path, F_OK) != 0 && bioc_sibling(path, sibling, sizeof sibling))
-        return lm_bioc_load(sibling, out, err);
     out->docs = NULL;
     out->n_docs = 0;
     FILE *f = fopen(path, "r");

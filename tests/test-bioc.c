@@ -73,7 +73,7 @@ static void round_trip(lm_bioc_format format, unsigned flags)
 
     LM_CHECK(lm_bioc_sniff(saved));
     lm_pt_corpus c;
-    LM_CHECK_INT(lm_pubtator_load(saved, &c, &err), LM_OK);   /* the corpus door */
+    LM_CHECK_INT(lm_corpus_load(saved, &c, &err), LM_OK);   /* the corpus door */
     LM_CHECK_INT(c.n_docs, 1);
     if (c.n_docs == 1) {
         const lm_pt_doc *p = &c.docs[0];
@@ -172,13 +172,13 @@ static void test_bioc_sibling(void)
                     "<text>Aspirin.</text></passage></document></collection>");
     lm_pt_corpus c;
     lm_error err = {0};
-    LM_CHECK_INT(lm_pubtator_load(pt, &c, &err), LM_OK);
+    LM_CHECK_INT(lm_corpus_load(pt, &c, &err), LM_OK);
     LM_CHECK_INT(c.n_docs, 1);
     if (c.n_docs == 1)
         LM_CHECK_STR(c.docs[0].pmid, "9");
     lm_pt_corpus_free(&c);
     remove(xml);
-    LM_CHECK_INT(lm_pubtator_load(pt, &c, &err), LM_ERR_IO);   /* neither: the PubTator error */
+    LM_CHECK_INT(lm_corpus_load(pt, &c, &err), LM_ERR_IO);   /* neither: the PubTator error */
 }
 
 static void test_bad_files(void)
@@ -215,7 +215,7 @@ static void test_biored_dev(void)
         LM_SKIP("../shared/data/biored absent");
     lm_pt_corpus a, b;
     lm_error err = {0};
-    LM_CHECK_INT(lm_pubtator_load(xml, &a, &err), LM_OK);
+    LM_CHECK_INT(lm_corpus_load(xml, &a, &err), LM_OK);
     LM_CHECK_INT(lm_pubtator_load(pt, &b, &err), LM_OK);
     LM_CHECK_INT(a.n_docs, 100);
     LM_CHECK_INT(a.n_docs, b.n_docs);

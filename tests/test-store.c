@@ -8,7 +8,7 @@
  * contention, and a throughput figure (printed, not asserted).
  */
 #include "../store/lm_store.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <sqlite3.h>
 
@@ -16,50 +16,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void db_path(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
-    unlink(buf);
-    char side[600];
-    snprintf(side, sizeof side, "%s-wal", buf);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", buf);
-    unlink(side);
-}
-
-static sqlite3 *raw_open(const char *path)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        fprintf(stderr, "raw open %s: %s\n", path, sqlite3_errmsg(db));
-        exit(2);
-    }
-    sqlite3_busy_timeout(db, 2000);
-    return db;
-}
-
-static int raw_exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "  raw exec failed: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    return rc;
-}
-
-/* First column of the first row as an integer; -999 when there is none. */
-static long long raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* First column of the first row as text (copied to buf); "" when none. */
 static const char *raw_text(sqlite3 *db, const char *sql, char *buf, size_t n)
@@ -879,124 +835,6 @@ static lm_status collect_count(void *ctx, const lm_table_count *c)
     return LM_OK;
 }
 
-/* Whole records (migration 10) go in and come back as they were. */
-static void add_biblio(lm_article *a)
-{
-    lm_author *au;
-    lm_article_add_author(a, &au);
-    au->last_name = strdup("Okafor");
-    au->initials = strdup("C");
-    au->orcid = strdup("0000-0002-1825-0097");
-    lm_author_add_affiliation(au, "Basel");
-    lm_author_add_affiliation(au, "Z\u00fcrich");
-    lm_article_add_author(a, &au);
-    au->collective = strdup("Consortium");
-    lm_article_add_keyword(a, "aspirin", 1);
-    lm_grant *g;
-    lm_article_add_grant(a, &g);
-    g->grant_id = strdup("R01 HL1");
-    g->agency = strdup("NHLBI");
-    lm_reference *r;
-    lm_article_add_reference(a, "Cites", &r);
-    r->citation = strdup("Smith 2000");
-    r->pmid = 10000001;
-    lm_article_add_reference(a, "RetractionIn", &r);
-    r->pmid = 10000002;
-    a->n_mesh = 1;   /* the qualifier attaches to the first heading */
-    lm_article_add_qualifier(a, "Q000009", "adverse effects", 1);
-    a->n_mesh = 2;
-    lm_article_add_chemical(a, "D001241", "Aspirin", "R16CO5Y76E");
-    a->pmcid = strdup("PMC1");
-}
-
-static void test_biblio_round_trip(void)
-{
-    char p[512];
-    db_path(p, sizeof p, "biblio.db");
-    lm_store *s = open_or_die(p);
-    lm_error err = {0};
-    lm_article a, b;
-    make_article(&a, 7, 1, "x");
-    add_biblio(&a);
-    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
-    lm_article_init(&b);
-    LM_CHECK_INT(lm_store_get_article(s, 7, &b, NULL, NULL, &err), LM_OK);
-    LM_CHECK_STR(b.pmcid, "PMC1");
-    LM_CHECK_INT(b.n_authors, 2);
-    if (b.n_authors == 2) {
-        LM_CHECK_STR(b.authors[0].orcid, "0000-0002-1825-0097");
-        LM_CHECK_INT(b.authors[0].n_affiliations, 2);
-        if (b.authors[0].n_affiliations == 2)
-            LM_CHECK_STR(b.authors[0].affiliations[1], "Z\u00fcrich");
-        LM_CHECK_STR(b.authors[1].collective, "Consortium");
-    }
-    LM_CHECK_INT(b.n_keywords, 1);
-    LM_CHECK_INT(b.n_grants, 1);
-    LM_CHECK_INT(b.n_references, 2);
-    if (b.n_references == 2) {
-        LM_CHECK_STR(b.references[1].kind, "RetractionIn");
-        LM_CHECK_INT(b.references[1].pmid, 10000002);
-        LM_CHECK(b.references[1].citation == NULL);
-    }
-    LM_CHECK_INT(b.n_mesh, 2);
-    if (b.n_mesh == 2) {
-        LM_CHECK_INT(b.mesh[0].n_qualifiers, 1);
-        LM_CHECK_INT(b.mesh[1].n_qualifiers, 0);
-    }
-    LM_CHECK_INT(b.n_chemicals, 1);
-    /* The same record again changes nothing; a changed author list replaces. */
-    lm_put_result res;
-    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &res, &err), LM_OK);
-    LM_CHECK_INT(res, LM_PUT_UNCHANGED);
-    free(a.authors[1].collective);
-    a.authors[1].collective = strdup("Other consortium");
-    LM_CHECK_INT(lm_store_put_article(s, &a, "f", &res, &err), LM_OK);
-    LM_CHECK_INT(res, LM_PUT_REPLACED);
-    /* Replacing takes the old lists with it: no row twice. */
-    sqlite3 *db = raw_open(p);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM authors"), 2);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM author_affiliations"), 2);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mesh_qualifiers"), 1);
-    sqlite3_close(db);
-    lm_article_free(&a);
-    lm_article_free(&b);
-    lm_store_close(s);
-}
-
-/* An article stored before migration 10 keeps its row through the
- * migration, without the new lists, and gets them when it is ingested
- * again: the content hash now covers them, so the same version is
- * replaced, not skipped as unchanged. */
-static void test_migration_10_fills_on_reingest(void)
-{
-    char p[512];
-    db_path(p, sizeof p, "mig10.db");
-    lm_error err = {0};
-    LM_CHECK_INT(lm_store_migrate_path(p, 9, &err), LM_OK);
-    sqlite3 *db = raw_open(p);
-    LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract, journal,"
-                              " year, content_hash, source, ingested_at) VALUES"
-                              " (7, 1, 'Aspirin and the heart', 'x', 'Lancet', 2001, 42, 'old',"
-                              " '2020-01-01T00:00:00Z')"), 0);
-    sqlite3_close(db);
-    lm_store *s = open_or_die(p);
-    db = raw_open(p);
-    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), lm_store_schema_version());
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmid = 7 AND pmcid IS NULL"), 1);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM authors"), 0);
-    lm_article a;
-    make_article(&a, 7, 1, "x");
-    add_biblio(&a);
-    lm_put_result res;
-    LM_CHECK_INT(lm_store_put_article(s, &a, "again", &res, &err), LM_OK);
-    LM_CHECK_INT(res, LM_PUT_REPLACED);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM authors WHERE pmid = 7"), 2);
-    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles WHERE pmcid = 'PMC1'"), 1);
-    sqlite3_close(db);
-    lm_article_free(&a);
-    lm_store_close(s);
-}
-
 static void test_count_tables(void)
 {
     char p[512];
@@ -1260,8 +1098,6 @@ int main(void)
     LM_RUN(test_delete);
     LM_RUN(test_get_round_trip);
     LM_RUN(test_ingest_log);
-    LM_RUN(test_biblio_round_trip);
-    LM_RUN(test_migration_10_fills_on_reingest);
     LM_RUN(test_count_tables);
     LM_RUN(test_each_article);
     LM_RUN(test_check);

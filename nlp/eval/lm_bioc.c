@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -808,4 +809,33 @@ lm_status lm_bioc_load(const char *path, lm_pt_corpus *out, lm_error *err)
     if (st != LM_OK)
         lm_pt_corpus_free(out);
     return st;
+}
+
+/* For ".../X.PubTator" (or ".PubTator.txt"), the first existing of
+ * X.BioC.XML, X.BioC.xml, X.BioC.JSON, X.BioC.json into out. */
+static int bioc_sibling(const char *path, char *out, size_t cap)
+{
+    static const char *const suffixes[] = {".PubTator.txt", ".PubTator"};
+    static const char *const bioc[] = {".BioC.XML", ".BioC.xml", ".BioC.JSON", ".BioC.json"};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n <= k || strcmp(path + n - k, suffixes[i]) != 0)
+            continue;
+        for (size_t j = 0; j < 4; j++)
+            if ((size_t)snprintf(out, cap, "%.*s%s", (int)(n - k), path, bioc[j]) < cap &&
+                access(out, R_OK) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+lm_status lm_corpus_load(const char *path, lm_pt_corpus *out, lm_error *err)
+{
+    if (lm_bioc_sniff(path))
+        return lm_bioc_load(path, out, err);
+    char sibling[4096];
+    if (access(path, F_OK) != 0 && bioc_sibling(path, sibling, sizeof sibling))
+        return lm_bioc_load(sibling, out, err);
+    return lm_pubtator_load(path, out, err);
 }

@@ -61,6 +61,13 @@ lm_status lm_bioc_end(lm_bioc_writer *w, lm_error *err);
  * other ids unchanged.  Returns a pointer into id. */
 const char *lm_bioc_pubtator3_id(const char *id);
 
+/* Loads an annotated corpus in whichever format it is: BioC XML or JSON
+ * (by its first byte), else PubTator; and when "X.PubTator" does not exist
+ * but "X.BioC.XML" (or .BioC.JSON) does, that — so the trainers' fixed
+ * corpus names also find a corpus released in BioC only.  What eval, train
+ * and lexicon import read corpora with. */
+lm_status lm_corpus_load(const char *path, lm_pt_corpus *out, lm_error *err);
+
 /* 1 when the file starts (after whitespace) like BioC: '<' or '{' / '['. */
 int lm_bioc_sniff(const char *path);
 /* Reads a BioC XML or JSON collection (told apart by its first byte). */
