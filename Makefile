@@ -10,7 +10,8 @@
 #   make bench-scale  ingest, index and query BENCH_ARTICLES abstracts (default 1M)
 #   make train      retrain the committed models from ../shared/data
 #   make asan       build ./litmine-asan with -fsanitize=address,undefined
-#   make install    PREFIX=/usr/local DESTDIR= : binary, example config, units
+#   make install    PREFIX=/usr/local DESTDIR= : binary, models, man page, bash
+#                   completion, example config, systemd units and sysusers file
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -167,19 +168,28 @@ train: litmine
 install: litmine
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/litmine/models \
 	    $(DESTDIR)/etc/litmine $(DESTDIR)$(PREFIX)/lib/systemd/system \
-	    $(DESTDIR)$(PREFIX)/share/man/man1
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 litmine $(DESTDIR)$(PREFIX)/bin/litmine
 	install -m 0644 docs/litmine.1 $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1
+	install -m 0644 scripts/litmine.bash-completion \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/litmine
 	install -m 0644 etc/litmine.conf $(DESTDIR)/etc/litmine/litmine.conf.example
-	for f in systemd/*; do \
+	test -e $(DESTDIR)/etc/litmine/api_key || install -m 0600 /dev/null $(DESTDIR)/etc/litmine/api_key
+	install -m 0644 systemd/litmine.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/litmine.conf
+	for f in systemd/*.service systemd/*.timer; do \
 	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$f > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$f); \
 	    chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$f); done
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+	    systemd-sysusers $(PREFIX)/lib/sysusers.d/litmine.conf; fi
 	if ls models/*.bin >/dev/null 2>&1; then \
-	    install -m 0644 models/*.bin $(DESTDIR)$(PREFIX)/share/litmine/models/; fi
+	    install -m 0644 models/*.bin models/MANIFEST $(DESTDIR)$(PREFIX)/share/litmine/models/; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/litmine $(DESTDIR)/etc/litmine/litmine.conf.example
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/litmine \
+	      $(DESTDIR)$(PREFIX)/lib/sysusers.d/litmine.conf
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.service \
 	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer
 	rm -rf $(DESTDIR)$(PREFIX)/share/litmine

@@ -25,6 +25,7 @@
  * in that function (see predict_relations).
  */
 #include "../fetch/lm_pubmed.h"
+#include "../nlp/eval/lm_bioc.h"
 #include "../nlp/eval/lm_eval.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
@@ -132,7 +133,7 @@ static void print_item(void *ctx, lm_eval_outcome o, const char *item)
 static int load_corpus(const lm_cli *cli, const char *path, lm_pt_corpus *c)
 {
     lm_error err;
-    lm_status st = lm_pubtator_load(path, c, &err);
+    lm_status st = lm_corpus_load(path, c, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
         return lm_cli_exit_for(st);

@@ -9,6 +9,7 @@
  * aid that shows every candidate for a name.
  */
 #include "../nlp/lm_lexicon.h"
+#include "../nlp/eval/lm_bioc.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -152,7 +153,7 @@ static int cmp_str(const void *a, const void *b)
 static lm_status pmid_set_add_corpus(pmid_set *p, const char *path, lm_error *err)
 {
     lm_pt_corpus c = {0};
-    lm_status st = lm_pubtator_load(path, &c, err);
+    lm_status st = lm_corpus_load(path, &c, err);
     for (size_t d = 0; st == LM_OK && d < c.n_docs; d++) {
         if (!c.docs[d].pmid)
             continue;
@@ -189,7 +190,7 @@ static lm_status import_corpus_file(lm_lexicon_builder *b, const char *file, uns
                                     lm_error *err)
 {
     lm_pt_corpus c = {0};
-    lm_status st = lm_pubtator_load(file, &c, err);
+    lm_status st = lm_corpus_load(file, &c, err);
     if (st != LM_OK)
         return st;
     lm_pt_corpus kept = {calloc(c.n_docs ? c.n_docs : 1, sizeof *kept.docs), 0};

@@ -31,18 +31,23 @@
 int lm_cmd_query(lm_cli *cli, int argc, char **argv);
 
 static const char usage[] =
-    "usage: litmine query [-k N] [--since YEAR] [--type Chemical|Disease|Gene]\n"
+    "usage: litmine query [-k N] [--year-from YEAR] [--year-to YEAR] [--type T]\n"
     "                     [--mode hybrid|lexical|dense] [--json] [--color auto|always|never]\n"
     "                     TEXT...\n"
     "\n"
     "Finds the stored abstracts most relevant to TEXT (a few words or a claim).\n"
     "  -k N          number of results (default 10, at most 1000)\n"
-    "  --since YEAR  only articles published in YEAR or later\n"
-    "  --type T      only articles mentioning an entity of type T (needs the ner\n"
-    "                stage); query concepts of other types are not boosted\n"
+    "  --year-from YEAR  only articles published in YEAR or later (--since is the same)\n"
+    "  --year-to YEAR    only articles published in YEAR or earlier (filters the\n"
+    "                best 4k candidates, so fewer than k may remain)\n"
+    "  --type T      only articles mentioning an entity of type T (Chemical,\n"
+    "                Disease, Gene; any case; needs the ner stage); query concepts\n"
+    "                of other types are not boosted\n"
     "  --mode M      hybrid (default: full-text BM25F + embedding + concepts),\n"
     "                lexical (full text only) or dense (embedding only)\n"
     "  --json        one JSON object with every result (see docs/search.md)\n"
+    "  --color WHEN  bold matches: auto (on a terminal unless NO_COLOR is set),\n"
+    "                always, never\n"
     "Run `litmine index build` once to enable dense and hybrid search; without\n"
     "vectors hybrid falls back to lexical.\n";
 
@@ -132,7 +137,7 @@ static void print_hit_text(const lm_search_hit *h, size_t rank, const lm_search_
 
 int lm_cmd_query(lm_cli *cli, int argc, char **argv)
 {
-    long k = 10, since = 0;
+    long k = 10, since = 0, until = 0;
     int json = 0, color = -1;
     lm_search_mode mode = LM_SEARCH_HYBRID;
     unsigned types = 0;
@@ -163,11 +168,14 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         } else if ((strcmp(a, "-k") == 0 || strcmp(a, "--k") == 0) && v) {
             bad = !lm_cli_to_long(v, 1, 1000, &k);
             i++;
-        } else if (strcmp(a, "--since") == 0 && v) {
+        } else if ((strcmp(a, "--year-from") == 0 || strcmp(a, "--since") == 0) && v) {
             bad = !lm_cli_to_long(v, 1, 9999, &since);
             i++;
+        } else if (strcmp(a, "--year-to") == 0 && v) {
+            bad = !lm_cli_to_long(v, 1, 9999, &until);
+            i++;
         } else if (strcmp(a, "--type") == 0 && v) {
-            lm_ent_type t = lm_ent_type_parse(v);
+            lm_ent_type t = lm_ent_type_from_label(v);
             bad = t == LM_ENT_NONE;
             types |= 1u << t;
             i++;
@@ -198,8 +206,14 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         lm_buf_free(&text);
         return LM_EXIT_USAGE;
     }
+    if (since && until && since > until) {
+        lm_cli_error(cli, "query: --year-from %ld is after --year-to %ld", since, until);
+        lm_buf_free(&text);
+        return LM_EXIT_USAGE;
+    }
+    const char *no_color = getenv("NO_COLOR");
     if (color < 0)
-        color = !json && isatty(STDOUT_FILENO);
+        color = !json && isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
 
     lm_store *store = NULL;
     int rc = lm_cli_open_store(cli, 1, &store);
@@ -225,7 +239,9 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         lm_cli_info(cli, "no vectors yet (run `litmine index build`): lexical search only");
     lm_search_results r;
     lm_search_results_init(&r);
-    lm_search_options o = {mode, (int)k, (int)since, types, NULL};
+    /* --year-to filters the ranked list: ask for more so k remain. */
+    long want = until ? (k * 4 < 1000 ? k * 4 : 1000) : k;
+    lm_search_options o = {mode, (int)want, (int)since, types, NULL};
     if (st == LM_OK)
         st = lm_search_session_query(srch, lm_buf_cstr(&text), &o, &r, &err);
     if (st != LM_OK) {
@@ -262,7 +278,8 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
                    lm_ent_type_name((lm_ent_type)r.concepts[i].type));
         putchar('\n');
     }
-    for (size_t i = 0; i < r.n; i++) {
+    size_t shown = 0;
+    for (size_t i = 0; i < r.n && shown < (size_t)k; i++) {
         lm_search_explanation e;
         st = lm_search_session_explain(srch, &r, i, &e, &err);
         if (st != LM_OK) {
@@ -270,10 +287,15 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
             rc = lm_cli_exit_for(st);
             break;
         }
+        if (until && (!e.year || e.year > until)) {
+            lm_search_explanation_free(&e);
+            continue;
+        }
+        shown++;
         if (json) {
-            print_hit_json(&w, &r.hits[i], i + 1, &e);
+            print_hit_json(&w, &r.hits[i], shown, &e);
         } else {
-            print_hit_text(&r.hits[i], i + 1, &e, color);
+            print_hit_text(&r.hits[i], shown, &e, color);
         }
         lm_search_explanation_free(&e);
     }
@@ -282,7 +304,7 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         lm_json_end_object(&w);
         putchar('\n');
     }
-    else if (r.n == 0 && rc == LM_EXIT_OK)
+    else if (shown == 0 && rc == LM_EXIT_OK)
         puts("no matching articles");
     if (fflush(stdout) != 0 && rc == LM_EXIT_OK) {
         lm_cli_error(cli, "writing results: %s", strerror(errno));

@@ -27,10 +27,11 @@
 #include <time.h>
 
 static const char usage[] =
-    "usage: litmine reprocess [--stages LIST] [--since YYYY-MM-DD] [--threads N]\n"
+    "usage: litmine reprocess [--stages LIST] [--ingested-since DATE] [--threads N]\n"
     "\n"
     "Runs NLP stages again over stored articles (all, or those ingested on or\n"
-    "after --since) and replaces what they compute, and nothing else: sentences\n"
+    "after DATE: YYYY-MM-DD or YYYY/MM/DD; --since is the same) and replaces what\n"
+    "they compute, and nothing else: sentences\n"
     "(sentences), mentions and abbreviations (ner), pairs (pairs), vectors\n"
     "(embed).  Stages whose stored output is computed from what is replaced run\n"
     "too (ner after sentences, pairs after ner); what a stage reads from a stage\n"
@@ -175,6 +176,7 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
 {
     static const struct option options[] = {{"stages", required_argument, NULL, 's'},
                                             {"since", required_argument, NULL, 'S'},
+                                            {"ingested-since", required_argument, NULL, 'S'},
                                             {"threads", required_argument, NULL, 't'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
@@ -183,12 +185,17 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     if (rc != LM_EXIT_OK)
         return rc;
     const char *since = NULL;
+    char since_buf[11];
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 's': pipe.stages = optarg; break;
-        case 'S': since = optarg; break;
+        case 'S':
+            if (!lm_cli_parse_date(cli, "--ingested-since", optarg, '-', since_buf))
+                return LM_EXIT_USAGE;
+            since = since_buf;
+            break;
         case 't':
             if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &pipe.threads))
                 return LM_EXIT_USAGE;
@@ -202,10 +209,6 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     }
     if (optind < argc) {
         lm_cli_error(cli, "reprocess: unexpected argument '%s'", argv[optind]);
-        return LM_EXIT_USAGE;
-    }
-    if (since && (strlen(since) < 10 || since[4] != '-' || since[7] != '-')) {
-        lm_cli_error(cli, "--since: expected YYYY-MM-DD, got \"%s\"", since);
         return LM_EXIT_USAGE;
     }
     char list[128], added[128];

@@ -4,6 +4,7 @@
  *   1. saved E-utilities watches   ([run] watches = yes|no, default yes)
  *   2. NLM bulk-file sync          ([run] sync = no|updates|baseline|all, default no)
  *   3. index maintenance           (PRAGMA optimize, WAL checkpoint)
+ *   4. concept-watch reports        (cli/cmd_watch.c, pipeline/lm_watch_concept.h)
  *
  * The job itself is pipeline/lm_nightly.h's; this file parses options,
  * takes the lock, reloads the configuration on SIGHUP between steps and
@@ -234,6 +235,10 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
         return lm_cli_exit_for(st);
     }
     rc = run_exit(cli, &sum);
+    /* The concept watches report what this run stored (and anything a
+     * failed earlier report left), after the index is up to date. */
+    if (!sum.stopped)
+        rc = combine(rc, lm_cli_report_concept_watches(cli, store, NULL));
     if (sum.runs < 0)
         lm_cli_error(cli, "run: the ingest log could not be read for the summary");
     const lm_ingest_counts *t = &sum.counts;

@@ -249,6 +249,8 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
         st = lm_stage_chain_init(&t.chain, "sentences,ner", cli->config, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "tag: %s", err.msg);
+        if (st == LM_ERR_IO && !model_file && !model_dir)
+            lm_cli_models_hint(cli);
         return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
     }
     for (int i = 0; st == LM_OK && i < t.chain.n; i++)

@@ -20,6 +20,7 @@
  * three seeds) at an unchanged gold-entity F1.
  */
 #include "lm_cli.h"
+#include "../nlp/eval/lm_bioc.h"
 
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
@@ -98,7 +99,7 @@ static int load(const lm_cli *cli, const char *dir, const char *file, lm_pt_corp
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     lm_error err;
-    lm_status st = lm_pubtator_load(path, c, &err);
+    lm_status st = lm_corpus_load(path, c, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "train pairs: %s", err.msg);
         return lm_cli_exit_for(st);

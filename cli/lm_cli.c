@@ -9,6 +9,8 @@
 #include "../nlp/lm_ner.h"
 #include "../pipeline/lm_index.h"
 #include "../pipeline/lm_search_session.h"
+#include "../util/lm_date.h"
+#include "../util/lm_sha256.h"
 #include "../util/lm_utf8.h"
 
 #include <errno.h>
@@ -178,6 +180,8 @@ int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p, lm_stage_c
     if (st == LM_OK)
         return LM_EXIT_OK;
     lm_cli_error(cli, "%s", err.msg);
+    if (st == LM_ERR_IO)
+        lm_cli_models_hint(cli);
     return st == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
 }
 
@@ -261,4 +265,283 @@ const char *lm_cli_concept_name(const lm_lexicon *lex, const char *id, const cha
     if (lex && id && lm_lexicon_get_concept(lex, id, &c) && c.name[0])
         return c.name;
     return fallback;
+}
+
+int lm_cli_find_models(lm_cli *cli)
+{
+    lm_error err;
+    lm_status st = lm_models_find(&cli->models, cli->models_flag, getenv("LITMINE_MODELS"),
+                                  lm_config_get(cli->config, "models", "dir"), NULL, &err);
+    const char *dir = st == LM_OK ? lm_models_dir(&cli->models) : NULL;
+    if (st == LM_OK && dir)
+        st = lm_config_set(cli->config, "models", "dir", dir, &err);
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    lm_cli_error(cli, "%s", err.msg);
+    return LM_EXIT_FAILURE;
+}
+
+void lm_cli_models_hint(const lm_cli *cli)
+{
+    char looked[2048];
+    lm_models_describe(&cli->models, looked, sizeof looked);
+    const char *dir = lm_models_dir(&cli->models);
+    if (dir && cli->models.tried[cli->models.chosen].origin[0] != 'b' &&
+        cli->models.tried[cli->models.chosen].origin[0] != 'i')
+        lm_cli_error(cli, "models: using %s (from %s); fix or remove that setting to search "
+                     "the default places", dir, cli->models.tried[cli->models.chosen].origin);
+    else
+        lm_cli_error(cli, "models: no directory with ner.bin found; looked in %s. Pass --models DIR, "
+                     "set LITMINE_MODELS or [models] dir, or reinstall (make install copies "
+                     "models/ to PREFIX/share/litmine/models)", looked);
+}
+
+/* The training date models/MANIFEST gives a file with this digest. */
+static int manifest_date(const char *dir, const char *file, const char *hex, char date[16])
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/MANIFEST", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512], name[256], digest[80], when[32];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        if (sscanf(line, "%255s %79s %31s", name, digest, when) == 3 &&
+            strcmp(name, file) == 0 && strcmp(digest, hex) == 0) {
+            snprintf(date, 16, "%.15s", when);
+            found = 1;
+        }
+    fclose(f);
+    return found;
+}
+
+static int file_sha256(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    lm_sha256 h;
+    lm_sha256_init(&h);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        lm_sha256_update(&h, buf, n);
+    int ok = !ferror(f);
+    fclose(f);
+    lm_sha256_final_hex(&h, hex);
+    return ok;
+}
+
+int lm_cli_print_version(const lm_cli *cli)
+{
+    static const char *const files[] = {"ner.bin", "ner-ncbi.bin", "lexicon.bin", "pairs.bin"};
+    printf("litmine %s\n", LM_VERSION);
+    printf("database schema version %d\n", lm_store_schema_version());
+    const char *dir = lm_models_dir(&cli->models);
+    if (!dir) {
+        char looked[2048];
+        lm_models_describe(&cli->models, looked, sizeof looked);
+        printf("models: none found (looked in %s)\n", looked);
+        return LM_EXIT_OK;
+    }
+    printf("models: %s (%s)\n", dir, cli->models.tried[cli->models.chosen].origin);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096], hex[65], date[16];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (!file_sha256(path, hex)) {
+            printf("  %-13s missing\n", files[i]);
+            continue;
+        }
+        printf("  %-13s id %.12s  trained %s\n", files[i], hex,
+               manifest_date(dir, files[i], hex, date) ? date : "unknown (not in MANIFEST)");
+    }
+    return LM_EXIT_OK;
+}
+
+const char *lm_cli_concept_namer(void *ctx, const char *id)
+{
+    return lm_cli_concept_name(ctx, id, NULL);
+}
+
+int lm_cli_parse_date(const lm_cli *cli, const char *flag, const char *arg, char sep,
+                      char out[11])
+{
+    lm_error err;
+    int64_t days;
+    if (lm_date_parse(arg, 0, &days, &err) != LM_OK) {
+        lm_cli_error(cli, "%s: expected a date YYYY-MM-DD or YYYY/MM/DD, got \"%s\"", flag, arg);
+        return 0;
+    }
+    lm_date_format(days, sep, out);
+    return 1;
+}
+
+const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *arg)
+{
+    lm_ent_type t = lm_ent_type_from_label(arg);
+    if (t == LM_ENT_NONE) {
+        lm_cli_error(cli, "%s: expected Chemical, Disease or Gene (any case), got \"%s\"", flag,
+                     arg);
+        return NULL;
+    }
+    return lm_ent_type_name(t);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        lm_cli_error(cli, "--pmids: cannot open %s: %s", path, strerror(errno));
+        return 0;
+    }
+    int64_t *v = NULL;
+    size_t len = 0, cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t line_cap = 0;
+    int ok = 1;
+    while (ok && getline(&line, &line_cap, f) >= 0) {
+        lineno++;
+        char *s = line + strspn(line, " \t");
+        s[strcspn(s, "#\r\n")] = '\0';
+        size_t k = strlen(s);
+        while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+            s[--k] = '\0';
+        if (!*s)
+            continue;
+        long pmid;
+        if (!lm_cli_to_long(s, 1, 999999999999L, &pmid)) {
+            lm_cli_error(cli, "--pmids: %s:%zu: \"%s\" is not a PMID", path, lineno, s);
+            ok = 0;
+        } else if (len == cap) {
+            cap = cap ? 2 * cap : 256;
+            int64_t *grown = realloc(v, cap * sizeof *v);
+            if (!grown) {
+                lm_cli_error(cli, "--pmids: out of memory");
+                ok = 0;
+            } else {
+                v = grown;
+            }
+        }
+        if (ok)
+            v[len++] = pmid;
+    }
+    if (ok && ferror(f)) {
+        lm_cli_error(cli, "--pmids: reading %s: %s", path, strerror(errno));
+        ok = 0;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (!ok) {
+        free(v);
+        return 0;
+    }
+    if (len)
+        qsort(v, len, sizeof *v, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!u || v[u - 1] != v[i])
+            v[u++] = v[i];
+    *pmids = v;
+    *n = u;
+    return 1;
+}
+
+/* Every configuration key litmine reads (etc/litmine.conf documents each). */
+static const char *const known_keys[] = {
+    "store.path", "store.batch_size", "store.busy_timeout_ms",
+    "pipeline.stages", "pipeline.threads",
+    "models.dir", "models.ner", "models.lexicon", "models.pairs",
+    "eutils.api_key", "eutils.base_url", "eutils.batch_size", "eutils.deadline_s",
+    "eutils.email", "eutils.max_response_mb", "eutils.max_rps", "eutils.max_tries",
+    "eutils.timeout_s", "eutils.tool", "eutils.watch_first_days",
+    "sync.base_url", "sync.deadline_s", "sync.max_file_mb", "sync.max_tries", "sync.spool_dir",
+    "run.lock_file", "run.sync", "run.watches",
+    "model.backoff_ms", "model.hub_url", "model.max_tries",
+    "watch.report_dir",
+    NULL};
+
+/* Levenshtein distance, capped: enough to suggest "email" for "emial". */
+static int distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    int d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1;   /* a transposition */
+        }
+    return d[la][lb];
+}
+
+static void warn_unknown(void *ctx, const char *file, int line, const char *section,
+                         const char *key)
+{
+    const lm_cli *cli = ctx;
+    const char *best = NULL;
+    int best_d = 3;
+    char full[160];
+    snprintf(full, sizeof full, "%s.%s", section, key);
+    for (size_t i = 0; known_keys[i]; i++) {
+        int dd = distance(full, known_keys[i]);
+        if (dd < best_d) {
+            best_d = dd;
+            best = known_keys[i];
+        }
+    }
+    if (best)
+        warn(cli, "%s:%d: unknown setting [%s] %s (did you mean [%.*s] %s?)", file, line, section,
+             key, (int)(strchr(best, '.') - best), best, strchr(best, '.') + 1);
+    else
+        warn(cli, "%s:%d: unknown setting [%s] %s (ignored)", file, line, section, key);
+}
+
+void lm_cli_check_config(const lm_cli *cli)
+{
+    if (!cli->quiet)
+        lm_config_each_unknown(cli->config, known_keys, warn_unknown, (void *)cli);
+}
+
+int lm_cli_load_credentials(lm_cli *cli)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    const char *env = getenv("NCBI_API_KEY");
+    if (!dir || !*dir || (env && *env) || lm_config_get(cli->config, "eutils", "api_key"))
+        return LM_EXIT_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/api_key", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return LM_EXIT_OK;   /* the service passes no key: run without */
+    char key[256] = "";
+    int ok = fgets(key, sizeof key, f) != NULL;
+    fclose(f);
+    key[strcspn(key, "\r\n")] = '\0';
+    lm_error err;
+    if (ok && key[0] && lm_config_set(cli->config, "eutils", "api_key", key, &err) != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        ok = -1;
+    }
+    /* The key lives on in the configuration only. */
+    volatile char *p = key;
+    for (size_t i = 0; i < sizeof key; i++)
+        p[i] = 0;
+    return ok < 0 ? LM_EXIT_FAILURE : LM_EXIT_OK;
 }

@@ -14,6 +14,7 @@
 #include "../store/lm_store.h"
 #include "../util/lm_config.h"
 #include "../util/lm_error.h"
+#include "../util/lm_models.h"
 
 #include <stdio.h>
 
@@ -34,6 +35,8 @@ typedef struct lm_cli {
     int quiet;                 /* --quiet */
     int stderr_is_tty;
     int journald;              /* stderr is the systemd journal: "<N>" prefixes */
+    const char *models_flag;   /* --models */
+    lm_models_search models;   /* where the models directory was looked for */
 } lm_cli;
 
 void lm_cli_error(const lm_cli *cli, const char *fmt, ...)
@@ -105,6 +108,46 @@ const char *lm_cli_concept_name(const struct lm_lexicon *lex, const char *id,
  * --data is not given: the development checkout's shared data folder.  The
  * library takes the directory as an argument and has no default. */
 #define LM_CLI_DEFAULT_DATA "../shared/data"
+
+/* One date syntax everywhere: YYYY-MM-DD or YYYY/MM/DD (also YYYY or
+ * YYYY-MM for the first day); writes "YYYY-MM-DD" (sep '-') or
+ * "YYYY/MM/DD" (sep '/') into out[11].  Prints the error and returns 0
+ * when invalid. */
+int lm_cli_parse_date(const lm_cli *cli, const char *flag, const char *arg, char sep,
+                      char out[11]);
+/* An entity type in any case (chemical, DISEASE, Gene; also Drug and
+ * Protein): its canonical name, or NULL after printing the error. */
+const char *lm_cli_parse_type(const lm_cli *cli, const char *flag, const char *arg);
+/* Reads a PMID list: one per line ('-' for stdin), blank lines and
+ * '#' comments ignored; sorted, duplicates removed.  Prints the error and
+ * returns 0 on failure. */
+int lm_cli_read_pmids(const lm_cli *cli, const char *path, int64_t **pmids, size_t *n);
+
+/* Under systemd's LoadCredential=api_key:FILE, takes the NCBI API key from
+ * $CREDENTIALS_DIRECTORY/api_key unless NCBI_API_KEY or [eutils] api_key
+ * gives one. */
+int lm_cli_load_credentials(lm_cli *cli);
+/* Warns (file:line) about every setting litmine does not know. */
+void lm_cli_check_config(const lm_cli *cli);
+
+/* Finds the models directory (util/lm_models.h) and makes it [models]
+ * dir for every stage; returns LM_EXIT_OK or the exit status. */
+int lm_cli_find_models(lm_cli *cli);
+/* After a model failed to load with LM_ERR_IO: says where litmine looked
+ * and what to do. */
+void lm_cli_models_hint(const lm_cli *cli);
+/* `litmine --version`: the program, the database schema it writes, and
+ * each model's id (SHA-256 prefix) and training date (models/MANIFEST). */
+int lm_cli_print_version(const lm_cli *cli);
+
+/* lm_cli_concept_name as a pipeline/lm_annotated.h namer (ctx: the
+ * lexicon); NULL when the lexicon does not know the id. */
+const char *lm_cli_concept_namer(void *ctx, const char *id);
+
+/* Writes the concept-watch reports into dir (NULL: [watch] report_dir,
+ * else reports/ beside the database) with a journal line per watch
+ * (cli/cmd_watch.c); returns the exit status. */
+int lm_cli_report_concept_watches(const lm_cli *cli, lm_store *store, const char *dir);
 
 typedef int (*lm_cmd_fn)(lm_cli *cli, int argc, char **argv);
 

@@ -3,10 +3,13 @@
  *
  *     litmine [--db PATH] [--config FILE] [--verbose|--quiet] COMMAND [ARGS]
  *
- * The config file is found at --config, else $LITMINE_CONFIG, else
- * /etc/litmine/litmine.conf (silently absent is fine for the last one, not
- * for the first two).  Precedence: flags > config file > defaults.  Each
- * command lives in cli/cmd_<name>.c and returns its exit status.
+ * The config file is --config, else $LITMINE_CONFIG; else
+ * /etc/litmine/litmine.conf and then the user's
+ * $XDG_CONFIG_HOME/litmine/litmine.conf (~/.config/... without
+ * XDG_CONFIG_HOME), each silently skipped when absent, the user's values
+ * winning.  Precedence: flags > config files > defaults.  Global options
+ * may also follow the command.  Each command lives in cli/cmd_<name>.c and
+ * returns its exit status.
  *
  * Whatever the command, its output is checked here once more when it
  * ends: stdout is flushed and closed, and a write that failed (a full
@@ -18,6 +21,7 @@
 #include "lm_commands.h"
 
 #include "../fetch/lm_xmlmsg.h"
+#include "../util/lm_models.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,14 +59,18 @@ static const struct command {
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: litmine [--db PATH] [--config FILE] [--verbose | --quiet] COMMAND [ARGS]\n"
+            "usage: litmine [--db PATH] [--config FILE] [--models DIR] [--verbose | --quiet] COMMAND [ARGS]\n"
             "       litmine --help | --version\n"
             "\n"
             "Global options:\n"
             "  --db PATH       SQLite database (default: config [store] path, else ./litmine.db)\n"
-            "  --config FILE   configuration file (default: $LITMINE_CONFIG, else %s)\n"
+            "  --config FILE   configuration file (default: $LITMINE_CONFIG, else %s\n"
+            "                  then $XDG_CONFIG_HOME/litmine/litmine.conf)\n"
+            "  --models DIR    the models directory (default: $LITMINE_MODELS, [models] dir,\n"
+            "                  beside the executable, then the install prefix)\n"
             "  --verbose, -v   more messages on stderr\n"
             "  --quiet, -q     only errors on stderr\n"
+            "Global options may also follow the command.\n"
             "\n"
             "Commands:\n",
             SYSTEM_CONFIG);
@@ -84,19 +92,9 @@ static int stderr_is_journal(void)
     return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-static int load_config(lm_cli *cli, const char *flag_path)
+static int load_one(lm_cli *cli, const char *path, int must_exist)
 {
     lm_error err;
-    const char *path = flag_path;
-    int must_exist = 1;
-    if (!path)
-        path = getenv("LITMINE_CONFIG");
-    if (path && !*path)
-        path = NULL;
-    if (!path) {
-        path = SYSTEM_CONFIG;
-        must_exist = 0;
-    }
     if (!must_exist && access(path, F_OK) != 0)
         return LM_EXIT_OK;
     if (lm_config_load(cli->config, path, &err) != LM_OK) {
@@ -104,6 +102,28 @@ static int load_config(lm_cli *cli, const char *flag_path)
         return err.code == LM_ERR_PARSE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
     }
     return LM_EXIT_OK;
+}
+
+/* --config or $LITMINE_CONFIG name the one file to read; otherwise the
+ * system file, then the user's own (whose values win), both optional. */
+static int load_config(lm_cli *cli, const char *flag_path)
+{
+    const char *path = flag_path;
+    if (!path)
+        path = getenv("LITMINE_CONFIG");
+    if (path && *path)
+        return load_one(cli, path, 1);
+    int rc = load_one(cli, SYSTEM_CONFIG, 0);
+    char user[4096];
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    int n = -1;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(user, sizeof user, "%s/litmine/litmine.conf", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(user, sizeof user, "%s/.config/litmine/litmine.conf", home);
+    if (rc == LM_EXIT_OK && n > 0 && (size_t)n < sizeof user)
+        rc = load_one(cli, user, 0);
+    return rc;
 }
 
 /* Flushes and closes stdout.  A failure (now, or an earlier write the
@@ -128,10 +148,48 @@ static int finish_stdout(int rc)
     return LM_EXIT_FAILURE;
 }
 
+/* A global option at argv[i]: 1 (and *i moved past its value) when it is
+ * one, 0 when it is not, -1 when it is one without its value. */
+static int take_global(lm_cli *cli, const char **config_flag, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    static const char *const with_value[] = {"--db", "--config", "--models"};
+    if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+        cli->verbose = 1;
+        return 1;
+    }
+    if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+        cli->quiet = 1;
+        return 1;
+    }
+    for (int k = 0; k < 3; k++) {
+        size_t n = strlen(with_value[k]);
+        const char *v = NULL;
+        if (strcmp(a, with_value[k]) == 0) {
+            if (*i + 1 >= argc)
+                return -1;
+            v = argv[++*i];
+        } else if (strncmp(a, with_value[k], n) == 0 && a[n] == '=') {
+            v = a + n + 1;
+        } else {
+            continue;
+        }
+        if (k == 0)
+            cli->db_path = v;
+        else if (k == 1)
+            *config_flag = v;
+        else
+            cli->models_flag = v;
+        return 1;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     lm_cli cli = {0};
     const char *config_flag = NULL;
+    int want_version = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -139,22 +197,11 @@ static int run(int argc, char **argv)
             print_usage(stdout);
             return LM_EXIT_OK;
         } else if (strcmp(a, "--version") == 0) {
-            printf("litmine %s\n", LM_VERSION);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
-            cli.verbose = 1;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            cli.quiet = 1;
-        } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
-            if (a[2] == 'd')
-                cli.db_path = argv[++i];
-            else
-                config_flag = argv[++i];
-        } else if (strncmp(a, "--db=", 5) == 0) {
-            cli.db_path = a + 5;
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            config_flag = a + 9;
-        } else {
+            want_version = 1;
+            continue;
+        }
+        int g = take_global(&cli, &config_flag, argc, argv, &i);
+        if (g != 1) {
             char shown[512];
             fprintf(stderr, "litmine: unknown or incomplete option '%s'\n",
                     lm_cli_printable(a, shown, sizeof shown));
@@ -162,19 +209,41 @@ static int run(int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
-    if (i >= argc) {
+    if (i >= argc && !want_version) {
         print_usage(stderr);
         return LM_EXIT_USAGE;
+    }
+    /* Global options are accepted after the command too (`reprocess
+     * --stages ner -v`): they are taken out of the command's arguments, up
+     * to a "--" that ends option parsing. */
+    int cmd_argc = 1;
+    for (int k = i + 1; !want_version && k < argc; k++) {
+        if (strcmp(argv[k], "--") == 0) {
+            while (k < argc)
+                argv[i + cmd_argc++] = argv[k++];
+            break;
+        }
+        int g = take_global(&cli, &config_flag, argc, argv, &k);
+        if (g < 0) {
+            fprintf(stderr, "litmine: option '%s' needs a value\n", argv[k]);
+            return LM_EXIT_USAGE;
+        }
+        if (g == 0)
+            argv[i + cmd_argc++] = argv[k];
+    }
+    if (!want_version) {
+        argc = i + cmd_argc;
+        argv[argc] = NULL;
     }
     if (cli.verbose && cli.quiet) {
         fprintf(stderr, "litmine: --verbose and --quiet exclude each other\n");
         return LM_EXIT_USAGE;
     }
     const struct command *cmd = NULL;
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+    for (size_t k = 0; !want_version && k < sizeof commands / sizeof commands[0]; k++)
         if (strcmp(argv[i], commands[k].name) == 0)
             cmd = &commands[k];
-    if (!cmd) {
+    if (!cmd && !want_version) {
         char shown[512];
         fprintf(stderr, "litmine: unknown command '%s'\n",
                 lm_cli_printable(argv[i], shown, sizeof shown));
@@ -196,9 +265,15 @@ static int run(int argc, char **argv)
             cli.db_path = lm_config_get_or(cli.config, "store", "path", "litmine.db");
         cli.stderr_is_tty = isatty(STDERR_FILENO);
         cli.journald = stderr_is_journal();
-        rc = cmd->fn(&cli, argc - i, argv + i);
+        lm_cli_check_config(&cli);
+        rc = lm_cli_load_credentials(&cli);
+        if (rc == LM_EXIT_OK)
+            rc = lm_cli_find_models(&cli);
+        if (rc == LM_EXIT_OK)
+            rc = want_version ? lm_cli_print_version(&cli) : cmd->fn(&cli, argc - i, argv + i);
     }
     lm_xmlmsg_route(NULL, NULL);   /* cli is about to go */
+    lm_models_search_free(&cli.models);
     lm_config_free(cli.config);
     return rc;
 }

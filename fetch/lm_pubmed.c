@@ -8,7 +8,7 @@
  * libxml2 as they arrive; our SAX callbacks keep only a small stack of the
  * "container" elements on the path to the fields we extract
  * (PubmedArticle/MedlineCitation/Article/Journal/...).  Any element that is
- * not on such a path (AuthorList, ReferenceList, History, ...) puts the
+ * not on such a path (History, InvestigatorList, OtherAbstract, ...) puts the
  * parser into skip mode until it closes, so the bulk of a PubMed file costs
  * one depth increment per element and an early return per text node: no
  * name comparison, no copying.  Text is accumulated only while inside an
@@ -100,6 +100,33 @@ enum elem {
     EL_PUBMED_BOOK_DATA,
     EL_ARTICLE_ID_LIST,
     EL_ARTICLE_ID,
+    EL_AUTHOR_LIST,
+    EL_AUTHOR,
+    EL_LAST_NAME,
+    EL_FORE_NAME,
+    EL_INITIALS,
+    EL_COLLECTIVE_NAME,
+    EL_IDENTIFIER,
+    EL_AFFILIATION_INFO,
+    EL_AFFILIATION,
+    EL_KEYWORD_LIST,
+    EL_KEYWORD,
+    EL_GRANT_LIST,
+    EL_GRANT,
+    EL_GRANT_ID,
+    EL_ACRONYM,
+    EL_AGENCY,
+    EL_COUNTRY,
+    EL_CHEMICAL_LIST,
+    EL_CHEMICAL,
+    EL_REGISTRY_NUMBER,
+    EL_NAME_OF_SUBSTANCE,
+    EL_COMMENTS_CORRECTIONS_LIST,
+    EL_COMMENTS_CORRECTIONS,
+    EL_REF_SOURCE,
+    EL_REFERENCE_LIST,
+    EL_REFERENCE,
+    EL_CITATION,
     EL_ERROR,
     EL_EFETCH_RESULT,
     EL_FOREIGN_ROOT   /* pseudo: any other root element */
@@ -127,11 +154,31 @@ enum target {
     T_LANGUAGE,
     T_PUBTYPE,
     T_DESCRIPTOR,
+    T_QUALIFIER,
+    T_ID_PMC,
+    T_AU_LAST,
+    T_AU_FORE,
+    T_AU_INITIALS,
+    T_AU_COLLECTIVE,
+    T_AU_ORCID,
+    T_AU_AFFILIATION,
+    T_KEYWORD,
+    T_GRANT_ID,
+    T_GRANT_ACRONYM,
+    T_GRANT_AGENCY,
+    T_GRANT_COUNTRY,
+    T_CHEM_RN,
+    T_CHEM_NAME,
+    T_REF_CITATION,
+    T_REF_PMID,
+    T_REF_DOI,
+    T_REF_PMC,
     T_ERROR
 };
 
-/* The deepest container path is PubmedArticleSet/PubmedArticle/
- * MedlineCitation/Article/Journal/JournalIssue/PubDate: 7 levels. */
+/* The deepest container paths are PubmedArticleSet/PubmedArticle/
+ * MedlineCitation/Article/Journal/JournalIssue/PubDate and .../PubmedData/
+ * ReferenceList/ReferenceList/Reference/ArticleIdList: 7 levels. */
 #define STACK_MAX 16
 /* What a list entry (MeSH heading, publication type) costs the article
  * beyond its text, for LM_PUBMED_ARTICLE_MAX. */
@@ -185,6 +232,11 @@ struct lm_pubmed_parser {
     int pub_year, medline_year, book_year, artdate_year;
     int rev_year, rev_month, rev_day;
     int mesh_major;
+    int mesh_added;        /* the current heading is in art.mesh */
+    int qual_major;        /* MajorTopicYN of the current QualifierName */
+    int keyword_major;
+    char *chem_rn, *chem_name;
+    lm_buf chem_ui;
 
     /* Bad-article bookkeeping: why the article being assembled will be
      * skipped (empty: it will not), where it starts, the bytes it keeps,
@@ -246,11 +298,20 @@ static enum elem elem_lookup(const xmlChar *xname)
         if (IS("Book")) return EL_BOOK;
         break;
     case 5:
+        if (IS("Grant")) return EL_GRANT;
         if (IS("Title")) return EL_TITLE;
         if (IS("Month")) return EL_MONTH;
         if (IS("ERROR")) return EL_ERROR;
         break;
+    case 6:
+        if (IS("Author")) return EL_AUTHOR;
+        if (IS("Agency")) return EL_AGENCY;
+        break;
     case 7:
+        if (IS("Keyword")) return EL_KEYWORD;
+        if (IS("GrantID")) return EL_GRANT_ID;
+        if (IS("Acronym")) return EL_ACRONYM;
+        if (IS("Country")) return EL_COUNTRY;
         if (IS("Article")) return EL_ARTICLE;
         if (IS("Journal")) return EL_JOURNAL;
         if (IS("PubDate")) return EL_PUB_DATE;
@@ -258,13 +319,23 @@ static enum elem elem_lookup(const xmlChar *xname)
     case 8:
         if (IS("Abstract")) return EL_ABSTRACT;
         if (IS("Language")) return EL_LANGUAGE;
+        if (IS("LastName")) return EL_LAST_NAME;
+        if (IS("ForeName")) return EL_FORE_NAME;
+        if (IS("Initials")) return EL_INITIALS;
+        if (IS("Chemical")) return EL_CHEMICAL;
+        if (IS("Citation")) return EL_CITATION;
         break;
     case 9:
+        if (IS("RefSource")) return EL_REF_SOURCE;
+        if (IS("Reference")) return EL_REFERENCE;
+        if (IS("GrantList")) return EL_GRANT_LIST;
         if (IS("ArticleId")) return EL_ARTICLE_ID;
         if (IS("BookTitle")) return EL_BOOK_TITLE;
         break;
     case 10:
         if (IS("PubmedData")) return EL_PUBMED_DATA;
+        if (IS("AuthorList")) return EL_AUTHOR_LIST;
+        if (IS("Identifier")) return EL_IDENTIFIER;
         break;
     case 11:
         if (IS("ELocationID")) return EL_ELOCATION_ID;
@@ -272,6 +343,8 @@ static enum elem elem_lookup(const xmlChar *xname)
         if (IS("MeshHeading")) return EL_MESH_HEADING;
         if (IS("MedlineDate")) return EL_MEDLINE_DATE;
         if (IS("ArticleDate")) return EL_ARTICLE_DATE;
+        if (IS("Affiliation")) return EL_AFFILIATION;
+        if (IS("KeywordList")) return EL_KEYWORD_LIST;
         break;
     case 12:
         if (IS("AbstractText")) return EL_ABSTRACT_TEXT;
@@ -279,22 +352,28 @@ static enum elem elem_lookup(const xmlChar *xname)
         if (IS("JournalIssue")) return EL_JOURNAL_ISSUE;
         if (IS("BookDocument")) return EL_BOOK_DOCUMENT;
         if (IS("eFetchResult")) return EL_EFETCH_RESULT;
+        if (IS("ChemicalList")) return EL_CHEMICAL_LIST;
         break;
     case 13:
         if (IS("PubmedArticle")) return EL_PUBMED_ARTICLE;
         if (IS("QualifierName")) return EL_QUALIFIER_NAME;
         if (IS("ArticleIdList")) return EL_ARTICLE_ID_LIST;
+        if (IS("ReferenceList")) return EL_REFERENCE_LIST;
         break;
     case 14:
         if (IS("DescriptorName")) return EL_DESCRIPTOR_NAME;
         if (IS("DeleteCitation")) return EL_DELETE_CITATION;
         if (IS("PubmedBookData")) return EL_PUBMED_BOOK_DATA;
+        if (IS("CollectiveName")) return EL_COLLECTIVE_NAME;
+        if (IS("RegistryNumber")) return EL_REGISTRY_NUMBER;
         break;
     case 15:
         if (IS("MedlineCitation")) return EL_MEDLINE_CITATION;
         if (IS("MeshHeadingList")) return EL_MESH_HEADING_LIST;
         if (IS("PublicationType")) return EL_PUBLICATION_TYPE;
         if (IS("VernacularTitle")) return EL_VERNACULAR_TITLE;
+        if (IS("AffiliationInfo")) return EL_AFFILIATION_INFO;
+        if (IS("NameOfSubstance")) return EL_NAME_OF_SUBSTANCE;
         break;
     case 16:
         if (IS("PubmedArticleSet")) return EL_PUBMED_ARTICLE_SET;
@@ -304,6 +383,10 @@ static enum elem elem_lookup(const xmlChar *xname)
         break;
     case 19:
         if (IS("PublicationTypeList")) return EL_PUBLICATION_TYPE_LIST;
+        if (IS("CommentsCorrections")) return EL_COMMENTS_CORRECTIONS;
+        break;
+    case 23:
+        if (IS("CommentsCorrectionsList")) return EL_COMMENTS_CORRECTIONS_LIST;
         break;
     case 20:
         if (IS("PubmedBookArticleSet")) return EL_PUBMED_BOOK_ARTICLE_SET;
@@ -530,7 +613,11 @@ static void article_reset(lm_pubmed_parser *p)
     p->vern_title = p->book_title = p->eloc_doi = p->id_doi = p->mesh_name = NULL;
     p->pub_year = p->medline_year = p->book_year = p->artdate_year = 0;
     p->rev_year = p->rev_month = p->rev_day = 0;
-    p->mesh_major = 0;
+    p->mesh_major = p->mesh_added = p->qual_major = p->keyword_major = 0;
+    free(p->chem_rn);
+    free(p->chem_name);
+    p->chem_rn = p->chem_name = NULL;
+    lm_buf_reset(&p->chem_ui);
     p->in_article = 0;
     p->reject = NULL;
     p->art_bytes = 0;
@@ -676,18 +763,60 @@ static void article_end(lm_pubmed_parser *p)
     article_reset(p);
 }
 
-static void mesh_end(lm_pubmed_parser *p)
+/* The heading is added when its DescriptorName closes, so that the
+ * QualifierNames after it attach to it. */
+static void mesh_descriptor(lm_pubmed_parser *p)
 {
-    if (p->mesh_name &&
+    if (p->mesh_name && !p->mesh_added &&
         article_keep(p, strlen(p->mesh_name) + p->mesh_ui.len + ENTRY_COST)) {
         const char *ui = p->mesh_ui.len ? lm_buf_cstr(&p->mesh_ui) : NULL;
         if (lm_article_add_mesh(&p->art, ui, p->mesh_name, p->mesh_major) != LM_OK)
             fail_nomem(p);
+        else
+            p->mesh_added = 1;
     }
+}
+
+static void mesh_end(lm_pubmed_parser *p)
+{
     free(p->mesh_name);
     p->mesh_name = NULL;
     lm_buf_reset(&p->mesh_ui);
-    p->mesh_major = 0;
+    p->mesh_major = p->mesh_added = 0;
+}
+
+static void chemical_end(lm_pubmed_parser *p)
+{
+    if (p->chem_name && article_keep(p, ENTRY_COST) &&
+        lm_article_add_chemical(&p->art, p->chem_ui.len ? lm_buf_cstr(&p->chem_ui) : NULL,
+                                p->chem_name, p->chem_rn) != LM_OK)
+        fail_nomem(p);
+    free(p->chem_rn);
+    free(p->chem_name);
+    p->chem_rn = p->chem_name = NULL;
+    lm_buf_reset(&p->chem_ui);
+}
+
+/* Slots of the list entry being read: the last author, grant, reference. */
+static lm_author *last_author(lm_pubmed_parser *p)
+{
+    return p->art.n_authors ? &p->art.authors[p->art.n_authors - 1] : NULL;
+}
+
+static lm_grant *last_grant(lm_pubmed_parser *p)
+{
+    return p->art.n_grants ? &p->art.grants[p->art.n_grants - 1] : NULL;
+}
+
+static lm_reference *last_reference(lm_pubmed_parser *p)
+{
+    return p->art.n_references ? &p->art.references[p->art.n_references - 1] : NULL;
+}
+
+/* set_once into a slot that may not exist (an entry refused by the cap). */
+static int set_field(char **slot, const char *s, size_t n)
+{
+    return slot ? set_once(slot, s, n) : 0;
 }
 
 static void abstract_add(lm_pubmed_parser *p, const char *s, size_t n)
@@ -770,6 +899,14 @@ static size_t kept_bytes(const lm_pubmed_parser *p, size_t n)
     case T_ID_DOI: return p->id_doi ? 0 : n;
     case T_LANGUAGE: return p->art.language ? 0 : n;
     case T_PUBTYPE: return n ? n + p->ui.len + ENTRY_COST : 0;
+    case T_QUALIFIER: return n ? n + p->ui.len + ENTRY_COST : 0;
+    case T_KEYWORD:
+    case T_AU_AFFILIATION: return n ? n + ENTRY_COST : 0;
+    case T_ID_PMC: return p->art.pmcid ? 0 : n;
+    case T_AU_LAST: case T_AU_FORE: case T_AU_INITIALS: case T_AU_COLLECTIVE:
+    case T_AU_ORCID: case T_GRANT_ID: case T_GRANT_ACRONYM: case T_GRANT_AGENCY:
+    case T_GRANT_COUNTRY: case T_CHEM_RN: case T_CHEM_NAME: case T_REF_CITATION:
+    case T_REF_DOI: case T_REF_PMC: return n;
     default: return 0;   /* abstract and MeSH: counted where they are kept */
     }
 }
@@ -866,6 +1003,72 @@ static void capture_end(lm_pubmed_parser *p)
             p->mesh_name = strndup(s, n);
             bad = p->mesh_name == NULL;
         }
+        mesh_descriptor(p);
+        break;
+    case T_QUALIFIER:
+        if (n && p->mesh_added) {
+            bad = lm_article_add_qualifier(a, p->ui.len ? lm_buf_cstr(&p->ui) : NULL, s,
+                                           p->qual_major) != LM_OK;
+            if (p->qual_major)
+                a->mesh[a->n_mesh - 1].major_topic = 1;
+        }
+        break;
+    case T_ID_PMC:
+        bad = set_once(&a->pmcid, s, n);
+        break;
+    case T_AU_LAST:
+        bad = set_field(last_author(p) ? &last_author(p)->last_name : NULL, s, n);
+        break;
+    case T_AU_FORE:
+        bad = set_field(last_author(p) ? &last_author(p)->fore_name : NULL, s, n);
+        break;
+    case T_AU_INITIALS:
+        bad = set_field(last_author(p) ? &last_author(p)->initials : NULL, s, n);
+        break;
+    case T_AU_COLLECTIVE:
+        bad = set_field(last_author(p) ? &last_author(p)->collective : NULL, s, n);
+        break;
+    case T_AU_ORCID:
+        bad = set_field(last_author(p) ? &last_author(p)->orcid : NULL, s, n);
+        break;
+    case T_AU_AFFILIATION:
+        if (n && last_author(p))
+            bad = lm_author_add_affiliation(last_author(p), s) != LM_OK;
+        break;
+    case T_KEYWORD:
+        if (n)
+            bad = lm_article_add_keyword(a, s, p->keyword_major) != LM_OK;
+        break;
+    case T_GRANT_ID:
+        bad = set_field(last_grant(p) ? &last_grant(p)->grant_id : NULL, s, n);
+        break;
+    case T_GRANT_ACRONYM:
+        bad = set_field(last_grant(p) ? &last_grant(p)->acronym : NULL, s, n);
+        break;
+    case T_GRANT_AGENCY:
+        bad = set_field(last_grant(p) ? &last_grant(p)->agency : NULL, s, n);
+        break;
+    case T_GRANT_COUNTRY:
+        bad = set_field(last_grant(p) ? &last_grant(p)->country : NULL, s, n);
+        break;
+    case T_CHEM_RN:
+        bad = set_once(&p->chem_rn, s, n);
+        break;
+    case T_CHEM_NAME:
+        bad = set_once(&p->chem_name, s, n);
+        break;
+    case T_REF_CITATION:
+        bad = set_field(last_reference(p) ? &last_reference(p)->citation : NULL, s, n);
+        break;
+    case T_REF_PMID:
+        if (last_reference(p) && !last_reference(p)->pmid)
+            last_reference(p)->pmid = parse_pmid(s, n) > 0 ? parse_pmid(s, n) : 0;
+        break;
+    case T_REF_DOI:
+        bad = set_field(last_reference(p) ? &last_reference(p)->doi : NULL, s, n);
+        break;
+    case T_REF_PMC:
+        bad = set_field(last_reference(p) ? &last_reference(p)->pmcid : NULL, s, n);
         break;
     case T_ERROR:
         if (n && p->eutils_error.len < EUTILS_ERROR_MAX) {
@@ -1042,6 +1245,8 @@ static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix
     case EL_PMID:
         if (parent == EL_DELETE_CITATION) {
             t = T_DEL_PMID;
+        } else if (parent == EL_COMMENTS_CORRECTIONS) {
+            t = T_REF_PMID;
         } else if (parent == EL_MEDLINE_CITATION || parent == EL_BOOK_DOCUMENT) {
             const char *v;
             size_t n;
@@ -1156,16 +1361,148 @@ static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix
         }
         break;
     case EL_QUALIFIER_NAME:
-        if (parent == EL_MESH_HEADING && attr_equals(nb, attrs, "MajorTopicYN", "Y"))
-            p->mesh_major = 1;
+        if (parent == EL_MESH_HEADING) {
+            if (copy_attr(p, &p->ui, nb, attrs, "UI") != 0)
+                return;
+            p->qual_major = attr_equals(nb, attrs, "MajorTopicYN", "Y");
+            t = T_QUALIFIER;
+        }
         break;
     case EL_ARTICLE_ID_LIST:
         container = parent == EL_PUBMED_DATA || parent == EL_PUBMED_BOOK_DATA ||
-                    parent == EL_BOOK_DOCUMENT;
+                    parent == EL_BOOK_DOCUMENT || parent == EL_REFERENCE;
         break;
     case EL_ARTICLE_ID:
-        if (parent == EL_ARTICLE_ID_LIST && attr_equals(nb, attrs, "IdType", "doi"))
+        if (parent == EL_ARTICLE_ID_LIST && grand == EL_REFERENCE) {
+            if (attr_equals(nb, attrs, "IdType", "pubmed"))
+                t = T_REF_PMID;
+            else if (attr_equals(nb, attrs, "IdType", "doi"))
+                t = T_REF_DOI;
+            else if (attr_equals(nb, attrs, "IdType", "pmc"))
+                t = T_REF_PMC;
+        } else if (parent == EL_ARTICLE_ID_LIST && attr_equals(nb, attrs, "IdType", "doi")) {
             t = T_ID_DOI;
+        } else if (parent == EL_ARTICLE_ID_LIST && attr_equals(nb, attrs, "IdType", "pmc")) {
+            t = T_ID_PMC;
+        }
+        break;
+    case EL_AUTHOR_LIST:
+        container = parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_AUTHOR: {
+        lm_author *au;
+        if (parent == EL_AUTHOR_LIST && !p->reject && article_keep(p, ENTRY_COST)) {
+            if (lm_article_add_author(&p->art, &au) != LM_OK) {
+                fail_nomem(p);
+                return;
+            }
+            container = 1;
+        }
+        break;
+    }
+    case EL_LAST_NAME:
+    case EL_FORE_NAME:
+    case EL_INITIALS:
+    case EL_COLLECTIVE_NAME:
+        if (parent == EL_AUTHOR)
+            t = id == EL_LAST_NAME   ? T_AU_LAST
+                : id == EL_FORE_NAME ? T_AU_FORE
+                : id == EL_INITIALS  ? T_AU_INITIALS
+                                     : T_AU_COLLECTIVE;
+        break;
+    case EL_IDENTIFIER:
+        if (parent == EL_AUTHOR && attr_equals(nb, attrs, "Source", "ORCID"))
+            t = T_AU_ORCID;
+        break;
+    case EL_AFFILIATION_INFO:
+        container = parent == EL_AUTHOR;
+        break;
+    case EL_AFFILIATION:
+        if (parent == EL_AFFILIATION_INFO)
+            t = T_AU_AFFILIATION;
+        break;
+    case EL_KEYWORD_LIST:
+        container = parent == EL_MEDLINE_CITATION || parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_KEYWORD:
+        if (parent == EL_KEYWORD_LIST) {
+            p->keyword_major = attr_equals(nb, attrs, "MajorTopicYN", "Y");
+            t = T_KEYWORD;
+        }
+        break;
+    case EL_GRANT_LIST:
+        container = parent == EL_ARTICLE || parent == EL_BOOK_DOCUMENT;
+        break;
+    case EL_GRANT: {
+        lm_grant *g;
+        if (parent == EL_GRANT_LIST && !p->reject && article_keep(p, ENTRY_COST)) {
+            if (lm_article_add_grant(&p->art, &g) != LM_OK) {
+                fail_nomem(p);
+                return;
+            }
+            container = 1;
+        }
+        break;
+    }
+    case EL_GRANT_ID:
+    case EL_ACRONYM:
+    case EL_AGENCY:
+    case EL_COUNTRY:
+        if (parent == EL_GRANT)
+            t = id == EL_GRANT_ID  ? T_GRANT_ID
+                : id == EL_ACRONYM ? T_GRANT_ACRONYM
+                : id == EL_AGENCY  ? T_GRANT_AGENCY
+                                   : T_GRANT_COUNTRY;
+        break;
+    case EL_CHEMICAL_LIST:
+        container = parent == EL_MEDLINE_CITATION;
+        break;
+    case EL_CHEMICAL:
+        container = parent == EL_CHEMICAL_LIST;
+        break;
+    case EL_REGISTRY_NUMBER:
+        if (parent == EL_CHEMICAL)
+            t = T_CHEM_RN;
+        break;
+    case EL_NAME_OF_SUBSTANCE:
+        if (parent == EL_CHEMICAL) {
+            if (copy_attr(p, &p->chem_ui, nb, attrs, "UI") != 0)
+                return;
+            t = T_CHEM_NAME;
+        }
+        break;
+    case EL_COMMENTS_CORRECTIONS_LIST:
+        container = parent == EL_MEDLINE_CITATION;
+        break;
+    case EL_COMMENTS_CORRECTIONS:
+    case EL_REFERENCE:
+        if ((id == EL_REFERENCE ? parent == EL_REFERENCE_LIST
+                                : parent == EL_COMMENTS_CORRECTIONS_LIST) &&
+            !p->reject && article_keep(p, ENTRY_COST)) {
+            const char *v = NULL;
+            size_t n = 0;
+            char kind[64] = "Cites";
+            if (id == EL_COMMENTS_CORRECTIONS && attr_find(nb, attrs, "RefType", &v, &n))
+                snprintf(kind, sizeof kind, "%.*s", (int)(n < 63 ? n : 63), v);
+            lm_reference *r;
+            if (lm_article_add_reference(&p->art, kind, &r) != LM_OK) {
+                fail_nomem(p);
+                return;
+            }
+            container = 1;
+        }
+        break;
+    case EL_REF_SOURCE:
+        if (parent == EL_COMMENTS_CORRECTIONS)
+            t = T_REF_CITATION;
+        break;
+    case EL_CITATION:
+        if (parent == EL_REFERENCE)
+            t = T_REF_CITATION;
+        break;
+    case EL_REFERENCE_LIST:
+        container = parent == EL_PUBMED_DATA || parent == EL_REFERENCE_LIST ||
+                    parent == EL_PUBMED_BOOK_DATA;
         break;
     default:
         break;
@@ -1218,6 +1555,9 @@ static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         break;
     case EL_MESH_HEADING:
         mesh_end(p);
+        break;
+    case EL_CHEMICAL:
+        chemical_end(p);
         break;
     default:
         break;
@@ -1398,6 +1738,7 @@ lm_status lm_pubmed_parser_init(lm_pubmed_parser **out, const char *source_name,
     lm_buf_init(&p->abstract);
     lm_buf_init(&p->ui);
     lm_buf_init(&p->mesh_ui);
+    lm_buf_init(&p->chem_ui);
     lm_buf_init(&p->eutils_error);
     lm_article_init(&p->art);
     /* Idempotent; makes first use from several threads safe as long as one
@@ -1467,6 +1808,7 @@ void lm_pubmed_parser_free(lm_pubmed_parser *p)
     lm_buf_free(&p->abstract);
     lm_buf_free(&p->ui);
     lm_buf_free(&p->mesh_ui);
+    lm_buf_free(&p->chem_ui);
     lm_buf_free(&p->eutils_error);
     free(p->source);
     free(p);

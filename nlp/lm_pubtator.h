@@ -59,6 +59,7 @@ typedef struct lm_pt_corpus {
     size_t n_docs;
 } lm_pt_corpus;
 
+/* PubTator only; lm_corpus_load (nlp/eval/lm_bioc.h) also takes BioC. */
 lm_status lm_pubtator_load(const char *path, lm_pt_corpus *out, lm_error *err);
 void lm_pt_corpus_free(lm_pt_corpus *c);
 

@@ -160,7 +160,7 @@ static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
     if (st == LM_OK)
         st = lm_ner_model_load(lm_buf_cstr(&path), &ns->model, err);
     if (st == LM_ERR_IO)
-        lm_error_wrap(err, "NER model (set [models] dir or run `make train`)");
+        lm_error_wrap(err, "NER model");
     if (st == LM_OK) {
         lm_buf_reset(&path);
         st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);
@@ -168,7 +168,7 @@ static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
     if (st == LM_OK) {
         st = lm_lexicon_load(lm_buf_cstr(&path), &ns->lexicon, err);
         if (st == LM_ERR_IO)
-            lm_error_wrap(err, "lexicon (set [models] dir or run `make train`)");
+            lm_error_wrap(err, "lexicon");
     }
     lm_buf_free(&path);
     if (st != LM_OK) {
@@ -335,7 +335,7 @@ static lm_status pairs_init(void **state, const lm_config *cfg, lm_error *err)
     if (st == LM_OK)
         st = lm_pairs_model_load(lm_buf_cstr(&path), &ps->model, err);
     if (st == LM_ERR_IO)
-        lm_error_wrap(err, "pair model (set [models] dir or run `make train`)");
+        lm_error_wrap(err, "pair model");
     if (st == LM_OK) {
         lm_buf_reset(&path);
         st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);

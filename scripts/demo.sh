@@ -1,53 +1,49 @@
 #!/bin/sh
-# `make demo`: the main job on bundled sample data, into ./litmine-demo.db.
-# Ingests the PubMed XML fixtures (and NLM's bulk-file samples when
-# ../shared/data sits beside the checkout) through the NLP pipeline with
-# the committed models, builds the search index, and shows what came out:
-# stats, an article, mentions and pairs, and a semantic query.
+# `make demo`: the main job on real PubMed records, into ./litmine-demo.db.
+# Ingests scripts/demo/pubmed-sample.xml.gz — 98 real PubMed records
+# (NOTICE beside it) — and, when ../shared/data sits beside the checkout,
+# NLM's bulk-file samples too, through the NLP pipeline with the committed
+# models; builds the search index; then shows every part of the chain: an
+# article with its highlighted mentions and pairs, a query with hits, an
+# export excerpt, and the commands to try next.  Works from a fresh clone.
 set -eu
 LITMINE=${1:-./litmine}
 DB=${LITMINE_DEMO_DB:-litmine-demo.db}
 export LITMINE_CONFIG=""
 rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.vectors"
 
-inputs="tests/fixtures/cli/articles.xml tests/fixtures/pubmed/articles.xml"
-if [ -d ../shared/data/pubmed_eutils/pmparser_bulk_samples ]; then
+inputs="scripts/demo/pubmed-sample.xml.gz"
+# LITMINE_DEMO_NO_SHARED=1 shows what a fresh clone shows (tests use it).
+if [ -z "${LITMINE_DEMO_NO_SHARED:-}" ] && [ -d ../shared/data/pubmed_eutils/pmparser_bulk_samples ]; then
     inputs="$inputs $(ls ../shared/data/pubmed_eutils/pmparser_bulk_samples/*.xml.gz | sort)"
 fi
-stages=sentences
-if [ -s models/ner.bin ]; then
-    stages=sentences,ner,pairs
-else
-    echo "(models/ner.bin missing: run 'make train' for entity and relation extraction)"
-fi
 
-echo "== litmine ingest --stages $stages -> $DB"
+step() { printf '\n== %s\n' "$*"; }
+
+step "litmine ingest (sentences, entities, concepts, pairs) -> $DB"
 # shellcheck disable=SC2086
-"$LITMINE" --db "$DB" --verbose ingest --stages "$stages" $inputs
-echo
-echo "== litmine index build"
-"$LITMINE" --db "$DB" index build || true
-echo
-echo "== litmine stats"
-"$LITMINE" --db "$DB" stats --last 5
-pmid=$(sqlite3 "$DB" "select pmid from articles where abstract <> '' order by pmid limit 1")
-echo
-echo "== litmine show $pmid"
-"$LITMINE" --db "$DB" show "$pmid" | head -n 20
-if [ "$stages" != sentences ]; then
-    echo
-    echo "== litmine export mentions --format tsv (first 10)"
-    "$LITMINE" --db "$DB" export mentions --format tsv | head -n 11
-    echo
-    echo "== litmine export pairs (first 5)"
-    "$LITMINE" --db "$DB" export pairs --format tsv | head -n 6 | cut -c 1-200
-    echo
-    echo "== litmine tag (plain text on stdin)"
-    echo "Cocaine-induced myocardial infarction in a patient with a BRCA1 mutation treated with tamoxifen." |
-        "$LITMINE" tag
-fi
-echo
-echo "== litmine query \"obesity risk in migrants\""
-"$LITMINE" --db "$DB" query -k 3 "obesity risk in migrants" || true
-echo
-echo "Done. Explore with: ./litmine --db $DB stats | query TEXT | export pairs, or sqlite3 $DB"
+"$LITMINE" --db "$DB" --verbose ingest $inputs
+step "litmine index build"
+"$LITMINE" --db "$DB" index build
+step "litmine stats"
+"$LITMINE" --db "$DB" stats --last 3
+step "litmine show 31826360   (mentions highlighted by type; --json for the same as JSON)"
+"$LITMINE" --db "$DB" show 31826360 | grep -v '^Affiliation \|^            [0-9]*\. '
+step "litmine query \"kidney disease in children\""
+"$LITMINE" --db "$DB" query -k 3 "kidney disease in children"
+step "litmine export pairs --format tsv   (first 6 rows)"
+"$LITMINE" --db "$DB" export pairs --format tsv | head -n 7 | cut -c 1-160
+step "litmine tag   (plain text on stdin)"
+echo "Cocaine-induced myocardial infarction in a patient with a BRCA1 mutation treated with tamoxifen." |
+    "$LITMINE" tag
+cat <<EON
+
+Try next (the database is $DB):
+  ./litmine --db $DB show 41598251 --json | python3 -m json.tool | head
+  ./litmine --db $DB query --type chemical "radiation injury"
+  ./litmine --db $DB export mentions --pmid 31826360 --format tsv
+  ./litmine --db $DB export pairs --format bioc-xml --out pairs.bioc.xml
+  ./litmine --db $DB export authors --year-from 2026 --format csv --out authors.csv
+  sqlite3 $DB 'select relation, count(*) from pairs group by 1'
+Every command and option: docs/usage.md, or man -l docs/litmine.1
+EON

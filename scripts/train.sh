@@ -56,4 +56,10 @@ if [ -x scripts/train-pairs.sh ]; then
     PAIRS_FINAL=1 PAIRS_NER_TWINS="$scratch/jk.pubtator" \
         scripts/train-pairs.sh "$LITMINE" "$DATA" models/pairs.bin
 fi
+# models/MANIFEST gives each model its training date: `litmine --version`
+# prints it beside the model's id (its SHA-256 prefix).
+today=$(date -u +%Y-%m-%d)
+for f in models/*.bin; do
+    printf '%s\t%s\t%s\n' "$(basename "$f")" "$(sha256sum "$f" | cut -d' ' -f1)" "$today"
+done > models/MANIFEST
 echo "train: done in $(( $(date +%s) - start )) s"

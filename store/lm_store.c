@@ -332,17 +332,106 @@ static const char migration_10[] =
     "    PRIMARY KEY (stage, model)\n"
     ") WITHOUT ROWID;\n";
 
+/* The whole PubMed record: authors (with ORCID and affiliations),
+ * keywords, grants, references and linked notices (ReferenceList,
+ * CommentsCorrections), MeSH qualifiers, the ChemicalList and the PMCID.
+ * Articles stored before are not rewritten: their lists fill in when they
+ * are ingested again (`ingest --force`, or the next update file that
+ * carries them), since the content hash now covers these fields. */
+static const char migration_11[] =
+    "ALTER TABLE articles ADD COLUMN pmcid TEXT;\n"
+    "CREATE TABLE authors (\n"
+    "    pmid            INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position        INTEGER NOT NULL,\n"
+    "    last_name       TEXT,\n"
+    "    fore_name       TEXT,\n"
+    "    initials        TEXT,\n"
+    "    collective_name TEXT,\n"
+    "    orcid           TEXT,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX authors_orcid ON authors (orcid) WHERE orcid IS NOT NULL;\n"
+    "CREATE TABLE author_affiliations (\n"
+    "    pmid        INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    author      INTEGER NOT NULL,\n"
+    "    position    INTEGER NOT NULL,\n"
+    "    affiliation TEXT NOT NULL,\n"
+    "    PRIMARY KEY (pmid, author, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE keywords (\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position INTEGER NOT NULL,\n"
+    "    keyword  TEXT NOT NULL,\n"
+    "    major    INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE grants (\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position INTEGER NOT NULL,\n"
+    "    grant_id TEXT,\n"
+    "    acronym  TEXT,\n"
+    "    agency   TEXT,\n"
+    "    country  TEXT,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE article_references (\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position INTEGER NOT NULL,\n"
+    "    kind     TEXT NOT NULL,\n"
+    "    citation TEXT,\n"
+    "    ref_pmid INTEGER,\n"
+    "    doi      TEXT,\n"
+    "    pmcid    TEXT,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX article_references_ref_pmid ON article_references (ref_pmid)\n"
+    "    WHERE ref_pmid IS NOT NULL;\n"
+    "CREATE TABLE mesh_qualifiers (\n"
+    "    pmid        INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    heading     INTEGER NOT NULL,\n"
+    "    position    INTEGER NOT NULL,\n"
+    "    ui          TEXT,\n"
+    "    name        TEXT,\n"
+    "    major_topic INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (pmid, heading, position)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE chemicals (\n"
+    "    pmid            INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    position        INTEGER NOT NULL,\n"
+    "    ui              TEXT,\n"
+    "    name            TEXT NOT NULL,\n"
+    "    registry_number TEXT,\n"
+    "    PRIMARY KEY (pmid, position)\n"
+    ") WITHOUT ROWID;\n";
+
+/* Concept watches (store/lm_store_concept_watch.c): alerts on a concept,
+ * or a pair of concepts, in what each run stores.  reported_through is the
+ * ingested_at of the newest article a report has covered. */
+static const char migration_12[] =
+    "CREATE TABLE concept_watches (\n"
+    "    name             TEXT PRIMARY KEY,\n"
+    "    concept_id       TEXT NOT NULL,\n"
+    "    pair_with        TEXT,\n"
+    "    relation         TEXT,\n"
+    "    created_at       TEXT NOT NULL,\n"
+    "    reported_through TEXT,\n"
+    "    last_report_at   TEXT,\n"
+    "    last_articles    INTEGER NOT NULL DEFAULT 0,\n"
+    "    last_pairs       INTEGER NOT NULL DEFAULT 0\n"
+    ");\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
+                                         migration_5,  migration_6,  migration_7,  migration_8,
+                                         migration_9,  migration_10, migration_11, migration_12};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
 static const char *const counted_tables[] = {
     "articles", "mesh_headings", "publication_types", "sentences",
-    "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches",
-    "search_indexed", "search_pending", "embed_models", "vectors", "pairs"};
+    "mentions", "abbreviations", "ingest_log", "deleted_pmids", "watches", "concept_watches",
+    "search_indexed", "search_pending", "embed_models", "vectors", "pairs", "authors",
+    "keywords", "grants", "article_references", "chemicals"};
 #define N_COUNTED ((int)(sizeof counted_tables / sizeof counted_tables[0]))
 
 int lm_store_schema_version(void)
@@ -399,14 +488,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ART_DELETE] = "DELETE FROM articles WHERE pmid = ?1",
     [ST_ART_INSERT] =
         "INSERT INTO articles (pmid, version, title, abstract, journal, year, doi,"
-        " language, date_revised, is_book, content_hash, source, ingested_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        " language, date_revised, is_book, content_hash, source, ingested_at, pmcid)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [ST_MESH_INSERT] = "INSERT INTO mesh_headings (pmid, position, ui, name, major_topic)"
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_PT_INSERT] = "INSERT INTO publication_types (pmid, position, ui, name)"
                      " VALUES (?1, ?2, ?3, ?4)",
     [ST_ART_GET] = "SELECT version, title, abstract, journal, year, doi, language,"
-                   " date_revised, is_book, source, ingested_at"
+                   " date_revised, is_book, source, ingested_at, pmcid"
                    " FROM articles WHERE pmid = ?1",
     [ST_MESH_GET] = "SELECT ui, name, major_topic FROM mesh_headings"
                     " WHERE pmid = ?1 ORDER BY position",
@@ -713,6 +802,14 @@ static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy
         sqlite3_finalize(jm);
         if (st == LM_OK && rc != SQLITE_OK)
             st = db_fail(db, rc, err, "enabling WAL mode on %s", path);
+        /* The -wal and -shm files stay when the writer closes, so that a
+         * user who may only read the database (the nightly service's
+         * group-readable state directory) can open it: a reader without
+         * write access to the directory cannot create them.  The nightly
+         * checkpoint truncates the WAL to nothing. */
+        int persist = 1;
+        if (st == LM_OK)
+            sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     }
     if (st == LM_OK) {
         /* synchronous=NORMAL: in WAL mode SQLite then fsyncs only at
@@ -950,6 +1047,55 @@ static uint64_t article_hash(const lm_article *a)
         h = hash_str(h, a->pubtypes[i].ui);
         h = hash_str(h, a->pubtypes[i].name);
     }
+    /* The whole record (schema 10): an article stored before it differs
+     * from its re-ingested self, so re-ingesting fills the new lists. */
+    h = hash_str(h, a->pmcid);
+    h = hash_word(h, a->n_authors);
+    for (size_t i = 0; i < a->n_authors; i++) {
+        const lm_author *au = &a->authors[i];
+        h = hash_str(h, au->last_name);
+        h = hash_str(h, au->fore_name);
+        h = hash_str(h, au->initials);
+        h = hash_str(h, au->collective);
+        h = hash_str(h, au->orcid);
+        h = hash_word(h, au->n_affiliations);
+        for (size_t k = 0; k < au->n_affiliations; k++)
+            h = hash_str(h, au->affiliations[k]);
+    }
+    h = hash_word(h, a->n_keywords);
+    for (size_t i = 0; i < a->n_keywords; i++) {
+        h = hash_str(h, a->keywords[i].keyword);
+        h = hash_word(h, (uint64_t)(a->keywords[i].major != 0));
+    }
+    h = hash_word(h, a->n_grants);
+    for (size_t i = 0; i < a->n_grants; i++) {
+        h = hash_str(h, a->grants[i].grant_id);
+        h = hash_str(h, a->grants[i].acronym);
+        h = hash_str(h, a->grants[i].agency);
+        h = hash_str(h, a->grants[i].country);
+    }
+    h = hash_word(h, a->n_references);
+    for (size_t i = 0; i < a->n_references; i++) {
+        h = hash_str(h, a->references[i].kind);
+        h = hash_str(h, a->references[i].citation);
+        h = hash_word(h, (uint64_t)a->references[i].pmid);
+        h = hash_str(h, a->references[i].doi);
+        h = hash_str(h, a->references[i].pmcid);
+    }
+    for (size_t i = 0; i < a->n_mesh; i++) {
+        h = hash_word(h, a->mesh[i].n_qualifiers);
+        for (size_t k = 0; k < a->mesh[i].n_qualifiers; k++) {
+            h = hash_str(h, a->mesh[i].qualifiers[k].ui);
+            h = hash_str(h, a->mesh[i].qualifiers[k].name);
+            h = hash_word(h, (uint64_t)(a->mesh[i].qualifiers[k].major_topic != 0));
+        }
+    }
+    h = hash_word(h, a->n_chemicals);
+    for (size_t i = 0; i < a->n_chemicals; i++) {
+        h = hash_str(h, a->chemicals[i].ui);
+        h = hash_str(h, a->chemicals[i].name);
+        h = hash_str(h, a->chemicals[i].registry_number);
+    }
     return hash_final(h);
 }
 
@@ -984,6 +1130,7 @@ static lm_status insert_article(lm_store *s, const lm_article *a, const char *so
     lm_bind_int64(st, 11, hash, &rc);
     lm_bind_text(st, 12, source, &rc);
     lm_bind_text(st, 13, store_now(s), &rc);
+    lm_bind_text(st, 14, a->pmcid, &rc);
     rc = step_bound(st, rc);
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "inserting article %lld", pmid);
@@ -1012,7 +1159,7 @@ static lm_status insert_article(lm_store *s, const lm_article *a, const char *so
             return db_fail(s->db, rc, err, "inserting publication type of article %lld",
                            pmid);
     }
-    return LM_OK;
+    return lm_store_biblio_put(s, a, err);
 }
 
 /* Checks, before anything is written, that every value of the article
@@ -1353,11 +1500,15 @@ lm_status lm_store_get_article(lm_store *s, int64_t pmid, lm_article *out, char 
         ls = dup_col(st, 9, 0, source);
     if (ls == LM_OK && ingested_at)
         ls = dup_col(st, 10, 0, ingested_at);
+    if (ls == LM_OK)
+        ls = dup_col(st, 11, 0, &out->pmcid);
     stmt_done(st);
     if (ls != LM_OK)
         ls = lm_error_set(err, ls, "reading article %lld: out of memory", (long long)pmid);
     else
         ls = load_lists(s, pmid, out, err);
+    if (ls == LM_OK)
+        ls = lm_store_biblio_get(s, pmid, out, err);
     if (ls != LM_OK) {
         lm_article_free(out);
         if (source) {

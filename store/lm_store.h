@@ -105,7 +105,8 @@ lm_status lm_store_put_doc(lm_store *s, int64_t pmid, const lm_doc *doc, unsigne
                            lm_error *err);
 
 /* Loads the stored parts (LM_DOC_SENTENCES, LM_DOC_MENTIONS: mentions
- * only, without abbreviations) of one article into doc, which must not
+ * only, without abbreviations; LM_DOC_PAIRS: every pair, co-occurrences
+ * included, best first) of one article into doc, which must not
  * hold them yet: the inputs a rerun stage reads from stages that are not
  * rerun (store/lm_store_scan.c).  *found receives the parts that had at
  * least one row. */

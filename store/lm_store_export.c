@@ -6,6 +6,8 @@
 #include "lm_store_export.h"
 #include "lm_store_internal.h"
 
+#include "../util/lm_buf.h"
+
 enum {
     SLOT_MENTIONS = LM_STORE_SLOT_EXPORT,
     SLOT_PAIRS,
@@ -18,7 +20,8 @@ enum {
 #define ARTICLE_FILTERS                                                                   \
     " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
     " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))" \
-    " AND (?6 IS NULL OR a.pmid = ?6)"
+    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"                    \
+    " AND (?8 IS NULL OR a.year >= ?8) AND (?9 IS NULL OR a.year <= ?9)"
 
 /* Returns the first failed bind's code, or SQLITE_OK. */
 static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
@@ -34,11 +37,29 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
         lm_bind_double(st, 4, f->min_score, &brc);
     if (f->fts_match)
         lm_bind_text_copy(st, 5, f->fts_match, &brc);
-    if (f->pmid > 0)
-        lm_bind_int64(st, 6, f->pmid, &brc);
-    /* only the pairs statement has ?7 */
-    if (f->all_candidates && sqlite3_bind_parameter_count(st) >= 7)
+    /* The PMIDs travel as one JSON array, whatever their number. */
+    if (f->pmid > 0 || f->pmids) {
+        lm_buf json;
+        lm_buf_init(&json);
+        int ok = lm_buf_append_str(&json, "[") == LM_OK;
+        if (f->pmid > 0)
+            ok = ok && lm_buf_printf(&json, "%lld", (long long)f->pmid) == LM_OK;
+        for (size_t i = 0; ok && f->pmids && i < f->n_pmids; i++)
+            ok = lm_buf_printf(&json, "%s%lld", i || f->pmid > 0 ? "," : "",
+                               (long long)f->pmids[i]) == LM_OK;
+        ok = ok && lm_buf_append_str(&json, "]") == LM_OK;
+        if (!ok && brc == SQLITE_OK)
+            brc = SQLITE_NOMEM;
+        lm_bind_text_copy(st, 6, lm_buf_cstr(&json), &brc);
+        lm_buf_free(&json);
+    }
+    /* only the pairs statement uses ?7 */
+    if (f->all_candidates)
         lm_bind_int(st, 7, 1, &brc);
+    if (f->year_from)
+        lm_bind_int(st, 8, f->year_from, &brc);
+    if (f->year_to)
+        lm_bind_int(st, 9, f->year_to, &brc);
     return brc;
 }
 
@@ -110,13 +131,20 @@ typedef struct pair_cb {
     void *ctx;
 } pair_cb;
 
-static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+void lm_store_pair_row(sqlite3_stmt *st, lm_pair_row *r)
 {
-    pair_cb *p = ctx;
-    lm_pair_row r = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
+    lm_pair_row v = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
                      text_col(st, 3),             text_col(st, 4),       text_col(st, 5),
                      sqlite3_column_double(st, 6), int_or(st, 7, -1),    int_or(st, 8, -1),
                      text_col(st, 9)};
+    *r = v;
+}
+
+static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+{
+    pair_cb *p = ctx;
+    lm_pair_row r;
+    lm_store_pair_row(st, &r);
     return p->cb(p->ctx, &r);
 }
 
@@ -128,12 +156,7 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
      * convention of the stored offsets. */
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
-        " p.relation, p.score, p.evidence_start, p.evidence_end,"
-        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
-        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
-        "         p.evidence_end - p.evidence_start) END"
-        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+        LM_STORE_PAIR_COLUMNS
         " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
         " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
         " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS

@@ -18,6 +18,9 @@ typedef struct lm_export_filter {
     double min_score;         /* rows scoring below are skipped */
     int has_min_score;
     int64_t pmid;             /* this article only (0: all) */
+    const int64_t *pmids;     /* with pmid: only these articles (NULL: all; */
+    size_t n_pmids;           /*   an empty list matches none) */
+    int year_from, year_to;   /* publication years, inclusive (0: open) */
     int all_candidates;       /* pairs: also the candidates only co-occurring
                                  (relation "cooccurs"), left out by default */
 } lm_export_filter;
@@ -58,8 +61,10 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
 lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_concept_row *r),
                                    void *ctx, lm_error *err);
-/* Articles (pmid order) passing the since / fts_match filters, and with a
- * mention of the type / concept when those are set (min_score unused). */
+/* Articles (pmid order) passing the since / year / pmid / fts_match
+ * filters, and with a mention of the type / concept when those are set
+ * (min_score unused).  The callback may load the article's other rows
+ * (lm_store_get_article, lm_store_get_doc). */
 lm_status lm_store_export_articles(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_article *a), void *ctx,
                                    lm_error *err);

@@ -22,10 +22,40 @@ enum {
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOT_EXPORT = 64,   /* 8 slots: lm_store_export.c */
     LM_STORE_SLOT_LEXINDEX = 72, /* 16 slots: lm_lexindex.c */
-    LM_STORE_SLOTS = 88
+    LM_STORE_SLOT_DOC = 88,      /* 4 slots: lm_store_scan.c (stored pairs) */
+    LM_STORE_SLOT_BIBLIO = 92,   /* 16 slots: lm_store_biblio.c */
+    LM_STORE_SLOT_CWATCH = 108,  /* 8 slots: lm_store_concept_watch.c */
+    LM_STORE_SLOTS = 116
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
+/* Runs the slot's query, whose ?1 is the PMID, and calls row(st, ctx) for
+ * each result row until one fails; what names the rows in an error
+ * (lm_store_scan.c). */
+lm_status lm_store_each_row_of(lm_store *s, int slot, const char *sql, int64_t pmid,
+                               lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                               const char *what, lm_error *err);
+/* The pairs export's columns, read the same way by every pair query:
+ * LM_STORE_PAIR_COLUMNS selects them from "pairs p JOIN articles a", and
+ * lm_store_pair_row fills a row from them (lm_store_export.c). */
+#define LM_STORE_PAIR_COLUMNS                                                          \
+    "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"     \
+    " p.relation, p.score, p.evidence_start, p.evidence_end,"                          \
+    " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"                               \
+    "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"                     \
+    "         p.evidence_end - p.evidence_start) END"                                   \
+    " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+struct lm_pair_row;
+void lm_store_pair_row(sqlite3_stmt *st, struct lm_pair_row *r);
+/* A watch name: 1-64 letters, digits, '-', '_' or '.' (lm_store_watch.c). */
+int lm_store_watch_name_ok(const char *name);
+/* The bibliographic lists of an article (authors with affiliations,
+ * keywords, grants, references, MeSH qualifiers, chemicals; migration 11),
+ * written with the article row and read back with it
+ * (store/lm_store_biblio.c). */
+lm_status lm_store_biblio_put(lm_store *s, const lm_article *a, lm_error *err);
+lm_status lm_store_biblio_get(lm_store *s, int64_t pmid, lm_article *out, lm_error *err);
+int lm_store_is_readonly(const lm_store *s);
 /* The prepared statement of a slot, reset and unbound; NULL on failure
  * (err says why). */
 sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *err);

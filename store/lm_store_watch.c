@@ -30,7 +30,7 @@ static int valid_date(const char *d)
     return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-static int valid_name(const char *n)
+int lm_store_watch_name_ok(const char *n)
 {
     if (!n || !*n || strlen(n) > 64)
         return 0;
@@ -49,7 +49,7 @@ static const char *text_or_null(sqlite3_stmt *st, int col)
 lm_status lm_store_watch_add(lm_store *s, const char *name, const char *query,
                              const char *datetype, const char *since, lm_error *err)
 {
-    if (!valid_name(name))
+    if (!lm_store_watch_name_ok(name))
         return lm_error_set(err, LM_ERR_USAGE,
                             "watch name \"%s\": use 1-64 letters, digits, '-', '_' or '.'",
                             name ? name : "");

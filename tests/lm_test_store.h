@@ -1,5 +1,5 @@
 /*
- * lm_test_store: the one store helper the store-backed tests share.  Kept
+ * lm_test_store: the store helpers the store-backed tests share.  Kept
  * apart from lm_test.h, which the tests of modules without a store use
  * and which must not pull in SQLite.
  */
@@ -9,7 +9,10 @@
 #include "../store/lm_store.h"
 #include "lm_test.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* Opens (creating and migrating) NAME in the test's scratch directory;
  * NULL, with the reason on stderr, when that fails. */
@@ -24,6 +27,52 @@ static inline lm_store *lm_test_open_store(const char *name)
         return NULL;
     }
     return s;
+}
+
+/* Raw SQLite access for checking what the store wrote, and a fresh path in
+ * the scratch directory (the file and its WAL files removed). */
+static inline void db_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
+    unlink(buf);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", buf);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", buf);
+    unlink(side);
+}
+
+static inline sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        fprintf(stderr, "raw open %s: %s\n", path, sqlite3_errmsg(db));
+        exit(2);
+    }
+    sqlite3_busy_timeout(db, 2000);
+    return db;
+}
+
+static inline int raw_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "  raw exec failed: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc;
+}
+
+/* First column of the first row as an integer; -999 when there is none. */
+static inline long long raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -999;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 #endif

@@ -169,11 +169,14 @@ check "CSV export" rc_is 0
 check "CSV round-trips through a strict parser" python3 -c '
 import csv, sqlite3, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), strict=True))
-assert rows[0] == ["pmid","version","title","abstract","journal","year","doi","language","date_revised"], rows[0]
+assert rows[0] == ["pmid","version","title","abstract","journal","year","doi","language","date_revised",
+                   "pmcid","authors","keywords","mesh","chemicals","grants","cited_pmids"], rows[0]
 db = sqlite3.connect(sys.argv[2])
 want = [[str(r[0]), str(r[1]), r[2], r[3], r[4] or "", "" if r[5] is None else str(r[5]), r[6] or "", r[7] or "", r[8] or ""]
         for r in db.execute("select pmid,version,title,abstract,journal,year,doi,language,date_revised from articles order by pmid")]
-assert rows[1:] == want, (rows[1:], want)
+assert [r[:9] for r in rows[1:]] == want, (rows[1:], want)
+# the MeSH column: "*" marks a major topic, qualifiers follow "/"
+assert rows[1][12] == "BRCA1 Protein; *Ovarian Neoplasms/drug therapy", rows[1]
 assert any(chr(34) in f for r in rows for f in r) and any("," in f for r in rows[1:] for f in r)
 ' "$SCRATCH/out" "$SCRATCH/plain.db"
 lm --db "$SCRATCH/plain.db" export articles --format jsonl --out "$SCRATCH/a.jsonl"
@@ -182,7 +185,8 @@ check "JSONL lines parse with the documented keys" python3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert len(lines) == 3
-assert list(lines[0].keys()) == ["pmid","version","title","abstract","journal","year","doi","language","date_revised"]
+assert list(lines[0].keys()) == ["pmid","version","title","abstract","journal","year","doi","language","date_revised",
+                                 "pmcid","authors","keywords","mesh","chemicals","grants","cited_pmids"]
 assert lines[1]["title"].startswith("Effets de la \u03b1-synucl") and lines[2]["abstract"] == ""
 ' "$SCRATCH/a.jsonl"
 lm --db "$SCRATCH/plain.db" export articles --format tsv

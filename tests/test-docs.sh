@@ -21,7 +21,7 @@ check "man page exists" test -s "$MAN"
 check "man page renders without groff warnings" renders_clean
 
 version_matches() {
-    want=$("$LITMINE" --version) || return 1
+    want=$("$LITMINE" --version | head -n 1) || return 1
     grep -q "^\.TH LITMINE 1 \"[^\"]*\" \"$want\"" "$MAN" || { echo "    .TH does not name \"$want\"" >&2; return 1; }
 }
 check "man page carries the binary's version" version_matches

@@ -70,18 +70,22 @@ assert rows[5]["text"] == "weird, \"quoted\"\ntext" and isinstance(rows[0]["scor
 check "mentions TSV keeps one row per line" sh -c '[ "$(wc -l <"$1")" -eq 7 ] && grep -q "weird, \"quoted\"\\\\ntext" "$1"' _ "$SCRATCH/m.tsv"
 
 "$LITMINE" --db "$DB" export mentions --format pubtator --type Gene >"$SCRATCH/m.pubtator"
-check "PubTator: offsets reproduce each mention's text" python3 -c '
+check "PubTator: offsets reproduce each mention's text, every document is there" python3 -c '
 import sys
 docs, cur = {}, None
 for line in open(sys.argv[1], encoding="utf-8"):
     line = line.rstrip("\n")
     if "|t|" in line:
-        pmid, _, t = line.split("|", 2); cur = docs.setdefault(pmid, {"t": t, "m": []})
+        pmid, _, t = line.split("|", 2); cur = docs.setdefault(pmid, {"t": t, "m": [], "r": []})
     elif "|a|" in line:
         cur["a"] = line.split("|", 2)[2]
+    elif line and len(line.split("\t")) == 4:
+        cur["r"].append(line.split("\t"))
     elif line:
         cur["m"].append(line.split("\t"))
-assert sorted(docs) == ["31000001", "31000002"], docs.keys()
+assert sorted(docs) == ["31000001", "31000002", "31000003"], docs.keys()
+assert docs["31000001"]["r"] == [["31000001", "treats", "MESH:C531550", "MESH:D010051"]], docs["31000001"]["r"]
+assert docs["31000002"]["r"] == [["31000002", "induces", "MESH:D000001", "MESH:D000002"]]
 n = 0
 for pmid, d in docs.items():
     text = d["t"] + " " + d["a"]
@@ -90,13 +94,18 @@ for pmid, d in docs.items():
         assert m[4] == "Gene"; n += 1
 assert n == 3
 ' "$SCRATCH/m.pubtator"
-lm --db "$DB" export pairs --format pubtator
-check "PubTator is only for mentions" rc_is 2
+lm --db "$DB" export concepts --format pubtator
+check "document formats are not for concepts" rc_is 2
+"$LITMINE" --db "$DB" export pairs --format pubtator --pubtator3-ids >"$SCRATCH/p3.pubtator"
+check "--pubtator3-ids writes gene ids bare" sh -c 'grep -q "	BRCA1	Gene	672\$" "$1" && ! grep -q NCBIGene "$1"' _ "$SCRATCH/p3.pubtator"
+"$LITMINE" --db "$DB" export mentions --format pubtator --all-candidates >"$SCRATCH/all.pubtator"
+check "PubTator with --all-candidates has the co-occurrence lines" grep -q "^31000002	cooccurs	MESH:D000082	MESH:D006973\$" "$SCRATCH/all.pubtator"
 
 export_rows pairs
 check "pairs header" csv_check 'rows[0] == ["pmid","chemical_id","chemical_text","disease_id","disease_text","relation","score","evidence_start","evidence_end","evidence","chemical_name","disease_name"]'
 check "pairs: candidates left as co-occurrences are not exported by default" \
     csv_check 'len(rows) == 3 and all(r[5] != "cooccurs" for r in rows[1:])'
+LITMINE_MODELS=$SCRATCH/no-models export_rows pairs
 check "pairs: no lexicon, no concept names" csv_check 'all(r[10] == "" and r[11] == "" for r in rows[1:])'
 
 check "pairs: evidence is the code-point span of title + abstract" python3 -c '
@@ -127,7 +136,7 @@ check "pairs: chemical_name and disease_name are the MeSH headings" \
     csv_check 'rows[3][1:5] == ["MESH:D000082","APAP","MESH:D006973","HTN"] and rows[3][10:] == ["Acetaminophen","Hypertension"]'
 LITMINE_CONFIG="$SCRATCH/names.conf" lm --db "$DB" show 31000002
 ok "show lists the relations, not the co-occurrences" \
-    'rc_is 0 && out_has "^Relations:  x, \"y\" induces z (0.30)" && ! out_has cooccurs'
+    'rc_is 0 && out_has "^  x, \"y\" induces z (0.30)" && ! out_has cooccurs'
 LITMINE_CONFIG="$SCRATCH/names.conf" lm --db "$DB" show --json 31000001
 check "show --json has the article's relations with names" python3 -c '
 import json, sys
@@ -150,7 +159,7 @@ lm --db "$DB" export articles --min-score 0.5
 check "--min-score does not apply to articles" rc_is 2
 lm --db "$DB" export genes
 check "unknown table is a usage error" rc_is 2
-lm --db "$DB" export mentions --type Protein
+lm --db "$DB" export mentions --type Species
 check "unknown type is a usage error" rc_is 2
 lm --db "$DB" export mentions --min-score 2
 check "out-of-range score is a usage error" rc_is 2

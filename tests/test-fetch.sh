@@ -72,6 +72,14 @@ server_log >"$SCRATCH/log2"
 check "api key was sent to the server" grep -q '"api_key": "SECRETKEY123"' "$SCRATCH/log2"
 check "api key not stored in the database" sh -c '! sqlite3 "$1" .dump | grep -q SECRETKEY123' _ "$DB"
 
+# systemd's LoadCredential=api_key:FILE hands the key over as a file.
+mkdir -p "$SCRATCH/cred" && printf 'CREDKEY456\n' >"$SCRATCH/cred/api_key"
+control reset '{}'
+CREDENTIALS_DIRECTORY="$SCRATCH/cred" "$LITMINE" fetch --query malaria --max 1 >"$SCRATCH/out" 2>"$SCRATCH/err"; LM_RC=$?
+server_log >"$SCRATCH/log2c"
+check "the api key credential is sent" grep -q '"api_key": "CREDKEY456"' "$SCRATCH/log2c"
+check "the api key credential is not in the output" sh -c '! grep -q CREDKEY456 "$1" "$2"' _ "$SCRATCH/out" "$SCRATCH/err"
+
 control reset '{}'
 control control '{"error_body_next": 1, "target": "esearch"}'
 lm fetch --query malaria
@@ -84,7 +92,7 @@ lm watch add w-asthma --query other
 ok "duplicate watch name refused" 'rc_is 2 && err_has "exists"'
 lm watch add "bad name" --query x
 check "invalid watch name refused" rc_is 2
-lm watch add w-bad --query x --since 2021-3-1
+lm watch add w-bad --query x --since 2021-13-01
 check "invalid --since refused" rc_is 2
 lm watch add w-malaria --query malaria --since 2022/05/01
 lm watch list

@@ -320,6 +320,90 @@ static void test_structured_abstract_and_markup(void)
     collect_free(&c);
 }
 
+/* Schema 10's fields, each pinned: authors (names, ORCID, affiliations in
+ * order, a collective), keywords with their major flag, grants, the
+ * ChemicalList, MeSH qualifiers (a major qualifier makes its heading
+ * major), CommentsCorrections, the PMCID, and a nested ReferenceList. */
+static void test_whole_record(void)
+{
+    collect c;
+    collect_init(&c);
+    lm_error err = {0};
+    lm_pubmed_stats st;
+    LM_CHECK_INT(parse_path(FIX "biblio.xml", &c, &st, NULL, &err), LM_OK);
+    LM_CHECK_INT(c.n, 1);
+    if (c.n != 1) {
+        collect_free(&c);
+        return;
+    }
+    const lm_article *a = &c.arts[0];
+    LM_CHECK_STR(a->pmcid, "PMC9000001");
+    LM_CHECK_STR(a->doi, "10.1000/jwr.2024.1");
+    LM_CHECK_INT(a->n_authors, 3);
+    if (a->n_authors == 3) {
+        LM_CHECK_STR(a->authors[0].last_name, "M\u00fcller");
+        LM_CHECK_STR(a->authors[0].fore_name, "Anna B");
+        LM_CHECK_STR(a->authors[0].initials, "AB");
+        LM_CHECK_STR(a->authors[0].orcid, "0000-0002-1825-0097");
+        LM_CHECK_INT(a->authors[0].n_affiliations, 2);
+        if (a->authors[0].n_affiliations == 2)
+            LM_CHECK_STR(a->authors[0].affiliations[1], "Children's Hospital, Z\u00fcrich, Switzerland.");
+        LM_CHECK(a->authors[1].orcid == NULL);
+        LM_CHECK_INT(a->authors[1].n_affiliations, 1);
+        LM_CHECK_STR(a->authors[2].collective, "Pediatric Kidney Consortium");
+        LM_CHECK(a->authors[2].last_name == NULL);
+    }
+    LM_CHECK_INT(a->n_keywords, 2);
+    if (a->n_keywords == 2) {
+        LM_CHECK_STR(a->keywords[0].keyword, "nephrotoxicity");
+        LM_CHECK_INT(a->keywords[0].major, 1);
+        LM_CHECK_INT(a->keywords[1].major, 0);
+    }
+    LM_CHECK_INT(a->n_grants, 2);
+    if (a->n_grants == 2) {
+        LM_CHECK_STR(a->grants[0].grant_id, "R01 DK012345");
+        LM_CHECK_STR(a->grants[0].acronym, "DK");
+        LM_CHECK_STR(a->grants[0].agency, "NIDDK NIH HHS");
+        LM_CHECK_STR(a->grants[0].country, "United States");
+        LM_CHECK(a->grants[1].grant_id == NULL);
+        LM_CHECK_STR(a->grants[1].agency, "Swiss National Science Foundation");
+    }
+    LM_CHECK_INT(a->n_chemicals, 2);
+    if (a->n_chemicals == 2) {
+        LM_CHECK_STR(a->chemicals[0].ui, "D002945");
+        LM_CHECK_STR(a->chemicals[0].name, "Cisplatin");
+        LM_CHECK_STR(a->chemicals[0].registry_number, "Q20Q21Q62J");
+        LM_CHECK_STR(a->chemicals[1].registry_number, "0");
+    }
+    LM_CHECK_INT(a->n_mesh, 2);
+    if (a->n_mesh == 2) {
+        LM_CHECK_INT(a->mesh[0].major_topic, 1);
+        LM_CHECK_INT(a->mesh[0].n_qualifiers, 2);
+        if (a->mesh[0].n_qualifiers == 2) {
+            LM_CHECK_STR(a->mesh[0].qualifiers[0].ui, "Q000009");
+            LM_CHECK_STR(a->mesh[0].qualifiers[0].name, "adverse effects");
+            LM_CHECK_INT(a->mesh[0].qualifiers[0].major_topic, 1);
+            LM_CHECK_STR(a->mesh[0].qualifiers[1].name, "therapeutic use");
+            LM_CHECK_INT(a->mesh[0].qualifiers[1].major_topic, 0);
+        }
+        LM_CHECK_INT(a->mesh[1].n_qualifiers, 0);
+        LM_CHECK_INT(a->mesh[1].major_topic, 0);
+    }
+    LM_CHECK_INT(a->n_references, 3);
+    if (a->n_references == 3) {
+        LM_CHECK_STR(a->references[0].kind, "ErratumIn");
+        LM_CHECK_STR(a->references[0].citation, "J Whole Rec. 2025;3:1");
+        LM_CHECK_INT(a->references[0].pmid, 39000099);
+        LM_CHECK_STR(a->references[1].kind, "Cites");
+        LM_CHECK_INT(a->references[1].pmid, 20000001);
+        LM_CHECK_STR(a->references[1].doi, "10.1000/ki.2010.1");
+        LM_CHECK_STR(a->references[2].citation, "Doe R. Nephrotoxic drugs. 2012.");
+        LM_CHECK_INT(a->references[2].pmid, 0);
+        LM_CHECK_STR(a->references[2].pmcid, "PMC3000001");
+    }
+    collect_free(&c);
+}
+
 static void test_missing_abstract_and_fallbacks(void)
 {
     collect c;
@@ -1540,6 +1624,7 @@ static void test_shared_md5_matches_published(void)
 int main(void)
 {
     LM_RUN(test_structured_abstract_and_markup);
+    LM_RUN(test_whole_record);
     LM_RUN(test_missing_abstract_and_fallbacks);
     LM_RUN(test_non_ascii_and_entities);
     LM_RUN(test_chunked_feeding);

@@ -8,7 +8,7 @@
  * contention, and a throughput figure (printed, not asserted).
  */
 #include "../store/lm_store.h"
-#include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <sqlite3.h>
 
@@ -16,50 +16,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void db_path(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
-    unlink(buf);
-    char side[600];
-    snprintf(side, sizeof side, "%s-wal", buf);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", buf);
-    unlink(side);
-}
-
-static sqlite3 *raw_open(const char *path)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        fprintf(stderr, "raw open %s: %s\n", path, sqlite3_errmsg(db));
-        exit(2);
-    }
-    sqlite3_busy_timeout(db, 2000);
-    return db;
-}
-
-static int raw_exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "  raw exec failed: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    return rc;
-}
-
-/* First column of the first row as an integer; -999 when there is none. */
-static long long raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* First column of the first row as text (copied to buf); "" when none. */
 static const char *raw_text(sqlite3 *db, const char *sql, char *buf, size_t n)

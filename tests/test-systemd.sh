@@ -20,12 +20,22 @@ UNITS=$DEST/usr/local/lib/systemd/system
 check "binary installed" test -x "$DEST/usr/local/bin/litmine"
 check "example config installed" test -s "$DEST/etc/litmine/litmine.conf.example"
 check "unit points at the installed binary" grep -q '^ExecStart=/usr/local/bin/litmine ' "$UNITS/litmine.service"
-check "service is hardened" sh -c 'for k in DynamicUser=yes StateDirectory=litmine ProtectSystem=strict \
+check "service is hardened" sh -c 'for k in User=litmine Group=litmine StateDirectory=litmine ProtectSystem=strict \
     ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes ReadWritePaths=/var/lib/litmine \
-    IOSchedulingClass=idle Type=oneshot CapabilityBoundingSet= UMask=0077 \
+    IOSchedulingClass=idle Type=oneshot CapabilityBoundingSet= UMask=0027 StateDirectoryMode=0750 \
+    LoadCredential=api_key:/etc/litmine/api_key \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" SystemCallFilter=@system-service \
     SystemCallArchitectures=native MemoryDenyWriteExecute=yes MemoryMax= TimeoutStartSec=; do
     grep -q "^$k" "$1" || { echo "    missing $k" >&2; exit 1; }; done' _ "$UNITS/litmine.service"
+check "the static user and group come from a sysusers.d file" \
+    grep -q '^u litmine - ' "$DEST/usr/local/lib/sysusers.d/litmine.conf"
+check "no DynamicUser= (its private state directory is unreadable for other users)" \
+    sh -c '! grep -q "^DynamicUser=" "$1"' _ "$UNITS/litmine.service"
+check "the API key credential file exists, mode 0600" \
+    sh -c '[ "$(stat -c %a "$1")" = 600 ]' _ "$DEST/etc/litmine/api_key"
+check "OnFailure= is documented in the unit" grep -q '^#.*OnFailure=' "$UNITS/litmine.service"
+check "bash completion installed" test -s "$DEST/usr/local/share/bash-completion/completions/litmine"
+check "only units are installed as units" sh -c '[ "$(ls "$1" | sort | tr "\n" " ")" = "litmine.service litmine.timer " ]' _ "$UNITS"
 check "timer is persistent with a randomized delay" sh -c 'grep -q "^Persistent=true" "$1" && grep -q "^RandomizedDelaySec=" "$1"' _ "$UNITS/litmine.timer"
 check "timer fires between 21:00 and 05:00 US Eastern" sh -c '
     line=$(grep "^OnCalendar=" "$1"); case "$line" in *America/New_York*) ;; *) exit 1;; esac

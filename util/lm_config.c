@@ -16,6 +16,8 @@ typedef struct lm_config_entry {
     char *section;
     char *key;
     char *value;
+    char *file;   /* where it was read, NULL when set by a flag */
+    int line;
 } lm_config_entry;
 
 struct lm_config {
@@ -40,6 +42,7 @@ void lm_config_free(lm_config *cfg)
         free(cfg->entries[i].section);
         free(cfg->entries[i].key);
         free(cfg->entries[i].value);
+        free(cfg->entries[i].file);
     }
     free(cfg->entries);
     free(cfg->path);
@@ -53,7 +56,7 @@ lm_status lm_config_set(lm_config *cfg, const char *section, const char *key,
     if (!grown)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     cfg->entries = grown;
-    lm_config_entry e = {strdup(section), strdup(key), strdup(value)};
+    lm_config_entry e = {strdup(section), strdup(key), strdup(value), NULL, 0};
     if (!e.section || !e.key || !e.value) {
         free(e.section);
         free(e.key);
@@ -162,7 +165,34 @@ static lm_status parse_line(lm_config *cfg, const char *name, int lineno, char *
         value[vlen - 1] = '\0';
         value++;
     }
-    return lm_config_set(cfg, section, key, value, err);
+    lm_status st = lm_config_set(cfg, section, key, value, err);
+    if (st == LM_OK) {
+        lm_config_entry *e = &cfg->entries[cfg->n - 1];
+        e->file = strdup(name);
+        e->line = lineno;
+        if (!e->file)
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    return st;
+}
+
+void lm_config_each_unknown(const lm_config *cfg, const char *const *known,
+                            void (*cb)(void *ctx, const char *file, int line, const char *section,
+                                       const char *key),
+                            void *ctx)
+{
+    for (size_t i = 0; i < cfg->n; i++) {
+        const lm_config_entry *e = &cfg->entries[i];
+        if (!e->file)
+            continue;
+        size_t sl = strlen(e->section);
+        int ok = 0;
+        for (size_t k = 0; !ok && known[k]; k++)
+            ok = strncmp(known[k], e->section, sl) == 0 && known[k][sl] == '.' &&
+                 strcmp(known[k] + sl + 1, e->key) == 0;
+        if (!ok)
+            cb(ctx, e->file, e->line, e->section, e->key);
+    }
 }
 
 lm_status lm_config_load_string(lm_config *cfg, const char *name, const char *text,

@@ -7,8 +7,8 @@
  *
  * Sections and keys are case-sensitive ASCII; values are trimmed, may be
  * quoted with "..." to keep surrounding spaces.  Unknown sections and keys
- * are kept (so newer config files load in older binaries) and can be listed
- * by callers that want to warn about typos.  Command-line flags override the
+ * are kept (so newer config files load in older binaries) and listed, with
+ * file and line, by lm_config_each_unknown for a warning about typos.  Command-line flags override the
  * file; the file overrides built-in defaults.
  */
 #ifndef LM_CONFIG_H
@@ -36,6 +36,13 @@ lm_status lm_config_get_int(const lm_config *cfg, const char *section, const cha
 /* Sets (or overrides) a value, e.g. from a command-line flag. */
 lm_status lm_config_set(lm_config *cfg, const char *section, const char *key,
                         const char *value, lm_error *err);
+/* Calls cb for every key read from a file that is not in known, a
+ * NULL-terminated list of "section.key": typos like [eutils] emial, with
+ * the file and line to fix. */
+void lm_config_each_unknown(const lm_config *cfg, const char *const *known,
+                            void (*cb)(void *ctx, const char *file, int line, const char *section,
+                                       const char *key),
+                            void *ctx);
 /* The file the values came from, or NULL. */
 const char *lm_config_path(const lm_config *cfg);
 

@@ -13,6 +13,7 @@
  * machine (quoted fields may hold commas, doubled quotes and newlines).
  */
 #include "../lm_lexicon.h"
+#include "../eval/lm_bioc.h"
 
 #include "../../util/lm_buf.h"
 
@@ -604,7 +605,7 @@ lm_status lm_lexicon_import_pubtator(lm_lexicon_builder *b, const char *path,
                                      lm_lexicon_import_stats *stats, lm_error *err)
 {
     lm_pt_corpus c = {0};
-    lm_status st = lm_pubtator_load(path, &c, err);
+    lm_status st = lm_corpus_load(path, &c, err);
     if (st == LM_OK)
         st = lm_lexicon_import_corpus(b, &c, stats, err);
     lm_pt_corpus_free(&c);

@@ -22,6 +22,7 @@
  * overlaps the held-out BC5CDR test set too.
  */
 #include "../../util/lm_sort.h"
+#include "../eval/lm_bioc.h"
 #include "lm_ner_train.h"
 #include "../lm_ner_impl.h"
 
@@ -229,7 +230,7 @@ static lm_status load_pubtator(tcorpus *c, const char *path, const idset *exclud
                                lm_error *err)
 {
     lm_pt_corpus pc;
-    lm_status st = lm_pubtator_load(path, &pc, err);
+    lm_status st = lm_corpus_load(path, &pc, err);
     if (st != LM_OK)
         return st;
     lm_spans tk, sn;
@@ -1895,7 +1896,7 @@ static lm_status scifact_texts(const char *path, lm_buf *out, lm_error *err)
 static lm_status exclude_ids(const char *path, idset *ex, lm_error *err)
 {
     lm_pt_corpus pc;
-    lm_status st = lm_pubtator_load(path, &pc, err);
+    lm_status st = lm_corpus_load(path, &pc, err);
     if (st != LM_OK)
         return st;
     for (size_t i = 0; i < pc.n_docs; i++)
@@ -2007,7 +2008,7 @@ static lm_status build_clusters(trainer *T, lm_error *err)
         char p[1024];
         snprintf(p, sizeof p, "%s/%s", dd, files[i]);
         lm_pt_corpus pc;
-        st = lm_pubtator_load(p, &pc, err);
+        st = lm_corpus_load(p, &pc, err);
         for (size_t k = 0; st == LM_OK && k < pc.n_docs; k++)
             if (lm_buf_append_str(&text, pc.docs[k].text) != LM_OK
                 || lm_buf_append_char(&text, '\n') != LM_OK)
