@@ -132,7 +132,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (lm_cli_is_help(a)) {
             fputs(usage, stdout);
             return LM_EXIT_OK;
         } else if (strcmp(a, "--details") == 0) {
