@@ -46,17 +46,22 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
-        case 'n':
-            if (!lm_cli_parse_long(cli, "--last", optarg, 0, 100000, &last))
-                return LM_EXIT_USAGE;
-            break;
-        default:
-            lm_cli_error(cli, "stats: unknown or incomplete option '%s'", argv[optind - 1]);
-            fputs(usage, stderr);
-            return LM_EXIT_USAGE;
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return LM_EXIT_OK;
         }
+        if (c == 'n') {
+            char *end;
+            last = strtol(optarg, &end, 10);
+            if (*end || end == optarg || last < 0 || last > 100000) {
+                lm_cli_error(cli, "--last: expected 0..100000, got \"%s\"", optarg);
+                return LM_EXIT_USAGE;
+            }
+            continue;
+        }
+        lm_cli_error(cli, "stats: unknown or incomplete option '%s'", argv[optind - 1]);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
     }
     if (optind < argc) {
         lm_cli_error(cli, "stats: unexpected argument '%s'", argv[optind]);
