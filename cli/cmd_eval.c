@@ -149,7 +149,11 @@ static int load_corpus(const lm_cli *cli, const char *path, lm_pt_corpus *c)
 {
     lm_error err;
     lm_status st = lm_pubtator_load(path, c, &err);
-    return finish(cli, NULL, st, &err);
+    if (st != LM_OK) {
+        lm_cli_error(cli, "%s", err.msg);
+        return lm_cli_exit_for(st);
+    }
+    return LM_EXIT_OK;
 }
 
 static int eval_ner(const lm_cli *cli, const eval_args *a)
