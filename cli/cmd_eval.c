@@ -130,6 +130,27 @@ static void print_item(void *ctx, lm_eval_outcome o, const char *item)
     printf("INFO\t%s\t%s\t%s\n", lm_eval_outcome_str(o), (const char *)ctx, item);
 }
 
+/* The usage error of a mode run without the files it needs. */
+static int missing(const lm_cli *cli, const char *mode, const char *what)
+{
+    lm_cli_error(cli, "eval %s: %s", mode, what);
+    fputs(usage, stderr);
+    return LM_EXIT_USAGE;
+}
+
+/* The exit status for st, after saying why it failed ("eval MODE: " first
+ * when mode is not NULL). */
+static int finish(const lm_cli *cli, const char *mode, lm_status st, const lm_error *err)
+{
+    if (st == LM_OK)
+        return LM_EXIT_OK;
+    if (mode)
+        lm_cli_error(cli, "eval %s: %s", mode, err->msg);
+    else
+        lm_cli_error(cli, "%s", err->msg);
+    return lm_cli_exit_for(st);
+}
+
 static int load_corpus(const lm_cli *cli, const char *path, lm_pt_corpus *c)
 {
     lm_error err;
@@ -143,11 +164,8 @@ static int load_corpus(const lm_cli *cli, const char *path, lm_pt_corpus *c)
 
 static int eval_ner(const lm_cli *cli, const eval_args *a)
 {
-    if (!a->gold || !a->pred) {
-        lm_cli_error(cli, "eval ner: --gold and --pred are required");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (!a->gold || !a->pred)
+        return missing(cli, "ner", "--gold and --pred are required");
     lm_pt_corpus gold = {0}, pred = {0};
     int rc = load_corpus(cli, a->gold, &gold);
     if (rc == LM_EXIT_OK)
@@ -173,10 +191,7 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
         }
         if (st == LM_OK)
             lm_eval_report_print(stdout, "concepts (doc-level)", &rep);
-        if (st != LM_OK) {
-            lm_cli_error(cli, "%s", err.msg);
-            rc = lm_cli_exit_for(st);
-        }
+        rc = finish(cli, NULL, st, &err);
     }
     lm_eval_report_free(&rep);
     lm_pt_corpus_free(&gold);
@@ -289,11 +304,7 @@ static int load_chain(const lm_cli *cli, const eval_args *a, lm_stage_chain *cha
     lm_error err;
     lm_status st = lm_stage_chain_init(chain, CID_STAGES, cfg, &err);
     lm_config_free(cfg);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "eval cid: %s", err.msg);
-        return lm_cli_exit_for(st);
-    }
-    return LM_EXIT_OK;
+    return finish(cli, "cid", st, &err);
 }
 
 /* A predicted pair labelled induces becomes a relation line of pd. */
@@ -445,11 +456,7 @@ static int predict_pipeline(const lm_cli *cli, const eval_args *a, const lm_pt_c
         if (scratch[i])
             chain.ops[i]->scratch_free(scratch[i]);
     lm_stage_chain_free(&chain);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "eval cid: %s", err.msg);
-        return lm_cli_exit_for(st);
-    }
-    return LM_EXIT_OK;
+    return finish(cli, "cid", st, &err);
 }
 
 static lm_status ingested_pair(void *ctx, const lm_pair_row *r)
@@ -677,20 +684,13 @@ static int save_corpus(const lm_cli *cli, const char *path, const lm_pt_corpus *
         st = lm_pubtator_write(f, &c->docs[d], &err);
     if (fclose(f) != 0 && st == LM_OK)
         st = lm_error_set(&err, LM_ERR_IO, "%s: write failed", path);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "eval cid: %s", err.msg);
-        return lm_cli_exit_for(st);
-    }
-    return LM_EXIT_OK;
+    return finish(cli, "cid", st, &err);
 }
 
 static int eval_cid(const lm_cli *cli, const eval_args *a)
 {
-    if (!a->gold) {
-        lm_cli_error(cli, "eval cid: --gold is required");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (!a->gold)
+        return missing(cli, "cid", "--gold is required");
     lm_pt_corpus gold = {0}, pred = {0};
     int rc = load_corpus(cli, a->gold, &gold);
     if (rc == LM_EXIT_OK)
@@ -712,12 +712,9 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
         lm_eval_report_init(&rep);
         lm_error err;
         lm_status st = lm_eval_relations(&gold, &pred, &o, &rep, &err);
-        if (st == LM_OK) {
+        if (st == LM_OK)
             lm_eval_report_print(stdout, "relations (doc-level)", &rep);
-        } else {
-            lm_cli_error(cli, "%s", err.msg);
-            rc = lm_cli_exit_for(st);
-        }
+        rc = finish(cli, NULL, st, &err);
         lm_eval_report_free(&rep);
     }
     lm_pt_corpus_free(&gold);
@@ -727,11 +724,8 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
 
 static int eval_bc2gm(const lm_cli *cli, const eval_args *a)
 {
-    if (!a->gold || !a->pred) {
-        lm_cli_error(cli, "eval bc2gm: --gold and --pred are required");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (!a->gold || !a->pred)
+        return missing(cli, "bc2gm", "--gold and --pred are required");
     lm_eval_gm_set gene, alt, pred;
     lm_eval_gm_set_init(&gene);
     lm_eval_gm_set_init(&alt);
@@ -836,20 +830,13 @@ static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex)
             st = lm_lexicon_load(file ? file : lm_buf_cstr(&path), lex, &err);
         lm_buf_free(&path);
     }
-    if (st != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        return lm_cli_exit_for(st);
-    }
-    return LM_EXIT_OK;
+    return finish(cli, NULL, st, &err);
 }
 
 static int eval_norm(const lm_cli *cli, const eval_args *a)
 {
-    if (!a->gold) {
-        lm_cli_error(cli, "eval norm: --gold is required");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (!a->gold)
+        return missing(cli, "norm", "--gold is required");
     lm_lexicon *lex = NULL;
     lm_pt_corpus gold = {0};
     int rc = get_lexicon(cli, a, &lex);
@@ -968,7 +955,7 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
 
 int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    if (argc >= 2 && lm_cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return LM_EXIT_OK;
     }

@@ -13,23 +13,13 @@
  * --set NAME=VALUE overrides one ranking parameter (for tuning on dev
  * data; see lm_search_params).
  */
-#include "../nlp/eval/lm_metrics.h"
-#include "../pipeline/lm_index.h"
-#include "../pipeline/lm_search_session.h"
-#include "../util/lm_json.h"
-#include "../util/lm_sort.h"
+#include "../pipeline/lm_eval_search.h"
 #include "lm_cli.h"
+#include "lm_commands.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <zlib.h>
-
-int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv);
 
 static const char usage[] =
     "usage: litmine eval search --corpus CORPUS.jsonl[.gz] --queries QUERIES.jsonl\n"
@@ -46,378 +36,20 @@ static const char usage[] =
     "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates, phrase_depth,\n"
     "dense_candidates; or a fit option: sigma_exp, min_df, max_vocab, bigrams.\n";
 
-/* ---- BEIR lines ------------------------------------------------------------ */
-
-/* Reads the members _id (a string, or an integer), title and text of one
- * JSON object line; -1 when it is not one. */
-static int parse_beir_line(const lm_buf *line, lm_buf *id, lm_buf *title, lm_buf *text)
+static void print_scores(const char *prefix, const lm_eval_search_scores *s)
 {
-    lm_buf_reset(id);
-    lm_buf_reset(title);
-    lm_buf_reset(text);
-    lm_json *doc = NULL;
-    lm_error err;
-    if (lm_json_parse(&doc, line->data, line->len, NULL, NULL, &err) != LM_OK)
-        return -1;
-    const lm_json_value *root = lm_json_root(doc), *v = lm_json_get(root, "_id");
-    int64_t num;
-    size_t n;
-    const char *sv = lm_json_str(v, &n);
-    int ok = lm_json_type_of(root) == LM_JSON_OBJECT;
-    if (sv)
-        ok &= lm_buf_append(id, sv, n) == LM_OK;
-    else if (lm_json_int64(v, &num))
-        ok &= lm_buf_printf(id, "%lld", (long long)num) == LM_OK;
-    if ((sv = lm_json_str(lm_json_get(root, "title"), &n)) != NULL)
-        ok &= lm_buf_append(title, sv, n) == LM_OK;
-    if ((sv = lm_json_str(lm_json_get(root, "text"), &n)) != NULL)
-        ok &= lm_buf_append(text, sv, n) == LM_OK;
-    lm_json_free(doc);
-    return ok && id->len > 0 ? 0 : -1;
+    printf("%snDCG@10 %.4f\n", prefix, s->ndcg10);
+    printf("%sRecall@100 %.4f\n", prefix, s->recall100);
+    printf("%sMRR@10 %.4f\n", prefix, s->mrr10);
+    printf("%slatency_ms_median %.3f\n", prefix, s->latency_ms_median);
 }
 
-/* Reads one line of a (possibly gzip) file into b; 0 at EOF. */
-static int read_line(gzFile f, lm_buf *b)
+/* --details: one INFO line per judged query. */
+static void print_query(void *ctx, const char *mode, const char *query_id, const char *text,
+                        double ndcg10)
 {
-    lm_buf_reset(b);
-    char chunk[65536];
-    while (gzgets(f, chunk, sizeof chunk)) {
-        size_t n = strlen(chunk);
-        lm_buf_append(b, chunk, n);
-        if (n && chunk[n - 1] == '\n')
-            return 1;
-    }
-    return b->len > 0;
-}
-
-/* ---- document ids ---------------------------------------------------------
- * BEIR ids are strings; numeric ones (PMIDs, as in SciFact) are used as
- * they are, others get numbers above 10^12 in order of appearance. */
-
-typedef struct id_map {
-    char **names;
-    int64_t *nums;
-    size_t n, cap;
-} id_map;
-
-static int64_t numeric_id(const char *s)
-{
-    if (!*s || strlen(s) > 15)
-        return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    return (*end || errno || v <= 0) ? -1 : (int64_t)v;
-}
-
-static int64_t map_id(id_map *m, const char *s, int add)
-{
-    int64_t v = numeric_id(s);
-    if (v > 0)
-        return v;
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->names[i], s) == 0)
-            return m->nums[i];
-    if (!add)
-        return -1;
-    if (m->n == m->cap) {
-        size_t nc = m->cap ? 2 * m->cap : 64;
-        char **nn = realloc(m->names, nc * sizeof *nn);
-        if (nn)
-            m->names = nn;
-        int64_t *nv = nn ? realloc(m->nums, nc * sizeof *nv) : NULL;
-        if (!nv)
-            return -1;
-        m->nums = nv;
-        m->cap = nc;
-    }
-    m->names[m->n] = strdup(s);
-    if (!m->names[m->n])
-        return -1;
-    m->nums[m->n] = 1000000000000LL + (int64_t)m->n;
-    return m->nums[m->n++];
-}
-
-static void id_map_free(id_map *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        free(m->names[i]);
-    free(m->names);
-    free(m->nums);
-}
-
-/* ---- queries and judgements ------------------------------------------------ */
-
-typedef struct equery {
-    char *id;
-    char *text;
-    lm_qrel *rels;
-    size_t n_rels, cap_rels;
-} equery;
-
-typedef struct eval_set {
-    equery *q;
-    size_t n, cap;
-} eval_set;
-
-static void eval_set_free(eval_set *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->q[i].id);
-        free(s->q[i].text);
-        free(s->q[i].rels);
-    }
-    free(s->q);
-}
-
-static equery *find_query(eval_set *s, const char *id)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->q[i].id, id) == 0)
-            return &s->q[i];
-    return NULL;
-}
-
-static int load_queries(const lm_cli *cli, const char *path, eval_set *s)
-{
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        lm_cli_error(cli, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    lm_buf line, id, title, text;
-    lm_buf_init(&line);
-    lm_buf_init(&id);
-    lm_buf_init(&title);
-    lm_buf_init(&text);
-    int rc = 0;
-    size_t lineno = 0;
-    while (read_line(f, &line)) {
-        lineno++;
-        if (line.len <= 1)
-            continue;
-        if (parse_beir_line(&line, &id, &title, &text) != 0) {
-            lm_cli_error(cli, "%s:%zu: not a BEIR query line", path, lineno);
-            rc = -1;
-            break;
-        }
-        if (s->n == s->cap) {
-            size_t nc = s->cap ? 2 * s->cap : 64;
-            equery *nv = realloc(s->q, nc * sizeof *nv);
-            if (!nv) {
-                rc = -1;
-                break;
-            }
-            s->q = nv;
-            s->cap = nc;
-        }
-        memset(&s->q[s->n], 0, sizeof s->q[s->n]);
-        s->q[s->n].id = lm_buf_take(&id);
-        s->q[s->n].text = lm_buf_take(&text);
-        if (!s->q[s->n].id || !s->q[s->n].text) {
-            rc = -1;
-            break;
-        }
-        s->n++;
-    }
-    gzclose(f);
-    lm_buf_free(&line);
-    lm_buf_free(&id);
-    lm_buf_free(&title);
-    lm_buf_free(&text);
-    return rc;
-}
-
-static int load_qrels(const lm_cli *cli, const char *path, eval_set *s, id_map *ids)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        lm_cli_error(cli, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[1024];
-    size_t lineno = 0;
-    int rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *qid = line, *tab1 = strchr(line, '\t');
-        if (!tab1)
-            continue;
-        *tab1 = '\0';
-        char *did = tab1 + 1, *tab2 = strchr(did, '\t');
-        if (!tab2)
-            continue;
-        *tab2 = '\0';
-        char *end;
-        long grade = strtol(tab2 + 1, &end, 10);
-        if (end == tab2 + 1) {
-            if (lineno == 1)
-                continue;   /* the header */
-            lm_cli_error(cli, "%s:%zu: bad relevance grade", path, lineno);
-            rc = -1;
-            break;
-        }
-        equery *q = find_query(s, qid);
-        if (!q)
-            continue;   /* judged query not in this query file */
-        int64_t doc = map_id(ids, did, 0);
-        if (q->n_rels == q->cap_rels) {
-            size_t nc = q->cap_rels ? 2 * q->cap_rels : 4;
-            lm_qrel *nv = realloc(q->rels, nc * sizeof *nv);
-            if (!nv) {
-                rc = -1;
-                break;
-            }
-            q->rels = nv;
-            q->cap_rels = nc;
-        }
-        q->rels[q->n_rels++] = (lm_qrel){doc, (int)grade};
-    }
-    fclose(f);
-    return rc;
-}
-
-/* ---- ingesting the corpus ---------------------------------------------------- */
-
-static int ingest_corpus(const lm_cli *cli, lm_store *store, const char *path, id_map *ids,
-                         size_t *n_docs)
-{
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        lm_cli_error(cli, "cannot open %s: %s", path, strerror(errno));
-        return LM_EXIT_FAILURE;
-    }
-    lm_buf line, id, title, text;
-    lm_buf_init(&line);
-    lm_buf_init(&id);
-    lm_buf_init(&title);
-    lm_buf_init(&text);
-    lm_error err = {0};
-    lm_status st = lm_store_begin(store, &err);
-    size_t lineno = 0, n = 0;
-    int rc = LM_EXIT_OK;
-    while (st == LM_OK && read_line(f, &line)) {
-        lineno++;
-        if (line.len <= 1)
-            continue;
-        if (parse_beir_line(&line, &id, &title, &text) != 0) {
-            lm_cli_error(cli, "%s:%zu: not a BEIR corpus line", path, lineno);
-            rc = LM_EXIT_FAILURE;
-            break;
-        }
-        lm_article a;
-        lm_article_init(&a);
-        a.pmid = map_id(ids, lm_buf_cstr(&id), 1);
-        a.version = 1;
-        a.title = (char *)lm_buf_cstr(&title);
-        a.abstract = (char *)lm_buf_cstr(&text);
-        lm_put_result res;
-        if (a.pmid > 0)
-            st = lm_store_put_article(store, &a, path, &res, &err);
-        n++;
-        if (st == LM_OK && n % 5000 == 0) {
-            st = lm_store_commit(store, &err);
-            if (st == LM_OK)
-                st = lm_store_begin(store, &err);
-        }
-    }
-    if (st == LM_OK)
-        st = lm_store_commit(store, &err);
-    if (st != LM_OK) {
-        lm_store_rollback(store, NULL);
-        lm_cli_error(cli, "%s", err.msg);
-        rc = lm_cli_exit_for(st);
-    }
-    gzclose(f);
-    lm_buf_free(&line);
-    lm_buf_free(&id);
-    lm_buf_free(&title);
-    lm_buf_free(&text);
-    *n_docs = n;
-    return rc;
-}
-
-/* ---- running ------------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct eval_scores {
-    double ndcg, recall, mrr, latency;
-} eval_scores;
-
-/* mode < 0: the plain FTS5 baseline. */
-static int run_mode(const lm_cli *cli, lm_search_session *srch, lm_store *store, eval_set *qs,
-                    int mode, const lm_search_params *params, int details, eval_scores *out)
-{
-    lm_search_results r;
-    lm_search_results_init(&r);
-    double *lat = calloc(qs->n ? qs->n : 1, sizeof *lat);
-    int64_t *ranked = malloc(100 * sizeof *ranked);
-    if (!lat || !ranked) {
-        free(lat);
-        free(ranked);
-        return LM_EXIT_FAILURE;
-    }
-    size_t judged = 0;
-    double ndcg = 0, recall = 0, mrr = 0;
-    int rc = LM_EXIT_OK;
-    for (size_t i = 0; i < qs->n; i++) {
-        equery *q = &qs->q[i];
-        if (q->n_rels == 0)
-            continue;
-        lm_error err = {0};
-        size_t nr = 0;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        lm_status st;
-        if (mode < 0) {
-            st = lm_search_fts_baseline(store, q->text, 100, ranked, &nr, &err);
-        } else {
-            lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
-            st = lm_search_session_query(srch, q->text, &o, &r, &err);
-            for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
-                ranked[nr++] = r.hits[j].pmid;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (st != LM_OK) {
-            lm_cli_error(cli, "query %s: %s", q->id, err.msg);
-            rc = lm_cli_exit_for(st);
-            break;
-        }
-        lat[judged] = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-        double n10 = lm_metric_ndcg(ranked, nr, q->rels, q->n_rels, 10);
-        ndcg += n10;
-        recall += lm_metric_recall(ranked, nr, q->rels, q->n_rels, 100);
-        mrr += lm_metric_mrr(ranked, nr, q->rels, q->n_rels, 10);
-        if (details)
-            printf("INFO\t%s\t%s\t%.4f\t%s\n", mode < 0 ? "fts5" : lm_search_mode_name(mode),
-                   q->id, n10, q->text);
-        judged++;
-    }
-    if (judged) {
-        lm_qsort(lat, judged, sizeof *lat, cmp_double);
-        out->ndcg = ndcg / (double)judged;
-        out->recall = recall / (double)judged;
-        out->mrr = mrr / (double)judged;
-        out->latency = judged % 2 ? lat[judged / 2]
-                                  : (lat[judged / 2 - 1] + lat[judged / 2]) / 2;
-    }
-    free(lat);
-    free(ranked);
-    lm_search_results_free(&r);
-    return rc;
-}
-
-static void print_scores(const char *prefix, const eval_scores *s)
-{
-    printf("%snDCG@10 %.4f\n", prefix, s->ndcg);
-    printf("%sRecall@100 %.4f\n", prefix, s->recall);
-    printf("%sMRR@10 %.4f\n", prefix, s->mrr);
-    printf("%slatency_ms_median %.3f\n", prefix, s->latency);
+    (void)ctx;
+    printf("INFO\t%s\t%s\t%.4f\t%s\n", mode, query_id, ndcg10, text);
 }
 
 /* Applies NAME=VALUE to the ranking parameters or fit options. */
@@ -500,7 +132,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (lm_cli_is_help(a)) {
             fputs(usage, stdout);
             return LM_EXIT_OK;
         } else if (strcmp(a, "--details") == 0) {
@@ -561,131 +193,50 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     }
     fit.dim = dim;
 
-    char tmpdir[256] = "", dbpath[512];
-    if (work_db) {
-        snprintf(dbpath, sizeof dbpath, "%s", work_db);
-    } else {
-        const char *base = getenv("TMPDIR");
-        snprintf(tmpdir, sizeof tmpdir, "%s/litmine-eval-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(tmpdir)) {
-            lm_cli_error(cli, "cannot create a temporary directory: %s", strerror(errno));
-            return LM_EXIT_FAILURE;
-        }
-        snprintf(dbpath, sizeof dbpath, "%s/eval.db", tmpdir);
-    }
-
-    eval_set qs = {0};
-    id_map ids = {0};
-    lm_store *store = NULL;
-    lm_search_session *srch = NULL;
-    lm_error err = {0};
-    int rc = LM_EXIT_OK;
-    lm_status st = lm_store_open(&store, dbpath, NULL, &err);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        rc = LM_EXIT_DB;
-        goto done;
-    }
-    lm_search_info info;
-    st = lm_search_get_info(store, &info, &err);
-    size_t n_docs = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (st == LM_OK && (info.articles == 0 || !info.has_model)) {
-        if (info.articles == 0)
-            rc = ingest_corpus(cli, store, corpus, &ids, &n_docs);
-        if (rc == LM_EXIT_OK && !all && mode == LM_SEARCH_LEXICAL) {
-            /* Full text only: no embedding model needed. */
-            lm_search_refresh_options ro;
-            memset(&ro, 0, sizeof ro);
-            ro.skip_vectors = 1;
-            st = lm_index_refresh(store, &ro, NULL, &err);
-        } else if (rc == LM_EXIT_OK) {
-            lm_index_build_options bo;
-            memset(&bo, 0, sizeof bo);
-            bo.fit = fit;
-            bo.refresh.format = format;
-            lm_index_build_stats bs;
-            st = lm_index_build(store, &bo, &bs, &err);
-            if (st == LM_OK)
-                lm_cli_info(cli, "model %lld: %d dims, %zu features, fitted on %lld docs in "
-                            "%.2f s; embedded %lld in %.2f s",
-                            (long long)bs.model_id, bs.dim, bs.vocab, (long long)bs.fit_docs,
-                            bs.fit_seconds, (long long)bs.refresh.embedded,
-                            bs.refresh.embed_seconds);
-        }
-    } else if (st == LM_OK) {
-        /* A reused store: rebuild the id map for non-numeric ids. */
-        gzFile f = gzopen(corpus, "rb");
-        lm_buf line, id, title, text;
-        lm_buf_init(&line);
-        lm_buf_init(&id);
-        lm_buf_init(&title);
-        lm_buf_init(&text);
-        while (f && read_line(f, &line))
-            if (line.len > 1 && parse_beir_line(&line, &id, &title, &text) == 0)
-                map_id(&ids, lm_buf_cstr(&id), 1);
-        if (f)
-            gzclose(f);
-        lm_buf_free(&line);
-        lm_buf_free(&id);
-        lm_buf_free(&title);
-        lm_buf_free(&text);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (st != LM_OK) {
-        lm_cli_error(cli, "%s", err.msg);
-        rc = lm_cli_exit_for(st);
-    }
-    if (rc != LM_EXIT_OK)
-        goto done;
-    lm_cli_info(cli, "indexed %zu documents in %.2f s", n_docs,
-                (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-    if (load_queries(cli, queries, &qs) != 0 || load_qrels(cli, qrels, &qs, &ids) != 0) {
-        rc = LM_EXIT_FAILURE;
-        goto done;
-    }
+    lm_eval_search_options eo;
+    memset(&eo, 0, sizeof eo);
+    eo.corpus = corpus;
+    eo.queries = queries;
+    eo.qrels = qrels;
+    eo.work_db = work_db;
+    eo.tmp_dir = getenv("TMPDIR");
+    eo.lexical_only = !all && mode == LM_SEARCH_LEXICAL;
+    eo.fit = fit;
+    eo.format = format;
     char lexp[1024], nerp[1024];
-    lm_search_session_config sc;
-    lm_search_session_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
-    st = lm_search_session_open(store, &sc, &srch, &err);
+    lm_search_session_config_default(&eo.session, cli->config, lexp, sizeof lexp, nerp,
+                                     sizeof nerp);
+    lm_eval_search *ev = NULL;
+    lm_eval_search_prep prep;
+    lm_error err = {0};
+    lm_status st = lm_eval_search_open(&eo, &ev, &prep, &err);
     if (st != LM_OK) {
         lm_cli_error(cli, "%s", err.msg);
-        rc = lm_cli_exit_for(st);
-        goto done;
+        return lm_cli_exit_for(st);
     }
-    eval_scores s;
-    if (all) {
-        static const int modes[] = {-1, LM_SEARCH_LEXICAL, LM_SEARCH_DENSE, LM_SEARCH_HYBRID};
-        for (size_t i = 0; rc == LM_EXIT_OK && i < 4; i++) {
-            memset(&s, 0, sizeof s);
-            rc = run_mode(cli, srch, store, &qs, modes[i], &params, details, &s);
-            char prefix[32];
-            snprintf(prefix, sizeof prefix, "%s.",
-                     modes[i] < 0 ? "fts5_baseline" : lm_search_mode_name(modes[i]));
-            if (rc == LM_EXIT_OK)
-                print_scores(prefix, &s);
-        }
-    } else {
-        memset(&s, 0, sizeof s);
-        rc = run_mode(cli, srch, store, &qs, mode, &params, details, &s);
-        if (rc == LM_EXIT_OK)
-            print_scores("", &s);
+    if (prep.built)
+        lm_cli_info(cli, "model %lld: %d dims, %zu features, fitted on %lld docs in %.2f s; "
+                    "embedded %lld in %.2f s", (long long)prep.build.model_id, prep.build.dim,
+                    prep.build.vocab, (long long)prep.build.fit_docs, prep.build.fit_seconds,
+                    (long long)prep.build.refresh.embedded, prep.build.refresh.embed_seconds);
+    lm_cli_info(cli, "indexed %zu documents in %.2f s", prep.docs, prep.seconds);
+    static const int every[] = {LM_EVAL_SEARCH_FTS5, LM_SEARCH_LEXICAL, LM_SEARCH_DENSE,
+                                LM_SEARCH_HYBRID};
+    const int *modes = all ? every : &mode;
+    size_t n_modes = all ? sizeof every / sizeof every[0] : 1;
+    for (size_t i = 0; st == LM_OK && i < n_modes; i++) {
+        lm_eval_search_scores s;
+        st = lm_eval_search_run(ev, modes[i], &params, details ? print_query : NULL, NULL, &s,
+                                &err);
+        char prefix[32] = "";
+        if (all)
+            snprintf(prefix, sizeof prefix, "%s.", modes[i] < 0 ? "fts5_baseline"
+                                                                : lm_search_mode_name(modes[i]));
+        if (st == LM_OK)
+            print_scores(prefix, &s);
     }
-
-done:
-    lm_search_session_close(srch);
-    lm_store_close(store);
-    eval_set_free(&qs);
-    id_map_free(&ids);
-    if (tmpdir[0]) {
-        char p[600];
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(p, sizeof p, "%s%s", dbpath, suffix[i]);
-            unlink(p);
-        }
-        rmdir(tmpdir);
-    }
-    return rc;
+    if (st != LM_OK)
+        lm_cli_error(cli, "%s", err.msg);
+    lm_eval_search_close(ev);
+    return lm_cli_exit_for(st);
 }

@@ -110,6 +110,10 @@ static void report_timing(const lm_cli *cli, const lm_stage_chain *chain,
 
 int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
 {
+    lm_cli_pipeline pipe;
+    int rc = lm_cli_pipeline_defaults(cli, &pipe);
+    if (rc != LM_EXIT_OK)
+        return rc;
     static const struct option options[] = {
         {"batch-size", required_argument, NULL, 'b'},
         {"force", no_argument, NULL, 'f'},
@@ -119,25 +123,12 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         {"fifo-timeout", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    lm_cli_pipeline pipe;
-    int rc = lm_cli_pipeline_defaults(cli, &pipe);
-    if (rc != LM_EXIT_OK)
-        return rc;
     int force = 0, refresh_index = 1;
     long fifo_timeout = LM_PUBMED_FIFO_WAIT_MS / 1000;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "+h", options, &pipe, &rc)) != -1) {
         switch (c) {
-        case 'b':
-            if (!lm_cli_parse_long(cli, "--batch-size", optarg, 1, 1000000, &pipe.batch_size))
-                return LM_EXIT_USAGE;
-            break;
-        case 't':
-            if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &pipe.threads))
-                return LM_EXIT_USAGE;
-            break;
-        case 's': pipe.stages = optarg; break;
         case 'f': force = 1; break;
         case 'I': refresh_index = 0; break;
         case 'F':
@@ -151,6 +142,8 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
+    if (rc != LM_EXIT_OK)
+        return rc;
     if (optind >= argc) {
         lm_cli_error(cli, "ingest: no input files");
         fputs(usage, stderr);

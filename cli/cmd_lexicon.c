@@ -67,10 +67,26 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A usage error: msg, then the usage. */
+static int usage_error(const lm_cli *cli, const char *msg)
+{
+    lm_cli_error(cli, "%s", msg);
+    fputs(usage, stderr);
+    return LM_EXIT_USAGE;
+}
+
 static int fail(const lm_cli *cli, lm_status st, const lm_error *err)
 {
     lm_cli_error(cli, "%s", err->msg);
     return lm_cli_exit_for(st);
+}
+
+/* A new lexicon builder into *b; the exit status (a failure said). */
+static int builder_init(const lm_cli *cli, lm_lexicon_builder **b)
+{
+    lm_error err;
+    lm_status st = lm_lexicon_builder_init(b, &err);
+    return st == LM_OK ? LM_EXIT_OK : fail(cli, st, &err);
 }
 
 /* The lexicon file: --lexicon, else the configured default. */
@@ -233,11 +249,8 @@ static int import_one(const lm_cli *cli, lm_lexicon_builder *b, const char *kind
 
 static int cmd_import(const lm_cli *cli, const lex_args *a, int n, char **rest)
 {
-    if (n < 2) {
-        lm_cli_error(cli, "lexicon import: need KIND and at least one FILE");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (n < 2)
+        return usage_error(cli, "lexicon import: need KIND and at least one FILE");
     const char *kind = rest[0];
     if (strcmp(kind, "mesh") != 0 && strcmp(kind, "gene_info") != 0 &&
         strcmp(kind, "drugbank") != 0 && strcmp(kind, "pubtator") != 0) {
@@ -250,11 +263,8 @@ static int cmd_import(const lm_cli *cli, const lex_args *a, int n, char **rest)
     int rc = lexicon_path(cli, a, &path);
     lm_error err;
     lm_lexicon_builder *b = NULL;
-    if (rc == LM_EXIT_OK) {
-        lm_status st = lm_lexicon_builder_init(&b, &err);
-        if (st != LM_OK)
-            rc = fail(cli, st, &err);
-    }
+    if (rc == LM_EXIT_OK)
+        rc = builder_init(cli, &b);
     if (rc == LM_EXIT_OK) {
         struct stat sb;
         lm_lexicon *old = NULL;
@@ -343,11 +353,8 @@ static int cmd_build(const lm_cli *cli, const lex_args *a)
     }
     lm_error err;
     lm_lexicon_builder *b = NULL;
-    if (rc == LM_EXIT_OK) {
-        lm_status st = lm_lexicon_builder_init(&b, &err);
-        if (st != LM_OK)
-            rc = fail(cli, st, &err);
-    }
+    if (rc == LM_EXIT_OK)
+        rc = builder_init(cli, &b);
     double t0 = now();
     pmid_set dev = {0};
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == LM_EXIT_OK; i++) {
@@ -414,11 +421,8 @@ static const char *flag_words(unsigned f, char *buf, size_t cap)
 
 static int cmd_lookup(const lm_cli *cli, const lex_args *a, int n, char **texts)
 {
-    if (n < 1) {
-        lm_cli_error(cli, "lexicon lookup: no TEXT given");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (n < 1)
+        return usage_error(cli, "lexicon lookup: no TEXT given");
     lm_ent_type type = LM_ENT_ANY;
     if (a->type && (type = lm_ent_type_from_label(a->type)) == LM_ENT_ANY) {
         lm_cli_error(cli, "lexicon lookup: unknown --type '%s' (Chemical, Disease, Gene)",
@@ -472,15 +476,12 @@ static int cmd_info(const lm_cli *cli, const lex_args *a)
 
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    if (argc >= 2 && lm_cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return LM_EXIT_OK;
     }
-    if (argc < 2) {
-        lm_cli_error(cli, "lexicon: which action? (import, build, lookup, info)");
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
-    }
+    if (argc < 2)
+        return usage_error(cli, "lexicon: which action? (import, build, lookup, info)");
     const char *action = argv[1];
     static const struct option options[] = {
         {"lexicon", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'D'},

@@ -282,7 +282,7 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
 
 int lm_cmd_model(lm_cli *cli, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc < 2 || lm_cli_is_help(argv[1])) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LM_EXIT_USAGE : LM_EXIT_OK;
     }
@@ -300,7 +300,7 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (lm_cli_is_help(a)) {
             fputs(usage, stdout);
             return LM_EXIT_OK;
         } else if (is_fetch && strcmp(a, "--dest") == 0 && v) {

@@ -1,21 +1,13 @@
 /*
  * `litmine reprocess [--stages LIST] [--since DATE]` — reruns NLP stages
- * over stored articles, e.g. after a model update, without refetching.
- *
- * Only what is recomputed is replaced: each stage owns some of an
- * article's derived rows (sentences; mentions and abbreviations; pairs;
- * its vector) and a rerun rewrites those of the stages it runs, never the
- * others.  A stage that reads what a rerun stage replaces is rerun too
- * when it has stored output, since that was computed from the old rows
- * (ner reads the sentences, pairs read the mentions): `--stages ner` also
- * reruns pairs.
- * What a rerun stage reads from a stage that is not rerun comes from the
- * store, so `--stages pairs` classifies the stored mentions.  The list of
- * stages and of what they replace is printed before anything starts.
+ * over stored articles (pipeline/lm_reprocess.h says what a rerun
+ * replaces and why).  Parses the options, opens the database twice (the
+ * engine's writer and the scan's read-only snapshot), runs the workflow
+ * and prints its announcement, a progress bar on a terminal and the
+ * summary.
  */
+#include "../pipeline/lm_reprocess.h"
 #include "../util/lm_clock.h"
-#include "../pipeline/lm_engine.h"
-#include "../store/search/lm_vectors.h"
 #include "lm_signal.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
@@ -39,137 +31,34 @@ static const char usage[] =
     "are listed on stderr before it starts.  Default stages: [pipeline] stages,\n"
     "else " LM_DEFAULT_STAGES ".\n";
 
-typedef struct scan_ctx {
+typedef struct progress_ctx {
     const lm_cli *cli;
-    lm_engine *engine;
-    lm_store *reader;     /* the scan's snapshot, also for stored inputs */
-    unsigned produces;    /* doc parts the chain recomputes */
-    unsigned inputs;      /* parts it reads from the store */
-    lm_error *err;        /* why the callback stopped the scan */
-    int64_t total;
-    int64_t submitted;
     double started;
-} scan_ctx;
+} progress_ctx;
 
-static void show_progress(scan_ctx *c, int final)
+static void show_progress(void *ctx, int64_t submitted, int64_t total, int final)
 {
-    if (c->cli->quiet || !c->cli->stderr_is_tty)
+    const progress_ctx *p = ctx;
+    if (p->cli->quiet || !p->cli->stderr_is_tty)
         return;
-    double secs = lm_now_seconds() - c->started;
-    double rate = secs > 0 ? (double)c->submitted / secs : 0;
-    double eta = rate > 0 ? (double)(c->total - c->submitted) / rate : 0;
-    int width = 30, filled = c->total ? (int)(width * c->submitted / c->total) : width;
+    double secs = lm_now_seconds() - p->started;
+    double rate = secs > 0 ? (double)submitted / secs : 0;
+    double eta = rate > 0 ? (double)(total - submitted) / rate : 0;
+    int width = 30, filled = total ? (int)(width * submitted / total) : width;
     fprintf(stderr, "\r[%.*s%*s] %" PRId64 "/%" PRId64 "  %.0f articles/s  ETA %.0f s ", filled,
-            "##############################", width - filled, "", c->submitted, c->total, rate,
-            eta);
+            "##############################", width - filled, "", submitted, total, rate, eta);
     if (final)
         fputs("\r\033[K", stderr);
 }
 
-static lm_status submit_article(void *ctx, const lm_article *a)
+static void print_notice(void *ctx, const char *line)
 {
-    scan_ctx *c = ctx;
-    lm_error *err = c->err;
-    if (lm_cancel_requested(lm_signal_token()))
-        return lm_error_set(err, LM_ERR_INTERRUPTED, "interrupted by signal");
-    lm_doc stored;
-    lm_doc_init(&stored);
-    unsigned found = 0, replace = c->produces;
-    if (c->inputs) {
-        lm_status st = lm_store_get_doc(c->reader, a->pmid, c->inputs, &stored, &found, err);
-        if (st != LM_OK) {
-            lm_doc_free(&stored);
-            return st;
-        }
-    }
-    /* Without stored sentences ner splits the text itself and numbers its
-     * mentions' sentences by that split: keep it with them (nothing
-     * stored is replaced). */
-    if ((c->inputs & LM_DOC_SENTENCES) && !(found & LM_DOC_SENTENCES))
-        replace |= LM_DOC_SENTENCES;
-    lm_article copy;
-    lm_article_init(&copy);
-    copy.pmid = a->pmid;
-    copy.version = a->version;
-    copy.title = a->title ? strdup(a->title) : NULL;
-    copy.abstract = a->abstract ? strdup(a->abstract) : NULL;
-    if ((a->title && !copy.title) || (a->abstract && !copy.abstract)) {
-        lm_article_free(&copy);
-        lm_doc_free(&stored);
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
-    lm_status st = lm_engine_submit_reprocess(c->engine, &copy, &stored, replace, err);
-    if (++c->submitted % 1000 == 0)
-        show_progress(c, 0);
-    return st;
+    lm_cli_notice(((const progress_ctx *)ctx)->cli, "reprocess: %s", line);
 }
 
-/* Joins words as "a, b and c" into out (cap bytes). */
-static void join_words(const char *const *words, size_t n, char *out, size_t cap)
+static void print_warning(void *ctx, const char *msg)
 {
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(out);
-        snprintf(out + len, cap - len, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
-                 words[i]);
-    }
-}
-
-/* "mentions, abbreviations and pairs" for a set of doc parts. */
-static void describe_parts(unsigned parts, char *out, size_t cap)
-{
-    const char *words[5];
-    size_t n = 0;
-    if (parts & LM_DOC_SENTENCES)
-        words[n++] = "sentences";
-    if (parts & LM_DOC_MENTIONS) {
-        words[n++] = "mentions";
-        words[n++] = "abbreviations";
-    }
-    if (parts & LM_DOC_PAIRS)
-        words[n++] = "pairs";
-    if (parts & LM_DOC_VECTOR)
-        words[n++] = "vectors";
-    join_words(words, n, out, cap);
-}
-
-/* "ner and pairs" for "ner,pairs" (stage names have no spaces). */
-static void describe_list(const char *list, char *out, size_t cap)
-{
-    char copy[128];
-    const char *words[LM_STAGE_MAX];
-    size_t n = 0;
-    snprintf(copy, sizeof copy, "%s", list);
-    for (char *save = NULL, *w = strtok_r(copy, ",", &save); w && n < LM_STAGE_MAX;
-         w = strtok_r(NULL, ",", &save))
-        words[n++] = w;
-    join_words(words, n, out, cap);
-}
-
-/* Says, before anything is written, what the rerun replaces and keeps. */
-static void announce(const lm_cli *cli, lm_store *reader, const char *list, const char *added,
-                     unsigned produces, int64_t total)
-{
-    char stages[128], replaced[128], kept[128];
-    describe_list(list, stages, sizeof stages);
-    describe_parts(produces, replaced, sizeof replaced);
-    describe_parts(LM_DOC_ALL & ~produces, kept, sizeof kept);
-    lm_cli_notice(cli, "reprocess: running %s over %" PRId64 " articles: replaces their %s%s%s",
-                  stages, total, replaced, kept[0] ? "; keeps their " : "", kept);
-    if (added[0]) {
-        describe_list(added, stages, sizeof stages);
-        lm_cli_notice(cli, "reprocess: %s %s too: %s stored output is computed from what is "
-                      "replaced", stages, strchr(added, ',') ? "run" : "runs",
-                      strchr(added, ',') ? "their" : "its");
-    }
-    if (produces & LM_DOC_VECTOR) {
-        lm_vec_model_info info;
-        int found = 0;
-        lm_error err;
-        if (lm_vec_model_current(reader, &info, NULL, NULL, &found, &err) == LM_OK && !found)
-            lm_cli_notice(cli, "reprocess: no embedding model yet (`litmine index build` fits "
-                          "one): embed leaves the vectors as they are");
-    }
+    lm_cli_print_warning((void *)((const progress_ctx *)ctx)->cli, msg);
 }
 
 int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
@@ -214,7 +103,7 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     char list[128], added[128];
     lm_error err;
     const char *names = pipe.stages && strcmp(pipe.stages, "none") != 0 ? pipe.stages : "";
-    if (lm_stage_rerun_list(names, 0, list, NULL, sizeof list, &err) != LM_OK) {
+    if (lm_stage_rerun_list(names, 0, list, added, sizeof list, &err) != LM_OK) {
         lm_cli_error(cli, "reprocess: %s", err.msg);
         return LM_EXIT_USAGE;
     }
@@ -231,68 +120,27 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
     }
     if (rc != LM_EXIT_OK)
         return rc;
-    /* Stages that read what is replaced join only where they have stored
-     * output that would go stale. */
-    unsigned stored = 0;
-    lm_status cst = lm_store_stored_parts(reader, since, &stored, &err);
-    rc = lm_cli_exit_for(cst);
-    if (cst == LM_OK) {
-        cst = lm_stage_rerun_list(names, stored, list, added, sizeof list, &err);
-        rc = cst == LM_OK ? LM_EXIT_OK : LM_EXIT_USAGE;
-    }
-    lm_stage_chain chain = {0};
-    if (cst == LM_OK) {
-        cst = lm_stage_chain_init_rerun(&chain, list, cli->config, &err);
-        if (cst == LM_OK && (cst = lm_stage_chain_attach(&chain, store, &err)) != LM_OK)
-            lm_stage_chain_free(&chain);
-        rc = cst == LM_OK ? LM_EXIT_OK : cst == LM_ERR_USAGE ? LM_EXIT_USAGE : LM_EXIT_FAILURE;
-    }
-    if (cst != LM_OK) {
-        lm_cli_error(cli, "reprocess: %s", err.msg);
-        lm_store_close(reader);
-        lm_store_close(store);
-        return rc;
-    }
     lm_signal_install();
-
-    scan_ctx sc = {cli,
-                   NULL,
-                   reader,
-                   lm_stage_chain_produces(&chain),
-                   lm_stage_chain_inputs(&chain),
-                   &err,
-                   0,
-                   0,
-                   lm_now_seconds()};
-    lm_status st = lm_store_count_articles_since(reader, since, &sc.total, &err);
-    if (st == LM_OK)
-        announce(cli, reader, list, added, sc.produces, sc.total);
-    lm_engine_options eopts = {.threads = (int)pipe.threads,
+    progress_ctx pc = {cli, lm_now_seconds()};
+    lm_reprocess_options ro = {.stages = names,
+                               .since = since,
+                               .cfg = cli->config,
+                               .threads = (int)pipe.threads,
                                .batch_size = (int)pipe.batch_size,
-                               .chain = &chain,
-                               .source = "reprocess",
-                               .on_warning = lm_cli_print_warning,
-                               .warning_ctx = cli};
-    if (st == LM_OK)
-        st = lm_engine_start(&sc.engine, store, &eopts, &err);
-    if (st == LM_OK) {
-        st = lm_store_each_article_since(reader, since, submit_article, &sc, &err);
-        lm_ingest_counts counts;
-        lm_error ferr;
-        lm_status fst = lm_engine_finish(sc.engine, 0, &counts, &ferr);
-        if (fst != LM_OK && (st == LM_OK || st == LM_ERR_INTERRUPTED)) {
-            st = fst;
-            err = ferr;
-        }
-        show_progress(&sc, 1);
-        if (!cli->quiet && (cli->verbose || cli->stderr_is_tty))
-            fprintf(stderr, "reprocess: %" PRId64 " articles, %" PRId64 " failed a stage, %.1f s\n",
-                    counts.articles, counts.failed, lm_now_seconds() - sc.started);
-    }
+                               .cancel = lm_signal_token(),
+                               .on_notice = print_notice,
+                               .on_warning = print_warning,
+                               .on_progress = show_progress,
+                               .ctx = &pc};
+    lm_reprocess_result res;
+    lm_status st = lm_reprocess_run(store, reader, &ro, &res, &err);
+    if (res.ran && !cli->quiet && (cli->verbose || cli->stderr_is_tty))
+        fprintf(stderr, "reprocess: %" PRId64 " articles, %" PRId64 " failed a stage, %.1f s\n",
+                res.counts.articles, res.counts.failed, lm_now_seconds() - pc.started);
     if (st != LM_OK)
         lm_cli_error(cli, "reprocess: %s", err.msg);
     lm_store_close(reader);
     lm_store_close(store);
-    lm_stage_chain_free(&chain);
-    return lm_cli_exit_for(st);
+    /* A model that does not load is a failure, not a database error. */
+    return res.setup && st != LM_ERR_USAGE ? LM_EXIT_FAILURE : lm_cli_exit_for(st);
 }

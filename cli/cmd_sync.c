@@ -51,21 +51,12 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
     const char *spool_flag = NULL;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "h", options, &pipe, &rc)) != -1) {
         switch (c) {
         case 'B': baseline = 1; break;
         case 'U': updates = 1; break;
         case 'S': spool_flag = optarg; break;
         case 'k': keep = 1; break;
-        case 't':
-            if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &pipe.threads))
-                return LM_EXIT_USAGE;
-            break;
-        case 's': pipe.stages = optarg; break;
-        case 'b':
-            if (!lm_cli_parse_long(cli, "--batch-size", optarg, 1, 1000000, &pipe.batch_size))
-                return LM_EXIT_USAGE;
-            break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
             lm_cli_error(cli, "sync: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -73,6 +64,8 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_USAGE;
         }
     }
+    if (rc != LM_EXIT_OK)
+        return rc;
     if (optind < argc) {
         lm_cli_error(cli, "sync: unexpected argument '%s'", argv[optind]);
         return LM_EXIT_USAGE;

@@ -93,7 +93,7 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (lm_cli_is_help(a)) {
             usage(stdout);
             return LM_EXIT_OK;
         } else if (strcmp(a, "--final") == 0) {
@@ -237,7 +237,7 @@ static void usage_top(FILE *out)
 
 int lm_cmd_train(lm_cli *cli, int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    if (argc >= 2 && lm_cli_is_help(argv[1])) {
         usage_top(stdout);
         return LM_EXIT_OK;
     }

@@ -266,7 +266,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (lm_cli_is_help(a)) {
             usage(stdout);
             return LM_EXIT_OK;
         } else if (strcmp(a, "--no-biored") == 0) {

@@ -14,6 +14,7 @@
 #include "../util/lm_utf8.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,11 @@ int lm_cli_to_long(const char *s, long min, long max, long *out)
     return 1;
 }
 
+int lm_cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,
                       long max, long *out)
 {
@@ -156,6 +162,38 @@ int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long
         return 1;
     lm_cli_error(cli, "%s: expected an integer in %ld..%ld, got \"%s\"", flag, min, max, arg);
     return 0;
+}
+
+/* The pipeline options: LM_EXIT_OK or LM_EXIT_USAGE when c is one, else -1. */
+static int pipeline_option(const lm_cli *cli, int c, const char *arg, lm_cli_pipeline *p)
+{
+    switch (c) {
+    case 't':
+        return lm_cli_parse_long(cli, "--threads", arg, 1, 64, &p->threads) ? LM_EXIT_OK
+                                                                             : LM_EXIT_USAGE;
+    case 'b':
+        return lm_cli_parse_long(cli, "--batch-size", arg, 1, 1000000, &p->batch_size)
+                   ? LM_EXIT_OK
+                   : LM_EXIT_USAGE;
+    case 's': p->stages = arg; return LM_EXIT_OK;
+    default: return -1;
+    }
+}
+
+int lm_cli_getopt_pipeline(const lm_cli *cli, int argc, char **argv, const char *shortopts,
+                           const struct option *longopts, lm_cli_pipeline *p, int *rc)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        int r = pipeline_option(cli, c, optarg, p);
+        if (r < 0)
+            return c;
+        if (r != LM_EXIT_OK) {
+            *rc = r;
+            return -1;
+        }
+    }
+    return -1;
 }
 
 int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p)

@@ -53,6 +53,9 @@ int lm_cli_exit_for(lm_status st);
  * returns LM_EXIT_OK or the exit status to return. */
 int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out);
 
+/* Whether arg asks for a command's usage: --help or -h. */
+int lm_cli_is_help(const char *arg);
+
 /* Parses a whole decimal integer within [min, max]: 1 when valid, else 0
  * (nothing printed). */
 int lm_cli_to_long(const char *s, long min, long max, long *out);
@@ -71,6 +74,14 @@ typedef struct lm_cli_pipeline {
     long batch_size;          /* articles per transaction */
 } lm_cli_pipeline;
 int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p);
+/* getopt_long that takes the options ingest and sync share into p: 't'
+ * --threads, 's' --stages, 'b' --batch-size (articles per transaction).
+ * Returns the next other option, or -1 at the end — also after a bad
+ * value for one of them, with the error printed and *rc set to
+ * LM_EXIT_USAGE. */
+struct option;
+int lm_cli_getopt_pipeline(const lm_cli *cli, int argc, char **argv, const char *shortopts,
+                           const struct option *longopts, lm_cli_pipeline *p, int *rc);
 int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p,
                          struct lm_stage_chain *chain);
 /* Brings the search index (full text, and vectors when an embedding model

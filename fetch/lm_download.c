@@ -14,6 +14,7 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_file.h"
 #include "../util/lm_md5.h"
+#include "lm_part.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -156,98 +157,27 @@ static lm_status md5_of_file(const char *path, lm_md5 *m, int64_t *size, lm_erro
 
 /* ---- the download sink -------------------------------------------------- */
 
-typedef struct part_sink {
-    const char *part;
-    FILE *fp;
-    lm_md5 md5;
-    int64_t have;          /* bytes in the .part */
-    int64_t asked_from;    /* the range start requested this attempt */
-    int64_t transferred;
-    int fresh;             /* ignore any existing .part */
-    int resumed;
-} part_sink;
-
-static lm_status part_begin(void *ctx, int64_t *resume_from, lm_error *err)
+static void md5_reset(void *ctx)
 {
-    part_sink *s = ctx;
-    if (s->fp) {
-        fclose(s->fp);
-        s->fp = NULL;
-    }
-    struct stat st;
-    s->asked_from = 0;
-    if (!s->fresh && stat(s->part, &st) == 0 && st.st_size > 0) {
-        lm_status rc = md5_of_file(s->part, &s->md5, &s->have, err);
-        if (rc != LM_OK)
-            return rc;
-        s->fp = fopen(s->part, "ab");
-        s->asked_from = s->have;
-        *resume_from = s->have;
-        s->resumed = 1;
-    } else {
-        lm_md5_init(&s->md5);
-        s->have = 0;
-        s->fp = fopen(s->part, "wb");
-    }
-    if (!s->fp)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
-    return LM_OK;
+    lm_md5_init(ctx);
 }
 
-static lm_status part_headers(void *ctx, const lm_http_response *resp, lm_error *err)
+static void md5_update(void *ctx, const void *data, size_t len)
 {
-    part_sink *s = ctx;
-    if (s->asked_from == 0 || resp->status == 0 || (resp->status >= 100 && resp->status < 200) ||
-        resp->status >= 300)
-        return LM_OK;   /* file://, ftp://: libcurl applied the offset itself */
-    if (resp->status == 206) {
-        if (resp->range_start == s->asked_from)
-            return LM_OK;
-        s->fresh = 1;
-        return lm_error_set(err, LM_ERR_NET, "server sent a different byte range; restarting");
-    }
-    /* A 200 to a range request is the whole file: start over. */
-    if (fflush(s->fp) != 0 || ftruncate(fileno(s->fp), 0) != 0)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
-    lm_md5_init(&s->md5);
-    s->have = 0;
-    s->asked_from = 0;
-    return LM_OK;
+    lm_md5_update(ctx, data, len);
 }
 
-static lm_status part_write(void *ctx, const char *data, size_t len, lm_error *err)
-{
-    part_sink *s = ctx;
-    if (fwrite(data, 1, len, s->fp) != len)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
-    lm_md5_update(&s->md5, data, len);
-    s->have += (int64_t)len;
-    s->transferred += (int64_t)len;
-    return LM_OK;
-}
-
-static lm_status part_end(void *ctx, lm_error *err)
-{
-    part_sink *s = ctx;
-    int bad = fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0;
-    bad |= fclose(s->fp) != 0;
-    s->fp = NULL;
-    return bad ? lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno)) : LM_OK;
-}
-
-/* One lm_http_get into the .part; returns the MD5 of the whole part. */
-static lm_status fetch_part(lm_http *http, const char *url, part_sink *s, char hex[33],
+/* One lm_http_get into the .part, made durable at the end of the
+ * transfer; returns the MD5 of the whole part. */
+static lm_status fetch_part(lm_http *http, const char *url, lm_part *p, char hex[33],
                             lm_error *err)
 {
-    lm_http_sink sink = {.begin = part_begin, .headers = part_headers, .write = part_write,
-                         .end = part_end, .ctx = s};
+    lm_http_sink sink = {.begin = lm_part_on_begin, .headers = lm_part_on_headers,
+                         .write = lm_part_on_write, .end = lm_part_on_end, .ctx = p};
     lm_status st = lm_http_get(http, url, &sink, err);
-    if (s->fp) {
-        fclose(s->fp);
-        s->fp = NULL;
-    }
+    lm_part_drop(p);
     if (st == LM_OK)
-        lm_md5_final_hex(&s->md5, hex);
+        lm_md5_final_hex(p->digest.ctx, hex);
     return st;
 }
 
@@ -322,7 +252,8 @@ lm_status lm_download_file(lm_http *http, const char *url, const char *spool_dir
         }
     }
 
-    part_sink s = {.part = lm_buf_cstr(&part)};
+    lm_md5 md5;
+    lm_part s = {.path = lm_buf_cstr(&part), .digest = {md5_reset, md5_update, &md5}};
     char got[33] = "";
     st = fetch_part(http, url, &s, got, err);
     if (st != LM_OK && st != LM_ERR_INTERRUPTED && s.resumed && !s.fresh) {

@@ -1,10 +1,9 @@
 /*
  * Hugging Face hub downloads (see lm_hub.h).
  *
- * The .part sink mirrors lm_download's (begin: reopen or truncate; a 206
- * must start where we asked; a 200 to a range request restarts the file)
- * but verifies with SHA-256 and sizes from the hub's API and headers
- * rather than a published .md5.  The digest is computed by reading the
+ * The .part file is lm_download's (fetch/lm_part.h: resumed with a byte
+ * range, restarted on a 200), but it is verified with SHA-256 and sizes
+ * from the hub's API and headers rather than a published .md5.  The digest is computed by reading the
  * finished .part back: one more pass over a file that is in the page
  * cache, and the only way a resumed file's digest covers its old bytes.
  */
@@ -14,6 +13,7 @@
 #include "../util/lm_file.h"
 #include "../util/lm_json.h"
 #include "../util/lm_sha256.h"
+#include "lm_part.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -147,35 +147,17 @@ static lm_status sha256_of(const char *path, char hex[65], int64_t *size, lm_err
 /* ---- the .part sink -------------------------------------------------------- */
 
 typedef struct part_sink {
-    const char *part;
-    FILE *fp;
-    int64_t have, asked_from, transferred;
-    int fresh, resumed;
-    char linked_etag[65];   /* X-Linked-Etag of this attempt */
+    lm_part part;            /* first: the lm_part callbacks take the sink */
+    char linked_etag[65];    /* X-Linked-Etag of this attempt */
     int64_t linked_size;
 } part_sink;
 
 static lm_status part_begin(void *ctx, int64_t *resume_from, lm_error *err)
 {
     part_sink *s = ctx;
-    if (s->fp)
-        fclose(s->fp);
-    s->fp = NULL;
-    s->asked_from = 0;
     s->linked_etag[0] = '\0';
     s->linked_size = -1;
-    struct stat sb;
-    if (!s->fresh && stat(s->part, &sb) == 0 && sb.st_size > 0) {
-        s->have = sb.st_size;
-        s->asked_from = s->have;
-        *resume_from = s->have;
-        s->resumed = 1;
-        s->fp = fopen(s->part, "ab");
-    } else {
-        s->have = 0;
-        s->fp = fopen(s->part, "wb");
-    }
-    return s->fp ? LM_OK : lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
+    return lm_part_on_begin(&s->part, resume_from, err);
 }
 
 static lm_status part_header(void *ctx, const char *name, const char *value, lm_error *err)
@@ -193,49 +175,19 @@ static lm_status part_header(void *ctx, const char *name, const char *value, lm_
     return LM_OK;
 }
 
-static lm_status part_headers(void *ctx, const lm_http_response *resp, lm_error *err)
-{
-    part_sink *s = ctx;
-    if (s->asked_from == 0 || resp->status < 200 || resp->status >= 300)
-        return LM_OK;
-    if (resp->status == 206) {
-        if (resp->range_start == s->asked_from)
-            return LM_OK;
-        s->fresh = 1;
-        return lm_error_set(err, LM_ERR_NET, "the server sent another byte range; restarting");
-    }
-    /* a 200 answer to a range request is the whole file */
-    if (fflush(s->fp) != 0 || ftruncate(fileno(s->fp), 0) != 0)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
-    s->have = 0;
-    s->asked_from = 0;
-    return LM_OK;
-}
-
-static lm_status part_write(void *ctx, const char *data, size_t len, lm_error *err)
-{
-    part_sink *s = ctx;
-    if (fwrite(data, 1, len, s->fp) != len)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
-    s->have += (int64_t)len;
-    s->transferred += (int64_t)len;
-    return LM_OK;
-}
-
 /* One GET into the .part.  The part is made durable here, once the
  * transfer is complete (a failure to do so is not worth a retry). */
 static lm_status get_part(lm_http *http, const char *url, part_sink *s, lm_error *err)
 {
-    lm_http_sink sink = {.begin = part_begin, .headers = part_headers, .write = part_write,
-                         .header = part_header, .ctx = s};
+    lm_http_sink sink = {.begin = part_begin, .headers = lm_part_on_headers,
+                         .write = lm_part_on_write, .header = part_header, .ctx = s};
     lm_status st = lm_http_get(http, url, &sink, err);
-    if (!s->fp)
+    if (!s->part.fp)
         return st;
-    int bad = st == LM_OK && (fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0);
-    bad |= fclose(s->fp) != 0;
-    s->fp = NULL;
-    if (st == LM_OK && bad)
-        st = lm_error_set(err, LM_ERR_IO, "%s: %s", s->part, strerror(errno));
+    if (st != LM_OK)
+        lm_part_drop(&s->part);
+    else
+        st = lm_part_on_end(&s->part, err);
     return st;
 }
 
@@ -322,19 +274,19 @@ static lm_status fetch_one(hub_ctx *h, const char *commit, lm_hub_file *f, lm_er
             h->opt->progress(h->opt->ctx, f, 1);
         return LM_OK;
     }
-    part_sink s = {.part = lm_buf_cstr(&h->part)};
+    part_sink s = {.part = {.path = lm_buf_cstr(&h->part)}};
     lm_status st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
-    if (st != LM_OK && st != LM_ERR_INTERRUPTED && s.resumed && !s.fresh) {
+    if (st != LM_OK && st != LM_ERR_INTERRUPTED && s.part.resumed && !s.part.fresh) {
         /* the server may refuse the range, or the part may be stale */
-        s.fresh = 1;
+        s.part.fresh = 1;
         st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
     }
     if (st == LM_OK) {
         st = verify_part(h, f, &s, err);
-        if (st == LM_ERR_CORRUPT && s.resumed && !s.fresh) {
+        if (st == LM_ERR_CORRUPT && s.part.resumed && !s.part.fresh) {
             /* resumed bytes may belong to another version: once more,
              * from the start */
-            s.fresh = 1;
+            s.part.fresh = 1;
             st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
             if (st == LM_OK)
                 st = verify_part(h, f, &s, err);
@@ -342,8 +294,8 @@ static lm_status fetch_one(hub_ctx *h, const char *commit, lm_hub_file *f, lm_er
         if (st == LM_ERR_CORRUPT)
             unlink(lm_buf_cstr(&h->part));
     }
-    f->downloaded = s.transferred;
-    f->resumed = s.resumed && !s.fresh;
+    f->downloaded = s.part.transferred;
+    f->resumed = s.part.resumed && !s.part.fresh;
     if (st != LM_OK)
         return st;   /* a network error leaves the .part for the next run */
     st = lm_file_publish(lm_buf_cstr(&h->part), lm_buf_cstr(&h->final), err);

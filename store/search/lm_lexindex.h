@@ -15,6 +15,15 @@
  * document words it should.  Positions are not stored: phrase evidence is
  * computed from the text of the best candidates only.
  *
+ * Segments keep refreshes cheap: each refresh writes one (varint
+ * postings: PMID gap, title and abstract term frequencies and lengths);
+ * an article replaced or deleted is marked dead by triggers at once, so it
+ * is never returned, and its postings go when the smallest segments are
+ * merged (more than LM_LEXINDEX_MAX_SEGMENTS, or a segment more than a
+ * fifth dead; `index build` merges all into one).  A full rebuild empties
+ * the index and refills it from the refresh queue, so an interrupted one
+ * simply resumes at the next refresh.
+ *
  * The writer side runs inside the caller's transaction; merges run their
  * own.  The reader uses the store's connection (one thread at a time) and
  * reads in one transaction, so a concurrent refresh is seen whole or not

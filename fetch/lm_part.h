@@ -1,0 +1,50 @@
+/*
+ * lm_part: a download's ".part" file, resumable across attempts and runs —
+ * the half of an lm_http_sink that bulk files (lm_download) and hub files
+ * (lm_hub) share.
+ *
+ * Each attempt begins by reopening an existing part and asking for the
+ * rest (a byte range), or by starting it empty.  A 206 must start where we
+ * asked — otherwise the attempt fails and the next one starts afresh; a 200
+ * to a range request is the whole file, so the part is truncated and
+ * written from the start.  An optional running digest covers every byte
+ * the part holds: on a resume the old bytes are read back into it, so the
+ * digest of a resumed file is the digest of the whole file.
+ */
+#ifndef LM_PART_H
+#define LM_PART_H
+
+#include "lm_http.h"
+
+#include <stdio.h>
+
+typedef struct lm_part_digest {
+    void (*reset)(void *ctx);   /* NULL: no digest */
+    void (*update)(void *ctx, const void *data, size_t len);
+    void *ctx;
+} lm_part_digest;
+
+typedef struct lm_part {
+    const char *path;
+    FILE *fp;
+    int64_t have;             /* bytes in the part */
+    int64_t asked_from;       /* the range start requested this attempt */
+    int64_t transferred;      /* bytes received over all attempts */
+    int fresh;                /* ignore any existing part at the next begin */
+    int resumed;              /* an attempt continued an existing part */
+    lm_part_digest digest;
+} lm_part;
+
+/* lm_http_sink callbacks; ctx is the lm_part (or a struct that starts
+ * with one). */
+lm_status lm_part_on_begin(void *part, int64_t *resume_from, lm_error *err);
+lm_status lm_part_on_headers(void *part, const lm_http_response *resp, lm_error *err);
+lm_status lm_part_on_write(void *part, const char *data, size_t len, lm_error *err);
+/* Makes the part durable (flush, fsync) and closes it; LM_ERR_IO when
+ * that fails. */
+lm_status lm_part_on_end(void *part, lm_error *err);
+
+/* Closes the part, if open, as a failed transfer left it (no fsync). */
+void lm_part_drop(lm_part *p);
+
+#endif
