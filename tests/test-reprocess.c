@@ -15,7 +15,7 @@
 
 #define N_ARTICLES 12
 
-static char db_path[512];
+static char work_db[512];
 
 typedef struct seen {
     char lines[4][600];
@@ -47,7 +47,7 @@ static int count_rows(const char *table)
     sqlite3 *db;
     sqlite3_stmt *st;
     int n = -1;
-    sqlite3_open(db_path, &db);
+    sqlite3_open(work_db, &db);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -58,7 +58,7 @@ static int count_rows(const char *table)
 /* A fresh database of N_ARTICLES stored articles, no derived rows. */
 static void make_db(const char *name, lm_store **store, lm_store **reader)
 {
-    snprintf(db_path, sizeof db_path, "%s/%s", lm_test_tmpdir(), name);
+    snprintf(work_db, sizeof work_db, "%s/%s", lm_test_tmpdir(), name);
     *store = lm_test_open_store(name);
     lm_error err = {0};
     LM_CHECK(*store && lm_store_begin(*store, &err) == LM_OK);
@@ -76,7 +76,7 @@ static void make_db(const char *name, lm_store **store, lm_store **reader)
     }
     LM_CHECK(*store && lm_store_commit(*store, &err) == LM_OK);
     lm_store_options ro = {1, 0};
-    LM_CHECK(lm_store_open(reader, db_path, &ro, &err) == LM_OK);
+    LM_CHECK(lm_store_open(reader, work_db, &ro, &err) == LM_OK);
 }
 
 static void options(lm_reprocess_options *o, const lm_config *cfg, const char *stages, seen *s)
