@@ -25,6 +25,7 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv);
 int lm_cmd_train(lm_cli *cli, int argc, char **argv);
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
 int lm_cmd_model(lm_cli *cli, int argc, char **argv);
+int lm_cmd_serve(lm_cli *cli, int argc, char **argv);
 
 /* Commands contributed by later stages are listed here as they land. */
 #define LM_EXTRA_COMMANDS                                                                  \
@@ -39,6 +40,7 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv);
     {"train", lm_cmd_train, "train the NER and pair models from the corpora"},                  \
     {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},                \
     {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},          \
-    {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
+    {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},     \
+    {"serve", lm_cmd_serve, "read-only web pages and JSON API over the database"},
 
 #endif

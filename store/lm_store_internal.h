@@ -22,7 +22,8 @@ enum {
     LM_STORE_SLOT_VECTOR = 48,   /* 16 slots: vectors */
     LM_STORE_SLOT_EXPORT = 64,   /* 8 slots: lm_store_export.c */
     LM_STORE_SLOT_LEXINDEX = 72, /* 16 slots: lm_lexindex.c */
-    LM_STORE_SLOTS = 88
+    LM_STORE_SLOT_SERVE = 88,    /* 16 slots: lm_store_serve.c */
+    LM_STORE_SLOTS = 104
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
