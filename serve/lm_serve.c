@@ -399,6 +399,10 @@ lm_status lm_serve_run(const lm_serve_options *o, lm_error *err)
             st = lm_serve_names_load(&sv, sv.workers[0].store, err);
         lm_store_read_end(sv.workers[0].store);
     }
+    /* Searchers load their models now, so the first searches are not the
+     * slow ones. */
+    for (int i = 0; i < sv.n_workers && st == LM_OK; i++)
+        st = lm_serve_search_open(&sv, &sv.workers[i], err);
     if (st != LM_OK) {
         serve_free(&sv);
         return st;

@@ -10,10 +10,9 @@
  * and a searcher.  Every page reads inside one read transaction, so it
  * never shows half of an ingest batch.
  *
- * lm_serve_run() serves until SIGTERM, SIGINT or SIGHUP... (see below),
- * then stops accepting, lets requests in flight finish and frees
- * everything; library code prints nothing — the caller learns the bound
- * address through on_ready.
+ * lm_serve_run() serves until SIGTERM or SIGINT, then stops accepting,
+ * lets requests in flight finish and frees everything; it prints
+ * nothing — the caller learns the bound address through on_ready.
  */
 #ifndef LM_SERVE_H
 #define LM_SERVE_H
