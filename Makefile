@@ -176,7 +176,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/litmine $(DESTDIR)/etc/litmine/litmine.conf.example
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/litmine.1
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.service \
-	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer
+	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer \
+	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine-serve.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/litmine
 
 clean:

@@ -36,6 +36,11 @@ int lm_cmd_serve(lm_cli *cli, int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.listen = lm_config_get_or(cli->config, "serve", "listen", "127.0.0.1:8080");
     long threads = 4, timeout = 15;
+    const char *cfg_threads = lm_config_get(cli->config, "serve", "threads");
+    if (cfg_threads && !lm_cli_to_long(cfg_threads, 1, 64, &threads)) {
+        lm_cli_error(cli, "serve: [serve] threads = %s: expected 1 to 64", cfg_threads);
+        return LM_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;

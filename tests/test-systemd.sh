@@ -11,7 +11,10 @@
 # strace, and every system call it makes must be in the unit's
 # SystemCallFilter= (groups expanded by systemd-analyze), every socket in
 # RestrictAddressFamilies=, and no mapping both writable and executable
-# (MemoryDenyWriteExecute=).
+# (MemoryDenyWriteExecute=).  litmine-serve.service gets the same checks:
+# hardened keys, verify, a security rating of 3.0 or better, and
+# `litmine serve` answering pages under strace as nobody, its system calls
+# and sockets inside the unit's filters, until SIGTERM ends it with 0.
 . "$(dirname "$0")/lib.sh"
 DEST=$SCRATCH/root
 make -s -C "$ROOT" install DESTDIR="$DEST" PREFIX=/usr/local >/dev/null 2>"$SCRATCH/err"
@@ -26,6 +29,13 @@ check "service is hardened" sh -c 'for k in DynamicUser=yes StateDirectory=litmi
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" SystemCallFilter=@system-service \
     SystemCallArchitectures=native MemoryDenyWriteExecute=yes MemoryMax= TimeoutStartSec=; do
     grep -q "^$k" "$1" || { echo "    missing $k" >&2; exit 1; }; done' _ "$UNITS/litmine.service"
+check "serve unit points at the installed binary" grep -q '^ExecStart=/usr/local/bin/litmine .* serve$' "$UNITS/litmine-serve.service"
+check "serve unit is hardened" sh -c 'for k in DynamicUser=yes User=litmine StateDirectory=litmine ProtectSystem=strict \
+    ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes ReadWritePaths=/var/lib/litmine \
+    CapabilityBoundingSet= UMask=0077 "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \
+    IPAddressDeny=any IPAddressAllow=localhost SystemCallFilter=@system-service \
+    SystemCallArchitectures=native MemoryDenyWriteExecute=yes MemoryMax= Restart=on-failure; do
+    grep -q "^$k" "$1" || { echo "    missing $k" >&2; exit 1; }; done' _ "$UNITS/litmine-serve.service"
 check "timer is persistent with a randomized delay" sh -c 'grep -q "^Persistent=true" "$1" && grep -q "^RandomizedDelaySec=" "$1"' _ "$UNITS/litmine.timer"
 check "timer fires between 21:00 and 05:00 US Eastern" sh -c '
     line=$(grep "^OnCalendar=" "$1"); case "$line" in *America/New_York*) ;; *) exit 1;; esac
@@ -35,13 +45,19 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     # verify needs ExecStart's binary to exist: point it at the build.
     mkdir -p "$SCRATCH/units"
     sed "s|^ExecStart=/usr/local/bin/litmine|ExecStart=$LITMINE|" "$UNITS/litmine.service" >"$SCRATCH/units/litmine.service"
+    sed "s|^ExecStart=/usr/local/bin/litmine|ExecStart=$LITMINE|" "$UNITS/litmine-serve.service" >"$SCRATCH/units/litmine-serve.service"
     cp "$UNITS/litmine.timer" "$SCRATCH/units/"
-    (cd "$SCRATCH/units" && systemd-analyze verify litmine.service litmine.timer) >"$SCRATCH/out" 2>&1
+    (cd "$SCRATCH/units" && systemd-analyze verify litmine.service litmine.timer litmine-serve.service) >"$SCRATCH/out" 2>&1
     check "systemd-analyze verify passes" sh -c '[ $1 -eq 0 ] || { cat "$2" >&2; exit 1; }' _ $? "$SCRATCH/out"
     systemd-analyze security --offline=yes "$SCRATCH/units/litmine.service" >"$SCRATCH/sec" 2>&1
     score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$SCRATCH/sec")
     echo "    systemd-analyze security: ${score:-?}" >&2
     check "systemd-analyze security rates the service 3.0 or better" \
+        awk -v s="${score:-99}" 'BEGIN { exit !(s <= 3.0) }'
+    systemd-analyze security --offline=yes "$SCRATCH/units/litmine-serve.service" >"$SCRATCH/sec" 2>&1
+    score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$SCRATCH/sec")
+    echo "    systemd-analyze security (serve): ${score:-?}" >&2
+    check "systemd-analyze security rates the serve unit 3.0 or better" \
         awk -v s="${score:-99}" 'BEGIN { exit !(s <= 3.0) }'
 else
     skip "systemd-analyze verify" "systemd-analyze not installed"
@@ -140,5 +156,44 @@ CONF
     check "files the job creates are private (UMask=0077)" sh -c \
         '[ -z "$(find "$1" -type f -perm /077)" ] || { find "$1" -type f -perm /077 -ls >&2; exit 1; }' \
         _ "$JOB/state"
+
+    # The server inside the serve unit's sandbox (emulated likewise): the
+    # job's database, read as nobody, pages fetched, then SIGTERM.
+    allowed_syscalls "$UNITS/litmine-serve.service" >"$JOB/serve.allowed"
+    : >"$JOB/serve.err"
+    (umask 077; cd "$JOB/state" &&
+        exec strace -f -qq -o "$JOB/serve.trace" $AS "$REL" --config "$JOB/job.conf" serve \
+            --listen 127.0.0.1:0 --threads 2) >"$JOB/serve.out" 2>"$JOB/serve.err" &
+    SPID=$!
+    if wait_until 120 grep -q 'listening on' "$JOB/serve.err"; then
+        URL=$(sed -n 's|.*listening on \(http://[^ ]*\)/$|\1|p' "$JOB/serve.err")
+        for p in "/" "/search?q=malaria" "/api/pairs" "/pairs.csv" "/entity/autocomplete/?query=m"; do
+            http "$p"
+            check "serve answers $p inside the sandbox's rules" status_is 200
+        done
+    else
+        check "serve starts under strace" false
+        cat "$JOB/serve.err" >&2
+    fi
+    # The signal goes to the server, strace's child, as systemd would send it.
+    LPID=$(ps -o pid= --ppid $SPID | tr -d ' ')
+    kill -TERM ${LPID:-$SPID} 2>/dev/null
+    n=0; while kill -0 $SPID 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+    kill -0 $SPID 2>/dev/null && kill -9 $SPID ${LPID:-}
+    wait $SPID
+    check "SIGTERM stops the server with status 0" test $? -eq 0
+    sed -n '/execve("[^"]*litmine"/,$p' "$JOB/serve.trace" | sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' |
+        sort -u >"$JOB/serve.used"
+    comm -23 "$JOB/serve.used" "$JOB/serve.allowed" >"$JOB/serve.denied"
+    check "every system call of the server is in its SystemCallFilter=" sh -c \
+        '[ -s "$2" ] && [ ! -s "$1" ] || { echo "    outside the filter:" $(cat "$1") >&2; exit 1; }' \
+        _ "$JOB/serve.denied" "$JOB/serve.used"
+    families=$(grep -o 'socket(AF_[A-Z0-9]*' "$JOB/serve.trace" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+    allowed_families=$(sed -n 's/^RestrictAddressFamilies=//p' "$UNITS/litmine-serve.service")
+    check "every socket of the server is in RestrictAddressFamilies= ($families)" sh -c '
+        for f in $1; do case " $2 " in *" $f "*) ;; *) echo "    $f not allowed" >&2; exit 1;; esac; done' \
+        _ "$families" "$allowed_families"
+    check "the server maps nothing both writable and executable" sh -c \
+        '! grep -E "PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE" "$1" >&2' _ "$JOB/serve.trace"
 fi
 finish
