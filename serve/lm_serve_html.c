@@ -426,21 +426,38 @@ static size_t article_spans(const lm_serve_article_view *v, uint32_t from, uint3
     return n;
 }
 
-static void pair_row_html(FILE *f, const lm_serve *sv, int64_t pmid, const lm_pair_row *p)
+/* Opens a pair's row: "<tr><td>chemical</td><td>relation</td><td>disease",
+ * the concepts linked and shown by their lexicon names. */
+static void pair_cells(FILE *f, const lm_serve *sv, const char *chem_id, const char *chem,
+                       const char *relation, const char *dis_id, const char *dis)
 {
     fputs("<tr><td>", f);
-    concept_link(f, p->chemical_id, lm_serve_concept_name(sv, p->chemical_id, p->chemical_text));
+    concept_link(f, chem_id, lm_serve_concept_name(sv, chem_id, chem));
     fputs("</td><td class=\"rel\">", f);
-    lm_serve_html_escape(f, p->relation);
+    lm_serve_html_escape(f, relation);
     fputs("</td><td>", f);
-    concept_link(f, p->disease_id, lm_serve_concept_name(sv, p->disease_id, p->disease_text));
+    concept_link(f, dis_id, lm_serve_concept_name(sv, dis_id, dis));
+}
+
+/* The link to an article with a pair's evidence sentence marked. */
+static void evidence_href(FILE *f, int64_t pmid, const char *chem_id, const char *dis_id)
+{
+    fprintf(f, "/article/%" PRId64 "?chemical=", pmid);
+    url_arg(f, chem_id);
+    fputs("&amp;disease=", f);
+    url_arg(f, dis_id);
+    fputs("#evidence", f);
+}
+
+static void pair_row_html(FILE *f, const lm_serve *sv, int64_t pmid, const lm_pair_row *p)
+{
+    pair_cells(f, sv, p->chemical_id, p->chemical_text, p->relation, p->disease_id,
+               p->disease_text);
     fprintf(f, "</td><td class=\"num\">%.2f</td><td>", p->score);
     if (p->evidence) {
-        fprintf(f, "<a href=\"/article/%" PRId64 "?chemical=", pmid);
-        url_arg(f, p->chemical_id);
-        fputs("&amp;disease=", f);
-        url_arg(f, p->disease_id);
-        fputs("#evidence\">", f);
+        fputs("<a href=\"", f);
+        evidence_href(f, pmid, p->chemical_id, p->disease_id);
+        fputs("\">", f);
         lm_serve_html_escape(f, p->evidence);
         fputs("</a>", f);
     }
@@ -674,12 +691,7 @@ void lm_serve_page_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_requ
           "</tr></thead><tbody>", f);
     for (size_t i = 0; i < v.n_pairs; i++) {
         const lm_serve_pair_count *p = &v.pairs[i];
-        fputs("<tr><td>", f);
-        concept_link(f, p->chemical_id, lm_serve_concept_name(sv, p->chemical_id, p->chemical));
-        fputs("</td><td class=\"rel\">", f);
-        lm_serve_html_escape(f, p->relation);
-        fputs("</td><td>", f);
-        concept_link(f, p->disease_id, lm_serve_concept_name(sv, p->disease_id, p->disease));
+        pair_cells(f, sv, p->chemical_id, p->chemical, p->relation, p->disease_id, p->disease);
         fputs("</td><td class=\"num\"><a href=\"/pairs?chemical=", f);
         url_arg(f, p->chemical_id);
         fputs("&amp;disease=", f);
@@ -729,22 +741,14 @@ static lm_status pairs_html_row(void *ctx, const lm_pairs_query_row *r)
     pairs_html *ph = ctx;
     FILE *f = ph->f;
     const lm_pair_row *p = &r->pair;
-    fputs("<tr><td>", f);
-    concept_link(f, p->chemical_id, lm_serve_concept_name(ph->sv, p->chemical_id,
-                                                           p->chemical_text));
-    fputs("</td><td class=\"rel\">", f);
-    lm_serve_html_escape(f, p->relation);
-    fputs("</td><td>", f);
-    concept_link(f, p->disease_id, lm_serve_concept_name(ph->sv, p->disease_id,
-                                                          p->disease_text));
+    pair_cells(f, ph->sv, p->chemical_id, p->chemical_text, p->relation, p->disease_id,
+               p->disease_text);
     fprintf(f, "</td><td class=\"num\">%.2f</td><td class=\"num\">", p->score);
     if (r->year)
         fprintf(f, "%d", r->year);
-    fprintf(f, "</td><td><a href=\"/article/%" PRId64 "?chemical=", p->pmid);
-    url_arg(f, p->chemical_id);
-    fputs("&amp;disease=", f);
-    url_arg(f, p->disease_id);
-    fprintf(f, "#evidence\">%" PRId64 "</a></td><td class=\"evidence\">", p->pmid);
+    fputs("</td><td><a href=\"", f);
+    evidence_href(f, p->pmid, p->chemical_id, p->disease_id);
+    fprintf(f, "\">%" PRId64 "</a></td><td class=\"evidence\">", p->pmid);
     lm_serve_html_escape(f, p->evidence ? p->evidence : "");
     fputs("</td></tr>\n", f);
     return LM_OK;

@@ -42,34 +42,13 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
     return brc;
 }
 
-static const char *text_col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static int int_or(sqlite3_stmt *st, int i, int fallback)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
-}
-
-/* Binds the filter, steps st to the end, calling row(st) for each row;
- * shared loop. */
+/* Binds the filter, then steps st to the end, calling row(st) for each row. */
 static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter *f,
                           const char *what,
                           lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
                           lm_error *err)
 {
-    int brc = bind_filter(st, f);
-    int rc;
-    lm_status cs = LM_OK;
-    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
-        cs = row(st, ctx);
-    if (cs == LM_OK && rc != SQLITE_DONE)
-        cs = lm_store_fail(s, rc, err, "reading %s", what);
-    /* statements are cached: the next call binds its own filter */
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return cs;
+    return lm_store_each_row(s, st, bind_filter(st, f), what, row, ctx, err);
 }
 
 typedef struct mention_cb {
@@ -81,9 +60,9 @@ static lm_status mention_row(sqlite3_stmt *st, void *ctx)
 {
     mention_cb *m = ctx;
     lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                        sqlite3_column_int(st, 2),   text_col(st, 3),
-                        text_col(st, 4),             text_col(st, 5),
-                        int_or(st, 6, -1),           sqlite3_column_double(st, 7)};
+                        sqlite3_column_int(st, 2),   lm_col_text(st, 3),
+                        lm_col_text(st, 4),             lm_col_text(st, 5),
+                        lm_col_int_or(st, 6, -1),           sqlite3_column_double(st, 7)};
     return m->cb(m->ctx, &r);
 }
 
@@ -113,10 +92,10 @@ typedef struct pair_cb {
 static lm_status pair_row(sqlite3_stmt *st, void *ctx)
 {
     pair_cb *p = ctx;
-    lm_pair_row r = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
-                     text_col(st, 3),             text_col(st, 4),       text_col(st, 5),
-                     sqlite3_column_double(st, 6), int_or(st, 7, -1),    int_or(st, 8, -1),
-                     text_col(st, 9)};
+    lm_pair_row r = {sqlite3_column_int64(st, 0), lm_col_text(st, 1),       lm_col_text(st, 2),
+                     lm_col_text(st, 3),             lm_col_text(st, 4),       lm_col_text(st, 5),
+                     sqlite3_column_double(st, 6), lm_col_int_or(st, 7, -1),    lm_col_int_or(st, 8, -1),
+                     lm_col_text(st, 9)};
     return p->cb(p->ctx, &r);
 }
 
@@ -153,9 +132,9 @@ typedef struct concept_cb {
 static lm_status concept_row(sqlite3_stmt *st, void *ctx)
 {
     concept_cb *c = ctx;
-    lm_concept_row r = {text_col(st, 0),           text_col(st, 1),   text_col(st, 2),
+    lm_concept_row r = {lm_col_text(st, 0),           lm_col_text(st, 1),   lm_col_text(st, 2),
                         sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                        int_or(st, 5, 0),           int_or(st, 6, 0)};
+                        lm_col_int_or(st, 5, 0),           lm_col_int_or(st, 6, 0)};
     return c->cb(c->ctx, &r);
 }
 
@@ -192,7 +171,7 @@ typedef struct article_cb {
 static lm_status article_row(sqlite3_stmt *st, void *ctx)
 {
     article_cb *c = ctx;
-    const char *title = text_col(st, 2), *abstract = text_col(st, 3);
+    const char *title = lm_col_text(st, 2), *abstract = lm_col_text(st, 3);
     lm_article a;
     lm_article_init(&a);
     /* Borrowed column buffers: the casts only drop const. */
@@ -200,11 +179,11 @@ static lm_status article_row(sqlite3_stmt *st, void *ctx)
     a.version = sqlite3_column_int(st, 1);
     a.title = title && title[0] ? (char *)title : NULL;
     a.abstract = abstract && abstract[0] ? (char *)abstract : NULL;
-    a.journal = (char *)text_col(st, 4);
-    a.year = int_or(st, 5, 0);
-    a.doi = (char *)text_col(st, 6);
-    a.language = (char *)text_col(st, 7);
-    a.date_revised = (char *)text_col(st, 8);
+    a.journal = (char *)lm_col_text(st, 4);
+    a.year = lm_col_int_or(st, 5, 0);
+    a.doi = (char *)lm_col_text(st, 6);
+    a.language = (char *)lm_col_text(st, 7);
+    a.date_revised = (char *)lm_col_text(st, 8);
     a.is_book = sqlite3_column_int(st, 9);
     return c->cb(c->ctx, &a);
 }

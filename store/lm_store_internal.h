@@ -95,6 +95,38 @@ static inline int lm_bind_step(sqlite3_stmt *st, int rc)
     return rc == SQLITE_OK ? sqlite3_step(st) : rc;
 }
 
+/* Column readers for row callbacks: text (NULL stays NULL), and an
+ * integer that may be NULL. */
+static inline const char *lm_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static inline int lm_col_int_or(sqlite3_stmt *st, int i, int fallback)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
+}
+
+/* Steps st (its binds done, brc their status as lm_bind_* left it),
+ * calling row(st, ctx) for each row until one returns non-LM_OK, then
+ * resets st and clears its bindings (cached statements bind afresh on
+ * the next call).  A SQLite error is reported as "reading <what>". */
+static inline lm_status lm_store_each_row(lm_store *s, sqlite3_stmt *st, int brc,
+                                          const char *what,
+                                          lm_status (*row)(sqlite3_stmt *st, void *ctx),
+                                          void *ctx, lm_error *err)
+{
+    int rc;
+    lm_status cs = LM_OK;
+    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
+        cs = row(st, ctx);
+    if (cs == LM_OK && rc != SQLITE_DONE)
+        cs = lm_store_fail(s, rc, err, "reading %s", what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return cs;
+}
+
 /* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
 const char *lm_store_now(lm_store *s);
 

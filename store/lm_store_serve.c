@@ -24,31 +24,20 @@ enum {
     SLOT_CONCEPTS
 };
 
-static const char *text_col(sqlite3_stmt *st, int i)
+/* Runs the slot's statement for one concept id (?1) and a row limit (?2,
+ * unless limit < 0): what every concept reader below does. */
+static lm_status concept_rows(lm_store *s, int slot, const char *sql, const char *id, int limit,
+                              const char *what, lm_status (*row)(sqlite3_stmt *st, void *ctx),
+                              void *ctx, lm_error *err)
 {
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static int int_or(sqlite3_stmt *st, int i, int fallback)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
-}
-
-/* Steps st (binds done, brc their status) calling row for each row, then
- * resets it; the loop every reader below shares. */
-static lm_status each_row(lm_store *s, sqlite3_stmt *st, int brc, const char *what,
-                          lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
-                          lm_error *err)
-{
-    int rc;
-    lm_status cs = LM_OK;
-    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
-        cs = row(st, ctx);
-    if (cs == LM_OK && rc != SQLITE_DONE)
-        cs = lm_store_fail(s, rc, err, "reading %s", what);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return cs;
+    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    if (!st)
+        return err->code;
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, id, &brc);
+    if (limit >= 0)
+        lm_bind_int(st, 2, limit, &brc);
+    return lm_store_each_row(s, st, brc, what, row, ctx, err);
 }
 
 lm_status lm_store_read_begin(lm_store *s, lm_error *err)
@@ -82,7 +71,7 @@ lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summa
     lm_bind_text(st, 1, id, &brc);
     int rc = lm_bind_step(st, brc);
     if (rc == SQLITE_ROW) {
-        const char *type = text_col(st, 0);
+        const char *type = lm_col_text(st, 0);
         snprintf(out->type, sizeof out->type, "%s", type ? type : "");
         out->mentions = sqlite3_column_int64(st, 1);
         out->articles = sqlite3_column_int64(st, 2);
@@ -119,25 +108,19 @@ typedef struct year_cb {
 static lm_status year_row(sqlite3_stmt *st, void *ctx)
 {
     year_cb *y = ctx;
-    return y->cb(y->ctx, int_or(st, 0, 0), sqlite3_column_int64(st, 1));
+    return y->cb(y->ctx, lm_col_int_or(st, 0, 0), sqlite3_column_int64(st, 1));
 }
 
 lm_status lm_store_concept_years(lm_store *s, const char *id,
                                  lm_status (*cb)(void *ctx, int year, int64_t articles),
                                  void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_YEARS,
-        "SELECT coalesce(a.year, 0) y, count(*) FROM articles a"
-        " WHERE a.pmid IN (SELECT pmid FROM mentions WHERE concept_id = ?1)"
-        " GROUP BY y ORDER BY y",
-        err);
-    if (!st)
-        return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
     year_cb y = {cb, ctx};
-    return each_row(s, st, brc, "articles per year", year_row, &y, err);
+    return concept_rows(s, SLOT_YEARS,
+                        "SELECT coalesce(a.year, 0) y, count(*) FROM articles a"
+                        " WHERE a.pmid IN (SELECT pmid FROM mentions WHERE concept_id = ?1)"
+                        " GROUP BY y ORDER BY y",
+                        id, -1, "articles per year", year_row, &y, err);
 }
 
 typedef struct name_cb {
@@ -148,25 +131,18 @@ typedef struct name_cb {
 static lm_status name_row(sqlite3_stmt *st, void *ctx)
 {
     name_cb *n = ctx;
-    return n->cb(n->ctx, text_col(st, 0), sqlite3_column_int64(st, 1));
+    return n->cb(n->ctx, lm_col_text(st, 0), sqlite3_column_int64(st, 1));
 }
 
 lm_status lm_store_concept_names(lm_store *s, const char *id, int limit,
                                  lm_status (*cb)(void *ctx, const char *text, int64_t n),
                                  void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_NAMES,
-        "SELECT min(text), count(*) n FROM mentions WHERE concept_id = ?1"
-        " GROUP BY text COLLATE NOCASE ORDER BY n DESC, 1 LIMIT ?2",
-        err);
-    if (!st)
-        return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
-    lm_bind_int(st, 2, limit, &brc);
     name_cb n = {cb, ctx};
-    return each_row(s, st, brc, "concept names", name_row, &n, err);
+    return concept_rows(s, SLOT_NAMES,
+                        "SELECT min(text), count(*) n FROM mentions WHERE concept_id = ?1"
+                        " GROUP BY text COLLATE NOCASE ORDER BY n DESC, 1 LIMIT ?2",
+                        id, limit, "concept names", name_row, &n, err);
 }
 
 typedef struct comention_cb {
@@ -177,7 +153,7 @@ typedef struct comention_cb {
 static lm_status comention_row(sqlite3_stmt *st, void *ctx)
 {
     comention_cb *c = ctx;
-    lm_comention_row r = {text_col(st, 0), text_col(st, 1), text_col(st, 2),
+    lm_comention_row r = {lm_col_text(st, 0), lm_col_text(st, 1), lm_col_text(st, 2),
                           sqlite3_column_int64(st, 3)};
     return c->cb(c->ctx, &r);
 }
@@ -186,20 +162,13 @@ lm_status lm_store_concept_comentions(lm_store *s, const char *id, int limit,
                                       lm_status (*cb)(void *ctx, const lm_comention_row *r),
                                       void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_COMENTIONS,
-        "SELECT concept_id, type, min(text), count(DISTINCT pmid) n FROM mentions"
-        " WHERE pmid IN (SELECT pmid FROM mentions WHERE concept_id = ?1)"
-        " AND concept_id IS NOT NULL AND concept_id NOT IN ('', '-', ?1)"
-        " GROUP BY concept_id, type ORDER BY n DESC, concept_id LIMIT ?2",
-        err);
-    if (!st)
-        return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
-    lm_bind_int(st, 2, limit, &brc);
     comention_cb c = {cb, ctx};
-    return each_row(s, st, brc, "co-mentioned concepts", comention_row, &c, err);
+    return concept_rows(s, SLOT_COMENTIONS,
+                        "SELECT concept_id, type, min(text), count(DISTINCT pmid) n FROM mentions"
+                        " WHERE pmid IN (SELECT pmid FROM mentions WHERE concept_id = ?1)"
+                        " AND concept_id IS NOT NULL AND concept_id NOT IN ('', '-', ?1)"
+                        " GROUP BY concept_id, type ORDER BY n DESC, concept_id LIMIT ?2",
+                        id, limit, "co-mentioned concepts", comention_row, &c, err);
 }
 
 typedef struct pair_count_cb {
@@ -210,14 +179,14 @@ typedef struct pair_count_cb {
 static lm_status pair_count_row(sqlite3_stmt *st, void *ctx)
 {
     pair_count_cb *p = ctx;
-    lm_pair_count_row r = {text_col(st, 0),
-                           text_col(st, 1),
-                           text_col(st, 2),
-                           text_col(st, 3),
-                           text_col(st, 4),
+    lm_pair_count_row r = {lm_col_text(st, 0),
+                           lm_col_text(st, 1),
+                           lm_col_text(st, 2),
+                           lm_col_text(st, 3),
+                           lm_col_text(st, 4),
                            sqlite3_column_int64(st, 5),
                            sqlite3_column_double(st, 6),
-                           int_or(st, 7, 0)};
+                           lm_col_int_or(st, 7, 0)};
     return p->cb(p->ctx, &r);
 }
 
@@ -225,7 +194,8 @@ lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
                                  lm_status (*cb)(void *ctx, const lm_pair_count_row *r),
                                  void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
+    pair_count_cb p = {cb, ctx};
+    return concept_rows(
         s, SLOT_CONCEPT_PAIRS,
         "SELECT p.chemical_id, min(p.chemical_text), p.disease_id, min(p.disease_text),"
         " p.relation, count(*) n, max(p.score), min(a.year)"
@@ -233,14 +203,7 @@ lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
         " WHERE (p.chemical_id = ?1 OR p.disease_id = ?1) AND p.relation <> 'cooccurs'"
         " GROUP BY p.chemical_id, p.disease_id, p.relation"
         " ORDER BY n DESC, max(p.score) DESC, p.chemical_id, p.disease_id LIMIT ?2",
-        err);
-    if (!st)
-        return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
-    lm_bind_int(st, 2, limit, &brc);
-    pair_count_cb p = {cb, ctx};
-    return each_row(s, st, brc, "concept pairs", pair_count_row, &p, err);
+        id, limit, "concept pairs", pair_count_row, &p, err);
 }
 
 /* ---- the pairs table ------------------------------------------------------ */
@@ -278,12 +241,12 @@ typedef struct pairs_query_cb {
 static lm_status pairs_query_row(sqlite3_stmt *st, void *ctx)
 {
     pairs_query_cb *p = ctx;
-    lm_pairs_query_row r = {{sqlite3_column_int64(st, 0), text_col(st, 1), text_col(st, 2),
-                             text_col(st, 3), text_col(st, 4), text_col(st, 5),
-                             sqlite3_column_double(st, 6), int_or(st, 7, -1),
-                             int_or(st, 8, -1), text_col(st, 9)},
-                            int_or(st, 10, 0),
-                            text_col(st, 11)};
+    lm_pairs_query_row r = {{sqlite3_column_int64(st, 0), lm_col_text(st, 1), lm_col_text(st, 2),
+                             lm_col_text(st, 3), lm_col_text(st, 4), lm_col_text(st, 5),
+                             sqlite3_column_double(st, 6), lm_col_int_or(st, 7, -1),
+                             lm_col_int_or(st, 8, -1), lm_col_text(st, 9)},
+                            lm_col_int_or(st, 10, 0),
+                            lm_col_text(st, 11)};
     return p->cb(p->ctx, &r);
 }
 
@@ -308,7 +271,7 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
     lm_bind_int64(st, 7, q->limit > 0 ? q->limit : -1, &brc);
     lm_bind_int64(st, 8, q->offset > 0 ? q->offset : 0, &brc);
     pairs_query_cb p = {cb, ctx};
-    return each_row(s, st, brc, "pairs", pairs_query_row, &p, err);
+    return lm_store_each_row(s, st, brc, "pairs", pairs_query_row, &p, err);
 }
 
 lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
@@ -338,7 +301,7 @@ typedef struct concept_cb {
 static lm_status concept_row(sqlite3_stmt *st, void *ctx)
 {
     concept_cb *c = ctx;
-    return c->cb(c->ctx, text_col(st, 0), text_col(st, 1), text_col(st, 2));
+    return c->cb(c->ctx, lm_col_text(st, 0), lm_col_text(st, 1), lm_col_text(st, 2));
 }
 
 lm_status lm_store_article_facets(lm_store *s, int64_t pmid, int *year,
@@ -374,5 +337,5 @@ lm_status lm_store_article_facets(lm_store *s, int64_t pmid, int *year,
     brc = SQLITE_OK;
     lm_bind_int64(st, 1, pmid, &brc);
     concept_cb c = {cb, ctx};
-    return each_row(s, st, brc, "article concepts", concept_row, &c, err);
+    return lm_store_each_row(s, st, brc, "article concepts", concept_row, &c, err);
 }

@@ -93,6 +93,28 @@ allowed_syscalls() {
     sort -u "$SCRATCH/allow"
 }
 
+# sandbox_checks WHO TRACE UNIT PREFIX: every system call in the strace
+# TRACE is in UNIT's SystemCallFilter=, every socket family in its
+# RestrictAddressFamilies=, and no mapping is writable and executable.
+sandbox_checks() {
+    allowed_syscalls "$3" >"$4.allowed"
+    # The trace starts in strace's child before the exec: skip to it.
+    sed -n '/execve("[^"]*litmine"/,$p' "$2" | sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' |
+        sort -u >"$4.used"
+    comm -23 "$4.used" "$4.allowed" >"$4.denied"
+    echo "    $1: $(wc -l <"$4.used") distinct system calls, all checked against $(wc -l <"$4.allowed") allowed" >&2
+    check "every system call of $1 is in SystemCallFilter=" sh -c \
+        '[ -s "$2" ] && [ ! -s "$1" ] || { echo "    outside the filter:" $(cat "$1") >&2; exit 1; }' \
+        _ "$4.denied" "$4.used"
+    families=$(grep -o 'socket(AF_[A-Z0-9]*' "$2" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+    allowed_families=$(sed -n 's/^RestrictAddressFamilies=//p' "$3")
+    check "every socket of $1 is in RestrictAddressFamilies= ($families)" sh -c '
+        for f in $1; do case " $2 " in *" $f "*) ;; *) echo "    $f not allowed" >&2; exit 1;; esac; done' \
+        _ "$families" "$allowed_families"
+    check "$1 maps nothing both writable and executable" sh -c \
+        '! grep -E "PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE" "$1" >&2' _ "$2"
+}
+
 REL=$ROOT/litmine   # the build the unit runs: no sanitizer runtime in the trace
 if ! command -v systemd-analyze >/dev/null 2>&1 || ! command -v strace >/dev/null 2>&1; then
     skip "job under the sandbox's rules" "needs systemd-analyze and strace"
@@ -137,29 +159,13 @@ CONF
         '[ "$1" -eq 0 ] || { cat "$2" >&2; exit 1; }' _ $? "$JOB/out"
     check "watch and mirror both stored (300 + 3 articles)" sql_is "$JOB/state/litmine.db" \
         "select count(*) from articles" 303
-    allowed_syscalls "$UNITS/litmine.service" >"$JOB/allowed"
-    # The trace starts in strace's child before the exec: skip to it.
-    sed -n '/execve("[^"]*litmine"/,$p' "$JOB/trace" | sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' |
-        sort -u >"$JOB/used"
-    comm -23 "$JOB/used" "$JOB/allowed" >"$JOB/denied"
-    echo "    $(wc -l <"$JOB/used") distinct system calls, all checked against $(wc -l <"$JOB/allowed") allowed" >&2
-    check "every system call is in SystemCallFilter=" sh -c \
-        '[ -s "$2" ] && [ ! -s "$1" ] || { echo "    outside the filter:" $(cat "$1") >&2; exit 1; }' \
-        _ "$JOB/denied" "$JOB/used"
-    families=$(grep -o 'socket(AF_[A-Z0-9]*' "$JOB/trace" | sed 's/socket(//' | sort -u | tr '\n' ' ')
-    allowed_families=$(sed -n 's/^RestrictAddressFamilies=//p' "$UNITS/litmine.service")
-    check "every socket is in RestrictAddressFamilies= ($families)" sh -c '
-        for f in $1; do case " $2 " in *" $f "*) ;; *) echo "    $f not allowed" >&2; exit 1;; esac; done' \
-        _ "$families" "$allowed_families"
-    check "no mapping is both writable and executable" sh -c \
-        '! grep -E "PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE" "$1" >&2' _ "$JOB/trace"
+    sandbox_checks "the job" "$JOB/trace" "$UNITS/litmine.service" "$JOB/job"
     check "files the job creates are private (UMask=0077)" sh -c \
         '[ -z "$(find "$1" -type f -perm /077)" ] || { find "$1" -type f -perm /077 -ls >&2; exit 1; }' \
         _ "$JOB/state"
 
     # The server inside the serve unit's sandbox (emulated likewise): the
     # job's database, read as nobody, pages fetched, then SIGTERM.
-    allowed_syscalls "$UNITS/litmine-serve.service" >"$JOB/serve.allowed"
     : >"$JOB/serve.err"
     (umask 077; cd "$JOB/state" &&
         exec strace -f -qq -o "$JOB/serve.trace" $AS "$REL" --config "$JOB/job.conf" serve \
@@ -182,18 +188,6 @@ CONF
     kill -0 $SPID 2>/dev/null && kill -9 $SPID ${LPID:-}
     wait $SPID
     check "SIGTERM stops the server with status 0" test $? -eq 0
-    sed -n '/execve("[^"]*litmine"/,$p' "$JOB/serve.trace" | sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' |
-        sort -u >"$JOB/serve.used"
-    comm -23 "$JOB/serve.used" "$JOB/serve.allowed" >"$JOB/serve.denied"
-    check "every system call of the server is in its SystemCallFilter=" sh -c \
-        '[ -s "$2" ] && [ ! -s "$1" ] || { echo "    outside the filter:" $(cat "$1") >&2; exit 1; }' \
-        _ "$JOB/serve.denied" "$JOB/serve.used"
-    families=$(grep -o 'socket(AF_[A-Z0-9]*' "$JOB/serve.trace" | sed 's/socket(//' | sort -u | tr '\n' ' ')
-    allowed_families=$(sed -n 's/^RestrictAddressFamilies=//p' "$UNITS/litmine-serve.service")
-    check "every socket of the server is in RestrictAddressFamilies= ($families)" sh -c '
-        for f in $1; do case " $2 " in *" $f "*) ;; *) echo "    $f not allowed" >&2; exit 1;; esac; done' \
-        _ "$families" "$allowed_families"
-    check "the server maps nothing both writable and executable" sh -c \
-        '! grep -E "PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE" "$1" >&2' _ "$JOB/serve.trace"
+    sandbox_checks "the server" "$JOB/serve.trace" "$UNITS/litmine-serve.service" "$JOB/serve"
 fi
 finish
