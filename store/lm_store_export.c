@@ -61,8 +61,8 @@ static lm_status mention_row(sqlite3_stmt *st, void *ctx)
     mention_cb *m = ctx;
     lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
                         sqlite3_column_int(st, 2),   lm_col_text(st, 3),
-                        lm_col_text(st, 4),             lm_col_text(st, 5),
-                        lm_col_int_or(st, 6, -1),           sqlite3_column_double(st, 7)};
+                        lm_col_text(st, 4),          lm_col_text(st, 5),
+                        lm_col_int_or(st, 6, -1),    sqlite3_column_double(st, 7)};
     return m->cb(m->ctx, &r);
 }
 
@@ -89,13 +89,22 @@ typedef struct pair_cb {
     void *ctx;
 } pair_cb;
 
+void lm_store_pair_row(sqlite3_stmt *st, int first, lm_pair_row *out)
+{
+    int i = first;
+    lm_pair_row r = {sqlite3_column_int64(st, i),      lm_col_text(st, i + 1),
+                     lm_col_text(st, i + 2),           lm_col_text(st, i + 3),
+                     lm_col_text(st, i + 4),           lm_col_text(st, i + 5),
+                     sqlite3_column_double(st, i + 6), lm_col_int_or(st, i + 7, -1),
+                     lm_col_int_or(st, i + 8, -1),     lm_col_text(st, i + 9)};
+    *out = r;
+}
+
 static lm_status pair_row(sqlite3_stmt *st, void *ctx)
 {
     pair_cb *p = ctx;
-    lm_pair_row r = {sqlite3_column_int64(st, 0), lm_col_text(st, 1),       lm_col_text(st, 2),
-                     lm_col_text(st, 3),             lm_col_text(st, 4),       lm_col_text(st, 5),
-                     sqlite3_column_double(st, 6), lm_col_int_or(st, 7, -1),    lm_col_int_or(st, 8, -1),
-                     lm_col_text(st, 9)};
+    lm_pair_row r;
+    lm_store_pair_row(st, 0, &r);
     return p->cb(p->ctx, &r);
 }
 
@@ -103,15 +112,9 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
                                 lm_error *err)
 {
-    /* substr() counts characters, which is exactly the code-point
-     * convention of the stored offsets. */
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
-        " p.relation, p.score, p.evidence_start, p.evidence_end,"
-        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
-        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
-        "         p.evidence_end - p.evidence_start) END"
+        "SELECT " LM_STORE_PAIR_COLUMNS
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
         " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
         " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"

@@ -127,6 +127,21 @@ static inline lm_status lm_store_each_row(lm_store *s, sqlite3_stmt *st, int brc
     return cs;
 }
 
+/* The columns of an lm_pair_row (store/lm_store_export.h) over pairs "p"
+ * joined with articles "a", in its field order; the evidence sentence is
+ * cut with substr(), which counts characters: the code-point convention
+ * of the stored offsets.  lm_store_pair_row reads them back from column
+ * `first` on. */
+#define LM_STORE_PAIR_COLUMNS                                                      \
+    "p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"        \
+    " p.relation, p.score, p.evidence_start, p.evidence_end,"                      \
+    " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"                           \
+    "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"                 \
+    "         p.evidence_end - p.evidence_start) END"
+
+struct lm_pair_row;
+void lm_store_pair_row(sqlite3_stmt *st, int first, struct lm_pair_row *out);
+
 /* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
 const char *lm_store_now(lm_store *s);
 

@@ -241,12 +241,10 @@ typedef struct pairs_query_cb {
 static lm_status pairs_query_row(sqlite3_stmt *st, void *ctx)
 {
     pairs_query_cb *p = ctx;
-    lm_pairs_query_row r = {{sqlite3_column_int64(st, 0), lm_col_text(st, 1), lm_col_text(st, 2),
-                             lm_col_text(st, 3), lm_col_text(st, 4), lm_col_text(st, 5),
-                             sqlite3_column_double(st, 6), lm_col_int_or(st, 7, -1),
-                             lm_col_int_or(st, 8, -1), lm_col_text(st, 9)},
-                            lm_col_int_or(st, 10, 0),
-                            lm_col_text(st, 11)};
+    lm_pairs_query_row r;
+    lm_store_pair_row(st, 0, &r.pair);
+    r.year = lm_col_int_or(st, 10, 0);
+    r.title = lm_col_text(st, 11);
     return p->cb(p->ctx, &r);
 }
 
@@ -254,14 +252,9 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
                                lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
                                void *ctx, lm_error *err)
 {
-    /* substr() counts characters: the code-point convention of the offsets */
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"
-        " p.relation, p.score, p.evidence_start, p.evidence_end,"
-        " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"
-        "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"
-        "         p.evidence_end - p.evidence_start) END, a.year, a.title"
+        "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title"
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid" PAIRS_WHERE
         " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ?7 OFFSET ?8",
         err);
