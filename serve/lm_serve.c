@@ -224,8 +224,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     (void)upload_data;
-    (void)con_cls;
     lm_serve *sv = cls;
+    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                 strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    /* A GET is answered on the second call, once libmicrohttpd has read
+     * the whole request: answered on the first, the connection would be
+     * closed after it instead of kept alive.  Anything else is refused at
+     * once, and its body never read. */
+    static int seen;
+    if (is_get && !*con_cls) {
+        *con_cls = &seen;
+        return MHD_YES;
+    }
     double t0 = now_ms();
     lm_serve_response r = {200, "text/html; charset=utf-8", NULL, NULL, NULL, 0, 0};
     r.f = open_memstream(&r.body, &r.len);
@@ -233,8 +243,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO;
     lm_serve_request rq = {url, conn_arg, conn};
     const route *rt = find_route(url);
-    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-                 strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     const char *bad = NULL;
     if (!is_get || *upload_data_size) {
         *upload_data_size = 0;
