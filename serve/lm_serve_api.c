@@ -125,7 +125,12 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_member_double(&j, "search_ms", v.search_ms, 4);
+    lm_json_write_key(&j, "timing_ms");
+    lm_json_begin_object(&j);
+    lm_json_member_double(&j, "search", v.search_ms, 4);
+    lm_json_member_double(&j, "facets", v.facets_ms, 4);
+    lm_json_member_double(&j, "snippets", v.snippets_ms, 4);
+    lm_json_end_object(&j);
     lm_json_end_object(&j);
     fputc('\n', r->f);
     lm_serve_search_view_free(&v);
@@ -553,7 +558,7 @@ void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
 /* PubTator3's autocomplete: [{"_id": "@DISEASE_Hepatotoxicity", "biotype":
  * "disease", "db_id": "D056486", "db": "ncbi_mesh", "name": ..., "match":
  * "Matched on name <m>Hepato</m>toxicity"}, ...], plus litmine's own
- * concept_id and articles. */
+ * concept_id and mentions. */
 void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
                               lm_serve_response *r)
 {
@@ -613,7 +618,7 @@ void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_r
         lm_buf_append_str(&b, e->name + pl);
         lm_json_member_str(&j, "match", lm_buf_cstr(&b));
         lm_json_member_str(&j, "concept_id", e->id);
-        lm_json_member_int(&j, "articles", e->articles);
+        lm_json_member_int(&j, "mentions", e->mentions);
         lm_json_end_object(&j);
         lm_buf_free(&b);
     }

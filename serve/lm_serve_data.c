@@ -104,13 +104,10 @@ lm_status lm_serve_article_load(lm_serve *sv, lm_store *s, int64_t pmid,
     memcpy(v->text + tl + 1, abstract, al + 1);
     v->title_bytes = tl;
 
-    lm_export_filter f;
-    memset(&f, 0, sizeof f);
-    f.pmid = pmid;
     article_load l = {v, 0, 0};
-    st = lm_store_export_mentions(s, &f, keep_mention, &l, err);
+    st = lm_store_article_mentions(s, pmid, keep_mention, &l, err);
     if (st == LM_OK)
-        st = lm_store_export_pairs(s, &f, keep_pair, &l, err);
+        st = lm_store_article_pairs(s, pmid, keep_pair, &l, err);
     if (st == LM_ERR_NOMEM)
         lm_error_set(err, st, "out of memory");
     lm_utf8_map map;
@@ -276,7 +273,7 @@ typedef struct names_load {
     size_t cap;
 } names_load;
 
-static lm_status add_name(names_load *l, const char *name, const lm_concept_row *r)
+static lm_status add_name(names_load *l, const char *name, const lm_concept_name_row *r)
 {
     lm_serve *sv = l->sv;
     if (lm_vec_grow((void **)&sv->complete, &l->cap, sv->n_complete + 1, sizeof *sv->complete) !=
@@ -288,7 +285,7 @@ static lm_status add_name(names_load *l, const char *name, const lm_concept_row 
     e->key = lm_strdup_opt(name, &failed);
     e->id = lm_strdup_opt(r->concept_id, &failed);
     e->type = lm_strdup_opt(r->type, &failed);
-    e->articles = r->articles;
+    e->mentions = r->mentions;
     sv->n_complete++;
     if (failed)
         return LM_ERR_NOMEM;
@@ -297,12 +294,10 @@ static lm_status add_name(names_load *l, const char *name, const lm_concept_row 
     return LM_OK;
 }
 
-static lm_status keep_concept_name(void *ctx, const lm_concept_row *r)
+static lm_status keep_concept_name(void *ctx, const lm_concept_name_row *r)
 {
     names_load *l = ctx;
-    if (!r->concept_id || !r->concept_id[0] || strcmp(r->concept_id, "-") == 0)
-        return LM_OK;
-    const char *text = r->name ? r->name : r->concept_id;
+    const char *text = r->text[0] ? r->text : r->concept_id;
     const char *known = lm_serve_concept_name(l->sv, r->concept_id, NULL);
     lm_status st = add_name(l, known ? known : text, r);
     if (st == LM_OK && known && strcasecmp(known, text) != 0)
@@ -319,10 +314,8 @@ static int cmp_name(const void *a, const void *b)
 
 lm_status lm_serve_names_load(lm_serve *sv, lm_store *s, lm_error *err)
 {
-    lm_export_filter f;
-    memset(&f, 0, sizeof f);
     names_load l = {sv, 0};
-    lm_status st = lm_store_export_concepts(s, &f, keep_concept_name, &l, err);
+    lm_status st = lm_store_concept_name_list(s, keep_concept_name, &l, err);
     if (st == LM_ERR_NOMEM)
         lm_error_set(err, st, "out of memory");
     if (st == LM_OK)
@@ -376,7 +369,7 @@ size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const cha
         if (dup)
             continue;
         size_t at = n < max ? n++ : max;
-        while (at > 0 && out[at - 1]->articles < e->articles) {
+        while (at > 0 && out[at - 1]->mentions < e->mentions) {
             if (at < max)
                 out[at] = out[at - 1];
             at--;

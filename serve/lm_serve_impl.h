@@ -48,7 +48,7 @@ typedef struct lm_serve_worker {
 typedef struct lm_serve_name {
     char *key;                   /* lower-cased name, the sort key */
     char *name, *id, *type;
-    int64_t articles;
+    int64_t mentions;
 } lm_serve_name;
 
 typedef struct lm_serve {
@@ -127,7 +127,9 @@ typedef struct lm_serve_search_view {
     size_t n_hits;
     lm_serve_facet *years, *concepts;
     size_t n_years, n_concepts;
-    double search_ms;
+    double search_ms;            /* the ranking (lm_searcher_query) */
+    double facets_ms;            /* years and concepts of the candidates */
+    double snippets_ms;          /* best sentences and their marks, this page */
 } lm_serve_search_view;
 
 typedef struct lm_serve_search_args {

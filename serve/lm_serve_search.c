@@ -12,12 +12,21 @@
  * moved to bytes into the sentence.
  */
 #include "../store/search/lm_search.h"
+#include "../util/lm_map.h"
 #include "../util/lm_sort.h"
 #include "../util/lm_utf8.h"
 #include "lm_serve_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 struct lm_serve_searcher {
     lm_searcher *srch;
@@ -95,26 +104,35 @@ typedef struct seen_concept {
 typedef struct facet_scan {
     seen_concept *v;
     size_t n, cap;
-    size_t hit;
-    const char *want;            /* the concept filter */
-    int matched;                 /* the current hit mentions it */
+    lm_map hit_of;               /* PMID -> 1 + index among the candidates */
+    int *years;
+    unsigned char *matched;      /* the candidate mentions the concept filter */
+    const char *want;
 } facet_scan;
 
-static lm_status keep_concept(void *ctx, const char *id, const char *type, const char *text)
+static lm_status keep_facet(void *ctx, const lm_facet_row *r)
 {
     facet_scan *fs = ctx;
+    const uint64_t *at = lm_map_get(&fs->hit_of, lm_map_key((uint64_t)r->pmid));
+    if (!at)
+        return LM_OK;
+    size_t hit = (size_t)(*at - 1);
+    if (!r->concept_id) {
+        fs->years[hit] = r->year;
+        return LM_OK;
+    }
     if (lm_vec_grow((void **)&fs->v, &fs->cap, fs->n + 1, sizeof *fs->v) != LM_OK)
         return LM_ERR_NOMEM;
     seen_concept *c = &fs->v[fs->n];
-    c->id = strdup(id);
-    c->type = strdup(type ? type : "");
-    c->text = strdup(text ? text : "");
-    c->hit = fs->hit;
+    c->id = strdup(r->concept_id);
+    c->type = strdup(r->type ? r->type : "");
+    c->text = strdup(r->text ? r->text : "");
+    c->hit = hit;
     fs->n++;
     if (!c->id || !c->type || !c->text)
         return LM_ERR_NOMEM;
-    if (fs->want && strcmp(fs->want, id) == 0)
-        fs->matched = 1;
+    if (fs->want && strcmp(fs->want, r->concept_id) == 0)
+        fs->matched[hit] = 1;
     return LM_OK;
 }
 
@@ -273,8 +291,12 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
     lm_search_options o = {(lm_search_mode)mode, LM_SERVE_CANDIDATES, 0, 0, NULL};
     lm_status st = lm_searcher_query(w->search->srch, a->query, &o, &r, err);
     int *years = NULL;
-    unsigned char *kept = NULL;
-    facet_scan fs = {NULL, 0, 0, 0, a->concept, 0};
+    unsigned char *kept = NULL, *matched = NULL;
+    int64_t *pmids = NULL;
+    facet_scan fs;
+    memset(&fs, 0, sizeof fs);
+    lm_map_init(&fs.hit_of);
+    fs.want = a->concept;
     if (st != LM_OK)
         goto done;
     out->mode = lm_search_mode_name(r.mode_used);
@@ -282,7 +304,10 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
     out->query_concepts = calloc(r.n_concepts ? r.n_concepts : 1, sizeof *out->query_concepts);
     years = calloc(r.n ? r.n : 1, sizeof *years);
     kept = calloc(r.n ? r.n : 1, 1);
-    if (!out->query_concepts || !years || !kept) {
+    matched = calloc(r.n ? r.n : 1, 1);
+    pmids = calloc(r.n ? r.n : 1, sizeof *pmids);
+    if (!out->query_concepts || !years || !kept || !matched || !pmids ||
+        lm_map_reserve(&fs.hit_of, r.n) != LM_OK) {
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -292,20 +317,27 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
         f->text = lm_strdup_opt(r.concepts[i].name, &failed);
         f->type = lm_strdup_opt(lm_ent_type_name((lm_ent_type)r.concepts[i].type), &failed);
     }
+    double t0 = now_ms();
     for (size_t i = 0; i < r.n && st == LM_OK; i++) {
-        fs.hit = i;
-        fs.matched = 0;
-        st = lm_store_article_facets(w->store, r.hits[i].pmid, &years[i], keep_concept, &fs,
-                                     err);
-        if (st == LM_ERR_NOMEM)
-            lm_error_set(err, st, "out of memory");
-        kept[i] = (!a->concept || fs.matched) && (a->year <= 0 || years[i] == a->year);
+        pmids[i] = r.hits[i].pmid;
+        if (lm_map_put(&fs.hit_of, lm_map_key((uint64_t)pmids[i]), i + 1) != LM_OK)
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
+    fs.years = years;
+    fs.matched = matched;
+    if (st == LM_OK)
+        st = lm_store_facets(w->store, pmids, r.n, keep_facet, &fs, err);
+    if (st == LM_ERR_NOMEM)
+        lm_error_set(err, st, "out of memory");
+    for (size_t i = 0; i < r.n; i++)
+        kept[i] = (!a->concept || matched[i]) && (a->year <= 0 || years[i] == a->year);
     if (st == LM_OK && (count_concepts(&fs, kept, out) != LM_OK ||
                         count_years(years, kept, r.n, out) != LM_OK || failed))
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     if (st != LM_OK)
         goto done;
+    double t1 = now_ms();
+    out->facets_ms = t1 - t0;
     for (size_t i = 0; i < r.n; i++)
         out->total += kept[i];
     size_t first = (size_t)(a->page > 1 ? a->page - 1 : 0) * (size_t)a->per_page, seen = 0;
@@ -334,6 +366,7 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
             st = hit_spans(sv, w, h, &e, err);
         lm_search_explanation_free(&e);
     }
+    out->snippets_ms = now_ms() - t1;
 done:
     for (size_t i = 0; i < fs.n; i++) {
         free(fs.v[i].id);
@@ -341,8 +374,11 @@ done:
         free(fs.v[i].text);
     }
     free(fs.v);
+    lm_map_free(&fs.hit_of);
     free(years);
     free(kept);
+    free(matched);
+    free(pmids);
     lm_search_results_free(&r);
     if (st != LM_OK)
         lm_serve_search_view_free(out);

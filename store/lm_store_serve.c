@@ -8,6 +8,8 @@
 #include "lm_store_serve.h"
 #include "lm_store_internal.h"
 
+#include "../util/lm_buf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -18,10 +20,11 @@ enum {
     SLOT_NAMES,
     SLOT_COMENTIONS,
     SLOT_CONCEPT_PAIRS,
-    SLOT_PAIRS,
-    SLOT_PAIRS_COUNT,
     SLOT_YEAR,
-    SLOT_CONCEPTS
+    SLOT_CONCEPTS,
+    SLOT_NAME_LIST,
+    SLOT_ARTICLE_MENTIONS,
+    SLOT_ARTICLE_PAIRS
 };
 
 /* Runs the slot's statement for one concept id (?1) and a row limit (?2,
@@ -51,6 +54,71 @@ void lm_store_read_end(lm_store *s)
     sqlite3 *db = lm_store_sqlite(s);
     if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* ---- an article ----------------------------------------------------------- */
+
+typedef struct mention_cb {
+    lm_status (*cb)(void *ctx, const lm_mention_row *r);
+    void *ctx;
+} mention_cb;
+
+static lm_status mention_row(sqlite3_stmt *st, void *ctx)
+{
+    mention_cb *m = ctx;
+    lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                        sqlite3_column_int(st, 2),   lm_col_text(st, 3),
+                        lm_col_text(st, 4),          lm_col_text(st, 5),
+                        lm_col_int_or(st, 6, -1),    sqlite3_column_double(st, 7)};
+    return m->cb(m->ctx, &r);
+}
+
+lm_status lm_store_article_mentions(lm_store *s, int64_t pmid,
+                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
+                                    void *ctx, lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_ARTICLE_MENTIONS,
+        "SELECT pmid, start, \"end\", text, type, concept_id, sentence, coalesce(score, 0)"
+        " FROM mentions WHERE pmid = ?1 ORDER BY start, \"end\", type",
+        err);
+    if (!st)
+        return err->code;
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &brc);
+    mention_cb m = {cb, ctx};
+    return lm_store_each_row(s, st, brc, "mentions", mention_row, &m, err);
+}
+
+typedef struct pair_cb {
+    lm_status (*cb)(void *ctx, const lm_pair_row *r);
+    void *ctx;
+} pair_cb;
+
+static lm_status pair_row(sqlite3_stmt *st, void *ctx)
+{
+    pair_cb *p = ctx;
+    lm_pair_row r;
+    lm_store_pair_row(st, 0, &r);
+    return p->cb(p->ctx, &r);
+}
+
+lm_status lm_store_article_pairs(lm_store *s, int64_t pmid,
+                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
+                                 lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_ARTICLE_PAIRS,
+        "SELECT " LM_STORE_PAIR_COLUMNS " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
+        " WHERE p.pmid = ?1 AND p.relation <> 'cooccurs'"
+        " ORDER BY p.score DESC, p.chemical_id, p.disease_id",
+        err);
+    if (!st)
+        return err->code;
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &brc);
+    pair_cb p = {cb, ctx};
+    return lm_store_each_row(s, st, brc, "pairs", pair_row, &p, err);
 }
 
 /* ---- a concept ------------------------------------------------------------ */
@@ -208,29 +276,87 @@ lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
 
 /* ---- the pairs table ------------------------------------------------------ */
 
-/* ?1 chemical, ?2 disease, ?3 relation, ?4 min score, ?5 first year, ?6
- * last year.  A concept id or text matches either column; the text
- * comparison is NOCASE. */
-#define PAIRS_WHERE                                                                       \
-    " WHERE (?1 IS NULL OR p.chemical_id = ?1 OR p.chemical_text = ?1 COLLATE NOCASE)"    \
-    " AND (?2 IS NULL OR p.disease_id = ?2 OR p.disease_text = ?2 COLLATE NOCASE)"        \
-    " AND (CASE WHEN ?3 IS NULL THEN p.relation <> 'cooccurs' ELSE p.relation = ?3 END)" \
-    " AND (?4 IS NULL OR p.score >= ?4)"                                                  \
-    " AND (?5 IS NULL OR a.year >= ?5) AND (?6 IS NULL OR a.year <= ?6)"
+/* The FROM and WHERE of a pairs query, its values in binding order.  A
+ * value with a ':' is a concept id (indexed), else a mention text. */
+typedef struct pairs_sql {
+    lm_buf sql;
+    const char *text[4];
+    size_t n_text;
+    double min_score;
+    int year_from, year_to;
+} pairs_sql;
 
-static int bind_pairs_query(sqlite3_stmt *st, const lm_pairs_query *q)
+static lm_status pairs_where(const lm_pairs_query *q, pairs_sql *ps)
 {
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, q->chemical && q->chemical[0] ? q->chemical : NULL, &brc);
-    lm_bind_text(st, 2, q->disease && q->disease[0] ? q->disease : NULL, &brc);
-    lm_bind_text(st, 3, q->relation && q->relation[0] ? q->relation : NULL, &brc);
-    if (q->min_score > 0)
-        lm_bind_double(st, 4, q->min_score, &brc);
-    if (q->year_from > 0)
-        lm_bind_int(st, 5, q->year_from, &brc);
-    if (q->year_to > 0)
-        lm_bind_int(st, 6, q->year_to, &brc);
-    return brc;
+    lm_buf *b = &ps->sql;
+    lm_status st = lm_buf_append_str(b, " FROM pairs p JOIN articles a ON a.pmid = p.pmid WHERE ");
+    const char *rel = q->relation && q->relation[0] ? q->relation : NULL;
+    if (st == LM_OK)
+        st = lm_buf_append_str(b, rel ? "p.relation = ?" : "p.relation <> 'cooccurs'");
+    if (rel)
+        ps->text[ps->n_text++] = rel;
+    static const char *const col[2][2] = {{"p.chemical_text = ? COLLATE NOCASE", "p.chemical_id = ?"},
+                                          {"p.disease_text = ? COLLATE NOCASE", "p.disease_id = ?"}};
+    const char *val[2] = {q->chemical, q->disease};
+    for (int i = 0; i < 2 && st == LM_OK; i++) {
+        if (!val[i] || !val[i][0])
+            continue;
+        st = lm_buf_printf(b, " AND %s", col[i][strchr(val[i], ':') != NULL]);
+        ps->text[ps->n_text++] = val[i];
+    }
+    if (st == LM_OK && q->min_score > 0)
+        st = lm_buf_append_str(b, " AND p.score >= ?");
+    if (st == LM_OK && q->year_from > 0)
+        st = lm_buf_append_str(b, " AND a.year >= ?");
+    if (st == LM_OK && q->year_to > 0)
+        st = lm_buf_append_str(b, " AND a.year <= ?");
+    ps->min_score = q->min_score;
+    ps->year_from = q->year_from;
+    ps->year_to = q->year_to;
+    return st;
+}
+
+/* Prepares SELECT head + the query's FROM/WHERE + tail and binds its
+ * values; *next receives the next parameter number.  NULL on failure. */
+static sqlite3_stmt *pairs_prepare(lm_store *s, const lm_pairs_query *q, const char *head,
+                                   const char *tail, int *next, lm_error *err)
+{
+    pairs_sql ps;
+    memset(&ps, 0, sizeof ps);
+    lm_buf_init(&ps.sql);
+    lm_status ls = lm_buf_append_str(&ps.sql, head);
+    if (ls == LM_OK)
+        ls = pairs_where(q, &ps);
+    if (ls == LM_OK)
+        ls = lm_buf_append_str(&ps.sql, tail);
+    if (ls != LM_OK) {
+        lm_buf_free(&ps.sql);
+        lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(s), lm_buf_cstr(&ps.sql), -1, &st, NULL);
+    lm_buf_free(&ps.sql);
+    if (rc != SQLITE_OK) {
+        lm_store_fail(s, rc, err, "preparing the pairs query");
+        return NULL;
+    }
+    int i = 1, brc = SQLITE_OK;
+    for (size_t k = 0; k < ps.n_text; k++)
+        lm_bind_text(st, i++, ps.text[k], &brc);
+    if (ps.min_score > 0)
+        lm_bind_double(st, i++, ps.min_score, &brc);
+    if (ps.year_from > 0)
+        lm_bind_int(st, i++, ps.year_from, &brc);
+    if (ps.year_to > 0)
+        lm_bind_int(st, i++, ps.year_to, &brc);
+    if (brc != SQLITE_OK) {
+        lm_store_fail(s, brc, err, "binding the pairs query");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    *next = i;
+    return st;
 }
 
 typedef struct pairs_query_cb {
@@ -252,83 +378,169 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
                                lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
                                void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_PAIRS,
-        "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title"
-        " FROM pairs p JOIN articles a ON a.pmid = p.pmid" PAIRS_WHERE
-        " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ?7 OFFSET ?8",
-        err);
+    int i;
+    sqlite3_stmt *st = pairs_prepare(
+        s, q, "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title",
+        " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ? OFFSET ?", &i, err);
     if (!st)
         return err->code;
-    int brc = bind_pairs_query(st, q);
-    lm_bind_int64(st, 7, q->limit > 0 ? q->limit : -1, &brc);
-    lm_bind_int64(st, 8, q->offset > 0 ? q->offset : 0, &brc);
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, i, q->limit > 0 ? q->limit : -1, &brc);
+    lm_bind_int64(st, i + 1, q->offset > 0 ? q->offset : 0, &brc);
     pairs_query_cb p = {cb, ctx};
-    return lm_store_each_row(s, st, brc, "pairs", pairs_query_row, &p, err);
+    lm_status ls = lm_store_each_row(s, st, brc, "pairs", pairs_query_row, &p, err);
+    sqlite3_finalize(st);
+    return ls;
 }
 
 lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
                                      lm_error *err)
 {
     *n = 0;
-    sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_PAIRS_COUNT, "SELECT count(*) FROM pairs p JOIN articles a ON a.pmid = p.pmid"
-        PAIRS_WHERE, err);
+    int i;
+    sqlite3_stmt *st = pairs_prepare(s, q, "SELECT count(*)", "", &i, err);
     if (!st)
         return err->code;
-    int rc = lm_bind_step(st, bind_pairs_query(st, q));
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_finalize(st);
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "counting pairs");
+}
+
+/* ---- the autocomplete list --------------------------------------------------- */
+
+/* The (concept, type) being reduced: its best text so far and counts. */
+typedef struct name_list {
+    lm_buf id, type, text;
+    int64_t best, mentions;
+    int open;
+    lm_status (*cb)(void *ctx, const lm_concept_name_row *r);
+    void *ctx;
+} name_list;
+
+static lm_status name_list_flush(name_list *nl)
+{
+    if (!nl->open)
+        return LM_OK;
+    nl->open = 0;
+    lm_concept_name_row r = {lm_buf_cstr(&nl->id), lm_buf_cstr(&nl->type),
+                             lm_buf_cstr(&nl->text), nl->mentions};
+    return nl->cb(nl->ctx, &r);
+}
+
+static lm_status name_list_row(sqlite3_stmt *st, void *ctx)
+{
+    name_list *nl = ctx;
+    const char *id = lm_col_text(st, 0), *type = lm_col_text(st, 1), *text = lm_col_text(st, 2);
+    int64_t n = sqlite3_column_int64(st, 3);
+    if (!type)
+        type = "";
+    if (!text)
+        text = "";
+    lm_status ls = LM_OK;
+    if (!nl->open || strcmp(lm_buf_cstr(&nl->id), id) != 0 ||
+        strcmp(lm_buf_cstr(&nl->type), type) != 0) {
+        ls = name_list_flush(nl);
+        lm_buf_reset(&nl->id);
+        lm_buf_reset(&nl->type);
+        if (ls == LM_OK && (lm_buf_append_str(&nl->id, id) != LM_OK ||
+                            lm_buf_append_str(&nl->type, type) != LM_OK))
+            ls = LM_ERR_NOMEM;
+        nl->open = 1;
+        nl->best = -1;
+        nl->mentions = 0;
+    }
+    nl->mentions += n;
+    if (ls == LM_OK && n > nl->best) {
+        nl->best = n;
+        lm_buf_reset(&nl->text);
+        if (lm_buf_append_str(&nl->text, text) != LM_OK)
+            ls = LM_ERR_NOMEM;
+    }
+    return ls;
+}
+
+lm_status lm_store_concept_name_list(lm_store *s,
+                                     lm_status (*cb)(void *ctx, const lm_concept_name_row *r),
+                                     void *ctx, lm_error *err)
+{
+    /* Rows come grouped by (concept, type) with texts in byte order, so
+     * the first text with the highest count wins ties. */
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_NAME_LIST,
+        "SELECT concept_id, type, text, count(*) FROM mentions"
+        " WHERE concept_id IS NOT NULL AND concept_id NOT IN ('', '-')"
+        " GROUP BY concept_id, type, text ORDER BY concept_id, type, text",
+        err);
+    if (!st)
+        return err->code;
+    name_list nl;
+    memset(&nl, 0, sizeof nl);
+    lm_buf_init(&nl.id);
+    lm_buf_init(&nl.type);
+    lm_buf_init(&nl.text);
+    nl.cb = cb;
+    nl.ctx = ctx;
+    lm_status ls = lm_store_each_row(s, st, SQLITE_OK, "concept names", name_list_row, &nl, err);
+    if (ls == LM_OK)
+        ls = name_list_flush(&nl);
+    if (ls == LM_ERR_NOMEM)
+        lm_error_set(err, ls, "out of memory");
+    lm_buf_free(&nl.id);
+    lm_buf_free(&nl.type);
+    lm_buf_free(&nl.text);
+    return ls;
 }
 
 /* ---- search facets --------------------------------------------------------- */
 
-typedef struct concept_cb {
-    lm_status (*cb)(void *ctx, const char *concept_id, const char *type, const char *text);
+typedef struct facet_cb {
+    lm_status (*cb)(void *ctx, const lm_facet_row *r);
     void *ctx;
-} concept_cb;
+} facet_cb;
 
-static lm_status concept_row(sqlite3_stmt *st, void *ctx)
+static lm_status facet_row(sqlite3_stmt *st, void *ctx)
 {
-    concept_cb *c = ctx;
-    return c->cb(c->ctx, lm_col_text(st, 0), lm_col_text(st, 1), lm_col_text(st, 2));
+    facet_cb *f = ctx;
+    lm_facet_row r = {sqlite3_column_int64(st, 0), lm_col_int_or(st, 1, 0), lm_col_text(st, 2),
+                      lm_col_text(st, 3), lm_col_text(st, 4)};
+    return f->cb(f->ctx, &r);
 }
 
-lm_status lm_store_article_facets(lm_store *s, int64_t pmid, int *year,
-                                  lm_status (*cb)(void *ctx, const char *concept_id,
-                                                  const char *type, const char *text),
-                                  void *ctx, lm_error *err)
+lm_status lm_store_facets(lm_store *s, const int64_t *pmids, size_t n,
+                          lm_status (*cb)(void *ctx, const lm_facet_row *r), void *ctx,
+                          lm_error *err)
 {
-    *year = 0;
-    sqlite3_stmt *st =
-        lm_store_stmt(s, SLOT_YEAR, "SELECT coalesce(year, 0) FROM articles WHERE pmid = ?1", err);
-    if (!st)
-        return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_int64(st, 1, pmid, &brc);
-    int rc = lm_bind_step(st, brc);
-    if (rc == SQLITE_ROW)
-        *year = sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc == SQLITE_DONE)
-        return lm_error_set(err, LM_ERR_NOTFOUND, "no article with PMID %lld", (long long)pmid);
-    if (rc != SQLITE_ROW)
-        return lm_store_fail(s, rc, err, "reading article %lld", (long long)pmid);
-    if (!cb)
-        return LM_OK;
-    st = lm_store_stmt(s, SLOT_CONCEPTS,
-                       "SELECT concept_id, type, min(text) FROM mentions WHERE pmid = ?1"
-                       " AND concept_id IS NOT NULL AND concept_id NOT IN ('', '-')"
-                       " GROUP BY concept_id, type",
-                       err);
-    if (!st)
-        return err->code;
-    brc = SQLITE_OK;
-    lm_bind_int64(st, 1, pmid, &brc);
-    concept_cb c = {cb, ctx};
-    return lm_store_each_row(s, st, brc, "article concepts", concept_row, &c, err);
+    lm_buf list;
+    lm_buf_init(&list);
+    lm_status ls = lm_buf_append_char(&list, '[');
+    for (size_t i = 0; i < n && ls == LM_OK; i++)
+        ls = lm_buf_printf(&list, "%s%lld", i ? "," : "", (long long)pmids[i]);
+    if (ls == LM_OK)
+        ls = lm_buf_append_char(&list, ']');
+    if (ls != LM_OK) {
+        lm_buf_free(&list);
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    static const char *const sql[2] = {
+        "SELECT pmid, year, NULL, NULL, NULL FROM articles"
+        " WHERE pmid IN (SELECT value FROM json_each(?1))",
+        "SELECT pmid, NULL, concept_id, type, min(text) FROM mentions"
+        " WHERE pmid IN (SELECT value FROM json_each(?1))"
+        " AND concept_id IS NOT NULL AND concept_id NOT IN ('', '-')"
+        " GROUP BY pmid, concept_id, type"};
+    facet_cb f = {cb, ctx};
+    for (int k = 0; k < 2 && ls == LM_OK; k++) {
+        sqlite3_stmt *st = lm_store_stmt(s, k ? SLOT_CONCEPTS : SLOT_YEAR, sql[k], err);
+        if (!st) {
+            ls = err->code;
+            break;
+        }
+        int brc = SQLITE_OK;
+        lm_bind_text(st, 1, lm_buf_cstr(&list), &brc);
+        ls = lm_store_each_row(s, st, brc, "facets", facet_row, &f, err);
+    }
+    lm_buf_free(&list);
+    return ls;
 }

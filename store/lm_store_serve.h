@@ -24,6 +24,19 @@ lm_status lm_store_read_begin(lm_store *s, lm_error *err);
 /* Ends it (COMMIT); a no-op without one. */
 void lm_store_read_end(lm_store *s);
 
+/* ---- an article ------------------------------------------------------- */
+
+/* One article's mentions in (start, end, type) order and its pairs
+ * (relations only) by score, through the per-article indexes: what
+ * lm_store_export_mentions/pairs give with f->pmid set, without their
+ * optional filters, which make SQLite scan every row. */
+lm_status lm_store_article_mentions(lm_store *s, int64_t pmid,
+                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
+                                    void *ctx, lm_error *err);
+lm_status lm_store_article_pairs(lm_store *s, int64_t pmid,
+                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
+                                 lm_error *err);
+
 /* ---- a concept -------------------------------------------------------- */
 
 typedef struct lm_concept_summary {
@@ -73,7 +86,8 @@ lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
 /* ---- the pairs table -------------------------------------------------- */
 
 typedef struct lm_pairs_query {
-    const char *chemical;     /* concept id, or mention text (case-insensitive); NULL any */
+    const char *chemical;     /* a concept id (has a ':'), else a mention text
+                                 (case-insensitive); NULL or "": any */
     const char *disease;
     const char *relation;     /* induces, treats, associated, cooccurs; NULL: relations */
     double min_score;         /* 0: any */
@@ -87,7 +101,9 @@ typedef struct lm_pairs_query_row {
     const char *title;
 } lm_pairs_query_row;
 
-/* Rows by score descending, then PMID. */
+/* Rows by score descending, then PMID.  The statement is put together
+ * from fixed pieces for the filters given (values always bound), so that
+ * SQLite can use the chemical and disease indexes. */
 lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
                                lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
                                void *ctx, lm_error *err);
@@ -95,14 +111,37 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
 lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
                                      lm_error *err);
 
+/* ---- the autocomplete list ------------------------------------------------ */
+
+typedef struct lm_concept_name_row {
+    const char *concept_id, *type;
+    const char *text;         /* its most frequent mention text (ties: the first
+                                 in byte order) */
+    int64_t mentions;
+} lm_concept_name_row;
+
+/* Every grounded concept once per type, in (concept id, type) order: one
+ * pass over the mentions (what `export concepts` computes, without its
+ * article counts and years, fast enough to run when a server starts). */
+lm_status lm_store_concept_name_list(lm_store *s,
+                                     lm_status (*cb)(void *ctx, const lm_concept_name_row *r),
+                                     void *ctx, lm_error *err);
+
 /* ---- search facets ------------------------------------------------------ */
 
-/* One article's publication year (0 unknown, LM_ERR_NOTFOUND when absent)
- * and, when cb is given, its distinct concepts with one mention text
- * each. */
-lm_status lm_store_article_facets(lm_store *s, int64_t pmid, int *year,
-                                  lm_status (*cb)(void *ctx, const char *concept_id,
-                                                  const char *type, const char *text),
-                                  void *ctx, lm_error *err);
+typedef struct lm_facet_row {
+    int64_t pmid;
+    int year;                 /* 0 unknown */
+    const char *concept_id;   /* NULL on the article's own row */
+    const char *type, *text;  /* the concept's type and one mention text */
+} lm_facet_row;
+
+/* For each of the n articles: one row with its year (concept_id NULL),
+ * then one per distinct concept it mentions.  Two statements for any n
+ * (the PMIDs go in as one JSON array), so a page's facets cost two
+ * queries, not two per hit.  PMIDs not stored yield no row. */
+lm_status lm_store_facets(lm_store *s, const int64_t *pmids, size_t n,
+                          lm_status (*cb)(void *ctx, const lm_facet_row *r), void *ctx,
+                          lm_error *err);
 
 #endif

@@ -186,6 +186,17 @@ static void test_pairs_query(void)
     q.relation = "cooccurs";
     LM_CHECK_INT(lm_store_pairs_query_count(s, &q, &n, &err), LM_OK);
     LM_CHECK_INT(n, 1);
+    q.disease = HEPA;   /* an id: the indexed column */
+    LM_CHECK_INT(lm_store_pairs_query_count(s, &q, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 1);
+    q.relation = NULL;
+    q.disease = "HEPATOTOXICITY";   /* a text, any case */
+    LM_CHECK_INT(lm_store_pairs_query_count(s, &q, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 3);
+    q.disease = "MESH:D000000";
+    LM_CHECK_INT(lm_store_pairs_query_count(s, &q, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 0);
+    q.disease = NULL;
     q.relation = NULL;
     q.chemical = "acetaminophen";   /* mention text, any case */
     q.year_from = 2019;
@@ -211,12 +222,51 @@ static void test_pairs_query(void)
     lm_store_close(s);
 }
 
-static lm_status on_concept(void *ctx, const char *id, const char *type, const char *text)
+static lm_status on_mention(void *ctx, const lm_mention_row *r)
 {
     collected *c = ctx;
-    (void)type;
-    (void)text;
-    snprintf(c->text[c->n++], sizeof c->text[0], "%s", id);
+    snprintf(c->text[c->n], sizeof c->text[0], "%d-%d %s", r->start, r->end, r->text);
+    c->n++;
+    return LM_OK;
+}
+
+static lm_status on_article_pair(void *ctx, const lm_pair_row *r)
+{
+    collected *c = ctx;
+    snprintf(c->text[c->n++], sizeof c->text[0], "%s %s", r->chemical_id, r->evidence);
+    return LM_OK;
+}
+
+static void test_article(void)
+{
+    lm_store *s = build();
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    collected c = {0};
+    LM_CHECK_INT(lm_store_article_mentions(s, 102, on_mention, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n, 3);
+    LM_CHECK_STR(c.text[0], "0-7 Ethanol");
+    LM_CHECK_STR(c.text[2], "26-40 hepatotoxicity");
+    memset(&c, 0, sizeof c);
+    LM_CHECK_INT(lm_store_article_pairs(s, 102, on_article_pair, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n, 1);   /* not the co-occurrence */
+    LM_CHECK_STR(c.text[0], APAP " Ethanol and acetaminophen hepatotoxicity");
+    memset(&c, 0, sizeof c);
+    LM_CHECK_INT(lm_store_article_mentions(s, 999, on_mention, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n, 0);
+    lm_store_close(s);
+}
+
+static lm_status on_facet(void *ctx, const lm_facet_row *r)
+{
+    collected *c = ctx;
+    if (r->concept_id)
+        snprintf(c->text[c->n++], sizeof c->text[0], "%lld %s", (long long)r->pmid,
+                 r->concept_id);
+    else
+        c->years[0] += r->year;
     return LM_OK;
 }
 
@@ -227,12 +277,14 @@ static void test_facets_and_snapshot(void)
     if (!s)
         return;
     lm_error err = {0};
-    int year = 0;
     collected c = {0};
-    LM_CHECK_INT(lm_store_article_facets(s, 102, &year, on_concept, &c, &err), LM_OK);
-    LM_CHECK_INT(year, 2018);
-    LM_CHECK_INT(c.n, 3);
-    LM_CHECK_INT(lm_store_article_facets(s, 999, &year, NULL, NULL, &err), LM_ERR_NOTFOUND);
+    int64_t pmids[] = {102, 999, 103};
+    LM_CHECK_INT(lm_store_facets(s, pmids, 3, on_facet, &c, &err), LM_OK);
+    LM_CHECK_INT(c.years[0], 2018 + 2020);   /* 999 is not stored */
+    LM_CHECK_INT(c.n, 5);                    /* 3 concepts of 102, 2 of 103 */
+    memset(&c, 0, sizeof c);
+    LM_CHECK_INT(lm_store_facets(s, pmids, 0, on_facet, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n, 0);
 
     /* A reader inside lm_store_read_begin keeps its snapshot while another
      * connection commits, and sees the commit after lm_store_read_end. */
@@ -266,6 +318,7 @@ static void test_facets_and_snapshot(void)
 
 int main(void)
 {
+    LM_RUN(test_article);
     LM_RUN(test_concept);
     LM_RUN(test_pairs_query);
     LM_RUN(test_facets_and_snapshot);
