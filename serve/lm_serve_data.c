@@ -422,6 +422,15 @@ int lm_serve_pairs_args(const lm_serve *sv, const lm_serve_request *rq, lm_pairs
             return 0;
         }
     }
+    const char *sort = rq->arg(rq, "sort");
+    if (sort && sort[0]) {
+        if (strcmp(sort, "score") != 0 && strcmp(sort, "oldest") != 0 &&
+            strcmp(sort, "newest") != 0) {
+            snprintf(why, why_cap, "sort: score, oldest or newest");
+            return 0;
+        }
+        q->by_year = strcmp(sort, "oldest") == 0 ? 1 : strcmp(sort, "newest") == 0 ? -1 : 0;
+    }
     long y;
     if (!lm_serve_arg_int(rq, "year_from", 1, 9999, 0, &y)) {
         snprintf(why, why_cap, "year_from: a year");

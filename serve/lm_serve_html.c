@@ -715,8 +715,8 @@ void lm_serve_page_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_requ
 /* The filter's parameters again, for links (page, CSV); 1 when any. */
 static int pairs_filter_url(FILE *f, const lm_serve_request *rq)
 {
-    static const char *const keys[] = {"chemical", "disease", "relation", "min_score",
-                                       "year_from", "year_to"};
+    static const char *const keys[] = {"chemical", "disease",   "relation", "min_score",
+                                       "year_from", "year_to", "sort"};
     int first = 1;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *v = rq->arg(rq, keys[i]);
@@ -795,6 +795,14 @@ void lm_serve_page_pairs(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
                                                "step=\"0.05\"");
         input(f, rq, "year_from", "from", "type=\"number\" min=\"1800\" max=\"2100\"");
         input(f, rq, "year_to", "to", "type=\"number\" min=\"1800\" max=\"2100\"");
+        const char *sort = rq->arg(rq, "sort");
+        fputs("<label>order <select name=\"sort\">", f);
+        static const char *const sorts[3][2] = {
+            {"score", "best score"}, {"oldest", "oldest first"}, {"newest", "newest first"}};
+        for (size_t i = 0; i < 3; i++)
+            fprintf(f, "<option value=\"%s\"%s>%s</option>", sorts[i][0],
+                    sort && strcmp(sort, sorts[i][0]) == 0 ? " selected" : "", sorts[i][1]);
+        fputs("</select></label>", f);
         fputs("<button type=\"submit\">Filter</button></form>", f);
         fprintf(f, "<p class=\"summary\">%" PRId64 " pair%s · <a class=\"csv\" "
                    "href=\"/pairs.csv", total, total == 1 ? "" : "s");

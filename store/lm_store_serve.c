@@ -378,10 +378,16 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
                                lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
                                void *ctx, lm_error *err)
 {
+    static const char *const order[3] = {
+        " ORDER BY a.year IS NULL, a.year DESC, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
+        " LIMIT ? OFFSET ?",
+        " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ? OFFSET ?",
+        " ORDER BY a.year IS NULL, a.year, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
+        " LIMIT ? OFFSET ?"};
     int i;
-    sqlite3_stmt *st = pairs_prepare(
-        s, q, "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title",
-        " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ? OFFSET ?", &i, err);
+    sqlite3_stmt *st =
+        pairs_prepare(s, q, "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title",
+                      order[q->by_year < 0 ? 0 : q->by_year > 0 ? 2 : 1], &i, err);
     if (!st)
         return err->code;
     int brc = SQLITE_OK;

@@ -92,6 +92,8 @@ typedef struct lm_pairs_query {
     const char *relation;     /* induces, treats, associated, cooccurs; NULL: relations */
     double min_score;         /* 0: any */
     int year_from, year_to;   /* publication years; 0: open */
+    int by_year;              /* order: 0 score (best first), 1 oldest first,
+                                 -1 newest first (then score) */
     int64_t offset, limit;    /* limit <= 0: all rows */
 } lm_pairs_query;
 
@@ -101,7 +103,7 @@ typedef struct lm_pairs_query_row {
     const char *title;
 } lm_pairs_query_row;
 
-/* Rows by score descending, then PMID.  The statement is put together
+/* Rows in q->by_year's order, ties by score, then PMID.  The statement is put together
  * from fixed pieces for the filters given (values always bound), so that
  * SQLite can use the chemical and disease indexes. */
 lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,

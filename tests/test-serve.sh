@@ -80,6 +80,10 @@ check "pairs page" status_is 200
 check "pairs filter by a disease name finds the drugs" sh -c 'for d in acetaminophen isoniazid "valproic acid" amiodarone; do grep -q ">$d</a>" "$1" || exit 1; done' _ "$SCRATCH/http.body"
 check "pairs rows link to their evidence" body_has '#evidence">'
 check "pairs page offers the CSV of the filter" body_has 'href="/pairs.csv?disease=hepatotoxicity&amp;relation=induces"'
+http "/api/pairs?disease=hepatotoxicity&relation=induces&sort=oldest"
+check "pairs sorted oldest first answer 'since when'" json_ok '[p["year"] for p in d["pairs"]] == sorted(p["year"] for p in d["pairs"]) and d["pairs"][0]["year"] == 2015'
+http "/pairs?sort=sideways"
+check "unknown sort is a 400" status_is 400
 http "/pairs?relation=explodes"
 check "unknown relation is a 400" status_is 400
 http "/pairs?min_score=2"

@@ -213,6 +213,17 @@ static void test_pairs_query(void)
     LM_CHECK_INT(c.n, 1);
     LM_CHECK_STR(c.text[0], "102:Ethanol and acetaminophen hepatotoxicity");
     memset(&q, 0, sizeof q);
+    q.by_year = -1;   /* newest first */
+    memset(&c, 0, sizeof c);
+    LM_CHECK_INT(lm_store_pairs_query(s, &q, on_pair, &c, &err), LM_OK);
+    LM_CHECK_INT(c.n, 3);
+    LM_CHECK(c.years[0] == 2020 && c.years[2] == 2018);
+    q.by_year = 1;    /* oldest first, ties by score */
+    memset(&c, 0, sizeof c);
+    LM_CHECK_INT(lm_store_pairs_query(s, &q, on_pair, &c, &err), LM_OK);
+    LM_CHECK(c.years[0] == 2018 && c.years[2] == 2020);
+    LM_CHECK(strncmp(c.text[0], "102:", 4) == 0);
+    memset(&q, 0, sizeof q);
     q.offset = 1;
     q.limit = 1;
     memset(&c, 0, sizeof c);
