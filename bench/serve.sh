@@ -75,9 +75,9 @@ while ! grep -q 'listening on' "$ERR" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 
 PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$ERR")
 [ -n "$PORT" ] || { echo "serve: server did not start"; cat "$ERR"; exit 0; }
 echo "serve: startup (4 searchers, autocomplete list) $(awk -v n=$i 'BEGIN { printf "%.1f", n / 10 }') s"
-echo "latency, 1 client, ${SECS} s:"
+echo "latency, 1 client, ${SECS} s (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs):"
 $BIN 127.0.0.1 "$PORT" "$PATHS" 1 "$SECS" "$PID"
-echo "load, 64 clients, 10 s:"
+echo "load, 64 clients, 10 s (load average $(cut -d' ' -f1 /proc/loadavg)):"
 $BIN 127.0.0.1 "$PORT" "$PATHS" 64 10 "$PID"
 kill -TERM $PID
 wait $PID && echo "serve: SIGTERM -> exit 0" || echo "serve: exit status $?"
