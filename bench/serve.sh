@@ -4,9 +4,9 @@
 # through the sentence, NER and pair stages and indexed for hybrid search
 # (`index build`), the database kept in $WORK between runs.  Then, against
 # the server on 127.0.0.1 (4 threads):
-#   latency  one client for BENCH_SERVE_SECONDS (default 15) walking search,
-#            article, concept and pairs pages: server-side p50/p95 per page
-#            (its Server-Timing header);
+#   latency  one client for BENCH_SERVE_SECONDS (default 15) walking search
+#            (hybrid, the default, and lexical), article, concept and pairs
+#            pages: server-side p50/p95 per page (its Server-Timing header);
 #   load     64 concurrent keep-alive clients for 10 s over the same pages:
 #            requests/s, errors (any answer but a complete 200), latency,
 #            and the server's RSS sampled every 250 ms.
@@ -58,7 +58,9 @@ lines = []
 for t in titles:
     words = [w for w in t.replace(".", " ").replace(",", " ").split() if len(w) > 3][:4]
     if words:
-        lines.append("search /search?q=" + urllib.parse.quote(" ".join(words)))
+        q = urllib.parse.quote(" ".join(words))
+        lines.append("search /search?q=" + q)
+        lines.append("lexical /search?mode=lexical&q=" + q)
 lines += [f"article /article/{p}" for p in pmids]
 lines += ["concept /concept/" + urllib.parse.quote(i, safe="") for i in concepts]
 lines += ["pairs /pairs?disease=" + urllib.parse.quote(i, safe="") for i in diseases]
