@@ -382,16 +382,6 @@ size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const cha
 
 /* ---- the pairs filter ------------------------------------------------------------ */
 
-/* A name typed in the filter is looked up in the lexicon; the id found
- * (or the text itself, matched against mention texts) filters. */
-static const char *resolve(const lm_serve *sv, lm_ent_type type, const char *v)
-{
-    lm_lexicon_match m;
-    if (!v || !v[0] || strchr(v, ':') || !sv->names)
-        return v;
-    return lm_lexicon_lookup(sv->names, type, v, strlen(v), &m) ? m.id : v;
-}
-
 int lm_serve_pairs_args(const lm_serve *sv, const lm_serve_request *rq, lm_pairs_query *q,
                         char *why, size_t why_cap)
 {
@@ -404,8 +394,8 @@ int lm_serve_pairs_args(const lm_serve *sv, const lm_serve_request *rq, lm_pairs
             return 0;
         }
     }
-    q->chemical = resolve(sv, LM_ENT_CHEMICAL, rq->arg(rq, "chemical"));
-    q->disease = resolve(sv, LM_ENT_DISEASE, rq->arg(rq, "disease"));
+    q->chemical = lm_serve_resolve_concept(sv, LM_ENT_CHEMICAL, rq->arg(rq, "chemical"));
+    q->disease = lm_serve_resolve_concept(sv, LM_ENT_DISEASE, rq->arg(rq, "disease"));
     q->relation = rq->arg(rq, "relation");
     if (q->relation && q->relation[0] && strcmp(q->relation, "induces") != 0 &&
         strcmp(q->relation, "treats") != 0 && strcmp(q->relation, "associated") != 0 &&

@@ -140,6 +140,10 @@ typedef struct lm_serve_search_args {
     int page, per_page;
 } lm_serve_search_args;
 
+/* A typed concept name (a filter value) as the concept id the lexicon
+ * gives it (type: lm_ent_type), valid while the server lives; the text
+ * itself when it already is an id (has a ':') or is unknown. */
+const char *lm_serve_resolve_concept(const lm_serve *sv, int type, const char *text);
 lm_status lm_serve_search_open(lm_serve *sv, lm_serve_worker *w, lm_error *err);
 void lm_serve_search_close(lm_serve_searcher *s);
 /* LM_ERR_USAGE for an unknown mode. */

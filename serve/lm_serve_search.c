@@ -1,7 +1,8 @@
 /*
  * The search page's data: the one file of serve/ that calls search and
- * query analysis (store/search/lm_search.h), so that when query analysis
- * moves this is the file to port.
+ * query analysis (store/search/lm_search.h, and the lexicon lookup that
+ * turns a typed name into a concept), so that when query analysis moves
+ * this is the file to port.
  *
  * A query runs once for LM_SERVE_CANDIDATES hits; the facets (years and
  * concepts) are counted over those candidates, the facet filters keep the
@@ -26,6 +27,14 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *lm_serve_resolve_concept(const lm_serve *sv, int type, const char *text)
+{
+    lm_lexicon_match m;
+    if (!text || !text[0] || strchr(text, ':') || !sv->names)
+        return text;
+    return lm_lexicon_lookup(sv->names, (lm_ent_type)type, text, strlen(text), &m) ? m.id : text;
 }
 
 struct lm_serve_searcher {
