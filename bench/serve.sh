@@ -7,9 +7,10 @@
 #   latency  one client for BENCH_SERVE_SECONDS (default 15) walking search
 #            (hybrid, the default, and lexical), article, concept and pairs
 #            pages: server-side p50/p95 per page (its Server-Timing header);
-#   load     64 concurrent keep-alive clients for 10 s over the same pages:
+#   load     64 concurrent keep-alive clients for 5 s (warm-up: every
+#            worker used once), then for 10 s over the same pages:
 #            requests/s, errors (any answer but a complete 200), latency,
-#            and the server's RSS sampled every 250 ms.
+#            and the server's RSS, in all and anonymous, every 250 ms.
 # Prints figures, asserts nothing.  Standalone: sh bench/serve.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -79,6 +80,11 @@ PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$ERR")
 echo "serve: startup (4 searchers, autocomplete list) $(awk -v n=$i 'BEGIN { printf "%.1f", n / 10 }') s"
 echo "latency, 1 client, ${SECS} s (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs):"
 $BIN 127.0.0.1 "$PORT" "$PATHS" 1 "$SECS" "$PID"
+# Each worker's searcher allocates its query buffers on first use, which
+# one client never gets past: a first round warms all of them, the second
+# is the one whose memory must stay flat.
+echo "warm-up, 64 clients, 5 s:"
+$BIN 127.0.0.1 "$PORT" "$PATHS" 64 5 "$PID" | grep -E 'requests/s|RSS|anonymous'
 echo "load, 64 clients, 10 s (load average $(cut -d' ' -f1 /proc/loadavg)):"
 $BIN 127.0.0.1 "$PORT" "$PATHS" 64 10 "$PID"
 kill -TERM $PID
