@@ -56,13 +56,20 @@ typedef struct mention_cb {
     void *ctx;
 } mention_cb;
 
-static lm_status mention_row(sqlite3_stmt *st, void *ctx)
+void lm_store_mention_row(sqlite3_stmt *st, lm_mention_row *out)
 {
-    mention_cb *m = ctx;
     lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
                         sqlite3_column_int(st, 2),   lm_col_text(st, 3),
                         lm_col_text(st, 4),          lm_col_text(st, 5),
                         lm_col_int_or(st, 6, -1),    sqlite3_column_double(st, 7)};
+    *out = r;
+}
+
+static lm_status mention_row(sqlite3_stmt *st, void *ctx)
+{
+    mention_cb *m = ctx;
+    lm_mention_row r;
+    lm_store_mention_row(st, &r);
     return m->cb(m->ctx, &r);
 }
 
@@ -72,8 +79,7 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_MENTIONS,
-        "SELECT m.pmid, m.start, m.\"end\", m.text, m.type, m.concept_id, m.sentence,"
-        " coalesce(m.score, 0) FROM mentions m JOIN articles a ON a.pmid = m.pmid"
+        "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid"
         " WHERE (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"
         " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS
         " ORDER BY m.pmid, m.start, m.\"end\", m.type",

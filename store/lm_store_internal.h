@@ -142,6 +142,15 @@ static inline lm_status lm_store_each_row(lm_store *s, sqlite3_stmt *st, int brc
 struct lm_pair_row;
 void lm_store_pair_row(sqlite3_stmt *st, int first, struct lm_pair_row *out);
 
+/* The columns of an lm_mention_row over mentions "m", in its field
+ * order, and their reader (store/lm_store_export.c). */
+#define LM_STORE_MENTION_COLUMNS                                                   \
+    "m.pmid, m.start, m.\"end\", m.text, m.type, m.concept_id, m.sentence,"      \
+    " coalesce(m.score, 0)"
+
+struct lm_mention_row;
+void lm_store_mention_row(sqlite3_stmt *st, struct lm_mention_row *out);
+
 /* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
 const char *lm_store_now(lm_store *s);
 

@@ -66,10 +66,8 @@ typedef struct mention_cb {
 static lm_status mention_row(sqlite3_stmt *st, void *ctx)
 {
     mention_cb *m = ctx;
-    lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                        sqlite3_column_int(st, 2),   lm_col_text(st, 3),
-                        lm_col_text(st, 4),          lm_col_text(st, 5),
-                        lm_col_int_or(st, 6, -1),    sqlite3_column_double(st, 7)};
+    lm_mention_row r;
+    lm_store_mention_row(st, &r);
     return m->cb(m->ctx, &r);
 }
 
@@ -79,8 +77,8 @@ lm_status lm_store_article_mentions(lm_store *s, int64_t pmid,
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_ARTICLE_MENTIONS,
-        "SELECT pmid, start, \"end\", text, type, concept_id, sentence, coalesce(score, 0)"
-        " FROM mentions WHERE pmid = ?1 ORDER BY start, \"end\", type",
+        "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m WHERE m.pmid = ?1"
+        " ORDER BY m.start, m.\"end\", m.type",
         err);
     if (!st)
         return err->code;
