@@ -17,7 +17,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
-PKGS      := libcurl libxml-2.0 sqlite3 openblas zlib libxxhash
+PKGS      := libcurl libxml-2.0 sqlite3 openblas zlib libxxhash libmicrohttpd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -41,7 +41,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS ?= 20
 
-MODULE_DIRS := util fetch nlp nlp/encoder nlp/train nlp/eval store store/search pipeline
+MODULE_DIRS := util fetch nlp nlp/encoder nlp/train nlp/eval store store/search pipeline serve
 LIB_SRC   := $(sort $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
@@ -191,7 +191,8 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/litmine \
 	      $(DESTDIR)$(PREFIX)/lib/sysusers.d/litmine.conf
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.service \
-	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer
+	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine.timer \
+	      $(DESTDIR)$(PREFIX)/lib/systemd/system/litmine-serve.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/litmine
 
 clean:

@@ -163,6 +163,9 @@ else
     echo "SciFact eval: skipped (no ../shared/data/scifact or eval search not built)"
 fi
 
+# ---- serve: page latency at 100k abstracts and a 64-client load test (bench/serve.sh) ----
+echo
+sh bench/serve.sh
 
 # ---- encoder: transformer forward passes vs PyTorch (bench/encoder.sh) ----
 echo

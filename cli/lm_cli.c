@@ -504,6 +504,7 @@ static const char *const known_keys[] = {
     "run.lock_file", "run.sync", "run.watches",
     "model.backoff_ms", "model.hub_url", "model.max_tries",
     "watch.report_dir",
+    "serve.listen", "serve.threads",
     NULL};
 
 /* Levenshtein distance, capped: enough to suggest "email" for "emial". */

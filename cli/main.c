@@ -54,6 +54,7 @@ static const struct command {
     {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
     {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
     {"merge", lm_cmd_merge, "merge shard databases (cluster ingests) into one"},
+    {"serve", lm_cmd_serve, "read-only web pages and JSON API over the database"},
 };
 
 static void print_usage(FILE *out)

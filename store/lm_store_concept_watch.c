@@ -224,7 +224,8 @@ lm_status lm_store_concept_watch_pairs(lm_store *s, const lm_concept_watch *w,
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        LM_STORE_PAIR_COLUMNS
+        "SELECT " LM_STORE_PAIR_COLUMNS
+        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
         " WHERE (p.chemical_id = ?1 OR p.disease_id = ?1) AND" WINDOW
         " AND (?4 IS NULL OR p.chemical_id = ?4 OR p.disease_id = ?4)"
         " AND (?5 IS NULL AND p.relation <> 'cooccurs' OR p.relation = ?5)"
@@ -240,7 +241,7 @@ lm_status lm_store_concept_watch_pairs(lm_store *s, const lm_concept_watch *w,
     while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         brc = SQLITE_OK;
         lm_pair_row r;
-        lm_store_pair_row(st, &r);
+        lm_store_pair_row(st, 0, &r);
         ls = cb(ctx, &r);
     }
     if (ls == LM_OK && rc != SQLITE_DONE)

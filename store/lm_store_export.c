@@ -63,34 +63,13 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
     return brc;
 }
 
-static const char *text_col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static int int_or(sqlite3_stmt *st, int i, int fallback)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
-}
-
-/* Binds the filter, steps st to the end, calling row(st) for each row;
- * shared loop. */
+/* Binds the filter, then steps st to the end, calling row(st) for each row. */
 static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter *f,
                           const char *what,
                           lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
                           lm_error *err)
 {
-    int brc = bind_filter(st, f);
-    int rc;
-    lm_status cs = LM_OK;
-    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
-        cs = row(st, ctx);
-    if (cs == LM_OK && rc != SQLITE_DONE)
-        cs = lm_store_fail(s, rc, err, "reading %s", what);
-    /* statements are cached: the next call binds its own filter */
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return cs;
+    return lm_store_each_row(s, st, bind_filter(st, f), what, row, ctx, err);
 }
 
 typedef struct mention_cb {
@@ -98,13 +77,20 @@ typedef struct mention_cb {
     void *ctx;
 } mention_cb;
 
+void lm_store_mention_row(sqlite3_stmt *st, lm_mention_row *out)
+{
+    lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                        sqlite3_column_int(st, 2),   lm_col_text(st, 3),
+                        lm_col_text(st, 4),          lm_col_text(st, 5),
+                        lm_col_int_or(st, 6, -1),    sqlite3_column_double(st, 7)};
+    *out = r;
+}
+
 static lm_status mention_row(sqlite3_stmt *st, void *ctx)
 {
     mention_cb *m = ctx;
-    lm_mention_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                        sqlite3_column_int(st, 2),   text_col(st, 3),
-                        text_col(st, 4),             text_col(st, 5),
-                        int_or(st, 6, -1),           sqlite3_column_double(st, 7)};
+    lm_mention_row r;
+    lm_store_mention_row(st, &r);
     return m->cb(m->ctx, &r);
 }
 
@@ -114,8 +100,7 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
 {
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_MENTIONS,
-        "SELECT m.pmid, m.start, m.\"end\", m.text, m.type, m.concept_id, m.sentence,"
-        " coalesce(m.score, 0) FROM mentions m JOIN articles a ON a.pmid = m.pmid"
+        "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid"
         " WHERE (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"
         " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS
         " ORDER BY m.pmid, m.start, m.\"end\", m.type",
@@ -131,20 +116,22 @@ typedef struct pair_cb {
     void *ctx;
 } pair_cb;
 
-void lm_store_pair_row(sqlite3_stmt *st, lm_pair_row *r)
+void lm_store_pair_row(sqlite3_stmt *st, int first, lm_pair_row *out)
 {
-    lm_pair_row v = {sqlite3_column_int64(st, 0), text_col(st, 1),       text_col(st, 2),
-                     text_col(st, 3),             text_col(st, 4),       text_col(st, 5),
-                     sqlite3_column_double(st, 6), int_or(st, 7, -1),    int_or(st, 8, -1),
-                     text_col(st, 9)};
-    *r = v;
+    int i = first;
+    lm_pair_row r = {sqlite3_column_int64(st, i),      lm_col_text(st, i + 1),
+                     lm_col_text(st, i + 2),           lm_col_text(st, i + 3),
+                     lm_col_text(st, i + 4),           lm_col_text(st, i + 5),
+                     sqlite3_column_double(st, i + 6), lm_col_int_or(st, i + 7, -1),
+                     lm_col_int_or(st, i + 8, -1),     lm_col_text(st, i + 9)};
+    *out = r;
 }
 
 static lm_status pair_row(sqlite3_stmt *st, void *ctx)
 {
     pair_cb *p = ctx;
     lm_pair_row r;
-    lm_store_pair_row(st, &r);
+    lm_store_pair_row(st, 0, &r);
     return p->cb(p->ctx, &r);
 }
 
@@ -152,11 +139,10 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
                                 lm_error *err)
 {
-    /* substr() counts characters, which is exactly the code-point
-     * convention of the stored offsets. */
     sqlite3_stmt *st = lm_store_stmt(
         s, SLOT_PAIRS,
-        LM_STORE_PAIR_COLUMNS
+        "SELECT " LM_STORE_PAIR_COLUMNS
+        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
         " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
         " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
         " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
@@ -176,9 +162,9 @@ typedef struct concept_cb {
 static lm_status concept_row(sqlite3_stmt *st, void *ctx)
 {
     concept_cb *c = ctx;
-    lm_concept_row r = {text_col(st, 0),           text_col(st, 1),   text_col(st, 2),
+    lm_concept_row r = {lm_col_text(st, 0),           lm_col_text(st, 1),   lm_col_text(st, 2),
                         sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                        int_or(st, 5, 0),           int_or(st, 6, 0)};
+                        lm_col_int_or(st, 5, 0),           lm_col_int_or(st, 6, 0)};
     return c->cb(c->ctx, &r);
 }
 
@@ -215,7 +201,7 @@ typedef struct article_cb {
 static lm_status article_row(sqlite3_stmt *st, void *ctx)
 {
     article_cb *c = ctx;
-    const char *title = text_col(st, 2), *abstract = text_col(st, 3);
+    const char *title = lm_col_text(st, 2), *abstract = lm_col_text(st, 3);
     lm_article a;
     lm_article_init(&a);
     /* Borrowed column buffers: the casts only drop const. */
@@ -223,11 +209,11 @@ static lm_status article_row(sqlite3_stmt *st, void *ctx)
     a.version = sqlite3_column_int(st, 1);
     a.title = title && title[0] ? (char *)title : NULL;
     a.abstract = abstract && abstract[0] ? (char *)abstract : NULL;
-    a.journal = (char *)text_col(st, 4);
-    a.year = int_or(st, 5, 0);
-    a.doi = (char *)text_col(st, 6);
-    a.language = (char *)text_col(st, 7);
-    a.date_revised = (char *)text_col(st, 8);
+    a.journal = (char *)lm_col_text(st, 4);
+    a.year = lm_col_int_or(st, 5, 0);
+    a.doi = (char *)lm_col_text(st, 6);
+    a.language = (char *)lm_col_text(st, 7);
+    a.date_revised = (char *)lm_col_text(st, 8);
     a.is_book = sqlite3_column_int(st, 9);
     return c->cb(c->ctx, &a);
 }

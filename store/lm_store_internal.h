@@ -25,7 +25,8 @@ enum {
     LM_STORE_SLOT_DOC = 88,      /* 4 slots: lm_store_scan.c (stored pairs) */
     LM_STORE_SLOT_BIBLIO = 92,   /* 16 slots: lm_store_biblio.c */
     LM_STORE_SLOT_CWATCH = 108,  /* 8 slots: lm_store_concept_watch.c */
-    LM_STORE_SLOTS = 116
+    LM_STORE_SLOT_SERVE = 116,   /* 16 slots: lm_store_serve.c */
+    LM_STORE_SLOTS = 132
 };
 
 sqlite3 *lm_store_sqlite(lm_store *s);
@@ -35,18 +36,6 @@ sqlite3 *lm_store_sqlite(lm_store *s);
 lm_status lm_store_each_row_of(lm_store *s, int slot, const char *sql, int64_t pmid,
                                lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
                                const char *what, lm_error *err);
-/* The pairs export's columns, read the same way by every pair query:
- * LM_STORE_PAIR_COLUMNS selects them from "pairs p JOIN articles a", and
- * lm_store_pair_row fills a row from them (lm_store_export.c). */
-#define LM_STORE_PAIR_COLUMNS                                                          \
-    "SELECT p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"     \
-    " p.relation, p.score, p.evidence_start, p.evidence_end,"                          \
-    " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"                               \
-    "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"                     \
-    "         p.evidence_end - p.evidence_start) END"                                   \
-    " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
-struct lm_pair_row;
-void lm_store_pair_row(sqlite3_stmt *st, struct lm_pair_row *r);
 /* A watch name: 1-64 letters, digits, '-', '_' or '.' (lm_store_watch.c). */
 int lm_store_watch_name_ok(const char *name);
 /* The bibliographic lists of an article (authors with affiliations,
@@ -128,6 +117,62 @@ static inline int lm_bind_step(sqlite3_stmt *st, int rc)
 {
     return rc == SQLITE_OK ? sqlite3_step(st) : rc;
 }
+
+/* Column readers for row callbacks: text (NULL stays NULL), and an
+ * integer that may be NULL. */
+static inline const char *lm_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static inline int lm_col_int_or(sqlite3_stmt *st, int i, int fallback)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
+}
+
+/* Steps st (its binds done, brc their status as lm_bind_* left it),
+ * calling row(st, ctx) for each row until one returns non-LM_OK, then
+ * resets st and clears its bindings (cached statements bind afresh on
+ * the next call).  A SQLite error is reported as "reading <what>". */
+static inline lm_status lm_store_each_row(lm_store *s, sqlite3_stmt *st, int brc,
+                                          const char *what,
+                                          lm_status (*row)(sqlite3_stmt *st, void *ctx),
+                                          void *ctx, lm_error *err)
+{
+    int rc;
+    lm_status cs = LM_OK;
+    while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW)
+        cs = row(st, ctx);
+    if (cs == LM_OK && rc != SQLITE_DONE)
+        cs = lm_store_fail(s, rc, err, "reading %s", what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return cs;
+}
+
+/* The columns of an lm_pair_row (store/lm_store_export.h) over pairs "p"
+ * joined with articles "a", in its field order; the evidence sentence is
+ * cut with substr(), which counts characters: the code-point convention
+ * of the stored offsets.  lm_store_pair_row reads them back from column
+ * `first` on. */
+#define LM_STORE_PAIR_COLUMNS                                                      \
+    "p.pmid, p.chemical_id, p.chemical_text, p.disease_id, p.disease_text,"        \
+    " p.relation, p.score, p.evidence_start, p.evidence_end,"                      \
+    " CASE WHEN p.evidence_start IS NULL THEN NULL ELSE"                           \
+    "  substr(a.title || ' ' || a.abstract, p.evidence_start + 1,"                 \
+    "         p.evidence_end - p.evidence_start) END"
+
+struct lm_pair_row;
+void lm_store_pair_row(sqlite3_stmt *st, int first, struct lm_pair_row *out);
+
+/* The columns of an lm_mention_row over mentions "m", in its field
+ * order, and their reader (store/lm_store_export.c). */
+#define LM_STORE_MENTION_COLUMNS                                                   \
+    "m.pmid, m.start, m.\"end\", m.text, m.type, m.concept_id, m.sentence,"      \
+    " coalesce(m.score, 0)"
+
+struct lm_mention_row;
+void lm_store_mention_row(sqlite3_stmt *st, struct lm_mention_row *out);
 
 /* Current UTC time as 'YYYY-MM-DDTHH:MM:SSZ'. */
 const char *lm_store_now(lm_store *s);

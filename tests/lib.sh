@@ -114,3 +114,53 @@ mirror_file() {
     gzip -c "$1" >"$2"
     echo "MD5($(basename "$2"))= $(md5sum "$2" | cut -d' ' -f1)" >"$2.md5"
 }
+
+# ---- litmine serve ------------------------------------------------------------
+
+# serve_fixture_db DIR: ingests tests/fixtures/serve/articles.xml through the
+# sentence, NER and pair stages (the committed models) into DIR/serve.db,
+# with its config in DIR/serve.conf, and refreshes the search index.
+serve_fixture_db() {
+    printf '[models]\ndir = %s/models\n[pipeline]\nstages = sentences,ner,pairs\n' "$ROOT" >"$1/serve.conf"
+    "$LITMINE" --config "$1/serve.conf" --db "$1/serve.db" ingest "$FIXTURES/serve/articles.xml" \
+        >/dev/null 2>"$1/ingest.err" &&
+        "$LITMINE" --config "$1/serve.conf" --db "$1/serve.db" index refresh >/dev/null 2>>"$1/ingest.err"
+}
+
+# serve_start DIR [ARGS...]: starts `litmine serve` on DIR/serve.db on
+# 127.0.0.1 with a free port, waits (at most 120 s) until it listens, and
+# sets SERVE_PID and URL (http://127.0.0.1:PORT, no trailing slash).  The
+# server dies with the test's shell in any case.
+serve_start() {
+    dir=$1; shift
+    "$LITMINE" --config "$dir/serve.conf" --db "$dir/serve.db" serve --listen 127.0.0.1:0 "$@" \
+        2>"$dir/serve.err" &
+    SERVE_PID=$!
+    trap 'kill $SERVE_PID 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+    wait_until 120 grep -q 'listening on' "$dir/serve.err" || return 1
+    URL=$(sed -n 's|.*listening on \(http://[^ ]*\)/$|\1|p' "$dir/serve.err")
+    [ -n "$URL" ]
+}
+
+# serve_stop: SIGTERM, then waits (at most 30 s); SERVE_RC gets the exit status.
+serve_stop() {
+    kill -TERM "$SERVE_PID" 2>/dev/null
+    n=0
+    while kill -0 "$SERVE_PID" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+    if kill -0 "$SERVE_PID" 2>/dev/null; then kill -9 "$SERVE_PID"; SERVE_RC=137; return 1; fi
+    wait "$SERVE_PID"; SERVE_RC=$?
+}
+
+# http PATH [METHOD]: fetches URL/PATH into $SCRATCH/http.{status,headers,body}.
+http() {
+    python3 "$ROOT/tests/http_client.py" get "$URL$1" "$SCRATCH/http" ${2:+"$2"}
+}
+status_is() { [ "$(cat "$SCRATCH/http.status")" = "$1" ] || { echo "    status $(cat "$SCRATCH/http.status"), want $1" >&2; head -c 400 "$SCRATCH/http.body" >&2; return 1; }; }
+body_has() { grep -qF -- "$1" "$SCRATCH/http.body" || { echo "    body lacks: $1" >&2; return 1; }; }
+body_lacks() { ! grep -qF -- "$1" "$SCRATCH/http.body" || { echo "    body has: $1" >&2; return 1; }; }
+header_has() { grep -qiF -- "$1" "$SCRATCH/http.headers" || { echo "    headers lack: $1" >&2; return 1; }; }
+# json_ok 'PYTHON EXPRESSION over d': the body parses as JSON and the expression is true.
+json_ok() { python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$SCRATCH/http.body" "$1" || { echo "    JSON check failed: $1" >&2; head -c 400 "$SCRATCH/http.body" >&2; return 1; }; }

@@ -1,0 +1,264 @@
+/*
+ * lm_serve_impl: what the files of serve/ share — the server, the worker
+ * context a request borrows, the request and response a handler sees,
+ * and the views each page is built from.
+ *
+ * A page is loaded once into a view (plain structs owning their strings)
+ * and then written by either renderer: HTML (lm_serve_html.c) or JSON
+ * (lm_serve_api.c), so the two can never disagree about what a page
+ * holds.  Responses are written to a memory stream and handed to
+ * libmicrohttpd whole.
+ */
+#ifndef LM_SERVE_IMPL_H
+#define LM_SERVE_IMPL_H
+
+#include "../nlp/lm_lexicon.h"
+#include "../store/lm_store.h"
+#include "../store/lm_store_export.h"
+#include "../store/lm_store_serve.h"
+#include "../util/lm_buf.h"
+#include "lm_serve.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Limits: a longer query or more asked for is a 400, not a slow page. */
+#define LM_SERVE_MAX_QUERY 512        /* bytes of a search query */
+#define LM_SERVE_MAX_ARG 256          /* bytes of any other parameter */
+#define LM_SERVE_PAGE_HITS 20         /* search results per page */
+#define LM_SERVE_MAX_K 100            /* /api/search?k= */
+#define LM_SERVE_CANDIDATES 200       /* hits the facets are counted over */
+#define LM_SERVE_PAGE_PAIRS 50        /* pairs table rows per page */
+#define LM_SERVE_MAX_PAIRS 1000       /* /api/pairs?limit= */
+#define LM_SERVE_MAX_CSV 100000       /* rows of one CSV download */
+#define LM_SERVE_MAX_PMIDS 100        /* PMIDs of one PubTator export */
+#define LM_SERVE_REQUEST_BYTES 16384  /* request line + headers */
+
+typedef struct lm_serve_searcher lm_serve_searcher;
+
+/* What one request borrows: a read-only connection and its searcher. */
+typedef struct lm_serve_worker {
+    lm_store *store;
+    lm_serve_searcher *search;   /* opened on first use */
+    int busy;
+} lm_serve_worker;
+
+/* An autocomplete entry: one concept with its most frequent name. */
+typedef struct lm_serve_name {
+    char *key;                   /* lower-cased name, the sort key */
+    char *name, *id, *type;
+    int64_t mentions;
+} lm_serve_name;
+
+typedef struct lm_serve {
+    lm_serve_options opts;
+    lm_serve_worker *workers;
+    int n_workers;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    lm_lexicon *names;           /* concept display names; may be NULL */
+    lm_serve_name *complete;     /* sorted by key */
+    size_t n_complete;
+} lm_serve;
+
+typedef struct lm_serve_request {
+    const char *path;            /* URL path, decoded */
+    /* A query parameter, NULL when absent. */
+    const char *(*arg)(const struct lm_serve_request *rq, const char *key);
+    void *conn;
+} lm_serve_request;
+
+typedef struct lm_serve_response {
+    int status;
+    const char *content_type;
+    const char *disposition;     /* Content-Disposition, or NULL */
+    FILE *f;                     /* the body, written by the handler */
+    char *body;
+    size_t len;
+    double ms;                   /* time spent building it */
+} lm_serve_response;
+
+/* ---- helpers (lm_serve.c) ---- */
+/* Replaces the body with a short error page or JSON object. */
+void lm_serve_fail(lm_serve_response *r, int status, int json, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An integer parameter within [lo, hi]; def when absent; 0 when malformed. */
+int lm_serve_arg_int(const lm_serve_request *rq, const char *key, long lo, long hi, long def,
+                     long *out);
+/* The display name of a concept id, else fallback. */
+const char *lm_serve_concept_name(const lm_serve *sv, const char *id, const char *fallback);
+
+/* ---- search (lm_serve_search.c: the one file that calls search and query
+ * analysis) ---- */
+
+typedef struct lm_serve_span {
+    uint32_t start, end;         /* bytes into the text it marks */
+    int query;                   /* 1: a query word or concept */
+    int evidence;                /* 1: the evidence sentence of a pair */
+    char *type, *concept_id;     /* an entity mention, else NULL */
+} lm_serve_span;
+
+typedef struct lm_serve_hit {
+    int64_t pmid;
+    int year;
+    char *title, *journal;
+    double score;
+    char *snippet;               /* the sentence with the most query evidence */
+    lm_serve_span *spans;        /* query marks and entity mentions in it */
+    size_t n_spans;
+} lm_serve_hit;
+
+typedef struct lm_serve_facet {
+    char *id, *type, *text;      /* concept facets; year facets use year */
+    int year;
+    int64_t count;
+} lm_serve_facet;
+
+typedef struct lm_serve_search_view {
+    char *query;
+    const char *mode;            /* the mode that ran */
+    char *year, *concept;        /* facet filters as given, NULL when none */
+    int page;
+    lm_serve_facet *query_concepts;   /* concepts recognised in the query */
+    size_t n_query_concepts;
+    int64_t total;               /* hits after the facet filters (of the candidates) */
+    lm_serve_hit *hits;          /* this page's */
+    size_t n_hits;
+    lm_serve_facet *years, *concepts;
+    size_t n_years, n_concepts;
+    double search_ms;            /* the ranking (lm_searcher_query) */
+    double facets_ms;            /* years and concepts of the candidates */
+    double snippets_ms;          /* best sentences and their marks, this page */
+} lm_serve_search_view;
+
+typedef struct lm_serve_search_args {
+    const char *query;
+    const char *mode;            /* hybrid, lexical, dense; NULL hybrid */
+    int year;                    /* facet filter, 0 none */
+    const char *concept;         /* facet filter, NULL none */
+    int page, per_page;
+} lm_serve_search_args;
+
+/* A typed concept name (a filter value) as the concept id the lexicon
+ * gives it (type: lm_ent_type), valid while the server lives; the text
+ * itself when it already is an id (has a ':') or is unknown. */
+const char *lm_serve_resolve_concept(const lm_serve *sv, int type, const char *text);
+lm_status lm_serve_search_open(lm_serve *sv, lm_serve_worker *w, lm_error *err);
+void lm_serve_search_close(lm_serve_searcher *s);
+/* LM_ERR_USAGE for an unknown mode. */
+lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
+                              const lm_serve_search_args *a, lm_serve_search_view *out,
+                              lm_error *err);
+void lm_serve_search_view_free(lm_serve_search_view *v);
+
+/* ---- article and concept views (lm_serve_data.c) ---- */
+
+typedef struct lm_serve_mention {
+    int start, end;              /* code points into title + " " + abstract */
+    uint32_t bstart, bend;       /* the same in bytes */
+    char *text, *type, *concept_id;
+} lm_serve_mention;
+
+typedef struct lm_serve_article_view {
+    lm_article a;
+    char *text;                  /* title + " " + abstract */
+    size_t title_bytes;          /* where the title ends in text */
+    lm_serve_mention *mentions;
+    size_t n_mentions;
+    lm_pair_row *pairs;          /* owned copies */
+    size_t n_pairs;
+} lm_serve_article_view;
+
+lm_status lm_serve_article_load(lm_serve *sv, lm_store *s, int64_t pmid,
+                                lm_serve_article_view *v, lm_error *err);
+void lm_serve_article_view_free(lm_serve_article_view *v);
+
+typedef struct lm_serve_count {
+    char *id, *type, *text;
+    int year;
+    int64_t n;
+} lm_serve_count;
+
+typedef struct lm_serve_pair_count {
+    char *chemical_id, *chemical, *disease_id, *disease, *relation;
+    int64_t articles;
+    double max_score;
+    int first_year;
+} lm_serve_pair_count;
+
+typedef struct lm_serve_concept_view {
+    char *id;
+    const char *name;            /* lexicon name or the most frequent text */
+    lm_concept_summary sum;
+    lm_serve_count *years, *names, *comentions;
+    size_t n_years, n_names, n_comentions;
+    lm_serve_pair_count *pairs;
+    size_t n_pairs;
+} lm_serve_concept_view;
+
+lm_status lm_serve_concept_load(lm_serve *sv, lm_store *s, const char *id,
+                                lm_serve_concept_view *v, lm_error *err);
+void lm_serve_concept_view_free(lm_serve_concept_view *v);
+
+/* Loads the autocomplete list (every concept with a mention). */
+lm_status lm_serve_names_load(lm_serve *sv, lm_store *s, lm_error *err);
+void lm_serve_names_free(lm_serve *sv);
+/* Entries whose name starts with prefix (case-insensitive), most
+ * mentioned first, of type (NULL any); returns how many were written. */
+size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const char *type,
+                               const lm_serve_name **out, size_t max);
+
+/* Reads the pairs filter of the pairs page and API; 0 with a message in
+ * why on a bad value. */
+int lm_serve_pairs_args(const lm_serve *sv, const lm_serve_request *rq, lm_pairs_query *q,
+                        char *why, size_t why_cap);
+
+/* ---- pages (lm_serve_html.c) and API (lm_serve_api.c) ---- */
+typedef void (*lm_serve_handler)(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                                 lm_serve_response *r);
+
+void lm_serve_page_home(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                        lm_serve_response *r);
+void lm_serve_page_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                          lm_serve_response *r);
+void lm_serve_page_article(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                           lm_serve_response *r);
+void lm_serve_page_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                           lm_serve_response *r);
+void lm_serve_page_pairs(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                         lm_serve_response *r);
+void lm_serve_page_css(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                       lm_serve_response *r);
+/* A short HTML error page. */
+void lm_serve_html_error(FILE *f, int status, const char *msg);
+/* Writes s HTML-escaped (& < > " '). */
+void lm_serve_html_escape(FILE *f, const char *s);
+void lm_serve_html_escape_n(FILE *f, const char *s, size_t n);
+/* Reads the search parameters (q, mode, year, concept, page) and runs the
+ * search, per_page hits a page (0: LM_SERVE_PAGE_HITS); 0 when it failed,
+ * r then holding the error. */
+int lm_serve_search_request(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                            lm_serve_response *r, int json, int per_page,
+                            lm_serve_search_view *v);
+/* The articles-per-year chart as inline SVG. */
+void lm_serve_svg_years(FILE *f, const lm_serve_count *years, size_t n);
+
+void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                         lm_serve_response *r);
+void lm_serve_api_article(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                          lm_serve_response *r);
+void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                          lm_serve_response *r);
+void lm_serve_api_pairs(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                        lm_serve_response *r);
+void lm_serve_pairs_csv(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                        lm_serve_response *r);
+void lm_serve_pt_pubtator(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                          lm_serve_response *r);
+void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                          lm_serve_response *r);
+void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
+                              lm_serve_response *r);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * lm_store_serve: the reads `litmine serve` makes beyond the export ones —
+ * a concept's profile (counts, articles per year, names found in the
+ * corpus, co-mentioned concepts, its pairs), the pairs table with the
+ * filters of its page, the facets of a search result, the autocomplete
+ * list, and a read snapshot so that one page never sees half an ingest
+ * batch.
+ *
+ * Like the export reads, every function streams rows to a callback (valid
+ * during the call) from a prepared statement cached on the connection, so
+ * a server thread that owns one read-only connection pays for parsing SQL
+ * once.
+ */
+#ifndef LM_STORE_SERVE_H
+#define LM_STORE_SERVE_H
+
+#include "lm_store.h"
+#include "lm_store_export.h"
+
+/* Starts a read transaction (BEGIN; the snapshot is taken by the first
+ * read) so that everything read until lm_store_read_end comes from one
+ * committed state; works on a read-only connection. */
+lm_status lm_store_read_begin(lm_store *s, lm_error *err);
+/* Ends it (COMMIT); a no-op without one. */
+void lm_store_read_end(lm_store *s);
+
+/* ---- an article ------------------------------------------------------- */
+
+/* One article's mentions in (start, end, type) order and its pairs
+ * (relations only) by score, through the per-article indexes: what
+ * lm_store_export_mentions/pairs give with f->pmid set, without their
+ * optional filters, which make SQLite scan every row. */
+lm_status lm_store_article_mentions(lm_store *s, int64_t pmid,
+                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
+                                    void *ctx, lm_error *err);
+lm_status lm_store_article_pairs(lm_store *s, int64_t pmid,
+                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
+                                 lm_error *err);
+
+/* ---- a concept -------------------------------------------------------- */
+
+typedef struct lm_concept_summary {
+    char type[32];            /* the type it is most often mentioned as */
+    int64_t mentions, articles;
+    int64_t pairs;            /* pairs (relations only) it takes part in */
+} lm_concept_summary;
+
+/* LM_ERR_NOTFOUND when no mention carries the id. */
+lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summary *out,
+                                   lm_error *err);
+/* Articles mentioning the concept per publication year (year 0: unknown),
+ * in year order. */
+lm_status lm_store_concept_years(lm_store *s, const char *id,
+                                 lm_status (*cb)(void *ctx, int year, int64_t articles),
+                                 void *ctx, lm_error *err);
+/* The texts it is mentioned by, most frequent first (case folded by
+ * SQLite's NOCASE: ASCII only). */
+lm_status lm_store_concept_names(lm_store *s, const char *id, int limit,
+                                 lm_status (*cb)(void *ctx, const char *text, int64_t n),
+                                 void *ctx, lm_error *err);
+
+typedef struct lm_comention_row {
+    const char *concept_id, *type;
+    const char *text;         /* one of its mention texts */
+    int64_t articles;         /* articles mentioning both */
+} lm_comention_row;
+
+/* Concepts mentioned in the same articles, most shared articles first. */
+lm_status lm_store_concept_comentions(lm_store *s, const char *id, int limit,
+                                      lm_status (*cb)(void *ctx, const lm_comention_row *r),
+                                      void *ctx, lm_error *err);
+
+typedef struct lm_pair_count_row {
+    const char *chemical_id, *chemical_text, *disease_id, *disease_text, *relation;
+    int64_t articles;
+    double max_score;
+    int first_year;           /* 0 unknown */
+} lm_pair_count_row;
+
+/* The pairs (relations only) the concept takes part in, as chemical or as
+ * disease, grouped by (chemical, disease, relation), most articles first. */
+lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
+                                 lm_status (*cb)(void *ctx, const lm_pair_count_row *r),
+                                 void *ctx, lm_error *err);
+
+/* ---- the pairs table -------------------------------------------------- */
+
+typedef struct lm_pairs_query {
+    const char *chemical;     /* a concept id (has a ':'), else a mention text
+                                 (case-insensitive); NULL or "": any */
+    const char *disease;
+    const char *relation;     /* induces, treats, associated, cooccurs; NULL: relations */
+    double min_score;         /* 0: any */
+    int year_from, year_to;   /* publication years; 0: open */
+    int by_year;              /* order: 0 score (best first), 1 oldest first,
+                                 -1 newest first (then score) */
+    int64_t offset, limit;    /* limit <= 0: all rows */
+} lm_pairs_query;
+
+typedef struct lm_pairs_query_row {
+    lm_pair_row pair;
+    int year;                 /* 0 unknown */
+    const char *title;
+} lm_pairs_query_row;
+
+/* Rows in q->by_year's order, ties by score, then PMID.  The statement is put together
+ * from fixed pieces for the filters given (values always bound), so that
+ * SQLite can use the chemical and disease indexes. */
+lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
+                               lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
+                               void *ctx, lm_error *err);
+/* How many rows the query has without offset and limit. */
+lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
+                                     lm_error *err);
+
+/* ---- the autocomplete list ------------------------------------------------ */
+
+typedef struct lm_concept_name_row {
+    const char *concept_id, *type;
+    const char *text;         /* its most frequent mention text (ties: the first
+                                 in byte order) */
+    int64_t mentions;
+} lm_concept_name_row;
+
+/* Every grounded concept once per type, in (concept id, type) order: one
+ * pass over the mentions (what `export concepts` computes, without its
+ * article counts and years, fast enough to run when a server starts). */
+lm_status lm_store_concept_name_list(lm_store *s,
+                                     lm_status (*cb)(void *ctx, const lm_concept_name_row *r),
+                                     void *ctx, lm_error *err);
+
+/* ---- search facets ------------------------------------------------------ */
+
+typedef struct lm_facet_row {
+    int64_t pmid;
+    int year;                 /* 0 unknown */
+    const char *concept_id;   /* NULL on the article's own row */
+    const char *type, *text;  /* the concept's type and one mention text */
+} lm_facet_row;
+
+/* For each of the n articles: one row with its year (concept_id NULL),
+ * then one per distinct concept it mentions.  Two statements for any n
+ * (the PMIDs go in as one JSON array), so a page's facets cost two
+ * queries, not two per hit.  PMIDs not stored yield no row. */
+lm_status lm_store_facets(lm_store *s, const int64_t *pmids, size_t n,
+                          lm_status (*cb)(void *ctx, const lm_facet_row *r), void *ctx,
+                          lm_error *err);
+
+#endif
