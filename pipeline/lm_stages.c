@@ -565,8 +565,9 @@ static lm_status embed_scratch_init(const void *state, void **scratch, lm_error 
     if (!s)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_buf_init(&s->text);
-    lm_status st = es->encoder ? lm_encoder_ws_init(&s->ws, lm_embed_encoder_model(es->encoder), err)
-                               : lm_embed_scratch_init(&s->lsa, err);
+    lm_status st = es->encoder
+                       ? lm_encoder_ws_init(&s->ws, lm_embed_encoder_model(es->encoder), err)
+                       : lm_embed_scratch_init(&s->lsa, err);
     if (st != LM_OK) {
         embed_scratch_free(s);
         return st;
