@@ -20,6 +20,7 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_clock.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,15 +28,88 @@
 /* Articles per transaction when an encoder embeds (a few seconds of work
  * on BERT-base: a kill loses little). */
 #define ENCODER_BATCH 256
+#define MAX_WORKERS 64
 
-/* One of the two embedders, with its scratch. */
+/* One of the two embedders, with its scratch.  An encoder splits each
+ * batch between workers, each with its own workspace and single-threaded
+ * OpenBLAS: on BERT-base shapes that scales better than OpenBLAS's own
+ * threads inside each product (bench/README.md), and a text's vector does
+ * not depend on which worker made it. */
 typedef struct embedder {
     const lm_embed_model *lsa;
     lm_embed_scratch *scratch;
     const lm_embed_encoder *enc;
-    lm_encoder_ws *ws;
+    int workers;
+    lm_encoder_ws *ws[MAX_WORKERS];
     int dim;
 } embedder;
+
+/* One worker's share of a batch. */
+typedef struct embed_job {
+    const lm_embed_encoder *enc;
+    lm_encoder_ws *ws;
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    float *out;
+    lm_status st;
+    lm_error err;
+} embed_job;
+
+static void *embed_job_run(void *arg)
+{
+    embed_job *j = arg;
+    j->st = lm_embed_encoder_texts(j->enc, j->ws, j->texts, j->lens, j->n, j->out, &j->err);
+    return NULL;
+}
+
+/* Embeds n texts with the encoder, split between the workers by text
+ * length so each gets about the same number of bytes. */
+static lm_status encoder_embed(embedder *e, const char **texts, const size_t *lens, size_t n,
+                               float *vecs, lm_error *err)
+{
+    int w = e->workers < 1 ? 1 : e->workers;
+    if ((size_t)w > n)
+        w = (int)n;
+    if (w <= 1)
+        return lm_embed_encoder_texts(e->enc, e->ws[0], texts, lens, n, vecs, err);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] + 1;
+    embed_job jobs[MAX_WORKERS];
+    pthread_t tids[MAX_WORKERS];
+    int started[MAX_WORKERS] = {0};
+    size_t from = 0, acc = 0;
+    for (int k = 0; k < w; k++) {
+        size_t to = from;
+        size_t goal = total * (size_t)(k + 1) / (size_t)w;
+        while (to < n && (k == w - 1 || acc + lens[to] + 1 <= goal || to == from)) {
+            acc += lens[to] + 1;
+            to++;
+        }
+        jobs[k] = (embed_job){e->enc, e->ws[k], texts + from, lens + from, to - from,
+                              vecs + from * (size_t)e->dim, LM_OK, {0}};
+        from = to;
+    }
+    for (int k = 0; k < w; k++) {
+        if (jobs[k].n == 0)
+            continue;
+        started[k] = pthread_create(&tids[k], NULL, embed_job_run, &jobs[k]) == 0;
+        if (!started[k])
+            embed_job_run(&jobs[k]);   /* no thread: do it here */
+    }
+    lm_status st = LM_OK;
+    for (int k = 0; k < w; k++) {
+        if (started[k])
+            pthread_join(tids[k], NULL);
+        if (st == LM_OK && jobs[k].st != LM_OK) {
+            st = jobs[k].st;
+            if (err)
+                *err = jobs[k].err;
+        }
+    }
+    return st;
+}
 
 typedef struct embed_batch {
     int64_t *pmids;
@@ -70,7 +144,7 @@ static lm_status embed_batch_run(embedder *e, embed_batch *b, float *vecs, const
         lens[i] = b->offs[i + 1] - b->offs[i];
     }
     if (e->enc) {
-        st = lm_embed_encoder_texts(e->enc, e->ws, texts, lens, b->n, vecs, err);
+        st = encoder_embed(e, texts, lens, b->n, vecs, err);
     } else {
         for (size_t i = 0; st == LM_OK && i < b->n; i++)
             st = lm_embed_text(e->lsa, e->scratch, texts[i], lens[i], vecs + i * (size_t)e->dim,
@@ -100,9 +174,11 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
     lm_buf_init(&b.texts);
     int64_t total = 0;
     lm_status ls = lm_search_count_missing(s, model_id, &total, err);
-    if (ls == LM_OK && total > 0)
-        ls = e->enc ? lm_encoder_ws_init(&e->ws, lm_embed_encoder_model(e->enc), err)
-                    : lm_embed_scratch_init(&e->scratch, err);
+    if (ls == LM_OK && total > 0 && !e->enc)
+        ls = lm_embed_scratch_init(&e->scratch, err);
+    for (int k = 0; ls == LM_OK && total > 0 && e->enc && k < (e->workers > 0 ? e->workers : 1);
+         k++)
+        ls = lm_encoder_ws_init(&e->ws[k], lm_embed_encoder_model(e->enc), err);
     float *vecs = malloc(cap * (size_t)dim * sizeof *vecs);
     const char **texts = malloc(cap * sizeof *texts);
     size_t *lens = malloc(cap * sizeof *lens);
@@ -138,9 +214,11 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
             o->progress(o->progress_ctx, "embed", done, total);
     }
     lm_embed_scratch_free(e->scratch);
-    lm_encoder_ws_free(e->ws);
     e->scratch = NULL;
-    e->ws = NULL;
+    for (int k = 0; k < MAX_WORKERS; k++) {
+        lm_encoder_ws_free(e->ws[k]);
+        e->ws[k] = NULL;
+    }
     free(vecs);
     free(texts);
     free(lens);
@@ -151,12 +229,18 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
     return ls;
 }
 
-/* An encoder embeds batches with all of OpenBLAS's threads: an index
- * build or refresh runs alone. */
-static void encoder_threads(int threads)
+/* Workers for an encoder: threads, else one per online CPU (an index
+ * build or refresh runs alone); OpenBLAS then runs single-threaded in
+ * each. */
+static int encoder_workers(int threads)
 {
     long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
-    lm_encoder_set_blas_threads(n > 0 ? (int)n : 1);
+    if (n < 1)
+        n = 1;
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    lm_encoder_set_blas_threads(1);
+    return (int)n;
 }
 
 lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
@@ -205,7 +289,7 @@ lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
         ls = lm_embed_encoder_open_record(&enc, data, len, err);
         e.enc = enc;
         e.dim = enc ? lm_embed_encoder_dim(enc) : 0;
-        encoder_threads(0);
+        e.workers = encoder_workers(0);
     }
     free(data);
     if (ls == LM_OK)
@@ -328,8 +412,7 @@ static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
         ls = lm_search_refresh_text(s, &ro, &stats->refresh, err);
     if (ls == LM_OK)
         ls = lm_lexindex_merge(s, 1, NULL, err);
-    embedder e = {NULL, NULL, enc, NULL, stats->dim};
-    encoder_threads(o->threads);
+    embedder e = {NULL, NULL, enc, encoder_workers(o->threads), {NULL}, stats->dim};
     if (ls == LM_OK)
         ls = refresh_vectors(s, &e, id, &ro, &stats->refresh, err);
     /* A failed build keeps its model 'building' with the batches it
@@ -417,7 +500,7 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     /* A build is the time to leave the lexical index in one segment. */
     if (ls == LM_OK)
         ls = lm_lexindex_merge(s, 1, NULL, err);
-    embedder e = {m, NULL, NULL, NULL, m ? lm_embed_model_dim(m) : 0};
+    embedder e = {m, NULL, NULL, 0, {NULL}, m ? lm_embed_model_dim(m) : 0};
     if (ls == LM_OK)
         ls = refresh_vectors(s, &e, id, &o.refresh, &stats->refresh, err);
     if (ls == LM_OK) {

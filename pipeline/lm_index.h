@@ -27,7 +27,7 @@ typedef struct lm_index_build_options {
      * LSA; NULL or "": LSA. */
     const char *encoder_dir;
     const char *encoder_pooling;
-    int threads;              /* OpenBLAS threads for the encoder; 0: online CPUs */
+    int threads;              /* encoder workers; 0: one per online CPU */
 } lm_index_build_options;
 
 typedef struct lm_index_build_stats {
