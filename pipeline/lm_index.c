@@ -322,6 +322,19 @@ static lm_status fit_one(void *ctx, const lm_article *a)
     return lm_embed_fitter_add(c->f, lm_buf_cstr(&c->text), c->text.len, c->err);
 }
 
+/* Makes model id current (the older one's vectors go), in one transaction. */
+static lm_status activate(lm_store *s, int64_t id, lm_error *err)
+{
+    lm_status ls = lm_store_begin(s, err);
+    if (ls == LM_OK)
+        ls = lm_vec_model_activate(s, id, err);
+    if (ls == LM_OK)
+        ls = lm_store_commit(s, err);
+    if (ls != LM_OK)
+        lm_store_rollback(s, NULL);
+    return ls;
+}
+
 /* The unfinished models a killed build left, to resume or drop. */
 typedef struct id_list {
     int64_t ids[64];
@@ -417,15 +430,8 @@ static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
         ls = refresh_vectors(s, &e, id, &ro, &stats->refresh, err);
     /* A failed build keeps its model 'building' with the batches it
      * committed: the next build resumes it. */
-    if (ls == LM_OK && !current) {
-        ls = lm_store_begin(s, err);
-        if (ls == LM_OK)
-            ls = lm_vec_model_activate(s, id, err);
-        if (ls == LM_OK)
-            ls = lm_store_commit(s, err);
-        if (ls != LM_OK)
-            lm_store_rollback(s, NULL);
-    }
+    if (ls == LM_OK && !current)
+        ls = activate(s, id, err);
     stats->refresh.model_id = id;
     lm_embed_encoder_free(enc);
     return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_ENCODER_KIND, err) : ls;
@@ -504,13 +510,7 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     if (ls == LM_OK)
         ls = refresh_vectors(s, &e, id, &o.refresh, &stats->refresh, err);
     if (ls == LM_OK) {
-        ls = lm_store_begin(s, err);
-        if (ls == LM_OK)
-            ls = lm_vec_model_activate(s, id, err);
-        if (ls == LM_OK)
-            ls = lm_store_commit(s, err);
-        if (ls != LM_OK)
-            lm_store_rollback(s, NULL);
+        ls = activate(s, id, err);
         stats->refresh.model_id = id;
     } else if (id) {
         lm_error ignored;
