@@ -3,7 +3,8 @@
 # [embed] model makes ingest store vectors of the model's dimension under
 # an "encoder" model, and query use it; a changed model is refused by
 # query (lexical search still works) until `index build` re-embeds;
-# [ner] model (and `tag --model DIR`) tag with a token-classification model
+# [ner] model (and `tag --model DIR`, `eval cid --ner-model DIR`) tag with a
+# token-classification model
 # whose mentions reach export, normalised like the CRF's; and ingest gives
 # the same mentions, pairs and vectors with 1 or 3 threads.
 . "$(dirname "$0")/lib.sh"
@@ -104,6 +105,11 @@ conf "$SCRATCH/bad.conf" "$FX/bert-st-bf16" "$FX/bert-cased-cls"
 LITMINE_CONFIG=$SCRATCH/bad.conf lm --db "$SCRATCH/bad.db" ingest "$SCRATCH/corpus.xml"
 ok "ingest refuses a [ner] model that is not a tagger" \
     'rc_is 2 && err_has "\[ner\] model"'
+
+LITMINE_CONFIG=$SCRATCH/st.conf lm eval cid --gold "$ROOT/tests/fixtures/cid/small.pubtator" \
+    --ner-model "$FX/bert-uncased-ner" --save-pred "$SCRATCH/cid.pred"
+ok "eval cid --ner-model DIR predicts with the encoder" \
+    'rc_is 0 && grep -q "	Chemical	" "$SCRATCH/cid.pred"'
 
 # ---- the thread count changes nothing --------------------------------------
 for n in 1 3; do
