@@ -605,9 +605,16 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
             memset(&bo, 0, sizeof bo);
             bo.fit = fit;
             bo.refresh.format = format;
+            /* [embed] model: the transformer encoder is what is scored. */
+            bo.encoder_dir = lm_config_get(cli->config, "embed", "model");
+            bo.encoder_pooling = lm_config_get(cli->config, "embed", "pooling");
             lm_index_build_stats bs;
             st = lm_index_build(store, &bo, &bs, &err);
-            if (st == LM_OK)
+            if (st == LM_OK && bs.encoder)
+                lm_cli_info(cli, "model %lld: encoder %s, %d dims; embedded %lld in %.2f s",
+                            (long long)bs.model_id, bo.encoder_dir, bs.dim,
+                            (long long)bs.refresh.embedded, bs.refresh.embed_seconds);
+            else if (st == LM_OK)
                 lm_cli_info(cli, "model %lld: %d dims, %zu features, fitted on %lld docs in "
                             "%.2f s; embedded %lld in %.2f s",
                             (long long)bs.model_id, bs.dim, bs.vocab, (long long)bs.fit_docs,

@@ -111,6 +111,17 @@ LITMINE_CONFIG=$SCRATCH/st.conf lm eval cid --gold "$ROOT/tests/fixtures/cid/sma
 ok "eval cid --ner-model DIR predicts with the encoder" \
     'rc_is 0 && grep -q "	Chemical	" "$SCRATCH/cid.pred"'
 
+# eval search scores the configured encoder.
+mkdir -p beir
+printf '%s\n' '{"_id": "d1", "title": "BRCA1", "text": "BRCA1 promotes DNA repair."}' \
+    '{"_id": "d2", "title": "Malaria", "text": "Artemisinin clears parasites."}' >beir/corpus.jsonl
+printf '{"_id": "q1", "text": "BRCA1 repair"}\n' >beir/queries.jsonl
+printf 'query-id\tcorpus-id\tscore\nq1\td1\t1\n' >beir/qrels.tsv
+LITMINE_CONFIG=$SCRATCH/st.conf lm --verbose eval search --corpus beir/corpus.jsonl \
+    --queries beir/queries.jsonl --qrels beir/qrels.tsv --mode dense
+ok "eval search embeds with [embed] model" \
+    'rc_is 0 && err_has "encoder .*bert-st-bf16, 32 dims" && out_has "^nDCG@10 "'
+
 # ---- the thread count changes nothing --------------------------------------
 for n in 1 3; do
     LITMINE_CONFIG=$SCRATCH/st.conf lm --db "$SCRATCH/t$n.db" ingest --threads $n "$SCRATCH/corpus.xml"
