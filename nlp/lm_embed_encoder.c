@@ -56,7 +56,11 @@ lm_status lm_embed_encoder_open(lm_embed_encoder **out, const char *dir, const c
     lm_embed_encoder *e = calloc(1, sizeof *e);
     if (!e)
         return lm_error_nomem(err, "loading the embedding model");
-    lm_status st = lm_encoder_load(&e->enc, dir, NULL, err);
+    /* Loaded from its canonical path, so that the fingerprint (which
+     * covers the files' paths) is the same from any working directory. */
+    e->dir = realpath(dir, NULL);
+    lm_status st = e->dir ? lm_encoder_load(&e->enc, e->dir, NULL, err)
+                          : lm_error_set(err, LM_ERR_IO, "%s: %s", dir, strerror(errno));
     if (st == LM_OK) {
         const lm_encoder_info *info = lm_encoder_get_info(e->enc);
         e->pooling = want != LM_ENC_POOL_DEFAULT ? want : info->pooling;
@@ -67,11 +71,6 @@ lm_status lm_embed_encoder_open(lm_embed_encoder **out, const char *dir, const c
                               "%s: the model asks for %s pooling, which litmine lacks; set "
                               "[embed] pooling = mean or cls",
                               dir, info->pooling_name ? info->pooling_name : "another");
-    }
-    if (st == LM_OK) {
-        e->dir = realpath(dir, NULL);
-        if (!e->dir)
-            st = lm_error_set(err, LM_ERR_IO, "%s: %s", dir, strerror(errno));
     }
     if (st == LM_OK)
         st = lm_encoder_fingerprint(e->enc, e->fingerprint, err);
