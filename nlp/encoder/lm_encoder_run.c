@@ -29,9 +29,12 @@
 
 /* clang (14) refuses calls that pass 32-byte vectors between an AVX clone
  * and the non-AVX helpers (an ABI error, not a warning), so clang builds,
- * used for its sanitizers and libFuzzer, take the portable path only. */
+ * used for its sanitizers and libFuzzer, take the portable path only.
+ * Under ThreadSanitizer the clones' resolvers (ifuncs, run by the dynamic
+ * loader before the TSan runtime is up) are instrumented and crash the
+ * program at load: the portable path there too. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define KERNEL
