@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -50,7 +51,7 @@ static const char usage[] =
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
     "                          [--unordered]\n"
     "       litmine eval cid   --gold GOLD.PubTator [--via-ingest [--keep-db FILE] |\n"
-    "                          --gold-entities | --gold-spans] [--ner-model FILE]\n"
+    "                          --gold-entities | --gold-spans] [--ner-model FILE|DIR]\n"
     "                          [--lexicon FILE] [--pairs-model FILE] [--save-pred FILE]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
@@ -265,8 +266,8 @@ static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_menti
 }
 
 /* The configuration the pipeline's stages read their models from: the
- * user's [models] settings with --ner-model, --lexicon and --pairs-model
- * over them. */
+ * user's [models] (and [ner] model) settings with --ner-model (a CRF file,
+ * or a transformer directory), --lexicon and --pairs-model over them. */
 static int stage_config(const lm_cli *cli, const eval_args *a, lm_config **out)
 {
     static const char *const keys[3] = {"ner", "lexicon", "pairs"};
@@ -278,6 +279,19 @@ static int stage_config(const lm_cli *cli, const eval_args *a, lm_config **out)
                            lm_config_get_or(cli->config, "models", "dir",
                                             lm_ner_default_model_dir()),
                            &err);
+    /* A transformer tagger: --ner-model DIR, or [ner] model when no
+     * --ner-model is given. */
+    struct stat sb;
+    const char *encoder = a->ner_model ? NULL : lm_config_get(cli->config, "ner", "model");
+    if (a->ner_model && stat(a->ner_model, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        encoder = a->ner_model;
+        flags[0] = NULL;
+    }
+    if (st == LM_OK && encoder)
+        st = lm_config_set(*out, "ner", "model", encoder, &err);
+    const char *agg = lm_config_get(cli->config, "ner", "aggregation");
+    if (st == LM_OK && encoder && agg)
+        st = lm_config_set(*out, "ner", "aggregation", agg, &err);
     for (int i = 0; i < 3 && st == LM_OK; i++) {
         const char *v = flags[i] ? flags[i] : lm_config_get(cli->config, "models", keys[i]);
         if (v)

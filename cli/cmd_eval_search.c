@@ -203,6 +203,9 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     eo.lexical_only = !all && mode == LM_SEARCH_LEXICAL;
     eo.fit = fit;
     eo.format = format;
+    /* [embed] model: the transformer encoder is what is scored. */
+    eo.encoder_dir = lm_config_get(cli->config, "embed", "model");
+    eo.encoder_pooling = lm_config_get(cli->config, "embed", "pooling");
     char lexp[1024], nerp[1024];
     lm_search_session_config_default(&eo.session, cli->config, lexp, sizeof lexp, nerp,
                                      sizeof nerp);
@@ -214,7 +217,11 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "%s", err.msg);
         return lm_cli_exit_for(st);
     }
-    if (prep.built)
+    if (prep.built && prep.build.encoder)
+        lm_cli_info(cli, "model %lld: encoder %s, %d dims; embedded %lld in %.2f s",
+                    (long long)prep.build.model_id, eo.encoder_dir, prep.build.dim,
+                    (long long)prep.build.refresh.embedded, prep.build.refresh.embed_seconds);
+    else if (prep.built)
         lm_cli_info(cli, "model %lld: %d dims, %zu features, fitted on %lld docs in %.2f s; "
                     "embedded %lld in %.2f s", (long long)prep.build.model_id, prep.build.dim,
                     prep.build.vocab, (long long)prep.build.fit_docs, prep.build.fit_seconds,

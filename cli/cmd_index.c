@@ -4,7 +4,9 @@
  *   build    fits a new embedding model on the stored articles (a sample
  *            of at most --max-fit-docs), embeds every article with it and
  *            makes it current; queries keep using the previous model until
- *            the new one is complete.  Also brings the full-text index up
+ *            the new one is complete.  With [embed] model = DIR, embeds
+ *            every article with that transformer encoder instead (resuming
+ *            an interrupted build of it).  Also brings the full-text index up
  *            to date.  Run it once after the first ingest, then whenever
  *            the collection has changed a lot (nightly is cheap enough).
  *   refresh  indexes what was ingested since (full text) and embeds new
@@ -13,6 +15,7 @@
  *   info     what the index holds.
  *   check    verifies the full-text index against the articles.
  */
+#include "../nlp/lm_embed_encoder.h"
 #include "../pipeline/lm_index.h"
 #include "../pipeline/lm_search_session.h"
 #include "lm_cli.h"
@@ -25,13 +28,17 @@
 int lm_cmd_index(lm_cli *cli, int argc, char **argv);
 
 static const char usage[] =
-    "usage: litmine index build [--dim N] [--max-fit-docs N] [--vec-format f32|f16|i8]\n"
+    "usage: litmine index build [--dim N] [--max-fit-docs N] [--threads N]\n"
+    "                           [--vec-format f32|f16|i8]\n"
     "       litmine index refresh [--vec-format f32|f16|i8]\n"
     "       litmine index info\n"
     "       litmine index check\n"
     "\n"
     "  build    fit the embedding model on the stored articles (LSA, --dim\n"
     "           dimensions, default 256), embed every article, make it current;\n"
+    "           with [embed] model = DIR in the configuration, embed every article\n"
+    "           with that transformer encoder instead (--threads N: workers,\n"
+    "           default one per CPU); an interrupted build resumes;\n"
     "           also indexes new articles for full-text search\n"
     "  refresh  index new articles for full-text search and embed those without\n"
     "           a vector of the current model (ingest runs it automatically)\n"
@@ -45,6 +52,22 @@ static void progress(void *ctx, const char *phase, int64_t done, int64_t total)
         return;
     fprintf(stderr, "\r%s: %lld/%lld%s", strcmp(phase, "fts") == 0 ? "full-text" : "embed",
             (long long)done, (long long)total, done >= total ? "\n" : "");
+}
+
+/* The encoder the current vectors were made with. */
+static void print_encoder(lm_store *store)
+{
+    lm_vec_model_info m;
+    void *rec = NULL;
+    size_t len = 0;
+    int found = 0;
+    lm_error err;
+    char what[600];
+    if (lm_vec_model_current(store, &m, &rec, &len, &found, &err) == LM_OK && found) {
+        lm_embed_encoder_describe(rec, len, what, sizeof what);
+        printf("encoder              %s\n", what);
+    }
+    free(rec);
 }
 
 int lm_cmd_index(lm_cli *cli, int argc, char **argv)
@@ -61,7 +84,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         fputs(usage, stderr);
         return LM_EXIT_USAGE;
     }
-    long dim = 0, max_docs = 0;
+    long dim = 0, max_docs = 0, threads = 0;
     lm_vec_format format = LM_VEC_F32;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -71,6 +94,9 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
             return LM_EXIT_OK;
         } else if (is_build && strcmp(a, "--dim") == 0 && v) {
             bad = !lm_cli_to_long(v, 2, 4096, &dim);
+            i++;
+        } else if (is_build && strcmp(a, "--threads") == 0 && v) {
+            bad = !lm_cli_to_long(v, 1, 1024, &threads);
             i++;
         } else if (is_build && strcmp(a, "--max-fit-docs") == 0 && v) {
             bad = !lm_cli_to_long(v, 2, 100000000, &max_docs);
@@ -104,9 +130,21 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         o.refresh.format = format;
         o.refresh.progress = progress;
         o.refresh.progress_ctx = cli;
+        o.encoder_dir = lm_config_get(cli->config, "embed", "model");
+        o.encoder_pooling = lm_config_get(cli->config, "embed", "pooling");
+        o.threads = (int)threads;
         lm_index_build_stats bs;
         st = lm_index_build(store, &o, &bs, &err);
-        if (st == LM_OK && !cli->quiet)
+        if (st == LM_OK && !cli->quiet && bs.encoder)
+            fprintf(stderr,
+                    "model %lld: encoder %s, %d dimensions%s; %lld vectors in %.1f s; %lld "
+                    "articles added to full text in %.1f s\n",
+                    (long long)bs.model_id, o.encoder_dir, bs.dim,
+                    bs.unchanged ? " (already current: new articles only)"
+                    : bs.resumed ? " (an interrupted build resumed)" : "",
+                    (long long)bs.refresh.embedded, bs.refresh.embed_seconds,
+                    (long long)bs.refresh.fts_added, bs.refresh.fts_seconds);
+        else if (st == LM_OK && !cli->quiet)
             fprintf(stderr,
                     "model %lld: %s, %d dimensions, %zu features, fitted on %lld articles "
                     "in %.1f s (reading %.1f s); %lld vectors in %.1f s; %lld articles "
@@ -143,8 +181,11 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
                 printf("model                %lld (%s, %d dimensions, created %s)\n",
                        (long long)info.model.id, info.model.kind, info.model.dim,
                        info.model.created_at);
-                printf("model fitted on      %lld articles in %.1f s\n",
-                       (long long)info.model.n_docs, info.model.fit_seconds);
+                if (strcmp(info.model.kind, LM_EMBED_ENCODER_KIND) == 0)
+                    print_encoder(store);
+                else
+                    printf("model fitted on      %lld articles in %.1f s\n",
+                           (long long)info.model.n_docs, info.model.fit_seconds);
                 printf("vectors              %lld\n", (long long)info.model.n_vectors);
                 printf("vectors missing      %lld\n", (long long)info.missing_vectors);
             } else {

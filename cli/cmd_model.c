@@ -15,6 +15,7 @@
 
 #include "../fetch/lm_hub.h"
 #include "../nlp/encoder/lm_encoder.h"
+#include "../nlp/lm_ner_encoder.h"
 #include "lm_signal.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_json.h"
@@ -176,6 +177,16 @@ static int cmd_info(lm_cli *cli, const char *dir)
             for (int i = 0; i < in->n_groups; i++)
                 printf("%s %s", i ? "," : "", in->groups[i]);
             printf("\n");
+            /* What [ner] model would make of them. */
+            printf("as [ner] model:");
+            int mapped = 0;
+            for (int i = 0; i < in->n_groups; i++) {
+                lm_ent_type t = lm_ner_encoder_label_type(in->groups[i]);
+                printf("%s %s -> %s", i ? "," : "", in->groups[i],
+                       t == LM_ENT_NONE ? "dropped" : lm_ent_type_name(t));
+                mapped |= t != LM_ENT_NONE;
+            }
+            printf("%s\n", mapped ? "" : " (no usable type: refused)");
         }
     }
     if (in->pooling == LM_ENC_POOL_UNSUPPORTED)

@@ -8,7 +8,8 @@
  * <TAB>id` with code-point offsets into title + " " + abstract) or JSON Lines
  * (one object per document with its mentions, same offsets).  The model is
  * --model FILE, else ner.bin in --model-dir, the config key [models] dir, or
- * lm_ner_default_model_dir().
+ * lm_ner_default_model_dir(); --model DIR (or [ner] model = DIR) tags with a
+ * token-classification transformer instead.
  *
  * Documents go through the pipeline's own sentences and ner stages, so a
  * mention printed here — its span, type, concept id from the lexicon and
@@ -28,11 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: litmine tag [--format pubtator|jsonl] [--model-dir DIR] [--model FILE]\n"
+            "usage: litmine tag [--format pubtator|jsonl] [--model-dir DIR]\n"
+            "                   [--model FILE|DIR]\n"
             "\n"
             "Tags chemicals, diseases and genes in text read from stdin: PubTator documents\n"
             "(detected automatically) or plain text, one document per non-empty line.\n"
@@ -40,7 +43,9 @@ static void usage(FILE *out)
             "  --format F       pubtator (default) or jsonl\n"
             "  --model-dir DIR  directory holding %s (default: config [models] dir,\n"
             "                   else %s)\n"
-            "  --model FILE     a specific model file, e.g. models/ner-ncbi.bin\n",
+            "  --model FILE     a specific model file, e.g. models/ner-ncbi.bin\n"
+            "  --model DIR      a token-classification transformer (Hugging Face model\n"
+            "                   directory, e.g. from `litmine model fetch`) instead\n",
             LM_NER_DEFAULT_MODEL, lm_ner_default_model_dir());
 }
 
@@ -237,7 +242,10 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
     }
     lm_error err;
     lm_status st = LM_OK;
-    if (model_file)
+    struct stat sb;
+    if (model_file && stat(model_file, &sb) == 0 && S_ISDIR(sb.st_mode))
+        st = lm_config_set(cli->config, "ner", "model", model_file, &err);   /* an encoder */
+    else if (model_file)
         st = lm_config_set(cli->config, "models", "ner", model_file, &err);
     else if (model_dir)
         st = lm_config_set(cli->config, "models", "dir", model_dir, &err);

@@ -24,6 +24,8 @@ struct lm_query_analyzer {
     lm_ner_mentions ments;
     lm_embed_model *model;
     lm_embed_scratch *scratch;
+    lm_embed_encoder *encoder;
+    lm_encoder_ws *ws;
 };
 
 static int file_exists(const char *p)
@@ -60,6 +62,8 @@ void lm_query_analyzer_close(lm_query_analyzer *an)
     lm_ner_mentions_free(&an->ments);
     lm_embed_model_free(an->model);
     lm_embed_scratch_free(an->scratch);
+    lm_encoder_ws_free(an->ws);
+    lm_embed_encoder_free(an->encoder);
     free(an);
 }
 
@@ -98,9 +102,24 @@ lm_status lm_query_analyzer_set_embedding(lm_query_analyzer *an, const void *mod
     return st;
 }
 
+lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *an, lm_embed_encoder *enc,
+                                        lm_error *err)
+{
+    lm_encoder_ws_free(an->ws);
+    lm_embed_encoder_free(an->encoder);
+    an->ws = NULL;
+    an->encoder = enc;
+    lm_status st = lm_encoder_ws_init(&an->ws, lm_embed_encoder_model(enc), err);
+    if (st != LM_OK) {
+        lm_embed_encoder_free(an->encoder);
+        an->encoder = NULL;
+    }
+    return st;
+}
+
 int lm_query_analyzer_has_embedding(const lm_query_analyzer *an)
 {
-    return an->model != NULL;
+    return an->model != NULL || an->encoder != NULL;
 }
 
 float lm_query_word_weight(void *analyzer, const char *norm, size_t len)
@@ -251,14 +270,17 @@ lm_status lm_query_analyze(lm_query_analyzer *an, const char *text,
         st = find_concepts(an, text, out, err);
     if (st == LM_OK && o.synonyms)
         st = add_synonyms(out, o.synonym_weight, err);
-    if (st == LM_OK && o.embed && an->model) {
+    if (st == LM_OK && o.embed && (an->model || an->encoder)) {
         double t0 = lm_now_seconds();
-        int dim = lm_embed_model_dim(an->model);
+        int dim = an->encoder ? lm_embed_encoder_dim(an->encoder) : lm_embed_model_dim(an->model);
         out->vector = malloc((size_t)dim * sizeof *out->vector);
         if (!out->vector)
             return lm_error_nomem(err, "embedding the query");
         out->dim = dim;
-        st = lm_embed_text(an->model, an->scratch, text, strlen(text), out->vector, err);
+        size_t len = strlen(text);
+        st = an->encoder
+                 ? lm_embed_encoder_texts(an->encoder, an->ws, &text, &len, 1, out->vector, err)
+                 : lm_embed_text(an->model, an->scratch, text, len, out->vector, err);
         out->embed_ms = (lm_now_seconds() - t0) * 1000.0;
     }
     return st;

@@ -12,7 +12,8 @@
  *             lexicon's longest names over its words (a few words often
  *             lack the context the tagger needs);
  *   vector    the query's embedding by the model the stored vectors were
- *             made with, when one is given.
+ *             made with, when one is given: the built-in LSA model, or a
+ *             transformer encoder (lm_embed_encoder).
  * The analyzer also answers what search asks of text later (a word's
  * weight for feedback, a hit's sentences, a concept's display name): see
  * lm_query_text_ops.
@@ -27,6 +28,7 @@
 #include "../util/lm_doc.h"
 #include "../util/lm_error.h"
 #include "../util/lm_qterms.h"
+#include "lm_embed_encoder.h"
 
 #include <stddef.h>
 
@@ -50,6 +52,10 @@ void lm_query_analyzer_close(lm_query_analyzer *a);
  * bytes (lm_searcher_model).  Until then queries have no vector. */
 lm_status lm_query_analyzer_set_embedding(lm_query_analyzer *a, const void *model, size_t len,
                                           lm_error *err);
+/* Or a transformer encoder ([embed] model = DIR); the analyzer takes
+ * ownership of enc (freed at close, or here on failure). */
+lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *a, lm_embed_encoder *enc,
+                                        lm_error *err);
 int lm_query_analyzer_has_embedding(const lm_query_analyzer *a);
 
 typedef struct lm_query_analyze_options {
@@ -68,7 +74,7 @@ lm_status lm_query_analyze(lm_query_analyzer *a, const char *text,
 /* The text operations search asks of the analyzer, in the shape of
  * lm_search_text_ops (ctx is the analyzer):
  *   word_weight      the embedding model's idf of a word in normal form
- *                    (0 unknown); only meaningful with an embedding model
+ *                    (0 unknown); only meaningful with an LSA model
  *   split_sentences  lm_sentence_split
  *   concept_name     the lexicon's display name of a concept id, or NULL */
 float lm_query_word_weight(void *analyzer, const char *norm, size_t len);

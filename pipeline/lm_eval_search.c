@@ -301,6 +301,8 @@ static lm_status prepare(lm_eval_search *ev, const lm_eval_search_options *o,
     memset(&bo, 0, sizeof bo);
     bo.fit = o->fit;
     bo.refresh.format = o->format;
+    bo.encoder_dir = o->encoder_dir;
+    bo.encoder_pooling = o->encoder_pooling;
     st = lm_index_build(ev->store, &bo, &prep->build, err);
     prep->built = st == LM_OK;
     return st;

@@ -30,6 +30,8 @@ typedef struct lm_eval_search_options {
     int lexical_only;         /* full text only: no embedding model is fitted */
     lm_embed_fit_options fit; /* the embedding fit (dim 0: the default) */
     lm_vec_format format;     /* how the vectors are stored */
+    const char *encoder_dir;  /* a transformer encoder embeds instead of LSA; NULL: LSA */
+    const char *encoder_pooling;   /* its pooling (NULL: the model's own) */
     lm_search_session_config session;   /* the query analyzer's lexicon and NER model */
 } lm_eval_search_options;
 

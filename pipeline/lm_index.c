@@ -3,75 +3,204 @@
  * in batches of articles read from the store, each batch's vectors written
  * in one transaction, so an interrupted refresh resumes where it stopped
  * and a refresh of 100,000 articles never holds more than a batch.
+ *
+ * Two embedders: the built-in LSA model, fitted here and stored whole, and
+ * a transformer encoder ([embed] model = DIR), stored as a record naming
+ * its directory and content id (nlp/lm_embed_encoder.h).  An encoder build
+ * embeds into a model left 'building' until every article has its vector;
+ * a killed build is resumed by the next build with the same encoder, whose
+ * committed batches are kept — re-embedding is the expensive part.
  */
 #include "lm_index.h"
 
+#include "../nlp/lm_embed_encoder.h"
+#include "../store/lm_store_embed.h"
 #include "../store/search/lm_lexindex.h"
 #include "../store/search/lm_vec_cache.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_clock.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Articles per transaction when an encoder embeds (a few seconds of work
+ * on BERT-base: a kill loses little). */
+#define ENCODER_BATCH 256
+#define MAX_WORKERS 64
+
+/* One of the two embedders, with its scratch.  An encoder splits each
+ * batch between workers, each with its own workspace and single-threaded
+ * OpenBLAS: on BERT-base shapes that scales better than OpenBLAS's own
+ * threads inside each product (bench/README.md), and a text's vector does
+ * not depend on which worker made it. */
+typedef struct embedder {
+    const lm_embed_model *lsa;
+    lm_embed_scratch *scratch;
+    const lm_embed_encoder *enc;
+    int workers;
+    lm_encoder_ws *ws[MAX_WORKERS];
+    int dim;
+} embedder;
+
+/* One worker's share of a batch. */
+typedef struct embed_job {
+    const lm_embed_encoder *enc;
+    lm_encoder_ws *ws;
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    float *out;
+    lm_status st;
+    lm_error err;
+} embed_job;
+
+static void *embed_job_run(void *arg)
+{
+    embed_job *j = arg;
+    j->st = lm_embed_encoder_texts(j->enc, j->ws, j->texts, j->lens, j->n, j->out, &j->err);
+    return NULL;
+}
+
+/* Embeds n texts with the encoder, split between the workers by text
+ * length so each gets about the same number of bytes. */
+static lm_status encoder_embed(embedder *e, const char **texts, const size_t *lens, size_t n,
+                               float *vecs, lm_error *err)
+{
+    int w = e->workers < 1 ? 1 : e->workers;
+    if ((size_t)w > n)
+        w = (int)n;
+    if (w <= 1)
+        return lm_embed_encoder_texts(e->enc, e->ws[0], texts, lens, n, vecs, err);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] + 1;
+    embed_job jobs[MAX_WORKERS];
+    pthread_t tids[MAX_WORKERS];
+    int started[MAX_WORKERS] = {0};
+    size_t from = 0, acc = 0;
+    for (int k = 0; k < w; k++) {
+        size_t to = from;
+        size_t goal = total * (size_t)(k + 1) / (size_t)w;
+        while (to < n && (k == w - 1 || acc + lens[to] + 1 <= goal || to == from)) {
+            acc += lens[to] + 1;
+            to++;
+        }
+        jobs[k] = (embed_job){e->enc, e->ws[k], texts + from, lens + from, to - from,
+                              vecs + from * (size_t)e->dim, LM_OK, {0}};
+        from = to;
+    }
+    for (int k = 0; k < w; k++) {
+        if (jobs[k].n == 0)
+            continue;
+        started[k] = pthread_create(&tids[k], NULL, embed_job_run, &jobs[k]) == 0;
+        if (!started[k])
+            embed_job_run(&jobs[k]);   /* no thread: do it here */
+    }
+    lm_status st = LM_OK;
+    for (int k = 0; k < w; k++) {
+        if (started[k])
+            pthread_join(tids[k], NULL);
+        if (st == LM_OK && jobs[k].st != LM_OK) {
+            st = jobs[k].st;
+            if (err)
+                *err = jobs[k].err;
+        }
+    }
+    return st;
+}
 
 typedef struct embed_batch {
-    const lm_embed_model *m;
-    lm_embed_scratch *scratch;
-    float *vecs;              /* batch x dim */
     int64_t *pmids;
+    size_t *offs;             /* text i is texts[offs[i] .. offs[i + 1]) */
     size_t n, cap;
-    lm_buf text;
+    lm_buf texts;
     lm_error *err;
 } embed_batch;
 
-static lm_status embed_one(void *ctx, int64_t pmid, const char *title, const char *abstract)
+static lm_status collect_one(void *ctx, int64_t pmid, const char *title, const char *abstract)
 {
     embed_batch *b = ctx;
     if (b->n >= b->cap)
         return LM_ERR_ABORTED;
-    lm_buf_reset(&b->text);
-    if (lm_buf_append_str(&b->text, title ? title : "") != LM_OK ||
-        lm_buf_append_char(&b->text, ' ') != LM_OK ||
-        lm_buf_append_str(&b->text, abstract ? abstract : "") != LM_OK)
-        return lm_error_set(b->err, LM_ERR_NOMEM, "embedding: out of memory");
-    int dim = lm_embed_model_dim(b->m);
-    float *v = b->vecs + b->n * (size_t)dim;
-    lm_status st = lm_embed_text(b->m, b->scratch, lm_buf_cstr(&b->text), b->text.len, v,
-                                 b->err);
-    /* A non-finite vector (a damaged model) is not stored: the article
-     * stays without one rather than scoring NaN. */
-    if (st == LM_OK && lm_vec_all_finite(v, dim))
-        b->pmids[b->n++] = pmid;
+    lm_status st = lm_embed_encoder_article_text(title, abstract, &b->texts, b->err);
+    if (st != LM_OK)
+        return st;
+    b->pmids[b->n++] = pmid;
+    b->offs[b->n] = b->texts.len;
+    return LM_OK;
+}
+
+/* Embeds the batch's texts into vecs (n x dim), then drops the articles
+ * whose vector is not finite (a damaged model): they stay without one
+ * rather than scoring NaN. */
+static lm_status embed_batch_run(embedder *e, embed_batch *b, float *vecs, const char **texts,
+                                 size_t *lens, lm_error *err)
+{
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < b->n; i++) {
+        texts[i] = b->texts.data + b->offs[i];
+        lens[i] = b->offs[i + 1] - b->offs[i];
+    }
+    if (e->enc) {
+        st = encoder_embed(e, texts, lens, b->n, vecs, err);
+    } else {
+        for (size_t i = 0; st == LM_OK && i < b->n; i++)
+            st = lm_embed_text(e->lsa, e->scratch, texts[i], lens[i], vecs + i * (size_t)e->dim,
+                               err);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; st == LM_OK && i < b->n; i++) {
+        if (!lm_vec_all_finite(vecs + i * (size_t)e->dim, e->dim))
+            continue;
+        if (kept != i)
+            memcpy(vecs + kept * (size_t)e->dim, vecs + i * (size_t)e->dim,
+                   (size_t)e->dim * sizeof *vecs);
+        b->pmids[kept++] = b->pmids[i];
+    }
     return st;
 }
 
 /* Embeds every article without a vector of model_id. */
-static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t model_id,
+static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
                                  const lm_search_refresh_options *o,
                                  lm_search_refresh_stats *stats, lm_error *err)
 {
     double t0 = lm_now_seconds();
-    int dim = lm_embed_model_dim(m);
-    embed_batch b = {m, NULL, NULL, NULL, 0, (size_t)(o->batch > 0 ? o->batch : 5000),
-                     {0}, err};
-    lm_buf_init(&b.text);
+    int dim = e->dim;
+    size_t cap = (size_t)(o->batch > 0 ? o->batch : e->enc ? ENCODER_BATCH : 5000);
+    embed_batch b = {NULL, NULL, 0, cap, {0}, err};
+    lm_buf_init(&b.texts);
     int64_t total = 0;
     lm_status ls = lm_search_count_missing(s, model_id, &total, err);
-    if (ls == LM_OK)
-        ls = lm_embed_scratch_init(&b.scratch, err);
-    b.vecs = malloc(b.cap * (size_t)dim * sizeof *b.vecs);
-    b.pmids = malloc(b.cap * sizeof *b.pmids);
-    if (ls == LM_OK && (!b.vecs || !b.pmids))
+    if (ls == LM_OK && total > 0 && !e->enc)
+        ls = lm_embed_scratch_init(&e->scratch, err);
+    for (int k = 0; ls == LM_OK && total > 0 && e->enc && k < (e->workers > 0 ? e->workers : 1);
+         k++)
+        ls = lm_encoder_ws_init(&e->ws[k], lm_embed_encoder_model(e->enc), err);
+    float *vecs = malloc(cap * (size_t)dim * sizeof *vecs);
+    const char **texts = malloc(cap * sizeof *texts);
+    size_t *lens = malloc(cap * sizeof *lens);
+    b.pmids = malloc(cap * sizeof *b.pmids);
+    b.offs = malloc((cap + 1) * sizeof *b.offs);
+    if (ls == LM_OK && (!vecs || !texts || !lens || !b.pmids || !b.offs))
         ls = lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
     int64_t after = 0, done = 0;
     while (ls == LM_OK && total > 0) {
         b.n = 0;
-        ls = lm_vec_each_missing(s, model_id, after, (int)b.cap, embed_one, &b, err);
+        b.offs[0] = 0;
+        lm_buf_reset(&b.texts);
+        ls = lm_vec_each_missing(s, model_id, after, (int)b.cap, collect_one, &b, err);
         if (ls != LM_OK || b.n == 0)
             break;
-        ls = lm_store_begin(s, err);
+        after = b.pmids[b.n - 1];
+        size_t read = b.n;
+        ls = embed_batch_run(e, &b, vecs, texts, lens, err);
+        if (ls == LM_OK)
+            ls = lm_store_begin(s, err);
         for (size_t i = 0; ls == LM_OK && i < b.n; i++)
-            ls = lm_vec_put(s, model_id, b.pmids[i], o->format, b.vecs + i * (size_t)dim, dim,
+            ls = lm_vec_put(s, model_id, b.pmids[i], o->format, vecs + i * (size_t)dim, dim,
                             err);
         if (ls == LM_OK)
             ls = lm_store_commit(s, err);
@@ -79,18 +208,39 @@ static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t m
             lm_store_rollback(s, NULL);
             break;
         }
-        after = b.pmids[b.n - 1];
-        done += (int64_t)b.n;
+        done += (int64_t)read;
         stats->embedded += (int64_t)b.n;
         if (o->progress)
             o->progress(o->progress_ctx, "embed", done, total);
     }
-    lm_embed_scratch_free(b.scratch);
-    free(b.vecs);
+    lm_embed_scratch_free(e->scratch);
+    e->scratch = NULL;
+    for (int k = 0; k < MAX_WORKERS; k++) {
+        lm_encoder_ws_free(e->ws[k]);
+        e->ws[k] = NULL;
+    }
+    free(vecs);
+    free(texts);
+    free(lens);
     free(b.pmids);
-    lm_buf_free(&b.text);
+    free(b.offs);
+    lm_buf_free(&b.texts);
     stats->embed_seconds += lm_now_seconds() - t0;
     return ls;
+}
+
+/* Workers for an encoder: threads, else one per online CPU (an index
+ * build or refresh runs alone); OpenBLAS then runs single-threaded in
+ * each. */
+static int encoder_workers(int threads)
+{
+    long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    lm_encoder_set_blas_threads(1);
+    return (int)n;
 }
 
 lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
@@ -114,23 +264,39 @@ lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
     int found = 0;
     int64_t missing = 0;
     ls = lm_vec_model_current(s, &info, NULL, NULL, &found, err);
+    if (ls != LM_OK)
+        return ls;
+    int is_lsa = found && strcmp(info.kind, LM_EMBED_KIND) == 0;
+    int is_encoder = found && strcmp(info.kind, LM_EMBED_ENCODER_KIND) == 0;
+    const char *kind = found ? info.kind : LM_EMBED_KIND;
     /* Another embedder's vectors are refreshed by that embedder. */
-    if (ls != LM_OK || !found || strcmp(info.kind, LM_EMBED_KIND) != 0)
-        return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_KIND, err) : ls;
+    if (!is_lsa && !is_encoder)
+        return lm_vec_cache_refresh(s, kind, err);
     stats->model_id = info.id;
     /* The model can be 100 MB: read it only when some vector is missing. */
     ls = lm_search_count_missing(s, info.id, &missing, err);
     if (ls != LM_OK || missing <= 0)
-        return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_KIND, err) : ls;
+        return ls == LM_OK ? lm_vec_cache_refresh(s, kind, err) : ls;
     ls = lm_vec_model_current(s, &info, &data, &len, &found, err);
+    embedder e = {0};
     lm_embed_model *m = NULL;
-    if (ls == LM_OK)
+    lm_embed_encoder *enc = NULL;
+    if (ls == LM_OK && is_lsa) {
         ls = lm_embed_model_load(data, len, &m, err);
+        e.lsa = m;
+        e.dim = m ? lm_embed_model_dim(m) : 0;
+    } else if (ls == LM_OK) {
+        ls = lm_embed_encoder_open_record(&enc, data, len, err);
+        e.enc = enc;
+        e.dim = enc ? lm_embed_encoder_dim(enc) : 0;
+        e.workers = encoder_workers(0);
+    }
     free(data);
     if (ls == LM_OK)
-        ls = refresh_vectors(s, m, info.id, &o, stats, err);
+        ls = refresh_vectors(s, &e, info.id, &o, stats, err);
     lm_embed_model_free(m);
-    return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_KIND, err) : ls;
+    lm_embed_encoder_free(enc);
+    return ls == LM_OK ? lm_vec_cache_refresh(s, kind, err) : ls;
 }
 
 typedef struct fit_ctx {
@@ -156,6 +322,121 @@ static lm_status fit_one(void *ctx, const lm_article *a)
     return lm_embed_fitter_add(c->f, lm_buf_cstr(&c->text), c->text.len, c->err);
 }
 
+/* Makes model id current (the older one's vectors go), in one transaction. */
+static lm_status activate(lm_store *s, int64_t id, lm_error *err)
+{
+    lm_status ls = lm_store_begin(s, err);
+    if (ls == LM_OK)
+        ls = lm_vec_model_activate(s, id, err);
+    if (ls == LM_OK)
+        ls = lm_store_commit(s, err);
+    if (ls != LM_OK)
+        lm_store_rollback(s, NULL);
+    return ls;
+}
+
+/* The unfinished models a killed build left, to resume or drop. */
+typedef struct id_list {
+    int64_t ids[64];
+    size_t n;
+} id_list;
+
+static lm_status collect_unfinished(void *ctx, const lm_vec_model_info *m)
+{
+    id_list *l = ctx;
+    if (strcmp(m->state, "building") == 0 && l->n < sizeof l->ids / sizeof l->ids[0])
+        l->ids[l->n++] = m->id;
+    return LM_OK;
+}
+
+/* The model to embed into: the current one when it is this encoder
+ * already (*current = 1), else an unfinished build of this encoder, else
+ * a new 'building' model.  Unfinished models of anything else go. */
+static lm_status encoder_target(lm_store *s, lm_embed_encoder *enc, int64_t *id, int *current,
+                                int *resumed, lm_error *err)
+{
+    *id = 0;
+    *current = *resumed = 0;
+    lm_vec_model_info cur;
+    void *data = NULL;
+    size_t len = 0;
+    int found = 0, same = 0;
+    lm_status ls = lm_vec_model_current(s, &cur, &data, &len, &found, err);
+    if (ls == LM_OK && found && strcmp(cur.kind, LM_EMBED_ENCODER_KIND) == 0)
+        ls = lm_embed_encoder_matches(enc, data, len, &same, err);
+    free(data);
+    if (ls == LM_OK && same) {
+        *id = cur.id;
+        *current = 1;
+    }
+    id_list l = {{0}, 0};
+    if (ls == LM_OK)
+        ls = lm_vec_model_list(s, collect_unfinished, &l, err);
+    for (size_t i = 0; ls == LM_OK && i < l.n; i++) {
+        same = 0;
+        ls = lm_store_embed_model_data(s, l.ids[i], &data, &len, err);
+        if (ls == LM_OK && !*id) {
+            /* Any damaged or foreign record is simply not resumed. */
+            lm_error ignored;
+            if (lm_embed_encoder_matches(enc, data, len, &same, &ignored) != LM_OK)
+                same = 0;
+        }
+        free(data);
+        data = NULL;
+        if (ls == LM_OK && same) {
+            *id = l.ids[i];
+            *resumed = 1;
+        } else if (ls == LM_OK) {
+            ls = lm_vec_model_delete(s, l.ids[i], err);
+        }
+    }
+    if (ls == LM_OK && !*id) {
+        lm_buf rec;
+        lm_buf_init(&rec);
+        ls = lm_embed_encoder_record(enc, &rec, err);
+        if (ls == LM_OK)
+            ls = lm_vec_model_add(s, LM_EMBED_ENCODER_KIND, lm_embed_encoder_dim(enc), rec.data,
+                                  rec.len, 0, 0.0, lm_buf_cstr(&rec), id, err);
+        lm_buf_free(&rec);
+    }
+    return ls;
+}
+
+/* index build with [embed] model = DIR: every article through the
+ * encoder, into a model that becomes current when complete. */
+static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
+                               lm_index_build_stats *stats, lm_error *err)
+{
+    lm_embed_encoder *enc = NULL;
+    lm_status ls = lm_embed_encoder_open(&enc, o->encoder_dir, o->encoder_pooling, err);
+    if (ls != LM_OK)
+        return lm_error_wrap(err, "[embed] model");
+    stats->encoder = 1;
+    stats->dim = lm_embed_encoder_dim(enc);
+    int64_t id = 0;
+    int current = 0;
+    double t0 = lm_now_seconds();
+    ls = encoder_target(s, enc, &id, &current, &stats->resumed, err);
+    stats->read_seconds = lm_now_seconds() - t0;
+    stats->unchanged = current;
+    stats->model_id = id;
+    lm_search_refresh_options ro = o->refresh;
+    if (ls == LM_OK)
+        ls = lm_search_refresh_text(s, &ro, &stats->refresh, err);
+    if (ls == LM_OK)
+        ls = lm_lexindex_merge(s, 1, NULL, err);
+    embedder e = {NULL, NULL, enc, encoder_workers(o->threads), {NULL}, stats->dim};
+    if (ls == LM_OK)
+        ls = refresh_vectors(s, &e, id, &ro, &stats->refresh, err);
+    /* A failed build keeps its model 'building' with the batches it
+     * committed: the next build resumes it. */
+    if (ls == LM_OK && !current)
+        ls = activate(s, id, err);
+    stats->refresh.model_id = id;
+    lm_embed_encoder_free(enc);
+    return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_ENCODER_KIND, err) : ls;
+}
+
 lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
                          lm_index_build_stats *stats, lm_error *err)
 {
@@ -179,6 +460,8 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
         return lm_error_set(err, LM_ERR_USAGE,
                             "the database holds %lld article(s); an embedding model needs "
                             "at least 2 (ingest some first)", (long long)n_articles);
+    if (o.encoder_dir && *o.encoder_dir)
+        return build_encoder(s, &o, stats, err);
     /* What a killed build left: a model that never became current. */
     ls = lm_vec_model_drop_unfinished(s, err);
     if (ls != LM_OK)
@@ -223,16 +506,11 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     /* A build is the time to leave the lexical index in one segment. */
     if (ls == LM_OK)
         ls = lm_lexindex_merge(s, 1, NULL, err);
+    embedder e = {m, NULL, NULL, 0, {NULL}, m ? lm_embed_model_dim(m) : 0};
     if (ls == LM_OK)
-        ls = refresh_vectors(s, m, id, &o.refresh, &stats->refresh, err);
+        ls = refresh_vectors(s, &e, id, &o.refresh, &stats->refresh, err);
     if (ls == LM_OK) {
-        ls = lm_store_begin(s, err);
-        if (ls == LM_OK)
-            ls = lm_vec_model_activate(s, id, err);
-        if (ls == LM_OK)
-            ls = lm_store_commit(s, err);
-        if (ls != LM_OK)
-            lm_store_rollback(s, NULL);
+        ls = activate(s, id, err);
         stats->refresh.model_id = id;
     } else if (id) {
         lm_error ignored;

@@ -23,6 +23,11 @@ typedef struct lm_index_build_options {
     lm_embed_fit_options fit;
     size_t max_fit_docs;      /* sample at most this many articles; 0 = 200000 */
     lm_search_refresh_options refresh;
+    /* A transformer encoder ([embed] model, pooling) instead of fitting
+     * LSA; NULL or "": LSA. */
+    const char *encoder_dir;
+    const char *encoder_pooling;
+    int threads;              /* encoder workers; 0: one per online CPU */
 } lm_index_build_options;
 
 typedef struct lm_index_build_stats {
@@ -31,6 +36,9 @@ typedef struct lm_index_build_stats {
     size_t vocab;
     int dim;
     double read_seconds, fit_seconds;
+    int encoder;              /* 1: an encoder's vectors (no fit) */
+    int resumed;              /* an interrupted build of it was resumed */
+    int unchanged;            /* it was current already: only missing vectors */
     lm_search_refresh_stats refresh;
 } lm_index_build_stats;
 
@@ -38,7 +46,13 @@ typedef struct lm_index_build_stats {
  * it, embeds every article with it, then makes it current and drops the
  * old model's vectors — queries keep working on the old model meanwhile.
  * Also refreshes the text indexes and leaves the lexical index in one
- * segment. */
+ * segment.
+ *
+ * With encoder_dir: no fit; every article is embedded by that encoder in
+ * batches committed one by one into a model that becomes current when
+ * all are done.  An interrupted build is resumed by the next build with
+ * the same encoder; a build when that encoder is current already only
+ * embeds the articles that lack a vector. */
 lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
                          lm_index_build_stats *stats, lm_error *err);
 

@@ -6,7 +6,13 @@
  * Opening loads the lexicon and NER model for the analyzer and the vector
  * cache for the searcher, then hands the embedding model the vectors were
  * made with to the analyzer, so a query is embedded by the same model as
- * the articles.  A query is analysed (terms, concepts, vector) and ranked;
+ * the articles.  When the vectors are a transformer encoder's, that is the
+ * configured encoder ([embed] model) if it is the one they were made with,
+ * or the encoder their record names when none is configured.  When the
+ * configured encoder is not the one the vectors were made with (the model
+ * changed, and `litmine index build` has not re-embedded yet), the session
+ * still opens, lexical search works, and a query that needs vectors fails
+ * with a message saying so: vectors of two models are never compared.  A query is analysed (terms, concepts, vector) and ranked;
  * an explanation reads the hit back with the analyzer's sentence splitter
  * and concept names.  One thread at a time (the store's connection).
  */
@@ -21,10 +27,13 @@ typedef struct lm_search_session_config {
     const char *lexicon_path; /* NULL = none */
     const char *ner_path;     /* NULL = none */
     int no_vectors;           /* do not load the dense index */
+    const char *encoder_dir;  /* [embed] model: the encoder queries must use */
+    const char *encoder_pooling;
 } lm_search_session_config;
 
 /* Fills cfg from [models] in the config file: lexicon and NER model when
- * their files exist (paths point into the buffers or cfg's strings). */
+ * their files exist (paths point into the buffers or cfg's strings), and
+ * the encoder from [embed] model and pooling. */
 void lm_search_session_config_default(lm_search_session_config *out, const lm_config *cfg,
                                       char *lex_buf, size_t lex_cap, char *ner_buf,
                                       size_t ner_cap);

@@ -40,7 +40,7 @@ typedef struct lm_stage_ops {
 #define LM_DEFAULT_STAGES "sentences,ner,pairs,embed"
 
 /* Room for a stage's model identity: the digests of its model files. */
-#define LM_STAGE_MODEL_LEN 160
+#define LM_STAGE_MODEL_LEN 256
 
 typedef struct lm_stage_chain {
     const lm_stage_ops *ops[LM_STAGE_MAX];

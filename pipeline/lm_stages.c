@@ -6,22 +6,35 @@
  *
  *   sentences  sentence spans (lm_sentence); the title is always
  *              sentence 0, split apart from the abstract
- *   ner        mentions (lm_ner), normalised to concept ids with the
- *              lexicon (lm_lexicon; abbreviations propagate ids and types),
- *              with their sentence index, and abbreviation definitions
+ *   ner        mentions (lm_ner's CRF, or with [ner] model = DIR a
+ *              token-classification transformer, lm_ner_encoder),
+ *              normalised to concept ids with the lexicon (lm_lexicon;
+ *              abbreviations propagate ids and types), with their sentence
+ *              index, and abbreviation definitions
  *   pairs      chemical–disease relations (lm_pairs) with their evidence
  *              sentence(s): every candidate pair, with the model's decision
  *              (induces, treats, associated) or "cooccurs"; needs ner
  *              before it
  *   embed      the article's vector from the store's current embedding
  *              model (lm_embed; `litmine index build` fits one); a no-op
- *              until a model exists
+ *              until a model exists.  With [embed] model = DIR the vector
+ *              is the transformer's (lm_embed_encoder) when the store's
+ *              current model is that encoder (or the store has none yet:
+ *              the encoder then becomes it); otherwise the stage stays
+ *              idle until `litmine index build` re-embeds, so vectors of
+ *              two models never mix
+ *
+ * The transformer stages run one text per call on each worker's own
+ * workspace, with OpenBLAS held to one thread: the workers are the
+ * parallelism, and a text's result does not depend on the thread count.
  */
 #include "../nlp/lm_abbrev.h"
 #include "../nlp/lm_embed.h"
+#include "../nlp/lm_embed_encoder.h"
 #include "../store/search/lm_vectors.h"
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_ner.h"
+#include "../nlp/lm_ner_encoder.h"
 #include "../nlp/lm_pairs.h"
 #include "../nlp/lm_sentence.h"
 #include "../util/lm_buf.h"
@@ -33,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* ---- sentences -------------------------------------------------------- */
@@ -113,12 +127,14 @@ static const lm_stage_ops sentences_stage = {
 /* ---- ner -------------------------------------------------------------- */
 
 typedef struct ner_state {
-    lm_ner_model *model;
+    lm_ner_model *model;       /* the CRF, or */
+    lm_ner_encoder *encoder;   /* [ner] model = DIR */
     lm_lexicon *lexicon;   /* NULL: mentions keep their type without an id */
 } ner_state;
 
 typedef struct ner_scratch {
     lm_ner_scratch *tagger;
+    lm_ner_encoder_scratch *enc;
     lm_ner_mentions mentions;
     lm_abbrevs abbrevs;
     lm_utf8_map map;
@@ -145,6 +161,7 @@ static void ner_free(void *state)
     if (!ns)
         return;
     lm_ner_model_free(ns->model);
+    lm_ner_encoder_free(ns->encoder);
     lm_lexicon_free(ns->lexicon);
     free(ns);
 }
@@ -156,11 +173,21 @@ static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_buf path;
     lm_buf_init(&path);
-    lm_status st = model_path(cfg, "ner", LM_NER_DEFAULT_MODEL, &path, err);
-    if (st == LM_OK)
-        st = lm_ner_model_load(lm_buf_cstr(&path), &ns->model, err);
-    if (st == LM_ERR_IO)
-        lm_error_wrap(err, "NER model");
+    const char *encoder_dir = lm_config_get(cfg, "ner", "model");
+    lm_status st = LM_OK;
+    if (encoder_dir && *encoder_dir) {
+        st = lm_ner_encoder_open(&ns->encoder, encoder_dir,
+                                 lm_config_get(cfg, "ner", "aggregation"), err);
+        if (st != LM_OK)
+            lm_error_wrap(err, "[ner] model");
+        lm_encoder_set_blas_threads(1);
+    } else {
+        st = model_path(cfg, "ner", LM_NER_DEFAULT_MODEL, &path, err);
+        if (st == LM_OK)
+            st = lm_ner_model_load(lm_buf_cstr(&path), &ns->model, err);
+        if (st == LM_ERR_IO)
+            lm_error_wrap(err, "NER model");
+    }
     if (st == LM_OK) {
         lm_buf_reset(&path);
         st = model_path(cfg, "lexicon", "lexicon.bin", &path, err);
@@ -181,11 +208,12 @@ static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
 
 static lm_status ner_scratch_init(const void *state, void **scratch, lm_error *err)
 {
-    (void)state;
+    const ner_state *ns = state;
     ner_scratch *s = calloc(1, sizeof *s);
     if (!s)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    lm_status st = lm_ner_scratch_init(&s->tagger, err);
+    lm_status st = ns->encoder ? lm_ner_encoder_scratch_init(ns->encoder, &s->enc, err)
+                               : lm_ner_scratch_init(&s->tagger, err);
     if (st != LM_OK) {
         free(s);
         return st;
@@ -202,6 +230,7 @@ static void ner_scratch_free(void *scratch)
 {
     ner_scratch *s = scratch;
     lm_ner_scratch_free(s->tagger);
+    lm_ner_encoder_scratch_free(s->enc);
     lm_ner_mentions_free(&s->mentions);
     lm_abbrevs_free(&s->abbrevs);
     lm_utf8_map_free(&s->map);
@@ -284,7 +313,10 @@ static lm_status ner_process(const void *state, void *scratch, const lm_article 
     (void)a;
     const ner_state *ns = state;
     ner_scratch *s = scratch;
-    lm_status st = lm_ner_tag(ns->model, s->tagger, doc->text, doc->text_len, &s->mentions, err);
+    lm_status st =
+        ns->encoder
+            ? lm_ner_encoder_tag(ns->encoder, s->enc, doc->text, doc->text_len, &s->mentions, err)
+            : lm_ner_tag(ns->model, s->tagger, doc->text, doc->text_len, &s->mentions, err);
     if (st == LM_OK)
         st = lm_utf8_map_build(&s->map, doc->text, doc->text_len, err);
     /* Chemicals and diseases: normalised, abbreviations propagated. */
@@ -407,16 +439,26 @@ static const lm_stage_ops pairs_stage = {
 /* ---- embed ------------------------------------------------------------ */
 
 typedef struct embed_state {
-    lm_embed_model *model;   /* NULL: no model fitted yet */
+    lm_embed_model *model;         /* LSA; NULL: no model fitted yet */
+    lm_embed_encoder *encoder;     /* [embed] model = DIR */
+    int active;                    /* 1: embed with model or encoder */
     int64_t model_id;
     int dim;
 } embed_state;
 
+typedef struct embed_scratch {
+    lm_embed_scratch *lsa;
+    lm_encoder_ws *ws;
+    lm_buf text;
+} embed_scratch;
+
 static void embed_free(void *state)
 {
     embed_state *es = state;
-    if (es)
+    if (es) {
         lm_embed_model_free(es->model);
+        lm_embed_encoder_free(es->encoder);
+    }
     free(es);
 }
 
@@ -425,12 +467,50 @@ static void embed_free(void *state)
  * and `litmine index build` does the work. */
 static lm_status embed_init(void **state, const lm_config *cfg, lm_error *err)
 {
-    (void)cfg;
     embed_state *es = calloc(1, sizeof *es);
     if (!es)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    const char *dir = lm_config_get(cfg, "embed", "model");
+    if (dir && *dir) {
+        lm_status st =
+            lm_embed_encoder_open(&es->encoder, dir, lm_config_get(cfg, "embed", "pooling"), err);
+        if (st != LM_OK) {
+            free(es);
+            return lm_error_wrap(err, "[embed] model");
+        }
+        lm_encoder_set_blas_threads(1);
+    }
     *state = es;
     return LM_OK;
+}
+
+/* A store without any embedding model takes the configured encoder as
+ * its current one at once, so the first ingest already has vectors. */
+static lm_status adopt_encoder(embed_state *es, lm_store *store, lm_error *err)
+{
+    lm_buf rec;
+    lm_buf_init(&rec);
+    int64_t id = 0;
+    lm_status st = lm_embed_encoder_record(es->encoder, &rec, err);
+    if (st == LM_OK)
+        st = lm_store_begin(store, err);
+    if (st == LM_OK) {
+        st = lm_vec_model_add(store, LM_EMBED_ENCODER_KIND, lm_embed_encoder_dim(es->encoder),
+                              rec.data, rec.len, 0, 0.0, lm_buf_cstr(&rec), &id, err);
+        if (st == LM_OK)
+            st = lm_vec_model_activate(store, id, err);
+        if (st == LM_OK)
+            st = lm_store_commit(store, err);
+        else
+            lm_store_rollback(store, NULL);
+    }
+    lm_buf_free(&rec);
+    if (st == LM_OK) {
+        es->active = 1;
+        es->model_id = id;
+        es->dim = lm_embed_encoder_dim(es->encoder);
+    }
+    return st;
 }
 
 static lm_status embed_attach(void *state, lm_store *store, lm_error *err)
@@ -440,8 +520,20 @@ static lm_status embed_attach(void *state, lm_store *store, lm_error *err)
     void *blob = NULL;
     size_t len = 0;
     int found = 0;
+    es->active = 0;
     lm_status st = lm_vec_model_current(store, &info, &blob, &len, &found, err);
-    if (st == LM_OK && found) {
+    if (st == LM_OK && es->encoder) {
+        int same = 0;
+        if (!found)
+            st = lm_store_is_readonly(store) ? LM_OK : adopt_encoder(es, store, err);
+        else if (strcmp(info.kind, LM_EMBED_ENCODER_KIND) == 0)
+            st = lm_embed_encoder_matches(es->encoder, blob, len, &same, err);
+        if (st == LM_OK && same) {
+            es->active = 1;
+            es->model_id = info.id;
+            es->dim = lm_embed_encoder_dim(es->encoder);
+        }
+    } else if (st == LM_OK && found && strcmp(info.kind, LM_EMBED_KIND) == 0) {
         lm_embed_model *m = NULL;
         st = lm_embed_model_load(blob, len, &m, err);
         if (st == LM_OK) {
@@ -449,38 +541,65 @@ static lm_status embed_attach(void *state, lm_store *store, lm_error *err)
             es->model = m;
             es->model_id = info.id;
             es->dim = lm_embed_model_dim(m);
+            es->active = 1;
         }
     }
+    /* An encoder's vectors with no [embed] model configured: the index
+     * refresh after the ingest embeds the new articles with it. */
     free(blob);
-    return st;
-}
-
-static lm_status embed_scratch_init(const void *state, void **scratch, lm_error *err)
-{
-    (void)state;
-    lm_embed_scratch *s;
-    lm_status st = lm_embed_scratch_init(&s, err);
-    if (st == LM_OK)
-        *scratch = s;
     return st;
 }
 
 static void embed_scratch_free(void *scratch)
 {
-    lm_embed_scratch_free(scratch);
+    embed_scratch *s = scratch;
+    if (!s)
+        return;
+    lm_embed_scratch_free(s->lsa);
+    lm_encoder_ws_free(s->ws);
+    lm_buf_free(&s->text);
+    free(s);
+}
+
+static lm_status embed_scratch_init(const void *state, void **scratch, lm_error *err)
+{
+    const embed_state *es = state;
+    embed_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf_init(&s->text);
+    lm_status st = es->encoder
+                       ? lm_encoder_ws_init(&s->ws, lm_embed_encoder_model(es->encoder), err)
+                       : lm_embed_scratch_init(&s->lsa, err);
+    if (st != LM_OK) {
+        embed_scratch_free(s);
+        return st;
+    }
+    *scratch = s;
+    return LM_OK;
 }
 
 static lm_status embed_process(const void *state, void *scratch, const lm_article *a,
                                lm_doc *doc, lm_error *err)
 {
     const embed_state *es = state;
-    if (!es->model)
+    embed_scratch *s = scratch;
+    if (!es->active)
         return LM_OK;
     float *v = malloc((size_t)es->dim * sizeof *v);
     if (!v)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    lm_status st = lm_embed_article(es->model, scratch, a->title ? a->title : "",
-                                    a->abstract ? a->abstract : "", v, err);
+    lm_status st;
+    if (es->encoder) {
+        lm_buf_reset(&s->text);
+        st = lm_embed_encoder_article_text(a->title, a->abstract, &s->text, err);
+        const char *text = lm_buf_cstr(&s->text);
+        if (st == LM_OK)
+            st = lm_embed_encoder_texts(es->encoder, s->ws, &text, &s->text.len, 1, v, err);
+    } else {
+        st = lm_embed_article(es->model, s->lsa, a->title ? a->title : "",
+                              a->abstract ? a->abstract : "", v, err);
+    }
     if (st == LM_OK && !lm_vec_all_finite(v, es->dim))
         st = lm_error_set(err, LM_ERR_FORMAT, "the embedding has non-finite values");
     if (st != LM_OK) {
@@ -628,6 +747,35 @@ static lm_status add_file_digest(const lm_config *cfg, const char *key, const ch
     return st;
 }
 
+/* Appends " ner-encoder <xxh128>..." for a transformer NER model directory:
+ * the digests of the files that decide its output (config, weights and
+ * whichever tokenizer files it has). */
+static lm_status add_encoder_digest(const char *dir, lm_buf *out, lm_error *err)
+{
+    static const char *const files[] = {"config.json", "model.safetensors", "vocab.txt",
+                                        "vocab.json", "merges.txt", "tokenizer.json"};
+    lm_status st = lm_buf_printf(out, "%sner-encoder", out->len ? " " : "") == LM_OK
+                       ? LM_OK
+                       : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf path;
+    lm_buf_init(&path);
+    for (size_t i = 0; st == LM_OK && i < sizeof files / sizeof files[0]; i++) {
+        lm_buf_reset(&path);
+        if (lm_buf_printf(&path, "%s/%s", dir, files[i]) != LM_OK) {
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (access(lm_buf_cstr(&path), R_OK) != 0)
+            continue;   /* a tokenizer file this model does not use */
+        lm_file_digest d;
+        st = lm_digest_file(lm_buf_cstr(&path), LM_DIGEST_XXH128, &d, err);
+        if (st == LM_OK && lm_buf_printf(out, " %s", d.xxh128) != LM_OK)
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    lm_buf_free(&path);
+    return st;
+}
+
 /* What identifies the output of a stage: the code for sentences (the
  * litmine version), the model files' digests for ner and pairs. */
 static lm_status stage_model_identity(const lm_stage_ops *ops, const lm_config *cfg,
@@ -640,6 +788,9 @@ static lm_status stage_model_identity(const lm_stage_ops *ops, const lm_config *
         st = lm_buf_append_str(&id, "litmine " LM_VERSION) == LM_OK
                  ? LM_OK
                  : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    else if (ops == &ner_stage && lm_config_get(cfg, "ner", "model") &&
+             *lm_config_get(cfg, "ner", "model"))
+        st = add_encoder_digest(lm_config_get(cfg, "ner", "model"), &id, err);
     else if (ops == &ner_stage)
         st = add_file_digest(cfg, "ner", LM_NER_DEFAULT_MODEL, &id, err);
     else if (ops == &pairs_stage)

@@ -108,6 +108,38 @@ for md in README.md bench/README.md docs/*.md; do
     check "links in $md resolve" links_resolve "$md"
 done
 
+# Configuration keys: every key of docs/configuration.md's table is in the
+# example file etc/litmine.conf (set or commented out) and in the man
+# page's CONFIGURATION section.
+config_keys() {
+    python3 - "$ROOT" "$SCRATCH/man.txt" <<'PY'
+import re, sys
+root, man = sys.argv[1], sys.argv[2]
+rows = re.findall(r"^\| `\[(\w+)\]` \| ([^|]+) \|", open(root + "/docs/configuration.md").read(), re.M)
+example, section = {}, None
+for line in open(root + "/etc/litmine.conf"):
+    m = re.match(r"\s*\[(\w+)\]", line)
+    if m:
+        section = m.group(1)
+    m = re.match(r"\s*[;#]?\s*(\w+)\s*=", line)
+    if m and section:
+        example.setdefault(section, set()).add(m.group(1))
+mantext = open(man).read()
+conf = mantext[mantext.find(".SH CONFIGURATION"):mantext.find(".SH FILES")]
+bad = []
+for sec, keys in rows:
+    for key in re.findall(r"`(\w+)`", keys):
+        if key not in example.get(sec, set()):
+            bad.append(f"[{sec}] {key}: not in etc/litmine.conf")
+        if not re.search(r"\[" + sec + r"\]\s*\n\(([^)]*\b" + key + r"\b)", conf):
+            bad.append(f"[{sec}] {key}: not in the man page's CONFIGURATION")
+for b in bad:
+    print("    " + b, file=sys.stderr)
+sys.exit(1 if bad or not rows else 0)
+PY
+}
+check "configuration keys are in etc/litmine.conf and the man page" config_keys
+
 DEST=$SCRATCH/dest
 installs_man() {
     make -s -C "$ROOT" install DESTDIR="$DEST" PREFIX=/usr/local >"$SCRATCH/make.out" 2>&1 ||

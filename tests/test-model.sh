@@ -14,6 +14,7 @@ lm model info "$FX/bert-uncased-ner"
 check "info exits 0" rc_is 0
 check "info names the type and head" out_has "type:         bert (BertForTokenClassification)"
 check "info lists entity types" out_has "entity types: Chemical, Disease"
+check "info shows how [ner] model maps them" out_has "as \[ner\] model: Chemical -> Chemical, Disease -> Disease"
 check "info prints the content id" out_has "id:           sha256:[0-9a-f]\{64\}"
 lm model info "$FX/roberta-ner-f16"
 check "info on RoBERTa names its tokenizer" out_has "byte-level BPE"

@@ -111,6 +111,12 @@ lm_status lm_encoder_check_config(const char *config_path, lm_error *err);
  * BERT-base).  hex gets 64 digits and a NUL. */
 lm_status lm_encoder_content_id(const lm_encoder *enc, char hex[65], lm_error *err);
 
+/* A cheap stand-in for the content id: SHA-256 over the same files'
+ * paths, sizes, modification times and inodes (no reading).  Equal
+ * fingerprints mean untouched files, so a stored content id still holds;
+ * a different one means: compute the content id again. */
+lm_status lm_encoder_fingerprint(const lm_encoder *enc, char hex[65], lm_error *err);
+
 /* Per-thread working memory. */
 lm_status lm_encoder_ws_init(lm_encoder_ws **out, const lm_encoder *enc, lm_error *err);
 void lm_encoder_ws_free(lm_encoder_ws *ws);

@@ -300,8 +300,12 @@ static lm_status parse_labels(lm_encoder *e, const lm_json_value *c, const char 
         const char *g = l;
         if (strcmp(l, "O") == 0) {
             k = LK_OUTSIDE;
-        } else if (strlen(l) > 2 && l[1] == '-' && strchr("BIULES", l[0])) {
-            k = l[0] == 'B' ? LK_BEGIN : l[0] == 'I' ? LK_INSIDE : (l[0] == 'L' || l[0] == 'E') ? LK_LAST : LK_UNIT;
+        } else if (strlen(l) > 2 && (l[1] == '-' || l[1] == '_') &&
+                   strchr("BIULESbiules", l[0])) {
+            /* Some fine-tunes write b-chem or B_Gene: the prefix's case
+             * and separator do not matter. */
+            char p = (char)(l[0] & ~0x20);
+            k = p == 'B' ? LK_BEGIN : p == 'I' ? LK_INSIDE : (p == 'L' || p == 'E') ? LK_LAST : LK_UNIT;
             g = l + 2;
         }
         e->label_kind[i] = k;
@@ -906,6 +910,25 @@ lm_status lm_encoder_content_id(const lm_encoder *e, char hex[65], lm_error *err
         unsigned char d[32];
         lm_sha256_final(&one, d);
         lm_sha256_update(&all, d, sizeof d);
+    }
+    lm_sha256_final_hex(&all, hex);
+    return LM_OK;
+}
+
+lm_status lm_encoder_fingerprint(const lm_encoder *e, char hex[65], lm_error *err)
+{
+    lm_sha256 all;
+    lm_sha256_init(&all);
+    for (size_t i = 0; i < e->n_files; i++) {
+        struct stat sb;
+        if (stat(e->files[i], &sb) != 0)
+            return lm_error_set(err, LM_ERR_IO, "%s: %s", e->files[i], strerror(errno));
+        char line[128];
+        int n = snprintf(line, sizeof line, "%zu %lld %lld.%09ld %llu\n", i,
+                         (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                         sb.st_mtim.tv_nsec, (unsigned long long)sb.st_ino);
+        lm_sha256_update(&all, e->files[i], strlen(e->files[i]));
+        lm_sha256_update(&all, line, (size_t)n);
     }
     lm_sha256_final_hex(&all, hex);
     return LM_OK;

@@ -29,9 +29,12 @@
 
 /* clang (14) refuses calls that pass 32-byte vectors between an AVX clone
  * and the non-AVX helpers (an ABI error, not a warning), so clang builds,
- * used for its sanitizers and libFuzzer, take the portable path only. */
+ * used for its sanitizers and libFuzzer, take the portable path only.
+ * Under ThreadSanitizer the clones' resolvers (ifuncs, run by the dynamic
+ * loader before the TSan runtime is up) are instrumented and crash the
+ * program at load: the portable path there too. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define KERNEL
@@ -155,50 +158,56 @@ static inline v8f v8_tanh(v8f x)
 
 /* ---- element-wise kernels -------------------------------------------------- */
 
-KERNEL static void act_inplace(enc_act act, float *x, size_t n)
+/* x[r][i] = act(x[r][i] + b[i]) over rows of n: the FFN's bias joins its
+ * activation, so the product is written once and read once. */
+KERNEL static void act_rows(enc_act act, float *x, size_t rows, size_t n, const float *b)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v8f v = v8_load(x + i), y;
-        switch (act) {
-        case ACT_GELU:
-            y = v8_splat(0.5f) * v * (v8_splat(1.0f) + v8_erf(v * v8_splat(0.70710678118654752f)));
-            break;
-        case ACT_GELU_TANH:
-            y = v8_splat(0.5f) * v *
-                (v8_splat(1.0f) +
-                 v8_tanh(v8_splat(0.79788456080286536f) * (v + v8_splat(0.044715f) * v * v * v)));
-            break;
-        case ACT_QUICK_GELU:
-            y = v / (v8_splat(1.0f) + v8_exp(v8_splat(-1.702f) * v));
-            break;
-        case ACT_RELU:
-            y = v8_max(v, v8_splat(0.0f));
-            break;
-        default: /* ACT_SILU */
-            y = v / (v8_splat(1.0f) + v8_exp(-v));
-            break;
+    for (size_t r = 0; r < rows; r++, x += n) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            v8f v = v8_load(x + i) + v8_load(b + i), y;
+            switch (act) {
+            case ACT_GELU:
+                y = v8_splat(0.5f) * v *
+                    (v8_splat(1.0f) + v8_erf(v * v8_splat(0.70710678118654752f)));
+                break;
+            case ACT_GELU_TANH:
+                y = v8_splat(0.5f) * v *
+                    (v8_splat(1.0f) + v8_tanh(v8_splat(0.79788456080286536f) *
+                                              (v + v8_splat(0.044715f) * v * v * v)));
+                break;
+            case ACT_QUICK_GELU:
+                y = v / (v8_splat(1.0f) + v8_exp(v8_splat(-1.702f) * v));
+                break;
+            case ACT_RELU:
+                y = v8_max(v, v8_splat(0.0f));
+                break;
+            default: /* ACT_SILU */
+                y = v / (v8_splat(1.0f) + v8_exp(-v));
+                break;
+            }
+            v8_store(x + i, y);
         }
-        v8_store(x + i, y);
-    }
-    for (; i < n; i++) {
-        float v = x[i];
-        switch (act) {
-        case ACT_GELU:
-            x[i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
-            break;
-        case ACT_GELU_TANH:
-            x[i] = 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
-            break;
-        case ACT_QUICK_GELU:
-            x[i] = v / (1.0f + expf(-1.702f * v));
-            break;
-        case ACT_RELU:
-            x[i] = v > 0 ? v : 0;
-            break;
-        default:
-            x[i] = v / (1.0f + expf(-v));
-            break;
+        for (; i < n; i++) {
+            float v = x[i] + b[i];
+            switch (act) {
+            case ACT_GELU:
+                x[i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+                break;
+            case ACT_GELU_TANH:
+                x[i] = 0.5f * v *
+                       (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+                break;
+            case ACT_QUICK_GELU:
+                x[i] = v / (1.0f + expf(-1.702f * v));
+                break;
+            case ACT_RELU:
+                x[i] = v > 0 ? v : 0;
+                break;
+            default:
+                x[i] = v / (1.0f + expf(-v));
+                break;
+            }
         }
     }
 }
@@ -459,8 +468,9 @@ void enc_forward(const lm_encoder *e, lm_encoder_ws *ws, const int32_t *ids, con
         attention(e, ws);
         linear(ws, &L->attn_out, ws->ctx, t, ws->tmp, ws->x);
         layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln1_g, L->ln1_b, e->eps);
-        linear(ws, &L->ffn_in, ws->x, t, ws->ffn, NULL);
-        act_inplace(e->act, ws->ffn, (size_t)t * (size_t)e->info.intermediate);
+        gemm(ws, 1, t, L->ffn_in.out, L->ffn_in.in, 1.0f, ws->x, L->ffn_in.in, L->ffn_in.w,
+             L->ffn_in.in, 0.0f, ws->ffn, L->ffn_in.out);
+        act_rows(e->act, ws->ffn, (size_t)t, (size_t)L->ffn_in.out, L->ffn_in.b);
         linear(ws, &L->ffn_out, ws->ffn, t, ws->tmp, ws->x);
         layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln2_g, L->ln2_b, e->eps);
     }
