@@ -505,6 +505,7 @@ static const char *const known_keys[] = {
     "model.backoff_ms", "model.hub_url", "model.max_tries",
     "watch.report_dir",
     "serve.listen", "serve.threads",
+    "embed.model", "embed.pooling", "ner.model", "ner.aggregation",
     NULL};
 
 /* Levenshtein distance, capped: enough to suggest "email" for "emial". */

@@ -86,6 +86,11 @@ printf '[pipeline]\nstages = sentences\n[eutils]\nemial = me@example.org\n' >typ
 lm --config typo.conf --db "$DB" stats
 ok "an unknown setting is reported with file, line and the key meant" \
     'rc_is 0 && err_has "typo.conf:4: unknown setting \[eutils\] emial (did you mean \[eutils\] email?)"'
+# every key a module reads is known: none of these may be reported
+printf '[serve]\nlisten = 127.0.0.1:8080\nthreads = 2\n[embed]\npooling = mean\n[ner]\naggregation = first\n[watch]\nreport_dir = r\n' >known.conf
+lm --config known.conf --db "$DB" stats
+ok "the settings of serve, embed, ner and watch are known" '
+    rc_is 0 && ! grep -q "unknown setting" err'
 
 # ---- show ------------------------------------------------------------------
 sqlite3 "$DB" <<'SQL'
