@@ -492,7 +492,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     const char *corpus = NULL, *queries = NULL, *qrels = NULL, *work_db = NULL;
     const char *mode_name = "hybrid";
     int details = 0, dim = 0;
-    lm_vec_format format = LM_VEC_F32;
+    lm_vec_format format = LM_VEC_DEFAULT;
     lm_search_params params;
     lm_search_params_default(&params);
     lm_embed_fit_options fit;
@@ -605,6 +605,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
             memset(&bo, 0, sizeof bo);
             bo.fit = fit;
             bo.refresh.format = format;
+            bo.refresh.format_set = 1;
             lm_index_build_stats bs;
             st = lm_index_build(store, &bo, &bs, &err);
             if (st == LM_OK)

@@ -62,7 +62,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     long dim = 0, max_docs = 0;
-    lm_vec_format format = LM_VEC_F32;
+    lm_vec_format format = LM_VEC_DEFAULT;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -102,6 +102,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         o.fit.dim = (int)dim;
         o.max_fit_docs = (size_t)max_docs;
         o.refresh.format = format;
+        o.refresh.format_set = 1;
         o.refresh.progress = progress;
         o.refresh.progress_ctx = cli;
         lm_index_build_stats bs;
@@ -118,6 +119,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
     } else if (is_refresh) {
         lm_search_refresh_options o = {0};
         o.format = format;
+        o.format_set = 1;
         o.progress = progress;
         o.progress_ctx = cli;
         lm_search_refresh_stats rs;

@@ -52,6 +52,7 @@ static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t m
 {
     double t0 = lm_now_seconds();
     int dim = lm_embed_model_dim(m);
+    lm_vec_format format = o->format_set ? o->format : LM_VEC_DEFAULT;
     embed_batch b = {m, NULL, NULL, NULL, 0, (size_t)(o->batch > 0 ? o->batch : 5000),
                      {0}, err};
     lm_buf_init(&b.text);
@@ -71,8 +72,7 @@ static lm_status refresh_vectors(lm_store *s, const lm_embed_model *m, int64_t m
             break;
         ls = lm_store_begin(s, err);
         for (size_t i = 0; ls == LM_OK && i < b.n; i++)
-            ls = lm_vec_put(s, model_id, b.pmids[i], o->format, b.vecs + i * (size_t)dim, dim,
-                            err);
+            ls = lm_vec_put(s, model_id, b.pmids[i], format, b.vecs + i * (size_t)dim, dim, err);
         if (ls == LM_OK)
             ls = lm_store_commit(s, err);
         if (ls != LM_OK) {

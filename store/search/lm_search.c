@@ -551,8 +551,8 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             for (size_t i = 0; i < m; i++) {
                 long row = lm_vec_matrix_find(&srch->vc.mat, lex.v[i].pmid);
                 if (row >= 0)
-                    cblas_saxpy(dim, p.dense_prf_weight / (float)m,
-                                srch->vc.mat.data + (size_t)row * dim, 1, srch->qvec, 1);
+                    lm_vec_matrix_axpy(&srch->vc.mat, (size_t)row, p.dense_prf_weight / (float)m,
+                                       srch->qvec);
             }
             float nrm = cblas_snrm2(dim, srch->qvec, 1);
             if (nrm > 0)
@@ -614,10 +614,7 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             if (all.v[i].dense_rank)
                 continue;
             long row = lm_vec_matrix_find(&srch->vc.mat, all.v[i].pmid);
-            float d = row < 0 ? 0.0f
-                              : cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
-                                           srch->vc.mat.data + (size_t)row * srch->vc.mat.dim,
-                                           1);
+            float d = row < 0 ? 0.0f : lm_vec_matrix_dot(&srch->vc.mat, (size_t)row, srch->qvec);
             all.v[i].dense = isfinite(d) ? d : 0.0f;   /* never a NaN score */
         }
     if (st == LM_OK && out->n_concepts)

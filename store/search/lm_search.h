@@ -59,7 +59,8 @@ typedef struct lm_search_refresh_stats {
 
 typedef struct lm_search_refresh_options {
     int skip_vectors;         /* full text only (pipeline/lm_index.h) */
-    lm_vec_format format;     /* vector encoding; default LM_VEC_F32 */
+    lm_vec_format format;     /* vector encoding, when format_set */
+    int format_set;           /* 0: LM_VEC_DEFAULT (int8) whatever format holds */
     int batch;                /* articles per transaction; 0 = 5000 */
     /* Progress after each batch; may be NULL. */
     void (*progress)(void *ctx, const char *phase, int64_t done, int64_t total);
