@@ -188,27 +188,19 @@ static int bench_store(const char *dir, int n)
 {
     make_words();
     lm_error err = {0};
-    double t_imm = 0, t_def = 0;
-    /* Immediate FTS maintenance: tokenized inside the insert trigger. */
-    uint64_t seed = rs;
-    lm_store *s = fresh(dir, "bench-imm.db");
-    if (!s || lm_search_set_fts_mode(s, LM_FTS_IMMEDIATE, &err) != LM_OK || ingest(s, n, &t_imm))
-        return 1;
-    lm_store_close(s);
-    rs = seed;
-    s = fresh(dir, "bench-search.db");
+    double t_def = 0;
+    lm_store *s = fresh(dir, "bench-search.db");
     if (!s || ingest(s, n, &t_def))
         return 1;
-    lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
+    lm_search_refresh_options ro = {.skip_vectors = 1};
     lm_search_refresh_stats st;
     if (lm_index_refresh(s, &ro, &st, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("store of %d synthetic abstracts (~190 words each):\n", n);
-    printf("  ingest, FTS immediate (trigger):  %7.2f s  %8.0f articles/s\n", t_imm, n / t_imm);
-    printf("  ingest, FTS deferred (queue):     %7.2f s  %8.0f articles/s\n", t_def, n / t_def);
-    printf("  deferred refresh (tokenize):      %7.2f s  %8.0f articles/s\n", st.fts_seconds,
+    printf("  ingest (full text queued):        %7.2f s  %8.0f articles/s\n", t_def, n / t_def);
+    printf("  refresh (lexical index):          %7.2f s  %8.0f articles/s\n", st.fts_seconds,
            n / st.fts_seconds);
 
     lm_index_build_options bo;

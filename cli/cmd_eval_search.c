@@ -8,8 +8,7 @@
  * and reused when it already holds the corpus), indexed and embedded as
  * `litmine index build` would, then every judged query runs and the
  * standard metrics are printed as `NAME VALUE` lines.  --mode all reports
- * every mode plus a baseline of plain FTS5 bm25() (equal column weights,
- * the query's words ORed), each line prefixed with the mode's name.
+ * every mode, each line prefixed with the mode's name.
  * --set NAME=VALUE overrides one ranking parameter (for tuning on dev
  * data; see lm_search_params).
  */
@@ -40,7 +39,7 @@ static const char usage[] =
     "Ingests a BEIR corpus into a temporary store, builds the search index and\n"
     "embedding model, runs every judged query and prints nDCG@10, Recall@100,\n"
     "MRR@10 and latency_ms_median (one NAME VALUE line each).  --mode all prints\n"
-    "them for lexical, dense, hybrid and a plain-FTS5 baseline (prefixed).\n"
+    "them for lexical, dense and hybrid (prefixed).\n"
     "--set tunes a ranking parameter: k1, b_title, b_abstract, w_title,\n"
     "w_abstract, phrases, phrase_weight, dense_weight, concept_weight, prf_docs,\n"
     "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates, phrase_depth,\n"
@@ -349,8 +348,7 @@ typedef struct eval_scores {
     double ndcg, recall, mrr, latency;
 } eval_scores;
 
-/* mode < 0: the plain FTS5 baseline. */
-static int run_mode(const lm_cli *cli, lm_search_session *srch, lm_store *store, eval_set *qs,
+static int run_mode(const lm_cli *cli, lm_search_session *srch, eval_set *qs,
                     int mode, const lm_search_params *params, int details, eval_scores *out)
 {
     lm_search_results r;
@@ -373,15 +371,10 @@ static int run_mode(const lm_cli *cli, lm_search_session *srch, lm_store *store,
         size_t nr = 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        lm_status st;
-        if (mode < 0) {
-            st = lm_search_fts_baseline(store, q->text, 100, ranked, &nr, &err);
-        } else {
-            lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
-            st = lm_search_session_query(srch, q->text, &o, &r, &err);
-            for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
-                ranked[nr++] = r.hits[j].pmid;
-        }
+        lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
+        lm_status st = lm_search_session_query(srch, q->text, &o, &r, &err);
+        for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
+            ranked[nr++] = r.hits[j].pmid;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (st != LM_OK) {
             lm_cli_error(cli, "query %s: %s", q->id, err.msg);
@@ -394,8 +387,8 @@ static int run_mode(const lm_cli *cli, lm_search_session *srch, lm_store *store,
         recall += lm_metric_recall(ranked, nr, q->rels, q->n_rels, 100);
         mrr += lm_metric_mrr(ranked, nr, q->rels, q->n_rels, 10);
         if (details)
-            printf("INFO\t%s\t%s\t%.4f\t%s\n", mode < 0 ? "fts5" : lm_search_mode_name(mode),
-                   q->id, n10, q->text);
+            printf("INFO\t%s\t%s\t%.4f\t%s\n", lm_search_mode_name(mode), q->id, n10,
+                   q->text);
         judged++;
     }
     if (judged) {
@@ -657,19 +650,18 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     }
     eval_scores s;
     if (all) {
-        static const int modes[] = {-1, LM_SEARCH_LEXICAL, LM_SEARCH_DENSE, LM_SEARCH_HYBRID};
-        for (size_t i = 0; rc == LM_EXIT_OK && i < 4; i++) {
+        static const int modes[] = {LM_SEARCH_LEXICAL, LM_SEARCH_DENSE, LM_SEARCH_HYBRID};
+        for (size_t i = 0; rc == LM_EXIT_OK && i < 3; i++) {
             memset(&s, 0, sizeof s);
-            rc = run_mode(cli, srch, store, &qs, modes[i], &params, details, &s);
+            rc = run_mode(cli, srch, &qs, modes[i], &params, details, &s);
             char prefix[32];
-            snprintf(prefix, sizeof prefix, "%s.",
-                     modes[i] < 0 ? "fts5_baseline" : lm_search_mode_name(modes[i]));
+            snprintf(prefix, sizeof prefix, "%s.", lm_search_mode_name(modes[i]));
             if (rc == LM_EXIT_OK)
                 print_scores(prefix, &s);
         }
     } else {
         memset(&s, 0, sizeof s);
-        rc = run_mode(cli, srch, store, &qs, mode, &params, details, &s);
+        rc = run_mode(cli, srch, &qs, mode, &params, details, &s);
         if (rc == LM_EXIT_OK)
             print_scores("", &s);
     }

@@ -16,7 +16,6 @@
  * only with --all-candidates.
  */
 #include "../nlp/lm_lexicon.h"
-#include "../store/search/lm_fts.h"
 #include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_file.h"
@@ -182,8 +181,6 @@ static lm_status write_pair(void *ctx, const lm_pair_row *p)
     return st;
 }
 
-/* Every word of the user's text as a quoted FTS5 string, all required:
- * no input can form FTS5 syntax (lm_fts_quote). */
 typedef enum table { T_ARTICLES, T_MENTIONS, T_CONCEPTS, T_PAIRS } table;
 
 static int parse_table(const char *name, table *t)
@@ -291,23 +288,12 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
                                         : "--min-score");
         return LM_EXIT_USAGE;
     }
-    lm_buf match;
-    lm_buf_init(&match);
-    if (query) {
-        if (lm_fts_all_words(query, &match, &err) != LM_OK) {
-            lm_cli_error(cli, "--query: %s", err.msg);
-            lm_buf_free(&match);
-            return LM_EXIT_USAGE;
-        }
-        f.fts_match = lm_buf_cstr(&match);
-    }
+    f.words = query;
 
     lm_store *store;
     int rc = lm_cli_open_store(cli, 1, &store);
-    if (rc != LM_EXIT_OK) {
-        lm_buf_free(&match);
+    if (rc != LM_EXIT_OK)
         return rc;
-    }
     FILE *out = stdout;
     lm_lexicon *names = NULL;
     lm_file_atomic file = {0};
@@ -350,7 +336,6 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         lm_file_atomic_abort(&file);   /* a failed export leaves no file behind */
     if (st != LM_OK)
         lm_cli_error(cli, "export: %s", err.msg);
-    lm_buf_free(&match);
     lm_lexicon_free(names);
     lm_store_close(store);
     return lm_cli_exit_for(st);

@@ -1,7 +1,7 @@
 /*
  * lm_search: ranking an analysed query — lexical candidates from the
  * lexical index, dense candidates from the vector matrix, fusion and
- * concept boosts, and the plain FTS5 baseline (see lm_search.h).
+ * concept boosts (see lm_search.h).
  *
  * Lexical ranking runs on litmine's own inverted index (lm_lexindex), not
  * on FTS5: FTS5 ranks through its auxiliary-function API at ~3 us per
@@ -9,8 +9,9 @@
  * abstracts, where the lexical index needs ~20 ms.  BM25F parameters are
  * tuned per field and each query term carries its own weight, so that
  * phrase, synonym and feedback terms add evidence without drowning the
- * words the user typed.  FTS5 stays for `export --query` and as the plain
- * baseline that `eval search` reports.
+ * words the user typed.  It is the one full-text index: `export --query`
+ * uses it too, and FTS5 (a second copy, 0.8 KB per abstract) was dropped
+ * in schema 10.
  *
  * Fusion: the lexical score divided by the query's best lexical score
  * (so it lies in [0, 1] whatever the query length) plus dense_weight times
@@ -665,42 +666,5 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
     free(dense.v);
     free(all.v);
     out->total_ms = ms_since(t_start);
-    return st;
-}
-
-lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_t *pmids,
-                                 size_t *n, lm_error *err)
-{
-    *n = 0;
-    lm_qterms q;
-    lm_qterms_init(&q);
-    lm_qterms_options qo = {1, 0, 0};
-    lm_buf expr;
-    lm_buf_init(&expr);
-    lm_status st = lm_qterms_parse(text, &qo, &q, err);
-    if (st == LM_OK)
-        st = lm_fts_expr(&q, &expr, err);
-    sqlite3_stmt *stmt = NULL;
-    if (st == LM_OK && q.n > 0) {
-        stmt = lm_store_stmt(s, SL_BASELINE,
-                             "SELECT rowid FROM search_fts WHERE search_fts MATCH ?1"
-                             " ORDER BY bm25(search_fts) LIMIT ?2",
-                             err);
-        if (!stmt)
-            st = lm_store_stmt_err(err);
-    }
-    if (stmt) {
-        int brc = SQLITE_OK;
-        lm_bind_text(stmt, 1, lm_buf_cstr(&expr), &brc);
-        lm_bind_int64(stmt, 2, (int64_t)k, &brc);
-        int rc;
-        while ((rc = lm_bind_step(stmt, brc)) == SQLITE_ROW && *n < k)
-            pmids[(*n)++] = sqlite3_column_int64(stmt, 0);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-            st = lm_store_fail(s, rc, err, "searching the full-text index");
-        sqlite3_reset(stmt);
-    }
-    lm_buf_free(&expr);
-    lm_qterms_free(&q);
     return st;
 }
