@@ -113,7 +113,7 @@ lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
     size_t len = 0;
     int found = 0;
     int64_t missing = 0;
-    ls = lm_vec_model_current(s, &info, NULL, NULL, &found, err);
+    ls = lm_vec_model_current_info(s, &info, &found, err);
     /* Another embedder's vectors are refreshed by that embedder. */
     if (ls != LM_OK || !found || strcmp(info.kind, LM_EMBED_KIND) != 0)
         return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_KIND, err) : ls;

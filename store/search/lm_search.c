@@ -148,6 +148,11 @@ void lm_searcher_drop_model(lm_searcher *srch)
     lm_vec_cache_drop_model(&srch->vc);
 }
 
+int lm_searcher_model_mapped(const lm_searcher *srch)
+{
+    return srch->vc.model && srch->vc.from_file;
+}
+
 int lm_searcher_has_vectors(const lm_searcher *srch)
 {
     return srch->qvec && srch->vc.mat.n > 0;

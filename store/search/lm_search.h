@@ -91,6 +91,9 @@ typedef struct lm_search_info {
 } lm_search_info;
 
 lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err);
+/* Articles queued for the full-text index: what a query warns about.  A
+ * count of the (small) queue only; lm_search_get_info counts everything. */
+lm_status lm_search_count_pending(lm_store *s, int64_t *n, lm_error *err);
 
 /* Checks that every article is either indexed or pending, that no
  * indexed article is gone, and every posting list of the lexical index
@@ -178,6 +181,10 @@ void lm_searcher_set_text_ops(lm_searcher *srch, const lm_search_text_ops *ops);
 const void *lm_searcher_model(const lm_searcher *srch, size_t *len);
 /* Releases those bytes (100 MB at 100k features on the heap). */
 void lm_searcher_drop_model(lm_searcher *srch);
+/* 1 when those bytes are mapped from the vector cache file, verified on
+ * open and valid until close (drop_model leaves them be): they can be
+ * used in place (lm_embed_model_map). */
+int lm_searcher_model_mapped(const lm_searcher *srch);
 /* Whether a dense index is loaded (dense and hybrid need one; without it
  * hybrid falls back to lexical). */
 int lm_searcher_has_vectors(const lm_searcher *srch);

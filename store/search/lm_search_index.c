@@ -208,6 +208,12 @@ lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err)
     return ls;
 }
 
+lm_status lm_search_count_pending(lm_store *s, int64_t *n, lm_error *err)
+{
+    return lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0, n,
+                           err);
+}
+
 lm_status lm_search_check(lm_store *s, lm_error *err)
 {
     sqlite3 *db = lm_store_sqlite(s);

@@ -12,7 +12,7 @@
  *   scales  n x float                    (int8 files only, 64-byte aligned)
  *   vectors n x dim x float, or n x dim x int8 with the scales,
  *           row-major                    (64-byte aligned)
- *   model   model_len bytes              (checked by lm_embed_model_load)
+ *   model   model_len bytes              (64-byte aligned; used in place)
  *
  * The vectors keep the matrix's encoding: int8 (the default) is the
  * store's own bytes, never re-rounded, and a quarter of float32's size.
@@ -84,7 +84,10 @@ static void layout(file_header *h)
     h->off_years = h->off_pmids + h->n * sizeof(int64_t);
     h->off_scales = align64(h->off_years + h->n * sizeof(int16_t));
     h->off_data = h->quantized ? align64(h->off_scales + h->n * sizeof(float)) : h->off_scales;
-    h->off_model = h->off_data + h->n * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    /* The model is 64-byte aligned too: its float arrays are used in
+     * place (lm_embed_model_map). */
+    h->off_model =
+        align64(h->off_data + h->n * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
     h->file_len = h->off_model + h->model_len;
 }
 
@@ -219,6 +222,7 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     XXH3_64bits_update(xs, c->mat.scales, scale_bytes);
     XXH3_64bits_update(xs, zeros, (size_t)(h.off_data - pos2));
     XXH3_64bits_update(xs, rows, row_bytes);
+    XXH3_64bits_update(xs, zeros, (size_t)(h.off_model - h.off_data - row_bytes));
     XXH3_64bits_update(xs, c->model, c->model_len);
     h.payload_xxh64 = XXH3_64bits_digest(xs);
     XXH3_freeState(xs);
@@ -240,6 +244,7 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
               put(a.f, c->mat.scales, scale_bytes) ||
               put(a.f, zeros, (size_t)(h.off_data - pos2)) ||
               put(a.f, rows, row_bytes) ||
+              put(a.f, zeros, (size_t)(h.off_model - h.off_data - row_bytes)) ||
               put(a.f, c->model, c->model_len);
     if (bad)
         lm_file_atomic_abort(&a);
@@ -261,7 +266,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
                                                    SQLITE_OK;
     int64_t generation = 0;
-    lm_status ls = lm_vec_model_current(s, &out->info, NULL, NULL, found, err);
+    lm_status ls = lm_vec_model_current_info(s, &out->info, found, err);
     if (ls == LM_OK && *found && kind && strcmp(out->info.kind, kind) != 0)
         *found = 0;
     if (ls == LM_OK && *found)

@@ -79,6 +79,11 @@ lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err);
  * be NULL) receive a heap copy of the model bytes the caller frees. */
 lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data,
                                size_t *len, int *found, lm_error *err);
+/* The newest 'ready' model's row without its bytes and without counting
+ * its vectors (n_vectors 0): what a process starting a search needs, in
+ * constant time whatever the number of vectors. */
+lm_status lm_vec_model_current_info(lm_store *s, lm_vec_model_info *info, int *found,
+                                    lm_error *err);
 /* Every model, newest first. */
 lm_status lm_vec_model_list(lm_store *s,
                             lm_status (*cb)(void *ctx, const lm_vec_model_info *m),
