@@ -7,6 +7,7 @@
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 300)
 #   make demo       install missing packages, build, run the main job on sample data
 #   make bench      benchmarks (figures printed, nothing asserted)
+#   make bench-scale  ingest, index and query BENCH_ARTICLES abstracts (default 1M)
 #   make train      retrain the committed models from ../shared/data
 #   make asan       build ./litmine-asan with -fsanitize=address,undefined
 #   make install    PREFIX=/usr/local DESTDIR= : binary, example config, units
@@ -70,7 +71,7 @@ CLANG_TESTS := $(patsubst tests/%.c,build/clang/tests/%,$(TEST_SRC))
 FUZZ_LIB  := build/fuzz/liblitmine.a
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all check demo bench train asan install uninstall clean deps test-bins fuzz
+.PHONY: all check demo bench bench-scale train asan install uninstall clean deps test-bins fuzz
 all: litmine
 
 deps:
@@ -160,6 +161,10 @@ demo: deps
 
 bench: litmine $(BENCH_BINS)
 	bench/run.sh
+
+# Corpus scale (BENCH_ARTICLES, default 1,000,000): prints, asserts nothing.
+bench-scale: litmine build/rel/bench/bench-search
+	python3 bench/scale.py
 
 train: litmine
 	scripts/train.sh ./litmine

@@ -8,6 +8,10 @@
  *                                 maintenance, refresh time, model fit time,
  *                                 embedding throughput, query latency
  *                                 (embed + search) per mode
+ *   bench-search queries DB FILE  in-process latency of each line of FILE
+ *                                 as a hybrid query on an existing
+ *                                 database (searcher opened once, default
+ *                                 settings): p50 and p95 (make bench-scale)
  *
  * Synthetic abstracts draw words from a Zipf distribution over 40,000
  * pseudo-words, each document mixing two of 50 topics, so the full-text
@@ -285,14 +289,77 @@ static int bench_store(const char *dir, int n)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Latency of FILE's queries on the database at path, searcher loaded. */
+static int bench_queries(const char *path, const char *file)
+{
+    lm_error err;
+    lm_store *s = NULL;
+    lm_store_options ro = {.readonly = 1};
+    if (lm_store_open(&s, path, &ro, &err) != LM_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        perror(file);
+        lm_store_close(s);
+        return 1;
+    }
+    double t0 = now_s();
+    lm_searcher *srch = NULL;
+    if (lm_searcher_open(s, NULL, &srch, &err) != LM_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        fclose(f);
+        lm_store_close(s);
+        return 1;
+    }
+    double open_s = now_s() - t0;
+    lm_search_results r;
+    lm_search_results_init(&r);
+    double lat[1000];
+    int n = 0, rc = 0;
+    char line[1024];
+    while (n < 1000 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        lm_search_options o = {LM_SEARCH_HYBRID, 10, 0, 0, NULL};
+        t0 = now_s();
+        if (lm_searcher_query(srch, line, &o, &r, &err) != LM_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        lat[n++] = (now_s() - t0) * 1000;
+    }
+    fclose(f);
+    if (rc == 0 && n > 0) {
+        qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
+        printf("in-process: searcher open %.3f s; %d hybrid queries: p50 %.2f ms, p95 %.2f ms\n",
+               open_s, n, lat[n / 2], lat[(n * 95) / 100 < n ? (n * 95) / 100 : n - 1]);
+    }
+    lm_search_results_free(&r);
+    lm_searcher_close(srch);
+    lm_store_close(s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && strcmp(argv[1], "queries") == 0)
+        return bench_queries(argv[2], argv[3]);
     if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
         return bench_vectors();
     if (argc >= 3 && strcmp(argv[1], "store") == 0) {
         int n = argc >= 4 ? (int)strtol(argv[3], NULL, 10) : 100000;
         return bench_store(argv[2], n > 100 ? n : 100000);
     }
-    fprintf(stderr, "usage: bench-search vectors | store DIR [N]\n");
+    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE\n");
     return 2;
 }

@@ -25,5 +25,6 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv);
 int lm_cmd_train(lm_cli *cli, int argc, char **argv);
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
 int lm_cmd_model(lm_cli *cli, int argc, char **argv);
+int lm_cmd_merge(lm_cli *cli, int argc, char **argv);
 
 #endif

@@ -49,6 +49,7 @@ static const struct command {
     {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},
     {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
     {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
+    {"merge", lm_cmd_merge, "merge shard databases (cluster ingests) into one"},
 };
 
 static void print_usage(FILE *out)

@@ -371,6 +371,17 @@ lm_status lm_engine_start(lm_engine **out, lm_store *store, const lm_engine_opti
     e->n_workers = opts->threads > 0 ? (opts->threads > MAX_THREADS ? MAX_THREADS : opts->threads)
                                      : online_cpus();
     e->chain = opts->chain ? opts->chain : &e->empty_chain;
+    /* Before any row: a database records every model that wrote to it. */
+    for (int s = 0; s < e->chain->n; s++) {
+        if (!e->chain->model[s][0])
+            continue;
+        lm_status st = lm_store_note_stage_model(store, e->chain->ops[s]->name,
+                                                 e->chain->model[s], err);
+        if (st != LM_OK) {
+            free(e);
+            return st;
+        }
+    }
     e->workers = calloc((size_t)e->n_workers, sizeof *e->workers);
     if (!e->workers) {
         free(e);

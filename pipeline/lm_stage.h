@@ -39,9 +39,17 @@ typedef struct lm_stage_ops {
 /* The chain ingest runs when [pipeline] stages is not set. */
 #define LM_DEFAULT_STAGES "sentences,ner,pairs,embed"
 
+/* Room for a stage's model identity: the digests of its model files. */
+#define LM_STAGE_MODEL_LEN 160
+
 typedef struct lm_stage_chain {
     const lm_stage_ops *ops[LM_STAGE_MAX];
     void *state[LM_STAGE_MAX];
+    /* What made stage i's output, e.g. "ner <xxh128> lexicon <xxh128>";
+     * "" when the stage's output depends on nothing of its own (embed
+     * uses the database's embedding model).  The engine records it in
+     * the store, and `litmine merge` refuses shards whose models differ. */
+    char model[LM_STAGE_MAX][LM_STAGE_MODEL_LEN];
     int n;
 } lm_stage_chain;
 

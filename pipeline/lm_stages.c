@@ -25,10 +25,12 @@
 #include "../nlp/lm_pairs.h"
 #include "../nlp/lm_sentence.h"
 #include "../util/lm_buf.h"
+#include "../util/lm_digest.h"
 #include "../util/lm_utf8.h"
 #include "lm_stage.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -606,6 +608,49 @@ lm_status lm_stage_rerun_list(const char *names, unsigned stored, char *out, cha
     return LM_OK;
 }
 
+#ifndef LM_VERSION
+#define LM_VERSION "0.0.0"
+#endif
+
+/* Appends " <key> <xxh128 of the model file>" to out. */
+static lm_status add_file_digest(const lm_config *cfg, const char *key, const char *file,
+                                 lm_buf *out, lm_error *err)
+{
+    lm_buf path;
+    lm_buf_init(&path);
+    lm_file_digest d;
+    lm_status st = model_path(cfg, key, file, &path, err);
+    if (st == LM_OK)
+        st = lm_digest_file(lm_buf_cstr(&path), LM_DIGEST_XXH128, &d, err);
+    if (st == LM_OK && lm_buf_printf(out, "%s%s %s", out->len ? " " : "", key, d.xxh128) != LM_OK)
+        st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_buf_free(&path);
+    return st;
+}
+
+/* What identifies the output of a stage: the code for sentences (the
+ * litmine version), the model files' digests for ner and pairs. */
+static lm_status stage_model_identity(const lm_stage_ops *ops, const lm_config *cfg,
+                                      char out[LM_STAGE_MODEL_LEN], lm_error *err)
+{
+    lm_buf id;
+    lm_buf_init(&id);
+    lm_status st = LM_OK;
+    if (ops == &sentences_stage)
+        st = lm_buf_append_str(&id, "litmine " LM_VERSION) == LM_OK
+                 ? LM_OK
+                 : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    else if (ops == &ner_stage)
+        st = add_file_digest(cfg, "ner", LM_NER_DEFAULT_MODEL, &id, err);
+    else if (ops == &pairs_stage)
+        st = add_file_digest(cfg, "pairs", LM_PAIRS_DEFAULT_MODEL, &id, err);
+    if (st == LM_OK && (ops == &ner_stage || ops == &pairs_stage))
+        st = add_file_digest(cfg, "lexicon", "lexicon.bin", &id, err);
+    snprintf(out, LM_STAGE_MODEL_LEN, "%s", lm_buf_cstr(&id));
+    lm_buf_free(&id);
+    return st;
+}
+
 /* stored_inputs: what a stage reads may come from the store rather than
  * an earlier stage of the chain (a rerun over stored articles). */
 static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_config *cfg,
@@ -646,6 +691,8 @@ static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_c
             return lm_error_set(err, LM_ERR_USAGE, "too many stages");
         }
         lm_status st = ops->init(&chain->state[chain->n], cfg, err);
+        if (st == LM_OK)
+            st = stage_model_identity(ops, cfg, chain->model[chain->n], err);
         if (st != LM_OK) {
             lm_stage_chain_free(chain);
             return st;

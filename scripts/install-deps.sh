@@ -7,10 +7,11 @@ set -eu
 # clang and its runtime libraries (on Debian 12, clang-14 and
 # libclang-rt-14-dev): the second compiler of `make check` and libFuzzer;
 # strace and systemd (systemd-analyze): the unit's sandbox check;
-# groff-base: the man page must render without warnings.
+# groff-base: the man page must render without warnings;
+# snakemake: the cluster workflow (workflow/Snakefile) is tested with it.
 PACKAGES="gcc make pkg-config libc6-dev libcurl4-openssl-dev libxml2-dev \
 libsqlite3-dev sqlite3 libopenblas-dev liblapacke-dev zlib1g-dev libxxhash-dev python3 \
-clang libclang-rt-dev strace systemd groff-base"
+clang libclang-rt-dev strace systemd groff-base snakemake"
 
 # PyTorch (about 1 GB installed) only on request: it regenerates the encoder
 # parity fixtures, runs the BERT-base shaped parity test (skipped without

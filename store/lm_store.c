@@ -318,12 +318,26 @@ static const char migration_8[] = "ALTER TABLE ingest_log ADD COLUMN xxh128 TEXT
 static const char migration_9[] =
     "ALTER TABLE ingest_log ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Which models made the stored annotations: one row per (stage, model)
+ * that ever wrote rows here, the model named by the digests of its files
+ * (pipeline/lm_stages.c).  Two rows for one stage mean the database mixes
+ * the output of two models.  `litmine merge` refuses shards whose models
+ * differ from the target's, since their rows would not be what one ingest
+ * of the same files gives. */
+static const char migration_10[] =
+    "CREATE TABLE stage_models (\n"
+    "    stage      TEXT NOT NULL,\n"
+    "    model      TEXT NOT NULL,\n"
+    "    first_used TEXT NOT NULL,\n"
+    "    PRIMARY KEY (stage, model)\n"
+    ") WITHOUT ROWID;\n";
+
 /* One full-text index: the lexical index (migration 6) answers queries
  * and `export --query`, so the FTS5 copy of every title and abstract
  * (about 0.8 KB per abstract) goes, with its triggers.  search_indexed
  * and search_pending stay: they are the lexical index's queue.  Nothing
  * but the derived FTS5 table is removed (the notice below says so). */
-static const char migration_10[] =
+static const char migration_11[] =
     "DROP TRIGGER IF EXISTS search_articles_ad;\n"
     "DROP TRIGGER IF EXISTS search_articles_au;\n"
     "DROP TRIGGER IF EXISTS search_articles_ai;\n"
@@ -343,14 +357,14 @@ static const char migration_10[] =
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */
 static const char *migration_notice(int step)
 {
     switch (step) {
-    case 10:
+    case 11:
         return "removing the FTS5 full-text table search_fts (a second copy of every title "
                "and abstract's index: search and `export --query` use the lexical index); "
                "no article or result is removed";

@@ -176,6 +176,11 @@ lm_status lm_store_ingest_last_id(lm_store *s, int64_t *id, lm_error *err);
  * their number. */
 lm_status lm_store_ingest_totals_after(lm_store *s, int64_t after_id, lm_ingest_counts *out,
                                        int64_t *runs, lm_error *err);
+/* Records that the stage's model (its identity: digests of its files)
+ * writes rows to this database (table stage_models); a repeat is a no-op
+ * (store/lm_store_log.c).  `litmine merge` compares these records. */
+lm_status lm_store_note_stage_model(lm_store *s, const char *stage, const char *model,
+                                    lm_error *err);
 /* Housekeeping after a nightly run: PRAGMA optimize and a WAL checkpoint
  * that truncates the log file. */
 lm_status lm_store_maintain(lm_store *s, lm_error *err);

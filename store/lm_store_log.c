@@ -1,5 +1,6 @@
 /*
- * Ingest-log queries beyond the core ones in lm_store.c.
+ * Ingest-log queries beyond the core ones in lm_store.c, and the record
+ * of which stage models wrote the annotations.
  */
 #include "lm_store_internal.h"
 
@@ -79,5 +80,26 @@ lm_status lm_store_maintain(lm_store *s, lm_error *err)
     /* Busy means a reader holds the log; the next run will checkpoint. */
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
         return lm_store_fail(s, rc, err, "checkpointing the write-ahead log");
+    return LM_OK;
+}
+
+enum { SLOT_STAGE_MODEL = LM_STORE_SLOT_LOG + 3 };
+
+lm_status lm_store_note_stage_model(lm_store *s, const char *stage, const char *model,
+                                    lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(
+        s, SLOT_STAGE_MODEL,
+        "INSERT OR IGNORE INTO stage_models (stage, model, first_used) VALUES (?1, ?2, ?3)", err);
+    if (!st)
+        return err->code;
+    int rc = SQLITE_OK;
+    lm_bind_text(st, 1, stage, &rc);
+    lm_bind_text(st, 2, model, &rc);
+    lm_bind_text(st, 3, lm_store_now(s), &rc);
+    rc = lm_bind_step(st, rc);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return lm_store_fail(s, rc, err, "recording the %s stage's model", stage);
     return LM_OK;
 }

@@ -80,7 +80,7 @@ static char *run_with_threads(int threads, int n, const char *name)
 {
     lm_store *store;
     open_db(name, &store);
-    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_stage_chain chain = {.ops = {&fake_stage}, .n = 1};
     lm_engine_options opts = {.threads = threads, .batch_size = 50, .chain = &chain, .source = "test"};
     lm_engine *e;
     lm_error err;
@@ -226,7 +226,7 @@ static void test_reprocess_rewrites_derived_rows(void)
     lm_engine_submit(e, &a, &err);
     LM_CHECK(lm_engine_finish(e, 0, NULL, &err) == LM_OK);
 
-    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_stage_chain chain = {.ops = {&fake_stage}, .n = 1};
     lm_engine_options staged = {.threads = 2, .batch_size = 10, .chain = &chain, .source = "test"};
     LM_CHECK(lm_engine_start(&e, store, &staged, &err) == LM_OK);
     for (int round = 0; round < 2; round++) {
@@ -357,7 +357,7 @@ static void test_reprocess_replaces_only_its_parts(void)
     lm_store *store;
     open_db("parts.db", &store);
     lm_error err;
-    lm_stage_chain chain = {{&fake_stage}, {NULL}, 1};
+    lm_stage_chain chain = {.ops = {&fake_stage}, .n = 1};
     lm_engine_options opts = {.threads = 1, .batch_size = 10, .chain = &chain, .source = "t"};
     lm_engine *e;
     LM_CHECK(lm_engine_start(&e, store, &opts, &err) == LM_OK);
@@ -475,7 +475,7 @@ static void test_long_text_in_windows(void)
     a.pmid = 1;
     a.title = strdup("Title words");
     a.abstract = lm_buf_take(&abs);
-    lm_stage_chain chain = {{&fake_stage, &pair_stage}, {NULL, NULL}, 2};
+    lm_stage_chain chain = {.ops = {&fake_stage, &pair_stage}, .n = 2};
     void *scratch[2] = {NULL, NULL};
     lm_doc doc;
     lm_doc_init(&doc);

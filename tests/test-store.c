@@ -262,7 +262,7 @@ static void count_notice(void *ctx, const char *msg)
         *n += 100;
 }
 
-/* Schema 10 drops the FTS5 copy (the lexical index is the one full-text
+/* Schema 11 drops the FTS5 copy (the lexical index is the one full-text
  * index): it says so first, keeps every article and the queue, and its
  * new triggers work without FTS5. */
 static void test_migrate_drops_fts5(void)

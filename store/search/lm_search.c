@@ -11,7 +11,7 @@
  * phrase, synonym and feedback terms add evidence without drowning the
  * words the user typed.  It is the one full-text index: `export --query`
  * uses it too, and FTS5 (a second copy, 0.8 KB per abstract) was dropped
- * in schema 10.
+ * in schema 11.
  *
  * Fusion: the lexical score divided by the query's best lexical score
  * (so it lies in [0, 1] whatever the query length) plus dense_weight times

@@ -30,7 +30,7 @@
  * into the lexical index (embedding the articles is pipeline/lm_index.h's).
  * Replacing or deleting an indexed article marks its postings dead at once
  * (triggers), so search never returns an article that is gone.  The
- * lexical index is the one full-text index: FTS5 went in schema 10.
+ * lexical index is the one full-text index: FTS5 went in schema 11.
  *
  * A searcher loads the dense index once (the vector cache) and answers
  * many queries; it uses the store's connection, so one thread at a time.
