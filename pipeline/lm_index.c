@@ -169,7 +169,7 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     memset(stats, 0, sizeof *stats);
     if (lm_store_is_readonly(s))
         return lm_error_set(err, LM_ERR_USAGE, "database was opened read-only");
-    size_t max_docs = o.max_fit_docs ? o.max_fit_docs : 200000;
+    size_t max_docs = o.max_fit_docs ? o.max_fit_docs : LM_INDEX_DEFAULT_FIT_DOCS;
     lm_search_info info;
     lm_status ls = lm_search_get_info(s, &info, err);
     if (ls != LM_OK)
