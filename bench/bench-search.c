@@ -311,9 +311,14 @@ static int bench_queries(const char *path, const char *file)
         lm_store_close(s);
         return 1;
     }
+    /* As `litmine query` opens it: committed models (lexicon, tagger) for
+     * the query's concepts, the mapped vector cache. */
     double t0 = now_s();
-    lm_searcher *srch = NULL;
-    if (lm_searcher_open(s, NULL, &srch, &err) != LM_OK) {
+    char lexp[1024], nerp[1024];
+    lm_search_session_config sc;
+    lm_search_session_config_default(&sc, NULL, lexp, sizeof lexp, nerp, sizeof nerp);
+    lm_search_session *srch = NULL;
+    if (lm_search_session_open(s, &sc, &srch, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         fclose(f);
         lm_store_close(s);
@@ -331,7 +336,7 @@ static int bench_queries(const char *path, const char *file)
             continue;
         lm_search_options o = {LM_SEARCH_HYBRID, 10, 0, 0, NULL};
         t0 = now_s();
-        if (lm_searcher_query(srch, line, &o, &r, &err) != LM_OK) {
+        if (lm_search_session_query(srch, line, &o, &r, &err) != LM_OK) {
             fprintf(stderr, "%s\n", err.msg);
             rc = 1;
             break;
@@ -345,7 +350,7 @@ static int bench_queries(const char *path, const char *file)
                open_s, n, lat[n / 2], lat[(n * 95) / 100 < n ? (n * 95) / 100 : n - 1]);
     }
     lm_search_results_free(&r);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(s);
     return rc;
 }
