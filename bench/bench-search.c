@@ -296,7 +296,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Latency of FILE's queries on the database at path, searcher loaded. */
-static int bench_queries(const char *path, const char *file)
+static int bench_queries(const char *path, const char *file, const char *models)
 {
     lm_error err;
     lm_store *s = NULL;
@@ -311,12 +311,15 @@ static int bench_queries(const char *path, const char *file)
         lm_store_close(s);
         return 1;
     }
-    /* As `litmine query` opens it: committed models (lexicon, tagger) for
-     * the query's concepts, the mapped vector cache. */
+    /* As `litmine query` opens it: the models directory's lexicon and
+     * tagger for the query's concepts, the mapped vector cache. */
     double t0 = now_s();
     char lexp[1024], nerp[1024];
-    lm_search_session_config sc;
-    lm_search_session_config_default(&sc, NULL, lexp, sizeof lexp, nerp, sizeof nerp);
+    snprintf(lexp, sizeof lexp, "%s/lexicon.bin", models);
+    snprintf(nerp, sizeof nerp, "%s/ner.bin", models);
+    lm_search_session_config sc = {0};
+    sc.lexicon_path = access(lexp, R_OK) == 0 ? lexp : NULL;
+    sc.ner_path = access(nerp, R_OK) == 0 ? nerp : NULL;
     lm_search_session *srch = NULL;
     if (lm_search_session_open(s, &sc, &srch, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
@@ -358,13 +361,13 @@ static int bench_queries(const char *path, const char *file)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "queries") == 0)
-        return bench_queries(argv[2], argv[3]);
+        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models");
     if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
         return bench_vectors();
     if (argc >= 3 && strcmp(argv[1], "store") == 0) {
         int n = argc >= 4 ? (int)strtol(argv[3], NULL, 10) : 100000;
         return bench_store(argv[2], n > 100 ? n : 100000);
     }
-    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE\n");
+    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR]\n");
     return 2;
 }
