@@ -36,7 +36,10 @@ static const char usage[] =
     "  refresh  index new articles for full-text search and embed those without\n"
     "           a vector of the current model (ingest runs it automatically)\n"
     "  info     articles, indexed/pending counts, current model\n"
-    "  check    verify the full-text index against the stored articles\n";
+    "  check    verify the full-text index against the stored articles\n"
+    "\n"
+    "  --vec-format  vector encoding: i8 (default: int8 with a per-vector scale),\n"
+    "                f16 or f32\n";
 
 static void progress(void *ctx, const char *phase, int64_t done, int64_t total)
 {
