@@ -1,11 +1,14 @@
 /*
  * Tests for store/lm_store: creating and migrating databases (from an empty
- * file and from a real version-1 database), refusing files it must not
+ * file, from a real version-1 database, and from schema 9 with FTS5, which
+ * schema 11 drops after saying so), refusing files it must not
  * touch (garbage, newer schema, foreign SQLite databases), the put
  * semantics (inserted / replaced / unchanged / older, with cascades checked
  * through a second raw sqlite3 connection), round trips of every field,
  * the ingest log, the read-side iterators, integrity checks, lock
  * contention, and a throughput figure (printed, not asserted).
+ * LONG-FILE: one test file per module; every migration and put rule is a
+ * short case sharing the raw-connection helpers at the top.
  */
 #include "../store/lm_store.h"
 #include "lm_test.h"
