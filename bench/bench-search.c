@@ -192,27 +192,19 @@ static int bench_store(const char *dir, int n)
 {
     make_words();
     lm_error err = {0};
-    double t_imm = 0, t_def = 0;
-    /* Immediate FTS maintenance: tokenized inside the insert trigger. */
-    uint64_t seed = rs;
-    lm_store *s = fresh(dir, "bench-imm.db");
-    if (!s || lm_search_set_fts_mode(s, LM_FTS_IMMEDIATE, &err) != LM_OK || ingest(s, n, &t_imm))
-        return 1;
-    lm_store_close(s);
-    rs = seed;
-    s = fresh(dir, "bench-search.db");
+    double t_def = 0;
+    lm_store *s = fresh(dir, "bench-search.db");
     if (!s || ingest(s, n, &t_def))
         return 1;
-    lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
+    lm_search_refresh_options ro = {.skip_vectors = 1};
     lm_search_refresh_stats st;
     if (lm_index_refresh(s, &ro, &st, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     printf("store of %d synthetic abstracts (~190 words each):\n", n);
-    printf("  ingest, FTS immediate (trigger):  %7.2f s  %8.0f articles/s\n", t_imm, n / t_imm);
-    printf("  ingest, FTS deferred (queue):     %7.2f s  %8.0f articles/s\n", t_def, n / t_def);
-    printf("  deferred refresh (tokenize):      %7.2f s  %8.0f articles/s\n", st.fts_seconds,
+    printf("  ingest (full text queued):        %7.2f s  %8.0f articles/s\n", t_def, n / t_def);
+    printf("  refresh (lexical index):          %7.2f s  %8.0f articles/s\n", st.fts_seconds,
            n / st.fts_seconds);
 
     lm_index_build_options bo;
@@ -304,7 +296,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Latency of FILE's queries on the database at path, searcher loaded. */
-static int bench_queries(const char *path, const char *file)
+static int bench_queries(const char *path, const char *file, const char *models)
 {
     lm_error err;
     lm_store *s = NULL;
@@ -319,9 +311,17 @@ static int bench_queries(const char *path, const char *file)
         lm_store_close(s);
         return 1;
     }
+    /* As `litmine query` opens it: the models directory's lexicon and
+     * tagger for the query's concepts, the mapped vector cache. */
     double t0 = now_s();
-    lm_searcher *srch = NULL;
-    if (lm_searcher_open(s, NULL, &srch, &err) != LM_OK) {
+    char lexp[1024], nerp[1024];
+    snprintf(lexp, sizeof lexp, "%s/lexicon.bin", models);
+    snprintf(nerp, sizeof nerp, "%s/ner.bin", models);
+    lm_search_session_config sc = {0};
+    sc.lexicon_path = access(lexp, R_OK) == 0 ? lexp : NULL;
+    sc.ner_path = access(nerp, R_OK) == 0 ? nerp : NULL;
+    lm_search_session *srch = NULL;
+    if (lm_search_session_open(s, &sc, &srch, &err) != LM_OK) {
         fprintf(stderr, "%s\n", err.msg);
         fclose(f);
         lm_store_close(s);
@@ -339,7 +339,7 @@ static int bench_queries(const char *path, const char *file)
             continue;
         lm_search_options o = {LM_SEARCH_HYBRID, 10, 0, 0, NULL};
         t0 = now_s();
-        if (lm_searcher_query(srch, line, &o, &r, &err) != LM_OK) {
+        if (lm_search_session_query(srch, line, &o, &r, &err) != LM_OK) {
             fprintf(stderr, "%s\n", err.msg);
             rc = 1;
             break;
@@ -353,7 +353,7 @@ static int bench_queries(const char *path, const char *file)
                open_s, n, lat[n / 2], lat[(n * 95) / 100 < n ? (n * 95) / 100 : n - 1]);
     }
     lm_search_results_free(&r);
-    lm_searcher_close(srch);
+    lm_search_session_close(srch);
     lm_store_close(s);
     return rc;
 }
@@ -361,13 +361,13 @@ static int bench_queries(const char *path, const char *file)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "queries") == 0)
-        return bench_queries(argv[2], argv[3]);
+        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models");
     if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
         return bench_vectors();
     if (argc >= 3 && strcmp(argv[1], "store") == 0) {
         int n = argc >= 4 ? (int)strtol(argv[3], NULL, 10) : 100000;
         return bench_store(argv[2], n > 100 ? n : 100000);
     }
-    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE\n");
+    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR]\n");
     return 2;
 }

@@ -148,7 +148,7 @@ def main():
         qrss.append(rss)
     print(f"query, CLI wall per call ({len(qs)} queries): p50 {pct(lat, 50):.0f} ms,"
           f" p95 {pct(lat, 95):.0f} ms; peak RSS max {max(qrss):.0f} MB")
-    _, _, out = run_rss([BENCH_SEARCH, "queries", DB, qfile])
+    _, _, out = run_rss([BENCH_SEARCH, "queries", DB, qfile, os.path.join(ROOT, "models")])
     print("query, " + out.strip())
 
     _, _, out = run_rss(lm + ["stats", "--sizes", "--last", "0"])

@@ -8,8 +8,7 @@
  * and reused when it already holds the corpus), indexed and embedded as
  * `litmine index build` would, then every judged query runs and the
  * standard metrics are printed as `NAME VALUE` lines.  --mode all reports
- * every mode plus a baseline of plain FTS5 bm25() (equal column weights,
- * the query's words ORed), each line prefixed with the mode's name.
+ * every mode, each line prefixed with the mode's name.
  * --set NAME=VALUE overrides one ranking parameter (for tuning on dev
  * data; see lm_search_params).
  */
@@ -30,7 +29,7 @@ static const char usage[] =
     "Ingests a BEIR corpus into a temporary store, builds the search index and\n"
     "embedding model, runs every judged query and prints nDCG@10, Recall@100,\n"
     "MRR@10 and latency_ms_median (one NAME VALUE line each).  --mode all prints\n"
-    "them for lexical, dense, hybrid and a plain-FTS5 baseline (prefixed).\n"
+    "them for lexical, dense and hybrid (prefixed).\n"
     "--set tunes a ranking parameter: k1, b_title, b_abstract, w_title,\n"
     "w_abstract, phrases, phrase_weight, dense_weight, concept_weight, prf_docs,\n"
     "prf_terms, prf_weight, synonyms, synonym_weight, lex_candidates, phrase_depth,\n"
@@ -124,7 +123,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     const char *corpus = NULL, *queries = NULL, *qrels = NULL, *work_db = NULL;
     const char *mode_name = "hybrid";
     int details = 0, dim = 0;
-    lm_vec_format format = LM_VEC_F32;
+    lm_vec_format format = LM_VEC_DEFAULT;
     lm_search_params params;
     lm_search_params_default(&params);
     lm_embed_fit_options fit;
@@ -227,8 +226,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
                     prep.build.vocab, (long long)prep.build.fit_docs, prep.build.fit_seconds,
                     (long long)prep.build.refresh.embedded, prep.build.refresh.embed_seconds);
     lm_cli_info(cli, "indexed %zu documents in %.2f s", prep.docs, prep.seconds);
-    static const int every[] = {LM_EVAL_SEARCH_FTS5, LM_SEARCH_LEXICAL, LM_SEARCH_DENSE,
-                                LM_SEARCH_HYBRID};
+    static const int every[] = {LM_SEARCH_LEXICAL, LM_SEARCH_DENSE, LM_SEARCH_HYBRID};
     const int *modes = all ? every : &mode;
     size_t n_modes = all ? sizeof every / sizeof every[0] : 1;
     for (size_t i = 0; st == LM_OK && i < n_modes; i++) {
@@ -237,8 +235,7 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
                                 &err);
         char prefix[32] = "";
         if (all)
-            snprintf(prefix, sizeof prefix, "%s.", modes[i] < 0 ? "fts5_baseline"
-                                                                : lm_search_mode_name(modes[i]));
+            snprintf(prefix, sizeof prefix, "%s.", lm_search_mode_name(modes[i]));
         if (st == LM_OK)
             print_scores(prefix, &s);
     }

@@ -21,7 +21,6 @@
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pubtator.h"
 #include "../pipeline/lm_annotated.h"
-#include "../store/search/lm_fts.h"
 #include "../store/lm_store_export.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_file.h"
@@ -362,8 +361,6 @@ static lm_status write_pair(void *ctx, const lm_pair_row *p)
     return st;
 }
 
-/* Every word of the user's text as a quoted FTS5 string, all required:
- * no input can form FTS5 syntax (lm_fts_quote). */
 typedef enum table { T_ARTICLES, T_MENTIONS, T_CONCEPTS, T_PAIRS, T_AUTHORS } table;
 
 static int parse_table(const char *name, table *t)
@@ -517,22 +514,11 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         /* An empty list selects nothing, not everything. */
         f.pmids = pmids ? pmids : &none;
     }
-    lm_buf match;
-    lm_buf_init(&match);
-    if (query) {
-        if (lm_fts_all_words(query, &match, &err) != LM_OK) {
-            lm_cli_error(cli, "--query: %s", err.msg);
-            lm_buf_free(&match);
-            free(pmids);
-            return LM_EXIT_USAGE;
-        }
-        f.fts_match = lm_buf_cstr(&match);
-    }
+    f.words = query;
 
     lm_store *store;
     int rc = lm_cli_open_store(cli, 1, &store);
     if (rc != LM_EXIT_OK) {
-        lm_buf_free(&match);
         free(pmids);
         return rc;
     }
@@ -584,7 +570,6 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         lm_file_atomic_abort(&file);   /* a failed export leaves no file behind */
     if (st != LM_OK)
         lm_cli_error(cli, "export: %s", err.msg);
-    lm_buf_free(&match);
     free(pmids);
     lm_lexicon_free(names);
     lm_store_close(store);

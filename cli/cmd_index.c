@@ -43,7 +43,10 @@ static const char usage[] =
     "  refresh  index new articles for full-text search and embed those without\n"
     "           a vector of the current model (ingest runs it automatically)\n"
     "  info     articles, indexed/pending counts, current model\n"
-    "  check    verify the full-text index against the stored articles\n";
+    "  check    verify the full-text index against the stored articles\n"
+    "\n"
+    "  --vec-format  vector encoding: i8 (default: int8 with a per-vector scale),\n"
+    "                f16 or f32\n";
 
 static void progress(void *ctx, const char *phase, int64_t done, int64_t total)
 {
@@ -85,7 +88,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     long dim = 0, max_docs = 0, threads = 0;
-    lm_vec_format format = LM_VEC_F32;
+    lm_vec_format format = LM_VEC_DEFAULT;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -128,6 +131,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         o.fit.dim = (int)dim;
         o.max_fit_docs = (size_t)max_docs;
         o.refresh.format = format;
+        o.refresh.format_set = 1;
         o.refresh.progress = progress;
         o.refresh.progress_ctx = cli;
         o.encoder_dir = lm_config_get(cli->config, "embed", "model");
@@ -156,6 +160,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
     } else if (is_refresh) {
         lm_search_refresh_options o = {0};
         o.format = format;
+        o.format_set = 1;
         o.progress = progress;
         o.progress_ctx = cli;
         lm_search_refresh_stats rs;

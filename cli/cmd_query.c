@@ -222,11 +222,11 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
         return rc;
     }
     lm_error err = {0};
-    lm_search_info info;
-    lm_status st = lm_search_get_info(store, &info, &err);
-    if (st == LM_OK && info.fts_pending > 0 && !cli->quiet)
+    int64_t pending = 0;
+    lm_status st = lm_search_count_pending(store, &pending, &err);
+    if (st == LM_OK && pending > 0 && !cli->quiet)
         lm_cli_error(cli, "note: %lld article(s) are not indexed yet; run `litmine index "
-                     "refresh`", (long long)info.fts_pending);
+                     "refresh`", (long long)pending);
     char lexp[1024], nerp[1024];
     lm_search_session_config sc;
     lm_search_session_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,11 +119,19 @@ int lm_cli_exit_for(lm_status st)
     }
 }
 
+/* A migration that removes something says what, before it runs. */
+static void store_notice(void *ctx, const char *msg)
+{
+    lm_cli_notice((const lm_cli *)ctx, "upgrading the database: %s", msg);
+}
+
 int lm_cli_open_store(const lm_cli *cli, int readonly, lm_store **out)
 {
     lm_error err;
     lm_store_options opts = {0};
     opts.readonly = readonly;
+    opts.on_notice = store_notice;
+    opts.notice_ctx = (void *)(uintptr_t)cli;
     long timeout;
     if (lm_config_get_int(cli->config, "store", "busy_timeout_ms", 5000, 0, 3600000,
                           &timeout, &err) != LM_OK) {

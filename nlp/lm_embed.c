@@ -19,6 +19,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -172,6 +173,7 @@ struct lm_embed_model {
     uint64_t *keys;      /* feature hash per vocabulary entry */
     float *idf;
     float *proj;         /* n x dim */
+    int proj_mapped;     /* proj points into the caller's bytes */
     lm_map index;        /* feature hash -> vocabulary entry */
 };
 
@@ -181,7 +183,8 @@ void lm_embed_model_free(lm_embed_model *m)
         return;
     free(m->keys);
     free(m->idf);
-    free(m->proj);
+    if (!m->proj_mapped)
+        free(m->proj);
     lm_map_free(&m->index);
     free(m);
 }
@@ -364,8 +367,17 @@ lm_status lm_embed_model_save(const lm_embed_model *m, lm_buf *out, lm_error *er
     return LM_OK;
 }
 
-lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out,
-                              lm_error *err)
+/* Little-endian host: the stored floats are the host's. */
+static int host_little_endian(void)
+{
+    uint32_t x = 1;
+    unsigned char c;
+    memcpy(&c, &x, 1);
+    return c == 1;
+}
+
+static lm_status model_read(const void *data, size_t len, int mapped, lm_embed_model **out,
+                            lm_error *err)
 {
     *out = NULL;
     const unsigned char *p = data;
@@ -378,9 +390,14 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     if (dim == 0 || dim > 65536 ||
         (uint64_t)n * (12 + 4 * (uint64_t)dim) + HEADER_BYTES + 4 != (uint64_t)len)
         return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: sizes do not match");
-    uLong crc = crc32(0L, (const Bytef *)p, (uInt)(len - 4));
-    if ((uint32_t)crc != lm_le32_get(p + len - 4))
-        return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: checksum mismatch");
+    const unsigned char *proj_bytes = p + HEADER_BYTES + 12 * (size_t)n;
+    /* In place only where the bytes are this host's floats, aligned. */
+    mapped = mapped && host_little_endian() && ((uintptr_t)proj_bytes % sizeof(float)) == 0;
+    if (!mapped) {
+        uLong crc = crc32(0L, (const Bytef *)p, (uInt)(len - 4));
+        if ((uint32_t)crc != lm_le32_get(p + len - 4))
+            return lm_error_set(err, LM_ERR_CORRUPT, "embedding model: checksum mismatch");
+    }
     lm_embed_model *m = calloc(1, sizeof *m);
     if (!m)
         return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");
@@ -394,7 +411,12 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     memcpy(&m->max_df, &md, 8);
     m->keys = malloc((n ? n : 1) * sizeof *m->keys);
     m->idf = malloc((n ? n : 1) * sizeof *m->idf);
-    m->proj = malloc(((size_t)n * dim + 1) * sizeof *m->proj);
+    if (mapped) {
+        m->proj = (float *)(uintptr_t)proj_bytes;
+        m->proj_mapped = 1;
+    } else {
+        m->proj = malloc(((size_t)n * dim + 1) * sizeof *m->proj);
+    }
     if (!m->keys || !m->idf || !m->proj) {
         lm_embed_model_free(m);
         return lm_error_set(err, LM_ERR_NOMEM, "loading the embedding model: out of memory");
@@ -405,7 +427,8 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     q += 8 * (size_t)n;
     get_f32s(q, m->idf, n);
     q += 4 * (size_t)n;
-    get_f32s(q, m->proj, (size_t)n * dim);
+    if (!mapped)
+        get_f32s(q, m->proj, (size_t)n * dim);
     lm_status st = build_index(m, err);
     if (st != LM_OK) {
         lm_embed_model_free(m);
@@ -413,6 +436,18 @@ lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out
     }
     *out = m;
     return LM_OK;
+}
+
+lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out,
+                              lm_error *err)
+{
+    return model_read(data, len, 0, out, err);
+}
+
+lm_status lm_embed_model_map(const void *data, size_t len, lm_embed_model **out,
+                             lm_error *err)
+{
+    return model_read(data, len, 1, out, err);
 }
 
 /* ---- fitting ------------------------------------------------------------ */

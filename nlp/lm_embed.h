@@ -70,6 +70,13 @@ lm_status lm_embed_model_save(const lm_embed_model *m, lm_buf *out, lm_error *er
 /* Reads what lm_embed_model_save wrote; LM_ERR_CORRUPT on any mismatch. */
 lm_status lm_embed_model_load(const void *data, size_t len, lm_embed_model **out,
                               lm_error *err);
+/* The same from bytes already verified and mapped (the vector cache file
+ * checks an XXH3 of them on open): the projection, 98% of the model, is
+ * read in place instead of copied, so a query touches only the rows of
+ * its own words.  data must outlive the model.  On a big-endian host or
+ * with data not 4-byte aligned it copies, like lm_embed_model_load. */
+lm_status lm_embed_model_map(const void *data, size_t len, lm_embed_model **out,
+                             lm_error *err);
 void lm_embed_model_free(lm_embed_model *m);
 
 int lm_embed_model_dim(const lm_embed_model *m);

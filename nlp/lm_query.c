@@ -91,15 +91,28 @@ lm_status lm_query_analyzer_open(const lm_query_analyzer_config *cfg, lm_query_a
     return LM_OK;
 }
 
-lm_status lm_query_analyzer_set_embedding(lm_query_analyzer *an, const void *model, size_t len,
-                                          lm_error *err)
+static lm_status use_embedding(lm_query_analyzer *an, const void *model, size_t len, int mapped,
+                               lm_error *err)
 {
     lm_embed_model_free(an->model);
     an->model = NULL;
-    lm_status st = lm_embed_model_load(model, len, &an->model, err);
+    lm_status st = mapped ? lm_embed_model_map(model, len, &an->model, err)
+                          : lm_embed_model_load(model, len, &an->model, err);
     if (st == LM_OK && !an->scratch)
         st = lm_embed_scratch_init(&an->scratch, err);
     return st;
+}
+
+lm_status lm_query_analyzer_set_embedding(lm_query_analyzer *an, const void *model, size_t len,
+                                          lm_error *err)
+{
+    return use_embedding(an, model, len, 0, err);
+}
+
+lm_status lm_query_analyzer_map_embedding(lm_query_analyzer *an, const void *model, size_t len,
+                                          lm_error *err)
+{
+    return use_embedding(an, model, len, 1, err);
 }
 
 lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *an, lm_embed_encoder *enc,

@@ -52,6 +52,10 @@ void lm_query_analyzer_close(lm_query_analyzer *a);
  * bytes (lm_searcher_model).  Until then queries have no vector. */
 lm_status lm_query_analyzer_set_embedding(lm_query_analyzer *a, const void *model, size_t len,
                                           lm_error *err);
+/* The same from bytes mapped and already verified that outlive the
+ * analyzer (lm_searcher_model_mapped): used in place, not copied. */
+lm_status lm_query_analyzer_map_embedding(lm_query_analyzer *a, const void *model, size_t len,
+                                          lm_error *err);
 /* Or a transformer encoder ([embed] model = DIR); the analyzer takes
  * ownership of enc (freed at close, or here on failure). */
 lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *a, lm_embed_encoder *enc,

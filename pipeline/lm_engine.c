@@ -247,7 +247,7 @@ static lm_status write_item(lm_engine *e, item *it, lm_error *err)
         st = lm_store_put_doc(e->store, it->article.pmid, &it->doc, rows, err);
     if (st == LM_OK && write_doc && it->doc.vector && (it->replace & LM_DOC_VECTOR) &&
         !it->failed)
-        st = lm_vec_put(e->store, it->doc.vector_model, it->article.pmid, LM_VEC_F32,
+        st = lm_vec_put(e->store, it->doc.vector_model, it->article.pmid, LM_VEC_DEFAULT,
                         it->doc.vector, it->doc.vector_dim, err);
     if (st == LM_OK && it->failed) {
         e->writer_counts.failed++;

@@ -386,7 +386,7 @@ lm_status lm_eval_search_run(lm_eval_search *ev, int mode, const lm_search_param
                              lm_eval_search_scores *out, lm_error *err)
 {
     memset(out, 0, sizeof *out);
-    const char *mode_name = mode < 0 ? "fts5" : lm_search_mode_name((lm_search_mode)mode);
+    const char *mode_name = lm_search_mode_name((lm_search_mode)mode);
     lm_search_results r;
     lm_search_results_init(&r);
     double *lat = calloc(ev->n_q ? ev->n_q : 1, sizeof *lat);
@@ -405,14 +405,10 @@ lm_status lm_eval_search_run(lm_eval_search *ev, int mode, const lm_search_param
             continue;
         size_t nr = 0;
         double t0 = lm_now_seconds();
-        if (mode < 0) {
-            st = lm_search_fts_baseline(ev->store, q->text, 100, ranked, &nr, err);
-        } else {
-            lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
-            st = lm_search_session_query(ev->session, q->text, &o, &r, err);
-            for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
-                ranked[nr++] = r.hits[j].pmid;
-        }
+        lm_search_options o = {(lm_search_mode)mode, 100, 0, 0, params};
+        st = lm_search_session_query(ev->session, q->text, &o, &r, err);
+        for (size_t j = 0; st == LM_OK && j < r.n && j < 100; j++)
+            ranked[nr++] = r.hits[j].pmid;
         if (st != LM_OK) {
             lm_error_wrap(err, "query %s", q->id);
             break;

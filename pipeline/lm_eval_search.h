@@ -55,10 +55,6 @@ lm_status lm_eval_search_open(const lm_eval_search_options *opts, lm_eval_search
 /* Closes the session and the store; removes a temporary store. */
 void lm_eval_search_close(lm_eval_search *ev);
 
-/* The plain FTS5 bm25() baseline as a mode of lm_eval_search_run: equal
- * column weights, the query's words ORed. */
-#define LM_EVAL_SEARCH_FTS5 (-1)
-
 /* Means over the judged queries (those with at least one judgement). */
 typedef struct lm_eval_search_scores {
     size_t judged;
@@ -67,12 +63,11 @@ typedef struct lm_eval_search_scores {
 } lm_eval_search_scores;
 
 /* Called after each judged query with its nDCG@10 (mode names as
- * lm_search_mode_name, "fts5" for the baseline). */
+ * lm_search_mode_name). */
 typedef void (*lm_eval_search_query_fn)(void *ctx, const char *mode, const char *query_id,
                                         const char *text, double ndcg10);
 
-/* Runs every judged query through mode (an lm_search_mode or
- * LM_EVAL_SEARCH_FTS5) with params (NULL: the defaults) and scores the
+/* Runs every judged query through mode (an lm_search_mode) with params (NULL: the defaults) and scores the
  * top 100.  on_query may be NULL. */
 lm_status lm_eval_search_run(lm_eval_search *ev, int mode, const lm_search_params *params,
                              lm_eval_search_query_fn on_query, void *ctx,

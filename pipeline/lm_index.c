@@ -169,6 +169,7 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
 {
     double t0 = lm_now_seconds();
     int dim = e->dim;
+    lm_vec_format format = o->format_set ? o->format : LM_VEC_DEFAULT;
     size_t cap = (size_t)(o->batch > 0 ? o->batch : e->enc ? ENCODER_BATCH : 5000);
     embed_batch b = {NULL, NULL, 0, cap, {0}, err};
     lm_buf_init(&b.texts);
@@ -200,7 +201,7 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
         if (ls == LM_OK)
             ls = lm_store_begin(s, err);
         for (size_t i = 0; ls == LM_OK && i < b.n; i++)
-            ls = lm_vec_put(s, model_id, b.pmids[i], o->format, vecs + i * (size_t)dim, dim,
+            ls = lm_vec_put(s, model_id, b.pmids[i], format, vecs + i * (size_t)dim, dim,
                             err);
         if (ls == LM_OK)
             ls = lm_store_commit(s, err);
@@ -263,7 +264,7 @@ lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
     size_t len = 0;
     int found = 0;
     int64_t missing = 0;
-    ls = lm_vec_model_current(s, &info, NULL, NULL, &found, err);
+    ls = lm_vec_model_current_info(s, &info, &found, err);
     if (ls != LM_OK)
         return ls;
     int is_lsa = found && strcmp(info.kind, LM_EMBED_KIND) == 0;
@@ -450,7 +451,7 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     memset(stats, 0, sizeof *stats);
     if (lm_store_is_readonly(s))
         return lm_error_set(err, LM_ERR_USAGE, "database was opened read-only");
-    size_t max_docs = o.max_fit_docs ? o.max_fit_docs : 200000;
+    size_t max_docs = o.max_fit_docs ? o.max_fit_docs : LM_INDEX_DEFAULT_FIT_DOCS;
     lm_search_info info;
     lm_status ls = lm_search_get_info(s, &info, err);
     if (ls != LM_OK)

@@ -112,14 +112,20 @@ lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cf
     lm_query_analyzer_config ac = {c.lexicon_path, c.ner_path};
     if (st == LM_OK)
         st = lm_query_analyzer_open(&ac, &ss->analyzer, err);
+    /* A model mapped from the cache file is used in place (a query then
+     * reads only its own words' rows); one read from SQLite is copied and
+     * its bytes released. */
+    int mapped = st == LM_OK && lm_searcher_model_mapped(ss->searcher);
     if (st == LM_OK && model && is_encoder)
         st = use_encoder(ss, model, len, &c, err);
     else if (st == LM_OK && model && c.encoder_dir)
         st = set_stale(ss, NULL, 0, &c, err);
     else if (st == LM_OK && model)
-        st = lm_query_analyzer_set_embedding(ss->analyzer, model, len, err);
+        st = mapped ? lm_query_analyzer_map_embedding(ss->analyzer, model, len, err)
+                    : lm_query_analyzer_set_embedding(ss->analyzer, model, len, err);
     if (st == LM_OK) {
-        lm_searcher_drop_model(ss->searcher);
+        if (!mapped)
+            lm_searcher_drop_model(ss->searcher);
         lm_search_text_ops ops = {ss->analyzer, NULL, lm_query_split_sentences,
                                   lm_query_concept_name};
         /* Feedback weighs words by the LSA model's idf; an encoder has none. */

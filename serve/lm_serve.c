@@ -394,7 +394,7 @@ lm_status lm_serve_run(const lm_serve_options *o, lm_error *err)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
     lm_status st = LM_OK;
-    lm_store_options so = {1, 2000};
+    lm_store_options so = {.readonly = 1, .busy_timeout_ms = 2000};
     for (int i = 0; i < threads && st == LM_OK; i++) {
         st = lm_store_open(&sv.workers[i].store, o->db_path, &so, err);
         if (st == LM_OK)

@@ -420,10 +420,47 @@ static const char migration_12[] =
     "    last_pairs       INTEGER NOT NULL DEFAULT 0\n"
     ");\n";
 
+/* One full-text index: the lexical index (migration 6) answers queries
+ * and `export --query`, so the FTS5 copy of every title and abstract
+ * (about 0.8 KB per abstract) goes, with its triggers.  search_indexed
+ * and search_pending stay: they are the lexical index's queue.  Nothing
+ * but the derived FTS5 table is removed (the notice below says so). */
+static const char migration_13[] =
+    "DROP TRIGGER IF EXISTS search_articles_ad;\n"
+    "DROP TRIGGER IF EXISTS search_articles_au;\n"
+    "DROP TRIGGER IF EXISTS search_articles_ai;\n"
+    "DROP TABLE IF EXISTS search_fts;\n"
+    "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN\n"
+    "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
+    "END;\n"
+    "CREATE TRIGGER search_articles_ad AFTER DELETE ON articles BEGIN\n"
+    "    DELETE FROM search_indexed WHERE pmid = OLD.pmid;\n"
+    "END;\n"
+    "CREATE TRIGGER search_articles_au AFTER UPDATE OF pmid, title, abstract ON articles\n"
+    "BEGIN\n"
+    "    DELETE FROM search_indexed WHERE pmid = OLD.pmid;\n"
+    "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
+    "END;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
-                                         migration_9,  migration_10, migration_11, migration_12};
+                                         migration_9,  migration_10, migration_11, migration_12,
+                                         migration_13};
+
+/* What a migration removes, said before it runs (lm_store_options'
+ * on_notice); NULL for migrations that only add. */
+static const char *migration_notice(int step)
+{
+    switch (step) {
+    case 13:
+        return "removing the FTS5 full-text table search_fts (a second copy of every title "
+               "and abstract's index: search and `export --query` use the lexical index); "
+               "no article or result is removed";
+    default:
+        return NULL;
+    }
+}
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Tables reported by lm_store_count_tables, in this order. */
@@ -743,7 +780,7 @@ static lm_status apply_migration(sqlite3 *db, const char *path, int step, lm_err
 /* Opens the connection, proves the file is a database by reading it, then
  * (when writable) switches to WAL and brings the schema to `target`. */
 static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy_ms,
-                         int target, lm_error *err)
+                         int target, const lm_store_options *opts, lm_error *err)
 {
     *out = NULL;
     if (!path || !path[0])
@@ -847,8 +884,12 @@ static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy
                               "open it once without read-only mode to upgrade it",
                               version, target);
     }
-    for (int step = version + 1; st == LM_OK && !readonly && step <= target; step++)
+    for (int step = version + 1; st == LM_OK && !readonly && step <= target; step++) {
+        /* A fresh database has nothing to remove. */
+        if (version > 0 && migration_notice(step) && opts && opts->on_notice)
+            opts->on_notice(opts->notice_ctx, migration_notice(step));
         st = apply_migration(db, path, step, err);
+    }
 
     if (st != LM_OK) {
         sqlite3_close(db);
@@ -864,7 +905,7 @@ lm_status lm_store_migrate_path(const char *path, int target_version, lm_error *
         return lm_error_set(err, LM_ERR_USAGE, "no schema version %d (this litmine knows 0-%d)",
                             target_version, N_MIGRATIONS);
     sqlite3 *db = NULL;
-    lm_status st = open_db(&db, path, 0, 0, target_version, err);
+    lm_status st = open_db(&db, path, 0, 0, target_version, NULL, err);
     if (st == LM_OK)
         sqlite3_close(db);
     return st;
@@ -896,7 +937,7 @@ lm_status lm_store_open(lm_store **out, const char *path, const lm_store_options
     if (!out)
         return lm_error_set(err, LM_ERR_USAGE, "lm_store_open: no output handle");
     *out = NULL;
-    lm_store_options defaults = {0, 0};
+    lm_store_options defaults = {0};
     if (!opts)
         opts = &defaults;
     lm_store *s = calloc(1, sizeof *s);
@@ -904,7 +945,7 @@ lm_status lm_store_open(lm_store **out, const char *path, const lm_store_options
         return lm_error_set(err, LM_ERR_NOMEM, "opening %s: out of memory", path);
     s->readonly = opts->readonly != 0;
     lm_status st = open_db(&s->db, path, s->readonly, opts->busy_timeout_ms, N_MIGRATIONS,
-                           err);
+                           opts, err);
     for (int i = 0; st == LM_OK && i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->st[i], NULL);

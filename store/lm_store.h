@@ -40,6 +40,10 @@ lm_status lm_store_migrate_path(const char *path, int target_version, lm_error *
 typedef struct lm_store_options {
     int readonly;            /* open without creating or migrating */
     int busy_timeout_ms;     /* how long to wait for another writer; 0 = 5000 */
+    /* Called before a migration that removes something (a derived table)
+     * with a sentence saying what; may be NULL. */
+    void (*on_notice)(void *ctx, const char *msg);
+    void *notice_ctx;
 } lm_store_options;
 
 /* Opens (creating if needed) and migrates the database at path.  A file

@@ -5,6 +5,9 @@
  */
 #include "lm_store_export.h"
 #include "lm_store_internal.h"
+#include "search/lm_lexindex.h"
+
+#include <stdlib.h>
 
 #include "../util/lm_buf.h"
 
@@ -15,13 +18,57 @@ enum {
     SLOT_ARTICLES
 };
 
-/* Shared WHERE terms over an article alias "a"; parameters ?3 (since) and
- * ?5 (FTS match). */
-#define ARTICLE_FILTERS                                                                   \
-    " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                             \
-    " AND (?5 IS NULL OR a.pmid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?5))" \
-    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"                    \
+/* Shared WHERE terms over an article alias "a"; parameters ?3 (since),
+ * ?5 (1: only the PMIDs of temp.export_match), ?6 (a JSON array of PMIDs)
+ * and ?8 / ?9 (publication years). */
+#define ARTICLE_FILTERS                                                          \
+    " AND (?3 IS NULL OR a.ingested_at >= ?3)"                                    \
+    " AND (?5 IS NULL OR a.pmid IN (SELECT pmid FROM temp.export_match))"         \
+    " AND (?6 IS NULL OR a.pmid IN (SELECT value FROM json_each(?6)))"            \
     " AND (?8 IS NULL OR a.year >= ?8) AND (?9 IS NULL OR a.year <= ?9)"
+
+/* The statement of slot, after filling temp.export_match with the
+ * articles holding every word of f->words (a TEMP table: read-only
+ * connections may write it).  The table exists before any statement
+ * naming it is prepared. */
+static sqlite3_stmt *export_stmt(lm_store *s, int slot, const char *sql,
+                                 const lm_export_filter *f, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    int64_t *pmids = NULL;
+    size_t n = 0;
+    lm_status ls = LM_OK;
+    if (f->words) {
+        lm_lexindex_reader *r = NULL;
+        ls = lm_lexindex_reader_init(&r, err);
+        if (ls == LM_OK)
+            ls = lm_lexindex_match_all(r, s, f->words, &pmids, &n, err);
+        lm_lexindex_reader_free(r);
+        if (ls != LM_OK)
+            return NULL;
+    }
+    int rc = sqlite3_exec(db,
+                          "CREATE TEMP TABLE IF NOT EXISTS export_match"
+                          " (pmid INTEGER PRIMARY KEY);"
+                          "DELETE FROM temp.export_match;",
+                          NULL, NULL, NULL);
+    sqlite3_stmt *ins = NULL;
+    if (rc == SQLITE_OK && n > 0)
+        rc = sqlite3_prepare_v2(db, "INSERT INTO temp.export_match (pmid) VALUES (?1)", -1,
+                                &ins, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && ins && i < n; i++) {
+        sqlite3_bind_int64(ins, 1, pmids[i]);
+        rc = sqlite3_step(ins);
+        rc = rc == SQLITE_DONE ? sqlite3_reset(ins) : rc;
+    }
+    sqlite3_finalize(ins);
+    free(pmids);
+    if (rc != SQLITE_OK) {
+        lm_store_fail(s, rc, err, "preparing the export's article filter");
+        return NULL;
+    }
+    return lm_store_stmt(s, slot, sql, err);
+}
 
 /* Returns the first failed bind's code, or SQLITE_OK. */
 static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
@@ -35,8 +82,8 @@ static int bind_filter(sqlite3_stmt *st, const lm_export_filter *f)
         lm_bind_text_copy(st, 3, f->since, &brc);
     if (f->has_min_score)
         lm_bind_double(st, 4, f->min_score, &brc);
-    if (f->fts_match)
-        lm_bind_text_copy(st, 5, f->fts_match, &brc);
+    if (f->words)
+        lm_bind_int(st, 5, 1, &brc);
     /* The PMIDs travel as one JSON array, whatever their number. */
     if (f->pmid > 0 || f->pmids) {
         lm_buf json;
@@ -98,13 +145,13 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
                                    void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
+    sqlite3_stmt *st = export_stmt(
         s, SLOT_MENTIONS,
         "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid"
         " WHERE (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"
         " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS
         " ORDER BY m.pmid, m.start, m.\"end\", m.type",
-        err);
+        f, err);
     if (!st)
         return err->code;
     mention_cb m = {cb, ctx};
@@ -139,7 +186,9 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
                                 lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
+    /* substr() counts characters, which is exactly the code-point
+     * convention of the stored offsets. */
+    sqlite3_stmt *st = export_stmt(
         s, SLOT_PAIRS,
         "SELECT " LM_STORE_PAIR_COLUMNS
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
@@ -147,7 +196,7 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
         " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
         " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
         " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id",
-        err);
+        f, err);
     if (!st)
         return err->code;
     pair_cb p = {cb, ctx};
@@ -174,7 +223,7 @@ lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
 {
     /* The name is the most frequent mention text of the concept (ties:
      * the alphabetically first), picked in a correlated subquery. */
-    sqlite3_stmt *st = lm_store_stmt(
+    sqlite3_stmt *st = export_stmt(
         s, SLOT_CONCEPTS,
         "WITH sel AS (SELECT m.concept_id, m.type, m.text, m.pmid, a.year"
         "  FROM mentions m JOIN articles a ON a.pmid = m.pmid"
@@ -186,7 +235,7 @@ lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
         "   GROUP BY text ORDER BY count(*) DESC, text LIMIT 1),"
         "  count(*), count(DISTINCT pmid), min(year), max(year)"
         " FROM sel GROUP BY concept_id, type ORDER BY count(*) DESC, concept_id, type",
-        err);
+        f, err);
     if (!st)
         return err->code;
     concept_cb c = {cb, ctx};
@@ -222,7 +271,7 @@ lm_status lm_store_export_articles(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_article *a), void *ctx,
                                    lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(
+    sqlite3_stmt *st = export_stmt(
         s, SLOT_ARTICLES,
         "SELECT a.pmid, a.version, a.title, a.abstract, a.journal, a.year, a.doi, a.language,"
         " a.date_revised, a.is_book FROM articles a"
@@ -230,7 +279,7 @@ lm_status lm_store_export_articles(lm_store *s, const lm_export_filter *f,
         "  WHERE m.pmid = a.pmid AND m.type = ?1))"
         " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM mentions m"
         "  WHERE m.pmid = a.pmid AND m.concept_id = ?2))" ARTICLE_FILTERS " ORDER BY a.pmid",
-        err);
+        f, err);
     if (!st)
         return err->code;
     article_cb c = {cb, ctx};

@@ -14,7 +14,10 @@ typedef struct lm_export_filter {
     const char *type;         /* mentions/concepts of this type (Chemical, ...) */
     const char *concept;      /* this concept id (pairs: as chemical or disease) */
     const char *since;        /* articles ingested on or after, "YYYY-MM-DD" */
-    const char *fts_match;    /* an FTS5 MATCH expression over title+abstract */
+    const char *words;        /* articles whose title or abstract holds every
+                                 word, as the lexical index matches words
+                                 (lm_lexindex_match_all); LM_ERR_USAGE when
+                                 it holds no word */
     double min_score;         /* rows scoring below are skipped */
     int has_min_score;
     int64_t pmid;             /* this article only (0: all) */
@@ -61,7 +64,7 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
 lm_status lm_store_export_concepts(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_concept_row *r),
                                    void *ctx, lm_error *err);
-/* Articles (pmid order) passing the since / year / pmid / fts_match
+/* Articles (pmid order) passing the since / year / pmid / words
  * filters, and with a mention of the type / concept when those are set
  * (min_score unused).  The callback may load the article's other rows
  * (lm_store_get_article, lm_store_get_doc). */

@@ -10,7 +10,7 @@
  * the target to assign, and rows are read in rowid order so that an
  * article's rows keep their relative order.
  *
- * Rows derived from articles (the full-text and lexical indexes, the
+ * Rows derived from articles (the lexical index and its queue, the
  * vector generations) are not copied: the target's triggers queue every
  * inserted article for indexing and record every deletion, exactly as
  * an ingest would.
@@ -47,7 +47,6 @@ static const lm_merge_table merge_tables[] = {
     {"ingest_log", LM_MERGE_APPEND},
     {"watches", LM_MERGE_TARGET},
     {"concept_watches", LM_MERGE_TARGET},
-    {"search_fts", LM_MERGE_REBUILT},
     {"search_indexed", LM_MERGE_REBUILT},
     {"search_pending", LM_MERGE_REBUILT},
     {"lex_segments", LM_MERGE_REBUILT},

@@ -136,6 +136,26 @@ static void test_fit_and_embed(void)
         LM_CHECK(memcmp(c, a1, (size_t)dim * sizeof *c) == 0);
         lm_embed_model_free(m2);
     }
+    /* Mapped in place (aligned or not: unaligned bytes are copied), the
+     * model embeds exactly as loaded; the mapped projection is the
+     * caller's bytes, so freeing the model leaves them alone. */
+    for (size_t shift = 0; shift < 2; shift++) {
+        unsigned char *copy = malloc(blob.len + 8);
+        LM_CHECK(copy != NULL);
+        if (!copy)
+            break;
+        memcpy(copy + shift, blob.data, blob.len);
+        LM_CHECK(lm_embed_model_map(copy + shift, blob.len, &m2, &err) == LM_OK);
+        if (m2) {
+            float c[8];
+            LM_CHECK(lm_embed_text(m2, s, qa1, strlen(qa1), c, &err) == LM_OK);
+            LM_CHECK(memcmp(c, a1, (size_t)dim * sizeof *c) == 0);
+            lm_embed_model_free(m2);
+            m2 = NULL;
+        }
+        LM_CHECK(memcmp(copy + shift, blob.data, blob.len) == 0);
+        free(copy);
+    }
     /* Any flipped byte, a truncation or a foreign file is caught. */
     blob.data[blob.len / 2] ^= 0x40;
     LM_CHECK(lm_embed_model_load(blob.data, blob.len, &m2, &err) == LM_ERR_CORRUPT);

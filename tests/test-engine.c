@@ -265,7 +265,7 @@ static void test_fatal_store_error_does_not_hang(void)
     lm_store_close(store);
     char path[512];
     snprintf(path, sizeof path, "%s/fatal.db", lm_test_tmpdir());
-    lm_store_options so = {0, 50};
+    lm_store_options so = {.busy_timeout_ms = 50};
     lm_error err;
     LM_CHECK(lm_store_open(&store, path, &so, &err) == LM_OK);
     sqlite3 *db;

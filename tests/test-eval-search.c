@@ -114,8 +114,6 @@ static void test_known_metrics(void)
                                     &err), LM_OK);
     check_scores(&s);
     LM_CHECK_INT(n_details, 4);
-    LM_CHECK_INT(lm_eval_search_run(ev, LM_EVAL_SEARCH_FTS5, NULL, NULL, NULL, &s, &err), LM_OK);
-    check_scores(&s);
     lm_eval_search_close(ev);
 
     /* The temporary store is gone: only the three input files remain. */

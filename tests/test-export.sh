@@ -25,8 +25,8 @@ INSERT INTO pairs (pmid, chemical_id, chemical_text, disease_id, disease_text, r
  (31000002, 'MESH:D000001', 'x, "y"', 'MESH:D000002', 'z', 'induces', 0.30, 0, 0, 59),
  (31000002, 'MESH:D000082', 'APAP', 'MESH:D006973', 'HTN', 'cooccurs', 0.12, 0, 0, 59);
 UPDATE articles SET ingested_at = '2020-01-01T00:00:00Z' WHERE pmid = 31000003;
-INSERT INTO search_fts (search_fts) VALUES ('rebuild');
 SQL
+lm --db "$DB" index refresh
 
 export_rows() {   # export_rows TABLE ARGS... -> rows as parsed by python's strict csv
     "$LITMINE" --db "$DB" export "$@" >"$SCRATCH/out.csv" 2>"$SCRATCH/err"
@@ -58,6 +58,14 @@ export_rows mentions --query "ovarian PARP"
 check "--query filter (every word)" csv_check 'len(rows) == 5 and {r[0] for r in rows[1:]} == {"31000001"}'
 "$LITMINE" --db "$DB" export mentions --query 'ovarian" OR NEAR(x) -:* (' >"$SCRATCH/out.csv" 2>"$SCRATCH/err"
 check "--query with FTS5 syntax is plain text, not an error" test $? -eq 0
+export_rows mentions --query "alpha-synucleine"
+check "--query: Greek letters match as names, accents folded (lexical index)" csv_check \
+    '{r[0] for r in rows[1:]} == {"31000002"}'
+export_rows articles --query "ovarian absentword"
+check "--query: every word must occur" csv_check 'len(rows) == 1'
+"$LITMINE" --db "$DB" export mentions --query ' -:* ' >"$SCRATCH/out.csv" 2>"$SCRATCH/err"
+check "--query without a word: usage error" test $? -eq 2
+check "--query without a word: says so" grep -q "no word" "$SCRATCH/err"
 
 "$LITMINE" --db "$DB" export mentions --format jsonl >"$SCRATCH/m.jsonl"
 check "mentions JSONL" python3 -c '

@@ -364,6 +364,44 @@ static void test_dead_share_rewrite(void)
     lm_store_close(s);
 }
 
+/* Every word, as `export --query` asks: stems match, every word must
+ * occur, a replaced text stops matching at once (dead postings) and a
+ * deleted article is never returned; text without a word is a usage
+ * error. */
+static void test_match_all(void)
+{
+    lm_store *s = lm_test_open_store("lexall.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    put(s, 3, 1, "Olaparib in ovarian cancers", "PARP inhibition.");
+    put(s, 5, 1, "Ovarian cancer screening", "Ultrasound.");
+    put(s, 9, 1, "Breast cancer", "Olaparib and PARP.");
+    refresh(s, 2);
+    lm_lexindex_reader *r = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
+    int64_t *p = NULL;
+    size_t n = 0;
+    LM_CHECK(lm_lexindex_match_all(r, s, "ovarian cancer", &p, &n, &err) == LM_OK);
+    LM_CHECK(n == 2 && p && p[0] == 3 && p[1] == 5);
+    free(p);
+    LM_CHECK(lm_lexindex_match_all(r, s, "PARP olaparib", &p, &n, &err) == LM_OK);
+    LM_CHECK(n == 2 && p && p[0] == 3 && p[1] == 9);
+    free(p);
+    LM_CHECK(lm_lexindex_match_all(r, s, "olaparib absentword", &p, &n, &err) == LM_OK);
+    LM_CHECK(n == 0 && p == NULL);
+    put(s, 3, 2, "Niraparib", "Other text.");
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, 9, &deleted, &err) == LM_OK && deleted);
+    LM_CHECK(lm_lexindex_match_all(r, s, "olaparib", &p, &n, &err) == LM_OK);
+    LM_CHECK(n == 0);
+    free(p);
+    LM_CHECK(lm_lexindex_match_all(r, s, " -:* ", &p, &n, &err) == LM_ERR_USAGE);
+    lm_lexindex_reader_free(r);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_porter);
@@ -373,5 +411,6 @@ int main(void)
     LM_RUN(test_errors);
     LM_RUN(test_concurrent_refresh);
     LM_RUN(test_dead_share_rewrite);
+    LM_RUN(test_match_all);
     return LM_DONE();
 }

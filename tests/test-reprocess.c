@@ -75,7 +75,7 @@ static void make_db(const char *name, lm_store **store, lm_store **reader)
         LM_CHECK(lm_store_put_article(*store, &a, "test", &res, &err) == LM_OK);
     }
     LM_CHECK(*store && lm_store_commit(*store, &err) == LM_OK);
-    lm_store_options ro = {1, 0};
+    lm_store_options ro = {.readonly = 1};
     LM_CHECK(lm_store_open(reader, work_db, &ro, &err) == LM_OK);
 }
 

@@ -95,7 +95,7 @@ static void test_fts_expr(void)
     if (!s)
         return;
     put(s, 1, 1, 2020, "NEAR and OR in titles", "AND NOT: p53* (mdm2) \"quoted\" - minus");
-    lm_search_refresh_options ro = {1, LM_VEC_F32, 0, NULL, NULL};
+    lm_search_refresh_options ro = {.skip_vectors = 1};
     LM_CHECK(lm_index_refresh(s, &ro, NULL, NULL) == LM_OK);
     lm_search_session *srch = NULL;
     lm_error e2 = {0};
@@ -117,29 +117,27 @@ static void test_fts_expr(void)
     lm_store_close(s);
 }
 
-static void consistency(lm_fts_mode mode)
+static void test_fts_consistency(void)
 {
-    lm_store *s = lm_test_open_store(mode == LM_FTS_IMMEDIATE ? "imm.db" : "def.db");
+    lm_store *s = lm_test_open_store("def.db");
     LM_CHECK(s != NULL);
     if (!s)
         return;
     lm_error err = {0};
-    LM_CHECK(lm_search_set_fts_mode(s, mode, &err) == LM_OK);
     put(s, 10, 1, 2019, "Olaparib in ovarian cancer", "PARP inhibition and BRCA1.");
     put(s, 11, 1, 2020, "Metformin and glucose", "Diabetes outcomes.");
     put(s, 12, 1, 2021, "Statins", "Cholesterol lowering.");
     lm_search_info info;
     LM_CHECK(lm_search_get_info(s, &info, &err) == LM_OK);
     LM_CHECK_INT(info.articles, 3);
-    /* Immediate mode indexes FTS5 in the trigger; the lexical index
-     * always waits for a refresh. */
+    /* The lexical index waits for a refresh. */
     LM_CHECK_INT(info.fts_pending, 3);
-    LM_CHECK_INT(info.fts_indexed, mode == LM_FTS_IMMEDIATE ? 3 : 0);
+    LM_CHECK_INT(info.fts_indexed, 0);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
     lm_search_refresh_stats rs;
-    lm_search_refresh_options ro = {1, LM_VEC_F32, 2, NULL, NULL};   /* batches of 2 */
+    lm_search_refresh_options ro = {.skip_vectors = 1, .batch = 2};
     LM_CHECK(lm_index_refresh(s, &ro, &rs, &err) == LM_OK);
-    LM_CHECK_INT(rs.fts_added, mode == LM_FTS_IMMEDIATE ? 0 : 3);
+    LM_CHECK_INT(rs.fts_added, 3);
     LM_CHECK_INT(rs.lex_added, 3);
     LM_CHECK(lm_search_check(s, &err) == LM_OK);
 
@@ -178,15 +176,6 @@ static void consistency(lm_fts_mode mode)
     lm_store_close(s);
 }
 
-static void test_fts_consistency_deferred(void)
-{
-    consistency(LM_FTS_DEFERRED);
-}
-
-static void test_fts_consistency_immediate(void)
-{
-    consistency(LM_FTS_IMMEDIATE);
-}
 
 static void test_metrics(void)
 {
@@ -391,8 +380,7 @@ static void test_scifact_floor(void)
 int main(void)
 {
     LM_RUN(test_fts_expr);
-    LM_RUN(test_fts_consistency_deferred);
-    LM_RUN(test_fts_consistency_immediate);
+    LM_RUN(test_fts_consistency);
     LM_RUN(test_metrics);
     LM_RUN(test_hybrid_end_to_end);
     LM_RUN(test_scifact_floor);

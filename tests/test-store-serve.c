@@ -302,7 +302,7 @@ static void test_facets_and_snapshot(void)
     char path[512];
     snprintf(path, sizeof path, "%s/serve.db", lm_test_tmpdir());
     lm_store *r = NULL;
-    lm_store_options ro = {1, 0};
+    lm_store_options ro = {.readonly = 1};
     LM_CHECK_INT(lm_store_open(&r, path, &ro, &err), LM_OK);
     if (!r) {
         lm_store_close(s);

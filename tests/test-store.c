@@ -1,11 +1,14 @@
 /*
  * Tests for store/lm_store: creating and migrating databases (from an empty
- * file and from a real version-1 database), refusing files it must not
+ * file, from a real version-1 database, and from schema 9 with FTS5, which
+ * schema 13 drops after saying so), refusing files it must not
  * touch (garbage, newer schema, foreign SQLite databases), the put
  * semantics (inserted / replaced / unchanged / older, with cascades checked
  * through a second raw sqlite3 connection), round trips of every field,
  * the ingest log, the read-side iterators, integrity checks, lock
  * contention, and a throughput figure (printed, not asserted).
+ * LONG-FILE: one test file per module; every migration and put rule is a
+ * short case sharing the raw-connection helpers at the top.
  */
 #include "../store/lm_store.h"
 #include "lm_test_store.h"
@@ -207,6 +210,65 @@ static void test_migrate_v1_to_v2(void)
     db = raw_open(p);
     LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), lm_store_schema_version());
     sqlite3_close(db);
+}
+
+static void count_notice(void *ctx, const char *msg)
+{
+    int *n = ctx;
+    if (strstr(msg, "search_fts") && strstr(msg, "no article"))
+        ++*n;
+    else
+        *n += 100;
+}
+
+/* Schema 13 drops the FTS5 copy (the lexical index is the one full-text
+ * index): it says so first, keeps every article and the queue, and its
+ * new triggers work without FTS5. */
+static void test_migrate_drops_fts5(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "v9.db");
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, 9, &err), LM_OK);
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract,"
+                              " content_hash, ingested_at) VALUES (7, 1, 'Olaparib', 'PARP.',"
+                              " 1, '2020-01-01T00:00:00Z'), (8, 1, 'Two', 'B.', 2,"
+                              " '2020-01-01T00:00:00Z');"
+                              "INSERT INTO search_fts (rowid, title, abstract)"
+                              " SELECT pmid, title, abstract FROM articles;"
+                              "INSERT INTO search_indexed SELECT pmid FROM articles;"
+                              "DELETE FROM search_pending;"),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    int notices = 0;
+    lm_store_options o = {.on_notice = count_notice, .notice_ctx = &notices};
+    lm_store *s = NULL;
+    LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
+    LM_CHECK_INT(notices, 1);
+    lm_store_close(s);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_fts%'"),
+                 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM articles"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM search_indexed"), 2);
+    /* The new triggers: a changed text is queued again, a deletion leaves
+     * no indexed row behind, a new article is queued. */
+    LM_CHECK_INT(raw_exec(db, "UPDATE articles SET title = 'Niraparib' WHERE pmid = 7;"
+                              "DELETE FROM articles WHERE pmid = 8;"
+                              "INSERT INTO articles (pmid, version, title, content_hash,"
+                              " ingested_at) VALUES (9, 1, 'New', 3, '2021-01-01T00:00:00Z');"),
+                 SQLITE_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM search_indexed"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) * 100 + sum(pmid) FROM search_pending"), 216);
+    sqlite3_close(db);
+    /* A fresh database has nothing to remove: no notice. */
+    notices = 0;
+    db_path(p, sizeof p, "fresh10.db");
+    unlink(p);
+    LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
+    LM_CHECK_INT(notices, 0);
+    lm_store_close(s);
 }
 
 static void test_newer_schema_refused(void)
@@ -1088,6 +1150,7 @@ int main(void)
     LM_RUN(test_wal_while_open);
     LM_RUN(test_migrate_from_empty_file);
     LM_RUN(test_migrate_v1_to_v2);
+    LM_RUN(test_migrate_drops_fts5);
     LM_RUN(test_newer_schema_refused);
     LM_RUN(test_garbage_file_untouched);
     LM_RUN(test_foreign_sqlite_db);

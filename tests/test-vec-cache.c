@@ -28,8 +28,9 @@ static void put_article(lm_store *s, int64_t pmid, int year)
     LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
 }
 
-/* A store with a current model of dim 4 and vectors for PMIDs 1..3. */
-static lm_store *model_store(const char *name, int64_t *model_id)
+/* A store with a current model of dim 4 and vectors for PMIDs 1..3, in
+ * format f. */
+static lm_store *model_store_as(const char *name, lm_vec_format f, int64_t *model_id)
 {
     lm_store *s = lm_test_open_store(name);
     if (!s)
@@ -41,10 +42,15 @@ static lm_store *model_store(const char *name, int64_t *model_id)
              LM_OK);
     for (int p = 1; p <= 3; p++) {
         float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
-        LM_CHECK(lm_vec_put(s, *model_id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+        LM_CHECK(lm_vec_put(s, *model_id, p, f, v, 4, &err) == LM_OK);
     }
     LM_CHECK(lm_vec_model_activate(s, *model_id, &err) == LM_OK);
     return s;
+}
+
+static lm_store *model_store(const char *name, int64_t *model_id)
+{
+    return model_store_as(name, LM_VEC_F32, model_id);
 }
 
 static void check_contents(const lm_vec_cache *c, float first_of_2)
@@ -100,6 +106,49 @@ static void test_write_then_map(void)
     LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
     LM_CHECK_INT(c.mat.n, 2);
     lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
+/* int8 vectors (the default) stay int8 in memory and in the file: the
+ * matrix holds the stored bytes and scales, not a re-rounding of them. */
+static void test_int8_vectors_stay_int8(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vc8.db", LM_VEC_I8, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    unlink(path);
+    float v[4] = {2.0f, 0.5f, -1.0f, 0.5f};
+    unsigned char blob[8];
+    lm_vec_encode(LM_VEC_I8, v, 4, blob);
+    lm_vec_cache c;
+    lm_error err = {0};
+    int found = 0;
+    for (int round = 0; round < 2; round++) {
+        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+        LM_CHECK(c.from_file == round);
+        LM_CHECK(c.mat.data == NULL && c.mat.q8 != NULL && c.mat.n == 3);
+        if (c.mat.q8 && c.mat.n == 3) {
+            float scale;
+            memcpy(&scale, blob, 4);   /* little-endian host, as the build machine */
+            LM_CHECK(memcmp(c.mat.q8 + 4, blob + 4, 4) == 0 && c.mat.scales[1] == scale);
+            float q[4] = {1, 0, 0, 0};
+            LM_CHECK(fabsf(lm_vec_matrix_dot(&c.mat, 1, q) - 2.0f) < 2.0f / 254);
+            LM_CHECK(c.mat.years[2] == 2003);
+        }
+        lm_vec_cache_close(&c);
+    }
+    /* The file is a quarter of float32's: 3 x 4 bytes of int8, not 3 x 16. */
+    FILE *fp = fopen(path, "rb");
+    long len = -1;
+    if (fp && fseek(fp, 0, SEEK_END) == 0)
+        len = ftell(fp);
+    if (fp)
+        fclose(fp);
+    LM_CHECK(len > 0 && len < 256 + 3 * 8 + 64 + 3 * 2 + 64 + 3 * 4 + 64 + 3 * 4 + 11 + 1);
     free(path);
     lm_store_close(s);
 }
@@ -284,6 +333,7 @@ static void test_nonfinite_vectors(void)
 int main(void)
 {
     LM_RUN(test_write_then_map);
+    LM_RUN(test_int8_vectors_stay_int8);
     LM_RUN(test_damaged_foreign_unwritable);
     LM_RUN(test_damaged_payload_is_rewritten);
     LM_RUN(test_nonfinite_vectors);

@@ -154,6 +154,70 @@ static void test_search_matrix(void)
     lm_vec_matrix_free(&m);
 }
 
+/* A quantized matrix scores each row within the int8 rounding bound of the
+ * float32 score (|q| . |v - dequantized| <= sum|q_i| * scale / 2), and its
+ * search, batch search and axpy agree with its own dot products. */
+static void test_quantized_matrix(void)
+{
+    int dim = 33;
+    size_t n = 300;
+    lm_vec_matrix f, q8;
+    lm_vec_matrix_init(&f);
+    lm_vec_matrix_init_quantized(&q8);
+    lm_error err = {0};
+    float v[33], q[33];
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < dim; j++)
+            v[j] = frand();
+        LM_CHECK(lm_vec_matrix_push(&f, (int64_t)(10 + i), 2000, v, dim, &err) == LM_OK);
+        LM_CHECK(lm_vec_matrix_push(&q8, (int64_t)(10 + i), 2000, v, dim, &err) == LM_OK);
+    }
+    LM_CHECK(q8.data == NULL && q8.q8 != NULL && q8.scales != NULL);
+    double qabs = 0;
+    for (int j = 0; j < dim; j++) {
+        q[j] = frand();
+        qabs += fabs(q[j]);
+    }
+    /* The query is rounded too (int16, |q| <= 2047): its share of the
+     * error is at most sum |v_i| * qmax / 4094. */
+    double qmax = 0;
+    for (int j = 0; j < dim; j++)
+        qmax = fmax(qmax, fabs(q[j]));
+    int within = 1;
+    for (size_t i = 0; i < n; i++) {
+        float exact = lm_vec_matrix_dot(&f, i, q), approx = lm_vec_matrix_dot(&q8, i, q);
+        double vabs = 0;
+        for (int j = 0; j < dim; j++)
+            vabs += fabs(f.data[i * (size_t)dim + (size_t)j]);
+        within &= fabs((double)exact - approx) <=
+                  qabs * q8.scales[i] / 2 + vabs * qmax / 4094 + 1e-5;
+    }
+    LM_CHECK(within);
+    lm_vec_hit one[10], batch[10];
+    size_t nh = 0, nb = 0;
+    LM_CHECK(lm_vec_search(&q8, q, 10, 0, NULL, one, &nh, &err) == LM_OK);
+    LM_CHECK(lm_vec_search_batch(&q8, q, 1, 10, batch, &nb, &err) == LM_OK);
+    LM_CHECK_INT(nh, 10);
+    LM_CHECK_INT(nb, 10);
+    /* search scores a row exactly as lm_vec_matrix_dot; batch search
+     * decodes the rows to float (no query rounding): within its bound. */
+    int same = 1;
+    for (size_t i = 0; i < 10 && i < nh && i < nb; i++)
+        same &= one[i].score == lm_vec_matrix_dot(&q8, one[i].row, q) &&
+                (i == 0 || one[i].score <= one[i - 1].score) &&
+                fabsf(batch[i].score - lm_vec_matrix_dot(&q8, batch[i].row, q)) < 0.01f;
+    LM_CHECK(same);
+    float y[33] = {0};
+    lm_vec_matrix_axpy(&q8, 7, 2.0f, y);
+    double d = 0;
+    for (int j = 0; j < dim; j++)
+        d += (double)y[j] * q[j];
+    LM_CHECK(fabs(d - 2.0 * lm_vec_matrix_dot(&q8, 7, q)) < 0.02);
+    lm_vec_matrix_free(&f);
+    lm_vec_matrix_free(&q8);
+    lm_vec_matrix_free(&q8);   /* freeing twice is harmless: free resets it */
+}
+
 static void put_article(lm_store *s, int64_t pmid, int year, const char *title)
 {
     lm_article a;
@@ -245,6 +309,7 @@ int main(void)
     LM_RUN(test_encodings);
     LM_RUN(test_topk);
     LM_RUN(test_search_matrix);
+    LM_RUN(test_quantized_matrix);
     LM_RUN(test_store_roundtrip_and_versions);
     return LM_DONE();
 }

@@ -111,4 +111,11 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
                              void *keep_ctx, const lm_lexindex_hit **hits, size_t *n,
                              lm_error *err);
 
+/* The articles whose title or abstract holds every word of text (each
+ * matched by its stem, as ranking matches it), in PMID order: *pmids is
+ * a heap array the caller frees (NULL when *n is 0).  LM_ERR_USAGE when
+ * text has no word.  For `export --query`; reads in one transaction. */
+lm_status lm_lexindex_match_all(lm_lexindex_reader *r, lm_store *s, const char *text,
+                                int64_t **pmids, size_t *n, lm_error *err);
+
 #endif

@@ -584,3 +584,108 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
     free(u);
     return ls;
 }
+
+/* ---- every word ---------------------------------------------------------- */
+
+static int cmp_pmid(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The live PMIDs of the posting lists loaded in r, sorted; *out grows. */
+static lm_status live_pmids(lm_lexindex_reader *r, int64_t **out, size_t *n, size_t *cap,
+                            lm_error *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < r->n_cur; i++) {
+        tcursor *c = &r->cur[i];
+        c->p = (const unsigned char *)r->blobs.data + c->off;
+        c->end = c->p + c->len;
+        c->cur.pmid = INT64_MIN;
+        for (;;) {
+            if (cursor_next(c) != LM_OK)
+                return lm_error_set(err, LM_ERR_CORRUPT,
+                                    "lexical index: damaged posting list in segment %lld"
+                                    " (run `litmine index check`)",
+                                    (long long)c->seg);
+            if (!c->live)
+                break;
+            if (dead_has(&r->dead, c->seg, c->cur.pmid))
+                continue;
+            if (*n == *cap) {
+                size_t nc = *cap ? 2 * *cap : 1024;
+                int64_t *nv = realloc(*out, nc * sizeof *nv);
+                if (!nv)
+                    return nomem(err);
+                *out = nv;
+                *cap = nc;
+            }
+            (*out)[(*n)++] = c->cur.pmid;
+        }
+    }
+    lm_qsort(*out, *n, sizeof **out, cmp_pmid);
+    return LM_OK;
+}
+
+lm_status lm_lexindex_match_all(lm_lexindex_reader *r, lm_store *s, const char *text,
+                                int64_t **pmids, size_t *n, lm_error *err)
+{
+    *pmids = NULL;
+    *n = 0;
+    lm_words w;
+    lm_words_init(&w);
+    lm_status ls = lm_words_split(text, strlen(text), &w, err);
+    if (ls == LM_OK && w.n == 0)
+        ls = lm_error_set(err, LM_ERR_USAGE, "no word to search for in '%s'", text);
+    if (ls != LM_OK) {
+        lm_words_free(&w);
+        return ls;
+    }
+    sqlite3 *db = lm_store_sqlite(s);
+    int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
+                                                   SQLITE_OK;
+    int64_t *set = NULL, *word = NULL;
+    size_t n_set = 0, cap_set = 0, n_word = 0, cap_word = 0;
+    ls = lm_lexindex_dead_load(s, &r->dead, err);
+    for (size_t i = 0; ls == LM_OK && i < w.n; i++) {
+        char stem[LM_WORD_MAX + 1];
+        lm_words_porter(w.v[i].norm, w.v[i].len, stem, sizeof stem);
+        r->n_cur = 0;
+        lm_buf_reset(&r->blobs);
+        ls = load_term(r, s, stem, 1.0, err);
+        if (ls == LM_OK)
+            ls = live_pmids(r, i == 0 ? &set : &word, i == 0 ? &n_set : &n_word,
+                            i == 0 ? &cap_set : &cap_word, err);
+        if (ls != LM_OK)
+            continue;
+        if (i > 0) {   /* set = set AND word, both sorted */
+            size_t a = 0, b = 0, k = 0;
+            while (a < n_set && b < n_word) {
+                if (set[a] < word[b]) {
+                    a++;
+                } else if (set[a] > word[b]) {
+                    b++;
+                } else {
+                    set[k++] = set[a];
+                    a++;
+                    b++;
+                }
+            }
+            n_set = k;
+        }
+        if (n_set == 0)
+            break;
+    }
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    lm_words_free(&w);
+    free(word);
+    if (ls != LM_OK || n_set == 0) {
+        free(set);
+        return ls;
+    }
+    *pmids = set;
+    *n = n_set;
+    return LM_OK;
+}

@@ -1,7 +1,7 @@
 /*
  * lm_search: ranking an analysed query — lexical candidates from the
  * lexical index, dense candidates from the vector matrix, fusion and
- * concept boosts, and the plain FTS5 baseline (see lm_search.h).
+ * concept boosts (see lm_search.h).
  *
  * Lexical ranking runs on litmine's own inverted index (lm_lexindex), not
  * on FTS5: FTS5 ranks through its auxiliary-function API at ~3 us per
@@ -9,8 +9,9 @@
  * abstracts, where the lexical index needs ~20 ms.  BM25F parameters are
  * tuned per field and each query term carries its own weight, so that
  * phrase, synonym and feedback terms add evidence without drowning the
- * words the user typed.  FTS5 stays for `export --query` and as the plain
- * baseline that `eval search` reports.
+ * words the user typed.  It is the one full-text index: `export --query`
+ * uses it too, and FTS5 (a second copy, 0.8 KB per abstract) was dropped
+ * in schema 13.
  *
  * Fusion: the lexical score divided by the query's best lexical score
  * (so it lies in [0, 1] whatever the query length) plus dense_weight times
@@ -145,6 +146,11 @@ const void *lm_searcher_model(const lm_searcher *srch, size_t *len)
 void lm_searcher_drop_model(lm_searcher *srch)
 {
     lm_vec_cache_drop_model(&srch->vc);
+}
+
+int lm_searcher_model_mapped(const lm_searcher *srch)
+{
+    return srch->vc.model && srch->vc.from_file;
 }
 
 int lm_searcher_has_vectors(const lm_searcher *srch)
@@ -551,8 +557,8 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             for (size_t i = 0; i < m; i++) {
                 long row = lm_vec_matrix_find(&srch->vc.mat, lex.v[i].pmid);
                 if (row >= 0)
-                    cblas_saxpy(dim, p.dense_prf_weight / (float)m,
-                                srch->vc.mat.data + (size_t)row * dim, 1, srch->qvec, 1);
+                    lm_vec_matrix_axpy(&srch->vc.mat, (size_t)row, p.dense_prf_weight / (float)m,
+                                       srch->qvec);
             }
             float nrm = cblas_snrm2(dim, srch->qvec, 1);
             if (nrm > 0)
@@ -614,10 +620,7 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             if (all.v[i].dense_rank)
                 continue;
             long row = lm_vec_matrix_find(&srch->vc.mat, all.v[i].pmid);
-            float d = row < 0 ? 0.0f
-                              : cblas_sdot(srch->vc.mat.dim, srch->qvec, 1,
-                                           srch->vc.mat.data + (size_t)row * srch->vc.mat.dim,
-                                           1);
+            float d = row < 0 ? 0.0f : lm_vec_matrix_dot(&srch->vc.mat, (size_t)row, srch->qvec);
             all.v[i].dense = isfinite(d) ? d : 0.0f;   /* never a NaN score */
         }
     if (st == LM_OK && out->n_concepts)
@@ -668,42 +671,5 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
     free(dense.v);
     free(all.v);
     out->total_ms = ms_since(t_start);
-    return st;
-}
-
-lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_t *pmids,
-                                 size_t *n, lm_error *err)
-{
-    *n = 0;
-    lm_qterms q;
-    lm_qterms_init(&q);
-    lm_qterms_options qo = {1, 0, 0};
-    lm_buf expr;
-    lm_buf_init(&expr);
-    lm_status st = lm_qterms_parse(text, &qo, &q, err);
-    if (st == LM_OK)
-        st = lm_fts_expr(&q, &expr, err);
-    sqlite3_stmt *stmt = NULL;
-    if (st == LM_OK && q.n > 0) {
-        stmt = lm_store_stmt(s, SL_BASELINE,
-                             "SELECT rowid FROM search_fts WHERE search_fts MATCH ?1"
-                             " ORDER BY bm25(search_fts) LIMIT ?2",
-                             err);
-        if (!stmt)
-            st = lm_store_stmt_err(err);
-    }
-    if (stmt) {
-        int brc = SQLITE_OK;
-        lm_bind_text(stmt, 1, lm_buf_cstr(&expr), &brc);
-        lm_bind_int64(stmt, 2, (int64_t)k, &brc);
-        int rc;
-        while ((rc = lm_bind_step(stmt, brc)) == SQLITE_ROW && *n < k)
-            pmids[(*n)++] = sqlite3_column_int64(stmt, 0);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-            st = lm_store_fail(s, rc, err, "searching the full-text index");
-        sqlite3_reset(stmt);
-    }
-    lm_buf_free(&expr);
-    lm_qterms_free(&q);
     return st;
 }

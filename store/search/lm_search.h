@@ -27,10 +27,10 @@
  *
  * Index maintenance.  Inserting an article only queues its PMID
  * (search_pending, a trigger); lm_search_refresh_text tokenizes the queue
- * into FTS5 and the lexical index (embedding the articles is
- * pipeline/lm_index.h's).  Replacing or deleting an indexed article
- * removes it from both indexes at once (triggers), so search never
- * returns an article that is gone.
+ * into the lexical index (embedding the articles is pipeline/lm_index.h's).
+ * Replacing or deleting an indexed article marks its postings dead at once
+ * (triggers), so search never returns an article that is gone.  The
+ * lexical index is the one full-text index: FTS5 went in schema 13.
  *
  * A searcher loads the dense index once (the vector cache) and answers
  * many queries; it uses the store's connection, so one thread at a time.
@@ -49,7 +49,7 @@
 /* ---- index maintenance -------------------------------------------------- */
 
 typedef struct lm_search_refresh_stats {
-    int64_t fts_added;        /* articles tokenized into FTS5 */
+    int64_t fts_added;        /* articles added to full text (the lexical index) */
     int64_t lex_added;        /* articles written to the lexical index */
     int64_t pending_dropped;  /* queued PMIDs whose article was gone */
     int64_t embedded;         /* vectors written */
@@ -59,11 +59,12 @@ typedef struct lm_search_refresh_stats {
 
 typedef struct lm_search_refresh_options {
     int skip_vectors;         /* full text only (pipeline/lm_index.h) */
-    lm_vec_format format;     /* vector encoding; default LM_VEC_F32 */
+    lm_vec_format format;     /* vector encoding, when format_set */
     int batch;                /* articles per transaction; 0 = 5000 */
     /* Progress after each batch; may be NULL. */
     void (*progress)(void *ctx, const char *phase, int64_t done, int64_t total);
     void *progress_ctx;
+    int format_set;           /* 0: LM_VEC_DEFAULT (int8) whatever format holds */
 } lm_search_refresh_options;
 
 /* Tokenizes the queued articles into FTS5 and the lexical index, adding
@@ -75,8 +76,8 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
 /* Articles without a vector of model model_id. */
 lm_status lm_search_count_missing(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
 
-/* Drops and rebuilds the whole search index (FTS5 and the lexical index)
- * from articles; runs its own transactions. */
+/* Drops and rebuilds the whole lexical index from articles; runs its own
+ * transactions. */
 lm_status lm_search_rebuild_fts(lm_store *s, lm_error *err);
 
 typedef struct lm_search_info {
@@ -90,17 +91,14 @@ typedef struct lm_search_info {
 } lm_search_info;
 
 lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err);
+/* Articles queued for the full-text index: what a query warns about.  A
+ * count of the (small) queue only; lm_search_get_info counts everything. */
+lm_status lm_search_count_pending(lm_store *s, int64_t *n, lm_error *err);
 
-/* Checks that FTS5 holds exactly the indexed articles with their current
- * text (FTS5 integrity-check against the content table) and that every
- * article is either indexed or pending.  LM_ERR_CORRUPT otherwise. */
+/* Checks that every article is either indexed or pending, that no
+ * indexed article is gone, and every posting list of the lexical index
+ * (lm_lexindex_check).  LM_ERR_CORRUPT otherwise. */
 lm_status lm_search_check(lm_store *s, lm_error *err);
-
-/* How inserts reach FTS5.  DEFERRED (the default): queued, tokenized by
- * lm_search_refresh_text.  IMMEDIATE: tokenized by the insert trigger inside
- * the writer's transaction (measured slower for bulk ingest; see bench). */
-typedef enum lm_fts_mode { LM_FTS_DEFERRED = 0, LM_FTS_IMMEDIATE = 1 } lm_fts_mode;
-lm_status lm_search_set_fts_mode(lm_store *s, lm_fts_mode mode, lm_error *err);
 
 /* ---- querying ----------------------------------------------------------- */
 
@@ -183,6 +181,10 @@ void lm_searcher_set_text_ops(lm_searcher *srch, const lm_search_text_ops *ops);
 const void *lm_searcher_model(const lm_searcher *srch, size_t *len);
 /* Releases those bytes (100 MB at 100k features on the heap). */
 void lm_searcher_drop_model(lm_searcher *srch);
+/* 1 when those bytes are mapped from the vector cache file, verified on
+ * open and valid until close (drop_model leaves them be): they can be
+ * used in place (lm_embed_model_map). */
+int lm_searcher_model_mapped(const lm_searcher *srch);
 /* Whether a dense index is loaded (dense and hybrid need one; without it
  * hybrid falls back to lexical). */
 int lm_searcher_has_vectors(const lm_searcher *srch);
@@ -203,7 +205,8 @@ typedef struct lm_search_results {
     lm_qterms terms;          /* the query's terms, feedback terms added */
     lm_qconcept *concepts;    /* the query's concepts (a copy) */
     size_t n_concepts, cap_concepts;
-    char *fts_query;          /* the FTS5 expression that ran */
+    char *fts_query;          /* the query's terms as an FTS5-style expression
+                                 (shown by `query --json`) */
     double embed_ms, lexical_ms, dense_ms, total_ms;
     lm_search_mode mode_used; /* hybrid without vectors runs lexical */
 } lm_search_results;
@@ -218,11 +221,6 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
                             const lm_search_options *opts, lm_search_results *out,
                             lm_error *err);
 
-/* The reference ranking the tuned one is compared with: FTS5's built-in
- * bm25() (k1 1.2, b 0.75, equal column weights) over every word of the
- * text, quoted and ORed.  Writes up to k PMIDs, best first. */
-lm_status lm_search_fts_baseline(lm_store *s, const char *text, size_t k, int64_t *pmids,
-                                 size_t *n, lm_error *err);
 
 /* ---- explaining a hit ----------------------------------------------------- */
 

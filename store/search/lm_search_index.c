@@ -1,6 +1,6 @@
 /*
- * Search index maintenance: the queue of new articles tokenized into FTS5
- * and the lexical index, full rebuilds, counts and the consistency check
+ * Search index maintenance: the queue of new articles tokenized into the
+ * lexical index, full rebuilds, counts and the consistency check
  * (see lm_search.h).  Embedding the articles is pipeline/lm_index.c's.
  */
 #include "lm_search_impl.h"
@@ -36,7 +36,7 @@ static lm_status exec_slot(lm_store *s, int slot, const char *sql, int nparam, i
     return ls;
 }
 
-/* ---- FTS maintenance ----------------------------------------------------- */
+/* ---- full-text maintenance ------------------------------------------------ */
 
 /* Tokenizes the queued articles up to bound into the lexical index (one
  * segment), inside the caller's transaction. */
@@ -111,14 +111,6 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
                              " NOT EXISTS (SELECT 1 FROM articles a WHERE a.pmid = p.pmid)",
                              bound, &dropped, err);
         if (ls == LM_OK)
-            ls = exec_slot(s, SL_FTS_ADD,
-                           "INSERT INTO search_fts (rowid, title, abstract)"
-                           " SELECT a.pmid, a.title, a.abstract FROM search_pending p"
-                           " JOIN articles a ON a.pmid = p.pmid WHERE p.pmid <= ?1 AND"
-                           " NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.pmid = p.pmid)",
-                           1, bound, "adding articles to the search index", err);
-        int64_t added = ls == LM_OK ? sqlite3_changes(lm_store_sqlite(s)) : 0;
-        if (ls == LM_OK)
             ls = refresh_lexindex(s, w, bound, &lex_added, err);
         if (ls == LM_OK)
             ls = exec_slot(s, SL_INDEXED_ADD,
@@ -136,7 +128,7 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
             lm_store_rollback(s, NULL);
             break;
         }
-        stats->fts_added += added;
+        stats->fts_added += lex_added;
         stats->lex_added += lex_added;
         stats->pending_dropped += dropped;
         done += batch_rows;
@@ -163,15 +155,12 @@ lm_status lm_search_rebuild_fts(lm_store *s, lm_error *err)
     if (ls != LM_OK)
         return ls;
     int rc = sqlite3_exec(db,
-                          "INSERT INTO search_fts (search_fts) VALUES ('rebuild');"
-                          "DELETE FROM search_indexed;"
-                          "INSERT INTO search_indexed (pmid) SELECT pmid FROM articles;"
-                          "DELETE FROM search_pending;",
+                          "DELETE FROM search_indexed;",
                           NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         ls = lm_store_fail(s, rc, err, "rebuilding the search index");
-    /* The lexical index is rebuilt by a refresh of every article (FTS5
-     * skips them: they are indexed). */
+    /* The lexical index is rebuilt by a refresh of every article (the
+     * reset queues them all). */
     if (ls == LM_OK)
         ls = lm_lexindex_reset(s, err);
     if (ls != LM_OK) {
@@ -219,12 +208,16 @@ lm_status lm_search_get_info(lm_store *s, lm_search_info *out, lm_error *err)
     return ls;
 }
 
+lm_status lm_search_count_pending(lm_store *s, int64_t *n, lm_error *err)
+{
+    return lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0, n,
+                           err);
+}
+
 lm_status lm_search_check(lm_store *s, lm_error *err)
 {
     sqlite3 *db = lm_store_sqlite(s);
-    /* rank = 1 also compares the index with the content table, which
-     * only holds when nothing is pending; without pending rows every
-     * article must be indexed. */
+    /* Without pending rows every article must be indexed. */
     int64_t pending = 0, indexed = 0, articles = 0, stray = 0;
     lm_status ls = lm_search_count(s, SL_COUNT_PENDING, "SELECT count(*) FROM search_pending", 0,
                                    &pending, err);
@@ -254,34 +247,5 @@ lm_status lm_search_check(lm_store *s, lm_error *err)
         return lm_error_set(err, LM_ERR_CORRUPT,
                             "search index holds %lld of %lld articles with nothing pending",
                             (long long)indexed, (long long)articles);
-    const char *sql = pending == 0
-                          ? "INSERT INTO search_fts (search_fts, rank) VALUES"
-                            " ('integrity-check', 1)"
-                          : "INSERT INTO search_fts (search_fts) VALUES ('integrity-check')";
-    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return lm_error_set(err, LM_ERR_CORRUPT, "search index integrity check failed: %s",
-                            sqlite3_errmsg(db));
     return lm_lexindex_check(s, err);
-}
-
-lm_status lm_search_set_fts_mode(lm_store *s, lm_fts_mode mode, lm_error *err)
-{
-    const char *sql =
-        mode == LM_FTS_IMMEDIATE
-            ? "DROP TRIGGER IF EXISTS search_articles_ai;"
-              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
-              " INSERT INTO search_fts (rowid, title, abstract)"
-              " VALUES (NEW.pmid, NEW.title, NEW.abstract);"
-              " INSERT OR IGNORE INTO search_indexed (pmid) VALUES (NEW.pmid);"
-              " INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);"
-              " END;"
-            : "DROP TRIGGER IF EXISTS search_articles_ai;"
-              "CREATE TRIGGER search_articles_ai AFTER INSERT ON articles BEGIN"
-              " INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);"
-              " END;";
-    int rc = sqlite3_exec(lm_store_sqlite(s), sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return lm_store_fail(s, rc, err, "switching FTS maintenance mode");
-    return LM_OK;
 }

@@ -9,8 +9,13 @@
  *            and the XXH3-64 of everything after the header)
  *   pmids   n x int64, ascending
  *   years   n x int16
- *   vectors n x dim x float, row-major   (64-byte aligned)
- *   model   model_len bytes              (checked by lm_embed_model_load)
+ *   scales  n x float                    (int8 files only, 64-byte aligned)
+ *   vectors n x dim x float, or n x dim x int8 with the scales,
+ *           row-major                    (64-byte aligned)
+ *   model   model_len bytes              (64-byte aligned; used in place)
+ *
+ * The vectors keep the matrix's encoding: int8 (the default) is the
+ * store's own bytes, never re-rounded, and a quarter of float32's size.
  *
  * The data read from the store and the generation it is compared with come
  * from one read transaction, so a writer committing meanwhile can only
@@ -38,7 +43,7 @@
 #include <zlib.h>
 
 #define MAGIC "LMVECCH1"
-#define FORMAT_VERSION 2u   /* 2: payload checksum */
+#define FORMAT_VERSION 3u   /* 2: payload checksum; 3: int8 vectors */
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 256
 
@@ -46,9 +51,10 @@ typedef struct file_header {
     char magic[8];
     uint32_t version, byte_order, sizes;   /* sizes: float, int64, int16 */
     uint32_t dim;
+    uint32_t quantized;   /* 1: int8 rows with scales */
     int64_t model_id, generation;
     uint64_t n, model_len;
-    uint64_t off_pmids, off_years, off_data, off_model, file_len;
+    uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
     char created_at[32];
     uint64_t payload_xxh64;   /* XXH3-64 of bytes [HEADER_BYTES, file_len) */
     uint32_t crc;
@@ -76,8 +82,12 @@ static void layout(file_header *h)
 {
     h->off_pmids = HEADER_BYTES;
     h->off_years = h->off_pmids + h->n * sizeof(int64_t);
-    h->off_data = align64(h->off_years + h->n * sizeof(int16_t));
-    h->off_model = h->off_data + h->n * (uint64_t)h->dim * sizeof(float);
+    h->off_scales = align64(h->off_years + h->n * sizeof(int16_t));
+    h->off_data = h->quantized ? align64(h->off_scales + h->n * sizeof(float)) : h->off_scales;
+    /* The model is 64-byte aligned too: its float arrays are used in
+     * place (lm_embed_model_map). */
+    h->off_model =
+        align64(h->off_data + h->n * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
     h->file_len = h->off_model + h->model_len;
 }
 
@@ -138,6 +148,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t gen
     layout(&want);
     int ok = memcmp(h.magic, MAGIC, 8) == 0 && h.version == FORMAT_VERSION &&
              want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
+             want.off_scales == h.off_scales && h.quantized <= 1 &&
              h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
              h.crc == header_crc(&h) && h.model_id == info->id && h.dim == (uint32_t)info->dim &&
              h.generation == generation &&
@@ -160,7 +171,12 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t gen
     out->mat.cap = 0;
     out->mat.pmids = (int64_t *)(void *)(base + h.off_pmids);
     out->mat.years = (int16_t *)(void *)(base + h.off_years);
-    out->mat.data = (float *)(void *)(base + h.off_data);
+    if (h.quantized) {
+        out->mat.scales = (float *)(void *)(base + h.off_scales);
+        out->mat.q8 = (int8_t *)(void *)(base + h.off_data);
+    } else {
+        out->mat.data = (float *)(void *)(base + h.off_data);
+    }
     out->model = base + h.off_model;
     out->model_len = (size_t)h.model_len;
     out->from_file = 1;
@@ -182,6 +198,7 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     h.byte_order = BYTE_ORDER_MARK;
     h.sizes = type_sizes();
     h.dim = (uint32_t)c->mat.dim;
+    h.quantized = c->mat.q8 != NULL;
     h.model_id = c->info.id;
     h.generation = generation;
     h.n = c->mat.n;
@@ -190,6 +207,10 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     layout(&h);
     static const char zeros[HEADER_BYTES];
     uint64_t pos = h.off_years + h.n * sizeof(int16_t);
+    uint64_t pos2 = h.off_scales + (h.quantized ? h.n * sizeof(float) : 0);
+    const void *rows = h.quantized ? (const void *)c->mat.q8 : (const void *)c->mat.data;
+    size_t row_bytes = c->mat.n * (size_t)c->mat.dim * (h.quantized ? 1 : sizeof(float));
+    size_t scale_bytes = h.quantized ? c->mat.n * sizeof(float) : 0;
     /* The payload exactly as written below, hashed from memory. */
     XXH3_state_t *xs = XXH3_createState();
     if (!xs)
@@ -197,8 +218,11 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     XXH3_64bits_reset(xs);
     XXH3_64bits_update(xs, c->mat.pmids, c->mat.n * sizeof(int64_t));
     XXH3_64bits_update(xs, c->mat.years, c->mat.n * sizeof(int16_t));
-    XXH3_64bits_update(xs, zeros, (size_t)(h.off_data - pos));
-    XXH3_64bits_update(xs, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float));
+    XXH3_64bits_update(xs, zeros, (size_t)(h.off_scales - pos));
+    XXH3_64bits_update(xs, c->mat.scales, scale_bytes);
+    XXH3_64bits_update(xs, zeros, (size_t)(h.off_data - pos2));
+    XXH3_64bits_update(xs, rows, row_bytes);
+    XXH3_64bits_update(xs, zeros, (size_t)(h.off_model - h.off_data - row_bytes));
     XXH3_64bits_update(xs, c->model, c->model_len);
     h.payload_xxh64 = XXH3_64bits_digest(xs);
     XXH3_freeState(xs);
@@ -216,8 +240,11 @@ static void write_file(const char *path, const lm_vec_cache *c, int64_t generati
     int bad = put(a.f, head, sizeof head) ||
               put(a.f, c->mat.pmids, c->mat.n * sizeof(int64_t)) ||
               put(a.f, c->mat.years, c->mat.n * sizeof(int16_t)) ||
-              put(a.f, zeros, (size_t)(h.off_data - pos)) ||
-              put(a.f, c->mat.data, c->mat.n * (size_t)c->mat.dim * sizeof(float)) ||
+              put(a.f, zeros, (size_t)(h.off_scales - pos)) ||
+              put(a.f, c->mat.scales, scale_bytes) ||
+              put(a.f, zeros, (size_t)(h.off_data - pos2)) ||
+              put(a.f, rows, row_bytes) ||
+              put(a.f, zeros, (size_t)(h.off_model - h.off_data - row_bytes)) ||
               put(a.f, c->model, c->model_len);
     if (bad)
         lm_file_atomic_abort(&a);
@@ -239,7 +266,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) ==
                                                    SQLITE_OK;
     int64_t generation = 0;
-    lm_status ls = lm_vec_model_current(s, &out->info, NULL, NULL, found, err);
+    lm_status ls = lm_vec_model_current_info(s, &out->info, found, err);
     if (ls == LM_OK && *found && kind && strcmp(out->info.kind, kind) != 0)
         *found = 0;
     if (ls == LM_OK && *found)

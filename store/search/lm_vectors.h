@@ -32,6 +32,10 @@ typedef enum lm_vec_format {
     LM_VEC_I8 = 2    /* float32 scale, then dim int8 values: v[i] = scale * q[i] */
 } lm_vec_format;
 
+/* What the store writes unless told otherwise: int8 loses 0.00x nDCG@10 on
+ * SciFact dev against float32 at a quarter of the bytes (docs/search.md). */
+#define LM_VEC_DEFAULT LM_VEC_I8
+
 /* "f32", "f16", "i8"; parse returns -1 for anything else. */
 const char *lm_vec_format_name(lm_vec_format f);
 int lm_vec_format_parse(const char *name);
@@ -75,6 +79,11 @@ lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err);
  * be NULL) receive a heap copy of the model bytes the caller frees. */
 lm_status lm_vec_model_current(lm_store *s, lm_vec_model_info *info, void **data,
                                size_t *len, int *found, lm_error *err);
+/* The newest 'ready' model's row without its bytes and without counting
+ * its vectors (n_vectors 0): what a process starting a search needs, in
+ * constant time whatever the number of vectors. */
+lm_status lm_vec_model_current_info(lm_store *s, lm_vec_model_info *info, int *found,
+                                    lm_error *err);
 /* Every model, newest first. */
 lm_status lm_vec_model_list(lm_store *s,
                             lm_status (*cb)(void *ctx, const lm_vec_model_info *m),
@@ -107,22 +116,36 @@ lm_status lm_vec_generation(lm_store *s, int64_t model_id, int64_t *gen, lm_erro
 
 /* ---- the in-memory matrix and search -------------------------------------- */
 
+/* A matrix holds float32 rows (data) or, quantized, int8 rows with one
+ * scale each (q8, scales; data NULL): row r is scales[r] * q8[r * dim ..].
+ * int8 is a quarter of the memory and of the bytes a scan reads, and ranks
+ * like float32 (docs/search.md has the measured nDCG). */
 typedef struct lm_vec_matrix {
     int dim;
     size_t n;          /* rows */
     size_t cap;
-    float *data;       /* n x dim, row-major */
+    float *data;       /* n x dim, row-major; NULL when quantized */
+    int8_t *q8;        /* n x dim, row-major, when quantized */
+    float *scales;     /* n, when quantized */
     int64_t *pmids;    /* row -> pmid, ascending when loaded from the store */
     int16_t *years;    /* row -> publication year (0 unknown), when loaded */
 } lm_vec_matrix;
 
 void lm_vec_matrix_init(lm_vec_matrix *m);
+/* An empty matrix that quantizes the rows pushed into it to int8. */
+void lm_vec_matrix_init_quantized(lm_vec_matrix *m);
 void lm_vec_matrix_free(lm_vec_matrix *m);
-/* Appends one row (years may be 0). */
+/* Appends one row (years may be 0), quantized when the matrix is. */
 lm_status lm_vec_matrix_push(lm_vec_matrix *m, int64_t pmid, int year, const float *v,
                              int dim, lm_error *err);
+/* The inner product of row with q (dim floats). */
+float lm_vec_matrix_dot(const lm_vec_matrix *m, size_t row, const float *q);
+/* y += alpha * row (dim floats). */
+void lm_vec_matrix_axpy(const lm_vec_matrix *m, size_t row, float alpha, float *y);
 /* Loads every vector of model_id (with the article's year); a stored
- * vector with a non-finite value is left out. */
+ * vector with a non-finite value is left out.  The matrix is quantized
+ * when the model's first stored vector is int8 (the default format), and
+ * float32 otherwise. */
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
                              lm_error *err);
 /* Row index of pmid (binary search; rows must be in PMID order), or -1. */
