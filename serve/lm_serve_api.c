@@ -8,7 +8,9 @@
  * (and in PubTator): into the snippet for search highlights, into
  * title + " " + abstract for mentions and evidence.
  */
+#include "../nlp/eval/lm_bioc.h"
 #include "../nlp/lm_pubtator.h"
+#include "../pipeline/lm_annotated.h"
 #include "../util/lm_json.h"
 #include "../util/lm_rows.h"
 #include "../util/lm_utf8.h"
@@ -540,19 +542,38 @@ void lm_serve_pt_pubtator(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
     }
 }
 
+/* BioC JSON as PubTator3 serves it: one collection, a document per stored
+ * PMID (others left out), passages with their annotations and relations,
+ * gene ids bare as PubTator3 writes them. */
 void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
                           lm_serve_response *r)
 {
     (void)sv;
-    (void)w;
     int64_t pmids[LM_SERVE_MAX_PMIDS];
     char why[128];
-    if (!parse_pmids(rq->arg(rq, "pmids"), pmids, why, sizeof why)) {
+    size_t n = parse_pmids(rq->arg(rq, "pmids"), pmids, why, sizeof why);
+    if (!n) {
         lm_serve_fail(r, 400, 1, "%s", why);
         return;
     }
-    lm_serve_fail(r, 501, 1, "BioC JSON export is not implemented in this build yet; use "
-                  "/publications/export/pubtator or /api/article/PMID");
+    r->content_type = "application/json";
+    lm_error err = {0};
+    lm_bioc_writer bw;
+    lm_status st = lm_bioc_begin(&bw, r->f, LM_BIOC_JSON, LM_BIOC_PUBTATOR3_IDS, &err);
+    for (size_t i = 0; st == LM_OK && i < n; i++) {
+        lm_annotated an;
+        lm_annotated_init(&an);
+        st = lm_annotated_load(w->store, pmids[i], 0, &an, &err);
+        if (st == LM_OK)
+            st = lm_bioc_write_doc(&bw, &an.article, &an.doc, &err);
+        else if (st == LM_ERR_NOTFOUND)
+            st = LM_OK;   /* as PubTator3: PMIDs it does not hold are left out */
+        lm_annotated_free(&an);
+    }
+    if (st == LM_OK)
+        st = lm_bioc_end(&bw, &err);
+    if (st != LM_OK)
+        lm_serve_fail(r, 500, 1, "%s", err.msg);
 }
 
 /* PubTator3's autocomplete: [{"_id": "@DISEASE_Hepatotoxicity", "biotype":

@@ -150,6 +150,10 @@ static int64_t build(lm_store *s, const char *dir, lm_index_build_stats *bs)
     memset(&o, 0, sizeof o);
     o.encoder_dir = dir;
     o.threads = 2;
+    /* float32 vectors, so that they can be compared exactly with the
+     * encoder's own output (the default int8 rounds them) */
+    o.refresh.format = LM_VEC_F32;
+    o.refresh.format_set = 1;
     lm_error err = {0};
     lm_status st = lm_index_build(s, &o, bs, &err);
     if (st != LM_OK)

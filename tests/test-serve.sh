@@ -4,7 +4,7 @@
 # free port, every page and API endpoint fetched with the suite's own
 # client (tests/http_client.py), then the safety rules — stored
 # <script>, quotes and & escaped, limits on query length, parameters,
-# PMIDs and request size, 400/404/405/501, security headers, slow
+# PMIDs and request size, 400/404/405, security headers, slow
 # clients dropped — a concurrent ingest seen by the next request, and a
 # clean exit on SIGTERM.
 . "$(dirname "$0")/lib.sh"
@@ -129,8 +129,13 @@ http "/publications/export/pubtator?pmids=1,x"
 check "pubtator export: a bad PMID list is a 400" status_is 400
 http "/publications/export/pubtator?pmids=$(seq -s, 1 101)"
 check "pubtator export: more than 100 PMIDs is a 400" status_is 400
-http "/publications/export/biocjson?pmids=32000001"
-check "biocjson export says it is not there yet (501)" json_ok 'd["status"] == 501 and "BioC" in d["error"]'
+http "/publications/export/biocjson?pmids=32000001,99999999,32000007"
+check "biocjson export" status_is 200
+check "biocjson export: one BioC document per stored PMID, unknown ones left out" json_ok '[x["id"] for x in d["documents"]] == ["32000001", "32000007"]'
+check "biocjson export has the mentions as annotations" json_ok 'any(a["text"] == "Acetaminophen" for p in d["documents"][0]["passages"] for a in p["annotations"])'
+check "biocjson export has the relations" json_ok 'len(d["documents"][1]["relations"]) >= 1'
+http "/publications/export/biocjson?pmids=1,x"
+check "biocjson export: a bad PMID list is a 400" status_is 400
 http "/entity/autocomplete/?query=hepato"
 check "autocomplete finds concepts by prefix, PubTator3's shape" json_ok 'any(e["_id"].startswith("@DISEASE_") and e["db_id"] == "D056486" and e["db"] == "ncbi_mesh" and e["biotype"] == "disease" and "<m>" in e["match"] for e in d)'
 http "/entity/autocomplete/?query=a&concept=chemical&limit=2"
