@@ -677,23 +677,6 @@ static void gold_tags(const tdoc *d, const ner_tagger *t, uint8_t *tags)
      * cross a sentence boundary are rare and simply kept */
 }
 
-static int ensure_tags(lm_ner_scratch *s, size_t n)
-{
-    if (NER_MAX_TAGGERS * (n + 1) <= s->tags_cap)
-        return 0;
-    size_t cap = 2 * NER_MAX_TAGGERS * (n + 1);
-    uint8_t *tg = realloc(s->tags, cap);
-    if (tg)
-        s->tags = tg;
-    float *mg = realloc(s->margin, cap * sizeof *mg);
-    if (mg)
-        s->margin = mg;
-    if (!tg || !mg)
-        return -1;
-    s->tags_cap = cap;
-    return 0;
-}
-
 /* Upstream tags of tagger u for every doc of a corpus: one array per doc. */
 typedef struct utags {
     uint8_t **doc;             /* NULL until computed */
@@ -708,7 +691,7 @@ static lm_status prep_doc(const lm_ner_model *m, int ti, const tdoc *d, size_t d
                                    err);
     if (st != LM_OK)
         return st;
-    if (ensure_tags(s, d->n_tok))
+    if (ner_scratch_reserve_tags(s, d->n_tok))
         return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
     const ner_tagger *t = &m->tg[ti];
     for (int k = 0; k < t->n_up; k++) {
