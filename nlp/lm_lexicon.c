@@ -30,6 +30,7 @@
  * but was written by a buggy tool still cannot make lookups read out of
  * bounds.
  */
+#include "../util/lm_buf.h"
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "../util/lm_file.h"
@@ -586,14 +587,9 @@ static lm_status add_key(lm_lexicon_builder *b, lm_ent_type type, const char *ke
                          uint32_t concept, unsigned flags, double score, unsigned count,
                          lm_error *err)
 {
-    if (b->n_entries == b->cap_entries) {
-        size_t cap = b->cap_entries ? b->cap_entries * 2 : 4096;
-        b_entry *v = realloc(b->entries, cap * sizeof *v);
-        if (!v)
-            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-        b->entries = v;
-        b->cap_entries = cap;
-    }
+    if (lm_vec_grow((void **)&b->entries, &b->cap_entries, b->n_entries + 1,
+                    sizeof *b->entries) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     b_entry *e = &b->entries[b->n_entries];
     e->key = dup_n(key, klen);
     if (!e->key)
