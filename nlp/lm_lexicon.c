@@ -255,16 +255,9 @@ int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out)
     int parts = 0;
     const char *p = id;
     while (*p) {
-        const char *q = p;
-        while (*q && *q != '|' && *q != '+' && *q != ',' && *q != ';')
-            q++;
-        const char *a = p, *b = q;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+        const char *a, *b;
+        p = lm_id_next_part(p, &a, &b);
         size_t n = (size_t)(b - a);
-        p = *q ? q + 1 : q;
         if (n == 0 || (n == 2 && a[0] == '-' && a[1] == '1'))
             continue;
         if (parts && lm_buf_append_char(out, '|') != LM_OK)

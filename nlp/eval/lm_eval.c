@@ -242,11 +242,6 @@ static lm_status score_keys(const keyvec *gold, const keyvec *pred, const lm_eva
 
 /* ---- ids ---- */
 
-static int is_sep(char c)
-{
-    return c == '|' || c == '+' || c == ',' || c == ';';
-}
-
 size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part, size_t len),
                          void *ctx)
 {
@@ -255,14 +250,8 @@ size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part,
         return 0;
     const char *p = id;
     while (*p) {
-        const char *q = p;
-        while (*q && !is_sep(*q))
-            q++;
-        const char *a = p, *b = q;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+        const char *a, *b;
+        const char *next = lm_id_next_part(p, &a, &b);
         if ((size_t)(b - a) > 5 && strncasecmp(a, "MESH:", 5) == 0)
             a += 5;
         else if ((size_t)(b - a) > 9 && strncasecmp(a, "NCBIGene:", 9) == 0)
@@ -271,7 +260,7 @@ size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part,
             cb(ctx, a, (size_t)(b - a));
             n++;
         }
-        p = *q ? q + 1 : q;
+        p = next;
     }
     return n;
 }
