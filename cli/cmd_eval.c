@@ -33,7 +33,6 @@
 #include "../pipeline/lm_ingest.h"
 #include "../pipeline/lm_stage.h"
 #include "../store/lm_store_export.h"
-#include "../util/lm_utf8.h"
 #include "lm_cli.h"
 #include "lm_commands.h"
 
@@ -229,40 +228,6 @@ static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc 
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
     return LM_OK;
-}
-
-/* The gold Chemical and Disease spans of g as tagger output (byte offsets
- * into doc->text), for --gold-spans. */
-static lm_status gold_as_ner(const lm_pt_doc *g, const lm_doc *doc, lm_ner_mentions *out,
-                             lm_error *err)
-{
-    lm_utf8_map map;
-    lm_utf8_map_init(&map);
-    lm_status st = lm_utf8_map_build(&map, doc->text, doc->text_len, err);
-    out->n = 0;
-    for (size_t i = 0; st == LM_OK && i < g->n_mentions; i++) {
-        const lm_pt_mention *m = &g->mentions[i];
-        lm_ent_type t = lm_ent_type_from_label(m->type);
-        if ((t != LM_ENT_CHEMICAL && t != LM_ENT_DISEASE) || m->start < 0 || m->end <= m->start)
-            continue;
-        size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
-        size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
-        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 <= b0)
-            continue;
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 64;
-            lm_ner_mention *v = realloc(out->v, cap * sizeof *v);
-            if (!v) {
-                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-                break;
-            }
-            out->v = v;
-            out->cap = cap;
-        }
-        out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
-    }
-    lm_utf8_map_free(&map);
-    return st;
 }
 
 /* The configuration the pipeline's stages read their models from: the
@@ -651,7 +616,7 @@ static int predict_from_gold(const lm_cli *cli, const eval_args *a, const lm_pt_
             text_only.n_relations = 0;
             st = lm_pairs_doc_from_pubtator(&text_only, &doc, &err);
             if (st == LM_OK)
-                st = gold_as_ner(g, &doc, &mentions, &err);
+                st = lm_pairs_gold_as_ner(g, &doc, 1, &mentions, &err);
             if (st == LM_OK)
                 st = lm_pairs_doc_add_ner(&doc, &mentions, lex, NULL, &err);
         }

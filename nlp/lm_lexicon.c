@@ -30,6 +30,7 @@
  * but was written by a buggy tool still cannot make lookups read out of
  * bounds.
  */
+#include "../util/lm_buf.h"
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "../util/lm_file.h"
@@ -254,16 +255,9 @@ int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out)
     int parts = 0;
     const char *p = id;
     while (*p) {
-        const char *q = p;
-        while (*q && *q != '|' && *q != '+' && *q != ',' && *q != ';')
-            q++;
-        const char *a = p, *b = q;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+        const char *a, *b;
+        p = lm_id_next_part(p, &a, &b);
         size_t n = (size_t)(b - a);
-        p = *q ? q + 1 : q;
         if (n == 0 || (n == 2 && a[0] == '-' && a[1] == '1'))
             continue;
         if (parts && lm_buf_append_char(out, '|') != LM_OK)
@@ -586,14 +580,9 @@ static lm_status add_key(lm_lexicon_builder *b, lm_ent_type type, const char *ke
                          uint32_t concept, unsigned flags, double score, unsigned count,
                          lm_error *err)
 {
-    if (b->n_entries == b->cap_entries) {
-        size_t cap = b->cap_entries ? b->cap_entries * 2 : 4096;
-        b_entry *v = realloc(b->entries, cap * sizeof *v);
-        if (!v)
-            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-        b->entries = v;
-        b->cap_entries = cap;
-    }
+    if (lm_vec_grow((void **)&b->entries, &b->cap_entries, b->n_entries + 1,
+                    sizeof *b->entries) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     b_entry *e = &b->entries[b->n_entries];
     e->key = dup_n(key, klen);
     if (!e->key)

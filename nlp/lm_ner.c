@@ -886,6 +886,23 @@ static void margins(const ner_tagger *t, const float *em, size_t n, float *al, f
     }
 }
 
+int ner_scratch_reserve_tags(lm_ner_scratch *s, size_t n)
+{
+    if (NER_MAX_TAGGERS * (n + 1) <= s->tags_cap)
+        return 0;
+    size_t cap = 2 * NER_MAX_TAGGERS * (n + 1);
+    uint8_t *tg = realloc(s->tags, cap);
+    if (tg)
+        s->tags = tg;
+    float *mg = realloc(s->margin, cap * sizeof *mg);
+    if (mg)
+        s->margin = mg;
+    if (!tg || !mg)
+        return -1;
+    s->tags_cap = cap;
+    return 0;
+}
+
 lm_status ner_doc_decode(const lm_ner_model *m, int ti, lm_ner_scratch *s, int want_margin,
                          lm_error *err)
 {
@@ -914,18 +931,8 @@ lm_status ner_doc_decode(const lm_ner_model *m, int ti, lm_ner_scratch *s, int w
             return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
         s->dec_cap = cap;
     }
-    if (NER_MAX_TAGGERS * (n + 1) > s->tags_cap) {
-        size_t cap = 2 * NER_MAX_TAGGERS * (n + 1);
-        uint8_t *tg = realloc(s->tags, cap);
-        if (tg)
-            s->tags = tg;
-        float *mg = realloc(s->margin, cap * sizeof *mg);
-        if (mg)
-            s->margin = mg;
-        if (!tg || !mg)
-            return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
-        s->tags_cap = cap;
-    }
+    if (ner_scratch_reserve_tags(s, n))
+        return lm_error_set(err, LM_ERR_NOMEM, "ner: out of memory");
     uint8_t *tags = s->tags + (size_t)ti * n;
     float *mg = s->margin + (size_t)ti * n;
     for (size_t si = 0; si < s->n_sents; si++) {

@@ -234,6 +234,9 @@ lm_status ner_doc_prepare(const lm_ner_model *m, lm_ner_scratch *s, const char *
 /* Builds tagger ti's extra features (gazetteers, upstream outputs) from the
  * tags already stored in s for its upstream taggers. */
 lm_status ner_doc_extra(const lm_ner_model *m, int ti, lm_ner_scratch *s, lm_error *err);
+/* Grows s->tags and s->margin to hold every tagger's tags for n tokens;
+ * 0, or -1 when out of memory (callers word their own error). */
+int ner_scratch_reserve_tags(lm_ner_scratch *s, size_t n);
 /* Decodes tagger ti over every sentence into s->tags[ti] (and margins when
  * want_margin). */
 lm_status ner_doc_decode(const lm_ner_model *m, int ti, lm_ner_scratch *s, int want_margin,

@@ -1257,20 +1257,6 @@ lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err
 #define PAIRS_HEAD_BYTES 24
 #define PAIRS_HEADER 28
 
-static uint32_t f2u(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float u2f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_error *err)
 {
     size_t raw_len = 4;
@@ -1296,17 +1282,17 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         for (size_t i = 0; i <= m->mask; i++)
             nnz += m->w[l][i] != 0.0f;
         lm_le32_put(p, (uint32_t)l);
-        lm_le32_put(p + 4, f2u(m->bias[l]));
-        lm_le32_put(p + 8, f2u(m->threshold[l]));
-        lm_le32_put(p + 12, f2u(m->cal_a[l]));
-        lm_le32_put(p + 16, f2u(m->cal_b[l]));
+        lm_le32_put(p + 4, lm_f32_bits(m->bias[l]));
+        lm_le32_put(p + 8, lm_f32_bits(m->threshold[l]));
+        lm_le32_put(p + 12, lm_f32_bits(m->cal_a[l]));
+        lm_le32_put(p + 16, lm_f32_bits(m->cal_b[l]));
         lm_le32_put(p + 20, nnz);
         p += PAIRS_HEAD_BYTES;
         for (size_t i = 0; i <= m->mask; i++) {
             if (m->w[l][i] == 0.0f)
                 continue;
             lm_le32_put(p, (uint32_t)i);
-            lm_le32_put(p + 4, f2u(m->w[l][i]));
+            lm_le32_put(p + 4, lm_f32_bits(m->w[l][i]));
             p += 8;
         }
     }
@@ -1424,10 +1410,10 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
         st = pairs_model_add_head(m, (lm_pair_label)l, err);
         if (st != LM_OK)
             break;
-        m->bias[l] = u2f(lm_le32_get(p + 4));
-        m->threshold[l] = u2f(lm_le32_get(p + 8));
-        m->cal_a[l] = u2f(lm_le32_get(p + 12));
-        m->cal_b[l] = u2f(lm_le32_get(p + 16));
+        m->bias[l] = lm_f32_from_bits(lm_le32_get(p + 4));
+        m->threshold[l] = lm_f32_from_bits(lm_le32_get(p + 8));
+        m->cal_a[l] = lm_f32_from_bits(lm_le32_get(p + 12));
+        m->cal_b[l] = lm_f32_from_bits(lm_le32_get(p + 16));
         p += PAIRS_HEAD_BYTES;
         for (uint32_t i = 0; i < nnz; i++, p += 8) {
             uint32_t idx = lm_le32_get(p);
@@ -1435,7 +1421,7 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
                 st = lm_error_set(err, LM_ERR_CORRUPT, "%s: weight index out of range", path);
                 break;
             }
-            m->w[l][idx] = u2f(lm_le32_get(p + 4));
+            m->w[l][idx] = lm_f32_from_bits(lm_le32_get(p + 4));
         }
     }
     if (st == LM_OK && p != end)
@@ -2158,6 +2144,32 @@ static lm_status copy_relations(const lm_pt_doc *from, lm_pt_doc *to, lm_error *
     return LM_OK;
 }
 
+lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loose_types,
+                               lm_ner_mentions *out, lm_error *err)
+{
+    lm_utf8_map map;
+    lm_utf8_map_init(&map);
+    lm_status st = lm_utf8_map_build(&map, doc->text, doc->text_len, err);
+    out->n = 0;
+    for (size_t i = 0; st == LM_OK && i < gold->n_mentions; i++) {
+        const lm_pt_mention *m = &gold->mentions[i];
+        lm_ent_type t = loose_types ? lm_ent_type_from_label(m->type) : lm_ent_type_parse(m->type);
+        if ((t != LM_ENT_CHEMICAL && t != LM_ENT_DISEASE) || m->start < 0 || m->end <= m->start)
+            continue;
+        size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
+        size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
+        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 <= b0)
+            continue;
+        if (grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
+            st = nomem(err);
+            break;
+        }
+        out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
+    }
+    lm_utf8_map_free(&map);
+    return st;
+}
+
 lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, const char *ns,
                                lm_pt_doc *out, lm_error *err)
 {
@@ -2169,26 +2181,9 @@ lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, con
     lm_doc_init(&doc);
     lm_ner_mentions spans;
     lm_ner_mentions_init(&spans);
-    lm_utf8_map map;
-    lm_utf8_map_init(&map);
     lm_status st = lm_pairs_doc_from_pubtator(&text_only, &doc, err);
     if (st == LM_OK)
-        st = lm_utf8_map_build(&map, doc.text, doc.text_len, err);
-    for (size_t i = 0; st == LM_OK && i < gold->n_mentions; i++) {
-        const lm_pt_mention *m = &gold->mentions[i];
-        lm_ent_type t = lm_ent_type_parse(m->type);
-        if ((t != LM_ENT_CHEMICAL && t != LM_ENT_DISEASE) || m->start < 0 || m->end <= m->start)
-            continue;
-        size_t b0 = lm_utf8_map_to_byte(&map, (size_t)m->start);
-        size_t b1 = lm_utf8_map_to_byte(&map, (size_t)m->end);
-        if (b0 == SIZE_MAX || b1 == SIZE_MAX || b1 <= b0)
-            continue;
-        if (grow((void **)&spans.v, &spans.cap, spans.n + 1, sizeof *spans.v) != 0) {
-            st = nomem(err);
-            break;
-        }
-        spans.v[spans.n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
-    }
+        st = lm_pairs_gold_as_ner(gold, &doc, 0, &spans, err);
     if (st == LM_OK)
         st = lm_pairs_doc_add_ner(&doc, &spans, lex, ns, err);
     if (st == LM_OK) {
@@ -2216,7 +2211,6 @@ lm_status lm_pairs_renormalize(const lm_pt_doc *gold, const lm_lexicon *lex, con
     if (st != LM_OK)
         lm_pt_doc_free(out);
     lm_ner_mentions_free(&spans);
-    lm_utf8_map_free(&map);
     lm_doc_free(&doc);
     return st;
 }

@@ -157,6 +157,15 @@ lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char
  * becomes NULL).  out must be initialised; it is replaced. */
 lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error *err);
 
+/* The gold Chemical and Disease mentions of gold as tagger output (byte
+ * spans into doc->text, doc built from gold's text without its mentions),
+ * so that gold entities can go through the tagger's path
+ * (lm_pairs_doc_add_ner).  Types are read with lm_ent_type_parse, or with
+ * lm_ent_type_from_label when loose_types.  Mentions with bad offsets are
+ * skipped; out is emptied first. */
+lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loose_types,
+                               lm_ner_mentions *out, lm_error *err);
+
 /* Adds a tagger's chemical and disease mentions (byte spans into doc->text;
  * other types skipped) to doc, normalised with lex (may be NULL) restricted
  * to namespace ns ("MESH:" for BC5CDR; NULL = any) through

@@ -36,6 +36,45 @@ static void json_begin(lm_serve_response *r, lm_json_writer *w)
     lm_json_writer_init(w, r->f);
 }
 
+/* Opens the array member key of the object being written. */
+static void json_array_at(lm_json_writer *w, const char *key)
+{
+    lm_json_write_key(w, key);
+    lm_json_begin_array(w);
+}
+
+/* A concept's id, type and display name (the lexicon's preferred name when
+ * it has one, else the text seen), as every concept list shows it. */
+static void json_concept(lm_json_writer *w, const lm_serve *sv, const char *id, const char *type,
+                         const char *text)
+{
+    lm_json_member_str(w, "id", id);
+    lm_json_member_str(w, "type", type);
+    lm_json_member_str(w, "name", lm_serve_concept_name(sv, id, text));
+}
+
+/* One concept of a counted list (search facets, co-mentioned concepts). */
+static void json_concept_count(lm_json_writer *w, const lm_serve *sv, const char *id,
+                               const char *type, const char *text, const char *count_key,
+                               int64_t count)
+{
+    lm_json_begin_object(w);
+    json_concept(w, sv, id, type, text);
+    lm_json_member_int(w, count_key, count);
+    lm_json_end_object(w);
+}
+
+/* A pair's chemical and disease: ids and display names. */
+static void json_pair_ends(lm_json_writer *w, const lm_serve *sv, const char *chemical_id,
+                           const char *chemical_text, const char *disease_id,
+                           const char *disease_text)
+{
+    lm_json_member_str(w, "chemical_id", chemical_id);
+    lm_json_member_str(w, "chemical", lm_serve_concept_name(sv, chemical_id, chemical_text));
+    lm_json_member_str(w, "disease_id", disease_id);
+    lm_json_member_str(w, "disease", lm_serve_concept_name(sv, disease_id, disease_text));
+}
+
 /* ---- /api/search -------------------------------------------------------------- */
 
 void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
@@ -62,8 +101,7 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
     json_year(&j, "year", v.year ? atoi(v.year) : 0);
     lm_json_member_str(&j, "concept", v.concept);
     lm_json_end_object(&j);
-    lm_json_write_key(&j, "query_concepts");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "query_concepts");
     for (size_t i = 0; i < v.n_query_concepts; i++) {
         lm_json_begin_object(&j);
         lm_json_member_str(&j, "id", v.query_concepts[i].id);
@@ -74,8 +112,7 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
     lm_json_end_array(&j);
     lm_json_write_key(&j, "facets");
     lm_json_begin_object(&j);
-    lm_json_write_key(&j, "years");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "years");
     for (size_t i = 0; i < v.n_years; i++) {
         lm_json_begin_object(&j);
         lm_json_member_int(&j, "year", v.years[i].year);
@@ -83,21 +120,14 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "concepts");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "concepts");
     for (size_t i = 0; i < v.n_concepts; i++) {
         const lm_serve_facet *c = &v.concepts[i];
-        lm_json_begin_object(&j);
-        lm_json_member_str(&j, "id", c->id);
-        lm_json_member_str(&j, "type", c->type);
-        lm_json_member_str(&j, "name", lm_serve_concept_name(sv, c->id, c->text));
-        lm_json_member_int(&j, "count", c->count);
-        lm_json_end_object(&j);
+        json_concept_count(&j, sv, c->id, c->type, c->text, "count", c->count);
     }
     lm_json_end_array(&j);
     lm_json_end_object(&j);
-    lm_json_write_key(&j, "results");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "results");
     for (size_t i = 0; i < v.n_hits; i++) {
         const lm_serve_hit *h = &v.hits[i];
         size_t sl = h->snippet ? strlen(h->snippet) : 0;
@@ -108,8 +138,7 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
         json_year(&j, "year", h->year);
         lm_json_member_double(&j, "score", h->score, 6);
         lm_json_member_str(&j, "snippet", h->snippet);
-        lm_json_write_key(&j, "highlights");
-        lm_json_begin_array(&j);
+        json_array_at(&j, "highlights");
         for (size_t s = 0; s < h->n_spans; s++) {
             const lm_serve_span *sp = &h->spans[s];
             if (sp->end > sl)
@@ -153,10 +182,7 @@ static int parse_pmid(const char *s, int64_t *out)
 
 static void json_pair(lm_json_writer *j, const lm_serve *sv, const lm_pair_row *p)
 {
-    lm_json_member_str(j, "chemical_id", p->chemical_id);
-    lm_json_member_str(j, "chemical", lm_serve_concept_name(sv, p->chemical_id, p->chemical_text));
-    lm_json_member_str(j, "disease_id", p->disease_id);
-    lm_json_member_str(j, "disease", lm_serve_concept_name(sv, p->disease_id, p->disease_text));
+    json_pair_ends(j, sv, p->chemical_id, p->chemical_text, p->disease_id, p->disease_text);
     lm_json_member_str(j, "relation", p->relation);
     lm_json_member_double(j, "score", p->score, 4);
     lm_json_member_str(j, "evidence", p->evidence);
@@ -198,8 +224,7 @@ void lm_serve_api_article(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
     lm_json_member_str(&j, "journal", a->journal);
     json_year(&j, "year", a->year);
     lm_json_member_str(&j, "doi", a->doi);
-    lm_json_write_key(&j, "mesh");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "mesh");
     for (size_t i = 0; i < a->n_mesh; i++) {
         lm_json_begin_object(&j);
         lm_json_member_str(&j, "ui", a->mesh[i].ui);
@@ -209,13 +234,11 @@ void lm_serve_api_article(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "publication_types");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "publication_types");
     for (size_t i = 0; i < a->n_pubtypes; i++)
         lm_json_write_str(&j, a->pubtypes[i].name);
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "mentions");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "mentions");
     for (size_t i = 0; i < v.n_mentions; i++) {
         const lm_serve_mention *m = &v.mentions[i];
         lm_json_begin_object(&j);
@@ -227,8 +250,7 @@ void lm_serve_api_article(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "pairs");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "pairs");
     for (size_t i = 0; i < v.n_pairs; i++) {
         lm_json_begin_object(&j);
         json_pair(&j, sv, &v.pairs[i]);
@@ -269,8 +291,7 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
     lm_json_member_int(&j, "articles", v.sum.articles);
     lm_json_member_int(&j, "mentions", v.sum.mentions);
     lm_json_member_int(&j, "pairs", v.sum.pairs);
-    lm_json_write_key(&j, "synonyms");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "synonyms");
     for (size_t i = 0; i < v.n_names; i++) {
         lm_json_begin_object(&j);
         lm_json_member_str(&j, "text", v.names[i].text);
@@ -278,8 +299,7 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "years");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "years");
     for (size_t i = 0; i < v.n_years; i++) {
         lm_json_begin_object(&j);
         json_year(&j, "year", v.years[i].year);
@@ -287,27 +307,17 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "comentioned");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "comentioned");
     for (size_t i = 0; i < v.n_comentions; i++) {
         const lm_serve_count *c = &v.comentions[i];
-        lm_json_begin_object(&j);
-        lm_json_member_str(&j, "id", c->id);
-        lm_json_member_str(&j, "type", c->type);
-        lm_json_member_str(&j, "name", lm_serve_concept_name(sv, c->id, c->text));
-        lm_json_member_int(&j, "articles", c->n);
-        lm_json_end_object(&j);
+        json_concept_count(&j, sv, c->id, c->type, c->text, "articles", c->n);
     }
     lm_json_end_array(&j);
-    lm_json_write_key(&j, "top_pairs");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "top_pairs");
     for (size_t i = 0; i < v.n_pairs; i++) {
         const lm_serve_pair_count *p = &v.pairs[i];
         lm_json_begin_object(&j);
-        lm_json_member_str(&j, "chemical_id", p->chemical_id);
-        lm_json_member_str(&j, "chemical", lm_serve_concept_name(sv, p->chemical_id, p->chemical));
-        lm_json_member_str(&j, "disease_id", p->disease_id);
-        lm_json_member_str(&j, "disease", lm_serve_concept_name(sv, p->disease_id, p->disease));
+        json_pair_ends(&j, sv, p->chemical_id, p->chemical, p->disease_id, p->disease);
         lm_json_member_str(&j, "relation", p->relation);
         lm_json_member_int(&j, "articles", p->articles);
         lm_json_member_double(&j, "max_score", p->max_score, 4);
@@ -368,8 +378,7 @@ void lm_serve_api_pairs(lm_serve *sv, lm_serve_worker *w, const lm_serve_request
     lm_json_member_int(&j, "total", total);
     lm_json_member_int(&j, "offset", offset);
     lm_json_member_int(&j, "limit", limit);
-    lm_json_write_key(&j, "pairs");
-    lm_json_begin_array(&j);
+    json_array_at(&j, "pairs");
     pairs_out po = {sv, &j, NULL, &err};
     st = lm_store_pairs_query(w->store, &q, pairs_json_row, &po, &err);
     if (st != LM_OK) {

@@ -979,6 +979,16 @@ void lm_store_close(lm_store *s)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* Runs one of the prepared transaction statements; what names the step in
+ * the error message. */
+static lm_status run_fixed(lm_store *s, enum stmt_id id, const char *what, lm_error *err)
+{
+    int rc = step_once(s->st[id]);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, rc, err, "%s", what);
+    return LM_OK;
+}
+
 lm_status lm_store_begin(lm_store *s, lm_error *err)
 {
     lm_status st = need_writable(s, err);
@@ -988,20 +998,14 @@ lm_status lm_store_begin(lm_store *s, lm_error *err)
         return lm_error_set(err, LM_ERR_USAGE, "a transaction is already open");
     /* IMMEDIATE takes the write lock now, so waiting for another writer
      * happens here under the busy timeout, not mid-batch. */
-    int rc = step_once(s->st[ST_BEGIN]);
-    if (rc != SQLITE_DONE)
-        return db_fail(s->db, rc, err, "starting a transaction");
-    return LM_OK;
+    return run_fixed(s, ST_BEGIN, "starting a transaction", err);
 }
 
 lm_status lm_store_commit(lm_store *s, lm_error *err)
 {
     if (sqlite3_get_autocommit(s->db))
         return lm_error_set(err, LM_ERR_USAGE, "commit without an open transaction");
-    int rc = step_once(s->st[ST_COMMIT]);
-    if (rc != SQLITE_DONE)
-        return db_fail(s->db, rc, err, "committing");
-    return LM_OK;
+    return run_fixed(s, ST_COMMIT, "committing", err);
 }
 
 lm_status lm_store_rollback(lm_store *s, lm_error *err)
@@ -1010,10 +1014,7 @@ lm_status lm_store_rollback(lm_store *s, lm_error *err)
      * (SQLite may already have rolled back after some errors). */
     if (sqlite3_get_autocommit(s->db))
         return LM_OK;
-    int rc = step_once(s->st[ST_ROLLBACK]);
-    if (rc != SQLITE_DONE)
-        return db_fail(s->db, rc, err, "rolling back");
-    return LM_OK;
+    return run_fixed(s, ST_ROLLBACK, "rolling back", err);
 }
 
 /* ---- articles ---------------------------------------------------------- */

@@ -88,6 +88,21 @@ lm_ent_type lm_ent_type_from_label(const char *label)
     return LM_ENT_NONE;
 }
 
+const char *lm_id_next_part(const char *p, const char **a, const char **b)
+{
+    const char *q = p;
+    while (*q && *q != '|' && *q != '+' && *q != ',' && *q != ';')
+        q++;
+    const char *s = p, *e = q;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *a = s;
+    *b = e;
+    return *q ? q + 1 : q;
+}
+
 void lm_doc_init(lm_doc *d)
 {
     memset(d, 0, sizeof *d);

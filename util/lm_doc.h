@@ -44,6 +44,12 @@ lm_ent_type lm_ent_type_parse(const char *name);
  * accepted.  LM_ENT_NONE otherwise. */
 lm_ent_type lm_ent_type_from_label(const char *label);
 
+/* Cuts the next part of a concept id column that may be a composite
+ * ("D1|D2", "D1+D2", "D1,D2", "D1;D2"), from p: [*a, *b) is the part
+ * without surrounding blanks (possibly empty).  Returns where the next part
+ * starts: past the separator, or at the terminating NUL after the last. */
+const char *lm_id_next_part(const char *p, const char **a, const char **b);
+
 /* A list of byte ranges [start, end) into some text: tokens, sentences,
  * highlights — what the nlp/ functions find before the stages convert
  * them to the code-point offsets below. */

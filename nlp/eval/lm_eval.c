@@ -150,15 +150,9 @@ static int keyvec_push(keyvec *k, char *s)
 {
     if (!s)
         return -1;
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 256;
-        char **v = realloc(k->v, cap * sizeof *v);
-        if (!v) {
-            free(s);
-            return -1;
-        }
-        k->v = v;
-        k->cap = cap;
+    if (lm_vec_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v) != LM_OK) {
+        free(s);
+        return -1;
     }
     k->v[k->n++] = s;
     return 0;
@@ -248,11 +242,6 @@ static lm_status score_keys(const keyvec *gold, const keyvec *pred, const lm_eva
 
 /* ---- ids ---- */
 
-static int is_sep(char c)
-{
-    return c == '|' || c == '+' || c == ',' || c == ';';
-}
-
 size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part, size_t len),
                          void *ctx)
 {
@@ -261,14 +250,8 @@ size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part,
         return 0;
     const char *p = id;
     while (*p) {
-        const char *q = p;
-        while (*q && !is_sep(*q))
-            q++;
-        const char *a = p, *b = q;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+        const char *a, *b;
+        const char *next = lm_id_next_part(p, &a, &b);
         if ((size_t)(b - a) > 5 && strncasecmp(a, "MESH:", 5) == 0)
             a += 5;
         else if ((size_t)(b - a) > 9 && strncasecmp(a, "NCBIGene:", 9) == 0)
@@ -277,7 +260,7 @@ size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part,
             cb(ctx, a, (size_t)(b - a));
             n++;
         }
-        p = *q ? q + 1 : q;
+        p = next;
     }
     return n;
 }
@@ -454,14 +437,8 @@ void lm_eval_gm_set_free(lm_eval_gm_set *s)
 lm_status lm_eval_gm_add(lm_eval_gm_set *s, const char *sid, int start, int end,
                          const char *text, lm_error *err)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        lm_eval_gm_mention *v = realloc(s->items, cap * sizeof *v);
-        if (!v)
-            return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-        s->items = v;
-        s->cap = cap;
-    }
+    if (lm_vec_grow((void **)&s->items, &s->cap, s->n + 1, sizeof *s->items) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_eval_gm_mention *m = &s->items[s->n];
     m->sid = lm_strndup(sid, strlen(sid));
     m->text = lm_strndup(text ? text : "", text ? strlen(text) : 0);

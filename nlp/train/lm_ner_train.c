@@ -456,18 +456,13 @@ static lm_status gaz_add_split(lm_ner_model *m, int lex, const char *s, size_t n
 
 /* DrugBank vocabulary CSV: common name (column 3) and synonyms (column 6,
  * " | "-separated); fields may be double-quoted. */
-static lm_status lex_drugbank(lm_ner_model *m, const char *path, lm_spans *tmp, lm_error *err)
+static lm_status lex_drugbank(lm_ner_model *m, char *buf, size_t n, lm_spans *tmp,
+                              lm_error *err)
 {
-    char *buf;
-    size_t n;
-    lm_status st = slurp(path, &buf, &n, err);
-    if (st != LM_OK)
-        return st;
     char *field = malloc(n + 1);
-    if (!field) {
-        free(buf);
+    if (!field)
         return lm_error_set(err, LM_ERR_NOMEM, "drugbank: out of memory");
-    }
+    lm_status st = LM_OK;
     size_t i = 0;
     int line = 0;
     while (i < n && st == LM_OK) {
@@ -504,19 +499,15 @@ static lm_status lex_drugbank(lm_ner_model *m, const char *path, lm_spans *tmp, 
         line++;
     }
     free(field);
-    free(buf);
     return st;
 }
 
 /* NCBI gene_info: symbol and synonyms (columns 3, 5, 11), names (9, 12,
  * 14: description, full name, other designations). */
-static lm_status lex_gene_info(lm_ner_model *m, const char *path, lm_spans *tmp, lm_error *err)
+static lm_status lex_gene_info(lm_ner_model *m, char *buf, size_t n, lm_spans *tmp,
+                               lm_error *err)
 {
-    char *buf;
-    size_t n;
-    lm_status st = slurp(path, &buf, &n, err);
-    if (st != LM_OK)
-        return st;
+    lm_status st = LM_OK;
     for (char *line = buf; st == LM_OK && line < buf + n;) {
         char *nl = memchr(line, '\n', (size_t)(buf + n - line));
         char *end = nl ? nl : buf + n;
@@ -550,6 +541,21 @@ static lm_status lex_gene_info(lm_ner_model *m, const char *path, lm_spans *tmp,
         }
         line = end + 1;
     }
+    return st;
+}
+
+/* Reads the file at path whole and hands it to one of the lex_ parsers. */
+static lm_status lex_file(lm_ner_model *m, const char *path,
+                          lm_status (*parse)(lm_ner_model *, char *, size_t, lm_spans *,
+                                             lm_error *),
+                          lm_spans *tmp, lm_error *err)
+{
+    char *buf;
+    size_t n;
+    lm_status st = slurp(path, &buf, &n, err);
+    if (st != LM_OK)
+        return st;
+    st = parse(m, buf, n, tmp, err);
     free(buf);
     return st;
 }
@@ -677,23 +683,6 @@ static void gold_tags(const tdoc *d, const ner_tagger *t, uint8_t *tags)
      * cross a sentence boundary are rare and simply kept */
 }
 
-static int ensure_tags(lm_ner_scratch *s, size_t n)
-{
-    if (NER_MAX_TAGGERS * (n + 1) <= s->tags_cap)
-        return 0;
-    size_t cap = 2 * NER_MAX_TAGGERS * (n + 1);
-    uint8_t *tg = realloc(s->tags, cap);
-    if (tg)
-        s->tags = tg;
-    float *mg = realloc(s->margin, cap * sizeof *mg);
-    if (mg)
-        s->margin = mg;
-    if (!tg || !mg)
-        return -1;
-    s->tags_cap = cap;
-    return 0;
-}
-
 /* Upstream tags of tagger u for every doc of a corpus: one array per doc. */
 typedef struct utags {
     uint8_t **doc;             /* NULL until computed */
@@ -708,7 +697,7 @@ static lm_status prep_doc(const lm_ner_model *m, int ti, const tdoc *d, size_t d
                                    err);
     if (st != LM_OK)
         return st;
-    if (ensure_tags(s, d->n_tok))
+    if (ner_scratch_reserve_tags(s, d->n_tok))
         return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
     const ner_tagger *t = &m->tg[ti];
     for (int k = 0; k < t->n_up; k++) {
@@ -1963,10 +1952,10 @@ static lm_status build_lexicons(trainer *T, lm_error *err)
         lm_spans_init(&tmp);
         char p[1024];
         snprintf(p, sizeof p, "%s/lexicons/drugbank_vocabulary.csv", T->o->data_dir);
-        lm_status st = lex_drugbank(m, p, &tmp, err);
+        lm_status st = lex_file(m, p, lex_drugbank, &tmp, err);
         if (st == LM_OK) {
             snprintf(p, sizeof p, "%s/lexicons/Homo_sapiens.gene_info.gz", T->o->data_dir);
-            st = lex_gene_info(m, p, &tmp, err);
+            st = lex_file(m, p, lex_gene_info, &tmp, err);
         }
         if (st == LM_OK) {
             snprintf(p, sizeof p, "%s/lexicons/mesh", T->o->data_dir);

@@ -74,25 +74,11 @@ size_t lm_vec_encoded_size(lm_vec_format f, int dim)
     return 0;
 }
 
-static uint32_t f2u(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float u2f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* IEEE half precision, round to nearest even; overflow saturates to inf,
  * tiny values become subnormals or zero. */
 static uint16_t f32_to_f16(float f)
 {
-    uint32_t x = f2u(f);
+    uint32_t x = lm_f32_bits(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
     uint32_t ax = x & 0x7fffffffu;
     if (ax >= 0x7f800000u)   /* inf or nan */
@@ -126,8 +112,8 @@ static float f16_to_f32(uint16_t h)
         return sign ? -v : v;
     }
     if (exp == 31)
-        return u2f(sign | 0x7f800000u | (mant << 13));
-    return u2f(sign | ((exp + 112u) << 23) | (mant << 13));
+        return lm_f32_from_bits(sign | 0x7f800000u | (mant << 13));
+    return lm_f32_from_bits(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
 /* q = round(v / scale) with scale = max |v| / 127; returns the scale. */
@@ -150,7 +136,7 @@ void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out)
     switch (f) {
     case LM_VEC_F32:
         for (int i = 0; i < dim; i++)
-            lm_le32_put(out + 4 * i, f2u(v[i]));
+            lm_le32_put(out + 4 * i, lm_f32_bits(v[i]));
         break;
     case LM_VEC_F16:
         for (int i = 0; i < dim; i++) {
@@ -160,7 +146,7 @@ void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out)
         }
         break;
     case LM_VEC_I8:
-        lm_le32_put(out, f2u(quantize_i8(v, dim, (int8_t *)(void *)(out + 4))));
+        lm_le32_put(out, lm_f32_bits(quantize_i8(v, dim, (int8_t *)(void *)(out + 4))));
         break;
     }
 }
@@ -175,14 +161,14 @@ lm_status lm_vec_decode(lm_vec_format f, const unsigned char *blob, size_t len, 
     switch (f) {
     case LM_VEC_F32:
         for (int i = 0; i < dim; i++)
-            out[i] = u2f(lm_le32_get(blob + 4 * i));
+            out[i] = lm_f32_from_bits(lm_le32_get(blob + 4 * i));
         break;
     case LM_VEC_F16:
         for (int i = 0; i < dim; i++)
             out[i] = f16_to_f32((uint16_t)(blob[2 * i] | blob[2 * i + 1] << 8));
         break;
     case LM_VEC_I8: {
-        float scale = u2f(lm_le32_get(blob));
+        float scale = lm_f32_from_bits(lm_le32_get(blob));
         for (int i = 0; i < dim; i++)
             out[i] = scale * (float)(int8_t)blob[4 + i];
         break;
@@ -742,7 +728,7 @@ lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matr
             break;
         /* An int8 row is kept as stored, not re-rounded from its decoding. */
         if (f == LM_VEC_I8 && out->q8) {
-            out->scales[out->n - 1] = u2f(lm_le32_get(blob));
+            out->scales[out->n - 1] = lm_f32_from_bits(lm_le32_get(blob));
             memcpy(out->q8 + (out->n - 1) * (size_t)dim, blob + 4, (size_t)dim);
         }
     }
