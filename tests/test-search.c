@@ -75,17 +75,6 @@ static void test_fts_expr(void)
     lm_buf_reset(&b);
     LM_CHECK(lm_fts_quote(&b, "a\"b", 3) == LM_OK);
     LM_CHECK_STR(lm_buf_cstr(&b), "\"a\"\"b\"");
-    /* Every word in every spelling the index may hold: the normal form,
-     * the word as typed, the symbol of a Greek letter's name. */
-    lm_buf_reset(&b);
-    LM_CHECK(lm_fts_all_words("α-synucléine", &b, &err) == LM_OK);
-    LM_CHECK_STR(lm_buf_cstr(&b),
-                 "(\"alpha\" OR \"α\") AND (\"synucleine\" OR \"synucléine\")");
-    lm_buf_reset(&b);
-    LM_CHECK(lm_fts_all_words("Alpha \"x", &b, &err) == LM_OK);
-    LM_CHECK_STR(lm_buf_cstr(&b), "(\"alpha\" OR \"Alpha\" OR \"α\") AND \"x\"");
-    lm_buf_reset(&b);
-    LM_CHECK(lm_fts_all_words("-:*", &b, &err) == LM_ERR_USAGE);
     lm_buf_free(&b);
     lm_qterms_free(&q);
 

@@ -1,5 +1,6 @@
 /*
- * lm_fts: safe FTS5 expressions from user text.
+ * lm_fts: safe FTS5-style expressions from user text (the `fts_query` that
+ * `litmine query --json` shows; the full-text index itself is lm_lexindex).
  *
  * The builders never copy user syntax into the expression: each word
  * becomes a double-quoted string (a quote inside is doubled), alternatives
@@ -20,14 +21,6 @@
 /* Appends one FTS5 string literal for s[0..len): "..." with quotes doubled
  * (and control bytes replaced by spaces). */
 lm_status lm_fts_quote(lm_buf *out, const char *s, size_t len);
-
-/* Writes an FTS5 expression matching the texts that contain every word
- * of text (AND), each word in all the spellings the full-text index may
- * hold for it: the normal form, the word as typed, and for a Greek
- * letter's name its symbol — so "α-synucléine" finds "α-synucléine",
- * "alpha-synucleine" and "α-synucleine" alike.  LM_ERR_USAGE when text
- * has no word. */
-lm_status lm_fts_all_words(const char *text, lm_buf *out, lm_error *err);
 
 /* Writes the FTS5 expression matching any term: "a" OR "b c" OR ...; the
  * terms appear in order, so FTS5 phrase i is term i.  Empty when q->n == 0. */
