@@ -49,8 +49,9 @@ static void print_shard(void *ctx, int index, int n, const char *name, const lm_
     printf("shard %d/%d %s: %" PRId64 " articles (%" PRId64 " new, %" PRId64 " replacing a stored "
            "version, %" PRId64 " unchanged, %" PRId64 " older version ignored), %" PRId64
            " deleted, %" PRId64 " ingest-log rows\n",
-           index + 1, n, lm_cli_printable(name, shown, sizeof shown), c->articles, c->inserted,
-           c->replaced, c->unchanged, c->older, c->deleted, c->log_rows);
+           index + 1, n, lm_cli_printable(name, shown, sizeof shown), c->ingest.articles,
+           c->ingest.inserted, c->ingest.replaced, c->ingest.unchanged, c->ingest.older,
+           c->ingest.deleted, c->log_rows);
     fflush(stdout);
 }
 
@@ -59,8 +60,8 @@ static void print_total(void *ctx, const lm_merge_counts *t)
     const merge_report *r = ctx;
     printf("%s %" PRId64 " new articles; %" PRId64 " stored articles %s replaced by newer "
            "versions (with their mentions, pairs and vectors); %" PRId64 " %s deleted\n",
-           r->dry_run ? "would merge:" : "merging:", t->inserted, t->replaced,
-           r->dry_run ? "would be" : "are", t->deleted, r->dry_run ? "would be" : "are");
+           r->dry_run ? "would merge:" : "merging:", t->ingest.inserted, t->ingest.replaced,
+           r->dry_run ? "would be" : "are", t->ingest.deleted, r->dry_run ? "would be" : "are");
     if (r->dry_run)
         printf("dry run: nothing written\n");
     fflush(stdout);

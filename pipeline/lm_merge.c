@@ -25,18 +25,6 @@ static void close_all(lm_store **stores, int n)
     free(stores);
 }
 
-static void add_counts(lm_merge_counts *to, const lm_merge_counts *c)
-{
-    to->articles += c->articles;
-    to->inserted += c->inserted;
-    to->replaced += c->replaced;
-    to->unchanged += c->unchanged;
-    to->older += c->older;
-    to->deleted += c->deleted;
-    to->log_rows += c->log_rows;
-    to->skipped += c->skipped;
-}
-
 /* Opens every shard read-only and runs every check. */
 static lm_status open_and_check(lm_store *target, const char *target_path,
                                 const char *const *shards, int n, lm_store **stores,
@@ -93,7 +81,9 @@ lm_status lm_merge_shards(lm_store *target, const char *target_path, const char 
             st = lm_error_set(err, LM_ERR_INTERRUPTED,
                               "interrupted by signal: nothing was merged");
         if (st == LM_OK) {
-            add_counts(total, &c);
+            lm_ingest_counts_add(&total->ingest, &c.ingest);
+            total->log_rows += c.log_rows;
+            total->skipped += c.skipped;
             if (opts->on_shard)
                 opts->on_shard(opts->ctx, i, n, shards[i], &c);
         }

@@ -77,18 +77,6 @@ static lm_status window(const watch_copy *w, int64_t today, int first_days,
     return LM_OK;
 }
 
-static void add_counts(lm_ingest_counts *to, const lm_ingest_counts *c)
-{
-    to->articles += c->articles;
-    to->inserted += c->inserted;
-    to->replaced += c->replaced;
-    to->unchanged += c->unchanged;
-    to->older += c->older;
-    to->deleted += c->deleted;
-    to->failed += c->failed;
-    to->rejected += c->rejected;
-}
-
 lm_status lm_watch_run_all(lm_store *store, lm_eutils *client, const lm_watch_run_options *o,
                            lm_watch_run_result *out, lm_error *err)
 {
@@ -134,7 +122,7 @@ lm_status lm_watch_run_all(lm_store *store, lm_eutils *client, const lm_watch_ru
                                        &res, &werr);
         oc.res = &res;
         out->ran++;
-        add_counts(&out->counts, &res.counts);
+        lm_ingest_counts_add(&out->counts, &res.counts);
         const char *status = oc.status == LM_OK                 ? "done"
                              : oc.status == LM_ERR_INTERRUPTED ? "interrupted"
                                                                : "failed";

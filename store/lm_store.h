@@ -142,6 +142,19 @@ typedef struct lm_ingest_counts {
                              the parser's cap, a value the database refuses */
 } lm_ingest_counts;
 
+/* Adds c's counts to *to (runs of several files, watches or shards). */
+static inline void lm_ingest_counts_add(lm_ingest_counts *to, const lm_ingest_counts *c)
+{
+    to->articles += c->articles;
+    to->inserted += c->inserted;
+    to->replaced += c->replaced;
+    to->unchanged += c->unchanged;
+    to->older += c->older;
+    to->deleted += c->deleted;
+    to->failed += c->failed;
+    to->rejected += c->rejected;
+}
+
 /* Looks for a completed ingest of a source with this name and size that
  * logged a checksum; when one exists *found = 1 and *logged (may be NULL)
  * receives its digests (an older row may have only an MD5). */

@@ -395,7 +395,7 @@ typedef struct merge_run {
     sqlite3_stmt *meta;         /* target: version, content_hash of a PMID */
     sqlite3_stmt *remove;       /* target: delete an article (and, by cascade, its rows) */
     sqlite3_stmt *deletion_replace, *deletion_keep;
-    lm_merge_counts *c;
+    lm_ingest_counts *c;        /* the shard's article counts */
 } merge_run;
 
 static void merge_run_free(merge_run *m)
@@ -628,7 +628,7 @@ lm_status lm_store_merge_shard(lm_store *target, lm_store *shard, const char *sh
     m.target = target;
     m.shard = shard;
     m.shard_name = shard_name;
-    m.c = c;
+    m.c = &c->ingest;
     lm_status st = merge_run_init(&m, err);
     for (size_t i = 0; st == LM_OK && i < N_MERGE_TABLES; i++) {
         int64_t rows = 0;

@@ -65,12 +65,14 @@ lm_status lm_store_merge_check(lm_store *target, lm_store *shard, const char *sh
                                lm_error *err);
 
 typedef struct lm_merge_counts {
-    int64_t articles;    /* articles in the shard */
-    int64_t inserted;    /* PMIDs new to the target */
-    int64_t replaced;    /* stored articles replaced by the shard's version */
-    int64_t unchanged;   /* same version, same content: the stored row stays */
-    int64_t older;       /* the target holds a higher version: the shard's is ignored */
-    int64_t deleted;     /* stored articles removed by the shard's DeleteCitations */
+    /* The shard's articles as an ingest counts them: articles in the
+     * shard; inserted (PMIDs new to the target); replaced (stored articles
+     * replaced by the shard's version); unchanged (same version, same
+     * content: the stored row stays); older (the target holds a higher
+     * version: the shard's is ignored); deleted (stored articles removed by
+     * the shard's DeleteCitations).  failed and rejected stay 0: a shard
+     * holds articles its ingest processed and stored already. */
+    lm_ingest_counts ingest;
     int64_t log_rows;    /* ingest-log rows added */
     int64_t skipped;     /* shards skipped: every file they hold is in the target's
                             ingest log already (as ingest skips such files) */

@@ -132,12 +132,12 @@ static void test_version_rule(void)
     LM_CHECK(lm_store_begin(target, &err) == LM_OK);
     LM_CHECK(lm_store_merge_shard(target, shard, "shard.db", &c, &err) == LM_OK);
     LM_CHECK(lm_store_commit(target, &err) == LM_OK);
-    LM_CHECK_INT(c.articles, 5);
-    LM_CHECK_INT(c.inserted, 2);   /* 5 (after its deletion) and 6 */
-    LM_CHECK_INT(c.replaced, 1);
-    LM_CHECK_INT(c.unchanged, 1);
-    LM_CHECK_INT(c.older, 1);
-    LM_CHECK_INT(c.deleted, 2);    /* 4, and 5 before it came back */
+    LM_CHECK_INT(c.ingest.articles, 5);
+    LM_CHECK_INT(c.ingest.inserted, 2);   /* 5 (after its deletion) and 6 */
+    LM_CHECK_INT(c.ingest.replaced, 1);
+    LM_CHECK_INT(c.ingest.unchanged, 1);
+    LM_CHECK_INT(c.ingest.older, 1);
+    LM_CHECK_INT(c.ingest.deleted, 2);    /* 4, and 5 before it came back */
 
     char buf[128];
     LM_CHECK_STR(abstract_of(target, 1, buf, sizeof buf), "v2 target v2");
