@@ -944,8 +944,6 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     const char *mode = argv[1];
-    if (strcmp(mode, "search") == 0)
-        return lm_cmd_eval_search(cli, argc - 1, argv + 1);
     static const struct option options[] = {
         {"gold", required_argument, NULL, 'g'},   {"pred", required_argument, NULL, 'p'},
         {"alt", required_argument, NULL, 'a'},    {"types", required_argument, NULL, 't'},
@@ -964,7 +962,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
     optind = 1;
     int c, rc = LM_EXIT_OK;
     while (rc == LM_EXIT_OK &&
-           (c = getopt_long(argc - 1, argv + 1, "+h", options, NULL)) != -1) {
+           (c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
         switch (c) {
         case 'g': a.gold = optarg; break;
         case 'p': a.pred = optarg; break;

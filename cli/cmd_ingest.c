@@ -127,7 +127,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
     long fifo_timeout = LM_PUBMED_FIFO_WAIT_MS / 1000;
     opterr = 0;
     int c;
-    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "+h", options, &pipe, &rc)) != -1) {
+    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "h", options, &pipe, &rc)) != -1) {
         switch (c) {
         case 'f': force = 1; break;
         case 'I': refresh_index = 0; break;

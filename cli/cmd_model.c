@@ -308,10 +308,20 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
     const char *target = NULL, *dest = NULL, *revision = NULL;
     lm_encoder_pooling pooling = LM_ENC_POOL_DEFAULT;
     long threads = 1, max_length = 0;
+    int options_done = 0;   /* after "--", NAME or DIR even when it starts with '-' */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
-        if (lm_cli_is_help(a)) {
+        if (!options_done && strcmp(a, "--") == 0) {
+            options_done = 1;
+        } else if (options_done || a[0] != '-') {
+            if (target) {
+                lm_cli_error(cli, "model %s: unexpected argument '%s'", sub, a);
+                fputs(usage, stderr);
+                return LM_EXIT_USAGE;
+            }
+            target = a;
+        } else if (lm_cli_is_help(a)) {
             fputs(usage, stdout);
             return LM_EXIT_OK;
         } else if (is_fetch && strcmp(a, "--dest") == 0 && v) {
@@ -332,8 +342,6 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
         } else if (is_embed && strcmp(a, "--max-length") == 0 && v) {
             bad = !lm_cli_to_long(v, 3, 1000000, &max_length);
             i++;
-        } else if (a[0] != '-' && !target) {
-            target = a;
         } else {
             lm_cli_error(cli, "model %s: unknown or incomplete option '%s'", sub, a);
             fputs(usage, stderr);

@@ -107,7 +107,7 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
     int sizes = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             return LM_EXIT_OK;

@@ -4,6 +4,7 @@
  * dev-set figures.  Progress goes to stderr, the report to stdout.
  */
 #include "lm_cli.h"
+#include "lm_commands.h"
 
 #include "../nlp/lm_ner.h"
 #include "../nlp/train/lm_ner_train.h"
@@ -83,7 +84,7 @@ static int parse_groups(const char *s, uint32_t *off)
     return 0;
 }
 
-static int train_ner(lm_cli *cli, int argc, char **argv)
+int lm_cmd_train_ner(lm_cli *cli, int argc, char **argv)
 {
     lm_ner_train_opts o;
     lm_ner_train_opts_init(&o);
@@ -224,31 +225,4 @@ static int train_ner(lm_cli *cli, int argc, char **argv)
                    rep.s[i].tp, rep.s[i].fp, rep.s[i].fn);
     }
     return LM_EXIT_OK;
-}
-
-/* In cli/cmd_train_pairs.c. */
-int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv);
-
-static void usage_top(FILE *out)
-{
-    fprintf(out, "usage: litmine train ner [OPTIONS]     named-entity tagger (see train ner --help)\n"
-                 "       litmine train pairs [OPTIONS]   chemical-disease pair classifier\n");
-}
-
-int lm_cmd_train(lm_cli *cli, int argc, char **argv)
-{
-    if (argc >= 2 && lm_cli_is_help(argv[1])) {
-        usage_top(stdout);
-        return LM_EXIT_OK;
-    }
-    if (argc >= 2 && strcmp(argv[1], "ner") == 0)
-        return train_ner(cli, argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "pairs") == 0)
-        return lm_cmd_train_pairs(cli, argc - 1, argv + 1);
-    if (argc < 2)
-        lm_cli_error(cli, "train: which model? (ner, pairs)");
-    else
-        lm_cli_error(cli, "train: unknown model '%s' (ner, pairs)", argv[1]);
-    usage_top(stderr);
-    return LM_EXIT_USAGE;
 }

@@ -20,6 +20,7 @@
  * three seeds) at an unchanged gold-entity F1.
  */
 #include "lm_cli.h"
+#include "lm_commands.h"
 #include "../nlp/eval/lm_bioc.h"
 
 #include "../nlp/lm_lexicon.h"
@@ -27,12 +28,11 @@
 #include "../nlp/lm_pubtator.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv);
 
 static void usage(FILE *out)
 {
@@ -262,67 +262,70 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
     const char *data = LM_CLI_DEFAULT_DATA, *out = NULL;
     int biored = 1, lex_ids = 1, final = 0;
     const char *ner_twins = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        if (lm_cli_is_help(a)) {
-            usage(stdout);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--no-biored") == 0) {
-            biored = 0;
-        } else if (strcmp(a, "--biored-induces") == 0) {
-            o.biored_induces = 1;
-        } else if (strcmp(a, "--no-stack") == 0) {
-            o.stack = 0;
-        } else if (strcmp(a, "--no-lexicon-ids") == 0) {
-            lex_ids = 0;
-        } else if (strcmp(a, "--final") == 0) {
-            final = 1;
-        } else if (!v) {
-            lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", a);
-            usage(stderr);
-            return LM_EXIT_USAGE;
-        } else if (strcmp(a, "--data") == 0) {
-            data = v, i++;
-        } else if (strcmp(a, "--out") == 0) {
-            out = v, i++;
-        } else if (strcmp(a, "--ner-twins") == 0) {
-            ner_twins = v, i++;
-        } else if (strcmp(a, "--epochs") == 0 || strcmp(a, "--bits") == 0 ||
-                   strcmp(a, "--seed") == 0 || strcmp(a, "--runs") == 0) {
-            long lo = strcmp(a, "--bits") == 0 ? 10 : strcmp(a, "--seed") == 0 ? 0 : 1;
-            long hi = strcmp(a, "--bits") == 0 ? 24 : strcmp(a, "--seed") == 0 ? INT_MAX : 1000;
-            if (!lm_cli_to_long(v, lo, hi, &n)) {
-                lm_cli_error(cli, "train pairs: %s wants an integer in [%ld, %ld], got '%s'", a,
-                             lo, hi, v);
+    static const struct option options[] = {
+        {"data", required_argument, NULL, 'D'},       {"out", required_argument, NULL, 'o'},
+        {"final", no_argument, NULL, 'F'},            {"no-biored", no_argument, NULL, 'B'},
+        {"biored-induces", no_argument, NULL, 'I'},   {"no-stack", no_argument, NULL, 'S'},
+        {"no-lexicon-ids", no_argument, NULL, 'L'},   {"ner-twins", required_argument, NULL, 'T'},
+        {"epochs", required_argument, NULL, 'e'},     {"bits", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},       {"runs", required_argument, NULL, 'r'},
+        {"l2", required_argument, NULL, '2'},         {"lr", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    int c, idx = -1;
+    while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+        const char *flag = idx >= 0 ? options[idx].name : "";
+        long n, lo = c == 'b' ? 10 : c == 's' ? 0 : 1;
+        long hi = c == 'b' ? 24 : c == 's' ? INT_MAX : 1000;
+        double x;
+        idx = -1;
+        switch (c) {
+        case 'h': usage(stdout); return LM_EXIT_OK;
+        case 'D': data = optarg; break;
+        case 'o': out = optarg; break;
+        case 'F': final = 1; break;
+        case 'B': biored = 0; break;
+        case 'I': o.biored_induces = 1; break;
+        case 'S': o.stack = 0; break;
+        case 'L': lex_ids = 0; break;
+        case 'T': ner_twins = optarg; break;
+        case 'e': case 'b': case 's': case 'r':
+            if (!lm_cli_to_long(optarg, lo, hi, &n)) {
+                lm_cli_error(cli, "train pairs: --%s wants an integer in [%ld, %ld], got '%s'",
+                             flag, lo, hi, optarg);
                 return LM_EXIT_USAGE;
             }
-            if (strcmp(a, "--epochs") == 0)
+            if (c == 'e')
                 o.epochs = (int)n;
-            else if (strcmp(a, "--runs") == 0)
+            else if (c == 'r')
                 o.runs = (int)n;
-            else if (strcmp(a, "--bits") == 0)
+            else if (c == 'b')
                 o.hash_bits = (unsigned)n;
             else
                 o.seed = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--l2") == 0 || strcmp(a, "--lr") == 0) {
-            double x;
-            if (parse_double(v, &x)) {
-                lm_cli_error(cli, "train pairs: %s wants a non-negative number, got '%s'", a, v);
+            break;
+        case '2': case 'l':
+            if (parse_double(optarg, &x)) {
+                lm_cli_error(cli, "train pairs: --%s wants a non-negative number, got '%s'",
+                             flag, optarg);
                 return LM_EXIT_USAGE;
             }
-            if (strcmp(a, "--l2") == 0)
+            if (c == '2')
                 o.l2 = x;
             else
                 o.learning_rate = x;
-            i++;
-        } else {
-            lm_cli_error(cli, "train pairs: unknown option '%s'", a);
+            break;
+        default:
+            lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", argv[optind - 1]);
             usage(stderr);
             return LM_EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "train pairs: unexpected argument '%s'", argv[optind]);
+        usage(stderr);
+        return LM_EXIT_USAGE;
     }
     o.log = log_line;
     o.log_ctx = cli;

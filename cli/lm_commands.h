@@ -1,6 +1,9 @@
 /*
  * The command entry points; cli/main.c holds the one table that names
- * them.  Each is implemented in cli/cmd_<name>.c.
+ * them (commands, and subcommands with options of their own: train ner,
+ * train pairs, eval search).  Each is implemented in cli/cmd_<name>.c
+ * (cmd_<command>_<subcommand>.c); argv[0] is the command's or the
+ * subcommand's name.  No entry point calls another.
  */
 #ifndef LM_COMMANDS_H
 #define LM_COMMANDS_H
@@ -22,7 +25,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv);
 int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv);
 int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv);
 int lm_cmd_tag(lm_cli *cli, int argc, char **argv);
-int lm_cmd_train(lm_cli *cli, int argc, char **argv);
+int lm_cmd_train_ner(lm_cli *cli, int argc, char **argv);
 int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv);
 int lm_cmd_model(lm_cli *cli, int argc, char **argv);
 int lm_cmd_merge(lm_cli *cli, int argc, char **argv);

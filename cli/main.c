@@ -32,30 +32,41 @@
 
 #define SYSTEM_CONFIG "/etc/litmine/litmine.conf"
 
+/* The one table of litmine's commands.  A row with a subcommand (sub)
+ * names an entry point of its own (`litmine train pairs`); a command whose
+ * rows all have one (train) has a row without fn for its summary, and
+ * main answers `litmine train [--help]` from the table.  Subcommands that
+ * share their command's options (watch add|list, eval ner|cid, ...) are
+ * that command's business. */
 static const struct command {
     const char *name;
+    const char *sub;
     lm_cmd_fn fn;
     const char *summary;
 } commands[] = {
-    {"ingest", lm_cmd_ingest, "ingest PubMed XML files (.xml, .xml.gz, - for stdin)"},
-    {"stats", lm_cmd_stats, "row counts per table and the latest ingests"},
-    {"show", lm_cmd_show, "print one stored article"},
-    {"export", lm_cmd_export, "export stored data as CSV, TSV or JSON Lines"},
-    {"query", lm_cmd_query, "search stored abstracts: litmine query \"BRCA1 repair\""},
-    {"index", lm_cmd_index, "build or refresh the search index and embeddings"},
-    {"fetch", lm_cmd_fetch, "fetch PubMed records from NCBI E-utilities"},
-    {"watch", lm_cmd_watch, "saved PubMed searches for nightly fetches"},
-    {"sync", lm_cmd_sync, "mirror NLM's PubMed baseline and update files"},
-    {"reprocess", lm_cmd_reprocess, "rerun NLP stages over stored articles"},
-    {"run", lm_cmd_run, "the nightly job: watches, sync, index maintenance"},
-    {"tag", lm_cmd_tag, "tag chemicals, diseases and genes in text or PubTator"},
-    {"train", lm_cmd_train, "train the NER and pair models from the corpora"},
-    {"lexicon", lm_cmd_lexicon, "import, build and look up concept lexicons"},
-    {"eval", lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
-    {"model", lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
-    {"merge", lm_cmd_merge, "merge shard databases (cluster ingests) into one"},
-    {"serve", lm_cmd_serve, "read-only web pages and JSON API over the database"},
+    {"ingest", NULL, lm_cmd_ingest, "ingest PubMed XML files (.xml, .xml.gz, - for stdin)"},
+    {"stats", NULL, lm_cmd_stats, "row counts per table and the latest ingests"},
+    {"show", NULL, lm_cmd_show, "print one stored article"},
+    {"export", NULL, lm_cmd_export, "export stored data as CSV, TSV or JSON Lines"},
+    {"query", NULL, lm_cmd_query, "search stored abstracts: litmine query \"BRCA1 repair\""},
+    {"index", NULL, lm_cmd_index, "build or refresh the search index and embeddings"},
+    {"fetch", NULL, lm_cmd_fetch, "fetch PubMed records from NCBI E-utilities"},
+    {"watch", NULL, lm_cmd_watch, "saved PubMed searches for nightly fetches"},
+    {"sync", NULL, lm_cmd_sync, "mirror NLM's PubMed baseline and update files"},
+    {"reprocess", NULL, lm_cmd_reprocess, "rerun NLP stages over stored articles"},
+    {"run", NULL, lm_cmd_run, "the nightly job: watches, sync, index maintenance"},
+    {"tag", NULL, lm_cmd_tag, "tag chemicals, diseases and genes in text or PubTator"},
+    {"train", NULL, NULL, "train the NER and pair models from the corpora"},
+    {"train", "ner", lm_cmd_train_ner, "the named-entity tagger"},
+    {"train", "pairs", lm_cmd_train_pairs, "the chemical-disease pair classifier"},
+    {"lexicon", NULL, lm_cmd_lexicon, "import, build and look up concept lexicons"},
+    {"eval", NULL, lm_cmd_eval, "score predictions against gold corpora (BC5CDR, BC2GM)"},
+    {"eval", "search", lm_cmd_eval_search, "retrieval quality on a BEIR-format benchmark"},
+    {"model", NULL, lm_cmd_model, "fetch, describe and run Hugging Face transformer encoders"},
+    {"merge", NULL, lm_cmd_merge, "merge shard databases (cluster ingests) into one"},
+    {"serve", NULL, lm_cmd_serve, "read-only web pages and JSON API over the database"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_usage(FILE *out)
 {
@@ -75,9 +86,87 @@ static void print_usage(FILE *out)
             "\n"
             "Commands:\n",
             SYSTEM_CONFIG);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!commands[i].sub)
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nSubcommands with options of their own:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i].sub) {
+            char both[64];
+            snprintf(both, sizeof both, "%s %s", commands[i].name, commands[i].sub);
+            fprintf(out, "  %-14s %s\n", both, commands[i].summary);
+        }
     fprintf(out, "\nRun 'litmine COMMAND --help' for a command's options.\n");
+}
+
+/* `litmine train [--help]`: a command made only of subcommands. */
+static void print_subcommands(FILE *out, const char *name)
+{
+    const char *lead = "usage:";
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i].sub && strcmp(commands[i].name, name) == 0) {
+            char both[64];
+            snprintf(both, sizeof both, "%s %s [OPTIONS]", name, commands[i].sub);
+            fprintf(out, "%-6s litmine %-22s %s\n", lead, both, commands[i].summary);
+            lead = "";
+        }
+    fprintf(out, "\nRun 'litmine %s SUBCOMMAND --help' for its options.\n", name);
+}
+
+/* The subcommand names of a command, "ner, pairs", into out. */
+static const char *subcommand_names(const char *name, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_COMMANDS && len < cap; i++)
+        if (commands[i].sub && strcmp(commands[i].name, name) == 0)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+                                    commands[i].sub);
+    return out;
+}
+
+/* The entry point for argv[0..argc) (argv[0] the command): the row of its
+ * subcommand argv[1], else the command's own row.  NULL, with *rc set and
+ * the message printed, when there is none; NULL with *rc LM_EXIT_OK after
+ * printing a subcommand-only command's usage for --help. */
+static const struct command *find_command(int argc, char **argv, int *rc)
+{
+    const struct command *own = NULL;
+    int known = 0;
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        if (strcmp(argv[0], commands[k].name) != 0)
+            continue;
+        known = 1;
+        if (!commands[k].sub)
+            own = &commands[k];
+        else if (argc > 1 && strcmp(argv[1], commands[k].sub) == 0)
+            return &commands[k];
+    }
+    char shown[512];
+    if (!known) {
+        fprintf(stderr, "litmine: unknown command '%s'\n",
+                lm_cli_printable(argv[0], shown, sizeof shown));
+        print_usage(stderr);
+        *rc = LM_EXIT_USAGE;
+        return NULL;
+    }
+    if (own && own->fn)
+        return own;
+    if (argc > 1 && lm_cli_is_help(argv[1])) {
+        print_subcommands(stdout, argv[0]);
+        *rc = LM_EXIT_OK;
+        return NULL;
+    }
+    char names[256];
+    subcommand_names(argv[0], names, sizeof names);
+    if (argc < 2)
+        fprintf(stderr, "litmine: %s: which one? (%s)\n", argv[0], names);
+    else
+        fprintf(stderr, "litmine: %s: unknown subcommand '%s' (%s)\n", argv[0],
+                lm_cli_printable(argv[1], shown, sizeof shown), names);
+    print_subcommands(stderr, argv[0]);
+    *rc = LM_EXIT_USAGE;
+    return NULL;
 }
 
 /* systemd sets JOURNAL_STREAM to "device:inode" of the journal socket it
@@ -241,15 +330,13 @@ static int run(int argc, char **argv)
         return LM_EXIT_USAGE;
     }
     const struct command *cmd = NULL;
-    for (size_t k = 0; !want_version && k < sizeof commands / sizeof commands[0]; k++)
-        if (strcmp(argv[i], commands[k].name) == 0)
-            cmd = &commands[k];
-    if (!cmd && !want_version) {
-        char shown[512];
-        fprintf(stderr, "litmine: unknown command '%s'\n",
-                lm_cli_printable(argv[i], shown, sizeof shown));
-        print_usage(stderr);
-        return LM_EXIT_USAGE;
+    if (!want_version) {
+        int rc = LM_EXIT_USAGE;
+        cmd = find_command(argc - i, argv + i, &rc);
+        if (!cmd)
+            return rc;
+        if (cmd->sub)
+            i++;   /* the subcommand's entry point gets argv[0] = its name */
     }
 
     lm_xmlmsg_route(lm_cli_xml_message, &cli);

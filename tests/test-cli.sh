@@ -198,6 +198,42 @@ ok "--excel writes a BOM" '[ "$(head -c 3 "$SCRATCH/x.csv" | od -An -tx1 | tr -d
 lm --db "$SCRATCH/plain.db" export articles --out /nonexistent-dir/x.csv
 ok "export to an unwritable place fails" 'rc_is 1 && err_has "nonexistent-dir"'
 
+# --- command options anywhere on the line --------------------------------
+# As getopt permutes: a command's options may follow its files; "--" ends
+# the options, so a file may start with "-".
+OA=$SCRATCH/anywhere.db
+lm --db "$OA" ingest "$F/articles.xml" --stages none --batch-size 1
+ok "ingest: options after the file are options" \
+    'rc_is 0 && sql_is "$OA" "select count(*) from articles" 3 &&
+     sql_is "$OA" "select count(*) from sentences" 0'
+cp "$F/articles.xml" "$SCRATCH/-dash.xml"
+(cd "$SCRATCH" && "$LITMINE" --db "$OA" ingest --force -- -dash.xml >out 2>err; echo $? >rc)
+ok "ingest: after --, a file may start with '-'" \
+    '[ "$(cat "$SCRATCH/rc")" = 0 ] && sql_is "$OA" "select count(*) from ingest_log where source = '"'"'-dash.xml'"'"'" 1'
+lm --db "$OA" ingest --force "$F/articles.xml" -- --stages
+ok "ingest: after --, an option name is a file" \
+    'rc_is 3 && err_has "cannot open --stages"'
+lm --db "$OA" stats extra --last 1
+ok "stats: an operand is refused wherever it stands" 'rc_is 2 && err_has "unexpected argument .extra."'
+lm model info -- -no-such-model
+ok "model info: after --, DIR may start with '-'" 'rc_is 1 && err_has "-no-such-model: no config.json"'
+lm model info a b
+ok "model info: a second DIR is refused" 'rc_is 2 && err_has "unexpected argument .b."'
+
+# --- subcommands from the command table -----------------------------------
+lm train --help
+ok "train --help lists its subcommands" 'rc_is 0 && out_has "litmine train ner" && out_has "litmine train pairs"'
+lm train
+ok "train without a subcommand is a usage error" 'rc_is 2 && err_has "which one? (ner, pairs)"'
+lm train bogus
+ok "train: unknown subcommand" 'rc_is 2 && err_has "unknown subcommand .bogus."'
+lm eval search --help
+ok "eval search is its own entry" 'rc_is 0 && out_has "usage: litmine eval search"'
+lm train pairs --bits=5
+ok "train pairs: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an integer in \[10, 24\]"'
+lm train pairs stray
+ok "train pairs: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
+
 # --- reprocess ------------------------------------------------------------
 RP=$SCRATCH/rp.db
 lm --db "$RP" ingest --stages none "$F/articles.xml"

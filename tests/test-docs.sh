@@ -2,8 +2,9 @@
 # without a groff warning and carries the binary's version; every command
 # `litmine --help` lists has its section in the man page and in
 # docs/usage.md and its line in README.md; every long option that
-# `litmine --help` and each `litmine COMMAND --help` print (train ner,
-# train pairs and eval search too) is in the man page and in docs/usage.md;
+# `litmine --help` and each `litmine COMMAND --help` print (and each
+# subcommand `litmine --help` lists: train ner, train pairs, eval search)
+# is in the man page and in docs/usage.md;
 # the relative links of README.md, docs/*.md and bench/README.md lead to
 # files and headings that exist; `make install` installs the man page and
 # `make uninstall` removes it.
@@ -59,14 +60,18 @@ while read -r cmd; do
     check "options of $cmd are in the man page" options_documented "$SCRATCH/man.txt" "$cmd"
     check "options of $cmd are in docs/usage.md" options_documented "$USAGE" "$cmd"
 done <"$SCRATCH/commands"
+# The subcommands with options of their own, from the same table.
+sed -n '/^Subcommands/,/^$/p' "$SCRATCH/help" | awk '/^  [a-z]/ { print $1 " " $2 }' >"$SCRATCH/subcommands"
+check "litmine --help lists train ner, train pairs and eval search" \
+    test "$(grep -cxE 'train ner|train pairs|eval search' "$SCRATCH/subcommands")" -eq 3
 cat "$USAGE" "$ROOT/docs/search.md" >"$SCRATCH/usage+search.md"
-for sub in "train ner" "train pairs" "eval search"; do
+while read -r sub; do
     # shellcheck disable=SC2086
     check "options of $sub are in the man page" options_documented "$SCRATCH/man.txt" $sub
     # shellcheck disable=SC2086
     check "options of $sub are in docs/usage.md or docs/search.md" \
         options_documented "$SCRATCH/usage+search.md" $sub
-done
+done <"$SCRATCH/subcommands"
 
 # Relative links: the file exists, and a #fragment names one of its
 # headings (GitHub's anchors: lower case, punctuation dropped, spaces to
