@@ -14,6 +14,7 @@
 #define LM_RATELIMIT_H
 
 #include "../util/lm_cancel.h"
+#include "../util/lm_clock.h"
 #include "../util/lm_error.h"
 
 typedef struct lm_ratelimit lm_ratelimit;
@@ -22,6 +23,10 @@ typedef struct lm_ratelimit lm_ratelimit;
  * ceiling must be > 0. */
 lm_status lm_ratelimit_init(lm_ratelimit **out, double rps, double ceiling,
                             lm_error *err);
+/* The same on clock clk (copied; NULL: CLOCK_MONOTONIC), which every
+ * slot, wait and deferral is measured on: tests give a clock of their own. */
+lm_status lm_ratelimit_init_clock(lm_ratelimit **out, double rps, double ceiling,
+                                  const lm_clock *clk, lm_error *err);
 void lm_ratelimit_free(lm_ratelimit *rl);
 
 /* The effective rate in requests per second. */
@@ -30,6 +35,11 @@ double lm_ratelimit_rate(const lm_ratelimit *rl);
 /* Blocks until the caller may start one request.  Thread-safe.  Returns
  * LM_ERR_INTERRUPTED when cancel (may be NULL) is set while waiting. */
 lm_status lm_ratelimit_acquire(lm_ratelimit *rl, const lm_cancel *cancel, lm_error *err);
+
+/* The first half of acquire: reserves the next free slot and returns its
+ * start on the limiter's clock (nanoseconds), without waiting for it.
+ * Thread-safe. */
+int64_t lm_ratelimit_reserve(lm_ratelimit *rl);
 
 /* Pushes the next free slot at least `seconds` into the future, so that a
  * server's Retry-After slows every thread, not just the one that saw it. */

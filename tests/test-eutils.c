@@ -363,33 +363,52 @@ static int server_ok;
 
 /* ---- rate limiter ------------------------------------------------------- */
 
+/* A clock of the test's own: it reads `now`, and sleeping moves `now` to
+ * the deadline at once, so the limiter's waits are checked exactly and no
+ * test depends on how fast the machine is. */
+typedef struct fake_clock {
+    pthread_mutex_t mu;
+    int64_t now;
+    int sleeps;
+} fake_clock;
+
+static int64_t fake_now(void *ctx)
+{
+    fake_clock *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int64_t v = c->now;
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+static void fake_sleep_until(void *ctx, int64_t deadline)
+{
+    fake_clock *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    if (deadline > c->now)
+        c->now = deadline;
+    c->sleeps++;
+    pthread_mutex_unlock(&c->mu);
+}
+
 typedef struct rl_thread {
     lm_ratelimit *rl;
-    double times[10];
+    int64_t slots[10];
 } rl_thread;
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *rl_worker(void *arg)
 {
     rl_thread *t = arg;
-    for (int i = 0; i < 10; i++) {
-        lm_ratelimit_acquire(t->rl, NULL, NULL);
-        t->times[i] = mono_now();
-    }
+    for (int i = 0; i < 10; i++)
+        t->slots[i] = lm_ratelimit_reserve(t->rl);
     return NULL;
 }
 
 static lm_cancel always_stop = {1};
 
-static int cmp_double(const void *a, const void *b)
+static int cmp_int64(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -407,38 +426,67 @@ static void test_ratelimit(void)
     lm_ratelimit_free(rl);
     LM_CHECK_INT(lm_ratelimit_init(&rl, 1, 0, NULL), LM_ERR_USAGE);
 
-    /* Four threads share 40 rps: slots are spaced, never bunched. */
-    LM_CHECK_INT(lm_ratelimit_init(&rl, 40, 40, NULL), LM_OK);
+    const int64_t t0 = 1000LL * 1000000000LL, sec = 1000000000LL;
+    fake_clock fc = {.now = t0};
+    pthread_mutex_init(&fc.mu, NULL);
+    lm_clock fake = {fake_now, fake_sleep_until, &fc};
+
+    /* Four threads share 40 rps: their 40 slots, whatever the order the
+     * threads ran in, are evenly spaced from now on, never bunched, and
+     * never more than 40 in a second. */
+    LM_CHECK_INT(lm_ratelimit_init_clock(&rl, 40, 40, &fake, NULL), LM_OK);
     rl_thread th[4];
     pthread_t tid[4];
-    double start = mono_now();
     for (int i = 0; i < 4; i++) {
         th[i].rl = rl;
         pthread_create(&tid[i], NULL, rl_worker, &th[i]);
     }
-    double all[40];
+    int64_t all[40];
     for (int i = 0; i < 4; i++) {
         pthread_join(tid[i], NULL);
-        memcpy(all + i * 10, th[i].times, sizeof th[i].times);
+        memcpy(all + i * 10, th[i].slots, sizeof th[i].slots);
     }
-    qsort(all, 40, sizeof all[0], cmp_double);
-    /* Slots are 25 ms apart; a thread may wake a little late, so look at
-     * spans of ten slots rather than single gaps. */
-    double min_span = 1;
-    for (int i = 0; i + 10 < 40; i++)
-        if (all[i + 10] - all[i] < min_span)
-            min_span = all[i + 10] - all[i];
-    LM_CHECK(min_span > 10.0 / 40 - 0.02);
-    LM_CHECK(all[39] - start >= 39.0 / 40 - 0.01);
-    LM_CHECK(all[39] - start < 2.0);
-
-    /* A deferred slot (Retry-After) can be abandoned by a stop request. */
-    lm_ratelimit_defer(rl, 5);
-    double t0 = mono_now();
-    lm_error err;
-    LM_CHECK_INT(lm_ratelimit_acquire(rl, &always_stop, &err), LM_ERR_INTERRUPTED);
-    LM_CHECK(mono_now() - t0 < 0.5);
+    qsort(all, 40, sizeof all[0], cmp_int64);
+    int64_t gap = all[1] - all[0];
+    int even = 1;
+    for (int i = 1; i < 40; i++)
+        even &= all[i] - all[i - 1] == gap;
+    LM_CHECK(all[0] == t0);
+    LM_CHECK(even);
+    LM_CHECK(gap >= sec / 40 && gap <= sec / 40 * 102 / 100);   /* 1% margin */
+    LM_CHECK(fc.sleeps == 0);   /* reserving never waits */
     lm_ratelimit_free(rl);
+
+    /* acquire waits for its slot, in steps short enough to notice a stop:
+     * the second request at 10 rps waits one interval (about 101 ms) in
+     * three sleeps of at most 50 ms. */
+    fc.now = t0;
+    LM_CHECK_INT(lm_ratelimit_init_clock(&rl, 10, 10, &fake, NULL), LM_OK);
+    lm_error err;
+    LM_CHECK_INT(lm_ratelimit_acquire(rl, NULL, &err), LM_OK);
+    LM_CHECK(fc.now == t0 && fc.sleeps == 0);   /* the first goes at once */
+    LM_CHECK_INT(lm_ratelimit_acquire(rl, NULL, &err), LM_OK);
+    int64_t interval = fc.now - t0;
+    LM_CHECK(interval >= sec / 10 && interval <= sec / 10 * 102 / 100);
+    LM_CHECK_INT(fc.sleeps, 3);
+
+    /* An idle limiter saves no burst: after five quiet seconds one request
+     * goes at once, the next one interval later. */
+    fc.now += 5 * sec;
+    int64_t idle = fc.now;
+    LM_CHECK(lm_ratelimit_reserve(rl) == idle);
+    LM_CHECK(lm_ratelimit_reserve(rl) == idle + interval);
+
+    /* A deferral (Retry-After) moves the next slot to now + 5 s ... */
+    lm_ratelimit_defer(rl, 5);
+    LM_CHECK(lm_ratelimit_reserve(rl) == idle + 5 * sec);
+    /* ... and a stop request abandons a wait before sleeping at all. */
+    lm_ratelimit_defer(rl, 5);
+    int before = fc.sleeps;
+    LM_CHECK_INT(lm_ratelimit_acquire(rl, &always_stop, &err), LM_ERR_INTERRUPTED);
+    LM_CHECK(fc.sleeps == before && fc.now == idle);
+    lm_ratelimit_free(rl);
+    pthread_mutex_destroy(&fc.mu);
 }
 
 /* ---- pure functions ----------------------------------------------------- */
