@@ -181,6 +181,29 @@ static lm_status fetch_part(lm_http *http, const char *url, lm_part *p, char hex
     return st;
 }
 
+/* lm_part_fetch's steps for one file. */
+typedef struct download_attempt {
+    lm_http *http;
+    const char *url, *name, *want;
+    lm_part *part;
+    char got[33];   /* the MD5 of the finished part */
+} download_attempt;
+
+static lm_status attempt_get(void *ctx, lm_error *err)
+{
+    download_attempt *a = ctx;
+    return fetch_part(a->http, a->url, a->part, a->got, err);
+}
+
+static lm_status attempt_check(void *ctx, lm_error *err)
+{
+    const download_attempt *a = ctx;
+    if (strcmp(a->got, a->want) == 0)
+        return LM_OK;
+    return lm_error_set(err, LM_ERR_CORRUPT, "%s: MD5 mismatch: downloaded %s, expected %s",
+                        a->name, a->got, a->want);
+}
+
 lm_status lm_download_file(lm_http *http, const char *url, const char *spool_dir,
                            const char *md5_url, lm_download_result *res, lm_error *err)
 {
@@ -254,36 +277,19 @@ lm_status lm_download_file(lm_http *http, const char *url, const char *spool_dir
 
     lm_md5 md5;
     lm_part s = {.path = lm_buf_cstr(&part), .digest = {md5_reset, md5_update, &md5}};
-    char got[33] = "";
-    st = fetch_part(http, url, &s, got, err);
-    if (st != LM_OK && st != LM_ERR_INTERRUPTED && s.resumed && !s.fresh) {
-        /* The server may refuse the range (416) or the part may be stale. */
-        s.fresh = 1;
-        s.resumed = 0;
-        st = fetch_part(http, url, &s, got, err);
-    }
-    if (st == LM_OK && verify && strcmp(got, want) != 0 && s.resumed && !s.fresh) {
-        /* The resumed bytes may belong to an older version of the file. */
-        s.fresh = 1;
-        s.resumed = 0;
-        st = fetch_part(http, url, &s, got, err);
-    }
+    download_attempt a = {http, url, name, want, &s, ""};
+    st = lm_part_fetch(&s, attempt_get, verify ? attempt_check : NULL, &a, err);
     res->downloaded = s.transferred;
-    res->resumed = s.resumed;
+    res->resumed = lm_part_resumed(&s);
     if (st != LM_OK) {
-        lm_error_wrap(err, "%s", name);
-        goto out;   /* the .part stays for a later resume */
-    }
-    if (verify && strcmp(got, want) != 0) {
-        unlink(lm_buf_cstr(&part));
-        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: MD5 mismatch: downloaded %s, expected %s",
-                          name, got, want);
-        goto out;
+        if (st != LM_ERR_CORRUPT)   /* that message names the file */
+            lm_error_wrap(err, "%s", name);
+        goto out;   /* a .part a network error stopped stays for a later resume */
     }
     if ((st = lm_file_publish(lm_buf_cstr(&part), lm_buf_cstr(&final), err)) != LM_OK)
         goto out;
     res->bytes = s.have;
-    memcpy(res->md5, got, 33);
+    memcpy(res->md5, a.got, 33);
 done:
     res->path = lm_buf_take(&final);
     if (!res->path)

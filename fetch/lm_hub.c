@@ -249,6 +249,25 @@ static lm_status verify_part(hub_ctx *h, lm_hub_file *f, const part_sink *s, lm_
     return LM_OK;
 }
 
+/* lm_part_fetch's steps for one file. */
+typedef struct hub_attempt {
+    hub_ctx *h;
+    lm_hub_file *f;
+    part_sink *s;
+} hub_attempt;
+
+static lm_status attempt_get(void *ctx, lm_error *err)
+{
+    hub_attempt *a = ctx;
+    return get_part(a->h->http, lm_buf_cstr(&a->h->url), a->s, err);
+}
+
+static lm_status attempt_check(void *ctx, lm_error *err)
+{
+    hub_attempt *a = ctx;
+    return verify_part(a->h, a->f, a->s, err);
+}
+
 static lm_status fetch_one(hub_ctx *h, const char *commit, lm_hub_file *f, lm_error *err)
 {
     lm_buf_reset(&h->url);
@@ -275,27 +294,10 @@ static lm_status fetch_one(hub_ctx *h, const char *commit, lm_hub_file *f, lm_er
         return LM_OK;
     }
     part_sink s = {.part = {.path = lm_buf_cstr(&h->part)}};
-    lm_status st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
-    if (st != LM_OK && st != LM_ERR_INTERRUPTED && s.part.resumed && !s.part.fresh) {
-        /* the server may refuse the range, or the part may be stale */
-        s.part.fresh = 1;
-        st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
-    }
-    if (st == LM_OK) {
-        st = verify_part(h, f, &s, err);
-        if (st == LM_ERR_CORRUPT && s.part.resumed && !s.part.fresh) {
-            /* resumed bytes may belong to another version: once more,
-             * from the start */
-            s.part.fresh = 1;
-            st = get_part(h->http, lm_buf_cstr(&h->url), &s, err);
-            if (st == LM_OK)
-                st = verify_part(h, f, &s, err);
-        }
-        if (st == LM_ERR_CORRUPT)
-            unlink(lm_buf_cstr(&h->part));
-    }
+    hub_attempt a = {h, f, &s};
+    lm_status st = lm_part_fetch(&s.part, attempt_get, attempt_check, &a, err);
     f->downloaded = s.part.transferred;
-    f->resumed = s.part.resumed && !s.part.fresh;
+    f->resumed = lm_part_resumed(&s.part);
     if (st != LM_OK)
         return st;   /* a network error leaves the .part for the next run */
     st = lm_file_publish(lm_buf_cstr(&h->part), lm_buf_cstr(&h->final), err);

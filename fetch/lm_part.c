@@ -103,3 +103,30 @@ void lm_part_drop(lm_part *p)
         fclose(p->fp);
     p->fp = NULL;
 }
+
+int lm_part_resumed(const lm_part *p)
+{
+    return p->resumed && !p->fresh;
+}
+
+lm_status lm_part_fetch(lm_part *p, lm_part_step get, lm_part_step check, void *ctx,
+                        lm_error *err)
+{
+    lm_status st = get(ctx, err);
+    if (st != LM_OK && st != LM_ERR_INTERRUPTED && lm_part_resumed(p)) {
+        p->fresh = 1;
+        st = get(ctx, err);
+    }
+    if (st != LM_OK || !check)
+        return st;
+    st = check(ctx, err);
+    if (st == LM_ERR_CORRUPT && lm_part_resumed(p)) {
+        p->fresh = 1;
+        st = get(ctx, err);
+        if (st == LM_OK)
+            st = check(ctx, err);
+    }
+    if (st == LM_ERR_CORRUPT)
+        unlink(p->path);
+    return st;
+}

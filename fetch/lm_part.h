@@ -47,4 +47,23 @@ lm_status lm_part_on_end(void *part, lm_error *err);
 /* Closes the part, if open, as a failed transfer left it (no fsync). */
 void lm_part_drop(lm_part *p);
 
+/* One step of lm_part_fetch (ctx its ctx): an attempt at the whole file
+ * (an lm_http_get into the part through the callbacks above, made
+ * durable), or a check of the finished part (LM_ERR_CORRUPT when it is not
+ * the file: size, digest). */
+typedef lm_status (*lm_part_step)(void *ctx, lm_error *err);
+
+/* Fills the part with the resume policy bulk and hub files share: get
+ * (resuming what the part holds); when that resumed and failed (the
+ * server may refuse the range, the part may be stale), or its result fails
+ * check (the old bytes may belong to another version of the file), once
+ * more from the start.  A part that fails check is removed; one that a
+ * network error stopped stays for a later run to resume.  check may be
+ * NULL. */
+lm_status lm_part_fetch(lm_part *p, lm_part_step get, lm_part_step check, void *ctx,
+                        lm_error *err);
+
+/* Whether the part's file continued bytes of an earlier attempt or run. */
+int lm_part_resumed(const lm_part *p);
+
 #endif
