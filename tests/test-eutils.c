@@ -1220,7 +1220,9 @@ static void test_rate_without_key(void)
     LM_CHECK(w >= 0.95);
     fprintf(stderr, "  no key: %zu requests in %.2f s, tightest 4-request span %.3f s\n", l.n,
             l.n ? l.e[l.n - 1].t - l.e[0].t : 0, w);
-    LM_CHECK(l.n && l.e[l.n - 1].t - l.e[0].t < 6.0 / 3 + 0.6);   /* not needlessly slow */
+    /* No upper bound on the time taken: a loaded host may take any time.
+     * That the limiter spaces slots by 1/rate and no more is checked
+     * exactly, on a clock of the test's own, in test_ratelimit. */
     log_free(&l);
     collector_free(&col);
     lm_eutils_free(c);
