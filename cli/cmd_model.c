@@ -44,15 +44,6 @@ static const char usage[] =
     "         L2-normalised when the model says so); --threads: OpenBLAS threads\n"
     "         (default 1); --max-length: tokens per text (default: the model's)\n";
 
-/* Exit status for a failure: a corrupt model file or download is a failed
- * command (1), not a damaged database (lm_cli_exit_for's 4). */
-static int model_exit(lm_status st)
-{
-    return st == LM_ERR_USAGE ? LM_EXIT_USAGE
-         : st == LM_ERR_INTERRUPTED ? LM_EXIT_INTERRUPTED
-                                    : LM_EXIT_FAILURE;
-}
-
 /* ---- fetch ---------------------------------------------------------------- */
 
 static lm_status check_config(void *ctx, const char *path, lm_error *err)
@@ -120,7 +111,7 @@ static int cmd_fetch(lm_cli *cli, const char *name, const char *dest, const char
         if (!cli->quiet)
             fputc('\n', stderr);
         lm_cli_error(cli, "model fetch: %s", err.msg);
-        return model_exit(st);
+        return lm_cli_exit_for(st);
     }
     int64_t bytes = 0;
     for (size_t i = 0; i < res.n_files; i++)
@@ -143,7 +134,7 @@ static int cmd_info(lm_cli *cli, const char *dir)
     lm_error err;
     if (lm_encoder_load(&enc, dir, NULL, &err) != LM_OK) {
         lm_cli_error(cli, "model info: %s", err.msg);
-        return model_exit(err.code);
+        return lm_cli_exit_for(err.code);
     }
     const lm_encoder_info *in = lm_encoder_get_info(enc);
     char id[65];
@@ -235,7 +226,7 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
     lm_encoder_options opt = {.max_length = (int)max_length};
     if (lm_encoder_load(&enc, dir, &opt, &err) != LM_OK) {
         lm_cli_error(cli, "model embed: %s", err.msg);
-        return model_exit(err.code);
+        return lm_cli_exit_for(err.code);
     }
     lm_encoder_set_blas_threads((int)threads);
     lm_encoder_ws *ws;
@@ -271,7 +262,7 @@ static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, l
             break;
         if (lm_encoder_embed(enc, ws, (const char *const *)lines, lens, n, pooling, vecs, &err) != LM_OK) {
             lm_cli_error(cli, "model embed: %s", err.msg);
-            rc = model_exit(err.code);
+            rc = lm_cli_exit_for(err.code);
         } else if (!print_vectors(vecs, n, dim)) {
             lm_cli_error(cli, "model embed: writing stdout failed");
             rc = LM_EXIT_FAILURE;

@@ -112,7 +112,6 @@ int lm_cli_exit_for(lm_status st)
     case LM_OK: return LM_EXIT_OK;
     case LM_ERR_USAGE: return LM_EXIT_USAGE;
     case LM_ERR_DB:
-    case LM_ERR_CORRUPT:
     case LM_ERR_BUSY: return LM_EXIT_DB;
     case LM_ERR_INTERRUPTED: return LM_EXIT_INTERRUPTED;
     default: return LM_EXIT_FAILURE;

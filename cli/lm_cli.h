@@ -46,7 +46,9 @@ void lm_cli_info(const lm_cli *cli, const char *fmt, ...)
 /* Always shown unless --quiet: run summaries for the journal. */
 void lm_cli_notice(const lm_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Maps a library status to an exit status. */
+/* Maps a library status to an exit status: LM_EXIT_DB for the database's
+ * problems alone (LM_ERR_DB, LM_ERR_BUSY); a damaged model or other file
+ * (LM_ERR_CORRUPT) is a failed command, LM_EXIT_FAILURE. */
 int lm_cli_exit_for(lm_status st);
 
 /* Opens cli->db_path (read-only when asked), printing the error itself;

@@ -616,11 +616,7 @@ static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ..
         return lm_error_set(err, LM_ERR_FORMAT, "%s: a value is larger than the database "
                             "accepts (%d bytes)", what,
                             db ? sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1) : 0);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return lm_error_set(err, LM_ERR_CORRUPT, "%s: %s", what,
-                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    default:
+    default:   /* SQLITE_CORRUPT and SQLITE_NOTADB too: a database problem */
         return lm_error_set(err, LM_ERR_DB, "%s: %s", what,
                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     }
@@ -728,7 +724,7 @@ static lm_status read_version(sqlite3 *db, const char *path, int *version, lm_er
     int64_t v = 0;
     rc = query_int(db, "SELECT version FROM schema_version", &v);
     if (rc == SQLITE_MISMATCH || (rc == SQLITE_OK && (v < 0 || v > 1000000)))
-        return lm_error_set(err, LM_ERR_CORRUPT,
+        return lm_error_set(err, LM_ERR_DB,
                             "%s: schema_version table must hold one valid row", path);
     if (rc != SQLITE_OK)
         return db_fail(db, rc, err, "reading schema version of %s", path);
@@ -811,10 +807,10 @@ static lm_status open_db(sqlite3 **out, const char *path, int readonly, int busy
     rc = query_int(db, "SELECT count(*) FROM sqlite_master", &n);
     lm_status st = LM_OK;
     if ((rc & 0xff) == SQLITE_NOTADB)
-        st = lm_error_set(err, LM_ERR_CORRUPT,
+        st = lm_error_set(err, LM_ERR_DB,
                           "%s is not a SQLite database (left untouched)", path);
     else if ((rc & 0xff) == SQLITE_CORRUPT)
-        st = lm_error_set(err, LM_ERR_CORRUPT, "database %s is corrupt: %s", path,
+        st = lm_error_set(err, LM_ERR_DB, "database %s is corrupt: %s", path,
                           sqlite3_errmsg(db));
     else if (rc != SQLITE_OK)
         st = db_fail(db, rc, err, "opening %s", path);
@@ -1790,7 +1786,7 @@ lm_status lm_store_check(lm_store *s, lm_error *err)
     if (rc == SQLITE_ROW) {
         const char *r = col_text(st, 0);
         if (!r || strcmp(r, "ok") != 0)
-            ls = lm_error_set(err, LM_ERR_CORRUPT, "integrity check failed: %s",
+            ls = lm_error_set(err, LM_ERR_DB, "integrity check failed: %s",
                               r ? r : "(no detail)");
     } else {
         ls = db_fail(s->db, rc, err, "checking database integrity");
@@ -1805,11 +1801,11 @@ lm_status lm_store_check(lm_store *s, lm_error *err)
     if (rc == SQLITE_ROW) {
         const char *table = col_text(st, 0), *parent = col_text(st, 2);
         if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-            ls = lm_error_set(err, LM_ERR_CORRUPT,
+            ls = lm_error_set(err, LM_ERR_DB,
                               "foreign key check failed: a row of %s refers to a missing "
                               "row of %s", table ? table : "?", parent ? parent : "?");
         else
-            ls = lm_error_set(err, LM_ERR_CORRUPT,
+            ls = lm_error_set(err, LM_ERR_DB,
                               "foreign key check failed: %s row %lld refers to a missing "
                               "row of %s", table ? table : "?",
                               (long long)sqlite3_column_int64(st, 1), parent ? parent : "?");

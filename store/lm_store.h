@@ -48,7 +48,7 @@ typedef struct lm_store_options {
 
 /* Opens (creating if needed) and migrates the database at path.  A file
  * that is not a SQLite database, or whose schema is newer than this build
- * understands, is reported as LM_ERR_CORRUPT / LM_ERR_USAGE, untouched.
+ * understands, is reported as LM_ERR_DB / LM_ERR_USAGE, untouched.
  * A SQLite database holding other tables but no litmine schema is
  * LM_ERR_FORMAT.  Read-only: a missing file or a database with no schema
  * is LM_ERR_NOTFOUND, an older schema LM_ERR_USAGE (nothing is migrated).
@@ -274,7 +274,7 @@ lm_status lm_store_each_article_since(lm_store *s, const char *since,
 lm_status lm_store_count_articles_since(lm_store *s, const char *since, int64_t *n,
                                         lm_error *err);
 
-/* PRAGMA integrity_check + foreign_key_check; LM_ERR_CORRUPT on failure. */
+/* PRAGMA integrity_check + foreign_key_check; LM_ERR_DB on failure. */
 lm_status lm_store_check(lm_store *s, lm_error *err);
 
 #endif

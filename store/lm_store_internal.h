@@ -53,8 +53,8 @@ sqlite3_stmt *lm_store_stmt(lm_store *s, int slot, const char *sql, lm_error *er
 lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1, int64_t *out,
                              const char *what, lm_error *err);
 /* Maps a SQLite result code to an lm_status with "<what>: <sqlite message>"
- * (busy → LM_ERR_BUSY, full → LM_ERR_DB "disk full", corrupt → LM_ERR_CORRUPT,
- * too big → LM_ERR_FORMAT). */
+ * (busy → LM_ERR_BUSY, full → LM_ERR_DB "disk full", corrupt or not a
+ * database → LM_ERR_DB, too big → LM_ERR_FORMAT). */
 lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Checked binds.  Each binds only while *rc is SQLITE_OK and leaves its

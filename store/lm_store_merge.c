@@ -311,7 +311,7 @@ static lm_status table_columns(lm_store *target, const char *table, lm_buf *cols
     if (rc != SQLITE_OK)
         return lm_store_fail(target, rc, err, "reading the columns of %s", table);
     if (*n == 0)
-        return lm_error_set(err, LM_ERR_CORRUPT, "table %s has no columns", table);
+        return lm_error_set(err, LM_ERR_DB, "table %s has no columns", table);
     return LM_OK;
 }
 

@@ -163,6 +163,16 @@ check "non-database file left untouched" cmp -s "$SCRATCH/corrupt.db" "$SCRATCH/
 lm --db "$SCRATCH/missing.db" stats
 ok "stats on a missing database fails cleanly" 'rc_is 4 && [ ! -e "$SCRATCH/missing.db" ]'
 
+# Exit status 4 is the database's alone (docs/usage.md, Exit status): a
+# model or lexicon that fails its integrity check is a failed command, 1.
+printf 'not a lexicon' >"$SCRATCH/bad-lexicon.bin"
+lm lexicon info --lexicon "$SCRATCH/bad-lexicon.bin"
+ok "a corrupt lexicon exits 1, not 4" 'rc_is 1 && err_has "corrupt lexicon file"'
+mkdir "$SCRATCH/bad-models"
+cp "$SCRATCH/bad-lexicon.bin" "$SCRATCH/bad-models/lexicon.bin"
+lm --db "$DB" --models "$SCRATCH/bad-models" query aspirin
+ok "query with a corrupt lexicon exits 1, not 4" 'rc_is 1 && err_has "corrupt lexicon file"'
+
 # --- export ------------------------------------------------------------
 lm --db "$SCRATCH/plain.db" export articles --format csv
 check "CSV export" rc_is 0

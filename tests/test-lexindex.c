@@ -247,14 +247,14 @@ static void test_errors(void)
     lm_lexindex_reader *r = NULL;
     LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
     LM_CHECK(run(r, s, "statins", 0, NULL, NULL, NULL, 4, &err) == -1);
-    LM_CHECK(err.code == LM_ERR_CORRUPT && strstr(err.msg, "malformed") != NULL);
-    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(err.code == LM_ERR_DB && strstr(err.msg, "malformed") != NULL);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_DB);
     /* A gap that would overflow a PMID is damage too, not arithmetic. */
     LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
                           "UPDATE lex_postings SET data = x'feffffffffffffff7f0101010101"
                           "0a01010101' WHERE term = 'statin'",
                           NULL, NULL, NULL) == SQLITE_OK);
-    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_ERR_DB);
     /* An article missing with nothing queued. */
     LM_CHECK(lm_search_rebuild_fts(s, &err) == LM_OK);
     LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM lex_docs WHERE pmid = 1", NULL, NULL,

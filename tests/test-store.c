@@ -320,12 +320,12 @@ static void test_garbage_file_untouched(void)
 
         lm_store *s = NULL;
         lm_error err = {0};
-        LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_ERR_CORRUPT);
+        LM_CHECK_INT(lm_store_open(&s, p, NULL, &err), LM_ERR_DB);
         LM_CHECK(s == NULL);
         LM_CHECK(strstr(err.msg, "not a SQLite database") != NULL);
         lm_store_options ro = {.readonly = 1};
-        LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_CORRUPT);
-        LM_CHECK_INT(lm_store_migrate_path(p, 2, &err), LM_ERR_CORRUPT);
+        LM_CHECK_INT(lm_store_open(&s, p, &ro, &err), LM_ERR_DB);
+        LM_CHECK_INT(lm_store_migrate_path(p, 2, &err), LM_ERR_DB);
 
         char got[4096];
         size_t got_len = 0;
@@ -999,7 +999,7 @@ static void test_check(void)
     raw_exec(db, "PRAGMA foreign_keys = OFF; INSERT INTO mentions (pmid, start, \"end\", text,"
                  " type) VALUES (404, 0, 1, 'a', 'Chemical');");
     sqlite3_close(db);
-    LM_CHECK_INT(lm_store_check(s, &err), LM_ERR_CORRUPT);
+    LM_CHECK_INT(lm_store_check(s, &err), LM_ERR_DB);
     LM_CHECK(strstr(err.msg, "mentions") != NULL && strstr(err.msg, "articles") != NULL);
     lm_store_close(s);
 }

@@ -52,7 +52,7 @@ static void test_encodings(void)
                 LM_CHECK(worst <= amax / 127.0f * 0.5f + 1e-6f);
             /* A blob of the wrong length is corrupt, not silently read. */
             LM_CHECK(lm_vec_decode((lm_vec_format)f, blob, n - 1, dim, w, &err) ==
-                     LM_ERR_CORRUPT);
+                     LM_ERR_DB);
         }
         free(v);
         free(w);
@@ -263,7 +263,7 @@ static void test_store_roundtrip_and_versions(void)
             LM_CHECK(worst < (f == LM_VEC_F32 ? 1e-9f : 0.01f));
         }
         LM_CHECK(lm_vec_get(s, id, 99, w, dim, &err) == LM_ERR_NOTFOUND);
-        LM_CHECK(lm_vec_get(s, id, 11, w, dim + 1, &err) == LM_ERR_CORRUPT);
+        LM_CHECK(lm_vec_get(s, id, 11, w, dim + 1, &err) == LM_ERR_DB);
         /* Activating makes it current and drops older models' vectors. */
         LM_CHECK(lm_vec_model_activate(s, id, &err) == LM_OK);
         void *data = NULL;

@@ -19,8 +19,11 @@ typedef enum lm_status {
     LM_ERR_IO,          /* read/write/open failed, a file's disk full */
     LM_ERR_PARSE,       /* malformed input: XML, gzip, config, PubTator */
     LM_ERR_FORMAT,      /* well-formed but not what we expected (HTML page) */
-    LM_ERR_DB,          /* SQLite error, the database's disk full */
-    LM_ERR_CORRUPT,     /* database or model file fails its integrity check */
+    LM_ERR_DB,          /* any database problem: a SQLite error, the database's
+                           disk full, a damaged database (SQLite's corruption,
+                           not a database, index rows that do not decode) */
+    LM_ERR_CORRUPT,     /* a file that is not the database (a model, lexicon,
+                           download, cache) fails its integrity check */
     LM_ERR_USAGE,       /* bad argument from the caller / user */
     LM_ERR_NOTFOUND,    /* requested item does not exist */
     LM_ERR_NET,         /* network / HTTP failure */

@@ -571,7 +571,7 @@ static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv,
                 buf[nbuf++] = x;
             }
             if (ls == LM_OK && r < 0)
-                ls = lm_error_set(err, LM_ERR_CORRUPT,
+                ls = lm_error_set(err, LM_ERR_DB,
                                   "lexical index: malformed postings of \"%s\" in segment %lld",
                                   lm_buf_cstr(&term), (long long)cur[i].id);
             if (ls == LM_OK)
@@ -747,7 +747,7 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
     if (ls != LM_OK)
         return ls;
     if (stray)
-        return lm_error_set(err, LM_ERR_CORRUPT,
+        return lm_error_set(err, LM_ERR_DB,
                             "lexical index: %lld indexed article(s) no longer exist",
                             (long long)stray);
     /* With nothing queued, every article must be indexed. */
@@ -757,7 +757,7 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
                    " - (SELECT count(*) FROM search_pending)",
                    &missing, err);
     if (ls == LM_OK && missing > 0)
-        ls = lm_error_set(err, LM_ERR_CORRUPT,
+        ls = lm_error_set(err, LM_ERR_DB,
                           "lexical index: %lld article(s) neither indexed nor queued",
                           (long long)missing);
     if (ls != LM_OK)
@@ -786,7 +786,7 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
             n++;
             if (x.tf_title + x.tf_abstract == 0 || x.tf_title > x.len_title ||
                 x.tf_abstract > x.len_abstract)
-                ls = lm_error_set(err, LM_ERR_CORRUPT,
+                ls = lm_error_set(err, LM_ERR_DB,
                                   "lexical index: impossible counts for \"%s\" in article %lld",
                                   term, (long long)x.pmid);
             else if (!dead_has(&dead, seg, x.pmid)) {
@@ -798,14 +798,14 @@ lm_status lm_lexindex_check(lm_store *s, lm_error *err)
                 if (drc != SQLITE_ROW && drc != SQLITE_DONE)
                     ls = lm_store_fail(s, drc, err, "checking the lexical index");
                 else if (drc == SQLITE_DONE)
-                    ls = lm_error_set(err, LM_ERR_CORRUPT,
+                    ls = lm_error_set(err, LM_ERR_DB,
                                       "lexical index: article %lld in segment %lld is neither"
                                       " live nor dead",
                                       (long long)x.pmid, (long long)seg);
             }
         }
         if (ls == LM_OK && (r < 0 || n != df))
-            ls = lm_error_set(err, LM_ERR_CORRUPT,
+            ls = lm_error_set(err, LM_ERR_DB,
                               "lexical index: malformed postings of \"%s\" in segment %lld",
                               term ? term : "", (long long)seg);
     }

@@ -75,7 +75,7 @@ typedef struct lm_lexindex_info {
 lm_status lm_lexindex_get_info(lm_store *s, lm_lexindex_info *out, lm_error *err);
 
 /* Decodes every posting list: ordered PMIDs, live postings of each
- * segment match lex_docs, every indexed article exists.  LM_ERR_CORRUPT
+ * segment match lex_docs, every indexed article exists.  LM_ERR_DB
  * with the first problem found. */
 lm_status lm_lexindex_check(lm_store *s, lm_error *err);
 

@@ -230,7 +230,7 @@ static lm_status cursor_next(tcursor *c)
 {
     int k = next_posting(&c->p, c->end, &c->cur);
     c->live = k == 1;
-    return k < 0 ? LM_ERR_CORRUPT : LM_OK;
+    return k < 0 ? LM_ERR_DB : LM_OK;
 }
 
 static lm_status all_push(lm_lexindex_reader *r, int64_t pmid, double score)
@@ -257,7 +257,7 @@ static lm_status score_segment(lm_lexindex_reader *r, const lm_lexindex_params *
         cur[i].end = cur[i].p + cur[i].len;
         cur[i].cur.pmid = INT64_MIN;
         if (cursor_next(&cur[i]) != LM_OK)
-            return lm_error_set(err, LM_ERR_CORRUPT,
+            return lm_error_set(err, LM_ERR_DB,
                                 "lexical index: malformed postings in segment %lld",
                                 (long long)seg);
     }
@@ -279,7 +279,7 @@ static lm_status score_segment(lm_lexindex_reader *r, const lm_lexindex_params *
             score += t->w * bm25f(r, p, c, t->cur.tf_title, t->cur.tf_abstract,
                                   t->cur.len_title, t->cur.len_abstract);
             if (cursor_next(t) != LM_OK)
-                return lm_error_set(err, LM_ERR_CORRUPT,
+                return lm_error_set(err, LM_ERR_DB,
                                     "lexical index: malformed postings in segment %lld",
                                     (long long)seg);
         }
@@ -605,7 +605,7 @@ static lm_status live_pmids(lm_lexindex_reader *r, int64_t **out, size_t *n, siz
         c->cur.pmid = INT64_MIN;
         for (;;) {
             if (cursor_next(c) != LM_OK)
-                return lm_error_set(err, LM_ERR_CORRUPT,
+                return lm_error_set(err, LM_ERR_DB,
                                     "lexical index: damaged posting list in segment %lld"
                                     " (run `litmine index check`)",
                                     (long long)c->seg);

@@ -97,7 +97,7 @@ lm_status lm_search_count_pending(lm_store *s, int64_t *n, lm_error *err);
 
 /* Checks that every article is either indexed or pending, that no
  * indexed article is gone, and every posting list of the lexical index
- * (lm_lexindex_check).  LM_ERR_CORRUPT otherwise. */
+ * (lm_lexindex_check).  LM_ERR_DB otherwise. */
 lm_status lm_search_check(lm_store *s, lm_error *err);
 
 /* ---- querying ----------------------------------------------------------- */

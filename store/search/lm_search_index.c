@@ -240,11 +240,11 @@ lm_status lm_search_check(lm_store *s, lm_error *err)
     if (rc != SQLITE_OK)
         return lm_store_fail(s, rc, err, "checking the search index");
     if (stray)
-        return lm_error_set(err, LM_ERR_CORRUPT,
+        return lm_error_set(err, LM_ERR_DB,
                             "search index: %lld indexed article(s) no longer exist",
                             (long long)stray);
     if (pending == 0 && indexed != articles)
-        return lm_error_set(err, LM_ERR_CORRUPT,
+        return lm_error_set(err, LM_ERR_DB,
                             "search index holds %lld of %lld articles with nothing pending",
                             (long long)indexed, (long long)articles);
     return lm_lexindex_check(s, err);

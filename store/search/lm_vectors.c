@@ -155,7 +155,7 @@ lm_status lm_vec_decode(lm_vec_format f, const unsigned char *blob, size_t len, 
                         float *out, lm_error *err)
 {
     if (dim <= 0 || len != lm_vec_encoded_size(f, dim) || (len && !blob))
-        return lm_error_set(err, LM_ERR_CORRUPT,
+        return lm_error_set(err, LM_ERR_DB,
                             "vector of %zu bytes does not hold %d %s values", len, dim,
                             lm_vec_format_name(f));
     switch (f) {

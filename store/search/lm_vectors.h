@@ -45,7 +45,7 @@ size_t lm_vec_encoded_size(lm_vec_format f, int dim);
 /* Encodes v[0..dim) into out (lm_vec_encoded_size bytes), little-endian
  * whatever the host. */
 void lm_vec_encode(lm_vec_format f, const float *v, int dim, unsigned char *out);
-/* Decodes; LM_ERR_CORRUPT when len does not match dim. */
+/* Decodes; LM_ERR_DB (a damaged database) when len does not match dim. */
 lm_status lm_vec_decode(lm_vec_format f, const unsigned char *blob, size_t len, int dim,
                         float *out, lm_error *err);
 
