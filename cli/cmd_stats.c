@@ -108,26 +108,22 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return LM_EXIT_OK;
-        }
-        if (c == 's') {
-            sizes = 1;
-            continue;
-        }
-        if (c == 'n') {
-            char *end;
+        char *end;
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 's': sizes = 1; break;
+        case 'n':
             last = strtol(optarg, &end, 10);
             if (*end || end == optarg || last < 0 || last > 100000) {
                 lm_cli_error(cli, "--last: expected 0..100000, got \"%s\"", optarg);
                 return LM_EXIT_USAGE;
             }
-            continue;
+            break;
+        default:
+            lm_cli_error(cli, "stats: unknown or incomplete option '%s'", argv[optind - 1]);
+            fputs(usage, stderr);
+            return LM_EXIT_USAGE;
         }
-        lm_cli_error(cli, "stats: unknown or incomplete option '%s'", argv[optind - 1]);
-        fputs(usage, stderr);
-        return LM_EXIT_USAGE;
     }
     if (optind < argc) {
         lm_cli_error(cli, "stats: unexpected argument '%s'", argv[optind]);
