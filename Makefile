@@ -79,6 +79,10 @@ deps:
 	@scripts/install-deps.sh
 
 # Each tree's library: build/TREE/liblitmine.a from that tree's objects.
+# Objects reached only through the pattern rule count as intermediate to
+# make, which would delete them after each build and recompile whole trees
+# on the next change; .SECONDARY keeps them.
+.SECONDARY:
 .SECONDEXPANSION:
 build/%/liblitmine.a: $$(call objs,$$*,$$(LIB_SRC))
 	@rm -f $@
