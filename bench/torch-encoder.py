@@ -9,7 +9,8 @@ Runs the reference BERT of scripts/encoder_reference.py (the Hugging Face
 BertModel computation with torch.nn modules: separate Q, K, V projections,
 additive attention mask, erf GELU) under torch.inference_mode() on batches
 of the given size, all sequences of the given length (no padding), and
-prints tokens/s.  torch.set_num_threads(N); the environment above pins
+prints tokens/s, per wall-clock second and per CPU second of the process
+(all its threads; scaled to N threads, as bench-encoder does).  torch.set_num_threads(N); the environment above pins
 PyTorch's OpenMP pool and the OpenBLAS it calls to N threads too, and
 OMP_WAIT_POLICY=PASSIVE is torch 1.13's best stock setting on a shared
 machine.  Needs Debian's python3-torch (run with /usr/bin/python3).
@@ -51,16 +52,17 @@ def main():
     mask = torch.ones((args.batch, args.seq), dtype=torch.long)
     with torch.inference_mode():
         model(ids, mask)   # warm-up
-        tokens, t0 = 0, time.perf_counter()
+        tokens, t0, c0 = 0, time.perf_counter(), time.process_time()
         while True:
             model(ids, mask)
             tokens += args.batch * args.seq
             elapsed = time.perf_counter() - t0
             if elapsed >= args.seconds:
                 break
-    print("torch   %-9s batch %dx%d, %d thread%s: %8.1f tokens/s  (torch %s)" % (
+        cpu = time.process_time() - c0
+    print("torch   %-9s batch %dx%d, %d thread%s: %8.1f tokens/s, %8.1f per CPU-s  (torch %s)" % (
         args.shape, args.batch, args.seq, args.threads, "s" if args.threads > 1 else "",
-        tokens / elapsed, torch.__version__))
+        tokens / elapsed, tokens / cpu * args.threads, torch.__version__))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ struct lm_encoder_ws {
     int cap_tokens;                 /* rows of the activation buffers */
     int cap_len;                    /* longest sequence (scores buffer) */
     float *x, *tmp, *ctx, *qkv, *ffn, *scores;
+    float *row_inv;                 /* 1 / softmax sum of each score row */
     float *logits;                  /* tokens or sequences x n_labels */
     float *pooled;                  /* sequence head scratch */
     int *seq_start;                 /* row of each sequence's first token */
