@@ -1271,6 +1271,22 @@ static int64_t hash_to_i64(uint64_t h)
     return v;
 }
 
+/* One row of an article's MeSH headings or publication types (the same
+ * columns, the headings with a major-topic flag: major_topic < 0 for a
+ * publication type); returns the step's code. */
+static int insert_heading(sqlite3_stmt *st, int64_t pmid, size_t position, const char *ui,
+                          const char *name, int major_topic)
+{
+    int rc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &rc);
+    lm_bind_int64(st, 2, (int64_t)position, &rc);
+    lm_bind_text(st, 3, ui, &rc);
+    lm_bind_text(st, 4, name, &rc);
+    if (major_topic >= 0)
+        lm_bind_int(st, 5, major_topic, &rc);
+    return step_bound(st, rc);
+}
+
 /* Writes the article row and its MeSH / publication type rows. */
 static lm_status insert_article(lm_store *s, const lm_article *a, const char *source,
                                 int64_t hash, lm_error *err)
@@ -1299,26 +1315,15 @@ static lm_status insert_article(lm_store *s, const lm_article *a, const char *so
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "inserting article %lld", pmid);
 
-    st = s->st[ST_MESH_INSERT];
     for (size_t i = 0; i < a->n_mesh; i++) {
-        rc = SQLITE_OK;
-        lm_bind_int64(st, 1, a->pmid, &rc);
-        lm_bind_int64(st, 2, (int64_t)i, &rc);
-        lm_bind_text(st, 3, a->mesh[i].ui, &rc);
-        lm_bind_text(st, 4, a->mesh[i].name, &rc);
-        lm_bind_int(st, 5, a->mesh[i].major_topic != 0, &rc);
-        rc = step_bound(st, rc);
+        rc = insert_heading(s->st[ST_MESH_INSERT], a->pmid, i, a->mesh[i].ui, a->mesh[i].name,
+                            a->mesh[i].major_topic != 0);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting MeSH heading of article %lld", pmid);
     }
-    st = s->st[ST_PT_INSERT];
     for (size_t i = 0; i < a->n_pubtypes; i++) {
-        rc = SQLITE_OK;
-        lm_bind_int64(st, 1, a->pmid, &rc);
-        lm_bind_int64(st, 2, (int64_t)i, &rc);
-        lm_bind_text(st, 3, a->pubtypes[i].ui, &rc);
-        lm_bind_text(st, 4, a->pubtypes[i].name, &rc);
-        rc = step_bound(st, rc);
+        rc = insert_heading(s->st[ST_PT_INSERT], a->pmid, i, a->pubtypes[i].ui,
+                            a->pubtypes[i].name, -1);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting publication type of article %lld",
                            pmid);

@@ -134,6 +134,20 @@ static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter 
     return lm_store_each_row(s, st, bind_filter(st, f), what, row, ctx, err);
 }
 
+/* each_row over the statement for f: of_pmids_sql (in its own slot) when
+ * f names PMIDs, sql otherwise. */
+static lm_status each_row_of(lm_store *s, const lm_export_filter *f, int slot, const char *sql,
+                             int of_pmids_slot, const char *of_pmids_sql, const char *what,
+                             lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                             lm_error *err)
+{
+    sqlite3_stmt *st = by_pmids(f) ? export_stmt(s, of_pmids_slot, of_pmids_sql, f, err)
+                                   : export_stmt(s, slot, sql, f, err);
+    if (!st)
+        return err->code;
+    return each_row(s, st, f, what, row, ctx, err);
+}
+
 typedef struct mention_cb {
     lm_status (*cb)(void *ctx, const lm_mention_row *r);
     void *ctx;
@@ -165,14 +179,10 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
     " WHERE" pmids " (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"     \
     " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS                                  \
     " ORDER BY m.pmid, m.start, m.\"end\", m.type"
-    sqlite3_stmt *st = by_pmids(f) ? export_stmt(s, SLOT_MENTIONS_OF_PMIDS,
-                                                 MENTIONS_SQL(OF_PMIDS("m")), f, err)
-                                   : export_stmt(s, SLOT_MENTIONS, MENTIONS_SQL(""), f, err);
-#undef MENTIONS_SQL
-    if (!st)
-        return err->code;
     mention_cb m = {cb, ctx};
-    return each_row(s, st, f, "mentions", mention_row, &m, err);
+    return each_row_of(s, f, SLOT_MENTIONS, MENTIONS_SQL(""), SLOT_MENTIONS_OF_PMIDS,
+                       MENTIONS_SQL(OF_PMIDS("m")), "mentions", mention_row, &m, err);
+#undef MENTIONS_SQL
 }
 
 typedef struct pair_cb {
@@ -212,14 +222,10 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
     " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"                                    \
     " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS                                  \
     " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id"
-    sqlite3_stmt *st = by_pmids(f) ? export_stmt(s, SLOT_PAIRS_OF_PMIDS,
-                                                 PAIRS_SQL(OF_PMIDS("p")), f, err)
-                                   : export_stmt(s, SLOT_PAIRS, PAIRS_SQL(""), f, err);
-#undef PAIRS_SQL
-    if (!st)
-        return err->code;
     pair_cb p = {cb, ctx};
-    return each_row(s, st, f, "pairs", pair_row, &p, err);
+    return each_row_of(s, f, SLOT_PAIRS, PAIRS_SQL(""), SLOT_PAIRS_OF_PMIDS,
+                       PAIRS_SQL(OF_PMIDS("p")), "pairs", pair_row, &p, err);
+#undef PAIRS_SQL
 }
 
 typedef struct concept_cb {
