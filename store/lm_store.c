@@ -457,15 +457,19 @@ static const char migration_13[] =
  * writes what it did.  Deletions go to the stored tables (the cascade
  * from articles does the same).  A name, once given an id, keeps it:
  * the trigger adds a missing name with a guarded INSERT that can never
- * conflict, so an outer INSERT OR REPLACE cannot renumber one.  The view
- * pairs also shows the ids of chemical and disease (the insert trigger
- * ignores them): "chemical = id OR disease = id" is what lets SQLite use
- * both indexes for a concept's pairs, which an OR over two joined names
- * cannot.  Entity
+ * conflict, so an outer INSERT OR REPLACE cannot renumber one.  Entity
  * types come first so their ids fit the record's zero-byte and one-byte
- * integers.  The conversion runs in the migration's own transaction: an
+ * integers.  The view pairs also shows the ids of chemical and disease
+ * (the insert trigger ignores them): "chemical = id OR disease = id" lets
+ * SQLite use both concept indexes, which an OR over two joined names
+ * cannot.  The conversion runs in the migration's own transaction: an
  * interrupted one leaves version 13 as it was, and the next open redoes
- * it. */
+ * it.
+ *
+ * Mentions are clustered by article (WITHOUT ROWID, keyed by PMID and the
+ * mention's position in it, from 1): reading or deleting an article's
+ * mentions needs no separate pmid index, and a mention's id, which only
+ * ever ordered an article's mentions, is that position. */
 static const char migration_14[] =
     "CREATE TABLE names (\n"
     "    id   INTEGER PRIMARY KEY,\n"
@@ -477,23 +481,25 @@ static const char migration_14[] =
     "    UNION SELECT relation FROM pairs UNION SELECT chemical_id FROM pairs\n"
     "    UNION SELECT disease_id FROM pairs ORDER BY 1;\n"
     "CREATE TABLE mentions_data (\n"
-    "    id       INTEGER PRIMARY KEY,\n"
     "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    id       INTEGER NOT NULL,\n"
     "    start    INTEGER NOT NULL,\n"
     "    \"end\"    INTEGER NOT NULL,\n"
     "    type     INTEGER NOT NULL,\n"
     "    concept  INTEGER,\n"
     "    sentence INTEGER,\n"
     "    score    REAL,\n"
-    "    text     TEXT\n"
-    ");\n"
-    "INSERT INTO mentions_data (id, pmid, start, \"end\", type, concept, sentence, score, text)\n"
-    "    SELECT m.id, m.pmid, m.start, m.\"end\", t.id, c.id, m.sentence, m.score,\n"
+    "    text     TEXT,\n"
+    "    PRIMARY KEY (pmid, id)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO mentions_data (pmid, id, start, \"end\", type, concept, sentence, score, text)\n"
+    "    SELECT m.pmid, row_number() OVER (PARTITION BY m.pmid ORDER BY m.id),\n"
+    "        m.start, m.\"end\", t.id, c.id, m.sentence, m.score,\n"
     "        CASE WHEN m.text IS (SELECT substr(a.title || ' ' || a.abstract, m.start + 1,\n"
     "                             m.\"end\" - m.start) FROM articles a WHERE a.pmid = m.pmid)\n"
     "        THEN NULL ELSE m.text END\n"
     "    FROM mentions m JOIN names t ON t.name = m.type\n"
-    "    LEFT JOIN names c ON c.name = m.concept_id ORDER BY m.id;\n"
+    "    LEFT JOIN names c ON c.name = m.concept_id ORDER BY m.pmid, m.id;\n"
     "CREATE TABLE pairs_data (\n"
     "    pmid           INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
     "    chemical       INTEGER NOT NULL,\n"
@@ -515,7 +521,6 @@ static const char migration_14[] =
     "    JOIN names d ON d.name = p.disease_id JOIN names r ON r.name = p.relation;\n"
     "DROP TABLE mentions;\n"
     "DROP TABLE pairs;\n"
-    "CREATE INDEX mentions_pmid ON mentions_data (pmid);\n"
     "CREATE INDEX mentions_concept ON mentions_data (concept);\n"
     "CREATE INDEX pairs_chemical ON pairs_data (chemical);\n"
     "CREATE INDEX pairs_disease ON pairs_data (disease);\n"
@@ -540,7 +545,8 @@ static const char migration_14[] =
     "        AND NOT EXISTS (SELECT 1 FROM names WHERE name = NEW.concept_id);\n"
     "    INSERT INTO mentions_data (id, pmid, start, \"end\", type, concept, sentence, score,\n"
     "                               text)\n"
-    "    VALUES (NEW.id, NEW.pmid, NEW.start, NEW.\"end\",\n"
+    "    VALUES (coalesce(NEW.id, (SELECT coalesce(max(id), 0) + 1 FROM mentions_data\n"
+    "                              WHERE pmid = NEW.pmid)), NEW.pmid, NEW.start, NEW.\"end\",\n"
     "        (SELECT id FROM names WHERE name = NEW.type),\n"
     "        (SELECT id FROM names WHERE name = NEW.concept_id), NEW.sentence, NEW.score,\n"
     "        CASE WHEN NEW.text IS (SELECT substr(a.title || ' ' || a.abstract, NEW.start + 1,\n"

@@ -158,7 +158,7 @@ static void test_migrate_from_empty_file(void)
                  8);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                              "name IN ('articles_year','ingest_log_source',"
-                             "'mentions_pmid','mentions_concept')"),
+                             "'pairs_chemical','mentions_concept')"),
                  4);
     sqlite3_close(db);
 }
@@ -282,9 +282,10 @@ static void annotations_text(sqlite3 *db, char *out, size_t cap)
 {
     static const char sql[] =
         "SELECT group_concat(r, '|') FROM ("
-        " SELECT 'm' || id || ',' || pmid || ',' || start || ',' || \"end\" || ',' || text"
+        " SELECT * FROM (SELECT 'm' || pmid || ',' || start || ',' || \"end\" || ',' || text"
         "  || ',' || type || ',' || coalesce(concept_id, 'NULL') || ',' ||"
         "  coalesce(sentence, 'NULL') || ',' || coalesce(score, 'NULL') AS r FROM mentions"
+        "  ORDER BY pmid, id)"
         " UNION ALL SELECT * FROM (SELECT 'p' || pmid || ',' || chemical_id || ','"
         "  || coalesce(chemical_text, 'NULL') || ',' || disease_id || ',' ||"
         "  coalesce(disease_text, 'NULL') || ',' || relation || ',' || score || ',' ||"
@@ -354,7 +355,12 @@ static void test_migrate_compacts_annotations(void)
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text IS NULL"), 4);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text = 'propranolol'"), 1);
     LM_CHECK_INT(raw_int(db, "SELECT typeof(concept) = 'integer' AND typeof(type) = 'integer'"
-                             " FROM mentions_data WHERE id = 1"), 1);
+                             " FROM mentions_data WHERE pmid = 7 AND id = 1"), 1);
+    /* A mention's id is its position in its article, in the old order. */
+    LM_CHECK_INT(raw_int(db, "SELECT group_concat(id) = '1,2,3,4,1' FROM"
+                             " (SELECT id FROM mentions_data ORDER BY pmid, id)"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT text IS NOT NULL FROM mentions_data WHERE pmid = 7"
+                             " AND id = 4"), 1);
     LM_CHECK_INT(raw_int(db, "SELECT id FROM names WHERE name = 'Chemical'"), 1);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
                              " AND name IN ('mentions', 'pairs')"), 2);
@@ -453,7 +459,7 @@ static void test_export_by_pmid_uses_index(void)
     char plan[4096];
     plan_of(db, "FROM mentions m JOIN articles a ON a.pmid = m.pmid WHERE m.pmid IN", plan,
             sizeof plan);
-    LM_CHECK(strstr(plan, "SEARCH m USING INDEX mentions_pmid (pmid=?)") != NULL);
+    LM_CHECK(strstr(plan, "SEARCH m USING PRIMARY KEY (pmid=?)") != NULL);
     LM_CHECK(strstr(plan, "SCAN m") == NULL);
     plan_of(db, "FROM pairs p JOIN articles a ON a.pmid = p.pmid WHERE p.pmid IN", plan,
             sizeof plan);
