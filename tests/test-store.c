@@ -19,6 +19,8 @@
 #include <sqlite3.h>
 
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -392,6 +394,69 @@ static void test_migrate_compacts_annotations(void)
     LM_CHECK_INT(lm_store_check(s, &err), LM_OK);
     lm_store_close(s);
     sqlite3_close(db);
+}
+
+/* A conversion killed at any moment (kill -9 of the process converting)
+ * leaves either schema 13 untouched or schema 14 complete, with the same
+ * rows either way; a later open finishes it. */
+static void test_migrate_14_killed(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "kill13.db");
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, 13, &err), LM_OK);
+    sqlite3 *db = raw_open(p);
+    /* Enough rows that converting takes a while (tens of milliseconds). */
+    LM_CHECK_INT(raw_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                              " WHERE i < 3000) INSERT INTO articles (pmid, version, title,"
+                              " abstract, content_hash, ingested_at) SELECT i, 1,"
+                              " 'Aspirin in stroke ' || i, 'Aspirin reduced stroke.', i,"
+                              " '2020-01-01T00:00:00Z' FROM n;"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                              " score) SELECT pmid, 0, 7, 'Aspirin', 'Chemical', 'MESH:D001241', 0.5"
+                              " FROM articles;"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                              " score) SELECT pmid, 11, 17, 'stroke', 'Disease', 'C' || (pmid % 97),"
+                              " 0.5 FROM articles;"
+                              "INSERT INTO pairs (pmid, chemical_id, disease_id, relation, score)"
+                              " SELECT pmid, 'MESH:D001241', 'C' || (pmid % 97), 'treats', 0.5"
+                              " FROM articles;"),
+                 SQLITE_OK);
+    long long want = raw_int(db, "SELECT count(*) * 7 + sum(pmid) FROM mentions")
+                     + raw_int(db, "SELECT count(*) FROM pairs");
+    sqlite3_close(db);
+    int converted = 0, interrupted = 0;
+    for (int round = 0; round < 40 && !converted; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            lm_store *s = NULL;
+            lm_error e = {0};
+            _exit(lm_store_open(&s, p, NULL, &e) == LM_OK ? 0 : 1);
+        }
+        usleep((useconds_t)(round * 2000));
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        db = raw_open(p);
+        long long v = raw_int(db, "SELECT version FROM schema_version");
+        LM_CHECK(v == 13 || v == 14);
+        LM_CHECK_INT(raw_int(db, "SELECT count(*) * 7 + sum(pmid) FROM mentions")
+                     + raw_int(db, "SELECT count(*) FROM pairs"), want);
+        char ok[16];
+        LM_CHECK_STR(raw_text(db, "PRAGMA integrity_check", ok, sizeof ok), "ok");
+        converted = v == 14;
+        interrupted += v == 13 && WIFSIGNALED(status);
+        sqlite3_close(db);
+    }
+    LM_CHECK(interrupted > 0);   /* some kill came before the conversion committed */
+    lm_store *s = open_or_die(p);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 14);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text IS NULL"), 6000);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM pairs WHERE chemical_id = 'MESH:D001241'"),
+                 3000);
+    sqlite3_close(db);
+    lm_store_close(s);
 }
 
 static lm_status count_mention(void *ctx, const lm_mention_row *r)
@@ -1355,6 +1420,7 @@ int main(void)
     LM_RUN(test_migrate_v1_to_v2);
     LM_RUN(test_migrate_drops_fts5);
     LM_RUN(test_migrate_compacts_annotations);
+    LM_RUN(test_migrate_14_killed);
     LM_RUN(test_export_by_pmid_uses_index);
     LM_RUN(test_newer_schema_refused);
     LM_RUN(test_garbage_file_untouched);
