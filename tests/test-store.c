@@ -231,13 +231,20 @@ static void count_notice(void *ctx, const char *msg)
 /* Schema 13 drops the FTS5 copy (the lexical index is the one full-text
  * index): it says so first, keeps every article and the queue, and its
  * new triggers work without FTS5. */
+/* A new database at schema version, in p, opened raw. */
+static sqlite3 *raw_at_version(char *p, size_t cap, const char *name, int version)
+{
+    db_path(p, cap, name);
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, version, &err), LM_OK);
+    return raw_open(p);
+}
+
 static void test_migrate_drops_fts5(void)
 {
     char p[512];
-    db_path(p, sizeof p, "v9.db");
     lm_error err = {0};
-    LM_CHECK_INT(lm_store_migrate_path(p, 9, &err), LM_OK);
-    sqlite3 *db = raw_open(p);
+    sqlite3 *db = raw_at_version(p, sizeof p, "v9.db", 9);
     LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract,"
                               " content_hash, ingested_at) VALUES (7, 1, 'Olaparib', 'PARP.',"
                               " 1, '2020-01-01T00:00:00Z'), (8, 1, 'Two', 'B.', 2,"
@@ -301,10 +308,8 @@ static void annotations_text(sqlite3 *db, char *out, size_t cap)
 static void test_migrate_compacts_annotations(void)
 {
     char p[512];
-    db_path(p, sizeof p, "v13.db");
     lm_error err = {0};
-    LM_CHECK_INT(lm_store_migrate_path(p, 13, &err), LM_OK);
-    sqlite3 *db = raw_open(p);
+    sqlite3 *db = raw_at_version(p, sizeof p, "v13.db", 13);
     /* Offsets are code points: "β" is one, two bytes. */
     LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract,"
                               " content_hash, ingested_at) VALUES"
@@ -402,10 +407,7 @@ static void test_migrate_compacts_annotations(void)
 static void test_migrate_14_killed(void)
 {
     char p[512];
-    db_path(p, sizeof p, "kill13.db");
-    lm_error err = {0};
-    LM_CHECK_INT(lm_store_migrate_path(p, 13, &err), LM_OK);
-    sqlite3 *db = raw_open(p);
+    sqlite3 *db = raw_at_version(p, sizeof p, "kill13.db", 13);
     /* Enough rows that converting takes a while (tens of milliseconds). */
     LM_CHECK_INT(raw_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
                               " WHERE i < 3000) INSERT INTO articles (pmid, version, title,"
