@@ -442,17 +442,145 @@ static const char migration_13[] =
     "    INSERT OR IGNORE INTO search_pending (pmid) VALUES (NEW.pmid);\n"
     "END;\n";
 
+/* Compact annotations.  Mentions and pairs repeat a few strings millions
+ * of times (concept ids, entity types, relations) and, through their
+ * string-keyed indexes, repeat them again: each string is now stored once
+ * in `names` and the rows hold its integer id, so the concept indexes
+ * hold small integers.  A mention's text is, for nearly every mention,
+ * the article's own text at its offsets (code points into title + " " +
+ * abstract, which substr() counts too): it is kept only when it differs.
+ *
+ * Readers do not see any of this: `mentions` and `pairs` are views with
+ * the columns the tables had, decoding ids and recovering text, and
+ * INSTEAD OF INSERT triggers encode rows written to them (by the store,
+ * a merge, or a user's own SQL), so every query and export reads and
+ * writes what it did.  Deletions go to the stored tables (the cascade
+ * from articles does the same).  A name, once given an id, keeps it:
+ * the trigger adds a missing name with a guarded INSERT that can never
+ * conflict, so an outer INSERT OR REPLACE cannot renumber one.  Entity
+ * types come first so their ids fit the record's zero-byte and one-byte
+ * integers.  The view pairs also shows the ids of chemical and disease
+ * (the insert trigger ignores them): "chemical = id OR disease = id" lets
+ * SQLite use both concept indexes, which an OR over two joined names
+ * cannot.  The conversion runs in the migration's own transaction: an
+ * interrupted one leaves version 13 as it was, and the next open redoes
+ * it.
+ *
+ * Mentions are clustered by article (WITHOUT ROWID, keyed by PMID and the
+ * mention's position in it, from 1): reading or deleting an article's
+ * mentions needs no separate pmid index, and a mention's id, which only
+ * ever ordered an article's mentions, is that position. */
+static const char migration_14[] =
+    "CREATE TABLE names (\n"
+    "    id   INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE\n"
+    ");\n"
+    "INSERT INTO names (name) VALUES ('Chemical'), ('Disease'), ('Gene');\n"
+    "INSERT OR IGNORE INTO names (name)\n"
+    "    SELECT type FROM mentions UNION SELECT concept_id FROM mentions\n"
+    "    UNION SELECT relation FROM pairs UNION SELECT chemical_id FROM pairs\n"
+    "    UNION SELECT disease_id FROM pairs ORDER BY 1;\n"
+    "CREATE TABLE mentions_data (\n"
+    "    pmid     INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    id       INTEGER NOT NULL,\n"
+    "    start    INTEGER NOT NULL,\n"
+    "    \"end\"    INTEGER NOT NULL,\n"
+    "    type     INTEGER NOT NULL,\n"
+    "    concept  INTEGER,\n"
+    "    sentence INTEGER,\n"
+    "    score    REAL,\n"
+    "    text     TEXT,\n"
+    "    PRIMARY KEY (pmid, id)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO mentions_data (pmid, id, start, \"end\", type, concept, sentence, score, text)\n"
+    "    SELECT m.pmid, row_number() OVER (PARTITION BY m.pmid ORDER BY m.id),\n"
+    "        m.start, m.\"end\", t.id, c.id, m.sentence, m.score,\n"
+    "        CASE WHEN m.text IS (SELECT substr(a.title || ' ' || a.abstract, m.start + 1,\n"
+    "                             m.\"end\" - m.start) FROM articles a WHERE a.pmid = m.pmid)\n"
+    "        THEN NULL ELSE m.text END\n"
+    "    FROM mentions m JOIN names t ON t.name = m.type\n"
+    "    LEFT JOIN names c ON c.name = m.concept_id ORDER BY m.pmid, m.id;\n"
+    "CREATE TABLE pairs_data (\n"
+    "    pmid           INTEGER NOT NULL REFERENCES articles (pmid) ON DELETE CASCADE,\n"
+    "    chemical       INTEGER NOT NULL,\n"
+    "    disease        INTEGER NOT NULL,\n"
+    "    relation       INTEGER NOT NULL,\n"
+    "    score          REAL NOT NULL,\n"
+    "    sentence       INTEGER,\n"
+    "    evidence_start INTEGER,\n"
+    "    evidence_end   INTEGER,\n"
+    "    chemical_text  TEXT,\n"
+    "    disease_text   TEXT,\n"
+    "    PRIMARY KEY (pmid, chemical, disease)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO pairs_data (pmid, chemical, disease, relation, score, sentence,\n"
+    "                        evidence_start, evidence_end, chemical_text, disease_text)\n"
+    "    SELECT p.pmid, c.id, d.id, r.id, p.score, p.sentence, p.evidence_start,\n"
+    "        p.evidence_end, p.chemical_text, p.disease_text\n"
+    "    FROM pairs p JOIN names c ON c.name = p.chemical_id\n"
+    "    JOIN names d ON d.name = p.disease_id JOIN names r ON r.name = p.relation;\n"
+    "DROP TABLE mentions;\n"
+    "DROP TABLE pairs;\n"
+    "CREATE INDEX mentions_concept ON mentions_data (concept);\n"
+    "CREATE INDEX pairs_chemical ON pairs_data (chemical);\n"
+    "CREATE INDEX pairs_disease ON pairs_data (disease);\n"
+    "CREATE VIEW mentions (id, pmid, start, \"end\", text, type, concept_id, sentence, score)\n"
+    "    AS\n"
+    "    SELECT m.id, m.pmid, m.start, m.\"end\",\n"
+    "        coalesce(m.text, (SELECT substr(a.title || ' ' || a.abstract, m.start + 1,\n"
+    "                          m.\"end\" - m.start) FROM articles a WHERE a.pmid = m.pmid)),\n"
+    "        t.name, c.name, m.sentence, m.score\n"
+    "    FROM mentions_data m JOIN names t ON t.id = m.type\n"
+    "    LEFT JOIN names c ON c.id = m.concept;\n"
+    "CREATE VIEW pairs (pmid, chemical_id, chemical_text, disease_id, disease_text, relation,\n"
+    "                   score, sentence, evidence_start, evidence_end, chemical, disease) AS\n"
+    "    SELECT p.pmid, c.name, p.chemical_text, d.name, p.disease_text, r.name, p.score,\n"
+    "        p.sentence, p.evidence_start, p.evidence_end, p.chemical, p.disease\n"
+    "    FROM pairs_data p JOIN names c ON c.id = p.chemical JOIN names d ON d.id = p.disease\n"
+    "    JOIN names r ON r.id = p.relation;\n"
+    "CREATE TRIGGER mentions_insert INSTEAD OF INSERT ON mentions BEGIN\n"
+    "    INSERT INTO names (name) SELECT NEW.type WHERE NEW.type IS NOT NULL\n"
+    "        AND NOT EXISTS (SELECT 1 FROM names WHERE name = NEW.type);\n"
+    "    INSERT INTO names (name) SELECT NEW.concept_id WHERE NEW.concept_id IS NOT NULL\n"
+    "        AND NOT EXISTS (SELECT 1 FROM names WHERE name = NEW.concept_id);\n"
+    "    INSERT INTO mentions_data (id, pmid, start, \"end\", type, concept, sentence, score,\n"
+    "                               text)\n"
+    "    VALUES (coalesce(NEW.id, (SELECT coalesce(max(id), 0) + 1 FROM mentions_data\n"
+    "                              WHERE pmid = NEW.pmid)), NEW.pmid, NEW.start, NEW.\"end\",\n"
+    "        (SELECT id FROM names WHERE name = NEW.type),\n"
+    "        (SELECT id FROM names WHERE name = NEW.concept_id), NEW.sentence, NEW.score,\n"
+    "        CASE WHEN NEW.text IS (SELECT substr(a.title || ' ' || a.abstract, NEW.start + 1,\n"
+    "                               NEW.\"end\" - NEW.start) FROM articles a\n"
+    "                               WHERE a.pmid = NEW.pmid)\n"
+    "        THEN NULL ELSE NEW.text END);\n"
+    "END;\n"
+    "CREATE TRIGGER pairs_insert INSTEAD OF INSERT ON pairs BEGIN\n"
+    "    INSERT INTO names (name) SELECT v.x FROM (SELECT NEW.chemical_id AS x\n"
+    "        UNION SELECT NEW.disease_id UNION SELECT NEW.relation) v\n"
+    "        WHERE v.x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM names WHERE name = v.x);\n"
+    "    INSERT INTO pairs_data (pmid, chemical, disease, relation, score, sentence,\n"
+    "                            evidence_start, evidence_end, chemical_text, disease_text)\n"
+    "    VALUES (NEW.pmid, (SELECT id FROM names WHERE name = NEW.chemical_id),\n"
+    "        (SELECT id FROM names WHERE name = NEW.disease_id),\n"
+    "        (SELECT id FROM names WHERE name = NEW.relation), NEW.score, NEW.sentence,\n"
+    "        NEW.evidence_start, NEW.evidence_end, NEW.chemical_text, NEW.disease_text);\n"
+    "END;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
-                                         migration_13};
+                                         migration_13, migration_14};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */
 static const char *migration_notice(int step)
 {
     switch (step) {
+    case 14:
+        return "converting mentions and pairs to the compact layout of schema 14 (concept "
+               "ids as integers, mention text kept only where it differs from the article's); "
+               "nothing is removed, and an interrupted conversion leaves the database as it was";
     case 13:
         return "removing the FTS5 full-text table search_fts (a second copy of every title "
                "and abstract's index: search and `export --query` use the lexical index); "
@@ -563,12 +691,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INTEGRITY] = "PRAGMA integrity_check",
     [ST_FK_CHECK] = "PRAGMA foreign_key_check",
     [ST_SENT_DELETE] = "DELETE FROM sentences WHERE pmid = ?1",
-    [ST_MENT_DELETE] = "DELETE FROM mentions WHERE pmid = ?1",
+    [ST_MENT_DELETE] = "DELETE FROM mentions_data WHERE pmid = ?1",
     [ST_ABBR_DELETE] = "DELETE FROM abbreviations WHERE pmid = ?1",
     [ST_SENT_INSERT] = "INSERT INTO sentences (pmid, idx, start, \"end\") VALUES (?1, ?2, ?3, ?4)",
     [ST_MENT_INSERT] = "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
                        " sentence, score) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ST_PAIR_DELETE] = "DELETE FROM pairs WHERE pmid = ?1",
+    [ST_PAIR_DELETE] = "DELETE FROM pairs_data WHERE pmid = ?1",
     [ST_PAIR_INSERT] = "INSERT OR REPLACE INTO pairs (pmid, chemical_id, chemical_text, disease_id,"
                        " disease_text, relation, score, sentence, evidence_start, evidence_end)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -1145,6 +1273,22 @@ static int64_t hash_to_i64(uint64_t h)
     return v;
 }
 
+/* One row of an article's MeSH headings or publication types (the same
+ * columns, the headings with a major-topic flag: major_topic < 0 for a
+ * publication type); returns the step's code. */
+static int insert_heading(sqlite3_stmt *st, int64_t pmid, size_t position, const char *ui,
+                          const char *name, int major_topic)
+{
+    int rc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &rc);
+    lm_bind_int64(st, 2, (int64_t)position, &rc);
+    lm_bind_text(st, 3, ui, &rc);
+    lm_bind_text(st, 4, name, &rc);
+    if (major_topic >= 0)
+        lm_bind_int(st, 5, major_topic, &rc);
+    return step_bound(st, rc);
+}
+
 /* Writes the article row and its MeSH / publication type rows. */
 static lm_status insert_article(lm_store *s, const lm_article *a, const char *source,
                                 int64_t hash, lm_error *err)
@@ -1173,26 +1317,15 @@ static lm_status insert_article(lm_store *s, const lm_article *a, const char *so
     if (rc != SQLITE_DONE)
         return db_fail(s->db, rc, err, "inserting article %lld", pmid);
 
-    st = s->st[ST_MESH_INSERT];
     for (size_t i = 0; i < a->n_mesh; i++) {
-        rc = SQLITE_OK;
-        lm_bind_int64(st, 1, a->pmid, &rc);
-        lm_bind_int64(st, 2, (int64_t)i, &rc);
-        lm_bind_text(st, 3, a->mesh[i].ui, &rc);
-        lm_bind_text(st, 4, a->mesh[i].name, &rc);
-        lm_bind_int(st, 5, a->mesh[i].major_topic != 0, &rc);
-        rc = step_bound(st, rc);
+        rc = insert_heading(s->st[ST_MESH_INSERT], a->pmid, i, a->mesh[i].ui, a->mesh[i].name,
+                            a->mesh[i].major_topic != 0);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting MeSH heading of article %lld", pmid);
     }
-    st = s->st[ST_PT_INSERT];
     for (size_t i = 0; i < a->n_pubtypes; i++) {
-        rc = SQLITE_OK;
-        lm_bind_int64(st, 1, a->pmid, &rc);
-        lm_bind_int64(st, 2, (int64_t)i, &rc);
-        lm_bind_text(st, 3, a->pubtypes[i].ui, &rc);
-        lm_bind_text(st, 4, a->pubtypes[i].name, &rc);
-        rc = step_bound(st, rc);
+        rc = insert_heading(s->st[ST_PT_INSERT], a->pmid, i, a->pubtypes[i].ui,
+                            a->pubtypes[i].name, -1);
         if (rc != SQLITE_DONE)
             return db_fail(s->db, rc, err, "inserting publication type of article %lld",
                            pmid);

@@ -226,7 +226,8 @@ lm_status lm_store_concept_watch_pairs(lm_store *s, const lm_concept_watch *w,
         s, SLOT_PAIRS,
         "SELECT " LM_STORE_PAIR_COLUMNS
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
-        " WHERE (p.chemical_id = ?1 OR p.disease_id = ?1) AND" WINDOW
+        " WHERE (p.chemical = (SELECT id FROM names WHERE name = ?1)"
+        "  OR p.disease = (SELECT id FROM names WHERE name = ?1)) AND" WINDOW
         " AND (?4 IS NULL OR p.chemical_id = ?4 OR p.disease_id = ?4)"
         " AND (?5 IS NULL AND p.relation <> 'cooccurs' OR p.relation = ?5)"
         " ORDER BY p.pmid, p.score DESC",

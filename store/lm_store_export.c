@@ -1,7 +1,12 @@
 /*
  * Export queries.  Each filter is a bound parameter that disables itself
  * when NULL ("?1 IS NULL OR ..."), so one prepared statement per entity
- * serves every combination of filters.
+ * serves every combination of filters.  Such a term can never choose an
+ * index, though, so a filter that should pick the rows through one has a
+ * statement of its own: mentions and pairs of given PMIDs (--pmid,
+ * --pmids) are read through the pmid index instead of scanning every
+ * row, and the pairs of a concept compare the concept's integer name id
+ * with both concept indexes (schema 14).
  */
 #include "lm_store_export.h"
 #include "lm_store_internal.h"
@@ -15,8 +20,18 @@ enum {
     SLOT_MENTIONS = LM_STORE_SLOT_EXPORT,
     SLOT_PAIRS,
     SLOT_CONCEPTS,
-    SLOT_ARTICLES
+    SLOT_ARTICLES,
+    SLOT_MENTIONS_OF_PMIDS,
+    SLOT_PAIRS_OF_PMIDS
 };
+
+/* The rows of the PMIDs in ?6 (the JSON array bind_filter builds). */
+#define OF_PMIDS(alias) " " alias ".pmid IN (SELECT value FROM json_each(?6)) AND"
+
+static int by_pmids(const lm_export_filter *f)
+{
+    return f->pmid > 0 || f->pmids;
+}
 
 /* Shared WHERE terms over an article alias "a"; parameters ?3 (since),
  * ?5 (1: only the PMIDs of temp.export_match), ?6 (a JSON array of PMIDs)
@@ -119,6 +134,20 @@ static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter 
     return lm_store_each_row(s, st, bind_filter(st, f), what, row, ctx, err);
 }
 
+/* each_row over the statement for f: of_pmids_sql (in its own slot) when
+ * f names PMIDs, sql otherwise. */
+static lm_status each_row_of(lm_store *s, const lm_export_filter *f, int slot, const char *sql,
+                             int of_pmids_slot, const char *of_pmids_sql, const char *what,
+                             lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                             lm_error *err)
+{
+    sqlite3_stmt *st = by_pmids(f) ? export_stmt(s, of_pmids_slot, of_pmids_sql, f, err)
+                                   : export_stmt(s, slot, sql, f, err);
+    if (!st)
+        return err->code;
+    return each_row(s, st, f, what, row, ctx, err);
+}
+
 typedef struct mention_cb {
     lm_status (*cb)(void *ctx, const lm_mention_row *r);
     void *ctx;
@@ -145,17 +174,15 @@ lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
                                    void *ctx, lm_error *err)
 {
-    sqlite3_stmt *st = export_stmt(
-        s, SLOT_MENTIONS,
-        "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid"
-        " WHERE (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"
-        " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS
-        " ORDER BY m.pmid, m.start, m.\"end\", m.type",
-        f, err);
-    if (!st)
-        return err->code;
+#define MENTIONS_SQL(pmids)                                                            \
+    "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid" \
+    " WHERE" pmids " (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"     \
+    " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS                                  \
+    " ORDER BY m.pmid, m.start, m.\"end\", m.type"
     mention_cb m = {cb, ctx};
-    return each_row(s, st, f, "mentions", mention_row, &m, err);
+    return each_row_of(s, f, SLOT_MENTIONS, MENTIONS_SQL(""), SLOT_MENTIONS_OF_PMIDS,
+                       MENTIONS_SQL(OF_PMIDS("m")), "mentions", mention_row, &m, err);
+#undef MENTIONS_SQL
 }
 
 typedef struct pair_cb {
@@ -188,19 +215,17 @@ lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
 {
     /* substr() counts characters, which is exactly the code-point
      * convention of the stored offsets. */
-    sqlite3_stmt *st = export_stmt(
-        s, SLOT_PAIRS,
-        "SELECT " LM_STORE_PAIR_COLUMNS
-        " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
-        " WHERE (?2 IS NULL OR p.chemical_id = ?2 OR p.disease_id = ?2)"
-        " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"
-        " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
-        " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id",
-        f, err);
-    if (!st)
-        return err->code;
+#define PAIRS_SQL(pmids)                                                                 \
+    "SELECT " LM_STORE_PAIR_COLUMNS " FROM pairs p JOIN articles a ON a.pmid = p.pmid"     \
+    " WHERE" pmids " (?2 IS NULL OR p.chemical = (SELECT id FROM names WHERE name = ?2)"    \
+    "  OR p.disease = (SELECT id FROM names WHERE name = ?2))"                             \
+    " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"                                    \
+    " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS                                  \
+    " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id"
     pair_cb p = {cb, ctx};
-    return each_row(s, st, f, "pairs", pair_row, &p, err);
+    return each_row_of(s, f, SLOT_PAIRS, PAIRS_SQL(""), SLOT_PAIRS_OF_PMIDS,
+                       PAIRS_SQL(OF_PMIDS("p")), "pairs", pair_row, &p, err);
+#undef PAIRS_SQL
 }
 
 typedef struct concept_cb {

@@ -8,7 +8,9 @@
  * touching this file; only a new table needs a line in the list.  A
  * rowid alias other than pmid (mentions.id, ingest_log.id) is left for
  * the target to assign, and rows are read in rowid order so that an
- * article's rows keep their relative order.
+ * article's rows keep their relative order.  Mentions and pairs travel
+ * through their views (decoded on the shard, encoded again on the
+ * target: the two databases number concept names differently).
  *
  * Rows derived from articles (the lexical index and its queue, the
  * vector generations) are not copied: the target's triggers queue every
@@ -44,6 +46,9 @@ static const lm_merge_table merge_tables[] = {
     {"article_references", LM_MERGE_WITH_ARTICLE},
     {"mesh_qualifiers", LM_MERGE_WITH_ARTICLE},
     {"chemicals", LM_MERGE_WITH_ARTICLE},
+    {"names", LM_MERGE_ENCODED},           /* the target's own, extended by the views */
+    {"mentions_data", LM_MERGE_ENCODED},   /* merged through the view mentions */
+    {"pairs_data", LM_MERGE_ENCODED},      /* merged through the view pairs */
     {"ingest_log", LM_MERGE_APPEND},
     {"watches", LM_MERGE_TARGET},
     {"concept_watches", LM_MERGE_TARGET},
@@ -259,30 +264,41 @@ static void copier_free(copier *c)
 }
 
 /* Builds the column list of table (as the target has it: the schema
- * versions are equal) without its rowid alias unless that is pmid. */
+ * versions are equal) without its rowid alias unless that is pmid, and
+ * says how to read its rows in insertion order (*order: NULL when the
+ * order is the primary key's).  A view (mentions, pairs: schema 14
+ * stores them encoded) is read and written through its decoded columns,
+ * its INSTEAD OF INSERT trigger encoding them with the target's own
+ * names; its id column plays the rowid alias. */
 static lm_status table_columns(lm_store *target, const char *table, lm_buf *cols, int *n,
-                               int *has_rowid, lm_error *err)
+                               const char **order, lm_error *err)
 {
     sqlite3 *db = lm_store_sqlite(target);
     sqlite3_stmt *q;
     lm_status st = LM_OK;
+    int has_rowid = 1, is_view = 0;
     *n = 0;
-    *has_rowid = 1;
+    *order = NULL;
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master"
-                                " WHERE type = 'table' AND name = ?1",
+                                "SELECT sql LIKE '%WITHOUT ROWID%', type = 'view' FROM sqlite_master"
+                                " WHERE type IN ('table', 'view') AND name = ?1",
                                 -1, &q, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
         rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
-            *has_rowid = !sqlite3_column_int(q, 0);
+            has_rowid = !sqlite3_column_int(q, 0);
+            is_view = sqlite3_column_int(q, 1);
             rc = SQLITE_OK;
         } else if (rc == SQLITE_DONE) {
             rc = SQLITE_ERROR;
         }
         sqlite3_finalize(q);
     }
+    if (is_view)
+        has_rowid = 0;
+    else if (has_rowid)
+        *order = "rowid";
     /* The rowid alias: the one INTEGER primary-key column of a rowid
      * table. */
     if (rc == SQLITE_OK)
@@ -295,8 +311,12 @@ static lm_status table_columns(lm_store *target, const char *table, lm_buf *cols
         while (st == LM_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(q, 0);
             const char *type = (const char *)sqlite3_column_text(q, 1);
-            int alias = *has_rowid && sqlite3_column_int(q, 2) == 1 &&
+            int alias = has_rowid && sqlite3_column_int(q, 2) == 1 &&
                         sqlite3_column_int(q, 3) == 1 && type && strcasecmp(type, "INTEGER") == 0;
+            if (is_view && strcmp(name, "id") == 0) {
+                *order = "id";
+                continue;
+            }
             if (alias && strcmp(name, "pmid") != 0)
                 continue;
             st = lm_buf_printf(cols, "%s\"%s\"", *n ? ", " : "", name);
@@ -324,11 +344,12 @@ static lm_status copier_init(copier *c, lm_store *target, lm_store *shard, const
     lm_buf cols, sql;
     lm_buf_init(&cols);
     lm_buf_init(&sql);
-    int has_rowid;
-    lm_status st = table_columns(target, table, &cols, &c->n_cols, &has_rowid, err);
+    const char *order;
+    lm_status st = table_columns(target, table, &cols, &c->n_cols, &order, err);
     if (st == LM_OK) {
-        st = lm_buf_printf(&sql, "SELECT %s FROM \"%s\"%s%s", lm_buf_cstr(&cols), table,
-                           by_pmid ? " WHERE pmid = ?1" : "", has_rowid ? " ORDER BY rowid" : "");
+        st = lm_buf_printf(&sql, "SELECT %s FROM \"%s\"%s%s%s", lm_buf_cstr(&cols), table,
+                           by_pmid ? " WHERE pmid = ?1" : "", order ? " ORDER BY " : "",
+                           order ? order : "");
         int rc = st == LM_OK ? sqlite3_prepare_v2(lm_store_sqlite(shard), lm_buf_cstr(&sql), -1,
                                                   &c->read, NULL)
                              : SQLITE_NOMEM;
@@ -645,6 +666,7 @@ lm_status lm_store_merge_shard(lm_store *target, lm_store *shard, const char *sh
             break;
         case LM_MERGE_WITH_ARTICLE:   /* with their article */
         case LM_MERGE_REBUILT:
+        case LM_MERGE_ENCODED:
         case LM_MERGE_TARGET: break;
         }
     }

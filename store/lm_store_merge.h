@@ -36,6 +36,7 @@ typedef enum lm_merge_policy {
     LM_MERGE_SAME,          /* must agree between shard and target (checked) */
     LM_MERGE_REBUILT,       /* derived from articles: the target's triggers and the
                                next index refresh rebuild it; the shard's is ignored */
+    LM_MERGE_ENCODED,       /* stored form of a view listed above: merged through the view */
     LM_MERGE_TARGET         /* the target's own settings; the shard's are not merged */
 } lm_merge_policy;
 

@@ -266,7 +266,8 @@ lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
         "SELECT p.chemical_id, min(p.chemical_text), p.disease_id, min(p.disease_text),"
         " p.relation, count(*) n, max(p.score), min(a.year)"
         " FROM pairs p JOIN articles a ON a.pmid = p.pmid"
-        " WHERE (p.chemical_id = ?1 OR p.disease_id = ?1) AND p.relation <> 'cooccurs'"
+        " WHERE (p.chemical = (SELECT id FROM names WHERE name = ?1)"
+        "  OR p.disease = (SELECT id FROM names WHERE name = ?1)) AND p.relation <> 'cooccurs'"
         " GROUP BY p.chemical_id, p.disease_id, p.relation"
         " ORDER BY n DESC, max(p.score) DESC, p.chemical_id, p.disease_id LIMIT ?2",
         id, limit, "concept pairs", pair_count_row, &p, err);

@@ -9,7 +9,10 @@ cd "$SCRATCH" || exit 2
 lm --db s.db stats --sizes --last 0
 check "stats --sizes exits 0" rc_is 0
 check "a row per table" out_has "^  articles  *table "
-check "a row per index" out_has "^  mentions_pmid  *index "
+check "a row per index" out_has "^  mentions_concept  *index "
+check "mentions and pairs in their compact tables (schema 14)" out_has "^  mentions_data  *table "
+check "the names dictionary" out_has "^  names  *table "
+ok "the views take no pages" "! grep -q '^  mentions  *table ' \"\$SCRATCH/out\""
 check "the database file" out_has "^  s.db "
 check "the vector cache" out_has "vector cache (.vectors)"
 check "bytes per abstract beyond the text" out_has "^bytes per abstract beyond its text: "

@@ -1,7 +1,8 @@
 /*
  * Tests for store/lm_store: creating and migrating databases (from an empty
  * file, from a real version-1 database, and from schema 9 with FTS5, which
- * schema 13 drops after saying so), refusing files it must not
+ * schema 13 drops after saying so, and from schema 13, whose mentions and
+ * pairs schema 14 converts in one transaction), refusing files it must not
  * touch (garbage, newer schema, foreign SQLite databases), the put
  * semantics (inserted / replaced / unchanged / older, with cascades checked
  * through a second raw sqlite3 connection), round trips of every field,
@@ -11,11 +12,15 @@
  * short case sharing the raw-connection helpers at the top.
  */
 #include "../store/lm_store.h"
+#include "../store/lm_store_export.h"
+#include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
 
 #include <sqlite3.h>
 
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -155,7 +160,7 @@ static void test_migrate_from_empty_file(void)
                  8);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                              "name IN ('articles_year','ingest_log_source',"
-                             "'mentions_pmid','mentions_concept')"),
+                             "'pairs_chemical','mentions_concept')"),
                  4);
     sqlite3_close(db);
 }
@@ -217,6 +222,8 @@ static void count_notice(void *ctx, const char *msg)
     int *n = ctx;
     if (strstr(msg, "search_fts") && strstr(msg, "no article"))
         ++*n;
+    else if (strstr(msg, "compact layout") && strstr(msg, "nothing is removed"))
+        ++*n;
     else
         *n += 100;
 }
@@ -224,13 +231,20 @@ static void count_notice(void *ctx, const char *msg)
 /* Schema 13 drops the FTS5 copy (the lexical index is the one full-text
  * index): it says so first, keeps every article and the queue, and its
  * new triggers work without FTS5. */
+/* A new database at schema version, in p, opened raw. */
+static sqlite3 *raw_at_version(char *p, size_t cap, const char *name, int version)
+{
+    db_path(p, cap, name);
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, version, &err), LM_OK);
+    return raw_open(p);
+}
+
 static void test_migrate_drops_fts5(void)
 {
     char p[512];
-    db_path(p, sizeof p, "v9.db");
     lm_error err = {0};
-    LM_CHECK_INT(lm_store_migrate_path(p, 9, &err), LM_OK);
-    sqlite3 *db = raw_open(p);
+    sqlite3 *db = raw_at_version(p, sizeof p, "v9.db", 9);
     LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract,"
                               " content_hash, ingested_at) VALUES (7, 1, 'Olaparib', 'PARP.',"
                               " 1, '2020-01-01T00:00:00Z'), (8, 1, 'Two', 'B.', 2,"
@@ -245,7 +259,7 @@ static void test_migrate_drops_fts5(void)
     lm_store_options o = {.on_notice = count_notice, .notice_ctx = &notices};
     lm_store *s = NULL;
     LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
-    LM_CHECK_INT(notices, 1);
+    LM_CHECK_INT(notices, 2);   /* 13 drops FTS5, 14 converts the annotations */
     lm_store_close(s);
     db = raw_open(p);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_fts%'"),
@@ -268,6 +282,262 @@ static void test_migrate_drops_fts5(void)
     unlink(p);
     LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
     LM_CHECK_INT(notices, 0);
+    lm_store_close(s);
+}
+
+/* Every mention and pair as one text, read through the columns readers
+ * use (the tables of schema 13, the views of schema 14). */
+static void annotations_text(sqlite3 *db, char *out, size_t cap)
+{
+    static const char sql[] =
+        "SELECT group_concat(r, '|') FROM ("
+        " SELECT * FROM (SELECT 'm' || pmid || ',' || start || ',' || \"end\" || ',' || text"
+        "  || ',' || type || ',' || coalesce(concept_id, 'NULL') || ',' ||"
+        "  coalesce(sentence, 'NULL') || ',' || coalesce(score, 'NULL') AS r FROM mentions"
+        "  ORDER BY pmid, id)"
+        " UNION ALL SELECT * FROM (SELECT 'p' || pmid || ',' || chemical_id || ','"
+        "  || coalesce(chemical_text, 'NULL') || ',' || disease_id || ',' ||"
+        "  coalesce(disease_text, 'NULL') || ',' || relation || ',' || score || ',' ||"
+        "  coalesce(sentence, 'NULL') || ',' || coalesce(evidence_start, 'NULL') || ','"
+        "  || coalesce(evidence_end, 'NULL') FROM pairs ORDER BY pmid, chemical_id, disease_id))";
+    raw_text(db, sql, out, cap);
+}
+
+/* Schema 14 stores mentions and pairs with integer names and without the
+ * mention text the article already holds; readers see the same rows. */
+static void test_migrate_compacts_annotations(void)
+{
+    char p[512];
+    lm_error err = {0};
+    sqlite3 *db = raw_at_version(p, sizeof p, "v13.db", 13);
+    /* Offsets are code points: "β" is one, two bytes. */
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract,"
+                              " content_hash, ingested_at) VALUES"
+                              " (7, 1, 'β-blockers and asthma', 'Propranolol worsens asthma.', 1,"
+                              " '2020-01-01T00:00:00Z'), (8, 1, '', 'Cisplatin nephrotoxicity.', 2,"
+                              " '2020-01-01T00:00:00Z');"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                              " sentence, score) VALUES"
+                              " (7, 0, 10, 'β-blockers', 'Chemical', 'MESH:D000319', 0, 0.9),"
+                              " (7, 15, 21, 'asthma', 'Disease', 'MESH:D001249', 0, 0.75),"
+                              " (7, 22, 33, 'Propranolol', 'Chemical', 'MESH:D011433', 1, 0.5),"
+                              " (7, 22, 33, 'propranolol', 'Chemical', NULL, NULL, NULL),"
+                              " (8, 1, 10, 'Cisplatin', 'Drug', '-', 0, 0.25);"
+                              "INSERT INTO pairs VALUES"
+                              " (7, 'MESH:D011433', 'Propranolol', 'MESH:D001249', 'asthma',"
+                              "  'induces', 0.8, 1, 22, 49),"
+                              " (7, 'MESH:D000319', NULL, 'MESH:D001249', NULL, 'cooccurs', 0.1,"
+                              "  NULL, NULL, NULL),"
+                              " (8, 'MESH:D002945', 'Cisplatin', 'MESH:D007674', 'nephrotoxicity',"
+                              "  'associated', 0.6, 0, 0, 25);"),
+                 SQLITE_OK);
+    char before[4096], after[4096];
+    annotations_text(db, before, sizeof before);
+    LM_CHECK(strstr(before, "β-blockers") != NULL && strstr(before, "p8,MESH:D002945") != NULL);
+
+    /* A conversion that fails midway (a table in the way of the new
+     * layout) changes nothing; once the obstacle goes, it completes. */
+    LM_CHECK_INT(raw_exec(db, "CREATE TABLE pairs_data (x)"), SQLITE_OK);
+    lm_store *s = NULL;
+    LM_CHECK(lm_store_open(&s, p, NULL, &err) != LM_OK);
+    LM_CHECK(strstr(err.msg, "schema version 14") != NULL);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 13);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                             " ('names', 'mentions_data')"), 0);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+                             " name IN ('mentions', 'pairs')"), 2);
+    annotations_text(db, after, sizeof after);
+    LM_CHECK_STR(after, before);
+    LM_CHECK_INT(raw_exec(db, "DROP TABLE pairs_data"), SQLITE_OK);
+
+    int notices = 0;
+    lm_store_options o = {.on_notice = count_notice, .notice_ctx = &notices};
+    LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
+    LM_CHECK_INT(notices, 1);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 14);
+    annotations_text(db, after, sizeof after);
+    LM_CHECK_STR(after, before);
+    /* Text equal to the article's at the offsets is not stored; the
+     * lower-case variant and the text of no article position are. */
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text IS NULL"), 4);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text = 'propranolol'"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT typeof(concept) = 'integer' AND typeof(type) = 'integer'"
+                             " FROM mentions_data WHERE pmid = 7 AND id = 1"), 1);
+    /* A mention's id is its position in its article, in the old order. */
+    LM_CHECK_INT(raw_int(db, "SELECT group_concat(id) = '1,2,3,4,1' FROM"
+                             " (SELECT id FROM mentions_data ORDER BY pmid, id)"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT text IS NOT NULL FROM mentions_data WHERE pmid = 7"
+                             " AND id = 4"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT id FROM names WHERE name = 'Chemical'"), 1);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
+                             " AND name IN ('mentions', 'pairs')"), 2);
+    /* Rows written afterwards, through the views: a replaced pair keeps the
+     * names' ids (an outer OR REPLACE never renumbers one), a new concept
+     * gets one. */
+    long long chem = raw_int(db, "SELECT id FROM names WHERE name = 'MESH:D011433'");
+    LM_CHECK_INT(raw_exec(db, "INSERT OR REPLACE INTO pairs (pmid, chemical_id, disease_id,"
+                              " relation, score) VALUES (7, 'MESH:D011433', 'MESH:D001249',"
+                              " 'treats', 0.3);"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id)"
+                              " VALUES (8, 11, 25, 'nephrotoxicity', 'Disease', 'MESH:D007674'),"
+                              " (8, 0, 3, 'new', 'Gene', 'NCBIGene:1');"),
+                 SQLITE_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT id FROM names WHERE name = 'MESH:D011433'"), chem);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM pairs WHERE pmid = 7"), 2);
+    LM_CHECK_INT(raw_int(db, "SELECT score * 10 FROM pairs WHERE relation = 'treats'"), 3);
+    char buf[64];
+    LM_CHECK_STR(raw_text(db, "SELECT text FROM mentions WHERE concept_id = 'MESH:D007674'", buf,
+                          sizeof buf), "nephrotoxicity");
+    LM_CHECK_INT(raw_int(db, "SELECT text IS NULL FROM mentions_data WHERE start = 11"), 1);
+    LM_CHECK_STR(raw_text(db, "SELECT text FROM mentions WHERE type = 'Gene'", buf, sizeof buf),
+                 "new");
+    /* Replacing an article removes its stored rows (the cascade). */
+    LM_CHECK_INT(raw_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM articles WHERE pmid = 8"),
+                 SQLITE_OK);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE pmid = 8")
+                 + raw_int(db, "SELECT count(*) FROM pairs_data WHERE pmid = 8"), 0);
+    LM_CHECK_INT(lm_store_check(s, &err), LM_OK);
+    lm_store_close(s);
+    sqlite3_close(db);
+}
+
+/* A conversion killed at any moment (kill -9 of the process converting)
+ * leaves either schema 13 untouched or schema 14 complete, with the same
+ * rows either way; a later open finishes it. */
+static void test_migrate_14_killed(void)
+{
+    char p[512];
+    sqlite3 *db = raw_at_version(p, sizeof p, "kill13.db", 13);
+    /* Enough rows that converting takes a while (tens of milliseconds). */
+    LM_CHECK_INT(raw_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                              " WHERE i < 3000) INSERT INTO articles (pmid, version, title,"
+                              " abstract, content_hash, ingested_at) SELECT i, 1,"
+                              " 'Aspirin in stroke ' || i, 'Aspirin reduced stroke.', i,"
+                              " '2020-01-01T00:00:00Z' FROM n;"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                              " score) SELECT pmid, 0, 7, 'Aspirin', 'Chemical', 'MESH:D001241', 0.5"
+                              " FROM articles;"
+                              "INSERT INTO mentions (pmid, start, \"end\", text, type, concept_id,"
+                              " score) SELECT pmid, 11, 17, 'stroke', 'Disease', 'C' || (pmid % 97),"
+                              " 0.5 FROM articles;"
+                              "INSERT INTO pairs (pmid, chemical_id, disease_id, relation, score)"
+                              " SELECT pmid, 'MESH:D001241', 'C' || (pmid % 97), 'treats', 0.5"
+                              " FROM articles;"),
+                 SQLITE_OK);
+    long long want = raw_int(db, "SELECT count(*) * 7 + sum(pmid) FROM mentions")
+                     + raw_int(db, "SELECT count(*) FROM pairs");
+    sqlite3_close(db);
+    int converted = 0, interrupted = 0;
+    for (int round = 0; round < 40 && !converted; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            lm_store *s = NULL;
+            lm_error e = {0};
+            _exit(lm_store_open(&s, p, NULL, &e) == LM_OK ? 0 : 1);
+        }
+        usleep((useconds_t)(round * 2000));
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        db = raw_open(p);
+        long long v = raw_int(db, "SELECT version FROM schema_version");
+        LM_CHECK(v == 13 || v == 14);
+        LM_CHECK_INT(raw_int(db, "SELECT count(*) * 7 + sum(pmid) FROM mentions")
+                     + raw_int(db, "SELECT count(*) FROM pairs"), want);
+        char ok[16];
+        LM_CHECK_STR(raw_text(db, "PRAGMA integrity_check", ok, sizeof ok), "ok");
+        converted = v == 14;
+        interrupted += v == 13 && WIFSIGNALED(status);
+        sqlite3_close(db);
+    }
+    LM_CHECK(interrupted > 0);   /* some kill came before the conversion committed */
+    lm_store *s = open_or_die(p);
+    db = raw_open(p);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 14);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text IS NULL"), 6000);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM pairs WHERE chemical_id = 'MESH:D001241'"),
+                 3000);
+    sqlite3_close(db);
+    lm_store_close(s);
+}
+
+static lm_status count_mention(void *ctx, const lm_mention_row *r)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return LM_OK;
+}
+
+static lm_status count_pair(void *ctx, const lm_pair_row *r)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return LM_OK;
+}
+
+/* The query plan of the connection's prepared statement whose SQL holds
+ * marker, one line per step. */
+static void plan_of(sqlite3 *db, const char *marker, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || !strstr(sql, marker))
+            continue;
+        char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *e = NULL;
+        if (q && sqlite3_prepare_v2(db, q, -1, &e, NULL) == SQLITE_OK)
+            while (sqlite3_step(e) == SQLITE_ROW) {
+                size_t n = strlen(out);
+                snprintf(out + n, cap - n, "%s\n", (const char *)sqlite3_column_text(e, 3));
+            }
+        sqlite3_finalize(e);
+        sqlite3_free(q);
+        return;
+    }
+}
+
+/* `export mentions|pairs --pmid` reads the article's rows through the
+ * pmid index, not by scanning every row ("?6 IS NULL OR" cannot use an
+ * index). */
+static void test_export_by_pmid_uses_index(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "bypmid.db");
+    unlink(p);
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    lm_article a;
+    make_article(&a, 42, 1, "Cisplatin nephrotoxicity.");
+    LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+    lm_article_free(&a);
+    sqlite3 *db = lm_store_sqlite(s);
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO mentions (pmid, start, \"end\", text, type,"
+                              " concept_id) VALUES (42, 22, 31, 'Cisplatin', 'Chemical', 'C1');"
+                              "INSERT INTO pairs (pmid, chemical_id, disease_id, relation, score)"
+                              " VALUES (42, 'C1', 'D1', 'induces', 0.5);"),
+                 SQLITE_OK);
+    lm_export_filter f = {0};
+    f.pmid = 42;
+    int n = 0;
+    LM_CHECK_INT(lm_store_export_mentions(s, &f, count_mention, &n, &err), LM_OK);
+    LM_CHECK_INT(lm_store_export_pairs(s, &f, count_pair, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 2);
+    char plan[4096];
+    plan_of(db, "FROM mentions m JOIN articles a ON a.pmid = m.pmid WHERE m.pmid IN", plan,
+            sizeof plan);
+    LM_CHECK(strstr(plan, "SEARCH m USING PRIMARY KEY (pmid=?)") != NULL);
+    LM_CHECK(strstr(plan, "SCAN m") == NULL);
+    plan_of(db, "FROM pairs p JOIN articles a ON a.pmid = p.pmid WHERE p.pmid IN", plan,
+            sizeof plan);
+    LM_CHECK(strstr(plan, "SEARCH p USING PRIMARY KEY (pmid=?)") != NULL);
+    LM_CHECK(strstr(plan, "SCAN p") == NULL);
+    /* A concept's pairs: both concept indexes, no scan. */
+    f.pmid = 0;
+    f.concept = "C1";
+    n = 0;
+    LM_CHECK_INT(lm_store_export_pairs(s, &f, count_pair, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 1);
     lm_store_close(s);
 }
 
@@ -1151,6 +1421,9 @@ int main(void)
     LM_RUN(test_migrate_from_empty_file);
     LM_RUN(test_migrate_v1_to_v2);
     LM_RUN(test_migrate_drops_fts5);
+    LM_RUN(test_migrate_compacts_annotations);
+    LM_RUN(test_migrate_14_killed);
+    LM_RUN(test_export_by_pmid_uses_index);
     LM_RUN(test_newer_schema_refused);
     LM_RUN(test_garbage_file_untouched);
     LM_RUN(test_foreign_sqlite_db);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void put_article(lm_store *s, int64_t pmid, int year)
@@ -110,6 +111,18 @@ static void test_write_then_map(void)
     lm_store_close(s);
 }
 
+/* Row 1 of model_store_as's int8 matrix holds the stored bytes and
+ * scale of (2, 0.5, -1, 0.5), not a re-rounding of them. */
+static void check_int8_row(const lm_vec_matrix *m)
+{
+    float v[4] = {2.0f, 0.5f, -1.0f, 0.5f};
+    unsigned char blob[8];
+    lm_vec_encode(LM_VEC_I8, v, 4, blob);
+    float scale;
+    memcpy(&scale, blob, 4);   /* little-endian host, as the build machine */
+    LM_CHECK(memcmp(m->q8 + 4, blob + 4, 4) == 0 && m->scales[1] == scale);
+}
+
 /* int8 vectors (the default) stay int8 in memory and in the file: the
  * matrix holds the stored bytes and scales, not a re-rounding of them. */
 static void test_int8_vectors_stay_int8(void)
@@ -121,9 +134,6 @@ static void test_int8_vectors_stay_int8(void)
         return;
     char *path = lm_vec_cache_path(s);
     unlink(path);
-    float v[4] = {2.0f, 0.5f, -1.0f, 0.5f};
-    unsigned char blob[8];
-    lm_vec_encode(LM_VEC_I8, v, 4, blob);
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
@@ -132,9 +142,7 @@ static void test_int8_vectors_stay_int8(void)
         LM_CHECK(c.from_file == round);
         LM_CHECK(c.mat.data == NULL && c.mat.q8 != NULL && c.mat.n == 3);
         if (c.mat.q8 && c.mat.n == 3) {
-            float scale;
-            memcpy(&scale, blob, 4);   /* little-endian host, as the build machine */
-            LM_CHECK(memcmp(c.mat.q8 + 4, blob + 4, 4) == 0 && c.mat.scales[1] == scale);
+            check_int8_row(&c.mat);
             float q[4] = {1, 0, 0, 0};
             LM_CHECK(fabsf(lm_vec_matrix_dot(&c.mat, 1, q) - 2.0f) < 2.0f / 254);
             LM_CHECK(c.mat.years[2] == 2003);
@@ -149,6 +157,40 @@ static void test_int8_vectors_stay_int8(void)
     if (fp)
         fclose(fp);
     LM_CHECK(len > 0 && len < 256 + 3 * 8 + 64 + 3 * 2 + 64 + 3 * 4 + 64 + 3 * 4 + 11 + 1);
+    free(path);
+    lm_store_close(s);
+}
+
+/* lm_vec_cache_refresh (the end of `index build` and of each ingest's
+ * refresh) writes the file from the store, row by row, without opening
+ * the matrix: the next open maps exactly the stored vectors, years
+ * included, int8 kept as stored; a current file is left alone. */
+static void test_refresh_streams_the_file(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcr.db", LM_VEC_I8, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    unlink(path);
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    struct stat before;
+    LM_CHECK(stat(path, &before) == 0);
+    lm_vec_cache c;
+    int found = 0;
+    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(c.from_file && c.mat.q8 != NULL && c.mat.n == 3);
+    if (c.from_file && c.mat.q8 && c.mat.n == 3) {
+        check_int8_row(&c.mat);
+        LM_CHECK(c.mat.years[2] == 2003);
+    }
+    lm_vec_cache_close(&c);
+    /* Nothing changed: the refresh keeps the file (same inode). */
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    struct stat after;
+    LM_CHECK(stat(path, &after) == 0 && after.st_ino == before.st_ino);
     free(path);
     lm_store_close(s);
 }
@@ -334,6 +376,7 @@ int main(void)
 {
     LM_RUN(test_write_then_map);
     LM_RUN(test_int8_vectors_stay_int8);
+    LM_RUN(test_refresh_streams_the_file);
     LM_RUN(test_damaged_foreign_unwritable);
     LM_RUN(test_damaged_payload_is_rewritten);
     LM_RUN(test_nonfinite_vectors);

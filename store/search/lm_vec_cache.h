@@ -53,7 +53,8 @@ void lm_vec_cache_drop_model(lm_vec_cache *c);
 void lm_vec_cache_close(lm_vec_cache *c);
 /* Rewrites the cache file when the vectors of kind's current model
  * changed, so that the next `litmine query` maps it even if its user
- * cannot write there. */
+ * cannot write there.  The file is written from the store row by row:
+ * memory stays bounded by the model, whatever the number of vectors. */
 lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err);
 
 #endif

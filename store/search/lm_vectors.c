@@ -642,7 +642,7 @@ float lm_vec_matrix_dot(const lm_vec_matrix *m, size_t row, const float *q)
 /* Publication years by PMID, from the covering index articles_year: a
  * join would read every article row, and the year lies after the
  * abstract, usually on an overflow page (~15x slower at 100k articles). */
-static lm_status load_years(lm_vec_matrix *m, lm_store *s, lm_error *err)
+lm_status lm_vec_matrix_load_years(lm_vec_matrix *m, lm_store *s, lm_error *err)
 {
     sqlite3_stmt *st = lm_store_stmt(s, SL_VEC_YEARS,
                                      "SELECT pmid, year FROM articles INDEXED BY articles_year"
@@ -680,15 +680,10 @@ void lm_vec_matrix_axpy(const lm_vec_matrix *m, size_t row, float alpha, float *
         y[i] += a * (float)x[i];
 }
 
-lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
+lm_status lm_vec_each_stored(lm_store *s, int64_t model_id, int dim,
+                             lm_status (*cb)(void *ctx, const lm_vec_stored *r), void *ctx,
                              lm_error *err)
 {
-    lm_vec_matrix_free(out);
-    out->dim = dim;
-    int64_t count = 0;
-    lm_status ls = lm_vec_count(s, model_id, &count, err);
-    if (ls != LM_OK)
-        return ls;
     float *row = malloc((size_t)(dim > 0 ? dim : 1) * sizeof *row);
     if (!row)
         return lm_error_set(err, LM_ERR_NOMEM, "loading vectors: out of memory");
@@ -703,41 +698,70 @@ lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matr
     int brc = SQLITE_OK;
     lm_bind_int64(st, 1, model_id, &brc);
     int rc;
-    while ((rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
-        lm_vec_format f = (lm_vec_format)sqlite3_column_int(st, 1);
-        const unsigned char *blob = sqlite3_column_blob(st, 2);
-        size_t len = (size_t)sqlite3_column_bytes(st, 2);
-        if (out->n == 0 && out->cap == 0) {
-            if (f == LM_VEC_I8)
-                lm_vec_matrix_init_quantized(out);
-            out->dim = dim;
-            ls = matrix_reserve(out, (size_t)count + 1, err);
-        }
-        if (ls == LM_OK)
-            ls = lm_vec_decode(f, blob, len, dim, row, err);
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
+        lm_vec_stored r = {sqlite3_column_int64(st, 0), (lm_vec_format)sqlite3_column_int(st, 1),
+                           sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), row,
+                           0};
+        ls = lm_vec_decode(r.format, r.blob, r.len, dim, row, err);
         if (ls != LM_OK) {
-            lm_error_wrap(err, "vector of article %lld", (long long)sqlite3_column_int64(st, 0));
+            lm_error_wrap(err, "vector of article %lld", (long long)r.pmid);
             break;
         }
         /* A NaN or infinity would score as one in every search: such a
          * vector (a damaged row) is left out, as if missing. */
-        if (!lm_vec_all_finite(row, dim))
-            continue;
-        ls = lm_vec_matrix_push(out, sqlite3_column_int64(st, 0), 0, row, dim, err);
-        if (ls != LM_OK)
-            break;
-        /* An int8 row is kept as stored, not re-rounded from its decoding. */
-        if (f == LM_VEC_I8 && out->q8) {
-            out->scales[out->n - 1] = lm_f32_from_bits(lm_le32_get(blob));
-            memcpy(out->q8 + (out->n - 1) * (size_t)dim, blob + 4, (size_t)dim);
-        }
+        r.finite = lm_vec_all_finite(row, dim);
+        ls = cb(ctx, &r);
     }
     if (ls == LM_OK && rc != SQLITE_DONE)
         ls = lm_store_fail(s, rc, err, "loading vectors");
     sqlite3_reset(st);
     free(row);
+    return ls;
+}
+
+typedef struct matrix_loader {
+    lm_vec_matrix *out;
+    int dim;
+    int64_t count;
+    lm_error *err;
+} matrix_loader;
+
+static lm_status load_row(void *ctx, const lm_vec_stored *r)
+{
+    matrix_loader *l = ctx;
+    lm_vec_matrix *out = l->out;
+    lm_status ls = LM_OK;
+    if (out->n == 0 && out->cap == 0) {
+        if (r->format == LM_VEC_I8)
+            lm_vec_matrix_init_quantized(out);
+        out->dim = l->dim;
+        ls = matrix_reserve(out, (size_t)l->count + 1, l->err);
+        if (ls != LM_OK)
+            return ls;
+    }
+    if (!r->finite)
+        return LM_OK;
+    ls = lm_vec_matrix_push(out, r->pmid, 0, r->decoded, l->dim, l->err);
+    /* An int8 row is kept as stored, not re-rounded from its decoding. */
+    if (ls == LM_OK && r->format == LM_VEC_I8 && out->q8) {
+        out->scales[out->n - 1] = lm_f32_from_bits(lm_le32_get(r->blob));
+        memcpy(out->q8 + (out->n - 1) * (size_t)l->dim, r->blob + 4, (size_t)l->dim);
+    }
+    return ls;
+}
+
+lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
+                             lm_error *err)
+{
+    lm_vec_matrix_free(out);
+    out->dim = dim;
+    matrix_loader l = {out, dim, 0, err};
+    lm_status ls = lm_vec_count(s, model_id, &l.count, err);
     if (ls == LM_OK)
-        ls = load_years(out, s, err);
+        ls = lm_vec_each_stored(s, model_id, dim, load_row, &l, err);
+    if (ls == LM_OK)
+        ls = lm_vec_matrix_load_years(out, s, err);
     if (ls != LM_OK)
         lm_vec_matrix_free(out);
     return ls;

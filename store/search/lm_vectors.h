@@ -131,6 +131,26 @@ typedef struct lm_vec_matrix {
     int16_t *years;    /* row -> publication year (0 unknown), when loaded */
 } lm_vec_matrix;
 
+/* One stored vector of a model, as lm_vec_each_stored reads it: the
+ * stored bytes, their float decoding, and whether every component is
+ * finite (a damaged row is left out of every matrix). */
+typedef struct lm_vec_stored {
+    int64_t pmid;
+    lm_vec_format format;
+    const unsigned char *blob;
+    size_t len;
+    const float *decoded;   /* dim floats */
+    int finite;
+} lm_vec_stored;
+
+/* Calls cb for each stored vector of model_id in PMID order, one row in
+ * memory at a time (the vector cache is written this way, whatever the
+ * corpus size). */
+lm_status lm_vec_each_stored(lm_store *s, int64_t model_id, int dim,
+                             lm_status (*cb)(void *ctx, const lm_vec_stored *r), void *ctx,
+                             lm_error *err);
+/* Fills m's years from the articles' publication years (by PMID). */
+lm_status lm_vec_matrix_load_years(lm_vec_matrix *m, lm_store *s, lm_error *err);
 void lm_vec_matrix_init(lm_vec_matrix *m);
 /* An empty matrix that quantizes the rows pushed into it to int8. */
 void lm_vec_matrix_init_quantized(lm_vec_matrix *m);
