@@ -136,6 +136,9 @@ struct lm_ner_model {
     char lex_name[NER_MAX_LEX][24];
     int n_taggers;
     ner_tagger tg[NER_MAX_TAGGERS];
+    /* Set when the tables point into a mapped cache (lm_ner.c), which
+     * then owns them. */
+    struct lm_mapcache *mapped;
 };
 
 /* ---- per-document working state ---- */

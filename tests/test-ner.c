@@ -9,6 +9,7 @@
 #include "../nlp/lm_ner.h"
 #include "../nlp/train/lm_ner_train.h"
 #include "../nlp/lm_pubtator.h"
+#include "../util/lm_mapcache.h"
 #include "../util/lm_utf8.h"
 #include "lm_test.h"
 
@@ -360,6 +361,123 @@ static void test_damaged_files(void)
     LM_CHECK(m == NULL);
 }
 
+/* ---- the mapped cache ---- */
+
+static void flip_at(const char *path, long at)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return;
+    fseek(f, at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(c ^ 0x5A, f);
+    fclose(f);
+}
+
+/* Tags texts with m and with the tiny model: identical, mapped or not. */
+static void check_same_tags(const lm_ner_model *m)
+{
+    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
+                           "No entities here at all."};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char a[1024], b[1024];
+        tag_describe(tiny_model, texts[i], a, sizeof a);
+        tag_describe(m, texts[i], b, sizeof b);
+        LM_CHECK_STR(b, a);
+    }
+}
+
+/* Loads path; returns whether the model came mapped from its cache (-1
+ * when loading failed). */
+static int load_mapped(const char *path)
+{
+    lm_ner_model *m = NULL;
+    lm_error err;
+    if (lm_ner_model_load(path, &m, &err) != LM_OK)
+        return -1;
+    check_same_tags(m);
+    int mapped = lm_ner_model_is_mapped(m);
+    lm_ner_model_free(m);
+    return mapped;
+}
+
+static void test_mapped_cache(void)
+{
+    if (!tiny_model)
+        LM_SKIP("no tiny model");
+    lm_error err;
+    char path[512], again[512], moved[512];
+    snprintf(path, sizeof path, "%s", tmp_path("cached.bin"));
+    snprintf(again, sizeof again, "%s", tmp_path("cached-again.bin"));
+    snprintf(moved, sizeof moved, "%s", tmp_path("cached.bin.new"));
+    LM_CHECK(lm_ner_model_save(tiny_model, path, &err) == LM_OK);
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK(lm_mapcache_path(path, &cache) == 0);
+    const char *cp = lm_buf_cstr(&cache);
+    LM_CHECK(strstr(cp, "/cache/cached.bin-") != NULL);
+
+    /* the first load reads the file and writes the cache; later loads map it */
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK(file_size(cp) > file_size(path));
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK_INT(load_mapped(path), 1);
+
+    /* a mapped model saves to the very same file */
+    lm_ner_model *m = NULL;
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_OK);
+    if (m) {
+        LM_CHECK(lm_ner_model_save(m, again, &err) == LM_OK);
+        LM_CHECK(file_size(again) == file_size(path));
+        lm_ner_model_free(m);
+    }
+
+    /* a damaged or truncated cache is a miss: the file is loaded (same
+     * tags) and the cache rewritten */
+    long size = file_size(cp);
+    flip_at(cp, size - 3);
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    flip_at(cp, 20);   /* the header */
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK(truncate(cp, size / 2) == 0);
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK(truncate(cp, 0) == 0);
+    LM_CHECK_INT(load_mapped(path), 0);
+
+    /* the model file replaced by a damaged one: the cache of the old file
+     * is not used, the damage is reported */
+    long msize = file_size(path);
+    LM_CHECK(copy_file(path, moved, -1, msize / 2) == 0);
+    LM_CHECK(rename(moved, path) == 0);
+    LM_CHECK_INT(load_mapped(path), -1);
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "checksum mismatch") != NULL);
+    LM_CHECK(copy_file(again, moved, msize - 5, -1) == 0);
+    LM_CHECK(rename(moved, path) == 0);
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "truncated") != NULL);
+
+    /* a cache whose model file is gone is removed when another is written */
+    LM_CHECK(remove(path) == 0);
+    LM_CHECK(load_mapped(again) == 0);
+    LM_CHECK(access(cp, F_OK) != 0);
+    LM_CHECK_INT(load_mapped(again), 1);
+
+    /* caching off */
+    const char *saved = getenv("LITMINE_MODEL_CACHE");
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", saved ? saved : "");
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    LM_CHECK_INT(load_mapped(again), 0);
+    LM_CHECK(lm_mapcache_path(again, &cache) == -1);
+    setenv("LITMINE_MODEL_CACHE", keep, 1);
+    lm_buf_free(&cache);
+}
+
 /* ---- threads share one model ---- */
 
 typedef struct thread_arg {
@@ -494,11 +612,16 @@ static void test_dev_sets(void)
 
 int main(void)
 {
+    /* model caches go to this run's scratch directory */
+    char cache[512];
+    snprintf(cache, sizeof cache, "%s/cache", lm_test_tmpdir());
+    setenv("LITMINE_MODEL_CACHE", cache, 1);
     LM_RUN(test_type_names);
     LM_RUN(test_tiny_known_answer);
     LM_RUN(test_scores_and_offsets);
     LM_RUN(test_roundtrip);
     LM_RUN(test_damaged_files);
+    LM_RUN(test_mapped_cache);
     LM_RUN(test_threads);
     LM_RUN(test_default_dir);
     LM_RUN(test_dev_sets);
