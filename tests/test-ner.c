@@ -478,6 +478,58 @@ static void test_mapped_cache(void)
     lm_buf_free(&cache);
 }
 
+/* The committed tagger tags the same mapped from its cache as loaded from
+ * its file, on the dev abstracts when ../shared/data is there. */
+static void test_committed_mapped(void)
+{
+    const char *path = "models/" LM_NER_DEFAULT_MODEL;
+    if (access(path, F_OK) != 0)
+        LM_SKIP("models/ner.bin not found (make train)");
+    lm_error err;
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", getenv("LITMINE_MODEL_CACHE"));
+    lm_ner_model *file = NULL, *mapped = NULL;
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    LM_CHECK(lm_ner_model_load(path, &file, &err) == LM_OK);
+    setenv("LITMINE_MODEL_CACHE", keep, 1);
+    for (int i = 0; i < 2 && !lm_ner_model_is_mapped(mapped); i++) {
+        lm_ner_model_free(mapped);
+        mapped = NULL;
+        LM_CHECK(lm_ner_model_load(path, &mapped, &err) == LM_OK);
+    }
+    LM_CHECK(lm_ner_model_is_mapped(mapped));
+    LM_CHECK(!lm_ner_model_is_mapped(file));
+    if (!file || !mapped) {
+        lm_ner_model_free(file);
+        lm_ner_model_free(mapped);
+        return;
+    }
+    size_t compared = 0;
+    for (size_t i = 0; i < N_TINY; i++, compared++) {
+        char a[1024], b[1024];
+        tag_describe(file, tiny_text[i], a, sizeof a);
+        tag_describe(mapped, tiny_text[i], b, sizeof b);
+        LM_CHECK_STR(b, a);
+    }
+    if (lm_test_shared_data()) {
+        char corpus[1024];
+        snprintf(corpus, sizeof corpus, "%s/bc5cdr/CDR_DevelopmentSet.PubTator.txt",
+                 lm_test_shared_data());
+        lm_pt_corpus c;
+        LM_CHECK(lm_pubtator_load(corpus, &c, &err) == LM_OK);
+        for (size_t d = 0; d < c.n_docs && d < (SANITIZED ? 40 : 500); d++, compared++) {
+            static char a[65536], b[65536];
+            tag_describe(file, c.docs[d].text, a, sizeof a);
+            tag_describe(mapped, c.docs[d].text, b, sizeof b);
+            LM_CHECK(strcmp(a, b) == 0);
+        }
+        lm_pt_corpus_free(&c);
+    }
+    fprintf(stderr, "  %zu texts tagged alike by the loaded and the mapped model\n", compared);
+    lm_ner_model_free(file);
+    lm_ner_model_free(mapped);
+}
+
 /* ---- threads share one model ---- */
 
 typedef struct thread_arg {
@@ -622,6 +674,7 @@ int main(void)
     LM_RUN(test_roundtrip);
     LM_RUN(test_damaged_files);
     LM_RUN(test_mapped_cache);
+    LM_RUN(test_committed_mapped);
     LM_RUN(test_threads);
     LM_RUN(test_default_dir);
     LM_RUN(test_dev_sets);
