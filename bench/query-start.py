@@ -4,9 +4,9 @@ shell (prints figures, asserts nothing).
 
     python3 bench/query-start.py DB [N]
 
-Runs N (default 20) varied queries through the CLI on the database DB
-(one process each, as a user types them): SciFact's dev claims cut to 12
-words when ../shared/data holds them (as bench/scale.py picks them), else
+Runs N (default 20, at most 50) varied queries through the CLI on the
+database DB (one process each, as a user types them): bench/scale.py's,
+SciFact's dev claims cut to 12 words when ../shared/data holds them, else
 a fixed list; prints p50/p95 of wall and CPU time (user + system, the
 process's own rusage) with the load average, first with whatever model
 caches exist, then again (the cache written by the first call of a cold
@@ -18,7 +18,6 @@ committed models), BENCH_SEARCH (build/rel/bench/bench-search),
 LITMINE_MODEL_CACHE (where model caches go, see util/lm_mapcache.h;
 "off" measures loading the model files every call).
 """
-import json
 import os
 import subprocess
 import sys
@@ -28,25 +27,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LITMINE = os.path.abspath(os.environ.get("LITMINE", os.path.join(ROOT, "litmine")))
 BENCH_SEARCH = os.environ.get("BENCH_SEARCH", os.path.join(ROOT, "build/rel/bench/bench-search"))
-SHARED = os.path.join(ROOT, "../shared/data")
 
 
 def queries(n):
-    out = []
-    path = os.path.join(SHARED, "scifact/queries.dev.jsonl")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                text = json.loads(line).get("text", "").strip()
-                if text:
-                    out.append(" ".join(text.split()[:12]))
-    base = ["BRCA1 DNA repair", "cisplatin nephrotoxicity", "aspirin myocardial infarction",
-            "tamoxifen breast cancer recurrence", "statin myopathy", "lithium tremor",
-            "insulin resistance obesity", "doxorubicin cardiotoxicity", "TP53 mutation",
-            "hepatitis B vaccine"]
-    while len(out) < n:
-        out.append(base[len(out) % len(base)])
-    return out[:n]
+    """The first n of bench/scale.py's 50 queries (at most 50)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import scale
+    return scale.queries()[:n]
 
 
 def pct(xs, p):

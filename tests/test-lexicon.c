@@ -774,18 +774,6 @@ static long file_size(const char *path)
     return stat(path, &s) == 0 ? (long)s.st_size : -1;
 }
 
-static void flip_byte(const char *path, long off)
-{
-    FILE *f = fopen(path, "r+b");
-    if (!f)
-        return;
-    fseek(f, off, SEEK_SET);
-    int c = getc(f);
-    fseek(f, off, SEEK_SET);
-    putc(c ^ 0x40, f);
-    fclose(f);
-}
-
 static int copy_file(const char *from, const char *to)
 {
     FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
@@ -852,7 +840,7 @@ static void test_save_load(void)
     long offsets[] = {0, 9, 20, 33, 40, size / 2, size - 1};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         LM_CHECK(copy_file(path, bad) == 0);
-        flip_byte(bad, offsets[i]);
+        lm_test_flip_byte(bad, offsets[i]);
         lm_status s = lm_lexicon_load(bad, &back, &err);
         LM_CHECK_INT(s, LM_ERR_CORRUPT);
         if (s == LM_OK)
@@ -943,7 +931,7 @@ static void test_mapped_cache(void)
     lm_lexicon_free(back);
     /* damaged or truncated cache: a miss, then rewritten */
     long size = file_size(lm_buf_cstr(&cache));
-    flip_byte(lm_buf_cstr(&cache), size - 2);
+    lm_test_flip_byte(lm_buf_cstr(&cache), size - 2);
     LM_CHECK_INT(load_mapped(path, lex), 0);
     LM_CHECK_INT(load_mapped(path, lex), 1);
     LM_CHECK(truncate(lm_buf_cstr(&cache), size - 64) == 0);
@@ -951,7 +939,7 @@ static void test_mapped_cache(void)
     LM_CHECK_INT(load_mapped(path, lex), 1);
     /* the file replaced by a damaged copy: reported, not served from cache */
     LM_CHECK(copy_file(path, moved) == 0);
-    flip_byte(moved, file_size(moved) / 2);
+    lm_test_flip_byte(moved, file_size(moved) / 2);
     LM_CHECK(rename(moved, path) == 0);
     LM_CHECK_INT(lm_lexicon_load(path, &back, &err), LM_ERR_CORRUPT);
     LM_CHECK(strstr(err.msg, "mapped.bin") != NULL);
@@ -1134,10 +1122,7 @@ static void test_display_name(void)
 
 int main(void)
 {
-    /* lexicon caches go to this run's scratch directory */
-    char cache[512];
-    snprintf(cache, sizeof cache, "%s/cache", lm_test_tmpdir());
-    setenv("LITMINE_MODEL_CACHE", cache, 1);
+    lm_test_private_model_cache();
     LM_RUN(test_normalize);
     LM_RUN(test_qualify_id);
     LM_RUN(test_types);

@@ -267,6 +267,19 @@ static int copy_file(const char *from, const char *to, long limit, long flip_at)
     return fclose(b);
 }
 
+/* Tags texts with m and with the tiny model: identical, mapped or not. */
+static void check_same_tags(const lm_ner_model *m)
+{
+    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
+                           "No entities here at all."};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char a[1024], b[1024];
+        tag_describe(tiny_model, texts[i], a, sizeof a);
+        tag_describe(m, texts[i], b, sizeof b);
+        LM_CHECK_STR(b, a);
+    }
+}
+
 static void test_roundtrip(void)
 {
     if (!tiny_model)
@@ -278,14 +291,7 @@ static void test_roundtrip(void)
     LM_CHECK(lm_ner_model_load(path, &m2, &err) == LM_OK);
     if (!m2)
         return;
-    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
-                           "No entities here at all."};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        char a[1024], b[1024];
-        tag_describe(tiny_model, texts[i], a, sizeof a);
-        tag_describe(m2, texts[i], b, sizeof b);
-        LM_CHECK_STR(b, a);
-    }
+    check_same_tags(m2);
     /* saving the loaded model reproduces the file byte for byte */
     const char *path2 = tmp_path("tiny2.bin");
     LM_CHECK(lm_ner_model_save(m2, path2, &err) == LM_OK);
@@ -363,31 +369,6 @@ static void test_damaged_files(void)
 
 /* ---- the mapped cache ---- */
 
-static void flip_at(const char *path, long at)
-{
-    FILE *f = fopen(path, "r+b");
-    if (!f)
-        return;
-    fseek(f, at, SEEK_SET);
-    int c = fgetc(f);
-    fseek(f, at, SEEK_SET);
-    fputc(c ^ 0x5A, f);
-    fclose(f);
-}
-
-/* Tags texts with m and with the tiny model: identical, mapped or not. */
-static void check_same_tags(const lm_ner_model *m)
-{
-    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
-                           "No entities here at all."};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        char a[1024], b[1024];
-        tag_describe(tiny_model, texts[i], a, sizeof a);
-        tag_describe(m, texts[i], b, sizeof b);
-        LM_CHECK_STR(b, a);
-    }
-}
-
 /* Loads path; returns whether the model came mapped from its cache (-1
  * when loading failed). */
 static int load_mapped(const char *path)
@@ -416,7 +397,7 @@ static void test_mapped_cache(void)
     lm_buf_init(&cache);
     LM_CHECK(lm_mapcache_path(path, &cache) == 0);
     const char *cp = lm_buf_cstr(&cache);
-    LM_CHECK(strstr(cp, "/cache/cached.bin-") != NULL);
+    LM_CHECK(strstr(cp, "/model-cache/cached.bin-") != NULL);
 
     /* the first load reads the file and writes the cache; later loads map it */
     LM_CHECK_INT(load_mapped(path), 0);
@@ -436,10 +417,10 @@ static void test_mapped_cache(void)
     /* a damaged or truncated cache is a miss: the file is loaded (same
      * tags) and the cache rewritten */
     long size = file_size(cp);
-    flip_at(cp, size - 3);
+    lm_test_flip_byte(cp, size - 3);
     LM_CHECK_INT(load_mapped(path), 0);
     LM_CHECK_INT(load_mapped(path), 1);
-    flip_at(cp, 20);   /* the header */
+    lm_test_flip_byte(cp, 20);   /* the header */
     LM_CHECK_INT(load_mapped(path), 0);
     LM_CHECK_INT(load_mapped(path), 1);
     LM_CHECK(truncate(cp, size / 2) == 0);
@@ -664,10 +645,7 @@ static void test_dev_sets(void)
 
 int main(void)
 {
-    /* model caches go to this run's scratch directory */
-    char cache[512];
-    snprintf(cache, sizeof cache, "%s/cache", lm_test_tmpdir());
-    setenv("LITMINE_MODEL_CACHE", cache, 1);
+    lm_test_private_model_cache();
     LM_RUN(test_type_names);
     LM_RUN(test_tiny_known_answer);
     LM_RUN(test_scores_and_offsets);

@@ -109,10 +109,7 @@ static void test_bad_tagger(void)
 
 int main(void)
 {
-    /* model caches go to this run's scratch directory */
-    char cache[512];
-    snprintf(cache, sizeof cache, "%s/cache", lm_test_tmpdir());
-    setenv("LITMINE_MODEL_CACHE", cache, 1);
+    lm_test_private_model_cache();
     LM_RUN(test_lazy_tagger);
     LM_RUN(test_bad_tagger);
     return LM_DONE();
