@@ -23,6 +23,10 @@
  * Mention lookup (lm_lexicon_lookup_mention) adds word-level rewrites on
  * top of the key search, for text known to be one tagged mention.
  *
+ * Loading maps a cache of the file when there is one (util/lm_mapcache.h,
+ * lm_lexicon_load): the four arrays and the strings as they are in
+ * memory, so a mapped lexicon only sets its pointers.
+ *
  * File.  40-byte header — magic "LMLEX\0\r\n", version, flags, raw and
  * stored payload sizes, CRC-32 of the stored payload and of the header —
  * then the zlib-deflated payload.  All integers little-endian.  Every
