@@ -23,6 +23,10 @@
  * Mention lookup (lm_lexicon_lookup_mention) adds word-level rewrites on
  * top of the key search, for text known to be one tagged mention.
  *
+ * Loading maps a cache of the file when there is one (util/lm_mapcache.h,
+ * lm_lexicon_load): the four arrays and the strings as they are in
+ * memory, so a mapped lexicon only sets its pointers.
+ *
  * File.  40-byte header — magic "LMLEX\0\r\n", version, flags, raw and
  * stored payload sizes, CRC-32 of the stored payload and of the header —
  * then the zlib-deflated payload.  All integers little-endian.  Every
@@ -34,6 +38,7 @@
 #include "../util/lm_le.h"
 #include "../util/lm_sort.h"
 #include "../util/lm_file.h"
+#include "../util/lm_mapcache.h"
 #include "lm_lexicon.h"
 
 #include "../util/lm_utf8.h"
@@ -297,6 +302,7 @@ typedef struct lex_entry {
 } lex_entry;
 
 struct lm_lexicon {
+    lm_mapcache *mapped;   /* the cache the arrays point into, or NULL */
     char *strings;
     uint32_t strings_len;
     uint32_t n_concepts, n_keys, n_entries;
@@ -310,6 +316,12 @@ void lm_lexicon_free(lm_lexicon *lex)
 {
     if (!lex)
         return;
+    if (lex->mapped) {
+        lm_mapcache_close(lex->mapped);
+        free(lex->mapped);
+        free(lex);
+        return;
+    }
     free(lex->strings);
     free(lex->concepts);
     free(lex->key_off);
@@ -1225,7 +1237,7 @@ static const char *validate(const lm_lexicon *lex)
     return NULL;
 }
 
-lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
+static lm_status load_file(const char *path, lm_lexicon **out, lm_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -1341,6 +1353,113 @@ fail:
     free(raw);
     lm_lexicon_free(lex);
     return st;
+}
+
+/* The mapped cache (util/lm_mapcache.h): the loaded arrays as they are in
+ * memory — a header of counts and struct sizes, then concepts, key
+ * offsets, key firsts, entries and strings, each section aligned — so a
+ * mapped lexicon's pointers are set, not filled.  Bump on any change to
+ * the sections or to lex_concept / lex_entry. */
+#define LEX_MAP_LAYOUT 1u
+
+static size_t map_sections(const uint32_t *h, size_t sizes[6])
+{
+    sizes[0] = 8 * sizeof(uint32_t);
+    sizes[1] = (size_t)h[0] * sizeof(lex_concept);
+    sizes[2] = (size_t)h[1] * sizeof(uint32_t);
+    sizes[3] = ((size_t)h[1] + 1) * sizeof(uint32_t);
+    sizes[4] = (size_t)h[2] * sizeof(lex_entry);
+    sizes[5] = h[3];
+    size_t total = 0;
+    for (int i = 0; i < 6; i++)
+        total += lm_mapcache_padded(sizes[i]);
+    return total;
+}
+
+/* Points a lexicon into a verified cache; NULL when its sections do not
+ * add up (a cache of another build). */
+static lm_lexicon *lex_from_cache(lm_mapcache *c)
+{
+    uint32_t h[8];
+    if (c->len < sizeof h)
+        return NULL;
+    memcpy(h, c->payload, sizeof h);
+    size_t sizes[6];
+    if (h[4] != sizeof(lex_concept) || h[5] != sizeof(lex_entry) || h[1] == UINT32_MAX ||
+        map_sections(h, sizes) != c->len || h[3] == 0)
+        return NULL;
+    lm_lexicon *lex = calloc(1, sizeof *lex);
+    if (!lex)
+        return NULL;
+    const unsigned char *p = c->payload;
+    const void *sec[6];
+    for (int i = 0; i < 6; i++) {
+        sec[i] = p;
+        p += lm_mapcache_padded(sizes[i]);
+    }
+    lex->n_concepts = h[0];
+    lex->n_keys = h[1];
+    lex->n_entries = h[2];
+    lex->strings_len = h[3];
+    /* read-only mapping: a stray write faults instead of corrupting */
+    lex->concepts = (lex_concept *)(uintptr_t)sec[1];
+    lex->key_off = (uint32_t *)(uintptr_t)sec[2];
+    lex->first = (uint32_t *)(uintptr_t)sec[3];
+    lex->entries = (lex_entry *)(uintptr_t)sec[4];
+    lex->strings = (char *)(uintptr_t)sec[5];
+    return lex;
+}
+
+/* Writes the cache after a miss; best effort (the next process retries). */
+static void lex_to_cache(const lm_lexicon *lex, const lm_mapcache *c)
+{
+    lm_error err;
+    lm_mapcache_writer *w = NULL;
+    uint32_t h[8] = {lex->n_concepts, lex->n_keys, lex->n_entries, lex->strings_len,
+                     sizeof(lex_concept), sizeof(lex_entry), 0, 0};
+    if (lm_mapcache_begin(c, &w, &err) != LM_OK)
+        return;
+    if (lm_mapcache_add(w, h, sizeof h, &err) != LM_OK ||
+        lm_mapcache_add(w, lex->concepts, (size_t)lex->n_concepts * sizeof(lex_concept),
+                        &err) != LM_OK ||
+        lm_mapcache_add(w, lex->key_off, (size_t)lex->n_keys * sizeof(uint32_t), &err) != LM_OK ||
+        lm_mapcache_add(w, lex->first, ((size_t)lex->n_keys + 1) * sizeof(uint32_t), &err) !=
+            LM_OK ||
+        lm_mapcache_add(w, lex->entries, (size_t)lex->n_entries * sizeof(lex_entry), &err) !=
+            LM_OK ||
+        lm_mapcache_add(w, lex->strings, lex->strings_len, &err) != LM_OK) {
+        lm_mapcache_abort(w);
+        return;
+    }
+    (void)lm_mapcache_commit(w, &err);
+}
+
+lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err)
+{
+    *out = NULL;
+    lm_mapcache *c = calloc(1, sizeof *c);
+    if (!c)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory loading %s", path);
+    if (lm_mapcache_open(c, path, "lexicon", LEX_MAP_LAYOUT)) {
+        lm_lexicon *lex = lex_from_cache(c);
+        if (lex) {
+            lex->mapped = c;
+            *out = lex;
+            return LM_OK;
+        }
+        lm_file_map_close(&c->map);
+    }
+    lm_status st = load_file(path, out, err);
+    if (st == LM_OK)
+        lex_to_cache(*out, c);
+    lm_mapcache_close(c);
+    free(c);
+    return st;
+}
+
+int lm_lexicon_is_mapped(const lm_lexicon *lex)
+{
+    return lex && lex->mapped;
 }
 
 lm_status lm_lexicon_default_path(const lm_config *cfg, lm_buf *out, lm_error *err)

@@ -196,8 +196,12 @@ lm_status lm_lexicon_import_mesh_dir(lm_lexicon_builder *b, const char *dir, lm_
  * payload. */
 lm_status lm_lexicon_save(const lm_lexicon *lex, const char *path, lm_error *err);
 /* LM_ERR_IO when unreadable, LM_ERR_CORRUPT when the magic, version,
- * checksum or any internal offset is wrong. */
+ * checksum or any internal offset is wrong.  The first load of a file
+ * writes a mappable cache of it (util/lm_mapcache.h), which later loads
+ * map instead of inflating and checking the file again. */
 lm_status lm_lexicon_load(const char *path, lm_lexicon **out, lm_error *err);
+/* Whether lex was mapped from its cache (for tests and `--verbose`). */
+int lm_lexicon_is_mapped(const lm_lexicon *lex);
 void lm_lexicon_free(lm_lexicon *lex);
 
 /* The default lexicon file: [models] dir + "/lexicon.bin", else

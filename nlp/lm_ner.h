@@ -64,6 +64,10 @@ const char *lm_ner_default_model_dir(void);
  * LM_ERR_CORRUPT (checksum mismatch, truncated, inconsistent payload). */
 lm_status lm_ner_model_load(const char *path, lm_ner_model **out, lm_error *err);
 void lm_ner_model_free(lm_ner_model *m);
+/* Whether m was mapped from its cache: the first load of a model file
+ * writes a mappable cache of it (util/lm_mapcache.h), which later loads
+ * map instead of inflating and parsing the file again. */
+int lm_ner_model_is_mapped(const lm_ner_model *m);
 /* Writes a model (what training produces) to path atomically. */
 lm_status lm_ner_model_save(const lm_ner_model *m, const char *path, lm_error *err);
 

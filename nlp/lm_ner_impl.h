@@ -136,7 +136,17 @@ struct lm_ner_model {
     char lex_name[NER_MAX_LEX][24];
     int n_taggers;
     ner_tagger tg[NER_MAX_TAGGERS];
+    /* Set when the tables point into a mapped cache (lm_ner.c), which
+     * then owns them.  The cache stores this struct as bytes with its
+     * pointers cleared: a new pointer member must be cleared and set
+     * there too (model_to_cache, model_from_cache), and NER_MAP_LAYOUT
+     * bumped. */
+    struct lm_mapcache *mapped;
 };
+
+/* Reads a model file (lm_ner.c): what lm_ner_model_load (lm_ner_map.c)
+ * does when the file has no usable cache. */
+lm_status ner_model_load_file(const char *path, lm_ner_model **out, lm_error *err);
 
 /* ---- per-document working state ---- */
 

@@ -19,6 +19,7 @@
 
 struct lm_query_analyzer {
     lm_lexicon *lex;
+    char *ner_path;           /* the tagger, loaded on first need */
     lm_ner_model *ner;
     lm_ner_scratch *ner_scratch;
     lm_ner_mentions ments;
@@ -57,6 +58,7 @@ void lm_query_analyzer_close(lm_query_analyzer *an)
     if (!an)
         return;
     lm_lexicon_free(an->lex);
+    free(an->ner_path);
     lm_ner_model_free(an->ner);
     lm_ner_scratch_free(an->ner_scratch);
     lm_ner_mentions_free(&an->ments);
@@ -78,11 +80,8 @@ lm_status lm_query_analyzer_open(const lm_query_analyzer_config *cfg, lm_query_a
     lm_status st = LM_OK;
     if (cfg && cfg->lexicon_path)
         st = lm_lexicon_load(cfg->lexicon_path, &an->lex, err);
-    if (st == LM_OK && cfg && cfg->ner_path) {
-        st = lm_ner_model_load(cfg->ner_path, &an->ner, err);
-        if (st == LM_OK)
-            st = lm_ner_scratch_init(&an->ner_scratch, err);
-    }
+    if (st == LM_OK && cfg && cfg->ner_path && !(an->ner_path = strdup(cfg->ner_path)))
+        st = lm_error_nomem(err, "opening the query analyzer");
     if (st != LM_OK) {
         lm_query_analyzer_close(an);
         return st;
@@ -126,6 +125,28 @@ lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *an, lm_embed_encoder 
     if (st != LM_OK) {
         lm_embed_encoder_free(an->encoder);
         an->encoder = NULL;
+    }
+    return st;
+}
+
+int lm_query_analyzer_tagger_loaded(const lm_query_analyzer *an)
+{
+    return an->ner != NULL;
+}
+
+/* Loads the tagger the first time a query needs it.  A file that cannot
+ * be loaded fails that query (and the next that needs it) with the
+ * loader's message; queries that need no tagger still work. */
+static lm_status need_tagger(lm_query_analyzer *an, lm_error *err)
+{
+    if (an->ner || !an->ner_path)
+        return LM_OK;
+    lm_status st = lm_ner_model_load(an->ner_path, &an->ner, err);
+    if (st == LM_OK && !an->ner_scratch)
+        st = lm_ner_scratch_init(&an->ner_scratch, err);
+    if (st != LM_OK) {
+        lm_ner_model_free(an->ner);
+        an->ner = NULL;
     }
     return st;
 }
@@ -178,22 +199,72 @@ static size_t lexicon_name_at(const lm_query_analyzer *an, const char *text,
 /* Queries of at most this many words are also read against the lexicon. */
 #define SHORT_QUERY_WORDS 6
 
+/* A lexicon name found over query words [w0, w1]. */
+typedef struct qname {
+    size_t w0, w1;
+    lm_lexicon_match m;
+} qname;
+
+/* The lexicon's longest names over a short query's words, left to right;
+ * *covered is set when every content word lies inside one of them. */
+static lm_status lexicon_names(const lm_query_analyzer *an, const char *text, const lm_words *w,
+                               qname **out, size_t *n_out, int *covered, lm_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    *covered = 1;
+    qname *v = malloc((w->n ? w->n : 1) * sizeof *v);
+    if (!v)
+        return lm_error_nomem(err, "analysing the query");
+    size_t n = 0;
+    for (size_t i = 0; i < w->n;) {
+        size_t k = lexicon_name_at(an, text, w, i, &v[n].m);
+        if (!k) {
+            *covered &= lm_words_is_stopword(w->v[i].norm, w->v[i].len);
+            i++;
+            continue;
+        }
+        v[n].w0 = i;
+        v[n].w1 = i + k - 1;
+        n++;
+        i += k;
+    }
+    *out = v;
+    *n_out = n;
+    return LM_OK;
+}
+
 /* Concepts of the query.  Names are compared in the lexicon's normal form,
  * so case, possessives and hyphens do not matter ("Parkinson's disease",
  * "parkinson-disease").  The tagger's mentions come first, normalised as
  * the pipeline does; in a short query the lexicon's longest names are
  * read too, and win over a tagged mention they contain ("Parkinson
  * disease" over a tagged "Parkinson") — a few words often lack the context
- * the tagger needs.  Without a tagger the lexicon alone is read. */
+ * the tagger needs.  So a short query whose every content word lies in a
+ * lexicon name is read by the lexicon alone, and the tagger is not even
+ * loaded (`litmine query "BRCA1 repair"` maps the lexicon only); the
+ * tagger is loaded on the first query that needs it.  Without a tagger the
+ * lexicon alone is read. */
 static lm_status find_concepts(lm_query_analyzer *an, const char *text, lm_query_analysis *r,
                                lm_error *err)
 {
     lm_qconcepts_clear(&r->concepts);
     if (!an->lex)
         return LM_OK;
-    size_t len = strlen(text);
+    const lm_words *w = &r->terms.words;
+    size_t content = 0;
+    for (size_t i = 0; i < w->n; i++)
+        content += !lm_words_is_stopword(w->v[i].norm, w->v[i].len);
+    qname *names = NULL;
+    size_t n_names = 0;
+    int covered = 0;
     lm_status st = LM_OK;
-    if (an->ner) {
+    if (content <= SHORT_QUERY_WORDS || !an->ner_path)
+        st = lexicon_names(an, text, w, &names, &n_names, &covered, err);
+    if (st == LM_OK && an->ner_path && !(covered && content > 0 && content <= SHORT_QUERY_WORDS))
+        st = need_tagger(an, err);
+    size_t len = strlen(text);
+    if (st == LM_OK && an->ner && !(covered && content > 0 && content <= SHORT_QUERY_WORDS)) {
         st = lm_ner_tag(an->ner, an->ner_scratch, text, len, &an->ments, err);
         for (size_t i = 0; st == LM_OK && i < an->ments.n; i++) {
             const lm_ner_mention *m = &an->ments.v[i];
@@ -204,20 +275,8 @@ static lm_status find_concepts(lm_query_analyzer *an, const char *text, lm_query
                                       m->end, err);
         }
     }
-    const lm_words *w = &r->terms.words;
-    size_t content = 0;
-    for (size_t i = 0; i < w->n; i++)
-        content += !lm_words_is_stopword(w->v[i].norm, w->v[i].len);
-    if (st != LM_OK || (an->ner && content > SHORT_QUERY_WORDS))
-        return st;
-    for (size_t i = 0; st == LM_OK && i < w->n;) {
-        lm_lexicon_match bm;
-        size_t n = lexicon_name_at(an, text, w, i, &bm);
-        if (!n) {
-            i++;
-            continue;
-        }
-        uint32_t s0 = w->v[i].start, s1 = w->v[i + n - 1].end;
+    for (size_t j = 0; st == LM_OK && j < n_names; j++) {
+        uint32_t s0 = w->v[names[j].w0].start, s1 = w->v[names[j].w1].end;
         /* a tagged concept overlapping the name: kept when the name does not
          * contain it, else replaced */
         int keep_tagged = 0;
@@ -234,10 +293,11 @@ static lm_status find_concepts(lm_query_analyzer *an, const char *text, lm_query
                 else
                     k++;
             }
-            st = lm_qconcepts_add(&r->concepts, bm.id, bm.name, bm.type, s0, s1, err);
+            const lm_lexicon_match *bm = &names[j].m;
+            st = lm_qconcepts_add(&r->concepts, bm->id, bm->name, bm->type, s0, s1, err);
         }
-        i += n;
     }
+    free(names);
     return st;
 }
 

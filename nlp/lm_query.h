@@ -18,6 +18,12 @@
  * weight for feedback, a hit's sentences, a concept's display name): see
  * lm_query_text_ops.
  *
+ * Opening loads the lexicon; the tagger is loaded by the first query that
+ * needs it — a short query spelled entirely in lexicon names does not (see
+ * find_concepts in lm_query.c), so `litmine query "BRCA1 repair"` never
+ * maps the tagger.  Both load through their mappable caches
+ * (util/lm_mapcache.h).
+ *
  * An analyzer holds loaded models and per-query scratch: one thread at a
  * time.
  */
@@ -61,6 +67,9 @@ lm_status lm_query_analyzer_map_embedding(lm_query_analyzer *a, const void *mode
 lm_status lm_query_analyzer_set_encoder(lm_query_analyzer *a, lm_embed_encoder *enc,
                                         lm_error *err);
 int lm_query_analyzer_has_embedding(const lm_query_analyzer *a);
+/* Whether the tagger has been loaded: it is loaded by the first query that
+ * needs it (see lm_query_analyze), not at open. */
+int lm_query_analyzer_tagger_loaded(const lm_query_analyzer *a);
 
 typedef struct lm_query_analyze_options {
     int phrases;              /* add adjacent word pairs as phrases */

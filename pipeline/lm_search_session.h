@@ -3,8 +3,9 @@
  * and the searcher (store/search/lm_search) put together, as `litmine
  * query`, `eval search` and the benchmarks use them.
  *
- * Opening loads the lexicon and NER model for the analyzer and the vector
- * cache for the searcher, then hands the embedding model the vectors were
+ * Opening loads the lexicon for the analyzer (its tagger loads on the
+ * first query that needs it, both mapped from their caches: see
+ * nlp/lm_query.h) and the vector cache for the searcher, then hands the embedding model the vectors were
  * made with to the analyzer, so a query is embedded by the same model as
  * the articles.  When the vectors are a transformer encoder's, that is the
  * configured encoder ([embed] model) if it is the one they were made with,

@@ -25,6 +25,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 # model in every sanitizer-built CLI call would make the suite crawl.
 printf '[pipeline]\nstages = sentences\n' >"$SCRATCH/default.conf"
 export LITMINE_CONFIG="$SCRATCH/default.conf"
+# Nor its model caches (util/lm_mapcache.h): each script has its own.
+export LITMINE_MODEL_CACHE="$SCRATCH/model-cache"
 
 check() {
     name=$1; shift

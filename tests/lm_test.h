@@ -150,4 +150,26 @@ static inline const char *lm_test_tmpdir(void)
     return lm_test_dir;
 }
 
+/* Model caches (util/lm_mapcache.h) of this test binary go to its scratch
+ * directory, not the user's ~/.cache. */
+static inline void lm_test_private_model_cache(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/model-cache", lm_test_tmpdir());
+    setenv("LITMINE_MODEL_CACHE", dir, 1);
+}
+
+/* Flips one byte of a file in place (damage for corruption tests). */
+static inline void lm_test_flip_byte(const char *path, long at)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return;
+    fseek(f, at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(c ^ 0x5A, f);
+    fclose(f);
+}
+
 #endif

@@ -8,6 +8,7 @@
  * BC5CDR training annotations.
  */
 #include "../nlp/lm_lexicon.h"
+#include "../util/lm_mapcache.h"
 #include "lm_test.h"
 
 #include <math.h>
@@ -773,18 +774,6 @@ static long file_size(const char *path)
     return stat(path, &s) == 0 ? (long)s.st_size : -1;
 }
 
-static void flip_byte(const char *path, long off)
-{
-    FILE *f = fopen(path, "r+b");
-    if (!f)
-        return;
-    fseek(f, off, SEEK_SET);
-    int c = getc(f);
-    fseek(f, off, SEEK_SET);
-    putc(c ^ 0x40, f);
-    fclose(f);
-}
-
 static int copy_file(const char *from, const char *to)
 {
     FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
@@ -851,7 +840,7 @@ static void test_save_load(void)
     long offsets[] = {0, 9, 20, 33, 40, size / 2, size - 1};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         LM_CHECK(copy_file(path, bad) == 0);
-        flip_byte(bad, offsets[i]);
+        lm_test_flip_byte(bad, offsets[i]);
         lm_status s = lm_lexicon_load(bad, &back, &err);
         LM_CHECK_INT(s, LM_ERR_CORRUPT);
         if (s == LM_OK)
@@ -868,6 +857,93 @@ static void test_save_load(void)
     LM_CHECK_INT(lm_lexicon_load("/nonexistent/lexicon.bin", &back, &err), LM_ERR_IO);
     /* saving into a missing directory fails cleanly */
     LM_CHECK_INT(lm_lexicon_save(lex, "/nonexistent/dir/lexicon.bin", &err), LM_ERR_IO);
+    lm_lexicon_free(lex);
+}
+
+/* The mapped cache: the second load maps what the first wrote, and
+ * answers every lookup the same; a damaged cache is a miss. */
+static void check_lookups(const lm_lexicon *a, const lm_lexicon *b)
+{
+    static const char *const names[] = {"Paracetamol", "TP53", "endogenous depression",
+                                        "XYZ9", "acetaminophens", "nothing known"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        lm_lexicon_match x[4], y[4];
+        size_t nx = lm_lexicon_lookup_all(a, LM_ENT_ANY, names[i], strlen(names[i]), x, 4);
+        size_t ny = lm_lexicon_lookup_all(b, LM_ENT_ANY, names[i], strlen(names[i]), y, 4);
+        LM_CHECK_INT(ny, nx);
+        for (size_t k = 0; k < nx && k < ny; k++) {
+            LM_CHECK_STR(y[k].id, x[k].id);
+            LM_CHECK_STR(y[k].name, x[k].name);
+            LM_CHECK(y[k].score == x[k].score && y[k].type == x[k].type);
+        }
+    }
+    lm_lexicon_info ia, ib;
+    lm_lexicon_get_info(a, &ia);
+    lm_lexicon_get_info(b, &ib);
+    LM_CHECK(ia.n_concepts == ib.n_concepts && ia.n_names == ib.n_names &&
+             ia.n_entries == ib.n_entries);
+    lm_lexicon_concept ca, cb;
+    LM_CHECK(lm_lexicon_get_concept(a, "MESH:D000082", &ca) == 1);
+    LM_CHECK(lm_lexicon_get_concept(b, "MESH:D000082", &cb) == 1);
+    LM_CHECK_STR(cb.name, ca.name);
+}
+
+static int load_mapped(const char *path, const lm_lexicon *want)
+{
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    if (lm_lexicon_load(path, &lex, &err) != LM_OK)
+        return -1;
+    check_lookups(want, lex);
+    int mapped = lm_lexicon_is_mapped(lex);
+    lm_lexicon_free(lex);
+    return mapped;
+}
+
+static void test_mapped_cache(void)
+{
+    lm_lexicon_import_stats st[4];
+    lm_lexicon *lex = fixture_lexicon(st);
+    LM_CHECK(lex != NULL);
+    if (!lex)
+        return;
+    char path[512], moved[512];
+    snprintf(path, sizeof path, "%s/mapped.bin", lm_test_tmpdir());
+    snprintf(moved, sizeof moved, "%s/mapped.new", lm_test_tmpdir());
+    lm_error err;
+    LM_CHECK(lm_lexicon_save(lex, path, &err) == LM_OK);
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK(lm_mapcache_path(path, &cache) == 0);
+    LM_CHECK_INT(load_mapped(path, lex), 0);
+    LM_CHECK_INT(load_mapped(path, lex), 1);
+    /* a mapped lexicon extends like a loaded one */
+    lm_lexicon *back = NULL, *ext = NULL;
+    LM_CHECK(lm_lexicon_load(path, &back, &err) == LM_OK);
+    lm_lexicon_builder *bld;
+    LM_CHECK(lm_lexicon_builder_init(&bld, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add_lexicon(bld, back, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(bld, &ext, &err) == LM_OK);
+    lm_lexicon_builder_free(bld);
+    if (ext)
+        check_lookups(lex, ext);
+    lm_lexicon_free(ext);
+    lm_lexicon_free(back);
+    /* damaged or truncated cache: a miss, then rewritten */
+    long size = file_size(lm_buf_cstr(&cache));
+    lm_test_flip_byte(lm_buf_cstr(&cache), size - 2);
+    LM_CHECK_INT(load_mapped(path, lex), 0);
+    LM_CHECK_INT(load_mapped(path, lex), 1);
+    LM_CHECK(truncate(lm_buf_cstr(&cache), size - 64) == 0);
+    LM_CHECK_INT(load_mapped(path, lex), 0);
+    LM_CHECK_INT(load_mapped(path, lex), 1);
+    /* the file replaced by a damaged copy: reported, not served from cache */
+    LM_CHECK(copy_file(path, moved) == 0);
+    lm_test_flip_byte(moved, file_size(moved) / 2);
+    LM_CHECK(rename(moved, path) == 0);
+    LM_CHECK_INT(lm_lexicon_load(path, &back, &err), LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "mapped.bin") != NULL);
+    lm_buf_free(&cache);
     lm_lexicon_free(lex);
 }
 
@@ -1046,6 +1122,7 @@ static void test_display_name(void)
 
 int main(void)
 {
+    lm_test_private_model_cache();
     LM_RUN(test_normalize);
     LM_RUN(test_qualify_id);
     LM_RUN(test_types);
@@ -1061,6 +1138,7 @@ int main(void)
     LM_RUN(test_weighted_corpus);
     LM_RUN(test_display_name);
     LM_RUN(test_save_load);
+    LM_RUN(test_mapped_cache);
     LM_RUN(test_empty_lexicon);
     LM_RUN(test_default_path);
     LM_RUN(test_threads);

@@ -9,6 +9,7 @@
 #include "../nlp/lm_ner.h"
 #include "../nlp/train/lm_ner_train.h"
 #include "../nlp/lm_pubtator.h"
+#include "../util/lm_mapcache.h"
 #include "../util/lm_utf8.h"
 #include "lm_test.h"
 
@@ -266,6 +267,19 @@ static int copy_file(const char *from, const char *to, long limit, long flip_at)
     return fclose(b);
 }
 
+/* Tags texts with m and with the tiny model: identical, mapped or not. */
+static void check_same_tags(const lm_ner_model *m)
+{
+    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
+                           "No entities here at all."};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char a[1024], b[1024];
+        tag_describe(tiny_model, texts[i], a, sizeof a);
+        tag_describe(m, texts[i], b, sizeof b);
+        LM_CHECK_STR(b, a);
+    }
+}
+
 static void test_roundtrip(void)
 {
     if (!tiny_model)
@@ -277,14 +291,7 @@ static void test_roundtrip(void)
     LM_CHECK(lm_ner_model_load(path, &m2, &err) == LM_OK);
     if (!m2)
         return;
-    const char *texts[] = {tiny_text[1], tiny_text[6], "Lithium and cocaine caused ataxia.",
-                           "No entities here at all."};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        char a[1024], b[1024];
-        tag_describe(tiny_model, texts[i], a, sizeof a);
-        tag_describe(m2, texts[i], b, sizeof b);
-        LM_CHECK_STR(b, a);
-    }
+    check_same_tags(m2);
     /* saving the loaded model reproduces the file byte for byte */
     const char *path2 = tmp_path("tiny2.bin");
     LM_CHECK(lm_ner_model_save(m2, path2, &err) == LM_OK);
@@ -358,6 +365,150 @@ static void test_damaged_files(void)
     /* missing file */
     LM_CHECK_INT(lm_ner_model_load(tmp_path("nope.bin"), &m, &err), LM_ERR_IO);
     LM_CHECK(m == NULL);
+}
+
+/* ---- the mapped cache ---- */
+
+/* Loads path; returns whether the model came mapped from its cache (-1
+ * when loading failed). */
+static int load_mapped(const char *path)
+{
+    lm_ner_model *m = NULL;
+    lm_error err;
+    if (lm_ner_model_load(path, &m, &err) != LM_OK)
+        return -1;
+    check_same_tags(m);
+    int mapped = lm_ner_model_is_mapped(m);
+    lm_ner_model_free(m);
+    return mapped;
+}
+
+static void test_mapped_cache(void)
+{
+    if (!tiny_model)
+        LM_SKIP("no tiny model");
+    lm_error err;
+    char path[512], again[512], moved[512];
+    snprintf(path, sizeof path, "%s", tmp_path("cached.bin"));
+    snprintf(again, sizeof again, "%s", tmp_path("cached-again.bin"));
+    snprintf(moved, sizeof moved, "%s", tmp_path("cached.bin.new"));
+    LM_CHECK(lm_ner_model_save(tiny_model, path, &err) == LM_OK);
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK(lm_mapcache_path(path, &cache) == 0);
+    const char *cp = lm_buf_cstr(&cache);
+    LM_CHECK(strstr(cp, "/model-cache/cached.bin-") != NULL);
+
+    /* the first load reads the file and writes the cache; later loads map it */
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK(file_size(cp) > file_size(path));
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK_INT(load_mapped(path), 1);
+
+    /* a mapped model saves to the very same file */
+    lm_ner_model *m = NULL;
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_OK);
+    if (m) {
+        LM_CHECK(lm_ner_model_save(m, again, &err) == LM_OK);
+        LM_CHECK(file_size(again) == file_size(path));
+        lm_ner_model_free(m);
+    }
+
+    /* a damaged or truncated cache is a miss: the file is loaded (same
+     * tags) and the cache rewritten */
+    long size = file_size(cp);
+    lm_test_flip_byte(cp, size - 3);
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    lm_test_flip_byte(cp, 20);   /* the header */
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK(truncate(cp, size / 2) == 0);
+    LM_CHECK_INT(load_mapped(path), 0);
+    LM_CHECK_INT(load_mapped(path), 1);
+    LM_CHECK(truncate(cp, 0) == 0);
+    LM_CHECK_INT(load_mapped(path), 0);
+
+    /* the model file replaced by a damaged one: the cache of the old file
+     * is not used, the damage is reported */
+    long msize = file_size(path);
+    LM_CHECK(copy_file(path, moved, -1, msize / 2) == 0);
+    LM_CHECK(rename(moved, path) == 0);
+    LM_CHECK_INT(load_mapped(path), -1);
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "checksum mismatch") != NULL);
+    LM_CHECK(copy_file(again, moved, msize - 5, -1) == 0);
+    LM_CHECK(rename(moved, path) == 0);
+    LM_CHECK(lm_ner_model_load(path, &m, &err) == LM_ERR_CORRUPT);
+    LM_CHECK(strstr(err.msg, "truncated") != NULL);
+
+    /* a cache whose model file is gone is removed when another is written */
+    LM_CHECK(remove(path) == 0);
+    LM_CHECK(load_mapped(again) == 0);
+    LM_CHECK(access(cp, F_OK) != 0);
+    LM_CHECK_INT(load_mapped(again), 1);
+
+    /* caching off */
+    const char *saved = getenv("LITMINE_MODEL_CACHE");
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", saved ? saved : "");
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    LM_CHECK_INT(load_mapped(again), 0);
+    LM_CHECK(lm_mapcache_path(again, &cache) == -1);
+    setenv("LITMINE_MODEL_CACHE", keep, 1);
+    lm_buf_free(&cache);
+}
+
+/* The committed tagger tags the same mapped from its cache as loaded from
+ * its file, on the dev abstracts when ../shared/data is there. */
+static void test_committed_mapped(void)
+{
+    const char *path = "models/" LM_NER_DEFAULT_MODEL;
+    if (access(path, F_OK) != 0)
+        LM_SKIP("models/ner.bin not found (make train)");
+    lm_error err;
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", getenv("LITMINE_MODEL_CACHE"));
+    lm_ner_model *file = NULL, *mapped = NULL;
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    LM_CHECK(lm_ner_model_load(path, &file, &err) == LM_OK);
+    setenv("LITMINE_MODEL_CACHE", keep, 1);
+    for (int i = 0; i < 2 && !lm_ner_model_is_mapped(mapped); i++) {
+        lm_ner_model_free(mapped);
+        mapped = NULL;
+        LM_CHECK(lm_ner_model_load(path, &mapped, &err) == LM_OK);
+    }
+    LM_CHECK(lm_ner_model_is_mapped(mapped));
+    LM_CHECK(!lm_ner_model_is_mapped(file));
+    if (!file || !mapped) {
+        lm_ner_model_free(file);
+        lm_ner_model_free(mapped);
+        return;
+    }
+    size_t compared = 0;
+    for (size_t i = 0; i < N_TINY; i++, compared++) {
+        char a[1024], b[1024];
+        tag_describe(file, tiny_text[i], a, sizeof a);
+        tag_describe(mapped, tiny_text[i], b, sizeof b);
+        LM_CHECK_STR(b, a);
+    }
+    if (lm_test_shared_data()) {
+        char corpus[1024];
+        snprintf(corpus, sizeof corpus, "%s/bc5cdr/CDR_DevelopmentSet.PubTator.txt",
+                 lm_test_shared_data());
+        lm_pt_corpus c;
+        LM_CHECK(lm_pubtator_load(corpus, &c, &err) == LM_OK);
+        for (size_t d = 0; d < c.n_docs && d < (SANITIZED ? 40 : 500); d++, compared++) {
+            static char a[65536], b[65536];
+            tag_describe(file, c.docs[d].text, a, sizeof a);
+            tag_describe(mapped, c.docs[d].text, b, sizeof b);
+            LM_CHECK(strcmp(a, b) == 0);
+        }
+        lm_pt_corpus_free(&c);
+    }
+    fprintf(stderr, "  %zu texts tagged alike by the loaded and the mapped model\n", compared);
+    lm_ner_model_free(file);
+    lm_ner_model_free(mapped);
 }
 
 /* ---- threads share one model ---- */
@@ -494,11 +645,14 @@ static void test_dev_sets(void)
 
 int main(void)
 {
+    lm_test_private_model_cache();
     LM_RUN(test_type_names);
     LM_RUN(test_tiny_known_answer);
     LM_RUN(test_scores_and_offsets);
     LM_RUN(test_roundtrip);
     LM_RUN(test_damaged_files);
+    LM_RUN(test_mapped_cache);
+    LM_RUN(test_committed_mapped);
     LM_RUN(test_threads);
     LM_RUN(test_default_dir);
     LM_RUN(test_dev_sets);

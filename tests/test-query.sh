@@ -88,6 +88,38 @@ ok "index info" 'rc_is 0 && out_has "60"'
 lm --db "$DB" index check
 check "index check passes" rc_is 0
 
+# The models load through their mappable caches (util/lm_mapcache.h): the
+# first query writes them, later ones map them and answer the same; a
+# damaged cache is a miss (rebuilt), a damaged model file is an error.
+MC=$SCRATCH/mc
+mkdir -p "$MC/models"
+cp "$ROOT/models/lexicon.bin" "$ROOT/models/ner.bin" "$MC/models/"
+printf '[models]\ndir = %s/models\n' "$MC" >"$MC/conf"
+LONG="Cisplatin causes nephrotoxicity and hearing loss in children treated for cancer"
+mq() { LITMINE_MODEL_CACHE=$MC/cache lm --config "$MC/conf" --db "$DB" query --json "$@"; }
+mq "$LONG"
+cp "$SCRATCH/out" "$MC/first.json"
+check "the first query writes the models' caches" sh -c \
+    '[ "$1" -eq 0 ] && ls "$2"/lexicon.bin-*.map "$2"/ner.bin-*.map >/dev/null' _ "$LM_RC" "$MC/cache"
+check "the query found the tagger's concepts" grep -q '"MESH:D002945"' "$MC/first.json"
+mq "$LONG"
+check "a query from the caches answers the same" sh -c \
+    '[ "$1" -eq 0 ] && cmp "$2" "$3"' _ "$LM_RC" "$MC/first.json" "$SCRATCH/out"
+for f in "$MC"/cache/*.map; do
+    python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 0x5A; open(p, "wb").write(b)' "$f"
+done
+mq "$LONG"
+check "damaged caches are loaded around and the answer is the same" sh -c \
+    '[ "$1" -eq 0 ] && cmp "$2" "$3"' _ "$LM_RC" "$MC/first.json" "$SCRATCH/out"
+truncate -s -100 "$MC/models/ner.bin"
+mq "$LONG"
+ok "a truncated tagger file fails the query that needs it, named" \
+    'test "$LM_RC" -ne 0 && err_has "ner.bin" && err_has "truncated"'
+mq "breast cancer"
+ok "a query the lexicon alone reads does not load the tagger" \
+    'rc_is 0 && out_has "MESH:D001943"'
+
 # A tiny BEIR set: 4 documents, 2 queries with known answers.
 mkdir -p beir
 cat >beir/corpus.jsonl <<'J'

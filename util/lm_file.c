@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void lm_file_sync_dir(const char *path)
@@ -131,4 +133,43 @@ lm_status lm_file_publish(const char *from, const char *to, lm_error *err)
                             strerror(errno));
     lm_file_sync_dir(to);
     return LM_OK;
+}
+
+lm_status lm_file_map_open(const char *path, lm_file_map *m, lm_error *err)
+{
+    m->data = NULL;
+    m->len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return lm_error_set(err, LM_ERR_IO, "cannot map %s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
+        close(fd);
+        return lm_error_set(err, LM_ERR_IO, "cannot map %s: empty or not a regular file", path);
+    }
+    int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    flags |= MAP_POPULATE;
+#endif
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return lm_error_set(err, LM_ERR_IO, "cannot map %s: %s", path, strerror(e));
+    m->data = p;
+    m->len = (size_t)st.st_size;
+    return LM_OK;
+}
+
+void lm_file_map_close(lm_file_map *m)
+{
+    if (m->data)
+        munmap(m->data, m->len);
+    m->data = NULL;
+    m->len = 0;
 }

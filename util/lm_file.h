@@ -46,4 +46,17 @@ lm_status lm_file_publish(const char *from, const char *to, lm_error *err);
  * refuse directory fsync, and the data itself is already safe). */
 void lm_file_sync_dir(const char *path);
 
+/* A whole file mapped read-only (private: a later rewrite of the file by
+ * rename does not change what is mapped), its pages read in at once —
+ * callers map files they are about to read through. */
+typedef struct lm_file_map {
+    void *data;
+    size_t len;
+} lm_file_map;
+
+/* LM_ERR_IO when the file cannot be opened or mapped (an empty file
+ * cannot be mapped either). */
+lm_status lm_file_map_open(const char *path, lm_file_map *m, lm_error *err);
+void lm_file_map_close(lm_file_map *m);
+
 #endif
