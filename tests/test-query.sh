@@ -49,6 +49,9 @@ lm --db "$DB" query "BRCA1 repair"
 ok "lexical search works before any embedding model" 'rc_is 0 && out_has "PMID 70000001"'
 lm --db "$DB" index build
 check "index build" rc_is 0
+# A build's pages must not stay in the write-ahead log, or every later
+# read-only query process scans them.
+ok "index build ends with the write-ahead log checkpointed" '[ ! -s "$DB-wal" ]'
 check "every article has a vector of the current model" sql_is "$DB" \
     "select count(*) from vectors v join embed_models m on m.id = v.model_id where m.state = 'ready'" 60
 python3 "$ROOT/scripts/gen-pubmed.py" --articles 5 --start-pmid 71000000 --out "$SCRATCH/more.xml" \
