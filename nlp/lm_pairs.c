@@ -1820,13 +1820,42 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
 
 /* ---- NER output to a doc ---------------------------------------------- */
 
+/* Ids made for one document that the lexicon does not hold (composites),
+ * alive until its mentions are added. */
+typedef struct made_ids {
+    char **v;
+    size_t n, cap;
+} made_ids;
+
+static void made_ids_free(made_ids *mi)
+{
+    for (size_t i = 0; i < mi->n; i++)
+        free(mi->v[i]);
+    free(mi->v);
+}
+
+/* The mention's id: the lexicon's reading of it, else the '|'-joined ids
+ * of the diseases it names together ("ovarian and breast carcinoma"),
+ * kept in made; NULL when unknown (or out of memory: *failed set). */
 static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
-                             const char *text, size_t len)
+                             const char *text, size_t len, made_ids *made, int *failed)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
+    if (!lex)
         return NULL;
-    return m.id;
+    if (lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
+        return m.id;
+    lm_buf ids;
+    lm_buf_init(&ids);
+    char *id = NULL;
+    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) &&
+        (grow((void **)&made->v, &made->cap, made->n + 1, sizeof *made->v) != 0 ||
+         !(id = lm_buf_take(&ids))))
+        *failed = 1;
+    lm_buf_free(&ids);
+    if (id)
+        made->v[made->n++] = id;
+    return id;
 }
 
 /* Does name share a specific word with text (4+ letters, compared on their
@@ -1992,6 +2021,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
     lm_abbrev_uses_init(&uses);
     ner_item *items = NULL;
     size_t n = 0, cap = 0;
+    made_ids made = {0};
     lm_status st = lm_utf8_map_build(&map, text, len, err);
     if (st == LM_OK && !doc->n_sentences) {
         lm_spans sp;
@@ -2023,9 +2053,13 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             st = nomem(err);
             break;
         }
+        int failed = 0;
         items[n++] = (ner_item){m->start, m->end, m->type, m->score,
-                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start),
+                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start,
+                                          &made, &failed),
                                 0};
+        if (failed)
+            st = nomem(err);
     }
     /* Abbreviations: a short form defined in the document takes the id of
      * its long form — the mention of the long form, else the lexicon's
@@ -2056,8 +2090,15 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             if (t == LM_ENT_NONE)
                 continue;
         }
-        if (!id)
-            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start);
+        if (!id) {
+            int failed = 0;
+            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start, &made,
+                           &failed);
+            if (failed) {
+                st = nomem(err);
+                break;
+            }
+        }
         if (!id)
             id = short_form_id(lex, t, ns, text, d);
         size_t sl = d->short_end - d->short_start;
@@ -2112,6 +2153,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
     }
     free(mt);
     free(items);
+    made_ids_free(&made);
     lm_abbrev_uses_free(&uses);
     lm_abbrevs_free(&ab);
     lm_utf8_map_free(&map);

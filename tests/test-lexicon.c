@@ -618,6 +618,132 @@ static void test_lookup_mention(void)
     lm_lexicon_free(lex);
 }
 
+static lm_lexicon *disease_fixture(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+    } names[] = {
+        {"MESH:D001943", "breast neoplasms"},      {"MESH:D001943", "breast cancer"},
+        {"MESH:D010051", "ovarian cancer"},        {"MESH:D006509", "hepatitis b"},
+        {"MESH:D019698", "chronic hepatitis c"},   {"MESH:D000257", "adenoviridae infections"},
+        {"MESH:D000257", "adenovirus infections"}, {"MESH:D020323", "tics"},
+        {"MESH:D013575", "syncope"},               {"MESH:D001281", "atrial fibrillation"},
+        {"MESH:D008133", "qt interval prolongation"},
+        {"MESH:D005234", "fatty liver"},           {"MESH:D005234", "steatosis, liver"},
+        {"MESH:D005234", "steatosis of liver"},    {"MESH:D012164", "retinal diseases"},
+        {"MESH:D017180", "ventricular tachycardia"}, {"MESH:D014693", "ventricular fibrillation"},
+        {"MESH:D002971", "cleft lip"},             {"MESH:D002972", "cleft palate"},
+        {"MESH:D007674", "kidney diseases"},       {"MESH:D008107", "liver diseases"},
+        {"MESH:D009230", "myxedema"},              {"MESH:D003128", "coma"},
+        {"MESH:D006333", "heart failure"},         {"MESH:D004827", "epilepsy"},
+        {"MESH:D008232", "lymphoproliferative disorders"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
+                                        strlen(names[i].name), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
+/* Disease names worded otherwise than the vocabulary words them. */
+static void test_disease_rewording(void)
+{
+    lm_lexicon *lex = disease_fixture();
+    if (!lex)
+        return;
+    int v = -1;
+    /* a head written first, turned around (and its synonym swapped in) */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cancer of the breast", &v),
+                 "MESH:D001943");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "prolongation of the QT interval", NULL),
+                 "MESH:D008133");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cancer of the lung", NULL), "");
+    /* words that only say the disease shows itself */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "tic-like symptoms", NULL), "MESH:D020323");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "syncopal attacks", NULL), "MESH:D013575");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "symptoms", NULL), "");
+    /* a named infection */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "hepatitis B virus infection", NULL),
+                 "MESH:D006509");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "chronic infection with hepatitis C virus",
+                            NULL),
+                 "MESH:D019698");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "adenovirus disease", NULL), "MESH:D000257");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "infection", NULL), "");
+    /* a cause written into the name */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "swallowing-induced atrial fibrillation",
+                            NULL),
+                 "MESH:D001281");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "posttransplant-associated "
+                                                       "lymphoproliferative disorder", NULL),
+                 "MESH:D008232");
+    /* a name cut short of how the vocabulary files it: one concept, and
+     * the text most of the name */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "steatosis", &v), "MESH:D005234");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "retinal", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "ventricular", NULL), "");   /* two */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "steatosis", NULL), "");
+    lm_lexicon_free(lex);
+}
+
+static const char *composite(const lm_lexicon *lex, const char *text)
+{
+    static char out[256];
+    lm_buf ids;
+    lm_buf_init(&ids);
+    out[0] = '\0';
+    if (lm_lexicon_lookup_composite(lex, LM_ENT_DISEASE, "MESH:", text, strlen(text), &ids))
+        snprintf(out, sizeof out, "%s", lm_buf_cstr(&ids));
+    else
+        LM_CHECK_INT((int)ids.len, 0);
+    lm_buf_free(&ids);
+    return out;
+}
+
+/* Mentions naming several diseases take their parts' ids in written
+ * order. */
+static void test_composite_mentions(void)
+{
+    lm_lexicon *lex = disease_fixture();
+    if (!lex)
+        return;
+    /* a head shared from the right */
+    LM_CHECK_STR(composite(lex, "ovarian and breast cancer"), "MESH:D010051|MESH:D001943");
+    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D008107");
+    /* a modifier shared from the left */
+    LM_CHECK_STR(composite(lex, "ventricular tachycardia and fibrillation"),
+                 "MESH:D017180|MESH:D014693");
+    LM_CHECK_STR(composite(lex, "cleft lip and palate"), "MESH:D002971|MESH:D002972");
+    /* each conjunct alone, a comma list, one id once */
+    LM_CHECK_STR(composite(lex, "syncope, coma and epilepsy"),
+                 "MESH:D013575|MESH:D003128|MESH:D004827");
+    LM_CHECK_STR(composite(lex, "kidney and renal diseases"), "MESH:D007674");
+    /* two diseases side by side; not a disease and a kind of disease */
+    LM_CHECK_STR(composite(lex, "myxedema coma"), "MESH:D009230|MESH:D003128");
+    LM_CHECK_STR(composite(lex, "epilepsy syndrome"), "");
+    LM_CHECK_STR(composite(lex, "coma toxicity"), "");
+    /* every part must be known */
+    LM_CHECK_STR(composite(lex, "ovarian and gastric cancer"), "");
+    LM_CHECK_STR(composite(lex, "postoperative coma"), "");
+    LM_CHECK_STR(composite(lex, "coma"), "");
+    lm_buf ids;
+    lm_buf_init(&ids);
+    LM_CHECK(!lm_lexicon_lookup_composite(lex, LM_ENT_CHEMICAL, NULL, "coma and syncope", 16,
+                                          &ids));
+    LM_CHECK(!lm_lexicon_lookup_composite(NULL, LM_ENT_DISEASE, NULL, "coma and syncope", 16,
+                                          &ids));
+    lm_buf_free(&ids);
+    lm_lexicon_free(lex);
+}
+
 /* DrugBank drugs merge into the MeSH chemicals they are: one drug, one
  * concept, with the DrugBank id as its cross-reference. */
 static void test_merge_xrefs(void)
@@ -1056,6 +1182,8 @@ int main(void)
     LM_RUN(test_import_errors);
     LM_RUN(test_corpus_rule);
     LM_RUN(test_lookup_mention);
+    LM_RUN(test_disease_rewording);
+    LM_RUN(test_composite_mentions);
     LM_RUN(test_merge_xrefs);
     LM_RUN(test_type_gating);
     LM_RUN(test_weighted_corpus);
