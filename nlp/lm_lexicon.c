@@ -1742,6 +1742,20 @@ static int within_one_edit(const char *a, size_t na, const char *b, size_t nb)
     return strcmp(na > nb ? a + i + 1 : a + i, na > nb ? b + i : b + i + 1) == 0 ? 1 : 2;
 }
 
+/* Index of the first key not sorted before key (n_keys if none). */
+static size_t key_lower_bound(const lm_lexicon *lex, const char *key)
+{
+    size_t a = 0, b = lex->n_keys;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
 /* Misspellings ("amphotercin", "tobramycn"): the key index of a known
  * name one edit away, searched among the names sorted next to the text's
  * normal form (they share its beginning); only for normal forms of 8 or
@@ -1757,14 +1771,7 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
     for (size_t i = 0; i < n; i++)
         if (key[i] >= '0' && key[i] <= '9')
             return -1;
-    size_t a = 0, b = lex->n_keys;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
-            a = m + 1;
-        else
-            b = m;
-    }
+    size_t a = key_lower_bound(lex, key);
     long found = -1;
     size_t lo = a > 16 ? a - 16 : 0, hi = a + 16 < lex->n_keys ? a + 16 : lex->n_keys;
     for (size_t k = lo; k < hi; k++) {
@@ -1787,25 +1794,16 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
 /* A name cut short of how the vocabulary files it: "steatosis" (MeSH:
  * "steatosis, liver", "steatosis of liver"), "reye" (Reye syndrome),
  * "blind" (blindness), "startle" (startle reaction).  The key index of the
- * first known name that begins with the text's normal form, when every
+ * first known name that begins with key (a normal form of n bytes), when every
  * such name of the wanted type is one concept and the text is at least
  * half of the first; only for normal forms of 5 or more letters, and -1
  * when the names beginning so are too many to look through. */
 static long find_name_start(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                            const char *text, size_t len)
+                            const char *key, size_t n)
 {
-    char key[LM_LEXICON_KEY_MAX];
-    size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
     if (n < 5)
         return -1;
-    size_t a = 0, b = lex->n_keys;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
-            a = m + 1;
-        else
-            b = m;
-    }
+    size_t a = key_lower_bound(lex, key);
     long found = -1;
     uint32_t concept = 0;
     for (size_t k = a; k < lex->n_keys && strncmp(lex->strings + lex->key_off[k], key, n) == 0;
@@ -2125,8 +2123,12 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
         return ki;
     if (type == LM_ENT_DISEASE && (ki = find_disease_reworded(lex, ns, &w)) >= 0)
         return ki;
-    if (whole && type == LM_ENT_DISEASE && (ki = find_name_start(lex, type, ns, text, len)) >= 0)
-        return ki;
+    if (whole && type == LM_ENT_DISEASE) {
+        char key[LM_LEXICON_KEY_MAX];
+        size_t kn = lm_lexicon_normalize(text, len, key, sizeof key);
+        if ((ki = find_name_start(lex, type, ns, key, kn)) >= 0)
+            return ki;
+    }
     *variant = 3;
     return find_misspelling(lex, type, ns, text, len);
 }

@@ -1820,42 +1820,26 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
 
 /* ---- NER output to a doc ---------------------------------------------- */
 
-/* Ids made for one document that the lexicon does not hold (composites),
- * alive until its mentions are added. */
-typedef struct made_ids {
-    char **v;
-    size_t n, cap;
-} made_ids;
-
-static void made_ids_free(made_ids *mi)
-{
-    for (size_t i = 0; i < mi->n; i++)
-        free(mi->v[i]);
-    free(mi->v);
-}
-
-/* The mention's id: the lexicon's reading of it, else the '|'-joined ids
- * of the diseases it names together ("ovarian and breast carcinoma"),
- * kept in made; NULL when unknown (or out of memory: *failed set). */
+/* The mention's id: the lexicon's reading of it, else (when made is not
+ * NULL) the '|'-joined ids of the diseases it names together ("ovarian and
+ * breast carcinoma"), a string handed to the caller in *made; NULL when
+ * unknown or when memory runs out (*failed set). */
 static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
-                             const char *text, size_t len, made_ids *made, int *failed)
+                             const char *text, size_t len, char **made, int *failed)
 {
     lm_lexicon_match m;
     if (!lex)
         return NULL;
     if (lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
         return m.id;
+    if (!made)
+        return NULL;
     lm_buf ids;
     lm_buf_init(&ids);
-    char *id = NULL;
-    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) &&
-        (grow((void **)&made->v, &made->cap, made->n + 1, sizeof *made->v) != 0 ||
-         !(id = lm_buf_take(&ids))))
+    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) && !(*made = lm_buf_take(&ids)))
         *failed = 1;
     lm_buf_free(&ids);
-    if (id)
-        made->v[made->n++] = id;
-    return id;
+    return *made;
 }
 
 /* Does name share a specific word with text (4+ letters, compared on their
@@ -1908,8 +1892,9 @@ typedef struct ner_item {
     uint32_t start, end;        /* bytes */
     lm_ent_type type;
     float score;
-    const char *id;             /* owned by the lexicon, or NULL */
+    const char *id;             /* owned by the lexicon or by an item's made, or NULL */
     int defined;                /* a defined short form or a use of one */
+    char *made;                 /* an id made for this mention (a composite) */
 } ner_item;
 
 /* Does the mention text[a..b) look like an abbreviation: one word of 2-10
@@ -2021,7 +2006,6 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
     lm_abbrev_uses_init(&uses);
     ner_item *items = NULL;
     size_t n = 0, cap = 0;
-    made_ids made = {0};
     lm_status st = lm_utf8_map_build(&map, text, len, err);
     if (st == LM_OK && !doc->n_sentences) {
         lm_spans sp;
@@ -2053,11 +2037,11 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             st = nomem(err);
             break;
         }
+        ner_item *it = &items[n++];
+        *it = (ner_item){m->start, m->end, m->type, m->score, NULL, 0, NULL};
         int failed = 0;
-        items[n++] = (ner_item){m->start, m->end, m->type, m->score,
-                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start,
-                                          &made, &failed),
-                                0};
+        it->id = lookup_id(lex, m->type, ns, text + m->start, m->end - m->start, &it->made,
+                           &failed);
         if (failed)
             st = nomem(err);
     }
@@ -2090,15 +2074,9 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             if (t == LM_ENT_NONE)
                 continue;
         }
-        if (!id) {
-            int failed = 0;
-            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start, &made,
-                           &failed);
-            if (failed) {
-                st = nomem(err);
-                break;
-            }
-        }
+        if (!id)
+            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start, NULL,
+                           NULL);
         if (!id)
             id = short_form_id(lex, t, ns, text, d);
         size_t sl = d->short_end - d->short_start;
@@ -2131,7 +2109,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                 st = nomem(err);
                 break;
             }
-            items[n++] = (ner_item){us, ue, t, lscore, id, 1};
+            items[n++] = (ner_item){us, ue, t, lscore, id, 1, NULL};
         }
     }
     if (st == LM_OK)
@@ -2152,8 +2130,9 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                                 mt, it->id, sentence_index(doc, cs), it->score, err);
     }
     free(mt);
+    for (size_t i = 0; i < n; i++)
+        free(items[i].made);
     free(items);
-    made_ids_free(&made);
     lm_abbrev_uses_free(&uses);
     lm_abbrevs_free(&ab);
     lm_utf8_map_free(&map);

@@ -657,39 +657,37 @@ static void test_disease_rewording(void)
     lm_lexicon *lex = disease_fixture();
     if (!lex)
         return;
-    int v = -1;
-    /* a head written first, turned around (and its synonym swapped in) */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cancer of the breast", &v),
-                 "MESH:D001943");
-    LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "prolongation of the QT interval", NULL),
-                 "MESH:D008133");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cancer of the lung", NULL), "");
-    /* words that only say the disease shows itself */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "tic-like symptoms", NULL), "MESH:D020323");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "syncopal attacks", NULL), "MESH:D013575");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "symptoms", NULL), "");
-    /* a named infection */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "hepatitis B virus infection", NULL),
-                 "MESH:D006509");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "chronic infection with hepatitis C virus",
-                            NULL),
-                 "MESH:D019698");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "adenovirus disease", NULL), "MESH:D000257");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "infection", NULL), "");
-    /* a cause written into the name */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "swallowing-induced atrial fibrillation",
-                            NULL),
-                 "MESH:D001281");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "posttransplant-associated "
-                                                       "lymphoproliferative disorder", NULL),
-                 "MESH:D008232");
-    /* a name cut short of how the vocabulary files it: one concept, and
-     * the text most of the name */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "steatosis", &v), "MESH:D005234");
-    LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "retinal", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "ventricular", NULL), "");   /* two */
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        /* a head written first, turned around (and its synonym swapped in) */
+        {"cancer of the breast", "MESH:D001943"},
+        {"prolongation of the QT interval", "MESH:D008133"},
+        {"cancer of the lung", ""},
+        /* words that only say the disease shows itself */
+        {"tic-like symptoms", "MESH:D020323"},
+        {"syncopal attacks", "MESH:D013575"},
+        {"symptoms", ""},
+        /* a named infection */
+        {"hepatitis B virus infection", "MESH:D006509"},
+        {"chronic infection with hepatitis C virus", "MESH:D019698"},
+        {"adenovirus disease", "MESH:D000257"},
+        {"infection", ""},
+        /* a cause written into the name */
+        {"swallowing-induced atrial fibrillation", "MESH:D001281"},
+        {"posttransplant-associated lymphoproliferative disorder", "MESH:D008232"},
+        /* a name cut short of how the vocabulary files it: one concept,
+         * and the text most of the name */
+        {"steatosis", "MESH:D005234"},
+        {"retinal", ""},
+        {"ventricular", ""},   /* two concepts */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int v = -1;
+        LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, cases[i].text, &v), cases[i].id);
+        if (cases[i].id[0])
+            LM_CHECK_INT(v, 2);   /* through a rewrite */
+    }
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "steatosis", NULL), "");
     lm_lexicon_free(lex);
 }
