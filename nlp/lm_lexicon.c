@@ -830,6 +830,15 @@ static int cmp_id(const char *a, const char *b)
  * so runs (a handful of entries) are insertion-sorted with this. */
 static int rank_before(const lm_lexicon_builder *b, const b_entry *x, const b_entry *y)
 {
+    /* A gene the corpora annotate but the vocabulary does not name (another
+     * species' gene: gene_info is imported for humans unless asked) does
+     * not outrank one it names: "HER2" is human ERBB2, not the mouse Her2
+     * of one training annotation. */
+    if (x->type == LM_ENT_GENE && y->type == LM_ENT_GENE) {
+        int vx = b->concepts[x->concept].name_preferred, vy = b->concepts[y->concept].name_preferred;
+        if (vx != vy)
+            return vx;
+    }
     double sx = x->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : x->score / 1000.0;
     double sy = y->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : y->score / 1000.0;
     if (sx != sy)

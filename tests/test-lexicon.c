@@ -742,6 +742,43 @@ static void test_composite_mentions(void)
     lm_lexicon_free(lex);
 }
 
+/* A gene only the corpora name (another species': gene_info is human)
+ * does not outrank a gene the vocabulary names; among genes the
+ * vocabulary names, corpus annotations still come first. */
+static void test_gene_vocabulary_first(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+        unsigned flags;
+        double score;
+    } names[] = {
+        {"NCBIGene:2064", "ERBB2", LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL},
+        {"NCBIGene:2064", "HER2", LM_LEX_SYNONYM, LM_LEX_SCORE_SYN},
+        {"NCBIGene:13866", "Her2", LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS},   /* mouse */
+        {"NCBIGene:2065", "ERBB3", LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL},
+        {"NCBIGene:2065", "p185", LM_LEX_SYNONYM, LM_LEX_SCORE_SYN},
+        {"NCBIGene:2064", "p185", LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_GENE, names[i].id, names[i].name,
+                                        strlen(names[i].name), names[i].flags, names[i].score,
+                                        1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    lm_lexicon_match m[2];
+    LM_CHECK_INT((int)lm_lexicon_lookup_all(lex, LM_ENT_GENE, "HER2", 4, m, 2), 2);
+    LM_CHECK_STR(m[0].id, "NCBIGene:2064");
+    LM_CHECK_STR(m[1].id, "NCBIGene:13866");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "p185"), "NCBIGene:2064");
+    lm_lexicon_free(lex);
+}
+
 /* DrugBank drugs merge into the MeSH chemicals they are: one drug, one
  * concept, with the DrugBank id as its cross-reference. */
 static void test_merge_xrefs(void)
@@ -1182,6 +1219,7 @@ int main(void)
     LM_RUN(test_lookup_mention);
     LM_RUN(test_disease_rewording);
     LM_RUN(test_composite_mentions);
+    LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
     LM_RUN(test_type_gating);
     LM_RUN(test_weighted_corpus);
