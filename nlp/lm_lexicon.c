@@ -1646,7 +1646,7 @@ static const char *const harm_words[] = {
     "abnormality",  "abnormalities", "disorder",   "disorders",   "disturbance",
     "disturbances", "lesion",       "lesions",     "deficit",     "deficits",
     "alteration",   "alterations",  "problems",    "insult",      "defects",
-    NULL};
+    "involvement",  "illness",      "suppression", NULL};
 
 static const char *const organ_nouns[][2] = {
     {"hepatic", "liver"},          {"renal", "kidney"},
@@ -1662,6 +1662,9 @@ static const char *const organ_nouns[][2] = {
     {"muscular", "muscular"},      {"skeletal", "bone"},
     {"thyroidal", "thyroid"},      {"pancreatic", "pancreatic"},
     {"valvular heart", "heart valve"}, {"intracranial vascular", "cerebrovascular"},
+    {"valvular", "heart valve"},   {"glomerular", "kidney"},
+    {"tubular", "kidney"},         {"marrow", "bone marrow"},
+    {"urothelial", "urinary bladder"}, {"cognitive", "cognition"},
 };
 
 static long find_organ_harm(const lm_lexicon *lex, lm_ent_type type, const char *ns,
@@ -1999,6 +2002,15 @@ static const char *const infection_words[] = {"infection", "infections", "infect
 static const char *const head_preps[] = {"of", "to", "in", "within", "at", NULL};
 static const char *const articles[] = {"the", "a", "an", NULL};
 
+/* Appends src[a..b) to dst (as far as it has room). */
+static void mw_append(mwords *dst, const mwords *src, size_t a, size_t b)
+{
+    for (size_t i = a; i < b && dst->count < MW_MAX; i++) {
+        dst->s[dst->count] = src->s[i];
+        dst->n[dst->count++] = src->n[i];
+    }
+}
+
 static void mw_drop(mwords *w, size_t i)
 {
     memmove(w->s + i, w->s + i + 1, (w->count - i - 1) * sizeof w->s[0]);
@@ -2036,6 +2048,29 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
         if ((ki = find_disease_words(lex, ns, &inv)) >= 0)
             return ki;
         break;
+    }
+    /* an organ's function lost: "decreased renal function", "loss of
+     * kidney function" -> renal insufficiency, else the organ's diseases
+     * ("impaired cognitive functions" -> cognition disorders) */
+    size_t fl = w->count - 1;
+    if (w->count >= 3 && w->n[fl] >= 8 && strncasecmp(w->s[fl], "function", 8) == 0) {
+        static const char *const loss_words[] = {
+            "decreased", "reduced", "impaired", "reduction", "decrease", "decline", "declines",
+            "loss",      "failure", "of",       "in",        "deteriorated", "poor", NULL};
+        size_t a = 0;
+        while (a < fl && word_in_list(w->s[a], w->n[a], loss_words))
+            a++;
+        if (a > 0 && a < fl) {
+            static const char *const lost[] = {"insufficiency", "impairment"};
+            for (size_t k = 0; k < 2; k++) {
+                mwords organ = {.count = 0};
+                mw_append(&organ, w, a, fl);
+                organ.s[organ.count] = lost[k];
+                organ.n[organ.count++] = strlen(lost[k]);
+                if ((ki = find_disease_words(lex, ns, &organ)) >= 0)
+                    return ki;
+            }
+        }
     }
     /* showing words */
     mwords core = *w;
@@ -2168,15 +2203,6 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const 
 }
 
 /* ---- mentions naming several concepts ---- */
-
-/* Appends src[a..b) to dst (as far as it has room). */
-static void mw_append(mwords *dst, const mwords *src, size_t a, size_t b)
-{
-    for (size_t i = a; i < b && dst->count < MW_MAX; i++) {
-        dst->s[dst->count] = src->s[i];
-        dst->n[dst->count++] = src->n[i];
-    }
-}
 
 /* Appends the id of the words of part (as lm_lexicon_lookup_mention reads
  * them) to ids unless it is there already; 0 when they are unknown. */

@@ -641,6 +641,8 @@ static lm_lexicon *disease_fixture(void)
         {"MESH:D009230", "myxedema"},              {"MESH:D003128", "coma"},
         {"MESH:D006333", "heart failure"},         {"MESH:D004827", "epilepsy"},
         {"MESH:D008232", "lymphoproliferative disorders"},
+        {"MESH:D051437", "renal insufficiency"},   {"MESH:D003072", "cognition disorders"},
+        {"MESH:D001855", "bone marrow diseases"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
@@ -676,6 +678,15 @@ static void test_disease_rewording(void)
         /* a cause written into the name */
         {"swallowing-induced atrial fibrillation", "MESH:D001281"},
         {"posttransplant-associated lymphoproliferative disorder", "MESH:D008232"},
+        /* an organ's function lost: its insufficiency, else its diseases */
+        {"decreased renal function", "MESH:D051437"},
+        {"loss of kidney function", "MESH:D051437"},
+        {"impaired cognitive functions", "MESH:D003072"},
+        {"decreased function", ""},
+        /* parts of organs and more words for harm */
+        {"glomerular lesions", "MESH:D007674"},
+        {"marrow suppression", "MESH:D001855"},
+        {"renal involvement", "MESH:D007674"},
         /* a name cut short of how the vocabulary files it: one concept,
          * and the text most of the name */
         {"steatosis", "MESH:D005234"},
