@@ -1538,7 +1538,7 @@ static const char *const word_syn[][2] = {
     {"cancers", "neoplasms"}, {"carcinoma", "cancer"},   {"seizure", "convulsion"},
     {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
     {"vein", "venous"},       {"adenocarcinoma", "cancer"}, {"adenocarcinomas", "cancers"},
-    {"dysrhythmia", "arrhythmia"}, {"dysrhythmias", "arrhythmias"},
+    {"dysrhythmia", "arrhythmia"}, {"dysrhythmias", "arrhythmias"}, {"intraocular", "ocular"},
 };
 
 #define MW_MAX 24
@@ -2070,6 +2070,37 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
                 if ((ki = find_disease_words(lex, ns, &organ)) >= 0)
                     return ki;
             }
+        }
+    }
+    /* "type B hepatitis" -> "hepatitis B", "hepatitis type B" */
+    if (w->count >= 3 && word_is(w->s[0], w->n[0], "type") && w->n[1] <= 3) {
+        for (int keep_type = 0; keep_type < 2; keep_type++) {
+            mwords re = {.count = 0};
+            mw_append(&re, w, 2, w->count);
+            mw_append(&re, w, keep_type ? 0 : 1, 2);
+            if ((ki = find_disease_words(lex, ns, &re)) >= 0)
+                return ki;
+        }
+    }
+    /* a pressure raised: "elevated intraocular pressure" -> ocular
+     * hypertension, "rise in resting blood pressure" -> hypertension */
+    if (w->count >= 2 && word_is(w->s[w->count - 1], w->n[w->count - 1], "pressure")) {
+        static const char *const raised[] = {"elevated", "increased", "raised", "high",
+                                             "rise", "increase", "in", "of", NULL};
+        static const char *const plain[] = {"blood", "arterial", "resting", "systemic", NULL};
+        size_t a = 0;
+        while (a + 1 < w->count && word_in_list(w->s[a], w->n[a], raised))
+            a++;
+        if (a > 0) {
+            static const char *const hyper = "hypertension";
+            mwords re = {.count = 0};
+            for (size_t i = a; i + 1 < w->count; i++)
+                if (!word_in_list(w->s[i], w->n[i], plain))
+                    mw_append(&re, w, i, i + 1);
+            re.s[re.count] = hyper;
+            re.n[re.count++] = strlen(hyper);
+            if ((ki = find_disease_words(lex, ns, &re)) >= 0)
+                return ki;
         }
     }
     /* showing words */

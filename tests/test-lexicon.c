@@ -642,7 +642,8 @@ static lm_lexicon *disease_fixture(void)
         {"MESH:D006333", "heart failure"},         {"MESH:D004827", "epilepsy"},
         {"MESH:D008232", "lymphoproliferative disorders"},
         {"MESH:D051437", "renal insufficiency"},   {"MESH:D003072", "cognition disorders"},
-        {"MESH:D001855", "bone marrow diseases"},
+        {"MESH:D001855", "bone marrow diseases"},  {"MESH:D009798", "ocular hypertension"},
+        {"MESH:D006973", "hypertension"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
@@ -683,6 +684,11 @@ static void test_disease_rewording(void)
         {"loss of kidney function", "MESH:D051437"},
         {"impaired cognitive functions", "MESH:D003072"},
         {"decreased function", ""},
+        /* a type written first; a pressure raised */
+        {"type B hepatitis", "MESH:D006509"},
+        {"elevated intraocular pressure", "MESH:D009798"},
+        {"rise in resting blood pressure", "MESH:D006973"},
+        {"intraocular pressure", ""},
         /* parts of organs and more words for harm */
         {"glomerular lesions", "MESH:D007674"},
         {"marrow suppression", "MESH:D001855"},
