@@ -2020,8 +2020,11 @@ static void mw_drop(mwords *w, size_t i)
 
 /* Disease names reworded the way MeSH words them, each form through
  * find_disease_words: a head written first turned around ("prolongation
- * of the QT interval" = "QT interval prolongation"), words showing the
- * disease dropped ("tic-like symptoms" = tics), a named infection read
+ * of the QT interval" = "QT interval prolongation"), an organ's lost
+ * function as its insufficiency or impairment ("decreased renal
+ * function"), a type written first ("type B hepatitis"), a raised pressure
+ * as hypertension, words showing the disease dropped ("tic-like symptoms"
+ * = tics), a named infection read
  * without the words around it ("chronic infection with hepatitis C virus"
  * = chronic hepatitis C), a leading cause dropped ("swallowing-induced",
  * "transplant-associated") and "X disease" as "X infections" (for

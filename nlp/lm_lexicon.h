@@ -252,10 +252,14 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char 
  * disease shows itself dropped ("tic-like symptoms", "syncopal attacks"),
  * a named infection without the words around it ("infected with hepatitis
  * C virus", "adenovirus disease" = adenovirus infections), a leading cause
- * dropped ("swallowing-induced"), and a name cut short of the only concept
- * whose names begin with it ("steatosis" = "steatosis, liver"); for both,
- * at last, one known name a single edit away ("amphotercin").  Matches through a rewrite have variant
- * 2, through a misspelling 3.  Free-text search should keep to
+ * dropped ("swallowing-induced"), an organ's lost function read as its
+ * insufficiency or its diseases ("decreased renal function"), a type
+ * written first ("type B hepatitis"), a raised pressure read as
+ * hypertension ("elevated intraocular pressure"), and a name cut short of
+ * the only concept whose names begin with it ("steatosis" = "steatosis,
+ * liver"); for both, at last, one known name a single edit away
+ * ("amphotercin").  Matches through a rewrite have variant 2, through a
+ * misspelling 3.  Free-text search should keep to
  * lm_lexicon_lookup: the rewrites assume the text is one mention. */
 size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                  const char *text, size_t len, lm_lexicon_match *out,
