@@ -110,7 +110,8 @@ typedef struct tcorpus {
  * corpus_add_text). */
 static void tcorpus_free(tcorpus *c)
 {
-    for (tdoc *d = c->d; d < c->d + c->n; d++) {
+    for (size_t i = 0; i < c->n; i++) {
+        tdoc *d = &c->d[i];
         free(d->text);   /* and the id after it */
         free(d->tok);
         free(d->sent);
