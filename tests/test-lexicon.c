@@ -6,6 +6,9 @@
  * save/load round trip, corruption detection, concurrent read-only lookups, and — when
  * ../shared/data exists — real lookups against gene_info, DrugBank and the
  * BC5CDR training annotations.
+ *
+ * LONG-FILE: one test file per module, as lm_lexicon.c is one module; to
+ * split with it (normalisation, builder, file format, lookup).
  */
 #include "../nlp/lm_lexicon.h"
 #include "lm_test.h"
