@@ -842,6 +842,15 @@ static int cmp_id(const char *a, const char *b)
  * so runs (a handful of entries) are insertion-sorted with this. */
 static int rank_before(const lm_lexicon_builder *b, const b_entry *x, const b_entry *y)
 {
+    /* A gene the corpora annotate but the vocabulary does not name (another
+     * species' gene: gene_info is imported for humans unless asked) does
+     * not outrank one it names: "HER2" is human ERBB2, not the mouse Her2
+     * of one training annotation. */
+    if (x->type == LM_ENT_GENE && y->type == LM_ENT_GENE) {
+        int vx = b->concepts[x->concept].name_preferred, vy = b->concepts[y->concept].name_preferred;
+        if (vx != vy)
+            return vx;
+    }
     double sx = x->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : x->score / 1000.0;
     double sy = y->flags & LM_LEX_CORPUS ? LM_LEX_SCORE_CORPUS : y->score / 1000.0;
     if (sx != sy)
@@ -1647,6 +1656,8 @@ static const char *const word_syn[][2] = {
     {"tumors", "neoplasms"},  {"tumor", "neoplasm"},     {"cancer", "neoplasm"},
     {"cancers", "neoplasms"}, {"carcinoma", "cancer"},   {"seizure", "convulsion"},
     {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
+    {"vein", "venous"},       {"adenocarcinoma", "cancer"}, {"adenocarcinomas", "cancers"},
+    {"dysrhythmia", "arrhythmia"}, {"dysrhythmias", "arrhythmias"}, {"intraocular", "ocular"},
 };
 
 #define MW_MAX 24
@@ -1732,7 +1743,7 @@ static const char *const head_morph[][2] = {
     {"etic", "esia"}, {"ic", "ia"},   {"ic", "y"},       {"ic", "e"},    {"ian", "ism"},
     {"otic", "osis"},
     {"ptic", "psy"}, {"atous", "a"},  {"al", ""},        {"ful", ""},    {"oid", "osis"},
-    {"ive", "ion"},  {"urs", ""},     {"ics", "ia"},
+    {"ive", "ion"},  {"urs", ""},     {"ics", "ia"},     {"al", "e"},    {"al", "a"},
 };
 
 /* Modifiers of extent, course and severity that a vocabulary leaves out
@@ -1754,7 +1765,7 @@ static const char *const harm_words[] = {
     "abnormality",  "abnormalities", "disorder",   "disorders",   "disturbance",
     "disturbances", "lesion",       "lesions",     "deficit",     "deficits",
     "alteration",   "alterations",  "problems",    "insult",      "defects",
-    NULL};
+    "involvement",  "illness",      "suppression", NULL};
 
 static const char *const organ_nouns[][2] = {
     {"hepatic", "liver"},          {"renal", "kidney"},
@@ -1770,6 +1781,9 @@ static const char *const organ_nouns[][2] = {
     {"muscular", "muscular"},      {"skeletal", "bone"},
     {"thyroidal", "thyroid"},      {"pancreatic", "pancreatic"},
     {"valvular heart", "heart valve"}, {"intracranial vascular", "cerebrovascular"},
+    {"valvular", "heart valve"},   {"glomerular", "kidney"},
+    {"tubular", "kidney"},         {"marrow", "bone marrow"},
+    {"urothelial", "urinary bladder"}, {"cognitive", "cognition"},
 };
 
 static long find_organ_harm(const lm_lexicon *lex, lm_ent_type type, const char *ns,
@@ -1859,6 +1873,20 @@ static int within_one_edit(const char *a, size_t na, const char *b, size_t nb)
     return strcmp(na > nb ? a + i + 1 : a + i, na > nb ? b + i : b + i + 1) == 0 ? 1 : 2;
 }
 
+/* Index of the first key not sorted before key (n_keys if none). */
+static size_t key_lower_bound(const lm_lexicon *lex, const char *key)
+{
+    size_t a = 0, b = lex->n_keys;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
 /* Misspellings ("amphotercin", "tobramycn"): the key index of a known
  * name one edit away, searched among the names sorted next to the text's
  * normal form (they share its beginning); only for normal forms of 8 or
@@ -1874,14 +1902,7 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
     for (size_t i = 0; i < n; i++)
         if (key[i] >= '0' && key[i] <= '9')
             return -1;
-    size_t a = 0, b = lex->n_keys;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (strcmp(lex->strings + lex->key_off[m], key) < 0)
-            a = m + 1;
-        else
-            b = m;
-    }
+    size_t a = key_lower_bound(lex, key);
     long found = -1;
     size_t lo = a > 16 ? a - 16 : 0, hi = a + 16 < lex->n_keys ? a + 16 : lex->n_keys;
     for (size_t k = lo; k < hi; k++) {
@@ -1897,6 +1918,43 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
         if (found >= 0)
             return -1;   /* two names one edit away: no guess */
         found = (long)k;
+    }
+    return found;
+}
+
+/* A name cut short of how the vocabulary files it: "steatosis" (MeSH:
+ * "steatosis, liver", "steatosis of liver"), "reye" (Reye syndrome),
+ * "blind" (blindness), "startle" (startle reaction).  The key index of the
+ * first known name that begins with key (a normal form of n bytes), when every
+ * such name of the wanted type is one concept and the text is at least
+ * half of the first; only for normal forms of 5 or more letters, and -1
+ * when the names beginning so are too many to look through. */
+static long find_name_start(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                            const char *key, size_t n)
+{
+    if (n < 5)
+        return -1;
+    size_t a = key_lower_bound(lex, key);
+    long found = -1;
+    uint32_t concept = 0;
+    for (size_t k = a; k < lex->n_keys && strncmp(lex->strings + lex->key_off[k], key, n) == 0;
+         k++) {
+        if (k - a == 256)
+            return -1;
+        for (uint32_t e = lex->first[k]; e < lex->first[k + 1]; e++) {
+            if (!entry_ok(lex, &lex->entries[e], type, ns))
+                continue;
+            if (found >= 0 && lex->entries[e].concept != concept)
+                return -1;
+            if (found < 0) {
+                /* the text must be most of the name: "retinal" is not
+                 * "retinal diseases" */
+                if (2 * n < strlen(lex->strings + lex->key_off[k]))
+                    return -1;
+                found = (long)k;
+                concept = lex->entries[e].concept;
+            }
+        }
     }
     return found;
 }
@@ -2009,6 +2067,212 @@ static long find_formula(const lm_lexicon *lex, lm_ent_type type, const char *ns
     return -1;
 }
 
+/* The disease rewrites of one word sequence, first known one wins: the
+ * words as they are, one organ word swapped for its synonym, the head
+ * word's noun form, leading modifiers of course or severity dropped (with
+ * the noun form again), harm to an organ read as the organ's diseases. */
+static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwords *w)
+{
+    const lm_ent_type type = LM_ENT_DISEASE;
+    char buf[LM_LEXICON_KEY_MAX];
+    long ki;
+    size_t n;
+    if (w->count == 0)
+        return -1;
+    if ((n = join_words(w, SIZE_MAX, NULL, buf, sizeof buf)) &&
+        (ki = find_text(lex, type, ns, buf, n)) >= 0)
+        return ki;
+    for (size_t i = 0; i < w->count; i++)
+        for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
+            for (int dir = 0; dir < 2; dir++)
+                if (word_is(w->s[i], w->n[i], word_syn[s][dir]) &&
+                    (n = join_words(w, i, word_syn[s][!dir], buf, sizeof buf)) &&
+                    (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                    return ki;
+    if ((ki = find_head_morph(lex, type, ns, w)) >= 0)
+        return ki;
+    mwords rest = *w;
+    while (rest.count > 1 && word_in_list(rest.s[0], rest.n[0], disease_modifiers)) {
+        memmove(rest.s, rest.s + 1, (rest.count - 1) * sizeof rest.s[0]);
+        memmove(rest.n, rest.n + 1, (rest.count - 1) * sizeof rest.n[0]);
+        rest.count--;
+        if ((n = join_words(&rest, SIZE_MAX, NULL, buf, sizeof buf)) &&
+            (ki = find_text(lex, type, ns, buf, n)) >= 0)
+            return ki;
+        if ((ki = find_head_morph(lex, type, ns, &rest)) >= 0)
+            return ki;
+    }
+    return find_organ_harm(lex, type, ns, &rest);
+}
+
+/* Words that only say a disease shows itself ("tic-like symptoms",
+ * "syncopal attacks", "epileptiform activity"): dropped from the end. */
+static const char *const showing_words[] = {
+    "symptoms", "symptom", "episodes", "episode", "attacks", "attack", "events",
+    "activity", "behavior", "behaviour", "behaviors", "signs", "manifestations", NULL};
+
+/* Words around a named infection ("hepatitis B virus infection",
+ * "infected with hepatitis C virus", "HIV disease" = HIV infections). */
+static const char *const infection_words[] = {"infection", "infections", "infected", "virus",
+                                              "with", "by", NULL};
+
+/* Prepositions after the head of a disease phrase written head first
+ * ("cancer of the breast", "injury to the kidney"). */
+static const char *const head_preps[] = {"of", "to", "in", "within", "at", NULL};
+static const char *const articles[] = {"the", "a", "an", NULL};
+
+/* Appends src[a..b) to dst (as far as it has room). */
+static void mw_append(mwords *dst, const mwords *src, size_t a, size_t b)
+{
+    for (size_t i = a; i < b && dst->count < MW_MAX; i++) {
+        dst->s[dst->count] = src->s[i];
+        dst->n[dst->count++] = src->n[i];
+    }
+}
+
+static void mw_drop(mwords *w, size_t i)
+{
+    memmove(w->s + i, w->s + i + 1, (w->count - i - 1) * sizeof w->s[0]);
+    memmove(w->n + i, w->n + i + 1, (w->count - i - 1) * sizeof w->n[0]);
+    w->count--;
+}
+
+/* Disease names reworded the way MeSH words them, each form through
+ * find_disease_words: a head written first turned around ("prolongation
+ * of the QT interval" = "QT interval prolongation"), an organ's lost
+ * function as its insufficiency or impairment ("decreased renal
+ * function"), a type written first ("type B hepatitis"), a raised pressure
+ * as hypertension, words showing the disease dropped ("tic-like symptoms"
+ * = tics), a named infection read
+ * without the words around it ("chronic infection with hepatitis C virus"
+ * = chronic hepatitis C), a leading cause dropped ("swallowing-induced",
+ * "transplant-associated") and "X disease" as "X infections" (for
+ * viruses: "adenovirus disease"). */
+static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const mwords *w)
+{
+    long ki;
+    /* head first: "H [of|to|in] [the] M..." -> "M... H" */
+    for (size_t p = 1; p + 1 < w->count; p++) {
+        if (!word_in_list(w->s[p], w->n[p], head_preps))
+            continue;
+        mwords inv = {.count = 0};
+        size_t m = p + 1;
+        if (m + 1 < w->count && word_in_list(w->s[m], w->n[m], articles))
+            m++;
+        for (size_t i = m; i < w->count; i++) {
+            inv.s[inv.count] = w->s[i];
+            inv.n[inv.count++] = w->n[i];
+        }
+        for (size_t i = 0; i < p; i++) {
+            inv.s[inv.count] = w->s[i];
+            inv.n[inv.count++] = w->n[i];
+        }
+        if ((ki = find_disease_words(lex, ns, &inv)) >= 0)
+            return ki;
+        break;
+    }
+    /* an organ's function lost: "decreased renal function", "loss of
+     * kidney function" -> renal insufficiency, else the organ's diseases
+     * ("impaired cognitive functions" -> cognition disorders) */
+    size_t fl = w->count - 1;
+    if (w->count >= 3 && w->n[fl] >= 8 && strncasecmp(w->s[fl], "function", 8) == 0) {
+        static const char *const loss_words[] = {
+            "decreased", "reduced", "impaired", "reduction", "decrease", "decline", "declines",
+            "loss",      "failure", "of",       "in",        "deteriorated", "poor", NULL};
+        size_t a = 0;
+        while (a < fl && word_in_list(w->s[a], w->n[a], loss_words))
+            a++;
+        if (a > 0 && a < fl) {
+            static const char *const lost[] = {"insufficiency", "impairment"};
+            for (size_t k = 0; k < 2; k++) {
+                mwords organ = {.count = 0};
+                mw_append(&organ, w, a, fl);
+                organ.s[organ.count] = lost[k];
+                organ.n[organ.count++] = strlen(lost[k]);
+                if ((ki = find_disease_words(lex, ns, &organ)) >= 0)
+                    return ki;
+            }
+        }
+    }
+    /* "type B hepatitis" -> "hepatitis B", "hepatitis type B" */
+    if (w->count >= 3 && word_is(w->s[0], w->n[0], "type") && w->n[1] <= 3) {
+        for (int keep_type = 0; keep_type < 2; keep_type++) {
+            mwords re = {.count = 0};
+            mw_append(&re, w, 2, w->count);
+            mw_append(&re, w, keep_type ? 0 : 1, 2);
+            if ((ki = find_disease_words(lex, ns, &re)) >= 0)
+                return ki;
+        }
+    }
+    /* a pressure raised: "elevated intraocular pressure" -> ocular
+     * hypertension, "rise in resting blood pressure" -> hypertension */
+    if (w->count >= 2 && word_is(w->s[w->count - 1], w->n[w->count - 1], "pressure")) {
+        static const char *const raised[] = {"elevated", "increased", "raised", "high",
+                                             "rise", "increase", "in", "of", NULL};
+        static const char *const plain[] = {"blood", "arterial", "resting", "systemic", NULL};
+        size_t a = 0;
+        while (a + 1 < w->count && word_in_list(w->s[a], w->n[a], raised))
+            a++;
+        if (a > 0) {
+            static const char *const hyper = "hypertension";
+            mwords re = {.count = 0};
+            for (size_t i = a; i + 1 < w->count; i++)
+                if (!word_in_list(w->s[i], w->n[i], plain))
+                    mw_append(&re, w, i, i + 1);
+            re.s[re.count] = hyper;
+            re.n[re.count++] = strlen(hyper);
+            if ((ki = find_disease_words(lex, ns, &re)) >= 0)
+                return ki;
+        }
+    }
+    /* showing words */
+    mwords core = *w;
+    while (core.count > 1 && word_in_list(core.s[core.count - 1], core.n[core.count - 1],
+                                          showing_words))
+        core.count--;
+    size_t last = core.count - 1;
+    if (core.n[last] > 7 && strncasecmp(core.s[last] + core.n[last] - 5, "-like", 5) == 0)
+        core.n[last] -= 5;
+    if ((core.count < w->count || core.n[last] < w->n[last]) &&
+        (ki = find_disease_words(lex, ns, &core)) >= 0)
+        return ki;
+    /* a cause written into the name: "swallowing-induced ...",
+     * "transplant-associated ..." */
+    static const char *const cause_suffixes[] = {"-induced", "-associated", "-related",
+                                                 "-mediated", NULL};
+    for (size_t k = 0; cause_suffixes[k] && w->count > 1; k++) {
+        size_t sl = strlen(cause_suffixes[k]);
+        if (w->n[0] > sl + 2 && strncasecmp(w->s[0] + w->n[0] - sl, cause_suffixes[k], sl) == 0) {
+            mwords rest = *w;
+            mw_drop(&rest, 0);
+            if ((ki = find_disease_words(lex, ns, &rest)) >= 0)
+                return ki;
+            break;
+        }
+    }
+    /* infections */
+    int infection = 0;
+    for (size_t i = 0; i < w->count; i++)
+        infection |= word_is(w->s[i], w->n[i], "infection") ||
+                     word_is(w->s[i], w->n[i], "infections") ||
+                     word_is(w->s[i], w->n[i], "infected");
+    if (infection) {
+        mwords named = *w;
+        for (size_t i = named.count; i-- > 0;)
+            if (word_in_list(named.s[i], named.n[i], infection_words) && named.count > 1)
+                mw_drop(&named, i);
+        if (named.count < w->count && (ki = find_disease_words(lex, ns, &named)) >= 0)
+            return ki;
+    }
+    if (w->count > 1 && word_is(w->s[w->count - 1], w->n[w->count - 1], "disease")) {
+        char buf[LM_LEXICON_KEY_MAX];
+        size_t n = join_words(w, w->count - 1, "infections", buf, sizeof buf);
+        if (n && (ki = find_text(lex, LM_ENT_DISEASE, ns, buf, n)) >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
  * none.  Chemicals: salt and formulation words dropped, then a leading
  * locant.  Diseases: one organ word swapped for its synonym, then the head
@@ -2016,7 +2280,7 @@ static long find_formula(const lm_lexicon *lex, lm_ent_type type, const char *ns
  * (with the noun form again).  Both: at last a misspelling one edit away
  * (variant 3). */
 static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                         const char *text, size_t len, int *variant)
+                         const char *text, size_t len, int whole, int *variant)
 {
     mwords w;
     char buf[LM_LEXICON_KEY_MAX];
@@ -2052,37 +2316,25 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
     /* Only chemicals and diseases: a gene's name is not rewritten. */
     if (type != LM_ENT_DISEASE && type != LM_ENT_CHEMICAL)
         return -1;
-    if (type == LM_ENT_DISEASE) {
-        for (size_t i = 0; i < w.count; i++)
-            for (size_t s = 0; s < sizeof word_syn / sizeof word_syn[0]; s++)
-                for (int dir = 0; dir < 2; dir++)
-                    if (word_is(w.s[i], w.n[i], word_syn[s][dir]) &&
-                        (n = join_words(&w, i, word_syn[s][!dir], buf, sizeof buf)) &&
-                        (ki = find_text(lex, type, ns, buf, n)) >= 0)
-                        return ki;
-        if ((ki = find_head_morph(lex, type, ns, &w)) >= 0)
-            return ki;
-        mwords rest = w;
-        while (rest.count > 1 && word_in_list(rest.s[0], rest.n[0], disease_modifiers)) {
-            memmove(rest.s, rest.s + 1, (rest.count - 1) * sizeof rest.s[0]);
-            memmove(rest.n, rest.n + 1, (rest.count - 1) * sizeof rest.n[0]);
-            rest.count--;
-            if ((n = join_words(&rest, SIZE_MAX, NULL, buf, sizeof buf)) &&
-                (ki = find_text(lex, type, ns, buf, n)) >= 0)
-                return ki;
-            if ((ki = find_head_morph(lex, type, ns, &rest)) >= 0)
-                return ki;
-        }
-        if ((ki = find_organ_harm(lex, type, ns, &rest)) >= 0)
+    if (type == LM_ENT_DISEASE && (ki = find_disease_words(lex, ns, &w)) >= 0)
+        return ki;
+    if (type == LM_ENT_DISEASE && (ki = find_disease_reworded(lex, ns, &w)) >= 0)
+        return ki;
+    if (whole && type == LM_ENT_DISEASE) {
+        char key[LM_LEXICON_KEY_MAX];
+        size_t kn = lm_lexicon_normalize(text, len, key, sizeof key);
+        if ((ki = find_name_start(lex, type, ns, key, kn)) >= 0)
             return ki;
     }
     *variant = 3;
     return find_misspelling(lex, type, ns, text, len);
 }
 
-size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                                 const char *text, size_t len, lm_lexicon_match *out,
-                                 size_t max)
+/* whole: text is a whole mention, not a part of one (the last guesses,
+ * a name cut short and a misspelling, are kept for whole mentions). */
+static size_t lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                             const char *text, size_t len, int whole, lm_lexicon_match *out,
+                             size_t max)
 {
     size_t got = lm_lexicon_lookup_ns(lex, type, ns, text, len, out, max);
     if (got || !lex || max == 0)
@@ -2090,8 +2342,151 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const 
     if (ns && !*ns)
         ns = NULL;
     int variant;
-    long ki = find_rewrite(lex, type, ns, text, len, &variant);
-    if (ki < 0)
+    long ki = find_rewrite(lex, type, ns, text, len, whole, &variant);
+    if (ki < 0 || (!whole && variant == 3))
         return 0;
     return matches_of_form(lex, ki, type, ns, variant, out, max);
+}
+
+size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                                 const char *text, size_t len, lm_lexicon_match *out,
+                                 size_t max)
+{
+    return lookup_mention(lex, type, ns, text, len, 1, out, max);
+}
+
+/* ---- mentions naming several concepts ---- */
+
+/* Appends the id of the words of part (as lm_lexicon_lookup_mention reads
+ * them) to ids unless it is there already; 0 when they are unknown. */
+static int add_part_id(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                       const mwords *part, lm_buf *ids)
+{
+    char buf[LM_LEXICON_KEY_MAX];
+    size_t n = join_words(part, SIZE_MAX, NULL, buf, sizeof buf);
+    lm_lexicon_match m;
+    if (!n || !lookup_mention(lex, type, ns, buf, n, 0, &m, 1))
+        return 0;
+    size_t il = strlen(m.id);
+    for (const char *p = lm_buf_cstr(ids); *p;) {
+        size_t pl = strcspn(p, "|");
+        if (pl == il && memcmp(p, m.id, il) == 0)
+            return 1;
+        p += pl + (p[pl] == '|');
+    }
+    return (!ids->len || lm_buf_append_char(ids, '|') == LM_OK) &&
+           lm_buf_append(ids, m.id, il) == LM_OK;
+}
+
+/* add_part_id of w[a..b) followed by tail[ta..tb) */
+static int add_run_id(const lm_lexicon *lex, lm_ent_type type, const char *ns, const mwords *w,
+                      size_t a, size_t b, const mwords *tail, size_t ta, size_t tb, lm_buf *ids)
+{
+    mwords part = {.count = 0};
+    mw_append(&part, w, a, b);
+    if (tail)
+        mw_append(&part, tail, ta, tb);
+    return add_part_id(lex, type, ns, &part, ids);
+}
+
+static int is_conjunction(const char *w, size_t n)
+{
+    return word_is(w, n, "and") || word_is(w, n, "or") || word_is(w, n, "and/or") ||
+           word_is(w, n, "&");
+}
+
+/* Coordinated names, "A[, B] and C": each conjunct alone ("myoclonic,
+ * atonic and absence seizures" no; "renal or cardiovascular disorders"
+ * no), a head shared from the right ("ovarian and breast carcinoma" =
+ * ovarian carcinoma, breast carcinoma) or a modifier shared from the left
+ * ("ventricular tachycardia and fibrillation", "cleft lip and palate"). */
+static int coordinated_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                           const char *text, size_t len, lm_buf *ids)
+{
+    mwords w;
+    if (!split_words(text, len, &w) || w.count < 3)
+        return 0;
+    size_t c = 0;
+    while (c < w.count && !is_conjunction(w.s[c], w.n[c]))
+        c++;
+    if (c == 0 || c + 1 >= w.count)
+        return 0;
+    /* conjuncts: runs of words ended by a comma before c, the run before
+     * c, and the words after c */
+    size_t cut[MW_MAX + 1], nc = 0;
+    cut[nc++] = 0;
+    for (size_t i = 0; i + 1 < c; i++) {
+        const char *after = w.s[i] + w.n[i];
+        if (after < text + len && *after == ',')
+            cut[nc++] = i + 1;
+    }
+    cut[nc] = c;   /* conjunct k is w[cut[k] .. cut[k+1]), k < nc */
+    size_t rn = w.count - c - 1, last_n = cut[nc] - cut[nc - 1];
+    for (int how = 0; how < 3; how++) {
+        lm_buf_reset(ids);
+        int ok = 1;
+        if (how == 0) {
+            for (size_t k = 0; k < nc && ok; k++)
+                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], NULL, 0, 0, ids);
+            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids);
+        } else if (how == 1) {
+            /* the last conjunct's head, after as many words as the others have */
+            if (rn <= last_n)
+                continue;
+            size_t h = c + 1 + last_n;
+            for (size_t k = 0; k < nc && ok; k++)
+                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], &w, h, w.count, ids);
+            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids);
+        } else {
+            /* the first conjunct's modifiers before each of the others */
+            if (cut[1] - cut[0] < 2)
+                continue;
+            ok = add_run_id(lex, type, ns, &w, cut[0], cut[1], NULL, 0, 0, ids);
+            for (size_t k = 1; k <= nc && ok; k++) {
+                size_t a = k < nc ? cut[k] : c + 1, b = k < nc ? cut[k + 1] : w.count;
+                ok = add_run_id(lex, type, ns, &w, 0, cut[1] - 1, &w, a, b, ids);
+            }
+        }
+        if (ok)
+            return 1;
+    }
+    lm_buf_reset(ids);
+    return 0;
+}
+
+/* Two diseases written side by side, "myxedema coma", "postoperative
+ * delirium", "eosinophilic myocarditis" (the first often an adjective):
+ * both parts known, the second not a word for harm in general. */
+static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                          const char *text, size_t len, lm_buf *ids)
+{
+    mwords w;
+    if (!split_words(text, len, &w) || w.count < 2 || w.count > 3)
+        return 0;
+    static const char *const kind_words[] = {"syndrome", "syndromes", "disease", "diseases",
+                                             "illness", "condition", "conditions", NULL};
+    for (size_t k = 1; k < w.count; k++) {
+        if (k + 1 == w.count && (word_in_list(w.s[k], w.n[k], harm_words) ||
+                                 word_in_list(w.s[k], w.n[k], kind_words)))
+            continue;
+        lm_buf_reset(ids);
+        if (add_run_id(lex, type, ns, &w, 0, k, NULL, 0, 0, ids) &&
+            add_run_id(lex, type, ns, &w, k, w.count, NULL, 0, 0, ids) &&
+            strchr(lm_buf_cstr(ids), '|'))
+            return 1;
+    }
+    lm_buf_reset(ids);
+    return 0;
+}
+
+int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                                const char *text, size_t len, lm_buf *ids)
+{
+    lm_buf_reset(ids);
+    if (!lex || type != LM_ENT_DISEASE)
+        return 0;
+    if (ns && !*ns)
+        ns = NULL;
+    return coordinated_ids(lex, type, ns, text, len, ids) ||
+           juxtaposed_ids(lex, type, ns, text, len, ids);
 }

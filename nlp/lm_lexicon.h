@@ -251,13 +251,33 @@ size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char 
  * word's noun form ("dyskinetic", "parkinsonian"), leading modifiers of
  * course or severity dropped ("bilateral optic neuropathy"), harm to an
  * organ read as the organ's diseases ("retinal toxicity", "hepatic
- * impairment" = liver diseases); for both, at last, one known name a
- * single edit away ("amphotercin").  Matches through a rewrite have variant
- * 2, through a misspelling 3.  Free-text search should keep to
+ * impairment" = liver diseases), the same after rewording: a head written
+ * first turned around ("cancer of the breast"), words that only say the
+ * disease shows itself dropped ("tic-like symptoms", "syncopal attacks"),
+ * a named infection without the words around it ("infected with hepatitis
+ * C virus", "adenovirus disease" = adenovirus infections), a leading cause
+ * dropped ("swallowing-induced"), an organ's lost function read as its
+ * insufficiency or its diseases ("decreased renal function"), a type
+ * written first ("type B hepatitis"), a raised pressure read as
+ * hypertension ("elevated intraocular pressure"), and a name cut short of
+ * the only concept whose names begin with it ("steatosis" = "steatosis,
+ * liver"); for both, at last, one known name a single edit away
+ * ("amphotercin").  Matches through a rewrite have variant 2, through a
+ * misspelling 3.  Free-text search should keep to
  * lm_lexicon_lookup: the rewrites assume the text is one mention. */
 size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                  const char *text, size_t len, lm_lexicon_match *out,
                                  size_t max);
+
+/* A Disease mention naming several diseases at once, read as its parts'
+ * ids (each as lm_lexicon_lookup_mention finds it), '|'-joined in written
+ * order, duplicates once: coordinated names ("ovarian and breast
+ * carcinoma", "ventricular tachycardia and fibrillation", "renal or
+ * hepatic toxicity") and two diseases side by side ("myxedema coma",
+ * "postoperative delirium").  For mentions lm_lexicon_lookup_mention does
+ * not know.  Returns 1 and fills ids (reset first), else 0. */
+int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                                const char *text, size_t len, lm_buf *ids);
 
 /* A concept by id ("MESH:D003920"): its display name, types (mask of
  * LM_ENT_BIT), MeSH classes and tree numbers, and cross-references.  Returns 1 when the

@@ -1820,13 +1820,26 @@ lm_status lm_pairs_result_to_pubtator(const lm_pairs_result *r, lm_pair_label la
 
 /* ---- NER output to a doc ---------------------------------------------- */
 
+/* The mention's id: the lexicon's reading of it, else (when made is not
+ * NULL) the '|'-joined ids of the diseases it names together ("ovarian and
+ * breast carcinoma"), a string handed to the caller in *made; NULL when
+ * unknown or when memory runs out (*failed set). */
 static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
-                             const char *text, size_t len)
+                             const char *text, size_t len, char **made, int *failed)
 {
     lm_lexicon_match m;
-    if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
+    if (!lex)
         return NULL;
-    return m.id;
+    if (lm_lexicon_lookup_mention(lex, t, ns, text, len, &m, 1))
+        return m.id;
+    if (!made)
+        return NULL;
+    lm_buf ids;
+    lm_buf_init(&ids);
+    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) && !(*made = lm_buf_take(&ids)))
+        *failed = 1;
+    lm_buf_free(&ids);
+    return *made;
 }
 
 /* Does name share a specific word with text (4+ letters, compared on their
@@ -1879,8 +1892,9 @@ typedef struct ner_item {
     uint32_t start, end;        /* bytes */
     lm_ent_type type;
     float score;
-    const char *id;             /* owned by the lexicon, or NULL */
+    const char *id;             /* owned by the lexicon or by an item's made, or NULL */
     int defined;                /* a defined short form or a use of one */
+    char *made;                 /* an id made for this mention (a composite) */
 } ner_item;
 
 /* Does the mention text[a..b) look like an abbreviation: one word of 2-10
@@ -2023,9 +2037,13 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             st = nomem(err);
             break;
         }
-        items[n++] = (ner_item){m->start, m->end, m->type, m->score,
-                                lookup_id(lex, m->type, ns, text + m->start, m->end - m->start),
-                                0};
+        ner_item *it = &items[n++];
+        *it = (ner_item){m->start, m->end, m->type, m->score, NULL, 0, NULL};
+        int failed = 0;
+        it->id = lookup_id(lex, m->type, ns, text + m->start, m->end - m->start, &it->made,
+                           &failed);
+        if (failed)
+            st = nomem(err);
     }
     /* Abbreviations: a short form defined in the document takes the id of
      * its long form — the mention of the long form, else the lexicon's
@@ -2057,7 +2075,8 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                 continue;
         }
         if (!id)
-            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start);
+            id = lookup_id(lex, t, ns, text + d->long_start, d->long_end - d->long_start, NULL,
+                           NULL);
         if (!id)
             id = short_form_id(lex, t, ns, text, d);
         size_t sl = d->short_end - d->short_start;
@@ -2090,7 +2109,7 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                 st = nomem(err);
                 break;
             }
-            items[n++] = (ner_item){us, ue, t, lscore, id, 1};
+            items[n++] = (ner_item){us, ue, t, lscore, id, 1, NULL};
         }
     }
     if (st == LM_OK)
@@ -2111,6 +2130,8 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                                 mt, it->id, sentence_index(doc, cs), it->score, err);
     }
     free(mt);
+    for (size_t i = 0; i < n; i++)
+        free(items[i].made);
     free(items);
     lm_abbrev_uses_free(&uses);
     lm_abbrevs_free(&ab);

@@ -6,6 +6,9 @@
  * save/load round trip, corruption detection, concurrent read-only lookups, and — when
  * ../shared/data exists — real lookups against gene_info, DrugBank and the
  * BC5CDR training annotations.
+ *
+ * LONG-FILE: one test file per module, as lm_lexicon.c is one module; to
+ * split with it (normalisation, builder, file format, lookup).
  */
 #include "../nlp/lm_lexicon.h"
 #include "../util/lm_mapcache.h"
@@ -619,6 +622,184 @@ static void test_lookup_mention(void)
     lm_lexicon_free(lex);
 }
 
+static lm_lexicon *disease_fixture(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+    } names[] = {
+        {"MESH:D001943", "breast neoplasms"},      {"MESH:D001943", "breast cancer"},
+        {"MESH:D010051", "ovarian cancer"},        {"MESH:D006509", "hepatitis b"},
+        {"MESH:D019698", "chronic hepatitis c"},   {"MESH:D000257", "adenoviridae infections"},
+        {"MESH:D000257", "adenovirus infections"}, {"MESH:D020323", "tics"},
+        {"MESH:D013575", "syncope"},               {"MESH:D001281", "atrial fibrillation"},
+        {"MESH:D008133", "qt interval prolongation"},
+        {"MESH:D005234", "fatty liver"},           {"MESH:D005234", "steatosis, liver"},
+        {"MESH:D005234", "steatosis of liver"},    {"MESH:D012164", "retinal diseases"},
+        {"MESH:D017180", "ventricular tachycardia"}, {"MESH:D014693", "ventricular fibrillation"},
+        {"MESH:D002971", "cleft lip"},             {"MESH:D002972", "cleft palate"},
+        {"MESH:D007674", "kidney diseases"},       {"MESH:D008107", "liver diseases"},
+        {"MESH:D009230", "myxedema"},              {"MESH:D003128", "coma"},
+        {"MESH:D006333", "heart failure"},         {"MESH:D004827", "epilepsy"},
+        {"MESH:D008232", "lymphoproliferative disorders"},
+        {"MESH:D051437", "renal insufficiency"},   {"MESH:D003072", "cognition disorders"},
+        {"MESH:D001855", "bone marrow diseases"},  {"MESH:D009798", "ocular hypertension"},
+        {"MESH:D006973", "hypertension"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
+                                        strlen(names[i].name), LM_LEX_CORPUS,
+                                        LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
+/* Disease names worded otherwise than the vocabulary words them. */
+static void test_disease_rewording(void)
+{
+    lm_lexicon *lex = disease_fixture();
+    if (!lex)
+        return;
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        /* a head written first, turned around (and its synonym swapped in) */
+        {"cancer of the breast", "MESH:D001943"},
+        {"prolongation of the QT interval", "MESH:D008133"},
+        {"cancer of the lung", ""},
+        /* words that only say the disease shows itself */
+        {"tic-like symptoms", "MESH:D020323"},
+        {"syncopal attacks", "MESH:D013575"},
+        {"symptoms", ""},
+        /* a named infection */
+        {"hepatitis B virus infection", "MESH:D006509"},
+        {"chronic infection with hepatitis C virus", "MESH:D019698"},
+        {"adenovirus disease", "MESH:D000257"},
+        {"infection", ""},
+        /* a cause written into the name */
+        {"swallowing-induced atrial fibrillation", "MESH:D001281"},
+        {"posttransplant-associated lymphoproliferative disorder", "MESH:D008232"},
+        /* an organ's function lost: its insufficiency, else its diseases */
+        {"decreased renal function", "MESH:D051437"},
+        {"loss of kidney function", "MESH:D051437"},
+        {"impaired cognitive functions", "MESH:D003072"},
+        {"decreased function", ""},
+        /* a type written first; a pressure raised */
+        {"type B hepatitis", "MESH:D006509"},
+        {"elevated intraocular pressure", "MESH:D009798"},
+        {"rise in resting blood pressure", "MESH:D006973"},
+        {"intraocular pressure", ""},
+        /* parts of organs and more words for harm */
+        {"glomerular lesions", "MESH:D007674"},
+        {"marrow suppression", "MESH:D001855"},
+        {"renal involvement", "MESH:D007674"},
+        /* a name cut short of how the vocabulary files it: one concept,
+         * and the text most of the name */
+        {"steatosis", "MESH:D005234"},
+        {"retinal", ""},
+        {"ventricular", ""},   /* two concepts */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int v = -1;
+        LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, cases[i].text, &v), cases[i].id);
+        if (cases[i].id[0])
+            LM_CHECK_INT(v, 2);   /* through a rewrite */
+    }
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "steatosis", NULL), "");
+    lm_lexicon_free(lex);
+}
+
+static const char *composite(const lm_lexicon *lex, const char *text)
+{
+    static char out[256];
+    lm_buf ids;
+    lm_buf_init(&ids);
+    out[0] = '\0';
+    if (lm_lexicon_lookup_composite(lex, LM_ENT_DISEASE, "MESH:", text, strlen(text), &ids))
+        snprintf(out, sizeof out, "%s", lm_buf_cstr(&ids));
+    else
+        LM_CHECK_INT((int)ids.len, 0);
+    lm_buf_free(&ids);
+    return out;
+}
+
+/* Mentions naming several diseases take their parts' ids in written
+ * order. */
+static void test_composite_mentions(void)
+{
+    lm_lexicon *lex = disease_fixture();
+    if (!lex)
+        return;
+    /* a head shared from the right */
+    LM_CHECK_STR(composite(lex, "ovarian and breast cancer"), "MESH:D010051|MESH:D001943");
+    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D008107");
+    /* a modifier shared from the left */
+    LM_CHECK_STR(composite(lex, "ventricular tachycardia and fibrillation"),
+                 "MESH:D017180|MESH:D014693");
+    LM_CHECK_STR(composite(lex, "cleft lip and palate"), "MESH:D002971|MESH:D002972");
+    /* each conjunct alone, a comma list, one id once */
+    LM_CHECK_STR(composite(lex, "syncope, coma and epilepsy"),
+                 "MESH:D013575|MESH:D003128|MESH:D004827");
+    LM_CHECK_STR(composite(lex, "kidney and renal diseases"), "MESH:D007674");
+    /* two diseases side by side; not a disease and a kind of disease */
+    LM_CHECK_STR(composite(lex, "myxedema coma"), "MESH:D009230|MESH:D003128");
+    LM_CHECK_STR(composite(lex, "epilepsy syndrome"), "");
+    LM_CHECK_STR(composite(lex, "coma toxicity"), "");
+    /* every part must be known */
+    LM_CHECK_STR(composite(lex, "ovarian and gastric cancer"), "");
+    LM_CHECK_STR(composite(lex, "postoperative coma"), "");
+    LM_CHECK_STR(composite(lex, "coma"), "");
+    lm_buf ids;
+    lm_buf_init(&ids);
+    LM_CHECK(!lm_lexicon_lookup_composite(lex, LM_ENT_CHEMICAL, NULL, "coma and syncope", 16,
+                                          &ids));
+    LM_CHECK(!lm_lexicon_lookup_composite(NULL, LM_ENT_DISEASE, NULL, "coma and syncope", 16,
+                                          &ids));
+    lm_buf_free(&ids);
+    lm_lexicon_free(lex);
+}
+
+/* A gene only the corpora name (another species': gene_info is human)
+ * does not outrank a gene the vocabulary names; among genes the
+ * vocabulary names, corpus annotations still come first. */
+static void test_gene_vocabulary_first(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+        unsigned flags;
+        double score;
+    } names[] = {
+        {"NCBIGene:2064", "ERBB2", LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL},
+        {"NCBIGene:2064", "HER2", LM_LEX_SYNONYM, LM_LEX_SCORE_SYN},
+        {"NCBIGene:13866", "Her2", LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS},   /* mouse */
+        {"NCBIGene:2065", "ERBB3", LM_LEX_SYMBOL | LM_LEX_PREFERRED, LM_LEX_SCORE_SYMBOL},
+        {"NCBIGene:2065", "p185", LM_LEX_SYNONYM, LM_LEX_SCORE_SYN},
+        {"NCBIGene:2064", "p185", LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_GENE, names[i].id, names[i].name,
+                                        strlen(names[i].name), names[i].flags, names[i].score,
+                                        1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    lm_lexicon_match m[2];
+    LM_CHECK_INT((int)lm_lexicon_lookup_all(lex, LM_ENT_GENE, "HER2", 4, m, 2), 2);
+    LM_CHECK_STR(m[0].id, "NCBIGene:2064");
+    LM_CHECK_STR(m[1].id, "NCBIGene:13866");
+    LM_CHECK_STR(best(lex, LM_ENT_GENE, "p185"), "NCBIGene:2064");
+    lm_lexicon_free(lex);
+}
+
 /* DrugBank drugs merge into the MeSH chemicals they are: one drug, one
  * concept, with the DrugBank id as its cross-reference. */
 static void test_merge_xrefs(void)
@@ -1133,6 +1314,9 @@ int main(void)
     LM_RUN(test_import_errors);
     LM_RUN(test_corpus_rule);
     LM_RUN(test_lookup_mention);
+    LM_RUN(test_disease_rewording);
+    LM_RUN(test_composite_mentions);
+    LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
     LM_RUN(test_type_gating);
     LM_RUN(test_weighted_corpus);

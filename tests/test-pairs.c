@@ -827,6 +827,43 @@ static void test_doc_add_ner(void)
     lm_lexicon_free(lex);
 }
 
+/* A mention naming two diseases gets both ids, '|'-joined, as corpus
+ * composites do; the ner stage keeps the string it made. */
+static void test_doc_add_ner_composite(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    const char *entries[][2] = {{"MESH:D010051", "ovarian cancer"},
+                                {"MESH:D001943", "breast cancer"}};
+    for (size_t i = 0; i < 2; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, entries[i][0], entries[i][1],
+                                        strlen(entries[i][1]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    const char *text = "Risk of ovarian and breast cancer (OBC) rose; OBC and gastric cancer.";
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(lm_doc_set_text(&doc, text, NULL, &err) == LM_OK);
+    doc.text_len = strlen(text);
+    lm_ner_mention items[] = {{8, 33, LM_ENT_DISEASE, 0.9f}, {54, 68, LM_ENT_DISEASE, 0.9f}};
+    lm_ner_mentions ner = {items, 2, 2};
+    LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
+    /* the two tagged mentions, and OBC (defined and used) from its long form */
+    LM_CHECK_INT(doc.n_mentions, 4);
+    for (size_t i = 0; i < doc.n_mentions; i++) {
+        const lm_doc_mention *m = &doc.mentions[i];
+        if (strcmp(m->text, "gastric cancer") == 0)
+            LM_CHECK(m->concept_id == NULL);
+        else
+            LM_CHECK_STR(m->concept_id ? m->concept_id : "", "MESH:D010051|MESH:D001943");
+    }
+    lm_doc_free(&doc);
+    lm_lexicon_free(lex);
+}
+
 /* Tags text (one sentence run, no abstract) with the given mentions and
  * normalises them with lex as the ner stage does. */
 static void normalise(lm_doc *doc, const char *text, lm_ner_mention *items, size_t n,
@@ -992,6 +1029,7 @@ int main(void)
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
     LM_RUN(test_doc_add_ner);
+    LM_RUN(test_doc_add_ner_composite);
     LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_bc5cdr_dev);

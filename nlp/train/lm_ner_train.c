@@ -89,7 +89,7 @@ typedef struct tgold {
 } tgold;
 
 typedef struct tdoc {
-    char *id;
+    char *id;                  /* in text's allocation, after the text */
     char *text;
     size_t len;
     lm_span *tok;
@@ -106,19 +106,17 @@ typedef struct tcorpus {
     size_t n, cap;
 } tcorpus;
 
-static void tdoc_free(tdoc *d)
-{
-    free(d->id);
-    free(d->text);
-    free(d->tok);
-    free(d->sent);
-    free(d->gold);
-}
-
+/* Frees every document the corpus counts, filled or not (see
+ * corpus_add_text). */
 static void tcorpus_free(tcorpus *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        tdoc_free(&c->d[i]);
+    for (size_t i = 0; i < c->n; i++) {
+        tdoc *d = &c->d[i];
+        free(d->text);   /* and the id after it */
+        free(d->tok);
+        free(d->sent);
+        free(d->gold);
+    }
     free(c->d);
     memset(c, 0, sizeof *c);
 }
@@ -137,30 +135,30 @@ static char *dupn(const char *s, size_t n)
 static lm_status corpus_add_text(tcorpus *c, const char *id, const char *text, size_t len,
                                  lm_spans *tk, lm_spans *sn, tdoc **out, lm_error *err)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        tdoc *d = realloc(c->d, cap * sizeof *d);
-        if (!d)
-            return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
-        c->d = d;
-        c->cap = cap;
-    }
-    tdoc *d = &c->d[c->n];
+    if (lm_vec_grow((void **)&c->d, &c->cap, c->n + 1, sizeof *c->d) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
+    /* counted at once, so that what a failure below leaves allocated is
+     * freed with the corpus */
+    tdoc *d = &c->d[c->n++];
     memset(d, 0, sizeof *d);
     lm_status st = lm_token_split(text, len, tk, err);
     if (st == LM_OK)
         st = lm_sentence_split(text, len, sn, err);
     if (st != LM_OK)
         return st;
-    d->id = dupn(id, strlen(id));
-    d->text = dupn(text, len);
+    size_t idn = strlen(id);
+    d->text = malloc(len + 1 + idn + 1);
+    if (d->text) {
+        memcpy(d->text, text, len);
+        d->text[len] = '\0';
+        d->id = d->text + len + 1;
+        memcpy(d->id, id, idn + 1);
+    }
     d->len = len;
     d->tok = malloc((tk->n + 1) * sizeof *d->tok);
     d->sent = malloc((sn->n + 1) * sizeof *d->sent);
-    if (!d->id || !d->text || !d->tok || !d->sent) {
-        tdoc_free(d);
+    if (!d->text || !d->tok || !d->sent)
         return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
-    }
     memcpy(d->tok, tk->v, tk->n * sizeof *d->tok);
     d->n_tok = (uint32_t)tk->n;
     size_t t = 0;
@@ -170,7 +168,6 @@ static lm_status corpus_add_text(tcorpus *c, const char *id, const char *text, s
         if (t < tk->n && (d->n_sent == 0 || d->sent[d->n_sent - 1] != t))
             d->sent[d->n_sent++] = (uint32_t)t;
     }
-    c->n++;
     *out = d;
     return LM_OK;
 }
@@ -2180,6 +2177,35 @@ static lm_status write_jackknife(const trainer *T, const char *path, lm_error *e
     return st;
 }
 
+/* Ends a training: the model goes to *out when st is LM_OK; the trainer
+ * (and the model otherwise) is freed.  Returns st. */
+static lm_status trainer_done(trainer *T, lm_status st, lm_ner_model **out)
+{
+    if (st == LM_OK) {
+        *out = T->m;
+        T->m = NULL;
+    }
+    lm_ner_model_free(T->m);
+    trainer_free(T);
+    free(T);
+    return st;
+}
+
+/* A trainer with its locks, for the corpora of a recipe or of memory;
+ * NULL when memory runs out. */
+static trainer *trainer_new(const lm_ner_train_opts *opts)
+{
+    trainer *T = calloc(1, sizeof *T);
+    if (!T)
+        return NULL;
+    T->o = opts;
+    T->log.o = opts;
+    pthread_mutex_init(&T->log.mu, NULL);
+    pthread_mutex_init(&T->mu, NULL);
+    pthread_cond_init(&T->cv, NULL);
+    return T;
+}
+
 lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
                               lm_ner_report *report, lm_error *err)
 {
@@ -2187,14 +2213,9 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
     if (!opts->data_dir)
         return lm_error_set(err, LM_ERR_USAGE, "ner train: no corpus directory given");
     double t_start = now_s();
-    trainer *T = calloc(1, sizeof *T);
+    trainer *T = trainer_new(opts);
     if (!T)
         return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
-    T->o = opts;
-    T->log.o = opts;
-    pthread_mutex_init(&T->log.mu, NULL);
-    pthread_mutex_init(&T->mu, NULL);
-    pthread_cond_init(&T->cv, NULL);
     T->epochs = opts->epochs > 0 ? opts->epochs : 12;
     T->folds = opts->folds > 1 ? (opts->folds > 16 ? 16 : opts->folds) : 5;
     int stages = opts->stages > 0 ? opts->stages : 2;
@@ -2275,14 +2296,7 @@ lm_status lm_ner_train_recipe(const lm_ner_train_opts *opts, lm_ner_model **out,
         }
         report->seconds = now_s() - t_start;
     }
-    if (st == LM_OK) {
-        *out = T->m;
-        T->m = NULL;
-    }
-    lm_ner_model_free(T->m);
-    trainer_free(T);
-    free(T);
-    return st;
+    return trainer_done(T, st, out);
 }
 
 /* ---- training from memory ---- */
@@ -2291,14 +2305,9 @@ lm_status lm_ner_train_docs(const lm_ner_train_doc *docs, size_t n_docs,
                             const lm_ner_train_opts *opts, lm_ner_model **out, lm_error *err)
 {
     *out = NULL;
-    trainer *T = calloc(1, sizeof *T);
+    trainer *T = trainer_new(opts);
     if (!T)
         return lm_error_set(err, LM_ERR_NOMEM, "ner train: out of memory");
-    T->o = opts;
-    T->log.o = opts;
-    pthread_mutex_init(&T->log.mu, NULL);
-    pthread_mutex_init(&T->mu, NULL);
-    pthread_cond_init(&T->cv, NULL);
     T->epochs = opts->epochs > 0 ? opts->epochs : 10;
     T->folds = 2;
     lm_status st = ner_model_new(&T->m, err);
@@ -2349,12 +2358,5 @@ lm_status lm_ner_train_docs(const lm_ner_train_doc *docs, size_t n_docs,
         st = ner_tagger_quantize(&T->m->tg[0], err);
     if (st == LM_OK)
         st = ner_model_pack(T->m, err);
-    if (st == LM_OK) {
-        *out = T->m;
-        T->m = NULL;
-    }
-    lm_ner_model_free(T->m);
-    trainer_free(T);
-    free(T);
-    return st;
+    return trainer_done(T, st, out);
 }
