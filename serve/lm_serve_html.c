@@ -242,11 +242,11 @@ static void search_page(FILE *f, lm_serve *sv, const lm_serve_search_view *v, co
         search_url(f, v, mode, y, v->concept, 1);
         fprintf(f, "\"%s>%d</a> <span class=\"n\">%" PRId64 "</span></li>",
                 v->year && strcmp(v->year, y) == 0 ? " class=\"on\"" : "", v->years[i].year,
-                v->years[i].count);
+                v->years[i].n);
     }
     fputs("</ul><h2>Concepts</h2><ul class=\"facet\" id=\"facet-concepts\">", f);
     for (size_t i = 0; i < v->n_concepts; i++) {
-        const lm_serve_facet *c = &v->concepts[i];
+        const lm_serve_count *c = &v->concepts[i];
         fputs("<li><a class=\"e-", f);
         type_class(f, c->type);
         if (v->concept && strcmp(v->concept, c->id) == 0)
@@ -255,7 +255,7 @@ static void search_page(FILE *f, lm_serve *sv, const lm_serve_search_view *v, co
         search_url(f, v, mode, v->year, c->id, 1);
         fputs("\">", f);
         lm_serve_html_escape(f, lm_serve_concept_name(sv, c->id, c->text));
-        fprintf(f, "</a> <span class=\"n\">%" PRId64 "</span></li>", c->count);
+        fprintf(f, "</a> <span class=\"n\">%" PRId64 "</span></li>", c->n);
     }
     fputs("</ul></aside><section class=\"results\">", f);
     fprintf(f, "<p class=\"summary\">%" PRId64 " result%s for <q>", v->total,

@@ -109,23 +109,25 @@ typedef struct lm_serve_hit {
     size_t n_spans;
 } lm_serve_hit;
 
-typedef struct lm_serve_facet {
-    char *id, *type, *text;      /* concept facets; year facets use year */
+/* A counted concept (id, type, one of its texts) or year: search facets,
+ * a concept's years, names and co-mentioned concepts. */
+typedef struct lm_serve_count {
+    char *id, *type, *text;
     int year;
-    int64_t count;
-} lm_serve_facet;
+    int64_t n;
+} lm_serve_count;
 
 typedef struct lm_serve_search_view {
     char *query;
     const char *mode;            /* the mode that ran */
     char *year, *concept;        /* facet filters as given, NULL when none */
     int page;
-    lm_serve_facet *query_concepts;   /* concepts recognised in the query */
+    lm_serve_count *query_concepts;   /* concepts recognised in the query */
     size_t n_query_concepts;
     int64_t total;               /* hits after the facet filters (of the candidates) */
     lm_serve_hit *hits;          /* this page's */
     size_t n_hits;
-    lm_serve_facet *years, *concepts;
+    lm_serve_count *years, *concepts;
     size_t n_years, n_concepts;
     double search_ms;            /* the ranking (lm_searcher_query) */
     double facets_ms;            /* years and concepts of the candidates */
@@ -173,12 +175,6 @@ typedef struct lm_serve_article_view {
 lm_status lm_serve_article_load(lm_serve *sv, lm_store *s, int64_t pmid,
                                 lm_serve_article_view *v, lm_error *err);
 void lm_serve_article_view_free(lm_serve_article_view *v);
-
-typedef struct lm_serve_count {
-    char *id, *type, *text;
-    int year;
-    int64_t n;
-} lm_serve_count;
 
 typedef struct lm_serve_pair_count {
     char *chemical_id, *chemical, *disease_id, *disease, *relation;

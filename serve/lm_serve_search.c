@@ -72,7 +72,7 @@ static void span_free(lm_serve_span *sp)
     free(sp->concept_id);
 }
 
-static void facet_free(lm_serve_facet *f)
+static void facet_free(lm_serve_count *f)
 {
     free(f->id);
     free(f->type);
@@ -154,9 +154,9 @@ static int cmp_seen(const void *a, const void *b)
 
 static int cmp_facet_count(const void *a, const void *b)
 {
-    const lm_serve_facet *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
+    const lm_serve_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
     return strcmp(x->id, y->id);
 }
 
@@ -176,12 +176,12 @@ static lm_status count_concepts(facet_scan *fs, const unsigned char *kept,
             if (lm_vec_grow((void **)&v->concepts, &cap, v->n_concepts + 1,
                             sizeof *v->concepts) != LM_OK)
                 return LM_ERR_NOMEM;
-            lm_serve_facet *f = &v->concepts[v->n_concepts++];
+            lm_serve_count *f = &v->concepts[v->n_concepts++];
             memset(f, 0, sizeof *f);
             f->id = strdup(fs->v[i].id);
             f->type = strdup(fs->v[i].type);
             f->text = strdup(fs->v[i].text);
-            f->count = n;
+            f->n = n;
             if (!f->id || !f->type || !f->text)
                 return LM_ERR_NOMEM;
         }
@@ -196,7 +196,7 @@ static lm_status count_concepts(facet_scan *fs, const unsigned char *kept,
 
 static int cmp_year_desc(const void *a, const void *b)
 {
-    const lm_serve_facet *x = a, *y = b;
+    const lm_serve_count *x = a, *y = b;
     return (x->year < y->year) - (x->year > y->year);
 }
 
@@ -217,7 +217,7 @@ static lm_status count_years(const int *years, const unsigned char *kept, size_t
             v->years[j].year = years[i];
             v->n_years++;
         }
-        v->years[j].count++;
+        v->years[j].n++;
     }
     if (v->n_years)
         lm_qsort(v->years, v->n_years, sizeof *v->years, cmp_year_desc);
@@ -321,7 +321,7 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
         goto done;
     }
     for (size_t i = 0; i < r.n_concepts; i++) {
-        lm_serve_facet *f = &out->query_concepts[out->n_query_concepts++];
+        lm_serve_count *f = &out->query_concepts[out->n_query_concepts++];
         f->id = lm_strdup_opt(r.concepts[i].id, &failed);
         f->text = lm_strdup_opt(r.concepts[i].name, &failed);
         f->type = lm_strdup_opt(lm_ent_type_name((lm_ent_type)r.concepts[i].type), &failed);

@@ -284,13 +284,24 @@ typedef struct pairs_sql {
     int year_from, year_to;
 } pairs_sql;
 
-static lm_status pairs_where(const lm_pairs_query *q, pairs_sql *ps)
+static lm_status pairs_where(const lm_pairs_query *q, int with_articles, pairs_sql *ps)
 {
     lm_buf *b = &ps->sql;
-    lm_status st = lm_buf_append_str(b, " FROM pairs p JOIN articles a ON a.pmid = p.pmid WHERE ");
+    /* Every pair has its article (a foreign key with cascades), so only
+     * the year filters need the join: a count without them reads the
+     * pairs alone. */
+    with_articles |= q->year_from > 0 || q->year_to > 0;
+    lm_status st = lm_buf_append_str(b, with_articles ? " FROM pairs p JOIN articles a"
+                                                        " ON a.pmid = p.pmid WHERE "
+                                                      : " FROM pairs p WHERE ");
     const char *rel = q->relation && q->relation[0] ? q->relation : NULL;
+    /* A relation other than 'cooccurs' is also said to be one, which lets
+     * SQLite read it from the pairs_score index in score order. */
     if (st == LM_OK)
-        st = lm_buf_append_str(b, rel ? "p.relation = ?" : "p.relation <> 'cooccurs'");
+        st = lm_buf_append_str(b, !rel ? "p.relation <> 'cooccurs'"
+                                  : strcmp(rel, "cooccurs") == 0
+                                      ? "p.relation = ?"
+                                      : "p.relation <> 'cooccurs' AND p.relation = ?");
     if (rel)
         ps->text[ps->n_text++] = rel;
     static const char *const col[2][2] = {{"p.chemical_text = ? COLLATE NOCASE", "p.chemical_id = ?"},
@@ -317,14 +328,15 @@ static lm_status pairs_where(const lm_pairs_query *q, pairs_sql *ps)
 /* Prepares SELECT head + the query's FROM/WHERE + tail and binds its
  * values; *next receives the next parameter number.  NULL on failure. */
 static sqlite3_stmt *pairs_prepare(lm_store *s, const lm_pairs_query *q, const char *head,
-                                   const char *tail, int *next, lm_error *err)
+                                   int with_articles, const char *tail, int *next,
+                                   lm_error *err)
 {
     pairs_sql ps;
     memset(&ps, 0, sizeof ps);
     lm_buf_init(&ps.sql);
     lm_status ls = lm_buf_append_str(&ps.sql, head);
     if (ls == LM_OK)
-        ls = pairs_where(q, &ps);
+        ls = pairs_where(q, with_articles, &ps);
     if (ls == LM_OK)
         ls = lm_buf_append_str(&ps.sql, tail);
     if (ls != LM_OK) {
@@ -372,9 +384,9 @@ static lm_status pairs_query_row(sqlite3_stmt *st, void *ctx)
     return p->cb(p->ctx, &r);
 }
 
-lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
-                               lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
-                               void *ctx, lm_error *err)
+#define PAIRS_HEAD "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title"
+
+static const char *pairs_order(const lm_pairs_query *q)
 {
     static const char *const order[3] = {
         " ORDER BY a.year IS NULL, a.year DESC, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
@@ -382,10 +394,15 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
         " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ? OFFSET ?",
         " ORDER BY a.year IS NULL, a.year, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
         " LIMIT ? OFFSET ?"};
+    return order[q->by_year < 0 ? 0 : q->by_year > 0 ? 2 : 1];
+}
+
+lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
+                               lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
+                               void *ctx, lm_error *err)
+{
     int i;
-    sqlite3_stmt *st =
-        pairs_prepare(s, q, "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title",
-                      order[q->by_year < 0 ? 0 : q->by_year > 0 ? 2 : 1], &i, err);
+    sqlite3_stmt *st = pairs_prepare(s, q, PAIRS_HEAD, 1, pairs_order(q), &i, err);
     if (!st)
         return err->code;
     int brc = SQLITE_OK;
@@ -402,7 +419,7 @@ lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64
 {
     *n = 0;
     int i;
-    sqlite3_stmt *st = pairs_prepare(s, q, "SELECT count(*)", "", &i, err);
+    sqlite3_stmt *st = pairs_prepare(s, q, "SELECT count(*)", 0, "", &i, err);
     if (!st)
         return err->code;
     int rc = sqlite3_step(st);
@@ -410,6 +427,34 @@ lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64
         *n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "counting pairs");
+}
+
+lm_status lm_store_pairs_query_plan(lm_store *s, const lm_pairs_query *q, int count,
+                                    lm_buf *out, lm_error *err)
+{
+    int i;
+    lm_buf_reset(out);
+    sqlite3_stmt *st =
+        count ? pairs_prepare(s, q, "EXPLAIN QUERY PLAN SELECT count(*)", 0, "", &i, err)
+              : pairs_prepare(s, q, "EXPLAIN QUERY PLAN " PAIRS_HEAD, 1, pairs_order(q), &i,
+                              err);
+    if (!st)
+        return err->code;
+    int rc, brc = SQLITE_OK;
+    if (!count) {
+        lm_bind_int64(st, i, q->limit > 0 ? q->limit : -1, &brc);
+        lm_bind_int64(st, i + 1, q->offset > 0 ? q->offset : 0, &brc);
+    }
+    lm_status ls = LM_OK;
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
+        const char *detail = lm_col_text(st, 3);
+        if (lm_buf_printf(out, "%s\n", detail ? detail : "") != LM_OK)
+            ls = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "explaining the pairs query");
+    sqlite3_finalize(st);
+    return ls;
 }
 
 /* ---- the autocomplete list --------------------------------------------------- */

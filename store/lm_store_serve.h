@@ -16,6 +16,7 @@
 
 #include "lm_store.h"
 #include "lm_store_export.h"
+#include "../util/lm_buf.h"
 
 /* Starts a read transaction (BEGIN; the snapshot is taken by the first
  * read) so that everything read until lm_store_read_end comes from one
@@ -112,6 +113,11 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
 /* How many rows the query has without offset and limit. */
 lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
                                      lm_error *err);
+/* SQLite's plan for the rows (count 0) or the count (count 1) of the
+ * query, one line a step ("SCAN p USING INDEX pairs_score", ...), into
+ * out: what tests check the indexes against. */
+lm_status lm_store_pairs_query_plan(lm_store *s, const lm_pairs_query *q, int count,
+                                    lm_buf *out, lm_error *err);
 
 /* ---- the autocomplete list ------------------------------------------------ */
 
