@@ -284,7 +284,7 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
     }
     lm_serve_concept_view v;
     lm_error err = {0};
-    lm_status st = lm_serve_concept_load(sv, w->store, id, &v, &err);
+    lm_status st = lm_serve_concept_load(sv, w, id, &v, &err);
     if (st != LM_OK) {
         lm_serve_fail(r, st == LM_ERR_NOTFOUND ? 404 : 500, 1, "%s", err.msg);
         return;
@@ -587,7 +587,7 @@ void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
 void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
                               lm_serve_response *r)
 {
-    (void)w;
+    (void)sv;
     const char *query = rq->arg(rq, "query");
     const char *concept = rq->arg(rq, "concept");
     long limit;
@@ -602,7 +602,7 @@ void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_r
     if (concept && !concept[0])
         concept = NULL;
     const lm_serve_name *hits[50];
-    size_t n = lm_serve_names_complete(sv, query, concept, hits, (size_t)limit);
+    size_t n = lm_serve_names_complete(w->index, query, concept, hits, (size_t)limit);
     size_t ql = strlen(query);
     lm_json_writer j;
     json_begin(r, &j);

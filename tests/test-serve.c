@@ -116,27 +116,27 @@ static void test_complete(void)
         {"apap", "APAP", "MESH:D000082", "Chemical", 30},
         {"hepatotoxicity", "hepatotoxicity", "MESH:D056486", "Disease", 60},
     };
-    lm_serve sv;
-    memset(&sv, 0, sizeof sv);
-    sv.complete = names;
-    sv.n_complete = sizeof names / sizeof names[0];
+    lm_serve_index ix;
+    memset(&ix, 0, sizeof ix);
+    ix.complete = names;
+    ix.n_complete = sizeof names / sizeof names[0];
     const lm_serve_name *out[4];
-    size_t n = lm_serve_names_complete(&sv, "AC", NULL, out, 4);
+    size_t n = lm_serve_names_complete(&ix, "AC", NULL, out, 4);
     LM_CHECK_INT(n, 3);
     LM_CHECK_STR(out[0]->id, "MESH:D000111");   /* most mentioned first */
     LM_CHECK_STR(out[1]->id, "MESH:D000082");
     LM_CHECK_STR(out[2]->id, "MESH:D017114");
-    n = lm_serve_names_complete(&sv, "ac", "disease", out, 4);
+    n = lm_serve_names_complete(&ix, "ac", "disease", out, 4);
     LM_CHECK_INT(n, 1);
     LM_CHECK_STR(out[0]->name, "acute liver failure");
-    n = lm_serve_names_complete(&sv, "a", NULL, out, 2);
+    n = lm_serve_names_complete(&ix, "a", NULL, out, 2);
     LM_CHECK_INT(n, 2);
     LM_CHECK_STR(out[0]->id, "MESH:D000111");
     LM_CHECK_STR(out[1]->id, "MESH:D000082");   /* once, though under two names */
-    n = lm_serve_names_complete(&sv, "a", NULL, out, 4);
+    n = lm_serve_names_complete(&ix, "a", NULL, out, 4);
     LM_CHECK_INT(n, 3);
-    LM_CHECK_INT(lm_serve_names_complete(&sv, "zz", NULL, out, 4), 0);
-    LM_CHECK_INT(lm_serve_names_complete(&sv, "", NULL, out, 4), 0);
+    LM_CHECK_INT(lm_serve_names_complete(&ix, "zz", NULL, out, 4), 0);
+    LM_CHECK_INT(lm_serve_names_complete(&ix, "", NULL, out, 4), 0);
 }
 
 int main(void)
