@@ -6,7 +6,9 @@
 # the server on 127.0.0.1 (4 threads):
 #   latency  one client for BENCH_SERVE_SECONDS (default 15) walking search
 #            (hybrid, the default, and lexical), article, concept and pairs
-#            pages: server-side p50/p95 per page (its Server-Timing header);
+#            pages (by disease; unfiltered): server-side p50/p95 per page
+#            (its Server-Timing header), and the server's CPU time per
+#            request;
 #   load     64 concurrent keep-alive clients for 5 s (warm-up: every
 #            worker used once), then for 10 s over the same pages:
 #            requests/s, errors (any answer but a complete 200), latency,
@@ -65,11 +67,15 @@ for t in titles:
 lines += [f"article /article/{p}" for p in pmids]
 lines += ["concept /concept/" + urllib.parse.quote(i, safe="") for i in concepts]
 lines += ["pairs /pairs?disease=" + urllib.parse.quote(i, safe="") for i in diseases]
+lines += ["pairs-all /pairs", "pairs-all /pairs?relation=induces", "pairs-all /api/pairs?page=2"] * 10
 rnd.shuffle(lines)
 open(out, "w").write("\n".join(lines) + "\n")
 PY
 
 ERR=$WORK/serve.err
+# A database kept from an older litmine is brought to this schema first
+# (the server only reads; a write command migrates).
+$LITMINE --config "$CONF" --db "$DB" index refresh >/dev/null
 $LITMINE --config "$CONF" --db "$DB" serve --listen 127.0.0.1:0 --threads 4 2>"$ERR" &
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
@@ -78,15 +84,30 @@ while ! grep -q 'listening on' "$ERR" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 
 PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$ERR")
 [ -n "$PORT" ] || { echo "serve: server did not start"; cat "$ERR"; exit 0; }
 echo "serve: startup (4 searchers, autocomplete list) $(awk -v n=$i 'BEGIN { printf "%.1f", n / 10 }') s"
+# The server's CPU time (user + system, clock ticks) over a run divided by
+# the requests it answered: a per-request cost that a busy host inflates
+# far less than wall-clock latency.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+# run CLIENTS SECONDS: one bench-serve run, then the CPU time per request.
+run() {
+    t0=$(cpu_ticks)
+    $BIN 127.0.0.1 "$PORT" "$PATHS" "$1" "$2" "$PID" >"$WORK/serve-run.txt"
+    t1=$(cpu_ticks)
+    awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+        '/requests\/s/ { for (i = 1; i < NF; i++) if ($(i + 1) == "requests,") n = $i }
+         { print }
+         END { if (n) printf "  server CPU time: %.1f ms per request (%d requests)\n", (t1 - t0) * 1000 / hz / n, n }' \
+        "$WORK/serve-run.txt"
+}
 echo "latency, 1 client, ${SECS} s (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs):"
-$BIN 127.0.0.1 "$PORT" "$PATHS" 1 "$SECS" "$PID"
+run 1 "$SECS"
 # Each worker's searcher allocates its query buffers on first use, which
 # one client never gets past: a first round warms all of them, the second
 # is the one whose memory must stay flat.
 echo "warm-up, 64 clients, 5 s:"
 $BIN 127.0.0.1 "$PORT" "$PATHS" 64 5 "$PID" | grep -E 'requests/s|RSS|anonymous'
 echo "load, 64 clients, 10 s (load average $(cut -d' ' -f1 /proc/loadavg)):"
-$BIN 127.0.0.1 "$PORT" "$PATHS" 64 10 "$PID"
+run 64 10
 kill -TERM $PID
 wait $PID && echo "serve: SIGTERM -> exit 0" || echo "serve: exit status $?"
 trap - EXIT

@@ -105,6 +105,19 @@ void lm_serve_fail(lm_serve_response *r, int status, int json, const char *fmt, 
 
 /* ---- workers -------------------------------------------------------------- */
 
+static void index_release(lm_serve *sv, lm_serve_index *ix)
+{
+    if (!ix)
+        return;
+    pthread_mutex_lock(&sv->lock);
+    int last = --ix->refs == 0;
+    pthread_mutex_unlock(&sv->lock);
+    if (last)
+        lm_serve_index_free(ix);
+}
+
+/* A free worker, holding a reference to the current concept index and
+ * told the current vectors' generation. */
 static lm_serve_worker *worker_take(lm_serve *sv)
 {
     pthread_mutex_lock(&sv->lock);
@@ -118,16 +131,105 @@ static lm_serve_worker *worker_take(lm_serve *sv)
         pthread_cond_wait(&sv->freed, &sv->lock);
     }
     w->busy = 1;
+    w->index = sv->index;
+    w->index->refs++;
+    w->gen = sv->search_gen;
     pthread_mutex_unlock(&sv->lock);
     return w;
 }
 
 static void worker_give(lm_serve *sv, lm_serve_worker *w)
 {
+    lm_serve_index *ix = w->index;
+    w->index = NULL;
+    index_release(sv, ix);
     pthread_mutex_lock(&sv->lock);
     w->busy = 0;
     pthread_cond_signal(&sv->freed);
     pthread_mutex_unlock(&sv->lock);
+}
+
+/* ---- freshness ------------------------------------------------------------ */
+
+/* The reloader thread watches the database for commits by other
+ * connections (PRAGMA data_version on its own connection, twice a
+ * second) and, once they settle (no commit for a second, or at the
+ * latest every 30 s while an ingest keeps committing), builds a new
+ * concept index in one read transaction and swaps it in; requests already
+ * running keep the one they started with.  When the stored vectors
+ * changed (an index build), it bumps the generation, and each worker
+ * reopens its searcher before its next search. */
+#define RELOAD_POLL_MS 500
+#define RELOAD_QUIET_MS 1000
+#define RELOAD_MAX_WAIT_MS 30000
+
+static double now_ms(void);
+
+static lm_status reload(lm_serve *sv, int64_t sig[2], lm_error *err)
+{
+    lm_serve_index *ix = NULL;
+    int64_t nsig[2] = {0, 0};
+    lm_status st = lm_store_read_begin(sv->watch, err);
+    if (st == LM_OK)
+        st = lm_serve_index_build(sv->names, sv->watch, &ix, err);
+    if (st == LM_OK)
+        st = lm_serve_search_signature(sv->watch, nsig, err);
+    lm_store_read_end(sv->watch);
+    if (st != LM_OK) {
+        lm_serve_index_free(ix);
+        return st;
+    }
+    ix->refs = 1;
+    pthread_mutex_lock(&sv->lock);
+    lm_serve_index *old = sv->index;
+    sv->index = ix;
+    if (nsig[0] != sig[0] || nsig[1] != sig[1])
+        sv->search_gen++;
+    sv->reloads++;
+    pthread_mutex_unlock(&sv->lock);
+    sig[0] = nsig[0];
+    sig[1] = nsig[1];
+    index_release(sv, old);
+    return LM_OK;
+}
+
+static void *reloader(void *arg)
+{
+    lm_serve *sv = arg;
+    int64_t version = 0, sig[2] = {0, 0};
+    lm_error err = {0};
+    lm_store_data_version(sv->watch, &version, &err);
+    lm_store_read_begin(sv->watch, &err);
+    lm_serve_search_signature(sv->watch, sig, &err);
+    lm_store_read_end(sv->watch);
+    double changed = 0, dirty_since = 0;
+    pthread_mutex_lock(&sv->lock);
+    while (!sv->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += RELOAD_POLL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&sv->wake, &sv->lock, &until);
+        if (sv->stopping)
+            break;
+        pthread_mutex_unlock(&sv->lock);
+        int64_t v = version;
+        double t = now_ms();
+        if (lm_store_data_version(sv->watch, &v, &err) == LM_OK && v != version) {
+            version = v;
+            changed = t;
+            if (dirty_since == 0)
+                dirty_since = t;
+        }
+        if (dirty_since > 0 &&
+            (t - changed >= RELOAD_QUIET_MS || t - dirty_since >= RELOAD_MAX_WAIT_MS) &&
+            reload(sv, sig, &err) == LM_OK)
+            dirty_since = 0;   /* a failed reload (busy, say) is tried again */
+        pthread_mutex_lock(&sv->lock);
+    }
+    pthread_mutex_unlock(&sv->lock);
+    return NULL;
 }
 
 /* ---- routing ----------------------------------------------------------------- */
@@ -321,15 +423,24 @@ int lm_serve_parse_listen(const char *listen, char *host, size_t host_cap, int *
 
 static void serve_free(lm_serve *sv)
 {
+    if (sv->reloader_started) {
+        pthread_mutex_lock(&sv->lock);
+        sv->stopping = 1;
+        pthread_cond_signal(&sv->wake);
+        pthread_mutex_unlock(&sv->lock);
+        pthread_join(sv->reloader, NULL);
+    }
     for (int i = 0; i < sv->n_workers; i++) {
         lm_serve_search_close(sv->workers[i].search);
         lm_store_close(sv->workers[i].store);
     }
     free(sv->workers);
-    lm_serve_names_free(sv);
+    lm_store_close(sv->watch);
+    lm_serve_index_free(sv->index);
     lm_lexicon_free(sv->names);
     pthread_mutex_destroy(&sv->lock);
     pthread_cond_destroy(&sv->freed);
+    pthread_cond_destroy(&sv->wake);
 }
 
 /* The lexicon for concept names: [models] lexicon, else dir/lexicon.bin;
@@ -388,24 +499,31 @@ lm_status lm_serve_run(const lm_serve_options *o, lm_error *err)
     sv.opts = *o;
     pthread_mutex_init(&sv.lock, NULL);
     pthread_cond_init(&sv.freed, NULL);
+    pthread_cond_init(&sv.wake, NULL);
     sv.workers = calloc((size_t)threads, sizeof *sv.workers);
     if (!sv.workers) {
         serve_free(&sv);
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
-    lm_status st = LM_OK;
     lm_store_options so = {.readonly = 1, .busy_timeout_ms = 2000};
+    lm_status st = lm_store_open(&sv.watch, o->db_path, &so, err);
+    if (st == LM_OK)
+        st = lm_store_serve_tune(sv.watch, err);
     for (int i = 0; i < threads && st == LM_OK; i++) {
         st = lm_store_open(&sv.workers[i].store, o->db_path, &so, err);
-        if (st == LM_OK)
+        if (st == LM_OK) {
             sv.n_workers++;
+            st = lm_store_serve_tune(sv.workers[i].store, err);
+        }
     }
     sv.names = load_names(o->config);
     if (st == LM_OK) {
-        st = lm_store_read_begin(sv.workers[0].store, err);
+        st = lm_store_read_begin(sv.watch, err);
         if (st == LM_OK)
-            st = lm_serve_names_load(&sv, sv.workers[0].store, err);
-        lm_store_read_end(sv.workers[0].store);
+            st = lm_serve_index_build(sv.names, sv.watch, &sv.index, err);
+        lm_store_read_end(sv.watch);
+        if (st == LM_OK)
+            sv.index->refs = 1;
     }
     /* Searchers load their models now, so the first searches are not the
      * slow ones. */
@@ -421,6 +539,13 @@ lm_status lm_serve_run(const lm_serve_options *o, lm_error *err)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
+    /* Started with the signals blocked, like the pool's threads. */
+    if (pthread_create(&sv.reloader, NULL, reloader, &sv) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        serve_free(&sv);
+        return lm_error_set(err, LM_ERR_NOMEM, "cannot start the reloader thread");
+    }
+    sv.reloader_started = 1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR,

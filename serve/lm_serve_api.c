@@ -53,15 +53,34 @@ static void json_concept(lm_json_writer *w, const lm_serve *sv, const char *id, 
     lm_json_member_str(w, "name", lm_serve_concept_name(sv, id, text));
 }
 
-/* One concept of a counted list (search facets, co-mentioned concepts). */
-static void json_concept_count(lm_json_writer *w, const lm_serve *sv, const char *id,
-                               const char *type, const char *text, const char *count_key,
-                               int64_t count)
+/* A counted list of concepts (search facets, co-mentioned concepts) as the
+ * array member key, each count under count_key. */
+static void json_concept_counts(lm_json_writer *w, const lm_serve *sv, const char *key,
+                                const char *count_key, const lm_serve_count *v, size_t n)
 {
-    lm_json_begin_object(w);
-    json_concept(w, sv, id, type, text);
-    lm_json_member_int(w, count_key, count);
-    lm_json_end_object(w);
+    json_array_at(w, key);
+    for (size_t i = 0; i < n; i++) {
+        lm_json_begin_object(w);
+        json_concept(w, sv, v[i].id, v[i].type, v[i].text);
+        lm_json_member_int(w, count_key, v[i].n);
+        lm_json_end_object(w);
+    }
+    lm_json_end_array(w);
+}
+
+/* A counted list of years (search facets, a concept's articles per year)
+ * as the array member key; year 0 (unknown) is null. */
+static void json_year_counts(lm_json_writer *w, const char *key, const char *count_key,
+                             const lm_serve_count *v, size_t n)
+{
+    json_array_at(w, key);
+    for (size_t i = 0; i < n; i++) {
+        lm_json_begin_object(w);
+        json_year(w, "year", v[i].year);
+        lm_json_member_int(w, count_key, v[i].n);
+        lm_json_end_object(w);
+    }
+    lm_json_end_array(w);
 }
 
 /* A pair's chemical and disease: ids and display names. */
@@ -112,20 +131,8 @@ void lm_serve_api_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reques
     lm_json_end_array(&j);
     lm_json_write_key(&j, "facets");
     lm_json_begin_object(&j);
-    json_array_at(&j, "years");
-    for (size_t i = 0; i < v.n_years; i++) {
-        lm_json_begin_object(&j);
-        lm_json_member_int(&j, "year", v.years[i].year);
-        lm_json_member_int(&j, "count", v.years[i].count);
-        lm_json_end_object(&j);
-    }
-    lm_json_end_array(&j);
-    json_array_at(&j, "concepts");
-    for (size_t i = 0; i < v.n_concepts; i++) {
-        const lm_serve_facet *c = &v.concepts[i];
-        json_concept_count(&j, sv, c->id, c->type, c->text, "count", c->count);
-    }
-    lm_json_end_array(&j);
+    json_year_counts(&j, "years", "count", v.years, v.n_years);
+    json_concept_counts(&j, sv, "concepts", "count", v.concepts, v.n_concepts);
     lm_json_end_object(&j);
     json_array_at(&j, "results");
     for (size_t i = 0; i < v.n_hits; i++) {
@@ -277,7 +284,7 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
     }
     lm_serve_concept_view v;
     lm_error err = {0};
-    lm_status st = lm_serve_concept_load(sv, w->store, id, &v, &err);
+    lm_status st = lm_serve_concept_load(sv, w, id, &v, &err);
     if (st != LM_OK) {
         lm_serve_fail(r, st == LM_ERR_NOTFOUND ? 404 : 500, 1, "%s", err.msg);
         return;
@@ -299,20 +306,8 @@ void lm_serve_api_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
         lm_json_end_object(&j);
     }
     lm_json_end_array(&j);
-    json_array_at(&j, "years");
-    for (size_t i = 0; i < v.n_years; i++) {
-        lm_json_begin_object(&j);
-        json_year(&j, "year", v.years[i].year);
-        lm_json_member_int(&j, "articles", v.years[i].n);
-        lm_json_end_object(&j);
-    }
-    lm_json_end_array(&j);
-    json_array_at(&j, "comentioned");
-    for (size_t i = 0; i < v.n_comentions; i++) {
-        const lm_serve_count *c = &v.comentions[i];
-        json_concept_count(&j, sv, c->id, c->type, c->text, "articles", c->n);
-    }
-    lm_json_end_array(&j);
+    json_year_counts(&j, "years", "articles", v.years, v.n_years);
+    json_concept_counts(&j, sv, "comentioned", "articles", v.comentions, v.n_comentions);
     json_array_at(&j, "top_pairs");
     for (size_t i = 0; i < v.n_pairs; i++) {
         const lm_serve_pair_count *p = &v.pairs[i];
@@ -592,7 +587,7 @@ void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
 void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
                               lm_serve_response *r)
 {
-    (void)w;
+    (void)sv;
     const char *query = rq->arg(rq, "query");
     const char *concept = rq->arg(rq, "concept");
     long limit;
@@ -607,7 +602,7 @@ void lm_serve_pt_autocomplete(lm_serve *sv, lm_serve_worker *w, const lm_serve_r
     if (concept && !concept[0])
         concept = NULL;
     const lm_serve_name *hits[50];
-    size_t n = lm_serve_names_complete(sv, query, concept, hits, (size_t)limit);
+    size_t n = lm_serve_names_complete(w->index, query, concept, hits, (size_t)limit);
     size_t ql = strlen(query);
     lm_json_writer j;
     json_begin(r, &j);

@@ -1,7 +1,9 @@
 /*
- * The article and concept pages' data, the autocomplete list and the
- * pairs filter: views loaded from the store once per request (inside the
- * request's read transaction) and rendered as HTML or JSON.
+ * The article and concept pages' data, the autocomplete lookup and the
+ * pairs filter: views loaded once per request (inside the request's read
+ * transaction) and rendered as HTML or JSON.  A concept's counts come
+ * from the concept index (lm_serve_index.c) when it holds the concept,
+ * else from SQL; its pairs always from SQL.
  *
  * Mention offsets are stored as code points into title + " " + abstract;
  * the views add byte offsets once, so renderers slice strings directly.
@@ -238,22 +240,142 @@ void lm_serve_concept_view_free(lm_serve_concept_view *v)
     memset(v, 0, sizeof *v);
 }
 
-lm_status lm_serve_concept_load(lm_serve *sv, lm_store *s, const char *id,
+/* The concept's articles: the list of its one (id, type), or the union of
+ * several, as a heap copy. */
+static uint32_t *concept_articles(const lm_serve_index *ix, size_t first, size_t n_types,
+                                  size_t *n)
+{
+    size_t total = 0;
+    for (size_t t = first; t < first + n_types; t++)
+        total += ix->concepts[t].n_articles;
+    uint32_t *v = malloc((total ? total : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    size_t k = 0;
+    for (size_t t = first; t < first + n_types; t++) {
+        const lm_serve_concept *c = &ix->concepts[t];
+        memcpy(v + k, ix->concept_articles + c->articles, c->n_articles * sizeof *v);
+        k += c->n_articles;
+    }
+    if (n_types > 1) {
+        lm_qsort(v, k, sizeof *v, lm_serve_cmp_u32);
+        size_t w = 0;
+        for (size_t i = 0; i < k; i++)
+            if (i == 0 || v[i] != v[i - 1])
+                v[w++] = v[i];
+        k = w;
+    }
+    *n = k;
+    return v;
+}
+
+typedef struct comention {
+    uint32_t concept, n;
+} comention;
+
+static int cmp_comention(const void *a, const void *b)
+{
+    const comention *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return (x->concept > y->concept) - (x->concept < y->concept);
+}
+
+/* Years, names and co-mentioned concepts from the index: counted over
+ * the concept's articles (co-mentions: each article's concepts once). */
+static lm_status concept_from_index(const lm_serve_index *ix, size_t first, size_t n_types,
+                                    lm_serve_concept_view *v)
+{
+    const lm_serve_concept *c0 = &ix->concepts[first];
+    size_t main = first;
+    for (size_t t = first; t < first + n_types; t++) {
+        v->sum.mentions += ix->concepts[t].mentions;
+        if (ix->concepts[t].mentions > ix->concepts[main].mentions)
+            main = t;
+    }
+    snprintf(v->sum.type, sizeof v->sum.type, "%s", ix->concepts[main].type);
+    size_t n = 0;
+    uint32_t *arts = concept_articles(ix, first, n_types, &n);
+    uint32_t *count = calloc(ix->n_concepts ? ix->n_concepts : 1, sizeof *count);
+    comention *seen = NULL;
+    size_t n_seen = 0, cap_seen = 0;
+    counts years = {&v->years, &v->n_years, 0}, names = {&v->names, &v->n_names, 0},
+           comentions = {&v->comentions, &v->n_comentions, 0};
+    lm_status st = arts && count ? LM_OK : LM_ERR_NOMEM;
+    v->sum.articles = (int64_t)n;
+    /* Articles per year: a histogram over the years present. */
+    int lo = INT16_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = ix->years[arts[i]] < lo ? ix->years[arts[i]] : lo;
+        hi = ix->years[arts[i]] > hi ? ix->years[arts[i]] : hi;
+    }
+    int64_t *hist = n && st == LM_OK ? calloc((size_t)(hi - lo + 1), sizeof *hist) : NULL;
+    if (n && !hist)
+        st = LM_ERR_NOMEM;
+    for (size_t i = 0; i < n && st == LM_OK; i++) {
+        uint32_t a = arts[i];
+        hist[ix->years[a] - lo]++;
+        for (uint32_t j = ix->article_at[a]; j < ix->article_at[a + 1]; j++) {
+            uint32_t o = ix->article_concepts[j];
+            if (o >= first && o < first + n_types)
+                continue;
+            if (count[o]++ == 0) {
+                if (lm_vec_grow((void **)&seen, &cap_seen, n_seen + 1, sizeof *seen) != LM_OK) {
+                    st = LM_ERR_NOMEM;
+                    break;
+                }
+                seen[n_seen++].concept = o;
+            }
+        }
+    }
+    for (int y = lo; hist && y <= hi && st == LM_OK; y++)
+        if (hist[y - lo])
+            st = keep_year(&years, y, hist[y - lo]);
+    free(hist);
+    for (size_t i = 0; i < n_seen; i++)
+        seen[i].n = count[seen[i].concept];
+    if (st == LM_OK && n_seen)
+        lm_qsort(seen, n_seen, sizeof *seen, cmp_comention);
+    for (size_t i = 0; i < n_seen && i < 12 && st == LM_OK; i++) {
+        const lm_serve_concept *o = &ix->concepts[seen[i].concept];
+        lm_comention_row r = {o->id, o->type, o->name, seen[i].n};
+        st = keep_comention(&comentions, &r);
+    }
+    for (size_t i = 0; i < c0->n_synonyms && st == LM_OK; i++)
+        st = keep_name(&names, c0->synonyms[i].text, c0->synonyms[i].n);
+    free(arts);
+    free(count);
+    free(seen);
+    return st;
+}
+
+lm_status lm_serve_concept_load(lm_serve *sv, lm_serve_worker *w, const char *id,
                                 lm_serve_concept_view *v, lm_error *err)
 {
     memset(v, 0, sizeof *v);
     if (!(v->id = strdup(id)))
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    lm_status st = lm_store_concept_summary(s, id, &v->sum, err);
+    lm_store *s = w->store;
+    size_t n_types = 0;
+    size_t first = w->index ? lm_serve_index_concept(w->index, id, &n_types) : 0;
+    lm_status st;
     counts years = {&v->years, &v->n_years, 0}, names = {&v->names, &v->n_names, 0},
            comentions = {&v->comentions, &v->n_comentions, 0};
     pair_counts pc = {v, 0};
-    if (st == LM_OK)
-        st = lm_store_concept_years(s, id, keep_year, &years, err);
-    if (st == LM_OK)
-        st = lm_store_concept_names(s, id, 12, keep_name, &names, err);
-    if (st == LM_OK)
-        st = lm_store_concept_comentions(s, id, 12, keep_comention, &comentions, err);
+    if (n_types > 0) {
+        st = concept_from_index(w->index, first, n_types, v);
+        if (st == LM_OK)
+            st = lm_store_concept_pair_count(s, id, &v->sum.pairs, err);
+    } else {
+        /* Not in the index (mentioned since it was built): from SQL. */
+        st = lm_store_concept_summary(s, id, &v->sum, err);
+        if (st == LM_OK)
+            st = lm_store_concept_years(s, id, keep_year, &years, err);
+        if (st == LM_OK)
+            st = lm_store_concept_names(s, id, 12, keep_name, &names, err);
+        if (st == LM_OK)
+            st = lm_store_concept_comentions(s, id, 12, keep_comention, &comentions, err);
+    }
     if (st == LM_OK)
         st = lm_store_concept_pairs(s, id, 15, keep_pair_count, &pc, err);
     if (st == LM_ERR_NOMEM)
@@ -268,75 +390,7 @@ lm_status lm_serve_concept_load(lm_serve *sv, lm_store *s, const char *id,
 
 /* ---- autocomplete -------------------------------------------------------------- */
 
-typedef struct names_load {
-    lm_serve *sv;
-    size_t cap;
-} names_load;
-
-static lm_status add_name(names_load *l, const char *name, const lm_concept_name_row *r)
-{
-    lm_serve *sv = l->sv;
-    if (lm_vec_grow((void **)&sv->complete, &l->cap, sv->n_complete + 1, sizeof *sv->complete) !=
-        LM_OK)
-        return LM_ERR_NOMEM;
-    lm_serve_name *e = &sv->complete[sv->n_complete];
-    int failed = 0;
-    e->name = lm_strdup_opt(name, &failed);
-    e->key = lm_strdup_opt(name, &failed);
-    e->id = lm_strdup_opt(r->concept_id, &failed);
-    e->type = lm_strdup_opt(r->type, &failed);
-    e->mentions = r->mentions;
-    sv->n_complete++;
-    if (failed)
-        return LM_ERR_NOMEM;
-    for (char *p = e->key; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return LM_OK;
-}
-
-static lm_status keep_concept_name(void *ctx, const lm_concept_name_row *r)
-{
-    names_load *l = ctx;
-    const char *text = r->text[0] ? r->text : r->concept_id;
-    const char *known = lm_serve_concept_name(l->sv, r->concept_id, NULL);
-    lm_status st = add_name(l, known ? known : text, r);
-    if (st == LM_OK && known && strcasecmp(known, text) != 0)
-        st = add_name(l, text, r);
-    return st;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    const lm_serve_name *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : strcmp(x->id, y->id);
-}
-
-lm_status lm_serve_names_load(lm_serve *sv, lm_store *s, lm_error *err)
-{
-    names_load l = {sv, 0};
-    lm_status st = lm_store_concept_name_list(s, keep_concept_name, &l, err);
-    if (st == LM_ERR_NOMEM)
-        lm_error_set(err, st, "out of memory");
-    if (st == LM_OK)
-        lm_qsort(sv->complete, sv->n_complete, sizeof *sv->complete, cmp_name);
-    return st;
-}
-
-void lm_serve_names_free(lm_serve *sv)
-{
-    for (size_t i = 0; i < sv->n_complete; i++) {
-        free(sv->complete[i].key);
-        free(sv->complete[i].name);
-        free(sv->complete[i].id);
-        free(sv->complete[i].type);
-    }
-    free(sv->complete);
-    sv->complete = NULL;
-    sv->n_complete = 0;
-}
-
-size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const char *type,
+size_t lm_serve_names_complete(const lm_serve_index *ix, const char *prefix, const char *type,
                                const lm_serve_name **out, size_t max)
 {
     char key[LM_SERVE_MAX_ARG + 1];
@@ -346,10 +400,10 @@ size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const cha
     key[kl] = 0;
     if (kl == 0 || max == 0)
         return 0;
-    size_t lo = 0, hi = sv->n_complete;
+    size_t lo = 0, hi = ix->n_complete;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(sv->complete[mid].key, key) < 0)
+        if (strcmp(ix->complete[mid].key, key) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -357,8 +411,8 @@ size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const cha
     /* Keep the max most mentioned of the matches (insertion into a short
      * list); a one-letter prefix over a big corpus scans a bounded run. */
     size_t n = 0;
-    for (size_t i = lo, scanned = 0; i < sv->n_complete && scanned < 50000; i++, scanned++) {
-        const lm_serve_name *e = &sv->complete[i];
+    for (size_t i = lo, scanned = 0; i < ix->n_complete && scanned < 50000; i++, scanned++) {
+        const lm_serve_name *e = &ix->complete[i];
         if (strncmp(e->key, key, kl) != 0)
             break;
         if (type && strcasecmp(type, e->type) != 0)

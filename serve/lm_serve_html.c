@@ -242,11 +242,11 @@ static void search_page(FILE *f, lm_serve *sv, const lm_serve_search_view *v, co
         search_url(f, v, mode, y, v->concept, 1);
         fprintf(f, "\"%s>%d</a> <span class=\"n\">%" PRId64 "</span></li>",
                 v->year && strcmp(v->year, y) == 0 ? " class=\"on\"" : "", v->years[i].year,
-                v->years[i].count);
+                v->years[i].n);
     }
     fputs("</ul><h2>Concepts</h2><ul class=\"facet\" id=\"facet-concepts\">", f);
     for (size_t i = 0; i < v->n_concepts; i++) {
-        const lm_serve_facet *c = &v->concepts[i];
+        const lm_serve_count *c = &v->concepts[i];
         fputs("<li><a class=\"e-", f);
         type_class(f, c->type);
         if (v->concept && strcmp(v->concept, c->id) == 0)
@@ -255,7 +255,7 @@ static void search_page(FILE *f, lm_serve *sv, const lm_serve_search_view *v, co
         search_url(f, v, mode, v->year, c->id, 1);
         fputs("\">", f);
         lm_serve_html_escape(f, lm_serve_concept_name(sv, c->id, c->text));
-        fprintf(f, "</a> <span class=\"n\">%" PRId64 "</span></li>", c->count);
+        fprintf(f, "</a> <span class=\"n\">%" PRId64 "</span></li>", c->n);
     }
     fputs("</ul></aside><section class=\"results\">", f);
     fprintf(f, "<p class=\"summary\">%" PRId64 " result%s for <q>", v->total,
@@ -387,7 +387,6 @@ void lm_serve_page_search(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
 void lm_serve_page_home(lm_serve *sv, lm_serve_worker *w, const lm_serve_request *rq,
                         lm_serve_response *r)
 {
-    (void)w;
     const char *q = rq->arg(rq, "q");
     if (q && q[0] && strcmp(rq->path, "/") == 0) {
         lm_serve_page_search(sv, w, rq, r);
@@ -396,7 +395,7 @@ void lm_serve_page_home(lm_serve *sv, lm_serve_worker *w, const lm_serve_request
     page_begin(r->f, "Search", NULL);
     fprintf(r->f, "<h1>Search your corpus</h1><p>Type a few words, a drug, a disease or a "
                   "claim above. %zu concepts are mentioned in the stored abstracts; browse the "
-                  "<a href=\"/pairs\">chemical–disease pairs</a>.</p>", sv->n_complete);
+                  "<a href=\"/pairs\">chemical–disease pairs</a>.</p>", w->index->n_concepts);
     legend(r->f);
     page_end(r->f);
 }
@@ -642,7 +641,7 @@ void lm_serve_page_concept(lm_serve *sv, lm_serve_worker *w, const lm_serve_requ
     }
     lm_serve_concept_view v;
     lm_error err = {0};
-    lm_status st = lm_serve_concept_load(sv, w->store, id, &v, &err);
+    lm_status st = lm_serve_concept_load(sv, w, id, &v, &err);
     if (st != LM_OK) {
         lm_serve_fail(r, st == LM_ERR_NOTFOUND ? 404 : 500, 0, "%s", err.msg);
         return;

@@ -37,19 +37,75 @@
 
 typedef struct lm_serve_searcher lm_serve_searcher;
 
-/* What one request borrows: a read-only connection and its searcher. */
+/* A counted concept (id, type, one of its texts) or year: search facets,
+ * a concept's years, names and co-mentioned concepts. */
+typedef struct lm_serve_count {
+    char *id, *type, *text;
+    int year;
+    int64_t n;
+} lm_serve_count;
+
+/* An autocomplete entry: a concept under one of its names. */
+typedef struct lm_serve_name {
+    char *key;                   /* lower-cased name, the sort key */
+    char *name;
+    const char *id, *type;       /* the index's */
+    int64_t mentions;
+} lm_serve_name;
+
+/* ---- the concept index (lm_serve_index.c) ---- */
+
+/* qsort order of uint32_t values. */
+static inline int lm_serve_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct lm_serve_concept {
+    char *id, *type;
+    char *name;                  /* its most frequent text (ties: first in byte order) */
+    int64_t mentions;
+    uint32_t articles, n_articles;   /* its articles: concept_articles[articles..] */
+    lm_serve_count *synonyms;    /* on the first concept of an id: the texts of the id,
+                                    folded by ASCII case, most frequent first */
+    size_t n_synonyms;
+} lm_serve_concept;
+
+typedef struct lm_serve_index {
+    int refs;                    /* the server's and each request's; under lm_serve.lock */
+    size_t n_articles;
+    int64_t *pmids;              /* ascending: article numbers */
+    int16_t *years;              /* 0 unknown */
+    uint32_t *article_at;        /* n_articles + 1 offsets into article_concepts */
+    uint32_t *article_concepts;  /* each article's distinct concepts, ascending */
+    size_t n_concepts;
+    lm_serve_concept *concepts;  /* by (id, type): concept numbers */
+    uint32_t *concept_articles;  /* each concept's articles, ascending */
+    lm_serve_name *complete;     /* the autocomplete list, by key */
+    size_t n_complete;
+} lm_serve_index;
+
+/* Builds the index from s (inside the caller's read transaction), with
+ * display names from the lexicon names (may be NULL). */
+lm_status lm_serve_index_build(const lm_lexicon *names, lm_store *s, lm_serve_index **out,
+                               lm_error *err);
+void lm_serve_index_free(lm_serve_index *ix);
+/* The article number of pmid, SIZE_MAX when it is not in the index. */
+size_t lm_serve_index_article(const lm_serve_index *ix, int64_t pmid);
+/* The first concept number of id (its types follow), *n of them (0: none). */
+size_t lm_serve_index_concept(const lm_serve_index *ix, const char *id, size_t *n);
+
+/* What one request borrows: a read-only connection, its searcher, and the
+ * concept index current when the request began. */
 typedef struct lm_serve_worker {
     lm_store *store;
     lm_serve_searcher *search;   /* opened on first use */
+    unsigned search_gen;         /* the vectors' generation it was opened for */
+    unsigned gen;                /* the generation current when the request began */
+    lm_serve_index *index;       /* during a request */
     int busy;
 } lm_serve_worker;
-
-/* An autocomplete entry: one concept with its most frequent name. */
-typedef struct lm_serve_name {
-    char *key;                   /* lower-cased name, the sort key */
-    char *name, *id, *type;
-    int64_t mentions;
-} lm_serve_name;
 
 typedef struct lm_serve {
     lm_serve_options opts;
@@ -58,8 +114,14 @@ typedef struct lm_serve {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     lm_lexicon *names;           /* concept display names; may be NULL */
-    lm_serve_name *complete;     /* sorted by key */
-    size_t n_complete;
+    lm_serve_index *index;       /* the current one; swapped by the reloader */
+    unsigned search_gen;         /* bumped when the stored vectors change */
+    /* the reloader (lm_serve.c) */
+    lm_store *watch;             /* its own read-only connection */
+    pthread_t reloader;
+    int reloader_started, stopping;
+    pthread_cond_t wake;
+    unsigned reloads;            /* index rebuilds since start */
 } lm_serve;
 
 typedef struct lm_serve_request {
@@ -109,23 +171,17 @@ typedef struct lm_serve_hit {
     size_t n_spans;
 } lm_serve_hit;
 
-typedef struct lm_serve_facet {
-    char *id, *type, *text;      /* concept facets; year facets use year */
-    int year;
-    int64_t count;
-} lm_serve_facet;
-
 typedef struct lm_serve_search_view {
     char *query;
     const char *mode;            /* the mode that ran */
     char *year, *concept;        /* facet filters as given, NULL when none */
     int page;
-    lm_serve_facet *query_concepts;   /* concepts recognised in the query */
+    lm_serve_count *query_concepts;   /* concepts recognised in the query */
     size_t n_query_concepts;
     int64_t total;               /* hits after the facet filters (of the candidates) */
     lm_serve_hit *hits;          /* this page's */
     size_t n_hits;
-    lm_serve_facet *years, *concepts;
+    lm_serve_count *years, *concepts;
     size_t n_years, n_concepts;
     double search_ms;            /* the ranking (lm_searcher_query) */
     double facets_ms;            /* years and concepts of the candidates */
@@ -145,6 +201,9 @@ typedef struct lm_serve_search_args {
  * itself when it already is an id (has a ':') or is unknown. */
 const char *lm_serve_resolve_concept(const lm_serve *sv, int type, const char *text);
 lm_status lm_serve_search_open(lm_serve *sv, lm_serve_worker *w, lm_error *err);
+/* What identifies the stored vectors searchers map (the current model and
+ * its vectors' generation); read inside a read transaction. */
+lm_status lm_serve_search_signature(lm_store *s, int64_t sig[2], lm_error *err);
 void lm_serve_search_close(lm_serve_searcher *s);
 /* LM_ERR_USAGE for an unknown mode. */
 lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
@@ -174,12 +233,6 @@ lm_status lm_serve_article_load(lm_serve *sv, lm_store *s, int64_t pmid,
                                 lm_serve_article_view *v, lm_error *err);
 void lm_serve_article_view_free(lm_serve_article_view *v);
 
-typedef struct lm_serve_count {
-    char *id, *type, *text;
-    int year;
-    int64_t n;
-} lm_serve_count;
-
 typedef struct lm_serve_pair_count {
     char *chemical_id, *chemical, *disease_id, *disease, *relation;
     int64_t articles;
@@ -197,16 +250,14 @@ typedef struct lm_serve_concept_view {
     size_t n_pairs;
 } lm_serve_concept_view;
 
-lm_status lm_serve_concept_load(lm_serve *sv, lm_store *s, const char *id,
+lm_status lm_serve_concept_load(lm_serve *sv, lm_serve_worker *w, const char *id,
                                 lm_serve_concept_view *v, lm_error *err);
 void lm_serve_concept_view_free(lm_serve_concept_view *v);
 
-/* Loads the autocomplete list (every concept with a mention). */
-lm_status lm_serve_names_load(lm_serve *sv, lm_store *s, lm_error *err);
-void lm_serve_names_free(lm_serve *sv);
-/* Entries whose name starts with prefix (case-insensitive), most
- * mentioned first, of type (NULL any); returns how many were written. */
-size_t lm_serve_names_complete(const lm_serve *sv, const char *prefix, const char *type,
+/* Autocomplete entries of ix whose name starts with prefix
+ * (case-insensitive), most mentioned first, of type (NULL any), each
+ * concept once; returns how many were written. */
+size_t lm_serve_names_complete(const lm_serve_index *ix, const char *prefix, const char *type,
                                const lm_serve_name **out, size_t max);
 
 /* Reads the pairs filter of the pairs page and API; 0 with a message in

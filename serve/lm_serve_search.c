@@ -5,12 +5,14 @@
  * this is the file to port.
  *
  * A query runs once for LM_SERVE_CANDIDATES hits; the facets (years and
- * concepts) are counted over those candidates, the facet filters keep the
- * candidates that match, and only the page shown is explained (best
- * sentence, query marks) and given its entity mentions.  The snippet's
- * mentions come from the stored ones: the sentence is found in title +
- * " " + abstract and the mentions inside it are kept, with their offsets
- * moved to bytes into the sentence.
+ * concepts) are counted over those candidates from the concept index
+ * (lm_serve_index.c: each article's concepts as a list of numbers; SQL
+ * only for a candidate ingested since the index was built), the facet
+ * filters keep the candidates that match, and only the page shown is
+ * explained (best sentence, query marks) and given its entity mentions.
+ * The snippet's mentions come from the stored ones: the sentence is found
+ * in title + " " + abstract (one row read by PMID) and the mentions inside
+ * it are kept, with their offsets moved to bytes into the sentence.
  */
 #include "../pipeline/lm_search_session.h"
 #include "../util/lm_map.h"
@@ -55,7 +57,21 @@ lm_status lm_serve_search_open(lm_serve *sv, lm_serve_worker *w, lm_error *err)
         return st;
     }
     w->search = s;
+    w->search_gen = w->gen;
     return LM_OK;
+}
+
+lm_status lm_serve_search_signature(lm_store *s, int64_t sig[2], lm_error *err)
+{
+    lm_vec_model_info info;
+    int found = 0;
+    sig[0] = sig[1] = 0;
+    lm_status st = lm_vec_model_current_info(s, &info, &found, err);
+    if (st == LM_OK && found) {
+        sig[0] = info.id;
+        st = lm_vec_generation(s, info.id, &sig[1], err);
+    }
+    return st;
 }
 
 void lm_serve_search_close(lm_serve_searcher *s)
@@ -72,7 +88,7 @@ static void span_free(lm_serve_span *sp)
     free(sp->concept_id);
 }
 
-static void facet_free(lm_serve_facet *f)
+static void facet_free(lm_serve_count *f)
 {
     free(f->id);
     free(f->type);
@@ -104,10 +120,13 @@ void lm_serve_search_view_free(lm_serve_search_view *v)
     memset(v, 0, sizeof *v);
 }
 
-/* One (candidate, concept) pair seen while counting facets. */
+/* One (candidate, concept) pair seen while counting facets.  Strings are
+ * the concept index's, or owned (a candidate the index does not hold yet,
+ * counted from SQL). */
 typedef struct seen_concept {
-    char *id, *type, *text;
+    const char *id, *type, *text;
     size_t hit;
+    int owned;
 } seen_concept;
 
 typedef struct facet_scan {
@@ -119,6 +138,18 @@ typedef struct facet_scan {
     const char *want;
 } facet_scan;
 
+static lm_status seen_push(facet_scan *fs, const char *id, const char *type, const char *text,
+                           size_t hit, int owned)
+{
+    if (lm_vec_grow((void **)&fs->v, &fs->cap, fs->n + 1, sizeof *fs->v) != LM_OK)
+        return LM_ERR_NOMEM;
+    fs->v[fs->n++] = (seen_concept){id, type, text, hit, owned};
+    if (fs->want && strcmp(fs->want, id) == 0)
+        fs->matched[hit] = 1;
+    return LM_OK;
+}
+
+/* A candidate the index does not hold: its SQL rows. */
 static lm_status keep_facet(void *ctx, const lm_facet_row *r)
 {
     facet_scan *fs = ctx;
@@ -130,19 +161,60 @@ static lm_status keep_facet(void *ctx, const lm_facet_row *r)
         fs->years[hit] = r->year;
         return LM_OK;
     }
-    if (lm_vec_grow((void **)&fs->v, &fs->cap, fs->n + 1, sizeof *fs->v) != LM_OK)
+    char *id = strdup(r->concept_id), *type = strdup(r->type ? r->type : "");
+    char *text = strdup(r->text ? r->text : "");
+    if (!id || !type || !text || seen_push(fs, id, type, text, hit, 1) != LM_OK) {
+        free(id);
+        free(type);
+        free(text);
         return LM_ERR_NOMEM;
-    seen_concept *c = &fs->v[fs->n];
-    c->id = strdup(r->concept_id);
-    c->type = strdup(r->type ? r->type : "");
-    c->text = strdup(r->text ? r->text : "");
-    c->hit = hit;
-    fs->n++;
-    if (!c->id || !c->type || !c->text)
-        return LM_ERR_NOMEM;
-    if (fs->want && strcmp(fs->want, r->concept_id) == 0)
-        fs->matched[hit] = 1;
+    }
     return LM_OK;
+}
+
+static void facet_scan_free(facet_scan *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->v[i].owned) {
+            free((char *)fs->v[i].id);
+            free((char *)fs->v[i].type);
+            free((char *)fs->v[i].text);
+        }
+    free(fs->v);
+    lm_map_free(&fs->hit_of);
+}
+
+/* The candidates' years and concepts: from the concept index, and from
+ * SQL for those it does not hold (ingested since it was built). */
+static lm_status scan_facets(lm_serve_worker *w, const lm_search_results *r, facet_scan *fs,
+                             lm_error *err)
+{
+    const lm_serve_index *ix = w->index;
+    int64_t *missing = malloc((r->n ? r->n : 1) * sizeof *missing);
+    if (!missing)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    size_t n_missing = 0;
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < r->n && st == LM_OK; i++) {
+        size_t a = lm_serve_index_article(ix, r->hits[i].pmid);
+        if (a == SIZE_MAX) {
+            missing[n_missing++] = r->hits[i].pmid;
+            if (lm_map_put(&fs->hit_of, lm_map_key((uint64_t)r->hits[i].pmid), i + 1) != LM_OK)
+                st = LM_ERR_NOMEM;
+            continue;
+        }
+        fs->years[i] = ix->years[a];
+        for (uint32_t j = ix->article_at[a]; j < ix->article_at[a + 1] && st == LM_OK; j++) {
+            const lm_serve_concept *c = &ix->concepts[ix->article_concepts[j]];
+            st = seen_push(fs, c->id, c->type, c->name, i, 0);
+        }
+    }
+    if (st == LM_OK && n_missing)
+        st = lm_store_facets(w->store, missing, n_missing, keep_facet, fs, err);
+    if (st == LM_ERR_NOMEM)
+        lm_error_set(err, st, "out of memory");
+    free(missing);
+    return st;
 }
 
 static int cmp_seen(const void *a, const void *b)
@@ -152,51 +224,62 @@ static int cmp_seen(const void *a, const void *b)
     return c ? c : strcmp(x->type, y->type);
 }
 
-static int cmp_facet_count(const void *a, const void *b)
+typedef struct facet_group {
+    const seen_concept *c;       /* the first of its run in the sorted list */
+    int64_t n;
+} facet_group;
+
+static int cmp_group(const void *a, const void *b)
 {
-    const lm_serve_facet *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return strcmp(x->id, y->id);
+    const facet_group *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return cmp_seen(x->c, y->c);
 }
 
 /* The concept facets: distinct concepts over the kept candidates, most
- * articles first, the top 12. */
+ * articles first, the top 12 (only those copied). */
 static lm_status count_concepts(facet_scan *fs, const unsigned char *kept,
                                 lm_serve_search_view *v)
 {
+    if (fs->n == 0)
+        return LM_OK;
     lm_qsort(fs->v, fs->n, sizeof *fs->v, cmp_seen);
-    size_t cap = 0;
+    facet_group *g = malloc(fs->n * sizeof *g);
+    if (!g)
+        return LM_ERR_NOMEM;
+    size_t ng = 0;
     for (size_t i = 0; i < fs->n;) {
         size_t j = i;
         int64_t n = 0;
         for (; j < fs->n && cmp_seen(&fs->v[i], &fs->v[j]) == 0; j++)
             n += kept[fs->v[j].hit];
-        if (n > 0) {
-            if (lm_vec_grow((void **)&v->concepts, &cap, v->n_concepts + 1,
-                            sizeof *v->concepts) != LM_OK)
-                return LM_ERR_NOMEM;
-            lm_serve_facet *f = &v->concepts[v->n_concepts++];
-            memset(f, 0, sizeof *f);
-            f->id = strdup(fs->v[i].id);
-            f->type = strdup(fs->v[i].type);
-            f->text = strdup(fs->v[i].text);
-            f->count = n;
-            if (!f->id || !f->type || !f->text)
-                return LM_ERR_NOMEM;
-        }
+        if (n > 0)
+            g[ng++] = (facet_group){&fs->v[i], n};
         i = j;
     }
-    if (v->n_concepts)
-        lm_qsort(v->concepts, v->n_concepts, sizeof *v->concepts, cmp_facet_count);
-    while (v->n_concepts > 12)
-        facet_free(&v->concepts[--v->n_concepts]);
-    return LM_OK;
+    lm_qsort(g, ng, sizeof *g, cmp_group);
+    lm_status st = LM_OK;
+    v->concepts = calloc(ng < 12 ? (ng ? ng : 1) : 12, sizeof *v->concepts);
+    if (!v->concepts)
+        st = LM_ERR_NOMEM;
+    for (size_t k = 0; k < ng && k < 12 && st == LM_OK; k++) {
+        const seen_concept *c = g[k].c;
+        lm_serve_count *f = &v->concepts[v->n_concepts++];
+        f->id = strdup(c->id);
+        f->type = strdup(c->type);
+        f->text = strdup(c->text);
+        f->n = g[k].n;
+        if (!f->id || !f->type || !f->text)
+            st = LM_ERR_NOMEM;
+    }
+    free(g);
+    return st;
 }
 
 static int cmp_year_desc(const void *a, const void *b)
 {
-    const lm_serve_facet *x = a, *y = b;
+    const lm_serve_count *x = a, *y = b;
     return (x->year < y->year) - (x->year > y->year);
 }
 
@@ -217,17 +300,49 @@ static lm_status count_years(const int *years, const unsigned char *kept, size_t
             v->years[j].year = years[i];
             v->n_years++;
         }
-        v->years[j].count++;
+        v->years[j].n++;
     }
     if (v->n_years)
         lm_qsort(v->years, v->n_years, sizeof *v->years, cmp_year_desc);
     return LM_OK;
 }
 
+typedef struct snippet_marks {
+    lm_serve_hit *h;
+    size_t *cap;
+    const char *text;
+    size_t from_cp, to_cp;       /* the snippet in title + " " + abstract */
+    size_t from;                 /* its first byte */
+} snippet_marks;
+
+/* A stored mention inside the snippet, as a byte span of the snippet. */
+static lm_status keep_snippet_mention(void *ctx, const lm_mention_row *r)
+{
+    snippet_marks *sm = ctx;
+    if (r->start < 0 || (size_t)r->start < sm->from_cp || r->end < r->start ||
+        (size_t)r->end > sm->to_cp)
+        return LM_OK;
+    lm_serve_hit *h = sm->h;
+    if (lm_vec_grow((void **)&h->spans, sm->cap, h->n_spans + 1, sizeof *h->spans) != LM_OK)
+        return LM_ERR_NOMEM;
+    const char *snip = h->snippet;
+    size_t sl = strlen(snip);
+    lm_serve_span *sp = &h->spans[h->n_spans++];
+    memset(sp, 0, sizeof *sp);
+    sp->start = (uint32_t)lm_utf8_cp_to_byte(snip, sl, (size_t)r->start - sm->from_cp);
+    sp->end = (uint32_t)lm_utf8_cp_to_byte(snip, sl, (size_t)r->end - sm->from_cp);
+    sp->type = strdup(r->type ? r->type : "");
+    int grounded = r->concept_id && r->concept_id[0] && strcmp(r->concept_id, "-") != 0;
+    sp->concept_id = grounded ? strdup(r->concept_id) : NULL;
+    return sp->type && (!grounded || sp->concept_id) ? LM_OK : LM_ERR_NOMEM;
+}
+
 /* The stored mentions of a hit that fall inside its snippet, as byte
- * spans into the snippet, plus the query marks explain found. */
-static lm_status hit_spans(lm_serve *sv, lm_serve_worker *w, lm_serve_hit *h,
-                           const lm_search_explanation *e, lm_error *err)
+ * spans into the snippet, plus the query marks explain found.  Reads the
+ * article's text (to place the snippet) and its mention rows: nothing
+ * else of the article. */
+static lm_status hit_spans(lm_serve_worker *w, lm_serve_hit *h, const lm_search_explanation *e,
+                           lm_buf *text, lm_error *err)
 {
     size_t cap = 0;
     for (size_t i = 0; i < e->n_marks; i++) {
@@ -241,32 +356,19 @@ static lm_status hit_spans(lm_serve *sv, lm_serve_worker *w, lm_serve_hit *h,
     }
     if (!h->snippet || !h->snippet[0])
         return LM_OK;
-    lm_serve_article_view av;
-    lm_status st = lm_serve_article_load(sv, w->store, h->pmid, &av, err);
+    size_t title_bytes;
+    lm_status st = lm_store_article_text(w->store, h->pmid, text, &title_bytes, err);
     if (st != LM_OK)
         return st;
-    const char *at = strstr(av.text, h->snippet);
-    if (at) {
-        uint32_t from = (uint32_t)(at - av.text), to = from + (uint32_t)strlen(h->snippet);
-        for (size_t i = 0; i < av.n_mentions && st == LM_OK; i++) {
-            const lm_serve_mention *m = &av.mentions[i];
-            if (m->bstart < from || m->bend > to)
-                continue;
-            if (lm_vec_grow((void **)&h->spans, &cap, h->n_spans + 1, sizeof *h->spans) != LM_OK) {
-                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-                break;
-            }
-            lm_serve_span *sp = &h->spans[h->n_spans++];
-            memset(sp, 0, sizeof *sp);
-            sp->start = m->bstart - from;
-            sp->end = m->bend - from;
-            sp->type = strdup(m->type);
-            sp->concept_id = m->concept_id ? strdup(m->concept_id) : NULL;
-            if (!sp->type || (m->concept_id && !sp->concept_id))
-                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-        }
-    }
-    lm_serve_article_view_free(&av);
+    const char *at = strstr(lm_buf_cstr(text), h->snippet);
+    if (!at)
+        return LM_OK;
+    snippet_marks sm = {h, &cap, lm_buf_cstr(text), 0, 0, (size_t)(at - lm_buf_cstr(text))};
+    sm.from_cp = lm_utf8_count(sm.text, sm.from);
+    sm.to_cp = sm.from_cp + lm_utf8_count(h->snippet, strlen(h->snippet));
+    st = lm_store_article_mentions(w->store, h->pmid, keep_snippet_mention, &sm, err);
+    if (st == LM_ERR_NOMEM)
+        lm_error_set(err, st, "out of memory");
     return st;
 }
 
@@ -278,6 +380,12 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
     int mode = a->mode && a->mode[0] ? lm_search_mode_parse(a->mode) : LM_SEARCH_HYBRID;
     if (mode < 0)
         return lm_error_set(err, LM_ERR_USAGE, "unknown mode (hybrid, lexical or dense)");
+    /* The stored vectors changed since the searcher mapped them (an index
+     * build finished): reopen it on the new ones. */
+    if (w->search && w->search_gen != w->gen) {
+        lm_serve_search_close(w->search);
+        w->search = NULL;
+    }
     if (!w->search) {
         lm_status st = lm_serve_search_open(sv, w, err);
         if (st != LM_OK)
@@ -301,7 +409,8 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
     lm_status st = lm_search_session_query(w->search->srch, a->query, &o, &r, err);
     int *years = NULL;
     unsigned char *kept = NULL, *matched = NULL;
-    int64_t *pmids = NULL;
+    lm_buf text;
+    lm_buf_init(&text);
     facet_scan fs;
     memset(&fs, 0, sizeof fs);
     lm_map_init(&fs.hit_of);
@@ -314,30 +423,20 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
     years = calloc(r.n ? r.n : 1, sizeof *years);
     kept = calloc(r.n ? r.n : 1, 1);
     matched = calloc(r.n ? r.n : 1, 1);
-    pmids = calloc(r.n ? r.n : 1, sizeof *pmids);
-    if (!out->query_concepts || !years || !kept || !matched || !pmids ||
-        lm_map_reserve(&fs.hit_of, r.n) != LM_OK) {
+    if (!out->query_concepts || !years || !kept || !matched) {
         st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < r.n_concepts; i++) {
-        lm_serve_facet *f = &out->query_concepts[out->n_query_concepts++];
+        lm_serve_count *f = &out->query_concepts[out->n_query_concepts++];
         f->id = lm_strdup_opt(r.concepts[i].id, &failed);
         f->text = lm_strdup_opt(r.concepts[i].name, &failed);
         f->type = lm_strdup_opt(lm_ent_type_name((lm_ent_type)r.concepts[i].type), &failed);
     }
     double t0 = now_ms();
-    for (size_t i = 0; i < r.n && st == LM_OK; i++) {
-        pmids[i] = r.hits[i].pmid;
-        if (lm_map_put(&fs.hit_of, lm_map_key((uint64_t)pmids[i]), i + 1) != LM_OK)
-            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
-    }
     fs.years = years;
     fs.matched = matched;
-    if (st == LM_OK)
-        st = lm_store_facets(w->store, pmids, r.n, keep_facet, &fs, err);
-    if (st == LM_ERR_NOMEM)
-        lm_error_set(err, st, "out of memory");
+    st = scan_facets(w, &r, &fs, err);
     for (size_t i = 0; i < r.n; i++)
         kept[i] = (!a->concept || matched[i]) && (a->year <= 0 || years[i] == a->year);
     if (st == LM_OK && (count_concepts(&fs, kept, out) != LM_OK ||
@@ -372,22 +471,16 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
         if (failed)
             st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
         else
-            st = hit_spans(sv, w, h, &e, err);
+            st = hit_spans(w, h, &e, &text, err);
         lm_search_explanation_free(&e);
     }
     out->snippets_ms = now_ms() - t1;
 done:
-    for (size_t i = 0; i < fs.n; i++) {
-        free(fs.v[i].id);
-        free(fs.v[i].type);
-        free(fs.v[i].text);
-    }
-    free(fs.v);
-    lm_map_free(&fs.hit_of);
+    facet_scan_free(&fs);
+    lm_buf_free(&text);
     free(years);
     free(kept);
     free(matched);
-    free(pmids);
     lm_search_results_free(&r);
     if (st != LM_OK)
         lm_serve_search_view_free(out);

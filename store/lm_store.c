@@ -459,9 +459,11 @@ static const char migration_13[] =
  * the trigger adds a missing name with a guarded INSERT that can never
  * conflict, so an outer INSERT OR REPLACE cannot renumber one.  Entity
  * types come first so their ids fit the record's zero-byte and one-byte
- * integers.  The view pairs also shows the ids of chemical and disease
- * (the insert trigger ignores them): "chemical = id OR disease = id" lets
- * SQLite use both concept indexes, which an OR over two joined names
+ * integers, then 'cooccurs' (id 4, LM_STORE_NAME_COOCCURS), which the
+ * partial index of migration 15 must name by a constant.  The view pairs
+ * also shows the ids of chemical, disease and relation (relation_code;
+ * the insert trigger ignores all three): "chemical = id OR disease = id"
+ * lets SQLite use both concept indexes, which an OR over two joined names
  * cannot.  The conversion runs in the migration's own transaction: an
  * interrupted one leaves version 13 as it was, and the next open redoes
  * it.
@@ -475,7 +477,7 @@ static const char migration_14[] =
     "    id   INTEGER PRIMARY KEY,\n"
     "    name TEXT NOT NULL UNIQUE\n"
     ");\n"
-    "INSERT INTO names (name) VALUES ('Chemical'), ('Disease'), ('Gene');\n"
+    "INSERT INTO names (name) VALUES ('Chemical'), ('Disease'), ('Gene'), ('cooccurs');\n"
     "INSERT OR IGNORE INTO names (name)\n"
     "    SELECT type FROM mentions UNION SELECT concept_id FROM mentions\n"
     "    UNION SELECT relation FROM pairs UNION SELECT chemical_id FROM pairs\n"
@@ -533,9 +535,10 @@ static const char migration_14[] =
     "    FROM mentions_data m JOIN names t ON t.id = m.type\n"
     "    LEFT JOIN names c ON c.id = m.concept;\n"
     "CREATE VIEW pairs (pmid, chemical_id, chemical_text, disease_id, disease_text, relation,\n"
-    "                   score, sentence, evidence_start, evidence_end, chemical, disease) AS\n"
+    "                   score, sentence, evidence_start, evidence_end, chemical, disease,\n"
+    "                   relation_code) AS\n"
     "    SELECT p.pmid, c.name, p.chemical_text, d.name, p.disease_text, r.name, p.score,\n"
-    "        p.sentence, p.evidence_start, p.evidence_end, p.chemical, p.disease\n"
+    "        p.sentence, p.evidence_start, p.evidence_end, p.chemical, p.disease, p.relation\n"
     "    FROM pairs_data p JOIN names c ON c.id = p.chemical JOIN names d ON d.id = p.disease\n"
     "    JOIN names r ON r.id = p.relation;\n"
     "CREATE TRIGGER mentions_insert INSTEAD OF INSERT ON mentions BEGIN\n"
@@ -565,12 +568,26 @@ static const char migration_14[] =
     "        (SELECT id FROM names WHERE name = NEW.relation), NEW.score, NEW.sentence,\n"
     "        NEW.evidence_start, NEW.evidence_end, NEW.chemical_text, NEW.disease_text);\n"
     "END;\n";
+/* The pairs page lists relations best score first, unfiltered or by
+ * relation, and counts them: this index hands them over in score order (a
+ * WITHOUT ROWID table's index ends with its primary key, so SQLite only
+ * orders ties), so a page reads its 50 rows instead of sorting every pair,
+ * and with the relation in it a count reads the index alone (1.3 s ->
+ * 0.04 s at 100,000 abstracts).  Partial: the co-occurrence candidates the
+ * pairs stage rejected, two thirds of the table, are listed only when asked
+ * for by name.  A partial index's condition cannot look a name up, so it
+ * names 'cooccurs' by the id migration 14 fixes for it
+ * (LM_STORE_NAME_COOCCURS), and queries that want the index say
+ * "relation <> 4" in the same words. */
+static const char migration_15[] =
+    "CREATE INDEX IF NOT EXISTS pairs_score ON pairs_data (score DESC, relation)"
+    " WHERE relation <> " LM_STORE_NAME_COOCCURS ";\n";
 
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
-                                         migration_13, migration_14};
+                                         migration_13, migration_14, migration_15};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */

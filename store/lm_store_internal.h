@@ -150,6 +150,11 @@ static inline lm_status lm_store_each_row(lm_store *s, sqlite3_stmt *st, int brc
     return cs;
 }
 
+/* The id of the relation name 'cooccurs' in `names`, fixed by migration 14
+ * so that the partial index pairs_score (migration 15) and the queries that
+ * use it can name it as a constant (SQL text, pasted into statements). */
+#define LM_STORE_NAME_COOCCURS "4"
+
 /* The columns of an lm_pair_row (store/lm_store_export.h) over pairs "p"
  * joined with articles "a", in its field order; the evidence sentence is
  * cut with substr(), which counts characters: the code-point convention

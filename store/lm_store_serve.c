@@ -22,7 +22,10 @@ enum {
     SLOT_CONCEPT_PAIRS,
     SLOT_YEAR,
     SLOT_CONCEPTS,
-    SLOT_NAME_LIST,
+    SLOT_ARTICLE_YEARS,
+    SLOT_GROUNDED,
+    SLOT_ARTICLE_TEXT,
+    SLOT_DATA_VERSION,
     SLOT_ARTICLE_MENTIONS,
     SLOT_ARTICLE_PAIRS
 };
@@ -54,6 +57,20 @@ void lm_store_read_end(lm_store *s)
     sqlite3 *db = lm_store_sqlite(s);
     if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+lm_status lm_store_data_version(lm_store *s, int64_t *version, lm_error *err)
+{
+    return lm_store_query_int(s, SLOT_DATA_VERSION, "PRAGMA data_version", 0, version,
+                              "reading the data version", err);
+}
+
+lm_status lm_store_serve_tune(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s),
+                          "PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -8192;", NULL,
+                          NULL, NULL);
+    return rc == SQLITE_OK ? LM_OK : lm_store_fail(s, rc, err, "configuring a reader");
 }
 
 /* ---- an article ----------------------------------------------------------- */
@@ -148,19 +165,25 @@ lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summa
         return lm_store_fail(s, rc, err, "reading concept %s", id);
     if (out->mentions == 0)
         return lm_error_set(err, LM_ERR_NOTFOUND, "no article mentions concept %s", id);
-    st = lm_store_stmt(s, SLOT_SUMMARY_PAIRS,
-                       "SELECT (SELECT count(*) FROM pairs WHERE chemical_id = ?1"
-                       "        AND relation <> 'cooccurs')"
-                       " + (SELECT count(*) FROM pairs WHERE disease_id = ?1"
-                       "    AND chemical_id <> ?1 AND relation <> 'cooccurs')",
-                       err);
+    return lm_store_concept_pair_count(s, id, &out->pairs, err);
+}
+
+lm_status lm_store_concept_pair_count(lm_store *s, const char *id, int64_t *n, lm_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, SLOT_SUMMARY_PAIRS,
+                                     "SELECT (SELECT count(*) FROM pairs WHERE chemical_id = ?1"
+                                     "        AND relation <> 'cooccurs')"
+                                     " + (SELECT count(*) FROM pairs WHERE disease_id = ?1"
+                                     "    AND chemical_id <> ?1 AND relation <> 'cooccurs')",
+                                     err);
     if (!st)
         return err->code;
-    brc = SQLITE_OK;
+    int brc = SQLITE_OK;
     lm_bind_text(st, 1, id, &brc);
-    rc = lm_bind_step(st, brc);
+    int rc = lm_bind_step(st, brc);
     if (rc == SQLITE_ROW)
-        out->pairs = sqlite3_column_int64(st, 0);
+        *n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "reading concept %s", id);
@@ -285,17 +308,35 @@ typedef struct pairs_sql {
     int year_from, year_to;
 } pairs_sql;
 
-static lm_status pairs_where(const lm_pairs_query *q, pairs_sql *ps)
+static lm_status pairs_where(const lm_pairs_query *q, int with_articles, pairs_sql *ps)
 {
     lm_buf *b = &ps->sql;
-    lm_status st = lm_buf_append_str(b, " FROM pairs p JOIN articles a ON a.pmid = p.pmid WHERE ");
+    /* Every pair has its article (a foreign key with cascades), so only
+     * the year filters need the join.  A count reads the stored table
+     * alone, names turned into ids first; a page reads the view, which
+     * decodes the names of its 50 rows. */
+    int count = !with_articles;
+    with_articles |= q->year_from > 0 || q->year_to > 0;
+    const char *from = count ? " FROM pairs_data p" : " FROM pairs p";
+    lm_status st = lm_buf_printf(b, "%s%s", from,
+                                 with_articles ? " JOIN articles a ON a.pmid = p.pmid WHERE "
+                                               : " WHERE ");
     const char *rel = q->relation && q->relation[0] ? q->relation : NULL;
-    if (st == LM_OK)
-        st = lm_buf_append_str(b, rel ? "p.relation = ?" : "p.relation <> 'cooccurs'");
-    if (rel)
+    const char *rel_col = count ? "p.relation" : "p.relation_code";
+    /* Said in the words of pairs_score's condition, so SQLite reads the
+     * relations from it in score order; a named relation is also said to
+     * be no co-occurrence for the same reason. */
+    if (st == LM_OK && (!rel || strcmp(rel, "cooccurs") != 0))
+        st = lm_buf_printf(b, "%s <> " LM_STORE_NAME_COOCCURS, rel_col);
+    if (st == LM_OK && rel && strcmp(rel, "cooccurs") == 0)
+        st = lm_buf_printf(b, "%s = " LM_STORE_NAME_COOCCURS, rel_col);
+    else if (st == LM_OK && rel) {
+        st = lm_buf_printf(b, " AND %s = (SELECT id FROM names WHERE name = ?)", rel_col);
         ps->text[ps->n_text++] = rel;
-    static const char *const col[2][2] = {{"p.chemical_text = ? COLLATE NOCASE", "p.chemical_id = ?"},
-                                          {"p.disease_text = ? COLLATE NOCASE", "p.disease_id = ?"}};
+    }
+    static const char *const col[2][2] = {
+        {"p.chemical_text = ? COLLATE NOCASE", "p.chemical = (SELECT id FROM names WHERE name = ?)"},
+        {"p.disease_text = ? COLLATE NOCASE", "p.disease = (SELECT id FROM names WHERE name = ?)"}};
     const char *val[2] = {q->chemical, q->disease};
     for (int i = 0; i < 2 && st == LM_OK; i++) {
         if (!val[i] || !val[i][0])
@@ -318,14 +359,15 @@ static lm_status pairs_where(const lm_pairs_query *q, pairs_sql *ps)
 /* Prepares SELECT head + the query's FROM/WHERE + tail and binds its
  * values; *next receives the next parameter number.  NULL on failure. */
 static sqlite3_stmt *pairs_prepare(lm_store *s, const lm_pairs_query *q, const char *head,
-                                   const char *tail, int *next, lm_error *err)
+                                   int with_articles, const char *tail, int *next,
+                                   lm_error *err)
 {
     pairs_sql ps;
     memset(&ps, 0, sizeof ps);
     lm_buf_init(&ps.sql);
     lm_status ls = lm_buf_append_str(&ps.sql, head);
     if (ls == LM_OK)
-        ls = pairs_where(q, &ps);
+        ls = pairs_where(q, with_articles, &ps);
     if (ls == LM_OK)
         ls = lm_buf_append_str(&ps.sql, tail);
     if (ls != LM_OK) {
@@ -373,9 +415,9 @@ static lm_status pairs_query_row(sqlite3_stmt *st, void *ctx)
     return p->cb(p->ctx, &r);
 }
 
-lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
-                               lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
-                               void *ctx, lm_error *err)
+#define PAIRS_HEAD "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title"
+
+static const char *pairs_order(const lm_pairs_query *q)
 {
     static const char *const order[3] = {
         " ORDER BY a.year IS NULL, a.year DESC, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
@@ -383,10 +425,15 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
         " ORDER BY p.score DESC, p.pmid, p.chemical_id, p.disease_id LIMIT ? OFFSET ?",
         " ORDER BY a.year IS NULL, a.year, p.score DESC, p.pmid, p.chemical_id, p.disease_id"
         " LIMIT ? OFFSET ?"};
+    return order[q->by_year < 0 ? 0 : q->by_year > 0 ? 2 : 1];
+}
+
+lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
+                               lm_status (*cb)(void *ctx, const lm_pairs_query_row *r),
+                               void *ctx, lm_error *err)
+{
     int i;
-    sqlite3_stmt *st =
-        pairs_prepare(s, q, "SELECT " LM_STORE_PAIR_COLUMNS ", a.year, a.title",
-                      order[q->by_year < 0 ? 0 : q->by_year > 0 ? 2 : 1], &i, err);
+    sqlite3_stmt *st = pairs_prepare(s, q, PAIRS_HEAD, 1, pairs_order(q), &i, err);
     if (!st)
         return err->code;
     int brc = SQLITE_OK;
@@ -403,7 +450,7 @@ lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64
 {
     *n = 0;
     int i;
-    sqlite3_stmt *st = pairs_prepare(s, q, "SELECT count(*)", "", &i, err);
+    sqlite3_stmt *st = pairs_prepare(s, q, "SELECT count(*)", 0, "", &i, err);
     if (!st)
         return err->code;
     int rc = sqlite3_step(st);
@@ -413,88 +460,116 @@ lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "counting pairs");
 }
 
-/* ---- the autocomplete list --------------------------------------------------- */
-
-/* The (concept, type) being reduced: its best text so far and counts. */
-typedef struct name_list {
-    lm_buf id, type, text;
-    int64_t best, mentions;
-    int open;
-    lm_status (*cb)(void *ctx, const lm_concept_name_row *r);
-    void *ctx;
-} name_list;
-
-static lm_status name_list_flush(name_list *nl)
+lm_status lm_store_pairs_query_plan(lm_store *s, const lm_pairs_query *q, int count,
+                                    lm_buf *out, lm_error *err)
 {
-    if (!nl->open)
-        return LM_OK;
-    nl->open = 0;
-    lm_concept_name_row r = {lm_buf_cstr(&nl->id), lm_buf_cstr(&nl->type),
-                             lm_buf_cstr(&nl->text), nl->mentions};
-    return nl->cb(nl->ctx, &r);
-}
-
-static lm_status name_list_row(sqlite3_stmt *st, void *ctx)
-{
-    name_list *nl = ctx;
-    const char *id = lm_col_text(st, 0), *type = lm_col_text(st, 1), *text = lm_col_text(st, 2);
-    int64_t n = sqlite3_column_int64(st, 3);
-    if (!type)
-        type = "";
-    if (!text)
-        text = "";
+    int i;
+    lm_buf_reset(out);
+    sqlite3_stmt *st =
+        count ? pairs_prepare(s, q, "EXPLAIN QUERY PLAN SELECT count(*)", 0, "", &i, err)
+              : pairs_prepare(s, q, "EXPLAIN QUERY PLAN " PAIRS_HEAD, 1, pairs_order(q), &i,
+                              err);
+    if (!st)
+        return err->code;
+    int rc, brc = SQLITE_OK;
+    if (!count) {
+        lm_bind_int64(st, i, q->limit > 0 ? q->limit : -1, &brc);
+        lm_bind_int64(st, i + 1, q->offset > 0 ? q->offset : 0, &brc);
+    }
     lm_status ls = LM_OK;
-    if (!nl->open || strcmp(lm_buf_cstr(&nl->id), id) != 0 ||
-        strcmp(lm_buf_cstr(&nl->type), type) != 0) {
-        ls = name_list_flush(nl);
-        lm_buf_reset(&nl->id);
-        lm_buf_reset(&nl->type);
-        if (ls == LM_OK && (lm_buf_append_str(&nl->id, id) != LM_OK ||
-                            lm_buf_append_str(&nl->type, type) != LM_OK))
-            ls = LM_ERR_NOMEM;
-        nl->open = 1;
-        nl->best = -1;
-        nl->mentions = 0;
+    while (ls == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
+        const char *detail = lm_col_text(st, 3);
+        if (lm_buf_printf(out, "%s\n", detail ? detail : "") != LM_OK)
+            ls = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
-    nl->mentions += n;
-    if (ls == LM_OK && n > nl->best) {
-        nl->best = n;
-        lm_buf_reset(&nl->text);
-        if (lm_buf_append_str(&nl->text, text) != LM_OK)
-            ls = LM_ERR_NOMEM;
-    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "explaining the pairs query");
+    sqlite3_finalize(st);
     return ls;
 }
 
-lm_status lm_store_concept_name_list(lm_store *s,
-                                     lm_status (*cb)(void *ctx, const lm_concept_name_row *r),
+/* ---- the server's concept index ------------------------------------------ */
+
+typedef struct year_row_cb {
+    lm_status (*cb)(void *ctx, int64_t pmid, int year);
+    void *ctx;
+} year_row_cb;
+
+static lm_status article_year_row(sqlite3_stmt *st, void *ctx)
+{
+    year_row_cb *y = ctx;
+    return y->cb(y->ctx, sqlite3_column_int64(st, 0), lm_col_int_or(st, 1, 0));
+}
+
+lm_status lm_store_article_years(lm_store *s,
+                                 lm_status (*cb)(void *ctx, int64_t pmid, int year), void *ctx,
+                                 lm_error *err)
+{
+    sqlite3_stmt *st = lm_store_stmt(s, SLOT_ARTICLE_YEARS,
+                                     "SELECT pmid, year FROM articles ORDER BY pmid", err);
+    if (!st)
+        return err->code;
+    year_row_cb y = {cb, ctx};
+    return lm_store_each_row(s, st, SQLITE_OK, "article years", article_year_row, &y, err);
+}
+
+typedef struct grounded_cb {
+    lm_status (*cb)(void *ctx, const lm_grounded_row *r);
+    void *ctx;
+} grounded_cb;
+
+static lm_status grounded_row(sqlite3_stmt *st, void *ctx)
+{
+    grounded_cb *g = ctx;
+    const char *type = lm_col_text(st, 2), *text = lm_col_text(st, 3);
+    lm_grounded_row r = {sqlite3_column_int64(st, 0), lm_col_text(st, 1), type ? type : "",
+                         text ? text : ""};
+    return g->cb(g->ctx, &r);
+}
+
+lm_status lm_store_grounded_mentions(lm_store *s,
+                                     lm_status (*cb)(void *ctx, const lm_grounded_row *r),
                                      void *ctx, lm_error *err)
 {
-    /* Rows come grouped by (concept, type) with texts in byte order, so
-     * the first text with the highest count wins ties. */
     sqlite3_stmt *st = lm_store_stmt(
-        s, SLOT_NAME_LIST,
-        "SELECT concept_id, type, text, count(*) FROM mentions"
-        " WHERE concept_id IS NOT NULL AND concept_id NOT IN ('', '-')"
-        " GROUP BY concept_id, type, text ORDER BY concept_id, type, text",
+        s, SLOT_GROUNDED,
+        "SELECT pmid, concept_id, type, text FROM mentions"
+        " WHERE concept_id IS NOT NULL AND concept_id NOT IN ('', '-')",
         err);
     if (!st)
         return err->code;
-    name_list nl;
-    memset(&nl, 0, sizeof nl);
-    lm_buf_init(&nl.id);
-    lm_buf_init(&nl.type);
-    lm_buf_init(&nl.text);
-    nl.cb = cb;
-    nl.ctx = ctx;
-    lm_status ls = lm_store_each_row(s, st, SQLITE_OK, "concept names", name_list_row, &nl, err);
-    if (ls == LM_OK)
-        ls = name_list_flush(&nl);
-    if (ls == LM_ERR_NOMEM)
-        lm_error_set(err, ls, "out of memory");
-    lm_buf_free(&nl.id);
-    lm_buf_free(&nl.type);
-    lm_buf_free(&nl.text);
+    grounded_cb g = {cb, ctx};
+    return lm_store_each_row(s, st, SQLITE_OK, "mentions", grounded_row, &g, err);
+}
+
+lm_status lm_store_article_text(lm_store *s, int64_t pmid, lm_buf *text, size_t *title_bytes,
+                                lm_error *err)
+{
+    lm_buf_reset(text);
+    *title_bytes = 0;
+    sqlite3_stmt *st = lm_store_stmt(s, SLOT_ARTICLE_TEXT,
+                                     "SELECT title, abstract FROM articles WHERE pmid = ?1", err);
+    if (!st)
+        return err->code;
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, pmid, &brc);
+    int rc = lm_bind_step(st, brc);
+    lm_status ls = LM_OK;
+    if (rc == SQLITE_ROW) {
+        const char *title = lm_col_text(st, 0), *abstract = lm_col_text(st, 1);
+        *title_bytes = title ? strlen(title) : 0;
+        if (lm_buf_append_str(text, title ? title : "") != LM_OK ||
+            lm_buf_append_char(text, ' ') != LM_OK ||
+            lm_buf_append_str(text, abstract ? abstract : "") != LM_OK)
+            ls = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    } else if (rc == SQLITE_DONE) {
+        ls = lm_error_set(err, LM_ERR_NOTFOUND, "article %lld is not in the database",
+                          (long long)pmid);
+    } else {
+        ls = lm_store_fail(s, rc, err, "reading article %lld", (long long)pmid);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return ls;
 }
 

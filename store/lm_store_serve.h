@@ -2,9 +2,9 @@
  * lm_store_serve: the reads `litmine serve` makes beyond the export ones —
  * a concept's profile (counts, articles per year, names found in the
  * corpus, co-mentioned concepts, its pairs), the pairs table with the
- * filters of its page, the facets of a search result, the autocomplete
- * list, and a read snapshot so that one page never sees half an ingest
- * batch.
+ * filters of its page, the facets of a search result, the scans the
+ * server's in-memory concept index is built from, and a read snapshot so
+ * that one page never sees half an ingest batch.
  *
  * Like the export reads, every function streams rows to a callback (valid
  * during the call) from a prepared statement cached on the connection, so
@@ -16,6 +16,7 @@
 
 #include "lm_store.h"
 #include "lm_store_export.h"
+#include "../util/lm_buf.h"
 
 /* Starts a read transaction (BEGIN; the snapshot is taken by the first
  * read) so that everything read until lm_store_read_end comes from one
@@ -23,6 +24,16 @@
 lm_status lm_store_read_begin(lm_store *s, lm_error *err);
 /* Ends it (COMMIT); a no-op without one. */
 void lm_store_read_end(lm_store *s);
+/* SQLite's data_version of this connection: it changes when another
+ * connection commits, which is how a server notices an ingest or an index
+ * build finishing. */
+lm_status lm_store_data_version(lm_store *s, int64_t *version, lm_error *err);
+/* Sets up a read-only connection of a long-running server with several:
+ * the file is memory-mapped (up to SQLite's 2 GB build limit), so the
+ * connections share the OS page cache instead of each filling its own
+ * 64 MiB cache with copies of the same pages; 8 MiB of cache remain for
+ * what mapping does not cover (the WAL). */
+lm_status lm_store_serve_tune(lm_store *s, lm_error *err);
 
 /* ---- an article ------------------------------------------------------- */
 
@@ -48,6 +59,9 @@ typedef struct lm_concept_summary {
 /* LM_ERR_NOTFOUND when no mention carries the id. */
 lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summary *out,
                                    lm_error *err);
+/* The pairs (relations only) the concept takes part in: lm_concept_summary's
+ * pairs alone. */
+lm_status lm_store_concept_pair_count(lm_store *s, const char *id, int64_t *n, lm_error *err);
 /* Articles mentioning the concept per publication year (year 0: unknown),
  * in year order. */
 lm_status lm_store_concept_years(lm_store *s, const char *id,
@@ -112,22 +126,36 @@ lm_status lm_store_pairs_query(lm_store *s, const lm_pairs_query *q,
 /* How many rows the query has without offset and limit. */
 lm_status lm_store_pairs_query_count(lm_store *s, const lm_pairs_query *q, int64_t *n,
                                      lm_error *err);
+/* SQLite's plan for the rows (count 0) or the count (count 1) of the
+ * query, one line a step ("SCAN p USING INDEX pairs_score", ...), into
+ * out: what tests check the indexes against. */
+lm_status lm_store_pairs_query_plan(lm_store *s, const lm_pairs_query *q, int count,
+                                    lm_buf *out, lm_error *err);
 
-/* ---- the autocomplete list ------------------------------------------------ */
+/* ---- the server's concept index ------------------------------------------ */
 
-typedef struct lm_concept_name_row {
-    const char *concept_id, *type;
-    const char *text;         /* its most frequent mention text (ties: the first
-                                 in byte order) */
-    int64_t mentions;
-} lm_concept_name_row;
+/* Every article's PMID and publication year (0 unknown), in PMID order. */
+lm_status lm_store_article_years(lm_store *s,
+                                 lm_status (*cb)(void *ctx, int64_t pmid, int year), void *ctx,
+                                 lm_error *err);
 
-/* Every grounded concept once per type, in (concept id, type) order: one
- * pass over the mentions (what `export concepts` computes, without its
- * article counts and years, fast enough to run when a server starts). */
-lm_status lm_store_concept_name_list(lm_store *s,
-                                     lm_status (*cb)(void *ctx, const lm_concept_name_row *r),
+typedef struct lm_grounded_row {
+    int64_t pmid;
+    const char *concept_id, *type, *text;   /* type and text "" when NULL */
+} lm_grounded_row;
+
+/* Every grounded mention (a concept id other than '' and '-'), in storage
+ * order: one pass over the table, from which the server counts concepts,
+ * their names, their articles and each article's concepts. */
+lm_status lm_store_grounded_mentions(lm_store *s,
+                                     lm_status (*cb)(void *ctx, const lm_grounded_row *r),
                                      void *ctx, lm_error *err);
+
+/* Title + " " + abstract of one article (the text mention offsets count
+ * in) into text, replacing it; *title_bytes receives the title's length.
+ * LM_ERR_NOTFOUND when it is not stored. */
+lm_status lm_store_article_text(lm_store *s, int64_t pmid, lm_buf *text, size_t *title_bytes,
+                                lm_error *err);
 
 /* ---- search facets ------------------------------------------------------ */
 

@@ -1,10 +1,12 @@
 /*
  * tests/test-serve: the pieces of serve/ that need no socket — HTML
- * escaping, the year chart, --listen parsing and the autocomplete list.
+ * escaping, the year chart, --listen parsing, the autocomplete list, and
+ * the concept index with the concept view counted from it.
  * The pages and API over HTTP are tests/test-serve.sh's.
  */
 #include "../serve/lm_serve_impl.h"
 #include "lm_test.h"
+#include "lm_test_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +110,7 @@ static void test_listen(void)
 
 static void test_complete(void)
 {
-    /* sorted by key, as lm_serve_names_load leaves them */
+    /* sorted by key, as lm_serve_index_build leaves them */
     lm_serve_name names[] = {
         {"acetaminophen", "acetaminophen", "MESH:D000082", "Chemical", 30},
         {"acetylcysteine", "acetylcysteine", "MESH:D000111", "Chemical", 50},
@@ -116,27 +118,123 @@ static void test_complete(void)
         {"apap", "APAP", "MESH:D000082", "Chemical", 30},
         {"hepatotoxicity", "hepatotoxicity", "MESH:D056486", "Disease", 60},
     };
-    lm_serve sv;
-    memset(&sv, 0, sizeof sv);
-    sv.complete = names;
-    sv.n_complete = sizeof names / sizeof names[0];
+    lm_serve_index ix;
+    memset(&ix, 0, sizeof ix);
+    ix.complete = names;
+    ix.n_complete = sizeof names / sizeof names[0];
     const lm_serve_name *out[4];
-    size_t n = lm_serve_names_complete(&sv, "AC", NULL, out, 4);
+    size_t n = lm_serve_names_complete(&ix, "AC", NULL, out, 4);
     LM_CHECK_INT(n, 3);
     LM_CHECK_STR(out[0]->id, "MESH:D000111");   /* most mentioned first */
     LM_CHECK_STR(out[1]->id, "MESH:D000082");
     LM_CHECK_STR(out[2]->id, "MESH:D017114");
-    n = lm_serve_names_complete(&sv, "ac", "disease", out, 4);
+    n = lm_serve_names_complete(&ix, "ac", "disease", out, 4);
     LM_CHECK_INT(n, 1);
     LM_CHECK_STR(out[0]->name, "acute liver failure");
-    n = lm_serve_names_complete(&sv, "a", NULL, out, 2);
+    n = lm_serve_names_complete(&ix, "a", NULL, out, 2);
     LM_CHECK_INT(n, 2);
     LM_CHECK_STR(out[0]->id, "MESH:D000111");
     LM_CHECK_STR(out[1]->id, "MESH:D000082");   /* once, though under two names */
-    n = lm_serve_names_complete(&sv, "a", NULL, out, 4);
+    n = lm_serve_names_complete(&ix, "a", NULL, out, 4);
     LM_CHECK_INT(n, 3);
-    LM_CHECK_INT(lm_serve_names_complete(&sv, "zz", NULL, out, 4), 0);
-    LM_CHECK_INT(lm_serve_names_complete(&sv, "", NULL, out, 4), 0);
+    LM_CHECK_INT(lm_serve_names_complete(&ix, "zz", NULL, out, 4), 0);
+    LM_CHECK_INT(lm_serve_names_complete(&ix, "", NULL, out, 4), 0);
+}
+
+/* Three articles: 101 (2018) and 103 (2020) mention acetaminophen and
+ * hepatotoxicity, 102 (2018) ethanol too; 103 writes "acetaminophen". */
+static lm_store *index_store(void)
+{
+    lm_store *s = lm_test_open_store("index.db");
+    lm_error err = {0};
+    lm_status st = s ? lm_store_begin(s, &err) : LM_ERR_IO;
+    for (int i = 0; i < 3 && st == LM_OK; i++) {
+        lm_article a;
+        lm_article_init(&a);
+        a.pmid = 101 + i;
+        a.version = 1;
+        a.year = i == 2 ? 2020 : 2018;
+        a.title = strdup("Acetaminophen hepatotoxicity");
+        st = lm_store_put_article(s, &a, "test", NULL, &err);
+        lm_article_free(&a);
+        lm_doc d;
+        lm_doc_init(&d);
+        if (st == LM_OK)
+            st = lm_doc_set_text(&d, "Acetaminophen hepatotoxicity", "", &err);
+        if (st == LM_OK)
+            st = lm_doc_add_mention(&d, 0, 13, LM_ENT_CHEMICAL,
+                                    i == 2 ? "acetaminophen" : "Acetaminophen", "MESH:D000082", 0,
+                                    1, &err);
+        if (st == LM_OK)
+            st = lm_doc_add_mention(&d, 14, 28, LM_ENT_DISEASE, "hepatotoxicity",
+                                    "MESH:D056486", 0, 1, &err);
+        if (st == LM_OK && i == 1)
+            st = lm_doc_add_mention(&d, 0, 13, LM_ENT_CHEMICAL, "ethanol", "MESH:D000431", 0, 1,
+                                    &err);
+        if (st == LM_OK)
+            st = lm_store_put_doc(s, 101 + i, &d, LM_DOC_MENTIONS, &err);
+        lm_doc_free(&d);
+    }
+    if (st == LM_OK)
+        st = lm_store_commit(s, &err);
+    if (st != LM_OK) {
+        fprintf(stderr, "index_store: %s\n", err.msg);
+        lm_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void test_index(void)
+{
+    lm_store *s = index_store();
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    lm_serve_index *ix = NULL;
+    LM_CHECK_INT(lm_serve_index_build(NULL, s, &ix, &err), LM_OK);
+    if (!ix) {
+        lm_store_close(s);
+        return;
+    }
+    LM_CHECK_INT(ix->n_articles, 3);
+    LM_CHECK_INT(ix->n_concepts, 3);
+    LM_CHECK_INT(lm_serve_index_article(ix, 102), 1);
+    LM_CHECK(lm_serve_index_article(ix, 104) == SIZE_MAX);
+    LM_CHECK_INT(ix->article_at[2] - ix->article_at[1], 3);   /* 102: three concepts */
+    size_t n = 0, c = lm_serve_index_concept(ix, "MESH:D000082", &n);
+    LM_CHECK_INT(n, 1);
+    const lm_serve_concept *apap = &ix->concepts[c];
+    LM_CHECK_STR(apap->type, "Chemical");
+    LM_CHECK_INT(apap->mentions, 3);
+    LM_CHECK_INT(apap->n_articles, 3);
+    LM_CHECK_STR(apap->name, "Acetaminophen");   /* two of three */
+    LM_CHECK_INT(apap->n_synonyms, 1);           /* folded by case */
+    LM_CHECK_INT(apap->synonyms[0].n, 3);
+    lm_serve_index_concept(ix, "MESH:D999999", &n);
+    LM_CHECK_INT(n, 0);
+    LM_CHECK_INT(ix->n_complete, 3);
+
+    /* The concept view counted from the index. */
+    lm_serve sv;
+    memset(&sv, 0, sizeof sv);
+    lm_serve_worker w = {.store = s, .index = ix};
+    lm_serve_concept_view v;
+    LM_CHECK_INT(lm_serve_concept_load(&sv, &w, "MESH:D000082", &v, &err), LM_OK);
+    LM_CHECK_INT(v.sum.articles, 3);
+    LM_CHECK_INT(v.sum.mentions, 3);
+    LM_CHECK_INT(v.n_years, 2);
+    LM_CHECK(v.n_years == 2 && v.years[0].year == 2018 && v.years[0].n == 2 &&
+             v.years[1].year == 2020 && v.years[1].n == 1);
+    LM_CHECK_INT(v.n_comentions, 2);
+    LM_CHECK(v.n_comentions == 2 && strcmp(v.comentions[0].id, "MESH:D056486") == 0 &&
+             v.comentions[0].n == 3 && strcmp(v.comentions[1].id, "MESH:D000431") == 0 &&
+             v.comentions[1].n == 1);
+    lm_serve_concept_view_free(&v);
+    LM_CHECK_INT(lm_serve_concept_load(&sv, &w, "MESH:D999999", &v, &err), LM_ERR_NOTFOUND);
+    lm_serve_index_free(ix);
+    lm_store_close(s);
 }
 
 int main(void)
@@ -145,5 +243,6 @@ int main(void)
     LM_RUN(test_chart);
     LM_RUN(test_listen);
     LM_RUN(test_complete);
+    LM_RUN(test_index);
     return LM_DONE();
 }

@@ -5,8 +5,9 @@
 # client (tests/http_client.py), then the safety rules — stored
 # <script>, quotes and & escaped, limits on query length, parameters,
 # PMIDs and request size, 400/404/405, security headers, slow
-# clients dropped — a concurrent ingest seen by the next request, and a
-# clean exit on SIGTERM.
+# clients dropped — a concurrent ingest seen by the next request and, once
+# the server has rebuilt its concept index, by autocomplete; an index build
+# while it serves picked up by dense search; and a clean exit on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 D=$SCRATCH
 serve_fixture_db "$D"
@@ -164,12 +165,43 @@ check "a request over the size limit is refused" sh -c 'line=$(python3 "$1" raw 
 check "a client that stalls mid-request is dropped after the timeout" sh -c 'secs=$(python3 "$1" idle 127.0.0.1 "$2" 15); [ "$secs" != open ] && awk -v s="$secs" "BEGIN { exit !(s < 10) }"' _ "$ROOT/tests/http_client.py" "$port"
 
 # ---- concurrent ingest: the next request sees the committed batch ----------------
+# and, once the server has rebuilt its concept index and reopened its
+# searchers (it watches the database), search, facets and autocomplete
+# see it too.
+http "/entity/autocomplete/?query=ototox"
+check "autocomplete knows no ototoxicity before the ingest" json_ok 'd == []'
 sed 's/32000007/32000099/g; s/Cisplatin nephrotoxicity and magnesium/Cisplatin ototoxicity in children/' \
     "$FIXTURES/serve/articles.xml" >"$SCRATCH/more.xml"
 "$LITMINE" --config "$D/serve.conf" --db "$D/serve.db" ingest "$SCRATCH/more.xml" >/dev/null 2>"$SCRATCH/ingest2.err"
 check "ingest runs while the server reads (WAL)" test $? -eq 0
 http /api/article/32000099
 check "the next request sees the new article" json_ok 'd["pmid"] == 32000099'
+http "/api/search?q=cisplatin+ototoxicity&mode=lexical"
+check "lexical search finds the new article at once" json_ok '32000099 in [r["pmid"] for r in d["results"]]'
+check "its facets count it at once (read from SQL until the index is rebuilt)" json_ok 'any(c["count"] >= 1 for c in d["facets"]["concepts"]) and d["facets"]["years"]'
+# every_second N CMD...: runs CMD once a second until it succeeds, N times at most.
+every_second() {
+    tries=$1; shift
+    while [ "$tries" -gt 0 ]; do
+        "$@" && return 0
+        sleep 1; tries=$((tries - 1))
+    done
+    return 1
+}
+autocomplete_has() {
+    http "/entity/autocomplete/?query=ototox" &&
+        python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])) else 1)' "$SCRATCH/http.body"
+}
+check "autocomplete finds the new concept after the ingest (index rebuilt)" every_second 30 autocomplete_has
+http "/api/search?q=cisplatin&mode=dense"
+check "no dense search before vectors are built" status_is 400
+"$LITMINE" --config "$D/serve.conf" --db "$D/serve.db" index build >/dev/null 2>"$SCRATCH/build.err"
+check "index build runs while the server reads" test $? -eq 0
+dense_has() {
+    http "/api/search?q=cisplatin+ototoxicity+in+children&mode=dense" &&
+        python3 -c 'import json, sys; sys.exit(0 if 32000099 in [r["pmid"] for r in json.load(open(sys.argv[1])).get("results", [])] else 1)' "$SCRATCH/http.body"
+}
+check "dense search works once the vectors are built (searchers reopened on them)" every_second 30 dense_has
 
 serve_stop
 check "SIGTERM stops the server cleanly (exit 0)" test "$SERVE_RC" -eq 0

@@ -354,7 +354,7 @@ static void test_migrate_compacts_annotations(void)
     lm_store_options o = {.on_notice = count_notice, .notice_ctx = &notices};
     LM_CHECK_INT(lm_store_open(&s, p, &o, &err), LM_OK);
     LM_CHECK_INT(notices, 1);
-    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 14);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), lm_store_schema_version());
     annotations_text(db, after, sizeof after);
     LM_CHECK_STR(after, before);
     /* Text equal to the article's at the offsets is not stored; the
@@ -441,19 +441,19 @@ static void test_migrate_14_killed(void)
         waitpid(pid, &status, 0);
         db = raw_open(p);
         long long v = raw_int(db, "SELECT version FROM schema_version");
-        LM_CHECK(v == 13 || v == 14);
+        LM_CHECK(v >= 13 && v <= lm_store_schema_version());
         LM_CHECK_INT(raw_int(db, "SELECT count(*) * 7 + sum(pmid) FROM mentions")
                      + raw_int(db, "SELECT count(*) FROM pairs"), want);
         char ok[16];
         LM_CHECK_STR(raw_text(db, "PRAGMA integrity_check", ok, sizeof ok), "ok");
-        converted = v == 14;
+        converted = v >= 14;
         interrupted += v == 13 && WIFSIGNALED(status);
         sqlite3_close(db);
     }
     LM_CHECK(interrupted > 0);   /* some kill came before the conversion committed */
     lm_store *s = open_or_die(p);
     db = raw_open(p);
-    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), 14);
+    LM_CHECK_INT(raw_int(db, "SELECT version FROM schema_version"), lm_store_schema_version());
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM mentions_data WHERE text IS NULL"), 6000);
     LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM pairs WHERE chemical_id = 'MESH:D001241'"),
                  3000);
