@@ -26,6 +26,7 @@ check "unit points at the installed binary" grep -q '^ExecStart=/usr/local/bin/l
 check "service is hardened" sh -c 'for k in User=litmine Group=litmine StateDirectory=litmine ProtectSystem=strict \
     ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes ReadWritePaths=/var/lib/litmine \
     IOSchedulingClass=idle Type=oneshot CapabilityBoundingSet= UMask=0027 StateDirectoryMode=0750 \
+    CacheDirectory=litmine Environment=LITMINE_MODEL_CACHE=/var/cache/litmine \
     LoadCredential=api_key:/etc/litmine/api_key \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" SystemCallFilter=@system-service \
     SystemCallArchitectures=native MemoryDenyWriteExecute=yes MemoryMax= TimeoutStartSec=; do
@@ -43,7 +44,7 @@ check "serve unit points at the installed binary" grep -q '^ExecStart=/usr/local
 check "serve unit is hardened" sh -c 'for k in User=litmine Group=litmine StateDirectory=litmine ProtectSystem=strict \
     ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes ReadWritePaths=/var/lib/litmine \
     CapabilityBoundingSet= UMask=0027 "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \
-    IPAddressDeny=any IPAddressAllow=localhost SystemCallFilter=@system-service \
+    CacheDirectory=litmine Environment=LITMINE_MODEL_CACHE=/var/cache/litmine IPAddressDeny=any IPAddressAllow=localhost SystemCallFilter=@system-service \
     SystemCallArchitectures=native MemoryDenyWriteExecute=yes MemoryMax= Restart=on-failure; do
     grep -q "^$k" "$1" || { echo "    missing $k" >&2; exit 1; }; done' _ "$UNITS/litmine-serve.service"
 check "serve unit has no DynamicUser= (it reads the nightly job's database)" \
