@@ -471,6 +471,16 @@ static size_t parse_pmids(const char *s, int64_t *out, char *why, size_t cap)
     return n;
 }
 
+/* The request's pmids= list into pmids; 0 after answering 400. */
+static size_t pmids_arg(const lm_serve_request *rq, lm_serve_response *r, int64_t *pmids)
+{
+    char why[128];
+    size_t n = parse_pmids(rq->arg(rq, "pmids"), pmids, why, sizeof why);
+    if (!n)
+        lm_serve_fail(r, 400, 1, "%s", why);
+    return n;
+}
+
 /* Our relation names in PubTator's vocabulary: BC5CDR's CID for a
  * chemical inducing a disease, as the corpora and litmine's reader
  * spell it. */
@@ -489,12 +499,9 @@ void lm_serve_pt_pubtator(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
                           lm_serve_response *r)
 {
     int64_t pmids[LM_SERVE_MAX_PMIDS];
-    char why[128];
-    size_t n = parse_pmids(rq->arg(rq, "pmids"), pmids, why, sizeof why);
-    if (!n) {
-        lm_serve_fail(r, 400, 1, "%s", why);
+    size_t n = pmids_arg(rq, r, pmids);
+    if (!n)
         return;
-    }
     r->content_type = "text/plain; charset=utf-8";
     for (size_t i = 0; i < n; i++) {
         lm_serve_article_view v;
@@ -554,12 +561,9 @@ void lm_serve_pt_biocjson(lm_serve *sv, lm_serve_worker *w, const lm_serve_reque
 {
     (void)sv;
     int64_t pmids[LM_SERVE_MAX_PMIDS];
-    char why[128];
-    size_t n = parse_pmids(rq->arg(rq, "pmids"), pmids, why, sizeof why);
-    if (!n) {
-        lm_serve_fail(r, 400, 1, "%s", why);
+    size_t n = pmids_arg(rq, r, pmids);
+    if (!n)
         return;
-    }
     r->content_type = "application/json";
     lm_error err = {0};
     lm_bioc_writer bw;

@@ -739,14 +739,13 @@ struct lm_store {
 static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ...)
+static lm_status db_failv(sqlite3 *db, int rc, lm_error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static lm_status db_failv(sqlite3 *db, int rc, lm_error *err, const char *fmt, va_list ap)
 {
     char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    if (vsnprintf(what, sizeof what, fmt, ap) < 0)
         what[0] = '\0';
     switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -765,6 +764,15 @@ static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ..
         return lm_error_set(err, LM_ERR_DB, "%s: %s", what,
                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     }
+}
+
+static lm_status db_fail(sqlite3 *db, int rc, lm_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lm_status st = db_failv(db, rc, err, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 /* Resets a statement for reuse.  Its return value repeats the step error,
@@ -2016,14 +2024,11 @@ lm_status lm_store_query_int(lm_store *s, int slot, const char *sql, int64_t p1,
 
 lm_status lm_store_fail(lm_store *s, int rc, lm_error *err, const char *fmt, ...)
 {
-    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(what, sizeof what, fmt, ap);
+    lm_status st = db_failv(s->db, rc, err, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        what[0] = '\0';
-    return db_fail(s->db, rc, err, "%s", what);
+    return st;
 }
 
 const char *lm_store_now(lm_store *s)

@@ -275,14 +275,8 @@ typedef struct article_cb {
 static lm_status article_row(sqlite3_stmt *st, void *ctx)
 {
     article_cb *c = ctx;
-    const char *title = lm_col_text(st, 2), *abstract = lm_col_text(st, 3);
     lm_article a;
-    lm_article_init(&a);
-    /* Borrowed column buffers: the casts only drop const. */
-    a.pmid = sqlite3_column_int64(st, 0);
-    a.version = sqlite3_column_int(st, 1);
-    a.title = title && title[0] ? (char *)title : NULL;
-    a.abstract = abstract && abstract[0] ? (char *)abstract : NULL;
+    lm_store_article_head(st, &a);
     a.journal = (char *)lm_col_text(st, 4);
     a.year = lm_col_int_or(st, 5, 0);
     a.doi = (char *)lm_col_text(st, 6);

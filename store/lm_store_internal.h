@@ -130,6 +130,19 @@ static inline int lm_col_int_or(sqlite3_stmt *st, int i, int fallback)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? fallback : sqlite3_column_int(st, i);
 }
 
+/* The columns every article row starts with (pmid, version, title,
+ * abstract) as an lm_article that borrows the row's buffers, valid until
+ * the next step (the casts only drop const); empty text reads as absent. */
+static inline void lm_store_article_head(sqlite3_stmt *st, lm_article *a)
+{
+    const char *title = lm_col_text(st, 2), *abstract = lm_col_text(st, 3);
+    lm_article_init(a);
+    a->pmid = sqlite3_column_int64(st, 0);
+    a->version = sqlite3_column_int(st, 1);
+    a->title = title && title[0] ? (char *)title : NULL;
+    a->abstract = abstract && abstract[0] ? (char *)abstract : NULL;
+}
+
 /* Steps st (its binds done, brc their status as lm_bind_* left it),
  * calling row(st, ctx) for each row until one returns non-LM_OK, then
  * resets st and clears its bindings (cached statements bind afresh on

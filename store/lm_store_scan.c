@@ -35,15 +35,8 @@ lm_status lm_store_each_article_since(lm_store *s, const char *since,
     int rc;
     lm_status cs = LM_OK;
     while (cs == LM_OK && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
-        /* Borrowed column buffers, valid until the next step. */
-        const char *title = (const char *)sqlite3_column_text(st, 2);
-        const char *abstract = (const char *)sqlite3_column_text(st, 3);
         lm_article a;
-        lm_article_init(&a);
-        a.pmid = sqlite3_column_int64(st, 0);
-        a.version = sqlite3_column_int(st, 1);
-        a.title = title && title[0] ? (char *)title : NULL;
-        a.abstract = abstract && abstract[0] ? (char *)abstract : NULL;
+        lm_store_article_head(st, &a);
         cs = cb(ctx, &a);
     }
     if (cs == LM_OK && rc != SQLITE_DONE)

@@ -138,6 +138,21 @@ lm_status lm_store_article_pairs(lm_store *s, int64_t pmid,
 
 /* ---- a concept ------------------------------------------------------------ */
 
+/* The one-row concept statements: the concept id bound as ?1, one step;
+ * the caller reads the row, then resets. */
+static int step_concept(sqlite3_stmt *st, const char *id)
+{
+    int brc = SQLITE_OK;
+    lm_bind_text(st, 1, id, &brc);
+    return lm_bind_step(st, brc);
+}
+
+static void reset_concept(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summary *out,
                                    lm_error *err)
 {
@@ -150,17 +165,14 @@ lm_status lm_store_concept_summary(lm_store *s, const char *id, lm_concept_summa
         err);
     if (!st)
         return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
-    int rc = lm_bind_step(st, brc);
+    int rc = step_concept(st, id);
     if (rc == SQLITE_ROW) {
         const char *type = lm_col_text(st, 0);
         snprintf(out->type, sizeof out->type, "%s", type ? type : "");
         out->mentions = sqlite3_column_int64(st, 1);
         out->articles = sqlite3_column_int64(st, 2);
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_concept(st);
     if (rc != SQLITE_ROW)
         return lm_store_fail(s, rc, err, "reading concept %s", id);
     if (out->mentions == 0)
@@ -179,13 +191,10 @@ lm_status lm_store_concept_pair_count(lm_store *s, const char *id, int64_t *n, l
                                      err);
     if (!st)
         return err->code;
-    int brc = SQLITE_OK;
-    lm_bind_text(st, 1, id, &brc);
-    int rc = lm_bind_step(st, brc);
+    int rc = step_concept(st, id);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_concept(st);
     return rc == SQLITE_ROW ? LM_OK : lm_store_fail(s, rc, err, "reading concept %s", id);
 }
 
