@@ -152,43 +152,133 @@ static void worker_give(lm_serve *sv, lm_serve_worker *w)
 /* ---- freshness ------------------------------------------------------------ */
 
 /* The reloader thread watches the database for commits by other
- * connections (PRAGMA data_version on its own connection, twice a
- * second) and, once they settle (no commit for a second, or at the
- * latest every 30 s while an ingest keeps committing), builds a new
- * concept index in one read transaction and swaps it in; requests already
- * running keep the one they started with.  When the stored vectors
- * changed (an index build), it bumps the generation, and each worker
- * reopens its searcher before its next search. */
+ * connections (PRAGMA data_version on its own connection, twice a second)
+ * and, when lm_serve_reload_due says so, builds a new concept index in
+ * one read transaction and swaps it in; requests already running keep the
+ * one they started with.  When the stored vectors changed (an index
+ * build), it bumps the generation, and each worker reopens its searcher
+ * before its next search.
+ *
+ * Cost.  Every rebuild rescans all grounded mentions (seconds at 100k
+ * abstracts, ten times that at a million), and a nightly ingest commits a
+ * batch every few seconds for hours: rebuilding after each would keep a
+ * core busy.  So the gap after a rebuild is GAP_FACTOR times its CPU time,
+ * which bounds the reloader to a tenth of a core.  A full rebuild, not an
+ * incremental one, because ingest replaces and deletes articles as well
+ * as adding them; the price is staleness, bounded by the gap (docs/serve.md,
+ * "Freshness"), and pages count what the index lacks from SQL. */
 #define RELOAD_POLL_MS 500
-#define RELOAD_QUIET_MS 1000
-#define RELOAD_MAX_WAIT_MS 30000
 
 static double now_ms(void);
 
-static lm_status reload(lm_serve *sv, int64_t sig[2], lm_error *err)
+void lm_serve_reload_built(lm_serve_reload_policy *p, double now, double cost_ms)
 {
-    lm_serve_index *ix = NULL;
+    p->dirty = 0;
+    p->vectors_unchecked = 0;
+    p->next_allowed = now + LM_SERVE_RELOAD_GAP_FACTOR * cost_ms;
+}
+
+void lm_serve_reload_failed(lm_serve_reload_policy *p, double now, double cost_ms)
+{
+    p->next_allowed = now + LM_SERVE_RELOAD_GAP_FACTOR * cost_ms;
+}
+
+void lm_serve_reload_seen(lm_serve_reload_policy *p, double now)
+{
+    if (!p->dirty) {
+        p->dirty = 1;
+        p->dirty_since = now;
+    }
+    p->changed = now;
+    p->vectors_unchecked = 1;
+}
+
+int lm_serve_reload_due(const lm_serve_reload_policy *p, double now)
+{
+    return p->dirty && now >= p->next_allowed &&
+           (now - p->changed >= LM_SERVE_RELOAD_QUIET_MS ||
+            now - p->dirty_since >= LM_SERVE_RELOAD_MAX_WAIT_MS);
+}
+
+int lm_serve_reload_vectors_due(const lm_serve_reload_policy *p, double now)
+{
+    return p->vectors_unchecked && now - p->changed >= LM_SERVE_RELOAD_QUIET_MS;
+}
+
+/* CPU time of the calling thread: what a rebuild costs the machine. */
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Builds the concept index from the watch connection and records its cost
+ * in the policy. */
+static lm_status build_index(lm_serve *sv, lm_serve_index **ix, int64_t sig[2], lm_error *err)
+{
+    double cpu0 = thread_cpu_ms();
+    /* Read before the snapshot: a commit after this is seen again by the
+     * next poll, one before it is in this index. */
+    lm_status st = lm_store_data_version(sv->watch, &sv->watch_version, err);
+    if (st == LM_OK)
+        st = lm_store_read_begin(sv->watch, err);
+    if (st == LM_OK)
+        st = lm_serve_index_build(sv->names, sv->watch, ix, err);
+    if (st == LM_OK)
+        st = lm_serve_search_signature(sv->watch, sig, err);
+    lm_store_read_end(sv->watch);
+    double cost = thread_cpu_ms() - cpu0;
+    if (st == LM_OK)
+        lm_serve_reload_built(&sv->policy, now_ms(), cost);
+    else
+        lm_serve_reload_failed(&sv->policy, now_ms(), cost);
+    return st;
+}
+
+/* Bumps the searchers' generation when the vectors' signature changed
+ * (under the lock, as workers read it). */
+static void note_vectors(lm_serve *sv, const int64_t nsig[2])
+{
+    if (nsig[0] == sv->search_sig[0] && nsig[1] == sv->search_sig[1])
+        return;
+    pthread_mutex_lock(&sv->lock);
+    sv->search_gen++;
+    pthread_mutex_unlock(&sv->lock);
+    sv->search_sig[0] = nsig[0];
+    sv->search_sig[1] = nsig[1];
+}
+
+static lm_status check_vectors(lm_serve *sv, lm_error *err)
+{
     int64_t nsig[2] = {0, 0};
     lm_status st = lm_store_read_begin(sv->watch, err);
     if (st == LM_OK)
-        st = lm_serve_index_build(sv->names, sv->watch, &ix, err);
-    if (st == LM_OK)
         st = lm_serve_search_signature(sv->watch, nsig, err);
     lm_store_read_end(sv->watch);
+    if (st == LM_OK) {
+        sv->policy.vectors_unchecked = 0;
+        note_vectors(sv, nsig);
+    }
+    return st;
+}
+
+static lm_status reload(lm_serve *sv, lm_error *err)
+{
+    lm_serve_index *ix = NULL;
+    int64_t nsig[2] = {0, 0};
+    lm_status st = build_index(sv, &ix, nsig, err);
     if (st != LM_OK) {
         lm_serve_index_free(ix);
         return st;
     }
     ix->refs = 1;
+    note_vectors(sv, nsig);
     pthread_mutex_lock(&sv->lock);
     lm_serve_index *old = sv->index;
     sv->index = ix;
-    if (nsig[0] != sig[0] || nsig[1] != sig[1])
-        sv->search_gen++;
     sv->reloads++;
     pthread_mutex_unlock(&sv->lock);
-    sig[0] = nsig[0];
-    sig[1] = nsig[1];
     index_release(sv, old);
     return LM_OK;
 }
@@ -196,13 +286,7 @@ static lm_status reload(lm_serve *sv, int64_t sig[2], lm_error *err)
 static void *reloader(void *arg)
 {
     lm_serve *sv = arg;
-    int64_t version = 0, sig[2] = {0, 0};
     lm_error err = {0};
-    lm_store_data_version(sv->watch, &version, &err);
-    lm_store_read_begin(sv->watch, &err);
-    lm_serve_search_signature(sv->watch, sig, &err);
-    lm_store_read_end(sv->watch);
-    double changed = 0, dirty_since = 0;
     pthread_mutex_lock(&sv->lock);
     while (!sv->stopping) {
         struct timespec until;
@@ -214,18 +298,16 @@ static void *reloader(void *arg)
         if (sv->stopping)
             break;
         pthread_mutex_unlock(&sv->lock);
-        int64_t v = version;
-        double t = now_ms();
-        if (lm_store_data_version(sv->watch, &v, &err) == LM_OK && v != version) {
-            version = v;
-            changed = t;
-            if (dirty_since == 0)
-                dirty_since = t;
+        int64_t v = sv->watch_version;
+        if (lm_store_data_version(sv->watch, &v, &err) == LM_OK && v != sv->watch_version) {
+            sv->watch_version = v;
+            lm_serve_reload_seen(&sv->policy, now_ms());
         }
-        if (dirty_since > 0 &&
-            (t - changed >= RELOAD_QUIET_MS || t - dirty_since >= RELOAD_MAX_WAIT_MS) &&
-            reload(sv, sig, &err) == LM_OK)
-            dirty_since = 0;   /* a failed reload (busy, say) is tried again */
+        /* a failed reload (busy, say) is tried again after its gap */
+        if (lm_serve_reload_due(&sv->policy, now_ms()))
+            reload(sv, &err);
+        else if (lm_serve_reload_vectors_due(&sv->policy, now_ms()))
+            check_vectors(sv, &err);
         pthread_mutex_lock(&sv->lock);
     }
     pthread_mutex_unlock(&sv->lock);
@@ -518,10 +600,7 @@ lm_status lm_serve_run(const lm_serve_options *o, lm_error *err)
     }
     sv.names = load_names(o->config);
     if (st == LM_OK) {
-        st = lm_store_read_begin(sv.watch, err);
-        if (st == LM_OK)
-            st = lm_serve_index_build(sv.names, sv.watch, &sv.index, err);
-        lm_store_read_end(sv.watch);
+        st = build_index(&sv, &sv.index, sv.search_sig, err);
         if (st == LM_OK)
             sv.index->refs = 1;
     }

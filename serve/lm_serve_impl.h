@@ -96,6 +96,36 @@ size_t lm_serve_index_article(const lm_serve_index *ix, int64_t pmid);
 /* The first concept number of id (its types follow), *n of them (0: none). */
 size_t lm_serve_index_concept(const lm_serve_index *ix, const char *id, size_t *n);
 
+/* When the reloader rebuilds the concept index (lm_serve.c).  Times are
+ * milliseconds on any monotonic clock, passed in so that tests drive it
+ * with their own.  A rebuild is due when a commit is not in the index yet,
+ * the commits have settled (none for LM_SERVE_RELOAD_QUIET_MS) or the
+ * oldest has waited LM_SERVE_RELOAD_MAX_WAIT_MS, and the gap since the
+ * last rebuild is at least LM_SERVE_RELOAD_GAP_FACTOR times that
+ * rebuild's CPU time: rebuilding then takes at most 1 / (1 + factor) of a
+ * core however long the ingest runs.  Whether the stored vectors changed
+ * is a cheap check, due once the commits have settled, without the gap. */
+#define LM_SERVE_RELOAD_QUIET_MS 1000.0
+#define LM_SERVE_RELOAD_MAX_WAIT_MS 30000.0
+#define LM_SERVE_RELOAD_GAP_FACTOR 9.0
+
+typedef struct lm_serve_reload_policy {
+    int dirty;                   /* a commit seen is not in the index */
+    double dirty_since;          /* when the oldest such commit was seen */
+    double changed;              /* when the last commit was seen */
+    double next_allowed;         /* the earliest start of the next rebuild */
+    int vectors_unchecked;       /* a commit seen since the vectors were checked */
+} lm_serve_reload_policy;
+
+/* The index was (re)built, ending at now, at a cost of cost_ms CPU time. */
+void lm_serve_reload_built(lm_serve_reload_policy *p, double now, double cost_ms);
+/* A commit was seen at now. */
+void lm_serve_reload_seen(lm_serve_reload_policy *p, double now);
+int lm_serve_reload_due(const lm_serve_reload_policy *p, double now);
+int lm_serve_reload_vectors_due(const lm_serve_reload_policy *p, double now);
+/* A rebuild tried at now failed after cost_ms: the commits stay pending. */
+void lm_serve_reload_failed(lm_serve_reload_policy *p, double now, double cost_ms);
+
 /* What one request borrows: a read-only connection, its searcher, and the
  * concept index current when the request began. */
 typedef struct lm_serve_worker {
@@ -122,6 +152,9 @@ typedef struct lm_serve {
     int reloader_started, stopping;
     pthread_cond_t wake;
     unsigned reloads;            /* index rebuilds since start */
+    lm_serve_reload_policy policy; /* the reloader's alone (and start's) */
+    int64_t search_sig[2];       /* the stored vectors' signature the index saw */
+    int64_t watch_version;       /* watch's data_version last seen */
 } lm_serve;
 
 typedef struct lm_serve_request {

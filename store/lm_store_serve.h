@@ -96,6 +96,8 @@ typedef struct lm_pair_count_row {
 lm_status lm_store_concept_pairs(lm_store *s, const char *id, int limit,
                                  lm_status (*cb)(void *ctx, const lm_pair_count_row *r),
                                  void *ctx, lm_error *err);
+/* SQLite's plan for lm_store_concept_pairs, as lm_store_pairs_query_plan. */
+lm_status lm_store_concept_pairs_plan(lm_store *s, lm_buf *out, lm_error *err);
 
 /* ---- the pairs table -------------------------------------------------- */
 

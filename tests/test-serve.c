@@ -1,7 +1,8 @@
 /*
  * tests/test-serve: the pieces of serve/ that need no socket — HTML
  * escaping, the year chart, --listen parsing, the autocomplete list, and
- * the concept index with the concept view counted from it.
+ * the concept index with the concept view counted from it, and the policy
+ * that decides when the reloader rebuilds that index (on a simulated clock).
  * The pages and API over HTTP are tests/test-serve.sh's.
  */
 #include "../serve/lm_serve_impl.h"
@@ -237,6 +238,126 @@ static void test_index(void)
     lm_store_close(s);
 }
 
+/* ---- the reload policy, on a simulated clock ---------------------------- */
+
+/* A simulated server: the reloader polls every 500 ms; a rebuild started
+ * at t holds every commit made up to t and ends cost_ms later. */
+typedef struct reload_sim {
+    lm_serve_reload_policy p;
+    double cost_ms;              /* CPU (= wall, here) time of each rebuild */
+    double indexed;              /* the last commit the index holds */
+    double oldest_missing;       /* the oldest commit it lacks; < 0: none */
+    double worst_staleness;      /* the longest a commit waited to be indexed */
+    int rebuilds;
+} reload_sim;
+
+static void sim_start(reload_sim *sim, double cost_ms)
+{
+    memset(sim, 0, sizeof *sim);
+    sim->cost_ms = cost_ms;
+    sim->oldest_missing = -1;
+    lm_serve_reload_built(&sim->p, 0, cost_ms);   /* the build at start */
+}
+
+/* Runs the reloader from *t to until; commits every `every` ms in
+ * [first, last]. */
+static void sim_run(reload_sim *sim, double *t, double until, double first, double last,
+                    double every)
+{
+    double prev = *t;
+    while (*t < until) {
+        *t += 500;
+        int committed = 0;
+        for (double c = first; c <= last; c += every)
+            if (c > prev && c <= *t) {
+                committed = 1;
+                if (sim->oldest_missing < 0)
+                    sim->oldest_missing = c;
+            }
+        prev = *t;
+        if (committed)
+            lm_serve_reload_seen(&sim->p, *t);
+        if (!lm_serve_reload_due(&sim->p, *t))
+            continue;
+        double start = *t, end = start + sim->cost_ms;
+        if (sim->oldest_missing >= 0 && end - sim->oldest_missing > sim->worst_staleness)
+            sim->worst_staleness = end - sim->oldest_missing;
+        sim->oldest_missing = -1;
+        sim->indexed = start;
+        sim->rebuilds++;
+        lm_serve_reload_built(&sim->p, end, sim->cost_ms);
+        while (*t < end)
+            *t += 500;
+        /* Commits made during the build are seen by the next poll. */
+        for (double c = first; c <= last; c += every)
+            if (c > start && c <= *t && sim->oldest_missing < 0)
+                sim->oldest_missing = c;
+        if (sim->oldest_missing >= 0)
+            lm_serve_reload_seen(&sim->p, *t);
+        prev = *t;
+    }
+}
+
+static void test_reload_policy(void)
+{
+    reload_sim sim;
+    double t = 0;
+
+    /* One commit: rebuilt once the commits have been quiet a second. */
+    sim_start(&sim, 10);
+    sim_run(&sim, &t, 100000, 100000, 100000, 1);
+    LM_CHECK_INT(sim.rebuilds, 0);
+    LM_CHECK(sim.p.dirty);
+    LM_CHECK(!lm_serve_reload_due(&sim.p, 100500));
+    LM_CHECK(lm_serve_reload_due(&sim.p, 101000));
+    sim_run(&sim, &t, 105000, 0, -1, 1);
+    LM_CHECK_INT(sim.rebuilds, 1);
+    LM_CHECK(!sim.p.dirty);
+
+    /* Commits that never settle: rebuilt at the latest every 30 s. */
+    sim_start(&sim, 10);
+    t = 0;
+    sim_run(&sim, &t, 95000, 1000, 95000, 500);
+    LM_CHECK_INT(sim.rebuilds, 3);
+    LM_CHECK(sim.worst_staleness <= LM_SERVE_RELOAD_MAX_WAIT_MS + 1000);
+
+    /* A long ingest committing every 2 s with 3 s rebuilds: a rebuild
+     * after each settled commit would take the whole core; the gap keeps
+     * it at a tenth, and a commit still waits a bounded time. */
+    sim_start(&sim, 3000);
+    t = 0;
+    double hour = 3600 * 1000.0;
+    sim_run(&sim, &t, hour, 2000, hour, 2000);
+    LM_CHECK(sim.rebuilds * sim.cost_ms <= 0.1 * hour + sim.cost_ms);
+    LM_CHECK(sim.rebuilds * sim.cost_ms >= 0.08 * hour);   /* and no slower than need be */
+    LM_CHECK(sim.worst_staleness <=
+             (LM_SERVE_RELOAD_GAP_FACTOR + 1) * sim.cost_ms + sim.cost_ms + 1000);
+    /* After the ingest, the last batch is indexed within the same bound. */
+    sim_run(&sim, &t, hour + 60000, 0, -1, 1);
+    LM_CHECK(sim.indexed >= hour);
+    LM_CHECK(!sim.p.dirty);
+
+    /* Expensive rebuilds (a million abstracts): the gap outgrows 30 s. */
+    sim_start(&sim, 30000);
+    t = 0;
+    sim_run(&sim, &t, hour, 2000, hour, 2000);
+    LM_CHECK(sim.rebuilds * sim.cost_ms <= 0.1 * hour + sim.cost_ms);
+    LM_CHECK(sim.worst_staleness <=
+             (LM_SERVE_RELOAD_GAP_FACTOR + 1) * sim.cost_ms + sim.cost_ms + 1000);
+
+    /* A failed rebuild keeps its commits pending and is retried after
+     * its own gap. */
+    lm_serve_reload_policy p;
+    memset(&p, 0, sizeof p);
+    lm_serve_reload_built(&p, 0, 100);
+    lm_serve_reload_seen(&p, 5000);
+    LM_CHECK(lm_serve_reload_due(&p, 6000));
+    lm_serve_reload_failed(&p, 7000, 1000);
+    LM_CHECK(p.dirty);
+    LM_CHECK(!lm_serve_reload_due(&p, 15000));
+    LM_CHECK(lm_serve_reload_due(&p, 16000));
+}
+
 int main(void)
 {
     LM_RUN(test_escape);
@@ -244,5 +365,6 @@ int main(void)
     LM_RUN(test_listen);
     LM_RUN(test_complete);
     LM_RUN(test_index);
+    LM_RUN(test_reload_policy);
     return LM_DONE();
 }
