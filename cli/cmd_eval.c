@@ -990,11 +990,12 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
+    lm_cli_optscan scan;
     opterr = 0;
     optind = 1;
     int c, rc = LM_EXIT_OK;
     while (rc == LM_EXIT_OK &&
-           (c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+           (c = lm_cli_getopt(&scan, argc - 1, argv + 1, "h", options, NULL)) != -1) {
         switch (c) {
         case 'g': a.gold = optarg; break;
         case 'p': a.pred = optarg; break;
@@ -1031,7 +1032,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); free(a.types_buf); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "eval: unknown or incomplete option '%s'", argv[optind]);
+            lm_cli_bad_option(cli, "eval", &scan, argc - 1, argv + 1);
             fputs(usage, stderr);
             rc = LM_EXIT_USAGE;
         }

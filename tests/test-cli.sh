@@ -244,6 +244,25 @@ ok "train pairs: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an inte
 lm train pairs stray
 ok "train pairs: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
 
+# --- an unknown option names the argument it is in (-dash.xml exists here:
+# it goes after --, as tested above) -------------------------------------------
+lm --db "$SCRATCH/none.db" ingest -dash.xml
+ok "a cluster of short letters: the argument and the letter" \
+    'rc_is 2 && err_has "ingest: unknown option -d in .-dash.xml. (an argument that starts with .-. goes after --)"'
+lm --db "$SCRATCH/none.db" ingest "$F/articles.xml" --force -dash.xml
+ok "... after an operand and an option too" 'rc_is 2 && err_has "unknown option -d in .-dash.xml."'
+lm --db "$SCRATCH/none.db" ingest --force -x
+ok "a single unknown letter" 'rc_is 2 && err_has "ingest: unknown option .-x.$"'
+lm --db "$SCRATCH/none.db" ingest --force=yes x.xml
+ok "a value for a flag" 'rc_is 2 && err_has "ingest: option .--force. takes no value"'
+lm --db "$SCRATCH/none.db" export mentions -o
+ok "a short option without its value" 'rc_is 2 && err_has "export: option -o needs a value"'
+lm eval ner -gold g.txt
+ok "eval (options after its mode): the argument" 'rc_is 2 && err_has "eval: unknown option -g in .-gold."'
+lm train pairs -seed
+ok "train pairs: the argument" 'rc_is 2 && err_has "train pairs: unknown option -s in .-seed."'
+check "no database from option errors" test ! -e "$SCRATCH/none.db"
+
 # --- reprocess ------------------------------------------------------------
 RP=$SCRATCH/rp.db
 lm --db "$RP" ingest --stages none "$F/articles.xml"
