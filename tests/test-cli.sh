@@ -243,6 +243,17 @@ lm train pairs --bits=5
 ok "train pairs: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an integer in \[10, 24\]"'
 lm train pairs stray
 ok "train pairs: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
+lm train ner --bits=5
+ok "train ner: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an integer in \[10, 24\]"'
+lm train ner --recipe=ncbi --jackknife-out=jk.pubtator --data="$SCRATCH"
+ok "train ner: --opt=value, as with a space" \
+    'rc_is 2 && err_has "needs --recipe main" && test ! -e jk.pubtator'
+lm train ner --final --perceptron --seed
+ok "train ner: an option without its value" 'rc_is 2 && err_has "option .--seed. needs a value"'
+lm train ner stray
+ok "train ner: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
+lm train ner --help
+ok "train ner: --help" 'rc_is 0 && out_has "usage: litmine train ner"'
 
 # --- an unknown option names the argument it is in (-dash.xml exists here:
 # it goes after --, as tested above) -------------------------------------------
