@@ -403,6 +403,20 @@ static lm_status keep_article(void *ctx, lm_article *a, lm_error *err)
     return LM_OK;
 }
 
+/* Writes c as PubMed XML into xml (a path in the test's directory) and
+ * reads its articles back into d with litmine's PubMed parser. */
+static void via_pubmed_xml(const lm_pt_corpus *c, char *xml, size_t cap, xml_docs *d)
+{
+    lm_error err;
+    snprintf(xml, cap, "%s/corpus.xml", lm_test_tmpdir());
+    FILE *f = fopen(xml, "w");
+    LM_CHECK(f && lm_pubtator_write_pubmed(f, c, &err) == LM_OK);
+    if (f)
+        fclose(f);
+    lm_pubmed_handler h = {.on_article = keep_article, .ctx = d};
+    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+}
+
 static void test_write_pubmed(void)
 {
     const char *p = write_fixture("xml.pubtator",
@@ -415,15 +429,9 @@ static void test_write_pubmed(void)
     lm_pt_corpus c = {0};
     lm_error err;
     LM_CHECK(lm_pubtator_load(p, &c, &err) == LM_OK);
-    char xml[512];
-    snprintf(xml, sizeof xml, "%s/corpus.xml", lm_test_tmpdir());
-    FILE *f = fopen(xml, "w");
-    LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_OK);
-    if (f)
-        fclose(f);
     xml_docs d = {.n = 0};
-    lm_pubmed_handler h = {.on_article = keep_article, .ctx = &d};
-    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+    char xml[512];
+    via_pubmed_xml(&c, xml, sizeof xml, &d);
     LM_CHECK_INT(d.n, 2);
     for (size_t i = 0; i < d.n && i < c.n_docs; i++) {
         char text[512];
@@ -438,7 +446,7 @@ static void test_write_pubmed(void)
     /* a PMID that is not a number cannot be written */
     free(c.docs[1].pmid);
     c.docs[1].pmid = strdup("PMC12");
-    f = fopen(xml, "w");
+    FILE *f = fopen(xml, "w");
     LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_ERR_USAGE);
     if (f)
         fclose(f);
@@ -469,15 +477,9 @@ static void test_map_offsets(void)
         lm_pt_corpus_free(&c);
         return;
     }
-    char xml[512];
-    snprintf(xml, sizeof xml, "%s/spaces.xml", lm_test_tmpdir());
-    FILE *f = fopen(xml, "w");
-    LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_OK);
-    if (f)
-        fclose(f);
     xml_docs d = {.n = 0};
-    lm_pubmed_handler h = {.on_article = keep_article, .ctx = &d};
-    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+    char xml[512];
+    via_pubmed_xml(&c, xml, sizeof xml, &d);
     LM_CHECK_INT(d.n, 1);
     char back[512];
     snprintf(back, sizeof back, "%s %s", d.n && d.v[0].title ? d.v[0].title : "",
