@@ -203,7 +203,10 @@ static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
 
 /* Copies the text and the chemical/disease mentions litmine used (with
  * their unqualified ids) into pd, so that --save-pred shows where an
- * end-to-end pair was lost: a missed mention or a wrong or missing id. */
+ * end-to-end pair was lost: a missed mention or a wrong or missing id.
+ * The mentions index doc's text, which the PubMed parser gave back with
+ * whitespace runs collapsed: they are re-pointed at the gold text, which
+ * the saved file and every scorer index. */
 static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc *pd, lm_error *err)
 {
     pd->title = strdup(g->title ? g->title : "");
@@ -227,7 +230,8 @@ static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc 
         if (!o->text || !o->type || !o->id)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
-    return LM_OK;
+    return lm_pubtator_map_offsets(g->text ? g->text : "", doc->text ? doc->text : "",
+                                   pd->mentions, pd->n_mentions, err);
 }
 
 /* The configuration the pipeline's stages read their models from: the
@@ -479,6 +483,32 @@ static lm_status copy_text(const lm_pt_corpus *gold, lm_pt_corpus *out, lm_error
     return LM_OK;
 }
 
+/* The exported mentions index the text the database holds (the PubMed
+ * parser's, whitespace runs collapsed): re-pointed at the gold text. */
+static lm_status repoint_ingested(lm_store *store, const lm_pt_corpus *gold, lm_pt_corpus *out,
+                                  lm_error *err)
+{
+    lm_article art;
+    lm_article_init(&art);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_status st = LM_OK;
+    for (size_t d = 0; st == LM_OK && d < out->n_docs; d++) {
+        lm_pt_doc *pd = &out->docs[d];
+        if (!pd->n_mentions)
+            continue;
+        st = lm_store_get_article(store, strtoll(pd->pmid, NULL, 10), &art, NULL, NULL, err);
+        if (st == LM_OK)
+            st = lm_doc_set_text(&doc, art.title, art.abstract, err);
+        if (st == LM_OK)
+            st = lm_pubtator_map_offsets(gold->docs[d].text ? gold->docs[d].text : "", doc.text,
+                                         pd->mentions, pd->n_mentions, err);
+    }
+    lm_doc_free(&doc);
+    lm_article_free(&art);
+    return st;
+}
+
 /* --via-ingest: as a user meets it.  The gold documents are written as
  * PubMed XML into a temporary directory, ingested into a new database there
  * (or into --keep-db FILE, which stays for `litmine export`) through the
@@ -545,6 +575,8 @@ static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt
             st = copy_text(gold, out, &err);
         if (st == LM_OK && a->save_pred)
             st = lm_store_export_mentions(store, &f, ingested_mention, &ip, &err);
+        if (st == LM_OK && a->save_pred)
+            st = repoint_ingested(store, gold, out, &err);
         if (st != LM_OK) {
             lm_cli_error(cli, "eval cid: %s", err.msg);
             rc = lm_cli_exit_for(st);
@@ -958,11 +990,12 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
+    lm_cli_optscan scan;
     opterr = 0;
     optind = 1;
     int c, rc = LM_EXIT_OK;
     while (rc == LM_EXIT_OK &&
-           (c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+           (c = lm_cli_getopt(&scan, argc - 1, argv + 1, "h", options, NULL)) != -1) {
         switch (c) {
         case 'g': a.gold = optarg; break;
         case 'p': a.pred = optarg; break;
@@ -999,7 +1032,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); free(a.types_buf); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "eval: unknown or incomplete option '%s'", argv[optind]);
+            lm_cli_bad_option(cli, "eval", &scan, argc - 1, argv + 1);
             fputs(usage, stderr);
             rc = LM_EXIT_USAGE;
         }

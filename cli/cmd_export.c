@@ -416,10 +416,11 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
     const char *out_path = NULL, *query = NULL, *pmids_path = NULL;
     char since[11];
     lm_export_filter f = {0};
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "ho:", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "pubtator") == 0) {
@@ -473,7 +474,7 @@ int lm_cmd_export(lm_cli *cli, int argc, char **argv)
         }
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "export: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "export", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -170,9 +170,10 @@ static int parse_args(lm_cli *cli, int argc, char **argv, fetch_args *a, lm_cli_
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     lm_error err;
     long reldate = 0;
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'q': a->query = optarg; break;
         case 'm': a->dates.mindate = optarg; break;
@@ -207,7 +208,7 @@ static int parse_args(lm_cli *cli, int argc, char **argv, fetch_args *a, lm_cli_
         case 's': pipe->stages = optarg; break;
         case 'h': fputs(usage, stdout); return -1;
         default:
-            lm_cli_error(cli, "fetch: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "fetch", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -125,9 +125,10 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0}};
     int force = 0, refresh_index = 1;
     long fifo_timeout = LM_PUBMED_FIFO_WAIT_MS / 1000;
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "h", options, &pipe, &rc)) != -1) {
+    while ((c = lm_cli_getopt_pipeline(cli, &scan, argc, argv, "h", options, &pipe, &rc)) != -1) {
         switch (c) {
         case 'f': force = 1; break;
         case 'I': refresh_index = 0; break;
@@ -137,7 +138,7 @@ int lm_cmd_ingest(lm_cli *cli, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "ingest: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "ingest", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -494,11 +494,12 @@ int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv)
     lex_args a;
     memset(&a, 0, sizeof a);
     a.tax = 9606;
+    lm_cli_optscan scan;
     opterr = 0;
     optind = 1;
     int c;
     /* permute: options may follow the positional arguments */
-    while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc - 1, argv + 1, "h", options, NULL)) != -1) {
         switch (c) {
         case 'l': a.lexicon = optarg; break;
         case 'D': a.data = optarg; break;
@@ -529,7 +530,7 @@ int lm_cmd_lexicon(lm_cli *cli, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "lexicon: unknown or incomplete option '%s'", argv[optind]);
+            lm_cli_bad_option(cli, "lexicon", &scan, argc - 1, argv + 1);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

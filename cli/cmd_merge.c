@@ -76,17 +76,18 @@ int lm_cmd_merge(lm_cli *cli, int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     const char *into = NULL;
     int dry_run = 0, refresh_index = 1;
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
     /* Permuting: --into may come after the shards. */
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'i': into = optarg; break;
         case 'n': dry_run = 1; break;
         case 'I': refresh_index = 0; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "merge: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "merge", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

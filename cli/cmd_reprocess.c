@@ -75,9 +75,10 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
         return rc;
     const char *since = NULL;
     char since_buf[11];
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 's': pipe.stages = optarg; break;
         case 'S':
@@ -91,7 +92,7 @@ int lm_cmd_reprocess(lm_cli *cli, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "reprocess: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "reprocess", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

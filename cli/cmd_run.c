@@ -161,15 +161,16 @@ int lm_cmd_run(lm_cli *cli, int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     const char *watches = lm_config_get_or(cli->config, "run", "watches", "yes");
     const char *sync = lm_config_get_or(cli->config, "run", "sync", "no");
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'W': watches = "no"; break;
         case 's': sync = optarg; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "run: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "run", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

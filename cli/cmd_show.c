@@ -261,9 +261,10 @@ int lm_cmd_show(lm_cli *cli, int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     int json = 0, all = 0;
     const char *when = "auto";
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             return LM_EXIT_OK;
@@ -275,7 +276,7 @@ int lm_cmd_show(lm_cli *cli, int argc, char **argv)
                                 !strcmp(optarg, "never"))) {
             when = optarg;
         } else {
-            lm_cli_error(cli, "show: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "show", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -105,9 +105,10 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     long last = 10;
     int sizes = 0;
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
@@ -120,7 +121,7 @@ int lm_cmd_stats(lm_cli *cli, int argc, char **argv)
             }
             break;
         default:
-            lm_cli_error(cli, "stats: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "stats", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -49,9 +49,10 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         return rc;
     int baseline = 0, updates = 0, keep = 0;
     const char *spool_flag = NULL;
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = lm_cli_getopt_pipeline(cli, argc, argv, "h", options, &pipe, &rc)) != -1) {
+    while ((c = lm_cli_getopt_pipeline(cli, &scan, argc, argv, "h", options, &pipe, &rc)) != -1) {
         switch (c) {
         case 'B': baseline = 1; break;
         case 'U': updates = 1; break;
@@ -59,7 +60,7 @@ int lm_cmd_sync(lm_cli *cli, int argc, char **argv)
         case 'k': keep = 1; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "sync: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "sync", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -10,6 +10,7 @@
 #include "../nlp/train/lm_ner_train.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,90 +91,97 @@ int lm_cmd_train_ner(lm_cli *cli, int argc, char **argv)
     lm_ner_train_opts_init(&o);
     o.data_dir = LM_CLI_DEFAULT_DATA;
     const char *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    static const struct option options[] = {
+        {"recipe", required_argument, NULL, 'R'},      {"out", required_argument, NULL, 'o'},
+        {"data", required_argument, NULL, 'D'},        {"final", no_argument, NULL, 'F'},
+        {"threads", required_argument, NULL, 't'},     {"iter", required_argument, NULL, 'i'},
+        {"c2", required_argument, NULL, '2'},          {"perceptron", no_argument, NULL, 'P'},
+        {"epochs", required_argument, NULL, 'e'},      {"bits", required_argument, NULL, 'b'},
+        {"folds", required_argument, NULL, 'f'},       {"stages", required_argument, NULL, 'S'},
+        {"no", required_argument, NULL, 'N'},          {"seed", required_argument, NULL, 's'},
+        {"clusters", required_argument, NULL, 'k'},    {"cluster-min", required_argument, NULL, 'm'},
+        {"cluster-dim", required_argument, NULL, 'd'},
+        {"cluster-cache", required_argument, NULL, 'C'},
+        {"jackknife-out", required_argument, NULL, 'J'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
+    opterr = 0;
+    optind = 1;
+    int c, idx = -1;
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, &idx)) != -1) {
+        const char *flag = idx >= 0 ? options[idx].name : "";
         long n;
-        if (lm_cli_is_help(a)) {
-            usage(stdout);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--final") == 0) {
-            o.final = 1;
-        } else if (strcmp(a, "--perceptron") == 0) {
-            o.perceptron = 1;
-        } else if (!v) {
-            lm_cli_error(cli, "train ner: unknown or incomplete option '%s'", a);
-            usage(stderr);
-            return LM_EXIT_USAGE;
-        } else if (strcmp(a, "--recipe") == 0) {
-            o.recipe = v, i++;
-        } else if (strcmp(a, "--out") == 0) {
-            out = v, i++;
-        } else if (strcmp(a, "--data") == 0) {
-            o.data_dir = v, i++;
-        } else if (strcmp(a, "--c2") == 0) {
+        idx = -1;
+        /* the integer options' ranges */
+        long lo = c == 'b' ? 10 : c == 's' ? 0 : 1;
+        long hi = c == 'b' ? 24 : c == 'S' ? 2 : c == 'k' ? 8192 : c == 's' ? INT_MAX : 1000;
+        switch (c) {
+        case 'h': usage(stdout); return LM_EXIT_OK;
+        case 'F': o.final = 1; break;
+        case 'P': o.perceptron = 1; break;
+        case 'R': o.recipe = optarg; break;
+        case 'o': out = optarg; break;
+        case 'D': o.data_dir = optarg; break;
+        case 'C': o.cluster_cache = optarg; break;
+        case 'J': o.jackknife_out = optarg; break;
+        case '2': {
             char *end;
-            o.crf_c2 = strtod(v, &end);
-            if (*end || o.crf_c2 <= 0) {
-                lm_cli_error(cli, "train ner: bad --c2 '%s'", v);
+            o.crf_c2 = strtod(optarg, &end);
+            if (end == optarg || *end || o.crf_c2 <= 0) {
+                lm_cli_error(cli, "train ner: bad --c2 '%s'", optarg);
                 return LM_EXIT_USAGE;
             }
-            i++;
-        } else if (strcmp(a, "--iter") == 0) {
-            if (!lm_cli_to_long(v, 1, 100000, &n)) {
-                lm_cli_error(cli, "train ner: bad --iter '%s'", v);
+            break;
+        }
+        case 'i':
+            if (!lm_cli_to_long(optarg, 1, 100000, &n)) {
+                lm_cli_error(cli, "train ner: bad --iter '%s'", optarg);
                 return LM_EXIT_USAGE;
             }
             o.crf_iter = (int)n;
-            i++;
-        } else if (strcmp(a, "--cluster-cache") == 0) {
-            o.cluster_cache = v, i++;
-        } else if (strcmp(a, "--jackknife-out") == 0) {
-            o.jackknife_out = v, i++;
-        } else if (strcmp(a, "--no") == 0) {
-            if (parse_groups(v, &o.feat_off)) {
-                lm_cli_error(cli, "train ner: unknown feature group in '%s'", v);
+            break;
+        case 'N':
+            if (parse_groups(optarg, &o.feat_off)) {
+                lm_cli_error(cli, "train ner: unknown feature group in '%s'", optarg);
                 return LM_EXIT_USAGE;
             }
-            i++;
-        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--epochs") == 0
-                   || strcmp(a, "--bits") == 0 || strcmp(a, "--folds") == 0
-                   || strcmp(a, "--stages") == 0 || strcmp(a, "--seed") == 0
-                   || strcmp(a, "--clusters") == 0 || strcmp(a, "--cluster-min") == 0
-                   || strcmp(a, "--cluster-dim") == 0) {
-            long lo = strcmp(a, "--bits") == 0 ? 10 : strcmp(a, "--seed") == 0 ? 0 : 1;
-            long hi = strcmp(a, "--bits") == 0 ? 24 : strcmp(a, "--stages") == 0 ? 2
-                      : strcmp(a, "--clusters") == 0 ? 8192 : strcmp(a, "--seed") == 0 ? INT_MAX
-                      : 1000;
-            if (!lm_cli_to_long(v, lo, hi, &n)) {
-                lm_cli_error(cli, "train ner: %s wants an integer in [%ld, %ld], got '%s'", a, lo,
-                             hi, v);
+            break;
+        case 't': case 'e': case 'b': case 'f': case 'S': case 'k': case 'm': case 'd': case 's':
+            if (!lm_cli_to_long(optarg, lo, hi, &n)) {
+                lm_cli_error(cli, "train ner: --%s wants an integer in [%ld, %ld], got '%s'",
+                             flag, lo, hi, optarg);
                 return LM_EXIT_USAGE;
             }
-            if (a[2] == 't')
+            if (c == 't')
                 o.threads = (int)n;
-            else if (a[2] == 'e')
+            else if (c == 'e')
                 o.epochs = (int)n;
-            else if (a[2] == 'b')
+            else if (c == 'b')
                 o.bits = (int)n;
-            else if (a[2] == 'f')
+            else if (c == 'f')
                 o.folds = (int)n;
-            else if (a[3] == 't')
+            else if (c == 'S')
                 o.stages = (int)n;
-            else if (strcmp(a, "--cluster-min") == 0)
-                o.cluster_min_count = (int)n;
-            else if (strcmp(a, "--cluster-dim") == 0)
-                o.cluster_dim = (int)n;
-            else if (a[2] == 'c')
+            else if (c == 'k')
                 o.n_clusters_fine = (int)n;
+            else if (c == 'm')
+                o.cluster_min_count = (int)n;
+            else if (c == 'd')
+                o.cluster_dim = (int)n;
             else
                 o.seed = (unsigned)n;
-            i++;
-        } else {
-            lm_cli_error(cli, "train ner: unknown option '%s'", a);
+            break;
+        default:
+            lm_cli_bad_option(cli, "train ner", &scan, argc, argv);
             usage(stderr);
             return LM_EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "train ner: unexpected argument '%s'", argv[optind]);
+        usage(stderr);
+        return LM_EXIT_USAGE;
     }
     if (strcmp(o.recipe, "main") != 0 && strcmp(o.recipe, "ncbi") != 0) {
         lm_cli_error(cli, "train ner: unknown recipe '%s' (main, ncbi)", o.recipe);

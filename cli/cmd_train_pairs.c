@@ -271,10 +271,11 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         {"seed", required_argument, NULL, 's'},       {"runs", required_argument, NULL, 'r'},
         {"l2", required_argument, NULL, '2'},         {"lr", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
     opterr = 0;
     optind = 1;
     int c, idx = -1;
-    while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, &idx)) != -1) {
         const char *flag = idx >= 0 ? options[idx].name : "";
         long n, lo = c == 'b' ? 10 : c == 's' ? 0 : 1;
         long hi = c == 'b' ? 24 : c == 's' ? INT_MAX : 1000;
@@ -317,7 +318,7 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
                 o.learning_rate = x;
             break;
         default:
-            lm_cli_error(cli, "train pairs: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "train pairs", &scan, argc, argv);
             usage(stderr);
             return LM_EXIT_USAGE;
         }

@@ -126,9 +126,10 @@ static int watch_add(lm_cli *cli, int argc, char **argv)
     const char *query = NULL, *datetype = "edat", *concept = NULL, *pair_with = NULL,
                *relation = NULL;
     char since[11] = "";
+    lm_cli_optscan scan;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'q': query = optarg; break;
         case 'd': datetype = optarg; break;
@@ -141,7 +142,7 @@ static int watch_add(lm_cli *cli, int argc, char **argv)
         case O_REL: relation = optarg; break;
         case 'h': fputs(usage, stdout); return LM_EXIT_OK;
         default:
-            lm_cli_error(cli, "watch add: unknown or incomplete option '%s'", argv[optind - 1]);
+            lm_cli_bad_option(cli, "watch add", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }

@@ -188,11 +188,84 @@ static int pipeline_option(const lm_cli *cli, int c, const char *arg, lm_cli_pip
     }
 }
 
-int lm_cli_getopt_pipeline(const lm_cli *cli, int argc, char **argv, const char *shortopts,
-                           const struct option *longopts, lm_cli_pipeline *p, int *rc)
+int lm_cli_getopt(lm_cli_optscan *scan, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts, int *longindex)
+{
+    scan->shortopts = shortopts;
+    scan->longopts = longopts;
+    scan->before = optind;
+    return getopt_long(argc, argv, shortopts, longopts, longindex);
+}
+
+/* Where the argument getopt_long refused is.  It moves optind past an
+ * argument when it refuses a long option or the last letter of a short
+ * cluster, and leaves optind on it for a letter with more after it.  So
+ * an optind that has not moved since the call points at the cluster; one
+ * that moved points just past the argument, unless the call first skipped
+ * operands (getopt permutes them to the end) and stopped on the first
+ * letter of the argument after them. */
+static int refused_index(const lm_cli_optscan *scan, int argc, char **argv)
+{
+    int after = optind;
+    if (after < argc && after == scan->before)
+        return after;
+    const char *prev = after - 1 >= 1 ? argv[after - 1] : "";
+    int prev_is_option = prev[0] == '-' && prev[1] != '\0';
+    if (prev_is_option || after >= argc)
+        return after - 1;
+    return after;
+}
+
+void lm_cli_bad_option(const lm_cli *cli, const char *cmd, const lm_cli_optscan *scan,
+                       int argc, char **argv)
+{
+    int at = refused_index(scan, argc, argv);
+    const char *arg = at >= 1 && at < argc ? argv[at] : "";
+    if (strncmp(arg, "--", 2) == 0) {
+        /* the long option it names, by the rules of getopt_long: an exact
+         * name, else the one name it abbreviates */
+        size_t n = strcspn(arg + 2, "=");
+        const struct option *found = NULL;
+        int matches = 0;
+        for (const struct option *o = scan->longopts; o && o->name; o++) {
+            if (strncmp(o->name, arg + 2, n) != 0)
+                continue;
+            if (strlen(o->name) == n) {
+                found = o;
+                matches = 1;
+                break;
+            }
+            found = o;
+            matches++;
+        }
+        if (matches > 1)
+            lm_cli_error(cli, "%s: ambiguous option '%s'", cmd, arg);
+        else if (!found)
+            lm_cli_error(cli, "%s: unknown option '%s'", cmd, arg);
+        else if (arg[2 + n] == '=' && found->has_arg == no_argument)
+            lm_cli_error(cli, "%s: option '--%s' takes no value", cmd, found->name);
+        else
+            lm_cli_error(cli, "%s: option '--%s' needs a value", cmd, found->name);
+        return;
+    }
+    char letter = (char)optopt;
+    const char *known = letter && scan->shortopts ? strchr(scan->shortopts, letter) : NULL;
+    if (known && known[1] == ':')
+        lm_cli_error(cli, "%s: option -%c needs a value", cmd, letter);
+    else if (strlen(arg) > 2 && letter)
+        lm_cli_error(cli, "%s: unknown option -%c in '%s' (an argument that starts with '-' "
+                          "goes after --)",
+                     cmd, letter, arg);
+    else
+        lm_cli_error(cli, "%s: unknown option '%s'", cmd, arg);
+}
+
+int lm_cli_getopt_pipeline(const lm_cli *cli, lm_cli_optscan *scan, int argc, char **argv,
+                           const char *shortopts, const struct option *longopts,
+                           lm_cli_pipeline *p, int *rc)
 {
     int c;
-    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    while ((c = lm_cli_getopt(scan, argc, argv, shortopts, longopts, NULL)) != -1) {
         int r = pipeline_option(cli, c, optarg, p);
         if (r < 0)
             return c;

@@ -76,14 +76,34 @@ typedef struct lm_cli_pipeline {
     long batch_size;          /* articles per transaction */
 } lm_cli_pipeline;
 int lm_cli_pipeline_defaults(const lm_cli *cli, lm_cli_pipeline *p);
-/* getopt_long that takes the options ingest and sync share into p: 't'
+/* getopt_long for a command's options (set opterr = 0 first), with
+ * longindex as getopt_long's (may be NULL).  scan remembers what
+ * getopt_long was given and where it stood, so that after a '?'
+ * lm_cli_bad_option can name the argument at fault: within a cluster of
+ * short letters such as -dash.xml getopt has not yet moved past it, and
+ * argv[optind - 1] is the argument before. */
+struct option;
+typedef struct lm_cli_optscan {
+    const char *shortopts;
+    const struct option *longopts;
+    int before;               /* optind when getopt_long was last called */
+} lm_cli_optscan;
+int lm_cli_getopt(lm_cli_optscan *scan, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts, int *longindex);
+/* Says why getopt_long refused an option (lm_cli_getopt returned '?'),
+ * as "CMD: unknown option -d in '-dash.xml' (...)", "CMD: unknown option
+ * '--bogus'", "CMD: option '--out' needs a value" and the like; argc and
+ * argv are those given to lm_cli_getopt. */
+void lm_cli_bad_option(const lm_cli *cli, const char *cmd, const lm_cli_optscan *scan,
+                       int argc, char **argv);
+/* lm_cli_getopt that takes the options ingest and sync share into p: 't'
  * --threads, 's' --stages, 'b' --batch-size (articles per transaction).
  * Returns the next other option, or -1 at the end — also after a bad
  * value for one of them, with the error printed and *rc set to
  * LM_EXIT_USAGE. */
-struct option;
-int lm_cli_getopt_pipeline(const lm_cli *cli, int argc, char **argv, const char *shortopts,
-                           const struct option *longopts, lm_cli_pipeline *p, int *rc);
+int lm_cli_getopt_pipeline(const lm_cli *cli, lm_cli_optscan *scan, int argc, char **argv,
+                           const char *shortopts, const struct option *longopts,
+                           lm_cli_pipeline *p, int *rc);
 int lm_cli_pipeline_load(const lm_cli *cli, const lm_cli_pipeline *p,
                          struct lm_stage_chain *chain);
 /* Brings the search index (full text, and vectors when an embedding model

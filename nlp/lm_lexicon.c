@@ -1922,6 +1922,60 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
     return found;
 }
 
+/* Damerau (optimal string alignment) distance of a and b, or cap + 1 when
+ * it is more than cap. */
+static int osa_distance(const char *a, size_t na, const char *b, size_t nb, int cap)
+{
+    if ((na > nb ? na - nb : nb - na) > (size_t)cap || nb > LM_LEXICON_KEY_MAX)
+        return cap + 1;
+    int rows[3][LM_LEXICON_KEY_MAX + 1];
+    int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= nb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = (int)i;
+        int best = cur[0];
+        for (size_t j = 1; j <= nb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            int d = sub < del ? sub : del;
+            d = d < ins ? d : ins;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < d)
+                d = prev2[j - 2] + 1;
+            cur[j] = d;
+            best = d < best ? d : best;
+        }
+        if (best > cap)
+            return cap + 1;
+        int *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[nb] <= cap ? prev[nb] : cap + 1;
+}
+
+int lm_lexicon_has_near_name(const lm_lexicon *lex, const char *id, const char *text,
+                             size_t len)
+{
+    char key[LM_LEXICON_KEY_MAX];
+    size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
+    if (!lex || n < 12)
+        return 0;
+    size_t a = key_lower_bound(lex, key);
+    size_t lo = a > 16 ? a - 16 : 0, hi = a + 16 < lex->n_keys ? a + 16 : lex->n_keys;
+    for (size_t k = lo; k < hi; k++) {
+        const char *c = lex->strings + lex->key_off[k];
+        if (strncmp(c, key, 3) != 0 || osa_distance(key, n, c, strlen(c), 2) > 2)
+            continue;
+        for (uint32_t e = lex->first[k]; e < lex->first[k + 1]; e++)
+            if (strcmp(lex->strings + lex->concepts[lex->entries[e].concept].id_off, id) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 /* A name cut short of how the vocabulary files it: "steatosis" (MeSH:
  * "steatosis, liver", "steatosis of liver"), "reye" (Reye syndrome),
  * "blind" (blindness), "startle" (startle reaction).  The key index of the

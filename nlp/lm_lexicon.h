@@ -269,6 +269,15 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const 
                                  const char *text, size_t len, lm_lexicon_match *out,
                                  size_t max);
 
+/* Whether concept id has a name that text (12 or more letters in normal
+ * form) misspells by at most two edits, among the names sorted next to
+ * text's normal form (sharing its first three): for a long form that
+ * names the concept its abbreviation reads as, misspelled
+ * ("3'-azido-3'dideoxythymidine (AZT)": 3'-azido-3'-deoxythymidine,
+ * zidovudine). */
+int lm_lexicon_has_near_name(const lm_lexicon *lex, const char *id, const char *text,
+                             size_t len);
+
 /* A Disease mention naming several diseases at once, read as its parts'
  * ids (each as lm_lexicon_lookup_mention finds it), '|'-joined in written
  * order, duplicates once: coordinated names ("ovarian and breast

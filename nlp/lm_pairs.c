@@ -1877,7 +1877,8 @@ static int shares_word(const char *name, const char *text, size_t len)
  * lexicon's reading of the short form alone, only when its concept's name
  * shares a word with the long form ("PTLD" for "posttransplant
  * lymphoproliferative disorder" is lymphoproliferative disorders; "AAP"
- * for "aminoantipyrine" is not acetaminophen). */
+ * for "aminoantipyrine" is not acetaminophen) or the long form misspells
+ * one of the concept's names ("AZT" for "3'-azido-3'dideoxythymidine"). */
 static const char *short_form_id(const lm_lexicon *lex, lm_ent_type t, const char *ns,
                                  const char *text, const lm_abbrev *d)
 {
@@ -1885,7 +1886,10 @@ static const char *short_form_id(const lm_lexicon *lex, lm_ent_type t, const cha
     if (!lex || !lm_lexicon_lookup_mention(lex, t, ns, text + d->short_start,
                                            d->short_end - d->short_start, &m, 1))
         return NULL;
-    return shares_word(m.name, text + d->long_start, d->long_end - d->long_start) ? m.id : NULL;
+    const char *lf = text + d->long_start;
+    size_t ln = d->long_end - d->long_start;
+    return shares_word(m.name, lf, ln) || lm_lexicon_has_near_name(lex, m.id, lf, ln) ? m.id
+                                                                                     : NULL;
 }
 
 typedef struct ner_item {

@@ -10,6 +10,11 @@
  * extra trailing columns, and trailing spaces in a mention's text column
  * that its span does not cover (NCBI-disease PMID 10923035).  Offsets are
  * stored exactly as written (code points); lm_utf8 converts them.
+ *
+ * A corpus written as PubMed XML comes back from the PubMed parser with its
+ * whitespace runs collapsed, so what is found in that text is re-pointed
+ * at the document's own text (lm_pubtator_map_offsets) by aligning the two
+ * code point by code point: they differ only in collapsible characters.
  */
 #include "lm_pubtator.h"
 
@@ -513,4 +518,93 @@ lm_status lm_pubtator_write_pubmed(FILE *f, const lm_pt_corpus *c, lm_error *err
     if (ferror(f))
         return lm_error_set(err, LM_ERR_IO, "PubMed XML: write failed");
     return LM_OK;
+}
+
+/* A code point the PubMed parser's whitespace normalisation can remove or
+ * turn into a space: C0 controls and the space, DEL, C1 controls and the
+ * no-break space. */
+static int collapsible(uint32_t cp)
+{
+    return cp <= 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0xa0);
+}
+
+/* The code point at s[i..n) and its length (an invalid byte is one code
+ * point of length 1, as lm_utf8_count counts it). */
+static size_t next_cp(const char *s, size_t i, size_t n, uint32_t *cp)
+{
+    size_t len = lm_utf8_decode(s + i, n - i, cp);
+    return len ? len : 1;
+}
+
+/* at[k]: the code-point offset in text of read_back's code point k, and
+ * at[n] the length of text in code points.  Every code point of read_back
+ * is matched, in order, to an equal one of text (or a space to any
+ * collapsible one); code points of text in between must be collapsible. */
+static lm_status align_read_back(const char *text, const char *read_back, uint32_t *at,
+                                 lm_error *err)
+{
+    size_t tn = strlen(text), rn = strlen(read_back);
+    size_t i = 0, j = 0, ti = 0, k = 0;
+    while (j < rn) {
+        uint32_t want, got = 0;
+        j += next_cp(read_back, j, rn, &want);
+        for (;;) {
+            if (i >= tn)
+                return lm_error_set(err, LM_ERR_FORMAT,
+                                    "text read back runs past the document's at character %zu",
+                                    k);
+            i += next_cp(text, i, tn, &got);
+            if (got == want || (want == ' ' && collapsible(got)))
+                break;
+            if (!collapsible(got))
+                return lm_error_set(err, LM_ERR_FORMAT,
+                                    "text read back differs from the document's at character "
+                                    "%zu",
+                                    k);
+            ti++;
+        }
+        at[k++] = (uint32_t)ti++;
+    }
+    for (uint32_t cp; i < tn; ti++)
+        i += next_cp(text, i, tn, &cp);
+    at[k] = (uint32_t)ti;
+    return LM_OK;
+}
+
+lm_status lm_pubtator_map_offsets(const char *text, const char *read_back, lm_pt_mention *m,
+                                  size_t n, lm_error *err)
+{
+    if (strcmp(text, read_back) == 0 || n == 0)
+        return LM_OK;
+    size_t tn = strlen(text), n_cps = lm_utf8_count(read_back, strlen(read_back));
+    if (n_cps >= UINT32_MAX || tn >= UINT32_MAX)
+        return lm_error_set(err, LM_ERR_FORMAT, "document text over 4 GiB");
+    uint32_t *at = malloc((n_cps + 1) * sizeof *at);
+    if (!at)
+        return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    lm_status st = align_read_back(text, read_back, at, err);
+    for (size_t i = 0; st == LM_OK && i < n; i++) {
+        int start = m[i].start, end = m[i].end;
+        if (start < 0 || end < start || (size_t)end > n_cps) {
+            st = lm_error_set(err, LM_ERR_FORMAT, "mention %d-%d beyond the text read back",
+                              start, end);
+            break;
+        }
+        m[i].start = (int)at[start];
+        m[i].end = end > start ? (int)at[end - 1] + 1 : m[i].start;
+        if (m[i].end - m[i].start == end - start)
+            continue;
+        /* a collapsed run inside the span: its text as the document has it */
+        size_t b0 = lm_utf8_cp_to_byte(text, tn, (size_t)m[i].start);
+        size_t b1 = lm_utf8_cp_to_byte(text, tn, (size_t)m[i].end);
+        char *span = lm_strndup(text + b0, b1 - b0);
+        if (!span) {
+            st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        free(m[i].text);
+        m[i].text = span;
+    }
+    free(at);
+    return st;
 }

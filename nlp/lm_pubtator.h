@@ -71,8 +71,20 @@ lm_status lm_pubtator_write(FILE *f, const lm_pt_doc *doc, lm_error *err);
  * PubmedArticle per document: PMID, ArticleTitle, one AbstractText), so
  * that a corpus can go through `litmine ingest` as a user's abstracts do;
  * the PubMed parser reads title and abstract back as written, but for runs
- * of whitespace, which it collapses in every article.  PMIDs must be
- * numeric. */
+ * of whitespace, which it collapses in every article (see
+ * lm_pubtator_map_offsets).  PMIDs must be numeric. */
 lm_status lm_pubtator_write_pubmed(FILE *f, const lm_pt_corpus *c, lm_error *err);
+
+/* Re-points mentions found in the text read back from
+ * lm_pubtator_write_pubmed at the document's own text.  read_back is the
+ * parsed title + " " + abstract (whitespace runs collapsed, ends trimmed,
+ * control characters dropped or turned into spaces); text is the
+ * document's title + " " + abstract, which the PubTator offsets of a
+ * prediction file must index.  The offsets of m[0..n) move from read_back
+ * to text, and a mention's text becomes its span of text when a collapsed
+ * run lies inside it.  LM_ERR_FORMAT when read_back is not such a copy of
+ * text or an offset lies beyond it. */
+lm_status lm_pubtator_map_offsets(const char *text, const char *read_back, lm_pt_mention *m,
+                                  size_t n, lm_error *err);
 
 #endif

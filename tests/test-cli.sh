@@ -243,6 +243,36 @@ lm train pairs --bits=5
 ok "train pairs: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an integer in \[10, 24\]"'
 lm train pairs stray
 ok "train pairs: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
+lm train ner --bits=5
+ok "train ner: --opt=value, checked" 'rc_is 2 && err_has "--bits wants an integer in \[10, 24\]"'
+lm train ner --recipe=ncbi --jackknife-out=jk.pubtator --data="$SCRATCH"
+ok "train ner: --opt=value, as with a space" \
+    'rc_is 2 && err_has "needs --recipe main" && test ! -e jk.pubtator'
+lm train ner --final --perceptron --seed
+ok "train ner: an option without its value" 'rc_is 2 && err_has "option .--seed. needs a value"'
+lm train ner stray
+ok "train ner: an operand is refused" 'rc_is 2 && err_has "unexpected argument .stray."'
+lm train ner --help
+ok "train ner: --help" 'rc_is 0 && out_has "usage: litmine train ner"'
+
+# --- an unknown option names the argument it is in (-dash.xml exists here:
+# it goes after --, as tested above) -------------------------------------------
+lm --db "$SCRATCH/none.db" ingest -dash.xml
+ok "a cluster of short letters: the argument and the letter" \
+    'rc_is 2 && err_has "ingest: unknown option -d in .-dash.xml. (an argument that starts with .-. goes after --)"'
+lm --db "$SCRATCH/none.db" ingest "$F/articles.xml" --force -dash.xml
+ok "... after an operand and an option too" 'rc_is 2 && err_has "unknown option -d in .-dash.xml."'
+lm --db "$SCRATCH/none.db" ingest --force -x
+ok "a single unknown letter" 'rc_is 2 && err_has "ingest: unknown option .-x.$"'
+lm --db "$SCRATCH/none.db" ingest --force=yes x.xml
+ok "a value for a flag" 'rc_is 2 && err_has "ingest: option .--force. takes no value"'
+lm --db "$SCRATCH/none.db" export mentions -o
+ok "a short option without its value" 'rc_is 2 && err_has "export: option -o needs a value"'
+lm eval ner -gold g.txt
+ok "eval (options after its mode): the argument" 'rc_is 2 && err_has "eval: unknown option -g in .-gold."'
+lm train pairs -seed
+ok "train pairs: the argument" 'rc_is 2 && err_has "train pairs: unknown option -s in .-seed."'
+check "no database from option errors" test ! -e "$SCRATCH/none.db"
 
 # --- reprocess ------------------------------------------------------------
 RP=$SCRATCH/rp.db

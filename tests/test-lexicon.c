@@ -1301,9 +1301,38 @@ static void test_display_name(void)
     lm_lexicon_free(lex);
 }
 
+/* A long name misspelled by up to two edits is a name of its concept, for
+ * that concept only; short names and further edits are not. */
+static void test_near_name(void)
+{
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    lm_error err = {0};
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    if (!b)
+        return;
+    static const char *const names[][2] = {{"MESH:D015215", "3'-azido-3'-deoxythymidine"},
+                                           {"MESH:D015215", "zidovudine"},
+                                           {"MESH:D000082", "acetaminophen"}};
+    for (size_t i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i][0], names[i][1],
+                                        strlen(names[i][1]), LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS,
+                                        1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    const char *two = "3'-azido-3'dideoxythymidine", *three = "3'-azido-3'-dideoxythymidne";
+    LM_CHECK_INT(lm_lexicon_has_near_name(lex, "MESH:D015215", two, strlen(two)), 1);
+    LM_CHECK_INT(lm_lexicon_has_near_name(lex, "MESH:D000082", two, strlen(two)), 0);
+    LM_CHECK_INT(lm_lexicon_has_near_name(lex, "MESH:D015215", three, strlen(three)), 0);
+    LM_CHECK_INT(lm_lexicon_has_near_name(lex, "MESH:D015215", "zidovudin", 9), 0);
+    LM_CHECK_INT(lm_lexicon_has_near_name(NULL, "MESH:D015215", two, strlen(two)), 0);
+    lm_lexicon_free(lex);
+}
+
 int main(void)
 {
     lm_test_private_model_cache();
+    LM_RUN(test_near_name);
     LM_RUN(test_normalize);
     LM_RUN(test_qualify_id);
     LM_RUN(test_types);

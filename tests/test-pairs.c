@@ -900,7 +900,10 @@ static void test_abbreviations_win(void)
                                 {"Disease", "MESH:D008232", "PTLD"},
                                 {"Disease", "MESH:D010300", "PD"},
                                 {"Disease", "MESH:D017114", "acute liver failure"},
-                                {"Disease", "MESH:D005355", "acute lung fibrosis"}};
+                                {"Disease", "MESH:D005355", "acute lung fibrosis"},
+                                {"Chemical", "MESH:D015215", "zidovudine"},
+                                {"Chemical", "MESH:D015215", "AZT"},
+                                {"Chemical", "MESH:D015215", "3'-azido-3'-deoxythymidine"}};
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, lm_ent_type_from_label(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
@@ -944,6 +947,20 @@ static void test_abbreviations_win(void)
     LM_CHECK_STR(id_of(&doc, "PTLD", 82), "MESH:D008232");
     LM_CHECK_STR(id_of(&doc, "PD", 77), "");
     LM_CHECK_STR(id_of(&doc, "PD", 91), "");
+    lm_doc_free(&doc);
+
+    /* ... or when the long form misspells one of that concept's names (two
+     * edits here), not when it is further off */
+    const char *t4b = "Rats received 3'-azido-3'dideoxythymidine (AZT). AZT was stopped.";
+    lm_ner_mention m4b[] = {{14, 41, LM_ENT_CHEMICAL, 0.9f}, {43, 46, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t4b, m4b, 2, lex);
+    LM_CHECK_STR(id_of(&doc, "AZT", 43), "MESH:D015215");
+    LM_CHECK_STR(id_of(&doc, "AZT", 49), "MESH:D015215");
+    lm_doc_free(&doc);
+    const char *t4c = "Rats received 3'-azido-thymine (AZT) daily.";
+    lm_ner_mention m4c[] = {{32, 35, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t4c, m4c, 1, lex);
+    LM_CHECK_STR(id_of(&doc, "AZT", 32), "");
     lm_doc_free(&doc);
 
     /* the long form's mention is its head: "ribavirin-induced hemolytic

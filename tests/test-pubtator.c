@@ -403,6 +403,20 @@ static lm_status keep_article(void *ctx, lm_article *a, lm_error *err)
     return LM_OK;
 }
 
+/* Writes c as PubMed XML into xml (a path in the test's directory) and
+ * reads its articles back into d with litmine's PubMed parser. */
+static void via_pubmed_xml(const lm_pt_corpus *c, char *xml, size_t cap, xml_docs *d)
+{
+    lm_error err;
+    snprintf(xml, cap, "%s/corpus.xml", lm_test_tmpdir());
+    FILE *f = fopen(xml, "w");
+    LM_CHECK(f && lm_pubtator_write_pubmed(f, c, &err) == LM_OK);
+    if (f)
+        fclose(f);
+    lm_pubmed_handler h = {.on_article = keep_article, .ctx = d};
+    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+}
+
 static void test_write_pubmed(void)
 {
     const char *p = write_fixture("xml.pubtator",
@@ -415,15 +429,9 @@ static void test_write_pubmed(void)
     lm_pt_corpus c = {0};
     lm_error err;
     LM_CHECK(lm_pubtator_load(p, &c, &err) == LM_OK);
-    char xml[512];
-    snprintf(xml, sizeof xml, "%s/corpus.xml", lm_test_tmpdir());
-    FILE *f = fopen(xml, "w");
-    LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_OK);
-    if (f)
-        fclose(f);
     xml_docs d = {.n = 0};
-    lm_pubmed_handler h = {.on_article = keep_article, .ctx = &d};
-    LM_CHECK(lm_pubmed_parse_file(xml, &h, NULL, NULL, NULL, NULL, &err) == LM_OK);
+    char xml[512];
+    via_pubmed_xml(&c, xml, sizeof xml, &d);
     LM_CHECK_INT(d.n, 2);
     for (size_t i = 0; i < d.n && i < c.n_docs; i++) {
         char text[512];
@@ -438,10 +446,74 @@ static void test_write_pubmed(void)
     /* a PMID that is not a number cannot be written */
     free(c.docs[1].pmid);
     c.docs[1].pmid = strdup("PMC12");
-    f = fopen(xml, "w");
+    FILE *f = fopen(xml, "w");
     LM_CHECK(f && lm_pubtator_write_pubmed(f, &c, &err) == LM_ERR_USAGE);
     if (f)
         fclose(f);
+    lm_pt_corpus_free(&c);
+}
+
+/* Mentions found in the text read back from PubMed XML point into the
+ * document's own text again: double spaces, a tab, no-break spaces, a DEL
+ * and a control character before them or inside them, and non-ASCII
+ * letters (offsets count code points). */
+static void test_map_offsets(void)
+{
+    const char *p = write_fixture("spaces.pubtator",
+                                  "21|t|Lead\tand  cadmium  poisoning:  D\xc3\xa9j\xc3\xa0  vu.\n"
+                                  "21|a|  Blood lead was high;\x7f\xc2\xa0" "chelation\xc2\xa0" "with  "
+                                  "succimer helped.\x01 Lead again.\n"
+                                  "21\t0\t4\tLead\tChemical\n"
+                                  "21\t10\t28\tcadmium  poisoning\tDisease\n"
+                                  "21\t31\t39\tD\xc3\xa9j\xc3\xa0  vu\tDisease\n"
+                                  "21\t65\t89\tchelation\xc2\xa0with  succimer\tChemical\n"
+                                  "21\t99\t109\tLead again\tChemical\n"
+                                  "\n");
+    lm_pt_corpus c = {0};
+    lm_error err;
+    LM_CHECK(lm_pubtator_load(p, &c, &err) == LM_OK);
+    LM_CHECK_INT(c.n_docs, 1);
+    if (c.n_docs != 1) {
+        lm_pt_corpus_free(&c);
+        return;
+    }
+    xml_docs d = {.n = 0};
+    char xml[512];
+    via_pubmed_xml(&c, xml, sizeof xml, &d);
+    LM_CHECK_INT(d.n, 1);
+    char back[512];
+    snprintf(back, sizeof back, "%s %s", d.n && d.v[0].title ? d.v[0].title : "",
+             d.n && d.v[0].abstract ? d.v[0].abstract : "");
+    LM_CHECK_STR(back, "Lead and cadmium poisoning: D\xc3\xa9j\xc3\xa0 vu. Blood lead was high; "
+                       "chelation with succimer helped. Lead again.");
+    /* what a tagger finds in that text */
+    static const char *const found[] = {"Lead", "cadmium poisoning", "D\xc3\xa9j\xc3\xa0 vu",
+                                        "chelation with succimer", "Lead again"};
+    lm_pt_mention m[5];
+    for (int i = 0; i < 5; i++) {
+        const char *at = strstr(back, found[i]);
+        size_t b = at ? (size_t)(at - back) : 0;
+        m[i].start = (int)lm_utf8_byte_to_cp(back, strlen(back), b);
+        m[i].end = m[i].start + (int)lm_utf8_count(found[i], strlen(found[i]));
+        m[i].text = strdup(found[i]);
+        m[i].type = NULL;
+        m[i].id = NULL;
+    }
+    LM_CHECK_INT(lm_pubtator_map_offsets(c.docs[0].text, back, m, 5, &err), LM_OK);
+    for (int i = 0; i < 5; i++) {
+        LM_CHECK_INT(m[i].start, c.docs[0].mentions[i].start);
+        LM_CHECK_INT(m[i].end, c.docs[0].mentions[i].end);
+        LM_CHECK_STR(m[i].text, c.docs[0].mentions[i].text);
+    }
+    /* a text that is not the document's, and a span beyond the text */
+    LM_CHECK_INT(lm_pubtator_map_offsets(c.docs[0].text, "Lead and zinc", m, 1, &err),
+                 LM_ERR_FORMAT);
+    lm_pt_mention far = {0, 200, NULL, NULL, NULL};
+    LM_CHECK_INT(lm_pubtator_map_offsets(c.docs[0].text, back, &far, 1, &err), LM_ERR_FORMAT);
+    for (int i = 0; i < 5; i++)
+        free(m[i].text);
+    for (size_t i = 0; i < d.n; i++)
+        lm_article_free(&d.v[i]);
     lm_pt_corpus_free(&c);
 }
 
@@ -469,6 +541,7 @@ int main(void)
     LM_RUN(test_real_corpora);
     LM_RUN(test_bc5cdr_spans);
     LM_RUN(test_write_pubmed);
+    LM_RUN(test_map_offsets);
     LM_RUN(test_roundtrip_real);
     return LM_DONE();
 }
