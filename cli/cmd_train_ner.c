@@ -110,9 +110,7 @@ int lm_cmd_train_ner(lm_cli *cli, int argc, char **argv)
     optind = 1;
     int c, idx = -1;
     while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, &idx)) != -1) {
-        const char *flag = idx >= 0 ? options[idx].name : "";
         long n;
-        idx = -1;
         /* the integer options' ranges */
         long lo = c == 'b' ? 10 : c == 's' ? 0 : 1;
         long hi = c == 'b' ? 24 : c == 'S' ? 2 : c == 'k' ? 8192 : c == 's' ? INT_MAX : 1000;
@@ -148,11 +146,9 @@ int lm_cmd_train_ner(lm_cli *cli, int argc, char **argv)
             }
             break;
         case 't': case 'e': case 'b': case 'f': case 'S': case 'k': case 'm': case 'd': case 's':
-            if (!lm_cli_to_long(optarg, lo, hi, &n)) {
-                lm_cli_error(cli, "train ner: --%s wants an integer in [%ld, %ld], got '%s'",
-                             flag, lo, hi, optarg);
+            /* only long options reach here: getopt set idx */
+            if (!lm_cli_option_long(cli, "train ner", options[idx].name, optarg, lo, hi, &n))
                 return LM_EXIT_USAGE;
-            }
             if (c == 't')
                 o.threads = (int)n;
             else if (c == 'e')

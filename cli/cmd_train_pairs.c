@@ -292,11 +292,8 @@ int lm_cmd_train_pairs(lm_cli *cli, int argc, char **argv)
         case 'L': lex_ids = 0; break;
         case 'T': ner_twins = optarg; break;
         case 'e': case 'b': case 's': case 'r':
-            if (!lm_cli_to_long(optarg, lo, hi, &n)) {
-                lm_cli_error(cli, "train pairs: --%s wants an integer in [%ld, %ld], got '%s'",
-                             flag, lo, hi, optarg);
+            if (!lm_cli_option_long(cli, "train pairs", flag, optarg, lo, hi, &n))
                 return LM_EXIT_USAGE;
-            }
             if (c == 'e')
                 o.epochs = (int)n;
             else if (c == 'r')

@@ -172,6 +172,16 @@ int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long
     return 0;
 }
 
+int lm_cli_option_long(const lm_cli *cli, const char *cmd, const char *name, const char *arg,
+                       long min, long max, long *out)
+{
+    if (lm_cli_to_long(arg, min, max, out))
+        return 1;
+    lm_cli_error(cli, "%s: --%s wants an integer in [%ld, %ld], got '%s'", cmd, name, min, max,
+                 arg);
+    return 0;
+}
+
 /* The pipeline options: LM_EXIT_OK or LM_EXIT_USAGE when c is one, else -1. */
 static int pipeline_option(const lm_cli *cli, int c, const char *arg, lm_cli_pipeline *p)
 {

@@ -67,6 +67,11 @@ int lm_cli_to_long(const char *s, long min, long max, long *out);
 int lm_cli_parse_long(const lm_cli *cli, const char *flag, const char *arg, long min,
                       long max, long *out);
 
+/* The same for a command's long option `name` (without the dashes), as
+ * the train commands word it: "CMD: --NAME wants an integer in [MIN, MAX]". */
+int lm_cli_option_long(const lm_cli *cli, const char *cmd, const char *name, const char *arg,
+                       long min, long max, long *out);
+
 /* Pipeline settings shared by ingest, fetch and sync: --threads and
  * --stages override [pipeline] threads / stages.  Loads the stage models
  * into chain; returns LM_EXIT_OK or the exit status to return. */
