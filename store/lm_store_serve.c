@@ -344,11 +344,10 @@ static lm_status pairs_where(const lm_pairs_query *q, int with_articles, pairs_s
     /* Said in the words of pairs_score's condition, so SQLite reads the
      * relations from it in score order; a named relation is also said to
      * be no co-occurrence for the same reason. */
-    if (st == LM_OK && (!rel || strcmp(rel, "cooccurs") != 0))
-        st = lm_buf_printf(b, "%s <> " LM_STORE_NAME_COOCCURS, rel_col);
-    if (st == LM_OK && rel && strcmp(rel, "cooccurs") == 0)
-        st = lm_buf_printf(b, "%s = " LM_STORE_NAME_COOCCURS, rel_col);
-    else if (st == LM_OK && rel) {
+    int cooccurs = rel && strcmp(rel, "cooccurs") == 0;
+    if (st == LM_OK)
+        st = lm_buf_printf(b, "%s %s " LM_STORE_NAME_COOCCURS, rel_col, cooccurs ? "=" : "<>");
+    if (st == LM_OK && rel && !cooccurs) {
         st = lm_buf_printf(b, " AND %s = (SELECT id FROM names WHERE name = ?)", rel_col);
         ps->text[ps->n_text++] = rel;
     }
