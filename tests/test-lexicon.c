@@ -648,6 +648,11 @@ static lm_lexicon *disease_fixture(void)
         {"MESH:D051437", "renal insufficiency"},   {"MESH:D003072", "cognition disorders"},
         {"MESH:D001855", "bone marrow diseases"},  {"MESH:D009798", "ocular hypertension"},
         {"MESH:D006973", "hypertension"},
+        {"MESH:D013617", "atrial tachycardia"},    {"MESH:D056486", "hepatotoxicity"},
+        {"MESH:D011596", "psychomotor disorders"}, {"MESH:D005767", "gastrointestinal diseases"},
+        {"MESH:D006349", "heart valve diseases"},  {"MESH:D014652", "vascular diseases"},
+        {"MESH:D003329", "coronary vasospasm"},    {"MESH:D054537", "atrioventricular block"},
+        {"MESH:D002819", "chorea"},                {"MESH:D011565", "psoriasis"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
@@ -702,6 +707,33 @@ static void test_disease_rewording(void)
         {"steatosis", "MESH:D005234"},
         {"retinal", ""},
         {"ventricular", ""},   /* two concepts */
+        /* tachyarrhythmia is tachycardia */
+        {"swallowing-induced atrial tachyarrhythmia", "MESH:D013617"},
+        {"atrial tachyarrhythmias", "MESH:D013617"},
+        /* "-iform": like the disease */
+        {"epileptiform activity", "MESH:D004827"},
+        {"choreiform", "MESH:D002819"},
+        {"psoriasiform", "MESH:D011565"},
+        {"uniform", ""},
+        /* the setting of a disease dropped like its course */
+        {"posttransplant lymphoproliferative disorder", "MESH:D008232"},
+        {"post-transplant lymphoproliferative disorders", "MESH:D008232"},
+        /* an organ's "disease" read as its diseases; "retardation" is harm */
+        {"glomerular disease", "MESH:D007674"},
+        {"valvular disease", "MESH:D006349"},
+        {"psychomotor retardation", "MESH:D011596"},
+        /* toxicity to an organ: the combining form's word first, else the
+         * organ's diseases; plural toxicities, the GI tract */
+        {"hepatic toxicity", "MESH:D056486"},
+        {"liver toxicity", "MESH:D056486"},
+        {"renal toxicity", "MESH:D007674"},
+        {"gastrointestinal toxicities", "MESH:D005767"},
+        {"GI toxicity", "MESH:D005767"},
+        {"toxicity", ""},
+        /* two words MeSH writes as one; veins are vessels */
+        {"coronary artery spasm", "MESH:D003329"},
+        {"venous complications", "MESH:D014652"},
+        {"artery spasm", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int v = -1;
@@ -710,6 +742,60 @@ static void test_disease_rewording(void)
             LM_CHECK_INT(v, 2);   /* through a rewrite */
     }
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "steatosis", NULL), "");
+    /* an abbreviation spelled out inside the mention is read without it,
+     * only when words follow it and it is one short word */
+    int v = -1;
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (AV) block", &v),
+                 "MESH:D054537");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "gastrointestinal (GI) toxicity", NULL),
+                 "MESH:D005767");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular block (AV)", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "(AV) block", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (A V) block", NULL), "");
+    LM_CHECK_STR(
+        mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (atrioventricle) block", NULL),
+        "");
+    lm_lexicon_free(lex);
+}
+
+/* MeSH files an ion under its plural class, DrugBank has a drug for the
+ * singular: the chemical is the MeSH one, unless the caller asks for
+ * DrugBank ids, and a DrugBank drug with no MeSH form stays. */
+static void test_mesh_plural_over_drugbank(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+    } names[] = {
+        {"DRUGBANK:DB12529", "nitrite"},  {"MESH:D009573", "nitrites"},
+        {"DRUGBANK:DB00363", "clozapine"}, {"DRUGBANK:DB00001", "chloride ion"},
+        {"MESH:D002712", "chlorides"},    {"DRUGBANK:DB00002", "chloride"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i].id, names[i].name,
+                                        strlen(names[i].name), 0, LM_LEX_SCORE_NAME, 1,
+                                        &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    int v = -1;
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "nitrite", &v), "MESH:D009573");
+    LM_CHECK_INT(v, 1);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "Chloride", NULL), "MESH:D002712");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "nitrites", &v), "MESH:D009573");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "DRUGBANK:", "nitrite", &v), "DRUGBANK:DB12529");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "clozapine", &v), "DRUGBANK:DB00363");
+    LM_CHECK_INT(v, 0);
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "nitrite", 7, &m) &&
+             strcmp(m.id, "MESH:D009573") == 0);
     lm_lexicon_free(lex);
 }
 
@@ -736,7 +822,9 @@ static void test_composite_mentions(void)
         return;
     /* a head shared from the right */
     LM_CHECK_STR(composite(lex, "ovarian and breast cancer"), "MESH:D010051|MESH:D001943");
-    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D008107");
+    /* (hepatic toxicity is hepatotoxicity, renal toxicity kidney diseases) */
+    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D056486");
+    LM_CHECK_STR(composite(lex, "renal or hepatic lesions"), "MESH:D007674|MESH:D008107");
     /* a modifier shared from the left */
     LM_CHECK_STR(composite(lex, "ventricular tachycardia and fibrillation"),
                  "MESH:D017180|MESH:D014693");
@@ -1344,6 +1432,7 @@ int main(void)
     LM_RUN(test_corpus_rule);
     LM_RUN(test_lookup_mention);
     LM_RUN(test_disease_rewording);
+    LM_RUN(test_mesh_plural_over_drugbank);
     LM_RUN(test_composite_mentions);
     LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
