@@ -1667,7 +1667,8 @@ static const char *const salt_words[] = {
     "maleate", "mesylate", "citrate", "tartrate", "fumarate", "succinate", "besylate",
     "bromide", "hydrobromide", "acetate", "phosphate", "nitrate", "calcium", "magnesium",
     "disodium", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "salt", "salts",
-    "base", "injection", "tablets", "oral", "intravenous", "iv", NULL};
+    "base", "injection", "tablets", "oral", "intravenous", "iv", "radiolabeled", "radiolabelled",
+    NULL};
 
 /* Metal words among them are dropped only after the drug's name:
  * "warfarin sodium" is warfarin, "sodium fluoride" is its own compound. */
@@ -1806,7 +1807,7 @@ static const char *const harm_words[] = {
     "disturbances", "lesion",       "lesions",     "deficit",     "deficits",
     "alteration",   "alterations",  "problems",    "insult",      "defects",
     "involvement",  "illness",      "suppression", "disease",    "diseases",   "toxicities",
-    "toxicosis",    "retardation",  NULL};
+    "toxicosis",    "retardation",  "aes",         NULL};   /* AEs: adverse events */
 
 /* Toxicity to an organ is the vocabularies' single word for it when there
  * is one ("hepatic toxicity" is hepatotoxicity, drug-induced liver injury,
@@ -1919,6 +1920,26 @@ static size_t locant_prefix(const char *s, size_t n)
         i++;
     return i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-' ? i + 1 : 0;
 }
+
+/* An isomer's Greek prefix ("alpha-benzene hexachloride" is filed as
+ * benzene hexachloride, hexachlorocyclohexane): its length with the
+ * hyphen, 0 if none. */
+static size_t isomer_prefix(const char *s, size_t n)
+{
+    static const char *const isomers[] = {"alpha-", "beta-", "gamma-", "delta-", NULL};
+    for (size_t k = 0; isomers[k]; k++) {
+        size_t l = strlen(isomers[k]);
+        if (n > l + 2 && strncasecmp(s, isomers[k], l) == 0)
+            return l;
+    }
+    return 0;
+}
+
+/* A class of chemicals is named "... drugs" as often as "... agents", the
+ * word MeSH uses ("beta-adrenergic blocking drugs"). */
+static const char *const class_words[][2] = {
+    {"drugs", "agents"}, {"drug", "agent"}, {"medications", "agents"}, {"medication", "agent"},
+};
 
 /* Damerau (optimal string alignment) distance of a and b when it is at
  * most 1, else 2. */
@@ -2217,6 +2238,38 @@ static long find_pair_syn(const lm_lexicon *lex, lm_ent_type type, const char *n
     return -1;
 }
 
+/* Two adjectives joined by a hyphen say the same in either order
+ * ("clonic-tonic convulsions" are tonic-clonic ones): each word of two
+ * alphabetic halves of 4 or more letters swapped. */
+static long find_hyphen_swap(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                             const mwords *w)
+{
+    char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
+    for (size_t i = 0; i < w->count; i++) {
+        const char *h = memchr(w->s[i], '-', w->n[i]);
+        if (!h || w->n[i] >= sizeof word)
+            continue;
+        size_t a = (size_t)(h - w->s[i]), b = w->n[i] - a - 1;
+        if (a < 4 || b < 4)
+            continue;
+        int alpha = 1;
+        for (size_t k = 0; k < w->n[i] && alpha; k++)
+            alpha = k == a || (w->s[i][k] >= 'a' && w->s[i][k] <= 'z') ||
+                    (w->s[i][k] >= 'A' && w->s[i][k] <= 'Z');
+        if (!alpha)
+            continue;
+        memcpy(word, h + 1, b);
+        word[b] = '-';
+        memcpy(word + b + 1, w->s[i], a);
+        word[w->n[i]] = '\0';
+        size_t n = join_words(w, i, word, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* The disease rewrites of one word sequence, first known one wins: the
  * words as they are, one organ word swapped for its synonym, the head
  * word's noun form, leading modifiers of course or severity dropped (with
@@ -2241,6 +2294,8 @@ static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwor
                     return ki;
     if ((ki = find_pair_syn(lex, type, ns, w)) >= 0)
         return ki;
+    if ((ki = find_hyphen_swap(lex, type, ns, w)) >= 0)
+        return ki;
     if ((ki = find_head_morph(lex, type, ns, w)) >= 0)
         return ki;
     mwords rest = *w;
@@ -2261,7 +2316,8 @@ static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwor
  * "syncopal attacks", "epileptiform activity"): dropped from the end. */
 static const char *const showing_words[] = {
     "symptoms", "symptom", "episodes", "episode", "attacks", "attack", "events",
-    "activity", "behavior", "behaviour", "behaviors", "signs", "manifestations", NULL};
+    "activity", "behavior", "behaviour", "behaviors", "signs", "manifestations", "lesions",
+    "lesion", NULL};
 
 /* Words around a named infection ("hepatitis B virus infection",
  * "infected with hepatitis C virus", "HIV disease" = HIV infections). */
@@ -2395,6 +2451,16 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
             break;
         }
     }
+    /* a drug written before the disease it causes: "corticosteroid
+     * glaucoma", "adrenaline arrhythmia" (a word the lexicon knows as a
+     * chemical and not as a disease) */
+    if (w->count > 1 && find_text(lex, LM_ENT_CHEMICAL, NULL, w->s[0], w->n[0]) >= 0 &&
+        find_text(lex, LM_ENT_DISEASE, NULL, w->s[0], w->n[0]) < 0) {
+        mwords rest = *w;
+        mw_drop(&rest, 0);
+        if ((ki = find_disease_words(lex, ns, &rest)) >= 0)
+            return ki;
+    }
     /* infections */
     int infection = 0;
     for (size_t i = 0; i < w->count; i++)
@@ -2448,7 +2514,15 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
             return ki;
         if (w.count == 1 && (ki = find_formula(lex, type, ns, text, len)) >= 0)
             return ki;
+        size_t last = w.count - 1;
+        for (size_t c = 0; c < sizeof class_words / sizeof class_words[0] && w.count > 1; c++)
+            if (word_is(w.s[last], w.n[last], class_words[c][0]) &&
+                (n = join_words(&w, last, class_words[c][1], buf, sizeof buf)) &&
+                (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                return ki;
         size_t lp = locant_prefix(w.s[0], w.n[0]);
+        if (!lp)
+            lp = isomer_prefix(w.s[0], w.n[0]);
         if (lp) {
             mwords k2 = w;
             k2.s[0] += lp;
@@ -2652,6 +2726,39 @@ static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *n
     return 0;
 }
 
+/* Two diseases fused into one word by a combining vowel, "choreoathetosis"
+ * (chorea and athetosis), "choreoathetoid": one word, cut after an 'o'
+ * into a first part of 4 or more letters that is a disease with an ending
+ * put back (-a, -ia, -y, -e, or as it is) and a second of 6 or more that
+ * is one as it is read alone. */
+static int fused_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *text,
+                     size_t len, lm_buf *ids)
+{
+    if (len >= LM_LEXICON_KEY_MAX || memchr(text, ' ', len) || memchr(text, '-', len))
+        return 0;
+    static const char *const endings[] = {"a", "ia", "y", "e", ""};
+    char first[LM_LEXICON_KEY_MAX + 4];
+    for (size_t i = 4; i + 7 <= len; i++) {
+        if (text[i] != 'o')
+            continue;
+        mwords second = {.count = 1};
+        second.s[0] = text + i + 1;
+        second.n[0] = len - i - 1;
+        for (size_t e = 0; e < sizeof endings / sizeof endings[0]; e++) {
+            int fn = snprintf(first, sizeof first, "%.*s%s", (int)i, text, endings[e]);
+            mwords head = {.count = 1};
+            head.s[0] = first;
+            head.n[0] = (size_t)fn;
+            lm_buf_reset(ids);
+            if (add_part_id(lex, type, ns, &head, ids) &&
+                add_part_id(lex, type, ns, &second, ids) && strchr(lm_buf_cstr(ids), '|'))
+                return 1;
+        }
+    }
+    lm_buf_reset(ids);
+    return 0;
+}
+
 int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                 const char *text, size_t len, lm_buf *ids)
 {
@@ -2661,5 +2768,5 @@ int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const c
     if (ns && !*ns)
         ns = NULL;
     return coordinated_ids(lex, type, ns, text, len, ids) ||
-           juxtaposed_ids(lex, type, ns, text, len, ids);
+           juxtaposed_ids(lex, type, ns, text, len, ids) || fused_ids(lex, type, ns, text, len, ids);
 }
