@@ -628,6 +628,11 @@ static lm_lexicon *disease_fixture(void)
     lm_lexicon *lex = NULL;
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    /* a drug, and a word that is both a drug and a disease */
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000305", "corticosteroid", 14,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D999999", "coma", 4,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
     static const struct {
         const char *id, *name;
     } names[] = {
@@ -653,6 +658,8 @@ static lm_lexicon *disease_fixture(void)
         {"MESH:D006349", "heart valve diseases"},  {"MESH:D014652", "vascular diseases"},
         {"MESH:D003329", "coronary vasospasm"},    {"MESH:D054537", "atrioventricular block"},
         {"MESH:D002819", "chorea"},                {"MESH:D011565", "psoriasis"},
+        {"MESH:D001264", "athetosis"},             {"MESH:D004830", "tonic-clonic seizures"},
+        {"MESH:D005901", "glaucoma"},              {"MESH:D011230", "precancerous"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
@@ -734,6 +741,17 @@ static void test_disease_rewording(void)
         {"coronary artery spasm", "MESH:D003329"},
         {"venous complications", "MESH:D014652"},
         {"artery spasm", ""},
+        /* adverse events of an organ */
+        {"GI AEs", "MESH:D005767"},
+        /* two hyphenated adjectives in either order */
+        {"clonic-tonic seizures", "MESH:D004830"},
+        {"clonic-ton seizures", ""},
+        /* a drug before the disease it causes; not a word that is also a
+         * disease ("coma glaucoma" is two diseases, not glaucoma) */
+        {"corticosteroid glaucoma", "MESH:D005901"},
+        {"coma glaucoma", ""},
+        /* lesions only show a disease */
+        {"precancerous lesions", "MESH:D011230"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int v = -1;
@@ -799,6 +817,49 @@ static void test_mesh_plural_over_drugbank(void)
     lm_lexicon_free(lex);
 }
 
+/* Chemical names written otherwise than MeSH files them: a class's
+ * "drugs" as its "agents", an isomer's Greek prefix, a radiolabel. */
+static void test_chemical_rewrites(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    static const struct {
+        const char *id, *name;
+    } names[] = {
+        {"MESH:D000319", "beta-adrenergic blocking agents"},
+        {"MESH:D001556", "benzene hexachloride"},
+        {"MESH:D019797", "metaiodobenzylguanidine"},
+        {"MESH:D014859", "warfarin"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i].id, names[i].name,
+                                        strlen(names[i].name), 0, LM_LEX_SCORE_NAME, 1,
+                                        &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        {"beta-adrenergic blocking drugs", "MESH:D000319"},
+        {"beta-adrenergic blocking drug", "MESH:D000319"},   /* and the plural */
+        {"drugs", ""},
+        {"alpha-benzene hexachloride", "MESH:D001556"},
+        {"gamma-benzene hexachloride", "MESH:D001556"},
+        {"alpha-", ""},
+        {"radiolabeled metaiodobenzylguanidine", "MESH:D019797"},
+        {"radiolabelled metaiodobenzylguanidine", "MESH:D019797"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, cases[i].text, NULL), cases[i].id);
+    /* diseases are not read so */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "alpha-benzene hexachloride", NULL), "");
+    lm_lexicon_free(lex);
+}
+
 static const char *composite(const lm_lexicon *lex, const char *text)
 {
     static char out[256];
@@ -841,6 +902,13 @@ static void test_composite_mentions(void)
     LM_CHECK_STR(composite(lex, "ovarian and gastric cancer"), "");
     LM_CHECK_STR(composite(lex, "postoperative coma"), "");
     LM_CHECK_STR(composite(lex, "coma"), "");
+    /* two diseases fused by a combining vowel: the first with its ending
+     * put back, the second as it is read alone */
+    LM_CHECK_STR(composite(lex, "choreoathetosis"), "MESH:D002819|MESH:D001264");
+    LM_CHECK_STR(composite(lex, "choreoathetoid"), "MESH:D002819|MESH:D001264");
+    LM_CHECK_STR(composite(lex, "choreocoma"), "");         /* second part under 6 letters... */
+    LM_CHECK_STR(composite(lex, "choreoxathetosis"), "");   /* ...or unknown */
+    LM_CHECK_STR(composite(lex, "choreo-athetosis"), "");
     lm_buf ids;
     lm_buf_init(&ids);
     LM_CHECK(!lm_lexicon_lookup_composite(lex, LM_ENT_CHEMICAL, NULL, "coma and syncope", 16,
@@ -1433,6 +1501,7 @@ int main(void)
     LM_RUN(test_lookup_mention);
     LM_RUN(test_disease_rewording);
     LM_RUN(test_mesh_plural_over_drugbank);
+    LM_RUN(test_chemical_rewrites);
     LM_RUN(test_composite_mentions);
     LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
