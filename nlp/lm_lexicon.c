@@ -2485,11 +2485,12 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
 }
 
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
- * none.  Chemicals: salt and formulation words dropped, then a leading
- * locant.  Diseases: one organ word swapped for its synonym, then the head
- * word's noun form, then leading modifiers of course or severity dropped
- * (with the noun form again).  Both: at last a misspelling one edit away
- * (variant 3). */
+ * none.  Chemicals: salt, formulation and radiolabel words dropped, a
+ * formula, a class's "drugs" as "agents", then a leading locant or
+ * isomer prefix.  Diseases: find_disease_words (synonyms, the head
+ * word's noun form, leading modifiers, harm to an organ), then
+ * find_disease_reworded, then a name cut short.  Both: at last a
+ * misspelling one edit away (variant 3). */
 static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                          const char *text, size_t len, int whole, int *variant)
 {

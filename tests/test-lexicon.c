@@ -780,25 +780,30 @@ static void test_disease_rewording(void)
 /* MeSH files an ion under its plural class, DrugBank has a drug for the
  * singular: the chemical is the MeSH one, unless the caller asks for
  * DrugBank ids, and a DrugBank drug with no MeSH form stays. */
-static void test_mesh_plural_over_drugbank(void)
+/* A lexicon of chemical vocabulary names, names[i] = {id, name}. */
+static lm_lexicon *chemical_fixture(const char *const (*names)[2], size_t n)
 {
     lm_lexicon_builder *b;
     lm_lexicon *lex = NULL;
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    static const struct {
-        const char *id, *name;
-    } names[] = {
+    for (size_t i = 0; i < n; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i][0], names[i][1],
+                                        strlen(names[i][1]), 0, LM_LEX_SCORE_NAME, 1,
+                                        &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
+static void test_mesh_plural_over_drugbank(void)
+{
+    static const char *const names[][2] = {
         {"DRUGBANK:DB12529", "nitrite"},  {"MESH:D009573", "nitrites"},
         {"DRUGBANK:DB00363", "clozapine"}, {"DRUGBANK:DB00001", "chloride ion"},
         {"MESH:D002712", "chlorides"},    {"DRUGBANK:DB00002", "chloride"},
     };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i].id, names[i].name,
-                                        strlen(names[i].name), 0, LM_LEX_SCORE_NAME, 1,
-                                        &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
-    lm_lexicon_builder_free(b);
+    lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
     if (!lex)
         return;
     int v = -1;
@@ -821,24 +826,13 @@ static void test_mesh_plural_over_drugbank(void)
  * "drugs" as its "agents", an isomer's Greek prefix, a radiolabel. */
 static void test_chemical_rewrites(void)
 {
-    lm_lexicon_builder *b;
-    lm_lexicon *lex = NULL;
-    lm_error err;
-    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    static const struct {
-        const char *id, *name;
-    } names[] = {
+    static const char *const names[][2] = {
         {"MESH:D000319", "beta-adrenergic blocking agents"},
         {"MESH:D001556", "benzene hexachloride"},
         {"MESH:D019797", "metaiodobenzylguanidine"},
         {"MESH:D014859", "warfarin"},
     };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i].id, names[i].name,
-                                        strlen(names[i].name), 0, LM_LEX_SCORE_NAME, 1,
-                                        &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
-    lm_lexicon_builder_free(b);
+    lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
     if (!lex)
         return;
     static const struct {
