@@ -1530,12 +1530,32 @@ static int entry_ok(const lm_lexicon *lex, const lex_entry *e, lm_ent_type want,
     return !ns || strncmp(lex->strings + lex->concepts[e->concept].id_off, ns, strlen(ns)) == 0;
 }
 
+/* Does key index ki have an entry of the wanted type whose concept is a
+ * MeSH one (for want_mesh) or any (else)? */
+static int form_has(const lm_lexicon *lex, long ki, lm_ent_type type, const char *ns,
+                    int want_mesh)
+{
+    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1]; e++)
+        if (entry_ok(lex, &lex->entries[e], type, ns) &&
+            (!want_mesh ||
+             strncmp(lex->strings + lex->concepts[lex->entries[e].concept].id_off, "MESH:", 5) ==
+                 0))
+            return 1;
+    return 0;
+}
+
 /* Key index of the first form of key (exact, then singular/plural
- * variants of the last word) that has an entry of the wanted type. */
+ * variants of the last word) that has an entry of the wanted type.
+ * MeSH files an ion or a class of salts under its plural ("Nitrites",
+ * "Chlorides") while DrugBank has a drug for the singular ("Nitrite"): a
+ * chemical whose exact form names only concepts without a MeSH id takes
+ * the MeSH concept of a singular/plural form when there is one, so that
+ * "nitrite" and "nitrites" are one concept. */
 static long find_form(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *key,
                       size_t n, int *variant)
 {
     char v[LM_LEXICON_KEY_MAX + 4];
+    long exact = -1;
     for (int form = 0; form < 6; form++) {
         const char *k = v;
         if (form == 0) {
@@ -1557,13 +1577,23 @@ static long find_form(const lm_lexicon *lex, lm_ent_type type, const char *ns, c
         long ki = find_key(lex, k);
         if (ki < 0)
             continue;
-        for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1]; e++)
-            if (entry_ok(lex, &lex->entries[e], type, ns)) {
-                *variant = form != 0;
+        if (exact >= 0) {
+            if (form_has(lex, ki, type, ns, 1)) {
+                *variant = 1;
                 return ki;
             }
+            continue;
+        }
+        if (!form_has(lex, ki, type, ns, 0))
+            continue;
+        *variant = form != 0;
+        if (form != 0 || type != LM_ENT_CHEMICAL || form_has(lex, ki, type, ns, 1))
+            return ki;
+        exact = ki;
     }
-    return -1;
+    if (exact >= 0)
+        *variant = 0;
+    return exact;
 }
 
 static void fill_match(const lm_lexicon *lex, const lex_entry *e, int variant, int n_cand,
@@ -1637,7 +1667,8 @@ static const char *const salt_words[] = {
     "maleate", "mesylate", "citrate", "tartrate", "fumarate", "succinate", "besylate",
     "bromide", "hydrobromide", "acetate", "phosphate", "nitrate", "calcium", "magnesium",
     "disodium", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "salt", "salts",
-    "base", "injection", "tablets", "oral", "intravenous", "iv", NULL};
+    "base", "injection", "tablets", "oral", "intravenous", "iv", "radiolabeled", "radiolabelled",
+    NULL};
 
 /* Metal words among them are dropped only after the drug's name:
  * "warfarin sodium" is warfarin, "sodium fluoride" is its own compound. */
@@ -1658,6 +1689,7 @@ static const char *const word_syn[][2] = {
     {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
     {"vein", "venous"},       {"adenocarcinoma", "cancer"}, {"adenocarcinomas", "cancers"},
     {"dysrhythmia", "arrhythmia"}, {"dysrhythmias", "arrhythmias"}, {"intraocular", "ocular"},
+    {"tachyarrhythmia", "tachycardia"}, {"tachyarrhythmias", "tachycardias"},
 };
 
 #define MW_MAX 24
@@ -1705,6 +1737,13 @@ static int split_words(const char *text, size_t len, mwords *w)
     return 1;
 }
 
+static void mw_drop(mwords *w, size_t i)
+{
+    memmove(w->s + i, w->s + i + 1, (w->count - i - 1) * sizeof w->s[0]);
+    memmove(w->n + i, w->n + i + 1, (w->count - i - 1) * sizeof w->n[0]);
+    w->count--;
+}
+
 /* Writes the words of w space-separated, word rep replaced by rep_with
  * (none when rep >= count). */
 static size_t join_words(const mwords *w, size_t rep, const char *rep_with, char *out,
@@ -1744,6 +1783,7 @@ static const char *const head_morph[][2] = {
     {"otic", "osis"},
     {"ptic", "psy"}, {"atous", "a"},  {"al", ""},        {"ful", ""},    {"oid", "osis"},
     {"ive", "ion"},  {"urs", ""},     {"ics", "ia"},     {"al", "e"},    {"al", "a"},
+    {"ptiform", "psy"}, {"iform", "a"}, {"iform", "is"},
 };
 
 /* Modifiers of extent, course and severity that a vocabulary leaves out
@@ -1753,7 +1793,8 @@ static const char *const disease_modifiers[] = {
     "unilateral", "progressive", "transient", "recurrent",  "persistent",  "marked",
     "significant", "fatal",     "possible",   "clinical",   "overt",       "subclinical",
     "drug-induced", "generalized", "focal",   "diffuse",    "experimental", "reversible",
-    "irreversible", "sudden",   "isolated",   "prolonged",  NULL};
+    "irreversible", "sudden",   "isolated",   "prolonged",  "posttransplant", "post-transplant",
+    NULL};
 
 /* A disease described as harm to an organ or system ("retinal toxicity",
  * "hepatic impairment", "cranial nerve dysfunction") is annotated as that
@@ -1765,7 +1806,22 @@ static const char *const harm_words[] = {
     "abnormality",  "abnormalities", "disorder",   "disorders",   "disturbance",
     "disturbances", "lesion",       "lesions",     "deficit",     "deficits",
     "alteration",   "alterations",  "problems",    "insult",      "defects",
-    "involvement",  "illness",      "suppression", NULL};
+    "involvement",  "illness",      "suppression", "disease",    "diseases",   "toxicities",
+    "toxicosis",    "retardation",  "aes",         NULL};   /* AEs: adverse events */
+
+/* Toxicity to an organ is the vocabularies' single word for it when there
+ * is one ("hepatic toxicity" is hepatotoxicity, drug-induced liver injury,
+ * not liver diseases; "cardiac toxicity" cardiotoxicity): the organ words
+ * and the combining form before "toxicity". */
+static const char *const organ_combining[][2] = {
+    {"hepatic", "hepato"},      {"liver", "hepato"},         {"renal", "nephro"},
+    {"kidney", "nephro"},       {"cardiac", "cardio"},       {"heart", "cardio"},
+    {"myocardial", "cardio"},   {"neural", "neuro"},         {"neurologic", "neuro"},
+    {"neurological", "neuro"},  {"nerve", "neuro"},          {"auditory", "oto"},
+    {"ear", "oto"},             {"hematologic", "hemato"},   {"hematological", "hemato"},
+    {"haematologic", "hemato"}, {"haematological", "hemato"}, {"blood", "hemato"},
+    {"muscle", "myo"},          {"muscular", "myo"},         {"skeletal muscle", "myo"},
+};
 
 static const char *const organ_nouns[][2] = {
     {"hepatic", "liver"},          {"renal", "kidney"},
@@ -1784,6 +1840,7 @@ static const char *const organ_nouns[][2] = {
     {"valvular", "heart valve"},   {"glomerular", "kidney"},
     {"tubular", "kidney"},         {"marrow", "bone marrow"},
     {"urothelial", "urinary bladder"}, {"cognitive", "cognition"},
+    {"gi", "gastrointestinal"},    {"venous", "vascular"},
 };
 
 static long find_organ_harm(const lm_lexicon *lex, lm_ent_type type, const char *ns,
@@ -1797,6 +1854,19 @@ static long find_organ_harm(const lm_lexicon *lex, lm_ent_type type, const char 
     size_t pn = join_words(&organ, SIZE_MAX, NULL, phrase, sizeof phrase);
     if (!pn)
         return -1;
+    const char *harm = w->s[w->count - 1];
+    size_t hn = w->n[w->count - 1];
+    if (word_is(harm, hn, "toxicity") || word_is(harm, hn, "toxicities"))
+        for (size_t k = 0; k < sizeof organ_combining / sizeof organ_combining[0]; k++)
+            if (strcasecmp(phrase, organ_combining[k][0]) == 0) {
+                int n = snprintf(buf, sizeof buf, "%stoxicity", organ_combining[k][1]);
+                long ki = n > 0 && (size_t)n < sizeof buf
+                              ? find_text(lex, type, ns, buf, (size_t)n)
+                              : -1;
+                if (ki >= 0)
+                    return ki;
+                break;
+            }
     static const char *const kinds[] = {" diseases", " disorders"};
     for (int pass = 0; pass < 2; pass++) {
         const char *o = phrase;
@@ -1850,6 +1920,26 @@ static size_t locant_prefix(const char *s, size_t n)
         i++;
     return i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-' ? i + 1 : 0;
 }
+
+/* An isomer's Greek prefix ("alpha-benzene hexachloride" is filed as
+ * benzene hexachloride, hexachlorocyclohexane): its length with the
+ * hyphen, 0 if none. */
+static size_t isomer_prefix(const char *s, size_t n)
+{
+    static const char *const isomers[] = {"alpha-", "beta-", "gamma-", "delta-", NULL};
+    for (size_t k = 0; isomers[k]; k++) {
+        size_t l = strlen(isomers[k]);
+        if (n > l + 2 && strncasecmp(s, isomers[k], l) == 0)
+            return l;
+    }
+    return 0;
+}
+
+/* A class of chemicals is named "... drugs" as often as "... agents", the
+ * word MeSH uses ("beta-adrenergic blocking drugs"). */
+static const char *const class_words[][2] = {
+    {"drugs", "agents"}, {"drug", "agent"}, {"medications", "agents"}, {"medication", "agent"},
+};
 
 /* Damerau (optimal string alignment) distance of a and b when it is at
  * most 1, else 2. */
@@ -2121,6 +2211,65 @@ static long find_formula(const lm_lexicon *lex, lm_ent_type type, const char *ns
     return -1;
 }
 
+/* Two words MeSH writes as one ("coronary artery spasm" is coronary
+ * vasospasm); each pair swapped one way. */
+static const char *const pair_syn[][3] = {
+    {"artery", "spasm", "vasospasm"},
+    {"arterial", "spasm", "vasospasm"},
+    {"vessel", "spasm", "vasospasm"},
+};
+
+static long find_pair_syn(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                          const mwords *w)
+{
+    char buf[LM_LEXICON_KEY_MAX];
+    for (size_t i = 0; i + 1 < w->count; i++)
+        for (size_t s = 0; s < sizeof pair_syn / sizeof pair_syn[0]; s++) {
+            if (!word_is(w->s[i], w->n[i], pair_syn[s][0]) ||
+                !word_is(w->s[i + 1], w->n[i + 1], pair_syn[s][1]))
+                continue;
+            mwords re = *w;
+            mw_drop(&re, i + 1);
+            size_t n = join_words(&re, i, pair_syn[s][2], buf, sizeof buf);
+            long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+            if (ki >= 0)
+                return ki;
+        }
+    return -1;
+}
+
+/* Two adjectives joined by a hyphen say the same in either order
+ * ("clonic-tonic convulsions" are tonic-clonic ones): each word of two
+ * alphabetic halves of 4 or more letters swapped. */
+static long find_hyphen_swap(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                             const mwords *w)
+{
+    char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
+    for (size_t i = 0; i < w->count; i++) {
+        const char *h = memchr(w->s[i], '-', w->n[i]);
+        if (!h || w->n[i] >= sizeof word)
+            continue;
+        size_t a = (size_t)(h - w->s[i]), b = w->n[i] - a - 1;
+        if (a < 4 || b < 4)
+            continue;
+        int alpha = 1;
+        for (size_t k = 0; k < w->n[i] && alpha; k++)
+            alpha = k == a || (w->s[i][k] >= 'a' && w->s[i][k] <= 'z') ||
+                    (w->s[i][k] >= 'A' && w->s[i][k] <= 'Z');
+        if (!alpha)
+            continue;
+        memcpy(word, h + 1, b);
+        word[b] = '-';
+        memcpy(word + b + 1, w->s[i], a);
+        word[w->n[i]] = '\0';
+        size_t n = join_words(w, i, word, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* The disease rewrites of one word sequence, first known one wins: the
  * words as they are, one organ word swapped for its synonym, the head
  * word's noun form, leading modifiers of course or severity dropped (with
@@ -2143,6 +2292,10 @@ static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwor
                     (n = join_words(w, i, word_syn[s][!dir], buf, sizeof buf)) &&
                     (ki = find_text(lex, type, ns, buf, n)) >= 0)
                     return ki;
+    if ((ki = find_pair_syn(lex, type, ns, w)) >= 0)
+        return ki;
+    if ((ki = find_hyphen_swap(lex, type, ns, w)) >= 0)
+        return ki;
     if ((ki = find_head_morph(lex, type, ns, w)) >= 0)
         return ki;
     mwords rest = *w;
@@ -2163,7 +2316,8 @@ static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwor
  * "syncopal attacks", "epileptiform activity"): dropped from the end. */
 static const char *const showing_words[] = {
     "symptoms", "symptom", "episodes", "episode", "attacks", "attack", "events",
-    "activity", "behavior", "behaviour", "behaviors", "signs", "manifestations", NULL};
+    "activity", "behavior", "behaviour", "behaviors", "signs", "manifestations", "lesions",
+    "lesion", NULL};
 
 /* Words around a named infection ("hepatitis B virus infection",
  * "infected with hepatitis C virus", "HIV disease" = HIV infections). */
@@ -2182,13 +2336,6 @@ static void mw_append(mwords *dst, const mwords *src, size_t a, size_t b)
         dst->s[dst->count] = src->s[i];
         dst->n[dst->count++] = src->n[i];
     }
-}
-
-static void mw_drop(mwords *w, size_t i)
-{
-    memmove(w->s + i, w->s + i + 1, (w->count - i - 1) * sizeof w->s[0]);
-    memmove(w->n + i, w->n + i + 1, (w->count - i - 1) * sizeof w->n[0]);
-    w->count--;
 }
 
 /* Disease names reworded the way MeSH words them, each form through
@@ -2304,6 +2451,16 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
             break;
         }
     }
+    /* a drug written before the disease it causes: "corticosteroid
+     * glaucoma", "adrenaline arrhythmia" (a word the lexicon knows as a
+     * chemical and not as a disease) */
+    if (w->count > 1 && find_text(lex, LM_ENT_CHEMICAL, NULL, w->s[0], w->n[0]) >= 0 &&
+        find_text(lex, LM_ENT_DISEASE, NULL, w->s[0], w->n[0]) < 0) {
+        mwords rest = *w;
+        mw_drop(&rest, 0);
+        if ((ki = find_disease_words(lex, ns, &rest)) >= 0)
+            return ki;
+    }
     /* infections */
     int infection = 0;
     for (size_t i = 0; i < w->count; i++)
@@ -2328,11 +2485,12 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
 }
 
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
- * none.  Chemicals: salt and formulation words dropped, then a leading
- * locant.  Diseases: one organ word swapped for its synonym, then the head
- * word's noun form, then leading modifiers of course or severity dropped
- * (with the noun form again).  Both: at last a misspelling one edit away
- * (variant 3). */
+ * none.  Chemicals: salt, formulation and radiolabel words dropped, a
+ * formula, a class's "drugs" as "agents", then a leading locant or
+ * isomer prefix.  Diseases: find_disease_words (synonyms, the head
+ * word's noun form, leading modifiers, harm to an organ), then
+ * find_disease_reworded, then a name cut short.  Both: at last a
+ * misspelling one edit away (variant 3). */
 static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                          const char *text, size_t len, int whole, int *variant)
 {
@@ -2357,7 +2515,15 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
             return ki;
         if (w.count == 1 && (ki = find_formula(lex, type, ns, text, len)) >= 0)
             return ki;
+        size_t last = w.count - 1;
+        for (size_t c = 0; c < sizeof class_words / sizeof class_words[0] && w.count > 1; c++)
+            if (word_is(w.s[last], w.n[last], class_words[c][0]) &&
+                (n = join_words(&w, last, class_words[c][1], buf, sizeof buf)) &&
+                (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                return ki;
         size_t lp = locant_prefix(w.s[0], w.n[0]);
+        if (!lp)
+            lp = isomer_prefix(w.s[0], w.n[0]);
         if (lp) {
             mwords k2 = w;
             k2.s[0] += lp;
@@ -2384,6 +2550,30 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
     return find_misspelling(lex, type, ns, text, len);
 }
 
+/* A mention that spells its own abbreviation out inside it
+ * ("gastrointestinal (GI) toxicity", "hepatitis B virus (HBV) infection",
+ * "prostaglandin (PG) E2"): the length of text with the first
+ * parenthesis after a word removed, when it holds one short word (at most
+ * 10 bytes, no space) and text goes on after it; 0 otherwise. */
+static size_t without_inner_abbrev(const char *text, size_t len, char *out, size_t cap)
+{
+    const char *open = memchr(text, '(', len);
+    if (!open || open == text || open[-1] != ' ')
+        return 0;
+    size_t a = (size_t)(open - text), b = a + 1;
+    while (b < len && text[b] != ')' && text[b] != ' ' && text[b] != '(')
+        b++;
+    if (b >= len || text[b] != ')' || b - a - 1 == 0 || b - a - 1 > 10 || b + 1 >= len ||
+        len >= cap)
+        return 0;
+    size_t n = a - 1;   /* the space before '(' goes; the text after ')' keeps its own */
+    memcpy(out, text, n);
+    memcpy(out + n, text + b + 1, len - b - 1);
+    n += len - b - 1;
+    out[n] = '\0';
+    return n;
+}
+
 /* whole: text is a whole mention, not a part of one (the last guesses,
  * a name cut short and a misspelling, are kept for whole mentions). */
 static size_t lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char *ns,
@@ -2395,6 +2585,10 @@ static size_t lookup_mention(const lm_lexicon *lex, lm_ent_type type, const char
         return got;
     if (ns && !*ns)
         ns = NULL;
+    char bare[LM_LEXICON_KEY_MAX];
+    size_t bn = without_inner_abbrev(text, len, bare, sizeof bare);
+    if (bn)
+        return lookup_mention(lex, type, ns, bare, bn, whole, out, max);
     int variant;
     long ki = find_rewrite(lex, type, ns, text, len, whole, &variant);
     if (ki < 0 || (!whole && variant == 3))
@@ -2533,6 +2727,39 @@ static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *n
     return 0;
 }
 
+/* Two diseases fused into one word by a combining vowel, "choreoathetosis"
+ * (chorea and athetosis), "choreoathetoid": one word, cut after an 'o'
+ * into a first part of 4 or more letters that is a disease with an ending
+ * put back (-a, -ia, -y, -e, or as it is) and a second of 6 or more that
+ * is one as it is read alone. */
+static int fused_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *text,
+                     size_t len, lm_buf *ids)
+{
+    if (len >= LM_LEXICON_KEY_MAX || memchr(text, ' ', len) || memchr(text, '-', len))
+        return 0;
+    static const char *const endings[] = {"a", "ia", "y", "e", ""};
+    char first[LM_LEXICON_KEY_MAX + 4];
+    for (size_t i = 4; i + 7 <= len; i++) {
+        if (text[i] != 'o')
+            continue;
+        mwords second = {.count = 1};
+        second.s[0] = text + i + 1;
+        second.n[0] = len - i - 1;
+        for (size_t e = 0; e < sizeof endings / sizeof endings[0]; e++) {
+            int fn = snprintf(first, sizeof first, "%.*s%s", (int)i, text, endings[e]);
+            mwords head = {.count = 1};
+            head.s[0] = first;
+            head.n[0] = (size_t)fn;
+            lm_buf_reset(ids);
+            if (add_part_id(lex, type, ns, &head, ids) &&
+                add_part_id(lex, type, ns, &second, ids) && strchr(lm_buf_cstr(ids), '|'))
+                return 1;
+        }
+    }
+    lm_buf_reset(ids);
+    return 0;
+}
+
 int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                 const char *text, size_t len, lm_buf *ids)
 {
@@ -2542,5 +2769,5 @@ int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const c
     if (ns && !*ns)
         ns = NULL;
     return coordinated_ids(lex, type, ns, text, len, ids) ||
-           juxtaposed_ids(lex, type, ns, text, len, ids);
+           juxtaposed_ids(lex, type, ns, text, len, ids) || fused_ids(lex, type, ns, text, len, ids);
 }

@@ -628,6 +628,11 @@ static lm_lexicon *disease_fixture(void)
     lm_lexicon *lex = NULL;
     lm_error err;
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    /* a drug, and a word that is both a drug and a disease */
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000305", "corticosteroid", 14,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D999999", "coma", 4,
+                                    LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, 1, &err) == LM_OK);
     static const struct {
         const char *id, *name;
     } names[] = {
@@ -648,6 +653,13 @@ static lm_lexicon *disease_fixture(void)
         {"MESH:D051437", "renal insufficiency"},   {"MESH:D003072", "cognition disorders"},
         {"MESH:D001855", "bone marrow diseases"},  {"MESH:D009798", "ocular hypertension"},
         {"MESH:D006973", "hypertension"},
+        {"MESH:D013617", "atrial tachycardia"},    {"MESH:D056486", "hepatotoxicity"},
+        {"MESH:D011596", "psychomotor disorders"}, {"MESH:D005767", "gastrointestinal diseases"},
+        {"MESH:D006349", "heart valve diseases"},  {"MESH:D014652", "vascular diseases"},
+        {"MESH:D003329", "coronary vasospasm"},    {"MESH:D054537", "atrioventricular block"},
+        {"MESH:D002819", "chorea"},                {"MESH:D011565", "psoriasis"},
+        {"MESH:D001264", "athetosis"},             {"MESH:D004830", "tonic-clonic seizures"},
+        {"MESH:D005901", "glaucoma"},              {"MESH:D011230", "precancerous"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, names[i].id, names[i].name,
@@ -702,6 +714,44 @@ static void test_disease_rewording(void)
         {"steatosis", "MESH:D005234"},
         {"retinal", ""},
         {"ventricular", ""},   /* two concepts */
+        /* tachyarrhythmia is tachycardia */
+        {"swallowing-induced atrial tachyarrhythmia", "MESH:D013617"},
+        {"atrial tachyarrhythmias", "MESH:D013617"},
+        /* "-iform": like the disease */
+        {"epileptiform activity", "MESH:D004827"},
+        {"choreiform", "MESH:D002819"},
+        {"psoriasiform", "MESH:D011565"},
+        {"uniform", ""},
+        /* the setting of a disease dropped like its course */
+        {"posttransplant lymphoproliferative disorder", "MESH:D008232"},
+        {"post-transplant lymphoproliferative disorders", "MESH:D008232"},
+        /* an organ's "disease" read as its diseases; "retardation" is harm */
+        {"glomerular disease", "MESH:D007674"},
+        {"valvular disease", "MESH:D006349"},
+        {"psychomotor retardation", "MESH:D011596"},
+        /* toxicity to an organ: the combining form's word first, else the
+         * organ's diseases; plural toxicities, the GI tract */
+        {"hepatic toxicity", "MESH:D056486"},
+        {"liver toxicity", "MESH:D056486"},
+        {"renal toxicity", "MESH:D007674"},
+        {"gastrointestinal toxicities", "MESH:D005767"},
+        {"GI toxicity", "MESH:D005767"},
+        {"toxicity", ""},
+        /* two words MeSH writes as one; veins are vessels */
+        {"coronary artery spasm", "MESH:D003329"},
+        {"venous complications", "MESH:D014652"},
+        {"artery spasm", ""},
+        /* adverse events of an organ */
+        {"GI AEs", "MESH:D005767"},
+        /* two hyphenated adjectives in either order */
+        {"clonic-tonic seizures", "MESH:D004830"},
+        {"clonic-ton seizures", ""},
+        /* a drug before the disease it causes; not a word that is also a
+         * disease ("coma glaucoma" is two diseases, not glaucoma) */
+        {"corticosteroid glaucoma", "MESH:D005901"},
+        {"coma glaucoma", ""},
+        /* lesions only show a disease */
+        {"precancerous lesions", "MESH:D011230"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int v = -1;
@@ -710,6 +760,97 @@ static void test_disease_rewording(void)
             LM_CHECK_INT(v, 2);   /* through a rewrite */
     }
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "steatosis", NULL), "");
+    /* an abbreviation spelled out inside the mention is read without it,
+     * only when words follow it and it is one short word */
+    int v = -1;
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (AV) block", &v),
+                 "MESH:D054537");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "gastrointestinal (GI) toxicity", NULL),
+                 "MESH:D005767");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular block (AV)", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "(AV) block", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (A V) block", NULL), "");
+    LM_CHECK_STR(
+        mention_id(lex, LM_ENT_DISEASE, NULL, "atrioventricular (atrioventricle) block", NULL),
+        "");
+    lm_lexicon_free(lex);
+}
+
+/* MeSH files an ion under its plural class, DrugBank has a drug for the
+ * singular: the chemical is the MeSH one, unless the caller asks for
+ * DrugBank ids, and a DrugBank drug with no MeSH form stays. */
+/* A lexicon of chemical vocabulary names, names[i] = {id, name}. */
+static lm_lexicon *chemical_fixture(const char *const (*names)[2], size_t n)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    for (size_t i = 0; i < n; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, names[i][0], names[i][1],
+                                        strlen(names[i][1]), 0, LM_LEX_SCORE_NAME, 1,
+                                        &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
+static void test_mesh_plural_over_drugbank(void)
+{
+    static const char *const names[][2] = {
+        {"DRUGBANK:DB12529", "nitrite"},  {"MESH:D009573", "nitrites"},
+        {"DRUGBANK:DB00363", "clozapine"}, {"DRUGBANK:DB00001", "chloride ion"},
+        {"MESH:D002712", "chlorides"},    {"DRUGBANK:DB00002", "chloride"},
+    };
+    lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
+    if (!lex)
+        return;
+    int v = -1;
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "nitrite", &v), "MESH:D009573");
+    LM_CHECK_INT(v, 1);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "Chloride", NULL), "MESH:D002712");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "nitrites", &v), "MESH:D009573");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "DRUGBANK:", "nitrite", &v), "DRUGBANK:DB12529");
+    LM_CHECK_INT(v, 0);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "clozapine", &v), "DRUGBANK:DB00363");
+    LM_CHECK_INT(v, 0);
+    lm_lexicon_match m;
+    LM_CHECK(lm_lexicon_lookup(lex, LM_ENT_CHEMICAL, "nitrite", 7, &m) &&
+             strcmp(m.id, "MESH:D009573") == 0);
+    lm_lexicon_free(lex);
+}
+
+/* Chemical names written otherwise than MeSH files them: a class's
+ * "drugs" as its "agents", an isomer's Greek prefix, a radiolabel. */
+static void test_chemical_rewrites(void)
+{
+    static const char *const names[][2] = {
+        {"MESH:D000319", "beta-adrenergic blocking agents"},
+        {"MESH:D001556", "benzene hexachloride"},
+        {"MESH:D019797", "metaiodobenzylguanidine"},
+        {"MESH:D014859", "warfarin"},
+    };
+    lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
+    if (!lex)
+        return;
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        {"beta-adrenergic blocking drugs", "MESH:D000319"},
+        {"beta-adrenergic blocking drug", "MESH:D000319"},   /* and the plural */
+        {"drugs", ""},
+        {"alpha-benzene hexachloride", "MESH:D001556"},
+        {"gamma-benzene hexachloride", "MESH:D001556"},
+        {"alpha-", ""},
+        {"radiolabeled metaiodobenzylguanidine", "MESH:D019797"},
+        {"radiolabelled metaiodobenzylguanidine", "MESH:D019797"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, cases[i].text, NULL), cases[i].id);
+    /* diseases are not read so */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "alpha-benzene hexachloride", NULL), "");
     lm_lexicon_free(lex);
 }
 
@@ -736,7 +877,9 @@ static void test_composite_mentions(void)
         return;
     /* a head shared from the right */
     LM_CHECK_STR(composite(lex, "ovarian and breast cancer"), "MESH:D010051|MESH:D001943");
-    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D008107");
+    /* (hepatic toxicity is hepatotoxicity, renal toxicity kidney diseases) */
+    LM_CHECK_STR(composite(lex, "renal or hepatic toxicity"), "MESH:D007674|MESH:D056486");
+    LM_CHECK_STR(composite(lex, "renal or hepatic lesions"), "MESH:D007674|MESH:D008107");
     /* a modifier shared from the left */
     LM_CHECK_STR(composite(lex, "ventricular tachycardia and fibrillation"),
                  "MESH:D017180|MESH:D014693");
@@ -753,6 +896,13 @@ static void test_composite_mentions(void)
     LM_CHECK_STR(composite(lex, "ovarian and gastric cancer"), "");
     LM_CHECK_STR(composite(lex, "postoperative coma"), "");
     LM_CHECK_STR(composite(lex, "coma"), "");
+    /* two diseases fused by a combining vowel: the first with its ending
+     * put back, the second as it is read alone */
+    LM_CHECK_STR(composite(lex, "choreoathetosis"), "MESH:D002819|MESH:D001264");
+    LM_CHECK_STR(composite(lex, "choreoathetoid"), "MESH:D002819|MESH:D001264");
+    LM_CHECK_STR(composite(lex, "choreocoma"), "");         /* second part under 6 letters... */
+    LM_CHECK_STR(composite(lex, "choreoxathetosis"), "");   /* ...or unknown */
+    LM_CHECK_STR(composite(lex, "choreo-athetosis"), "");
     lm_buf ids;
     lm_buf_init(&ids);
     LM_CHECK(!lm_lexicon_lookup_composite(lex, LM_ENT_CHEMICAL, NULL, "coma and syncope", 16,
@@ -1344,6 +1494,8 @@ int main(void)
     LM_RUN(test_corpus_rule);
     LM_RUN(test_lookup_mention);
     LM_RUN(test_disease_rewording);
+    LM_RUN(test_mesh_plural_over_drugbank);
+    LM_RUN(test_chemical_rewrites);
     LM_RUN(test_composite_mentions);
     LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
