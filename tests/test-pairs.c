@@ -149,6 +149,31 @@ static void test_doc_from_pubtator(void)
     lm_buf_free(&file);
 }
 
+/* A lexicon with MeSH tree numbers: arrhythmia (C14.280.067), asystole
+ * under it (and a sign, C23), lidocaine (D02). */
+static lm_lexicon *tree_lexicon(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
+                                            &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
+                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
+                                            &err) == LM_OK);
+    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
+                               {"MESH:D008012", "lidocaine"}};
+    for (int i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_ENT_DISEASE : LM_ENT_CHEMICAL, names[i][0],
+                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
 static void test_features_handwritten(void)
 {
     lm_buf file;
@@ -219,23 +244,7 @@ static void test_features_handwritten(void)
 
     /* MeSH trees: a disease broader than another of the abstract, and the
      * branches of both concepts */
-    lm_lexicon_builder *b = NULL;
-    lm_lexicon *lex = NULL;
-    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
-                                            &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
-                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
-                                            &err) == LM_OK);
-    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
-                               {"MESH:D008012", "lidocaine"}};
-    for (int i = 0; i < 3; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_ENT_DISEASE : LM_ENT_CHEMICAL, names[i][0],
-                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
-                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
-    lm_lexicon_builder_free(b);
+    lm_lexicon *lex = tree_lexicon();
     memset(&l, 0, sizeof l);
     LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
              LM_OK);
@@ -779,19 +788,7 @@ static int pair_label(const lm_pairs_result *r, const char *chem, const char *di
 static void test_drop_broader(void)
 {
     lm_error err;
-    lm_lexicon_builder *b = NULL;
-    lm_lexicon *lex = NULL;
-    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
-                                            &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
-                                            "C14.280.067.100", &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, "MESH:D001145", "arrhythmia", 10,
-                                    LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_DISEASE, "MESH:D006323", "asystole", 8,
-                                    LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
-    lm_lexicon_builder_free(b);
+    lm_lexicon *lex = tree_lexicon();
     lm_buf file;
     lm_buf_init(&file);
     add_doc(&file, "7", "[C:D008012:Lidocaine] and [D:D001145:arrhythmia].",
