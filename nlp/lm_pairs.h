@@ -24,7 +24,11 @@
  * threshold (stored in the model, tuned for F1 on the same out-of-fold
  * scores; for induces, the precise end of the F1 plateau); every other
  * candidate is only a co-occurrence
- * (LM_PAIR_NONE).  This is the one decision: the pipeline stores it, the
+ * (LM_PAIR_NONE).  One rule sits on top, from BC5CDR's guidelines (the
+ * most specific disease is the one related): a chemical's induces pair
+ * with a disease whose MeSH tree number is an ancestor of another disease
+ * it induces in the abstract, at least as probably, takes the next label
+ * that holds instead.  This is the one decision: the pipeline stores it, the
  * exports and queries show it and `litmine eval cid` scores it.
  *
  * Evidence: features of a shared sentence carry that sentence's index, so

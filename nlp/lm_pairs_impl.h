@@ -20,7 +20,7 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 6
+#define PAIRS_FEATURE_VERSION 7
 
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage
@@ -110,6 +110,8 @@ struct lm_pairs_scratch {
     size_t cap_hs;
     double *z2;                        /* second-stage logits before stack features */
     size_t cap_z2;
+    unsigned char *lab;                /* each candidate's decided label */
+    size_t cap_lab;
     /* feature sink: hashing (bits) or a callback (inspection) */
     uint32_t mask;
     void (*sink)(void *ctx, const char *feat, int32_t sentence);

@@ -53,11 +53,18 @@ printf '[models]\nner = %s/ner.bin\nlexicon = %s/lexicon.bin\npairs = %s/pairs.b
     "$WORK" "$WORK" "$WORK" >"$WORK/dev.conf"
 echo "== BC5CDR dev CID, end to end: ingested as PubMed XML, exported pairs scored"
 rm -f "$WORK/dev.db" "$WORK/dev.db-wal" "$WORK/dev.db-shm"
-"$LITMINE" --config "$WORK/dev.conf" eval cid --gold "$DEV" --via-ingest --keep-db "$WORK/dev.db"
+"$LITMINE" --config "$WORK/dev.conf" eval cid --gold "$DEV" --via-ingest --keep-db "$WORK/dev.db" \
+    --save-pred "$WORK/dev-pred.pubtator"
 "$LITMINE" --config "$WORK/dev.conf" --db "$WORK/dev.db" export pairs --all-candidates \
     --format tsv --out "$WORK/dev-pairs.tsv"
 echo "== reliability of the exported 'induces' scores"
 python3 "$(dirname "$0")/reliability.py" "$DEV" "$WORK/dev-pairs.tsv"
+MESH_DESC=$(ls "$DATA"/lexicons/mesh/desc20*.xml.gz 2>/dev/null | tail -n 1)
+if [ -n "$MESH_DESC" ]; then
+    echo "== its errors by cause (scripts/cid-errors.py)"
+    python3 "$(dirname "$0")/cid-errors.py" "$DEV" "$WORK/dev-pred.pubtator" \
+        "$WORK/dev-pairs.tsv" "$MESH_DESC"
+fi
 echo "== the same chain with gold spans, and with gold entities (where the loss is)"
 "$LITMINE" --config "$WORK/dev.conf" eval cid --gold "$DEV" --gold-spans
 "$LITMINE" --config "$WORK/dev.conf" eval cid --gold "$DEV" --gold-entities

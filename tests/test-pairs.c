@@ -149,6 +149,31 @@ static void test_doc_from_pubtator(void)
     lm_buf_free(&file);
 }
 
+/* A lexicon with MeSH tree numbers: arrhythmia (C14.280.067), asystole
+ * under it (and a sign, C23), lidocaine (D02). */
+static lm_lexicon *tree_lexicon(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
+                                            &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
+                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
+                                            &err) == LM_OK);
+    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
+                               {"MESH:D008012", "lidocaine"}};
+    for (int i = 0; i < 3; i++)
+        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_ENT_DISEASE : LM_ENT_CHEMICAL, names[i][0],
+                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    return lex;
+}
+
 static void test_features_handwritten(void)
 {
     lm_buf file;
@@ -175,6 +200,12 @@ static void test_features_handwritten(void)
     LM_CHECK_INT(feat_sentence(&l, "co=1"), -1);
     LM_CHECK_INT(feat_sentence(&l, "cr=1"), -1);
     LM_CHECK_INT(feat_sentence(&l, "cfirst=1"), -1);
+    /* ... an explicit construction (a trigger at most 3 words between),
+     * counted over the document */
+    LM_CHECK_INT(feat_sentence(&l, "tnCD=ind"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "tn0=ind"), 0);
+    LM_CHECK_INT(feat_sentence(&l, "nnear=1_0"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "nnear=1_0&cr=1"), -1);
 
     /* lidocaine and seizures: no shared sentence, one apart */
     memset(&l, 0, sizeof l);
@@ -184,6 +215,7 @@ static void test_features_handwritten(void)
     LM_CHECK_INT(feat_sentence(&l, "sd=1"), -1);
     LM_CHECK_INT(feat_sentence(&l, "dsent=ind"), -1);
     LM_CHECK_INT(feat_sentence(&l, "dsent=neg"), -1);
+    LM_CHECK_INT(feat_sentence(&l, "nnear=0_0"), -2);   /* no shared sentence, no construction */
 
     /* diazepam treats seizures: the treatment cue between, in sentence 3 */
     memset(&l, 0, sizeof l);
@@ -191,6 +223,9 @@ static void test_features_handwritten(void)
              LM_OK);
     LM_CHECK_INT(feat_sentence(&l, "tbDC=trt"), 3);
     LM_CHECK_INT(feat_sentence(&l, "bsDC=were_treated_with"), 3);
+    LM_CHECK_INT(feat_sentence(&l, "tnDC=trt"), 3);
+    LM_CHECK_INT(feat_sentence(&l, "tn0=trt"), -2);
+    LM_CHECK_INT(feat_sentence(&l, "nnear=0_1"), -1);
     LM_CHECK_INT(feat_sentence(&l, "sec=res"), 3);
     LM_CHECK_INT(feat_sentence(&l, "cr=2"), -1);
 
@@ -209,23 +244,7 @@ static void test_features_handwritten(void)
 
     /* MeSH trees: a disease broader than another of the abstract, and the
      * branches of both concepts */
-    lm_lexicon_builder *b = NULL;
-    lm_lexicon *lex = NULL;
-    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D001145", LM_MESH_DISEASE, "C14.280.067",
-                                            &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D006323", LM_MESH_DISEASE,
-                                            "C14.280.067.100|C23.550.073", &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_set_classes(b, "MESH:D008012", LM_MESH_CHEMICAL, "D02.065.277",
-                                            &err) == LM_OK);
-    const char *names[3][2] = {{"MESH:D001145", "arrhythmia"}, {"MESH:D006323", "asystole"},
-                               {"MESH:D008012", "lidocaine"}};
-    for (int i = 0; i < 3; i++)
-        LM_CHECK(lm_lexicon_builder_add(b, i < 2 ? LM_ENT_DISEASE : LM_ENT_CHEMICAL, names[i][0],
-                                        names[i][1], strlen(names[i][1]), LM_LEX_PREFERRED,
-                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
-    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
-    lm_lexicon_builder_free(b);
+    lm_lexicon *lex = tree_lexicon();
     memset(&l, 0, sizeof l);
     LM_CHECK(lm_pairs_features(&doc, lex, "MESH:D008012", "MESH:D001145", collect, &l, &err) ==
              LM_OK);
@@ -751,6 +770,112 @@ static void test_threads_share_model(void)
     lm_pairs_model_free(m);
 }
 
+/* ---- the decision: the most specific disease ------------------------- */
+
+/* Label of the pair (chem, dis) in r; -1 when absent. */
+static int pair_label(const lm_pairs_result *r, const char *chem, const char *dis)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->v[i].chem_id, chem) == 0 && strcmp(r->v[i].dis_id, dis) == 0)
+            return (int)r->v[i].label;
+    return -1;
+}
+
+/* A chemical induces arrhythmia (C14.280.067) and asystole (under it) in
+ * one abstract: only the narrower one keeps "induces", the broader one
+ * falls to the next label that holds, or to co-occurrence; unless the
+ * narrower pair scores lower.  Another chemical's pairs are its own. */
+static void test_drop_broader(void)
+{
+    lm_error err;
+    lm_lexicon *lex = tree_lexicon();
+    lm_buf file;
+    lm_buf_init(&file);
+    add_doc(&file, "7", "[C:D008012:Lidocaine] and [D:D001145:arrhythmia].",
+            "[C:D008012:Lidocaine] caused [D:D006323:asystole]. [C:D003975:Diazepam] did not.",
+            "");
+    lm_pt_corpus c = {0};
+    LM_CHECK(load_text("broader.txt", &file, &c) == 0);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(c.n_docs == 1 && lm_pairs_doc_from_pubtator(&c.docs[0], &doc, &err) == LM_OK);
+    lm_pairs_model *m = NULL;
+    LM_CHECK(pairs_model_new(16, &m, &err) == LM_OK);
+    if (!m || !lex) {
+        lm_pairs_model_free(m);
+        lm_lexicon_free(lex);
+        lm_doc_free(&doc);
+        lm_pt_corpus_free(&c);
+        lm_buf_free(&file);
+        return;
+    }
+    LM_CHECK(pairs_model_add_head(m, LM_PAIR_INDUCES, &err) == LM_OK);
+    m->bias[LM_PAIR_INDUCES] = 1.0f;   /* every pair: p = 0.73, over 0.5 */
+    lm_pairs_model_use_lexicon(m, lex);
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &r, &err) == LM_OK);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D006323"), LM_PAIR_INDUCES);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D001145"), LM_PAIR_NONE);
+    LM_CHECK_INT(pair_label(&r, "MESH:D003975", "MESH:D006323"), LM_PAIR_INDUCES);
+    LM_CHECK_INT(pair_label(&r, "MESH:D003975", "MESH:D001145"), LM_PAIR_NONE);
+    /* exported without --all-candidates, the broader pair is gone */
+    LM_CHECK(lm_pairs_extract(m, NULL, &doc, &r, &err) == LM_OK);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D001145"), -1);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D006323"), LM_PAIR_INDUCES);
+
+    /* the next label that holds takes it */
+    LM_CHECK(pairs_model_add_head(m, LM_PAIR_ASSOCIATED, &err) == LM_OK);
+    m->bias[LM_PAIR_ASSOCIATED] = 1.0f;
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &r, &err) == LM_OK);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D001145"), LM_PAIR_ASSOCIATED);
+
+    /* the narrower pair scored lower (one of its own features weighs
+     * against it, still over the threshold): both keep induces */
+    lm_pairs_scratch *s = NULL;
+    LM_CHECK(lm_pairs_scratch_init(&s, &err) == LM_OK);
+    LM_CHECK(s && pairs_prepare(s, &doc, m->mask, lex, &err) == LM_OK);
+    const pairs_cand *narrow = NULL, *broad = NULL;
+    for (size_t i = 0; s && i < s->n_cands; i++) {
+        const pairs_cand *cand = &s->cands[i];
+        if (strcmp(pairs_key(s, s->concepts[cand->chem].key_off), "MESH:D008012") != 0)
+            continue;
+        if (strcmp(pairs_key(s, s->concepts[cand->dis].key_off), "MESH:D006323") == 0)
+            narrow = cand;
+        else
+            broad = cand;
+    }
+    LM_CHECK(narrow && broad);
+    for (size_t f = 0; narrow && broad && f < narrow->n_feat; f++) {
+        uint32_t idx = s->feats[narrow->feat_off + f].idx;
+        int shared = 0;
+        for (size_t g = 0; g < broad->n_feat; g++)
+            shared |= s->feats[broad->feat_off + g].idx == idx;
+        for (size_t g = 0; g < s->n_cands; g++)   /* diazepam's pairs stay as they were */
+            if (&s->cands[g] != narrow && &s->cands[g] != broad)
+                for (size_t h = 0; h < s->cands[g].n_feat; h++)
+                    shared |= s->feats[s->cands[g].feat_off + h].idx == idx;
+        if (!shared)
+            m->w[LM_PAIR_INDUCES][idx] = -0.01f;
+    }
+    lm_pairs_scratch_free(s);
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &r, &err) == LM_OK);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D006323"), LM_PAIR_INDUCES);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D001145"), LM_PAIR_INDUCES);
+
+    /* without MeSH trees (no lexicon) nothing is broader */
+    lm_pairs_model_use_lexicon(m, NULL);
+    memset(m->w[LM_PAIR_INDUCES], 0, ((size_t)m->mask + 1) * sizeof(float));
+    LM_CHECK(lm_pairs_extract_all(m, NULL, &doc, &r, &err) == LM_OK);
+    LM_CHECK_INT(pair_label(&r, "MESH:D008012", "MESH:D001145"), LM_PAIR_INDUCES);
+    lm_pairs_result_free(&r);
+    lm_pairs_model_free(m);
+    lm_lexicon_free(lex);
+    lm_doc_free(&doc);
+    lm_pt_corpus_free(&c);
+    lm_buf_free(&file);
+}
+
 /* ---- NER output ------------------------------------------------------- */
 
 static void test_doc_add_ner(void)
@@ -1045,6 +1170,7 @@ int main(void)
     LM_RUN(test_train_lexicon_ids);
     LM_RUN(test_model_roundtrip_and_corruption);
     LM_RUN(test_threads_share_model);
+    LM_RUN(test_drop_broader);
     LM_RUN(test_doc_add_ner);
     LM_RUN(test_doc_add_ner_composite);
     LM_RUN(test_precise_cut);
