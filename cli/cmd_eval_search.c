@@ -16,6 +16,7 @@
 #include "lm_cli.h"
 #include "lm_commands.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,57 +129,61 @@ int lm_cmd_eval_search(lm_cli *cli, int argc, char **argv)
     lm_search_params_default(&params);
     lm_embed_fit_options fit;
     memset(&fit, 0, sizeof fit);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (lm_cli_is_help(a)) {
-            fputs(usage, stdout);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--details") == 0) {
-            details = 1;
-            continue;
-        }
-        if (!v) {
-            lm_cli_error(cli, "eval search: %s needs a value", a);
-            fputs(usage, stderr);
-            return LM_EXIT_USAGE;
-        }
-        i++;
-        if (strcmp(a, "--corpus") == 0) {
-            corpus = v;
-        } else if (strcmp(a, "--queries") == 0) {
-            queries = v;
-        } else if (strcmp(a, "--qrels") == 0) {
-            qrels = v;
-        } else if (strcmp(a, "--mode") == 0) {
-            mode_name = v;
-        } else if (strcmp(a, "--work-db") == 0) {
-            work_db = v;
-        } else if (strcmp(a, "--dim") == 0) {
-            char *end;
-            long d = strtol(v, &end, 10);
-            if (*end || d < 2 || d > 4096) {
-                lm_cli_error(cli, "eval search: --dim must be 2..4096");
+    static const struct option options[] = {{"corpus", required_argument, NULL, 'c'},
+                                            {"queries", required_argument, NULL, 'q'},
+                                            {"qrels", required_argument, NULL, 'r'},
+                                            {"mode", required_argument, NULL, 'm'},
+                                            {"work-db", required_argument, NULL, 'w'},
+                                            {"dim", required_argument, NULL, 'd'},
+                                            {"vec-format", required_argument, NULL, 'v'},
+                                            {"set", required_argument, NULL, 's'},
+                                            {"details", no_argument, NULL, 'D'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
+    opterr = 0;
+    optind = 1;
+    int c;
+    long d;
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 'D': details = 1; break;
+        case 'c': corpus = optarg; break;
+        case 'q': queries = optarg; break;
+        case 'r': qrels = optarg; break;
+        case 'm': mode_name = optarg; break;
+        case 'w': work_db = optarg; break;
+        case 'd':
+            if (!lm_cli_option_long(cli, "eval search", "dim", optarg, 2, 4096, &d))
                 return LM_EXIT_USAGE;
-            }
             dim = (int)d;
-        } else if (strcmp(a, "--vec-format") == 0) {
-            int f = lm_vec_format_parse(v);
+            break;
+        case 'v': {
+            int f = lm_vec_format_parse(optarg);
             if (f < 0) {
                 lm_cli_error(cli, "eval search: --vec-format must be f32, f16 or i8");
                 return LM_EXIT_USAGE;
             }
             format = (lm_vec_format)f;
-        } else if (strcmp(a, "--set") == 0) {
-            if (set_param(v, &params, &fit) != 0) {
-                lm_cli_error(cli, "eval search: bad --set %s", v);
+            break;
+        }
+        case 's':
+            if (set_param(optarg, &params, &fit) != 0) {
+                lm_cli_error(cli, "eval search: bad --set %s", optarg);
                 return LM_EXIT_USAGE;
             }
-        } else {
-            lm_cli_error(cli, "eval search: unknown option %s", a);
+            break;
+        default:
+            lm_cli_bad_option(cli, "eval search", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "eval search: unexpected argument '%s'", argv[optind]);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
     }
     int all = strcmp(mode_name, "all") == 0;
     int mode = all ? LM_SEARCH_HYBRID : lm_search_mode_parse(mode_name);

@@ -21,6 +21,7 @@
 #include "lm_cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,35 +90,58 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
     }
     long dim = 0, max_docs = 0, threads = 0;
     lm_vec_format format = LM_VEC_DEFAULT;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (strcmp(a, "--help") == 0) {
-            fputs(usage, stdout);
-            return LM_EXIT_OK;
-        } else if (is_build && strcmp(a, "--dim") == 0 && v) {
-            bad = !lm_cli_to_long(v, 2, 4096, &dim);
-            i++;
-        } else if (is_build && strcmp(a, "--threads") == 0 && v) {
-            bad = !lm_cli_to_long(v, 1, 1024, &threads);
-            i++;
-        } else if (is_build && strcmp(a, "--max-fit-docs") == 0 && v) {
-            bad = !lm_cli_to_long(v, 2, 100000000, &max_docs);
-            i++;
-        } else if ((is_build || is_refresh) && strcmp(a, "--vec-format") == 0 && v) {
-            int f = lm_vec_format_parse(v);
-            bad = f < 0;
+    /* Each subcommand accepts only its own options. */
+    static const struct option build_options[] = {{"dim", required_argument, NULL, 'd'},
+                                                  {"threads", required_argument, NULL, 't'},
+                                                  {"max-fit-docs", required_argument, NULL, 'm'},
+                                                  {"vec-format", required_argument, NULL, 'v'},
+                                                  {"help", no_argument, NULL, 'h'},
+                                                  {NULL, 0, NULL, 0}};
+    static const struct option refresh_options[] = {{"vec-format", required_argument, NULL, 'v'},
+                                                    {"help", no_argument, NULL, 'h'},
+                                                    {NULL, 0, NULL, 0}};
+    static const struct option other_options[] = {{"help", no_argument, NULL, 'h'},
+                                                  {NULL, 0, NULL, 0}};
+    const struct option *options = is_build     ? build_options
+                                   : is_refresh ? refresh_options
+                                                : other_options;
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "index %s", sub);
+    lm_cli_optscan scan;
+    opterr = 0;
+    optind = 1;
+    int c;
+    /* argv + 1: getopt starts after the subcommand, as after a command */
+    while ((c = lm_cli_getopt(&scan, argc - 1, argv + 1, "h", options, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 'd': ok = lm_cli_parse_long(cli, "--dim", optarg, 2, 4096, &dim); break;
+        case 't': ok = lm_cli_parse_long(cli, "--threads", optarg, 1, 1024, &threads); break;
+        case 'm':
+            ok = lm_cli_parse_long(cli, "--max-fit-docs", optarg, 2, 100000000, &max_docs);
+            break;
+        case 'v': {
+            int f = lm_vec_format_parse(optarg);
+            if (f < 0) {
+                lm_cli_error(cli, "--vec-format: expected f32, f16 or i8, got \"%s\"", optarg);
+                ok = 0;
+            }
             format = (lm_vec_format)(f < 0 ? 0 : f);
-            i++;
-        } else {
-            lm_cli_error(cli, "index %s: unknown or incomplete option '%s'", sub, a);
+            break;
+        }
+        default:
+            lm_cli_bad_option(cli, cmd, &scan, argc - 1, argv + 1);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }
-        if (bad) {
-            lm_cli_error(cli, "index %s: bad value '%s' for %s", sub, v, a);
+        if (!ok)
             return LM_EXIT_USAGE;
-        }
+    }
+    if (optind + 1 < argc) {
+        lm_cli_error(cli, "%s: unexpected argument '%s'", cmd, argv[optind + 1]);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
     }
     lm_store *store = NULL;
     int rc = lm_cli_open_store(cli, is_info, &store);

@@ -20,6 +20,7 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_json.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,49 +300,62 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
     const char *target = NULL, *dest = NULL, *revision = NULL;
     lm_encoder_pooling pooling = LM_ENC_POOL_DEFAULT;
     long threads = 1, max_length = 0;
-    int options_done = 0;   /* after "--", NAME or DIR even when it starts with '-' */
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (!options_done && strcmp(a, "--") == 0) {
-            options_done = 1;
-        } else if (options_done || a[0] != '-') {
-            if (target) {
-                lm_cli_error(cli, "model %s: unexpected argument '%s'", sub, a);
-                fputs(usage, stderr);
-                return LM_EXIT_USAGE;
+    /* Each subcommand accepts only its own options. */
+    static const struct option fetch_options[] = {{"dest", required_argument, NULL, 'd'},
+                                                  {"revision", required_argument, NULL, 'r'},
+                                                  {"help", no_argument, NULL, 'h'},
+                                                  {NULL, 0, NULL, 0}};
+    static const struct option embed_options[] = {{"pooling", required_argument, NULL, 'p'},
+                                                  {"threads", required_argument, NULL, 't'},
+                                                  {"max-length", required_argument, NULL, 'm'},
+                                                  {"help", no_argument, NULL, 'h'},
+                                                  {NULL, 0, NULL, 0}};
+    static const struct option info_options[] = {{"help", no_argument, NULL, 'h'},
+                                                 {NULL, 0, NULL, 0}};
+    const struct option *options = is_fetch ? fetch_options : is_embed ? embed_options
+                                                                       : info_options;
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "model %s", sub);
+    lm_cli_optscan scan;
+    opterr = 0;
+    optind = 1;
+    int c;
+    /* argv + 1: getopt starts after the subcommand; "--" ends the options,
+     * so NAME or DIR may start with '-' */
+    while ((c = lm_cli_getopt(&scan, argc - 1, argv + 1, "h", options, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 'd': dest = optarg; break;
+        case 'r': revision = optarg; break;
+        case 'p':
+            pooling = strcmp(optarg, "mean") == 0 ? LM_ENC_POOL_MEAN
+                    : strcmp(optarg, "cls") == 0  ? LM_ENC_POOL_CLS
+                                                  : LM_ENC_POOL_UNSUPPORTED;
+            if (pooling == LM_ENC_POOL_UNSUPPORTED) {
+                lm_cli_error(cli, "%s: --pooling: expected mean or cls, got \"%s\"", cmd,
+                             optarg);
+                ok = 0;
             }
-            target = a;
-        } else if (lm_cli_is_help(a)) {
-            fputs(usage, stdout);
-            return LM_EXIT_OK;
-        } else if (is_fetch && strcmp(a, "--dest") == 0 && v) {
-            dest = v;
-            i++;
-        } else if (is_fetch && strcmp(a, "--revision") == 0 && v) {
-            revision = v;
-            i++;
-        } else if (is_embed && strcmp(a, "--pooling") == 0 && v) {
-            pooling = strcmp(v, "mean") == 0 ? LM_ENC_POOL_MEAN
-                    : strcmp(v, "cls") == 0  ? LM_ENC_POOL_CLS
-                                             : LM_ENC_POOL_UNSUPPORTED;
-            bad = pooling == LM_ENC_POOL_UNSUPPORTED;
-            i++;
-        } else if (is_embed && strcmp(a, "--threads") == 0 && v) {
-            bad = !lm_cli_to_long(v, 1, 256, &threads);
-            i++;
-        } else if (is_embed && strcmp(a, "--max-length") == 0 && v) {
-            bad = !lm_cli_to_long(v, 3, 1000000, &max_length);
-            i++;
-        } else {
-            lm_cli_error(cli, "model %s: unknown or incomplete option '%s'", sub, a);
+            break;
+        case 't': ok = lm_cli_parse_long(cli, "--threads", optarg, 1, 256, &threads); break;
+        case 'm':
+            ok = lm_cli_parse_long(cli, "--max-length", optarg, 3, 1000000, &max_length);
+            break;
+        default:
+            lm_cli_bad_option(cli, cmd, &scan, argc - 1, argv + 1);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }
-        if (bad) {
-            lm_cli_error(cli, "model %s: bad value '%s' for %s", sub, v, a);
+        if (!ok)
             return LM_EXIT_USAGE;
-        }
+    }
+    if (optind + 1 < argc)
+        target = argv[optind + 1];
+    if (optind + 2 < argc) {
+        lm_cli_error(cli, "%s: unexpected argument '%s'", cmd, argv[optind + 2]);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
     }
     if (!target) {
         lm_cli_error(cli, "model %s: %s expected", sub, is_fetch ? "a model NAME" : "a model DIR");

@@ -23,6 +23,7 @@
 #include "lm_cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,63 +142,67 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
     int json = 0, color = -1;
     lm_search_mode mode = LM_SEARCH_HYBRID;
     unsigned types = 0;
+    static const struct option options[] = {{"k", required_argument, NULL, 'k'},
+                                            {"year-from", required_argument, NULL, 'f'},
+                                            {"since", required_argument, NULL, 'f'},
+                                            {"year-to", required_argument, NULL, 't'},
+                                            {"type", required_argument, NULL, 'T'},
+                                            {"mode", required_argument, NULL, 'm'},
+                                            {"color", required_argument, NULL, 'c'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
+    opterr = 0;
+    int c, bad = 0;
+    while (!bad && (c = lm_cli_getopt(&scan, argc, argv, "k:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 'j': json = 1; break;
+        case 'k': bad = !lm_cli_parse_long(cli, "-k", optarg, 1, 1000, &k); break;
+        case 'f': bad = !lm_cli_parse_long(cli, "--year-from", optarg, 1, 9999, &since); break;
+        case 't': bad = !lm_cli_parse_long(cli, "--year-to", optarg, 1, 9999, &until); break;
+        case 'T': {
+            lm_ent_type t = lm_ent_type_from_label(optarg);
+            if (t == LM_ENT_NONE) {
+                lm_cli_error(cli, "--type: expected Chemical, Disease or Gene, got \"%s\"", optarg);
+                bad = 1;
+            }
+            types |= 1u << t;
+            break;
+        }
+        case 'm': {
+            int m = lm_search_mode_parse(optarg);
+            if (m < 0) {
+                lm_cli_error(cli, "--mode: expected hybrid, lexical or dense, got \"%s\"", optarg);
+                bad = 1;
+            }
+            mode = (lm_search_mode)(m < 0 ? 0 : m);
+            break;
+        }
+        case 'c':
+            color = strcmp(optarg, "always") == 0 ? 1 : strcmp(optarg, "never") == 0 ? 0 : -1;
+            if (color < 0 && strcmp(optarg, "auto") != 0) {
+                lm_cli_error(cli, "--color: expected auto, always or never, got \"%s\"", optarg);
+                bad = 1;
+            }
+            break;
+        default:
+            lm_cli_bad_option(cli, "query", &scan, argc, argv);
+            fputs(usage, stderr);
+            return LM_EXIT_USAGE;
+        }
+    }
+    if (bad)
+        return LM_EXIT_USAGE;
     lm_buf text;
     lm_buf_init(&text);
-    int only_text = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (only_text || a[0] != '-' || !a[1]) {
-            if ((text.len && lm_buf_append_char(&text, ' ') != LM_OK) ||
-                lm_buf_append_str(&text, a) != LM_OK) {
-                lm_buf_free(&text);
-                lm_cli_error(cli, "out of memory");
-                return LM_EXIT_FAILURE;
-            }
-            continue;
-        }
-        int bad = 0;
-        if (strcmp(a, "--") == 0) {
-            only_text = 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
+    for (int i = optind; i < argc; i++) {
+        if ((text.len && lm_buf_append_char(&text, ' ') != LM_OK) ||
+            lm_buf_append_str(&text, argv[i]) != LM_OK) {
             lm_buf_free(&text);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if ((strcmp(a, "-k") == 0 || strcmp(a, "--k") == 0) && v) {
-            bad = !lm_cli_to_long(v, 1, 1000, &k);
-            i++;
-        } else if ((strcmp(a, "--year-from") == 0 || strcmp(a, "--since") == 0) && v) {
-            bad = !lm_cli_to_long(v, 1, 9999, &since);
-            i++;
-        } else if (strcmp(a, "--year-to") == 0 && v) {
-            bad = !lm_cli_to_long(v, 1, 9999, &until);
-            i++;
-        } else if (strcmp(a, "--type") == 0 && v) {
-            lm_ent_type t = lm_ent_type_from_label(v);
-            bad = t == LM_ENT_NONE;
-            types |= 1u << t;
-            i++;
-        } else if (strcmp(a, "--mode") == 0 && v) {
-            int m = lm_search_mode_parse(v);
-            bad = m < 0;
-            mode = (lm_search_mode)(m < 0 ? 0 : m);
-            i++;
-        } else if (strcmp(a, "--color") == 0 && v) {
-            color = strcmp(v, "always") == 0 ? 1 : strcmp(v, "never") == 0 ? 0 : -1;
-            bad = color < 0 && strcmp(v, "auto") != 0;
-            i++;
-        } else {
-            lm_cli_error(cli, "query: unknown or incomplete option '%s'", a);
-            fputs(usage, stderr);
-            lm_buf_free(&text);
-            return LM_EXIT_USAGE;
-        }
-        if (bad) {
-            lm_cli_error(cli, "query: bad value '%s' for %s", v, a);
-            lm_buf_free(&text);
-            return LM_EXIT_USAGE;
+            lm_cli_error(cli, "out of memory");
+            return LM_EXIT_FAILURE;
         }
     }
     if (text.len == 0) {

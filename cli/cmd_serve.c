@@ -8,6 +8,7 @@
 #include "lm_cli.h"
 #include "lm_commands.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,30 +42,36 @@ int lm_cmd_serve(lm_cli *cli, int argc, char **argv)
         lm_cli_error(cli, "serve: [serve] threads = %s: expected 1 to 64", cfg_threads);
         return LM_EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return LM_EXIT_OK;
-        } else if (strcmp(a, "--listen") == 0 && v) {
-            o.listen = v;
-            i++;
-        } else if (strcmp(a, "--threads") == 0 && v) {
-            bad = !lm_cli_to_long(v, 1, 64, &threads);
-            i++;
-        } else if (strcmp(a, "--timeout") == 0 && v) {
-            bad = !lm_cli_to_long(v, 1, 3600, &timeout);
-            i++;
-        } else {
-            lm_cli_error(cli, "serve: unknown or incomplete option '%s'", a);
+    static const struct option options[] = {{"listen", required_argument, NULL, 'l'},
+                                            {"threads", required_argument, NULL, 't'},
+                                            {"timeout", required_argument, NULL, 'T'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
+    opterr = 0;
+    int c;
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return LM_EXIT_OK;
+        case 'l': o.listen = optarg; break;
+        case 't':
+            if (!lm_cli_parse_long(cli, "--threads", optarg, 1, 64, &threads))
+                return LM_EXIT_USAGE;
+            break;
+        case 'T':
+            if (!lm_cli_parse_long(cli, "--timeout", optarg, 1, 3600, &timeout))
+                return LM_EXIT_USAGE;
+            break;
+        default:
+            lm_cli_bad_option(cli, "serve", &scan, argc, argv);
             fputs(usage, stderr);
             return LM_EXIT_USAGE;
         }
-        if (bad) {
-            lm_cli_error(cli, "serve: bad value '%s' for %s", v, a);
-            return LM_EXIT_USAGE;
-        }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "serve: unexpected argument '%s'", argv[optind]);
+        fputs(usage, stderr);
+        return LM_EXIT_USAGE;
     }
     o.db_path = cli->db_path;
     o.threads = (int)threads;

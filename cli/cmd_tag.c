@@ -26,6 +26,7 @@
 #include "../util/lm_buf.h"
 #include "../util/lm_json.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,36 +210,39 @@ int lm_cmd_tag(lm_cli *cli, int argc, char **argv)
 {
     const char *model_dir = NULL, *model_file = NULL;
     int format = FMT_PUBTATOR;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return LM_EXIT_OK;
-        }
-        if (i + 1 >= argc) {
-            lm_cli_error(cli, "tag: unknown or incomplete option '%s'", a);
-            usage(stderr);
-            return LM_EXIT_USAGE;
-        }
-        if (strcmp(a, "--format") == 0) {
-            const char *v = argv[++i];
-            if (strcmp(v, "pubtator") == 0)
+    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
+                                            {"model-dir", required_argument, NULL, 'd'},
+                                            {"model", required_argument, NULL, 'm'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    lm_cli_optscan scan;
+    opterr = 0;
+    int c;
+    while ((c = lm_cli_getopt(&scan, argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return LM_EXIT_OK;
+        case 'f':
+            if (strcmp(optarg, "pubtator") == 0)
                 format = FMT_PUBTATOR;
-            else if (strcmp(v, "jsonl") == 0)
+            else if (strcmp(optarg, "jsonl") == 0)
                 format = FMT_JSONL;
             else {
-                lm_cli_error(cli, "tag: unknown format '%s' (pubtator, jsonl)", v);
+                lm_cli_error(cli, "tag: unknown format '%s' (pubtator, jsonl)", optarg);
                 return LM_EXIT_USAGE;
             }
-        } else if (strcmp(a, "--model-dir") == 0) {
-            model_dir = argv[++i];
-        } else if (strcmp(a, "--model") == 0) {
-            model_file = argv[++i];
-        } else {
-            lm_cli_error(cli, "tag: unknown option '%s'", a);
+            break;
+        case 'd': model_dir = optarg; break;
+        case 'm': model_file = optarg; break;
+        default:
+            lm_cli_bad_option(cli, "tag", &scan, argc, argv);
             usage(stderr);
             return LM_EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        lm_cli_error(cli, "tag: unexpected argument '%s' (tag reads stdin)", argv[optind]);
+        usage(stderr);
+        return LM_EXIT_USAGE;
     }
     lm_error err;
     lm_status st = LM_OK;

@@ -344,4 +344,48 @@ ok "malformed config is a usage error naming the line" 'rc_is 2 && err_has "bad.
 lm --config "$SCRATCH/nope.conf" stats
 ok "missing --config file fails" 'rc_is 1 && err_has "nope.conf"'
 
+# --- every command reads its options with getopt: --opt=value, options
+# anywhere, clear errors ----------------------------------------------------
+OD=$SCRATCH/opts.db
+lm --db "$OD" ingest --stages none "$F/articles.xml"
+lm --db "$OD" query --mode=lexical --k=1 --json BRCA1
+ok "query: --opt=value" 'rc_is 0 && out_has "\"mode\":\"lexical\"" && out_has "\"rank\":1" && ! grep -q "\"rank\":2" "$SCRATCH/out"'
+lm --db "$OD" query BRCA1 -k 1 --mode lexical --json
+ok "query: options after the text" 'rc_is 0 && out_has "\"query\":\"BRCA1\"" && ! grep -q "\"rank\":2" "$SCRATCH/out"'
+lm --db "$OD" query --mode=fuzzy BRCA1
+ok "query: a bad value is named" 'rc_is 2 && err_has "--mode: expected hybrid, lexical or dense, got .fuzzy."'
+lm --db "$OD" query --colour=never BRCA1
+ok "query: an unknown option" 'rc_is 2 && err_has "query: unknown option .--colour=never."'
+lm --db "$OD" query -- -BRCA1
+ok "query: text after -- may start with '-'" 'rc_is 0 || rc_is 3'
+lm --db "$OD" index build --dim=1
+ok "index build: --opt=value, checked" 'rc_is 2 && err_has "--dim: expected an integer in 2..4096, got .1."'
+lm --db "$OD" index info --dim=8
+ok "index info: build's options are refused" 'rc_is 2 && err_has "index info: unknown option .--dim=8."'
+lm --db "$OD" index refresh --vec-format=i8
+ok "index refresh: --opt=value" 'rc_is 0'
+lm --db "$OD" index info extra
+ok "index: an operand is refused" 'rc_is 2 && err_has "index info: unexpected argument .extra."'
+lm --db "$OD" serve --threads=0
+ok "serve: --opt=value, checked" 'rc_is 2 && err_has "--threads: expected an integer in 1..64, got .0."'
+lm --db "$OD" serve --listen
+ok "serve: an option without its value" 'rc_is 2 && err_has "serve: option .--listen. needs a value"'
+printf 'Aspirin relieved the headache.\n' >"$SCRATCH/tag.txt"
+lm tag --format=jsonl <"$SCRATCH/tag.txt"
+ok "tag: --opt=value" 'rc_is 0 && out_has "\"type\":\"Chemical\""'
+lm tag --format=xml <"$SCRATCH/tag.txt"
+ok "tag: a bad value" 'rc_is 2 && err_has "unknown format .xml."'
+lm tag stray.txt <"$SCRATCH/tag.txt"
+ok "tag: an operand is refused (tag reads stdin)" 'rc_is 2 && err_has "unexpected argument .stray.txt."'
+lm model embed --pooling=max "$SCRATCH"
+ok "model embed: --opt=value, checked" 'rc_is 2 && err_has "model embed: --pooling: expected mean or cls, got .max."'
+lm model info "$SCRATCH" "$SCRATCH"
+ok "model info: one DIR" 'rc_is 2 && err_has "model info: unexpected argument"'
+lm model fetch --revision
+ok "model fetch: an option without its value" 'rc_is 2 && err_has "model fetch: option .--revision. needs a value"'
+lm eval search --dim=1 --corpus=c --queries=q --qrels=r
+ok "eval search: --opt=value, checked" 'rc_is 2 && err_has "--dim wants an integer in \[2, 4096\], got .1."'
+lm eval search --corpus=c --bogus
+ok "eval search: an unknown option" 'rc_is 2 && err_has "eval search: unknown option .--bogus."'
+
 finish
