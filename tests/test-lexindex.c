@@ -192,16 +192,9 @@ static void test_replace_delete_merge(void)
     lm_store_close(s);
 }
 
-static int64_t free_pages(lm_store *s)
+static long long free_pages(lm_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(lm_store_sqlite(s), "PRAGMA freelist_count", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return raw_int(lm_store_sqlite(s), "PRAGMA freelist_count");
 }
 
 /* A store of n articles of 40 words drawn from a few thousand, indexed in
@@ -214,13 +207,7 @@ static lm_store *wordy_store(const char *name, int n)
         return NULL;
     char abstract[512];
     for (int i = 1; i <= n; i++) {
-        size_t len = 0;
-        for (int w = 0; w < 40; w++) {
-            unsigned x = (unsigned)(i * 7919 + w * 104729) % 4000u;
-            len += (size_t)snprintf(abstract + len, sizeof abstract - len, "%sq%c%c%c",
-                                    w ? " " : "", 'a' + (int)(x % 26), 'a' + (int)(x / 26 % 26),
-                                    'a' + (int)(x / 676));
-        }
+        lm_test_wordy_abstract(abstract, sizeof abstract, i, 4000);
         put(s, i, 1, "wordy title", abstract);
     }
     refresh(s, 50);
@@ -245,13 +232,13 @@ static void test_merge_reuses_pages(void)
     /* No free pages before: only the merge's are counted. */
     LM_CHECK(sqlite3_exec(lm_store_sqlite(a), "VACUUM", NULL, NULL, NULL) == SQLITE_OK);
     LM_CHECK(sqlite3_exec(lm_store_sqlite(b), "VACUUM", NULL, NULL, NULL) == SQLITE_OK);
-    int64_t a0 = free_pages(a), b0 = free_pages(b);
+    long long a0 = free_pages(a), b0 = free_pages(b);
     LM_CHECK(a0 == 0 && b0 == 0);
     int merged = 0;
     LM_CHECK(lm_lexindex_merge_reclaiming(a, 1, SIZE_MAX, &merged, &err) == LM_OK &&
              merged >= 2);
     LM_CHECK(lm_lexindex_merge_reclaiming(b, 1, 8192, &merged, &err) == LM_OK && merged >= 2);
-    int64_t a1 = free_pages(a), b1 = free_pages(b);
+    long long a1 = free_pages(a), b1 = free_pages(b);
     /* 40,000 postings of 4,000 terms: ~70 pages of 4 KB left free by the
      * unbounded merge, about a reclaim step's worth (8 here) otherwise. */
     LM_CHECK(a1 - a0 >= 40);

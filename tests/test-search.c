@@ -338,15 +338,9 @@ static void test_hybrid_end_to_end(void)
 /* The SciFact dev floor runs the real binary on the real benchmark; too
  * slow under sanitizers, so it runs in `make bench` and here only when
  * asked (LITMINE_SLOW_TESTS=1) in an optimised build. */
-static int64_t sql_int(lm_store *s, const char *sql)
+static long long sql_int(lm_store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return raw_int(lm_store_sqlite(s), sql);
 }
 
 /* `index build` stores the LSA model's bytes once: the row is written
@@ -362,13 +356,7 @@ static void test_build_frees_no_model_copy(void)
         return;
     char abstract[512];
     for (int i = 1; i <= 400; i++) {
-        size_t len = 0;
-        for (int w = 0; w < 40; w++) {
-            unsigned x = (unsigned)(i * 7919 + w * 104729) % 3000u;
-            len += (size_t)snprintf(abstract + len, sizeof abstract - len, "%sq%c%c%c",
-                                    w ? " " : "", 'a' + (int)(x % 26), 'a' + (int)(x / 26 % 26),
-                                    'a' + (int)(x / 676));
-        }
+        lm_test_wordy_abstract(abstract, sizeof abstract, i, 3000);
         put(s, i, 1, 2000, "A title", abstract);
     }
     lm_error err = {0};
@@ -380,14 +368,15 @@ static void test_build_frees_no_model_copy(void)
     lm_index_build_stats bs;
     for (int round = 0; round < 2; round++) {
         LM_CHECK(lm_index_build(s, &bo, &bs, &err) == LM_OK);
-        int64_t model = sql_int(s, "SELECT length(data) FROM embed_models WHERE state = 'ready'");
-        int64_t page = sql_int(s, "PRAGMA page_size");
-        int64_t free_bytes = sql_int(s, "PRAGMA freelist_count") * page;
+        long long model =
+            sql_int(s, "SELECT length(data) FROM embed_models WHERE state = 'ready'");
+        long long page = sql_int(s, "PRAGMA page_size");
+        long long free_bytes = sql_int(s, "PRAGMA freelist_count") * page;
         /* 3,000 words x 16 dimensions of float: ~200 KB, 50 pages. */
         LM_CHECK(model > 32 * page);
         if (free_bytes >= model / 4)
             fprintf(stderr, "  round %d: %lld free bytes, model %lld bytes\n", round,
-                    (long long)free_bytes, (long long)model);
+                    free_bytes, model);
         LM_CHECK(free_bytes < model / 4);
         /* and the stored bytes are the model the vectors were made with */
         LM_CHECK(sql_int(s, "SELECT count(*) FROM embed_models WHERE state = 'ready'"
