@@ -11,8 +11,10 @@ index refreshed at the end of each, as a user's ingest does), runs
 `litmine index build`, then 50 queries through the CLI and in process
 (bench-search queries).  Prints abstracts/s per tenth and cumulative at
 10%, 50% and 100%, the ratio of the last tenth's rate to the first's, the
-peak RSS of each step (wait4's rusage of that process), bytes per abstract
-by table (`litmine stats --sizes`), and query p50/p95.
+peak RSS of each step (wait4's rusage of that process), each tenth's
+seconds per stage, in the store and in the search-index refresh (the
+ingest's --verbose account: what grows with the corpus), bytes per
+abstract by table (`litmine stats --sizes`), and query p50/p95.
 
 Knobs: BENCH_ARTICLES (default 1,000,000), BENCH_DIR (default
 /tmp/litmine-bench-scale; reused: the generated files are kept),
@@ -22,6 +24,7 @@ the committed models).
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,13 +40,17 @@ DB = os.path.join(DIR, "scale.db")
 LAST_CPU = 0.0
 
 
-def run_rss(argv):
+def run_rss(argv, stderr_to=None):
     """Runs argv; returns (wall seconds, peak RSS MB of that process, stdout);
-    the process's CPU seconds (user + system) go to LAST_CPU.
+    the process's CPU seconds (user + system) go to LAST_CPU, its standard
+    error to the file stderr_to (None: discarded).
     wait4 gives this child's own rusage, not the maximum over every child."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    err = open(stderr_to, "w") if stderr_to else subprocess.DEVNULL
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
     out = p.stdout.read()
+    if stderr_to:
+        err.close()
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
@@ -89,6 +96,21 @@ def queries():
     return out[:50]
 
 
+def ingest_breakdown(log):
+    """The stage, store and search-index seconds an ingest printed with
+    --verbose (what grows with the corpus shows here)."""
+    stages, index = "", ""
+    with open(log, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.search(r"time per stage \(all workers\): (.*)", line)
+            if m:
+                stages = re.sub(r" \(\d+%\)", "", m.group(1)).strip()
+            m = re.search(r"search index: .*\(([\d.]+) s\)", line)
+            if m:
+                index = m.group(1)
+    return f"{stages or 'stage times not printed'}; search index refresh {index or '?'} s"
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
@@ -117,8 +139,11 @@ def main():
 
     rates, walls, rsss, cpus = [], [], [], []
     for i, path in enumerate(files):
-        argv = lm + ["ingest"] + (["--threads", THREADS] if THREADS else []) + [path]
-        wall, rss, _ = run_rss(argv)
+        # --verbose: the ingest's own account of where its time went.
+        argv = ([LITMINE, "--verbose", "--db", DB] + cfg + ["ingest"]
+                + (["--threads", THREADS] if THREADS else []) + [path])
+        log = os.path.join(DIR, f"ingest-{i + 1}.log")
+        wall, rss, _ = run_rss(argv, log)
         walls.append(wall)
         rates.append(tenth / wall)
         rsss.append(rss)
@@ -126,6 +151,7 @@ def main():
         print(f"  ingest tenth {i + 1:2d}: {tenth / wall:8.0f} abstracts/s, {wall:7.1f} s wall,"
               f" {LAST_CPU:7.1f} s CPU, peak RSS {rss:6.0f} MB,"
               f" load average {os.getloadavg()[0]:.1f}")
+        print(f"      {ingest_breakdown(log)}")
     for share, k in ((10, 1), (50, 5), (100, 10)):
         print(f"ingest at {share:3d}%: this tenth {rates[k - 1]:.0f} abstracts/s,"
               f" cumulative {k * tenth / sum(walls[:k]):.0f} abstracts/s")

@@ -323,12 +323,14 @@ static lm_status fit_one(void *ctx, const lm_article *a)
     return lm_embed_fitter_add(c->f, lm_buf_cstr(&c->text), c->text.len, c->err);
 }
 
-/* Makes model id current (the older one's vectors go), in one transaction. */
-static lm_status activate(lm_store *s, int64_t id, lm_error *err)
+/* Makes model id current (the older one's vectors go), in one transaction;
+ * data (NULL: the bytes stored with the model) are its bytes. */
+static lm_status activate(lm_store *s, int64_t id, const lm_buf *data, lm_error *err)
 {
     lm_status ls = lm_store_begin(s, err);
     if (ls == LM_OK)
-        ls = lm_vec_model_activate(s, id, err);
+        ls = data ? lm_vec_model_activate_with_data(s, id, data->data, data->len, err)
+                  : lm_vec_model_activate(s, id, err);
     if (ls == LM_OK)
         ls = lm_store_commit(s, err);
     if (ls != LM_OK)
@@ -432,7 +434,7 @@ static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
     /* A failed build keeps its model 'building' with the batches it
      * committed: the next build resumes it. */
     if (ls == LM_OK && !current)
-        ls = activate(s, id, err);
+        ls = activate(s, id, NULL, err);
     stats->refresh.model_id = id;
     lm_embed_encoder_free(enc);
     return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_ENCODER_KIND, err) : ls;
@@ -485,18 +487,18 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     stats->read_seconds = t1 - t0;
     stats->fit_seconds = t2 - t1;
     lm_buf blob, params;
-    lm_buf_init(&blob);
     lm_buf_init(&params);
-    if (ls == LM_OK)
-        ls = lm_embed_model_save(m, &blob, err);
     if (ls == LM_OK)
         ls = lm_embed_model_params(m, &params, err);
     int64_t id = 0;
+    /* The bytes are stored when the model becomes current (below): the
+     * row is then written once, and the vectors are embedded meanwhile
+     * without the 100 MB serialized copy in memory.  A build killed before
+     * leaves a 'building' row without them, dropped by the next build. */
     if (ls == LM_OK)
-        ls = lm_vec_model_add(s, LM_EMBED_KIND, lm_embed_model_dim(m), blob.data, blob.len,
+        ls = lm_vec_model_add(s, LM_EMBED_KIND, lm_embed_model_dim(m), NULL, 0,
                               stats->fit_docs, stats->fit_seconds, lm_buf_cstr(&params), &id,
                               err);
-    lm_buf_free(&blob);
     lm_buf_free(&params);
     if (ls == LM_OK) {
         stats->model_id = id;
@@ -510,10 +512,15 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     embedder e = {m, NULL, NULL, 0, {NULL}, m ? lm_embed_model_dim(m) : 0};
     if (ls == LM_OK)
         ls = refresh_vectors(s, &e, id, &o.refresh, &stats->refresh, err);
+    lm_buf_init(&blob);
+    if (ls == LM_OK)
+        ls = lm_embed_model_save(m, &blob, err);
     if (ls == LM_OK) {
-        ls = activate(s, id, err);
+        ls = activate(s, id, &blob, err);
         stats->refresh.model_id = id;
-    } else if (id) {
+    }
+    lm_buf_free(&blob);
+    if (ls != LM_OK && id) {
         lm_error ignored;
         lm_vec_model_delete(s, id, &ignored);   /* a half-built model is useless */
     }

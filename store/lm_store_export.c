@@ -5,8 +5,11 @@
  * index, though, so a filter that should pick the rows through one has a
  * statement of its own: mentions and pairs of given PMIDs (--pmid,
  * --pmids) are read through the pmid index instead of scanning every
- * row, and the pairs of a concept compare the concept's integer name id
- * with both concept indexes (schema 14).
+ * row, and the mentions and pairs of a concept (--concept) through the
+ * concept indexes.  A concept's pairs are two halves, as a chemical and
+ * as a disease, joined by UNION ALL: "chemical = X OR disease = X" can use
+ * both indexes, but once ANALYZE has written statistics the planner may
+ * prefer a scan of every pair (as it did for serve's concept page).
  */
 #include "lm_store_export.h"
 #include "lm_store_internal.h"
@@ -22,7 +25,9 @@ enum {
     SLOT_CONCEPTS,
     SLOT_ARTICLES,
     SLOT_MENTIONS_OF_PMIDS,
-    SLOT_PAIRS_OF_PMIDS
+    SLOT_PAIRS_OF_PMIDS,
+    SLOT_MENTIONS_OF_CONCEPT,
+    SLOT_PAIRS_OF_CONCEPT
 };
 
 /* The rows of the PMIDs in ?6 (the JSON array bind_filter builds). */
@@ -134,15 +139,18 @@ static lm_status each_row(lm_store *s, sqlite3_stmt *st, const lm_export_filter 
     return lm_store_each_row(s, st, bind_filter(st, f), what, row, ctx, err);
 }
 
-/* each_row over the statement for f: of_pmids_sql (in its own slot) when
- * f names PMIDs, sql otherwise. */
-static lm_status each_row_of(lm_store *s, const lm_export_filter *f, int slot, const char *sql,
-                             int of_pmids_slot, const char *of_pmids_sql, const char *what,
+/* A statement of an export and the slot it is cached in. */
+typedef struct export_query {
+    int slot;
+    const char *sql;
+} export_query;
+
+static lm_status each_row_of(lm_store *s, const lm_export_filter *f, export_query q,
+                             const char *what,
                              lm_status (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
                              lm_error *err)
 {
-    sqlite3_stmt *st = by_pmids(f) ? export_stmt(s, of_pmids_slot, of_pmids_sql, f, err)
-                                   : export_stmt(s, slot, sql, f, err);
+    sqlite3_stmt *st = export_stmt(s, q.slot, q.sql, f, err);
     if (!st)
         return err->code;
     return each_row(s, st, f, what, row, ctx, err);
@@ -170,19 +178,29 @@ static lm_status mention_row(sqlite3_stmt *st, void *ctx)
     return m->cb(m->ctx, &r);
 }
 
+/* The mentions of f: of its PMIDs (the pmid index), of its concept (the
+ * concept index), or all of them. */
+static export_query mentions_query(const lm_export_filter *f)
+{
+#define MENTIONS_SQL(pick)                                                             \
+    "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid" \
+    " WHERE" pick " (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"      \
+    " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS                                  \
+    " ORDER BY m.pmid, m.start, m.\"end\", m.type"
+    if (by_pmids(f))
+        return (export_query){SLOT_MENTIONS_OF_PMIDS, MENTIONS_SQL(OF_PMIDS("m"))};
+    if (f->concept)
+        return (export_query){SLOT_MENTIONS_OF_CONCEPT, MENTIONS_SQL(" m.concept_id = ?2 AND")};
+    return (export_query){SLOT_MENTIONS, MENTIONS_SQL("")};
+#undef MENTIONS_SQL
+}
+
 lm_status lm_store_export_mentions(lm_store *s, const lm_export_filter *f,
                                    lm_status (*cb)(void *ctx, const lm_mention_row *r),
                                    void *ctx, lm_error *err)
 {
-#define MENTIONS_SQL(pmids)                                                            \
-    "SELECT " LM_STORE_MENTION_COLUMNS " FROM mentions m JOIN articles a ON a.pmid = m.pmid" \
-    " WHERE" pmids " (?1 IS NULL OR m.type = ?1) AND (?2 IS NULL OR m.concept_id = ?2)"     \
-    " AND (?4 IS NULL OR m.score >= ?4)" ARTICLE_FILTERS                                  \
-    " ORDER BY m.pmid, m.start, m.\"end\", m.type"
     mention_cb m = {cb, ctx};
-    return each_row_of(s, f, SLOT_MENTIONS, MENTIONS_SQL(""), SLOT_MENTIONS_OF_PMIDS,
-                       MENTIONS_SQL(OF_PMIDS("m")), "mentions", mention_row, &m, err);
-#undef MENTIONS_SQL
+    return each_row_of(s, f, mentions_query(f), "mentions", mention_row, &m, err);
 }
 
 typedef struct pair_cb {
@@ -209,23 +227,45 @@ static lm_status pair_row(sqlite3_stmt *st, void *ctx)
     return p->cb(p->ctx, &r);
 }
 
+/* The pairs of f: of its PMIDs (the pmid index), of its concept (as a
+ * chemical through one index, then as a disease through the other, the
+ * pairs of the concept with itself in the first half only), or all. */
+static export_query pairs_query(const lm_export_filter *f)
+{
+    /* substr() counts characters, which is exactly the code-point
+     * convention of the stored offsets. */
+#define PAIRS_SELECT(pick)                                                               \
+    "SELECT " LM_STORE_PAIR_COLUMNS " FROM pairs p JOIN articles a ON a.pmid = p.pmid"     \
+    " WHERE" pick " (?7 IS NOT NULL OR p.relation <> 'cooccurs')"                         \
+    " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS
+#define OF_CONCEPT " (?2 IS NULL OR p.chemical = (SELECT id FROM names WHERE name = ?2)"     \
+    "  OR p.disease = (SELECT id FROM names WHERE name = ?2)) AND"
+    if (by_pmids(f))
+        return (export_query){SLOT_PAIRS_OF_PMIDS,
+                              PAIRS_SELECT(OF_PMIDS("p") OF_CONCEPT)
+                              " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id"};
+    if (f->concept)
+        /* Compound: ordered by result columns (pmid, score, chemical_id,
+         * disease_id). */
+        return (export_query){
+            SLOT_PAIRS_OF_CONCEPT,
+            PAIRS_SELECT(" p.chemical = (SELECT id FROM names WHERE name = ?2) AND")
+            " UNION ALL "
+            PAIRS_SELECT(" p.disease = (SELECT id FROM names WHERE name = ?2)"
+                         " AND p.chemical <> p.disease AND")
+            " ORDER BY 1, 7 DESC, 2, 4"};
+    return (export_query){SLOT_PAIRS, PAIRS_SELECT("")
+                          " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id"};
+#undef OF_CONCEPT
+#undef PAIRS_SELECT
+}
+
 lm_status lm_store_export_pairs(lm_store *s, const lm_export_filter *f,
                                 lm_status (*cb)(void *ctx, const lm_pair_row *r), void *ctx,
                                 lm_error *err)
 {
-    /* substr() counts characters, which is exactly the code-point
-     * convention of the stored offsets. */
-#define PAIRS_SQL(pmids)                                                                 \
-    "SELECT " LM_STORE_PAIR_COLUMNS " FROM pairs p JOIN articles a ON a.pmid = p.pmid"     \
-    " WHERE" pmids " (?2 IS NULL OR p.chemical = (SELECT id FROM names WHERE name = ?2)"    \
-    "  OR p.disease = (SELECT id FROM names WHERE name = ?2))"                             \
-    " AND (?7 IS NOT NULL OR p.relation <> 'cooccurs')"                                    \
-    " AND (?4 IS NULL OR p.score >= ?4)" ARTICLE_FILTERS                                  \
-    " ORDER BY p.pmid, p.score DESC, p.chemical_id, p.disease_id"
     pair_cb p = {cb, ctx};
-    return each_row_of(s, f, SLOT_PAIRS, PAIRS_SQL(""), SLOT_PAIRS_OF_PMIDS,
-                       PAIRS_SQL(OF_PMIDS("p")), "pairs", pair_row, &p, err);
-#undef PAIRS_SQL
+    return each_row_of(s, f, pairs_query(f), "pairs", pair_row, &p, err);
 }
 
 typedef struct concept_cb {

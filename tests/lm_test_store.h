@@ -75,4 +75,19 @@ static inline long long raw_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* Abstract i of a generated corpus: 40 made-up words ("q" and three
+ * letters) drawn from the first `words` (at most 17,576), each in a few
+ * abstracts: postings and model features in numbers a test can count. */
+static inline void lm_test_wordy_abstract(char *out, size_t cap, int i, unsigned words)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int w = 0; w < 40 && len < cap; w++) {
+        unsigned x = (unsigned)(i * 7919 + w * 104729) % words;
+        len += (size_t)snprintf(out + len, cap - len, "%sq%c%c%c", w ? " " : "",
+                                'a' + (int)(x % 26), 'a' + (int)(x / 26 % 26),
+                                'a' + (int)(x / 676 % 26));
+    }
+}
+
 #endif

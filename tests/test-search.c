@@ -3,7 +3,8 @@
  * expressions from hostile input, full-text index consistency through
  * inserts, replacements and deletions (deferred and immediate modes),
  * retrieval metrics on a hand-computed example, an end-to-end hybrid
- * search with explanations, and (outside sanitizer builds, with
+ * search with explanations, `index build` storing its model without
+ * leaving a copy in free pages, and (outside sanitizer builds, with
  * ../shared/data and LITMINE_SLOW_TESTS=1) the SciFact dev floor.
  */
 #include "../nlp/eval/lm_metrics.h"
@@ -12,6 +13,7 @@
 #include "../pipeline/lm_search_session.h"
 #include "../pipeline/lm_stage.h"
 #include "../store/search/lm_search.h"
+#include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
 
 #include <math.h>
@@ -336,6 +338,58 @@ static void test_hybrid_end_to_end(void)
 /* The SciFact dev floor runs the real binary on the real benchmark; too
  * slow under sanitizers, so it runs in `make bench` and here only when
  * asked (LITMINE_SLOW_TESTS=1) in an optimised build. */
+static long long sql_int(lm_store *s, const char *sql)
+{
+    return raw_int(lm_store_sqlite(s), sql);
+}
+
+/* `index build` stores the LSA model's bytes once: the row is written
+ * when the model becomes current, not written while building and then
+ * rewritten whole by the state change (SQLite rewrites a row whose size
+ * changes), which left a model's worth of free pages in the file; a
+ * second build's model takes the pages its predecessor frees. */
+static void test_build_frees_no_model_copy(void)
+{
+    lm_store *s = lm_test_open_store("build-free.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char abstract[512];
+    for (int i = 1; i <= 400; i++) {
+        lm_test_wordy_abstract(abstract, sizeof abstract, i, 3000);
+        put(s, i, 1, 2000, "A title", abstract);
+    }
+    lm_error err = {0};
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "VACUUM", NULL, NULL, NULL) == SQLITE_OK);
+    LM_CHECK(sql_int(s, "PRAGMA freelist_count") == 0);
+    lm_index_build_options bo;
+    memset(&bo, 0, sizeof bo);
+    bo.fit.dim = 16;
+    lm_index_build_stats bs;
+    for (int round = 0; round < 2; round++) {
+        LM_CHECK(lm_index_build(s, &bo, &bs, &err) == LM_OK);
+        long long model =
+            sql_int(s, "SELECT length(data) FROM embed_models WHERE state = 'ready'");
+        long long page = sql_int(s, "PRAGMA page_size");
+        long long free_bytes = sql_int(s, "PRAGMA freelist_count") * page;
+        /* 3,000 words x 16 dimensions of float: ~200 KB, 50 pages. */
+        LM_CHECK(model > 32 * page);
+        if (free_bytes >= model / 4)
+            fprintf(stderr, "  round %d: %lld free bytes, model %lld bytes\n", round,
+                    free_bytes, model);
+        LM_CHECK(free_bytes < model / 4);
+        /* and the stored bytes are the model the vectors were made with */
+        LM_CHECK(sql_int(s, "SELECT count(*) FROM embed_models WHERE state = 'ready'"
+                            " AND data IS NOT NULL") == 1);
+    }
+    lm_search_session *srch = NULL;
+    LM_CHECK(lm_search_session_open(s, NULL, &srch, &err) == LM_OK);
+    LM_CHECK(srch && lm_search_session_has_vectors(srch) &&
+             lm_search_session_vectors(srch) == 400);
+    lm_search_session_close(srch);
+    lm_store_close(s);
+}
+
 static void test_scifact_floor(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
@@ -372,6 +426,7 @@ int main(void)
     LM_RUN(test_fts_consistency);
     LM_RUN(test_metrics);
     LM_RUN(test_hybrid_end_to_end);
+    LM_RUN(test_build_frees_no_model_copy);
     LM_RUN(test_scifact_floor);
     return LM_DONE();
 }

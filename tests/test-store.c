@@ -6,12 +6,15 @@
  * touch (garbage, newer schema, foreign SQLite databases), the put
  * semantics (inserted / replaced / unchanged / older, with cascades checked
  * through a second raw sqlite3 connection), round trips of every field,
- * the ingest log, the read-side iterators, integrity checks, lock
+ * the ingest log, the read-side iterators, the plans of exports and
+ * concept watches (through the pmid and concept indexes, with a real
+ * corpus's statistics), integrity checks, lock
  * contention, and a throughput figure (printed, not asserted).
  * LONG-FILE: one test file per module; every migration and put rule is a
  * short case sharing the raw-connection helpers at the top.
  */
 #include "../store/lm_store.h"
+#include "../store/lm_store_concept_watch.h"
 #include "../store/lm_store_export.h"
 #include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
@@ -468,6 +471,13 @@ static lm_status count_mention(void *ctx, const lm_mention_row *r)
     return LM_OK;
 }
 
+static lm_status count_hit(void *ctx, const lm_concept_hit *h)
+{
+    (void)h;
+    ++*(int *)ctx;
+    return LM_OK;
+}
+
 static lm_status count_pair(void *ctx, const lm_pair_row *r)
 {
     (void)r;
@@ -538,6 +548,142 @@ static void test_export_by_pmid_uses_index(void)
     n = 0;
     LM_CHECK_INT(lm_store_export_pairs(s, &f, count_pair, &n, &err), LM_OK);
     LM_CHECK_INT(n, 1);
+    lm_store_close(s);
+}
+
+typedef struct pair_list {
+    int n;
+    char rows[16][64];
+} pair_list;
+
+static lm_status list_pair(void *ctx, const lm_pair_row *r)
+{
+    pair_list *l = ctx;
+    if (l->n < 16)
+        snprintf(l->rows[l->n], sizeof l->rows[0], "%lld %s %s %.2f", (long long)r->pmid,
+                 r->chemical_id, r->disease_id, r->score);
+    l->n++;
+    return LM_OK;
+}
+
+/* 1 when some line of plan starts with "SCAN <alias>" (a scan of a
+ * table's rows, not of a subquery's). */
+static int scans(const char *plan, const char *alias)
+{
+    char want[32];
+    snprintf(want, sizeof want, "SCAN %s", alias);
+    for (const char *line = plan; *line;) {
+        const char *p = line;
+        while (*p == ' ' || *p == '|' || *p == '-' || *p == '`')
+            p++;
+        if (strncmp(p, want, strlen(want)) == 0 &&
+            (p[strlen(want)] == ' ' || p[strlen(want)] == '\n'))
+            return 1;
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    return 0;
+}
+
+/* A concept's mentions and pairs, in an export and in a concept watch's
+ * report, read through the concept indexes even once ANALYZE has written
+ * statistics of a real corpus, with which "chemical = X OR disease = X"
+ * was planned as a scan of every pair (serve's concept page, 20,000
+ * abstracts).  The pairs come as two halves, as chemical and as disease:
+ * the answer is the OR's, in the same order, a pair of the concept with
+ * itself once. */
+static void test_concept_exports_use_indexes(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "byconcept.db");
+    unlink(p);
+    lm_store *s = open_or_die(p);
+    lm_error err = {0};
+    for (int64_t pmid = 1; pmid <= 4; pmid++) {
+        lm_article a;
+        make_article(&a, pmid, 1, "Cisplatin nephrotoxicity.");
+        LM_CHECK_INT(lm_store_put_article(s, &a, "f", NULL, &err), LM_OK);
+        lm_article_free(&a);
+    }
+    sqlite3 *db = lm_store_sqlite(s);
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO mentions (pmid, start, \"end\", text, type,"
+                              " concept_id) VALUES (1, 22, 31, 'Cisplatin', 'Chemical', 'X'),"
+                              " (2, 22, 31, 'Cisplatin', 'Chemical', 'Y'),"
+                              " (3, 22, 31, 'Cisplatin', 'Chemical', 'X');"
+                              "INSERT INTO pairs (pmid, chemical_id, disease_id, relation, score)"
+                              " VALUES (1, 'X', 'D1', 'induces', 0.5), (1, 'C2', 'X', 'induces', 0.9),"
+                              " (2, 'C3', 'D3', 'induces', 0.7), (3, 'X', 'X', 'induces', 0.6),"
+                              " (4, 'C4', 'X', 'induces', 0.4), (4, 'X', 'D5', 'cooccurs', 0.3);"),
+                 SQLITE_OK);
+    lm_store_close(s);
+    /* The statistics of 20,000 abstracts (as ANALYZE wrote them there). */
+    db = raw_open(p);
+    LM_CHECK_INT(raw_exec(db, "ANALYZE; DELETE FROM sqlite_stat1"
+                              " WHERE tbl IN ('pairs_data', 'mentions_data', 'names', 'articles');"
+                              "INSERT INTO sqlite_stat1 VALUES"
+                              " ('pairs_data', 'pairs_score', '28255 4 4'),"
+                              " ('pairs_data', 'pairs_disease', '85917 34'),"
+                              " ('pairs_data', 'pairs_chemical', '85917 36'),"
+                              " ('pairs_data', 'pairs_data', '85917 10 4 1'),"
+                              " ('mentions_data', 'mentions_concept', '412000 25'),"
+                              " ('mentions_data', 'mentions_data', '412000 21 1'),"
+                              " ('names', 'sqlite_autoindex_names_1', '24000 1'),"
+                              " ('articles', NULL, '20000');"),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    s = open_or_die(p);   /* loads those statistics */
+    db = lm_store_sqlite(s);
+
+    lm_export_filter f = {0};
+    f.concept = "X";
+    int n = 0;
+    LM_CHECK_INT(lm_store_export_mentions(s, &f, count_mention, &n, &err), LM_OK);
+    LM_CHECK_INT(n, 2);
+    char plan[4096];
+    plan_of(db, "WHERE m.concept_id = ?2 AND", plan, sizeof plan);
+    LM_CHECK(strstr(plan, "INDEX mentions_concept (concept=?)") != NULL);
+    LM_CHECK(!scans(plan, "m") && !scans(plan, "a"));
+
+    pair_list l;
+    memset(&l, 0, sizeof l);
+    LM_CHECK_INT(lm_store_export_pairs(s, &f, list_pair, &l, &err), LM_OK);
+    LM_CHECK_INT(l.n, 4);
+    LM_CHECK_STR(l.rows[0], "1 C2 X 0.90");
+    LM_CHECK_STR(l.rows[1], "1 X D1 0.50");
+    LM_CHECK_STR(l.rows[2], "3 X X 0.60");
+    LM_CHECK_STR(l.rows[3], "4 C4 X 0.40");
+    f.all_candidates = 1;   /* the co-occurrence too */
+    memset(&l, 0, sizeof l);
+    LM_CHECK_INT(lm_store_export_pairs(s, &f, list_pair, &l, &err), LM_OK);
+    LM_CHECK_INT(l.n, 5);
+    LM_CHECK_STR(l.rows[3], "4 C4 X 0.40");
+    LM_CHECK_STR(l.rows[4], "4 X D5 0.30");
+    plan_of(db, "p.chemical <> p.disease AND (?7", plan, sizeof plan);
+    LM_CHECK(strstr(plan, "INDEX pairs_chemical (chemical=?)") != NULL);
+    LM_CHECK(strstr(plan, "INDEX pairs_disease (disease=?)") != NULL);
+    LM_CHECK(!scans(plan, "p") && !scans(plan, "a"));
+
+    /* A concept watch's report: the same two halves, and its articles
+     * through the mentions' concept index. */
+    LM_CHECK_INT(lm_store_concept_watch_add(s, "x", "X", NULL, NULL, &err), LM_OK);
+    lm_concept_watch w = {.name = "x", .concept_id = "X"};
+    memset(&l, 0, sizeof l);
+    LM_CHECK_INT(lm_store_concept_watch_pairs(s, &w, "9999-12-31", list_pair, &l, &err), LM_OK);
+    LM_CHECK_INT(l.n, 4);
+    LM_CHECK_STR(l.rows[0], "1 C2 X 0.90");
+    LM_CHECK_STR(l.rows[3], "4 C4 X 0.40");
+    plan_of(db, "p.chemical <> p.disease AND (?2", plan, sizeof plan);
+    LM_CHECK(strstr(plan, "INDEX pairs_chemical (chemical=?)") != NULL);
+    LM_CHECK(strstr(plan, "INDEX pairs_disease (disease=?)") != NULL);
+    LM_CHECK(!scans(plan, "p") && !scans(plan, "a"));
+    LM_CHECK_INT(lm_store_concept_watch_articles(s, &w, "9999-12-31", count_hit, &n, &err),
+                 LM_OK);
+    plan_of(db, "FROM mentions m JOIN articles a ON a.pmid = m.pmid WHERE m.concept_id = ?1",
+            plan, sizeof plan);
+    LM_CHECK(strstr(plan, "INDEX mentions_concept (concept=?)") != NULL);
+    LM_CHECK(!scans(plan, "m") && !scans(plan, "a"));
     lm_store_close(s);
 }
 
@@ -1424,6 +1570,7 @@ int main(void)
     LM_RUN(test_migrate_compacts_annotations);
     LM_RUN(test_migrate_14_killed);
     LM_RUN(test_export_by_pmid_uses_index);
+    LM_RUN(test_concept_exports_use_indexes);
     LM_RUN(test_newer_schema_refused);
     LM_RUN(test_garbage_file_untouched);
     LM_RUN(test_foreign_sqlite_db);

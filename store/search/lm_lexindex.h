@@ -63,6 +63,13 @@ lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error 
  * more than a fifth dead is rewritten too, whatever its size.  Runs its
  * own transaction.  *merged (may be NULL) gets the number rewritten. */
 lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err);
+/* The merge deletes the rows it has rewritten every reclaim_bytes of
+ * merged postings, so that their pages are reused by the rest of the
+ * merge instead of being left free in the file (lm_lexindex_merge uses
+ * LM_LEXINDEX_RECLAIM_BYTES; tests use less on small indexes). */
+#define LM_LEXINDEX_RECLAIM_BYTES ((size_t)1 << 20)
+lm_status lm_lexindex_merge_reclaiming(lm_store *s, int max_segments, size_t reclaim_bytes,
+                                       int *merged, lm_error *err);
 
 /* Empties the index and queues every article for the next refresh
  * (inside the caller's transaction). */

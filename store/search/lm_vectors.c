@@ -237,6 +237,12 @@ static lm_status run_id(lm_store *s, int slot, const char *sql, int64_t id, cons
 
 lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err)
 {
+    return lm_vec_model_activate_with_data(s, id, NULL, 0, err);
+}
+
+lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *data, size_t len,
+                                          lm_error *err)
+{
     lm_status ls = run_id(s, SL_MODEL_RETIRE,
                           "UPDATE embed_models SET state = 'retired', data = NULL"
                           " WHERE id <> ?1 AND state = 'ready'",
@@ -246,9 +252,25 @@ lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err)
                     "DELETE FROM vectors WHERE model_id IN"
                     " (SELECT id FROM embed_models WHERE state = 'retired' AND id <> ?1)",
                     id, "deleting vectors of retired models", err);
-    if (ls == LM_OK)
-        ls = run_id(s, SL_MODEL_READY, "UPDATE embed_models SET state = 'ready' WHERE id = ?1",
-                    id, "activating the embedding model", err);
+    if (ls != LM_OK)
+        return ls;
+    /* Written after the old model's bytes were freed, in the same
+     * transaction: the new ones take their pages. */
+    sqlite3_stmt *st = lm_store_stmt(s, SL_MODEL_READY,
+                                     "UPDATE embed_models SET state = 'ready',"
+                                     " data = coalesce(?2, data) WHERE id = ?1",
+                                     err);
+    if (!st)
+        return err ? err->code : LM_ERR_DB;
+    int brc = SQLITE_OK;
+    lm_bind_int64(st, 1, id, &brc);
+    if (data)
+        lm_bind_blob(st, 2, data, len, &brc);
+    int rc = lm_bind_step(st, brc);
+    if (rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "activating the embedding model");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return ls;
 }
 

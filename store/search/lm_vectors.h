@@ -70,6 +70,13 @@ lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *d
 /* Marks id 'ready' and every older ready model 'retired' (their vectors
  * are deleted: the current model is the only one queries use). */
 lm_status lm_vec_model_activate(lm_store *s, int64_t id, lm_error *err);
+/* The same, storing the model's bytes (data, len) as it becomes current:
+ * a model added without them (data NULL) while its vectors are written
+ * is never rewritten.  SQLite rewrites a whole row when one of its
+ * columns changes size, so flipping the state of a row holding the 100 MB
+ * LSA model used to leave its old copy behind as free pages. */
+lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *data, size_t len,
+                                          lm_error *err);
 /* Deletes a model and its vectors. */
 lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err);
 /* Deletes the models left 'building' (with their vectors) by a build
