@@ -88,6 +88,12 @@ typedef struct lm_encoder_options {
     lm_encoder_precision precision;   /* 0: F32 */
 } lm_encoder_options;
 
+/* The options' precision from a config value or option argument named
+ * what (e.g. "[ner] precision"): NULL or "" is f32; another word than
+ * f32 or bf16 is LM_ERR_USAGE naming it. */
+lm_status lm_encoder_precision_option(lm_encoder_options *opt, const char *value,
+                                      const char *what, lm_error *err);
+
 typedef struct lm_encoder_info {
     const char *dir;
     const char *model_type;      /* "bert", "roberta", "distilbert" */

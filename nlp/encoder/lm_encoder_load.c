@@ -830,6 +830,15 @@ int lm_encoder_precision_parse(const char *name, lm_encoder_precision *out)
     return 0;
 }
 
+lm_status lm_encoder_precision_option(lm_encoder_options *opt, const char *value,
+                                      const char *what, lm_error *err)
+{
+    opt->precision = LM_ENC_PREC_F32;
+    if (value && *value && lm_encoder_precision_parse(value, &opt->precision) != 0)
+        return lm_error_set(err, LM_ERR_USAGE, "%s \"%s\": use f32 or bf16", what, value);
+    return LM_OK;
+}
+
 int lm_encoder_bf16_supported(void)
 {
     return lm_bf16_supported();
