@@ -8,8 +8,8 @@
  * model load, into the micro-kernel's layout: panels of NR = 32 output
  * columns, each a run of k/2 pairs of 32 columns x 2 consecutive k (one
  * 64-byte vector per pair), zero-padded at the right (n) and at the end
- * (odd k).  A (m x k, f32) is rounded and packed per call, one cache
- * block at a time, into a scratch buffer of fixed size that the caller
+ * (odd k).  A (m x k, f32) is rounded and packed per call, 12 rows at
+ * a time, into a scratch buffer of fixed size that the caller
  * owns (one per thread), so nothing is allocated per call.
  *
  * Rounding is to nearest even; inputs below the normal range count as
@@ -31,8 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Scratch for lm_bf16_gemm, in 32-bit words (about 100 KB). */
-#define LM_BF16_SCRATCH_WORDS ((size_t)192 * 128)
+/* Scratch for lm_bf16_gemm, in 32-bit words (96 KB): one 12-row panel
+ * of A, up to 4096 values of k. */
+#define LM_BF16_SCRATCH_WORDS ((size_t)12 * 2048)
 
 typedef struct lm_bf16_weights {
     uint16_t *panels;   /* ceil(n / 32) panels of kp/2 pairs x 32 x 2 */
