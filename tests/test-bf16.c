@@ -40,6 +40,18 @@ static uint32_t *scratch_new(void)
     return aligned_alloc(64, LM_BF16_SCRATCH_WORDS * sizeof(uint32_t));
 }
 
+/* Packs w (n x k) into *pw and computes c (m x n) = a (m x k) W^T;
+ * returns the scratch buffer, for more products. */
+static uint32_t *packed_product(lm_bf16_weights *pw, const float *w, int n, int k, int m,
+                                const float *a, float *c)
+{
+    lm_error err;
+    LM_CHECK(lm_bf16_pack(pw, w, n, k, &err) == LM_OK);
+    uint32_t *scratch = scratch_new();
+    lm_bf16_gemm(m, a, k, pw, c, n, 0, scratch);
+    return scratch;
+}
+
 /* Worst ratio of |got - exact| to the stated bound over C (m x n). */
 static double check_shape(int m, int n, int k, int accumulate)
 {
@@ -125,10 +137,7 @@ static void test_exact_values(void)
     for (int i = 0; i < n * k; i++)
         w[i] = (float)((i * 5) % 9 - 4) * 0.25f;
     lm_bf16_weights pw;
-    lm_error err;
-    LM_CHECK(lm_bf16_pack(&pw, w, n, k, &err) == LM_OK);
-    uint32_t *scratch = scratch_new();
-    lm_bf16_gemm(m, a, k, &pw, c, n, 0, scratch);
+    uint32_t *scratch = packed_product(&pw, w, n, k, m, a, c);
     int bad = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
@@ -159,10 +168,7 @@ static void test_rows_independent(void)
     for (int i = 0; i < n * k; i++)
         w[i] = urand();
     lm_bf16_weights pw;
-    lm_error err;
-    LM_CHECK(lm_bf16_pack(&pw, w, n, k, &err) == LM_OK);
-    uint32_t *scratch = scratch_new();
-    lm_bf16_gemm(m, a, k, &pw, all, n, 0, scratch);
+    uint32_t *scratch = packed_product(&pw, w, n, k, m, a, all);
     int bad = 0;
     for (int i = 0; i < m; i += 17) {
         lm_bf16_gemm(1, a + (size_t)i * k, k, &pw, one, n, 0, scratch);
