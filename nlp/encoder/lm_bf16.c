@@ -12,10 +12,10 @@
  * kernel's fixed costs spread over the whole k.  The micro-kernel holds a
  * 12 x 32 tile of C in 24 of the 32 ZMM registers; per k pair it loads two
  * vectors of W and broadcasts each row's pair of A, 24 VDPBF16PS for 14
- * loads.  Tiles at the edges are
- * computed whole (A's padding rows are zeros, W's padding columns too)
- * and stored under masks, so every row takes the same instructions
- * whatever its position: results do not depend on m.
+ * loads.  Tiles at the edges are computed whole (A's padding rows are
+ * zeros, W's padding columns too) and stored under masks, so every row
+ * takes the same instructions whatever its position: results do not
+ * depend on m.
  *
  * Only this file's kernels carry target("avx512f,avx512bf16"); the rest of
  * the build stays x86-64 baseline, and lm_bf16_supported() says whether

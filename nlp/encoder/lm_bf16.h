@@ -20,8 +20,8 @@
  * roundings of 2^-8), so |C - exact| <= ~2^-7 sum_k |a_k w_k| plus the
  * f32 summation error; tests/test-bf16.c checks that bound.
  *
- * Call lm_bf16_supported() first: the packing and product functions
- * execute AVX-512 instructions.
+ * Call lm_bf16_supported() before lm_bf16_gemm: it executes AVX-512
+ * instructions (packing W is portable C).
  */
 #ifndef LM_BF16_H
 #define LM_BF16_H
