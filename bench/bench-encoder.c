@@ -4,6 +4,7 @@
  *
  *   bench-encoder [--shape bert-base|minilm-l6] [--batch B] [--seq L]
  *                 [--threads N] [--mode workers|blas] [--seconds S] [--dir D]
+ *                 [--precision f32|bf16] [--accuracy]
  *
  * Writes a random F32 model directory of the shape (BERT-base: 12 layers,
  * hidden 768, 12 heads, 3072; MiniLM-L6: 6 layers, 384, 12 heads, 1536;
@@ -16,7 +17,15 @@
  * It also reports the GEMM part: the GFLOP/s achieved inside the forward
  * pass's sgemm calls, next to a plain sgemm loop over the same shapes
  * (the linear layers' M x N x K on the same batch), so the two can be
- * compared as "fraction of OpenBLAS's sgemm rate".
+ * compared as "fraction of OpenBLAS's sgemm rate".  With --precision bf16
+ * the encoder layers' weight products run in bf16 (nlp/encoder/lm_bf16.h)
+ * and the line adds their rate next to OpenBLAS's sgemm and lm_bf16's
+ * own rate on the same linear-layer shapes, timed alone.
+ *
+ * --accuracy runs no timing: it embeds the batch with the f32 and the
+ * bf16 model and prints the max abs difference of the last hidden states
+ * and of the mean-pooled vectors, and the worst and mean cosine between
+ * f32 and bf16 pooled vectors.
  *
  * Besides tokens per wall-clock second it prints tokens per CPU second
  * (each worker's thread CPU time; in "blas" mode the process's, which
@@ -24,10 +33,12 @@
  * where other jobs take the cores away, CPU time is the figure that does
  * not depend on how long the process waited for one.
  */
+#include "../nlp/encoder/lm_bf16.h"
 #include "../nlp/encoder/lm_encoder.h"
 
 #include <cblas.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -289,14 +300,143 @@ static double plain_sgemm_rate(const shape *s, int batch, int seq)
     return flops / secs / 1e9;
 }
 
+/* OpenBLAS sgemm and lm_bf16_gemm on the four linear layers' shapes of
+ * one forward pass (T = batch x seq rows), in GFLOP/s, one thread. */
+static void plain_linear_rates(const shape *s, int batch, int seq, double *sgemm, double *bf16)
+{
+    int t = batch * seq, h = s->hidden;
+    int dims[4][2] = {{3 * h, h}, {h, h}, {s->inter, h}, {h, s->inter}};   /* out, in */
+    size_t amax = (size_t)t * (size_t)(s->inter > 3 * h ? s->inter : 3 * h);
+    size_t wmax = (size_t)s->inter * (size_t)h * 3;
+    float *a = malloc(amax * sizeof *a), *w = malloc(wmax * sizeof *w), *c = malloc(amax * sizeof *c);
+    for (size_t i = 0; i < amax; i++)
+        a[i] = c[i] = (float)(i % 13) * 0.01f - 0.06f;
+    for (size_t i = 0; i < wmax; i++)
+        w[i] = (float)(i % 7) * 0.01f - 0.03f;
+    uint32_t *scratch = aligned_alloc(64, LM_BF16_SCRATCH_WORDS * sizeof *scratch);
+    double flops = 0, secs[2] = {0, 0};
+    for (int rep = 0; rep < 3; rep++) {
+        for (int k = 0; k < 4; k++) {
+            int n = dims[k][0], kk = dims[k][1];
+            double t0 = now_s();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, n, kk, 1.0f, a, kk, w, kk, 1.0f,
+                        c, n);
+            double t1 = now_s();
+            if (bf16) {
+                lm_bf16_weights pw;
+                lm_error err;
+                if (lm_bf16_pack(&pw, w, n, kk, &err) == LM_OK) {
+                    t1 = now_s();
+                    lm_bf16_gemm(t, a, kk, &pw, c, n, 1, scratch);
+                    if (rep > 0)
+                        secs[1] += now_s() - t1;
+                    lm_bf16_weights_free(&pw);
+                }
+            }
+            if (rep > 0) {
+                secs[0] += t1 - t0;
+                flops += 2.0 * t * n * kk;
+            }
+        }
+    }
+    *sgemm = flops / secs[0] / 1e9;
+    if (bf16)
+        *bf16 = flops / secs[1] / 1e9;
+    free(scratch);
+    free(a);
+    free(w);
+    free(c);
+}
+
+/* f32 against bf16 on the same batch: hidden states and mean pooling. */
+static int accuracy(const char *dir, const shape *s, int batch, int seq)
+{
+    lm_encoder *enc[2];
+    lm_encoder_ws *ws[2];
+    lm_error err;
+    float *hid[2], *pool[2];
+    size_t t = (size_t)batch * (size_t)seq, h = (size_t)s->hidden;
+    int32_t *ids = malloc(t * sizeof *ids);
+    int *lens = malloc((size_t)batch * sizeof *lens);
+    for (int b = 0; b < batch; b++) {
+        lens[b] = seq;
+        for (int k = 0; k < seq; k++)
+            ids[b * seq + k] = k == 0 ? 2 : k == seq - 1 ? 3 : 5 + (int)((b * 7919 + k * 104729) % (s->vocab - 5));
+    }
+    for (int p = 0; p < 2; p++) {
+        lm_encoder_options opt = {.batch_tokens = (int)t,
+                                  .precision = p ? LM_ENC_PREC_BF16 : LM_ENC_PREC_F32};
+        const float *out;
+        if (lm_encoder_load(&enc[p], dir, &opt, &err) != LM_OK ||
+            lm_encoder_ws_init(&ws[p], enc[p], &err) != LM_OK ||
+            lm_encoder_forward(enc[p], ws[p], ids, lens, batch, &out, &err) != LM_OK) {
+            fprintf(stderr, "bench-encoder: %s\n", err.msg);
+            return 1;
+        }
+        hid[p] = malloc(t * h * sizeof *hid[p]);
+        memcpy(hid[p], out, t * h * sizeof *hid[p]);
+        pool[p] = calloc((size_t)batch * h, sizeof *pool[p]);
+        for (int b = 0; b < batch; b++)
+            for (int k = 0; k < seq; k++)
+                for (size_t i = 0; i < h; i++)
+                    pool[p][(size_t)b * h + i] += hid[p][((size_t)b * (size_t)seq + (size_t)k) * h + i] / (float)seq;
+    }
+    double dh = 0, dp = 0, worst_cos = 1, sum_cos = 0, scale = 0;
+    for (size_t i = 0; i < t * h; i++) {
+        double d = fabs((double)hid[0][i] - hid[1][i]);
+        dh = d > dh ? d : dh;
+        scale = fabs(hid[0][i]) > scale ? fabs(hid[0][i]) : scale;
+    }
+    for (int b = 0; b < batch; b++) {
+        double dot = 0, na = 0, nb = 0;
+        for (size_t i = 0; i < h; i++) {
+            double x = pool[0][(size_t)b * h + i], y = pool[1][(size_t)b * h + i];
+            dot += x * y;
+            na += x * x;
+            nb += y * y;
+            dp = fabs(x - y) > dp ? fabs(x - y) : dp;
+        }
+        double cs = dot / sqrt(na * nb);
+        worst_cos = cs < worst_cos ? cs : worst_cos;
+        sum_cos += cs;
+    }
+    printf("accuracy %-9s batch %dx%d, bf16 vs f32: last hidden states max abs error %.3g (largest "
+           "|value| %.3g), mean-pooled max abs error %.3g, cosine min %.6f mean %.6f\n",
+           s->name, batch, seq, dh, scale, dp, worst_cos, sum_cos / batch);
+    for (int p = 0; p < 2; p++) {
+        lm_encoder_ws_free(ws[p]);
+        lm_encoder_free(enc[p]);
+        free(hid[p]);
+        free(pool[p]);
+    }
+    free(ids);
+    free(lens);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const shape *s = &shapes[0];
-    int batch = 8, seq = 128, threads = 1, blas_mode = 0;
+    int batch = 8, seq = 128, threads = 1, blas_mode = 0, check_accuracy = 0;
+    lm_encoder_precision precision = LM_ENC_PREC_F32;
     double seconds = 10;
     const char *dir = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--shape") == 0) {
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--accuracy") == 0) {
+            check_accuracy = 1;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bench-encoder: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (strcmp(argv[i], "--precision") == 0) {
+            if (lm_encoder_precision_parse(argv[i + 1], &precision) != 0) {
+                fprintf(stderr, "bench-encoder: --precision f32 or bf16\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--shape") == 0) {
             s = NULL;
             for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
                 if (strcmp(argv[i + 1], shapes[k].name) == 0)
@@ -339,9 +479,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-encoder: cannot write %s: %s\n", dir, strerror(errno));
         return 1;
     }
+    if (check_accuracy)
+        return accuracy(dir, s, batch, seq);
     lm_encoder *enc;
     lm_error err;
-    lm_encoder_options opt = {.batch_tokens = batch * seq};
+    lm_encoder_options opt = {.batch_tokens = batch * seq, .precision = precision};
     if (lm_encoder_load(&enc, dir, &opt, &err) != LM_OK) {
         fprintf(stderr, "bench-encoder: %s\n", err.msg);
         return 1;
@@ -369,6 +511,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < workers; i++)
         pthread_create(&tid[i], NULL, run_worker, &w[i]);
     double tokens_per_s = 0, tokens_per_cpu_s = 0, gemm_s = 0, gemm_f = 0, fwd_s = 0;
+    double bf16_s = 0, bf16_f = 0;
     for (int i = 0; i < workers; i++) {
         pthread_join(tid[i], NULL);
         tokens_per_s += w[i].tokens / w[i].elapsed;
@@ -377,13 +520,22 @@ int main(int argc, char **argv)
         gemm_s += w[i].stats.gemm_seconds;
         gemm_f += w[i].stats.gemm_flops;
         fwd_s += w[i].stats.total_seconds;
+        bf16_s += w[i].stats.bf16_seconds;
+        bf16_f += w[i].stats.bf16_flops;
     }
-    printf("litmine %-9s batch %dx%d, %d thread%s (%s): %8.1f tokens/s, %8.1f per CPU-s; "
+    printf("litmine %-9s batch %dx%d, %d thread%s (%s%s): %8.1f tokens/s, %8.1f per CPU-s; "
            "GEMMs %.1f GFLOP/s (%.0f%% of the pass)",
            s->name, batch, seq, threads, threads > 1 ? "s" : "",
-           blas_mode ? "OpenBLAS threads" : "worker threads", tokens_per_s, tokens_per_cpu_s,
+           blas_mode ? "OpenBLAS threads" : "worker threads",
+           precision == LM_ENC_PREC_BF16 ? ", bf16" : "", tokens_per_s, tokens_per_cpu_s,
            gemm_f / gemm_s / 1e9 * workers, 100.0 * gemm_s / fwd_s);
-    if (!blas_mode || threads == 1) {
+    if (precision == LM_ENC_PREC_BF16) {
+        double sg = 0, bf = 0;
+        plain_linear_rates(s, batch, seq, &sg, &bf);
+        printf(", bf16 weight products %.1f GFLOP/s per thread; linear shapes alone: bf16 %.1f, "
+               "OpenBLAS sgemm %.1f GFLOP/s (%.2fx)",
+               bf16_f / bf16_s / 1e9, bf, sg, bf / sg);
+    } else if (!blas_mode || threads == 1) {
         lm_encoder_set_blas_threads(1);
         double plain = plain_rate_threads(s, batch, seq, workers);
         printf(", plain sgemm on the same shapes %.1f GFLOP/s per thread: %.0f%%",

@@ -160,6 +160,7 @@ int lm_cmd_index(lm_cli *cli, int argc, char **argv)
         o.refresh.progress_ctx = cli;
         o.encoder_dir = lm_config_get(cli->config, "embed", "model");
         o.encoder_pooling = lm_config_get(cli->config, "embed", "pooling");
+        o.encoder_precision = lm_config_get(cli->config, "embed", "precision");
         o.threads = (int)threads;
         lm_index_build_stats bs;
         st = lm_index_build(store, &o, &bs, &err);

@@ -33,6 +33,7 @@ static const char usage[] =
     "usage: litmine model fetch NAME [--dest DIR] [--revision REV]\n"
     "       litmine model info DIR\n"
     "       litmine model embed DIR [--pooling mean|cls] [--threads N] [--max-length N]\n"
+    "                               [--precision f32|bf16]\n"
     "\n"
     "  fetch  download a BERT, RoBERTa or DistilBERT model from the Hugging Face hub,\n"
     "         e.g. NeuML/pubmedbert-base-embeddings, into --dest (default: the part of\n"
@@ -43,7 +44,9 @@ static const char usage[] =
     "  embed  read one text per line on stdin, print one JSON array per line: the\n"
     "         pooled last hidden states (default: the model's pooling, else mean;\n"
     "         L2-normalised when the model says so); --threads: OpenBLAS threads\n"
-    "         (default 1); --max-length: tokens per text (default: the model's)\n";
+    "         (default 1); --max-length: tokens per text (default: the model's);\n"
+    "         --precision bf16: the encoder layers' matrix products in bfloat16, about\n"
+    "         1.7x faster, on CPUs with AVX512_BF16 (default f32)\n";
 
 /* ---- fetch ---------------------------------------------------------------- */
 
@@ -181,6 +184,8 @@ static int cmd_info(lm_cli *cli, const char *dir)
             printf("%s\n", mapped ? "" : " (no usable type: refused)");
         }
     }
+    printf("precision:    f32; bf16 (--precision, [embed]/[ner] precision) %s on this CPU\n",
+           lm_encoder_bf16_supported() ? "available" : "not available (no AVX512_BF16)");
     if (in->pooling == LM_ENC_POOL_UNSUPPORTED)
         printf("pooling:      %s (not supported: embed with --pooling mean or cls)\n", in->pooling_name);
     else
@@ -220,11 +225,16 @@ static int print_vectors(const float *v, size_t n, int dim)
 }
 
 static int cmd_embed(lm_cli *cli, const char *dir, lm_encoder_pooling pooling, long threads,
-                     long max_length)
+                     long max_length, const char *precision)
 {
     lm_encoder *enc;
     lm_error err;
-    lm_encoder_options opt = {.max_length = (int)max_length};
+    lm_encoder_options opt = {0};
+    if (lm_encoder_precision_option(&opt, precision, "--precision", &err) != LM_OK) {
+        lm_cli_error(cli, "model embed: %s", err.msg);
+        return LM_EXIT_USAGE;
+    }
+    opt.max_length = (int)max_length;
     if (lm_encoder_load(&enc, dir, &opt, &err) != LM_OK) {
         lm_cli_error(cli, "model embed: %s", err.msg);
         return lm_cli_exit_for(err.code);
@@ -297,7 +307,7 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
         fputs(usage, stderr);
         return LM_EXIT_USAGE;
     }
-    const char *target = NULL, *dest = NULL, *revision = NULL;
+    const char *target = NULL, *dest = NULL, *revision = NULL, *precision = NULL;
     lm_encoder_pooling pooling = LM_ENC_POOL_DEFAULT;
     long threads = 1, max_length = 0;
     /* Each subcommand accepts only its own options. */
@@ -308,6 +318,7 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
     static const struct option embed_options[] = {{"pooling", required_argument, NULL, 'p'},
                                                   {"threads", required_argument, NULL, 't'},
                                                   {"max-length", required_argument, NULL, 'm'},
+                                                  {"precision", required_argument, NULL, 'P'},
                                                   {"help", no_argument, NULL, 'h'},
                                                   {NULL, 0, NULL, 0}};
     static const struct option info_options[] = {{"help", no_argument, NULL, 'h'},
@@ -339,6 +350,7 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
             }
             break;
         case 't': ok = lm_cli_parse_long(cli, "--threads", optarg, 1, 256, &threads); break;
+        case 'P': precision = optarg; break;
         case 'm':
             ok = lm_cli_parse_long(cli, "--max-length", optarg, 3, 1000000, &max_length);
             break;
@@ -366,5 +378,5 @@ int lm_cmd_model(lm_cli *cli, int argc, char **argv)
         return cmd_fetch(cli, target, dest, revision);
     if (is_info)
         return cmd_info(cli, target);
-    return cmd_embed(cli, target, pooling, threads, max_length);
+    return cmd_embed(cli, target, pooling, threads, max_length, precision);
 }

@@ -596,7 +596,8 @@ static const char *const known_keys[] = {
     "model.backoff_ms", "model.hub_url", "model.max_tries",
     "watch.report_dir",
     "serve.listen", "serve.threads",
-    "embed.model", "embed.pooling", "ner.model", "ner.aggregation",
+    "embed.model", "embed.pooling", "embed.precision", "ner.model", "ner.aggregation",
+    "ner.precision",
     NULL};
 
 /* Levenshtein distance, capped: enough to suggest "email" for "emial". */

@@ -42,7 +42,16 @@ void lm_embed_encoder_free(lm_embed_encoder *e)
 lm_status lm_embed_encoder_open(lm_embed_encoder **out, const char *dir, const char *pooling,
                                 lm_error *err)
 {
+    return lm_embed_encoder_open_as(out, dir, pooling, NULL, err);
+}
+
+lm_status lm_embed_encoder_open_as(lm_embed_encoder **out, const char *dir, const char *pooling,
+                                   const char *precision, lm_error *err)
+{
     *out = NULL;
+    lm_encoder_options opt = {0};
+    if (lm_encoder_precision_option(&opt, precision, "[embed] precision", err) != LM_OK)
+        return err->code;
     lm_encoder_pooling want = LM_ENC_POOL_DEFAULT;
     if (pooling && *pooling) {
         if (strcmp(pooling, "mean") == 0)
@@ -59,7 +68,7 @@ lm_status lm_embed_encoder_open(lm_embed_encoder **out, const char *dir, const c
     /* Loaded from its canonical path, so that the fingerprint (which
      * covers the files' paths) is the same from any working directory. */
     e->dir = realpath(dir, NULL);
-    lm_status st = e->dir ? lm_encoder_load(&e->enc, e->dir, NULL, err)
+    lm_status st = e->dir ? lm_encoder_load(&e->enc, e->dir, &opt, err)
                           : lm_error_set(err, LM_ERR_IO, "%s: %s", dir, strerror(errno));
     if (st == LM_OK) {
         const lm_encoder_info *info = lm_encoder_get_info(e->enc);

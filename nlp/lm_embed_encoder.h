@@ -37,6 +37,12 @@ typedef struct lm_embed_encoder lm_embed_encoder;
  * model's own.  A model whose pooling litmine lacks is LM_ERR_USAGE. */
 lm_status lm_embed_encoder_open(lm_embed_encoder **out, const char *dir, const char *pooling,
                                 lm_error *err);
+/* The same with [embed] precision: "f32" (NULL, "") or "bf16"
+ * (lm_encoder.h).  Precision is not part of the record: bf16 vectors
+ * stand beside f32 ones of the same model (cosine about 0.9999, see
+ * bench/README.md), so a query embedded in f32 scores them as usual. */
+lm_status lm_embed_encoder_open_as(lm_embed_encoder **out, const char *dir, const char *pooling,
+                                   const char *precision, lm_error *err);
 /* Loads the model a stored record names, and checks the directory still
  * holds it (LM_ERR_USAGE with the reason when not). */
 lm_status lm_embed_encoder_open_record(lm_embed_encoder **out, const void *record, size_t len,

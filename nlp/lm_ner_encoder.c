@@ -80,9 +80,12 @@ void lm_ner_encoder_free(lm_ner_encoder *m)
 }
 
 lm_status lm_ner_encoder_open(lm_ner_encoder **out, const char *dir, const char *aggregation,
-                              lm_error *err)
+                              const char *precision, lm_error *err)
 {
     *out = NULL;
+    lm_encoder_options opt = {0};
+    if (lm_encoder_precision_option(&opt, precision, "[ner] precision", err) != LM_OK)
+        return err->code;
     lm_encoder_agg agg = LM_ENC_AGG_FIRST;
     if (aggregation && *aggregation && strcmp(aggregation, "first") != 0) {
         if (strcmp(aggregation, "simple") != 0)
@@ -94,7 +97,7 @@ lm_status lm_ner_encoder_open(lm_ner_encoder **out, const char *dir, const char 
     if (!m)
         return lm_error_nomem(err, "loading the NER model");
     m->agg = agg;
-    lm_status st = lm_encoder_load(&m->enc, dir, NULL, err);
+    lm_status st = lm_encoder_load(&m->enc, dir, &opt, err);
     const lm_encoder_info *info = st == LM_OK ? lm_encoder_get_info(m->enc) : NULL;
     if (st == LM_OK && info->head != LM_ENC_HEAD_TOKEN)
         st = lm_error_set(err, LM_ERR_USAGE,

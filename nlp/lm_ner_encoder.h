@@ -41,9 +41,9 @@ typedef struct lm_ner_encoder_scratch lm_ner_encoder_scratch;
 lm_ent_type lm_ner_encoder_label_type(const char *label);
 
 /* Loads a token-classification model; aggregation "first" (NULL, "") or
- * "simple". */
+ * "simple"; precision "f32" (NULL, "") or "bf16" (lm_encoder.h). */
 lm_status lm_ner_encoder_open(lm_ner_encoder **out, const char *dir, const char *aggregation,
-                              lm_error *err);
+                              const char *precision, lm_error *err);
 void lm_ner_encoder_free(lm_ner_encoder *m);
 const lm_encoder *lm_ner_encoder_model(const lm_ner_encoder *m);
 /* Entity types it emits, as a bit set of LM_ENT_BIT(type). */

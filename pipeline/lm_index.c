@@ -411,7 +411,8 @@ static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
                                lm_index_build_stats *stats, lm_error *err)
 {
     lm_embed_encoder *enc = NULL;
-    lm_status ls = lm_embed_encoder_open(&enc, o->encoder_dir, o->encoder_pooling, err);
+    lm_status ls = lm_embed_encoder_open_as(&enc, o->encoder_dir, o->encoder_pooling,
+                                            o->encoder_precision, err);
     if (ls != LM_OK)
         return lm_error_wrap(err, "[embed] model");
     stats->encoder = 1;

@@ -34,6 +34,7 @@ typedef struct lm_index_build_options {
      * LSA; NULL or "": LSA. */
     const char *encoder_dir;
     const char *encoder_pooling;
+    const char *encoder_precision;   /* [embed] precision: NULL, "f32" or "bf16" */
     int threads;              /* encoder workers; 0: one per online CPU */
 } lm_index_build_options;
 

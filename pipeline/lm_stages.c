@@ -177,7 +177,8 @@ static lm_status ner_init(void **state, const lm_config *cfg, lm_error *err)
     lm_status st = LM_OK;
     if (encoder_dir && *encoder_dir) {
         st = lm_ner_encoder_open(&ns->encoder, encoder_dir,
-                                 lm_config_get(cfg, "ner", "aggregation"), err);
+                                 lm_config_get(cfg, "ner", "aggregation"),
+                                 lm_config_get(cfg, "ner", "precision"), err);
         if (st != LM_OK)
             lm_error_wrap(err, "[ner] model");
         lm_encoder_set_blas_threads(1);
@@ -473,7 +474,8 @@ static lm_status embed_init(void **state, const lm_config *cfg, lm_error *err)
     const char *dir = lm_config_get(cfg, "embed", "model");
     if (dir && *dir) {
         lm_status st =
-            lm_embed_encoder_open(&es->encoder, dir, lm_config_get(cfg, "embed", "pooling"), err);
+            lm_embed_encoder_open_as(&es->encoder, dir, lm_config_get(cfg, "embed", "pooling"),
+                                     lm_config_get(cfg, "embed", "precision"), err);
         if (st != LM_OK) {
             free(es);
             return lm_error_wrap(err, "[embed] model");

@@ -6,7 +6,10 @@
 # [ner] model (and `tag --model DIR`, `eval cid --ner-model DIR`) tag with a
 # token-classification model
 # whose mentions reach export, normalised like the CRF's; and ingest gives
-# the same mentions, pairs and vectors with 1 or 3 threads.
+# the same mentions, pairs and vectors with 1 or 3 threads.  [embed] and
+# [ner] precision = bf16 (and model embed --precision): refused when unknown
+# or when the CPU lacks AVX512_BF16, else the same mentions as f32 (scores
+# aside), vectors within cosine 0.999, identical for 1 and 3 threads.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
 FX=$ROOT/tests/fixtures/encoder
@@ -121,6 +124,58 @@ LITMINE_CONFIG=$SCRATCH/st.conf lm --verbose eval search --corpus beir/corpus.js
     --queries beir/queries.jsonl --qrels beir/qrels.tsv --mode dense
 ok "eval search embeds with [embed] model" \
     'rc_is 0 && err_has "encoder .*bert-st-bf16, 32 dims" && out_has "^nDCG@10 "'
+
+# ---- bf16 precision ---------------------------------------------------------
+bconf() {   # bconf FILE EMBED_PRECISION NER_PRECISION
+    conf "$1" "$FX/bert-st-bf16" "$FX/bert-uncased-ner"
+    printf '[embed]\nprecision = %s\n[ner]\nprecision = %s\n' "$2" "$3" >>"$1"
+}
+bconf "$SCRATCH/bad-prec.conf" fp8 f32
+LITMINE_CONFIG=$SCRATCH/bad-prec.conf lm --db "$SCRATCH/bp.db" ingest "$SCRATCH/corpus.xml"
+ok "an unknown [embed] precision is refused" \
+    'rc_is 2 && err_has "\[embed\] precision \"fp8\": use f32 or bf16"'
+bconf "$SCRATCH/bf16.conf" bf16 bf16
+LITMINE_CPU_NO_AVX512BF16=1 LITMINE_CONFIG=$SCRATCH/bf16.conf lm --db "$SCRATCH/nocpu.db" \
+    ingest "$SCRATCH/corpus.xml"
+ok "bf16 on a CPU without AVX512_BF16 is refused, saying why" \
+    'rc_is 2 && err_has "precision bf16 needs a CPU with AVX512_BF16"'
+lm model info "$FX/bert-uncased-ner"
+if grep -q "^precision: .* available on this CPU" "$SCRATCH/out"; then
+    for n in 1 3; do
+        LITMINE_CONFIG=$SCRATCH/bf16.conf lm --db "$SCRATCH/b$n.db" ingest --threads $n "$SCRATCH/corpus.xml"
+        check "ingest with [embed] and [ner] precision = bf16, $n thread(s)" rc_is 0
+        lm --db "$SCRATCH/b$n.db" export mentions --format tsv --out "$SCRATCH/bm$n.tsv"
+        LITMINE_CONFIG=$SCRATCH/bf16.conf lm --db "$SCRATCH/b$n.db" query --mode dense -k 6 --json "BRCA1 repair"
+        cp "$SCRATCH/out" "$SCRATCH/bv$n.txt"
+    done
+    ok "bf16: same mentions and vectors with 1 and 3 threads" \
+        'cmp -s "$SCRATCH/bm1.tsv" "$SCRATCH/bm3.tsv" && cmp -s "$SCRATCH/bv1.txt" "$SCRATCH/bv3.txt" && grep -q 80000005 "$SCRATCH/bv1.txt"'
+    # an f32 run for comparison: same mention spans, types and concepts
+    LITMINE_CONFIG=$SCRATCH/st.conf lm --db "$SCRATCH/f.db" ingest "$SCRATCH/corpus.xml"
+    lm --db "$SCRATCH/f.db" export mentions --format tsv --out "$SCRATCH/fm.tsv"
+    cut -f1-7 "$SCRATCH/fm.tsv" >"$SCRATCH/fm7.tsv"
+    cut -f1-7 "$SCRATCH/bm1.tsv" >"$SCRATCH/bm7.tsv"
+    ok "bf16 tags the same mentions as f32 on the fixture model (scores aside)" \
+        'cmp -s "$SCRATCH/fm7.tsv" "$SCRATCH/bm7.tsv" && [ "$(wc -l <"$SCRATCH/fm7.tsv")" -gt 1 ]'
+    printf 'BRCA1 repair in breast cancer\nNaloxone reversed clonidine\n' >"$SCRATCH/texts"
+    lm model embed "$FX/bert-st-bf16" <"$SCRATCH/texts"
+    cp "$SCRATCH/out" "$SCRATCH/e32.txt"
+    lm model embed "$FX/bert-st-bf16" --precision bf16 <"$SCRATCH/texts"
+    ok "model embed --precision bf16: vectors within cosine 0.999 of f32's, not equal" \
+        'rc_is 0 && python3 -c "
+import json, math, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 2 and a != b
+for x, y in zip(a, b):
+    c = sum(p * q for p, q in zip(x, y)) / math.sqrt(sum(p * p for p in x) * sum(q * q for q in y))
+    assert c > 0.999, c
+" "$SCRATCH/e32.txt" "$SCRATCH/out"'
+else
+    skip "bf16 precision in the pipeline" "this CPU has no AVX512_BF16"
+fi
+lm model embed "$FX/bert-st-bf16" --precision half </dev/null
+ok "model embed refuses an unknown --precision" 'rc_is 2 && err_has "\"half\": use f32 or bf16"'
 
 # ---- the thread count changes nothing --------------------------------------
 for n in 1 3; do

@@ -65,7 +65,7 @@ static void tag_with(const char *dir, lm_ner_mentions *out)
     lm_ner_encoder *m = NULL;
     lm_ner_encoder_scratch *s = NULL;
     lm_error err = {0};
-    LM_CHECK(lm_ner_encoder_open(&m, dir, NULL, &err) == LM_OK);
+    LM_CHECK(lm_ner_encoder_open(&m, dir, NULL, NULL, &err) == LM_OK);
     if (!m) {
         fprintf(stderr, "  %s: %s\n", dir, err.msg);
         return;
@@ -170,7 +170,7 @@ static void test_refusals(void)
 {
     lm_ner_encoder *m = NULL;
     lm_error err = {0};
-    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-st-bf16", NULL, &err) ==
+    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-st-bf16", NULL, NULL, &err) ==
              LM_ERR_USAGE);
     LM_CHECK(strstr(err.msg, "not a token-classification model") != NULL);
     LM_CHECK(m == NULL);
@@ -178,11 +178,11 @@ static void test_refusals(void)
     static const char *const to[] = {"Species", "CellLine"};
     const char *dir = relabelled("species", from, to, 2);
     LM_CHECK(dir != NULL);
-    LM_CHECK(lm_ner_encoder_open(&m, dir, NULL, &err) == LM_ERR_USAGE);
+    LM_CHECK(lm_ner_encoder_open(&m, dir, NULL, NULL, &err) == LM_ERR_USAGE);
     LM_CHECK(strstr(err.msg, "none of the model's entity types") != NULL);
-    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-uncased-ner", "max", &err) ==
+    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-uncased-ner", "max", NULL, &err) ==
              LM_ERR_USAGE);
-    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-uncased-ner", "simple", &err) ==
+    LM_CHECK(lm_ner_encoder_open(&m, "tests/fixtures/encoder/bert-uncased-ner", "simple", NULL, &err) ==
              LM_OK);
     lm_ner_encoder_free(m);
 }

@@ -61,6 +61,23 @@ typedef enum lm_encoder_agg {
     LM_ENC_AGG_FIRST       /* a word takes its first sub-token's label */
 } lm_encoder_agg;
 
+/* Arithmetic of the encoder layers' matrix products (the attention
+ * products, embeddings, LayerNorm, activations and heads stay f32).
+ * BF16 rounds weights (once, at load) and activations to bfloat16 and
+ * sums in f32: about 1.5-2x the speed on CPUs with AVX512_BF16, at an
+ * accuracy cost measured in bench/README.md; loading fails with a
+ * message on CPUs without it. */
+typedef enum lm_encoder_precision {
+    LM_ENC_PREC_F32,
+    LM_ENC_PREC_BF16
+} lm_encoder_precision;
+
+/* "f32" or "bf16" into *out; -1 for anything else. */
+int lm_encoder_precision_parse(const char *name, lm_encoder_precision *out);
+
+/* Whether this CPU runs LM_ENC_PREC_BF16. */
+int lm_encoder_bf16_supported(void);
+
 typedef struct lm_encoder_options {
     int max_length;        /* tokens per window incl. specials; 0 or more
                               than the model allows: the model's limit */
@@ -68,7 +85,14 @@ typedef struct lm_encoder_options {
                               0: a quarter of the window */
     int batch_tokens;      /* tokens per forward pass (a workspace's
                               size); 0: 2048 */
+    lm_encoder_precision precision;   /* 0: F32 */
 } lm_encoder_options;
+
+/* The options' precision from a config value or option argument named
+ * what (e.g. "[ner] precision"): NULL or "" is f32; another word than
+ * f32 or bf16 is LM_ERR_USAGE naming it. */
+lm_status lm_encoder_precision_option(lm_encoder_options *opt, const char *value,
+                                      const char *what, lm_error *err);
 
 typedef struct lm_encoder_info {
     const char *dir;
@@ -85,7 +109,8 @@ typedef struct lm_encoder_info {
     const char *weights_dtype;   /* "F32", "F16", "BF16" or "mixed" */
     uint64_t weights_file_bytes;
     uint64_t n_params;
-    uint64_t heap_weight_bytes;  /* converted and fused weights held in memory */
+    uint64_t heap_weight_bytes;  /* converted, fused and packed weights held in memory */
+    const char *precision;       /* "f32" or "bf16" (lm_encoder_options) */
     lm_encoder_head head;
     int n_labels;
     const char *const *labels;   /* id2label, n_labels entries */
@@ -185,6 +210,8 @@ lm_status lm_encoder_head_logits(const lm_encoder *enc, lm_encoder_ws *ws, const
 typedef struct lm_encoder_stats {
     double gemm_seconds;
     double gemm_flops;
+    double bf16_seconds;     /* the part of the above in bf16 products */
+    double bf16_flops;
     double total_seconds;    /* whole forward passes */
     uint64_t tokens;
 } lm_encoder_stats;

@@ -8,10 +8,13 @@
  * point into the safetensors mapping when they are aligned F32, else into
  * heap copies converted once at load; Q, K and V are always a heap copy,
  * concatenated into one [3H][H] matrix so attention needs one GEMM.
+ * In bf16 precision the encoder layers' four weight matrices are packed
+ * for lm_bf16_gemm at load and their f32 heap copies freed.
  */
 #ifndef LM_ENCODER_IMPL_H
 #define LM_ENCODER_IMPL_H
 
+#include "lm_bf16.h"
 #include "lm_bpe.h"
 #include "lm_encoder.h"
 #include "lm_safetensors.h"
@@ -30,9 +33,10 @@ typedef enum enc_act {
 } enc_act;
 
 typedef struct enc_linear {
-    const float *w;   /* [out][in] */
+    const float *w;   /* [out][in]; NULL when packed */
     const float *b;   /* [out] */
     int out, in;
+    lm_bf16_weights packed;   /* bf16 precision: the encoder layers' weights */
 } enc_linear;
 
 typedef struct enc_layer {
@@ -78,6 +82,7 @@ struct lm_encoder {
 
     int stride;
     int batch_tokens;
+    lm_encoder_precision precision;
     const char *unsupported_module; /* sentence-transformers module we cannot run */
 
     lm_safetensors *st;
@@ -92,6 +97,7 @@ struct lm_encoder_ws {
     int cap_tokens;                 /* rows of the activation buffers */
     int cap_len;                    /* longest sequence (scores buffer) */
     float *x, *tmp, *ctx, *qkv, *ffn, *scores;
+    uint32_t *bf16_scratch;         /* bf16 precision: lm_bf16_gemm's A blocks */
     float *row_inv;                 /* 1 / softmax sum of each score row */
     float *logits;                  /* tokens or sequences x n_labels */
     float *pooled;                  /* sequence head scratch */

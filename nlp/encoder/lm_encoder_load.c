@@ -64,6 +64,13 @@ void lm_encoder_free(lm_encoder *e)
 {
     if (!e)
         return;
+    for (int i = 0; e->layers && i < e->info.n_layers; i++) {
+        enc_layer *L = &e->layers[i];
+        lm_bf16_weights_free(&L->qkv.packed);
+        lm_bf16_weights_free(&L->attn_out.packed);
+        lm_bf16_weights_free(&L->ffn_in.packed);
+        lm_bf16_weights_free(&L->ffn_out.packed);
+    }
     for (size_t i = 0; i < e->n_owned; i++)
         free(e->owned[i]);
     free(e->owned);
@@ -599,7 +606,7 @@ static lm_status fused_qkv(loader *ld, const char *q, const char *k, const char 
         memcpy(b + (size_t)i * (size_t)h, parts[i].b, (size_t)h * sizeof *b);
     }
     ld->e->info.heap_weight_bytes += (3 * hh + 3 * (size_t)h) * sizeof(float);
-    *out = (enc_linear){w, b, 3 * h, h};
+    *out = (enc_linear){.w = w, .b = b, .out = 3 * h, .in = h};
     return LM_OK;
 }
 
@@ -810,6 +817,78 @@ static lm_status load_weights(lm_encoder *e, const char *dir, int sinusoidal_pos
     return LM_OK;
 }
 
+/* ---- bf16 precision ----------------------------------------------------------- */
+
+int lm_encoder_precision_parse(const char *name, lm_encoder_precision *out)
+{
+    if (strcmp(name, "f32") == 0)
+        *out = LM_ENC_PREC_F32;
+    else if (strcmp(name, "bf16") == 0)
+        *out = LM_ENC_PREC_BF16;
+    else
+        return -1;
+    return 0;
+}
+
+lm_status lm_encoder_precision_option(lm_encoder_options *opt, const char *value,
+                                      const char *what, lm_error *err)
+{
+    opt->precision = LM_ENC_PREC_F32;
+    if (value && *value && lm_encoder_precision_parse(value, &opt->precision) != 0)
+        return lm_error_set(err, LM_ERR_USAGE, "%s \"%s\": use f32 or bf16", what, value);
+    return LM_OK;
+}
+
+int lm_encoder_bf16_supported(void)
+{
+    return lm_bf16_supported();
+}
+
+/* Frees a heap copy of weights that packing made useless (mapped F32
+ * tensors are not ours to free and cost no memory of their own). */
+static void drop_owned(lm_encoder *e, const float *p, size_t n)
+{
+    for (size_t i = 0; i < e->n_owned; i++)
+        if (e->owned[i] == p) {
+            free(e->owned[i]);
+            e->owned[i] = e->owned[--e->n_owned];
+            e->info.heap_weight_bytes -= n * sizeof *p;
+            return;
+        }
+}
+
+static lm_status pack_linear(lm_encoder *e, enc_linear *l, lm_error *err)
+{
+    lm_status st = lm_bf16_pack(&l->packed, l->w, l->out, l->in, err);
+    if (st != LM_OK)
+        return st;
+    e->info.heap_weight_bytes += lm_bf16_weights_bytes(&l->packed);
+    drop_owned(e, l->w, (size_t)l->out * (size_t)l->in);
+    l->w = NULL;
+    return LM_OK;
+}
+
+/* The encoder layers' weights into lm_bf16_gemm's layout.  A BF16 file's
+ * weights come through their exact f32 copies, so the packed bits are the
+ * file's own. */
+static lm_status pack_bf16(lm_encoder *e, lm_error *err)
+{
+    if (!lm_bf16_supported())
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "precision bf16 needs a CPU with AVX512_BF16 (Intel Cooper Lake or "
+                            "Sapphire Rapids, AMD Zen 4 or later) and this one has none: use "
+                            "precision f32");
+    lm_status st = LM_OK;
+    for (int i = 0; st == LM_OK && i < e->info.n_layers; i++) {
+        enc_layer *L = &e->layers[i];
+        if ((st = pack_linear(e, &L->qkv, err)) == LM_OK &&
+            (st = pack_linear(e, &L->attn_out, err)) == LM_OK &&
+            (st = pack_linear(e, &L->ffn_in, err)) == LM_OK)
+            st = pack_linear(e, &L->ffn_out, err);
+    }
+    return st;
+}
+
 /* ---- entry point -------------------------------------------------------------- */
 
 lm_status lm_encoder_load(lm_encoder **out, const char *dir, const lm_encoder_options *opt,
@@ -861,6 +940,10 @@ lm_status lm_encoder_load(lm_encoder **out, const char *dir, const lm_encoder_op
     e->batch_tokens = opt && opt->batch_tokens > 0 ? opt->batch_tokens : 2048;
     if (e->batch_tokens < in->max_length)
         e->batch_tokens = in->max_length;
+    e->precision = opt ? opt->precision : LM_ENC_PREC_F32;
+    in->precision = e->precision == LM_ENC_PREC_BF16 ? "bf16" : "f32";
+    if (st == LM_OK && e->precision == LM_ENC_PREC_BF16)
+        st = pack_bf16(e, err);
     if (st != LM_OK) {
         lm_encoder_free(e);
         return st;

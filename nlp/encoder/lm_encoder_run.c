@@ -361,12 +361,30 @@ static void gemm(lm_encoder_ws *ws, int trans_b, int m, int n, int k, float alph
     ws->stats.gemm_flops += 2.0 * m * n * k;
 }
 
+/* y (T x out) (+)= x (T x in) W^T, in bf16 when the weights are packed. */
+static void weight_product(lm_encoder_ws *ws, const enc_linear *l, const float *x, int t, float *y,
+                           int accumulate)
+{
+    if (!l->packed.panels) {
+        gemm(ws, 1, t, l->out, l->in, 1.0f, x, l->in, l->w, l->in, accumulate ? 1.0f : 0.0f, y,
+             l->out);
+        return;
+    }
+    double t0 = now_s();
+    lm_bf16_gemm(t, x, l->in, &l->packed, y, l->out, accumulate, ws->bf16_scratch);
+    double secs = now_s() - t0, flops = 2.0 * t * l->out * l->in;
+    ws->stats.gemm_seconds += secs;
+    ws->stats.gemm_flops += flops;
+    ws->stats.bf16_seconds += secs;
+    ws->stats.bf16_flops += flops;
+}
+
 /* y (T x out) = x (T x in) W^T + b [+ residual r] */
 static void linear(lm_encoder_ws *ws, const enc_linear *l, const float *x, int t, float *y,
                    const float *r)
 {
     fill_rows(y, r, l->b, (size_t)t, (size_t)l->out);
-    gemm(ws, 1, t, l->out, l->in, 1.0f, x, l->in, l->w, l->in, 1.0f, y, l->out);
+    weight_product(ws, l, x, t, y, 1);
 }
 
 /* ---- workspace ------------------------------------------------------------------ */
@@ -418,8 +436,12 @@ lm_status lm_encoder_ws_init(lm_encoder_ws **out, const lm_encoder *enc, lm_erro
     ws->scores = malloc((size_t)l * (size_t)l * sizeof *ws->scores);
     ws->row_inv = malloc((size_t)l * sizeof *ws->row_inv);
     ws->cap_len = l;
-    lm_status st = ws->scores && ws->row_inv ? enc_ws_reserve(ws, enc->batch_tokens, 64, err)
-                              : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    if (enc->precision == LM_ENC_PREC_BF16)
+        ws->bf16_scratch = aligned_alloc(64, LM_BF16_SCRATCH_WORDS * sizeof *ws->bf16_scratch);
+    int have = ws->scores && ws->row_inv &&
+               (enc->precision != LM_ENC_PREC_BF16 || ws->bf16_scratch);
+    lm_status st = have ? enc_ws_reserve(ws, enc->batch_tokens, 64, err)
+                        : lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     if (st != LM_OK) {
         lm_encoder_ws_free(ws);
         return st;
@@ -438,6 +460,7 @@ void lm_encoder_ws_free(lm_encoder_ws *ws)
     free(ws->qkv);
     free(ws->ffn);
     free(ws->scores);
+    free(ws->bf16_scratch);
     free(ws->row_inv);
     free(ws->logits);
     free(ws->pooled);
@@ -527,8 +550,7 @@ void enc_forward(const lm_encoder *e, lm_encoder_ws *ws, const int32_t *ids, con
         attention(e, ws);
         linear(ws, &L->attn_out, ws->ctx, t, ws->tmp, ws->x);
         layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln1_g, L->ln1_b, e->eps);
-        gemm(ws, 1, t, L->ffn_in.out, L->ffn_in.in, 1.0f, ws->x, L->ffn_in.in, L->ffn_in.w,
-             L->ffn_in.in, 0.0f, ws->ffn, L->ffn_in.out);
+        weight_product(ws, &L->ffn_in, ws->x, t, ws->ffn, 0);
         act_rows(e->act, ws->ffn, (size_t)t, (size_t)L->ffn_in.out, L->ffn_in.b);
         linear(ws, &L->ffn_out, ws->ffn, t, ws->tmp, ws->x);
         layernorm_rows(ws->tmp, ws->x, (size_t)t, h, L->ln2_g, L->ln2_b, e->eps);
