@@ -68,7 +68,8 @@ ASAN_LIB := build/asan/liblitmine.a
 TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 # The threaded modules' tests also run under ThreadSanitizer.
 TSAN_LIB := build/tsan/liblitmine.a
-TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed build/tsan/tests/test-embed-encoder
+TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed build/tsan/tests/test-embed-encoder \
+              build/tsan/tests/test-vectors
 BENCH_BINS := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
 CLANG_LIB := build/clang/liblitmine.a
 CLANG_TESTS := $(patsubst tests/%.c,build/clang/tests/%,$(TEST_SRC))

@@ -102,7 +102,9 @@ lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cf
     lm_query_analysis_init(&ss->query);
     lm_vec_model_info cur;
     int found = 0;
-    lm_status st = c.no_vectors ? LM_OK : lm_vec_model_current(s, &cur, NULL, NULL, &found, err);
+    /* _info: neither the model's bytes nor a count of its vectors (a scan
+     * of their index, ~100 ms at 1M abstracts, for a number not used here) */
+    lm_status st = c.no_vectors ? LM_OK : lm_vec_model_current_info(s, &cur, &found, err);
     int is_encoder = found && strcmp(cur.kind, LM_EMBED_ENCODER_KIND) == 0;
     lm_searcher_config sc = {c.no_vectors, found ? cur.kind : LM_EMBED_KIND};
     if (st == LM_OK)

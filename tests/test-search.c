@@ -15,6 +15,8 @@
 #include "../store/search/lm_search.h"
 #include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
+#include "../util/lm_doc.h"
+#include "../util/lm_qterms.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -335,6 +337,71 @@ static void test_hybrid_end_to_end(void)
     lm_store_close(s);
 }
 
+/* The concept boost counts, per candidate, the query concepts its stored
+ * mentions carry, whichever way it looks them up: the concept's article
+ * list while it is short against the candidates, one probe per candidate
+ * once it is longer (a common concept at 1M abstracts).  30 articles say
+ * "aspirin"; every third mentions the concept. */
+static void test_concept_counts_both_ways(void)
+{
+    lm_store *s = lm_test_open_store("concepts.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    /* the concept's articles say it twice: the best lexical candidates */
+    for (int i = 1; i <= 30; i++)
+        put(s, i, 1, 2020, "Aspirin in headache",
+            i % 3 == 0 ? "Aspirin was given, then aspirin again." : "Aspirin was given.");
+    LM_CHECK(lm_store_begin(s, &err) == LM_OK);
+    for (int i = 3; i <= 30; i += 3) {
+        lm_doc d;
+        lm_doc_init(&d);
+        LM_CHECK(lm_doc_add_mention(&d, 0, 7, LM_ENT_CHEMICAL, "Aspirin", "MESH:D001241", 0, 1.0f,
+                                    &err) == LM_OK);
+        LM_CHECK(lm_store_put_doc(s, i, &d, LM_DOC_MENTIONS, &err) == LM_OK);
+        lm_doc_free(&d);
+    }
+    LM_CHECK(lm_store_commit(s, &err) == LM_OK);
+    lm_search_refresh_stats rs;
+    LM_CHECK(lm_index_refresh(s, NULL, &rs, &err) == LM_OK);
+    lm_searcher_config sc = {1, NULL};
+    lm_searcher *srch = NULL;
+    LM_CHECK(lm_searcher_open(s, &sc, NULL, &srch, &err) == LM_OK);
+    lm_query_analysis q;
+    lm_query_analysis_init(&q);
+    LM_CHECK(lm_qterms_add(&q.terms, "aspirin", 7, LM_QTERM_WORD, 1.0f, 0, NULL, &err) == LM_OK);
+    LM_CHECK(lm_qconcepts_add(&q.concepts, "MESH:D001241", "Aspirin", LM_ENT_CHEMICAL, 0, 7,
+                              &err) == LM_OK);
+    /* 30 candidates read the 10 articles as a list; 2 (k = 2) allow at
+     * most 9 before the switch to probes. */
+    int candidates[2] = {1000, 2};
+    for (int w = 0; srch && w < 2; w++) {
+        lm_search_params p;
+        lm_search_params_default(&p);
+        p.lex_candidates = candidates[w];
+        lm_search_options o = {LM_SEARCH_LEXICAL, w == 0 ? 30 : 2, 0, 0, &p};
+        lm_search_results r;
+        lm_search_results_init(&r);
+        LM_CHECK(lm_searcher_query(srch, &q, &o, &r, &err) == LM_OK);
+        LM_CHECK(r.n > 0);
+        int right = 1, boosted = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            right &= r.hits[i].concepts == (r.hits[i].pmid % 3 == 0);
+            boosted += r.hits[i].concepts;
+        }
+        LM_CHECK(right);
+        LM_CHECK_INT(r.n, w == 0 ? 30 : 2);
+        LM_CHECK_INT(boosted, w == 0 ? 10 : 2);
+        /* the boost puts the articles with the concept first */
+        LM_CHECK(r.hits[0].pmid % 3 == 0);
+        lm_search_results_free(&r);
+    }
+    lm_query_analysis_free(&q);
+    lm_searcher_close(srch);
+    lm_store_close(s);
+}
+
 /* The SciFact dev floor runs the real binary on the real benchmark; too
  * slow under sanitizers, so it runs in `make bench` and here only when
  * asked (LITMINE_SLOW_TESTS=1) in an optimised build. */
@@ -426,6 +493,7 @@ int main(void)
     LM_RUN(test_fts_consistency);
     LM_RUN(test_metrics);
     LM_RUN(test_hybrid_end_to_end);
+    LM_RUN(test_concept_counts_both_ways);
     LM_RUN(test_build_frees_no_model_copy);
     LM_RUN(test_scifact_floor);
     return LM_DONE();

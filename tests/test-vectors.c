@@ -304,12 +304,59 @@ static void test_store_roundtrip_and_versions(void)
     lm_store_close(s);
 }
 
+/* A matrix large enough to be scanned on several threads ranks exactly as
+ * one pass over the rows in order would: each row's score is
+ * lm_vec_matrix_dot's, ties (many here: few distinct rows) go to the lower
+ * row, and the year filter holds.  The reference is lm_vec_topk over the
+ * rows' own dot products. */
+static void test_search_threads_agree(void)
+{
+    int dim = 8;
+    size_t n = 600000;   /* > 4 x 131072 rows: every scan thread there is */
+    lm_vec_matrix m;
+    lm_vec_matrix_init_quantized(&m);
+    lm_error err = {0};
+    float v[8], q[8] = {0.5f, -0.25f, 1.0f, 0.125f, -0.5f, 0.75f, 0.25f, -1.0f};
+    int pushed = 1;
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < dim; j++)
+            v[j] = (float)((int)((i * 7 + (size_t)j * 13) % 11) - 5);
+        pushed &= lm_vec_matrix_push(&m, (int64_t)(1000 + i), 1990 + (int)(i % 40), v, dim,
+                                     &err) == LM_OK;
+    }
+    LM_CHECK(pushed);
+    size_t k = 300;
+    float *scores = malloc(n * sizeof *scores);
+    lm_vec_hit *want = malloc(k * sizeof *want), *got = malloc(k * sizeof *got);
+    LM_CHECK(scores && want && got);
+    for (int filtered = 0; filtered < 2; filtered++) {
+        int min_year = filtered ? 2020 : 0;
+        for (size_t i = 0; i < n; i++)
+            scores[i] = !filtered || m.years[i] >= min_year ? lm_vec_matrix_dot(&m, i, q)
+                                                            : -INFINITY;
+        size_t nw = lm_vec_topk(scores, n, k, want);
+        size_t ng = 0;
+        LM_CHECK(lm_vec_search(&m, q, k, min_year, NULL, got, &ng, &err) == LM_OK);
+        LM_CHECK_INT(ng, nw);
+        int same = 1;
+        for (size_t i = 0; i < k && i < ng && i < nw; i++)
+            same &= got[i].row == want[i].row && got[i].score == want[i].score &&
+                    got[i].pmid == (int64_t)(1000 + got[i].row);
+        LM_CHECK(same);
+    }
+    free(scores);
+    free(want);
+    free(got);
+    lm_vec_matrix_free(&m);
+}
+
 int main(void)
 {
     LM_RUN(test_encodings);
     LM_RUN(test_topk);
     LM_RUN(test_search_matrix);
     LM_RUN(test_quantized_matrix);
+    LM_RUN(test_search_threads_agree);
     LM_RUN(test_store_roundtrip_and_versions);
     return LM_DONE();
 }
