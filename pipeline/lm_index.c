@@ -528,6 +528,10 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     /* A build writes hundreds of MB through the write-ahead log; left there,
      * every later read-only `query` process would scan it (measured ~100 ms
      * per call at 50k abstracts), so the build ends with a checkpoint. */
+    /* The new vectors and the model move into the vector file before the
+     * checkpoint, so the database does not keep them twice. */
+    if (ls == LM_OK)
+        ls = lm_vec_cache_refresh(s, LM_EMBED_KIND, err);
     if (ls == LM_OK)
         ls = lm_store_maintain(s, err);
     return ls;
