@@ -955,7 +955,8 @@ static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, 
 static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
                                    const file_rec *old, int64_t file_id, uint64_t n,
                                    int model_moved, size_t model_len, uint64_t model_xxh,
-                                   int model_in_file, int *done, lm_error *err)
+                                   int model_in_file, const lm_vec_activation *act, int *done,
+                                   lm_error *err)
 {
     *done = 0;
     sqlite3 *db = lm_store_sqlite(s);
@@ -977,6 +978,11 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
     if (ls == LM_OK && same)
         ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1", info->id, 0, 0,
                         err);
+    /* A model becoming current does so in this transaction, with its
+     * bytes in the file (or, when small, in its row). */
+    if (ls == LM_OK && same && act)
+        ls = model_moved ? lm_vec_model_activate(s, info->id, err)
+                         : lm_vec_model_activate_with_data(s, info->id, act->data, act->len, err);
     if (ls == LM_OK && same && model_moved)
         ls = exec_bound(s,
                         "UPDATE embed_models SET data = NULL, data_len = ?2, data_xxh64 = ?3"
@@ -1012,22 +1018,26 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
     return ls;
 }
 
-lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
+/* Compacts model_id (0: the current model of kind, NULL: any): see the
+ * file comment.  act: the model becomes current in the same commit, its
+ * bytes (act->data) written into the file when large. */
+static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
+                         const lm_vec_activation *act, int *nothing, lm_error *err)
 {
+    *nothing = 1;
     char *path = lm_vec_cache_path(s);
     if (!path || lm_store_is_readonly(s)) {   /* an in-memory database has no file */
         free(path);
         return LM_OK;
     }
     sqlite3 *db = lm_store_sqlite(s);
-    lm_status ls = LM_OK;
     /* Inside the caller's transaction the rows may yet roll back: only a
      * committed state is compacted. */
     if (!sqlite3_get_autocommit(db)) {
         free(path);
         return LM_OK;
     }
-    ls = finish_next(s, path, err);
+    lm_status ls = finish_next(s, path, err);
     char *next = next_path(path);
     int began = ls == LM_OK && next && begin_read(db);
     lm_vec_cache old;
@@ -1042,8 +1052,13 @@ lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
     uint64_t n = 0;
     merger m;
     memset(&m, 0, sizeof m);
-    if (began)
+    if (began && model_id) {
+        ls = model_by_id(s, model_id, &old.info, &found, err);
+        if (ls == LM_OK && found)
+            ls = lm_vec_generation(s, model_id, &gen, err);
+    } else if (began) {
         ls = current_model(s, kind, &old.info, &gen, &found, err);
+    }
     if (ls == LM_OK && found)
         ls = read_file_rec(s, old.info.id, &r, err);
     if (ls == LM_OK && found && r.found && !map_named(path, &old.info, r.file_id, &old))
@@ -1052,17 +1067,23 @@ lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
         ls = count_full(s, old.info.id, &n_full, err);
     if (ls == LM_OK && found)
         ls = load_gone(s, old.info.id, &gone, &n_gone, err);
-    if (ls == LM_OK && found)
+    if (ls == LM_OK && found && !act)
         ls = model_in_db(s, old.info.id, &db_model, &model_len, err);
     if (ls == LM_OK && found) {
-        model_moved = db_model && model_len >= MODEL_IN_FILE_MIN;
-        work = !r.found || n_full > 0 || n_gone > 0 || model_moved;
-        if (model_moved)
-            model = db_model;
-        else if (r.found && r.model_in_file)
-            model = old.model, model_len = old.model_len;
-        else
-            model_len = 0;
+        if (act) {
+            model_moved = act->len >= MODEL_IN_FILE_MIN;
+            model = act->data;
+            model_len = model_moved ? act->len : 0;
+        } else {
+            model_moved = db_model && model_len >= MODEL_IN_FILE_MIN;
+            if (model_moved)
+                model = db_model;
+            else if (r.found && r.model_in_file)
+                model = old.model, model_len = old.model_len;
+            else
+                model_len = 0;
+        }
+        work = act || !r.found || n_full > 0 || n_gone > 0 || model_moved;
     }
     if (ls == LM_OK && work) {
         int fmt = -1;
@@ -1088,7 +1109,7 @@ lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
         if (ls == LM_OK)
             ls = write_file(s, next, &old.info, file_id, &m, n, model, model_len, err);
     }
-    uint64_t model_xxh = model_moved ? XXH3_64bits(db_model, model_len) : 0;
+    uint64_t model_xxh = model_moved ? XXH3_64bits(model, model_len) : 0;
     int model_in_file = model_len > 0;
     free(db_model);
     merger_free(&m);
@@ -1101,8 +1122,9 @@ lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
         crash_point(1);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, file_id, n, model_moved, model_len,
-                               model_xxh, model_in_file, &done, err);
+                               model_xxh, model_in_file, act, &done, err);
         if (ls == LM_OK && done) {
+            *nothing = 0;
             crash_point(2);
             if (rename(next, path) != 0)
                 ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
@@ -1117,5 +1139,38 @@ lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
     }
     free(next);
     free(path);
+    return ls;
+}
+
+lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
+{
+    int nothing;
+    return compact(s, 0, kind, NULL, &nothing, err);
+}
+
+lm_status lm_vec_cache_compact_model(lm_store *s, int64_t model_id, lm_error *err)
+{
+    int nothing;
+    return compact(s, model_id, NULL, NULL, &nothing, err);
+}
+
+lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
+                                lm_error *err)
+{
+    lm_vec_activation act = {data, len};
+    int nothing = 1;
+    lm_status ls = compact(s, model_id, NULL, &act, &nothing, err);
+    if (ls != LM_OK || !nothing)
+        return ls;
+    /* No file (an in-memory database) or a vector moved meanwhile: the
+     * model becomes current with its bytes in its row, and the next
+     * compaction moves them. */
+    ls = lm_store_begin(s, err);
+    if (ls == LM_OK)
+        ls = lm_vec_model_activate_with_data(s, model_id, data, len, err);
+    if (ls == LM_OK)
+        ls = lm_store_commit(s, err);
+    if (ls != LM_OK)
+        lm_store_rollback(s, NULL);
     return ls;
 }

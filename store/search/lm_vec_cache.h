@@ -56,6 +56,22 @@ void lm_vec_cache_close(lm_vec_cache *c);
  * stays bounded by the model, whatever the number of vectors. */
 lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err);
 
+/* Compacts model_id, current or still being built (`index build`
+ * compacts as it embeds, so the pages the moved rows free are reused by
+ * the next batches instead of being left free in the file). */
+lm_status lm_vec_cache_compact_model(lm_store *s, int64_t model_id, lm_error *err);
+
+/* Makes model_id current (lm_vec_model_activate_with_data) in the commit
+ * of a compaction that writes its bytes (data, len) into the vector file,
+ * so they are never written into the database and freed again; small
+ * models, and a store without a file, keep them in the row. */
+typedef struct lm_vec_activation {
+    const void *data;
+    size_t len;
+} lm_vec_activation;
+lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
+                                lm_error *err);
+
 /* A copy of model id's bytes from its vector file (the caller frees). */
 lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, size_t *len,
                                   lm_error *err);
