@@ -237,6 +237,9 @@ open("vec.db.vectors", "wb").write(b)'
 lm --db vec.db query --json "BRCA1 repair"
 ok "a damaged vector file: the query fails, naming the recovery" \
     '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'
+lm --db vec.db index check
+ok "a damaged vector file: index check reports it" \
+    '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'
 lm --db vec.db index refresh
 ok "a damaged vector file: index refresh fails too" '[ "$LM_RC" -ne 0 ] && err_has "litmine index build"'
 rm vec.db.vectors
@@ -247,6 +250,8 @@ lm --db vec.db index build
 check "index build recovers a lost vector file" rc_is 0
 lm --db vec.db query --json "BRCA1 repair"
 check "after index build the query answers again" rc_is 0
+lm --db vec.db index check
+check "after index build index check passes" rc_is 0
 # A NaN in the stored vector of an article the query matches (its first
 # value, or the scale of an int8 vector; half precision 0x7e00).
 # A vector in the file is replaced by a full row holding the NaN (as an

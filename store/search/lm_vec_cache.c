@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -682,6 +683,27 @@ static void fsync_dir_of(const char *path)
     free(dir);
 }
 
+/* An exclusive lock on "<file>.lock" (created once, never removed), held
+ * while the descriptor is open; -1 when another process holds it or the
+ * lock file cannot be made (then no compaction runs: the directory is
+ * not writable). */
+static int lock_compaction(const char *path)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + sizeof ".lock");
+    if (!p)
+        return -1;
+    memcpy(p, path, n);
+    memcpy(p + n, ".lock", sizeof ".lock");
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    free(p);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 /* ---- crash tests ------------------------------------------------------
  * LITMINE_TEST_COMPACT_KILL=N kills the process (SIGKILL, as kill -9)
  * at step N of a compaction: 1 after .next is written, 2 after the
@@ -861,6 +883,21 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         ls = lm_vec_count(s, out->info.id, &out->info.n_vectors, err);
     if (ls == LM_OK && *found)
         ls = open_current(s, path, out, err);
+    /* A compaction that committed and renamed its file between this read
+     * transaction's start and the open: a new snapshot names the new file. */
+    for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found && out->info.id; retry++) {
+        lm_vec_model_info was = out->info;
+        lm_vec_cache_close(out);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        began = begin_read(db);
+        ls = current_model(s, kind, &out->info, &generation, found, err);
+        if (ls == LM_OK && *found && out->info.id != was.id)
+            break;   /* another model meanwhile: its own open */
+        if (ls == LM_OK && *found)
+            ls = lm_vec_count(s, out->info.id, &out->info.n_vectors, err);
+        if (ls == LM_OK && *found)
+            ls = open_current(s, path, out, err);
+    }
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(own_path);
@@ -1037,6 +1074,13 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         free(path);
         return LM_OK;
     }
+    /* One compaction at a time writes .next: another one running (a
+     * second ingest) is left to finish, and the next refresh compacts. */
+    int lock = lock_compaction(path);
+    if (lock < 0) {
+        free(path);
+        return LM_OK;
+    }
     lm_status ls = finish_next(s, path, err);
     char *next = next_path(path);
     int began = ls == LM_OK && next && begin_read(db);
@@ -1137,6 +1181,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     } else if (work) {
         unlink(next);
     }
+    close(lock);   /* releases the lock */
     free(next);
     free(path);
     return ls;
@@ -1172,5 +1217,24 @@ lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data,
         ls = lm_store_commit(s, err);
     if (ls != LM_OK)
         lm_store_rollback(s, NULL);
+    return ls;
+}
+
+lm_status lm_vec_cache_check(lm_store *s, lm_error *err)
+{
+    lm_vec_cache c;
+    int found = 0;
+    lm_status ls = lm_vec_cache_open(s, NULL, NULL, &c, &found, err);
+    if (ls != LM_OK || !found)
+        return ls;
+    /* Every row is readable: an empty one from the file, a full one as
+     * stored (a non-finite vector, left out of searches, counts as
+     * unreadable here too). */
+    if ((int64_t)c.mat.n != c.info.n_vectors)
+        ls = lm_error_set(err, LM_ERR_DB,
+                          "vectors: the database lists %lld vectors of model %lld, %zu are "
+                          "readable; run `litmine index build` to fit and embed again",
+                          (long long)c.info.n_vectors, (long long)c.info.id, c.mat.n);
+    lm_vec_cache_close(&c);
     return ls;
 }

@@ -72,6 +72,11 @@ typedef struct lm_vec_activation {
 lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
                                 lm_error *err);
 
+/* Checks that the current model's vector file is the one the database
+ * names, undamaged, and that every vector the database lists can be read
+ * (`litmine index check`). */
+lm_status lm_vec_cache_check(lm_store *s, lm_error *err);
+
 /* A copy of model id's bytes from its vector file (the caller frees). */
 lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, size_t *len,
                                   lm_error *err);
