@@ -880,8 +880,6 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     int64_t generation = 0;
     lm_status ls = current_model(s, kind, &out->info, &generation, found, err);
     if (ls == LM_OK && *found)
-        ls = lm_vec_count(s, out->info.id, &out->info.n_vectors, err);
-    if (ls == LM_OK && *found)
         ls = open_current(s, path, out, err);
     /* A compaction that committed and renamed its file between this read
      * transaction's start and the open: a new snapshot names the new file. */
@@ -893,8 +891,6 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         ls = current_model(s, kind, &out->info, &generation, found, err);
         if (ls == LM_OK && *found && out->info.id != was.id)
             break;   /* another model meanwhile: its own open */
-        if (ls == LM_OK && *found)
-            ls = lm_vec_count(s, out->info.id, &out->info.n_vectors, err);
         if (ls == LM_OK && *found)
             ls = open_current(s, path, out, err);
     }
@@ -1227,10 +1223,12 @@ lm_status lm_vec_cache_check(lm_store *s, lm_error *err)
     lm_status ls = lm_vec_cache_open(s, NULL, NULL, &c, &found, err);
     if (ls != LM_OK || !found)
         return ls;
+    /* (counted here only: a query's open does not scan the index) */
+    ls = lm_vec_count(s, c.info.id, &c.info.n_vectors, err);
     /* Every row is readable: an empty one from the file, a full one as
      * stored (a non-finite vector, left out of searches, counts as
      * unreadable here too). */
-    if ((int64_t)c.mat.n != c.info.n_vectors)
+    if (ls == LM_OK && (int64_t)c.mat.n != c.info.n_vectors)
         ls = lm_error_set(err, LM_ERR_DB,
                           "vectors: the database lists %lld vectors of model %lld, %zu are "
                           "readable; run `litmine index build` to fit and embed again",
