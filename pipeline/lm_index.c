@@ -162,7 +162,7 @@ static lm_status embed_batch_run(embedder *e, embed_batch *b, float *vecs, const
     return st;
 }
 
-#define COMPACT_BYTES ((size_t)32 << 20)
+#define COMPACT_BYTES ((size_t)4 << 20)
 
 /* Embeds every article without a vector of model_id. */
 static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
@@ -193,9 +193,10 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
     /* Full rows move into the vector file every COMPACT_BYTES (or an
      * eighth of what is embedded, whichever is more): the pages they free
      * are taken by the next batches, so a build leaves at most that much
-     * free in the database, and rewrites the file a bounded number of
-     * times. */
+     * free in the database (its last step), and writes the file about
+     * eight times its size in all. */
     size_t row_bytes = lm_vec_encoded_size(format, dim), pending = 0;
+    size_t step = o->compact_bytes ? o->compact_bytes : COMPACT_BYTES;
     while (ls == LM_OK && total > 0) {
         b.n = 0;
         b.offs[0] = 0;
@@ -220,7 +221,7 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
         done += (int64_t)read;
         stats->embedded += (int64_t)b.n;
         pending += b.n * row_bytes;
-        if (pending >= COMPACT_BYTES && pending >= (size_t)done * row_bytes / 8) {
+        if (pending >= step && pending >= (size_t)stats->embedded * row_bytes / 8) {
             ls = lm_vec_cache_compact_model(s, model_id, err);
             pending = 0;
         }

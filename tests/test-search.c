@@ -385,6 +385,26 @@ static void test_build_frees_no_model_copy(void)
     LM_CHECK(srch && lm_search_session_has_vectors(srch) &&
              lm_search_session_vectors(srch) == 400);
     lm_search_session_close(srch);
+
+    /* Compacting as it embeds (here after every batch of 50): the model
+     * being built has a file of its own, so the current one stays
+     * searchable; at the end one file, every row in it, and the pages
+     * the emptied rows freed were reused (at most a step's left free). */
+    bo.refresh.batch = 50;
+    bo.refresh.compact_bytes = 1;
+    LM_CHECK(lm_index_build(s, &bo, &bs, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0") == 0);
+    LM_CHECK(sql_int(s, "SELECT count(*) FROM vectors") == 400);
+    LM_CHECK(sql_int(s, "SELECT count(*) FROM vector_files") == 1);
+    char build_file[600];
+    snprintf(build_file, sizeof build_file, "%s.vectors.m%lld",
+             sqlite3_db_filename(lm_store_sqlite(s), "main"), (long long)bs.model_id);
+    LM_CHECK(access(build_file, F_OK) != 0);
+    LM_CHECK(lm_search_check(s, &err) == LM_OK);
+    srch = NULL;
+    LM_CHECK(lm_search_session_open(s, NULL, &srch, &err) == LM_OK);
+    LM_CHECK(srch && lm_search_session_vectors(srch) == 400);
+    lm_search_session_close(srch);
     lm_store_close(s);
 }
 

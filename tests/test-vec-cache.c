@@ -397,6 +397,57 @@ static void test_crash_at_each_step(void)
     }
 }
 
+/* A model being built is compacted into a file of its own: the current
+ * model's file stays whole and searchable; when the new model becomes
+ * current (lm_vec_cache_activate) its bytes go straight into the file,
+ * never into its row, and its build file goes. */
+static void test_build_file_then_activate(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcb.db", LM_VEC_I8, 90000, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t id2 = 0;
+    LM_CHECK(lm_vec_model_add(s, "test", 4, NULL, 0, 3, 0.1, "{}", &id2, &err) == LM_OK);
+    for (int p = 1; p <= 2; p++) {
+        float v[4] = {10.0f * (float)p, 0.5f, -1.0f, 0.0f};
+        LM_CHECK(lm_vec_put(s, id2, p, LM_VEC_I8, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_cache_compact_model(s, id2, &err) == LM_OK);
+    char *path = lm_vec_cache_path(s);
+    char build[700];
+    snprintf(build, sizeof build, "%s.m%lld", path, (long long)id2);
+    LM_CHECK(access(build, R_OK) == 0);
+    lm_vec_cache c;
+    int64_t p123[] = {1, 2, 3};
+    float f123[] = {1, 2, 3};
+    open_ok(s, &c);   /* still the current model's, from its own file */
+    LM_CHECK(c.from_file && c.info.id == id);
+    check_rows(&c, p123, f123, 3);
+    lm_vec_cache_close(&c);
+    float v3[4] = {30.0f, 0.5f, -1.0f, 0.0f};
+    LM_CHECK(lm_vec_put(s, id2, 3, LM_VEC_I8, v3, 4, &err) == LM_OK);
+    unsigned char *m = model_bytes(90000);
+    LM_CHECK(lm_vec_cache_activate(s, id2, m, 90000, &err) == LM_OK);
+    free(m);
+    LM_CHECK(access(build, F_OK) != 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors"), 3);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM embed_models WHERE state = 'ready'"
+                            " AND data IS NULL AND data_len = 90000"), 1);
+    open_ok(s, &c);
+    float f102030[] = {10, 20, 30};
+    LM_CHECK(c.from_file && !c.mat_owned && c.info.id == id2);
+    check_rows(&c, p123, f102030, 3);
+    check_model(&c, 90000);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
 /* A schema-15 database holds every vector and the model in SQLite (and
  * possibly an old-format copy in the file): it migrates forward, reads
  * from the store until its first compaction, then stores them once. */
@@ -485,6 +536,7 @@ int main(void)
     LM_RUN(test_small_model_stays);
     LM_RUN(test_missing_damaged_foreign);
     LM_RUN(test_crash_at_each_step);
+    LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
     return LM_DONE();

@@ -65,6 +65,9 @@ typedef struct lm_search_refresh_options {
     void (*progress)(void *ctx, const char *phase, int64_t done, int64_t total);
     void *progress_ctx;
     int format_set;           /* 0: LM_VEC_DEFAULT (int8) whatever format holds */
+    /* Vector bytes embedded between compactions into the vector file
+     * (store/search/lm_vec_cache.h); 0 = 4 MB. */
+    size_t compact_bytes;
 } lm_search_refresh_options;
 
 /* Tokenizes the queued articles into FTS5 and the lexical index, adding

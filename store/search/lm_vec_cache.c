@@ -215,16 +215,35 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     return 1;
 }
 
-/* Maps the file the database names: path, or path.next when a compaction
- * committed and was stopped before its rename. */
+/* The file of a model that is not current (being built): "<file>.m<id>",
+ * so that compacting it as it is embedded leaves the current model's
+ * file alone. */
+static char *build_path(const char *path, int64_t model_id)
+{
+    size_t n = strlen(path) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s.m%lld", path, (long long)model_id);
+    return p;
+}
+
+/* Maps the file the database names (the header's model and file ids say
+ * which): path, path.next (a compaction committed and was stopped before
+ * its rename), or the same two of the model's build path (a model made
+ * current without a compaction). */
 static int map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
                      lm_vec_cache *out)
 {
-    if (map_file(path, info, file_id, out))
-        return 1;
-    char *next = next_path(path);
-    int ok = next && map_file(next, info, file_id, out);
-    free(next);
+    char *build = build_path(path, info->id);
+    const char *bases[2] = {path, build};
+    int ok = 0;
+    for (int i = 0; i < 2 && !ok && bases[i]; i++) {
+        ok = map_file(bases[i], info, file_id, out);
+        char *next = ok ? NULL : next_path(bases[i]);
+        ok = ok || (next && map_file(next, info, file_id, out));
+        free(next);
+    }
+    free(build);
     return ok;
 }
 
@@ -1077,8 +1096,23 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         free(path);
         return LM_OK;
     }
-    lm_status ls = finish_next(s, path, err);
-    char *next = next_path(path);
+    /* The current model's file is "<database>.vectors"; a model being
+     * built has its own until it becomes current. */
+    int to_base = act || !model_id;
+    lm_status ls = LM_OK;
+    if (!to_base) {
+        lm_vec_model_info cur;
+        int have = 0;
+        ls = lm_vec_model_current_info(s, &cur, &have, err);
+        to_base = have && cur.id == model_id;
+    }
+    char *build = ls == LM_OK && model_id ? build_path(path, model_id) : NULL;
+    const char *target = to_base ? path : build;
+    if (ls == LM_OK && !target)
+        ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+    if (ls == LM_OK)
+        ls = finish_next(s, target, err);
+    char *next = ls == LM_OK ? next_path(target) : NULL;
     int began = ls == LM_OK && next && begin_read(db);
     lm_vec_cache old;
     memset(&old, 0, sizeof old);
@@ -1166,11 +1200,16 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         if (ls == LM_OK && done) {
             *nothing = 0;
             crash_point(2);
-            if (rename(next, path) != 0)
+            if (rename(next, target) != 0)
                 ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
             else
-                fsync_dir_of(path);
+                fsync_dir_of(target);
             crash_point(3);
+            /* A model now current leaves its build file behind. */
+            char *old_build = to_base ? build_path(path, info.id) : NULL;
+            if (old_build)
+                unlink(old_build);
+            free(old_build);
         } else {
             unlink(next);   /* a vector moved meanwhile: the next refresh compacts */
         }
@@ -1179,6 +1218,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     }
     close(lock);   /* releases the lock */
     free(next);
+    free(build);
     free(path);
     return ls;
 }
