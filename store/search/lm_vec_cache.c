@@ -1022,11 +1022,36 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
         ls = read_file_rec(s, info->id, &now, err);
     int same = ls == LM_OK && now_gen == gen && now.found == old->found &&
                now.file_id == old->file_id;
+    /* The moved rows are deleted and inserted again empty, in PMID order,
+     * rather than updated in place: an update leaves every page holding
+     * a few 10-byte rows where 14 vectors were (the table would keep its
+     * size), a delete frees the pages, and the ordered inserts pack the
+     * empty rows into few. */
     if (ls == LM_OK && same)
         ls = exec_bound(s,
-                        "UPDATE vectors INDEXED BY vectors_full SET vec = x''"
+                        "CREATE TEMP TABLE IF NOT EXISTS vec_moved"
+                        " (pmid INTEGER PRIMARY KEY, format INTEGER NOT NULL)",
+                        0, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "INSERT INTO temp.vec_moved (pmid, format)"
+                        " SELECT pmid, format FROM vectors INDEXED BY vectors_full"
                         " WHERE model_id = ?1 AND length(vec) > 0",
                         info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "DELETE FROM vectors INDEXED BY vectors_full"
+                        " WHERE model_id = ?1 AND length(vec) > 0",
+                        info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "INSERT INTO vectors (model_id, pmid, format, vec)"
+                        " SELECT ?1, pmid, format, x'' FROM temp.vec_moved ORDER BY pmid",
+                        info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
     if (ls == LM_OK && same)
         ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1", info->id, 0, 0,
                         err);
