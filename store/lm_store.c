@@ -283,11 +283,10 @@ static const char migration_6[] =
     "INSERT OR IGNORE INTO search_pending (pmid) SELECT pmid FROM articles;\n";
 
 /* A generation per embedding model that moves whenever one of its
- * vectors is inserted, updated or deleted: the vector cache file
- * (store/lm_vec_cache.c) is valid while its generation matches.  Counters
- * start at a random value and move by random steps, so that a cache file
- * left by another database with the same model id, or by this database
- * before a backup was restored, practically never matches. */
+ * vectors is inserted, updated or deleted (it once validated a cache
+ * file; since migration 16 a compaction of the vector file checks with it
+ * that no vector moved while the file was written).  Counters start at a
+ * random value and move by random steps. */
 static const char migration_7[] =
     "CREATE TABLE vector_generations (\n"
     "    model_id   INTEGER PRIMARY KEY,\n"

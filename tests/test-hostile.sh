@@ -7,7 +7,7 @@
 # keeps what came before it; a named pipe without a writer gives up; file
 # names with control characters and libxml2's own messages come out as
 # escaped litmine diagnostics; a full stdout or a full disk is an error; a
-# damaged vector cache is repaired; NaN never reaches JSON; CSV for Excel
+# damaged vector file is an error naming index build; NaN never reaches JSON; CSV for Excel
 # defuses formulas; Greek letters and accents match in export --query.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
@@ -220,7 +220,7 @@ for q in "α-synucléine" "alpha-synuclein" "Α-SYNUCLEIN"; do
         'rc_is 0 && [ "$(cut -f1 "$SCRATCH/out" | tail -n +2 | tr "\n" " ")" = "22 23 " ]'
 done
 
-# --- the vector cache and non-finite scores --------------------------------
+# --- the vector file and non-finite scores -----------------------------------
 python3 "$ROOT/scripts/gen-pubmed.py" --articles 40 --out vec.xml "$A" \
     "$FIXTURES/pubmed/articles.xml" >/dev/null
 lm --db vec.db ingest vec.xml
