@@ -902,14 +902,11 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         ls = open_current(s, path, out, err);
     /* A compaction that committed and renamed its file between this read
      * transaction's start and the open: a new snapshot names the new file. */
-    for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found && out->info.id; retry++) {
-        lm_vec_model_info was = out->info;
+    for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found; retry++) {
         lm_vec_cache_close(out);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         began = begin_read(db);
         ls = current_model(s, kind, &out->info, &generation, found, err);
-        if (ls == LM_OK && *found && out->info.id != was.id)
-            break;   /* another model meanwhile: its own open */
         if (ls == LM_OK && *found)
             ls = open_current(s, path, out, err);
     }
