@@ -34,7 +34,13 @@
  * before the commit leaves a .next the database does not name (deleted on
  * the next compaction); after it, a .next the database names, which
  * readers map in place and the next compaction renames: both states are
- * consistent, and a rerun resumes.
+ * consistent, and a rerun resumes.  The moved rows are deleted and
+ * inserted again empty (an update in place would leave their pages nearly
+ * empty but allocated).  One compaction runs at a time ("<file>.lock").
+ * A model being built (`index build` compacts as it embeds, so that the
+ * emptied rows' pages are reused by the next batches) has its own file,
+ * "<file>.m<id>", until the compaction that makes it current writes
+ * "<file>": the current model's file is never touched by a build.
  *
  * The LSA model (100 MB at 100k features) moves into the file at the same
  * commit, so the query path maps it (about 80 ms CLI start at 200k
