@@ -22,6 +22,7 @@ BENCH_THREADS (ingest workers, default: all CPUs), LITMINE (./litmine),
 LITMINE_CONFIG (a configuration for every command; default: none, with
 the committed models).
 """
+import glob
 import json
 import os
 import re
@@ -133,9 +134,11 @@ def main():
     t0 = time.monotonic()
     files, tenth = generate()
     print(f"generated 10 files of {tenth} abstracts in {time.monotonic() - t0:.0f} s")
-    for suffix in ("", "-wal", "-shm", ".vectors"):
-        if os.path.exists(DB + suffix):
-            os.remove(DB + suffix)
+    # the database, its log and its vector files (.vectors, .vectors.next,
+    # .vectors.m<model> while a model is built, .vectors.lock)
+    for path in [DB, DB + "-wal", DB + "-shm"] + glob.glob(glob.escape(DB) + ".vectors*"):
+        if os.path.exists(path):
+            os.remove(path)
 
     rates, walls, rsss, cpus = [], [], [], []
     for i, path in enumerate(files):

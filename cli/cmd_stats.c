@@ -87,7 +87,7 @@ static lm_status print_sizes(const lm_cli *cli, lm_store *store, lm_error *err)
            per_abstract(t.file_bytes, t.articles));
     printf("  %-37s %14" PRId64 " %12.1f\n", "write-ahead log (-wal)", t.wal_bytes,
            per_abstract(t.wal_bytes, t.articles));
-    printf("  %-37s %14" PRId64 " %12.1f\n", "vector cache (.vectors)", t.vectors_bytes,
+    printf("  %-37s %14" PRId64 " %12.1f\n", "vector file (.vectors)", t.vectors_bytes,
            per_abstract(t.vectors_bytes, t.articles));
     printf("  %-37s %14" PRId64 " %12.1f\n", "all", all, per_abstract(all, t.articles));
     printf("text (titles and abstracts, UTF-8): %" PRId64 " bytes, %.1f per abstract\n",

@@ -162,6 +162,8 @@ static lm_status embed_batch_run(embedder *e, embed_batch *b, float *vecs, const
     return st;
 }
 
+#define COMPACT_BYTES ((size_t)4 << 20)
+
 /* Embeds every article without a vector of model_id. */
 static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
                                  const lm_search_refresh_options *o,
@@ -188,6 +190,13 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
     if (ls == LM_OK && (!vecs || !texts || !lens || !b.pmids || !b.offs))
         ls = lm_error_set(err, LM_ERR_NOMEM, "embedding: out of memory");
     int64_t after = 0, done = 0;
+    /* Full rows move into the vector file every COMPACT_BYTES (or an
+     * eighth of what is embedded, whichever is more): the pages they free
+     * are taken by the next batches, so a build leaves at most that much
+     * free in the database (its last step), and writes the file about
+     * eight times its size in all. */
+    size_t row_bytes = lm_vec_encoded_size(format, dim), pending = 0;
+    size_t step = o->compact_bytes ? o->compact_bytes : COMPACT_BYTES;
     while (ls == LM_OK && total > 0) {
         b.n = 0;
         b.offs[0] = 0;
@@ -211,6 +220,11 @@ static lm_status refresh_vectors(lm_store *s, embedder *e, int64_t model_id,
         }
         done += (int64_t)read;
         stats->embedded += (int64_t)b.n;
+        pending += b.n * row_bytes;
+        if (pending >= step && pending >= (size_t)stats->embedded * row_bytes / 8) {
+            ls = lm_vec_cache_compact_model(s, model_id, err);
+            pending = 0;
+        }
         if (o->progress)
             o->progress(o->progress_ctx, "embed", done, total);
     }
@@ -323,14 +337,13 @@ static lm_status fit_one(void *ctx, const lm_article *a)
     return lm_embed_fitter_add(c->f, lm_buf_cstr(&c->text), c->text.len, c->err);
 }
 
-/* Makes model id current (the older one's vectors go), in one transaction;
- * data (NULL: the bytes stored with the model) are its bytes. */
-static lm_status activate(lm_store *s, int64_t id, const lm_buf *data, lm_error *err)
+/* Makes model id, with the bytes stored in its row, current (the older
+ * one's vectors go), in one transaction. */
+static lm_status activate(lm_store *s, int64_t id, lm_error *err)
 {
     lm_status ls = lm_store_begin(s, err);
     if (ls == LM_OK)
-        ls = data ? lm_vec_model_activate_with_data(s, id, data->data, data->len, err)
-                  : lm_vec_model_activate(s, id, err);
+        ls = lm_vec_model_activate(s, id, err);
     if (ls == LM_OK)
         ls = lm_store_commit(s, err);
     if (ls != LM_OK)
@@ -435,7 +448,7 @@ static lm_status build_encoder(lm_store *s, const lm_index_build_options *o,
     /* A failed build keeps its model 'building' with the batches it
      * committed: the next build resumes it. */
     if (ls == LM_OK && !current)
-        ls = activate(s, id, NULL, err);
+        ls = activate(s, id, err);
     stats->refresh.model_id = id;
     lm_embed_encoder_free(enc);
     return ls == LM_OK ? lm_vec_cache_refresh(s, LM_EMBED_ENCODER_KIND, err) : ls;
@@ -517,7 +530,7 @@ lm_status lm_index_build(lm_store *s, const lm_index_build_options *opts,
     if (ls == LM_OK)
         ls = lm_embed_model_save(m, &blob, err);
     if (ls == LM_OK) {
-        ls = activate(s, id, &blob, err);
+        ls = lm_vec_cache_activate(s, id, blob.data, blob.len, err);
         stats->refresh.model_id = id;
     }
     lm_buf_free(&blob);

@@ -15,7 +15,7 @@
 #include "../store/search/lm_search.h"
 
 /* Brings FTS5, the lexical index and the vectors of the current model up
- * to date, then the vector cache file. */
+ * to date, then compacts the vector file. */
 lm_status lm_index_refresh(lm_store *s, const lm_search_refresh_options *opts,
                            lm_search_refresh_stats *stats, lm_error *err);
 

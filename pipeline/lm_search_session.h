@@ -5,7 +5,7 @@
  *
  * Opening loads the lexicon for the analyzer (its tagger loads on the
  * first query that needs it, both mapped from their caches: see
- * nlp/lm_query.h) and the vector cache for the searcher, then hands the embedding model the vectors were
+ * nlp/lm_query.h) and the vector file for the searcher, then hands the embedding model the vectors were
  * made with to the analyzer, so a query is embedded by the same model as
  * the articles.  When the vectors are a transformer encoder's, that is the
  * configured encoder ([embed] model) if it is the one they were made with,

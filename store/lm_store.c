@@ -283,11 +283,10 @@ static const char migration_6[] =
     "INSERT OR IGNORE INTO search_pending (pmid) SELECT pmid FROM articles;\n";
 
 /* A generation per embedding model that moves whenever one of its
- * vectors is inserted, updated or deleted: the vector cache file
- * (store/lm_vec_cache.c) is valid while its generation matches.  Counters
- * start at a random value and move by random steps, so that a cache file
- * left by another database with the same model id, or by this database
- * before a backup was restored, practically never matches. */
+ * vectors is inserted, updated or deleted (it once validated a cache
+ * file; since migration 16 a compaction of the vector file checks with it
+ * that no vector moved while the file was written).  Counters start at a
+ * random value and move by random steps. */
 static const char migration_7[] =
     "CREATE TABLE vector_generations (\n"
     "    model_id   INTEGER PRIMARY KEY,\n"
@@ -583,11 +582,49 @@ static const char migration_15[] =
     "CREATE INDEX IF NOT EXISTS pairs_score ON pairs_data (score DESC, relation)"
     " WHERE relation <> " LM_STORE_NAME_COOCCURS ";\n";
 
+/* Vectors stored once (store/search/lm_vec_cache.c).  A vectors row whose
+ * vec is an empty blob says "this article's vector is in the vector file";
+ * full rows are the vectors written since the file was last compacted.
+ * vector_files names the current file of each model by a random file_id
+ * written into the file's header: a file that is not the one the database
+ * names is never read.  vector_file_gone lists the file's rows that no
+ * longer count (deleted, or replaced by a full row), so readers mask them
+ * without scanning the table.  The LSA model's bytes move into the file
+ * too: data becomes NULL, and data_len and data_xxh64 keep its size and
+ * checksum (a merge compares models by them). */
+static const char migration_16[] =
+    "ALTER TABLE embed_models ADD COLUMN data_len INTEGER;\n"
+    "ALTER TABLE embed_models ADD COLUMN data_xxh64 INTEGER;\n"
+    "CREATE TABLE vector_files (\n"
+    "    model_id      INTEGER PRIMARY KEY REFERENCES embed_models (id) ON DELETE CASCADE,\n"
+    "    file_id       INTEGER NOT NULL,\n"
+    "    n             INTEGER NOT NULL,\n"
+    "    model_in_file INTEGER NOT NULL,\n"
+    "    written_at    TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE vector_file_gone (\n"
+    "    model_id INTEGER NOT NULL,\n"
+    "    pmid     INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (model_id, pmid)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX vectors_full ON vectors (model_id, pmid) WHERE length(vec) > 0;\n"
+    "CREATE TRIGGER vectors_file_gone_ai AFTER INSERT ON vectors\n"
+    "    WHEN length(NEW.vec) > 0\n"
+    "     AND EXISTS (SELECT 1 FROM vector_files f WHERE f.model_id = NEW.model_id) BEGIN\n"
+    "    INSERT OR IGNORE INTO vector_file_gone (model_id, pmid) VALUES (NEW.model_id, NEW.pmid);\n"
+    "END;\n"
+    "CREATE TRIGGER vectors_file_gone_ad AFTER DELETE ON vectors\n"
+    "    WHEN length(OLD.vec) = 0\n"
+    "     AND EXISTS (SELECT 1 FROM vector_files f WHERE f.model_id = OLD.model_id) BEGIN\n"
+    "    INSERT OR IGNORE INTO vector_file_gone (model_id, pmid) VALUES (OLD.model_id, OLD.pmid);\n"
+    "END;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
-                                         migration_13, migration_14, migration_15};
+                                         migration_13, migration_14, migration_15,
+                                         migration_16};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */

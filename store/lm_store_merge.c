@@ -15,7 +15,10 @@
  * Rows derived from articles (the lexical index and its queue, the
  * vector generations) are not copied: the target's triggers queue every
  * inserted article for indexing and record every deletion, exactly as
- * an ingest would.
+ * an ingest would.  Only full vector rows travel: a shard's compacted
+ * vectors live in its own vector file, and the target embeds those
+ * articles again at its next refresh or `index build` (vectors are a
+ * function of the article and the model, so the result is the same).
  */
 #include "lm_store_merge.h"
 #include "lm_store_internal.h"
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <xxhash.h>
 
 static const lm_merge_table merge_tables[] = {
     {"schema_version", LM_MERGE_SAME},     /* both opened at this build's version */
@@ -59,6 +63,8 @@ static const lm_merge_table merge_tables[] = {
     {"lex_docs", LM_MERGE_REBUILT},
     {"lex_dead", LM_MERGE_REBUILT},
     {"vector_generations", LM_MERGE_REBUILT},
+    {"vector_files", LM_MERGE_REBUILT},       /* the target's own vector file */
+    {"vector_file_gone", LM_MERGE_REBUILT},
 };
 #define N_MERGE_TABLES (sizeof merge_tables / sizeof merge_tables[0])
 
@@ -163,7 +169,7 @@ static lm_status refuse_unhandled(void *ctx, const char *table)
 static int read_embed_model(lm_store *s, int64_t id, sqlite3_stmt **q)
 {
     int rc = sqlite3_prepare_v2(lm_store_sqlite(s),
-                                "SELECT kind, dim, created_at, data FROM embed_models"
+                                "SELECT kind, dim, created_at, data, data_xxh64 FROM embed_models"
                                 " WHERE id = ?1",
                                 -1, q, NULL);
     if (rc == SQLITE_OK)
@@ -179,6 +185,15 @@ static int same_column(sqlite3_stmt *a, sqlite3_stmt *b, int i)
            (na == 0 || memcmp(va, vb, (size_t)na) == 0);
 }
 
+/* The checksum of a model's bytes, in the database or moved into its
+ * vector file (data_xxh64). */
+static uint64_t model_checksum(sqlite3_stmt *q)
+{
+    if (sqlite3_column_type(q, 3) == SQLITE_NULL)
+        return (uint64_t)sqlite3_column_int64(q, 4);
+    return XXH3_64bits(sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3));
+}
+
 /* Every embedding model the shard's vectors use must exist in the target
  * with the same kind, dimension, creation time and weights: a vector is
  * only comparable with vectors of its own model. */
@@ -187,7 +202,9 @@ static lm_status check_embed_models(lm_store *target, lm_store *shard, const cha
 {
     sqlite3_stmt *ids;
     int rc = sqlite3_prepare_v2(lm_store_sqlite(shard),
-                                "SELECT DISTINCT model_id FROM vectors ORDER BY model_id", -1,
+                                "SELECT DISTINCT model_id FROM vectors WHERE length(vec) > 0"
+                                " ORDER BY model_id",
+                                -1,
                                 &ids, NULL);
     if (rc != SQLITE_OK)
         return lm_store_fail(shard, rc, err, "%s: reading vectors", shard_name);
@@ -203,7 +220,8 @@ static lm_status check_embed_models(lm_store *target, lm_store *shard, const cha
         else if (rt != SQLITE_ROW && rt != SQLITE_DONE)
             st = lm_store_fail(target, rt, err, "reading embedding model %lld", (long long)id);
         else if (rs != SQLITE_ROW || rt != SQLITE_ROW || !same_column(qs, qt, 0) ||
-                 !same_column(qs, qt, 1) || !same_column(qs, qt, 2) || !same_column(qs, qt, 3))
+                 !same_column(qs, qt, 1) || !same_column(qs, qt, 2) ||
+                 model_checksum(qs) != model_checksum(qt))
             st = lm_error_set(err, LM_ERR_USAGE,
                               "%s holds vectors of embedding model %lld, which the target "
                               "does not have (or has another one under that id); ingest "
@@ -347,9 +365,10 @@ static lm_status copier_init(copier *c, lm_store *target, lm_store *shard, const
     const char *order;
     lm_status st = table_columns(target, table, &cols, &c->n_cols, &order, err);
     if (st == LM_OK) {
-        st = lm_buf_printf(&sql, "SELECT %s FROM \"%s\"%s%s%s", lm_buf_cstr(&cols), table,
-                           by_pmid ? " WHERE pmid = ?1" : "", order ? " ORDER BY " : "",
-                           order ? order : "");
+        st = lm_buf_printf(&sql, "SELECT %s FROM \"%s\"%s%s%s%s", lm_buf_cstr(&cols), table,
+                           by_pmid ? " WHERE pmid = ?1" : "",
+                           by_pmid && strcmp(table, "vectors") == 0 ? " AND length(vec) > 0" : "",
+                           order ? " ORDER BY " : "", order ? order : "");
         int rc = st == LM_OK ? sqlite3_prepare_v2(lm_store_sqlite(shard), lm_buf_cstr(&sql), -1,
                                                   &c->read, NULL)
                              : SQLITE_NOMEM;

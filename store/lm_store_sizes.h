@@ -5,7 +5,7 @@
  * SQLite with SQLITE_ENABLE_DBSTAT_VTAB): bytes of the pages each b-tree
  * holds, of which payload (the rows' bytes) and unused space.  A SQLite
  * without dbstat gives only the whole file's page counts.  The totals add
- * the files beside the database (the write-ahead log and the vector cache
+ * the files beside the database (the write-ahead log and the vector file
  * "<database>.vectors") and the bytes of the text itself (titles and
  * abstracts, UTF-8), so that what an abstract costs beyond its text can be
  * told.

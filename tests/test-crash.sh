@@ -102,13 +102,38 @@ check "index build: the kill left the model unfinished" sql_is ib.db \
 check "index build: integrity and foreign keys hold after the kill" consistent ib.db
 "$LITMINE" --db ib.db index build 2>>"$SCRATCH/err-trial"
 check "index build: the rerun completes" test $? -eq 0
+# each vector whichever copy holds it (its row or the vector file)
+vectors_of() { python3 "$ROOT/tests/vectors_dump.py" "$1" | cut -d'|' -f2-; }
 for db in clean ib; do
     sqlite3 $db.db "select state, count(*) from embed_models group by state" >$db.models
-    sqlite3 $db.db "select v.pmid, hex(v.vec) from vectors v join embed_models m
-                    on m.id = v.model_id and m.state = 'ready' order by v.pmid" >$db.vectors
+    vectors_of $db.db >$db.vectors
 done
 check "index build: the rerun leaves one model, nothing half-built" cmp -s clean.models ib.models
+check "index build: the clean run's vectors are all readable" \
+    sh -c '[ -s clean.vectors ] && ! grep -q MISSING clean.vectors'
 check "index build: the rerun's vectors are the clean run's" cmp -s clean.vectors ib.vectors
 "$LITMINE" --db ib.db index check >/dev/null 2>>"$SCRATCH/err-trial"
 check "index build: index check passes after the rerun" test $? -eq 0
+
+# --- kill -9 at each step of the vector file's compaction -------------------
+# (LITMINE_TEST_COMPACT_KILL=N: SIGKILL after .next is written, after the
+# database commit, after the rename; store/search/lm_vec_cache.c)
+for step in 1 2 3; do
+    rm -f c$step.db*
+    sqlite3 clean.db "vacuum into 'c$step.db'"
+    cp clean.db.vectors c$step.db.vectors
+    LITMINE_TEST_COMPACT_KILL=$step "$LITMINE" --db c$step.db index build 2>>"$SCRATCH/err-trial"
+    check "compaction step $step: index build killed there" test $? -eq 137
+    check "compaction step $step: integrity and foreign keys hold" consistent c$step.db
+    "$LITMINE" --db c$step.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+    check "compaction step $step: index check passes before any repair" test $? -eq 0
+    "$LITMINE" --db c$step.db query "cisplatin" >/dev/null 2>>"$SCRATCH/err-trial"
+    check "compaction step $step: queries answer before any repair" test $? -eq 0
+    "$LITMINE" --db c$step.db index build 2>>"$SCRATCH/err-trial"
+    check "compaction step $step: the rerun completes" test $? -eq 0
+    vectors_of c$step.db >c$step.vectors
+    check "compaction step $step: the rerun's vectors are the clean run's" \
+        cmp -s clean.vectors c$step.vectors
+    check "compaction step $step: no .next left" test ! -e c$step.db.vectors.next
+done
 finish

@@ -6,11 +6,15 @@
  * the stored one with its derived rows, a lower one is ignored, an
  * identical one is left alone, a shard's DeleteCitation removes the stored
  * article, and a shard that deleted then re-added a PMID wins whatever
- * the target's version.  The end-to-end equality with a sequential ingest
+ * the target's version.  Vectors stored once: only a shard's full rows
+ * travel (its compacted vectors are in its own vector file; the target
+ * embeds those articles again), and a model whose bytes moved into a
+ * vector file is recognised by its checksum.  The end-to-end equality with a sequential ingest
  * is tests/test-merge.sh's.
  */
 #include "../store/lm_store_merge.h"
 #include "../store/lm_store_internal.h"
+#include "../store/search/lm_vec_cache.h"
 #include "lm_test_store.h"
 
 #include <sqlite3.h>
@@ -161,9 +165,80 @@ static void test_version_rule(void)
     lm_store_close(target);
 }
 
+static int64_t count_of(lm_store *s, const char *sql)
+{
+    return raw_int(lm_store_sqlite(s), sql);
+}
+
+/* The same embedding model (id 1, 70 KB of bytes) in both databases. */
+static void add_model(lm_store *s)
+{
+    unsigned char *m = calloc(70000, 1);
+    lm_error err = {0};
+    int64_t id = 0;
+    LM_CHECK(m && lm_vec_model_add(s, "lsa", 2, m, 70000, 1, 0.0, "{}", &id, &err) == LM_OK);
+    LM_CHECK_INT(id, 1);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "UPDATE embed_models SET created_at = '2026-01-01T00:00:00Z'", NULL,
+                          NULL, NULL) == SQLITE_OK);
+    LM_CHECK(lm_vec_model_activate(s, id, &err) == LM_OK);
+    free(m);
+}
+
+static void test_vectors_stored_once(void)
+{
+    lm_store *target = lm_test_open_store("vtarget.db");
+    lm_store *shard = lm_test_open_store("vshard.db");
+    LM_CHECK(target && shard);
+    if (!target || !shard)
+        return;
+    lm_error err = {0};
+    add_model(target);
+    add_model(shard);
+    float v[2] = {1.0f, 0.5f};
+    put(shard, 10, 1, "compacted");
+    LM_CHECK(lm_vec_put(shard, 1, 10, LM_VEC_I8, v, 2, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_refresh(shard, NULL, &err) == LM_OK);   /* 10 into the file */
+    LM_CHECK_INT(count_of(shard, "SELECT count(*) FROM embed_models WHERE data IS NULL"), 1);
+    put(shard, 11, 1, "full row");
+    LM_CHECK(lm_vec_put(shard, 1, 11, LM_VEC_I8, v, 2, &err) == LM_OK);
+    lm_store_close(shard);
+    char path[512];
+    snprintf(path, sizeof path, "%s/vshard.db", lm_test_tmpdir());
+    lm_store_options ro = {.readonly = 1};
+    LM_CHECK(lm_store_open(&shard, path, &ro, &err) == LM_OK);
+    /* the shard's model is in its file, the target's in its row: equal */
+    LM_CHECK(lm_store_merge_check(target, shard, "vshard.db", &err) == LM_OK);
+    lm_merge_counts c;
+    memset(&c, 0, sizeof c);
+    LM_CHECK(lm_store_begin(target, &err) == LM_OK);
+    LM_CHECK(lm_store_merge_shard(target, shard, "vshard.db", &c, &err) == LM_OK);
+    LM_CHECK(lm_store_commit(target, &err) == LM_OK);
+    LM_CHECK_INT(count_of(target, "SELECT count(*) FROM articles"), 2);
+    LM_CHECK_INT(count_of(target, "SELECT count(*) FROM vectors"), 1);
+    LM_CHECK_INT(count_of(target, "SELECT pmid FROM vectors WHERE length(vec) > 0"), 11);
+    lm_store_close(shard);
+
+    /* Another model under the same id (other bytes) is refused. */
+    lm_store *other = lm_test_open_store("vother.db");
+    LM_CHECK(other != NULL);
+    if (other) {
+        add_model(other);
+        put(other, 12, 1, "other model");
+        LM_CHECK(lm_vec_put(other, 1, 12, LM_VEC_I8, v, 2, &err) == LM_OK);
+        LM_CHECK(sqlite3_exec(lm_store_sqlite(other),
+                              "UPDATE embed_models SET data = zeroblob(70001)", NULL, NULL,
+                              NULL) == SQLITE_OK);
+        LM_CHECK_INT(lm_store_merge_check(target, other, "vother.db", &err), LM_ERR_USAGE);
+        lm_store_close(other);
+    }
+    lm_store_close(target);
+}
+
 int main(void)
 {
     LM_RUN(test_every_table_has_a_policy);
     LM_RUN(test_version_rule);
+    LM_RUN(test_vectors_stored_once);
     return LM_DONE();
 }

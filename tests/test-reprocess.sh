@@ -35,7 +35,8 @@ snapshot() {
                from mentions order by 1, 2, 3, 5" >"$1.mentions"
     sql "$DB" "select * from abbreviations order by 1, 4" >"$1.abbreviations"
     sql "$DB" "select * from pairs order by 1, 2, 4" >"$1.pairs"
-    sql "$DB" "select model_id, pmid, hex(vec) from vectors order by 1, 2" >"$1.vectors"
+    # each vector whichever copy holds it (a row, or the vector file)
+    python3 "$ROOT/tests/vectors_dump.py" "$DB" >"$1.vectors"
     for t in sentences mentions abbreviations pairs vectors; do
         printf '%s=%s ' $t "$(wc -l <"$1.$t")"
     done >"$1.counts"
@@ -43,6 +44,8 @@ snapshot() {
 same() { cmp -s "before.$1" "after.$1" || { echo "    $1 changed: $(cat before.counts) -> $(cat after.counts)" >&2; return 1; }; }
 N=$(sql "$DB" "select count(*) from articles")
 snapshot before
+ok "every vector is read back, from its row or the vector file" \
+    '[ -s before.vectors ] && ! grep -q MISSING before.vectors'
 ok "every derived table has rows" '! grep -q "=0 " before.counts || { cat before.counts >&2; false; }'
 
 lm --db "$DB" reprocess --stages embed

@@ -14,7 +14,7 @@ check "mentions and pairs in their compact tables (schema 14)" out_has "^  menti
 check "the names dictionary" out_has "^  names  *table "
 ok "the views take no pages" "! grep -q '^  mentions  *table ' \"\$SCRATCH/out\""
 check "the database file" out_has "^  s.db "
-check "the vector cache" out_has "vector cache (.vectors)"
+check "the vector file" out_has "vector file (.vectors)"
 check "bytes per abstract beyond the text" out_has "^bytes per abstract beyond its text: "
 pages=$(sqlite3 s.db "pragma page_count")
 size=$(sqlite3 s.db "pragma page_size")

@@ -1,18 +1,25 @@
 /*
- * Tests for store/lm_vec_cache: the first open reads the store and writes
- * the file, the next maps it with the same contents; any change to the
- * model's vectors, a damaged or foreign file, or an unwritable place falls
- * back to the store and still gives the right data.
+ * Tests for store/lm_vec_cache: vectors and the LSA model stored once.
+ * Before the first compaction every vector is a full row and readers
+ * load them from the store; a compaction moves them (and a large model)
+ * into the vector file and empties the rows; rows written afterwards are
+ * merged in by readers until the next compaction.  A missing or damaged
+ * file is an error naming the recovery.  A compaction killed (SIGKILL) at
+ * each of its steps leaves the database and the file consistent, and the
+ * next compaction resumes.  A schema-15 database with both copies
+ * migrates forward.
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"
 #include "lm_test_store.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void put_article(lm_store *s, int64_t pmid, int year)
@@ -29,88 +36,6 @@ static void put_article(lm_store *s, int64_t pmid, int year)
     LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
 }
 
-/* A store with a current model of dim 4 and vectors for PMIDs 1..3, in
- * format f. */
-static lm_store *model_store_as(const char *name, lm_vec_format f, int64_t *model_id)
-{
-    lm_store *s = lm_test_open_store(name);
-    if (!s)
-        return NULL;
-    lm_error err = {0};
-    for (int p = 1; p <= 3; p++)
-        put_article(s, p, 2000 + p);
-    LM_CHECK(lm_vec_model_add(s, "test", 4, "model-bytes", 11, 3, 0.1, "{}", model_id, &err) ==
-             LM_OK);
-    for (int p = 1; p <= 3; p++) {
-        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
-        LM_CHECK(lm_vec_put(s, *model_id, p, f, v, 4, &err) == LM_OK);
-    }
-    LM_CHECK(lm_vec_model_activate(s, *model_id, &err) == LM_OK);
-    return s;
-}
-
-static lm_store *model_store(const char *name, int64_t *model_id)
-{
-    return model_store_as(name, LM_VEC_F32, model_id);
-}
-
-static void check_contents(const lm_vec_cache *c, float first_of_2)
-{
-    LM_CHECK(c->model_len == 11 && memcmp(c->model, "model-bytes", 11) == 0);
-    LM_CHECK_INT(c->mat.n, 3);
-    LM_CHECK_INT(c->mat.dim, 4);
-    if (c->mat.n != 3)
-        return;
-    LM_CHECK(c->mat.pmids[0] == 1 && c->mat.pmids[2] == 3);
-    LM_CHECK(c->mat.years[0] == 2001 && c->mat.years[2] == 2003);
-    LM_CHECK(c->mat.data[4] == first_of_2 && c->mat.data[11] == 0.75f);
-}
-
-static void test_write_then_map(void)
-{
-    int64_t id = 0;
-    lm_store *s = model_store("vc.db", &id);
-    LM_CHECK(s != NULL);
-    if (!s)
-        return;
-    char *path = lm_vec_cache_path(s);
-    LM_CHECK(path && strstr(path, "vc.db.vectors"));
-    unlink(path);
-    lm_vec_cache c;
-    lm_error err = {0};
-    int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    LM_CHECK(!c.from_file && c.info.id == id);
-    check_contents(&c, 2.0f);
-    lm_vec_cache_close(&c);
-    LM_CHECK(access(path, R_OK) == 0);
-
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    LM_CHECK(c.from_file);
-    check_contents(&c, 2.0f);
-    lm_vec_cache_close(&c);
-
-    /* A changed vector moves the generation: the file is stale. */
-    float v[4] = {9.0f, 0.5f, -1.0f, 0.5f};
-    LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_F32, v, 4, &err) == LM_OK);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    LM_CHECK(!c.from_file);
-    check_contents(&c, 9.0f);
-    lm_vec_cache_close(&c);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && c.from_file);
-    check_contents(&c, 9.0f);
-    lm_vec_cache_close(&c);
-
-    /* A deleted article takes its vector with it. */
-    int deleted = 0;
-    LM_CHECK(lm_store_delete_article(s, 3, &deleted, &err) == LM_OK && deleted);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    LM_CHECK_INT(c.mat.n, 2);
-    lm_vec_cache_close(&c);
-    free(path);
-    lm_store_close(s);
-}
-
 /* Row 1 of model_store_as's int8 matrix holds the stored bytes and
  * scale of (2, 0.5, -1, 0.5), not a re-rounding of them. */
 static void check_int8_row(const lm_vec_matrix *m)
@@ -123,219 +48,452 @@ static void check_int8_row(const lm_vec_matrix *m)
     LM_CHECK(memcmp(m->q8 + 4, blob + 4, 4) == 0 && m->scales[1] == scale);
 }
 
-/* int8 vectors (the default) stay int8 in memory and in the file: the
- * matrix holds the stored bytes and scales, not a re-rounding of them. */
-static void test_int8_vectors_stay_int8(void)
+/* A model of model_len bytes (byte i = i * 7): small ones stay in the
+ * database, large ones (>= 64 KB) move into the file. */
+static unsigned char *model_bytes(size_t len)
 {
-    int64_t id = 0;
-    lm_store *s = model_store_as("vc8.db", LM_VEC_I8, &id);
-    LM_CHECK(s != NULL);
-    if (!s)
-        return;
-    char *path = lm_vec_cache_path(s);
-    unlink(path);
-    lm_vec_cache c;
-    lm_error err = {0};
-    int found = 0;
-    for (int round = 0; round < 2; round++) {
-        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-        LM_CHECK(c.from_file == round);
-        LM_CHECK(c.mat.data == NULL && c.mat.q8 != NULL && c.mat.n == 3);
-        if (c.mat.q8 && c.mat.n == 3) {
-            check_int8_row(&c.mat);
-            float q[4] = {1, 0, 0, 0};
-            LM_CHECK(fabsf(lm_vec_matrix_dot(&c.mat, 1, q) - 2.0f) < 2.0f / 254);
-            LM_CHECK(c.mat.years[2] == 2003);
-        }
-        lm_vec_cache_close(&c);
-    }
-    /* The file is a quarter of float32's: 3 x 4 bytes of int8, not 3 x 16. */
-    FILE *fp = fopen(path, "rb");
-    long len = -1;
-    if (fp && fseek(fp, 0, SEEK_END) == 0)
-        len = ftell(fp);
-    if (fp)
-        fclose(fp);
-    LM_CHECK(len > 0 && len < 256 + 3 * 8 + 64 + 3 * 2 + 64 + 3 * 4 + 64 + 3 * 4 + 11 + 1);
-    free(path);
-    lm_store_close(s);
+    unsigned char *m = malloc(len);
+    for (size_t i = 0; m && i < len; i++)
+        m[i] = (unsigned char)(i * 7);
+    return m;
 }
 
-/* lm_vec_cache_refresh (the end of `index build` and of each ingest's
- * refresh) writes the file from the store, row by row, without opening
- * the matrix: the next open maps exactly the stored vectors, years
- * included, int8 kept as stored; a current file is left alone. */
-static void test_refresh_streams_the_file(void)
+/* A store with a current model of dim 4 and vectors for PMIDs 1..3, in
+ * format f; the vector of p is (p, 0.5, -1, p / 4). */
+static lm_store *model_store_as(const char *name, lm_vec_format f, size_t model_len,
+                                int64_t *model_id)
 {
-    int64_t id = 0;
-    lm_store *s = model_store_as("vcr.db", LM_VEC_I8, &id);
-    LM_CHECK(s != NULL);
-    if (!s)
-        return;
-    char *path = lm_vec_cache_path(s);
-    unlink(path);
-    lm_error err = {0};
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
-    struct stat before;
-    LM_CHECK(stat(path, &before) == 0);
-    lm_vec_cache c;
-    int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    LM_CHECK(c.from_file && c.mat.q8 != NULL && c.mat.n == 3);
-    if (c.from_file && c.mat.q8 && c.mat.n == 3) {
-        check_int8_row(&c.mat);
-        LM_CHECK(c.mat.years[2] == 2003);
-    }
-    lm_vec_cache_close(&c);
-    /* Nothing changed: the refresh keeps the file (same inode). */
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
-    struct stat after;
-    LM_CHECK(stat(path, &after) == 0 && after.st_ino == before.st_ino);
-    free(path);
-    lm_store_close(s);
-}
-
-/* model_store() whose cache file was just written from the store; *path
- * receives the file's name (the caller frees it). */
-static lm_store *store_with_cache(const char *name, int64_t *id, char **path)
-{
-    lm_store *s = model_store(name, id);
-    LM_CHECK(s != NULL);
+    char path[512];
+    db_path(path, sizeof path, name);
+    char side[600];
+    snprintf(side, sizeof side, "%s.vectors", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s.vectors.next", path);
+    unlink(side);
+    lm_store *s = lm_test_open_store(name);
     if (!s)
         return NULL;
-    *path = lm_vec_cache_path(s);
-    unlink(*path);
-    lm_vec_cache c;
     lm_error err = {0};
-    int found = 0;
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    lm_vec_cache_close(&c);
+    for (int p = 1; p <= 3; p++)
+        put_article(s, p, 2000 + p);
+    unsigned char *m = model_bytes(model_len);
+    LM_CHECK(lm_vec_model_add(s, "test", 4, m, model_len, 3, 0.1, "{}", model_id, &err) ==
+             LM_OK);
+    free(m);
+    for (int p = 1; p <= 3; p++) {
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, *model_id, p, f, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_model_activate(s, *model_id, &err) == LM_OK);
     return s;
 }
 
-static void test_damaged_foreign_unwritable(void)
+static int64_t sql_int(lm_store *s, const char *sql)
 {
-    int64_t id = 0;
-    char *path = NULL;
-    lm_store *s = store_with_cache("vc2.db", &id, &path);
-    if (!s)
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The first component of each row, in PMID order, as decoded floats. */
+static void check_rows(const lm_vec_cache *c, const int64_t *pmids, const float *first, size_t n)
+{
+    LM_CHECK_INT(c->mat.n, n);
+    if (c->mat.n != n)
         return;
-    lm_vec_cache c;
-    lm_error err = {0};
-    int found = 0;
-
-    /* A flipped header byte, then a cut file: both read from the store. */
-    FILE *f = fopen(path, "r+b");
-    LM_CHECK(f != NULL);
-    if (f) {
-        fseek(f, 40, SEEK_SET);
-        fputc(0x5a, f);
-        fclose(f);
-    }
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    check_contents(&c, 2.0f);
-    lm_vec_cache_close(&c);
-    LM_CHECK(truncate(path, 300) == 0);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    check_contents(&c, 2.0f);
-    lm_vec_cache_close(&c);
-
-    /* Another database's file for the same model id never matches. */
-    int64_t id3 = 0;
-    lm_store *other = model_store("vc3.db", &id3);
-    LM_CHECK(other != NULL && id3 == id);
-    if (other) {
-        LM_CHECK(lm_vec_cache_open(other, path, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-        lm_vec_cache_close(&c);
-        lm_store_close(other);
-    }
-
-    /* Nowhere to write: still works, every time from the store. */
-    const char *nowhere = "/nonexistent-litmine-dir/x.vectors";
-    for (int i = 0; i < 2; i++) {
-        LM_CHECK(lm_vec_cache_open(s, nowhere, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-        check_contents(&c, 2.0f);
-        lm_vec_cache_close(&c);
-    }
-    /* Another kind than asked for: nothing found. */
-    LM_CHECK(lm_vec_cache_open(s, NULL, "lsa", &c, &found, &err) == LM_OK && !found);
-
-    /* Inside the caller's transaction nothing is written: it may roll back. */
-    unlink(path);
-    LM_CHECK(lm_store_begin(s, &err) == LM_OK);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    check_contents(&c, 2.0f);
-    lm_vec_cache_close(&c);
-    LM_CHECK(lm_store_rollback(s, &err) == LM_OK);
-    LM_CHECK(access(path, F_OK) != 0);
-
-    /* A new current model: the old file is not its. */
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && !c.from_file);
-    lm_vec_cache_close(&c);
-    int64_t id2 = 0;
-    LM_CHECK(lm_vec_model_add(s, "test", 4, "other-model", 11, 3, 0.1, "{}", &id2, &err) ==
-             LM_OK);
-    float v[4] = {1, 1, 1, 1};
-    LM_CHECK(lm_vec_put(s, id2, 1, LM_VEC_F32, v, 4, &err) == LM_OK);
-    LM_CHECK(lm_vec_model_activate(s, id2, &err) == LM_OK);
-    LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-    LM_CHECK(!c.from_file && c.info.id == id2 && c.mat.n == 1);
-    LM_CHECK(c.model_len == 11 && memcmp(c.model, "other-model", 11) == 0);
-    lm_vec_cache_drop_model(&c);
-    LM_CHECK(c.model == NULL && c.mat.n == 1);
-    lm_vec_cache_close(&c);
-    free(path);
-    lm_store_close(s);
-
-    /* No model: nothing found, nothing to close. */
-    lm_store *empty = lm_test_open_store("vc4.db");
-    LM_CHECK(empty != NULL);
-    if (empty) {
-        LM_CHECK(lm_vec_cache_open(empty, NULL, NULL, &c, &found, &err) == LM_OK && !found);
-        lm_store_close(empty);
+    for (size_t i = 0; i < n; i++) {
+        LM_CHECK_INT(c->mat.pmids[i], pmids[i]);
+        float x = c->mat.q8 ? c->mat.scales[i] * (float)c->mat.q8[i * 4] : c->mat.data[i * 4];
+        LM_CHECK(fabsf(x - first[i]) < 0.05f);
+        LM_CHECK_INT(c->mat.years[i], 2000 + pmids[i]);
     }
 }
 
-/* Flips one byte at offset `from_end` bytes before the end of path. */
+static void check_model(const lm_vec_cache *c, size_t len)
+{
+    unsigned char *m = model_bytes(len);
+    LM_CHECK(c->model_len == len && c->model && memcmp(c->model, m, len) == 0);
+    free(m);
+}
+
+static void open_ok(lm_store *s, lm_vec_cache *c)
+{
+    lm_error err = {0};
+    int found = 0;
+    lm_status st = lm_vec_cache_open(s, NULL, NULL, c, &found, &err);
+    LM_CHECK(st == LM_OK && found);
+    if (st != LM_OK)
+        fprintf(stderr, "open: %s\n", err.msg);
+}
+
+/* Stored once: after a compaction the rows are empty, the model's bytes
+ * are out of the database, the file is mapped whole; rows written since
+ * are merged in by readers and moved by the next compaction. */
+static void test_stored_once(void)
+{
+    int64_t id = 0;
+    size_t mlen = 100000;
+    lm_store *s = model_store_as("vc.db", LM_VEC_I8, mlen, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    lm_vec_cache c;
+    lm_error err = {0};
+    int64_t p123[] = {1, 2, 3};
+    float f123[] = {1, 2, 3};
+    /* Never compacted: from the store, and opening writes nothing. */
+    open_ok(s, &c);
+    LM_CHECK(!c.from_file);
+    check_rows(&c, p123, f123, 3);
+    check_model(&c, mlen);
+    lm_vec_cache_close(&c);
+    LM_CHECK(access(path, F_OK) != 0);
+
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(access(path, R_OK) == 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors"), 3);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM embed_models WHERE data IS NULL"
+                            " AND data_len = 100000 AND data_xxh64 IS NOT NULL"), 1);
+    LM_CHECK_INT(sql_int(s, "SELECT model_in_file FROM vector_files"), 1);
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned && c.model_heap == NULL);
+    check_rows(&c, p123, f123, 3);
+    check_model(&c, mlen);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    check_int8_row(&c.mat);
+    lm_vec_cache_close(&c);
+    /* The model and a vector read through the store come from the file. */
+    void *data = NULL;
+    size_t len = 0;
+    int found = 0;
+    lm_vec_model_info info;
+    LM_CHECK(lm_vec_model_current(s, &info, &data, &len, &found, &err) == LM_OK && found);
+    unsigned char *want = model_bytes(mlen);
+    LM_CHECK(len == mlen && data && memcmp(data, want, mlen) == 0);
+    LM_CHECK_INT(info.data_bytes, mlen);
+    free(want);
+    free(data);
+    float v[4];
+    LM_CHECK(lm_vec_get(s, id, 2, v, 4, &err) == LM_OK && fabsf(v[0] - 2.0f) < 0.05f);
+
+    /* Nothing changed: the file stays (same inode). */
+    struct stat before, after;
+    LM_CHECK(stat(path, &before) == 0);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(stat(path, &after) == 0 && after.st_ino == before.st_ino);
+
+    /* A replaced vector, a deleted article and a new one: merged in. */
+    float v2[4] = {9.0f, 0.5f, -1.0f, 0.5f};
+    LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_I8, v2, 4, &err) == LM_OK);
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, 3, &deleted, &err) == LM_OK && deleted);
+    put_article(s, 4, 2004);
+    float v4[4] = {4.0f, 0.5f, -1.0f, 1.0f};
+    LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+    int64_t p124[] = {1, 2, 4};
+    float f194[] = {1, 9, 4};
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && c.mat_owned);
+    check_rows(&c, p124, f194, 3);
+    check_model(&c, mlen);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_get(s, id, 2, v, 4, &err) == LM_OK && fabsf(v[0] - 9.0f) < 0.1f);
+
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 3);
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_rows(&c, p124, f194, 3);
+    check_model(&c, mlen);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    /* An empty row the file does not hold: index check reports it. */
+    put_article(s, 5, 2005);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "INSERT INTO vectors (model_id, pmid, format, vec)"
+                          " SELECT id, 5, 2, x'' FROM embed_models",
+                          NULL, NULL, NULL) == SQLITE_OK);
+    LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+    LM_CHECK(strstr(err.msg, "4 vectors") && strstr(err.msg, "3 are readable"));
+    free(path);
+    lm_store_close(s);
+}
+
+/* A model under 64 KB (an encoder's record) stays in the database. */
+static void test_small_model_stays(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcs.db", LM_VEC_F32, 11, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT length(data) FROM embed_models"), 11);
+    LM_CHECK_INT(sql_int(s, "SELECT model_in_file FROM vector_files"), 0);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    int64_t p123[] = {1, 2, 3};
+    float f123[] = {1, 2, 3};
+    LM_CHECK(c.from_file && c.mat.data != NULL);   /* float32 stays float32 */
+    check_rows(&c, p123, f123, 3);
+    check_model(&c, 11);
+    LM_CHECK(c.model_heap != NULL);
+    lm_vec_cache_close(&c);
+    lm_store_close(s);
+}
+
 static void flip_byte(const char *path, long from_end)
 {
     FILE *f = fopen(path, "r+b");
     LM_CHECK(f != NULL);
     if (!f)
         return;
-    fseek(f, -from_end, SEEK_END);
-    int c = fgetc(f);
-    fseek(f, -from_end, SEEK_END);
-    fputc(c ^ 0x5a, f);
+    LM_CHECK(fseek(f, -from_end, SEEK_END) == 0);
+    int ch = fgetc(f);
+    LM_CHECK(fseek(f, -from_end, SEEK_END) == 0);
+    fputc(ch ^ 0x40, f);
     fclose(f);
 }
 
-/* A byte damaged in the payload (the model, then a vector) behind an
- * intact header: the data comes from the store and the file is written
- * again, so the next open maps a good one. */
-static void test_damaged_payload_is_rewritten(void)
+static void expect_recovery_error(lm_store *s)
 {
-    int64_t id = 0;
-    char *path = NULL;
-    lm_store *s = store_with_cache("vc5.db", &id, &path);
-    if (!s)
-        return;
     lm_vec_cache c;
     lm_error err = {0};
     int found = 0;
-    /* The model's bytes end the file; the vectors come just before. */
-    long offsets[] = {3, 11 + 4};
-    for (size_t i = 0; i < 2; i++) {
-        flip_byte(path, offsets[i]);
-        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-        LM_CHECK(!c.from_file);
-        check_contents(&c, 2.0f);
-        lm_vec_cache_close(&c);
-        LM_CHECK(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && c.from_file);
-        check_contents(&c, 2.0f);
-        lm_vec_cache_close(&c);
+    LM_CHECK_INT(lm_vec_cache_open(s, NULL, NULL, &c, &found, &err), LM_ERR_DB);
+    LM_CHECK(strstr(err.msg, "missing or damaged") && strstr(err.msg, "litmine index build"));
+    void *data = NULL;
+    size_t len = 0;
+    lm_vec_model_info info;
+    LM_CHECK_INT(lm_vec_model_current(s, &info, &data, &len, &found, &err), LM_ERR_DB);
+    LM_CHECK(data == NULL);
+}
+
+/* A damaged, missing or foreign file is an error naming the recovery,
+ * never a smaller index; activating a new model (what `index build`
+ * does) recovers. */
+static void test_missing_damaged_foreign(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcd.db", LM_VEC_I8, 70000, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char *path = lm_vec_cache_path(s);
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    flip_byte(path, 5);   /* in the model */
+    expect_recovery_error(s);
+    LM_CHECK_INT(lm_vec_cache_refresh(s, NULL, &err), LM_ERR_DB);
+    flip_byte(path, 5);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    lm_vec_cache_close(&c);
+
+    /* Another database's file (same model id) is foreign. */
+    int64_t id2 = 0;
+    lm_store *other = model_store_as("vcd2.db", LM_VEC_I8, 70000, &id2);
+    LM_CHECK(other != NULL);
+    if (other) {
+        LM_CHECK(lm_vec_cache_refresh(other, NULL, &err) == LM_OK);
+        char *opath = lm_vec_cache_path(other);
+        LM_CHECK(rename(opath, path) == 0);
+        expect_recovery_error(s);
+        free(opath);
+        lm_store_close(other);
     }
+    unlink(path);
+    expect_recovery_error(s);
+
+    /* Recovery: a new model embeds every article again. */
+    int64_t id3 = 0;
+    LM_CHECK(lm_vec_model_add(s, "test", 4, "m", 1, 3, 0.1, "{}", &id3, &err) == LM_OK);
+    for (int p = 1; p <= 3; p++) {
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, id3, p, LM_VEC_I8, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_model_activate(s, id3, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors"), 3);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_files"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    open_ok(s, &c);
+    int64_t p123[] = {1, 2, 3};
+    float f123[] = {1, 2, 3};
+    LM_CHECK(c.from_file);
+    check_rows(&c, p123, f123, 3);
+    lm_vec_cache_close(&c);
     free(path);
+    lm_store_close(s);
+}
+
+/* A compaction killed (SIGKILL) after writing .next, after its commit
+ * and after its rename: the database and the file stay consistent (a
+ * reader sees every vector), and the next compaction resumes. */
+static void test_crash_at_each_step(void)
+{
+    for (int step = 1; step <= 3; step++) {
+        int64_t id = 0;
+        char name[32];
+        snprintf(name, sizeof name, "vck%d.db", step);
+        lm_store *s = model_store_as(name, LM_VEC_I8, 80000, &id);
+        LM_CHECK(s != NULL);
+        if (!s)
+            return;
+        lm_error err = {0};
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        put_article(s, 4, 2004);
+        float v4[4] = {4.0f, 0.5f, -1.0f, 1.0f};
+        LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+        char *path = lm_vec_cache_path(s);
+        char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+        lm_store_close(s);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            char v[16];
+            snprintf(v, sizeof v, "%d", step);
+            setenv("LITMINE_TEST_COMPACT_KILL", v, 1);
+            lm_store *cs = NULL;
+            lm_error cerr = {0};
+            if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
+                lm_vec_cache_refresh(cs, NULL, &cerr);
+            _exit(0);
+        }
+        int status = 0;
+        LM_CHECK(waitpid(pid, &status, 0) == pid);
+        LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        s = NULL;
+        LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
+        int64_t p1234[] = {1, 2, 3, 4};
+        float f1234[] = {1, 2, 3, 4};
+        lm_vec_cache c;
+        open_ok(s, &c);   /* consistent before any repair */
+        check_rows(&c, p1234, f1234, 4);
+        check_model(&c, 80000);
+        lm_vec_cache_close(&c);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        char next[700];
+        snprintf(next, sizeof next, "%s.next", path);
+        LM_CHECK(access(next, F_OK) != 0);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+        open_ok(s, &c);
+        LM_CHECK(c.from_file && !c.mat_owned);
+        check_rows(&c, p1234, f1234, 4);
+        check_model(&c, 80000);
+        lm_vec_cache_close(&c);
+        free(path);
+        free(dbpath);
+        lm_store_close(s);
+    }
+}
+
+/* A model being built is compacted into a file of its own: the current
+ * model's file stays whole and searchable; when the new model becomes
+ * current (lm_vec_cache_activate) its bytes go straight into the file,
+ * never into its row, and its build file goes. */
+static void test_build_file_then_activate(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcb.db", LM_VEC_I8, 90000, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t id2 = 0;
+    LM_CHECK(lm_vec_model_add(s, "test", 4, NULL, 0, 3, 0.1, "{}", &id2, &err) == LM_OK);
+    for (int p = 1; p <= 2; p++) {
+        float v[4] = {10.0f * (float)p, 0.5f, -1.0f, 0.0f};
+        LM_CHECK(lm_vec_put(s, id2, p, LM_VEC_I8, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_cache_compact_model(s, id2, &err) == LM_OK);
+    char *path = lm_vec_cache_path(s);
+    char build[700];
+    snprintf(build, sizeof build, "%s.m%lld", path, (long long)id2);
+    LM_CHECK(access(build, R_OK) == 0);
+    lm_vec_cache c;
+    int64_t p123[] = {1, 2, 3};
+    float f123[] = {1, 2, 3};
+    open_ok(s, &c);   /* still the current model's, from its own file */
+    LM_CHECK(c.from_file && c.info.id == id);
+    check_rows(&c, p123, f123, 3);
+    lm_vec_cache_close(&c);
+    float v3[4] = {30.0f, 0.5f, -1.0f, 0.0f};
+    LM_CHECK(lm_vec_put(s, id2, 3, LM_VEC_I8, v3, 4, &err) == LM_OK);
+    unsigned char *m = model_bytes(90000);
+    LM_CHECK(lm_vec_cache_activate(s, id2, m, 90000, &err) == LM_OK);
+    free(m);
+    LM_CHECK(access(build, F_OK) != 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors"), 3);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM embed_models WHERE state = 'ready'"
+                            " AND data IS NULL AND data_len = 90000"), 1);
+    open_ok(s, &c);
+    float f102030[] = {10, 20, 30};
+    LM_CHECK(c.from_file && !c.mat_owned && c.info.id == id2);
+    check_rows(&c, p123, f102030, 3);
+    check_model(&c, 90000);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
+/* A schema-15 database holds every vector and the model in SQLite (and
+ * possibly an old-format copy in the file): it migrates forward, reads
+ * from the store until its first compaction, then stores them once. */
+static void test_schema15_migrates(void)
+{
+    char p[512];
+    db_path(p, sizeof p, "vc15.db");
+    char side[600];
+    snprintf(side, sizeof side, "%s.vectors", p);
+    FILE *old = fopen(side, "wb");   /* a format-3 file: never read again */
+    if (old) {
+        fputs("LMVECCH1 an old cache file", old);
+        fclose(old);
+    }
+    lm_error err = {0};
+    LM_CHECK_INT(lm_store_migrate_path(p, 15, &err), LM_OK);
+    sqlite3 *db = raw_open(p);
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO articles (pmid, version, title, abstract, year,"
+                              " content_hash, source, ingested_at) VALUES"
+                              " (1, 1, 't', 'a', 2001, 1, 'old', '2020-01-01T00:00:00Z'),"
+                              " (2, 1, 't', 'a', 2002, 2, 'old', '2020-01-01T00:00:00Z')"), 0);
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO embed_models (id, kind, dim, state, created_at, data)"
+                              " VALUES (5, 'test', 4, 'ready', '2020-01-01T00:00:00Z',"
+                              " zeroblob(70000))"), 0);
+    /* f32 vectors (1, 0, 0, 0) and (2, 0, 0, 0), little-endian */
+    LM_CHECK_INT(raw_exec(db, "INSERT INTO vectors (model_id, pmid, format, vec) VALUES"
+                              " (5, 1, 0, x'0000803f000000000000000000000000'),"
+                              " (5, 2, 0, x'00000040000000000000000000000000')"), 0);
+    sqlite3_close(db);
+    lm_store *s = NULL;
+    LM_CHECK(lm_store_open(&s, p, NULL, &err) == LM_OK);
+    if (!s)
+        return;
+    LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), lm_store_schema_version());
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK(!c.from_file && c.mat.n == 2 && c.model_len == 70000);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) = 0"), 2);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM embed_models WHERE data IS NULL"), 1);
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && c.mat.n == 2 && c.model_len == 70000 && c.mat.data);
+    if (c.mat.data && c.mat.n == 2)
+        LM_CHECK(c.mat.data[0] == 1.0f && c.mat.data[4] == 2.0f && c.mat.years[1] == 2002);
+    lm_vec_cache_close(&c);
     lm_store_close(s);
 }
 
@@ -344,7 +502,7 @@ static void test_damaged_payload_is_rewritten(void)
 static void test_nonfinite_vectors(void)
 {
     int64_t id = 0;
-    lm_store *s = model_store("vc6.db", &id);
+    lm_store *s = model_store_as("vc6.db", LM_VEC_F32, 11, &id);
     LM_CHECK(s != NULL);
     if (!s)
         return;
@@ -374,11 +532,12 @@ static void test_nonfinite_vectors(void)
 
 int main(void)
 {
-    LM_RUN(test_write_then_map);
-    LM_RUN(test_int8_vectors_stay_int8);
-    LM_RUN(test_refresh_streams_the_file);
-    LM_RUN(test_damaged_foreign_unwritable);
-    LM_RUN(test_damaged_payload_is_rewritten);
+    LM_RUN(test_stored_once);
+    LM_RUN(test_small_model_stays);
+    LM_RUN(test_missing_damaged_foreign);
+    LM_RUN(test_crash_at_each_step);
+    LM_RUN(test_build_file_then_activate);
+    LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
     return LM_DONE();
 }

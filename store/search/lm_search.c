@@ -150,7 +150,7 @@ void lm_searcher_drop_model(lm_searcher *srch)
 
 int lm_searcher_model_mapped(const lm_searcher *srch)
 {
-    return srch->vc.model && srch->vc.from_file;
+    return srch->vc.model && !srch->vc.model_heap;
 }
 
 int lm_searcher_has_vectors(const lm_searcher *srch)

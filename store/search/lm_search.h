@@ -32,7 +32,7 @@
  * (triggers), so search never returns an article that is gone.  The
  * lexical index is the one full-text index: FTS5 went in schema 13.
  *
- * A searcher loads the dense index once (the vector cache) and answers
+ * A searcher loads the dense index once (the vector file) and answers
  * many queries; it uses the store's connection, so one thread at a time.
  */
 #ifndef LM_SEARCH_H
@@ -65,6 +65,9 @@ typedef struct lm_search_refresh_options {
     void (*progress)(void *ctx, const char *phase, int64_t done, int64_t total);
     void *progress_ctx;
     int format_set;           /* 0: LM_VEC_DEFAULT (int8) whatever format holds */
+    /* Vector bytes embedded between compactions into the vector file
+     * (store/search/lm_vec_cache.h); 0 = 4 MB. */
+    size_t compact_bytes;
 } lm_search_refresh_options;
 
 /* Tokenizes the queued articles into FTS5 and the lexical index, adding
@@ -181,7 +184,7 @@ void lm_searcher_set_text_ops(lm_searcher *srch, const lm_search_text_ops *ops);
 const void *lm_searcher_model(const lm_searcher *srch, size_t *len);
 /* Releases those bytes (100 MB at 100k features on the heap). */
 void lm_searcher_drop_model(lm_searcher *srch);
-/* 1 when those bytes are mapped from the vector cache file, verified on
+/* 1 when those bytes are mapped from the vector file, verified on
  * open and valid until close (drop_model leaves them be): they can be
  * used in place (lm_embed_model_map). */
 int lm_searcher_model_mapped(const lm_searcher *srch);

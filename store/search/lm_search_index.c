@@ -7,6 +7,7 @@
 
 #include "../../util/lm_clock.h"
 #include "lm_lexindex.h"
+#include "lm_vec_cache.h"
 
 #include <string.h>
 
@@ -247,5 +248,6 @@ lm_status lm_search_check(lm_store *s, lm_error *err)
         return lm_error_set(err, LM_ERR_DB,
                             "search index holds %lld of %lld articles with nothing pending",
                             (long long)indexed, (long long)articles);
-    return lm_lexindex_check(s, err);
+    ls = lm_lexindex_check(s, err);
+    return ls == LM_OK ? lm_vec_cache_check(s, err) : ls;
 }

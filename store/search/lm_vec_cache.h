@@ -1,21 +1,20 @@
 /*
- * lm_vec_cache: the current embedding model and its vector matrix, read
- * from a cache file beside the database and memory-mapped.
+ * lm_vec_cache: the vector file "<database>.vectors", the one copy of the
+ * current embedding model's compacted vectors and of its (large) model
+ * bytes, memory-mapped by readers.
  *
  * Every `litmine query` is a new process, and reading the model (100 MB
- * at 100,000 features) and 100,000 vectors of 1 KB out of SQLite takes two
- * seconds there — far more than the search.  The cache file holds both,
- * laid out as the searcher uses them, so a process maps it and starts at
- * once; the page cache shares it between processes.
+ * at 100,000 features) and 100,000 vectors out of SQLite takes two
+ * seconds there — far more than the search.  The file holds both, laid
+ * out as the searcher uses them, so a process maps it and starts at once;
+ * the page cache shares it between processes.
  *
- * The file is only a copy.  Its header names the model (id, creation time,
- * dimension) and the vectors' generation, a counter that triggers move on
- * every insert, update or delete of a vector of that model (by random
- * steps from a random start, so that another database's file, or one left
- * before a backup was restored, never matches).  When any
- * of these differ, or the file is damaged or missing, the data is read from
- * the store and the file rewritten (a temporary file renamed over it; when
- * the directory is not writable, the process simply does without).
+ * The database keeps one row per vector: an empty one for a vector in the
+ * file, a full one for a vector written since the last compaction, and
+ * vector_files names the current file (lm_vec_cache.c explains the
+ * crash-safe compaction).  A reader maps the file the database names and
+ * merges the few full rows in; a missing or damaged file is an error
+ * naming the recovery, never a smaller index.
  */
 #ifndef LM_VEC_CACHE_H
 #define LM_VEC_CACHE_H
@@ -30,7 +29,8 @@ typedef struct lm_vec_cache {
     const void *model;        /* its bytes (lm_embed_model_load) */
     size_t model_len;
     lm_vec_matrix mat;        /* its vectors, PMID order, with years */
-    int from_file;            /* 1: mapped from the cache file */
+    int from_file;            /* 1: the vector file is mapped */
+    int mat_owned;            /* 1: mat is a heap matrix (full rows merged in) */
     /* owned: the mapping, or heap copies */
     void *map;
     size_t map_len;
@@ -43,18 +43,45 @@ char *lm_vec_cache_path(lm_store *s);
 
 /* Opens the current model and its vectors; *found = 0 (and nothing to
  * close) when the store has no model, or kind (NULL: any) is not its
- * kind.  path NULL: lm_vec_cache_path.  The file is written only when the
- * call is not inside a transaction of the caller. */
+ * kind.  path NULL: lm_vec_cache_path.  Never writes. */
 lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
                             int *found, lm_error *err);
 /* Releases the model bytes once they are parsed (a heap copy is 100 MB at
  * 100k features; a mapped one costs nothing but is released too). */
 void lm_vec_cache_drop_model(lm_vec_cache *c);
 void lm_vec_cache_close(lm_vec_cache *c);
-/* Rewrites the cache file when the vectors of kind's current model
- * changed, so that the next `litmine query` maps it even if its user
- * cannot write there.  The file is written from the store row by row:
- * memory stays bounded by the model, whatever the number of vectors. */
+/* Compacts: moves the full rows of kind's current model (and its large
+ * model bytes) into a new vector file, when any are waiting; does
+ * nothing inside a caller's transaction or on a read-only store.  Memory
+ * stays bounded by the model, whatever the number of vectors. */
 lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err);
+
+/* Compacts model_id, current or still being built (`index build`
+ * compacts as it embeds, so the pages the moved rows free are reused by
+ * the next batches instead of being left free in the file). */
+lm_status lm_vec_cache_compact_model(lm_store *s, int64_t model_id, lm_error *err);
+
+/* Makes model_id current (lm_vec_model_activate_with_data) in the commit
+ * of a compaction that writes its bytes (data, len) into the vector file,
+ * so they are never written into the database and freed again; small
+ * models, and a store without a file, keep them in the row. */
+typedef struct lm_vec_activation {
+    const void *data;
+    size_t len;
+} lm_vec_activation;
+lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
+                                lm_error *err);
+
+/* Checks that the current model's vector file is the one the database
+ * names, undamaged, and that every vector the database lists can be read
+ * (`litmine index check`). */
+lm_status lm_vec_cache_check(lm_store *s, lm_error *err);
+
+/* A copy of model id's bytes from its vector file (the caller frees). */
+lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, size_t *len,
+                                  lm_error *err);
+/* The vector of pmid in model id's vector file. */
+lm_status lm_vec_cache_row(lm_store *s, int64_t model_id, int64_t pmid, float *out, int dim,
+                           lm_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../../util/lm_le.h"
 #include "lm_vectors.h"
 #include "../lm_store_internal.h"
+#include "lm_vec_cache.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -223,7 +224,12 @@ lm_status lm_vec_model_add(lm_store *s, const char *kind, int dim, const void *d
 static lm_status run_id(lm_store *s, int slot, const char *sql, int64_t id, const char *what,
                         lm_error *err)
 {
-    sqlite3_stmt *st = lm_store_stmt(s, slot, sql, err);
+    /* slot < 0: a statement run too rarely to keep prepared */
+    sqlite3_stmt *st = NULL;
+    if (slot >= 0)
+        st = lm_store_stmt(s, slot, sql, err);
+    else if (sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return lm_store_fail(s, sqlite3_errcode(lm_store_sqlite(s)), err, "%s", what);
     if (!st)
         return err ? err->code : LM_ERR_DB;
     int brc = SQLITE_OK;
@@ -232,6 +238,10 @@ static lm_status run_id(lm_store *s, int slot, const char *sql, int64_t id, cons
     lm_status ls = LM_OK;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         ls = lm_store_fail(s, rc, err, "%s", what);
+    if (slot < 0) {
+        sqlite3_finalize(st);
+        return ls;
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ls;
@@ -249,6 +259,17 @@ lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *d
                           "UPDATE embed_models SET state = 'retired', data = NULL"
                           " WHERE id <> ?1 AND state = 'ready'",
                           id, "retiring old embedding models", err);
+    /* The retired models' files are forgotten first: their rows then go
+     * without a mark each in vector_file_gone. */
+    if (ls == LM_OK)
+        ls = run_id(s, -1,
+                    "DELETE FROM vector_files WHERE model_id IN"
+                    " (SELECT id FROM embed_models WHERE state = 'retired' AND id <> ?1)",
+                    id, "forgetting the vector files of retired models", err);
+    if (ls == LM_OK)
+        ls = run_id(s, -1,
+                    "DELETE FROM vector_file_gone WHERE model_id <> ?1",
+                    id, "forgetting the vector files of retired models", err);
     if (ls == LM_OK)
         ls = run_id(s, SL_VEC_DROP_RETIRED,
                     "DELETE FROM vectors WHERE model_id IN"
@@ -303,7 +324,9 @@ static void read_info(sqlite3_stmt *st, lm_vec_model_info *m)
     m->data_bytes = (size_t)sqlite3_column_int64(st, 7);
 }
 
-#define MODEL_COLS "id, kind, dim, state, created_at, n_docs, fit_seconds, length(data)"
+/* A model whose bytes moved into the vector file keeps their length. */
+#define MODEL_COLS \
+    "id, kind, dim, state, created_at, n_docs, fit_seconds, coalesce(length(data), data_len)"
 
 static lm_status model_current(lm_store *s, lm_vec_model_info *info, void **data, size_t *len,
                                int *found, int count, lm_error *err);
@@ -359,6 +382,11 @@ static lm_status model_current(lm_store *s, lm_vec_model_info *info, void **data
             }
             if (len && ls == LM_OK)
                 *len = n;
+        }
+        /* Bytes moved into the vector file are read from there. */
+        if (data && !*data && m.data_bytes > 0 && ls == LM_OK) {
+            sqlite3_reset(st);
+            ls = lm_vec_cache_model_copy(s, m.id, data, len, err);
         }
         if (info)
             *info = m;
@@ -473,7 +501,10 @@ lm_status lm_vec_get(lm_store *s, int64_t model_id, int64_t pmid, float *out, in
     lm_bind_int64(st, 2, pmid, &brc);
     int rc = lm_bind_step(st, brc);
     lm_status ls;
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 0) {
+        sqlite3_reset(st);   /* an empty vec: the vector is in the vector file */
+        ls = lm_vec_cache_row(s, model_id, pmid, out, dim, err);
+    } else if (rc == SQLITE_ROW)
         ls = lm_vec_decode((lm_vec_format)sqlite3_column_int(st, 0), sqlite3_column_blob(st, 1),
                            (size_t)sqlite3_column_bytes(st, 1), dim, out, err);
     else if (rc == SQLITE_DONE)
@@ -712,8 +743,8 @@ lm_status lm_vec_each_stored(lm_store *s, int64_t model_id, int dim,
     if (!row)
         return lm_error_set(err, LM_ERR_NOMEM, "loading vectors: out of memory");
     sqlite3_stmt *st = lm_store_stmt(s, SL_VEC_LOAD,
-                                     "SELECT pmid, format, vec FROM vectors"
-                                     " WHERE model_id = ?1 ORDER BY pmid",
+                                     "SELECT pmid, format, vec FROM vectors INDEXED BY vectors_full"
+                                     " WHERE model_id = ?1 AND length(vec) > 0 ORDER BY pmid",
                                      err);
     if (!st) {
         free(row);

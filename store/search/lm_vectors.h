@@ -151,7 +151,7 @@ typedef struct lm_vec_stored {
 } lm_vec_stored;
 
 /* Calls cb for each stored vector of model_id in PMID order, one row in
- * memory at a time (the vector cache is written this way, whatever the
+ * memory at a time (the vector file is written this way, whatever the
  * corpus size). */
 lm_status lm_vec_each_stored(lm_store *s, int64_t model_id, int dim,
                              lm_status (*cb)(void *ctx, const lm_vec_stored *r), void *ctx,

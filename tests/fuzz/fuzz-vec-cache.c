@@ -1,18 +1,18 @@
 /*
- * Fuzzes the vector-cache loader (store/lm_vec_cache) through the path a
+ * Fuzzes the vector-file loader (store/lm_vec_cache) through the path a
  * query takes: lm_searcher_open maps "<database>.vectors", checks it
  * against the store, loads the embedding model from it, and a dense and a
  * hybrid query run over its vectors.
  *
  * Once, a small store is built (40 articles, an LSA model of dimension 8)
- * and its cache file written.  Each input then becomes the cache file:
+ * and its vector file written by `index build`'s compaction.  Each input then becomes the cache file:
  * with its first byte even, as is (the header checks); odd, the valid
  * file with the rest of the input written over it from a position the
  * second byte chooses (byte/256 of the way in), so the damage reaches the
  * PMIDs, years, vectors and model behind a header that matches — without
  * the harness knowing the file's layout.  Whatever the file,
- * opening must succeed (a bad file means "read the store") or fail with a
- * message, and a query must not crash.
+ * opening must succeed or fail with a message (a bad file is an error
+ * naming the recovery), and a query must not crash.
  */
 #include "../../pipeline/lm_index.h"
 #include "../../pipeline/lm_search_session.h"
