@@ -2,6 +2,10 @@
  * lm_vec_cache: the vector file, the one copy of an embedding model's
  * compacted vectors and of its bytes (see lm_vec_cache.h).
  *
+ * LONG-FILE: the file's format, its reader and its compaction share the
+ * header checks and the crash states they must agree on; to split
+ * (format and reader vs compaction) once the layout has settled.
+ *
  * File layout, native byte order (a byte-order mark and the type sizes are
  * checked: the file is per machine, never exchanged):
  *
