@@ -39,7 +39,11 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -DLM_VERSION='"$(VERSION)"' \
              -DLM_MODELS_DIR='"$(PREFIX)/share/litmine/models"' $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -lpthread -lm
 
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# LM_CRASH_POINTS: the test builds may be told to kill themselves at chosen
+# points (store/search/lm_vec_cache.c), for the crash tests; release builds
+# cannot.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+             -DLM_CRASH_POINTS
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 # clang is the second compiler: its UBSan sees what gcc's misses (pointer
 # arithmetic on NULL, for one), and it brings libFuzzer.

@@ -117,13 +117,19 @@ check "index build: index check passes after the rerun" test $? -eq 0
 
 # --- kill -9 at each step of the vector file's compaction -------------------
 # (LITMINE_TEST_COMPACT_KILL=N: SIGKILL after .next is written, after the
-# database commit, after the rename; store/search/lm_vec_cache.c)
+# database commit, after the rename; store/search/lm_vec_cache.c.  Only
+# the sanitizer builds make check runs have these crash points.)
 for step in 1 2 3; do
     rm -f c$step.db*
     sqlite3 clean.db "vacuum into 'c$step.db'"
     cp clean.db.vectors c$step.db.vectors
     LITMINE_TEST_COMPACT_KILL=$step "$LITMINE" --db c$step.db index build 2>>"$SCRATCH/err-trial"
-    check "compaction step $step: index build killed there" test $? -eq 137
+    rc=$?
+    if [ $step = 1 ] && [ $rc = 0 ]; then
+        skip "compaction crash points" "$LITMINE has none (a release build: use litmine-asan)"
+        break
+    fi
+    check "compaction step $step: index build killed there" test $rc -eq 137
     check "compaction step $step: integrity and foreign keys hold" consistent c$step.db
     "$LITMINE" --db c$step.db index check >/dev/null 2>>"$SCRATCH/err-trial"
     check "compaction step $step: index check passes before any repair" test $? -eq 0

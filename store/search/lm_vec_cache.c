@@ -2,6 +2,10 @@
  * lm_vec_cache: the vector file, the one copy of an embedding model's
  * compacted vectors and of its bytes (see lm_vec_cache.h).
  *
+ * LONG-FILE: the file's format, its reader and its compaction share the
+ * header checks and the crash states they must agree on; to split
+ * (format and reader vs compaction) once the layout has settled.
+ *
  * File layout, native byte order (a byte-order mark and the type sizes are
  * checked: the file is per machine, never exchanged):
  *
@@ -730,14 +734,19 @@ static int lock_compaction(const char *path)
 }
 
 /* ---- crash tests ------------------------------------------------------
- * LITMINE_TEST_COMPACT_KILL=N kills the process (SIGKILL, as kill -9)
- * at step N of a compaction: 1 after .next is written, 2 after the
- * database commit, 3 after the rename. */
+ * In the test builds (sanitizer builds define LM_CRASH_POINTS; a release
+ * binary has no such hook), LITMINE_TEST_COMPACT_KILL=N kills the process
+ * (SIGKILL, as kill -9) at step N of a compaction: 1 after .next is
+ * written, 2 after the database commit, 3 after the rename. */
 static void crash_point(int step)
 {
+#ifdef LM_CRASH_POINTS
     const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
     if (v && atoi(v) == step)
         kill(getpid(), SIGKILL);
+#else
+    (void)step;
+#endif
 }
 
 /* A .next left by a stopped compaction: renamed over the file when the
