@@ -619,12 +619,21 @@ static const char migration_16[] =
     "    INSERT OR IGNORE INTO vector_file_gone (model_id, pmid) VALUES (OLD.model_id, OLD.pmid);\n"
     "END;\n";
 
+/* A stem's document frequency from the index alone.  The lexical search
+ * reads it for every query word and phrase word (~30 per query); with the
+ * index on term only, SQLite went on to the lex_postings row and read its
+ * posting list BLOB through the overflow pages to get at df: 0.5 ms per
+ * common word at 1M abstracts, ~5 ms a query.  With df in the index: 7 us. */
+static const char migration_17[] =
+    "DROP INDEX lex_postings_term;\n"
+    "CREATE INDEX lex_postings_term ON lex_postings (term, df);\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
                                          migration_13, migration_14, migration_15,
-                                         migration_16};
+                                         migration_16, migration_17};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */

@@ -129,6 +129,28 @@ static void test_scores_by_hand(void)
     LM_CHECK(run(r, s, "trials reduced", 0, NULL, ids, sc, 8, &err) == 1 && ids[0] == 1);
     LM_CHECK(run(r, s, "unknownword", 0, NULL, ids, sc, 8, &err) == 0);
     LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    /* A word's document frequency comes from the index alone (schema 17):
+     * reading it from the lex_postings row read the whole posting list. */
+    char plan[512] = "";
+    sqlite3 *db = lm_store_sqlite(s);
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || !strstr(sql, "sum(df)"))
+            continue;
+        char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *e = NULL;
+        if (q && sqlite3_prepare_v2(db, q, -1, &e, NULL) == SQLITE_OK)
+            while (sqlite3_step(e) == SQLITE_ROW) {
+                size_t n = strlen(plan);
+                snprintf(plan + n, sizeof plan - n, "%s\n",
+                         (const char *)sqlite3_column_text(e, 3));
+            }
+        sqlite3_finalize(e);
+        sqlite3_free(q);
+    }
+    LM_CHECK(strstr(plan, "USING COVERING INDEX lex_postings_term") != NULL);
+    if (!strstr(plan, "COVERING"))
+        fprintf(stderr, "  the df plan: %s", plan);
     lm_lexindex_reader_free(r);
     lm_store_close(s);
 }
