@@ -122,18 +122,24 @@ static void layout(file_header *h)
     h->file_len = h->off_model + h->model_len;
 }
 
+/* path followed by suffix, malloc'd (NULL when out of memory). */
+static char *with_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    char *p = malloc(n + k + 1);
+    if (p) {
+        memcpy(p, path, n);
+        memcpy(p + n, suffix, k + 1);
+    }
+    return p;
+}
+
 char *lm_vec_cache_path(lm_store *s)
 {
     const char *db = sqlite3_db_filename(lm_store_sqlite(s), "main");
     if (!db || !*db)
         return NULL;
-    size_t n = strlen(db);
-    char *p = malloc(n + sizeof ".vectors");
-    if (p) {
-        memcpy(p, db, n);
-        memcpy(p + n, ".vectors", sizeof ".vectors");
-    }
-    return p;
+    return with_suffix(db, ".vectors");
 }
 
 void lm_vec_cache_drop_model(lm_vec_cache *c)
@@ -160,13 +166,7 @@ void lm_vec_cache_close(lm_vec_cache *c)
 
 static char *next_path(const char *path)
 {
-    size_t n = strlen(path);
-    char *p = malloc(n + sizeof ".next");
-    if (p) {
-        memcpy(p, path, n);
-        memcpy(p + n, ".next", sizeof ".next");
-    }
-    return p;
+    return with_suffix(path, ".next");
 }
 
 /* Maps path when it is the file file_id of this model; 0 otherwise
@@ -271,17 +271,26 @@ static lm_status prepare(lm_store *s, const char *sql, sqlite3_stmt **st, lm_err
     return rc == SQLITE_OK ? LM_OK : lm_store_fail(s, rc, err, "reading the vector file's record");
 }
 
+/* prepare, with ?1 bound to id: every statement here is keyed by one
+ * model (or article) id. */
+static lm_status prepare_id(lm_store *s, const char *sql, int64_t id, sqlite3_stmt **st,
+                            lm_error *err)
+{
+    lm_status ls = prepare(s, sql, st, err);
+    if (ls == LM_OK)
+        sqlite3_bind_int64(*st, 1, id);
+    return ls;
+}
+
 static lm_status read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err)
 {
     memset(r, 0, sizeof *r);
     sqlite3_stmt *st;
-    lm_status ls = prepare(s,
-                           "SELECT file_id, n, model_in_file FROM vector_files"
-                           " WHERE model_id = ?1",
-                           &st, err);
+    lm_status ls = prepare_id(s, "SELECT file_id, n, model_in_file FROM vector_files"
+                                 " WHERE model_id = ?1",
+                              model_id, &st, err);
     if (ls != LM_OK)
         return ls;
-    sqlite3_bind_int64(st, 1, model_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         r->found = 1;
@@ -302,12 +311,11 @@ static lm_status load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t 
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    lm_status ls = prepare(s,
-                           "SELECT pmid FROM vector_file_gone WHERE model_id = ?1 ORDER BY pmid",
-                           &st, err);
+    lm_status ls = prepare_id(s, "SELECT pmid FROM vector_file_gone WHERE model_id = ?1"
+                                 " ORDER BY pmid",
+                              model_id, &st, err);
     if (ls != LM_OK)
         return ls;
-    sqlite3_bind_int64(st, 1, model_id);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -332,13 +340,11 @@ static lm_status load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t 
 static lm_status count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
 {
     sqlite3_stmt *st;
-    lm_status ls = prepare(s,
-                           "SELECT count(*) FROM vectors INDEXED BY vectors_full"
-                           " WHERE model_id = ?1 AND length(vec) > 0",
-                           &st, err);
+    lm_status ls = prepare_id(s, "SELECT count(*) FROM vectors INDEXED BY vectors_full"
+                                 " WHERE model_id = ?1 AND length(vec) > 0",
+                              model_id, &st, err);
     if (ls != LM_OK)
         return ls;
-    sqlite3_bind_int64(st, 1, model_id);
     int rc = sqlite3_step(st);
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     if (rc != SQLITE_ROW)
@@ -354,11 +360,10 @@ static lm_status model_by_id(lm_store *s, int64_t id, lm_vec_model_info *info, i
     memset(info, 0, sizeof *info);
     *found = 0;
     sqlite3_stmt *st;
-    lm_status ls = prepare(s, "SELECT kind, dim, created_at FROM embed_models WHERE id = ?1",
-                           &st, err);
+    lm_status ls = prepare_id(s, "SELECT kind, dim, created_at FROM embed_models WHERE id = ?1",
+                              id, &st, err);
     if (ls != LM_OK)
         return ls;
-    sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         info->id = id;
@@ -718,12 +723,9 @@ static void fsync_dir_of(const char *path)
  * not writable). */
 static int lock_compaction(const char *path)
 {
-    size_t n = strlen(path);
-    char *p = malloc(n + sizeof ".lock");
+    char *p = with_suffix(path, ".lock");
     if (!p)
         return -1;
-    memcpy(p, path, n);
-    memcpy(p + n, ".lock", sizeof ".lock");
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     free(p);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -810,11 +812,10 @@ static lm_status model_in_db(lm_store *s, int64_t id, void **data, size_t *len, 
     *data = NULL;
     *len = 0;
     sqlite3_stmt *st;
-    lm_status ls = prepare(s, "SELECT data FROM embed_models WHERE id = ?1 AND data IS NOT NULL",
-                           &st, err);
+    lm_status ls = prepare_id(s, "SELECT data FROM embed_models WHERE id = ?1 AND data IS NOT NULL",
+                              id, &st, err);
     if (ls != LM_OK)
         return ls;
-    sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
