@@ -930,6 +930,16 @@ size_t lm_vec_topk(const float *scores, size_t n, size_t k, lm_vec_hit *out)
 #define SCAN_ROWS_PER_THREAD 131072
 #define SCAN_MAX_THREADS 4
 
+/* Offers rows [from, to) of scores to t, those of min_year or later when
+ * min_year > 0. */
+static void offer_rows(topk *t, const lm_vec_matrix *m, const float *scores, size_t from,
+                       size_t to, int min_year)
+{
+    for (size_t i = from; i < to; i++)
+        if (min_year <= 0 || (m->years && m->years[i] >= min_year))
+            topk_offer(t, i, scores[i]);
+}
+
 typedef struct scan_part {
     const lm_vec_matrix *m;
     const int16_t *q16;
@@ -946,9 +956,7 @@ static void scan_rows(scan_part *p)
     for (size_t i = p->from; i < p->to; i++)
         p->scores[i] = m->scales[i] * p->qs *
                        (float)dot_q8_q16(m->q8 + i * (size_t)m->dim, p->q16, m->dim);
-    for (size_t i = p->from; i < p->to; i++)
-        if (p->min_year <= 0 || (m->years && m->years[i] >= p->min_year))
-            topk_offer(&p->best, i, p->scores[i]);
+    offer_rows(&p->best, m, p->scores, p->from, p->to, p->min_year);
 }
 
 static void *scan_thread(void *arg)
@@ -1016,21 +1024,18 @@ lm_status lm_vec_search(const lm_vec_matrix *m, const float *q, size_t k, int mi
     float *scores = scratch ? scratch : malloc(m->n * sizeof *scores);
     if (!scores)
         return lm_error_set(err, LM_ERR_NOMEM, "vector search: out of memory");
+    topk t = {out, 0, k};
+    lm_status st = LM_OK;
     if (m->data) {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)m->n, m->dim, 1.0f, m->data, m->dim,
                     q, 1, 0.0f, scores, 1);
+        offer_rows(&t, m, scores, 0, m->n, min_year);
     } else if (m->dim > Q16_MAX_DIM) {
         for (size_t i = 0; i < m->n; i++)
             scores[i] = m->scales[i] * dot_q8_float(m->q8 + i * (size_t)m->dim, q, m->dim);
-    }
-    topk t = {out, 0, k};
-    lm_status st = LM_OK;
-    if (!m->data && m->dim <= Q16_MAX_DIM) {
-        st = search_q8(m, q, min_year, scores, &t, err);
+        offer_rows(&t, m, scores, 0, m->n, min_year);
     } else {
-        for (size_t i = 0; i < m->n; i++)
-            if (min_year <= 0 || (m->years && m->years[i] >= min_year))
-                topk_offer(&t, i, scores[i]);
+        st = search_q8(m, q, min_year, scores, &t, err);
     }
     *n_out = st == LM_OK ? topk_finish(&t) : 0;
     for (size_t i = 0; i < *n_out; i++)
