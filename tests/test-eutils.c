@@ -1039,9 +1039,11 @@ static void test_retry_429(void)
     LM_CHECK_INT(count_endpoint(&l, "efetch.fcgi"), 2);
     if (l.n == 3) {
         LM_CHECK_STR(l.e[1].fault, "429");
-        /* The backoff base is 20 ms: only Retry-After explains a 1 s wait. */
+        /* The backoff base is 20 ms: only Retry-After explains a 1 s wait.
+         * The upper bound only catches a unit error (Retry-After taken as
+         * minutes); it is loose so that a loaded host never fails it. */
         LM_CHECK(l.e[2].t - l.e[1].t >= 0.95);
-        LM_CHECK(l.e[2].t - l.e[1].t < 3.0);
+        LM_CHECK(l.e[2].t - l.e[1].t < 30.0);
     }
     log_free(&l);
     collector_free(&col);
