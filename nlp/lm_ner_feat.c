@@ -134,7 +134,7 @@ enum {
     T_ABCL,
     T_GAZ = 64, T_GAZLEN, T_GAZCTX, T_UP0, T_UPM, T_UPP, T_DW, T_DW0, T_DM, T_ABS, T_ABL, T_UPW,
     SEED_W = 1001, SEED_LW, SEED_NW, SEED_SH, SEED_SS, SEED_PRE, SEED_SUF, SEED_PAD,
-    SEED_GAZ, SEED_NG
+    SEED_GAZ = NER_SEED_GAZ, SEED_NG
 };
 
 static inline uint32_t f1(uint64_t t, uint64_t a)

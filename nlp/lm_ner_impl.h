@@ -25,6 +25,9 @@
 #define NER_MAX_TAGS (1 + 4 * NER_MAX_TYPES)
 #define NER_GAZ_MAXLEN 12        /* tokens in one gazetteer entry */
 #define NER_NCLUS 3              /* clusterings: K, K/4, K/16 */
+/* Seed of a gazetteer key: ner_mix(... ner_mix(NER_SEED_GAZ, hlw of the first
+ * token) ..., hlw of the last) */
+#define NER_SEED_GAZ 1009
 
 /* Feature groups, switchable for ablation at training time; stored in the
  * model so inference computes exactly what training saw. */

@@ -40,6 +40,14 @@ if [ ! -s "$WORK/ner-ncbi.bin" ]; then
     "$LITMINE" train ner --data "$DATA" --recipe ncbi --out "$WORK/ner-ncbi.bin" \
         --cluster-cache "$WORK/clusters.bin"
 fi
+echo "== NER, strict mentions on the dev sets as litmine tag finds them"
+"$LITMINE" tag --model "$WORK/ner.bin" <"$DEV" >"$WORK/ner-cdr.pubtator"
+"$LITMINE" eval ner --gold "$DEV" --pred "$WORK/ner-cdr.pubtator" --types Chemical,Disease
+"$LITMINE" tag --model "$WORK/ner.bin" <"$DATA/biored/Dev.PubTator" >"$WORK/ner-biored.pubtator"
+"$LITMINE" eval ner --gold "$DATA/biored/Dev.PubTator" --pred "$WORK/ner-biored.pubtator" --types Gene
+NCBI_DEV=$DATA/ncbi_disease/NCBIdevelopset_corpus.txt
+"$LITMINE" tag --model "$WORK/ner-ncbi.bin" <"$NCBI_DEV" >"$WORK/ner-ncbi.pubtator"
+"$LITMINE" eval ner --gold "$NCBI_DEV" --pred "$WORK/ner-ncbi.pubtator" --types Disease
 if [ ! -s "$WORK/pairs.bin" ]; then
     echo "== pair classifier, trained on train only (gold entities on dev)"
     "$LITMINE" train pairs --data "$DATA" --ner-twins "$WORK/jk-train.pubtator" \

@@ -5,7 +5,10 @@
  * whose long form carries no mention, tag recurrences of a mention's words
  * (whole tokens, never over a mention of the same type), leave genes
  * alone, give what it adds the score of what it copied, and do nothing for
- * models trained without it.
+ * models trained without it.  Before those steps it repairs single
+ * mentions: enzymes are no chemicals, drug development codes are, brackets
+ * balance, and Disease mentions grow to the MeSH disease name around them,
+ * to an anatomy name before them and to adjectives coordinated with theirs.
  */
 #include "../nlp/lm_ner_impl.h"
 #include "../nlp/lm_sentence.h"
@@ -17,17 +20,20 @@
 #include <string.h>
 
 /* Mentions given as "word/Type" over the first occurrence of each word in
- * text, run through the pass; the result is described the same way. */
-static void post(unsigned flags, const char *text, const char *const *in, size_t n_in,
-                 char *buf, size_t cap)
+ * text, run through the pass of a model emitting the first n_types of
+ * Chemical, Disease with the gazetteer gaz ("lexicon:entry" strings, NULL
+ * or NULL-terminated); the result is described the same way. */
+static void post_with(unsigned flags, int n_types, const char *const *gaz, const char *text,
+                      const char *const *in, size_t n_in, char *buf, size_t cap)
 {
     buf[0] = '\0';
     lm_error err;
     lm_ner_model *m = NULL;
     lm_ner_scratch *s = NULL;
-    lm_spans tok, sen;
+    lm_spans tok, sen, gtok;
     lm_spans_init(&tok);
     lm_spans_init(&sen);
+    lm_spans_init(&gtok);
     lm_ner_mentions out;
     lm_ner_mentions_init(&out);
     size_t len = strlen(text);
@@ -40,6 +46,25 @@ static void post(unsigned flags, const char *text, const char *const *in, size_t
         goto done;
     }
     m->feat_flags = flags;
+    static const lm_ent_type types[] = {LM_ENT_CHEMICAL, LM_ENT_DISEASE};
+    if (ner_tagger_add(m, "t", types + 2 - n_types, n_types, 8, 8, &err) != LM_OK) {
+        snprintf(buf, cap, "tagger: %s", err.msg);
+        goto done;
+    }
+    m->tg[0].emit = 1;
+    for (size_t i = 0; gaz && gaz[i]; i++) {
+        const char *colon = strchr(gaz[i], ':');
+        int lex = 0;
+        while (lex < m->n_lex && strncmp(m->lex_name[lex], gaz[i], (size_t)(colon - gaz[i])))
+            lex++;
+        if (lex == m->n_lex)
+            snprintf(m->lex_name[m->n_lex++], sizeof m->lex_name[0], "%.*s",
+                     (int)(colon - gaz[i]), gaz[i]);
+        if (ner_gaz_add(m, lex, colon + 1, strlen(colon + 1), &gtok, &err) != LM_OK) {
+            snprintf(buf, cap, "gazetteer: %s", err.msg);
+            goto done;
+        }
+    }
     for (size_t i = 0, t = 0; i < sen.n && ns < 16; i++) {
         while (t < tok.n && tok.v[t].start < sen.v[i].start)
             t++;
@@ -98,8 +123,15 @@ done:
     lm_ner_mentions_free(&out);
     lm_spans_free(&tok);
     lm_spans_free(&sen);
+    lm_spans_free(&gtok);
     lm_ner_scratch_free(s);
     lm_ner_model_free(m);
+}
+
+static void post(unsigned flags, const char *text, const char *const *in, size_t n_in,
+                 char *buf, size_t cap)
+{
+    post_with(flags, 2, NULL, text, in, n_in, buf, cap);
 }
 
 #define ON (NER_F_ABBR | NER_F_POST)
@@ -173,6 +205,90 @@ static void test_recurrences(void)
                       "lithium toxicity/Disease");
 }
 
+/* BC5CDR annotates no enzyme as a chemical; the abbreviation of one goes
+ * with it. */
+static void test_enzyme_not_chemical(void)
+{
+    char buf[512];
+    const char *text = "Urinary N-acetyl-beta-D-glucosaminidase (NAG) rose after cisplatin. "
+                       "NAG and Na-K-ATPases fell; a Schiff base formed.";
+    const char *in[] = {"N-acetyl-beta-D-glucosaminidase/Chemical", "NAG/Chemical",
+                        "cisplatin/Chemical", "Na-K-ATPases/Chemical", "Schiff base/Chemical"};
+    post(ON, text, in, 5, buf, sizeof buf);
+    LM_CHECK_STR(buf, "cisplatin/Chemical Schiff base/Chemical");
+}
+
+static void test_development_codes(void)
+{
+    char buf[512];
+    const char *text = "KF17837, A-86929 and CB 3717 were given; MIM 208900, D2267, "
+                       "HSP70, A1234, SKF-82958X and BRCA12345-like were not.";
+    post(ON, text, NULL, 0, buf, sizeof buf);
+    LM_CHECK_STR(buf, "KF17837/Chemical A-86929/Chemical CB 3717/Chemical (score 0.95)");
+    /* not over a mention, and not by a model without chemicals */
+    const char *in[] = {"CB 3717 polyglutamates/Disease"};
+    post(ON, "Then CB 3717 polyglutamates formed.", in, 1, buf, sizeof buf);
+    LM_CHECK_STR(buf, "CB 3717 polyglutamates/Disease");
+    post_with(ON, 1, NULL, text, NULL, 0, buf, sizeof buf);
+    LM_CHECK_STR(buf, "");
+}
+
+static void test_brackets_balanced(void)
+{
+    char buf[512];
+    const char *text = "Both (2R,4R)-4-aminopyrrolidine and SKF (6-chloro-benzazepine) "
+                       "and valproate (VPA ) were given.";
+    const char *in[] = {"2R,4R)-4-aminopyrrolidine/Chemical", "SKF (6-chloro-benzazepine/Chemical",
+                        "valproate (VPA/Chemical"};
+    post(ON, text, in, 3, buf, sizeof buf);
+    /* the bracket must touch the mention */
+    LM_CHECK_STR(buf, "(2R,4R)-4-aminopyrrolidine/Chemical SKF (6-chloro-benzazepine)/Chemical "
+                      "valproate (VPA/Chemical");
+}
+
+static const char *const mesh[] = {
+    "mesh-C:migraine with aura", "mesh-C:malignant hyperthermia",
+    "mesh-C:cardiomyopathy, congestive", "mesh-C:lithium toxicity",
+    "mesh-A:coronary artery", "mesh-A:sphincter of oddi", "mesh-A:liver", NULL};
+
+static void test_mesh_disease_bounds(void)
+{
+    char buf[512];
+    const char *text = "Migraine with aura and malignant hyperthermia; cardiomyopathy, "
+                       "congestive; lithium toxicity.";
+    const char *in[] = {"Migraine/Disease", "aura/Disease", "hyperthermia/Disease",
+                        "cardiomyopathy/Disease", "lithium/Chemical", "toxicity/Disease"};
+    post_with(ON, 2, mesh, text, in, 6, buf, sizeof buf);
+    /* two mentions inside a name become one; never across a comma or a
+     * mention of another type */
+    LM_CHECK_STR(buf, "Migraine with aura/Disease malignant hyperthermia/Disease "
+                      "cardiomyopathy/Disease lithium/Chemical toxicity/Disease");
+}
+
+static void test_anatomy_modifier(void)
+{
+    char buf[512];
+    const char *text = "Coronary artery spasm, sphincter of Oddi dysfunction, liver "
+                       "necrosis and severe pain.";
+    const char *in[] = {"spasm/Disease", "dysfunction/Disease", "liver/Chemical",
+                        "necrosis/Disease", "pain/Disease"};
+    post_with(ON, 2, mesh, text, in, 5, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Coronary artery spasm/Disease sphincter of Oddi dysfunction/Disease "
+                      "liver/Chemical necrosis/Disease pain/Disease");
+}
+
+static void test_coordinated_adjectives(void)
+{
+    char buf[512];
+    const char *text = "Acute and chronic pain, haematological, renal and hepatic toxicity, "
+                       "rats and renal failure, and acute or fever.";
+    const char *in[] = {"chronic pain/Disease", "hepatic toxicity/Disease",
+                        "renal failure/Disease", "fever/Disease"};
+    post(ON, text, in, 4, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Acute and chronic pain/Disease haematological, renal and hepatic "
+                      "toxicity/Disease renal failure/Disease fever/Disease");
+}
+
 static void test_off_without_flag(void)
 {
     char buf[512];
@@ -191,6 +307,12 @@ int main(void)
     LM_RUN(test_recurrences);
     LM_RUN(test_unicode_separators);
     LM_RUN(test_disease_inside_gene_name);
+    LM_RUN(test_enzyme_not_chemical);
+    LM_RUN(test_development_codes);
+    LM_RUN(test_brackets_balanced);
+    LM_RUN(test_mesh_disease_bounds);
+    LM_RUN(test_anatomy_modifier);
+    LM_RUN(test_coordinated_adjectives);
     LM_RUN(test_off_without_flag);
     return LM_DONE();
 }
