@@ -8,10 +8,15 @@
  *                                 maintenance, refresh time, model fit time,
  *                                 embedding throughput, query latency
  *                                 (embed + search) per mode
- *   bench-search queries DB FILE  in-process latency of each line of FILE
+ *   bench-search queries DB FILE [MODELS_DIR [DUMP]]
+ *                                 in-process latency of each line of FILE
  *                                 as a hybrid query on an existing
  *                                 database (searcher opened once, default
- *                                 settings): p50 and p95 (make bench-scale)
+ *                                 settings): p50 and p95 (make bench-scale);
+ *                                 with DUMP, then writes each query's
+ *                                 hybrid top 10 and lexical top 1000
+ *                                 (scores to 17 digits) there, so that
+ *                                 two builds' answers can be diffed
  *
  * Synthetic abstracts draw words from a Zipf distribution over 40,000
  * pseudo-words, each document mixing two of 50 topics, so the full-text
@@ -295,8 +300,41 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Latency of FILE's queries on the database at path, searcher loaded. */
-static int bench_queries(const char *path, const char *file, const char *models)
+/* Writes each query of f's answers to out, untimed: hybrid top 10 and
+ * lexical top 1000, every score in full. */
+static int dump_answers(lm_search_session *srch, FILE *f, FILE *out, lm_search_results *r)
+{
+    static const struct {
+        lm_search_mode mode;
+        int k;
+    } runs[] = {{LM_SEARCH_HYBRID, 10}, {LM_SEARCH_LEXICAL, 1000}};
+    lm_error err;
+    char line[1024];
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        for (size_t m = 0; m < sizeof runs / sizeof runs[0]; m++) {
+            lm_search_options o = {runs[m].mode, runs[m].k, 0, 0, NULL};
+            if (lm_search_session_query(srch, line, &o, r, &err) != LM_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            fprintf(out, "%s %s\n", lm_search_mode_name(runs[m].mode), line);
+            for (size_t i = 0; i < r->n; i++)
+                fprintf(out, "%lld %.17g %.17g %.17g %d %d %d\n", (long long)r->hits[i].pmid,
+                        r->hits[i].score, r->hits[i].lexical, r->hits[i].dense,
+                        r->hits[i].concepts, r->hits[i].lex_rank, r->hits[i].dense_rank);
+        }
+    }
+    return 0;
+}
+
+/* Latency of FILE's queries on the database at path, searcher loaded;
+ * with dump, their answers written there afterwards. */
+static int bench_queries(const char *path, const char *file, const char *models,
+                         const char *dump)
 {
     lm_error err;
     lm_store *s = NULL;
@@ -350,6 +388,17 @@ static int bench_queries(const char *path, const char *file, const char *models)
         embed_ms[n] = r.embed_ms;
         n++;
     }
+    if (rc == 0 && dump) {
+        FILE *out = fopen(dump, "w");
+        if (!out) {
+            perror(dump);
+            rc = 1;
+        } else {
+            rc = dump_answers(srch, f, out, &r);
+            if (fclose(out) != 0)
+                rc = 1;
+        }
+    }
     fclose(f);
     if (rc == 0 && n > 0) {
         qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
@@ -372,13 +421,14 @@ static int bench_queries(const char *path, const char *file, const char *models)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "queries") == 0)
-        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models");
+        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models",
+                             argc >= 6 ? argv[5] : NULL);
     if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
         return bench_vectors();
     if (argc >= 3 && strcmp(argv[1], "store") == 0) {
         int n = argc >= 4 ? (int)strtol(argv[3], NULL, 10) : 100000;
         return bench_store(argv[2], n > 100 ? n : 100000);
     }
-    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR]\n");
+    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR [DUMP]]\n");
     return 2;
 }
