@@ -443,16 +443,15 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Whether the article pmid mentions concept id: 1, 0, or -1 on error. */
-static int mentions_concept(lm_searcher *srch, const char *concept, int64_t pmid, lm_error *err)
+static int mentions_concept(lm_searcher *srch, int64_t concept, int64_t pmid, lm_error *err)
 {
     sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_PROBE,
-                                    "SELECT 1 FROM mentions_data WHERE concept ="
-                                    " (SELECT id FROM names WHERE name = ?1) AND pmid = ?2",
+                                    "SELECT 1 FROM mentions_data WHERE concept = ?1 AND pmid = ?2",
                                     err);
     if (!q)
         return -1;
     int brc = SQLITE_OK;
-    lm_bind_text(q, 1, concept, &brc);
+    lm_bind_int64(q, 1, concept, &brc);
     lm_bind_int64(q, 2, pmid, &brc);
     int rc = lm_bind_step(q, brc);
     sqlite3_reset(q);
@@ -463,6 +462,26 @@ static int mentions_concept(lm_searcher *srch, const char *concept, int64_t pmid
         return -1;
     }
     return 0;
+}
+
+/* The id of concept in names: 1, 0 when no article mentions it, < 0 on
+ * error.  Read once per query concept, not in each probe. */
+static int concept_id(lm_searcher *srch, const char *concept, int64_t *id, lm_error *err)
+{
+    sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_ID, "SELECT id FROM names WHERE name = ?1",
+                                    err);
+    if (!q)
+        return -1;
+    int brc = SQLITE_OK;
+    lm_bind_text(q, 1, concept, &brc);
+    int rc = lm_bind_step(q, brc);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        lm_store_fail(srch->s, rc, err, "looking up concept mentions");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
 }
 
 /* Counts, per candidate, the query concepts its mentions carry.  A
@@ -483,14 +502,20 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
     for (size_t k = 0; st == LM_OK && k < r->n_concepts; k++) {
         if (types && !(types & (1u << r->concepts[k].type)))
             continue;
+        int64_t id = 0;
+        int known = concept_id(srch, r->concepts[k].id, &id, err);
+        if (known < 0)
+            st = lm_store_stmt_err(err);
+        if (known <= 0)
+            continue;
         sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_DOCS,
-                                        "SELECT DISTINCT pmid FROM mentions_data WHERE concept ="
-                                        " (SELECT id FROM names WHERE name = ?1) LIMIT ?2",
+                                        "SELECT DISTINCT pmid FROM mentions_data WHERE concept = ?1"
+                                        " LIMIT ?2",
                                         err);
         if (!q)
             return lm_store_stmt_err(err);
         int brc = SQLITE_OK;
-        lm_bind_text(q, 1, r->concepts[k].id, &brc);
+        lm_bind_int64(q, 1, id, &brc);
         lm_bind_int64(q, 2, list_limit, &brc);
         n = 0;
         int rc;
@@ -514,7 +539,7 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
             break;
         if ((int64_t)n == list_limit) {
             for (size_t i = 0; st == LM_OK && i < c->n; i++) {
-                int has = mentions_concept(srch, r->concepts[k].id, c->v[i].pmid, err);
+                int has = mentions_concept(srch, id, c->v[i].pmid, err);
                 if (has < 0)
                     st = lm_store_stmt_err(err);
                 else
