@@ -399,6 +399,24 @@ static int bench_queries(const char *path, const char *file, const char *models,
         embed_ms[n] = r.embed_ms;
         n++;
     }
+    /* The lexical side alone (lexical mode: one thread, no dense scan),
+     * its CPU time per query. */
+    double lex_cpu[1000];
+    int n_lex = 0;
+    rewind(f);
+    while (rc == 0 && n_lex < 1000 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        lm_search_options o = {LM_SEARCH_LEXICAL, 10, 0, 0, NULL};
+        double c0 = cpu_s();
+        if (lm_search_session_query(srch, line, &o, &r, &err) != LM_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        lex_cpu[n_lex++] = (cpu_s() - c0) * 1000;
+    }
     if (rc == 0 && dump) {
         FILE *out = fopen(dump, "w");
         if (!out) {
@@ -425,6 +443,11 @@ static int bench_queries(const char *path, const char *file, const char *models,
         qsort(embed_ms, (size_t)n, sizeof embed_ms[0], cmp_double);
         printf("in-process medians: query embedding %.2f ms, lexical %.2f ms, dense %.2f ms\n",
                embed_ms[n / 2], lex_ms[n / 2], dense_ms[n / 2]);
+        qsort(lex_cpu, (size_t)n_lex, sizeof lex_cpu[0], cmp_double);
+        if (n_lex > 0)
+            printf("the same queries in lexical mode: CPU p50 %.2f ms, p95 %.2f ms\n",
+                   lex_cpu[n_lex / 2],
+                   lex_cpu[(n_lex * 95) / 100 < n_lex ? (n_lex * 95) / 100 : n_lex - 1]);
     }
     lm_search_results_free(&r);
     lm_search_session_close(srch);
