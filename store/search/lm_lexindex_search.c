@@ -79,6 +79,7 @@ struct lm_lexindex_reader {
     int exhaustive;           /* score every article (tests compare) */
     size_t n_scored;          /* articles scored in full by the last search */
     double *contrib, *ub;     /* per cursor of a segment: its term's score, bound */
+    double *below;            /* below[j]: the bounds of order[0..j) summed */
     size_t *order;            /* the segment's cursors by increasing bound */
     unsigned char *matched;
     size_t cap_seg;
@@ -115,6 +116,7 @@ void lm_lexindex_reader_free(lm_lexindex_reader *r)
     free(r->hits);
     free(r->contrib);
     free(r->ub);
+    free(r->below);
     free(r->order);
     free(r->matched);
     free(r->dead.v);
@@ -487,13 +489,16 @@ static lm_status seg_scratch(lm_lexindex_reader *r, size_t n)
     double *ub = realloc(r->ub, n * sizeof *ub);
     if (ub)
         r->ub = ub;
+    double *below = realloc(r->below, (n + 1) * sizeof *below);
+    if (below)
+        r->below = below;
     size_t *order = realloc(r->order, n * sizeof *order);
     if (order)
         r->order = order;
     unsigned char *matched = realloc(r->matched, n);
     if (matched)
         r->matched = matched;
-    if (!contrib || !ub || !order || !matched)
+    if (!contrib || !ub || !below || !order || !matched)
         return LM_ERR_NOMEM;
     r->cap_seg = n;
     return LM_OK;
@@ -503,10 +508,9 @@ static lm_status seg_scratch(lm_lexindex_reader *r, size_t n)
  * article can hold and still fall strictly below theta. */
 static size_t non_essential(const lm_lexindex_reader *r, size_t n, double theta)
 {
-    double sum = 0;
     size_t m = 0;
-    while (m < n && (sum + r->ub[r->order[m]]) * BOUND_SLACK < theta)
-        sum += r->ub[r->order[m++]];
+    while (m < n && r->below[m + 1] * BOUND_SLACK < theta)
+        m++;
     return m;
 }
 
@@ -553,6 +557,9 @@ static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_p
         if (cursor_next(&cur[i]) != LM_OK)
             goto malformed;
     }
+    r->below[0] = 0;
+    for (size_t j = 0; j < n; j++)
+        r->below[j + 1] = r->below[j] + r->ub[r->order[j]];
     size_t m = *k == limit ? non_essential(r, n, r->hits[0].score) : 0;
     while (m < n) {
         int64_t pmid = INT64_MAX;
@@ -566,6 +573,21 @@ static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_p
         }
         if (!any)
             break;
+        /* The lists on pmid bound it first: most candidates stop here. */
+        double bound = r->below[m];
+        for (size_t j = m; j < n; j++) {
+            const tcursor *t = &cur[r->order[j]];
+            if (t->live && t->cur.pmid == pmid)
+                bound += r->ub[r->order[j]];
+        }
+        if (*k == limit && bound * BOUND_SLACK < r->hits[0].score) {
+            for (size_t j = m; j < n; j++) {
+                tcursor *t = &cur[r->order[j]];
+                if (t->live && t->cur.pmid == pmid && cursor_next(t) != LM_OK)
+                    goto malformed;
+            }
+            continue;
+        }
         double part = 0;
         for (size_t j = m; j < n; j++) {
             size_t i = r->order[j];
@@ -581,18 +603,14 @@ static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_p
         }
         /* The non-essential lists, largest bound first, while the
          * article can still enter. */
-        double rest = 0;
-        for (size_t j = 0; j < m; j++)
-            rest += r->ub[r->order[j]];
         int pruned = 0;
         for (size_t j = m; j-- > 0;) {
-            if ((part + rest) * BOUND_SLACK < r->hits[0].score) {
+            if ((part + r->below[j + 1]) * BOUND_SLACK < r->hits[0].score) {
                 pruned = 1;
                 break;
             }
             size_t i = r->order[j];
             tcursor *t = &cur[i];
-            rest -= r->ub[i];
             if (cursor_seek(t, pmid) != LM_OK)
                 goto malformed;
             if (!t->live || t->cur.pmid != pmid)
