@@ -19,7 +19,7 @@
  * the hits and their scores are the ones the exhaustive walk gives.  Phrase
  * evidence is added after the selection, to the first phrase_depth hits,
  * so it changes their order but not which articles are selected.  With a
- * filter (the year of `query --since`, a lookup per article) every
+ * filter (`query --year-from`, a year lookup per article) every
  * article is scored and sorted, then filtered in order; tests reach that
  * exhaustive walk without a filter through
  * lm_lexindex_reader_set_exhaustive.
