@@ -8,10 +8,15 @@
  *                                 maintenance, refresh time, model fit time,
  *                                 embedding throughput, query latency
  *                                 (embed + search) per mode
- *   bench-search queries DB FILE  in-process latency of each line of FILE
+ *   bench-search queries DB FILE [MODELS_DIR [DUMP]]
+ *                                 in-process latency of each line of FILE
  *                                 as a hybrid query on an existing
  *                                 database (searcher opened once, default
- *                                 settings): p50 and p95 (make bench-scale)
+ *                                 settings): p50 and p95 (make bench-scale);
+ *                                 with DUMP, then writes each query's
+ *                                 hybrid top 10 and lexical top 1000
+ *                                 (scores to 17 digits) there, so that
+ *                                 two builds' answers can be diffed
  *
  * Synthetic abstracts draw words from a Zipf distribution over 40,000
  * pseudo-words, each document mixing two of 50 topics, so the full-text
@@ -32,6 +37,15 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the whole process (every thread): on a shared host the
+ * figure that other processes' load moves least. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -295,8 +309,41 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Latency of FILE's queries on the database at path, searcher loaded. */
-static int bench_queries(const char *path, const char *file, const char *models)
+/* Writes each query of f's answers to out, untimed: hybrid top 10 and
+ * lexical top 1000, every score in full. */
+static int dump_answers(lm_search_session *srch, FILE *f, FILE *out, lm_search_results *r)
+{
+    static const struct {
+        lm_search_mode mode;
+        int k;
+    } runs[] = {{LM_SEARCH_HYBRID, 10}, {LM_SEARCH_LEXICAL, 1000}};
+    lm_error err;
+    char line[1024];
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        for (size_t m = 0; m < sizeof runs / sizeof runs[0]; m++) {
+            lm_search_options o = {runs[m].mode, runs[m].k, 0, 0, NULL};
+            if (lm_search_session_query(srch, line, &o, r, &err) != LM_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            fprintf(out, "%s %s\n", lm_search_mode_name(runs[m].mode), line);
+            for (size_t i = 0; i < r->n; i++)
+                fprintf(out, "%lld %.17g %.17g %.17g %d %d %d\n", (long long)r->hits[i].pmid,
+                        r->hits[i].score, r->hits[i].lexical, r->hits[i].dense,
+                        r->hits[i].concepts, r->hits[i].lex_rank, r->hits[i].dense_rank);
+        }
+    }
+    return 0;
+}
+
+/* Latency of FILE's queries on the database at path, searcher loaded;
+ * with dump, their answers written there afterwards. */
+static int bench_queries(const char *path, const char *file, const char *models,
+                         const char *dump)
 {
     lm_error err;
     lm_store *s = NULL;
@@ -330,7 +377,7 @@ static int bench_queries(const char *path, const char *file, const char *models)
     double open_s = now_s() - t0;
     lm_search_results r;
     lm_search_results_init(&r);
-    double lat[1000], lex_ms[1000], dense_ms[1000], embed_ms[1000];
+    double lat[1000], cpu[1000], lex_ms[1000], dense_ms[1000], embed_ms[1000];
     int n = 0, rc = 0;
     char line[1024];
     while (n < 1000 && fgets(line, sizeof line, f)) {
@@ -339,22 +386,56 @@ static int bench_queries(const char *path, const char *file, const char *models)
             continue;
         lm_search_options o = {LM_SEARCH_HYBRID, 10, 0, 0, NULL};
         t0 = now_s();
+        double c0 = cpu_s();
         if (lm_search_session_query(srch, line, &o, &r, &err) != LM_OK) {
             fprintf(stderr, "%s\n", err.msg);
             rc = 1;
             break;
         }
         lat[n] = (now_s() - t0) * 1000;
+        cpu[n] = (cpu_s() - c0) * 1000;
         lex_ms[n] = r.lexical_ms;
         dense_ms[n] = r.dense_ms;
         embed_ms[n] = r.embed_ms;
         n++;
+    }
+    /* The lexical side alone (lexical mode: one thread, no dense scan),
+     * its CPU time per query. */
+    double lex_cpu[1000];
+    int n_lex = 0;
+    rewind(f);
+    while (rc == 0 && n_lex < 1000 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        lm_search_options o = {LM_SEARCH_LEXICAL, 10, 0, 0, NULL};
+        double c0 = cpu_s();
+        if (lm_search_session_query(srch, line, &o, &r, &err) != LM_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        lex_cpu[n_lex++] = (cpu_s() - c0) * 1000;
+    }
+    if (rc == 0 && dump) {
+        FILE *out = fopen(dump, "w");
+        if (!out) {
+            perror(dump);
+            rc = 1;
+        } else {
+            rc = dump_answers(srch, f, out, &r);
+            if (fclose(out) != 0)
+                rc = 1;
+        }
     }
     fclose(f);
     if (rc == 0 && n > 0) {
         qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
         printf("in-process: searcher open %.3f s; %d hybrid queries: p50 %.2f ms, p95 %.2f ms\n",
                open_s, n, lat[n / 2], lat[(n * 95) / 100 < n ? (n * 95) / 100 : n - 1]);
+        qsort(cpu, (size_t)n, sizeof cpu[0], cmp_double);
+        printf("in-process CPU per query (all threads): p50 %.2f ms, p95 %.2f ms\n", cpu[n / 2],
+               cpu[(n * 95) / 100 < n ? (n * 95) / 100 : n - 1]);
         /* where a query's time goes: the analysis (tagging, embedding),
          * the lexical and the dense retrieval, medians of each */
         qsort(lex_ms, (size_t)n, sizeof lex_ms[0], cmp_double);
@@ -362,6 +443,11 @@ static int bench_queries(const char *path, const char *file, const char *models)
         qsort(embed_ms, (size_t)n, sizeof embed_ms[0], cmp_double);
         printf("in-process medians: query embedding %.2f ms, lexical %.2f ms, dense %.2f ms\n",
                embed_ms[n / 2], lex_ms[n / 2], dense_ms[n / 2]);
+        qsort(lex_cpu, (size_t)n_lex, sizeof lex_cpu[0], cmp_double);
+        if (n_lex > 0)
+            printf("the same queries in lexical mode: CPU p50 %.2f ms, p95 %.2f ms\n",
+                   lex_cpu[n_lex / 2],
+                   lex_cpu[(n_lex * 95) / 100 < n_lex ? (n_lex * 95) / 100 : n_lex - 1]);
     }
     lm_search_results_free(&r);
     lm_search_session_close(srch);
@@ -372,13 +458,14 @@ static int bench_queries(const char *path, const char *file, const char *models)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "queries") == 0)
-        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models");
+        return bench_queries(argv[2], argv[3], argc >= 5 ? argv[4] : "models",
+                             argc >= 6 ? argv[5] : NULL);
     if (argc >= 2 && strcmp(argv[1], "vectors") == 0)
         return bench_vectors();
     if (argc >= 3 && strcmp(argv[1], "store") == 0) {
         int n = argc >= 4 ? (int)strtol(argv[3], NULL, 10) : 100000;
         return bench_store(argv[2], n > 100 ? n : 100000);
     }
-    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR]\n");
+    fprintf(stderr, "usage: bench-search vectors | store DIR [N] | queries DB FILE [MODELS_DIR [DUMP]]\n");
     return 2;
 }

@@ -337,6 +337,48 @@ static void test_hybrid_end_to_end(void)
     lm_store_close(s);
 }
 
+/* Stores an "Aspirin" mention for the articles 1..n that has() picks,
+ * refreshes the index, opens a searcher without vectors and sets q to the
+ * word "aspirin" with its concept. */
+static lm_searcher *aspirin_searcher(lm_store *s, int (*has)(int pmid), int n,
+                                     lm_query_analysis *q)
+{
+    lm_error err = {0};
+    LM_CHECK(lm_store_begin(s, &err) == LM_OK);
+    for (int i = 1; i <= n; i++) {
+        if (!has(i))
+            continue;
+        lm_doc d;
+        lm_doc_init(&d);
+        LM_CHECK(lm_doc_add_mention(&d, 0, 7, LM_ENT_CHEMICAL, "Aspirin", "MESH:D001241", 0, 1.0f,
+                                    &err) == LM_OK);
+        LM_CHECK(lm_store_put_doc(s, i, &d, LM_DOC_MENTIONS, &err) == LM_OK);
+        lm_doc_free(&d);
+    }
+    LM_CHECK(lm_store_commit(s, &err) == LM_OK);
+    lm_search_refresh_stats rs;
+    LM_CHECK(lm_index_refresh(s, NULL, &rs, &err) == LM_OK);
+    lm_searcher_config sc = {1, NULL};
+    lm_searcher *srch = NULL;
+    LM_CHECK(lm_searcher_open(s, &sc, NULL, &srch, &err) == LM_OK);
+    lm_query_analysis_init(q);
+    LM_CHECK(lm_qterms_add(&q->terms, "aspirin", 7, LM_QTERM_WORD, 1.0f, 0, NULL, &err) == LM_OK);
+    LM_CHECK(lm_qconcepts_add(&q->concepts, "MESH:D001241", "Aspirin", LM_ENT_CHEMICAL, 0, 7,
+                              &err) == LM_OK);
+    return srch;
+}
+
+static int every_third(int pmid)
+{
+    return pmid % 3 == 0;
+}
+
+/* 6-10 (just below 1-5 lexically) and some of the far ones, 17, 24, ... */
+static int close_or_far(int pmid)
+{
+    return (pmid >= 6 && pmid <= 10) || (pmid > 10 && pmid % 7 == 3);
+}
+
 /* The concept boost counts, per candidate, the query concepts its stored
  * mentions carry, whichever way it looks them up: the concept's article
  * list while it is short against the candidates, one probe per candidate
@@ -353,26 +395,8 @@ static void test_concept_counts_both_ways(void)
     for (int i = 1; i <= 30; i++)
         put(s, i, 1, 2020, "Aspirin in headache",
             i % 3 == 0 ? "Aspirin was given, then aspirin again." : "Aspirin was given.");
-    LM_CHECK(lm_store_begin(s, &err) == LM_OK);
-    for (int i = 3; i <= 30; i += 3) {
-        lm_doc d;
-        lm_doc_init(&d);
-        LM_CHECK(lm_doc_add_mention(&d, 0, 7, LM_ENT_CHEMICAL, "Aspirin", "MESH:D001241", 0, 1.0f,
-                                    &err) == LM_OK);
-        LM_CHECK(lm_store_put_doc(s, i, &d, LM_DOC_MENTIONS, &err) == LM_OK);
-        lm_doc_free(&d);
-    }
-    LM_CHECK(lm_store_commit(s, &err) == LM_OK);
-    lm_search_refresh_stats rs;
-    LM_CHECK(lm_index_refresh(s, NULL, &rs, &err) == LM_OK);
-    lm_searcher_config sc = {1, NULL};
-    lm_searcher *srch = NULL;
-    LM_CHECK(lm_searcher_open(s, &sc, NULL, &srch, &err) == LM_OK);
     lm_query_analysis q;
-    lm_query_analysis_init(&q);
-    LM_CHECK(lm_qterms_add(&q.terms, "aspirin", 7, LM_QTERM_WORD, 1.0f, 0, NULL, &err) == LM_OK);
-    LM_CHECK(lm_qconcepts_add(&q.concepts, "MESH:D001241", "Aspirin", LM_ENT_CHEMICAL, 0, 7,
-                              &err) == LM_OK);
+    lm_searcher *srch = aspirin_searcher(s, every_third, 30, &q);
     /* 30 candidates read the 10 articles as a list; 2 (k = 2) allow at
      * most 9 before the switch to probes. */
     int candidates[2] = {1000, 2};
@@ -397,6 +421,58 @@ static void test_concept_counts_both_ways(void)
         LM_CHECK(r.hits[0].pmid % 3 == 0);
         lm_search_results_free(&r);
     }
+    lm_query_analysis_free(&q);
+    lm_searcher_close(srch);
+    lm_store_close(s);
+}
+
+/* Candidates that cannot reach the top k even with the whole concept
+ * boost are not looked up; the top k is the one of counting every
+ * candidate: articles 6-10 carry the concept and rank just below 1-5
+ * lexically, so the boost lifts them first; 11-40 are far below. */
+static void test_concept_skip_keeps_top(void)
+{
+    lm_store *s = lm_test_open_store("concepts-top.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char text[512];
+    for (int i = 1; i <= 40; i++) {
+        if (i <= 5)
+            snprintf(text, sizeof text, "Aspirin given.");
+        else if (i <= 10)
+            snprintf(text, sizeof text, "Aspirin was given.");
+        else
+            snprintf(text, sizeof text, "Aspirin was one of many drugs given to %d patients in a"
+                     " long trial of headache, migraine, fever, pain, sleep and mood over"
+                     " several years in many hospitals of several countries.", i);
+        put(s, i, 1, 2020, "Headache", text);
+    }
+    lm_query_analysis q;
+    lm_searcher *srch = aspirin_searcher(s, close_or_far, 40, &q);
+    /* k = 40: every candidate counted (the reference); k = 3 and 7: the
+     * far ones skipped, and the same first hits. */
+    lm_search_results all, top;
+    lm_search_results_init(&all);
+    lm_search_results_init(&top);
+    lm_search_options o = {LM_SEARCH_LEXICAL, 40, 0, 0, NULL};
+    LM_CHECK(srch && lm_searcher_query(srch, &q, &o, &all, &err) == LM_OK);
+    LM_CHECK_INT(all.n, 40);
+    LM_CHECK(all.n > 0 && all.hits[0].pmid >= 6 && all.hits[0].pmid <= 10 &&
+             all.hits[0].concepts == 1);
+    static const int ks[] = {3, 7};
+    for (size_t w = 0; srch && w < 2; w++) {
+        o.k = ks[w];
+        LM_CHECK(lm_searcher_query(srch, &q, &o, &top, &err) == LM_OK);
+        LM_CHECK_INT(top.n, ks[w]);
+        for (size_t i = 0; i < top.n && i < all.n; i++)
+            LM_CHECK(top.hits[i].pmid == all.hits[i].pmid &&
+                     top.hits[i].score == all.hits[i].score &&
+                     top.hits[i].concepts == all.hits[i].concepts);
+    }
+    lm_search_results_free(&all);
+    lm_search_results_free(&top);
     lm_query_analysis_free(&q);
     lm_searcher_close(srch);
     lm_store_close(s);
@@ -512,6 +588,7 @@ int main(void)
     LM_RUN(test_metrics);
     LM_RUN(test_hybrid_end_to_end);
     LM_RUN(test_concept_counts_both_ways);
+    LM_RUN(test_concept_skip_keeps_top);
     LM_RUN(test_build_frees_no_model_copy);
     LM_RUN(test_scifact_floor);
     return LM_DONE();

@@ -105,6 +105,12 @@ typedef struct lm_lexindex_reader lm_lexindex_reader;
 
 lm_status lm_lexindex_reader_init(lm_lexindex_reader **out, lm_error *err);
 void lm_lexindex_reader_free(lm_lexindex_reader *r);
+/* With on, searches without a filter score every article instead of
+ * pruning those that cannot rank (the answers are the same: tests
+ * compare the two). */
+void lm_lexindex_reader_set_exhaustive(lm_lexindex_reader *r, int on);
+/* How many articles the last search scored in full (pruned ones not). */
+size_t lm_lexindex_reader_scored(const lm_lexindex_reader *r);
 
 /* BM25F over title and abstract for the terms of q, each weighted by its
  * weight; one-word terms from the index, terms of several words (phrases,

@@ -2,6 +2,27 @@
  * lm_lexindex_search: ranking with the lexical index (see lm_lexindex.h):
  * BM25F over the posting lists of the query's words, document at a time,
  * then phrase evidence from the text of the best candidates.
+ *
+ * Without a filter the best `limit` articles are kept in a heap while the
+ * lists are walked, and MaxScore pruning skips the articles that cannot
+ * enter it: a word adds at most weight x idf x (k1 + 1) (BM25's
+ * saturation limit, whatever the term frequency and length), so once the
+ * heap is full the words whose bounds sum below its worst score are
+ * "non-essential": an article holding only those cannot enter, and
+ * candidates come from the other lists alone.  The non-essential lists are
+ * only moved forward to each candidate (decoding PMIDs, skipping the other
+ * fields), and stop being read for a candidate as soon as its score so far
+ * plus their bounds falls below the heap's worst.  The pruning is exact:
+ * an article is dropped only when its bound is strictly below the worst
+ * kept score (with a margin for rounding), every article kept is scored
+ * in full, its terms summed in the same order as the exhaustive walk, so
+ * the hits and their scores are the ones the exhaustive walk gives.  Phrase
+ * evidence is added after the selection, to the first phrase_depth hits,
+ * so it changes their order but not which articles are selected.  With a
+ * filter (`query --year-from`, a year lookup per article) every
+ * article is scored and sorted, then filtered in order; tests reach that
+ * exhaustive walk without a filter through
+ * lm_lexindex_reader_set_exhaustive.
  */
 #include "lm_lexindex_impl.h"
 
@@ -24,10 +45,22 @@ typedef struct tcursor {
     int64_t seg;
     size_t off, len;          /* the list's bytes in reader->blobs */
     const unsigned char *p, *end;
+    const unsigned char *rest;   /* after cursor_seek: cur's fields, not yet decoded */
     posting cur;
     double w;                 /* query weight x idf */
     int live;
 } tcursor;
+
+/* Phrase evidence stems every word of the best candidates' text, the
+ * same words again and again: their stem hashes are remembered (a pure
+ * function of the word), in a direct-mapped table kept across queries. */
+#define STEM_CACHE 8192
+
+typedef struct stem_slot {
+    uint64_t stem;
+    uint8_t len;              /* 0: empty */
+    char norm[LM_WORD_MAX];
+} stem_slot;
 
 typedef struct phrase {
     uint64_t stems[8];        /* hashes of the stemmed words */
@@ -43,6 +76,13 @@ struct lm_lexindex_reader {
     size_t n_all, cap_all;
     lm_lexindex_hit *hits;
     size_t hits_cap;
+    int exhaustive;           /* score every article (tests compare) */
+    size_t n_scored;          /* articles scored in full by the last search */
+    double *contrib, *ub;     /* per cursor of a segment: its term's score, bound */
+    double *below;            /* below[j]: the bounds of order[0..j) summed */
+    size_t *order;            /* the segment's cursors by increasing bound */
+    unsigned char *matched;
+    size_t cap_seg;
     dead_set dead;
     double *inv_norm[2];      /* 1 / BM25 length norm by field length */
     size_t norm_len[2];
@@ -52,6 +92,7 @@ struct lm_lexindex_reader {
     uint64_t *text_stems;
     size_t cap_text_stems;
     unsigned char first_bytes[256];   /* first bytes of phrase words */
+    struct stem_slot *stems;  /* STEM_CACHE words' stem hashes, direct-mapped */
 };
 
 lm_status lm_lexindex_reader_init(lm_lexindex_reader **out, lm_error *err)
@@ -73,13 +114,29 @@ void lm_lexindex_reader_free(lm_lexindex_reader *r)
     free(r->cur);
     free(r->all);
     free(r->hits);
+    free(r->contrib);
+    free(r->ub);
+    free(r->below);
+    free(r->order);
+    free(r->matched);
     free(r->dead.v);
     free(r->inv_norm[0]);
     free(r->inv_norm[1]);
     free(r->phrases);
     free(r->text_stems);
+    free(r->stems);
     lm_words_free(&r->words);
     free(r);
+}
+
+void lm_lexindex_reader_set_exhaustive(lm_lexindex_reader *r, int on)
+{
+    r->exhaustive = on != 0;
+}
+
+size_t lm_lexindex_reader_scored(const lm_lexindex_reader *r)
+{
+    return r->n_scored;
 }
 
 typedef struct collection {
@@ -335,11 +392,8 @@ static void heap_up(lm_lexindex_hit *h, size_t i)
     }
 }
 
-/* The best `limit` scored articles that pass keep, best first. */
-static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_filter keep,
-                             void *keep_ctx, size_t *n, lm_error *err)
+static lm_status hits_reserve(lm_lexindex_reader *r, size_t limit, lm_error *err)
 {
-    *n = 0;
     if (limit > r->hits_cap) {
         lm_lexindex_hit *nv = realloc(r->hits, limit * sizeof *nv);
         if (!nv)
@@ -347,6 +401,253 @@ static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_fi
         r->hits = nv;
         r->hits_cap = limit;
     }
+    return LM_OK;
+}
+
+/* ---- pruned walk ---------------------------------------------------------- */
+
+/* Bounds are compared with this margin: a sum of a few dozen doubles in
+ * another order differs by far less. */
+#define BOUND_SLACK (1.0 + 1e-9)
+
+/* Skips n varints from p; NULL when the bytes end first.  A varint ends
+ * at each byte whose high bit is clear: eight bytes are read at once when
+ * the host is little-endian (the stops' order is then the bytes'). */
+static inline const unsigned char *skip_varints(const unsigned char *p,
+                                                const unsigned char *end, int n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, sizeof x);
+        uint64_t stops = ~x & 0x8080808080808080ULL;
+        for (int k = 1; k < n; k++)
+            stops &= stops - 1;
+        if (stops)
+            return p + __builtin_ctzll(stops) / 8 + 1;
+    }
+#endif
+    for (; n > 0; n--) {
+        while (p < end && (*p & 0x80))
+            p++;
+        if (p == end)
+            return NULL;
+        p++;
+    }
+    return p;
+}
+
+/* Moves c to its first posting at or after target, decoding only the
+ * PMIDs on the way: the fields of the posting it stops on are decoded by
+ * cursor_fields when needed.  c is on a decoded posting before. */
+static lm_status cursor_seek(tcursor *c, int64_t target)
+{
+    while (c->live && c->cur.pmid < target) {
+        if (c->p >= c->end) {
+            c->live = 0;
+            break;
+        }
+        uint64_t gap;
+        const unsigned char *f = get_varint(c->p, c->end, &gap);
+        if (!f || gap == 0 || gap > (uint64_t)(INT64_MAX - c->cur.pmid))
+            return LM_ERR_DB;
+        c->cur.pmid += (int64_t)gap;
+        c->rest = f;
+        c->p = skip_varints(f, c->end, 4);
+        if (!c->p)
+            return LM_ERR_DB;
+    }
+    return LM_OK;
+}
+
+static lm_status cursor_fields(tcursor *c)
+{
+    if (!c->rest)
+        return LM_OK;
+    uint64_t v[4];
+    const unsigned char *f = c->rest;
+    for (int i = 0; i < 4; i++) {
+        f = get_varint(f, c->end, &v[i]);
+        if (!f || v[i] > UINT32_MAX)
+            return LM_ERR_DB;
+    }
+    c->cur.tf_title = (uint32_t)v[0];
+    c->cur.tf_abstract = (uint32_t)v[1];
+    c->cur.len_title = (uint32_t)v[2];
+    c->cur.len_abstract = (uint32_t)v[3];
+    c->rest = NULL;
+    return LM_OK;
+}
+
+static lm_status seg_scratch(lm_lexindex_reader *r, size_t n)
+{
+    if (n <= r->cap_seg)
+        return LM_OK;
+    double *contrib = realloc(r->contrib, n * sizeof *contrib);
+    if (contrib)
+        r->contrib = contrib;
+    double *ub = realloc(r->ub, n * sizeof *ub);
+    if (ub)
+        r->ub = ub;
+    double *below = realloc(r->below, (n + 1) * sizeof *below);
+    if (below)
+        r->below = below;
+    size_t *order = realloc(r->order, n * sizeof *order);
+    if (order)
+        r->order = order;
+    unsigned char *matched = realloc(r->matched, n);
+    if (matched)
+        r->matched = matched;
+    if (!contrib || !ub || !below || !order || !matched)
+        return LM_ERR_NOMEM;
+    r->cap_seg = n;
+    return LM_OK;
+}
+
+/* How many of the segment's cursors, taken by increasing bound, an
+ * article can hold and still fall strictly below theta. */
+static size_t non_essential(const lm_lexindex_reader *r, size_t n, double theta)
+{
+    size_t m = 0;
+    while (m < n && r->below[m + 1] * BOUND_SLACK < theta)
+        m++;
+    return m;
+}
+
+/* Offers one scored article to the heap of the best *k (at most limit);
+ * 1 when the heap's worst score may have risen. */
+static int heap_offer(lm_lexindex_hit *h, size_t *k, size_t limit, int64_t pmid, double score)
+{
+    lm_lexindex_hit hit = {pmid, score};
+    if (*k < limit) {
+        h[*k] = hit;
+        heap_up(h, (*k)++);
+        return *k == limit;
+    }
+    if (!hit_better(&hit, &h[0]))
+        return 0;
+    h[0] = hit;
+    heap_down(h, *k, 0);
+    return 1;
+}
+
+/* The MaxScore walk of one segment's cursors cur[0..n) into the heap
+ * r->hits[0..*k) (see the top of the file). */
+static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_params *p,
+                                      const collection *c, tcursor *cur, size_t n,
+                                      size_t limit, size_t *k, lm_error *err)
+{
+    int64_t seg = cur[0].seg;
+    if (seg_scratch(r, n) != LM_OK)
+        return nomem(err);
+    double sat = (double)p->k1 + 1.0;
+    for (size_t i = 0; i < n; i++) {
+        cur[i].p = (const unsigned char *)r->blobs.data + cur[i].off;
+        cur[i].end = cur[i].p + cur[i].len;
+        cur[i].rest = NULL;
+        cur[i].cur.pmid = INT64_MIN;
+        r->ub[i] = cur[i].w > 0 ? cur[i].w * sat : 0;
+        r->matched[i] = 0;
+        size_t j = i;   /* insertion by bound; ties keep cursor order */
+        while (j > 0 && r->ub[r->order[j - 1]] > r->ub[i]) {
+            r->order[j] = r->order[j - 1];
+            j--;
+        }
+        r->order[j] = i;
+        if (cursor_next(&cur[i]) != LM_OK)
+            goto malformed;
+    }
+    r->below[0] = 0;
+    for (size_t j = 0; j < n; j++)
+        r->below[j + 1] = r->below[j] + r->ub[r->order[j]];
+    size_t m = *k == limit ? non_essential(r, n, r->hits[0].score) : 0;
+    while (m < n) {
+        int64_t pmid = INT64_MAX;
+        int any = 0;
+        for (size_t j = m; j < n; j++) {
+            const tcursor *t = &cur[r->order[j]];
+            if (t->live && t->cur.pmid <= pmid) {
+                pmid = t->cur.pmid;
+                any = 1;
+            }
+        }
+        if (!any)
+            break;
+        /* The lists on pmid bound it first: most candidates stop here. */
+        double bound = r->below[m];
+        for (size_t j = m; j < n; j++) {
+            const tcursor *t = &cur[r->order[j]];
+            if (t->live && t->cur.pmid == pmid)
+                bound += r->ub[r->order[j]];
+        }
+        if (*k == limit && bound * BOUND_SLACK < r->hits[0].score) {
+            for (size_t j = m; j < n; j++) {
+                tcursor *t = &cur[r->order[j]];
+                if (t->live && t->cur.pmid == pmid && cursor_next(t) != LM_OK)
+                    goto malformed;
+            }
+            continue;
+        }
+        double part = 0;
+        for (size_t j = m; j < n; j++) {
+            size_t i = r->order[j];
+            tcursor *t = &cur[i];
+            if (!t->live || t->cur.pmid != pmid)
+                continue;
+            r->contrib[i] = t->w * bm25f(r, p, c, t->cur.tf_title, t->cur.tf_abstract,
+                                         t->cur.len_title, t->cur.len_abstract);
+            r->matched[i] = 1;
+            part += r->contrib[i];
+            if (cursor_next(t) != LM_OK)
+                goto malformed;
+        }
+        /* The non-essential lists, largest bound first, while the
+         * article can still enter. */
+        int pruned = 0;
+        for (size_t j = m; j-- > 0;) {
+            if ((part + r->below[j + 1]) * BOUND_SLACK < r->hits[0].score) {
+                pruned = 1;
+                break;
+            }
+            size_t i = r->order[j];
+            tcursor *t = &cur[i];
+            if (cursor_seek(t, pmid) != LM_OK)
+                goto malformed;
+            if (!t->live || t->cur.pmid != pmid)
+                continue;
+            if (cursor_fields(t) != LM_OK)
+                goto malformed;
+            r->contrib[i] = t->w * bm25f(r, p, c, t->cur.tf_title, t->cur.tf_abstract,
+                                         t->cur.len_title, t->cur.len_abstract);
+            r->matched[i] = 1;
+            part += r->contrib[i];
+        }
+        double score = 0;
+        for (size_t i = 0; i < n; i++)
+            if (r->matched[i]) {
+                score += r->contrib[i];
+                r->matched[i] = 0;
+            }
+        if (pruned || (r->dead.n && dead_has(&r->dead, seg, pmid)))
+            continue;
+        r->n_scored++;
+        if (heap_offer(r->hits, k, limit, pmid, score))
+            m = non_essential(r, n, r->hits[0].score);
+    }
+    return LM_OK;
+malformed:
+    return lm_error_set(err, LM_ERR_DB, "lexical index: malformed postings in segment %lld",
+                        (long long)seg);
+}
+
+/* The best `limit` scored articles that pass keep, best first. */
+static lm_status select_hits(lm_lexindex_reader *r, size_t limit, lm_lexindex_filter keep,
+                             void *keep_ctx, size_t *n, lm_error *err)
+{
+    *n = 0;
+    lm_status ls = hits_reserve(r, limit, err);
+    if (ls != LM_OK)
+        return ls;
     if (!keep) {
         size_t k = 0;
         for (size_t i = 0; i < r->n_all; i++) {
@@ -382,9 +683,21 @@ static uint64_t stem_hash(const lm_lexindex_reader *r, const lm_word *wd)
 {
     if (wd->len == 0 || !r->first_bytes[(unsigned char)wd->norm[0]])
         return 0;
+    stem_slot *slot = NULL;
+    if (r->stems && wd->len <= LM_WORD_MAX) {
+        slot = &r->stems[hash_bytes(wd->norm, wd->len) & (STEM_CACHE - 1)];
+        if (slot->len == wd->len && memcmp(slot->norm, wd->norm, wd->len) == 0)
+            return slot->stem;
+    }
     char stem[LM_WORD_MAX + 1];
     size_t n = lm_words_porter(wd->norm, wd->len, stem, sizeof stem);
-    return hash_bytes(stem, n);
+    uint64_t h = hash_bytes(stem, n);
+    if (slot) {
+        slot->stem = h;
+        slot->len = wd->len;
+        memcpy(slot->norm, wd->norm, wd->len);
+    }
+    return h;
 }
 
 /* Occurrences of ph among the words of one field. */
@@ -424,6 +737,8 @@ static lm_status field_stems(lm_lexindex_reader *r, const char *text, size_t off
 static lm_status rescore_phrases(lm_lexindex_reader *r, lm_store *s, const lm_lexindex_params *p,
                                  const collection *c, size_t depth, lm_error *err)
 {
+    if (!r->stems)
+        r->stems = calloc(STEM_CACHE, sizeof *r->stems);   /* without it: no cache */
     lm_status ls = LM_OK;
     for (size_t i = 0; ls == LM_OK && i < depth; i++) {
         sqlite3_stmt *st = lm_store_stmt(s, SL_TEXT,
@@ -539,7 +854,7 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
 {
     *hits = r->hits;
     *n = 0;
-    r->n_cur = r->n_all = 0;
+    r->n_cur = r->n_all = r->n_scored = 0;
     lm_buf_reset(&r->blobs);
     if (q->n == 0 || limit == 0)
         return LM_OK;
@@ -568,15 +883,26 @@ lm_status lm_lexindex_search(lm_lexindex_reader *r, lm_store *s, const lm_lexind
     }
     if (ls == LM_OK)
         lm_qsort(r->cur, r->n_cur, sizeof *r->cur, cmp_cursor_seg);
+    /* BM25's bound needs k1 > 0 (bm25f then lies in [0, k1 + 1)). */
+    int pruned = !keep && !r->exhaustive && p->k1 > 0 && isfinite(p->k1);
+    size_t k = 0;
+    if (ls == LM_OK && pruned)
+        ls = hits_reserve(r, limit, err);
     for (size_t i = 0; ls == LM_OK && i < r->n_cur;) {
         size_t j = i + 1;
         while (j < r->n_cur && r->cur[j].seg == r->cur[i].seg)
             j++;
-        ls = score_segment(r, p, &c, r->cur + i, j - i, err);
+        ls = pruned ? score_segment_pruned(r, p, &c, r->cur + i, j - i, limit, &k, err)
+                    : score_segment(r, p, &c, r->cur + i, j - i, err);
         i = j;
     }
-    if (ls == LM_OK)
+    if (ls == LM_OK && pruned) {
+        lm_qsort(r->hits, k, sizeof *r->hits, cmp_hit);
+        *n = k;
+    } else if (ls == LM_OK) {
+        r->n_scored = r->n_all;
         ls = select_hits(r, limit, keep, keep_ctx, n, err);
+    }
     if (ls == LM_OK && r->n_phrases > 0 && *n > 0)
         ls = rescore_phrases(r, s, p, &c, *n < p->phrase_depth ? *n : p->phrase_depth, err);
     if (began)

@@ -218,6 +218,7 @@ typedef struct cand {
     int64_t pmid;
     double lex, dense, score;
     int lex_rank, dense_rank, concepts;
+    int hopeless;             /* cannot reach the top k: concepts not counted */
 } cand;
 
 typedef struct cands {
@@ -443,16 +444,15 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Whether the article pmid mentions concept id: 1, 0, or -1 on error. */
-static int mentions_concept(lm_searcher *srch, const char *concept, int64_t pmid, lm_error *err)
+static int mentions_concept(lm_searcher *srch, int64_t concept, int64_t pmid, lm_error *err)
 {
     sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_PROBE,
-                                    "SELECT 1 FROM mentions_data WHERE concept ="
-                                    " (SELECT id FROM names WHERE name = ?1) AND pmid = ?2",
+                                    "SELECT 1 FROM mentions_data WHERE concept = ?1 AND pmid = ?2",
                                     err);
     if (!q)
         return -1;
     int brc = SQLITE_OK;
-    lm_bind_text(q, 1, concept, &brc);
+    lm_bind_int64(q, 1, concept, &brc);
     lm_bind_int64(q, 2, pmid, &brc);
     int rc = lm_bind_step(q, brc);
     sqlite3_reset(q);
@@ -463,6 +463,26 @@ static int mentions_concept(lm_searcher *srch, const char *concept, int64_t pmid
         return -1;
     }
     return 0;
+}
+
+/* The id of concept in names: 1, 0 when no article mentions it, < 0 on
+ * error.  Read once per query concept, not in each probe. */
+static int concept_id(lm_searcher *srch, const char *concept, int64_t *id, lm_error *err)
+{
+    sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_ID, "SELECT id FROM names WHERE name = ?1",
+                                    err);
+    if (!q)
+        return -1;
+    int brc = SQLITE_OK;
+    lm_bind_text(q, 1, concept, &brc);
+    int rc = lm_bind_step(q, brc);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        lm_store_fail(srch->s, rc, err, "looking up concept mentions");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
 }
 
 /* Counts, per candidate, the query concepts its mentions carry.  A
@@ -479,18 +499,27 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
     lm_status st = LM_OK;
     int64_t *docs = NULL;
     size_t n = 0, cap = 0;
-    int64_t list_limit = 4 * (int64_t)c->n + 1;
+    size_t n_hopeful = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n_hopeful += !c->v[i].hopeless;
+    int64_t list_limit = 4 * (int64_t)n_hopeful + 1;
     for (size_t k = 0; st == LM_OK && k < r->n_concepts; k++) {
         if (types && !(types & (1u << r->concepts[k].type)))
             continue;
+        int64_t id = 0;
+        int known = concept_id(srch, r->concepts[k].id, &id, err);
+        if (known < 0)
+            st = lm_store_stmt_err(err);
+        if (known <= 0)
+            continue;
         sqlite3_stmt *q = lm_store_stmt(srch->s, SL_CONCEPT_DOCS,
-                                        "SELECT DISTINCT pmid FROM mentions_data WHERE concept ="
-                                        " (SELECT id FROM names WHERE name = ?1) LIMIT ?2",
+                                        "SELECT DISTINCT pmid FROM mentions_data WHERE concept = ?1"
+                                        " LIMIT ?2",
                                         err);
         if (!q)
             return lm_store_stmt_err(err);
         int brc = SQLITE_OK;
-        lm_bind_text(q, 1, r->concepts[k].id, &brc);
+        lm_bind_int64(q, 1, id, &brc);
         lm_bind_int64(q, 2, list_limit, &brc);
         n = 0;
         int rc;
@@ -514,7 +543,9 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
             break;
         if ((int64_t)n == list_limit) {
             for (size_t i = 0; st == LM_OK && i < c->n; i++) {
-                int has = mentions_concept(srch, r->concepts[k].id, c->v[i].pmid, err);
+                if (c->v[i].hopeless)
+                    continue;
+                int has = mentions_concept(srch, id, c->v[i].pmid, err);
                 if (has < 0)
                     st = lm_store_stmt_err(err);
                 else
@@ -525,11 +556,58 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
         if (n > 0)
             lm_qsort(docs, n, sizeof *docs, cmp_i64);
         for (size_t i = 0; i < c->n; i++)
-            if (n && bsearch(&c->v[i].pmid, docs, n, sizeof *docs, cmp_i64))
+            if (n && !c->v[i].hopeless && bsearch(&c->v[i].pmid, docs, n, sizeof *docs, cmp_i64))
                 c->v[i].concepts++;
     }
     free(docs);
     return st;
+}
+
+/* A candidate's score before the concept boost (best: the query's best
+ * lexical score, which scales the lexical one to [0, 1]). */
+static double fused(lm_search_mode mode, const lm_search_params *p, double best, const cand *c)
+{
+    double l = best > 0 ? c->lex / best : 0;
+    switch (mode) {
+    case LM_SEARCH_LEXICAL: return l;
+    case LM_SEARCH_DENSE: return c->dense;
+    case LM_SEARCH_HYBRID: break;
+    }
+    return l + p->dense_weight * c->dense;
+}
+
+static int cmp_double_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* Marks the candidates that cannot reach the top k whatever their
+ * concepts: the boost only adds (concept_weight >= 0, at most
+ * concept_weight), so the k-th best score before it is a floor for the
+ * k-th best after, and a candidate below that floor even with the whole
+ * boost (strictly, with a margin for rounding) is never shown.  Their
+ * concepts are not looked up: one index probe each for a common concept,
+ * for a thousand candidates or more. */
+static lm_status skip_hopeless(cands *all, lm_search_mode mode, const lm_search_params *p,
+                               double best, size_t k, lm_error *err)
+{
+    if (all->n <= k)
+        return LM_OK;
+    double *base = malloc(all->n * sizeof *base);
+    if (!base)
+        return lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
+    for (size_t i = 0; i < all->n; i++)
+        base[i] = fused(mode, p, best, &all->v[i]);
+    lm_qsort(base, all->n, sizeof *base, cmp_double_desc);
+    double kth = base[k - 1];
+    double boost = (double)p->concept_weight;
+    for (size_t i = 0; i < all->n; i++) {
+        double most = fused(mode, p, best, &all->v[i]) + boost;
+        all->v[i].hopeless = most + 1e-9 * (fabs(most) + 1.0) < kth;
+    }
+    free(base);
+    return LM_OK;
 }
 
 static double ms_since(double t0)
@@ -668,24 +746,21 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             float d = row < 0 ? 0.0f : lm_vec_matrix_dot(&srch->vc.mat, (size_t)row, srch->qvec);
             all.v[i].dense = isfinite(d) ? d : 0.0f;   /* never a NaN score */
         }
-    if (st == LM_OK && out->n_concepts)
-        st = count_concepts(srch, out, o.types, &all, err);
+    double best = 0;
+    for (size_t i = 0; i < all.n; i++)
+        if (all.v[i].lex > best)
+            best = all.v[i].lex;
+    if (st == LM_OK && out->n_concepts) {
+        if (!o.types && p.concept_weight >= 0)
+            st = skip_hopeless(&all, mode, &p, best, k, err);
+        if (st == LM_OK)
+            st = count_concepts(srch, out, o.types, &all, err);
+    }
     if (st == LM_OK) {
-        double best = 0;
-        for (size_t i = 0; i < all.n; i++)
-            if (all.v[i].lex > best)
-                best = all.v[i].lex;
         for (size_t i = 0; i < all.n; i++) {
             cand *c = &all.v[i];
             double nc = out->n_concepts ? (double)c->concepts / (double)out->n_concepts : 0;
-            double l = best > 0 ? c->lex / best : 0;
-            switch (mode) {
-            case LM_SEARCH_LEXICAL: c->score = l + p.concept_weight * nc; break;
-            case LM_SEARCH_DENSE: c->score = c->dense + p.concept_weight * nc; break;
-            case LM_SEARCH_HYBRID:
-                c->score = l + p.dense_weight * c->dense + p.concept_weight * nc;
-                break;
-            }
+            c->score = fused(mode, &p, best, c) + p.concept_weight * nc;
         }
         if (all.n > 0)
             lm_qsort(all.v, all.n, sizeof *all.v, cmp_cand_score);

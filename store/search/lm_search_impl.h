@@ -29,7 +29,8 @@ enum {
     SL_PAIRS,
     SL_MISSING_COUNT,
     SL_LEX_PENDING,
-    SL_YEAR
+    SL_YEAR,
+    SL_CONCEPT_ID
 };
 
 struct lm_searcher {
