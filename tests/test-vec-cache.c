@@ -6,7 +6,8 @@
  * merged in by readers until the next compaction.  A missing or damaged
  * file is an error naming the recovery.  A compaction killed (SIGKILL) at
  * each of its steps leaves the database and the file consistent, and the
- * next compaction resumes.  A schema-15 database with both copies
+ * next compaction resumes.  New PMIDs are appended to the file in place
+ * (each step of the append killed too).  A schema-15 database with both copies
  * migrates forward.
  */
 #include "../store/lm_store_internal.h"
@@ -339,12 +340,17 @@ static void test_missing_damaged_foreign(void)
 /* A compaction killed (SIGKILL) after writing .next, after its commit
  * and after its rename: the database and the file stay consistent (a
  * reader sees every vector), and the next compaction resumes. */
+/* Kill -9 at each step: 1-3 of a rewrite (a revised vector of PMID 2
+ * voids its file row), 4-6 of an append (a new PMID 4 after the file's
+ * rows): written not synced, synced not committed, committed.  Readers
+ * see the same rows before any repair, and the next refresh resumes. */
 static void test_crash_at_each_step(void)
 {
 #ifndef LM_CRASH_POINTS
     LM_SKIP("a build without crash points (the sanitizer builds have them)");
 #endif
-    for (int step = 1; step <= 3; step++) {
+    for (int step = 1; step <= 6; step++) {
+        int append = step >= 4;
         int64_t id = 0;
         char name[32];
         snprintf(name, sizeof name, "vck%d.db", step);
@@ -354,9 +360,14 @@ static void test_crash_at_each_step(void)
             return;
         lm_error err = {0};
         LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
         put_article(s, 4, 2004);
         float v4[4] = {4.0f, 0.5f, -1.0f, 1.0f};
-        LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+        float v2[4] = {-2.0f, 0.5f, -1.0f, 1.0f};
+        if (append)
+            LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+        else
+            LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_I8, v2, 4, &err) == LM_OK);
         char *path = lm_vec_cache_path(s);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
@@ -377,11 +388,17 @@ static void test_crash_at_each_step(void)
         LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         s = NULL;
         LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
-        int64_t p1234[] = {1, 2, 3, 4};
-        float f1234[] = {1, 2, 3, 4};
+        int64_t p1234[] = {1, 2, 3, 4}, p123[] = {1, 2, 3};
+        float f1234[] = {1, 2, 3, 4}, f1m23[] = {1, -2, 3};
+        const int64_t *pm = append ? p1234 : p123;
+        const float *fv = append ? f1234 : f1m23;
+        size_t n = append ? 4 : 3;
+        /* the append keeps the file: its count is the database's */
+        if (append)
+            LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), step == 6 ? 4 : 3);
         lm_vec_cache c;
         open_ok(s, &c);   /* consistent before any repair */
-        check_rows(&c, p1234, f1234, 4);
+        check_rows(&c, pm, fv, n);
         check_model(&c, 80000);
         lm_vec_cache_close(&c);
         LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
@@ -389,15 +406,99 @@ static void test_crash_at_each_step(void)
         snprintf(next, sizeof next, "%s.next", path);
         LM_CHECK(access(next, F_OK) != 0);
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), (int64_t)n);
+        if (append)
+            LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
         open_ok(s, &c);
         LM_CHECK(c.from_file && !c.mat_owned);
-        check_rows(&c, p1234, f1234, 4);
+        check_rows(&c, pm, fv, n);
         check_model(&c, 80000);
         lm_vec_cache_close(&c);
         free(path);
         free(dbpath);
         lm_store_close(s);
     }
+}
+
+/* New PMIDs after the file's rows are appended in place: the file keeps
+ * its id and length, a reader that mapped it before keeps its rows, a new
+ * reader maps the longer count; a void row (a revised vector) or a row out
+ * of PMID order rewrites the file under a new id.  The answers are those
+ * of a file written from scratch. */
+static void test_append_in_place(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcappend.db", LM_VEC_F32, 80000, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *path = lm_vec_cache_path(s);
+    struct stat before, after;
+    LM_CHECK(stat(path, &before) == 0);
+    lm_vec_cache reader;
+    open_ok(s, &reader);
+    LM_CHECK(reader.file_version == 5 && reader.file_cap >= 3 + 4096);
+    for (int p = 4; p <= 6; p++) {
+        put_article(s, p, 2000 + p);
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 6);
+    LM_CHECK(stat(path, &after) == 0 && after.st_size == before.st_size &&
+             after.st_ino == before.st_ino);
+    int64_t p123[] = {1, 2, 3}, p1_6[] = {1, 2, 3, 4, 5, 6}, p1_5[] = {1, 3, 4, 5, 6};
+    float f123[] = {1, 2, 3}, f1_6[] = {1, 2, 3, 4, 5, 6}, f1_5[] = {1, 3, 4, 5, 6};
+    check_rows(&reader, p123, f123, 3);   /* the earlier reader, unchanged */
+    lm_vec_cache_close(&reader);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_rows(&c, p1_6, f1_6, 6);
+    check_model(&c, 80000);
+    /* the same ranking as the rows searched from a matrix built in memory */
+    lm_vec_matrix fresh;
+    lm_vec_matrix_init(&fresh);
+    for (int p = 1; p <= 6; p++) {
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_matrix_push(&fresh, p, 0, v, 4, &err) == LM_OK);
+    }
+    float q[4] = {0.1f, 1.0f, 0.0f, -0.5f};
+    lm_vec_hit h1[6], h2[6];
+    size_t n1 = 0, n2 = 0;
+    LM_CHECK(lm_vec_search(&c.mat, q, 6, 0, NULL, h1, &n1, &err) == LM_OK);
+    LM_CHECK(lm_vec_search(&fresh, q, 6, 0, NULL, h2, &n2, &err) == LM_OK);
+    LM_CHECK_INT(n1, 6);
+    LM_CHECK_INT(n2, 6);
+    for (size_t i = 0; i < n1 && i < n2; i++)
+        LM_CHECK(h1[i].pmid == h2[i].pmid && h1[i].score == h2[i].score);
+    lm_vec_matrix_free(&fresh);
+    lm_vec_cache_close(&c);
+    /* a deleted article voids a file row: rewritten under a new id */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM vectors WHERE pmid = 2", NULL, NULL,
+                          NULL) == SQLITE_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t rewritten = sql_int(s, "SELECT file_id FROM vector_files");
+    LM_CHECK(rewritten != file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_rows(&c, p1_5, f1_5, 5);
+    lm_vec_cache_close(&c);
+    /* a row out of PMID order (an older article embedded late): rewritten */
+    float v0[4] = {2.0f, 0.5f, -1.0f, 0.5f};
+    LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_F32, v0, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != rewritten);
+    open_ok(s, &c);
+    check_rows(&c, p1_6, f1_6, 6);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
 }
 
 /* A model being built is compacted into a file of its own: the current
@@ -539,6 +640,7 @@ int main(void)
     LM_RUN(test_small_model_stays);
     LM_RUN(test_missing_damaged_foreign);
     LM_RUN(test_crash_at_each_step);
+    LM_RUN(test_append_in_place);
     LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);

@@ -72,11 +72,19 @@
 #include <zlib.h>
 
 #define MAGIC "LMVECCH1"
-#define FORMAT_VERSION 4u   /* 2: payload checksum; 3: int8 vectors; 4: the one copy */
+/* 2: payload checksum; 3: int8 vectors; 4: the one copy; 5: slots for
+ * appended rows (cap), the model's own checksum instead of the payload's */
+#define FORMAT_VERSION 5u
+#define FORMAT_VERSION_V4 4u
 /* Models at least this large move into the file (an LSA model: ~100 MB). */
 #define MODEL_IN_FILE_MIN ((size_t)65536)
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 256
+/* A rewritten file has room for this many times its rows (at least
+ * MIN_SPARE more): the slots past the rows are a hole in the file (no
+ * disk used) that the next ingests append into. */
+#define CAP_FACTOR 2
+#define MIN_SPARE ((uint64_t)4096)
 
 typedef struct file_header {
     char magic[8];
@@ -84,12 +92,29 @@ typedef struct file_header {
     uint32_t dim;
     uint32_t quantized;   /* 1: int8 rows with scales */
     int64_t model_id, file_id;   /* file_id: vector_files.file_id */
+    uint64_t n, model_len;       /* n: rows when written (vector_files.n counts) */
+    uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
+    char created_at[32];
+    uint64_t payload_xxh64;   /* version 4 only: XXH3-64 of [HEADER_BYTES, file_len) */
+    uint64_t cap;             /* row slots in the file */
+    uint64_t model_xxh64;     /* XXH3-64 of the model's bytes */
+    uint32_t crc;
+} file_header;
+
+/* A version 4 file (schema 16 and 17): no spare slots, one checksum over
+ * the whole payload.  Read as is; the next compaction rewrites it. */
+typedef struct file_header_v4 {
+    char magic[8];
+    uint32_t version, byte_order, sizes;
+    uint32_t dim;
+    uint32_t quantized;
+    int64_t model_id, file_id;
     uint64_t n, model_len;
     uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
     char created_at[32];
-    uint64_t payload_xxh64;   /* XXH3-64 of bytes [HEADER_BYTES, file_len) */
+    uint64_t payload_xxh64;
     uint32_t crc;
-} file_header;
+} file_header_v4;
 
 _Static_assert(sizeof(file_header) <= HEADER_BYTES, "cache header too large");
 
@@ -108,18 +133,42 @@ static uint32_t header_crc(const file_header *h)
     return (uint32_t)crc32(0L, (const Bytef *)h, (uInt)offsetof(file_header, crc));
 }
 
-/* The layout for n rows of dim floats and a model of model_len bytes. */
+/* The layout for cap row slots of dim floats and a model of model_len
+ * bytes. */
 static void layout(file_header *h)
 {
     h->off_pmids = HEADER_BYTES;
-    h->off_years = h->off_pmids + h->n * sizeof(int64_t);
-    h->off_scales = align64(h->off_years + h->n * sizeof(int16_t));
-    h->off_data = h->quantized ? align64(h->off_scales + h->n * sizeof(float)) : h->off_scales;
+    h->off_years = h->off_pmids + h->cap * sizeof(int64_t);
+    h->off_scales = align64(h->off_years + h->cap * sizeof(int16_t));
+    h->off_data = h->quantized ? align64(h->off_scales + h->cap * sizeof(float)) : h->off_scales;
     /* The model is 64-byte aligned too: its float arrays are used in
      * place (lm_embed_model_map). */
     h->off_model =
-        align64(h->off_data + h->n * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
+        align64(h->off_data + h->cap * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
     h->file_len = h->off_model + h->model_len;
+}
+
+/* The header at the start of map (len bytes) in the current form; 0 when
+ * it is neither a version 5 nor a version 4 header with a good CRC. */
+static int read_header(const unsigned char *map, size_t len, file_header *h)
+{
+    memset(h, 0, sizeof *h);
+    if (len < HEADER_BYTES)
+        return 0;
+    memcpy(h, map, sizeof *h);
+    if (memcmp(h->magic, MAGIC, 8) != 0)
+        return 0;
+    if (h->version == FORMAT_VERSION)
+        return h->crc == header_crc(h);
+    file_header_v4 o;
+    memcpy(&o, map, sizeof o);
+    if (o.version != FORMAT_VERSION_V4 ||
+        o.crc != (uint32_t)crc32(0L, (const Bytef *)&o, (uInt)offsetof(file_header_v4, crc)))
+        return 0;
+    memset(h, 0, sizeof *h);
+    memcpy(h, &o, offsetof(file_header_v4, crc));
+    h->cap = o.n;
+    return 1;
 }
 
 /* path followed by suffix, malloc'd (NULL when out of memory). */
@@ -169,10 +218,13 @@ static char *next_path(const char *path)
     return with_suffix(path, ".next");
 }
 
-/* Maps path when it is the file file_id of this model; 0 otherwise
- * (missing, foreign, damaged). */
+/* Maps path when it is the file file_id of this model, with its first
+ * n rows (the database's count) as the matrix; 0 otherwise (missing,
+ * foreign, damaged).  Slots past n are ignored: an append a crash stopped
+ * before its commit, or one committing now (the file's length never
+ * changes, so a reader's mapping stays whole while rows are appended). */
 static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    lm_vec_cache *out)
+                    uint64_t n, lm_vec_cache *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -185,23 +237,26 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     if (map == MAP_FAILED)
         return 0;
     file_header h;
-    memcpy(&h, map, sizeof h);
+    int ok = read_header(map, (size_t)st.st_size, &h);
     file_header want = h;
     layout(&want);
-    int ok = memcmp(h.magic, MAGIC, 8) == 0 && h.version == FORMAT_VERSION &&
-             want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
-             want.off_scales == h.off_scales && h.quantized <= 1 &&
-             h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
-             h.crc == header_crc(&h) && h.model_id == info->id && h.dim == (uint32_t)info->dim &&
-             h.file_id == file_id &&
-             strncmp(h.created_at, info->created_at, sizeof h.created_at) == 0 &&
-             h.n < ((uint64_t)1 << 40) && h.model_len < ((uint64_t)1 << 40) &&
-             want.off_data == h.off_data && want.off_model == h.off_model &&
-             want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
+    ok = ok && want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
+         want.off_scales == h.off_scales && h.quantized <= 1 &&
+         h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
+         h.model_id == info->id && h.dim == (uint32_t)info->dim && h.file_id == file_id &&
+         strncmp(h.created_at, info->created_at, sizeof h.created_at) == 0 &&
+         h.cap < ((uint64_t)1 << 40) && h.model_len < ((uint64_t)1 << 40) && n <= h.cap &&
+         want.off_data == h.off_data && want.off_model == h.off_model &&
+         want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
     unsigned char *base = map;
-    if (ok && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) !=
-                  h.payload_xxh64)
-        ok = 0;
+    /* Version 4 checked its whole payload; version 5 checks the model
+     * only (the rows are appended in place and are the database's to
+     * count), so an open reads no row it does not search. */
+    if (ok && h.version == FORMAT_VERSION_V4)
+        ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
+                             h.payload_xxh64;
+    else if (ok)
+        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
     if (!ok) {
         munmap(map, (size_t)st.st_size);
         return 0;
@@ -209,7 +264,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     out->map = map;
     out->map_len = (size_t)st.st_size;
     out->mat.dim = (int)h.dim;
-    out->mat.n = (size_t)h.n;
+    out->mat.n = (size_t)n;
     out->mat.cap = 0;
     out->mat.pmids = (int64_t *)(void *)(base + h.off_pmids);
     out->mat.years = (int16_t *)(void *)(base + h.off_years);
@@ -222,6 +277,8 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     out->model = h.model_len ? base + h.off_model : NULL;
     out->model_len = (size_t)h.model_len;
     out->from_file = 1;
+    out->file_version = h.version;
+    out->file_cap = h.cap;
     return 1;
 }
 
@@ -242,15 +299,17 @@ static char *build_path(const char *path, int64_t model_id)
  * its rename), or the same two of the model's build path (a model made
  * current without a compaction). */
 static int map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                     lm_vec_cache *out)
+                     uint64_t n, lm_vec_cache *out, char **mapped)
 {
     char *build = build_path(path, info->id);
     const char *bases[2] = {path, build};
     int ok = 0;
     for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, file_id, out);
+        ok = map_file(bases[i], info, file_id, n, out);
+        if (ok && mapped)
+            *mapped = strdup(bases[i]);
         char *next = ok ? NULL : next_path(bases[i]);
-        ok = ok || (next && map_file(next, info, file_id, out));
+        ok = ok || (next && map_file(next, info, file_id, n, out));
         free(next);
     }
     free(build);
@@ -535,6 +594,24 @@ static lm_status heap_emit(void *ctx, int64_t pmid, float scale, const void *byt
     return ls;
 }
 
+/* ---- crash tests ------------------------------------------------------
+ * In the test builds (sanitizer builds define LM_CRASH_POINTS; a release
+ * binary has no such hook), LITMINE_TEST_COMPACT_KILL=N kills the process
+ * (SIGKILL, as kill -9) at step N of a compaction: 1 after .next is
+ * written, 2 after the database commit, 3 after the rename; of an append:
+ * 4 after the rows are written (not synced), 5 after they are synced
+ * (not committed), 6 after the commit. */
+static void crash_point(int step)
+{
+#ifdef LM_CRASH_POINTS
+    const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
+    if (v && atoi(v) == step)
+        kill(getpid(), SIGKILL);
+#else
+    (void)step;
+#endif
+}
+
 /* ---- writing a file, streamed ----------------------------------------
  *
  * Written row by row, never from a matrix in memory (at 36M abstracts the
@@ -600,99 +677,102 @@ static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *by
     return LM_OK;
 }
 
-/* The XXH3-64 of the file's bytes [from, to), read back in chunks. */
-static int hash_back(int fd, unsigned char *buf, uint64_t from, uint64_t to, uint64_t *out)
-{
-    XXH3_state_t *xs = XXH3_createState();
-    if (!xs)
-        return -1;
-    XXH3_64bits_reset(xs);
-    int bad = 0;
-    for (uint64_t off = from; off < to && !bad;) {
-        size_t n = to - off < STREAM_CHUNK ? (size_t)(to - off) : STREAM_CHUNK;
-        ssize_t r = pread(fd, buf, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            bad = 1;
-            break;
-        }
-        XXH3_64bits_update(xs, buf, (size_t)r);
-        off += (uint64_t)r;
-    }
-    *out = XXH3_64bits_digest(xs);
-    XXH3_freeState(xs);
-    return bad ? -1 : 0;
-}
-
-/* Writes the merged rows and the model to path (created or truncated),
- * fsynced.  The header goes last: a crash leaves a file no header names. */
-static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_info *info,
-                            int64_t file_id, merger *m, uint64_t n, const void *model,
-                            size_t model_len, lm_error *err)
+/* Writes the merger's rows into slots [first, first + count) of the open
+ * file fd laid out as h, with their years, and syncs them (crash_step:
+ * the crash point between the write and the sync).  Slots before first
+ * are not written: a reader maps them meanwhile. */
+static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t first,
+                           uint64_t count, merger *m, int crash_step, lm_error *err)
 {
     stream_writer w;
     memset(&w, 0, sizeof w);
     w.err = err;
-    file_header *h = &w.h;
-    memcpy(h->magic, MAGIC, 8);
-    h->version = FORMAT_VERSION;
-    h->byte_order = BYTE_ORDER_MARK;
-    h->sizes = type_sizes();
-    h->dim = (uint32_t)info->dim;
-    h->quantized = (uint32_t)m->quantized;
-    h->model_id = info->id;
-    h->file_id = file_id;
-    h->n = n;
-    h->model_len = model_len;
-    snprintf(h->created_at, sizeof h->created_at, "%s", info->created_at);
-    layout(h);
-    w.row_bytes = (size_t)info->dim * (h->quantized ? 1 : sizeof(float));
-    w.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (w.fd < 0)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    w.h = *h;
+    w.h.n = first + count;
+    w.fd = fd;
+    w.row = (size_t)first;
+    w.row_bytes = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
     w.buf = malloc(STREAM_CHUNK);
-    w.buf_off = h->off_data;
-    lm_status ls = LM_OK;
-    int ok = w.buf && ftruncate(w.fd, (off_t)h->file_len) == 0;
+    w.buf_off = h->off_data + first * w.row_bytes;
     size_t map_len = (size_t)h->off_data;
+    lm_status ls = LM_OK;
+    int ok = w.buf != NULL;
     if (ok) {
-        void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
+        void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         w.map = mp == MAP_FAILED ? NULL : mp;
         ok = w.map != NULL;
     }
     if (ok) {
-        memset(w.map, 0, HEADER_BYTES);
         m->emit = write_emit;
         m->ctx = &w;
-        ls = merge_run(s, info->id, m);
+        ls = merge_run(s, h->model_id, m);
         flush_rows(&w);
-        ok = ls == LM_OK && !w.io_failed && w.row == h->n;
+        ok = ls == LM_OK && !w.io_failed && w.row == w.h.n;
     }
-    if (ok) {
-        lm_vec_matrix years = {.dim = info->dim, .n = (size_t)h->n,
-                               .pmids = (int64_t *)(void *)(w.map + h->off_pmids),
-                               .years = (int16_t *)(void *)(w.map + h->off_years)};
+    if (ok && count) {
+        lm_vec_matrix years = {.dim = (int)h->dim, .n = (size_t)count,
+                               .pmids = (int64_t *)(void *)(w.map + h->off_pmids) + first,
+                               .years = (int16_t *)(void *)(w.map + h->off_years) + first};
         ls = lm_vec_matrix_load_years(&years, s, err);
+        ok = ls == LM_OK;
+    }
+    if (ok)
+        crash_point(crash_step);
+    ok = ok && msync(w.map, map_len, MS_SYNC) == 0 && fsync(fd) == 0;
+    if (w.map)
+        munmap(w.map, map_len);
+    free(w.buf);
+    if (!ok && ls == LM_OK)
+        ls = lm_error_set(err, LM_ERR_IO, "writing the vector file failed: %s",
+                          errno ? strerror(errno) : "short write");
+    return ls;
+}
+
+/* Writes the merged rows and the model to path (created or truncated),
+ * with room for cap rows, fsynced.  The header goes last: a crash leaves
+ * a file no header names. */
+static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_info *info,
+                            int64_t file_id, merger *m, uint64_t n, uint64_t cap,
+                            const void *model, size_t model_len, lm_error *err)
+{
+    file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = FORMAT_VERSION;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.sizes = type_sizes();
+    h.dim = (uint32_t)info->dim;
+    h.quantized = (uint32_t)m->quantized;
+    h.model_id = info->id;
+    h.file_id = file_id;
+    h.n = n;
+    h.cap = cap;
+    h.model_len = model_len;
+    h.model_xxh64 = XXH3_64bits(model, model_len);
+    snprintf(h.created_at, sizeof h.created_at, "%s", info->created_at);
+    layout(&h);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    lm_status ls = LM_OK;
+    int ok = ftruncate(fd, (off_t)h.file_len) == 0;
+    if (ok) {
+        ls = fill_rows(s, fd, &h, 0, n, m, 0, err);
         ok = ls == LM_OK;
     }
     for (uint64_t off = 0; ok && off < model_len; off += STREAM_CHUNK) {
         size_t k = model_len - off < STREAM_CHUNK ? (size_t)(model_len - off) : STREAM_CHUNK;
-        ok = pwrite_all(w.fd, (const unsigned char *)model + off, k, h->off_model + off) == 0;
+        ok = pwrite_all(fd, (const unsigned char *)model + off, k, h.off_model + off) == 0;
     }
-    /* The payload as it is on disk (mapped pages included: one page cache). */
-    ok = ok && msync(w.map, map_len, MS_SYNC) == 0 &&
-         hash_back(w.fd, w.buf, HEADER_BYTES, h->file_len, &h->payload_xxh64) == 0 &&
-         fsync(w.fd) == 0;
+    ok = ok && fsync(fd) == 0;
     if (ok) {
-        h->crc = header_crc(h);
-        memcpy(w.map, h, sizeof *h);
-        ok = msync(w.map, map_len, MS_SYNC) == 0 && fsync(w.fd) == 0;
+        h.crc = header_crc(&h);
+        unsigned char head[HEADER_BYTES];
+        memset(head, 0, sizeof head);
+        memcpy(head, &h, sizeof h);
+        ok = pwrite_all(fd, head, sizeof head, 0) == 0 && fsync(fd) == 0;
     }
-    if (w.map)
-        munmap(w.map, map_len);
-    close(w.fd);
-    free(w.buf);
+    close(fd);
     if (!ok) {
         unlink(path);
         if (ls == LM_OK)
@@ -735,22 +815,6 @@ static int lock_compaction(const char *path)
     return fd;
 }
 
-/* ---- crash tests ------------------------------------------------------
- * In the test builds (sanitizer builds define LM_CRASH_POINTS; a release
- * binary has no such hook), LITMINE_TEST_COMPACT_KILL=N kills the process
- * (SIGKILL, as kill -9) at step N of a compaction: 1 after .next is
- * written, 2 after the database commit, 3 after the rename. */
-static void crash_point(int step)
-{
-#ifdef LM_CRASH_POINTS
-    const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
-    if (v && atoi(v) == step)
-        kill(getpid(), SIGKILL);
-#else
-    (void)step;
-#endif
-}
-
 /* A .next left by a stopped compaction: renamed over the file when the
  * database names it (its commit happened), else removed. */
 static lm_status finish_next(lm_store *s, const char *path, lm_error *err)
@@ -763,13 +827,13 @@ static lm_status finish_next(lm_store *s, const char *path, lm_error *err)
         free(next);
         return LM_OK;
     }
-    file_header h;
-    memset(&h, 0, sizeof h);
-    ssize_t got = pread(fd, &h, sizeof h, 0);
+    unsigned char head[HEADER_BYTES];
+    ssize_t got = pread(fd, head, sizeof head, 0);
     close(fd);
+    file_header h;
     file_rec r = {0};
     lm_status ls = LM_OK;
-    if (got == (ssize_t)sizeof h && memcmp(h.magic, MAGIC, 8) == 0 && h.crc == header_crc(&h))
+    if (got == (ssize_t)sizeof head && read_header(head, sizeof head, &h))
         ls = read_file_rec(s, h.model_id, &r, err);
     if (ls == LM_OK) {
         if (r.found && r.file_id == h.file_id) {
@@ -851,7 +915,7 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         out->mat_owned = 1;
         return ls;
     }
-    if (!path || !map_named(path, &out->info, r.file_id, out))
+    if (!path || !map_named(path, &out->info, r.file_id, (uint64_t)r.n, out, NULL))
         return missing_file(s, path, out->info.id, err);
     if (!r.model_in_file) {
         void *data = NULL;
@@ -948,7 +1012,7 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, 
     if (ls != LM_OK)
         return ls;
     char *path = lm_vec_cache_path(s);
-    if (!found || !r->found || !path || !map_named(path, &c->info, r->file_id, c))
+    if (!found || !r->found || !path || !map_named(path, &c->info, r->file_id, (uint64_t)r->n, c, NULL))
         ls = missing_file(s, path, model_id, err);
     free(path);
     return ls;
@@ -1108,6 +1172,66 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
     return ls;
 }
 
+/* ---- appending --------------------------------------------------------
+ *
+ * The common refresh: an ingest embedded new articles, whose PMIDs sort
+ * after every row of the file, and voided none of its rows.  Their rows go
+ * into the file's spare slots in place (after the rows the database
+ * counts), are synced, and one commit empties their rows and records the
+ * new count: the cost is that of the new rows, not of the corpus.  A crash
+ * before the commit leaves bytes past the count, ignored by readers and
+ * overwritten by the next append; the file keeps its id and length, so a
+ * reader's mapping stays valid while rows are appended behind its count.
+ * Anything else (a void row, a row out of PMID order, a new model, a full
+ * file, a version 4 file) rewrites the file. */
+
+typedef struct append_scan {
+    uint64_t n;
+    int64_t first_pmid;
+} append_scan;
+
+static lm_status scan_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
+{
+    (void)scale, (void)bytes;
+    append_scan *a = ctx;
+    if (a->n++ == 0)
+        a->first_pmid = pmid;
+    return LM_OK;
+}
+
+/* Appends the full rows to file (mapped as old, of record r) when they
+ * may be: *k rows written and synced (0: rewrite instead).  gone: the void
+ * marks, which the triggers also set for new PMIDs (a mark masks a file
+ * row only if there is one); a mark on a row of the file rewrites it. */
+static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *old,
+                             const file_rec *r, const int64_t *gone, size_t n_gone, merger *m,
+                             uint64_t *k, lm_error *err)
+{
+    *k = 0;
+    for (size_t i = 0; i < n_gone; i++)
+        if (lm_vec_matrix_find(&old->mat, gone[i]) >= 0)
+            return LM_OK;
+    append_scan a = {0, 0};
+    m->file = NULL;   /* the full rows alone */
+    m->emit = scan_emit;
+    m->ctx = &a;
+    lm_status ls = merge_run(s, old->info.id, m);
+    const lm_vec_matrix *f = &old->mat;
+    file_header h;
+    if (ls != LM_OK || a.n == 0 || !read_header(old->map, old->map_len, &h) ||
+        h.version != FORMAT_VERSION || (uint64_t)r->n + a.n > h.cap ||
+        (f->n > 0 && a.first_pmid <= f->pmids[f->n - 1]))
+        return ls;
+    int fd = open(file, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", file, strerror(errno));
+    ls = fill_rows(s, fd, &h, (uint64_t)r->n, a.n, m, 4, err);
+    close(fd);
+    if (ls == LM_OK)
+        *k = a.n;
+    return ls;
+}
+
 /* Compacts model_id (0: the current model of kind, NULL: any): see the
  * file comment.  act: the model becomes current in the same commit, its
  * bytes (act->data) written into the file when large. */
@@ -1161,7 +1285,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     const void *model = NULL;
     int found = 0, work = 0, model_moved = 0;
     file_rec r = {0};
-    uint64_t n = 0;
+    uint64_t n = 0, appended = 0;
+    char *mapped = NULL;
     merger m;
     memset(&m, 0, sizeof m);
     if (began && model_id) {
@@ -1173,7 +1298,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     }
     if (ls == LM_OK && found)
         ls = read_file_rec(s, old.info.id, &r, err);
-    if (ls == LM_OK && found && r.found && !map_named(path, &old.info, r.file_id, &old))
+    if (ls == LM_OK && found && r.found && !map_named(path, &old.info, r.file_id, (uint64_t)r.n, &old,
+                                                  &mapped))
         ls = missing_file(s, path, old.info.id, err);
     if (ls == LM_OK && found)
         ls = count_full(s, old.info.id, &n_full, err);
@@ -1211,15 +1337,26 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         if (ls == LM_OK)
             ls = merger_init(&m, r.found ? &old.mat : NULL, gone, n_gone, quantized,
                              old.info.dim, err);
+        if (ls == LM_OK && r.found && !act && !model_moved && mapped && strcmp(mapped, target) == 0)
+            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &appended, err);
+        m.file = r.found ? &old.mat : NULL;
         m.emit = count_emit;
         m.ctx = &n;
-        if (ls == LM_OK)
+        if (ls == LM_OK && !appended)
             ls = merge_run(s, old.info.id, &m);
         do
             sqlite3_randomness(sizeof file_id, &file_id);
         while (file_id == 0 || file_id == r.file_id);
-        if (ls == LM_OK)
-            ls = write_file(s, next, &old.info, file_id, &m, n, model, model_len, err);
+        /* Room for CAP_FACTOR times the rows: the ingests that follow
+         * append (the rewrites are a geometric series: each row is
+         * rewritten a bounded number of times on average). */
+        uint64_t cap = n * CAP_FACTOR > n + MIN_SPARE ? n * CAP_FACTOR : n + MIN_SPARE;
+        if (ls == LM_OK && !appended)
+            ls = write_file(s, next, &old.info, file_id, &m, n, cap, model, model_len, err);
+        if (appended) {
+            file_id = r.file_id;
+            n = (uint64_t)r.n + appended;
+        }
     }
     uint64_t model_xxh = model_moved ? XXH3_64bits(model, model_len) : 0;
     int model_in_file = model_len > 0;
@@ -1230,7 +1367,16 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     lm_vec_cache_close(&old);
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (ls == LM_OK && work) {
+    free(mapped);
+    if (ls == LM_OK && appended) {
+        crash_point(5);
+        int done = 0;
+        ls = commit_compaction(s, &info, gen, &r, file_id, n, 0, 0, 0, r.model_in_file, NULL,
+                               &done, err);
+        *nothing = !(ls == LM_OK && done);
+        if (!*nothing)
+            crash_point(6);
+    } else if (ls == LM_OK && work) {
         crash_point(1);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, file_id, n, model_moved, model_len,
