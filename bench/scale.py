@@ -18,7 +18,9 @@ abstract by table (`litmine stats --sizes`), and query p50/p95.
 
 Knobs: BENCH_ARTICLES (default 1,000,000), BENCH_DIR (default
 /tmp/litmine-bench-scale; reused: the generated files are kept),
-BENCH_THREADS (ingest workers, default: all CPUs), LITMINE (./litmine),
+BENCH_THREADS (ingest workers, default: all CPUs), BENCH_INGEST_ONLY=1
+(stop after the ten ingests: no index build, queries or sizes; for
+comparing two binaries' ingest and refresh), LITMINE (./litmine),
 LITMINE_CONFIG (a configuration for every command; default: none, with
 the committed models).
 """
@@ -118,7 +120,7 @@ def pct(xs, p):
 
 
 def main():
-    for path in (LITMINE, BENCH_SEARCH):
+    for path in (LITMINE,) + (() if os.environ.get("BENCH_INGEST_ONLY") else (BENCH_SEARCH,)):
         if not os.path.exists(path):
             raise SystemExit(f"bench-scale: {path} missing (make litmine build/rel/bench/bench-search)")
     cfg = []
@@ -163,6 +165,9 @@ def main():
           f" to other load on the host);"
           f" peak RSS max {max(rsss):.0f} MB (first tenth {rsss[0]:.0f}, last {rsss[9]:.0f})")
 
+    if os.environ.get("BENCH_INGEST_ONLY"):
+        print(f"total wall {time.monotonic() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}")
+        return
     wall, rss, _ = run_rss(lm + ["index", "build"])
     print(f"index build: {wall:.1f} s, peak RSS {rss:.0f} MB")
 
