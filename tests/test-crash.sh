@@ -163,6 +163,7 @@ check "append: no vector left in the database" sql_is ap.db \
     "select count(*) from vectors where length(vec) > 0" 0
 vectors_of ap.db >ap.vectors
 "$LITMINE" --db ap.db query "cisplatin" >ap.query 2>>"$SCRATCH/err-trial"
+check "append: the query answers" test -s ap.query
 for step in 4 5 6; do
     [ -n "$crash_points_missing" ] && break
     rm -f a$step.db*

@@ -501,6 +501,75 @@ static void test_append_in_place(void)
     lm_store_close(s);
 }
 
+/* Queries while appending: a child process ingests 40 more vectors, one
+ * refresh (one append) each, while this one opens the vectors again and
+ * again; every open sees whole rows 1..n in order with their values, and
+ * the last sees all of them from the file. */
+static void test_read_while_appending(void)
+{
+    int64_t id = 0;
+    lm_store *s = model_store_as("vcreaders.db", LM_VEC_F32, 80000, &id);
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        lm_store *ws = NULL;
+        lm_error werr = {0};
+        int bad = lm_store_open(&ws, dbpath, NULL, &werr) != LM_OK;
+        for (int p = 4; p <= 43 && !bad; p++) {
+            lm_article a;
+            lm_article_init(&a);
+            a.pmid = p;
+            a.version = 1;
+            a.year = 2000 + p;
+            a.title = (char *)"title";
+            a.abstract = (char *)"abstract";
+            lm_put_result r;
+            float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+            bad = lm_store_put_article(ws, &a, "test", &r, &werr) != LM_OK ||
+                  lm_vec_put(ws, id, p, LM_VEC_F32, v, 4, &werr) != LM_OK ||
+                  lm_vec_cache_refresh(ws, NULL, &werr) != LM_OK;
+        }
+        lm_store_close(ws);
+        _exit(bad);
+    }
+    int status = 0, opens = 0, bad_rows = 0;
+    size_t last_n = 0;
+    for (;;) {
+        int done = waitpid(pid, &status, WNOHANG) == pid;
+        lm_vec_cache c;
+        int found = 0;
+        if (lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found) {
+            opens++;
+            bad_rows += c.mat.n < 3 || c.mat.n > 43;
+            for (size_t i = 0; i < c.mat.n; i++)
+                bad_rows += c.mat.pmids[i] != (int64_t)i + 1 ||
+                            c.mat.data[i * 4] != (float)(i + 1) ||
+                            c.mat.years[i] != 2001 + (int)i;
+            last_n = c.mat.n;
+            lm_vec_cache_close(&c);
+        } else {
+            bad_rows++;
+        }
+        if (done)
+            break;
+    }
+    LM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    LM_CHECK(opens > 1);
+    LM_CHECK_INT(bad_rows, 0);
+    LM_CHECK_INT(last_n, 43);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    free(dbpath);
+    lm_store_close(s);
+}
+
 /* A model being built is compacted into a file of its own: the current
  * model's file stays whole and searchable; when the new model becomes
  * current (lm_vec_cache_activate) its bytes go straight into the file,
@@ -641,6 +710,7 @@ int main(void)
     LM_RUN(test_missing_damaged_foreign);
     LM_RUN(test_crash_at_each_step);
     LM_RUN(test_append_in_place);
+    LM_RUN(test_read_while_appending);
     LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
