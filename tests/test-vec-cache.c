@@ -89,6 +89,17 @@ static lm_store *model_store_as(const char *name, lm_vec_format f, size_t model_
     return s;
 }
 
+/* model_store_as, compacted once: its rows 1..3 in the vector file. */
+static lm_store *compacted_store(const char *name, lm_vec_format f, int64_t *model_id)
+{
+    lm_store *s = model_store_as(name, f, 80000, model_id);
+    LM_CHECK(s != NULL);
+    lm_error err = {0};
+    if (s)
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    return s;
+}
+
 static int64_t sql_int(lm_store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
@@ -354,12 +365,10 @@ static void test_crash_at_each_step(void)
         int64_t id = 0;
         char name[32];
         snprintf(name, sizeof name, "vck%d.db", step);
-        lm_store *s = model_store_as(name, LM_VEC_I8, 80000, &id);
-        LM_CHECK(s != NULL);
+        lm_store *s = compacted_store(name, LM_VEC_I8, &id);
         if (!s)
             return;
         lm_error err = {0};
-        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
         int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
         put_article(s, 4, 2004);
         float v4[4] = {4.0f, 0.5f, -1.0f, 1.0f};
@@ -428,12 +437,10 @@ static void test_crash_at_each_step(void)
 static void test_append_in_place(void)
 {
     int64_t id = 0;
-    lm_store *s = model_store_as("vcappend.db", LM_VEC_F32, 80000, &id);
-    LM_CHECK(s != NULL);
+    lm_store *s = compacted_store("vcappend.db", LM_VEC_F32, &id);
     if (!s)
         return;
     lm_error err = {0};
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     char *path = lm_vec_cache_path(s);
     struct stat before, after;
@@ -508,12 +515,10 @@ static void test_append_in_place(void)
 static void test_read_while_appending(void)
 {
     int64_t id = 0;
-    lm_store *s = model_store_as("vcreaders.db", LM_VEC_F32, 80000, &id);
-    LM_CHECK(s != NULL);
+    lm_store *s = compacted_store("vcreaders.db", LM_VEC_F32, &id);
     if (!s)
         return;
     lm_error err = {0};
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
     fflush(NULL);
