@@ -12,6 +12,7 @@
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"
+#include "../store/search/lm_vec_cache_impl.h"
 #include "lm_test_store.h"
 
 #include <math.h>
@@ -22,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
 
 static void put_article(lm_store *s, int64_t pmid, int year)
 {
@@ -575,6 +578,100 @@ static void test_read_while_appending(void)
     lm_store_close(s);
 }
 
+/* Writes path as a format 4 file (schema 16 and 17: no spare slots, an
+ * XXH3 over the whole payload) holding c's float rows and model, named
+ * file_id. */
+static void write_v4_file(const char *path, const lm_vec_cache *c, int64_t file_id)
+{
+    file_header_v4 h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = 4;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.sizes = lm_vc_type_sizes();
+    h.dim = (uint32_t)c->info.dim;
+    h.model_id = c->info.id;
+    h.file_id = file_id;
+    h.n = c->mat.n;
+    h.model_len = c->model_len;
+    h.off_pmids = HEADER_BYTES;
+    h.off_years = h.off_pmids + h.n * 8;
+    h.off_scales = (h.off_years + h.n * 2 + 63) & ~(uint64_t)63;
+    h.off_data = h.off_scales;
+    h.off_model = (h.off_data + h.n * h.dim * 4 + 63) & ~(uint64_t)63;
+    h.file_len = h.off_model + h.model_len;
+    snprintf(h.created_at, sizeof h.created_at, "%s", c->info.created_at);
+    unsigned char *b = calloc(1, (size_t)h.file_len);
+    if (!b)
+        return;
+    memcpy(b + h.off_pmids, c->mat.pmids, h.n * 8);
+    memcpy(b + h.off_years, c->mat.years, h.n * 2);
+    memcpy(b + h.off_data, c->mat.data, h.n * h.dim * 4);
+    memcpy(b + h.off_model, c->model, h.model_len);
+    h.payload_xxh64 = XXH3_64bits(b + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES);
+    h.crc = (uint32_t)crc32(0L, (const Bytef *)&h, (uInt)offsetof(file_header_v4, crc));
+    memcpy(b, &h, sizeof h);
+    FILE *f = fopen(path, "wb");
+    LM_CHECK(f && fwrite(b, 1, (size_t)h.file_len, f) == (size_t)h.file_len);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+/* A schema-17 database with a format 4 vector file migrates to 18, reads
+ * the file as it is, rewrites it as format 5 at the next refresh, and
+ * appends to it at the one after. */
+static void test_schema17_format4_file(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcv4.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *path = lm_vec_cache_path(s);
+    char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+    lm_vec_cache c;
+    open_ok(s, &c);
+    write_v4_file(path, &c, file_id);
+    lm_vec_cache_close(&c);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "UPDATE schema_version SET version = 17", NULL,
+                          NULL, NULL) == SQLITE_OK);
+    lm_store_close(s);
+    s = NULL;
+    LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
+    if (!s)
+        return;
+    LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), 18);
+    int64_t p123[] = {1, 2, 3}, p1234[] = {1, 2, 3, 4}, p1_5[] = {1, 2, 3, 4, 5};
+    float f123[] = {1, 2, 3}, f1234[] = {1, 2, 3, 4}, f1_5[] = {1, 2, 3, 4, 5};
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned && c.file_version == 4);
+    check_rows(&c, p123, f123, 3);
+    check_model(&c, 80000);
+    lm_vec_cache_close(&c);
+    for (int p = 4; p <= 5; p++) {
+        put_article(s, p, 2000 + p);
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        int64_t now = sql_int(s, "SELECT file_id FROM vector_files");
+        if (p == 4)   /* a format 4 file has no room: rewritten */
+            LM_CHECK(now != file_id);
+        else          /* then appended to */
+            LM_CHECK_INT(now, file_id);
+        file_id = now;
+        open_ok(s, &c);
+        LM_CHECK(c.from_file && !c.mat_owned && c.file_version == 5);
+        check_rows(&c, p == 4 ? p1234 : p1_5, p == 4 ? f1234 : f1_5, (size_t)p);
+        check_model(&c, 80000);
+        lm_vec_cache_close(&c);
+    }
+    free(path);
+    free(dbpath);
+    lm_store_close(s);
+}
+
 /* A model being built is compacted into a file of its own: the current
  * model's file stays whole and searchable; when the new model becomes
  * current (lm_vec_cache_activate) its bytes go straight into the file,
@@ -716,6 +813,7 @@ int main(void)
     LM_RUN(test_crash_at_each_step);
     LM_RUN(test_append_in_place);
     LM_RUN(test_read_while_appending);
+    LM_RUN(test_schema17_format4_file);
     LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
