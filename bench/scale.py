@@ -18,7 +18,13 @@ abstract by table (`litmine stats --sizes`), and query p50/p95.
 
 Knobs: BENCH_ARTICLES (default 1,000,000), BENCH_DIR (default
 /tmp/litmine-bench-scale; reused: the generated files are kept),
-BENCH_THREADS (ingest workers, default: all CPUs), LITMINE (./litmine),
+BENCH_THREADS (ingest workers, default: all CPUs), BENCH_INGEST_ONLY=1
+(stop after the ten ingests: no index build, queries or sizes; for
+comparing two binaries' ingest and refresh), BENCH_MODEL_FIRST=1 (run
+`index build` after the first tenth, so the other nine embed their
+articles and add them to the vector file, as the nightly ingests of a
+user with a built index do; by default no model exists until the final
+`index build` and the tenths write no vectors), LITMINE (./litmine),
 LITMINE_CONFIG (a configuration for every command; default: none, with
 the committed models).
 """
@@ -118,7 +124,7 @@ def pct(xs, p):
 
 
 def main():
-    for path in (LITMINE, BENCH_SEARCH):
+    for path in (LITMINE,) + (() if os.environ.get("BENCH_INGEST_ONLY") else (BENCH_SEARCH,)):
         if not os.path.exists(path):
             raise SystemExit(f"bench-scale: {path} missing (make litmine build/rel/bench/bench-search)")
     cfg = []
@@ -155,6 +161,13 @@ def main():
               f" {LAST_CPU:7.1f} s CPU, peak RSS {rss:6.0f} MB,"
               f" load average {os.getloadavg()[0]:.1f}")
         print(f"      {ingest_breakdown(log)}")
+        if i == 0 and os.environ.get("BENCH_MODEL_FIRST"):
+            # A user who built the index once: the later ingests embed
+            # their articles and add them to the vector file at each
+            # refresh (without a model, the tenths write no vectors).
+            wall, rss, _ = run_rss(lm + ["index", "build"])
+            print(f"  index build after the first tenth: {wall:.1f} s, peak RSS {rss:.0f} MB,"
+                  f" load average {os.getloadavg()[0]:.1f}")
     for share, k in ((10, 1), (50, 5), (100, 10)):
         print(f"ingest at {share:3d}%: this tenth {rates[k - 1]:.0f} abstracts/s,"
               f" cumulative {k * tenth / sum(walls[:k]):.0f} abstracts/s")
@@ -163,6 +176,9 @@ def main():
           f" to other load on the host);"
           f" peak RSS max {max(rsss):.0f} MB (first tenth {rsss[0]:.0f}, last {rsss[9]:.0f})")
 
+    if os.environ.get("BENCH_INGEST_ONLY"):
+        print(f"total wall {time.monotonic() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}")
+        return
     wall, rss, _ = run_rss(lm + ["index", "build"])
     print(f"index build: {wall:.1f} s, peak RSS {rss:.0f} MB")
 

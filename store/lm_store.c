@@ -628,12 +628,22 @@ static const char migration_17[] =
     "DROP INDEX lex_postings_term;\n"
     "CREATE INDEX lex_postings_term ON lex_postings (term, df);\n";
 
+/* Vector file format 5 (store/search/lm_vec_cache.c): spare slots that
+ * new vectors are appended into in place, vector_files.n the count of
+ * rows, the model's own checksum.  No table changes (a format 4 file is
+ * still read, and the next refresh rewrites it); the number is what makes
+ * an older litmine, which cannot read a format 5 file, refuse the database
+ * as newer than itself instead of calling its vector file damaged and
+ * sending the user to `index build`. */
+static const char migration_18[] =
+    "UPDATE vector_files SET n = n;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
                                          migration_13, migration_14, migration_15,
-                                         migration_16, migration_17};
+                                         migration_16, migration_17, migration_18};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */

@@ -51,6 +51,18 @@ static int64_t file_size(const char *path)
     return path && stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
+/* The bytes a file takes on disk: the vector file keeps spare slots for
+ * the next appends as a hole (store/search/lm_vec_cache.c), which its
+ * length counts and its blocks do not. */
+static int64_t file_disk_size(const char *path)
+{
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0)
+        return 0;
+    int64_t used = (int64_t)sb.st_blocks * 512;
+    return used < (int64_t)sb.st_size ? used : (int64_t)sb.st_size;
+}
+
 static lm_status pragma_int(lm_store *s, const char *sql, int64_t *out, lm_error *err)
 {
     sqlite3_stmt *q;
@@ -93,7 +105,7 @@ lm_status lm_store_size_totals(lm_store *s, lm_store_totals *out, lm_error *err)
         free(wal);
     }
     char *vectors = lm_vec_cache_path(s);
-    out->vectors_bytes = file_size(vectors);
+    out->vectors_bytes = file_disk_size(vectors);
     free(vectors);
     return LM_OK;
 }

@@ -37,7 +37,7 @@ typedef struct lm_store_totals {
     int64_t free_pages;
     int64_t file_bytes;      /* the database file */
     int64_t wal_bytes;       /* <database>-wal, 0 when absent */
-    int64_t vectors_bytes;   /* <database>.vectors, 0 when absent */
+    int64_t vectors_bytes;   /* <database>.vectors on disk (not its hole), 0 when absent */
     int64_t articles;
     int64_t text_bytes;      /* UTF-8 bytes of every title and abstract */
 } lm_store_totals;

@@ -6,11 +6,13 @@
  * merged in by readers until the next compaction.  A missing or damaged
  * file is an error naming the recovery.  A compaction killed (SIGKILL) at
  * each of its steps leaves the database and the file consistent, and the
- * next compaction resumes.  A schema-15 database with both copies
+ * next compaction resumes.  New PMIDs are appended to the file in place
+ * (each step of the append killed too).  A schema-15 database with both copies
  * migrates forward.
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"
+#include "../store/search/lm_vec_cache_impl.h"
 #include "lm_test_store.h"
 
 #include <math.h>
@@ -21,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
 
 static void put_article(lm_store *s, int64_t pmid, int year)
 {
@@ -85,6 +89,17 @@ static lm_store *model_store_as(const char *name, lm_vec_format f, size_t model_
         LM_CHECK(lm_vec_put(s, *model_id, p, f, v, 4, &err) == LM_OK);
     }
     LM_CHECK(lm_vec_model_activate(s, *model_id, &err) == LM_OK);
+    return s;
+}
+
+/* model_store_as, compacted once: its rows 1..3 in the vector file. */
+static lm_store *compacted_store(const char *name, lm_vec_format f, int64_t *model_id)
+{
+    lm_store *s = model_store_as(name, f, 80000, model_id);
+    LM_CHECK(s != NULL);
+    lm_error err = {0};
+    if (s)
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     return s;
 }
 
@@ -339,24 +354,32 @@ static void test_missing_damaged_foreign(void)
 /* A compaction killed (SIGKILL) after writing .next, after its commit
  * and after its rename: the database and the file stay consistent (a
  * reader sees every vector), and the next compaction resumes. */
+/* Kill -9 at each step: 1-3 of a rewrite (a revised vector of PMID 2
+ * voids its file row), 4-6 of an append (a new PMID 4 after the file's
+ * rows): written not synced, synced not committed, committed.  Readers
+ * see the same rows before any repair, and the next refresh resumes. */
 static void test_crash_at_each_step(void)
 {
 #ifndef LM_CRASH_POINTS
     LM_SKIP("a build without crash points (the sanitizer builds have them)");
 #endif
-    for (int step = 1; step <= 3; step++) {
+    for (int step = 1; step <= 6; step++) {
+        int append = step >= 4;
         int64_t id = 0;
         char name[32];
         snprintf(name, sizeof name, "vck%d.db", step);
-        lm_store *s = model_store_as(name, LM_VEC_I8, 80000, &id);
-        LM_CHECK(s != NULL);
+        lm_store *s = compacted_store(name, LM_VEC_I8, &id);
         if (!s)
             return;
         lm_error err = {0};
-        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
         put_article(s, 4, 2004);
         float v4[4] = {4.0f, 0.5f, -1.0f, 1.0f};
-        LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+        float v2[4] = {-2.0f, 0.5f, -1.0f, 1.0f};
+        if (append)
+            LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
+        else
+            LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_I8, v2, 4, &err) == LM_OK);
         char *path = lm_vec_cache_path(s);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
@@ -377,11 +400,17 @@ static void test_crash_at_each_step(void)
         LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         s = NULL;
         LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
-        int64_t p1234[] = {1, 2, 3, 4};
-        float f1234[] = {1, 2, 3, 4};
+        int64_t p1234[] = {1, 2, 3, 4}, p123[] = {1, 2, 3};
+        float f1234[] = {1, 2, 3, 4}, f1m23[] = {1, -2, 3};
+        const int64_t *pm = append ? p1234 : p123;
+        const float *fv = append ? f1234 : f1m23;
+        size_t n = append ? 4 : 3;
+        /* the append keeps the file: its count is the database's */
+        if (append)
+            LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), step == 6 ? 4 : 3);
         lm_vec_cache c;
         open_ok(s, &c);   /* consistent before any repair */
-        check_rows(&c, p1234, f1234, 4);
+        check_rows(&c, pm, fv, n);
         check_model(&c, 80000);
         lm_vec_cache_close(&c);
         LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
@@ -389,15 +418,258 @@ static void test_crash_at_each_step(void)
         snprintf(next, sizeof next, "%s.next", path);
         LM_CHECK(access(next, F_OK) != 0);
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), (int64_t)n);
+        if (append)
+            LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
         open_ok(s, &c);
         LM_CHECK(c.from_file && !c.mat_owned);
-        check_rows(&c, p1234, f1234, 4);
+        check_rows(&c, pm, fv, n);
         check_model(&c, 80000);
         lm_vec_cache_close(&c);
         free(path);
         free(dbpath);
         lm_store_close(s);
     }
+}
+
+/* New PMIDs after the file's rows are appended in place: the file keeps
+ * its id and length, a reader that mapped it before keeps its rows, a new
+ * reader maps the longer count; a void row (a revised vector) or a row out
+ * of PMID order rewrites the file under a new id.  The answers are those
+ * of a file written from scratch. */
+static void test_append_in_place(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcappend.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *path = lm_vec_cache_path(s);
+    struct stat before, after;
+    LM_CHECK(stat(path, &before) == 0);
+    lm_vec_cache reader;
+    open_ok(s, &reader);
+    LM_CHECK(reader.file_version == 5 && reader.file_cap >= 3 + 4096);
+    for (int p = 4; p <= 6; p++) {
+        put_article(s, p, 2000 + p);
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 6);
+    LM_CHECK(stat(path, &after) == 0 && after.st_size == before.st_size &&
+             after.st_ino == before.st_ino);
+    int64_t p123[] = {1, 2, 3}, p1_6[] = {1, 2, 3, 4, 5, 6}, p1_5[] = {1, 3, 4, 5, 6};
+    float f123[] = {1, 2, 3}, f1_6[] = {1, 2, 3, 4, 5, 6}, f1_5[] = {1, 3, 4, 5, 6};
+    check_rows(&reader, p123, f123, 3);   /* the earlier reader, unchanged */
+    lm_vec_cache_close(&reader);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_rows(&c, p1_6, f1_6, 6);
+    check_model(&c, 80000);
+    /* the same ranking as the rows searched from a matrix built in memory */
+    lm_vec_matrix fresh;
+    lm_vec_matrix_init(&fresh);
+    for (int p = 1; p <= 6; p++) {
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_matrix_push(&fresh, p, 0, v, 4, &err) == LM_OK);
+    }
+    float q[4] = {0.1f, 1.0f, 0.0f, -0.5f};
+    lm_vec_hit h1[6], h2[6];
+    size_t n1 = 0, n2 = 0;
+    LM_CHECK(lm_vec_search(&c.mat, q, 6, 0, NULL, h1, &n1, &err) == LM_OK);
+    LM_CHECK(lm_vec_search(&fresh, q, 6, 0, NULL, h2, &n2, &err) == LM_OK);
+    LM_CHECK_INT(n1, 6);
+    LM_CHECK_INT(n2, 6);
+    for (size_t i = 0; i < n1 && i < n2; i++)
+        LM_CHECK(h1[i].pmid == h2[i].pmid && h1[i].score == h2[i].score);
+    lm_vec_matrix_free(&fresh);
+    lm_vec_cache_close(&c);
+    /* a deleted article voids a file row: rewritten under a new id */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM vectors WHERE pmid = 2", NULL, NULL,
+                          NULL) == SQLITE_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t rewritten = sql_int(s, "SELECT file_id FROM vector_files");
+    LM_CHECK(rewritten != file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_rows(&c, p1_5, f1_5, 5);
+    lm_vec_cache_close(&c);
+    /* a row out of PMID order (an older article embedded late): rewritten */
+    float v0[4] = {2.0f, 0.5f, -1.0f, 0.5f};
+    LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_F32, v0, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != rewritten);
+    open_ok(s, &c);
+    check_rows(&c, p1_6, f1_6, 6);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
+/* Queries while appending: a child process ingests 40 more vectors, one
+ * refresh (one append) each, while this one opens the vectors again and
+ * again; every open sees whole rows 1..n in order with their values, and
+ * the last sees all of them from the file. */
+static void test_read_while_appending(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcreaders.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        lm_store *ws = NULL;
+        lm_error werr = {0};
+        int bad = lm_store_open(&ws, dbpath, NULL, &werr) != LM_OK;
+        for (int p = 4; p <= 43 && !bad; p++) {
+            lm_article a;
+            lm_article_init(&a);
+            a.pmid = p;
+            a.version = 1;
+            a.year = 2000 + p;
+            a.title = (char *)"title";
+            a.abstract = (char *)"abstract";
+            lm_put_result r;
+            float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+            bad = lm_store_put_article(ws, &a, "test", &r, &werr) != LM_OK ||
+                  lm_vec_put(ws, id, p, LM_VEC_F32, v, 4, &werr) != LM_OK ||
+                  lm_vec_cache_refresh(ws, NULL, &werr) != LM_OK;
+        }
+        lm_store_close(ws);
+        _exit(bad);
+    }
+    int status = 0, opens = 0, bad_rows = 0;
+    size_t last_n = 0;
+    for (;;) {
+        int done = waitpid(pid, &status, WNOHANG) == pid;
+        lm_vec_cache c;
+        int found = 0;
+        if (lm_vec_cache_open(s, NULL, NULL, &c, &found, &err) == LM_OK && found) {
+            opens++;
+            bad_rows += c.mat.n < 3 || c.mat.n > 43;
+            for (size_t i = 0; i < c.mat.n; i++)
+                bad_rows += c.mat.pmids[i] != (int64_t)i + 1 ||
+                            c.mat.data[i * 4] != (float)(i + 1) ||
+                            c.mat.years[i] != 2001 + (int)i;
+            last_n = c.mat.n;
+            lm_vec_cache_close(&c);
+        } else {
+            bad_rows++;
+        }
+        if (done)
+            break;
+    }
+    LM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    LM_CHECK(opens > 1);
+    LM_CHECK_INT(bad_rows, 0);
+    LM_CHECK_INT(last_n, 43);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    free(dbpath);
+    lm_store_close(s);
+}
+
+/* Writes path as a format 4 file (schema 16 and 17: no spare slots, an
+ * XXH3 over the whole payload) holding c's float rows and model, named
+ * file_id. */
+static void write_v4_file(const char *path, const lm_vec_cache *c, int64_t file_id)
+{
+    file_header_v4 h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = 4;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.sizes = lm_vc_type_sizes();
+    h.dim = (uint32_t)c->info.dim;
+    h.model_id = c->info.id;
+    h.file_id = file_id;
+    h.n = c->mat.n;
+    h.model_len = c->model_len;
+    h.off_pmids = HEADER_BYTES;
+    h.off_years = h.off_pmids + h.n * 8;
+    h.off_scales = (h.off_years + h.n * 2 + 63) & ~(uint64_t)63;
+    h.off_data = h.off_scales;
+    h.off_model = (h.off_data + h.n * h.dim * 4 + 63) & ~(uint64_t)63;
+    h.file_len = h.off_model + h.model_len;
+    snprintf(h.created_at, sizeof h.created_at, "%s", c->info.created_at);
+    unsigned char *b = calloc(1, (size_t)h.file_len);
+    if (!b)
+        return;
+    memcpy(b + h.off_pmids, c->mat.pmids, h.n * 8);
+    memcpy(b + h.off_years, c->mat.years, h.n * 2);
+    memcpy(b + h.off_data, c->mat.data, h.n * h.dim * 4);
+    memcpy(b + h.off_model, c->model, h.model_len);
+    h.payload_xxh64 = XXH3_64bits(b + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES);
+    h.crc = (uint32_t)crc32(0L, (const Bytef *)&h, (uInt)offsetof(file_header_v4, crc));
+    memcpy(b, &h, sizeof h);
+    FILE *f = fopen(path, "wb");
+    LM_CHECK(f && fwrite(b, 1, (size_t)h.file_len, f) == (size_t)h.file_len);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+/* A schema-17 database with a format 4 vector file migrates to 18, reads
+ * the file as it is, rewrites it as format 5 at the next refresh, and
+ * appends to it at the one after. */
+static void test_schema17_format4_file(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcv4.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    char *path = lm_vec_cache_path(s);
+    char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+    lm_vec_cache c;
+    open_ok(s, &c);
+    write_v4_file(path, &c, file_id);
+    lm_vec_cache_close(&c);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "UPDATE schema_version SET version = 17", NULL,
+                          NULL, NULL) == SQLITE_OK);
+    lm_store_close(s);
+    s = NULL;
+    LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
+    if (!s)
+        return;
+    LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), 18);
+    int64_t p123[] = {1, 2, 3}, p1234[] = {1, 2, 3, 4}, p1_5[] = {1, 2, 3, 4, 5};
+    float f123[] = {1, 2, 3}, f1234[] = {1, 2, 3, 4}, f1_5[] = {1, 2, 3, 4, 5};
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned && c.file_version == 4);
+    check_rows(&c, p123, f123, 3);
+    check_model(&c, 80000);
+    lm_vec_cache_close(&c);
+    for (int p = 4; p <= 5; p++) {
+        put_article(s, p, 2000 + p);
+        float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        int64_t now = sql_int(s, "SELECT file_id FROM vector_files");
+        if (p == 4)   /* a format 4 file has no room: rewritten */
+            LM_CHECK(now != file_id);
+        else          /* then appended to */
+            LM_CHECK_INT(now, file_id);
+        file_id = now;
+        open_ok(s, &c);
+        LM_CHECK(c.from_file && !c.mat_owned && c.file_version == 5);
+        check_rows(&c, p == 4 ? p1234 : p1_5, p == 4 ? f1234 : f1_5, (size_t)p);
+        check_model(&c, 80000);
+        lm_vec_cache_close(&c);
+    }
+    free(path);
+    free(dbpath);
+    lm_store_close(s);
 }
 
 /* A model being built is compacted into a file of its own: the current
@@ -539,6 +811,9 @@ int main(void)
     LM_RUN(test_small_model_stays);
     LM_RUN(test_missing_damaged_foreign);
     LM_RUN(test_crash_at_each_step);
+    LM_RUN(test_append_in_place);
+    LM_RUN(test_read_while_appending);
+    LM_RUN(test_schema17_format4_file);
     LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);

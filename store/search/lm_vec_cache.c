@@ -2,21 +2,29 @@
  * lm_vec_cache: the vector file, the one copy of an embedding model's
  * compacted vectors and of its bytes (see lm_vec_cache.h).
  *
- * LONG-FILE: the file's format, its reader and its compaction share the
- * header checks and the crash states they must agree on; to split
- * (format and reader vs compaction) once the layout has settled.
+ * This file holds the format, its mapping and the readers' merge;
+ * lm_vec_compact.c writes files (rewrites and appends) and commits them;
+ * lm_vec_cache_impl.h is what the two share.
  *
  * File layout, native byte order (a byte-order mark and the type sizes are
  * checked: the file is per machine, never exchanged):
  *
  *   header  (HEADER_BYTES, CRC-32 over everything before its crc field,
- *            and the XXH3-64 of everything after the header)
- *   pmids   n x int64, ascending
- *   years   n x int16
- *   scales  n x float                    (int8 files only, 64-byte aligned)
- *   vectors n x dim x float, or n x dim x int8 with the scales,
+ *            and the XXH3-64 of the model's bytes)
+ *   pmids   cap x int64, ascending
+ *   years   cap x int16
+ *   scales  cap x float                  (int8 files only, 64-byte aligned)
+ *   vectors cap x dim x float, or cap x dim x int8 with the scales,
  *           row-major                    (64-byte aligned)
  *   model   model_len bytes              (64-byte aligned; used in place)
+ *
+ * Of the cap slots of each column, the first vector_files.n are rows (the
+ * database's count, in the same read transaction as the rest, is the
+ * truth); the others are spare, a hole in the file until the rows of an
+ * append fill them (lm_vec_compact.c).  The rows are not checksummed: an
+ * open reads only what it searches.  A version 4 file (cap = n, an XXH3
+ * over the whole payload) is still read, and rewritten by the next
+ * compaction.
  *
  * Stored once.  A vectors row with an empty vec means "in the file"; rows
  * with bytes were written since the last compaction; vector_file_gone
@@ -28,8 +36,14 @@
  * A missing or damaged file is an error naming the recovery (`litmine
  * index build` fits and embeds again), never a silently smaller index.
  *
- * Compaction (lm_vec_cache_refresh, at the end of an ingest's refresh and
- * of `index build`) writes "<file>.next" from the old file and the full
+ * Append (lm_vec_cache_refresh when the new rows' PMIDs all sort after
+ * the file's and none of its rows is void): the rows go into the spare
+ * slots after n and are synced; then one transaction (as below) empties
+ * their rows and records n + k.  A crash before that commit leaves bytes
+ * past n that nobody reads and the next append overwrites; the file keeps
+ * its id and length, so readers mapping it meanwhile are unaffected.
+ *
+ * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes "<file>.next" from the old file and the full
  * rows, row by row (memory stays bounded by one row), fsyncs it, and
  * then in one write transaction checks that no vector moved meanwhile
  * (the vector generation of migration 7), empties the moved rows, clears
@@ -52,8 +66,7 @@
  * smaller than MODEL_IN_FILE_MIN (an encoder's record) stay in the
  * database: losing the file then loses no model.
  */
-#include "lm_vec_cache.h"
-#include "../lm_store_internal.h"
+#include "lm_vec_cache_impl.h"
 
 #include "../../util/lm_file.h"
 #include "../../util/lm_le.h"
@@ -71,29 +84,7 @@
 #include <xxhash.h>
 #include <zlib.h>
 
-#define MAGIC "LMVECCH1"
-#define FORMAT_VERSION 4u   /* 2: payload checksum; 3: int8 vectors; 4: the one copy */
-/* Models at least this large move into the file (an LSA model: ~100 MB). */
-#define MODEL_IN_FILE_MIN ((size_t)65536)
-#define BYTE_ORDER_MARK 0x01020304u
-#define HEADER_BYTES 256
-
-typedef struct file_header {
-    char magic[8];
-    uint32_t version, byte_order, sizes;   /* sizes: float, int64, int16 */
-    uint32_t dim;
-    uint32_t quantized;   /* 1: int8 rows with scales */
-    int64_t model_id, file_id;   /* file_id: vector_files.file_id */
-    uint64_t n, model_len;
-    uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
-    char created_at[32];
-    uint64_t payload_xxh64;   /* XXH3-64 of bytes [HEADER_BYTES, file_len) */
-    uint32_t crc;
-} file_header;
-
-_Static_assert(sizeof(file_header) <= HEADER_BYTES, "cache header too large");
-
-static uint32_t type_sizes(void)
+uint32_t lm_vc_type_sizes(void)
 {
     return (uint32_t)(sizeof(float) | sizeof(int64_t) << 8 | sizeof(int16_t) << 16);
 }
@@ -103,27 +94,51 @@ static uint64_t align64(uint64_t x)
     return (x + 63) & ~(uint64_t)63;
 }
 
-static uint32_t header_crc(const file_header *h)
+uint32_t lm_vc_header_crc(const file_header *h)
 {
     return (uint32_t)crc32(0L, (const Bytef *)h, (uInt)offsetof(file_header, crc));
 }
 
-/* The layout for n rows of dim floats and a model of model_len bytes. */
-static void layout(file_header *h)
+/* The layout for cap row slots of dim floats and a model of model_len
+ * bytes. */
+void lm_vc_layout(file_header *h)
 {
     h->off_pmids = HEADER_BYTES;
-    h->off_years = h->off_pmids + h->n * sizeof(int64_t);
-    h->off_scales = align64(h->off_years + h->n * sizeof(int16_t));
-    h->off_data = h->quantized ? align64(h->off_scales + h->n * sizeof(float)) : h->off_scales;
+    h->off_years = h->off_pmids + h->cap * sizeof(int64_t);
+    h->off_scales = align64(h->off_years + h->cap * sizeof(int16_t));
+    h->off_data = h->quantized ? align64(h->off_scales + h->cap * sizeof(float)) : h->off_scales;
     /* The model is 64-byte aligned too: its float arrays are used in
      * place (lm_embed_model_map). */
     h->off_model =
-        align64(h->off_data + h->n * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
+        align64(h->off_data + h->cap * (uint64_t)h->dim * (h->quantized ? 1 : sizeof(float)));
     h->file_len = h->off_model + h->model_len;
 }
 
+/* The header at the start of map (len bytes) in the current form; 0 when
+ * it is neither a version 5 nor a version 4 header with a good CRC. */
+int lm_vc_read_header(const unsigned char *map, size_t len, file_header *h)
+{
+    memset(h, 0, sizeof *h);
+    if (len < HEADER_BYTES)
+        return 0;
+    memcpy(h, map, sizeof *h);
+    if (memcmp(h->magic, MAGIC, 8) != 0)
+        return 0;
+    if (h->version == FORMAT_VERSION)
+        return h->crc == lm_vc_header_crc(h);
+    file_header_v4 o;
+    memcpy(&o, map, sizeof o);
+    if (o.version != FORMAT_VERSION_V4 ||
+        o.crc != (uint32_t)crc32(0L, (const Bytef *)&o, (uInt)offsetof(file_header_v4, crc)))
+        return 0;
+    memset(h, 0, sizeof *h);
+    memcpy(h, &o, offsetof(file_header_v4, crc));
+    h->cap = o.n;
+    return 1;
+}
+
 /* path followed by suffix, malloc'd (NULL when out of memory). */
-static char *with_suffix(const char *path, const char *suffix)
+char *lm_vc_with_suffix(const char *path, const char *suffix)
 {
     size_t n = strlen(path), k = strlen(suffix);
     char *p = malloc(n + k + 1);
@@ -139,7 +154,7 @@ char *lm_vec_cache_path(lm_store *s)
     const char *db = sqlite3_db_filename(lm_store_sqlite(s), "main");
     if (!db || !*db)
         return NULL;
-    return with_suffix(db, ".vectors");
+    return lm_vc_with_suffix(db, ".vectors");
 }
 
 void lm_vec_cache_drop_model(lm_vec_cache *c)
@@ -164,15 +179,18 @@ void lm_vec_cache_close(lm_vec_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-static char *next_path(const char *path)
+char *lm_vc_next_path(const char *path)
 {
-    return with_suffix(path, ".next");
+    return lm_vc_with_suffix(path, ".next");
 }
 
-/* Maps path when it is the file file_id of this model; 0 otherwise
- * (missing, foreign, damaged). */
+/* Maps path when it is the file file_id of this model, with its first
+ * n rows (the database's count) as the matrix; 0 otherwise (missing,
+ * foreign, damaged).  Slots past n are ignored: an append a crash stopped
+ * before its commit, or one committing now (the file's length never
+ * changes, so a reader's mapping stays whole while rows are appended). */
 static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    lm_vec_cache *out)
+                    uint64_t n, lm_vec_cache *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -185,23 +203,26 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     if (map == MAP_FAILED)
         return 0;
     file_header h;
-    memcpy(&h, map, sizeof h);
+    int ok = lm_vc_read_header(map, (size_t)st.st_size, &h);
     file_header want = h;
-    layout(&want);
-    int ok = memcmp(h.magic, MAGIC, 8) == 0 && h.version == FORMAT_VERSION &&
-             want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
-             want.off_scales == h.off_scales && h.quantized <= 1 &&
-             h.byte_order == BYTE_ORDER_MARK && h.sizes == type_sizes() &&
-             h.crc == header_crc(&h) && h.model_id == info->id && h.dim == (uint32_t)info->dim &&
-             h.file_id == file_id &&
-             strncmp(h.created_at, info->created_at, sizeof h.created_at) == 0 &&
-             h.n < ((uint64_t)1 << 40) && h.model_len < ((uint64_t)1 << 40) &&
-             want.off_data == h.off_data && want.off_model == h.off_model &&
-             want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
+    lm_vc_layout(&want);
+    ok = ok && want.off_pmids == h.off_pmids && want.off_years == h.off_years &&
+         want.off_scales == h.off_scales && h.quantized <= 1 &&
+         h.byte_order == BYTE_ORDER_MARK && h.sizes == lm_vc_type_sizes() &&
+         h.model_id == info->id && h.dim == (uint32_t)info->dim && h.file_id == file_id &&
+         strncmp(h.created_at, info->created_at, sizeof h.created_at) == 0 &&
+         h.cap < ((uint64_t)1 << 40) && h.model_len < ((uint64_t)1 << 40) && n <= h.cap &&
+         want.off_data == h.off_data && want.off_model == h.off_model &&
+         want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
     unsigned char *base = map;
-    if (ok && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) !=
-                  h.payload_xxh64)
-        ok = 0;
+    /* Version 4 checked its whole payload; version 5 checks the model
+     * only (the rows are appended in place and are the database's to
+     * count), so an open reads no row it does not search. */
+    if (ok && h.version == FORMAT_VERSION_V4)
+        ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
+                             h.payload_xxh64;
+    else if (ok)
+        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
     if (!ok) {
         munmap(map, (size_t)st.st_size);
         return 0;
@@ -209,7 +230,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     out->map = map;
     out->map_len = (size_t)st.st_size;
     out->mat.dim = (int)h.dim;
-    out->mat.n = (size_t)h.n;
+    out->mat.n = (size_t)n;
     out->mat.cap = 0;
     out->mat.pmids = (int64_t *)(void *)(base + h.off_pmids);
     out->mat.years = (int16_t *)(void *)(base + h.off_years);
@@ -222,13 +243,15 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     out->model = h.model_len ? base + h.off_model : NULL;
     out->model_len = (size_t)h.model_len;
     out->from_file = 1;
+    out->file_version = h.version;
+    out->file_cap = h.cap;
     return 1;
 }
 
 /* The file of a model that is not current (being built): "<file>.m<id>",
  * so that compacting it as it is embedded leaves the current model's
  * file alone. */
-static char *build_path(const char *path, int64_t model_id)
+char *lm_vc_build_path(const char *path, int64_t model_id)
 {
     size_t n = strlen(path) + 32;
     char *p = malloc(n);
@@ -241,16 +264,18 @@ static char *build_path(const char *path, int64_t model_id)
  * which): path, path.next (a compaction committed and was stopped before
  * its rename), or the same two of the model's build path (a model made
  * current without a compaction). */
-static int map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                     lm_vec_cache *out)
+int lm_vc_map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
+                    uint64_t n, lm_vec_cache *out, char **mapped)
 {
-    char *build = build_path(path, info->id);
+    char *build = lm_vc_build_path(path, info->id);
     const char *bases[2] = {path, build};
     int ok = 0;
     for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, file_id, out);
-        char *next = ok ? NULL : next_path(bases[i]);
-        ok = ok || (next && map_file(next, info, file_id, out));
+        ok = map_file(bases[i], info, file_id, n, out);
+        if (ok && mapped)
+            *mapped = strdup(bases[i]);
+        char *next = ok ? NULL : lm_vc_next_path(bases[i]);
+        ok = ok || (next && map_file(next, info, file_id, n, out));
         free(next);
     }
     free(build);
@@ -258,12 +283,6 @@ static int map_named(const char *path, const lm_vec_model_info *info, int64_t fi
 }
 
 /* ---- the database's side ---------------------------------------------- */
-
-typedef struct file_rec {
-    int found;
-    int64_t file_id, n;
-    int model_in_file;
-} file_rec;
 
 static lm_status prepare(lm_store *s, const char *sql, sqlite3_stmt **st, lm_error *err)
 {
@@ -282,7 +301,7 @@ static lm_status prepare_id(lm_store *s, const char *sql, int64_t id, sqlite3_st
     return ls;
 }
 
-static lm_status read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err)
+lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err)
 {
     memset(r, 0, sizeof *r);
     sqlite3_stmt *st;
@@ -305,8 +324,8 @@ static lm_status read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_er
 }
 
 /* The file's rows that no longer count, ascending. */
-static lm_status load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *n,
-                           lm_error *err)
+lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *n,
+                          lm_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -337,7 +356,7 @@ static lm_status load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t 
     return ls;
 }
 
-static lm_status count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
+lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
 {
     sqlite3_stmt *st;
     lm_status ls = prepare_id(s, "SELECT count(*) FROM vectors INDEXED BY vectors_full"
@@ -354,8 +373,8 @@ static lm_status count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error 
 }
 
 /* Model id's description, current or not; *found = 0 when there is none. */
-static lm_status model_by_id(lm_store *s, int64_t id, lm_vec_model_info *info, int *found,
-                             lm_error *err)
+lm_status lm_vc_model_by_id(lm_store *s, int64_t id, lm_vec_model_info *info, int *found,
+                            lm_error *err)
 {
     memset(info, 0, sizeof *info);
     *found = 0;
@@ -380,7 +399,7 @@ static lm_status model_by_id(lm_store *s, int64_t id, lm_vec_model_info *info, i
     return ls;
 }
 
-static lm_status missing_file(lm_store *s, const char *path, int64_t model_id, lm_error *err)
+lm_status lm_vc_missing_file(lm_store *s, const char *path, int64_t model_id, lm_error *err)
 {
     (void)s;
     return lm_error_set(err, LM_ERR_DB,
@@ -395,20 +414,6 @@ static lm_status missing_file(lm_store *s, const char *path, int64_t model_id, l
  * Both in PMID order; a full row replaces a file row of the same PMID, a
  * void mark drops one.  Rows are emitted in the target's encoding: int8
  * rows keep their bytes, never re-rounded. */
-
-typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
-
-typedef struct merger {
-    const lm_vec_matrix *file;   /* NULL: none */
-    const int64_t *gone;
-    size_t n_gone, i, g;
-    int quantized, dim;
-    lm_vec_matrix one;           /* quantizes a float row for an int8 target */
-    float *row;                  /* decodes an int8 file row for a float target */
-    emit_fn emit;
-    void *ctx;
-    lm_error *err;
-} merger;
 
 static int is_gone(merger *m, int64_t pmid)
 {
@@ -466,15 +471,15 @@ static lm_status merge_full_row(void *ctx, const lm_vec_stored *r)
     return ls == LM_OK ? m->emit(m->ctx, r->pmid, m->one.scales[0], m->one.q8) : ls;
 }
 
-static lm_status merge_run(lm_store *s, int64_t model_id, merger *m)
+lm_status lm_vc_merge_run(lm_store *s, int64_t model_id, merger *m)
 {
     m->i = m->g = 0;
     lm_status ls = lm_vec_each_stored(s, model_id, m->dim, merge_full_row, m, m->err);
     return ls == LM_OK ? emit_file_until(m, INT64_MAX) : ls;
 }
 
-static lm_status merger_init(merger *m, const lm_vec_matrix *file, const int64_t *gone,
-                             size_t n_gone, int quantized, int dim, lm_error *err)
+lm_status lm_vc_merger_init(merger *m, const lm_vec_matrix *file, const int64_t *gone,
+                            size_t n_gone, int quantized, int dim, lm_error *err)
 {
     memset(m, 0, sizeof *m);
     m->file = file;
@@ -488,25 +493,10 @@ static lm_status merger_init(merger *m, const lm_vec_matrix *file, const int64_t
     return m->row ? LM_OK : lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
 }
 
-static void merger_free(merger *m)
+void lm_vc_merger_free(merger *m)
 {
     lm_vec_matrix_free(&m->one);
     free(m->row);
-}
-
-/* The first full row's format decides a new file's encoding
- * (lm_vec_matrix_load's rule). */
-static lm_status first_format(void *ctx, const lm_vec_stored *r)
-{
-    *(int *)ctx = (int)r->format;
-    return LM_ERR_ABORTED;
-}
-
-static lm_status count_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
-{
-    (void)pmid, (void)scale, (void)bytes;
-    ++*(uint64_t *)ctx;
-    return LM_OK;
 }
 
 /* ---- the merged rows in memory, for a reader ------------------------- */
@@ -535,262 +525,12 @@ static lm_status heap_emit(void *ctx, int64_t pmid, float scale, const void *byt
     return ls;
 }
 
-/* ---- writing a file, streamed ----------------------------------------
- *
- * Written row by row, never from a matrix in memory (at 36M abstracts the
- * vectors alone are ~10 GB): a first pass counts the rows (the layout
- * depends on it), the second writes each where the layout puts it.
- * PMIDs, years and int8 scales — 14 bytes a row — go through a mapping of
- * the new file (the years are filled by PMID lookups); the vector rows and
- * the model through a small buffer, and the checksum is computed by
- * reading the payload back in chunks. */
-
-#define STREAM_CHUNK ((size_t)1 << 20)
-
-typedef struct stream_writer {
-    file_header h;
-    int fd;
-    unsigned char *map;      /* header, PMIDs, years and scales, read-write */
-    size_t row;              /* rows written */
-    size_t row_bytes;
-    unsigned char *buf;      /* vector rows waiting to be written */
-    size_t buf_len;
-    uint64_t buf_off;        /* where buf's first byte goes */
-    int io_failed;
-    lm_error *err;
-} stream_writer;
-
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-    const unsigned char *b = p;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, b, n, (off_t)off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
-static void flush_rows(stream_writer *w)
-{
-    if (w->buf_len && pwrite_all(w->fd, w->buf, w->buf_len, w->buf_off) != 0)
-        w->io_failed = 1;
-    w->buf_off += w->buf_len;
-    w->buf_len = 0;
-}
-
-static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
-{
-    stream_writer *w = ctx;
-    if (w->row >= w->h.n)   /* cannot happen inside one read transaction */
-        return lm_error_set(w->err, LM_ERR_DB, "vectors changed while being compacted");
-    size_t i = w->row++;
-    ((int64_t *)(void *)(w->map + w->h.off_pmids))[i] = pmid;
-    if (w->h.quantized)
-        ((float *)(void *)(w->map + w->h.off_scales))[i] = scale;
-    if (w->buf_len + w->row_bytes > STREAM_CHUNK)
-        flush_rows(w);
-    memcpy(w->buf + w->buf_len, bytes, w->row_bytes);
-    w->buf_len += w->row_bytes;
-    return LM_OK;
-}
-
-/* The XXH3-64 of the file's bytes [from, to), read back in chunks. */
-static int hash_back(int fd, unsigned char *buf, uint64_t from, uint64_t to, uint64_t *out)
-{
-    XXH3_state_t *xs = XXH3_createState();
-    if (!xs)
-        return -1;
-    XXH3_64bits_reset(xs);
-    int bad = 0;
-    for (uint64_t off = from; off < to && !bad;) {
-        size_t n = to - off < STREAM_CHUNK ? (size_t)(to - off) : STREAM_CHUNK;
-        ssize_t r = pread(fd, buf, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            bad = 1;
-            break;
-        }
-        XXH3_64bits_update(xs, buf, (size_t)r);
-        off += (uint64_t)r;
-    }
-    *out = XXH3_64bits_digest(xs);
-    XXH3_freeState(xs);
-    return bad ? -1 : 0;
-}
-
-/* Writes the merged rows and the model to path (created or truncated),
- * fsynced.  The header goes last: a crash leaves a file no header names. */
-static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_info *info,
-                            int64_t file_id, merger *m, uint64_t n, const void *model,
-                            size_t model_len, lm_error *err)
-{
-    stream_writer w;
-    memset(&w, 0, sizeof w);
-    w.err = err;
-    file_header *h = &w.h;
-    memcpy(h->magic, MAGIC, 8);
-    h->version = FORMAT_VERSION;
-    h->byte_order = BYTE_ORDER_MARK;
-    h->sizes = type_sizes();
-    h->dim = (uint32_t)info->dim;
-    h->quantized = (uint32_t)m->quantized;
-    h->model_id = info->id;
-    h->file_id = file_id;
-    h->n = n;
-    h->model_len = model_len;
-    snprintf(h->created_at, sizeof h->created_at, "%s", info->created_at);
-    layout(h);
-    w.row_bytes = (size_t)info->dim * (h->quantized ? 1 : sizeof(float));
-    w.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (w.fd < 0)
-        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
-    w.buf = malloc(STREAM_CHUNK);
-    w.buf_off = h->off_data;
-    lm_status ls = LM_OK;
-    int ok = w.buf && ftruncate(w.fd, (off_t)h->file_len) == 0;
-    size_t map_len = (size_t)h->off_data;
-    if (ok) {
-        void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, 0);
-        w.map = mp == MAP_FAILED ? NULL : mp;
-        ok = w.map != NULL;
-    }
-    if (ok) {
-        memset(w.map, 0, HEADER_BYTES);
-        m->emit = write_emit;
-        m->ctx = &w;
-        ls = merge_run(s, info->id, m);
-        flush_rows(&w);
-        ok = ls == LM_OK && !w.io_failed && w.row == h->n;
-    }
-    if (ok) {
-        lm_vec_matrix years = {.dim = info->dim, .n = (size_t)h->n,
-                               .pmids = (int64_t *)(void *)(w.map + h->off_pmids),
-                               .years = (int16_t *)(void *)(w.map + h->off_years)};
-        ls = lm_vec_matrix_load_years(&years, s, err);
-        ok = ls == LM_OK;
-    }
-    for (uint64_t off = 0; ok && off < model_len; off += STREAM_CHUNK) {
-        size_t k = model_len - off < STREAM_CHUNK ? (size_t)(model_len - off) : STREAM_CHUNK;
-        ok = pwrite_all(w.fd, (const unsigned char *)model + off, k, h->off_model + off) == 0;
-    }
-    /* The payload as it is on disk (mapped pages included: one page cache). */
-    ok = ok && msync(w.map, map_len, MS_SYNC) == 0 &&
-         hash_back(w.fd, w.buf, HEADER_BYTES, h->file_len, &h->payload_xxh64) == 0 &&
-         fsync(w.fd) == 0;
-    if (ok) {
-        h->crc = header_crc(h);
-        memcpy(w.map, h, sizeof *h);
-        ok = msync(w.map, map_len, MS_SYNC) == 0 && fsync(w.fd) == 0;
-    }
-    if (w.map)
-        munmap(w.map, map_len);
-    close(w.fd);
-    free(w.buf);
-    if (!ok) {
-        unlink(path);
-        if (ls == LM_OK)
-            ls = lm_error_set(err, LM_ERR_IO, "%s: writing the vector file failed", path);
-    }
-    return ls;
-}
-
-static void fsync_dir_of(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return;
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-/* An exclusive lock on "<file>.lock" (created once, never removed), held
- * while the descriptor is open; -1 when another process holds it or the
- * lock file cannot be made (then no compaction runs: the directory is
- * not writable). */
-static int lock_compaction(const char *path)
-{
-    char *p = with_suffix(path, ".lock");
-    if (!p)
-        return -1;
-    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    free(p);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-/* ---- crash tests ------------------------------------------------------
- * In the test builds (sanitizer builds define LM_CRASH_POINTS; a release
- * binary has no such hook), LITMINE_TEST_COMPACT_KILL=N kills the process
- * (SIGKILL, as kill -9) at step N of a compaction: 1 after .next is
- * written, 2 after the database commit, 3 after the rename. */
-static void crash_point(int step)
-{
-#ifdef LM_CRASH_POINTS
-    const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
-    if (v && atoi(v) == step)
-        kill(getpid(), SIGKILL);
-#else
-    (void)step;
-#endif
-}
-
-/* A .next left by a stopped compaction: renamed over the file when the
- * database names it (its commit happened), else removed. */
-static lm_status finish_next(lm_store *s, const char *path, lm_error *err)
-{
-    char *next = next_path(path);
-    if (!next)
-        return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
-    int fd = open(next, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        free(next);
-        return LM_OK;
-    }
-    file_header h;
-    memset(&h, 0, sizeof h);
-    ssize_t got = pread(fd, &h, sizeof h, 0);
-    close(fd);
-    file_rec r = {0};
-    lm_status ls = LM_OK;
-    if (got == (ssize_t)sizeof h && memcmp(h.magic, MAGIC, 8) == 0 && h.crc == header_crc(&h))
-        ls = read_file_rec(s, h.model_id, &r, err);
-    if (ls == LM_OK) {
-        if (r.found && r.file_id == h.file_id) {
-            if (rename(next, path) != 0)
-                ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
-            else
-                fsync_dir_of(path);
-        } else {
-            unlink(next);
-        }
-    }
-    free(next);
-    return ls;
-}
-
 /* ---- reading ----------------------------------------------------------- */
 
 /* The current model's description (of kind, NULL: any) and its vectors'
  * generation; *found = 0 when there is none. */
-static lm_status current_model(lm_store *s, const char *kind, lm_vec_model_info *info,
-                               int64_t *generation, int *found, lm_error *err)
+lm_status lm_vc_current_model(lm_store *s, const char *kind, lm_vec_model_info *info,
+                              int64_t *generation, int *found, lm_error *err)
 {
     lm_status ls = lm_vec_model_current_info(s, info, found, err);
     if (ls == LM_OK && *found && kind && strcmp(info->kind, kind) != 0)
@@ -801,13 +541,13 @@ static lm_status current_model(lm_store *s, const char *kind, lm_vec_model_info 
 }
 
 /* BEGIN unless the caller's transaction is open: 1 when begun. */
-static int begin_read(sqlite3 *db)
+int lm_vc_begin_read(sqlite3 *db)
 {
     return sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 }
 
 /* The model's bytes, when the database holds them (a heap copy). */
-static lm_status model_in_db(lm_store *s, int64_t id, void **data, size_t *len, lm_error *err)
+lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, lm_error *err)
 {
     *data = NULL;
     *len = 0;
@@ -836,13 +576,13 @@ static lm_status model_in_db(lm_store *s, int64_t id, void **data, size_t *len, 
 static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, lm_error *err)
 {
     file_rec r;
-    lm_status ls = read_file_rec(s, out->info.id, &r, err);
+    lm_status ls = lm_vc_read_file_rec(s, out->info.id, &r, err);
     if (ls != LM_OK)
         return ls;
     if (!r.found) {   /* never compacted: every vector is a full row */
         void *data = NULL;
         size_t len = 0;
-        ls = model_in_db(s, out->info.id, &data, &len, err);
+        ls = lm_vc_model_in_db(s, out->info.id, &data, &len, err);
         out->model_heap = data;
         out->model = data;
         out->model_len = len;
@@ -851,12 +591,12 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         out->mat_owned = 1;
         return ls;
     }
-    if (!path || !map_named(path, &out->info, r.file_id, out))
-        return missing_file(s, path, out->info.id, err);
+    if (!path || !lm_vc_map_named(path, &out->info, r.file_id, (uint64_t)r.n, out, NULL))
+        return lm_vc_missing_file(s, path, out->info.id, err);
     if (!r.model_in_file) {
         void *data = NULL;
         size_t len = 0;
-        ls = model_in_db(s, out->info.id, &data, &len, err);
+        ls = lm_vc_model_in_db(s, out->info.id, &data, &len, err);
         out->model_heap = data;
         out->model = data;
         out->model_len = len;
@@ -865,9 +605,9 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
     int64_t *gone = NULL;
     size_t n_gone = 0;
     if (ls == LM_OK)
-        ls = count_full(s, out->info.id, &n_full, err);
+        ls = lm_vc_count_full(s, out->info.id, &n_full, err);
     if (ls == LM_OK)
-        ls = load_gone(s, out->info.id, &gone, &n_gone, err);
+        ls = lm_vc_load_gone(s, out->info.id, &gone, &n_gone, err);
     /* Rows written since the last compaction: the file's rows and theirs
      * merged into memory (the next compaction makes the mapping whole
      * again). */
@@ -880,15 +620,15 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
             lm_vec_matrix_init(&merged);
         merged.dim = out->info.dim;
         merger m;
-        ls = merger_init(&m, &file, gone, n_gone, quantized, out->info.dim, err);
+        ls = lm_vc_merger_init(&m, &file, gone, n_gone, quantized, out->info.dim, err);
         heap_builder b = {&merged, m.row, out->info.dim, quantized, err};
         m.emit = heap_emit;
         m.ctx = &b;
         if (ls == LM_OK)
-            ls = merge_run(s, out->info.id, &m);
+            ls = lm_vc_merge_run(s, out->info.id, &m);
         if (ls == LM_OK)
             ls = lm_vec_matrix_load_years(&merged, s, err);
-        merger_free(&m);
+        lm_vc_merger_free(&m);
         if (ls == LM_OK) {
             out->mat = merged;
             out->mat_owned = 1;
@@ -911,9 +651,9 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         path = own_path;
     sqlite3 *db = lm_store_sqlite(s);
     /* One read transaction: the file's record and the rows agree. */
-    int began = begin_read(db);
+    int began = lm_vc_begin_read(db);
     int64_t generation = 0;
-    lm_status ls = current_model(s, kind, &out->info, &generation, found, err);
+    lm_status ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
     if (ls == LM_OK && *found)
         ls = open_current(s, path, out, err);
     /* A compaction that committed and renamed its file between this read
@@ -921,8 +661,8 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found; retry++) {
         lm_vec_cache_close(out);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        began = begin_read(db);
-        ls = current_model(s, kind, &out->info, &generation, found, err);
+        began = lm_vc_begin_read(db);
+        ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
         if (ls == LM_OK && *found)
             ls = open_current(s, path, out, err);
     }
@@ -942,14 +682,14 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, 
 {
     memset(c, 0, sizeof *c);
     int found = 0;
-    lm_status ls = model_by_id(s, model_id, &c->info, &found, err);
+    lm_status ls = lm_vc_model_by_id(s, model_id, &c->info, &found, err);
     if (ls == LM_OK)
-        ls = read_file_rec(s, model_id, r, err);
+        ls = lm_vc_read_file_rec(s, model_id, r, err);
     if (ls != LM_OK)
         return ls;
     char *path = lm_vec_cache_path(s);
-    if (!found || !r->found || !path || !map_named(path, &c->info, r->file_id, c))
-        ls = missing_file(s, path, model_id, err);
+    if (!found || !r->found || !path || !lm_vc_map_named(path, &c->info, r->file_id, (uint64_t)r->n, c, NULL))
+        ls = lm_vc_missing_file(s, path, model_id, err);
     free(path);
     return ls;
 }
@@ -963,7 +703,7 @@ lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, si
     file_rec r;
     lm_status ls = map_model_file(s, model_id, &c, &r, err);
     if (ls == LM_OK && !c.model)
-        ls = missing_file(s, NULL, model_id, err);
+        ls = lm_vc_missing_file(s, NULL, model_id, err);
     if (ls == LM_OK) {
         *data = malloc(c.model_len);
         if (!*data)
@@ -984,313 +724,11 @@ lm_status lm_vec_cache_row(lm_store *s, int64_t model_id, int64_t pmid, float *o
     lm_status ls = map_model_file(s, model_id, &c, &r, err);
     long row = ls == LM_OK ? lm_vec_matrix_find(&c.mat, pmid) : -1;
     if (ls == LM_OK && (row < 0 || dim != c.mat.dim))
-        ls = missing_file(s, NULL, model_id, err);
+        ls = lm_vc_missing_file(s, NULL, model_id, err);
     for (int i = 0; ls == LM_OK && i < dim; i++)
         out[i] = c.mat.q8 ? c.mat.scales[row] * (float)c.mat.q8[(size_t)row * (size_t)dim + (size_t)i]
                           : c.mat.data[(size_t)row * (size_t)dim + (size_t)i];
     lm_vec_cache_close(&c);
-    return ls;
-}
-
-/* ---- compaction -------------------------------------------------------- */
-
-static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, int64_t c,
-                            lm_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return lm_store_fail(s, rc, err, "compacting the vectors");
-    int np = sqlite3_bind_parameter_count(st);
-    if (np >= 1)
-        sqlite3_bind_int64(st, 1, a);
-    if (np >= 2)
-        sqlite3_bind_int64(st, 2, b);
-    if (np >= 3)
-        sqlite3_bind_int64(st, 3, c);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? LM_OK
-                                                 : lm_store_fail(s, rc, err, "compacting the vectors");
-}
-
-/* The commit of a compaction: the rows now in the file emptied, the void
- * marks cleared, the model's bytes moved out, the new file named; nothing
- * when any vector moved since the file was written (0 in *done). */
-static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
-                                   const file_rec *old, int64_t file_id, uint64_t n,
-                                   int model_moved, size_t model_len, uint64_t model_xxh,
-                                   int model_in_file, const lm_vec_activation *act, int *done,
-                                   lm_error *err)
-{
-    *done = 0;
-    sqlite3 *db = lm_store_sqlite(s);
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return lm_store_fail(s, rc, err, "compacting the vectors");
-    int64_t now_gen = 0;
-    file_rec now;
-    lm_status ls = lm_vec_generation(s, info->id, &now_gen, err);
-    if (ls == LM_OK)
-        ls = read_file_rec(s, info->id, &now, err);
-    int same = ls == LM_OK && now_gen == gen && now.found == old->found &&
-               now.file_id == old->file_id;
-    /* The moved rows are deleted and inserted again empty, in PMID order,
-     * rather than updated in place: an update leaves every page holding
-     * a few 10-byte rows where 14 vectors were (the table would keep its
-     * size), a delete frees the pages, and the ordered inserts pack the
-     * empty rows into few. */
-    if (ls == LM_OK && same)
-        ls = exec_bound(s,
-                        "CREATE TEMP TABLE IF NOT EXISTS vec_moved"
-                        " (pmid INTEGER PRIMARY KEY, format INTEGER NOT NULL)",
-                        0, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s,
-                        "INSERT INTO temp.vec_moved (pmid, format)"
-                        " SELECT pmid, format FROM vectors INDEXED BY vectors_full"
-                        " WHERE model_id = ?1 AND length(vec) > 0",
-                        info->id, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s,
-                        "DELETE FROM vectors INDEXED BY vectors_full"
-                        " WHERE model_id = ?1 AND length(vec) > 0",
-                        info->id, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s,
-                        "INSERT INTO vectors (model_id, pmid, format, vec)"
-                        " SELECT ?1, pmid, format, x'' FROM temp.vec_moved ORDER BY pmid",
-                        info->id, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
-    if (ls == LM_OK && same)
-        ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1", info->id, 0, 0,
-                        err);
-    /* A model becoming current does so in this transaction, with its
-     * bytes in the file (or, when small, in its row). */
-    if (ls == LM_OK && same && act)
-        ls = model_moved ? lm_vec_model_activate(s, info->id, err)
-                         : lm_vec_model_activate_with_data(s, info->id, act->data, act->len, err);
-    if (ls == LM_OK && same && model_moved)
-        ls = exec_bound(s,
-                        "UPDATE embed_models SET data = NULL, data_len = ?2, data_xxh64 = ?3"
-                        " WHERE id = ?1",
-                        info->id, (int64_t)model_len, (int64_t)model_xxh, err);
-    if (ls == LM_OK && same) {
-        sqlite3_stmt *st;
-        rc = sqlite3_prepare_v2(db,
-                                "INSERT OR REPLACE INTO vector_files"
-                                " (model_id, file_id, n, model_in_file, written_at)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)",
-                                -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, info->id);
-            sqlite3_bind_int64(st, 2, file_id);
-            sqlite3_bind_int64(st, 3, (int64_t)n);
-            sqlite3_bind_int(st, 4, model_in_file);
-            sqlite3_bind_text(st, 5, lm_store_now(s), -1, SQLITE_TRANSIENT);
-            rc = sqlite3_step(st);
-            sqlite3_finalize(st);
-        }
-        if (rc != SQLITE_DONE)
-            ls = lm_store_fail(s, rc, err, "recording the vector file");
-    }
-    if (ls == LM_OK && same) {
-        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK)
-            ls = lm_store_fail(s, rc, err, "compacting the vectors");
-        *done = ls == LM_OK;
-    }
-    if (ls != LM_OK || !same)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return ls;
-}
-
-/* Compacts model_id (0: the current model of kind, NULL: any): see the
- * file comment.  act: the model becomes current in the same commit, its
- * bytes (act->data) written into the file when large. */
-static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
-                         const lm_vec_activation *act, int *nothing, lm_error *err)
-{
-    *nothing = 1;
-    char *path = lm_vec_cache_path(s);
-    if (!path || lm_store_is_readonly(s)) {   /* an in-memory database has no file */
-        free(path);
-        return LM_OK;
-    }
-    sqlite3 *db = lm_store_sqlite(s);
-    /* Inside the caller's transaction the rows may yet roll back: only a
-     * committed state is compacted. */
-    if (!sqlite3_get_autocommit(db)) {
-        free(path);
-        return LM_OK;
-    }
-    /* One compaction at a time writes .next: another one running (a
-     * second ingest) is left to finish, and the next refresh compacts. */
-    int lock = lock_compaction(path);
-    if (lock < 0) {
-        free(path);
-        return LM_OK;
-    }
-    /* The current model's file is "<database>.vectors"; a model being
-     * built has its own until it becomes current. */
-    int to_base = act || !model_id;
-    lm_status ls = LM_OK;
-    if (!to_base) {
-        lm_vec_model_info cur;
-        int have = 0;
-        ls = lm_vec_model_current_info(s, &cur, &have, err);
-        to_base = have && cur.id == model_id;
-    }
-    char *build = ls == LM_OK && model_id ? build_path(path, model_id) : NULL;
-    const char *target = to_base ? path : build;
-    if (ls == LM_OK && !target)
-        ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
-    if (ls == LM_OK)
-        ls = finish_next(s, target, err);
-    char *next = ls == LM_OK ? next_path(target) : NULL;
-    int began = ls == LM_OK && next && begin_read(db);
-    lm_vec_cache old;
-    memset(&old, 0, sizeof old);
-    lm_vec_matrix_init(&old.mat);
-    int64_t gen = 0, n_full = 0, *gone = NULL, file_id = 0;
-    size_t n_gone = 0, model_len = 0;
-    void *db_model = NULL;
-    const void *model = NULL;
-    int found = 0, work = 0, model_moved = 0;
-    file_rec r = {0};
-    uint64_t n = 0;
-    merger m;
-    memset(&m, 0, sizeof m);
-    if (began && model_id) {
-        ls = model_by_id(s, model_id, &old.info, &found, err);
-        if (ls == LM_OK && found)
-            ls = lm_vec_generation(s, model_id, &gen, err);
-    } else if (began) {
-        ls = current_model(s, kind, &old.info, &gen, &found, err);
-    }
-    if (ls == LM_OK && found)
-        ls = read_file_rec(s, old.info.id, &r, err);
-    if (ls == LM_OK && found && r.found && !map_named(path, &old.info, r.file_id, &old))
-        ls = missing_file(s, path, old.info.id, err);
-    if (ls == LM_OK && found)
-        ls = count_full(s, old.info.id, &n_full, err);
-    if (ls == LM_OK && found)
-        ls = load_gone(s, old.info.id, &gone, &n_gone, err);
-    if (ls == LM_OK && found && !act)
-        ls = model_in_db(s, old.info.id, &db_model, &model_len, err);
-    if (ls == LM_OK && found) {
-        if (act) {
-            model_moved = act->len >= MODEL_IN_FILE_MIN;
-            model = act->data;
-            model_len = model_moved ? act->len : 0;
-        } else {
-            model_moved = db_model && model_len >= MODEL_IN_FILE_MIN;
-            if (model_moved)
-                model = db_model;
-            else if (r.found && r.model_in_file)
-                model = old.model, model_len = old.model_len;
-            else
-                model_len = 0;
-        }
-        work = act || !r.found || n_full > 0 || n_gone > 0 || model_moved;
-    }
-    if (ls == LM_OK && work) {
-        int fmt = -1;
-        int quantized;
-        if (r.found) {
-            quantized = old.mat.q8 != NULL;
-        } else {
-            lm_status fs = lm_vec_each_stored(s, old.info.id, old.info.dim, first_format, &fmt, err);
-            if (fs != LM_OK && fs != LM_ERR_ABORTED)
-                ls = fs;
-            quantized = fmt < 0 || fmt == LM_VEC_I8;
-        }
-        if (ls == LM_OK)
-            ls = merger_init(&m, r.found ? &old.mat : NULL, gone, n_gone, quantized,
-                             old.info.dim, err);
-        m.emit = count_emit;
-        m.ctx = &n;
-        if (ls == LM_OK)
-            ls = merge_run(s, old.info.id, &m);
-        do
-            sqlite3_randomness(sizeof file_id, &file_id);
-        while (file_id == 0 || file_id == r.file_id);
-        if (ls == LM_OK)
-            ls = write_file(s, next, &old.info, file_id, &m, n, model, model_len, err);
-    }
-    uint64_t model_xxh = model_moved ? XXH3_64bits(model, model_len) : 0;
-    int model_in_file = model_len > 0;
-    free(db_model);
-    merger_free(&m);
-    free(gone);
-    lm_vec_model_info info = old.info;
-    lm_vec_cache_close(&old);
-    if (began)
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (ls == LM_OK && work) {
-        crash_point(1);
-        int done = 0;
-        ls = commit_compaction(s, &info, gen, &r, file_id, n, model_moved, model_len,
-                               model_xxh, model_in_file, act, &done, err);
-        if (ls == LM_OK && done) {
-            *nothing = 0;
-            crash_point(2);
-            if (rename(next, target) != 0)
-                ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
-            else
-                fsync_dir_of(target);
-            crash_point(3);
-            /* A model now current leaves its build file behind. */
-            char *old_build = to_base ? build_path(path, info.id) : NULL;
-            if (old_build)
-                unlink(old_build);
-            free(old_build);
-        } else {
-            unlink(next);   /* a vector moved meanwhile: the next refresh compacts */
-        }
-    } else if (work) {
-        unlink(next);
-    }
-    close(lock);   /* releases the lock */
-    free(next);
-    free(build);
-    free(path);
-    return ls;
-}
-
-lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
-{
-    int nothing;
-    return compact(s, 0, kind, NULL, &nothing, err);
-}
-
-lm_status lm_vec_cache_compact_model(lm_store *s, int64_t model_id, lm_error *err)
-{
-    int nothing;
-    return compact(s, model_id, NULL, NULL, &nothing, err);
-}
-
-lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
-                                lm_error *err)
-{
-    lm_vec_activation act = {data, len};
-    int nothing = 1;
-    lm_status ls = compact(s, model_id, NULL, &act, &nothing, err);
-    if (ls != LM_OK || !nothing)
-        return ls;
-    /* No file (an in-memory database) or a vector moved meanwhile: the
-     * model becomes current with its bytes in its row, and the next
-     * compaction moves them. */
-    ls = lm_store_begin(s, err);
-    if (ls == LM_OK)
-        ls = lm_vec_model_activate_with_data(s, model_id, data, len, err);
-    if (ls == LM_OK)
-        ls = lm_store_commit(s, err);
-    if (ls != LM_OK)
-        lm_store_rollback(s, NULL);
     return ls;
 }
 

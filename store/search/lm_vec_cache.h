@@ -31,6 +31,8 @@ typedef struct lm_vec_cache {
     lm_vec_matrix mat;        /* its vectors, PMID order, with years */
     int from_file;            /* 1: the vector file is mapped */
     int mat_owned;            /* 1: mat is a heap matrix (full rows merged in) */
+    uint32_t file_version;    /* the mapped file's format (5: rows append in place) */
+    uint64_t file_cap;        /* its row slots */
     /* owned: the mapping, or heap copies */
     void *map;
     size_t map_len;

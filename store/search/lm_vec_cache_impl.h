@@ -1,0 +1,143 @@
+/*
+ * What the two files of the vector file share (not for use outside
+ * store/search/): lm_vec_cache.c holds the file's format, its mapping and
+ * the readers' merge of the rows written since; lm_vec_compact.c writes
+ * files (rewrites and in-place appends) and commits them.  The format, the
+ * crash states and the rules both must agree on are described at the top
+ * of lm_vec_cache.c.
+ */
+#ifndef LM_VEC_CACHE_IMPL_H
+#define LM_VEC_CACHE_IMPL_H
+
+#include "../lm_store_internal.h"
+#include "lm_vec_cache.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAGIC "LMVECCH1"
+/* 2: payload checksum; 3: int8 vectors; 4: the one copy; 5: slots for
+ * appended rows (cap), the model's own checksum instead of the payload's */
+#define FORMAT_VERSION 5u
+#define FORMAT_VERSION_V4 4u
+/* Models at least this large move into the file (an LSA model: ~100 MB). */
+#define MODEL_IN_FILE_MIN ((size_t)65536)
+#define BYTE_ORDER_MARK 0x01020304u
+#define HEADER_BYTES 256
+/* A rewritten file has room for this many times its rows (at least
+ * MIN_SPARE more): the slots past the rows are a hole in the file (no
+ * disk used) that the next ingests append into. */
+#define CAP_FACTOR 2
+#define MIN_SPARE ((uint64_t)4096)
+
+typedef struct file_header {
+    char magic[8];
+    uint32_t version, byte_order, sizes;   /* sizes: float, int64, int16 */
+    uint32_t dim;
+    uint32_t quantized;   /* 1: int8 rows with scales */
+    int64_t model_id, file_id;   /* file_id: vector_files.file_id */
+    uint64_t n, model_len;       /* n: rows when written (vector_files.n counts) */
+    uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
+    char created_at[32];
+    uint64_t payload_xxh64;   /* version 4 only: XXH3-64 of [HEADER_BYTES, file_len) */
+    uint64_t cap;             /* row slots in the file */
+    uint64_t model_xxh64;     /* XXH3-64 of the model's bytes */
+    uint32_t crc;
+} file_header;
+
+/* A version 4 file (schema 16 and 17): no spare slots, one checksum over
+ * the whole payload.  Read as is; the next compaction rewrites it. */
+typedef struct file_header_v4 {
+    char magic[8];
+    uint32_t version, byte_order, sizes;
+    uint32_t dim;
+    uint32_t quantized;
+    int64_t model_id, file_id;
+    uint64_t n, model_len;
+    uint64_t off_pmids, off_years, off_scales, off_data, off_model, file_len;
+    char created_at[32];
+    uint64_t payload_xxh64;
+    uint32_t crc;
+} file_header_v4;
+
+_Static_assert(sizeof(file_header) <= HEADER_BYTES, "cache header too large");
+
+typedef struct file_rec {
+    int found;
+    int64_t file_id, n;
+    int model_in_file;
+} file_rec;
+
+typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
+
+typedef struct merger {
+    const lm_vec_matrix *file;   /* NULL: none */
+    const int64_t *gone;
+    size_t n_gone, i, g;
+    int quantized, dim;
+    lm_vec_matrix one;           /* quantizes a float row for an int8 target */
+    float *row;                  /* decodes an int8 file row for a float target */
+    emit_fn emit;
+    void *ctx;
+    lm_error *err;
+} merger;
+
+uint32_t lm_vc_type_sizes(void);
+
+uint32_t lm_vc_header_crc(const file_header *h);
+
+/* The layout for cap row slots of dim floats and a model of model_len
+ * bytes. */
+void lm_vc_layout(file_header *h);
+
+/* The header at the start of map (len bytes) in the current form; 0 when
+ * it is neither a version 5 nor a version 4 header with a good CRC. */
+int lm_vc_read_header(const unsigned char *map, size_t len, file_header *h);
+
+/* Maps the file the database names (the header's model and file ids say
+ * which): path, path.next (a compaction committed and was stopped before
+ * its rename), or the same two of the model's build path (a model made
+ * current without a compaction). */
+int lm_vc_map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
+                    uint64_t n, lm_vec_cache *out, char **mapped);
+
+lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err);
+
+/* The file's rows that no longer count, ascending. */
+lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *n,
+                          lm_error *err);
+
+lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
+
+/* Model id's description, current or not; *found = 0 when there is none. */
+lm_status lm_vc_model_by_id(lm_store *s, int64_t id, lm_vec_model_info *info, int *found,
+                            lm_error *err);
+
+lm_status lm_vc_missing_file(lm_store *s, const char *path, int64_t model_id, lm_error *err);
+
+lm_status lm_vc_merge_run(lm_store *s, int64_t model_id, merger *m);
+
+lm_status lm_vc_merger_init(merger *m, const lm_vec_matrix *file, const int64_t *gone,
+                            size_t n_gone, int quantized, int dim, lm_error *err);
+
+void lm_vc_merger_free(merger *m);
+
+/* The current model's description (of kind, NULL: any) and its vectors'
+ * generation; *found = 0 when there is none. */
+lm_status lm_vc_current_model(lm_store *s, const char *kind, lm_vec_model_info *info,
+                              int64_t *generation, int *found, lm_error *err);
+
+/* BEGIN unless the caller's transaction is open: 1 when begun. */
+int lm_vc_begin_read(sqlite3 *db);
+
+/* The model's bytes, when the database holds them (a heap copy). */
+lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, lm_error *err);
+
+/* path followed by suffix, malloc'd (NULL when out of memory). */
+char *lm_vc_with_suffix(const char *path, const char *suffix);
+/* "<path>.next": a rewrite's file until it is renamed over path. */
+char *lm_vc_next_path(const char *path);
+/* The file of a model that is not current (being built): "<file>.m<id>". */
+char *lm_vc_build_path(const char *path, int64_t model_id);
+
+#endif

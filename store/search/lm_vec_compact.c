@@ -1,0 +1,675 @@
+/*
+ * lm_vec_compact: writing the vector file (see lm_vec_cache.c for its
+ * format and the states a crash may leave).  A refresh either appends the
+ * new rows in place — the common case, whose cost is that of the rows
+ * added — or rewrites the file through "<file>.next"; both write and sync
+ * before the one transaction that makes the database count what they
+ * wrote, and nothing the database counts is ever overwritten.
+ */
+#include "lm_vec_cache_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* The first full row's format decides a new file's encoding
+ * (lm_vec_matrix_load's rule). */
+static lm_status first_format(void *ctx, const lm_vec_stored *r)
+{
+    *(int *)ctx = (int)r->format;
+    return LM_ERR_ABORTED;
+}
+
+static lm_status count_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
+{
+    (void)pmid, (void)scale, (void)bytes;
+    ++*(uint64_t *)ctx;
+    return LM_OK;
+}
+
+/* ---- crash tests ------------------------------------------------------
+ * In the test builds (sanitizer builds define LM_CRASH_POINTS; a release
+ * binary has no such hook), LITMINE_TEST_COMPACT_KILL=N kills the process
+ * (SIGKILL, as kill -9) at step N of a compaction: 1 after .next is
+ * written, 2 after the database commit, 3 after the rename; of an append:
+ * 4 after the rows are written (not synced), 5 after they are synced
+ * (not committed), 6 after the commit. */
+static void crash_point(int step)
+{
+#ifdef LM_CRASH_POINTS
+    const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
+    if (v && atoi(v) == step)
+        kill(getpid(), SIGKILL);
+#else
+    (void)step;
+#endif
+}
+
+/* ---- writing a file, streamed ----------------------------------------
+ *
+ * Written row by row, never from a matrix in memory (at 36M abstracts the
+ * vectors alone are ~10 GB): a first pass counts the rows (the layout
+ * depends on it), the second writes each where the layout puts it.
+ * PMIDs, years and int8 scales — 14 bytes a row — go through a mapping of
+ * the new file (the years are filled by PMID lookups); the vector rows and
+ * the model through a small buffer, and the checksum is computed by
+ * reading the payload back in chunks. */
+
+#define STREAM_CHUNK ((size_t)1 << 20)
+
+typedef struct stream_writer {
+    file_header h;
+    int fd;
+    unsigned char *map;      /* header, PMIDs, years and scales, read-write */
+    size_t row;              /* rows written */
+    size_t row_bytes;
+    unsigned char *buf;      /* vector rows waiting to be written */
+    size_t buf_len;
+    uint64_t buf_off;        /* where buf's first byte goes */
+    int io_failed;
+    lm_error *err;
+} stream_writer;
+
+static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+    const unsigned char *b = p;
+    while (n > 0) {
+        ssize_t w = pwrite(fd, b, n, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
+static void flush_rows(stream_writer *w)
+{
+    if (w->buf_len && pwrite_all(w->fd, w->buf, w->buf_len, w->buf_off) != 0)
+        w->io_failed = 1;
+    w->buf_off += w->buf_len;
+    w->buf_len = 0;
+}
+
+static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
+{
+    stream_writer *w = ctx;
+    if (w->row >= w->h.n)   /* cannot happen inside one read transaction */
+        return lm_error_set(w->err, LM_ERR_DB, "vectors changed while being compacted");
+    size_t i = w->row++;
+    ((int64_t *)(void *)(w->map + w->h.off_pmids))[i] = pmid;
+    if (w->h.quantized)
+        ((float *)(void *)(w->map + w->h.off_scales))[i] = scale;
+    if (w->buf_len + w->row_bytes > STREAM_CHUNK)
+        flush_rows(w);
+    memcpy(w->buf + w->buf_len, bytes, w->row_bytes);
+    w->buf_len += w->row_bytes;
+    return LM_OK;
+}
+
+/* Writes the merger's rows into slots [first, first + count) of the open
+ * file fd laid out as h, with their years, and syncs them (crash_step:
+ * the crash point between the write and the sync).  Slots before first
+ * are not written: a reader maps them meanwhile. */
+static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t first,
+                           uint64_t count, merger *m, int crash_step, lm_error *err)
+{
+    stream_writer w;
+    memset(&w, 0, sizeof w);
+    w.err = err;
+    w.h = *h;
+    w.h.n = first + count;
+    w.fd = fd;
+    w.row = (size_t)first;
+    w.row_bytes = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    w.buf = malloc(STREAM_CHUNK);
+    w.buf_off = h->off_data + first * w.row_bytes;
+    size_t map_len = (size_t)h->off_data;
+    lm_status ls = LM_OK;
+    int ok = w.buf != NULL;
+    if (ok) {
+        void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        w.map = mp == MAP_FAILED ? NULL : mp;
+        ok = w.map != NULL;
+    }
+    if (ok) {
+        m->emit = write_emit;
+        m->ctx = &w;
+        ls = lm_vc_merge_run(s, h->model_id, m);
+        flush_rows(&w);
+        ok = ls == LM_OK && !w.io_failed && w.row == w.h.n;
+    }
+    if (ok && count) {
+        lm_vec_matrix years = {.dim = (int)h->dim, .n = (size_t)count,
+                               .pmids = (int64_t *)(void *)(w.map + h->off_pmids) + first,
+                               .years = (int16_t *)(void *)(w.map + h->off_years) + first};
+        ls = lm_vec_matrix_load_years(&years, s, err);
+        ok = ls == LM_OK;
+    }
+    if (ok)
+        crash_point(crash_step);
+    ok = ok && msync(w.map, map_len, MS_SYNC) == 0 && fsync(fd) == 0;
+    if (w.map)
+        munmap(w.map, map_len);
+    free(w.buf);
+    if (!ok && ls == LM_OK)
+        ls = lm_error_set(err, LM_ERR_IO, "writing the vector file failed: %s",
+                          errno ? strerror(errno) : "short write");
+    return ls;
+}
+
+/* Writes the merged rows and the model to path (created or truncated),
+ * with room for cap rows, fsynced.  The header goes last: a crash leaves
+ * a file no header names. */
+static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_info *info,
+                            int64_t file_id, merger *m, uint64_t n, uint64_t cap,
+                            const void *model, size_t model_len, lm_error *err)
+{
+    file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = FORMAT_VERSION;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.sizes = lm_vc_type_sizes();
+    h.dim = (uint32_t)info->dim;
+    h.quantized = (uint32_t)m->quantized;
+    h.model_id = info->id;
+    h.file_id = file_id;
+    h.n = n;
+    h.cap = cap;
+    h.model_len = model_len;
+    h.model_xxh64 = XXH3_64bits(model, model_len);
+    snprintf(h.created_at, sizeof h.created_at, "%s", info->created_at);
+    lm_vc_layout(&h);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    lm_status ls = LM_OK;
+    int ok = ftruncate(fd, (off_t)h.file_len) == 0;
+    if (ok) {
+        ls = fill_rows(s, fd, &h, 0, n, m, 0, err);
+        ok = ls == LM_OK;
+    }
+    for (uint64_t off = 0; ok && off < model_len; off += STREAM_CHUNK) {
+        size_t k = model_len - off < STREAM_CHUNK ? (size_t)(model_len - off) : STREAM_CHUNK;
+        ok = pwrite_all(fd, (const unsigned char *)model + off, k, h.off_model + off) == 0;
+    }
+    ok = ok && fsync(fd) == 0;
+    if (ok) {
+        h.crc = lm_vc_header_crc(&h);
+        unsigned char head[HEADER_BYTES];
+        memset(head, 0, sizeof head);
+        memcpy(head, &h, sizeof h);
+        ok = pwrite_all(fd, head, sizeof head, 0) == 0 && fsync(fd) == 0;
+    }
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        if (ls == LM_OK)
+            ls = lm_error_set(err, LM_ERR_IO, "%s: writing the vector file failed", path);
+    }
+    return ls;
+}
+
+static void fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+/* An exclusive lock on "<file>.lock" (created once, never removed), held
+ * while the descriptor is open; -1 when another process holds it or the
+ * lock file cannot be made (then no compaction runs: the directory is
+ * not writable). */
+static int lock_compaction(const char *path)
+{
+    char *p = lm_vc_with_suffix(path, ".lock");
+    if (!p)
+        return -1;
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    free(p);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* A .next left by a stopped compaction: renamed over the file when the
+ * database names it (its commit happened), else removed. */
+static lm_status finish_next(lm_store *s, const char *path, lm_error *err)
+{
+    char *next = lm_vc_next_path(path);
+    if (!next)
+        return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+    int fd = open(next, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        free(next);
+        return LM_OK;
+    }
+    unsigned char head[HEADER_BYTES];
+    ssize_t got = pread(fd, head, sizeof head, 0);
+    close(fd);
+    file_header h;
+    file_rec r = {0};
+    lm_status ls = LM_OK;
+    if (got == (ssize_t)sizeof head && lm_vc_read_header(head, sizeof head, &h))
+        ls = lm_vc_read_file_rec(s, h.model_id, &r, err);
+    if (ls == LM_OK) {
+        if (r.found && r.file_id == h.file_id) {
+            if (rename(next, path) != 0)
+                ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
+            else
+                fsync_dir_of(path);
+        } else {
+            unlink(next);
+        }
+    }
+    free(next);
+    return ls;
+}
+
+/* ---- compaction -------------------------------------------------------- */
+
+static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, int64_t c,
+                            lm_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(s), sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "compacting the vectors");
+    int np = sqlite3_bind_parameter_count(st);
+    if (np >= 1)
+        sqlite3_bind_int64(st, 1, a);
+    if (np >= 2)
+        sqlite3_bind_int64(st, 2, b);
+    if (np >= 3)
+        sqlite3_bind_int64(st, 3, c);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? LM_OK
+                                                 : lm_store_fail(s, rc, err, "compacting the vectors");
+}
+
+/* The commit of a compaction: the rows now in the file emptied, the void
+ * marks cleared, the model's bytes moved out, the new file named; nothing
+ * when any vector moved since the file was written (0 in *done). */
+static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
+                                   const file_rec *old, int64_t file_id, uint64_t n,
+                                   int model_moved, size_t model_len, uint64_t model_xxh,
+                                   int model_in_file, const lm_vec_activation *act, int *done,
+                                   lm_error *err)
+{
+    *done = 0;
+    sqlite3 *db = lm_store_sqlite(s);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "compacting the vectors");
+    int64_t now_gen = 0;
+    file_rec now;
+    lm_status ls = lm_vec_generation(s, info->id, &now_gen, err);
+    if (ls == LM_OK)
+        ls = lm_vc_read_file_rec(s, info->id, &now, err);
+    int same = ls == LM_OK && now_gen == gen && now.found == old->found &&
+               now.file_id == old->file_id;
+    /* The moved rows are deleted and inserted again empty, in PMID order,
+     * rather than updated in place: an update leaves every page holding
+     * a few 10-byte rows where 14 vectors were (the table would keep its
+     * size), a delete frees the pages, and the ordered inserts pack the
+     * empty rows into few. */
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "CREATE TEMP TABLE IF NOT EXISTS vec_moved"
+                        " (pmid INTEGER PRIMARY KEY, format INTEGER NOT NULL)",
+                        0, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "INSERT INTO temp.vec_moved (pmid, format)"
+                        " SELECT pmid, format FROM vectors INDEXED BY vectors_full"
+                        " WHERE model_id = ?1 AND length(vec) > 0",
+                        info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "DELETE FROM vectors INDEXED BY vectors_full"
+                        " WHERE model_id = ?1 AND length(vec) > 0",
+                        info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s,
+                        "INSERT INTO vectors (model_id, pmid, format, vec)"
+                        " SELECT ?1, pmid, format, x'' FROM temp.vec_moved ORDER BY pmid",
+                        info->id, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
+    if (ls == LM_OK && same)
+        ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1", info->id, 0, 0,
+                        err);
+    /* A model becoming current does so in this transaction, with its
+     * bytes in the file (or, when small, in its row). */
+    if (ls == LM_OK && same && act)
+        ls = model_moved ? lm_vec_model_activate(s, info->id, err)
+                         : lm_vec_model_activate_with_data(s, info->id, act->data, act->len, err);
+    if (ls == LM_OK && same && model_moved)
+        ls = exec_bound(s,
+                        "UPDATE embed_models SET data = NULL, data_len = ?2, data_xxh64 = ?3"
+                        " WHERE id = ?1",
+                        info->id, (int64_t)model_len, (int64_t)model_xxh, err);
+    if (ls == LM_OK && same) {
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT OR REPLACE INTO vector_files"
+                                " (model_id, file_id, n, model_in_file, written_at)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, info->id);
+            sqlite3_bind_int64(st, 2, file_id);
+            sqlite3_bind_int64(st, 3, (int64_t)n);
+            sqlite3_bind_int(st, 4, model_in_file);
+            sqlite3_bind_text(st, 5, lm_store_now(s), -1, SQLITE_TRANSIENT);
+            rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+        if (rc != SQLITE_DONE)
+            ls = lm_store_fail(s, rc, err, "recording the vector file");
+    }
+    if (ls == LM_OK && same) {
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            ls = lm_store_fail(s, rc, err, "compacting the vectors");
+        *done = ls == LM_OK;
+    }
+    if (ls != LM_OK || !same)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return ls;
+}
+
+/* ---- appending --------------------------------------------------------
+ *
+ * The common refresh: an ingest embedded new articles, whose PMIDs sort
+ * after every row of the file, and voided none of its rows.  Their rows go
+ * into the file's spare slots in place (after the rows the database
+ * counts), are synced, and one commit empties their rows and records the
+ * new count: the cost is that of the new rows, not of the corpus.  A crash
+ * before the commit leaves bytes past the count, ignored by readers and
+ * overwritten by the next append; the file keeps its id and length, so a
+ * reader's mapping stays valid while rows are appended behind its count.
+ * Anything else (a void row, a row out of PMID order, a new model, a full
+ * file, a version 4 file) rewrites the file. */
+
+typedef struct append_scan {
+    uint64_t n;
+    int64_t first_pmid;
+} append_scan;
+
+static lm_status scan_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
+{
+    (void)scale, (void)bytes;
+    append_scan *a = ctx;
+    if (a->n++ == 0)
+        a->first_pmid = pmid;
+    return LM_OK;
+}
+
+/* Appends the full rows to file (mapped as old, of record r) when they
+ * may be: *k rows written and synced (0: rewrite instead).  gone: the void
+ * marks, which the triggers also set for new PMIDs (a mark masks a file
+ * row only if there is one); a mark on a row of the file rewrites it. */
+static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *old,
+                             const file_rec *r, const int64_t *gone, size_t n_gone, merger *m,
+                             uint64_t *k, lm_error *err)
+{
+    *k = 0;
+    for (size_t i = 0; i < n_gone; i++)
+        if (lm_vec_matrix_find(&old->mat, gone[i]) >= 0)
+            return LM_OK;
+    append_scan a = {0, 0};
+    m->file = NULL;   /* the full rows alone */
+    m->emit = scan_emit;
+    m->ctx = &a;
+    lm_status ls = lm_vc_merge_run(s, old->info.id, m);
+    const lm_vec_matrix *f = &old->mat;
+    file_header h;
+    if (ls != LM_OK || a.n == 0 || !lm_vc_read_header(old->map, old->map_len, &h) ||
+        h.version != FORMAT_VERSION || (uint64_t)r->n + a.n > h.cap ||
+        (f->n > 0 && a.first_pmid <= f->pmids[f->n - 1]))
+        return ls;
+    int fd = open(file, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", file, strerror(errno));
+    ls = fill_rows(s, fd, &h, (uint64_t)r->n, a.n, m, 4, err);
+    close(fd);
+    if (ls == LM_OK)
+        *k = a.n;
+    return ls;
+}
+
+/* Compacts model_id (0: the current model of kind, NULL: any): see the
+ * file comment.  act: the model becomes current in the same commit, its
+ * bytes (act->data) written into the file when large. */
+static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
+                         const lm_vec_activation *act, int *nothing, lm_error *err)
+{
+    *nothing = 1;
+    char *path = lm_vec_cache_path(s);
+    if (!path || lm_store_is_readonly(s)) {   /* an in-memory database has no file */
+        free(path);
+        return LM_OK;
+    }
+    sqlite3 *db = lm_store_sqlite(s);
+    /* Inside the caller's transaction the rows may yet roll back: only a
+     * committed state is compacted. */
+    if (!sqlite3_get_autocommit(db)) {
+        free(path);
+        return LM_OK;
+    }
+    /* One compaction at a time writes .next: another one running (a
+     * second ingest) is left to finish, and the next refresh compacts. */
+    int lock = lock_compaction(path);
+    if (lock < 0) {
+        free(path);
+        return LM_OK;
+    }
+    /* The current model's file is "<database>.vectors"; a model being
+     * built has its own until it becomes current. */
+    int to_base = act || !model_id;
+    lm_status ls = LM_OK;
+    if (!to_base) {
+        lm_vec_model_info cur;
+        int have = 0;
+        ls = lm_vec_model_current_info(s, &cur, &have, err);
+        to_base = have && cur.id == model_id;
+    }
+    char *build = ls == LM_OK && model_id ? lm_vc_build_path(path, model_id) : NULL;
+    const char *target = to_base ? path : build;
+    if (ls == LM_OK && !target)
+        ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+    if (ls == LM_OK)
+        ls = finish_next(s, target, err);
+    char *next = ls == LM_OK ? lm_vc_next_path(target) : NULL;
+    int began = ls == LM_OK && next && lm_vc_begin_read(db);
+    lm_vec_cache old;
+    memset(&old, 0, sizeof old);
+    lm_vec_matrix_init(&old.mat);
+    int64_t gen = 0, n_full = 0, *gone = NULL, file_id = 0;
+    size_t n_gone = 0, model_len = 0;
+    void *db_model = NULL;
+    const void *model = NULL;
+    int found = 0, work = 0, model_moved = 0;
+    file_rec r = {0};
+    uint64_t n = 0, appended = 0;
+    char *mapped = NULL;
+    merger m;
+    memset(&m, 0, sizeof m);
+    if (began && model_id) {
+        ls = lm_vc_model_by_id(s, model_id, &old.info, &found, err);
+        if (ls == LM_OK && found)
+            ls = lm_vec_generation(s, model_id, &gen, err);
+    } else if (began) {
+        ls = lm_vc_current_model(s, kind, &old.info, &gen, &found, err);
+    }
+    if (ls == LM_OK && found)
+        ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
+    if (ls == LM_OK && found && r.found && !lm_vc_map_named(path, &old.info, r.file_id, (uint64_t)r.n, &old,
+                                                  &mapped))
+        ls = lm_vc_missing_file(s, path, old.info.id, err);
+    if (ls == LM_OK && found)
+        ls = lm_vc_count_full(s, old.info.id, &n_full, err);
+    if (ls == LM_OK && found)
+        ls = lm_vc_load_gone(s, old.info.id, &gone, &n_gone, err);
+    if (ls == LM_OK && found && !act)
+        ls = lm_vc_model_in_db(s, old.info.id, &db_model, &model_len, err);
+    if (ls == LM_OK && found) {
+        if (act) {
+            model_moved = act->len >= MODEL_IN_FILE_MIN;
+            model = act->data;
+            model_len = model_moved ? act->len : 0;
+        } else {
+            model_moved = db_model && model_len >= MODEL_IN_FILE_MIN;
+            if (model_moved)
+                model = db_model;
+            else if (r.found && r.model_in_file)
+                model = old.model, model_len = old.model_len;
+            else
+                model_len = 0;
+        }
+        work = act || !r.found || n_full > 0 || n_gone > 0 || model_moved;
+    }
+    if (ls == LM_OK && work) {
+        int fmt = -1;
+        int quantized;
+        if (r.found) {
+            quantized = old.mat.q8 != NULL;
+        } else {
+            lm_status fs = lm_vec_each_stored(s, old.info.id, old.info.dim, first_format, &fmt, err);
+            if (fs != LM_OK && fs != LM_ERR_ABORTED)
+                ls = fs;
+            quantized = fmt < 0 || fmt == LM_VEC_I8;
+        }
+        if (ls == LM_OK)
+            ls = lm_vc_merger_init(&m, r.found ? &old.mat : NULL, gone, n_gone, quantized,
+                             old.info.dim, err);
+        if (ls == LM_OK && r.found && !act && !model_moved && mapped && strcmp(mapped, target) == 0)
+            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &appended, err);
+        m.file = r.found ? &old.mat : NULL;
+        m.emit = count_emit;
+        m.ctx = &n;
+        if (ls == LM_OK && !appended)
+            ls = lm_vc_merge_run(s, old.info.id, &m);
+        do
+            sqlite3_randomness(sizeof file_id, &file_id);
+        while (file_id == 0 || file_id == r.file_id);
+        /* Room for CAP_FACTOR times the rows: the ingests that follow
+         * append (the rewrites are a geometric series: each row is
+         * rewritten a bounded number of times on average). */
+        uint64_t cap = n * CAP_FACTOR > n + MIN_SPARE ? n * CAP_FACTOR : n + MIN_SPARE;
+        if (ls == LM_OK && !appended)
+            ls = write_file(s, next, &old.info, file_id, &m, n, cap, model, model_len, err);
+        if (appended) {
+            file_id = r.file_id;
+            n = (uint64_t)r.n + appended;
+        }
+    }
+    uint64_t model_xxh = model_moved ? XXH3_64bits(model, model_len) : 0;
+    int model_in_file = model_len > 0;
+    free(db_model);
+    lm_vc_merger_free(&m);
+    free(gone);
+    lm_vec_model_info info = old.info;
+    lm_vec_cache_close(&old);
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(mapped);
+    if (ls == LM_OK && appended) {
+        crash_point(5);
+        int done = 0;
+        ls = commit_compaction(s, &info, gen, &r, file_id, n, 0, 0, 0, r.model_in_file, NULL,
+                               &done, err);
+        *nothing = !(ls == LM_OK && done);
+        if (!*nothing)
+            crash_point(6);
+    } else if (ls == LM_OK && work) {
+        crash_point(1);
+        int done = 0;
+        ls = commit_compaction(s, &info, gen, &r, file_id, n, model_moved, model_len,
+                               model_xxh, model_in_file, act, &done, err);
+        if (ls == LM_OK && done) {
+            *nothing = 0;
+            crash_point(2);
+            if (rename(next, target) != 0)
+                ls = lm_error_set(err, LM_ERR_IO, "renaming %s: %s", next, strerror(errno));
+            else
+                fsync_dir_of(target);
+            crash_point(3);
+            /* A model now current leaves its build file behind. */
+            char *old_build = to_base ? lm_vc_build_path(path, info.id) : NULL;
+            if (old_build)
+                unlink(old_build);
+            free(old_build);
+        } else {
+            unlink(next);   /* a vector moved meanwhile: the next refresh compacts */
+        }
+    } else if (work) {
+        unlink(next);
+    }
+    close(lock);   /* releases the lock */
+    free(next);
+    free(build);
+    free(path);
+    return ls;
+}
+
+lm_status lm_vec_cache_refresh(lm_store *s, const char *kind, lm_error *err)
+{
+    int nothing;
+    return compact(s, 0, kind, NULL, &nothing, err);
+}
+
+lm_status lm_vec_cache_compact_model(lm_store *s, int64_t model_id, lm_error *err)
+{
+    int nothing;
+    return compact(s, model_id, NULL, NULL, &nothing, err);
+}
+
+lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data, size_t len,
+                                lm_error *err)
+{
+    lm_vec_activation act = {data, len};
+    int nothing = 1;
+    lm_status ls = compact(s, model_id, NULL, &act, &nothing, err);
+    if (ls != LM_OK || !nothing)
+        return ls;
+    /* No file (an in-memory database) or a vector moved meanwhile: the
+     * model becomes current with its bytes in its row, and the next
+     * compaction moves them. */
+    ls = lm_store_begin(s, err);
+    if (ls == LM_OK)
+        ls = lm_vec_model_activate_with_data(s, model_id, data, len, err);
+    if (ls == LM_OK)
+        ls = lm_store_commit(s, err);
+    if (ls != LM_OK)
+        lm_store_rollback(s, NULL);
+    return ls;
+}
