@@ -913,6 +913,13 @@ static int cmp_id_ref(const void *a, const void *b)
     return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
 }
 
+/* A MeSH descriptor's heading: its preferred name, under a MESH: id. */
+static int mesh_heading(const lm_lexicon_builder *b, const b_entry *e)
+{
+    return (e->flags & LM_LEX_PREFERRED) && e->score >= LM_LEX_SCORE_NAME * 1000 - 0.5 &&
+           strncmp(b->concepts[e->concept].id, "MESH:", 5) == 0;
+}
+
 lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_error *err)
 {
     lm_status st = LM_OK;
@@ -952,11 +959,16 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
         size_t h = g;
         while (h < n && strcmp(ents[h].key, ents[g].key) == 0 && ents[h].type == ents[g].type)
             h++;
-        size_t best = SIZE_MAX;
+        size_t best = SIZE_MAX, heading = SIZE_MAX;
         int symbol = 0;
+        unsigned long corpus = 0;
         for (size_t i = g; i < h; i++) {
             if (!type_allowed(&b->concepts[ents[i].concept], ents[i].type))
                 continue;
+            if (ents[i].flags & LM_LEX_CORPUS)
+                corpus += ents[i].count;
+            if (mesh_heading(b, &ents[i]))
+                heading = i;
             if ((ents[i].flags & LM_LEX_CORPUS) &&
                 (best == SIZE_MAX || ents[i].count > ents[best].count ||
                  (ents[i].count == ents[best].count &&
@@ -966,8 +978,29 @@ lm_status lm_lexicon_builder_finish(lm_lexicon_builder *b, lm_lexicon **out, lm_
             if (ents[i].flags & LM_LEX_SYMBOL)
                 symbol = 1;
         }
+        /* One annotation (count 1, or one of the main corpus's weight) is
+         * one annotator's reading, not a convention: a
+         * disease name that is exactly another concept's MeSH heading
+         * keeps the heading's concept ("hepatitis C" is hepatitis C, not
+         * the chronic form one training abstract meant), unless the corpus
+         * concept has the name from a vocabulary too or is no MeSH concept
+         * (NCBI-disease's OMIM ids name what MeSH lumps).  Not for chemicals:
+         * there a lone corpus id is mostly the supplementary record of a
+         * drug MeSH has since made a descriptor (BC5CDR's "olanzapine" is
+         * C076029; MeSH 2021's heading is D000077152), the id the corpora
+         * are scored with. */
+        if (best != SIZE_MAX && heading != SIZE_MAX && ents[heading].concept != ents[best].concept &&
+            (corpus == 1 || corpus == LM_LEX_MAIN_CORPUS_WEIGHT) &&
+            ents[best].flags == LM_LEX_CORPUS &&
+            ents[best].type == LM_ENT_DISEASE &&
+            strncmp(b->concepts[ents[best].concept].id, "MESH:", 5) == 0) {
+            ents[best].key = NULL;
+            best = SIZE_MAX;
+        }
         for (size_t i = g; i < h; i++) {
             b_entry *e = &ents[i];
+            if (!e->key)
+                continue;
             if ((e->flags & LM_LEX_CORPUS) && i != best)
                 e->flags &= (uint8_t)~LM_LEX_CORPUS;
             int dead = e->flags == 0 && e->score == 0;   /* a corpus runner-up only */

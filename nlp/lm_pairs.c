@@ -898,6 +898,50 @@ static int sentence_partners(const lm_pairs_scratch *s, const pairs_concept *c, 
     return n;
 }
 
+/* The word before every mention of concept c (side 'd' or 'c'), within
+ * its sentence: a disease's own surroundings tell an indication or a
+ * pre-existing condition ("patients with D", "treatment of D") from an
+ * outcome ("developed D"), a chemical's a given drug ("received C") from
+ * a studied one, even where no sentence names both.  (The words after
+ * were tried too and added nothing out of fold.) */
+static void mention_left_words(lm_pairs_scratch *s, const lm_doc *doc, const pairs_concept *c,
+                               int co, char side)
+{
+    char w[WORD_MAX];
+    for (uint32_t j = 0; j < c->n_links; j++) {
+        const pairs_mention *m = &s->mentions[s->links[c->link_off + j]];
+        if (m->sent < 0 || m->tok_start <= s->sent_tok[m->sent])
+            continue;
+        token_word(s, doc->text, m->tok_start - 1, w);
+        emit(s, -1, "%cl1=%s&co=%d", side, w, co);
+    }
+}
+
+/* The most other diseases that share a chemical-free sentence with a
+ * mention of disease c: a disease listed among others where no drug is
+ * named ("toxicities were leukopenia, thrombocytopenia and neuropathy")
+ * is an observed outcome, usually of the abstract's main drug. */
+static int disease_list(const lm_pairs_scratch *s, const pairs_concept *c)
+{
+    int most = 0;
+    for (uint32_t j = 0; j < c->n_links; j++) {
+        const pairs_mention *m = &s->mentions[s->links[c->link_off + j]];
+        if (m->sent < 0)
+            continue;
+        int others = 0, chem = 0;
+        for (size_t i = 0; i < s->n_mentions && !chem; i++) {
+            const pairs_mention *o = &s->mentions[i];
+            if (o->sent != m->sent)
+                continue;
+            chem = o->type == LM_ENT_CHEMICAL;
+            others += o->type == LM_ENT_DISEASE && o->tok_start != m->tok_start;
+        }
+        if (!chem && others > most)
+            most = others;
+    }
+    return most;
+}
+
 static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_cand *cand,
                                lm_error *err)
 {
@@ -1026,6 +1070,12 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     emit(s, -1, "cpart=%d&co=%d", cp > 4 ? 4 : cp, co ? 1 : 0);
     emit(s, -1, "dnochem=%d&co=%d&cr=%d", dnochem, co ? 1 : 0, cr);
     emit(s, -1, "dnochem=%d&ct=%d&co=%d", dnochem, C->in_title, co ? 1 : 0);
+    int dl = disease_list(s, D);
+    dl = dl > 3 ? 3 : dl;
+    emit(s, -1, "dlist=%d&co=%d", dl, co ? 1 : 0);
+    emit(s, -1, "dlist=%d&cr=%d&ct=%d", dl, cr, C->in_title);
+    mention_left_words(s, doc, D, co ? 1 : 0, 'd');
+    mention_left_words(s, doc, C, co ? 1 : 0, 'c');
 
     int n_ind = 0, n_trt = 0, n_near_ind = 0, n_near_trt = 0;
     for (size_t k = 0; k < ns; k++) {
@@ -1197,6 +1247,7 @@ size_t pairs_stack_features(const float *p1, const uint32_t *chem, const uint32_
     STACK_FEAT("S:other=%d&p=%d", other, dec / 2);
     STACK_FEAT("S:nd=%d&rd=%d", bin_rank(chems_d + 1), bin_rank(rank_d));
     STACK_FEAT("S:nc=%d&rc=%d", bin_rank(dis_c + 1), bin_rank(rank_c));
+    STACK_FEAT("S:above=%d&r=%d", bin_rank(above), bin_rank(rank));
 #undef STACK_FEAT
     return k;
 }

@@ -20,7 +20,7 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 7
+#define PAIRS_FEATURE_VERSION 8
 
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage

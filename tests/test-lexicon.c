@@ -439,6 +439,9 @@ static void test_corpus_rule(void)
                   "1\t33\t58\tRenal and hepatic failure\tDisease\tD058186|D017093\tx|y\n"
                   "1\t60\t72\tHypertension\tDisease\tD000002\n"
                   "1\t73\t74\tx\tDisease\t-1\n"
+                  "\n"
+                  "2|t|Hypertension.\n2|a|x\n"
+                  "2\t0\t12\tHypertension\tDisease\tD000002\n"
                   "\n");
     lm_lexicon_builder *b;
     lm_lexicon *lex = NULL;
@@ -447,7 +450,7 @@ static void test_corpus_rule(void)
     LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
     LM_CHECK(lm_lexicon_import_mesh(b, FIX "desc_sample.xml", NULL, &err) == LM_OK);
     LM_CHECK(lm_lexicon_import_pubtator(b, p, &st, &err) == LM_OK);
-    LM_CHECK_INT(st.records, 6);
+    LM_CHECK_INT(st.records, 7);
     LM_CHECK_INT(st.skipped, 1);
     LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
     lm_lexicon_builder_free(b);
@@ -460,7 +463,9 @@ static void test_corpus_rule(void)
              (m[0].flags & LM_LEX_CORPUS) && near(m[0].score, LM_LEX_SCORE_CORPUS));
     LM_CHECK_STR(best(lex, LM_ENT_DISEASE, "renal and hepatic failure"),
                  "MESH:D058186|MESH:D017093");
-    /* corpus annotation outranks the dictionary, which stays second */
+    /* corpus annotations (two: one alone would not outrank the MeSH
+     * heading, test_heading_over_lone_annotation) outrank the dictionary,
+     * which stays second */
     n = lm_lexicon_lookup_all(lex, LM_ENT_DISEASE, "hypertension", 12, m, 4);
     LM_CHECK_INT(n, 2);
     LM_CHECK(n == 2 && strcmp(m[0].id, "MESH:D000002") == 0 &&
@@ -1099,6 +1104,51 @@ static void test_weighted_corpus(void)
     }
 }
 
+/* A disease name one training annotation gives one concept and MeSH
+ * makes another's heading goes to the heading; two annotations, a
+ * chemical (renumbered supplementary records), a non-MeSH corpus id, or a
+ * corpus concept that also has the name from MeSH keep the corpus id. */
+static void test_heading_over_lone_annotation(void)
+{
+    static const struct {
+        lm_ent_type type;
+        const char *corpus_id;
+        unsigned count;
+        int corpus_term;          /* the corpus concept has the name as an entry term */
+        const char *want;
+    } cases[] = {
+        {LM_ENT_DISEASE, "MESH:D019698", LM_LEX_MAIN_CORPUS_WEIGHT, 0, "MESH:D006526"},
+        {LM_ENT_DISEASE, "MESH:D019698", 1, 0, "MESH:D006526"},
+        {LM_ENT_DISEASE, "MESH:D019698", 2 * LM_LEX_MAIN_CORPUS_WEIGHT, 0, "MESH:D019698"},
+        {LM_ENT_DISEASE, "MESH:D019698", 2, 0, "MESH:D019698"},
+        {LM_ENT_DISEASE, "MESH:D019698", LM_LEX_MAIN_CORPUS_WEIGHT, 1, "MESH:D019698"},
+        {LM_ENT_DISEASE, "OMIM:609532", 1, 0, "OMIM:609532"},
+        {LM_ENT_CHEMICAL, "MESH:C076029", LM_LEX_MAIN_CORPUS_WEIGHT, 0, "MESH:C076029"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lm_lexicon_builder *b;
+        lm_lexicon *lex = NULL;
+        lm_error err;
+        LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+        const char *name = "hepatitis C";
+        LM_CHECK(lm_lexicon_builder_add(b, cases[i].type, "MESH:D006526", name, strlen(name),
+                                        LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+        if (cases[i].corpus_term)
+            LM_CHECK(lm_lexicon_builder_add(b, cases[i].type, cases[i].corpus_id, name,
+                                            strlen(name), LM_LEX_SYNONYM, LM_LEX_SCORE_TERM, 1,
+                                            &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_add(b, cases[i].type, cases[i].corpus_id, name, strlen(name),
+                                        LM_LEX_CORPUS, LM_LEX_SCORE_CORPUS, cases[i].count,
+                                        &err) == LM_OK);
+        LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+        lm_lexicon_builder_free(b);
+        if (!lex)
+            continue;
+        LM_CHECK_STR(best(lex, cases[i].type, "Hepatitis C"), cases[i].want);
+        lm_lexicon_free(lex);
+    }
+}
+
 static long file_size(const char *path)
 {
     struct stat s;
@@ -1501,6 +1551,7 @@ int main(void)
     LM_RUN(test_merge_xrefs);
     LM_RUN(test_type_gating);
     LM_RUN(test_weighted_corpus);
+    LM_RUN(test_heading_over_lone_annotation);
     LM_RUN(test_display_name);
     LM_RUN(test_save_load);
     LM_RUN(test_mapped_cache);
