@@ -6,8 +6,9 @@
  * (whole tokens, never over a mention of the same type), leave genes
  * alone, give what it adds the score of what it copied, and do nothing for
  * models trained without it.  Before those steps it repairs single
- * mentions: enzymes are no chemicals, drug development codes are, brackets
- * balance, and Disease mentions grow to the MeSH disease name around them,
+ * mentions: enzymes are no chemicals, drug development codes are, salt
+ * names join their chemical, a bracketed word after a chemical is its
+ * abbreviation, brackets balance, and Disease mentions grow to the MeSH disease name around them,
  * to an anatomy name before them and to adjectives coordinated with theirs.
  */
 #include "../nlp/lm_ner_impl.h"
@@ -231,6 +232,51 @@ static void test_development_codes(void)
     LM_CHECK_STR(buf, "CB 3717 polyglutamates/Disease");
     post_with(ON, 1, NULL, text, NULL, 0, buf, sizeof buf);
     LM_CHECK_STR(buf, "");
+    /* a mixed-case prefix before digits, a hyphen and 4-5 digits; numbers
+     * written with a thousands separator */
+    const char *text2 = "Ro15-1788, Ro 40-5967, SR 48,968, GYKI-41 099 and L-365,260 were "
+                        "given; AVAQ 594-597, Ro15-178, Abbott-53693, AT 250 mg, SR 48,9680 "
+                        "and Table 1-2345x were not.";
+    post(ON, text2, NULL, 0, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Ro15-1788/Chemical Ro 40-5967/Chemical SR 48,968/Chemical "
+                      "GYKI-41 099/Chemical L-365,260/Chemical (score 0.95)");
+}
+
+/* A salt name after a chemical belongs to its mention; sulfate does not
+ * (as often outside BC5CDR's mentions as inside). */
+static void test_salt_forms(void)
+{
+    char buf[512];
+    const char *text = "Bupropion HCl, fluphenazine enanthate and morphine sulfate. "
+                       "Then haloperidol.\nHydrochloride was not.";
+    const char *in[] = {"Bupropion/Chemical", "fluphenazine/Chemical", "morphine/Chemical",
+                        "haloperidol/Chemical"};
+    post(ON, text, in, 4, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Bupropion HCl/Chemical fluphenazine enanthate/Chemical "
+                      "morphine/Chemical haloperidol/Chemical");
+    /* not over another mention */
+    const char *in2[] = {"Bupropion/Chemical", "HCl/Disease"};
+    post(ON, "Bupropion HCl was given.", in2, 2, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Bupropion/Chemical HCl/Disease");
+}
+
+/* A bracketed word after a chemical is its abbreviation even when its
+ * letters do not spell the long form, and its uses follow. */
+static void test_bracketed_short_form(void)
+{
+    char buf[512];
+    const char *text = "Ammonium acetate (NH4Ac) and doxorubicin (A) were given, and "
+                       "gamma-aminobutyric acid(XY2) and saline (NaCl, 1 ml). "
+                       "NH4Ac had no effect in a rat.";
+    const char *in[] = {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
+                        "gamma-aminobutyric acid/Chemical"};
+    post(ON, text, in, 3, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
+                      "gamma-aminobutyric acid/Chemical NH4Ac/Chemical");
+    /* a word another mention holds stays as it is */
+    const char *in2[] = {"Ammonium acetate/Chemical", "NH4Ac/Disease"};
+    post(ON, "Ammonium acetate (NH4Ac) was given.", in2, 2, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Ammonium acetate/Chemical NH4Ac/Disease");
 }
 
 static void test_brackets_balanced(void)
@@ -309,6 +355,8 @@ int main(void)
     LM_RUN(test_disease_inside_gene_name);
     LM_RUN(test_enzyme_not_chemical);
     LM_RUN(test_development_codes);
+    LM_RUN(test_salt_forms);
+    LM_RUN(test_bracketed_short_form);
     LM_RUN(test_brackets_balanced);
     LM_RUN(test_mesh_disease_bounds);
     LM_RUN(test_anatomy_modifier);
