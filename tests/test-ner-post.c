@@ -8,7 +8,8 @@
  * models trained without it.  Before those steps it repairs single
  * mentions: enzymes are no chemicals, drug development codes are, salt
  * names join their chemical, a bracketed word after a chemical is its
- * abbreviation, brackets balance, and Disease mentions grow to the MeSH disease name around them,
+ * abbreviation, brackets balance, a chemical in a bracket after a word is
+ * its argument, and Disease mentions grow to the MeSH disease name around them,
  * to an anatomy name before them and to adjectives coordinated with theirs.
  */
 #include "../nlp/lm_ner_impl.h"
@@ -279,6 +280,21 @@ static void test_bracketed_short_form(void)
     LM_CHECK_STR(buf, "Ammonium acetate/Chemical NH4Ac/Disease");
 }
 
+/* A chemical filling a bracket that touches the word before it is that
+ * word's argument, even inside a gene's name; not when a word follows the
+ * bracket or a space separates it. */
+static void test_bracket_argument(void)
+{
+    char buf[512];
+    const char *text = "Both poly(ADP-ribose) polymerase and GABA(NaCl)R and "
+                       "saline (KCl) rose.";
+    const char *in[] = {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
+                        "KCl/Chemical"};
+    post(ON, text, in, 4, buf, sizeof buf);
+    LM_CHECK_STR(buf, "poly(ADP-ribose)/Chemical ADP-ribose) polymerase/Gene NaCl/Chemical "
+                      "KCl/Chemical");
+}
+
 static void test_brackets_balanced(void)
 {
     char buf[512];
@@ -357,6 +373,7 @@ int main(void)
     LM_RUN(test_development_codes);
     LM_RUN(test_salt_forms);
     LM_RUN(test_bracketed_short_form);
+    LM_RUN(test_bracket_argument);
     LM_RUN(test_brackets_balanced);
     LM_RUN(test_mesh_disease_bounds);
     LM_RUN(test_anatomy_modifier);
