@@ -6,7 +6,7 @@
  * (whole tokens, never over a mention of the same type), leave genes
  * alone, give what it adds the score of what it copied, and do nothing for
  * models trained without it.  Before those steps it repairs single
- * mentions: enzymes are no chemicals, drug development codes are, salt
+ * mentions: enzymes and macromolecules are no chemicals, drug development codes are, salt
  * names join their chemical, a bracketed word after a chemical is its
  * abbreviation, brackets balance, a chemical in a bracket after a word is
  * its argument, and Disease mentions grow to the MeSH disease name around them,
@@ -220,6 +220,19 @@ static void test_enzyme_not_chemical(void)
     LM_CHECK_STR(buf, "cisplatin/Chemical Schiff base/Chemical");
 }
 
+/* Nor a macromolecule; the abbreviation of one goes with it. */
+static void test_macromolecule_not_chemical(void)
+{
+    char buf[512];
+    const char *text = "Parathyroid hormone (PTH) and c-fos mRNA rose; PTH and dopamine "
+                       "receptors fell, unlike dopamine and hormonal salts.";
+    const char *in[] = {"Parathyroid hormone/Chemical", "PTH/Chemical", "c-fos mRNA/Chemical",
+                        "dopamine receptors/Chemical", "dopamine/Chemical",
+                        "hormonal salts/Chemical"};
+    post(ON, text, in, 6, buf, sizeof buf);
+    LM_CHECK_STR(buf, "dopamine/Chemical dopamine/Chemical hormonal salts/Chemical");
+}
+
 static void test_development_codes(void)
 {
     char buf[512];
@@ -370,6 +383,7 @@ int main(void)
     LM_RUN(test_unicode_separators);
     LM_RUN(test_disease_inside_gene_name);
     LM_RUN(test_enzyme_not_chemical);
+    LM_RUN(test_macromolecule_not_chemical);
     LM_RUN(test_development_codes);
     LM_RUN(test_salt_forms);
     LM_RUN(test_bracketed_short_form);
