@@ -256,56 +256,49 @@ static void test_development_codes(void)
                       "GYKI-41 099/Chemical L-365,260/Chemical (score 0.95)");
 }
 
-/* A salt name after a chemical belongs to its mention; sulfate does not
- * (as often outside BC5CDR's mentions as inside). */
-static void test_salt_forms(void)
+/* Repairs of single Chemical mentions, one case a row: a salt name after
+ * a chemical joins its mention, "sulfate" does not (as often outside
+ * BC5CDR's mentions as inside); a bracketed word after a chemical is its
+ * abbreviation even when its letters do not spell the long form, and its
+ * uses follow, unless it is one letter or the bracket touches the word
+ * before; a chemical filling a bracket that touches the word before it is
+ * that word's argument, even inside a gene's name, not when a word
+ * follows the bracket or a space separates it; none of these takes a word
+ * another mention holds. */
+static void test_chemical_repairs(void)
 {
+    static const struct {
+        const char *text, *in[4], *want;
+    } cases[] = {
+        {"Bupropion HCl, fluphenazine enanthate and morphine sulfate. "
+         "Then haloperidol.\nHydrochloride was not.",
+         {"Bupropion/Chemical", "fluphenazine/Chemical", "morphine/Chemical",
+          "haloperidol/Chemical"},
+         "Bupropion HCl/Chemical fluphenazine enanthate/Chemical morphine/Chemical "
+         "haloperidol/Chemical"},
+        {"Ammonium acetate (NH4Ac) and doxorubicin (A) were given, and "
+         "gamma-aminobutyric acid(XY2) and saline. NH4Ac had no effect in a rat.",
+         {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
+          "gamma-aminobutyric acid/Chemical"},
+         "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
+         "gamma-aminobutyric acid/Chemical NH4Ac/Chemical"},
+        {"Both poly(ADP-ribose) polymerase and GABA(NaCl)R and saline (KCl) rose.",
+         {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
+          "KCl/Chemical"},
+         "poly(ADP-ribose)/Chemical ADP-ribose) polymerase/Gene NaCl/Chemical KCl/Chemical"},
+        {"Bupropion HCl was given.", {"Bupropion/Chemical", "HCl/Disease"},
+         "Bupropion/Chemical HCl/Disease"},
+        {"Ammonium acetate (NH4Ac) was given.", {"Ammonium acetate/Chemical", "NH4Ac/Disease"},
+         "Ammonium acetate/Chemical NH4Ac/Disease"},
+    };
     char buf[512];
-    const char *text = "Bupropion HCl, fluphenazine enanthate and morphine sulfate. "
-                       "Then haloperidol.\nHydrochloride was not.";
-    const char *in[] = {"Bupropion/Chemical", "fluphenazine/Chemical", "morphine/Chemical",
-                        "haloperidol/Chemical"};
-    post(ON, text, in, 4, buf, sizeof buf);
-    LM_CHECK_STR(buf, "Bupropion HCl/Chemical fluphenazine enanthate/Chemical "
-                      "morphine/Chemical haloperidol/Chemical");
-    /* not over another mention */
-    const char *in2[] = {"Bupropion/Chemical", "HCl/Disease"};
-    post(ON, "Bupropion HCl was given.", in2, 2, buf, sizeof buf);
-    LM_CHECK_STR(buf, "Bupropion/Chemical HCl/Disease");
-}
-
-/* A bracketed word after a chemical is its abbreviation even when its
- * letters do not spell the long form, and its uses follow. */
-static void test_bracketed_short_form(void)
-{
-    char buf[512];
-    const char *text = "Ammonium acetate (NH4Ac) and doxorubicin (A) were given, and "
-                       "gamma-aminobutyric acid(XY2) and saline (NaCl, 1 ml). "
-                       "NH4Ac had no effect in a rat.";
-    const char *in[] = {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
-                        "gamma-aminobutyric acid/Chemical"};
-    post(ON, text, in, 3, buf, sizeof buf);
-    LM_CHECK_STR(buf, "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
-                      "gamma-aminobutyric acid/Chemical NH4Ac/Chemical");
-    /* a word another mention holds stays as it is */
-    const char *in2[] = {"Ammonium acetate/Chemical", "NH4Ac/Disease"};
-    post(ON, "Ammonium acetate (NH4Ac) was given.", in2, 2, buf, sizeof buf);
-    LM_CHECK_STR(buf, "Ammonium acetate/Chemical NH4Ac/Disease");
-}
-
-/* A chemical filling a bracket that touches the word before it is that
- * word's argument, even inside a gene's name; not when a word follows the
- * bracket or a space separates it. */
-static void test_bracket_argument(void)
-{
-    char buf[512];
-    const char *text = "Both poly(ADP-ribose) polymerase and GABA(NaCl)R and "
-                       "saline (KCl) rose.";
-    const char *in[] = {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
-                        "KCl/Chemical"};
-    post(ON, text, in, 4, buf, sizeof buf);
-    LM_CHECK_STR(buf, "poly(ADP-ribose)/Chemical ADP-ribose) polymerase/Gene NaCl/Chemical "
-                      "KCl/Chemical");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        while (n < 4 && cases[i].in[n])
+            n++;
+        post(ON, cases[i].text, cases[i].in, n, buf, sizeof buf);
+        LM_CHECK_STR(buf, cases[i].want);
+    }
 }
 
 static void test_brackets_balanced(void)
@@ -385,9 +378,7 @@ int main(void)
     LM_RUN(test_enzyme_not_chemical);
     LM_RUN(test_macromolecule_not_chemical);
     LM_RUN(test_development_codes);
-    LM_RUN(test_salt_forms);
-    LM_RUN(test_bracketed_short_form);
-    LM_RUN(test_bracket_argument);
+    LM_RUN(test_chemical_repairs);
     LM_RUN(test_brackets_balanced);
     LM_RUN(test_mesh_disease_bounds);
     LM_RUN(test_anatomy_modifier);
