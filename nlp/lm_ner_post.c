@@ -311,8 +311,9 @@ static size_t code_digits(const char *t, size_t len, size_t i, size_t min_d, siz
  * none, standing alone: 2-5 capitals and 4-6 digits ("KF17837"), 1-5
  * capitals, a hyphen and 4-6 digits ("A-86929"), 2-5 capitals, a space and
  * 4-5 digits ("CB 3717"; not the 6-digit "MIM 208900"), or a capital and
- * up to four more letters, 1-3 digits, a hyphen and 4-5 digits
- * ("Ro15-1788", "Ro 40-5967"; not a residue range "AVAQ 594-597"). */
+ * one to four lower-case letters, 1-3 digits, a hyphen and 4-5 digits
+ * ("Ro15-1788", "Ro 40-5967"; not a gene's promoter variant "FOXP3-3279"
+ * or a residue range "AVAQ 594-597"). */
 static size_t code_len(const char *t, size_t len, size_t b)
 {
     if (b > 0 && (is_letter(t[b - 1]) || is_digit(t[b - 1]) || t[b - 1] == '-'))
@@ -321,14 +322,16 @@ static size_t code_len(const char *t, size_t len, size_t b)
     while (i < len && i - b < 6 && is_letter(t[i]))
         i++;
     size_t letters = i - b, n = 0;
-    int caps = 1;
-    for (size_t k = b; k < i; k++)
+    int caps = 1, lower = letters >= 2;
+    for (size_t k = b; k < i; k++) {
         caps &= t[k] >= 'A' && t[k] <= 'Z';
+        lower &= k == b || (t[k] >= 'a' && t[k] <= 'z');
+    }
     if (letters < 1 || letters > 5 || t[b] < 'A' || t[b] > 'Z')
         return 0;
     size_t ro = i + (i < len && t[i] == ' ');
     size_t g1 = code_digits(t, len, ro, 1, 3, 0);
-    if (g1 && ro + g1 < len && t[ro + g1] == '-') {
+    if (lower && g1 && ro + g1 < len && t[ro + g1] == '-') {
         i = ro + g1 + 1;
         n = code_digits(t, len, i, 4, 5, 0);
     } else if (!caps) {
@@ -396,13 +399,27 @@ static void salt_forms(lm_ner_scratch *s, lm_ner_mentions *out)
     }
 }
 
+/* Whether the n bytes at w name a sequence variant: a capital, two or more
+ * digits and a capital ("R1306W", "G20210A"; no BC5CDR train Chemical
+ * mention has this shape). */
+static int names_substitution(const char *w, size_t n)
+{
+    if (n < 4 || w[0] < 'A' || w[0] > 'Z' || w[n - 1] < 'A' || w[n - 1] > 'Z')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++)
+        if (!is_digit(w[k]))
+            return 0;
+    return 1;
+}
+
 /* An untagged word of 2-10 characters with a capital letter, in brackets
  * after a space after a Chemical mention, is its abbreviation even where
  * the abbreviation finder, matching letters, sees none ("ammonium acetate
  * (NH4Ac)"): in BC5CDR train 149 of the 158 such words after a Chemical
- * mention are Chemical mentions.  Step 3 then tags its other uses.  One
- * letter is too little ("doxorubicin (A)" of a regimen, and step 3 would
- * copy it to every "a"). */
+ * mention are Chemical mentions.  Step 3 then tags its other uses.  A
+ * sequence variant ("Trp (R1306W)") is none, and one letter is too
+ * little ("doxorubicin (A)" of a regimen, and step 3 would copy it to
+ * every "a"). */
 static lm_status bracketed_short_forms(lm_ner_scratch *s, lm_ner_mentions *out, lm_error *err)
 {
     coverage(s, out, ~0u);
@@ -418,7 +435,8 @@ static lm_status bracketed_short_forms(lm_ner_scratch *s, lm_ner_mentions *out, 
         int cap = 0;
         for (uint32_t b = w->start; b < w->end; b++)
             cap |= s->text[b] >= 'A' && s->text[b] <= 'Z';
-        if (!cap || w->end - w->start < 2 || w->end - w->start > 10 || sent_of(s, t1 + 2) != sent_of(s, t0))
+        if (!cap || w->end - w->start < 2 || w->end - w->start > 10
+            || names_substitution(s->text + w->start, w->end - w->start) || sent_of(s, t1 + 2) != sent_of(s, t0))
             continue;
         lm_status st = add(s, out, t1 + 1, t1 + 2, LM_ENT_CHEMICAL, x->score, err);
         if (st != LM_OK)

@@ -249,8 +249,8 @@ static void test_development_codes(void)
     /* a mixed-case prefix before digits, a hyphen and 4-5 digits; numbers
      * written with a thousands separator */
     const char *text2 = "Ro15-1788, Ro 40-5967, SR 48,968, GYKI-41 099 and L-365,260 were "
-                        "given; AVAQ 594-597, Ro15-178, Abbott-53693, AT 250 mg, SR 48,9680 "
-                        "and Table 1-2345x were not.";
+                        "given; AVAQ 594-597, Ro15-178, Abbott-53693, AT 250 mg, SR 48,9680, "
+                        "FOXP3-3279 and Table 1-2345x were not.";
     post(ON, text2, NULL, 0, buf, sizeof buf);
     LM_CHECK_STR(buf, "Ro15-1788/Chemical Ro 40-5967/Chemical SR 48,968/Chemical "
                       "GYKI-41 099/Chemical L-365,260/Chemical (score 0.95)");
@@ -260,8 +260,8 @@ static void test_development_codes(void)
  * a chemical joins its mention, "sulfate" does not (as often outside
  * BC5CDR's mentions as inside); a bracketed word after a chemical is its
  * abbreviation even when its letters do not spell the long form, and its
- * uses follow, unless it is one letter or the bracket touches the word
- * before; a chemical filling a bracket that touches the word before it is
+ * uses follow, unless it is one letter, a sequence variant or the bracket
+ * touches the word before; a chemical filling a bracket that touches the word before it is
  * that word's argument, even inside a gene's name, not when a word
  * follows the bracket or a space separates it; none of these takes a word
  * another mention holds. */
@@ -277,11 +277,11 @@ static void test_chemical_repairs(void)
          "Bupropion HCl/Chemical fluphenazine enanthate/Chemical morphine/Chemical "
          "haloperidol/Chemical"},
         {"Ammonium acetate (NH4Ac) and doxorubicin (A) were given, and "
-         "gamma-aminobutyric acid(XY2) and saline. NH4Ac had no effect in a rat.",
+         "gamma-aminobutyric acid(XY2) and Trp (R1306W). NH4Ac had no effect in a rat.",
          {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
-          "gamma-aminobutyric acid/Chemical"},
+          "gamma-aminobutyric acid/Chemical", "Trp/Chemical"},
          "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
-         "gamma-aminobutyric acid/Chemical NH4Ac/Chemical"},
+         "gamma-aminobutyric acid/Chemical Trp/Chemical NH4Ac/Chemical"},
         {"Both poly(ADP-ribose) polymerase and GABA(NaCl)R and saline (KCl) rose.",
          {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
           "KCl/Chemical"},
