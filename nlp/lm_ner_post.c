@@ -20,13 +20,22 @@
  *   - a Disease mention that a longer Gene mention begins with is dropped:
  *     "tumour necrosis" of "tumour necrosis factor inhibitors", "breast
  *     cancer" of "breast cancer 1" name a gene, not the disease;
- *   - a Chemical mention naming an enzyme ("-ase") is dropped: BC5CDR
- *     annotates no enzyme as a chemical, and its abbreviation then goes by
- *     step 2 ("N-acetyl-beta-D-glucosaminidase (NAG)");
- *   - a drug development code ("KF17837", "A-86929", "CB 3717") becomes a
- *     Chemical mention: all 61 of them in BC5CDR train are one;
+ *   - a Chemical mention naming an enzyme ("-ase") or a macromolecule
+ *     ("mRNA", "receptors", "hormone") is dropped: BC5CDR annotates none
+ *     as a chemical, and its abbreviation then goes by step 2
+ *     ("N-acetyl-beta-D-glucosaminidase (NAG)", "parathyroid hormone
+ *     (PTH)");
+ *   - a drug development code ("KF17837", "A-86929", "CB 3717",
+ *     "Ro15-1788", "SR 48,968") becomes a Chemical mention: every match
+ *     in BC5CDR train text (59) is one;
+ *   - a salt name after a Chemical mention joins it ("bupropion HCl");
  *   - a mention closing a bracket it never opens, or opening one it never
  *     closes, takes in the bracket touching it ("(2R,4R)-4-...");
+ *   - a Chemical mention filling a bracket that touches a word takes the
+ *     word in ("poly(ADP-ribose)");
+ *   - an untagged bracketed word after a Chemical mention is its
+ *     abbreviation, found or not by the letter-matching finder
+ *     ("ammonium acetate (NH4Ac)");
  *   - a Disease mention inside a longer MeSH disease name (C, C23, F03)
  *     grows to it, taking in the mentions inside ("migraine with aura",
  *     "malignant hyperthermia"); the model's gazetteer holds the names;
@@ -200,13 +209,16 @@ static uint32_t lex_bits(const lm_ner_model *m, const char *const *names)
     return m->gaz.n ? b : 0;
 }
 
-/* Whether mention i may take bytes [b0, b1): every other mention there is
- * of its type and inside. */
-static int may_grow(const lm_ner_mentions *out, size_t i, uint32_t b0, uint32_t b1)
+/* Whether mention i may take bytes [b0, b1): every other mention there,
+ * except those of the types in the bit set ignore, is of its type and
+ * inside. */
+static int may_grow(const lm_ner_mentions *out, size_t i, uint32_t b0, uint32_t b1,
+                    unsigned ignore)
 {
     for (size_t k = 0; k < out->n; k++) {
         const lm_ner_mention *y = &out->v[k];
-        if (k == i || y->type == LM_ENT_NONE || y->end <= b0 || y->start >= b1)
+        if (k == i || y->type == LM_ENT_NONE || (ignore & (1u << y->type)) || y->end <= b0
+            || y->start >= b1)
             continue;
         if (y->type != out->v[i].type || y->start < b0 || y->end > b1)
             return 0;
@@ -245,48 +257,103 @@ static int names_enzyme(const char *text, const lm_ner_mention *x)
     return n >= 5 && memcmp(w + n - 3, "ase", 3) == 0 && memcmp(w + n - 4, "base", 4) != 0;
 }
 
+/* Whether the mention's last word names a macromolecule rather than a
+ * chemical ("c-fos mRNA", "anti-insulin antibodies", "dopamine
+ * receptors"): none of BC5CDR train's 5,203 Chemical mentions ends in one
+ * of these words. */
+static int names_macromolecule(const char *text, const lm_ner_mention *x)
+{
+    static const char *const heads[] = {"mrna", "dna", "rna", "cdna", "antibody",
+                                        "antibodies", "protein", "proteins", "receptor",
+                                        "receptors", "factor", "factors", "hormone", "hormones"};
+    uint32_t b = x->end;
+    while (b > x->start && (is_letter(text[b - 1]) || is_digit(text[b - 1])))
+        b--;
+    size_t n = x->end - b;
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
+        size_t h = strlen(heads[k]), j = 0;
+        while (j < n && j < h && (text[b + j] | 0x20) == heads[k][j])
+            j++;
+        if (j == n && n == h)
+            return 1;
+    }
+    return 0;
+}
+
 static void drop_enzymes(lm_ner_scratch *s, lm_ner_mentions *out)
 {
     for (size_t i = 0; i < out->n; i++)
-        if (out->v[i].type == LM_ENT_CHEMICAL && names_enzyme(s->text, &out->v[i]))
+        if (out->v[i].type == LM_ENT_CHEMICAL && (names_enzyme(s->text, &out->v[i])
+                                                  || names_macromolecule(s->text, &out->v[i])))
             out->v[i].type = LM_ENT_NONE;
     compact(out);
 }
 
+/* Length of the digits of a development code at byte i, 0 if none: min_d
+ * to max_d digits or, when sep is set, 2-3 digits, a comma or a space and
+ * 3 more, as codes' numbers are also written with a thousands separator
+ * ("SR 48,968", "GYKI-41 099", "L-365,260"). */
+static size_t code_digits(const char *t, size_t len, size_t i, size_t min_d, size_t max_d,
+                          int sep)
+{
+    size_t d = i;
+    while (i < len && is_digit(t[i]))
+        i++;
+    size_t n = i - d;
+    if (sep && n >= 2 && n <= 3 && i + 3 < len && (t[i] == ',' || t[i] == ' ')
+        && is_digit(t[i + 1]) && is_digit(t[i + 2]) && is_digit(t[i + 3])
+        && !(i + 4 < len && is_digit(t[i + 4])))
+        return n + 4;
+    return n >= min_d && n <= max_d ? n : 0;
+}
+
 /* Length of the drug development code at byte b (a token start), 0 if
- * none: 2-5 capitals and 4-6 digits ("KF17837"), 1-5 capitals, a hyphen
- * and 4-6 digits ("A-86929"), or 2-5 capitals, a space and 4-5 digits ("CB
- * 3717"; not the 6-digit "MIM 208900"), standing alone. */
+ * none, standing alone: 2-5 capitals and 4-6 digits ("KF17837"), 1-5
+ * capitals, a hyphen and 4-6 digits ("A-86929"), 2-5 capitals, a space and
+ * 4-5 digits ("CB 3717"; not the 6-digit "MIM 208900"), or a capital and
+ * one to four lower-case letters, 1-3 digits, a hyphen and 4-5 digits
+ * ("Ro15-1788", "Ro 40-5967"; not a gene's promoter variant "FOXP3-3279"
+ * or a residue range "AVAQ 594-597"). */
 static size_t code_len(const char *t, size_t len, size_t b)
 {
     if (b > 0 && (is_letter(t[b - 1]) || is_digit(t[b - 1]) || t[b - 1] == '-'))
         return 0;
     size_t i = b;
-    while (i < len && i - b < 6 && t[i] >= 'A' && t[i] <= 'Z')
+    while (i < len && i - b < 6 && is_letter(t[i]))
         i++;
-    size_t letters = i - b, max_digits = 6;
-    if (letters < 1 || letters > 5)
-        return 0;
-    if (i < len && t[i] == '-')
-        i++;
-    else if (letters < 2)
-        return 0;
-    else if (i < len && t[i] == ' ') {
-        i++;
-        max_digits = 5;
+    size_t letters = i - b, n = 0;
+    int caps = 1, lower = letters >= 2;
+    for (size_t k = b; k < i; k++) {
+        caps &= t[k] >= 'A' && t[k] <= 'Z';
+        lower &= k == b || (t[k] >= 'a' && t[k] <= 'z');
     }
-    size_t d = i;
-    while (i < len && is_digit(t[i]))
-        i++;
-    if (i - d < 4 || i - d > max_digits)
+    if (letters < 1 || letters > 5 || t[b] < 'A' || t[b] > 'Z')
         return 0;
-    if (i < len && (is_letter(t[i]) || is_digit(t[i]) || t[i] == '-'))
+    size_t ro = i + (i < len && t[i] == ' ');
+    size_t g1 = code_digits(t, len, ro, 1, 3, 0);
+    if (lower && g1 && ro + g1 < len && t[ro + g1] == '-') {
+        i = ro + g1 + 1;
+        n = code_digits(t, len, i, 4, 5, 0);
+    } else if (!caps) {
+        return 0;
+    } else if (i < len && t[i] == '-') {
+        n = code_digits(t, len, ++i, 4, 6, 1);
+    } else if (letters < 2) {
+        return 0;
+    } else if (i < len && t[i] == ' ') {
+        n = code_digits(t, len, ++i, 4, 5, 1);
+    } else {
+        n = code_digits(t, len, i, 4, 6, 0);
+    }
+    i += n;
+    if (!n || (i < len && (is_letter(t[i]) || is_digit(t[i]) || t[i] == '-')))
         return 0;
     return i - b;
 }
 
-/* Score of a development-code mention: the pattern's precision on BC5CDR
- * train is 61 of 61. */
+/* Score of a development-code mention: every match in BC5CDR train text
+ * (59, 2 of them "Ro 40-5967") is a Chemical mention, and the separator
+ * forms' 2 matches in BioRED train ("L-365,260") are. */
 #define NER_CODE_SCORE 0.95f
 
 static lm_status codes(lm_ner_scratch *s, lm_ner_mentions *out, lm_error *err)
@@ -301,6 +368,79 @@ static lm_status codes(lm_ner_scratch *s, lm_ner_mentions *out, lm_error *err)
         if (st != LM_OK)
             return st;
         t = e - 1;
+    }
+    return LM_OK;
+}
+
+/* A Chemical mention followed by the name of a salt it is sold as
+ * ("bupropion HCl", "fluphenazine enanthate") takes it in: in BC5CDR
+ * train 20 mentions end with one of these words, 3 stop before one.
+ * "sulfate", "acetate", "chloride" and the metals are left out, as often
+ * outside a mention as inside. */
+static void salt_forms(lm_ner_scratch *s, lm_ner_mentions *out)
+{
+    static const char *const salts[] = {"hcl", "hydrochloride", "dihydrochloride",
+                                        "hydrobromide", "maleate", "mesylate", "besylate",
+                                        "citrate", "fumarate", "tartrate", "enanthate",
+                                        "decanoate", "gluconate"};
+    coverage(s, out, ~0u);
+    for (size_t i = 0; i < out->n; i++) {
+        lm_ner_mention *x = &out->v[i];
+        size_t t0, t1;
+        if (x->type != LM_ENT_CHEMICAL || !mention_tokens(s, x, &t0, &t1) || t1 >= s->n
+            || s->pcover[t1] || (s->tok[t1].flags & NER_TF_SENT))
+            continue;
+        for (size_t k = 0; k < sizeof salts / sizeof salts[0]; k++)
+            if (tok_is(s, t1, salts[k])) {
+                mark(s, t0, t1 + 1, x->score);
+                x->end = s->tok[t1].end;
+                break;
+            }
+    }
+}
+
+/* Whether the n bytes at w name a sequence variant: a capital, two or more
+ * digits and a capital ("R1306W", "G20210A"; no BC5CDR train Chemical
+ * mention has this shape). */
+static int names_substitution(const char *w, size_t n)
+{
+    if (n < 4 || w[0] < 'A' || w[0] > 'Z' || w[n - 1] < 'A' || w[n - 1] > 'Z')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++)
+        if (!is_digit(w[k]))
+            return 0;
+    return 1;
+}
+
+/* An untagged word of 2-10 characters with a capital letter, in brackets
+ * after a space after a Chemical mention, is its abbreviation even where
+ * the abbreviation finder, matching letters, sees none ("ammonium acetate
+ * (NH4Ac)"): in BC5CDR train 149 of the 158 such words after a Chemical
+ * mention are Chemical mentions.  Step 3 then tags its other uses.  A
+ * sequence variant ("Trp (R1306W)") is none, and one letter is too
+ * little ("doxorubicin (A)" of a regimen, and step 3 would copy it to
+ * every "a"). */
+static lm_status bracketed_short_forms(lm_ner_scratch *s, lm_ner_mentions *out, lm_error *err)
+{
+    coverage(s, out, ~0u);
+    size_t n = out->n;
+    for (size_t i = 0; i < n; i++) {
+        const lm_ner_mention *x = &out->v[i];
+        size_t t0, t1;
+        if (x->type != LM_ENT_CHEMICAL || !mention_tokens(s, x, &t0, &t1) || t1 + 2 >= s->n
+            || !tok_is(s, t1, "(") || !(s->tok[t1].flags & NER_TF_SPB)
+            || !tok_is(s, t1 + 2, ")") || s->pcover[t1 + 1])
+            continue;
+        const ner_tok *w = &s->tok[t1 + 1];
+        int cap = 0;
+        for (uint32_t b = w->start; b < w->end; b++)
+            cap |= s->text[b] >= 'A' && s->text[b] <= 'Z';
+        if (!cap || w->end - w->start < 2 || w->end - w->start > 10
+            || names_substitution(s->text + w->start, w->end - w->start) || sent_of(s, t1 + 2) != sent_of(s, t0))
+            continue;
+        lm_status st = add(s, out, t1 + 1, t1 + 2, LM_ENT_CHEMICAL, x->score, err);
+        if (st != LM_OK)
+            return st;
     }
     return LM_OK;
 }
@@ -336,7 +476,7 @@ static void brackets(lm_ner_scratch *s, lm_ner_mentions *out, lm_ent_type type)
                 e++;
         uint32_t b0 = s->tok[a].start, b1 = s->tok[e - 1].end;
         if ((a != t0 || e != t1) && bracket_balance(s->text, b0, b1) == 0
-            && may_grow(out, i, b0, b1))
+            && may_grow(out, i, b0, b1, 0))
             grow(out, i, b0, b1);
     }
     compact(out);
@@ -377,7 +517,7 @@ static void dictionary_bounds(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_m
             }
         }
         uint32_t b0 = s->tok[bi].start, b1 = s->tok[be - 1].end;
-        if ((bi != t0 || be != t1) && may_grow(out, i, b0, b1))
+        if ((bi != t0 || be != t1) && may_grow(out, i, b0, b1, 0))
             grow(out, i, b0, b1);
     }
     compact(out);
@@ -448,6 +588,30 @@ static void coordinated(lm_ner_scratch *s, lm_ner_mentions *out, lm_ent_type typ
         mark(s, a, t1, x->score);
         x->start = s->tok[a].start;
     }
+}
+
+/* A Chemical mention filling a bracket that touches a word before it and
+ * nothing after it is that word's argument: the mention takes the word
+ * and the brackets in ("poly(ADP-ribose)"; BC5CDR train annotates 11
+ * such names whole, 2 by the inside alone), even across a Gene mention
+ * ("poly(ADP-ribose) polymerase" names an enzyme and holds a chemical). */
+static void bracket_arguments(lm_ner_scratch *s, lm_ner_mentions *out)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        const lm_ner_mention *x = &out->v[i];
+        size_t t0, t1;
+        if (x->type != LM_ENT_CHEMICAL || !mention_tokens(s, x, &t0, &t1) || t0 < 2
+            || t1 >= s->n || !tok_is(s, t0 - 1, "(") || !tok_is(s, t1, ")")
+            || (s->tok[t0 - 1].flags & NER_TF_SPB) || (s->tok[t0].flags & NER_TF_SPB)
+            || (s->tok[t1].flags & NER_TF_SPB) || !is_letter(s->text[s->tok[t0 - 2].start])
+            || (t1 + 1 < s->n && !(s->tok[t1 + 1].flags & NER_TF_SPB)
+                && !(s->tok[t1 + 1].flags & NER_TF_PUNCT)))
+            continue;
+        uint32_t b0 = s->tok[t0 - 2].start, b1 = s->tok[t1].end;
+        if (may_grow(out, i, b0, b1, 1u << LM_ENT_GENE))
+            grow(out, i, b0, b1);
+    }
+    compact(out);
 }
 
 /* Steps 1 and 2: abbreviations (s->abbr, found by ner_doc_prepare). */
@@ -605,7 +769,11 @@ lm_status ner_doc_post(const lm_ner_model *m, lm_ner_scratch *s, lm_ner_mentions
     if (lm_ner_model_types(m) & (1u << LM_ENT_CHEMICAL)) {
         drop_enzymes(s, out);
         st = codes(s, out, err);
+        salt_forms(s, out);
         brackets(s, out, LM_ENT_CHEMICAL);
+        bracket_arguments(s, out);
+        if (st == LM_OK)
+            st = bracketed_short_forms(s, out, err);
     }
     if (lm_ner_model_types(m) & (1u << LM_ENT_DISEASE)) {
         brackets(s, out, LM_ENT_DISEASE);

@@ -6,8 +6,10 @@
  * (whole tokens, never over a mention of the same type), leave genes
  * alone, give what it adds the score of what it copied, and do nothing for
  * models trained without it.  Before those steps it repairs single
- * mentions: enzymes are no chemicals, drug development codes are, brackets
- * balance, and Disease mentions grow to the MeSH disease name around them,
+ * mentions: enzymes and macromolecules are no chemicals, drug development codes are, salt
+ * names join their chemical, a bracketed word after a chemical is its
+ * abbreviation, brackets balance, a chemical in a bracket after a word is
+ * its argument, and Disease mentions grow to the MeSH disease name around them,
  * to an anatomy name before them and to adjectives coordinated with theirs.
  */
 #include "../nlp/lm_ner_impl.h"
@@ -218,6 +220,19 @@ static void test_enzyme_not_chemical(void)
     LM_CHECK_STR(buf, "cisplatin/Chemical Schiff base/Chemical");
 }
 
+/* Nor a macromolecule; the abbreviation of one goes with it. */
+static void test_macromolecule_not_chemical(void)
+{
+    char buf[512];
+    const char *text = "Parathyroid hormone (PTH) and c-fos mRNA rose; PTH and dopamine "
+                       "receptors fell, unlike dopamine and hormonal salts.";
+    const char *in[] = {"Parathyroid hormone/Chemical", "PTH/Chemical", "c-fos mRNA/Chemical",
+                        "dopamine receptors/Chemical", "dopamine/Chemical",
+                        "hormonal salts/Chemical"};
+    post(ON, text, in, 6, buf, sizeof buf);
+    LM_CHECK_STR(buf, "dopamine/Chemical dopamine/Chemical hormonal salts/Chemical");
+}
+
 static void test_development_codes(void)
 {
     char buf[512];
@@ -231,6 +246,59 @@ static void test_development_codes(void)
     LM_CHECK_STR(buf, "CB 3717 polyglutamates/Disease");
     post_with(ON, 1, NULL, text, NULL, 0, buf, sizeof buf);
     LM_CHECK_STR(buf, "");
+    /* a mixed-case prefix before digits, a hyphen and 4-5 digits; numbers
+     * written with a thousands separator */
+    const char *text2 = "Ro15-1788, Ro 40-5967, SR 48,968, GYKI-41 099 and L-365,260 were "
+                        "given; AVAQ 594-597, Ro15-178, Abbott-53693, AT 250 mg, SR 48,9680, "
+                        "FOXP3-3279 and Table 1-2345x were not.";
+    post(ON, text2, NULL, 0, buf, sizeof buf);
+    LM_CHECK_STR(buf, "Ro15-1788/Chemical Ro 40-5967/Chemical SR 48,968/Chemical "
+                      "GYKI-41 099/Chemical L-365,260/Chemical (score 0.95)");
+}
+
+/* Repairs of single Chemical mentions, one case a row: a salt name after
+ * a chemical joins its mention, "sulfate" does not (as often outside
+ * BC5CDR's mentions as inside); a bracketed word after a chemical is its
+ * abbreviation even when its letters do not spell the long form, and its
+ * uses follow, unless it is one letter, a sequence variant or the bracket
+ * touches the word before; a chemical filling a bracket that touches the word before it is
+ * that word's argument, even inside a gene's name, not when a word
+ * follows the bracket or a space separates it; none of these takes a word
+ * another mention holds. */
+static void test_chemical_repairs(void)
+{
+    static const struct {
+        const char *text, *in[4], *want;
+    } cases[] = {
+        {"Bupropion HCl, fluphenazine enanthate and morphine sulfate. "
+         "Then haloperidol.\nHydrochloride was not.",
+         {"Bupropion/Chemical", "fluphenazine/Chemical", "morphine/Chemical",
+          "haloperidol/Chemical"},
+         "Bupropion HCl/Chemical fluphenazine enanthate/Chemical morphine/Chemical "
+         "haloperidol/Chemical"},
+        {"Ammonium acetate (NH4Ac) and doxorubicin (A) were given, and "
+         "gamma-aminobutyric acid(XY2) and Trp (R1306W). NH4Ac had no effect in a rat.",
+         {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
+          "gamma-aminobutyric acid/Chemical", "Trp/Chemical"},
+         "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
+         "gamma-aminobutyric acid/Chemical Trp/Chemical NH4Ac/Chemical"},
+        {"Both poly(ADP-ribose) polymerase and GABA(NaCl)R and saline (KCl) rose.",
+         {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
+          "KCl/Chemical"},
+         "poly(ADP-ribose)/Chemical ADP-ribose) polymerase/Gene NaCl/Chemical KCl/Chemical"},
+        {"Bupropion HCl was given.", {"Bupropion/Chemical", "HCl/Disease"},
+         "Bupropion/Chemical HCl/Disease"},
+        {"Ammonium acetate (NH4Ac) was given.", {"Ammonium acetate/Chemical", "NH4Ac/Disease"},
+         "Ammonium acetate/Chemical NH4Ac/Disease"},
+    };
+    char buf[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        while (n < 4 && cases[i].in[n])
+            n++;
+        post(ON, cases[i].text, cases[i].in, n, buf, sizeof buf);
+        LM_CHECK_STR(buf, cases[i].want);
+    }
 }
 
 static void test_brackets_balanced(void)
@@ -308,7 +376,9 @@ int main(void)
     LM_RUN(test_unicode_separators);
     LM_RUN(test_disease_inside_gene_name);
     LM_RUN(test_enzyme_not_chemical);
+    LM_RUN(test_macromolecule_not_chemical);
     LM_RUN(test_development_codes);
+    LM_RUN(test_chemical_repairs);
     LM_RUN(test_brackets_balanced);
     LM_RUN(test_mesh_disease_bounds);
     LM_RUN(test_anatomy_modifier);
