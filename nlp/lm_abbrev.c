@@ -332,6 +332,43 @@ lm_status lm_abbrev_detect(const char *text, size_t len, lm_abbrevs *out, lm_err
     return st;
 }
 
+/* Where a definition sits in text order: its bracket, which holds the
+ * later of its two forms. */
+static uint32_t bracket_start(const lm_abbrev *p)
+{
+    return p->short_start > p->long_start ? p->short_start : p->long_start;
+}
+
+lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
+                        uint32_t long_start, uint32_t long_end, lm_error *err)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].short_start == short_start && a->v[i].short_end == short_end)
+            return LM_OK;
+    lm_status st = push_pair(a, short_start, short_end, long_start, long_end, err);
+    if (st != LM_OK)
+        return st;
+    lm_abbrev x = a->v[a->n - 1];
+    size_t i = a->n - 1;
+    for (; i > 0 && bracket_start(&a->v[i - 1]) > bracket_start(&x); i--)
+        a->v[i] = a->v[i - 1];
+    a->v[i] = x;
+    return LM_OK;
+}
+
+lm_status lm_abbrevs_copy(lm_abbrevs *dst, const lm_abbrevs *src, lm_error *err)
+{
+    dst->n = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        const lm_abbrev *p = &src->v[i];
+        lm_status st = push_pair(dst, p->short_start, p->short_end, p->long_start, p->long_end,
+                                 err);
+        if (st != LM_OK)
+            return st;
+    }
+    return LM_OK;
+}
+
 static int cmp_use(const void *a, const void *b)
 {
     const lm_abbrev_use *x = a, *y = b;

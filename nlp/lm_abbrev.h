@@ -35,6 +35,16 @@ void lm_abbrevs_free(lm_abbrevs *a);
  * text order. */
 lm_status lm_abbrev_detect(const char *text, size_t len, lm_abbrevs *out, lm_error *err);
 
+/* Adds a definition found by another rule (the tagger's "ammonium acetate
+ * (NH4Ac)", whose letters the detector cannot match) to a detector's list,
+ * keeping text order; a short form already defined at that span is left as
+ * it is.  So every consumer reads one list of the document's definitions. */
+lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
+                        uint32_t long_start, uint32_t long_end, lm_error *err);
+
+/* Replaces dst's contents with a copy of src's. */
+lm_status lm_abbrevs_copy(lm_abbrevs *dst, const lm_abbrevs *src, lm_error *err);
+
 typedef struct lm_abbrev_use {
     uint32_t start, end;   /* byte span of the occurrence */
     uint32_t pair;         /* index into the lm_abbrevs it was found for */

@@ -1693,15 +1693,30 @@ int lm_lexicon_lookup(const lm_lexicon *lex, lm_ent_type type, const char *text,
 
 /* ---- mention lookup: word-level rewrites ---- */
 
-/* Words dropped from a chemical's name when the rest is known: salt and
- * formulation words ("netilmicin sulfate" is annotated as netilmicin). */
-static const char *const salt_words[] = {
-    "hydrochloride", "hcl", "dihydrochloride", "sulfate", "sulphate", "sodium", "potassium",
-    "maleate", "mesylate", "citrate", "tartrate", "fumarate", "succinate", "besylate",
-    "bromide", "hydrobromide", "acetate", "phosphate", "nitrate", "calcium", "magnesium",
-    "disodium", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "salt", "salts",
-    "base", "injection", "tablets", "oral", "intravenous", "iv", "radiolabeled", "radiolabelled",
+/* The salts a drug is sold as that the tagger joins to its mention
+ * (lm_lexicon_is_salt_word). */
+static const char *const salt_names[] = {
+    "hcl", "hydrochloride", "dihydrochloride", "hydrobromide", "maleate", "mesylate",
+    "besylate", "citrate", "fumarate", "tartrate", "enanthate", "decanoate", "gluconate",
     NULL};
+
+int lm_lexicon_is_salt_word(const char *w, size_t n)
+{
+    for (size_t i = 0; salt_names[i]; i++)
+        if (strlen(salt_names[i]) == n && strncasecmp(w, salt_names[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Words dropped from a chemical's name when the rest is known, besides
+ * salt_names: other salt and formulation words ("netilmicin sulfate" is
+ * annotated as netilmicin), which the tagger does not join to a mention
+ * as they stand outside one as often as inside. */
+static const char *const salt_words[] = {
+    "sulfate", "sulphate", "sodium", "potassium", "succinate", "bromide", "acetate",
+    "phosphate", "nitrate", "calcium", "magnesium", "disodium", "monohydrate", "dihydrate",
+    "trihydrate", "anhydrous", "salt", "salts", "base", "injection", "tablets", "oral",
+    "intravenous", "iv", "radiolabeled", "radiolabelled", NULL};
 
 /* Metal words among them are dropped only after the drug's name:
  * "warfarin sodium" is warfarin, "sodium fluoride" is its own compound. */
@@ -2537,7 +2552,8 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
     if (type == LM_ENT_CHEMICAL) {
         mwords k = {.count = 0};
         for (size_t i = 0; i < w.count; i++)
-            if (!word_in_list(w.s[i], w.n[i], salt_words) ||
+            if (!(lm_lexicon_is_salt_word(w.s[i], w.n[i]) ||
+                  word_in_list(w.s[i], w.n[i], salt_words)) ||
                 (i == 0 && word_in_list(w.s[i], w.n[i], metal_words))) {
                 k.s[k.count] = w.s[i];
                 k.n[k.count++] = w.n[i];

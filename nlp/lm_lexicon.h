@@ -241,6 +241,13 @@ size_t lm_lexicon_lookup_all(const lm_lexicon *lex, lm_ent_type type, const char
 size_t lm_lexicon_lookup_ns(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                             const char *text, size_t len, lm_lexicon_match *out, size_t max);
 
+/* Is the n-byte word w (any case) the name of a salt a drug is sold as
+ * ("bupropion HCl", "fluphenazine enanthate")?  One list for both sides:
+ * the tagger joins such a word to the Chemical mention before it
+ * (lm_ner_post.c), and lm_lexicon_lookup_mention drops it to read the
+ * drug, so every mention the tagger grows this way keeps its concept. */
+int lm_lexicon_is_salt_word(const char *w, size_t n);
+
 /* Lookup for a tagged mention: lm_lexicon_lookup_ns, and when that finds
  * nothing, word-level rewrites of the text, first known one wins: for
  * chemicals, salt and formulation words dropped ("bupropion HCl",

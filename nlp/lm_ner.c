@@ -54,11 +54,14 @@ void lm_ner_mentions_init(lm_ner_mentions *m)
     m->v = NULL;
     m->n = 0;
     m->cap = 0;
+    lm_abbrevs_init(&m->abbrevs);
+    m->has_abbrevs = 0;
 }
 
 void lm_ner_mentions_free(lm_ner_mentions *m)
 {
     free(m->v);
+    lm_abbrevs_free(&m->abbrevs);
     lm_ner_mentions_init(m);
 }
 
@@ -1007,7 +1010,14 @@ lm_status lm_ner_tag_tokens(const lm_ner_model *m, lm_ner_scratch *s, const char
                             lm_ner_mentions *out, lm_error *err)
 {
     out->n = 0;
+    out->abbrevs.n = 0;
+    out->has_abbrevs = 1;
     lm_status st = ner_doc_prepare(m, s, text, len, tokens, n_tokens, sent_start, n_sents, err);
+    /* the definitions the features read, or the detector's when the model
+     * has no abbreviation features; post-processing adds its own */
+    if (st == LM_OK)
+        st = (m->feat_flags & NER_F_ABBR) ? lm_abbrevs_copy(&out->abbrevs, &s->abv, err)
+                                          : lm_abbrev_detect(text, len, &out->abbrevs, err);
     if (st != LM_OK)
         return st;
     if (n_tokens == 0)

@@ -26,6 +26,7 @@
 
 #include "../util/lm_doc.h"
 #include "../util/lm_error.h"
+#include "lm_abbrev.h"
 #include "lm_token.h"
 
 #include <stddef.h>
@@ -39,10 +40,19 @@ typedef struct lm_ner_mention {
                            is ahead of the best one without this mention */
 } lm_ner_mention;
 
+/* abbrevs: the abbreviation definitions the tagger read the document
+ * with, in text order: the letter-matching detector's (lm_abbrev_detect)
+ * and those of the tagger's own rules (a bracketed word after a Chemical
+ * mention, lm_ner_post.c).  Normalisation gives each short form of this
+ * list its long form's concept, so the tagger and the normaliser agree on
+ * what the abstract defines.  has_abbrevs is 0 when a tagger gives no list
+ * (the encoder tagger); callers then run the detector themselves. */
 typedef struct lm_ner_mentions {
     lm_ner_mention *v;
     size_t n;
     size_t cap;
+    lm_abbrevs abbrevs;
+    int has_abbrevs;
 } lm_ner_mentions;
 
 void lm_ner_mentions_init(lm_ner_mentions *m);

@@ -169,6 +169,7 @@ lm_status lm_ner_encoder_tag(const lm_ner_encoder *m, lm_ner_encoder_scratch *s,
                              lm_error *err)
 {
     out->n = 0;
+    out->has_abbrevs = 0;   /* no definitions of its own: callers detect them */
     lm_status st = lm_encoder_tag(m->enc, s->ws, text, len, m->agg, &s->found, err);
     if (st != LM_OK)
         return st;

@@ -51,6 +51,7 @@
  * with this pass.
  */
 #include "../util/lm_sort.h"
+#include "lm_lexicon.h"
 #include "lm_ner_impl.h"
 
 #include <stdlib.h>
@@ -376,13 +377,11 @@ static lm_status codes(lm_ner_scratch *s, lm_ner_mentions *out, lm_error *err)
  * ("bupropion HCl", "fluphenazine enanthate") takes it in: in BC5CDR
  * train 20 mentions end with one of these words, 3 stop before one.
  * "sulfate", "acetate", "chloride" and the metals are left out, as often
- * outside a mention as inside. */
+ * outside a mention as inside.  The list is the lexicon's
+ * (lm_lexicon_is_salt_word), which drops these words again to find the
+ * drug's concept. */
 static void salt_forms(lm_ner_scratch *s, lm_ner_mentions *out)
 {
-    static const char *const salts[] = {"hcl", "hydrochloride", "dihydrochloride",
-                                        "hydrobromide", "maleate", "mesylate", "besylate",
-                                        "citrate", "fumarate", "tartrate", "enanthate",
-                                        "decanoate", "gluconate"};
     coverage(s, out, ~0u);
     for (size_t i = 0; i < out->n; i++) {
         lm_ner_mention *x = &out->v[i];
@@ -390,12 +389,11 @@ static void salt_forms(lm_ner_scratch *s, lm_ner_mentions *out)
         if (x->type != LM_ENT_CHEMICAL || !mention_tokens(s, x, &t0, &t1) || t1 >= s->n
             || s->pcover[t1] || (s->tok[t1].flags & NER_TF_SENT))
             continue;
-        for (size_t k = 0; k < sizeof salts / sizeof salts[0]; k++)
-            if (tok_is(s, t1, salts[k])) {
-                mark(s, t0, t1 + 1, x->score);
-                x->end = s->tok[t1].end;
-                break;
-            }
+        if (lm_lexicon_is_salt_word(s->text + s->tok[t1].start,
+                                    s->tok[t1].end - s->tok[t1].start)) {
+            mark(s, t0, t1 + 1, x->score);
+            x->end = s->tok[t1].end;
+        }
     }
 }
 
@@ -416,7 +414,9 @@ static int names_substitution(const char *w, size_t n)
  * after a space after a Chemical mention, is its abbreviation even where
  * the abbreviation finder, matching letters, sees none ("ammonium acetate
  * (NH4Ac)"): in BC5CDR train 149 of the 158 such words after a Chemical
- * mention are Chemical mentions.  Step 3 then tags its other uses.  A
+ * mention are Chemical mentions.  Step 3 then tags its other uses, and the
+ * pair joins out->abbrevs, so normalisation gives the short form the
+ * chemical's concept.  A
  * sequence variant ("Trp (R1306W)") is none, and one letter is too
  * little ("doxorubicin (A)" of a regimen, and step 3 would copy it to
  * every "a"). */
@@ -438,7 +438,11 @@ static lm_status bracketed_short_forms(lm_ner_scratch *s, lm_ner_mentions *out, 
         if (!cap || w->end - w->start < 2 || w->end - w->start > 10
             || names_substitution(s->text + w->start, w->end - w->start) || sent_of(s, t1 + 2) != sent_of(s, t0))
             continue;
+        /* x may move when add grows out */
+        uint32_t l0 = x->start, l1 = x->end;
         lm_status st = add(s, out, t1 + 1, t1 + 2, LM_ENT_CHEMICAL, x->score, err);
+        if (st == LM_OK)
+            st = lm_abbrev_add(&out->abbrevs, w->start, w->end, l0, l1, err);
         if (st != LM_OK)
             return st;
     }

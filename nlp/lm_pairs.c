@@ -2146,8 +2146,11 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
                                      (int32_t)lm_utf8_map_to_cp(&map, sp.v[i].end), err);
         lm_spans_free(&sp);
     }
+    /* the tagger's definitions when it gives them (its own rules' too),
+     * else the detector's */
     if (st == LM_OK)
-        st = lm_abbrev_detect(text, len, &ab, err);
+        st = ner->has_abbrevs ? lm_abbrevs_copy(&ab, &ner->abbrevs, err)
+                              : lm_abbrev_detect(text, len, &ab, err);
     /* lm_abbrev_find_uses sorts its output even when empty, which UBSan
      * rejects for a NULL array: give it storage up front */
     if (st == LM_OK && !uses.v) {
@@ -2302,6 +2305,7 @@ lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loo
     lm_utf8_map_init(&map);
     lm_status st = lm_utf8_map_build(&map, doc->text, doc->text_len, err);
     out->n = 0;
+    out->has_abbrevs = 0;   /* gold spans come without definitions */
     for (size_t i = 0; st == LM_OK && i < gold->n_mentions; i++) {
         const lm_pt_mention *m = &gold->mentions[i];
         lm_ent_type t = loose_types ? lm_ent_type_from_label(m->type) : lm_ent_type_parse(m->type);

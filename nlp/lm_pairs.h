@@ -173,7 +173,8 @@ lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loo
 /* Adds a tagger's chemical and disease mentions (byte spans into doc->text;
  * other types skipped) to doc, normalised with lex (may be NULL) restricted
  * to namespace ns ("MESH:" for BC5CDR; NULL = any) through
- * lm_lexicon_lookup_mention.  Abbreviations (lm_abbrev) propagate: a short
+ * lm_lexicon_lookup_mention.  Abbreviations propagate (the tagger's list,
+ * ner->abbrevs, when it gives one, else lm_abbrev_detect's): a short
  * form takes the id of its long form's mention when that has one (else
  * keeps the lexicon's), and uses of a short form the tagger missed become
  * mentions of the long form's type and id.  A short form the document

@@ -289,9 +289,13 @@ static lm_status add_genes(const ner_state *ns, ner_scratch *s, lm_doc *doc, lm_
     return st;
 }
 
+/* The definitions the mentions were normalised with: the tagger's list
+ * (lm_ner_mentions.abbrevs), or the detector's for a tagger without one. */
 static lm_status add_abbreviations(ner_scratch *s, lm_doc *doc, lm_error *err)
 {
-    lm_status st = lm_abbrev_detect(doc->text, doc->text_len, &s->abbrevs, err);
+    lm_status st = s->mentions.has_abbrevs
+                       ? lm_abbrevs_copy(&s->abbrevs, &s->mentions.abbrevs, err)
+                       : lm_abbrev_detect(doc->text, doc->text_len, &s->abbrevs, err);
     for (size_t i = 0; st == LM_OK && i < s->abbrevs.n; i++) {
         const lm_abbrev *ab = &s->abbrevs.v[i];
         st = span_text(s, doc->text, ab->long_start, ab->long_end, err);

@@ -150,6 +150,42 @@ static void test_uses(void)
     lm_abbrev_uses_free(&u);
 }
 
+/* A definition found by another rule joins the detector's list in text
+ * order, so that later uses of it are found; one at an already defined
+ * short form's span changes nothing. */
+static void test_add(void)
+{
+    const char *s = "Heat shock protein (HSP) and ammonium acetate (NH4Ac) and "
+                    "interleukin-6 (IL-6). NH4Ac and HSP and IL-6.";
+    lm_abbrevs a, c;
+    lm_abbrev_uses u;
+    lm_error err;
+    lm_abbrevs_init(&a);
+    lm_abbrevs_init(&c);
+    lm_abbrev_uses_init(&u);
+    LM_CHECK_INT(lm_abbrev_detect(s, strlen(s), &a, &err), LM_OK);
+    LM_CHECK_INT(a.n, 2);   /* the letters of NH4Ac are not those of its long form */
+    uint32_t ss = (uint32_t)(strstr(s, "NH4Ac") - s), ls = (uint32_t)(strstr(s, "ammonium") - s);
+    LM_CHECK_INT(lm_abbrev_add(&a, ss, ss + 5, ls, ls + 16, &err), LM_OK);
+    LM_CHECK_INT(lm_abbrev_add(&a, ss, ss + 5, ls + 9, ls + 16, &err), LM_OK);
+    LM_CHECK_INT(a.n, 3);
+    if (a.n == 3) {
+        LM_CHECK_INT(a.v[1].short_start, ss);
+        LM_CHECK_INT(a.v[1].long_start, ls);   /* the first definition stays */
+        LM_CHECK(a.v[0].short_start < ss && a.v[2].short_start > ss);
+    }
+    LM_CHECK_INT(lm_abbrev_find_uses(s, strlen(s), &a, &u, &err), LM_OK);
+    LM_CHECK_INT(u.n, 3);
+    if (u.n == 3)
+        LM_CHECK_INT(u.v[0].pair, 1);   /* "NH4Ac and" */
+    LM_CHECK_INT(lm_abbrevs_copy(&c, &a, &err), LM_OK);
+    LM_CHECK_INT(c.n, 3);
+    LM_CHECK(c.n == 3 && memcmp(c.v, a.v, 3 * sizeof *a.v) == 0);
+    lm_abbrev_uses_free(&u);
+    lm_abbrevs_free(&a);
+    lm_abbrevs_free(&c);
+}
+
 /* A short form used without a definition, matched against a candidate
  * long form elsewhere in the text. */
 static void test_initials_match(void)
@@ -236,6 +272,7 @@ int main(void)
     LM_RUN(test_negative);
     LM_RUN(test_multiple);
     LM_RUN(test_uses);
+    LM_RUN(test_add);
     LM_RUN(test_initials_match);
     LM_RUN(test_bc5cdr);
     return LM_DONE();

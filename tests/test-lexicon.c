@@ -549,6 +549,15 @@ static void test_lookup_mention(void)
     /* salt words dropped from chemicals only, never down to nothing */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
     LM_CHECK_INT(v, 2);
+    /* every salt the tagger joins to a drug (one list, lm_lexicon_is_salt_word) */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "tobramycin enanthate", NULL),
+                 "MESH:D014031");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "propranolol decanoate", NULL),
+                 "MESH:D011433");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "warfarin Gluconate", NULL),
+                 "MESH:D014859");
+    LM_CHECK(lm_lexicon_is_salt_word("HCl", 3) && lm_lexicon_is_salt_word("enanthate", 9));
+    LM_CHECK(!lm_lexicon_is_salt_word("sulfate", 7) && !lm_lexicon_is_salt_word("hcl2", 3 + 1));
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "sodium chloride", &v), "MESH:D012965");
     LM_CHECK_INT(v, 0);
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "sodium", NULL), "");

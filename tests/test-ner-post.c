@@ -115,6 +115,16 @@ static void post_with(unsigned flags, int n_types, const char *const *gaz, const
             break;
         off += (size_t)k;
     }
+    /* the definitions the pass found itself, for normalisation */
+    for (size_t i = 0; i < out.abbrevs.n && off < cap; i++) {
+        const lm_abbrev *a = &out.abbrevs.v[i];
+        int k = snprintf(buf + off, cap - off, " [%.*s=%.*s]",
+                         (int)(a->short_end - a->short_start), text + a->short_start,
+                         (int)(a->long_end - a->long_start), text + a->long_start);
+        if (k < 0)
+            break;
+        off += (size_t)k;
+    }
     /* a mention copied from another carries its score */
     for (size_t i = 0; i < out.n && off < cap; i++)
         if (fabsf(out.v[i].score - 0.9f) > 1e-4f) {
@@ -281,7 +291,8 @@ static void test_chemical_repairs(void)
          {"Ammonium acetate/Chemical", "doxorubicin/Chemical",
           "gamma-aminobutyric acid/Chemical", "Trp/Chemical"},
          "Ammonium acetate/Chemical NH4Ac/Chemical doxorubicin/Chemical "
-         "gamma-aminobutyric acid/Chemical Trp/Chemical NH4Ac/Chemical"},
+         "gamma-aminobutyric acid/Chemical Trp/Chemical NH4Ac/Chemical"
+         " [NH4Ac=Ammonium acetate]"},
         {"Both poly(ADP-ribose) polymerase and GABA(NaCl)R and saline (KCl) rose.",
          {"ADP-ribose/Chemical", "ADP-ribose) polymerase/Gene", "NaCl/Chemical",
           "KCl/Chemical"},

@@ -219,6 +219,19 @@ static void test_scores_and_offsets(void)
     for (size_t i = 0; i < out.n && i < out2.n; i++)
         LM_CHECK(out.v[i].start == out2.v[i].start && out.v[i].end == out2.v[i].end
                  && out.v[i].type == out2.v[i].type);
+    /* the tagger hands on the definitions it read the text with, fresh
+     * for each document */
+    const char *defs = "Clonidine hydrochloride (CH) caused hypotension; CH is safe.";
+    LM_CHECK(lm_ner_tag(tiny_model, s, defs, strlen(defs), &out, &err) == LM_OK);
+    LM_CHECK_INT(out.has_abbrevs, 1);
+    LM_CHECK_INT(out.abbrevs.n, 1);
+    if (out.abbrevs.n == 1) {
+        LM_CHECK_INT(out.abbrevs.v[0].short_start, 25);
+        LM_CHECK_INT(out.abbrevs.v[0].long_start, 0);
+        LM_CHECK_INT(out.abbrevs.v[0].long_end, 23);
+    }
+    LM_CHECK(lm_ner_tag(tiny_model, s, text, strlen(text), &out, &err) == LM_OK);
+    LM_CHECK_INT(out.abbrevs.n, 0);
     lm_spans_free(&toks);
     lm_ner_mentions_free(&out);
     lm_ner_mentions_free(&out2);

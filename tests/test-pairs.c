@@ -964,6 +964,50 @@ static void test_doc_add_ner(void)
     lm_lexicon_free(lex);
 }
 
+/* The definitions the tagger read the text with, its own rules' included,
+ * are the ones normalisation follows: "NH4Ac", which the letter-matching
+ * detector cannot pair with "ammonium acetate", takes its concept at the
+ * definition and at a later use; without the tagger's list it has none. */
+static void test_doc_add_ner_tagger_abbrevs(void)
+{
+    lm_error err;
+    lm_lexicon_builder *b = NULL;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D000641", "ammonium acetate", 16,
+                                    LM_LEX_PREFERRED, LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    lm_lexicon *lex = NULL;
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    const char *text = "Ammonium acetate (NH4Ac) was given. NH4Ac had no effect.";
+    for (int given = 0; given < 2; given++) {
+        lm_doc doc;
+        lm_doc_init(&doc);
+        LM_CHECK(lm_doc_set_text(&doc, text, NULL, &err) == LM_OK);
+        doc.text_len = strlen(text);
+        lm_ner_mention items[] = {{0, 16, LM_ENT_CHEMICAL, 0.9f},
+                                  {18, 23, LM_ENT_CHEMICAL, 0.9f},
+                                  {36, 41, LM_ENT_CHEMICAL, 0.9f}};
+        lm_ner_mentions ner;
+        lm_ner_mentions_init(&ner);
+        if (given) {
+            ner.has_abbrevs = 1;
+            LM_CHECK(lm_abbrev_add(&ner.abbrevs, 18, 23, 0, 16, &err) == LM_OK);
+        }
+        lm_ner_mention *v = ner.v;
+        ner.v = items;
+        ner.n = ner.cap = 3;
+        LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
+        LM_CHECK_INT(doc.n_mentions, 3);
+        for (size_t i = 0; i < doc.n_mentions; i++)
+            LM_CHECK_STR(doc.mentions[i].concept_id ? doc.mentions[i].concept_id : "-",
+                         i == 0 || given ? "MESH:D000641" : "-");
+        ner.v = v;
+        lm_ner_mentions_free(&ner);
+        lm_doc_free(&doc);
+    }
+    lm_lexicon_free(lex);
+}
+
 /* A mention naming two diseases gets both ids, '|'-joined, as corpus
  * composites do; the ner stage keeps the string it made. */
 static void test_doc_add_ner_composite(void)
@@ -986,7 +1030,7 @@ static void test_doc_add_ner_composite(void)
     LM_CHECK(lm_doc_set_text(&doc, text, NULL, &err) == LM_OK);
     doc.text_len = strlen(text);
     lm_ner_mention items[] = {{8, 33, LM_ENT_DISEASE, 0.9f}, {54, 68, LM_ENT_DISEASE, 0.9f}};
-    lm_ner_mentions ner = {items, 2, 2};
+    lm_ner_mentions ner = {.v = items, .n = 2, .cap = 2};
     LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, lex, "MESH:", &err) == LM_OK);
     /* the two tagged mentions, and OBC (defined and used) from its long form */
     LM_CHECK_INT(doc.n_mentions, 4);
@@ -1010,7 +1054,7 @@ static void normalise(lm_doc *doc, const char *text, lm_ner_mention *items, size
     lm_doc_init(doc);
     LM_CHECK(lm_doc_set_text(doc, text, NULL, &err) == LM_OK);
     doc->text_len = strlen(text);
-    lm_ner_mentions ner = {items, n, n};
+    lm_ner_mentions ner = {.v = items, .n = n, .cap = n};
     LM_CHECK(lm_pairs_doc_add_ner(doc, &ner, lex, NULL, &err) == LM_OK);
 }
 
@@ -1189,6 +1233,7 @@ int main(void)
     LM_RUN(test_drop_broader);
     LM_RUN(test_doc_add_ner);
     LM_RUN(test_doc_add_ner_composite);
+    LM_RUN(test_doc_add_ner_tagger_abbrevs);
     LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_bc5cdr_dev);
