@@ -3,13 +3,17 @@
  * hand-written document, a tiny model trained on inline documents, model
  * file round trip and corruption, training on lexicon-id twins with a
  * threshold tuned on training folds, NER-output normalisation with
- * abbreviation propagation, concurrent extraction on a shared model, and —
+ * abbreviation propagation (the detector's definitions or the tagger's
+ * list), concurrent extraction on a shared model, and —
  * with ../shared/data and models/pairs.bin — the BC5CDR dev CID score with
  * gold entities.
  *
  * Documents are written in a small markup, "[C:D001:aspirin]" for a
  * Chemical mention with id D001 and "[D:-1:pain]" for a Disease without
  * one, which the helper turns into PubTator lines with exact offsets.
+ *
+ * LONG-FILE: one test file per module, as lm_pairs.c is one module; each
+ * case builds its own small lexicon or corpus inline.
  */
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
