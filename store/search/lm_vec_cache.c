@@ -37,14 +37,19 @@
  * index build` fits and embeds again), never a silently smaller index.
  *
  * Append (lm_vec_cache_refresh when the new rows' PMIDs all sort after
- * the file's and none of its rows is void): the rows go into the spare
- * slots after n and are synced; then one transaction (as below) empties
- * their rows and records n + k.  A crash before that commit leaves bytes
- * past n that nobody reads and the next append overwrites; the file keeps
- * its id and length, so readers mapping it meanwhile are unaffected.
+ * the file's and its void rows are at most STALE_REWRITE_PERCENT of its
+ * rows): the rows after the file's last PMID go into the spare slots
+ * after n and are synced; then one transaction (as below) empties those
+ * rows, clears their void marks and records n + k.  A crash before that
+ * commit leaves bytes past n that nobody reads and the next append
+ * overwrites; the file keeps its id and length, so readers mapping it
+ * meanwhile are unaffected.  Revised rows (full rows of PMIDs in the
+ * file) and void marks stay in the database: readers patch them into
+ * their private copy of the mapping (patch_mapping), until a refresh
+ * finds too many and rewrites the file.
  *
- * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes "<file>.next" from the old file and the full
- * rows, row by row (memory stays bounded by one row), fsyncs it, and
+ * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes
+ * "<file>.next" from the old file and the full rows, row by row (memory stays bounded by one row), fsyncs it, and
  * then in one write transaction checks that no vector moved meanwhile
  * (the vector generation of migration 7), empties the moved rows, clears
  * the void marks, moves the model's bytes out of the database and records

@@ -13,8 +13,10 @@
  * file, a full one for a vector written since the last compaction, and
  * vector_files names the current file (lm_vec_cache.c explains the
  * crash-safe compaction).  A reader maps the file the database names and
- * merges the few full rows in; a missing or damaged file is an error
- * naming the recovery, never a smaller index.
+ * applies the few full rows and void marks to its private copy of the
+ * mapping (or, for rows not yet appended, merges them into memory); a
+ * missing or damaged file is an error naming the recovery, never a
+ * smaller index.
  */
 #ifndef LM_VEC_CACHE_H
 #define LM_VEC_CACHE_H
@@ -30,7 +32,9 @@ typedef struct lm_vec_cache {
     size_t model_len;
     lm_vec_matrix mat;        /* its vectors, PMID order, with years */
     int from_file;            /* 1: the vector file is mapped */
-    int mat_owned;            /* 1: mat is a heap matrix (full rows merged in) */
+    int mat_owned;            /* 1: mat is a heap matrix (full rows merged in);
+                               * 0 with a file: the mapping, shadow rows patched
+                               * into its private pages (mat.n_dead masked) */
     uint32_t file_version;    /* the mapped file's format (5: rows append in place) */
     uint64_t file_cap;        /* its row slots */
     /* owned: the mapping, or heap copies */
