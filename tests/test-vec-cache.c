@@ -959,6 +959,10 @@ static void test_shadow_rows(void)
     check_like_fresh(&c, alive, 41);
     lm_vec_cache_close(&c);
     LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    int64_t rows = 0, stale = 0;
+    size_t row_bytes = 0;
+    LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+    LM_CHECK(rows == 41 && stale == 2 && row_bytes == 4 * sizeof(float) + 8 + 2);
     float v[4];
     float want[4];
     vec_of(5, 1, want);
@@ -1002,6 +1006,8 @@ static void test_shadow_rows(void)
     check_like_fresh(&c, alive, 41);
     lm_vec_cache_close(&c);
     LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+    LM_CHECK(rows == 39 && stale == 0);
     free(path);
     lm_store_close(s);
 }

@@ -361,6 +361,18 @@ lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *
     return ls;
 }
 
+/* The file's rows that no longer count: void marks on its rows (a
+ * revision's full row sets one too; marks of new PMIDs not yet appended
+ * hit none).  The marks are few (they are what the refresh's threshold
+ * bounds) and already in memory. */
+uint64_t lm_vc_count_stale(const lm_vec_matrix *f, const int64_t *gone, size_t n_gone)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < n_gone; i++)
+        k += lm_vec_matrix_find(f, gone[i]) >= 0;
+    return k;
+}
+
 lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
 {
     sqlite3_stmt *st;
@@ -863,6 +875,40 @@ lm_status lm_vec_cache_row(lm_store *s, int64_t model_id, int64_t pmid, float *o
         out[i] = c.mat.q8 ? c.mat.scales[row] * (float)c.mat.q8[(size_t)row * (size_t)dim + (size_t)i]
                           : c.mat.data[(size_t)row * (size_t)dim + (size_t)i];
     lm_vec_cache_close(&c);
+    return ls;
+}
+
+lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *row_bytes,
+                            lm_error *err)
+{
+    *rows = *stale = 0;
+    *row_bytes = 0;
+    lm_vec_model_info info;
+    int found = 0;
+    sqlite3 *db = lm_store_sqlite(s);
+    int began = lm_vc_begin_read(db);
+    lm_status ls = lm_vec_model_current_info(s, &info, &found, err);
+    file_rec r = {0};
+    if (ls == LM_OK && found)
+        ls = lm_vc_read_file_rec(s, info.id, &r, err);
+    lm_vec_cache c;
+    memset(&c, 0, sizeof c);
+    int64_t *gone = NULL;
+    size_t n_gone = 0;
+    /* a missing or damaged file counts nothing here (`index check` says) */
+    int mapped = ls == LM_OK && found && r.found && map_model_file(s, info.id, &c, &r, NULL) == LM_OK;
+    if (mapped)
+        ls = lm_vc_load_gone(s, info.id, &gone, &n_gone, err);
+    if (ls == LM_OK && mapped) {
+        *rows = (int64_t)c.mat.n;
+        *stale = (int64_t)lm_vc_count_stale(&c.mat, gone, n_gone);
+        *row_bytes = (size_t)c.mat.dim * (c.mat.q8 ? 1 : sizeof(float)) + sizeof(int64_t) +
+                     sizeof(int16_t) + (c.mat.q8 ? sizeof(float) : 0);
+    }
+    free(gone);
+    lm_vec_cache_close(&c);
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     return ls;
 }
 

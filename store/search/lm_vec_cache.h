@@ -83,6 +83,13 @@ lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data,
  * (`litmine index check`). */
 lm_status lm_vec_cache_check(lm_store *s, lm_error *err);
 
+/* The current vector file's rows and how many of them are stale (a
+ * revision or deletion since it was written shadows them until the
+ * refresh rewrites it), with the bytes a row takes; all 0 without a
+ * file. */
+lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *row_bytes,
+                            lm_error *err);
+
 /* A copy of model id's bytes from its vector file (the caller frees). */
 lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, size_t *len,
                                   lm_error *err);

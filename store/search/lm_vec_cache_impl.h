@@ -116,6 +116,9 @@ lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_err
 lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *n,
                           lm_error *err);
 
+/* The file's rows (f) that a void mark (gone, n_gone) hits. */
+uint64_t lm_vc_count_stale(const lm_vec_matrix *f, const int64_t *gone, size_t n_gone);
+
 lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
 
 /* Model id's description, current or not; *found = 0 when there is none. */

@@ -460,17 +460,6 @@ static lm_status count_out_of_order(lm_store *s, int64_t model_id, const lm_vec_
     return rc == SQLITE_DONE ? LM_OK : lm_store_fail(s, rc, err, "compacting the vectors");
 }
 
-/* The file's rows that no longer count: void marks on its rows (a
- * revision's full row sets one too).  The marks are few (they are what
- * the threshold bounds) and already in memory. */
-static uint64_t count_stale(const lm_vec_matrix *f, const int64_t *gone, size_t n_gone)
-{
-    uint64_t k = 0;
-    for (size_t i = 0; i < n_gone; i++)
-        k += lm_vec_matrix_find(f, gone[i]) >= 0;
-    return k;
-}
-
 /* Appends the full rows after the file's last PMID to file (mapped as
  * old, of record r) when the file may be kept: *keep = 1, and *k rows
  * written and synced (possibly none: only shadowed rows were written).
@@ -486,7 +475,7 @@ static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *
     file_header h;
     if (!lm_vc_read_header(old->map, old->map_len, &h) || h.version != FORMAT_VERSION)
         return LM_OK;
-    uint64_t stale = count_stale(f, gone, n_gone), out_of_order = 0;
+    uint64_t stale = lm_vc_count_stale(f, gone, n_gone), out_of_order = 0;
     if (stale * 100 > (uint64_t)r->n * STALE_REWRITE_PERCENT)
         return LM_OK;
     lm_status ls = count_out_of_order(s, old->info.id, f, last, &out_of_order, err);
