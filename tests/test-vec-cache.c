@@ -351,6 +351,27 @@ static void test_missing_damaged_foreign(void)
     lm_store_close(s);
 }
 
+/* A refresh of the database at dbpath in a child process, killed
+ * (SIGKILL) at crash point step. */
+static void refresh_killed_at(const char *dbpath, int step)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", step);
+        setenv("LITMINE_TEST_COMPACT_KILL", v, 1);
+        lm_store *cs = NULL;
+        lm_error cerr = {0};
+        if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
+            lm_vec_cache_refresh(cs, NULL, &cerr);
+        _exit(0);
+    }
+    int status = 0;
+    LM_CHECK(waitpid(pid, &status, 0) == pid);
+    LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 /* A compaction killed (SIGKILL) after writing .next, after its commit
  * and after its rename: the database and the file stay consistent (a
  * reader sees every vector), and the next compaction resumes. */
@@ -383,21 +404,7 @@ static void test_crash_at_each_step(void)
         char *path = lm_vec_cache_path(s);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            char v[16];
-            snprintf(v, sizeof v, "%d", step);
-            setenv("LITMINE_TEST_COMPACT_KILL", v, 1);
-            lm_store *cs = NULL;
-            lm_error cerr = {0};
-            if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
-                lm_vec_cache_refresh(cs, NULL, &cerr);
-            _exit(0);
-        }
-        int status = 0;
-        LM_CHECK(waitpid(pid, &status, 0) == pid);
-        LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        refresh_killed_at(dbpath, step);
         s = NULL;
         LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
         int64_t p1234[] = {1, 2, 3, 4}, p123[] = {1, 2, 3};
@@ -1038,21 +1045,7 @@ static void test_shadow_crash(void)
         LM_CHECK(lm_vec_put(s, id, 31, LM_VEC_F32, v, 4, &err) == LM_OK);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            char e[16];
-            snprintf(e, sizeof e, "%d", step);
-            setenv("LITMINE_TEST_COMPACT_KILL", e, 1);
-            lm_store *cs = NULL;
-            lm_error cerr = {0};
-            if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
-                lm_vec_cache_refresh(cs, NULL, &cerr);
-            _exit(0);
-        }
-        int status = 0;
-        LM_CHECK(waitpid(pid, &status, 0) == pid);
-        LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        refresh_killed_at(dbpath, step);
         s = NULL;
         LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
         int alive[64] = {0};

@@ -307,8 +307,8 @@ static void test_store_roundtrip_and_versions(void)
 /* A matrix large enough to be scanned on several threads ranks exactly as
  * one pass over the rows in order would: each row's score is
  * lm_vec_matrix_dot's, ties (many here: few distinct rows) go to the lower
- * row, and the year filter holds, as does the mask of deleted rows.  The reference is lm_vec_topk over the
- * rows' own dot products. */
+ * row, and the year filter holds, as does the mask of deleted rows.  The
+ * reference is lm_vec_topk over the rows' own dot products. */
 static void test_search_threads_agree(void)
 {
     int dim = 8;

@@ -49,8 +49,9 @@
  * finds too many and rewrites the file.
  *
  * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes
- * "<file>.next" from the old file and the full rows, row by row (memory stays bounded by one row), fsyncs it, and
- * then in one write transaction checks that no vector moved meanwhile
+ * "<file>.next" from the old file and the full rows, row by row (memory
+ * stays bounded by one row), fsyncs it, and then in one write
+ * transaction checks that no vector moved meanwhile
  * (the vector generation of migration 7), empties the moved rows, clears
  * the void marks, moves the model's bytes out of the database and records
  * the new file_id; only then is .next renamed over the file.  A crash
@@ -896,7 +897,8 @@ lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *
     int64_t *gone = NULL;
     size_t n_gone = 0;
     /* a missing or damaged file counts nothing here (`index check` says) */
-    int mapped = ls == LM_OK && found && r.found && map_model_file(s, info.id, &c, &r, NULL) == LM_OK;
+    int mapped = ls == LM_OK && found && r.found &&
+                 map_model_file(s, info.id, &c, &r, NULL) == LM_OK;
     if (mapped)
         ls = lm_vc_load_gone(s, info.id, &gone, &n_gone, err);
     if (ls == LM_OK && mapped) {

@@ -313,9 +313,10 @@ static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, 
 }
 
 /* The commit of a compaction: the rows now in the file (the full rows
- * after PMID after: all of them for a rewrite, the new ones for an append)
- * emptied, their void marks cleared, the model's bytes moved out, the new file named; nothing
- * when any vector moved since the file was written (0 in *done). */
+ * after PMID after: all of them for a rewrite, the new ones for an
+ * append) emptied, their void marks cleared, the model's bytes moved out,
+ * the new file named; nothing when any vector moved since the file was
+ * written (0 in *done). */
 static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
                                    const file_rec *old, int64_t after, int64_t file_id,
                                    uint64_t n,
