@@ -5,7 +5,8 @@
 # which must commit the open batch, log the ingest as interrupted and exit
 # 130.  Then kill -9 during `reprocess` and during `index build`: the
 # database passes its checks and a rerun gives what a run never
-# interrupted gives.
+# interrupted gives; the same for each step of the vector file's append,
+# with new articles only and with a night of revisions and deletions.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
 N=20000
@@ -197,5 +198,76 @@ for step in 4 5 6; do
     check "append step $step: the rerun's vectors are the clean run's" cmp -s ap.vectors a$step.vectors
     "$LITMINE" --db a$step.db query "cisplatin" >a$step.query 2>>"$SCRATCH/err-trial"
     check "append step $step: the rerun's answers are the clean run's" cmp -s ap.query a$step.query
+done
+
+# --- a night of revisions and deletions: shadowed, not rewritten -----------
+# An update file of 100 revised articles (other text), 200 new ones and 50
+# DeleteCitations: the revised and deleted rows stay in the vector file,
+# shadowed by the database (a full row, a void mark), since they are under
+# 10% of its rows; the new rows are appended.  Killed at each step of that
+# refresh (4-6), the database answers as before any repair, and the rerun
+# as a run never interrupted.
+python3 - more.xml night.xml <<'PY'
+import re, sys
+arts = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", open(sys.argv[1]).read(), re.S)
+out = []
+for j, a in enumerate(arts):
+    if j < 100:
+        a = re.sub(r'<PMID Version="1">\d+</PMID>', '<PMID Version="1">%d</PMID>' % (50000001 + j),
+                   a, count=1)
+    out.append(a)
+dels = "".join('<PMID Version="1">%d</PMID>' % (50001000 + i) for i in range(50))
+open(sys.argv[2], "w").write('<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n'
+                             + "\n".join(out) + "\n<DeleteCitation>" + dels
+                             + "</DeleteCitation>\n</PubmedArticleSet>\n")
+PY
+sqlite3 clean.db "vacuum into 'nt.db'"
+cp clean.db.vectors nt.db.vectors
+inode_before=$(ls -i nt.db.vectors | cut -d' ' -f1)
+"$LITMINE" --db nt.db ingest --stages sentences,embed night.xml 2>>"$SCRATCH/err-trial"
+check "night: an ingest never interrupted" test $? -eq 0
+check "night: the vector file kept (same id)" sql_is nt.db \
+    "select file_id from vector_files" "$file_before"
+check "night: the vector file kept (same inode)" test "$(ls -i nt.db.vectors | cut -d' ' -f1)" = "$inode_before"
+check "night: the revisions stay full rows" sql_is nt.db \
+    "select count(*) from vectors where length(vec) > 0" 100
+check "night: the deleted articles have no vector" sql_is nt.db \
+    "select count(*) from vectors where pmid between 50001000 and 50001049" 0
+"$LITMINE" --db nt.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+check "night: index check passes" test $? -eq 0
+vectors_of nt.db >nt.vectors
+"$LITMINE" --db nt.db query -k 100 --mode dense "cisplatin" >nt.query 2>>"$SCRATCH/err-trial"
+check "night: the query answers" test -s nt.query
+check "night: no deleted article answers" sh -c '! grep -q "500010[0-4][0-9]" nt.query'
+for step in 4 5 6; do
+    [ -n "$crash_points_missing" ] && break
+    rm -f n$step.db*
+    sqlite3 clean.db "vacuum into 'n$step.db'"
+    cp clean.db.vectors n$step.db.vectors
+    LITMINE_TEST_COMPACT_KILL=$step "$LITMINE" --db n$step.db ingest --stages sentences,embed \
+        night.xml 2>>"$SCRATCH/err-trial"
+    check "night step $step: ingest killed there" test $? -eq 137
+    check "night step $step: integrity and foreign keys hold" consistent n$step.db
+    "$LITMINE" --db n$step.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+    check "night step $step: index check passes before any repair" test $? -eq 0
+    vectors_of n$step.db >n$step.vectors
+    check "night step $step: the same vectors before any repair" cmp -s nt.vectors n$step.vectors
+    "$LITMINE" --db n$step.db query -k 100 --mode dense "cisplatin" >n$step.query \
+        2>>"$SCRATCH/err-trial"
+    check "night step $step: the same answers before any repair" cmp -s nt.query n$step.query
+    "$LITMINE" --db n$step.db ingest --stages sentences,embed night.xml 2>>"$SCRATCH/err-trial"
+    check "night step $step: the rerun completes" test $? -eq 0
+    "$LITMINE" --db n$step.db index refresh 2>>"$SCRATCH/err-trial"
+    check "night step $step: every article once" sql_is n$step.db \
+        "select count(*) - count(distinct pmid) from articles" 0
+    check "night step $step: still the same file" sql_is n$step.db \
+        "select file_id from vector_files" "$file_before"
+    check "night step $step: the revisions stay full rows" sql_is n$step.db \
+        "select count(*) from vectors where length(vec) > 0" 100
+    vectors_of n$step.db >n$step.vectors
+    check "night step $step: the rerun's vectors are the clean run's" cmp -s nt.vectors n$step.vectors
+    "$LITMINE" --db n$step.db query -k 100 --mode dense "cisplatin" >n$step.query \
+        2>>"$SCRATCH/err-trial"
+    check "night step $step: the rerun's answers are the clean run's" cmp -s nt.query n$step.query
 done
 finish

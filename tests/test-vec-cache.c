@@ -7,8 +7,10 @@
  * file is an error naming the recovery.  A compaction killed (SIGKILL) at
  * each of its steps leaves the database and the file consistent, and the
  * next compaction resumes.  New PMIDs are appended to the file in place
- * (each step of the append killed too).  A schema-15 database with both copies
- * migrates forward.
+ * (each step of the append killed too).  Revised and deleted rows stay in
+ * the file, shadowed, until they pass STALE_REWRITE_PERCENT of its rows,
+ * and readers answer as from a rewritten file.  A schema-15 database with
+ * both copies migrates forward.
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"
