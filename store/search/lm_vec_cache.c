@@ -612,13 +612,19 @@ typedef struct patcher {
     lm_error *err;
 } patcher;
 
-/* Makes [p, p + len) of the private mapping writable. */
-static int writable(const void *p, size_t len)
+/* Makes the rows' years, scales and vectors (cap slots, up to the model)
+ * of c's private mapping writable, in one call: per-row calls would split
+ * the mapping into a region per patched page, and a process may hold only
+ * ~65,000 (vm.max_map_count).  Only the pages written are copied. */
+static int rows_writable(const lm_vec_cache *c)
 {
+    const lm_vec_matrix *m = &c->mat;
+    size_t d = (size_t)m->dim;
+    const unsigned char *end = m->q8 ? (const unsigned char *)(m->q8 + c->file_cap * d)
+                                     : (const unsigned char *)(m->data + c->file_cap * d);
     long page = sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(page - 1);
-    uintptr_t b = (uintptr_t)p + len;
-    return mprotect((void *)a, b - a, PROT_READ | PROT_WRITE) == 0;
+    uintptr_t a = (uintptr_t)m->years & ~(uintptr_t)(page - 1);
+    return mprotect((void *)a, (uintptr_t)end - a, PROT_READ | PROT_WRITE) == 0;
 }
 
 static lm_status patch_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
@@ -639,8 +645,6 @@ static lm_status patch_emit(void *ctx, int64_t pmid, float scale, const void *by
     }
     size_t d = (size_t)m->dim, row_bytes = m->q8 ? d : d * sizeof(float);
     void *dst = m->q8 ? (void *)(m->q8 + lo * d) : (void *)(m->data + lo * d);
-    if (!writable(dst, row_bytes) || (m->q8 && !writable(m->scales + lo, sizeof(float))))
-        return lm_error_set(p->err, LM_ERR_IO, "vector file: mprotect: %s", strerror(errno));
     memcpy(dst, bytes, row_bytes);
     if (m->q8)
         m->scales[lo] = scale;
@@ -690,12 +694,12 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
 {
     *done = 0;
     lm_vec_matrix *m = &out->mat;
+    if (!rows_writable(out))
+        return lm_error_set(err, LM_ERR_IO, "vector file: mprotect: %s", strerror(errno));
     for (size_t i = 0; i < n_gone; i++) {
         long row = lm_vec_matrix_find(m, gone[i]);
         if (row < 0)
             continue;
-        if (!writable(m->years + row, sizeof *m->years))
-            return lm_error_set(err, LM_ERR_IO, "vector file: mprotect: %s", strerror(errno));
         m->years[row] = LM_VEC_YEAR_DEAD;
         m->n_dead++;
     }
