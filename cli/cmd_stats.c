@@ -89,6 +89,10 @@ static lm_status print_sizes(const lm_cli *cli, lm_store *store, lm_error *err)
            per_abstract(t.wal_bytes, t.articles));
     printf("  %-37s %14" PRId64 " %12.1f\n", "vector file (.vectors)", t.vectors_bytes,
            per_abstract(t.vectors_bytes, t.articles));
+    if (t.vector_stale > 0)
+        printf("    of its %" PRId64 " rows, %" PRId64 " stale (%" PRId64
+               " bytes): revised or deleted since written, until the refresh rewrites it\n",
+               t.vector_rows, t.vector_stale, t.vector_stale_bytes);
     printf("  %-37s %14" PRId64 " %12.1f\n", "all", all, per_abstract(all, t.articles));
     printf("text (titles and abstracts, UTF-8): %" PRId64 " bytes, %.1f per abstract\n",
            t.text_bytes, per_abstract(t.text_bytes, t.articles));

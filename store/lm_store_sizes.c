@@ -107,5 +107,8 @@ lm_status lm_store_size_totals(lm_store *s, lm_store_totals *out, lm_error *err)
     char *vectors = lm_vec_cache_path(s);
     out->vectors_bytes = file_disk_size(vectors);
     free(vectors);
-    return LM_OK;
+    size_t row_bytes = 0;
+    st = lm_vec_cache_rows(s, &out->vector_rows, &out->vector_stale, &row_bytes, err);
+    out->vector_stale_bytes = out->vector_stale * (int64_t)row_bytes;
+    return st;
 }

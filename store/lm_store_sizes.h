@@ -38,6 +38,9 @@ typedef struct lm_store_totals {
     int64_t file_bytes;      /* the database file */
     int64_t wal_bytes;       /* <database>-wal, 0 when absent */
     int64_t vectors_bytes;   /* <database>.vectors on disk (not its hole), 0 when absent */
+    int64_t vector_rows;     /* its rows, and of them the stale ones (shadowed by the */
+    int64_t vector_stale;    /* database's newer rows and void marks until a rewrite) */
+    int64_t vector_stale_bytes;
     int64_t articles;
     int64_t text_bytes;      /* UTF-8 bytes of every title and abstract */
 } lm_store_totals;

@@ -5,7 +5,8 @@
 # which must commit the open batch, log the ingest as interrupted and exit
 # 130.  Then kill -9 during `reprocess` and during `index build`: the
 # database passes its checks and a rerun gives what a run never
-# interrupted gives.
+# interrupted gives; the same for each step of the vector file's append,
+# with new articles only and with a night of revisions and deletions.
 . "$(dirname "$0")/lib.sh"
 cd "$SCRATCH" || exit 2
 N=20000
@@ -144,6 +145,38 @@ for step in 1 2 3; do
     check "compaction step $step: no .next left" test ! -e c$step.db.vectors.next
 done
 
+# NAME.db and its vector file: a copy of clean.db's.
+clean_copy() {
+    rm -f "$1".db*
+    sqlite3 clean.db "vacuum into '$1.db'"
+    cp clean.db.vectors "$1".db.vectors
+}
+
+# After a refresh killed at a step, on NAME.db: the vectors and answers of
+# REF (an ingest of XML never interrupted) before any repair; then, after
+# the rerun of the ingest and a refresh, every article once, the same
+# vector file, and REF's vectors and answers.  LABEL names the checks.
+killed_then_rerun() {
+    kr_label=$1 kr_db=$2 kr_xml=$3 kr_ref=$4
+    "$LITMINE" --db $kr_db.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+    check "$kr_label: index check passes before any repair" test $? -eq 0
+    vectors_of $kr_db.db >$kr_db.vectors
+    check "$kr_label: the same vectors before any repair" cmp -s $kr_ref.vectors $kr_db.vectors
+    "$LITMINE" --db $kr_db.db query "cisplatin" >$kr_db.query 2>>"$SCRATCH/err-trial"
+    check "$kr_label: the same answers before any repair" cmp -s $kr_ref.query $kr_db.query
+    "$LITMINE" --db $kr_db.db ingest --stages sentences,embed $kr_xml 2>>"$SCRATCH/err-trial"
+    check "$kr_label: the rerun completes" test $? -eq 0
+    "$LITMINE" --db $kr_db.db index refresh 2>>"$SCRATCH/err-trial"
+    check "$kr_label: every article once" sql_is $kr_db.db \
+        "select count(*) - count(distinct pmid) from articles" 0
+    check "$kr_label: still the same file" sql_is $kr_db.db \
+        "select file_id from vector_files" "$file_before"
+    vectors_of $kr_db.db >$kr_db.vectors
+    check "$kr_label: the rerun's vectors are the clean run's" cmp -s $kr_ref.vectors $kr_db.vectors
+    "$LITMINE" --db $kr_db.db query "cisplatin" >$kr_db.query 2>>"$SCRATCH/err-trial"
+    check "$kr_label: the rerun's answers are the clean run's" cmp -s $kr_ref.query $kr_db.query
+}
+
 # --- kill -9 at each step of an append to the vector file ------------------
 # An ingest of articles with newer PMIDs appends their vectors to the file
 # in place (LITMINE_TEST_COMPACT_KILL=4: rows written not synced, 5: synced
@@ -166,9 +199,7 @@ vectors_of ap.db >ap.vectors
 check "append: the query answers" test -s ap.query
 for step in 4 5 6; do
     [ -n "$crash_points_missing" ] && break
-    rm -f a$step.db*
-    sqlite3 clean.db "vacuum into 'a$step.db'"
-    cp clean.db.vectors a$step.db.vectors
+    clean_copy a$step
     LITMINE_TEST_COMPACT_KILL=$step "$LITMINE" --db a$step.db ingest --stages sentences,embed \
         more.xml 2>>"$SCRATCH/err-trial"
     rc=$?
@@ -178,24 +209,59 @@ for step in 4 5 6; do
     fi
     check "append step $step: ingest killed there" test $rc -eq 137
     check "append step $step: integrity and foreign keys hold" consistent a$step.db
-    "$LITMINE" --db a$step.db index check >/dev/null 2>>"$SCRATCH/err-trial"
-    check "append step $step: index check passes before any repair" test $? -eq 0
-    vectors_of a$step.db >a$step.vectors
-    check "append step $step: the same vectors before any repair" cmp -s ap.vectors a$step.vectors
-    "$LITMINE" --db a$step.db query "cisplatin" >a$step.query 2>>"$SCRATCH/err-trial"
-    check "append step $step: the same answers before any repair" cmp -s ap.query a$step.query
-    "$LITMINE" --db a$step.db ingest --stages sentences,embed more.xml 2>>"$SCRATCH/err-trial"
-    check "append step $step: the rerun completes" test $? -eq 0
-    "$LITMINE" --db a$step.db index refresh 2>>"$SCRATCH/err-trial"
-    check "append step $step: every article once" sql_is a$step.db \
-        "select count(*) - count(distinct pmid) from articles" 0
+    killed_then_rerun "append step $step" a$step more.xml ap
     check "append step $step: nothing left in the database after a refresh" sql_is a$step.db \
         "select count(*) from vectors where length(vec) > 0" 0
-    check "append step $step: still the same file" sql_is a$step.db \
-        "select file_id from vector_files" "$file_before"
-    vectors_of a$step.db >a$step.vectors
-    check "append step $step: the rerun's vectors are the clean run's" cmp -s ap.vectors a$step.vectors
-    "$LITMINE" --db a$step.db query "cisplatin" >a$step.query 2>>"$SCRATCH/err-trial"
-    check "append step $step: the rerun's answers are the clean run's" cmp -s ap.query a$step.query
+done
+
+# --- a night of revisions and deletions: shadowed, not rewritten -----------
+# An update file of 100 revised articles (other text), 200 new ones and 50
+# DeleteCitations: the revised and deleted rows stay in the vector file,
+# shadowed by the database (a full row, a void mark), since they are under
+# 10% of its rows; the new rows are appended.  Killed at each step of that
+# refresh (4-6), the database answers as before any repair, and the rerun
+# as a run never interrupted.
+python3 - more.xml night.xml <<'PY'
+import re, sys
+arts = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", open(sys.argv[1]).read(), re.S)
+out = []
+for j, a in enumerate(arts):
+    if j < 100:
+        a = re.sub(r'<PMID Version="1">\d+</PMID>', '<PMID Version="1">%d</PMID>' % (50000001 + j),
+                   a, count=1)
+    out.append(a)
+dels = "".join('<PMID Version="1">%d</PMID>' % (50001000 + i) for i in range(50))
+open(sys.argv[2], "w").write('<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n'
+                             + "\n".join(out) + "\n<DeleteCitation>" + dels
+                             + "</DeleteCitation>\n</PubmedArticleSet>\n")
+PY
+clean_copy nt
+inode_before=$(ls -i nt.db.vectors | cut -d' ' -f1)
+"$LITMINE" --db nt.db ingest --stages sentences,embed night.xml 2>>"$SCRATCH/err-trial"
+check "night: an ingest never interrupted" test $? -eq 0
+check "night: the vector file kept (same id)" sql_is nt.db \
+    "select file_id from vector_files" "$file_before"
+check "night: the vector file kept (same inode)" test "$(ls -i nt.db.vectors | cut -d' ' -f1)" = "$inode_before"
+check "night: the revisions stay full rows" sql_is nt.db \
+    "select count(*) from vectors where length(vec) > 0" 100
+check "night: the deleted articles have no vector" sql_is nt.db \
+    "select count(*) from vectors where pmid between 50001000 and 50001049" 0
+"$LITMINE" --db nt.db index check >/dev/null 2>>"$SCRATCH/err-trial"
+check "night: index check passes" test $? -eq 0
+vectors_of nt.db >nt.vectors
+"$LITMINE" --db nt.db query "cisplatin" >nt.query 2>>"$SCRATCH/err-trial"
+check "night: the query answers" test -s nt.query
+"$LITMINE" --db nt.db query -k 1000 --mode dense "cisplatin" >nt.deep 2>>"$SCRATCH/err-trial"
+check "night: no deleted article answers" sh -c '! grep -q "500010[0-4][0-9]" nt.deep'
+for step in 4 5 6; do
+    [ -n "$crash_points_missing" ] && break
+    clean_copy n$step
+    LITMINE_TEST_COMPACT_KILL=$step "$LITMINE" --db n$step.db ingest --stages sentences,embed \
+        night.xml 2>>"$SCRATCH/err-trial"
+    check "night step $step: ingest killed there" test $? -eq 137
+    check "night step $step: integrity and foreign keys hold" consistent n$step.db
+    killed_then_rerun "night step $step" n$step night.xml nt
+    check "night step $step: the revisions stay full rows" sql_is n$step.db \
+        "select count(*) from vectors where length(vec) > 0" 100
 done
 finish

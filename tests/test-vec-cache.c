@@ -7,8 +7,10 @@
  * file is an error naming the recovery.  A compaction killed (SIGKILL) at
  * each of its steps leaves the database and the file consistent, and the
  * next compaction resumes.  New PMIDs are appended to the file in place
- * (each step of the append killed too).  A schema-15 database with both copies
- * migrates forward.
+ * (each step of the append killed too).  Revised and deleted rows stay in
+ * the file, shadowed, until they pass STALE_REWRITE_PERCENT of its rows,
+ * and readers answer as from a rewritten file.  A schema-15 database with
+ * both copies migrates forward.
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"
@@ -351,6 +353,27 @@ static void test_missing_damaged_foreign(void)
     lm_store_close(s);
 }
 
+/* A refresh of the database at dbpath in a child process, killed
+ * (SIGKILL) at crash point step. */
+static void refresh_killed_at(const char *dbpath, int step)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", step);
+        setenv("LITMINE_TEST_COMPACT_KILL", v, 1);
+        lm_store *cs = NULL;
+        lm_error cerr = {0};
+        if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
+            lm_vec_cache_refresh(cs, NULL, &cerr);
+        _exit(0);
+    }
+    int status = 0;
+    LM_CHECK(waitpid(pid, &status, 0) == pid);
+    LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 /* A compaction killed (SIGKILL) after writing .next, after its commit
  * and after its rename: the database and the file stay consistent (a
  * reader sees every vector), and the next compaction resumes. */
@@ -383,21 +406,7 @@ static void test_crash_at_each_step(void)
         char *path = lm_vec_cache_path(s);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            char v[16];
-            snprintf(v, sizeof v, "%d", step);
-            setenv("LITMINE_TEST_COMPACT_KILL", v, 1);
-            lm_store *cs = NULL;
-            lm_error cerr = {0};
-            if (lm_store_open(&cs, dbpath, NULL, &cerr) == LM_OK)
-                lm_vec_cache_refresh(cs, NULL, &cerr);
-            _exit(0);
-        }
-        int status = 0;
-        LM_CHECK(waitpid(pid, &status, 0) == pid);
-        LM_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        refresh_killed_at(dbpath, step);
         s = NULL;
         LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
         int64_t p1234[] = {1, 2, 3, 4}, p123[] = {1, 2, 3};
@@ -805,6 +814,268 @@ static void test_nonfinite_vectors(void)
     lm_store_close(s);
 }
 
+/* ---- shadowed rows: revisions and deletions without a rewrite ---------- */
+
+/* A store whose file holds PMIDs 1..n (float32, years 2000 + p), the
+ * vector of p being vec_of(p, 0). */
+static void vec_of(int64_t p, int rev, float *v)
+{
+    v[0] = (float)(p % 7) - 3.0f + (float)rev * 2.5f;
+    v[1] = 0.5f * (float)(p % 3);
+    v[2] = -1.0f + 0.1f * (float)p;
+    v[3] = (float)rev - 0.25f * (float)(p % 5);
+}
+
+static lm_store *shadow_store(const char *name, int n, int64_t *id)
+{
+    lm_store *s = compacted_store(name, LM_VEC_F32, id);
+    if (!s)
+        return NULL;
+    lm_error err = {0};
+    for (int p = 1; p <= n; p++) {
+        if (p > 3)
+            put_article(s, p, 2000 + p);
+        float v[4];
+        vec_of(p, 0, v);
+        LM_CHECK(lm_vec_put(s, *id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    /* the revisions of 1..3 void rows of a 3-row file: rewritten whole */
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), n);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    return s;
+}
+
+/* The answers of c for the articles alive (alive[p] = revision + 1, 0:
+ * deleted), against a matrix built in memory from the expected vectors:
+ * the same PMIDs, scores and order, every row, with and without a year
+ * filter; find() sees no deleted PMID. */
+static void check_like_fresh(const lm_vec_cache *c, const int *alive, int n)
+{
+    lm_error err = {0};
+    lm_vec_matrix fresh;
+    lm_vec_matrix_init(&fresh);
+    for (int p = 1; p <= n; p++) {
+        if (!alive[p])
+            continue;
+        float v[4];
+        vec_of(p, alive[p] - 1, v);
+        LM_CHECK(lm_vec_matrix_push(&fresh, p, 2000 + p + (alive[p] - 1) * 100, v, 4, &err) ==
+                 LM_OK);
+    }
+    LM_CHECK_INT(c->mat.n - c->mat.n_dead, fresh.n);
+    float q[4] = {0.3f, 1.0f, 0.2f, -0.5f};
+    lm_vec_hit h1[64], h2[64];
+    for (int y = 0; y <= 1; y++) {
+        int min_year = y ? 2015 : 0;
+        size_t n1 = 0, n2 = 0;
+        LM_CHECK(lm_vec_search(&c->mat, q, 64, min_year, NULL, h1, &n1, &err) == LM_OK);
+        LM_CHECK(lm_vec_search(&fresh, q, 64, min_year, NULL, h2, &n2, &err) == LM_OK);
+        LM_CHECK_INT(n1, n2);
+        for (size_t i = 0; i < n1 && i < n2; i++)
+            LM_CHECK(h1[i].pmid == h2[i].pmid && h1[i].score == h2[i].score);
+        size_t nb1 = 0, nb2 = 0;
+        LM_CHECK(lm_vec_search_batch(&c->mat, q, 1, 64, h1, &nb1, &err) == LM_OK);
+        LM_CHECK(lm_vec_search_batch(&fresh, q, 1, 64, h2, &nb2, &err) == LM_OK);
+        LM_CHECK_INT(nb1, nb2);
+        for (size_t i = 0; i < nb1 && i < nb2; i++)
+            LM_CHECK(h1[i].pmid == h2[i].pmid);
+    }
+    for (int p = 1; p <= n; p++) {
+        long row = lm_vec_matrix_find(&c->mat, p);
+        LM_CHECK(alive[p] ? row >= 0 : row < 0);
+        if (row >= 0)
+            LM_CHECK_INT(c->mat.years[row], 2000 + p + (alive[p] - 1) * 100);
+    }
+    lm_vec_matrix_free(&fresh);
+}
+
+static void revise(lm_store *s, int64_t id, int64_t p, int rev)
+{
+    lm_error err = {0};
+    lm_article a;
+    lm_article_init(&a);
+    a.pmid = p;
+    a.version = 1;
+    a.year = 2000 + (int)p + rev * 100;
+    char text[32];
+    snprintf(text, sizeof text, "abstract, revision %d", rev);
+    a.title = (char *)"title";
+    a.abstract = text;
+    lm_put_result r;
+    LM_CHECK(lm_store_put_article(s, &a, "test", &r, &err) == LM_OK);
+    float v[4];
+    vec_of(p, rev, v);
+    LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+}
+
+static void delete_article(lm_store *s, int64_t p)
+{
+    lm_error err = {0};
+    int deleted = 0;
+    LM_CHECK(lm_store_delete_article(s, p, &deleted, &err) == LM_OK && deleted);
+}
+
+/* Revised and deleted articles of the file leave it as it is (same id,
+ * inode and length) while its stale rows stay under STALE_REWRITE_PERCENT:
+ * the revision's full row and the void marks stay in the database, new
+ * PMIDs are still appended, readers patch their copy of the mapping and
+ * answer as a file written from scratch; a reader opened before keeps its
+ * answers.  Past the threshold the file is rewritten and the shadow rows
+ * cleared. */
+static void test_shadow_rows(void)
+{
+    int64_t id = 0;
+    const int n = 40;
+    lm_store *s = shadow_store("vcshadow.db", n, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    int alive[64];
+    for (int p = 0; p < 64; p++)
+        alive[p] = p >= 1 && p <= n;
+    char *path = lm_vec_cache_path(s);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    struct stat before, after;
+    LM_CHECK(stat(path, &before) == 0);
+    lm_vec_cache early;
+    open_ok(s, &early);
+    check_like_fresh(&early, alive, n);
+
+    revise(s, id, 5, 1);
+    delete_article(s, 7);
+    put_article(s, 41, 2041);
+    float v41[4];
+    vec_of(41, 0, v41);
+    LM_CHECK(lm_vec_put(s, id, 41, LM_VEC_F32, v41, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    /* kept, 41 appended, the shadow rows left in the database */
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 41);
+    LM_CHECK(stat(path, &after) == 0 && after.st_ino == before.st_ino &&
+             after.st_size == before.st_size);
+    LM_CHECK_INT(sql_int(s, "SELECT group_concat(pmid) FROM vectors WHERE length(vec) > 0"), 5);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+    check_like_fresh(&early, alive, n);   /* the earlier reader, unchanged */
+    lm_vec_cache_close(&early);
+    alive[5] = 2;
+    alive[7] = 0;
+    alive[41] = 1;
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    LM_CHECK_INT(c.mat.n_dead, 1);
+    check_like_fresh(&c, alive, 41);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    int64_t rows = 0, stale = 0;
+    size_t row_bytes = 0;
+    LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+    LM_CHECK(rows == 41 && stale == 2 && row_bytes == 4 * sizeof(float) + 8 + 2);
+    float v[4];
+    float want[4];
+    vec_of(5, 1, want);
+    LM_CHECK(lm_vec_get(s, id, 5, v, 4, &err) == LM_OK && v[0] == want[0]);
+    LM_CHECK_INT(lm_vec_get(s, id, 7, v, 4, &err), LM_ERR_NOTFOUND);
+
+    /* nothing new: nothing written */
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+
+    /* a revision of a revised row, a revision of the appended row: 4 of
+     * 41 rows stale (9.8%), kept */
+    revise(s, id, 5, 2);
+    revise(s, id, 41, 1);
+    revise(s, id, 12, 1);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 4);
+    alive[5] = 3;
+    alive[41] = 2;
+    alive[12] = 2;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    check_like_fresh(&c, alive, 41);
+    lm_vec_cache_close(&c);
+
+    /* a reader open while the threshold is crossed keeps its answers */
+    open_ok(s, &early);
+    delete_article(s, 20);   /* 5 of 41: rewritten, shadow rows cleared */
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 39);
+    check_like_fresh(&early, alive, 41);
+    lm_vec_cache_close(&early);
+    alive[20] = 0;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    LM_CHECK_INT(c.mat.n_dead, 0);
+    check_like_fresh(&c, alive, 41);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+    LM_CHECK(rows == 39 && stale == 0);
+    free(path);
+    lm_store_close(s);
+}
+
+/* Kill -9 at each step of an append that leaves a revision and a
+ * deletion shadowed (4: rows written, 5: synced, 6: committed): readers
+ * answer the same before any repair, and the rerun appends once, keeps
+ * the file and the shadow rows. */
+static void test_shadow_crash(void)
+{
+#ifndef LM_CRASH_POINTS
+    LM_SKIP("a build without crash points (the sanitizer builds have them)");
+#endif
+    for (int step = 4; step <= 6; step++) {
+        int64_t id = 0;
+        char name[32];
+        snprintf(name, sizeof name, "vcshk%d.db", step);
+        lm_store *s = shadow_store(name, 30, &id);
+        if (!s)
+            return;
+        int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+        revise(s, id, 9, 1);
+        delete_article(s, 4);
+        put_article(s, 31, 2031);
+        lm_error err = {0};
+        float v[4];
+        vec_of(31, 0, v);
+        LM_CHECK(lm_vec_put(s, id, 31, LM_VEC_F32, v, 4, &err) == LM_OK);
+        char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+        lm_store_close(s);
+        refresh_killed_at(dbpath, step);
+        s = NULL;
+        LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
+        int alive[64] = {0};
+        for (int p = 1; p <= 31; p++)
+            alive[p] = 1;
+        alive[9] = 2;
+        alive[4] = 0;
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), step == 6 ? 31 : 30);
+        lm_vec_cache c;
+        open_ok(s, &c);
+        check_like_fresh(&c, alive, 31);
+        lm_vec_cache_close(&c);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 31);
+        LM_CHECK_INT(sql_int(s, "SELECT group_concat(pmid) FROM vectors WHERE length(vec) > 0"),
+                     9);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+        open_ok(s, &c);
+        LM_CHECK(c.from_file && !c.mat_owned);
+        check_like_fresh(&c, alive, 31);
+        lm_vec_cache_close(&c);
+        LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+        free(dbpath);
+        lm_store_close(s);
+    }
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -817,5 +1088,7 @@ int main(void)
     LM_RUN(test_build_file_then_activate);
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
+    LM_RUN(test_shadow_rows);
+    LM_RUN(test_shadow_crash);
     return LM_DONE();
 }

@@ -307,8 +307,8 @@ static void test_store_roundtrip_and_versions(void)
 /* A matrix large enough to be scanned on several threads ranks exactly as
  * one pass over the rows in order would: each row's score is
  * lm_vec_matrix_dot's, ties (many here: few distinct rows) go to the lower
- * row, and the year filter holds.  The reference is lm_vec_topk over the
- * rows' own dot products. */
+ * row, and the year filter holds, as does the mask of deleted rows.  The
+ * reference is lm_vec_topk over the rows' own dot products. */
 static void test_search_threads_agree(void)
 {
     int dim = 8;
@@ -329,11 +329,15 @@ static void test_search_threads_agree(void)
     float *scores = malloc(n * sizeof *scores);
     lm_vec_hit *want = malloc(k * sizeof *want), *got = malloc(k * sizeof *got);
     LM_CHECK(scores && want && got);
-    for (int filtered = 0; filtered < 2; filtered++) {
-        int min_year = filtered ? 2020 : 0;
+    for (int pass = 0; pass < 3; pass++) {
+        int filtered = pass == 1, min_year = filtered ? 2020 : 0;
+        if (pass == 2)   /* a third of the rows masked (deleted from a mapped file) */
+            for (size_t i = 0; i < n; i += 3, m.n_dead++)
+                m.years[i] = LM_VEC_YEAR_DEAD;
         for (size_t i = 0; i < n; i++)
-            scores[i] = !filtered || m.years[i] >= min_year ? lm_vec_matrix_dot(&m, i, q)
-                                                            : -INFINITY;
+            scores[i] = m.years[i] != LM_VEC_YEAR_DEAD && (!filtered || m.years[i] >= min_year)
+                            ? lm_vec_matrix_dot(&m, i, q)
+                            : -INFINITY;
         size_t nw = lm_vec_topk(scores, n, k, want);
         size_t ng = 0;
         LM_CHECK(lm_vec_search(&m, q, k, min_year, NULL, got, &ng, &err) == LM_OK);
@@ -344,6 +348,8 @@ static void test_search_threads_agree(void)
                     got[i].pmid == (int64_t)(1000 + got[i].row);
         LM_CHECK(same);
     }
+    LM_CHECK_INT(lm_vec_matrix_find(&m, 1000), -1);   /* row 0: masked */
+    LM_CHECK_INT(lm_vec_matrix_find(&m, 1001), 1);
     free(scores);
     free(want);
     free(got);

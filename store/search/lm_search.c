@@ -155,12 +155,12 @@ int lm_searcher_model_mapped(const lm_searcher *srch)
 
 int lm_searcher_has_vectors(const lm_searcher *srch)
 {
-    return srch->qvec && srch->vc.mat.n > 0;
+    return srch->qvec && srch->vc.mat.n > srch->vc.mat.n_dead;
 }
 
 size_t lm_searcher_vectors(const lm_searcher *srch)
 {
-    return srch->vc.mat.n;
+    return srch->vc.mat.n - srch->vc.mat.n_dead;
 }
 
 void lm_search_results_init(lm_search_results *r)

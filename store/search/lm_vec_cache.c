@@ -37,15 +37,21 @@
  * index build` fits and embeds again), never a silently smaller index.
  *
  * Append (lm_vec_cache_refresh when the new rows' PMIDs all sort after
- * the file's and none of its rows is void): the rows go into the spare
- * slots after n and are synced; then one transaction (as below) empties
- * their rows and records n + k.  A crash before that commit leaves bytes
- * past n that nobody reads and the next append overwrites; the file keeps
- * its id and length, so readers mapping it meanwhile are unaffected.
+ * the file's and its void rows are at most STALE_REWRITE_PERCENT of its
+ * rows): the rows after the file's last PMID go into the spare slots
+ * after n and are synced; then one transaction (as below) empties those
+ * rows, clears their void marks and records n + k.  A crash before that
+ * commit leaves bytes past n that nobody reads and the next append
+ * overwrites; the file keeps its id and length, so readers mapping it
+ * meanwhile are unaffected.  Revised rows (full rows of PMIDs in the
+ * file) and void marks stay in the database: readers patch them into
+ * their private copy of the mapping (patch_mapping), until a refresh
+ * finds too many and rewrites the file.
  *
- * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes "<file>.next" from the old file and the full
- * rows, row by row (memory stays bounded by one row), fsyncs it, and
- * then in one write transaction checks that no vector moved meanwhile
+ * Compaction (lm_vec_cache_refresh otherwise, and `index build`) writes
+ * "<file>.next" from the old file and the full rows, row by row (memory
+ * stays bounded by one row), fsyncs it, and then in one write
+ * transaction checks that no vector moved meanwhile
  * (the vector generation of migration 7), empties the moved rows, clears
  * the void marks, moves the model's bytes out of the database and records
  * the new file_id; only then is .next renamed over the file.  A crash
@@ -356,6 +362,18 @@ lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *
     return ls;
 }
 
+/* The file's rows that no longer count: void marks on its rows (a
+ * revision's full row sets one too; marks of new PMIDs not yet appended
+ * hit none).  The marks are few (they are what the refresh's threshold
+ * bounds) and already in memory. */
+uint64_t lm_vc_count_stale(const lm_vec_matrix *f, const int64_t *gone, size_t n_gone)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < n_gone; i++)
+        k += lm_vec_matrix_find(f, gone[i]) >= 0;
+    return k;
+}
+
 lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err)
 {
     sqlite3_stmt *st;
@@ -457,6 +475,8 @@ static lm_status emit_file_until(merger *m, int64_t limit)
 static lm_status merge_full_row(void *ctx, const lm_vec_stored *r)
 {
     merger *m = ctx;
+    if (r->pmid <= m->after)
+        return LM_OK;
     lm_status ls = emit_file_until(m, r->pmid);
     /* A NaN or infinity would score as one in every search: such a
      * vector (a damaged row) is left out, as if missing. */
@@ -487,6 +507,7 @@ lm_status lm_vc_merger_init(merger *m, const lm_vec_matrix *file, const int64_t 
     m->n_gone = n_gone;
     m->quantized = quantized;
     m->dim = dim;
+    m->after = INT64_MIN;
     m->err = err;
     lm_vec_matrix_init_quantized(&m->one);
     m->row = malloc((size_t)dim * sizeof *m->row);
@@ -572,6 +593,133 @@ lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, l
     return ls;
 }
 
+/* ---- shadow rows, for a reader ----------------------------------------
+ *
+ * A refresh leaves a revised article's new vector as a full row and a
+ * deleted article's file row under a void mark, without rewriting the file
+ * (lm_vec_compact.c: until they are STALE_REWRITE_PERCENT of its rows).  A
+ * reader applies them to its own copy of the mapping (MAP_PRIVATE: the
+ * pages it writes are copied, the file is never written): a void row is
+ * masked (LM_VEC_YEAR_DEAD), a full row replaces its file row in place,
+ * bytes and year.  The matrix then ranks exactly as a rewritten file's,
+ * at the cost of the shadow rows rather than of a copy of the corpus. */
+
+typedef struct patcher {
+    lm_vec_matrix *mat;
+    int64_t *pmids;      /* the patched rows' PMIDs, ascending */
+    size_t n, cap;
+    int foreign;         /* a full row with no file row: merge instead */
+    lm_error *err;
+} patcher;
+
+/* Makes the rows' years, scales and vectors (cap slots, up to the model)
+ * of c's private mapping writable, in one call: per-row calls would split
+ * the mapping into a region per patched page, and a process may hold only
+ * ~65,000 (vm.max_map_count).  Only the pages written are copied. */
+static int rows_writable(const lm_vec_cache *c)
+{
+    const lm_vec_matrix *m = &c->mat;
+    size_t d = (size_t)m->dim;
+    const unsigned char *end = m->q8 ? (const unsigned char *)(m->q8 + c->file_cap * d)
+                                     : (const unsigned char *)(m->data + c->file_cap * d);
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)m->years & ~(uintptr_t)(page - 1);
+    return mprotect((void *)a, (uintptr_t)end - a, PROT_READ | PROT_WRITE) == 0;
+}
+
+static lm_status patch_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
+{
+    patcher *p = ctx;
+    lm_vec_matrix *m = p->mat;
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {   /* lm_vec_matrix_find sees no masked row */
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->pmids[mid] < pmid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= m->n || m->pmids[lo] != pmid) {
+        p->foreign = 1;
+        return LM_ERR_ABORTED;
+    }
+    size_t d = (size_t)m->dim, row_bytes = m->q8 ? d : d * sizeof(float);
+    void *dst = m->q8 ? (void *)(m->q8 + lo * d) : (void *)(m->data + lo * d);
+    memcpy(dst, bytes, row_bytes);
+    if (m->q8)
+        m->scales[lo] = scale;
+    if (m->years[lo] == LM_VEC_YEAR_DEAD)
+        m->n_dead--;
+    m->years[lo] = 0;   /* its year is read below */
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? 2 * p->cap : 64;
+        int64_t *v = realloc(p->pmids, nc * sizeof *v);
+        if (!v)
+            return lm_error_set(p->err, LM_ERR_NOMEM, "vector file: out of memory");
+        p->pmids = v;
+        p->cap = nc;
+    }
+    p->pmids[p->n++] = pmid;
+    return LM_OK;
+}
+
+/* The publication years of the patched rows (by PMID: the articles table
+ * is not scanned). */
+static lm_status patch_years(lm_store *s, lm_vec_matrix *m, const int64_t *pmids, size_t n,
+                             lm_error *err)
+{
+    sqlite3_stmt *st;
+    lm_status ls = prepare(s, "SELECT year FROM articles WHERE pmid = ?1", &st, err);
+    for (size_t i = 0; ls == LM_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, pmids[i]);
+        int rc = sqlite3_step(st);
+        int year = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            ls = lm_store_fail(s, rc, err, "loading publication years");
+        long row = lm_vec_matrix_find(m, pmids[i]);
+        if (row >= 0)
+            m->years[row] = (int16_t)(year > 0 && year < 32768 ? year : 0);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return ls;
+}
+
+/* Applies the void marks and full rows to out's mapping; *done = 0 when a
+ * full row has no file row (a new article not yet appended): the caller
+ * merges instead (the mapping's patched rows are then all replaced or
+ * masked by the merge, as they would be unpatched). */
+static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *gone,
+                               size_t n_gone, int *done, lm_error *err)
+{
+    *done = 0;
+    lm_vec_matrix *m = &out->mat;
+    if (!rows_writable(out))
+        return lm_error_set(err, LM_ERR_IO, "vector file: mprotect: %s", strerror(errno));
+    for (size_t i = 0; i < n_gone; i++) {
+        long row = lm_vec_matrix_find(m, gone[i]);
+        if (row < 0)
+            continue;
+        m->years[row] = LM_VEC_YEAR_DEAD;
+        m->n_dead++;
+    }
+    merger mg;
+    patcher p = {m, NULL, 0, 0, 0, err};
+    lm_status ls = lm_vc_merger_init(&mg, NULL, NULL, 0, m->q8 != NULL, m->dim, err);
+    mg.emit = patch_emit;
+    mg.ctx = &p;
+    if (ls == LM_OK)
+        ls = lm_vc_merge_run(s, out->info.id, &mg);
+    if (ls == LM_ERR_ABORTED && p.foreign)
+        ls = LM_OK;
+    else if (ls == LM_OK)
+        ls = patch_years(s, m, p.pmids, p.n, err);
+    *done = ls == LM_OK && !p.foreign;
+    lm_vc_merger_free(&mg);
+    free(p.pmids);
+    return ls;
+}
+
 /* Fills out from the store's state inside the caller's read transaction. */
 static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, lm_error *err)
 {
@@ -608,10 +756,13 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         ls = lm_vc_count_full(s, out->info.id, &n_full, err);
     if (ls == LM_OK)
         ls = lm_vc_load_gone(s, out->info.id, &gone, &n_gone, err);
-    /* Rows written since the last compaction: the file's rows and theirs
-     * merged into memory (the next compaction makes the mapping whole
-     * again). */
-    if (ls == LM_OK && (n_full > 0 || n_gone > 0)) {
+    /* Rows written since the last compaction: revisions and deletions of
+     * the file's rows patch this process's copy of the mapping; new rows
+     * (not yet appended) are merged with the file's into memory. */
+    int patched = 0;
+    if (ls == LM_OK && (n_full > 0 || n_gone > 0))
+        ls = patch_mapping(s, out, gone, n_gone, &patched, err);
+    if (ls == LM_OK && (n_full > 0 || n_gone > 0) && !patched) {
         lm_vec_matrix file = out->mat, merged;
         int quantized = file.q8 != NULL;
         if (quantized)
@@ -732,6 +883,41 @@ lm_status lm_vec_cache_row(lm_store *s, int64_t model_id, int64_t pmid, float *o
     return ls;
 }
 
+lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *row_bytes,
+                            lm_error *err)
+{
+    *rows = *stale = 0;
+    *row_bytes = 0;
+    lm_vec_model_info info;
+    int found = 0;
+    sqlite3 *db = lm_store_sqlite(s);
+    int began = lm_vc_begin_read(db);
+    lm_status ls = lm_vec_model_current_info(s, &info, &found, err);
+    file_rec r = {0};
+    if (ls == LM_OK && found)
+        ls = lm_vc_read_file_rec(s, info.id, &r, err);
+    lm_vec_cache c;
+    memset(&c, 0, sizeof c);
+    int64_t *gone = NULL;
+    size_t n_gone = 0;
+    /* a missing or damaged file counts nothing here (`index check` says) */
+    int mapped = ls == LM_OK && found && r.found &&
+                 map_model_file(s, info.id, &c, &r, NULL) == LM_OK;
+    if (mapped)
+        ls = lm_vc_load_gone(s, info.id, &gone, &n_gone, err);
+    if (ls == LM_OK && mapped) {
+        *rows = (int64_t)c.mat.n;
+        *stale = (int64_t)lm_vc_count_stale(&c.mat, gone, n_gone);
+        *row_bytes = (size_t)c.mat.dim * (c.mat.q8 ? 1 : sizeof(float)) + sizeof(int64_t) +
+                     sizeof(int16_t) + (c.mat.q8 ? sizeof(float) : 0);
+    }
+    free(gone);
+    lm_vec_cache_close(&c);
+    if (began)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return ls;
+}
+
 lm_status lm_vec_cache_check(lm_store *s, lm_error *err)
 {
     lm_vec_cache c;
@@ -744,11 +930,12 @@ lm_status lm_vec_cache_check(lm_store *s, lm_error *err)
     /* Every row is readable: an empty one from the file, a full one as
      * stored (a non-finite vector, left out of searches, counts as
      * unreadable here too). */
-    if (ls == LM_OK && (int64_t)c.mat.n != c.info.n_vectors)
+    size_t live = c.mat.n - c.mat.n_dead;
+    if (ls == LM_OK && (int64_t)live != c.info.n_vectors)
         ls = lm_error_set(err, LM_ERR_DB,
                           "vectors: the database lists %lld vectors of model %lld, %zu are "
                           "readable; run `litmine index build` to fit and embed again",
-                          (long long)c.info.n_vectors, (long long)c.info.id, c.mat.n);
+                          (long long)c.info.n_vectors, (long long)c.info.id, live);
     lm_vec_cache_close(&c);
     return ls;
 }

@@ -13,8 +13,10 @@
  * file, a full one for a vector written since the last compaction, and
  * vector_files names the current file (lm_vec_cache.c explains the
  * crash-safe compaction).  A reader maps the file the database names and
- * merges the few full rows in; a missing or damaged file is an error
- * naming the recovery, never a smaller index.
+ * applies the few full rows and void marks to its private copy of the
+ * mapping (or, for rows not yet appended, merges them into memory); a
+ * missing or damaged file is an error naming the recovery, never a
+ * smaller index.
  */
 #ifndef LM_VEC_CACHE_H
 #define LM_VEC_CACHE_H
@@ -30,7 +32,9 @@ typedef struct lm_vec_cache {
     size_t model_len;
     lm_vec_matrix mat;        /* its vectors, PMID order, with years */
     int from_file;            /* 1: the vector file is mapped */
-    int mat_owned;            /* 1: mat is a heap matrix (full rows merged in) */
+    int mat_owned;            /* 1: mat is a heap matrix (full rows merged in);
+                               * 0 with a file: the mapping, shadow rows patched
+                               * into its private pages (mat.n_dead masked) */
     uint32_t file_version;    /* the mapped file's format (5: rows append in place) */
     uint64_t file_cap;        /* its row slots */
     /* owned: the mapping, or heap copies */
@@ -78,6 +82,13 @@ lm_status lm_vec_cache_activate(lm_store *s, int64_t model_id, const void *data,
  * names, undamaged, and that every vector the database lists can be read
  * (`litmine index check`). */
 lm_status lm_vec_cache_check(lm_store *s, lm_error *err);
+
+/* The current vector file's rows and how many of them are stale (a
+ * revision or deletion since it was written shadows them until the
+ * refresh rewrites it), with the bytes a row takes; all 0 without a
+ * file. */
+lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *row_bytes,
+                            lm_error *err);
 
 /* A copy of model id's bytes from its vector file (the caller frees). */
 lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, size_t *len,

@@ -29,6 +29,14 @@
  * disk used) that the next ingests append into. */
 #define CAP_FACTOR 2
 #define MIN_SPARE ((uint64_t)4096)
+/* A refresh leaves revised and deleted articles' file rows in place,
+ * shadowed (a full row or a void mark in the database; readers patch
+ * their copy of the mapping), until they are this percentage of the
+ * file's rows: then it rewrites the file.  PubMed's nightly files are
+ * mostly revisions, so rewriting on each would cost the whole file
+ * (~10 GB at 36M abstracts) a night; at 10% a file is rewritten about
+ * every 10% of the corpus revised, and a reader's patches stay small. */
+#define STALE_REWRITE_PERCENT 10
 
 typedef struct file_header {
     char magic[8];
@@ -75,6 +83,7 @@ typedef struct merger {
     const int64_t *gone;
     size_t n_gone, i, g;
     int quantized, dim;
+    int64_t after;               /* full rows at or before this PMID are skipped */
     lm_vec_matrix one;           /* quantizes a float row for an int8 target */
     float *row;                  /* decodes an int8 file row for a float target */
     emit_fn emit;
@@ -106,6 +115,9 @@ lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_err
 /* The file's rows that no longer count, ascending. */
 lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *n,
                           lm_error *err);
+
+/* The file's rows (f) that a void mark (gone, n_gone) hits. */
+uint64_t lm_vc_count_stale(const lm_vec_matrix *f, const int64_t *gone, size_t n_gone);
 
 lm_status lm_vc_count_full(lm_store *s, int64_t model_id, int64_t *n, lm_error *err);
 

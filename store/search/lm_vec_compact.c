@@ -312,11 +312,14 @@ static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, 
                                                  : lm_store_fail(s, rc, err, "compacting the vectors");
 }
 
-/* The commit of a compaction: the rows now in the file emptied, the void
- * marks cleared, the model's bytes moved out, the new file named; nothing
- * when any vector moved since the file was written (0 in *done). */
+/* The commit of a compaction: the rows now in the file (the full rows
+ * after PMID after: all of them for a rewrite, the new ones for an
+ * append) emptied, their void marks cleared, the model's bytes moved out,
+ * the new file named; nothing when any vector moved since the file was
+ * written (0 in *done). */
 static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
-                                   const file_rec *old, int64_t file_id, uint64_t n,
+                                   const file_rec *old, int64_t after, int64_t file_id,
+                                   uint64_t n,
                                    int model_moved, size_t model_len, uint64_t model_xxh,
                                    int model_in_file, const lm_vec_activation *act, int *done,
                                    lm_error *err)
@@ -349,13 +352,13 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
         ls = exec_bound(s,
                         "INSERT INTO temp.vec_moved (pmid, format)"
                         " SELECT pmid, format FROM vectors INDEXED BY vectors_full"
-                        " WHERE model_id = ?1 AND length(vec) > 0",
-                        info->id, 0, 0, err);
+                        " WHERE model_id = ?1 AND length(vec) > 0 AND pmid > ?2",
+                        info->id, after, 0, err);
     if (ls == LM_OK && same)
         ls = exec_bound(s,
                         "DELETE FROM vectors INDEXED BY vectors_full"
-                        " WHERE model_id = ?1 AND length(vec) > 0",
-                        info->id, 0, 0, err);
+                        " WHERE model_id = ?1 AND length(vec) > 0 AND pmid > ?2",
+                        info->id, after, 0, err);
     if (ls == LM_OK && same)
         ls = exec_bound(s,
                         "INSERT INTO vectors (model_id, pmid, format, vec)"
@@ -364,8 +367,8 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
     if (ls == LM_OK && same)
         ls = exec_bound(s, "DELETE FROM temp.vec_moved", 0, 0, 0, err);
     if (ls == LM_OK && same)
-        ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1", info->id, 0, 0,
-                        err);
+        ls = exec_bound(s, "DELETE FROM vector_file_gone WHERE model_id = ?1 AND pmid > ?2",
+                        info->id, after, 0, err);
     /* A model becoming current does so in this transaction, with its
      * bytes in the file (or, when small, in its row). */
     if (ls == LM_OK && same && act)
@@ -409,53 +412,87 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
 /* ---- appending --------------------------------------------------------
  *
  * The common refresh: an ingest embedded new articles, whose PMIDs sort
- * after every row of the file, and voided none of its rows.  Their rows go
- * into the file's spare slots in place (after the rows the database
- * counts), are synced, and one commit empties their rows and records the
- * new count: the cost is that of the new rows, not of the corpus.  A crash
- * before the commit leaves bytes past the count, ignored by readers and
- * overwritten by the next append; the file keeps its id and length, so a
- * reader's mapping stays valid while rows are appended behind its count.
- * Anything else (a void row, a row out of PMID order, a new model, a full
- * file, a version 4 file) rewrites the file. */
+ * after every row of the file, and revised or deleted some of the file's
+ * rows.  The new rows go into the file's spare slots in place (after the
+ * rows the database counts), are synced, and one commit empties their rows
+ * and records the new count: the cost is that of the new rows, not of the
+ * corpus.  The revised and deleted rows stay in the file, shadowed: the
+ * revision's full row and the void marks stay in the database, and
+ * readers patch them into their copy of the mapping (lm_vec_cache.c).  A
+ * crash before the commit leaves bytes past the count, ignored by readers
+ * and overwritten by the next append; the file keeps its id and length,
+ * so a reader's mapping stays valid while rows are appended behind its
+ * count.  The file is rewritten instead when its shadowed rows pass
+ * STALE_REWRITE_PERCENT, or for a full row of a new article that sorts
+ * before the file's last row (a reader could not patch it in), a new
+ * model, a full file or a version 4 file. */
 
 typedef struct append_scan {
     uint64_t n;
-    int64_t first_pmid;
 } append_scan;
 
 static lm_status scan_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
 {
-    (void)scale, (void)bytes;
-    append_scan *a = ctx;
-    if (a->n++ == 0)
-        a->first_pmid = pmid;
+    (void)pmid, (void)scale, (void)bytes;
+    ((append_scan *)ctx)->n++;
     return LM_OK;
 }
 
-/* Appends the full rows to file (mapped as old, of record r) when they
- * may be: *k rows written and synced (0: rewrite instead).  gone: the void
- * marks, which the triggers also set for new PMIDs (a mark masks a file
- * row only if there is one); a mark on a row of the file rewrites it. */
+/* Full rows at or before last (the file's last PMID) with no row in the
+ * file: new articles out of PMID order.  Reads the full rows' PMIDs only
+ * (an index range as small as the rows written since the last rewrite). */
+static lm_status count_out_of_order(lm_store *s, int64_t model_id, const lm_vec_matrix *f,
+                                    int64_t last, uint64_t *n, lm_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(lm_store_sqlite(s),
+                                "SELECT pmid FROM vectors INDEXED BY vectors_full"
+                                " WHERE model_id = ?1 AND length(vec) > 0 AND pmid <= ?2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "compacting the vectors");
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_int64(st, 2, last);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (lm_vec_matrix_find(f, sqlite3_column_int64(st, 0)) < 0)
+            ++*n;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LM_OK : lm_store_fail(s, rc, err, "compacting the vectors");
+}
+
+/* Appends the full rows after the file's last PMID to file (mapped as
+ * old, of record r) when the file may be kept: *keep = 1, and *k rows
+ * written and synced (possibly none: only shadowed rows were written).
+ * *keep = 0: rewrite instead. */
 static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *old,
                              const file_rec *r, const int64_t *gone, size_t n_gone, merger *m,
-                             uint64_t *k, lm_error *err)
+                             int *keep, uint64_t *k, lm_error *err)
 {
+    *keep = 0;
     *k = 0;
-    for (size_t i = 0; i < n_gone; i++)
-        if (lm_vec_matrix_find(&old->mat, gone[i]) >= 0)
-            return LM_OK;
-    append_scan a = {0, 0};
-    m->file = NULL;   /* the full rows alone */
+    const lm_vec_matrix *f = &old->mat;
+    int64_t last = f->n > 0 ? f->pmids[f->n - 1] : INT64_MIN;
+    file_header h;
+    if (!lm_vc_read_header(old->map, old->map_len, &h) || h.version != FORMAT_VERSION)
+        return LM_OK;
+    uint64_t stale = lm_vc_count_stale(f, gone, n_gone), out_of_order = 0;
+    if (stale * 100 > (uint64_t)r->n * STALE_REWRITE_PERCENT)
+        return LM_OK;
+    lm_status ls = count_out_of_order(s, old->info.id, f, last, &out_of_order, err);
+    if (ls != LM_OK || out_of_order > 0)
+        return ls;
+    append_scan a = {0};
+    m->file = NULL;   /* the full rows alone, the new ones */
+    m->after = last;
     m->emit = scan_emit;
     m->ctx = &a;
-    lm_status ls = lm_vc_merge_run(s, old->info.id, m);
-    const lm_vec_matrix *f = &old->mat;
-    file_header h;
-    if (ls != LM_OK || a.n == 0 || !lm_vc_read_header(old->map, old->map_len, &h) ||
-        h.version != FORMAT_VERSION || (uint64_t)r->n + a.n > h.cap ||
-        (f->n > 0 && a.first_pmid <= f->pmids[f->n - 1]))
+    ls = lm_vc_merge_run(s, old->info.id, m);
+    if (ls != LM_OK || (uint64_t)r->n + a.n > h.cap)
         return ls;
+    *keep = 1;
+    if (a.n == 0)
+        return LM_OK;
     int fd = open(file, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return lm_error_set(err, LM_ERR_IO, "%s: %s", file, strerror(errno));
@@ -520,6 +557,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     int found = 0, work = 0, model_moved = 0;
     file_rec r = {0};
     uint64_t n = 0, appended = 0;
+    int keep = 0;               /* the file stays: appended to, or shadowed rows only */
+    int64_t kept_last = 0;      /* its last PMID before the append */
     char *mapped = NULL;
     merger m;
     memset(&m, 0, sizeof m);
@@ -572,11 +611,14 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
             ls = lm_vc_merger_init(&m, r.found ? &old.mat : NULL, gone, n_gone, quantized,
                              old.info.dim, err);
         if (ls == LM_OK && r.found && !act && !model_moved && mapped && strcmp(mapped, target) == 0)
-            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &appended, err);
+            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &keep, &appended, err);
+        if (keep)
+            kept_last = old.mat.n > 0 ? old.mat.pmids[old.mat.n - 1] : INT64_MIN;
         m.file = r.found ? &old.mat : NULL;
+        m.after = INT64_MIN;
         m.emit = count_emit;
         m.ctx = &n;
-        if (ls == LM_OK && !appended)
+        if (ls == LM_OK && !keep)
             ls = lm_vc_merge_run(s, old.info.id, &m);
         do
             sqlite3_randomness(sizeof file_id, &file_id);
@@ -585,9 +627,9 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
          * append (the rewrites are a geometric series: each row is
          * rewritten a bounded number of times on average). */
         uint64_t cap = n * CAP_FACTOR > n + MIN_SPARE ? n * CAP_FACTOR : n + MIN_SPARE;
-        if (ls == LM_OK && !appended)
+        if (ls == LM_OK && !keep)
             ls = write_file(s, next, &old.info, file_id, &m, n, cap, model, model_len, err);
-        if (appended) {
+        if (keep) {
             file_id = r.file_id;
             n = (uint64_t)r.n + appended;
         }
@@ -602,18 +644,18 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(mapped);
-    if (ls == LM_OK && appended) {
+    if (ls == LM_OK && keep && appended) {
         crash_point(5);
         int done = 0;
-        ls = commit_compaction(s, &info, gen, &r, file_id, n, 0, 0, 0, r.model_in_file, NULL,
-                               &done, err);
+        ls = commit_compaction(s, &info, gen, &r, kept_last, file_id, n, 0, 0, 0,
+                               r.model_in_file, NULL, &done, err);
         *nothing = !(ls == LM_OK && done);
         if (!*nothing)
             crash_point(6);
-    } else if (ls == LM_OK && work) {
+    } else if (ls == LM_OK && work && !keep) {
         crash_point(1);
         int done = 0;
-        ls = commit_compaction(s, &info, gen, &r, file_id, n, model_moved, model_len,
+        ls = commit_compaction(s, &info, gen, &r, INT64_MIN, file_id, n, model_moved, model_len,
                                model_xxh, model_in_file, act, &done, err);
         if (ls == LM_OK && done) {
             *nothing = 0;
@@ -631,7 +673,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         } else {
             unlink(next);   /* a vector moved meanwhile: the next refresh compacts */
         }
-    } else if (work) {
+    } else if (work && !keep) {
         unlink(next);
     }
     close(lock);   /* releases the lock */

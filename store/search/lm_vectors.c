@@ -832,7 +832,9 @@ long lm_vec_matrix_find(const lm_vec_matrix *m, int64_t pmid)
         else
             hi = mid;
     }
-    return lo < m->n && m->pmids[lo] == pmid ? (long)lo : -1;
+    if (lo >= m->n || m->pmids[lo] != pmid || (m->years && m->years[lo] == LM_VEC_YEAR_DEAD))
+        return -1;
+    return (long)lo;
 }
 
 /* ---- top-k -------------------------------------------------------------- */
@@ -935,9 +937,12 @@ size_t lm_vec_topk(const float *scores, size_t n, size_t k, lm_vec_hit *out)
 static void offer_rows(topk *t, const lm_vec_matrix *m, const float *scores, size_t from,
                        size_t to, int min_year)
 {
-    for (size_t i = from; i < to; i++)
+    for (size_t i = from; i < to; i++) {
+        if (m->n_dead && m->years[i] == LM_VEC_YEAR_DEAD)
+            continue;
         if (min_year <= 0 || (m->years && m->years[i] >= min_year))
             topk_offer(t, i, scores[i]);
+    }
 }
 
 typedef struct scan_part {
@@ -1082,7 +1087,8 @@ lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq,
                     1.0f, q, m->dim, rows, m->dim, 0.0f, scores, (blasint)nb);
         for (size_t i = 0; i < nq; i++)
             for (size_t j = 0; j < nb; j++)
-                topk_offer(&tk[i], r0 + j, scores[i * nb + j]);
+                if (!m->n_dead || m->years[r0 + j] != LM_VEC_YEAR_DEAD)
+                    topk_offer(&tk[i], r0 + j, scores[i * nb + j]);
     }
     for (size_t i = 0; i < nq; i++) {
         n_out[i] = topk_finish(&tk[i]);

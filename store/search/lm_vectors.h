@@ -136,7 +136,14 @@ typedef struct lm_vec_matrix {
     float *scales;     /* n, when quantized */
     int64_t *pmids;    /* row -> pmid, ascending when loaded from the store */
     int16_t *years;    /* row -> publication year (0 unknown), when loaded */
+    size_t n_dead;     /* rows whose year is LM_VEC_YEAR_DEAD: masked */
 } lm_vec_matrix;
+
+/* The year of a masked row: a row of the mapped vector file whose article
+ * was deleted since the file was written (lm_vec_cache.c).  Searches skip
+ * it and lm_vec_matrix_find does not see it, so a masked row ranks as if
+ * the file had been rewritten without it; the live rows are n - n_dead. */
+#define LM_VEC_YEAR_DEAD INT16_MIN
 
 /* One stored vector of a model, as lm_vec_each_stored reads it: the
  * stored bytes, their float decoding, and whether every component is
@@ -175,7 +182,8 @@ void lm_vec_matrix_axpy(const lm_vec_matrix *m, size_t row, float alpha, float *
  * float32 otherwise. */
 lm_status lm_vec_matrix_load(lm_store *s, int64_t model_id, int dim, lm_vec_matrix *out,
                              lm_error *err);
-/* Row index of pmid (binary search; rows must be in PMID order), or -1. */
+/* Row index of pmid (binary search; rows must be in PMID order), or -1
+ * (also for a masked row). */
 long lm_vec_matrix_find(const lm_vec_matrix *m, int64_t pmid);
 
 typedef struct lm_vec_hit {
