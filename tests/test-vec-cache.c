@@ -8,8 +8,8 @@
  * each of its steps leaves the database and the file consistent, and the
  * next compaction resumes.  New PMIDs are appended to the file in place
  * (each step of the append killed too).  Revised and deleted rows stay in
- * the file, shadowed, until they pass STALE_REWRITE_PERCENT of its rows,
- * and readers answer as from a rewritten file.  A schema-15 database with
+ * the file, shadowed, until they pass STALE_REWRITE_PERCENT of its rows
+ * or SHADOW_ROWS_MAX, and readers answer as from a rewritten file.  A schema-15 database with
  * both copies migrates forward.
  */
 #include "../store/lm_store_internal.h"
@@ -1021,6 +1021,74 @@ static void test_shadow_rows(void)
     lm_store_close(s);
 }
 
+/* Revisions in one transaction: the store's autocommit per row would
+ * sync tens of thousands of times. */
+static void revise_range(lm_store *s, int64_t id, int64_t from, int64_t to)
+{
+    lm_error err = {0};
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    for (int64_t p = from; p <= to; p++) {
+        float v[4];
+        vec_of(p, 1, v);
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+}
+
+/* SHADOW_ROWS_MAX bounds the shadow rows whatever the file's size: in a
+ * file of 10 * SHADOW_ROWS_MAX + 40 rows (so that 10% is not reached
+ * first), SHADOW_ROWS_MAX revised rows are kept shadowed, one more
+ * rewrites the file and clears them; readers answer the revisions. */
+static void test_shadow_rows_capped(void)
+{
+    const int64_t n = 10 * (int64_t)SHADOW_ROWS_MAX + 40;
+    int64_t id = 0;
+    lm_store *s = compacted_store("vccap.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    for (int64_t p = 1; p <= n; p++) {
+        if (p > 3)
+            put_article(s, p, 2000);
+        float v[4];
+        vec_of(p, 0, v);
+        LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    }
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), n);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+
+    revise_range(s, id, 1, (int64_t)SHADOW_ROWS_MAX);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), (int64_t)SHADOW_ROWS_MAX);
+
+    revise_range(s, id, (int64_t)SHADOW_ROWS_MAX + 1, (int64_t)SHADOW_ROWS_MAX + 1);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), n);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK(c.from_file && !c.mat_owned);
+    LM_CHECK_INT(c.mat.n, n);
+    for (int64_t p = 1; p <= n; p += 997) {
+        long row = lm_vec_matrix_find(&c.mat, p);
+        LM_CHECK(row >= 0);
+        float want[4];
+        vec_of(p, p <= (int64_t)SHADOW_ROWS_MAX + 1, want);
+        if (row >= 0)
+            LM_CHECK(c.mat.data[(size_t)row * 4] == want[0] &&
+                     c.mat.data[(size_t)row * 4 + 3] == want[3]);
+    }
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    lm_store_close(s);
+}
+
 /* Kill -9 at each step of an append that leaves a revision and a
  * deletion shadowed (4: rows written, 5: synced, 6: committed): readers
  * answer the same before any repair, and the rerun appends once, keeps
@@ -1089,6 +1157,7 @@ int main(void)
     LM_RUN(test_schema15_migrates);
     LM_RUN(test_nonfinite_vectors);
     LM_RUN(test_shadow_rows);
+    LM_RUN(test_shadow_rows_capped);
     LM_RUN(test_shadow_crash);
     return LM_DONE();
 }

@@ -38,9 +38,10 @@
  *
  * Append (lm_vec_cache_refresh when the new rows' PMIDs all sort after
  * the file's and its void rows are at most STALE_REWRITE_PERCENT of its
- * rows): the rows after the file's last PMID go into the spare slots
- * after n and are synced; then one transaction (as below) empties those
- * rows, clears their void marks and records n + k.  A crash before that
+ * rows and at most SHADOW_ROWS_MAX): the rows after the file's last PMID
+ * go into the spare slots after n and are synced; then one transaction
+ * (as below) empties those rows, clears their void marks and records
+ * n + k.  A crash before that
  * commit leaves bytes past n that nobody reads and the next append
  * overwrites; the file keeps its id and length, so readers mapping it
  * meanwhile are unaffected.  Revised rows (full rows of PMIDs in the
@@ -597,7 +598,8 @@ lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, l
  *
  * A refresh leaves a revised article's new vector as a full row and a
  * deleted article's file row under a void mark, without rewriting the file
- * (lm_vec_compact.c: until they are STALE_REWRITE_PERCENT of its rows).  A
+ * (lm_vec_compact.c: until they are STALE_REWRITE_PERCENT of its rows or
+ * SHADOW_ROWS_MAX, which bounds what this costs each reader at open).  A
  * reader applies them to its own copy of the mapping (MAP_PRIVATE: the
  * pages it writes are copied, the file is never written): a void row is
  * masked (LM_VEC_YEAR_DEAD), a full row replaces its file row in place,

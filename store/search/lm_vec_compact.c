@@ -423,9 +423,10 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
  * and overwritten by the next append; the file keeps its id and length,
  * so a reader's mapping stays valid while rows are appended behind its
  * count.  The file is rewritten instead when its shadowed rows pass
- * STALE_REWRITE_PERCENT, or for a full row of a new article that sorts
- * before the file's last row (a reader could not patch it in), a new
- * model, a full file or a version 4 file. */
+ * STALE_REWRITE_PERCENT of its rows or SHADOW_ROWS_MAX (a reader's cost
+ * at open), or for a full row of a new article that sorts before the
+ * file's last row (a reader could not patch it in), a new model, a full
+ * file or a version 4 file. */
 
 typedef struct append_scan {
     uint64_t n;
@@ -477,7 +478,7 @@ static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *
     if (!lm_vc_read_header(old->map, old->map_len, &h) || h.version != FORMAT_VERSION)
         return LM_OK;
     uint64_t stale = lm_vc_count_stale(f, gone, n_gone), out_of_order = 0;
-    if (stale * 100 > (uint64_t)r->n * STALE_REWRITE_PERCENT)
+    if (stale * 100 > (uint64_t)r->n * STALE_REWRITE_PERCENT || stale > SHADOW_ROWS_MAX)
         return LM_OK;
     lm_status ls = count_out_of_order(s, old->info.id, f, last, &out_of_order, err);
     if (ls != LM_OK || out_of_order > 0)
