@@ -39,12 +39,14 @@
 #define STALE_REWRITE_PERCENT 10
 /* ... and at most this many rows, whatever the file's size: every query
  * process reads the shadow rows from SQLite and patches them into its
- * copy of the mapping at open, ~5 us a row (bench/README.md), so 10% of
- * 1M rows would add ~0.5 s to a CLI query's start (target < 150 ms) and
- * 10% of 36M far more.  4096 rows keep that under ~20 ms; the price is a
- * rewrite about every 4096 revisions and deletions once the corpus passes
- * ~41,000 rows (at PubMed's scale, about every night). */
-#define SHADOW_ROWS_MAX ((uint64_t)4096)
+ * copy of the mapping at open, ~5 us a row (measured at 100k abstracts:
+ * +0.039 s CPU for 8,000 rows, +0.022 s for 4,000; bench/README.md), so
+ * 10% of 1M rows would add ~0.5 s to a CLI query's start (target
+ * < 150 ms) and 10% of 36M far more.  2048 rows keep it near 10 ms; the
+ * price is a rewrite about every 2048 revisions and deletions once the
+ * file passes ~20,000 rows (at PubMed's scale, about every night) until
+ * the shadow rows live in the file itself, where readers map them. */
+#define SHADOW_ROWS_MAX ((uint64_t)2048)
 
 typedef struct file_header {
     char magic[8];
