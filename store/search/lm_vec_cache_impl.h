@@ -40,7 +40,7 @@
 /* ... and at most this many rows, whatever the file's size: every query
  * process reads the shadow rows from SQLite and patches them into its
  * copy of the mapping at open, ~5 us a row (measured at 100k abstracts:
- * +0.039 s CPU for 8,000 rows, +0.022 s for 4,000; bench/README.md), so
+ * +0.035 s CPU for 8,000 rows, +0.014 s for 2,000; bench/README.md), so
  * 10% of 1M rows would add ~0.5 s to a CLI query's start (target
  * < 150 ms) and 10% of 36M far more.  2048 rows keep it near 10 ms; the
  * price is a rewrite about every 2048 revisions and deletions once the
