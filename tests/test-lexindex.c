@@ -175,7 +175,7 @@ static void test_replace_delete_merge(void)
     lm_error err = {0};
     LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK);
     LM_CHECK(info.docs == 12 && info.segments >= 1 &&
-             info.segments <= LM_LEXINDEX_MAX_SEGMENTS);
+             info.segments <= LM_LEXINDEX_MERGE_FACTOR - 1);
     lm_lexindex_reader *r = NULL;
     LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
     int64_t ids[16];
@@ -621,7 +621,7 @@ static void test_pruned_equals_exhaustive(void)
     char title[256], abstract[2048];
     int64_t pmid = 1;
     /* Twelve refreshes of 50 articles: several segments (refreshes merge
-     * beyond LM_LEXINDEX_MAX_SEGMENTS). */
+     * by size class). */
     for (int batch = 0; batch < 12; batch++) {
         for (int i = 0; i < 50; i++, pmid++) {
             if (pmid % 7 == 0) {   /* ties: the same text under many PMIDs */

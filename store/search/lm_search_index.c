@@ -129,6 +129,12 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
             lm_store_rollback(s, NULL);
             break;
         }
+        /* Merging as classes fill (not once at the end) keeps the
+         * segments a query reads bounded during a long refresh too, and
+         * costs the same: each article is rewritten once per class. */
+        ls = lm_lexindex_merge(s, 0, NULL, err);
+        if (ls != LM_OK)
+            break;
         stats->fts_added += lex_added;
         stats->lex_added += lex_added;
         stats->pending_dropped += dropped;
@@ -137,9 +143,10 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
             o->progress(o->progress_ctx, "fts", done, total);
     }
     lm_lexindex_writer_free(w);
-    /* One merge at the end rewrites less than one per batch. */
+    /* Deletions alone (nothing queued) may have left a segment a fifth
+     * dead. */
     if (ls == LM_OK)
-        ls = lm_lexindex_merge(s, LM_LEXINDEX_MAX_SEGMENTS, NULL, err);
+        ls = lm_lexindex_merge(s, 0, NULL, err);
     stats->fts_seconds += lm_now_seconds() - t0;
     return ls;
 }
