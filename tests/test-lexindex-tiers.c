@@ -20,12 +20,11 @@ enum { REFRESHES = 60, SEGS_PER_REFRESH = 20, DOCS_PER_SEG = 2, FACTOR = 6, FLOO
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
+/* Knuth's MMIX generator: the high bits are the random ones. */
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return rng >> 33;
 }
 
 /* Words w0..w299, the first far more frequent; 4 to 60 of them. */
@@ -154,7 +153,7 @@ static void test_tiered_refreshes(void)
             max_segments = segs;
     }
     int64_t n = pmid - 1;
-    printf("# %lld articles in %d segments of %d: %lld merges rewrote each article %.2f times on"
+    fprintf(stderr, "  %lld articles in %d segments of %d: %lld merges rewrote each article %.2f times on"
            " average (bound %lld), at most %lld segments (bound %lld)\n",
            (long long)n, REFRESHES * SEGS_PER_REFRESH, DOCS_PER_SEG, (long long)stats.merges,
            (double)stats.docs / (double)n, (long long)classes(n), (long long)max_segments,
