@@ -220,8 +220,8 @@ static long long free_pages(lm_store *s)
     return raw_int(lm_store_sqlite(s), "PRAGMA freelist_count");
 }
 
-/* A store of n articles of 40 words drawn from a few thousand, indexed in
- * batches of 50 (several segments). */
+/* A store of n articles of 40 words drawn from a few thousand, indexed by
+ * four refreshes (four segments: fewer than a size class merges). */
 static lm_store *wordy_store(const char *name, int n)
 {
     lm_store *s = lm_test_open_store(name);
@@ -232,8 +232,10 @@ static lm_store *wordy_store(const char *name, int n)
     for (int i = 1; i <= n; i++) {
         lm_test_wordy_abstract(abstract, sizeof abstract, i, 4000);
         put(s, i, 1, "wordy title", abstract);
+        if (i % (n / 4) == 0)
+            refresh(s, 0);
     }
-    refresh(s, 50);
+    refresh(s, 0);
     return s;
 }
 
