@@ -10,6 +10,7 @@
  * rewrite a segment more than a fifth dead.
  */
 #include "../store/search/lm_lexindex.h"
+#include "../store/search/lm_search.h"
 #include "../store/lm_store_internal.h"
 #include "lm_test_store.h"
 
@@ -228,6 +229,51 @@ static void test_tiered_refreshes(void)
     lm_store_close(s);
 }
 
+/* The refresh itself (lm_search_refresh_text): its batches are merged at
+ * its end, and every F^2 batches of a long one, so a query meanwhile
+ * reads at most F^2 segments more than the bound. */
+static void count_segments(void *ctx, const char *phase, int64_t done, int64_t total)
+{
+    (void)phase;
+    (void)done;
+    (void)total;
+    lm_store *s = ((void **)ctx)[0];
+    long long *max = ((void **)ctx)[1];
+    long long n = count(s, "SELECT count(*) FROM lex_segments");
+    if (n > *max)
+        *max = n;
+}
+
+static void test_refresh_merges(void)
+{
+    lm_store *s = lm_test_open_store("lex-tier-refresh.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    char title[128], abstract[1024];
+    for (int64_t p = 1; p <= 100; p++) {
+        make_text(title, 64);
+        make_text(abstract, sizeof abstract);
+        put(s, p, title, abstract);
+    }
+    long long max = 0;
+    void *ctx[2] = {s, &max};
+    lm_search_refresh_options o = {0};
+    o.skip_vectors = 1;
+    o.batch = 1;
+    o.progress = count_segments;
+    o.progress_ctx = ctx;
+    lm_search_refresh_stats st = {0};
+    lm_error err = {0};
+    LM_CHECK(lm_search_refresh_text(s, &o, &st, &err) == LM_OK && st.lex_added == 100);
+    int f2 = LM_LEXINDEX_MERGE_FACTOR * LM_LEXINDEX_MERGE_FACTOR;
+    LM_CHECK(max >= f2 && max <= f2 + LM_LEXINDEX_MERGE_FACTOR - 1);
+    /* 100 articles are all of class 0: merged into one at the end. */
+    LM_CHECK(count(s, "SELECT count(*) FROM lex_segments") == 1);
+    LM_CHECK(lm_lexindex_check(s, &err) == LM_OK);
+    lm_store_close(s);
+}
+
 /* Bad knobs are usage errors; the default entry point is the tiered
  * policy (nothing to do on an empty index). */
 static void test_tier_knobs(void)
@@ -249,6 +295,7 @@ static void test_tier_knobs(void)
 int main(void)
 {
     LM_RUN(test_tiered_refreshes);
+    LM_RUN(test_refresh_merges);
     LM_RUN(test_tier_knobs);
     return LM_DONE();
 }

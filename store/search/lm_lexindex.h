@@ -32,9 +32,9 @@
  * segments for N articles — 15 at 1M articles, 25 at 36M (F 6, FLOOR
  * 5,000), the rows a query word reads at most (plus, during a refresh,
  * the up to F^2 segments it wrote since its last merge:
- * lm_search_refresh_text merges at its end and every F^2 batches).  A segment more than a
- * fifth dead is rewritten whatever its size; `index build` merges all
- * into one.  A full rebuild empties the index and refills it from the
+ * lm_search_refresh_text merges at its end and every F^2 batches).  A
+ * segment more than a fifth dead is rewritten whatever its size;
+ * `index build` merges all into one.  A full rebuild empties the index and refills it from the
  * refresh queue, so an interrupted one simply resumes at the next
  * refresh.
  *

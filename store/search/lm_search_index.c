@@ -130,6 +130,12 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
             lm_store_rollback(s, NULL);
             break;
         }
+        stats->fts_added += lex_added;
+        stats->lex_added += lex_added;
+        stats->pending_dropped += dropped;
+        done += batch_rows;
+        if (o->progress)
+            o->progress(o->progress_ctx, "fts", done, total);
         /* Merging once at the end turns a refresh's batches into one
          * segment in one rewrite (merging as each class fills would
          * rewrite them in steps, ~20% more at 1M abstracts); a long
@@ -141,12 +147,6 @@ lm_status lm_search_refresh_text(lm_store *s, const lm_search_refresh_options *o
                 break;
             unmerged = 0;
         }
-        stats->fts_added += lex_added;
-        stats->lex_added += lex_added;
-        stats->pending_dropped += dropped;
-        done += batch_rows;
-        if (o->progress)
-            o->progress(o->progress_ctx, "fts", done, total);
     }
     lm_lexindex_writer_free(w);
     /* Also when nothing was queued: deletions alone may have left a
