@@ -175,7 +175,7 @@ static void test_replace_delete_merge(void)
     lm_error err = {0};
     LM_CHECK(lm_lexindex_get_info(s, &info, &err) == LM_OK);
     LM_CHECK(info.docs == 12 && info.segments >= 1 &&
-             info.segments <= LM_LEXINDEX_MAX_SEGMENTS);
+             info.segments <= LM_LEXINDEX_MERGE_FACTOR - 1);
     lm_lexindex_reader *r = NULL;
     LM_CHECK(lm_lexindex_reader_init(&r, &err) == LM_OK);
     int64_t ids[16];
@@ -220,8 +220,8 @@ static long long free_pages(lm_store *s)
     return raw_int(lm_store_sqlite(s), "PRAGMA freelist_count");
 }
 
-/* A store of n articles of 40 words drawn from a few thousand, indexed in
- * batches of 50 (several segments). */
+/* A store of n articles of 40 words drawn from a few thousand, indexed by
+ * four refreshes (four segments: fewer than a size class merges). */
 static lm_store *wordy_store(const char *name, int n)
 {
     lm_store *s = lm_test_open_store(name);
@@ -232,8 +232,10 @@ static lm_store *wordy_store(const char *name, int n)
     for (int i = 1; i <= n; i++) {
         lm_test_wordy_abstract(abstract, sizeof abstract, i, 4000);
         put(s, i, 1, "wordy title", abstract);
+        if (i % (n / 4) == 0)
+            refresh(s, 0);
     }
-    refresh(s, 50);
+    refresh(s, 0);
     return s;
 }
 
@@ -621,7 +623,7 @@ static void test_pruned_equals_exhaustive(void)
     char title[256], abstract[2048];
     int64_t pmid = 1;
     /* Twelve refreshes of 50 articles: several segments (refreshes merge
-     * beyond LM_LEXINDEX_MAX_SEGMENTS). */
+     * by size class). */
     for (int batch = 0; batch < 12; batch++) {
         for (int i = 0; i < 50; i++, pmid++) {
             if (pmid % 7 == 0) {   /* ties: the same text under many PMIDs */

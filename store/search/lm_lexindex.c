@@ -11,10 +11,16 @@
  * each article's current postings; when an article is replaced or deleted
  * a trigger removes its lex_docs row and another records (segment, PMID)
  * in lex_dead, so readers skip those postings until a merge drops them.
- * Merging the smallest segments whenever there are more than
- * LM_LEXINDEX_MAX_SEGMENTS bounds the rows read per query word; a segment
- * more than a fifth dead is rewritten whatever its size, which bounds the
- * dead set every query loads.
+ * Merges follow size classes (lm_lexindex.h): F segments of one class
+ * become one of the next, so each article is rewritten about once per
+ * class — log_F of the corpus — and a class holds at most F - 1
+ * segments, which bounds the rows read per query word.  The policy this
+ * replaced merged the smallest segments whenever there were more than 8,
+ * keeping the 4 largest: with 20 new segments per refresh, each refresh
+ * rewrote one of the largest (a quarter of the corpus) with them, so
+ * ingest cost grew with the corpus.  A segment more than a fifth dead is
+ * rewritten whatever its size, which bounds the dead set every query
+ * loads.
  *
  * Collection statistics (article count, average field lengths, document
  * frequencies) come from the segment rows and count dead postings until
@@ -469,11 +475,15 @@ lm_status lm_lexindex_dead_load(lm_store *s, dead_set *d, lm_error *err)
 
 typedef struct seg_info {
     int64_t id, n_docs, n_dead;
+    int level;                /* size class (tiered policy) */
+    int chosen;
 } seg_info;
 
 static int cmp_seg_size(const void *a, const void *b)
 {
     const seg_info *x = a, *y = b;
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
     if (x->n_docs != y->n_docs)
         return x->n_docs < y->n_docs ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
@@ -680,22 +690,51 @@ static lm_status merge_segments(lm_store *s, const seg_info *victims, size_t nv,
  * load stays small and collection statistics stay close. */
 #define DEAD_SHARE_REWRITE 0.2
 
-/* The victims come first in segs; returns how many. */
-static size_t choose_victims(seg_info *segs, size_t n, int max_segments)
+/* The size class of a segment of n live articles: 0 under floor * factor,
+ * then L while under floor * factor^(L+1). */
+static int size_class(int64_t n, const lm_lexindex_tiers *t)
 {
+    int level = 0;
+    int64_t cap = t->floor_docs * t->factor;
+    while (n >= cap && cap <= INT64_MAX / t->factor) {
+        cap *= t->factor;
+        level++;
+    }
+    return level;
+}
+
+/* The victims come first in segs; returns how many.  t NULL merges all.
+ * Tiered: the lowest class holding factor segments or more, all of them
+ * (a refresh adds many small segments at once: merging the whole class
+ * lifts its articles a class up in one rewrite), plus any segment more
+ * than a fifth dead. */
+static size_t choose_victims(seg_info *segs, size_t n, const lm_lexindex_tiers *t)
+{
+    for (size_t i = 0; i < n; i++) {
+        segs[i].level = t ? size_class(segs[i].n_docs, t) : 0;
+        segs[i].chosen = !t;
+    }
     lm_qsort(segs, n, sizeof *segs, cmp_seg_size);
+    for (size_t i = 0; t && i < n;) {
+        size_t j = i;
+        while (j < n && segs[j].level == segs[i].level)
+            j++;
+        if (j - i >= (size_t)t->factor) {
+            for (size_t m = i; m < j; m++)
+                segs[m].chosen = 1;
+            break;
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((double)segs[i].n_dead > DEAD_SHARE_REWRITE * (double)segs[i].n_docs)
+            segs[i].chosen = 1;
     size_t k = 0;
-    if (max_segments <= 1)
-        k = n;
-    else if (n > (size_t)max_segments)
-        /* The smallest half at a time (rather than two) keeps the total
-         * rewritten per article logarithmic in the index size. */
-        k = n - (size_t)max_segments / 2;
-    for (size_t i = k; i < n; i++)
-        if ((double)segs[i].n_dead > DEAD_SHARE_REWRITE * (double)segs[i].n_docs) {
-            seg_info t = segs[k];
-            segs[k++] = segs[i];
-            segs[i] = t;
+    for (size_t i = 0; i < n; i++)
+        if (segs[i].chosen) {
+            seg_info x = segs[i];
+            segs[i] = segs[k];
+            segs[k++] = x;
         }
     /* One segment is worth rewriting only to drop its dead postings. */
     if (k == 1 && segs[0].n_dead == 0)
@@ -703,16 +742,11 @@ static size_t choose_victims(seg_info *segs, size_t n, int max_segments)
     return k;
 }
 
-lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err)
+/* One merge in its own transaction: the victims t (NULL: all) picks.
+ * stats gets the segments and articles rewritten. */
+static lm_status merge_once(lm_store *s, const lm_lexindex_tiers *t, size_t reclaim_bytes,
+                            lm_lexindex_merge_stats *stats, lm_error *err)
 {
-    return lm_lexindex_merge_reclaiming(s, max_segments, LM_LEXINDEX_RECLAIM_BYTES, merged, err);
-}
-
-lm_status lm_lexindex_merge_reclaiming(lm_store *s, int max_segments, size_t reclaim_bytes,
-                                       int *merged, lm_error *err)
-{
-    if (merged)
-        *merged = 0;
     /* The list is read inside the write transaction: a concurrent merge
      * cannot have taken the victims away meanwhile. */
     lm_status ls = lm_store_begin(s, err);
@@ -739,22 +773,70 @@ lm_status lm_lexindex_merge_reclaiming(lm_store *s, int max_segments, size_t rec
             cap = nc;
         }
         segs[n++] = (seg_info){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                               sqlite3_column_int64(st, 2)};
+                               sqlite3_column_int64(st, 2), 0, 0};
     }
     if (ls == LM_OK && rc != SQLITE_DONE)
         ls = lm_store_fail(s, rc, err, "reading the lexical index");
     if (st)
         sqlite3_reset(st);
-    size_t victims = ls == LM_OK ? choose_victims(segs, n, max_segments) : 0;
+    size_t victims = ls == LM_OK ? choose_victims(segs, n, t) : 0;
     if (victims > 0)
         ls = merge_segments(s, segs, victims, reclaim_bytes, err);
     if (ls == LM_OK)
         ls = lm_store_commit(s, err);
     else
         lm_store_rollback(s, NULL);
-    if (ls == LM_OK && merged)
-        *merged = (int)victims;
+    memset(stats, 0, sizeof *stats);
+    if (ls == LM_OK && victims > 0) {
+        stats->merges = 1;
+        stats->segments = (int64_t)victims;
+        for (size_t i = 0; i < victims; i++)
+            stats->docs += segs[i].n_docs;
+    }
     free(segs);
+    return ls;
+}
+
+lm_status lm_lexindex_merge_tiered(lm_store *s, const lm_lexindex_tiers *t,
+                                   lm_lexindex_merge_stats *stats, lm_error *err)
+{
+    if (t->factor < 2 || t->floor_docs < 1)
+        return lm_error_set(err, LM_ERR_USAGE,
+                            "lexical index: merge factor must be >= 2 and floor >= 1");
+    /* Each merge empties a class or a dead segment: the loop ends. */
+    for (;;) {
+        lm_lexindex_merge_stats one;
+        lm_status ls = merge_once(s, t, t->reclaim_bytes, &one, err);
+        if (ls != LM_OK)
+            return ls;
+        if (one.merges == 0)
+            return LM_OK;
+        if (stats) {
+            stats->merges += one.merges;
+            stats->segments += one.segments;
+            stats->docs += one.docs;
+        }
+    }
+}
+
+lm_status lm_lexindex_merge(lm_store *s, int all, int *merged, lm_error *err)
+{
+    return lm_lexindex_merge_reclaiming(s, all, LM_LEXINDEX_RECLAIM_BYTES, merged, err);
+}
+
+lm_status lm_lexindex_merge_reclaiming(lm_store *s, int all, size_t reclaim_bytes, int *merged,
+                                       lm_error *err)
+{
+    lm_lexindex_merge_stats stats = {0};
+    lm_status ls;
+    if (all) {
+        ls = merge_once(s, NULL, reclaim_bytes, &stats, err);
+    } else {
+        lm_lexindex_tiers t = {LM_LEXINDEX_MERGE_FACTOR, LM_LEXINDEX_FLOOR_DOCS, reclaim_bytes};
+        ls = lm_lexindex_merge_tiered(s, &t, &stats, err);
+    }
+    if (merged)
+        *merged = ls == LM_OK ? (int)stats.segments : 0;
     return ls;
 }
 

@@ -15,14 +15,28 @@
  * document words it should.  Positions are not stored: phrase evidence is
  * computed from the text of the best candidates only.
  *
- * Segments keep refreshes cheap: each refresh writes one (varint
+ * Segments keep refreshes cheap: each refresh batch writes one (varint
  * postings: PMID gap, title and abstract term frequencies and lengths);
  * an article replaced or deleted is marked dead by triggers at once, so it
- * is never returned, and its postings go when the smallest segments are
- * merged (more than LM_LEXINDEX_MAX_SEGMENTS, or a segment more than a
- * fifth dead; `index build` merges all into one).  A full rebuild empties
- * the index and refills it from the refresh queue, so an interrupted one
- * simply resumes at the next refresh.
+ * is never returned, and its postings go when its segment is merged.
+ * Refreshes merge by size class, as Lucene's log merge policy does:
+ * segments of fewer than LM_LEXINDEX_FLOOR_DOCS * F articles form class 0,
+ * class L >= 1 holds those of FLOOR * F^L up to FLOOR * F^(L+1), and
+ * whenever a class holds F segments they are merged into one (of the next
+ * class up), F = LM_LEXINDEX_MERGE_FACTOR.  Merging F segments of class
+ * L >= 1 makes one of class L + 1 or more, so an article is rewritten
+ * once per class it rises through, 1 + floor(log_F(N / FLOOR)) times in
+ * all when refreshes bring whole batches (smaller ones add a few rewrites
+ * of class 0 segments, under FLOOR * F articles), and at most F - 1
+ * segments stay per class: (F - 1) * (1 + floor(log_F(N / FLOOR)))
+ * segments for N articles — 15 at 1M articles, 25 at 36M (F 6, FLOOR
+ * 5,000), the rows a query word reads at most (plus, during a refresh,
+ * the up to F^2 segments it wrote since its last merge:
+ * lm_search_refresh_text merges at its end and every F^2 batches).  A
+ * segment more than a fifth dead is rewritten whatever its size;
+ * `index build` merges all into one.  A full rebuild empties the index and refills it from the
+ * refresh queue, so an interrupted one simply resumes at the next
+ * refresh.
  *
  * The writer side runs inside the caller's transaction; merges run their
  * own.  The reader uses the store's connection (one thread at a time) and
@@ -39,8 +53,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Refreshes merge the smallest segments once there are more than this. */
-#define LM_LEXINDEX_MAX_SEGMENTS 8
+/* The tiered merge policy (see above): F segments of one size class are
+ * merged into one; class 0 is every segment under FLOOR * F articles
+ * (FLOOR is the refresh batch, lm_search_refresh_text's default). */
+#define LM_LEXINDEX_MERGE_FACTOR 6
+#define LM_LEXINDEX_FLOOR_DOCS 5000
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -58,18 +75,38 @@ lm_status lm_lexindex_writer_add(lm_lexindex_writer *w, int64_t pmid, const char
  * postings (they are marked dead).  Nothing is written when w is empty. */
 lm_status lm_lexindex_writer_flush(lm_lexindex_writer *w, lm_store *s, lm_error *err);
 
-/* With more than max_segments segments, merges the smallest into one
- * (all of them when max_segments <= 1), dropping dead postings; a segment
- * more than a fifth dead is rewritten too, whatever its size.  Runs its
- * own transaction.  *merged (may be NULL) gets the number rewritten. */
-lm_status lm_lexindex_merge(lm_store *s, int max_segments, int *merged, lm_error *err);
+/* With all set, merges every segment into one (`index build`); without,
+ * applies the tiered policy with the default factor and floor, one merge
+ * (one transaction) at a time until no size class is full.  Dead postings
+ * are dropped, and a segment more than a fifth dead is rewritten too,
+ * whatever its size.  *merged (may be NULL) gets the number of segments
+ * rewritten. */
+lm_status lm_lexindex_merge(lm_store *s, int all, int *merged, lm_error *err);
 /* The merge deletes the rows it has rewritten every reclaim_bytes of
  * merged postings, so that their pages are reused by the rest of the
  * merge instead of being left free in the file (lm_lexindex_merge uses
  * LM_LEXINDEX_RECLAIM_BYTES; tests use less on small indexes). */
 #define LM_LEXINDEX_RECLAIM_BYTES ((size_t)1 << 20)
-lm_status lm_lexindex_merge_reclaiming(lm_store *s, int max_segments, size_t reclaim_bytes,
-                                       int *merged, lm_error *err);
+lm_status lm_lexindex_merge_reclaiming(lm_store *s, int all, size_t reclaim_bytes, int *merged,
+                                       lm_error *err);
+
+/* The tiered policy with its knobs (tests use small floors). */
+typedef struct lm_lexindex_tiers {
+    int factor;               /* segments of one class merged at once, >= 2 */
+    int64_t floor_docs;       /* class 0: under floor_docs * factor articles */
+    size_t reclaim_bytes;
+} lm_lexindex_tiers;
+
+typedef struct lm_lexindex_merge_stats {
+    int64_t merges;           /* merge transactions */
+    int64_t segments;         /* segments rewritten */
+    int64_t docs;             /* live articles rewritten (their postings) */
+} lm_lexindex_merge_stats;
+
+/* Merges by t until no class is full and no segment is a fifth dead;
+ * stats (may be NULL) are added to. */
+lm_status lm_lexindex_merge_tiered(lm_store *s, const lm_lexindex_tiers *t,
+                                   lm_lexindex_merge_stats *stats, lm_error *err);
 
 /* Empties the index and queues every article for the next refresh
  * (inside the caller's transaction). */
