@@ -638,12 +638,29 @@ static const char migration_17[] =
 static const char migration_18[] =
     "UPDATE vector_files SET n = n;\n";
 
+/* Checksums of the vector file's rows by chunk (store/search/
+ * lm_vec_cache.c): each write of rows (a rewrite, an in-place append)
+ * records the XXH3-64 of the rows it wrote with the count, and readers
+ * verify the chunks that tile the file's counted rows.  A file written at
+ * schema 18 has none and is read unchecked until its next append or
+ * rewrite records them. */
+static const char migration_19[] =
+    "CREATE TABLE vector_file_chunks (\n"
+    "    model_id  INTEGER NOT NULL,\n"
+    "    file_id   INTEGER NOT NULL,\n"
+    "    first_row INTEGER NOT NULL,\n"
+    "    n_rows    INTEGER NOT NULL,\n"
+    "    xxh64     INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (model_id, file_id, first_row)\n"
+    ") WITHOUT ROWID;\n";
+
 /* migrations[i] takes a database from version i to version i + 1. */
 static const char *const migrations[] = {migration_1,  migration_2,  migration_3,  migration_4,
                                          migration_5,  migration_6,  migration_7,  migration_8,
                                          migration_9,  migration_10, migration_11, migration_12,
                                          migration_13, migration_14, migration_15,
-                                         migration_16, migration_17, migration_18};
+                                         migration_16, migration_17, migration_18,
+                                         migration_19};
 
 /* What a migration removes, said before it runs (lm_store_options'
  * on_notice); NULL for migrations that only add. */

@@ -65,6 +65,7 @@ static const lm_merge_table merge_tables[] = {
     {"vector_generations", LM_MERGE_REBUILT},
     {"vector_files", LM_MERGE_REBUILT},       /* the target's own vector file */
     {"vector_file_gone", LM_MERGE_REBUILT},
+    {"vector_file_chunks", LM_MERGE_REBUILT},
 };
 #define N_MERGE_TABLES (sizeof merge_tables / sizeof merge_tables[0])
 

@@ -644,14 +644,15 @@ static void test_schema17_format4_file(void)
     open_ok(s, &c);
     write_v4_file(path, &c, file_id);
     lm_vec_cache_close(&c);
-    LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "UPDATE schema_version SET version = 17", NULL,
-                          NULL, NULL) == SQLITE_OK);
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "DROP TABLE vector_file_chunks; UPDATE schema_version SET version = 17",
+                          NULL, NULL, NULL) == SQLITE_OK);
     lm_store_close(s);
     s = NULL;
     LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
     if (!s)
         return;
-    LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), 18);
+    LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), lm_store_schema_version());
     int64_t p123[] = {1, 2, 3}, p1234[] = {1, 2, 3, 4}, p1_5[] = {1, 2, 3, 4, 5};
     float f123[] = {1, 2, 3}, f1234[] = {1, 2, 3, 4}, f1_5[] = {1, 2, 3, 4, 5};
     open_ok(s, &c);
@@ -1144,6 +1145,126 @@ static void test_shadow_crash(void)
     }
 }
 
+
+/* Flips a byte at offset off of the file at path. */
+static void flip_at(const char *path, uint64_t off)
+{
+    FILE *f = fopen(path, "r+b");
+    LM_CHECK(f != NULL);
+    if (!f)
+        return;
+    LM_CHECK(fseek(f, (long)off, SEEK_SET) == 0);
+    int ch = fgetc(f);
+    LM_CHECK(fseek(f, (long)off, SEEK_SET) == 0);
+    fputc(ch ^ 0x40, f);
+    fclose(f);
+}
+
+static file_header read_file_header(const char *path)
+{
+    file_header h;
+    memset(&h, 0, sizeof h);
+    FILE *f = fopen(path, "rb");
+    LM_CHECK(f != NULL);
+    if (f) {
+        LM_CHECK(fread(&h, sizeof h, 1, f) == 1);
+        fclose(f);
+    }
+    return h;
+}
+
+static void append_pmid(lm_store *s, int64_t id, int p)
+{
+    lm_error err = {0};
+    put_article(s, p, 2000 + p);
+    float v[4] = {(float)p, 0.5f, -1.0f, 0.25f * (float)p};
+    LM_CHECK(lm_vec_put(s, id, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+}
+
+/* The rows are checksummed by chunk (vector_file_chunks): a damaged byte
+ * in any counted row, rewritten or appended, is the recovery error for a
+ * query and a refresh; the spare slots past the count are never read. A
+ * database from schema 18 (a file with no checksums) is read as before,
+ * and its next append records checksums of every row. */
+static void test_row_checksums(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcsum.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char *path = lm_vec_cache_path(s);
+    char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    for (int p = 4; p <= 6; p++)
+        append_pmid(s, id, p);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 4);   /* 0+3, 3, 4, 5 */
+    LM_CHECK_INT(sql_int(s, "SELECT sum(n_rows) FROM vector_file_chunks"), 6);
+    file_header h = read_file_header(path);
+    uint64_t row = 4 * sizeof(float);
+    int64_t p1_6[] = {1, 2, 3, 4, 5, 6};
+    float f1_6[] = {1, 2, 3, 4, 5, 6};
+    /* A vector byte of an appended row, a PMID of a rewritten one, a year. */
+    uint64_t damaged[] = {h.off_data + 4 * row + 1, h.off_pmids, h.off_years + 2 * sizeof(int16_t)};
+    for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+        flip_at(path, damaged[i]);
+        expect_recovery_error(s);
+        LM_CHECK_INT(lm_vec_cache_refresh(s, NULL, &err), LM_ERR_DB);
+        LM_CHECK(strstr(err.msg, "litmine index build") != NULL);
+        flip_at(path, damaged[i]);
+    }
+    /* The spare slots: bytes past the count are ignored. */
+    flip_at(path, h.off_data + 6 * row + 1);
+    flip_at(path, h.off_pmids + 7 * sizeof(int64_t));
+    lm_vec_cache c;
+    open_ok(s, &c);
+    check_rows(&c, p1_6, f1_6, 6);
+    lm_vec_cache_close(&c);
+
+    /* Schema 18: no table, no checksums; read unchecked, then the next
+     * append records them all. */
+    LM_CHECK(sqlite3_exec(lm_store_sqlite(s),
+                          "DROP TABLE vector_file_chunks;"
+                          " UPDATE schema_version SET version = 18",
+                          NULL, NULL, NULL) == SQLITE_OK);
+    lm_store_close(s);
+    s = NULL;
+    LM_CHECK(lm_store_open(&s, dbpath, NULL, &err) == LM_OK);
+    if (s) {
+        LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), lm_store_schema_version());
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 0);
+        open_ok(s, &c);
+        check_rows(&c, p1_6, f1_6, 6);
+        lm_vec_cache_close(&c);
+        append_pmid(s, id, 7);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 2);   /* 0+6, 6 */
+        flip_at(path, h.off_data + 2 * row);
+        expect_recovery_error(s);
+        flip_at(path, h.off_data + 2 * row);
+        int64_t p1_7[] = {1, 2, 3, 4, 5, 6, 7};
+        float f1_7[] = {1, 2, 3, 4, 5, 6, 7};
+        open_ok(s, &c);
+        check_rows(&c, p1_7, f1_7, 7);
+        lm_vec_cache_close(&c);
+        /* A rewrite replaces the file's checksums by one chunk. */
+        float v[4] = {3.0f, 0.5f, -1.0f, 0.75f};
+        LM_CHECK(lm_vec_put(s, id, 3, LM_VEC_F32, v, 4, &err) == LM_OK);
+        LM_CHECK(sqlite3_exec(lm_store_sqlite(s), "DELETE FROM vectors WHERE pmid = 6", NULL,
+                              NULL, NULL) == SQLITE_OK);
+        LM_CHECK(lm_vec_cache_compact_model(s, id, &err) == LM_OK);
+        LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 1);
+        LM_CHECK_INT(sql_int(s, "SELECT n_rows FROM vector_file_chunks"),
+                     sql_int(s, "SELECT n FROM vector_files"));
+        lm_store_close(s);
+    }
+    free(path);
+    free(dbpath);
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -1159,5 +1280,6 @@ int main(void)
     LM_RUN(test_shadow_rows);
     LM_RUN(test_shadow_rows_capped);
     LM_RUN(test_shadow_crash);
+    LM_RUN(test_row_checksums);
     return LM_DONE();
 }

@@ -21,10 +21,15 @@
  * Of the cap slots of each column, the first vector_files.n are rows (the
  * database's count, in the same read transaction as the rest, is the
  * truth); the others are spare, a hole in the file until the rows of an
- * append fill them (lm_vec_compact.c).  The rows are not checksummed: an
- * open reads only what it searches.  A version 4 file (cap = n, an XXH3
- * over the whole payload) is still read, and rewritten by the next
- * compaction.
+ * append fill them (lm_vec_compact.c).  The rows are checksummed by
+ * chunk: each write of rows (a rewrite's [0, n), an append's [n, n + k))
+ * records the XXH3-64 of the rows it wrote in vector_file_chunks, in the
+ * transaction that commits the count, and an open verifies the chunks
+ * that tile [0, n) (one pass over the rows, which a query reads anyway);
+ * the spare slots are never read.  A file whose database records no chunk
+ * (written before schema 19) is read unchecked until the next append or
+ * rewrite records them.  A version 4 file (cap = n, an XXH3 over the
+ * whole payload) is still read, and rewritten by the next compaction.
  *
  * Stored once.  A vectors row with an empty vec means "in the file"; rows
  * with bytes were written since the last compaction; vector_file_gone
@@ -192,12 +197,43 @@ char *lm_vc_next_path(const char *path)
 }
 
 /* Maps path when it is the file file_id of this model, with its first
- * n rows (the database's count) as the matrix; 0 otherwise (missing,
- * foreign, damaged).  Slots past n are ignored: an append a crash stopped
+ * n rows (the database's count, checked against chunks) as the matrix; 0
+ * otherwise (missing, foreign, damaged).  Slots past n are ignored: an append a crash stopped
  * before its commit, or one committing now (the file's length never
  * changes, so a reader's mapping stays whole while rows are appended). */
+uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint64_t first,
+                          uint64_t count)
+{
+    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    uint64_t x = XXH3_64bits(base + h->off_pmids + first * sizeof(int64_t),
+                             (size_t)count * sizeof(int64_t));
+    x = XXH3_64bits_withSeed(base + h->off_years + first * sizeof(int16_t),
+                             (size_t)count * sizeof(int16_t), x);
+    if (h->quantized)
+        x = XXH3_64bits_withSeed(base + h->off_scales + first * sizeof(float),
+                                 (size_t)count * sizeof(float), x);
+    return XXH3_64bits_withSeed(base + h->off_data + first * d, (size_t)count * d, x);
+}
+
+/* The chunks tile rows [0, n) in order, each with its checksum; none
+ * recorded: the rows are not checked (a file from before schema 19). */
+static int rows_intact(const unsigned char *base, const file_header *h, uint64_t n,
+                       const row_chunk *chunks, size_t n_chunks)
+{
+    if (n_chunks == 0)
+        return 1;
+    uint64_t at = 0;
+    for (size_t i = 0; i < n_chunks; i++) {
+        if (chunks[i].first != at || chunks[i].n > n - at ||
+            lm_vc_rows_xxh64(base, h, chunks[i].first, chunks[i].n) != chunks[i].xxh)
+            return 0;
+        at += chunks[i].n;
+    }
+    return at == n;
+}
+
 static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, lm_vec_cache *out)
+                    uint64_t n, const row_chunk *chunks, size_t n_chunks, lm_vec_cache *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -222,14 +258,15 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
          want.off_data == h.off_data && want.off_model == h.off_model &&
          want.file_len == h.file_len && h.file_len == (uint64_t)st.st_size;
     unsigned char *base = map;
-    /* Version 4 checked its whole payload; version 5 checks the model
-     * only (the rows are appended in place and are the database's to
-     * count), so an open reads no row it does not search. */
+    /* Version 4 checked its whole payload; version 5 checks the model and
+     * the database's chunks of rows [0, n): the spare slots past n (an
+     * append a crash stopped, or one committing now) are never read. */
     if (ok && h.version == FORMAT_VERSION_V4)
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
     else if (ok)
-        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
+        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64 &&
+             rows_intact(base, &h, n, chunks, n_chunks);
     if (!ok) {
         munmap(map, (size_t)st.st_size);
         return 0;
@@ -267,26 +304,36 @@ char *lm_vc_build_path(const char *path, int64_t model_id)
     return p;
 }
 
-/* Maps the file the database names (the header's model and file ids say
- * which): path, path.next (a compaction committed and was stopped before
- * its rename), or the same two of the model's build path (a model made
- * current without a compaction). */
-int lm_vc_map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, lm_vec_cache *out, char **mapped)
+static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
+                             row_chunk **out, size_t *n, lm_error *err);
+
+/* Maps the file the database names (see lm_vec_cache_impl.h). */
+lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
+                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
+                          lm_error *err)
 {
-    char *build = lm_vc_build_path(path, info->id);
+    row_chunk *chunks = NULL;
+    size_t n_chunks = 0;
+    lm_status ls = load_chunks(s, info->id, r->file_id, &chunks, &n_chunks, err);
+    if (ls != LM_OK)
+        return ls;
+    if (unchecked)
+        *unchecked = n_chunks == 0 && r->n > 0;
+    char *build = path ? lm_vc_build_path(path, info->id) : NULL;
     const char *bases[2] = {path, build};
     int ok = 0;
     for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, file_id, n, out);
+        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, out);
         if (ok && mapped)
             *mapped = strdup(bases[i]);
         char *next = ok ? NULL : lm_vc_next_path(bases[i]);
-        ok = ok || (next && map_file(next, info, file_id, n, out));
+        ok = ok || (next && map_file(next, info, r->file_id, (uint64_t)r->n, chunks, n_chunks,
+                                     out));
         free(next);
     }
     free(build);
-    return ok;
+    free(chunks);
+    return ok ? LM_OK : lm_vc_missing_file(s, path, info->id, err);
 }
 
 /* ---- the database's side ---------------------------------------------- */
@@ -326,6 +373,42 @@ lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_err
     } else if (rc != SQLITE_DONE) {
         ls = lm_store_fail(s, rc, err, "reading the vector file's record");
     }
+    sqlite3_finalize(st);
+    return ls;
+}
+
+/* The checksums of file file_id's rows, in row order. */
+static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
+                             row_chunk **out, size_t *n, lm_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    lm_status ls = prepare_id(s, "SELECT first_row, n_rows, xxh64 FROM vector_file_chunks"
+                                 " WHERE model_id = ?1 AND file_id = ?2 ORDER BY first_row",
+                              model_id, &st, err);
+    if (ls != LM_OK)
+        return ls;
+    sqlite3_bind_int64(st, 2, file_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            row_chunk *v = realloc(*out, nc * sizeof *v);
+            if (!v) {
+                ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
+                break;
+            }
+            *out = v;
+            cap = nc;
+        }
+        (*out)[(*n)++] = (row_chunk){(uint64_t)sqlite3_column_int64(st, 0),
+                                     (uint64_t)sqlite3_column_int64(st, 1),
+                                     (uint64_t)sqlite3_column_int64(st, 2)};
+    }
+    if (ls == LM_OK && rc != SQLITE_DONE)
+        ls = lm_store_fail(s, rc, err, "reading the vector file's checksums");
     sqlite3_finalize(st);
     return ls;
 }
@@ -741,8 +824,9 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         out->mat_owned = 1;
         return ls;
     }
-    if (!path || !lm_vc_map_named(path, &out->info, r.file_id, (uint64_t)r.n, out, NULL))
-        return lm_vc_missing_file(s, path, out->info.id, err);
+    ls = lm_vc_map_named(s, path, &out->info, &r, out, NULL, NULL, err);
+    if (ls != LM_OK)
+        return ls;
     if (!r.model_in_file) {
         void *data = NULL;
         size_t len = 0;
@@ -841,8 +925,10 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, 
     if (ls != LM_OK)
         return ls;
     char *path = lm_vec_cache_path(s);
-    if (!found || !r->found || !path || !lm_vc_map_named(path, &c->info, r->file_id, (uint64_t)r->n, c, NULL))
+    if (!found || !r->found)
         ls = lm_vc_missing_file(s, path, model_id, err);
+    else
+        ls = lm_vc_map_named(s, path, &c->info, r, c, NULL, NULL, err);
     free(path);
     return ls;
 }

@@ -86,6 +86,11 @@ typedef struct file_rec {
     int model_in_file;
 } file_rec;
 
+/* A checksum of rows [first, first + n) of a file (vector_file_chunks). */
+typedef struct row_chunk {
+    uint64_t first, n, xxh;
+} row_chunk;
+
 typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
 
 typedef struct merger {
@@ -113,12 +118,22 @@ void lm_vc_layout(file_header *h);
  * it is neither a version 5 nor a version 4 header with a good CRC. */
 int lm_vc_read_header(const unsigned char *map, size_t len, file_header *h);
 
-/* Maps the file the database names (the header's model and file ids say
- * which): path, path.next (a compaction committed and was stopped before
- * its rename), or the same two of the model's build path (a model made
- * current without a compaction). */
-int lm_vc_map_named(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, lm_vec_cache *out, char **mapped);
+/* The XXH3-64 of rows [first, first + count) of the file mapped at base
+ * (laid out as h): its PMIDs, years, scales and vectors, chained. */
+uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint64_t first,
+                          uint64_t count);
+
+/* Maps the file the database names (record r: the header's model and file
+ * ids say which, its rows' checksums in vector_file_chunks are verified):
+ * path, path.next (a compaction committed and was stopped before its
+ * rename), or the same two of the model's build path (a model made
+ * current without a compaction).  A file that is missing, foreign or
+ * damaged is lm_vc_missing_file's error.  *unchecked (may be NULL): 1
+ * when the database records no checksum of its rows (a file written
+ * before schema 19). */
+lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
+                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
+                          lm_error *err);
 
 lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err);
 

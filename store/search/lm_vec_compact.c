@@ -120,10 +120,12 @@ static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *by
 
 /* Writes the merger's rows into slots [first, first + count) of the open
  * file fd laid out as h, with their years, and syncs them (crash_step:
- * the crash point between the write and the sync).  Slots before first
+ * the crash point between the write and the sync); *rows_xxh: the
+ * checksum of the rows as written (lm_vc_rows_xxh64, read back).  Slots before first
  * are not written: a reader maps them meanwhile. */
 static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t first,
-                           uint64_t count, merger *m, int crash_step, lm_error *err)
+                           uint64_t count, merger *m, int crash_step, uint64_t *rows_xxh,
+                           lm_error *err)
 {
     stream_writer w;
     memset(&w, 0, sizeof w);
@@ -135,7 +137,10 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
     w.row_bytes = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
     w.buf = malloc(STREAM_CHUNK);
     w.buf_off = h->off_data + first * w.row_bytes;
-    size_t map_len = (size_t)h->off_data;
+    /* The rows' columns, up to the model: PMIDs, years and scales are
+     * written through it, and every column read back for the checksum
+     * (the spare slots are never touched: they stay a hole). */
+    size_t map_len = (size_t)h->off_model;
     lm_status ls = LM_OK;
     int ok = w.buf != NULL;
     if (ok) {
@@ -160,6 +165,8 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
     if (ok)
         crash_point(crash_step);
     ok = ok && msync(w.map, map_len, MS_SYNC) == 0 && fsync(fd) == 0;
+    if (ok)
+        *rows_xxh = lm_vc_rows_xxh64(w.map, h, first, count);
     if (w.map)
         munmap(w.map, map_len);
     free(w.buf);
@@ -174,7 +181,8 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
  * a file no header names. */
 static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_info *info,
                             int64_t file_id, merger *m, uint64_t n, uint64_t cap,
-                            const void *model, size_t model_len, lm_error *err)
+                            const void *model, size_t model_len, uint64_t *rows_xxh,
+                            lm_error *err)
 {
     file_header h;
     memset(&h, 0, sizeof h);
@@ -198,7 +206,7 @@ static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_in
     lm_status ls = LM_OK;
     int ok = ftruncate(fd, (off_t)h.file_len) == 0;
     if (ok) {
-        ls = fill_rows(s, fd, &h, 0, n, m, 0, err);
+        ls = fill_rows(s, fd, &h, 0, n, m, 0, rows_xxh, err);
         ok = ls == LM_OK;
     }
     for (uint64_t off = 0; ok && off < model_len; off += STREAM_CHUNK) {
@@ -315,13 +323,15 @@ static lm_status exec_bound(lm_store *s, const char *sql, int64_t a, int64_t b, 
 /* The commit of a compaction: the rows now in the file (the full rows
  * after PMID after: all of them for a rewrite, the new ones for an
  * append) emptied, their void marks cleared, the model's bytes moved out,
- * the new file named; nothing when any vector moved since the file was
- * written (0 in *done). */
+ * the checksums of the rows written (chunks: a rewrite's replace the old
+ * file's) recorded, the new file named; nothing when any vector moved
+ * since the file was written (0 in *done). */
 static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, int64_t gen,
                                    const file_rec *old, int64_t after, int64_t file_id,
                                    uint64_t n,
                                    int model_moved, size_t model_len, uint64_t model_xxh,
-                                   int model_in_file, const lm_vec_activation *act, int *done,
+                                   int model_in_file, const lm_vec_activation *act,
+                                   const row_chunk *chunks, size_t n_chunks, int *done,
                                    lm_error *err)
 {
     *done = 0;
@@ -379,6 +389,28 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
                         "UPDATE embed_models SET data = NULL, data_len = ?2, data_xxh64 = ?3"
                         " WHERE id = ?1",
                         info->id, (int64_t)model_len, (int64_t)model_xxh, err);
+    if (ls == LM_OK && same && after == INT64_MIN)
+        ls = exec_bound(s, "DELETE FROM vector_file_chunks WHERE model_id = ?1", info->id, 0, 0,
+                        err);
+    for (size_t i = 0; ls == LM_OK && same && i < n_chunks; i++) {
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT OR REPLACE INTO vector_file_chunks"
+                                " (model_id, file_id, first_row, n_rows, xxh64)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, info->id);
+            sqlite3_bind_int64(st, 2, file_id);
+            sqlite3_bind_int64(st, 3, (int64_t)chunks[i].first);
+            sqlite3_bind_int64(st, 4, (int64_t)chunks[i].n);
+            sqlite3_bind_int64(st, 5, (int64_t)chunks[i].xxh);
+            rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+        if (rc != SQLITE_DONE)
+            ls = lm_store_fail(s, rc, err, "recording the vector file's checksums");
+    }
     if (ls == LM_OK && same) {
         sqlite3_stmt *st;
         rc = sqlite3_prepare_v2(db,
@@ -464,11 +496,12 @@ static lm_status count_out_of_order(lm_store *s, int64_t model_id, const lm_vec_
 
 /* Appends the full rows after the file's last PMID to file (mapped as
  * old, of record r) when the file may be kept: *keep = 1, and *k rows
- * written and synced (possibly none: only shadowed rows were written).
+ * written and synced (possibly none: only shadowed rows were written),
+ * *rows_xxh their checksum.
  * *keep = 0: rewrite instead. */
 static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *old,
                              const file_rec *r, const int64_t *gone, size_t n_gone, merger *m,
-                             int *keep, uint64_t *k, lm_error *err)
+                             int *keep, uint64_t *k, uint64_t *rows_xxh, lm_error *err)
 {
     *keep = 0;
     *k = 0;
@@ -497,7 +530,7 @@ static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *
     int fd = open(file, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return lm_error_set(err, LM_ERR_IO, "%s: %s", file, strerror(errno));
-    ls = fill_rows(s, fd, &h, (uint64_t)r->n, a.n, m, 4, err);
+    ls = fill_rows(s, fd, &h, (uint64_t)r->n, a.n, m, 4, rows_xxh, err);
     close(fd);
     if (ls == LM_OK)
         *k = a.n;
@@ -557,7 +590,9 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     const void *model = NULL;
     int found = 0, work = 0, model_moved = 0;
     file_rec r = {0};
-    uint64_t n = 0, appended = 0;
+    uint64_t n = 0, appended = 0, rows_xxh = 0;
+    row_chunk chunks[2];        /* the rows written; a file from before schema 19: its old rows */
+    size_t n_chunks = 0;
     int keep = 0;               /* the file stays: appended to, or shadowed rows only */
     int64_t kept_last = 0;      /* its last PMID before the append */
     char *mapped = NULL;
@@ -572,9 +607,9 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     }
     if (ls == LM_OK && found)
         ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
-    if (ls == LM_OK && found && r.found && !lm_vc_map_named(path, &old.info, r.file_id, (uint64_t)r.n, &old,
-                                                  &mapped))
-        ls = lm_vc_missing_file(s, path, old.info.id, err);
+    int unchecked = 0;
+    if (ls == LM_OK && found && r.found)
+        ls = lm_vc_map_named(s, path, &old.info, &r, &old, &mapped, &unchecked, err);
     if (ls == LM_OK && found)
         ls = lm_vc_count_full(s, old.info.id, &n_full, err);
     if (ls == LM_OK && found)
@@ -612,7 +647,18 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
             ls = lm_vc_merger_init(&m, r.found ? &old.mat : NULL, gone, n_gone, quantized,
                              old.info.dim, err);
         if (ls == LM_OK && r.found && !act && !model_moved && mapped && strcmp(mapped, target) == 0)
-            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &keep, &appended, err);
+            ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &keep, &appended, &rows_xxh,
+                             err);
+        /* A file written before schema 19 has no checksums of its rows:
+         * its append records them (from the rows as they are now). */
+        if (ls == LM_OK && keep && appended && unchecked) {
+            file_header h;
+            if (lm_vc_read_header(old.map, old.map_len, &h))
+                chunks[n_chunks++] = (row_chunk){0, (uint64_t)r.n,
+                                                 lm_vc_rows_xxh64(old.map, &h, 0, (uint64_t)r.n)};
+        }
+        if (ls == LM_OK && keep && appended)
+            chunks[n_chunks++] = (row_chunk){(uint64_t)r.n, appended, rows_xxh};
         if (keep)
             kept_last = old.mat.n > 0 ? old.mat.pmids[old.mat.n - 1] : INT64_MIN;
         m.file = r.found ? &old.mat : NULL;
@@ -629,7 +675,10 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
          * rewritten a bounded number of times on average). */
         uint64_t cap = n * CAP_FACTOR > n + MIN_SPARE ? n * CAP_FACTOR : n + MIN_SPARE;
         if (ls == LM_OK && !keep)
-            ls = write_file(s, next, &old.info, file_id, &m, n, cap, model, model_len, err);
+            ls = write_file(s, next, &old.info, file_id, &m, n, cap, model, model_len, &rows_xxh,
+                            err);
+        if (ls == LM_OK && !keep && n > 0)
+            chunks[n_chunks++] = (row_chunk){0, n, rows_xxh};
         if (keep) {
             file_id = r.file_id;
             n = (uint64_t)r.n + appended;
@@ -649,7 +698,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         crash_point(5);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, kept_last, file_id, n, 0, 0, 0,
-                               r.model_in_file, NULL, &done, err);
+                               r.model_in_file, NULL, chunks, n_chunks, &done, err);
         *nothing = !(ls == LM_OK && done);
         if (!*nothing)
             crash_point(6);
@@ -657,7 +706,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         crash_point(1);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, INT64_MIN, file_id, n, model_moved, model_len,
-                               model_xxh, model_in_file, act, &done, err);
+                               model_xxh, model_in_file, act, chunks, n_chunks, &done, err);
         if (ls == LM_OK && done) {
             *nothing = 0;
             crash_point(2);
