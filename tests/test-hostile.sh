@@ -230,10 +230,28 @@ lm --db vec.db query "BRCA1 repair"
 check "the vector file answers a query" rc_is 0
 # The vector file is the one copy of the compacted vectors and the LSA
 # model: damaged or missing, it is an error naming the recovery, never a
-# smaller index; `index build` fits and embeds again.
-python3 -c '
-b = bytearray(open("vec.db.vectors", "rb").read()); b[-100] ^= 0x5a
-open("vec.db.vectors", "wb").write(b)'
+# smaller index; `index build` fits and embeds again.  Its rows are
+# checksummed (vector_file_chunks); the spare slots after them are a hole
+# that later ingests append into, never read.  flip_vector_byte ROW flips
+# a byte of the vector of row slot ROW ("n": the first spare slot), laid
+# out as in store/search/lm_vec_cache_impl.h (file_header).
+flip_vector_byte() {
+    python3 - "$1" <<'PY'
+import struct, sys
+b = bytearray(open("vec.db.vectors", "rb").read())
+dim, quantized = struct.unpack_from("=II", b, 20)
+n, = struct.unpack_from("=Q", b, 48)
+off_data, = struct.unpack_from("=Q", b, 88)
+slot = n if sys.argv[1] == "n" else int(sys.argv[1])
+b[off_data + slot * dim * (1 if quantized else 4) + 1] ^= 0x5a
+open("vec.db.vectors", "wb").write(b)
+PY
+}
+flip_vector_byte n
+lm --db vec.db query --json "BRCA1 repair"
+ok "a damaged spare slot of the vector file (past its rows) is never read" \
+    'rc_is 0 && out_has "\"pmid\""'
+flip_vector_byte 7
 lm --db vec.db query --json "BRCA1 repair"
 ok "a damaged vector file: the query fails, naming the recovery" \
     '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'
