@@ -10,7 +10,11 @@
  * (each step of the append killed too).  Revised and deleted rows stay in
  * the file, shadowed, until they pass STALE_REWRITE_PERCENT of its rows
  * or SHADOW_ROWS_MAX, and readers answer as from a rewritten file.  A schema-15 database with
- * both copies migrates forward.
+ * both copies migrates forward.  The rows' chunk checksums catch a damaged
+ * row; the spare slots are never read.
+ *
+ * LONG-FILE: one module's tests sharing its fixtures (stores, files
+ * damaged by offset, killed compactions).
  */
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_vec_cache.h"

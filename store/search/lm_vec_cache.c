@@ -46,9 +46,9 @@
  * rows and at most SHADOW_ROWS_MAX): the rows after the file's last PMID
  * go into the spare slots after n and are synced; then one transaction
  * (as below) empties those rows, clears their void marks and records
- * n + k.  A crash before that
- * commit leaves bytes past n that nobody reads and the next append
- * overwrites; the file keeps its id and length, so readers mapping it
+ * n + k with the checksum of rows [n, n + k).  A crash before that
+ * commit leaves bytes past n that nobody reads (and no checksum) and the
+ * next append overwrites; the file keeps its id and length, so readers mapping it
  * meanwhile are unaffected.  Revised rows (full rows of PMIDs in the
  * file) and void marks stay in the database: readers patch them into
  * their private copy of the mapping (patch_mapping), until a refresh
@@ -377,6 +377,19 @@ lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_err
     return ls;
 }
 
+/* Doubles the array at *p (*cap elements of size bytes); 0 when out of
+ * memory (*p unchanged). */
+static int grow(void **p, size_t *cap, size_t size)
+{
+    size_t nc = *cap ? 2 * *cap : 64;
+    void *v = realloc(*p, nc * size);
+    if (!v)
+        return 0;
+    *p = v;
+    *cap = nc;
+    return 1;
+}
+
 /* The checksums of file file_id's rows, in row order. */
 static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
                              row_chunk **out, size_t *n, lm_error *err)
@@ -393,15 +406,9 @@ static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            row_chunk *v = realloc(*out, nc * sizeof *v);
-            if (!v) {
-                ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
-                break;
-            }
-            *out = v;
-            cap = nc;
+        if (*n == cap && !grow((void **)out, &cap, sizeof **out)) {
+            ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
+            break;
         }
         (*out)[(*n)++] = (row_chunk){(uint64_t)sqlite3_column_int64(st, 0),
                                      (uint64_t)sqlite3_column_int64(st, 1),
@@ -428,15 +435,9 @@ lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? 2 * cap : 256;
-            int64_t *v = realloc(*out, nc * sizeof *v);
-            if (!v) {
-                ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
-                break;
-            }
-            *out = v;
-            cap = nc;
+        if (*n == cap && !grow((void **)out, &cap, sizeof **out)) {
+            ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
+            break;
         }
         (*out)[(*n)++] = sqlite3_column_int64(st, 0);
     }
