@@ -406,9 +406,14 @@ static lm_status hits_reserve(lm_lexindex_reader *r, size_t limit, lm_error *err
 
 /* ---- pruned walk ---------------------------------------------------------- */
 
-/* Bounds are compared with this margin: a sum of a few dozen doubles in
- * another order differs by far less. */
-#define BOUND_SLACK (1.0 + 1e-9)
+/* Whether a bound falls below theta with a margin: a sum of a few dozen
+ * doubles in another order differs by far less.  The margin is added, not
+ * multiplied, so that it stays on the safe side for a negative bound (a
+ * negative query weight). */
+static inline int bound_below(double bound, double theta)
+{
+    return bound + 1e-9 * (fabs(bound) + 1.0) < theta;
+}
 
 /* Skips n varints from p; NULL when the bytes end first.  A varint ends
  * at each byte whose high bit is clear: eight bytes are read at once when
@@ -509,7 +514,7 @@ static lm_status seg_scratch(lm_lexindex_reader *r, size_t n)
 static size_t non_essential(const lm_lexindex_reader *r, size_t n, double theta)
 {
     size_t m = 0;
-    while (m < n && r->below[m + 1] * BOUND_SLACK < theta)
+    while (m < n && bound_below(r->below[m + 1], theta))
         m++;
     return m;
 }
@@ -580,7 +585,7 @@ static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_p
             if (t->live && t->cur.pmid == pmid)
                 bound += r->ub[r->order[j]];
         }
-        if (*k == limit && bound * BOUND_SLACK < r->hits[0].score) {
+        if (*k == limit && bound_below(bound, r->hits[0].score)) {
             for (size_t j = m; j < n; j++) {
                 tcursor *t = &cur[r->order[j]];
                 if (t->live && t->cur.pmid == pmid && cursor_next(t) != LM_OK)
@@ -605,7 +610,7 @@ static lm_status score_segment_pruned(lm_lexindex_reader *r, const lm_lexindex_p
          * article can still enter. */
         int pruned = 0;
         for (size_t j = m; j-- > 0;) {
-            if ((part + r->below[j + 1]) * BOUND_SLACK < r->hits[0].score) {
+            if (bound_below(part + r->below[j + 1], r->hits[0].score)) {
                 pruned = 1;
                 break;
             }

@@ -80,7 +80,6 @@
  */
 #include "lm_vec_cache_impl.h"
 
-#include "../../util/lm_file.h"
 #include "../../util/lm_le.h"
 
 #include <errno.h>
@@ -88,10 +87,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -241,7 +238,11 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     struct stat st;
     void *map = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size >= HEADER_BYTES)
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* MAP_NORESERVE: patch_mapping makes the rows writable, and
+         * without it the kernel would charge the whole region against the
+         * commit limit (and RLIMIT_DATA) although only patched pages are
+         * ever copied. */
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
         return 0;
@@ -698,16 +699,17 @@ typedef struct patcher {
     lm_error *err;
 } patcher;
 
-/* Makes the rows' years, scales and vectors (cap slots, up to the model)
- * of c's private mapping writable, in one call: per-row calls would split
- * the mapping into a region per patched page, and a process may hold only
- * ~65,000 (vm.max_map_count).  Only the pages written are copied. */
+/* Makes the rows' years, scales and vectors (from the years column to the
+ * end of row n's vector) of c's private mapping writable, in one call:
+ * per-row calls would split the mapping into a region per patched page,
+ * and a process may hold only ~65,000 (vm.max_map_count).  Only the pages
+ * written are copied. */
 static int rows_writable(const lm_vec_cache *c)
 {
     const lm_vec_matrix *m = &c->mat;
     size_t d = (size_t)m->dim;
-    const unsigned char *end = m->q8 ? (const unsigned char *)(m->q8 + c->file_cap * d)
-                                     : (const unsigned char *)(m->data + c->file_cap * d);
+    const unsigned char *end = m->q8 ? (const unsigned char *)(m->q8 + m->n * d)
+                                     : (const unsigned char *)(m->data + m->n * d);
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)m->years & ~(uintptr_t)(page - 1);
     return mprotect((void *)a, (uintptr_t)end - a, PROT_READ | PROT_WRITE) == 0;
@@ -780,8 +782,10 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
 {
     *done = 0;
     lm_vec_matrix *m = &out->mat;
+    /* A mapping the kernel will not make writable (a memory limit) is
+     * left as it is: the caller merges into memory instead. */
     if (!rows_writable(out))
-        return lm_error_set(err, LM_ERR_IO, "vector file: mprotect: %s", strerror(errno));
+        return LM_OK;
     for (size_t i = 0; i < n_gone; i++) {
         long row = lm_vec_matrix_find(m, gone[i]);
         if (row < 0)

@@ -46,7 +46,7 @@ static void crash_point(int step)
 {
 #ifdef LM_CRASH_POINTS
     const char *v = getenv("LITMINE_TEST_COMPACT_KILL");
-    if (v && atoi(v) == step)
+    if (v && *v && atoi(v) == step)
         kill(getpid(), SIGKILL);
 #else
     (void)step;
@@ -123,6 +123,29 @@ static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *by
  * the crash point between the write and the sync); *rows_xxh: the
  * checksum of the rows as written (lm_vc_rows_xxh64, read back).  Slots before first
  * are not written: a reader maps them meanwhile. */
+/* Allocates the disk blocks of the PMID, year and scale slots
+ * [first, first + count): they are written through a shared mapping,
+ * where a full disk would raise SIGBUS instead of an error (the slots of
+ * an append are a hole until then).  0, or -1 with errno set. */
+static int reserve_columns(int fd, const file_header *h, uint64_t first, uint64_t count)
+{
+    const struct {
+        uint64_t off;
+        size_t size;
+    } col[3] = {{h->off_pmids, sizeof(int64_t)},
+                {h->off_years, sizeof(int16_t)},
+                {h->off_scales, sizeof(float)}};
+    for (int c = 0; count && c < (h->quantized ? 3 : 2); c++) {
+        int rc = posix_fallocate(fd, (off_t)(col[c].off + first * col[c].size),
+                                 (off_t)(count * col[c].size));
+        if (rc != 0) {
+            errno = rc;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t first,
                            uint64_t count, merger *m, int crash_step, uint64_t *rows_xxh,
                            lm_error *err)
@@ -142,7 +165,7 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
      * (the spare slots are never touched: they stay a hole). */
     size_t map_len = (size_t)h->off_model;
     lm_status ls = LM_OK;
-    int ok = w.buf != NULL;
+    int ok = w.buf != NULL && reserve_columns(fd, h, first, count) == 0;
     if (ok) {
         void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         w.map = mp == MAP_FAILED ? NULL : mp;
@@ -200,7 +223,12 @@ static lm_status write_file(lm_store *s, const char *path, const lm_vec_model_in
     h.model_xxh64 = XXH3_64bits(model, model_len);
     snprintf(h.created_at, sizeof h.created_at, "%s", info->created_at);
     lm_vc_layout(&h);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* A fresh inode, never a truncated one: a reader holding a stale
+     * snapshot may have mapped a .next left by an earlier run, and
+     * truncating it under that mapping would fault the reader. */
+    if (unlink(path) != 0 && errno != ENOENT)
+        return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         return lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
     lm_status ls = LM_OK;
@@ -705,8 +733,14 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     } else if (ls == LM_OK && work && !keep) {
         crash_point(1);
         int done = 0;
+        /* This commit must reach the disk before the rename: with the
+         * store's synchronous = NORMAL a power loss could drop it from the
+         * WAL after the old file is gone, leaving the database naming a
+         * file that no longer exists.  One WAL fsync per rewrite. */
+        sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
         ls = commit_compaction(s, &info, gen, &r, INT64_MIN, file_id, n, model_moved, model_len,
                                model_xxh, model_in_file, act, chunks, n_chunks, &done, err);
+        sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
         if (ls == LM_OK && done) {
             *nothing = 0;
             crash_point(2);

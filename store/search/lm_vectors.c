@@ -272,7 +272,8 @@ lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *d
                     id, "forgetting the vector files of retired models", err);
     if (ls == LM_OK)
         ls = run_id(s, -1,
-                    "DELETE FROM vector_file_chunks WHERE model_id <> ?1",
+                    "DELETE FROM vector_file_chunks WHERE model_id IN"
+                    " (SELECT id FROM embed_models WHERE state = 'retired' AND id <> ?1)",
                     id, "forgetting the vector files of retired models", err);
     if (ls == LM_OK)
         ls = run_id(s, SL_VEC_DROP_RETIRED,
