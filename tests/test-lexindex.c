@@ -614,6 +614,43 @@ static int check_same(lm_lexindex_reader *r, lm_store *s, const char *text, int 
     return fewer;
 }
 
+/* Pruned and exhaustive answers of text with its first term's weight set
+ * to weight (a negative weight makes that term's bound negative: the
+ * pruning's rounding margin must stay on the safe side). */
+static void check_same_weighted(lm_lexindex_reader *r, lm_store *s, const char *text,
+                                float weight, size_t limit)
+{
+    lm_qterms q;
+    lm_qterms_init(&q);
+    lm_qterms_options qo = {0, 0, 0.5f};
+    lm_error err = {0};
+    LM_CHECK(lm_qterms_parse(text, &qo, &q, &err) == LM_OK && q.n > 1);
+    if (q.n > 1)
+        q.v[0].weight = weight;
+    lm_lexindex_hit *got[2] = {NULL, NULL};
+    size_t n[2] = {0, 0};
+    for (int exhaustive = 0; exhaustive <= 1; exhaustive++) {
+        const lm_lexindex_hit *hits = NULL;
+        lm_lexindex_reader_set_exhaustive(r, exhaustive);
+        LM_CHECK(lm_lexindex_search(r, s, &prune_params, &q, limit, NULL, NULL, &hits,
+                                    &n[exhaustive], &err) == LM_OK);
+        got[exhaustive] = malloc((n[exhaustive] ? n[exhaustive] : 1) * sizeof *hits);
+        if (got[exhaustive] && n[exhaustive])
+            memcpy(got[exhaustive], hits, n[exhaustive] * sizeof *hits);
+    }
+    int same = got[0] && got[1] && n[0] == n[1];
+    for (size_t i = 0; same && i < n[0]; i++)
+        same = got[0][i].pmid == got[1][i].pmid &&
+               memcmp(&got[0][i].score, &got[1][i].score, sizeof got[0][i].score) == 0;
+    if (!same)
+        fprintf(stderr, "query '%s' (first weight %g, limit %zu): %zu pruned, %zu exhaustive\n",
+                text, weight, limit, n[0], n[1]);
+    LM_CHECK(same);
+    free(got[0]);
+    free(got[1]);
+    lm_qterms_free(&q);
+}
+
 static void test_pruned_equals_exhaustive(void)
 {
     lm_store *s = lm_test_open_store("lex-prune.db");
@@ -677,6 +714,11 @@ static void test_pruned_equals_exhaustive(void)
             for (size_t li = 0; li < sizeof limits / sizeof limits[0]; li++)
                 pruned_some |= check_same(r, s, queries[qi], phrases, limits[li]);
     LM_CHECK(pruned_some);
+    /* A negative term weight (`eval search --set synonym_weight=-1`). */
+    for (size_t li = 0; li < sizeof limits / sizeof limits[0]; li++) {
+        check_same_weighted(r, s, "cancer therapy vitamin blood", -1.0f, limits[li]);
+        check_same_weighted(r, s, "tiedword vitamin", -0.5f, limits[li]);
+    }
 
     /* Edge cases of the answers themselves. */
     answer a;
