@@ -488,17 +488,6 @@ static lm_status commit_compaction(lm_store *s, const lm_vec_model_info *info, i
  * file's last row (a reader could not patch it in), a new model, a full
  * file or a version 4 file. */
 
-typedef struct append_scan {
-    uint64_t n;
-} append_scan;
-
-static lm_status scan_emit(void *ctx, int64_t pmid, float scale, const void *bytes)
-{
-    (void)pmid, (void)scale, (void)bytes;
-    ((append_scan *)ctx)->n++;
-    return LM_OK;
-}
-
 /* Full rows at or before last (the file's last PMID) with no row in the
  * file: new articles out of PMID order.  Reads the full rows' PMIDs only
  * (an index range as small as the rows written since the last rewrite). */
@@ -544,24 +533,24 @@ static lm_status append_rows(lm_store *s, const char *file, const lm_vec_cache *
     lm_status ls = count_out_of_order(s, old->info.id, f, last, &out_of_order, err);
     if (ls != LM_OK || out_of_order > 0)
         return ls;
-    append_scan a = {0};
+    uint64_t new_rows = 0;
     m->file = NULL;   /* the full rows alone, the new ones */
     m->after = last;
-    m->emit = scan_emit;
-    m->ctx = &a;
+    m->emit = count_emit;
+    m->ctx = &new_rows;
     ls = lm_vc_merge_run(s, old->info.id, m);
-    if (ls != LM_OK || (uint64_t)r->n + a.n > h.cap)
+    if (ls != LM_OK || (uint64_t)r->n + new_rows > h.cap)
         return ls;
     *keep = 1;
-    if (a.n == 0)
+    if (new_rows == 0)
         return LM_OK;
     int fd = open(file, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return lm_error_set(err, LM_ERR_IO, "%s: %s", file, strerror(errno));
-    ls = fill_rows(s, fd, &h, (uint64_t)r->n, a.n, m, 4, rows_xxh, err);
+    ls = fill_rows(s, fd, &h, (uint64_t)r->n, new_rows, m, 4, rows_xxh, err);
     close(fd);
     if (ls == LM_OK)
-        *k = a.n;
+        *k = new_rows;
     return ls;
 }
 
