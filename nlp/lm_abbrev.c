@@ -356,6 +356,34 @@ lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
     return LM_OK;
 }
 
+/* "R1306W": a capital, digits, a capital. */
+static int names_substitution(const char *w, size_t n)
+{
+    if (n < 4 || w[0] < 'A' || w[0] > 'Z' || w[n - 1] < 'A' || w[n - 1] > 'Z')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++)
+        if (w[k] < '0' || w[k] > '9')
+            return 0;
+    return 1;
+}
+
+lm_status lm_abbrev_add_bracketed(const char *text, size_t len, uint32_t long_start,
+                                  uint32_t long_end, lm_abbrevs *a, lm_error *err)
+{
+    size_t s = (size_t)long_end + 2, e = s;
+    if (long_end <= long_start || s >= len || text[long_end] != ' ' || text[long_end + 1] != '(')
+        return LM_OK;
+    int cap = 0;
+    while (e < len && text[e] != ')' && !is_space((unsigned char)text[e]) && text[e] != '(') {
+        cap |= text[e] >= 'A' && text[e] <= 'Z';
+        e++;
+    }
+    if (e >= len || text[e] != ')' || !cap || e - s < 2 || e - s > 10 ||
+        names_substitution(text + s, e - s))
+        return LM_OK;
+    return lm_abbrev_add(a, (uint32_t)s, (uint32_t)e, long_start, long_end, err);
+}
+
 lm_status lm_abbrevs_copy(lm_abbrevs *dst, const lm_abbrevs *src, lm_error *err)
 {
     dst->n = 0;

@@ -42,6 +42,15 @@ lm_status lm_abbrev_detect(const char *text, size_t len, lm_abbrevs *out, lm_err
 lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
                         uint32_t long_start, uint32_t long_end, lm_error *err);
 
+/* The tagger's rule for a bracketed word after a chemical, for callers
+ * that have mentions without the tagger (gold spans): when the chemical
+ * mention text[long_start..long_end) is followed by " (", a word of 2-10
+ * bytes with a capital letter and no space, and ")", that word is its
+ * short form ("isoproterenol (ISPH)", "hydrochlorothiazide (HCTC)", whose
+ * letters the detector cannot match) and joins a, as lm_abbrev_add adds
+ * it.  A sequence variant ("Trp (R1306W)") is none. */
+lm_status lm_abbrev_add_bracketed(const char *text, size_t len, uint32_t long_start,
+                                  uint32_t long_end, lm_abbrevs *a, lm_error *err);
 /* Replaces dst's contents with a copy of src's. */
 lm_status lm_abbrevs_copy(lm_abbrevs *dst, const lm_abbrevs *src, lm_error *err);
 

@@ -43,6 +43,7 @@
 
 #include "../util/lm_utf8.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1989,28 +1990,6 @@ static const char *const class_words[][2] = {
     {"drugs", "agents"}, {"drug", "agent"}, {"medications", "agents"}, {"medication", "agent"},
 };
 
-/* Damerau (optimal string alignment) distance of a and b when it is at
- * most 1, else 2. */
-static int within_one_edit(const char *a, size_t na, const char *b, size_t nb)
-{
-    if (na > nb + 1 || nb > na + 1)
-        return 2;
-    size_t i = 0;
-    while (i < na && i < nb && a[i] == b[i])
-        i++;
-    if (i == na && i == nb)
-        return 0;
-    if (na == nb) {
-        if (strcmp(a + i + 1, b + i + 1) == 0)
-            return 1;   /* substitution */
-        return i + 1 < na && a[i] == b[i + 1] && a[i + 1] == b[i] &&
-                       strcmp(a + i + 2, b + i + 2) == 0
-                   ? 1   /* transposition */
-                   : 2;
-    }
-    return strcmp(na > nb ? a + i + 1 : a + i, na > nb ? b + i : b + i + 1) == 0 ? 1 : 2;
-}
-
 /* Index of the first key not sorted before key (n_keys if none). */
 static size_t key_lower_bound(const lm_lexicon *lex, const char *key)
 {
@@ -2025,38 +2004,80 @@ static size_t key_lower_bound(const lm_lexicon *lex, const char *key)
     return a;
 }
 
-/* Misspellings ("amphotercin", "tobramycn"): the key index of a known
- * name one edit away, searched among the names sorted next to the text's
- * normal form (they share its beginning); only for normal forms of 8 or
- * more letters with the first three kept, and none of the edits touching a
- * digit ("5-HT1A" is not "5-HT2A").  -1 when there is none or several. */
+/* The concept of the first entry of key index ki that passes the filter,
+ * -1 when none does. */
+static long typed_concept(const lm_lexicon *lex, long ki, lm_ent_type type, const char *ns)
+{
+    for (uint32_t e = lex->first[ki]; e < lex->first[ki + 1]; e++)
+        if (entry_ok(lex, &lex->entries[e], type, ns))
+            return (long)lex->entries[e].concept;
+    return -1;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Misspellings ("amphotercin", "tobramycn", "5 flourouracil", "fluorthyl"):
+ * the key index of a known name one edit away (a letter deleted, inserted,
+ * replaced, or two swapped).  Every such name is looked up, not only those
+ * sorted next to the text (the neighbours of "fluorthyl" are hundreds of
+ * "fluor..." names; "flurothyl" is not among them).  Only for normal forms
+ * of 8 or more bytes with the first three kept, and no edit on or next to
+ * a digit ("5-HT1A receptor" is not the 5-HT2A or 5-HT1B one).  -1 when there is none, or
+ * names of several concepts. */
 static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                              const char *text, size_t len)
 {
-    char key[LM_LEXICON_KEY_MAX];
+    char key[LM_LEXICON_KEY_MAX], v[LM_LEXICON_KEY_MAX + 1];
     size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
-    if (n < 8)
+    if (n < 8 || n + 1 >= sizeof v)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (key[i] >= '0' && key[i] <= '9')
-            return -1;
-    size_t a = key_lower_bound(lex, key);
-    long found = -1;
-    size_t lo = a > 16 ? a - 16 : 0, hi = a + 16 < lex->n_keys ? a + 16 : lex->n_keys;
-    for (size_t k = lo; k < hi; k++) {
-        const char *c = lex->strings + lex->key_off[k];
-        size_t cn = strlen(c);
-        if (strncmp(c, key, 3) != 0 || within_one_edit(key, n, c, cn) != 1)
-            continue;
-        int typed = 0;
-        for (uint32_t e = lex->first[k]; e < lex->first[k + 1] && !typed; e++)
-            typed = entry_ok(lex, &lex->entries[e], type, ns);
-        if (!typed)
-            continue;
-        if (found >= 0)
-            return -1;   /* two names one edit away: no guess */
-        found = (long)k;
-    }
+    long found = -1, found_c = -1;
+    /* edit 0: deletion at p, 1: swap of p and p+1, 2: c in place of
+     * key[p], 3: c inserted before p */
+    for (int edit = 0; edit < 4; edit++)
+        for (size_t p = 3; p <= n; p++) {
+            /* the bytes edited and their neighbours: no digit */
+            size_t lo = p - 1, hi = edit == 3 ? p : edit == 1 ? p + 2 : p + 1;
+            if ((edit < 3 && p == n) || (edit == 1 && (p + 1 == n || key[p] == key[p + 1])))
+                continue;
+            int digit = 0;
+            for (size_t k = lo; k <= hi && k < n; k++)
+                digit |= is_digit(key[k]);
+            if (digit)
+                continue;
+            /* the byte put in: any letter or digit ("antithrombin
+             * deficiency" is "antithrombin 3 deficiency") */
+            for (int ci = 0; ci < (edit >= 2 ? 36 : 1); ci++) {
+                char c = (char)(ci < 26 ? 'a' + ci : '0' + ci - 26);
+                memcpy(v, key, n + 1);
+                if (edit == 0)
+                    memmove(v + p, v + p + 1, n - p);
+                else if (edit == 1) {
+                    v[p] = key[p + 1];
+                    v[p + 1] = key[p];
+                } else if (edit == 2) {
+                    if (c == key[p])
+                        continue;
+                    v[p] = c;
+                } else {
+                    memmove(v + p + 1, v + p, n - p + 1);
+                    v[p] = c;
+                }
+                long ki = find_key(lex, v);
+                long con = ki >= 0 ? typed_concept(lex, ki, type, ns) : -1;
+                if (con < 0 || ki == found)
+                    continue;
+                if (found >= 0 && con != found_c)
+                    return -1;   /* names of two concepts one edit away: no guess */
+                if (found < 0) {
+                    found = ki;
+                    found_c = con;
+                }
+            }
+        }
     return found;
 }
 
@@ -2532,13 +2553,291 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
     return -1;
 }
 
+/* Radioisotopes a label names before a compound: symbol and name. */
+static const char *const isotopes[][2] = {
+    {"3H", "tritium"},      {"11C", "carbon-11"},    {"14C", "carbon-14"},
+    {"13C", "carbon-13"},   {"15N", "nitrogen-15"},  {"18F", "fluorine-18"},
+    {"32P", "phosphorus-32"}, {"35S", "sulfur-35"},  {"45Ca", "calcium-45"},
+    {"51Cr", "chromium-51"}, {"67Ga", "gallium-67"}, {"68Ga", "gallium-68"},
+    {"75Se", "selenium-75"}, {"86Rb", "rubidium-86"}, {"99mTc", "technetium-99m"},
+    {"111In", "indium-111"}, {"123I", "iodine-123"}, {"125I", "iodine-125"},
+    {"131I", "iodine-131"}, {"201Tl", "thallium-201"},
+};
+
+/* A radiolabel before a compound's name ("[3H]dopamine",
+ * "125I-albumin", "iodine-125-metaiodobenzylguanidine"): its length with
+ * the hyphen after it, 0 if none.  Unbracketed, tritium's "3H-" is left
+ * alone: it is also a ring's indicated hydrogen ("3H-indole"). */
+static size_t label_prefix(const char *s, size_t n)
+{
+    for (size_t k = 0; k < sizeof isotopes / sizeof isotopes[0]; k++) {
+        size_t sl = strlen(isotopes[k][0]), nl = strlen(isotopes[k][1]), l = 0;
+        if (n > sl + 2 && s[0] == '[' && memcmp(s + 1, isotopes[k][0], sl) == 0 &&
+            s[sl + 1] == ']')
+            l = sl + 2;
+        else if (n > sl + 1 && k > 0 && memcmp(s, isotopes[k][0], sl) == 0 && s[sl] == '-')
+            l = sl;
+        else if (n > nl + 1 && strncasecmp(s, isotopes[k][1], nl) == 0 && s[nl] == '-')
+            l = nl;
+        if (!l)
+            continue;
+        if (l < n && s[l] == '-')
+            l++;
+        return l < n ? l : 0;
+    }
+    return 0;
+}
+
+/* Anions a metal forms its own compound with ("sodium fluoride",
+ * "potassium nitrate"): the metal stays before them. */
+static int inorganic_anion(const char *w, size_t n)
+{
+    static const char *const anions[] = {"nitrate", "sulfate", "sulphate", "phosphate",
+                                         "carbonate", "bicarbonate", "chlorate", "perchlorate",
+                                         "bromate", "iodate", "silicate", "borate", "acetate",
+                                         "citrate", "lactate", "oxalate", "salicylate", NULL};
+    return (n > 3 && (strncasecmp(w + n - 3, "ide", 3) == 0 ||
+                      strncasecmp(w + n - 3, "ite", 3) == 0)) ||
+           word_in_list(w, n, anions);
+}
+
+/* A drug's salt named metal first, "sodium thiopental", "disodium
+ * edetate" (MeSH: thiopental, edetic acid): the name without the metal,
+ * unless what follows is an inorganic anion.  bare receives the words
+ * left when it has none yet (for a misspelling of them). */
+static long find_metal_salt(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                            const mwords *w, mwords *bare)
+{
+    if (w->count < 2 || !word_in_list(w->s[0], w->n[0], metal_words) ||
+        inorganic_anion(w->s[w->count - 1], w->n[w->count - 1]))
+        return -1;
+    mwords rest = *w;
+    mw_drop(&rest, 0);
+    if (!bare->count)
+        *bare = rest;
+    char buf[LM_LEXICON_KEY_MAX];
+    size_t n = join_words(&rest, SIZE_MAX, NULL, buf, sizeof buf);
+    return n ? find_text(lex, type, ns, buf, n) : -1;
+}
+
+/* A chemical class or compound named in another word order than the
+ * vocabulary's: "alpha2-adrenergic receptor agonist" (MeSH: adrenergic
+ * alpha-2 receptor agonists), "cyclic adenosine 3',5'-monophosphate"
+ * (adenosine cyclic 3',5'-monophosphate).  Words are split at spaces and
+ * at a hyphen between two words that begin with letters and have two or
+ * more bytes (a locant or a one-letter "N-" stays with its word); every
+ * other order of 2 to 4 words is tried, the first known one wins. */
+static long find_reordered(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                           const char *text, size_t len)
+{
+    mwords w = {.count = 0};
+    size_t i = 0;
+    while (i < len) {
+        if (text[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && text[j] != ' ') {
+            if (text[j] == '-' && j - i >= 2 && isalpha((unsigned char)text[i]) &&
+                j + 2 < len && isalpha((unsigned char)text[j + 1]) && text[j + 2] != ' ' &&
+                text[j + 2] != '-')
+                break;
+            j++;
+        }
+        if (w.count == 4)
+            return -1;
+        w.s[w.count] = text + i;
+        w.n[w.count++] = j - i;
+        i = j + (j < len && text[j] == '-');
+    }
+    if (w.count < 2)
+        return -1;
+    size_t k = w.count, idx[4];
+    size_t total = 1;
+    for (size_t d = 0; d < k; d++)
+        total *= k;
+    char buf[LM_LEXICON_KEY_MAX];
+    for (size_t code = 1; code < total; code++) {   /* code 0 is the text's own order */
+        size_t c = code;
+        unsigned used = 0;
+        int ok = 1;
+        for (size_t d = 0; d < k && ok; d++) {
+            idx[d] = c % k;
+            c /= k;
+            ok = !(used & (1u << idx[d]));
+            used |= 1u << idx[d];
+        }
+        if (!ok)
+            continue;
+        mwords p = {.count = k};
+        for (size_t d = 0; d < k; d++) {
+            p.s[d] = w.s[idx[d]];
+            p.n[d] = w.n[idx[d]];
+        }
+        size_t n = join_words(&p, SIZE_MAX, NULL, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
+/* A plural MeSH puts on a word other than the last ("prostaglandin E":
+ * prostaglandins E): each earlier word of 4 or more letters with an "s"
+ * added, or taken off. */
+static long find_inner_plural(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                              const mwords *w)
+{
+    char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
+    for (size_t i = 0; i + 1 < w->count; i++) {
+        size_t wn = w->n[i];
+        if (wn < 4 || wn + 2 > sizeof word)
+            continue;
+        int alpha = 1;
+        for (size_t k = 0; k < wn && alpha; k++)
+            alpha = isalpha((unsigned char)w->s[i][k]) != 0;
+        if (!alpha)
+            continue;
+        memcpy(word, w->s[i], wn);
+        if (word[wn - 1] == 's' && word[wn - 2] != 's')
+            word[wn - 1] = '\0';
+        else if (word[wn - 1] != 's')
+            memcpy(word + wn, "s", 2);
+        else
+            continue;
+        size_t n = join_words(w, i, word, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
+/* Substituent prefixes of a compound's name, which IUPAC writes in
+ * alphabetical order (find_substituents_sorted). */
+static const char *const substituents[] = {
+    "acetyl", "amino", "benzyl", "bromo", "butyl", "carboxy", "chloro", "cyano", "ethoxy",
+    "ethyl", "fluoro", "formyl", "hydroxy", "iodo", "methoxy", "methyl", "nitro", "nitroso",
+    "oxo", "phenyl", "propyl", NULL};
+
+/* The substituent of the list that w begins with (the longest), its
+ * length; 0 if none. */
+static size_t substituent_at(const char *w, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 0; substituents[k]; k++) {
+        size_t l = strlen(substituents[k]);
+        if (l <= n && l > best && strncasecmp(w, substituents[k], l) == 0)
+            best = l;
+    }
+    return best;
+}
+
+/* A compound named with its substituents out of alphabetical order,
+ * "N-nitroso-N-methylurea" (MeSH: N-methyl-N-nitrosourea): a name of the
+ * form locant-substituent-...-locant-substituent+parent, locants of one
+ * to three bytes, rewritten with the (locant, substituent) pairs sorted by
+ * substituent. */
+static long find_substituents_sorted(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                                     const char *text, size_t len)
+{
+    struct {
+        const char *loc, *sub;
+        size_t ln, sn;
+    } part[6], t;
+    size_t np = 0, i = 0;
+    const char *parent = NULL;
+    size_t parent_n = 0;
+    while (i < len) {
+        const char *h = memchr(text + i, '-', len - i);
+        if (!h || (size_t)(h - text) - i > 3 || (size_t)(h - text) - i == 0 || np == 6)
+            return -1;
+        part[np].loc = text + i;
+        part[np].ln = (size_t)(h - text) - i;
+        i = (size_t)(h - text) + 1;
+        const char *e = memchr(text + i, '-', len - i);
+        size_t wn = e ? (size_t)(e - text) - i : len - i;
+        size_t sl = substituent_at(text + i, wn);
+        if (!sl)
+            return -1;
+        part[np].sub = text + i;
+        part[np].sn = e ? wn : sl;
+        np++;
+        if (!e) {
+            parent = text + i + sl;
+            parent_n = wn - sl;
+            break;
+        }
+        i += wn + 1;
+    }
+    if (np < 2 || parent_n < 3)
+        return -1;
+    int moved = 0;
+    for (size_t a = 1; a < np; a++)
+        for (size_t b = a; b > 0; b--) {
+            size_t m = part[b - 1].sn < part[b].sn ? part[b - 1].sn : part[b].sn;
+            int c = strncasecmp(part[b - 1].sub, part[b].sub, m);
+            if (c < 0 || (c == 0 && part[b - 1].sn <= part[b].sn))
+                break;
+            t = part[b - 1];
+            part[b - 1] = part[b];
+            part[b] = t;
+            moved = 1;
+        }
+    if (!moved)
+        return -1;
+    char buf[LM_LEXICON_KEY_MAX];
+    size_t o = 0;
+    for (size_t k = 0; k < np; k++) {
+        if (o + part[k].ln + part[k].sn + 3 > sizeof buf)
+            return -1;
+        memcpy(buf + o, part[k].loc, part[k].ln);
+        o += part[k].ln;
+        buf[o++] = '-';
+        memcpy(buf + o, part[k].sub, part[k].sn);
+        o += part[k].sn;
+        if (k + 1 < np)
+            buf[o++] = '-';
+    }
+    if (o + parent_n + 1 > sizeof buf)
+        return -1;
+    memcpy(buf + o, parent, parent_n);
+    o += parent_n;
+    return find_text(lex, type, ns, buf, o);
+}
+
+/* A chemical named by what it does, "oral contraception" (MeSH: oral
+ * contraceptives), "sedation": the last word's "-ion" read as "-ives",
+ * then "-ive". */
+static long find_agent_noun(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                            const mwords *w)
+{
+    size_t last = w->count - 1, wn = w->n[last];
+    char word[LM_LEXICON_KEY_MAX], buf[LM_LEXICON_KEY_MAX];
+    if (wn < 6 || wn + 2 >= sizeof word || strncasecmp(w->s[last] + wn - 3, "ion", 3) != 0)
+        return -1;
+    static const char *const endings[] = {"ives", "ive"};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(word, sizeof word, "%.*s%s", (int)(wn - 3), w->s[last], endings[k]);
+        size_t n = join_words(w, last, word, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* Key index of the first rewrite of text that the lexicon knows, -1 if
  * none.  Chemicals: salt, formulation and radiolabel words dropped, a
- * formula, a class's "drugs" as "agents", then a leading locant or
- * isomer prefix.  Diseases: find_disease_words (synonyms, the head
+ * formula, a class's "drugs" as "agents", then a leading locant, isomer
+ * prefix or radiolabel, a leading metal, another word order, a plural
+ * on an earlier word, substituents in alphabetical order, an action's
+ * noun as its agents'.  Diseases: find_disease_words (synonyms, the head
  * word's noun form, leading modifiers, harm to an organ), then
  * find_disease_reworded, then a name cut short.  Both: at last a
- * misspelling one edit away (variant 3). */
+ * misspelling one edit away (variant 3), for a chemical also of its name
+ * without salt words. */
 static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                          const char *text, size_t len, int whole, int *variant)
 {
@@ -2549,6 +2848,7 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
         return -1;
     long ki;
     size_t n;
+    mwords bare = {.count = 0};   /* a chemical's name without salt words */
     if (type == LM_ENT_CHEMICAL) {
         mwords k = {.count = 0};
         for (size_t i = 0; i < w.count; i++)
@@ -2558,10 +2858,12 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
                 k.s[k.count] = w.s[i];
                 k.n[k.count++] = w.n[i];
             }
-        if (k.count && k.count < w.count &&
-            (n = join_words(&k, SIZE_MAX, NULL, buf, sizeof buf)) &&
-            (ki = find_text(lex, type, ns, buf, n)) >= 0)
-            return ki;
+        if (k.count && k.count < w.count) {
+            bare = k;
+            if ((n = join_words(&k, SIZE_MAX, NULL, buf, sizeof buf)) &&
+                (ki = find_text(lex, type, ns, buf, n)) >= 0)
+                return ki;
+        }
         if (w.count == 1 && (ki = find_formula(lex, type, ns, text, len)) >= 0)
             return ki;
         size_t last = w.count - 1;
@@ -2570,17 +2872,25 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
                 (n = join_words(&w, last, class_words[c][1], buf, sizeof buf)) &&
                 (ki = find_text(lex, type, ns, buf, n)) >= 0)
                 return ki;
-        size_t lp = locant_prefix(w.s[0], w.n[0]);
+        /* on the text, not its first word: words split at commas
+         * ("0,0'-diisopropyl phosphorofluoridate") */
+        size_t lp = locant_prefix(text, len);
         if (!lp)
-            lp = isomer_prefix(w.s[0], w.n[0]);
-        if (lp) {
-            mwords k2 = w;
-            k2.s[0] += lp;
-            k2.n[0] -= lp;
-            if ((n = join_words(&k2, SIZE_MAX, NULL, buf, sizeof buf)) &&
-                (ki = find_text(lex, type, ns, buf, n)) >= 0)
-                return ki;
-        }
+            lp = isomer_prefix(text, len);
+        if (!lp)
+            lp = label_prefix(text, len);
+        if (lp && (ki = find_text(lex, type, ns, text + lp, len - lp)) >= 0)
+            return ki;
+        if ((ki = find_metal_salt(lex, type, ns, &w, &bare)) >= 0)
+            return ki;
+        if ((ki = find_reordered(lex, type, ns, text, len)) >= 0)
+            return ki;
+        if ((ki = find_inner_plural(lex, type, ns, &w)) >= 0)
+            return ki;
+        if ((ki = find_substituents_sorted(lex, type, ns, text, len)) >= 0)
+            return ki;
+        if ((ki = find_agent_noun(lex, type, ns, &w)) >= 0)
+            return ki;
     }
     /* Only chemicals and diseases: a gene's name is not rewritten. */
     if (type != LM_ENT_DISEASE && type != LM_ENT_CHEMICAL)
@@ -2596,7 +2906,10 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
             return ki;
     }
     *variant = 3;
-    return find_misspelling(lex, type, ns, text, len);
+    ki = find_misspelling(lex, type, ns, text, len);
+    if (ki < 0 && bare.count && (n = join_words(&bare, SIZE_MAX, NULL, buf, sizeof buf)))
+        ki = find_misspelling(lex, type, ns, buf, n);   /* "sodium thiopenthal" */
+    return ki;
 }
 
 /* A mention that spells its own abbreviation out inside it

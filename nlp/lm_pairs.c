@@ -2198,9 +2198,13 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             lscore = longm->score;
             id = longm->id;
         } else {
-            /* the long form untagged: the short form's own tag types it */
+            /* the long form untagged: the short form's own tag types it,
+             * or that of a mention spelling the definition out inside it
+             * ("prostaglandin (PG) E2": PG is prostaglandin) */
             for (size_t i = 0; i < n && t == LM_ENT_NONE; i++)
-                if (items[i].start == d->short_start && items[i].end == d->short_end) {
+                if ((items[i].start == d->short_start && items[i].end == d->short_end) ||
+                    (items[i].start <= d->long_start && items[i].end > d->short_end &&
+                     d->long_start < d->short_start)) {
                     t = items[i].type;
                     lscore = items[i].score;
                 }
@@ -2305,7 +2309,7 @@ lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loo
     lm_utf8_map_init(&map);
     lm_status st = lm_utf8_map_build(&map, doc->text, doc->text_len, err);
     out->n = 0;
-    out->has_abbrevs = 0;   /* gold spans come without definitions */
+    out->has_abbrevs = 0;
     for (size_t i = 0; st == LM_OK && i < gold->n_mentions; i++) {
         const lm_pt_mention *m = &gold->mentions[i];
         lm_ent_type t = loose_types ? lm_ent_type_from_label(m->type) : lm_ent_type_parse(m->type);
@@ -2321,6 +2325,16 @@ lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loo
         }
         out->v[out->n++] = (lm_ner_mention){(uint32_t)b0, (uint32_t)b1, t, 1.0f};
     }
+    /* the definitions the ner stage would hand on: the detector's and the
+     * tagger's bracketed word after a chemical (lm_abbrev_add_bracketed) */
+    if (st == LM_OK)
+        st = lm_abbrev_detect(doc->text ? doc->text : "", doc->text ? doc->text_len : 0,
+                              &out->abbrevs, err);
+    for (size_t i = 0; st == LM_OK && i < out->n; i++)
+        if (out->v[i].type == LM_ENT_CHEMICAL)
+            st = lm_abbrev_add_bracketed(doc->text, doc->text_len, out->v[i].start,
+                                         out->v[i].end, &out->abbrevs, err);
+    out->has_abbrevs = st == LM_OK;
     lm_utf8_map_free(&map);
     return st;
 }

@@ -164,7 +164,9 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
 /* The gold Chemical and Disease mentions of gold as tagger output (byte
  * spans into doc->text, doc built from gold's text without its mentions),
  * so that gold entities can go through the tagger's path
- * (lm_pairs_doc_add_ner).  Types are read with lm_ent_type_parse, or with
+ * (lm_pairs_doc_add_ner), with the abbreviation definitions the ner stage
+ * would hand on (the detector's, and a bracketed word after a chemical:
+ * lm_abbrev_add_bracketed).  Types are read with lm_ent_type_parse, or with
  * lm_ent_type_from_label when loose_types.  Mentions with bad offsets are
  * skipped; out is emptied first. */
 lm_status lm_pairs_gold_as_ner(const lm_pt_doc *gold, const lm_doc *doc, int loose_types,

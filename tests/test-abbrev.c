@@ -186,6 +186,38 @@ static void test_add(void)
     lm_abbrevs_free(&c);
 }
 
+/* The tagger's bracketed word after a chemical, for gold spans: a word
+ * with a capital, 2-10 bytes, right after " (" and closed by ")"; not a
+ * sequence variant, not two words, not without a capital. */
+static void test_add_bracketed(void)
+{
+    const char *s = "isoproterenol (ISPH) and Trp (R1306W) and urea (in blood) and "
+                    "water (aq) and hydrochlorothiazide (HCTC).";
+    lm_abbrevs a;
+    lm_error err;
+    lm_abbrevs_init(&a);
+    static const char *const longs[] = {"isoproterenol", "Trp", "urea", "water",
+                                        "hydrochlorothiazide"};
+    for (size_t i = 0; i < 5; i++) {
+        uint32_t ls = (uint32_t)(strstr(s, longs[i]) - s);
+        LM_CHECK_INT(lm_abbrev_add_bracketed(s, strlen(s), ls, ls + (uint32_t)strlen(longs[i]),
+                                             &a, &err),
+                     LM_OK);
+    }
+    LM_CHECK_INT(a.n, 2);
+    if (a.n == 2) {
+        LM_CHECK_INT(a.v[0].short_start, (uint32_t)(strstr(s, "ISPH") - s));
+        LM_CHECK_INT(a.v[0].short_end, (uint32_t)(strstr(s, "ISPH") - s) + 4);
+        LM_CHECK_INT(a.v[0].long_start, 0);
+        LM_CHECK_INT(a.v[1].short_start, (uint32_t)(strstr(s, "HCTC") - s));
+    }
+    /* at the end of the text, or without its bracket closed: none */
+    LM_CHECK_INT(lm_abbrev_add_bracketed("urea (BUN", 9, 0, 4, &a, &err), LM_OK);
+    LM_CHECK_INT(lm_abbrev_add_bracketed("urea", 4, 0, 4, &a, &err), LM_OK);
+    LM_CHECK_INT(a.n, 2);
+    lm_abbrevs_free(&a);
+}
+
 /* A short form used without a definition, matched against a candidate
  * long form elsewhere in the text. */
 static void test_initials_match(void)
@@ -273,6 +305,7 @@ int main(void)
     LM_RUN(test_multiple);
     LM_RUN(test_uses);
     LM_RUN(test_add);
+    LM_RUN(test_add_bracketed);
     LM_RUN(test_initials_match);
     LM_RUN(test_bc5cdr);
     return LM_DONE();

@@ -868,6 +868,104 @@ static void test_chemical_rewrites(void)
     lm_lexicon_free(lex);
 }
 
+/* The chemical rewrites found reading BC5CDR dev's errors (docs/nlp.md):
+ * each case below is found by its rule alone, and the near misses that
+ * must not be read so are not. */
+static void test_chemical_rewrites_dev(void)
+{
+    static const char *const names[][2] = {
+        {"MESH:D007531", "diisopropyl phosphorofluoridate"},
+        {"MESH:D013874", "thiopental"},
+        {"MESH:D004492", "edetate"},
+        {"MESH:D012969", "sodium fluoride"},
+        {"MESH:D005459", "fluoride"},
+        {"MESH:D009566", "nitrates"},
+        {"MESH:D058647", "adrenergic alpha 2 receptor agonist"},
+        {"MESH:D000242", "adenosine cyclic 3',5'-monophosphate"},
+        {"MESH:D011458", "prostaglandins e"},
+        {"MESH:D011453", "prostaglandins"},
+        {"MESH:D019797", "metaiodobenzylguanidine"},
+        {"MESH:D004298", "dopamine"},
+        {"MESH:D007211", "indole"},
+        {"MESH:D008770", "n-methyl-n-nitrosourea"},
+        {"MESH:D003276", "oral contraceptives"},
+        {"MESH:D005472", "5-fluorouracil"},
+        {"MESH:D000001", "5-ht1b receptor agonist"},
+    };
+    lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
+    if (!lex)
+        return;
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        /* a locant read on the text, whose words split at its comma */
+        {"0,0'-diisopropyl phosphorofluoridate", "MESH:D007531"},
+        /* a leading metal dropped, unless an inorganic anion follows */
+        {"disodium edetate", "MESH:D004492"},
+        {"sodium thiopental", "MESH:D013874"},
+        {"potassium nitrate", ""},
+        {"potassium fluoride", ""},
+        /* and a misspelling of the rest */
+        {"Sodium thiopenthal", "MESH:D013874"},
+        /* other word orders, split at a hyphen between words */
+        {"alpha2-adrenergic receptor agonist", "MESH:D058647"},
+        {"cyclic adenosine 3',5'-monophosphate", "MESH:D000242"},
+        /* a plural on an earlier word */
+        {"prostaglandin E", "MESH:D011458"},
+        /* radiolabels; unbracketed 3H- is a ring's hydrogen */
+        {"iodine-125-metaiodobenzylguanidine", "MESH:D019797"},
+        {"125I-metaiodobenzylguanidine", "MESH:D019797"},
+        {"[3H]dopamine", "MESH:D004298"},
+        {"[3H]-dopamine", "MESH:D004298"},
+        {"3H-indole", ""},
+        /* substituents in alphabetical order */
+        {"N-nitroso-N-methylurea", "MESH:D008770"},
+        /* an action's noun read as its agents' */
+        {"oral contraception", "MESH:D003276"},
+        /* a misspelling away from the digits of a name */
+        {"5 flourouracil", "MESH:D005472"},
+        {"5-HT1A receptor agonist", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = mention_id(lex, LM_ENT_CHEMICAL, NULL, cases[i].text, NULL);
+        if (strcmp(got, cases[i].id) != 0)
+            fprintf(stderr, "    case '%s'\n", cases[i].text);
+        LM_CHECK_STR(got, cases[i].id);
+    }
+    /* diseases are not read so */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "prostaglandin E", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "oral contraception", NULL), "");
+    lm_lexicon_free(lex);
+}
+
+/* A misspelling is found among every name one edit away, not only the
+ * names sorted next to it: a crowd of "fluorx..." names sorts between
+ * "fluorthyl" and "flurothyl". */
+static void test_misspelling_far_in_order(void)
+{
+    lm_lexicon_builder *b;
+    lm_lexicon *lex = NULL;
+    lm_error err;
+    LM_CHECK(lm_lexicon_builder_init(&b, &err) == LM_OK);
+    for (int i = 0; i < 200; i++) {
+        char id[32], name[64];
+        snprintf(id, sizeof id, "MESH:D9%05d", i);
+        snprintf(name, sizeof name, "fluorx%c%cchemical", 'a' + i / 26, 'a' + i % 26);
+        LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, id, name, strlen(name), 0,
+                                        LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    }
+    LM_CHECK(lm_lexicon_builder_add(b, LM_ENT_CHEMICAL, "MESH:D005481", "flurothyl", 9, 0,
+                                    LM_LEX_SCORE_NAME, 1, &err) == LM_OK);
+    LM_CHECK(lm_lexicon_builder_finish(b, &lex, &err) == LM_OK);
+    lm_lexicon_builder_free(b);
+    if (!lex)
+        return;
+    int v = -1;
+    LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "fluorthyl", &v), "MESH:D005481");
+    LM_CHECK_INT(v, 3);
+    lm_lexicon_free(lex);
+}
+
 static const char *composite(const lm_lexicon *lex, const char *text)
 {
     static char out[256];
@@ -1555,6 +1653,8 @@ int main(void)
     LM_RUN(test_disease_rewording);
     LM_RUN(test_mesh_plural_over_drugbank);
     LM_RUN(test_chemical_rewrites);
+    LM_RUN(test_chemical_rewrites_dev);
+    LM_RUN(test_misspelling_far_in_order);
     LM_RUN(test_composite_mentions);
     LM_RUN(test_gene_vocabulary_first);
     LM_RUN(test_merge_xrefs);
