@@ -2906,6 +2906,8 @@ static long find_rewrite(const lm_lexicon *lex, lm_ent_type type, const char *ns
             return ki;
     }
     *variant = 3;
+    if (!whole)
+        return -1;   /* a part is never read as a misspelling: not searched */
     ki = find_misspelling(lex, type, ns, text, len);
     if (ki < 0 && bare.count && (n = join_words(&bare, SIZE_MAX, NULL, buf, sizeof buf)))
         ki = find_misspelling(lex, type, ns, buf, n);   /* "sodium thiopenthal" */
