@@ -2620,13 +2620,53 @@ static long find_metal_salt(const lm_lexicon *lex, lm_ent_type type, const char 
     return n ? find_text(lex, type, ns, buf, n) : -1;
 }
 
+/* Key index of the first order of w's words (from the one after their
+ * own, code 0, when first_code is 1) that the lexicon knows, -1 if none. */
+static long find_permuted(const lm_lexicon *lex, lm_ent_type type, const char *ns,
+                          const mwords *w, size_t first_code)
+{
+    size_t k = w->count, idx[4], total = 1;
+    if (k < 2 || k > 4)
+        return -1;
+    for (size_t d = 0; d < k; d++)
+        total *= k;
+    char buf[LM_LEXICON_KEY_MAX];
+    for (size_t code = first_code; code < total; code++) {
+        size_t c = code;
+        unsigned used = 0;
+        int ok = 1;
+        for (size_t d = 0; d < k && ok; d++) {
+            idx[d] = c % k;
+            c /= k;
+            ok = !(used & (1u << idx[d]));
+            used |= 1u << idx[d];
+        }
+        if (!ok)
+            continue;
+        mwords p = {.count = k};
+        for (size_t d = 0; d < k; d++) {
+            p.s[d] = w->s[idx[d]];
+            p.n[d] = w->n[idx[d]];
+        }
+        size_t n = join_words(&p, SIZE_MAX, NULL, buf, sizeof buf);
+        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
+        if (ki >= 0)
+            return ki;
+    }
+    return -1;
+}
+
 /* A chemical class or compound named in another word order than the
  * vocabulary's: "alpha2-adrenergic receptor agonist" (MeSH: adrenergic
  * alpha-2 receptor agonists), "cyclic adenosine 3',5'-monophosphate"
  * (adenosine cyclic 3',5'-monophosphate).  Words are split at spaces and
  * at a hyphen between two words that begin with letters and have two or
  * more bytes (a locant or a one-letter "N-" stays with its word); every
- * other order of 2 to 4 words is tried, the first known one wins. */
+ * other order of 2 to 4 words is tried, the first known one wins.  Then,
+ * for a class of blocking agents, the words without "blocking" in any
+ * order: MeSH names the kinds of neuromuscular blockers "neuromuscular
+ * nondepolarizing agents" and "neuromuscular depolarizing agents"
+ * ("nondepolarizing neuromuscular blocking agents"). */
 static long find_reordered(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                            const char *text, size_t len)
 {
@@ -2651,35 +2691,18 @@ static long find_reordered(const lm_lexicon *lex, lm_ent_type type, const char *
         w.n[w.count++] = j - i;
         i = j + (j < len && text[j] == '-');
     }
-    if (w.count < 2)
+    long ki = find_permuted(lex, type, ns, &w, 1);
+    if (ki >= 0 || w.count < 3)
+        return ki;
+    size_t last = w.count - 1;
+    if (!word_is(w.s[last], w.n[last], "agents") && !word_is(w.s[last], w.n[last], "agent"))
         return -1;
-    size_t k = w.count, idx[4];
-    size_t total = 1;
-    for (size_t d = 0; d < k; d++)
-        total *= k;
-    char buf[LM_LEXICON_KEY_MAX];
-    for (size_t code = 1; code < total; code++) {   /* code 0 is the text's own order */
-        size_t c = code;
-        unsigned used = 0;
-        int ok = 1;
-        for (size_t d = 0; d < k && ok; d++) {
-            idx[d] = c % k;
-            c /= k;
-            ok = !(used & (1u << idx[d]));
-            used |= 1u << idx[d];
+    for (size_t k = 0; k < last; k++)
+        if (word_is(w.s[k], w.n[k], "blocking")) {
+            mwords rest = w;
+            mw_drop(&rest, k);
+            return find_permuted(lex, type, ns, &rest, 0);
         }
-        if (!ok)
-            continue;
-        mwords p = {.count = k};
-        for (size_t d = 0; d < k; d++) {
-            p.s[d] = w.s[idx[d]];
-            p.n[d] = w.n[idx[d]];
-        }
-        size_t n = join_words(&p, SIZE_MAX, NULL, buf, sizeof buf);
-        long ki = n ? find_text(lex, type, ns, buf, n) : -1;
-        if (ki >= 0)
-            return ki;
-    }
     return -1;
 }
 

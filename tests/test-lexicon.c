@@ -860,6 +860,8 @@ static void test_chemical_rewrites(void)
         {"MESH:D004298", "dopamine"},
         {"MESH:D007211", "indole"},
         {"MESH:D008770", "n-methyl-n-nitrosourea"},
+        {"MESH:D003473", "neuromuscular nondepolarizing agents"},
+        {"MESH:D009466", "neuromuscular blocking agents"},
         {"MESH:D003276", "oral contraceptives"},
         {"MESH:D005472", "5-fluorouracil"},
         {"MESH:D000001", "5-ht1b receptor agonist"},
@@ -899,6 +901,11 @@ static void test_chemical_rewrites(void)
         {"[3H]dopamine", "MESH:D004298"},
         {"[3H]-dopamine", "MESH:D004298"},
         {"3H-indole", ""},
+        /* a kind of blocking agents as MeSH names it, without "blocking" */
+        {"nondepolarizing neuromuscular blocking agents", "MESH:D003473"},
+        {"nondepolarizing neuromuscular blocking agent", "MESH:D003473"},
+        {"neuromuscular blocking agents", "MESH:D009466"},
+        {"nondepolarizing neuromuscular blocking", ""},
         /* substituents in alphabetical order */
         {"N-nitroso-N-methylurea", "MESH:D008770"},
         /* an action's noun read as its agents' */
