@@ -2034,11 +2034,22 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
     size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
     if (n < 8 || n + 1 >= sizeof v)
         return -1;
+    /* A name edited at p shares key[0..p): no edit after the longest
+     * prefix key shares with a known name (with one of the names sorted
+     * next to it) can make a known name. */
+    size_t at = key_lower_bound(lex, key), shared = 0;
+    for (size_t k = at > 0 ? at - 1 : 0; k <= at && k < lex->n_keys; k++) {
+        const char *c = lex->strings + lex->key_off[k];
+        size_t l = 0;
+        while (l < n && c[l] == key[l])
+            l++;
+        shared = l > shared ? l : shared;
+    }
     long found = -1, found_c = -1;
     /* edit 0: deletion at p, 1: swap of p and p+1, 2: c in place of
      * key[p], 3: c inserted before p */
     for (int edit = 0; edit < 4; edit++)
-        for (size_t p = 3; p <= n; p++) {
+        for (size_t p = 3; p <= n && p <= shared; p++) {
             /* the bytes edited and their neighbours: no digit */
             size_t lo = p - 1, hi = edit == 3 ? p : edit == 1 ? p + 2 : p + 1;
             if ((edit < 3 && p == n) || (edit == 1 && (p + 1 == n || key[p] == key[p + 1])))
