@@ -1269,6 +1269,68 @@ static void test_row_checksums(void)
     free(dbpath);
 }
 
+/* lm_vec_cache_open_async: the rows and the model are checked on a thread
+ * after the shadow rows are patched into this process's copy; wait gives
+ * the same answer as lm_vec_cache_open: intact, the same matrix; a
+ * damaged byte anywhere in the counted rows (a patched row's bytes are
+ * read from the file) or the model, the recovery error, every call.  A
+ * cache closed without waiting stops the check. */
+static void test_background_check(void)
+{
+    int64_t id = 0;
+    const int n = 40;
+    lm_store *s = shadow_store("vcbg.db", n, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    revise(s, id, 5, 1);
+    delete_article(s, 7);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+    int alive[64] = {0};
+    for (int p = 1; p <= n; p++)
+        alive[p] = 1;
+    alive[5] = 2;
+    alive[7] = 0;
+    char *path = lm_vec_cache_path(s);
+    file_header h = read_file_header(path);
+    lm_vec_cache c;
+    int found = 0;
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(c.verify != NULL && !c.mat_owned);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    check_like_fresh(&c, alive, n);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    lm_vec_cache_close(&c);   /* never waited for */
+
+    size_t row = 4 * sizeof(float);
+    /* row 4 is PMID 5's (revised: patched), row 6 PMID 7's (masked), row
+     * 20 untouched; a year of the masked row; the model's last byte */
+    uint64_t damaged[] = {h.off_data + 4 * row + 2, h.off_data + 6 * row, h.off_data + 20 * row + 1,
+                          h.off_years + 6 * sizeof(int16_t), h.off_model + h.model_len - 1};
+    for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+        flip_at(path, damaged[i]);
+        found = 0;
+        LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+        for (int k = 0; k < 2; k++) {
+            memset(&err, 0, sizeof err);
+            LM_CHECK_INT(lm_vec_cache_wait(&c, &err), LM_ERR_DB);
+            LM_CHECK(strstr(err.msg, "missing or damaged") &&
+                     strstr(err.msg, "litmine index build"));
+        }
+        lm_vec_cache_close(&c);
+        expect_recovery_error(s);
+        flip_at(path, damaged[i]);
+    }
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -1285,5 +1347,6 @@ int main(void)
     LM_RUN(test_shadow_rows_capped);
     LM_RUN(test_shadow_crash);
     LM_RUN(test_row_checksums);
+    LM_RUN(test_background_check);
     return LM_DONE();
 }

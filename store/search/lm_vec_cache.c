@@ -84,6 +84,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +176,8 @@ void lm_vec_cache_drop_model(lm_vec_cache *c)
     c->model_len = 0;
 }
 
+static void verify_free(lm_vc_verify *v);
+
 void lm_vec_cache_close(lm_vec_cache *c)
 {
     if (!c)
@@ -182,6 +186,7 @@ void lm_vec_cache_close(lm_vec_cache *c)
         lm_vec_matrix_init(&c->mat);   /* its arrays were in the mapping */
     else
         lm_vec_matrix_free(&c->mat);
+    verify_free(c->verify);   /* before the mapping it reads goes */
     if (c->map)
         munmap(c->map, c->map_len);
     free(c->model_heap);
@@ -212,25 +217,256 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
     return XXH3_64bits_withSeed(base + h->off_data + first * d, (size_t)count * d, x);
 }
 
-/* The chunks tile rows [0, n) in order, each with its checksum; none
- * recorded: the rows are not checked (a file from before schema 19). */
-static int rows_intact(const unsigned char *base, const file_header *h, uint64_t n,
-                       const row_chunk *chunks, size_t n_chunks)
+/* ---- the check of a mapped file ---------------------------------------
+ *
+ * An open verifies the model's checksum and the chunks that tile rows
+ * [0, n): one pass over ~370 MB at 1M abstracts, ~40 ms, which a CLI
+ * query paid before doing anything else.  lm_vec_cache_open_async runs
+ * the same pass on a thread of its own while the caller parses the model
+ * and runs the lexical side of the query; the searcher waits for it
+ * before it uses a vector (lm_vec_cache_wait), so a damaged file is still
+ * an error and never a result.
+ *
+ * The reader patches shadow rows into its private copy of the mapping
+ * (below) before the check starts; the file itself never changes under
+ * the mapping (an append writes past n, a rewrite makes a new file), so
+ * the check reads the rows it patched from the file (pread) and every
+ * other byte from the mapping: the checksums are those of the file as
+ * written, exactly what a check before the patches computed. */
+
+static int grow(void **p, size_t *cap, size_t size);
+
+struct lm_vc_verify {
+    int fd;                       /* the mapped file, for the patched rows */
+    const unsigned char *base;    /* the mapping */
+    file_header h;
+    uint64_t n;
+    row_chunk *chunks;
+    size_t n_chunks;
+    uint64_t *patched;            /* rows this process wrote, ascending after start */
+    size_t n_patched, cap_patched;
+    unsigned char *row;           /* one patched row's bytes of one column */
+    char *path;                   /* for the error */
+    int64_t model_id;
+    pthread_t tid;
+    int started, joined, ok;
+    atomic_int stop;              /* lm_vec_cache_close: give up */
+};
+
+/* Bytes fed to the hash between two looks at stop. */
+#define VERIFY_BLOCK ((size_t)4 << 20)
+
+static void verify_free(lm_vc_verify *v)
 {
-    if (n_chunks == 0)
-        return 1;
-    uint64_t at = 0;
-    for (size_t i = 0; i < n_chunks; i++) {
-        if (chunks[i].first != at || chunks[i].n > n - at ||
-            lm_vc_rows_xxh64(base, h, chunks[i].first, chunks[i].n) != chunks[i].xxh)
-            return 0;
-        at += chunks[i].n;
+    if (!v)
+        return;
+    if (v->started && !v->joined) {
+        atomic_store(&v->stop, 1);
+        pthread_join(v->tid, NULL);
     }
-    return at == n;
+    if (v->fd >= 0)
+        close(v->fd);
+    free(v->chunks);
+    free(v->patched);
+    free(v->row);
+    free(v->path);
+    free(v);
 }
 
+/* Feeds bytes [at, at + len) of the mapping to st, a block at a time; 0
+ * when told to stop. */
+static int feed_mapped(lm_vc_verify *v, XXH3_state_t *st, uint64_t at, uint64_t len)
+{
+    while (len > 0) {
+        if (atomic_load_explicit(&v->stop, memory_order_relaxed))
+            return 0;
+        size_t k = len < VERIFY_BLOCK ? (size_t)len : VERIFY_BLOCK;
+        XXH3_64bits_update(st, v->base + at, k);
+        at += k;
+        len -= k;
+    }
+    return 1;
+}
+
+/* Feeds rows [first, first + count) of the column at off (elem bytes a
+ * row) to st: the rows this process patched as the file holds them. */
+static int feed_column(lm_vc_verify *v, XXH3_state_t *st, uint64_t off, size_t elem,
+                       uint64_t first, uint64_t count)
+{
+    uint64_t end = first + count, at = first;
+    size_t lo = 0, hi = v->n_patched;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->patched[mid] < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; at < end; i++) {
+        uint64_t stop = i < v->n_patched && v->patched[i] < end ? v->patched[i] : end;
+        if (!feed_mapped(v, st, off + at * elem, (stop - at) * elem))
+            return 0;
+        at = stop;
+        if (at == end)
+            break;
+        if (pread(v->fd, v->row, elem, (off_t)(off + at * elem)) != (ssize_t)elem)
+            return 0;
+        XXH3_64bits_update(st, v->row, elem);
+        at++;
+    }
+    return 1;
+}
+
+/* lm_vc_rows_xxh64 of rows [first, first + count), as the file holds them. */
+static int chunk_xxh64(lm_vc_verify *v, XXH3_state_t *st, uint64_t first, uint64_t count,
+                       uint64_t *out)
+{
+    const file_header *h = &v->h;
+    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    uint64_t x = 0;
+    XXH3_64bits_reset(st);
+    int ok = feed_column(v, st, h->off_pmids, sizeof(int64_t), first, count);
+    x = XXH3_64bits_digest(st);
+    XXH3_64bits_reset_withSeed(st, x);
+    ok = ok && feed_column(v, st, h->off_years, sizeof(int16_t), first, count);
+    x = XXH3_64bits_digest(st);
+    if (h->quantized) {
+        XXH3_64bits_reset_withSeed(st, x);
+        ok = ok && feed_column(v, st, h->off_scales, sizeof(float), first, count);
+        x = XXH3_64bits_digest(st);
+    }
+    XXH3_64bits_reset_withSeed(st, x);
+    ok = ok && feed_column(v, st, h->off_data, d, first, count);
+    *out = XXH3_64bits_digest(st);
+    return ok;
+}
+
+/* The model's checksum, and the chunks tile rows [0, n) in order, each
+ * with its checksum (none recorded: the rows are not checked, a file from
+ * before schema 19). */
+static int verify_run(lm_vc_verify *v)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return 0;
+    XXH3_64bits_reset(st);
+    int ok = feed_mapped(v, st, v->h.off_model, v->h.model_len) &&
+             XXH3_64bits_digest(st) == v->h.model_xxh64;
+    uint64_t at = 0;
+    for (size_t i = 0; ok && i < v->n_chunks; i++) {
+        uint64_t x = 0;
+        ok = v->chunks[i].first == at && v->chunks[i].n <= v->n - at &&
+             chunk_xxh64(v, st, v->chunks[i].first, v->chunks[i].n, &x) &&
+             x == v->chunks[i].xxh;
+        at += v->chunks[i].n;
+    }
+    ok = ok && (v->n_chunks == 0 || at == v->n);
+    XXH3_freeState(st);
+    return ok;
+}
+
+static void *verify_thread(void *arg)
+{
+    lm_vc_verify *v = arg;
+    v->ok = verify_run(v);
+    return NULL;
+}
+
+/* Records that this process is about to write row (patch_mapping). */
+static lm_status verify_note_patch(lm_vc_verify *v, uint64_t row, lm_error *err)
+{
+    if (!v)
+        return LM_OK;
+    if (v->n_patched == v->cap_patched && !grow((void **)&v->patched, &v->cap_patched,
+                                                sizeof *v->patched))
+        return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+    v->patched[v->n_patched++] = row;
+    return LM_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Starts c's check once its mapping is patched (runs it here when no
+ * thread can be started). */
+static void verify_start(lm_vec_cache *c)
+{
+    lm_vc_verify *v = c->verify;
+    if (!v || v->started || v->joined)
+        return;
+    if (v->n_patched > 1) {
+        qsort(v->patched, v->n_patched, sizeof *v->patched, cmp_u64);
+        size_t w = 1;
+        for (size_t i = 1; i < v->n_patched; i++)
+            if (v->patched[i] != v->patched[w - 1])
+                v->patched[w++] = v->patched[i];
+        v->n_patched = w;
+    }
+    v->started = pthread_create(&v->tid, NULL, verify_thread, v) == 0;
+    if (!v->started) {
+        v->ok = verify_run(v);
+        v->joined = 1;
+    }
+}
+
+lm_status lm_vec_cache_wait(lm_vec_cache *c, lm_error *err)
+{
+    lm_vc_verify *v = c->verify;
+    if (!v)
+        return LM_OK;
+    verify_start(c);
+    if (!v->joined) {
+        pthread_join(v->tid, NULL);
+        v->joined = 1;
+    }
+    return v->ok ? LM_OK : lm_vc_missing_file(NULL, v->path, v->model_id, err);
+}
+
+/* A check of the file mapped at base (its header h, rows [0, n), still
+ * open as fd: taken), to run later. */
+static lm_vc_verify *verify_new(int fd, const unsigned char *base, const file_header *h,
+                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                                const char *path, int64_t model_id)
+{
+    lm_vc_verify *v = calloc(1, sizeof *v);
+    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    if (v) {
+        v->fd = fd;
+        v->base = base;
+        v->h = *h;
+        v->n = n;
+        v->model_id = model_id;
+        v->chunks = malloc((n_chunks ? n_chunks : 1) * sizeof *chunks);
+        v->row = malloc(d > sizeof(int64_t) ? d : sizeof(int64_t));
+        v->path = strdup(path ? path : "(no file)");
+        atomic_init(&v->stop, 0);
+    }
+    if (!v || !v->chunks || !v->row || !v->path) {
+        if (v)
+            v->fd = -1;
+        verify_free(v);
+        return NULL;
+    }
+    if (n_chunks)
+        memcpy(v->chunks, chunks, n_chunks * sizeof *chunks);
+    v->n_chunks = n_chunks;
+    return v;
+}
+
+/* Maps path when it is the file file_id of this model, with its first
+ * n rows (the database's count, checked against chunks) as the matrix; 0
+ * otherwise (missing, foreign, damaged; out of memory for a deferred
+ * check).  defer (a version 5 file): the rows and the model are checked
+ * later (out->verify).  Slots past n are ignored: an append a crash
+ * stopped before its commit, or one committing now (the file's length
+ * never changes, so a reader's mapping stays whole while rows are
+ * appended). */
 static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, const row_chunk *chunks, size_t n_chunks, lm_vec_cache *out)
+                    uint64_t n, const row_chunk *chunks, size_t n_chunks, int defer,
+                    const char *named, lm_vec_cache *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -243,9 +479,10 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
          * commit limit (and RLIMIT_DATA) although only patched pages are
          * ever copied. */
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    if (map == MAP_FAILED) {
+        close(fd);
         return 0;
+    }
     file_header h;
     int ok = lm_vc_read_header(map, (size_t)st.st_size, &h);
     file_header want = h;
@@ -262,16 +499,30 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     /* Version 4 checked its whole payload; version 5 checks the model and
      * the database's chunks of rows [0, n): the spare slots past n (an
      * append a crash stopped, or one committing now) are never read. */
-    if (ok && h.version == FORMAT_VERSION_V4)
+    lm_vc_verify *v = NULL;
+    if (ok && h.version == FORMAT_VERSION_V4) {
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
-    else if (ok)
-        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64 &&
-             rows_intact(base, &h, n, chunks, n_chunks);
+    } else if (ok) {
+        v = verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id);
+        ok = v != NULL;
+        if (ok) {
+            fd = -1;
+            if (!defer) {
+                ok = verify_run(v);
+                verify_free(v);
+                v = NULL;
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
     if (!ok) {
+        verify_free(v);
         munmap(map, (size_t)st.st_size);
         return 0;
     }
+    out->verify = v;
     out->map = map;
     out->map_len = (size_t)st.st_size;
     out->mat.dim = (int)h.dim;
@@ -310,8 +561,8 @@ static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
 
 /* Maps the file the database names (see lm_vec_cache_impl.h). */
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
-                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
-                          lm_error *err)
+                          const file_rec *r, int defer, lm_vec_cache *out, char **mapped,
+                          int *unchecked, lm_error *err)
 {
     row_chunk *chunks = NULL;
     size_t n_chunks = 0;
@@ -324,12 +575,13 @@ lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info
     const char *bases[2] = {path, build};
     int ok = 0;
     for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, out);
+        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, defer, path,
+                      out);
         if (ok && mapped)
             *mapped = strdup(bases[i]);
         char *next = ok ? NULL : lm_vc_next_path(bases[i]);
         ok = ok || (next && map_file(next, info, r->file_id, (uint64_t)r->n, chunks, n_chunks,
-                                     out));
+                                     defer, path, out));
         free(next);
     }
     free(build);
@@ -693,6 +945,7 @@ lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, l
 
 typedef struct patcher {
     lm_vec_matrix *mat;
+    lm_vc_verify *verify;   /* told of every row written, or NULL */
     int64_t *pmids;      /* the patched rows' PMIDs, ascending */
     size_t n, cap;
     int foreign;         /* a full row with no file row: merge instead */
@@ -731,6 +984,9 @@ static lm_status patch_emit(void *ctx, int64_t pmid, float scale, const void *by
         p->foreign = 1;
         return LM_ERR_ABORTED;
     }
+    lm_status ls = verify_note_patch(p->verify, lo, p->err);
+    if (ls != LM_OK)
+        return ls;
     size_t d = (size_t)m->dim, row_bytes = m->q8 ? d : d * sizeof(float);
     void *dst = m->q8 ? (void *)(m->q8 + lo * d) : (void *)(m->data + lo * d);
     memcpy(dst, bytes, row_bytes);
@@ -786,16 +1042,23 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
      * left as it is: the caller merges into memory instead. */
     if (!rows_writable(out))
         return LM_OK;
-    for (size_t i = 0; i < n_gone; i++) {
+    lm_status ls = LM_OK;
+    for (size_t i = 0; ls == LM_OK && i < n_gone; i++) {
         long row = lm_vec_matrix_find(m, gone[i]);
         if (row < 0)
             continue;
+        ls = verify_note_patch(out->verify, (uint64_t)row, err);
+        if (ls != LM_OK)
+            break;
         m->years[row] = LM_VEC_YEAR_DEAD;
         m->n_dead++;
     }
     merger mg;
-    patcher p = {m, NULL, 0, 0, 0, err};
-    lm_status ls = lm_vc_merger_init(&mg, NULL, NULL, 0, m->q8 != NULL, m->dim, err);
+    patcher p = {m, out->verify, NULL, 0, 0, 0, err};
+    if (ls == LM_OK)
+        ls = lm_vc_merger_init(&mg, NULL, NULL, 0, m->q8 != NULL, m->dim, err);
+    else
+        memset(&mg, 0, sizeof mg);
     mg.emit = patch_emit;
     mg.ctx = &p;
     if (ls == LM_OK)
@@ -810,8 +1073,11 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
     return ls;
 }
 
-/* Fills out from the store's state inside the caller's read transaction. */
-static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, lm_error *err)
+/* Fills out from the store's state inside the caller's read transaction;
+ * defer: the file's check runs on a thread, started once the mapping is
+ * patched. */
+static lm_status open_current(lm_store *s, const char *path, int defer, lm_vec_cache *out,
+                              lm_error *err)
 {
     file_rec r;
     lm_status ls = lm_vc_read_file_rec(s, out->info.id, &r, err);
@@ -829,7 +1095,7 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         out->mat_owned = 1;
         return ls;
     }
-    ls = lm_vc_map_named(s, path, &out->info, &r, out, NULL, NULL, err);
+    ls = lm_vc_map_named(s, path, &out->info, &r, defer, out, NULL, NULL, err);
     if (ls != LM_OK)
         return ls;
     if (!r.model_in_file) {
@@ -879,11 +1145,13 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         }
     }
     free(gone);
+    if (ls == LM_OK)
+        verify_start(out);
     return ls;
 }
 
-lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
-                            int *found, lm_error *err)
+static lm_status open_cache(lm_store *s, const char *path, const char *kind, int defer,
+                            lm_vec_cache *out, int *found, lm_error *err)
 {
     memset(out, 0, sizeof *out);
     lm_vec_matrix_init(&out->mat);
@@ -897,7 +1165,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     int64_t generation = 0;
     lm_status ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
     if (ls == LM_OK && *found)
-        ls = open_current(s, path, out, err);
+        ls = open_current(s, path, defer, out, err);
     /* A compaction that committed and renamed its file between this read
      * transaction's start and the open: a new snapshot names the new file. */
     for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found; retry++) {
@@ -906,7 +1174,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         began = lm_vc_begin_read(db);
         ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
         if (ls == LM_OK && *found)
-            ls = open_current(s, path, out, err);
+            ls = open_current(s, path, defer, out, err);
     }
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -916,6 +1184,18 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         *found = ls == LM_OK ? 0 : *found;
     }
     return ls;
+}
+
+lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
+                            int *found, lm_error *err)
+{
+    return open_cache(s, path, kind, 0, out, found, err);
+}
+
+lm_status lm_vec_cache_open_async(lm_store *s, const char *path, const char *kind,
+                                  lm_vec_cache *out, int *found, lm_error *err)
+{
+    return open_cache(s, path, kind, 1, out, found, err);
 }
 
 /* Maps model id's current file (inside the caller's transaction). */
@@ -933,7 +1213,7 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, 
     if (!found || !r->found)
         ls = lm_vc_missing_file(s, path, model_id, err);
     else
-        ls = lm_vc_map_named(s, path, &c->info, r, c, NULL, NULL, err);
+        ls = lm_vc_map_named(s, path, &c->info, r, 0, c, NULL, NULL, err);
     free(path);
     return ls;
 }

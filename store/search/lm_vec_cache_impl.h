@@ -91,6 +91,9 @@ typedef struct row_chunk {
     uint64_t first, n, xxh;
 } row_chunk;
 
+/* A check of a mapped file's rows and model (lm_vec_cache.c). */
+typedef struct lm_vc_verify lm_vc_verify;
+
 typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
 
 typedef struct merger {
@@ -130,10 +133,12 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
  * current without a compaction).  A file that is missing, foreign or
  * damaged is lm_vc_missing_file's error.  *unchecked (may be NULL): 1
  * when the database records no checksum of its rows (a file written
- * before schema 19). */
+ * before schema 19).  defer: a version 5 file's rows and model are
+ * verified later, on a thread that lm_vc_verify_start starts
+ * (lm_vec_cache_open_async); a version 4 file is verified at once. */
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
-                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
-                          lm_error *err);
+                          const file_rec *r, int defer, lm_vec_cache *out, char **mapped,
+                          int *unchecked, lm_error *err);
 
 lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err);
 
