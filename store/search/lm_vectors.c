@@ -1055,6 +1055,16 @@ lm_status lm_vec_search(const lm_vec_matrix *m, const float *q, size_t k, int mi
     return st;
 }
 
+/* OpenBLAS (pthreads build): stops the server threads; its exec_blas
+ * starts them again on demand. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void lm_vec_blas_pool_stop(void)
+{
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
+}
+
 lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq, size_t k,
                               lm_vec_hit *out, size_t *n_out, lm_error *err)
 {
