@@ -1274,7 +1274,9 @@ static void test_row_checksums(void)
  * the same answer as lm_vec_cache_open: intact, the same matrix; a
  * damaged byte anywhere in the counted rows (a patched row's bytes are
  * read from the file) or the model, the recovery error, every call.  A
- * cache closed without waiting stops the check. */
+ * cache closed without waiting stops the check.  lm_vec_cache_rows (the
+ * counts of `stats --sizes`) reads no row: it counts a damaged file, which
+ * `index check` reports. */
 static void test_background_check(void)
 {
     int64_t id = 0;
@@ -1322,6 +1324,12 @@ static void test_background_check(void)
         }
         lm_vec_cache_close(&c);
         expect_recovery_error(s);
+        LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+        /* `stats --sizes` counts from the database and the header alone */
+        int64_t rows = 0, stale = 0;
+        size_t row_bytes = 0;
+        LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+        LM_CHECK(rows == n && stale == 2 && row_bytes == 4 * sizeof(float) + 8 + 2);
         flip_at(path, damaged[i]);
     }
     LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);

@@ -133,12 +133,17 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
  * current without a compaction).  A file that is missing, foreign or
  * damaged is lm_vc_missing_file's error.  *unchecked (may be NULL): 1
  * when the database records no checksum of its rows (a file written
- * before schema 19).  defer: a version 5 file's rows and model are
- * verified later, on a thread that lm_vc_verify_start starts
- * (lm_vec_cache_open_async); a version 4 file is verified at once. */
+ * before schema 19).  check: when the rows and the model are verified. */
+enum lm_vc_check {
+    LM_VC_CHECK_NOW,      /* before it returns */
+    LM_VC_CHECK_LATER,    /* a version 5 file: on a thread, once the reader has
+                           * patched its copy (lm_vec_cache_open_async) */
+    LM_VC_CHECK_HEADER    /* the header alone (its CRC, ids and layout): for a
+                           * count that reads a few PMIDs, never for vectors */
+};
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
-                          const file_rec *r, int defer, lm_vec_cache *out, char **mapped,
-                          int *unchecked, lm_error *err);
+                          const file_rec *r, enum lm_vc_check check, lm_vec_cache *out,
+                          char **mapped, int *unchecked, lm_error *err);
 
 lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err);
 

@@ -626,7 +626,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
     int unchecked = 0;
     if (ls == LM_OK && found && r.found)
-        ls = lm_vc_map_named(s, path, &old.info, &r, 0, &old, &mapped, &unchecked, err);
+        ls = lm_vc_map_named(s, path, &old.info, &r, LM_VC_CHECK_NOW, &old, &mapped, &unchecked, err);
     if (ls == LM_OK && found)
         ls = lm_vc_count_full(s, old.info.id, &n_full, err);
     if (ls == LM_OK && found)
