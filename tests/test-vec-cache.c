@@ -21,6 +21,7 @@
 #include "../store/search/lm_vec_cache_impl.h"
 #include "lm_test_store.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1339,6 +1340,118 @@ static void test_background_check(void)
     lm_store_close(s);
 }
 
+static unsigned char *read_all(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *b = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        b = n > 0 ? malloc((size_t)n) : NULL;
+        if (b && fseek(f, 0, SEEK_SET) == 0 && fread(b, 1, (size_t)n, f) == (size_t)n)
+            *len = (size_t)n;
+    }
+    fclose(f);
+    return b;
+}
+
+/* The paths a real machine rarely takes, forced (LITMINE_TEST_VEC_FAULT,
+ * test builds only): a full disk when an append reserves its rows' space
+ * is an error saying so, with the database and the file as they were; a
+ * mapping the kernel will not make writable falls back to the merge in
+ * memory, with the same answers; a short row count is its own error, not
+ * an unrelated errno's text. */
+static void test_fault_paths(void)
+{
+#ifndef LM_CRASH_POINTS
+    LM_SKIP("a build without fault points (the sanitizer builds have them)");
+#endif
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcfault.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char *path = lm_vec_cache_path(s);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    put_article(s, 4, 2004);
+    float v4[4] = {4, 0.5f, -1.0f, 1.0f};
+    LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_F32, v4, 4, &err) == LM_OK);
+    size_t len0 = 0, len1 = 0;
+    unsigned char *before = read_all(path, &len0);
+    const char *faults[] = {"fallocate", "short"};
+    for (int i = 0; i < 2; i++) {
+        setenv("LITMINE_TEST_VEC_FAULT", faults[i], 1);
+        memset(&err, 0, sizeof err);
+        lm_status st = lm_vec_cache_refresh(s, NULL, &err);
+        unsetenv("LITMINE_TEST_VEC_FAULT");
+        if (i == 0) {
+            LM_CHECK_INT(st, LM_ERR_IO);
+            LM_CHECK(strstr(err.msg, "reserving") && strstr(err.msg, strerror(ENOSPC)));
+        } else {
+            LM_CHECK_INT(st, LM_ERR_DB);
+            LM_CHECK(strstr(err.msg, "2 rows written of the 1 counted") == NULL &&
+                     strstr(err.msg, "0 rows written of the 1 counted") != NULL &&
+                     strstr(err.msg, strerror(ENOENT)) == NULL);
+        }
+        /* the full disk: not a byte written; the short count: the spare
+         * slot it wrote is past the count (never read), the rest as it was */
+        unsigned char *after = read_all(path, &len1);
+        LM_CHECK(before && after && len0 == len1 &&
+                 memcmp(before, after, i == 0 ? len0 : HEADER_BYTES) == 0);
+        free(after);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 3);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 1);
+        LM_CHECK_INT(sql_int(s, "SELECT sum(n_rows) FROM vector_file_chunks"), 3);
+        int64_t p1_4[] = {1, 2, 3, 4};
+        float f1_4[] = {1, 2, 3, 4};
+        lm_vec_cache c;
+        open_ok(s, &c);
+        check_rows(&c, p1_4, f1_4, 4);
+        lm_vec_cache_close(&c);
+    }
+    free(before);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 4);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    lm_store_close(s);
+    free(path);
+
+    /* shadow rows, and a kernel that refuses the writable mapping */
+    const int n = 30;
+    s = shadow_store("vcfaultm.db", n, &id);
+    if (!s)
+        return;
+    revise(s, id, 5, 1);
+    delete_article(s, 7);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+    int alive[64] = {0};
+    for (int p = 1; p <= n; p++)
+        alive[p] = 1;
+    alive[5] = 2;
+    alive[7] = 0;
+    for (int refused = 0; refused <= 1; refused++) {
+        if (refused)
+            setenv("LITMINE_TEST_VEC_FAULT", "mprotect", 1);
+        for (int async = 0; async <= 1; async++) {
+            lm_vec_cache c;
+            int found = 0;
+            lm_status st = async ? lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err)
+                                 : lm_vec_cache_open(s, NULL, NULL, &c, &found, &err);
+            LM_CHECK(st == LM_OK && found);
+            LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+            LM_CHECK_INT(c.mat_owned, refused);
+            check_like_fresh(&c, alive, n);
+            lm_vec_cache_close(&c);
+        }
+        unsetenv("LITMINE_TEST_VEC_FAULT");
+    }
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -1356,5 +1469,6 @@ int main(void)
     LM_RUN(test_shadow_crash);
     LM_RUN(test_row_checksums);
     LM_RUN(test_background_check);
+    LM_RUN(test_fault_paths);
     return LM_DONE();
 }

@@ -967,6 +967,8 @@ static int rows_writable(const lm_vec_cache *c)
                                      : (const unsigned char *)(m->data + m->n * d);
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)m->years & ~(uintptr_t)(page - 1);
+    if (lm_vc_test_fault("mprotect"))
+        return 0;
     return mprotect((void *)a, (uintptr_t)end - a, PROT_READ | PROT_WRITE) == 0;
 }
 

@@ -91,6 +91,29 @@ typedef struct row_chunk {
     uint64_t first, n, xxh;
 } row_chunk;
 
+/* Fault injection for the tests: in the test builds (the sanitizer builds
+ * define LM_CRASH_POINTS, as for LITMINE_TEST_COMPACT_KILL) 1 when
+ * LITMINE_TEST_VEC_FAULT names this fault: "fallocate" (the append's
+ * space reservation fails, ENOSPC: a full disk), "mprotect" (the kernel
+ * refuses to make a reader's mapping writable), "short" (fill_rows
+ * writes one row fewer than it counted, errno left at an unrelated
+ * value).  Always 0 in a release build. */
+#ifdef LM_CRASH_POINTS
+#include <stdlib.h>
+#include <string.h>
+static inline int lm_vc_test_fault(const char *name)
+{
+    const char *v = getenv("LITMINE_TEST_VEC_FAULT");
+    return v && strcmp(v, name) == 0;
+}
+#else
+static inline int lm_vc_test_fault(const char *name)
+{
+    (void)name;
+    return 0;
+}
+#endif
+
 /* A check of a mapped file's rows and model (lm_vec_cache.c). */
 typedef struct lm_vc_verify lm_vc_verify;
 
