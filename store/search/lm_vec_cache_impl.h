@@ -2,7 +2,8 @@
  * What the two files of the vector file share (not for use outside
  * store/search/): lm_vec_cache.c holds the file's format, its mapping and
  * the readers' merge of the rows written since; lm_vec_compact.c writes
- * files (rewrites and in-place appends) and commits them.  The format, the
+ * files (rewrites and in-place appends) and commits them; lm_vec_verify.c
+ * checks a mapped file's rows and model.  The format, the
  * crash states and the rules both must agree on are described at the top
  * of lm_vec_cache.c.
  */
@@ -114,8 +115,25 @@ static inline int lm_vc_test_fault(const char *name)
 }
 #endif
 
-/* A check of a mapped file's rows and model (lm_vec_cache.c). */
+/* A check of a mapped file's rows and model (lm_vec_verify.c). */
 typedef struct lm_vc_verify lm_vc_verify;
+
+/* A check of the file mapped at base (header h, rows [0, n) tiled by
+ * chunks; fd: the file, open, taken), to run later; NULL when out of
+ * memory (fd closed).  path: the file named in the error. */
+lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
+                               uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                               const char *path, int64_t model_id);
+/* Runs the check here: 1 when the model and every chunk are intact. */
+int lm_vc_verify_run(lm_vc_verify *v);
+/* Records that the reader is about to write row of its private mapping
+ * (v NULL: nothing to record). */
+lm_status lm_vc_verify_note(lm_vc_verify *v, uint64_t row, lm_error *err);
+/* Starts c's check on a thread once its mapping is patched (runs it here
+ * when no thread can start). */
+void lm_vc_verify_start(lm_vec_cache *c);
+/* Stops (if running) and frees a check. */
+void lm_vc_verify_free(lm_vc_verify *v);
 
 typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
 
