@@ -1,5 +1,5 @@
 /*
- * What the two files of the vector file share (not for use outside
+ * What the files of the vector file share (not for use outside
  * store/search/): lm_vec_cache.c holds the file's format, its mapping and
  * the readers' merge of the rows written since; lm_vec_compact.c writes
  * files (rewrites and in-place appends) and commits them; lm_vec_verify.c
