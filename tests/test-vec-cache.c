@@ -1452,6 +1452,43 @@ static void test_fault_paths(void)
     lm_store_close(s);
 }
 
+/* A model deleted outright (an interrupted build dropped, a build that
+ * failed) takes its vector file's record, void marks and row checksums
+ * with it; the other model's stay. */
+static void test_model_delete_forgets_file(void)
+{
+    int64_t id = 0;
+    lm_store *s = shadow_store("vcdel.db", 20, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    revise(s, id, 5, 1);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t id2 = 0;
+    unsigned char *m = model_bytes(1000);
+    LM_CHECK(lm_vec_model_add(s, "test", 4, m, 1000, 10, 0.1, "{}", &id2, &err) == LM_OK);
+    free(m);
+    float v[4] = {1, 2, 3, 4};
+    for (int p = 1; p <= 3; p++)
+        LM_CHECK(lm_vec_put(s, id2, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_compact_model(s, id2, &err) == LM_OK);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM vector_file_chunks WHERE model_id = %lld",
+             (long long)id2);
+    LM_CHECK_INT(sql_int(s, q), 1);
+    LM_CHECK(lm_vec_model_drop_unfinished(s, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM vector_file_chunks WHERE model_id = %lld",
+             (long long)id);
+    LM_CHECK(sql_int(s, q) > 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 1);
+    LM_CHECK(lm_vec_model_delete(s, id, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_files"), 0);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -1470,5 +1507,6 @@ int main(void)
     LM_RUN(test_row_checksums);
     LM_RUN(test_background_check);
     LM_RUN(test_fault_paths);
+    LM_RUN(test_model_delete_forgets_file);
     return LM_DONE();
 }
