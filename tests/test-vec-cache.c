@@ -1270,6 +1270,26 @@ static void test_row_checksums(void)
     free(dbpath);
 }
 
+/* shadow_store (n rows) with PMID 5 revised and 7 deleted after it, kept
+ * by the refresh as shadow rows; alive (64 entries) as check_like_fresh
+ * wants it. */
+static lm_store *shadowed_store(const char *name, int n, int64_t *id, int *alive)
+{
+    lm_store *s = shadow_store(name, n, id);
+    if (!s)
+        return NULL;
+    lm_error err = {0};
+    revise(s, *id, 5, 1);
+    delete_article(s, 7);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+    for (int p = 0; p < 64; p++)
+        alive[p] = p >= 1 && p <= n;
+    alive[5] = 2;
+    alive[7] = 0;
+    return s;
+}
+
 /* lm_vec_cache_open_async: the rows and the model are checked on a thread
  * after the shadow rows are patched into this process's copy; wait gives
  * the same answer as lm_vec_cache_open: intact, the same matrix; a
@@ -1282,19 +1302,11 @@ static void test_background_check(void)
 {
     int64_t id = 0;
     const int n = 40;
-    lm_store *s = shadow_store("vcbg.db", n, &id);
+    int alive[64];
+    lm_store *s = shadowed_store("vcbg.db", n, &id, alive);
     if (!s)
         return;
     lm_error err = {0};
-    revise(s, id, 5, 1);
-    delete_article(s, 7);
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
-    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
-    int alive[64] = {0};
-    for (int p = 1; p <= n; p++)
-        alive[p] = 1;
-    alive[5] = 2;
-    alive[7] = 0;
     char *path = lm_vec_cache_path(s);
     file_header h = read_file_header(path);
     lm_vec_cache c;
@@ -1421,18 +1433,10 @@ static void test_fault_paths(void)
 
     /* shadow rows, and a kernel that refuses the writable mapping */
     const int n = 30;
-    s = shadow_store("vcfaultm.db", n, &id);
+    int alive[64];
+    s = shadowed_store("vcfaultm.db", n, &id, alive);
     if (!s)
         return;
-    revise(s, id, 5, 1);
-    delete_article(s, 7);
-    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
-    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
-    int alive[64] = {0};
-    for (int p = 1; p <= n; p++)
-        alive[p] = 1;
-    alive[5] = 2;
-    alive[7] = 0;
     for (int refused = 0; refused <= 1; refused++) {
         if (refused)
             setenv("LITMINE_TEST_VEC_FAULT", "mprotect", 1);
