@@ -1191,7 +1191,8 @@ static void append_pmid(lm_store *s, int64_t id, int p)
  * in any counted row, rewritten or appended, is the recovery error for a
  * query and a refresh; the spare slots past the count are never read. A
  * database from schema 18 (a file with no checksums) is read as before,
- * and its next append records checksums of every row. */
+ * and the next refresh that keeps the file (appending, or with only void
+ * marks or shadow rows to leave) records checksums of every row. */
 static void test_row_checksums(void)
 {
     int64_t id = 0;
@@ -1240,6 +1241,25 @@ static void test_row_checksums(void)
     if (s) {
         LM_CHECK_INT(sql_int(s, "SELECT version FROM schema_version"), lm_store_schema_version());
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 0);
+        open_ok(s, &c);
+        check_rows(&c, p1_6, f1_6, 6);
+        lm_vec_cache_close(&c);
+        /* a refresh that appends nothing (an article embedded, then
+         * deleted: a void mark past the file's rows) records them too,
+         * the file kept */
+        put_article(s, 8, 2008);
+        float v8[4] = {8, 0.5f, -1.0f, 2.0f};
+        LM_CHECK(lm_vec_put(s, id, 8, LM_VEC_F32, v8, 4, &err) == LM_OK);
+        delete_article(s, 8);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 1);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 6);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 1);   /* 0+6 */
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+        flip_at(path, h.off_data + 1 * row);
+        expect_recovery_error(s);
+        flip_at(path, h.off_data + 1 * row);
         open_ok(s, &c);
         check_rows(&c, p1_6, f1_6, 6);
         lm_vec_cache_close(&c);

@@ -691,8 +691,10 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
             ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &keep, &appended, &rows_xxh,
                              err);
         /* A file written before schema 19 has no checksums of its rows:
-         * its append records them (from the rows as they are now). */
-        if (ls == LM_OK && keep && appended && unchecked) {
+         * the first refresh that keeps it (appending, or leaving shadow
+         * rows) records them, from the rows as they are now: one pass,
+         * once. */
+        if (ls == LM_OK && keep && unchecked && r.n > 0) {
             file_header h;
             if (lm_vc_read_header(old.map, old.map_len, &h))
                 chunks[n_chunks++] = (row_chunk){0, (uint64_t)r.n,
@@ -735,7 +737,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(mapped);
-    if (ls == LM_OK && keep && appended) {
+    if (ls == LM_OK && keep && (appended || n_chunks > 0)) {
         crash_point(5);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, kept_last, file_id, n, 0, 0, 0,
