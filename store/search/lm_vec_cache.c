@@ -30,8 +30,9 @@
  * the spare slots are never read.  A file whose database records no chunk
  * (written before schema 19) is read unchecked until the next refresh
  * records them: a rewrite's own, or (lm_vec_compact.c) the existing rows'
- * chunk recorded by the first refresh that keeps the file.  A version 4 file (cap = n, an XXH3 over the
- * whole payload) is still read, and rewritten by the next compaction.
+ * chunk recorded by the first refresh that keeps the file.  A version 4
+ * file (cap = n, an XXH3 over the whole payload) is still read, and
+ * rewritten by the next compaction.
  *
  * Stored once.  A vectors row with an empty vec means "in the file"; rows
  * with bytes were written since the last compaction; vector_file_gone
