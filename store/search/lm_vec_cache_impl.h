@@ -120,7 +120,8 @@ typedef struct lm_vc_verify lm_vc_verify;
 
 /* A check of the file mapped at base (header h, rows [0, n) tiled by
  * chunks; fd: the file, open, taken), to run later; NULL when out of
- * memory (fd closed).  path: the file named in the error. */
+ * memory (fd then left to the caller).  path: the file named in the
+ * error. */
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
                                const char *path, int64_t model_id);

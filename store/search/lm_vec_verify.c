@@ -223,7 +223,7 @@ lm_status lm_vec_cache_wait(lm_vec_cache *c, lm_error *err)
 }
 
 /* A check of the file mapped at base (its header h, rows [0, n), still
- * open as fd: taken), to run later. */
+ * open as fd: taken unless NULL is returned), to run later. */
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                 uint64_t n, const row_chunk *chunks, size_t n_chunks,
                                 const char *path, int64_t model_id)
