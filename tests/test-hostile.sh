@@ -255,6 +255,11 @@ flip_vector_byte 7
 lm --db vec.db query --json "BRCA1 repair"
 ok "a damaged vector file: the query fails, naming the recovery" \
     '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'
+lm --db vec.db query --json --mode lexical "BRCA1 repair"
+ok "a damaged vector file: a lexical query does not read it" 'rc_is 0 && out_has "\"pmid\""'
+lm --db vec.db query --json "zzzqx unmatched words"
+ok "a damaged vector file: a query that matches nothing fails too" \
+    '[ "$LM_RC" -ne 0 ] && err_has "litmine index build"'
 lm --db vec.db index check
 ok "a damaged vector file: index check reports it" \
     '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'

@@ -21,6 +21,7 @@
 #include "../store/search/lm_vec_cache_impl.h"
 #include "lm_test_store.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1190,7 +1191,8 @@ static void append_pmid(lm_store *s, int64_t id, int p)
  * in any counted row, rewritten or appended, is the recovery error for a
  * query and a refresh; the spare slots past the count are never read. A
  * database from schema 18 (a file with no checksums) is read as before,
- * and its next append records checksums of every row. */
+ * and the next refresh that keeps the file (appending, or with only void
+ * marks or shadow rows to leave) records checksums of every row. */
 static void test_row_checksums(void)
 {
     int64_t id = 0;
@@ -1242,6 +1244,25 @@ static void test_row_checksums(void)
         open_ok(s, &c);
         check_rows(&c, p1_6, f1_6, 6);
         lm_vec_cache_close(&c);
+        /* a refresh that appends nothing (an article embedded, then
+         * deleted: a void mark past the file's rows) records them too,
+         * the file kept */
+        put_article(s, 8, 2008);
+        float v8[4] = {8, 0.5f, -1.0f, 2.0f};
+        LM_CHECK(lm_vec_put(s, id, 8, LM_VEC_F32, v8, 4, &err) == LM_OK);
+        delete_article(s, 8);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 1);
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 6);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 1);   /* 0+6 */
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+        flip_at(path, h.off_data + 1 * row);
+        expect_recovery_error(s);
+        flip_at(path, h.off_data + 1 * row);
+        open_ok(s, &c);
+        check_rows(&c, p1_6, f1_6, 6);
+        lm_vec_cache_close(&c);
         append_pmid(s, id, 7);
         LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 2);   /* 0+6, 6 */
@@ -1269,6 +1290,229 @@ static void test_row_checksums(void)
     free(dbpath);
 }
 
+/* shadow_store (n rows) with PMID 5 revised and 7 deleted after it, kept
+ * by the refresh as shadow rows; alive (64 entries) as check_like_fresh
+ * wants it. */
+static lm_store *shadowed_store(const char *name, int n, int64_t *id, int *alive)
+{
+    lm_store *s = shadow_store(name, n, id);
+    if (!s)
+        return NULL;
+    lm_error err = {0};
+    revise(s, *id, 5, 1);
+    delete_article(s, 7);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 2);
+    for (int p = 0; p < 64; p++)
+        alive[p] = p >= 1 && p <= n;
+    alive[5] = 2;
+    alive[7] = 0;
+    return s;
+}
+
+/* lm_vec_cache_open_async: the rows and the model are checked on a thread
+ * after the shadow rows are patched into this process's copy; wait gives
+ * the same answer as lm_vec_cache_open: intact, the same matrix; a
+ * damaged byte anywhere in the counted rows (a patched row's bytes are
+ * read from the file) or the model, the recovery error, every call.  A
+ * cache closed without waiting stops the check.  lm_vec_cache_rows (the
+ * counts of `stats --sizes`) reads no row: it counts a damaged file, which
+ * `index check` reports. */
+static void test_background_check(void)
+{
+    int64_t id = 0;
+    const int n = 40;
+    int alive[64];
+    lm_store *s = shadowed_store("vcbg.db", n, &id, alive);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char *path = lm_vec_cache_path(s);
+    file_header h = read_file_header(path);
+    lm_vec_cache c;
+    int found = 0;
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(c.verify != NULL && !c.mat_owned);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    check_like_fresh(&c, alive, n);
+    lm_vec_cache_close(&c);
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    lm_vec_cache_close(&c);   /* never waited for */
+
+    size_t row = 4 * sizeof(float);
+    /* row 4 is PMID 5's (revised: patched), row 6 PMID 7's (masked), row
+     * 20 untouched; a year of the masked row; the model's last byte */
+    uint64_t damaged[] = {h.off_data + 4 * row + 2, h.off_data + 6 * row, h.off_data + 20 * row + 1,
+                          h.off_years + 6 * sizeof(int16_t), h.off_model + h.model_len - 1};
+    for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+        flip_at(path, damaged[i]);
+        found = 0;
+        LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+        for (int k = 0; k < 2; k++) {
+            memset(&err, 0, sizeof err);
+            LM_CHECK_INT(lm_vec_cache_wait(&c, &err), LM_ERR_DB);
+            LM_CHECK(strstr(err.msg, "missing or damaged") &&
+                     strstr(err.msg, "litmine index build"));
+        }
+        lm_vec_cache_close(&c);
+        expect_recovery_error(s);
+        LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+        /* `stats --sizes` counts from the database and the header alone */
+        int64_t rows = 0, stale = 0;
+        size_t row_bytes = 0;
+        LM_CHECK(lm_vec_cache_rows(s, &rows, &stale, &row_bytes, &err) == LM_OK);
+        LM_CHECK(rows == n && stale == 2 && row_bytes == 4 * sizeof(float) + 8 + 2);
+        flip_at(path, damaged[i]);
+    }
+    LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
+    LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+    lm_vec_cache_close(&c);
+    free(path);
+    lm_store_close(s);
+}
+
+static unsigned char *read_all(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *b = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        b = n > 0 ? malloc((size_t)n) : NULL;
+        if (b && fseek(f, 0, SEEK_SET) == 0 && fread(b, 1, (size_t)n, f) == (size_t)n)
+            *len = (size_t)n;
+    }
+    fclose(f);
+    return b;
+}
+
+/* The paths a real machine rarely takes, forced (LITMINE_TEST_VEC_FAULT,
+ * test builds only): a full disk when an append reserves its rows' space
+ * is an error saying so, with the database and the file as they were; a
+ * mapping the kernel will not make writable falls back to the merge in
+ * memory, with the same answers; a short row count is its own error, not
+ * an unrelated errno's text. */
+static void test_fault_paths(void)
+{
+#ifndef LM_CRASH_POINTS
+    LM_SKIP("a build without fault points (the sanitizer builds have them)");
+#endif
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcfault.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char *path = lm_vec_cache_path(s);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    put_article(s, 4, 2004);
+    float v4[4] = {4, 0.5f, -1.0f, 1.0f};
+    LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_F32, v4, 4, &err) == LM_OK);
+    size_t len0 = 0, len1 = 0;
+    unsigned char *before = read_all(path, &len0);
+    const char *faults[] = {"fallocate", "short"};
+    for (int i = 0; i < 2; i++) {
+        setenv("LITMINE_TEST_VEC_FAULT", faults[i], 1);
+        memset(&err, 0, sizeof err);
+        lm_status st = lm_vec_cache_refresh(s, NULL, &err);
+        unsetenv("LITMINE_TEST_VEC_FAULT");
+        if (i == 0) {
+            LM_CHECK_INT(st, LM_ERR_IO);
+            LM_CHECK(strstr(err.msg, "reserving") && strstr(err.msg, strerror(ENOSPC)));
+        } else {
+            LM_CHECK_INT(st, LM_ERR_DB);
+            LM_CHECK(strstr(err.msg, "2 rows written of the 1 counted") == NULL &&
+                     strstr(err.msg, "0 rows written of the 1 counted") != NULL &&
+                     strstr(err.msg, strerror(ENOENT)) == NULL);
+        }
+        /* the full disk: not a byte written; the short count: the spare
+         * slot it wrote is past the count (never read), the rest as it was */
+        unsigned char *after = read_all(path, &len1);
+        LM_CHECK(before && after && len0 == len1 &&
+                 memcmp(before, after, i == 0 ? len0 : HEADER_BYTES) == 0);
+        free(after);
+        LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+        LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 3);
+        LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vectors WHERE length(vec) > 0"), 1);
+        LM_CHECK_INT(sql_int(s, "SELECT sum(n_rows) FROM vector_file_chunks"), 3);
+        int64_t p1_4[] = {1, 2, 3, 4};
+        float f1_4[] = {1, 2, 3, 4};
+        lm_vec_cache c;
+        open_ok(s, &c);
+        check_rows(&c, p1_4, f1_4, 4);
+        lm_vec_cache_close(&c);
+    }
+    free(before);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 4);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    lm_store_close(s);
+    free(path);
+
+    /* shadow rows, and a kernel that refuses the writable mapping */
+    const int n = 30;
+    int alive[64];
+    s = shadowed_store("vcfaultm.db", n, &id, alive);
+    if (!s)
+        return;
+    for (int refused = 0; refused <= 1; refused++) {
+        if (refused)
+            setenv("LITMINE_TEST_VEC_FAULT", "mprotect", 1);
+        for (int async = 0; async <= 1; async++) {
+            lm_vec_cache c;
+            int found = 0;
+            lm_status st = async ? lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err)
+                                 : lm_vec_cache_open(s, NULL, NULL, &c, &found, &err);
+            LM_CHECK(st == LM_OK && found);
+            LM_CHECK(lm_vec_cache_wait(&c, &err) == LM_OK);
+            LM_CHECK_INT(c.mat_owned, refused);
+            check_like_fresh(&c, alive, n);
+            lm_vec_cache_close(&c);
+        }
+        unsetenv("LITMINE_TEST_VEC_FAULT");
+    }
+    lm_store_close(s);
+}
+
+/* A model deleted outright (an interrupted build dropped, a build that
+ * failed) takes its vector file's record, void marks and row checksums
+ * with it; the other model's stay. */
+static void test_model_delete_forgets_file(void)
+{
+    int64_t id = 0;
+    lm_store *s = shadow_store("vcdel.db", 20, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    revise(s, id, 5, 1);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    int64_t id2 = 0;
+    unsigned char *m = model_bytes(1000);
+    LM_CHECK(lm_vec_model_add(s, "test", 4, m, 1000, 10, 0.1, "{}", &id2, &err) == LM_OK);
+    free(m);
+    float v[4] = {1, 2, 3, 4};
+    for (int p = 1; p <= 3; p++)
+        LM_CHECK(lm_vec_put(s, id2, p, LM_VEC_F32, v, 4, &err) == LM_OK);
+    LM_CHECK(lm_vec_cache_compact_model(s, id2, &err) == LM_OK);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM vector_file_chunks WHERE model_id = %lld",
+             (long long)id2);
+    LM_CHECK_INT(sql_int(s, q), 1);
+    LM_CHECK(lm_vec_model_drop_unfinished(s, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM vector_file_chunks WHERE model_id = %lld",
+             (long long)id);
+    LM_CHECK(sql_int(s, q) > 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 1);
+    LM_CHECK(lm_vec_model_delete(s, id, &err) == LM_OK);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_files"), 0);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_stored_once);
@@ -1285,5 +1529,8 @@ int main(void)
     LM_RUN(test_shadow_rows_capped);
     LM_RUN(test_shadow_crash);
     LM_RUN(test_row_checksums);
+    LM_RUN(test_background_check);
+    LM_RUN(test_fault_paths);
+    LM_RUN(test_model_delete_forgets_file);
     return LM_DONE();
 }

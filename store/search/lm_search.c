@@ -113,7 +113,10 @@ lm_status lm_searcher_open(lm_store *s, const lm_searcher_config *cfg,
     lm_status ls = lm_lexindex_reader_init(&srch->lexindex, err);
     if (ls == LM_OK && !c.no_vectors) {
         int found = 0;
-        ls = lm_vec_cache_open(s, NULL, c.kind, &srch->vc, &found, err);
+        /* The file's checksums are verified in the background while the
+         * session parses the model and the query runs its lexical side:
+         * lm_searcher_query waits before it reads a vector. */
+        ls = lm_vec_cache_open_async(s, NULL, c.kind, &srch->vc, &found, err);
         if (ls == LM_OK && found) {
             srch->scores = malloc((srch->vc.mat.n + 1) * sizeof *srch->scores);
             srch->qvec = malloc((size_t)srch->vc.info.dim * sizeof *srch->qvec);
@@ -669,6 +672,11 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
             st = lm_error_set(err, LM_ERR_NOMEM, "search: out of memory");
     }
 
+    /* The vector file's background check (lm_searcher_open) ends here,
+     * before any vector is read; a damaged file fails every mode, as it
+     * failed the open. */
+    if (st == LM_OK)
+        st = lm_vec_cache_wait(&srch->vc, err);
     int use_dense = mode != LM_SEARCH_LEXICAL;
     if (st == LM_OK && use_dense) {
         memcpy(srch->qvec, q->vector, (size_t)q->dim * sizeof *srch->qvec);

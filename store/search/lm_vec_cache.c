@@ -4,7 +4,8 @@
  *
  * This file holds the format, its mapping and the readers' merge;
  * lm_vec_compact.c writes files (rewrites and appends) and commits them;
- * lm_vec_cache_impl.h is what the two share.
+ * lm_vec_verify.c checks a mapped file's rows and model (in the background
+ * for a query); lm_vec_cache_impl.h is what they share.
  *
  * File layout, native byte order (a byte-order mark and the type sizes are
  * checked: the file is per machine, never exchanged):
@@ -27,9 +28,11 @@
  * transaction that commits the count, and an open verifies the chunks
  * that tile [0, n) (one pass over the rows, which a query reads anyway);
  * the spare slots are never read.  A file whose database records no chunk
- * (written before schema 19) is read unchecked until the next append or
- * rewrite records them.  A version 4 file (cap = n, an XXH3 over the
- * whole payload) is still read, and rewritten by the next compaction.
+ * (written before schema 19) is read unchecked until the next refresh
+ * records them: a rewrite's own, or (lm_vec_compact.c) the existing rows'
+ * chunk recorded by the first refresh that keeps the file.  A version 4
+ * file (cap = n, an XXH3 over the whole payload) is still read, and
+ * rewritten by the next compaction.
  *
  * Stored once.  A vectors row with an empty vec means "in the file"; rows
  * with bytes were written since the last compaction; vector_file_gone
@@ -182,6 +185,7 @@ void lm_vec_cache_close(lm_vec_cache *c)
         lm_vec_matrix_init(&c->mat);   /* its arrays were in the mapping */
     else
         lm_vec_matrix_free(&c->mat);
+    lm_vc_verify_free(c->verify);   /* before the mapping it reads goes */
     if (c->map)
         munmap(c->map, c->map_len);
     free(c->model_heap);
@@ -212,25 +216,17 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
     return XXH3_64bits_withSeed(base + h->off_data + first * d, (size_t)count * d, x);
 }
 
-/* The chunks tile rows [0, n) in order, each with its checksum; none
- * recorded: the rows are not checked (a file from before schema 19). */
-static int rows_intact(const unsigned char *base, const file_header *h, uint64_t n,
-                       const row_chunk *chunks, size_t n_chunks)
-{
-    if (n_chunks == 0)
-        return 1;
-    uint64_t at = 0;
-    for (size_t i = 0; i < n_chunks; i++) {
-        if (chunks[i].first != at || chunks[i].n > n - at ||
-            lm_vc_rows_xxh64(base, h, chunks[i].first, chunks[i].n) != chunks[i].xxh)
-            return 0;
-        at += chunks[i].n;
-    }
-    return at == n;
-}
-
+/* Maps path when it is the file file_id of this model, with its first
+ * n rows (the database's count, checked against chunks) as the matrix; 0
+ * otherwise (missing, foreign, damaged; out of memory for a deferred
+ * check).  check: when the rows and the model are checked (a version 4
+ * file: now, unless only its header is).  Slots past n are ignored: an append a crash
+ * stopped before its commit, or one committing now (the file's length
+ * never changes, so a reader's mapping stays whole while rows are
+ * appended). */
 static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, const row_chunk *chunks, size_t n_chunks, lm_vec_cache *out)
+                    uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                    enum lm_vc_check check, const char *named, lm_vec_cache *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -243,9 +239,10 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
          * commit limit (and RLIMIT_DATA) although only patched pages are
          * ever copied. */
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    if (map == MAP_FAILED) {
+        close(fd);
         return 0;
+    }
     file_header h;
     int ok = lm_vc_read_header(map, (size_t)st.st_size, &h);
     file_header want = h;
@@ -262,16 +259,32 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     /* Version 4 checked its whole payload; version 5 checks the model and
      * the database's chunks of rows [0, n): the spare slots past n (an
      * append a crash stopped, or one committing now) are never read. */
-    if (ok && h.version == FORMAT_VERSION_V4)
+    lm_vc_verify *v = NULL;
+    if (check == LM_VC_CHECK_HEADER) {
+        /* the header's CRC, ids and layout (above) */
+    } else if (ok && h.version == FORMAT_VERSION_V4) {
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
-    else if (ok)
-        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64 &&
-             rows_intact(base, &h, n, chunks, n_chunks);
+    } else if (ok) {
+        v = lm_vc_verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id);
+        ok = v != NULL;
+        if (ok) {
+            fd = -1;
+            if (check == LM_VC_CHECK_NOW) {
+                ok = lm_vc_verify_run(v);
+                lm_vc_verify_free(v);
+                v = NULL;
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
     if (!ok) {
+        lm_vc_verify_free(v);
         munmap(map, (size_t)st.st_size);
         return 0;
     }
+    out->verify = v;
     out->map = map;
     out->map_len = (size_t)st.st_size;
     out->mat.dim = (int)h.dim;
@@ -310,8 +323,8 @@ static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
 
 /* Maps the file the database names (see lm_vec_cache_impl.h). */
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
-                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
-                          lm_error *err)
+                          const file_rec *r, enum lm_vc_check check, lm_vec_cache *out,
+                          char **mapped, int *unchecked, lm_error *err)
 {
     row_chunk *chunks = NULL;
     size_t n_chunks = 0;
@@ -324,12 +337,13 @@ lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info
     const char *bases[2] = {path, build};
     int ok = 0;
     for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, out);
+        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, check, path,
+                      out);
         if (ok && mapped)
             *mapped = strdup(bases[i]);
         char *next = ok ? NULL : lm_vc_next_path(bases[i]);
         ok = ok || (next && map_file(next, info, r->file_id, (uint64_t)r->n, chunks, n_chunks,
-                                     out));
+                                     check, path, out));
         free(next);
     }
     free(build);
@@ -693,6 +707,7 @@ lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, l
 
 typedef struct patcher {
     lm_vec_matrix *mat;
+    lm_vc_verify *verify;   /* told of every row written, or NULL */
     int64_t *pmids;      /* the patched rows' PMIDs, ascending */
     size_t n, cap;
     int foreign;         /* a full row with no file row: merge instead */
@@ -712,6 +727,8 @@ static int rows_writable(const lm_vec_cache *c)
                                      : (const unsigned char *)(m->data + m->n * d);
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)m->years & ~(uintptr_t)(page - 1);
+    if (lm_vc_test_fault("mprotect"))
+        return 0;
     return mprotect((void *)a, (uintptr_t)end - a, PROT_READ | PROT_WRITE) == 0;
 }
 
@@ -731,6 +748,9 @@ static lm_status patch_emit(void *ctx, int64_t pmid, float scale, const void *by
         p->foreign = 1;
         return LM_ERR_ABORTED;
     }
+    lm_status ls = lm_vc_verify_note(p->verify, lo, p->err);
+    if (ls != LM_OK)
+        return ls;
     size_t d = (size_t)m->dim, row_bytes = m->q8 ? d : d * sizeof(float);
     void *dst = m->q8 ? (void *)(m->q8 + lo * d) : (void *)(m->data + lo * d);
     memcpy(dst, bytes, row_bytes);
@@ -786,16 +806,23 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
      * left as it is: the caller merges into memory instead. */
     if (!rows_writable(out))
         return LM_OK;
-    for (size_t i = 0; i < n_gone; i++) {
+    lm_status ls = LM_OK;
+    for (size_t i = 0; ls == LM_OK && i < n_gone; i++) {
         long row = lm_vec_matrix_find(m, gone[i]);
         if (row < 0)
             continue;
+        ls = lm_vc_verify_note(out->verify, (uint64_t)row, err);
+        if (ls != LM_OK)
+            break;
         m->years[row] = LM_VEC_YEAR_DEAD;
         m->n_dead++;
     }
     merger mg;
-    patcher p = {m, NULL, 0, 0, 0, err};
-    lm_status ls = lm_vc_merger_init(&mg, NULL, NULL, 0, m->q8 != NULL, m->dim, err);
+    patcher p = {m, out->verify, NULL, 0, 0, 0, err};
+    if (ls == LM_OK)
+        ls = lm_vc_merger_init(&mg, NULL, NULL, 0, m->q8 != NULL, m->dim, err);
+    else
+        memset(&mg, 0, sizeof mg);
     mg.emit = patch_emit;
     mg.ctx = &p;
     if (ls == LM_OK)
@@ -810,8 +837,11 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
     return ls;
 }
 
-/* Fills out from the store's state inside the caller's read transaction. */
-static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, lm_error *err)
+/* Fills out from the store's state inside the caller's read transaction;
+ * check: when the rows and the model are verified (LM_VC_CHECK_LATER: on
+ * a thread started once the mapping is patched). */
+static lm_status open_current(lm_store *s, const char *path, enum lm_vc_check check,
+                              lm_vec_cache *out, lm_error *err)
 {
     file_rec r;
     lm_status ls = lm_vc_read_file_rec(s, out->info.id, &r, err);
@@ -829,7 +859,7 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         out->mat_owned = 1;
         return ls;
     }
-    ls = lm_vc_map_named(s, path, &out->info, &r, out, NULL, NULL, err);
+    ls = lm_vc_map_named(s, path, &out->info, &r, check, out, NULL, NULL, err);
     if (ls != LM_OK)
         return ls;
     if (!r.model_in_file) {
@@ -879,11 +909,13 @@ static lm_status open_current(lm_store *s, const char *path, lm_vec_cache *out, 
         }
     }
     free(gone);
+    if (ls == LM_OK)
+        lm_vc_verify_start(out);
     return ls;
 }
 
-lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
-                            int *found, lm_error *err)
+static lm_status open_cache(lm_store *s, const char *path, const char *kind,
+                            enum lm_vc_check check, lm_vec_cache *out, int *found, lm_error *err)
 {
     memset(out, 0, sizeof *out);
     lm_vec_matrix_init(&out->mat);
@@ -897,7 +929,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     int64_t generation = 0;
     lm_status ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
     if (ls == LM_OK && *found)
-        ls = open_current(s, path, out, err);
+        ls = open_current(s, path, check, out, err);
     /* A compaction that committed and renamed its file between this read
      * transaction's start and the open: a new snapshot names the new file. */
     for (int retry = 0; retry < 3 && began && ls == LM_ERR_DB && *found; retry++) {
@@ -906,7 +938,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
         began = lm_vc_begin_read(db);
         ls = lm_vc_current_model(s, kind, &out->info, &generation, found, err);
         if (ls == LM_OK && *found)
-            ls = open_current(s, path, out, err);
+            ls = open_current(s, path, check, out, err);
     }
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -918,9 +950,21 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
     return ls;
 }
 
+lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
+                            int *found, lm_error *err)
+{
+    return open_cache(s, path, kind, LM_VC_CHECK_NOW, out, found, err);
+}
+
+lm_status lm_vec_cache_open_async(lm_store *s, const char *path, const char *kind,
+                                  lm_vec_cache *out, int *found, lm_error *err)
+{
+    return open_cache(s, path, kind, LM_VC_CHECK_LATER, out, found, err);
+}
+
 /* Maps model id's current file (inside the caller's transaction). */
-static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, file_rec *r,
-                                lm_error *err)
+static lm_status map_model_file(lm_store *s, int64_t model_id, enum lm_vc_check check,
+                                lm_vec_cache *c, file_rec *r, lm_error *err)
 {
     memset(c, 0, sizeof *c);
     int found = 0;
@@ -933,7 +977,7 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, lm_vec_cache *c, 
     if (!found || !r->found)
         ls = lm_vc_missing_file(s, path, model_id, err);
     else
-        ls = lm_vc_map_named(s, path, &c->info, r, c, NULL, NULL, err);
+        ls = lm_vc_map_named(s, path, &c->info, r, check, c, NULL, NULL, err);
     free(path);
     return ls;
 }
@@ -945,7 +989,7 @@ lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, si
     *len = 0;
     lm_vec_cache c;
     file_rec r;
-    lm_status ls = map_model_file(s, model_id, &c, &r, err);
+    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_NOW, &c, &r, err);
     if (ls == LM_OK && !c.model)
         ls = lm_vc_missing_file(s, NULL, model_id, err);
     if (ls == LM_OK) {
@@ -965,7 +1009,7 @@ lm_status lm_vec_cache_row(lm_store *s, int64_t model_id, int64_t pmid, float *o
 {
     lm_vec_cache c;
     file_rec r;
-    lm_status ls = map_model_file(s, model_id, &c, &r, err);
+    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_NOW, &c, &r, err);
     long row = ls == LM_OK ? lm_vec_matrix_find(&c.mat, pmid) : -1;
     if (ls == LM_OK && (row < 0 || dim != c.mat.dim))
         ls = lm_vc_missing_file(s, NULL, model_id, err);
@@ -993,9 +1037,13 @@ lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *
     memset(&c, 0, sizeof c);
     int64_t *gone = NULL;
     size_t n_gone = 0;
-    /* a missing or damaged file counts nothing here (`index check` says) */
+    /* The header and the database say it all: the file's rows (n) and the
+     * void marks that hit one of them (a binary search each over the
+     * PMIDs).  No checksum is verified: that would be a pass over the
+     * whole file (~10 GB at 36M abstracts) for two counts; `index check`
+     * verifies.  A missing or foreign file counts nothing here. */
     int mapped = ls == LM_OK && found && r.found &&
-                 map_model_file(s, info.id, &c, &r, NULL) == LM_OK;
+                 map_model_file(s, info.id, LM_VC_CHECK_HEADER, &c, &r, NULL) == LM_OK;
     if (mapped)
         ls = lm_vc_load_gone(s, info.id, &gone, &n_gone, err);
     if (ls == LM_OK && mapped) {

@@ -37,6 +37,8 @@ typedef struct lm_vec_cache {
                                * into its private pages (mat.n_dead masked) */
     uint32_t file_version;    /* the mapped file's format (5: rows append in place) */
     uint64_t file_cap;        /* its row slots */
+    struct lm_vc_verify *verify;   /* the check of its rows and model, when it runs
+                                    * in the background (lm_vec_cache_open_async) */
     /* owned: the mapping, or heap copies */
     void *map;
     size_t map_len;
@@ -52,6 +54,18 @@ char *lm_vec_cache_path(lm_store *s);
  * kind.  path NULL: lm_vec_cache_path.  Never writes. */
 lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
                             int *found, lm_error *err);
+/* lm_vec_cache_open, except that the checksums of the mapped file's rows
+ * and model (one pass over them: ~40 ms at 1M abstracts) are verified on
+ * a thread of its own while the caller goes on (parsing the model,
+ * running the lexical side of a query).  Until lm_vec_cache_wait returns
+ * LM_OK the matrix and the model may hold damaged bytes: they are safe to
+ * read (every index stays in bounds) but must not reach a result. */
+lm_status lm_vec_cache_open_async(lm_store *s, const char *path, const char *kind,
+                                  lm_vec_cache *out, int *found, lm_error *err);
+/* Waits for the background check (none: LM_OK at once); a damaged file is
+ * lm_vec_cache_open's error, naming `litmine index build`.  Every later
+ * call returns the same. */
+lm_status lm_vec_cache_wait(lm_vec_cache *c, lm_error *err);
 /* Releases the model bytes once they are parsed (a heap copy is 100 MB at
  * 100k features; a mapped one costs nothing but is released too). */
 void lm_vec_cache_drop_model(lm_vec_cache *c);

@@ -1,8 +1,9 @@
 /*
- * What the two files of the vector file share (not for use outside
+ * What the files of the vector file share (not for use outside
  * store/search/): lm_vec_cache.c holds the file's format, its mapping and
  * the readers' merge of the rows written since; lm_vec_compact.c writes
- * files (rewrites and in-place appends) and commits them.  The format, the
+ * files (rewrites and in-place appends) and commits them; lm_vec_verify.c
+ * checks a mapped file's rows and model.  The format, the
  * crash states and the rules both must agree on are described at the top
  * of lm_vec_cache.c.
  */
@@ -91,6 +92,50 @@ typedef struct row_chunk {
     uint64_t first, n, xxh;
 } row_chunk;
 
+/* Fault injection for the tests: in the test builds (the sanitizer builds
+ * define LM_CRASH_POINTS, as for LITMINE_TEST_COMPACT_KILL) 1 when
+ * LITMINE_TEST_VEC_FAULT names this fault: "fallocate" (the append's
+ * space reservation fails, ENOSPC: a full disk), "mprotect" (the kernel
+ * refuses to make a reader's mapping writable), "short" (fill_rows
+ * writes one row fewer than it counted, errno left at an unrelated
+ * value).  Always 0 in a release build. */
+#ifdef LM_CRASH_POINTS
+#include <stdlib.h>
+#include <string.h>
+static inline int lm_vc_test_fault(const char *name)
+{
+    const char *v = getenv("LITMINE_TEST_VEC_FAULT");
+    return v && strcmp(v, name) == 0;
+}
+#else
+static inline int lm_vc_test_fault(const char *name)
+{
+    (void)name;
+    return 0;
+}
+#endif
+
+/* A check of a mapped file's rows and model (lm_vec_verify.c). */
+typedef struct lm_vc_verify lm_vc_verify;
+
+/* A check of the file mapped at base (header h, rows [0, n) tiled by
+ * chunks; fd: the file, open, taken), to run later; NULL when out of
+ * memory (fd then left to the caller).  path: the file named in the
+ * error. */
+lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
+                               uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                               const char *path, int64_t model_id);
+/* Runs the check here: 1 when the model and every chunk are intact. */
+int lm_vc_verify_run(lm_vc_verify *v);
+/* Records that the reader is about to write row of its private mapping
+ * (v NULL: nothing to record). */
+lm_status lm_vc_verify_note(lm_vc_verify *v, uint64_t row, lm_error *err);
+/* Starts c's check on a thread once its mapping is patched (runs it here
+ * when no thread can start). */
+void lm_vc_verify_start(lm_vec_cache *c);
+/* Stops (if running) and frees a check. */
+void lm_vc_verify_free(lm_vc_verify *v);
+
 typedef lm_status (*emit_fn)(void *ctx, int64_t pmid, float scale, const void *bytes);
 
 typedef struct merger {
@@ -130,10 +175,17 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
  * current without a compaction).  A file that is missing, foreign or
  * damaged is lm_vc_missing_file's error.  *unchecked (may be NULL): 1
  * when the database records no checksum of its rows (a file written
- * before schema 19). */
+ * before schema 19).  check: when the rows and the model are verified. */
+enum lm_vc_check {
+    LM_VC_CHECK_NOW,      /* before it returns */
+    LM_VC_CHECK_LATER,    /* a version 5 file: on a thread, once the reader has
+                           * patched its copy (lm_vec_cache_open_async) */
+    LM_VC_CHECK_HEADER    /* the header alone (its CRC, ids and layout): for a
+                           * count that reads a few PMIDs, never for vectors */
+};
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
-                          const file_rec *r, lm_vec_cache *out, char **mapped, int *unchecked,
-                          lm_error *err);
+                          const file_rec *r, enum lm_vc_check check, lm_vec_cache *out,
+                          char **mapped, int *unchecked, lm_error *err);
 
 lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_error *err);
 

@@ -74,7 +74,7 @@ typedef struct stream_writer {
     unsigned char *buf;      /* vector rows waiting to be written */
     size_t buf_len;
     uint64_t buf_off;        /* where buf's first byte goes */
-    int io_failed;
+    int io_errno;            /* a failed write's errno, or 0 */
     lm_error *err;
 } stream_writer;
 
@@ -96,8 +96,8 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 
 static void flush_rows(stream_writer *w)
 {
-    if (w->buf_len && pwrite_all(w->fd, w->buf, w->buf_len, w->buf_off) != 0)
-        w->io_failed = 1;
+    if (w->buf_len && pwrite_all(w->fd, w->buf, w->buf_len, w->buf_off) != 0 && !w->io_errno)
+        w->io_errno = errno ? errno : EIO;
     w->buf_off += w->buf_len;
     w->buf_len = 0;
 }
@@ -136,6 +136,10 @@ static int reserve_columns(int fd, const file_header *h, uint64_t first, uint64_
                 {h->off_years, sizeof(int16_t)},
                 {h->off_scales, sizeof(float)}};
     for (int c = 0; count && c < (h->quantized ? 3 : 2); c++) {
+        if (lm_vc_test_fault("fallocate")) {
+            errno = ENOSPC;
+            return -1;
+        }
         int rc = posix_fallocate(fd, (off_t)(col[c].off + first * col[c].size),
                                  (off_t)(count * col[c].size));
         if (rc != 0) {
@@ -164,38 +168,58 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
      * written through it, and every column read back for the checksum
      * (the spare slots are never touched: they stay a hole). */
     size_t map_len = (size_t)h->off_model;
-    lm_status ls = LM_OK;
-    int ok = w.buf != NULL && reserve_columns(fd, h, first, count) == 0;
-    if (ok) {
+    if (!w.buf)
+        return lm_error_set(err, LM_ERR_NOMEM, "writing the vector file: out of memory");
+    /* A failing step says which, with its own errno (read where it
+     * failed: later calls may set errno again). */
+    const char *failed = NULL;
+    int e = 0;
+    if (reserve_columns(fd, h, first, count) != 0)
+        failed = "reserving the space of its new rows", e = errno;
+    if (!failed) {
         void *mp = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         w.map = mp == MAP_FAILED ? NULL : mp;
-        ok = w.map != NULL;
+        if (!w.map)
+            failed = "mapping it", e = errno;
     }
-    if (ok) {
+    lm_status ls = LM_OK;
+    if (!failed) {
         m->emit = write_emit;
         m->ctx = &w;
         ls = lm_vc_merge_run(s, h->model_id, m);
         flush_rows(&w);
-        ok = ls == LM_OK && !w.io_failed && w.row == w.h.n;
+        if (lm_vc_test_fault("short") && w.row > first)
+            w.row--, errno = ENOENT;
+        if (ls == LM_OK && w.io_errno)
+            failed = "writing its rows", e = w.io_errno;
+        else if (ls == LM_OK && w.row != w.h.n)
+            /* the rows were counted in the same read transaction: only a
+             * database changed under it gets here */
+            ls = lm_error_set(err, LM_ERR_DB,
+                              "writing the vector file: %llu rows written of the %llu counted "
+                              "(the vectors changed while they were read); nothing was committed, "
+                              "run `litmine index refresh` again",
+                              (unsigned long long)(w.row - first), (unsigned long long)count);
     }
-    if (ok && count) {
+    if (!failed && ls == LM_OK && count) {
         lm_vec_matrix years = {.dim = (int)h->dim, .n = (size_t)count,
                                .pmids = (int64_t *)(void *)(w.map + h->off_pmids) + first,
                                .years = (int16_t *)(void *)(w.map + h->off_years) + first};
         ls = lm_vec_matrix_load_years(&years, s, err);
-        ok = ls == LM_OK;
     }
-    if (ok)
+    if (!failed && ls == LM_OK) {
         crash_point(crash_step);
-    ok = ok && msync(w.map, map_len, MS_SYNC) == 0 && fsync(fd) == 0;
-    if (ok)
+        if (msync(w.map, map_len, MS_SYNC) != 0 || fsync(fd) != 0)
+            failed = "syncing it", e = errno;
+    }
+    if (!failed && ls == LM_OK)
         *rows_xxh = lm_vc_rows_xxh64(w.map, h, first, count);
     if (w.map)
         munmap(w.map, map_len);
     free(w.buf);
-    if (!ok && ls == LM_OK)
-        ls = lm_error_set(err, LM_ERR_IO, "writing the vector file failed: %s",
-                          errno ? strerror(errno) : "short write");
+    if (failed && ls == LM_OK)
+        ls = lm_error_set(err, LM_ERR_IO, "writing the vector file failed (%s): %s", failed,
+                          strerror(e ? e : EIO));
     return ls;
 }
 
@@ -626,7 +650,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
     int unchecked = 0;
     if (ls == LM_OK && found && r.found)
-        ls = lm_vc_map_named(s, path, &old.info, &r, &old, &mapped, &unchecked, err);
+        ls = lm_vc_map_named(s, path, &old.info, &r, LM_VC_CHECK_NOW, &old, &mapped, &unchecked, err);
     if (ls == LM_OK && found)
         ls = lm_vc_count_full(s, old.info.id, &n_full, err);
     if (ls == LM_OK && found)
@@ -667,8 +691,10 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
             ls = append_rows(s, target, &old, &r, gone, n_gone, &m, &keep, &appended, &rows_xxh,
                              err);
         /* A file written before schema 19 has no checksums of its rows:
-         * its append records them (from the rows as they are now). */
-        if (ls == LM_OK && keep && appended && unchecked) {
+         * the first refresh that keeps it (appending, or leaving shadow
+         * rows) records them, from the rows as they are now: one pass,
+         * once. */
+        if (ls == LM_OK && keep && unchecked && r.n > 0) {
             file_header h;
             if (lm_vc_read_header(old.map, old.map_len, &h))
                 chunks[n_chunks++] = (row_chunk){0, (uint64_t)r.n,
@@ -711,7 +737,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(mapped);
-    if (ls == LM_OK && keep && appended) {
+    if (ls == LM_OK && keep && (appended || n_chunks > 0)) {
         crash_point(5);
         int done = 0;
         ls = commit_compaction(s, &info, gen, &r, kept_last, file_id, n, 0, 0, 0,

@@ -302,17 +302,35 @@ lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *d
     return ls;
 }
 
+/* The vector-file rows of models that no longer exist: vector_files
+ * goes with its model (ON DELETE CASCADE), its void marks and row
+ * checksums have no key to cascade on.  After the model's own delete: a
+ * failure here leaves rows nobody reads, never a model without its
+ * checksums. */
+static lm_status drop_orphan_file_rows(lm_store *s, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s),
+                          "DELETE FROM vector_file_chunks"
+                          " WHERE model_id NOT IN (SELECT id FROM embed_models);"
+                          "DELETE FROM vector_file_gone"
+                          " WHERE model_id NOT IN (SELECT id FROM embed_models);",
+                          NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LM_OK
+                           : lm_store_fail(s, rc, err, "forgetting a deleted model's vector file");
+}
+
 lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err)
 {
-    return run_id(s, SL_MODEL_DELETE, "DELETE FROM embed_models WHERE id = ?1", id,
-                  "deleting an embedding model", err);
+    lm_status ls = run_id(s, SL_MODEL_DELETE, "DELETE FROM embed_models WHERE id = ?1", id,
+                          "deleting an embedding model", err);
+    return ls == LM_OK ? drop_orphan_file_rows(s, err) : ls;
 }
 
 lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err)
 {
     int rc = sqlite3_exec(lm_store_sqlite(s), "DELETE FROM embed_models WHERE state = 'building'",
                           NULL, NULL, NULL);
-    return rc == SQLITE_OK ? LM_OK
+    return rc == SQLITE_OK ? drop_orphan_file_rows(s, err)
                            : lm_store_fail(s, rc, err, "removing an interrupted model build");
 }
 
@@ -1053,6 +1071,16 @@ lm_status lm_vec_search(const lm_vec_matrix *m, const float *q, size_t k, int mi
     if (!scratch)
         free(scores);
     return st;
+}
+
+/* OpenBLAS (pthreads build): stops the server threads; its exec_blas
+ * starts them again on demand. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void lm_vec_blas_pool_stop(void)
+{
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
 }
 
 lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq, size_t k,

@@ -203,6 +203,18 @@ lm_status lm_vec_search(const lm_vec_matrix *m, const float *q, size_t k, int mi
 lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq, size_t k,
                               lm_vec_hit *out, size_t *n_out, lm_error *err);
 
+/* Stops OpenBLAS's thread pool, for a process that answers one query.
+ * The pool's threads start with the library (before main) and spin in
+ * sched_yield for 2^28 cycles (~0.1 s) before they sleep, whether or not
+ * a BLAS call ever comes: a `litmine query` lives about that long, makes
+ * only level-1 calls on one vector (never threaded), and its own scan
+ * threads and the vector file's check want those cycles.  A later call
+ * that OpenBLAS runs threaded starts the pool again (as after a fork), so
+ * nothing else changes.  The hook is OpenBLAS's blas_thread_shutdown_,
+ * exported but not declared in its headers: looked up weakly, a BLAS
+ * without it makes this a no-op. */
+void lm_vec_blas_pool_stop(void);
+
 /* The k largest of scores[0..n) as (index, score), best first; ties by
  * lower index.  The heap used by the searches; exposed for tests. */
 size_t lm_vec_topk(const float *scores, size_t n, size_t k, lm_vec_hit *out);

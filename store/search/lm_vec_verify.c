@@ -1,0 +1,254 @@
+/*
+ * lm_vec_verify: the check of a mapped vector file's rows and model (the
+ * format is described in lm_vec_cache.c; lm_vec_cache_impl.h is what the
+ * files share).
+ *
+ * An open verifies the model's checksum and the chunks that tile rows
+ * [0, n): one pass over ~370 MB at 1M abstracts, ~40 ms, which a CLI
+ * query paid before doing anything else.  lm_vec_cache_open_async runs
+ * the same pass on a thread of its own while the caller parses the model
+ * and runs the lexical side of the query; the searcher waits for it
+ * before it uses a vector (lm_vec_cache_wait), so a damaged file is still
+ * an error and never a result.
+ *
+ * The reader patches shadow rows into its private copy of the mapping
+ * (lm_vec_cache.c's patch_mapping) before the check starts; the file itself never changes under
+ * the mapping (an append writes past n, a rewrite makes a new file), so
+ * the check reads the rows it patched from the file (pread) and every
+ * other byte from the mapping: the checksums are those of the file as
+ * written, exactly what a check before the patches computed.
+ */
+#include "lm_vec_cache_impl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+struct lm_vc_verify {
+    int fd;                       /* the mapped file, for the patched rows */
+    const unsigned char *base;    /* the mapping */
+    file_header h;
+    uint64_t n;
+    row_chunk *chunks;
+    size_t n_chunks;
+    uint64_t *patched;            /* rows this process wrote, ascending after start */
+    size_t n_patched, cap_patched;
+    unsigned char *row;           /* one patched row's bytes of one column */
+    char *path;                   /* for the error */
+    int64_t model_id;
+    pthread_t tid;
+    int started, joined, ok;
+    atomic_int stop;              /* lm_vec_cache_close: give up */
+};
+
+/* Bytes fed to the hash between two looks at stop. */
+#define VERIFY_BLOCK ((size_t)4 << 20)
+
+void lm_vc_verify_free(lm_vc_verify *v)
+{
+    if (!v)
+        return;
+    if (v->started && !v->joined) {
+        atomic_store(&v->stop, 1);
+        pthread_join(v->tid, NULL);
+    }
+    if (v->fd >= 0)
+        close(v->fd);
+    free(v->chunks);
+    free(v->patched);
+    free(v->row);
+    free(v->path);
+    free(v);
+}
+
+/* Feeds bytes [at, at + len) of the mapping to st, a block at a time; 0
+ * when told to stop. */
+static int feed_mapped(lm_vc_verify *v, XXH3_state_t *st, uint64_t at, uint64_t len)
+{
+    while (len > 0) {
+        if (atomic_load_explicit(&v->stop, memory_order_relaxed))
+            return 0;
+        size_t k = len < VERIFY_BLOCK ? (size_t)len : VERIFY_BLOCK;
+        XXH3_64bits_update(st, v->base + at, k);
+        at += k;
+        len -= k;
+    }
+    return 1;
+}
+
+/* Feeds rows [first, first + count) of the column at off (elem bytes a
+ * row) to st: the rows this process patched as the file holds them. */
+static int feed_column(lm_vc_verify *v, XXH3_state_t *st, uint64_t off, size_t elem,
+                       uint64_t first, uint64_t count)
+{
+    uint64_t end = first + count, at = first;
+    size_t lo = 0, hi = v->n_patched;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->patched[mid] < first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; at < end; i++) {
+        uint64_t stop = i < v->n_patched && v->patched[i] < end ? v->patched[i] : end;
+        if (!feed_mapped(v, st, off + at * elem, (stop - at) * elem))
+            return 0;
+        at = stop;
+        if (at == end)
+            break;
+        if (pread(v->fd, v->row, elem, (off_t)(off + at * elem)) != (ssize_t)elem)
+            return 0;
+        XXH3_64bits_update(st, v->row, elem);
+        at++;
+    }
+    return 1;
+}
+
+/* lm_vc_rows_xxh64 of rows [first, first + count), as the file holds them. */
+static int chunk_xxh64(lm_vc_verify *v, XXH3_state_t *st, uint64_t first, uint64_t count,
+                       uint64_t *out)
+{
+    const file_header *h = &v->h;
+    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    uint64_t x = 0;
+    XXH3_64bits_reset(st);
+    int ok = feed_column(v, st, h->off_pmids, sizeof(int64_t), first, count);
+    x = XXH3_64bits_digest(st);
+    XXH3_64bits_reset_withSeed(st, x);
+    ok = ok && feed_column(v, st, h->off_years, sizeof(int16_t), first, count);
+    x = XXH3_64bits_digest(st);
+    if (h->quantized) {
+        XXH3_64bits_reset_withSeed(st, x);
+        ok = ok && feed_column(v, st, h->off_scales, sizeof(float), first, count);
+        x = XXH3_64bits_digest(st);
+    }
+    XXH3_64bits_reset_withSeed(st, x);
+    ok = ok && feed_column(v, st, h->off_data, d, first, count);
+    *out = XXH3_64bits_digest(st);
+    return ok;
+}
+
+/* The model's checksum, and the chunks tile rows [0, n) in order, each
+ * with its checksum (none recorded: the rows are not checked, a file from
+ * before schema 19). */
+int lm_vc_verify_run(lm_vc_verify *v)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return 0;
+    XXH3_64bits_reset(st);
+    int ok = feed_mapped(v, st, v->h.off_model, v->h.model_len) &&
+             XXH3_64bits_digest(st) == v->h.model_xxh64;
+    uint64_t at = 0;
+    for (size_t i = 0; ok && i < v->n_chunks; i++) {
+        uint64_t x = 0;
+        ok = v->chunks[i].first == at && v->chunks[i].n <= v->n - at &&
+             chunk_xxh64(v, st, v->chunks[i].first, v->chunks[i].n, &x) &&
+             x == v->chunks[i].xxh;
+        at += v->chunks[i].n;
+    }
+    ok = ok && (v->n_chunks == 0 || at == v->n);
+    XXH3_freeState(st);
+    return ok;
+}
+
+static void *verify_thread(void *arg)
+{
+    lm_vc_verify *v = arg;
+    v->ok = lm_vc_verify_run(v);
+    return NULL;
+}
+
+/* Records that this process is about to write row (patch_mapping). */
+lm_status lm_vc_verify_note(lm_vc_verify *v, uint64_t row, lm_error *err)
+{
+    if (!v)
+        return LM_OK;
+    if (v->n_patched == v->cap_patched) {
+        size_t nc = v->cap_patched ? 2 * v->cap_patched : 64;
+        uint64_t *p = realloc(v->patched, nc * sizeof *p);
+        if (!p)
+            return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+        v->patched = p;
+        v->cap_patched = nc;
+    }
+    v->patched[v->n_patched++] = row;
+    return LM_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Starts c's check once its mapping is patched (runs it here when no
+ * thread can be started). */
+void lm_vc_verify_start(lm_vec_cache *c)
+{
+    lm_vc_verify *v = c->verify;
+    if (!v || v->started || v->joined)
+        return;
+    if (v->n_patched > 1) {
+        qsort(v->patched, v->n_patched, sizeof *v->patched, cmp_u64);
+        size_t w = 1;
+        for (size_t i = 1; i < v->n_patched; i++)
+            if (v->patched[i] != v->patched[w - 1])
+                v->patched[w++] = v->patched[i];
+        v->n_patched = w;
+    }
+    v->started = pthread_create(&v->tid, NULL, verify_thread, v) == 0;
+    if (!v->started) {
+        v->ok = lm_vc_verify_run(v);
+        v->joined = 1;
+    }
+}
+
+lm_status lm_vec_cache_wait(lm_vec_cache *c, lm_error *err)
+{
+    lm_vc_verify *v = c->verify;
+    if (!v)
+        return LM_OK;
+    lm_vc_verify_start(c);
+    if (!v->joined) {
+        pthread_join(v->tid, NULL);
+        v->joined = 1;
+    }
+    return v->ok ? LM_OK : lm_vc_missing_file(NULL, v->path, v->model_id, err);
+}
+
+/* A check of the file mapped at base (its header h, rows [0, n), still
+ * open as fd: taken unless NULL is returned), to run later. */
+lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
+                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                                const char *path, int64_t model_id)
+{
+    lm_vc_verify *v = calloc(1, sizeof *v);
+    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
+    if (v) {
+        v->fd = fd;
+        v->base = base;
+        v->h = *h;
+        v->n = n;
+        v->model_id = model_id;
+        v->chunks = malloc((n_chunks ? n_chunks : 1) * sizeof *chunks);
+        v->row = malloc(d > sizeof(int64_t) ? d : sizeof(int64_t));
+        v->path = strdup(path ? path : "(no file)");
+        atomic_init(&v->stop, 0);
+    }
+    if (!v || !v->chunks || !v->row || !v->path) {
+        if (v)
+            v->fd = -1;
+        lm_vc_verify_free(v);
+        return NULL;
+    }
+    if (n_chunks)
+        memcpy(v->chunks, chunks, n_chunks * sizeof *chunks);
+    v->n_chunks = n_chunks;
+    return v;
+}
