@@ -743,6 +743,57 @@ static void test_pruned_equals_exhaustive(void)
     lm_store_close(s);
 }
 
+/* VM steps of the refresh's statements that read the queue, summed while
+ * queue_steps_on is set (each statement's counter is reset as it ends). */
+static long queue_steps;
+static int queue_steps_on;
+
+static int queue_steps_hook(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type, (void)ctx, (void)x;
+    const char *sql = sqlite3_sql(p);
+    int steps = sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 1);
+    if (queue_steps_on && sql && strstr(sql, "FROM search_pending p"))
+        queue_steps += steps;
+    return 0;
+}
+
+/* A refresh reads the queued articles, not every stored one: with
+ * ANALYZE's statistics taken while the queue was empty (as the nightly
+ * PRAGMA optimize leaves them), SQLite would otherwise range over
+ * articles.pmid <= bound and probe the queue for each of them, the
+ * whole corpus at every batch. */
+static void test_refresh_reads_only_the_queue(void)
+{
+    lm_store *s = lm_test_open_store("lex-queue.db");
+    LM_CHECK(s != NULL);
+    if (!s)
+        return;
+    for (int i = 1; i <= 3000; i++)
+        put(s, i, 1, "Aspirin", "aspirin trial in stroke");
+    refresh(s, 0);
+    sqlite3 *db = lm_store_sqlite(s);
+    LM_CHECK_INT(sqlite3_exec(db, "ANALYZE", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 3001; i <= 3003; i++)
+        put(s, i, 1, "Cisplatin", "cisplatin nephrotoxicity");
+    /* The counters count from each statement's preparation. */
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+        sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+    sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, queue_steps_hook, NULL);
+    queue_steps = 0;
+    queue_steps_on = 1;
+    refresh(s, 0);
+    queue_steps_on = 0;
+    sqlite3_trace_v2(db, 0, NULL, NULL);
+    /* Three articles take a few dozen steps per statement; 3,000 take
+     * tens of thousands. */
+    LM_CHECK(queue_steps > 0);
+    LM_CHECK(queue_steps < 1000);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM lex_docs"), 3003);
+    LM_CHECK_INT(raw_int(db, "SELECT count(*) FROM search_pending"), 0);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     LM_RUN(test_porter);
@@ -755,5 +806,6 @@ int main(void)
     LM_RUN(test_dead_share_rewrite);
     LM_RUN(test_match_all);
     LM_RUN(test_pruned_equals_exhaustive);
+    LM_RUN(test_refresh_reads_only_the_queue);
     return LM_DONE();
 }
