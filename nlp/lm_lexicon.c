@@ -172,9 +172,19 @@ static void nw_end_token(normw *w)
     w->tok = w->n;
 }
 
+static int is_lower_ascii(unsigned char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static int is_alpha_ascii(unsigned char c)
+{
+    return is_lower_ascii(c) || (c >= 'A' && c <= 'Z');
+}
+
 static int is_alnum_ascii(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return is_alpha_ascii(c) || (c >= '0' && c <= '9');
 }
 
 size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap)
@@ -1961,13 +1971,23 @@ static long find_head_morph(const lm_lexicon *lex, lm_ent_type type, const char 
 }
 
 /* "5-hydroxyindoleacetic acid" is filed as hydroxyindoleacetic acid:
- * length of a leading locant ("5-", "3',5'-", "2,4-"), 0 if none. */
+ * length of a leading locant ("5-", "3',5'-", "2,4-"), 0 if none.  Only
+ * before a name spelled out, a letter then three lowercase ones: before
+ * an abbreviation the locants are part of what it abbreviates ("5,7-DHT"
+ * is 5,7-dihydroxytryptamine, "DHT" dihydrotestosterone; "3,4-DHPG" the
+ * glycol, "DHPG" the glycine). */
 static size_t locant_prefix(const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '\'' || s[i] == ','))
         i++;
-    return i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-' ? i + 1 : 0;
+    if (!(i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-'))
+        return 0;
+    const unsigned char *r = (const unsigned char *)s + i + 1;
+    if (n - i - 1 < 4 || !is_alpha_ascii(r[0]) || !is_lower_ascii(r[1]) ||
+        !is_lower_ascii(r[2]) || !is_lower_ascii(r[3]))
+        return 0;
+    return i + 1;
 }
 
 /* An isomer's Greek prefix ("alpha-benzene hexachloride" is filed as
@@ -2025,7 +2045,9 @@ static int is_digit(char c)
  * sorted next to the text (the neighbours of "fluorthyl" are hundreds of
  * "fluor..." names; "flurothyl" is not among them).  Only for normal forms
  * of 8 or more bytes with the first three kept, and no edit on or next to
- * a digit ("5-HT1A receptor" is not the 5-HT2A or 5-HT1B one).  -1 when there is none, or
+ * a digit ("5-HT1A receptor" is not the 5-HT2A or 5-HT1B one), nor a
+ * digit put at the end ("1,25-dihydroxyvitamin D" is the family, not
+ * calcitriol's "1,25-dihydroxyvitamin D3").  -1 when there is none, or
  * names of several concepts. */
 static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                              const char *text, size_t len)
@@ -2063,6 +2085,8 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
              * deficiency" is "antithrombin 3 deficiency") */
             for (int ci = 0; ci < (edit >= 2 ? 36 : 1); ci++) {
                 char c = (char)(ci < 26 ? 'a' + ci : '0' + ci - 26);
+                if (edit == 3 && p == n && is_digit(c))
+                    continue;
                 memcpy(v, key, n + 1);
                 if (edit == 0)
                     memmove(v + p, v + p + 1, n - p);

@@ -865,6 +865,13 @@ static void test_chemical_rewrites(void)
         {"MESH:D003276", "oral contraceptives"},
         {"MESH:D005472", "5-fluorouracil"},
         {"MESH:D000001", "5-ht1b receptor agonist"},
+        /* abbreviations a locant must not be read off (review of
+         * 545621f: "5,7-DHT" was dihydrotestosterone) */
+        {"MESH:D013196", "DHT"},
+        {"DRUGBANK:DB04228", "DHPG"},
+        {"MESH:D006916", "hydroxyindoleacetic acid"},
+        /* a numbered member of a family */
+        {"MESH:D002117", "1,25-dihydroxyvitamin D3"},
     };
     lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
     if (!lex)
@@ -913,6 +920,17 @@ static void test_chemical_rewrites(void)
         /* a misspelling away from the digits of a name */
         {"5 flourouracil", "MESH:D005472"},
         {"5-HT1A receptor agonist", ""},
+        /* a locant only before a name spelled out, not an abbreviation:
+         * 5,7-dihydroxytryptamine, not dihydrotestosterone */
+        {"5-hydroxyindoleacetic acid", "MESH:D006916"},
+        {"5-Hydroxyindoleacetic acid", "MESH:D006916"},
+        {"5,7-DHT", ""},
+        {"5,6-DHT", ""},
+        {"3,4-DHPG", ""},
+        {"5-Dht", ""},
+        /* no digit put at the end: the family is not its D3 */
+        {"1,25-dihydroxyvitamin D", ""},
+        {"1,25-dihydroxyvitamn D3", "MESH:D002117"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = mention_id(lex, LM_ENT_CHEMICAL, NULL, cases[i].text, NULL);
