@@ -2039,22 +2039,50 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* The byte after key[0..p) in the first key that begins with key[0..p)
+ * and sorts at or after key[0..p) from (the prefix followed by from; from
+ * 0: the prefix alone), as an unsigned char; -1 when no key does.  Keys
+ * sort by strcmp, so the bytes that follow a prefix come in increasing
+ * order: walking them costs one lookup per byte that some key has there,
+ * not one per byte that could be put there. */
+static int next_byte_after(const lm_lexicon *lex, const char *key, size_t p, int from)
+{
+    char pre[LM_LEXICON_KEY_MAX + 2];
+    if (from > 0xff)
+        return -1;
+    memcpy(pre, key, p);
+    pre[p] = (char)from;
+    pre[p + 1] = '\0';
+    for (size_t k = key_lower_bound(lex, pre); k < lex->n_keys; k++) {
+        const char *c = lex->strings + lex->key_off[k];
+        if (strncmp(c, key, p) != 0)
+            return -1;
+        if (c[p] != '\0')
+            return (unsigned char)c[p];
+        /* the prefix itself, sorted first: the next key */
+    }
+    return -1;
+}
+
 /* Misspellings ("amphotercin", "tobramycn", "5 flourouracil", "fluorthyl"):
  * the key index of a known name one edit away (a letter deleted, inserted,
  * replaced, or two swapped).  Every such name is looked up, not only those
  * sorted next to the text (the neighbours of "fluorthyl" are hundreds of
  * "fluor..." names; "flurothyl" is not among them).  Only for normal forms
- * of 8 or more bytes with the first three kept, and no edit on or next to
- * a digit ("5-HT1A receptor" is not the 5-HT2A or 5-HT1B one), nor a
- * digit put at the end ("1,25-dihydroxyvitamin D" is the family, not
- * calcitriol's "1,25-dihydroxyvitamin D3").  -1 when there is none, or
- * names of several concepts. */
+ * of 8 to LM_MISSPELLING_MAX bytes (the misspellings found in BC5CDR dev
+ * are short names; a long mention is the costliest to search, for
+ * nothing) with the first three kept, and no edit on or next to a digit
+ * ("5-HT1A receptor" is not the 5-HT2A or 5-HT1B one), nor a digit put
+ * at the end ("1,25-dihydroxyvitamin D" is the family, not calcitriol's
+ * "1,25-dihydroxyvitamin D3").  -1 when there is none, or names of
+ * several concepts. */
+#define LM_MISSPELLING_MAX 40
 static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                              const char *text, size_t len)
 {
     char key[LM_LEXICON_KEY_MAX], v[LM_LEXICON_KEY_MAX + 1];
     size_t n = lm_lexicon_normalize(text, len, key, sizeof key);
-    if (n < 8 || n + 1 >= sizeof v)
+    if (n < 8 || n > LM_MISSPELLING_MAX || n + 1 >= sizeof v)
         return -1;
     /* A name edited at p shares key[0..p): no edit after the longest
      * prefix key shares with a known name (with one of the names sorted
@@ -2081,10 +2109,14 @@ static long find_misspelling(const lm_lexicon *lex, lm_ent_type type, const char
                 digit |= is_digit(key[k]);
             if (digit)
                 continue;
-            /* the byte put in: any letter or digit ("antithrombin
-             * deficiency" is "antithrombin 3 deficiency") */
-            for (int ci = 0; ci < (edit >= 2 ? 36 : 1); ci++) {
-                char c = (char)(ci < 26 ? 'a' + ci : '0' + ci - 26);
+            /* the byte put in: a letter or digit that some name has
+             * after key[0..p) ("antithrombin deficiency" is
+             * "antithrombin 3 deficiency") */
+            for (int b = edit >= 2 ? next_byte_after(lex, key, p, 0) : 0; b >= 0;
+                 b = edit >= 2 ? next_byte_after(lex, key, p, b + 1) : -1) {
+                char c = (char)b;
+                if (edit >= 2 && !(is_lower_ascii((unsigned char)c) || is_digit(c)))
+                    continue;
                 if (edit == 3 && p == n && is_digit(c))
                     continue;
                 memcpy(v, key, n + 1);

@@ -872,6 +872,8 @@ static void test_chemical_rewrites(void)
         {"MESH:D006916", "hydroxyindoleacetic acid"},
         /* a numbered member of a family */
         {"MESH:D002117", "1,25-dihydroxyvitamin D3"},
+        /* a long name: past the misspelling search's length */
+        {"MESH:D000002", "dimethylaminopropylchlorophenothiazine hydrochloride"},
     };
     lm_lexicon *lex = chemical_fixture(names, sizeof names / sizeof names[0]);
     if (!lex)
@@ -931,6 +933,8 @@ static void test_chemical_rewrites(void)
         /* no digit put at the end: the family is not its D3 */
         {"1,25-dihydroxyvitamin D", ""},
         {"1,25-dihydroxyvitamn D3", "MESH:D002117"},
+        /* the misspelling search stops at 40 bytes */
+        {"dimethylaminopropylchlorophenothiazine hydrochlorde", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = mention_id(lex, LM_ENT_CHEMICAL, NULL, cases[i].text, NULL);
