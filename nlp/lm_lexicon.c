@@ -43,7 +43,6 @@
 
 #include "../util/lm_utf8.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -2687,10 +2686,10 @@ static long find_metal_salt(const lm_lexicon *lex, lm_ent_type type, const char 
     return n ? find_text(lex, type, ns, buf, n) : -1;
 }
 
-/* Key index of the first order of w's words (from the one after their
- * own, code 0, when first_code is 1) that the lexicon knows, -1 if none. */
+/* Key index of the first order of w's words (other than their own when
+ * skip_own: it was looked up already) that the lexicon knows, -1 if none. */
 static long find_permuted(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                          const mwords *w, size_t first_code)
+                          const mwords *w, int skip_own)
 {
     size_t k = w->count, idx[4], total = 1;
     if (k < 2 || k > 4)
@@ -2698,17 +2697,18 @@ static long find_permuted(const lm_lexicon *lex, lm_ent_type type, const char *n
     for (size_t d = 0; d < k; d++)
         total *= k;
     char buf[LM_LEXICON_KEY_MAX];
-    for (size_t code = first_code; code < total; code++) {
+    for (size_t code = 0; code < total; code++) {
         size_t c = code;
         unsigned used = 0;
-        int ok = 1;
+        int ok = 1, own = 1;
         for (size_t d = 0; d < k && ok; d++) {
             idx[d] = c % k;
             c /= k;
             ok = !(used & (1u << idx[d]));
             used |= 1u << idx[d];
+            own &= idx[d] == d;
         }
-        if (!ok)
+        if (!ok || (own && skip_own))
             continue;
         mwords p = {.count = k};
         for (size_t d = 0; d < k; d++) {
@@ -2746,8 +2746,8 @@ static long find_reordered(const lm_lexicon *lex, lm_ent_type type, const char *
         }
         size_t j = i;
         while (j < len && text[j] != ' ') {
-            if (text[j] == '-' && j - i >= 2 && isalpha((unsigned char)text[i]) &&
-                j + 2 < len && isalpha((unsigned char)text[j + 1]) && text[j + 2] != ' ' &&
+            if (text[j] == '-' && j - i >= 2 && is_alpha_ascii((unsigned char)text[i]) &&
+                j + 2 < len && is_alpha_ascii((unsigned char)text[j + 1]) && text[j + 2] != ' ' &&
                 text[j + 2] != '-')
                 break;
             j++;
@@ -2786,7 +2786,7 @@ static long find_inner_plural(const lm_lexicon *lex, lm_ent_type type, const cha
             continue;
         int alpha = 1;
         for (size_t k = 0; k < wn && alpha; k++)
-            alpha = isalpha((unsigned char)w->s[i][k]) != 0;
+            alpha = is_alpha_ascii((unsigned char)w->s[i][k]);
         if (!alpha)
             continue;
         memcpy(word, w->s[i], wn);
