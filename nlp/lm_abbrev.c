@@ -356,7 +356,9 @@ lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
     return LM_OK;
 }
 
-/* "R1306W": a capital, digits, a capital. */
+/* Whether the n bytes at w name a sequence variant: a capital, two or more
+ * digits and a capital ("R1306W", "G20210A"; no BC5CDR train Chemical
+ * mention has this shape). */
 static int names_substitution(const char *w, size_t n)
 {
     if (n < 4 || w[0] < 'A' || w[0] > 'Z' || w[n - 1] < 'A' || w[n - 1] > 'Z')
@@ -367,20 +369,34 @@ static int names_substitution(const char *w, size_t n)
     return 1;
 }
 
+int lm_abbrev_bracketed_word(const char *w, size_t n)
+{
+    int cap = 0;
+    for (size_t k = 0; k < n; k++)
+        cap |= w[k] >= 'A' && w[k] <= 'Z';
+    return cap && n >= 2 && n <= 10 && !names_substitution(w, n);
+}
+
 lm_status lm_abbrev_add_bracketed(const char *text, size_t len, uint32_t long_start,
                                   uint32_t long_end, lm_abbrevs *a, lm_error *err)
 {
     size_t s = (size_t)long_end + 2, e = s;
     if (long_end <= long_start || s >= len || text[long_end] != ' ' || text[long_end + 1] != '(')
         return LM_OK;
-    int cap = 0;
-    while (e < len && text[e] != ')' && !is_space((unsigned char)text[e]) && text[e] != '(') {
-        cap |= text[e] >= 'A' && text[e] <= 'Z';
+    while (e < len && e - s <= 10 && text[e] != ')' && !is_space((unsigned char)text[e]) &&
+           text[e] != '(')
         e++;
-    }
-    if (e >= len || text[e] != ')' || !cap || e - s < 2 || e - s > 10 ||
-        names_substitution(text + s, e - s))
+    if (e >= len || text[e] != ')' || !lm_abbrev_bracketed_word(text + s, e - s))
         return LM_OK;
+    /* one token between the brackets, as the tagger reads them: "(NH4Ac)",
+     * not "(NH4-Ac)" */
+    lm_spans toks;
+    lm_spans_init(&toks);
+    lm_status st = lm_token_split(text + s - 1, e - s + 2, &toks, err);
+    size_t n_toks = toks.n;
+    lm_spans_free(&toks);
+    if (st != LM_OK || n_toks != 3)
+        return st;
     return lm_abbrev_add(a, (uint32_t)s, (uint32_t)e, long_start, long_end, err);
 }
 

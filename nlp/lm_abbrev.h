@@ -42,13 +42,23 @@ lm_status lm_abbrev_detect(const char *text, size_t len, lm_abbrevs *out, lm_err
 lm_status lm_abbrev_add(lm_abbrevs *a, uint32_t short_start, uint32_t short_end,
                         uint32_t long_start, uint32_t long_end, lm_error *err);
 
+/* Whether the n bytes at w, alone in brackets after a chemical mention,
+ * may be its short form even where lm_abbrev_detect matches no letters
+ * ("ammonium acetate (NH4Ac)", "isoproterenol (ISPH)"): 2-10 bytes with a
+ * capital letter, not a sequence variant ("Trp (R1306W)"); one letter is
+ * too little ("doxorubicin (A)" of a regimen).  The tagger's rule
+ * (lm_ner_post.c) and lm_abbrev_add_bracketed's. */
+int lm_abbrev_bracketed_word(const char *w, size_t n);
+
 /* The tagger's rule for a bracketed word after a chemical, for callers
  * that have mentions without the tagger (gold spans): when the chemical
- * mention text[long_start..long_end) is followed by " (", a word of 2-10
- * bytes with a capital letter and no space, and ")", that word is its
- * short form ("isoproterenol (ISPH)", "hydrochlorothiazide (HCTC)", whose
- * letters the detector cannot match) and joins a, as lm_abbrev_add adds
- * it.  A sequence variant ("Trp (R1306W)") is none. */
+ * mention text[long_start..long_end) is followed by " (", one token
+ * (lm_token_split) that lm_abbrev_bracketed_word accepts, and ")", that
+ * token is its short form ("isoproterenol (ISPH)", "hydrochlorothiazide
+ * (HCTC)", whose letters the detector cannot match) and joins a, as
+ * lm_abbrev_add adds it.  Unlike the tagger, the word may be a mention
+ * itself: gold spans tag every short form, and the tagger's check that
+ * the word is untagged is about its own mentions. */
 lm_status lm_abbrev_add_bracketed(const char *text, size_t len, uint32_t long_start,
                                   uint32_t long_end, lm_abbrevs *a, lm_error *err);
 /* Replaces dst's contents with a copy of src's. */

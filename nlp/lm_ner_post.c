@@ -397,24 +397,12 @@ static void salt_forms(lm_ner_scratch *s, lm_ner_mentions *out)
     }
 }
 
-/* Whether the n bytes at w name a sequence variant: a capital, two or more
- * digits and a capital ("R1306W", "G20210A"; no BC5CDR train Chemical
- * mention has this shape). */
-static int names_substitution(const char *w, size_t n)
-{
-    if (n < 4 || w[0] < 'A' || w[0] > 'Z' || w[n - 1] < 'A' || w[n - 1] > 'Z')
-        return 0;
-    for (size_t k = 1; k + 1 < n; k++)
-        if (!is_digit(w[k]))
-            return 0;
-    return 1;
-}
-
 /* An untagged word of 2-10 characters with a capital letter, in brackets
  * after a space after a Chemical mention, is its abbreviation even where
  * the abbreviation finder, matching letters, sees none ("ammonium acetate
  * (NH4Ac)"): in BC5CDR train 149 of the 158 such words after a Chemical
- * mention are Chemical mentions.  Step 3 then tags its other uses, and the
+ * mention are Chemical mentions (the word's test, lm_abbrev_bracketed_word,
+ * is shared with the gold-span path).  Step 3 then tags its other uses, and the
  * pair joins out->abbrevs, so normalisation gives the short form the
  * chemical's concept.  A
  * sequence variant ("Trp (R1306W)") is none, and one letter is too
@@ -432,11 +420,8 @@ static lm_status bracketed_short_forms(lm_ner_scratch *s, lm_ner_mentions *out, 
             || !tok_is(s, t1 + 2, ")") || s->pcover[t1 + 1])
             continue;
         const ner_tok *w = &s->tok[t1 + 1];
-        int cap = 0;
-        for (uint32_t b = w->start; b < w->end; b++)
-            cap |= s->text[b] >= 'A' && s->text[b] <= 'Z';
-        if (!cap || w->end - w->start < 2 || w->end - w->start > 10
-            || names_substitution(s->text + w->start, w->end - w->start) || sent_of(s, t1 + 2) != sent_of(s, t0))
+        if (!lm_abbrev_bracketed_word(s->text + w->start, w->end - w->start)
+            || sent_of(s, t1 + 2) != sent_of(s, t0))
             continue;
         /* x may move when add grows out */
         uint32_t l0 = x->start, l1 = x->end;

@@ -211,11 +211,35 @@ static void test_add_bracketed(void)
         LM_CHECK_INT(a.v[0].long_start, 0);
         LM_CHECK_INT(a.v[1].short_start, (uint32_t)(strstr(s, "HCTC") - s));
     }
+    /* one token between the brackets, as the tagger reads them */
+    const char *t = "ammonium acetate (NH4-Ac) and ammonium acetate (NH4Ac)";
+    LM_CHECK_INT(lm_abbrev_add_bracketed(t, strlen(t), 0, 16, &a, &err), LM_OK);
+    LM_CHECK_INT(a.n, 2);
+    uint32_t second = (uint32_t)(strstr(t, "and ") - t) + 4;
+    LM_CHECK_INT(lm_abbrev_add_bracketed(t, strlen(t), second, second + 16, &a, &err), LM_OK);
+    LM_CHECK_INT(a.n, 3);
+    lm_abbrevs_free(&a);
+    lm_abbrevs_init(&a);
     /* at the end of the text, or without its bracket closed: none */
     LM_CHECK_INT(lm_abbrev_add_bracketed("urea (BUN", 9, 0, 4, &a, &err), LM_OK);
     LM_CHECK_INT(lm_abbrev_add_bracketed("urea", 4, 0, 4, &a, &err), LM_OK);
-    LM_CHECK_INT(a.n, 2);
+    LM_CHECK_INT(a.n, 0);
     lm_abbrevs_free(&a);
+}
+
+/* The bracketed word's test the tagger and the gold-span path share. */
+static void test_bracketed_word(void)
+{
+    static const struct {
+        const char *w;
+        int ok;
+    } cases[] = {
+        {"ISPH", 1}, {"NH4Ac", 1}, {"HCTC", 1}, {"5-HT", 1}, {"A", 0},   {"aq", 0},
+        {"R1306W", 0}, {"G20210A", 0}, {"RW", 1}, {"R1W", 1}, {"ABCDEFGHIJ", 1},
+        {"ABCDEFGHIJK", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        LM_CHECK_INT(lm_abbrev_bracketed_word(cases[i].w, strlen(cases[i].w)), cases[i].ok);
 }
 
 /* A short form used without a definition, matched against a candidate
@@ -306,6 +330,7 @@ int main(void)
     LM_RUN(test_uses);
     LM_RUN(test_add);
     LM_RUN(test_add_bracketed);
+    LM_RUN(test_bracketed_word);
     LM_RUN(test_initials_match);
     LM_RUN(test_bc5cdr);
     return LM_DONE();
