@@ -265,6 +265,8 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     } else if (ok && h.version == FORMAT_VERSION_V4) {
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
+    } else if (ok && check == LM_VC_CHECK_MODEL) {
+        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
     } else if (ok) {
         v = lm_vc_verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id);
         ok = v != NULL;
@@ -989,7 +991,10 @@ lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, si
     *len = 0;
     lm_vec_cache c;
     file_rec r;
-    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_NOW, &c, &r, err);
+    /* The model alone is verified and read: the rows' pages stay out of
+     * this process (an ingest loads the encoder this way, and a pass over
+     * the rows made its RSS the file's size: ~10 GB at 36M abstracts). */
+    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_MODEL, &c, &r, err);
     if (ls == LM_OK && !c.model)
         ls = lm_vc_missing_file(s, NULL, model_id, err);
     if (ls == LM_OK) {

@@ -180,8 +180,11 @@ enum lm_vc_check {
     LM_VC_CHECK_NOW,      /* before it returns */
     LM_VC_CHECK_LATER,    /* a version 5 file: on a thread, once the reader has
                            * patched its copy (lm_vec_cache_open_async) */
-    LM_VC_CHECK_HEADER    /* the header alone (its CRC, ids and layout): for a
+    LM_VC_CHECK_HEADER,   /* the header alone (its CRC, ids and layout): for a
                            * count that reads a few PMIDs, never for vectors */
+    LM_VC_CHECK_MODEL     /* the header and the model's checksum, no row: for
+                           * a copy of the model (a version 4 file: its whole
+                           * payload, as NOW) */
 };
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
                           const file_rec *r, enum lm_vc_check check, lm_vec_cache *out,
