@@ -273,7 +273,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
         if (ok) {
             fd = -1;
             if (check == LM_VC_CHECK_NOW) {
-                ok = lm_vc_verify_run(v);
+                ok = lm_vc_verify_unmapped(v) && lm_vc_verify_run(v);
                 lm_vc_verify_free(v);
                 v = NULL;
             }

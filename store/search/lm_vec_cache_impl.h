@@ -125,6 +125,10 @@ typedef struct lm_vc_verify lm_vc_verify;
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
                                const char *path, int64_t model_id);
+/* Makes v read the file with pread through a bounded buffer rather than
+ * the mapping (its pages stay out of this process); 0 when out of
+ * memory.  v may be NULL. */
+int lm_vc_verify_unmapped(lm_vc_verify *v);
 /* Runs the check here: 1 when the model and every chunk are intact. */
 int lm_vc_verify_run(lm_vc_verify *v);
 /* Records that the reader is about to write row of its private mapping

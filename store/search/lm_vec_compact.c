@@ -714,6 +714,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         m.after = INT64_MIN;
         m.emit = count_emit;
         m.ctx = &n;
+        if (ls == LM_OK && !keep && !lm_vc_verify_unmapped(old.verify))
+            ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
         if (ls == LM_OK && !keep)
             ls = lm_vec_cache_wait(&old, err);
         if (ls == LM_OK && !keep)
