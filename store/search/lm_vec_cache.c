@@ -25,9 +25,13 @@
  * append fill them (lm_vec_compact.c).  The rows are checksummed by
  * chunk: each write of rows (a rewrite's [0, n), an append's [n, n + k))
  * records the XXH3-64 of the rows it wrote in vector_file_chunks, in the
- * transaction that commits the count, and an open verifies the chunks
- * that tile [0, n) (one pass over the rows, which a query reads anyway);
- * the spare slots are never read.  A file whose database records no chunk
+ * transaction that commits the count, and a reader's open verifies the
+ * chunks that tile [0, n) (one pass over the rows, which a query reads
+ * anyway; `index check` reads them with pread, not through the mapping);
+ * the writer's refresh verifies none when it appends (its own chunk) or
+ * has nothing to write, and all before a rewrite copies them; a copy of
+ * the model verifies the model alone (LM_VC_CHECK_MODEL): an ingest's RSS
+ * stays flat with the file's size.  The spare slots are never read.  A file whose database records no chunk
  * (written before schema 19) is read unchecked until the next refresh
  * records them: a rewrite's own, or (lm_vec_compact.c) the existing rows'
  * chunk recorded by the first refresh that keeps the file.  A version 4
