@@ -286,7 +286,10 @@ static void flip_byte(const char *path, long from_end)
     fclose(f);
 }
 
-static void expect_recovery_error(lm_store *s)
+/* model_too: the model is damaged (or the file missing or foreign), so a
+ * copy of the model fails too; with the rows alone damaged the model is
+ * still read (it verifies the model's checksum, not the rows'). */
+static void expect_recovery_error(lm_store *s, int model_too)
 {
     lm_vec_cache c;
     lm_error err = {0};
@@ -296,8 +299,14 @@ static void expect_recovery_error(lm_store *s)
     void *data = NULL;
     size_t len = 0;
     lm_vec_model_info info;
-    LM_CHECK_INT(lm_vec_model_current(s, &info, &data, &len, &found, &err), LM_ERR_DB);
-    LM_CHECK(data == NULL);
+    if (model_too) {
+        LM_CHECK_INT(lm_vec_model_current(s, &info, &data, &len, &found, &err), LM_ERR_DB);
+        LM_CHECK(data == NULL);
+    } else {
+        LM_CHECK(lm_vec_model_current(s, &info, &data, &len, &found, &err) == LM_OK && found);
+        LM_CHECK(data != NULL && len > 0);
+        free(data);
+    }
 }
 
 /* A damaged, missing or foreign file is an error naming the recovery,
@@ -314,8 +323,10 @@ static void test_missing_damaged_foreign(void)
     lm_error err = {0};
     LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     flip_byte(path, 5);   /* in the model */
-    expect_recovery_error(s);
-    LM_CHECK_INT(lm_vec_cache_refresh(s, NULL, &err), LM_ERR_DB);
+    expect_recovery_error(s, 1);
+    LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+    /* a refresh with nothing to write reads neither the model nor a row */
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     flip_byte(path, 5);
     lm_vec_cache c;
     open_ok(s, &c);
@@ -329,12 +340,12 @@ static void test_missing_damaged_foreign(void)
         LM_CHECK(lm_vec_cache_refresh(other, NULL, &err) == LM_OK);
         char *opath = lm_vec_cache_path(other);
         LM_CHECK(rename(opath, path) == 0);
-        expect_recovery_error(s);
+        expect_recovery_error(s, 1);
         free(opath);
         lm_store_close(other);
     }
     unlink(path);
-    expect_recovery_error(s);
+    expect_recovery_error(s, 1);
 
     /* Recovery: a new model embeds every article again. */
     int64_t id3 = 0;
@@ -1216,9 +1227,10 @@ static void test_row_checksums(void)
     uint64_t damaged[] = {h.off_data + 4 * row + 1, h.off_pmids, h.off_years + 2 * sizeof(int16_t)};
     for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
         flip_at(path, damaged[i]);
-        expect_recovery_error(s);
-        LM_CHECK_INT(lm_vec_cache_refresh(s, NULL, &err), LM_ERR_DB);
-        LM_CHECK(strstr(err.msg, "litmine index build") != NULL);
+        expect_recovery_error(s, 0);
+        LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+        /* the writer's refresh reads no old row (nothing to write here) */
+        LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
         flip_at(path, damaged[i]);
     }
     /* The spare slots: bytes past the count are ignored. */
@@ -1258,7 +1270,7 @@ static void test_row_checksums(void)
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 1);   /* 0+6 */
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_gone"), 0);
         flip_at(path, h.off_data + 1 * row);
-        expect_recovery_error(s);
+        expect_recovery_error(s, 0);
         flip_at(path, h.off_data + 1 * row);
         open_ok(s, &c);
         check_rows(&c, p1_6, f1_6, 6);
@@ -1267,7 +1279,7 @@ static void test_row_checksums(void)
         LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
         LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 2);   /* 0+6, 6 */
         flip_at(path, h.off_data + 2 * row);
-        expect_recovery_error(s);
+        expect_recovery_error(s, 0);
         flip_at(path, h.off_data + 2 * row);
         int64_t p1_7[] = {1, 2, 3, 4, 5, 6, 7};
         float f1_7[] = {1, 2, 3, 4, 5, 6, 7};
@@ -1288,6 +1300,47 @@ static void test_row_checksums(void)
     }
     free(path);
     free(dbpath);
+}
+
+/* The writer's append reads none of the file's old rows (an ingest's RSS
+ * stays flat with the corpus): a damaged old row leaves appends working,
+ * the file kept, while a query and `index check` still fail on it; a
+ * rewrite copies the rows, so it verifies them first and fails too. */
+static void test_append_reads_no_old_row(void)
+{
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcapp.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    lm_error err = {0};
+    char *path = lm_vec_cache_path(s);
+    int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
+    append_pmid(s, id, 4);
+    file_header h = read_file_header(path);
+    uint64_t row = 4 * sizeof(float);
+    flip_at(path, h.off_data + 1 * row + 1);   /* PMID 2's vector, of the first chunk */
+    append_pmid(s, id, 5);                     /* checks the refresh is LM_OK */
+    append_pmid(s, id, 6);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT n FROM vector_files"), 6);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 4);
+    expect_recovery_error(s, 0);
+    LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
+    revise(s, id, 3, 1);   /* 1 stale row of 6: over STALE_REWRITE_PERCENT, a rewrite */
+    LM_CHECK_INT(lm_vec_cache_refresh(s, NULL, &err), LM_ERR_DB);
+    LM_CHECK(strstr(err.msg, "litmine index build") != NULL);
+    LM_CHECK_INT(sql_int(s, "SELECT file_id FROM vector_files"), file_id);
+    flip_at(path, h.off_data + 1 * row + 1);
+    LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
+    LM_CHECK(sql_int(s, "SELECT file_id FROM vector_files") != file_id);
+    LM_CHECK_INT(sql_int(s, "SELECT count(*) FROM vector_file_chunks"), 1);
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
+    lm_vec_cache c;
+    open_ok(s, &c);
+    LM_CHECK_INT(c.mat.n, 6);
+    lm_vec_cache_close(&c);
+    lm_store_close(s);
+    free(path);
 }
 
 /* shadow_store (n rows) with PMID 5 revised and 7 deleted after it, kept
@@ -1356,7 +1409,7 @@ static void test_background_check(void)
                      strstr(err.msg, "litmine index build"));
         }
         lm_vec_cache_close(&c);
-        expect_recovery_error(s);
+        expect_recovery_error(s, damaged[i] >= h.off_model);
         LM_CHECK_INT(lm_vec_cache_check(s, &err), LM_ERR_DB);
         /* `stats --sizes` counts from the database and the header alone */
         int64_t rows = 0, stale = 0;
@@ -1518,6 +1571,7 @@ int main(void)
     LM_RUN(test_stored_once);
     LM_RUN(test_small_model_stays);
     LM_RUN(test_missing_damaged_foreign);
+    LM_RUN(test_append_reads_no_old_row);
     LM_RUN(test_crash_at_each_step);
     LM_RUN(test_append_in_place);
     LM_RUN(test_read_while_appending);

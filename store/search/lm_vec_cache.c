@@ -25,9 +25,13 @@
  * append fill them (lm_vec_compact.c).  The rows are checksummed by
  * chunk: each write of rows (a rewrite's [0, n), an append's [n, n + k))
  * records the XXH3-64 of the rows it wrote in vector_file_chunks, in the
- * transaction that commits the count, and an open verifies the chunks
- * that tile [0, n) (one pass over the rows, which a query reads anyway);
- * the spare slots are never read.  A file whose database records no chunk
+ * transaction that commits the count, and a reader's open verifies the
+ * chunks that tile [0, n) (one pass over the rows, which a query reads
+ * anyway; `index check` reads them with pread, not through the mapping);
+ * the writer's refresh verifies none when it appends (its own chunk) or
+ * has nothing to write, and all before a rewrite copies them; a copy of
+ * the model verifies the model alone (LM_VC_CHECK_MODEL): an ingest's RSS
+ * stays flat with the file's size.  The spare slots are never read.  A file whose database records no chunk
  * (written before schema 19) is read unchecked until the next refresh
  * records them: a rewrite's own, or (lm_vec_compact.c) the existing rows'
  * chunk recorded by the first refresh that keeps the file.  A version 4
@@ -265,13 +269,15 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     } else if (ok && h.version == FORMAT_VERSION_V4) {
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
+    } else if (ok && check == LM_VC_CHECK_MODEL) {
+        ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
     } else if (ok) {
         v = lm_vc_verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id);
         ok = v != NULL;
         if (ok) {
             fd = -1;
             if (check == LM_VC_CHECK_NOW) {
-                ok = lm_vc_verify_run(v);
+                ok = lm_vc_verify_unmapped(v) && lm_vc_verify_run(v);
                 lm_vc_verify_free(v);
                 v = NULL;
             }
@@ -989,7 +995,10 @@ lm_status lm_vec_cache_model_copy(lm_store *s, int64_t model_id, void **data, si
     *len = 0;
     lm_vec_cache c;
     file_rec r;
-    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_NOW, &c, &r, err);
+    /* The model alone is verified and read: the rows' pages stay out of
+     * this process (an ingest loads the encoder this way, and a pass over
+     * the rows made its RSS the file's size: ~10 GB at 36M abstracts). */
+    lm_status ls = map_model_file(s, model_id, LM_VC_CHECK_MODEL, &c, &r, err);
     if (ls == LM_OK && !c.model)
         ls = lm_vc_missing_file(s, NULL, model_id, err);
     if (ls == LM_OK) {

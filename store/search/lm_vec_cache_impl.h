@@ -125,6 +125,10 @@ typedef struct lm_vc_verify lm_vc_verify;
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
                                const char *path, int64_t model_id);
+/* Makes v read the file with pread through a bounded buffer rather than
+ * the mapping (its pages stay out of this process); 0 when out of
+ * memory.  v may be NULL. */
+int lm_vc_verify_unmapped(lm_vc_verify *v);
 /* Runs the check here: 1 when the model and every chunk are intact. */
 int lm_vc_verify_run(lm_vc_verify *v);
 /* Records that the reader is about to write row of its private mapping
@@ -180,8 +184,11 @@ enum lm_vc_check {
     LM_VC_CHECK_NOW,      /* before it returns */
     LM_VC_CHECK_LATER,    /* a version 5 file: on a thread, once the reader has
                            * patched its copy (lm_vec_cache_open_async) */
-    LM_VC_CHECK_HEADER    /* the header alone (its CRC, ids and layout): for a
+    LM_VC_CHECK_HEADER,   /* the header alone (its CRC, ids and layout): for a
                            * count that reads a few PMIDs, never for vectors */
+    LM_VC_CHECK_MODEL     /* the header and the model's checksum, no row: for
+                           * a copy of the model (a version 4 file: its whole
+                           * payload, as NOW) */
 };
 lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info *info,
                           const file_rec *r, enum lm_vc_check check, lm_vec_cache *out,

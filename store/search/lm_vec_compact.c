@@ -650,7 +650,13 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
     int unchecked = 0;
     if (ls == LM_OK && found && r.found)
-        ls = lm_vc_map_named(s, path, &old.info, &r, LM_VC_CHECK_NOW, &old, &mapped, &unchecked, err);
+        /* Not verified yet: an append reads none of the old rows (it
+         * writes past n and records the checksum of what it wrote, a chunk
+         * of its own), so it leaves them unread and their pages out of
+         * this process; a rewrite copies them, and verifies them first
+         * (lm_vec_cache_wait below). */
+        ls = lm_vc_map_named(s, path, &old.info, &r, LM_VC_CHECK_LATER, &old, &mapped, &unchecked,
+                             err);
     if (ls == LM_OK && found)
         ls = lm_vc_count_full(s, old.info.id, &n_full, err);
     if (ls == LM_OK && found)
@@ -708,6 +714,10 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         m.after = INT64_MIN;
         m.emit = count_emit;
         m.ctx = &n;
+        if (ls == LM_OK && !keep && !lm_vc_verify_unmapped(old.verify))
+            ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+        if (ls == LM_OK && !keep)
+            ls = lm_vec_cache_wait(&old, err);
         if (ls == LM_OK && !keep)
             ls = lm_vc_merge_run(s, old.info.id, &m);
         do

@@ -17,6 +17,11 @@
  * the check reads the rows it patched from the file (pread) and every
  * other byte from the mapping: the checksums are those of the file as
  * written, exactly what a check before the patches computed.
+ *
+ * A check run before the open returns (LM_VC_CHECK_NOW: `index check`, a
+ * row read, and a rewrite's check of the rows it copies) reads the file
+ * with pread, VERIFY_BLOCK bytes at a time (lm_vc_verify_unmapped): its
+ * RSS stays bounded whatever the file's size.
  */
 #include "lm_vec_cache_impl.h"
 
@@ -38,6 +43,8 @@ struct lm_vc_verify {
     uint64_t *patched;            /* rows this process wrote, ascending after start */
     size_t n_patched, cap_patched;
     unsigned char *row;           /* one patched row's bytes of one column */
+    unsigned char *buf;           /* VERIFY_BLOCK bytes: read, not mapped */
+    int unmapped;                 /* read with pread into buf (lm_vc_verify_unmapped) */
     char *path;                   /* for the error */
     int64_t model_id;
     pthread_t tid;
@@ -61,6 +68,7 @@ void lm_vc_verify_free(lm_vc_verify *v)
     free(v->chunks);
     free(v->patched);
     free(v->row);
+    free(v->buf);
     free(v->path);
     free(v);
 }
@@ -73,7 +81,17 @@ static int feed_mapped(lm_vc_verify *v, XXH3_state_t *st, uint64_t at, uint64_t 
         if (atomic_load_explicit(&v->stop, memory_order_relaxed))
             return 0;
         size_t k = len < VERIFY_BLOCK ? (size_t)len : VERIFY_BLOCK;
-        XXH3_64bits_update(st, v->base + at, k);
+        if (v->unmapped) {
+            for (size_t got = 0; got < k;) {
+                ssize_t r = pread(v->fd, v->buf + got, k - got, (off_t)(at + got));
+                if (r <= 0 && !(r < 0 && errno == EINTR))
+                    return 0;
+                got += r > 0 ? (size_t)r : 0;
+            }
+            XXH3_64bits_update(st, v->buf, k);
+        } else {
+            XXH3_64bits_update(st, v->base + at, k);
+        }
         at += k;
         len -= k;
     }
@@ -162,6 +180,22 @@ static void *verify_thread(void *arg)
     lm_vc_verify *v = arg;
     v->ok = lm_vc_verify_run(v);
     return NULL;
+}
+
+/* The check reads the file with pread through a bounded buffer instead
+ * of the mapping: for a caller that does not otherwise need every row
+ * resident (`index check`, a rewrite's check before it copies), the
+ * file's pages stay in the page cache and out of the process's RSS.  A
+ * reader's background check keeps reading the mapping: the search then
+ * finds the pages it scans already mapped. */
+int lm_vc_verify_unmapped(lm_vc_verify *v)
+{
+    if (!v)
+        return 1;
+    if (!v->buf)
+        v->buf = malloc(VERIFY_BLOCK);
+    v->unmapped = v->buf != NULL;
+    return v->unmapped;
 }
 
 /* Records that this process is about to write row (patch_mapping). */
