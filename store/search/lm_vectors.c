@@ -15,6 +15,7 @@
 #include "lm_vectors.h"
 #include "../lm_store_internal.h"
 #include "lm_vec_cache.h"
+#include "lm_vec_cache_impl.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -304,34 +305,71 @@ lm_status lm_vec_model_activate_with_data(lm_store *s, int64_t id, const void *d
 
 /* The vector-file rows of models that no longer exist: vector_files
  * goes with its model (ON DELETE CASCADE), its void marks and row
- * checksums have no key to cascade on.  After the model's own delete: a
- * failure here leaves rows nobody reads, never a model without its
- * checksums. */
+ * checksums have no key to cascade on.  LITMINE_TEST_VEC_FAULT=orphans:
+ * this delete fails. */
 static lm_status drop_orphan_file_rows(lm_store *s, lm_error *err)
 {
     int rc = sqlite3_exec(lm_store_sqlite(s),
-                          "DELETE FROM vector_file_chunks"
-                          " WHERE model_id NOT IN (SELECT id FROM embed_models);"
-                          "DELETE FROM vector_file_gone"
-                          " WHERE model_id NOT IN (SELECT id FROM embed_models);",
+                          lm_vc_test_fault("orphans")
+                              ? "DELETE FROM no_such_table"
+                              : "DELETE FROM vector_file_chunks"
+                                " WHERE model_id NOT IN (SELECT id FROM embed_models);"
+                                "DELETE FROM vector_file_gone"
+                                " WHERE model_id NOT IN (SELECT id FROM embed_models);",
                           NULL, NULL, NULL);
     return rc == SQLITE_OK ? LM_OK
                            : lm_store_fail(s, rc, err, "forgetting a deleted model's vector file");
 }
 
+/* Ends the savepoint of a model's delete (drop_models): kept when ls is
+ * LM_OK, else undone. */
+static lm_status end_model_delete(lm_store *s, lm_status ls, lm_error *err)
+{
+    sqlite3 *db = lm_store_sqlite(s);
+    int rc = ls == LM_OK ? sqlite3_exec(db, "RELEASE vec_model_delete", NULL, NULL, NULL)
+                         : SQLITE_ERROR;
+    if (rc != SQLITE_OK) {
+        if (ls == LM_OK)
+            ls = lm_store_fail(s, rc, err, "deleting an embedding model");
+        sqlite3_exec(db, "ROLLBACK TO vec_model_delete; RELEASE vec_model_delete", NULL, NULL,
+                     NULL);
+    }
+    return ls;
+}
+
+/* Deletes models (model id, or every model being built when id is 0)
+ * with their vector files' void marks and row checksums, in one
+ * savepoint: embed_models.id is reused once the highest model is gone, so
+ * marks left by a cleanup that failed after the delete committed would
+ * hide the rows of the next model given that id. */
+static lm_status drop_models(lm_store *s, int64_t id, lm_error *err)
+{
+    int rc = sqlite3_exec(lm_store_sqlite(s), "SAVEPOINT vec_model_delete", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return lm_store_fail(s, rc, err, "deleting an embedding model");
+    lm_status ls;
+    if (id) {
+        ls = run_id(s, SL_MODEL_DELETE, "DELETE FROM embed_models WHERE id = ?1", id,
+                    "deleting an embedding model", err);
+    } else {
+        rc = sqlite3_exec(lm_store_sqlite(s), "DELETE FROM embed_models WHERE state = 'building'",
+                          NULL, NULL, NULL);
+        ls = rc == SQLITE_OK ? LM_OK
+                             : lm_store_fail(s, rc, err, "removing an interrupted model build");
+    }
+    if (ls == LM_OK)
+        ls = drop_orphan_file_rows(s, err);
+    return end_model_delete(s, ls, err);
+}
+
 lm_status lm_vec_model_delete(lm_store *s, int64_t id, lm_error *err)
 {
-    lm_status ls = run_id(s, SL_MODEL_DELETE, "DELETE FROM embed_models WHERE id = ?1", id,
-                          "deleting an embedding model", err);
-    return ls == LM_OK ? drop_orphan_file_rows(s, err) : ls;
+    return drop_models(s, id, err);
 }
 
 lm_status lm_vec_model_drop_unfinished(lm_store *s, lm_error *err)
 {
-    int rc = sqlite3_exec(lm_store_sqlite(s), "DELETE FROM embed_models WHERE state = 'building'",
-                          NULL, NULL, NULL);
-    return rc == SQLITE_OK ? drop_orphan_file_rows(s, err)
-                           : lm_store_fail(s, rc, err, "removing an interrupted model build");
+    return drop_models(s, 0, err);
 }
 
 static void read_info(sqlite3_stmt *st, lm_vec_model_info *m)
