@@ -280,6 +280,48 @@ lm --db vec.db query --json "BRCA1 repair"
 check "after index build the query answers again" rc_is 0
 lm --db vec.db index check
 check "after index build index check passes" rc_is 0
+# A damaged model in the vector file: checked before the open returns
+# (the query parses it at once), so it is the file's error naming the
+# recovery, with index check's exit status, not the model parser's ("not a
+# litmine embedding model").  The LSA model moves into the file from
+# 64 KB: 120 abstracts over 1,500 made-up words give ~700 KB.
+python3 - <<'PY'
+import random
+r = random.Random(7)
+syl = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "so", "pe", "du", "go", "fa", "ze", "bi", "xo"]
+words = sorted({"".join(r.choice(syl) for _ in range(4)) for _ in range(3000)})[:1500]
+with open("vm.xml", "w") as f:
+    f.write('<?xml version="1.0"?>\n<PubmedArticleSet>\n')
+    for i in range(120):
+        f.write('<PubmedArticle><MedlineCitation><PMID Version="1">%d</PMID><Article>'
+                '<ArticleTitle>Title %d.</ArticleTitle><Abstract><AbstractText>%s.'
+                '</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n'
+                % (61000000 + i, i, " ".join(r.choice(words) for _ in range(60))))
+    f.write('</PubmedArticleSet>\n')
+PY
+lm --db vm.db ingest vm.xml
+lm --db vm.db index build
+check "index build for the damaged-model test" rc_is 0
+python3 - <<'PY'
+import struct
+b = bytearray(open("vm.db.vectors", "rb").read())
+model_len, = struct.unpack_from("=Q", b, 56)
+off_model, = struct.unpack_from("=Q", b, 96)
+assert model_len > 65536, "the LSA model is not in the vector file"
+b[off_model + 1] ^= 0x5a
+open("vm.db.vectors", "wb").write(b)
+PY
+check "a byte of the model flipped inside the vector file" test $? -eq 0
+lm --db vm.db index check
+check_rc=$LM_RC
+ok "a damaged model in the vector file: index check reports it" \
+    '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged"'
+for mode in hybrid dense; do
+    lm --db vm.db query --mode $mode "kidney disease"
+    ok "a damaged model in the vector file: a $mode query fails as index check does" \
+        '[ "$LM_RC" = "$check_rc" ] && err_has "missing or damaged" &&
+         err_has "litmine index build"'
+done
 # A NaN in the stored vector of an article the query matches (its first
 # value, or the scale of an int8 vector; half precision 0x7e00).
 # A vector in the file is replaced by a full row holding the NaN (as an

@@ -1363,11 +1363,12 @@ static lm_store *shadowed_store(const char *name, int n, int64_t *id, int *alive
     return s;
 }
 
-/* lm_vec_cache_open_async: the rows and the model are checked on a thread
- * after the shadow rows are patched into this process's copy; wait gives
- * the same answer as lm_vec_cache_open: intact, the same matrix; a
- * damaged byte anywhere in the counted rows (a patched row's bytes are
- * read from the file) or the model, the recovery error, every call.  A
+/* lm_vec_cache_open_async: the rows are checked on a thread after the
+ * shadow rows are patched into this process's copy, the model before the
+ * open returns; wait gives the same answer as lm_vec_cache_open: intact,
+ * the same matrix; a damaged byte anywhere in the counted rows (a patched
+ * row's bytes are read from the file), the recovery error, every call; in
+ * the model, the open's own error.  A
  * cache closed without waiting stops the check.  lm_vec_cache_rows (the
  * counts of `stats --sizes`) reads no row: it counts a damaged file, which
  * `index check` reports. */
@@ -1401,8 +1402,17 @@ static void test_background_check(void)
     for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
         flip_at(path, damaged[i]);
         found = 0;
-        LM_CHECK(lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err) == LM_OK && found);
-        for (int k = 0; k < 2; k++) {
+        lm_status st = lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err);
+        if (damaged[i] >= h.off_model) {
+            /* the model is checked before the open returns: the caller
+             * parses it at once */
+            LM_CHECK_INT(st, LM_ERR_DB);
+            LM_CHECK(strstr(err.msg, "missing or damaged") &&
+                     strstr(err.msg, "litmine index build"));
+        } else {
+            LM_CHECK(st == LM_OK && found);
+        }
+        for (int k = 0; st == LM_OK && k < 2; k++) {
             memset(&err, 0, sizeof err);
             LM_CHECK_INT(lm_vec_cache_wait(&c, &err), LM_ERR_DB);
             LM_CHECK(strstr(err.msg, "missing or damaged") &&
@@ -1526,6 +1536,53 @@ static void test_fault_paths(void)
         }
         unsetenv("LITMINE_TEST_VEC_FAULT");
     }
+    lm_store_close(s);
+}
+
+/* A check of the vector file that cannot run is its own error, not a
+ * damaged file: no memory (LITMINE_TEST_VEC_FAULT=verify-nomem, or
+ * xxh3-state for the background check's hash state) is LM_ERR_NOMEM, a
+ * failed read (pread: EIO) LM_ERR_IO with its errno, neither naming
+ * `litmine index build`; the file opens again once they are gone. */
+static void test_check_errors_not_damage(void)
+{
+#ifndef LM_CRASH_POINTS
+    LM_SKIP("a build without fault points (the sanitizer builds have them)");
+#endif
+    int64_t id = 0;
+    lm_store *s = compacted_store("vcerr.db", LM_VEC_F32, &id);
+    if (!s)
+        return;
+    struct {
+        const char *fault;
+        int async;
+        lm_status want;
+    } cases[] = {
+        {"verify-nomem", 0, LM_ERR_NOMEM}, {"verify-nomem", 1, LM_ERR_NOMEM},
+        {"pread", 0, LM_ERR_IO},           {"xxh3-state", 1, LM_ERR_NOMEM},
+        {"xxh3-state", 0, LM_ERR_NOMEM},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lm_error err = {0};
+        lm_vec_cache c;
+        int found = 0;
+        setenv("LITMINE_TEST_VEC_FAULT", cases[i].fault, 1);
+        lm_status st = cases[i].async ? lm_vec_cache_open_async(s, NULL, NULL, &c, &found, &err)
+                                      : lm_vec_cache_open(s, NULL, NULL, &c, &found, &err);
+        if (st == LM_OK)
+            st = lm_vec_cache_wait(&c, &err);
+        unsetenv("LITMINE_TEST_VEC_FAULT");
+        if (st != cases[i].want)
+            fprintf(stderr, "fault %s (async %d): %d %s\n", cases[i].fault, cases[i].async,
+                    (int)st, err.msg);
+        LM_CHECK_INT(st, cases[i].want);
+        LM_CHECK(strstr(err.msg, "index build") == NULL);
+        if (cases[i].want == LM_ERR_IO)
+            LM_CHECK(strstr(err.msg, strerror(EIO)) != NULL);
+        lm_vec_cache_close(&c);
+    }
+    lm_error err = {0};
+    LM_CHECK(lm_vec_cache_check(s, &err) == LM_OK);
     lm_store_close(s);
 }
 
@@ -1660,6 +1717,7 @@ int main(void)
     LM_RUN(test_row_checksums);
     LM_RUN(test_background_check);
     LM_RUN(test_fault_paths);
+    LM_RUN(test_check_errors_not_damage);
     LM_RUN(test_model_delete_forgets_file);
     LM_RUN(test_model_delete_one_step);
     return LM_DONE();

@@ -87,6 +87,7 @@
  */
 #include "lm_vec_cache_impl.h"
 
+#include "../../util/lm_buf.h"
 #include "../../util/lm_le.h"
 
 #include <errno.h>
@@ -201,11 +202,6 @@ char *lm_vc_next_path(const char *path)
     return lm_vc_with_suffix(path, ".next");
 }
 
-/* Maps path when it is the file file_id of this model, with its first
- * n rows (the database's count, checked against chunks) as the matrix; 0
- * otherwise (missing, foreign, damaged).  Slots past n are ignored: an append a crash stopped
- * before its commit, or one committing now (the file's length never
- * changes, so a reader's mapping stays whole while rows are appended). */
 uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint64_t first,
                           uint64_t count)
 {
@@ -221,31 +217,44 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
 }
 
 /* Maps path when it is the file file_id of this model, with its first
- * n rows (the database's count, checked against chunks) as the matrix; 0
- * otherwise (missing, foreign, damaged; out of memory for a deferred
- * check).  check: when the rows and the model are checked (a version 4
- * file: now, unless only its header is).  Slots past n are ignored: an append a crash
- * stopped before its commit, or one committing now (the file's length
- * never changes, so a reader's mapping stays whole while rows are
- * appended). */
-static int map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
-                    uint64_t n, const row_chunk *chunks, size_t n_chunks,
-                    enum lm_vc_check check, const char *named, lm_vec_cache *out)
+ * n rows (the database's count, checked against chunks) as the matrix.
+ * LM_ERR_DB (err untouched) when path is not that file: missing, foreign
+ * or damaged, for the caller to try the next place or name the recovery;
+ * a failure that says nothing about the file (no memory, a read or map
+ * error other than a missing file) is its own error in err.  check: when
+ * the rows and the model are checked (a version 4 file: now, unless only
+ * its header is).  Slots past n are ignored: an append a crash stopped
+ * before its commit, or one committing now (the file's length never
+ * changes, so a reader's mapping stays whole while rows are appended). */
+static lm_status map_file(const char *path, const lm_vec_model_info *info, int64_t file_id,
+                          uint64_t n, const row_chunk *chunks, size_t n_chunks,
+                          enum lm_vc_check check, const char *named, lm_vec_cache *out,
+                          lm_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return errno == ENOENT || errno == ENOTDIR
+                   ? LM_ERR_DB
+                   : lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
     void *map = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && st.st_size >= HEADER_BYTES)
+    lm_status ls = LM_ERR_DB;
+    if (fstat(fd, &st) != 0) {
+        ls = lm_error_set(err, LM_ERR_IO, "%s: %s", path, strerror(errno));
+    } else if (st.st_size >= HEADER_BYTES) {
         /* MAP_NORESERVE: patch_mapping makes the rows writable, and
          * without it the kernel would charge the whole region against the
          * commit limit (and RLIMIT_DATA) although only patched pages are
          * ever copied. */
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+        if (map == MAP_FAILED)
+            ls = errno == ENOMEM ? lm_error_nomem(err, "mapping the vector file")
+                                 : lm_error_set(err, LM_ERR_IO, "%s: mapping: %s", path,
+                                                strerror(errno));
+    }
     if (map == MAP_FAILED) {
         close(fd);
-        return 0;
+        return ls;
     }
     file_header h;
     int ok = lm_vc_read_header(map, (size_t)st.st_size, &h);
@@ -262,22 +271,33 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     unsigned char *base = map;
     /* Version 4 checked its whole payload; version 5 checks the model and
      * the database's chunks of rows [0, n): the spare slots past n (an
-     * append a crash stopped, or one committing now) are never read. */
+     * append a crash stopped, or one committing now) are never read.  A
+     * reader's model is checked before the open returns even when its rows
+     * are checked later (ROWS_LATER): it parses the model at once, and a
+     * parser fed damaged bytes reports them as its own error ("not a
+     * litmine embedding model"), not as the file's (~100 MB at most,
+     * against the rows' 370 MB at 1M abstracts). */
     lm_vc_verify *v = NULL;
+    ls = LM_OK;
     if (check == LM_VC_CHECK_HEADER) {
         /* the header's CRC, ids and layout (above) */
     } else if (ok && h.version == FORMAT_VERSION_V4) {
         ok = n == h.n && XXH3_64bits(base + HEADER_BYTES, (size_t)h.file_len - HEADER_BYTES) ==
                              h.payload_xxh64;
-    } else if (ok && check == LM_VC_CHECK_MODEL) {
+    } else if (ok && (check == LM_VC_CHECK_MODEL || check == LM_VC_CHECK_ROWS_LATER)) {
         ok = XXH3_64bits(base + h.off_model, (size_t)h.model_len) == h.model_xxh64;
-    } else if (ok) {
-        v = lm_vc_verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id);
-        ok = v != NULL;
-        if (ok) {
+    }
+    if (ok && h.version != FORMAT_VERSION_V4 &&
+        check != LM_VC_CHECK_HEADER && check != LM_VC_CHECK_MODEL) {
+        v = lm_vc_verify_new(fd, base, &h, n, chunks, n_chunks, named, info->id,
+                             check == LM_VC_CHECK_ROWS_LATER);
+        if (!v) {
+            ls = lm_error_nomem(err, "checking the vector file");
+        } else {
             fd = -1;
             if (check == LM_VC_CHECK_NOW) {
-                ok = lm_vc_verify_unmapped(v) && lm_vc_verify_run(v);
+                ls = lm_vc_verify_unmapped(v) ? lm_vc_verify_run(v, err)
+                                              : lm_error_nomem(err, "checking the vector file");
                 lm_vc_verify_free(v);
                 v = NULL;
             }
@@ -285,10 +305,12 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     }
     if (fd >= 0)
         close(fd);
-    if (!ok) {
+    if (ls == LM_OK && !ok)
+        ls = LM_ERR_DB;
+    if (ls != LM_OK) {
         lm_vc_verify_free(v);
         munmap(map, (size_t)st.st_size);
-        return 0;
+        return ls;
     }
     out->verify = v;
     out->map = map;
@@ -309,7 +331,7 @@ static int map_file(const char *path, const lm_vec_model_info *info, int64_t fil
     out->from_file = 1;
     out->file_version = h.version;
     out->file_cap = h.cap;
-    return 1;
+    return LM_OK;
 }
 
 /* The file of a model that is not current (being built): "<file>.m<id>",
@@ -341,20 +363,23 @@ lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info
         *unchecked = n_chunks == 0 && r->n > 0;
     char *build = path ? lm_vc_build_path(path, info->id) : NULL;
     const char *bases[2] = {path, build};
-    int ok = 0;
-    for (int i = 0; i < 2 && !ok && bases[i]; i++) {
-        ok = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, check, path,
-                      out);
-        if (ok && mapped)
+    ls = LM_ERR_DB;
+    for (int i = 0; i < 2 && ls == LM_ERR_DB && bases[i]; i++) {
+        ls = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, check, path,
+                      out, err);
+        if (ls == LM_OK && mapped)
             *mapped = strdup(bases[i]);
-        char *next = ok ? NULL : lm_vc_next_path(bases[i]);
-        ok = ok || (next && map_file(next, info, r->file_id, (uint64_t)r->n, chunks, n_chunks,
-                                     check, path, out));
+        if (ls != LM_ERR_DB)
+            break;
+        char *next = lm_vc_next_path(bases[i]);
+        ls = next ? map_file(next, info, r->file_id, (uint64_t)r->n, chunks, n_chunks, check,
+                             path, out, err)
+                  : lm_error_nomem(err, "opening the vector file");
         free(next);
     }
     free(build);
     free(chunks);
-    return ok ? LM_OK : lm_vc_missing_file(s, path, info->id, err);
+    return ls == LM_ERR_DB ? lm_vc_missing_file(s, path, info->id, err) : ls;
 }
 
 /* ---- the database's side ---------------------------------------------- */
@@ -398,19 +423,6 @@ lm_status lm_vc_read_file_rec(lm_store *s, int64_t model_id, file_rec *r, lm_err
     return ls;
 }
 
-/* Doubles the array at *p (*cap elements of size bytes); 0 when out of
- * memory (*p unchanged). */
-static int grow(void **p, size_t *cap, size_t size)
-{
-    size_t nc = *cap ? 2 * *cap : 64;
-    void *v = realloc(*p, nc * size);
-    if (!v)
-        return 0;
-    *p = v;
-    *cap = nc;
-    return 1;
-}
-
 /* The checksums of file file_id's rows, in row order. */
 static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
                              row_chunk **out, size_t *n, lm_error *err)
@@ -427,7 +439,7 @@ static lm_status load_chunks(lm_store *s, int64_t model_id, int64_t file_id,
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap && !grow((void **)out, &cap, sizeof **out)) {
+        if (lm_vec_grow((void **)out, &cap, *n + 1, sizeof **out) != LM_OK) {
             ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
             break;
         }
@@ -456,7 +468,7 @@ lm_status lm_vc_load_gone(lm_store *s, int64_t model_id, int64_t **out, size_t *
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap && !grow((void **)out, &cap, sizeof **out)) {
+        if (lm_vec_grow((void **)out, &cap, *n + 1, sizeof **out) != LM_OK) {
             ls = lm_error_set(err, LM_ERR_NOMEM, "reading the vector file: out of memory");
             break;
         }
@@ -844,8 +856,8 @@ static lm_status patch_mapping(lm_store *s, lm_vec_cache *out, const int64_t *go
 }
 
 /* Fills out from the store's state inside the caller's read transaction;
- * check: when the rows and the model are verified (LM_VC_CHECK_LATER: on
- * a thread started once the mapping is patched). */
+ * check: when the rows and the model are verified (LM_VC_CHECK_ROWS_LATER:
+ * the rows on a thread started once the mapping is patched). */
 static lm_status open_current(lm_store *s, const char *path, enum lm_vc_check check,
                               lm_vec_cache *out, lm_error *err)
 {
@@ -965,7 +977,7 @@ lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_
 lm_status lm_vec_cache_open_async(lm_store *s, const char *path, const char *kind,
                                   lm_vec_cache *out, int *found, lm_error *err)
 {
-    return open_cache(s, path, kind, LM_VC_CHECK_LATER, out, found, err);
+    return open_cache(s, path, kind, LM_VC_CHECK_ROWS_LATER, out, found, err);
 }
 
 /* Maps model id's current file (inside the caller's transaction). */

@@ -98,7 +98,9 @@ typedef struct row_chunk {
  * space reservation fails, ENOSPC: a full disk), "mprotect" (the kernel
  * refuses to make a reader's mapping writable), "short" (fill_rows
  * writes one row fewer than it counted, errno left at an unrelated
- * value).  Always 0 in a release build. */
+ * value), "pread" (a check's read of the file fails with EIO), "verify-nomem"
+ * (no memory for a check), "xxh3-state" (no memory for its hash state).
+ * Always 0 in a release build. */
 #ifdef LM_CRASH_POINTS
 #include <stdlib.h>
 #include <string.h>
@@ -121,16 +123,19 @@ typedef struct lm_vc_verify lm_vc_verify;
 /* A check of the file mapped at base (header h, rows [0, n) tiled by
  * chunks; fd: the file, open, taken), to run later; NULL when out of
  * memory (fd then left to the caller).  path: the file named in the
- * error. */
+ * error.  model_checked: the caller verified the model's checksum (the
+ * check then covers the rows alone). */
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                uint64_t n, const row_chunk *chunks, size_t n_chunks,
-                               const char *path, int64_t model_id);
+                               const char *path, int64_t model_id, int model_checked);
 /* Makes v read the file with pread through a bounded buffer rather than
  * the mapping (its pages stay out of this process); 0 when out of
  * memory.  v may be NULL. */
 int lm_vc_verify_unmapped(lm_vc_verify *v);
-/* Runs the check here: 1 when the model and every chunk are intact. */
-int lm_vc_verify_run(lm_vc_verify *v);
+/* Runs the check here: LM_OK when the model and every chunk are intact;
+ * a damaged file is lm_vc_missing_file's error (LM_ERR_DB), a failed read
+ * LM_ERR_IO with its errno, no memory LM_ERR_NOMEM. */
+lm_status lm_vc_verify_run(lm_vc_verify *v, lm_error *err);
 /* Records that the reader is about to write row of its private mapping
  * (v NULL: nothing to record). */
 lm_status lm_vc_verify_note(lm_vc_verify *v, uint64_t row, lm_error *err);
@@ -182,7 +187,11 @@ uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint6
  * before schema 19).  check: when the rows and the model are verified. */
 enum lm_vc_check {
     LM_VC_CHECK_NOW,      /* before it returns */
-    LM_VC_CHECK_LATER,    /* a version 5 file: on a thread, once the reader has
+    LM_VC_CHECK_LATER,    /* a version 5 file: the model and the rows on a
+                           * thread started by lm_vc_verify_start, or never
+                           * (the writer's append reads neither) */
+    LM_VC_CHECK_ROWS_LATER, /* the model before it returns (the reader parses it
+                           * at once), the rows as LATER, once the reader has
                            * patched its copy (lm_vec_cache_open_async) */
     LM_VC_CHECK_HEADER,   /* the header alone (its CRC, ids and layout): for a
                            * count that reads a few PMIDs, never for vectors */

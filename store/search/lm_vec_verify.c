@@ -25,6 +25,8 @@
  */
 #include "lm_vec_cache_impl.h"
 
+#include "../../util/lm_buf.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,8 +49,12 @@ struct lm_vc_verify {
     int unmapped;                 /* read with pread into buf (lm_vc_verify_unmapped) */
     char *path;                   /* for the error */
     int64_t model_id;
+    int model_checked;            /* the open checked the model already */
+    int io_errno;                 /* a read failed with this errno (0: none) */
     pthread_t tid;
-    int started, joined, ok;
+    int started, joined;
+    lm_status status;             /* the background check's outcome, */
+    lm_error err;                 /* and its message */
     atomic_int stop;              /* lm_vec_cache_close: give up */
 };
 
@@ -73,8 +79,29 @@ void lm_vc_verify_free(lm_vc_verify *v)
     free(v);
 }
 
+/* Reads len bytes of the file at off into buf; 0 when it cannot: a read
+ * error (v->io_errno says which: the disk, not the file's content) or the
+ * file ending early (damaged).  LITMINE_TEST_VEC_FAULT=pread: the read
+ * fails with EIO. */
+static int read_at(lm_vc_verify *v, unsigned char *buf, size_t len, uint64_t off)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t r = lm_vc_test_fault("pread") ? (errno = EIO, -1)
+                                              : pread(v->fd, buf + got, len - got,
+                                                      (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            v->io_errno = errno;
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
 /* Feeds bytes [at, at + len) of the mapping to st, a block at a time; 0
- * when told to stop. */
+ * when told to stop or a read fails. */
 static int feed_mapped(lm_vc_verify *v, XXH3_state_t *st, uint64_t at, uint64_t len)
 {
     while (len > 0) {
@@ -82,12 +109,8 @@ static int feed_mapped(lm_vc_verify *v, XXH3_state_t *st, uint64_t at, uint64_t 
             return 0;
         size_t k = len < VERIFY_BLOCK ? (size_t)len : VERIFY_BLOCK;
         if (v->unmapped) {
-            for (size_t got = 0; got < k;) {
-                ssize_t r = pread(v->fd, v->buf + got, k - got, (off_t)(at + got));
-                if (r <= 0 && !(r < 0 && errno == EINTR))
-                    return 0;
-                got += r > 0 ? (size_t)r : 0;
-            }
+            if (!read_at(v, v->buf, k, at))
+                return 0;
             XXH3_64bits_update(st, v->buf, k);
         } else {
             XXH3_64bits_update(st, v->base + at, k);
@@ -119,7 +142,7 @@ static int feed_column(lm_vc_verify *v, XXH3_state_t *st, uint64_t off, size_t e
         at = stop;
         if (at == end)
             break;
-        if (pread(v->fd, v->row, elem, (off_t)(off + at * elem)) != (ssize_t)elem)
+        if (!read_at(v, v->row, elem, off + at * elem))
             return 0;
         XXH3_64bits_update(st, v->row, elem);
         at++;
@@ -151,17 +174,20 @@ static int chunk_xxh64(lm_vc_verify *v, XXH3_state_t *st, uint64_t first, uint64
     return ok;
 }
 
-/* The model's checksum, and the chunks tile rows [0, n) in order, each
- * with its checksum (none recorded: the rows are not checked, a file from
- * before schema 19). */
-int lm_vc_verify_run(lm_vc_verify *v)
+/* The model's checksum (unless the open checked it), and the chunks tile
+ * rows [0, n) in order, each with its checksum (none recorded: the rows
+ * are not checked, a file from before schema 19). */
+lm_status lm_vc_verify_run(lm_vc_verify *v, lm_error *err)
 {
-    XXH3_state_t *st = XXH3_createState();
+    XXH3_state_t *st = lm_vc_test_fault("xxh3-state") ? NULL : XXH3_createState();
     if (!st)
-        return 0;
-    XXH3_64bits_reset(st);
-    int ok = feed_mapped(v, st, v->h.off_model, v->h.model_len) &&
+        return lm_error_nomem(err, "checking the vector file");
+    int ok = 1;
+    if (!v->model_checked) {
+        XXH3_64bits_reset(st);
+        ok = feed_mapped(v, st, v->h.off_model, v->h.model_len) &&
              XXH3_64bits_digest(st) == v->h.model_xxh64;
+    }
     uint64_t at = 0;
     for (size_t i = 0; ok && i < v->n_chunks; i++) {
         uint64_t x = 0;
@@ -172,13 +198,18 @@ int lm_vc_verify_run(lm_vc_verify *v)
     }
     ok = ok && (v->n_chunks == 0 || at == v->n);
     XXH3_freeState(st);
-    return ok;
+    if (ok)
+        return LM_OK;
+    if (v->io_errno)
+        return lm_error_set(err, LM_ERR_IO, "%s: reading the vector file: %s", v->path,
+                            strerror(v->io_errno));
+    return lm_vc_missing_file(NULL, v->path, v->model_id, err);
 }
 
 static void *verify_thread(void *arg)
 {
     lm_vc_verify *v = arg;
-    v->ok = lm_vc_verify_run(v);
+    v->status = lm_vc_verify_run(v, &v->err);
     return NULL;
 }
 
@@ -203,14 +234,9 @@ lm_status lm_vc_verify_note(lm_vc_verify *v, uint64_t row, lm_error *err)
 {
     if (!v)
         return LM_OK;
-    if (v->n_patched == v->cap_patched) {
-        size_t nc = v->cap_patched ? 2 * v->cap_patched : 64;
-        uint64_t *p = realloc(v->patched, nc * sizeof *p);
-        if (!p)
-            return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
-        v->patched = p;
-        v->cap_patched = nc;
-    }
+    if (lm_vec_grow((void **)&v->patched, &v->cap_patched, v->n_patched + 1,
+                    sizeof *v->patched) != LM_OK)
+        return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
     v->patched[v->n_patched++] = row;
     return LM_OK;
 }
@@ -238,7 +264,7 @@ void lm_vc_verify_start(lm_vec_cache *c)
     }
     v->started = pthread_create(&v->tid, NULL, verify_thread, v) == 0;
     if (!v->started) {
-        v->ok = lm_vc_verify_run(v);
+        v->status = lm_vc_verify_run(v, &v->err);
         v->joined = 1;
     }
 }
@@ -253,16 +279,18 @@ lm_status lm_vec_cache_wait(lm_vec_cache *c, lm_error *err)
         pthread_join(v->tid, NULL);
         v->joined = 1;
     }
-    return v->ok ? LM_OK : lm_vc_missing_file(NULL, v->path, v->model_id, err);
+    if (v->status != LM_OK && err)
+        *err = v->err;
+    return v->status;
 }
 
 /* A check of the file mapped at base (its header h, rows [0, n), still
  * open as fd: taken unless NULL is returned), to run later. */
 lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_header *h,
                                 uint64_t n, const row_chunk *chunks, size_t n_chunks,
-                                const char *path, int64_t model_id)
+                                const char *path, int64_t model_id, int model_checked)
 {
-    lm_vc_verify *v = calloc(1, sizeof *v);
+    lm_vc_verify *v = lm_vc_test_fault("verify-nomem") ? NULL : calloc(1, sizeof *v);
     size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
     if (v) {
         v->fd = fd;
@@ -270,6 +298,7 @@ lm_vc_verify *lm_vc_verify_new(int fd, const unsigned char *base, const file_hea
         v->h = *h;
         v->n = n;
         v->model_id = model_id;
+        v->model_checked = model_checked;
         v->chunks = malloc((n_chunks ? n_chunks : 1) * sizeof *chunks);
         v->row = malloc(d > sizeof(int64_t) ? d : sizeof(int64_t));
         v->path = strdup(path ? path : "(no file)");
