@@ -18,7 +18,6 @@
 #include "../nlp/lm_ner.h"
 #include "../pipeline/lm_index.h"
 #include "../pipeline/lm_search_session.h"
-#include "../store/search/lm_vectors.h"
 #include "../util/lm_json.h"
 #include "../util/lm_utf8.h"
 #include "lm_cli.h"
@@ -221,9 +220,6 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
     if (color < 0)
         color = !json && isatty(STDOUT_FILENO) && !(no_color && no_color[0]);
 
-    /* One query: OpenBLAS's idle threads would spin for as long as the
-     * process lives (lm_vectors.h). */
-    lm_vec_blas_pool_stop();
     lm_store *store = NULL;
     int rc = lm_cli_open_store(cli, 1, &store);
     if (rc != LM_EXIT_OK) {
@@ -240,6 +236,7 @@ int lm_cmd_query(lm_cli *cli, int argc, char **argv)
     lm_search_session_config sc;
     lm_search_session_config_default(&sc, cli->config, lexp, sizeof lexp, nerp, sizeof nerp);
     sc.no_vectors = mode == LM_SEARCH_LEXICAL;
+    sc.one_query = 1;
     lm_search_session *srch = NULL;
     if (st == LM_OK)
         st = lm_search_session_open(store, &sc, &srch, &err);

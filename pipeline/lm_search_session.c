@@ -100,6 +100,10 @@ lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cf
     if (!ss)
         return lm_error_nomem(err, "opening the search index");
     lm_query_analysis_init(&ss->query);
+    /* One query: OpenBLAS's idle threads would spin for as long as the
+     * process lives (lm_vectors.h). */
+    if (c.one_query)
+        lm_vec_blas_pool_stop();
     lm_vec_model_info cur;
     int found = 0;
     /* _info: neither the model's bytes nor a count of its vectors (a scan
@@ -141,6 +145,11 @@ lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cf
     }
     *out = ss;
     return LM_OK;
+}
+
+lm_status lm_search_session_check(lm_search_session *ss, lm_error *err)
+{
+    return lm_searcher_wait(ss->searcher, err);
 }
 
 int lm_search_session_has_vectors(const lm_search_session *ss)

@@ -28,6 +28,8 @@ typedef struct lm_search_session_config {
     const char *lexicon_path; /* NULL = none */
     const char *ner_path;     /* NULL = none */
     int no_vectors;           /* do not load the dense index */
+    int one_query;            /* the process answers one query and exits: OpenBLAS's
+                               * thread pool is stopped (lm_vec_blas_pool_stop) */
     const char *encoder_dir;  /* [embed] model: the encoder queries must use */
     const char *encoder_pooling;
 } lm_search_session_config;
@@ -44,6 +46,11 @@ typedef struct lm_search_session lm_search_session;
 lm_status lm_search_session_open(lm_store *s, const lm_search_session_config *cfg,
                                  lm_search_session **out, lm_error *err);
 void lm_search_session_close(lm_search_session *ss);
+/* Waits for the check of the vector file that runs in the background
+ * after the open (lm_searcher_wait): a damaged file is the error naming
+ * `litmine index build`.  A query that needs vectors waits by itself; a
+ * server calls this at startup, to refuse a damaged file there. */
+lm_status lm_search_session_check(lm_search_session *ss, lm_error *err);
 /* Whether a dense index is loaded (see lm_searcher_has_vectors). */
 int lm_search_session_has_vectors(const lm_search_session *ss);
 size_t lm_search_session_vectors(const lm_search_session *ss);

@@ -52,7 +52,14 @@ lm_status lm_serve_search_open(lm_serve *sv, lm_serve_worker *w, lm_error *err)
     if (!s)
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     lm_status st = lm_search_session_open(w->store, &sc, &s->srch, err);
+    /* The vector file's check runs in the background after the open: a
+     * server waits for it here, so that it refuses a damaged file at
+     * startup (and a worker reopening on new vectors reports it) rather
+     * than starting and failing searches. */
+    if (st == LM_OK)
+        st = lm_search_session_check(s->srch, err);
     if (st != LM_OK) {
+        lm_search_session_close(s->srch);
         free(s);
         return st;
     }

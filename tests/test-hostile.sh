@@ -263,6 +263,15 @@ ok "a damaged vector file: a query that matches nothing fails too" \
 lm --db vec.db index check
 ok "a damaged vector file: index check reports it" \
     '[ "$LM_RC" -ne 0 ] && err_has "missing or damaged" && err_has "litmine index build"'
+check_rc=$LM_RC
+# serve checks the file at startup (the queries' check runs in the
+# background): it refuses a damaged one as index check does, never starts
+# and fails each search (timeout: a server that started anyway is killed)
+LM_RC=0
+timeout 60 "$LITMINE" --db vec.db serve --listen 127.0.0.1:0 >"$SCRATCH/out" 2>"$SCRATCH/err" ||
+    LM_RC=$?
+ok "a damaged vector file: serve refuses to start, naming the recovery" \
+    '[ "$LM_RC" = "$check_rc" ] && err_has "missing or damaged" && err_has "litmine index build"'
 lm --db vec.db index refresh
 # the writer reads no old row (its RSS stays flat with the corpus): the
 # readers and index check above are what report the damage

@@ -151,6 +151,11 @@ void lm_searcher_drop_model(lm_searcher *srch)
     lm_vec_cache_drop_model(&srch->vc);
 }
 
+lm_status lm_searcher_wait(lm_searcher *srch, lm_error *err)
+{
+    return lm_vec_cache_wait(&srch->vc, err);
+}
+
 int lm_searcher_model_mapped(const lm_searcher *srch)
 {
     return srch->vc.model && !srch->vc.model_heap;
@@ -673,9 +678,12 @@ lm_status lm_searcher_query(lm_searcher *srch, const lm_query_analysis *q,
     }
 
     /* The vector file's background check (lm_searcher_open) ends here,
-     * before any vector is read; a damaged file fails every mode, as it
-     * failed the open. */
-    if (st == LM_OK)
+     * before any vector is read: a damaged file fails a query asked for
+     * in hybrid or dense mode, also one that falls back to lexical (its
+     * words have no vector), as it failed the open; one asked for in
+     * lexical mode reads no vector, as `litmine query --mode lexical`
+     * opens none. */
+    if (st == LM_OK && o.mode != LM_SEARCH_LEXICAL)
         st = lm_vec_cache_wait(&srch->vc, err);
     int use_dense = mode != LM_SEARCH_LEXICAL;
     if (st == LM_OK && use_dense) {

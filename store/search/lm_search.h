@@ -188,6 +188,12 @@ void lm_searcher_drop_model(lm_searcher *srch);
  * open and valid until close (drop_model leaves them be): they can be
  * used in place (lm_embed_model_map). */
 int lm_searcher_model_mapped(const lm_searcher *srch);
+/* Waits for the vector file's check, which runs in the background after
+ * the open (lm_vec_cache_wait): LM_OK at once without vectors; a damaged
+ * file is the error naming `litmine index build`, every later call the
+ * same.  lm_searcher_query waits by itself unless the mode asked for is
+ * lexical (which reads no vector). */
+lm_status lm_searcher_wait(lm_searcher *srch, lm_error *err);
 /* Whether a dense index is loaded (dense and hybrid need one; without it
  * hybrid falls back to lexical). */
 int lm_searcher_has_vectors(const lm_searcher *srch);

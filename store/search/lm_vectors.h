@@ -206,13 +206,15 @@ lm_status lm_vec_search_batch(const lm_vec_matrix *m, const float *q, size_t nq,
 /* Stops OpenBLAS's thread pool, for a process that answers one query.
  * The pool's threads start with the library (before main) and spin in
  * sched_yield for 2^28 cycles (~0.1 s) before they sleep, whether or not
- * a BLAS call ever comes: a `litmine query` lives about that long, makes
- * only level-1 calls on one vector (never threaded), and its own scan
- * threads and the vector file's check want those cycles.  A later call
- * that OpenBLAS runs threaded starts the pool again (as after a fork), so
- * nothing else changes.  The hook is OpenBLAS's blas_thread_shutdown_,
- * exported but not declared in its headers: looked up weakly, a BLAS
- * without it makes this a no-op. */
+ * a BLAS call ever comes: a `litmine query` lives about that long, and
+ * its own scan threads and the vector file's check want those cycles.
+ * Its BLAS calls on one vector are level-1 (never threaded); an int8
+ * file is scanned by our own code, but an f32 file's scan is one
+ * cblas_sgemv over the whole matrix, which OpenBLAS runs threaded: the
+ * pool then starts again for it (as after a fork), so only the idle spin
+ * before that call is saved and the answers do not change.  The hook is
+ * OpenBLAS's blas_thread_shutdown_, exported but not declared in its
+ * headers: looked up weakly, a BLAS without it makes this a no-op. */
 void lm_vec_blas_pool_stop(void);
 
 /* The k largest of scores[0..n) as (index, score), best first; ties by
