@@ -55,11 +55,13 @@ char *lm_vec_cache_path(lm_store *s);
 lm_status lm_vec_cache_open(lm_store *s, const char *path, const char *kind, lm_vec_cache *out,
                             int *found, lm_error *err);
 /* lm_vec_cache_open, except that the checksums of the mapped file's rows
- * and model (one pass over them: ~40 ms at 1M abstracts) are verified on
- * a thread of its own while the caller goes on (parsing the model,
- * running the lexical side of a query).  Until lm_vec_cache_wait returns
- * LM_OK the matrix and the model may hold damaged bytes: they are safe to
- * read (every index stays in bounds) but must not reach a result. */
+ * (one pass over them: ~40 ms at 1M abstracts) are verified on a thread
+ * of its own while the caller goes on (parsing the model, running the
+ * lexical side of a query); the model's is verified before it returns (a
+ * damaged model is this call's error), as the caller parses it at once.
+ * Until lm_vec_cache_wait returns LM_OK the matrix may hold damaged
+ * bytes: safe to read (every index stays in bounds) but they must not
+ * reach a result. */
 lm_status lm_vec_cache_open_async(lm_store *s, const char *path, const char *kind,
                                   lm_vec_cache *out, int *found, lm_error *err);
 /* Waits for the background check (none: LM_OK at once); a damaged file is

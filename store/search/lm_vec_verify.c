@@ -6,10 +6,12 @@
  * An open verifies the model's checksum and the chunks that tile rows
  * [0, n): one pass over ~370 MB at 1M abstracts, ~40 ms, which a CLI
  * query paid before doing anything else.  lm_vec_cache_open_async runs
- * the same pass on a thread of its own while the caller parses the model
- * and runs the lexical side of the query; the searcher waits for it
- * before it uses a vector (lm_vec_cache_wait), so a damaged file is still
- * an error and never a result.
+ * the pass over the rows on a thread of its own while the caller parses
+ * the model (checked before the open returns: a parser fed damaged bytes
+ * would report its own error, not the file's) and runs the lexical side
+ * of the query; the searcher waits for it before it uses a vector
+ * (lm_vec_cache_wait), so a damaged file is still an error and never a
+ * result.
  *
  * The reader patches shadow rows into its private copy of the mapping
  * (lm_vec_cache.c's patch_mapping) before the check starts; the file itself never changes under
