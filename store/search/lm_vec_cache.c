@@ -202,20 +202,6 @@ char *lm_vc_next_path(const char *path)
     return lm_vc_with_suffix(path, ".next");
 }
 
-uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint64_t first,
-                          uint64_t count)
-{
-    size_t d = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
-    uint64_t x = XXH3_64bits(base + h->off_pmids + first * sizeof(int64_t),
-                             (size_t)count * sizeof(int64_t));
-    x = XXH3_64bits_withSeed(base + h->off_years + first * sizeof(int16_t),
-                             (size_t)count * sizeof(int16_t), x);
-    if (h->quantized)
-        x = XXH3_64bits_withSeed(base + h->off_scales + first * sizeof(float),
-                                 (size_t)count * sizeof(float), x);
-    return XXH3_64bits_withSeed(base + h->off_data + first * d, (size_t)count * d, x);
-}
-
 /* Maps path when it is the file file_id of this model, with its first
  * n rows (the database's count, checked against chunks) as the matrix.
  * LM_ERR_DB (err untouched) when path is not that file: missing, foreign
@@ -576,6 +562,37 @@ static lm_status emit_file_row(merger *m, size_t i)
     return ls == LM_OK ? m->emit(m->ctx, f->pmids[i], m->one.scales[0], m->one.q8) : ls;
 }
 
+/* File rows copied between two drops of their pages (m->release). */
+#define RELEASE_ROWS ((size_t)1 << 14)
+
+/* Drops the pages of file rows [m->released, m->i) from this process's
+ * mapping (m->release): each column's whole pages from the one holding
+ * row m->released (its rows before were read already) to the one holding
+ * row m->i (excluded: rows not read yet).  Advice only: a failure leaves
+ * the pages resident, nothing else. */
+static void release_rows(merger *m)
+{
+    const lm_vec_matrix *f = m->file;
+    size_t d = (size_t)m->dim;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const struct {
+        const void *base;
+        size_t elem;
+    } col[3] = {{f->pmids, sizeof(int64_t)},
+                {f->scales, sizeof(float)},
+                {f->q8 ? (const void *)f->q8 : (const void *)f->data,
+                 f->q8 ? d : d * sizeof(float)}};
+    for (int c = 0; c < 3; c++) {
+        if (!col[c].base)
+            continue;
+        uintptr_t a = ((uintptr_t)col[c].base + m->released * col[c].elem) & ~(page - 1);
+        uintptr_t b = ((uintptr_t)col[c].base + m->i * col[c].elem) & ~(page - 1);
+        if (b > a)
+            madvise((void *)a, b - a, MADV_DONTNEED);
+    }
+    m->released = m->i;
+}
+
 /* Emits the file's rows before limit; a row at limit is replaced. */
 static lm_status emit_file_until(merger *m, int64_t limit)
 {
@@ -584,6 +601,8 @@ static lm_status emit_file_until(merger *m, int64_t limit)
         if (!is_gone(m, m->file->pmids[m->i]))
             ls = emit_file_row(m, m->i);
         m->i++;
+        if (m->release && (m->i - m->released >= RELEASE_ROWS || m->i == m->file->n))
+            release_rows(m);
     }
     if (m->file && m->i < m->file->n && m->file->pmids[m->i] == limit)
         m->i++;
@@ -611,7 +630,7 @@ static lm_status merge_full_row(void *ctx, const lm_vec_stored *r)
 
 lm_status lm_vc_merge_run(lm_store *s, int64_t model_id, merger *m)
 {
-    m->i = m->g = 0;
+    m->i = m->g = m->released = 0;
     lm_status ls = lm_vec_each_stored(s, model_id, m->dim, merge_full_row, m, m->err);
     return ls == LM_OK ? emit_file_until(m, INT64_MAX) : ls;
 }

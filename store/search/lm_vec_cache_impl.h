@@ -158,6 +158,15 @@ typedef struct merger {
     emit_fn emit;
     void *ctx;
     lm_error *err;
+    /* 1: file's arrays are a read-only mapping nobody writes (a writer's
+     * map of the old file, never patched): the pages of the rows copied
+     * are dropped from this process as the merge goes (MADV_DONTNEED;
+     * they are read again from the file if touched), so a rewrite's RSS
+     * does not grow with the file.  Never for a patched or heap matrix:
+     * a patched private page would revert to the file's bytes, a heap
+     * one to zeros. */
+    int release;
+    size_t released;             /* file rows whose pages are dropped */
 } merger;
 
 uint32_t lm_vc_type_sizes(void);
@@ -172,10 +181,16 @@ void lm_vc_layout(file_header *h);
  * it is neither a version 5 nor a version 4 header with a good CRC. */
 int lm_vc_read_header(const unsigned char *map, size_t len, file_header *h);
 
-/* The XXH3-64 of rows [first, first + count) of the file mapped at base
- * (laid out as h): its PMIDs, years, scales and vectors, chained. */
-uint64_t lm_vc_rows_xxh64(const unsigned char *base, const file_header *h, uint64_t first,
-                          uint64_t count);
+/* The checksum of rows [first, first + count) of a file (laid out as h)
+ * that vector_file_chunks records: the XXH3-64 of their PMIDs, seeding
+ * that of their years, seeding that of their scales (int8 files), seeding
+ * that of their vectors.  The seeds chain the columns, so a writer cannot
+ * hash the rows as it writes them (the vectors' seed is known only once
+ * every year is): lm_vc_rows_xxh64_read (lm_vec_verify.c) reads them back
+ * with pread, into a bounded buffer, from the file open as fd; LM_ERR_IO
+ * when a read fails, LM_ERR_NOMEM without memory. */
+lm_status lm_vc_rows_xxh64_read(int fd, const file_header *h, uint64_t first, uint64_t count,
+                                uint64_t *out, lm_error *err);
 
 /* Maps the file the database names (record r: the header's model and file
  * ids say which, its rows' checksums in vector_file_chunks are verified):

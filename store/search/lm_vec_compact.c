@@ -61,7 +61,10 @@ static void crash_point(int step)
  * PMIDs, years and int8 scales — 14 bytes a row — go through a mapping of
  * the new file (the years are filled by PMID lookups); the vector rows and
  * the model through a small buffer, and the checksum is computed by
- * reading the payload back in chunks. */
+ * reading the rows back with pread through a bounded buffer.  A rewrite
+ * reads the old rows through the old file's mapping, and drops each
+ * stretch of its pages once copied (lm_vc_merge_run's release): its RSS
+ * stays that of the columns' mapping, not of the two files' rows. */
 
 #define STREAM_CHUNK ((size_t)1 << 20)
 
@@ -118,11 +121,6 @@ static lm_status write_emit(void *ctx, int64_t pmid, float scale, const void *by
     return LM_OK;
 }
 
-/* Writes the merger's rows into slots [first, first + count) of the open
- * file fd laid out as h, with their years, and syncs them (crash_step:
- * the crash point between the write and the sync); *rows_xxh: the
- * checksum of the rows as written (lm_vc_rows_xxh64, read back).  Slots before first
- * are not written: a reader maps them meanwhile. */
 /* Allocates the disk blocks of the PMID, year and scale slots
  * [first, first + count): they are written through a shared mapping,
  * where a full disk would raise SIGBUS instead of an error (the slots of
@@ -150,6 +148,12 @@ static int reserve_columns(int fd, const file_header *h, uint64_t first, uint64_
     return 0;
 }
 
+/* Writes the merger's rows into slots [first, first + count) of the open
+ * file fd laid out as h, with their years, and syncs them (crash_step:
+ * the crash point between the write and the sync); *rows_xxh: the
+ * checksum of the rows as written (read back with pread: none of the
+ * vectors is mapped).  Slots before first are not written: a reader maps
+ * them meanwhile. */
 static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t first,
                            uint64_t count, merger *m, int crash_step, uint64_t *rows_xxh,
                            lm_error *err)
@@ -164,10 +168,10 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
     w.row_bytes = (size_t)h->dim * (h->quantized ? 1 : sizeof(float));
     w.buf = malloc(STREAM_CHUNK);
     w.buf_off = h->off_data + first * w.row_bytes;
-    /* The rows' columns, up to the model: PMIDs, years and scales are
-     * written through it, and every column read back for the checksum
-     * (the spare slots are never touched: they stay a hole). */
-    size_t map_len = (size_t)h->off_model;
+    /* The PMID, year and scale columns, written through it (the spare
+     * slots are never touched: they stay a hole); the vectors are written
+     * and read back with pwrite and pread, never mapped. */
+    size_t map_len = (size_t)h->off_data;
     if (!w.buf)
         return lm_error_set(err, LM_ERR_NOMEM, "writing the vector file: out of memory");
     /* A failing step says which, with its own errno (read where it
@@ -201,6 +205,12 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
                               "run `litmine index refresh` again",
                               (unsigned long long)(w.row - first), (unsigned long long)count);
     }
+    /* The PMIDs and scales written are in the page cache (a shared
+     * mapping writes there): dropping this process's pages of them keeps
+     * them out of its RSS (12 bytes a row: ~430 MB at 36M abstracts)
+     * while the years are looked up. */
+    if (!failed && ls == LM_OK)
+        madvise(w.map, map_len, MADV_DONTNEED);
     if (!failed && ls == LM_OK && count) {
         lm_vec_matrix years = {.dim = (int)h->dim, .n = (size_t)count,
                                .pmids = (int64_t *)(void *)(w.map + h->off_pmids) + first,
@@ -213,7 +223,7 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
             failed = "syncing it", e = errno;
     }
     if (!failed && ls == LM_OK)
-        *rows_xxh = lm_vc_rows_xxh64(w.map, h, first, count);
+        ls = lm_vc_rows_xxh64_read(fd, h, first, count, rows_xxh, err);
     if (w.map)
         munmap(w.map, map_len);
     free(w.buf);
@@ -702,15 +712,28 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
          * once. */
         if (ls == LM_OK && keep && unchecked && r.n > 0) {
             file_header h;
-            if (lm_vc_read_header(old.map, old.map_len, &h))
-                chunks[n_chunks++] = (row_chunk){0, (uint64_t)r.n,
-                                                 lm_vc_rows_xxh64(old.map, &h, 0, (uint64_t)r.n)};
+            if (lm_vc_read_header(old.map, old.map_len, &h)) {
+                uint64_t x = 0;
+                int fd = open(mapped, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                    ls = lm_error_set(err, LM_ERR_IO, "%s: %s", mapped, strerror(errno));
+                else
+                    ls = lm_vc_rows_xxh64_read(fd, &h, 0, (uint64_t)r.n, &x, err);
+                if (fd >= 0)
+                    close(fd);
+                if (ls == LM_OK)
+                    chunks[n_chunks++] = (row_chunk){0, (uint64_t)r.n, x};
+            }
         }
         if (ls == LM_OK && keep && appended)
             chunks[n_chunks++] = (row_chunk){(uint64_t)r.n, appended, rows_xxh};
         if (keep)
             kept_last = old.mat.n > 0 ? old.mat.pmids[old.mat.n - 1] : INT64_MIN;
         m.file = r.found ? &old.mat : NULL;
+        /* The old file's mapping here is lm_vc_map_named's, read-only and
+         * never patched (patch_mapping is a reader's): the rewrite's
+         * passes drop its pages behind them. */
+        m.release = m.file && old.map && !old.mat_owned;
         m.after = INT64_MIN;
         m.emit = count_emit;
         m.ctx = &n;

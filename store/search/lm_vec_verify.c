@@ -176,6 +176,35 @@ static int chunk_xxh64(lm_vc_verify *v, XXH3_state_t *st, uint64_t first, uint64
     return ok;
 }
 
+/* lm_vc_rows_xxh64 of rows [first, first + count) of the file open as fd,
+ * read with pread through one VERIFY_BLOCK buffer: a writer records the
+ * checksum of the rows it wrote without mapping them (reading them back
+ * through a mapping would leave every row resident: the file's size in
+ * RSS).  A failed read or a file ending early is LM_ERR_IO. */
+lm_status lm_vc_rows_xxh64_read(int fd, const file_header *h, uint64_t first, uint64_t count,
+                                uint64_t *out, lm_error *err)
+{
+    lm_vc_verify v;
+    memset(&v, 0, sizeof v);
+    v.fd = fd;
+    v.h = *h;
+    v.n = first + count;
+    v.unmapped = 1;
+    atomic_init(&v.stop, 0);
+    v.buf = malloc(VERIFY_BLOCK);
+    XXH3_state_t *st = lm_vc_test_fault("xxh3-state") ? NULL : XXH3_createState();
+    lm_status ls = LM_OK;
+    if (!v.buf || !st)
+        ls = lm_error_nomem(err, "writing the vector file");
+    else if (!chunk_xxh64(&v, st, first, count, out))
+        ls = lm_error_set(err, LM_ERR_IO, "reading back the vector file's new rows: %s",
+                          v.io_errno ? strerror(v.io_errno) : "the file ends early");
+    if (st)
+        XXH3_freeState(st);
+    free(v.buf);
+    return ls;
+}
+
 /* The model's checksum (unless the open checked it), and the chunks tile
  * rows [0, n) in order, each with its checksum (none recorded: the rows
  * are not checked, a file from before schema 19). */
