@@ -181,9 +181,14 @@ static int is_alpha_ascii(unsigned char c)
     return is_lower_ascii(c) || (c >= 'A' && c <= 'Z');
 }
 
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 static int is_alnum_ascii(unsigned char c)
 {
-    return is_alpha_ascii(c) || (c >= '0' && c <= '9');
+    return is_alpha_ascii(c) || is_digit((char)c);
 }
 
 size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap)
@@ -1978,9 +1983,9 @@ static long find_head_morph(const lm_lexicon *lex, lm_ent_type type, const char 
 static size_t locant_prefix(const char *s, size_t n)
 {
     size_t i = 0;
-    while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '\'' || s[i] == ','))
+    while (i < n && (is_digit(s[i]) || s[i] == '\'' || s[i] == ','))
         i++;
-    if (!(i > 0 && s[0] >= '0' && s[0] <= '9' && i + 1 < n && s[i] == '-'))
+    if (!(i > 0 && is_digit(s[0]) && i + 1 < n && s[i] == '-'))
         return 0;
     const unsigned char *r = (const unsigned char *)s + i + 1;
     if (n - i - 1 < 4 || !is_alpha_ascii(r[0]) || !is_lower_ascii(r[1]) ||
@@ -2031,11 +2036,6 @@ static long typed_concept(const lm_lexicon *lex, long ki, lm_ent_type type, cons
         if (entry_ok(lex, &lex->entries[e], type, ns))
             return (long)lex->entries[e].concept;
     return -1;
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
 }
 
 /* The byte after key[0..p) in the first key that begins with key[0..p)
