@@ -527,6 +527,8 @@ static void test_lookup_mention(void)
         {LM_ENT_CHEMICAL, "MESH:D014867", "water"},
         {LM_ENT_CHEMICAL, "MESH:D013481", "superoxides"},
         {LM_ENT_CHEMICAL, "MESH:D010100", "oxygen"},
+        {LM_ENT_DISEASE, "MESH:D009422", "nervous system diseases"},
+        {LM_ENT_DISEASE, "MESH:D010523", "peripheral nervous system diseases"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -583,6 +585,32 @@ static void test_lookup_mention(void)
                  "MESH:D009901");
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "toxic optic neuritis", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "dyskinetic", NULL), "");
+    /* ... and "idiopathic" and the species a disease was seen in */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "idiopathic optic neuritis", NULL),
+                 "MESH:D009901");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "canine convulsions", NULL),
+                 "MESH:D012640");
+    /* a change in a known disease is that disease */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "increase in dyskinesia", &v),
+                 "MESH:D004409");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "worsening of edema", NULL),
+                 "MESH:D004487");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "increase in toxic optic neuritis", NULL),
+                 "");
+    /* a site or setting goes last, after the organ's own diseases */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral edema", &v), "MESH:D004487");
+    LM_CHECK_INT(v, 2);
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "postoperative brainstem convulsions",
+                            NULL),
+                 "MESH:D012640");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral nervous system damage", NULL),
+                 "MESH:D010523");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cerebral toxic optic neuritis", NULL), "");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral", NULL), "");
+    /* an organ's function impaired: "impairment of hepatic function" */
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "impairment of hepatic function", NULL),
+                 "MESH:D008107");
     /* a chemical's leading locant */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
                  "MESH:D006897");
