@@ -1748,6 +1748,7 @@ static const char *const word_syn[][2] = {
     {"auditory", "hearing"},  {"cutaneous", "skin"},
     {"dermal", "skin"},       {"bone", "osseous"},       {"vascular", "vessel"},
     {"tumors", "neoplasms"},  {"tumor", "neoplasm"},     {"cancer", "neoplasm"},
+    {"tumours", "neoplasms"}, {"tumour", "neoplasm"},
     {"cancers", "neoplasms"}, {"carcinoma", "cancer"},   {"seizure", "convulsion"},
     {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
     {"vein", "venous"},       {"adenocarcinoma", "cancer"}, {"adenocarcinomas", "cancers"},

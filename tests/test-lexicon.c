@@ -529,6 +529,7 @@ static void test_lookup_mention(void)
         {LM_ENT_CHEMICAL, "MESH:D010100", "oxygen"},
         {LM_ENT_DISEASE, "MESH:D009422", "nervous system diseases"},
         {LM_ENT_DISEASE, "MESH:D010523", "peripheral nervous system diseases"},
+        {LM_ENT_DISEASE, "MESH:D008113", "liver neoplasms"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -548,6 +549,8 @@ static void test_lookup_mention(void)
     LM_CHECK_INT(v, 2);
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "muscle rigidity", NULL), "MESH:D009127");
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "seizures", NULL), "MESH:D012640");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "liver tumours", NULL), "MESH:D008113");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "liver tumour", NULL), "MESH:D008113");
     /* salt words dropped from chemicals only, never down to nothing */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
     LM_CHECK_INT(v, 2);
