@@ -588,32 +588,27 @@ static void test_lookup_mention(void)
                  "MESH:D009901");
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "toxic optic neuritis", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "dyskinetic", NULL), "");
-    /* ... and "idiopathic" and the species a disease was seen in */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "idiopathic optic neuritis", NULL),
-                 "MESH:D009901");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "canine convulsions", NULL),
-                 "MESH:D012640");
-    /* a change in a known disease is that disease */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "increase in dyskinesia", &v),
-                 "MESH:D004409");
-    LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "worsening of edema", NULL),
-                 "MESH:D004487");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "increase in toxic optic neuritis", NULL),
-                 "");
-    /* a site or setting goes last, after the organ's own diseases */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral edema", &v), "MESH:D004487");
-    LM_CHECK_INT(v, 2);
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "postoperative brainstem convulsions",
-                            NULL),
-                 "MESH:D012640");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral nervous system damage", NULL),
-                 "MESH:D010523");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "cerebral toxic optic neuritis", NULL), "");
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "peripheral", NULL), "");
-    /* an organ's function impaired: "impairment of hepatic function" */
-    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "impairment of hepatic function", NULL),
-                 "MESH:D008107");
+    /* ... and "idiopathic" and the species a disease was seen in; a change
+     * in a known disease is that disease; a site or setting goes last,
+     * after the organ's own diseases; an organ's function impaired */
+    static const char *const readings[][2] = {
+        {"idiopathic optic neuritis", "MESH:D009901"},
+        {"canine convulsions", "MESH:D012640"},
+        {"increase in dyskinesia", "MESH:D004409"},
+        {"worsening of edema", "MESH:D004487"},
+        {"increase in toxic optic neuritis", ""},
+        {"peripheral edema", "MESH:D004487"},
+        {"postoperative brainstem convulsions", "MESH:D012640"},
+        {"peripheral nervous system damage", "MESH:D010523"},
+        {"cerebral toxic optic neuritis", ""},
+        {"peripheral", ""},
+        {"impairment of hepatic function", "MESH:D008107"},
+    };
+    for (size_t i = 0; i < sizeof readings / sizeof readings[0]; i++) {
+        v = -1;
+        LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, readings[i][0], &v), readings[i][1]);
+        LM_CHECK_INT(v, readings[i][1][0] ? 2 : -1);
+    }
     /* a chemical's leading locant */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
                  "MESH:D006897");
