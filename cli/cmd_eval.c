@@ -48,7 +48,7 @@
 static const char usage[] =
     "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
-    "                          [--unordered]\n"
+    "                          [--unordered] [--newer-mesh]\n"
     "       litmine eval cid   --gold GOLD.PubTator [--via-ingest [--keep-db FILE] |\n"
     "                          --gold-entities | --gold-spans] [--ner-model FILE|DIR]\n"
     "                          [--lexicon FILE] [--pairs-model FILE] [--save-pred FILE]\n"
@@ -1078,6 +1078,11 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
     if (rc == LM_EXIT_OK && optind + 1 < argc) {
         lm_cli_error(cli, "eval: unexpected argument '%s'", argv[optind + 1]);
         fputs(usage, stderr);
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && a.newer_mesh && strcmp(mode, "cid") != 0 &&
+        strcmp(mode, "norm") != 0) {
+        lm_cli_error(cli, "eval: --newer-mesh is for cid and norm");
         rc = LM_EXIT_USAGE;
     }
     if (rc == LM_EXIT_OK && a.keep_db && !a.via_ingest) {

@@ -40,6 +40,8 @@ ok "eval norm: a newer MeSH descriptor is wrong against an older gold id" \
 lm eval norm --gold norm-gold.txt --train norm-train.txt --train norm-train3.txt --newer-mesh
 ok "eval norm --newer-mesh: ... unless read as the gold's id, and counted" \
     'rc_is 0 && out_has "^Chemical  *2  *2  *0  *1.0000" && out_has "read as the gold.s ids: 1$"'
+lm eval ner --gold norm-gold.txt --pred norm-gold.txt --newer-mesh
+ok "eval ner --newer-mesh: a usage error" 'rc_is 2 && err_has "for cid and norm"'
 lm --db "$DB" ingest --help
 ok "command help goes to stdout" 'rc_is 0 && out_has "usage: litmine ingest"'
 check "usage errors wrote no database" test ! -e "$DB"
