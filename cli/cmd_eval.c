@@ -48,13 +48,14 @@
 static const char usage[] =
     "usage: litmine eval ner   --gold GOLD.PubTator --pred PRED.PubTator [--types T,...]\n"
     "       litmine eval cid   --gold GOLD.PubTator --pred PRED.PubTator [--relation R]\n"
-    "                          [--unordered]\n"
+    "                          [--unordered] [--newer-mesh]\n"
     "       litmine eval cid   --gold GOLD.PubTator [--via-ingest [--keep-db FILE] |\n"
     "                          --gold-entities | --gold-spans] [--ner-model FILE|DIR]\n"
     "                          [--lexicon FILE] [--pairs-model FILE] [--save-pred FILE]\n"
+    "                          [--newer-mesh]\n"
     "       litmine eval bc2gm --gold GENE.eval [--alt ALTGENE.eval] --pred PRED.eval\n"
     "       litmine eval norm  --gold GOLD.PubTator [--lexicon FILE | --train CORPUS]...\n"
-    "                          [--types T,...] [--namespace NS]\n"
+    "                          [--types T,...] [--namespace NS] [--newer-mesh]\n"
     "       litmine eval search --corpus C.jsonl[.gz] --queries Q.jsonl --qrels Q.tsv [--mode M]\n"
     "\n"
     "Scores predictions with the official BioCreative rules:\n"
@@ -77,6 +78,9 @@ static const char usage[] =
     "         models/lexicon.bin; --namespace MESH: only accepts ids of that namespace;\n"
     "         when some gold ids are MeSH supplementary records, the mentions with\n"
     "         descriptor ids alone are scored again on their own rows\n"
+    "  --newer-mesh (cid, norm): a MeSH descriptor newer than the gold's edition\n"
+    "         (created from 2016 on) given to a gold mention counts as its gold id\n"
+    "         in that document: what the MeSH edition gap costs, at most\n"
     "\n"
     "Types: Chemical, Disease, Gene (corpus names such as SpecificDisease or\n"
     "GeneOrGeneProduct are mapped).  --details prints one INFO line per item.\n";
@@ -97,6 +101,7 @@ typedef struct eval_args {
     const char *keep_db;                 /* ... or into this one, kept */
     const char *pairs_model, *ner_model;
     const char *save_pred;               /* cid: predicted mentions + relations out */
+    int newer_mesh;                      /* cid, norm: lm_eval_map_newer_mesh */
 } eval_args;
 
 static int split_types(const lm_cli *cli, eval_args *a, const char *list)
@@ -201,6 +206,27 @@ static int eval_ner(const lm_cli *cli, const eval_args *a)
 
 static int get_lexicon(const lm_cli *cli, const eval_args *a, lm_lexicon **lex);
 
+/* A copy of an id column without the "MESH:" prefix of each of its parts
+ * ("MESH:D006470|MESH:D003556" -> "D006470|D003556"), as the gold writes
+ * ids; NULL when memory runs out. */
+static char *unqualified_ids(const char *id)
+{
+    char *out = malloc(strlen(id) + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (const char *p = id; *p;) {
+        if (strncmp(p, "MESH:", 5) == 0)
+            p += 5;
+        while (*p && *p != '|')
+            out[n++] = *p++;
+        if (*p == '|')
+            out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* Copies the text and the chemical/disease mentions litmine used (with
  * their unqualified ids) into pd, so that --save-pred shows where an
  * end-to-end pair was lost: a missed mention or a wrong or missing id.
@@ -218,15 +244,12 @@ static lm_status copy_mentions(const lm_doc *doc, const lm_pt_doc *g, lm_pt_doc 
         const lm_doc_mention *m = &doc->mentions[i];
         if (m->type != LM_ENT_CHEMICAL && m->type != LM_ENT_DISEASE)
             continue;
-        const char *id = m->concept_id;
-        if (id && strncmp(id, "MESH:", 5) == 0)
-            id += 5;
         lm_pt_mention *o = &pd->mentions[pd->n_mentions++];
         o->start = m->start;
         o->end = m->end;
         o->text = strdup(m->text ? m->text : "");
         o->type = strdup(lm_ent_type_name(m->type));
-        o->id = strdup(id ? id : "-1");
+        o->id = unqualified_ids(m->concept_id ? m->concept_id : "-1");
         if (!o->text || !o->type || !o->id)
             return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
     }
@@ -461,9 +484,8 @@ static lm_status ingested_mention(void *ctx, const lm_mention_row *r)
     if (!v)
         return lm_error_set(ip->err, LM_ERR_NOMEM, "out of memory");
     pd->mentions = v;
-    const char *id = r->concept_id ? r->concept_id : "-1";
     lm_pt_mention m = {r->start, r->end, strdup(r->text), strdup(r->type),
-                       strdup(strncmp(id, "MESH:", 5) ? id : id + 5)};
+                       unqualified_ids(r->concept_id ? r->concept_id : "-1")};
     pd->mentions[pd->n_mentions++] = m;
     if (!m.text || !m.type || !m.id)
         return lm_error_set(ip->err, LM_ERR_NOMEM, "out of memory");
@@ -708,6 +730,11 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
         rc = a->pred ? load_corpus(cli, a->pred, &pred) : predict_relations(cli, a, &gold, &pred);
     if (rc == LM_EXIT_OK && a->save_pred && !a->pred)
         rc = save_corpus(cli, a->save_pred, &pred);
+    size_t newer = 0;
+    if (rc == LM_EXIT_OK && a->newer_mesh) {
+        lm_error err;
+        rc = finish(cli, NULL, lm_eval_map_newer_mesh(&gold, &pred, &newer, &err), &err);
+    }
     if (rc == LM_EXIT_OK) {
         const char *rel = a->relation ? a->relation : "CID";
         const char *labels[1] = {rel};
@@ -725,6 +752,8 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
         lm_status st = lm_eval_relations(&gold, &pred, &o, &rep, &err);
         if (st == LM_OK)
             lm_eval_report_print(stdout, "relations (doc-level)", &rep);
+        if (st == LM_OK && a->newer_mesh)
+            printf("newer MeSH descriptors read as the gold's ids: %zu\n", newer);
         rc = finish(cli, NULL, st, &err);
         lm_eval_report_free(&rep);
     }
@@ -858,6 +887,7 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
         return rc;
     }
     norm_row rows[3] = {{0}}, desc[3] = {{0}};
+    long newer = 0;   /* --newer-mesh: ids counted right as the gold's */
     lm_buf want, got;
     lm_buf_init(&want);
     lm_buf_init(&got);
@@ -916,6 +946,11 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             }
             canonical_ids(id, &got);
             int ok = strcmp(lm_buf_cstr(&got), lm_buf_cstr(&want)) == 0;
+            if (!ok && a->newer_mesh && lm_eval_newer_mesh_id(lm_buf_cstr(&got)) &&
+                !strchr(lm_buf_cstr(&want), '|') && !lm_eval_newer_mesh_id(lm_buf_cstr(&want))) {
+                ok = 1;
+                newer++;
+            }
             r->correct += ok;
             if (dr)
                 dr->correct += ok;
@@ -957,6 +992,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             printf("%-22s %7ld %7ld %7ld %9.4f\n", name, desc[i].n, desc[i].correct,
                    desc[i].missing, (double)desc[i].correct / (double)desc[i].n);
         }
+    if (a->newer_mesh)
+        printf("newer MeSH descriptors read as the gold's ids: %ld\n", newer);
     lm_buf_free(&want);
     lm_buf_free(&got);
     lm_lexicon_free(lex);
@@ -986,7 +1023,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         {"gold-entities", no_argument, NULL, 'G'}, {"pairs-model", required_argument, NULL, 'P'},
         {"ner-model", required_argument, NULL, 'N'}, {"save-pred", required_argument, NULL, 'S'},
         {"gold-spans", no_argument, NULL, 'W'},   {"via-ingest", no_argument, NULL, 'V'},
-        {"keep-db", required_argument, NULL, 'K'},
+        {"keep-db", required_argument, NULL, 'K'}, {"newer-mesh", no_argument, NULL, 'M'},
         {NULL, 0, NULL, 0}};
     eval_args a;
     memset(&a, 0, sizeof a);
@@ -1012,6 +1049,7 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
         case 'W': a.gold_spans = 1; break;
         case 'V': a.via_ingest = 1; break;
         case 'K': a.keep_db = optarg; break;
+        case 'M': a.newer_mesh = 1; break;
         case 'T':
             if (a.n_train == (int)(sizeof a.train / sizeof a.train[0])) {
                 lm_cli_error(cli, "eval: too many --train corpora");
@@ -1040,6 +1078,11 @@ int lm_cmd_eval(lm_cli *cli, int argc, char **argv)
     if (rc == LM_EXIT_OK && optind + 1 < argc) {
         lm_cli_error(cli, "eval: unexpected argument '%s'", argv[optind + 1]);
         fputs(usage, stderr);
+        rc = LM_EXIT_USAGE;
+    }
+    if (rc == LM_EXIT_OK && a.newer_mesh && strcmp(mode, "cid") != 0 &&
+        strcmp(mode, "norm") != 0) {
+        lm_cli_error(cli, "eval: --newer-mesh is for cid and norm");
         rc = LM_EXIT_USAGE;
     }
     if (rc == LM_EXIT_OK && a.keep_db && !a.via_ingest) {

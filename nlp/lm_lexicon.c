@@ -1748,6 +1748,7 @@ static const char *const word_syn[][2] = {
     {"auditory", "hearing"},  {"cutaneous", "skin"},
     {"dermal", "skin"},       {"bone", "osseous"},       {"vascular", "vessel"},
     {"tumors", "neoplasms"},  {"tumor", "neoplasm"},     {"cancer", "neoplasm"},
+    {"tumours", "neoplasms"}, {"tumour", "neoplasm"},
     {"cancers", "neoplasms"}, {"carcinoma", "cancer"},   {"seizure", "convulsion"},
     {"seizures", "convulsions"}, {"bleeding", "hemorrhage"}, {"haemorrhage", "bleeding"},
     {"vein", "venous"},       {"adenocarcinoma", "cancer"}, {"adenocarcinomas", "cancers"},
@@ -1857,7 +1858,16 @@ static const char *const disease_modifiers[] = {
     "significant", "fatal",     "possible",   "clinical",   "overt",       "subclinical",
     "drug-induced", "generalized", "focal",   "diffuse",    "experimental", "reversible",
     "irreversible", "sudden",   "isolated",   "prolonged",  "posttransplant", "post-transplant",
+    "idiopathic", "canine",     "murine",     "feline",     "porcine",     "bovine",
+    "equine",    "rat",         "mouse",
     NULL};
+
+/* Sites and settings a vocabulary leaves out of a disease's name when
+ * it has no name for the disease there ("brainstem seizures",
+ * "cerebral venous thrombosis", "postoperative convulsive seizures"). */
+static const char *const disease_settings[] = {
+    "peripheral", "cerebral", "brainstem", "muscular", "postoperative", "post-operative",
+    "perioperative", "spontaneous", "extensive", NULL};
 
 /* A disease described as harm to an organ or system ("retinal toxicity",
  * "hepatic impairment", "cranial nerve dysfunction") is annotated as that
@@ -2444,7 +2454,18 @@ static long find_disease_words(const lm_lexicon *lex, const char *ns, const mwor
         if ((ki = find_head_morph(lex, type, ns, &rest)) >= 0)
             return ki;
     }
-    return find_organ_harm(lex, type, ns, &rest);
+    if ((ki = find_organ_harm(lex, type, ns, &rest)) >= 0)
+        return ki;
+    /* where or when a known disease arose, said before it: read last,
+     * after the organ's own diseases ("peripheral nervous system damage"
+     * is a disease of that system, "peripheral edema" is edema) */
+    while (rest.count > 1 && word_in_list(rest.s[0], rest.n[0], disease_settings)) {
+        mw_drop(&rest, 0);
+        if ((n = join_words(&rest, SIZE_MAX, NULL, buf, sizeof buf)) &&
+            (ki = find_text(lex, type, ns, buf, n)) >= 0)
+            return ki;
+    }
+    return -1;
 }
 
 /* Words that only say a disease shows itself ("tic-like symptoms",
@@ -2487,6 +2508,17 @@ static void mw_append(mwords *dst, const mwords *src, size_t a, size_t b)
 static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const mwords *w)
 {
     long ki;
+    /* a change in a disease named before it: "increase in tardive
+     * dyskinesia" is tardive dyskinesia */
+    static const char *const change_words[] = {"increase", "increases", "worsening",
+                                               "exacerbation", "aggravation", NULL};
+    if (w->count > 2 && word_in_list(w->s[0], w->n[0], change_words) &&
+        (word_is(w->s[1], w->n[1], "in") || word_is(w->s[1], w->n[1], "of"))) {
+        mwords rest = {.count = 0};
+        mw_append(&rest, w, 2, w->count);
+        if ((ki = find_disease_words(lex, ns, &rest)) >= 0)
+            return ki;
+    }
     /* head first: "H [of|to|in] [the] M..." -> "M... H" */
     for (size_t p = 1; p + 1 < w->count; p++) {
         if (!word_in_list(w->s[p], w->n[p], head_preps))
@@ -2514,7 +2546,8 @@ static long find_disease_reworded(const lm_lexicon *lex, const char *ns, const m
     if (w->count >= 3 && w->n[fl] >= 8 && strncasecmp(w->s[fl], "function", 8) == 0) {
         static const char *const loss_words[] = {
             "decreased", "reduced", "impaired", "reduction", "decrease", "decline", "declines",
-            "loss",      "failure", "of",       "in",        "deteriorated", "poor", NULL};
+            "loss",      "failure", "of",       "in",        "deteriorated", "poor",
+            "impairment", "impairments", NULL};
         size_t a = 0;
         while (a < fl && word_in_list(w->s[a], w->n[a], loss_words))
             a++;

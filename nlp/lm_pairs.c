@@ -2197,6 +2197,15 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             t = longm->type;
             lscore = longm->score;
             id = longm->id;
+            /* a mention of only the head of the long form ("heparin" in
+             * "low-molecular-weight heparin (LMWH)"): the short form
+             * names the whole, read by the lexicon when it knows it */
+            if (longm->start > d->long_start) {
+                const char *whole = lookup_id(lex, t, ns, text + d->long_start,
+                                              d->long_end - d->long_start, NULL, NULL);
+                if (whole)
+                    id = whole;
+            }
         } else {
             /* the long form untagged: the short form's own tag types it,
              * or that of a mention spelling the definition out inside it

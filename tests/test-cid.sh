@@ -102,6 +102,14 @@ for route in pipeline via-ingest; do
     check "double spaces, $route: the text column as the gold text has it" \
         grep -q '	14	25	chest  pain	Disease	' "$SCRATCH/sp-$route"
 done
+# a composite id is saved as the gold writes one, every part unprefixed
+for route in pipeline via-ingest; do
+    flag=""
+    [ "$route" = via-ingest ] && flag=--via-ingest
+    lm eval cid --gold "$FIXTURES/cid/composite.pubtator" $flag --save-pred "$SCRATCH/co-$route"
+    check "composite, $route: saved as D006470|D003556" \
+        sh -c 'grep -q "	D006470|D003556\$" "$1" && ! grep -q "MESH:" "$1"' _ "$SCRATCH/co-$route"
+done
 lm eval cid --gold "$FIXTURES/cid/small.pubtator" --via-ingest --pred "$SCRATCH/pred.pubtator"
 check "--via-ingest and --pred exclude each other" rc_is 2
 lm eval cid --gold "$FIXTURES/cid/small.pubtator" --keep-db "$SCRATCH/k.db"

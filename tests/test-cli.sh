@@ -33,6 +33,15 @@ lm eval norm --gold norm-gold.txt --train norm-train.txt
 ok "eval norm: accuracy per type, and descriptor ids alone when supplementary ids are gold" \
     'rc_is 0 && out_has "^Chemical  *2  *1  *1  *0.5000" && out_has "^Disease  *1  *1  *0  *1.0000" &&
      out_has "^Chemical, descriptors  *1  *1  *0  *1.0000" && ! out_has "Disease, descriptors"'
+printf '3|t|Fooxamide.\n3|a|None.\n3\t0\t9\tFooxamide\tChemical\tD000069348\n\n' >norm-train3.txt
+lm eval norm --gold norm-gold.txt --train norm-train.txt --train norm-train3.txt
+ok "eval norm: a newer MeSH descriptor is wrong against an older gold id" \
+    'rc_is 0 && out_has "^Chemical  *2  *1  *0  *0.5000" && ! out_has "newer MeSH"'
+lm eval norm --gold norm-gold.txt --train norm-train.txt --train norm-train3.txt --newer-mesh
+ok "eval norm --newer-mesh: ... unless read as the gold's id, and counted" \
+    'rc_is 0 && out_has "^Chemical  *2  *2  *0  *1.0000" && out_has "read as the gold.s ids: 1$"'
+lm eval ner --gold norm-gold.txt --pred norm-gold.txt --newer-mesh
+ok "eval ner --newer-mesh: a usage error" 'rc_is 2 && err_has "for cid and norm"'
 lm --db "$DB" ingest --help
 ok "command help goes to stdout" 'rc_is 0 && out_has "usage: litmine ingest"'
 check "usage errors wrote no database" test ! -e "$DB"

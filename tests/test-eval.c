@@ -525,6 +525,60 @@ static void test_official_bc2gm(void)
     lm_eval_gm_set_free(&alt);
 }
 
+/* MeSH editions: a descriptor newer than the gold's (a ten-character UI)
+ * on a gold mention reads as that mention's gold id in its document, in
+ * mentions and relations; older ids, other documents, mentions outside
+ * the gold ones and composite gold ids are left alone. */
+static void test_newer_mesh(void)
+{
+    LM_CHECK(lm_eval_newer_mesh_id("D000069348") && lm_eval_newer_mesh_id("MESH:D000081015"));
+    LM_CHECK(!lm_eval_newer_mesh_id("D011605") && !lm_eval_newer_mesh_id("C069541") &&
+             !lm_eval_newer_mesh_id("D0000693481") && !lm_eval_newer_mesh_id("D00006934x") &&
+             !lm_eval_newer_mesh_id("-1") && !lm_eval_newer_mesh_id(NULL));
+    static const char gold[] =
+        "7|t|Quetiapine and psychosis\n"
+        "7|a|Ototoxicity.\n"
+        "7\t0\t10\tQuetiapine\tChemical\tC069541\n"
+        "7\t15\t24\tpsychosis\tDisease\tD011605\n"
+        "7\t25\t36\tOtotoxicity\tDisease\tD006311|D015837\n"
+        "7\tCID\tC069541\tD011605\n"
+        "\n"
+        "8|t|Quetiapine\n"
+        "8|a|x\n"
+        "8\t0\t10\tQuetiapine\tChemical\tD000069348\n"
+        "\n";
+    static const char pred[] =
+        "7|t|Quetiapine and psychosis\n"
+        "7|a|Ototoxicity.\n"
+        "7\t0\t10\tQuetiapine\tChemical\tD000069348\n"
+        "7\t15\t24\tpsychosis\tDisease\tD011618\n"
+        "7\t25\t36\tOtotoxicity\tDisease\tD000081015\n"
+        "7\tCID\tD000069348\tD011618\n"
+        "7\tCID\tD000069348\tD000081015\n"
+        "\n"
+        "9|t|Quetiapine\n"
+        "9|a|x\n"
+        "9\t0\t10\tQuetiapine\tChemical\tD000069348\n"
+        "\n";
+    lm_pt_corpus g = {0}, p = {0};
+    if (load_text("newer-gold.txt", gold, &g) || load_text("newer-pred.txt", pred, &p)) {
+        LM_CHECK(!"fixture load");
+        return;
+    }
+    lm_error err;
+    size_t n = 99;
+    LM_CHECK(lm_eval_map_newer_mesh(&g, &p, &n, &err) == LM_OK);
+    LM_CHECK_INT((int)n, 1);
+    LM_CHECK_STR(p.docs[0].mentions[0].id, "C069541");
+    LM_CHECK_STR(p.docs[0].mentions[1].id, "D011618");     /* not newer: a wrong id stays */
+    LM_CHECK_STR(p.docs[0].mentions[2].id, "D000081015");  /* composite gold: left */
+    LM_CHECK_STR(p.docs[0].relations[0].id1, "C069541");
+    LM_CHECK_STR(p.docs[0].relations[1].id1, "C069541");
+    LM_CHECK_STR(p.docs[1].mentions[0].id, "D000069348");  /* no gold document */
+    lm_pt_corpus_free(&g);
+    lm_pt_corpus_free(&p);
+}
+
 int main(void)
 {
     LM_RUN(test_canonical_type);
@@ -534,6 +588,7 @@ int main(void)
     LM_RUN(test_concepts);
     LM_RUN(test_relations);
     LM_RUN(test_unordered_pairs);
+    LM_RUN(test_newer_mesh);
     LM_RUN(test_gm_offsets);
     LM_RUN(test_gm_score);
     LM_RUN(test_official_bc5cdr);

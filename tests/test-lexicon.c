@@ -527,6 +527,9 @@ static void test_lookup_mention(void)
         {LM_ENT_CHEMICAL, "MESH:D014867", "water"},
         {LM_ENT_CHEMICAL, "MESH:D013481", "superoxides"},
         {LM_ENT_CHEMICAL, "MESH:D010100", "oxygen"},
+        {LM_ENT_DISEASE, "MESH:D009422", "nervous system diseases"},
+        {LM_ENT_DISEASE, "MESH:D010523", "peripheral nervous system diseases"},
+        {LM_ENT_DISEASE, "MESH:D008113", "liver neoplasms"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, names[i].t, names[i].id, names[i].name,
@@ -546,6 +549,8 @@ static void test_lookup_mention(void)
     LM_CHECK_INT(v, 2);
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "muscle rigidity", NULL), "MESH:D009127");
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "seizures", NULL), "MESH:D012640");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "liver tumours", NULL), "MESH:D008113");
+    LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "liver tumour", NULL), "MESH:D008113");
     /* salt words dropped from chemicals only, never down to nothing */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, "MESH:", "bupropion HCl", &v), "MESH:D016642");
     LM_CHECK_INT(v, 2);
@@ -583,6 +588,27 @@ static void test_lookup_mention(void)
                  "MESH:D009901");
     LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, "toxic optic neuritis", NULL), "");
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "dyskinetic", NULL), "");
+    /* ... and "idiopathic" and the species a disease was seen in; a change
+     * in a known disease is that disease; a site or setting goes last,
+     * after the organ's own diseases; an organ's function impaired */
+    static const char *const readings[][2] = {
+        {"idiopathic optic neuritis", "MESH:D009901"},
+        {"canine convulsions", "MESH:D012640"},
+        {"increase in dyskinesia", "MESH:D004409"},
+        {"worsening of edema", "MESH:D004487"},
+        {"increase in toxic optic neuritis", ""},
+        {"peripheral edema", "MESH:D004487"},
+        {"postoperative brainstem convulsions", "MESH:D012640"},
+        {"peripheral nervous system damage", "MESH:D010523"},
+        {"cerebral toxic optic neuritis", ""},
+        {"peripheral", ""},
+        {"impairment of hepatic function", "MESH:D008107"},
+    };
+    for (size_t i = 0; i < sizeof readings / sizeof readings[0]; i++) {
+        v = -1;
+        LM_CHECK_STR(mention_id(lex, LM_ENT_DISEASE, NULL, readings[i][0], &v), readings[i][1]);
+        LM_CHECK_INT(v, readings[i][1][0] ? 2 : -1);
+    }
     /* a chemical's leading locant */
     LM_CHECK_STR(mention_id(lex, LM_ENT_CHEMICAL, NULL, "5-hydroxyindoleacetic acid", &v),
                  "MESH:D006897");

@@ -1088,7 +1088,9 @@ static void test_abbreviations_win(void)
                                 {"Disease", "MESH:D005355", "acute lung fibrosis"},
                                 {"Chemical", "MESH:D015215", "zidovudine"},
                                 {"Chemical", "MESH:D015215", "AZT"},
-                                {"Chemical", "MESH:D015215", "3'-azido-3'-deoxythymidine"}};
+                                {"Chemical", "MESH:D015215", "3'-azido-3'-deoxythymidine"},
+                                {"Chemical", "MESH:D006493", "heparin"},
+                                {"Chemical", "MESH:D006495", "low-molecular-weight heparin"}};
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
         LM_CHECK(lm_lexicon_builder_add(b, lm_ent_type_from_label(entries[i][0]), entries[i][1],
                                         entries[i][2], strlen(entries[i][2]), LM_LEX_CORPUS,
@@ -1154,6 +1156,15 @@ static void test_abbreviations_win(void)
     lm_ner_mention m5[] = {{7, 16, LM_ENT_CHEMICAL, 0.9f}, {25, 41, LM_ENT_DISEASE, 0.9f}};
     normalise(&doc, t5, m5, 2, lex);
     LM_CHECK_STR(id_of(&doc, "RIHA", 43), "MESH:D000743");
+    lm_doc_free(&doc);
+    /* ... but a short form names its whole definition, when the lexicon
+     * knows it: LMWH is low-molecular-weight heparin, not heparin */
+    const char *t5b = "Rats got low-molecular-weight heparin (LMWH). LMWH was safe.";
+    lm_ner_mention m5b[] = {{30, 37, LM_ENT_CHEMICAL, 0.9f}, {39, 43, LM_ENT_CHEMICAL, 0.9f}};
+    normalise(&doc, t5b, m5b, 2, lex);
+    LM_CHECK_STR(id_of(&doc, "heparin", 30), "MESH:D006493");
+    LM_CHECK_STR(id_of(&doc, "LMWH", 39), "MESH:D006495");
+    LM_CHECK_STR(id_of(&doc, "LMWH", 46), "MESH:D006495");
     lm_doc_free(&doc);
 
     /* a short form used without a definition takes the concept of the

@@ -94,6 +94,15 @@ lm_status lm_eval_relations(const lm_pt_corpus *gold, const lm_pt_corpus *pred,
 size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part, size_t len),
                          void *ctx);
 
+/* MeSH editions (lm_eval_mesh.c): is id ("MESH:" optional) a descriptor
+ * created from MeSH 2016 on (a ten-character UI)?  And: in each document
+ * of pred, such an id on a mention overlapping a gold mention of its type
+ * with one id other than -1 becomes that id, in the document's mentions
+ * and relations; *mapped (may be NULL) counts the ids so read. */
+int lm_eval_newer_mesh_id(const char *id);
+lm_status lm_eval_map_newer_mesh(const lm_pt_corpus *gold, lm_pt_corpus *pred, size_t *mapped,
+                                 lm_error *err);
+
 /* Prints a report as an aligned table with a header line. */
 void lm_eval_report_print(FILE *out, const char *title, const lm_eval_report *r);
 
