@@ -117,6 +117,8 @@ static int write_model(const char *dir, const shape *s)
     fclose(f);
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
     f = fopen(path, "w");
+    if (!f)
+        return 0;
     fprintf(f, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
     for (int i = 5; i < s->vocab; i++)
         fprintf(f, "w%d\n", i);
@@ -171,6 +173,11 @@ static int write_model(const char *dir, const shape *s)
         hdr[len++] = ' ';
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     f = fopen(path, "wb");
+    if (!f) {
+        free(hdr);
+        free(t);
+        return 0;
+    }
     uint64_t hl = len;
     fwrite(&hl, 8, 1, f);
     fwrite(hdr, 1, len, f);

@@ -407,8 +407,10 @@ lm_status lm_serve_search_run(lm_serve *sv, lm_serve_worker *w,
         snprintf(y, sizeof y, "%d", a->year);
         out->year = lm_strdup_opt(y, &failed);
     }
-    if (failed)
+    if (failed) {
+        lm_serve_search_view_free(out);
         return lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+    }
 
     lm_search_results r;
     lm_search_results_init(&r);

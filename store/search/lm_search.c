@@ -524,8 +524,10 @@ static lm_status count_concepts(lm_searcher *srch, const lm_search_results *r, u
                                         "SELECT DISTINCT pmid FROM mentions_data WHERE concept = ?1"
                                         " LIMIT ?2",
                                         err);
-        if (!q)
-            return lm_store_stmt_err(err);
+        if (!q) {
+            st = lm_store_stmt_err(err);
+            break;
+        }
         int brc = SQLITE_OK;
         lm_bind_int64(q, 1, id, &brc);
         lm_bind_int64(q, 2, list_limit, &brc);
