@@ -220,6 +220,7 @@ typedef struct lm_pairs_train_opts {
     unsigned seed;            /* example order */
     int runs;                 /* weights averaged over this many orders (default 5) */
     int stack;                /* second-stage induces head (default 1) */
+    int knowledge;            /* knowledge prior from cid_train's CID pairs (default 1) */
     int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
     int verbose;              /* progress lines through log */
     void (*log)(void *ctx, const char *line);
