@@ -6,7 +6,10 @@
  * and say nothing about treatment, BioRED documents label "treats"
  * (Negative_Correlation) and "associated" (any chemical–disease relation).
  * An unknown label is left out of that head's training rather than counted
- * as negative.  Each head is an L2-regularised logistic regression fitted
+ * as negative.  The knowledge prior's table (lm_pairs_kb.c) is built from
+ * the CID corpus first and kept in the model; every training document,
+ * twins included, sees it without its own document's contribution, as a
+ * new abstract would.  Each head is an L2-regularised logistic regression fitted
  * with AdaGrad; weights are averaged over the epochs, which steadies the
  * solution on this small data more than a decaying rate did.
  *
