@@ -706,35 +706,18 @@ static void test_model_roundtrip_and_corruption(void)
         LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), cases[k].want);
         LM_CHECK(x == NULL);
     }
-    /* a well-formed file from another feature-set version: refused, not
-     * mis-scored (bytes 12..15 hold it; the CRC is recomputed) */
-    {
-        buf[12] ^= 0x40;
-        uLong crc = crc32(0L, buf, (uInt)(n - 4));
-        unsigned char save[4];
-        memcpy(save, buf + n - 4, 4);
-        for (int i = 0; i < 4; i++)
-            buf[n - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
-        FILE *g = fopen(bad, "wb");
-        LM_CHECK(g != NULL);
-        if (g) {
-            fwrite(buf, 1, n, g);
-            fclose(g);
-            lm_pairs_model *x = NULL;
-            LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), LM_ERR_FORMAT);
-            LM_CHECK(strstr(err.msg, "retrain") != NULL);
-        }
-        buf[12] ^= 0x40;
-        memcpy(buf + n - 4, save, 4);
-    }
-    /* a model of the previous format (2, features 8: no knowledge table)
-     * is refused with the retrain message, not read as this one */
-    {
+    /* well-formed files from another version, refused with the retrain
+     * message rather than mis-scored (bytes 8..15 hold the format and
+     * feature-set versions; the CRC is recomputed): another feature set,
+     * and the previous format (2, features 8: no knowledge table) */
+    uint32_t versions[2][2] = {{lm_le32_get(buf + 8), lm_le32_get(buf + 12) ^ 0x40},
+                               {2, 8}};
+    for (int v = 0; v < 2; v++) {
         unsigned char save[12];
         memcpy(save, buf + 8, 8);
         memcpy(save + 8, buf + n - 4, 4);
-        lm_le32_put(buf + 8, 2);
-        lm_le32_put(buf + 12, 8);
+        lm_le32_put(buf + 8, versions[v][0]);
+        lm_le32_put(buf + 12, versions[v][1]);
         lm_le32_put(buf + n - 4, (uint32_t)crc32(0L, buf, (uInt)(n - 4)));
         FILE *g = fopen(bad, "wb");
         LM_CHECK(g != NULL);
@@ -743,8 +726,8 @@ static void test_model_roundtrip_and_corruption(void)
             fclose(g);
             lm_pairs_model *x = NULL;
             LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), LM_ERR_FORMAT);
-            LM_CHECK(strstr(err.msg, "format 2 / features 8") != NULL);
             LM_CHECK(strstr(err.msg, "retrain") != NULL);
+            LM_CHECK(v == 0 || strstr(err.msg, "format 2 / features 8") != NULL);
         }
         memcpy(buf + 8, save, 8);
         memcpy(buf + n - 4, save + 8, 4);
