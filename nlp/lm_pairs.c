@@ -333,6 +333,11 @@ static void emit(lm_pairs_scratch *s, int32_t sent, const char *fmt, ...)
     s->feats[s->n_feats++] = (pairs_feat){fnv1a(buf, (size_t)n) & s->mask, sent};
 }
 
+uint32_t pairs_feature_index(const char *feat, uint32_t mask)
+{
+    return fnv1a(feat, strlen(feat)) & mask;
+}
+
 static int bin_freq(uint32_t n)
 {
     return n <= 3 ? (int)n : n <= 5 ? 4 : n <= 9 ? 5 : 6;
@@ -549,9 +554,7 @@ static int word_inside(const char *needle, const char *hay)
     return 0;
 }
 
-/* Is one of the '|'-joined tree numbers of a a proper ancestor of one of
- * b's ("C10.597" of "C10.597.742")? */
-static int tree_above(const char *a, const char *b)
+int pairs_tree_above(const char *a, const char *b)
 {
     for (const char *p = a; *p;) {
         size_t n = strcspn(p, "|");
@@ -599,8 +602,8 @@ static void concept_stats(lm_pairs_scratch *s)
             const pairs_concept *o = &s->concepts[j];
             if (j == i || o->type != c->type || !o->trees[0])
                 continue;
-            c->broader |= tree_above(c->trees, o->trees);
-            c->narrower |= tree_above(o->trees, c->trees);
+            c->broader |= pairs_tree_above(c->trees, o->trees);
+            c->narrower |= pairs_tree_above(o->trees, c->trees);
         }
     }
 }
@@ -942,6 +945,38 @@ static int disease_list(const lm_pairs_scratch *s, const pairs_concept *c)
     return most;
 }
 
+/* 0, 1, 2-3, 4+ */
+static int bin_count(uint32_t n)
+{
+    return n < 2 ? (int)n : n < 4 ? 2 : 3;
+}
+
+/* The knowledge prior: how often other training abstracts related this
+ * pair, named it without relating it, and related each concept at all. */
+static void kb_features(lm_pairs_scratch *s, const pairs_concept *C, const pairs_concept *D,
+                        int co)
+{
+    if (!s->kb)
+        return;
+    pairs_kb_counts k;
+    pairs_kb_lookup(s->kb, pairs_key(s, C->key_off), pairs_key(s, D->key_off), s->kb_skip,
+                    s->lex, D->trees, &k);
+    int cid = bin_count(k.pair_cid), no = bin_count(k.pair_co - k.pair_cid);
+    emit(s, -1, "kb=%d", cid);
+    emit(s, -1, "kb=%d&no=%d", cid, no);
+    emit(s, -1, "kb=%d&co=%d", cid, co);
+    if (k.pair_co)
+        emit(s, -1, "kbr=%d", (int)(4 * k.pair_cid / k.pair_co));
+    /* how often each concept is one side of a CID pair where it is named */
+    int dr = k.dis_docs ? (int)(4 * k.dis_cid / k.dis_docs) : -1;
+    int cr = k.chem_docs ? (int)(4 * k.chem_cid / k.chem_docs) : -1;
+    emit(s, -1, "kbd=%d&n=%d", dr, bin_count(k.dis_docs));
+    emit(s, -1, "kbc=%d&n=%d", cr, bin_count(k.chem_docs));
+    emit(s, -1, "kbd=%d&kbc=%d", dr, cr);
+    if (!k.pair_cid && (k.cid_broader || k.cid_narrower))
+        emit(s, -1, "kbtree=%d%d", k.cid_broader ? 1 : 0, k.cid_narrower ? 1 : 0);
+}
+
 static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_cand *cand,
                                lm_error *err)
 {
@@ -1048,6 +1083,7 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
     emit(s, -1, "cid=%s", pairs_key(s, C->key_off));
     emit(s, -1, "did=%s&co=%d", pairs_key(s, D->key_off), co ? 1 : 0);
     emit(s, -1, "pair=%s&%s", pairs_key(s, C->key_off), pairs_key(s, D->key_off));
+    kb_features(s, C, D, co ? 1 : 0);
     if (strncmp(pairs_key(s, C->key_off), "text:", 5) == 0)
         emit(s, -1, "cnoid");
     if (strncmp(pairs_key(s, D->key_off), "text:", 5) == 0)
@@ -1107,8 +1143,12 @@ static lm_status cand_features(lm_pairs_scratch *s, const lm_doc *doc, pairs_can
 }
 
 lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
-                        const lm_lexicon *lex, lm_error *err)
+                        const lm_lexicon *lex, const pairs_kb *kb, const lm_pt_doc *kb_skip,
+                        lm_error *err)
 {
+    s->kb = kb;
+    s->kb_skip = kb_skip;
+    s->lex = lex;
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
     s->mask = mask;
@@ -1293,6 +1333,7 @@ void lm_pairs_model_free(lm_pairs_model *m)
         return;
     for (int l = 0; l < PAIRS_HEADS; l++)
         free(m->w[l]);
+    pairs_kb_free(m->kb);
     free(m);
 }
 
@@ -1336,9 +1377,11 @@ lm_status lm_pairs_default_path(const lm_config *cfg, lm_buf *out, lm_error *err
  *   16 hash bits            20 payload length      24 compressed length
  *   28 compressed payload   end-4: CRC-32 of every preceding byte
  * Payload: n_heads, then per head label, bias, threshold, calibration a
- * and b, nnz and nnz (index, weight) pairs. */
+ * and b, nnz and nnz (index, weight) pairs; then 1 and the knowledge
+ * prior's table (pairs_kb_write), or 0 when the model has none.  Format 3
+ * added the table. */
 #define PAIRS_MAGIC "LMPAIR\0\n"
-#define PAIRS_FORMAT 2
+#define PAIRS_FORMAT 3
 #define PAIRS_HEAD_BYTES 24
 #define PAIRS_HEADER 28
 
@@ -1352,6 +1395,7 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
         for (size_t i = 0; i <= m->mask; i++)
             raw_len += m->w[l][i] != 0.0f ? 8 : 0;
     }
+    raw_len += 4 + (m->kb ? pairs_kb_size(m->kb) : 0);
     if (raw_len > 0xffffffffu)
         return lm_error_set(err, LM_ERR_USAGE, "pairs: model too large");
     unsigned char *raw = malloc(raw_len);
@@ -1381,6 +1425,9 @@ lm_status lm_pairs_model_save(const lm_pairs_model *m, const char *path, lm_erro
             p += 8;
         }
     }
+    lm_le32_put(p, m->kb ? 1 : 0);
+    if (m->kb)
+        pairs_kb_write(m->kb, p + 4);
     lm_le32_put(raw, heads);
     uLongf zlen = compressBound((uLong)raw_len);
     unsigned char *z = malloc(PAIRS_HEADER + zlen + 4);
@@ -1509,6 +1556,22 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
             m->w[l][idx] = lm_f32_from_bits(lm_le32_get(p + 4));
         }
     }
+    if (st == LM_OK && end - p < 4)
+        st = lm_error_set(err, LM_ERR_CORRUPT, "%s: truncated payload", path);
+    if (st == LM_OK) {
+        uint32_t has_kb = lm_le32_get(p);
+        p += 4;
+        size_t used = 0;
+        if (has_kb > 1)
+            st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad knowledge table flag", path);
+        else if (has_kb) {
+            lm_error kerr = {0};
+            st = pairs_kb_read(p, (size_t)(end - p), &used, &m->kb, &kerr);
+            if (st != LM_OK)
+                lm_error_set(err, st, "%s: %s", path, kerr.msg);
+        }
+        p += used;
+    }
     if (st == LM_OK && p != end)
         st = lm_error_set(err, LM_ERR_CORRUPT, "%s: trailing payload bytes", path);
 done:
@@ -1588,7 +1651,7 @@ static void drop_broader(const lm_pairs_model *m, const lm_pairs_scratch *s, uns
             if (j == i || o->chem != c->chem || (lab[j] & 0x7f) != LM_PAIR_INDUCES ||
                 s->hs[j * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES] <
                     s->hs[i * LM_PAIR_LABEL_COUNT + LM_PAIR_INDUCES] ||
-                !tree_above(D->trees, s->concepts[o->dis].trees))
+                !pairs_tree_above(D->trees, s->concepts[o->dis].trees))
                 continue;
             lab[i] = 0x80 | LM_PAIR_INDUCES;   /* marked, read as induces until all are seen */
             break;
@@ -1712,7 +1775,7 @@ static lm_status extract(const lm_pairs_model *m, lm_pairs_scratch *scratch, con
     lm_status st = LM_OK;
     if (!s && (st = lm_pairs_scratch_init(&s, err)) != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, m->mask, m->lex, err);
+    st = pairs_prepare(s, doc, m->mask, m->lex, m->kb, NULL, err);
     /* calibrated probabilities per head; slot 0 is unused */
     if (st == LM_OK && grow((void **)&s->hs, &s->cap_hs, (s->n_cands + 1) * LM_PAIR_LABEL_COUNT,
                             sizeof *s->hs) != 0)
@@ -1834,7 +1897,7 @@ lm_status lm_pairs_features(const lm_doc *doc, const lm_lexicon *lex, const char
     lm_status st = lm_pairs_scratch_init(&s, err);
     if (st != LM_OK)
         return st;
-    st = pairs_prepare(s, doc, 0xffffffffu, lex, err);
+    st = pairs_prepare(s, doc, 0xffffffffu, lex, NULL, NULL, err);
     size_t found = s->n_cands;
     for (size_t i = 0; st == LM_OK && i < s->n_cands; i++)
         if (strcmp(pairs_key(s, s->concepts[s->cands[i].chem].key_off), chem_id) == 0 &&

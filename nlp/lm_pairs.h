@@ -8,8 +8,10 @@
  * candidate is described by hashed sparse features — sentence
  * co-occurrence, the words between and around the closest mention pair of
  * every shared sentence, trigger and negation classes, title presence,
- * frequency ranks, section labels — and scored by one logistic-regression
- * head per relation label:
+ * frequency ranks, section labels, and the knowledge prior: how often the
+ * training corpus relates the pair and each concept (a table built at
+ * training time and stored in the model file, lm_pairs_kb.c) — and scored
+ * by one logistic-regression head per relation label:
  *
  *   induces     trained on BioCreative V CDR "CID" relations
  *   treats      trained on BioRED Negative_Correlation chemical–disease pairs
@@ -41,9 +43,10 @@
  * A loaded model is immutable: any number of threads may call
  * lm_pairs_extract on it at once, each with its own scratch (or NULL, which
  * allocates one per call).  Model files: magic "LMPAIR", format version,
- * feature-set version, zlib-compressed sparse weights, CRC-32 of the whole
- * file; a bad magic or checksum is LM_ERR_CORRUPT, another format or
- * feature-set version LM_ERR_FORMAT (retrain).
+ * feature-set version, zlib-compressed sparse weights and knowledge table,
+ * CRC-32 of the whole file; a bad magic, checksum or table is
+ * LM_ERR_CORRUPT, another format or feature-set version LM_ERR_FORMAT
+ * (retrain).
  */
 #ifndef LM_PAIRS_H
 #define LM_PAIRS_H
@@ -220,6 +223,7 @@ typedef struct lm_pairs_train_opts {
     unsigned seed;            /* example order */
     int runs;                 /* weights averaged over this many orders (default 5) */
     int stack;                /* second-stage induces head (default 1) */
+    int knowledge;            /* knowledge prior from cid_train's CID pairs (default 1) */
     int biored_induces;       /* also train "induces" on BioRED Positive_Correlation */
     int verbose;              /* progress lines through log */
     void (*log)(void *ctx, const char *line);
@@ -228,7 +232,9 @@ typedef struct lm_pairs_train_opts {
 
 void lm_pairs_train_opts_default(lm_pairs_train_opts *o);
 
-/* Corpora: cid_train (BC5CDR-style, CID = induces) is required; biored_train
+/* Corpora: cid_train (BC5CDR-style, CID = induces) is required, and is
+ * also the knowledge prior's source (each training document, and its
+ * twins by PMID, sees the counts without its own); biored_train
  * (may be NULL) trains the treats and associated heads (and induces with
  * biored_induces).  BioRED documents whose PMID is in held_out (may be
  * NULL: the BC5CDR documents being evaluated) are skipped so that the

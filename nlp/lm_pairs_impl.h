@@ -20,7 +20,7 @@
 
 /* Bumped whenever the features change: a model trained on other features
  * is refused (LM_ERR_FORMAT) rather than silently mis-scored. */
-#define PAIRS_FEATURE_VERSION 8
+#define PAIRS_FEATURE_VERSION 9
 
 /* Heads: one per label, plus PAIRS_STACK, the second-stage "induces"
  * head.  When present it rescores every candidate from its first-stage
@@ -33,6 +33,40 @@
 #define PAIRS_HEADS (LM_PAIR_LABEL_COUNT + 1)
 #define PAIRS_STACK_MAX 16              /* stack features per candidate */
 
+/* The knowledge prior (lm_pairs_kb.c): the training corpus's CID pairs
+ * and how often each pair and concept was related there. */
+typedef struct pairs_kb pairs_kb;
+
+typedef struct pairs_kb_counts {
+    uint32_t pair_cid, pair_co;        /* documents relating the pair / naming both */
+    uint32_t chem_cid, chem_docs;      /* documents where the chemical is in a CID pair / named */
+    uint32_t dis_cid, dis_docs;
+    uint32_t cid_broader;              /* CID pairs of the chemical with a disease above this one */
+    uint32_t cid_narrower;             /* ... with a disease below it (MeSH trees) */
+} pairs_kb_counts;
+
+/* Builds the table from a gold BC5CDR-style corpus (mentions with ids,
+ * CID relations). */
+lm_status pairs_kb_build(const lm_pt_corpus *c, pairs_kb **out, lm_error *err);
+void pairs_kb_free(pairs_kb *kb);
+/* Counts for (chem, dis) ("MESH:" optional), without what gold document
+ * skip (may be NULL) contributed; with lex and the disease's tree numbers
+ * also the chemical's CID pairs with broader / narrower diseases. */
+void pairs_kb_lookup(const pairs_kb *kb, const char *chem, const char *dis, const lm_pt_doc *skip,
+                     const lm_lexicon *lex, const char *dis_trees, pairs_kb_counts *out);
+/* Model file section: size in bytes, write (p has pairs_kb_size bytes),
+ * read (LM_ERR_CORRUPT on any inconsistency; *used bytes consumed). */
+size_t pairs_kb_size(const pairs_kb *kb);
+void pairs_kb_write(const pairs_kb *kb, unsigned char *p);
+lm_status pairs_kb_read(const unsigned char *p, size_t len, size_t *used, pairs_kb **out,
+                        lm_error *err);
+uint32_t pairs_kb_docs(const pairs_kb *kb);
+/* The document of corpus c (the one the table was built from) with this
+ * PMID, NULL if none: what a training document, or any twin of it, leaves
+ * out of its counts. */
+const lm_pt_doc *pairs_kb_source_doc(const lm_pt_corpus *c, const char *pmid);
+size_t pairs_kb_pairs(const pairs_kb *kb);
+
 struct lm_pairs_model {
     unsigned bits;
     uint32_t mask;
@@ -42,6 +76,7 @@ struct lm_pairs_model {
     float cal_a[PAIRS_HEADS], cal_b[PAIRS_HEADS];   /* p = sigmoid(a * logit + b) */
     float *w[PAIRS_HEADS];             /* dense 2^bits table per head, NULL if absent */
     const lm_lexicon *lex;             /* concepts' MeSH trees (not owned), may be NULL */
+    pairs_kb *kb;                      /* knowledge prior (owned), may be NULL */
 };
 
 typedef struct pairs_feat {
@@ -112,6 +147,9 @@ struct lm_pairs_scratch {
     size_t cap_z2;
     unsigned char *lab;                /* each candidate's decided label */
     size_t cap_lab;
+    const pairs_kb *kb;                /* knowledge prior, may be NULL */
+    const lm_pt_doc *kb_skip;          /* gold document left out of its counts */
+    const lm_lexicon *lex;             /* MeSH trees of the knowledge prior's diseases */
     /* feature sink: hashing (bits) or a callback (inspection) */
     uint32_t mask;
     void (*sink)(void *ctx, const char *feat, int32_t sentence);
@@ -121,9 +159,17 @@ struct lm_pairs_scratch {
 };
 
 /* Builds concepts, candidates and features for doc.  mask is the model's
- * hash mask; lex (may be NULL) gives the concepts' MeSH tree numbers. */
+ * hash mask; lex (may be NULL) gives the concepts' MeSH tree numbers; kb
+ * (may be NULL) the knowledge prior, without the contribution of gold
+ * document kb_skip (may be NULL: a training document's own). */
 lm_status pairs_prepare(lm_pairs_scratch *s, const lm_doc *doc, uint32_t mask,
-                        const lm_lexicon *lex, lm_error *err);
+                        const lm_lexicon *lex, const pairs_kb *kb, const lm_pt_doc *kb_skip,
+                        lm_error *err);
+/* Is one of the '|'-joined tree numbers of a a proper ancestor of one of
+ * b's ("C10.597" of "C10.597.742")? */
+int pairs_tree_above(const char *a, const char *b);
+/* The hashed index of a feature string (tests). */
+uint32_t pairs_feature_index(const char *feat, uint32_t mask);
 /* Sorted unique feature indices of candidate c in s->uniq; returns count. */
 size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err);
 const char *pairs_key(const lm_pairs_scratch *s, size_t off);

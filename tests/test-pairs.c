@@ -18,6 +18,7 @@
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
 #include "../nlp/lm_pairs_impl.h"
+#include "../util/lm_le.h"
 #include "lm_test.h"
 
 #include <pthread.h>
@@ -705,15 +706,19 @@ static void test_model_roundtrip_and_corruption(void)
         LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), cases[k].want);
         LM_CHECK(x == NULL);
     }
-    /* a well-formed file from another feature-set version: refused, not
-     * mis-scored (bytes 12..15 hold it; the CRC is recomputed) */
-    {
-        buf[12] ^= 0x40;
-        uLong crc = crc32(0L, buf, (uInt)(n - 4));
-        unsigned char save[4];
-        memcpy(save, buf + n - 4, 4);
-        for (int i = 0; i < 4; i++)
-            buf[n - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    /* well-formed files from another version, refused with the retrain
+     * message rather than mis-scored (bytes 8..15 hold the format and
+     * feature-set versions; the CRC is recomputed): another feature set,
+     * and the previous format (2, features 8: no knowledge table) */
+    uint32_t versions[2][2] = {{lm_le32_get(buf + 8), lm_le32_get(buf + 12) ^ 0x40},
+                               {2, 8}};
+    for (int v = 0; v < 2; v++) {
+        unsigned char save[12];
+        memcpy(save, buf + 8, 8);
+        memcpy(save + 8, buf + n - 4, 4);
+        lm_le32_put(buf + 8, versions[v][0]);
+        lm_le32_put(buf + 12, versions[v][1]);
+        lm_le32_put(buf + n - 4, (uint32_t)crc32(0L, buf, (uInt)(n - 4)));
         FILE *g = fopen(bad, "wb");
         LM_CHECK(g != NULL);
         if (g) {
@@ -722,9 +727,10 @@ static void test_model_roundtrip_and_corruption(void)
             lm_pairs_model *x = NULL;
             LM_CHECK_INT(lm_pairs_model_load(bad, &x, &err), LM_ERR_FORMAT);
             LM_CHECK(strstr(err.msg, "retrain") != NULL);
+            LM_CHECK(v == 0 || strstr(err.msg, "format 2 / features 8") != NULL);
         }
-        buf[12] ^= 0x40;
-        memcpy(buf + n - 4, save, 4);
+        memcpy(buf + 8, save, 8);
+        memcpy(buf + n - 4, save + 8, 4);
     }
     snprintf(bad, sizeof bad, "%s/missing.bin", lm_test_tmpdir());
     lm_pairs_model *x = NULL;
@@ -850,7 +856,7 @@ static void test_drop_broader(void)
      * against it, still over the threshold): both keep induces */
     lm_pairs_scratch *s = NULL;
     LM_CHECK(lm_pairs_scratch_init(&s, &err) == LM_OK);
-    LM_CHECK(s && pairs_prepare(s, &doc, m->mask, lex, &err) == LM_OK);
+    LM_CHECK(s && pairs_prepare(s, &doc, m->mask, lex, NULL, NULL, &err) == LM_OK);
     const pairs_cand *narrow = NULL, *broad = NULL;
     for (size_t i = 0; s && i < s->n_cands; i++) {
         const pairs_cand *cand = &s->cands[i];
@@ -1201,6 +1207,214 @@ static void test_abbreviations_win(void)
  * scoring): F1 0.640; the floor leaves room for retraining noise. */
 #define DEV_F1_FLOOR 0.62
 
+/* ---- knowledge prior -------------------------------------------------- */
+
+/* Three training abstracts: aspirin (D001) induces tremor (D101) in 1 and
+ * 2; in 3 both are named but not related; 2 also names D002 and D102. */
+static int kb_corpus(lm_pt_corpus *c)
+{
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "1", "[C:D001:Aspirin] and [D:D101:tremor].", "No more.", "CID D001 D101");
+    add_doc(&f, "2", "[C:D001:Aspirin] and [D:D101:tremor].",
+            "[C:D002:Caffeine] and [D:D102|D101:headache or tremor].", "CID D001 D101");
+    add_doc(&f, "3", "[C:D001:Aspirin] was given.", "Some had [D:D101:tremor] before.", NULL);
+    int rc = load_text("kb.txt", &f, c);
+    lm_buf_free(&f);
+    return rc;
+}
+
+/* Does candidate (chem, dis) of s carry feature feat (mask all ones)? */
+static int cand_has(lm_pairs_scratch *s, const char *chem, const char *dis, const char *feat)
+{
+    uint32_t want = pairs_feature_index(feat, 0xffffffffu);
+    for (size_t i = 0; i < s->n_cands; i++) {
+        const pairs_cand *c = &s->cands[i];
+        if (strcmp(pairs_key(s, s->concepts[c->chem].key_off), chem) != 0 ||
+            strcmp(pairs_key(s, s->concepts[c->dis].key_off), dis) != 0)
+            continue;
+        for (size_t k = 0; k < c->n_feat; k++)
+            if (s->feats[c->feat_off + k].idx == want)
+                return 1;
+        return 0;
+    }
+    return -1;
+}
+
+static void test_knowledge_counts(void)
+{
+    lm_pt_corpus c = {0};
+    LM_CHECK(kb_corpus(&c) == 0);
+    pairs_kb *kb = NULL;
+    lm_error err;
+    LM_CHECK(pairs_kb_build(&c, &kb, &err) == LM_OK);
+    if (!kb) {
+        lm_pt_corpus_free(&c);
+        return;
+    }
+    LM_CHECK_INT(pairs_kb_docs(kb), 3);
+    LM_CHECK_INT(pairs_kb_pairs(kb), 4);   /* D001 and D002 with D101 and D102 */
+    pairs_kb_counts k;
+    pairs_kb_lookup(kb, "MESH:D001", "MESH:D101", NULL, NULL, NULL, &k);
+    LM_CHECK_INT(k.pair_cid, 2);
+    LM_CHECK_INT(k.pair_co, 3);
+    LM_CHECK_INT(k.chem_cid, 2);
+    LM_CHECK_INT(k.chem_docs, 3);
+    LM_CHECK_INT(k.dis_cid, 2);
+    LM_CHECK_INT(k.dis_docs, 3);
+    pairs_kb_lookup(kb, "D001", "D101", NULL, NULL, NULL, &k);   /* as BC5CDR writes ids */
+    LM_CHECK_INT(k.pair_cid, 2);
+    /* leave one document out: its own contribution is gone */
+    const lm_pt_doc *own = pairs_kb_source_doc(&c, "1");
+    LM_CHECK(own == &c.docs[0]);
+    pairs_kb_lookup(kb, "MESH:D001", "MESH:D101", own, NULL, NULL, &k);
+    LM_CHECK_INT(k.pair_cid, 1);
+    LM_CHECK_INT(k.pair_co, 2);
+    LM_CHECK_INT(k.chem_cid, 1);
+    LM_CHECK_INT(k.chem_docs, 2);
+    pairs_kb_lookup(kb, "MESH:D001", "MESH:D101", &c.docs[2], NULL, NULL, &k);
+    LM_CHECK_INT(k.pair_cid, 2);
+    LM_CHECK_INT(k.pair_co, 2);
+    LM_CHECK_INT(k.dis_cid, 2);
+    LM_CHECK_INT(k.dis_docs, 2);
+    /* the composite id counts as each part; an unseen or text: pair is 0 */
+    pairs_kb_lookup(kb, "MESH:D002", "MESH:D102", NULL, NULL, NULL, &k);
+    LM_CHECK_INT(k.pair_co, 1);
+    LM_CHECK_INT(k.pair_cid, 0);
+    pairs_kb_lookup(kb, "MESH:D002", "text:tremor", NULL, NULL, NULL, &k);
+    LM_CHECK_INT(k.pair_co + k.dis_docs, 0);
+    LM_CHECK(pairs_kb_source_doc(&c, "77") == NULL);
+
+    /* a twin of abstract 1 (the same PMID, its own mentions, here the
+     * chemical without an id) leaves abstract 1's gold contribution out */
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "1", "[C:D001:Aspirin] and [D:D101:tremor].", "[C:-1:Salicin] too.", NULL);
+    lm_pt_corpus twin = {0};
+    LM_CHECK(load_text("kb-twin.txt", &f, &twin) == 0);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_pairs_scratch *s = NULL;
+    LM_CHECK(lm_pairs_scratch_init(&s, &err) == LM_OK);
+    if (twin.n_docs == 1 && s &&
+        lm_pairs_doc_from_pubtator(&twin.docs[0], &doc, &err) == LM_OK) {
+        const lm_pt_doc *skip = pairs_kb_source_doc(&c, twin.docs[0].pmid);
+        LM_CHECK(skip == &c.docs[0]);
+        LM_CHECK(pairs_prepare(s, &doc, 0xffffffffu, NULL, kb, skip, &err) == LM_OK);
+        LM_CHECK_INT(cand_has(s, "MESH:D001", "MESH:D101", "kb=1"), 1);
+        LM_CHECK_INT(cand_has(s, "MESH:D001", "MESH:D101", "kb=2"), 0);
+        LM_CHECK_INT(cand_has(s, "text:salicin", "MESH:D101", "kb=0"), 1);
+        /* a new abstract (nothing left out) sees both training pairs */
+        LM_CHECK(pairs_prepare(s, &doc, 0xffffffffu, NULL, kb, NULL, &err) == LM_OK);
+        LM_CHECK_INT(cand_has(s, "MESH:D001", "MESH:D101", "kb=2"), 1);
+        /* without the table, no prior */
+        LM_CHECK(pairs_prepare(s, &doc, 0xffffffffu, NULL, NULL, NULL, &err) == LM_OK);
+        LM_CHECK_INT(cand_has(s, "MESH:D001", "MESH:D101", "kb=0"), 0);
+    }
+    lm_pairs_scratch_free(s);
+    lm_doc_free(&doc);
+    lm_pt_corpus_free(&twin);
+    lm_buf_free(&f);
+    pairs_kb_free(kb);
+    lm_pt_corpus_free(&c);
+}
+
+/* The table travels in pairs.bin and the prior fires where the pipeline
+ * scores pairs (lm_pairs_extract): a model whose only evidence is "seen
+ * twice as CID" labels that pair, before and after a save and load. */
+static void test_knowledge_in_model(void)
+{
+    lm_pt_corpus c = {0};
+    LM_CHECK(kb_corpus(&c) == 0);
+    lm_pairs_model *m = NULL;
+    lm_error err;
+    LM_CHECK(pairs_model_new(16, &m, &err) == LM_OK);
+    if (!m) {
+        lm_pt_corpus_free(&c);
+        return;
+    }
+    LM_CHECK(pairs_kb_build(&c, &m->kb, &err) == LM_OK);
+    LM_CHECK(pairs_model_add_head(m, LM_PAIR_INDUCES, &err) == LM_OK);
+    m->bias[LM_PAIR_INDUCES] = -5.0f;
+    m->cal_a[LM_PAIR_INDUCES] = 1.0f;
+    m->threshold[LM_PAIR_INDUCES] = 0.5f;
+    m->w[LM_PAIR_INDUCES][pairs_feature_index("kb=2", m->mask)] = 10.0f;
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "50", "[C:D001:Aspirin], [C:D002:caffeine] and [D:D101:tremor].", "Nothing.",
+            NULL);
+    lm_pt_corpus nc = {0};
+    LM_CHECK(load_text("kb-new.txt", &f, &nc) == 0);
+    lm_doc doc;
+    lm_doc_init(&doc);
+    LM_CHECK(nc.n_docs == 1 && lm_pairs_doc_from_pubtator(&nc.docs[0], &doc, &err) == LM_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/pairs-kb.bin", lm_test_tmpdir());
+    LM_CHECK(lm_pairs_model_save(m, path, &err) == LM_OK);
+    lm_pairs_model *m2 = NULL;
+    LM_CHECK(lm_pairs_model_load(path, &m2, &err) == LM_OK);
+    LM_CHECK(m2 && m2->kb && pairs_kb_pairs(m2->kb) == 4 && pairs_kb_docs(m2->kb) == 3);
+    lm_pairs_result r;
+    lm_pairs_result_init(&r);
+    for (int k = 0; k < 2; k++) {
+        const lm_pairs_model *mm = k ? m2 : m;
+        if (!mm)
+            continue;
+        LM_CHECK(lm_pairs_extract_all(mm, NULL, &doc, &r, &err) == LM_OK);
+        const lm_pair *seen = find_pair(&r, "MESH:D001", "MESH:D101");
+        const lm_pair *unseen = find_pair(&r, "MESH:D002", "MESH:D101");
+        LM_CHECK(seen && seen->label == LM_PAIR_INDUCES);
+        LM_CHECK(unseen && unseen->label == LM_PAIR_NONE);
+    }
+    if (m2) {
+        pairs_kb_counts k1, k2;
+        pairs_kb_lookup(m->kb, "D001", "D101", NULL, NULL, NULL, &k1);
+        pairs_kb_lookup(m2->kb, "D001", "D101", NULL, NULL, NULL, &k2);
+        LM_CHECK(memcmp(&k1, &k2, sizeof k1) == 0);
+    }
+    /* a damaged table (its first pair's disease offset pointing inside a
+     * string) is refused as corrupt, with a valid checksum */
+    FILE *g = fopen(path, "rb");
+    static unsigned char buf[1 << 16];
+    size_t n = g ? fread(buf, 1, sizeof buf, g) : 0;
+    if (g)
+        fclose(g);
+    LM_CHECK(n > 40 && n < sizeof buf);
+    if (n > 40 && n < sizeof buf) {
+        uLongf rl = lm_le32_get(buf + 20);
+        static unsigned char raw[1 << 16];
+        LM_CHECK(rl < sizeof raw &&
+                 uncompress(raw, &rl, buf + 28, lm_le32_get(buf + 24)) == Z_OK);
+        /* payload: 1 head (24 bytes + nnz * 8), the flag, the table */
+        size_t at = 4 + 24 + 8 * (size_t)lm_le32_get(raw + 4 + 20) + 4;
+        LM_CHECK_INT(lm_le32_get(raw + at - 4), 1);
+        uint32_t blob = lm_le32_get(raw + at + 12);
+        lm_le32_put(raw + at + 16 + blob + 4, 1);
+        static unsigned char z[1 << 16];
+        uLongf zl = sizeof z - 32;
+        LM_CHECK(compress2(z + 28, &zl, raw, rl, 9) == Z_OK);
+        memcpy(z, buf, 28);
+        lm_le32_put(z + 24, (uint32_t)zl);
+        lm_le32_put(z + 28 + zl, (uint32_t)crc32(0L, z, (uInt)(28 + zl)));
+        g = fopen(path, "wb");
+        if (g) {
+            fwrite(z, 1, 28 + zl + 4, g);
+            fclose(g);
+        }
+        lm_pairs_model *x = NULL;
+        LM_CHECK_INT(lm_pairs_model_load(path, &x, &err), LM_ERR_CORRUPT);
+        LM_CHECK(strstr(err.msg, "knowledge") != NULL);
+        lm_pairs_model_free(x);
+    }
+    lm_pairs_result_free(&r);
+    lm_doc_free(&doc);
+    lm_pt_corpus_free(&nc);
+    lm_buf_free(&f);
+    lm_pairs_model_free(m2);
+    lm_pairs_model_free(m);
+    lm_pt_corpus_free(&c);
+}
+
 static void test_bc5cdr_dev(void)
 {
     const char *data = lm_test_shared_data();
@@ -1251,6 +1465,8 @@ int main(void)
     LM_RUN(test_doc_add_ner_tagger_abbrevs);
     LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
+    LM_RUN(test_knowledge_counts);
+    LM_RUN(test_knowledge_in_model);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();
 }

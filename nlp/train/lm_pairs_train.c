@@ -6,7 +6,10 @@
  * and say nothing about treatment, BioRED documents label "treats"
  * (Negative_Correlation) and "associated" (any chemical–disease relation).
  * An unknown label is left out of that head's training rather than counted
- * as negative.  Each head is an L2-regularised logistic regression fitted
+ * as negative.  The knowledge prior's table (lm_pairs_kb.c) is built from
+ * the CID corpus first and kept in the model; every training document,
+ * twins included, sees it without its own document's contribution, as a
+ * new abstract would.  Each head is an L2-regularised logistic regression fitted
  * with AdaGrad; weights are averaged over the epochs, which steadies the
  * solution on this small data more than a decaying rate did.
  *
@@ -46,6 +49,7 @@ void lm_pairs_train_opts_default(lm_pairs_train_opts *o)
     o->seed = 1;
     o->runs = 5;
     o->stack = 1;
+    o->knowledge = 1;
 }
 
 typedef struct example {
@@ -93,12 +97,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t sz)
 
 static int pmid_in(const lm_pt_corpus *c, const char *pmid)
 {
-    if (!c || !pmid)
-        return 0;
-    for (size_t i = 0; i < c->n_docs; i++)
-        if (c->docs[i].pmid && strcmp(c->docs[i].pmid, pmid) == 0)
-            return 1;
-    return 0;
+    return pairs_kb_source_doc(c, pmid) != NULL;
 }
 
 enum { SRC_CID, SRC_BIORED };
@@ -149,9 +148,13 @@ static long count_cid(const lm_pt_doc *d)
     return n;
 }
 
+/* Examples of every candidate of corpus c.  The knowledge prior kb was
+ * built from kb_docs: a document sees it without the contribution of
+ * kb_docs' document of the same PMID (its own, or its twin's). */
 static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_pairs_train_opts *o,
                             const lm_pt_corpus *skip, const lm_pt_corpus *cid_docs,
-                            unsigned mask, const lm_lexicon *lex, lm_error *err)
+                            unsigned mask, const lm_lexicon *lex, const pairs_kb *kb,
+                            const lm_pt_corpus *kb_docs, lm_error *err)
 {
     lm_pairs_scratch *s;
     lm_status st = lm_pairs_scratch_init(&s, err);
@@ -168,7 +171,7 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
             e->gold[LM_PAIR_INDUCES] += count_cid(pt);
         st = lm_pairs_doc_from_pubtator(pt, &doc, err);
         if (st == LM_OK)
-            st = pairs_prepare(s, &doc, mask, lex, err);
+            st = pairs_prepare(s, &doc, mask, lex, kb, kb ? pairs_kb_source_doc(kb_docs, pt->pmid) : NULL, err);
         for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
             const pairs_cand *cand = &s->cands[i];
             size_t n = pairs_cand_unique(s, cand, err);
@@ -713,21 +716,28 @@ lm_status lm_pairs_train(const lm_pairs_train_data *data, const lm_pairs_train_o
     if (st != LM_OK)
         return st;
     exset tr_cid = {0}, tr_bio = {0}, tr_lex = {0}, tr_ner = {0};
-    st = add_corpus(&tr_cid, data->cid_train, SRC_CID, &o, NULL, NULL, m->mask, data->lexicon,
-                    err);
+    /* the knowledge prior: the CID training corpus's own pairs (BioRED
+     * stays out: it re-annotates BC5CDR abstracts, dev ones included) */
+    const lm_pt_corpus *kd = data->cid_train;
+    if (o.knowledge)
+        st = pairs_kb_build(kd, &m->kb, err);
+    const pairs_kb *kb = m->kb;
+    if (st == LM_OK)
+        st = add_corpus(&tr_cid, kd, SRC_CID, &o, NULL, NULL, m->mask, data->lexicon, kb, kd,
+                        err);
     if (st == LM_OK && data->cid_train_lexicon)
         st = add_corpus(&tr_lex, data->cid_train_lexicon, SRC_CID, &o, NULL, NULL, m->mask,
-                        data->lexicon, err);
+                        data->lexicon, kb, kd, err);
     if (st == LM_OK && data->cid_train_ner)
         st = add_corpus(&tr_ner, data->cid_train_ner, SRC_CID, &o, NULL, NULL, m->mask,
-                        data->lexicon, err);
+                        data->lexicon, kb, kd, err);
     if (st == LM_OK && data->biored_train)
         st = add_corpus(&tr_bio, data->biored_train, SRC_BIORED, &o, data->held_out,
-                        data->cid_train, m->mask, data->lexicon, err);
+                        data->cid_train, m->mask, data->lexicon, kb, kd, err);
     if (st == LM_OK)
         logf_(&o, "pairs: %zu BC5CDR (+ %zu with lexicon ids, + %zu as tagged) + %zu BioRED "
-                  "training candidates",
-              tr_cid.n, tr_lex.n, tr_ner.n, tr_bio.n);
+                  "training candidates; knowledge prior: %zu pairs from %u documents",
+              tr_cid.n, tr_lex.n, tr_ner.n, tr_bio.n, pairs_kb_pairs(kb), pairs_kb_docs(kb));
     /* tr_lex's and tr_ner's documents are numbered like their tr_cid
      * twins, so the folds hold out all three together */
     exset *train_sets[4] = {&tr_cid, &tr_bio, &tr_lex, &tr_ner};
@@ -818,7 +828,7 @@ lm_status lm_pairs_eval_gold(const lm_pairs_model *m, const lm_pt_corpus *gold,
         if (st != LM_OK)
             break;
         if (o.cooccurrence) {
-            st = pairs_prepare(s, &doc, 0xffu, NULL, err);
+            st = pairs_prepare(s, &doc, 0xffu, NULL, NULL, NULL, err);
             for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
                 const pairs_cand *c = &s->cands[i];
                 const char *a = pairs_key(s, s->concepts[c->chem].key_off);
