@@ -100,7 +100,8 @@ typedef struct eval_args {
     int via_ingest;                      /* ... ingest into a temporary database */
     const char *keep_db;                 /* ... or into this one, kept */
     const char *pairs_model, *ner_model;
-    const char *save_pred;               /* cid: predicted mentions + relations out */
+    const char *save_pred;               /* cid: predicted mentions + relations out (the
+                                          * mentions are kept for --newer-mesh too) */
     int newer_mesh;                      /* cid, norm: lm_eval_map_newer_mesh */
 } eval_args;
 
@@ -407,7 +408,7 @@ static lm_status pipeline_article(void *ctx, lm_article *art, lm_error *err)
     for (int i = 0; st == LM_OK && i < ip->chain->n; i++)
         st = ip->chain->ops[i]->process(ip->chain->state[i], ip->scratch[i], art, &ip->doc,
                                         err);
-    if (st == LM_OK && ip->a->save_pred)
+    if (st == LM_OK && (ip->a->save_pred || ip->a->newer_mesh))
         st = copy_mentions(&ip->doc, &ip->gold->docs[d], &ip->out->docs[d], err);
     for (size_t i = 0; st == LM_OK && i < ip->doc.n_pairs; i++)
         st = add_cid(&ip->out->docs[d], cid_label(ip->a), ip->doc.pairs[i].relation,
@@ -593,11 +594,14 @@ static int predict_via_ingest(const lm_cli *cli, const eval_args *a, const lm_pt
         memset(&f, 0, sizeof f);
         if (st == LM_OK)
             st = lm_store_export_pairs(store, &f, ingested_pair, &ip, &err);
-        if (st == LM_OK && a->save_pred)
+        /* the mentions: for --save-pred, and for --newer-mesh, which reads
+         * the ids of the mentions overlapping the gold ones */
+        int with_mentions = a->save_pred || a->newer_mesh;
+        if (st == LM_OK && with_mentions)
             st = copy_text(gold, out, &err);
-        if (st == LM_OK && a->save_pred)
+        if (st == LM_OK && with_mentions)
             st = lm_store_export_mentions(store, &f, ingested_mention, &ip, &err);
-        if (st == LM_OK && a->save_pred)
+        if (st == LM_OK && with_mentions)
             st = repoint_ingested(store, gold, out, &err);
         if (st != LM_OK) {
             lm_cli_error(cli, "eval cid: %s", err.msg);
@@ -674,7 +678,7 @@ static int predict_from_gold(const lm_cli *cli, const eval_args *a, const lm_pt_
             if (st == LM_OK)
                 st = lm_pairs_doc_add_ner(&doc, &mentions, lex, NULL, &err);
         }
-        if (st == LM_OK && a->save_pred)
+        if (st == LM_OK && (a->save_pred || a->newer_mesh))
             st = copy_mentions(&doc, g, pd, &err);
         if (st == LM_OK)
             st = lm_pairs_extract(pm, ps, &doc, &res, &err);

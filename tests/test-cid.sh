@@ -110,6 +110,18 @@ for route in pipeline via-ingest; do
     check "composite, $route: saved as D006470|D003556" \
         sh -c 'grep -q "	D006470|D003556\$" "$1" && ! grep -q "MESH:" "$1"' _ "$SCRATCH/co-$route"
 done
+# --newer-mesh reads the ingested mentions even without --save-pred:
+# quetiapine's current descriptor (D000069348) counts as BC5CDR's C069541
+for route in pipeline via-ingest; do
+    flag=""
+    [ "$route" = via-ingest ] && flag=--via-ingest
+    lm eval cid --gold "$FIXTURES/cid/newer-mesh.pubtator" $flag --newer-mesh
+    check "newer MeSH, $route: the pair found under the gold's id" \
+        sh -c 'grep -Eq "^CID +1 +0 +0 " "$1" && grep -q "read as the gold.s ids: 1" "$1"' _ "$SCRATCH/out"
+    lm eval cid --gold "$FIXTURES/cid/newer-mesh.pubtator" $flag
+    check "newer MeSH, $route: without the flag the current id is not the gold's" \
+        grep -Eq "^CID +0 +1 +1 " "$SCRATCH/out"
+done
 lm eval cid --gold "$FIXTURES/cid/small.pubtator" --via-ingest --pred "$SCRATCH/pred.pubtator"
 check "--via-ingest and --pred exclude each other" rc_is 2
 lm eval cid --gold "$FIXTURES/cid/small.pubtator" --keep-db "$SCRATCH/k.db"
