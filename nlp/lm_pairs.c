@@ -2271,12 +2271,16 @@ lm_status lm_pairs_doc_add_ner(lm_doc *doc, const lm_ner_mentions *ner, const lm
             }
         } else {
             /* the long form untagged: the short form's own tag types it,
-             * or that of a mention spelling the definition out inside it
-             * ("prostaglandin (PG) E2": PG is prostaglandin) */
+             * or that of a Chemical mention spelling the definition out
+             * inside it ("prostaglandin (PG) E2": PG is prostaglandin).
+             * Not a Disease mention: what it spells out is its site,
+             * agent or gene ("gastrointestinal (GI) tolerability",
+             * "hepatitis B virus (HBV) infection", "G6PD deficiency"),
+             * which BC5CDR and NCBI-disease do not annotate */
             for (size_t i = 0; i < n && t == LM_ENT_NONE; i++)
                 if ((items[i].start == d->short_start && items[i].end == d->short_end) ||
-                    (items[i].start <= d->long_start && items[i].end > d->short_end &&
-                     d->long_start < d->short_start)) {
+                    (items[i].type == LM_ENT_CHEMICAL && items[i].start <= d->long_start &&
+                     items[i].end > d->short_end && d->long_start < d->short_start)) {
                     t = items[i].type;
                     lscore = items[i].score;
                 }

@@ -2,8 +2,9 @@
  * Tests of normalization in a document as `eval norm` measures it: gold
  * spans through lm_pairs_renormalize, which hands them to the ner stage's
  * normalization (lm_pairs_doc_add_ner) with the abbreviation definitions
- * the tagger would give.  Known answers on hand-made abstracts and a
- * hand-made lexicon: each case fails without the rule it names.
+ * the tagger would give, and that normalization on the tagger's own
+ * mentions.  Known answers on hand-made abstracts and a hand-made
+ * lexicon: each case fails without the rule it names.
  */
 #include "../nlp/lm_lexicon.h"
 #include "../nlp/lm_pairs.h"
@@ -11,6 +12,7 @@
 #include "lm_test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static lm_lexicon *small_lexicon(void)
 {
@@ -121,9 +123,37 @@ static void test_definition_inside_mention(void)
     lm_lexicon_free(lex);
 }
 
+/* A definition spelled out inside a Disease mention names its site, agent
+ * or gene, not a disease: "gastrointestinal (GI) tolerability" and
+ * "hepatitis B virus (HBV) infection" leave the later GI and HBV untagged,
+ * as BC5CDR annotates them (the tagger's path, lm_pairs_doc_add_ner). */
+static void test_definition_inside_disease(void)
+{
+    const char *text = "Good gastrointestinal (GI) tolerability and hepatitis B virus (HBV) "
+                       "infection were seen. GI events and HBV loads fell.";
+    lm_doc doc;
+    lm_doc_init(&doc);
+    lm_error err;
+    LM_CHECK(lm_doc_set_text(&doc, text, NULL, &err) == LM_OK);
+    doc.text_len = strlen(text);
+    lm_ner_mentions ner;
+    lm_ner_mentions_init(&ner);
+    lm_ner_mention items[] = {{5, 39, LM_ENT_DISEASE, 0.9f}, {44, 77, LM_ENT_DISEASE, 0.9f}};
+    LM_CHECK(strncmp(text + 5, "gastrointestinal (GI) tolerability", 34) == 0);
+    LM_CHECK(strncmp(text + 44, "hepatitis B virus (HBV) infection", 33) == 0);
+    ner.v = items;
+    ner.n = ner.cap = 2;
+    LM_CHECK(lm_pairs_doc_add_ner(&doc, &ner, NULL, "MESH:", &err) == LM_OK);
+    LM_CHECK_INT(doc.n_mentions, 2);
+    for (size_t i = 0; i < doc.n_mentions; i++)
+        LM_CHECK(doc.mentions[i].end - doc.mentions[i].start > 3);
+    lm_doc_free(&doc);
+}
+
 int main(void)
 {
     LM_RUN(test_bracketed_short_form);
     LM_RUN(test_definition_inside_mention);
+    LM_RUN(test_definition_inside_disease);
     return LM_DONE();
 }
