@@ -1964,7 +1964,12 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
         lm_ent_type t = lm_ent_type_parse(m->type);
         if (t == LM_ENT_NONE)
             continue;
-        int have = lm_lexicon_qualify_id(t, m->id, &id) == 0;
+        int qualified = lm_lexicon_qualify_id(t, m->id, &id);
+        if (qualified == -2) {
+            st = nomem(err);
+            break;
+        }
+        int have = qualified == 0;
         st = lm_doc_add_mention(out, m->start, m->end, t, m->text,
                                 have ? lm_buf_cstr(&id) : NULL, sentence_index(out, m->start),
                                 1.0f, err);

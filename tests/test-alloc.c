@@ -20,6 +20,7 @@
 #include "lm_test_alloc.h"
 #include "lm_test.h"
 
+#include "../fetch/lm_eutils.h"
 #include "../fetch/lm_pubmed.h"
 #include "../nlp/lm_abbrev.h"
 #include "../nlp/lm_lexicon.h"
@@ -29,11 +30,16 @@
 #include "../nlp/lm_token.h"
 #include "../nlp/train/lm_ner_train.h"
 #include "../store/lm_store.h"
+#include "../store/search/lm_fts.h"
+#include "../store/search/lm_lexindex.h"
+#include "../store/search/lm_search.h"
 #include "../util/lm_buf.h"
 #include "../util/lm_config.h"
 #include "../util/lm_doc.h"
 #include "../util/lm_json.h"
 #include "../util/lm_map.h"
+#include "../util/lm_qterms.h"
+#include "../util/lm_mapcache.h"
 
 #include <stdarg.h>
 
@@ -80,11 +86,19 @@ static const char *mode_name(lm_alloc_fail_mode mode)
     return mode == LM_ALLOC_FAIL_ONCE ? "once" : "from";
 }
 
+/* What a run with nothing failing gave, which every run must give unless
+ * it fails with LM_ERR_NOMEM. */
+typedef struct alloc_expect {
+    lm_status status;
+    char msg[LM_ERROR_MSG_MAX];
+    char summary[SUMMARY_MAX];
+} alloc_expect;
+
 /* Runs op with allocation 0, 1, 2, ... failing in the given mode; returns
  * the number of allocation points walked, or -1 when the walk did not end.
  * Problems are printed (the first REPORT_MAX) and counted in *problems. */
 static long walk_mode(const char *name, alloc_op op, lm_alloc_fail_mode mode,
-                      const char *want, int *problems)
+                      const alloc_expect *want, int *problems)
 {
     static char got[SUMMARY_MAX];
     for (long n = 0; n < MAX_ALLOCATIONS; n++) {
@@ -96,25 +110,23 @@ static long walk_mode(const char *name, alloc_op op, lm_alloc_fail_mode mode,
         long injected = lm_alloc_injected_count();
         lm_alloc_disarm();
         const char *why = NULL;
-        if (st == LM_OK) {
-            if (strcmp(got, want) != 0)
-                why = "succeeded with a different result";
+        if (st == want->status && (st == LM_OK || strcmp(err.msg, want->msg) == 0)) {
+            if (strcmp(got, want->summary) != 0)
+                why = "gave a different result";
         } else if (injected == 0) {
-            why = "failed with nothing failing";
+            why = "gave another answer with nothing failing";
         } else if (st != LM_ERR_NOMEM) {
-            why = "failed with a status other than LM_ERR_NOMEM";
+            why = "failed with another status or message than LM_ERR_NOMEM or the clean run's";
         } else if (err.code != st) {
             why = "returned a status its lm_error does not carry";
         } else if (err.msg[0] == '\0') {
             why = "failed without a message";
         }
-        if (why) {
-            if (++*problems <= REPORT_MAX) {
-                fprintf(stderr, "  %s, allocation %ld failing (%s): %s: %s \"%s\"\n", name, n,
-                        mode_name(mode), why, lm_status_str(st), err.msg);
-                if (st == LM_OK)
-                    fprintf(stderr, "    got:  %.300s\n    want: %.300s\n", got, want);
-            }
+        if (why && ++*problems <= REPORT_MAX) {
+            fprintf(stderr, "  %s, allocation %ld failing (%s): %s: %s \"%s\"\n", name, n,
+                    mode_name(mode), why, lm_status_str(st), err.msg);
+            fprintf(stderr, "    got:  %.300s\n    want: %s \"%s\" %.300s\n", got,
+                    lm_status_str(want->status), want->msg, want->summary);
         }
         if (injected == 0)
             return n;
@@ -122,24 +134,27 @@ static long walk_mode(const char *name, alloc_op op, lm_alloc_fail_mode mode,
     return -1;
 }
 
-/* The whole walk of one operation in both modes, then a leak check. */
-static void walk(const char *name, alloc_op op)
+/* The whole walk of one operation in both modes, then a leak check.  The
+ * operation must end with want_status when nothing fails (an error, for
+ * the operations on bad input). */
+static void walk_expecting(const char *name, alloc_op op, lm_status want_status)
 {
-    static char want[SUMMARY_MAX];
+    static alloc_expect want;
     lm_error err;
     memset(&err, 0, sizeof err);
-    want[0] = '\0';
+    memset(&want, 0, sizeof want);
     lm_alloc_disarm();
-    lm_status st = op(want, sizeof want, &err);
-    if (st != LM_OK)
-        fprintf(stderr, "  %s: %s\n", name, err.msg);
-    LM_CHECK_INT(st, LM_OK);
-    LM_CHECK(want[0] != '\0');
-    if (st != LM_OK)
+    want.status = op(want.summary, sizeof want.summary, &err);
+    memcpy(want.msg, err.msg, sizeof want.msg);
+    if (want.status != want_status)
+        fprintf(stderr, "  %s: %s \"%s\"\n", name, lm_status_str(want.status), err.msg);
+    LM_CHECK_INT(want.status, want_status);
+    LM_CHECK(want_status == LM_OK ? want.summary[0] != '\0' : want.msg[0] != '\0');
+    if (want.status != want_status)
         return;
     int problems = 0;
-    long once = walk_mode(name, op, LM_ALLOC_FAIL_ONCE, want, &problems);
-    long from = walk_mode(name, op, LM_ALLOC_FAIL_FROM, want, &problems);
+    long once = walk_mode(name, op, LM_ALLOC_FAIL_ONCE, &want, &problems);
+    long from = walk_mode(name, op, LM_ALLOC_FAIL_FROM, &want, &problems);
     fprintf(stderr, "  %s: %ld allocation points (failing one), %ld (failing all from one)\n",
             name, once, from);
     LM_CHECK(once > 0);
@@ -148,6 +163,11 @@ static void walk(const char *name, alloc_op op)
 #ifdef LM_ALLOC_HAVE_LSAN
     LM_CHECK_INT(__lsan_do_recoverable_leak_check(), 0);
 #endif
+}
+
+static void walk(const char *name, alloc_op op)
+{
+    walk_expecting(name, op, LM_OK);
 }
 
 /* ---- util ---------------------------------------------------------------- */
@@ -481,6 +501,8 @@ static lm_status op_lexicon_build(char *summary, size_t cap, lm_error *err)
     return LM_OK;
 }
 
+#define LEX_FIX "tests/fixtures/lexicon/"
+static char pubtator_path[512];
 static char lexicon_path[512];
 
 static lm_status op_lexicon_load(char *summary, size_t cap, lm_error *err)
@@ -492,6 +514,57 @@ static lm_status op_lexicon_load(char *summary, size_t cap, lm_error *err)
     summarize_lookups(summary, cap, lex);
     lm_lexicon_free(lex);
     return LM_OK;
+}
+
+/* Every importer on the fixtures of tests/fixtures/lexicon, then the
+ * DrugBank concepts merged into MeSH ones. */
+static lm_status op_lexicon_import(char *summary, size_t cap, lm_error *err)
+{
+    lm_lexicon_builder *b = NULL;
+    lm_status st = lm_lexicon_builder_init(&b, err);
+    if (st != LM_OK)
+        return st;
+    lm_lexicon_import_stats stats[5];
+    memset(stats, 0, sizeof stats);
+    size_t merged = 0;
+    lm_lexicon *lex = NULL;
+    if ((st = lm_lexicon_import_mesh(b, LEX_FIX "desc_sample.xml", &stats[0], err)) == LM_OK &&
+        (st = lm_lexicon_import_mesh(b, LEX_FIX "supp_sample.xml", &stats[1], err)) == LM_OK &&
+        (st = lm_lexicon_import_gene_info(b, LEX_FIX "human_genes_sample.tsv", 9606, 1, &stats[2],
+                                          err)) == LM_OK &&
+        (st = lm_lexicon_import_drugbank(b, LEX_FIX "drugbank_sample.csv", &stats[3], err)) ==
+            LM_OK &&
+        (st = lm_lexicon_import_pubtator(b, pubtator_path, &stats[4], err)) == LM_OK &&
+        (st = lm_lexicon_builder_merge_xrefs(b, LM_ENT_CHEMICAL, "DRUGBANK:", "MESH:", &merged,
+                                             err)) == LM_OK &&
+        (st = lm_lexicon_builder_finish(b, &lex, err)) == LM_OK) {
+        for (size_t i = 0; i < 5; i++)
+            summary_add(summary, cap, "%zu/%zu/%zu ", stats[i].records, stats[i].names,
+                        stats[i].skipped);
+        summary_add(summary, cap, "merged %zu;", merged);
+        summarize_lookups(summary, cap, lex);
+    }
+    lm_lexicon_free(lex);
+    lm_lexicon_builder_free(b);
+    return st;
+}
+
+/* A model loaded with the map cache off (inflated and parsed from its
+ * file), or with its cache removed first (so the load writes one). */
+static lm_status load_lexicon_without_cache(char *summary, size_t cap, lm_error *err)
+{
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    lm_status st = op_lexicon_load(summary, cap, err);
+    lm_test_private_model_cache();
+    return st;
+}
+
+static char lexicon_cache_path[600];
+
+static lm_status load_lexicon_writing_cache(char *summary, size_t cap, lm_error *err)
+{
+    unlink(lexicon_cache_path);
+    return op_lexicon_load(summary, cap, err);
 }
 
 static lm_status op_lexicon_save(char *summary, size_t cap, lm_error *err)
@@ -589,8 +662,6 @@ static lm_status op_ner_tag(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
-static char pubtator_path[512];
-
 static const char pubtator_text[] =
     "100|t|Clonidine-induced hypotension\n"
     "100|a|Naloxone reverses it. Tremor was rare.\n"
@@ -664,7 +735,7 @@ static lm_status op_doc(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
-/* The articles of biblio.xml, parsed with nothing failing, for the store. */
+/* The articles of biblio.xml and articles.xml, parsed with nothing failing, for the store. */
 #define STORE_ARTICLES_MAX 8
 static lm_article store_articles[STORE_ARTICLES_MAX];
 static size_t n_store_articles;
@@ -736,6 +807,269 @@ static lm_status op_store(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
+/* ---- more of fetch: chunks, bad input, E-utilities answers ------------------ */
+
+static lm_status op_pubmed_malformed(char *summary, size_t cap, lm_error *err)
+{
+    return parse_pubmed_fixture("malformed.xml", summary, cap, err);
+}
+
+/* articles.xml fed to the push parser 61 bytes at a time. */
+static char *articles_xml;
+static size_t articles_xml_len;
+
+static lm_status op_pubmed_chunks(char *summary, size_t cap, lm_error *err)
+{
+    pubmed_summary ps = {summary, cap};
+    lm_pubmed_handler h = {summarize_article, summarize_deletion, &ps, NULL};
+    lm_pubmed_parser *p = NULL;
+    lm_status st = lm_pubmed_parser_init(&p, "articles.xml", &h, err);
+    if (st != LM_OK)
+        return st;
+    for (size_t at = 0; at < articles_xml_len && st == LM_OK; at += 61) {
+        size_t n = articles_xml_len - at < 61 ? articles_xml_len - at : 61;
+        st = lm_pubmed_parser_feed(p, articles_xml + at, n, err);
+    }
+    if (st == LM_OK)
+        st = lm_pubmed_parser_finish(p, err);
+    if (st == LM_OK)
+        summary_add(summary, cap, " %llu", (unsigned long long)lm_pubmed_parser_stats(p)->articles);
+    lm_pubmed_parser_free(p);
+    return st;
+}
+
+static lm_status op_eutils_fetch(char *summary, size_t cap, lm_error *err)
+{
+    pubmed_summary ps = {summary, cap};
+    lm_pubmed_handler h = {summarize_article, summarize_deletion, &ps, NULL};
+    return lm_eutils_parse_fetch(articles_xml, articles_xml_len, &h, err);
+}
+
+static const char esearch_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
+    "<!DOCTYPE eSearchResult PUBLIC \"-//NLM//DTD esearch 20060628//EN\" "
+    "\"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd\">\n"
+    "<eSearchResult><Count>1234</Count><RetMax>3</RetMax><RetStart>20</RetStart>"
+    "<QueryKey>1</QueryKey><WebEnv>MCID_0123456789abcdef</WebEnv>"
+    "<IdList><Id>39000003</Id><Id>39000002</Id><Id>39000001</Id></IdList>"
+    "<TranslationSet/><QueryTranslation>\"cisplatin\"[MeSH Terms] OR cisplatin[All Fields]"
+    "</QueryTranslation>"
+    "<ErrorList><PhraseNotFound>abcxyz</PhraseNotFound></ErrorList>"
+    "<WarningList><OutputMessage>No items found.</OutputMessage></WarningList>"
+    "</eSearchResult>\n";
+
+static lm_status op_eutils_search(char *summary, size_t cap, lm_error *err)
+{
+    lm_eutils_search_result r;
+    lm_eutils_search_result_init(&r);
+    lm_status st = lm_eutils_parse_search(esearch_xml, sizeof esearch_xml - 1, &r, err);
+    if (st == LM_OK) {
+        summary_add(summary, cap, "%lld %lld %s %s %s|%s|", (long long)r.count,
+                    (long long)r.retstart, r.webenv ? r.webenv : "-",
+                    r.query_key ? r.query_key : "-",
+                    r.query_translation ? r.query_translation : "-",
+                    r.warnings ? r.warnings : "-");
+        for (size_t i = 0; i < r.n_ids; i++)
+            summary_add(summary, cap, " %lld", (long long)r.ids[i]);
+    }
+    lm_eutils_search_result_free(&r);
+    return st;
+}
+
+static lm_status op_eutils_search_error(char *summary, size_t cap, lm_error *err)
+{
+    (void)summary;
+    (void)cap;
+    static const char error_xml[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
+        "<eSearchResult><ERROR>Invalid query: database is busy</ERROR></eSearchResult>\n";
+    lm_eutils_search_result r;
+    lm_eutils_search_result_init(&r);
+    lm_status st = lm_eutils_parse_search(error_xml, sizeof error_xml - 1, &r, err);
+    lm_eutils_search_result_free(&r);
+    return st;
+}
+
+/* ---- more of nlp and the store ------------------------------------------- */
+
+static char ner_model_path[512];
+
+static lm_status op_ner_save(char *summary, size_t cap, lm_error *err)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s.saved", ner_model_path);
+    lm_status st = lm_ner_model_save(ner_model, path, err);
+    if (st == LM_OK)
+        summary_add(summary, cap, "saved");
+    return st;
+}
+
+static lm_status op_ner_load(char *summary, size_t cap, lm_error *err)
+{
+    lm_ner_model *m = NULL;
+    lm_status st = lm_ner_model_load(ner_model_path, &m, err);
+    if (st != LM_OK)
+        return st;
+    char description[512];
+    st = lm_ner_model_describe(m, description, sizeof description);
+    if (st == LM_OK)
+        summary_add(summary, cap, "%s", description);
+    else
+        lm_error_set(err, st, "describing the model");
+    lm_ner_model_free(m);
+    return st;
+}
+
+static char ner_cache_path[600];
+
+static lm_status load_ner_without_cache(char *summary, size_t cap, lm_error *err)
+{
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    lm_status st = op_ner_load(summary, cap, err);
+    lm_test_private_model_cache();
+    return st;
+}
+
+static lm_status load_ner_writing_cache(char *summary, size_t cap, lm_error *err)
+{
+    unlink(ner_cache_path);
+    return op_ner_load(summary, cap, err);
+}
+
+static lm_status op_qterms(char *summary, size_t cap, lm_error *err)
+{
+    lm_qterms q, copy;
+    lm_qterms_init(&q);
+    lm_qterms_init(&copy);
+    lm_qterms_options o = {0, 1, 0.3f};
+    lm_buf expr;
+    lm_buf_init(&expr);
+    lm_status st = lm_qterms_parse("Cisplatin-induced acute kidney injury in the \"children\"",
+                                   &o, &q, err);
+    if (st == LM_OK)
+        st = lm_qterms_add(&q, "cis-diamminedichloroplatinum", 28, LM_QTERM_SYNONYM, 0.5f, 0,
+                           NULL, err);
+    if (st == LM_OK)
+        st = lm_qterms_copy(&copy, &q, err);
+    if (st == LM_OK)
+        st = lm_fts_expr(&copy, &expr, err);
+    if (st == LM_OK) {
+        for (size_t i = 0; i < copy.n; i++)
+            summary_add(summary, cap, "%s/%d/%.2f ", copy.v[i].text, (int)copy.v[i].kind,
+                        copy.v[i].weight);
+        summary_add(summary, cap, "| %s", lm_buf_cstr(&expr));
+    }
+    lm_buf_free(&expr);
+    lm_qterms_free(&copy);
+    lm_qterms_free(&q);
+    return st;
+}
+
+static lm_status put_all_articles(lm_store *s, char *summary, size_t cap, lm_error *err)
+{
+    lm_status st = LM_OK;
+    for (size_t i = 0; i < n_store_articles && st == LM_OK; i++) {
+        lm_put_result put;
+        st = lm_store_put_article(s, &store_articles[i], "biblio.xml", &put, err);
+        if (st == LM_OK)
+            summary_add(summary, cap, "put %d;", (int)put);
+    }
+    return st;
+}
+
+static const lm_lexindex_params lexindex_params = {1.2f, 0.75f, 0.75f, 1.0f, 1.0f, 100};
+
+static lm_status search_store(lm_store *s, char *summary, size_t cap, lm_error *err)
+{
+    lm_search_refresh_options o;
+    memset(&o, 0, sizeof o);
+    o.skip_vectors = 1;
+    o.batch = 2;
+    lm_search_refresh_stats stats;
+    memset(&stats, 0, sizeof stats);
+    lm_status st = lm_search_refresh_text(s, &o, &stats, err);
+    if (st != LM_OK)
+        return st;
+    summary_add(summary, cap, "refresh %lld %lld;", (long long)stats.fts_added,
+                (long long)stats.lex_added);
+    lm_lexindex_reader *r = NULL;
+    lm_qterms q;
+    lm_qterms_init(&q);
+    lm_qterms_options qo = {0, 1, 0.3f};
+    const lm_lexindex_hit *hits = NULL;
+    size_t n = 0;
+    int64_t *all = NULL;
+    size_t n_all = 0;
+    if ((st = lm_lexindex_reader_init(&r, err)) == LM_OK &&
+        (st = lm_qterms_parse("cisplatin kidney injury", &qo, &q, err)) == LM_OK &&
+        (st = lm_lexindex_search(r, s, &lexindex_params, &q, 10, NULL, NULL, &hits, &n, err)) ==
+            LM_OK) {
+        for (size_t i = 0; i < n; i++)
+            summary_add(summary, cap, " %lld:%.6f", (long long)hits[i].pmid, hits[i].score);
+        st = lm_lexindex_match_all(r, s, "cisplatin", &all, &n_all, err);
+    }
+    if (st == LM_OK) {
+        summary_add(summary, cap, "; all");
+        for (size_t i = 0; i < n_all; i++)
+            summary_add(summary, cap, " %lld", (long long)all[i]);
+    }
+    free(all);
+    lm_qterms_free(&q);
+    lm_lexindex_reader_free(r);
+    return st;
+}
+
+static lm_status op_search(char *summary, size_t cap, lm_error *err)
+{
+    lm_store *s = NULL;
+    lm_status st = lm_store_open(&s, ":memory:", NULL, err);
+    if (st != LM_OK)
+        return st;
+    if ((st = put_all_articles(s, summary, cap, err)) == LM_OK)
+        st = search_store(s, summary, cap, err);
+    lm_store_close(s);
+    return st;
+}
+
+/* A database file in WAL mode: put, delete, reopen read-only, read. */
+static lm_status op_store_file(char *summary, size_t cap, lm_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/alloc-store.db", lm_test_tmpdir());
+    static const char *const sides[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char side[600];
+        snprintf(side, sizeof side, "%s%s", path, sides[i]);
+        unlink(side);
+    }
+    lm_store *s = NULL;
+    lm_status st = lm_store_open(&s, path, NULL, err);
+    if (st != LM_OK)
+        return st;
+    int deleted = 0;
+    if ((st = put_all_articles(s, summary, cap, err)) == LM_OK && n_store_articles > 1)
+        st = lm_store_delete_article_from(s, store_articles[1].pmid, "update.xml", &deleted, err);
+    lm_store_close(s);
+    if (st != LM_OK)
+        return st;
+    summary_add(summary, cap, "deleted %d;", deleted);
+    lm_store_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.readonly = 1;
+    s = NULL;
+    if ((st = lm_store_open(&s, path, &ro, err)) != LM_OK)
+        return st;
+    lm_article a;
+    lm_article_init(&a);
+    st = lm_store_get_article(s, store_articles[0].pmid, &a, NULL, NULL, err);
+    if (st == LM_OK)
+        summary_add(summary, cap, "%lld %s au%zu k%zu g%zu", (long long)a.pmid, a.journal,
+                    a.n_authors, a.n_keywords, a.n_grants);
+    lm_article_free(&a);
+    lm_store_close(s);
+    return st;
+}
+
 /* ---- the tests ------------------------------------------------------------- */
 
 static void test_util(void)
@@ -744,14 +1078,27 @@ static void test_util(void)
     walk("lm_json_parse", op_json);
     walk("lm_map", op_map);
     walk("lm_config", op_config);
+    walk("lm_qterms and lm_fts_expr", op_qterms);
 }
 
-static void test_pubmed(void)
+static void test_fetch(void)
 {
     walk("lm_pubmed articles.xml", op_pubmed_articles);
     walk("lm_pubmed biblio.xml", op_pubmed_biblio);
     walk("lm_pubmed book.xml", op_pubmed_book);
     walk("lm_pubmed update.xml", op_pubmed_update);
+    walk_expecting("lm_pubmed malformed.xml", op_pubmed_malformed, LM_ERR_PARSE);
+    FILE *f = fopen("tests/fixtures/pubmed/articles.xml", "rb");
+    static char xml[64 * 1024];
+    articles_xml_len = f ? fread(xml, 1, sizeof xml, f) : 0;
+    if (f)
+        fclose(f);
+    articles_xml = xml;
+    LM_CHECK(articles_xml_len > 0 && articles_xml_len < sizeof xml);
+    walk("lm_pubmed_parser_feed in chunks", op_pubmed_chunks);
+    walk("lm_eutils_parse_fetch", op_eutils_fetch);
+    walk("lm_eutils_parse_search", op_eutils_search);
+    walk_expecting("lm_eutils_parse_search <ERROR>", op_eutils_search_error, LM_ERR_NET);
 }
 
 static void test_text(void)
@@ -775,6 +1122,14 @@ static void test_lexicon(void)
     walk("lm_lexicon build and lookup", op_lexicon_build);
     walk("lm_lexicon_save", op_lexicon_save);
     walk("lm_lexicon_load", op_lexicon_load);
+    walk("lm_lexicon_load without a cache", load_lexicon_without_cache);
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK_INT(lm_mapcache_path(lexicon_path, &cache), 0);
+    snprintf(lexicon_cache_path, sizeof lexicon_cache_path, "%s", lm_buf_cstr(&cache));
+    lm_buf_free(&cache);
+    walk("lm_lexicon_load writing its cache", load_lexicon_writing_cache);
+    walk("lm_lexicon importers", op_lexicon_import);
 }
 
 static void test_ner(void)
@@ -783,7 +1138,18 @@ static void test_ner(void)
     LM_CHECK_INT(train_ner_model(&err), LM_OK);
     if (!ner_model)
         return;
+    snprintf(ner_model_path, sizeof ner_model_path, "%s/alloc.ner", lm_test_tmpdir());
+    LM_CHECK_INT(lm_ner_model_save(ner_model, ner_model_path, &err), LM_OK);
     walk("lm_ner_tag", op_ner_tag);
+    walk("lm_ner_model_save", op_ner_save);
+    walk("lm_ner_model_load", op_ner_load);
+    walk("lm_ner_model_load without a cache", load_ner_without_cache);
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK_INT(lm_mapcache_path(ner_model_path, &cache), 0);
+    snprintf(ner_cache_path, sizeof ner_cache_path, "%s", lm_buf_cstr(&cache));
+    lm_buf_free(&cache);
+    walk("lm_ner_model_load writing its cache", load_ner_writing_cache);
     lm_ner_model_free(ner_model);
     ner_model = NULL;
 }
@@ -795,8 +1161,13 @@ static void test_store(void)
     LM_CHECK_INT(lm_pubmed_parse_file("tests/fixtures/pubmed/biblio.xml", &h, NULL, NULL, NULL,
                                       NULL, &err),
                  LM_OK);
-    LM_CHECK(n_store_articles > 0);
-    walk("lm_store", op_store);
+    LM_CHECK_INT(lm_pubmed_parse_file("tests/fixtures/pubmed/articles.xml", &h, NULL, NULL, NULL,
+                                      NULL, &err),
+                 LM_OK);
+    LM_CHECK(n_store_articles > 1);
+    walk("lm_store in memory", op_store);
+    walk("lm_store on a file, then read-only", op_store_file);
+    walk("lm_search_refresh_text and lm_lexindex_search", op_search);
     for (size_t i = 0; i < n_store_articles; i++)
         lm_article_free(&store_articles[i]);
     n_store_articles = 0;
@@ -838,7 +1209,7 @@ int main(void)
     lm_test_private_model_cache();
     LM_RUN(test_injection);
     LM_RUN(test_util);
-    LM_RUN(test_pubmed);
+    LM_RUN(test_fetch);
     LM_RUN(test_text);
     LM_RUN(test_lexicon);
     LM_RUN(test_ner);
