@@ -20,12 +20,18 @@
  * While armed with index n, allocation n (0-based, counted from the arming)
  * fails with errno ENOMEM; in LM_ALLOC_FAIL_FROM mode every later one
  * fails too, so error paths that allocate meet an empty heap as well.
- * Disarmed, nothing fails and calls are still counted.
+ * Disarmed, nothing fails and calls are still counted.  Below the
+ * wrappers, the walk that runs an operation once per allocation point.
  */
 #ifndef LM_TEST_ALLOC_H
 #define LM_TEST_ALLOC_H
 
+#include "lm_test.h"
+
+#include "../util/lm_error.h"
+
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -120,6 +126,145 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size);
 void *__wrap_aligned_alloc(size_t alignment, size_t size)
 {
     return lm_alloc_should_fail() ? NULL : __real_aligned_alloc(alignment, size);
+}
+
+/* ---- walking an operation's allocations ----------------------------------
+ *
+ * lm_alloc_walk(name, op) first runs op with nothing failing, then once per
+ * allocation it makes with that allocation failing, in each mode.  A run
+ * passes when it gives what the clean run gave (status, message and the
+ * summary op writes) or fails with LM_ERR_NOMEM carried by its lm_error
+ * with a message; the walk ends with the first run that makes fewer
+ * allocations than the index armed.  Then LeakSanitizer looks for
+ * anything a run left allocated. */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LM_ALLOC_HAVE_LSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define LM_ALLOC_HAVE_LSAN 1
+#endif
+#ifdef LM_ALLOC_HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/* No operation walked makes nearly this many allocations: a walk that
+ * gets this far is not ending. */
+#define LM_ALLOC_MAX_POINTS 20000
+#define LM_ALLOC_SUMMARY_MAX 4096
+/* Problems printed per walk; the rest are only counted. */
+#define LM_ALLOC_REPORT_MAX 5
+
+/* An operation under test: does its work, frees everything, and on
+ * success describes its result in summary (without allocating, so that
+ * the description itself cannot fail). */
+typedef lm_status (*lm_alloc_op)(char *summary, size_t cap, lm_error *err);
+
+/* Appends printf-style text to the NUL-terminated summary. */
+static void lm_alloc_summary(char *summary, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void lm_alloc_summary(char *summary, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(summary);
+    if (used + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(summary + used, cap - used, fmt, ap);
+    va_end(ap);
+}
+
+static const char *lm_alloc_mode_name(lm_alloc_fail_mode mode)
+{
+    return mode == LM_ALLOC_FAIL_ONCE ? "once" : "from";
+}
+
+/* What a run with nothing failing gave, which every run must give unless
+ * it fails with LM_ERR_NOMEM. */
+typedef struct lm_alloc_expect {
+    lm_status status;
+    char msg[LM_ERROR_MSG_MAX];
+    char summary[LM_ALLOC_SUMMARY_MAX];
+} lm_alloc_expect;
+
+/* Runs op with allocation 0, 1, 2, ... failing in the given mode; returns
+ * the number of allocation points walked, or -1 when the walk did not
+ * end.  Problems are printed (the first LM_ALLOC_REPORT_MAX) and counted in
+ * *problems. */
+static long lm_alloc_walk_mode(const char *name, lm_alloc_op op, lm_alloc_fail_mode mode,
+                               const lm_alloc_expect *want, int *problems)
+{
+    static char got[LM_ALLOC_SUMMARY_MAX];
+    for (long n = 0; n < LM_ALLOC_MAX_POINTS; n++) {
+        lm_error err;
+        memset(&err, 0, sizeof err);
+        got[0] = '\0';
+        lm_alloc_arm(n, mode);
+        lm_status st = op(got, sizeof got, &err);
+        long injected = lm_alloc_injected_count();
+        lm_alloc_disarm();
+        const char *why = NULL;
+        if (st == want->status && (st == LM_OK || strcmp(err.msg, want->msg) == 0)) {
+            if (strcmp(got, want->summary) != 0)
+                why = "gave a different result";
+        } else if (injected == 0) {
+            why = "gave another answer with nothing failing";
+        } else if (st != LM_ERR_NOMEM) {
+            why = "failed with another status or message than LM_ERR_NOMEM or the clean run's";
+        } else if (err.code != st) {
+            why = "returned a status its lm_error does not carry";
+        } else if (err.msg[0] == '\0') {
+            why = "failed without a message";
+        }
+        if (why && ++*problems <= LM_ALLOC_REPORT_MAX) {
+            fprintf(stderr, "  %s, allocation %ld failing (%s): %s: %s \"%s\"\n", name, n,
+                    lm_alloc_mode_name(mode), why, lm_status_str(st), err.msg);
+            fprintf(stderr, "    got:  %.300s\n    want: %s \"%s\" %.300s\n", got,
+                    lm_status_str(want->status), want->msg, want->summary);
+        }
+        if (injected == 0)
+            return n;
+    }
+    return -1;
+}
+
+/* The whole walk of one operation in both modes, then a leak check.  The
+ * operation must end with want_status when nothing fails (an error, for
+ * the operations on bad input); LM_TEST_VERBOSE=1 prints what it gave. */
+static void lm_alloc_walk_expecting(const char *name, lm_alloc_op op, lm_status want_status)
+{
+    static lm_alloc_expect want;
+    lm_error err;
+    memset(&err, 0, sizeof err);
+    memset(&want, 0, sizeof want);
+    lm_alloc_disarm();
+    want.status = op(want.summary, sizeof want.summary, &err);
+    memcpy(want.msg, err.msg, sizeof want.msg);
+    if (want.status != want_status || getenv("LM_TEST_VERBOSE"))
+        fprintf(stderr, "  %s: %s \"%s\" %s\n", name, lm_status_str(want.status), err.msg,
+                want.summary);
+    LM_CHECK_INT(want.status, want_status);
+    LM_CHECK(want_status == LM_OK ? want.summary[0] != '\0' : want.msg[0] != '\0');
+    if (want.status != want_status)
+        return;
+    int problems = 0;
+    long once = lm_alloc_walk_mode(name, op, LM_ALLOC_FAIL_ONCE, &want, &problems);
+    long from = lm_alloc_walk_mode(name, op, LM_ALLOC_FAIL_FROM, &want, &problems);
+    fprintf(stderr, "  %s: %ld allocation points (failing one), %ld (failing all from one)\n",
+            name, once, from);
+    LM_CHECK(once > 0);
+    LM_CHECK(from > 0);
+    LM_CHECK_INT(problems, 0);
+#ifdef LM_ALLOC_HAVE_LSAN
+    LM_CHECK_INT(__lsan_do_recoverable_leak_check(), 0);
+#endif
+}
+
+static void lm_alloc_walk(const char *name, lm_alloc_op op)
+{
+    lm_alloc_walk_expecting(name, op, LM_OK);
 }
 
 #endif
