@@ -28,12 +28,15 @@
 
 #include "lm_test.h"
 
+#include "../util/lm_buf.h"
 #include "../util/lm_error.h"
+#include "../util/lm_mapcache.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <unistd.h>
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t count, size_t size);
@@ -265,6 +268,45 @@ static void lm_alloc_walk_expecting(const char *name, lm_alloc_op op, lm_status 
 static void lm_alloc_walk(const char *name, lm_alloc_op op)
 {
     lm_alloc_walk_expecting(name, op, LM_OK);
+}
+
+/* ---- loading models through their map cache ------------------------------
+ *
+ * lm_alloc_walk_model_loads walks an operation that loads a model from
+ * source three ways: mapped from the cache (util/lm_mapcache.h) the first
+ * load wrote, with the cache off (the file inflated and parsed), and with
+ * the cache removed first (the load writes it). */
+static lm_alloc_op lm_alloc_model_load;
+static char lm_alloc_model_cache[600];
+
+static lm_status lm_alloc_load_without_cache(char *summary, size_t cap, lm_error *err)
+{
+    setenv("LITMINE_MODEL_CACHE", "off", 1);
+    lm_status st = lm_alloc_model_load(summary, cap, err);
+    lm_test_private_model_cache();
+    return st;
+}
+
+static lm_status lm_alloc_load_writing_cache(char *summary, size_t cap, lm_error *err)
+{
+    unlink(lm_alloc_model_cache);
+    return lm_alloc_model_load(summary, cap, err);
+}
+
+static void lm_alloc_walk_model_loads(const char *name, lm_alloc_op load, const char *source)
+{
+    char label[128];
+    lm_buf cache;
+    lm_buf_init(&cache);
+    LM_CHECK_INT(lm_mapcache_path(source, &cache), 0);
+    snprintf(lm_alloc_model_cache, sizeof lm_alloc_model_cache, "%s", lm_buf_cstr(&cache));
+    lm_buf_free(&cache);
+    lm_alloc_model_load = load;
+    lm_alloc_walk(name, load);
+    snprintf(label, sizeof label, "%s without a cache", name);
+    lm_alloc_walk(label, lm_alloc_load_without_cache);
+    snprintf(label, sizeof label, "%s writing its cache", name);
+    lm_alloc_walk(label, lm_alloc_load_writing_cache);
 }
 
 #endif

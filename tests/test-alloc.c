@@ -40,7 +40,6 @@
 #include "../util/lm_json.h"
 #include "../util/lm_map.h"
 #include "../util/lm_qterms.h"
-#include "../util/lm_mapcache.h"
 
 #define PUBMED_FIX "tests/fixtures/pubmed/"
 #define PUBTATOR_FIX "tests/fixtures/cid/"
@@ -596,45 +595,6 @@ static lm_status op_ner_load(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
-/* ---- loading models through their map cache ------------------------------
- *
- * A model's load (op_lexicon_load, op_ner_load) walked three ways: mapped
- * from the cache the first load wrote, with the cache off (the file
- * inflated and parsed), and with the cache removed first (the load writes
- * it). */
-static lm_alloc_op model_load;
-static char model_cache_path[600];
-
-static lm_status load_without_cache(char *summary, size_t cap, lm_error *err)
-{
-    setenv("LITMINE_MODEL_CACHE", "off", 1);
-    lm_status st = model_load(summary, cap, err);
-    lm_test_private_model_cache();
-    return st;
-}
-
-static lm_status load_writing_cache(char *summary, size_t cap, lm_error *err)
-{
-    unlink(model_cache_path);
-    return model_load(summary, cap, err);
-}
-
-static void walk_model_loads(const char *name, lm_alloc_op load, const char *source)
-{
-    char label[128];
-    lm_buf cache;
-    lm_buf_init(&cache);
-    LM_CHECK_INT(lm_mapcache_path(source, &cache), 0);
-    snprintf(model_cache_path, sizeof model_cache_path, "%s", lm_buf_cstr(&cache));
-    lm_buf_free(&cache);
-    model_load = load;
-    lm_alloc_walk(name, load);
-    snprintf(label, sizeof label, "%s without a cache", name);
-    lm_alloc_walk(label, load_without_cache);
-    snprintf(label, sizeof label, "%s writing its cache", name);
-    lm_alloc_walk(label, load_writing_cache);
-}
-
 /* ---- pairs ---------------------------------------------------------------- */
 
 /* The pair stage on the first PubTator document: its gold mentions as a
@@ -943,7 +903,7 @@ static void test_lexicon(void)
     lm_lexicon_free(lex);
     lm_alloc_walk("lm_lexicon importers, build and lookup", op_lexicon_build);
     lm_alloc_walk("lm_lexicon_save", op_lexicon_save);
-    walk_model_loads("lm_lexicon_load", op_lexicon_load, lexicon_path);
+    lm_alloc_walk_model_loads("lm_lexicon_load", op_lexicon_load, lexicon_path);
 }
 
 static void test_ner(void)
@@ -956,7 +916,7 @@ static void test_ner(void)
     LM_CHECK_INT(lm_ner_model_save(ner_model, ner_model_path, &err), LM_OK);
     lm_alloc_walk("lm_ner_tag", op_ner_tag);
     lm_alloc_walk("lm_ner_model_save", op_ner_save);
-    walk_model_loads("lm_ner_model_load", op_ner_load, ner_model_path);
+    lm_alloc_walk_model_loads("lm_ner_model_load", op_ner_load, ner_model_path);
     lm_ner_model_free(ner_model);
     ner_model = NULL;
 }
