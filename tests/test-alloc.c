@@ -13,8 +13,9 @@
  * error); nlp (sentences, tokens, abbreviations, PubTator, every lexicon
  * importer with lookups, lexicon and NER model save and load with and
  * without the map cache, NER tagging with a model trained here, the pair
- * stage with the committed models/pairs.bin); store (articles, a doc and
- * the full-text index in memory; a WAL database file reopened read-only).
+ * stage with the committed models/pairs.bin); store (articles, a doc, the
+ * full-text index and what exports and the server read, in memory; a WAL
+ * database file reopened read-only).
  * Only litmine's own allocations fail: libxml2's, SQLite's, zlib's and
  * libc's internal ones are not counted.
  */
@@ -31,6 +32,8 @@
 #include "../nlp/lm_token.h"
 #include "../nlp/train/lm_ner_train.h"
 #include "../store/lm_store.h"
+#include "../store/lm_store_export.h"
+#include "../store/lm_store_serve.h"
 #include "../store/search/lm_fts.h"
 #include "../store/search/lm_lexindex.h"
 #include "../store/search/lm_search.h"
@@ -241,15 +244,15 @@ static lm_status op_qterms(char *summary, size_t cap, lm_error *err)
 
 /* ---- fetch ---------------------------------------------------------------- */
 
-typedef struct pubmed_summary {
+typedef struct summary_sink {
     char *summary;
     size_t cap;
-} pubmed_summary;
+} summary_sink;
 
 static lm_status summarize_article(void *ctx, lm_article *a, lm_error *err)
 {
     (void)err;
-    pubmed_summary *ps = ctx;
+    summary_sink *ps = ctx;
     lm_alloc_summary(ps->summary, ps->cap, "%lld.%d t%zu a%zu m%zu p%zu au%zu k%zu r%zu c%zu %s;",
                      (long long)a->pmid, a->version, a->title ? strlen(a->title) : 0,
                      a->abstract ? strlen(a->abstract) : 0, a->n_mesh, a->n_pubtypes, a->n_authors,
@@ -260,7 +263,7 @@ static lm_status summarize_article(void *ctx, lm_article *a, lm_error *err)
 static lm_status summarize_deletion(void *ctx, int64_t pmid, lm_error *err)
 {
     (void)err;
-    pubmed_summary *ps = ctx;
+    summary_sink *ps = ctx;
     lm_alloc_summary(ps->summary, ps->cap, "del %lld;", (long long)pmid);
     return LM_OK;
 }
@@ -272,7 +275,7 @@ static lm_status op_pubmed_file(char *summary, size_t cap, lm_error *err)
 {
     char path[256];
     snprintf(path, sizeof path, PUBMED_FIX "%s", pubmed_file);
-    pubmed_summary ps = {summary, cap};
+    summary_sink ps = {summary, cap};
     lm_pubmed_handler h = {summarize_article, summarize_deletion, &ps, NULL};
     lm_pubmed_stats stats;
     lm_status st = lm_pubmed_parse_file(path, &h, NULL, NULL, &stats, NULL, err);
@@ -287,7 +290,7 @@ static lm_status op_pubmed_file(char *summary, size_t cap, lm_error *err)
 /* articles.xml fed to the push parser 61 bytes at a time. */
 static lm_status op_pubmed_chunks(char *summary, size_t cap, lm_error *err)
 {
-    pubmed_summary ps = {summary, cap};
+    summary_sink ps = {summary, cap};
     lm_pubmed_handler h = {summarize_article, summarize_deletion, &ps, NULL};
     lm_pubmed_parser *p = NULL;
     lm_status st = lm_pubmed_parser_init(&p, "articles.xml", &h, err);
@@ -308,7 +311,7 @@ static lm_status op_pubmed_chunks(char *summary, size_t cap, lm_error *err)
 
 static lm_status op_eutils_fetch(char *summary, size_t cap, lm_error *err)
 {
-    pubmed_summary ps = {summary, cap};
+    summary_sink ps = {summary, cap};
     lm_pubmed_handler h = {summarize_article, summarize_deletion, &ps, NULL};
     return lm_eutils_parse_fetch(articles_xml.text, articles_xml.len, &h, err);
 }
@@ -792,16 +795,86 @@ static lm_status search_store(lm_store *s, char *summary, size_t cap, lm_error *
     return st;
 }
 
-/* A store in memory: articles and a doc put and read back, then the
- * full-text index refreshed and searched. */
+/* What `litmine export` and `litmine serve` read from the store. */
+static lm_status summarize_mention(void *ctx, const lm_mention_row *r)
+{
+    summary_sink *out = ctx;
+    lm_alloc_summary(out->summary, out->cap, " m%lld:%d-%d:%s:%s", (long long)r->pmid, r->start,
+                     r->end, r->type, r->concept_id ? r->concept_id : "-");
+    return LM_OK;
+}
+
+static lm_status summarize_pair(void *ctx, const lm_pair_row *r)
+{
+    summary_sink *out = ctx;
+    lm_alloc_summary(out->summary, out->cap, " p%lld:%s:%s:%s:%s", (long long)r->pmid,
+                     r->chemical_id, r->disease_id, r->relation, r->evidence ? r->evidence : "-");
+    return LM_OK;
+}
+
+static lm_status summarize_concept(void *ctx, const lm_concept_row *r)
+{
+    summary_sink *out = ctx;
+    lm_alloc_summary(out->summary, out->cap, " c%s:%s:%s:%lld", r->concept_id, r->type, r->name,
+                     (long long)r->mentions);
+    return LM_OK;
+}
+
+static lm_status summarize_exported(void *ctx, const lm_article *a)
+{
+    summary_sink *out = ctx;
+    lm_alloc_summary(out->summary, out->cap, " a%lld", (long long)a->pmid);
+    return LM_OK;
+}
+
+static lm_status summarize_facet(void *ctx, const lm_facet_row *r)
+{
+    summary_sink *out = ctx;
+    lm_alloc_summary(out->summary, out->cap, " f%lld:%d:%s", (long long)r->pmid, r->year,
+                     r->concept_id ? r->concept_id : "-");
+    return LM_OK;
+}
+
+static lm_status read_store(lm_store *s, char *summary, size_t cap, lm_error *err)
+{
+    summary_sink out = {summary, cap};
+    lm_export_filter all, words;
+    memset(&all, 0, sizeof all);
+    memset(&words, 0, sizeof words);
+    words.words = "cisplatin children";
+    int64_t pmid = store_articles[0].pmid;
+    lm_concept_summary concept;
+    lm_buf text;
+    lm_buf_init(&text);
+    size_t title_bytes = 0;
+    lm_status st;
+    if ((st = lm_store_export_mentions(s, &all, summarize_mention, &out, err)) == LM_OK &&
+        (st = lm_store_export_pairs(s, &all, summarize_pair, &out, err)) == LM_OK &&
+        (st = lm_store_export_concepts(s, &all, summarize_concept, &out, err)) == LM_OK &&
+        (st = lm_store_export_articles(s, &words, summarize_exported, &out, err)) == LM_OK &&
+        (st = lm_store_article_mentions(s, pmid, summarize_mention, &out, err)) == LM_OK &&
+        (st = lm_store_article_pairs(s, pmid, summarize_pair, &out, err)) == LM_OK &&
+        (st = lm_store_facets(s, &pmid, 1, summarize_facet, &out, err)) == LM_OK &&
+        (st = lm_store_concept_summary(s, "MESH:D007022", &concept, err)) == LM_OK &&
+        (st = lm_store_article_text(s, pmid, &text, &title_bytes, err)) == LM_OK)
+        lm_alloc_summary(summary, cap, "; %s %lld %lld; %zu %s", concept.type,
+                         (long long)concept.mentions, (long long)concept.articles, title_bytes,
+                         lm_buf_cstr(&text));
+    lm_buf_free(&text);
+    return st;
+}
+
+/* A store in memory: articles and a doc put and read back, the full-text
+ * index refreshed and searched, and what exports and the server read. */
 static lm_status op_store(char *summary, size_t cap, lm_error *err)
 {
     lm_store *s = NULL;
     lm_status st = lm_store_open(&s, ":memory:", NULL, err);
     if (st != LM_OK)
         return st;
-    if ((st = store_work(s, summary, cap, err)) == LM_OK)
-        st = search_store(s, summary, cap, err);
+    if ((st = store_work(s, summary, cap, err)) == LM_OK &&
+        (st = search_store(s, summary, cap, err)) == LM_OK)
+        st = read_store(s, summary, cap, err);
     lm_store_close(s);
     return st;
 }
@@ -930,7 +1003,7 @@ static void test_store(void)
     LM_CHECK_INT(lm_pubmed_parse_file(PUBMED_FIX "articles.xml", &h, NULL, NULL, NULL, NULL, &err),
                  LM_OK);
     LM_CHECK(n_store_articles > 1);
-    lm_alloc_walk("lm_store in memory, lm_search_refresh_text, lm_lexindex_search", op_store);
+    lm_alloc_walk("lm_store in memory: put, index, search, export, serve reads", op_store);
     lm_alloc_walk("lm_store on a file, then read-only", op_store_file);
     for (size_t i = 0; i < n_store_articles; i++)
         lm_article_free(&store_articles[i]);
