@@ -190,25 +190,20 @@ static lm_status op_config(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
-/* Bad input: the error the clean run reports, or out of memory. */
-static lm_status op_config_bad(char *summary, size_t cap, lm_error *err)
+/* Bad input, which must end in the clean run's error (or out of memory):
+ * a configuration line without "=", then JSON with a duplicate key. */
+static lm_status op_bad_files(char *summary, size_t cap, lm_error *err)
 {
-    (void)summary;
-    (void)cap;
     lm_config *cfg = NULL;
     lm_status st = lm_config_init(&cfg, err);
     if (st == LM_OK)
         st = lm_config_load(cfg, "tests/fixtures/cli/bad.conf", err);
     lm_config_free(cfg);
-    return st;
-}
-
-static lm_status op_json_bad(char *summary, size_t cap, lm_error *err)
-{
-    (void)summary;
-    (void)cap;
+    if (st != LM_ERR_PARSE)
+        return st == LM_OK ? lm_error_set(err, LM_ERR_USAGE, "bad.conf loaded") : st;
+    lm_alloc_summary(summary, cap, "%s", err->msg);
     lm_json *doc = NULL;
-    lm_status st = lm_json_parse_file(&doc, ALLOC_FIX "dup-key.json", NULL, err);
+    st = lm_json_parse_file(&doc, ALLOC_FIX "dup-key.json", NULL, err);
     lm_json_free(doc);
     return st;
 }
@@ -927,8 +922,8 @@ static void test_util(void)
     lm_alloc_walk("lm_map", op_map);
     lm_alloc_walk("lm_config", op_config);
     lm_alloc_walk("lm_qterms and lm_fts_expr", op_qterms);
-    lm_alloc_walk_expecting("lm_config_load bad.conf", op_config_bad, LM_ERR_PARSE);
-    lm_alloc_walk_expecting("lm_json_parse with a duplicate key", op_json_bad, LM_ERR_PARSE);
+    lm_alloc_walk_expecting("lm_config_load and lm_json_parse_file on bad files", op_bad_files,
+                            LM_ERR_PARSE);
 }
 
 static void test_fetch(void)
