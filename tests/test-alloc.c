@@ -15,7 +15,8 @@
  * without the map cache, NER tagging with a model trained here, the pair
  * stage with the committed models/pairs.bin); store (articles, a doc, the
  * full-text index and what exports and the server read, in memory; a WAL
- * database file reopened read-only).
+ * database file reopened read-only); pipeline (the sentences,ner,pairs
+ * stage chain built from a configuration and run on five articles).
  * Only litmine's own allocations fail: libxml2's, SQLite's, zlib's and
  * libc's internal ones are not counted.
  */
@@ -31,6 +32,7 @@
 #include "../nlp/lm_sentence.h"
 #include "../nlp/lm_token.h"
 #include "../nlp/train/lm_ner_train.h"
+#include "../pipeline/lm_stage.h"
 #include "../store/lm_store.h"
 #include "../store/lm_store_export.h"
 #include "../store/lm_store_serve.h"
@@ -913,6 +915,49 @@ static lm_status op_store_file(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
+/* ---- the stage chain ---------------------------------------------------------
+ *
+ * What ingest runs on every article, on this thread: the chain built from
+ * the configuration (the lexicon and NER model written above, the
+ * committed pair model), a scratch per stage, each article run through. */
+static lm_config *chain_config;
+
+static lm_status run_chain(const lm_stage_chain *chain, void **scratch, char *summary,
+                           size_t cap, lm_error *err)
+{
+    lm_status st = LM_OK;
+    for (int i = 0; i < chain->n && st == LM_OK; i++)
+        if (chain->ops[i]->scratch_init)
+            st = chain->ops[i]->scratch_init(chain->state[i], &scratch[i], err);
+    for (size_t i = 0; i < n_store_articles && st == LM_OK; i++) {
+        lm_doc d;
+        lm_doc_init(&d);
+        st = lm_stage_chain_run(chain, scratch, &store_articles[i], &d, NULL, NULL, err);
+        if (st == LM_OK)
+            lm_alloc_summary(summary, cap, "%lld: %zu %zu %zu %zu %x;",
+                             (long long)store_articles[i].pmid, d.n_sentences, d.n_mentions,
+                             d.n_abbrevs, d.n_pairs, d.stages_done);
+        lm_doc_free(&d);
+    }
+    return st;
+}
+
+static lm_status op_chain(char *summary, size_t cap, lm_error *err)
+{
+    lm_stage_chain chain;
+    lm_status st = lm_stage_chain_init(&chain, "sentences,ner,pairs", chain_config, err);
+    if (st != LM_OK)
+        return st;
+    void *scratch[LM_STAGE_MAX] = {0};
+    st = run_chain(&chain, scratch, summary, cap, err);
+    for (int i = 0; i < chain.n; i++)
+        if (scratch[i])
+            chain.ops[i]->scratch_free(scratch[i]);
+    lm_alloc_summary(summary, cap, " %s", chain.model[1]);
+    lm_stage_chain_free(&chain);
+    return st;
+}
+
 /* ---- the tests ------------------------------------------------------------- */
 
 static void test_util(void)
@@ -991,18 +1036,19 @@ static void test_ner(void)
 
 static void test_store(void)
 {
-    lm_error err;
-    lm_pubmed_handler h = {keep_article, NULL, NULL, NULL};
-    LM_CHECK_INT(lm_pubmed_parse_file(PUBMED_FIX "biblio.xml", &h, NULL, NULL, NULL, NULL, &err),
-                 LM_OK);
-    LM_CHECK_INT(lm_pubmed_parse_file(PUBMED_FIX "articles.xml", &h, NULL, NULL, NULL, NULL, &err),
-                 LM_OK);
-    LM_CHECK(n_store_articles > 1);
     lm_alloc_walk("lm_store in memory: put, index, search, export, serve reads", op_store);
     lm_alloc_walk("lm_store on a file, then read-only", op_store_file);
-    for (size_t i = 0; i < n_store_articles; i++)
-        lm_article_free(&store_articles[i]);
-    n_store_articles = 0;
+}
+
+static void test_chain(void)
+{
+    lm_error err;
+    LM_CHECK_INT(lm_config_init(&chain_config, &err), LM_OK);
+    LM_CHECK_INT(lm_config_set(chain_config, "models", "ner", ner_model_path, &err), LM_OK);
+    LM_CHECK_INT(lm_config_set(chain_config, "models", "lexicon", lexicon_path, &err), LM_OK);
+    LM_CHECK_INT(lm_config_set(chain_config, "models", "pairs", "models/pairs.bin", &err), LM_OK);
+    lm_alloc_walk("lm_stage_chain sentences,ner,pairs", op_chain);
+    lm_config_free(chain_config);
 }
 
 static void test_pairs(void)
@@ -1055,6 +1101,28 @@ static void test_injection(void)
 int main(void)
 {
     lm_test_private_model_cache();
+    /* The articles the store and the chain get, parsed with nothing failing. */
+    lm_error err;
+    lm_pubmed_handler h = {keep_article, NULL, NULL, NULL};
+    if (lm_pubmed_parse_file(PUBMED_FIX "biblio.xml", &h, NULL, NULL, NULL, NULL, &err) != LM_OK ||
+        lm_pubmed_parse_file(PUBMED_FIX "articles.xml", &h, NULL, NULL, NULL, NULL, &err) != LM_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 2;
+    }
+    /* And an abstract the NER model was trained on, so that the chain has
+     * mentions and pairs to find. */
+    lm_pt_corpus c = {0};
+    if (lm_pubtator_load(PUBTATOR_FIX "small.pubtator", &c, &err) != LM_OK || c.n_docs == 0 ||
+        n_store_articles == STORE_ARTICLES_MAX) {
+        fprintf(stderr, "small.pubtator: %s\n", err.msg);
+        return 2;
+    }
+    lm_article *trained = &store_articles[n_store_articles++];
+    lm_article_init(trained);
+    trained->pmid = atoll(c.docs[0].pmid);
+    trained->title = strdup(c.docs[0].title);
+    trained->abstract = strdup(c.docs[0].abstract);
+    lm_pt_corpus_free(&c);
     LM_RUN(test_injection);
     LM_RUN(test_util);
     LM_RUN(test_fetch);
@@ -1063,5 +1131,8 @@ int main(void)
     LM_RUN(test_ner);
     LM_RUN(test_pairs);
     LM_RUN(test_store);
+    LM_RUN(test_chain);
+    for (size_t i = 0; i < n_store_articles; i++)
+        lm_article_free(&store_articles[i]);
     return LM_DONE();
 }
