@@ -11,16 +11,18 @@
  * files, good and bad, query terms); fetch (the PubMed parser on whole
  * files and in chunks, E-utilities ESearch and EFetch answers, an NCBI
  * error); nlp (sentences, tokens, abbreviations, PubTator, every lexicon
- * importer with lookups, lexicon and NER model save and load with and
- * without the map cache, NER tagging with a model trained here, the pair
- * stage with the committed models/pairs.bin); store (articles, a doc, the
+ * importer with lookups, save and load of the lexicon and of an NER model
+ * trained here, with and without the map cache, the pair classifier of
+ * models/pairs.bin on gold mentions); store (articles, a doc, the
  * full-text index and what exports and the server read, in memory; a WAL
  * database file reopened read-only); pipeline (the sentences,ner,pairs
- * stage chain built from a configuration and run on five articles).
+ * stage chain, tagging and normalising included, built from a
+ * configuration and run on five articles).
  * Only litmine's own allocations fail: libxml2's, SQLite's, zlib's and
  * libc's internal ones are not counted.
  */
 #include "lm_test_alloc.h"
+#include "lm_test_store.h"
 
 #include "../fetch/lm_eutils.h"
 #include "../fetch/lm_pubmed.h"
@@ -510,8 +512,8 @@ static lm_status op_lexicon_save(char *summary, size_t cap, lm_error *err)
 /* ---- NER ------------------------------------------------------------------ */
 
 /* A tagger trained on the abstracts of small.pubtator (ASCII, so its
- * code-point offsets are byte offsets) with nothing failing, then walked
- * while tagging, saving and loading. */
+ * code-point offsets are byte offsets) with nothing failing; saved and
+ * loaded here, it tags in the stage chain below. */
 #define NER_TRAIN_DOCS 8
 #define NER_GOLD_MAX 16
 static lm_ner_model *ner_model;
@@ -541,29 +543,6 @@ static lm_status train_ner_model(lm_error *err)
     if (st == LM_OK)
         st = lm_ner_train_docs(docs, n_docs, &o, &ner_model, err);
     lm_pt_corpus_free(&c);
-    return st;
-}
-
-static lm_status op_ner_tag(char *summary, size_t cap, lm_error *err)
-{
-    static const char text[] =
-        "Cocaine-induced myocardial infarction (CIMI) in a young man. CIMI recurred; "
-        "lithium toxicity and delirium followed haloperidol.";
-    lm_ner_scratch *scratch = NULL;
-    lm_status st = lm_ner_scratch_init(&scratch, err);
-    if (st != LM_OK)
-        return st;
-    lm_ner_mentions out;
-    lm_ner_mentions_init(&out);
-    st = lm_ner_tag(ner_model, scratch, text, sizeof text - 1, &out, err);
-    if (st == LM_OK) {
-        for (size_t i = 0; i < out.n; i++)
-            lm_alloc_summary(summary, cap, "%u-%u/%s ", out.v[i].start, out.v[i].end,
-                             lm_ent_type_name(out.v[i].type));
-        lm_alloc_summary(summary, cap, "abbrevs %zu", out.abbrevs.n);
-    }
-    lm_ner_mentions_free(&out);
-    lm_ner_scratch_free(scratch);
     return st;
 }
 
@@ -801,34 +780,10 @@ static lm_status summarize_mention(void *ctx, const lm_mention_row *r)
     return LM_OK;
 }
 
-static lm_status summarize_pair(void *ctx, const lm_pair_row *r)
-{
-    summary_sink *out = ctx;
-    lm_alloc_summary(out->summary, out->cap, " p%lld:%s:%s:%s:%s", (long long)r->pmid,
-                     r->chemical_id, r->disease_id, r->relation, r->evidence ? r->evidence : "-");
-    return LM_OK;
-}
-
-static lm_status summarize_concept(void *ctx, const lm_concept_row *r)
-{
-    summary_sink *out = ctx;
-    lm_alloc_summary(out->summary, out->cap, " c%s:%s:%s:%lld", r->concept_id, r->type, r->name,
-                     (long long)r->mentions);
-    return LM_OK;
-}
-
 static lm_status summarize_exported(void *ctx, const lm_article *a)
 {
     summary_sink *out = ctx;
     lm_alloc_summary(out->summary, out->cap, " a%lld", (long long)a->pmid);
-    return LM_OK;
-}
-
-static lm_status summarize_facet(void *ctx, const lm_facet_row *r)
-{
-    summary_sink *out = ctx;
-    lm_alloc_summary(out->summary, out->cap, " f%lld:%d:%s", (long long)r->pmid, r->year,
-                     r->concept_id ? r->concept_id : "-");
     return LM_OK;
 }
 
@@ -846,12 +801,8 @@ static lm_status read_store(lm_store *s, char *summary, size_t cap, lm_error *er
     size_t title_bytes = 0;
     lm_status st;
     if ((st = lm_store_export_mentions(s, &all, summarize_mention, &out, err)) == LM_OK &&
-        (st = lm_store_export_pairs(s, &all, summarize_pair, &out, err)) == LM_OK &&
-        (st = lm_store_export_concepts(s, &all, summarize_concept, &out, err)) == LM_OK &&
         (st = lm_store_export_articles(s, &words, summarize_exported, &out, err)) == LM_OK &&
         (st = lm_store_article_mentions(s, pmid, summarize_mention, &out, err)) == LM_OK &&
-        (st = lm_store_article_pairs(s, pmid, summarize_pair, &out, err)) == LM_OK &&
-        (st = lm_store_facets(s, &pmid, 1, summarize_facet, &out, err)) == LM_OK &&
         (st = lm_store_concept_summary(s, "MESH:D007022", &concept, err)) == LM_OK &&
         (st = lm_store_article_text(s, pmid, &text, &title_bytes, err)) == LM_OK)
         lm_alloc_summary(summary, cap, "; %s %lld %lld; %zu %s", concept.type,
@@ -880,13 +831,7 @@ static lm_status op_store(char *summary, size_t cap, lm_error *err)
 static lm_status op_store_file(char *summary, size_t cap, lm_error *err)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/alloc-store.db", lm_test_tmpdir());
-    static const char *const sides[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char side[600];
-        snprintf(side, sizeof side, "%s%s", path, sides[i]);
-        unlink(side);
-    }
+    db_path(path, sizeof path, "alloc-store.db");
     lm_store *s = NULL;
     lm_status st = lm_store_open(&s, path, NULL, err);
     if (st != LM_OK)
@@ -922,39 +867,44 @@ static lm_status op_store_file(char *summary, size_t cap, lm_error *err)
  * committed pair model), a scratch per stage, each article run through. */
 static lm_config *chain_config;
 
-static lm_status run_chain(const lm_stage_chain *chain, void **scratch, char *summary,
-                           size_t cap, lm_error *err)
+/* Building the chain loads three models: walked on its own, since each
+ * run costs the pair model's 16 MB; the articles then go through one
+ * chain built with nothing failing. */
+static lm_status op_chain_init(char *summary, size_t cap, lm_error *err)
 {
+    lm_stage_chain chain;
+    lm_status st = lm_stage_chain_init(&chain, "sentences,ner,pairs", chain_config, err);
+    if (st != LM_OK)
+        return st;
+    for (int i = 0; i < chain.n; i++)
+        lm_alloc_summary(summary, cap, "%s: %s; ", chain.ops[i]->name, chain.model[i]);
+    lm_stage_chain_free(&chain);
+    return LM_OK;
+}
+
+static lm_stage_chain built_chain;
+
+static lm_status op_chain_run(char *summary, size_t cap, lm_error *err)
+{
+    const lm_stage_chain *c = &built_chain;
+    void *scratch[LM_STAGE_MAX] = {0};
     lm_status st = LM_OK;
-    for (int i = 0; i < chain->n && st == LM_OK; i++)
-        if (chain->ops[i]->scratch_init)
-            st = chain->ops[i]->scratch_init(chain->state[i], &scratch[i], err);
+    for (int i = 0; i < c->n && st == LM_OK; i++)
+        if (c->ops[i]->scratch_init)
+            st = c->ops[i]->scratch_init(c->state[i], &scratch[i], err);
     for (size_t i = 0; i < n_store_articles && st == LM_OK; i++) {
         lm_doc d;
         lm_doc_init(&d);
-        st = lm_stage_chain_run(chain, scratch, &store_articles[i], &d, NULL, NULL, err);
+        st = lm_stage_chain_run(c, scratch, &store_articles[i], &d, NULL, NULL, err);
         if (st == LM_OK)
             lm_alloc_summary(summary, cap, "%lld: %zu %zu %zu %zu %x;",
                              (long long)store_articles[i].pmid, d.n_sentences, d.n_mentions,
                              d.n_abbrevs, d.n_pairs, d.stages_done);
         lm_doc_free(&d);
     }
-    return st;
-}
-
-static lm_status op_chain(char *summary, size_t cap, lm_error *err)
-{
-    lm_stage_chain chain;
-    lm_status st = lm_stage_chain_init(&chain, "sentences,ner,pairs", chain_config, err);
-    if (st != LM_OK)
-        return st;
-    void *scratch[LM_STAGE_MAX] = {0};
-    st = run_chain(&chain, scratch, summary, cap, err);
-    for (int i = 0; i < chain.n; i++)
+    for (int i = 0; i < c->n; i++)
         if (scratch[i])
-            chain.ops[i]->scratch_free(scratch[i]);
-    lm_alloc_summary(summary, cap, " %s", chain.model[1]);
-    lm_stage_chain_free(&chain);
+            c->ops[i]->scratch_free(scratch[i]);
     return st;
 }
 
@@ -1027,7 +977,6 @@ static void test_ner(void)
         return;
     snprintf(ner_model_path, sizeof ner_model_path, "%s/alloc.ner", lm_test_tmpdir());
     LM_CHECK_INT(lm_ner_model_save(ner_model, ner_model_path, &err), LM_OK);
-    lm_alloc_walk("lm_ner_tag", op_ner_tag);
     lm_alloc_walk("lm_ner_model_save", op_ner_save);
     lm_alloc_walk_model_loads("lm_ner_model_load", op_ner_load, ner_model_path);
     lm_ner_model_free(ner_model);
@@ -1047,7 +996,11 @@ static void test_chain(void)
     LM_CHECK_INT(lm_config_set(chain_config, "models", "ner", ner_model_path, &err), LM_OK);
     LM_CHECK_INT(lm_config_set(chain_config, "models", "lexicon", lexicon_path, &err), LM_OK);
     LM_CHECK_INT(lm_config_set(chain_config, "models", "pairs", "models/pairs.bin", &err), LM_OK);
-    lm_alloc_walk("lm_stage_chain sentences,ner,pairs", op_chain);
+    lm_alloc_walk("lm_stage_chain_init sentences,ner,pairs", op_chain_init);
+    LM_CHECK_INT(lm_stage_chain_init(&built_chain, "sentences,ner,pairs", chain_config, &err),
+                 LM_OK);
+    lm_alloc_walk("lm_stage_chain_run on five articles", op_chain_run);
+    lm_stage_chain_free(&built_chain);
     lm_config_free(chain_config);
 }
 
