@@ -35,6 +35,7 @@
 #include "../nlp/lm_token.h"
 #include "../nlp/train/lm_ner_train.h"
 #include "../pipeline/lm_stage.h"
+#include "../pipeline/lm_sync.h"
 #include "../store/lm_store.h"
 #include "../store/lm_store_export.h"
 #include "../store/lm_store_serve.h"
@@ -908,6 +909,20 @@ static lm_status op_chain_run(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
+/* Where `litmine sync` spools bulk files: beside the database. */
+static lm_status op_sync_spool(char *summary, size_t cap, lm_error *err)
+{
+    char db[512];
+    snprintf(db, sizeof db, "%s/sync.db", lm_test_tmpdir());
+    lm_buf spool;
+    lm_buf_init(&spool);
+    lm_status st = lm_sync_spool(chain_config, db, NULL, &spool, err);
+    if (st == LM_OK)
+        lm_alloc_summary(summary, cap, "%s", lm_buf_cstr(&spool));
+    lm_buf_free(&spool);
+    return st;
+}
+
 /* ---- the tests ------------------------------------------------------------- */
 
 static void test_util(void)
@@ -1001,6 +1016,7 @@ static void test_chain(void)
                  LM_OK);
     lm_alloc_walk("lm_stage_chain_run on five articles", op_chain_run);
     lm_stage_chain_free(&built_chain);
+    lm_alloc_walk("lm_sync_spool", op_sync_spool);
     lm_config_free(chain_config);
 }
 
