@@ -292,7 +292,8 @@ int lm_lexicon_has_near_name(const lm_lexicon *lex, const char *id, const char *
  * carcinoma", "ventricular tachycardia and fibrillation", "renal or
  * hepatic toxicity") and two diseases side by side ("myxedema coma",
  * "postoperative delirium").  For mentions lm_lexicon_lookup_mention does
- * not know.  Returns 1 and fills ids (reset first), else 0. */
+ * not know.  Returns 1 and fills ids (reset first), else 0; -1 (ids empty)
+ * when memory runs out, which must not pass for "no reading". */
 int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                 const char *text, size_t len, lm_buf *ids);
 

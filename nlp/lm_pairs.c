@@ -2030,7 +2030,8 @@ static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *n
         return NULL;
     lm_buf ids;
     lm_buf_init(&ids);
-    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) && !(*made = lm_buf_take(&ids)))
+    int found = lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids);
+    if (found < 0 || (found > 0 && !(*made = lm_buf_take(&ids))))
         *failed = 1;
     lm_buf_free(&ids);
     return *made;

@@ -577,10 +577,12 @@ static lm_status op_ner_load(char *summary, size_t cap, lm_error *err)
 
 /* ---- pairs ---------------------------------------------------------------- */
 
-/* The pair stage on the first PubTator document: its gold mentions as a
- * doc, and as tagger output normalised with the small lexicon, the
- * committed pair classifier over the candidates, and the document
- * renormalised as training sees it. */
+/* The pair stage on a PubTator document with a composite id and a
+ * coordinated mention ("hemorrhagic cystitis and depressive disorder",
+ * which the lexicon reads as its parts): its gold mentions as a doc, and
+ * as tagger output normalised with the lexicon built above, the committed
+ * pair classifier over the candidates, and the document renormalised as
+ * training sees it. */
 static lm_pairs_model *pairs_model;
 static lm_lexicon *pairs_lexicon;
 static lm_pt_corpus pairs_corpus;
@@ -1025,7 +1027,7 @@ static void test_pairs(void)
     lm_error err;
     LM_CHECK_INT(lm_pairs_model_load("models/pairs.bin", &pairs_model, &err), LM_OK);
     LM_CHECK_INT(build_lexicon(&pairs_lexicon, NULL, 0, &err), LM_OK);
-    LM_CHECK_INT(lm_pubtator_load(PUBTATOR_FIX "composite.pubtator", &pairs_corpus, &err), LM_OK);
+    LM_CHECK_INT(lm_pubtator_load(ALLOC_FIX "coordinated.pubtator", &pairs_corpus, &err), LM_OK);
     if (pairs_model && pairs_lexicon && pairs_corpus.n_docs > 0)
         lm_alloc_walk("lm_pairs", op_pairs);
     lm_pt_corpus_free(&pairs_corpus);
