@@ -13,11 +13,12 @@
  * error); nlp (sentences, tokens, abbreviations, PubTator, every lexicon
  * importer with lookups, save and load of the lexicon and of an NER model
  * trained here, with and without the map cache, the pair classifier of
- * models/pairs.bin on gold mentions); store (articles, a doc, the
- * full-text index and what exports and the server read, in memory; a WAL
- * database file reopened read-only); pipeline (the sentences,ner,pairs
- * stage chain, tagging and normalising included, built from a
- * configuration and run on five articles).
+ * models/pairs.bin on gold mentions, a composite and a coordinated one
+ * among them); store (articles, a doc, the full-text index and what
+ * exports and the server read, in memory; a WAL database file reopened
+ * read-only); pipeline (the sentences,ner,pairs stage chain, tagging and
+ * normalising included, built from a configuration and run on five
+ * articles; where sync spools its files).
  * Only litmine's own allocations fail: libxml2's, SQLite's, zlib's and
  * libc's internal ones are not counted.
  */
