@@ -10,10 +10,10 @@
  * objects of that link — the test itself and liblitmine.a — to the
  * __wrap_ functions below, which count the calls and make one fail; the
  * library is not changed and release builds have no hook.  Calls made
- * inside shared libraries (libxml2, SQLite, libcurl, OpenBLAS, libc's own
- * getline, open_memstream and realpath) are not redirected, so their
- * internal allocations are neither counted nor failed: the tests cover
- * how litmine handles its own allocations failing, not how those
+ * inside shared libraries (libxml2, SQLite, zlib, libcurl, OpenBLAS, and
+ * libc's own getline, open_memstream and realpath) are not redirected, so
+ * their internal allocations are neither counted nor failed: the tests
+ * cover how litmine handles its own allocations failing, not how those
  * libraries handle theirs.  The sanitizers still see every allocation:
  * __real_malloc is the malloc ASan intercepts.
  *
