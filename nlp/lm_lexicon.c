@@ -254,7 +254,7 @@ int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out)
         if (n == 0 || (n == 2 && a[0] == '-' && a[1] == '1'))
             continue;
         if (parts && lm_buf_append_char(out, '|') != LM_OK)
-            return -1;
+            return -2;
         lm_status st;
         if (n > 5 && strncasecmp(a, "MESH:", 5) == 0)
             st = lm_buf_printf(out, "MESH:%.*s", (int)(n - 5), a + 5);
@@ -269,7 +269,7 @@ int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out)
         else
             st = lm_buf_append(out, a, n);
         if (st != LM_OK)
-            return -1;
+            return -2;
         parts++;
     }
     return parts ? 0 : -1;

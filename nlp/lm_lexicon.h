@@ -82,8 +82,9 @@ size_t lm_lexicon_normalize(const char *text, size_t len, char *out, size_t cap)
 /* Writes the namespaced form of a corpus id column: "D003920" and
  * "MESH:D003920" -> "MESH:D003920"; a Gene's "672" -> "NCBIGene:672";
  * composites "D1|D2", "D1+D2", "D1,D2" -> "MESH:D1|MESH:D2"; other prefixed
- * ids ("OMIM:1234") are kept.  Returns 0, or -1 when the id is empty or -1
- * (no concept). */
+ * ids ("OMIM:1234") are kept.  Returns 0, -1 when the id is empty or -1
+ * (no concept), or -2 when memory runs out (which callers must not take
+ * for "no concept": the mention would silently lose its id). */
 int lm_lexicon_qualify_id(lm_ent_type type, const char *id, lm_buf *out);
 
 /* ---- building ---- */
@@ -291,7 +292,8 @@ int lm_lexicon_has_near_name(const lm_lexicon *lex, const char *id, const char *
  * carcinoma", "ventricular tachycardia and fibrillation", "renal or
  * hepatic toxicity") and two diseases side by side ("myxedema coma",
  * "postoperative delirium").  For mentions lm_lexicon_lookup_mention does
- * not know.  Returns 1 and fills ids (reset first), else 0. */
+ * not know.  Returns 1 and fills ids (reset first), else 0; -1 (ids empty)
+ * when memory runs out, which must not pass for "no reading". */
 int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const char *ns,
                                 const char *text, size_t len, lm_buf *ids);
 

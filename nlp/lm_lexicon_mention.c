@@ -443,9 +443,11 @@ size_t lm_lexicon_lookup_mention(const lm_lexicon *lex, lm_ent_type type, const 
 /* ---- mentions naming several concepts ---- */
 
 /* Appends the id of the words of part (as lm_lexicon_lookup_mention reads
- * them) to ids unless it is there already; 0 when they are unknown. */
+ * them) to ids unless it is there already; 0 when they are unknown, or
+ * when memory runs out, which also sets *nomem: the readings below give
+ * up then rather than settle for fewer parts. */
 static int add_part_id(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                       const mwords *part, lm_buf *ids)
+                       const mwords *part, lm_buf *ids, int *nomem)
 {
     char buf[LM_LEXICON_KEY_MAX];
     size_t n = lm_lexicon_join_words(part, SIZE_MAX, NULL, buf, sizeof buf);
@@ -459,19 +461,23 @@ static int add_part_id(const lm_lexicon *lex, lm_ent_type type, const char *ns,
             return 1;
         p += pl + (p[pl] == '|');
     }
-    return (!ids->len || lm_buf_append_char(ids, '|') == LM_OK) &&
-           lm_buf_append(ids, m.id, il) == LM_OK;
+    if ((!ids->len || lm_buf_append_char(ids, '|') == LM_OK) &&
+        lm_buf_append(ids, m.id, il) == LM_OK)
+        return 1;
+    *nomem = 1;
+    return 0;
 }
 
 /* add_part_id of w[a..b) followed by tail[ta..tb) */
 static int add_run_id(const lm_lexicon *lex, lm_ent_type type, const char *ns, const mwords *w,
-                      size_t a, size_t b, const mwords *tail, size_t ta, size_t tb, lm_buf *ids)
+                      size_t a, size_t b, const mwords *tail, size_t ta, size_t tb, lm_buf *ids,
+                      int *nomem)
 {
     mwords part = {.count = 0};
     mw_append(&part, w, a, b);
     if (tail)
         mw_append(&part, tail, ta, tb);
-    return add_part_id(lex, type, ns, &part, ids);
+    return add_part_id(lex, type, ns, &part, ids, nomem);
 }
 
 static int is_conjunction(const char *w, size_t n)
@@ -486,7 +492,7 @@ static int is_conjunction(const char *w, size_t n)
  * ovarian carcinoma, breast carcinoma) or a modifier shared from the left
  * ("ventricular tachycardia and fibrillation", "cleft lip and palate"). */
 static int coordinated_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                           const char *text, size_t len, lm_buf *ids)
+                           const char *text, size_t len, lm_buf *ids, int *nomem)
 {
     mwords w;
     if (!split_words(text, len, &w) || w.count < 3)
@@ -512,28 +518,30 @@ static int coordinated_ids(const lm_lexicon *lex, lm_ent_type type, const char *
         int ok = 1;
         if (how == 0) {
             for (size_t k = 0; k < nc && ok; k++)
-                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], NULL, 0, 0, ids);
-            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids);
+                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], NULL, 0, 0, ids, nomem);
+            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids, nomem);
         } else if (how == 1) {
             /* the last conjunct's head, after as many words as the others have */
             if (rn <= last_n)
                 continue;
             size_t h = c + 1 + last_n;
             for (size_t k = 0; k < nc && ok; k++)
-                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], &w, h, w.count, ids);
-            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids);
+                ok = add_run_id(lex, type, ns, &w, cut[k], cut[k + 1], &w, h, w.count, ids, nomem);
+            ok = ok && add_run_id(lex, type, ns, &w, c + 1, w.count, NULL, 0, 0, ids, nomem);
         } else {
             /* the first conjunct's modifiers before each of the others */
             if (cut[1] - cut[0] < 2)
                 continue;
-            ok = add_run_id(lex, type, ns, &w, cut[0], cut[1], NULL, 0, 0, ids);
+            ok = add_run_id(lex, type, ns, &w, cut[0], cut[1], NULL, 0, 0, ids, nomem);
             for (size_t k = 1; k <= nc && ok; k++) {
                 size_t a = k < nc ? cut[k] : c + 1, b = k < nc ? cut[k + 1] : w.count;
-                ok = add_run_id(lex, type, ns, &w, 0, cut[1] - 1, &w, a, b, ids);
+                ok = add_run_id(lex, type, ns, &w, 0, cut[1] - 1, &w, a, b, ids, nomem);
             }
         }
         if (ok)
             return 1;
+        if (*nomem)
+            break;
     }
     lm_buf_reset(ids);
     return 0;
@@ -543,7 +551,7 @@ static int coordinated_ids(const lm_lexicon *lex, lm_ent_type type, const char *
  * delirium", "eosinophilic myocarditis" (the first often an adjective):
  * both parts known, the second not a word for harm in general. */
 static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns,
-                          const char *text, size_t len, lm_buf *ids)
+                          const char *text, size_t len, lm_buf *ids, int *nomem)
 {
     mwords w;
     if (!split_words(text, len, &w) || w.count < 2 || w.count > 3)
@@ -555,8 +563,8 @@ static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *n
                                  word_in_list(w.s[k], w.n[k], kind_words)))
             continue;
         lm_buf_reset(ids);
-        if (add_run_id(lex, type, ns, &w, 0, k, NULL, 0, 0, ids) &&
-            add_run_id(lex, type, ns, &w, k, w.count, NULL, 0, 0, ids) &&
+        if (add_run_id(lex, type, ns, &w, 0, k, NULL, 0, 0, ids, nomem) &&
+            add_run_id(lex, type, ns, &w, k, w.count, NULL, 0, 0, ids, nomem) &&
             strchr(lm_buf_cstr(ids), '|'))
             return 1;
     }
@@ -570,7 +578,7 @@ static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *n
  * put back (-a, -ia, -y, -e, or as it is) and a second of 6 or more that
  * is one as it is read alone. */
 static int fused_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns, const char *text,
-                     size_t len, lm_buf *ids)
+                     size_t len, lm_buf *ids, int *nomem)
 {
     if (len >= LM_LEXICON_KEY_MAX || memchr(text, ' ', len) || memchr(text, '-', len))
         return 0;
@@ -588,8 +596,8 @@ static int fused_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns, co
             head.s[0] = first;
             head.n[0] = (size_t)fn;
             lm_buf_reset(ids);
-            if (add_part_id(lex, type, ns, &head, ids) &&
-                add_part_id(lex, type, ns, &second, ids) && strchr(lm_buf_cstr(ids), '|'))
+            if (add_part_id(lex, type, ns, &head, ids, nomem) &&
+                add_part_id(lex, type, ns, &second, ids, nomem) && strchr(lm_buf_cstr(ids), '|'))
                 return 1;
         }
     }
@@ -605,6 +613,13 @@ int lm_lexicon_lookup_composite(const lm_lexicon *lex, lm_ent_type type, const c
         return 0;
     if (ns && !*ns)
         ns = NULL;
-    return coordinated_ids(lex, type, ns, text, len, ids) ||
-           juxtaposed_ids(lex, type, ns, text, len, ids) || fused_ids(lex, type, ns, text, len, ids);
+    int nomem = 0;
+    int found = coordinated_ids(lex, type, ns, text, len, ids, &nomem) ||
+                (!nomem && juxtaposed_ids(lex, type, ns, text, len, ids, &nomem)) ||
+                (!nomem && fused_ids(lex, type, ns, text, len, ids, &nomem));
+    if (nomem) {
+        lm_buf_reset(ids);
+        return -1;
+    }
+    return found;
 }

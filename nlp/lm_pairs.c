@@ -1964,7 +1964,12 @@ lm_status lm_pairs_doc_from_pubtator(const lm_pt_doc *pt, lm_doc *out, lm_error 
         lm_ent_type t = lm_ent_type_parse(m->type);
         if (t == LM_ENT_NONE)
             continue;
-        int have = lm_lexicon_qualify_id(t, m->id, &id) == 0;
+        int qualified = lm_lexicon_qualify_id(t, m->id, &id);
+        if (qualified == -2) {
+            st = nomem(err);
+            break;
+        }
+        int have = qualified == 0;
         st = lm_doc_add_mention(out, m->start, m->end, t, m->text,
                                 have ? lm_buf_cstr(&id) : NULL, sentence_index(out, m->start),
                                 1.0f, err);
@@ -2025,7 +2030,8 @@ static const char *lookup_id(const lm_lexicon *lex, lm_ent_type t, const char *n
         return NULL;
     lm_buf ids;
     lm_buf_init(&ids);
-    if (lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids) && !(*made = lm_buf_take(&ids)))
+    int found = lm_lexicon_lookup_composite(lex, t, ns, text, len, &ids);
+    if (found < 0 || (found > 0 && !(*made = lm_buf_take(&ids))))
         *failed = 1;
     lm_buf_free(&ids);
     return *made;

@@ -22,7 +22,8 @@
 /* ---- BEIR lines ------------------------------------------------------------ */
 
 /* Reads the members _id (a string, or an integer), title and text of one
- * JSON object line; -1 when it is not one. */
+ * JSON object line; -1 when it is not one, -2 when memory runs out (which
+ * must not pass for a malformed line). */
 static int parse_beir_line(const lm_buf *line, lm_buf *id, lm_buf *title, lm_buf *text)
 {
     lm_buf_reset(id);
@@ -30,33 +31,38 @@ static int parse_beir_line(const lm_buf *line, lm_buf *id, lm_buf *title, lm_buf
     lm_buf_reset(text);
     lm_json *doc = NULL;
     lm_error err;
-    if (lm_json_parse(&doc, line->data, line->len, NULL, NULL, &err) != LM_OK)
-        return -1;
+    lm_status parsed = lm_json_parse(&doc, line->data, line->len, NULL, NULL, &err);
+    if (parsed != LM_OK)
+        return parsed == LM_ERR_NOMEM ? -2 : -1;
     const lm_json_value *root = lm_json_root(doc), *v = lm_json_get(root, "_id");
     int64_t num;
     size_t n;
     const char *sv = lm_json_str(v, &n);
-    int ok = lm_json_type_of(root) == LM_JSON_OBJECT;
+    int object = lm_json_type_of(root) == LM_JSON_OBJECT, copied = 1;
     if (sv)
-        ok &= lm_buf_append(id, sv, n) == LM_OK;
+        copied &= lm_buf_append(id, sv, n) == LM_OK;
     else if (lm_json_int64(v, &num))
-        ok &= lm_buf_printf(id, "%lld", (long long)num) == LM_OK;
+        copied &= lm_buf_printf(id, "%lld", (long long)num) == LM_OK;
     if ((sv = lm_json_str(lm_json_get(root, "title"), &n)) != NULL)
-        ok &= lm_buf_append(title, sv, n) == LM_OK;
+        copied &= lm_buf_append(title, sv, n) == LM_OK;
     if ((sv = lm_json_str(lm_json_get(root, "text"), &n)) != NULL)
-        ok &= lm_buf_append(text, sv, n) == LM_OK;
+        copied &= lm_buf_append(text, sv, n) == LM_OK;
     lm_json_free(doc);
-    return ok && id->len > 0 ? 0 : -1;
+    if (!copied)
+        return -2;
+    return object && id->len > 0 ? 0 : -1;
 }
 
-/* Reads one line of a (possibly gzip) file into b; 0 at EOF. */
+/* Reads one line of a (possibly gzip) file into b; 0 at EOF, -1 when
+ * memory runs out (a line cut short would read as another document). */
 static int read_line(gzFile f, lm_buf *b)
 {
     lm_buf_reset(b);
     char chunk[65536];
     while (gzgets(f, chunk, sizeof chunk)) {
         size_t n = strlen(chunk);
-        lm_buf_append(b, chunk, n);
+        if (lm_buf_append(b, chunk, n) != LM_OK)
+            return -1;
         if (n && chunk[n - 1] == '\n')
             return 1;
     }
@@ -82,11 +88,19 @@ static lm_status beir_each(const char *path, const char *what, beir_fn fn, void 
     lm_buf_init(&text);
     lm_status st = LM_OK;
     size_t lineno = 0;
-    while (st == LM_OK && read_line(f, &line)) {
+    int got;
+    while (st == LM_OK && (got = read_line(f, &line)) != 0) {
         lineno++;
+        if (got < 0) {
+            st = lm_error_nomem(err, "reading a BEIR file");
+            break;
+        }
         if (line.len <= 1)
             continue;
-        if (parse_beir_line(&line, &id, &title, &text) != 0)
+        int parsed = parse_beir_line(&line, &id, &title, &text);
+        if (parsed == -2)
+            st = lm_error_nomem(err, "reading a BEIR file");
+        else if (parsed != 0)
             st = lm_error_set(err, LM_ERR_PARSE, "%s:%zu: not a BEIR %s line", path, lineno,
                               what);
         else
@@ -236,6 +250,10 @@ static lm_status put_document(void *ctx, lm_buf *id, lm_buf *title, lm_buf *text
     lm_article a;
     lm_article_init(&a);
     a.pmid = map_id(&c->ev->ids, lm_buf_cstr(id), 1);
+    /* Adding, map_id fails only when memory runs out: skipping the
+     * document would score the run on a smaller corpus. */
+    if (a.pmid < 0)
+        return lm_error_nomem(err, "numbering the corpus");
     a.version = 1;
     a.title = (char *)lm_buf_cstr(title);
     a.abstract = (char *)lm_buf_cstr(text);
@@ -256,9 +274,8 @@ static lm_status map_document(void *ctx, lm_buf *id, lm_buf *title, lm_buf *text
 {
     (void)title;
     (void)text;
-    (void)err;
-    map_id(ctx, lm_buf_cstr(id), 1);
-    return LM_OK;
+    return map_id(ctx, lm_buf_cstr(id), 1) < 0 ? lm_error_nomem(err, "numbering the corpus")
+                                               : LM_OK;
 }
 
 static lm_status ingest_corpus(lm_eval_search *ev, const char *path, size_t *n_docs,

@@ -848,13 +848,17 @@ static lm_status chain_init(lm_stage_chain *chain, const char *names, const lm_c
             return lm_error_set(err, LM_ERR_USAGE, "too many stages");
         }
         lm_status st = ops->init(&chain->state[chain->n], cfg, err);
-        if (st == LM_OK)
-            st = stage_model_identity(ops, cfg, chain->model[chain->n], err);
+        if (st == LM_OK) {
+            /* Counted before its identity is read, so that a failure there
+             * (out of memory, an unreadable model file) frees the state it
+             * just loaded along with the rest of the chain. */
+            chain->ops[chain->n++] = ops;
+            st = stage_model_identity(ops, cfg, chain->model[chain->n - 1], err);
+        }
         if (st != LM_OK) {
             lm_stage_chain_free(chain);
             return st;
         }
-        chain->ops[chain->n++] = ops;
     }
     return LM_OK;
 }

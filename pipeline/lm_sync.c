@@ -18,7 +18,11 @@ static lm_status sync_dir(lm_store *store, lm_http *http, const lm_sync_options 
     const char *base = o->base_url;
     lm_buf url;
     lm_buf_init(&url);
-    lm_buf_printf(&url, "%s%s%s/", base, base[strlen(base) - 1] == '/' ? "" : "/", dir);
+    if (lm_buf_printf(&url, "%s%s%s/", base, base[strlen(base) - 1] == '/' ? "" : "/", dir) !=
+        LM_OK) {
+        r->failed = LM_SYNC_LIST;
+        return lm_error_nomem(err, "naming a mirror directory");
+    }
     lm_download_list list;
     memset(&list, 0, sizeof list);
     lm_status st = lm_download_list_dir(http, lm_buf_cstr(&url), &list, err);
@@ -41,7 +45,13 @@ static lm_status sync_dir(lm_store *store, lm_http *http, const lm_sync_options 
             continue;
         url.len = dir_len;
         url.data[dir_len] = '\0';
-        lm_buf_append_str(&url, name);
+        /* Unchecked, a failed append would leave the directory's URL and
+         * download its listing as if it were the file. */
+        if (lm_buf_append_str(&url, name) != LM_OK) {
+            r->failed = LM_SYNC_DOWNLOAD;
+            st = lm_error_nomem(err, "naming a bulk file");
+            break;
+        }
         if (o->on_download)
             o->on_download(o->ctx, lm_buf_cstr(&url));
         lm_download_result dl;
@@ -111,14 +121,18 @@ lm_status lm_sync_spool(const lm_config *cfg, const char *db_path, const char *f
                         lm_error *err)
 {
     const char *dir = flag ? flag : lm_config_get(cfg, "sync", "spool_dir");
-    if (dir) {
-        lm_buf_append_str(out, dir);
-    } else {
-        const char *slash = strrchr(db_path, '/');
-        if (slash)
-            lm_buf_append(out, db_path, (size_t)(slash - db_path + 1));
-        lm_buf_append_str(out, "litmine-spool");
-    }
+    const char *slash = strrchr(db_path, '/');
+    /* A part left out would put the spool somewhere else (the current
+     * directory instead of beside the database), so each is checked. */
+    lm_status st = LM_OK;
+    if (dir)
+        st = lm_buf_append_str(out, dir);
+    else if (slash)
+        st = lm_buf_append(out, db_path, (size_t)(slash - db_path + 1));
+    if (st == LM_OK && !dir)
+        st = lm_buf_append_str(out, "litmine-spool");
+    if (st != LM_OK)
+        return lm_error_nomem(err, "naming the spool directory");
     if (mkdir(lm_buf_cstr(out), 0755) != 0 && errno != EEXIST)
         return lm_error_set(err, LM_ERR_IO, "cannot create spool directory %s: %s",
                             lm_buf_cstr(out), strerror(errno));

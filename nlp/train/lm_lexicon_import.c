@@ -40,14 +40,19 @@ typedef struct mesh_import {
 } mesh_import;
 
 /* "Diabetes Mellitus, Type 2" -> "Type 2 Diabetes Mellitus" (one comma
- * only: MeSH inverts the head noun this way). */
-static int uninvert(const char *s, lm_buf *out)
+ * only: MeSH inverts the head noun this way).  *inverted tells whether out
+ * holds a variant; running out of memory is an error, not "no variant",
+ * or the lexicon would quietly miss the name. */
+static lm_status uninvert(const char *s, lm_buf *out, int *inverted)
 {
     const char *c = strstr(s, ", ");
+    *inverted = 0;
     if (!c || strchr(c + 1, ',') || c == s || !c[2])
-        return 0;
+        return LM_OK;
     lm_buf_reset(out);
-    return lm_buf_printf(out, "%s %.*s", c + 2, (int)(c - s), s) == LM_OK;
+    lm_status st = lm_buf_printf(out, "%s %.*s", c + 2, (int)(c - s), s);
+    *inverted = st == LM_OK;
+    return st;
 }
 
 static lm_status mesh_add(mesh_import *mi, lm_ent_type type, const char *name, unsigned flags,
@@ -58,7 +63,10 @@ static lm_status mesh_add(mesh_import *mi, lm_ent_type type, const char *name, u
                                           err);
     if (st == LM_OK)
         mi->stats->names++;
-    if (st == LM_OK && uninvert(name, &mi->variant)) {
+    int inverted = 0;
+    if (st == LM_OK && uninvert(name, &mi->variant, &inverted) != LM_OK)
+        st = nomem(err);
+    if (st == LM_OK && inverted) {
         st = lm_lexicon_builder_add(mi->b, type, id, lm_buf_cstr(&mi->variant), mi->variant.len,
                                     LM_LEX_SYNONYM, LM_LEX_SCORE_VARIANT, 1, err);
         if (st == LM_OK)
@@ -587,7 +595,13 @@ lm_status lm_lexicon_import_corpus_weighted(lm_lexicon_builder *b, const lm_pt_c
             const lm_pt_mention *mn = &doc->mentions[m];
             stats->records++;
             lm_ent_type t = lm_ent_type_from_label(mn->type);
-            if (t == LM_ENT_ANY || !mn->text || lm_lexicon_qualify_id(t, mn->id, &id) != 0) {
+            int qualified =
+                t == LM_ENT_ANY || !mn->text ? -1 : lm_lexicon_qualify_id(t, mn->id, &id);
+            if (qualified == -2) {
+                st = nomem(err);
+                break;
+            }
+            if (qualified != 0) {
                 stats->skipped++;
                 continue;
             }
