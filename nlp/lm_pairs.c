@@ -1564,12 +1564,8 @@ lm_status lm_pairs_model_load(const char *path, lm_pairs_model **out, lm_error *
         size_t used = 0;
         if (has_kb > 1)
             st = lm_error_set(err, LM_ERR_CORRUPT, "%s: bad knowledge table flag", path);
-        else if (has_kb) {
-            lm_error kerr = {0};
-            st = pairs_kb_read(p, (size_t)(end - p), &used, &m->kb, &kerr);
-            if (st != LM_OK)
-                lm_error_set(err, st, "%s: %s", path, kerr.msg);
-        }
+        else if (has_kb && (st = pairs_kb_read(p, (size_t)(end - p), &used, &m->kb, err)) != LM_OK)
+            lm_error_wrap(err, "%s", path);
         p += used;
     }
     if (st == LM_OK && p != end)

@@ -139,6 +139,10 @@ static int doc_relates(const lm_pt_doc *d, int type, const char *id, const char 
 
 /* ---- building ----------------------------------------------------------- */
 
+/* A record's type: a concept's entity type, or a pair, which sorts after
+ * every concept. */
+enum { KB_PAIR = LM_ENT_COUNT };
+
 typedef struct kb_rec {
     const char *a, *b;                 /* pair: chem, dis; concept: id, NULL */
     uint32_t type, doc, cid;
@@ -165,23 +169,28 @@ typedef struct kb_builder {
     size_t n_ids, cap_ids;
 } kb_builder;
 
-static const char *builder_id(kb_builder *b, const char *p, size_t n)
+/* Sets *id to the builder's copy of an id without its "MESH:", or NULL for
+ * no concept ("", "-1"); -1 when memory runs out, which must not pass for
+ * "no concept": the table would be built short and saved with the model. */
+static int builder_id(kb_builder *b, const char *p, size_t n, const char **id)
 {
+    *id = NULL;
     if (n >= 5 && strncmp(p, "MESH:", 5) == 0) {
         p += 5;
         n -= 5;
     }
     if (n == 0 || (n == 2 && p[0] == '-' && p[1] == '1'))
-        return NULL;
+        return 0;
     if (lm_vec_grow((void **)&b->ids, &b->cap_ids, b->n_ids + 1, sizeof *b->ids) != LM_OK)
-        return NULL;
+        return -1;
     char *s = malloc(n + 1);
     if (!s)
-        return NULL;
+        return -1;
     memcpy(s, p, n);
     s[n] = '\0';
     b->ids[b->n_ids++] = s;
-    return s;
+    *id = s;
+    return 0;
 }
 
 static int builder_add(kb_builder *b, kb_rec r)
@@ -203,7 +212,9 @@ static int builder_doc(kb_builder *b, const lm_pt_doc *d, uint32_t doc)
             continue;
         for (const char *p = d->mentions[i].id; *p;) {
             size_t m = strcspn(p, "|");
-            const char *id = m ? builder_id(b, p, m) : NULL;
+            const char *id;
+            if (builder_id(b, p, m, &id) != 0)
+                return -1;
             if (id && builder_add(b, (kb_rec){id, NULL, (uint32_t)t, doc, 0}) != 0)
                 return -1;
             p += m + (p[m] == '|');
@@ -213,8 +224,10 @@ static int builder_doc(kb_builder *b, const lm_pt_doc *d, uint32_t doc)
         const lm_pt_relation *rel = &d->relations[r];
         if (!is_cid(rel))
             continue;
-        const char *c = builder_id(b, rel->id1, strlen(rel->id1));
-        const char *s = builder_id(b, rel->id2, strlen(rel->id2));
+        const char *c, *s;
+        if (builder_id(b, rel->id1, strlen(rel->id1), &c) != 0 ||
+            builder_id(b, rel->id2, strlen(rel->id2), &s) != 0)
+            return -1;
         if (c && builder_add(b, (kb_rec){c, NULL, LM_ENT_CHEMICAL, doc, 0}) != 0)
             return -1;
         if (s && builder_add(b, (kb_rec){s, NULL, LM_ENT_DISEASE, doc, 0}) != 0)
@@ -228,8 +241,7 @@ static int builder_doc(kb_builder *b, const lm_pt_doc *d, uint32_t doc)
             if (b->v[j].type != LM_ENT_DISEASE)
                 continue;
             uint32_t cid = (uint32_t)doc_relates(d, LM_ENT_CHEMICAL, b->v[i].a, b->v[j].a);
-            /* pairs sort after concepts: type 3 */
-            if (builder_add(b, (kb_rec){b->v[i].a, b->v[j].a, 3, doc, cid}) != 0)
+            if (builder_add(b, (kb_rec){b->v[i].a, b->v[j].a, KB_PAIR, doc, cid}) != 0)
                 return -1;
         }
     }
@@ -246,8 +258,7 @@ static void builder_free(kb_builder *b)
     free(b->v);
 }
 
-/* Appends s to the blob unless it is the last string there; returns its
- * offset. */
+/* Appends s to the blob and sets *off to its offset. */
 static int blob_add(pairs_kb *kb, size_t *cap, const char *s, uint32_t *off)
 {
     size_t n = strlen(s) + 1;
@@ -290,7 +301,7 @@ lm_status pairs_kb_build(const lm_pt_corpus *c, pairs_kb **out, lm_error *err)
             j = k;
         }
         const kb_rec *r = &b.v[i];
-        if (r->type == 3) {
+        if (r->type == KB_PAIR) {
             kb_pair p = {0, 0, cids, docs};
             bad = blob_add(kb, &cap_blob, r->a, &p.chem) != 0 ||
                   blob_add(kb, &cap_blob, r->b, &p.dis) != 0 ||
@@ -428,7 +439,8 @@ void pairs_kb_write(const pairs_kb *kb, unsigned char *p)
     lm_le32_put(p + 8, (uint32_t)kb->n_concepts);
     lm_le32_put(p + 12, (uint32_t)kb->blob_len);
     p += 16;
-    memcpy(p, kb->blob, kb->blob_len);
+    if (kb->blob_len) /* a table of no ids has no blob: memcpy from NULL is undefined */
+        memcpy(p, kb->blob, kb->blob_len);
     p += kb->blob_len;
     for (size_t i = 0; i < kb->n_pairs; i++, p += 16) {
         lm_le32_put(p, kb->pairs[i].chem);
@@ -476,7 +488,7 @@ lm_status pairs_kb_read(const unsigned char *p, size_t len, size_t *used, pairs_
     memcpy(kb->blob, p + 16, blob_len);
     const unsigned char *q = p + 16 + blob_len;
     int ok = 1;
-    for (uint32_t i = 0; i < n_pairs; i++, q += 16) {
+    for (uint32_t i = 0; ok && i < n_pairs; i++, q += 16) {
         kb_pair *e = &kb->pairs[kb->n_pairs++];
         *e = (kb_pair){lm_le32_get(q), lm_le32_get(q + 4), lm_le32_get(q + 8),
                        lm_le32_get(q + 12)};

@@ -1319,6 +1319,88 @@ static void test_knowledge_counts(void)
     lm_pt_corpus_free(&c);
 }
 
+/* The table's section of pairs.bin round-trips, also empty (a corpus
+ * without ids), and each kind of damage to it is refused as corrupt rather
+ * than read: the loader trusts its sort order for binary search. */
+static lm_status kb_read_patched(const unsigned char *img, size_t n, size_t len, size_t at,
+                                 uint32_t value)
+{
+    unsigned char *q = malloc(n ? n : 1);
+    if (!q)
+        return LM_ERR_NOMEM;
+    memcpy(q, img, n);
+    if (at != (size_t)-1)
+        lm_le32_put(q + at, value);
+    size_t used = 0;
+    pairs_kb *kb = NULL;
+    lm_error err;
+    lm_status st = pairs_kb_read(q, len, &used, &kb, &err);
+    if (st == LM_OK)
+        LM_CHECK_INT(used, n);
+    pairs_kb_free(kb);
+    free(q);
+    return st;
+}
+
+static void test_knowledge_table_corrupt(void)
+{
+    lm_pt_corpus c = {0};
+    LM_CHECK(kb_corpus(&c) == 0);
+    pairs_kb *kb = NULL;
+    lm_error err;
+    LM_CHECK(pairs_kb_build(&c, &kb, &err) == LM_OK);
+    size_t n = kb ? pairs_kb_size(kb) : 0;
+    unsigned char *img = n ? malloc(n) : NULL;
+    if (!img) {
+        pairs_kb_free(kb);
+        lm_pt_corpus_free(&c);
+        return;
+    }
+    pairs_kb_write(kb, img);
+    uint32_t n_pairs = lm_le32_get(img + 4), blob_len = lm_le32_get(img + 12);
+    size_t pairs_at = 16 + blob_len, concepts_at = pairs_at + 16 * (size_t)n_pairs;
+    LM_CHECK(n_pairs >= 2);
+    LM_CHECK_INT(kb_read_patched(img, n, n, (size_t)-1, 0), LM_OK);
+    LM_CHECK_INT(kb_read_patched(img, n, 15, (size_t)-1, 0), LM_ERR_CORRUPT);
+    LM_CHECK_INT(kb_read_patched(img, n, n - 1, (size_t)-1, 0), LM_ERR_CORRUPT);
+    LM_CHECK_INT(kb_read_patched(img, n, n, 12, blob_len + 64), LM_ERR_CORRUPT);
+    LM_CHECK_INT(kb_read_patched(img, n, n, 4, 0xfffffff0u), LM_ERR_CORRUPT);
+    /* the blob's last string loses its NUL */
+    LM_CHECK_INT(kb_read_patched(img, n, n, 16 + blob_len - 4, 0x41414141u), LM_ERR_CORRUPT);
+    /* the second pair sorted before the first: its key copied from the first */
+    memcpy(img + pairs_at + 16, img + pairs_at, 8);
+    LM_CHECK_INT(kb_read_patched(img, n, n, (size_t)-1, 0), LM_ERR_CORRUPT);
+    pairs_kb_write(kb, img);
+    /* more CID documents than documents naming the pair */
+    LM_CHECK_INT(kb_read_patched(img, n, n, pairs_at + 8, 1000), LM_ERR_CORRUPT);
+    /* a concept typed Gene, a concept counted like that pair */
+    LM_CHECK_INT(kb_read_patched(img, n, n, concepts_at + 4, LM_ENT_GENE), LM_ERR_CORRUPT);
+    LM_CHECK_INT(kb_read_patched(img, n, n, concepts_at + 8, 1000), LM_ERR_CORRUPT);
+    free(img);
+    pairs_kb_free(kb);
+    lm_pt_corpus_free(&c);
+
+    /* a corpus that names no concept gives an empty table, which
+     * round-trips */
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "9", "Nothing [C:-1:here].", "", NULL);
+    lm_pt_corpus none = {0};
+    LM_CHECK(load_text("kb-none.txt", &f, &none) == 0);
+    kb = NULL;
+    LM_CHECK(pairs_kb_build(&none, &kb, &err) == LM_OK);
+    if (kb) {
+        LM_CHECK_INT(pairs_kb_pairs(kb), 0);
+        unsigned char empty[16];
+        LM_CHECK_INT(pairs_kb_size(kb), sizeof empty);
+        pairs_kb_write(kb, empty);
+        LM_CHECK_INT(kb_read_patched(empty, sizeof empty, sizeof empty, (size_t)-1, 0), LM_OK);
+    }
+    pairs_kb_free(kb);
+    lm_pt_corpus_free(&none);
+    lm_buf_free(&f);
+}
+
 /* The table travels in pairs.bin and the prior fires where the pipeline
  * scores pairs (lm_pairs_extract): a model whose only evidence is "seen
  * twice as CID" labels that pair, before and after a save and load. */
@@ -1466,6 +1548,7 @@ int main(void)
     LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_knowledge_counts);
+    LM_RUN(test_knowledge_table_corrupt);
     LM_RUN(test_knowledge_in_model);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();
