@@ -757,7 +757,7 @@ static int eval_cid(const lm_cli *cli, const eval_args *a)
         if (st == LM_OK)
             lm_eval_report_print(stdout, "relations (doc-level)", &rep);
         if (st == LM_OK && a->newer_mesh)
-            printf("newer MeSH descriptors read as the gold's ids: %zu\n", newer);
+            printf("newer MeSH descriptors read as the gold's ids (document, id): %zu\n", newer);
         rc = finish(cli, NULL, st, &err);
         lm_eval_report_free(&rep);
     }
@@ -997,7 +997,7 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
                    desc[i].missing, (double)desc[i].correct / (double)desc[i].n);
         }
     if (a->newer_mesh)
-        printf("newer MeSH descriptors read as the gold's ids: %ld\n", newer);
+        printf("gold mentions right through a newer MeSH descriptor: %ld\n", newer);
     lm_buf_free(&want);
     lm_buf_free(&got);
     lm_lexicon_free(lex);

@@ -558,7 +558,7 @@ static int juxtaposed_ids(const lm_lexicon *lex, lm_ent_type type, const char *n
         return 0;
     static const char *const kind_words[] = {"syndrome", "syndromes", "disease", "diseases",
                                              "illness", "condition", "conditions", NULL};
-    for (size_t k = 1; k < w.count; k++) {
+    for (size_t k = 1; k < w.count && !*nomem; k++) {
         if (k + 1 == w.count && (word_in_list(w.s[k], w.n[k], lm_lexicon_harm_words) ||
                                  word_in_list(w.s[k], w.n[k], kind_words)))
             continue;
@@ -584,7 +584,7 @@ static int fused_ids(const lm_lexicon *lex, lm_ent_type type, const char *ns, co
         return 0;
     static const char *const endings[] = {"a", "ia", "y", "e", ""};
     char first[LM_LEXICON_KEY_MAX + 4];
-    for (size_t i = 4; i + 7 <= len; i++) {
+    for (size_t i = 4; i + 7 <= len && !*nomem; i++) {
         if (text[i] != 'o')
             continue;
         mwords second = {.count = 1};

@@ -87,8 +87,10 @@ static lm_status run_job(lm_store *store, lm_eutils *client, const job_target *t
     lm_status st = t->query ? lm_buf_printf(&source, "eutils:%.200s", t->query)
                             : lm_buf_printf(&source, "eutils:%zu PMIDs", t->n_pmids);
     /* An empty source would be logged, and stored with every article. */
-    if (st != LM_OK)
+    if (st != LM_OK) {
+        lm_buf_free(&source);
         return lm_error_nomem(err, "naming the fetch in the ingest log");
+    }
     int64_t log_id;
     st = lm_store_ingest_start(store, lm_buf_cstr(&source), "eutils", -1, &log_id, err);
     if (st != LM_OK) {

@@ -21,6 +21,7 @@ static lm_status sync_dir(lm_store *store, lm_http *http, const lm_sync_options 
     if (lm_buf_printf(&url, "%s%s%s/", base, base[strlen(base) - 1] == '/' ? "" : "/", dir) !=
         LM_OK) {
         r->failed = LM_SYNC_LIST;
+        lm_buf_free(&url);
         return lm_error_nomem(err, "naming a mirror directory");
     }
     lm_download_list list;

@@ -250,6 +250,8 @@ static void lm_alloc_walk_expecting(const char *name, lm_alloc_op op, lm_status 
                 want.summary);
     LM_CHECK_INT(want.status, want_status);
     LM_CHECK(want_status == LM_OK ? want.summary[0] != '\0' : want.msg[0] != '\0');
+    /* a summary cut at its buffer's end would hide a difference past it */
+    LM_CHECK(strlen(want.summary) + 1 < sizeof want.summary);
     if (want.status != want_status)
         return;
     int problems = 0;

@@ -117,7 +117,7 @@ for route in pipeline via-ingest; do
     [ "$route" = via-ingest ] && flag=--via-ingest
     lm eval cid --gold "$FIXTURES/cid/newer-mesh.pubtator" $flag --newer-mesh
     check "newer MeSH, $route: the pair found under the gold's id" \
-        sh -c 'grep -Eq "^CID +1 +0 +0 " "$1" && grep -q "read as the gold.s ids: 1" "$1"' _ "$SCRATCH/out"
+        sh -c 'grep -Eq "^CID +1 +0 +0 " "$1" && grep -q "read as the gold.s ids (document, id): 1" "$1"' _ "$SCRATCH/out"
     lm eval cid --gold "$FIXTURES/cid/newer-mesh.pubtator" $flag
     check "newer MeSH, $route: without the flag the current id is not the gold's" \
         grep -Eq "^CID +0 +1 +1 " "$SCRATCH/out"

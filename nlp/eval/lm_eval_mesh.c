@@ -18,9 +18,10 @@
  * that document only, in its mentions and relations alike.
  *
  * This forgives a newer descriptor given to a wrong concept too, so the
- * figure it gives is the most the edition gap can cost: `eval` prints it
- * only on request (--newer-mesh), beside the plain figure, and exported ids
- * are never rewritten — the current descriptor is what a user wants.
+ * figure it gives is the most the edition gap can cost: `eval` computes it
+ * only on request (--newer-mesh), the documents quote it beside the plain
+ * figure of a run without the flag, and exported ids are never rewritten —
+ * the current descriptor is what a user wants.
  */
 #include "lm_eval.h"
 
