@@ -950,8 +950,8 @@ static int eval_norm(const lm_cli *cli, const eval_args *a)
             }
             canonical_ids(id, &got);
             int ok = strcmp(lm_buf_cstr(&got), lm_buf_cstr(&want)) == 0;
-            if (!ok && a->newer_mesh && lm_eval_newer_mesh_id(lm_buf_cstr(&got)) &&
-                !strchr(lm_buf_cstr(&want), '|') && !lm_eval_newer_mesh_id(lm_buf_cstr(&want))) {
+            if (!ok && a->newer_mesh &&
+                lm_eval_newer_mesh_reads_as(lm_buf_cstr(&got), lm_buf_cstr(&want))) {
                 ok = 1;
                 newer++;
             }

@@ -543,6 +543,15 @@ static void test_newer_mesh(void)
         "7\t25\t36\tOtotoxicity\tDisease\tD006311|D015837\n"
         "7\tCID\tC069541\tD011605\n"
         "\n"
+        /* out of pred's order, so the document is searched for */
+        "10|t|Fatiguemania stupor comas rash\n"
+        "10|a|x\n"
+        "10\t0\t7\tFatigue\tDisease\tD005221\n"
+        "10\t7\t12\tmania\tChemical\tD003042\n"
+        "10\t13\t19\tstupor\tDisease\tD000069348\n"
+        "10\t20\t25\tcomas\tDisease\tD003128+D001714\n"
+        "10\t26\t30\trash\tDisease\tD005076\n"
+        "\n"
         "8|t|Quetiapine\n"
         "8|a|x\n"
         "8\t0\t10\tQuetiapine\tChemical\tD000069348\n"
@@ -559,6 +568,13 @@ static void test_newer_mesh(void)
         "9|t|Quetiapine\n"
         "9|a|x\n"
         "9\t0\t10\tQuetiapine\tChemical\tD000069348\n"
+        "\n"
+        "10|t|Fatiguemania stupor comas rash\n"
+        "10|a|x\n"
+        "10\t7\t12\tmania\tDisease\tD000081015\n"
+        "10\t13\t19\tstupor\tDisease\tD000081016\n"
+        "10\t20\t25\tcomas\tDisease\tD000081017\n"
+        "10\t26\t30\trash\tDisease\tD000081018\n"
         "\n";
     lm_pt_corpus g = {0}, p = {0};
     if (load_text("newer-gold.txt", gold, &g) || load_text("newer-pred.txt", pred, &p)) {
@@ -568,13 +584,23 @@ static void test_newer_mesh(void)
     lm_error err;
     size_t n = 99;
     LM_CHECK(lm_eval_map_newer_mesh(&g, &p, &n, &err) == LM_OK);
-    LM_CHECK_INT((int)n, 1);
+    LM_CHECK_INT((int)n, 2);
     LM_CHECK_STR(p.docs[0].mentions[0].id, "C069541");
     LM_CHECK_STR(p.docs[0].mentions[1].id, "D011618");     /* not newer: a wrong id stays */
     LM_CHECK_STR(p.docs[0].mentions[2].id, "D000081015");  /* composite gold: left */
     LM_CHECK_STR(p.docs[0].relations[0].id1, "C069541");
     LM_CHECK_STR(p.docs[0].relations[1].id1, "C069541");
     LM_CHECK_STR(p.docs[1].mentions[0].id, "D000069348");  /* no gold document */
+    /* next to a gold Disease, over a gold Chemical: neither is its gold */
+    LM_CHECK_STR(p.docs[2].mentions[0].id, "D000081015");
+    LM_CHECK_STR(p.docs[2].mentions[1].id, "D000081016");  /* gold itself newer */
+    LM_CHECK_STR(p.docs[2].mentions[2].id, "D000081017");  /* composite with '+' */
+    LM_CHECK_STR(p.docs[2].mentions[3].id, "D005076");
+    LM_CHECK(lm_eval_newer_mesh_reads_as("MESH:D000081015", "D005076"));
+    LM_CHECK(!lm_eval_newer_mesh_reads_as("D000081015", "D000069348") &&
+             !lm_eval_newer_mesh_reads_as("D000081015", "D1|D2") &&
+             !lm_eval_newer_mesh_reads_as("D000081015", "-1") &&
+             !lm_eval_newer_mesh_reads_as("D005076", "D005221"));
     lm_pt_corpus_free(&g);
     lm_pt_corpus_free(&p);
 }

@@ -100,6 +100,9 @@ size_t lm_eval_split_ids(const char *id, void (*cb)(void *ctx, const char *part,
  * with one id other than -1 becomes that id, in the document's mentions
  * and relations; *mapped (may be NULL) counts the ids so read. */
 int lm_eval_newer_mesh_id(const char *id);
+/* Does the predicted id pred_id count as gold_id under --newer-mesh: a
+ * newer descriptor against one gold id that is not itself newer? */
+int lm_eval_newer_mesh_reads_as(const char *pred_id, const char *gold_id);
 lm_status lm_eval_map_newer_mesh(const lm_pt_corpus *gold, lm_pt_corpus *pred, size_t *mapped,
                                  lm_error *err);
 

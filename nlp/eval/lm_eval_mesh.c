@@ -28,6 +28,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int lm_eval_newer_mesh_id(const char *id)
 {
@@ -45,11 +46,32 @@ int lm_eval_newer_mesh_id(const char *id)
 
 static int same_id(const char *a, const char *b)
 {
-    if (strncmp(a, "MESH:", 5) == 0)
+    if (strncasecmp(a, "MESH:", 5) == 0)
         a += 5;
-    if (strncmp(b, "MESH:", 5) == 0)
+    if (strncasecmp(b, "MESH:", 5) == 0)
         b += 5;
     return strcmp(a, b) == 0;
+}
+
+static void skip_part(void *ctx, const char *part, size_t len)
+{
+    (void)ctx;
+    (void)part;
+    (void)len;
+}
+
+/* One concept, not -1, empty or a composite of any separator the scorer
+ * splits on ("D1|D2", "D1+D2"): only such a gold id can stand for a
+ * newer descriptor. */
+static int single_id(const char *id)
+{
+    return lm_eval_split_ids(id, skip_part, NULL) == 1;
+}
+
+int lm_eval_newer_mesh_reads_as(const char *pred_id, const char *gold_id)
+{
+    return lm_eval_newer_mesh_id(pred_id) && single_id(gold_id) &&
+           !lm_eval_newer_mesh_id(gold_id);
 }
 
 /* The one gold id of the gold mention of doc overlapping [start, end)
@@ -65,7 +87,7 @@ static const char *gold_id_at(const lm_pt_doc *doc, int start, int end, const ch
         const char *gt = lm_eval_canonical_type(g->type);
         if (!gt || !want || strcmp(gt, want) != 0)
             continue;
-        if (strchr(g->id, '|') || strcmp(g->id, "-1") == 0 || !*g->id)
+        if (!single_id(g->id))
             return NULL;
         if (found && !same_id(found, g->id))
             return NULL;
@@ -94,7 +116,7 @@ static lm_status map_doc(const lm_pt_doc *gold, lm_pt_doc *pred, size_t *n, lm_e
         if (!lm_eval_newer_mesh_id(m->id) || !m->type)
             continue;
         const char *to = gold_id_at(gold, m->start, m->end, m->type);
-        if (!to || lm_eval_newer_mesh_id(to))
+        if (!to || !lm_eval_newer_mesh_reads_as(m->id, to))
             continue;
         /* copied: the replacements below free m->id */
         char *from = strdup(m->id);
