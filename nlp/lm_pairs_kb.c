@@ -72,33 +72,28 @@ void pairs_kb_free(pairs_kb *kb)
 
 /* ---- what one gold document says --------------------------------------- */
 
+/* A mention's type as the pair classifier reads the corpus
+ * (lm_pairs_doc_from_pubtator): Chemical or Disease under any of the
+ * corpora's labels, else -1. */
 static int pt_type(const char *t)
 {
-    if (!t)
-        return -1;
-    if (strcmp(t, "Chemical") == 0)
-        return LM_ENT_CHEMICAL;
-    if (strcmp(t, "Disease") == 0)
-        return LM_ENT_DISEASE;
-    return -1;
+    lm_ent_type e = lm_ent_type_parse(t);
+    return e == LM_ENT_CHEMICAL || e == LM_ENT_DISEASE ? (int)e : -1;
 }
 
-/* Does id (bare, or with "MESH:") equal one '|'-part of list? */
+/* Does id (bare, or with "MESH:") equal one part of the composite list,
+ * split as everywhere else (lm_id_next_part)? */
 static int id_in_list(const char *list, const char *id)
 {
     id = bare_id(id);
     size_t n = strlen(id);
     for (const char *p = list; *p;) {
-        size_t m = strcspn(p, "|");
-        const char *q = p;
-        size_t qn = m;
-        if (qn >= 5 && strncmp(q, "MESH:", 5) == 0) {
+        const char *q, *e;
+        p = lm_id_next_part(p, &q, &e);
+        if ((size_t)(e - q) >= 5 && strncmp(q, "MESH:", 5) == 0)
             q += 5;
-            qn -= 5;
-        }
-        if (qn == n && strncmp(q, id, n) == 0)
+        if ((size_t)(e - q) == n && strncmp(q, id, n) == 0)
             return 1;
-        p += m + (p[m] == '|');
     }
     return 0;
 }
@@ -201,6 +196,20 @@ static int builder_add(kb_builder *b, kb_rec r)
     return 0;
 }
 
+/* A concept record for each part of a (composite) id column. */
+static int builder_ids(kb_builder *b, const char *column, int type, uint32_t doc)
+{
+    for (const char *p = column; *p;) {
+        const char *a, *e, *id;
+        p = lm_id_next_part(p, &a, &e);
+        if (builder_id(b, a, (size_t)(e - a), &id) != 0)
+            return -1;
+        if (id && builder_add(b, (kb_rec){id, NULL, (uint32_t)type, doc, 0}) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Records of one document: every concept it names, every (chemical,
  * disease) pair of them, with whether it is a CID pair. */
 static int builder_doc(kb_builder *b, const lm_pt_doc *d, uint32_t doc)
@@ -210,27 +219,13 @@ static int builder_doc(kb_builder *b, const lm_pt_doc *d, uint32_t doc)
         int t = pt_type(d->mentions[i].type);
         if (t < 0 || !d->mentions[i].id)
             continue;
-        for (const char *p = d->mentions[i].id; *p;) {
-            size_t m = strcspn(p, "|");
-            const char *id;
-            if (builder_id(b, p, m, &id) != 0)
-                return -1;
-            if (id && builder_add(b, (kb_rec){id, NULL, (uint32_t)t, doc, 0}) != 0)
-                return -1;
-            p += m + (p[m] == '|');
-        }
+        if (builder_ids(b, d->mentions[i].id, t, doc) != 0)
+            return -1;
     }
     for (size_t r = 0; r < d->n_relations; r++) {
         const lm_pt_relation *rel = &d->relations[r];
-        if (!is_cid(rel))
-            continue;
-        const char *c, *s;
-        if (builder_id(b, rel->id1, strlen(rel->id1), &c) != 0 ||
-            builder_id(b, rel->id2, strlen(rel->id2), &s) != 0)
-            return -1;
-        if (c && builder_add(b, (kb_rec){c, NULL, LM_ENT_CHEMICAL, doc, 0}) != 0)
-            return -1;
-        if (s && builder_add(b, (kb_rec){s, NULL, LM_ENT_DISEASE, doc, 0}) != 0)
+        if (is_cid(rel) && (builder_ids(b, rel->id1, LM_ENT_CHEMICAL, doc) != 0 ||
+                            builder_ids(b, rel->id2, LM_ENT_DISEASE, doc) != 0))
             return -1;
     }
     size_t last = b->n;

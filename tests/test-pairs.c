@@ -1319,6 +1319,46 @@ static void test_knowledge_counts(void)
     lm_pt_corpus_free(&c);
 }
 
+/* A chemical the table relates to a narrower disease (asystole, under
+ * arrhythmia in the lexicon's trees) counts for the broader one as
+ * cid_narrower, and the other way round as cid_broader; the document left
+ * out takes its share with it; without trees, neither. */
+static void test_knowledge_tree_counts(void)
+{
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "1", "[C:D008012:Lidocaine] and [D:D006323:asystole].", "", "CID D008012 D006323");
+    add_doc(&f, "2", "[C:D008012:Lidocaine] and [D:D006323:asystole].", "", "CID D008012 D006323");
+    add_doc(&f, "3", "[C:D008012:Lidocaine] and [D:D001145:arrhythmia].", "",
+            "CID D008012 D001145");
+    lm_pt_corpus c = {0};
+    lm_lexicon *lex = tree_lexicon();
+    pairs_kb *kb = NULL;
+    lm_error err;
+    LM_CHECK(load_text("kb-trees.txt", &f, &c) == 0);
+    LM_CHECK(pairs_kb_build(&c, &kb, &err) == LM_OK);
+    if (kb && lex && c.n_docs == 3) {
+        pairs_kb_counts k;
+        pairs_kb_lookup(kb, "MESH:D008012", "MESH:D001145", NULL, lex, "C14.280.067", &k);
+        LM_CHECK_INT(k.pair_cid, 1);
+        LM_CHECK_INT(k.cid_narrower, 2);
+        LM_CHECK_INT(k.cid_broader, 0);
+        pairs_kb_lookup(kb, "MESH:D008012", "MESH:D001145", &c.docs[0], lex, "C14.280.067", &k);
+        LM_CHECK_INT(k.cid_narrower, 1);
+        pairs_kb_lookup(kb, "MESH:D008012", "MESH:D006323", NULL, lex,
+                        "C14.280.067.100|C23.550.073", &k);
+        LM_CHECK_INT(k.pair_cid, 2);
+        LM_CHECK_INT(k.cid_broader, 1);
+        LM_CHECK_INT(k.cid_narrower, 0);
+        pairs_kb_lookup(kb, "MESH:D008012", "MESH:D001145", NULL, NULL, "C14.280.067", &k);
+        LM_CHECK_INT(k.cid_narrower + k.cid_broader, 0);
+    }
+    pairs_kb_free(kb);
+    lm_lexicon_free(lex);
+    lm_pt_corpus_free(&c);
+    lm_buf_free(&f);
+}
+
 /* The table's section of pairs.bin round-trips, also empty (a corpus
  * without ids), and each kind of damage to it is refused as corrupt rather
  * than read: the loader trusts its sort order for binary search. */
@@ -1549,6 +1589,7 @@ int main(void)
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_knowledge_counts);
     LM_RUN(test_knowledge_table_corrupt);
+    LM_RUN(test_knowledge_tree_counts);
     LM_RUN(test_knowledge_in_model);
     LM_RUN(test_bc5cdr_dev);
     return LM_DONE();
