@@ -61,10 +61,6 @@ void pairs_kb_write(const pairs_kb *kb, unsigned char *p);
 lm_status pairs_kb_read(const unsigned char *p, size_t len, size_t *used, pairs_kb **out,
                         lm_error *err);
 uint32_t pairs_kb_docs(const pairs_kb *kb);
-/* The document of corpus c (the one the table was built from) with this
- * PMID, NULL if none: what a training document, or any twin of it, leaves
- * out of its counts. */
-const lm_pt_doc *pairs_kb_source_doc(const lm_pt_corpus *c, const char *pmid);
 size_t pairs_kb_pairs(const pairs_kb *kb);
 
 struct lm_pairs_model {

@@ -508,16 +508,6 @@ lm_status pairs_kb_read(const unsigned char *p, size_t len, size_t *used, pairs_
     return LM_OK;
 }
 
-const lm_pt_doc *pairs_kb_source_doc(const lm_pt_corpus *c, const char *pmid)
-{
-    if (!c || !pmid)
-        return NULL;
-    for (size_t i = 0; i < c->n_docs; i++)
-        if (c->docs[i].pmid && strcmp(c->docs[i].pmid, pmid) == 0)
-            return &c->docs[i];
-    return NULL;
-}
-
 uint32_t pairs_kb_docs(const pairs_kb *kb)
 {
     return kb ? kb->n_docs : 0;

@@ -418,6 +418,16 @@ void lm_pt_corpus_free(lm_pt_corpus *c)
     c->n_docs = 0;
 }
 
+const lm_pt_doc *lm_pt_corpus_find(const lm_pt_corpus *c, const char *pmid)
+{
+    if (!c || !pmid)
+        return NULL;
+    for (size_t i = 0; i < c->n_docs; i++)
+        if (c->docs[i].pmid && strcmp(c->docs[i].pmid, pmid) == 0)
+            return &c->docs[i];
+    return NULL;
+}
+
 /* ---- writer ---- */
 
 /* A field must not break the line structure it is written into. */

@@ -62,6 +62,9 @@ typedef struct lm_pt_corpus {
 /* PubTator only; lm_corpus_load (nlp/eval/lm_bioc.h) also takes BioC. */
 lm_status lm_pubtator_load(const char *path, lm_pt_corpus *out, lm_error *err);
 void lm_pt_corpus_free(lm_pt_corpus *c);
+/* The first document of c with this PMID, NULL if none (or c or pmid is
+ * NULL): a linear search, for the few hundred documents of a corpus. */
+const lm_pt_doc *lm_pt_corpus_find(const lm_pt_corpus *c, const char *pmid);
 
 /* Writes one document (title, abstract, mention lines, relation lines, then
  * a blank line). */

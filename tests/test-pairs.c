@@ -1265,7 +1265,7 @@ static void test_knowledge_counts(void)
     pairs_kb_lookup(kb, "D001", "D101", NULL, NULL, NULL, &k);   /* as BC5CDR writes ids */
     LM_CHECK_INT(k.pair_cid, 2);
     /* leave one document out: its own contribution is gone */
-    const lm_pt_doc *own = pairs_kb_source_doc(&c, "1");
+    const lm_pt_doc *own = lm_pt_corpus_find(&c, "1");
     LM_CHECK(own == &c.docs[0]);
     pairs_kb_lookup(kb, "MESH:D001", "MESH:D101", own, NULL, NULL, &k);
     LM_CHECK_INT(k.pair_cid, 1);
@@ -1283,7 +1283,7 @@ static void test_knowledge_counts(void)
     LM_CHECK_INT(k.pair_cid, 0);
     pairs_kb_lookup(kb, "MESH:D002", "text:tremor", NULL, NULL, NULL, &k);
     LM_CHECK_INT(k.pair_co + k.dis_docs, 0);
-    LM_CHECK(pairs_kb_source_doc(&c, "77") == NULL);
+    LM_CHECK(lm_pt_corpus_find(&c, "77") == NULL);
 
     /* a twin of abstract 1 (the same PMID, its own mentions, here the
      * chemical without an id) leaves abstract 1's gold contribution out */
@@ -1298,7 +1298,7 @@ static void test_knowledge_counts(void)
     LM_CHECK(lm_pairs_scratch_init(&s, &err) == LM_OK);
     if (twin.n_docs == 1 && s &&
         lm_pairs_doc_from_pubtator(&twin.docs[0], &doc, &err) == LM_OK) {
-        const lm_pt_doc *skip = pairs_kb_source_doc(&c, twin.docs[0].pmid);
+        const lm_pt_doc *skip = lm_pt_corpus_find(&c, twin.docs[0].pmid);
         LM_CHECK(skip == &c.docs[0]);
         LM_CHECK(pairs_prepare(s, &doc, 0xffffffffu, NULL, kb, skip, &err) == LM_OK);
         LM_CHECK_INT(cand_has(s, "MESH:D001", "MESH:D101", "kb=1"), 1);

@@ -142,13 +142,7 @@ lm_status lm_eval_map_newer_mesh(const lm_pt_corpus *gold, lm_pt_corpus *pred, s
     lm_status st = LM_OK;
     for (size_t d = 0; st == LM_OK && d < pred->n_docs; d++) {
         lm_pt_doc *p = &pred->docs[d];
-        /* the same order when pred was made from gold: try that first */
-        const lm_pt_doc *g = d < gold->n_docs && strcmp(gold->docs[d].pmid, p->pmid) == 0
-                                 ? &gold->docs[d]
-                                 : NULL;
-        for (size_t k = 0; !g && k < gold->n_docs; k++)
-            if (strcmp(gold->docs[k].pmid, p->pmid) == 0)
-                g = &gold->docs[k];
+        const lm_pt_doc *g = lm_pt_corpus_find(gold, p->pmid);
         if (g)
             st = map_doc(g, p, &n, err);
     }

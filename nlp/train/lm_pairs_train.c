@@ -97,7 +97,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t sz)
 
 static int pmid_in(const lm_pt_corpus *c, const char *pmid)
 {
-    return pairs_kb_source_doc(c, pmid) != NULL;
+    return lm_pt_corpus_find(c, pmid) != NULL;
 }
 
 enum { SRC_CID, SRC_BIORED };
@@ -170,8 +170,12 @@ static lm_status add_corpus(exset *e, const lm_pt_corpus *c, int src, const lm_p
         if (src == SRC_CID)
             e->gold[LM_PAIR_INDUCES] += count_cid(pt);
         st = lm_pairs_doc_from_pubtator(pt, &doc, err);
-        if (st == LM_OK)
-            st = pairs_prepare(s, &doc, mask, lex, kb, kb ? pairs_kb_source_doc(kb_docs, pt->pmid) : NULL, err);
+        if (st == LM_OK) {
+            /* a training document, and each twin of it, leaves its gold
+             * document's share out of the table's counts */
+            const lm_pt_doc *own = kb ? lm_pt_corpus_find(kb_docs, pt->pmid) : NULL;
+            st = pairs_prepare(s, &doc, mask, lex, kb, own, err);
+        }
         for (size_t i = 0; st == LM_OK && i < s->n_cands; i++) {
             const pairs_cand *cand = &s->cands[i];
             size_t n = pairs_cand_unique(s, cand, err);
