@@ -88,9 +88,13 @@ rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
 assert rows and all(r["relation"] in ("induces", "treats", "associated") for r in rows), rows[:3]
 ' "$SCRATCH/pairs.tsv"
 done
-# --save-pred offsets index the gold text even where the PubMed parser
-# collapsed its double spaces (BC5CDR dev 9579567 has them in its title):
-# the saved mentions score as found, by both routes.
+# By both routes (the pipeline in process, and ingest + export):
+# - --save-pred offsets index the gold text even where the PubMed parser
+#   collapsed its double spaces (BC5CDR dev 9579567 has them in its title):
+#   the saved mentions score as found;
+# - a composite id is saved as the gold writes one, every part unprefixed;
+# - --newer-mesh reads the ingested mentions even without --save-pred:
+#   quetiapine's current descriptor (D000069348) counts as BC5CDR's C069541.
 for route in pipeline via-ingest; do
     flag=""
     [ "$route" = via-ingest ] && flag=--via-ingest
@@ -101,20 +105,11 @@ for route in pipeline via-ingest; do
         grep -Eq '^ALL +4 +0 +0 ' "$SCRATCH/out"
     check "double spaces, $route: the text column as the gold text has it" \
         grep -q '	14	25	chest  pain	Disease	' "$SCRATCH/sp-$route"
-done
-# a composite id is saved as the gold writes one, every part unprefixed
-for route in pipeline via-ingest; do
-    flag=""
-    [ "$route" = via-ingest ] && flag=--via-ingest
+
     lm eval cid --gold "$FIXTURES/cid/composite.pubtator" $flag --save-pred "$SCRATCH/co-$route"
     check "composite, $route: saved as D006470|D003556" \
         sh -c 'grep -q "	D006470|D003556\$" "$1" && ! grep -q "MESH:" "$1"' _ "$SCRATCH/co-$route"
-done
-# --newer-mesh reads the ingested mentions even without --save-pred:
-# quetiapine's current descriptor (D000069348) counts as BC5CDR's C069541
-for route in pipeline via-ingest; do
-    flag=""
-    [ "$route" = via-ingest ] && flag=--via-ingest
+
     lm eval cid --gold "$FIXTURES/cid/newer-mesh.pubtator" $flag --newer-mesh
     check "newer MeSH, $route: the pair found under the gold's id" \
         sh -c 'grep -Eq "^CID +1 +0 +0 " "$1" && grep -q "read as the gold.s ids (document, id): 1" "$1"' _ "$SCRATCH/out"
