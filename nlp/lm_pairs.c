@@ -68,13 +68,14 @@ float pairs_sigmoid(double x)
     return (float)(1.0 / (1.0 + exp(-x)));
 }
 
+const char *pairs_bare_id(const char *id)
+{
+    return strncmp(id, "MESH:", 5) == 0 ? id + 5 : id;
+}
+
 int pairs_id_equal(const char *a, const char *b)
 {
-    if (strncmp(a, "MESH:", 5) == 0)
-        a += 5;
-    if (strncmp(b, "MESH:", 5) == 0)
-        b += 5;
-    return strcmp(a, b) == 0;
+    return strcmp(pairs_bare_id(a), pairs_bare_id(b)) == 0;
 }
 
 const char *pairs_key(const lm_pairs_scratch *s, size_t off)

@@ -55,11 +55,6 @@ struct pairs_kb {
     size_t blob_len;
 };
 
-static const char *bare_id(const char *id)
-{
-    return strncmp(id, "MESH:", 5) == 0 ? id + 5 : id;
-}
-
 void pairs_kb_free(pairs_kb *kb)
 {
     if (!kb)
@@ -85,7 +80,7 @@ static int pt_type(const char *t)
  * split as everywhere else (lm_id_next_part)? */
 static int id_in_list(const char *list, const char *id)
 {
-    id = bare_id(id);
+    id = pairs_bare_id(id);
     size_t n = strlen(id);
     for (const char *p = list; *p;) {
         const char *q, *e;
@@ -385,8 +380,8 @@ void pairs_kb_lookup(const pairs_kb *kb, const char *chem, const char *dis, cons
     memset(out, 0, sizeof *out);
     if (!kb)
         return;
-    chem = bare_id(chem);
-    dis = bare_id(dis);
+    chem = pairs_bare_id(chem);
+    dis = pairs_bare_id(dis);
     concept_counts(kb, LM_ENT_CHEMICAL, chem, skip, &out->chem_cid, &out->chem_docs);
     concept_counts(kb, LM_ENT_DISEASE, dis, skip, &out->dis_cid, &out->dis_docs);
     size_t i = pair_lower(kb, chem, "");
