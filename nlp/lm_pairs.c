@@ -68,16 +68,6 @@ float pairs_sigmoid(double x)
     return (float)(1.0 / (1.0 + exp(-x)));
 }
 
-const char *pairs_bare_id(const char *id)
-{
-    return strncmp(id, "MESH:", 5) == 0 ? id + 5 : id;
-}
-
-int pairs_id_equal(const char *a, const char *b)
-{
-    return strcmp(pairs_bare_id(a), pairs_bare_id(b)) == 0;
-}
-
 const char *pairs_key(const lm_pairs_scratch *s, size_t off)
 {
     return s->keys.data + off;
@@ -1986,9 +1976,8 @@ lm_status lm_pairs_add_relation(lm_pt_doc *pt, const char *rel_type, const char 
     if (!v)
         return nomem(err);
     pt->relations = v;
-    const char *a = strncmp(chem_id, "MESH:", 5) == 0 ? chem_id + 5 : chem_id;
-    const char *b = strncmp(dis_id, "MESH:", 5) == 0 ? dis_id + 5 : dis_id;
-    lm_pt_relation rel = {strdup(rel_type), strdup(a), strdup(b)};
+    lm_pt_relation rel = {strdup(rel_type), strdup(lm_id_bare_mesh(chem_id)),
+                          strdup(lm_id_bare_mesh(dis_id))};
     if (!rel.type || !rel.id1 || !rel.id2) {
         free(rel.type);
         free(rel.id1);

@@ -169,10 +169,6 @@ uint32_t pairs_feature_index(const char *feat, uint32_t mask);
 /* Sorted unique feature indices of candidate c in s->uniq; returns count. */
 size_t pairs_cand_unique(lm_pairs_scratch *s, const pairs_cand *c, lm_error *err);
 const char *pairs_key(const lm_pairs_scratch *s, size_t off);
-/* A concept id without its leading "MESH:" (BC5CDR writes "D008012", the
- * pipeline "MESH:D008012"), and two ids compared so. */
-const char *pairs_bare_id(const char *id);
-int pairs_id_equal(const char *a, const char *b);
 float pairs_sigmoid(double x);
 /* Stack features of candidate i of a document whose n candidates have
  * first-stage induces scores p1 and concept numbers chem/dis; writes up to

@@ -80,13 +80,13 @@ static int pt_type(const char *t)
  * split as everywhere else (lm_id_next_part)? */
 static int id_in_list(const char *list, const char *id)
 {
-    id = pairs_bare_id(id);
+    id = lm_id_bare_mesh(id);
     size_t n = strlen(id);
     for (const char *p = list; *p;) {
         const char *q, *e;
         p = lm_id_next_part(p, &q, &e);
-        if ((size_t)(e - q) >= 5 && strncmp(q, "MESH:", 5) == 0)
-            q += 5;
+        if ((size_t)(e - q) >= 5)   /* a shorter part cannot hold the prefix */
+            q = lm_id_bare_mesh(q);
         if ((size_t)(e - q) == n && strncmp(q, id, n) == 0)
             return 1;
     }
@@ -380,8 +380,8 @@ void pairs_kb_lookup(const pairs_kb *kb, const char *chem, const char *dis, cons
     memset(out, 0, sizeof *out);
     if (!kb)
         return;
-    chem = pairs_bare_id(chem);
-    dis = pairs_bare_id(dis);
+    chem = lm_id_bare_mesh(chem);
+    dis = lm_id_bare_mesh(dis);
     concept_counts(kb, LM_ENT_CHEMICAL, chem, skip, &out->chem_cid, &out->chem_docs);
     concept_counts(kb, LM_ENT_DISEASE, dis, skip, &out->dis_cid, &out->dis_docs);
     size_t i = pair_lower(kb, chem, "");

@@ -301,7 +301,14 @@ static lm_status add_abbreviations(ner_scratch *s, lm_doc *doc, lm_error *err)
         st = span_text(s, doc->text, ab->long_start, ab->long_end, err);
         if (st != LM_OK)
             break;
+        /* span_text leaves the buffer allocated, so the take cannot need
+         * the empty string it allocates for a never-used buffer; checked
+         * all the same, since a NULL long form would reach the store. */
         char *long_form = lm_buf_take(&s->text);
+        if (!long_form) {
+            st = lm_error_nomem(err, "copying an abbreviation's long form");
+            break;
+        }
         st = span_text(s, doc->text, ab->short_start, ab->short_end, err);
         if (st == LM_OK)
             st = lm_doc_add_abbrev(doc, lm_buf_cstr(&s->text), long_form,

@@ -532,6 +532,8 @@ static void test_official_bc2gm(void)
 static void test_newer_mesh(void)
 {
     LM_CHECK(lm_eval_newer_mesh_id("D000069348") && lm_eval_newer_mesh_id("MESH:D000081015"));
+    /* the prefix in any case, as the gold side's id comparison reads it */
+    LM_CHECK(lm_eval_newer_mesh_id("mesh:D000081015"));
     LM_CHECK(!lm_eval_newer_mesh_id("D011605") && !lm_eval_newer_mesh_id("C069541") &&
              !lm_eval_newer_mesh_id("D0000693481") && !lm_eval_newer_mesh_id("D00006934x") &&
              !lm_eval_newer_mesh_id("-1") && !lm_eval_newer_mesh_id(NULL));

@@ -197,6 +197,24 @@ static void test_metrics(void)
     LM_CHECK(fabs(lm_metric_ndcg(r3, 3, rel, 3, 10) - 1.0) < 1e-12);
     lm_qrel none[] = {{5, 0}};
     LM_CHECK(lm_metric_ndcg(r3, 3, none, 1, 10) == 0.0 && lm_metric_recall(r3, 3, none, 1, 10) == 0);
+    /* Equal grades each count once per qrel: d1, d3, d5 grade 2, d2, d4
+     * grade 1; ranking d2 d1 d7.  At k = 2 the ideal ordering is two of
+     * the grade-2 documents: DCG = 1 + 2/log2(3) = 2.261860, IDCG = 2 +
+     * 2/log2(3) = 3.261860, nDCG = 0.693426 (0.860 if the tie counted
+     * once).  At k = 4: IDCG = 2 + 2/log2(3) + 2/log2(4) + 1/log2(5) =
+     * 4.692536, nDCG = 0.482012. */
+    int64_t r4[] = {2, 1, 7};
+    lm_qrel g4[] = {{1, 2}, {2, 1}, {3, 2}, {4, 1}, {5, 2}};
+    LM_CHECK(fabs(lm_metric_ndcg(r4, 3, g4, 5, 2) - 0.693426) < 1e-6);
+    LM_CHECK(fabs(lm_metric_ndcg(r4, 3, g4, 5, 4) - 0.482012) < 1e-6);
+    /* k beyond the qrels, a grade 0 among them: d1 grade 3, d2 grade 0,
+     * d3 grade 1; ranking d3 d5 d1.  DCG = 1 + 3/log2(4) = 2.5, IDCG =
+     * 3 + 1/log2(3) = 3.630930, nDCG = 0.688529. */
+    int64_t r5[] = {3, 5, 1};
+    lm_qrel g5[] = {{1, 3}, {2, 0}, {3, 1}};
+    LM_CHECK(fabs(lm_metric_ndcg(r5, 3, g5, 3, 10) - 0.688529) < 1e-6);
+    LM_CHECK(fabs(lm_metric_ndcg(r5, 3, g5, 3, SIZE_MAX) - 0.688529) < 1e-6);
+    LM_CHECK(lm_metric_ndcg(r5, 3, g5, 0, 10) == 0.0 && lm_metric_ndcg(r5, 3, g5, 3, 0) == 0.0);
 }
 
 static const char *topics[][2] = {

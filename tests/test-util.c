@@ -6,10 +6,14 @@
  * copies relied on: growth keeps contents, the map survives rehashing and
  * folds key 0, dates round-trip across leap years and parse partial
  * dates to their first or last day, and an aborted or failed write
- * leaves the old file and no temporary behind.
+ * leaves the old file and no temporary behind.  Also the concept id
+ * helpers of util/lm_doc.h: composite ids cut into parts, and the
+ * "MESH:" prefix that the pairs classifier, its knowledge table and the
+ * evaluation's MeSH-edition rule all drop the same way.
  */
 #include "../util/lm_buf.h"
 #include "../util/lm_date.h"
+#include "../util/lm_doc.h"
 #include "../util/lm_file.h"
 #include "../util/lm_map.h"
 #include "lm_test.h"
@@ -56,6 +60,35 @@ static void test_strings(void)
     LM_CHECK_STR(err.msg, "out of memory");
     lm_error_nomem(&err, "loading the model");
     LM_CHECK_STR(err.msg, "out of memory loading the model");
+}
+
+static void test_concept_ids(void)
+{
+    /* the prefix goes in any case, once, and only at the start */
+    static const char *const bare[][2] = {
+        {"MESH:D008012", "D008012"}, {"mesh:D008012", "D008012"}, {"Mesh:D008012", "D008012"},
+        {"D008012", "D008012"},      {"MESH:MESH:D1", "MESH:D1"}, {"CHEBI:MESH:D1", "CHEBI:MESH:D1"},
+        {"MESH:", ""},               {"MESH", "MESH"},            {"", ""},
+        {"NCBIGene:7157", "NCBIGene:7157"},
+    };
+    for (size_t i = 0; i < sizeof bare / sizeof *bare; i++)
+        LM_CHECK_STR(lm_id_bare_mesh(bare[i][0]), bare[i][1]);
+    LM_CHECK(lm_id_same_concept("MESH:D008012", "D008012"));
+    LM_CHECK(lm_id_same_concept("D008012", "mesh:D008012"));
+    LM_CHECK(lm_id_same_concept("MESH:D008012", "MESH:D008012"));
+    LM_CHECK(!lm_id_same_concept("MESH:D008012", "D008013"));
+    LM_CHECK(!lm_id_same_concept("MESH:d008012", "D008012"));   /* the id itself keeps its case */
+    LM_CHECK(!lm_id_same_concept("CHEBI:D1", "D1"));
+    /* composite ids: parts without their blanks, every separator */
+    const char *p = "D1| MESH:D2 +D3,,D4;D5", *a, *b;
+    const char *want[] = {"D1", "MESH:D2", "D3", "", "D4", "D5"};
+    size_t n = 0;
+    while (*p && n < 6) {
+        p = lm_id_next_part(p, &a, &b);
+        LM_CHECK((size_t)(b - a) == strlen(want[n]) && strncmp(a, want[n], strlen(want[n])) == 0);
+        n++;
+    }
+    LM_CHECK(n == 6 && *p == '\0');
 }
 
 static void test_map(void)
@@ -218,6 +251,7 @@ int main(void)
     atexit(lm_test_cleanup);
     LM_RUN(test_vec_grow);
     LM_RUN(test_strings);
+    LM_RUN(test_concept_ids);
     LM_RUN(test_map);
     LM_RUN(test_dates);
     LM_RUN(test_atomic_files);

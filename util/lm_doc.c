@@ -103,6 +103,16 @@ const char *lm_id_next_part(const char *p, const char **a, const char **b)
     return *q ? q + 1 : q;
 }
 
+const char *lm_id_bare_mesh(const char *id)
+{
+    return strncasecmp(id, "MESH:", 5) == 0 ? id + 5 : id;
+}
+
+int lm_id_same_concept(const char *a, const char *b)
+{
+    return strcmp(lm_id_bare_mesh(a), lm_id_bare_mesh(b)) == 0;
+}
+
 void lm_doc_init(lm_doc *d)
 {
     memset(d, 0, sizeof *d);

@@ -49,6 +49,11 @@ lm_ent_type lm_ent_type_from_label(const char *label);
  * without surrounding blanks (possibly empty).  Returns where the next part
  * starts: past the separator, or at the terminating NUL after the last. */
 const char *lm_id_next_part(const char *p, const char **a, const char **b);
+/* A concept id without its leading "MESH:", in any case: BC5CDR writes
+ * "D008012", the pipeline "MESH:D008012", and both name one concept. */
+const char *lm_id_bare_mesh(const char *id);
+/* 1 when a and b are the same concept id, "MESH:" or not. */
+int lm_id_same_concept(const char *a, const char *b);
 
 /* A list of byte ranges [start, end) into some text: tokens, sentences,
  * highlights — what the nlp/ functions find before the stages convert

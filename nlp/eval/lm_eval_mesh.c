@@ -25,32 +25,23 @@
  */
 #include "lm_eval.h"
 
+#include "../../util/lm_doc.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int lm_eval_newer_mesh_id(const char *id)
 {
     if (!id)
         return 0;
-    if (strncmp(id, "MESH:", 5) == 0)
-        id += 5;
+    id = lm_id_bare_mesh(id);
     if (id[0] != 'D')
         return 0;
     size_t n = 0;
     while (isdigit((unsigned char)id[1 + n]))
         n++;
     return n == 9 && id[1 + n] == '\0';
-}
-
-static int same_id(const char *a, const char *b)
-{
-    if (strncasecmp(a, "MESH:", 5) == 0)
-        a += 5;
-    if (strncasecmp(b, "MESH:", 5) == 0)
-        b += 5;
-    return strcmp(a, b) == 0;
 }
 
 static void skip_part(void *ctx, const char *part, size_t len)
@@ -89,7 +80,7 @@ static const char *gold_id_at(const lm_pt_doc *doc, int start, int end, const ch
             continue;
         if (!single_id(g->id))
             return NULL;
-        if (found && !same_id(found, g->id))
+        if (found && !lm_id_same_concept(found, g->id))
             return NULL;
         found = g->id;
     }
@@ -98,7 +89,7 @@ static const char *gold_id_at(const lm_pt_doc *doc, int start, int end, const ch
 
 static lm_status replace(char **slot, const char *from, const char *to, lm_error *err)
 {
-    if (!*slot || !same_id(*slot, from))
+    if (!*slot || !lm_id_same_concept(*slot, from))
         return LM_OK;
     char *c = strdup(to);
     if (!c)

@@ -112,8 +112,8 @@ static int relation_bits(const lm_pt_doc *d, const char *chem, const char *dis)
         const lm_pt_relation *rel = &d->relations[r];
         if (!rel->id1 || !rel->id2 || !rel->type)
             continue;
-        int fwd = pairs_id_equal(rel->id1, chem) && pairs_id_equal(rel->id2, dis);
-        int rev = pairs_id_equal(rel->id2, chem) && pairs_id_equal(rel->id1, dis);
+        int fwd = lm_id_same_concept(rel->id1, chem) && lm_id_same_concept(rel->id2, dis);
+        int rev = lm_id_same_concept(rel->id2, chem) && lm_id_same_concept(rel->id1, dis);
         if (strcmp(rel->type, "CID") == 0) {
             bits |= fwd ? REL_CID : 0;
             continue;
@@ -141,7 +141,7 @@ static long count_cid(const lm_pt_doc *d)
         for (size_t q = 0; q < r && !dup; q++) {
             const lm_pt_relation *b = &d->relations[q];
             dup = b->type && strcmp(b->type, "CID") == 0 && b->id1 && b->id2 &&
-                  pairs_id_equal(a->id1, b->id1) && pairs_id_equal(a->id2, b->id2);
+                  lm_id_same_concept(a->id1, b->id1) && lm_id_same_concept(a->id2, b->id2);
         }
         n += !dup;
     }

@@ -168,10 +168,20 @@ char *lm_vc_with_suffix(const char *path, const char *suffix)
 
 char *lm_vec_cache_path(lm_store *s)
 {
+    char *path = NULL;
+    lm_error ignored;
+    lm_vc_cache_path(s, &path, &ignored);
+    return path;
+}
+
+lm_status lm_vc_cache_path(lm_store *s, char **path, lm_error *err)
+{
     const char *db = sqlite3_db_filename(lm_store_sqlite(s), "main");
+    *path = NULL;
     if (!db || !*db)
-        return NULL;
-    return lm_vc_with_suffix(db, ".vectors");
+        return LM_OK;
+    *path = lm_vc_with_suffix(db, ".vectors");
+    return *path ? LM_OK : lm_error_nomem(err, "naming the vector file");
 }
 
 void lm_vec_cache_drop_model(lm_vec_cache *c)
@@ -320,6 +330,22 @@ static lm_status map_file(const char *path, const lm_vec_model_info *info, int64
     return LM_OK;
 }
 
+/* Undoes map_file's success on out; the caller's info stays. */
+static void unmap_file(lm_vec_cache *out)
+{
+    lm_vc_verify_free(out->verify);   /* before the mapping it reads goes */
+    munmap(out->map, out->map_len);
+    lm_vec_matrix_init(&out->mat);    /* its arrays were in the mapping */
+    out->verify = NULL;
+    out->map = NULL;
+    out->map_len = 0;
+    out->model = NULL;
+    out->model_len = 0;
+    out->from_file = 0;
+    out->file_version = 0;
+    out->file_cap = 0;
+}
+
 /* The file of a model that is not current (being built): "<file>.m<id>",
  * so that compacting it as it is embedded leaves the current model's
  * file alone. */
@@ -347,14 +373,24 @@ lm_status lm_vc_map_named(lm_store *s, const char *path, const lm_vec_model_info
         return ls;
     if (unchecked)
         *unchecked = n_chunks == 0 && r->n > 0;
-    char *build = path ? lm_vc_build_path(path, info->id) : NULL;
+    /* Without the build path or the mapped name, no memory must be this
+     * call's error: a missing build path would read as a missing file (the
+     * recovery it names is a full `index build`), and a missing name as a
+     * file elsewhere (a rewrite instead of an append). */
+    char *build = NULL;
+    if (path && !(build = lm_vc_build_path(path, info->id))) {
+        free(chunks);
+        return lm_error_nomem(err, "opening the vector file");
+    }
     const char *bases[2] = {path, build};
     ls = LM_ERR_DB;
     for (int i = 0; i < 2 && ls == LM_ERR_DB && bases[i]; i++) {
         ls = map_file(bases[i], info, r->file_id, (uint64_t)r->n, chunks, n_chunks, check, path,
                       out, err);
-        if (ls == LM_OK && mapped)
-            *mapped = strdup(bases[i]);
+        if (ls == LM_OK && mapped && !(*mapped = strdup(bases[i]))) {
+            unmap_file(out);
+            ls = lm_error_nomem(err, "opening the vector file");
+        }
         if (ls != LM_ERR_DB)
             break;
         char *next = lm_vc_next_path(bases[i]);
@@ -957,9 +993,13 @@ static lm_status open_cache(lm_store *s, const char *path, const char *kind,
     memset(out, 0, sizeof *out);
     lm_vec_matrix_init(&out->mat);
     *found = 0;
-    char *own_path = path ? NULL : lm_vec_cache_path(s);
-    if (!path)
+    char *own_path = NULL;
+    if (!path) {
+        lm_status ps = lm_vc_cache_path(s, &own_path, err);
+        if (ps != LM_OK)
+            return ps;
         path = own_path;
+    }
     sqlite3 *db = lm_store_sqlite(s);
     /* One read transaction: the file's record and the rows agree. */
     int began = lm_vc_begin_read(db);
@@ -1010,7 +1050,10 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, enum lm_vc_check 
         ls = lm_vc_read_file_rec(s, model_id, r, err);
     if (ls != LM_OK)
         return ls;
-    char *path = lm_vec_cache_path(s);
+    char *path = NULL;
+    ls = lm_vc_cache_path(s, &path, err);
+    if (ls != LM_OK)
+        return ls;
     if (!found || !r->found)
         ls = lm_vc_missing_file(s, path, model_id, err);
     else

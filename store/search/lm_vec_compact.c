@@ -309,21 +309,24 @@ static void fsync_dir_of(const char *path)
 }
 
 /* An exclusive lock on "<file>.lock" (created once, never removed), held
- * while the descriptor is open; -1 when another process holds it or the
- * lock file cannot be made (then no compaction runs: the directory is
- * not writable). */
-static int lock_compaction(const char *path)
+ * while *fd is open; *fd -1 when another process holds it or the lock
+ * file cannot be made (then no compaction runs: the directory is not
+ * writable).  No memory for its name is an error, not a lock held
+ * elsewhere: the compaction would be skipped without a word. */
+static lm_status lock_compaction(const char *path, int *fd, lm_error *err)
 {
+    *fd = -1;
     char *p = lm_vc_with_suffix(path, ".lock");
     if (!p)
-        return -1;
-    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        return lm_error_nomem(err, "locking the vector file");
+    int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     free(p);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        fd = -1;
+    if (f >= 0 && flock(f, LOCK_EX | LOCK_NB) != 0) {
+        close(f);
+        f = -1;
     }
-    return fd;
+    *fd = f;
+    return LM_OK;
 }
 
 /* A .next left by a stopped compaction: renamed over the file when the
@@ -595,7 +598,10 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
                          const lm_vec_activation *act, int *nothing, lm_error *err)
 {
     *nothing = 1;
-    char *path = lm_vec_cache_path(s);
+    char *path = NULL;
+    lm_status ps = lm_vc_cache_path(s, &path, err);
+    if (ps != LM_OK)
+        return ps;
     if (!path || lm_store_is_readonly(s)) {   /* an in-memory database has no file */
         free(path);
         return LM_OK;
@@ -609,15 +615,15 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     }
     /* One compaction at a time writes .next: another one running (a
      * second ingest) is left to finish, and the next refresh compacts. */
-    int lock = lock_compaction(path);
-    if (lock < 0) {
+    int lock = -1;
+    lm_status ls = lock_compaction(path, &lock, err);
+    if (ls != LM_OK || lock < 0) {
         free(path);
-        return LM_OK;
+        return ls;
     }
     /* The current model's file is "<database>.vectors"; a model being
      * built has its own until it becomes current. */
     int to_base = act || !model_id;
-    lm_status ls = LM_OK;
     if (!to_base) {
         lm_vec_model_info cur;
         int have = 0;
@@ -631,6 +637,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     if (ls == LM_OK)
         ls = finish_next(s, target, err);
     char *next = ls == LM_OK ? lm_vc_next_path(target) : NULL;
+    if (ls == LM_OK && !next)
+        ls = lm_error_nomem(err, "naming the vector file's rewrite");
     int began = ls == LM_OK && next && lm_vc_begin_read(db);
     lm_vec_cache old;
     memset(&old, 0, sizeof old);
