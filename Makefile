@@ -71,12 +71,14 @@ REL_LIB  := build/rel/liblitmine.a
 ASAN_LIB := build/asan/liblitmine.a
 TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 TEST_HEADERS := tests/lm_test.h tests/lm_test_store.h tests/lm_test_server.h tests/lm_test_alloc.h
-# test-alloc makes chosen allocations of litmine's own code fail: the linker
-# sends the calls from its objects and liblitmine.a's to tests/lm_test_alloc.h
-# (calls inside libxml2, SQLite, zlib and libcurl are not redirected).  No other
-# binary gets these flags, so the library itself has no hook.
+# test-alloc and test-alloc-pipeline make chosen allocations of litmine's own
+# code fail: the linker sends the calls from their objects and liblitmine.a's
+# to tests/lm_test_alloc.h (calls inside libxml2, SQLite, zlib and libcurl are
+# not redirected).  No other binary gets these flags, so the library itself
+# has no hook.
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=aligned_alloc
-build/asan/tests/test-alloc build/clang/tests/test-alloc: private TEST_LINK := $(ALLOC_WRAP)
+build/asan/tests/test-alloc build/clang/tests/test-alloc \
+    build/asan/tests/test-alloc-pipeline build/clang/tests/test-alloc-pipeline: private TEST_LINK := $(ALLOC_WRAP)
 # The threaded modules' tests also run under ThreadSanitizer.
 TSAN_LIB := build/tsan/liblitmine.a
 TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed build/tsan/tests/test-embed-encoder \

@@ -1,13 +1,14 @@
 /*
  * lm_test_alloc: fails a chosen allocation of litmine's own code, for
- * tests/test-alloc.c (curl's "fail each allocation in turn").
+ * tests/test-alloc.c and tests/test-alloc-pipeline.c (curl's "fail each
+ * allocation in turn").
  *
  * Only a binary linked with
  *     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,
  *            --wrap=strndup,--wrap=aligned_alloc
  * may include this header (the Makefile gives those flags to test-alloc
- * alone).  GNU ld then sends every call to those functions made from the
- * objects of that link — the test itself and liblitmine.a — to the
+ * and test-alloc-pipeline alone).  GNU ld then sends every call to those
+ * functions made from the objects of that link — the test itself and liblitmine.a — to the
  * __wrap_ functions below, which count the calls and make one fail; the
  * library is not changed and release builds have no hook.  Calls made
  * inside shared libraries (libxml2, SQLite, zlib, libcurl, OpenBLAS, and
@@ -51,8 +52,9 @@ typedef enum lm_alloc_fail_mode {
 } lm_alloc_fail_mode;
 
 /* Atomic because a library call may allocate from more than one thread;
- * the operations test-alloc walks run on one, which keeps the index of
- * each allocation the same from run to run. */
+ * the operations walked allocate from one at a time (ingest's writer only
+ * after its parser), which keeps the index of each allocation the same
+ * from run to run. */
 static atomic_long lm_alloc_calls;        /* allocations since arming */
 static atomic_long lm_alloc_fail_index = -1;
 static atomic_int lm_alloc_fail_from;
@@ -295,7 +297,8 @@ static lm_status lm_alloc_load_writing_cache(char *summary, size_t cap, lm_error
     return lm_alloc_model_load(summary, cap, err);
 }
 
-static void lm_alloc_walk_model_loads(const char *name, lm_alloc_op load, const char *source)
+/* inline: a test that walks no model load leaves it unused. */
+static inline void lm_alloc_walk_model_loads(const char *name, lm_alloc_op load, const char *source)
 {
     char label[128];
     lm_buf cache;

@@ -28,51 +28,56 @@ void lm_search_explanation_free(lm_search_explanation *e)
     memset(e, 0, sizeof *e);
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
+/* A NULL column stays NULL; a copy that fails sets *failed, so that out of
+ * memory is not mistaken for a missing value. */
+static char *dup_col(sqlite3_stmt *st, int i, int *failed)
 {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? strdup(v) : NULL;
+    return lm_strdup_opt((const char *)sqlite3_column_text(st, i), failed);
 }
 
 /* A concept's display name (the text operations' lexicon), else the text
  * of its mention (a concept without an id, or no names known). */
-static char *concept_name(const lm_searcher *srch, sqlite3_stmt *st, int id_col, int text_col)
+static char *concept_name(const lm_searcher *srch, sqlite3_stmt *st, int id_col, int text_col,
+                          int *failed)
 {
     const char *id = (const char *)sqlite3_column_text(st, id_col);
     const char *name = srch->ops.concept_name && id ? srch->ops.concept_name(srch->ops.ctx, id)
                                                     : NULL;
     if (name && name[0])
-        return strdup(name);
-    return dup_col(st, text_col);
+        return lm_strdup_opt(name, failed);
+    return dup_col(st, text_col, failed);
 }
 
 /* The article's relations, as the pairs stage decided them (candidates it
  * left as mere co-occurrences are not shown). */
-static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanation *e)
+static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanation *e,
+                            lm_error *err)
 {
-    lm_error err;
     sqlite3_stmt *st = lm_store_stmt(srch->s, SL_PAIRS,
                                      "SELECT chemical_id, chemical_text, disease_id, disease_text,"
                                      " relation, score FROM pairs WHERE pmid = ?1"
                                      " AND relation <> 'cooccurs' ORDER BY score DESC LIMIT 5",
-                                     &err);
+                                     err);
     if (!st)
-        return err.code;
-    int brc = SQLITE_OK;
+        return lm_store_stmt_err(err);
+    int brc = SQLITE_OK, failed = 0;
     lm_bind_int64(st, 1, pmid, &brc);
-    while (lm_bind_step(st, brc) == SQLITE_ROW) {
+    while (!failed && lm_bind_step(st, brc) == SQLITE_ROW) {
         lm_search_pair *nv = realloc(e->pairs, (e->n_pairs + 1) * sizeof *nv);
-        if (!nv)
+        if (!nv) {
+            failed = 1;
             break;
+        }
         e->pairs = nv;
         lm_search_pair *pr = &e->pairs[e->n_pairs++];
-        pr->chemical = concept_name(srch, st, 0, 1);
-        pr->disease = concept_name(srch, st, 2, 3);
-        pr->relation = dup_col(st, 4);
+        pr->chemical = concept_name(srch, st, 0, 1, &failed);
+        pr->disease = concept_name(srch, st, 2, 3, &failed);
+        pr->relation = dup_col(st, 4, &failed);
         pr->score = sqlite3_column_double(st, 5);
     }
     sqlite3_reset(st);
-    return LM_OK;
+    /* a hit explained with fewer pairs than stored would look complete */
+    return failed ? lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory") : LM_OK;
 }
 
 typedef struct mark_list {
@@ -133,9 +138,10 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
     e->title = ti ? strdup(ti) : strdup("");
     e->year = sqlite3_column_int(a, 2);
-    e->journal = dup_col(a, 3);
+    int failed = 0;
+    e->journal = dup_col(a, 3, &failed);
     sqlite3_reset(a);
-    if (st == LM_OK && !e->title)
+    if (st == LM_OK && (!e->title || failed))
         st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
 
     /* Sentence spans: stored (code points) or split now (bytes). */
@@ -157,8 +163,9 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
             while (st == LM_OK && lm_bind_step(q, brc) == SQLITE_ROW) {
                 size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
                 size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
-                if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && b1 <= text.len)
-                    st = lm_spans_push(&sents, (uint32_t)b0, (uint32_t)b1);
+                if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && b1 <= text.len &&
+                    lm_spans_push(&sents, (uint32_t)b0, (uint32_t)b1) != LM_OK)
+                    st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
             }
             sqlite3_reset(q);
         }
@@ -168,16 +175,18 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
          * abstract separately so the first sentence does not swallow it. */
         lm_spans abs_sents;
         lm_spans_init(&abs_sents);
-        if (title_len > 0)
-            st = lm_spans_push(&sents, 0, (uint32_t)title_len);
-        if (st == LM_OK && text.len > title_len + 1)
-            st = srch->ops.split_sentences
-                     ? srch->ops.split_sentences(srch->ops.ctx, text.data + title_len + 1,
-                                                 text.len - title_len - 1, &abs_sents, err)
-                     : lm_spans_push(&abs_sents, 0, (uint32_t)(text.len - title_len - 1));
+        if (title_len > 0 && lm_spans_push(&sents, 0, (uint32_t)title_len) != LM_OK)
+            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        if (st == LM_OK && text.len > title_len + 1 && srch->ops.split_sentences)
+            st = srch->ops.split_sentences(srch->ops.ctx, text.data + title_len + 1,
+                                           text.len - title_len - 1, &abs_sents, err);
+        else if (st == LM_OK && text.len > title_len + 1 &&
+                 lm_spans_push(&abs_sents, 0, (uint32_t)(text.len - title_len - 1)) != LM_OK)
+            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
         for (size_t i = 0; st == LM_OK && i < abs_sents.n; i++)
-            st = lm_spans_push(&sents, abs_sents.v[i].start + (uint32_t)title_len + 1,
-                               abs_sents.v[i].end + (uint32_t)title_len + 1);
+            if (lm_spans_push(&sents, abs_sents.v[i].start + (uint32_t)title_len + 1,
+                              abs_sents.v[i].end + (uint32_t)title_len + 1) != LM_OK)
+                st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
         lm_spans_free(&abs_sents);
     }
 
@@ -295,7 +304,7 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         e->n_marks = w;
     }
     if (st == LM_OK)
-        st = load_pairs(srch, pmid, e);
+        st = load_pairs(srch, pmid, e, err);
     free(seen);
     free(qstems);
     free(qw);
