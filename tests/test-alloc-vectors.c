@@ -2,7 +2,8 @@
  * Allocation-failure tests of the vector file (store/search/lm_vec_cache.c,
  * lm_vec_compact.c), beside tests/test-alloc.c and test-alloc-pipeline.c
  * (tests/lm_test_alloc.h has the wrappers and the walk): a reader opening
- * a model's file, and refreshes that rewrite it and append to it, each run
+ * a model's file, refreshes that rewrite it and append to it, and the
+ * sizes `stats --sizes` reports, each run
  * once per allocation they make with that allocation failing, alone and
  * with every later one.  A run must give the clean run's result or
  * LM_ERR_NOMEM with a message, and leak nothing.
@@ -12,6 +13,7 @@
 
 #include "../store/lm_store.h"
 #include "../store/lm_store_internal.h"
+#include "../store/lm_store_sizes.h"
 #include "../store/search/lm_vec_cache.h"
 #include "../store/search/lm_vectors.h"
 
@@ -125,6 +127,10 @@ static lm_status op_vec_cache(char *summary, size_t cap, lm_error *err)
                          file_ids[1] != file_ids[0], file_ids[2] == file_ids[1]);
         st = vec_open_summary(s, "file", summary, cap, err);
     }
+    lm_store_totals sizes;
+    if (st == LM_OK && (st = lm_store_size_totals(s, &sizes, err)) == LM_OK)
+        lm_alloc_summary(summary, cap, " sizes: vectors on disk %d, rows %lld;",
+                         sizes.vectors_bytes > 0, (long long)sizes.vector_rows);
     lm_store_close(s);
     return st;
 }

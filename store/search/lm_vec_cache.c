@@ -1124,9 +1124,19 @@ lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *
      * void marks that hit one of them (a binary search each over the
      * PMIDs).  No checksum is verified: that would be a pass over the
      * whole file (~10 GB at 36M abstracts) for two counts; `index check`
-     * verifies.  A missing or foreign file counts nothing here. */
-    int mapped = ls == LM_OK && found && r.found &&
-                 map_model_file(s, info.id, LM_VC_CHECK_HEADER, &c, &r, NULL) == LM_OK;
+     * verifies.  A missing or foreign file counts nothing here; no memory
+     * is an error, not zero rows. */
+    int mapped = 0;
+    if (ls == LM_OK && found && r.found) {
+        lm_error map_err;
+        lm_status ms = map_model_file(s, info.id, LM_VC_CHECK_HEADER, &c, &r, &map_err);
+        mapped = ms == LM_OK;
+        if (ms == LM_ERR_NOMEM) {
+            if (err)
+                *err = map_err;
+            ls = ms;
+        }
+    }
     if (mapped)
         ls = lm_vc_load_gone(s, info.id, &gone, &n_gone, err);
     if (ls == LM_OK && mapped) {
