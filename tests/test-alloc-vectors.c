@@ -123,8 +123,10 @@ static lm_status op_vec_cache(char *summary, size_t cap, lm_error *err)
             file_ids[p - 3] = vec_file_id(s);
     }
     if (st == LM_OK) {
-        lm_alloc_summary(summary, cap, " rewritten %d, appended in place %d;",
-                         file_ids[1] != file_ids[0], file_ids[2] == file_ids[1]);
+        /* the rewrite made the model's file "<db>.vectors": its build file goes */
+        lm_alloc_summary(summary, cap, " rewritten %d, appended in place %d, build file left %d;",
+                         file_ids[1] != file_ids[0], file_ids[2] == file_ids[1],
+                         access(to, F_OK) == 0);
         st = vec_open_summary(s, "file", summary, cap, err);
     }
     lm_store_totals sizes;

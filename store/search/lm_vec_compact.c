@@ -666,6 +666,11 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     }
     if (ls == LM_OK && found)
         ls = lm_vc_read_file_rec(s, old.info.id, &r, err);
+    /* Named before anything is committed: once the rewrite is, no memory
+     * for this name could only leave the old build file on disk. */
+    char *old_build = NULL;
+    if (ls == LM_OK && found && to_base && !(old_build = lm_vc_build_path(path, old.info.id)))
+        ls = lm_error_nomem(err, "naming the vector file's build file");
     int unchecked = 0;
     if (ls == LM_OK && found && r.found)
         /* Not verified yet: an append reads none of the old rows (it
@@ -806,10 +811,8 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
                 fsync_dir_of(target);
             crash_point(3);
             /* A model now current leaves its build file behind. */
-            char *old_build = to_base ? lm_vc_build_path(path, info.id) : NULL;
             if (old_build)
                 unlink(old_build);
-            free(old_build);
         } else {
             unlink(next);   /* a vector moved meanwhile: the next refresh compacts */
         }
@@ -817,6 +820,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         unlink(next);
     }
     close(lock);   /* releases the lock */
+    free(old_build);
     free(next);
     free(build);
     free(path);
