@@ -217,7 +217,7 @@ static char *unqualified_ids(const char *id)
         return NULL;
     size_t n = 0;
     for (const char *p = id; *p;) {
-        if (strncmp(p, "MESH:", 5) == 0)
+        if (strncasecmp(p, "MESH:", 5) == 0)   /* as lm_id_bare_mesh */
             p += 5;
         while (*p && *p != '|')
             out[n++] = *p++;

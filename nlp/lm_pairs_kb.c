@@ -165,7 +165,7 @@ typedef struct kb_builder {
 static int builder_id(kb_builder *b, const char *p, size_t n, const char **id)
 {
     *id = NULL;
-    if (n >= 5 && strncmp(p, "MESH:", 5) == 0) {
+    if (n >= 5 && strncasecmp(p, "MESH:", 5) == 0) {   /* as lm_id_bare_mesh */
         p += 5;
         n -= 5;
     }

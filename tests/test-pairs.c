@@ -1382,6 +1382,33 @@ static lm_status kb_read_patched(const unsigned char *img, size_t n, size_t len,
     return st;
 }
 
+/* "MESH:" in any case names the same concept when the table is built, as
+ * when it is looked up (lm_id_bare_mesh): a relation written "mesh:D001"
+ * relates the mention annotated "D001". */
+static void test_knowledge_prefix_case(void)
+{
+    lm_buf f;
+    lm_buf_init(&f);
+    add_doc(&f, "5", "[C:D001:Aspirin] and [D:D101:tremor].", "No more.", "CID mesh:D001 MESH:D101");
+    lm_pt_corpus c = {0};
+    LM_CHECK(load_text("kb-case.txt", &f, &c) == 0);
+    lm_buf_free(&f);
+    pairs_kb *kb = NULL;
+    lm_error err;
+    LM_CHECK(pairs_kb_build(&c, &kb, &err) == LM_OK);
+    if (kb) {
+        LM_CHECK_INT(pairs_kb_pairs(kb), 1);   /* not a second chemical "mesh:D001" */
+        pairs_kb_counts k;
+        pairs_kb_lookup(kb, "MESH:D001", "D101", NULL, NULL, NULL, &k);
+        LM_CHECK_INT(k.pair_cid, 1);
+        LM_CHECK_INT(k.pair_co, 1);
+        pairs_kb_lookup(kb, "mesh:D001", "mesh:D101", NULL, NULL, NULL, &k);
+        LM_CHECK_INT(k.pair_cid, 1);
+    }
+    pairs_kb_free(kb);
+    lm_pt_corpus_free(&c);
+}
+
 static void test_knowledge_table_corrupt(void)
 {
     lm_pt_corpus c = {0};
@@ -1588,6 +1615,7 @@ int main(void)
     LM_RUN(test_precise_cut);
     LM_RUN(test_abbreviations_win);
     LM_RUN(test_knowledge_counts);
+    LM_RUN(test_knowledge_prefix_case);
     LM_RUN(test_knowledge_table_corrupt);
     LM_RUN(test_knowledge_tree_counts);
     LM_RUN(test_knowledge_in_model);

@@ -45,8 +45,9 @@ typedef struct lm_vec_cache {
     void *model_heap;
 } lm_vec_cache;
 
-/* The cache file of a database: "<database>.vectors" (NULL for an
- * in-memory database).  The caller frees it. */
+/* The cache file of a database: "<database>.vectors"; NULL for an
+ * in-memory database, and when memory runs out (a caller with a database
+ * file must read NULL as the latter).  The caller frees it. */
 char *lm_vec_cache_path(lm_store *s);
 
 /* Opens the current model and its vectors; *found = 0 (and nothing to
