@@ -56,8 +56,6 @@
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_search.h"
 
-#include <fcntl.h>
-
 #define PUBMED_FIX "tests/fixtures/pubmed/"
 #define LEXICON "models/lexicon.bin"
 #define TAGGER "models/ner.bin"
@@ -168,11 +166,6 @@ static lm_status op_query_shared(char *summary, size_t cap, lm_error *err)
 
 /* ---- fixture databases ------------------------------------------------------ */
 
-static void scratch_path(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
-}
-
 /* A database (removed first) holding what `litmine ingest` stores of the
  * given fixtures, store only, and for each article a doc with a sentence,
  * a mention and a pair, as the NLP stages would leave. */
@@ -230,7 +223,7 @@ static lm_status make_db(const char *name, const char *const *files, lm_error *e
 static lm_status add_doomed_articles(const char *name, lm_error *err)
 {
     char path[512];
-    scratch_path(path, sizeof path, name);
+    lm_test_scratch_path(path, sizeof path, name);
     lm_store *s = NULL;
     lm_status st = lm_store_open(&s, path, NULL, err);
     static const int64_t pmids[] = {32000001, 34567890};
@@ -290,18 +283,7 @@ static int copy_db(const char *from, const char *to)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", to);
     unlink(side);
-    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    char buf[8192];
-    ssize_t n = 0;
-    int ok = in >= 0 && out >= 0;
-    while (ok && (n = read(in, buf, sizeof buf)) > 0)
-        ok = write(out, buf, (size_t)n) == n;
-    ok = ok && n == 0;
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return ok;
+    return lm_test_copy_file(from, to) == 0;
 }
 
 static char merge_template[512], merge_target[512], merge_shard[2][512];
@@ -531,9 +513,9 @@ static void test_merge(void)
     LM_CHECK_INT(add_doomed_articles("merge-template.db", &err), LM_OK);
     LM_CHECK_INT(make_db("shard-1.db", shard1_files, &err), LM_OK);
     LM_CHECK_INT(make_db("shard-2.db", shard2_files, &err), LM_OK);
-    scratch_path(merge_template, sizeof merge_template, "merge-template.db");
-    scratch_path(merge_shard[0], sizeof merge_shard[0], "shard-1.db");
-    scratch_path(merge_shard[1], sizeof merge_shard[1], "shard-2.db");
+    lm_test_scratch_path(merge_template, sizeof merge_template, "merge-template.db");
+    lm_test_scratch_path(merge_shard[0], sizeof merge_shard[0], "shard-1.db");
+    lm_test_scratch_path(merge_shard[1], sizeof merge_shard[1], "shard-2.db");
     db_path(merge_target, sizeof merge_target, "merge-target.db");
     /* What the merge gives with nothing failing, for the reruns. */
     static char summary[LM_ALLOC_SUMMARY_MAX];
@@ -554,7 +536,7 @@ static void test_search_session(void)
     lm_error err;
     LM_CHECK_INT(make_db("search.db", files, &err), LM_OK);
     char path[512];
-    scratch_path(path, sizeof path, "search.db");
+    lm_test_scratch_path(path, sizeof path, "search.db");
     LM_CHECK_INT(lm_store_open(&search_store, path, NULL, &err), LM_OK);
     if (!search_store)
         return;
