@@ -71,15 +71,17 @@ REL_LIB  := build/rel/liblitmine.a
 ASAN_LIB := build/asan/liblitmine.a
 TEST_BINS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 TEST_HEADERS := tests/lm_test.h tests/lm_test_store.h tests/lm_test_server.h tests/lm_test_alloc.h
-# test-alloc, test-alloc-pipeline and test-alloc-vectors make chosen allocations of litmine's own
-# code fail: the linker sends the calls from their objects and liblitmine.a's
-# to tests/lm_test_alloc.h (calls inside libxml2, SQLite, zlib and libcurl are
+# The tests/test-alloc*.c binaries (test-alloc, test-alloc-pipeline,
+# test-alloc-vectors) make chosen allocations of litmine's own code fail:
+# the linker sends the calls from their objects and liblitmine.a's to
+# tests/lm_test_alloc.h (calls inside libxml2, SQLite, zlib and libcurl are
 # not redirected).  No other binary gets these flags, so the library itself
-# has no hook.
+# has no hook.  The names come from the sources, not a pattern such as
+# test-alloc%: a pattern's % never matches nothing, so it would miss
+# test-alloc itself.
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=aligned_alloc
-build/asan/tests/test-alloc build/clang/tests/test-alloc \
-    build/asan/tests/test-alloc-pipeline build/clang/tests/test-alloc-pipeline \
-    build/asan/tests/test-alloc-vectors build/clang/tests/test-alloc-vectors: private TEST_LINK := $(ALLOC_WRAP)
+ALLOC_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test-alloc*.c))
+$(foreach t,$(ALLOC_TESTS),build/asan/tests/$(t) build/clang/tests/$(t)): private TEST_LINK := $(ALLOC_WRAP)
 # The threaded modules' tests also run under ThreadSanitizer.
 TSAN_LIB := build/tsan/liblitmine.a
 TSAN_TESTS := build/tsan/tests/test-engine build/tsan/tests/test-pubmed build/tsan/tests/test-embed-encoder \

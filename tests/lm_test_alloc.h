@@ -1,21 +1,22 @@
 /*
  * lm_test_alloc: fails a chosen allocation of litmine's own code, for
- * tests/test-alloc.c and tests/test-alloc-pipeline.c (curl's "fail each
- * allocation in turn").
+ * tests/test-alloc.c, test-alloc-pipeline.c and test-alloc-vectors.c
+ * (curl's "fail each allocation in turn").
  *
  * Only a binary linked with
  *     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,
  *            --wrap=strndup,--wrap=aligned_alloc
- * may include this header (the Makefile gives those flags to test-alloc
- * and test-alloc-pipeline alone).  GNU ld then sends every call to those
- * functions made from the objects of that link — the test itself and liblitmine.a — to the
- * __wrap_ functions below, which count the calls and make one fail; the
- * library is not changed and release builds have no hook.  Calls made
- * inside shared libraries (libxml2, SQLite, zlib, libcurl, OpenBLAS, and
- * libc's own getline, open_memstream and realpath) are not redirected, so
- * their internal allocations are neither counted nor failed: the tests
- * cover how litmine handles its own allocations failing, not how those
- * libraries handle theirs.  The sanitizers still see every allocation:
+ * may include this header (the Makefile gives those flags to the
+ * tests/test-alloc*.c binaries alone).  GNU ld then sends every call to
+ * those functions made from the objects of that link — the test itself
+ * and liblitmine.a — to the __wrap_ functions below, which count the
+ * calls and make one fail; the library is not changed and release builds
+ * have no hook.  Calls made inside shared libraries (libxml2, SQLite,
+ * zlib, libcurl, OpenBLAS, and libc's own getline, open_memstream and
+ * realpath) are not redirected, so their internal allocations are
+ * neither counted nor failed: the tests cover how litmine handles its own
+ * allocations failing, not how those libraries handle theirs.  The
+ * sanitizers still see every allocation:
  * __real_malloc is the malloc ASan intercepts.
  *
  * While armed with index n, allocation n (0-based, counted from the arming)

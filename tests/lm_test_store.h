@@ -9,17 +9,24 @@
 #include "../store/lm_store.h"
 #include "lm_test.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* NAME in the test's scratch directory, left as it is. */
+static inline void lm_test_scratch_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
+}
 
 /* Opens (creating and migrating) NAME in the test's scratch directory;
  * NULL, with the reason on stderr, when that fails. */
 static inline lm_store *lm_test_open_store(const char *name)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", lm_test_tmpdir(), name);
+    lm_test_scratch_path(path, sizeof path, name);
     lm_store *s = NULL;
     lm_error err = {0};
     if (lm_store_open(&s, path, NULL, &err) != LM_OK) {
@@ -33,7 +40,7 @@ static inline lm_store *lm_test_open_store(const char *name)
  * the scratch directory (the file and its WAL files removed). */
 static inline void db_path(char *buf, size_t n, const char *name)
 {
-    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
+    lm_test_scratch_path(buf, n, name);
     unlink(buf);
     char side[600];
     snprintf(side, sizeof side, "%s-wal", buf);
@@ -73,6 +80,28 @@ static inline long long raw_int(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* Copies FROM to TO (created or truncated); 0, or -1 when FROM is
+ * missing or a read or write fails.  The buffer is on the stack: the
+ * allocation walks count the test's own mallocs as well as the library's,
+ * and a copy between runs must not shift them. */
+static inline int lm_test_copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char buf[16384];
+    ssize_t n = 0;
+    int ok = out >= 0;
+    while (ok && (n = read(in, buf, sizeof buf)) > 0)
+        ok = write(out, buf, (size_t)n) == n;
+    ok = ok && n == 0;
+    close(in);
+    if (out >= 0)
+        ok = close(out) == 0 && ok;
+    return ok ? 0 : -1;
 }
 
 /* Abstract i of a generated corpus: 40 made-up words ("q" and three

@@ -21,10 +21,12 @@
  * give what the clean run gave; a dry run never changes the target.
  *
  * The search session (pipeline/lm_search_session.c) on a database file
- * with a lexical index and pairs: opened without vectors, a lexical and a
- * hybrid query (which falls back to lexical) ranked, their first hits
- * explained.  The dense path is not walked: opening a vector file starts
- * its check on a thread of its own (store/search/lm_vec_verify.c), whose
+ * with a lexical index and pairs: opened without vectors, two lexical
+ * queries and a hybrid one (which falls back to lexical) ranked, their
+ * first hits explained, one of them an article stored without sentences
+ * (the explanation splits its text and names a concept by its mention).
+ * The dense path is not walked: opening a vector file starts its check
+ * on a thread of its own (store/search/lm_vec_verify.c), whose
  * allocations interleave with the caller's.
  *
  * The ingest engine (pipeline/lm_ingest.c, lm_engine.c) with one worker,
@@ -55,8 +57,6 @@
 #include "../pipeline/lm_stage.h"
 #include "../store/lm_store_internal.h"
 #include "../store/search/lm_search.h"
-
-#include <fcntl.h>
 
 #define PUBMED_FIX "tests/fixtures/pubmed/"
 #define LEXICON "models/lexicon.bin"
@@ -168,15 +168,14 @@ static lm_status op_query_shared(char *summary, size_t cap, lm_error *err)
 
 /* ---- fixture databases ------------------------------------------------------ */
 
-static void scratch_path(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", lm_test_tmpdir(), name);
-}
-
 /* A database (removed first) holding what `litmine ingest` stores of the
  * given fixtures, store only, and for each article a doc with a sentence,
- * a mention and a pair, as the NLP stages would leave. */
-static lm_status make_db(const char *name, const char *const *files, lm_error *err)
+ * a mention and a pair, as the NLP stages would leave.  Article `bare`
+ * (0: none) gets no sentence and its pair's disease an id no lexicon
+ * names, as an article stored before the sentence stage ran would: a hit
+ * on it is explained by splitting its text then, and the disease shown
+ * by the text of its mention. */
+static lm_status make_db(const char *name, const char *const *files, int64_t bare, lm_error *err)
 {
     char path[512];
     db_path(path, sizeof path, name);
@@ -203,12 +202,16 @@ static lm_status make_db(const char *name, const char *const *files, lm_error *e
         int32_t end = sqlite3_column_int(q, 1);
         lm_doc d;
         lm_doc_init(&d);
-        if ((st = lm_doc_add_sentence(&d, 0, end, err)) == LM_OK &&
+        int with_sentences = pmid != bare;
+        if ((!with_sentences || (st = lm_doc_add_sentence(&d, 0, end, err)) == LM_OK) &&
             (st = lm_doc_add_mention(&d, 0, end > 4 ? 4 : end, LM_ENT_CHEMICAL, "word",
                                      "MESH:D002945", 0, 0.9f, err)) == LM_OK &&
-            (st = lm_doc_add_pair(&d, "MESH:D002945", "word", "MESH:D007674", "kidney",
+            (st = lm_doc_add_pair(&d, "MESH:D002945", "word",
+                                  with_sentences ? "MESH:D007674" : "TEST:unnamed", "kidney",
                                   "induces", 0.75f, 0, 0, end, err)) == LM_OK)
-            st = lm_store_put_doc(s, pmid, &d, LM_DOC_SENTENCES | LM_DOC_MENTIONS | LM_DOC_PAIRS,
+            st = lm_store_put_doc(s, pmid, &d,
+                                  (with_sentences ? LM_DOC_SENTENCES : 0) | LM_DOC_MENTIONS |
+                                      LM_DOC_PAIRS,
                                   err);
         lm_doc_free(&d);
     }
@@ -230,7 +233,7 @@ static lm_status make_db(const char *name, const char *const *files, lm_error *e
 static lm_status add_doomed_articles(const char *name, lm_error *err)
 {
     char path[512];
-    scratch_path(path, sizeof path, name);
+    lm_test_scratch_path(path, sizeof path, name);
     lm_store *s = NULL;
     lm_status st = lm_store_open(&s, path, NULL, err);
     static const int64_t pmids[] = {32000001, 34567890};
@@ -290,18 +293,7 @@ static int copy_db(const char *from, const char *to)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", to);
     unlink(side);
-    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    char buf[8192];
-    ssize_t n = 0;
-    int ok = in >= 0 && out >= 0;
-    while (ok && (n = read(in, buf, sizeof buf)) > 0)
-        ok = write(out, buf, (size_t)n) == n;
-    ok = ok && n == 0;
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return ok;
+    return lm_test_copy_file(from, to) == 0;
 }
 
 static char merge_template[512], merge_target[512], merge_shard[2][512];
@@ -387,6 +379,8 @@ static lm_status op_merge(char *summary, size_t cap, lm_error *err)
 
 static lm_store *search_store;
 
+#define BARE_PMID 39000001   /* biblio.xml's article, which both the first queries find */
+
 static lm_status explain_first(lm_search_session *ss, const lm_search_results *r, char *summary,
                                size_t cap, lm_error *err)
 {
@@ -434,7 +428,9 @@ static lm_status search_one(lm_search_session *ss, const char *text, lm_search_m
     return st;
 }
 
-/* What `litmine query` does on a database without vectors. */
+/* What `litmine query` does on a database without vectors.  The first two
+ * queries find only BARE_PMID, stored without sentences; the third an
+ * article stored with them. */
 static lm_status op_search_session(char *summary, size_t cap, lm_error *err)
 {
     lm_search_session_config c;
@@ -450,7 +446,8 @@ static lm_status op_search_session(char *summary, size_t cap, lm_error *err)
         (st = search_one(ss, "cisplatin kidney injury", LM_SEARCH_LEXICAL, summary, cap, err)) ==
             LM_OK &&
         (st = search_one(ss, "Parkinson's disease in children", LM_SEARCH_HYBRID, summary, cap,
-                         err)) == LM_OK)
+                         err)) == LM_OK &&
+        (st = search_one(ss, "BRCA1 expression", LM_SEARCH_LEXICAL, summary, cap, err)) == LM_OK)
         lm_alloc_summary(summary, cap, "vectors %d %zu", lm_search_session_has_vectors(ss),
                          lm_search_session_vectors(ss));
     lm_search_session_close(ss);
@@ -527,13 +524,13 @@ static void test_merge(void)
     static const char *const shard1_files[] = {"articles.xml", NULL};
     static const char *const shard2_files[] = {"update.xml", "book.xml", "articles.xml", NULL};
     lm_error err;
-    LM_CHECK_INT(make_db("merge-template.db", target_files, &err), LM_OK);
+    LM_CHECK_INT(make_db("merge-template.db", target_files, 0, &err), LM_OK);
     LM_CHECK_INT(add_doomed_articles("merge-template.db", &err), LM_OK);
-    LM_CHECK_INT(make_db("shard-1.db", shard1_files, &err), LM_OK);
-    LM_CHECK_INT(make_db("shard-2.db", shard2_files, &err), LM_OK);
-    scratch_path(merge_template, sizeof merge_template, "merge-template.db");
-    scratch_path(merge_shard[0], sizeof merge_shard[0], "shard-1.db");
-    scratch_path(merge_shard[1], sizeof merge_shard[1], "shard-2.db");
+    LM_CHECK_INT(make_db("shard-1.db", shard1_files, 0, &err), LM_OK);
+    LM_CHECK_INT(make_db("shard-2.db", shard2_files, 0, &err), LM_OK);
+    lm_test_scratch_path(merge_template, sizeof merge_template, "merge-template.db");
+    lm_test_scratch_path(merge_shard[0], sizeof merge_shard[0], "shard-1.db");
+    lm_test_scratch_path(merge_shard[1], sizeof merge_shard[1], "shard-2.db");
     db_path(merge_target, sizeof merge_target, "merge-target.db");
     /* What the merge gives with nothing failing, for the reruns. */
     static char summary[LM_ALLOC_SUMMARY_MAX];
@@ -552,9 +549,9 @@ static void test_search_session(void)
         LM_SKIP("no committed models");
     static const char *const files[] = {"articles.xml", "biblio.xml", NULL};
     lm_error err;
-    LM_CHECK_INT(make_db("search.db", files, &err), LM_OK);
+    LM_CHECK_INT(make_db("search.db", files, BARE_PMID, &err), LM_OK);
     char path[512];
-    scratch_path(path, sizeof path, "search.db");
+    lm_test_scratch_path(path, sizeof path, "search.db");
     LM_CHECK_INT(lm_store_open(&search_store, path, NULL, &err), LM_OK);
     if (!search_store)
         return;

@@ -217,6 +217,90 @@ static void test_metrics(void)
     LM_CHECK(lm_metric_ndcg(r5, 3, g5, 0, 10) == 0.0 && lm_metric_ndcg(r5, 3, g5, 3, 0) == 0.0);
 }
 
+#define NDCG_MAX_QRELS 12
+#define NDCG_MAX_UNKNOWN 6
+
+static uint64_t ndcg_rand(uint64_t *state)
+{
+    /* xorshift64*: the same sets on every run and platform */
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545F4914F6CDD1DULL;
+}
+
+static int cmp_grade_desc(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x < y) - (x > y);
+}
+
+/* nDCG as the definition reads it, the ideal ordering by sorting a copy
+ * of the positive grades: lm_metric_ndcg finds it by selection, which
+ * must add the same terms in the same order. */
+static double ndcg_by_sort(const int64_t *ranked, size_t n_ranked, const lm_qrel *qrels,
+                           size_t n_qrels, size_t k)
+{
+    double dcg = 0;
+    for (size_t i = 0; i < n_ranked && i < k; i++)
+        for (size_t j = 0; j < n_qrels; j++)
+            if (qrels[j].doc == ranked[i]) {
+                if (qrels[j].grade > 0)
+                    dcg += qrels[j].grade / log2((double)i + 2.0);
+                break;
+            }
+    int grades[NDCG_MAX_QRELS];
+    size_t n = 0;
+    for (size_t j = 0; j < n_qrels; j++)
+        if (qrels[j].grade > 0)
+            grades[n++] = qrels[j].grade;
+    qsort(grades, n, sizeof *grades, cmp_grade_desc);
+    double idcg = 0;
+    for (size_t i = 0; i < n && i < k; i++)
+        idcg += grades[i] / log2((double)i + 2.0);
+    return idcg > 0 ? dcg / idcg : 0;
+}
+
+/* Equal to the last bit, not within a tolerance: a benchmark's figures
+ * must not move when the ideal DCG's method does. */
+static void test_ndcg_matches_sort(void)
+{
+    static const size_t ks[] = {1, 3, 10, SIZE_MAX};
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    int differ = 0, positive = 0;
+    for (int set = 0; set < 400; set++) {
+        lm_qrel qrels[NDCG_MAX_QRELS];
+        int64_t pool[NDCG_MAX_QRELS + NDCG_MAX_UNKNOWN];
+        size_t n_qrels = (size_t)(ndcg_rand(&seed) % (NDCG_MAX_QRELS + 1)), n_pool = 0;
+        for (size_t i = 0; i < n_qrels; i++) {
+            /* five grades over up to twelve qrels: most sets repeat some */
+            qrels[i] = (lm_qrel){100 + (int64_t)i, (int)(ndcg_rand(&seed) % 5)};
+            pool[n_pool++] = qrels[i].doc;
+        }
+        size_t n_unknown = (size_t)(ndcg_rand(&seed) % (NDCG_MAX_UNKNOWN + 1));
+        for (size_t i = 0; i < n_unknown; i++)
+            pool[n_pool++] = 1000 + (int64_t)i;
+        for (size_t i = n_pool; i > 1; i--) {
+            size_t j = (size_t)(ndcg_rand(&seed) % i);
+            int64_t t = pool[i - 1];
+            pool[i - 1] = pool[j];
+            pool[j] = t;
+        }
+        size_t n_ranked = (size_t)(ndcg_rand(&seed) % (n_pool + 1));
+        for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+            double got = lm_metric_ndcg(pool, n_ranked, qrels, n_qrels, ks[ki]);
+            double want = ndcg_by_sort(pool, n_ranked, qrels, n_qrels, ks[ki]);
+            positive += want > 0;
+            if (got != want && ++differ <= 5)
+                fprintf(stderr, "  set %d, k %zu: nDCG %.17g, by sorting %.17g\n", set, ks[ki],
+                        got, want);
+        }
+    }
+    LM_CHECK_INT(differ, 0);
+    /* most comparisons must be of a ranking that found something */
+    LM_CHECK(positive > 800);
+}
+
 static const char *topics[][2] = {
     {"Insulin resistance in type 2 diabetes",
      "Insulin signalling and glucose uptake are impaired in diabetes. Metformin lowers glucose."},
@@ -642,6 +726,7 @@ int main(void)
     LM_RUN(test_fts_expr);
     LM_RUN(test_fts_consistency);
     LM_RUN(test_metrics);
+    LM_RUN(test_ndcg_matches_sort);
     LM_RUN(test_hybrid_end_to_end);
     LM_RUN(test_concept_counts_both_ways);
     LM_RUN(test_concept_skip_keeps_top);

@@ -16,21 +16,22 @@ static int grade_of(int64_t doc, const lm_qrel *qrels, size_t n)
 
 /* The ideal DCG at cut-off k: the k largest positive grades, each qrel
  * counted once, in descending order.  Found by selection, one distinct
- * grade per pass (each pass fills at least one rank, so at most k passes),
- * rather than by sorting a copy: a benchmark must never read an
- * allocation failure as an nDCG of 0.  The terms are added in the same
- * order a sort would give, so the sum is the same to the last bit. */
+ * grade per pass (each pass fills at least one rank, so at most
+ * min(k, number of distinct grades) passes), rather than by sorting a
+ * copy: a benchmark must never read an allocation failure as an nDCG of
+ * 0.  The terms are added in the same order a sort would give, so the sum
+ * is the same to the last bit. */
 static double ideal_dcg(const lm_qrel *qrels, size_t n_qrels, size_t k)
 {
     double idcg = 0;
     size_t rank = 0;
-    int below = INT_MAX, bounded = 0;   /* grades already placed are >= below */
+    int below = INT_MAX;   /* once a rank is filled, the grades placed are >= below */
     while (rank < k) {
         int g = 0;
         size_t count = 0;
         for (size_t i = 0; i < n_qrels; i++) {
             int q = qrels[i].grade;
-            if (q <= 0 || (bounded && q >= below))
+            if (q <= 0 || (rank > 0 && q >= below))
                 continue;
             if (q > g) {
                 g = q;
@@ -44,7 +45,6 @@ static double ideal_dcg(const lm_qrel *qrels, size_t n_qrels, size_t k)
         for (size_t j = 0; j < count && rank < k; j++, rank++)
             idcg += g / log2((double)rank + 2.0);
         below = g;
-        bounded = 1;
     }
     return idcg;
 }

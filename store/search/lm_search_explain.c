@@ -60,9 +60,9 @@ static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanati
                                      err);
     if (!st)
         return lm_store_stmt_err(err);
-    int brc = SQLITE_OK, failed = 0;
+    int brc = SQLITE_OK, failed = 0, rc = SQLITE_DONE;
     lm_bind_int64(st, 1, pmid, &brc);
-    while (!failed && lm_bind_step(st, brc) == SQLITE_ROW) {
+    while (!failed && (rc = lm_bind_step(st, brc)) == SQLITE_ROW) {
         lm_search_pair *nv = realloc(e->pairs, (e->n_pairs + 1) * sizeof *nv);
         if (!nv) {
             failed = 1;
@@ -77,7 +77,12 @@ static lm_status load_pairs(lm_searcher *srch, int64_t pmid, lm_search_explanati
     }
     sqlite3_reset(st);
     /* a hit explained with fewer pairs than stored would look complete */
-    return failed ? lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory") : LM_OK;
+    if (failed)
+        return lm_error_nomem(err, "explaining a hit");
+    if (rc != SQLITE_DONE)
+        return lm_store_fail(srch->s, rc, err, "reading the relations of article %lld",
+                             (long long)pmid);
+    return LM_OK;
 }
 
 typedef struct mark_list {
@@ -135,14 +140,14 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
     lm_status st = LM_OK;
     if (lm_buf_append_str(&text, ti ? ti : "") != LM_OK || lm_buf_append_char(&text, ' ') ||
         lm_buf_append_str(&text, ab ? ab : ""))
-        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        st = lm_error_nomem(err, "explaining a hit");
     e->title = ti ? strdup(ti) : strdup("");
     e->year = sqlite3_column_int(a, 2);
     int failed = 0;
     e->journal = dup_col(a, 3, &failed);
     sqlite3_reset(a);
     if (st == LM_OK && (!e->title || failed))
-        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        st = lm_error_nomem(err, "explaining a hit");
 
     /* Sentence spans: stored (code points) or split now (bytes). */
     lm_spans sents;
@@ -160,14 +165,18 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
             st = lm_store_stmt_err(err);
         else {
             brc = sqlite3_bind_int64(q, 1, pmid);
-            while (st == LM_OK && lm_bind_step(q, brc) == SQLITE_ROW) {
+            while (st == LM_OK && (rc = lm_bind_step(q, brc)) == SQLITE_ROW) {
                 size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
                 size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
                 if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && b1 <= text.len &&
                     lm_spans_push(&sents, (uint32_t)b0, (uint32_t)b1) != LM_OK)
-                    st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+                    st = lm_error_nomem(err, "explaining a hit");
             }
             sqlite3_reset(q);
+            /* a failed read is not an article stored without sentences */
+            if (st == LM_OK && rc != SQLITE_DONE)
+                st = lm_store_fail(srch->s, rc, err, "reading the sentences of article %lld",
+                                   (long long)pmid);
         }
     }
     if (st == LM_OK && sents.n == 0) {
@@ -176,17 +185,20 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         lm_spans abs_sents;
         lm_spans_init(&abs_sents);
         if (title_len > 0 && lm_spans_push(&sents, 0, (uint32_t)title_len) != LM_OK)
-            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
-        if (st == LM_OK && text.len > title_len + 1 && srch->ops.split_sentences)
-            st = srch->ops.split_sentences(srch->ops.ctx, text.data + title_len + 1,
-                                           text.len - title_len - 1, &abs_sents, err);
-        else if (st == LM_OK && text.len > title_len + 1 &&
-                 lm_spans_push(&abs_sents, 0, (uint32_t)(text.len - title_len - 1)) != LM_OK)
-            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+            st = lm_error_nomem(err, "explaining a hit");
+        if (st == LM_OK && text.len > title_len + 1) {
+            const char *abstract = text.data + title_len + 1;
+            size_t abstract_len = text.len - title_len - 1;
+            if (srch->ops.split_sentences)
+                st = srch->ops.split_sentences(srch->ops.ctx, abstract, abstract_len, &abs_sents,
+                                               err);
+            else if (lm_spans_push(&abs_sents, 0, (uint32_t)abstract_len) != LM_OK)
+                st = lm_error_nomem(err, "explaining a hit");
+        }
         for (size_t i = 0; st == LM_OK && i < abs_sents.n; i++)
             if (lm_spans_push(&sents, abs_sents.v[i].start + (uint32_t)title_len + 1,
                               abs_sents.v[i].end + (uint32_t)title_len + 1) != LM_OK)
-                st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+                st = lm_error_nomem(err, "explaining a hit");
         lm_spans_free(&abs_sents);
     }
 
@@ -204,14 +216,17 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         brc = SQLITE_OK;
         lm_bind_int64(q, 1, pmid, &brc);
         lm_bind_text(q, 2, r->concepts[k].id, &brc);
-        while (lm_bind_step(q, brc) == SQLITE_ROW) {
+        while (st == LM_OK && (rc = lm_bind_step(q, brc)) == SQLITE_ROW) {
             size_t b0 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 0));
             size_t b1 = lm_utf8_map_to_byte(&map, (size_t)sqlite3_column_int(q, 1));
             if (b0 != SIZE_MAX && b1 != SIZE_MAX && b0 < b1 && mark_push(&cm, (uint32_t)b0,
                                                                        (uint32_t)b1) != 0)
-                st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+                st = lm_error_nomem(err, "explaining a hit");
         }
         sqlite3_reset(q);
+        if (st == LM_OK && rc != SQLITE_DONE)
+            st = lm_store_fail(srch->s, rc, err, "reading the concepts of article %lld",
+                               (long long)pmid);
     }
 
     /* Query stems (words typed and expansions). */
@@ -219,7 +234,7 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
     char(*qstems)[LM_WORD_MAX + 1] = calloc(nq ? nq : 1, sizeof *qstems);
     float *qw = calloc(nq ? nq : 1, sizeof *qw);
     if (st == LM_OK && (!qstems || !qw))
-        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        st = lm_error_nomem(err, "explaining a hit");
     size_t nqs = 0;
     for (size_t i = 0; st == LM_OK && i < nq; i++) {
         if (r->terms.v[i].kind == LM_QTERM_PHRASE || strchr(r->terms.v[i].text, ' '))
@@ -241,7 +256,7 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
     size_t best_i = 0;
     unsigned char *seen = calloc(nqs ? nqs : 1, 1);
     if (st == LM_OK && !seen)
-        st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+        st = lm_error_nomem(err, "explaining a hit");
     for (size_t si = 0; st == LM_OK && si < sents.n; si++) {
         uint32_t s0 = sents.v[si].start, s1 = sents.v[si].end;
         st = lm_words_split(text.data + s0, s1 - s0, &words, err);
@@ -270,7 +285,7 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
         uint32_t s0 = sents.v[best_i].start, s1 = sents.v[best_i].end;
         e->sentence = lm_strndup(text.data + s0, s1 - s0);
         if (!e->sentence)
-            st = lm_error_set(err, LM_ERR_NOMEM, "explaining a hit: out of memory");
+            st = lm_error_nomem(err, "explaining a hit");
         mark_list ml = {0};
         if (st == LM_OK)
             st = lm_words_split(e->sentence, s1 - s0, &words, err);
@@ -280,14 +295,14 @@ lm_status lm_searcher_explain(lm_searcher *srch, const lm_search_results *r, siz
             for (size_t q = 0; q < nqs; q++)
                 if (strcmp(stem, qstems[q]) == 0) {
                     if (mark_push(&ml, words.v[wi].start, words.v[wi].end) != 0)
-                        st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                        st = lm_error_nomem(err, "explaining a hit");
                     break;
                 }
         }
         for (size_t c = 0; st == LM_OK && c < cm.n; c++)
             if (cm.v[c].start >= s0 && cm.v[c].end <= s1 &&
                 mark_push(&ml, cm.v[c].start - s0, cm.v[c].end - s0) != 0)
-                st = lm_error_set(err, LM_ERR_NOMEM, "out of memory");
+                st = lm_error_nomem(err, "explaining a hit");
         /* Sorted and merged, so a printer can walk them once. */
         if (ml.n > 0)
             lm_qsort(ml.v, ml.n, sizeof *ml.v, cmp_span);

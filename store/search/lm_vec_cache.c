@@ -169,8 +169,7 @@ char *lm_vc_with_suffix(const char *path, const char *suffix)
 char *lm_vec_cache_path(lm_store *s)
 {
     char *path = NULL;
-    lm_error ignored;
-    lm_vc_cache_path(s, &path, &ignored);
+    lm_vc_cache_path(s, &path, NULL);
     return path;
 }
 
@@ -1128,7 +1127,7 @@ lm_status lm_vec_cache_rows(lm_store *s, int64_t *rows, int64_t *stale, size_t *
      * is an error, not zero rows. */
     int mapped = 0;
     if (ls == LM_OK && found && r.found) {
-        lm_error map_err;
+        lm_error map_err = {0};
         lm_status ms = map_model_file(s, info.id, LM_VC_CHECK_HEADER, &c, &r, &map_err);
         mapped = ms == LM_OK;
         if (ms == LM_ERR_NOMEM) {

@@ -173,7 +173,7 @@ static lm_status fill_rows(lm_store *s, int fd, const file_header *h, uint64_t f
      * and read back with pwrite and pread, never mapped. */
     size_t map_len = (size_t)h->off_data;
     if (!w.buf)
-        return lm_error_set(err, LM_ERR_NOMEM, "writing the vector file: out of memory");
+        return lm_error_nomem(err, "writing the vector file");
     /* A failing step says which, with its own errno (read where it
      * failed: later calls may set errno again). */
     const char *failed = NULL;
@@ -335,7 +335,7 @@ static lm_status finish_next(lm_store *s, const char *path, lm_error *err)
 {
     char *next = lm_vc_next_path(path);
     if (!next)
-        return lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+        return lm_error_nomem(err, "naming the vector file's rewrite");
     int fd = open(next, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         free(next);
@@ -633,13 +633,13 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
     char *build = ls == LM_OK && model_id ? lm_vc_build_path(path, model_id) : NULL;
     const char *target = to_base ? path : build;
     if (ls == LM_OK && !target)
-        ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+        ls = lm_error_nomem(err, "naming the model's build file");
     if (ls == LM_OK)
         ls = finish_next(s, target, err);
     char *next = ls == LM_OK ? lm_vc_next_path(target) : NULL;
     if (ls == LM_OK && !next)
         ls = lm_error_nomem(err, "naming the vector file's rewrite");
-    int began = ls == LM_OK && next && lm_vc_begin_read(db);
+    int began = ls == LM_OK && lm_vc_begin_read(db);
     lm_vec_cache old;
     memset(&old, 0, sizeof old);
     lm_vec_matrix_init(&old.mat);
@@ -751,7 +751,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
         m.emit = count_emit;
         m.ctx = &n;
         if (ls == LM_OK && !keep && !lm_vc_verify_unmapped(old.verify))
-            ls = lm_error_set(err, LM_ERR_NOMEM, "vector file: out of memory");
+            ls = lm_error_nomem(err, "checking the vector file");
         if (ls == LM_OK && !keep)
             ls = lm_vec_cache_wait(&old, err);
         if (ls == LM_OK && !keep)
