@@ -24,10 +24,13 @@
  * with a lexical index and pairs: opened without vectors, two lexical
  * queries and a hybrid one (which falls back to lexical) ranked, their
  * first hits explained, one of them an article stored without sentences
- * (the explanation splits its text and names a concept by its mention).
- * The dense path is not walked: opening a vector file starts its check
- * on a thread of its own (store/search/lm_vec_verify.c), whose
- * allocations interleave with the caller's.
+ * (the explanation splits its text and names a concept by its mention);
+ * then the two lexical explanations again with SQLite interrupted at each
+ * virtual-machine step in turn (a progress handler): a read cut short
+ * must be an error, not an explanation with fewer rows.  The dense path
+ * is not walked: opening a vector file starts its check on a thread of
+ * its own (store/search/lm_vec_verify.c), whose allocations interleave
+ * with the caller's.
  *
  * The ingest engine (pipeline/lm_ingest.c, lm_engine.c) with one worker,
  * store only, into a new database: a failed run must not leave its log
@@ -454,6 +457,83 @@ static lm_status op_search_session(char *summary, size_t cap, lm_error *err)
     return st;
 }
 
+/* Every SQLite read an explanation makes must end in SQLITE_DONE before
+ * its rows count as all there are: interrupted at its Nth virtual-machine
+ * step (a progress handler, for N = 1, 2, ... until nothing is left to
+ * interrupt), an explanation is the clean one or an error with a message,
+ * never a shorter one, and the session answers the next question. */
+static long explain_steps_left = -1;   /* -1: not armed */
+
+static int interrupt_explain(void *ctx)
+{
+    (void)ctx;
+    return explain_steps_left >= 0 && explain_steps_left-- == 0;
+}
+
+static int explain_interrupted(lm_search_session *ss, const char *text, long budget,
+                               char *summary, size_t cap, lm_error *err, lm_status *st)
+{
+    lm_search_options o;
+    memset(&o, 0, sizeof o);
+    o.mode = LM_SEARCH_LEXICAL;
+    o.k = 5;
+    lm_search_results r;
+    lm_search_results_init(&r);
+    *st = lm_search_session_query(ss, text, &o, &r, err);
+    explain_steps_left = budget;
+    if (*st == LM_OK)
+        *st = explain_first(ss, &r, summary, cap, err);
+    int fired = explain_steps_left < 0;
+    explain_steps_left = -1;
+    lm_search_results_free(&r);
+    return fired;
+}
+
+static void walk_interrupted_explains(void)
+{
+    lm_search_session_config c;
+    memset(&c, 0, sizeof c);
+    c.lexicon_path = LEXICON;
+    c.ner_path = TAGGER;
+    c.no_vectors = 1;
+    lm_search_session *ss = NULL;
+    lm_error err;
+    LM_CHECK_INT(lm_search_session_open(search_store, &c, &ss, &err), LM_OK);
+    if (!ss)
+        return;
+    sqlite3_progress_handler(lm_store_sqlite(search_store), 1, interrupt_explain, NULL);
+    /* BARE_PMID (no stored sentences: the split fallback), then an article
+     * read with its sentences */
+    static const char *const explained[] = {"cisplatin kidney injury", "BRCA1 expression"};
+    int problems = 0;
+    long runs = 0;
+    for (size_t qi = 0; qi < sizeof explained / sizeof *explained; qi++) {
+        char clean[4096] = "", got[4096];
+        lm_status st;
+        explain_interrupted(ss, explained[qi], -1, clean, sizeof clean, &err, &st);
+        LM_CHECK_INT(st, LM_OK);
+        LM_CHECK(strstr(clean, "explained") != NULL);
+        for (long budget = 0;; budget++, runs++) {
+            got[0] = '\0';
+            err.msg[0] = '\0';
+            int fired = explain_interrupted(ss, explained[qi], budget, got, sizeof got, &err, &st);
+            if (st == LM_OK ? strcmp(got, clean) != 0 : err.msg[0] == '\0') {
+                if (++problems <= 3)
+                    fprintf(stderr, "  %s, step %ld interrupted: %s\n    got:  %s\n    want: %s\n",
+                            explained[qi], budget,
+                            st == LM_OK ? "a different result" : "no message", got, clean);
+            }
+            if (!fired || budget > 200000)
+                break;
+        }
+    }
+    sqlite3_progress_handler(lm_store_sqlite(search_store), 0, NULL, NULL);
+    fprintf(stderr, "  explanations interrupted at each step: %ld runs\n", runs);
+    LM_CHECK_INT(problems, 0);
+    LM_CHECK(runs > 10);
+    lm_search_session_close(ss);
+}
+
 /* ---- the tests -------------------------------------------------------------------- */
 
 static int have_models(void)
@@ -561,6 +641,7 @@ static void test_search_session(void)
     lm_search_refresh_stats stats;
     LM_CHECK_INT(lm_search_refresh_text(search_store, &o, &stats, &err), LM_OK);
     lm_alloc_walk("lm_search_session_open, query, explain (lexical)", op_search_session);
+    walk_interrupted_explains();
     lm_store_close(search_store);
 }
 
