@@ -406,16 +406,23 @@ static lm_status explain_first(lm_search_session *ss, const lm_search_results *r
     return st;
 }
 
-static lm_status search_one(lm_search_session *ss, const char *text, lm_search_mode mode,
-                            char *summary, size_t cap, lm_error *err)
+/* The first five hits of text in mode, with nothing explained yet. */
+static lm_status query_five(lm_search_session *ss, const char *text, lm_search_mode mode,
+                            lm_search_results *r, lm_error *err)
 {
     lm_search_options o;
     memset(&o, 0, sizeof o);
     o.mode = mode;
     o.k = 5;
+    return lm_search_session_query(ss, text, &o, r, err);
+}
+
+static lm_status search_one(lm_search_session *ss, const char *text, lm_search_mode mode,
+                            char *summary, size_t cap, lm_error *err)
+{
     lm_search_results r;
     lm_search_results_init(&r);
-    lm_status st = lm_search_session_query(ss, text, &o, &r, err);
+    lm_status st = query_five(ss, text, mode, &r, err);
     if (st == LM_OK) {
         lm_alloc_summary(summary, cap, "%s [%s] %d:", text, r.fts_query ? r.fts_query : "-",
                          (int)r.mode_used);
@@ -434,15 +441,21 @@ static lm_status search_one(lm_search_session *ss, const char *text, lm_search_m
 /* What `litmine query` does on a database without vectors.  The first two
  * queries find only BARE_PMID, stored without sentences; the third an
  * article stored with them. */
-static lm_status op_search_session(char *summary, size_t cap, lm_error *err)
+static lm_status open_session(lm_search_session **ss, lm_error *err)
 {
     lm_search_session_config c;
     memset(&c, 0, sizeof c);
     c.lexicon_path = LEXICON;
     c.ner_path = TAGGER;
     c.no_vectors = 1;
+    *ss = NULL;
+    return lm_search_session_open(search_store, &c, ss, err);
+}
+
+static lm_status op_search_session(char *summary, size_t cap, lm_error *err)
+{
     lm_search_session *ss = NULL;
-    lm_status st = lm_search_session_open(search_store, &c, &ss, err);
+    lm_status st = open_session(&ss, err);
     if (st != LM_OK)
         return st;
     if ((st = lm_search_session_check(ss, err)) == LM_OK &&
@@ -473,13 +486,9 @@ static int interrupt_explain(void *ctx)
 static int explain_interrupted(lm_search_session *ss, const char *text, long budget,
                                char *summary, size_t cap, lm_error *err, lm_status *st)
 {
-    lm_search_options o;
-    memset(&o, 0, sizeof o);
-    o.mode = LM_SEARCH_LEXICAL;
-    o.k = 5;
     lm_search_results r;
     lm_search_results_init(&r);
-    *st = lm_search_session_query(ss, text, &o, &r, err);
+    *st = query_five(ss, text, LM_SEARCH_LEXICAL, &r, err);
     explain_steps_left = budget;
     if (*st == LM_OK)
         *st = explain_first(ss, &r, summary, cap, err);
@@ -491,14 +500,9 @@ static int explain_interrupted(lm_search_session *ss, const char *text, long bud
 
 static void walk_interrupted_explains(void)
 {
-    lm_search_session_config c;
-    memset(&c, 0, sizeof c);
-    c.lexicon_path = LEXICON;
-    c.ner_path = TAGGER;
-    c.no_vectors = 1;
     lm_search_session *ss = NULL;
     lm_error err;
-    LM_CHECK_INT(lm_search_session_open(search_store, &c, &ss, &err), LM_OK);
+    LM_CHECK_INT(open_session(&ss, &err), LM_OK);
     if (!ss)
         return;
     sqlite3_progress_handler(lm_store_sqlite(search_store), 1, interrupt_explain, NULL);
