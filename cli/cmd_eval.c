@@ -217,8 +217,7 @@ static char *unqualified_ids(const char *id)
         return NULL;
     size_t n = 0;
     for (const char *p = id; *p;) {
-        if (strncasecmp(p, "MESH:", 5) == 0)   /* as lm_id_bare_mesh */
-            p += 5;
+        p = lm_id_bare_mesh(p);
         while (*p && *p != '|')
             out[n++] = *p++;
         if (*p == '|')

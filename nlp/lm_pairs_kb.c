@@ -165,9 +165,10 @@ typedef struct kb_builder {
 static int builder_id(kb_builder *b, const char *p, size_t n, const char **id)
 {
     *id = NULL;
-    if (n >= 5 && strncasecmp(p, "MESH:", 5) == 0) {   /* as lm_id_bare_mesh */
-        p += 5;
-        n -= 5;
+    if (n >= 5) {   /* a shorter part cannot hold the prefix */
+        const char *bare = lm_id_bare_mesh(p);
+        n -= (size_t)(bare - p);
+        p = bare;
     }
     if (n == 0 || (n == 2 && p[0] == '-' && p[1] == '1'))
         return 0;

@@ -104,11 +104,9 @@ lm_status lm_store_size_totals(lm_store *s, lm_store_totals *out, lm_error *err)
         out->wal_bytes = file_size(wal);
         free(wal);
     }
-    /* A database file always has a vector file name: NULL there is no
-     * memory, which must not print as "no vector file, 0 bytes". */
-    char *vectors = lm_vec_cache_path(s);
-    if (!vectors && path && path[0])
-        return lm_error_set(err, LM_ERR_NOMEM, "out of memory naming the vector file");
+    char *vectors = NULL;
+    if ((st = lm_vec_cache_path(s, &vectors, err)) != LM_OK)
+        return st;
     out->vectors_bytes = file_disk_size(vectors);
     free(vectors);
     size_t row_bytes = 0;

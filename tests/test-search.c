@@ -445,7 +445,8 @@ static void test_hybrid_end_to_end(void)
      * startup) are the error naming the recovery. */
     lm_search_session_close(srch);
     srch = NULL;
-    char *vpath = lm_vec_cache_path(s);
+    char *vpath = NULL;
+    LM_CHECK(lm_vec_cache_path(s, &vpath, NULL) == LM_OK);
     FILE *f = vpath ? fopen(vpath, "r+b") : NULL;
     uint64_t off_data = 0;
     int c = EOF;

@@ -33,6 +33,14 @@
 #include <xxhash.h>
 #include <zlib.h>
 
+/* The store's vector file name; every store here is a file. */
+static char *cache_path_of(lm_store *s)
+{
+    char *path = NULL;
+    LM_CHECK(lm_vec_cache_path(s, &path, NULL) == LM_OK && path);
+    return path;
+}
+
 static void put_article(lm_store *s, int64_t pmid, int year)
 {
     lm_article a;
@@ -163,7 +171,7 @@ static void test_stored_once(void)
     LM_CHECK(s != NULL);
     if (!s)
         return;
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     lm_vec_cache c;
     lm_error err = {0};
     int64_t p123[] = {1, 2, 3};
@@ -319,7 +327,7 @@ static void test_missing_damaged_foreign(void)
     LM_CHECK(s != NULL);
     if (!s)
         return;
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     lm_error err = {0};
     LM_CHECK(lm_vec_cache_refresh(s, NULL, &err) == LM_OK);
     flip_byte(path, 5);   /* in the model */
@@ -338,7 +346,7 @@ static void test_missing_damaged_foreign(void)
     LM_CHECK(other != NULL);
     if (other) {
         LM_CHECK(lm_vec_cache_refresh(other, NULL, &err) == LM_OK);
-        char *opath = lm_vec_cache_path(other);
+        char *opath = cache_path_of(other);
         LM_CHECK(rename(opath, path) == 0);
         expect_recovery_error(s, 1);
         free(opath);
@@ -419,7 +427,7 @@ static void test_crash_at_each_step(void)
             LM_CHECK(lm_vec_put(s, id, 4, LM_VEC_I8, v4, 4, &err) == LM_OK);
         else
             LM_CHECK(lm_vec_put(s, id, 2, LM_VEC_I8, v2, 4, &err) == LM_OK);
-        char *path = lm_vec_cache_path(s);
+        char *path = cache_path_of(s);
         char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
         lm_store_close(s);
         refresh_killed_at(dbpath, step);
@@ -470,7 +478,7 @@ static void test_append_in_place(void)
         return;
     lm_error err = {0};
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     struct stat before, after;
     LM_CHECK(stat(path, &before) == 0);
     lm_vec_cache reader;
@@ -654,7 +662,7 @@ static void test_schema17_format4_file(void)
         return;
     lm_error err = {0};
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
     lm_vec_cache c;
     open_ok(s, &c);
@@ -718,7 +726,7 @@ static void test_build_file_then_activate(void)
         LM_CHECK(lm_vec_put(s, id2, p, LM_VEC_I8, v, 4, &err) == LM_OK);
     }
     LM_CHECK(lm_vec_cache_compact_model(s, id2, &err) == LM_OK);
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     char build[700];
     snprintf(build, sizeof build, "%s.m%lld", path, (long long)id2);
     LM_CHECK(access(build, R_OK) == 0);
@@ -951,7 +959,7 @@ static void test_shadow_rows(void)
     int alive[64];
     for (int p = 0; p < 64; p++)
         alive[p] = p >= 1 && p <= n;
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     struct stat before, after;
     LM_CHECK(stat(path, &before) == 0);
@@ -1211,7 +1219,7 @@ static void test_row_checksums(void)
     if (!s)
         return;
     lm_error err = {0};
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     char *dbpath = strdup(sqlite3_db_filename(lm_store_sqlite(s), "main"));
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     for (int p = 4; p <= 6; p++)
@@ -1313,7 +1321,7 @@ static void test_append_reads_no_old_row(void)
     if (!s)
         return;
     lm_error err = {0};
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     append_pmid(s, id, 4);
     file_header h = read_file_header(path);
@@ -1381,7 +1389,7 @@ static void test_background_check(void)
     if (!s)
         return;
     lm_error err = {0};
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     file_header h = read_file_header(path);
     lm_vec_cache c;
     int found = 0;
@@ -1468,7 +1476,7 @@ static void test_fault_paths(void)
     if (!s)
         return;
     lm_error err = {0};
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     int64_t file_id = sql_int(s, "SELECT file_id FROM vector_files");
     put_article(s, 4, 2004);
     float v4[4] = {4, 0.5f, -1.0f, 1.0f};
@@ -1747,7 +1755,7 @@ static void test_merge_releases_pages(void)
     if (!s)
         return;
     lm_error err = {0};
-    char *path = lm_vec_cache_path(s);
+    char *path = cache_path_of(s);
     lm_vec_model_info info;
     int64_t gen = 0;
     int found = 0;
@@ -1855,7 +1863,7 @@ static void test_written_rows_read_back(void)
         if (!s)
             return;
         lm_error err = {0};
-        char *path = lm_vec_cache_path(s);
+        char *path = cache_path_of(s);
         char *next = lm_vc_next_path(path);
 #ifdef LM_CRASH_POINTS
         setenv("LITMINE_TEST_VEC_FAULT", "pread", 1);

@@ -166,14 +166,7 @@ char *lm_vc_with_suffix(const char *path, const char *suffix)
     return p;
 }
 
-char *lm_vec_cache_path(lm_store *s)
-{
-    char *path = NULL;
-    lm_vc_cache_path(s, &path, NULL);
-    return path;
-}
-
-lm_status lm_vc_cache_path(lm_store *s, char **path, lm_error *err)
+lm_status lm_vec_cache_path(lm_store *s, char **path, lm_error *err)
 {
     const char *db = sqlite3_db_filename(lm_store_sqlite(s), "main");
     *path = NULL;
@@ -994,7 +987,7 @@ static lm_status open_cache(lm_store *s, const char *path, const char *kind,
     *found = 0;
     char *own_path = NULL;
     if (!path) {
-        lm_status ps = lm_vc_cache_path(s, &own_path, err);
+        lm_status ps = lm_vec_cache_path(s, &own_path, err);
         if (ps != LM_OK)
             return ps;
         path = own_path;
@@ -1050,7 +1043,7 @@ static lm_status map_model_file(lm_store *s, int64_t model_id, enum lm_vc_check 
     if (ls != LM_OK)
         return ls;
     char *path = NULL;
-    ls = lm_vc_cache_path(s, &path, err);
+    ls = lm_vec_cache_path(s, &path, err);
     if (ls != LM_OK)
         return ls;
     if (!found || !r->found)

@@ -45,10 +45,11 @@ typedef struct lm_vec_cache {
     void *model_heap;
 } lm_vec_cache;
 
-/* The cache file of a database: "<database>.vectors"; NULL for an
- * in-memory database, and when memory runs out (a caller with a database
- * file must read NULL as the latter).  The caller frees it. */
-char *lm_vec_cache_path(lm_store *s);
+/* The cache file of a database, "<database>.vectors", in *path (the
+ * caller frees it); LM_OK with *path NULL for an in-memory database, which
+ * has no file.  Out of memory is an error of its own, never a NULL path:
+ * that would read as "no vector file". */
+lm_status lm_vec_cache_path(lm_store *s, char **path, lm_error *err);
 
 /* Opens the current model and its vectors; *found = 0 (and nothing to
  * close) when the store has no model, or kind (NULL: any) is not its

@@ -255,10 +255,6 @@ lm_status lm_vc_model_in_db(lm_store *s, int64_t id, void **data, size_t *len, l
 
 /* path followed by suffix, malloc'd (NULL when out of memory). */
 char *lm_vc_with_suffix(const char *path, const char *suffix);
-/* lm_vec_cache_path with out of memory told apart from an in-memory
- * database (LM_OK, *path NULL: there is no file), which the caller would
- * otherwise take a failed allocation for. */
-lm_status lm_vc_cache_path(lm_store *s, char **path, lm_error *err);
 /* "<path>.next": a rewrite's file until it is renamed over path. */
 char *lm_vc_next_path(const char *path);
 /* The file of a model that is not current (being built): "<file>.m<id>". */

@@ -599,7 +599,7 @@ static lm_status compact(lm_store *s, int64_t model_id, const char *kind,
 {
     *nothing = 1;
     char *path = NULL;
-    lm_status ps = lm_vc_cache_path(s, &path, err);
+    lm_status ps = lm_vec_cache_path(s, &path, err);
     if (ps != LM_OK)
         return ps;
     if (!path || lm_store_is_readonly(s)) {   /* an in-memory database has no file */

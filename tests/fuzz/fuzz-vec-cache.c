@@ -66,7 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(remove_dir);
     char path[128];
     snprintf(path, sizeof path, "%s/f.db", dir);
-    lm_error err;
+    lm_error err = {0};
     if (lm_store_open(&store, path, NULL, &err) != LM_OK)
         die("open store", &err);
     const size_t nw = sizeof words / sizeof words[0];
@@ -93,10 +93,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     bo.fit.max_df = 1.0;
     if (lm_index_build(store, &bo, NULL, &err) != LM_OK)
         die("index build", &err);
-    cache_path = lm_vec_cache_path(store);
+    if (lm_vec_cache_path(store, &cache_path, &err) != LM_OK || !cache_path)
+        die("vector file name", &err);
     lm_search_session_config sc = {0};
     lm_search_session *srch = NULL;
-    if (!cache_path || lm_search_session_open(store, &sc, &srch, &err) != LM_OK)
+    if (lm_search_session_open(store, &sc, &srch, &err) != LM_OK)
         die("searcher", &err);
     lm_search_session_close(srch);
     FILE *f = fopen(cache_path, "rb");
